@@ -1,0 +1,457 @@
+//! candle models built from a [`ModelSpec`], and the parameter store that ties them to
+//! the canonical encoding.
+//!
+//! ## Mechanism
+//!
+//! Each architecture is a candle struct of layers ([`SoftmaxRegression`], [`Mlp`],
+//! [`Cnn`]) built by `new(…, vb: VarBuilder)` and run through [`Module::forward`]. Layers
+//! are created under `vb.pp(name)` with exactly the names of
+//! [`ModelSpec::schema`] (`linear`, `fc1`…`fc{n+1}`, `conv1`…`conv{n}` + `fc`), so the
+//! candle variable `fc1.weight` *is* the schema tensor `fc1.weight`: the same key in
+//! safetensors checkpoints and the same slice of an update's flat value vector. Weights
+//! are `[out, in]` (linear) and `[out_c, in_c, 3, 3]` (conv), as candle-nn stores them
+//! and as the schema specifies.
+//!
+//! A [`Model`] owns the [`VarMap`] holding every parameter. It fills the map *before*
+//! the layers are built — one tensor per schema entry, in schema order, from a seeded
+//! ChaCha8 stream — and the layers then pick up those variables by name (candle's
+//! `VarMap::get` returns an existing variable and only checks its shape). candle's own
+//! initialisers draw from an unseeded thread RNG, so this is what makes initialisation
+//! reproducible. Values follow PyTorch's default for `nn.Linear`/`nn.Conv2d`:
+//! `U(−1/√fan_in, 1/√fan_in)` for weights and biases, with `fan_in` the product of the
+//! weight's trailing dimensions.
+//!
+//! Export walks the schema, flattens each variable and quantizes the concatenation with
+//! din-aggregate's [`Update::from_f32`]; a NaN or infinity is reported with the tensor's
+//! name and the position inside it. Import checks the update against the schema, then
+//! dequantizes each slice back into its variable.
+
+use std::path::Path;
+
+use candle_core::{DType, Device, Module, Tensor, Var, D};
+use candle_nn::{Conv2d, Conv2dConfig, Linear, VarBuilder, VarMap};
+use din_aggregate::{EncodingError, ModelSpec, Schema, Update};
+use rand::RngCore;
+
+use crate::data::split::seeded_rng;
+use crate::error::{MlError, Result};
+
+/// Softmax regression: one linear layer `inputs → classes` named `linear`.
+#[derive(Clone, Debug)]
+pub struct SoftmaxRegression {
+	linear: Linear,
+}
+
+impl SoftmaxRegression {
+	pub fn new(inputs: usize, classes: usize, vb: VarBuilder) -> candle_core::Result<Self> {
+		Ok(Self { linear: candle_nn::linear(inputs, classes, vb.pp("linear"))? })
+	}
+}
+
+impl Module for SoftmaxRegression {
+	fn forward(&self, xs: &Tensor) -> candle_core::Result<Tensor> {
+		xs.apply(&self.linear)
+	}
+}
+
+/// Multi-layer perceptron `inputs → hidden[0] → … → classes` with ReLU after every
+/// hidden layer; layers are named `fc1`, `fc2`, ….
+#[derive(Clone, Debug)]
+pub struct Mlp {
+	layers: Vec<Linear>,
+}
+
+impl Mlp {
+	pub fn new(
+		inputs: usize,
+		hidden: &[usize],
+		classes: usize,
+		vb: VarBuilder,
+	) -> candle_core::Result<Self> {
+		let widths = std::iter::once(inputs).chain(hidden.iter().copied()).chain([classes]);
+		let layers = widths
+			.clone()
+			.zip(widths.skip(1))
+			.enumerate()
+			.map(|(index, (fan_in, fan_out))| {
+				candle_nn::linear(fan_in, fan_out, vb.pp(format!("fc{}", index + 1)))
+			})
+			.collect::<candle_core::Result<_>>()?;
+		Ok(Self { layers })
+	}
+}
+
+impl Module for Mlp {
+	fn forward(&self, xs: &Tensor) -> candle_core::Result<Tensor> {
+		let (last, hidden) = self
+			.layers
+			.split_last()
+			.ok_or_else(|| candle_core::Error::Msg("an MLP needs at least one layer".into()))?;
+		let mut xs = xs.clone();
+		for layer in hidden {
+			xs = xs.apply(layer)?.relu()?;
+		}
+		xs.apply(last)
+	}
+}
+
+/// Small CNN over one-channel `side × side` images given as flat rows of `side²` pixels:
+/// per conv layer (`conv1`…) a 3×3 convolution with padding 1, ReLU and 2×2 max-pool
+/// (floor), then the flattened `[C, H, W]` map into the linear head `fc` (the layout
+/// din-aggregate's schema documents).
+#[derive(Clone, Debug)]
+pub struct Cnn {
+	side: usize,
+	convs: Vec<Conv2d>,
+	fc: Linear,
+}
+
+impl Cnn {
+	pub fn new(
+		side: usize,
+		channels: &[usize],
+		classes: usize,
+		vb: VarBuilder,
+	) -> candle_core::Result<Self> {
+		let kernel = din_aggregate::spec::CNN_KERNEL as usize;
+		let config = Conv2dConfig { padding: kernel / 2, ..Default::default() };
+		let mut in_channels = 1;
+		let mut convs = Vec::with_capacity(channels.len());
+		for (index, out_channels) in channels.iter().enumerate() {
+			let vb = vb.pp(format!("conv{}", index + 1));
+			convs.push(candle_nn::conv2d(in_channels, *out_channels, kernel, config, vb)?);
+			in_channels = *out_channels;
+		}
+		let pooled = side.checked_shr(channels.len() as u32).unwrap_or(0);
+		let fc = candle_nn::linear(in_channels * pooled * pooled, classes, vb.pp("fc"))?;
+		Ok(Self { side, convs, fc })
+	}
+}
+
+impl Module for Cnn {
+	fn forward(&self, xs: &Tensor) -> candle_core::Result<Tensor> {
+		let batch = xs.dim(0)?;
+		let mut xs = xs.reshape((batch, 1, self.side, self.side))?;
+		for conv in &self.convs {
+			xs = xs.apply(conv)?.relu()?.max_pool2d(2)?;
+		}
+		xs.flatten_from(1)?.apply(&self.fc)
+	}
+}
+
+/// Any of the architectures a [`ModelSpec`] can name.
+#[derive(Clone, Debug)]
+pub enum Network {
+	SoftmaxRegression(SoftmaxRegression),
+	Mlp(Mlp),
+	Cnn(Cnn),
+}
+
+impl Network {
+	/// Builds the layers of `spec` under `vb` (names as in `spec.schema()`).
+	pub fn new(spec: &ModelSpec, vb: VarBuilder) -> candle_core::Result<Self> {
+		let widths = |list: &[u32]| list.iter().map(|width| *width as usize).collect::<Vec<_>>();
+		Ok(match spec {
+			ModelSpec::SoftmaxRegression { inputs, classes } => Self::SoftmaxRegression(
+				SoftmaxRegression::new(*inputs as usize, *classes as usize, vb)?,
+			),
+			ModelSpec::Mlp { inputs, hidden, classes } => {
+				Self::Mlp(Mlp::new(*inputs as usize, &widths(hidden), *classes as usize, vb)?)
+			}
+			ModelSpec::Cnn { side, channels, classes } => {
+				Self::Cnn(Cnn::new(*side as usize, &widths(channels), *classes as usize, vb)?)
+			}
+		})
+	}
+}
+
+impl Module for Network {
+	fn forward(&self, xs: &Tensor) -> candle_core::Result<Tensor> {
+		match self {
+			Self::SoftmaxRegression(model) => model.forward(xs),
+			Self::Mlp(model) => model.forward(xs),
+			Self::Cnn(model) => model.forward(xs),
+		}
+	}
+}
+
+/// A network together with the [`VarMap`] that owns its parameters and the spec and
+/// schema that name them (module docs).
+pub struct Model {
+	spec: ModelSpec,
+	schema: Schema,
+	varmap: VarMap,
+	network: Network,
+	device: Device,
+}
+
+impl Model {
+	/// A freshly initialised model; the same `seed` gives the same parameters.
+	pub fn new(spec: &ModelSpec, seed: u64, device: &Device) -> Result<Self> {
+		let schema = spec.schema()?;
+		let varmap = VarMap::new();
+		{
+			let mut vars = lock(&varmap)?;
+			let mut rng = seeded_rng(seed);
+			for tensor in schema.tensors() {
+				let shape: Vec<usize> = tensor.shape.iter().map(|dim| *dim as usize).collect();
+				let bound = 1.0 / (fan_in(&schema, &tensor.name) as f32).sqrt();
+				// 24 random bits give every representable step of a uniform f32 in
+				// [0, 1); mapping to [−bound, bound) mirrors PyTorch's default init.
+				let values: Vec<f32> = (0..tensor.len())
+					.map(|_| {
+						((rng.next_u32() >> 8) as f32 / (1u32 << 24) as f32 * 2.0 - 1.0) * bound
+					})
+					.collect();
+				let var = Var::from_vec(values, shape, device)?;
+				vars.insert(tensor.name.clone(), var);
+			}
+		}
+		let network = Network::new(spec, VarBuilder::from_varmap(&varmap, DType::F32, device))?;
+		Ok(Self { spec: spec.clone(), schema, varmap, network, device: device.clone() })
+	}
+
+	/// A model holding the parameters of `update` (checked against the spec's schema).
+	pub fn from_update(spec: &ModelSpec, update: &Update, device: &Device) -> Result<Self> {
+		let model = Self::new(spec, 0, device)?;
+		model.load_update(update)?;
+		Ok(model)
+	}
+
+	/// A model loaded from a safetensors checkpoint written by [`Self::save`].
+	pub fn from_safetensors(
+		spec: &ModelSpec,
+		path: impl AsRef<Path>,
+		device: &Device,
+	) -> Result<Self> {
+		let mut model = Self::new(spec, 0, device)?;
+		model.load(path)?;
+		Ok(model)
+	}
+
+	/// The architecture.
+	pub fn spec(&self) -> &ModelSpec {
+		&self.spec
+	}
+
+	/// The ordered tensor list of the architecture.
+	pub fn schema(&self) -> &Schema {
+		&self.schema
+	}
+
+	/// The parameter store.
+	pub fn varmap(&self) -> &VarMap {
+		&self.varmap
+	}
+
+	/// The layers.
+	pub fn network(&self) -> &Network {
+		&self.network
+	}
+
+	/// The device the parameters live on.
+	pub fn device(&self) -> &Device {
+		&self.device
+	}
+
+	/// The parameter variables in schema order (what optimizers and FedProx iterate).
+	pub fn vars(&self) -> Result<Vec<Var>> {
+		let vars = lock(&self.varmap)?;
+		self.schema
+			.tensors()
+			.iter()
+			.map(|tensor| {
+				vars.get(&tensor.name).cloned().ok_or_else(|| {
+					MlError::Candle(candle_core::Error::Msg(format!(
+						"variable {} is missing",
+						tensor.name
+					)))
+				})
+			})
+			.collect()
+	}
+
+	/// All parameters flattened in schema order.
+	pub fn parameters(&self) -> Result<Vec<f32>> {
+		let mut values = Vec::with_capacity(self.schema.value_count());
+		for var in self.vars()? {
+			values.extend(var.as_tensor().flatten_all()?.to_vec1::<f32>()?);
+		}
+		Ok(values)
+	}
+
+	/// Overwrites every parameter from a flat vector in schema order.
+	pub fn set_parameters(&self, values: &[f32]) -> Result<()> {
+		let expected = self.schema.value_count();
+		if values.len() != expected {
+			return Err(EncodingError::ValueCountMismatch { expected, found: values.len() }.into());
+		}
+		for ((_, range), var) in self.schema.ranges().zip(self.vars()?) {
+			let tensor = Tensor::from_slice(&values[range], var.shape(), &self.device)?;
+			var.set(&tensor)?;
+		}
+		Ok(())
+	}
+
+	/// The parameters in canonical form, weighted by `num_samples`.
+	pub fn to_update(&self, num_samples: u64) -> Result<Update> {
+		Update::from_f32(&self.schema, num_samples, &self.parameters()?).map_err(
+			|error| match error {
+				EncodingError::NonFiniteValue { index } => self.locate(index),
+				other => other.into(),
+			},
+		)
+	}
+
+	/// Loads canonical parameters (schema hash and value count are checked first).
+	pub fn load_update(&self, update: &Update) -> Result<()> {
+		update.check_against(&self.schema)?;
+		self.set_parameters(&update.to_f32())
+	}
+
+	/// Writes every parameter to a safetensors file, keyed by schema name.
+	pub fn save(&self, path: impl AsRef<Path>) -> Result<()> {
+		Ok(self.varmap.save(path)?)
+	}
+
+	/// Reads every parameter from a safetensors file; a missing tensor or a shape that
+	/// differs from the schema is an error.
+	pub fn load(&mut self, path: impl AsRef<Path>) -> Result<()> {
+		Ok(self.varmap.load(path)?)
+	}
+
+	/// Names the tensor and in-tensor position of flat value `index`.
+	fn locate(&self, index: usize) -> MlError {
+		self.schema
+			.ranges()
+			.find(|(_, range)| range.contains(&index))
+			.map(|(tensor, range)| MlError::NonFiniteParameter {
+				tensor: tensor.name.clone(),
+				index: index - range.start,
+			})
+			.unwrap_or(MlError::Encoding(EncodingError::NonFiniteValue { index }))
+	}
+}
+
+impl Module for Model {
+	fn forward(&self, xs: &Tensor) -> candle_core::Result<Tensor> {
+		self.network.forward(xs)
+	}
+}
+
+/// Predicted class of every row of `logits` (`[batch, classes]`).
+pub(crate) fn predictions(logits: &Tensor) -> candle_core::Result<Vec<u32>> {
+	logits.argmax(D::Minus1)?.to_vec1::<u32>()
+}
+
+/// Fan-in of the weight a schema tensor belongs to: `X.bias` uses `X.weight`'s.
+fn fan_in(schema: &Schema, name: &str) -> usize {
+	let weight = match name.strip_suffix(".bias") {
+		Some(layer) => format!("{layer}.weight"),
+		None => name.to_string(),
+	};
+	schema
+		.tensors()
+		.iter()
+		.find(|tensor| tensor.name == weight)
+		.map(|tensor| tensor.shape.iter().skip(1).map(|dim| *dim as usize).product::<usize>())
+		.unwrap_or(1)
+		.max(1)
+}
+
+fn lock(
+	varmap: &VarMap,
+) -> candle_core::Result<std::sync::MutexGuard<'_, std::collections::HashMap<String, Var>>> {
+	// A poisoned lock means another thread panicked mid-update; the values may be torn.
+	varmap.data().lock().map_err(|_| candle_core::Error::Msg("the VarMap lock is poisoned".into()))
+}
+
+#[cfg(test)]
+mod tests {
+	use super::*;
+
+	fn specs() -> Vec<ModelSpec> {
+		vec![
+			ModelSpec::SoftmaxRegression { inputs: 64, classes: 10 },
+			ModelSpec::Mlp { inputs: 64, hidden: vec![32, 16], classes: 10 },
+			ModelSpec::Cnn { side: 8, channels: vec![4, 8], classes: 10 },
+			ModelSpec::Cnn { side: 28, channels: vec![4, 8, 8], classes: 10 },
+		]
+	}
+
+	#[test]
+	fn variables_carry_the_schema_names_and_shapes() {
+		for spec in specs() {
+			let model = Model::new(&spec, 1, &Device::Cpu).unwrap();
+			let vars = lock(model.varmap()).unwrap();
+			assert_eq!(vars.len(), model.schema().tensors().len());
+			for tensor in model.schema().tensors() {
+				let dims: Vec<u32> = vars[&tensor.name].dims().iter().map(|d| *d as u32).collect();
+				assert_eq!(dims, tensor.shape, "{}", tensor.name);
+			}
+			drop(vars);
+			let side = spec.input_features() as usize;
+			let xs = Tensor::zeros((3, side), DType::F32, &Device::Cpu).unwrap();
+			assert_eq!(model.forward(&xs).unwrap().dims(), &[3, 10]);
+		}
+	}
+
+	#[test]
+	fn seeded_initialisation_is_reproducible_and_bounded() {
+		let spec = ModelSpec::Mlp { inputs: 64, hidden: vec![32], classes: 10 };
+		let a = Model::new(&spec, 5, &Device::Cpu).unwrap().parameters().unwrap();
+		assert_eq!(a, Model::new(&spec, 5, &Device::Cpu).unwrap().parameters().unwrap());
+		assert_ne!(a, Model::new(&spec, 6, &Device::Cpu).unwrap().parameters().unwrap());
+		// fc1 has fan-in 64 (bound 1/8), fc2 fan-in 32.
+		assert!(a[..64 * 32 + 32].iter().all(|v| v.abs() <= 0.125));
+		assert!(a[..64 * 32].iter().any(|v| v.abs() > 0.1));
+	}
+
+	#[test]
+	fn update_round_trip_and_non_finite_parameters() {
+		let spec = ModelSpec::Mlp { inputs: 4, hidden: vec![3], classes: 2 };
+		let model = Model::new(&spec, 2, &Device::Cpu).unwrap();
+		let update = model.to_update(17).unwrap();
+		assert_eq!(update.num_samples, 17);
+		assert_eq!(update.schema_hash, spec.schema().unwrap().hash());
+		let copy = Model::from_update(&spec, &update, &Device::Cpu).unwrap();
+		assert_eq!(copy.to_update(17).unwrap(), update);
+
+		let mut values = model.parameters().unwrap();
+		values[4 * 3 + 1] = f32::NAN; // fc1.bias[1]
+		model.set_parameters(&values).unwrap();
+		match model.to_update(1) {
+			Err(MlError::NonFiniteParameter { tensor, index }) => {
+				assert_eq!((tensor.as_str(), index), ("fc1.bias", 1))
+			}
+			other => panic!("expected a NaN error, got {other:?}"),
+		}
+		let other = ModelSpec::SoftmaxRegression { inputs: 4, classes: 2 };
+		assert!(matches!(
+			Model::from_update(&other, &update, &Device::Cpu),
+			Err(MlError::Encoding(EncodingError::SchemaHashMismatch { .. }))
+		));
+	}
+
+	#[test]
+	fn safetensors_save_load_gives_identical_forward() {
+		let dir = tempfile::tempdir().unwrap();
+		for (index, spec) in specs().into_iter().enumerate() {
+			let model = Model::new(&spec, 11, &Device::Cpu).unwrap();
+			let path = dir.path().join(format!("model{index}.safetensors"));
+			model.save(&path).unwrap();
+			let loaded = Model::from_safetensors(&spec, &path, &Device::Cpu).unwrap();
+			assert_eq!(loaded.parameters().unwrap(), model.parameters().unwrap());
+			let xs = Tensor::rand(0f32, 1f32, (5, spec.input_features() as usize), &Device::Cpu)
+				.unwrap();
+			let (a, b) = (model.forward(&xs).unwrap(), loaded.forward(&xs).unwrap());
+			assert_eq!(a.to_vec2::<f32>().unwrap(), b.to_vec2::<f32>().unwrap());
+		}
+		// model0 is softmax regression 64 → 10: other shapes or names do not load.
+		let path = dir.path().join("model0.safetensors");
+		let wider = ModelSpec::SoftmaxRegression { inputs: 64, classes: 12 };
+		let renamed = ModelSpec::Mlp { inputs: 64, hidden: vec![8], classes: 10 };
+		assert!(Model::from_safetensors(&wider, &path, &Device::Cpu).is_err());
+		assert!(Model::from_safetensors(&renamed, &path, &Device::Cpu).is_err());
+	}
+}

@@ -1,0 +1,126 @@
+//! End-to-end Groth16 tests on a tiny shape: completeness, soundness spot checks, key and
+//! proof serialization, the no_std verifier's byte API and the native host function.
+use ark_serialize::{CanonicalDeserialize, CanonicalSerialize};
+use din_aggregate::TestSet;
+use din_zk::{
+	commitment, layout::PublicInputs, prove, read_proving_key, read_verifying_key, setup, verify,
+	verifying_key_bytes, write_proving_key, write_verifying_key, CircuitShape, ModelShape,
+};
+use rand::SeedableRng;
+use rand_chacha::ChaCha20Rng;
+
+fn case() -> (CircuitShape, Vec<i32>, TestSet) {
+	let model = ModelShape::SoftmaxRegression { inputs: 4, classes: 3 };
+	let weights = vec![
+		65536, -65536, 0, 0, // class 0 likes feature 0
+		0, 65536, -65536, 0, // class 1 likes feature 1
+		0, 0, 65536, 65536, // class 2 likes features 2, 3
+		0, 0, -1000,
+	];
+	let features = vec![
+		65536, 0, 0, 0, // → 0
+		0, 65536, 0, 0, // → 1
+		0, 0, 4096, 4096, // → 2
+		0, 0, 0, 0, // tie at 0 → 0 (class 2 has bias −1000)
+	];
+	let test_set = TestSet::new(4, features, vec![0, 1, 1, 0]).unwrap();
+	(CircuitShape { model, samples: 4 }, weights, test_set)
+}
+
+#[test]
+fn prove_verify_and_soundness_spot_checks() {
+	let (shape, weights, test_set) = case();
+	let mut rng = ChaCha20Rng::seed_from_u64(42);
+	let (pk, vk) = setup(shape, &mut rng).unwrap();
+	let eval = prove(&pk, shape, &weights, &test_set, &mut rng).unwrap();
+	assert_eq!(eval.public.correct, 3);
+	assert_eq!(eval.public.total, 4);
+	assert_eq!(eval.proof.len(), 128);
+	assert!(verify(&vk, &eval.public, &eval.proof).unwrap(), "completeness");
+
+	// Wrong count.
+	for correct in [0, 2, 4] {
+		let p = PublicInputs { correct, ..eval.public };
+		assert!(!verify(&vk, &p, &eval.proof).unwrap(), "count {correct}");
+	}
+	// Another model's commitment.
+	let mut other = weights.clone();
+	other[0] += 1;
+	let p = PublicInputs { model_commitment: commitment::model_commitment(&other), ..eval.public };
+	assert!(!verify(&vk, &p, &eval.proof).unwrap());
+	// Another test set's commitment.
+	let mut labels = test_set.labels.clone();
+	labels[2] = 2;
+	let tc = commitment::test_set_commitment(&test_set.features, &labels, 4, 3).unwrap();
+	let p = PublicInputs { test_set_commitment: tc, ..eval.public };
+	assert!(!verify(&vk, &p, &eval.proof).unwrap());
+	// Wrong total.
+	let p = PublicInputs { total: 5, ..eval.public };
+	assert!(!verify(&vk, &p, &eval.proof).unwrap());
+	// Tampered proof bytes: every byte flip is either undecodable or rejected.
+	for i in [0usize, 31, 32, 95, 96, 127] {
+		let mut bad = eval.proof.clone();
+		bad[i] ^= 0x01;
+		assert!(!verify(&vk, &eval.public, &bad).unwrap_or(false), "byte {i}");
+	}
+	assert!(verify(&vk, &eval.public, &eval.proof[..127]).is_err());
+	// A proof from another key (same shape, fresh setup) does not verify under this key.
+	let (pk2, vk2) = setup(shape, &mut rng).unwrap();
+	let eval2 = prove(&pk2, shape, &weights, &test_set, &mut rng).unwrap();
+	assert!(verify(&vk2, &eval2.public, &eval2.proof).unwrap());
+	assert!(!verify(&vk, &eval2.public, &eval2.proof).unwrap());
+
+	// The no_std byte API and the native host function agree.
+	let vk_bytes = verifying_key_bytes(&vk).unwrap();
+	let inputs = eval.public.to_bytes();
+	assert_eq!(din_zk_verifier::verify_bytes(&vk_bytes, &inputs, &eval.proof), Ok(true));
+	assert!(din_zk_host::zk_host::verify_groth16_bn254(&vk_bytes, &inputs, &eval.proof));
+	let bad_inputs = PublicInputs { correct: 2, ..eval.public }.to_bytes();
+	assert_eq!(din_zk_verifier::verify_bytes(&vk_bytes, &bad_inputs, &eval.proof), Ok(false));
+	assert!(!din_zk_host::zk_host::verify_groth16_bn254(&vk_bytes, &bad_inputs, &eval.proof));
+	assert!(!din_zk_host::zk_host::verify_groth16_bn254(&vk_bytes[1..], &inputs, &eval.proof));
+	assert!(din_zk_verifier::verify_bytes(&vk_bytes, &inputs[..96], &eval.proof).is_err());
+
+	// Prepared key round trip.
+	let pvk = din_zk_verifier::verifier::prepare(&vk_bytes).unwrap();
+	let pvk_bytes = din_zk_verifier::verifier::prepared_to_bytes(&pvk);
+	let pvk2 = din_zk_verifier::verifier::prepared_from_bytes(&pvk_bytes).unwrap();
+	assert_eq!(
+		din_zk_verifier::verifier::verify_prepared(&pvk2, &eval.public.to_field_elements(), &eval.proof),
+		Ok(true)
+	);
+
+	// Key files round trip; proofs made with the reloaded key verify with the reloaded vk.
+	let dir = tempfile::tempdir().unwrap();
+	let (pk_path, vk_path) = (dir.path().join("eval.pk"), dir.path().join("eval.vk"));
+	write_proving_key(&pk_path, shape, &pk).unwrap();
+	write_verifying_key(&vk_path, shape, &vk).unwrap();
+	let (pk_shape, pk_loaded) = read_proving_key(&pk_path).unwrap();
+	let (vk_shape, vk_loaded) = read_verifying_key(&vk_path).unwrap();
+	assert_eq!((pk_shape, vk_shape), (shape, shape));
+	assert_eq!(vk_loaded, vk);
+	assert!(pk_loaded == pk);
+	let eval3 = prove(&pk_loaded, shape, &weights, &test_set, &mut rng).unwrap();
+	assert!(verify(&vk_loaded, &eval3.public, &eval3.proof).unwrap());
+	assert!(read_proving_key(&vk_path).is_err(), "magic is checked");
+
+	// Proof bytes round trip.
+	let proof = ark_groth16::Proof::<ark_bn254::Bn254>::deserialize_compressed(&eval.proof[..]).unwrap();
+	let mut again = Vec::new();
+	proof.serialize_compressed(&mut again).unwrap();
+	assert_eq!(again, eval.proof);
+}
+
+#[test]
+fn mlp_prove_verify() {
+	let model = ModelShape::Mlp { inputs: 3, hidden: 2, classes: 2 };
+	let shape = CircuitShape { model, samples: 2 };
+	let weights = vec![65536, -65536, 0, -65536, 65536, 0, 0, -5, 65536, 0, 0, 65536, 0, 0];
+	let test_set = TestSet::new(3, vec![65536, 0, 0, 0, 65536, 4096], vec![0, 1]).unwrap();
+	let mut rng = ChaCha20Rng::seed_from_u64(9);
+	let (pk, vk) = setup(shape, &mut rng).unwrap();
+	let eval = prove(&pk, shape, &weights, &test_set, &mut rng).unwrap();
+	assert_eq!(eval.public.correct, 2);
+	assert!(verify(&vk, &eval.public, &eval.proof).unwrap());
+	assert!(!verify(&vk, &PublicInputs { correct: 1, ..eval.public }, &eval.proof).unwrap());
+}

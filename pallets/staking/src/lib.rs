@@ -1,0 +1,526 @@
+//! # DIN staking pallet
+//!
+//! Bonds, unbonding, protocol slashing and soulbound reputation for the DIN federated
+//! learning protocol.
+//!
+//! ## Overview
+//!
+//! Everyone who does work in a DIN task puts stake behind it. Participants (who train on
+//! their private data and submit updates) and evaluators (who aggregate, score and prove)
+//! each bond native tokens for their role with [`Pallet::bond`]. A bond is held on the
+//! account with `fungible::MutateHold` under [`HoldReason::ParticipantBond`] or
+//! [`HoldReason::EvaluatorBond`]; it never leaves the account unless a protocol outcome
+//! slashes it.
+//!
+//! - [`Pallet::bond`] adds to the active bond of a role (the first bond must reach the
+//!   role's minimum).
+//! - [`Pallet::unbond`] moves part of the active bond into an unbonding chunk that becomes
+//!   withdrawable after [`Config::UnbondingPeriod`] blocks; it cannot touch the part that
+//!   backs a duty.
+//! - [`Pallet::withdraw_unbonded`] releases the hold on all matured chunks.
+//! - [`Pallet::rebond`] moves unbonding funds back to the active bond (newest first).
+//!
+//! Other pallets never depend on this crate. They use the traits of `din-primitives`,
+//! which this pallet implements and the runtime wires in:
+//! [`din_primitives::StakeInfo`] (read bonds), [`din_primitives::BondLocker`] (lock a bond
+//! while it backs a duty), [`din_primitives::Slash`] and [`din_primitives::Reputation`].
+//!
+//! ## Design
+//!
+//! One [`StakeLedger`] per `(account, role)` records the active bond, the `locked` part of
+//! it and up to [`Config::MaxUnlockingChunks`] unbonding chunks. The balance held under the
+//! role's hold reason always equals `active + Σ unlocking` (checked by `try_state`).
+//!
+//! *Duties.* When a participant joins a task, pallet-din-tasks locks the task's minimum
+//! participant bond; pallet-din-evaluation does the same for an evaluator drawn into a
+//! subgroup. Locks add up and are released when the duty ends. `unbond` only ever takes
+//! from `active - locked`, so a bond that backs an active duty cannot be withdrawn from
+//! under it — while slashing (which is the point of the bond) can.
+//!
+//! *Slashing* happens only through [`din_primitives::Slash`], called by the protocol pallets
+//! with a `Perbill` and a [`din_primitives::SlashReason`] (task, round, offence). There is
+//! no root or sudo slashing extrinsic. The fraction applies to the whole ledger, active
+//! first, then the newest unbonding chunks, so unbonding does not escape a pending slash.
+//! The funds are taken with `BalancedHold::slash` and the resulting credit goes to
+//! [`Config::Slashed`] (drop it to burn, or `ResolveTo` a treasury account). Every slash
+//! emits [`Event::Slashed`] and lowers the account's reputation by
+//! [`Config::SlashReputationPenalty`].
+//!
+//! *Reputation* is a plain `u32` per account in [`ReputationOf`]. There is no call that
+//! moves it: it rises through [`din_primitives::Reputation::reward`] for accepted work and
+//! falls with every slash. Sortition reads it to weight evaluator draws.
+//!
+//! ## Terms
+//!
+//! - **Bond**: funds held for a role; *active* bonds count for duties and sortition.
+//! - **Locked**: the part of the active bond backing duties; not unbondable.
+//! - **Unbonding chunk**: funds on their way out, still held and still slashable.
+//! - **Slash**: the protocol taking a fraction of a bond as the consequence of an offence
+//!   (invalid update, minority or missing reveal, below-baseline score).
+//! - **Reputation**: a soulbound score, up for accepted work, down for slashes.
+
+#![cfg_attr(not(feature = "std"), no_std)]
+
+extern crate alloc;
+
+pub use pallet::*;
+
+pub mod types;
+pub mod weights;
+
+#[cfg(feature = "runtime-benchmarks")]
+mod benchmarking;
+#[cfg(test)]
+mod mock;
+#[cfg(test)]
+mod tests;
+
+pub use types::*;
+pub use weights::WeightInfo;
+
+use din_primitives::{
+	BondLocker, Perbill, Reputation, ReputationScore, Role, Slash, SlashReason, StakeInfo,
+	RoundIndex, TaskId,
+};
+use polkadot_sdk::{
+	frame_support::{
+		self, ensure,
+		pallet_prelude::*,
+		traits::{
+			fungible::{self, MutateHold},
+			tokens::Precision,
+			OnUnbalanced,
+		},
+	},
+	frame_system::{self, pallet_prelude::*},
+	sp_runtime::{
+		traits::{Saturating, Zero},
+		DispatchError,
+	},
+};
+
+const LOG_TARGET: &str = "runtime::din-staking";
+
+#[frame_support::pallet]
+pub mod pallet {
+	use super::*;
+
+	/// The in-code storage version.
+	const STORAGE_VERSION: StorageVersion = StorageVersion::new(0);
+
+	#[pallet::pallet]
+	#[pallet::storage_version(STORAGE_VERSION)]
+	pub struct Pallet<T>(_);
+
+	#[pallet::config]
+	pub trait Config: polkadot_sdk::frame_system::Config {
+		/// The currency bonds are held in (the native token).
+		type Currency: fungible::Inspect<Self::AccountId>
+			+ fungible::Mutate<Self::AccountId>
+			+ fungible::MutateHold<Self::AccountId, Reason = Self::RuntimeHoldReason>
+			+ fungible::BalancedHold<Self::AccountId>;
+
+		/// The overarching hold reason, which [`HoldReason`] converts into.
+		type RuntimeHoldReason: From<HoldReason>;
+
+		/// Where slashed funds go: `()` burns them, `ResolveTo<TreasuryAccount, Balances>`
+		/// deposits them to a treasury account.
+		type Slashed: OnUnbalanced<CreditOf<Self>>;
+
+		/// Smallest active participant bond, in the currency's smallest unit. Must be
+		/// non-zero and at least the existential deposit: it is the price of one
+		/// participant ledger (storage) and of one seat in a task's snapshot.
+		#[pallet::constant]
+		type MinParticipantBond: Get<BalanceOf<Self>>;
+
+		/// Smallest active evaluator bond, in the currency's smallest unit. Must be non-zero;
+		/// it bounds how cheaply a Sybil can enter the sortition pool.
+		#[pallet::constant]
+		type MinEvaluatorBond: Get<BalanceOf<Self>>;
+
+		/// Blocks between `unbond` and the funds becoming withdrawable. Must be non-zero and
+		/// longer than any task phase, so an offence is settled (and slashed) before the
+		/// bond behind it can leave.
+		#[pallet::constant]
+		type UnbondingPeriod: Get<BlockNumberFor<Self>>;
+
+		/// Most unbonding chunks per (account, role). Bounds the ledger's size (storage and
+		/// PoV of every bond operation); `unbond` fails with `NoMoreChunks` beyond it. Must be
+		/// non-zero; 16–32 is plenty.
+		#[pallet::constant]
+		type MaxUnlockingChunks: Get<u32>;
+
+		/// Reputation points an account loses per slash (saturating at 0).
+		#[pallet::constant]
+		type SlashReputationPenalty: Get<ReputationScore>;
+
+		/// Weight information for the calls of this pallet.
+		type WeightInfo: WeightInfo;
+	}
+
+	/// The bond of each account, per role.
+	#[pallet::storage]
+	pub type Ledgers<T: Config> = StorageDoubleMap<
+		_,
+		Blake2_128Concat,
+		T::AccountId,
+		Twox64Concat,
+		Role,
+		LedgerOf<T>,
+		OptionQuery,
+	>;
+
+	/// Soulbound reputation per account. There is no transfer path: it only changes through
+	/// [`din_primitives::Reputation::reward`] and slashes.
+	#[pallet::storage]
+	pub type ReputationOf<T: Config> =
+		StorageMap<_, Blake2_128Concat, T::AccountId, ReputationScore, ValueQuery>;
+
+	#[pallet::event]
+	#[pallet::generate_deposit(pub(super) fn deposit_event)]
+	pub enum Event<T: Config> {
+		/// `who` added `amount` to its active bond for `role`.
+		Bonded { who: T::AccountId, role: Role, amount: BalanceOf<T> },
+		/// `who` started unbonding `amount` for `role`, withdrawable at `unlock_at`.
+		Unbonded {
+			who: T::AccountId,
+			role: Role,
+			amount: BalanceOf<T>,
+			unlock_at: BlockNumberFor<T>,
+		},
+		/// `who` withdrew `amount` of matured unbonding funds for `role`.
+		Withdrawn { who: T::AccountId, role: Role, amount: BalanceOf<T> },
+		/// `who` moved `amount` of unbonding funds back to its active bond for `role`.
+		Rebonded { who: T::AccountId, role: Role, amount: BalanceOf<T> },
+		/// `amount` of the `role` bond of `who` was slashed in `task`/`round` for `reason`.
+		Slashed {
+			who: T::AccountId,
+			role: Role,
+			task: TaskId,
+			round: RoundIndex,
+			reason: SlashReason,
+			fraction: Perbill,
+			amount: BalanceOf<T>,
+		},
+		/// `amount` of the `role` bond of `who` now backs a duty (total locked: `locked`).
+		BondLocked { who: T::AccountId, role: Role, amount: BalanceOf<T>, locked: BalanceOf<T> },
+		/// A duty of `who` ended and released `amount` (total locked: `locked`).
+		BondUnlocked { who: T::AccountId, role: Role, amount: BalanceOf<T>, locked: BalanceOf<T> },
+		/// The reputation of `who` changed to `reputation` for work in `task`/`round`.
+		ReputationChanged {
+			who: T::AccountId,
+			task: TaskId,
+			round: RoundIndex,
+			reputation: ReputationScore,
+		},
+	}
+
+	#[pallet::error]
+	pub enum Error<T> {
+		/// The amount is zero.
+		ZeroAmount,
+		/// The first bond of a role, or what remains active after unbonding, is below the
+		/// role's minimum.
+		BelowMinimumBond,
+		/// The account has no bond for this role.
+		NotBonded,
+		/// The amount exceeds the active bond.
+		InsufficientBond,
+		/// The amount would reach into the part of the bond that backs an active duty.
+		BondLocked,
+		/// The account already has `MaxUnlockingChunks` unbonding chunks.
+		NoMoreChunks,
+		/// No unbonding chunk has matured yet.
+		NothingToWithdraw,
+		/// There are no unbonding funds to rebond.
+		NothingToRebond,
+	}
+
+	/// Why this pallet holds funds.
+	#[pallet::composite_enum]
+	pub enum HoldReason {
+		/// The bond of a participant (trains and submits updates).
+		#[codec(index = 0)]
+		ParticipantBond,
+		/// The bond of an evaluator (aggregates, scores and proves).
+		#[codec(index = 1)]
+		EvaluatorBond,
+	}
+
+	#[pallet::hooks]
+	impl<T: Config> Hooks<BlockNumberFor<T>> for Pallet<T> {
+		fn integrity_test() {
+			assert!(!T::MinParticipantBond::get().is_zero(), "MinParticipantBond must be non-zero");
+			assert!(!T::MinEvaluatorBond::get().is_zero(), "MinEvaluatorBond must be non-zero");
+			assert!(
+				T::MinParticipantBond::get() >=
+					<T::Currency as fungible::Inspect<T::AccountId>>::minimum_balance(),
+				"MinParticipantBond must be at least the existential deposit"
+			);
+			assert!(!T::UnbondingPeriod::get().is_zero(), "UnbondingPeriod must be non-zero");
+			assert!(T::MaxUnlockingChunks::get() > 0, "MaxUnlockingChunks must be non-zero");
+		}
+
+		#[cfg(feature = "try-runtime")]
+		fn try_state(_n: BlockNumberFor<T>) -> Result<(), polkadot_sdk::sp_runtime::TryRuntimeError> {
+			Self::do_try_state()
+		}
+	}
+
+	#[pallet::call]
+	impl<T: Config> Pallet<T> {
+		/// Bond `amount` more for `role`, held from the caller's free balance.
+		///
+		/// Origin: signed, the bonding account. The first bond of a role must reach the
+		/// role's minimum ([`Config::MinParticipantBond`] / [`Config::MinEvaluatorBond`]).
+		///
+		/// Emits [`Event::Bonded`].
+		#[pallet::call_index(0)]
+		#[pallet::weight(T::WeightInfo::bond())]
+		pub fn bond(origin: OriginFor<T>, role: Role, #[pallet::compact] amount: BalanceOf<T>) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			Self::do_bond(&who, role, amount)
+		}
+
+		/// Start unbonding `amount` of the active bond for `role`.
+		///
+		/// Origin: signed, the bonded account. `amount` must not reach into the locked part
+		/// (duties) and must leave either nothing or at least the role's minimum active. The
+		/// funds stay held (and slashable) for [`Config::UnbondingPeriod`] blocks.
+		///
+		/// Emits [`Event::Unbonded`].
+		#[pallet::call_index(1)]
+		#[pallet::weight(T::WeightInfo::unbond())]
+		pub fn unbond(origin: OriginFor<T>, role: Role, #[pallet::compact] amount: BalanceOf<T>) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			ensure!(!amount.is_zero(), Error::<T>::ZeroAmount);
+			let now = frame_system::Pallet::<T>::block_number();
+			let unlock_at = now.saturating_add(T::UnbondingPeriod::get());
+			Ledgers::<T>::try_mutate(&who, role, |maybe| -> DispatchResult {
+				let ledger = maybe.as_mut().ok_or(Error::<T>::NotBonded)?;
+				ensure!(amount <= ledger.active, Error::<T>::InsufficientBond);
+				ensure!(amount <= ledger.unlocked(), Error::<T>::BondLocked);
+				let rest = ledger.active.saturating_sub(amount);
+				ensure!(rest.is_zero() || rest >= Self::min_bond(role), Error::<T>::BelowMinimumBond);
+				ledger
+					.unlocking
+					.try_push(UnlockChunk { value: amount, unlock_at })
+					.map_err(|_| Error::<T>::NoMoreChunks)?;
+				ledger.active = rest;
+				Ok(())
+			})?;
+			Self::deposit_event(Event::Unbonded { who, role, amount, unlock_at });
+			Ok(())
+		}
+
+		/// Release the hold on every unbonding chunk of `role` that has matured.
+		///
+		/// Origin: signed, the bonded account. Removes the ledger once nothing is held.
+		///
+		/// Emits [`Event::Withdrawn`].
+		#[pallet::call_index(2)]
+		#[pallet::weight(T::WeightInfo::withdraw_unbonded())]
+		pub fn withdraw_unbonded(origin: OriginFor<T>, role: Role) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			let now = frame_system::Pallet::<T>::block_number();
+			let amount = Ledgers::<T>::try_mutate_exists(&who, role, |maybe| {
+				let ledger = maybe.as_mut().ok_or(Error::<T>::NotBonded)?;
+				let amount = ledger.consolidate_unlocked(now);
+				ensure!(!amount.is_zero(), Error::<T>::NothingToWithdraw);
+				T::Currency::release(&Self::hold_reason(role), &who, amount, Precision::Exact)?;
+				if ledger.is_empty() {
+					*maybe = None;
+				}
+				Ok::<_, DispatchError>(amount)
+			})?;
+			Self::deposit_event(Event::Withdrawn { who, role, amount });
+			Ok(())
+		}
+
+		/// Move up to `amount` of unbonding funds of `role` back to the active bond, newest
+		/// chunks first.
+		///
+		/// Origin: signed, the bonded account.
+		///
+		/// Emits [`Event::Rebonded`] with the amount actually moved.
+		#[pallet::call_index(3)]
+		#[pallet::weight(T::WeightInfo::rebond())]
+		pub fn rebond(origin: OriginFor<T>, role: Role, #[pallet::compact] amount: BalanceOf<T>) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			ensure!(!amount.is_zero(), Error::<T>::ZeroAmount);
+			let moved = Ledgers::<T>::try_mutate(&who, role, |maybe| {
+				let ledger = maybe.as_mut().ok_or(Error::<T>::NotBonded)?;
+				ensure!(!ledger.unlocking.is_empty(), Error::<T>::NothingToRebond);
+				let moved = ledger.rebond(amount);
+				ensure!(ledger.active >= Self::min_bond(role), Error::<T>::BelowMinimumBond);
+				Ok::<_, DispatchError>(moved)
+			})?;
+			Self::deposit_event(Event::Rebonded { who, role, amount: moved });
+			Ok(())
+		}
+	}
+}
+
+impl<T: Config> Pallet<T> {
+	/// The hold reason of `role`'s bonds.
+	pub fn hold_reason(role: Role) -> T::RuntimeHoldReason {
+		match role {
+			Role::Participant => HoldReason::ParticipantBond.into(),
+			Role::Evaluator => HoldReason::EvaluatorBond.into(),
+		}
+	}
+
+	/// The chain-wide minimum active bond of `role`.
+	pub fn min_bond(role: Role) -> BalanceOf<T> {
+		match role {
+			Role::Participant => T::MinParticipantBond::get(),
+			Role::Evaluator => T::MinEvaluatorBond::get(),
+		}
+	}
+
+	/// Hold `amount` more for `role` from `who` and add it to the active bond.
+	pub(crate) fn do_bond(who: &T::AccountId, role: Role, amount: BalanceOf<T>) -> DispatchResult {
+		ensure!(!amount.is_zero(), Error::<T>::ZeroAmount);
+		Ledgers::<T>::try_mutate(who, role, |maybe| -> DispatchResult {
+			let mut ledger = maybe.take().unwrap_or_default();
+			let active = ledger.active.saturating_add(amount);
+			ensure!(active >= Self::min_bond(role), Error::<T>::BelowMinimumBond);
+			T::Currency::hold(&Self::hold_reason(role), who, amount)?;
+			ledger.active = active;
+			*maybe = Some(ledger);
+			Ok(())
+		})?;
+		Self::deposit_event(Event::Bonded { who: who.clone(), role, amount });
+		Ok(())
+	}
+
+	/// Lower the reputation of `who` by `points`, saturating at 0.
+	fn penalize(who: &T::AccountId, points: ReputationScore) -> ReputationScore {
+		ReputationOf::<T>::mutate(who, |r| {
+			*r = r.saturating_sub(points);
+			*r
+		})
+	}
+
+	/// Check the pallet's invariants:
+	/// - the balance held for each role equals the ledger's `active + Σ unlocking`;
+	/// - `locked <= active`; no empty ledger is stored; chunks are non-zero.
+	#[cfg(any(feature = "try-runtime", feature = "std"))]
+	pub fn do_try_state() -> Result<(), polkadot_sdk::sp_runtime::TryRuntimeError> {
+		use fungible::InspectHold;
+		for (who, role, ledger) in Ledgers::<T>::iter() {
+			let held = T::Currency::balance_on_hold(&Self::hold_reason(role), &who);
+			ensure!(held == ledger.total(), "held bond differs from the ledger total");
+			ensure!(ledger.locked <= ledger.active, "locked exceeds the active bond");
+			ensure!(!ledger.is_empty(), "empty ledger stored");
+			ensure!(ledger.unlocking.iter().all(|c| !c.value.is_zero()), "empty unlocking chunk");
+		}
+		Ok(())
+	}
+}
+
+impl<T: Config> StakeInfo<T::AccountId, BalanceOf<T>> for Pallet<T> {
+	fn bonded(who: &T::AccountId, role: Role) -> BalanceOf<T> {
+		Ledgers::<T>::get(who, role).map(|l| l.active).unwrap_or_default()
+	}
+
+	fn locked(who: &T::AccountId, role: Role) -> BalanceOf<T> {
+		Ledgers::<T>::get(who, role).map(|l| l.locked).unwrap_or_default()
+	}
+
+	fn minimum_bond(role: Role) -> BalanceOf<T> {
+		Self::min_bond(role)
+	}
+
+	#[cfg(feature = "runtime-benchmarks")]
+	fn bond_for_benchmarks(who: &T::AccountId, role: Role, amount: BalanceOf<T>) {
+		use fungible::{Inspect, Mutate};
+		let amount = amount.max(Self::min_bond(role));
+		let have = Self::bonded(who, role);
+		if have >= amount {
+			return;
+		}
+		let need = amount.saturating_sub(have);
+		let free = T::Currency::balance(who);
+		let _ = T::Currency::set_balance(
+			who,
+			free.saturating_add(need).saturating_add(T::Currency::minimum_balance()),
+		);
+		Self::do_bond(who, role, need).expect("the account was just funded; qed");
+	}
+}
+
+impl<T: Config> BondLocker<T::AccountId, BalanceOf<T>> for Pallet<T> {
+	fn lock(who: &T::AccountId, role: Role, amount: BalanceOf<T>) -> Result<(), DispatchError> {
+		let locked = Ledgers::<T>::try_mutate(who, role, |maybe| {
+			let ledger = maybe.as_mut().ok_or(Error::<T>::NotBonded)?;
+			ensure!(amount <= ledger.unlocked(), Error::<T>::InsufficientBond);
+			ledger.locked = ledger.locked.saturating_add(amount);
+			Ok::<_, DispatchError>(ledger.locked)
+		})?;
+		Self::deposit_event(Event::BondLocked { who: who.clone(), role, amount, locked });
+		Ok(())
+	}
+
+	fn unlock(who: &T::AccountId, role: Role, amount: BalanceOf<T>) {
+		let locked = Ledgers::<T>::mutate(who, role, |maybe| {
+			maybe.as_mut().map(|ledger| {
+				ledger.locked = ledger.locked.saturating_sub(amount);
+				ledger.locked
+			})
+		});
+		if let Some(locked) = locked {
+			Self::deposit_event(Event::BondUnlocked { who: who.clone(), role, amount, locked });
+		}
+	}
+}
+
+impl<T: Config> Slash<T::AccountId, BalanceOf<T>> for Pallet<T> {
+	fn slash(who: &T::AccountId, role: Role, fraction: Perbill, reason: SlashReason) -> BalanceOf<T> {
+		let amount = Ledgers::<T>::mutate_exists(who, role, |maybe| {
+			let Some(ledger) = maybe.as_mut() else { return Zero::zero() };
+			let amount = ledger.slash(fraction);
+			let (credit, missing) =
+				<T::Currency as fungible::BalancedHold<T::AccountId>>::slash(&Self::hold_reason(role), who, amount);
+			if !missing.is_zero() {
+				log::error!(target: LOG_TARGET, "slash of {:?} fell short by {:?}", amount, missing);
+			}
+			T::Slashed::on_unbalanced(credit);
+			if ledger.is_empty() {
+				*maybe = None;
+			}
+			amount.saturating_sub(missing)
+		});
+		let reputation = Self::penalize(who, T::SlashReputationPenalty::get());
+		Self::deposit_event(Event::Slashed {
+			who: who.clone(),
+			role,
+			task: reason.task,
+			round: reason.round,
+			reason,
+			fraction,
+			amount,
+		});
+		Self::deposit_event(Event::ReputationChanged {
+			who: who.clone(),
+			task: reason.task,
+			round: reason.round,
+			reputation,
+		});
+		amount
+	}
+}
+
+impl<T: Config> Reputation<T::AccountId> for Pallet<T> {
+	fn reputation(who: &T::AccountId) -> ReputationScore {
+		ReputationOf::<T>::get(who)
+	}
+
+	fn reward(who: &T::AccountId, points: ReputationScore, task: TaskId, round: RoundIndex) {
+		let reputation = ReputationOf::<T>::mutate(who, |r| {
+			*r = r.saturating_add(points);
+			*r
+		});
+		Self::deposit_event(Event::ReputationChanged { who: who.clone(), task, round, reputation });
+	}
+}

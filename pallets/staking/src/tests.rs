@@ -1,0 +1,405 @@
+//! Scenario tests of pallet-din-staking.
+
+use crate::{mock::*, Error, Event};
+use din_primitives::{
+	BondLocker, Offence, Perbill, Reputation, Role, Slash, SlashReason, StakeInfo,
+};
+use polkadot_sdk::frame_support::{assert_noop, assert_ok};
+
+const P: Role = Role::Participant;
+const E: Role = Role::Evaluator;
+
+fn reason() -> SlashReason {
+	SlashReason { task: 7, round: 2, offence: Offence::InvalidUpdate }
+}
+
+// ----- bond -----
+
+#[test]
+fn bond_works() {
+	ExtBuilder::default().build_and_execute(|| {
+		assert_ok!(Staking::bond(RuntimeOrigin::signed(1), P, 50));
+		assert_eq!(held(1, P), 50);
+		assert_eq!(free(1), 950);
+		System::assert_last_event(Event::Bonded { who: 1, role: P, amount: 50 }.into());
+		// Top-ups below the minimum are fine once the minimum is reached.
+		assert_ok!(Staking::bond(RuntimeOrigin::signed(1), P, 1));
+		assert_eq!(ledger(1, P).unwrap().active, 51);
+		// Roles are separate ledgers and holds.
+		assert_ok!(Staking::bond(RuntimeOrigin::signed(1), E, 100));
+		assert_eq!(held(1, E), 100);
+		assert_eq!(<Staking as StakeInfo<_, _>>::bonded(&1, E), 100);
+		assert_eq!(<Staking as StakeInfo<_, _>>::bonded(&1, P), 51);
+	});
+}
+
+#[test]
+fn bond_fails_zero_amount() {
+	ExtBuilder::default().build_and_execute(|| {
+		assert_noop!(Staking::bond(RuntimeOrigin::signed(1), P, 0), Error::<Test>::ZeroAmount);
+	});
+}
+
+#[test]
+fn bond_fails_below_minimum() {
+	ExtBuilder::default().build_and_execute(|| {
+		assert_noop!(Staking::bond(RuntimeOrigin::signed(1), P, 9), Error::<Test>::BelowMinimumBond);
+		assert_noop!(Staking::bond(RuntimeOrigin::signed(1), E, 99), Error::<Test>::BelowMinimumBond);
+	});
+}
+
+#[test]
+fn bond_fails_insufficient_funds() {
+	ExtBuilder::default().build_and_execute(|| {
+		assert!(Staking::bond(RuntimeOrigin::signed(6), P, 10).is_err());
+		assert!(ledger(6, P).is_none());
+	});
+}
+
+#[test]
+fn bond_fails_unsigned() {
+	ExtBuilder::default().build_and_execute(|| {
+		assert_noop!(
+			Staking::bond(RuntimeOrigin::none(), P, 10),
+			polkadot_sdk::sp_runtime::DispatchError::BadOrigin
+		);
+	});
+}
+
+// ----- unbond -----
+
+#[test]
+fn unbond_works() {
+	ExtBuilder::default().build_and_execute(|| {
+		assert_ok!(Staking::bond(RuntimeOrigin::signed(1), P, 50));
+		assert_ok!(Staking::unbond(RuntimeOrigin::signed(1), P, 20));
+		System::assert_last_event(Event::Unbonded { who: 1, role: P, amount: 20, unlock_at: 11 }.into());
+		let l = ledger(1, P).unwrap();
+		assert_eq!(l.active, 30);
+		assert_eq!(l.unlocking.len(), 1);
+		// Still held while unbonding.
+		assert_eq!(held(1, P), 50);
+		// Unbonding everything is allowed.
+		assert_ok!(Staking::unbond(RuntimeOrigin::signed(1), P, 30));
+		assert_eq!(ledger(1, P).unwrap().active, 0);
+	});
+}
+
+#[test]
+fn unbond_fails_zero_amount() {
+	ExtBuilder::default().build_and_execute(|| {
+		assert_ok!(Staking::bond(RuntimeOrigin::signed(1), P, 50));
+		assert_noop!(Staking::unbond(RuntimeOrigin::signed(1), P, 0), Error::<Test>::ZeroAmount);
+	});
+}
+
+#[test]
+fn unbond_fails_not_bonded() {
+	ExtBuilder::default().build_and_execute(|| {
+		assert_noop!(Staking::unbond(RuntimeOrigin::signed(1), P, 5), Error::<Test>::NotBonded);
+	});
+}
+
+#[test]
+fn unbond_fails_insufficient_bond() {
+	ExtBuilder::default().build_and_execute(|| {
+		assert_ok!(Staking::bond(RuntimeOrigin::signed(1), P, 50));
+		assert_noop!(Staking::unbond(RuntimeOrigin::signed(1), P, 51), Error::<Test>::InsufficientBond);
+	});
+}
+
+#[test]
+fn unbond_fails_bond_locked() {
+	ExtBuilder::default().build_and_execute(|| {
+		assert_ok!(Staking::bond(RuntimeOrigin::signed(1), P, 50));
+		assert_ok!(<Staking as BondLocker<_, _>>::lock(&1, P, 30));
+		assert_noop!(Staking::unbond(RuntimeOrigin::signed(1), P, 21), Error::<Test>::BondLocked);
+		// The free part can still go.
+		assert_ok!(Staking::unbond(RuntimeOrigin::signed(1), P, 20));
+		// After the duty ends the rest can go as well.
+		<Staking as BondLocker<_, _>>::unlock(&1, P, 30);
+		assert_ok!(Staking::unbond(RuntimeOrigin::signed(1), P, 30));
+	});
+}
+
+#[test]
+fn unbond_fails_below_minimum() {
+	ExtBuilder::default().build_and_execute(|| {
+		assert_ok!(Staking::bond(RuntimeOrigin::signed(1), P, 50));
+		assert_noop!(Staking::unbond(RuntimeOrigin::signed(1), P, 45), Error::<Test>::BelowMinimumBond);
+	});
+}
+
+#[test]
+fn unbond_fails_no_more_chunks() {
+	ExtBuilder::default().build_and_execute(|| {
+		assert_ok!(Staking::bond(RuntimeOrigin::signed(1), P, 100));
+		for _ in 0..4 {
+			assert_ok!(Staking::unbond(RuntimeOrigin::signed(1), P, 1));
+		}
+		assert_noop!(Staking::unbond(RuntimeOrigin::signed(1), P, 1), Error::<Test>::NoMoreChunks);
+	});
+}
+
+// ----- withdraw_unbonded -----
+
+#[test]
+fn withdraw_unbonded_works() {
+	ExtBuilder::default().build_and_execute(|| {
+		assert_ok!(Staking::bond(RuntimeOrigin::signed(1), P, 50));
+		assert_ok!(Staking::unbond(RuntimeOrigin::signed(1), P, 20));
+		run_to(5);
+		assert_ok!(Staking::unbond(RuntimeOrigin::signed(1), P, 30));
+		run_to(11);
+		assert_ok!(Staking::withdraw_unbonded(RuntimeOrigin::signed(1), P));
+		System::assert_last_event(Event::Withdrawn { who: 1, role: P, amount: 20 }.into());
+		assert_eq!(held(1, P), 30);
+		assert_eq!(free(1), 970);
+		run_to(15);
+		assert_ok!(Staking::withdraw_unbonded(RuntimeOrigin::signed(1), P));
+		assert_eq!(held(1, P), 0);
+		assert_eq!(free(1), 1_000);
+		// The emptied ledger is gone.
+		assert!(ledger(1, P).is_none());
+	});
+}
+
+#[test]
+fn withdraw_unbonded_fails_not_bonded() {
+	ExtBuilder::default().build_and_execute(|| {
+		assert_noop!(Staking::withdraw_unbonded(RuntimeOrigin::signed(1), P), Error::<Test>::NotBonded);
+	});
+}
+
+#[test]
+fn withdraw_unbonded_fails_nothing_to_withdraw() {
+	ExtBuilder::default().build_and_execute(|| {
+		assert_ok!(Staking::bond(RuntimeOrigin::signed(1), P, 50));
+		assert_ok!(Staking::unbond(RuntimeOrigin::signed(1), P, 20));
+		run_to(10);
+		assert_noop!(
+			Staking::withdraw_unbonded(RuntimeOrigin::signed(1), P),
+			Error::<Test>::NothingToWithdraw
+		);
+	});
+}
+
+// ----- rebond -----
+
+#[test]
+fn rebond_works() {
+	ExtBuilder::default().build_and_execute(|| {
+		assert_ok!(Staking::bond(RuntimeOrigin::signed(1), P, 50));
+		assert_ok!(Staking::unbond(RuntimeOrigin::signed(1), P, 10));
+		assert_ok!(Staking::unbond(RuntimeOrigin::signed(1), P, 15));
+		assert_ok!(Staking::rebond(RuntimeOrigin::signed(1), P, 20));
+		System::assert_last_event(Event::Rebonded { who: 1, role: P, amount: 20 }.into());
+		let l = ledger(1, P).unwrap();
+		assert_eq!(l.active, 45);
+		assert_eq!(l.unlocking.len(), 1);
+		assert_eq!(l.unlocking[0].value, 5);
+		// Asking for more than is unbonding moves what there is.
+		assert_ok!(Staking::rebond(RuntimeOrigin::signed(1), P, 100));
+		System::assert_last_event(Event::Rebonded { who: 1, role: P, amount: 5 }.into());
+		assert_eq!(ledger(1, P).unwrap().active, 50);
+	});
+}
+
+#[test]
+fn rebond_fails_zero_amount() {
+	ExtBuilder::default().build_and_execute(|| {
+		assert_ok!(Staking::bond(RuntimeOrigin::signed(1), P, 50));
+		assert_ok!(Staking::unbond(RuntimeOrigin::signed(1), P, 10));
+		assert_noop!(Staking::rebond(RuntimeOrigin::signed(1), P, 0), Error::<Test>::ZeroAmount);
+	});
+}
+
+#[test]
+fn rebond_fails_not_bonded() {
+	ExtBuilder::default().build_and_execute(|| {
+		assert_noop!(Staking::rebond(RuntimeOrigin::signed(1), P, 10), Error::<Test>::NotBonded);
+	});
+}
+
+#[test]
+fn rebond_fails_nothing_to_rebond() {
+	ExtBuilder::default().build_and_execute(|| {
+		assert_ok!(Staking::bond(RuntimeOrigin::signed(1), P, 50));
+		assert_noop!(Staking::rebond(RuntimeOrigin::signed(1), P, 10), Error::<Test>::NothingToRebond);
+	});
+}
+
+#[test]
+fn rebond_fails_below_minimum() {
+	ExtBuilder::default().build_and_execute(|| {
+		assert_ok!(Staking::bond(RuntimeOrigin::signed(1), P, 50));
+		assert_ok!(Staking::unbond(RuntimeOrigin::signed(1), P, 50));
+		assert_noop!(Staking::rebond(RuntimeOrigin::signed(1), P, 5), Error::<Test>::BelowMinimumBond);
+	});
+}
+
+// ----- traits -----
+
+#[test]
+fn lock_and_unlock_work() {
+	ExtBuilder::default().build_and_execute(|| {
+		assert_ok!(Staking::bond(RuntimeOrigin::signed(1), P, 50));
+		assert_ok!(<Staking as BondLocker<_, _>>::lock(&1, P, 20));
+		System::assert_last_event(Event::BondLocked { who: 1, role: P, amount: 20, locked: 20 }.into());
+		assert_ok!(<Staking as BondLocker<_, _>>::lock(&1, P, 30));
+		assert_eq!(<Staking as StakeInfo<_, _>>::locked(&1, P), 50);
+		<Staking as BondLocker<_, _>>::unlock(&1, P, 20);
+		System::assert_last_event(Event::BondUnlocked { who: 1, role: P, amount: 20, locked: 30 }.into());
+		// Unlocking more than is locked saturates.
+		<Staking as BondLocker<_, _>>::unlock(&1, P, 1_000);
+		assert_eq!(<Staking as StakeInfo<_, _>>::locked(&1, P), 0);
+	});
+}
+
+#[test]
+fn lock_fails_not_bonded_or_insufficient() {
+	ExtBuilder::default().build_and_execute(|| {
+		assert_noop!(<Staking as BondLocker<_, _>>::lock(&1, P, 1), Error::<Test>::NotBonded);
+		assert_ok!(Staking::bond(RuntimeOrigin::signed(1), P, 50));
+		assert_ok!(<Staking as BondLocker<_, _>>::lock(&1, P, 40));
+		assert_noop!(<Staking as BondLocker<_, _>>::lock(&1, P, 11), Error::<Test>::InsufficientBond);
+	});
+}
+
+#[test]
+fn slash_works() {
+	ExtBuilder::default().build_and_execute(|| {
+		let issuance = Balances::total_issuance();
+		assert_ok!(Staking::bond(RuntimeOrigin::signed(1), P, 100));
+		assert_ok!(<Staking as BondLocker<_, _>>::lock(&1, P, 80));
+		assert_ok!(Staking::unbond(RuntimeOrigin::signed(1), P, 20));
+		// 50% of the whole ledger (100): the 80 active go first, then... 50 of them.
+		let slashed = <Staking as Slash<_, _>>::slash(&1, P, Perbill::from_percent(50), reason());
+		assert_eq!(slashed, 50);
+		assert!(staking_events().contains(&Event::Slashed {
+			who: 1,
+			role: P,
+			task: 7,
+			round: 2,
+			reason: reason(),
+			fraction: Perbill::from_percent(50),
+			amount: 50,
+		}));
+		System::assert_last_event(Event::ReputationChanged { who: 1, task: 7, round: 2, reputation: 0 }.into());
+		let l = ledger(1, P).unwrap();
+		assert_eq!(l.active, 30);
+		// The lock never exceeds what is active.
+		assert_eq!(l.locked, 30);
+		assert_eq!(held(1, P), 50);
+		// `Slashed = ()` burns.
+		assert_eq!(Balances::total_issuance(), issuance - 50);
+	});
+}
+
+#[test]
+fn slash_reaches_unbonding_chunks() {
+	ExtBuilder::default().build_and_execute(|| {
+		assert_ok!(Staking::bond(RuntimeOrigin::signed(1), P, 100));
+		assert_ok!(Staking::unbond(RuntimeOrigin::signed(1), P, 90));
+		let slashed = <Staking as Slash<_, _>>::slash(&1, P, Perbill::from_percent(50), reason());
+		assert_eq!(slashed, 50);
+		let l = ledger(1, P).unwrap();
+		assert_eq!(l.active, 0);
+		assert_eq!(l.unlocking[0].value, 50);
+		// A full slash removes the ledger.
+		let slashed = <Staking as Slash<_, _>>::slash(&1, P, Perbill::one(), reason());
+		assert_eq!(slashed, 50);
+		assert!(ledger(1, P).is_none());
+		// Slashing an unbonded account takes nothing.
+		assert_eq!(<Staking as Slash<_, _>>::slash(&2, E, Perbill::one(), reason()), 0);
+	});
+}
+
+#[test]
+fn reputation_is_soulbound_and_moves_only_through_the_trait() {
+	ExtBuilder::default().build_and_execute(|| {
+		assert_eq!(<Staking as Reputation<_>>::reputation(&1), 0);
+		<Staking as Reputation<_>>::reward(&1, 12, 3, 1);
+		System::assert_last_event(Event::ReputationChanged { who: 1, task: 3, round: 1, reputation: 12 }.into());
+		assert_ok!(Staking::bond(RuntimeOrigin::signed(1), E, 100));
+		<Staking as Slash<_, _>>::slash(&1, E, Perbill::from_percent(10), reason());
+		assert_eq!(<Staking as Reputation<_>>::reputation(&1), 7);
+		<Staking as Slash<_, _>>::slash(&1, E, Perbill::from_percent(10), reason());
+		<Staking as Slash<_, _>>::slash(&1, E, Perbill::from_percent(10), reason());
+		assert_eq!(<Staking as Reputation<_>>::reputation(&1), 0);
+	});
+}
+
+#[test]
+fn stake_info_reports_minimums() {
+	ExtBuilder::default().build_and_execute(|| {
+		assert_eq!(<Staking as StakeInfo<_, _>>::minimum_bond(P), 10);
+		assert_eq!(<Staking as StakeInfo<_, _>>::minimum_bond(E), 100);
+	});
+}
+
+// ----- property test -----
+
+mod prop {
+	use super::*;
+	use proptest::prelude::*;
+
+	#[derive(Debug, Clone)]
+	enum Op {
+		Bond(u64, bool, u64),
+		Unbond(u64, bool, u64),
+		Withdraw(u64, bool),
+		Rebond(u64, bool, u64),
+		Lock(u64, bool, u64),
+		Unlock(u64, bool, u64),
+		Slash(u64, bool, u32),
+		Advance(u64),
+	}
+
+	fn op() -> impl Strategy<Value = Op> {
+		let who = 1u64..=6;
+		prop_oneof![
+			(who.clone(), any::<bool>(), 0u64..300).prop_map(|(a, r, v)| Op::Bond(a, r, v)),
+			(who.clone(), any::<bool>(), 0u64..300).prop_map(|(a, r, v)| Op::Unbond(a, r, v)),
+			(who.clone(), any::<bool>()).prop_map(|(a, r)| Op::Withdraw(a, r)),
+			(who.clone(), any::<bool>(), 0u64..300).prop_map(|(a, r, v)| Op::Rebond(a, r, v)),
+			(who.clone(), any::<bool>(), 0u64..300).prop_map(|(a, r, v)| Op::Lock(a, r, v)),
+			(who.clone(), any::<bool>(), 0u64..300).prop_map(|(a, r, v)| Op::Unlock(a, r, v)),
+			(who, any::<bool>(), 0u32..=100).prop_map(|(a, r, p)| Op::Slash(a, r, p)),
+			(1u64..8).prop_map(Op::Advance),
+		]
+	}
+
+	fn role(evaluator: bool) -> Role {
+		if evaluator { E } else { P }
+	}
+
+	proptest! {
+		#![proptest_config(ProptestConfig::with_cases(64))]
+		#[test]
+		fn random_calls_keep_invariants(ops in proptest::collection::vec(op(), 1..60)) {
+			ExtBuilder::default().build_and_execute(|| {
+				let issuance = Balances::total_issuance();
+				let mut burned = 0u64;
+				for op in ops {
+					match op {
+						Op::Bond(a, r, v) => { let _ = Staking::bond(RuntimeOrigin::signed(a), role(r), v); }
+						Op::Unbond(a, r, v) => { let _ = Staking::unbond(RuntimeOrigin::signed(a), role(r), v); }
+						Op::Withdraw(a, r) => { let _ = Staking::withdraw_unbonded(RuntimeOrigin::signed(a), role(r)); }
+						Op::Rebond(a, r, v) => { let _ = Staking::rebond(RuntimeOrigin::signed(a), role(r), v); }
+						Op::Lock(a, r, v) => { let _ = <Staking as BondLocker<_, _>>::lock(&a, role(r), v); }
+						Op::Unlock(a, r, v) => <Staking as BondLocker<_, _>>::unlock(&a, role(r), v),
+						Op::Slash(a, r, p) => {
+							burned += <Staking as Slash<_, _>>::slash(&a, role(r), Perbill::from_percent(p), reason());
+						}
+						Op::Advance(n) => run_to(System::block_number() + n),
+					}
+					Staking::do_try_state().expect("invariants hold after every call");
+					// Bonds + free balances are conserved, up to what slashes burned.
+					let total: u64 = (1..=6).map(|a| free(a) + held(a, P) + held(a, E)).sum();
+					assert_eq!(total + burned, issuance);
+				}
+			});
+		}
+	}
+}

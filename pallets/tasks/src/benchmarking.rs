@@ -1,0 +1,202 @@
+//! Benchmarks of pallet-din-tasks (frame-benchmarking v2): every call at its worst case
+//! (longest descriptor, fullest participant list) and the three kinds of `on_initialize`
+//! transition — a plain phase change, a round start over `p` participants and a task end
+//! over `p` participants. The worst case of a whole block is `on_initialize_idle` plus
+//! `MaxDeadlinesPerBlock` times the heaviest transition at `p = MaxParticipants`.
+
+use super::*;
+use din_primitives::{AggregationRule, Perbill, RewardAsset, ScoringRule};
+use polkadot_sdk::{
+	frame_benchmarking::v2::*,
+	frame_support::traits::{fungible::Mutate, Hooks},
+	frame_system::RawOrigin,
+	sp_core::H256,
+	sp_io::hashing::blake2_256,
+};
+
+const SEED: u32 = 0;
+
+fn owner<T: Config>() -> T::AccountId {
+	let who: T::AccountId = account("owner", 0, SEED);
+	let pool = T::MinRewardPool::get().saturating_mul(1_000u32.into());
+	T::Currency::set_balance(&who, pool);
+	who
+}
+
+/// A valid spec with an architecture descriptor of `a` bytes and the longest phases.
+fn spec<T: Config>(a: u32) -> TaskSpecOf<T> {
+	let architecture = alloc::vec![7u8; a as usize];
+	let len = T::MinPhaseLength::get();
+	let g = T::MaxSubgroupSize::get();
+	TaskSpec {
+		model: ModelSpec {
+			hash: H256(blake2_256(&architecture)),
+			architecture: BoundedVec::truncate_from(architecture),
+		},
+		genesis: ModelRef {
+			cid: BoundedVec::truncate_from(alloc::vec![1u8; din_primitives::MAX_CID_LEN as usize]),
+			commitment: H256::repeat_byte(1),
+		},
+		test_set: TestSetRef {
+			commitment: H256::repeat_byte(2),
+			encrypted_cid: BoundedVec::truncate_from(alloc::vec![2u8; din_primitives::MAX_CID_LEN as usize]),
+		},
+		reward: RewardPool { asset: RewardAsset::Native, amount: T::MinRewardPool::get() },
+		rounds: T::MaxRounds::get(),
+		phases: PhaseLengths {
+			registration: len,
+			training: len,
+			aggregation_commit: len,
+			aggregation_reveal: len,
+			global_commit: len,
+			global_reveal: len,
+			scoring: len,
+			rewarding: len,
+		},
+		subgroup_size: g,
+		evaluators_per_subgroup: T::MaxEvaluatorsPerSubgroup::get(),
+		min_participants: 1,
+		min_participant_bond: T::Staking::minimum_bond(Role::Participant),
+		min_evaluator_bond: T::Staking::minimum_bond(Role::Evaluator),
+		aggregation: AggregationRule::MultiKrum { f: 0, m: 1 },
+		scoring: ScoringRule::Median { threshold: Perbill::from_percent(5) },
+		fees: FeeParams {
+			evaluator_fee: Perbill::from_percent(10),
+			protocol_fee: Perbill::from_percent(5),
+			baseline_margin: Perbill::from_percent(1),
+			slash: Perbill::from_percent(10),
+		},
+	}
+}
+
+fn participant<T: Config>(i: u32) -> T::AccountId {
+	let who: T::AccountId = account("participant", i, SEED);
+	let bond = T::Staking::minimum_bond(Role::Participant).saturating_mul(10u32.into());
+	T::Staking::bond_for_benchmarks(&who, Role::Participant, bond);
+	who
+}
+
+/// A task with `p` joined participants, still in Registration.
+fn task_with<T: Config>(p: u32) -> (TaskId, T::AccountId) {
+	let owner = owner::<T>();
+	let task = NextTaskId::<T>::get();
+	Pallet::<T>::create_task(
+		RawOrigin::Signed(owner.clone()).into(),
+		spec::<T>(T::MaxArchitectureLen::get()),
+	)
+	.expect("valid spec");
+	for i in 0..p {
+		Pallet::<T>::join_task(RawOrigin::Signed(participant::<T>(i)).into(), task).expect("bonded");
+	}
+	(task, owner)
+}
+
+/// Run `on_initialize` at the task's current deadline.
+fn reach_deadline<T: Config>(task: TaskId) {
+	let at = Tasks::<T>::get(task).expect("exists").phase_ends;
+	frame_system::Pallet::<T>::set_block_number(at);
+	Pallet::<T>::on_initialize(at);
+}
+
+#[benchmarks]
+mod benchmarks {
+	use super::*;
+
+	#[benchmark]
+	fn create_task(a: Linear<1, { T::MaxArchitectureLen::get() }>) {
+		let owner = owner::<T>();
+		let spec = spec::<T>(a);
+		#[extrinsic_call]
+		_(RawOrigin::Signed(owner), spec);
+		assert!(Tasks::<T>::contains_key(0));
+	}
+
+	#[benchmark]
+	fn join_task() {
+		let (task, _) = task_with::<T>(T::MaxParticipants::get() - 1);
+		let who = participant::<T>(T::MaxParticipants::get());
+		#[extrinsic_call]
+		_(RawOrigin::Signed(who), task);
+		assert_eq!(Participants::<T>::decode_len(task), Some(T::MaxParticipants::get() as usize));
+	}
+
+	#[benchmark]
+	fn leave_task() {
+		let (task, _) = task_with::<T>(T::MaxParticipants::get());
+		let who = participant::<T>(0);
+		#[extrinsic_call]
+		_(RawOrigin::Signed(who), task);
+		assert_eq!(Participants::<T>::decode_len(task), Some(T::MaxParticipants::get() as usize - 1));
+	}
+
+	#[benchmark]
+	fn cancel_task(p: Linear<0, { T::MaxParticipants::get() }>) {
+		let (task, owner) = task_with::<T>(p);
+		#[extrinsic_call]
+		_(RawOrigin::Signed(owner), task);
+		assert_eq!(Tasks::<T>::get(task).expect("exists").phase, TaskPhase::Cancelled);
+	}
+
+	#[benchmark]
+	fn submit_update() {
+		let (task, _) = task_with::<T>(T::MaxParticipants::get());
+		reach_deadline::<T>(task);
+		let who = participant::<T>(0);
+		let cid: Cid = BoundedVec::truncate_from(alloc::vec![3u8; din_primitives::MAX_CID_LEN as usize]);
+		#[extrinsic_call]
+		_(RawOrigin::Signed(who.clone()), task, 0, cid, H256::repeat_byte(4), 1_000);
+		assert!(Updates::<T>::contains_key((task, 0), &who));
+	}
+
+	#[benchmark]
+	fn on_initialize_idle() {
+		let now = frame_system::Pallet::<T>::block_number();
+		#[block]
+		{
+			Pallet::<T>::on_initialize(now);
+		}
+	}
+
+	#[benchmark]
+	fn on_initialize_phase() {
+		let (task, _) = task_with::<T>(1);
+		reach_deadline::<T>(task);
+		let at = Tasks::<T>::get(task).expect("exists").phase_ends;
+		frame_system::Pallet::<T>::set_block_number(at);
+		#[block]
+		{
+			Pallet::<T>::on_initialize(at);
+		}
+		assert_eq!(Tasks::<T>::get(task).expect("exists").phase, TaskPhase::AggregationCommit);
+	}
+
+	#[benchmark]
+	fn on_initialize_round_start(p: Linear<1, { T::MaxParticipants::get() }>) {
+		let (task, _) = task_with::<T>(p);
+		let at = Tasks::<T>::get(task).expect("exists").phase_ends;
+		frame_system::Pallet::<T>::set_block_number(at);
+		#[block]
+		{
+			Pallet::<T>::on_initialize(at);
+		}
+		assert_eq!(Rounds::<T>::get(task, 0).expect("started").participants, p);
+	}
+
+	#[benchmark]
+	fn on_initialize_finish(p: Linear<1, { T::MaxParticipants::get() }>) {
+		let (task, _) = task_with::<T>(p);
+		// Walk to the last phase before Finished.
+		while Tasks::<T>::get(task).expect("exists").phase != TaskPhase::Rewarding {
+			reach_deadline::<T>(task);
+		}
+		let at = Tasks::<T>::get(task).expect("exists").phase_ends;
+		frame_system::Pallet::<T>::set_block_number(at);
+		#[block]
+		{
+			Pallet::<T>::on_initialize(at);
+		}
+		assert_eq!(Tasks::<T>::get(task).expect("exists").phase, TaskPhase::Finished);
+	}
+
+	impl_benchmark_test_suite!(Pallet, crate::mock::ExtBuilder::default().build(), crate::mock::Test);
+}

@@ -1,0 +1,988 @@
+//! # DIN tasks pallet
+//!
+//! Training tasks, their escrowed reward pools, the round state machine, subgroup
+//! assignment and update commitments of the DIN federated learning protocol.
+//!
+//! ## Overview
+//!
+//! A *model owner* creates a task with [`Pallet::create_task`]: the model architecture
+//! (descriptor + hash), the genesis model (CID + commitment), the test set (commitment +
+//! encrypted CID), a reward pool held from the owner, the number of rounds, the length of
+//! every phase, the subgroup size G, the evaluators per subgroup Q, the minimum bonds, the
+//! aggregation and scoring rules and the fee parameters. Every field is validated; each
+//! violation has its own error.
+//!
+//! *Participants* bonded with pallet-din-staking join with [`Pallet::join_task`]; joining
+//! locks the task's minimum participant bond (it cannot be unbonded while the task runs).
+//! They may [`Pallet::leave_task`] only between rounds. The owner may
+//! [`Pallet::cancel_task`] before the first round starts and gets the whole pool back.
+//!
+//! A task then runs through its lifecycle, advanced by `on_initialize` at each phase's
+//! deadline:
+//!
+//! ```text
+//! Registration ─► Training ─► AggregationCommit ─► AggregationReveal ─► GlobalCommit ─► GlobalReveal ─┐
+//!                    ▲                                                                                │
+//!                    └──────────────────────────── next round ◄──────────────────── not last round ◄──┤
+//!                                                                                      last round ◄──┘
+//!                                                          Scoring ─► Rewarding ─► Finished
+//! ```
+//!
+//! At each round start the joined participants are snapshotted, shuffled with the
+//! runtime's randomness ([`Config::Randomness`], BABE in din-runtime; subject
+//! `("din/round", task, round)`) and dealt round-robin into `ceil(n / G)` subgroups of at
+//! most G. During Training each assigned participant submits exactly one update with
+//! [`Pallet::submit_update`]: the CID of the update in the artifact store, the commitment to
+//! its canonical encoding and the number of training samples behind it. What counts as a
+//! *contribution* is decided later: an update the subgroup majority of evaluators accepts,
+//! scored above the baseline.
+//!
+//! ## Design
+//!
+//! *Evaluation and rewards are other pallets.* This pallet calls a [`Config::Lifecycle`]
+//! hook ([`din_primitives::RoundLifecycle`]) when a round starts (pallet-din-evaluation
+//! draws Q evaluators per subgroup there, and may defer the round when its pool is too
+//! small), when each phase ends (it settles commit-reveal majorities) and when the task
+//! ends. With `()` the evaluation phases simply time out. The rewards pallet pays out
+//! through [`din_primitives::TaskEscrow`], implemented here; whatever is left of the pool
+//! when the task finishes goes back to the owner.
+//!
+//! *Stake* is reached only through [`Config::Staking`] ([`din_primitives::StakeInfo`] +
+//! [`din_primitives::BondLocker`]); this crate does not depend on pallet-din-staking.
+//!
+//! *Bounded work per block.* Each live task has exactly one entry in [`Deadlines`], at the
+//! block its phase ends. A block holds at most [`Config::MaxDeadlinesPerBlock`] entries; a
+//! task scheduled into a full block takes the next block with room (its phase is then that
+//! much longer, and `TaskInfo::phase_ends` records the real deadline). With at most
+//! [`Config::MaxActiveTasks`] live tasks a free slot is always found within
+//! `MaxActiveTasks / MaxDeadlinesPerBlock + 1` blocks. `on_initialize` therefore processes
+//! at most `MaxDeadlinesPerBlock` transitions, the heaviest being a round start or a task
+//! end over [`Config::MaxParticipants`] participants; both are benchmarked.
+//!
+//! *Escrow.* The pool is held on the owner's account under [`HoldReason::RewardPool`]
+//! (native token). The shape of [`RewardPool`] (an asset kind plus an amount) leaves room
+//! for a `pallet-assets` asset held through `fungibles::MutateHold`. Invariant (checked in
+//! `try_state`): per owner, the balance held for reward pools equals the sum of the
+//! `remaining` budgets of that owner's live tasks.
+//!
+//! ## Terms
+//!
+//! - **Task**: one federated training job with its fixed parameters and pool.
+//! - **Round**: Training, then aggregation commit/reveal per subgroup, then global model
+//!   commit/reveal. Rounds are indexed from 0.
+//! - **Snapshot**: the participants of a round, fixed at its start.
+//! - **Subgroup**: at most G participants whose updates are aggregated together by Q
+//!   evaluators.
+//! - **Update**: `(cid, commitment, num_samples)` submitted once per participant per round.
+//! - **Remaining budget**: the part of the pool not yet paid, burned or refunded.
+
+#![cfg_attr(not(feature = "std"), no_std)]
+
+extern crate alloc;
+
+pub use pallet::*;
+
+pub mod runtime_api;
+pub mod types;
+pub mod weights;
+
+#[cfg(feature = "runtime-benchmarks")]
+mod benchmarking;
+#[cfg(test)]
+mod mock;
+#[cfg(test)]
+mod tests;
+
+pub use types::*;
+pub use weights::WeightInfo;
+
+use alloc::vec::Vec;
+use din_primitives::{BondLocker, Role, RoundLifecycle, StakeInfo, TaskEscrow};
+use polkadot_sdk::{
+	frame_support::{
+		self, ensure,
+		pallet_prelude::*,
+		traits::{
+			fungible::{self, MutateHold},
+			tokens::{Fortitude, Precision, Restriction},
+			Randomness,
+		},
+	},
+	frame_system::{self, pallet_prelude::*},
+	sp_runtime::{
+		traits::{Saturating, Zero},
+		DispatchError,
+	},
+};
+
+const LOG_TARGET: &str = "runtime::din-tasks";
+
+#[frame_support::pallet]
+pub mod pallet {
+	use super::*;
+
+	/// The in-code storage version.
+	const STORAGE_VERSION: StorageVersion = StorageVersion::new(0);
+
+	#[pallet::pallet]
+	#[pallet::storage_version(STORAGE_VERSION)]
+	pub struct Pallet<T>(_);
+
+	#[pallet::config]
+	pub trait Config: polkadot_sdk::frame_system::Config {
+		/// The currency reward pools are held in (the native token).
+		type Currency: fungible::Inspect<Self::AccountId>
+			+ fungible::Mutate<Self::AccountId>
+			+ fungible::MutateHold<Self::AccountId, Reason = Self::RuntimeHoldReason>;
+
+		/// The overarching hold reason, which [`HoldReason`] converts into.
+		type RuntimeHoldReason: From<HoldReason>;
+
+		/// Bonds: read, and locked while a participant is in a task (pallet-din-staking).
+		type Staking: StakeInfo<Self::AccountId, BalanceOf<Self>>
+			+ BondLocker<Self::AccountId, BalanceOf<Self>>;
+
+		/// Randomness for the subgroup shuffle. In din-runtime: BABE's
+		/// `RandomnessFromOneEpochAgo`, which no block author of the round can bias.
+		type Randomness: Randomness<Self::Hash, BlockNumberFor<Self>>;
+
+		/// Hooks into the round lifecycle (pallet-din-evaluation; `()` lets evaluation phases
+		/// time out).
+		type Lifecycle: RoundLifecycle;
+
+		/// Smallest reward pool, in the currency's smallest unit. At least the existential
+		/// deposit; it prices the storage of a task (spec, rounds, updates), so it must be
+		/// large enough that creating tasks is no cheap storage spam.
+		#[pallet::constant]
+		type MinRewardPool: Get<BalanceOf<Self>>;
+
+		/// Most bytes of a model architecture descriptor. Bounds `TaskInfo` (read by every
+		/// call on a task). Non-zero; a few KiB.
+		#[pallet::constant]
+		type MaxArchitectureLen: Get<u32>;
+
+		/// Most participants per task. Bounds the snapshot, the shuffle and the assignment
+		/// writes of a round start, and the unlocks of a task end — the heaviest
+		/// `on_initialize` work. Non-zero and at least `MaxSubgroupSize`.
+		#[pallet::constant]
+		type MaxParticipants: Get<u32>;
+
+		/// Largest subgroup size G a task may ask for. Non-zero.
+		#[pallet::constant]
+		type MaxSubgroupSize: Get<u32>;
+
+		/// Most evaluators per subgroup Q a task may ask for. Non-zero; bounds the
+		/// evaluation pallet's per-subgroup commit-reveal storage.
+		#[pallet::constant]
+		type MaxEvaluatorsPerSubgroup: Get<u32>;
+
+		/// Most rounds per task. Non-zero; bounds the round and update records a task keeps
+		/// (`MaxRounds × MaxParticipants` updates).
+		#[pallet::constant]
+		type MaxRounds: Get<u32>;
+
+		/// Shortest phase, in blocks. Non-zero: a phase must outlive at least one block so
+		/// transactions can land in it.
+		#[pallet::constant]
+		type MinPhaseLength: Get<BlockNumberFor<Self>>;
+
+		/// Longest phase, in blocks; at least `MinPhaseLength`. Bounds how long a pool and
+		/// the participants' bonds can be tied up per phase.
+		#[pallet::constant]
+		type MaxPhaseLength: Get<BlockNumberFor<Self>>;
+
+		/// Most live (not finished, not cancelled) tasks. Non-zero; with
+		/// `MaxDeadlinesPerBlock` it bounds the search for a free deadline slot.
+		#[pallet::constant]
+		type MaxActiveTasks: Get<u32>;
+
+		/// Most phase transitions processed in one block. Non-zero; `on_initialize` costs at
+		/// most this many round starts / task ends over `MaxParticipants`.
+		#[pallet::constant]
+		type MaxDeadlinesPerBlock: Get<u32>;
+
+		/// Weight information for the calls and hooks of this pallet.
+		type WeightInfo: WeightInfo;
+	}
+
+	/// The next task id.
+	#[pallet::storage]
+	pub type NextTaskId<T: Config> = StorageValue<_, TaskId, ValueQuery>;
+
+	/// Number of live tasks (bounded by `MaxActiveTasks`).
+	#[pallet::storage]
+	pub type ActiveTasks<T: Config> = StorageValue<_, u32, ValueQuery>;
+
+	/// Every task, live or ended.
+	#[pallet::storage]
+	pub type Tasks<T: Config> = StorageMap<_, Twox64Concat, TaskId, TaskInfoOf<T>, OptionQuery>;
+
+	/// The participants that joined a live task (the next snapshot).
+	#[pallet::storage]
+	pub type Participants<T: Config> =
+		StorageMap<_, Twox64Concat, TaskId, ParticipantsOf<T>, ValueQuery>;
+
+	/// The record of each round of each task.
+	#[pallet::storage]
+	pub type Rounds<T: Config> =
+		StorageDoubleMap<_, Twox64Concat, TaskId, Twox64Concat, RoundIndex, RoundInfoOf<T>, OptionQuery>;
+
+	/// The members of each subgroup of the current round of a task.
+	#[pallet::storage]
+	pub type Subgroups<T: Config> = StorageDoubleMap<
+		_,
+		Twox64Concat,
+		TaskId,
+		Twox64Concat,
+		SubgroupIndex,
+		SubgroupOf<T>,
+		ValueQuery,
+	>;
+
+	/// The subgroup of each participant in the current (recorded) round of a task.
+	#[pallet::storage]
+	pub type Assignments<T: Config> = StorageDoubleMap<
+		_,
+		Twox64Concat,
+		TaskId,
+		Blake2_128Concat,
+		T::AccountId,
+		Assignment,
+		OptionQuery,
+	>;
+
+	/// Submitted updates by (task, round) and participant.
+	#[pallet::storage]
+	pub type Updates<T: Config> = StorageDoubleMap<
+		_,
+		Twox64Concat,
+		(TaskId, RoundIndex),
+		Blake2_128Concat,
+		T::AccountId,
+		UpdateOf<T>,
+		OptionQuery,
+	>;
+
+	/// The tasks whose phase ends at a block.
+	#[pallet::storage]
+	pub type Deadlines<T: Config> = StorageMap<
+		_,
+		Twox64Concat,
+		BlockNumberFor<T>,
+		BoundedVec<TaskId, T::MaxDeadlinesPerBlock>,
+		ValueQuery,
+	>;
+
+	#[pallet::event]
+	#[pallet::generate_deposit(pub(super) fn deposit_event)]
+	pub enum Event<T: Config> {
+		/// `owner` created `task` with `rounds` rounds and `reward` held; registration ends
+		/// at `registration_ends`.
+		TaskCreated {
+			task: TaskId,
+			owner: T::AccountId,
+			rounds: RoundIndex,
+			reward: BalanceOf<T>,
+			registration_ends: BlockNumberFor<T>,
+		},
+		/// `owner` cancelled `task` before its first round and got `refund` back.
+		TaskCancelled { task: TaskId, owner: T::AccountId, round: RoundIndex, refund: BalanceOf<T> },
+		/// `who` joined `task`; it is in the snapshot of `round` onwards.
+		ParticipantJoined { task: TaskId, round: RoundIndex, who: T::AccountId },
+		/// `who` left `task` after `round`.
+		ParticipantLeft { task: TaskId, round: RoundIndex, who: T::AccountId },
+		/// `round` of `task` started with `participants` in `subgroups` subgroups; Training
+		/// ends at `training_ends`.
+		RoundStarted {
+			task: TaskId,
+			round: RoundIndex,
+			participants: u32,
+			subgroups: SubgroupIndex,
+			training_ends: BlockNumberFor<T>,
+		},
+		/// `round` of `task` could not start: `participants` joined, `required` needed.
+		/// Retried at `retry_at`.
+		RoundDeferred {
+			task: TaskId,
+			round: RoundIndex,
+			participants: u32,
+			required: u32,
+			retry_at: BlockNumberFor<T>,
+		},
+		/// The lifecycle hook (evaluation) refused to start `round` of `task` with `error`.
+		/// Retried at `retry_at`.
+		RoundStartRefused {
+			task: TaskId,
+			round: RoundIndex,
+			error: DispatchError,
+			retry_at: BlockNumberFor<T>,
+		},
+		/// `task` entered `phase` of `round`, ending at `ends`.
+		PhaseChanged { task: TaskId, round: RoundIndex, phase: TaskPhase, ends: BlockNumberFor<T> },
+		/// `who` submitted an update for `round` of `task`.
+		UpdateSubmitted {
+			task: TaskId,
+			round: RoundIndex,
+			who: T::AccountId,
+			subgroup: SubgroupIndex,
+			cid: Cid,
+			commitment: Commitment,
+			num_samples: u64,
+		},
+		/// `task` finished after `round`; `refund` of the pool went back to `owner`.
+		TaskFinished { task: TaskId, owner: T::AccountId, round: RoundIndex, refund: BalanceOf<T> },
+		/// `amount` of the pool of `task` was paid to `who` (by the rewards pallet).
+		PoolPaid { task: TaskId, round: RoundIndex, who: T::AccountId, amount: BalanceOf<T> },
+		/// `amount` of the pool of `task` was burned (protocol fee).
+		PoolBurned { task: TaskId, round: RoundIndex, owner: T::AccountId, amount: BalanceOf<T> },
+	}
+
+	#[pallet::error]
+	pub enum Error<T> {
+		/// The model architecture descriptor is empty.
+		EmptyArchitecture,
+		/// The model hash is not `blake2_256(architecture)`.
+		ModelHashMismatch,
+		/// The genesis model CID is empty.
+		EmptyGenesisCid,
+		/// The genesis model commitment is zero.
+		ZeroGenesisCommitment,
+		/// The test-set commitment is zero.
+		ZeroTestSetCommitment,
+		/// The encrypted test-set CID is empty.
+		EmptyTestSetCid,
+		/// The reward pool is below `MinRewardPool`.
+		RewardPoolTooLow,
+		/// The task asks for zero rounds.
+		ZeroRounds,
+		/// The task asks for more than `MaxRounds` rounds.
+		TooManyRounds,
+		/// A phase is shorter than `MinPhaseLength`.
+		PhaseTooShort,
+		/// A phase is longer than `MaxPhaseLength`.
+		PhaseTooLong,
+		/// The subgroup size G is zero.
+		ZeroSubgroupSize,
+		/// The subgroup size G exceeds `MaxSubgroupSize`.
+		SubgroupTooLarge,
+		/// The evaluators per subgroup Q is zero.
+		ZeroEvaluators,
+		/// Q exceeds `MaxEvaluatorsPerSubgroup`.
+		TooManyEvaluators,
+		/// The minimum number of participants is zero.
+		ZeroMinParticipants,
+		/// The minimum number of participants exceeds `MaxParticipants`.
+		MinParticipantsTooHigh,
+		/// The task's participant bond is below the chain-wide minimum.
+		ParticipantBondBelowMinimum,
+		/// The task's evaluator bond is below the chain-wide minimum.
+		EvaluatorBondBelowMinimum,
+		/// `TrimmedMean` must trim less than half at each end.
+		InvalidTrimFraction,
+		/// Krum needs `2f + 2 < G`.
+		InvalidKrumParameter,
+		/// Multi-Krum needs `1 <= m <= G - f`.
+		InvalidMultiKrumSelection,
+		/// The verifying key hash of `ZkAccuracy` is zero.
+		ZeroVerifyingKey,
+		/// The `Median` scoring threshold is zero.
+		ZeroScoreThreshold,
+		/// Evaluator fee plus protocol fee exceed 100%.
+		FeesTooHigh,
+		/// `MaxActiveTasks` tasks are live already.
+		TooManyActiveTasks,
+		/// The owner cannot cover the reward pool.
+		InsufficientFunds,
+		/// No task with this id.
+		UnknownTask,
+		/// The task does not accept participants any more.
+		TaskNotOpen,
+		/// The caller already joined the task.
+		AlreadyJoined,
+		/// The task has `MaxParticipants` participants.
+		TooManyParticipants,
+		/// The caller's free participant bond is below the task's minimum.
+		StakeTooLow,
+		/// The caller is not a participant of the task.
+		NotParticipant,
+		/// Leaving is only possible between rounds (Registration, GlobalCommit, GlobalReveal).
+		NotBetweenRounds,
+		/// Only the task owner may do this.
+		NotOwner,
+		/// The first round has started; the task can no longer be cancelled.
+		TaskAlreadyStarted,
+		/// The task has finished or was cancelled.
+		TaskEnded,
+		/// Updates are only accepted during Training.
+		NotTraining,
+		/// The round is not the task's current round.
+		WrongRound,
+		/// The caller has no subgroup in this round.
+		NotAssigned,
+		/// The caller already submitted an update this round.
+		AlreadySubmitted,
+		/// The update claims zero training samples.
+		ZeroSamples,
+		/// The update CID is empty.
+		EmptyCid,
+		/// The update commitment is zero.
+		ZeroCommitment,
+		/// The payout exceeds the task's remaining budget.
+		PoolExhausted,
+	}
+
+	/// Why this pallet holds funds.
+	#[pallet::composite_enum]
+	pub enum HoldReason {
+		/// The reward pool of a task, held on its owner's account.
+		#[codec(index = 0)]
+		RewardPool,
+	}
+
+	#[pallet::hooks]
+	impl<T: Config> Hooks<BlockNumberFor<T>> for Pallet<T> {
+		fn on_initialize(now: BlockNumberFor<T>) -> Weight {
+			let due = Deadlines::<T>::take(now);
+			let mut weight = T::WeightInfo::on_initialize_idle();
+			for task in due {
+				weight = weight.saturating_add(Self::advance(task, now));
+			}
+			weight
+		}
+
+		fn integrity_test() {
+			assert!(T::MaxArchitectureLen::get() > 0, "MaxArchitectureLen must be non-zero");
+			assert!(T::MaxParticipants::get() > 0, "MaxParticipants must be non-zero");
+			assert!(T::MaxSubgroupSize::get() > 0, "MaxSubgroupSize must be non-zero");
+			assert!(
+				T::MaxSubgroupSize::get() <= T::MaxParticipants::get(),
+				"MaxSubgroupSize must not exceed MaxParticipants"
+			);
+			assert!(T::MaxEvaluatorsPerSubgroup::get() > 0, "MaxEvaluatorsPerSubgroup must be non-zero");
+			assert!(T::MaxRounds::get() > 0, "MaxRounds must be non-zero");
+			assert!(!T::MinPhaseLength::get().is_zero(), "MinPhaseLength must be non-zero");
+			assert!(
+				T::MinPhaseLength::get() <= T::MaxPhaseLength::get(),
+				"MinPhaseLength must not exceed MaxPhaseLength"
+			);
+			assert!(T::MaxActiveTasks::get() > 0, "MaxActiveTasks must be non-zero");
+			assert!(T::MaxDeadlinesPerBlock::get() > 0, "MaxDeadlinesPerBlock must be non-zero");
+			assert!(
+				T::MinRewardPool::get() >=
+					<T::Currency as fungible::Inspect<T::AccountId>>::minimum_balance(),
+				"MinRewardPool must be at least the existential deposit"
+			);
+		}
+
+		#[cfg(feature = "try-runtime")]
+		fn try_state(_n: BlockNumberFor<T>) -> Result<(), polkadot_sdk::sp_runtime::TryRuntimeError> {
+			Self::do_try_state()
+		}
+	}
+
+	#[pallet::call]
+	impl<T: Config> Pallet<T> {
+		/// Create a task from `spec` and hold its reward pool from the caller.
+		///
+		/// Origin: signed, the model owner. Every field of `spec` is validated (see
+		/// [`TaskSpec::validate`]). Registration ends `spec.phases.registration` blocks from
+		/// now; then the first round starts if `spec.min_participants` have joined.
+		///
+		/// Emits [`Event::TaskCreated`].
+		#[pallet::call_index(0)]
+		#[pallet::weight(T::WeightInfo::create_task(spec.model.architecture.len() as u32))]
+		pub fn create_task(origin: OriginFor<T>, spec: TaskSpecOf<T>) -> DispatchResult {
+			let owner = ensure_signed(origin)?;
+			spec.validate(
+				T::Staking::minimum_bond(Role::Participant),
+				T::Staking::minimum_bond(Role::Evaluator),
+			)?;
+			ensure!(ActiveTasks::<T>::get() < T::MaxActiveTasks::get(), Error::<T>::TooManyActiveTasks);
+
+			let task = NextTaskId::<T>::get();
+			let reward = spec.reward.amount;
+			T::Currency::hold(&HoldReason::RewardPool.into(), &owner, reward)
+				.map_err(|_| Error::<T>::InsufficientFunds)?;
+			let now = frame_system::Pallet::<T>::block_number();
+			let registration_ends = Self::schedule(task, now.saturating_add(spec.phases.registration));
+			let rounds = spec.rounds;
+			Tasks::<T>::insert(
+				task,
+				TaskInfo {
+					owner: owner.clone(),
+					spec,
+					phase: TaskPhase::Registration,
+					round: 0,
+					phase_ends: registration_ends,
+					remaining: reward,
+					created_at: now,
+				},
+			);
+			NextTaskId::<T>::put(task.saturating_add(1));
+			ActiveTasks::<T>::mutate(|n| n.saturating_inc());
+			Self::deposit_event(Event::TaskCreated { task, owner, rounds, reward, registration_ends });
+			Ok(())
+		}
+
+		/// Join `task` as a participant from its next round on.
+		///
+		/// Origin: signed, a participant whose unlocked participant bond covers the task's
+		/// `min_participant_bond`; that amount is locked until the caller leaves or the task
+		/// ends. Open during Registration and every round phase.
+		///
+		/// Emits [`Event::ParticipantJoined`].
+		#[pallet::call_index(1)]
+		#[pallet::weight(T::WeightInfo::join_task())]
+		pub fn join_task(origin: OriginFor<T>, task: TaskId) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			let info = Tasks::<T>::get(task).ok_or(Error::<T>::UnknownTask)?;
+			ensure!(
+				info.phase == TaskPhase::Registration || info.phase.is_round_phase(),
+				Error::<T>::TaskNotOpen
+			);
+			let bond = info.spec.min_participant_bond;
+			let free = T::Staking::bonded(&who, Role::Participant)
+				.saturating_sub(T::Staking::locked(&who, Role::Participant));
+			ensure!(free >= bond, Error::<T>::StakeTooLow);
+			Participants::<T>::try_mutate(task, |list| -> DispatchResult {
+				ensure!(!list.contains(&who), Error::<T>::AlreadyJoined);
+				list.try_push(who.clone()).map_err(|_| Error::<T>::TooManyParticipants)?;
+				T::Staking::lock(&who, Role::Participant, bond)
+			})?;
+			let round = if info.phase == TaskPhase::Registration { info.round } else { info.round.saturating_add(1) };
+			Self::deposit_event(Event::ParticipantJoined { task, round, who });
+			Ok(())
+		}
+
+		/// Leave `task`, releasing the lock on the caller's bond.
+		///
+		/// Origin: signed, a participant of `task`. Only between rounds: during Registration,
+		/// or once the current round's updates are aggregated (GlobalCommit, GlobalReveal).
+		///
+		/// Emits [`Event::ParticipantLeft`].
+		#[pallet::call_index(2)]
+		#[pallet::weight(T::WeightInfo::leave_task())]
+		pub fn leave_task(origin: OriginFor<T>, task: TaskId) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			let info = Tasks::<T>::get(task).ok_or(Error::<T>::UnknownTask)?;
+			ensure!(!info.phase.is_terminal(), Error::<T>::TaskEnded);
+			ensure!(
+				matches!(
+					info.phase,
+					TaskPhase::Registration | TaskPhase::GlobalCommit | TaskPhase::GlobalReveal
+				),
+				Error::<T>::NotBetweenRounds
+			);
+			Participants::<T>::try_mutate(task, |list| -> DispatchResult {
+				let pos = list.iter().position(|p| p == &who).ok_or(Error::<T>::NotParticipant)?;
+				list.swap_remove(pos);
+				Ok(())
+			})?;
+			T::Staking::unlock(&who, Role::Participant, info.spec.min_participant_bond);
+			Self::deposit_event(Event::ParticipantLeft { task, round: info.round, who });
+			Ok(())
+		}
+
+		/// Cancel `task` and refund its whole pool to the owner.
+		///
+		/// Origin: signed, the owner. Only before the first round started. Releases every
+		/// participant's lock.
+		///
+		/// Emits [`Event::TaskCancelled`].
+		#[pallet::call_index(3)]
+		#[pallet::weight(T::WeightInfo::cancel_task(T::MaxParticipants::get()))]
+		pub fn cancel_task(origin: OriginFor<T>, task: TaskId) -> DispatchResultWithPostInfo {
+			let who = ensure_signed(origin)?;
+			let mut info = Tasks::<T>::get(task).ok_or(Error::<T>::UnknownTask)?;
+			ensure!(info.owner == who, Error::<T>::NotOwner);
+			let next = info.phase.cancel().map_err(|e| match e {
+				TransitionError::Terminal => Error::<T>::TaskEnded,
+				TransitionError::NotCancellable => Error::<T>::TaskAlreadyStarted,
+			})?;
+			ensure!(!Rounds::<T>::contains_key(task, 0), Error::<T>::TaskAlreadyStarted);
+			Deadlines::<T>::mutate(info.phase_ends, |d| d.retain(|t| *t != task));
+			info.phase = next;
+			let round = info.round;
+			let (refund, participants) = Self::end_task(task, &mut info);
+			Tasks::<T>::insert(task, info);
+			T::Lifecycle::on_task_end(task, TaskPhase::Cancelled);
+			Self::deposit_event(Event::TaskCancelled { task, owner: who, round, refund });
+			Ok(Some(T::WeightInfo::cancel_task(participants)).into())
+		}
+
+		/// Submit the caller's update for `round` of `task`.
+		///
+		/// Origin: signed, a participant assigned to a subgroup of `round`. Only during
+		/// Training of that round, once. `cid` locates the update in the artifact store,
+		/// `commitment` is the Poseidon commitment to its canonical encoding and
+		/// `num_samples` the number of training samples behind it (the FedAvg weight).
+		///
+		/// Emits [`Event::UpdateSubmitted`].
+		#[pallet::call_index(4)]
+		#[pallet::weight(T::WeightInfo::submit_update())]
+		pub fn submit_update(
+			origin: OriginFor<T>,
+			task: TaskId,
+			round: RoundIndex,
+			cid: Cid,
+			commitment: Commitment,
+			num_samples: u64,
+		) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			let info = Tasks::<T>::get(task).ok_or(Error::<T>::UnknownTask)?;
+			ensure!(info.phase == TaskPhase::Training, Error::<T>::NotTraining);
+			ensure!(info.round == round, Error::<T>::WrongRound);
+			let assignment = Assignments::<T>::get(task, &who)
+				.filter(|a| a.round == round)
+				.ok_or(Error::<T>::NotAssigned)?;
+			ensure!(!Updates::<T>::contains_key((task, round), &who), Error::<T>::AlreadySubmitted);
+			ensure!(num_samples > 0, Error::<T>::ZeroSamples);
+			ensure!(!cid.is_empty(), Error::<T>::EmptyCid);
+			ensure!(!commitment.is_zero(), Error::<T>::ZeroCommitment);
+
+			let now = frame_system::Pallet::<T>::block_number();
+			Updates::<T>::insert(
+				(task, round),
+				&who,
+				UpdateInfo {
+					subgroup: assignment.subgroup,
+					cid: cid.clone(),
+					commitment,
+					num_samples,
+					submitted_at: now,
+				},
+			);
+			Rounds::<T>::mutate(task, round, |r| {
+				if let Some(r) = r {
+					r.updates.saturating_inc();
+				}
+			});
+			Self::deposit_event(Event::UpdateSubmitted {
+				task,
+				round,
+				who,
+				subgroup: assignment.subgroup,
+				cid,
+				commitment,
+				num_samples,
+			});
+			Ok(())
+		}
+	}
+}
+
+/// What a deadline transition did, to charge its weight.
+enum Transition {
+	/// Nothing (unknown or ended task).
+	None,
+	/// A plain phase change.
+	Phase,
+	/// A round start (or a deferred one) over `p` participants.
+	RoundStart(u32),
+	/// A task end over `p` participants.
+	Finish(u32),
+}
+
+impl<T: Config> Pallet<T> {
+	/// Put `task` into the first block at or after `at` with room in [`Deadlines`], and
+	/// return that block.
+	pub(crate) fn schedule(task: TaskId, at: BlockNumberFor<T>) -> BlockNumberFor<T> {
+		// At most `MaxActiveTasks` entries exist, so one of these many consecutive blocks has
+		// room (each holds `MaxDeadlinesPerBlock`).
+		let probes = T::MaxActiveTasks::get() / T::MaxDeadlinesPerBlock::get() + 1;
+		let mut block = at;
+		for _ in 0..=probes {
+			let placed = Deadlines::<T>::mutate(block, |d| d.try_push(task).is_ok());
+			if placed {
+				return block;
+			}
+			block = block.saturating_add(1u32.into());
+		}
+		// Unreachable while `ActiveTasks <= MaxActiveTasks`; keep the task alive regardless by
+		// overfilling nothing and reporting it.
+		log::error!(target: LOG_TARGET, "no deadline slot for task {task} near {at:?}");
+		polkadot_sdk::frame_support::defensive!("a deadline slot exists within the probe range; qed");
+		block
+	}
+
+	/// Process the deadline of `task` at `now`; return the weight used.
+	fn advance(task: TaskId, now: BlockNumberFor<T>) -> Weight {
+		let transition = Self::do_advance(task, now);
+		let hook = T::Lifecycle::max_weight();
+		match transition {
+			Transition::None => T::WeightInfo::on_initialize_phase(),
+			Transition::Phase => T::WeightInfo::on_initialize_phase().saturating_add(hook),
+			Transition::RoundStart(p) =>
+				T::WeightInfo::on_initialize_round_start(p).saturating_add(hook.saturating_mul(2)),
+			Transition::Finish(p) =>
+				T::WeightInfo::on_initialize_finish(p).saturating_add(hook.saturating_mul(2)),
+		}
+	}
+
+	fn do_advance(task: TaskId, now: BlockNumberFor<T>) -> Transition {
+		let Some(mut info) = Tasks::<T>::get(task) else { return Transition::None };
+		if info.phase_ends != now {
+			// A stale entry (e.g. of a cancelled task); the live entry is elsewhere.
+			return Transition::None;
+		}
+		let last_round = info.round.saturating_add(1) >= info.spec.rounds;
+		let next = match info.phase.next(last_round) {
+			Ok(next) => next,
+			Err(_) => return Transition::None,
+		};
+		if info.phase.is_round_phase() || matches!(info.phase, TaskPhase::Scoring | TaskPhase::Rewarding) {
+			T::Lifecycle::on_phase_end(task, info.round, info.phase);
+		}
+		match (info.phase, next) {
+			(TaskPhase::Registration, TaskPhase::Training) => Self::start_round(task, info, now),
+			(TaskPhase::GlobalReveal, TaskPhase::Training) => {
+				info.round = info.round.saturating_add(1);
+				// Between rounds the task waits in Registration if the round cannot start.
+				info.phase = TaskPhase::Registration;
+				Self::start_round(task, info, now)
+			},
+			(_, TaskPhase::Finished) => {
+				info.phase = TaskPhase::Finished;
+				let round = info.round;
+				let (refund, participants) = Self::end_task(task, &mut info);
+				let owner = info.owner.clone();
+				Tasks::<T>::insert(task, info);
+				T::Lifecycle::on_task_end(task, TaskPhase::Finished);
+				Self::deposit_event(Event::TaskFinished { task, owner, round, refund });
+				Transition::Finish(participants)
+			},
+			(_, next) => {
+				Self::enter_phase(task, &mut info, next, now);
+				Tasks::<T>::insert(task, info);
+				Transition::Phase
+			},
+		}
+	}
+
+	/// Move `info` into `phase` and schedule its deadline.
+	fn enter_phase(task: TaskId, info: &mut TaskInfoOf<T>, phase: TaskPhase, now: BlockNumberFor<T>) {
+		info.phase = phase;
+		info.phase_ends = Self::schedule(task, now.saturating_add(info.spec.phases.of(phase)));
+		Self::deposit_event(Event::PhaseChanged { task, round: info.round, phase, ends: info.phase_ends });
+	}
+
+	/// Start round `info.round`: snapshot, shuffle, assign; or defer it.
+	fn start_round(task: TaskId, mut info: TaskInfoOf<T>, now: BlockNumberFor<T>) -> Transition {
+		let round = info.round;
+		let mut snapshot: Vec<T::AccountId> = Participants::<T>::get(task).into_inner();
+		let n = snapshot.len() as u32;
+		let required = info.spec.min_participants;
+		let retry_at = now.saturating_add(info.spec.phases.registration);
+		if n < required {
+			info.phase_ends = Self::schedule(task, retry_at);
+			let retry_at = info.phase_ends;
+			Tasks::<T>::insert(task, info);
+			Self::deposit_event(Event::RoundDeferred { task, round, participants: n, required, retry_at });
+			return Transition::RoundStart(n);
+		}
+		let k = subgroup_count(n, info.spec.subgroup_size);
+		if let Err(error) = T::Lifecycle::on_round_start(task, round, k) {
+			info.phase_ends = Self::schedule(task, retry_at);
+			let retry_at = info.phase_ends;
+			Tasks::<T>::insert(task, info);
+			Self::deposit_event(Event::RoundStartRefused { task, round, error, retry_at });
+			return Transition::RoundStart(n);
+		}
+
+		let subject = (b"din/round", task, round).encode();
+		let (seed, _) = T::Randomness::random(&subject);
+		shuffle(&mut snapshot, seed.as_ref());
+
+		// Clear subgroups of the previous round beyond the new count.
+		let previous = round.checked_sub(1).and_then(|r| Rounds::<T>::get(task, r)).map(|r| r.subgroups);
+		for s in k..previous.unwrap_or(0) {
+			Subgroups::<T>::remove(task, s);
+		}
+		let mut groups: Vec<Vec<T::AccountId>> = (0..k).map(|_| Vec::new()).collect();
+		for (i, who) in snapshot.into_iter().enumerate() {
+			let subgroup = subgroup_of(i as u32, k);
+			Assignments::<T>::insert(task, &who, Assignment { round, subgroup });
+			if let Some(g) = groups.get_mut(subgroup as usize) {
+				g.push(who);
+			}
+		}
+		for (s, members) in groups.into_iter().enumerate() {
+			// Round-robin over ceil(n / G) groups puts at most G members in each.
+			let bounded = SubgroupOf::<T>::truncate_from(members);
+			Subgroups::<T>::insert(task, s as SubgroupIndex, bounded);
+		}
+		Rounds::<T>::insert(task, round, RoundInfo { started_at: now, participants: n, subgroups: k, updates: 0 });
+		info.phase = TaskPhase::Training;
+		info.phase_ends = Self::schedule(task, now.saturating_add(info.spec.phases.training));
+		let training_ends = info.phase_ends;
+		Tasks::<T>::insert(task, info);
+		Self::deposit_event(Event::RoundStarted { task, round, participants: n, subgroups: k, training_ends });
+		Transition::RoundStart(n)
+	}
+
+	/// Settle an ending task: refund what is left of the pool, release participants'
+	/// locks, clear the current assignment. Returns the refund and the participant count.
+	fn end_task(task: TaskId, info: &mut TaskInfoOf<T>) -> (BalanceOf<T>, u32) {
+		let refund = T::Currency::release(
+			&HoldReason::RewardPool.into(),
+			&info.owner,
+			info.remaining,
+			Precision::BestEffort,
+		)
+		.unwrap_or_else(|e| {
+			log::error!(target: LOG_TARGET, "refund of task {task} failed: {e:?}");
+			Zero::zero()
+		});
+		info.remaining = Zero::zero();
+		let participants = Participants::<T>::take(task);
+		for who in participants.iter() {
+			T::Staking::unlock(who, Role::Participant, info.spec.min_participant_bond);
+		}
+		let limit = T::MaxParticipants::get();
+		let _ = Assignments::<T>::clear_prefix(task, limit, None);
+		let _ = Subgroups::<T>::clear_prefix(task, limit, None);
+		ActiveTasks::<T>::mutate(|n| n.saturating_dec());
+		(refund, participants.len() as u32)
+	}
+
+	/// Take `amount` off the remaining budget of `task`, moving the held funds with `spend`
+	/// (given the owner). All or nothing. Returns the task's round and owner.
+	fn spend_pool(
+		task: TaskId,
+		amount: BalanceOf<T>,
+		spend: impl FnOnce(&T::AccountId) -> Result<BalanceOf<T>, DispatchError>,
+	) -> Result<(RoundIndex, T::AccountId), DispatchError> {
+		Tasks::<T>::try_mutate(task, |maybe| {
+			let info = maybe.as_mut().ok_or(Error::<T>::UnknownTask)?;
+			ensure!(amount <= info.remaining, Error::<T>::PoolExhausted);
+			spend(&info.owner)?;
+			info.remaining = info.remaining.saturating_sub(amount);
+			Ok((info.round, info.owner.clone()))
+		})
+	}
+
+	/// Check the pallet's invariants:
+	/// - per owner, the balance held for reward pools equals the sum of the remaining
+	///   budgets of that owner's live tasks; ended tasks have nothing remaining;
+	/// - `ActiveTasks` counts the live tasks;
+	/// - each live task has its deadline entry at `phase_ends`, and no ended task has one;
+	/// - ended tasks have no participants; round records have at most as many updates as
+	///   participants.
+	#[cfg(any(feature = "try-runtime", feature = "std"))]
+	pub fn do_try_state() -> Result<(), polkadot_sdk::sp_runtime::TryRuntimeError> {
+		use fungible::InspectHold;
+		use alloc::collections::btree_map::BTreeMap;
+		let mut pools: BTreeMap<T::AccountId, BalanceOf<T>> = BTreeMap::new();
+		let mut live = 0u32;
+		for (task, info) in Tasks::<T>::iter() {
+			let entry = pools.entry(info.owner.clone()).or_default();
+			*entry = entry.saturating_add(info.remaining);
+			let scheduled = Deadlines::<T>::get(info.phase_ends).contains(&task);
+			if info.phase.is_terminal() {
+				ensure!(info.remaining.is_zero(), "an ended task keeps a budget");
+				ensure!(Participants::<T>::get(task).is_empty(), "an ended task keeps participants");
+			} else {
+				live += 1;
+				ensure!(scheduled, "a live task has no deadline entry");
+			}
+		}
+		for (owner, remaining) in pools {
+			let held = T::Currency::balance_on_hold(&HoldReason::RewardPool.into(), &owner);
+			ensure!(held == remaining, "held reward pool differs from the remaining budgets");
+		}
+		ensure!(live == ActiveTasks::<T>::get(), "ActiveTasks differs from the live tasks");
+		for (_, _, info) in Rounds::<T>::iter() {
+			ensure!(info.updates <= info.participants, "more updates than participants");
+		}
+		Ok(())
+	}
+
+	// ----- read helpers (runtime API) -----
+
+	/// The view of `task` served by the runtime API.
+	pub fn task_view(
+		task: TaskId,
+	) -> Option<runtime_api::TaskView<T::AccountId, BalanceOf<T>, BlockNumberFor<T>>> {
+		Tasks::<T>::get(task).map(|info| runtime_api::TaskView {
+			owner: info.owner,
+			phase: info.phase,
+			round: info.round,
+			rounds: info.spec.rounds,
+			phase_ends: info.phase_ends,
+			remaining: info.remaining,
+			participants: Participants::<T>::decode_len(task).unwrap_or(0) as u32,
+			subgroup_size: info.spec.subgroup_size,
+			evaluators_per_subgroup: info.spec.evaluators_per_subgroup,
+			min_participant_bond: info.spec.min_participant_bond,
+			min_evaluator_bond: info.spec.min_evaluator_bond,
+			model_hash: info.spec.model.hash,
+			genesis: info.spec.genesis,
+			test_set: info.spec.test_set,
+			aggregation: info.spec.aggregation,
+			scoring: info.spec.scoring,
+			fees: info.spec.fees,
+			phases: info.spec.phases,
+		})
+	}
+
+	/// The `(round, subgroup)` of `who` in the current round of `task`; stale assignments of
+	/// earlier rounds are not returned.
+	pub fn assignment_of(task: TaskId, who: &T::AccountId) -> Option<(RoundIndex, SubgroupIndex)> {
+		let info = Tasks::<T>::get(task)?;
+		Assignments::<T>::get(task, who)
+			.filter(|a| a.round == info.round && info.phase.is_round_phase())
+			.map(|a| (a.round, a.subgroup))
+	}
+
+	/// The joined participants of `task`.
+	pub fn participants_of(task: TaskId) -> Vec<T::AccountId> {
+		Participants::<T>::get(task).into_inner()
+	}
+
+	/// The subgroups of the current round of `task`, in index order.
+	pub fn subgroups_of(task: TaskId) -> Vec<Vec<T::AccountId>> {
+		let Some(info) = Tasks::<T>::get(task) else { return Vec::new() };
+		let count = Rounds::<T>::get(task, info.round).map(|r| r.subgroups).unwrap_or(0);
+		(0..count).map(|s| Subgroups::<T>::get(task, s).into_inner()).collect()
+	}
+}
+
+impl<T: Config> TaskEscrow<T::AccountId, BalanceOf<T>> for Pallet<T> {
+	fn owner(task: TaskId) -> Option<T::AccountId> {
+		Tasks::<T>::get(task).map(|t| t.owner)
+	}
+
+	fn remaining(task: TaskId) -> BalanceOf<T> {
+		Tasks::<T>::get(task).map(|t| t.remaining).unwrap_or_default()
+	}
+
+	fn pay(task: TaskId, dest: &T::AccountId, amount: BalanceOf<T>) -> Result<(), DispatchError> {
+		let (round, _) = Self::spend_pool(task, amount, |owner| {
+			T::Currency::transfer_on_hold(
+				&HoldReason::RewardPool.into(),
+				owner,
+				dest,
+				amount,
+				Precision::Exact,
+				Restriction::Free,
+				Fortitude::Polite,
+			)
+		})?;
+		Self::deposit_event(Event::PoolPaid { task, round, who: dest.clone(), amount });
+		Ok(())
+	}
+
+	fn burn(task: TaskId, amount: BalanceOf<T>) -> Result<(), DispatchError> {
+		let (round, owner) = Self::spend_pool(task, amount, |owner| {
+			T::Currency::burn_held(
+				&HoldReason::RewardPool.into(),
+				owner,
+				amount,
+				Precision::Exact,
+				Fortitude::Polite,
+			)
+		})?;
+		Self::deposit_event(Event::PoolBurned { task, round, owner, amount });
+		Ok(())
+	}
+}

@@ -1,0 +1,335 @@
+//! A test runtime with System, Balances, pallet-din-staking (the real bond pallet, a
+//! dev-dependency only) and this pallet, plus a deterministic randomness source and a
+//! recording lifecycle hook.
+
+use crate::{self as pallet_din_tasks, *};
+use core::cell::RefCell;
+use din_primitives::{Perbill, Role, SubgroupIndex, TaskPhase};
+use polkadot_sdk::{
+	frame_support::{
+		derive_impl, parameter_types,
+		traits::{ConstU32, ConstU64, Hooks},
+	},
+	pallet_balances,
+	sp_core::H256,
+	sp_io::{self, hashing::blake2_256},
+	sp_runtime::{BoundedVec, BuildStorage, DispatchError},
+};
+use polkadot_sdk::frame_support::weights::Weight;
+
+pub type AccountId = u64;
+pub type Balance = u64;
+
+type Block = frame_system::mocking::MockBlock<Test>;
+
+polkadot_sdk::frame_support::construct_runtime!(
+	pub enum Test {
+		System: frame_system,
+		Balances: pallet_balances,
+		Staking: pallet_din_staking,
+		DinTasks: pallet_din_tasks,
+	}
+);
+
+#[derive_impl(frame_system::config_preludes::TestDefaultConfig)]
+impl frame_system::Config for Test {
+	type Block = Block;
+	type AccountData = pallet_balances::AccountData<Balance>;
+}
+
+#[derive_impl(pallet_balances::config_preludes::TestDefaultConfig)]
+impl pallet_balances::Config for Test {
+	type AccountStore = System;
+	type RuntimeHoldReason = RuntimeHoldReason;
+}
+
+impl pallet_din_staking::Config for Test {
+	type Currency = Balances;
+	type RuntimeHoldReason = RuntimeHoldReason;
+	type Slashed = ();
+	type MinParticipantBond = ConstU64<10>;
+	type MinEvaluatorBond = ConstU64<100>;
+	type UnbondingPeriod = ConstU64<10>;
+	type MaxUnlockingChunks = ConstU32<4>;
+	type SlashReputationPenalty = ConstU32<5>;
+	type WeightInfo = ();
+}
+
+/// pallet-din-staking, plus the benchmark funding hook (the staking crate is compiled here
+/// without its own `runtime-benchmarks` feature).
+pub struct TestStaking;
+
+impl din_primitives::StakeInfo<AccountId, Balance> for TestStaking {
+	fn bonded(who: &AccountId, role: Role) -> Balance {
+		<Staking as din_primitives::StakeInfo<_, _>>::bonded(who, role)
+	}
+	fn locked(who: &AccountId, role: Role) -> Balance {
+		<Staking as din_primitives::StakeInfo<_, _>>::locked(who, role)
+	}
+	fn minimum_bond(role: Role) -> Balance {
+		<Staking as din_primitives::StakeInfo<_, _>>::minimum_bond(role)
+	}
+	#[cfg(feature = "runtime-benchmarks")]
+	fn bond_for_benchmarks(who: &AccountId, role: Role, amount: Balance) {
+		use polkadot_sdk::frame_support::traits::fungible::Mutate;
+		let have = Self::bonded(who, role);
+		if have >= amount {
+			return;
+		}
+		let need = (amount - have).max(Self::minimum_bond(role));
+		let free = Balances::free_balance(who);
+		Balances::set_balance(who, free + need + 1);
+		Staking::bond(RuntimeOrigin::signed(*who), role, need).expect("funded; qed");
+	}
+}
+
+impl din_primitives::BondLocker<AccountId, Balance> for TestStaking {
+	fn lock(who: &AccountId, role: Role, amount: Balance) -> Result<(), DispatchError> {
+		<Staking as din_primitives::BondLocker<_, _>>::lock(who, role, amount)
+	}
+	fn unlock(who: &AccountId, role: Role, amount: Balance) {
+		<Staking as din_primitives::BondLocker<_, _>>::unlock(who, role, amount)
+	}
+}
+
+/// Randomness that is a hash of the subject and the block number: deterministic in tests,
+/// different per (task, round).
+pub struct TestRandomness;
+impl polkadot_sdk::frame_support::traits::Randomness<H256, u64> for TestRandomness {
+	fn random(subject: &[u8]) -> (H256, u64) {
+		let now = System::block_number();
+		let mut input = subject.to_vec();
+		input.extend_from_slice(&now.to_le_bytes());
+		(H256(blake2_256(&input)), now)
+	}
+}
+
+/// What the lifecycle hook saw.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum HookCall {
+	RoundStart(TaskId, RoundIndex, SubgroupIndex),
+	PhaseEnd(TaskId, RoundIndex, TaskPhase),
+	TaskEnd(TaskId, TaskPhase),
+}
+
+thread_local! {
+	pub static HOOK_CALLS: RefCell<Vec<HookCall>> = const { RefCell::new(Vec::new()) };
+	pub static REFUSE_ROUND_START: RefCell<bool> = const { RefCell::new(false) };
+}
+
+/// Records every hook call; refuses round starts while `REFUSE_ROUND_START` is set.
+pub struct TestLifecycle;
+impl din_primitives::RoundLifecycle for TestLifecycle {
+	fn on_round_start(task: TaskId, round: RoundIndex, subgroups: SubgroupIndex) -> Result<(), DispatchError> {
+		if REFUSE_ROUND_START.with(|r| *r.borrow()) {
+			return Err(DispatchError::Other("evaluator pool too small"));
+		}
+		HOOK_CALLS.with(|c| c.borrow_mut().push(HookCall::RoundStart(task, round, subgroups)));
+		Ok(())
+	}
+	fn on_phase_end(task: TaskId, round: RoundIndex, phase: TaskPhase) {
+		HOOK_CALLS.with(|c| c.borrow_mut().push(HookCall::PhaseEnd(task, round, phase)));
+	}
+	fn on_task_end(task: TaskId, phase: TaskPhase) {
+		HOOK_CALLS.with(|c| c.borrow_mut().push(HookCall::TaskEnd(task, phase)));
+	}
+	fn max_weight() -> Weight {
+		Weight::from_parts(1_000, 0)
+	}
+}
+
+parameter_types! {
+	pub static MaxParticipants: u32 = 8;
+}
+
+impl pallet_din_tasks::Config for Test {
+	type Currency = Balances;
+	type RuntimeHoldReason = RuntimeHoldReason;
+	type Staking = TestStaking;
+	type Randomness = TestRandomness;
+	type Lifecycle = TestLifecycle;
+	type MinRewardPool = ConstU64<100>;
+	type MaxArchitectureLen = ConstU32<64>;
+	type MaxParticipants = MaxParticipants;
+	type MaxSubgroupSize = ConstU32<4>;
+	type MaxEvaluatorsPerSubgroup = ConstU32<3>;
+	type MaxRounds = ConstU32<3>;
+	type MinPhaseLength = ConstU64<1>;
+	type MaxPhaseLength = ConstU64<100>;
+	type MaxActiveTasks = ConstU32<4>;
+	type MaxDeadlinesPerBlock = ConstU32<2>;
+	type WeightInfo = ();
+}
+
+/// The model owner.
+pub const OWNER: AccountId = 1;
+/// Another funded account that owns nothing.
+pub const OTHER: AccountId = 2;
+/// Participants 10..=19; 10..=17 are bonded with 100 by default.
+pub const PARTICIPANTS: core::ops::RangeInclusive<AccountId> = 10..=19;
+/// The reward pool of [`spec`].
+pub const POOL: Balance = 1_000;
+
+pub struct ExtBuilder {
+	bonded: Vec<AccountId>,
+}
+
+impl Default for ExtBuilder {
+	fn default() -> Self {
+		Self { bonded: (10..=17).collect() }
+	}
+}
+
+impl ExtBuilder {
+	/// Bond these participants (100 each) at genesis instead of 10..=17.
+	pub fn bonded(mut self, who: Vec<AccountId>) -> Self {
+		self.bonded = who;
+		self
+	}
+
+	pub fn build(self) -> sp_io::TestExternalities {
+		HOOK_CALLS.with(|c| c.borrow_mut().clear());
+		REFUSE_ROUND_START.with(|r| *r.borrow_mut() = false);
+		let mut t = frame_system::GenesisConfig::<Test>::default().build_storage().unwrap();
+		let balances = [(OWNER, 10_000), (OTHER, 10_000), (3, 50)]
+			.into_iter()
+			.chain(PARTICIPANTS.map(|p| (p, 1_000)))
+			.collect();
+		pallet_balances::GenesisConfig::<Test> { balances, ..Default::default() }
+			.assimilate_storage(&mut t)
+			.unwrap();
+		let mut ext = sp_io::TestExternalities::new(t);
+		ext.execute_with(|| {
+			System::set_block_number(1);
+			for who in self.bonded {
+				Staking::bond(RuntimeOrigin::signed(who), Role::Participant, 100).unwrap();
+			}
+		});
+		ext
+	}
+
+	/// Run `test`, then check both pallets' invariants.
+	pub fn build_and_execute(self, test: impl FnOnce()) {
+		self.build().execute_with(|| {
+			test();
+			DinTasks::do_try_state().expect("tasks invariants hold after the test");
+			Staking::do_try_state().expect("staking invariants hold after the test");
+		})
+	}
+}
+
+/// Advance to block `n`, running the hooks of every block on the way.
+pub fn run_to(n: u64) {
+	while System::block_number() < n {
+		let next = System::block_number() + 1;
+		System::set_block_number(next);
+		Staking::on_initialize(next);
+		DinTasks::on_initialize(next);
+	}
+}
+
+/// The architecture descriptor of [`spec`].
+pub fn architecture() -> Vec<u8> {
+	b"mlp:784-100-10".to_vec()
+}
+
+/// A valid spec: 2 rounds, every phase 2 blocks (registration 3), G = 2, Q = 1.
+pub fn spec() -> TaskSpecOf<Test> {
+	let arch = architecture();
+	TaskSpec {
+		model: ModelSpec { hash: H256(blake2_256(&arch)), architecture: BoundedVec::truncate_from(arch) },
+		genesis: ModelRef { cid: cid(b"genesis"), commitment: H256::repeat_byte(1) },
+		test_set: TestSetRef { commitment: H256::repeat_byte(2), encrypted_cid: cid(b"testset") },
+		reward: RewardPool { asset: RewardAsset::Native, amount: POOL },
+		rounds: 2,
+		phases: PhaseLengths {
+			registration: 3,
+			training: 2,
+			aggregation_commit: 2,
+			aggregation_reveal: 2,
+			global_commit: 2,
+			global_reveal: 2,
+			scoring: 2,
+			rewarding: 2,
+		},
+		subgroup_size: 2,
+		evaluators_per_subgroup: 1,
+		min_participants: 1,
+		min_participant_bond: 50,
+		min_evaluator_bond: 100,
+		aggregation: AggregationRule::FedAvg,
+		scoring: ScoringRule::ZkAccuracy { vk: H256::repeat_byte(3) },
+		fees: FeeParams {
+			evaluator_fee: Perbill::from_percent(10),
+			protocol_fee: Perbill::from_percent(5),
+			baseline_margin: Perbill::from_percent(1),
+			slash: Perbill::from_percent(10),
+		},
+	}
+}
+
+/// A CID from bytes.
+pub fn cid(bytes: &[u8]) -> Cid {
+	BoundedVec::truncate_from(bytes.to_vec())
+}
+
+/// Create a task from [`spec`] by [`OWNER`]; returns its id.
+pub fn create() -> TaskId {
+	let id = NextTaskId::<Test>::get();
+	DinTasks::create_task(RuntimeOrigin::signed(OWNER), spec()).expect("valid spec");
+	id
+}
+
+/// The task's phase.
+pub fn phase(task: TaskId) -> TaskPhase {
+	pallet_din_tasks::Tasks::<Test>::get(task).expect("task exists").phase
+}
+
+/// The task's current round.
+pub fn round(task: TaskId) -> RoundIndex {
+	pallet_din_tasks::Tasks::<Test>::get(task).expect("task exists").round
+}
+
+/// When the task's phase ends.
+pub fn phase_ends(task: TaskId) -> u64 {
+	pallet_din_tasks::Tasks::<Test>::get(task).expect("task exists").phase_ends
+}
+
+/// The subgroup of `who` in the current round, if assigned.
+pub fn subgroup(task: TaskId, who: AccountId) -> Option<SubgroupIndex> {
+	DinTasks::assignment_of(task, &who).map(|(_, s)| s)
+}
+
+/// The balance of `who` held for reward pools.
+pub fn pool_held(who: AccountId) -> Balance {
+	use polkadot_sdk::frame_support::traits::fungible::InspectHold;
+	Balances::balance_on_hold(&HoldReason::RewardPool.into(), &who)
+}
+
+/// The participant bond of `who` locked by duties.
+pub fn locked(who: AccountId) -> Balance {
+	<Staking as din_primitives::StakeInfo<_, _>>::locked(&who, Role::Participant)
+}
+
+/// Run until the task's current phase ends.
+pub fn finish_phase(task: TaskId) {
+	run_to(phase_ends(task));
+}
+
+/// The events of this pallet deposited so far.
+pub fn task_events() -> Vec<Event<Test>> {
+	System::events()
+		.into_iter()
+		.filter_map(|r| if let RuntimeEvent::DinTasks(e) = r.event { Some(e) } else { None })
+		.collect()
+}
+
+/// The lifecycle hook calls so far.
+pub fn hook_calls() -> Vec<HookCall> {
+	HOOK_CALLS.with(|c| c.borrow().clone())
+}
+
+/// Make the lifecycle hook refuse (or accept) round starts.
+pub fn refuse_round_start(refuse: bool) {
+	REFUSE_ROUND_START.with(|r| *r.borrow_mut() = refuse);
+}

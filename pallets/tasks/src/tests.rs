@@ -1,0 +1,786 @@
+//! Scenario tests of pallet-din-tasks.
+
+use crate::{mock::*, Error, Event, *};
+use din_primitives::{Perbill, Role, TaskEscrow, TaskPhase};
+use polkadot_sdk::{
+	frame_support::{assert_noop, assert_ok},
+	sp_core::H256,
+	sp_runtime::DispatchError,
+};
+
+fn join(who: AccountId, task: TaskId) {
+	assert_ok!(DinTasks::join_task(RuntimeOrigin::signed(who), task));
+}
+
+fn submit(who: AccountId, task: TaskId, round: RoundIndex) -> polkadot_sdk::sp_runtime::DispatchResult {
+	DinTasks::submit_update(RuntimeOrigin::signed(who), task, round, cid(b"update"), H256::repeat_byte(9), 100)
+}
+
+/// Create a task, join `n` participants (10, 11, …) and start round 0.
+fn running_task(n: u64) -> TaskId {
+	let task = create();
+	for who in 10..10 + n {
+		join(who, task);
+	}
+	finish_phase(task);
+	assert_eq!(phase(task), TaskPhase::Training);
+	task
+}
+
+// ----- create_task -----
+
+#[test]
+fn create_task_works() {
+	ExtBuilder::default().build_and_execute(|| {
+		let free = Balances::free_balance(OWNER);
+		assert_ok!(DinTasks::create_task(RuntimeOrigin::signed(OWNER), spec()));
+		System::assert_last_event(
+			Event::TaskCreated { task: 0, owner: OWNER, rounds: 2, reward: POOL, registration_ends: 4 }.into(),
+		);
+		assert_eq!(pool_held(OWNER), POOL);
+		assert_eq!(Balances::free_balance(OWNER), free - POOL);
+		assert_eq!(phase(0), TaskPhase::Registration);
+		assert_eq!(phase_ends(0), 4);
+		assert_eq!(NextTaskId::<Test>::get(), 1);
+		assert_eq!(ActiveTasks::<Test>::get(), 1);
+		assert_eq!(<DinTasks as TaskEscrow<AccountId, Balance>>::remaining(0), POOL);
+		assert_eq!(<DinTasks as TaskEscrow<AccountId, Balance>>::owner(0), Some(OWNER));
+	});
+}
+
+fn assert_spec_fails(change: impl FnOnce(&mut TaskSpecOf<Test>), error: Error<Test>) {
+	let mut s = spec();
+	change(&mut s);
+	assert_noop!(DinTasks::create_task(RuntimeOrigin::signed(OWNER), s), error);
+}
+
+#[test]
+fn create_task_fails_invalid_model() {
+	ExtBuilder::default().build_and_execute(|| {
+		assert_spec_fails(
+			|s| {
+				s.model.architecture = Default::default();
+				s.model.hash = H256(polkadot_sdk::sp_io::hashing::blake2_256(&[]));
+			},
+			Error::EmptyArchitecture,
+		);
+		assert_spec_fails(|s| s.model.hash = H256::repeat_byte(7), Error::ModelHashMismatch);
+	});
+}
+
+#[test]
+fn create_task_fails_invalid_artifacts() {
+	ExtBuilder::default().build_and_execute(|| {
+		assert_spec_fails(|s| s.genesis.cid = cid(b""), Error::EmptyGenesisCid);
+		assert_spec_fails(|s| s.genesis.commitment = H256::zero(), Error::ZeroGenesisCommitment);
+		assert_spec_fails(|s| s.test_set.commitment = H256::zero(), Error::ZeroTestSetCommitment);
+		assert_spec_fails(|s| s.test_set.encrypted_cid = cid(b""), Error::EmptyTestSetCid);
+	});
+}
+
+#[test]
+fn create_task_fails_invalid_pool_and_rounds() {
+	ExtBuilder::default().build_and_execute(|| {
+		assert_spec_fails(|s| s.reward.amount = 99, Error::RewardPoolTooLow);
+		assert_spec_fails(|s| s.rounds = 0, Error::ZeroRounds);
+		assert_spec_fails(|s| s.rounds = 4, Error::TooManyRounds);
+	});
+}
+
+#[test]
+fn create_task_fails_invalid_phases() {
+	ExtBuilder::default().build_and_execute(|| {
+		assert_spec_fails(|s| s.phases.training = 0, Error::PhaseTooShort);
+		assert_spec_fails(|s| s.phases.rewarding = 0, Error::PhaseTooShort);
+		assert_spec_fails(|s| s.phases.global_reveal = 101, Error::PhaseTooLong);
+		assert_spec_fails(|s| s.phases.registration = 101, Error::PhaseTooLong);
+	});
+}
+
+#[test]
+fn create_task_fails_invalid_groups() {
+	ExtBuilder::default().build_and_execute(|| {
+		assert_spec_fails(|s| s.subgroup_size = 0, Error::ZeroSubgroupSize);
+		assert_spec_fails(|s| s.subgroup_size = 5, Error::SubgroupTooLarge);
+		assert_spec_fails(|s| s.evaluators_per_subgroup = 0, Error::ZeroEvaluators);
+		assert_spec_fails(|s| s.evaluators_per_subgroup = 4, Error::TooManyEvaluators);
+		assert_spec_fails(|s| s.min_participants = 0, Error::ZeroMinParticipants);
+		assert_spec_fails(|s| s.min_participants = 9, Error::MinParticipantsTooHigh);
+	});
+}
+
+#[test]
+fn create_task_fails_invalid_bonds() {
+	ExtBuilder::default().build_and_execute(|| {
+		assert_spec_fails(|s| s.min_participant_bond = 9, Error::ParticipantBondBelowMinimum);
+		assert_spec_fails(|s| s.min_evaluator_bond = 99, Error::EvaluatorBondBelowMinimum);
+	});
+}
+
+#[test]
+fn create_task_fails_invalid_rules() {
+	ExtBuilder::default().build_and_execute(|| {
+		assert_spec_fails(
+			|s| s.aggregation = AggregationRule::TrimmedMean { beta: Perbill::from_percent(50) },
+			Error::InvalidTrimFraction,
+		);
+		// G = 4: Krum tolerates f = 0 (2 < 4) but not f = 1 (4 < 4 fails).
+		assert_spec_fails(
+			|s| {
+				s.subgroup_size = 4;
+				s.aggregation = AggregationRule::Krum { f: 1 };
+			},
+			Error::InvalidKrumParameter,
+		);
+		assert_spec_fails(
+			|s| {
+				s.subgroup_size = 4;
+				s.aggregation = AggregationRule::MultiKrum { f: 1, m: 1 };
+			},
+			Error::InvalidKrumParameter,
+		);
+		assert_spec_fails(
+			|s| {
+				s.subgroup_size = 4;
+				s.aggregation = AggregationRule::MultiKrum { f: 0, m: 0 };
+			},
+			Error::InvalidMultiKrumSelection,
+		);
+		assert_spec_fails(
+			|s| {
+				s.subgroup_size = 4;
+				s.aggregation = AggregationRule::MultiKrum { f: 0, m: 5 };
+			},
+			Error::InvalidMultiKrumSelection,
+		);
+		assert_spec_fails(|s| s.scoring = ScoringRule::ZkAccuracy { vk: H256::zero() }, Error::ZeroVerifyingKey);
+		assert_spec_fails(
+			|s| s.scoring = ScoringRule::Median { threshold: Perbill::zero() },
+			Error::ZeroScoreThreshold,
+		);
+		assert_spec_fails(
+			|s| {
+				s.fees.evaluator_fee = Perbill::from_percent(60);
+				s.fees.protocol_fee = Perbill::from_percent(41);
+			},
+			Error::FeesTooHigh,
+		);
+	});
+}
+
+#[test]
+fn create_task_accepts_every_valid_rule() {
+	ExtBuilder::default().build_and_execute(|| {
+		let rules = [
+			AggregationRule::Median,
+			AggregationRule::TrimmedMean { beta: Perbill::from_percent(49) },
+			AggregationRule::Krum { f: 0 },
+			AggregationRule::MultiKrum { f: 0, m: 4 },
+		];
+		for rule in rules {
+			let mut s = spec();
+			s.subgroup_size = 4;
+			s.aggregation = rule;
+			s.scoring = ScoringRule::Median { threshold: Perbill::from_percent(5) };
+			assert_ok!(DinTasks::create_task(RuntimeOrigin::signed(OWNER), s));
+		}
+	});
+}
+
+#[test]
+fn create_task_fails_too_many_active_tasks() {
+	ExtBuilder::default().build_and_execute(|| {
+		for _ in 0..4 {
+			create();
+		}
+		assert_noop!(DinTasks::create_task(RuntimeOrigin::signed(OWNER), spec()), Error::<Test>::TooManyActiveTasks);
+	});
+}
+
+#[test]
+fn create_task_fails_insufficient_funds() {
+	ExtBuilder::default().build_and_execute(|| {
+		assert_noop!(DinTasks::create_task(RuntimeOrigin::signed(3), spec()), Error::<Test>::InsufficientFunds);
+	});
+}
+
+#[test]
+fn create_task_fails_unsigned() {
+	ExtBuilder::default().build_and_execute(|| {
+		assert_noop!(DinTasks::create_task(RuntimeOrigin::none(), spec()), DispatchError::BadOrigin);
+	});
+}
+
+// ----- join_task -----
+
+#[test]
+fn join_task_works() {
+	ExtBuilder::default().build_and_execute(|| {
+		let task = create();
+		join(10, task);
+		System::assert_last_event(Event::ParticipantJoined { task, round: 0, who: 10 }.into());
+		assert_eq!(Participants::<Test>::get(task).into_inner(), vec![10]);
+		// The task's minimum bond is locked, so it cannot be unbonded.
+		assert_eq!(locked(10), 50);
+		assert_noop!(
+			Staking::unbond(RuntimeOrigin::signed(10), Role::Participant, 51),
+			pallet_din_staking::Error::<Test>::BondLocked
+		);
+		// Joining during a round counts from the next round.
+		finish_phase(task);
+		join(11, task);
+		System::assert_last_event(Event::ParticipantJoined { task, round: 1, who: 11 }.into());
+		assert_eq!(subgroup(task, 11), None);
+	});
+}
+
+#[test]
+fn join_task_fails_unknown_task() {
+	ExtBuilder::default().build_and_execute(|| {
+		assert_noop!(DinTasks::join_task(RuntimeOrigin::signed(10), 7), Error::<Test>::UnknownTask);
+	});
+}
+
+#[test]
+fn join_task_fails_task_not_open() {
+	ExtBuilder::default().build_and_execute(|| {
+		let task = create();
+		assert_ok!(DinTasks::cancel_task(RuntimeOrigin::signed(OWNER), task));
+		assert_noop!(DinTasks::join_task(RuntimeOrigin::signed(10), task), Error::<Test>::TaskNotOpen);
+	});
+}
+
+#[test]
+fn join_task_fails_already_joined() {
+	ExtBuilder::default().build_and_execute(|| {
+		let task = create();
+		join(10, task);
+		assert_noop!(DinTasks::join_task(RuntimeOrigin::signed(10), task), Error::<Test>::AlreadyJoined);
+	});
+}
+
+#[test]
+fn join_task_fails_too_many_participants() {
+	ExtBuilder::default().build_and_execute(|| {
+		MaxParticipants::set(2);
+		let task = create();
+		join(10, task);
+		join(11, task);
+		assert_noop!(DinTasks::join_task(RuntimeOrigin::signed(12), task), Error::<Test>::TooManyParticipants);
+		MaxParticipants::set(8);
+	});
+}
+
+#[test]
+fn join_task_fails_stake_too_low() {
+	ExtBuilder::default().bonded(vec![10]).build_and_execute(|| {
+		let task = create();
+		// 11 has no bond.
+		assert_noop!(DinTasks::join_task(RuntimeOrigin::signed(11), task), Error::<Test>::StakeTooLow);
+		// 10's bond of 100 covers two tasks of 50, not three.
+		let second = create();
+		let third = create();
+		join(10, task);
+		join(10, second);
+		assert_noop!(DinTasks::join_task(RuntimeOrigin::signed(10), third), Error::<Test>::StakeTooLow);
+	});
+}
+
+// ----- leave_task -----
+
+#[test]
+fn leave_task_works() {
+	ExtBuilder::default().build_and_execute(|| {
+		let task = create();
+		join(10, task);
+		join(11, task);
+		assert_ok!(DinTasks::leave_task(RuntimeOrigin::signed(10), task));
+		System::assert_last_event(Event::ParticipantLeft { task, round: 0, who: 10 }.into());
+		assert_eq!(locked(10), 0);
+		// Between rounds: once the round's updates are aggregated.
+		finish_phase(task); // -> Training
+		finish_phase(task); // -> AggregationCommit
+		finish_phase(task); // -> AggregationReveal
+		finish_phase(task); // -> GlobalCommit
+		assert_eq!(phase(task), TaskPhase::GlobalCommit);
+		assert_ok!(DinTasks::leave_task(RuntimeOrigin::signed(11), task));
+		assert_eq!(locked(11), 0);
+		assert!(Participants::<Test>::get(task).is_empty());
+	});
+}
+
+#[test]
+fn leave_task_fails_unknown_task() {
+	ExtBuilder::default().build_and_execute(|| {
+		assert_noop!(DinTasks::leave_task(RuntimeOrigin::signed(10), 3), Error::<Test>::UnknownTask);
+	});
+}
+
+#[test]
+fn leave_task_fails_task_ended() {
+	ExtBuilder::default().build_and_execute(|| {
+		let task = create();
+		join(10, task);
+		assert_ok!(DinTasks::cancel_task(RuntimeOrigin::signed(OWNER), task));
+		assert_noop!(DinTasks::leave_task(RuntimeOrigin::signed(10), task), Error::<Test>::TaskEnded);
+	});
+}
+
+#[test]
+fn leave_task_fails_not_between_rounds() {
+	ExtBuilder::default().build_and_execute(|| {
+		let task = running_task(2);
+		assert_noop!(DinTasks::leave_task(RuntimeOrigin::signed(10), task), Error::<Test>::NotBetweenRounds);
+		finish_phase(task);
+		assert_eq!(phase(task), TaskPhase::AggregationCommit);
+		assert_noop!(DinTasks::leave_task(RuntimeOrigin::signed(10), task), Error::<Test>::NotBetweenRounds);
+	});
+}
+
+#[test]
+fn leave_task_fails_not_participant() {
+	ExtBuilder::default().build_and_execute(|| {
+		let task = create();
+		assert_noop!(DinTasks::leave_task(RuntimeOrigin::signed(10), task), Error::<Test>::NotParticipant);
+	});
+}
+
+// ----- cancel_task -----
+
+#[test]
+fn cancel_task_works() {
+	ExtBuilder::default().build_and_execute(|| {
+		let free = Balances::free_balance(OWNER);
+		let task = create();
+		join(10, task);
+		join(11, task);
+		assert_ok!(DinTasks::cancel_task(RuntimeOrigin::signed(OWNER), task));
+		System::assert_last_event(Event::TaskCancelled { task, owner: OWNER, round: 0, refund: POOL }.into());
+		assert_eq!(phase(task), TaskPhase::Cancelled);
+		assert_eq!(Balances::free_balance(OWNER), free);
+		assert_eq!(pool_held(OWNER), 0);
+		assert_eq!((locked(10), locked(11)), (0, 0));
+		assert_eq!(ActiveTasks::<Test>::get(), 0);
+		assert_eq!(hook_calls(), vec![HookCall::TaskEnd(task, TaskPhase::Cancelled)]);
+		// Its deadline is gone: nothing happens when it would have passed.
+		run_to(10);
+		assert_eq!(phase(task), TaskPhase::Cancelled);
+	});
+}
+
+#[test]
+fn cancel_task_fails_unknown_task() {
+	ExtBuilder::default().build_and_execute(|| {
+		assert_noop!(DinTasks::cancel_task(RuntimeOrigin::signed(OWNER), 0), Error::<Test>::UnknownTask);
+	});
+}
+
+#[test]
+fn cancel_task_fails_not_owner() {
+	ExtBuilder::default().build_and_execute(|| {
+		let task = create();
+		assert_noop!(DinTasks::cancel_task(RuntimeOrigin::signed(OTHER), task), Error::<Test>::NotOwner);
+	});
+}
+
+#[test]
+fn cancel_task_fails_task_already_started() {
+	ExtBuilder::default().build_and_execute(|| {
+		let task = running_task(1);
+		assert_noop!(DinTasks::cancel_task(RuntimeOrigin::signed(OWNER), task), Error::<Test>::TaskAlreadyStarted);
+	});
+}
+
+#[test]
+fn cancel_task_fails_task_ended() {
+	ExtBuilder::default().build_and_execute(|| {
+		let task = create();
+		assert_ok!(DinTasks::cancel_task(RuntimeOrigin::signed(OWNER), task));
+		assert_noop!(DinTasks::cancel_task(RuntimeOrigin::signed(OWNER), task), Error::<Test>::TaskEnded);
+	});
+}
+
+// ----- submit_update -----
+
+#[test]
+fn submit_update_works() {
+	ExtBuilder::default().build_and_execute(|| {
+		let task = running_task(3);
+		let s = subgroup(task, 10).expect("assigned");
+		assert_ok!(submit(10, task, 0));
+		System::assert_last_event(
+			Event::UpdateSubmitted {
+				task,
+				round: 0,
+				who: 10,
+				subgroup: s,
+				cid: cid(b"update"),
+				commitment: H256::repeat_byte(9),
+				num_samples: 100,
+			}
+			.into(),
+		);
+		let update = Updates::<Test>::get((task, 0), 10).expect("stored");
+		assert_eq!(update.num_samples, 100);
+		assert_eq!(update.subgroup, s);
+		assert_eq!(Rounds::<Test>::get(task, 0).expect("started").updates, 1);
+	});
+}
+
+#[test]
+fn submit_update_fails_unknown_task() {
+	ExtBuilder::default().build_and_execute(|| {
+		assert_noop!(submit(10, 5, 0), Error::<Test>::UnknownTask);
+	});
+}
+
+#[test]
+fn submit_update_fails_not_training() {
+	ExtBuilder::default().build_and_execute(|| {
+		let task = create();
+		join(10, task);
+		assert_noop!(submit(10, task, 0), Error::<Test>::NotTraining);
+		finish_phase(task);
+		finish_phase(task);
+		assert_eq!(phase(task), TaskPhase::AggregationCommit);
+		assert_noop!(submit(10, task, 0), Error::<Test>::NotTraining);
+	});
+}
+
+#[test]
+fn submit_update_fails_wrong_round() {
+	ExtBuilder::default().build_and_execute(|| {
+		let task = running_task(1);
+		assert_noop!(submit(10, task, 1), Error::<Test>::WrongRound);
+	});
+}
+
+#[test]
+fn submit_update_fails_not_assigned() {
+	ExtBuilder::default().build_and_execute(|| {
+		let task = running_task(1);
+		join(11, task);
+		assert_noop!(submit(11, task, 0), Error::<Test>::NotAssigned);
+		assert_noop!(submit(OTHER, task, 0), Error::<Test>::NotAssigned);
+	});
+}
+
+#[test]
+fn submit_update_fails_already_submitted() {
+	ExtBuilder::default().build_and_execute(|| {
+		let task = running_task(1);
+		assert_ok!(submit(10, task, 0));
+		assert_noop!(submit(10, task, 0), Error::<Test>::AlreadySubmitted);
+	});
+}
+
+#[test]
+fn submit_update_fails_invalid_fields() {
+	ExtBuilder::default().build_and_execute(|| {
+		let task = running_task(1);
+		let o = || RuntimeOrigin::signed(10);
+		assert_noop!(
+			DinTasks::submit_update(o(), task, 0, cid(b"u"), H256::repeat_byte(9), 0),
+			Error::<Test>::ZeroSamples
+		);
+		assert_noop!(
+			DinTasks::submit_update(o(), task, 0, cid(b""), H256::repeat_byte(9), 1),
+			Error::<Test>::EmptyCid
+		);
+		assert_noop!(
+			DinTasks::submit_update(o(), task, 0, cid(b"u"), H256::zero(), 1),
+			Error::<Test>::ZeroCommitment
+		);
+	});
+}
+
+// ----- the round state machine -----
+
+#[test]
+fn lifecycle_runs_every_phase_and_finishes() {
+	ExtBuilder::default().build_and_execute(|| {
+		let free = Balances::free_balance(OWNER);
+		let task = create();
+		join(10, task);
+		join(11, task);
+		join(12, task);
+		let mut seen = vec![phase(task)];
+		while !phase(task).is_terminal() {
+			finish_phase(task);
+			seen.push(phase(task));
+		}
+		use TaskPhase::*;
+		assert_eq!(
+			seen,
+			vec![
+				Registration, Training, AggregationCommit, AggregationReveal, GlobalCommit, GlobalReveal,
+				Training, AggregationCommit, AggregationReveal, GlobalCommit, GlobalReveal, Scoring,
+				Rewarding, Finished,
+			]
+		);
+		assert_eq!(round(task), 1);
+		// Whole pool refunded (no rewards pallet), locks released, assignments cleared.
+		assert_eq!(Balances::free_balance(OWNER), free);
+		assert_eq!(pool_held(OWNER), 0);
+		assert_eq!((locked(10), locked(11), locked(12)), (0, 0, 0));
+		assert_eq!(Assignments::<Test>::iter_prefix(task).count(), 0);
+		assert!(task_events().contains(&Event::TaskFinished { task, owner: OWNER, round: 1, refund: POOL }));
+		let calls = hook_calls();
+		assert_eq!(calls[0], HookCall::RoundStart(task, 0, 2));
+		assert!(calls.contains(&HookCall::PhaseEnd(task, 0, GlobalReveal)));
+		assert!(calls.contains(&HookCall::RoundStart(task, 1, 2)));
+		assert!(calls.contains(&HookCall::PhaseEnd(task, 1, Rewarding)));
+		assert_eq!(calls.last(), Some(&HookCall::TaskEnd(task, Finished)));
+		// Bonds are free again.
+		assert_ok!(Staking::unbond(RuntimeOrigin::signed(10), Role::Participant, 100));
+	});
+}
+
+#[test]
+fn round_start_shuffles_into_subgroups() {
+	ExtBuilder::default().build_and_execute(|| {
+		let task = create();
+		for who in 10..=14 {
+			join(who, task);
+		}
+		finish_phase(task);
+		System::assert_last_event(
+			Event::RoundStarted { task, round: 0, participants: 5, subgroups: 3, training_ends: 6 }.into(),
+		);
+		// ceil(5 / 2) = 3 subgroups of at most G = 2; everyone exactly once.
+		let groups = DinTasks::subgroups_of(task);
+		assert_eq!(groups.len(), 3);
+		assert!(groups.iter().all(|g| !g.is_empty() && g.len() <= 2));
+		let mut all: Vec<_> = groups.iter().flatten().copied().collect();
+		all.sort();
+		assert_eq!(all, vec![10, 11, 12, 13, 14]);
+		for (s, g) in groups.iter().enumerate() {
+			for who in g {
+				assert_eq!(subgroup(task, *who), Some(s as u32));
+			}
+		}
+		// A different round draws a different permutation (with this seed).
+		let first: Vec<_> = groups.into_iter().flatten().collect();
+		for _ in 0..5 {
+			finish_phase(task);
+		}
+		assert_eq!(round(task), 1);
+		let second: Vec<_> = DinTasks::subgroups_of(task).into_iter().flatten().collect();
+		assert_ne!(first, second);
+	});
+}
+
+#[test]
+fn round_start_is_deferred_without_enough_participants() {
+	ExtBuilder::default().build_and_execute(|| {
+		let task = create();
+		finish_phase(task);
+		System::assert_last_event(
+			Event::RoundDeferred { task, round: 0, participants: 0, required: 1, retry_at: 7 }.into(),
+		);
+		assert_eq!(phase(task), TaskPhase::Registration);
+		// Still cancellable: no round started.
+		join(10, task);
+		finish_phase(task);
+		assert_eq!(phase(task), TaskPhase::Training);
+	});
+}
+
+#[test]
+fn round_start_waits_when_the_lifecycle_refuses() {
+	ExtBuilder::default().build_and_execute(|| {
+		let task = create();
+		join(10, task);
+		refuse_round_start(true);
+		finish_phase(task);
+		// (`DispatchError::Other` messages are not kept in events.)
+		assert!(matches!(
+			task_events().last(),
+			Some(Event::RoundStartRefused { task: 0, round: 0, error: DispatchError::Other(_), retry_at: 7 })
+		));
+		assert_eq!(phase(task), TaskPhase::Registration);
+		refuse_round_start(false);
+		finish_phase(task);
+		assert_eq!(phase(task), TaskPhase::Training);
+	});
+}
+
+#[test]
+fn later_round_waits_in_registration_and_allows_leaving() {
+	ExtBuilder::default().build_and_execute(|| {
+		let task = running_task(1);
+		for _ in 0..4 {
+			finish_phase(task);
+		}
+		assert_eq!(phase(task), TaskPhase::GlobalReveal);
+		assert_ok!(DinTasks::leave_task(RuntimeOrigin::signed(10), task));
+		finish_phase(task);
+		// Round 1 cannot start without participants; no cancelling after round 0 though.
+		assert_eq!(phase(task), TaskPhase::Registration);
+		assert_eq!(round(task), 1);
+		assert_noop!(DinTasks::cancel_task(RuntimeOrigin::signed(OWNER), task), Error::<Test>::TaskAlreadyStarted);
+		join(11, task);
+		finish_phase(task);
+		assert_eq!((phase(task), round(task)), (TaskPhase::Training, 1));
+		assert_eq!(subgroup(task, 11), Some(0));
+	});
+}
+
+#[test]
+fn full_deadline_blocks_spill_into_the_next_block() {
+	ExtBuilder::default().build_and_execute(|| {
+		// Two deadlines fit in a block; the third task's registration ends one block later.
+		let a = create();
+		let b = create();
+		let c = create();
+		assert_eq!((phase_ends(a), phase_ends(b), phase_ends(c)), (4, 4, 5));
+		run_to(5);
+		// All deferred (no participants), each rescheduled.
+		assert!(task_events().iter().filter(|e| matches!(e, Event::RoundDeferred { .. })).count() == 3);
+	});
+}
+
+#[test]
+fn escrow_pays_and_burns_from_the_pool() {
+	ExtBuilder::default().build_and_execute(|| {
+		let task = create();
+		let issuance = Balances::total_issuance();
+		assert_ok!(<DinTasks as TaskEscrow<_, _>>::pay(task, &OTHER, 300));
+		System::assert_last_event(Event::PoolPaid { task, round: 0, who: OTHER, amount: 300 }.into());
+		assert_eq!(Balances::free_balance(OTHER), 10_300);
+		assert_ok!(<DinTasks as TaskEscrow<_, _>>::burn(task, 200));
+		System::assert_last_event(Event::PoolBurned { task, round: 0, owner: OWNER, amount: 200 }.into());
+		assert_eq!(Balances::total_issuance(), issuance - 200);
+		assert_eq!(<DinTasks as TaskEscrow<_, _>>::remaining(task), 500);
+		assert_eq!(pool_held(OWNER), 500);
+		assert_noop!(<DinTasks as TaskEscrow<_, _>>::pay(task, &OTHER, 501), Error::<Test>::PoolExhausted);
+		assert_noop!(<DinTasks as TaskEscrow<_, _>>::burn(task, 501), Error::<Test>::PoolExhausted);
+		assert_noop!(<DinTasks as TaskEscrow<_, _>>::pay(9, &OTHER, 1), Error::<Test>::UnknownTask);
+		// The rest is refunded on cancel.
+		assert_ok!(DinTasks::cancel_task(RuntimeOrigin::signed(OWNER), task));
+		System::assert_last_event(Event::TaskCancelled { task, owner: OWNER, round: 0, refund: 500 }.into());
+	});
+}
+
+#[test]
+fn runtime_api_helpers_work() {
+	ExtBuilder::default().build_and_execute(|| {
+		assert!(DinTasks::task_view(0).is_none());
+		let task = running_task(2);
+		let view = DinTasks::task_view(task).expect("exists");
+		assert_eq!((view.owner, view.phase, view.round, view.participants), (OWNER, TaskPhase::Training, 0, 2));
+		assert_eq!(view.remaining, POOL);
+		assert_eq!(DinTasks::participants_of(task), vec![10, 11]);
+		assert_eq!(DinTasks::assignment_of(task, &10).map(|a| a.0), Some(0));
+		assert_eq!(DinTasks::subgroups_of(task).len(), 1);
+	});
+}
+
+#[test]
+fn pure_helpers_work() {
+	assert_eq!(subgroup_count(0, 3), 0);
+	assert_eq!(subgroup_count(7, 3), 3);
+	assert_eq!(subgroup_count(6, 3), 2);
+	assert_eq!(subgroup_of(5, 3), 2);
+	let mut v: Vec<u32> = (0..10).collect();
+	shuffle(&mut v, b"seed");
+	let mut w: Vec<u32> = (0..10).collect();
+	shuffle(&mut w, b"seed");
+	assert_eq!(v, w);
+	let mut sorted = v.clone();
+	sorted.sort();
+	assert_eq!(sorted, (0..10).collect::<Vec<_>>());
+	use TaskPhase::*;
+	assert_eq!(GlobalReveal.next(false), Ok(Training));
+	assert_eq!(GlobalReveal.next(true), Ok(Scoring));
+	assert_eq!(Finished.next(true), Err(TransitionError::Terminal));
+	assert_eq!(Training.cancel(), Err(TransitionError::NotCancellable));
+	assert_eq!(Cancelled.cancel(), Err(TransitionError::Terminal));
+}
+
+// ----- property test -----
+
+mod prop {
+	use super::*;
+	use proptest::prelude::*;
+
+	#[derive(Debug, Clone)]
+	enum Op {
+		Create { rounds: u32, g: u32, min: u32, pool: u64 },
+		Join(AccountId, TaskId),
+		Leave(AccountId, TaskId),
+		Cancel(AccountId, TaskId),
+		Submit(AccountId, TaskId, RoundIndex, u64),
+		Pay(TaskId, u64),
+		Burn(TaskId, u64),
+		Advance(u64),
+	}
+
+	fn op() -> impl Strategy<Value = Op> {
+		let who = 9u64..=19;
+		let task = 0u32..6;
+		prop_oneof![
+			(1u32..=3, 1u32..=4, 1u32..=3, 50u64..2_000)
+				.prop_map(|(rounds, g, min, pool)| Op::Create { rounds, g, min, pool }),
+			(who.clone(), task.clone()).prop_map(|(w, t)| Op::Join(w, t)),
+			(who.clone(), task.clone()).prop_map(|(w, t)| Op::Leave(w, t)),
+			(prop_oneof![Just(OWNER), Just(OTHER)], task.clone()).prop_map(|(w, t)| Op::Cancel(w, t)),
+			(who, task.clone(), 0u32..3, 0u64..3).prop_map(|(w, t, r, n)| Op::Submit(w, t, r, n)),
+			(task.clone(), 0u64..600).prop_map(|(t, a)| Op::Pay(t, a)),
+			(task, 0u64..600).prop_map(|(t, a)| Op::Burn(t, a)),
+			(1u64..6).prop_map(Op::Advance),
+		]
+	}
+
+	proptest! {
+		#![proptest_config(ProptestConfig::with_cases(48))]
+		#[test]
+		fn random_calls_keep_invariants(ops in proptest::collection::vec(op(), 1..80)) {
+			ExtBuilder::default().build_and_execute(|| {
+				let issuance = Balances::total_issuance();
+				let mut burned = 0u64;
+				let accounts: Vec<AccountId> = [OWNER, OTHER, 3].into_iter().chain(PARTICIPANTS).collect();
+				for op in ops {
+					match op {
+						Op::Create { rounds, g, min, pool } => {
+							let mut s = spec();
+							s.rounds = rounds;
+							s.subgroup_size = g;
+							s.min_participants = min;
+							s.reward.amount = pool;
+							let _ = DinTasks::create_task(RuntimeOrigin::signed(OWNER), s);
+						},
+						Op::Join(w, t) => { let _ = DinTasks::join_task(RuntimeOrigin::signed(w), t); },
+						Op::Leave(w, t) => { let _ = DinTasks::leave_task(RuntimeOrigin::signed(w), t); },
+						Op::Cancel(w, t) => { let _ = DinTasks::cancel_task(RuntimeOrigin::signed(w), t); },
+						Op::Submit(w, t, r, n) => {
+							let _ = DinTasks::submit_update(RuntimeOrigin::signed(w), t, r, cid(b"u"), H256::repeat_byte(4), n);
+						},
+						Op::Pay(t, a) => { let _ = <DinTasks as TaskEscrow<_, _>>::pay(t, &OTHER, a); },
+						Op::Burn(t, a) => {
+							if <DinTasks as TaskEscrow<_, _>>::burn(t, a).is_ok() {
+								burned += a;
+							}
+						},
+						Op::Advance(n) => run_to(System::block_number() + n),
+					}
+					DinTasks::do_try_state().expect("task invariants hold after every step");
+					Staking::do_try_state().expect("staking invariants hold after every step");
+					// Free + held balances are conserved, up to what was burned.
+					use polkadot_sdk::frame_support::traits::fungible::Inspect;
+					let total: u64 = accounts.iter().map(Balances::total_balance).sum();
+					assert_eq!(total + burned, issuance);
+					// A participant's lock is the task bond times the live tasks it is in.
+					for who in PARTICIPANTS {
+						let in_tasks = crate::Tasks::<Test>::iter()
+							.filter(|(id, info)| {
+								!info.phase.is_terminal() && Participants::<Test>::get(id).contains(&who)
+							})
+							.count() as u64;
+						assert_eq!(locked(who), 50 * in_tasks);
+					}
+				}
+			});
+		}
+	}
+}

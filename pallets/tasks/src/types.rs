@@ -1,0 +1,393 @@
+//! SCALE types of pallet-din-tasks, their `…Of<T>` aliases and pure helpers (validation of a
+//! task spec, the subgroup shuffle). The phase enum and its `Result`-returning transitions
+//! live in `din-primitives` ([`TaskPhase`]) because the evaluation and rewards pallets read
+//! it too; it is re-exported here.
+
+use crate::{Config, Error};
+use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
+pub use din_primitives::{
+	AggregationRule, Cid, Commitment, RewardAsset, RoundIndex, ScoringRule, SubgroupIndex,
+	TaskId, TaskPhase, TransitionError,
+};
+use polkadot_sdk::{
+	frame_support::{
+		traits::{fungible, Get},
+		BoundedVec, CloneNoBound, EqNoBound, PartialEqNoBound, DebugNoBound,
+	},
+	frame_system::{self, pallet_prelude::BlockNumberFor},
+	sp_core::H256,
+	sp_io::hashing::blake2_256,
+	sp_runtime::{traits::Zero, Perbill},
+};
+use scale_info::TypeInfo;
+
+/// Balance of the currency reward pools are held in.
+pub type BalanceOf<T> =
+	<<T as Config>::Currency as fungible::Inspect<<T as frame_system::Config>::AccountId>>::Balance;
+/// The full description of a task, as the owner submits it.
+pub type TaskSpecOf<T> = TaskSpec<T>;
+/// A task as stored.
+pub type TaskInfoOf<T> = TaskInfo<T>;
+/// The joined participants of a task.
+pub type ParticipantsOf<T> =
+	BoundedVec<<T as frame_system::Config>::AccountId, <T as Config>::MaxParticipants>;
+/// The members of one subgroup.
+pub type SubgroupOf<T> =
+	BoundedVec<<T as frame_system::Config>::AccountId, <T as Config>::MaxSubgroupSize>;
+/// The round record of a task.
+pub type RoundInfoOf<T> = RoundInfo<BlockNumberFor<T>>;
+/// An update record.
+pub type UpdateOf<T> = UpdateInfo<BlockNumberFor<T>>;
+/// Phase lengths in blocks.
+pub type PhaseLengthsOf<T> = PhaseLengths<BlockNumberFor<T>>;
+
+/// The model being trained: an architecture descriptor (e.g. a JSON layer list understood
+/// by `din-ml`) and its blake2-256 hash, which the client checks before training.
+#[derive(
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+	CloneNoBound,
+	PartialEqNoBound,
+	EqNoBound,
+	DebugNoBound,
+)]
+#[scale_info(skip_type_params(T))]
+#[codec(mel_bound())]
+pub struct ModelSpec<T: Config> {
+	/// The architecture descriptor, at most `Config::MaxArchitectureLen` bytes.
+	pub architecture: BoundedVec<u8, T::MaxArchitectureLen>,
+	/// `blake2_256(architecture)`.
+	pub hash: H256,
+}
+
+/// A model artifact in the store: its CID and the commitment to its canonical encoding.
+#[derive(
+	Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo, Clone, PartialEq, Eq,
+	Debug,
+)]
+pub struct ModelRef {
+	/// Where the serialized model lives.
+	pub cid: Cid,
+	/// Poseidon commitment to its canonical encoding.
+	pub commitment: Commitment,
+}
+
+/// The owner's test set: committed now, its encrypted copy published now, its key released
+/// at scoring time.
+#[derive(
+	Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo, Clone, PartialEq, Eq,
+	Debug,
+)]
+pub struct TestSetRef {
+	/// Commitment to the plaintext test set (a public input of the scoring proof).
+	pub commitment: Commitment,
+	/// CID of the encrypted test set.
+	pub encrypted_cid: Cid,
+}
+
+/// The reward pool a task escrows. `asset` is `Native` for now (see [`RewardAsset`]).
+#[derive(
+	Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo, Clone, Copy, PartialEq, Eq,
+	Debug,
+)]
+pub struct RewardPool<Balance> {
+	/// Which asset pays the rewards.
+	pub asset: RewardAsset,
+	/// How much is held from the owner at creation.
+	pub amount: Balance,
+}
+
+/// Length of each phase, in blocks.
+#[derive(
+	Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo, Clone, Copy, PartialEq, Eq,
+	Debug,
+)]
+pub struct PhaseLengths<BlockNumber> {
+	/// Registration before the first round (and the retry delay when a round start is
+	/// deferred).
+	pub registration: BlockNumber,
+	/// Training: participants submit updates.
+	pub training: BlockNumber,
+	/// Evaluators commit subgroup aggregates.
+	pub aggregation_commit: BlockNumber,
+	/// Evaluators reveal subgroup aggregates.
+	pub aggregation_reveal: BlockNumber,
+	/// Evaluators commit the next global model.
+	pub global_commit: BlockNumber,
+	/// Evaluators reveal the next global model.
+	pub global_reveal: BlockNumber,
+	/// Scoring of accepted updates after the last round.
+	pub scoring: BlockNumber,
+	/// Reward payout.
+	pub rewarding: BlockNumber,
+}
+
+impl<BlockNumber: Copy + Zero> PhaseLengths<BlockNumber> {
+	/// All lengths, for validation.
+	pub fn all(&self) -> [BlockNumber; 8] {
+		[
+			self.registration,
+			self.training,
+			self.aggregation_commit,
+			self.aggregation_reveal,
+			self.global_commit,
+			self.global_reveal,
+			self.scoring,
+			self.rewarding,
+		]
+	}
+
+	/// How long `phase` lasts; zero for terminal phases.
+	pub fn of(&self, phase: TaskPhase) -> BlockNumber {
+		match phase {
+			TaskPhase::Registration => self.registration,
+			TaskPhase::Training => self.training,
+			TaskPhase::AggregationCommit => self.aggregation_commit,
+			TaskPhase::AggregationReveal => self.aggregation_reveal,
+			TaskPhase::GlobalCommit => self.global_commit,
+			TaskPhase::GlobalReveal => self.global_reveal,
+			TaskPhase::Scoring => self.scoring,
+			TaskPhase::Rewarding => self.rewarding,
+			TaskPhase::Finished | TaskPhase::Cancelled => Zero::zero(),
+		}
+	}
+}
+
+/// Fee and penalty parameters, applied by the evaluation and rewards pallets.
+#[derive(
+	Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo, Clone, Copy, PartialEq, Eq,
+	Debug,
+)]
+pub struct FeeParams {
+	/// Share of the pool paid to evaluators for accepted work.
+	pub evaluator_fee: Perbill,
+	/// Share of the pool burned as protocol fee. `evaluator_fee + protocol_fee <= 100%`.
+	pub protocol_fee: Perbill,
+	/// How far below the baseline score an update may fall before it is slashed.
+	pub baseline_margin: Perbill,
+	/// Fraction of a bond slashed per offence in this task.
+	pub slash: Perbill,
+}
+
+/// Everything the owner fixes when creating a task. Every field is validated by
+/// [`TaskSpec::validate`]; each violation is its own error.
+#[derive(
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+	CloneNoBound,
+	PartialEqNoBound,
+	EqNoBound,
+	DebugNoBound,
+)]
+#[scale_info(skip_type_params(T))]
+#[codec(mel_bound())]
+pub struct TaskSpec<T: Config> {
+	/// The model architecture and its hash.
+	pub model: ModelSpec<T>,
+	/// The genesis model: CID and commitment.
+	pub genesis: ModelRef,
+	/// The test set: commitment and encrypted CID.
+	pub test_set: TestSetRef,
+	/// The reward pool, held from the owner.
+	pub reward: RewardPool<BalanceOf<T>>,
+	/// Number of training rounds, `1..=Config::MaxRounds`.
+	pub rounds: RoundIndex,
+	/// Phase lengths, each in `Config::MinPhaseLength..=Config::MaxPhaseLength`.
+	pub phases: PhaseLengthsOf<T>,
+	/// Subgroup size G, `1..=Config::MaxSubgroupSize`.
+	pub subgroup_size: u32,
+	/// Evaluators per subgroup Q, `1..=Config::MaxEvaluatorsPerSubgroup`.
+	pub evaluators_per_subgroup: u32,
+	/// Participants needed to start a round, `1..=Config::MaxParticipants`.
+	pub min_participants: u32,
+	/// Bond a participant must have (and gets locked) to join; at least the chain minimum.
+	pub min_participant_bond: BalanceOf<T>,
+	/// Bond an evaluator must have to be drawn; at least the chain minimum.
+	pub min_evaluator_bond: BalanceOf<T>,
+	/// How subgroup updates are aggregated.
+	pub aggregation: AggregationRule,
+	/// How accepted updates are scored.
+	pub scoring: ScoringRule,
+	/// Fees and penalties.
+	pub fees: FeeParams,
+}
+
+impl<T: Config> TaskSpec<T> {
+	/// Check every field against the pallet's bounds and the protocol's rules.
+	/// `participant_floor`/`evaluator_floor` are the chain-wide minimum bonds.
+	pub fn validate(
+		&self,
+		participant_floor: BalanceOf<T>,
+		evaluator_floor: BalanceOf<T>,
+	) -> Result<(), Error<T>> {
+		use Error::*;
+		ensure(!self.model.architecture.is_empty(), EmptyArchitecture)?;
+		ensure(H256(blake2_256(&self.model.architecture)) == self.model.hash, ModelHashMismatch)?;
+		ensure(!self.genesis.cid.is_empty(), EmptyGenesisCid)?;
+		ensure(!self.genesis.commitment.is_zero(), ZeroGenesisCommitment)?;
+		ensure(!self.test_set.commitment.is_zero(), ZeroTestSetCommitment)?;
+		ensure(!self.test_set.encrypted_cid.is_empty(), EmptyTestSetCid)?;
+		// Exhaustive on purpose: a new asset kind must decide how it is held before it can
+		// be accepted here.
+		match self.reward.asset {
+			RewardAsset::Native => {},
+		}
+		ensure(self.reward.amount >= T::MinRewardPool::get(), RewardPoolTooLow)?;
+		ensure(self.rounds > 0, ZeroRounds)?;
+		ensure(self.rounds <= T::MaxRounds::get(), TooManyRounds)?;
+		for len in self.phases.all() {
+			ensure(len >= T::MinPhaseLength::get(), PhaseTooShort)?;
+			ensure(len <= T::MaxPhaseLength::get(), PhaseTooLong)?;
+		}
+		let g = self.subgroup_size;
+		ensure(g > 0, ZeroSubgroupSize)?;
+		ensure(g <= T::MaxSubgroupSize::get(), SubgroupTooLarge)?;
+		ensure(self.evaluators_per_subgroup > 0, ZeroEvaluators)?;
+		ensure(self.evaluators_per_subgroup <= T::MaxEvaluatorsPerSubgroup::get(), TooManyEvaluators)?;
+		ensure(self.min_participants > 0, ZeroMinParticipants)?;
+		ensure(self.min_participants <= T::MaxParticipants::get(), MinParticipantsTooHigh)?;
+		ensure(self.min_participant_bond >= participant_floor, ParticipantBondBelowMinimum)?;
+		ensure(self.min_evaluator_bond >= evaluator_floor, EvaluatorBondBelowMinimum)?;
+		match self.aggregation {
+			AggregationRule::FedAvg | AggregationRule::Median => {},
+			AggregationRule::TrimmedMean { beta } =>
+				ensure(beta < Perbill::from_percent(50), InvalidTrimFraction)?,
+			AggregationRule::Krum { f } => ensure(krum_fits(f, g), InvalidKrumParameter)?,
+			AggregationRule::MultiKrum { f, m } => {
+				ensure(krum_fits(f, g), InvalidKrumParameter)?;
+				ensure(m >= 1 && m <= g.saturating_sub(f), InvalidMultiKrumSelection)?;
+			},
+		}
+		match self.scoring {
+			ScoringRule::ZkAccuracy { vk } => ensure(!vk.is_zero(), ZeroVerifyingKey)?,
+			ScoringRule::Median { threshold } =>
+				ensure(!threshold.is_zero(), ZeroScoreThreshold)?,
+		}
+		let fees = self.fees.evaluator_fee.deconstruct() as u64 +
+			self.fees.protocol_fee.deconstruct() as u64;
+		ensure(fees <= Perbill::one().deconstruct() as u64, FeesTooHigh)?;
+		Ok(())
+	}
+}
+
+/// Krum tolerating `f` Byzantine updates needs `2f + 2 < G`.
+fn krum_fits(f: u32, g: u32) -> bool {
+	f.saturating_mul(2).saturating_add(2) < g
+}
+
+fn ensure<E>(cond: bool, err: E) -> Result<(), E> {
+	if cond {
+		Ok(())
+	} else {
+		Err(err)
+	}
+}
+
+/// A task as stored.
+#[derive(
+	Encode, Decode, MaxEncodedLen, TypeInfo, CloneNoBound, PartialEqNoBound, EqNoBound,
+	DebugNoBound,
+)]
+#[scale_info(skip_type_params(T))]
+#[codec(mel_bound())]
+pub struct TaskInfo<T: Config> {
+	/// Who created (and funds) the task.
+	pub owner: T::AccountId,
+	/// The fixed parameters.
+	pub spec: TaskSpecOf<T>,
+	/// Where the task is in its lifecycle.
+	pub phase: TaskPhase,
+	/// The round in progress, or the next to start while in `Registration`.
+	pub round: RoundIndex,
+	/// The block at which the current phase ends (the task's entry in `Deadlines`).
+	pub phase_ends: BlockNumberFor<T>,
+	/// What is left of the reward pool; equal to the balance held for it.
+	pub remaining: BalanceOf<T>,
+	/// Block of creation.
+	pub created_at: BlockNumberFor<T>,
+}
+
+/// Record of one round.
+#[derive(
+	Encode, Decode, MaxEncodedLen, TypeInfo, Clone, PartialEq, Eq, Debug,
+	DecodeWithMemTracking,
+)]
+pub struct RoundInfo<BlockNumber> {
+	/// Block the round started (Training opened).
+	pub started_at: BlockNumber,
+	/// Participants in the snapshot.
+	pub participants: u32,
+	/// Number of subgroups.
+	pub subgroups: SubgroupIndex,
+	/// Updates submitted so far.
+	pub updates: u32,
+}
+
+/// Where a participant sits in the current round.
+#[derive(
+	Encode, Decode, MaxEncodedLen, TypeInfo, Clone, Copy, PartialEq, Eq, Debug,
+	DecodeWithMemTracking,
+)]
+pub struct Assignment {
+	/// The round this assignment is for; older rounds' assignments are stale.
+	pub round: RoundIndex,
+	/// The subgroup.
+	pub subgroup: SubgroupIndex,
+}
+
+/// A submitted update.
+#[derive(
+	Encode, Decode, MaxEncodedLen, TypeInfo, Clone, PartialEq, Eq, Debug,
+	DecodeWithMemTracking,
+)]
+pub struct UpdateInfo<BlockNumber> {
+	/// The participant's subgroup in that round.
+	pub subgroup: SubgroupIndex,
+	/// Where the update lives.
+	pub cid: Cid,
+	/// Poseidon commitment to the update's canonical encoding.
+	pub commitment: Commitment,
+	/// Training samples behind the update (the FedAvg weight).
+	pub num_samples: u64,
+	/// Block of submission.
+	pub submitted_at: BlockNumber,
+}
+
+/// Deterministic Fisher–Yates shuffle of `items` driven by `seed`: the `i`-th swap index is
+/// read from `blake2_256(seed ‖ i)`. Every node computes the same permutation.
+pub fn shuffle<A>(items: &mut [A], seed: &[u8]) {
+	let n = items.len();
+	for i in (1..n).rev() {
+		let mut input = alloc::vec::Vec::with_capacity(seed.len() + 4);
+		input.extend_from_slice(seed);
+		input.extend_from_slice(&(i as u32).to_le_bytes());
+		let h = blake2_256(&input);
+		let r = u64::from_le_bytes([h[0], h[1], h[2], h[3], h[4], h[5], h[6], h[7]]);
+		let j = (r % (i as u64 + 1)) as usize;
+		items.swap(i, j);
+	}
+}
+
+/// Number of subgroups for `n` participants with size at most `g`: `ceil(n / g)`.
+pub fn subgroup_count(n: u32, g: u32) -> u32 {
+	if g == 0 {
+		return 0;
+	}
+	n.div_ceil(g)
+}
+
+/// The subgroup of the `i`-th participant of the shuffled snapshot when there are `k`
+/// subgroups: round-robin, so sizes differ by at most one and none exceeds `G`.
+pub fn subgroup_of(i: u32, k: u32) -> SubgroupIndex {
+	if k == 0 {
+		0
+	} else {
+		i % k
+	}
+}

@@ -1,0 +1,333 @@
+//! # DIN primitives
+//!
+//! Types shared by the DIN runtime, its pallets and the off-chain client. Everything here
+//! is `no_std` so that the runtime (wasm) and the client (native) agree on one definition.
+//!
+//! Pallets never depend on each other's crates: they meet through the traits defined
+//! here and are wired together in `din-runtime`.
+
+#![cfg_attr(not(feature = "std"), no_std)]
+
+use polkadot_sdk::sp_runtime::traits::{IdentifyAccount, Verify};
+
+/// An index of a block.
+pub type BlockNumber = u32;
+
+/// Signature type of the chain: sr25519, ed25519 or ecdsa, as `MultiSignature` allows.
+pub type Signature = polkadot_sdk::sp_runtime::MultiSignature;
+
+/// Account identifier: the public key behind a `Signature`, 32 bytes.
+pub type AccountId = <<Signature as Verify>::Signer as IdentifyAccount>::AccountId;
+
+/// Balance of an account; `u128` as pallet-revive's Ethereum mapping and eth-rpc expect.
+pub type Balance = u128;
+
+/// Index of a transaction in the chain.
+pub type Nonce = u32;
+
+/// Hash of a block or a trie node.
+pub type Hash = polkadot_sdk::sp_core::H256;
+
+/// Smallest unit of the native token, with 12 decimals.
+pub const UNIT: Balance = 1_000_000_000_000;
+/// One thousandth of a unit.
+pub const MILLI_UNIT: Balance = UNIT / 1_000;
+/// One millionth of a unit.
+pub const MICRO_UNIT: Balance = MILLI_UNIT / 1_000;
+
+// ---------------------------------------------------------------------------------------
+// Protocol identifiers and artifacts
+// ---------------------------------------------------------------------------------------
+
+pub use polkadot_sdk::sp_arithmetic::Perbill;
+use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
+use polkadot_sdk::sp_runtime::{traits::ConstU32, BoundedVec, DispatchError};
+use scale_info::TypeInfo;
+
+/// Identifier of a training task, allocated sequentially by pallet-din-tasks.
+pub type TaskId = u32;
+
+/// Index of a training round within a task, counted from 0.
+pub type RoundIndex = u32;
+
+/// Index of a subgroup within one round of a task, counted from 0.
+pub type SubgroupIndex = u32;
+
+/// A commitment to an artifact (model, update, aggregate, test set): the Poseidon (BN254)
+/// hash of its canonical encoding, as 32 bytes. The all-zero value is never a valid one.
+pub type Commitment = Hash;
+
+/// Longest content identifier the chain accepts, in bytes. A CIDv1 with a sha2-256
+/// multihash is 36 bytes binary or 59 characters base32; 128 leaves room for other codecs.
+pub const MAX_CID_LEN: u32 = 128;
+
+/// A content identifier in the artifact store (CIDv1, as bytes or its string form).
+pub type Cid = BoundedVec<u8, ConstU32<MAX_CID_LEN>>;
+
+/// A soulbound reputation score. Starts at 0, saturates at both ends.
+pub type ReputationScore = u32;
+
+/// A protocol role that stake is bonded for. Each role has its own bond and hold reason.
+#[derive(
+	Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo, Clone, Copy, PartialEq, Eq,
+	PartialOrd, Ord, Debug,
+)]
+pub enum Role {
+	/// Trains on private data and submits updates.
+	Participant,
+	/// Aggregates, scores and proves on behalf of subgroups.
+	Evaluator,
+}
+
+/// How evaluators combine the updates of one subgroup. The math lives in `din-aggregate`.
+#[derive(
+	Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo, Clone, Copy, PartialEq, Eq,
+	Debug,
+)]
+pub enum AggregationRule {
+	/// Sample-weighted mean.
+	FedAvg,
+	/// Coordinate-wise mean after dropping the `beta` fraction at each end (`beta < 50%`).
+	TrimmedMean { beta: Perbill },
+	/// Coordinate-wise median.
+	Median,
+	/// The single update closest to its neighbours, tolerating `f` Byzantine updates
+	/// (needs `2f + 2 < G`).
+	Krum { f: u32 },
+	/// The mean of the `m` best-scored updates by Krum, tolerating `f` (`1 <= m <= G - f`).
+	MultiKrum { f: u32, m: u32 },
+}
+
+/// How accepted updates are scored after the last round.
+#[derive(
+	Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo, Clone, Copy, PartialEq, Eq,
+	Debug,
+)]
+pub enum ScoringRule {
+	/// Accuracy on the committed test set, proven with Groth16; `vk` is the hash of the
+	/// verifying key registered for the task with pallet-din-evaluation.
+	ZkAccuracy { vk: Hash },
+	/// Each assigned evaluator reports; the median wins; reports farther than `threshold`
+	/// (as a fraction of the accuracy range) from the median earn nothing.
+	Median { threshold: Perbill },
+}
+
+/// The asset a task's reward pool is paid in. Only the native token is implemented; a
+/// `pallet-assets` asset (e.g. a stablecoin) will be a new variant `Asset(AssetId)` held
+/// through `fungibles::MutateHold`, without changing the encoding of `Native`.
+#[derive(
+	Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo, Clone, Copy, PartialEq, Eq,
+	Debug, Default,
+)]
+pub enum RewardAsset {
+	/// The chain's native token, held with `fungible::MutateHold`.
+	#[default]
+	Native,
+}
+
+/// The lifecycle of a task. Rounds cycle through the five round phases; after the last
+/// round the task is scored, rewarded and finished. `Cancelled` is only reachable from
+/// `Registration`.
+#[derive(
+	Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo, Clone, Copy, PartialEq, Eq,
+	Debug,
+)]
+pub enum TaskPhase {
+	/// Participants join; no round has started yet.
+	Registration,
+	/// Assigned participants train and submit `(cid, commitment, num_samples)`.
+	Training,
+	/// Evaluators commit `hash(aggregate_commitment, invalid_set, salt)` per subgroup.
+	AggregationCommit,
+	/// Evaluators reveal their subgroup aggregates.
+	AggregationReveal,
+	/// The round's evaluators commit the next global model.
+	GlobalCommit,
+	/// The round's evaluators reveal the next global model.
+	GlobalReveal,
+	/// After the last round: accepted updates are scored.
+	Scoring,
+	/// Scores are settled; rewards and fees are paid out.
+	Rewarding,
+	/// Terminal: the pool is settled and bonds are free of this task's duty.
+	Finished,
+	/// Terminal: the owner cancelled before the first round; the pool was refunded.
+	Cancelled,
+}
+
+/// An illegal phase transition was requested.
+#[derive(Encode, Decode, TypeInfo, Clone, Copy, PartialEq, Eq, Debug)]
+pub enum TransitionError {
+	/// The phase is terminal (`Finished` or `Cancelled`).
+	Terminal,
+	/// Cancelling is only possible during `Registration`.
+	NotCancellable,
+}
+
+impl TaskPhase {
+	/// The phase that follows `self` at its deadline. `last_round` says whether the round
+	/// in progress is the task's last, which decides where `GlobalReveal` leads.
+	pub fn next(self, last_round: bool) -> Result<TaskPhase, TransitionError> {
+		use TaskPhase::*;
+		Ok(match self {
+			Registration => Training,
+			Training => AggregationCommit,
+			AggregationCommit => AggregationReveal,
+			AggregationReveal => GlobalCommit,
+			GlobalCommit => GlobalReveal,
+			GlobalReveal if last_round => Scoring,
+			GlobalReveal => Training,
+			Scoring => Rewarding,
+			Rewarding => Finished,
+			Finished | Cancelled => return Err(TransitionError::Terminal),
+		})
+	}
+
+	/// Cancel the task: legal only before the first round started.
+	pub fn cancel(self) -> Result<TaskPhase, TransitionError> {
+		match self {
+			TaskPhase::Registration => Ok(TaskPhase::Cancelled),
+			TaskPhase::Finished | TaskPhase::Cancelled => Err(TransitionError::Terminal),
+			_ => Err(TransitionError::NotCancellable),
+		}
+	}
+
+	/// Whether this phase belongs to a round (Training ..= GlobalReveal).
+	pub fn is_round_phase(self) -> bool {
+		use TaskPhase::*;
+		matches!(self, Training | AggregationCommit | AggregationReveal | GlobalCommit | GlobalReveal)
+	}
+
+	/// Whether the task is over (`Finished` or `Cancelled`).
+	pub fn is_terminal(self) -> bool {
+		matches!(self, TaskPhase::Finished | TaskPhase::Cancelled)
+	}
+}
+
+/// What a slashed account did wrong. Slashing is only ever a consequence of one of these
+/// protocol outcomes; there is no discretionary slash.
+#[derive(
+	Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo, Clone, Copy, PartialEq, Eq,
+	Debug,
+)]
+pub enum Offence {
+	/// A participant's update was marked invalid by the subgroup majority.
+	InvalidUpdate,
+	/// An evaluator revealed an aggregate outside the subgroup majority.
+	MinorityAggregate,
+	/// An evaluator committed (or was assigned) but did not reveal in time.
+	MissedReveal,
+	/// An evaluator revealed a global model outside the majority.
+	MinorityGlobal,
+	/// A participant's update scored below the baseline by more than the task's margin.
+	BelowBaseline,
+}
+
+/// The protocol outcome behind a slash: which task and round, and what happened.
+#[derive(
+	Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo, Clone, Copy, PartialEq, Eq,
+	Debug,
+)]
+pub struct SlashReason {
+	/// The task the offence happened in.
+	pub task: TaskId,
+	/// The round the offence happened in.
+	pub round: RoundIndex,
+	/// What the account did.
+	pub offence: Offence,
+}
+
+// ---------------------------------------------------------------------------------------
+// Traits the pallets meet through (implemented by one pallet, used by another; wired in
+// din-runtime). `()` implementations are neutral stand-ins for tests and partial runtimes.
+// ---------------------------------------------------------------------------------------
+
+/// Read access to bonds. Implemented by pallet-din-staking.
+pub trait StakeInfo<AccountId, Balance> {
+	/// The active (not unbonding) bond of `who` for `role`; zero if none.
+	fn bonded(who: &AccountId, role: Role) -> Balance;
+	/// The part of the active bond that backs duties and cannot be unbonded.
+	fn locked(who: &AccountId, role: Role) -> Balance;
+	/// The chain-wide minimum bond for `role`; task minimums may only be higher.
+	fn minimum_bond(role: Role) -> Balance;
+
+	/// Give `who` an active bond of at least `amount` for `role`, funding the account as
+	/// needed. Only for benchmarks of pallets that need bonded accounts; the implementation
+	/// backing a benchmarked runtime must override this no-op default (pallet-din-staking
+	/// does under its own `runtime-benchmarks` feature).
+	#[cfg(feature = "runtime-benchmarks")]
+	fn bond_for_benchmarks(_who: &AccountId, _role: Role, _amount: Balance) {}
+}
+
+/// Locks part of a bond while it backs a duty (a participant in a task's running rounds,
+/// an evaluator assigned to a subgroup), so that it cannot be unbonded until the duty ends.
+/// Locks add up: two duties of `x` lock `2x`. Implemented by pallet-din-staking.
+pub trait BondLocker<AccountId, Balance> {
+	/// Lock `amount` of the active bond of `who` for `role`. Fails if the unlocked part of
+	/// the active bond is smaller than `amount`.
+	fn lock(who: &AccountId, role: Role, amount: Balance) -> Result<(), DispatchError>;
+	/// Release up to `amount` of the lock; never fails (saturating).
+	fn unlock(who: &AccountId, role: Role, amount: Balance);
+}
+
+/// Slashes a bond as the consequence of a protocol outcome. Implemented by
+/// pallet-din-staking, which sends the slashed funds to its configured destination, lowers
+/// the account's reputation and emits an event per slash.
+pub trait Slash<AccountId, Balance> {
+	/// Slash `fraction` of the bond of `who` for `role` (active first, then unbonding
+	/// chunks). Returns the amount actually slashed.
+	fn slash(who: &AccountId, role: Role, fraction: Perbill, reason: SlashReason) -> Balance;
+}
+
+/// Soulbound reputation: a per-account score with no transfer path. Implemented by
+/// pallet-din-staking; raised for accepted work, lowered by slashes; weights sortition.
+pub trait Reputation<AccountId> {
+	/// The current score of `who`.
+	fn reputation(who: &AccountId) -> ReputationScore;
+	/// Raise the score of `who` by `points` for accepted work in `task`/`round`.
+	fn reward(who: &AccountId, points: ReputationScore, task: TaskId, round: RoundIndex);
+}
+
+/// Hooks pallet-din-tasks calls as rounds progress. pallet-din-evaluation implements it to
+/// draw evaluators (sortition) and to settle commit-reveal phases; `()` does nothing, so the
+/// evaluation phases simply time out.
+///
+/// Every hook runs inside `on_initialize`; an implementation must keep its work bounded and
+/// report its worst case in [`RoundLifecycle::max_weight`].
+pub trait RoundLifecycle {
+	/// Round `round` of `task` is about to start with `subgroups` subgroups (the
+	/// assignment is written right after). An `Err` defers the round start, e.g. when the
+	/// evaluator pool is too small; the task emits an event with the error and retries.
+	fn on_round_start(task: TaskId, round: RoundIndex, subgroups: SubgroupIndex)
+		-> Result<(), DispatchError>;
+	/// `phase` of `round` reached its deadline; the task moves on right after.
+	fn on_phase_end(task: TaskId, round: RoundIndex, phase: TaskPhase);
+	/// The task reached a terminal phase (`Finished` or `Cancelled`).
+	fn on_task_end(task: TaskId, phase: TaskPhase);
+	/// Upper bound of the weight of any single hook call above.
+	fn max_weight() -> polkadot_sdk::sp_weights::Weight;
+}
+
+impl RoundLifecycle for () {
+	fn on_round_start(_: TaskId, _: RoundIndex, _: SubgroupIndex) -> Result<(), DispatchError> {
+		Ok(())
+	}
+	fn on_phase_end(_: TaskId, _: RoundIndex, _: TaskPhase) {}
+	fn on_task_end(_: TaskId, _: TaskPhase) {}
+	fn max_weight() -> polkadot_sdk::sp_weights::Weight {
+		polkadot_sdk::sp_weights::Weight::zero()
+	}
+}
+
+/// Escrow access to a task's reward pool, for the rewards pallet. Implemented by
+/// pallet-din-tasks; every payout reduces the task's remaining budget by what it moved.
+pub trait TaskEscrow<AccountId, Balance> {
+	/// The owner of `task`, if it exists.
+	fn owner(task: TaskId) -> Option<AccountId>;
+	/// What is left of the reward pool of `task`.
+	fn remaining(task: TaskId) -> Balance;
+	/// Pay `amount` from the pool of `task` to `dest` (free balance). All or nothing.
+	fn pay(task: TaskId, dest: &AccountId, amount: Balance) -> Result<(), DispatchError>;
+	/// Burn `amount` from the pool of `task` (protocol fee). All or nothing.
+	fn burn(task: TaskId, amount: Balance) -> Result<(), DispatchError>;
+}

@@ -1,0 +1,51 @@
+//! # din-zk-host
+//!
+//! The native fast path for DIN's evaluation-proof verification: a `#[runtime_interface]`
+//! host function that runs `din_zk_verifier::verify_bytes` as native code in the node
+//! instead of interpreted/compiled wasm in the runtime.
+//!
+//! ## Wiring
+//!
+//! - **Node** (`din-node`): add the generated host functions to the executor's list, e.g.
+//!   ```ignore
+//!   pub type HostFunctions = (
+//!       polkadot_sdk::sp_io::SubstrateHostFunctions,
+//!       din_zk_host::zk_host::HostFunctions,
+//!   );
+//!   // WasmExecutor::<HostFunctions>::builder()… / sc_service::new_wasm_executor::<HostFunctions>(…)
+//!   ```
+//!   and depend on `din-zk-host = { workspace = true, features = ["std"] }`.
+//! - **Runtime** (`din-runtime`, no_std): depend on `din-zk-host = { workspace = true }`
+//!   (add `"din-zk-host/std"` to its `std` feature) and call
+//!   `din_zk_host::zk_host::verify_groth16_bn254(&vk, &inputs, &proof)`. The call is
+//!   *imported* from the host; a node without the host function refuses to instantiate the
+//!   runtime ("missing host function"), so add it to the node before the runtime uses it.
+//!   The pure-wasm path (`din_zk_verifier::verify_bytes` compiled into the runtime) stays
+//!   available, e.g. for tests and benchmarking comparisons.
+//!
+//! Arguments are byte slices with the encodings of `din_zk_verifier::verifier`:
+//! compressed verifying key, public inputs as concatenated 32-byte little-endian scalars,
+//! compressed proof. Any malformed input, or a proof that does not verify, returns `false`.
+#![cfg_attr(not(feature = "std"), no_std)]
+
+extern crate alloc;
+
+// The `#[runtime_interface]` expansion names `Vec` unqualified on the runtime side.
+#[allow(unused_imports)]
+use alloc::vec::Vec;
+use sp_runtime_interface::{pass_by::PassFatPointerAndRead, runtime_interface};
+
+/// Host functions for DIN's zero-knowledge verification.
+#[runtime_interface]
+pub trait ZkHost {
+	/// Verifies a Groth16 (BN254) proof natively: `vk` compressed verifying key, `inputs`
+	/// concatenated 32-byte little-endian scalars, `proof` compressed proof. `false` on any
+	/// decoding error or failed check.
+	fn verify_groth16_bn254(
+		vk: PassFatPointerAndRead<&[u8]>,
+		inputs: PassFatPointerAndRead<&[u8]>,
+		proof: PassFatPointerAndRead<&[u8]>,
+	) -> bool {
+		din_zk_verifier::verify_bytes(vk, inputs, proof).unwrap_or(false)
+	}
+}

@@ -1,0 +1,249 @@
+//! Poseidon commitments to models and test sets: the one definition the client, the
+//! runtime and the circuit share.
+//!
+//! ## Packing (injective by construction)
+//!
+//! Values become a *bit stream*, which is cut into chunks of [`PACK_BITS`] = 253 bits, each
+//! read little-endian as one BN254 scalar (every 253-bit integer is below the 254-bit
+//! modulus, so a chunk is its own canonical representative). The last chunk is zero-padded;
+//! the element count in the header makes padding unambiguous.
+//!
+//! - **Model** (`values`: the update's flat i32 vector in schema order): each value
+//!   contributes its 32-bit two's-complement pattern, least significant bit first. 7.9
+//!   values per field element.
+//! - **Test set** (`features_q`: row-major `samples × inputs` quantized features,
+//!   `labels`: class indices): only features on the digits grid are committable: multiples
+//!   of [`FEATURE_STEP`] = 4096 in `[0, 65536]`, i.e. a raw pixel `p = f / 4096 ∈ [0, 16]`
+//!   (the canonical quantization of `pixel / 16`). Each sample contributes its pixels as
+//!   [`PIXEL_BITS`] = 5 bits each (LSB first) followed by its label one-hot in `classes`
+//!   bits. Committing raw pixels instead of `f` keeps the circuit's range checks at 5
+//!   booleans per feature; the circuit multiplies by the constant 4096 (folded into the
+//!   arithmetic, see `din-zk`). Anything off the grid, or a label `≥ classes`, is refused
+//!   with an error instead of being committed.
+//!
+//! ## Hash
+//!
+//! `commitment = Poseidon(domain, header…, chunks…)`: one fresh sponge with the
+//! [`crate::poseidon`] parameters absorbs the domain tag, the header and the chunks, and
+//! squeezes one element. Headers: model `[DOMAIN_MODEL, value_count]`; test set
+//! `[DOMAIN_TEST_SET, samples, inputs, classes]`. On the wire a commitment is its 32-byte
+//! little-endian canonical encoding ([`to_bytes`]).
+use alloc::vec::Vec;
+use ark_bn254::Fr;
+use ark_ff::{BigInteger, BigInteger256, PrimeField};
+
+/// Bits per packed field element.
+pub const PACK_BITS: usize = 253;
+/// Bits per model value (two's complement i32).
+pub const VALUE_BITS: usize = 32;
+/// Quantized features must be multiples of this (digits pixels `p / 16` at scale 2^16).
+pub const FEATURE_STEP: i32 = 4096;
+/// Largest committable raw pixel (`FEATURE_MAX / FEATURE_STEP`).
+pub const PIXEL_MAX: i32 = 16;
+/// Largest committable quantized feature (1.0 at scale 2^16).
+pub const FEATURE_MAX: i32 = PIXEL_MAX * FEATURE_STEP;
+/// Bits per committed raw pixel.
+pub const PIXEL_BITS: usize = 5;
+/// Domain tag of model commitments (`"DIN/MDL1"` as a big-endian u64).
+pub const DOMAIN_MODEL: u64 = u64::from_be_bytes(*b"DIN/MDL1");
+/// Domain tag of test-set commitments (`"DIN/TST1"` as a big-endian u64).
+pub const DOMAIN_TEST_SET: u64 = u64::from_be_bytes(*b"DIN/TST1");
+
+/// Why a test set (or commitment bytes) cannot be committed to (or decoded).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CommitmentError {
+	/// `features_q.len()` is not `labels.len() * inputs`.
+	ShapeMismatch { features: usize, labels: usize, inputs: usize },
+	/// A feature is not a multiple of 4096 in `[0, 65536]`.
+	FeatureOffGrid { index: usize, value: i32 },
+	/// A label is not a class index below `classes`.
+	LabelOutOfRange { sample: usize, label: u32, classes: usize },
+	/// 32 bytes that are not a canonical field element.
+	NonCanonical,
+}
+
+impl core::fmt::Display for CommitmentError {
+	fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+		match self {
+			Self::ShapeMismatch { features, labels, inputs } => write!(
+				f,
+				"test set shape mismatch: {features} features for {labels} labels of {inputs} inputs"
+			),
+			Self::FeatureOffGrid { index, value } => write!(
+				f,
+				"feature {index} = {value} is not a multiple of {FEATURE_STEP} in [0, {FEATURE_MAX}]"
+			),
+			Self::LabelOutOfRange { sample, label, classes } =>
+				write!(f, "label {label} of sample {sample} is not below {classes} classes"),
+			Self::NonCanonical => write!(f, "bytes are not a canonical BN254 scalar"),
+		}
+	}
+}
+
+impl core::error::Error for CommitmentError {}
+
+/// Packs a little-endian bit stream into field elements of [`PACK_BITS`] bits each.
+pub fn pack_bits(bits: &[bool]) -> Vec<Fr> {
+	bits.chunks(PACK_BITS)
+		.map(|chunk| {
+			let mut padded = [false; 256];
+			padded[..chunk.len()].copy_from_slice(chunk);
+			// 253 bits < modulus: always canonical.
+			Fr::from_bigint(BigInteger256::from_bits_le(&padded)).unwrap_or_default()
+		})
+		.collect()
+}
+
+/// The model bit stream: every value's 32-bit two's-complement pattern, LSB first.
+pub fn model_bits(values: &[i32]) -> Vec<bool> {
+	let mut bits = Vec::with_capacity(values.len() * VALUE_BITS);
+	for &v in values {
+		let u = v as u32;
+		bits.extend((0..VALUE_BITS).map(|i| (u >> i) & 1 == 1));
+	}
+	bits
+}
+
+/// The model commitment (see the module docs).
+pub fn model_commitment(values: &[i32]) -> Fr {
+	let mut input = Vec::with_capacity(2 + values.len() / 7 + 1);
+	input.push(Fr::from(DOMAIN_MODEL));
+	input.push(Fr::from(values.len() as u64));
+	input.extend(pack_bits(&model_bits(values)));
+	crate::poseidon::hash(&input)
+}
+
+/// The raw pixel of a committable quantized feature (`f / 4096`).
+pub fn feature_to_pixel(index: usize, value: i32) -> Result<u8, CommitmentError> {
+	if !(0..=FEATURE_MAX).contains(&value) || value % FEATURE_STEP != 0 {
+		return Err(CommitmentError::FeatureOffGrid { index, value });
+	}
+	Ok((value / FEATURE_STEP) as u8)
+}
+
+/// Checks the test set and returns its raw pixels (row-major).
+pub fn test_set_pixels(
+	features_q: &[i32],
+	labels: &[u32],
+	inputs: usize,
+	classes: usize,
+) -> Result<Vec<u8>, CommitmentError> {
+	if features_q.len() != labels.len().saturating_mul(inputs) {
+		return Err(CommitmentError::ShapeMismatch {
+			features: features_q.len(),
+			labels: labels.len(),
+			inputs,
+		});
+	}
+	if let Some((sample, &label)) =
+		labels.iter().enumerate().find(|(_, &l)| (l as usize) >= classes)
+	{
+		return Err(CommitmentError::LabelOutOfRange { sample, label, classes });
+	}
+	features_q.iter().enumerate().map(|(i, &f)| feature_to_pixel(i, f)).collect()
+}
+
+/// The test-set bit stream: per sample, 5 bits per pixel then the one-hot label.
+/// `pixels` must come from [`test_set_pixels`].
+pub fn test_set_bits(pixels: &[u8], labels: &[u32], inputs: usize, classes: usize) -> Vec<bool> {
+	let mut bits = Vec::with_capacity(labels.len() * (inputs * PIXEL_BITS + classes));
+	for (n, &label) in labels.iter().enumerate() {
+		for &p in &pixels[n * inputs..(n + 1) * inputs] {
+			bits.extend((0..PIXEL_BITS).map(|i| (p >> i) & 1 == 1));
+		}
+		bits.extend((0..classes).map(|c| c == label as usize));
+	}
+	bits
+}
+
+/// The test-set commitment (see the module docs). `features_q` is row-major
+/// `labels.len() × inputs`.
+pub fn test_set_commitment(
+	features_q: &[i32],
+	labels: &[u32],
+	inputs: usize,
+	classes: usize,
+) -> Result<Fr, CommitmentError> {
+	let pixels = test_set_pixels(features_q, labels, inputs, classes)?;
+	let mut input = alloc::vec![
+		Fr::from(DOMAIN_TEST_SET),
+		Fr::from(labels.len() as u64),
+		Fr::from(inputs as u64),
+		Fr::from(classes as u64),
+	];
+	input.extend(pack_bits(&test_set_bits(&pixels, labels, inputs, classes)));
+	Ok(crate::poseidon::hash(&input))
+}
+
+/// 32-byte little-endian canonical encoding of a commitment (or any scalar).
+pub fn to_bytes(c: &Fr) -> [u8; 32] {
+	let mut out = [0u8; 32];
+	let le = c.into_bigint().to_bytes_le();
+	out[..le.len()].copy_from_slice(&le);
+	out
+}
+
+/// Inverse of [`to_bytes`]; rejects non-canonical encodings (`≥ modulus`).
+pub fn from_bytes(bytes: &[u8; 32]) -> Result<Fr, CommitmentError> {
+	let mut limbs = [0u64; 4];
+	for (i, limb) in limbs.iter_mut().enumerate() {
+		let mut w = [0u8; 8];
+		w.copy_from_slice(&bytes[i * 8..i * 8 + 8]);
+		*limb = u64::from_le_bytes(w);
+	}
+	Fr::from_bigint(BigInteger256::new(limbs)).ok_or(CommitmentError::NonCanonical)
+}
+
+#[cfg(test)]
+mod tests {
+	use super::*;
+
+	#[test]
+	fn packing_is_little_endian_and_chunked() {
+		let mut bits = alloc::vec![false; PACK_BITS + 1];
+		bits[0] = true;
+		bits[2] = true;
+		bits[PACK_BITS] = true;
+		assert_eq!(pack_bits(&bits), alloc::vec![Fr::from(5u64), Fr::from(1u64)]);
+	}
+
+	#[test]
+	fn model_commitment_separates_values_and_lengths() {
+		let a = model_commitment(&[1, -1, 0]);
+		assert_ne!(a, model_commitment(&[1, -1]));
+		assert_ne!(a, model_commitment(&[1, -1, 0, 0]));
+		assert_ne!(a, model_commitment(&[-1, 1, 0]));
+		assert_eq!(a, model_commitment(&[1, -1, 0]));
+	}
+
+	#[test]
+	fn test_set_checks_grid_labels_and_shape() {
+		assert!(test_set_commitment(&[0, 4096, 65536, 8192], &[0, 1], 2, 2).is_ok());
+		assert_eq!(
+			test_set_commitment(&[0, 4095], &[0], 2, 2),
+			Err(CommitmentError::FeatureOffGrid { index: 1, value: 4095 })
+		);
+		assert!(matches!(
+			test_set_commitment(&[0, 69632], &[0], 2, 2),
+			Err(CommitmentError::FeatureOffGrid { .. })
+		));
+		assert!(matches!(
+			test_set_commitment(&[0, 0], &[2], 2, 2),
+			Err(CommitmentError::LabelOutOfRange { .. })
+		));
+		assert!(matches!(
+			test_set_commitment(&[0, 0, 0], &[0], 2, 2),
+			Err(CommitmentError::ShapeMismatch { .. })
+		));
+		let a = test_set_commitment(&[0, 4096], &[0], 2, 2).unwrap();
+		assert_ne!(a, test_set_commitment(&[0, 4096], &[1], 2, 2).unwrap());
+		assert_ne!(a, test_set_commitment(&[4096, 0], &[0], 2, 2).unwrap());
+	}
+
+	#[test]
+	fn bytes_round_trip_and_reject_non_canonical() {
+		let c = model_commitment(&[7, 8, 9]);
+		assert_eq!(from_bytes(&to_bytes(&c)), Ok(c));
+		assert_eq!(from_bytes(&[0xff; 32]), Err(CommitmentError::NonCanonical));
+	}
+}

@@ -1,0 +1,46 @@
+//! # din-zk-verifier
+//!
+//! The `no_std` + `alloc` half of DIN's evaluation proofs, shared by the client (`din-zk`),
+//! the runtime (pure-wasm verification) and the native host function (`din-zk-host`).
+//!
+//! ## Overview
+//!
+//! An evaluator proves with Groth16 (BN254) that a participant's update scores exactly
+//! `correct` out of `total` on the owner's committed test set. The chain never sees the
+//! weights or the test samples, only three things bind them:
+//!
+//! - [`commitment::model_commitment`]: Poseidon hash of the update's canonical i32 values;
+//! - [`commitment::test_set_commitment`]: Poseidon hash of the quantized test samples;
+//! - [`layout::PublicInputs`]: `[model commitment, test-set commitment, correct, total]`, the
+//!   Groth16 public-input vector, in this order.
+//!
+//! The commitment functions here are *the* definition: the circuit in `din-zk` recomputes
+//! exactly these (its gadgets are tested equal to them), so a commitment a model owner or a
+//! participant publishes is the one the proof opens.
+//!
+//! ## Design
+//!
+//! - [`poseidon`]: the fixed Poseidon parameters (width 9, α = 5, 8 full + 63 partial
+//!   rounds), derived deterministically with arkworks' Grain LFSR and pinned by a
+//!   known-answer test.
+//! - [`commitment`]: bit-stream packing of values into 253-bit field elements, domain
+//!   separated sponge hashing.
+//! - [`layout`]: the public-input vector and its 32-byte little-endian wire form.
+//! - [`verifier`]: verifying key / proof deserialization (compressed, validated) and Groth16
+//!   verification; everything returns `Result`, never panics on untrusted bytes.
+//!
+//! Build without default features for `wasm32v1-none`:
+//! `cargo build -p din-zk-verifier --no-default-features --target wasm32v1-none`.
+#![cfg_attr(not(feature = "std"), no_std)]
+
+extern crate alloc;
+
+pub mod commitment;
+pub mod layout;
+pub mod poseidon;
+pub mod verifier;
+
+pub use ark_bn254::{Bn254, Fr};
+pub use commitment::{model_commitment, test_set_commitment, CommitmentError};
+pub use layout::PublicInputs;
+pub use verifier::{verify, verify_bytes, VerifierError};

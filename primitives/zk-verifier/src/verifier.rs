@@ -1,0 +1,104 @@
+//! Groth16 (BN254) verification from bytes, for the runtime (pure wasm) and the host
+//! function (native).
+//!
+//! Encodings (ark-serialize, compressed, *validated*: points are checked to be on the
+//! curve and in the prime-order subgroup, so hostile bytes give an error, never a panic):
+//! - verifying key: `VerifyingKey<Bn254>::serialize_compressed` (`din-zk` writes it);
+//! - proof: `Proof<Bn254>::serialize_compressed` (128 bytes);
+//! - public inputs: `[Fr]` ([`crate::layout`]), or their 32-byte little-endian wire form.
+//!
+//! A prepared verifying key (`e(α, β)` and the prepared `−γ`, `−δ`) saves one pairing per
+//! verification: [`prepare`] once, keep it, then [`verify_prepared`]. [`prepared_to_bytes`] /
+//! [`prepared_from_bytes`] store it (uncompressed; decoding skips subgroup checks, so only
+//! load bytes you wrote yourself, e.g. from runtime storage filled by [`prepare`]).
+use alloc::vec::Vec;
+use ark_bn254::{Bn254, Fr};
+use ark_groth16::{Groth16, PreparedVerifyingKey, Proof, VerifyingKey};
+use ark_serialize::{CanonicalDeserialize, CanonicalSerialize};
+
+/// Why verification could not even be attempted. A well-formed but wrong proof is
+/// `Ok(false)`, not an error.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum VerifierError {
+	/// The verifying key bytes do not decode (or hold invalid points).
+	VerifyingKey,
+	/// The proof bytes do not decode (or hold invalid points), or have trailing bytes.
+	Proof,
+	/// Public-input bytes are not 32-byte canonical scalars.
+	PublicInputs,
+	/// The key expects another number of public inputs.
+	InputCount { expected: usize, got: usize },
+}
+
+impl core::fmt::Display for VerifierError {
+	fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+		match self {
+			Self::VerifyingKey => write!(f, "malformed Groth16 verifying key"),
+			Self::Proof => write!(f, "malformed Groth16 proof"),
+			Self::PublicInputs => write!(f, "malformed public inputs"),
+			Self::InputCount { expected, got } =>
+				write!(f, "verifying key expects {expected} public inputs, got {got}"),
+		}
+	}
+}
+
+impl core::error::Error for VerifierError {}
+
+fn decode_exact<T: CanonicalDeserialize>(mut bytes: &[u8], err: VerifierError) -> Result<T, VerifierError> {
+	let v = T::deserialize_compressed(&mut bytes).map_err(|_| err.clone())?;
+	if !bytes.is_empty() {
+		return Err(err);
+	}
+	Ok(v)
+}
+
+/// Decodes a compressed verifying key and prepares it.
+pub fn prepare(vk_bytes: &[u8]) -> Result<PreparedVerifyingKey<Bn254>, VerifierError> {
+	let vk: VerifyingKey<Bn254> = decode_exact(vk_bytes, VerifierError::VerifyingKey)?;
+	Ok(ark_groth16::prepare_verifying_key(&vk))
+}
+
+/// Uncompressed bytes of a prepared key (for storage).
+pub fn prepared_to_bytes(pvk: &PreparedVerifyingKey<Bn254>) -> Vec<u8> {
+	let mut out = Vec::with_capacity(pvk.uncompressed_size());
+	// Writing into a Vec cannot fail.
+	let _ = pvk.serialize_uncompressed(&mut out);
+	out
+}
+
+/// Inverse of [`prepared_to_bytes`] (no subgroup checks: trusted storage only).
+pub fn prepared_from_bytes(mut bytes: &[u8]) -> Result<PreparedVerifyingKey<Bn254>, VerifierError> {
+	let pvk = PreparedVerifyingKey::<Bn254>::deserialize_uncompressed_unchecked(&mut bytes)
+		.map_err(|_| VerifierError::VerifyingKey)?;
+	if !bytes.is_empty() {
+		return Err(VerifierError::VerifyingKey);
+	}
+	Ok(pvk)
+}
+
+/// Verifies `proof_bytes` against a prepared key and the public inputs.
+pub fn verify_prepared(
+	pvk: &PreparedVerifyingKey<Bn254>,
+	public_inputs: &[Fr],
+	proof_bytes: &[u8],
+) -> Result<bool, VerifierError> {
+	let expected = pvk.vk.gamma_abc_g1.len().saturating_sub(1);
+	if expected != public_inputs.len() {
+		return Err(VerifierError::InputCount { expected, got: public_inputs.len() });
+	}
+	let proof: Proof<Bn254> = decode_exact(proof_bytes, VerifierError::Proof)?;
+	Groth16::<Bn254>::verify_proof(pvk, &proof, public_inputs).map_err(|_| VerifierError::VerifyingKey)
+}
+
+/// `verify(vk_bytes, public_inputs, proof_bytes)`: decode and prepare the key, decode the
+/// proof, run the Groth16 check.
+pub fn verify(vk_bytes: &[u8], public_inputs: &[Fr], proof_bytes: &[u8]) -> Result<bool, VerifierError> {
+	verify_prepared(&prepare(vk_bytes)?, public_inputs, proof_bytes)
+}
+
+/// [`verify`] with the public inputs in their wire form (concatenated 32-byte little-endian
+/// scalars). This is the host function's signature.
+pub fn verify_bytes(vk_bytes: &[u8], public_inputs: &[u8], proof_bytes: &[u8]) -> Result<bool, VerifierError> {
+	let inputs = crate::layout::decode_scalars(public_inputs).map_err(|_| VerifierError::PublicInputs)?;
+	verify(vk_bytes, &inputs, proof_bytes)
+}

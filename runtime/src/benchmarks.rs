@@ -1,0 +1,11 @@
+//! The pallets `din-node benchmark pallet` can benchmark (runtime built with
+//! `--features runtime-benchmarks`); `scripts/bench/pallet-weights.sh` runs them.
+
+polkadot_sdk::frame_benchmarking::define_benchmarks!(
+	[frame_benchmarking, BaselineBench::<Runtime>]
+	[frame_system, SystemBench::<Runtime>]
+	[frame_system_extensions, SystemExtensionsBench::<Runtime>]
+	[pallet_balances, Balances]
+	[pallet_timestamp, Timestamp]
+	[pallet_sudo, Sudo]
+);

@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# The README's test command: every test of the workspace, including the ones that start
+# real `din-node` processes on loopback.
+set -euo pipefail
+source "$(dirname "$0")/env.sh"
+"$DIN_ROOT/scripts/setup.sh"
+cd "$DIN_ROOT"
+
+echo "==> build (CARGO_TARGET_DIR=$CARGO_TARGET_DIR)"
+din_build
+
+echo "==> no_std core builds for the runtime's target"
+cargo build --locked -p din-aggregate --no-default-features --target wasm32v1-none
+
+echo "==> tests"
+# Node tests start several nodes each; two test threads keep a 2-core machine responsive.
+cargo test "${DIN_TARGETS[@]}" -- --test-threads 2
