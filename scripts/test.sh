@@ -14,4 +14,4 @@ cargo build --locked -p din-aggregate --no-default-features --target wasm32v1-no
 
 echo "==> tests"
 # Node tests start several nodes each; two test threads keep a 2-core machine responsive.
-cargo test "${DIN_TARGETS[@]}" -- --test-threads 2
+cargo test "${DIN_TARGETS[@]}" --no-fail-fast -- --test-threads 2

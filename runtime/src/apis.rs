@@ -209,6 +209,44 @@ pallet_revive::impl_runtime_apis_plus_revive_traits!(
 		}
 	}
 
+	impl pallet_din_tasks::runtime_api::DinApi<Block, AccountId, Balance, BlockNumber> for Runtime {
+		fn task(
+			task: din_primitives::TaskId,
+		) -> Option<pallet_din_tasks::runtime_api::TaskView<AccountId, Balance, BlockNumber>> {
+			Tasks::task_view(task)
+		}
+
+		fn round(
+			task: din_primitives::TaskId,
+			round: din_primitives::RoundIndex,
+		) -> Option<pallet_din_tasks::RoundInfo<BlockNumber>> {
+			pallet_din_tasks::Rounds::<Runtime>::get(task, round)
+		}
+
+		fn participants(task: din_primitives::TaskId) -> Vec<AccountId> {
+			Tasks::participants_of(task)
+		}
+
+		fn subgroups(task: din_primitives::TaskId) -> Vec<Vec<AccountId>> {
+			Tasks::subgroups_of(task)
+		}
+
+		fn assignment(
+			task: din_primitives::TaskId,
+			who: AccountId,
+		) -> Option<(din_primitives::RoundIndex, din_primitives::SubgroupIndex)> {
+			Tasks::assignment_of(task, &who)
+		}
+
+		fn update(
+			task: din_primitives::TaskId,
+			round: din_primitives::RoundIndex,
+			who: AccountId,
+		) -> Option<pallet_din_tasks::UpdateInfo<BlockNumber>> {
+			pallet_din_tasks::Updates::<Runtime>::get((task, round), who)
+		}
+	}
+
 	#[cfg(feature = "runtime-benchmarks")]
 	impl frame_benchmarking::Benchmark<Block> for Runtime {
 		fn benchmark_metadata(extra: bool) -> (

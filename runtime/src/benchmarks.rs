@@ -8,4 +8,6 @@ polkadot_sdk::frame_benchmarking::define_benchmarks!(
 	[pallet_balances, Balances]
 	[pallet_timestamp, Timestamp]
 	[pallet_sudo, Sudo]
+	[pallet_din_staking, Staking]
+	[pallet_din_tasks, Tasks]
 );

@@ -184,4 +184,12 @@ mod runtime {
 	/// Smart contracts, with EVM bytecode allowed; `eth-rpc` requires this name.
 	#[runtime::pallet_index(10)]
 	pub type Revive = pallet_revive::Pallet<Runtime>;
+
+	/// DIN: participant and evaluator bonds, slashing, soulbound reputation.
+	#[runtime::pallet_index(20)]
+	pub type Staking = pallet_din_staking::Pallet<Runtime>;
+
+	/// DIN: tasks, escrowed reward pools, rounds, subgroups and update commitments.
+	#[runtime::pallet_index(21)]
+	pub type Tasks = pallet_din_tasks::Pallet<Runtime>;
 }

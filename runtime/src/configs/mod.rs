@@ -5,7 +5,9 @@
 
 use super::*;
 use frame_support::weights::{
-	constants::{BlockExecutionWeight, ExtrinsicBaseWeight, WEIGHT_REF_TIME_PER_SECOND},
+	constants::{
+		BlockExecutionWeight, ExtrinsicBaseWeight, ParityDbWeight, WEIGHT_REF_TIME_PER_SECOND,
+	},
 	Weight,
 };
 use frame_system::limits::{BlockLength, BlockWeights};
@@ -73,6 +75,9 @@ impl frame_system::Config for Runtime {
 	type Version = Version;
 	type AccountData = pallet_balances::AccountData<Balance>;
 	type SS58Prefix = SS58Prefix;
+	// Storage access costs of the database din-node runs on; every generated
+	// `SubstrateWeight` multiplies its reads and writes by these.
+	type DbWeight = ParityDbWeight;
 	type MaxConsumers = ConstU32<16>;
 	type SystemWeightInfo = frame_system::weights::SubstrateWeight<Runtime>;
 	// Every new account gets its Ethereum address mapping, so that it can use revive.
@@ -231,6 +236,56 @@ impl pallet_revive::Config for Runtime {
 	type DebugEnabled = ConstBool<false>;
 	type AutoMap = ConstBool<true>;
 	type GasScale = ConstU32<50000>;
+}
+
+parameter_types! {
+	/// Smallest participant bond: a Sybil swarm of participants costs real stake.
+	pub const DinMinParticipantBond: Balance = UNIT;
+	/// Smallest evaluator bond: evaluators decide outcomes, so they risk more.
+	pub const DinMinEvaluatorBond: Balance = 100 * UNIT;
+	/// Unbonding takes a week, longer than any task's scoring window, so that stake
+	/// stays slashable for every outcome it backed.
+	pub const DinUnbondingPeriod: BlockNumber = 7 * DAYS;
+	/// Smallest reward pool of a task: makes spamming the task table expensive.
+	pub const DinMinRewardPool: Balance = 100 * UNIT;
+	/// Shortest phase: three blocks (9 s) leave every participant and evaluator at least
+	/// two blocks to get a transaction in.
+	pub const DinMinPhaseLength: BlockNumber = 3;
+	/// Longest phase: three days.
+	pub const DinMaxPhaseLength: BlockNumber = 3 * DAYS;
+}
+
+impl pallet_din_staking::Config for Runtime {
+	type Currency = Balances;
+	type RuntimeHoldReason = RuntimeHoldReason;
+	// Slashed stake is burned until a treasury exists.
+	type Slashed = ();
+	type MinParticipantBond = DinMinParticipantBond;
+	type MinEvaluatorBond = DinMinEvaluatorBond;
+	type UnbondingPeriod = DinUnbondingPeriod;
+	type MaxUnlockingChunks = ConstU32<32>;
+	type SlashReputationPenalty = ConstU32<10>;
+	type WeightInfo = pallet_din_staking::weights::SubstrateWeight<Runtime>;
+}
+
+impl pallet_din_tasks::Config for Runtime {
+	type Currency = Balances;
+	type RuntimeHoldReason = RuntimeHoldReason;
+	type Staking = Staking;
+	type Randomness = DinRandomness;
+	// pallet-din-evaluation plugs in here (sortition, commit-reveal, scoring).
+	type Lifecycle = ();
+	type MinRewardPool = DinMinRewardPool;
+	type MaxArchitectureLen = ConstU32<4096>;
+	type MaxParticipants = ConstU32<256>;
+	type MaxSubgroupSize = ConstU32<32>;
+	type MaxEvaluatorsPerSubgroup = ConstU32<7>;
+	type MaxRounds = ConstU32<100>;
+	type MinPhaseLength = DinMinPhaseLength;
+	type MaxPhaseLength = DinMaxPhaseLength;
+	type MaxActiveTasks = ConstU32<256>;
+	type MaxDeadlinesPerBlock = ConstU32<2>;
+	type WeightInfo = pallet_din_tasks::weights::SubstrateWeight<Runtime>;
 }
 
 /// Randomness for DIN's evaluator sortition and participant shuffling: BABE's VRF
