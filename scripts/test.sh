@@ -15,3 +15,6 @@ cargo build --locked -p din-aggregate --no-default-features --target wasm32v1-no
 echo "==> tests"
 # Node tests start several nodes each; two test threads keep a 2-core machine responsive.
 cargo test "${DIN_TARGETS[@]}" --no-fail-fast -- --test-threads 2
+
+echo "==> zombienet: 4 validators, finality with one down, restart and catch-up (~2 min)"
+"$DIN_ROOT/scripts/zombienet.sh" test

@@ -18,10 +18,14 @@ use polkadot_sdk::{
 };
 use std::sync::Arc;
 
-/// Host functions the runtime may call: the standard Substrate set, plus the benchmark
-/// helpers, so that `din-node benchmark pallet --runtime <wasm>` works on any build.
-pub type HostFunctions =
-	(sp_io::SubstrateHostFunctions, frame_benchmarking::benchmarking::HostFunctions);
+/// Host functions the runtime may call: the standard Substrate set; DIN's native Groth16
+/// (BN254) verifier, the fast path for evaluation proofs; and the benchmark helpers, so
+/// that `din-node benchmark pallet --runtime <wasm>` works on any build.
+pub type HostFunctions = (
+	sp_io::SubstrateHostFunctions,
+	din_zk_host::zk_host::HostFunctions,
+	frame_benchmarking::benchmarking::HostFunctions,
+);
 
 /// The executor runs the runtime's wasm (there is no native runtime any more).
 pub type RuntimeExecutor = sc_executor::WasmExecutor<HostFunctions>;
