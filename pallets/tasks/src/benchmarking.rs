@@ -11,7 +11,7 @@ use polkadot_sdk::{
 	frame_support::traits::{fungible::Mutate, Hooks},
 	frame_system::RawOrigin,
 	sp_core::H256,
-	sp_io::hashing::blake2_256,
+	sp_io::hashing::sha2_256,
 };
 
 const SEED: u32 = 0;
@@ -30,7 +30,7 @@ fn spec<T: Config>(a: u32) -> TaskSpecOf<T> {
 	let g = T::MaxSubgroupSize::get();
 	TaskSpec {
 		model: ModelSpec {
-			hash: H256(blake2_256(&architecture)),
+			hash: H256(sha2_256(&architecture)),
 			architecture: BoundedVec::truncate_from(architecture),
 		},
 		genesis: ModelRef {

@@ -341,7 +341,7 @@ pub mod pallet {
 	pub enum Error<T> {
 		/// The model architecture descriptor is empty.
 		EmptyArchitecture,
-		/// The model hash is not `blake2_256(architecture)`.
+		/// The model hash is not `sha2_256(architecture)`.
 		ModelHashMismatch,
 		/// The genesis model CID is empty.
 		EmptyGenesisCid,

@@ -12,7 +12,7 @@ use polkadot_sdk::{
 	},
 	pallet_balances,
 	sp_core::H256,
-	sp_io::{self, hashing::blake2_256},
+	sp_io::{self, hashing::{blake2_256, sha2_256}},
 	sp_runtime::{BoundedVec, BuildStorage, DispatchError},
 };
 use polkadot_sdk::frame_support::weights::Weight;
@@ -237,7 +237,7 @@ pub fn architecture() -> Vec<u8> {
 pub fn spec() -> TaskSpecOf<Test> {
 	let arch = architecture();
 	TaskSpec {
-		model: ModelSpec { hash: H256(blake2_256(&arch)), architecture: BoundedVec::truncate_from(arch) },
+		model: ModelSpec { hash: H256(sha2_256(&arch)), architecture: BoundedVec::truncate_from(arch) },
 		genesis: ModelRef { cid: cid(b"genesis"), commitment: H256::repeat_byte(1) },
 		test_set: TestSetRef { commitment: H256::repeat_byte(2), encrypted_cid: cid(b"testset") },
 		reward: RewardPool { asset: RewardAsset::Native, amount: POOL },

@@ -60,7 +60,7 @@ fn create_task_fails_invalid_model() {
 		assert_spec_fails(
 			|s| {
 				s.model.architecture = Default::default();
-				s.model.hash = H256(polkadot_sdk::sp_io::hashing::blake2_256(&[]));
+				s.model.hash = H256(polkadot_sdk::sp_io::hashing::sha2_256(&[]));
 			},
 			Error::EmptyArchitecture,
 		);

@@ -16,7 +16,7 @@ use polkadot_sdk::{
 	},
 	frame_system::{self, pallet_prelude::BlockNumberFor},
 	sp_core::H256,
-	sp_io::hashing::blake2_256,
+	sp_io::hashing::{blake2_256, sha2_256},
 	sp_runtime::{traits::Zero, Perbill},
 };
 use scale_info::TypeInfo;
@@ -41,8 +41,9 @@ pub type UpdateOf<T> = UpdateInfo<BlockNumberFor<T>>;
 /// Phase lengths in blocks.
 pub type PhaseLengthsOf<T> = PhaseLengths<BlockNumberFor<T>>;
 
-/// The model being trained: an architecture descriptor (e.g. a JSON layer list understood
-/// by `din-ml`) and its blake2-256 hash, which the client checks before training.
+/// The model being trained: an architecture descriptor (the canonical `ModelSpec` bytes of
+/// `din-aggregate`, which `din-ml` builds models from) and its sha2-256 hash, which the
+/// client checks before training.
 #[derive(
 	Encode,
 	Decode,
@@ -59,7 +60,8 @@ pub type PhaseLengthsOf<T> = PhaseLengths<BlockNumberFor<T>>;
 pub struct ModelSpec<T: Config> {
 	/// The architecture descriptor, at most `Config::MaxArchitectureLen` bytes.
 	pub architecture: BoundedVec<u8, T::MaxArchitectureLen>,
-	/// `blake2_256(architecture)`.
+	/// `sha2_256(architecture)`: the hash `din_aggregate::spec::ModelSpec::hash` computes
+	/// off chain (see docs/canonical-encoding.md), so client and chain agree.
 	pub hash: H256,
 }
 
@@ -228,7 +230,7 @@ impl<T: Config> TaskSpec<T> {
 	) -> Result<(), Error<T>> {
 		use Error::*;
 		ensure(!self.model.architecture.is_empty(), EmptyArchitecture)?;
-		ensure(H256(blake2_256(&self.model.architecture)) == self.model.hash, ModelHashMismatch)?;
+		ensure(H256(sha2_256(&self.model.architecture)) == self.model.hash, ModelHashMismatch)?;
 		ensure(!self.genesis.cid.is_empty(), EmptyGenesisCid)?;
 		ensure(!self.genesis.commitment.is_zero(), ZeroGenesisCommitment)?;
 		ensure(!self.test_set.commitment.is_zero(), ZeroTestSetCommitment)?;

@@ -1,0 +1,216 @@
+//! A task's life on a running dev node, driven only over JSON-RPC with signed
+//! extrinsics: Alice creates a task, Bob bonds and joins, the round starts at the end of
+//! registration and assigns Bob a subgroup, Bob submits his update, and the chain records
+//! it. State is read back through the `DinApi` runtime API (`state_call`).
+
+mod common;
+
+use codec::{Decode, Encode};
+use common::Node;
+use din_primitives::{AggregationRule, RewardAsset, Role, ScoringRule, TaskPhase};
+use din_runtime::{Runtime, RuntimeCall, SignedPayload, TxExtension, UncheckedExtrinsic, UNIT, VERSION};
+use pallet_din_tasks::{
+	runtime_api::TaskView,
+	types::{FeeParams, ModelRef, ModelSpec, PhaseLengths, RewardPool, TaskSpec, TestSetRef},
+	UpdateInfo,
+};
+use polkadot_sdk::{
+	sp_core::{crypto::Pair as _, H256},
+	sp_io::hashing::sha2_256,
+	sp_keyring::Sr25519Keyring,
+	sp_runtime::{generic, BoundedVec, MultiAddress, MultiSignature, Perbill},
+	*,
+};
+use serde_json::json;
+use std::time::Duration;
+
+type AccountId = din_primitives::AccountId;
+type BlockNumber = din_primitives::BlockNumber;
+
+fn hex(bytes: &[u8]) -> String {
+	format!("0x{}", bytes.iter().map(|b| format!("{b:02x}")).collect::<String>())
+}
+
+fn unhex(s: &str) -> Vec<u8> {
+	let s = s.trim_start_matches("0x");
+	(0..s.len()).step_by(2).map(|i| u8::from_str_radix(&s[i..i + 2], 16).expect("hex")).collect()
+}
+
+/// A transaction signed by `who` with an immortal era, as any wallet would build it.
+fn signed(call: RuntimeCall, who: Sr25519Keyring, nonce: u32, genesis: H256) -> UncheckedExtrinsic {
+	let extension: TxExtension = (
+		frame_system::CheckNonZeroSender::<Runtime>::new(),
+		frame_system::CheckSpecVersion::<Runtime>::new(),
+		frame_system::CheckTxVersion::<Runtime>::new(),
+		frame_system::CheckGenesis::<Runtime>::new(),
+		frame_system::CheckEra::<Runtime>::from(generic::Era::Immortal),
+		frame_system::CheckNonce::<Runtime>::from(nonce),
+		frame_system::CheckWeight::<Runtime>::new(),
+		pallet_transaction_payment::ChargeTransactionPayment::<Runtime>::from(0),
+		pallet_revive::evm::tx_extension::SetOrigin::<Runtime>::default(),
+		frame_system::WeightReclaim::<Runtime>::new(),
+	);
+	// What each extension adds to the signed payload without putting it in the extrinsic.
+	let implicit = ((), VERSION.spec_version, VERSION.transaction_version, genesis, genesis, (), (), (), (), ());
+	let payload = SignedPayload::from_raw(call.clone(), extension.clone(), implicit);
+	let signature = payload.using_encoded(|bytes| who.pair().sign(bytes));
+	generic::UncheckedExtrinsic::new_signed(
+		call,
+		MultiAddress::Id(who.to_account_id()),
+		MultiSignature::Sr25519(signature),
+		extension,
+	)
+	.into()
+}
+
+struct Chain {
+	node: Node,
+	genesis: H256,
+}
+
+impl Chain {
+	fn submit(&self, call: RuntimeCall, who: Sr25519Keyring) {
+		let nonce = self
+			.node
+			.rpc("system_accountNextIndex", json!([who.to_account_id().to_string()]))
+			.expect("nonce")
+			.as_u64()
+			.expect("nonce is a number") as u32;
+		let xt = signed(call, who, nonce, self.genesis);
+		self.node
+			.rpc("author_submitExtrinsic", json!([hex(&xt.encode())]))
+			.unwrap_or_else(|e| panic!("{who:?}'s transaction rejected: {e}"));
+	}
+
+	/// Calls a `DinApi` method at the best block and decodes its answer.
+	fn api<T: Decode>(&self, method: &str, args: impl Encode) -> T {
+		let out = self
+			.node
+			.rpc("state_call", json!([format!("DinApi_{method}"), hex(&args.encode())]))
+			.expect("state_call");
+		T::decode(&mut &unhex(out.as_str().expect("hex result"))[..]).expect("decodes")
+	}
+
+	fn wait_until<T>(&mut self, what: &str, mut probe: impl FnMut(&Chain) -> Option<T>) -> T {
+		let chain = &*self;
+		let deadline = std::time::Instant::now() + Duration::from_secs(180);
+		loop {
+			if let Some(v) = probe(chain) {
+				return v;
+			}
+			assert!(
+				std::time::Instant::now() < deadline,
+				"timed out waiting for {what}\n{}",
+				chain.node.log_tail()
+			);
+			std::thread::sleep(Duration::from_millis(500));
+		}
+	}
+}
+
+fn task_spec() -> TaskSpec<Runtime> {
+	// Any bytes the client's `ModelSpec` parser accepts would do; the chain only checks
+	// that the descriptor is there and that its sha2-256 is the announced hash.
+	let architecture = b"DINM softmax 64x10".to_vec();
+	TaskSpec {
+		model: ModelSpec {
+			hash: H256(sha2_256(&architecture)),
+			architecture: BoundedVec::truncate_from(architecture),
+		},
+		genesis: ModelRef {
+			cid: BoundedVec::truncate_from(b"bafkreigenesis".to_vec()),
+			commitment: H256::repeat_byte(1),
+		},
+		test_set: TestSetRef {
+			commitment: H256::repeat_byte(2),
+			encrypted_cid: BoundedVec::truncate_from(b"bafkreitestset".to_vec()),
+		},
+		reward: RewardPool { asset: RewardAsset::Native, amount: 1_000 * UNIT },
+		rounds: 2,
+		phases: PhaseLengths {
+			registration: 6,
+			training: 10,
+			aggregation_commit: 3,
+			aggregation_reveal: 3,
+			global_commit: 3,
+			global_reveal: 3,
+			scoring: 3,
+			rewarding: 3,
+		},
+		subgroup_size: 2,
+		evaluators_per_subgroup: 1,
+		min_participants: 1,
+		min_participant_bond: 10 * UNIT,
+		min_evaluator_bond: 100 * UNIT,
+		aggregation: AggregationRule::FedAvg,
+		scoring: ScoringRule::Median { threshold: Perbill::from_percent(5) },
+		fees: FeeParams {
+			evaluator_fee: Perbill::from_percent(10),
+			protocol_fee: Perbill::from_percent(1),
+			baseline_margin: Perbill::from_percent(5),
+			slash: Perbill::from_percent(10),
+		},
+	}
+}
+
+#[test]
+fn create_join_round_start_and_submit_update_over_rpc() {
+	let dir = tempfile::tempdir().expect("temp dir");
+	let mut node = Node::start("dev", dir.path(), &["--dev"]);
+	node.wait_for("block production", Duration::from_secs(180), |n| {
+		n.best_number().filter(|b| *b >= 1)
+	});
+	let genesis = node.rpc("chain_getBlockHash", json!([0])).expect("genesis hash");
+	let genesis = H256::from_slice(&unhex(genesis.as_str().expect("hex")));
+	let mut chain = Chain { node, genesis };
+	let (alice, bob) = (Sr25519Keyring::Alice, Sr25519Keyring::Bob);
+	let bob_id: AccountId = bob.to_account_id();
+
+	chain.submit(RuntimeCall::Tasks(pallet_din_tasks::Call::create_task { spec: task_spec() }), alice);
+	let task = chain.wait_until("the task to exist", |c| {
+		c.api::<Option<TaskView<AccountId, u128, BlockNumber>>>("task", 0u32)
+	});
+	assert_eq!(task.owner, alice.to_account_id());
+	assert_eq!(task.phase, TaskPhase::Registration);
+	assert_eq!(task.remaining, 1_000 * UNIT, "the whole pool is escrowed");
+
+	chain.submit(
+		RuntimeCall::Staking(pallet_din_staking::Call::bond { role: Role::Participant, amount: 10 * UNIT }),
+		bob,
+	);
+	chain.wait_until("bob's bond", |c| {
+		let next = c.node.rpc("system_accountNextIndex", json!([bob_id.to_string()])).ok()?;
+		(next.as_u64()? >= 1).then_some(())
+	});
+	chain.submit(RuntimeCall::Tasks(pallet_din_tasks::Call::join_task { task: 0 }), bob);
+	chain.wait_until("bob to be a participant", |c| {
+		c.api::<Vec<AccountId>>("participants", 0u32).contains(&bob_id).then_some(())
+	});
+
+	// Registration ends; round 0 starts with a snapshot and a subgroup for bob.
+	let (round, subgroup) = chain.wait_until("bob's round-0 assignment", |c| {
+		c.api::<Option<(u32, u32)>>("assignment", (0u32, bob_id.clone()))
+	});
+	assert_eq!((round, subgroup), (0, 0));
+	let task = chain.api::<Option<TaskView<AccountId, u128, BlockNumber>>>("task", 0u32).expect("task");
+	assert_eq!(task.phase, TaskPhase::Training);
+	assert_eq!(chain.api::<Vec<Vec<AccountId>>>("subgroups", 0u32), vec![vec![bob_id.clone()]]);
+
+	let commitment = H256::repeat_byte(7);
+	chain.submit(
+		RuntimeCall::Tasks(pallet_din_tasks::Call::submit_update {
+			task: 0,
+			round: 0,
+			cid: BoundedVec::truncate_from(b"bafkreibobupdate".to_vec()),
+			commitment,
+			num_samples: 143,
+		}),
+		bob,
+	);
+	let update = chain.wait_until("bob's update on chain", |c| {
+		c.api::<Option<UpdateInfo<BlockNumber>>>("update", (0u32, 0u32, bob_id.clone()))
+	});
+	assert_eq!(update.commitment, commitment);
+	assert_eq!(update.num_samples, 143);
+	assert_eq!(&update.cid[..], b"bafkreibobupdate");
+}
