@@ -163,8 +163,20 @@ fn create_join_round_start_and_submit_update_over_rpc() {
 	let genesis = node.rpc("chain_getBlockHash", json!([0])).expect("genesis hash");
 	let genesis = H256::from_slice(&unhex(genesis.as_str().expect("hex")));
 	let mut chain = Chain { node, genesis };
-	let (alice, bob) = (Sr25519Keyring::Alice, Sr25519Keyring::Bob);
+	let (alice, bob, charlie) = (Sr25519Keyring::Alice, Sr25519Keyring::Bob, Sr25519Keyring::Charlie);
 	let bob_id: AccountId = bob.to_account_id();
+	let charlie_id: AccountId = charlie.to_account_id();
+
+	// Charlie is the evaluator pool: a round only starts once its panel can be drawn.
+	chain.submit(
+		RuntimeCall::Staking(pallet_din_staking::Call::bond { role: Role::Evaluator, amount: 100 * UNIT }),
+		charlie,
+	);
+	chain.wait_until("charlie's bond", |c| {
+		let next = c.node.rpc("system_accountNextIndex", json!([charlie_id.to_string()])).ok()?;
+		(next.as_u64()? >= 1).then_some(())
+	});
+	chain.submit(RuntimeCall::Evaluation(pallet_din_evaluation::Call::register_evaluator {}), charlie);
 
 	chain.submit(RuntimeCall::Tasks(pallet_din_tasks::Call::create_task { spec: task_spec() }), alice);
 	let task = chain.wait_until("the task to exist", |c| {

@@ -8,6 +8,8 @@
 
 #![cfg_attr(not(feature = "std"), no_std)]
 
+extern crate alloc;
+
 use polkadot_sdk::sp_runtime::traits::{IdentifyAccount, Verify};
 
 /// An index of a block.
@@ -125,6 +127,22 @@ pub enum RewardAsset {
 	Native,
 }
 
+/// Fee and penalty parameters of a task, applied by the evaluation and rewards pallets.
+#[derive(
+	Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo, Clone, Copy, PartialEq, Eq,
+	Debug,
+)]
+pub struct FeeParams {
+	/// Share of the pool paid to evaluators for accepted work.
+	pub evaluator_fee: Perbill,
+	/// Share of the pool burned as protocol fee. `evaluator_fee + protocol_fee <= 100%`.
+	pub protocol_fee: Perbill,
+	/// How far below the baseline score an update may fall before it is slashed.
+	pub baseline_margin: Perbill,
+	/// Fraction of a bond slashed per offence in this task.
+	pub slash: Perbill,
+}
+
 /// The lifecycle of a task. Rounds cycle through the five round phases; after the last
 /// round the task is scored, rewarded and finished. `Cancelled` is only reachable from
 /// `Registration`.
@@ -145,9 +163,11 @@ pub enum TaskPhase {
 	GlobalCommit,
 	/// The round's evaluators reveal the next global model.
 	GlobalReveal,
-	/// After the last round: accepted updates are scored.
+	/// After the last round: the owner releases the test-set key (the end of this phase is
+	/// the deadline) and evaluators score accepted updates.
 	Scoring,
-	/// Scores are settled; rewards and fees are paid out.
+	/// Evaluators may still score (so that a late key release does not cut scoring
+	/// short); at its end the scores are settled and rewards, fees and the burn are paid.
 	Rewarding,
 	/// Terminal: the pool is settled and bonds are free of this task's duty.
 	Finished,
@@ -330,4 +350,188 @@ pub trait TaskEscrow<AccountId, Balance> {
 	fn pay(task: TaskId, dest: &AccountId, amount: Balance) -> Result<(), DispatchError>;
 	/// Burn `amount` from the pool of `task` (protocol fee). All or nothing.
 	fn burn(task: TaskId, amount: Balance) -> Result<(), DispatchError>;
+}
+
+/// What the evaluation and rewards pallets need to know about a task. Built by
+/// pallet-din-tasks from its `TaskInfo`.
+#[derive(Encode, Decode, TypeInfo, Clone, PartialEq, Eq, Debug)]
+pub struct TaskTerms<AccountId, Balance> {
+	/// Who created and funds the task (and releases the test-set key).
+	pub owner: AccountId,
+	/// Where the task is in its lifecycle.
+	pub phase: TaskPhase,
+	/// The round in progress (or the last one, once past the rounds).
+	pub round: RoundIndex,
+	/// Number of rounds.
+	pub rounds: RoundIndex,
+	/// Evaluators per subgroup Q.
+	pub evaluators_per_subgroup: u32,
+	/// Bond an evaluator must have (and gets locked per assignment) to be drawn.
+	pub min_evaluator_bond: Balance,
+	/// Commitment of the genesis model (its score is the baseline).
+	pub genesis_commitment: Commitment,
+	/// Commitment of the test set (a public input of every scoring proof).
+	pub test_set_commitment: Commitment,
+	/// How accepted updates are scored.
+	pub scoring: ScoringRule,
+	/// Fees and penalties.
+	pub fees: FeeParams,
+}
+
+/// A participant's submitted update, as the evaluation pallet needs it.
+#[derive(Encode, Decode, TypeInfo, Clone, Copy, PartialEq, Eq, Debug)]
+pub struct UpdateRef {
+	/// The participant's subgroup in that round.
+	pub subgroup: SubgroupIndex,
+	/// Poseidon commitment to the update's canonical encoding.
+	pub commitment: Commitment,
+	/// Training samples behind it.
+	pub num_samples: u64,
+}
+
+/// Read access to tasks for the evaluation and rewards pallets. Implemented by
+/// pallet-din-tasks.
+pub trait TaskInspect<AccountId, Balance> {
+	/// The terms of `task`, if it exists.
+	fn terms(task: TaskId) -> Option<TaskTerms<AccountId, Balance>>;
+	/// The members of `subgroup` in the current round of `task`.
+	fn subgroup_members(task: TaskId, subgroup: SubgroupIndex) -> alloc::vec::Vec<AccountId>;
+	/// The update `who` submitted for `round` of `task`.
+	fn update(task: TaskId, round: RoundIndex, who: &AccountId) -> Option<UpdateRef>;
+
+	/// Create a task in the state `task` describes, for the benchmarks of the pallets that
+	/// read tasks. The implementation backing a benchmarked runtime must override this
+	/// default (pallet-din-tasks does under its `runtime-benchmarks` feature).
+	#[cfg(feature = "runtime-benchmarks")]
+	fn benchmark_task(_task: BenchmarkTask<AccountId>) -> TaskId {
+		unimplemented!("the runtime's TaskInspect does not set up benchmark tasks")
+	}
+
+	/// Move a benchmark task to `phase` of `round`.
+	#[cfg(feature = "runtime-benchmarks")]
+	fn benchmark_set_phase(_task: TaskId, _phase: TaskPhase, _round: RoundIndex) {}
+}
+
+/// A task as a benchmark needs it: who owns it, where it is, its scoring, its current
+/// subgroups and the updates submitted so far. Everything else takes valid defaults.
+#[cfg(feature = "runtime-benchmarks")]
+#[derive(Clone, Debug)]
+pub struct BenchmarkTask<AccountId> {
+	/// The owner (funded by the implementation).
+	pub owner: AccountId,
+	/// The phase to put the task in.
+	pub phase: TaskPhase,
+	/// The current round.
+	pub round: RoundIndex,
+	/// Evaluators per subgroup Q.
+	pub evaluators_per_subgroup: u32,
+	/// The scoring rule.
+	pub scoring: ScoringRule,
+	/// The genesis model's commitment.
+	pub genesis_commitment: Commitment,
+	/// The test set's commitment.
+	pub test_set_commitment: Commitment,
+	/// The members of each subgroup of the current round.
+	pub subgroups: alloc::vec::Vec<alloc::vec::Vec<AccountId>>,
+	/// Submitted updates: `(round, participant, update)`.
+	pub updates: alloc::vec::Vec<(RoundIndex, AccountId, UpdateRef)>,
+}
+
+/// Everything the rewards pallet settles a task from, handed over by pallet-din-evaluation
+/// once scoring is over. Each list holds one entry per account (per account and round for
+/// `scores`), in ascending account order, so the settlement is deterministic.
+#[derive(Encode, Decode, TypeInfo, Clone, PartialEq, Eq, Debug, Default)]
+pub struct TaskOutcome<AccountId> {
+	/// Whether the owner released the test-set key before its deadline. If not, no score
+	/// exists and the task is settled in the participants' favour.
+	pub test_key_released: bool,
+	/// Accuracy of the genesis model, if a score for it was settled.
+	pub baseline: Option<Perbill>,
+	/// Settled accuracy of each scored accepted update: `(participant, round, accuracy)`.
+	pub scores: alloc::vec::Vec<(AccountId, RoundIndex, Perbill)>,
+	/// Accepted updates per participant (in a subgroup with a majority, not marked invalid).
+	pub accepted: alloc::vec::Vec<(AccountId, u32)>,
+	/// Accepted work per evaluator: majority reveals, settled proofs, reports within the
+	/// threshold.
+	pub work: alloc::vec::Vec<(AccountId, u32)>,
+}
+
+/// Pays out a task once its scores are settled. Implemented by pallet-din-rewards; called
+/// by pallet-din-evaluation at the end of the task's `Rewarding` phase, before
+/// pallet-din-tasks refunds what is left of the pool to the owner.
+pub trait RewardSettlement<AccountId> {
+	/// Settle `task` from `outcome`: fees, burn, participant payouts, below-baseline slashes.
+	fn settle(task: TaskId, outcome: TaskOutcome<AccountId>);
+	/// Upper bound of the weight of one [`RewardSettlement::settle`].
+	fn max_weight() -> polkadot_sdk::sp_weights::Weight;
+}
+
+impl<AccountId> RewardSettlement<AccountId> for () {
+	fn settle(_: TaskId, _: TaskOutcome<AccountId>) {}
+	fn max_weight() -> polkadot_sdk::sp_weights::Weight {
+		polkadot_sdk::sp_weights::Weight::zero()
+	}
+}
+
+/// Groth16 (BN254) verification of an evaluation proof. din-runtime uses the native host
+/// function of `din-zk-host`; tests and the wasm fallback use `din-zk-verifier` directly.
+/// Arguments: compressed verifying key, public inputs as concatenated 32-byte
+/// little-endian scalars, compressed proof. `false` on any malformed input.
+pub trait ProofVerifier {
+	/// Whether `proof` proves `inputs` under `vk`.
+	fn verify(vk: &[u8], inputs: &[u8], proof: &[u8]) -> bool;
+	/// Whether `vk` is a well-formed verifying key (valid points) for the four public
+	/// inputs of the evaluation circuit. Checked once, when the key is registered.
+	fn valid_key(vk: &[u8]) -> bool;
+}
+
+/// The hash an evaluator commits for a subgroup aggregate:
+/// `blake2_256(SCALE("din/aggregate", task, round, subgroup, evaluator, cid, commitment,
+/// invalid, salt))`. Binding the evaluator's own account means a commitment cannot be
+/// copied from another evaluator; `invalid` must be sorted ascending, as revealed.
+#[allow(clippy::too_many_arguments)]
+pub fn aggregate_commit_hash<AccountId: Encode>(
+	task: TaskId,
+	round: RoundIndex,
+	subgroup: SubgroupIndex,
+	evaluator: &AccountId,
+	cid: &[u8],
+	commitment: &Commitment,
+	invalid: &[AccountId],
+	salt: &[u8; 32],
+) -> Hash {
+	let preimage = (b"din/aggregate", task, round, subgroup, evaluator, cid, commitment, invalid, salt);
+	Hash::from(polkadot_sdk::sp_io::hashing::blake2_256(&preimage.encode()))
+}
+
+/// The hash an evaluator commits for the next global model:
+/// `blake2_256(SCALE("din/global", task, round, evaluator, cid, commitment, salt))`.
+pub fn global_commit_hash<AccountId: Encode>(
+	task: TaskId,
+	round: RoundIndex,
+	evaluator: &AccountId,
+	cid: &[u8],
+	commitment: &Commitment,
+	salt: &[u8; 32],
+) -> Hash {
+	let preimage = (b"din/global", task, round, evaluator, cid, commitment, salt);
+	Hash::from(polkadot_sdk::sp_io::hashing::blake2_256(&preimage.encode()))
+}
+
+/// The public inputs of an evaluation proof in their wire form (four 32-byte
+/// little-endian scalars: model commitment, test-set commitment, correct, total), as
+/// `din_zk_verifier::layout::PublicInputs::to_bytes` writes them. Commitments are stored on
+/// chain in exactly this little-endian field-element form, so no field arithmetic is needed.
+pub fn evaluation_public_inputs(
+	model: &Commitment,
+	test_set: &Commitment,
+	correct: u32,
+	total: u32,
+) -> [u8; 128] {
+	let mut out = [0u8; 128];
+	out[..32].copy_from_slice(model.as_bytes());
+	out[32..64].copy_from_slice(test_set.as_bytes());
+	out[64..68].copy_from_slice(&correct.to_le_bytes());
+	out[96..100].copy_from_slice(&total.to_le_bytes());
+	out
 }

@@ -10,4 +10,6 @@ polkadot_sdk::frame_benchmarking::define_benchmarks!(
 	[pallet_sudo, Sudo]
 	[pallet_din_staking, Staking]
 	[pallet_din_tasks, Tasks]
+	[pallet_din_evaluation, Evaluation]
+	[pallet_din_rewards, Rewards]
 );

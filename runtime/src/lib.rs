@@ -192,4 +192,12 @@ mod runtime {
 	/// DIN: tasks, escrowed reward pools, rounds, subgroups and update commitments.
 	#[runtime::pallet_index(21)]
 	pub type Tasks = pallet_din_tasks::Pallet<Runtime>;
+
+	/// DIN: evaluator pool, sortition, commit-reveal aggregation, Groth16/median scoring.
+	#[runtime::pallet_index(22)]
+	pub type Evaluation = pallet_din_evaluation::Pallet<Runtime>;
+
+	/// DIN: evaluator fees, protocol fee, contribution-proportional payouts.
+	#[runtime::pallet_index(23)]
+	pub type Rewards = pallet_din_rewards::Pallet<Runtime>;
 }

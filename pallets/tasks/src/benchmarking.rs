@@ -91,6 +91,48 @@ fn task_with<T: Config>(p: u32) -> (TaskId, T::AccountId) {
 	(task, owner)
 }
 
+/// Create a task in the state `b` describes (see [`TaskInspect::benchmark_task`]): a valid
+/// spec with `b`'s scoring, Q and commitments, then its phase, subgroups and updates
+/// written directly.
+pub(crate) fn benchmark_task<T: Config>(b: din_primitives::BenchmarkTask<T::AccountId>) -> TaskId {
+	let pool = T::MinRewardPool::get().saturating_mul(1_000u32.into());
+	T::Currency::set_balance(&b.owner, pool.saturating_mul(2u32.into()));
+	let mut spec = spec::<T>(1);
+	spec.reward.amount = pool;
+	spec.evaluators_per_subgroup = b.evaluators_per_subgroup;
+	spec.scoring = b.scoring;
+	spec.genesis.commitment = b.genesis_commitment;
+	spec.test_set.commitment = b.test_set_commitment;
+	let task = NextTaskId::<T>::get();
+	Pallet::<T>::create_task(RawOrigin::Signed(b.owner).into(), spec).expect("valid spec");
+	let subgroups = b.subgroups.len() as u32;
+	for (s, members) in b.subgroups.into_iter().enumerate() {
+		for who in members.iter() {
+			Assignments::<T>::insert(task, who, Assignment { round: b.round, subgroup: s as u32 });
+		}
+		Subgroups::<T>::insert(task, s as u32, SubgroupOf::<T>::truncate_from(members));
+	}
+	let now = frame_system::Pallet::<T>::block_number();
+	Rounds::<T>::insert(task, b.round, RoundInfo { started_at: now, participants: 0, subgroups, updates: 0 });
+	for (round, who, u) in b.updates {
+		let cid = BoundedVec::truncate_from(alloc::vec![3u8; din_primitives::MAX_CID_LEN as usize]);
+		let update = UpdateInfo { subgroup: u.subgroup, cid, commitment: u.commitment, num_samples: u.num_samples, submitted_at: now };
+		Updates::<T>::insert((task, round), who, update);
+	}
+	benchmark_set_phase::<T>(task, b.phase, b.round);
+	task
+}
+
+/// Put a benchmark task into `phase` of `round`.
+pub(crate) fn benchmark_set_phase<T: Config>(task: TaskId, phase: TaskPhase, round: RoundIndex) {
+	Tasks::<T>::mutate(task, |info| {
+		if let Some(info) = info {
+			info.phase = phase;
+			info.round = round;
+		}
+	});
+}
+
 /// Run `on_initialize` at the task's current deadline.
 fn reach_deadline<T: Config>(task: TaskId) {
 	let at = Tasks::<T>::get(task).expect("exists").phase_ends;

@@ -97,7 +97,9 @@ pub use types::*;
 pub use weights::WeightInfo;
 
 use alloc::vec::Vec;
-use din_primitives::{BondLocker, Role, RoundLifecycle, StakeInfo, TaskEscrow};
+use din_primitives::{
+	BondLocker, Role, RoundLifecycle, StakeInfo, TaskEscrow, TaskInspect, TaskTerms, UpdateRef,
+};
 use polkadot_sdk::{
 	frame_support::{
 		self, ensure,
@@ -984,5 +986,44 @@ impl<T: Config> TaskEscrow<T::AccountId, BalanceOf<T>> for Pallet<T> {
 		})?;
 		Self::deposit_event(Event::PoolBurned { task, round, owner, amount });
 		Ok(())
+	}
+}
+
+impl<T: Config> TaskInspect<T::AccountId, BalanceOf<T>> for Pallet<T> {
+	fn terms(task: TaskId) -> Option<TaskTerms<T::AccountId, BalanceOf<T>>> {
+		Tasks::<T>::get(task).map(|info| TaskTerms {
+			owner: info.owner,
+			phase: info.phase,
+			round: info.round,
+			rounds: info.spec.rounds,
+			evaluators_per_subgroup: info.spec.evaluators_per_subgroup,
+			min_evaluator_bond: info.spec.min_evaluator_bond,
+			genesis_commitment: info.spec.genesis.commitment,
+			test_set_commitment: info.spec.test_set.commitment,
+			scoring: info.spec.scoring,
+			fees: info.spec.fees,
+		})
+	}
+
+	fn subgroup_members(task: TaskId, subgroup: SubgroupIndex) -> Vec<T::AccountId> {
+		Subgroups::<T>::get(task, subgroup).into_inner()
+	}
+
+	fn update(task: TaskId, round: RoundIndex, who: &T::AccountId) -> Option<UpdateRef> {
+		Updates::<T>::get((task, round), who).map(|u| UpdateRef {
+			subgroup: u.subgroup,
+			commitment: u.commitment,
+			num_samples: u.num_samples,
+		})
+	}
+
+	#[cfg(feature = "runtime-benchmarks")]
+	fn benchmark_task(task: din_primitives::BenchmarkTask<T::AccountId>) -> TaskId {
+		benchmarking::benchmark_task::<T>(task)
+	}
+
+	#[cfg(feature = "runtime-benchmarks")]
+	fn benchmark_set_phase(task: TaskId, phase: TaskPhase, round: RoundIndex) {
+		benchmarking::benchmark_set_phase::<T>(task, phase, round)
 	}
 }

@@ -6,7 +6,7 @@
 use crate::{Config, Error};
 use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
 pub use din_primitives::{
-	AggregationRule, Cid, Commitment, RewardAsset, RoundIndex, ScoringRule, SubgroupIndex,
+	AggregationRule, Cid, Commitment, FeeParams, RewardAsset, RoundIndex, ScoringRule, SubgroupIndex,
 	TaskId, TaskPhase, TransitionError,
 };
 use polkadot_sdk::{
@@ -156,22 +156,6 @@ impl<BlockNumber: Copy + Zero> PhaseLengths<BlockNumber> {
 			TaskPhase::Finished | TaskPhase::Cancelled => Zero::zero(),
 		}
 	}
-}
-
-/// Fee and penalty parameters, applied by the evaluation and rewards pallets.
-#[derive(
-	Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo, Clone, Copy, PartialEq, Eq,
-	Debug,
-)]
-pub struct FeeParams {
-	/// Share of the pool paid to evaluators for accepted work.
-	pub evaluator_fee: Perbill,
-	/// Share of the pool burned as protocol fee. `evaluator_fee + protocol_fee <= 100%`.
-	pub protocol_fee: Perbill,
-	/// How far below the baseline score an update may fall before it is slashed.
-	pub baseline_margin: Perbill,
-	/// Fraction of a bond slashed per offence in this task.
-	pub slash: Perbill,
 }
 
 /// Everything the owner fixes when creating a task. Every field is validated by

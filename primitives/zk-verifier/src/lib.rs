@@ -43,4 +43,4 @@ pub mod verifier;
 pub use ark_bn254::{Bn254, Fr};
 pub use commitment::{model_commitment, test_set_commitment, CommitmentError};
 pub use layout::PublicInputs;
-pub use verifier::{verify, verify_bytes, VerifierError};
+pub use verifier::{check_verifying_key, verify, verify_bytes, VerifierError};

@@ -58,6 +58,19 @@ pub fn prepare(vk_bytes: &[u8]) -> Result<PreparedVerifyingKey<Bn254>, VerifierE
 	Ok(ark_groth16::prepare_verifying_key(&vk))
 }
 
+/// Checks that `vk_bytes` is a compressed verifying key with valid points that takes
+/// `public_inputs` public inputs (the evaluation circuit has
+/// [`crate::layout::PUBLIC_INPUT_COUNT`]). The chain runs this once, when a key is
+/// registered, so that a task can never be bound to a key no proof verifies against.
+pub fn check_verifying_key(vk_bytes: &[u8], public_inputs: usize) -> Result<(), VerifierError> {
+	let vk: VerifyingKey<Bn254> = decode_exact(vk_bytes, VerifierError::VerifyingKey)?;
+	let expected = vk.gamma_abc_g1.len().saturating_sub(1);
+	if expected != public_inputs {
+		return Err(VerifierError::InputCount { expected, got: public_inputs });
+	}
+	Ok(())
+}
+
 /// Uncompressed bytes of a prepared key (for storage).
 pub fn prepared_to_bytes(pvk: &PreparedVerifyingKey<Bn254>) -> Vec<u8> {
 	let mut out = Vec::with_capacity(pvk.uncompressed_size());

@@ -273,19 +273,80 @@ impl pallet_din_tasks::Config for Runtime {
 	type RuntimeHoldReason = RuntimeHoldReason;
 	type Staking = Staking;
 	type Randomness = DinRandomness;
-	// pallet-din-evaluation plugs in here (sortition, commit-reveal, scoring).
-	type Lifecycle = ();
+	// Sortition at round start, commit-reveal settlement at phase ends, scoring.
+	type Lifecycle = Evaluation;
 	type MinRewardPool = DinMinRewardPool;
 	type MaxArchitectureLen = ConstU32<4096>;
-	type MaxParticipants = ConstU32<256>;
-	type MaxSubgroupSize = ConstU32<32>;
-	type MaxEvaluatorsPerSubgroup = ConstU32<7>;
-	type MaxRounds = ConstU32<100>;
+	type MaxParticipants = DinMaxParticipants;
+	type MaxSubgroupSize = DinMaxSubgroupSize;
+	type MaxEvaluatorsPerSubgroup = DinMaxPanelSize;
+	type MaxRounds = DinMaxRounds;
 	type MinPhaseLength = DinMinPhaseLength;
 	type MaxPhaseLength = DinMaxPhaseLength;
 	type MaxActiveTasks = ConstU32<256>;
 	type MaxDeadlinesPerBlock = ConstU32<2>;
 	type WeightInfo = pallet_din_tasks::weights::SubstrateWeight<Runtime>;
+}
+
+parameter_types! {
+	/// Most participants per task.
+	pub const DinMaxParticipants: u32 = 256;
+	/// Largest subgroup G.
+	pub const DinMaxSubgroupSize: u32 = 32;
+	/// Largest evaluator panel Q.
+	pub const DinMaxPanelSize: u32 = 7;
+	/// Most rounds per task.
+	pub const DinMaxRounds: u32 = 100;
+	/// Most evaluators in the sortition pool.
+	pub const DinMaxEvaluators: u32 = 256;
+	/// Most subgroups per round (`MaxParticipants / MaxSubgroups` is the smallest G that
+	/// uses every participant seat).
+	pub const DinMaxSubgroups: u32 = 32;
+	/// Most scored targets per task: the settlement at the end of scoring reads them all.
+	pub const DinMaxScores: u32 = 1024;
+}
+
+impl pallet_din_evaluation::Config for Runtime {
+	type Balance = Balance;
+	type Staking = Staking;
+	type Tasks = Tasks;
+	type Randomness = DinRandomness;
+	type Verifier = NativeGroth16;
+	type Rewards = Rewards;
+	type MaxEvaluators = DinMaxEvaluators;
+	type MaxSubgroups = DinMaxSubgroups;
+	type MaxPanelSize = DinMaxPanelSize;
+	type MaxSubgroupSize = DinMaxSubgroupSize;
+	type MaxParticipants = DinMaxParticipants;
+	type MaxRounds = DinMaxRounds;
+	type MaxScores = DinMaxScores;
+	// A compressed BN254 key with four public inputs is 392 bytes.
+	type MaxVerifyingKeyLen = ConstU32<1024>;
+	type MaxTestKeyLen = ConstU32<64>;
+	type WeightInfo = pallet_din_evaluation::weights::SubstrateWeight<Runtime>;
+}
+
+impl pallet_din_rewards::Config for Runtime {
+	type Balance = Balance;
+	type Tasks = Tasks;
+	type Staking = Staking;
+	type MaxParticipants = DinMaxParticipants;
+	type MaxEvaluators = DinMaxEvaluators;
+	type MaxScores = DinMaxScores;
+	type WeightInfo = pallet_din_rewards::weights::SubstrateWeight<Runtime>;
+}
+
+/// Groth16 (BN254) verification of evaluation proofs by the node's native host function
+/// (`din-zk-host`); the key check at registration runs in wasm (`din-zk-verifier`), once
+/// per key.
+pub struct NativeGroth16;
+impl din_primitives::ProofVerifier for NativeGroth16 {
+	fn verify(vk: &[u8], inputs: &[u8], proof: &[u8]) -> bool {
+		din_zk_host::zk_host::verify_groth16_bn254(vk, inputs, proof)
+	}
+	fn valid_key(vk: &[u8]) -> bool {
+		din_zk_verifier::check_verifying_key(vk, din_zk_verifier::layout::PUBLIC_INPUT_COUNT).is_ok()
+	}
 }
 
 /// Randomness for DIN's evaluator sortition and participant shuffling: BABE's VRF

@@ -1,0 +1,338 @@
+//! Benchmarks of pallet-din-evaluation (frame-benchmarking v2): every call at its worst
+//! case, the four lifecycle hooks (round start, end of aggregation, end of the global vote,
+//! end of scoring) at their bounds, and proof verification with the real Groth16 fixtures
+//! of `fixtures/` — through the runtime's [`Config::Verifier`] (`submit_score`) and in pure
+//! wasm (`verify_wasm`), so the two paths can be compared.
+
+use super::*;
+use din_primitives::{BenchmarkTask, UpdateRef};
+use polkadot_sdk::{frame_benchmarking::v2::*, frame_system::RawOrigin};
+
+const SEED: u32 = 0;
+
+/// An evaluator with a bond large enough for a seat in every subgroup of a round.
+fn evaluator<T: Config>(i: u32) -> T::AccountId {
+	let who: T::AccountId = account("evaluator", i, SEED);
+	let seat = T::Staking::minimum_bond(Role::Evaluator);
+	let bond = seat.saturating_mul((T::MaxSubgroups::get() + 1).into());
+	T::Staking::bond_for_benchmarks(&who, Role::Evaluator, bond);
+	who
+}
+
+/// Fill the pool with `n` evaluators.
+fn pool<T: Config>(n: u32) -> Vec<T::AccountId> {
+	let all: Vec<T::AccountId> = (0..n).map(evaluator::<T>).collect();
+	Pool::<T>::put(BoundedVec::truncate_from(all.clone()));
+	all
+}
+
+fn participant<T: Config>(s: u32, i: u32) -> T::AccountId {
+	let who: T::AccountId = account("participant", s * 1_000 + i, SEED);
+	let bond = T::Staking::minimum_bond(Role::Participant).saturating_mul(10u32.into());
+	T::Staking::bond_for_benchmarks(&who, Role::Participant, bond);
+	who
+}
+
+fn cid(byte: u8) -> Cid {
+	BoundedVec::truncate_from(alloc::vec![byte; din_primitives::MAX_CID_LEN as usize])
+}
+
+fn fixture(bytes: [u8; 32]) -> Commitment {
+	H256(bytes)
+}
+
+/// A task in `phase` of round 0 with `k` full subgroups (every member submitted model A of
+/// the fixtures), panels of `MaxPanelSize` drawn from a pool of `max(n, Q)` evaluators.
+fn task<T: Config>(phase: TaskPhase, k: u32, scoring: ScoringRule) -> (TaskId, Vec<Vec<T::AccountId>>) {
+	let q = T::MaxPanelSize::get();
+	let g = T::MaxSubgroupSize::get();
+	let subgroups: Vec<Vec<T::AccountId>> =
+		(0..k).map(|s| (0..g).map(|i| participant::<T>(s, i)).collect()).collect();
+	let mut updates = Vec::new();
+	for (s, members) in subgroups.iter().enumerate() {
+		for who in members {
+			let update = UpdateRef {
+				subgroup: s as u32,
+				commitment: fixture(fixtures::MODEL_A_COMMITMENT),
+				num_samples: 100,
+			};
+			updates.push((0, who.clone(), update));
+		}
+	}
+	let owner: T::AccountId = account("owner", 0, SEED);
+	let task = T::Tasks::benchmark_task(BenchmarkTask {
+		owner,
+		phase: TaskPhase::Registration,
+		round: 0,
+		evaluators_per_subgroup: q,
+		scoring,
+		genesis_commitment: fixture(fixtures::GENESIS_COMMITMENT),
+		test_set_commitment: fixture(fixtures::TEST_SET_COMMITMENT),
+		subgroups: subgroups.clone(),
+		updates,
+	});
+	pool::<T>(q.max(1));
+	Pallet::<T>::on_round_start(task, 0, k).expect("the pool staffs every panel");
+	T::Tasks::benchmark_set_phase(task, phase, 0);
+	(task, subgroups)
+}
+
+fn zk() -> ScoringRule {
+	ScoringRule::ZkAccuracy { vk: H256(fixtures::VK_BLAKE2_256) }
+}
+
+fn salt() -> [u8; 32] {
+	[9u8; 32]
+}
+
+/// `who` commits and reveals `commitment` with `invalid` for `subgroup` of round 0.
+fn vote_aggregate<T: Config>(task: TaskId, subgroup: SubgroupIndex, who: &T::AccountId, commitment: Commitment, invalid: Vec<T::AccountId>) {
+	let reveal = AggregateReveal { cid: cid(5), commitment, invalid: BoundedVec::truncate_from(invalid) };
+	AggregateVotes::<T>::insert((task, 0, subgroup), who, Vote::Revealed(reveal));
+}
+
+fn register_key<T: Config>() {
+	VerifyingKeys::<T>::insert(H256(fixtures::VK_BLAKE2_256), BoundedVec::truncate_from(fixtures::VK.to_vec()));
+}
+
+fn release_key<T: Config>(task: TaskId) {
+	let key = BoundedVec::truncate_from(alloc::vec![7u8; T::MaxTestKeyLen::get() as usize]);
+	TestKeys::<T>::insert(task, TestKey { key, released_at: frame_system::Pallet::<T>::block_number() });
+}
+
+/// Mark every subgroup of round 0 accepted with an empty invalid set.
+fn accept_all<T: Config>(task: TaskId, k: u32) {
+	for s in 0..k {
+		let reveal = AggregateReveal { cid: cid(5), commitment: H256::repeat_byte(4), invalid: BoundedVec::new() };
+		SubgroupResults::<T>::insert(task, (0, s), SubgroupResult::Accepted(reveal));
+	}
+}
+
+#[benchmarks]
+mod benchmarks {
+	use super::*;
+
+	#[benchmark]
+	fn register_evaluator(n: Linear<0, { T::MaxEvaluators::get() - 1 }>) {
+		pool::<T>(n);
+		let who = evaluator::<T>(n);
+		#[extrinsic_call]
+		_(RawOrigin::Signed(who.clone()));
+		assert!(Pool::<T>::get().contains(&who));
+	}
+
+	#[benchmark]
+	fn deregister_evaluator(n: Linear<1, { T::MaxEvaluators::get() }>) {
+		let all = pool::<T>(n);
+		let who = all.last().expect("n >= 1").clone();
+		#[extrinsic_call]
+		_(RawOrigin::Signed(who.clone()));
+		assert!(!Pool::<T>::get().contains(&who));
+	}
+
+	#[benchmark]
+	fn commit_aggregate() {
+		let (task, _) = task::<T>(TaskPhase::AggregationCommit, 1, zk());
+		let who = Panels::<T>::get(task, (0, 0))[0].clone();
+		#[extrinsic_call]
+		_(RawOrigin::Signed(who.clone()), task, 0, 0, H256::repeat_byte(1));
+		assert!(AggregateVotes::<T>::contains_key((task, 0, 0), &who));
+	}
+
+	#[benchmark]
+	fn reveal_aggregate(i: Linear<0, { T::MaxSubgroupSize::get() }>) {
+		let (task, subgroups) = task::<T>(TaskPhase::AggregationReveal, 1, zk());
+		let who = Panels::<T>::get(task, (0, 0))[0].clone();
+		let mut invalid: Vec<T::AccountId> = subgroups[0].iter().take(i as usize).cloned().collect();
+		invalid.sort();
+		let commitment = H256::repeat_byte(4);
+		let hash = aggregate_commit_hash(task, 0, 0, &who, &cid(5), &commitment, &invalid, &salt());
+		AggregateVotes::<T>::insert((task, 0, 0), &who, Vote::Committed(hash));
+		#[extrinsic_call]
+		_(RawOrigin::Signed(who.clone()), task, 0, 0, cid(5), commitment, BoundedVec::truncate_from(invalid), salt());
+		assert!(matches!(AggregateVotes::<T>::get((task, 0, 0), &who), Some(Vote::Revealed(_))));
+	}
+
+	#[benchmark]
+	fn commit_global(e: Linear<1, { T::MaxEvaluators::get() }>) {
+		let (task, _) = task::<T>(TaskPhase::GlobalCommit, 1, zk());
+		let seats: Vec<(T::AccountId, u32)> = (0..e).map(|i| (evaluator::<T>(i), 1)).collect();
+		let who = seats.last().expect("e >= 1").0.clone();
+		RoundEvaluators::<T>::insert(task, 0, SeatsOf::<T>::truncate_from(seats));
+		#[extrinsic_call]
+		_(RawOrigin::Signed(who.clone()), task, 0, H256::repeat_byte(1));
+		assert!(GlobalVotes::<T>::contains_key((task, 0), &who));
+	}
+
+	#[benchmark]
+	fn reveal_global() {
+		let (task, _) = task::<T>(TaskPhase::GlobalReveal, 1, zk());
+		let who = RoundEvaluators::<T>::get(task, 0)[0].0.clone();
+		let commitment = H256::repeat_byte(4);
+		let hash = global_commit_hash(task, 0, &who, &cid(6), &commitment, &salt());
+		GlobalVotes::<T>::insert((task, 0), &who, Vote::Committed(hash));
+		#[extrinsic_call]
+		_(RawOrigin::Signed(who.clone()), task, 0, cid(6), commitment, salt());
+		assert!(matches!(GlobalVotes::<T>::get((task, 0), &who), Some(Vote::Revealed(_))));
+	}
+
+	#[benchmark]
+	fn register_verifying_key() {
+		let who: T::AccountId = whitelisted_caller();
+		let vk = BoundedVec::truncate_from(fixtures::VK.to_vec());
+		#[extrinsic_call]
+		_(RawOrigin::Signed(who), vk);
+		assert!(VerifyingKeys::<T>::contains_key(H256(fixtures::VK_BLAKE2_256)));
+	}
+
+	#[benchmark]
+	fn release_test_key() {
+		let (task, _) = task::<T>(TaskPhase::Scoring, 1, zk());
+		let owner: T::AccountId = account("owner", 0, SEED);
+		let key = BoundedVec::truncate_from(alloc::vec![7u8; T::MaxTestKeyLen::get() as usize]);
+		#[extrinsic_call]
+		_(RawOrigin::Signed(owner), task, key);
+		assert!(TestKeys::<T>::contains_key(task));
+	}
+
+	/// One proof verified by the runtime's `Config::Verifier` (the host function in
+	/// din-runtime), with every check before it.
+	#[benchmark]
+	fn submit_score() {
+		let (task, subgroups) = task::<T>(TaskPhase::Scoring, 1, zk());
+		register_key::<T>();
+		release_key::<T>(task);
+		accept_all::<T>(task, 1);
+		let who = Panels::<T>::get(task, (0, 0))[0].clone();
+		let target = ScoreTarget::Update { round: 0, participant: subgroups[0][0].clone() };
+		let proof = BoundedVec::truncate_from(fixtures::MODEL_A_PROOF.to_vec());
+		#[extrinsic_call]
+		_(RawOrigin::Signed(who), task, target.clone(), fixtures::MODEL_A_CORRECT, fixtures::TOTAL, proof);
+		assert!(ProvenScores::<T>::contains_key(task, target));
+	}
+
+	#[benchmark]
+	fn report_score(q: Linear<1, { T::MaxPanelSize::get() }>) {
+		let rule = ScoringRule::Median { threshold: Perbill::from_percent(5) };
+		let (task, subgroups) = task::<T>(TaskPhase::Scoring, 1, rule);
+		release_key::<T>(task);
+		accept_all::<T>(task, 1);
+		let panel = Panels::<T>::get(task, (0, 0));
+		let target = ScoreTarget::Update { round: 0, participant: subgroups[0][0].clone() };
+		let earlier: Vec<(T::AccountId, Perbill)> =
+			panel.iter().take(q as usize - 1).map(|a| (a.clone(), Perbill::from_percent(90))).collect();
+		Reports::<T>::insert(task, &target, ReportsOf::<T>::truncate_from(earlier));
+		let who = panel[q as usize - 1].clone();
+		#[extrinsic_call]
+		_(RawOrigin::Signed(who), task, target.clone(), 90, 100);
+		assert_eq!(Reports::<T>::get(task, target).len() as u32, q);
+	}
+
+	/// The same proof verified by `din-zk-verifier` compiled into the runtime (no host
+	/// function), for comparison with `submit_score`.
+	#[benchmark]
+	fn verify_wasm() {
+		let inputs = evaluation_public_inputs(
+			&H256(fixtures::MODEL_A_COMMITMENT),
+			&H256(fixtures::TEST_SET_COMMITMENT),
+			fixtures::MODEL_A_CORRECT,
+			fixtures::TOTAL,
+		);
+		let ok;
+		#[block]
+		{
+			ok = din_zk_verifier::verify_bytes(fixtures::VK, &inputs, fixtures::MODEL_A_PROOF);
+		}
+		assert_eq!(ok, Ok(true));
+	}
+
+	/// Sortition over a pool of `n` for `k` subgroups of `MaxPanelSize` seats.
+	#[benchmark]
+	fn on_round_start(k: Linear<1, { T::MaxSubgroups::get() }>, n: Linear<{ T::MaxPanelSize::get() }, { T::MaxEvaluators::get() }>) {
+		let owner: T::AccountId = account("owner", 0, SEED);
+		let task = T::Tasks::benchmark_task(BenchmarkTask {
+			owner,
+			phase: TaskPhase::Registration,
+			round: 0,
+			evaluators_per_subgroup: T::MaxPanelSize::get(),
+			scoring: zk(),
+			genesis_commitment: H256::repeat_byte(1),
+			test_set_commitment: H256::repeat_byte(2),
+			subgroups: Vec::new(),
+			updates: Vec::new(),
+		});
+		pool::<T>(n);
+		#[block]
+		{
+			Pallet::<T>::on_round_start(task, 0, k).expect("staffed");
+		}
+		assert_eq!(Panels::<T>::iter_prefix(task).count() as u32, k);
+	}
+
+	/// Settling `k` full subgroups: every panel member revealed; one minority reveal and a
+	/// full invalid set per subgroup, so every kind of slash happens.
+	#[benchmark]
+	fn on_aggregation_end(k: Linear<1, { T::MaxSubgroups::get() }>) {
+		let (task, subgroups) = task::<T>(TaskPhase::AggregationReveal, k, zk());
+		for (s, members) in subgroups.iter().enumerate() {
+			let s = s as u32;
+			let mut invalid = members.clone();
+			invalid.sort();
+			let panel = Panels::<T>::get(task, (0, s));
+			for (j, who) in panel.iter().enumerate() {
+				let commitment = if j == 0 && panel.len() > 2 { H256::repeat_byte(8) } else { H256::repeat_byte(4) };
+				vote_aggregate::<T>(task, s, who, commitment, invalid.clone());
+			}
+		}
+		#[block]
+		{
+			Pallet::<T>::on_phase_end(task, 0, TaskPhase::AggregationReveal);
+		}
+		assert!(SubgroupResults::<T>::contains_key(task, (0, k - 1)));
+	}
+
+	/// Settling the global vote of `e` evaluators (all revealed, one minority) and
+	/// unlocking their seats.
+	#[benchmark]
+	fn on_global_end(e: Linear<1, { T::MaxEvaluators::get() }>) {
+		let (task, _) = task::<T>(TaskPhase::GlobalReveal, 1, zk());
+		let seats: Vec<(T::AccountId, u32)> = (0..e).map(|i| (evaluator::<T>(i), 1)).collect();
+		for (j, (who, _)) in seats.iter().enumerate() {
+			let commitment = if j == 0 && e > 2 { H256::repeat_byte(8) } else { H256::repeat_byte(4) };
+			GlobalVotes::<T>::insert((task, 0), who, Vote::Revealed(ModelRef { cid: cid(6), commitment }));
+		}
+		RoundEvaluators::<T>::insert(task, 0, SeatsOf::<T>::truncate_from(seats));
+		#[block]
+		{
+			Pallet::<T>::on_phase_end(task, 0, TaskPhase::GlobalReveal);
+		}
+		assert!(GlobalModels::<T>::contains_key(task, 0) || e <= 2);
+	}
+
+	/// Handing `s` proven scores over at the end of Rewarding, with the bounds' worth of
+	/// accepted-update and work records, and pruning them. The rewards pallet's own
+	/// settlement is benchmarked there and added on top.
+	#[benchmark]
+	fn on_scoring_end(s: Linear<0, { T::MaxScores::get() }>) {
+		let (task, _) = task::<T>(TaskPhase::Rewarding, 1, zk());
+		register_key::<T>();
+		release_key::<T>(task);
+		for i in 0..s {
+			let target = ScoreTarget::Update { round: i, participant: participant::<T>(9, i) };
+			let prover: T::AccountId = account("prover", i, SEED);
+			ProvenScores::<T>::insert(task, target, ProvenScore { correct: 90, total: 100, prover });
+		}
+		ScoredTargets::<T>::insert(task, s);
+		for i in 0..T::MaxParticipants::get() {
+			AcceptedUpdates::<T>::insert(task, account::<T::AccountId>("accepted", i, SEED), 1);
+		}
+		for i in 0..T::MaxEvaluators::get() {
+			Work::<T>::insert(task, account::<T::AccountId>("worker", i, SEED), 1);
+		}
+		#[block]
+		{
+			Pallet::<T>::on_phase_end(task, 0, TaskPhase::Rewarding);
+		}
+		assert_eq!(ScoredTargets::<T>::get(task), 0);
+	}
+}

@@ -1,0 +1,1242 @@
+//! # DIN evaluation pallet
+//!
+//! Who evaluates a round, how their results are agreed on, and how accepted updates are
+//! scored: the evaluator pool, weighted sortition, commit-reveal majorities for subgroup
+//! aggregates and global models, Groth16-verified and median scores.
+//!
+//! ## Overview
+//!
+//! *Evaluators* bond with pallet-din-staking and enter the pool with
+//! [`Pallet::register_evaluator`] (leave with [`Pallet::deregister_evaluator`]). When a
+//! round of a task starts, pallet-din-tasks calls this pallet (its
+//! [`din_primitives::RoundLifecycle`] hook) and it draws a *panel* of Q **distinct**
+//! evaluators for each subgroup, weighted by `bond × (reputation + 1)`, with the runtime's
+//! randomness ([`Config::Randomness`], BABE; subject `("din/sortition", task, round)`).
+//! Every seat locks the task's evaluator bond until the round ends. If the pool cannot
+//! staff every subgroup the hook refuses, the tasks pallet defers the round (its event
+//! carries [`Error::PoolTooSmall`]) and this pallet says which subgroup failed with
+//! [`Event::SortitionDeferred`].
+//!
+//! A round then goes through two commit-reveal votes:
+//!
+//! 1. *Aggregation* (per subgroup, by its panel). In AggregationCommit each panel member
+//!    [`Pallet::commit_aggregate`]s `hash = din_primitives::aggregate_commit_hash(…)`, in
+//!    AggregationReveal it [`Pallet::reveal_aggregate`]s the aggregate (CID + commitment),
+//!    the sorted set of participants whose updates it found invalid, and the salt. When
+//!    the reveal phase ends, a strict majority (`> Q/2` of the panel) on
+//!    `(commitment, invalid set)` fixes the subgroup result: members outside it and those
+//!    who did not reveal are slashed (the task's `fees.slash`, [`din_primitives::Offence`]
+//!    `MinorityAggregate` / `MissedReveal`), participants in the invalid set are slashed
+//!    (`InvalidUpdate`), the other submitted updates are *accepted*. Without a majority the
+//!    subgroup is dropped for the round ([`Event::SubgroupDisputed`]); non-revealers are
+//!    still slashed.
+//! 2. *Global model* (by all of the round's evaluators). [`Pallet::commit_global`] /
+//!    [`Pallet::reveal_global`] the CID and commitment of the sample-weighted combination of
+//!    the accepted aggregates; the strict majority becomes the round's global model
+//!    ([`GlobalModels`]), which the next round trains from. Minority and missing reveals are
+//!    slashed; no majority keeps the previous model ([`Event::GlobalDisputed`]).
+//!
+//! After the last round comes *scoring*. During the task's Scoring phase the owner
+//! [`Pallet::release_test_key`]s the key of the encrypted test set. From then until the
+//! end of the Rewarding phase, evaluators score the genesis model (the *baseline*) and
+//! every accepted update:
+//!
+//! - `ScoringRule::ZkAccuracy`: [`Pallet::submit_score`] with a Groth16 (BN254) proof over
+//!   the public inputs `(update commitment, test-set commitment, correct, total)`
+//!   ([`din_primitives::evaluation_public_inputs`]), verified against the task's verifying
+//!   key ([`Pallet::register_verifying_key`], stored by its blake2-256 hash). The first
+//!   valid proof settles the score and earns the work credit; an invalid proof is rejected
+//!   and stores nothing; a second proof for a settled score is rejected.
+//! - `ScoringRule::Median`: every panel member of the update [`Pallet::report_score`]s;
+//!   when the Rewarding phase ends the median settles, and only reports within the
+//!   threshold of it earn credit.
+//!
+//! If the owner has not released the key by the end of the Scoring phase (or, for
+//! `ZkAccuracy`, never registered the task's verifying key), no score can exist and the
+//! task is settled in the participants' favour. At the end of the Rewarding phase this
+//! pallet hands a [`din_primitives::TaskOutcome`] to [`Config::Rewards`]
+//! (pallet-din-rewards), which pays and slashes, and prunes the task's working records.
+//!
+//! ## Design
+//!
+//! *Coupling.* Tasks, subgroups and updates are read through [`Config::Tasks`]
+//! ([`din_primitives::TaskInspect`]); bonds, locks, slashes and reputation go through
+//! [`Config::Staking`]; proofs through [`Config::Verifier`] (the native host function in
+//! din-runtime). The pallet never depends on another DIN pallet's crate.
+//!
+//! *Why the evaluator's account is inside the commit hash:* a lazy evaluator could
+//! otherwise copy a diligent one's commitment and, once the reveal is public, reveal the
+//! same thing.
+//!
+//! *Bounded work.* A round has at most [`Config::MaxSubgroups`] subgroups (a round start
+//! with more is refused), panels of at most [`Config::MaxPanelSize`], a pool of at most
+//! [`Config::MaxEvaluators`]; a task keeps at most [`Config::MaxScores`] scored targets.
+//! Every hook's worst case is benchmarked and declared in
+//! [`din_primitives::RoundLifecycle::max_weight`].
+//!
+//! ## Terms
+//!
+//! - **Panel**: the Q evaluators of one subgroup in one round.
+//! - **Seat**: one panel membership; locks the task's evaluator bond.
+//! - **Accepted update**: submitted, in a subgroup with a majority, not marked invalid.
+//! - **Work**: an evaluator's accepted actions (majority reveals, settling proofs, reports
+//!   within the threshold); evaluator fees are paid in proportion to it.
+
+#![cfg_attr(not(feature = "std"), no_std)]
+
+extern crate alloc;
+
+pub use pallet::*;
+
+pub mod types;
+pub mod weights;
+
+#[cfg(feature = "runtime-benchmarks")]
+mod benchmarking;
+/// Real Groth16 test vectors (generated by `scripts/gen-zk-fixtures.sh`), used by the tests
+/// and by the proof-verification benchmarks.
+#[cfg(any(test, feature = "runtime-benchmarks"))]
+#[path = "fixtures/fixtures.rs"]
+pub mod fixtures;
+#[cfg(test)]
+mod mock;
+#[cfg(test)]
+mod tests;
+
+pub use types::*;
+pub use weights::WeightInfo;
+
+use alloc::vec::Vec;
+use din_primitives::{
+	aggregate_commit_hash, evaluation_public_inputs, global_commit_hash, BondLocker, Offence,
+	ProofVerifier, Reputation, RewardSettlement, Role, RoundLifecycle, ScoringRule, Slash,
+	SlashReason, StakeInfo, TaskInspect, TaskOutcome, TaskPhase, TaskTerms,
+};
+use polkadot_sdk::{
+	frame_support::{
+		self, ensure,
+		pallet_prelude::*,
+		storage::with_storage_layer,
+		traits::{tokens::Balance as BalanceTrait, Randomness},
+	},
+	frame_system::{self, pallet_prelude::*},
+	sp_core::H256,
+	sp_io::hashing::blake2_256,
+	sp_runtime::{
+		traits::{Saturating, UniqueSaturatedInto, Zero},
+		DispatchError, Perbill,
+	},
+};
+
+const LOG_TARGET: &str = "runtime::din-evaluation";
+
+/// The work credit (and reputation points) of one accepted action.
+const WORK_POINT: u32 = 1;
+
+#[frame_support::pallet]
+pub mod pallet {
+	use super::*;
+
+	/// The in-code storage version.
+	const STORAGE_VERSION: StorageVersion = StorageVersion::new(0);
+
+	#[pallet::pallet]
+	#[pallet::storage_version(STORAGE_VERSION)]
+	pub struct Pallet<T>(_);
+
+	#[pallet::config]
+	pub trait Config: polkadot_sdk::frame_system::Config {
+		/// The balance type of bonds (the native token's).
+		type Balance: BalanceTrait;
+
+		/// Evaluator bonds, seat locks, slashing and reputation (pallet-din-staking).
+		type Staking: StakeInfo<Self::AccountId, Self::Balance>
+			+ BondLocker<Self::AccountId, Self::Balance>
+			+ Slash<Self::AccountId, Self::Balance>
+			+ Reputation<Self::AccountId>;
+
+		/// Tasks, subgroups and updates (pallet-din-tasks).
+		type Tasks: TaskInspect<Self::AccountId, Self::Balance>;
+
+		/// Randomness for sortition. In din-runtime: BABE's `RandomnessFromOneEpochAgo`.
+		type Randomness: Randomness<Self::Hash, BlockNumberFor<Self>>;
+
+		/// Groth16 verification of evaluation proofs (the native host function in
+		/// din-runtime).
+		type Verifier: ProofVerifier;
+
+		/// Pays out a task once its scores are settled (pallet-din-rewards).
+		type Rewards: RewardSettlement<Self::AccountId>;
+
+		/// Most evaluators in the pool. Bounds the sortition scan of a round start.
+		#[pallet::constant]
+		type MaxEvaluators: Get<u32>;
+
+		/// Most subgroups a round may have; a round start with more is refused. Bounds the
+		/// panels drawn and settled per round.
+		#[pallet::constant]
+		type MaxSubgroups: Get<u32>;
+
+		/// Largest panel Q; at least pallet-din-tasks' `MaxEvaluatorsPerSubgroup`.
+		#[pallet::constant]
+		type MaxPanelSize: Get<u32>;
+
+		/// Largest subgroup; at least pallet-din-tasks' `MaxSubgroupSize`. Bounds invalid
+		/// sets.
+		#[pallet::constant]
+		type MaxSubgroupSize: Get<u32>;
+
+		/// Most participants of a task; at least pallet-din-tasks' `MaxParticipants`.
+		/// Bounds the accepted-update records handed to the rewards pallet.
+		#[pallet::constant]
+		type MaxParticipants: Get<u32>;
+
+		/// Most rounds of a task; at least pallet-din-tasks' `MaxRounds`. Bounds the
+		/// per-round records pruned when a task is settled.
+		#[pallet::constant]
+		type MaxRounds: Get<u32>;
+
+		/// Most scored targets (baseline + updates) per task. Bounds the settlement at the
+		/// end of scoring; further scores are refused.
+		#[pallet::constant]
+		type MaxScores: Get<u32>;
+
+		/// Longest verifying key, in bytes. A key of the evaluation circuit (four public
+		/// inputs) is 392 bytes compressed.
+		#[pallet::constant]
+		type MaxVerifyingKeyLen: Get<u32>;
+
+		/// Longest test-set key, in bytes.
+		#[pallet::constant]
+		type MaxTestKeyLen: Get<u32>;
+
+		/// Weight information for the calls and hooks of this pallet.
+		type WeightInfo: WeightInfo;
+	}
+
+	/// The evaluator pool, in registration order.
+	#[pallet::storage]
+	pub type Pool<T: Config> = StorageValue<_, BoundedVec<T::AccountId, T::MaxEvaluators>, ValueQuery>;
+
+	/// The panel of each subgroup of each round, by task and `(round, subgroup)`.
+	#[pallet::storage]
+	pub type Panels<T: Config> = StorageDoubleMap<
+		_,
+		Twox64Concat,
+		TaskId,
+		Twox64Concat,
+		(RoundIndex, SubgroupIndex),
+		PanelOf<T>,
+		ValueQuery,
+	>;
+
+	/// Every evaluator of a round with its seat count (the global-model voters; the seats
+	/// are unlocked when the round ends).
+	#[pallet::storage]
+	pub type RoundEvaluators<T: Config> =
+		StorageDoubleMap<_, Twox64Concat, TaskId, Twox64Concat, RoundIndex, SeatsOf<T>, ValueQuery>;
+
+	/// Aggregate votes of the current round, by `(task, round, subgroup)` and evaluator.
+	/// Cleared when the subgroup is settled.
+	#[pallet::storage]
+	pub type AggregateVotes<T: Config> = StorageDoubleMap<
+		_,
+		Twox64Concat,
+		(TaskId, RoundIndex, SubgroupIndex),
+		Blake2_128Concat,
+		T::AccountId,
+		Vote<AggregateRevealOf<T>>,
+		OptionQuery,
+	>;
+
+	/// The settled result of each subgroup, by task and `(round, subgroup)`.
+	#[pallet::storage]
+	pub type SubgroupResults<T: Config> = StorageDoubleMap<
+		_,
+		Twox64Concat,
+		TaskId,
+		Twox64Concat,
+		(RoundIndex, SubgroupIndex),
+		SubgroupResultOf<T>,
+		OptionQuery,
+	>;
+
+	/// Global-model votes of the current round, by `(task, round)` and evaluator. Cleared
+	/// when the round is settled.
+	#[pallet::storage]
+	pub type GlobalVotes<T: Config> = StorageDoubleMap<
+		_,
+		Twox64Concat,
+		(TaskId, RoundIndex),
+		Blake2_128Concat,
+		T::AccountId,
+		Vote<ModelRef>,
+		OptionQuery,
+	>;
+
+	/// The global model each round settled on (absent: disputed; the previous one holds).
+	#[pallet::storage]
+	pub type GlobalModels<T: Config> =
+		StorageDoubleMap<_, Twox64Concat, TaskId, Twox64Concat, RoundIndex, ModelRef, OptionQuery>;
+
+	/// Accepted updates per participant of a task (until the task is settled).
+	#[pallet::storage]
+	pub type AcceptedUpdates<T: Config> =
+		StorageDoubleMap<_, Twox64Concat, TaskId, Blake2_128Concat, T::AccountId, u32, ValueQuery>;
+
+	/// Accepted work per evaluator of a task (until the task is settled).
+	#[pallet::storage]
+	pub type Work<T: Config> =
+		StorageDoubleMap<_, Twox64Concat, TaskId, Blake2_128Concat, T::AccountId, u32, ValueQuery>;
+
+	/// Registered verifying keys (compressed), by `blake2_256` of their bytes.
+	#[pallet::storage]
+	pub type VerifyingKeys<T: Config> =
+		StorageMap<_, Identity, H256, BoundedVec<u8, T::MaxVerifyingKeyLen>, OptionQuery>;
+
+	/// Test-set keys released by task owners.
+	#[pallet::storage]
+	pub type TestKeys<T: Config> = StorageMap<_, Twox64Concat, TaskId, TestKey<T>, OptionQuery>;
+
+	/// Scores settled by proofs (`ZkAccuracy`), until the task is settled.
+	#[pallet::storage]
+	pub type ProvenScores<T: Config> = StorageDoubleMap<
+		_,
+		Twox64Concat,
+		TaskId,
+		Blake2_128Concat,
+		ScoreTargetOf<T>,
+		ProvenScore<T::AccountId>,
+		OptionQuery,
+	>;
+
+	/// Reports under the median rule, until the task is settled.
+	#[pallet::storage]
+	pub type Reports<T: Config> = StorageDoubleMap<
+		_,
+		Twox64Concat,
+		TaskId,
+		Blake2_128Concat,
+		ScoreTargetOf<T>,
+		ReportsOf<T>,
+		ValueQuery,
+	>;
+
+	/// Number of scored targets (proven or reported) of a task, bounded by `MaxScores`.
+	#[pallet::storage]
+	pub type ScoredTargets<T: Config> = StorageMap<_, Twox64Concat, TaskId, u32, ValueQuery>;
+
+	#[pallet::event]
+	#[pallet::generate_deposit(pub(super) fn deposit_event)]
+	pub enum Event<T: Config> {
+		/// `who` entered the evaluator pool.
+		EvaluatorRegistered { who: T::AccountId },
+		/// `who` left the evaluator pool (its current seats keep their duties).
+		EvaluatorDeregistered { who: T::AccountId },
+		/// `evaluators` were drawn as the panel of `subgroup` in `round` of `task`.
+		PanelDrawn { task: TaskId, round: RoundIndex, subgroup: SubgroupIndex, evaluators: Vec<T::AccountId> },
+		/// The pool could not staff `subgroup` of `round` of `task`: `eligible` evaluators had
+		/// a free seat, `required` were needed. The round waits.
+		SortitionDeferred {
+			task: TaskId,
+			round: RoundIndex,
+			subgroup: SubgroupIndex,
+			eligible: u32,
+			required: u32,
+		},
+		/// `who` committed an aggregate for `subgroup`.
+		AggregateCommitted { task: TaskId, round: RoundIndex, subgroup: SubgroupIndex, who: T::AccountId },
+		/// `who` revealed an aggregate for `subgroup`.
+		AggregateRevealed {
+			task: TaskId,
+			round: RoundIndex,
+			subgroup: SubgroupIndex,
+			who: T::AccountId,
+			commitment: Commitment,
+			invalid: u32,
+		},
+		/// A majority of `votes` of `panel` fixed the aggregate of `subgroup`; `accepted`
+		/// updates were accepted, `invalid` marked invalid.
+		SubgroupAccepted {
+			task: TaskId,
+			round: RoundIndex,
+			subgroup: SubgroupIndex,
+			cid: Cid,
+			commitment: Commitment,
+			votes: u32,
+			panel: u32,
+			accepted: u32,
+			invalid: u32,
+		},
+		/// No majority among `revealed` reveals of `panel`: `subgroup` is dropped this round.
+		SubgroupDisputed { task: TaskId, round: RoundIndex, subgroup: SubgroupIndex, revealed: u32, panel: u32 },
+		/// `who` committed a global model.
+		GlobalCommitted { task: TaskId, round: RoundIndex, who: T::AccountId },
+		/// `who` revealed a global model.
+		GlobalRevealed { task: TaskId, round: RoundIndex, who: T::AccountId, commitment: Commitment },
+		/// The majority fixed the global model of `round`.
+		GlobalModelFixed { task: TaskId, round: RoundIndex, cid: Cid, commitment: Commitment, votes: u32, voters: u32 },
+		/// No majority on the global model of `round`; the previous model holds.
+		GlobalDisputed { task: TaskId, round: RoundIndex, revealed: u32, voters: u32 },
+		/// A verifying key of `len` bytes was registered under `hash`.
+		VerifyingKeyRegistered { hash: H256, len: u32 },
+		/// The owner released the test-set key of `task`.
+		TestKeyReleased { task: TaskId },
+		/// The owner of `task` did not release the test-set key (or register the verifying
+		/// key) in time: the task is settled in the participants' favour.
+		TestKeyWithheld { task: TaskId },
+		/// A proof by `prover` settled `target` of `task` at `correct / total`.
+		ScoreProven { task: TaskId, target: ScoreTargetOf<T>, correct: u32, total: u32, prover: T::AccountId },
+		/// `who` reported `accuracy` for `target` (median rule).
+		ScoreReported { task: TaskId, target: ScoreTargetOf<T>, who: T::AccountId, accuracy: Perbill },
+		/// The median of `reports` reports settled `target` at `accuracy`.
+		MedianSettled { task: TaskId, target: ScoreTargetOf<T>, accuracy: Perbill, reports: u32 },
+		/// Scoring of `task` is over: `scores` scores and `accepted` accepted updates were
+		/// handed to the rewards pallet.
+		TaskScored { task: TaskId, scores: u32, accepted: u32, evaluators: u32, test_key_released: bool },
+	}
+
+	#[pallet::error]
+	pub enum Error<T> {
+		/// The caller is already in the evaluator pool.
+		AlreadyRegistered,
+		/// The caller is not in the evaluator pool.
+		NotRegistered,
+		/// The pool holds `MaxEvaluators` evaluators already.
+		PoolFull,
+		/// The caller's active evaluator bond is below the chain-wide minimum.
+		InsufficientEvaluatorBond,
+		/// The evaluator pool cannot staff every subgroup with Q distinct evaluators.
+		PoolTooSmall,
+		/// The round has more subgroups than `MaxSubgroups`.
+		TooManySubgroups,
+		/// The task's Q exceeds `MaxPanelSize`.
+		PanelTooLarge,
+		/// No such task.
+		UnknownTask,
+		/// The task is not in its AggregationCommit phase.
+		NotAggregationCommit,
+		/// The task is not in its AggregationReveal phase.
+		NotAggregationReveal,
+		/// The task is not in its GlobalCommit phase.
+		NotGlobalCommit,
+		/// The task is not in its GlobalReveal phase.
+		NotGlobalReveal,
+		/// The task is not in its Scoring phase.
+		NotScoring,
+		/// Scores are taken only in the Scoring and Rewarding phases.
+		NotScoringWindow,
+		/// `round` is not the task's current round.
+		WrongRound,
+		/// The caller is not on the panel of that subgroup.
+		NotOnPanel,
+		/// The caller is not an evaluator of that round.
+		NotRoundEvaluator,
+		/// The caller already committed (or revealed) in this vote.
+		AlreadyCommitted,
+		/// The caller has no commitment to reveal.
+		NotCommitted,
+		/// The caller already revealed in this vote.
+		AlreadyRevealed,
+		/// The reveal does not hash to the committed value.
+		RevealMismatch,
+		/// The commit hash is zero.
+		ZeroHash,
+		/// The invalid set is not strictly ascending.
+		InvalidSetNotSorted,
+		/// An account in the invalid set is not a member of the subgroup.
+		NotInSubgroup,
+		/// An account in the invalid set submitted no update to judge.
+		NoUpdateToJudge,
+		/// A CID is empty.
+		EmptyCid,
+		/// A commitment is zero.
+		ZeroCommitment,
+		/// The verifying key does not decode or is not for the evaluation circuit.
+		MalformedVerifyingKey,
+		/// This verifying key is registered already.
+		VerifyingKeyExists,
+		/// Only the task's owner may do this.
+		NotOwner,
+		/// The test-set key was released already.
+		TestKeyAlreadyReleased,
+		/// The test-set key is empty.
+		EmptyTestKey,
+		/// The owner has not released the test-set key.
+		TestKeyNotReleased,
+		/// The task is not scored with `ZkAccuracy`.
+		NotZkScoring,
+		/// The task is not scored with `Median`.
+		NotMedianScoring,
+		/// The task's verifying key is not registered.
+		UnknownVerifyingKey,
+		/// The participant submitted no update in that round.
+		UnknownUpdate,
+		/// The update was not accepted (subgroup without majority, or marked invalid).
+		UpdateNotAccepted,
+		/// That target's score is settled already (a replay).
+		ScoreAlreadySettled,
+		/// The proof does not verify for these public inputs under the task's key.
+		InvalidProof,
+		/// `total` is zero or `correct` exceeds it.
+		InvalidCount,
+		/// The task has `MaxScores` scored targets already.
+		TooManyScores,
+		/// The caller already reported on this target.
+		AlreadyReported,
+	}
+
+	#[pallet::hooks]
+	impl<T: Config> Hooks<BlockNumberFor<T>> for Pallet<T> {
+		fn integrity_test() {
+			assert!(T::MaxEvaluators::get() > 0, "MaxEvaluators must be non-zero");
+			assert!(T::MaxSubgroups::get() > 0, "MaxSubgroups must be non-zero");
+			assert!(T::MaxPanelSize::get() > 0, "MaxPanelSize must be non-zero");
+			assert!(T::MaxScores::get() > 0, "MaxScores must be non-zero");
+			assert!(T::MaxVerifyingKeyLen::get() > 0, "MaxVerifyingKeyLen must be non-zero");
+		}
+
+		#[cfg(feature = "try-runtime")]
+		fn try_state(_n: BlockNumberFor<T>) -> Result<(), polkadot_sdk::sp_runtime::TryRuntimeError> {
+			Self::do_try_state()
+		}
+	}
+
+	#[pallet::call]
+	impl<T: Config> Pallet<T> {
+		/// Enter the evaluator pool.
+		///
+		/// Origin: signed, an account with an active evaluator bond of at least the
+		/// chain-wide minimum. Sortition draws only evaluators whose unlocked bond covers a
+		/// task's evaluator bond.
+		///
+		/// Emits [`Event::EvaluatorRegistered`].
+		#[pallet::call_index(0)]
+		#[pallet::weight(T::WeightInfo::register_evaluator(T::MaxEvaluators::get()))]
+		pub fn register_evaluator(origin: OriginFor<T>) -> DispatchResultWithPostInfo {
+			let who = ensure_signed(origin)?;
+			ensure!(
+				T::Staking::bonded(&who, Role::Evaluator) >= T::Staking::minimum_bond(Role::Evaluator),
+				Error::<T>::InsufficientEvaluatorBond
+			);
+			let size = Pool::<T>::try_mutate(|pool| -> Result<u32, DispatchError> {
+				ensure!(!pool.contains(&who), Error::<T>::AlreadyRegistered);
+				pool.try_push(who.clone()).map_err(|_| Error::<T>::PoolFull)?;
+				Ok(pool.len() as u32)
+			})?;
+			Self::deposit_event(Event::EvaluatorRegistered { who });
+			Ok(Some(T::WeightInfo::register_evaluator(size)).into())
+		}
+
+		/// Leave the evaluator pool. Seats already drawn keep their duties (and locks) until
+		/// their rounds end.
+		///
+		/// Origin: signed, a pool member.
+		///
+		/// Emits [`Event::EvaluatorDeregistered`].
+		#[pallet::call_index(1)]
+		#[pallet::weight(T::WeightInfo::deregister_evaluator(T::MaxEvaluators::get()))]
+		pub fn deregister_evaluator(origin: OriginFor<T>) -> DispatchResultWithPostInfo {
+			let who = ensure_signed(origin)?;
+			let size = Pool::<T>::try_mutate(|pool| -> Result<u32, DispatchError> {
+				let at = pool.iter().position(|a| *a == who).ok_or(Error::<T>::NotRegistered)?;
+				pool.remove(at);
+				Ok(pool.len() as u32 + 1)
+			})?;
+			Self::deposit_event(Event::EvaluatorDeregistered { who });
+			Ok(Some(T::WeightInfo::deregister_evaluator(size)).into())
+		}
+
+		/// Commit to an aggregate of `subgroup` in `round` of `task`:
+		/// `hash = din_primitives::aggregate_commit_hash(task, round, subgroup, caller, cid,
+		/// commitment, invalid, salt)`.
+		///
+		/// Origin: signed, a panel member of the subgroup. Only in AggregationCommit, once.
+		///
+		/// Emits [`Event::AggregateCommitted`].
+		#[pallet::call_index(2)]
+		#[pallet::weight(T::WeightInfo::commit_aggregate())]
+		pub fn commit_aggregate(
+			origin: OriginFor<T>,
+			task: TaskId,
+			round: RoundIndex,
+			subgroup: SubgroupIndex,
+			hash: H256,
+		) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			Self::ensure_phase(task, round, TaskPhase::AggregationCommit, Error::<T>::NotAggregationCommit)?;
+			ensure!(Panels::<T>::get(task, (round, subgroup)).contains(&who), Error::<T>::NotOnPanel);
+			ensure!(!hash.is_zero(), Error::<T>::ZeroHash);
+			AggregateVotes::<T>::try_mutate((task, round, subgroup), &who, |vote| {
+				ensure!(vote.is_none(), Error::<T>::AlreadyCommitted);
+				*vote = Some(Vote::Committed(hash));
+				Ok::<_, Error<T>>(())
+			})?;
+			Self::deposit_event(Event::AggregateCommitted { task, round, subgroup, who });
+			Ok(())
+		}
+
+		/// Reveal the committed aggregate of `subgroup`: where it is (`cid`), its
+		/// `commitment`, the participants whose updates were invalid (strictly ascending,
+		/// each a subgroup member that submitted an update) and the `salt`.
+		///
+		/// Origin: signed, a panel member that committed. Only in AggregationReveal, once.
+		///
+		/// Emits [`Event::AggregateRevealed`].
+		#[pallet::call_index(3)]
+		#[pallet::weight(T::WeightInfo::reveal_aggregate(invalid.len() as u32))]
+		pub fn reveal_aggregate(
+			origin: OriginFor<T>,
+			task: TaskId,
+			round: RoundIndex,
+			subgroup: SubgroupIndex,
+			cid: Cid,
+			commitment: Commitment,
+			invalid: InvalidSetOf<T>,
+			salt: [u8; 32],
+		) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			Self::ensure_phase(task, round, TaskPhase::AggregationReveal, Error::<T>::NotAggregationReveal)?;
+			ensure!(!cid.is_empty(), Error::<T>::EmptyCid);
+			ensure!(!commitment.is_zero(), Error::<T>::ZeroCommitment);
+			ensure!(strictly_ascending(&invalid), Error::<T>::InvalidSetNotSorted);
+			let members = T::Tasks::subgroup_members(task, subgroup);
+			for p in invalid.iter() {
+				ensure!(members.contains(p), Error::<T>::NotInSubgroup);
+				ensure!(T::Tasks::update(task, round, p).is_some(), Error::<T>::NoUpdateToJudge);
+			}
+			let expected = aggregate_commit_hash(task, round, subgroup, &who, &cid, &commitment, &invalid, &salt);
+			let invalid_count = invalid.len() as u32;
+			AggregateVotes::<T>::try_mutate((task, round, subgroup), &who, |vote| {
+				match vote {
+					None => Err(Error::<T>::NotCommitted),
+					Some(Vote::Revealed(_)) => Err(Error::<T>::AlreadyRevealed),
+					Some(Vote::Committed(h)) if *h != expected => Err(Error::<T>::RevealMismatch),
+					Some(Vote::Committed(_)) => {
+						*vote = Some(Vote::Revealed(AggregateReveal { cid, commitment, invalid }));
+						Ok(())
+					},
+				}
+			})?;
+			Self::deposit_event(Event::AggregateRevealed {
+				task,
+				round,
+				subgroup,
+				who,
+				commitment,
+				invalid: invalid_count,
+			});
+			Ok(())
+		}
+
+		/// Commit to the next global model of `round`:
+		/// `hash = din_primitives::global_commit_hash(task, round, caller, cid, commitment,
+		/// salt)`.
+		///
+		/// Origin: signed, an evaluator of the round. Only in GlobalCommit, once.
+		///
+		/// Emits [`Event::GlobalCommitted`].
+		#[pallet::call_index(4)]
+		#[pallet::weight(T::WeightInfo::commit_global(T::MaxEvaluators::get()))]
+		pub fn commit_global(origin: OriginFor<T>, task: TaskId, round: RoundIndex, hash: H256) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			Self::ensure_phase(task, round, TaskPhase::GlobalCommit, Error::<T>::NotGlobalCommit)?;
+			ensure!(Self::is_round_evaluator(task, round, &who), Error::<T>::NotRoundEvaluator);
+			ensure!(!hash.is_zero(), Error::<T>::ZeroHash);
+			GlobalVotes::<T>::try_mutate((task, round), &who, |vote| {
+				ensure!(vote.is_none(), Error::<T>::AlreadyCommitted);
+				*vote = Some(Vote::Committed(hash));
+				Ok::<_, Error<T>>(())
+			})?;
+			Self::deposit_event(Event::GlobalCommitted { task, round, who });
+			Ok(())
+		}
+
+		/// Reveal the committed global model of `round`.
+		///
+		/// Origin: signed, an evaluator of the round that committed. Only in GlobalReveal,
+		/// once.
+		///
+		/// Emits [`Event::GlobalRevealed`].
+		#[pallet::call_index(5)]
+		#[pallet::weight(T::WeightInfo::reveal_global())]
+		pub fn reveal_global(
+			origin: OriginFor<T>,
+			task: TaskId,
+			round: RoundIndex,
+			cid: Cid,
+			commitment: Commitment,
+			salt: [u8; 32],
+		) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			Self::ensure_phase(task, round, TaskPhase::GlobalReveal, Error::<T>::NotGlobalReveal)?;
+			ensure!(!cid.is_empty(), Error::<T>::EmptyCid);
+			ensure!(!commitment.is_zero(), Error::<T>::ZeroCommitment);
+			let expected = global_commit_hash(task, round, &who, &cid, &commitment, &salt);
+			GlobalVotes::<T>::try_mutate((task, round), &who, |vote| match vote {
+				None => Err(Error::<T>::NotCommitted),
+				Some(Vote::Revealed(_)) => Err(Error::<T>::AlreadyRevealed),
+				Some(Vote::Committed(h)) if *h != expected => Err(Error::<T>::RevealMismatch),
+				Some(Vote::Committed(_)) => {
+					*vote = Some(Vote::Revealed(ModelRef { cid, commitment }));
+					Ok(())
+				},
+			})?;
+			Self::deposit_event(Event::GlobalRevealed { task, round, who, commitment });
+			Ok(())
+		}
+
+		/// Register a Groth16 verifying key (compressed, for the four public inputs of the
+		/// evaluation circuit), stored under `blake2_256(vk)`: the hash a `ZkAccuracy` task
+		/// names. Anyone may register; the key is checked to decode to valid points.
+		///
+		/// Origin: signed.
+		///
+		/// Emits [`Event::VerifyingKeyRegistered`].
+		#[pallet::call_index(6)]
+		#[pallet::weight(T::WeightInfo::register_verifying_key())]
+		pub fn register_verifying_key(
+			origin: OriginFor<T>,
+			vk: BoundedVec<u8, T::MaxVerifyingKeyLen>,
+		) -> DispatchResult {
+			ensure_signed(origin)?;
+			let hash = H256(blake2_256(&vk));
+			ensure!(!VerifyingKeys::<T>::contains_key(hash), Error::<T>::VerifyingKeyExists);
+			ensure!(T::Verifier::valid_key(&vk), Error::<T>::MalformedVerifyingKey);
+			let len = vk.len() as u32;
+			VerifyingKeys::<T>::insert(hash, vk);
+			Self::deposit_event(Event::VerifyingKeyRegistered { hash, len });
+			Ok(())
+		}
+
+		/// Release the key of the task's encrypted test set, so that evaluators can score.
+		///
+		/// Origin: signed, the task's owner. Only in the Scoring phase (its end is the
+		/// deadline), once.
+		///
+		/// Emits [`Event::TestKeyReleased`].
+		#[pallet::call_index(7)]
+		#[pallet::weight(T::WeightInfo::release_test_key())]
+		pub fn release_test_key(
+			origin: OriginFor<T>,
+			task: TaskId,
+			key: BoundedVec<u8, T::MaxTestKeyLen>,
+		) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			let terms = T::Tasks::terms(task).ok_or(Error::<T>::UnknownTask)?;
+			ensure!(terms.owner == who, Error::<T>::NotOwner);
+			ensure!(terms.phase == TaskPhase::Scoring, Error::<T>::NotScoring);
+			ensure!(!key.is_empty(), Error::<T>::EmptyTestKey);
+			ensure!(!TestKeys::<T>::contains_key(task), Error::<T>::TestKeyAlreadyReleased);
+			let released_at = frame_system::Pallet::<T>::block_number();
+			TestKeys::<T>::insert(task, TestKey { key, released_at });
+			Self::deposit_event(Event::TestKeyReleased { task });
+			Ok(())
+		}
+
+		/// Settle the score of `target` with a Groth16 proof that it classifies `correct`
+		/// of the `total` committed test samples correctly.
+		///
+		/// Origin: signed; for an update, a panel member of its subgroup in its round; for
+		/// the baseline, an evaluator of the last round. The task scores with `ZkAccuracy`,
+		/// its test key is released, and it is in Scoring or Rewarding. The first valid
+		/// proof settles the target; invalid proofs and replays store nothing.
+		///
+		/// Emits [`Event::ScoreProven`].
+		#[pallet::call_index(8)]
+		#[pallet::weight(T::WeightInfo::submit_score())]
+		pub fn submit_score(
+			origin: OriginFor<T>,
+			task: TaskId,
+			target: ScoreTargetOf<T>,
+			correct: u32,
+			total: u32,
+			proof: BoundedVec<u8, ConstU32<256>>,
+		) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			let terms = Self::scoring_terms(task)?;
+			let ScoringRule::ZkAccuracy { vk } = terms.scoring else {
+				return Err(Error::<T>::NotZkScoring.into())
+			};
+			ensure!(total > 0 && correct <= total, Error::<T>::InvalidCount);
+			ensure!(!ProvenScores::<T>::contains_key(task, &target), Error::<T>::ScoreAlreadySettled);
+			let model = Self::authorize_scorer(task, &terms, &target, &who)?;
+			ensure!(ScoredTargets::<T>::get(task) < T::MaxScores::get(), Error::<T>::TooManyScores);
+			let key = VerifyingKeys::<T>::get(vk).ok_or(Error::<T>::UnknownVerifyingKey)?;
+			let inputs = evaluation_public_inputs(&model, &terms.test_set_commitment, correct, total);
+			ensure!(T::Verifier::verify(&key, &inputs, &proof), Error::<T>::InvalidProof);
+
+			ProvenScores::<T>::insert(task, &target, ProvenScore { correct, total, prover: who.clone() });
+			ScoredTargets::<T>::mutate(task, |n| n.saturating_inc());
+			Self::credit_work(task, terms.round, &who);
+			Self::deposit_event(Event::ScoreProven { task, target, correct, total, prover: who });
+			Ok(())
+		}
+
+		/// Report the accuracy of `target` under the median rule: `correct` of `total`
+		/// test samples.
+		///
+		/// Origin: signed; for an update, a panel member of its subgroup in its round; for
+		/// the baseline, an evaluator of the last round. The task scores with `Median`, its
+		/// test key is released, it is in Scoring or Rewarding; one report per evaluator and
+		/// target.
+		///
+		/// Emits [`Event::ScoreReported`].
+		#[pallet::call_index(9)]
+		#[pallet::weight(T::WeightInfo::report_score(T::MaxPanelSize::get()))]
+		pub fn report_score(
+			origin: OriginFor<T>,
+			task: TaskId,
+			target: ScoreTargetOf<T>,
+			correct: u32,
+			total: u32,
+		) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			let terms = Self::scoring_terms(task)?;
+			ensure!(matches!(terms.scoring, ScoringRule::Median { .. }), Error::<T>::NotMedianScoring);
+			ensure!(total > 0 && correct <= total, Error::<T>::InvalidCount);
+			Self::authorize_scorer(task, &terms, &target, &who)?;
+			let accuracy = Perbill::from_rational(correct, total);
+			let first = Reports::<T>::try_mutate(task, &target, |reports| -> Result<bool, DispatchError> {
+				ensure!(!reports.iter().any(|(a, _)| *a == who), Error::<T>::AlreadyReported);
+				let first = reports.is_empty();
+				if first {
+					ensure!(ScoredTargets::<T>::get(task) < T::MaxScores::get(), Error::<T>::TooManyScores);
+				}
+				// A panel has at most `MaxPanelSize` members and each reports once.
+				reports.try_push((who.clone(), accuracy)).map_err(|_| Error::<T>::NotOnPanel)?;
+				Ok(first)
+			})?;
+			if first {
+				ScoredTargets::<T>::mutate(task, |n| n.saturating_inc());
+			}
+			Self::deposit_event(Event::ScoreReported { task, target, who, accuracy });
+			Ok(())
+		}
+	}
+}
+
+impl<T: Config> Pallet<T> {
+	/// The task's terms, if it is in `phase` of `round`.
+	fn ensure_phase(task: TaskId, round: RoundIndex, phase: TaskPhase, wrong: Error<T>) -> DispatchResult {
+		let terms = T::Tasks::terms(task).ok_or(Error::<T>::UnknownTask)?;
+		ensure!(terms.phase == phase, wrong);
+		ensure!(terms.round == round, Error::<T>::WrongRound);
+		Ok(())
+	}
+
+	/// Whether `who` holds a seat in `round` of `task`.
+	fn is_round_evaluator(task: TaskId, round: RoundIndex, who: &T::AccountId) -> bool {
+		RoundEvaluators::<T>::get(task, round).iter().any(|(a, _)| a == who)
+	}
+
+	/// The terms of a task that takes scores now: in Scoring or Rewarding, key released.
+	fn scoring_terms(task: TaskId) -> Result<TaskTerms<T::AccountId, T::Balance>, DispatchError> {
+		let terms = T::Tasks::terms(task).ok_or(Error::<T>::UnknownTask)?;
+		ensure!(
+			matches!(terms.phase, TaskPhase::Scoring | TaskPhase::Rewarding),
+			Error::<T>::NotScoringWindow
+		);
+		ensure!(TestKeys::<T>::contains_key(task), Error::<T>::TestKeyNotReleased);
+		Ok(terms)
+	}
+
+	/// Check that `who` may score `target` and return the commitment of the scored model.
+	fn authorize_scorer(
+		task: TaskId,
+		terms: &TaskTerms<T::AccountId, T::Balance>,
+		target: &ScoreTargetOf<T>,
+		who: &T::AccountId,
+	) -> Result<Commitment, DispatchError> {
+		match target {
+			ScoreTarget::Baseline => {
+				ensure!(Self::is_round_evaluator(task, terms.round, who), Error::<T>::NotRoundEvaluator);
+				Ok(terms.genesis_commitment)
+			},
+			ScoreTarget::Update { round, participant } => {
+				let update = T::Tasks::update(task, *round, participant).ok_or(Error::<T>::UnknownUpdate)?;
+				ensure!(Self::is_accepted(task, *round, update.subgroup, participant), Error::<T>::UpdateNotAccepted);
+				ensure!(
+					Panels::<T>::get(task, (*round, update.subgroup)).contains(who),
+					Error::<T>::NotOnPanel
+				);
+				Ok(update.commitment)
+			},
+		}
+	}
+
+	/// Whether the update of `participant` in `round` was accepted.
+	pub fn is_accepted(task: TaskId, round: RoundIndex, subgroup: SubgroupIndex, participant: &T::AccountId) -> bool {
+		match SubgroupResults::<T>::get(task, (round, subgroup)) {
+			Some(SubgroupResult::Accepted(reveal)) => !reveal.invalid.contains(participant),
+			_ => false,
+		}
+	}
+
+	/// Give `who` one unit of work in `task` and the matching reputation.
+	fn credit_work(task: TaskId, round: RoundIndex, who: &T::AccountId) {
+		Work::<T>::mutate(task, who, |w| *w = w.saturating_add(WORK_POINT));
+		T::Staking::reward(who, WORK_POINT, task, round);
+	}
+
+	fn slash(who: &T::AccountId, role: Role, terms: &TaskTerms<T::AccountId, T::Balance>, task: TaskId, round: RoundIndex, offence: Offence) {
+		T::Staking::slash(who, role, terms.fees.slash, SlashReason { task, round, offence });
+	}
+
+	/// Draw the panels of `round`, lock one evaluator bond per seat, record them.
+	fn start_round(task: TaskId, round: RoundIndex, subgroups: SubgroupIndex) -> Result<(), DispatchError> {
+		let terms = T::Tasks::terms(task).ok_or(Error::<T>::UnknownTask)?;
+		ensure!(subgroups <= T::MaxSubgroups::get(), Error::<T>::TooManySubgroups);
+		let q = terms.evaluators_per_subgroup;
+		ensure!(q <= T::MaxPanelSize::get(), Error::<T>::PanelTooLarge);
+		let seat = terms.min_evaluator_bond;
+		let mut candidates: Vec<Candidate<T::AccountId>> = Pool::<T>::get()
+			.into_iter()
+			.filter_map(|who| {
+				let bond = T::Staking::bonded(&who, Role::Evaluator);
+				let free = bond.saturating_sub(T::Staking::locked(&who, Role::Evaluator));
+				let seats: u128 = if seat.is_zero() {
+					u32::MAX as u128
+				} else {
+					(free / seat).unique_saturated_into()
+				};
+				let seats_left = seats.min(u32::MAX as u128) as u32;
+				let reputation = T::Staking::reputation(&who) as u128;
+				let weight = UniqueSaturatedInto::<u128>::unique_saturated_into(bond)
+					.saturating_mul(reputation.saturating_add(1));
+				(seats_left > 0).then_some(Candidate { who, weight, seats_left })
+			})
+			.collect();
+		let subject = (b"din/sortition", task, round).encode();
+		let (seed, _) = T::Randomness::random(&subject);
+		// The draw only reads; a refusal leaves no trace but its event.
+		let panels = draw_panels(&mut candidates, subgroups, q, seed.as_ref()).map_err(|e| {
+			Self::deposit_event(Event::SortitionDeferred {
+				task,
+				round,
+				subgroup: e.subgroup,
+				eligible: e.eligible,
+				required: q,
+			});
+			Error::<T>::PoolTooSmall
+		})?;
+		// Every seat was counted against the evaluator's free bond, so the locks succeed;
+		// should one fail anyway, the layer rolls back the locks taken before it.
+		with_storage_layer(|| Self::seat_panels(task, round, seat, panels))
+	}
+
+	/// Lock one evaluator bond per seat and record the panels and the round's evaluators.
+	fn seat_panels(task: TaskId, round: RoundIndex, seat: T::Balance, panels: Vec<Vec<T::AccountId>>) -> DispatchResult {
+		let mut seats: Vec<(T::AccountId, u32)> = Vec::new();
+		for (s, panel) in panels.into_iter().enumerate() {
+			for who in panel.iter() {
+				T::Staking::lock(who, Role::Evaluator, seat)?;
+				match seats.iter_mut().find(|(a, _)| a == who) {
+					Some((_, n)) => *n = n.saturating_add(1),
+					None => seats.push((who.clone(), 1)),
+				}
+			}
+			let bounded = PanelOf::<T>::try_from(panel.clone()).map_err(|_| Error::<T>::PanelTooLarge)?;
+			Panels::<T>::insert(task, (round, s as SubgroupIndex), bounded);
+			Self::deposit_event(Event::PanelDrawn { task, round, subgroup: s as SubgroupIndex, evaluators: panel });
+		}
+		// Distinct evaluators come from the pool, so they fit its bound.
+		RoundEvaluators::<T>::insert(task, round, SeatsOf::<T>::truncate_from(seats));
+		Ok(())
+	}
+
+	/// Settle every subgroup of `round` at the end of AggregationReveal.
+	fn settle_aggregation(task: TaskId, round: RoundIndex) {
+		let Some(terms) = T::Tasks::terms(task) else { return };
+		let mut subgroup = 0;
+		loop {
+			let panel = Panels::<T>::get(task, (round, subgroup));
+			if panel.is_empty() {
+				break;
+			}
+			Self::settle_subgroup(task, round, subgroup, &panel, &terms);
+			subgroup += 1;
+		}
+	}
+
+	fn settle_subgroup(
+		task: TaskId,
+		round: RoundIndex,
+		subgroup: SubgroupIndex,
+		panel: &PanelOf<T>,
+		terms: &TaskTerms<T::AccountId, T::Balance>,
+	) {
+		let members = T::Tasks::subgroup_members(task, subgroup);
+		let submitted: Vec<T::AccountId> =
+			members.into_iter().filter(|p| T::Tasks::update(task, round, p).is_some()).collect();
+		let votes: Vec<(T::AccountId, Option<AggregateRevealOf<T>>)> = panel
+			.iter()
+			.map(|who| {
+				let reveal = match AggregateVotes::<T>::take((task, round, subgroup), who) {
+					Some(Vote::Revealed(r)) => Some(r),
+					_ => None,
+				};
+				(who.clone(), reveal)
+			})
+			.collect();
+		if submitted.is_empty() {
+			// Nothing to aggregate: no duty could be failed.
+			SubgroupResults::<T>::insert(task, (round, subgroup), SubgroupResult::Empty);
+			return;
+		}
+		let key = |r: &AggregateRevealOf<T>| (r.commitment, r.invalid.clone());
+		let revealed: Vec<_> = votes.iter().filter_map(|(_, r)| r.as_ref().map(key)).collect();
+		let majority = strict_majority(&revealed, panel.len() as u32);
+		for (who, reveal) in votes.iter() {
+			match (reveal, &majority) {
+				(None, _) => Self::slash(who, Role::Evaluator, terms, task, round, Offence::MissedReveal),
+				(Some(r), Some((m, _))) if key(r) == *m => Self::credit_work(task, round, who),
+				(Some(_), Some(_)) => Self::slash(who, Role::Evaluator, terms, task, round, Offence::MinorityAggregate),
+				(Some(_), None) => {},
+			}
+		}
+		let Some(((commitment, invalid), count)) = majority else {
+			SubgroupResults::<T>::insert(task, (round, subgroup), SubgroupResult::Disputed);
+			Self::deposit_event(Event::SubgroupDisputed {
+				task,
+				round,
+				subgroup,
+				revealed: revealed.len() as u32,
+				panel: panel.len() as u32,
+			});
+			return;
+		};
+		// The CID of the first majority reveal (the majority agrees on the content).
+		let cid = votes
+			.iter()
+			.filter_map(|(_, r)| r.as_ref())
+			.find(|r| r.commitment == commitment && r.invalid == invalid)
+			.map(|r| r.cid.clone())
+			.unwrap_or_default();
+		let mut accepted = 0u32;
+		for p in submitted.iter() {
+			if invalid.contains(p) {
+				Self::slash(p, Role::Participant, terms, task, round, Offence::InvalidUpdate);
+			} else {
+				accepted += 1;
+				AcceptedUpdates::<T>::mutate(task, p, |n| n.saturating_inc());
+				T::Staking::reward(p, WORK_POINT, task, round);
+			}
+		}
+		let invalid_count = invalid.len() as u32;
+		SubgroupResults::<T>::insert(
+			task,
+			(round, subgroup),
+			SubgroupResult::Accepted(AggregateReveal { cid: cid.clone(), commitment, invalid }),
+		);
+		Self::deposit_event(Event::SubgroupAccepted {
+			task,
+			round,
+			subgroup,
+			cid,
+			commitment,
+			votes: count,
+			panel: panel.len() as u32,
+			accepted,
+			invalid: invalid_count,
+		});
+	}
+
+	/// Settle the global model of `round` at the end of GlobalReveal and free the seats.
+	fn settle_global(task: TaskId, round: RoundIndex) {
+		let Some(terms) = T::Tasks::terms(task) else { return };
+		let evaluators = RoundEvaluators::<T>::get(task, round);
+		let votes: Vec<(T::AccountId, Option<ModelRef>)> = evaluators
+			.iter()
+			.map(|(who, _)| {
+				let reveal = match GlobalVotes::<T>::take((task, round), who) {
+					Some(Vote::Revealed(m)) => Some(m),
+					_ => None,
+				};
+				(who.clone(), reveal)
+			})
+			.collect();
+		let revealed: Vec<ModelRef> = votes.iter().filter_map(|(_, m)| m.clone()).collect();
+		let voters = evaluators.len() as u32;
+		let majority = strict_majority(&revealed, voters);
+		for (who, reveal) in votes.iter() {
+			match (reveal, &majority) {
+				(None, _) => Self::slash(who, Role::Evaluator, &terms, task, round, Offence::MissedReveal),
+				(Some(m), Some((w, _))) if m == w => Self::credit_work(task, round, who),
+				(Some(_), Some(_)) => Self::slash(who, Role::Evaluator, &terms, task, round, Offence::MinorityGlobal),
+				(Some(_), None) => {},
+			}
+		}
+		match majority {
+			Some((model, votes)) => {
+				GlobalModels::<T>::insert(task, round, model.clone());
+				Self::deposit_event(Event::GlobalModelFixed {
+					task,
+					round,
+					cid: model.cid,
+					commitment: model.commitment,
+					votes,
+					voters,
+				});
+			},
+			None => Self::deposit_event(Event::GlobalDisputed {
+				task,
+				round,
+				revealed: revealed.len() as u32,
+				voters,
+			}),
+		}
+		for (who, seats) in evaluators.iter() {
+			T::Staking::unlock(who, Role::Evaluator, terms.min_evaluator_bond.saturating_mul((*seats).into()));
+		}
+	}
+
+	/// At the end of Scoring: record a withheld test key.
+	fn close_key_window(task: TaskId) {
+		if !Self::test_key_usable(task) {
+			Self::deposit_event(Event::TestKeyWithheld { task });
+		}
+	}
+
+	/// Whether scores can exist for `task`: the key is released and, for `ZkAccuracy`, the
+	/// verifying key is registered.
+	fn test_key_usable(task: TaskId) -> bool {
+		let Some(terms) = T::Tasks::terms(task) else { return false };
+		let vk_ready = match terms.scoring {
+			ScoringRule::ZkAccuracy { vk } => VerifyingKeys::<T>::contains_key(vk),
+			ScoringRule::Median { .. } => true,
+		};
+		vk_ready && TestKeys::<T>::contains_key(task)
+	}
+
+	/// At the end of Rewarding: settle medians, hand the outcome to the rewards pallet,
+	/// prune the task's working records.
+	fn settle_scores(task: TaskId) {
+		let Some(terms) = T::Tasks::terms(task) else { return };
+		let released = Self::test_key_usable(task);
+		let mut baseline = None;
+		let mut scores: Vec<(T::AccountId, RoundIndex, Perbill)> = Vec::new();
+		let mut record = |target: ScoreTargetOf<T>, accuracy: Perbill| match target {
+			ScoreTarget::Baseline => baseline = Some(accuracy),
+			ScoreTarget::Update { round, participant } => scores.push((participant, round, accuracy)),
+		};
+		if released {
+			match terms.scoring {
+				ScoringRule::ZkAccuracy { .. } =>
+					for (target, score) in ProvenScores::<T>::iter_prefix(task) {
+						record(target, Perbill::from_rational(score.correct, score.total));
+					},
+				ScoringRule::Median { threshold } =>
+					for (target, reports) in Reports::<T>::iter_prefix(task) {
+						let values: Vec<Perbill> = reports.iter().map(|(_, a)| *a).collect();
+						let Some(m) = median(&values) else { continue };
+						for (who, a) in reports.iter() {
+							if within(*a, m, threshold) {
+								Self::credit_work(task, terms.round, who);
+							}
+						}
+						Self::deposit_event(Event::MedianSettled {
+							task,
+							target: target.clone(),
+							accuracy: m,
+							reports: values.len() as u32,
+						});
+						record(target, m);
+					},
+			}
+		}
+		scores.sort_by(|a, b| (&a.0, a.1).cmp(&(&b.0, b.1)));
+		let mut accepted: Vec<(T::AccountId, u32)> = AcceptedUpdates::<T>::iter_prefix(task).collect();
+		accepted.sort_by(|a, b| a.0.cmp(&b.0));
+		let mut work: Vec<(T::AccountId, u32)> = Work::<T>::iter_prefix(task).collect();
+		work.sort_by(|a, b| a.0.cmp(&b.0));
+		Self::deposit_event(Event::TaskScored {
+			task,
+			scores: scores.len() as u32,
+			accepted: accepted.len() as u32,
+			evaluators: work.len() as u32,
+			test_key_released: released,
+		});
+		T::Rewards::settle(task, TaskOutcome { test_key_released: released, baseline, scores, accepted, work });
+		Self::prune(task);
+	}
+
+	/// Remove the task's working records once it is settled. Subgroup results, global
+	/// models and the test key stay as the task's public record.
+	fn prune(task: TaskId) {
+		let scores = T::MaxScores::get();
+		let _ = ProvenScores::<T>::clear_prefix(task, scores, None);
+		let _ = Reports::<T>::clear_prefix(task, scores, None);
+		let _ = AcceptedUpdates::<T>::clear_prefix(task, T::MaxParticipants::get(), None);
+		let _ = Work::<T>::clear_prefix(task, T::MaxEvaluators::get(), None);
+		let rounds = T::MaxRounds::get();
+		let _ = Panels::<T>::clear_prefix(task, rounds.saturating_mul(T::MaxSubgroups::get()), None);
+		let _ = RoundEvaluators::<T>::clear_prefix(task, rounds, None);
+		ScoredTargets::<T>::remove(task);
+	}
+
+	/// Worst-case weight of a lifecycle hook call.
+	fn hook_weight() -> Weight {
+		let w = T::WeightInfo::on_round_start(T::MaxSubgroups::get(), T::MaxEvaluators::get())
+			.max(T::WeightInfo::on_aggregation_end(T::MaxSubgroups::get()))
+			.max(T::WeightInfo::on_global_end(T::MaxEvaluators::get()));
+		w.max(T::WeightInfo::on_scoring_end(T::MaxScores::get()).saturating_add(T::Rewards::max_weight()))
+	}
+
+	/// Check the pallet's invariants:
+	/// - the pool has no duplicates;
+	/// - every panel holds distinct evaluators;
+	/// - every task's scored-target count matches its proven scores and reports.
+	#[cfg(any(feature = "try-runtime", feature = "std"))]
+	pub fn do_try_state() -> Result<(), polkadot_sdk::sp_runtime::TryRuntimeError> {
+		let pool = Pool::<T>::get();
+		for (i, a) in pool.iter().enumerate() {
+			ensure!(!pool.iter().skip(i + 1).any(|b| a == b), "an evaluator is in the pool twice");
+		}
+		for (_, _, panel) in Panels::<T>::iter() {
+			for (i, a) in panel.iter().enumerate() {
+				ensure!(!panel.iter().skip(i + 1).any(|b| a == b), "an evaluator sits twice on a panel");
+			}
+		}
+		for (task, count) in ScoredTargets::<T>::iter() {
+			let proven = ProvenScores::<T>::iter_prefix(task).count();
+			let reported = Reports::<T>::iter_prefix(task).count();
+			ensure!(count as usize == proven + reported, "scored-target count is off");
+		}
+		Ok(())
+	}
+
+	// ----- read helpers (clients) -----
+
+	/// The global model the next round of `task` trains from: the newest settled one, or
+	/// `None` while only the genesis model exists.
+	pub fn latest_global_model(task: TaskId) -> Option<(RoundIndex, ModelRef)> {
+		GlobalModels::<T>::iter_prefix(task).max_by_key(|(r, _)| *r)
+	}
+}
+
+impl<T: Config> RoundLifecycle for Pallet<T> {
+	fn on_round_start(task: TaskId, round: RoundIndex, subgroups: SubgroupIndex) -> Result<(), DispatchError> {
+		let result = Self::start_round(task, round, subgroups);
+		if let Err(e) = &result {
+			log::debug!(target: LOG_TARGET, "round {round} of task {task} deferred: {e:?}");
+		}
+		result
+	}
+
+	fn on_phase_end(task: TaskId, round: RoundIndex, phase: TaskPhase) {
+		match phase {
+			TaskPhase::AggregationReveal => Self::settle_aggregation(task, round),
+			TaskPhase::GlobalReveal => Self::settle_global(task, round),
+			TaskPhase::Scoring => Self::close_key_window(task),
+			TaskPhase::Rewarding => Self::settle_scores(task),
+			_ => {},
+		}
+	}
+
+	fn on_task_end(_task: TaskId, _phase: TaskPhase) {}
+
+	fn max_weight() -> Weight {
+		Self::hook_weight()
+	}
+}

@@ -1,0 +1,371 @@
+//! A test runtime with the whole DIN protocol: System, Balances, pallet-din-staking,
+//! pallet-din-tasks, this pallet and pallet-din-rewards, all real (the DIN pallets as
+//! dev-dependencies), with deterministic randomness and the pure-Rust Groth16 verifier.
+
+use crate::{self as pallet_din_evaluation, fixtures, *};
+use din_primitives::{AggregationRule, FeeParams, Perbill, RewardAsset, Role, ScoringRule};
+use pallet_din_tasks::{ModelRef as TaskModelRef, ModelSpec, PhaseLengths, RewardPool, TaskSpec, TestSetRef};
+use polkadot_sdk::{
+	frame_support::{
+		derive_impl,
+		traits::{ConstU32, ConstU64, Hooks},
+	},
+	pallet_balances,
+	sp_core::H256,
+	sp_io::{self, hashing::sha2_256},
+	sp_runtime::{BoundedVec, BuildStorage},
+};
+
+pub type AccountId = u64;
+pub type Balance = u64;
+
+type Block = frame_system::mocking::MockBlock<Test>;
+
+polkadot_sdk::frame_support::construct_runtime!(
+	pub enum Test {
+		System: frame_system,
+		Balances: pallet_balances,
+		Staking: pallet_din_staking,
+		DinTasks: pallet_din_tasks,
+		Evaluation: pallet_din_evaluation,
+		Rewards: pallet_din_rewards,
+	}
+);
+
+#[derive_impl(frame_system::config_preludes::TestDefaultConfig)]
+impl frame_system::Config for Test {
+	type Block = Block;
+	type AccountData = pallet_balances::AccountData<Balance>;
+}
+
+#[derive_impl(pallet_balances::config_preludes::TestDefaultConfig)]
+impl pallet_balances::Config for Test {
+	type AccountStore = System;
+	type RuntimeHoldReason = RuntimeHoldReason;
+}
+
+impl pallet_din_staking::Config for Test {
+	type Currency = Balances;
+	type RuntimeHoldReason = RuntimeHoldReason;
+	type Slashed = ();
+	type MinParticipantBond = ConstU64<10>;
+	type MinEvaluatorBond = ConstU64<100>;
+	type UnbondingPeriod = ConstU64<10>;
+	type MaxUnlockingChunks = ConstU32<4>;
+	type SlashReputationPenalty = ConstU32<5>;
+	type WeightInfo = ();
+}
+
+/// Randomness that is a hash of the subject and the block number.
+pub struct TestRandomness;
+impl polkadot_sdk::frame_support::traits::Randomness<H256, u64> for TestRandomness {
+	fn random(subject: &[u8]) -> (H256, u64) {
+		let now = System::block_number();
+		let mut input = subject.to_vec();
+		input.extend_from_slice(&now.to_le_bytes());
+		(H256(blake2_256(&input)), now)
+	}
+}
+
+impl pallet_din_tasks::Config for Test {
+	type Currency = Balances;
+	type RuntimeHoldReason = RuntimeHoldReason;
+	type Staking = Staking;
+	type Randomness = TestRandomness;
+	type Lifecycle = Evaluation;
+	type MinRewardPool = ConstU64<100>;
+	type MaxArchitectureLen = ConstU32<64>;
+	type MaxParticipants = ConstU32<16>;
+	type MaxSubgroupSize = ConstU32<4>;
+	type MaxEvaluatorsPerSubgroup = ConstU32<5>;
+	type MaxRounds = ConstU32<4>;
+	type MinPhaseLength = ConstU64<1>;
+	type MaxPhaseLength = ConstU64<100>;
+	type MaxActiveTasks = ConstU32<4>;
+	type MaxDeadlinesPerBlock = ConstU32<2>;
+	type WeightInfo = ();
+}
+
+/// Groth16 verification with `din-zk-verifier` (what din-runtime's host function runs).
+pub struct ZkVerifier;
+impl din_primitives::ProofVerifier for ZkVerifier {
+	fn verify(vk: &[u8], inputs: &[u8], proof: &[u8]) -> bool {
+		din_zk_verifier::verify_bytes(vk, inputs, proof).unwrap_or(false)
+	}
+	fn valid_key(vk: &[u8]) -> bool {
+		din_zk_verifier::check_verifying_key(vk, 4).is_ok()
+	}
+}
+
+impl pallet_din_evaluation::Config for Test {
+	type Balance = Balance;
+	type Staking = Staking;
+	type Tasks = DinTasks;
+	type Randomness = TestRandomness;
+	type Verifier = ZkVerifier;
+	type Rewards = Rewards;
+	type MaxEvaluators = ConstU32<16>;
+	type MaxSubgroups = ConstU32<4>;
+	type MaxPanelSize = ConstU32<5>;
+	type MaxSubgroupSize = ConstU32<4>;
+	type MaxParticipants = ConstU32<16>;
+	type MaxRounds = ConstU32<4>;
+	type MaxScores = ConstU32<32>;
+	type MaxVerifyingKeyLen = ConstU32<1024>;
+	type MaxTestKeyLen = ConstU32<64>;
+	type WeightInfo = ();
+}
+
+impl pallet_din_rewards::Config for Test {
+	type Balance = Balance;
+	type Tasks = DinTasks;
+	type Staking = Staking;
+	type MaxParticipants = ConstU32<16>;
+	type MaxEvaluators = ConstU32<16>;
+	type MaxScores = ConstU32<32>;
+	type WeightInfo = ();
+}
+
+/// The model owner.
+pub const OWNER: AccountId = 1;
+/// Participants 10..=13, bonded with 100 each.
+pub const PARTICIPANTS: [AccountId; 4] = [10, 11, 12, 13];
+/// Evaluators 30..=35, bonded with 1_000 each and registered.
+pub const EVALUATORS: [AccountId; 6] = [30, 31, 32, 33, 34, 35];
+/// The reward pool.
+pub const POOL: Balance = 10_000;
+/// Every account's starting balance.
+pub const ENDOWMENT: Balance = 100_000;
+/// The participant bond.
+pub const PARTICIPANT_BOND: Balance = 100;
+/// The evaluator bond.
+pub const EVALUATOR_BOND: Balance = 1_000;
+
+pub struct ExtBuilder {
+	evaluators: Vec<AccountId>,
+}
+
+impl Default for ExtBuilder {
+	fn default() -> Self {
+		Self { evaluators: EVALUATORS.to_vec() }
+	}
+}
+
+impl ExtBuilder {
+	/// Register only these evaluators.
+	pub fn evaluators(mut self, who: Vec<AccountId>) -> Self {
+		self.evaluators = who;
+		self
+	}
+
+	pub fn build(self) -> sp_io::TestExternalities {
+		let mut t = frame_system::GenesisConfig::<Test>::default().build_storage().unwrap();
+		let balances = core::iter::once(OWNER)
+			.chain(PARTICIPANTS)
+			.chain(EVALUATORS)
+			.map(|a| (a, ENDOWMENT))
+			.collect();
+		pallet_balances::GenesisConfig::<Test> { balances, ..Default::default() }
+			.assimilate_storage(&mut t)
+			.unwrap();
+		let mut ext = sp_io::TestExternalities::new(t);
+		ext.execute_with(|| {
+			System::set_block_number(1);
+			for p in PARTICIPANTS {
+				Staking::bond(RuntimeOrigin::signed(p), Role::Participant, PARTICIPANT_BOND).unwrap();
+			}
+			for e in EVALUATORS {
+				Staking::bond(RuntimeOrigin::signed(e), Role::Evaluator, EVALUATOR_BOND).unwrap();
+			}
+			for e in self.evaluators {
+				Evaluation::register_evaluator(RuntimeOrigin::signed(e)).unwrap();
+			}
+		});
+		ext
+	}
+
+	/// Run `test`, then check every pallet's invariants.
+	pub fn build_and_execute(self, test: impl FnOnce()) {
+		self.build().execute_with(|| {
+			test();
+			Evaluation::do_try_state().expect("evaluation invariants hold");
+			DinTasks::do_try_state().expect("tasks invariants hold");
+			Staking::do_try_state().expect("staking invariants hold");
+		})
+	}
+}
+
+/// Advance to block `n`, running the hooks of every block on the way.
+pub fn run_to(n: u64) {
+	while System::block_number() < n {
+		let next = System::block_number() + 1;
+		System::set_block_number(next);
+		Staking::on_initialize(next);
+		DinTasks::on_initialize(next);
+	}
+}
+
+/// A CID from bytes.
+pub fn cid(bytes: &[u8]) -> Cid {
+	BoundedVec::truncate_from(bytes.to_vec())
+}
+
+/// A valid spec: `rounds` rounds, every phase 2 blocks, G = 2, Q = 3, the fixtures' test
+/// set and genesis model, scored by `scoring`.
+pub fn spec(rounds: RoundIndex, scoring: ScoringRule) -> pallet_din_tasks::TaskSpecOf<Test> {
+	let arch = b"softmax:64-10".to_vec();
+	TaskSpec {
+		model: ModelSpec { hash: H256(sha2_256(&arch)), architecture: BoundedVec::truncate_from(arch) },
+		genesis: TaskModelRef { cid: cid(b"genesis"), commitment: H256(fixtures::GENESIS_COMMITMENT) },
+		test_set: TestSetRef { commitment: H256(fixtures::TEST_SET_COMMITMENT), encrypted_cid: cid(b"testset") },
+		reward: RewardPool { asset: RewardAsset::Native, amount: POOL },
+		rounds,
+		phases: PhaseLengths {
+			registration: 2,
+			training: 2,
+			aggregation_commit: 2,
+			aggregation_reveal: 2,
+			global_commit: 2,
+			global_reveal: 2,
+			scoring: 2,
+			rewarding: 2,
+		},
+		subgroup_size: 2,
+		evaluators_per_subgroup: 3,
+		min_participants: 1,
+		min_participant_bond: PARTICIPANT_BOND,
+		min_evaluator_bond: EVALUATOR_BOND / 4,
+		aggregation: AggregationRule::FedAvg,
+		scoring,
+		fees: FeeParams {
+			evaluator_fee: Perbill::from_percent(10),
+			protocol_fee: Perbill::from_percent(5),
+			baseline_margin: Perbill::from_percent(1),
+			slash: Perbill::from_percent(10),
+		},
+	}
+}
+
+/// `ZkAccuracy` with the fixtures' verifying key.
+pub fn zk() -> ScoringRule {
+	ScoringRule::ZkAccuracy { vk: H256(fixtures::VK_BLAKE2_256) }
+}
+
+/// Create a task from `spec` by [`OWNER`], joined by `participants`; returns its id.
+pub fn create(spec: pallet_din_tasks::TaskSpecOf<Test>, participants: &[AccountId]) -> TaskId {
+	let id = pallet_din_tasks::NextTaskId::<Test>::get();
+	DinTasks::create_task(RuntimeOrigin::signed(OWNER), spec).expect("valid spec");
+	for p in participants {
+		DinTasks::join_task(RuntimeOrigin::signed(*p), id).expect("bonded");
+	}
+	id
+}
+
+/// The task's phase and round.
+pub fn phase(task: TaskId) -> (TaskPhase, RoundIndex) {
+	let info = pallet_din_tasks::Tasks::<Test>::get(task).expect("task exists");
+	(info.phase, info.round)
+}
+
+/// Run until the task's current phase ends.
+pub fn finish_phase(task: TaskId) {
+	let ends = pallet_din_tasks::Tasks::<Test>::get(task).expect("task exists").phase_ends;
+	run_to(ends);
+}
+
+/// Run until the task is in `phase`.
+pub fn run_until(task: TaskId, target: TaskPhase) {
+	for _ in 0..64 {
+		if phase(task).0 == target {
+			return;
+		}
+		finish_phase(task);
+	}
+	panic!("task {task} never reached {target:?}; it is in {:?}", phase(task));
+}
+
+/// The panel of `subgroup` in `round`.
+pub fn panel(task: TaskId, round: RoundIndex, subgroup: SubgroupIndex) -> Vec<AccountId> {
+	Panels::<Test>::get(task, (round, subgroup)).into_inner()
+}
+
+/// Submit an update of `who` with `commitment` in the current round.
+pub fn submit(task: TaskId, who: AccountId, commitment: [u8; 32]) {
+	let round = phase(task).1;
+	DinTasks::submit_update(RuntimeOrigin::signed(who), task, round, cid(b"update"), H256(commitment), 100)
+		.expect("assigned and training");
+}
+
+/// The salt every test evaluator uses.
+pub const SALT: [u8; 32] = [9u8; 32];
+
+/// Commit an aggregate as `who` for `subgroup`.
+pub fn commit_aggregate(task: TaskId, who: AccountId, subgroup: SubgroupIndex, commitment: H256, invalid: &[AccountId]) {
+	let round = phase(task).1;
+	let hash = din_primitives::aggregate_commit_hash(task, round, subgroup, &who, b"agg", &commitment, invalid, &SALT);
+	Evaluation::commit_aggregate(RuntimeOrigin::signed(who), task, round, subgroup, hash).expect("on panel");
+}
+
+/// Reveal what [`commit_aggregate`] committed.
+pub fn reveal_aggregate(task: TaskId, who: AccountId, subgroup: SubgroupIndex, commitment: H256, invalid: &[AccountId]) {
+	let round = phase(task).1;
+	Evaluation::reveal_aggregate(
+		RuntimeOrigin::signed(who),
+		task,
+		round,
+		subgroup,
+		cid(b"agg"),
+		commitment,
+		BoundedVec::truncate_from(invalid.to_vec()),
+		SALT,
+	)
+	.expect("committed");
+}
+
+/// Commit a global model as `who`.
+pub fn commit_global(task: TaskId, who: AccountId, commitment: H256) {
+	let round = phase(task).1;
+	let hash = din_primitives::global_commit_hash(task, round, &who, b"global", &commitment, &SALT);
+	Evaluation::commit_global(RuntimeOrigin::signed(who), task, round, hash).expect("round evaluator");
+}
+
+/// Reveal what [`commit_global`] committed.
+pub fn reveal_global(task: TaskId, who: AccountId, commitment: H256) {
+	let round = phase(task).1;
+	Evaluation::reveal_global(RuntimeOrigin::signed(who), task, round, cid(b"global"), commitment, SALT)
+		.expect("committed");
+}
+
+/// The evaluators of `round` (with seats).
+pub fn round_evaluators(task: TaskId, round: RoundIndex) -> Vec<AccountId> {
+	RoundEvaluators::<Test>::get(task, round).into_iter().map(|(a, _)| a).collect()
+}
+
+/// The active bond of `who` for `role`.
+pub fn bonded(who: AccountId, role: Role) -> Balance {
+	<Staking as din_primitives::StakeInfo<_, _>>::bonded(&who, role)
+}
+
+/// The locked bond of `who` for `role`.
+pub fn locked(who: AccountId, role: Role) -> Balance {
+	<Staking as din_primitives::StakeInfo<_, _>>::locked(&who, role)
+}
+
+/// The events of this pallet so far.
+pub fn evaluation_events() -> Vec<Event<Test>> {
+	System::events()
+		.into_iter()
+		.filter_map(|r| if let RuntimeEvent::Evaluation(e) = r.event { Some(e) } else { None })
+		.collect()
+}
+
+/// Register the fixtures' verifying key.
+pub fn register_vk() {
+	Evaluation::register_verifying_key(RuntimeOrigin::signed(OWNER), BoundedVec::truncate_from(fixtures::VK.to_vec()))
+		.expect("valid key");
+}
+
+/// A proof as the call takes it.
+pub fn proof(bytes: &[u8]) -> BoundedVec<u8, ConstU32<256>> {
+	BoundedVec::truncate_from(bytes.to_vec())
+}

@@ -1,0 +1,632 @@
+//! Tests of pallet-din-evaluation, driven through the real tasks, staking and rewards
+//! pallets: every round runs the task's state machine block by block.
+
+use crate::{fixtures, mock::*, *};
+use din_primitives::{Role, ScoringRule};
+use polkadot_sdk::{
+	frame_support::{assert_noop, assert_ok, traits::fungible::Inspect},
+	sp_core::H256,
+	sp_runtime::{BoundedVec, Perbill},
+};
+
+/// The aggregate every honest evaluator of subgroup `s` reveals.
+fn honest_aggregate(s: SubgroupIndex) -> H256 {
+	H256::repeat_byte(0x40 + s as u8)
+}
+
+/// The global model every honest evaluator reveals.
+const GLOBAL: H256 = H256::repeat_byte(0x77);
+
+/// Run Training (each participant submits `commitment_of(p)`) and move to
+/// AggregationCommit.
+fn train(task: TaskId, commitment_of: impl Fn(AccountId) -> [u8; 32]) {
+	run_until(task, TaskPhase::Training);
+	for p in PARTICIPANTS {
+		submit(task, p, commitment_of(p));
+	}
+	finish_phase(task);
+	assert_eq!(phase(task).0, TaskPhase::AggregationCommit);
+}
+
+/// Every panel member of every subgroup commits and reveals the honest aggregate with an
+/// empty invalid set, except where `deviate(who, subgroup)` says otherwise (`None`: stays
+/// silent after committing).
+fn aggregate(task: TaskId, deviate: impl Fn(AccountId, SubgroupIndex) -> Option<Option<(H256, Vec<AccountId>)>>) {
+	let round = phase(task).1;
+	let subgroups = DinTasks::subgroups_of(task).len() as u32;
+	let choice = |who, s| match deviate(who, s) {
+		Some(c) => c,
+		None => Some((honest_aggregate(s), vec![])),
+	};
+	for s in 0..subgroups {
+		for who in panel(task, round, s) {
+			let (c, inv) = choice(who, s).unwrap_or((honest_aggregate(s), vec![]));
+			commit_aggregate(task, who, s, c, &inv);
+		}
+	}
+	finish_phase(task);
+	for s in 0..subgroups {
+		for who in panel(task, round, s) {
+			if let Some((c, inv)) = choice(who, s) {
+				reveal_aggregate(task, who, s, c, &inv);
+			}
+		}
+	}
+	finish_phase(task);
+	assert_eq!(phase(task).0, TaskPhase::GlobalCommit);
+}
+
+/// Every round evaluator commits and reveals [`GLOBAL`]; moves past GlobalReveal.
+fn global(task: TaskId) {
+	let round = phase(task).1;
+	for who in round_evaluators(task, round) {
+		commit_global(task, who, GLOBAL);
+	}
+	finish_phase(task);
+	for who in round_evaluators(task, round) {
+		reveal_global(task, who, GLOBAL);
+	}
+	finish_phase(task);
+}
+
+/// One honest round: everyone submits `commitment_of(p)`, every vote is unanimous.
+fn honest_round(task: TaskId, commitment_of: impl Fn(AccountId) -> [u8; 32]) {
+	train(task, commitment_of);
+	aggregate(task, |_, _| None);
+	global(task);
+}
+
+/// Model A for participants 10 and 11, model B for 12 and 13.
+fn models(p: AccountId) -> [u8; 32] {
+	if p < 12 {
+		fixtures::MODEL_A_COMMITMENT
+	} else {
+		fixtures::MODEL_B_COMMITMENT
+	}
+}
+
+fn slashes() -> Vec<(AccountId, Role, din_primitives::Offence)> {
+	System::events()
+		.into_iter()
+		.filter_map(|r| match r.event {
+			RuntimeEvent::Staking(pallet_din_staking::Event::Slashed { who, role, reason, .. }) =>
+				Some((who, role, reason.offence)),
+			_ => None,
+		})
+		.collect()
+}
+
+// ----- pool -----
+
+#[test]
+fn register_needs_an_evaluator_bond_and_is_unique() {
+	ExtBuilder::default().evaluators(vec![]).build_and_execute(|| {
+		assert_noop!(
+			Evaluation::register_evaluator(RuntimeOrigin::signed(OWNER)),
+			Error::<Test>::InsufficientEvaluatorBond
+		);
+		assert_ok!(Evaluation::register_evaluator(RuntimeOrigin::signed(30)));
+		assert_noop!(Evaluation::register_evaluator(RuntimeOrigin::signed(30)), Error::<Test>::AlreadyRegistered);
+		assert_eq!(Pool::<Test>::get().into_inner(), vec![30]);
+		assert_ok!(Evaluation::deregister_evaluator(RuntimeOrigin::signed(30)));
+		assert_noop!(Evaluation::deregister_evaluator(RuntimeOrigin::signed(30)), Error::<Test>::NotRegistered);
+		assert!(Pool::<Test>::get().is_empty());
+	});
+}
+
+// ----- sortition -----
+
+#[test]
+fn panels_hold_q_distinct_evaluators_and_lock_a_bond_per_seat() {
+	ExtBuilder::default().build_and_execute(|| {
+		let task = create(spec(1, zk()), &PARTICIPANTS);
+		run_until(task, TaskPhase::Training);
+		let mut seats = std::collections::BTreeMap::<AccountId, u64>::new();
+		for s in 0..2 {
+			let p = panel(task, 0, s);
+			assert_eq!(p.len(), 3);
+			let mut d = p.clone();
+			d.sort();
+			d.dedup();
+			assert_eq!(d.len(), 3, "an evaluator sits twice on panel {s}: {p:?}");
+			for e in p {
+				*seats.entry(e).or_default() += 1;
+			}
+		}
+		for e in EVALUATORS {
+			let expected = seats.get(&e).copied().unwrap_or(0) * (EVALUATOR_BOND / 4);
+			assert_eq!(locked(e, Role::Evaluator), expected, "locks of {e}");
+		}
+	});
+}
+
+#[test]
+fn too_small_a_pool_defers_the_round_and_locks_nothing() {
+	ExtBuilder::default().evaluators(vec![30, 31]).build_and_execute(|| {
+		let task = create(spec(1, zk()), &PARTICIPANTS);
+		finish_phase(task);
+		assert_eq!(phase(task).0, TaskPhase::Registration, "the round waits");
+		assert!(evaluation_events().iter().any(|e| matches!(
+			e,
+			Event::SortitionDeferred { task: 0, round: 0, eligible: 2, required: 3, .. }
+		)));
+		assert!(System::events().iter().any(|r| matches!(
+			r.event,
+			RuntimeEvent::DinTasks(pallet_din_tasks::Event::RoundStartRefused { .. })
+		)));
+		assert_eq!(locked(30, Role::Evaluator), 0);
+		assert!(panel(task, 0, 0).is_empty());
+		// A third evaluator joins: the retry succeeds.
+		assert_ok!(Evaluation::register_evaluator(RuntimeOrigin::signed(32)));
+		finish_phase(task);
+		assert_eq!(phase(task).0, TaskPhase::Training);
+	});
+}
+
+#[test]
+fn the_weighted_draw_never_repeats_and_prefers_weight() {
+	let mut wins = [0u32; 3];
+	for seed in 0u32..300 {
+		let mut c = vec![
+			Candidate { who: 0u8, weight: 1, seats_left: 10 },
+			Candidate { who: 1u8, weight: 1, seats_left: 10 },
+			Candidate { who: 2u8, weight: 8, seats_left: 10 },
+		];
+		let panels = draw_panels(&mut c, 1, 1, &seed.to_le_bytes()).unwrap();
+		wins[panels[0][0] as usize] += 1;
+		let mut c2 = c.clone();
+		let full = draw_panels(&mut c2, 2, 3, &seed.to_le_bytes()).unwrap();
+		for p in full {
+			let mut d = p.clone();
+			d.sort();
+			d.dedup();
+			assert_eq!(d.len(), 3);
+		}
+	}
+	assert!(wins[2] > wins[0] * 3 && wins[2] > wins[1] * 3, "weight 8 of 10 should win most draws: {wins:?}");
+	let mut c = vec![Candidate { who: 0u8, weight: 5, seats_left: 1 }, Candidate { who: 1u8, weight: 5, seats_left: 1 }];
+	assert_eq!(draw_panels(&mut c, 3, 1, b"x").unwrap_err(), PoolTooSmall { subgroup: 2, eligible: 0 });
+}
+
+// ----- aggregation -----
+
+#[test]
+fn honest_majority_accepts_every_update_and_credits_the_panel() {
+	ExtBuilder::default().build_and_execute(|| {
+		let task = create(spec(1, zk()), &PARTICIPANTS);
+		let reputation_before = pallet_din_staking::ReputationOf::<Test>::get(30);
+		honest_round(task, models);
+		for s in 0..2 {
+			match SubgroupResults::<Test>::get(task, (0, s)) {
+				Some(SubgroupResult::Accepted(r)) => {
+					assert_eq!(r.commitment, honest_aggregate(s));
+					assert!(r.invalid.is_empty());
+				},
+				other => panic!("subgroup {s}: {other:?}"),
+			}
+		}
+		for p in PARTICIPANTS {
+			assert_eq!(AcceptedUpdates::<Test>::get(task, p), 1);
+		}
+		assert_eq!(GlobalModels::<Test>::get(task, 0).map(|m| m.commitment), Some(GLOBAL));
+		assert!(slashes().is_empty());
+		// Seats are free again, work and reputation credited.
+		for e in EVALUATORS {
+			assert_eq!(locked(e, Role::Evaluator), 0);
+		}
+		let e = panel(task, 0, 0)[0];
+		assert!(Work::<Test>::get(task, e) >= 2, "aggregate + global reveal");
+		if e == 30 {
+			assert!(pallet_din_staking::ReputationOf::<Test>::get(30) > reputation_before);
+		}
+		assert!(AggregateVotes::<Test>::iter().next().is_none(), "votes are cleared");
+	});
+}
+
+#[test]
+fn a_lying_evaluator_is_slashed_and_the_result_holds() {
+	ExtBuilder::default().build_and_execute(|| {
+		let task = create(spec(1, zk()), &PARTICIPANTS);
+		train(task, models);
+		let liar = panel(task, 0, 0)[1];
+		let bond = bonded(liar, Role::Evaluator);
+		aggregate(task, |who, s| (who == liar && s == 0).then_some(Some((H256::repeat_byte(0xee), vec![]))));
+		match SubgroupResults::<Test>::get(task, (0, 0)) {
+			Some(SubgroupResult::Accepted(r)) => assert_eq!(r.commitment, honest_aggregate(0)),
+			other => panic!("{other:?}"),
+		}
+		assert!(slashes().contains(&(liar, Role::Evaluator, din_primitives::Offence::MinorityAggregate)));
+		assert_eq!(bonded(liar, Role::Evaluator), bond - bond / 10, "10% of the bond");
+	});
+}
+
+#[test]
+fn no_majority_drops_the_subgroup_with_a_dispute() {
+	ExtBuilder::default().build_and_execute(|| {
+		let task = create(spec(1, zk()), &PARTICIPANTS);
+		train(task, models);
+		let p = panel(task, 0, 0);
+		aggregate(task, |who, s| {
+			(s == 0).then(|| Some((H256::repeat_byte(0x10 + p.iter().position(|a| *a == who).unwrap() as u8), vec![])))
+		});
+		assert_eq!(SubgroupResults::<Test>::get(task, (0, 0)), Some(SubgroupResult::Disputed));
+		assert!(evaluation_events()
+			.iter()
+			.any(|e| matches!(e, Event::SubgroupDisputed { subgroup: 0, revealed: 3, panel: 3, .. })));
+		assert!(slashes().is_empty(), "no majority, nobody revealed a minority");
+		let members = DinTasks::subgroups_of(task)[0].clone();
+		for m in members {
+			assert_eq!(AcceptedUpdates::<Test>::get(task, m), 0);
+		}
+	});
+}
+
+#[test]
+fn a_non_revealer_is_slashed() {
+	ExtBuilder::default().build_and_execute(|| {
+		let task = create(spec(1, zk()), &PARTICIPANTS);
+		train(task, models);
+		let silent = panel(task, 0, 1)[2];
+		aggregate(task, |who, s| (who == silent && s == 1).then_some(None));
+		assert!(slashes().contains(&(silent, Role::Evaluator, din_primitives::Offence::MissedReveal)));
+		assert!(matches!(SubgroupResults::<Test>::get(task, (0, 1)), Some(SubgroupResult::Accepted(_))));
+	});
+}
+
+#[test]
+fn participants_the_majority_marks_invalid_are_slashed() {
+	ExtBuilder::default().build_and_execute(|| {
+		let task = create(spec(1, zk()), &PARTICIPANTS);
+		train(task, models);
+		let mut members = DinTasks::subgroups_of(task)[0].clone();
+		members.sort();
+		let poisoner = members[0];
+		aggregate(task, |_, s| (s == 0).then(|| Some((honest_aggregate(0), vec![poisoner]))));
+		assert!(slashes().contains(&(poisoner, Role::Participant, din_primitives::Offence::InvalidUpdate)));
+		assert_eq!(bonded(poisoner, Role::Participant), PARTICIPANT_BOND - PARTICIPANT_BOND / 10);
+		assert_eq!(AcceptedUpdates::<Test>::get(task, poisoner), 0);
+		assert_eq!(AcceptedUpdates::<Test>::get(task, members[1]), 1);
+	});
+}
+
+#[test]
+fn votes_are_checked() {
+	ExtBuilder::default().build_and_execute(|| {
+		let task = create(spec(1, zk()), &PARTICIPANTS);
+		train(task, models);
+		let p = panel(task, 0, 0);
+		let outsider = EVALUATORS.into_iter().find(|e| !p.contains(e)).unwrap();
+		let h = H256::repeat_byte(1);
+		assert_noop!(
+			Evaluation::commit_aggregate(RuntimeOrigin::signed(outsider), task, 0, 0, h),
+			Error::<Test>::NotOnPanel
+		);
+		assert_noop!(Evaluation::commit_aggregate(RuntimeOrigin::signed(p[0]), task, 1, 0, h), Error::<Test>::WrongRound);
+		assert_noop!(
+			Evaluation::commit_aggregate(RuntimeOrigin::signed(p[0]), task, 0, 0, H256::zero()),
+			Error::<Test>::ZeroHash
+		);
+		commit_aggregate(task, p[0], 0, honest_aggregate(0), &[]);
+		assert_noop!(Evaluation::commit_aggregate(RuntimeOrigin::signed(p[0]), task, 0, 0, h), Error::<Test>::AlreadyCommitted);
+		let reveal = |who: AccountId, c: H256, inv: Vec<AccountId>| {
+			Evaluation::reveal_aggregate(
+				RuntimeOrigin::signed(who),
+				task,
+				0,
+				0,
+				cid(b"agg"),
+				c,
+				BoundedVec::truncate_from(inv),
+				SALT,
+			)
+		};
+		assert_noop!(reveal(p[0], honest_aggregate(0), vec![]), Error::<Test>::NotAggregationReveal);
+		finish_phase(task);
+		assert_noop!(reveal(p[1], honest_aggregate(0), vec![]), Error::<Test>::NotCommitted);
+		assert_noop!(reveal(p[0], H256::repeat_byte(5), vec![]), Error::<Test>::RevealMismatch);
+		let mut members = DinTasks::subgroups_of(task)[0].clone();
+		members.sort();
+		assert_noop!(reveal(p[0], honest_aggregate(0), vec![members[1], members[0]]), Error::<Test>::InvalidSetNotSorted);
+		assert_noop!(reveal(p[0], honest_aggregate(0), vec![OWNER]), Error::<Test>::NotInSubgroup);
+		assert_noop!(reveal(p[0], H256::zero(), vec![]), Error::<Test>::ZeroCommitment);
+		assert_ok!(reveal(p[0], honest_aggregate(0), vec![]));
+		assert_noop!(reveal(p[0], honest_aggregate(0), vec![]), Error::<Test>::AlreadyRevealed);
+	});
+}
+
+#[test]
+fn a_minority_global_model_is_slashed_and_the_majority_fixed() {
+	ExtBuilder::default().build_and_execute(|| {
+		let task = create(spec(2, zk()), &PARTICIPANTS);
+		train(task, models);
+		aggregate(task, |_, _| None);
+		let voters = round_evaluators(task, 0);
+		let odd = voters[0];
+		for who in voters.iter() {
+			commit_global(task, *who, if *who == odd { H256::repeat_byte(0x66) } else { GLOBAL });
+		}
+		assert_noop!(
+			Evaluation::commit_global(RuntimeOrigin::signed(OWNER), task, 0, H256::repeat_byte(1)),
+			Error::<Test>::NotRoundEvaluator
+		);
+		finish_phase(task);
+		for who in voters.iter() {
+			reveal_global(task, *who, if *who == odd { H256::repeat_byte(0x66) } else { GLOBAL });
+		}
+		finish_phase(task);
+		assert_eq!(GlobalModels::<Test>::get(task, 0).map(|m| m.commitment), Some(GLOBAL));
+		assert!(slashes().contains(&(odd, Role::Evaluator, din_primitives::Offence::MinorityGlobal)));
+		assert_eq!(phase(task), (TaskPhase::Training, 1), "the next round starts");
+	});
+}
+
+// ----- scoring: Groth16 -----
+
+/// Two rounds... one honest round, then Scoring with the key released and the vk registered.
+fn scored_task(scoring: ScoringRule) -> TaskId {
+	let task = create(spec(1, scoring), &PARTICIPANTS);
+	honest_round(task, models);
+	assert_eq!(phase(task).0, TaskPhase::Scoring);
+	assert_ok!(Evaluation::release_test_key(RuntimeOrigin::signed(OWNER), task, BoundedVec::truncate_from(vec![7; 32])));
+	task
+}
+
+/// A panel member for `participant`'s update in round 0.
+fn scorer(task: TaskId, participant: AccountId) -> AccountId {
+	let s = DinTasks::update(task, 0, &participant).unwrap().subgroup;
+	panel(task, 0, s)[0]
+}
+
+fn update(participant: AccountId) -> ScoreTargetOf<Test> {
+	ScoreTarget::Update { round: 0, participant }
+}
+
+#[test]
+fn a_valid_proof_settles_the_score_and_replays_are_rejected() {
+	ExtBuilder::default().build_and_execute(|| {
+		register_vk();
+		let task = scored_task(zk());
+		let who = scorer(task, 10);
+		let work = Work::<Test>::get(task, who);
+		assert_ok!(Evaluation::submit_score(
+			RuntimeOrigin::signed(who),
+			task,
+			update(10),
+			fixtures::MODEL_A_CORRECT,
+			fixtures::TOTAL,
+			proof(fixtures::MODEL_A_PROOF)
+		));
+		assert_eq!(
+			ProvenScores::<Test>::get(task, update(10)),
+			Some(ProvenScore { correct: fixtures::MODEL_A_CORRECT, total: fixtures::TOTAL, prover: who })
+		);
+		assert_eq!(Work::<Test>::get(task, who), work + 1);
+		assert_noop!(
+			Evaluation::submit_score(
+				RuntimeOrigin::signed(who),
+				task,
+				update(10),
+				fixtures::MODEL_A_CORRECT,
+				fixtures::TOTAL,
+				proof(fixtures::MODEL_A_PROOF)
+			),
+			Error::<Test>::ScoreAlreadySettled
+		);
+	});
+}
+
+#[test]
+fn forged_and_mismatched_proofs_are_rejected_and_store_nothing() {
+	ExtBuilder::default().build_and_execute(|| {
+		register_vk();
+		let task = scored_task(zk());
+		let who = scorer(task, 10);
+		let submit = |target, correct, bytes: &[u8]| {
+			Evaluation::submit_score(RuntimeOrigin::signed(who), task, target, correct, fixtures::TOTAL, proof(bytes))
+		};
+		// Wrong count.
+		assert_noop!(submit(update(10), fixtures::MODEL_A_CORRECT - 1, fixtures::MODEL_A_PROOF), Error::<Test>::InvalidProof);
+		// Tampered bytes.
+		let mut forged = fixtures::MODEL_A_PROOF.to_vec();
+		forged[5] ^= 1;
+		assert_noop!(submit(update(10), fixtures::MODEL_A_CORRECT, &forged), Error::<Test>::InvalidProof);
+		// A valid proof of another model (participant 10 submitted model A, this is B's).
+		assert_noop!(submit(update(10), fixtures::MODEL_B_CORRECT, fixtures::MODEL_B_PROOF), Error::<Test>::InvalidProof);
+		// A proof under another task's key.
+		assert_noop!(
+			submit(update(10), fixtures::MODEL_A_CORRECT, fixtures::MODEL_A_OTHER_KEY_PROOF),
+			Error::<Test>::InvalidProof
+		);
+		// Bad counts never reach the verifier.
+		assert_noop!(
+			Evaluation::submit_score(RuntimeOrigin::signed(who), task, update(10), 5, 0, proof(fixtures::MODEL_A_PROOF)),
+			Error::<Test>::InvalidCount
+		);
+		assert!(ProvenScores::<Test>::iter_prefix(task).next().is_none());
+		assert_eq!(ScoredTargets::<Test>::get(task), 0);
+	});
+}
+
+#[test]
+fn scores_need_the_key_the_panel_and_an_accepted_update() {
+	ExtBuilder::default().build_and_execute(|| {
+		register_vk();
+		let task = create(spec(1, zk()), &PARTICIPANTS);
+		train(task, models);
+		let mut members = DinTasks::subgroups_of(task)[0].clone();
+		members.sort();
+		aggregate(task, |_, s| (s == 0).then(|| Some((honest_aggregate(0), vec![members[0]]))));
+		global(task);
+		let who = panel(task, 0, 0)[0];
+		let submit = |p: AccountId| {
+			Evaluation::submit_score(
+				RuntimeOrigin::signed(who),
+				task,
+				update(p),
+				fixtures::MODEL_A_CORRECT,
+				fixtures::TOTAL,
+				proof(fixtures::MODEL_A_PROOF),
+			)
+		};
+		assert_noop!(submit(members[1]), Error::<Test>::TestKeyNotReleased);
+		assert_noop!(
+			Evaluation::release_test_key(RuntimeOrigin::signed(10), task, BoundedVec::truncate_from(vec![1])),
+			Error::<Test>::NotOwner
+		);
+		assert_noop!(
+			Evaluation::release_test_key(RuntimeOrigin::signed(OWNER), task, BoundedVec::new()),
+			Error::<Test>::EmptyTestKey
+		);
+		assert_ok!(Evaluation::release_test_key(RuntimeOrigin::signed(OWNER), task, BoundedVec::truncate_from(vec![1])));
+		assert_noop!(
+			Evaluation::release_test_key(RuntimeOrigin::signed(OWNER), task, BoundedVec::truncate_from(vec![1])),
+			Error::<Test>::TestKeyAlreadyReleased
+		);
+		assert_noop!(submit(members[0]), Error::<Test>::UpdateNotAccepted);
+		let other_subgroup = DinTasks::subgroups_of(task)[1][0];
+		if !panel(task, 0, 1).contains(&who) {
+			assert_noop!(submit(other_subgroup), Error::<Test>::NotOnPanel);
+		}
+		assert_noop!(submit(OWNER), Error::<Test>::UnknownUpdate);
+		assert_noop!(
+			Evaluation::report_score(RuntimeOrigin::signed(who), task, update(members[1]), 1, 2),
+			Error::<Test>::NotMedianScoring
+		);
+	});
+}
+
+#[test]
+fn verifying_keys_are_checked_and_stored_by_hash() {
+	ExtBuilder::default().build_and_execute(|| {
+		let mut bad = fixtures::VK.to_vec();
+		bad[3] ^= 0xff;
+		assert_noop!(
+			Evaluation::register_verifying_key(RuntimeOrigin::signed(OWNER), BoundedVec::truncate_from(bad)),
+			Error::<Test>::MalformedVerifyingKey
+		);
+		register_vk();
+		assert!(VerifyingKeys::<Test>::contains_key(H256(fixtures::VK_BLAKE2_256)));
+		assert_noop!(
+			Evaluation::register_verifying_key(RuntimeOrigin::signed(OWNER), BoundedVec::truncate_from(fixtures::VK.to_vec())),
+			Error::<Test>::VerifyingKeyExists
+		);
+	});
+}
+
+/// The full flow under `ZkAccuracy`: baseline and model-A/B scores proven, then the
+/// rewards pallet pays. Exact amounts: pool 10_000, 10% evaluator fees, 5% burned.
+#[test]
+fn proven_scores_pay_participants_by_contribution() {
+	ExtBuilder::default().build_and_execute(|| {
+		register_vk();
+		let task = scored_task(zk());
+		let base_scorer = round_evaluators(task, 0)[0];
+		assert_ok!(Evaluation::submit_score(
+			RuntimeOrigin::signed(base_scorer),
+			task,
+			ScoreTarget::Baseline,
+			fixtures::GENESIS_CORRECT,
+			fixtures::TOTAL,
+			proof(fixtures::GENESIS_PROOF)
+		));
+		for p in PARTICIPANTS {
+			let (correct, bytes) = if p < 12 {
+				(fixtures::MODEL_A_CORRECT, fixtures::MODEL_A_PROOF)
+			} else {
+				(fixtures::MODEL_B_CORRECT, fixtures::MODEL_B_PROOF)
+			};
+			assert_ok!(Evaluation::submit_score(
+				RuntimeOrigin::signed(scorer(task, p)),
+				task,
+				update(p),
+				correct,
+				fixtures::TOTAL,
+				proof(bytes)
+			));
+		}
+		let free_before: Vec<Balance> = PARTICIPANTS.iter().map(|p| Balances::balance(p)).collect();
+		let owner_before = Balances::balance(&OWNER);
+		run_until(task, TaskPhase::Finished);
+
+		let s = pallet_din_rewards::Settlements::<Test>::get(task).expect("settled");
+		assert_eq!(s.pool, POOL);
+		assert_eq!(s.burned, 500);
+		assert_eq!(s.pool, s.participants + s.evaluators + s.burned + s.refund);
+		let acc = |c: u32| Perbill::from_rational(c, fixtures::TOTAL).deconstruct() as u128;
+		let base = acc(fixtures::GENESIS_CORRECT);
+		let contribution = |c: u32| acc(c).saturating_sub(base);
+		let (ca, cb) = (contribution(fixtures::MODEL_A_CORRECT), contribution(fixtures::MODEL_B_CORRECT));
+		let total = 2 * ca + 2 * cb;
+		let budget = (POOL - 1_000 - 500) as u128;
+		for (i, p) in PARTICIPANTS.iter().enumerate() {
+			let c = if *p < 12 { ca } else { cb };
+			let expected = (budget * c / total) as Balance;
+			assert_eq!(Balances::balance(p) - free_before[i], expected, "payout of {p}");
+		}
+		assert_eq!(Balances::balance(&OWNER) - owner_before, s.refund, "the refund goes back to the owner");
+		assert!(ProvenScores::<Test>::iter_prefix(task).next().is_none(), "pruned");
+		assert!(Panels::<Test>::iter_prefix(task).next().is_none(), "pruned");
+	});
+}
+
+// ----- scoring: median -----
+
+#[test]
+fn the_median_settles_and_outliers_earn_nothing() {
+	ExtBuilder::default().build_and_execute(|| {
+		let rule = ScoringRule::Median { threshold: Perbill::from_percent(5) };
+		let task = scored_task(rule);
+		let target = update(10);
+		let s = DinTasks::update(task, 0, &10).unwrap().subgroup;
+		let p = panel(task, 0, s);
+		let work_before: Vec<u32> = p.iter().map(|e| Work::<Test>::get(task, e)).collect();
+		for (who, correct) in p.iter().zip([90u32, 92, 40]) {
+			assert_ok!(Evaluation::report_score(RuntimeOrigin::signed(*who), task, target.clone(), correct, 100));
+		}
+		assert_noop!(
+			Evaluation::report_score(RuntimeOrigin::signed(p[0]), task, target.clone(), 90, 100),
+			Error::<Test>::AlreadyReported
+		);
+		let free_before = Balances::balance(&10);
+		let work_snapshot: Vec<u32> = p.iter().map(|e| Work::<Test>::get(task, e)).collect();
+		assert_eq!(work_snapshot, work_before, "reports earn only at settlement");
+		run_until(task, TaskPhase::Finished);
+		assert!(evaluation_events().iter().any(|e| matches!(
+			e,
+			Event::MedianSettled { accuracy, reports: 3, .. } if *accuracy == Perbill::from_percent(90)
+		)));
+		// Participant 10 was the only scored update, baseline 0: it gets the whole budget.
+		assert_eq!(Balances::balance(&10) - free_before, 10_000 - 1_000 - 500);
+		let rewarded: Vec<AccountId> = System::events()
+			.into_iter()
+			.filter_map(|r| match r.event {
+				RuntimeEvent::Rewards(pallet_din_rewards::Event::EvaluatorRewarded { who, .. }) => Some(who),
+				_ => None,
+			})
+			.collect();
+		assert!(rewarded.contains(&p[0]) && rewarded.contains(&p[1]));
+		let s = pallet_din_rewards::Settlements::<Test>::get(task).unwrap();
+		assert_eq!(s.pool, s.participants + s.evaluators + s.burned + s.refund);
+	});
+}
+
+// ----- withheld key -----
+
+#[test]
+fn a_withheld_key_settles_in_the_participants_favour() {
+	ExtBuilder::default().build_and_execute(|| {
+		register_vk();
+		let task = create(spec(1, zk()), &PARTICIPANTS);
+		honest_round(task, models);
+		let before: Vec<Balance> = PARTICIPANTS.iter().map(|p| Balances::balance(p)).collect();
+		run_until(task, TaskPhase::Finished);
+		assert!(evaluation_events().iter().any(|e| matches!(e, Event::TestKeyWithheld { .. })));
+		let s = pallet_din_rewards::Settlements::<Test>::get(task).unwrap();
+		assert!(!s.scored);
+		// Every participant had one accepted update: equal shares of the 8_500 budget.
+		for (i, p) in PARTICIPANTS.iter().enumerate() {
+			assert_eq!(Balances::balance(p) - before[i], 8_500 / 4);
+		}
+		assert_eq!(s.pool, s.participants + s.evaluators + s.burned + s.refund);
+	});
+}

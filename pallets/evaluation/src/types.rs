@@ -1,0 +1,253 @@
+//! SCALE types of pallet-din-evaluation and the pure parts of its mechanism: the weighted
+//! draw of a panel, the majority tally of reveals and the median of reports.
+
+use crate::Config;
+use alloc::vec::Vec;
+use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
+pub use din_primitives::{Cid, Commitment, RoundIndex, SubgroupIndex, TaskId};
+use polkadot_sdk::{
+	frame_support::{BoundedVec, CloneNoBound, DebugNoBound, EqNoBound, PartialEqNoBound},
+	frame_system,
+	sp_core::H256,
+	sp_io::hashing::blake2_256,
+	sp_runtime::Perbill,
+};
+use scale_info::TypeInfo;
+
+/// An account of the runtime.
+pub type AccountIdOf<T> = <T as frame_system::Config>::AccountId;
+/// The evaluators drawn for one subgroup.
+pub type PanelOf<T> = BoundedVec<AccountIdOf<T>, <T as Config>::MaxPanelSize>;
+/// The participants an aggregate reveal marks invalid (sorted ascending).
+pub type InvalidSetOf<T> = BoundedVec<AccountIdOf<T>, <T as Config>::MaxSubgroupSize>;
+/// Every evaluator of a round with the number of seats (subgroups) it holds.
+pub type SeatsOf<T> = BoundedVec<(AccountIdOf<T>, u32), <T as Config>::MaxEvaluators>;
+/// An aggregate reveal.
+pub type AggregateRevealOf<T> = AggregateReveal<AccountIdOf<T>, <T as Config>::MaxSubgroupSize>;
+/// A subgroup's settled result.
+pub type SubgroupResultOf<T> = SubgroupResult<AccountIdOf<T>, <T as Config>::MaxSubgroupSize>;
+/// What is scored.
+pub type ScoreTargetOf<T> = ScoreTarget<AccountIdOf<T>>;
+/// The median-rule reports on one target.
+pub type ReportsOf<T> = BoundedVec<(AccountIdOf<T>, Perbill), <T as Config>::MaxPanelSize>;
+
+/// A commit-reveal vote: first the hash, then what it opened to.
+#[derive(
+	Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo, Clone, PartialEq, Eq, Debug,
+)]
+pub enum Vote<Reveal> {
+	/// Committed `hash`; not revealed yet.
+	Committed(H256),
+	/// Revealed (and matched the committed hash).
+	Revealed(Reveal),
+}
+
+/// What an evaluator revealed for a subgroup. The majority is taken over
+/// `(commitment, invalid)`; the CID only locates the aggregate in the store.
+#[derive(
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+	CloneNoBound,
+	PartialEqNoBound,
+	EqNoBound,
+	DebugNoBound,
+)]
+#[scale_info(skip_type_params(S))]
+#[codec(mel_bound(AccountId: MaxEncodedLen))]
+pub struct AggregateReveal<AccountId: Clone + PartialEq + core::fmt::Debug, S: polkadot_sdk::frame_support::traits::Get<u32>> {
+	/// Where the aggregate lives.
+	pub cid: Cid,
+	/// Poseidon commitment to its canonical encoding.
+	pub commitment: Commitment,
+	/// Participants whose updates the evaluator found invalid, ascending.
+	pub invalid: BoundedVec<AccountId, S>,
+}
+
+/// A model in the store: where it is and what it commits to.
+#[derive(
+	Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo, Clone, PartialEq, Eq, Debug,
+)]
+pub struct ModelRef {
+	/// Where the model lives.
+	pub cid: Cid,
+	/// Poseidon commitment to its canonical encoding.
+	pub commitment: Commitment,
+}
+
+/// The settled result of one subgroup in one round.
+#[derive(
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+	CloneNoBound,
+	PartialEqNoBound,
+	EqNoBound,
+	DebugNoBound,
+)]
+#[scale_info(skip_type_params(S))]
+#[codec(mel_bound(AccountId: MaxEncodedLen))]
+pub enum SubgroupResult<AccountId: Clone + PartialEq + core::fmt::Debug, S: polkadot_sdk::frame_support::traits::Get<u32>> {
+	/// A strict majority of the panel revealed this aggregate and invalid set.
+	Accepted(AggregateReveal<AccountId, S>),
+	/// No strict majority: the subgroup is dropped from the round.
+	Disputed,
+	/// No participant of the subgroup submitted an update: nothing to aggregate.
+	Empty,
+}
+
+/// What a score is about: the genesis model (the baseline) or one participant's update.
+#[derive(
+	Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo, Clone, PartialEq, Eq,
+	PartialOrd, Ord, Debug,
+)]
+pub enum ScoreTarget<AccountId> {
+	/// The task's genesis model: its accuracy is the baseline contributions are measured
+	/// against.
+	Baseline,
+	/// The update `participant` submitted in `round`.
+	Update {
+		/// The round of the update.
+		round: RoundIndex,
+		/// Who submitted it.
+		participant: AccountId,
+	},
+}
+
+/// A score settled by a valid Groth16 proof.
+#[derive(
+	Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo, Clone, PartialEq, Eq, Debug,
+)]
+pub struct ProvenScore<AccountId> {
+	/// Correctly classified test samples.
+	pub correct: u32,
+	/// Test samples in the set.
+	pub total: u32,
+	/// The evaluator whose proof settled it (and earned the work credit).
+	pub prover: AccountId,
+}
+
+/// The owner's released test-set key.
+#[derive(
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+	CloneNoBound,
+	PartialEqNoBound,
+	EqNoBound,
+	DebugNoBound,
+)]
+#[scale_info(skip_type_params(T))]
+#[codec(mel_bound())]
+pub struct TestKey<T: Config> {
+	/// The symmetric key of the encrypted test set.
+	pub key: BoundedVec<u8, T::MaxTestKeyLen>,
+	/// Block of the release.
+	pub released_at: frame_system::pallet_prelude::BlockNumberFor<T>,
+}
+
+/// A sortition candidate: an eligible evaluator, its draw weight and how many more seats
+/// its unlocked bond can back.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Candidate<AccountId> {
+	/// The evaluator.
+	pub who: AccountId,
+	/// `bond × (reputation + 1)`: stake and track record both raise the chance.
+	pub weight: u128,
+	/// Seats left: `(bond − locked) / task evaluator bond`.
+	pub seats_left: u32,
+}
+
+/// Why a panel could not be drawn.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PoolTooSmall {
+	/// The subgroup that could not be staffed.
+	pub subgroup: SubgroupIndex,
+	/// Candidates that still had a seat to give.
+	pub eligible: u32,
+}
+
+/// Draw `q` distinct evaluators for each of `subgroups` subgroups from `candidates`,
+/// weighted by [`Candidate::weight`], without replacement within a subgroup. Each seat
+/// uses one of the evaluator's `seats_left`. The `j`-th pick of subgroup `s` reads
+/// `blake2_256(seed ‖ s ‖ j)`, so every node draws the same panels.
+pub fn draw_panels<A: Clone>(
+	candidates: &mut [Candidate<A>],
+	subgroups: SubgroupIndex,
+	q: u32,
+	seed: &[u8],
+) -> Result<Vec<Vec<A>>, PoolTooSmall> {
+	let mut panels = Vec::with_capacity(subgroups as usize);
+	for s in 0..subgroups {
+		let mut open: Vec<usize> =
+			(0..candidates.len()).filter(|&i| candidates[i].seats_left > 0).collect();
+		if (open.len() as u32) < q {
+			return Err(PoolTooSmall { subgroup: s, eligible: open.len() as u32 });
+		}
+		let mut panel = Vec::with_capacity(q as usize);
+		for j in 0..q {
+			let total: u128 = open.iter().map(|&i| candidates[i].weight.max(1)).fold(0, u128::saturating_add);
+			let mut input = Vec::with_capacity(seed.len() + 8);
+			input.extend_from_slice(seed);
+			input.extend_from_slice(&s.to_le_bytes());
+			input.extend_from_slice(&j.to_le_bytes());
+			let h = blake2_256(&input);
+			let mut word = [0u8; 16];
+			word.copy_from_slice(&h[..16]);
+			let mut ticket = u128::from_le_bytes(word) % total;
+			let mut pick = open.len() - 1;
+			for (k, &i) in open.iter().enumerate() {
+				let w = candidates[i].weight.max(1);
+				if ticket < w {
+					pick = k;
+					break;
+				}
+				ticket -= w;
+			}
+			let chosen = open.remove(pick);
+			candidates[chosen].seats_left -= 1;
+			panel.push(candidates[chosen].who.clone());
+		}
+		panels.push(panel);
+	}
+	Ok(panels)
+}
+
+/// The value a strict majority of `assigned` voters agrees on, and how many voted for it.
+/// `votes` holds one value per voter that revealed. Ties and pluralities are no majority.
+pub fn strict_majority<V: PartialEq + Clone>(votes: &[V], assigned: u32) -> Option<(V, u32)> {
+	for v in votes {
+		let count = votes.iter().filter(|w| *w == v).count() as u32;
+		if count.saturating_mul(2) > assigned {
+			return Some((v.clone(), count));
+		}
+	}
+	None
+}
+
+/// The median of `values` (the lower one of the two middle values for an even count), or
+/// `None` for no values.
+pub fn median(values: &[Perbill]) -> Option<Perbill> {
+	if values.is_empty() {
+		return None;
+	}
+	let mut sorted = values.to_vec();
+	sorted.sort();
+	Some(sorted[(sorted.len() - 1) / 2])
+}
+
+/// Whether `report` lies within `threshold` of `median` (both accuracies).
+pub fn within(report: Perbill, median: Perbill, threshold: Perbill) -> bool {
+	report.deconstruct().abs_diff(median.deconstruct()) <= threshold.deconstruct()
+}
+
+/// Whether `items` is strictly ascending (sorted, no duplicates).
+pub fn strictly_ascending<A: Ord>(items: &[A]) -> bool {
+	items.windows(2).all(|w| w[0] < w[1])
+}

@@ -1,0 +1,288 @@
+//! # DIN rewards pallet
+//!
+//! Pays out a DIN task once its scores are settled: evaluator fees, the protocol fee,
+//! participant rewards in proportion to contribution, slashes for harmful updates.
+//!
+//! ## Overview
+//!
+//! pallet-din-evaluation calls [`din_primitives::RewardSettlement::settle`] at the end of a
+//! task's Rewarding phase with the task's [`din_primitives::TaskOutcome`]. With the pool
+//! `P` still in escrow (pallet-din-tasks, through [`din_primitives::TaskEscrow`]) and the
+//! task's [`din_primitives::FeeParams`]:
+//!
+//! 1. **Evaluator fees**: `evaluator_fee × P` is split over evaluators in proportion to
+//!    their accepted work (majority reveals, settled proofs, reports near the median).
+//! 2. **Protocol fee**: `protocol_fee × P` is burned.
+//! 3. **Participants**: the rest is split in proportion to each participant's positive
+//!    contribution, `Σ over its scored updates of max(0, accuracy − baseline)` in parts per
+//!    billion, where the baseline is the genesis model's accuracy (0 if it was never
+//!    scored). An update scoring more than the task's `baseline_margin` *below* the
+//!    baseline is slashed (`fees.slash` of the participant bond,
+//!    [`din_primitives::Offence::BelowBaseline`]).
+//!    If the owner withheld the test-set key, no scores exist and the task is settled in
+//!    the participants' favour: the participants' part is split in proportion to accepted
+//!    updates instead.
+//! 4. **Refund**: whatever is not paid (rounding dust, a share nobody earned) stays in the
+//!    pool, and pallet-din-tasks returns it to the owner right after, when the task
+//!    finishes.
+//!
+//! ## Design
+//!
+//! *Exact integer accounting.* Every share is `⌊budget × weight / Σ weights⌋` in 128-bit
+//! arithmetic, so the paid shares never exceed their budget. The record of each task,
+//! [`Settlements`], satisfies `pool = participants + evaluators + burned + refund` (a
+//! property test checks it against the balances that actually moved). A payment that
+//! fails (for example a new account below the existential deposit) leaves its amount in
+//! the refund and emits [`Event::PayoutFailed`].
+//!
+//! *Bounded work.* One settlement makes at most [`Config::MaxParticipants`] participant and
+//! [`Config::MaxEvaluators`] evaluator payments over at most [`Config::MaxScores`] scores;
+//! its benchmarked worst case is what [`din_primitives::RewardSettlement::max_weight`]
+//! declares, and pallet-din-evaluation adds it to its hook weight.
+//!
+//! *Reputation* rises in pallet-din-evaluation for every accepted action; this pallet's
+//! below-baseline slashes lower it through pallet-din-staking.
+
+#![cfg_attr(not(feature = "std"), no_std)]
+
+extern crate alloc;
+
+pub use pallet::*;
+
+pub mod weights;
+
+#[cfg(feature = "runtime-benchmarks")]
+mod benchmarking;
+#[cfg(test)]
+mod mock;
+#[cfg(test)]
+mod tests;
+
+pub use weights::WeightInfo;
+
+use alloc::vec::Vec;
+use din_primitives::{
+	Offence, RewardSettlement, Role, Slash, SlashReason, TaskEscrow, TaskId,
+	TaskInspect, TaskOutcome,
+};
+use polkadot_sdk::{
+	frame_support::{self, pallet_prelude::*, traits::tokens::Balance as BalanceTrait},
+	sp_runtime::{
+		helpers_128bit::multiply_by_rational_with_rounding,
+		traits::{Saturating, UniqueSaturatedFrom, UniqueSaturatedInto, Zero},
+		Perbill, Rounding,
+	},
+};
+
+const LOG_TARGET: &str = "runtime::din-rewards";
+
+/// How a task's pool was settled. `pool = participants + evaluators + burned + refund`.
+#[derive(
+	Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo, Clone, Copy, PartialEq, Eq, Debug,
+)]
+pub struct Settlement<Balance> {
+	/// The pool in escrow when scoring ended.
+	pub pool: Balance,
+	/// Paid to participants.
+	pub participants: Balance,
+	/// Paid to evaluators as fees.
+	pub evaluators: Balance,
+	/// Burned as protocol fee.
+	pub burned: Balance,
+	/// Left for the owner (refunded by pallet-din-tasks when the task finishes).
+	pub refund: Balance,
+	/// Participants slashed for updates below the baseline.
+	pub slashed: u32,
+	/// Whether scores existed (otherwise: settled in the participants' favour).
+	pub scored: bool,
+}
+
+#[frame_support::pallet]
+pub mod pallet {
+	use super::*;
+
+	/// The in-code storage version.
+	const STORAGE_VERSION: StorageVersion = StorageVersion::new(0);
+
+	#[pallet::pallet]
+	#[pallet::storage_version(STORAGE_VERSION)]
+	pub struct Pallet<T>(_);
+
+	#[pallet::config]
+	pub trait Config: polkadot_sdk::frame_system::Config {
+		/// The balance type of pools and bonds (the native token's).
+		type Balance: BalanceTrait;
+
+		/// The tasks: their fee terms and their escrowed pools (pallet-din-tasks).
+		type Tasks: TaskInspect<Self::AccountId, Self::Balance> + TaskEscrow<Self::AccountId, Self::Balance>;
+
+		/// Slashes for updates below the baseline (pallet-din-staking).
+		type Staking: Slash<Self::AccountId, Self::Balance>;
+
+		/// Most participants of a task (the participant payments of one settlement); at
+		/// least pallet-din-tasks' `MaxParticipants`.
+		#[pallet::constant]
+		type MaxParticipants: Get<u32>;
+
+		/// Most evaluators paid in one settlement; at least pallet-din-evaluation's
+		/// `MaxEvaluators`.
+		#[pallet::constant]
+		type MaxEvaluators: Get<u32>;
+
+		/// Most scores in one settlement; at least pallet-din-evaluation's `MaxScores`.
+		#[pallet::constant]
+		type MaxScores: Get<u32>;
+
+		/// Weight information for the settlement.
+		type WeightInfo: WeightInfo;
+	}
+
+	/// How each settled task's pool was split.
+	#[pallet::storage]
+	pub type Settlements<T: Config> =
+		StorageMap<_, Twox64Concat, TaskId, Settlement<T::Balance>, OptionQuery>;
+
+	#[pallet::event]
+	#[pallet::generate_deposit(pub(super) fn deposit_event)]
+	pub enum Event<T: Config> {
+		/// `who` earned `amount` of `task`'s pool for `work` units of accepted evaluation.
+		EvaluatorRewarded { task: TaskId, who: T::AccountId, amount: T::Balance, work: u32 },
+		/// `who` earned `amount` for its contribution (`weight`: contribution in parts per
+		/// billion over the baseline, or accepted updates when the task was not scored).
+		ParticipantRewarded { task: TaskId, who: T::AccountId, amount: T::Balance, weight: u128 },
+		/// The protocol fee of `task` was burned.
+		ProtocolFeeBurned { task: TaskId, amount: T::Balance },
+		/// A payment of `amount` to `who` failed; it stays in the owner's refund.
+		PayoutFailed { task: TaskId, who: T::AccountId, amount: T::Balance },
+		/// `task` was settled.
+		TaskSettled { task: TaskId, settlement: Settlement<T::Balance> },
+	}
+}
+
+impl<T: Config> Pallet<T> {
+	/// `⌊budget × weight / total⌋`, never more than `budget`.
+	fn share(budget: T::Balance, weight: u128, total: u128) -> T::Balance {
+		if total == 0 {
+			return Zero::zero();
+		}
+		let budget: u128 = budget.unique_saturated_into();
+		let amount = multiply_by_rational_with_rounding(budget, weight, total, Rounding::Down).unwrap_or(0);
+		T::Balance::unique_saturated_from(amount)
+	}
+
+	/// Pay `amount` of `task`'s pool to `who`; what fails stays in the pool.
+	fn pay(task: TaskId, who: &T::AccountId, amount: T::Balance) -> T::Balance {
+		if amount.is_zero() {
+			return Zero::zero();
+		}
+		match T::Tasks::pay(task, who, amount) {
+			Ok(()) => amount,
+			Err(e) => {
+				log::warn!(target: LOG_TARGET, "payout of task {task} failed: {e:?}");
+				Self::deposit_event(Event::PayoutFailed { task, who: who.clone(), amount });
+				Zero::zero()
+			},
+		}
+	}
+
+	/// The participants' weights: contribution over the baseline (scored), or accepted
+	/// updates (not scored). Slashes updates below the baseline by more than the margin.
+	fn participant_weights(
+		task: TaskId,
+		outcome: &TaskOutcome<T::AccountId>,
+		margin: Perbill,
+		slash: Perbill,
+	) -> (Vec<(T::AccountId, u128)>, u32) {
+		if !outcome.test_key_released {
+			let weights = outcome.accepted.iter().map(|(who, n)| (who.clone(), *n as u128)).collect();
+			return (weights, 0);
+		}
+		let baseline = outcome.baseline.unwrap_or_default();
+		let mut weights: Vec<(T::AccountId, u128)> = Vec::new();
+		let mut slashed = 0u32;
+		for (who, round, accuracy) in outcome.scores.iter() {
+			let contribution = accuracy.deconstruct().saturating_sub(baseline.deconstruct()) as u128;
+			if accuracy.saturating_add(margin) < baseline {
+				let reason = SlashReason { task, round: *round, offence: Offence::BelowBaseline };
+				T::Staking::slash(who, Role::Participant, slash, reason);
+				slashed += 1;
+			}
+			if contribution == 0 {
+				continue;
+			}
+			// `scores` is sorted by account, so one participant's entries are adjacent.
+			match weights.last_mut() {
+				Some((last, w)) if last == who => *w = w.saturating_add(contribution),
+				_ => weights.push((who.clone(), contribution)),
+			}
+		}
+		(weights, slashed)
+	}
+
+	/// Settle `task`; see the module docs.
+	pub fn do_settle(task: TaskId, outcome: TaskOutcome<T::AccountId>) -> Option<Settlement<T::Balance>> {
+		let terms = T::Tasks::terms(task)?;
+		let fees = terms.fees;
+		let pool = T::Tasks::remaining(task);
+		let evaluator_budget = fees.evaluator_fee * pool;
+		let protocol = fees.protocol_fee * pool;
+		let participant_budget = pool.saturating_sub(evaluator_budget).saturating_sub(protocol);
+
+		let total_work: u128 = outcome.work.iter().map(|(_, w)| *w as u128).sum();
+		let mut evaluators = T::Balance::zero();
+		for (who, work) in outcome.work.iter() {
+			let amount = Self::pay(task, who, Self::share(evaluator_budget, *work as u128, total_work));
+			if !amount.is_zero() {
+				evaluators = evaluators.saturating_add(amount);
+				Self::deposit_event(Event::EvaluatorRewarded { task, who: who.clone(), amount, work: *work });
+			}
+		}
+
+		let mut burned = T::Balance::zero();
+		if !protocol.is_zero() {
+			match T::Tasks::burn(task, protocol) {
+				Ok(()) => {
+					burned = protocol;
+					Self::deposit_event(Event::ProtocolFeeBurned { task, amount: protocol });
+				},
+				Err(e) => log::error!(target: LOG_TARGET, "protocol fee of task {task} not burned: {e:?}"),
+			}
+		}
+
+		let (weights, slashed) = Self::participant_weights(task, &outcome, fees.baseline_margin, fees.slash);
+		let total_weight: u128 = weights.iter().map(|(_, w)| *w).fold(0, u128::saturating_add);
+		let mut participants = T::Balance::zero();
+		for (who, weight) in weights.iter() {
+			let amount = Self::pay(task, who, Self::share(participant_budget, *weight, total_weight));
+			if !amount.is_zero() {
+				participants = participants.saturating_add(amount);
+				Self::deposit_event(Event::ParticipantRewarded { task, who: who.clone(), amount, weight: *weight });
+			}
+		}
+
+		let settlement = Settlement {
+			pool,
+			participants,
+			evaluators,
+			burned,
+			refund: T::Tasks::remaining(task),
+			slashed,
+			scored: outcome.test_key_released,
+		};
+		Settlements::<T>::insert(task, settlement);
+		Self::deposit_event(Event::TaskSettled { task, settlement });
+		Some(settlement)
+	}
+}
+
+impl<T: Config> RewardSettlement<T::AccountId> for Pallet<T> {
+	fn settle(task: TaskId, outcome: TaskOutcome<T::AccountId>) {
+		if Self::do_settle(task, outcome).is_none() {
+			log::error!(target: LOG_TARGET, "settlement of unknown task {task}");
+		}
+	}
+
+	fn max_weight() -> Weight {
+		T::WeightInfo::settle(T::MaxParticipants::get(), T::MaxEvaluators::get(), T::MaxScores::get())
+	}
+}

@@ -1,0 +1,170 @@
+//! A test runtime with System, Balances and the real pallet-din-staking and
+//! pallet-din-tasks (dev-dependencies) around this pallet. Settlements are driven directly
+//! with hand-made outcomes; the full flow from votes to payouts is tested in
+//! pallet-din-evaluation.
+
+use crate::{self as pallet_din_rewards, *};
+use din_primitives::{AggregationRule, FeeParams, RewardAsset, Role, ScoringRule};
+use pallet_din_tasks::{ModelRef, ModelSpec, PhaseLengths, RewardPool, TaskSpec, TestSetRef};
+use polkadot_sdk::{
+	frame_support::{
+		derive_impl,
+		traits::{ConstU32, ConstU64},
+	},
+	frame_system, pallet_balances,
+	sp_core::H256,
+	sp_io::{self, hashing::sha2_256},
+	sp_runtime::{BoundedVec, BuildStorage},
+};
+
+pub type AccountId = u64;
+pub type Balance = u64;
+
+type Block = frame_system::mocking::MockBlock<Test>;
+
+polkadot_sdk::frame_support::construct_runtime!(
+	pub enum Test {
+		System: frame_system,
+		Balances: pallet_balances,
+		Staking: pallet_din_staking,
+		DinTasks: pallet_din_tasks,
+		Rewards: pallet_din_rewards,
+	}
+);
+
+#[derive_impl(frame_system::config_preludes::TestDefaultConfig)]
+impl frame_system::Config for Test {
+	type Block = Block;
+	type AccountData = pallet_balances::AccountData<Balance>;
+}
+
+#[derive_impl(pallet_balances::config_preludes::TestDefaultConfig)]
+impl pallet_balances::Config for Test {
+	type AccountStore = System;
+	type RuntimeHoldReason = RuntimeHoldReason;
+}
+
+impl pallet_din_staking::Config for Test {
+	type Currency = Balances;
+	type RuntimeHoldReason = RuntimeHoldReason;
+	type Slashed = ();
+	type MinParticipantBond = ConstU64<10>;
+	type MinEvaluatorBond = ConstU64<100>;
+	type UnbondingPeriod = ConstU64<10>;
+	type MaxUnlockingChunks = ConstU32<4>;
+	type SlashReputationPenalty = ConstU32<5>;
+	type WeightInfo = ();
+}
+
+/// Constant randomness: this runtime never starts a round.
+pub struct NoRandomness;
+impl polkadot_sdk::frame_support::traits::Randomness<H256, u64> for NoRandomness {
+	fn random(_: &[u8]) -> (H256, u64) {
+		(H256::zero(), 0)
+	}
+}
+
+impl pallet_din_tasks::Config for Test {
+	type Currency = Balances;
+	type RuntimeHoldReason = RuntimeHoldReason;
+	type Staking = Staking;
+	type Randomness = NoRandomness;
+	type Lifecycle = ();
+	type MinRewardPool = ConstU64<100>;
+	type MaxArchitectureLen = ConstU32<64>;
+	type MaxParticipants = ConstU32<16>;
+	type MaxSubgroupSize = ConstU32<4>;
+	type MaxEvaluatorsPerSubgroup = ConstU32<5>;
+	type MaxRounds = ConstU32<4>;
+	type MinPhaseLength = ConstU64<1>;
+	type MaxPhaseLength = ConstU64<100>;
+	type MaxActiveTasks = ConstU32<4>;
+	type MaxDeadlinesPerBlock = ConstU32<2>;
+	type WeightInfo = ();
+}
+
+impl pallet_din_rewards::Config for Test {
+	type Balance = Balance;
+	type Tasks = DinTasks;
+	type Staking = Staking;
+	type MaxParticipants = ConstU32<16>;
+	type MaxEvaluators = ConstU32<16>;
+	type MaxScores = ConstU32<64>;
+	type WeightInfo = ();
+}
+
+/// The model owner.
+pub const OWNER: AccountId = 1;
+/// Participants 10..=17 (bonded with 100 each), evaluators 30..=37.
+pub fn participants() -> Vec<AccountId> {
+	(10..=17).collect()
+}
+pub fn evaluators() -> Vec<AccountId> {
+	(30..=37).collect()
+}
+/// Every account's starting balance.
+pub const ENDOWMENT: Balance = 1_000_000;
+
+pub fn new_test_ext() -> sp_io::TestExternalities {
+	let mut t = frame_system::GenesisConfig::<Test>::default().build_storage().unwrap();
+	let balances = core::iter::once(OWNER)
+		.chain(participants())
+		.chain(evaluators())
+		.map(|a| (a, ENDOWMENT))
+		.collect();
+	pallet_balances::GenesisConfig::<Test> { balances, ..Default::default() }
+		.assimilate_storage(&mut t)
+		.unwrap();
+	let mut ext = sp_io::TestExternalities::new(t);
+	ext.execute_with(|| {
+		System::set_block_number(1);
+		for p in participants() {
+			Staking::bond(RuntimeOrigin::signed(p), Role::Participant, 100).unwrap();
+		}
+	});
+	ext
+}
+
+/// Create a task with `pool` and `fees` by [`OWNER`]; returns its id.
+pub fn create(pool: Balance, fees: FeeParams) -> TaskId {
+	let arch = b"softmax:64-10".to_vec();
+	let cid = |b: &[u8]| BoundedVec::truncate_from(b.to_vec());
+	let spec = TaskSpec {
+		model: ModelSpec { hash: H256(sha2_256(&arch)), architecture: BoundedVec::truncate_from(arch) },
+		genesis: ModelRef { cid: cid(b"genesis"), commitment: H256::repeat_byte(1) },
+		test_set: TestSetRef { commitment: H256::repeat_byte(2), encrypted_cid: cid(b"testset") },
+		reward: RewardPool { asset: RewardAsset::Native, amount: pool },
+		rounds: 1,
+		phases: PhaseLengths {
+			registration: 5,
+			training: 5,
+			aggregation_commit: 5,
+			aggregation_reveal: 5,
+			global_commit: 5,
+			global_reveal: 5,
+			scoring: 5,
+			rewarding: 5,
+		},
+		subgroup_size: 4,
+		evaluators_per_subgroup: 3,
+		min_participants: 1,
+		min_participant_bond: 10,
+		min_evaluator_bond: 100,
+		aggregation: AggregationRule::FedAvg,
+		scoring: ScoringRule::Median { threshold: Perbill::from_percent(5) },
+		fees,
+	};
+	let id = pallet_din_tasks::NextTaskId::<Test>::get();
+	DinTasks::create_task(RuntimeOrigin::signed(OWNER), spec).expect("valid spec");
+	id
+}
+
+/// 10% evaluator fee, 5% protocol fee, 1% margin, 10% slash.
+pub fn fees() -> FeeParams {
+	FeeParams {
+		evaluator_fee: Perbill::from_percent(10),
+		protocol_fee: Perbill::from_percent(5),
+		baseline_margin: Perbill::from_percent(1),
+		slash: Perbill::from_percent(10),
+	}
+}

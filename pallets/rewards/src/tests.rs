@@ -1,0 +1,146 @@
+//! Tests of pallet-din-rewards: exact shares, slashes, the participants'-favour rule and
+//! the accounting invariant under random outcomes.
+
+use crate::{mock::*, *};
+use din_primitives::{FeeParams, Role, TaskOutcome};
+use polkadot_sdk::frame_support::traits::fungible::Inspect;
+use proptest::prelude::*;
+
+fn pct(p: u32) -> Perbill {
+	Perbill::from_percent(p)
+}
+
+fn balance(who: AccountId) -> Balance {
+	Balances::balance(&who)
+}
+
+#[test]
+fn fees_burn_and_contribution_shares_are_exact() {
+	new_test_ext().execute_with(|| {
+		let task = create(10_000, fees());
+		let owner_before = balance(OWNER);
+		let outcome = TaskOutcome {
+			test_key_released: true,
+			baseline: Some(pct(50)),
+			// 10 contributes 30 points (20 + 10 over two rounds), 11 contributes 10, 12 is
+			// at the baseline, 13 is 5 points below it (beyond the 1% margin).
+			scores: vec![
+				(10, 0, pct(70)),
+				(10, 1, pct(60)),
+				(11, 0, pct(60)),
+				(12, 0, pct(50)),
+				(13, 0, pct(45)),
+			],
+			accepted: vec![(10, 2), (11, 1), (12, 1), (13, 1)],
+			work: vec![(30, 3), (31, 1)],
+		};
+		let s = Rewards::do_settle(task, outcome).expect("task exists");
+		// Evaluators: 1_000 split 3:1.
+		assert_eq!(balance(30) - ENDOWMENT, 750);
+		assert_eq!(balance(31) - ENDOWMENT, 250);
+		// Participants: 8_500 split 30:10.
+		assert_eq!(balance(10) + 100 - ENDOWMENT, 6_375);
+		assert_eq!(balance(11) + 100 - ENDOWMENT, 2_125);
+		assert_eq!(balance(12) + 100 - ENDOWMENT, 0);
+		// 13 is slashed 10% of its bond.
+		assert_eq!(<Staking as din_primitives::StakeInfo<_, _>>::bonded(&13, Role::Participant), 90);
+		assert_eq!(
+			s,
+			Settlement { pool: 10_000, participants: 8_500, evaluators: 1_000, burned: 500, refund: 0, slashed: 1, scored: true }
+		);
+		// The owner gets nothing back (yet: the refund is 0 anyway).
+		assert_eq!(balance(OWNER), owner_before);
+		assert_eq!(DinTasks::remaining(task), 0);
+	});
+}
+
+#[test]
+fn nobody_to_pay_refunds_the_owner() {
+	new_test_ext().execute_with(|| {
+		let task = create(10_000, fees());
+		let outcome = TaskOutcome {
+			test_key_released: true,
+			baseline: Some(pct(90)),
+			scores: vec![(10, 0, pct(89))],
+			accepted: vec![(10, 1)],
+			work: vec![],
+		};
+		let s = Rewards::do_settle(task, outcome).unwrap();
+		assert_eq!(s.participants + s.evaluators, 0);
+		assert_eq!(s.burned, 500);
+		assert_eq!(s.refund, 9_500);
+		assert_eq!(s.slashed, 0, "89% plus the 1% margin reaches the baseline");
+	});
+}
+
+#[test]
+fn without_scores_participants_share_by_accepted_updates() {
+	new_test_ext().execute_with(|| {
+		let task = create(1_000, FeeParams { evaluator_fee: pct(0), protocol_fee: pct(0), ..fees() });
+		let outcome = TaskOutcome {
+			test_key_released: false,
+			baseline: None,
+			scores: vec![],
+			accepted: vec![(10, 2), (11, 1)],
+			work: vec![],
+		};
+		let s = Rewards::do_settle(task, outcome).unwrap();
+		assert_eq!(balance(10) + 100 - ENDOWMENT, 666);
+		assert_eq!(balance(11) + 100 - ENDOWMENT, 333);
+		assert_eq!(s.refund, 1, "rounding dust stays with the owner");
+		assert!(!s.scored);
+	});
+}
+
+fn arb_outcome() -> impl Strategy<Value = (u64, u32, u32, Option<u32>, Vec<(u64, u32)>, Vec<(u64, u32)>, bool)> {
+	(
+		100u64..900_000,
+		0u32..60,
+		0u32..40,
+		proptest::option::of(0u32..100),
+		proptest::collection::vec((10u64..=17, 0u32..100), 0..12),
+		proptest::collection::vec((30u64..=37, 0u32..20), 0..8),
+		any::<bool>(),
+	)
+}
+
+proptest! {
+	#![proptest_config(ProptestConfig::with_cases(64))]
+
+	/// `pool = participants + evaluators + burned + refund`, and exactly those amounts
+	/// moved: to the payees, out of existence, and back to the owner at the task's end.
+	#[test]
+	fn accounting_is_exact((pool, ef, pf, baseline, scores, work, released) in arb_outcome()) {
+		new_test_ext().execute_with(|| {
+			let task = create(pool, FeeParams { evaluator_fee: pct(ef), protocol_fee: pct(pf), ..fees() });
+			let mut scores: Vec<(AccountId, u32, Perbill)> =
+				scores.into_iter().enumerate().map(|(i, (p, a))| (p, i as u32, pct(a))).collect();
+			scores.sort_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
+			let mut accepted: Vec<(AccountId, u32)> = Vec::new();
+			for (p, _, _) in scores.iter() {
+				match accepted.last_mut() {
+					Some((q, n)) if q == p => *n += 1,
+					_ => accepted.push((*p, 1)),
+				}
+			}
+			let mut work: Vec<(AccountId, u32)> = work;
+			work.sort();
+			work.dedup_by_key(|w| w.0);
+			let payees: Vec<AccountId> = participants().into_iter().chain(evaluators()).collect();
+			let before: Balance = payees.iter().map(|a| balance(*a)).sum();
+			let issuance = Balances::total_issuance();
+			let outcome = TaskOutcome { test_key_released: released, baseline: baseline.map(pct), scores, accepted, work };
+			let s = Rewards::do_settle(task, outcome).unwrap();
+			assert_eq!(s.pool, pool);
+			assert_eq!(s.pool, s.participants + s.evaluators + s.burned + s.refund);
+			let after: Balance = payees.iter().map(|a| balance(*a)).sum();
+			assert_eq!(after - before, s.participants + s.evaluators);
+			assert_eq!(DinTasks::remaining(task), s.refund);
+			let slashed: Balance = participants()
+				.iter()
+				.map(|p| 100 - <Staking as din_primitives::StakeInfo<_, _>>::bonded(p, Role::Participant))
+				.sum();
+			assert_eq!(issuance - Balances::total_issuance(), s.burned + slashed, "burned fee plus burned slashes");
+		});
+	}
+}
