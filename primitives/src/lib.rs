@@ -326,6 +326,11 @@ pub trait RoundLifecycle {
 	fn on_task_end(task: TaskId, phase: TaskPhase);
 	/// Upper bound of the weight of any single hook call above.
 	fn max_weight() -> polkadot_sdk::sp_weights::Weight;
+
+	/// Make sure a round of `task` with `subgroups` subgroups can start (e.g. fill the
+	/// evaluator pool), for the benchmarks of the task pallet's round start.
+	#[cfg(feature = "runtime-benchmarks")]
+	fn prepare_for_benchmarks(_task: TaskId, _subgroups: SubgroupIndex) {}
 }
 
 impl RoundLifecycle for () {

@@ -10,13 +10,18 @@ use polkadot_sdk::{frame_benchmarking::v2::*, frame_system::RawOrigin};
 
 const SEED: u32 = 0;
 
-/// An evaluator with a bond large enough for a seat in every subgroup of a round.
-fn evaluator<T: Config>(i: u32) -> T::AccountId {
+/// An evaluator with a bond large enough for `seats` seats.
+fn evaluator_with<T: Config>(i: u32, seats: u32) -> T::AccountId {
 	let who: T::AccountId = account("evaluator", i, SEED);
 	let seat = T::Staking::minimum_bond(Role::Evaluator);
-	let bond = seat.saturating_mul((T::MaxSubgroups::get() + 1).into());
+	let bond = seat.saturating_mul((seats + 1).into());
 	T::Staking::bond_for_benchmarks(&who, Role::Evaluator, bond);
 	who
+}
+
+/// An evaluator with a bond large enough for a seat in every subgroup of a round.
+fn evaluator<T: Config>(i: u32) -> T::AccountId {
+	evaluator_with::<T>(i, T::MaxSubgroups::get())
 }
 
 /// Fill the pool with `n` evaluators.
@@ -24,6 +29,13 @@ fn pool<T: Config>(n: u32) -> Vec<T::AccountId> {
 	let all: Vec<T::AccountId> = (0..n).map(evaluator::<T>).collect();
 	Pool::<T>::put(BoundedVec::truncate_from(all.clone()));
 	all
+}
+
+/// Fill the pool with `n` evaluators that can each take `seats` seats in every round (the
+/// tasks pallet's benchmarks run whole rounds).
+pub(crate) fn fill_pool<T: Config>(n: u32, seats: u32) {
+	let all: Vec<T::AccountId> = (0..n).map(|i| evaluator_with::<T>(i, seats)).collect();
+	Pool::<T>::put(BoundedVec::truncate_from(all));
 }
 
 fn participant<T: Config>(s: u32, i: u32) -> T::AccountId {

@@ -1239,4 +1239,10 @@ impl<T: Config> RoundLifecycle for Pallet<T> {
 	fn max_weight() -> Weight {
 		Self::hook_weight()
 	}
+
+	#[cfg(feature = "runtime-benchmarks")]
+	fn prepare_for_benchmarks(task: TaskId, subgroups: SubgroupIndex) {
+		let q = T::Tasks::terms(task).map(|t| t.evaluators_per_subgroup).unwrap_or(1);
+		benchmarking::fill_pool::<T>(q, subgroups);
+	}
 }
