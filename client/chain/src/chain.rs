@@ -1,0 +1,488 @@
+//! [`Chain`]: a connection to a DIN node with typed calls, reads and events.
+
+use crate::{
+	din,
+	error::{self, Error},
+	rpc::WsClient,
+	types::{
+		BoundedVec, GlobalModelRef, Role, ScoreTarget, Settlement, SubgroupResult, TaskInfo, TaskSpec,
+		TaskView,
+	},
+	AccountId32, DinConfig, RoundIndex, SubgroupIndex, TaskId, H256,
+};
+use futures::{stream::BoxStream, StreamExt};
+use std::{str::FromStr, sync::Arc, time::Duration};
+use subxt::{
+	backend::LegacyBackend,
+	config::{polkadot::PolkadotExtrinsicParamsBuilder, RpcConfigFor},
+	events::Events,
+	extrinsics::ExtrinsicEvents,
+	rpcs::{methods::LegacyRpcMethods, RpcClient},
+	transactions::{Payload, TransactionInBlock, TransactionProgress, TransactionStatus},
+	OnlineClient,
+};
+use subxt_signer::{sr25519, SecretUri};
+
+/// Bytes in a CID (`din_primitives::MAX_CID_LEN`).
+pub const MAX_CID_LEN: usize = 128;
+/// Bytes in a Groth16 proof of `Evaluation::submit_score` (its `ConstU32<256>` bound).
+pub const MAX_PROOF_LEN: usize = 256;
+/// Default bound on waiting for a transaction's inclusion.
+pub const DEFAULT_INCLUSION_TIMEOUT: Duration = Duration::from_secs(180);
+
+/// An sr25519 account that signs transactions.
+#[derive(Clone)]
+pub struct Signer(sr25519::Keypair);
+
+impl Signer {
+	/// The signer of a secret URI: a dev name (`//Alice`, `//Bob//stash`), a mnemonic with
+	/// optional derivation and password (`<words>//hard/soft///password`), or a hex seed
+	/// (`0x<64 hex digits>`). The URI is never echoed in errors.
+	pub fn from_uri(suri: &str) -> Result<Signer, Error> {
+		let uri = SecretUri::from_str(suri).map_err(|e| Error::InvalidSecretUri(e.to_string()))?;
+		sr25519::Keypair::from_uri(&uri).map(Signer).map_err(|e| Error::InvalidSecretUri(e.to_string()))
+	}
+
+	/// The account that signs.
+	pub fn account_id(&self) -> AccountId32 {
+		self.0.public_key().into()
+	}
+}
+
+impl std::fmt::Debug for Signer {
+	fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+		write!(f, "Signer({})", self.account_id())
+	}
+}
+
+impl subxt::transactions::Signer<DinConfig> for Signer {
+	fn account_id(&self) -> AccountId32 {
+		Signer::account_id(self)
+	}
+
+	fn sign(&self, payload: &[u8]) -> <DinConfig as subxt::Config>::Signature {
+		<sr25519::Keypair as subxt::transactions::Signer<DinConfig>>::sign(&self.0, payload)
+	}
+}
+
+/// When a submitted transaction counts as done.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Inclusion {
+	/// In a best block: fast, but a re-org can still drop it.
+	InBestBlock,
+	/// In a finalized block (GRANDPA).
+	#[default]
+	Finalized,
+}
+
+/// A transaction that made it into a block and succeeded.
+#[derive(Debug)]
+pub struct Included {
+	/// The block it is in.
+	pub block_hash: H256,
+	/// Its hash.
+	pub extrinsic_hash: H256,
+	/// The events it emitted; find typed ones with `events.find_first::<din::tasks::events::TaskCreated>()`.
+	pub events: ExtrinsicEvents<DinConfig>,
+}
+
+/// The events of one finalized block.
+#[derive(Debug)]
+pub struct BlockEvents {
+	/// Block number.
+	pub number: u64,
+	/// Block hash.
+	pub hash: H256,
+	/// All its events; see [`Events::find`] for typed access.
+	pub events: Events<DinConfig>,
+}
+
+/// A connection to a DIN node.
+///
+/// Reads are answered at the latest **finalized** block. Submissions wait for the
+/// [`Inclusion`] set with [`Chain::with_inclusion`] (default: finalized), at most
+/// [`Chain::with_timeout`] (default: [`DEFAULT_INCLUSION_TIMEOUT`]).
+#[derive(Clone, Debug)]
+pub struct Chain {
+	client: OnlineClient<DinConfig>,
+	rpc: LegacyRpcMethods<RpcConfigFor<DinConfig>>,
+	inclusion: Inclusion,
+	timeout: Duration,
+}
+
+impl Chain {
+	/// Connects to the node's JSON-RPC WebSocket at `url` (`ws://127.0.0.1:9944`).
+	pub async fn connect(url: &str) -> Result<Chain, Error> {
+		let connect_error = |reason: String| Error::Connect { url: url.to_string(), reason };
+		let ws = WsClient::connect(url).await.map_err(|e| connect_error(e.to_string()))?;
+		let rpc = RpcClient::new(ws);
+		let backend = LegacyBackend::<DinConfig>::builder().build(rpc.clone());
+		let config = subxt::PolkadotConfig::builder().use_historic_types(false).build();
+		let client = OnlineClient::from_backend_with_config(config, Arc::new(backend))
+			.await
+			.map_err(|e| connect_error(e.to_string()))?;
+		Ok(Chain {
+			client,
+			rpc: LegacyRpcMethods::new(rpc),
+			inclusion: Inclusion::default(),
+			timeout: DEFAULT_INCLUSION_TIMEOUT,
+		})
+	}
+
+	/// Waits for `inclusion` when submitting.
+	pub fn with_inclusion(mut self, inclusion: Inclusion) -> Chain {
+		self.inclusion = inclusion;
+		self
+	}
+
+	/// Waits at most `timeout` for a submitted transaction's inclusion.
+	pub fn with_timeout(mut self, timeout: Duration) -> Chain {
+		self.timeout = timeout;
+		self
+	}
+
+	/// The underlying subxt client, for anything this wrapper does not cover.
+	pub fn client(&self) -> &OnlineClient<DinConfig> {
+		&self.client
+	}
+
+	// ----- submitting -----
+
+	/// Signs `call` with `signer`, submits it and waits for its inclusion; returns its events,
+	/// or the pallet error it failed with ([`Error::Pallet`]).
+	///
+	/// The nonce is the node's `system_accountNextIndex`, which counts transactions still in
+	/// the pool, so one signer may submit several calls back to back.
+	pub async fn submit<Call: Payload>(&self, call: &Call, signer: &Signer) -> Result<Included, Error> {
+		let at = self.client.at_current_block().await.map_err(error::subxt)?;
+		let nonce = self.rpc.system_account_next_index(&signer.account_id()).await.map_err(error::subxt)?;
+		let params = PolkadotExtrinsicParamsBuilder::<DinConfig>::new().nonce(nonce).build();
+		let progress = at
+			.transactions()
+			.sign_and_submit_then_watch(call, signer, params)
+			.await
+			.map_err(error::submission)?;
+		let extrinsic_hash = progress.extrinsic_hash();
+		let in_block = tokio::time::timeout(self.timeout, wait_for(progress, self.inclusion))
+			.await
+			.map_err(|_| Error::Timeout {
+				what: format!("transaction {extrinsic_hash:?} to be {:?}", self.inclusion),
+				after: self.timeout,
+			})??;
+		let events = in_block.wait_for_success().await.map_err(error::dispatch)?;
+		Ok(Included { block_hash: in_block.block_hash(), extrinsic_hash, events })
+	}
+
+	// ----- Staking -----
+
+	/// `Staking::bond`: hold `amount` more for `role` (the first bond must reach the role's
+	/// minimum).
+	pub async fn bond(&self, signer: &Signer, role: Role, amount: u128) -> Result<Included, Error> {
+		self.submit(&din::tx().staking().bond(role, amount), signer).await
+	}
+
+	/// `Staking::unbond`: start unbonding `amount` of `role`'s active bond.
+	pub async fn unbond(&self, signer: &Signer, role: Role, amount: u128) -> Result<Included, Error> {
+		self.submit(&din::tx().staking().unbond(role, amount), signer).await
+	}
+
+	/// `Staking::withdraw_unbonded`: release every matured unbonding chunk of `role`.
+	pub async fn withdraw_unbonded(&self, signer: &Signer, role: Role) -> Result<Included, Error> {
+		self.submit(&din::tx().staking().withdraw_unbonded(role), signer).await
+	}
+
+	// ----- Tasks -----
+
+	/// `Tasks::create_task`: create a task from `spec`, holding its reward pool from the
+	/// signer. The new id is in the `TaskCreated` event.
+	pub async fn create_task(&self, signer: &Signer, spec: TaskSpec) -> Result<Included, Error> {
+		self.submit(&din::tx().tasks().create_task(spec), signer).await
+	}
+
+	/// `Tasks::join_task`: join `task` (locks its participant bond).
+	pub async fn join_task(&self, signer: &Signer, task: TaskId) -> Result<Included, Error> {
+		self.submit(&din::tx().tasks().join_task(task), signer).await
+	}
+
+	/// `Tasks::leave_task`: leave `task` between rounds.
+	pub async fn leave_task(&self, signer: &Signer, task: TaskId) -> Result<Included, Error> {
+		self.submit(&din::tx().tasks().leave_task(task), signer).await
+	}
+
+	/// `Tasks::submit_update`: the signer's update for `round` of `task`.
+	pub async fn submit_update(
+		&self,
+		signer: &Signer,
+		task: TaskId,
+		round: RoundIndex,
+		cid: &[u8],
+		commitment: H256,
+		num_samples: u64,
+	) -> Result<Included, Error> {
+		let cid = cid_arg(cid)?;
+		self.submit(&din::tx().tasks().submit_update(task, round, cid, commitment, num_samples), signer).await
+	}
+
+	// ----- Evaluation -----
+
+	/// `Evaluation::register_evaluator`: enter the evaluator pool.
+	pub async fn register_evaluator(&self, signer: &Signer) -> Result<Included, Error> {
+		self.submit(&din::tx().evaluation().register_evaluator(), signer).await
+	}
+
+	/// `Evaluation::commit_aggregate`: `hash` is
+	/// `din_primitives::aggregate_commit_hash(task, round, subgroup, signer, cid, commitment,
+	/// invalid, salt)`.
+	pub async fn commit_aggregate(
+		&self,
+		signer: &Signer,
+		task: TaskId,
+		round: RoundIndex,
+		subgroup: SubgroupIndex,
+		hash: H256,
+	) -> Result<Included, Error> {
+		self.submit(&din::tx().evaluation().commit_aggregate(task, round, subgroup, hash), signer).await
+	}
+
+	/// `Evaluation::reveal_aggregate`: open the committed aggregate. `invalid` must be
+	/// strictly ascending (the chain checks; see `Evaluation::InvalidSetNotSorted`).
+	#[allow(clippy::too_many_arguments)]
+	pub async fn reveal_aggregate(
+		&self,
+		signer: &Signer,
+		task: TaskId,
+		round: RoundIndex,
+		subgroup: SubgroupIndex,
+		cid: &[u8],
+		commitment: H256,
+		invalid: Vec<AccountId32>,
+		salt: [u8; 32],
+	) -> Result<Included, Error> {
+		let cid = cid_arg(cid)?;
+		let max = self.constant(din::constants().evaluation().max_subgroup_size()).await?;
+		let invalid = bounded("invalid set", invalid, max as usize)?;
+		let call = din::tx().evaluation().reveal_aggregate(task, round, subgroup, cid, commitment, invalid, salt);
+		self.submit(&call, signer).await
+	}
+
+	/// `Evaluation::commit_global`: `hash` is `din_primitives::global_commit_hash(task,
+	/// round, signer, cid, commitment, salt)`.
+	pub async fn commit_global(
+		&self,
+		signer: &Signer,
+		task: TaskId,
+		round: RoundIndex,
+		hash: H256,
+	) -> Result<Included, Error> {
+		self.submit(&din::tx().evaluation().commit_global(task, round, hash), signer).await
+	}
+
+	/// `Evaluation::reveal_global`: open the committed global model.
+	pub async fn reveal_global(
+		&self,
+		signer: &Signer,
+		task: TaskId,
+		round: RoundIndex,
+		cid: &[u8],
+		commitment: H256,
+		salt: [u8; 32],
+	) -> Result<Included, Error> {
+		let cid = cid_arg(cid)?;
+		self.submit(&din::tx().evaluation().reveal_global(task, round, cid, commitment, salt), signer).await
+	}
+
+	/// `Evaluation::register_verifying_key`: a compressed Groth16 verifying key, stored under
+	/// its blake2-256 hash.
+	pub async fn register_verifying_key(&self, signer: &Signer, vk: Vec<u8>) -> Result<Included, Error> {
+		let max = self.constant(din::constants().evaluation().max_verifying_key_len()).await?;
+		let vk = bounded("verifying key", vk, max as usize)?;
+		self.submit(&din::tx().evaluation().register_verifying_key(vk), signer).await
+	}
+
+	/// `Evaluation::release_test_key`: the owner releases the test-set key of `task`.
+	pub async fn release_test_key(&self, signer: &Signer, task: TaskId, key: Vec<u8>) -> Result<Included, Error> {
+		let max = self.constant(din::constants().evaluation().max_test_key_len()).await?;
+		let key = bounded("test-set key", key, max as usize)?;
+		self.submit(&din::tx().evaluation().release_test_key(task, key), signer).await
+	}
+
+	/// `Evaluation::submit_score`: settle `target`'s score with a Groth16 proof.
+	pub async fn submit_score(
+		&self,
+		signer: &Signer,
+		task: TaskId,
+		target: ScoreTarget,
+		correct: u32,
+		total: u32,
+		proof: Vec<u8>,
+	) -> Result<Included, Error> {
+		let proof = bounded("proof", proof, MAX_PROOF_LEN)?;
+		self.submit(&din::tx().evaluation().submit_score(task, target, correct, total, proof), signer).await
+	}
+
+	/// `Evaluation::report_score`: report `target`'s accuracy under the median rule.
+	pub async fn report_score(
+		&self,
+		signer: &Signer,
+		task: TaskId,
+		target: ScoreTarget,
+		correct: u32,
+		total: u32,
+	) -> Result<Included, Error> {
+		self.submit(&din::tx().evaluation().report_score(task, target, correct, total), signer).await
+	}
+
+	// ----- reads (at the latest finalized block) -----
+
+	/// The number and hash of the latest finalized block.
+	pub async fn finalized_head(&self) -> Result<(u64, H256), Error> {
+		let at = self.client.at_current_block().await.map_err(error::subxt)?;
+		Ok((at.block_number(), at.block_hash()))
+	}
+
+	/// `Tasks::Tasks`: the task as stored (spec, phase, round, deadline, remaining pool).
+	pub async fn task(&self, task: TaskId) -> Result<Option<TaskInfo>, Error> {
+		let at = self.client.at_current_block().await.map_err(error::subxt)?;
+		let value = at.storage().try_fetch(din::storage().tasks().tasks(), (task,)).await.map_err(error::subxt)?;
+		value.map(|v| v.decode()).transpose().map_err(error::subxt)
+	}
+
+	/// `DinApi::task`: the runtime API's summary of a task (with the participant count).
+	pub async fn task_view(&self, task: TaskId) -> Result<Option<TaskView>, Error> {
+		let at = self.client.at_current_block().await.map_err(error::subxt)?;
+		at.runtime_apis().call(din::runtime_apis().din_api().task(task)).await.map_err(error::subxt)
+	}
+
+	/// `Tasks::Participants`: who joined `task` (the next round's snapshot).
+	pub async fn participants(&self, task: TaskId) -> Result<Vec<AccountId32>, Error> {
+		let at = self.client.at_current_block().await.map_err(error::subxt)?;
+		let value = at.storage().fetch(din::storage().tasks().participants(), (task,)).await.map_err(error::subxt)?;
+		Ok(value.decode().map_err(error::subxt)?.0)
+	}
+
+	/// `DinApi::assignment`: `(round, subgroup)` of `who` in the current round of `task`.
+	pub async fn assignment(
+		&self,
+		task: TaskId,
+		who: &AccountId32,
+	) -> Result<Option<(RoundIndex, SubgroupIndex)>, Error> {
+		let at = self.client.at_current_block().await.map_err(error::subxt)?;
+		let call = din::runtime_apis().din_api().assignment(task, who.clone());
+		at.runtime_apis().call(call).await.map_err(error::subxt)
+	}
+
+	/// `DinApi::subgroups`: the members of each subgroup of the current round of `task`.
+	pub async fn subgroups(&self, task: TaskId) -> Result<Vec<Vec<AccountId32>>, Error> {
+		let at = self.client.at_current_block().await.map_err(error::subxt)?;
+		at.runtime_apis().call(din::runtime_apis().din_api().subgroups(task)).await.map_err(error::subxt)
+	}
+
+	/// `Evaluation::Panels`: the evaluators drawn for `subgroup` in `round` of `task`
+	/// (empty if none were drawn, or the task is settled and pruned).
+	pub async fn panel(
+		&self,
+		task: TaskId,
+		round: RoundIndex,
+		subgroup: SubgroupIndex,
+	) -> Result<Vec<AccountId32>, Error> {
+		let at = self.client.at_current_block().await.map_err(error::subxt)?;
+		let value = at
+			.storage()
+			.fetch(din::storage().evaluation().panels(), (task, (round, subgroup)))
+			.await
+			.map_err(error::subxt)?;
+		Ok(value.decode().map_err(error::subxt)?.0)
+	}
+
+	/// `Evaluation::SubgroupResults`: how `subgroup` of `round` settled, once it has.
+	pub async fn subgroup_result(
+		&self,
+		task: TaskId,
+		round: RoundIndex,
+		subgroup: SubgroupIndex,
+	) -> Result<Option<SubgroupResult>, Error> {
+		let at = self.client.at_current_block().await.map_err(error::subxt)?;
+		let value = at
+			.storage()
+			.try_fetch(din::storage().evaluation().subgroup_results(), (task, (round, subgroup)))
+			.await
+			.map_err(error::subxt)?;
+		value.map(|v| v.decode()).transpose().map_err(error::subxt)
+	}
+
+	/// `Evaluation::GlobalModels`: the global model `round` of `task` settled on (`None`:
+	/// not settled yet, or disputed).
+	pub async fn global_model(&self, task: TaskId, round: RoundIndex) -> Result<Option<GlobalModelRef>, Error> {
+		let at = self.client.at_current_block().await.map_err(error::subxt)?;
+		let value = at
+			.storage()
+			.try_fetch(din::storage().evaluation().global_models(), (task, round))
+			.await
+			.map_err(error::subxt)?;
+		value.map(|v| v.decode()).transpose().map_err(error::subxt)
+	}
+
+	/// `Rewards::Settlements`: how `task`'s pool was split, once it is settled.
+	pub async fn settlement(&self, task: TaskId) -> Result<Option<Settlement<u128>>, Error> {
+		let at = self.client.at_current_block().await.map_err(error::subxt)?;
+		let value = at
+			.storage()
+			.try_fetch(din::storage().rewards().settlements(), (task,))
+			.await
+			.map_err(error::subxt)?;
+		value.map(|v| v.decode()).transpose().map_err(error::subxt)
+	}
+
+	// ----- events -----
+
+	/// The events of every finalized block from now on, in order. The stream ends when the
+	/// connection does.
+	pub async fn finalized_events(&self) -> Result<BoxStream<'static, Result<BlockEvents, Error>>, Error> {
+		let blocks = self.client.stream_blocks().await.map_err(error::subxt)?;
+		let events = blocks.then(|block| async move {
+			let block = block.map_err(error::subxt)?;
+			let at = block.at().await.map_err(error::subxt)?;
+			let events = at.events().fetch().await.map_err(error::subxt)?;
+			Ok(BlockEvents { number: block.number(), hash: block.hash(), events })
+		});
+		Ok(events.boxed())
+	}
+
+	/// A runtime constant, from the metadata of the latest finalized block.
+	async fn constant<Addr: subxt::constants::Address>(&self, addr: Addr) -> Result<Addr::Target, Error> {
+		let at = self.client.at_current_block().await.map_err(error::subxt)?;
+		at.constants().entry(addr).map_err(error::subxt)
+	}
+}
+
+/// Waits until `progress` reports the transaction `inclusion`-included.
+async fn wait_for(
+	mut progress: TransactionProgress<DinConfig, subxt::client::OnlineClientAtBlockImpl<DinConfig>>,
+	inclusion: Inclusion,
+) -> Result<TransactionInBlock<DinConfig, subxt::client::OnlineClientAtBlockImpl<DinConfig>>, Error> {
+	while let Some(status) = progress.next().await {
+		match status.map_err(error::subxt)? {
+			TransactionStatus::InBestBlock(in_block) if inclusion == Inclusion::InBestBlock => return Ok(in_block),
+			TransactionStatus::InFinalizedBlock(in_block) => return Ok(in_block),
+			TransactionStatus::Error { message } => return Err(Error::Rejected(message)),
+			TransactionStatus::Invalid { message } => return Err(Error::Rejected(format!("invalid: {message}"))),
+			TransactionStatus::Dropped { message } => return Err(Error::Rejected(format!("dropped: {message}"))),
+			_ => continue,
+		}
+	}
+	Err(Error::Rejected("the node ended the transaction's status stream before inclusion".into()))
+}
+
+/// A CID argument, checked against its bound.
+fn cid_arg(cid: &[u8]) -> Result<BoundedVec<u8>, Error> {
+	bounded("CID", cid.to_vec(), MAX_CID_LEN)
+}
+
+/// `items` as a bounded vector of at most `max` items, or [`Error::InvalidArgument`]: an
+/// over-long vector would not decode on chain, and the node would only say that much.
+fn bounded<T>(what: &str, items: Vec<T>, max: usize) -> Result<BoundedVec<T>, Error> {
+	if items.len() > max {
+		return Err(Error::InvalidArgument(format!("{what} has {} items; at most {max} fit", items.len())));
+	}
+	Ok(BoundedVec(items))
+}

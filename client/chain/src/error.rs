@@ -1,0 +1,144 @@
+//! What can go wrong talking to the chain.
+
+use std::time::Duration;
+use subxt::{
+	error::{DispatchError, ExtrinsicError, TransactionEventsError},
+	rpcs::UserError,
+};
+
+/// An error of the typed chain API.
+///
+/// Failures the caller can act on have their own variant: a bad secret URI or argument is
+/// caught before anything is sent, the node's transaction pool refusing a transaction is
+/// [`Error::Rejected`], and a transaction that was included but failed in its pallet is
+/// [`Error::Pallet`] with the pallet's own error name (`Tasks::AlreadyJoined`).
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+	/// The node could not be reached.
+	#[error("cannot connect to {url}: {reason}")]
+	Connect {
+		/// The URL given.
+		url: String,
+		/// Why.
+		reason: String,
+	},
+	/// A secret URI that does not parse or derive (the URI itself is never echoed).
+	#[error("invalid secret URI: {0}")]
+	InvalidSecretUri(String),
+	/// An argument the runtime would not decode (for example a CID over its bound).
+	#[error("invalid argument: {0}")]
+	InvalidArgument(String),
+	/// The node refused the transaction before inclusion (bad nonce, cannot pay fees,
+	/// undecodable call, dropped or invalidated in the pool).
+	#[error("transaction rejected: {0}")]
+	Rejected(String),
+	/// The transaction was included and its call failed with a pallet's error.
+	#[error("{0}")]
+	Pallet(PalletError),
+	/// The transaction was included and its call failed with a non-pallet dispatch error
+	/// (`BadOrigin`, a token or arithmetic error, …).
+	#[error("dispatch failed: {0}")]
+	Dispatch(String),
+	/// A bounded wait ran out.
+	#[error("timed out after {after:?} waiting for {what}")]
+	Timeout {
+		/// What was awaited.
+		what: String,
+		/// The bound.
+		after: Duration,
+	},
+	/// Anything else subxt reports (transport, decoding, metadata mismatch with the node).
+	#[error(transparent)]
+	Subxt(Box<subxt::Error>),
+}
+
+/// A pallet error a transaction failed with, named as in the runtime's metadata.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PalletError {
+	/// The pallet's name in the runtime (`Tasks`, `Evaluation`, `Staking`, …).
+	pub pallet: String,
+	/// The error variant (`AlreadyJoined`, `NotOnPanel`, …).
+	pub error: String,
+	/// The variant's doc comment.
+	pub docs: String,
+}
+
+impl PalletError {
+	/// Whether this is `pallet::error`.
+	pub fn is(&self, pallet: &str, error: &str) -> bool {
+		self.pallet == pallet && self.error == error
+	}
+}
+
+impl std::fmt::Display for PalletError {
+	fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+		write!(f, "{}::{}", self.pallet, self.error)?;
+		if !self.docs.is_empty() {
+			write!(f, " ({})", self.docs)?;
+		}
+		Ok(())
+	}
+}
+
+impl Error {
+	/// The pallet error, if the transaction failed with one.
+	pub fn pallet_error(&self) -> Option<&PalletError> {
+		match self {
+			Error::Pallet(e) => Some(e),
+			_ => None,
+		}
+	}
+}
+
+/// Wraps any of subxt's error types.
+pub(crate) fn subxt(e: impl Into<subxt::Error>) -> Error {
+	Error::Subxt(Box::new(e.into()))
+}
+
+/// A failure to submit: the pool's JSON-RPC error becomes [`Error::Rejected`].
+pub(crate) fn submission(e: ExtrinsicError) -> Error {
+	match user_error(&e) {
+		Some(u) => Error::Rejected(describe(u)),
+		None => match e {
+			ExtrinsicError::TransactionStatusError(s) => Error::Rejected(s.to_string()),
+			e => subxt(e),
+		},
+	}
+}
+
+/// The outcome of an included transaction that did not succeed.
+pub(crate) fn dispatch(e: TransactionEventsError) -> Error {
+	match e {
+		TransactionEventsError::ExtrinsicFailed(DispatchError::Module(module)) => match module.details() {
+			Ok(details) => Error::Pallet(PalletError {
+				pallet: details.pallet.name().to_string(),
+				error: details.variant.name.clone(),
+				docs: details.variant.docs.join(" ").trim().to_string(),
+			}),
+			Err(_) => Error::Dispatch(module.to_string()),
+		},
+		TransactionEventsError::ExtrinsicFailed(other) => Error::Dispatch(other.to_string()),
+		other => subxt(other),
+	}
+}
+
+/// The node's JSON-RPC error somewhere in `e`'s source chain.
+fn user_error<'a>(e: &'a (dyn std::error::Error + 'static)) -> Option<&'a UserError> {
+	let mut next = Some(e);
+	while let Some(err) = next {
+		if let Some(user) = err.downcast_ref::<UserError>() {
+			return Some(user);
+		}
+		next = err.source();
+	}
+	None
+}
+
+/// `Invalid Transaction: Inability to pay some fees (code 1010)`.
+fn describe(u: &UserError) -> String {
+	let data = u.data.as_ref().map(|d| d.get().trim_matches('"').to_string());
+	match data {
+		Some(data) if !data.is_empty() && data != "null" => format!("{}: {data} (code {})", u.message, u.code),
+		_ => format!("{} (code {})", u.message, u.code),
+	}
+}

@@ -1,0 +1,142 @@
+//! # din-chain: the typed chain API of the `din` client
+//!
+//! Everything the `din` client says to a DIN node goes through this crate: signed calls of
+//! the protocol pallets, reads of their storage and of the `DinApi` runtime API, and the
+//! events of finalized blocks.
+//!
+//! ## What is generated
+//!
+//! [`din`] is generated at compile time by subxt's `#[subxt::subxt]` macro from
+//! `metadata/din.scale`, the SCALE-encoded metadata (V16) of din-runtime, committed next to
+//! this crate. It holds one module per pallet (`din::tasks`, `din::evaluation`, …) with the
+//! call payloads (`din::tx().tasks().join_task(0)`), storage addresses
+//! (`din::storage().tasks().tasks()`), events (`din::tasks::events::TaskCreated`),
+//! constants, the runtime APIs (`din::runtime_apis().din_api()`), and under
+//! `din::runtime_types` a Rust type for every type in the metadata (`TaskSpec`, `Role`,
+//! `SubgroupResult`, …; the common ones are re-exported in [`types`]). Accounts are
+//! [`AccountId32`], hashes [`H256`]; the bounded vectors of the runtime are
+//! [`types::BoundedVec`] (a `Vec` inside).
+//!
+//! subxt checks each call, storage entry and runtime API against the connected node's own
+//! metadata before use, so a node running a different runtime yields an error naming the
+//! mismatch instead of a wrongly encoded transaction.
+//!
+//! ## Regenerating
+//!
+//! When a pallet's calls, storage, events or errors change, the test
+//! `committed_metadata_is_current` (in `tests/metadata.rs`) fails. Then run
+//!
+//! ```text
+//! scripts/gen-metadata.sh
+//! ```
+//!
+//! which builds the workspace and rewrites `metadata/din.scale` from the native runtime
+//! (`Runtime::metadata_at_version(16)`, over empty state); rebuilding this crate then
+//! regenerates [`din`], and the compiler points at whatever in [`Chain`] no longer fits.
+//!
+//! ## The wrapper
+//!
+//! [`Chain`] connects to a node's WebSocket, signs with a [`Signer`] (sr25519, from a
+//! secret URI such as `//Alice`), submits a call and waits until it is in a finalized (or
+//! best) block. It returns the call's events, or [`Error::Pallet`] naming the pallet error
+//! the call failed with (`Tasks::AlreadyJoined`); arguments the runtime could not decode
+//! are refused before anything is sent. Reads answer at the latest finalized block;
+//! [`Chain::finalized_events`] streams the events of each finalized block.
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), din_chain::Error> {
+//! use din_chain::{din, types::Role, Chain, Signer, UNIT};
+//!
+//! let chain = Chain::connect("ws://127.0.0.1:9944").await?;
+//! let bob = Signer::from_uri("//Bob")?;
+//! chain.bond(&bob, Role::Participant, 10 * UNIT).await?;
+//! let joined = chain.join_task(&bob, 0).await?;
+//! assert!(joined.events.has::<din::tasks::events::ParticipantJoined>());
+//! match chain.join_task(&bob, 0).await {
+//! 	Err(e) if e.pallet_error().is_some_and(|p| p.is("Tasks", "AlreadyJoined")) => {},
+//! 	other => panic!("{other:?}"),
+//! }
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! ## Transport
+//!
+//! subxt is used with the features Cargo.lock already builds it with (`native`, as
+//! frame-benchmarking-cli asks), not its default `jsonrpsee` client: that feature would
+//! switch on jsonrpsee's client features (`async-client`, `ws-client`) for the whole
+//! workspace, and since jsonrpsee-core sits under `sc-rpc`, `sc-service` and the
+//! polkadot-sdk umbrella, every crate above them (the runtime, the pallets, the node)
+//! would be rebuilt with it. [`rpc::WsClient`] is a small JSON-RPC client over
+//! `tokio-tungstenite` (already in the build through litep2p) that implements subxt's
+//! `RpcClientT`, and [`Chain`] drives subxt's legacy backend with it.
+
+pub mod rpc;
+
+mod chain;
+mod error;
+
+pub use chain::{
+	BlockEvents, Chain, Included, Inclusion, Signer, DEFAULT_INCLUSION_TIMEOUT, MAX_CID_LEN, MAX_PROOF_LEN,
+};
+pub use error::{Error, PalletError};
+
+/// The interface generated from `metadata/din.scale` (see the crate docs).
+#[subxt::subxt(
+	runtime_metadata_path = "metadata/din.scale",
+	derive_for_all_types = "Clone, PartialEq, Eq",
+	generate_docs
+)]
+pub mod din {}
+
+/// The metadata the interface is generated from, as committed.
+// `include_bytes!` also makes Cargo rebuild this crate (and so re-run the macro) whenever
+// the file changes.
+pub const METADATA: &[u8] = include_bytes!("../metadata/din.scale");
+
+/// The metadata version committed in `metadata/din.scale`.
+pub const METADATA_VERSION: u32 = 16;
+
+/// subxt's configuration for DIN. `PolkadotConfig` matches din-runtime exactly:
+/// `AccountId32`, `MultiAddress<AccountId32, ()>`, `MultiSignature`, BlakeTwo256 headers
+/// with `u32` numbers, and transaction extensions it knows (the runtime keeps them so for
+/// `eth-rpc` too).
+pub type DinConfig = subxt::PolkadotConfig;
+
+pub use subxt::utils::{AccountId32, H256};
+
+/// A task id.
+pub type TaskId = u32;
+/// A round of a task, from 0.
+pub type RoundIndex = u32;
+/// A subgroup of a round, from 0.
+pub type SubgroupIndex = u32;
+/// One token in the smallest unit (`din_primitives::UNIT`).
+pub const UNIT: u128 = 1_000_000_000_000;
+
+/// The generated runtime types the wrapper's signatures use, by their plain names.
+pub mod types {
+	pub use crate::din::runtime_types::{
+		bounded_collections::bounded_vec::BoundedVec,
+		din_primitives::{AggregationRule, FeeParams, RewardAsset, Role, ScoringRule, TaskPhase},
+		pallet_din_evaluation::types::{
+			AggregateReveal as GenericAggregateReveal, ModelRef as GlobalModelRef,
+			ScoreTarget as GenericScoreTarget, SubgroupResult as GenericSubgroupResult,
+		},
+		pallet_din_rewards::Settlement,
+		pallet_din_tasks::{
+			runtime_api::TaskView as GenericTaskView,
+			types::{ModelRef, ModelSpec, PhaseLengths, RewardPool, TaskInfo, TaskSpec, TestSetRef},
+		},
+		sp_arithmetic::per_things::Perbill,
+	};
+
+	/// `DinApi::task`'s answer with DIN's account, balance and block number types.
+	pub type TaskView = GenericTaskView<crate::AccountId32, u128, u32>;
+	/// What a score is about: the genesis model (`Baseline`) or one participant's update.
+	pub type ScoreTarget = GenericScoreTarget<crate::AccountId32>;
+	/// How a subgroup settled: `Accepted(reveal)`, `Disputed` or `Empty`.
+	pub type SubgroupResult = GenericSubgroupResult<crate::AccountId32>;
+	/// An evaluator's revealed aggregate (CID, commitment, invalid set).
+	pub type AggregateReveal = GenericAggregateReveal<crate::AccountId32>;
+}

@@ -1,0 +1,268 @@
+//! The typed API against a real `din-node --dev`: Charlie bonds as an evaluator and enters
+//! the pool, Alice creates a task, Bob bonds and joins; when registration ends, round 0
+//! starts (seen in the finalized events stream), Bob is in a subgroup whose panel is
+//! Charlie, Bob submits his update, and calls the pallets refuse come back as their named
+//! errors. Every wait is bounded; the node is killed on every path.
+
+use din_chain::{
+	din,
+	types::{
+		AggregationRule, BoundedVec, FeeParams, ModelRef, ModelSpec, Perbill, PhaseLengths, RewardAsset,
+		RewardPool, Role, ScoringRule, TaskPhase, TaskSpec, TestSetRef,
+	},
+	Chain, Error, Signer, H256, MAX_CID_LEN, UNIT,
+};
+use futures::StreamExt;
+use sha2::{Digest, Sha256};
+use std::{
+	future::Future,
+	net::TcpListener,
+	path::{Path, PathBuf},
+	process::{Child, Command, Stdio},
+	time::{Duration, Instant},
+};
+
+/// The bound on every wait of this test.
+const WAIT: Duration = Duration::from_secs(180);
+
+/// A running `din-node --dev` on free loopback ports; killed (and reaped) when dropped.
+struct Node {
+	child: Child,
+	rpc_port: u16,
+	log: PathBuf,
+}
+
+impl Node {
+	fn start(dir: &Path) -> Node {
+		let bin = node_binary();
+		let log = dir.join("din-node.log");
+		let log_file = std::fs::File::create(&log).expect("log file in a temp dir");
+		let rpc_port = free_port();
+		let child = Command::new(&bin)
+			.arg("--dev")
+			.args(["--base-path", dir.join("node").to_str().expect("utf-8 temp path")])
+			.args(["--rpc-port", &rpc_port.to_string()])
+			.args(["--prometheus-port", &free_port().to_string()])
+			.args(["--no-telemetry", "--no-mdns"])
+			.args(["--listen-addr", &format!("/ip4/127.0.0.1/tcp/{}", free_port())])
+			.stdout(Stdio::null())
+			.stderr(Stdio::from(log_file))
+			.spawn()
+			.unwrap_or_else(|e| panic!("cannot start {}: {e}", bin.display()));
+		Node { child, rpc_port, log }
+	}
+
+	fn url(&self) -> String {
+		format!("ws://127.0.0.1:{}", self.rpc_port)
+	}
+
+	/// Connects once the node answers, or panics with its log after [`WAIT`].
+	async fn connect(&mut self) -> Chain {
+		let deadline = Instant::now() + WAIT;
+		loop {
+			match Chain::connect(&self.url()).await {
+				Ok(chain) => return chain,
+				Err(e) => {
+					if let Ok(Some(status)) = self.child.try_wait() {
+						panic!("din-node exited ({status}) before answering\n{}", self.log_tail());
+					}
+					let waited = Instant::now() < deadline;
+					assert!(waited, "din-node did not answer within {WAIT:?}: {e}\n{}", self.log_tail());
+					tokio::time::sleep(Duration::from_millis(500)).await;
+				},
+			}
+		}
+	}
+
+	fn log_tail(&self) -> String {
+		let text = std::fs::read_to_string(&self.log).unwrap_or_default();
+		let lines: Vec<&str> = text.lines().collect();
+		format!("--- last lines of {} ---\n{}", self.log.display(), lines[lines.len().saturating_sub(40)..].join("\n"))
+	}
+}
+
+impl Drop for Node {
+	fn drop(&mut self) {
+		let _ = self.child.kill();
+		let _ = self.child.wait();
+	}
+}
+
+/// `$DIN_NODE` (set by `scripts/env.sh`), else the `din-node` Cargo built next to this test
+/// (`target/debug/deps/<test>` → `target/debug/din-node`).
+fn node_binary() -> PathBuf {
+	let bin = std::env::var_os("DIN_NODE").map(PathBuf::from).unwrap_or_else(|| {
+		let exe = std::env::current_exe().expect("the test binary's path");
+		exe.parent().and_then(Path::parent).expect("target/debug/deps").join("din-node")
+	});
+	assert!(bin.exists(), "{} not found: build the workspace first (scripts/env.sh: din_build)", bin.display());
+	bin
+}
+
+fn free_port() -> u16 {
+	TcpListener::bind("127.0.0.1:0")
+		.and_then(|l| l.local_addr())
+		.map(|a| a.port())
+		.expect("the OS hands out an ephemeral loopback port")
+}
+
+/// Runs `fut` for at most [`WAIT`], or panics naming `what` with the node's log.
+async fn within<T>(node: &Node, what: &str, fut: impl Future<Output = T>) -> T {
+	match tokio::time::timeout(WAIT, fut).await {
+		Ok(v) => v,
+		Err(_) => panic!("timed out after {WAIT:?} waiting for {what}\n{}", node.log_tail()),
+	}
+}
+
+fn bounded(bytes: &[u8]) -> BoundedVec<u8> {
+	BoundedVec(bytes.to_vec())
+}
+
+/// A valid task: one round, Q = 1, registration long enough for Bob to join.
+fn task_spec() -> TaskSpec {
+	// The chain checks only that the descriptor is there and hashes (sha2-256) to `hash`.
+	let architecture = b"DINM softmax 64x10".to_vec();
+	TaskSpec {
+		model: ModelSpec { hash: H256(Sha256::digest(&architecture).into()), architecture: bounded(&architecture) },
+		genesis: ModelRef { cid: bounded(b"bafkreigenesis"), commitment: H256::repeat_byte(1) },
+		test_set: TestSetRef { commitment: H256::repeat_byte(2), encrypted_cid: bounded(b"bafkreitestset") },
+		reward: RewardPool { asset: RewardAsset::Native, amount: 1_000 * UNIT },
+		rounds: 1,
+		phases: PhaseLengths {
+			registration: 10,
+			training: 20,
+			aggregation_commit: 3,
+			aggregation_reveal: 3,
+			global_commit: 3,
+			global_reveal: 3,
+			scoring: 3,
+			rewarding: 3,
+		},
+		subgroup_size: 2,
+		evaluators_per_subgroup: 1,
+		min_participants: 1,
+		min_participant_bond: 10 * UNIT,
+		min_evaluator_bond: 100 * UNIT,
+		aggregation: AggregationRule::FedAvg,
+		scoring: ScoringRule::Median { threshold: percent(5) },
+		fees: FeeParams {
+			evaluator_fee: percent(10),
+			protocol_fee: percent(1),
+			baseline_margin: percent(5),
+			slash: percent(10),
+		},
+	}
+}
+
+fn percent(p: u32) -> Perbill {
+	Perbill(p * 10_000_000)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn typed_api_drives_a_task_on_a_dev_node() {
+	let dir = tempfile::tempdir().expect("temp dir");
+	let mut node = Node::start(dir.path());
+	let chain = node.connect().await;
+	let alice = Signer::from_uri("//Alice").expect("dev URI");
+	let bob = Signer::from_uri("//Bob").expect("dev URI");
+	let charlie = Signer::from_uri("//Charlie").expect("dev URI");
+	let (bob_id, charlie_id) = (bob.account_id(), charlie.account_id());
+
+	// Bad input is an error before anything is sent, never a panic.
+	assert!(matches!(Signer::from_uri("not a secret //"), Err(Error::InvalidSecretUri(_))));
+	let too_long = vec![b'x'; MAX_CID_LEN + 1];
+	let refused = chain.submit_update(&bob, 0, 0, &too_long, H256::repeat_byte(7), 1).await;
+	assert!(matches!(refused, Err(Error::InvalidArgument(_))), "{refused:?}");
+
+	// Charlie becomes the evaluator pool while Bob bonds (twice the task's bond, so that
+	// joining again fails on the membership check rather than the stake check).
+	let (charlie_registered, bob_bonded) = within(&node, "Charlie's and Bob's bonds", async {
+		tokio::join!(
+			async {
+				chain.bond(&charlie, Role::Evaluator, 100 * UNIT).await?;
+				chain.register_evaluator(&charlie).await
+			},
+			chain.bond(&bob, Role::Participant, 20 * UNIT),
+		)
+	})
+	.await;
+	let registered = charlie_registered.expect("Charlie bonds and registers");
+	assert!(registered.events.has::<din::evaluation::events::EvaluatorRegistered>());
+	let bonded = bob_bonded.expect("Bob bonds");
+	let bonded = bonded.events.find_first::<din::staking::events::Bonded>().expect("a Bonded event").expect("decodes");
+	assert_eq!((bonded.who, bonded.role, bonded.amount), (bob_id.clone(), Role::Participant, 20 * UNIT));
+
+	// Alice creates the task; its id is in the event.
+	let created = within(&node, "the task's creation", chain.create_task(&alice, task_spec())).await.expect("created");
+	let created = created.events.find_first::<din::tasks::events::TaskCreated>();
+	let created = created.expect("a TaskCreated event").expect("decodes");
+	let task = created.task;
+	let info = chain.task(task).await.expect("read").expect("the task is stored");
+	assert_eq!(info.owner, alice.account_id());
+	assert_eq!(info.phase, TaskPhase::Registration);
+	assert_eq!(info.remaining, 1_000 * UNIT, "the whole pool is escrowed");
+	assert_eq!(info.spec, task_spec());
+
+	// Watch finalized blocks from before Bob joins, so the round start cannot be missed.
+	let mut events = chain.finalized_events().await.expect("finalized block stream");
+	let joined = within(&node, "Bob's join", chain.join_task(&bob, task)).await.expect("Bob joins");
+	assert!(joined.events.has::<din::tasks::events::ParticipantJoined>());
+	assert_eq!(chain.participants(task).await.expect("read"), vec![bob_id.clone()]);
+
+	// Registration ends and round 0 starts.
+	let started = within(&node, "round 0 to start", async {
+		while let Some(block) = events.next().await {
+			let block = block.expect("a finalized block's events");
+			for started in block.events.find::<din::tasks::events::RoundStarted>() {
+				let started = started.expect("decodes");
+				if started.task == task && started.round == 0 {
+					return started;
+				}
+			}
+			for deferred in block.events.find::<din::tasks::events::RoundDeferred>() {
+				eprintln!("round deferred: {:?}", deferred.expect("decodes"));
+			}
+		}
+		panic!("the finalized block stream ended\n{}", node.log_tail());
+	})
+	.await;
+	assert_eq!((started.participants, started.subgroups), (1, 1));
+	drop(events);
+
+	let (round, subgroup) = chain.assignment(task, &bob_id).await.expect("read").expect("Bob is assigned");
+	assert_eq!((round, subgroup), (0, 0));
+	assert_eq!(chain.subgroups(task).await.expect("read"), vec![vec![bob_id.clone()]]);
+	assert_eq!(chain.panel(task, 0, subgroup).await.expect("read"), vec![charlie_id.clone()], "Charlie holds the seat");
+	let view = chain.task_view(task).await.expect("read").expect("the task");
+	assert_eq!((view.phase, view.round, view.participants), (TaskPhase::Training, 0, 1));
+
+	// Bob trains and submits his update.
+	let commitment = H256::repeat_byte(7);
+	let submit = chain.submit_update(&bob, task, 0, b"bafkreibobupdate", commitment, 143);
+	let submitted = within(&node, "Bob's update", submit).await.expect("Bob's update is accepted");
+	let update = submitted
+		.events
+		.find_first::<din::tasks::events::UpdateSubmitted>()
+		.expect("an UpdateSubmitted event")
+		.expect("decodes");
+	assert_eq!(
+		(update.who, update.subgroup, update.commitment, update.num_samples),
+		(bob_id.clone(), subgroup, commitment, 143)
+	);
+	assert_eq!(update.cid.0, b"bafkreibobupdate");
+
+	// Calls the pallets refuse fail with the pallet's error, by name.
+	let again = within(&node, "Bob's second join", chain.join_task(&bob, task)).await;
+	let again = again.expect_err("joining twice fails");
+	assert!(again.pallet_error().is_some_and(|e| e.is("Tasks", "AlreadyJoined")), "{again}");
+	let commit = chain.commit_aggregate(&charlie, task, 0, subgroup, H256::repeat_byte(9));
+	let early = within(&node, "Charlie's early commit", commit).await;
+	let early = early.expect_err("no aggregate commits during Training");
+	assert!(early.pallet_error().is_some_and(|e| e.is("Evaluation", "NotAggregationCommit")), "{early}");
+	eprintln!("refused as expected: {again}; {early}");
+
+	// Nothing is settled yet.
+	assert_eq!(chain.subgroup_result(task, 0, subgroup).await.expect("read"), None);
+	assert_eq!(chain.global_model(task, 0).await.expect("read"), None);
+	assert_eq!(chain.settlement(task).await.expect("read"), None);
+}

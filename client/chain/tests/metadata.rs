@@ -1,0 +1,74 @@
+//! The committed `metadata/din.scale` is the metadata of the current din-runtime, so the
+//! typed API generated from it matches the chain.
+//!
+//! Also: the protocol bounds the wrapper mirrors (it refuses over-long arguments before
+//! sending them) agree with the runtime's.
+//!
+//! With `DIN_WRITE_METADATA=1` in the environment this test writes the file instead of
+//! checking it; `scripts/gen-metadata.sh` runs it that way.
+
+use std::path::PathBuf;
+
+fn committed_path() -> PathBuf {
+	PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("metadata/din.scale")
+}
+
+/// The SCALE-encoded `RuntimeMetadataPrefixed` the native runtime serves through the
+/// `Metadata_metadata_at_version` runtime API, computed over empty state: pallet-revive
+/// reads storage to build the default value of its `EthBlockBuilderIR` entry, so a node's
+/// metadata differs from this file in that one default once fees moved. The typed API
+/// never reads that entry; everything else is state-independent.
+fn current_metadata() -> Vec<u8> {
+	let metadata = polkadot_sdk::sp_io::TestExternalities::default()
+		.execute_with(|| din_runtime::Runtime::metadata_at_version(din_chain::METADATA_VERSION));
+	metadata
+		.unwrap_or_else(|| {
+			panic!(
+				"din-runtime does not serve metadata V{}; it serves {:?}",
+				din_chain::METADATA_VERSION,
+				din_runtime::Runtime::metadata_versions()
+			)
+		})
+		.to_vec()
+}
+
+#[test]
+fn committed_metadata_is_current() {
+	let path = committed_path();
+	let current = current_metadata();
+	if std::env::var_os("DIN_WRITE_METADATA").is_some() {
+		std::fs::write(&path, &current).unwrap_or_else(|e| panic!("cannot write {}: {e}", path.display()));
+		eprintln!("wrote {} ({} bytes, metadata V{})", path.display(), current.len(), din_chain::METADATA_VERSION);
+		return;
+	}
+	let committed = std::fs::read(&path)
+		.unwrap_or_else(|e| panic!("cannot read {}: {e}; run scripts/gen-metadata.sh", path.display()));
+	assert!(
+		committed == current,
+		"{} is stale: din-runtime's metadata changed ({} bytes committed, {} now). Run \
+		 scripts/gen-metadata.sh, then rebuild: din-chain's typed API is generated from that file.",
+		path.display(),
+		committed.len(),
+		current.len(),
+	);
+}
+
+#[test]
+fn mirrored_bounds_match_the_runtime() {
+	use polkadot_sdk::sp_runtime::{traits::Get, BoundedVec};
+	fn bound<S: Get<u32>>(_: &BoundedVec<u8, S>) -> usize {
+		S::get() as usize
+	}
+
+	assert_eq!(din_chain::MAX_CID_LEN, din_primitives::MAX_CID_LEN as usize);
+	assert_eq!(din_chain::UNIT, din_primitives::UNIT);
+	let call = pallet_din_evaluation::Call::<din_runtime::Runtime>::submit_score {
+		task: 0,
+		target: pallet_din_evaluation::ScoreTarget::Baseline,
+		correct: 0,
+		total: 1,
+		proof: Default::default(),
+	};
+	let pallet_din_evaluation::Call::submit_score { proof, .. } = &call else { unreachable!() };
+	assert_eq!(din_chain::MAX_PROOF_LEN, bound(proof), "the proof bound of Evaluation::submit_score");
+}
