@@ -37,9 +37,10 @@ pub struct Signer(sr25519::Keypair);
 impl Signer {
 	/// The signer of a secret URI: a dev name (`//Alice`, `//Bob//stash`), a mnemonic with
 	/// optional derivation and password (`<words>//hard/soft///password`), or a hex seed
-	/// (`0x<64 hex digits>`). The URI is never echoed in errors.
+	/// (`0x<64 hex digits>`). Surrounding whitespace (a key file's trailing newline) is
+	/// ignored; the URI is never echoed in errors.
 	pub fn from_uri(suri: &str) -> Result<Signer, Error> {
-		let uri = SecretUri::from_str(suri).map_err(|e| Error::InvalidSecretUri(e.to_string()))?;
+		let uri = SecretUri::from_str(suri.trim()).map_err(|e| Error::InvalidSecretUri(e.to_string()))?;
 		sr25519::Keypair::from_uri(&uri).map(Signer).map_err(|e| Error::InvalidSecretUri(e.to_string()))
 	}
 
@@ -485,4 +486,41 @@ fn bounded<T>(what: &str, items: Vec<T>, max: usize) -> Result<BoundedVec<T>, Er
 		return Err(Error::InvalidArgument(format!("{what} has {} items; at most {max} fit", items.len())));
 	}
 	Ok(BoundedVec(items))
+}
+
+#[cfg(test)]
+mod tests {
+	use super::*;
+
+	#[test]
+	fn signers_come_from_secret_uris_and_bad_ones_are_errors() {
+		let alice = Signer::from_uri("//Alice").expect("a dev URI");
+		assert_eq!(alice.account_id().to_string(), "5GrwvaEF5zXb26Fz9rcQpDWS57CtERHpNehXCPcNoHGKutQY");
+		assert_eq!(format!("{alice:?}"), "Signer(5GrwvaEF5zXb26Fz9rcQpDWS57CtERHpNehXCPcNoHGKutQY)");
+		let phrase = "bottom drive obey lake curtain smoke basket hold race lonely fit walk//Alice";
+		assert_eq!(Signer::from_uri(phrase).expect("mnemonic URI").account_id(), alice.account_id());
+		assert_eq!(Signer::from_uri("//Alice\n").expect("trimmed").account_id(), alice.account_id());
+		for bad in ["not a mnemonic at all", "0x1234", "bottom drive//Alice"] {
+			let err = Signer::from_uri(bad).expect_err(bad);
+			assert!(matches!(err, Error::InvalidSecretUri(_)), "{bad}: {err:?}");
+		}
+	}
+
+	#[test]
+	fn over_long_arguments_are_refused_before_sending() {
+		assert!(cid_arg(&[7; MAX_CID_LEN]).is_ok());
+		let err = cid_arg(&[7; MAX_CID_LEN + 1]).expect_err("one byte too many");
+		assert_eq!(err.to_string(), "invalid argument: CID has 129 items; at most 128 fit");
+	}
+
+	#[tokio::test]
+	async fn unreachable_or_malformed_urls_are_connect_errors() {
+		let port = std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("a port").port();
+		for url in [format!("ws://127.0.0.1:{port}"), "not a url".into(), "http://127.0.0.1:9".into()] {
+			match Chain::connect(&url).await {
+				Err(Error::Connect { url: u, .. }) => assert_eq!(u, url),
+				other => panic!("{url}: {other:?}"),
+			}
+		}
+	}
 }

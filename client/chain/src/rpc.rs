@@ -5,13 +5,14 @@
 //! "Transport"). This client is the small replacement: [`WsClient`] implements subxt's
 //! [`RpcClientT`], so subxt's legacy backend runs on it unchanged.
 //!
-//! Shape: [`WsClient::connect`] opens the socket and spawns one [`EventLoop`] task that owns
-//! it. Calls reach the loop as [`Command`]s carrying a oneshot reply; the loop keeps them
+//! Shape: [`WsClient::connect`] opens the socket and spawns one `EventLoop` task that owns
+//! it. Calls reach the loop as `Command`s carrying a oneshot reply; the loop keeps them
 //! in `pending` by request id until the node answers. A subscription is registered under
 //! its subscription id in the same step that answers the subscribe call, so no
-//! notification can arrive before its stream exists. When a subscription's stream is
-//! dropped, the next notification for it unsubscribes on the node. When the socket
-//! closes, every pending call fails and every subscription stream ends.
+//! notification can arrive before its stream exists. Dropping a subscription's stream
+//! unsubscribes on the node. The connection closes when the client and all its
+//! subscription streams are dropped; when the socket closes first, every pending call
+//! fails and every subscription stream ends.
 
 use futures::{SinkExt, Stream, StreamExt};
 use serde::Deserialize;
@@ -62,6 +63,8 @@ impl WsClient {
 	/// Connects to `url` and spawns the connection's event loop on the current tokio
 	/// runtime.
 	pub async fn connect(url: &str) -> Result<WsClient, RpcError> {
+		let runtime = tokio::runtime::Handle::try_current()
+			.map_err(|_| transport("din-chain's client must run inside a tokio runtime"))?;
 		let (socket, _) = tokio::time::timeout(CONNECT_TIMEOUT, tokio_tungstenite::connect_async(url))
 			.await
 			.map_err(|_| transport(format!("timed out after {CONNECT_TIMEOUT:?} connecting to {url}")))?
@@ -70,11 +73,12 @@ impl WsClient {
 		let event_loop = EventLoop {
 			socket,
 			commands: receiver,
+			handle: commands.downgrade(),
 			next_id: 0,
 			pending: HashMap::new(),
 			subscriptions: HashMap::new(),
 		};
-		tokio::spawn(event_loop.run());
+		runtime.spawn(event_loop.run());
 		Ok(WsClient { commands })
 	}
 
@@ -117,6 +121,8 @@ impl RpcClientT for WsClient {
 enum Command {
 	Request { method: String, params: Option<Box<RawValue>>, reply: Reply<Box<RawValue>> },
 	Subscribe { method: String, params: Option<Box<RawValue>>, unsubscribe: String, reply: Reply<RawRpcSubscription> },
+	/// A subscription's stream was dropped.
+	Unsubscribe { id: String },
 }
 
 /// A call sent to the node, waiting for its answer.
@@ -137,6 +143,9 @@ struct Subscription {
 struct EventLoop {
 	socket: Socket,
 	commands: mpsc::UnboundedReceiver<Command>,
+	/// For the streams it hands out; weak, so that the loop ends once every client handle
+	/// and stream is gone.
+	handle: mpsc::WeakUnboundedSender<Command>,
 	next_id: u64,
 	pending: HashMap<u64, Pending>,
 	subscriptions: HashMap<String, Subscription>,
@@ -195,6 +204,7 @@ impl EventLoop {
 			Command::Request { method, params, reply } => self.send(&method, params, Pending::Request(reply)).await,
 			Command::Subscribe { method, params, unsubscribe, reply } =>
 				self.send(&method, params, Pending::Subscribe { unsubscribe, reply }).await,
+			Command::Unsubscribe { id } => self.unsubscribe(&id).await,
 		}
 	}
 
@@ -248,14 +258,16 @@ impl EventLoop {
 				let subscribed = result.and_then(|raw| {
 					subscription_id(&raw).ok_or_else(|| transport(format!("not a subscription id: {}", raw.get())))
 				});
-				match subscribed {
-					Ok(id) => {
+				match (subscribed, self.handle.upgrade()) {
+					(Ok(id), Some(commands)) => {
 						let (notifications, receiver) = mpsc::unbounded_channel();
 						self.subscriptions.insert(id.clone(), Subscription { unsubscribe, notifications });
-						let stream = Box::pin(Notifications(receiver));
+						let stream = Box::pin(Notifications { receiver, id: id.clone(), commands });
 						let _ = reply.send(Ok(RawRpcSubscription { stream, id: Some(id) }));
 					},
-					Err(e) => {
+					// No client handle is left to use the subscription.
+					(Ok(_), None) => {},
+					(Err(e), _) => {
 						let _ = reply.send(Err(e));
 					},
 				}
@@ -269,12 +281,17 @@ impl EventLoop {
 		let Some(id) = subscription_id_value(&notification.subscription) else { return Ok(()) };
 		let Some(subscription) = self.subscriptions.get(&id) else { return Ok(()) };
 		if subscription.notifications.send(notification.result).is_err() {
-			// The stream was dropped: end the subscription on the node too.
-			let subscription = self.subscriptions.remove(&id).expect("looked up just above; qed");
-			let params = serde_json::value::to_raw_value(&[&id]).expect("a string array serializes; qed");
-			self.send(&subscription.unsubscribe, Some(params), Pending::Unsubscribe).await?;
+			// The stream is being dropped; its `Unsubscribe` may still be queued.
+			self.unsubscribe(&id).await?;
 		}
 		Ok(())
+	}
+
+	/// Forgets subscription `id` and ends it on the node (once).
+	async fn unsubscribe(&mut self, id: &str) -> Result<(), tungstenite::Error> {
+		let Some(subscription) = self.subscriptions.remove(id) else { return Ok(()) };
+		let params = serde_json::value::to_raw_value(&[id]).expect("a string array serializes; qed");
+		self.send(&subscription.unsubscribe, Some(params), Pending::Unsubscribe).await
 	}
 }
 
@@ -317,14 +334,25 @@ fn subscription_id_value(value: &serde_json::Value) -> Option<String> {
 	}
 }
 
-/// The notifications of one subscription, as subxt wants them.
-struct Notifications(mpsc::UnboundedReceiver<Box<RawValue>>);
+/// The notifications of one subscription, as subxt wants them; unsubscribes when dropped.
+struct Notifications {
+	receiver: mpsc::UnboundedReceiver<Box<RawValue>>,
+	id: String,
+	commands: mpsc::UnboundedSender<Command>,
+}
 
 impl Stream for Notifications {
 	type Item = Result<Box<RawValue>, RpcError>;
 
 	fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-		self.0.poll_recv(cx).map(|item| item.map(Ok))
+		self.receiver.poll_recv(cx).map(|item| item.map(Ok))
+	}
+}
+
+impl Drop for Notifications {
+	fn drop(&mut self) {
+		// Fails only once the connection is gone, and then there is nothing to end.
+		let _ = self.commands.send(Command::Unsubscribe { id: std::mem::take(&mut self.id) });
 	}
 }
 

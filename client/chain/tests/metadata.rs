@@ -14,10 +14,11 @@ fn committed_path() -> PathBuf {
 }
 
 /// The SCALE-encoded `RuntimeMetadataPrefixed` the native runtime serves through the
-/// `Metadata_metadata_at_version` runtime API, computed over empty state: pallet-revive
-/// reads storage to build the default value of its `EthBlockBuilderIR` entry, so a node's
-/// metadata differs from this file in that one default once fees moved. The typed API
-/// never reads that entry; everything else is state-independent.
+/// `Metadata_metadata_at_version` runtime API, computed over empty state. pallet-revive
+/// reads storage (the next fee multiplier) to build the default value of its
+/// `EthBlockBuilderIR` entry, so a node could serve metadata that differs from this file in
+/// that one default (a fresh dev node serves it byte for byte); the typed API never reads
+/// that entry, and nothing else depends on state.
 fn current_metadata() -> Vec<u8> {
 	let metadata = polkadot_sdk::sp_io::TestExternalities::default()
 		.execute_with(|| din_runtime::Runtime::metadata_at_version(din_chain::METADATA_VERSION));
