@@ -194,7 +194,8 @@ fn the_weighted_draw_never_repeats_and_prefers_weight() {
 fn honest_majority_accepts_every_update_and_credits_the_panel() {
 	ExtBuilder::default().build_and_execute(|| {
 		let task = create(spec(1, zk()), &PARTICIPANTS);
-		let reputation_before = pallet_din_staking::ReputationOf::<Test>::get(30);
+		let reputation_before: Vec<u32> =
+			EVALUATORS.iter().map(|e| pallet_din_staking::ReputationOf::<Test>::get(e)).collect();
 		honest_round(task, models);
 		for s in 0..2 {
 			match SubgroupResults::<Test>::get(task, (0, s)) {
@@ -216,9 +217,8 @@ fn honest_majority_accepts_every_update_and_credits_the_panel() {
 		}
 		let e = panel(task, 0, 0)[0];
 		assert!(Work::<Test>::get(task, e) >= 2, "aggregate + global reveal");
-		if e == 30 {
-			assert!(pallet_din_staking::ReputationOf::<Test>::get(30) > reputation_before);
-		}
+		let i = EVALUATORS.iter().position(|a| *a == e).expect("panels come from the pool");
+		assert!(pallet_din_staking::ReputationOf::<Test>::get(e) > reputation_before[i], "accepted work raises reputation");
 		assert!(AggregateVotes::<Test>::iter().next().is_none(), "votes are cleared");
 	});
 }
@@ -484,9 +484,18 @@ fn scores_need_the_key_the_panel_and_an_accepted_update() {
 		);
 		assert_noop!(submit(members[0]), Error::<Test>::UpdateNotAccepted);
 		let other_subgroup = DinTasks::subgroups_of(task)[1][0];
-		if !panel(task, 0, 1).contains(&who) {
-			assert_noop!(submit(other_subgroup), Error::<Test>::NotOnPanel);
-		}
+		let outsider = EVALUATORS.into_iter().find(|e| !panel(task, 0, 1).contains(e)).expect("6 evaluators, 3 seats");
+		assert_noop!(
+			Evaluation::submit_score(
+				RuntimeOrigin::signed(outsider),
+				task,
+				update(other_subgroup),
+				fixtures::MODEL_A_CORRECT,
+				fixtures::TOTAL,
+				proof(fixtures::MODEL_A_PROOF),
+			),
+			Error::<Test>::NotOnPanel
+		);
 		assert_noop!(submit(OWNER), Error::<Test>::UnknownUpdate);
 		assert_noop!(
 			Evaluation::report_score(RuntimeOrigin::signed(who), task, update(members[1]), 1, 2),
