@@ -5,8 +5,8 @@ use crate::{
 	error::{self, Error},
 	rpc::WsClient,
 	types::{
-		BoundedVec, GlobalModelRef, Role, ScoreTarget, Settlement, SubgroupResult, TaskInfo, TaskSpec,
-		TaskView,
+		AggregateReveal, BoundedVec, GlobalModelRef, Ledger, ProvenScore, Role, ScoreTarget, Settlement,
+		SubgroupResult, TaskInfo, TaskSpec, TaskView, UpdateInfo, Vote,
 	},
 	AccountId32, DinConfig, RoundIndex, SubgroupIndex, TaskId, H256,
 };
@@ -76,6 +76,17 @@ pub enum Inclusion {
 	Finalized,
 }
 
+/// Which block reads are answered at.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum ReadAt {
+	/// The latest finalized block: what will not change.
+	#[default]
+	Finalized,
+	/// The node's best block: up to a few blocks fresher than finality, which daemons
+	/// following short protocol phases need (a re-org can still replace it).
+	Best,
+}
+
 /// A transaction that made it into a block and succeeded.
 #[derive(Debug)]
 pub struct Included {
@@ -85,6 +96,15 @@ pub struct Included {
 	pub extrinsic_hash: H256,
 	/// The events it emitted; find typed ones with `events.find_first::<din::tasks::events::TaskCreated>()`.
 	pub events: ExtrinsicEvents<DinConfig>,
+}
+
+/// An account's native balance.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Balance {
+	/// Spendable (and bondable) funds.
+	pub free: u128,
+	/// Funds on hold: bonds, reward pools.
+	pub reserved: u128,
 }
 
 /// The events of one finalized block.
@@ -100,14 +120,16 @@ pub struct BlockEvents {
 
 /// A connection to a DIN node.
 ///
-/// Reads are answered at the latest **finalized** block. Submissions wait for the
-/// [`Inclusion`] set with [`Chain::with_inclusion`] (default: finalized), at most
-/// [`Chain::with_timeout`] (default: [`DEFAULT_INCLUSION_TIMEOUT`]).
+/// Reads are answered at the block chosen with [`Chain::with_reads`] (default: the latest
+/// **finalized** one). Submissions wait for the [`Inclusion`] set with
+/// [`Chain::with_inclusion`] (default: finalized), at most [`Chain::with_timeout`]
+/// (default: [`DEFAULT_INCLUSION_TIMEOUT`]).
 #[derive(Clone, Debug)]
 pub struct Chain {
 	client: OnlineClient<DinConfig>,
 	rpc: LegacyRpcMethods<RpcConfigFor<DinConfig>>,
 	inclusion: Inclusion,
+	reads: ReadAt,
 	timeout: Duration,
 }
 
@@ -126,8 +148,15 @@ impl Chain {
 			client,
 			rpc: LegacyRpcMethods::new(rpc),
 			inclusion: Inclusion::default(),
+			reads: ReadAt::default(),
 			timeout: DEFAULT_INCLUSION_TIMEOUT,
 		})
+	}
+
+	/// Answers reads at `reads`.
+	pub fn with_reads(mut self, reads: ReadAt) -> Chain {
+		self.reads = reads;
+		self
 	}
 
 	/// Waits for `inclusion` when submitting.
@@ -341,22 +370,44 @@ impl Chain {
 		Ok((at.block_number(), at.block_hash()))
 	}
 
+	/// The number and hash of the block reads are answered at now ([`Chain::with_reads`]).
+	pub async fn head(&self) -> Result<(u64, H256), Error> {
+		let at = self.at().await?;
+		Ok((at.block_number(), at.block_hash()))
+	}
+
+	/// The client at the block reads are answered at.
+	async fn at(&self) -> Result<subxt::client::ClientAtBlock<DinConfig, subxt::client::OnlineClientAtBlockImpl<DinConfig>>, Error> {
+		match self.reads {
+			ReadAt::Finalized => self.client.at_current_block().await.map_err(error::subxt),
+			ReadAt::Best => {
+				let hash = self
+					.rpc
+					.chain_get_block_hash(None)
+					.await
+					.map_err(error::subxt)?
+					.ok_or_else(|| Error::Rejected("the node has no best block".into()))?;
+				self.client.at_block(hash).await.map_err(error::subxt)
+			},
+		}
+	}
+
 	/// `Tasks::Tasks`: the task as stored (spec, phase, round, deadline, remaining pool).
 	pub async fn task(&self, task: TaskId) -> Result<Option<TaskInfo>, Error> {
-		let at = self.client.at_current_block().await.map_err(error::subxt)?;
+		let at = self.at().await?;
 		let value = at.storage().try_fetch(din::storage().tasks().tasks(), (task,)).await.map_err(error::subxt)?;
 		value.map(|v| v.decode()).transpose().map_err(error::subxt)
 	}
 
 	/// `DinApi::task`: the runtime API's summary of a task (with the participant count).
 	pub async fn task_view(&self, task: TaskId) -> Result<Option<TaskView>, Error> {
-		let at = self.client.at_current_block().await.map_err(error::subxt)?;
+		let at = self.at().await?;
 		at.runtime_apis().call(din::runtime_apis().din_api().task(task)).await.map_err(error::subxt)
 	}
 
 	/// `Tasks::Participants`: who joined `task` (the next round's snapshot).
 	pub async fn participants(&self, task: TaskId) -> Result<Vec<AccountId32>, Error> {
-		let at = self.client.at_current_block().await.map_err(error::subxt)?;
+		let at = self.at().await?;
 		let value = at.storage().fetch(din::storage().tasks().participants(), (task,)).await.map_err(error::subxt)?;
 		Ok(value.decode().map_err(error::subxt)?.0)
 	}
@@ -367,14 +418,14 @@ impl Chain {
 		task: TaskId,
 		who: &AccountId32,
 	) -> Result<Option<(RoundIndex, SubgroupIndex)>, Error> {
-		let at = self.client.at_current_block().await.map_err(error::subxt)?;
+		let at = self.at().await?;
 		let call = din::runtime_apis().din_api().assignment(task, who.clone());
 		at.runtime_apis().call(call).await.map_err(error::subxt)
 	}
 
 	/// `DinApi::subgroups`: the members of each subgroup of the current round of `task`.
 	pub async fn subgroups(&self, task: TaskId) -> Result<Vec<Vec<AccountId32>>, Error> {
-		let at = self.client.at_current_block().await.map_err(error::subxt)?;
+		let at = self.at().await?;
 		at.runtime_apis().call(din::runtime_apis().din_api().subgroups(task)).await.map_err(error::subxt)
 	}
 
@@ -386,7 +437,7 @@ impl Chain {
 		round: RoundIndex,
 		subgroup: SubgroupIndex,
 	) -> Result<Vec<AccountId32>, Error> {
-		let at = self.client.at_current_block().await.map_err(error::subxt)?;
+		let at = self.at().await?;
 		let value = at
 			.storage()
 			.fetch(din::storage().evaluation().panels(), (task, (round, subgroup)))
@@ -402,7 +453,7 @@ impl Chain {
 		round: RoundIndex,
 		subgroup: SubgroupIndex,
 	) -> Result<Option<SubgroupResult>, Error> {
-		let at = self.client.at_current_block().await.map_err(error::subxt)?;
+		let at = self.at().await?;
 		let value = at
 			.storage()
 			.try_fetch(din::storage().evaluation().subgroup_results(), (task, (round, subgroup)))
@@ -414,7 +465,7 @@ impl Chain {
 	/// `Evaluation::GlobalModels`: the global model `round` of `task` settled on (`None`:
 	/// not settled yet, or disputed).
 	pub async fn global_model(&self, task: TaskId, round: RoundIndex) -> Result<Option<GlobalModelRef>, Error> {
-		let at = self.client.at_current_block().await.map_err(error::subxt)?;
+		let at = self.at().await?;
 		let value = at
 			.storage()
 			.try_fetch(din::storage().evaluation().global_models(), (task, round))
@@ -425,13 +476,136 @@ impl Chain {
 
 	/// `Rewards::Settlements`: how `task`'s pool was split, once it is settled.
 	pub async fn settlement(&self, task: TaskId) -> Result<Option<Settlement<u128>>, Error> {
-		let at = self.client.at_current_block().await.map_err(error::subxt)?;
+		let at = self.at().await?;
 		let value = at
 			.storage()
 			.try_fetch(din::storage().rewards().settlements(), (task,))
 			.await
 			.map_err(error::subxt)?;
 		value.map(|v| v.decode()).transpose().map_err(error::subxt)
+	}
+
+	/// `Tasks::NextTaskId`: the id the next task will get (tasks are `0..next_task_id`).
+	pub async fn next_task_id(&self) -> Result<TaskId, Error> {
+		let at = self.at().await?;
+		let value = at.storage().fetch(din::storage().tasks().next_task_id(), ()).await.map_err(error::subxt)?;
+		value.decode().map_err(error::subxt)
+	}
+
+	/// `Tasks::Updates`: the update `who` submitted in `round` of `task`.
+	pub async fn update(&self, task: TaskId, round: RoundIndex, who: &AccountId32) -> Result<Option<UpdateInfo>, Error> {
+		let at = self.at().await?;
+		let value = at
+			.storage()
+			.try_fetch(din::storage().tasks().updates(), ((task, round), who.clone()))
+			.await
+			.map_err(error::subxt)?;
+		value.map(|v| v.decode()).transpose().map_err(error::subxt)
+	}
+
+	/// `Evaluation::AggregateVotes`: `who`'s vote on `subgroup` of `round` (cleared once the
+	/// subgroup is settled).
+	pub async fn aggregate_vote(
+		&self,
+		task: TaskId,
+		round: RoundIndex,
+		subgroup: SubgroupIndex,
+		who: &AccountId32,
+	) -> Result<Option<Vote<AggregateReveal>>, Error> {
+		let at = self.at().await?;
+		let value = at
+			.storage()
+			.try_fetch(din::storage().evaluation().aggregate_votes(), ((task, round, subgroup), who.clone()))
+			.await
+			.map_err(error::subxt)?;
+		value.map(|v| v.decode()).transpose().map_err(error::subxt)
+	}
+
+	/// `Evaluation::GlobalVotes`: `who`'s vote on the global model of `round` (cleared once
+	/// the round is settled).
+	pub async fn global_vote(
+		&self,
+		task: TaskId,
+		round: RoundIndex,
+		who: &AccountId32,
+	) -> Result<Option<Vote<GlobalModelRef>>, Error> {
+		let at = self.at().await?;
+		let value = at
+			.storage()
+			.try_fetch(din::storage().evaluation().global_votes(), ((task, round), who.clone()))
+			.await
+			.map_err(error::subxt)?;
+		value.map(|v| v.decode()).transpose().map_err(error::subxt)
+	}
+
+	/// `Evaluation::RoundEvaluators`: every evaluator of `round` with its seat count.
+	pub async fn round_evaluators(&self, task: TaskId, round: RoundIndex) -> Result<Vec<(AccountId32, u32)>, Error> {
+		let at = self.at().await?;
+		let value =
+			at.storage().fetch(din::storage().evaluation().round_evaluators(), (task, round)).await.map_err(error::subxt)?;
+		Ok(value.decode().map_err(error::subxt)?.0)
+	}
+
+	/// `Evaluation::ProvenScores`: the proven score of `target`, once settled (until the task
+	/// is settled and pruned).
+	pub async fn proven_score(&self, task: TaskId, target: ScoreTarget) -> Result<Option<ProvenScore>, Error> {
+		let at = self.at().await?;
+		let value = at
+			.storage()
+			.try_fetch(din::storage().evaluation().proven_scores(), (task, target))
+			.await
+			.map_err(error::subxt)?;
+		value.map(|v| v.decode()).transpose().map_err(error::subxt)
+	}
+
+	/// `Evaluation::TestKeys`: the released test-set key of `task`.
+	pub async fn test_key(&self, task: TaskId) -> Result<Option<Vec<u8>>, Error> {
+		let at = self.at().await?;
+		let value =
+			at.storage().try_fetch(din::storage().evaluation().test_keys(), (task,)).await.map_err(error::subxt)?;
+		Ok(value.map(|v| v.decode()).transpose().map_err(error::subxt)?.map(|key| key.key.0))
+	}
+
+	/// `Evaluation::Pool`: the registered evaluators.
+	pub async fn evaluator_pool(&self) -> Result<Vec<AccountId32>, Error> {
+		let at = self.at().await?;
+		let value = at.storage().fetch(din::storage().evaluation().pool(), ()).await.map_err(error::subxt)?;
+		Ok(value.decode().map_err(error::subxt)?.0)
+	}
+
+	/// `Staking::Ledgers`: `who`'s bond for `role`, if any.
+	pub async fn ledger(&self, who: &AccountId32, role: Role) -> Result<Option<Ledger>, Error> {
+		let at = self.at().await?;
+		let value = at
+			.storage()
+			.try_fetch(din::storage().staking().ledgers(), (who.clone(), role))
+			.await
+			.map_err(error::subxt)?;
+		value.map(|v| v.decode()).transpose().map_err(error::subxt)
+	}
+
+	/// `Staking::ReputationOf`: `who`'s soulbound reputation.
+	pub async fn reputation(&self, who: &AccountId32) -> Result<u32, Error> {
+		let at = self.at().await?;
+		let value =
+			at.storage().fetch(din::storage().staking().reputation_of(), (who.clone(),)).await.map_err(error::subxt)?;
+		value.decode().map_err(error::subxt)
+	}
+
+	/// `System::Account`: `who`'s free and reserved (held) balance.
+	pub async fn balance(&self, who: &AccountId32) -> Result<Balance, Error> {
+		let at = self.at().await?;
+		let value = at.storage().fetch(din::storage().system().account(), (who.clone(),)).await.map_err(error::subxt)?;
+		let info = value.decode().map_err(error::subxt)?;
+		Ok(Balance { free: info.data.free, reserved: info.data.reserved })
+	}
+
+	// ----- Balances -----
+
+	/// `Balances::transfer_keep_alive`: send `amount` to `dest`.
+	pub async fn transfer(&self, signer: &Signer, dest: &AccountId32, amount: u128) -> Result<Included, Error> {
+		let dest = subxt::utils::MultiAddress::Id(dest.clone());
+		self.submit(&din::tx().balances().transfer_keep_alive(dest, amount), signer).await
 	}
 
 	// ----- events -----
@@ -451,7 +625,7 @@ impl Chain {
 
 	/// A runtime constant, from the metadata of the latest finalized block.
 	async fn constant<Addr: subxt::constants::Address>(&self, addr: Addr) -> Result<Addr::Target, Error> {
-		let at = self.client.at_current_block().await.map_err(error::subxt)?;
+		let at = self.at().await?;
 		at.constants().entry(addr).map_err(error::subxt)
 	}
 }

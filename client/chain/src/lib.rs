@@ -77,7 +77,7 @@ mod chain;
 mod error;
 
 pub use chain::{
-	BlockEvents, Chain, Included, Inclusion, Signer, DEFAULT_INCLUSION_TIMEOUT, MAX_CID_LEN, MAX_PROOF_LEN,
+	Balance, BlockEvents, Chain, Included, Inclusion, ReadAt, Signer, DEFAULT_INCLUSION_TIMEOUT, MAX_CID_LEN, MAX_PROOF_LEN,
 };
 pub use error::{Error, PalletError};
 
@@ -121,13 +121,15 @@ pub mod types {
 		din_primitives::{AggregationRule, FeeParams, RewardAsset, Role, ScoringRule, TaskPhase},
 		pallet_din_evaluation::types::{
 			AggregateReveal as GenericAggregateReveal, ModelRef as GlobalModelRef,
-			ScoreTarget as GenericScoreTarget, SubgroupResult as GenericSubgroupResult,
+			ProvenScore as GenericProvenScore, ScoreTarget as GenericScoreTarget,
+			SubgroupResult as GenericSubgroupResult, Vote,
 		},
 		pallet_din_rewards::Settlement,
 		pallet_din_tasks::{
 			runtime_api::TaskView as GenericTaskView,
 			types::{ModelRef, ModelSpec, PhaseLengths, RewardPool, TaskInfo, TaskSpec, TestSetRef},
 		},
+		pallet_din_staking::types::StakeLedger as Ledger,
 		sp_arithmetic::per_things::Perbill,
 	};
 
@@ -139,4 +141,9 @@ pub mod types {
 	pub type SubgroupResult = GenericSubgroupResult<crate::AccountId32>;
 	/// An evaluator's revealed aggregate (CID, commitment, invalid set).
 	pub type AggregateReveal = GenericAggregateReveal<crate::AccountId32>;
+	/// A score settled by a proof.
+	pub type ProvenScore = GenericProvenScore<crate::AccountId32>;
+	/// A submitted update.
+	pub type UpdateInfo = crate::din::runtime_types::pallet_din_tasks::types::UpdateInfo<u32>;
+
 }

@@ -76,6 +76,26 @@ pub fn prove<R: RngCore + CryptoRng>(
 	Ok(Evaluation { public, proof: bytes })
 }
 
+/// [`setup`] with the operating system's randomness.
+///
+/// Generic code is compiled in the crate that instantiates it, so a caller that is built
+/// without optimisation (a debug `din`) and calls [`setup`] with its own RNG type gets an
+/// unoptimised Groth16 setup, about ten times slower. These non-generic entry points are
+/// instantiated here, with this crate's optimisation level.
+pub fn setup_with_os_rng(shape: CircuitShape) -> Result<(ProvingKey<Bn254>, VerifyingKey<Bn254>), ZkError> {
+	setup(shape, &mut rand::rngs::OsRng)
+}
+
+/// [`prove`] with the operating system's randomness (see [`setup_with_os_rng`] for why).
+pub fn prove_with_os_rng(
+	pk: &ProvingKey<Bn254>,
+	shape: CircuitShape,
+	weights: &[i32],
+	test_set: &TestSet,
+) -> Result<Evaluation, ZkError> {
+	prove(pk, shape, weights, test_set, &mut rand::rngs::OsRng)
+}
+
 /// Verifies an evaluation proof with a (decoded) verifying key.
 pub fn verify(vk: &VerifyingKey<Bn254>, public: &PublicInputs, proof: &[u8]) -> Result<bool, ZkError> {
 	let pvk = ark_groth16::prepare_verifying_key(vk);

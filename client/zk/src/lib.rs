@@ -33,7 +33,7 @@ pub mod shape;
 pub use circuit::{native_correct_count, Bounds, EvaluationCircuit};
 pub use din_zk_verifier::{commitment, layout, layout::PublicInputs, poseidon, verifier};
 pub use keys::{
-	constraint_count, prove, read_proving_key, read_verifying_key, setup, verify, verifying_key_bytes,
+	constraint_count, prove, prove_with_os_rng, read_proving_key, read_verifying_key, setup, setup_with_os_rng, verify, verifying_key_bytes,
 	write_proving_key, write_verifying_key, Evaluation,
 };
 pub use din_aggregate::{spec::ModelSpec, TestSet};

@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# End-to-end test of federated training on a running chain (part of scripts/test.sh):
+# 4 participants in one subgroup, 3 evaluators, 2 rounds, median aggregation; the last
+# participant sends sign-flipped ×10 updates, the last evaluator reveals a wrong
+# aggregate, and one participant and one evaluator are SIGKILLed mid-task and restarted
+# on their state. Asserts on `din task watch --json`'s summary:
+# - the global model's accuracy rises from the genesis model's (chance) by far in round 1,
+#   holds in round 2 and ends ≥ 80% on the 360-sample test split, despite the poisoner;
+# - the lying evaluator is slashed for MinorityAggregate, the poisoner for BelowBaseline;
+# - every honest participant is paid and nobody honest is slashed;
+# - the pool's accounting holds (pool = participants + evaluators + burned + refund).
+# About 4 minutes.
+set -euo pipefail
+source "$(dirname "$0")/env.sh"
+
+SUMMARY="$(mktemp)"
+trap 'rm -f "$SUMMARY"' EXIT
+"$DIN_ROOT/scripts/fl-run.sh" --participants 4 --evaluators 3 --rounds 2 --aggregation median \
+	--scoring-blocks 15 --poisoner --liar --kill-restart --summary "$SUMMARY"
+
+DIN="$CARGO_TARGET_DIR/debug/din"
+address() { "$DIN" key inspect --suri "$1"; }
+POISONER=$(address //Eve)   # participant 4
+LIAR=$(address //Bob//stash) # evaluator 3
+HONEST=($(address //Bob) $(address //Charlie) $(address //Dave))
+HONEST_EVALUATORS=($(address //Ferdie) $(address //Alice//stash)) # //Ferdie is killed and restarted
+# fl-run.sh's account order: participants //Bob //Charlie //Dave //Eve, evaluators //Ferdie
+# //Alice//stash //Bob//stash.
+
+check() { # description, jq expression that must be true
+	if jq -e "$2" "$SUMMARY" >/dev/null; then echo "ok: $1"; else echo "FAILED: $1" >&2; cat "$SUMMARY" >&2; exit 1; fi
+}
+check "two global models were fixed" '.global_accuracy | length == 2'
+check "accuracy rises from the genesis model to round 1's global model" '.genesis_accuracy[0] + 100 < .global_accuracy[0][1]'
+check "round 2 keeps it (within 2 points) and the final model reaches 80%" \
+	'.global_accuracy[1][1] + 0.02 * .global_accuracy[1][2] >= .global_accuracy[0][1] and .global_accuracy[1][1] >= 0.8 * .global_accuracy[1][2]'
+check "the lying evaluator is slashed for MinorityAggregate" \
+	"[.slashes[] | select(.[0] == \"$LIAR\" and .[3] == \"MinorityAggregate\")] | length >= 1"
+check "the poisoner is slashed for BelowBaseline" \
+	"[.slashes[] | select(.[0] == \"$POISONER\" and .[3] == \"BelowBaseline\")] | length >= 1"
+for who in "${HONEST[@]}"; do
+	check "honest participant $who is paid" ".payouts[\"$who\"] != null and (.payouts[\"$who\"] | tonumber) > 0"
+	check "honest participant $who is not slashed" "[.slashes[] | select(.[0] == \"$who\")] | length == 0"
+done
+for who in "${HONEST_EVALUATORS[@]}"; do
+	check "honest evaluator $who is paid and not slashed (no missed reveal after the restart)" \
+		"(.payouts[\"$who\"] | tonumber) > 0 and ([.slashes[] | select(.[0] == \"$who\")] | length == 0)"
+done
+check "the pool's accounting holds" '.accounting_holds == true'
+echo "==> end-to-end federated training: all checks passed"

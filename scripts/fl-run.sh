@@ -1,0 +1,145 @@
+#!/usr/bin/env bash
+# One federated-learning task on a fresh dev chain, run by real processes on loopback:
+# din-node --dev, a store peer (the owner's), the owner's `din task create` and
+# `release-key`, P participant daemons, E evaluator daemons and `din task watch`, which
+# prints the task's life and exits when it finishes. Used by scripts/demo.sh (full size)
+# and scripts/test.sh (reduced, with attackers). Assumes the workspace is built.
+#
+#   scripts/fl-run.sh [--participants P] [--evaluators E] [--subgroup-size G] [--q Q]
+#                     [--rounds R] [--aggregation RULE] [--test-samples N]
+#                     [--scoring-blocks B] [--poisoner] [--liar] [--summary FILE]
+#                     [--kill-restart]
+#
+# --poisoner: the last participant sends sign-flipped ×10 updates.
+# --liar: the last evaluator reveals a wrong aggregate.
+# --kill-restart: kills the first participant and first evaluator mid-task (SIGKILL)
+#                 and restarts them on the same state directories.
+# Accounts: the owner is //Alice; participants and evaluators are the other endowed dev
+# accounts, so at most P + E = 13.
+set -euo pipefail
+source "$(dirname "$0")/env.sh"
+
+P=8 E=4 G=4 Q=3 ROUNDS=5 POISONER=0 LIAR=0 SUMMARY="" KILL=0
+RULE=fedavg SAMPLES=32 SCORING_BLOCKS=40
+while [ $# -gt 0 ]; do
+	case "$1" in
+		--participants) P="$2"; shift 2 ;;
+		--evaluators) E="$2"; shift 2 ;;
+		--subgroup-size) G="$2"; shift 2 ;;
+		--q) Q="$2"; shift 2 ;;
+		--rounds) ROUNDS="$2"; shift 2 ;;
+		--aggregation) RULE="$2"; shift 2 ;;
+		--test-samples) SAMPLES="$2"; shift 2 ;;
+		--scoring-blocks) SCORING_BLOCKS="$2"; shift 2 ;;
+		--poisoner) POISONER=1; shift ;;
+		--liar) LIAR=1; shift ;;
+		--summary) SUMMARY="$2"; shift 2 ;;
+		--kill-restart) KILL=1; shift ;;
+		*) echo "unknown argument: $1" >&2; exit 2 ;;
+	esac
+done
+ACCOUNTS=(//Bob //Charlie //Dave //Eve //Ferdie //Alice//stash //Bob//stash //Charlie//stash
+	//Dave//stash //Eve//stash //Ferdie//stash //One //Two)
+if [ $((P + E)) -gt ${#ACCOUNTS[@]} ]; then
+	echo "at most ${#ACCOUNTS[@]} participants + evaluators" >&2
+	exit 2
+fi
+
+DIN="$CARGO_TARGET_DIR/debug/din"
+WORK="$(mktemp -d)"
+PIDS=()
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+cleanup() {
+	for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
+	for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
+	if [ "${KEEP_WORK:-0}" = 1 ]; then echo "logs kept in $WORK"; else rm -rf "$WORK"; fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+fail() {
+	echo "FAILED: $*" >&2
+	for log in "$WORK"/*.log; do echo "--- $log"; tail -15 "$log"; done >&2
+	exit 1
+}
+
+RPC_PORT=$(free_port)
+export DIN_URL="ws://127.0.0.1:$RPC_PORT"
+"$DIN_NODE" --dev --base-path "$WORK/node" --rpc-port "$RPC_PORT" --port "$(free_port)" \
+	--no-telemetry --no-prometheus >"$WORK/node.log" 2>&1 &
+PIDS+=($!)
+for _ in $(seq 120); do
+	curl -s -m 2 -H 'Content-Type: application/json' \
+		-d '{"jsonrpc":"2.0","id":1,"method":"chain_getHeader","params":[]}' \
+		"http://127.0.0.1:$RPC_PORT" | grep -q '"number"' && break
+	sleep 1
+done
+
+STORE_PORT=$(free_port)
+"$DIN" store serve --dir "$WORK/owner-store" --listen "/ip4/127.0.0.1/tcp/$STORE_PORT" \
+	--announce-interval 1 >"$WORK/store.log" 2>&1 &
+PIDS+=($!)
+for _ in $(seq 30); do grep -q '^peer id' "$WORK/store.log" && break; sleep 0.5; done
+PEER_ID=$(sed -n 's/^peer id //p' "$WORK/store.log")
+[ -n "$PEER_ID" ] || fail "the store peer did not start"
+export DIN_STORE_PEERS="/ip4/127.0.0.1/tcp/$STORE_PORT/p2p/$PEER_ID"
+
+echo "==> task: $P participants in subgroups of $G, $Q evaluators per subgroup (pool of $E), $ROUNDS rounds, $RULE, Groth16 scores on $SAMPLES test samples"
+T0=$(date +%s)
+"$DIN" task create --suri //Alice --json --owner-dir "$WORK/owner" --store-dir "$WORK/owner-store" \
+	--reward 10000 --rounds "$ROUNDS" --subgroup-size "$G" --evaluators "$Q" --min-participants "$P" \
+	--phase-blocks 3 --registration-blocks 6 --scoring-blocks "$SCORING_BLOCKS" --rewarding-blocks 15 \
+	--test-samples "$SAMPLES" --aggregation "$RULE" >"$WORK/task.json" 2>"$WORK/create.log" || fail "task create"
+TASK=$(jq -r .task "$WORK/task.json")
+PK=$(jq -r .proving_key_cid "$WORK/task.json")
+echo "    task $TASK created in $(( $(date +%s) - T0 )) s (genesis model, encrypted test set, Groth16 setup)"
+
+"$DIN" task release-key --suri //Alice --task "$TASK" --owner-dir "$WORK/owner" --wait \
+	>"$WORK/release.log" 2>&1 &
+PIDS+=($!)
+
+participant() { # index (1-based), restart flag
+	local i=$1 extra=()
+	[ "$POISONER" = 1 ] && [ "$i" = "$P" ] && extra=(--attack sign-flip:10)
+	"$DIN" participant run --suri "${ACCOUNTS[$((i - 1))]}" --task "$TASK" --data "digits:$i/$P" \
+		--seed "$i" --state-dir "$WORK/participant-$i" --store-dir "$WORK/participant-$i/store" \
+		"${extra[@]}" >>"$WORK/participant-$i.log" 2>&1 &
+	PIDS+=($!)
+	eval "PARTICIPANT_$i=$!"
+}
+evaluator() { # index (1-based)
+	local j=$1 extra=()
+	[ "$LIAR" = 1 ] && [ "$j" = "$E" ] && extra=(--attack wrong-aggregate)
+	"$DIN" evaluator run --suri "${ACCOUNTS[$((P + j - 1))]}" --task "$TASK" --proving-key "$TASK=$PK" \
+		--exit-when-done --state-dir "$WORK/evaluator-$j" --store-dir "$WORK/evaluator-$j/store" \
+		"${extra[@]}" >>"$WORK/evaluator-$j.log" 2>&1 &
+	PIDS+=($!)
+	eval "EVALUATOR_$j=$!"
+}
+for j in $(seq "$E"); do evaluator "$j"; done
+for i in $(seq "$P"); do participant "$i"; done
+
+WATCH_ARGS=(task watch --task "$TASK" --store-dir "$WORK/watch-store")
+if [ "$KILL" = 1 ]; then
+	(
+		# Mid-task: SIGKILL one participant and one evaluator, restart them on their state.
+		sleep 75
+		kill -9 "$PARTICIPANT_1" "$EVALUATOR_1" 2>/dev/null || true
+		echo "==> killed participant 1 and evaluator 1 (SIGKILL); restarting them" >&2
+		sleep 3
+		participant 1
+		evaluator 1
+		wait
+	) &
+	PIDS+=($!)
+fi
+if [ -n "$SUMMARY" ]; then
+	"$DIN" "${WATCH_ARGS[@]}" --json >"$SUMMARY" 2>"$WORK/watch.log" || fail "watch"
+else
+	"$DIN" "${WATCH_ARGS[@]}" 2>"$WORK/watch.log" || fail "watch"
+fi
+echo "==> task finished after $(( $(date +%s) - T0 )) s"
+"$DIN" model evaluate --task "$TASK" --data digits-test --store-dir "$WORK/eval-store" \
+	${FINAL_JSON:+--json} | tee "$WORK/final.txt"
+for log in "$WORK"/participant-*.log "$WORK"/evaluator-*.log; do
+	if grep -q "panicked" "$log"; then fail "a daemon panicked ($log)"; fi
+done
