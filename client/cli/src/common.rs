@@ -320,6 +320,14 @@ pub async fn global_model_before(
     Ok((info.spec.genesis.cid.0.clone(), info.spec.genesis.commitment))
 }
 
+/// This process's peak resident memory in MiB (`VmHWM`), where the OS reports it.
+pub fn peak_memory_mib() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib / 1024)
+}
+
 /// The short form of an account for logs: its first SS58 characters.
 pub fn short(account: &AccountId32) -> String {
     account.to_string().chars().take(8).collect()

@@ -227,7 +227,11 @@ impl Daemon {
                 }
             }
             if self.args.exit_when_done && !self.args.tasks.is_empty() && active == 0 {
-                tracing::info!(target: "din", "every served task has finished; exiting");
+                tracing::info!(
+                    target: "din",
+                    "every served task has finished; exiting (peak memory {} MiB)",
+                    crate::common::peak_memory_mib().unwrap_or_default()
+                );
                 return Ok(());
             }
         }

@@ -151,7 +151,12 @@ impl Daemon {
             };
             match info.phase {
                 TaskPhase::Finished | TaskPhase::Cancelled => {
-                    tracing::info!(target: "din", "task {task} is {:?}; exiting", info.phase);
+                    tracing::info!(
+                        target: "din",
+                        "task {task} is {:?}; exiting (peak memory {} MiB)",
+                        info.phase,
+                        crate::common::peak_memory_mib().unwrap_or_default()
+                    );
                     return Ok(());
                 }
                 TaskPhase::Training => {
