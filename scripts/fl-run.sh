@@ -20,7 +20,7 @@ set -euo pipefail
 source "$(dirname "$0")/env.sh"
 
 P=8 E=4 G=4 Q=3 ROUNDS=5 POISONER=0 LIAR=0 SUMMARY="" KILL=0
-RULE=fedavg SAMPLES=32 SCORING_BLOCKS=40
+RULE=fedavg SAMPLES=32 SCORING_BLOCKS=50
 while [ $# -gt 0 ]; do
 	case "$1" in
 		--participants) P="$2"; shift 2 ;;
@@ -138,7 +138,9 @@ else
 	"$DIN" "${WATCH_ARGS[@]}" 2>"$WORK/watch.log" || fail "watch"
 fi
 echo "==> task finished after $(( $(date +%s) - T0 )) s"
-"$DIN" model evaluate --task "$TASK" --data digits-test --store-dir "$WORK/eval-store" \
+# The evaluators holding the global models have exited; `watch` fetched every one of them
+# into its block store, so the final evaluation reads it from there.
+"$DIN" model evaluate --task "$TASK" --data digits-test --store-dir "$WORK/watch-store" \
 	${FINAL_JSON:+--json} | tee "$WORK/final.txt"
 for log in "$WORK"/participant-*.log "$WORK"/evaluator-*.log; do
 	if grep -q "panicked" "$log"; then fail "a daemon panicked ($log)"; fi

@@ -11,7 +11,7 @@ if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 
 # System packages: protoc (libp2p / litep2p protobufs), clang + libclang (bindgen,
 # wasm-opt's C++), mold (the linker .cargo/config.toml selects), pkg-config + libssl.
-APT_PACKAGES=(protobuf-compiler clang libclang-dev mold pkg-config libssl-dev make cmake curl jq)
+APT_PACKAGES=(protobuf-compiler clang libclang-dev mold pkg-config libssl-dev make cmake curl jq python3)
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
