@@ -394,9 +394,7 @@ impl Chain {
 
 	/// `Tasks::Tasks`: the task as stored (spec, phase, round, deadline, remaining pool).
 	pub async fn task(&self, task: TaskId) -> Result<Option<TaskInfo>, Error> {
-		let at = self.at().await?;
-		let value = at.storage().try_fetch(din::storage().tasks().tasks(), (task,)).await.map_err(error::subxt)?;
-		value.map(|v| v.decode()).transpose().map_err(error::subxt)
+		self.read_optional(din::storage().tasks().tasks(), (task,)).await
 	}
 
 	/// `DinApi::task`: the runtime API's summary of a task (with the participant count).
@@ -407,9 +405,7 @@ impl Chain {
 
 	/// `Tasks::Participants`: who joined `task` (the next round's snapshot).
 	pub async fn participants(&self, task: TaskId) -> Result<Vec<AccountId32>, Error> {
-		let at = self.at().await?;
-		let value = at.storage().fetch(din::storage().tasks().participants(), (task,)).await.map_err(error::subxt)?;
-		Ok(value.decode().map_err(error::subxt)?.0)
+		Ok(self.read(din::storage().tasks().participants(), (task,)).await?.0)
 	}
 
 	/// `DinApi::assignment`: `(round, subgroup)` of `who` in the current round of `task`.
@@ -437,13 +433,7 @@ impl Chain {
 		round: RoundIndex,
 		subgroup: SubgroupIndex,
 	) -> Result<Vec<AccountId32>, Error> {
-		let at = self.at().await?;
-		let value = at
-			.storage()
-			.fetch(din::storage().evaluation().panels(), (task, (round, subgroup)))
-			.await
-			.map_err(error::subxt)?;
-		Ok(value.decode().map_err(error::subxt)?.0)
+		Ok(self.read(din::storage().evaluation().panels(), (task, (round, subgroup))).await?.0)
 	}
 
 	/// `Evaluation::SubgroupResults`: how `subgroup` of `round` settled, once it has.
@@ -453,54 +443,28 @@ impl Chain {
 		round: RoundIndex,
 		subgroup: SubgroupIndex,
 	) -> Result<Option<SubgroupResult>, Error> {
-		let at = self.at().await?;
-		let value = at
-			.storage()
-			.try_fetch(din::storage().evaluation().subgroup_results(), (task, (round, subgroup)))
-			.await
-			.map_err(error::subxt)?;
-		value.map(|v| v.decode()).transpose().map_err(error::subxt)
+		self.read_optional(din::storage().evaluation().subgroup_results(), (task, (round, subgroup))).await
 	}
 
 	/// `Evaluation::GlobalModels`: the global model `round` of `task` settled on (`None`:
 	/// not settled yet, or disputed).
 	pub async fn global_model(&self, task: TaskId, round: RoundIndex) -> Result<Option<GlobalModelRef>, Error> {
-		let at = self.at().await?;
-		let value = at
-			.storage()
-			.try_fetch(din::storage().evaluation().global_models(), (task, round))
-			.await
-			.map_err(error::subxt)?;
-		value.map(|v| v.decode()).transpose().map_err(error::subxt)
+		self.read_optional(din::storage().evaluation().global_models(), (task, round)).await
 	}
 
 	/// `Rewards::Settlements`: how `task`'s pool was split, once it is settled.
 	pub async fn settlement(&self, task: TaskId) -> Result<Option<Settlement<u128>>, Error> {
-		let at = self.at().await?;
-		let value = at
-			.storage()
-			.try_fetch(din::storage().rewards().settlements(), (task,))
-			.await
-			.map_err(error::subxt)?;
-		value.map(|v| v.decode()).transpose().map_err(error::subxt)
+		self.read_optional(din::storage().rewards().settlements(), (task,)).await
 	}
 
 	/// `Tasks::NextTaskId`: the id the next task will get (tasks are `0..next_task_id`).
 	pub async fn next_task_id(&self) -> Result<TaskId, Error> {
-		let at = self.at().await?;
-		let value = at.storage().fetch(din::storage().tasks().next_task_id(), ()).await.map_err(error::subxt)?;
-		value.decode().map_err(error::subxt)
+		self.read(din::storage().tasks().next_task_id(), ()).await
 	}
 
 	/// `Tasks::Updates`: the update `who` submitted in `round` of `task`.
 	pub async fn update(&self, task: TaskId, round: RoundIndex, who: &AccountId32) -> Result<Option<UpdateInfo>, Error> {
-		let at = self.at().await?;
-		let value = at
-			.storage()
-			.try_fetch(din::storage().tasks().updates(), ((task, round), who.clone()))
-			.await
-			.map_err(error::subxt)?;
-		value.map(|v| v.decode()).transpose().map_err(error::subxt)
+		self.read_optional(din::storage().tasks().updates(), ((task, round), who.clone())).await
 	}
 
 	/// `Evaluation::AggregateVotes`: `who`'s vote on `subgroup` of `round` (cleared once the
@@ -512,13 +476,7 @@ impl Chain {
 		subgroup: SubgroupIndex,
 		who: &AccountId32,
 	) -> Result<Option<Vote<AggregateReveal>>, Error> {
-		let at = self.at().await?;
-		let value = at
-			.storage()
-			.try_fetch(din::storage().evaluation().aggregate_votes(), ((task, round, subgroup), who.clone()))
-			.await
-			.map_err(error::subxt)?;
-		value.map(|v| v.decode()).transpose().map_err(error::subxt)
+		self.read_optional(din::storage().evaluation().aggregate_votes(), ((task, round, subgroup), who.clone())).await
 	}
 
 	/// `Evaluation::GlobalVotes`: `who`'s vote on the global model of `round` (cleared once
@@ -529,75 +487,44 @@ impl Chain {
 		round: RoundIndex,
 		who: &AccountId32,
 	) -> Result<Option<Vote<GlobalModelRef>>, Error> {
-		let at = self.at().await?;
-		let value = at
-			.storage()
-			.try_fetch(din::storage().evaluation().global_votes(), ((task, round), who.clone()))
-			.await
-			.map_err(error::subxt)?;
-		value.map(|v| v.decode()).transpose().map_err(error::subxt)
+		self.read_optional(din::storage().evaluation().global_votes(), ((task, round), who.clone())).await
 	}
 
 	/// `Evaluation::RoundEvaluators`: every evaluator of `round` with its seat count.
 	pub async fn round_evaluators(&self, task: TaskId, round: RoundIndex) -> Result<Vec<(AccountId32, u32)>, Error> {
-		let at = self.at().await?;
-		let value =
-			at.storage().fetch(din::storage().evaluation().round_evaluators(), (task, round)).await.map_err(error::subxt)?;
-		Ok(value.decode().map_err(error::subxt)?.0)
+		Ok(self.read(din::storage().evaluation().round_evaluators(), (task, round)).await?.0)
 	}
 
 	/// `Evaluation::ProvenScores`: the proven score of `target`, once settled (until the task
 	/// is settled and pruned).
 	pub async fn proven_score(&self, task: TaskId, target: ScoreTarget) -> Result<Option<ProvenScore>, Error> {
-		let at = self.at().await?;
-		let value = at
-			.storage()
-			.try_fetch(din::storage().evaluation().proven_scores(), (task, target))
-			.await
-			.map_err(error::subxt)?;
-		value.map(|v| v.decode()).transpose().map_err(error::subxt)
+		self.read_optional(din::storage().evaluation().proven_scores(), (task, target)).await
 	}
 
 	/// `Evaluation::TestKeys`: the released test-set key of `task`.
 	pub async fn test_key(&self, task: TaskId) -> Result<Option<Vec<u8>>, Error> {
-		let at = self.at().await?;
-		let value =
-			at.storage().try_fetch(din::storage().evaluation().test_keys(), (task,)).await.map_err(error::subxt)?;
-		Ok(value.map(|v| v.decode()).transpose().map_err(error::subxt)?.map(|key| key.key.0))
+		Ok(self.read_optional(din::storage().evaluation().test_keys(), (task,)).await?.map(|key| key.key.0))
 	}
 
 	/// `Evaluation::Pool`: the registered evaluators.
 	pub async fn evaluator_pool(&self) -> Result<Vec<AccountId32>, Error> {
-		let at = self.at().await?;
-		let value = at.storage().fetch(din::storage().evaluation().pool(), ()).await.map_err(error::subxt)?;
-		Ok(value.decode().map_err(error::subxt)?.0)
+		Ok(self.read(din::storage().evaluation().pool(), ()).await?.0)
 	}
 
 	/// `Staking::Ledgers`: `who`'s bond for `role`, if any.
 	pub async fn ledger(&self, who: &AccountId32, role: Role) -> Result<Option<Ledger>, Error> {
-		let at = self.at().await?;
-		let value = at
-			.storage()
-			.try_fetch(din::storage().staking().ledgers(), (who.clone(), role))
-			.await
-			.map_err(error::subxt)?;
-		value.map(|v| v.decode()).transpose().map_err(error::subxt)
+		self.read_optional(din::storage().staking().ledgers(), (who.clone(), role)).await
 	}
 
 	/// `Staking::ReputationOf`: `who`'s soulbound reputation.
 	pub async fn reputation(&self, who: &AccountId32) -> Result<u32, Error> {
-		let at = self.at().await?;
-		let value =
-			at.storage().fetch(din::storage().staking().reputation_of(), (who.clone(),)).await.map_err(error::subxt)?;
-		value.decode().map_err(error::subxt)
+		self.read(din::storage().staking().reputation_of(), (who.clone(),)).await
 	}
 
 	/// `System::Account`: `who`'s free and reserved (held) balance.
 	pub async fn balance(&self, who: &AccountId32) -> Result<Balance, Error> {
-		let at = self.at().await?;
-		let value = at.storage().fetch(din::storage().system().account(), (who.clone(),)).await.map_err(error::subxt)?;
-		let info = value.decode().map_err(error::subxt)?;
-		Ok(Balance { free: info.data.free, reserved: info.data.reserved })
+		let account = self.read(din::storage().system().account(), (who.clone(),)).await?;
+		Ok(Balance { free: account.data.free, reserved: account.data.reserved })
 	}
 
 	// ----- Balances -----
@@ -621,6 +548,25 @@ impl Chain {
 			Ok(BlockEvents { number: block.number(), hash: block.hash(), events })
 		});
 		Ok(events.boxed())
+	}
+
+	/// The value at `addr` / `key` in the block reads are answered at, if one is stored.
+	async fn read_optional<Addr: subxt::storage::Address>(
+		&self,
+		addr: Addr,
+		key: Addr::KeyParts,
+	) -> Result<Option<Addr::Value>, Error> {
+		let at = self.at().await?;
+		let value = at.storage().try_fetch(addr, key).await.map_err(error::subxt)?;
+		value.map(|v| v.decode()).transpose().map_err(error::subxt)
+	}
+
+	/// The value at `addr` / `key` in the block reads are answered at, or the entry's
+	/// default.
+	async fn read<Addr: subxt::storage::Address>(&self, addr: Addr, key: Addr::KeyParts) -> Result<Addr::Value, Error> {
+		let at = self.at().await?;
+		let value = at.storage().fetch(addr, key).await.map_err(error::subxt)?;
+		value.decode().map_err(error::subxt)
 	}
 
 	/// A runtime constant, from the metadata of the latest finalized block.

@@ -26,7 +26,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use clap::{Args, Subcommand};
-use din_aggregate::{Aggregator, ModelSpec, TestSet, Update};
+use din_aggregate::{Aggregator, TestSet, Update};
 use din_chain::{
     types::{ScoreTarget, ScoringRule, SubgroupResult, TaskInfo, TaskPhase, Vote},
     AccountId32, Chain, Signer, H256,
@@ -204,6 +204,7 @@ impl Daemon {
     }
 
     async fn run(mut self) -> anyhow::Result<()> {
+        self.check_proving_keys().await?;
         self.register().await?;
         let mut follower = Follower::new(Duration::from_millis(500));
         loop {
@@ -235,6 +236,19 @@ impl Daemon {
                 return Ok(());
             }
         }
+    }
+
+    /// Refuses to start for an explicitly served `zk` task without its proving key, which
+    /// would otherwise only show at scoring time.
+    async fn check_proving_keys(&self) -> anyhow::Result<()> {
+        for &task in &self.args.tasks {
+            let info = self.chain.task(task).await?.ok_or_else(|| invalid!("task {task} does not exist"))?;
+            let zk = matches!(info.spec.scoring, ScoringRule::ZkAccuracy { .. });
+            if zk && !self.args.proving_keys.iter().any(|(t, _)| *t == task) {
+                return Err(invalid!("task {task} is scored with Groth16 proofs: pass --proving-key {task}=CID"));
+            }
+        }
+        Ok(())
     }
 
     /// Bonds up to `--bond` and enters the pool, unless already in it.
@@ -532,7 +546,7 @@ impl Daemon {
                 .map_err(|why| anyhow::anyhow!("scoring {name}: {why}"))?;
             let scoring = &self.scoring[&task];
             let result = if zk {
-                self.prove(task, &spec, scoring, &target, model).await
+                self.prove(task, scoring, &target, model).await
             } else {
                 let correct = din_aggregate::count_correct(&spec, &model.values, &scoring.test_set)?;
                 let total = scoring.test_set.labels.len() as u32;
@@ -548,10 +562,9 @@ impl Daemon {
         Ok(())
     }
 
-    async fn prove(&self, task: u32, spec: &ModelSpec, scoring: &Scoring, target: &Target, model: Update) -> anyhow::Result<()> {
+    async fn prove(&self, task: u32, scoring: &Scoring, target: &Target, model: Update) -> anyhow::Result<()> {
         let key = scoring.proving_key.clone().ok_or_else(|| invalid!("task {task}: no --proving-key {task}=CID given"))?;
         let test_set = scoring.test_set.clone();
-        let _ = spec;
         let started = Instant::now();
         let evaluation = tokio::task::spawn_blocking(move || {
             let (shape, pk) = &*key;
@@ -580,7 +593,7 @@ impl Daemon {
         let test_set = artifact::decode_test_set(&artifact::apply_keystream(key, &sealed))?;
         let zk = matches!(info.spec.scoring, ScoringRule::ZkAccuracy { .. });
         let commitment = if zk {
-            let classes = spec_classes(&spec);
+            let classes = spec.classes() as usize;
             let c = din_zk::commitment::test_set_commitment(&test_set.features, &test_set.labels, test_set.num_features as usize, classes)
                 .map_err(|e| invalid!("test set: {e:?}"))?;
             H256(din_zk::commitment::to_bytes(&c))
@@ -669,14 +682,6 @@ fn describe(target: &ScoreTarget) -> String {
 fn prover_slot(participant: &AccountId32, round: u32, panel: usize) -> usize {
     let digest = sha2::Sha256::new().chain_update(participant.0).chain_update(round.to_le_bytes()).finalize();
     (u64::from_le_bytes(digest[..8].try_into().expect("8 bytes")) % panel.max(1) as u64) as usize
-}
-
-fn spec_classes(spec: &ModelSpec) -> usize {
-    match spec {
-        ModelSpec::SoftmaxRegression { classes, .. } | ModelSpec::Mlp { classes, .. } | ModelSpec::Cnn { classes, .. } => {
-            *classes as usize
-        }
-    }
 }
 
 #[cfg(test)]

@@ -212,7 +212,7 @@ pub async fn run(command: StoreCommand) -> anyhow::Result<()> {
     Ok(())
 }
 
-pub(crate) async fn get_via_network(
+async fn get_via_network(
     cid: &din_store::Cid,
     dir: &Path,
     network: &NetworkArgs,

@@ -271,7 +271,7 @@ fn model_spec(model: &ModelArg, inputs: usize, classes: usize) -> anyhow::Result
 fn owner_test_set(source: &DataSource, samples: usize) -> anyhow::Result<(TestSet, usize)> {
     let data = source.load()?;
     if samples == 0 || samples > data.len() {
-        bail!(invalid!("--test-samples {samples}: the test data has {} samples", data.len()));
+        return Err(invalid!("--test-samples {samples}: the test data has {} samples", data.len()));
     }
     let picked: Vec<usize> = (0..samples).collect();
     let classes = data.num_classes();
@@ -446,9 +446,9 @@ async fn release_key(
         match info.phase {
             TaskPhase::Scoring => break,
             TaskPhase::Rewarding | TaskPhase::Finished | TaskPhase::Cancelled => {
-                bail!(invalid!("task {task} is past its Scoring phase ({:?})", info.phase))
+                return Err(invalid!("task {task} is past its Scoring phase ({:?})", info.phase))
             }
-            phase if !wait => bail!(invalid!("task {task} is in {phase:?}, not Scoring (use --wait)")),
+            phase if !wait => return Err(invalid!("task {task} is in {phase:?}, not Scoring (use --wait)")),
             _ => tracing::debug!(target: "din", "block #{number}: waiting for Scoring"),
         }
     }
