@@ -231,7 +231,8 @@ fn parse_rule(s: &str) -> Result<AggregationRule, String> {
 /// What `create` leaves the owner (and tells evaluators): `--owner-dir/task-<id>.json`.
 #[derive(Debug, Serialize, Deserialize)]
 pub struct OwnerFile {
-    pub task: u32,
+    /// `None` in the pending file written before the task exists.
+    pub task: Option<u32>,
     /// The test-set key, hex; secret until `release-key`.
     pub test_key: String,
     pub genesis_cid: String,
@@ -355,7 +356,21 @@ async fn create(args: CreateArgs) -> anyhow::Result<()> {
             slash: percent(args.slash),
         },
     };
-    let included = chain.create_task(&signer, spec).await?;
+    // The test-set key exists nowhere else: it goes to disk before the task that depends on
+    // it is created, so that no failure after the submission can lose it.
+    let mut file = OwnerFile {
+        task: None,
+        test_key: hex::encode(test_key),
+        genesis_cid: genesis_cid.to_string(),
+        test_set_cid: test_set_cid.to_string(),
+        proving_key_cid: proving_key_cid.map(|c| c.to_string()),
+        test_samples: args.test_samples,
+    };
+    let pending = args.owner_dir.join(format!("pending-{test_set_cid}.json"));
+    crate::state::write_atomically(&pending, &serde_json::to_vec_pretty(&file)?)?;
+    let included = chain.create_task(&signer, spec).await.with_context(|| {
+        format!("creating the task (its test-set key is kept in {})", pending.display())
+    })?;
     let created = included
         .events
         .find_first::<din::tasks::events::TaskCreated>()
@@ -363,16 +378,9 @@ async fn create(args: CreateArgs) -> anyhow::Result<()> {
         .map_err(|e| anyhow::anyhow!("decoding TaskCreated: {e}"))?
         .context("create_task succeeded without a TaskCreated event")?;
     let task = created.task;
-
-    let file = OwnerFile {
-        task,
-        test_key: hex::encode(test_key),
-        genesis_cid: genesis_cid.to_string(),
-        test_set_cid: test_set_cid.to_string(),
-        proving_key_cid: proving_key_cid.map(|c| c.to_string()),
-        test_samples: args.test_samples,
-    };
+    file.task = Some(task);
     crate::state::write_atomically(&owner_file(&args.owner_dir, task), &serde_json::to_vec_pretty(&file)?)?;
+    std::fs::remove_file(&pending).ok();
     if args.json {
         println!(
             "{}",
