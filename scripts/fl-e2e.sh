@@ -16,7 +16,7 @@ source "$(dirname "$0")/env.sh"
 SUMMARY="$(mktemp)"
 trap 'rm -f "$SUMMARY"' EXIT
 "$DIN_ROOT/scripts/fl-run.sh" --participants 4 --evaluators 3 --rounds 2 --aggregation median \
-	--scoring-blocks 15 --poisoner --liar --kill-restart --summary "$SUMMARY"
+	--scoring-blocks 15 --poisoner --liar --kill-restart --timeout 900 --summary "$SUMMARY"
 
 DIN="$CARGO_TARGET_DIR/debug/din"
 address() { "$DIN" key inspect --suri "$1"; }
@@ -27,9 +27,7 @@ HONEST_EVALUATORS=($(address //Ferdie) $(address //Alice//stash)) # //Ferdie is 
 # fl-run.sh's account order: participants //Bob //Charlie //Dave //Eve, evaluators //Ferdie
 # //Alice//stash //Bob//stash.
 
-check() { # description, jq expression that must be true
-	if jq -e "$2" "$SUMMARY" >/dev/null; then echo "ok: $1"; else echo "FAILED: $1" >&2; cat "$SUMMARY" >&2; exit 1; fi
-}
+source "$DIN_ROOT/scripts/lib/summary.sh"
 check "two global models were fixed" '.global_accuracy | length == 2'
 check "accuracy rises from the genesis model to round 1's global model" '.genesis_accuracy[0] + 100 < .global_accuracy[0][1]'
 check "round 2 keeps it (within 2 points) and the final model reaches 80%" \

@@ -1,15 +1,21 @@
 #!/usr/bin/env bash
-# One federated-learning task on a fresh dev chain, run by real processes on loopback:
-# din-node --dev, a store peer (the owner's), the owner's `din task create` and
-# `release-key`, P participant daemons, E evaluator daemons and `din task watch`, which
-# prints the task's life and exits when it finishes. Used by scripts/demo.sh (full size)
-# and scripts/test.sh (reduced, with attackers). Assumes the workspace is built.
+# One federated-learning task run by real processes on loopback: din-node --dev (or the
+# running nodes given with --url), a store peer (the owner's), the owner's `din task
+# create` and `release-key`, P participant daemons, E evaluator daemons and `din task
+# watch`, which prints the task's life and exits when it finishes. Used by scripts/demo.sh
+# (full size), scripts/fl-e2e.sh (reduced, with attackers) and the zombienet test of a
+# round across validators. Assumes the workspace is built.
 #
 #   scripts/fl-run.sh [--participants P] [--evaluators E] [--subgroup-size G] [--q Q]
-#                     [--rounds R] [--aggregation RULE] [--test-samples N]
-#                     [--scoring-blocks B] [--poisoner] [--liar] [--summary FILE]
-#                     [--kill-restart]
+#                     [--rounds R] [--aggregation RULE] [--scoring zk|median]
+#                     [--test-samples N] [--scoring-blocks B] [--poisoner] [--liar]
+#                     [--summary FILE] [--kill-restart] [--url WS_URL[,WS_URL…]]
+#                     [--timeout SECONDS]
 #
+# --timeout: fail when the task has not finished this long after its creation (1800).
+# --url: use these running nodes of one chain instead of starting a dev node. The owner
+#        and the watcher use the first; participant i uses URL[i mod n] and evaluator j
+#        URL[(P + j) mod n], so that a subgroup's daemons sit on different nodes.
 # --poisoner: the last participant sends sign-flipped ×10 updates.
 # --liar: the last evaluator reveals a wrong aggregate.
 # --kill-restart: kills the first participant and first evaluator mid-task (SIGKILL)
@@ -20,7 +26,7 @@ set -euo pipefail
 source "$(dirname "$0")/env.sh"
 
 P=8 E=4 G=4 Q=3 ROUNDS=5 POISONER=0 LIAR=0 SUMMARY="" KILL=0
-RULE=fedavg SAMPLES=32 SCORING_BLOCKS=50
+RULE=fedavg SCORING=zk SAMPLES=32 SCORING_BLOCKS=50 URLS=() TIMEOUT=1800
 while [ $# -gt 0 ]; do
 	case "$1" in
 		--participants) P="$2"; shift 2 ;;
@@ -29,6 +35,9 @@ while [ $# -gt 0 ]; do
 		--q) Q="$2"; shift 2 ;;
 		--rounds) ROUNDS="$2"; shift 2 ;;
 		--aggregation) RULE="$2"; shift 2 ;;
+		--scoring) SCORING="$2"; shift 2 ;;
+		--timeout) TIMEOUT="$2"; shift 2 ;;
+		--url) IFS=, read -r -a URLS <<<"$2"; shift 2 ;;
 		--test-samples) SAMPLES="$2"; shift 2 ;;
 		--scoring-blocks) SCORING_BLOCKS="$2"; shift 2 ;;
 		--poisoner) POISONER=1; shift ;;
@@ -62,17 +71,26 @@ fail() {
 	exit 1
 }
 
-RPC_PORT=$(free_port)
-export DIN_URL="ws://127.0.0.1:$RPC_PORT"
-"$DIN_NODE" --dev --base-path "$WORK/node" --rpc-port "$RPC_PORT" --port "$(free_port)" \
-	--no-telemetry --no-prometheus >"$WORK/node.log" 2>&1 &
-PIDS+=($!)
-for _ in $(seq 120); do
-	curl -s -m 2 -H 'Content-Type: application/json' \
-		-d '{"jsonrpc":"2.0","id":1,"method":"chain_getHeader","params":[]}' \
-		"http://127.0.0.1:$RPC_PORT" | grep -q '"number"' && break
-	sleep 1
-done
+wait_for_rpc() { # ws URL
+	local http="http${1#ws}"
+	for _ in $(seq 120); do
+		curl -s -m 2 -H 'Content-Type: application/json' \
+			-d '{"jsonrpc":"2.0","id":1,"method":"chain_getHeader","params":[]}' \
+			"$http" | grep -q '"number"' && return 0
+		sleep 1
+	done
+	fail "no node answers at $1"
+}
+if [ ${#URLS[@]} -eq 0 ]; then
+	RPC_PORT=$(free_port)
+	URLS=("ws://127.0.0.1:$RPC_PORT")
+	"$DIN_NODE" --dev --base-path "$WORK/node" --rpc-port "$RPC_PORT" --port "$(free_port)" \
+		--no-telemetry --no-prometheus >"$WORK/node.log" 2>&1 &
+	PIDS+=($!)
+fi
+for url in "${URLS[@]}"; do wait_for_rpc "$url"; done
+export DIN_URL="${URLS[0]}"
+node_url() { echo "${URLS[$(($1 % ${#URLS[@]}))]}"; }
 
 STORE_PORT=$(free_port)
 "$DIN" store serve --dir "$WORK/owner-store" --listen "/ip4/127.0.0.1/tcp/$STORE_PORT" \
@@ -83,15 +101,23 @@ PEER_ID=$(sed -n 's/^peer id //p' "$WORK/store.log")
 [ -n "$PEER_ID" ] || fail "the store peer did not start"
 export DIN_STORE_PEERS="/ip4/127.0.0.1/tcp/$STORE_PORT/p2p/$PEER_ID"
 
-echo "==> task: $P participants in subgroups of $G, $Q evaluators per subgroup (pool of $E), $ROUNDS rounds, $RULE, Groth16 scores on $SAMPLES test samples"
+case "$SCORING" in
+	zk) SCORED="Groth16 scores on $SAMPLES test samples" ;;
+	median) SCORED="median scores on $SAMPLES test samples" ;;
+	*) echo "--scoring is zk or median" >&2; exit 2 ;;
+esac
+echo "==> task: $P participants in subgroups of $G, $Q evaluators per subgroup (pool of $E), $ROUNDS rounds, $RULE, $SCORED, ${#URLS[@]} node(s)"
 T0=$(date +%s)
 "$DIN" task create --suri //Alice --json --owner-dir "$WORK/owner" --store-dir "$WORK/owner-store" \
 	--reward 10000 --rounds "$ROUNDS" --subgroup-size "$G" --evaluators "$Q" --min-participants "$P" \
 	--phase-blocks 3 --registration-blocks 6 --scoring-blocks "$SCORING_BLOCKS" --rewarding-blocks 15 \
-	--test-samples "$SAMPLES" --aggregation "$RULE" >"$WORK/task.json" 2>"$WORK/create.log" || fail "task create"
+	--test-samples "$SAMPLES" --aggregation "$RULE" --scoring "$SCORING" >"$WORK/task.json" 2>"$WORK/create.log" || fail "task create"
 TASK=$(jq -r .task "$WORK/task.json")
-PK=$(jq -r .proving_key_cid "$WORK/task.json")
-echo "    task $TASK created in $(( $(date +%s) - T0 )) s (genesis model, encrypted test set, Groth16 setup)"
+# Median scoring needs no proving key.
+PROVING_KEY=()
+PK=$(jq -r '.proving_key_cid // empty' "$WORK/task.json")
+[ -z "$PK" ] || PROVING_KEY=(--proving-key "$TASK=$PK")
+echo "    task $TASK created in $(( $(date +%s) - T0 )) s (genesis model, encrypted test set${PK:+, Groth16 setup})"
 
 "$DIN" task release-key --suri //Alice --task "$TASK" --owner-dir "$WORK/owner" --wait \
 	>"$WORK/release.log" 2>&1 &
@@ -100,7 +126,8 @@ PIDS+=($!)
 participant() { # index (1-based), restart flag
 	local i=$1 extra=()
 	[ "$POISONER" = 1 ] && [ "$i" = "$P" ] && extra=(--attack sign-flip:10)
-	"$DIN" participant run --suri "${ACCOUNTS[$((i - 1))]}" --task "$TASK" --data "digits:$i/$P" \
+	"$DIN" participant run --url "$(node_url "$i")" --suri "${ACCOUNTS[$((i - 1))]}" \
+		--task "$TASK" --data "digits:$i/$P" \
 		--seed "$i" --state-dir "$WORK/participant-$i" --store-dir "$WORK/participant-$i/store" \
 		"${extra[@]}" >>"$WORK/participant-$i.log" 2>&1 &
 	PIDS+=($!)
@@ -109,7 +136,8 @@ participant() { # index (1-based), restart flag
 evaluator() { # index (1-based)
 	local j=$1 extra=()
 	[ "$LIAR" = 1 ] && [ "$j" = "$E" ] && extra=(--attack wrong-aggregate)
-	"$DIN" evaluator run --suri "${ACCOUNTS[$((P + j - 1))]}" --task "$TASK" --proving-key "$TASK=$PK" \
+	"$DIN" evaluator run --url "$(node_url $((P + j)))" --suri "${ACCOUNTS[$((P + j - 1))]}" \
+		--task "$TASK" "${PROVING_KEY[@]}" \
 		--exit-when-done --state-dir "$WORK/evaluator-$j" --store-dir "$WORK/evaluator-$j/store" \
 		"${extra[@]}" >>"$WORK/evaluator-$j.log" 2>&1 &
 	PIDS+=($!)
@@ -132,10 +160,13 @@ if [ "$KILL" = 1 ]; then
 	) &
 	PIDS+=($!)
 fi
+# The watcher exits when the task finishes; a task stuck in some phase ends the run at
+# --timeout instead of never.
+WATCH=(timeout "$((TIMEOUT - ($(date +%s) - T0)))" "$DIN" "${WATCH_ARGS[@]}")
 if [ -n "$SUMMARY" ]; then
-	"$DIN" "${WATCH_ARGS[@]}" --json >"$SUMMARY" 2>"$WORK/watch.log" || fail "watch"
+	"${WATCH[@]}" --json >"$SUMMARY" 2>"$WORK/watch.log" || fail "watch (exit $?; 124: the task did not finish within $TIMEOUT s)"
 else
-	"$DIN" "${WATCH_ARGS[@]}" 2>"$WORK/watch.log" || fail "watch"
+	"${WATCH[@]}" 2>"$WORK/watch.log" || fail "watch (exit $?; 124: the task did not finish within $TIMEOUT s)"
 fi
 echo "==> task finished after $(( $(date +%s) - T0 )) s"
 # The evaluators holding the global models have exited; `watch` fetched every one of them
