@@ -56,15 +56,7 @@ fi
 
 DIN="$CARGO_TARGET_DIR/debug/din"
 WORK="$(mktemp -d)"
-PIDS=()
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-cleanup() {
-	for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
-	for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
-	if [ "${KEEP_WORK:-0}" = 1 ]; then echo "logs kept in $WORK"; else rm -rf "$WORK"; fi
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+source "$DIN_ROOT/scripts/lib/processes.sh"
 fail() {
 	echo "FAILED: $*" >&2
 	for log in "$WORK"/*.log; do echo "--- $log"; tail -15 "$log"; done >&2

@@ -43,4 +43,9 @@ if command -v npm >/dev/null && [ ! -x zombienet/node_modules/.bin/zombienet ]; 
   log "npm ci (zombienet)"
   (cd zombienet && npm ci --no-audit --no-fund --loglevel=error)
 fi
+# Node packages: solc, OpenZeppelin and ethers for contracts/ (contracts/package-lock.json).
+if command -v npm >/dev/null && [ ! -d contracts/node_modules/solc ]; then
+  log "npm ci (contracts)"
+  (cd contracts && npm ci --no-audit --no-fund --loglevel=error)
+fi
 log "system prerequisites present"

@@ -12,6 +12,9 @@ din_build
 echo "==> no_std core builds for the runtime's target"
 cargo build --locked -p din-aggregate --no-default-features --target wasm32v1-none
 
+echo "==> contracts compile with the pinned solc (contracts/build)"
+(cd "$DIN_ROOT/contracts" && node compile.js)
+
 echo "==> tests"
 # Node tests start several nodes each; two test threads keep a 2-core machine responsive.
 cargo test "${DIN_TARGETS[@]}" --no-fail-fast -- --test-threads 2

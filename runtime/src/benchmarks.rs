@@ -12,4 +12,5 @@ polkadot_sdk::frame_benchmarking::define_benchmarks!(
 	[pallet_din_tasks, Tasks]
 	[pallet_din_evaluation, Evaluation]
 	[pallet_din_rewards, Rewards]
+	[pallet_din_precompile, DinPrecompile]
 );

@@ -200,4 +200,9 @@ mod runtime {
 	/// DIN: evaluator fees, protocol fee, contribution-proportional payouts.
 	#[runtime::pallet_index(23)]
 	pub type Rewards = pallet_din_rewards::Pallet<Runtime>;
+
+	// No storage, calls or events: it carries the weights of the DIN precompile, which
+	// pallet-revive calls at `pallet_din_precompile::DIN_ADDRESS`.
+	#[runtime::pallet_index(24)]
+	pub type DinPrecompile = pallet_din_precompile::Pallet<Runtime>;
 }

@@ -2,7 +2,7 @@
 # Regenerate the `weights.rs` of the DIN pallets with `din-node benchmark pallet`.
 #
 #   scripts/bench/pallet-weights.sh                  # every DIN pallet
-#   scripts/bench/pallet-weights.sh tasks rewards    # only these (staking, tasks, evaluation, rewards)
+#   scripts/bench/pallet-weights.sh tasks rewards    # only these (staking, tasks, evaluation, rewards, precompile)
 #   STEPS=50 REPEAT=20 scripts/bench/pallet-weights.sh   # reference-hardware settings
 #   SKIP_NODE_BUILD=1 …                              # reuse the din-node already built
 #
@@ -38,10 +38,11 @@ declare -A PALLETS=(
 	[tasks]=pallet_din_tasks
 	[evaluation]=pallet_din_evaluation
 	[rewards]=pallet_din_rewards
+	[precompile]=pallet_din_precompile
 )
 selected=("$@")
 if [ ${#selected[@]} -eq 0 ]; then
-	selected=(staking tasks evaluation rewards)
+	selected=(staking tasks evaluation rewards precompile)
 fi
 
 echo "==> building the workspace ($NODE_PROFILE din-node)"

@@ -229,6 +229,16 @@ impl Chain {
 		self.submit(&din::tx().tasks().create_task(spec), signer).await
 	}
 
+	/// The SCALE encoding of `spec`, as the runtime decodes it: what a contract passes to the
+	/// DIN precompile's `createTask(bytes)`. Encoded against the node's metadata (the call's
+	/// encoding without its two index bytes), so it cannot drift from the runtime's type.
+	pub async fn encode_task_spec(&self, spec: TaskSpec) -> Result<Vec<u8>, Error> {
+		let at = self.client.at_current_block().await.map_err(error::subxt)?;
+		let call = at.transactions().call_data(&din::tx().tasks().create_task(spec)).map_err(error::subxt)?;
+		// pallet index, call index, then the call's only argument.
+		Ok(call[2..].to_vec())
+	}
+
 	/// `Tasks::join_task`: join `task` (locks its participant bond).
 	pub async fn join_task(&self, signer: &Signer, task: TaskId) -> Result<Included, Error> {
 		self.submit(&din::tx().tasks().join_task(task), signer).await

@@ -183,6 +183,12 @@ pub struct CreateArgs {
     /// Block store directory the artifacts are published to (served by `din store serve`).
     #[arg(long, env = "DIN_STORE_DIR")]
     pub store_dir: PathBuf,
+    /// Prepare the task (genesis model, encrypted test set, Groth16 setup) but do not submit
+    /// it: print its SCALE-encoded spec as hex, for a contract to create the task through
+    /// the DIN precompile (`IDin.createTask(bytes)`). The test-set key stays in
+    /// `--owner-dir/pending-<test-set CID>.json`; the task's owner (the contract) releases it.
+    #[arg(long)]
+    pub spec_only: bool,
     /// Print JSON.
     #[arg(long)]
     pub json: bool,
@@ -368,6 +374,25 @@ async fn create(args: CreateArgs) -> anyhow::Result<()> {
     };
     let pending = args.owner_dir.join(format!("pending-{test_set_cid}.json"));
     crate::state::write_atomically(&pending, &serde_json::to_vec_pretty(&file)?)?;
+    if args.spec_only {
+        let encoded = format!("0x{}", hex::encode(chain.encode_task_spec(spec).await?));
+        if args.json {
+            println!(
+                "{}",
+                serde_json::json!({
+                    "spec": encoded,
+                    "owner_file": pending,
+                    "genesis_cid": file.genesis_cid,
+                    "test_set_cid": file.test_set_cid,
+                    "proving_key_cid": file.proving_key_cid,
+                })
+            );
+        } else {
+            println!("{encoded}");
+            eprintln!("test-set key kept in {}", pending.display());
+        }
+        return Ok(());
+    }
     let included = chain.create_task(&signer, spec).await.with_context(|| {
         format!("creating the task (its test-set key is kept in {})", pending.display())
     })?;

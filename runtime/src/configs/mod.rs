@@ -236,6 +236,8 @@ impl pallet_revive::Config for Runtime {
 	type DebugEnabled = ConstBool<false>;
 	type AutoMap = ConstBool<true>;
 	type GasScale = ConstU32<50000>;
+	// The DIN protocol for Solidity (`pallets/precompile/IDin.sol`).
+	type Precompiles = (pallet_din_precompile::Din<Self>,);
 }
 
 parameter_types! {
@@ -334,6 +336,10 @@ impl pallet_din_rewards::Config for Runtime {
 	type MaxEvaluators = DinMaxEvaluators;
 	type MaxScores = DinMaxScores;
 	type WeightInfo = pallet_din_rewards::weights::SubstrateWeight<Runtime>;
+}
+
+impl pallet_din_precompile::Config for Runtime {
+	type WeightInfo = pallet_din_precompile::weights::SubstrateWeight<Runtime>;
 }
 
 /// Groth16 (BN254) verification of evaluation proofs by the node's native host function

@@ -1,0 +1,87 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity ^0.8.20;
+
+import {IDin, DIN_ADDRESS} from "IDin.sol";
+
+/// Crowdfunds the reward pool of one DIN task and creates the task through the DIN
+/// precompile once the goal is met. The task is owned by this contract's account, which
+/// pays the pool from what was raised; its organizer releases the test-set key through it.
+///
+/// Flow: the organizer prepares the task off chain (`din task create --spec-only`: model,
+/// committed test set, spec) and deploys this contract with the spec and the goal; anyone
+/// `contribute`s; anyone `launch`es once `raised >= goal`; contributors may `withdraw`
+/// until then. Contributions are in wei (18 decimals); the spec's pool is in native units
+/// (12 decimals), so the goal must cover `pool * 10^6` wei plus the account's deposit.
+contract TaskCrowdfund {
+    IDin private constant DIN = IDin(DIN_ADDRESS);
+
+    address public immutable organizer;
+    uint256 public immutable goal;
+    bytes public spec;
+    uint256 public raised;
+    mapping(address => uint256) public contributions;
+    bool public launched;
+    uint32 public task;
+
+    event Contributed(address indexed contributor, uint256 amount);
+    event Withdrawn(address indexed contributor, uint256 amount);
+    event Launched(uint32 indexed task, uint256 raised);
+
+    error AlreadyLaunched();
+    error GoalNotReached(uint256 raised, uint256 goal);
+    error NothingToWithdraw();
+    error NotOrganizer();
+
+    constructor(bytes memory taskSpec, uint256 fundingGoal) {
+        organizer = msg.sender;
+        spec = taskSpec;
+        goal = fundingGoal;
+    }
+
+    function contribute() external payable {
+        if (launched) revert AlreadyLaunched();
+        contributions[msg.sender] += msg.value;
+        raised += msg.value;
+        emit Contributed(msg.sender, msg.value);
+    }
+
+    /// Take back a contribution before the launch.
+    function withdraw() external {
+        if (launched) revert AlreadyLaunched();
+        uint256 amount = contributions[msg.sender];
+        if (amount == 0) revert NothingToWithdraw();
+        contributions[msg.sender] = 0;
+        raised -= amount;
+        (bool sent, ) = payable(msg.sender).call{value: amount}("");
+        require(sent, "transfer failed");
+        emit Withdrawn(msg.sender, amount);
+    }
+
+    /// Create the task; this contract's account becomes its owner and pays its pool.
+    function launch() external returns (uint32) {
+        if (launched) revert AlreadyLaunched();
+        if (raised < goal) revert GoalNotReached(raised, goal);
+        launched = true;
+        task = DIN.createTask(spec);
+        emit Launched(task, raised);
+        return task;
+    }
+
+    /// Release the task's test-set key (the owner's duty at Scoring), for the organizer.
+    function releaseTestKey(bytes calldata key) external {
+        if (msg.sender != organizer) revert NotOrganizer();
+        DIN.releaseTestKey(task, key);
+    }
+
+    /// The launched task's phase and round, read through the precompile.
+    function progress() external view returns (uint8 phase, uint32 round, uint256 remaining) {
+        (, , phase, round, , , remaining, ) = DIN.taskInfo(task);
+    }
+
+    /// Tries to create a task from a static call, which the precompile must refuse; returns
+    /// whether the call succeeded (it never should).
+    function createInStaticCall() external view returns (bool) {
+        (bool ok, ) = DIN_ADDRESS.staticcall(abi.encodeCall(IDin.createTask, (spec)));
+        return ok;
+    }
+}

@@ -1,0 +1,162 @@
+// DIN through standard Ethereum tooling: ethers against eth-rpc in front of a dev node.
+// Started by scripts/evm-test.sh, which provides:
+//   DIN_ETH_RPC  eth-rpc's HTTP URL        DIN_URL   the node's ws URL
+//   DIN_BIN      the `din` client          DIN_WORK  a scratch directory
+// The Substrate side is checked with `din task status`, i.e. through the node's own RPC.
+const { test, before } = require("node:test");
+const assert = require("node:assert/strict");
+const { execFileSync } = require("node:child_process");
+const path = require("node:path");
+const { ethers } = require("ethers");
+
+const env = (name) => {
+  const value = process.env[name];
+  if (!value) throw new Error(`${name} is not set (run scripts/evm-test.sh)`);
+  return value;
+};
+const RPC = env("DIN_ETH_RPC");
+const WS = env("DIN_URL");
+const DIN = env("DIN_BIN");
+const WORK = env("DIN_WORK");
+
+// The well-known Ethereum dev keys the dev chain endows (alith, baltathar).
+const ALITH = "0x5fb92d6e98884f76de468fa3f6278f8807c48bebc13595d45af5bdc4da702133";
+const BALTATHAR = "0x8075991ce870b93a8870eca0c0f91913d12f47948ca0fd25b49c6fa7cdbeee8b";
+const CHAIN_ID = 420420420n;
+const DIN_ADDRESS = "0x000000000000000000000000000000000d100000";
+const NATIVE = 10n ** 12n; // 1 DIN in native units
+const WEI_PER_NATIVE = 10n ** 6n; // pallet-revive's NativeToEthRatio
+const DIN_WEI = NATIVE * WEI_PER_NATIVE; // 1 DIN in wei
+
+const artifact = (name) => require(path.join(__dirname, "..", "build", `${name}.json`));
+const provider = new ethers.JsonRpcProvider(RPC, undefined, { pollingInterval: 500 });
+const alith = new ethers.Wallet(ALITH, provider);
+const baltathar = new ethers.Wallet(BALTATHAR, provider);
+const din = (signer) => new ethers.Contract(DIN_ADDRESS, artifact("IDin").abi, signer);
+const idin = new ethers.Interface(artifact("IDin").abi);
+
+async function deploy(name, signer, ...args) {
+  const { abi, bytecode } = artifact(name);
+  const contract = await new ethers.ContractFactory(abi, bytecode, signer).deploy(...args);
+  await contract.waitForDeployment();
+  return contract;
+}
+
+async function mined(txPromise) {
+  const receipt = await (await txPromise).wait();
+  assert.equal(receipt.status, 1, "the transaction succeeded");
+  return receipt;
+}
+
+// A median-scored task's spec, prepared off chain by the owner's client.
+function taskSpec(reward) {
+  const out = execFileSync(DIN, [
+    "task", "create", "--spec-only", "--json", "--url", WS, "--suri", "//Alice",
+    "--owner-dir", path.join(WORK, "owner"), "--store-dir", path.join(WORK, "store"),
+    "--scoring", "median", "--reward", String(reward), "--rounds", "1", "--test-samples", "16",
+  ]);
+  return JSON.parse(out).spec;
+}
+
+function taskStatus(task) {
+  return JSON.parse(execFileSync(DIN, ["task", "status", "--json", "--url", WS, "--task", String(task)]));
+}
+
+// The AccountId32 behind an SS58 address, as hex.
+function accountOf(ss58) {
+  const raw = ethers.toBeHex(ethers.decodeBase58(ss58), 35); // prefix(1) ‖ id(32) ‖ checksum(2)
+  return "0x" + raw.slice(4, 68);
+}
+
+before(async () => {
+  // eth-rpc answers as soon as it is up; the first block may still be on its way.
+  for (let i = 0; i < 60 && (await provider.getBlockNumber()) < 1; i++) await new Promise((r) => setTimeout(r, 1000));
+});
+
+test("eth_chainId, balances and nonces of the dev accounts", async () => {
+  const network = await provider.getNetwork();
+  assert.equal(network.chainId, CHAIN_ID);
+  assert.ok((await provider.getBalance(alith.address)) > 1000n * DIN_WEI, "alith is endowed");
+  assert.equal(typeof (await provider.getTransactionCount(baltathar.address)), "number");
+});
+
+test("an OpenZeppelin ERC-20 deploys and transfers", async () => {
+  const supply = 1_000_000n * 10n ** 18n;
+  const token = await deploy("DinToken", alith, supply);
+  assert.equal(await token.totalSupply(), supply);
+  const receipt = await mined(token.transfer(baltathar.address, 1234n));
+  const transfer = receipt.logs.map((l) => token.interface.parseLog(l)).find((e) => e?.name === "Transfer");
+  assert.equal(transfer.args.to, baltathar.address);
+  assert.equal(transfer.args.value, 1234n);
+  assert.equal(await token.balanceOf(baltathar.address), 1234n);
+  assert.equal(await token.balanceOf(alith.address), supply - 1234n);
+  const nonce = await provider.getTransactionCount(alith.address);
+  await mined(token.transfer(baltathar.address, 1n));
+  assert.equal(await provider.getTransactionCount(alith.address), nonce + 1);
+});
+
+test("an account bonds through the precompile, as itself", async () => {
+  const receipt = await mined(din(baltathar).bond(0, 2n * NATIVE));
+  const bonded = receipt.logs.filter((l) => l.address.toLowerCase() === DIN_ADDRESS).map((l) => idin.parseLog(l));
+  assert.equal(bonded[0].name, "Bonded");
+  assert.equal(bonded[0].args.who, baltathar.address);
+  const bond = await din(baltathar).bondOf(baltathar.address, 0);
+  assert.equal(bond.active, 2n * NATIVE);
+  assert.equal(bond.locked, 0n);
+});
+
+test("a contract crowdfunds a task and creates it through the precompile", async () => {
+  const reward = 100n;
+  const spec = taskSpec(reward);
+  // The pool in wei plus a margin for the contract account's existential deposit.
+  const goal = (reward + 1n) * DIN_WEI;
+  const crowdfund = await deploy("TaskCrowdfund", alith, spec, goal);
+  const address = await crowdfund.getAddress();
+
+  await mined(crowdfund.connect(alith).contribute({ value: 60n * DIN_WEI }));
+  await assert.rejects(crowdfund.launch.staticCall(), (e) => e.revert?.name === "GoalNotReached");
+  await mined(crowdfund.connect(baltathar).contribute({ value: 41n * DIN_WEI }));
+  assert.equal(await crowdfund.raised(), goal);
+
+  const expected = await din(alith).nextTaskId();
+  const receipt = await mined(crowdfund.launch());
+  const launched = receipt.logs.map((l) => crowdfund.interface.parseLog(l)).find((e) => e?.name === "Launched");
+  assert.equal(launched.args.task, expected);
+  const created = receipt.logs
+    .filter((l) => l.address.toLowerCase() === DIN_ADDRESS)
+    .map((l) => idin.parseLog(l))
+    .find((e) => e.name === "TaskCreated");
+  assert.equal(created.args.task, expected);
+  assert.equal(created.args.owner, address, "the contract owns the task");
+  assert.equal(created.args.reward, reward * NATIVE);
+
+  // The precompile's view and the Substrate side agree.
+  const info = await din(alith).taskInfo(expected);
+  assert.equal(info.exists, true);
+  assert.equal(info.owner, address);
+  assert.equal(info.phase, 0n); // Registration
+  const progress = await crowdfund.progress();
+  assert.equal(progress.remaining, reward * NATIVE);
+  const status = taskStatus(expected);
+  assert.equal(status.phase, "Registration");
+  assert.equal(BigInt(status.remaining), reward * NATIVE);
+  // pallet-revive's account of a contract: its address padded with 0xEE.
+  assert.equal(accountOf(status.owner), address.toLowerCase() + "ee".repeat(12));
+
+  await assert.rejects(crowdfund.launch.staticCall(), (e) => e.revert?.name === "AlreadyLaunched");
+});
+
+test("the precompile refuses a state change in a static call", async () => {
+  const crowdfund = await deploy("TaskCrowdfund", alith, taskSpec(100n), 0n);
+  await mined(crowdfund.contribute({ value: 200n * DIN_WEI }));
+  assert.equal(await crowdfund.createInStaticCall(), false);
+  const before = await din(alith).nextTaskId();
+  await mined(crowdfund.launch()); // the same call outside a static context works
+  assert.equal(await din(alith).nextTaskId(), before + 1n);
+});
+
+test("refused calls revert with the rule they break", async () => {
+  await assert.rejects(din(alith).joinTask.staticCall(4_000_000), /UnknownTask/);
+  await assert.rejects(din(alith).createTask.staticCall("0x010203"), /MalformedTaskSpec/);
+  await assert.rejects(din(alith).bond.staticCall(9, NATIVE), /UnknownRole/);
+});

@@ -1,0 +1,86 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity ^0.8.20;
+
+// Where the DIN precompile lives on every DIN chain.
+address constant DIN_ADDRESS = 0x000000000000000000000000000000000d100000;
+
+/// The DIN protocol from Solidity: read tasks, assignments, bonds and reputation, and act
+/// as the caller's account (create a task, join it, bond, unbond, release a test key).
+///
+/// The caller is `msg.sender` of the call to this address: an externally owned account or
+/// a contract, each with its mapped Substrate account (`pallet-revive`'s address mapping),
+/// which is the account that owns the task, pays the pool, holds the bond.
+///
+/// Amounts are in the chain's native unit (12 decimals), not in the EVM's 18-decimal wei:
+/// 1 DIN = 10^12 here = 10^18 wei of `msg.value`.
+///
+/// Actions revert in a static call ("StateChangeDenied") and in a delegate call; a call the
+/// chain refuses reverts with the pallet error's name (e.g. "StakeTooLow").
+interface IDin {
+    /// `Role` values: 0 participant, 1 evaluator.
+    /// `TaskPhase` values: 0 Registration, 1 Training, 2 AggregationCommit,
+    /// 3 AggregationReveal, 4 GlobalCommit, 5 GlobalReveal, 6 Scoring, 7 Rewarding,
+    /// 8 Finished, 9 Cancelled.
+
+    /// A task was created through this precompile; `owner` is the caller.
+    event TaskCreated(uint32 indexed task, address indexed owner, uint256 reward);
+    /// `participant` joined `task` through this precompile.
+    event TaskJoined(uint32 indexed task, address indexed participant);
+    /// `who` bonded `amount` more for `role` through this precompile.
+    event Bonded(address indexed who, uint8 role, uint256 amount);
+    /// `who` started unbonding `amount` of `role` through this precompile.
+    event Unbonded(address indexed who, uint8 role, uint256 amount);
+
+    /// The id the next created task gets.
+    function nextTaskId() external view returns (uint32);
+
+    /// A task's state; `exists` is false (and the rest zero) for an unknown id.
+    function taskInfo(uint32 id)
+        external
+        view
+        returns (
+            bool exists,
+            address owner,
+            uint8 phase,
+            uint32 round,
+            uint32 rounds,
+            uint64 phaseEnds,
+            uint256 remaining,
+            uint32 participants
+        );
+
+    /// The subgroup `participant` trains in during the current round of `id`;
+    /// `assigned` is false outside round phases or when it was not drawn.
+    function assignment(uint32 id, address participant)
+        external
+        view
+        returns (bool assigned, uint32 round, uint32 subgroup);
+
+    /// `who`'s bond for `role`: active (counted for duties), the locked part of it
+    /// (backing duties), and what is unbonding.
+    function bondOf(address who, uint8 role)
+        external
+        view
+        returns (uint256 active, uint256 locked, uint256 unbonding);
+
+    /// `who`'s soulbound reputation.
+    function reputation(address who) external view returns (uint32);
+
+    /// Create a task owned by the caller, holding `spec`'s reward pool from its balance.
+    /// `spec` is the SCALE encoding of `pallet_din_tasks::TaskSpec`, as
+    /// `din task create --spec-only` prints it (the model, test-set commitment and, for
+    /// zk scoring, verifying key must be prepared off chain first).
+    function createTask(bytes calldata spec) external returns (uint32 id);
+
+    /// Join task `id` as a participant (needs an unlocked participant bond).
+    function joinTask(uint32 id) external;
+
+    /// Bond `amount` more for `role`, held from the caller's balance.
+    function bond(uint8 role, uint256 amount) external;
+
+    /// Start unbonding `amount` of the caller's active bond for `role`.
+    function unbond(uint8 role, uint256 amount) external;
+
+    /// Release the test-set key of task `id` (the caller must own it; Scoring phase).
+    function releaseTestKey(uint32 id, bytes calldata key) external;
+}

@@ -1,0 +1,193 @@
+//! The DIN precompile inside the real runtime, on the dev genesis: every call goes through
+//! pallet-revive's `bare_call` to `DIN_ADDRESS`, the path a transaction or a contract's
+//! call takes, with ABI-encoded input from `IDin.sol`. (Static and delegate calls need a
+//! calling contract; the ethers test in `contracts/test` covers those.)
+
+use codec::Encode;
+use din_primitives::{AggregationRule, FeeParams, RewardAsset, Role, ScoringRule, UNIT};
+use din_runtime::{Runtime, RuntimeGenesisConfig, RuntimeOrigin, System};
+use pallet_din_precompile::{IDin, DIN_ADDRESS};
+use pallet_din_tasks::{ModelRef, ModelSpec, PhaseLengths, RewardPool, TaskSpec, TestSetRef};
+use polkadot_sdk::{
+	frame_support::{genesis_builder_helper::build_state, weights::Weight, BoundedVec},
+	pallet_revive::{
+		precompiles::alloy::{
+			primitives::{Address, U256},
+			sol_types::{Revert, SolCall, SolError},
+		},
+		AddressMapper, ExecConfig, ExecReturnValue, TransactionLimits,
+	},
+	sp_core::{H160, H256, U256 as SpU256},
+	sp_io::{self, hashing::sha2_256},
+	sp_keyring::Sr25519Keyring,
+	sp_runtime::{AccountId32, Perbill},
+};
+
+fn new_test_ext() -> sp_io::TestExternalities {
+	let mut ext = sp_io::TestExternalities::new_empty();
+	ext.execute_with(|| {
+		// The preset reads the address mapping, so it is built inside the externalities. It
+		// is a patch over the default config, as the node applies it.
+		let patch = din_runtime::genesis_config_presets::get_preset(&"development".into()).expect("dev preset");
+		let mut config = serde_json::to_value(RuntimeGenesisConfig::default()).expect("serializes");
+		merge(&mut config, serde_json::from_slice(&patch).expect("the preset is JSON"));
+		build_state::<RuntimeGenesisConfig>(config.to_string().into_bytes()).expect("dev genesis builds");
+		// Events are only kept from block 1 on.
+		System::set_block_number(1);
+	});
+	ext
+}
+
+fn merge(base: &mut serde_json::Value, patch: serde_json::Value) {
+	match (base, patch) {
+		(serde_json::Value::Object(base), serde_json::Value::Object(patch)) =>
+			for (key, value) in patch {
+				merge(base.entry(key).or_insert(serde_json::Value::Null), value);
+			},
+		(base, patch) => *base = patch,
+	}
+}
+
+fn alice() -> AccountId32 {
+	Sr25519Keyring::Alice.to_account_id()
+}
+
+fn address_of(who: &AccountId32) -> Address {
+	Address::from(<Runtime as polkadot_sdk::pallet_revive::Config>::AddressMapper::to_address(who).0)
+}
+
+/// Calls the precompile as `who` and returns what it returned, reverted or not.
+fn call<C: SolCall>(who: &AccountId32, call: C) -> ExecReturnValue {
+	let result = polkadot_sdk::pallet_revive::Pallet::<Runtime>::bare_call(
+		RuntimeOrigin::signed(who.clone()),
+		H160(DIN_ADDRESS),
+		SpU256::zero(),
+		TransactionLimits::WeightAndDeposit {
+			weight_limit: Weight::from_parts(1_000_000_000_000, 10 * 1024 * 1024),
+			deposit_limit: 1_000 * UNIT,
+		},
+		call.abi_encode(),
+		&ExecConfig::new_substrate_tx(),
+	);
+	result.result.expect("the call executes (a revert is a return value)")
+}
+
+fn returned<C: SolCall>(who: &AccountId32, input: C) -> C::Return {
+	let out = call(who, input);
+	assert!(!out.did_revert(), "reverted: {:?}", revert_reason(&out));
+	C::abi_decode_returns(&out.data).expect("decodes as the interface says")
+}
+
+fn revert_reason(out: &ExecReturnValue) -> String {
+	assert!(out.did_revert(), "expected a revert");
+	Revert::abi_decode(&out.data).map(|r| r.reason).unwrap_or_else(|_| format!("undecodable {:?}", out.data))
+}
+
+fn valid_spec(reward: u128) -> TaskSpec<Runtime> {
+	let architecture = b"softmax:64:10".to_vec();
+	TaskSpec {
+		model: ModelSpec { hash: H256(sha2_256(&architecture)), architecture: BoundedVec::truncate_from(architecture) },
+		genesis: ModelRef { cid: BoundedVec::truncate_from(b"bafy-genesis".to_vec()), commitment: H256::repeat_byte(1) },
+		test_set: TestSetRef {
+			commitment: H256::repeat_byte(2),
+			encrypted_cid: BoundedVec::truncate_from(b"bafy-test-set".to_vec()),
+		},
+		reward: RewardPool { asset: RewardAsset::Native, amount: reward },
+		rounds: 1,
+		phases: PhaseLengths {
+			registration: 5,
+			training: 5,
+			aggregation_commit: 5,
+			aggregation_reveal: 5,
+			global_commit: 5,
+			global_reveal: 5,
+			scoring: 5,
+			rewarding: 5,
+		},
+		subgroup_size: 4,
+		evaluators_per_subgroup: 3,
+		min_participants: 1,
+		min_participant_bond: UNIT,
+		min_evaluator_bond: 100 * UNIT,
+		aggregation: AggregationRule::FedAvg,
+		scoring: ScoringRule::Median { threshold: Perbill::from_percent(2) },
+		fees: FeeParams {
+			evaluator_fee: Perbill::from_percent(10),
+			protocol_fee: Perbill::from_percent(1),
+			baseline_margin: Perbill::from_percent(5),
+			slash: Perbill::from_percent(10),
+		},
+	}
+}
+
+#[test]
+fn create_task_makes_the_caller_the_owner_and_holds_the_pool() {
+	new_test_ext().execute_with(|| {
+		let alice = alice();
+		let free_before = pallet_balances_free(&alice);
+		let id = returned(&alice, IDin::createTaskCall { spec: valid_spec(500 * UNIT).encode().into() });
+		assert_eq!(id, 0);
+
+		let info = pallet_din_tasks::Tasks::<Runtime>::get(id).expect("the task is in the tasks pallet");
+		assert_eq!(info.owner, alice);
+		assert_eq!(info.remaining, 500 * UNIT);
+		assert!(free_before - pallet_balances_free(&alice) >= 500 * UNIT, "the pool is held from the caller");
+
+		let view = returned(&alice, IDin::taskInfoCall { id });
+		assert!(view.exists);
+		assert_eq!(view.owner, address_of(&alice));
+		assert_eq!((view.phase, view.round, view.rounds), (0, 0, 1));
+		assert_eq!(view.remaining, U256::from(500 * UNIT));
+		assert_eq!(returned(&alice, IDin::nextTaskIdCall {}), 1);
+		assert!(!returned(&alice, IDin::taskInfoCall { id: 7 }).exists);
+	});
+}
+
+#[test]
+fn bond_and_join_act_as_the_caller() {
+	new_test_ext().execute_with(|| {
+		let alice = alice();
+		let bob = Sr25519Keyring::Bob.to_account_id();
+		let id = returned(&alice, IDin::createTaskCall { spec: valid_spec(500 * UNIT).encode().into() });
+
+		returned(&bob, IDin::bondCall { role: 0, amount: U256::from(2 * UNIT) });
+		let ledger = pallet_din_staking::Ledgers::<Runtime>::get(&bob, Role::Participant).expect("bonded");
+		assert_eq!(ledger.active, 2 * UNIT);
+
+		returned(&bob, IDin::joinTaskCall { id });
+		assert!(pallet_din_tasks::Participants::<Runtime>::get(id).contains(&bob));
+		let bond = returned(&alice, IDin::bondOfCall { who: address_of(&bob), role: 0 });
+		assert_eq!((bond.active, bond.locked), (U256::from(2 * UNIT), U256::from(UNIT)));
+
+		returned(&bob, IDin::unbondCall { role: 0, amount: U256::from(UNIT) });
+		let bond = returned(&alice, IDin::bondOfCall { who: address_of(&bob), role: 0 });
+		assert_eq!((bond.active, bond.unbonding), (U256::from(UNIT), U256::from(UNIT)));
+		assert_eq!(returned(&alice, IDin::reputationCall { who: address_of(&bob) }), 0);
+	});
+}
+
+#[test]
+fn refused_calls_revert_with_the_broken_rule_and_change_nothing() {
+	new_test_ext().execute_with(|| {
+		let alice = alice();
+		let bob = Sr25519Keyring::Bob.to_account_id();
+		assert_eq!(revert_reason(&call(&alice, IDin::createTaskCall { spec: vec![1, 2, 3].into() })), "MalformedTaskSpec");
+		assert_eq!(revert_reason(&call(&alice, IDin::createTaskCall { spec: valid_spec(UNIT).encode().into() })), "RewardPoolTooLow");
+		assert_eq!(revert_reason(&call(&bob, IDin::joinTaskCall { id: 9 })), "UnknownTask");
+		assert_eq!(revert_reason(&call(&bob, IDin::bondCall { role: 7, amount: U256::from(UNIT) })), "UnknownRole");
+		assert_eq!(revert_reason(&call(&bob, IDin::bondCall { role: 1, amount: U256::from(UNIT) })), "BelowMinimumBond");
+		assert_eq!(revert_reason(&call(&bob, IDin::unbondCall { role: 0, amount: U256::from(UNIT) })), "NotBonded");
+		assert_eq!(
+			revert_reason(&call(&bob, IDin::bondCall { role: 0, amount: U256::MAX })),
+			"AmountTooLarge",
+			"amounts beyond u128 are refused, not truncated"
+		);
+		assert_eq!(pallet_din_tasks::NextTaskId::<Runtime>::get(), 0);
+		assert!(pallet_din_staking::Ledgers::<Runtime>::get(&bob, Role::Participant).is_none());
+		assert!(pallet_din_staking::Ledgers::<Runtime>::get(&bob, Role::Evaluator).is_none());
+	});
+}
+
+fn pallet_balances_free(who: &AccountId32) -> u128 {
+	polkadot_sdk::pallet_balances::Pallet::<Runtime>::free_balance(who)
+}
