@@ -14,8 +14,9 @@ address constant DIN_ADDRESS = 0x000000000000000000000000000000000d100000;
 /// Amounts are in the chain's native unit (12 decimals), not in the EVM's 18-decimal wei:
 /// 1 DIN = 10^12 here = 10^18 wei of `msg.value`.
 ///
-/// Actions revert in a static call ("StateChangeDenied") and in a delegate call; a call the
-/// chain refuses reverts with the pallet error's name (e.g. "StakeTooLow").
+/// Actions fail in a static call (pallet-revive's StateChangeDenied) and in a delegate call
+/// (PrecompileDelegateDenied); a call the chain refuses reverts with `Error(string)` naming
+/// the pallet error (e.g. "StakeTooLow").
 interface IDin {
     /// `Role` values: 0 participant, 1 evaluator.
     /// `TaskPhase` values: 0 Registration, 1 Training, 2 AggregationCommit,

@@ -172,6 +172,9 @@ fn refused_calls_revert_with_the_broken_rule_and_change_nothing() {
 		let alice = alice();
 		let bob = Sr25519Keyring::Bob.to_account_id();
 		assert_eq!(revert_reason(&call(&alice, IDin::createTaskCall { spec: vec![1, 2, 3].into() })), "MalformedTaskSpec");
+		let mut trailing = valid_spec(500 * UNIT).encode();
+		trailing.push(0);
+		assert_eq!(revert_reason(&call(&alice, IDin::createTaskCall { spec: trailing.into() })), "MalformedTaskSpec");
 		assert_eq!(revert_reason(&call(&alice, IDin::createTaskCall { spec: valid_spec(UNIT).encode().into() })), "RewardPoolTooLow");
 		assert_eq!(revert_reason(&call(&bob, IDin::joinTaskCall { id: 9 })), "UnknownTask");
 		assert_eq!(revert_reason(&call(&bob, IDin::bondCall { role: 7, amount: U256::from(UNIT) })), "UnknownRole");

@@ -20,9 +20,10 @@
 //!
 //! ## Rules
 //!
-//! - Actions revert with `StateChangeDenied` in a static call (`staticcall`, or a `view`
-//!   function calling them) and with `PrecompileDelegateDenied` in a delegate call, which
-//!   would otherwise act for the delegating contract's caller.
+//! - Actions fail in a static call (`staticcall`, or a `view` function calling them) with
+//!   pallet-revive's `StateChangeDenied`, and in a delegate call, which would otherwise act
+//!   for the delegating contract's caller, with `PrecompileDelegateDenied`. These are
+//!   execution errors, not `Error(string)` reverts: the calling frame sees a failed call.
 //! - A refused dispatch reverts with the pallet error's name (`Error(string)`, e.g.
 //!   `"StakeTooLow"`), so a contract can `try`/`catch` it; the frame's state changes are
 //!   rolled back with it.
@@ -30,7 +31,8 @@
 //! - `createTask` takes the SCALE-encoded `TaskSpec` as `bytes`: the model, the test-set
 //!   commitment and the verifying key are prepared off chain by `din task create
 //!   --spec-only` anyway, and mirroring the nested spec in Solidity would fix its encoding
-//!   twice. A spec that does not decode reverts with `"MalformedTaskSpec"`.
+//!   twice. A spec that does not decode, or has bytes left over, reverts with
+//!   `"MalformedTaskSpec"`.
 //!
 //! The minimal [`pallet`] exists only so that FRAME benchmarking can measure the views.
 
@@ -39,7 +41,7 @@
 extern crate alloc;
 
 use alloc::{format, vec::Vec};
-use codec::{Decode, Encode};
+use codec::{DecodeAll, Encode};
 use core::{marker::PhantomData, num::NonZero};
 use din_primitives::{Role, TaskId};
 use polkadot_sdk::{
@@ -168,7 +170,8 @@ where
 				let max_architecture = <T as pallet_din_tasks::Config>::MaxArchitectureLen::get();
 				charge::<T>(env, <T as pallet_din_tasks::Config>::WeightInfo::create_task(max_architecture))?;
 				let caller = mutating_caller(env)?;
-				let spec = pallet_din_tasks::TaskSpecOf::<T>::decode(&mut &spec[..])
+				// All of it: trailing bytes mean the caller encoded something else.
+				let spec = pallet_din_tasks::TaskSpecOf::<T>::decode_all(&mut &spec[..])
 					.map_err(|_| revert("MalformedTaskSpec"))?;
 				let reward: u128 = spec.reward.amount.into();
 				let id = pallet_din_tasks::NextTaskId::<T>::get();
