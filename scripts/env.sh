@@ -13,3 +13,11 @@ DIN_TARGETS=(--workspace --lib --bins --tests --locked)
 din_build() {
 	(cd "$DIN_ROOT" && cargo build "${DIN_TARGETS[@]}" "$@")
 }
+
+# eth-rpc, the Ethereum JSON-RPC adapter in front of the node (pallet-revive-eth-rpc of the
+# workspace's polkadot-sdk line). Installed by setup.sh into a cached tools directory
+# rather than built in the workspace: see setup.sh.
+ETH_RPC_VERSION=0.24.0
+DIN_TOOLS="${DIN_TOOLS:-$HOME/.cache/din/tools}"
+ETH_RPC="$DIN_TOOLS/eth-rpc-$ETH_RPC_VERSION/bin/eth-rpc"
+export ETH_RPC

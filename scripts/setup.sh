@@ -38,6 +38,17 @@ if command -v rustup >/dev/null; then
       || rustup +"${toolchain}" component add rust-src
   )
 fi
+# eth-rpc (Ethereum JSON-RPC for dApps and scripts/evm-test.sh), once per version into
+# $DIN_TOOLS. Not a workspace member: its sc-cli/sc-service default features (rocksdb)
+# would be unified into din-node's build. Its own target dir keeps an interrupted build
+# resumable. About 35 min cold on 2 cores, then cached.
+source scripts/env.sh
+if [ ! -x "$ETH_RPC" ]; then
+  log "cargo install pallet-revive-eth-rpc $ETH_RPC_VERSION into $DIN_TOOLS (once)"
+  SKIP_WASM_BUILD=1 CARGO_TARGET_DIR="$HOME/.cache/din/tools-target" \
+    cargo install --locked --quiet pallet-revive-eth-rpc --version "$ETH_RPC_VERSION" \
+    --root "$DIN_TOOLS/eth-rpc-$ETH_RPC_VERSION"
+fi
 # Node packages: zombienet (pinned in zombienet/package-lock.json).
 if command -v npm >/dev/null && [ ! -x zombienet/node_modules/.bin/zombienet ]; then
   log "npm ci (zombienet)"

@@ -22,5 +22,8 @@ cargo test "${DIN_TARGETS[@]}" --no-fail-fast -- --test-threads 2
 echo "==> end-to-end federated training: node, store, owner, 4 participants, 3 evaluators (~4 min)"
 "$DIN_ROOT/scripts/fl-e2e.sh"
 
+echo "==> EVM: eth-rpc in front of a dev node; ERC-20, the DIN precompile and a crowdfunding dApp through ethers (~1 min)"
+"$DIN_ROOT/scripts/evm-test.sh"
+
 echo "==> zombienet: 4 validators, finality with one down, restart and catch-up; a federated round across them (~5 min)"
 "$DIN_ROOT/scripts/zombienet.sh" test

@@ -58,8 +58,18 @@ function taskSpec(reward) {
   return JSON.parse(out).spec;
 }
 
-function taskStatus(task) {
-  return JSON.parse(execFileSync(DIN, ["task", "status", "--json", "--url", WS, "--task", String(task)]));
+// `din task status` reads finalized state, which trails eth-rpc's best block by a few blocks.
+async function finalizedTaskStatus(task) {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return JSON.parse(
+        execFileSync(DIN, ["task", "status", "--json", "--url", WS, "--task", String(task)], { stdio: "pipe" }),
+      );
+    } catch (e) {
+      if (attempt >= 30 || !/does not exist/.test(String(e.stderr))) throw e;
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+  }
 }
 
 // The AccountId32 behind an SS58 address, as hex.
@@ -137,7 +147,7 @@ test("a contract crowdfunds a task and creates it through the precompile", async
   assert.equal(info.phase, 0n); // Registration
   const progress = await crowdfund.progress();
   assert.equal(progress.remaining, reward * NATIVE);
-  const status = taskStatus(expected);
+  const status = await finalizedTaskStatus(expected);
   assert.equal(status.phase, "Registration");
   assert.equal(BigInt(status.remaining), reward * NATIVE);
   // pallet-revive's account of a contract: its address padded with 0xEE.
