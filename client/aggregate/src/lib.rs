@@ -11,6 +11,9 @@
 //! - [`reference`](mod@reference): the integer reference evaluator the Groth16 circuit proves.
 //! - [`rules`]: FedAvg, coordinate-wise median, trimmed mean, Krum and Multi-Krum over
 //!   canonical updates, behind Flower's strategy split (`configure` / `aggregate`).
+//! - [`content`]: the store's content addresses (CIDs) of artifacts, computed without the
+//!   store, so off-chain workers name what they commit to as the client does.
+//! - [`sealed_test_set`]: the owner's test set as an artifact, its format and encryption.
 //! - `dp` (feature `std`): participant-side L2 clipping + Gaussian noise and an RDP
 //!   accountant.
 //!
@@ -22,9 +25,11 @@ extern crate alloc;
 
 #[cfg(feature = "std")]
 pub mod dp;
+pub mod content;
 pub mod encoding;
 pub mod reference;
 pub mod rules;
+pub mod sealed_test_set;
 pub mod spec;
 
 pub use encoding::{dequantize, quantize, EncodingError, Update};

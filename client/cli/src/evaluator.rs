@@ -598,7 +598,7 @@ impl Daemon {
                 .map_err(|e| invalid!("test set: {e:?}"))?;
             H256(din_zk::commitment::to_bytes(&c))
         } else {
-            H256(sha2::Sha256::digest(artifact::encode_test_set(&test_set)).into())
+            H256(din_aggregate::sealed_test_set::median_test_set_commitment(&test_set))
         };
         if commitment != info.spec.test_set.commitment {
             return Err(invalid!("task {task}: the released key does not open the committed test set"));

@@ -295,10 +295,7 @@ fn test_set_commitment(test_set: &TestSet, classes: usize, scoring: ScoringArg) 
                 .map_err(|e| invalid!("the circuit cannot commit this test set ({e:?}); use --scoring median"))?;
             H256(din_zk::commitment::to_bytes(&c))
         }
-        ScoringArg::Median => {
-            use sha2::Digest;
-            H256(sha2::Sha256::digest(artifact::encode_test_set(test_set)).into())
-        }
+        ScoringArg::Median => H256(din_aggregate::sealed_test_set::median_test_set_commitment(test_set)),
     })
 }
 
