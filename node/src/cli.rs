@@ -14,6 +14,23 @@ pub struct Cli {
 
 	#[clap(flatten)]
 	pub run: sc_cli::RunCmd,
+
+	/// A DIN store gateway (the HTTP gateway of `din store serve --http`), e.g.
+	/// `http://127.0.0.1:8080`, from which the off-chain worker fetches updates and models
+	/// for the evaluator keys (`din!`) in this node's keystore. Repeatable: tried in order.
+	#[arg(long = "din-store-gateway", value_name = "URL", value_parser = parse_gateway)]
+	pub din_store_gateways: Vec<String>,
+}
+
+fn parse_gateway(url: &str) -> Result<String, String> {
+	let rest = url
+		.strip_prefix("http://")
+		.or_else(|| url.strip_prefix("https://"))
+		.ok_or_else(|| format!("`{url}`: a gateway URL starts with http:// or https://"))?;
+	if rest.trim_end_matches('/').is_empty() {
+		return Err(format!("`{url}`: no host"));
+	}
+	Ok(url.trim_end_matches('/').to_string())
 }
 
 #[derive(Debug, clap::Subcommand)]

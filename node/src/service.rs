@@ -162,8 +162,12 @@ pub fn new_partial(config: &Configuration) -> Result<Service, ServiceError> {
 
 /// Builds a full node: a validator when the keystore holds BABE/GRANDPA keys and the
 /// node runs with `--validator` (or `--dev`, `--alice` …).
+///
+/// `store_gateways` are handed to the evaluation off-chain worker (see
+/// `pallet_din_evaluation::offchain`) through persistent offchain storage.
 pub fn new_full<N: sc_network::NetworkBackend<Block, <Block as BlockT>::Hash>>(
 	config: Configuration,
+	store_gateways: Vec<String>,
 ) -> Result<TaskManager, ServiceError> {
 	let sc_service::PartialComponents {
 		client,
@@ -216,6 +220,17 @@ pub fn new_full<N: sc_network::NetworkBackend<Block, <Block as BlockT>::Hash>>(
 			metrics,
 			gap_sync_body_policy: None,
 		})?;
+
+	if let Some(mut offchain_db) = backend.offchain_storage() {
+		use codec::Encode;
+		use sp_core::offchain::OffchainStorage;
+		let gateways: Vec<Vec<u8>> = store_gateways.into_iter().map(String::into_bytes).collect();
+		offchain_db.set(
+			sp_core::offchain::STORAGE_PREFIX,
+			din_primitives::OFFCHAIN_STORE_GATEWAYS_KEY,
+			&gateways.encode(),
+		);
+	}
 
 	if config.offchain_worker.enabled {
 		// DIN's evaluation pallet runs evaluator duties in its off-chain worker and

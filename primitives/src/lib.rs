@@ -66,6 +66,11 @@ pub const MAX_CID_LEN: u32 = 128;
 /// A content identifier in the artifact store (CIDv1, as bytes or its string form).
 pub type Cid = BoundedVec<u8, ConstU32<MAX_CID_LEN>>;
 
+/// Key, in the node's persistent offchain storage, of the store gateways the evaluation
+/// off-chain worker fetches artifacts from: the SCALE encoding of `Vec<Vec<u8>>`, each a
+/// base URL. `din-node --din-store-gateway URL` writes it at startup.
+pub const OFFCHAIN_STORE_GATEWAYS_KEY: &[u8] = b"din::store-gateways";
+
 /// A soulbound reputation score. Starts at 0, saturates at both ends.
 pub type ReputationScore = u32;
 
@@ -394,6 +399,21 @@ pub struct UpdateRef {
 	pub num_samples: u64,
 }
 
+/// What an evaluator needs besides [`TaskTerms`] to redo a task's evaluation work: the
+/// model, the aggregation rule and where the genesis model and the sealed test set live.
+/// Read by pallet-din-evaluation's off-chain worker.
+#[derive(Encode, Decode, TypeInfo, Clone, PartialEq, Eq, Debug)]
+pub struct EvaluationInputs {
+	/// The canonical `din_aggregate::ModelSpec` bytes of the model.
+	pub architecture: alloc::vec::Vec<u8>,
+	/// How subgroup updates are aggregated.
+	pub aggregation: AggregationRule,
+	/// CID of the genesis model.
+	pub genesis_cid: Cid,
+	/// CID of the encrypted test set.
+	pub sealed_test_set_cid: Cid,
+}
+
 /// Read access to tasks for the evaluation and rewards pallets. Implemented by
 /// pallet-din-tasks.
 pub trait TaskInspect<AccountId, Balance> {
@@ -403,6 +423,12 @@ pub trait TaskInspect<AccountId, Balance> {
 	fn subgroup_members(task: TaskId, subgroup: SubgroupIndex) -> alloc::vec::Vec<AccountId>;
 	/// The update `who` submitted for `round` of `task`.
 	fn update(task: TaskId, round: RoundIndex, who: &AccountId) -> Option<UpdateRef>;
+	/// Where the update `who` submitted for `round` of `task` lives.
+	fn update_cid(task: TaskId, round: RoundIndex, who: &AccountId) -> Option<Cid>;
+	/// Every update submitted for `round` of `task` (at most the task's participants).
+	fn round_updates(task: TaskId, round: RoundIndex) -> alloc::vec::Vec<(AccountId, UpdateRef)>;
+	/// The model, rule and artifacts of `task`, if it exists.
+	fn evaluation_inputs(task: TaskId) -> Option<EvaluationInputs>;
 
 	/// Create a task in the state `task` describes, for the benchmarks of the pallets that
 	/// read tasks. The implementation backing a benchmarked runtime must override this

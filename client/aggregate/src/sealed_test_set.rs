@@ -56,8 +56,7 @@ impl fmt::Display for TestSetFormatError {
     }
 }
 
-#[cfg(feature = "std")]
-impl std::error::Error for TestSetFormatError {}
+impl core::error::Error for TestSetFormatError {}
 
 /// The artifact bytes of `test_set`.
 pub fn encode_test_set(test_set: &TestSet) -> Vec<u8> {

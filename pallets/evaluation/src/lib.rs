@@ -88,6 +88,7 @@ extern crate alloc;
 
 pub use pallet::*;
 
+pub mod offchain;
 pub mod types;
 pub mod weights;
 
@@ -101,6 +102,8 @@ pub mod fixtures;
 #[cfg(test)]
 mod mock;
 #[cfg(test)]
+mod offchain_tests;
+#[cfg(test)]
 mod tests;
 
 pub use types::*;
@@ -110,7 +113,7 @@ use alloc::vec::Vec;
 use din_primitives::{
 	aggregate_commit_hash, evaluation_public_inputs, global_commit_hash, BondLocker, Offence,
 	ProofVerifier, Reputation, RewardSettlement, Role, RoundLifecycle, ScoringRule, Slash,
-	SlashReason, StakeInfo, TaskInspect, TaskOutcome, TaskPhase, TaskTerms,
+	EvaluationInputs, SlashReason, StakeInfo, TaskInspect, TaskOutcome, TaskPhase, TaskTerms,
 };
 use polkadot_sdk::{
 	frame_support::{
@@ -145,7 +148,10 @@ pub mod pallet {
 	pub struct Pallet<T>(_);
 
 	#[pallet::config]
-	pub trait Config: polkadot_sdk::frame_system::Config {
+	pub trait Config:
+		polkadot_sdk::frame_system::Config
+		+ frame_system::offchain::CreateSignedTransaction<Call<Self>>
+	{
 		/// The balance type of bonds (the native token's).
 		type Balance: BalanceTrait;
 
@@ -209,6 +215,24 @@ pub mod pallet {
 		/// Longest test-set key, in bytes.
 		#[pallet::constant]
 		type MaxTestKeyLen: Get<u32>;
+
+		/// The evaluator keys the off-chain worker signs with
+		/// ([`offchain::crypto::EvaluatorAuthId`] in a runtime with `MultiSigner` accounts).
+		type AuthorityId: frame_system::offchain::AppCrypto<Self::Public, Self::Signature>;
+
+		/// Largest model, in values, whose evaluation the off-chain worker takes on; tasks
+		/// with larger models are left to the `din evaluator` daemon (see [`offchain`]).
+		#[pallet::constant]
+		type MaxOffchainModelValues: Get<u32>;
+
+		/// Most artifacts one off-chain worker run fetches; the rest waits for the next
+		/// block.
+		#[pallet::constant]
+		type MaxOffchainFetchesPerBlock: Get<u32>;
+
+		/// How long the off-chain worker waits for one artifact, in milliseconds.
+		#[pallet::constant]
+		type OffchainFetchTimeoutMs: Get<u64>;
 
 		/// Weight information for the calls and hooks of this pallet.
 		type WeightInfo: WeightInfo;
@@ -494,6 +518,11 @@ pub mod pallet {
 			assert!(T::MaxPanelSize::get() > 0, "MaxPanelSize must be non-zero");
 			assert!(T::MaxScores::get() > 0, "MaxScores must be non-zero");
 			assert!(T::MaxVerifyingKeyLen::get() > 0, "MaxVerifyingKeyLen must be non-zero");
+		}
+
+		/// Evaluator duties of the node's local evaluator keys ([`offchain`]).
+		fn offchain_worker(now: BlockNumberFor<T>) {
+			Self::offchain_evaluator_duties(now);
 		}
 
 		#[cfg(feature = "try-runtime")]

@@ -13,7 +13,10 @@ use polkadot_sdk::{
 	pallet_balances,
 	sp_core::H256,
 	sp_io::{self, hashing::sha2_256},
-	sp_runtime::{BoundedVec, BuildStorage},
+	sp_runtime::{
+		testing::{TestSignature, TestXt, UintAuthorityId},
+		BoundedVec, BuildStorage,
+	},
 };
 
 pub type AccountId = u64;
@@ -97,7 +100,49 @@ impl din_primitives::ProofVerifier for ZkVerifier {
 	}
 }
 
+// Off-chain worker signing: `UintAuthorityId(n)` is the key of account `n`.
+impl frame_system::offchain::SigningTypes for Test {
+	type Public = UintAuthorityId;
+	type Signature = TestSignature;
+}
+
+pub type Extrinsic = TestXt<RuntimeCall, ()>;
+
+impl<C> frame_system::offchain::CreateTransactionBase<C> for Test
+where
+	RuntimeCall: From<C>,
+{
+	type Extrinsic = Extrinsic;
+	type RuntimeCall = RuntimeCall;
+}
+
+impl<C> frame_system::offchain::CreateSignedTransaction<C> for Test
+where
+	RuntimeCall: From<C>,
+{
+	fn create_signed_transaction<A: frame_system::offchain::AppCrypto<Self::Public, Self::Signature>>(
+		call: RuntimeCall,
+		_public: UintAuthorityId,
+		account: AccountId,
+		_nonce: u32,
+	) -> Option<Extrinsic> {
+		Some(Extrinsic::new_signed(call, account, (), ()))
+	}
+}
+
+/// The off-chain worker's keys in tests: the keystore is `UintAuthorityId::set_all_keys`.
+pub struct TestAuthId;
+impl frame_system::offchain::AppCrypto<UintAuthorityId, TestSignature> for TestAuthId {
+	type RuntimeAppPublic = UintAuthorityId;
+	type GenericPublic = UintAuthorityId;
+	type GenericSignature = TestSignature;
+}
+
 impl pallet_din_evaluation::Config for Test {
+	type AuthorityId = TestAuthId;
+	type MaxOffchainModelValues = ConstU32<1024>;
+	type MaxOffchainFetchesPerBlock = ConstU32<8>;
+	type OffchainFetchTimeoutMs = ConstU64<2_000>;
 	type Balance = Balance;
 	type Staking = Staking;
 	type Tasks = DinTasks;

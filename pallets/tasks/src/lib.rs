@@ -1017,6 +1017,25 @@ impl<T: Config> TaskInspect<T::AccountId, BalanceOf<T>> for Pallet<T> {
 		})
 	}
 
+	fn update_cid(task: TaskId, round: RoundIndex, who: &T::AccountId) -> Option<Cid> {
+		Updates::<T>::get((task, round), who).map(|u| u.cid)
+	}
+
+	fn round_updates(task: TaskId, round: RoundIndex) -> Vec<(T::AccountId, UpdateRef)> {
+		Updates::<T>::iter_prefix((task, round))
+			.map(|(who, u)| (who, UpdateRef { subgroup: u.subgroup, commitment: u.commitment, num_samples: u.num_samples }))
+			.collect()
+	}
+
+	fn evaluation_inputs(task: TaskId) -> Option<din_primitives::EvaluationInputs> {
+		Tasks::<T>::get(task).map(|info| din_primitives::EvaluationInputs {
+			architecture: info.spec.model.architecture.into_inner(),
+			aggregation: info.spec.aggregation,
+			genesis_cid: info.spec.genesis.cid,
+			sealed_test_set_cid: info.spec.test_set.encrypted_cid,
+		})
+	}
+
 	#[cfg(feature = "runtime-benchmarks")]
 	fn benchmark_task(task: din_primitives::BenchmarkTask<T::AccountId>) -> TaskId {
 		benchmarking::benchmark_task::<T>(task)

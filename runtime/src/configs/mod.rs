@@ -308,7 +308,76 @@ parameter_types! {
 	pub const DinMaxScores: u32 = 1024;
 }
 
+parameter_types! {
+	/// Largest model the evaluation off-chain worker takes on: 2^17 values (512 KiB
+	/// encoded). Aggregating a subgroup of such updates and a Poseidon commitment stay
+	/// well inside one phase in wasm; larger tasks go to the `din evaluator` daemon.
+	pub const DinMaxOffchainModelValues: u32 = 1 << 17;
+}
+
+// The evaluation off-chain worker signs ordinary signed transactions with the node's
+// `din!` keys, built exactly as a wallet builds them.
+impl frame_system::offchain::SigningTypes for Runtime {
+	type Public = <Signature as sp_runtime::traits::Verify>::Signer;
+	type Signature = Signature;
+}
+
+impl<C> frame_system::offchain::CreateTransactionBase<C> for Runtime
+where
+	RuntimeCall: From<C>,
+{
+	type Extrinsic = UncheckedExtrinsic;
+	type RuntimeCall = RuntimeCall;
+}
+
+impl<C> frame_system::offchain::CreateSignedTransaction<C> for Runtime
+where
+	RuntimeCall: From<C>,
+{
+	fn create_signed_transaction<
+		A: frame_system::offchain::AppCrypto<Self::Public, Self::Signature>,
+	>(
+		call: RuntimeCall,
+		public: Self::Public,
+		account: AccountId,
+		nonce: Nonce,
+	) -> Option<UncheckedExtrinsic> {
+		use sp_runtime::{generic::Era, traits::SaturatedConversion};
+		// Mortal for about half the block-hash window, starting at the parent block.
+		let period = BlockHashCount::get().checked_next_power_of_two().map_or(2, |c| c / 2) as u64;
+		let current = System::block_number().saturated_into::<u64>().saturating_sub(1);
+		let tx_ext: TxExtension = (
+			frame_system::CheckNonZeroSender::<Runtime>::new(),
+			frame_system::CheckSpecVersion::<Runtime>::new(),
+			frame_system::CheckTxVersion::<Runtime>::new(),
+			frame_system::CheckGenesis::<Runtime>::new(),
+			frame_system::CheckEra::<Runtime>::from(Era::mortal(period, current)),
+			frame_system::CheckNonce::<Runtime>::from(nonce),
+			frame_system::CheckWeight::<Runtime>::new(),
+			pallet_transaction_payment::ChargeTransactionPayment::<Runtime>::from(0),
+			pallet_revive::evm::tx_extension::SetOrigin::<Runtime>::default(),
+			frame_system::WeightReclaim::<Runtime>::new(),
+		);
+		let payload = SignedPayload::new(call, tx_ext).ok()?;
+		let signature = payload.using_encoded(|bytes| A::sign(bytes, public))?;
+		let (call, tx_ext, _) = payload.deconstruct();
+		Some(
+			sp_runtime::generic::UncheckedExtrinsic::new_signed(
+				call,
+				Address::Id(account),
+				signature,
+				tx_ext,
+			)
+			.into(),
+		)
+	}
+}
+
 impl pallet_din_evaluation::Config for Runtime {
+	type AuthorityId = pallet_din_evaluation::offchain::crypto::EvaluatorAuthId;
+	type MaxOffchainModelValues = DinMaxOffchainModelValues;
+	type MaxOffchainFetchesPerBlock = ConstU32<64>;
+	type OffchainFetchTimeoutMs = ConstU64<4_000>;
 	type Balance = Balance;
 	type Staking = Staking;
 	type Tasks = Tasks;

@@ -1,0 +1,637 @@
+//! # Evaluator duties in the off-chain worker
+//!
+//! A validator can serve as an evaluator with nothing but `din-node`: with an sr25519 key
+//! of type [`KEY_TYPE`] (`din!`) in its keystore whose account is bonded and in the pool,
+//! this worker does on every imported block what the `din evaluator` daemon does for the
+//! seats of that key:
+//!
+//! | phase | duty |
+//! |---|---|
+//! | AggregationCommit | fetch the subgroup's updates from a store gateway, check each (CID, schema, sample count, on-chain commitment; failures → the invalid set), aggregate the valid ones with the task's rule, `commit_aggregate` |
+//! | AggregationReveal | `reveal_aggregate` what was committed |
+//! | GlobalCommit | fetch the accepted subgroup aggregates, FedAvg them, `commit_global` |
+//! | GlobalReveal | `reveal_global` |
+//! | Scoring, Rewarding | median-scored tasks, once the test-set key is out: open the sealed test set, check it against the task's commitment, `report_score` every accepted update of its panels (and the baseline) |
+//!
+//! The arithmetic is `din-aggregate`'s integer core and the commitments are
+//! `din-zk-verifier`'s: the very code the client runs, so a worker's aggregate equals a
+//! daemon's bit for bit. Proving (`ZkAccuracy`) stays with the daemon: far too heavy for
+//! wasm. The pallet cannot tell worker and daemon transactions apart and does not try to.
+//!
+//! ## Store gateways
+//!
+//! Artifacts are fetched over HTTP (`GET {gateway}/artifact/{cid}`, the read-only gateway
+//! of `din store serve --http`) from the gateways listed under [`GATEWAYS_KEY`] in the
+//! node's persistent offchain storage (`din-node --din-store-gateway URL`, repeatable).
+//! Bytes are accepted only if they hash to the CID asked for
+//! (`din_aggregate::content::artifact_cid`), so a gateway is trusted for availability
+//! only. A gateway that answers 404, or bytes that do not match, makes an update
+//! *unavailable*, which marks it invalid as the daemon does; a gateway that cannot be
+//! reached, times out or fails otherwise is this node's problem, not the participant's:
+//! the duty is skipped with a log line and retried next block until the phase ends.
+//!
+//! The worker does not publish what it computes (the gateway is read-only): it names its
+//! aggregate by the CID the store gives those bytes, which every honest evaluator
+//! publishes. A panel made only of workers therefore agrees on an aggregate nobody can
+//! fetch; run at least one `din evaluator` daemon per task until workers can publish.
+//!
+//! ## Restarts and repeats
+//!
+//! The chain is the record of what was done (a vote, a report); offchain local storage
+//! (persistent, so it survives a restart) keeps what the chain cannot: the salt, CID,
+//! commitment and invalid set behind a commit, written *before* the commit is sent, so a
+//! restarted node reveals exactly what it committed and never commits a second value.
+//! A sent transaction is not resent for [`RESEND_AFTER`] blocks (it is probably still in
+//! the pool). One run at a time holds [`LOCK_KEY`], so overlapping runs (a slow run while
+//! the next block is imported) do not duplicate work.
+//!
+//! ## Bounds
+//!
+//! Tasks whose model has more than [`Config::MaxOffchainModelValues`] values are left to
+//! the daemon: wasm is several times slower than the native client, and the worker must
+//! finish well within a phase. A run fetches at most
+//! [`Config::MaxOffchainFetchesPerBlock`] artifacts, each within
+//! [`Config::OffchainFetchTimeoutMs`]; whatever is left is done in the next blocks. No
+//! failure panics or emits an event: it is logged (target `runtime::din-evaluation`) and
+//! retried.
+
+use super::*;
+use alloc::{collections::BTreeSet, string::String, vec::Vec};
+use din_aggregate::{
+	content::artifact_cid, sealed_test_set, spec::ModelSpec, Aggregator, Schema, TestSet, Update,
+};
+use polkadot_sdk::{
+	frame_system::offchain::{AppCrypto, SendSignedTransaction, Signer},
+	sp_core::crypto::KeyTypeId,
+	sp_io::offchain::{random_seed, timestamp},
+	sp_runtime::{
+		offchain::{
+			http,
+			storage::StorageValueRef,
+			storage_lock::{BlockAndTime, StorageLock},
+			Duration,
+		},
+		traits::IdentifyAccount,
+		RuntimeAppPublic,
+	},
+};
+
+/// The keystore key type of evaluator keys: `din-node key insert --key-type din! …`.
+pub const KEY_TYPE: KeyTypeId = KeyTypeId(*b"din!");
+
+/// Persistent offchain storage key under which the node lists the store gateways: the
+/// SCALE encoding of `Vec<Vec<u8>>`, each a base URL such as `http://127.0.0.1:8080`.
+pub use din_primitives::OFFCHAIN_STORE_GATEWAYS_KEY as GATEWAYS_KEY;
+
+/// Persistent offchain storage key of the lock one worker run holds.
+pub const LOCK_KEY: &[u8] = b"din::evaluation::ocw-lock";
+
+/// Blocks after which a sent transaction that has not reached the chain is sent again.
+pub const RESEND_AFTER: u32 = 5;
+
+/// Largest sealed test set the worker downloads, in bytes.
+pub const MAX_TEST_SET_BYTES: usize = 8 << 20;
+
+/// Evaluator keys: sr25519 under [`KEY_TYPE`].
+pub mod crypto {
+	use super::KEY_TYPE;
+	use polkadot_sdk::{
+		frame_system::offchain::AppCrypto,
+		sp_core::sr25519,
+		sp_runtime::{app_crypto::app_crypto, MultiSignature, MultiSigner},
+	};
+	app_crypto!(sr25519, KEY_TYPE);
+
+	/// The off-chain worker's signing identity in a runtime with `MultiSigner` accounts.
+	pub struct EvaluatorAuthId;
+
+	impl AppCrypto<MultiSigner, MultiSignature> for EvaluatorAuthId {
+		type RuntimeAppPublic = Public;
+		type GenericSignature = sr25519::Signature;
+		type GenericPublic = sr25519::Public;
+	}
+}
+
+/// A value committed to and what its reveal needs, kept in persistent offchain storage.
+#[derive(Encode, Decode, Clone, PartialEq, Eq, Debug)]
+pub struct CommittedValue<AccountId, BlockNumber> {
+	/// The artifact's CID (string form, as the chain stores it).
+	pub cid: Vec<u8>,
+	/// Poseidon commitment to its values.
+	pub commitment: Commitment,
+	/// Participants found invalid, ascending (aggregates only).
+	pub invalid: Vec<AccountId>,
+	/// The commit's salt.
+	pub salt: [u8; 32],
+	/// When the commit was last sent.
+	pub committed_at: BlockNumber,
+	/// When the reveal was last sent.
+	pub revealed_at: Option<BlockNumber>,
+}
+
+type CommittedOf<T> = CommittedValue<<T as frame_system::Config>::AccountId, BlockNumberFor<T>>;
+
+/// Why a duty was not done this run. Logged; the duty is retried next block.
+#[derive(Debug)]
+pub enum DutyError {
+	/// No store gateway could be reached (or none answered in time).
+	GatewayUnreachable,
+	/// This run's fetch budget is spent.
+	FetchBudgetSpent,
+	/// An artifact the duty cannot do without is unavailable or malformed.
+	Unavailable(&'static str),
+	/// The task's model is not a valid `ModelSpec`.
+	MalformedModel,
+	/// The model is larger than `MaxOffchainModelValues`: left to the daemon.
+	ModelTooLarge { values: u32, max: u32 },
+	/// Aggregation failed.
+	Aggregation(din_aggregate::AggregateError),
+	/// Encoding the result failed.
+	Encoding(din_aggregate::EncodingError),
+	/// The released key does not open the committed test set.
+	TestSetMismatch,
+	/// The reference evaluator refused the model or test set.
+	Reference(din_aggregate::ReferenceError),
+	/// A committed vote on chain has no local record (the offchain database was lost).
+	NoLocalRecord,
+	/// The transaction could not be signed or submitted.
+	SubmissionFailed,
+}
+
+/// What one gateway round trip gave.
+enum Fetched {
+	/// Bytes that hash to the CID.
+	Bytes(Vec<u8>),
+	/// Every gateway answered, none had matching bytes.
+	Unavailable,
+}
+
+/// One worker run: the block, the gateways, the local keys and the fetch budget.
+pub struct Worker<T: Config> {
+	now: BlockNumberFor<T>,
+	gateways: Vec<Vec<u8>>,
+	keys: Vec<(T::Public, T::AccountId)>,
+	fetch_budget: u32,
+}
+
+/// The store gateways the node configured.
+pub fn gateways() -> Vec<Vec<u8>> {
+	StorageValueRef::persistent(GATEWAYS_KEY).get::<Vec<Vec<u8>>>().ok().flatten().unwrap_or_default()
+}
+
+impl<T: Config> Pallet<T> {
+	/// The off-chain worker's entry point (see the [module docs](self)).
+	pub fn offchain_evaluator_duties(now: BlockNumberFor<T>) {
+		let gateways = gateways();
+		let keys = local_keys::<T>();
+		if keys.is_empty() {
+			return;
+		}
+		if gateways.is_empty() {
+			log::warn!(target: LOG_TARGET, "evaluator keys in the keystore but no store gateway (--din-store-gateway): no evaluator duties done");
+			return;
+		}
+		let mut lock = StorageLock::<BlockAndTime<frame_system::Pallet<T>>>::with_block_and_time_deadline(
+			LOCK_KEY,
+			RESEND_AFTER,
+			Duration::from_millis(120_000),
+		);
+		let Ok(_guard) = lock.try_lock() else {
+			log::debug!(target: LOG_TARGET, "#{now:?}: the previous worker run is still going");
+			return;
+		};
+		let mut worker = Worker::<T> { now, gateways, keys, fetch_budget: T::MaxOffchainFetchesPerBlock::get() };
+		for task in worker.tasks() {
+			if let Err(error) = worker.serve(task) {
+				log::info!(target: LOG_TARGET, "#{now:?}: task {task}: {error:?} (retrying next block)");
+				if matches!(error, DutyError::FetchBudgetSpent) {
+					break;
+				}
+			}
+		}
+	}
+}
+
+/// The evaluator keys in the node's keystore, with their accounts.
+fn local_keys<T: Config>() -> Vec<(T::Public, T::AccountId)> {
+	type AppPublic<T> = <<T as Config>::AuthorityId as AppCrypto<
+		<T as frame_system::offchain::SigningTypes>::Public,
+		<T as frame_system::offchain::SigningTypes>::Signature,
+	>>::RuntimeAppPublic;
+	type Generic<T> = <<T as Config>::AuthorityId as AppCrypto<
+		<T as frame_system::offchain::SigningTypes>::Public,
+		<T as frame_system::offchain::SigningTypes>::Signature,
+	>>::GenericPublic;
+	AppPublic::<T>::all()
+		.into_iter()
+		.map(|key| {
+			let public: T::Public = Generic::<T>::from(key).into();
+			let account = public.clone().into_account();
+			(public, account)
+		})
+		.collect()
+}
+
+/// A persistent offchain storage key for `what` of `who`.
+pub(crate) fn record_key<AccountId: Encode>(what: &[u8], scope: impl Encode, who: &AccountId) -> Vec<u8> {
+	(b"din::evaluation::", what, scope, who).encode()
+}
+
+impl<T: Config> Worker<T> {
+	/// Tasks in which a local key holds a seat in some round.
+	fn tasks(&self) -> BTreeSet<TaskId> {
+		RoundEvaluators::<T>::iter()
+			.filter(|(_, _, seats)| seats.iter().any(|(a, _)| self.is_local(a)))
+			.map(|(task, _, _)| task)
+			.collect()
+	}
+
+	fn is_local(&self, who: &T::AccountId) -> bool {
+		self.keys.iter().any(|(_, a)| a == who)
+	}
+
+	fn serve(&mut self, task: TaskId) -> Result<(), DutyError> {
+		let Some(terms) = T::Tasks::terms(task) else { return Ok(()) };
+		match terms.phase {
+			TaskPhase::AggregationCommit => self.commit_aggregates(task, &terms),
+			TaskPhase::AggregationReveal => self.reveal_aggregates(task, terms.round),
+			TaskPhase::GlobalCommit => self.commit_global(task, &terms),
+			TaskPhase::GlobalReveal => self.reveal_global(task, terms.round),
+			TaskPhase::Scoring | TaskPhase::Rewarding => self.report_scores(task, &terms),
+			_ => Ok(()),
+		}
+	}
+
+	/// The task's model, if the worker evaluates it.
+	fn model(&self, task: TaskId) -> Result<(EvaluationInputs, ModelSpec, Schema), DutyError> {
+		let inputs = T::Tasks::evaluation_inputs(task).ok_or(DutyError::Unavailable("task"))?;
+		let spec = ModelSpec::from_bytes(&inputs.architecture).map_err(|_| DutyError::MalformedModel)?;
+		let schema = spec.schema().map_err(|_| DutyError::MalformedModel)?;
+		let (values, max) = (schema.value_count() as u32, T::MaxOffchainModelValues::get());
+		if values > max {
+			return Err(DutyError::ModelTooLarge { values, max });
+		}
+		Ok((inputs, spec, schema))
+	}
+
+	// ----- aggregation -----
+
+	fn commit_aggregates(&mut self, task: TaskId, terms: &TermsOf<T>) -> Result<(), DutyError> {
+		let round = terms.round;
+		for subgroup in 0..T::MaxSubgroups::get() {
+			let panel = Panels::<T>::get(task, (round, subgroup));
+			if panel.is_empty() {
+				break;
+			}
+			for (public, who) in self.keys.clone() {
+				if !panel.contains(&who) || AggregateVotes::<T>::contains_key((task, round, subgroup), &who) {
+					continue;
+				}
+				let stored = StorageValueRef::persistent(&record_key(b"aggregate", (task, round, subgroup), &who)).get::<CommittedOf<T>>();
+				let mut record = match stored.ok().flatten() {
+					Some(record) if !self.due(record.committed_at) => continue,
+					Some(record) => record,
+					None => self.aggregate(task, terms, subgroup)?,
+				};
+				record.committed_at = self.now;
+				let key = record_key(b"aggregate", (task, round, subgroup), &who);
+				StorageValueRef::persistent(&key).set(&record);
+				let hash = aggregate_commit_hash(task, round, subgroup, &who, &record.cid, &record.commitment, &record.invalid, &record.salt);
+				self.send(&public, Call::commit_aggregate { task, round, subgroup, hash })?;
+				log::info!(target: LOG_TARGET, "task {task} round {round} subgroup {subgroup}: committed an aggregate ({} invalid)", record.invalid.len());
+			}
+		}
+		Ok(())
+	}
+
+	/// Fetches, checks and aggregates the updates of `subgroup`.
+	fn aggregate(&mut self, task: TaskId, terms: &TermsOf<T>, subgroup: SubgroupIndex) -> Result<CommittedOf<T>, DutyError> {
+		let (inputs, _, schema) = self.model(task)?;
+		let round = terms.round;
+		let mut valid = Vec::new();
+		let mut invalid = Vec::new();
+		for member in T::Tasks::subgroup_members(task, subgroup) {
+			let (Some(update), Some(cid)) = (T::Tasks::update(task, round, &member), T::Tasks::update_cid(task, round, &member)) else {
+				continue;
+			};
+			let checked = match self.fetch(&cid, update_limit(&schema))? {
+				Fetched::Bytes(bytes) => check_update(&bytes, &schema, &update.commitment, Some(update.num_samples)),
+				Fetched::Unavailable => Err("unavailable"),
+			};
+			match checked {
+				Ok(values) => valid.push(values),
+				Err(why) => {
+					log::info!(target: LOG_TARGET, "task {task} round {round} subgroup {subgroup}: the update of {member:?} is invalid: {why}");
+					invalid.push(member);
+				},
+			}
+		}
+		let aggregate = if valid.is_empty() {
+			// Nothing to combine: the subgroup carries the current model with no weight.
+			let (cid, commitment) = Pallet::<T>::latest_global_model(task)
+				.map(|(_, model)| (model.cid, model.commitment))
+				.unwrap_or((inputs.genesis_cid, terms.genesis_commitment));
+			let mut model = match self.fetch(&cid, update_limit(&schema))? {
+				Fetched::Bytes(bytes) => check_update(&bytes, &schema, &commitment, None).map_err(DutyError::Unavailable)?,
+				Fetched::Unavailable => return Err(DutyError::Unavailable("the current global model")),
+			};
+			model.num_samples = 0;
+			model
+		} else {
+			din_core_rule(&inputs.aggregation)
+				.aggregate(&valid.iter().collect::<Vec<_>>())
+				.map_err(DutyError::Aggregation)?
+		};
+		invalid.sort();
+		self.committed(&aggregate, invalid)
+	}
+
+	fn reveal_aggregates(&mut self, task: TaskId, round: RoundIndex) -> Result<(), DutyError> {
+		for subgroup in 0..T::MaxSubgroups::get() {
+			if Panels::<T>::get(task, (round, subgroup)).is_empty() {
+				break;
+			}
+			for (public, who) in self.keys.clone() {
+				let Some(Vote::Committed(_)) = AggregateVotes::<T>::get((task, round, subgroup), &who) else { continue };
+				let key = record_key(b"aggregate", (task, round, subgroup), &who);
+				let Some(record) = self.reveal_due(&key)? else { continue };
+				let invalid = BoundedVec::try_from(record.invalid.clone()).map_err(|_| DutyError::NoLocalRecord)?;
+				let cid = BoundedVec::try_from(record.cid.clone()).map_err(|_| DutyError::NoLocalRecord)?;
+				self.send(
+					&public,
+					Call::reveal_aggregate { task, round, subgroup, cid, commitment: record.commitment, invalid, salt: record.salt },
+				)?;
+				log::info!(target: LOG_TARGET, "task {task} round {round} subgroup {subgroup}: revealed its aggregate");
+			}
+		}
+		Ok(())
+	}
+
+	// ----- global model -----
+
+	fn commit_global(&mut self, task: TaskId, terms: &TermsOf<T>) -> Result<(), DutyError> {
+		let round = terms.round;
+		let seats = RoundEvaluators::<T>::get(task, round);
+		for (public, who) in self.keys.clone() {
+			if !seats.iter().any(|(a, _)| *a == who) || GlobalVotes::<T>::contains_key((task, round), &who) {
+				continue;
+			}
+			let key = record_key(b"global", (task, round), &who);
+			let mut record = match StorageValueRef::persistent(&key).get::<CommittedOf<T>>().ok().flatten() {
+				Some(record) if !self.due(record.committed_at) => continue,
+				Some(record) => record,
+				None => match self.combine(task, round)? {
+					Some(record) => record,
+					None => return Ok(()),
+				},
+			};
+			record.committed_at = self.now;
+			StorageValueRef::persistent(&key).set(&record);
+			let hash = global_commit_hash(task, round, &who, &record.cid, &record.commitment, &record.salt);
+			self.send(&public, Call::commit_global { task, round, hash })?;
+			log::info!(target: LOG_TARGET, "task {task} round {round}: committed a global model");
+		}
+		Ok(())
+	}
+
+	/// FedAvg of the round's accepted aggregates; `None` when no subgroup was accepted
+	/// (the previous model holds and there is nothing to vote on).
+	fn combine(&mut self, task: TaskId, round: RoundIndex) -> Result<Option<CommittedOf<T>>, DutyError> {
+		let (_, _, schema) = self.model(task)?;
+		let mut aggregates = Vec::new();
+		for subgroup in 0..T::MaxSubgroups::get() {
+			if Panels::<T>::get(task, (round, subgroup)).is_empty() {
+				break;
+			}
+			let Some(SubgroupResult::Accepted(reveal)) = SubgroupResults::<T>::get(task, (round, subgroup)) else { continue };
+			let aggregate = match self.fetch(&reveal.cid, update_limit(&schema))? {
+				Fetched::Bytes(bytes) => check_update(&bytes, &schema, &reveal.commitment, None).map_err(DutyError::Unavailable)?,
+				Fetched::Unavailable => return Err(DutyError::Unavailable("an accepted aggregate")),
+			};
+			if aggregate.num_samples > 0 {
+				aggregates.push(aggregate);
+			}
+		}
+		if aggregates.is_empty() {
+			return Ok(None);
+		}
+		let global = din_aggregate::AggregationRule::FedAvg
+			.aggregate(&aggregates.iter().collect::<Vec<_>>())
+			.map_err(DutyError::Aggregation)?;
+		self.committed(&global, Vec::new()).map(Some)
+	}
+
+	fn reveal_global(&mut self, task: TaskId, round: RoundIndex) -> Result<(), DutyError> {
+		for (public, who) in self.keys.clone() {
+			let Some(Vote::Committed(_)) = GlobalVotes::<T>::get((task, round), &who) else { continue };
+			let key = record_key(b"global", (task, round), &who);
+			let Some(record) = self.reveal_due(&key)? else { continue };
+			let cid = BoundedVec::try_from(record.cid.clone()).map_err(|_| DutyError::NoLocalRecord)?;
+			self.send(&public, Call::reveal_global { task, round, cid, commitment: record.commitment, salt: record.salt })?;
+			log::info!(target: LOG_TARGET, "task {task} round {round}: revealed its global model");
+		}
+		Ok(())
+	}
+
+	// ----- median scoring -----
+
+	fn report_scores(&mut self, task: TaskId, terms: &TermsOf<T>) -> Result<(), DutyError> {
+		if !matches!(terms.scoring, ScoringRule::Median { .. }) {
+			return Ok(());
+		}
+		let Some(test_key) = TestKeys::<T>::get(task) else { return Ok(()) };
+		let mut pending = Vec::new();
+		for (public, who) in self.keys.clone() {
+			for (target, cid, commitment) in self.targets(task, terms, &who)? {
+				let reported = Reports::<T>::get(task, &target).iter().any(|(a, _)| *a == who);
+				let key = record_key(b"score", (task, &target), &who);
+				let sent = StorageValueRef::persistent(&key).get::<BlockNumberFor<T>>().ok().flatten();
+				if !reported && sent.is_none_or(|at| self.due(at)) {
+					pending.push((public.clone(), key, target, cid, commitment));
+				}
+			}
+		}
+		if pending.is_empty() {
+			return Ok(());
+		}
+		let (inputs, spec, schema) = self.model(task)?;
+		let test_set = self.open_test_set(&inputs, &test_key.key, terms)?;
+		let total = test_set.labels.len() as u32;
+		for (public, key, target, cid, commitment) in pending {
+			let model = match self.fetch(&cid, update_limit(&schema))? {
+				Fetched::Bytes(bytes) => check_update(&bytes, &schema, &commitment, None).map_err(DutyError::Unavailable)?,
+				Fetched::Unavailable => return Err(DutyError::Unavailable("a scored model")),
+			};
+			let correct = din_aggregate::count_correct(&spec, &model.values, &test_set).map_err(DutyError::Reference)?;
+			StorageValueRef::persistent(&key).set(&self.now);
+			self.send(&public, Call::report_score { task, target: target.clone(), correct, total })?;
+			log::info!(target: LOG_TARGET, "task {task}: reported {correct}/{total} for {target:?}");
+		}
+		Ok(())
+	}
+
+	/// What `who` scores: the baseline if it sits in the last round, and every accepted
+	/// update of the panels it sat on; with each model's CID and commitment.
+	fn targets(&self, task: TaskId, terms: &TermsOf<T>, who: &T::AccountId) -> Result<Vec<(ScoreTargetOf<T>, Cid, Commitment)>, DutyError> {
+		let mut targets = Vec::new();
+		if Pallet::<T>::is_round_evaluator(task, terms.round, who) {
+			let inputs = T::Tasks::evaluation_inputs(task).ok_or(DutyError::Unavailable("task"))?;
+			targets.push((ScoreTarget::Baseline, inputs.genesis_cid, terms.genesis_commitment));
+		}
+		for round in 0..=terms.round {
+			for (participant, update) in T::Tasks::round_updates(task, round) {
+				let scored = Pallet::<T>::is_accepted(task, round, update.subgroup, &participant) &&
+					Panels::<T>::get(task, (round, update.subgroup)).contains(who);
+				if let (true, Some(cid)) = (scored, T::Tasks::update_cid(task, round, &participant)) {
+					targets.push((ScoreTarget::Update { round, participant }, cid, update.commitment));
+				}
+			}
+		}
+		Ok(targets)
+	}
+
+	/// Downloads, decrypts and checks the task's test set.
+	fn open_test_set(&mut self, inputs: &EvaluationInputs, key: &[u8], terms: &TermsOf<T>) -> Result<TestSet, DutyError> {
+		let sealed = match self.fetch(&inputs.sealed_test_set_cid, MAX_TEST_SET_BYTES)? {
+			Fetched::Bytes(bytes) => bytes,
+			Fetched::Unavailable => return Err(DutyError::Unavailable("the sealed test set")),
+		};
+		let test_set = sealed_test_set::decode_test_set(&sealed_test_set::apply_keystream(key, &sealed))
+			.map_err(|_| DutyError::TestSetMismatch)?;
+		if sealed_test_set::median_test_set_commitment(&test_set) != terms.test_set_commitment.0 {
+			return Err(DutyError::TestSetMismatch);
+		}
+		Ok(test_set)
+	}
+
+	// ----- plumbing -----
+
+	/// Whether a transaction sent at `sent` may be sent again.
+	fn due(&self, sent: BlockNumberFor<T>) -> bool {
+		self.now >= sent.saturating_add(RESEND_AFTER.into())
+	}
+
+	/// The local record behind `key` if its reveal is due (marked as sent now).
+	fn reveal_due(&self, key: &[u8]) -> Result<Option<CommittedOf<T>>, DutyError> {
+		let value = StorageValueRef::persistent(key);
+		let mut record = value.get::<CommittedOf<T>>().ok().flatten().ok_or(DutyError::NoLocalRecord)?;
+		if record.revealed_at.is_some_and(|at| !self.due(at)) {
+			return Ok(None);
+		}
+		record.revealed_at = Some(self.now);
+		value.set(&record);
+		Ok(Some(record))
+	}
+
+	/// The record of a value about to be committed: its CID, commitment and a fresh salt.
+	fn committed(&self, value: &Update, invalid: Vec<T::AccountId>) -> Result<CommittedOf<T>, DutyError> {
+		let bytes = value.encode().map_err(DutyError::Encoding)?;
+		Ok(CommittedValue {
+			cid: artifact_cid(&bytes).into_bytes(),
+			commitment: model_commitment(&value.values),
+			invalid,
+			salt: random_seed(),
+			committed_at: self.now,
+			revealed_at: None,
+		})
+	}
+
+	fn send(&self, public: &T::Public, call: Call<T>) -> Result<(), DutyError> {
+		let sent = Signer::<T, T::AuthorityId>::all_accounts()
+			.with_filter(alloc::vec![public.clone()])
+			.send_signed_transaction(|_| call.clone());
+		match sent.as_slice() {
+			[(_, Ok(()))] => Ok(()),
+			_ => Err(DutyError::SubmissionFailed),
+		}
+	}
+
+	/// The artifact `cid` from the first gateway that has it, at most `limit` bytes.
+	fn fetch(&mut self, cid: &[u8], limit: usize) -> Result<Fetched, DutyError> {
+		if self.fetch_budget == 0 {
+			return Err(DutyError::FetchBudgetSpent);
+		}
+		self.fetch_budget -= 1;
+		let Ok(cid_text) = core::str::from_utf8(cid) else { return Ok(Fetched::Unavailable) };
+		let mut reached = false;
+		for gateway in &self.gateways {
+			let Ok(base) = core::str::from_utf8(gateway) else { continue };
+			let mut url = String::from(base.trim_end_matches('/'));
+			url.push_str("/artifact/");
+			url.push_str(cid_text);
+			match fetch_url(&url, limit, T::OffchainFetchTimeoutMs::get()) {
+				Some(Some(bytes)) if artifact_cid(&bytes).as_bytes() == cid => return Ok(Fetched::Bytes(bytes)),
+				Some(Some(_)) => {
+					reached = true;
+					log::info!(target: LOG_TARGET, "{url}: the bytes do not hash to the CID");
+				},
+				Some(None) => reached = true,
+				None => log::info!(target: LOG_TARGET, "{url}: unreachable, failed or timed out"),
+			}
+		}
+		if reached {
+			Ok(Fetched::Unavailable)
+		} else {
+			Err(DutyError::GatewayUnreachable)
+		}
+	}
+}
+
+type TermsOf<T> = din_primitives::TaskTerms<<T as frame_system::Config>::AccountId, <T as Config>::Balance>;
+
+/// One HTTP GET: `Some(Some(body))` on 200 within `limit` bytes, `Some(None)` when the
+/// gateway answered that it has no such content (404, or a body over `limit`), `None`
+/// when it could not be asked (connection failure, timeout, other status).
+fn fetch_url(url: &str, limit: usize, timeout_ms: u64) -> Option<Option<Vec<u8>>> {
+	let deadline = timestamp().add(Duration::from_millis(timeout_ms));
+	let pending = http::Request::get(url).deadline(deadline).send().ok()?;
+	let response = pending.try_wait(deadline).ok()?.ok()?;
+	match response.code {
+		200 => {},
+		404 => return Some(None),
+		_ => return None,
+	}
+	let mut body = response.body();
+	let bytes: Vec<u8> = body.by_ref().take(limit.saturating_add(1)).collect();
+	if body.error().is_some() {
+		return None;
+	}
+	Some((bytes.len() <= limit).then_some(bytes))
+}
+
+/// The encoded size of an update of `schema`.
+fn update_limit(schema: &Schema) -> usize {
+	Update { schema_hash: [0; 32], num_samples: 0, values: Vec::new() }.encoded_len() + 4 * schema.value_count()
+}
+
+/// The Poseidon commitment of canonical values, as the chain stores it.
+fn model_commitment(values: &[i32]) -> Commitment {
+	H256(din_zk_verifier::commitment::to_bytes(&din_zk_verifier::commitment::model_commitment(values)))
+}
+
+/// The checks the `din evaluator` daemon makes of an update (`din_cli::common::check_update`).
+fn check_update(bytes: &[u8], schema: &Schema, commitment: &Commitment, samples: Option<u64>) -> Result<Update, &'static str> {
+	let update = Update::decode(bytes).map_err(|_| "malformed")?;
+	update.check_against(schema).map_err(|_| "not of the task's model")?;
+	if model_commitment(&update.values) != *commitment {
+		return Err("does not match its on-chain commitment");
+	}
+	if samples.is_some_and(|n| n != update.num_samples) {
+		return Err("sample count differs from the chain's");
+	}
+	Ok(update)
+}
+
+/// The chain's aggregation rule as `din-aggregate` runs it.
+fn din_core_rule(rule: &din_primitives::AggregationRule) -> din_aggregate::AggregationRule {
+	use din_aggregate::AggregationRule as Core;
+	use din_primitives::AggregationRule as Chain;
+	match rule {
+		Chain::FedAvg => Core::FedAvg,
+		Chain::Median => Core::Median,
+		// Perbill parts (10^9) to parts per million.
+		Chain::TrimmedMean { beta } => Core::TrimmedMean { beta_ppm: beta.deconstruct() / 1_000 },
+		Chain::Krum { f } => Core::Krum { f: *f },
+		Chain::MultiKrum { f, m } => Core::MultiKrum { f: *f, m: *m },
+	}
+}

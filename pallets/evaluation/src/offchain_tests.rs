@@ -1,0 +1,348 @@
+//! The off-chain worker's evaluator duties, in the mock runtime with FRAME's offchain test
+//! externalities: a store gateway of canned HTTP responses (`TestOffchainExt`), the
+//! transaction pool (`TestTransactionPoolExt`) and persistent offchain storage that
+//! outlives a run, as it outlives a node restart. Every transaction the worker sends is
+//! dispatched as its signer's call, so the pallet judges it like a daemon's.
+
+use crate::{mock::*, offchain::*, *};
+use codec::{Decode, Encode};
+use din_aggregate::{content::artifact_cid, spec::ModelSpec, Aggregator, Update};
+use din_primitives::ScoringRule;
+use polkadot_sdk::{
+	frame_support::{
+		assert_ok,
+		traits::{Hooks, UnfilteredDispatchable},
+	},
+	sp_core::{
+		offchain::{
+			testing::{OffchainState, PendingRequest, PoolState, TestOffchainExt, TestTransactionPoolExt},
+			Externalities, HttpError, HttpRequestId, HttpRequestStatus, OffchainDbExt, OffchainWorkerExt,
+			OpaqueNetworkState, StorageKind, Timestamp, TransactionPoolExt,
+		},
+		OpaquePeerId, H256,
+	},
+	sp_io::{self, hashing::sha2_256},
+	sp_runtime::{
+		offchain::storage::StorageValueRef,
+		testing::UintAuthorityId,
+		BoundedVec, Perbill,
+	},
+};
+use std::sync::Arc;
+
+type Shared<T> = Arc<parking_lot::RwLock<T>>;
+
+const GATEWAY: &str = "http://gateway.test";
+
+/// The task's model: softmax regression, 2 features, 2 classes (6 values).
+fn model() -> ModelSpec {
+	ModelSpec::SoftmaxRegression { inputs: 2, classes: 2 }
+}
+
+/// The canonical update of `values` with `samples` samples.
+fn update(values: [i32; 6], samples: u64) -> Update {
+	Update { schema_hash: model().schema().unwrap().hash(), num_samples: samples, values: values.to_vec() }
+}
+
+fn bytes(update: &Update) -> Vec<u8> {
+	update.encode().unwrap()
+}
+
+fn commitment(update: &Update) -> H256 {
+	H256(din_zk_verifier::commitment::to_bytes(&din_zk_verifier::commitment::model_commitment(&update.values)))
+}
+
+/// Participant `p`'s update: distinct values per participant.
+fn update_of(p: AccountId) -> Update {
+	let v = p as i32 * 1000;
+	update([v, -v, v / 2, 7, -7, v + 3], 50 + p)
+}
+
+/// A store gateway that answers every request with a deadline error: unreachable.
+struct UnreachableGateway(TestOffchainExt);
+
+impl Externalities for UnreachableGateway {
+	fn is_validator(&self) -> bool {
+		self.0.is_validator()
+	}
+	fn network_state(&self) -> Result<OpaqueNetworkState, ()> {
+		self.0.network_state()
+	}
+	fn timestamp(&mut self) -> Timestamp {
+		self.0.timestamp()
+	}
+	fn sleep_until(&mut self, deadline: Timestamp) {
+		self.0.sleep_until(deadline)
+	}
+	fn random_seed(&mut self) -> [u8; 32] {
+		self.0.random_seed()
+	}
+	fn http_request_start(&mut self, method: &str, uri: &str, meta: &[u8]) -> Result<HttpRequestId, ()> {
+		self.0.http_request_start(method, uri, meta)
+	}
+	fn http_request_add_header(&mut self, id: HttpRequestId, name: &str, value: &str) -> Result<(), ()> {
+		self.0.http_request_add_header(id, name, value)
+	}
+	fn http_request_write_body(&mut self, id: HttpRequestId, chunk: &[u8], deadline: Option<Timestamp>) -> Result<(), HttpError> {
+		self.0.http_request_write_body(id, chunk, deadline)
+	}
+	fn http_response_wait(&mut self, ids: &[HttpRequestId], _deadline: Option<Timestamp>) -> Vec<HttpRequestStatus> {
+		ids.iter().map(|_| HttpRequestStatus::DeadlineReached).collect()
+	}
+	fn http_response_headers(&mut self, id: HttpRequestId) -> Vec<(Vec<u8>, Vec<u8>)> {
+		self.0.http_response_headers(id)
+	}
+	fn http_response_read_body(&mut self, id: HttpRequestId, buffer: &mut [u8], deadline: Option<Timestamp>) -> Result<usize, HttpError> {
+		self.0.http_response_read_body(id, buffer, deadline)
+	}
+	fn set_authorized_nodes(&mut self, nodes: Vec<OpaquePeerId>, authorized_only: bool) {
+		self.0.set_authorized_nodes(nodes, authorized_only)
+	}
+}
+
+/// The mock runtime with offchain extensions: `(externalities, gateway, pool)`. With
+/// `reachable: false` every HTTP request times out.
+fn offchain_ext(reachable: bool) -> (sp_io::TestExternalities, Shared<OffchainState>, Shared<PoolState>) {
+	let mut ext = ExtBuilder::default().build();
+	let (offchain, state) = TestOffchainExt::new();
+	let (pool, pool_state) = TestTransactionPoolExt::new();
+	ext.register_extension(OffchainDbExt::new(offchain.clone()));
+	if reachable {
+		ext.register_extension(OffchainWorkerExt::new(offchain));
+	} else {
+		ext.register_extension(OffchainWorkerExt::new(UnreachableGateway(offchain)));
+	}
+	ext.register_extension(TransactionPoolExt::new(pool));
+	(ext, state, pool_state)
+}
+
+/// A median-scored FedAvg task on [`model`] with a real genesis model, in
+/// AggregationCommit after every participant submitted [`update_of`]; returns the task,
+/// the genesis model and the gateway configured.
+fn task_in_aggregation() -> (TaskId, Update) {
+	let genesis = update([0; 6], 0);
+	let arch = model().to_bytes().unwrap();
+	let mut spec = spec(1, ScoringRule::Median { threshold: Perbill::from_percent(5) });
+	// Long enough to see resends within one phase.
+	spec.phases.aggregation_commit = 10;
+	spec.phases.aggregation_reveal = 10;
+	spec.model = pallet_din_tasks::ModelSpec { hash: H256(sha2_256(&arch)), architecture: BoundedVec::truncate_from(arch) };
+	spec.genesis = pallet_din_tasks::ModelRef {
+		cid: cid(artifact_cid(&bytes(&genesis)).as_bytes()),
+		commitment: commitment(&genesis),
+	};
+	let task = create(spec, &PARTICIPANTS);
+	run_until(task, TaskPhase::Training);
+	for p in PARTICIPANTS {
+		let u = update_of(p);
+		assert_ok!(DinTasks::submit_update(
+			RuntimeOrigin::signed(p),
+			task,
+			0,
+			cid(artifact_cid(&bytes(&u)).as_bytes()),
+			commitment(&u),
+			u.num_samples,
+		));
+	}
+	finish_phase(task);
+	assert_eq!(phase(task).0, TaskPhase::AggregationCommit);
+	sp_io::offchain::local_storage_set(StorageKind::PERSISTENT, GATEWAYS_KEY, &vec![GATEWAY.as_bytes().to_vec()].encode());
+	(task, genesis)
+}
+
+/// Expect the gateway to be asked for `cid` and to answer with `body`.
+fn expect_fetch(state: &Shared<OffchainState>, cid: &str, body: Vec<u8>) {
+	state.write().expect_request(PendingRequest {
+		method: "GET".into(),
+		uri: format!("{GATEWAY}/artifact/{cid}"),
+		sent: true,
+		response: Some(body),
+		..Default::default()
+	});
+}
+
+/// Expect the fetches of the updates of `subgroup`, answering each member's with
+/// `answer(member)`.
+fn expect_updates(state: &Shared<OffchainState>, task: TaskId, subgroup: SubgroupIndex, answer: impl Fn(AccountId) -> Vec<u8>) {
+	for member in DinTasks::subgroups_of(task)[subgroup as usize].clone() {
+		expect_fetch(state, &artifact_cid(&bytes(&update_of(member))), answer(member));
+	}
+}
+
+/// Take the transactions in the pool and dispatch each as its signer; returns the calls.
+fn dispatch_pool(pool: &Shared<PoolState>) -> Vec<(AccountId, Call<Test>)> {
+	let sent: Vec<Vec<u8>> = std::mem::take(&mut pool.write().transactions);
+	sent.into_iter()
+		.map(|encoded| {
+			let xt = Extrinsic::decode(&mut &encoded[..]).expect("a transaction of this runtime");
+			let polkadot_sdk::sp_runtime::generic::Preamble::Signed(signer, ..) = xt.preamble else {
+				panic!("the worker sends signed transactions")
+			};
+			let RuntimeCall::Evaluation(call) = xt.function else { panic!("an evaluation call") };
+			assert_ok!(call.clone().dispatch_bypass_filter(RuntimeOrigin::signed(signer)));
+			(signer, call)
+		})
+		.collect()
+}
+
+/// The worker's local record of its aggregate for `subgroup`.
+fn aggregate_record(task: TaskId, subgroup: SubgroupIndex, who: AccountId) -> Option<CommittedValue<AccountId, u64>> {
+	StorageValueRef::persistent(&record_key(b"aggregate", (task, 0u32, subgroup), &who)).get().unwrap()
+}
+
+/// An evaluator with a seat on one panel only, and that panel's subgroup: the worker's
+/// key in these tests, so that its duties are that one subgroup's.
+fn lone_seat(task: TaskId) -> (AccountId, SubgroupIndex) {
+	let panels: Vec<Vec<AccountId>> = (0..2).map(|s| panel(task, 0, s)).collect();
+	EVALUATORS
+		.iter()
+		.find_map(|e| match (panels[0].contains(e), panels[1].contains(e)) {
+			(true, false) => Some((*e, 0)),
+			(false, true) => Some((*e, 1)),
+			_ => None,
+		})
+		.expect("the deterministic draw seats someone on one panel only")
+}
+
+fn run_worker() {
+	Evaluation::offchain_worker(System::block_number());
+}
+
+#[test]
+fn the_worker_commits_and_reveals_the_aggregate_a_daemon_would() {
+	let (mut ext, state, pool) = offchain_ext(true);
+	ext.execute_with(|| {
+		let (task, _) = task_in_aggregation();
+		let (me, sg) = lone_seat(task);
+		UintAuthorityId::set_all_keys([me]);
+		expect_updates(&state, task, sg, |p| bytes(&update_of(p)));
+		run_worker();
+
+		// Exactly what the daemon computes: FedAvg of the subgroup's updates, named by the
+		// store's CID of its encoding, committed with the Poseidon commitment.
+		let members = DinTasks::subgroups_of(task)[sg as usize].clone();
+		let updates: Vec<Update> = members.iter().map(|p| update_of(*p)).collect();
+		let expected = din_aggregate::AggregationRule::FedAvg.aggregate(&updates.iter().collect::<Vec<_>>()).unwrap();
+		let record = aggregate_record(task, sg, me).expect("the commit is recorded before it is sent");
+		assert_eq!(record.cid, artifact_cid(&bytes(&expected)).into_bytes());
+		assert_eq!(record.commitment, commitment(&expected));
+		assert!(record.invalid.is_empty());
+
+		let sent = dispatch_pool(&pool);
+		assert_eq!(sent.len(), 1);
+		assert!(matches!(sent[0], (who, Call::commit_aggregate { subgroup, .. }) if who == me && subgroup == sg));
+		assert!(matches!(AggregateVotes::<Test>::get((task, 0, sg), me), Some(Vote::Committed(_))));
+
+		// The vote is on chain: nothing more to do in this phase (and nothing fetched).
+		run_to(System::block_number() + 1);
+		run_worker();
+		assert!(pool.read().transactions.is_empty());
+
+		finish_phase(task);
+		run_worker();
+		let sent = dispatch_pool(&pool);
+		assert!(matches!(sent[..], [(_, Call::reveal_aggregate { subgroup, .. })] if subgroup == sg));
+		assert!(matches!(
+			AggregateVotes::<Test>::get((task, 0, sg), me),
+			Some(Vote::Revealed(AggregateReveal { commitment, .. })) if commitment == record.commitment
+		));
+	});
+}
+
+#[test]
+fn an_update_whose_bytes_do_not_match_its_cid_is_marked_invalid() {
+	let (mut ext, state, pool) = offchain_ext(true);
+	ext.execute_with(|| {
+		let (task, _) = task_in_aggregation();
+		let (me, sg) = lone_seat(task);
+		UintAuthorityId::set_all_keys([me]);
+		let members = DinTasks::subgroups_of(task)[sg as usize].clone();
+		let (cheat, honest) = (members[0], members[1]);
+		// The gateway serves the honest member's bytes under the cheater's CID.
+		expect_updates(&state, task, sg, |_| bytes(&update_of(honest)));
+		run_worker();
+
+		let record = aggregate_record(task, sg, me).unwrap();
+		assert_eq!(record.invalid, vec![cheat]);
+		let alone = din_aggregate::AggregationRule::FedAvg.aggregate(&[&update_of(honest)]).unwrap();
+		assert_eq!(record.commitment, commitment(&alone));
+		assert!(matches!(dispatch_pool(&pool)[..], [(_, Call::commit_aggregate { .. })]));
+
+		finish_phase(task);
+		run_worker();
+		let sent = dispatch_pool(&pool);
+		assert!(matches!(&sent[..], [(_, Call::reveal_aggregate { invalid, .. })] if invalid.to_vec() == vec![cheat]));
+	});
+}
+
+#[test]
+fn a_gateway_timeout_skips_the_duty_until_a_later_block() {
+	let (mut ext, _state, pool) = offchain_ext(false);
+	ext.execute_with(|| {
+		let (task, _) = task_in_aggregation();
+		let (me, sg) = lone_seat(task);
+		UintAuthorityId::set_all_keys([me]);
+		run_worker();
+		// Nothing judged, recorded or sent: the participant is not blamed for our gateway.
+		assert!(pool.read().transactions.is_empty());
+		assert_eq!(aggregate_record(task, sg, me), None);
+		assert_eq!(AggregateVotes::<Test>::get((task, 0, sg), me), None);
+	});
+}
+
+#[test]
+fn a_restart_between_commit_and_reveal_reveals_what_was_committed() {
+	let (mut ext, state, pool) = offchain_ext(true);
+	ext.execute_with(|| {
+		let (task, _) = task_in_aggregation();
+		let (me, sg) = lone_seat(task);
+		UintAuthorityId::set_all_keys([me]);
+		expect_updates(&state, task, sg, |p| bytes(&update_of(p)));
+		run_worker();
+		let committed = aggregate_record(task, sg, me).unwrap();
+
+		// The node stops before its commit reaches a block, and restarts (a worker keeps
+		// nothing in memory; persistent offchain storage survives). Within RESEND_AFTER
+		// blocks it does not send again; after that it resends the same commit, without
+		// fetching or aggregating anew (no HTTP request is expected).
+		pool.write().transactions.clear();
+		run_to(System::block_number() + 1);
+		run_worker();
+		assert!(pool.read().transactions.is_empty());
+		let commit_phase_ends = pallet_din_tasks::Tasks::<Test>::get(task).unwrap().phase_ends;
+		assert!(System::block_number() + RESEND_AFTER as u64 - 1 < commit_phase_ends, "the test phase is long enough");
+		run_to(System::block_number() + RESEND_AFTER as u64 - 1);
+		state.write().seed = [0xAB; 32]; // a different salt would be drawn now
+		run_worker();
+		assert!(matches!(dispatch_pool(&pool)[..], [(_, Call::commit_aggregate { .. })]));
+		assert_eq!(aggregate_record(task, sg, me).unwrap().salt, committed.salt);
+
+		// Another restart, in the reveal phase: the reveal opens the commit (the pallet
+		// checks the hash), and nothing is committed twice.
+		finish_phase(task);
+		run_worker();
+		assert!(matches!(dispatch_pool(&pool)[..], [(_, Call::reveal_aggregate { .. })]));
+		run_to(System::block_number() + 1);
+		run_worker();
+		assert!(pool.read().transactions.is_empty());
+	});
+}
+
+#[test]
+fn the_worker_stays_out_of_tasks_whose_model_is_over_the_bound() {
+	let (mut ext, _state, pool) = offchain_ext(true);
+	ext.execute_with(|| {
+		let (task, _) = task_in_aggregation();
+		// 4096 inputs × 10 classes: 40 970 values, over the mock's bound of 1 024.
+		let big = ModelSpec::SoftmaxRegression { inputs: 4096, classes: 10 }.to_bytes().unwrap();
+		pallet_din_tasks::Tasks::<Test>::mutate(task, |info| {
+			let info = info.as_mut().unwrap();
+			info.spec.model.architecture = BoundedVec::truncate_from(big);
+		});
+		let (me, sg) = lone_seat(task);
+		UintAuthorityId::set_all_keys([me]);
+		run_worker();
+		assert!(pool.read().transactions.is_empty());
+		assert_eq!(aggregate_record(task, sg, me), None);
+	});
+}
