@@ -10,7 +10,7 @@
 #                     [--rounds R] [--aggregation RULE] [--scoring zk|median]
 #                     [--test-samples N] [--scoring-blocks B] [--poisoner] [--liar]
 #                     [--summary FILE] [--kill-restart] [--url WS_URL[,WS_URL…]]
-#                     [--timeout SECONDS]
+#                     [--timeout SECONDS] [--worker]
 #
 # --timeout: fail when the task has not finished this long after its creation (1800).
 # --url: use these running nodes of one chain instead of starting a dev node. The owner
@@ -18,6 +18,10 @@
 #        URL[(P + j) mod n], so that a subgroup's daemons sit on different nodes.
 # --poisoner: the last participant sends sign-flipped ×10 updates.
 # --liar: the last evaluator reveals a wrong aggregate.
+# --worker: one more evaluator, done by the dev node's off-chain worker: its key (the
+#           next dev account after the daemons') is inserted as `din!` into the node's keystore, it is
+#           registered with `din evaluator register`, and the node fetches from the owner
+#           store's HTTP gateway (--din-store-gateway). Dev node only (not with --url).
 # --kill-restart: kills the first participant and first evaluator mid-task (SIGKILL)
 #                 and restarts them on the same state directories.
 # Accounts: the owner is //Alice; participants and evaluators are the other endowed dev
@@ -25,7 +29,7 @@
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
 
-P=8 E=4 G=4 Q=3 ROUNDS=5 POISONER=0 LIAR=0 SUMMARY="" KILL=0
+P=8 E=4 G=4 Q=3 ROUNDS=5 POISONER=0 LIAR=0 SUMMARY="" KILL=0 WORKER=0
 RULE=fedavg SCORING=zk SAMPLES=32 SCORING_BLOCKS=50 URLS=() TIMEOUT=1800
 while [ $# -gt 0 ]; do
 	case "$1" in
@@ -44,15 +48,17 @@ while [ $# -gt 0 ]; do
 		--liar) LIAR=1; shift ;;
 		--summary) SUMMARY="$2"; shift 2 ;;
 		--kill-restart) KILL=1; shift ;;
+		--worker) WORKER=1; shift ;;
 		*) echo "unknown argument: $1" >&2; exit 2 ;;
 	esac
 done
 ACCOUNTS=(//Bob //Charlie //Dave //Eve //Ferdie //Alice//stash //Bob//stash //Charlie//stash
 	//Dave//stash //Eve//stash //Ferdie//stash //One //Two)
-if [ $((P + E)) -gt ${#ACCOUNTS[@]} ]; then
-	echo "at most ${#ACCOUNTS[@]} participants + evaluators" >&2
+if [ $((P + E + WORKER)) -gt ${#ACCOUNTS[@]} ]; then
+	echo "at most ${#ACCOUNTS[@]} participants + evaluators (+ the worker)" >&2
 	exit 2
 fi
+WORKER_SURI="${ACCOUNTS[$((P + E))]}"
 
 DIN="$CARGO_TARGET_DIR/debug/din"
 WORK="$(mktemp -d)"
@@ -73,12 +79,22 @@ wait_for_rpc() { # ws URL
 	done
 	fail "no node answers at $1"
 }
+GATEWAY_PORT=$(free_port)
 if [ ${#URLS[@]} -eq 0 ]; then
 	RPC_PORT=$(free_port)
 	URLS=("ws://127.0.0.1:$RPC_PORT")
+	NODE_ARGS=()
+	if [ "$WORKER" = 1 ]; then
+		"$DIN_NODE" key insert --base-path "$WORK/node" --chain dev --key-type 'din!' --scheme sr25519 \
+			--suri "$WORKER_SURI" || fail "key insert"
+		NODE_ARGS=(--din-store-gateway "http://127.0.0.1:$GATEWAY_PORT")
+	fi
 	"$DIN_NODE" --dev --base-path "$WORK/node" --rpc-port "$RPC_PORT" --port "$(free_port)" \
-		--no-telemetry --no-prometheus >"$WORK/node.log" 2>&1 &
+		--no-telemetry --no-prometheus "${NODE_ARGS[@]}" >"$WORK/node.log" 2>&1 &
 	PIDS+=($!)
+elif [ "$WORKER" = 1 ]; then
+	echo "--worker needs the dev node this script starts (not --url)" >&2
+	exit 2
 fi
 for url in "${URLS[@]}"; do wait_for_rpc "$url"; done
 export DIN_URL="${URLS[0]}"
@@ -86,7 +102,7 @@ node_url() { echo "${URLS[$(($1 % ${#URLS[@]}))]}"; }
 
 STORE_PORT=$(free_port)
 "$DIN" store serve --dir "$WORK/owner-store" --listen "/ip4/127.0.0.1/tcp/$STORE_PORT" \
-	--announce-interval 1 >"$WORK/store.log" 2>&1 &
+	--http "127.0.0.1:$GATEWAY_PORT" --announce-interval 1 >"$WORK/store.log" 2>&1 &
 PIDS+=($!)
 for _ in $(seq 30); do grep -q '^peer id' "$WORK/store.log" && break; sleep 0.5; done
 PEER_ID=$(sed -n 's/^peer id //p' "$WORK/store.log")
@@ -98,7 +114,17 @@ case "$SCORING" in
 	median) SCORED="median scores on $SAMPLES test samples" ;;
 	*) echo "--scoring is zk or median" >&2; exit 2 ;;
 esac
-echo "==> task: $P participants in subgroups of $G, $Q evaluators per subgroup (pool of $E), $ROUNDS rounds, $RULE, $SCORED, ${#URLS[@]} node(s)"
+if [ "$WORKER" = 1 ]; then
+	# The dev chain may not have produced its first block yet (transactions are invalid
+	# until then): retry for a while.
+	for attempt in $(seq 20); do
+		"$DIN" evaluator register --suri "$WORKER_SURI" >"$WORK/worker-register.log" 2>&1 && break
+		[ "$attempt" = 20 ] && fail "registering the worker's account"
+		sleep 1
+	done
+	echo "==> the dev node's off-chain worker evaluates as $(sed -n 's/ is in the evaluator pool$//p' "$WORK/worker-register.log")"
+fi
+echo "==> task: $P participants in subgroups of $G, $Q evaluators per subgroup (pool of $((E + WORKER))), $ROUNDS rounds, $RULE, $SCORED, ${#URLS[@]} node(s)"
 T0=$(date +%s)
 "$DIN" task create --suri //Alice --json --owner-dir "$WORK/owner" --store-dir "$WORK/owner-store" \
 	--reward 10000 --rounds "$ROUNDS" --subgroup-size "$G" --evaluators "$Q" --min-participants "$P" \

@@ -22,6 +22,9 @@ cargo test "${DIN_TARGETS[@]}" --no-fail-fast -- --test-threads 2
 echo "==> end-to-end federated training: node, store, owner, 4 participants, 3 evaluators (~4 min)"
 "$DIN_ROOT/scripts/fl-e2e.sh"
 
+echo "==> off-chain worker: a validator evaluating next to din evaluator daemons; its reveals must equal theirs (~3 min)"
+"$DIN_ROOT/scripts/ocw-e2e.sh"
+
 echo "==> EVM: eth-rpc in front of a dev node; ERC-20, the DIN precompile and a crowdfunding dApp through ethers (~1 min)"
 "$DIN_ROOT/scripts/evm-test.sh"
 

@@ -52,6 +52,21 @@ const FETCH_TIMEOUT: Duration = Duration::from_secs(6);
 pub enum EvaluatorCommand {
     /// Register and serve assignments until stopped.
     Run(Box<RunArgs>),
+    /// Bond and enter the evaluator pool, then exit: for an account whose duties a
+    /// validator's off-chain worker does (its key inserted as `din!` in din-node).
+    Register(RegisterArgs),
+}
+
+/// `din evaluator register`.
+#[derive(Debug, Args)]
+pub struct RegisterArgs {
+    /// Evaluator bond to hold, in whole tokens.
+    #[arg(long, value_parser = parse_amount, default_value = "1000")]
+    pub bond: u128,
+    #[command(flatten)]
+    pub signer: SignerArgs,
+    #[command(flatten)]
+    pub chain: ChainArgs,
 }
 
 /// A deliberately wrong evaluator, for exercising the majority rule in tests and demos.
@@ -163,6 +178,13 @@ type ProvingKey = (din_zk::CircuitShape, ark_groth16::ProvingKey<ark_bn254::Bn25
 pub async fn run(command: EvaluatorCommand) -> anyhow::Result<()> {
     match command {
         EvaluatorCommand::Run(args) => Daemon::start(*args).await?.run().await,
+        EvaluatorCommand::Register(args) => {
+            let signer = args.signer.signer()?;
+            let chain = args.chain.connect().await?;
+            register(&chain, &signer, args.bond).await?;
+            println!("{} is in the evaluator pool", signer.account_id());
+            Ok(())
+        }
     }
 }
 
@@ -251,18 +273,8 @@ impl Daemon {
         Ok(())
     }
 
-    /// Bonds up to `--bond` and enters the pool, unless already in it.
     async fn register(&self) -> anyhow::Result<()> {
-        let role = din_chain::types::Role::Evaluator;
-        let active = self.chain.ledger(&self.me, role.clone()).await?.map(|l| l.active).unwrap_or(0);
-        if active < self.args.bond {
-            self.chain.bond(&self.signer, role, self.args.bond - active).await?;
-        }
-        if !self.chain.evaluator_pool().await?.contains(&self.me) {
-            self.chain.register_evaluator(&self.signer).await?;
-            tracing::info!(target: "din", "registered as an evaluator");
-        }
-        Ok(())
+        register(&self.chain, &self.signer, self.args.bond).await
     }
 
     async fn tasks(&self) -> anyhow::Result<Vec<(u32, TaskInfo)>> {
@@ -668,6 +680,21 @@ impl Daemon {
         }
         Ok(targets)
     }
+}
+
+/// Bonds up to `bond` and enters the pool, unless already in it.
+async fn register(chain: &Chain, signer: &Signer, bond: u128) -> anyhow::Result<()> {
+    let me = signer.account_id();
+    let role = din_chain::types::Role::Evaluator;
+    let active = chain.ledger(&me, role.clone()).await?.map(|l| l.active).unwrap_or(0);
+    if active < bond {
+        chain.bond(signer, role, bond - active).await?;
+    }
+    if !chain.evaluator_pool().await?.contains(&me) {
+        chain.register_evaluator(signer).await?;
+        tracing::info!(target: "din", "registered as an evaluator");
+    }
+    Ok(())
 }
 
 /// A score target for logs: `baseline` or `<participant>@<round>`.
