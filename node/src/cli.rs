@@ -72,3 +72,16 @@ pub enum Subcommand {
 	/// Database meta columns information.
 	ChainInfo(sc_cli::ChainInfoCmd),
 }
+
+#[cfg(test)]
+mod tests {
+	use super::parse_gateway;
+
+	#[test]
+	fn gateway_urls_need_a_scheme_and_a_host() {
+		assert_eq!(parse_gateway("http://127.0.0.1:8080/"), Ok("http://127.0.0.1:8080".into()));
+		assert_eq!(parse_gateway("https://gw.example"), Ok("https://gw.example".into()));
+		assert!(parse_gateway("127.0.0.1:8080").unwrap_err().contains("http://"));
+		assert!(parse_gateway("http://").unwrap_err().contains("no host"));
+	}
+}

@@ -98,8 +98,8 @@ fn base32_lower(bytes: &[u8]) -> String {
     out
 }
 
-/// The string CID `din-store` gives the artifact `bytes` (a block of at most
-/// [`MAX_BLOCK_SIZE`] bytes has one).
+/// The string CID of one raw block (at most [`MAX_BLOCK_SIZE`] bytes): how the store
+/// addresses the blocks a manifest lists.
 pub fn block_cid(block: &[u8]) -> String {
     let mut out = String::from("b");
     out.push_str(&base32_lower(&cid_bytes(RAW, block)));

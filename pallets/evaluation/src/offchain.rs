@@ -287,15 +287,15 @@ impl<T: Config> Worker<T> {
 				if !panel.contains(&who) || AggregateVotes::<T>::contains_key((task, round, subgroup), &who) {
 					continue;
 				}
-				let stored = StorageValueRef::persistent(&record_key(b"aggregate", (task, round, subgroup), &who)).get::<CommittedOf<T>>();
-				let mut record = match stored.ok().flatten() {
+				let key = record_key(b"aggregate", (task, round, subgroup), &who);
+				let stored = StorageValueRef::persistent(&key);
+				let mut record = match stored.get::<CommittedOf<T>>().ok().flatten() {
 					Some(record) if !self.due(record.committed_at) => continue,
 					Some(record) => record,
 					None => self.aggregate(task, terms, subgroup)?,
 				};
 				record.committed_at = self.now;
-				let key = record_key(b"aggregate", (task, round, subgroup), &who);
-				StorageValueRef::persistent(&key).set(&record);
+				stored.set(&record);
 				let hash = aggregate_commit_hash(task, round, subgroup, &who, &record.cid, &record.commitment, &record.invalid, &record.salt);
 				self.send(&public, Call::commit_aggregate { task, round, subgroup, hash })?;
 				log::info!(target: LOG_TARGET, "task {task} round {round} subgroup {subgroup}: committed an aggregate ({} invalid)", record.invalid.len());
@@ -377,7 +377,8 @@ impl<T: Config> Worker<T> {
 				continue;
 			}
 			let key = record_key(b"global", (task, round), &who);
-			let mut record = match StorageValueRef::persistent(&key).get::<CommittedOf<T>>().ok().flatten() {
+			let stored = StorageValueRef::persistent(&key);
+			let mut record = match stored.get::<CommittedOf<T>>().ok().flatten() {
 				Some(record) if !self.due(record.committed_at) => continue,
 				Some(record) => record,
 				None => match self.combine(task, round)? {
@@ -386,7 +387,7 @@ impl<T: Config> Worker<T> {
 				},
 			};
 			record.committed_at = self.now;
-			StorageValueRef::persistent(&key).set(&record);
+			stored.set(&record);
 			let hash = global_commit_hash(task, round, &who, &record.cid, &record.commitment, &record.salt);
 			self.send(&public, Call::commit_global { task, round, hash })?;
 			log::info!(target: LOG_TARGET, "task {task} round {round}: committed a global model");

@@ -28,7 +28,10 @@ use polkadot_sdk::{
 		BoundedVec, Perbill,
 	},
 };
-use std::sync::Arc;
+use std::sync::{
+	atomic::{AtomicBool, Ordering},
+	Arc,
+};
 
 type Shared<T> = Arc<parking_lot::RwLock<T>>;
 
@@ -58,68 +61,80 @@ fn update_of(p: AccountId) -> Update {
 	update([v, -v, v / 2, 7, -7, v + 3], 50 + p)
 }
 
-/// A store gateway that answers every request with a deadline error: unreachable.
-struct UnreachableGateway(TestOffchainExt);
+/// The store gateway: `TestOffchainExt`'s canned responses while up; while `down`, every
+/// request runs into its deadline, as with an unreachable host.
+struct Gateway {
+	canned: TestOffchainExt,
+	down: Arc<AtomicBool>,
+}
 
-impl Externalities for UnreachableGateway {
+impl Externalities for Gateway {
 	fn is_validator(&self) -> bool {
-		self.0.is_validator()
+		self.canned.is_validator()
 	}
 	fn network_state(&self) -> Result<OpaqueNetworkState, ()> {
-		self.0.network_state()
+		self.canned.network_state()
 	}
 	fn timestamp(&mut self) -> Timestamp {
-		self.0.timestamp()
+		self.canned.timestamp()
 	}
 	fn sleep_until(&mut self, deadline: Timestamp) {
-		self.0.sleep_until(deadline)
+		self.canned.sleep_until(deadline)
 	}
 	fn random_seed(&mut self) -> [u8; 32] {
-		self.0.random_seed()
+		self.canned.random_seed()
 	}
 	fn http_request_start(&mut self, method: &str, uri: &str, meta: &[u8]) -> Result<HttpRequestId, ()> {
-		self.0.http_request_start(method, uri, meta)
+		self.canned.http_request_start(method, uri, meta)
 	}
 	fn http_request_add_header(&mut self, id: HttpRequestId, name: &str, value: &str) -> Result<(), ()> {
-		self.0.http_request_add_header(id, name, value)
+		self.canned.http_request_add_header(id, name, value)
 	}
 	fn http_request_write_body(&mut self, id: HttpRequestId, chunk: &[u8], deadline: Option<Timestamp>) -> Result<(), HttpError> {
-		self.0.http_request_write_body(id, chunk, deadline)
+		self.canned.http_request_write_body(id, chunk, deadline)
 	}
-	fn http_response_wait(&mut self, ids: &[HttpRequestId], _deadline: Option<Timestamp>) -> Vec<HttpRequestStatus> {
-		ids.iter().map(|_| HttpRequestStatus::DeadlineReached).collect()
+	fn http_response_wait(&mut self, ids: &[HttpRequestId], deadline: Option<Timestamp>) -> Vec<HttpRequestStatus> {
+		if self.down.load(Ordering::SeqCst) {
+			return ids.iter().map(|_| HttpRequestStatus::DeadlineReached).collect();
+		}
+		self.canned.http_response_wait(ids, deadline)
 	}
 	fn http_response_headers(&mut self, id: HttpRequestId) -> Vec<(Vec<u8>, Vec<u8>)> {
-		self.0.http_response_headers(id)
+		self.canned.http_response_headers(id)
 	}
 	fn http_response_read_body(&mut self, id: HttpRequestId, buffer: &mut [u8], deadline: Option<Timestamp>) -> Result<usize, HttpError> {
-		self.0.http_response_read_body(id, buffer, deadline)
+		self.canned.http_response_read_body(id, buffer, deadline)
 	}
 	fn set_authorized_nodes(&mut self, nodes: Vec<OpaquePeerId>, authorized_only: bool) {
-		self.0.set_authorized_nodes(nodes, authorized_only)
+		self.canned.set_authorized_nodes(nodes, authorized_only)
 	}
 }
 
-/// The mock runtime with offchain extensions: `(externalities, gateway, pool)`. With
-/// `reachable: false` every HTTP request times out.
-fn offchain_ext(reachable: bool) -> (sp_io::TestExternalities, Shared<OffchainState>, Shared<PoolState>) {
+/// The mock runtime with offchain extensions.
+struct OffchainSetup {
+	ext: sp_io::TestExternalities,
+	/// The gateway's canned responses and the worker's persistent storage.
+	gateway: Shared<OffchainState>,
+	/// Takes the gateway down (requests time out) while set.
+	gateway_down: Arc<AtomicBool>,
+	pool: Shared<PoolState>,
+}
+
+fn offchain_ext() -> OffchainSetup {
 	let mut ext = ExtBuilder::default().build();
-	let (offchain, state) = TestOffchainExt::new();
-	let (pool, pool_state) = TestTransactionPoolExt::new();
-	ext.register_extension(OffchainDbExt::new(offchain.clone()));
-	if reachable {
-		ext.register_extension(OffchainWorkerExt::new(offchain));
-	} else {
-		ext.register_extension(OffchainWorkerExt::new(UnreachableGateway(offchain)));
-	}
-	ext.register_extension(TransactionPoolExt::new(pool));
-	(ext, state, pool_state)
+	let (canned, gateway) = TestOffchainExt::new();
+	let (pool_ext, pool) = TestTransactionPoolExt::new();
+	let gateway_down = Arc::new(AtomicBool::new(false));
+	ext.register_extension(OffchainDbExt::new(canned.clone()));
+	ext.register_extension(OffchainWorkerExt::new(Gateway { canned, down: gateway_down.clone() }));
+	ext.register_extension(TransactionPoolExt::new(pool_ext));
+	OffchainSetup { ext, gateway, gateway_down, pool }
 }
 
 /// A median-scored FedAvg task on [`model`] with a real genesis model, in
-/// AggregationCommit after every participant submitted [`update_of`]; returns the task,
-/// the genesis model and the gateway configured.
-fn task_in_aggregation() -> (TaskId, Update) {
+/// AggregationCommit after every participant submitted [`update_of`], with the gateway
+/// configured; returns the task.
+fn task_in_aggregation() -> TaskId {
 	let genesis = update([0; 6], 0);
 	let arch = model().to_bytes().unwrap();
 	let mut spec = spec(1, ScoringRule::Median { threshold: Perbill::from_percent(5) });
@@ -147,7 +162,7 @@ fn task_in_aggregation() -> (TaskId, Update) {
 	finish_phase(task);
 	assert_eq!(phase(task).0, TaskPhase::AggregationCommit);
 	sp_io::offchain::local_storage_set(StorageKind::PERSISTENT, GATEWAYS_KEY, &vec![GATEWAY.as_bytes().to_vec()].encode());
-	(task, genesis)
+	task
 }
 
 /// Expect the gateway to be asked for `cid` and to answer with `body`.
@@ -204,17 +219,24 @@ fn lone_seat(task: TaskId) -> (AccountId, SubgroupIndex) {
 		.expect("the deterministic draw seats someone on one panel only")
 }
 
+/// [`task_in_aggregation`] with the worker's keystore holding the key of [`lone_seat`]:
+/// `(task, the key's account, its subgroup)`.
+fn worker_on_one_panel() -> (TaskId, AccountId, SubgroupIndex) {
+	let task = task_in_aggregation();
+	let (me, subgroup) = lone_seat(task);
+	UintAuthorityId::set_all_keys([me]);
+	(task, me, subgroup)
+}
+
 fn run_worker() {
 	Evaluation::offchain_worker(System::block_number());
 }
 
 #[test]
 fn the_worker_commits_and_reveals_the_aggregate_a_daemon_would() {
-	let (mut ext, state, pool) = offchain_ext(true);
+	let OffchainSetup { mut ext, gateway: state, pool, .. } = offchain_ext();
 	ext.execute_with(|| {
-		let (task, _) = task_in_aggregation();
-		let (me, sg) = lone_seat(task);
-		UintAuthorityId::set_all_keys([me]);
+		let (task, me, sg) = worker_on_one_panel();
 		expect_updates(&state, task, sg, |p| bytes(&update_of(p)));
 		run_worker();
 
@@ -251,11 +273,9 @@ fn the_worker_commits_and_reveals_the_aggregate_a_daemon_would() {
 
 #[test]
 fn an_update_whose_bytes_do_not_match_its_cid_is_marked_invalid() {
-	let (mut ext, state, pool) = offchain_ext(true);
+	let OffchainSetup { mut ext, gateway: state, pool, .. } = offchain_ext();
 	ext.execute_with(|| {
-		let (task, _) = task_in_aggregation();
-		let (me, sg) = lone_seat(task);
-		UintAuthorityId::set_all_keys([me]);
+		let (task, me, sg) = worker_on_one_panel();
 		let members = DinTasks::subgroups_of(task)[sg as usize].clone();
 		let (cheat, honest) = (members[0], members[1]);
 		// The gateway serves the honest member's bytes under the cheater's CID.
@@ -277,26 +297,31 @@ fn an_update_whose_bytes_do_not_match_its_cid_is_marked_invalid() {
 
 #[test]
 fn a_gateway_timeout_skips_the_duty_until_a_later_block() {
-	let (mut ext, _state, pool) = offchain_ext(false);
+	let OffchainSetup { mut ext, gateway, gateway_down, pool } = offchain_ext();
 	ext.execute_with(|| {
-		let (task, _) = task_in_aggregation();
-		let (me, sg) = lone_seat(task);
-		UintAuthorityId::set_all_keys([me]);
+		let (task, me, sg) = worker_on_one_panel();
+		gateway_down.store(true, Ordering::SeqCst);
 		run_worker();
 		// Nothing judged, recorded or sent: the participant is not blamed for our gateway.
 		assert!(pool.read().transactions.is_empty());
 		assert_eq!(aggregate_record(task, sg, me), None);
 		assert_eq!(AggregateVotes::<Test>::get((task, 0, sg), me), None);
+
+		// The gateway is back a block later: the duty is done then, with every update valid.
+		gateway_down.store(false, Ordering::SeqCst);
+		expect_updates(&gateway, task, sg, |p| bytes(&update_of(p)));
+		run_to(System::block_number() + 1);
+		run_worker();
+		assert!(aggregate_record(task, sg, me).unwrap().invalid.is_empty());
+		assert!(matches!(dispatch_pool(&pool)[..], [(_, Call::commit_aggregate { .. })]));
 	});
 }
 
 #[test]
 fn a_restart_between_commit_and_reveal_reveals_what_was_committed() {
-	let (mut ext, state, pool) = offchain_ext(true);
+	let OffchainSetup { mut ext, gateway: state, pool, .. } = offchain_ext();
 	ext.execute_with(|| {
-		let (task, _) = task_in_aggregation();
-		let (me, sg) = lone_seat(task);
-		UintAuthorityId::set_all_keys([me]);
+		let (task, me, sg) = worker_on_one_panel();
 		expect_updates(&state, task, sg, |p| bytes(&update_of(p)));
 		run_worker();
 		let committed = aggregate_record(task, sg, me).unwrap();
@@ -330,17 +355,15 @@ fn a_restart_between_commit_and_reveal_reveals_what_was_committed() {
 
 #[test]
 fn the_worker_stays_out_of_tasks_whose_model_is_over_the_bound() {
-	let (mut ext, _state, pool) = offchain_ext(true);
+	let OffchainSetup { mut ext, pool, .. } = offchain_ext();
 	ext.execute_with(|| {
-		let (task, _) = task_in_aggregation();
+		let (task, me, sg) = worker_on_one_panel();
 		// 4096 inputs × 10 classes: 40 970 values, over the mock's bound of 1 024.
 		let big = ModelSpec::SoftmaxRegression { inputs: 4096, classes: 10 }.to_bytes().unwrap();
 		pallet_din_tasks::Tasks::<Test>::mutate(task, |info| {
 			let info = info.as_mut().unwrap();
 			info.spec.model.architecture = BoundedVec::truncate_from(big);
 		});
-		let (me, sg) = lone_seat(task);
-		UintAuthorityId::set_all_keys([me]);
 		run_worker();
 		assert!(pool.read().transactions.is_empty());
 		assert_eq!(aggregate_record(task, sg, me), None);

@@ -310,8 +310,8 @@ parameter_types! {
 
 parameter_types! {
 	/// Largest model the evaluation off-chain worker takes on: 2^17 values (512 KiB
-	/// encoded). Aggregating a subgroup of such updates and a Poseidon commitment stay
-	/// well inside one phase in wasm; larger tasks go to the `din evaluator` daemon.
+	/// encoded), 200× the digits softmax model; larger tasks go to the `din evaluator`
+	/// daemon. Not yet calibrated against measured wasm aggregation time (issue #9).
 	pub const DinMaxOffchainModelValues: u32 = 1 << 17;
 }
 
