@@ -504,9 +504,10 @@ impl<AccountId> RewardSettlement<AccountId> for () {
 	}
 }
 
-/// Groth16 (BN254) verification of an evaluation proof. din-runtime uses the native host
-/// function of `din-zk-host`; tests and the wasm fallback use `din-zk-verifier` directly.
-/// Arguments: compressed verifying key, public inputs as concatenated 32-byte
+/// DIN's zero-knowledge primitives: Groth16 (BN254) verification of an evaluation proof
+/// and the Poseidon model commitment the proofs bind. din-runtime uses the native host
+/// functions of `din-zk-host`; tests and the wasm fallback use `din-zk-verifier` directly.
+/// Proof arguments: compressed verifying key, public inputs as concatenated 32-byte
 /// little-endian scalars, compressed proof. `false` on any malformed input.
 pub trait ProofVerifier {
 	/// Whether `proof` proves `inputs` under `vk`.
@@ -514,6 +515,10 @@ pub trait ProofVerifier {
 	/// Whether `vk` is a well-formed verifying key (valid points) for the four public
 	/// inputs of the evaluation circuit. Checked once, when the key is registered.
 	fn valid_key(vk: &[u8]) -> bool;
+	/// The Poseidon model commitment of canonical values, as the chain stores it
+	/// (`din_zk_verifier::commitment::model_commitment`): what the circuit and participants
+	/// commit to, and what off-chain workers check updates against.
+	fn model_commitment(values: &[i32]) -> Commitment;
 }
 
 /// The hash an evaluator commits for a subgroup aggregate:

@@ -14,6 +14,8 @@
 //! - [`content`]: the store's content addresses (CIDs) of artifacts, computed without the
 //!   store, so off-chain workers name what they commit to as the client does.
 //! - [`sealed_test_set`]: the owner's test set as an artifact, its format and encryption.
+//! - [`synthetic`]: deterministic noise updates, so that benchmarks feed the runtime's
+//!   wasm and the native client the same inputs.
 //! - `dp` (feature `std`): participant-side L2 clipping + Gaussian noise and an RDP
 //!   accountant.
 //!
@@ -31,6 +33,7 @@ pub mod reference;
 pub mod rules;
 pub mod sealed_test_set;
 pub mod spec;
+pub mod synthetic;
 
 pub use encoding::{dequantize, quantize, EncodingError, Update};
 pub use reference::{count_correct, predict, ReferenceError, TestSet};

@@ -5,6 +5,7 @@
 //! wasm (`verify_wasm`), so the two paths can be compared.
 
 use super::*;
+use alloc::string::String;
 use din_primitives::{BenchmarkTask, UpdateRef};
 use polkadot_sdk::{frame_benchmarking::v2::*, frame_system::RawOrigin};
 
@@ -117,6 +118,47 @@ fn accept_all<T: Config>(task: TaskId, k: u32) {
 	for s in 0..k {
 		let reveal = AggregateReveal { cid: cid(5), commitment: H256::repeat_byte(4), invalid: BoundedVec::new() };
 		SubgroupResults::<T>::insert(task, (0, s), SubgroupResult::Accepted(reveal));
+	}
+}
+
+/// A subgroup's fetched updates, as the off-chain worker holds them before aggregating:
+/// `n` synthetic updates of `p` values with their on-chain commitments and CIDs.
+struct AggregationDuty<T> {
+	schema: din_aggregate::Schema,
+	fetched: Vec<offchain::FetchedUpdate>,
+	cids: Vec<String>,
+	_config: core::marker::PhantomData<T>,
+}
+
+impl<T: Config> AggregationDuty<T> {
+	fn new(n: u32, p: u32) -> Self {
+		let schema = din_aggregate::synthetic::schema(p);
+		let updates = din_aggregate::synthetic::updates(&schema, n as usize, (u64::from(n) << 32) | u64::from(p));
+		let mut fetched = Vec::new();
+		let mut cids = Vec::new();
+		for update in updates {
+			let bytes = update.encode().expect("synthetic updates encode");
+			cids.push(din_aggregate::content::artifact_cid(&bytes));
+			fetched.push(offchain::FetchedUpdate {
+				commitment: T::Verifier::model_commitment(&update.values),
+				num_samples: update.num_samples,
+				bytes: Some(bytes),
+			});
+		}
+		Self { schema, fetched, cids, _config: Default::default() }
+	}
+
+	/// What the worker computes for the duty: each fetched update's CID check, the
+	/// checks and the aggregation, and the CID and commitment it commits to.
+	fn run(&self, rule: din_aggregate::AggregationRule) -> (Vec<u8>, Commitment) {
+		for (update, cid) in self.fetched.iter().zip(&self.cids) {
+			let bytes = update.bytes.as_deref().unwrap_or_default();
+			assert_eq!(din_aggregate::content::artifact_cid(bytes), *cid);
+		}
+		let (aggregate, rejected) =
+			offchain::aggregate_fetched::<T>(&rule, &self.schema, &self.fetched).expect("the rule applies");
+		assert!(rejected.is_empty());
+		offchain::content_and_commitment::<T>(&aggregate.expect("every update is valid")).expect("encodes")
 	}
 }
 
@@ -346,5 +388,49 @@ mod benchmarks {
 			Pallet::<T>::on_phase_end(task, 0, TaskPhase::Rewarding);
 		}
 		assert_eq!(ScoredTargets::<T>::get(task), 0);
+	}
+
+	/// The compute of an off-chain worker's FedAvg aggregation duty over `n` fetched
+	/// updates of `p` values ([`AggregationDuty::run`]). Not a weight (the worker spends no
+	/// block weight), hence `extra`: `scripts/bench/ocw-aggregate.sh` runs it to compare
+	/// wasm with the native client and to calibrate `MaxOffchainModelValues`.
+	#[benchmark(extra)]
+	fn offchain_aggregate_fed_avg(
+		n: Linear<1, { T::MaxSubgroupSize::get() }>,
+		p: Linear<1, { T::MaxOffchainModelValues::get() }>,
+	) {
+		let duty = AggregationDuty::<T>::new(n, p);
+		#[block]
+		{
+			duty.run(din_aggregate::AggregationRule::FedAvg);
+		}
+	}
+
+	/// [`offchain_aggregate_fed_avg`] with the coordinate-wise median.
+	#[benchmark(extra)]
+	fn offchain_aggregate_median(
+		n: Linear<1, { T::MaxSubgroupSize::get() }>,
+		p: Linear<1, { T::MaxOffchainModelValues::get() }>,
+	) {
+		let duty = AggregationDuty::<T>::new(n, p);
+		#[block]
+		{
+			duty.run(din_aggregate::AggregationRule::Median);
+		}
+	}
+
+	/// [`offchain_aggregate_fed_avg`] with Multi-Krum at the largest `f` that `n` admits
+	/// (`n ≥ 2f + 3`) averaging `n − f`: pairwise distances make it the costliest rule.
+	#[benchmark(extra)]
+	fn offchain_aggregate_multi_krum(
+		n: Linear<3, { T::MaxSubgroupSize::get().max(3) }>,
+		p: Linear<1, { T::MaxOffchainModelValues::get() }>,
+	) {
+		let duty = AggregationDuty::<T>::new(n, p);
+		let f = (n - 3) / 2;
+		#[block]
+		{
+			duty.run(din_aggregate::AggregationRule::MultiKrum { f, m: n - f });
+		}
 	}
 }

@@ -89,7 +89,8 @@ impl pallet_din_tasks::Config for Test {
 	type WeightInfo = ();
 }
 
-/// Groth16 verification with `din-zk-verifier` (what din-runtime's host function runs).
+/// Groth16 verification and model commitments with `din-zk-verifier` (what din-runtime's
+/// host functions run).
 pub struct ZkVerifier;
 impl din_primitives::ProofVerifier for ZkVerifier {
 	fn verify(vk: &[u8], inputs: &[u8], proof: &[u8]) -> bool {
@@ -97,6 +98,9 @@ impl din_primitives::ProofVerifier for ZkVerifier {
 	}
 	fn valid_key(vk: &[u8]) -> bool {
 		din_zk_verifier::check_verifying_key(vk, 4).is_ok()
+	}
+	fn model_commitment(values: &[i32]) -> Commitment {
+		H256(din_zk_verifier::commitment::to_bytes(&din_zk_verifier::commitment::model_commitment(values)))
 	}
 }
 

@@ -14,8 +14,9 @@
 //! | Scoring, Rewarding | median-scored tasks, once the test-set key is out: open the sealed test set, check it against the task's commitment, `report_score` every accepted update of its panels (and the baseline) |
 //!
 //! The arithmetic is `din-aggregate`'s integer core and the commitments are
-//! `din-zk-verifier`'s: the very code the client runs, so a worker's aggregate equals a
-//! daemon's bit for bit. Proving (`ZkAccuracy`) stays with the daemon: far too heavy for
+//! `din-zk-verifier`'s ([`Config::Verifier`], in din-runtime a host function that runs it
+//! natively): the very code the client runs, so a worker's aggregate equals a daemon's bit
+//! for bit. Proving (`ZkAccuracy`) stays with the daemon: far too heavy for
 //! wasm. The pallet cannot tell worker and daemon transactions apart and does not try to.
 //!
 //! ## Store gateways
@@ -308,39 +309,40 @@ impl<T: Config> Worker<T> {
 	fn aggregate(&mut self, task: TaskId, terms: &TermsOf<T>, subgroup: SubgroupIndex) -> Result<CommittedOf<T>, DutyError> {
 		let (inputs, _, schema) = self.model(task)?;
 		let round = terms.round;
-		let mut valid = Vec::new();
-		let mut invalid = Vec::new();
+		let mut members = Vec::new();
+		let mut fetched = Vec::new();
 		for member in T::Tasks::subgroup_members(task, subgroup) {
 			let (Some(update), Some(cid)) = (T::Tasks::update(task, round, &member), T::Tasks::update_cid(task, round, &member)) else {
 				continue;
 			};
-			let checked = match self.fetch(&cid, update_limit(&schema))? {
-				Fetched::Bytes(bytes) => check_update(&bytes, &schema, &update.commitment, Some(update.num_samples)),
-				Fetched::Unavailable => Err("unavailable"),
+			let bytes = match self.fetch(&cid, update_limit(&schema))? {
+				Fetched::Bytes(bytes) => Some(bytes),
+				Fetched::Unavailable => None,
 			};
-			match checked {
-				Ok(values) => valid.push(values),
-				Err(why) => {
-					log::info!(target: LOG_TARGET, "task {task} round {round} subgroup {subgroup}: the update of {member:?} is invalid: {why}");
-					invalid.push(member);
-				},
-			}
+			fetched.push(FetchedUpdate { bytes, commitment: update.commitment, num_samples: update.num_samples });
+			members.push(member);
 		}
-		let aggregate = if valid.is_empty() {
-			// Nothing to combine: the subgroup carries the current model with no weight.
-			let (cid, commitment) = Pallet::<T>::latest_global_model(task)
-				.map(|(_, model)| (model.cid, model.commitment))
-				.unwrap_or((inputs.genesis_cid, terms.genesis_commitment));
-			let mut model = match self.fetch(&cid, update_limit(&schema))? {
-				Fetched::Bytes(bytes) => check_update(&bytes, &schema, &commitment, None).map_err(DutyError::Unavailable)?,
-				Fetched::Unavailable => return Err(DutyError::Unavailable("the current global model")),
-			};
-			model.num_samples = 0;
-			model
-		} else {
-			din_core_rule(&inputs.aggregation)
-				.aggregate(&valid.iter().collect::<Vec<_>>())
-				.map_err(DutyError::Aggregation)?
+		let (aggregate, rejected) = aggregate_fetched::<T>(&din_core_rule(&inputs.aggregation), &schema, &fetched)?;
+		let mut invalid = Vec::new();
+		for (index, why) in rejected {
+			let member = &members[index];
+			log::info!(target: LOG_TARGET, "task {task} round {round} subgroup {subgroup}: the update of {member:?} is invalid: {why}");
+			invalid.push(member.clone());
+		}
+		let aggregate = match aggregate {
+			Some(aggregate) => aggregate,
+			None => {
+				// Nothing to combine: the subgroup carries the current model with no weight.
+				let (cid, commitment) = Pallet::<T>::latest_global_model(task)
+					.map(|(_, model)| (model.cid, model.commitment))
+					.unwrap_or((inputs.genesis_cid, terms.genesis_commitment));
+				let mut model = match self.fetch(&cid, update_limit(&schema))? {
+					Fetched::Bytes(bytes) => check_update::<T>(&bytes, &schema, &commitment, None).map_err(DutyError::Unavailable)?,
+					Fetched::Unavailable => return Err(DutyError::Unavailable("the current global model")),
+				};
+				model.num_samples = 0;
+				model
+			},
 		};
 		invalid.sort();
 		self.committed(&aggregate, invalid)
@@ -406,7 +408,7 @@ impl<T: Config> Worker<T> {
 			}
 			let Some(SubgroupResult::Accepted(reveal)) = SubgroupResults::<T>::get(task, (round, subgroup)) else { continue };
 			let aggregate = match self.fetch(&reveal.cid, update_limit(&schema))? {
-				Fetched::Bytes(bytes) => check_update(&bytes, &schema, &reveal.commitment, None).map_err(DutyError::Unavailable)?,
+				Fetched::Bytes(bytes) => check_update::<T>(&bytes, &schema, &reveal.commitment, None).map_err(DutyError::Unavailable)?,
 				Fetched::Unavailable => return Err(DutyError::Unavailable("an accepted aggregate")),
 			};
 			if aggregate.num_samples > 0 {
@@ -460,7 +462,7 @@ impl<T: Config> Worker<T> {
 		let total = test_set.labels.len() as u32;
 		for (public, key, target, cid, commitment) in pending {
 			let model = match self.fetch(&cid, update_limit(&schema))? {
-				Fetched::Bytes(bytes) => check_update(&bytes, &schema, &commitment, None).map_err(DutyError::Unavailable)?,
+				Fetched::Bytes(bytes) => check_update::<T>(&bytes, &schema, &commitment, None).map_err(DutyError::Unavailable)?,
 				Fetched::Unavailable => return Err(DutyError::Unavailable("a scored model")),
 			};
 			let correct = din_aggregate::count_correct(&spec, &model.values, &test_set).map_err(DutyError::Reference)?;
@@ -526,15 +528,8 @@ impl<T: Config> Worker<T> {
 
 	/// The record of a value about to be committed: its CID, commitment and a fresh salt.
 	fn committed(&self, value: &Update, invalid: Vec<T::AccountId>) -> Result<CommittedOf<T>, DutyError> {
-		let bytes = value.encode().map_err(DutyError::Encoding)?;
-		Ok(CommittedValue {
-			cid: artifact_cid(&bytes).into_bytes(),
-			commitment: model_commitment(&value.values),
-			invalid,
-			salt: random_seed(),
-			committed_at: self.now,
-			revealed_at: None,
-		})
+		let (cid, commitment) = content_and_commitment::<T>(value)?;
+		Ok(CommittedValue { cid, commitment, invalid, salt: random_seed(), committed_at: self.now, revealed_at: None })
 	}
 
 	fn send(&self, public: &T::Public, call: Call<T>) -> Result<(), DutyError> {
@@ -600,21 +595,59 @@ fn fetch_url(url: &str, limit: usize, timeout_ms: u64) -> Option<Option<Vec<u8>>
 	Some((bytes.len() <= limit).then_some(bytes))
 }
 
+/// An update as fetched for a subgroup's aggregation, with what the chain says of it.
+pub(crate) struct FetchedUpdate {
+	/// The bytes, already checked against the update's CID; `None` if unavailable.
+	pub bytes: Option<Vec<u8>>,
+	pub commitment: Commitment,
+	pub num_samples: u64,
+}
+
+/// The compute of an aggregation duty once its updates are fetched: checks each (as the
+/// daemon does) and aggregates the valid ones with `rule`. Returns the aggregate (`None`
+/// when no update is valid) and the positions of the rejected updates with the reason.
+/// Benchmarked, with the CID checks of the fetch, as `offchain_aggregate_*`.
+pub(crate) fn aggregate_fetched<T: Config>(
+	rule: &din_aggregate::AggregationRule,
+	schema: &Schema,
+	fetched: &[FetchedUpdate],
+) -> Result<(Option<Update>, Vec<(usize, &'static str)>), DutyError> {
+	let mut valid = Vec::new();
+	let mut rejected = Vec::new();
+	for (index, update) in fetched.iter().enumerate() {
+		let checked = match &update.bytes {
+			Some(bytes) => check_update::<T>(bytes, schema, &update.commitment, Some(update.num_samples)),
+			None => Err("unavailable"),
+		};
+		match checked {
+			Ok(values) => valid.push(values),
+			Err(why) => rejected.push((index, why)),
+		}
+	}
+	if valid.is_empty() {
+		return Ok((None, rejected));
+	}
+	let aggregate = rule.aggregate(&valid.iter().collect::<Vec<_>>()).map_err(DutyError::Aggregation)?;
+	Ok((Some(aggregate), rejected))
+}
+
+/// The CID the store gives `value`'s bytes and its on-chain commitment: what a commit
+/// names.
+pub(crate) fn content_and_commitment<T: Config>(value: &Update) -> Result<(Vec<u8>, Commitment), DutyError> {
+	let bytes = value.encode().map_err(DutyError::Encoding)?;
+	Ok((artifact_cid(&bytes).into_bytes(), T::Verifier::model_commitment(&value.values)))
+}
+
 /// The encoded size of an update of `schema`.
 fn update_limit(schema: &Schema) -> usize {
 	Update { schema_hash: [0; 32], num_samples: 0, values: Vec::new() }.encoded_len() + 4 * schema.value_count()
 }
 
-/// The Poseidon commitment of canonical values, as the chain stores it.
-fn model_commitment(values: &[i32]) -> Commitment {
-	H256(din_zk_verifier::commitment::to_bytes(&din_zk_verifier::commitment::model_commitment(values)))
-}
-
 /// The checks the `din evaluator` daemon makes of an update (`din_cli::common::check_update`).
-fn check_update(bytes: &[u8], schema: &Schema, commitment: &Commitment, samples: Option<u64>) -> Result<Update, &'static str> {
+fn check_update<T: Config>(bytes: &[u8], schema: &Schema, commitment: &Commitment, samples: Option<u64>) -> Result<Update, &'static str> {
 	let update = Update::decode(bytes).map_err(|_| "malformed")?;
 	update.check_against(schema).map_err(|_| "not of the task's model")?;
-	if model_commitment(&update.values) != *commitment {
+	if T::Verifier::model_commitment(&update.values) != *commitment {
 		return Err("does not match its on-chain commitment");
 	}
 	if samples.is_some_and(|n| n != update.num_samples) {
@@ -624,7 +657,7 @@ fn check_update(bytes: &[u8], schema: &Schema, commitment: &Commitment, samples:
 }
 
 /// The chain's aggregation rule as `din-aggregate` runs it.
-fn din_core_rule(rule: &din_primitives::AggregationRule) -> din_aggregate::AggregationRule {
+pub(crate) fn din_core_rule(rule: &din_primitives::AggregationRule) -> din_aggregate::AggregationRule {
 	use din_aggregate::AggregationRule as Core;
 	use din_primitives::AggregationRule as Chain;
 	match rule {

@@ -1,12 +1,12 @@
 //! The off-chain worker's evaluator duties, in the mock runtime with FRAME's offchain test
-//! externalities: a store gateway of canned HTTP responses (`TestOffchainExt`), the
+//! externalities: a store gateway serving artifacts by URI (over `TestOffchainExt`), the
 //! transaction pool (`TestTransactionPoolExt`) and persistent offchain storage that
 //! outlives a run, as it outlives a node restart. Every transaction the worker sends is
 //! dispatched as its signer's call, so the pallet judges it like a daemon's.
 
 use crate::{mock::*, offchain::*, *};
 use codec::{Decode, Encode};
-use din_aggregate::{content::artifact_cid, spec::ModelSpec, Aggregator, Update};
+use din_aggregate::{content::artifact_cid, sealed_test_set, spec::ModelSpec, Aggregator, TestSet, Update};
 use din_primitives::ScoringRule;
 use polkadot_sdk::{
 	frame_support::{
@@ -28,9 +28,12 @@ use polkadot_sdk::{
 		BoundedVec, Perbill,
 	},
 };
-use std::sync::{
-	atomic::{AtomicBool, Ordering},
-	Arc,
+use std::{
+	collections::BTreeMap,
+	sync::{
+		atomic::{AtomicBool, Ordering},
+		Arc,
+	},
 };
 
 type Shared<T> = Arc<parking_lot::RwLock<T>>;
@@ -55,16 +58,34 @@ fn commitment(update: &Update) -> H256 {
 	H256(din_zk_verifier::commitment::to_bytes(&din_zk_verifier::commitment::model_commitment(&update.values)))
 }
 
-/// Participant `p`'s update: distinct values per participant.
-fn update_of(p: AccountId) -> Update {
-	let v = p as i32 * 1000;
-	update([v, -v, v / 2, 7, -7, v + 3], 50 + p)
+/// The owner's test set: eight points of [`model`]'s two features, labelled so that the
+/// participants' models score differently on it.
+fn test_set() -> TestSet {
+	let features = [1, 0, 0, 1, 3, -1, -2, 5, 4, 4, -3, -3, 2, -4, -1, 2].map(|x| x << 16);
+	TestSet::new(2, features.to_vec(), vec![0, 1, 0, 1, 1, 0, 0, 1]).unwrap()
 }
 
-/// The store gateway: `TestOffchainExt`'s canned responses while up; while `down`, every
-/// request runs into its deadline, as with an unreachable host.
+const TEST_KEY: [u8; sealed_test_set::TEST_KEY_LEN] = [0x5e; sealed_test_set::TEST_KEY_LEN];
+
+/// The test set as the owner publishes it: encrypted under [`TEST_KEY`].
+fn sealed_test_set() -> Vec<u8> {
+	sealed_test_set::apply_keystream(&TEST_KEY, &sealed_test_set::encode_test_set(&test_set()))
+}
+
+/// Participant `p`'s update: distinct values per participant.
+fn update_of(p: AccountId) -> Update {
+	let (v, w) = (p as i32 * 1000, (p as i32 - 11) * 4000);
+	update([v, w, -w, v / 2, -7, 3], 50 + p)
+}
+
+/// The store gateway: serves the artifacts in `served` by URI, in whatever order the
+/// worker asks (each request becomes a `TestOffchainExt` expectation as it starts; a URI
+/// not served gets no response, which fails the test); while `down`, every request runs
+/// into its deadline, as with an unreachable host.
 struct Gateway {
 	canned: TestOffchainExt,
+	state: Shared<OffchainState>,
+	served: Shared<BTreeMap<String, Vec<u8>>>,
 	down: Arc<AtomicBool>,
 }
 
@@ -85,6 +106,15 @@ impl Externalities for Gateway {
 		self.canned.random_seed()
 	}
 	fn http_request_start(&mut self, method: &str, uri: &str, meta: &[u8]) -> Result<HttpRequestId, ()> {
+		if let Some(body) = self.served.read().get(uri) {
+			self.state.write().expect_request(PendingRequest {
+				method: method.into(),
+				uri: uri.into(),
+				sent: true,
+				response: Some(body.clone()),
+				..Default::default()
+			});
+		}
 		self.canned.http_request_start(method, uri, meta)
 	}
 	fn http_request_add_header(&mut self, id: HttpRequestId, name: &str, value: &str) -> Result<(), ()> {
@@ -113,8 +143,10 @@ impl Externalities for Gateway {
 /// The mock runtime with offchain extensions.
 struct OffchainSetup {
 	ext: sp_io::TestExternalities,
-	/// The gateway's canned responses and the worker's persistent storage.
-	gateway: Shared<OffchainState>,
+	/// The requests made and the worker's persistent storage.
+	offchain: Shared<OffchainState>,
+	/// The gateway's artifacts, by URI (see [`serve`]).
+	served: Shared<BTreeMap<String, Vec<u8>>>,
 	/// Takes the gateway down (requests time out) while set.
 	gateway_down: Arc<AtomicBool>,
 	pool: Shared<PoolState>,
@@ -122,13 +154,15 @@ struct OffchainSetup {
 
 fn offchain_ext() -> OffchainSetup {
 	let mut ext = ExtBuilder::default().build();
-	let (canned, gateway) = TestOffchainExt::new();
+	let (canned, offchain) = TestOffchainExt::new();
 	let (pool_ext, pool) = TestTransactionPoolExt::new();
 	let gateway_down = Arc::new(AtomicBool::new(false));
+	let served = Shared::default();
 	ext.register_extension(OffchainDbExt::new(canned.clone()));
-	ext.register_extension(OffchainWorkerExt::new(Gateway { canned, down: gateway_down.clone() }));
+	let gateway = Gateway { canned, state: offchain.clone(), served: served.clone(), down: gateway_down.clone() };
+	ext.register_extension(OffchainWorkerExt::new(gateway));
 	ext.register_extension(TransactionPoolExt::new(pool_ext));
-	OffchainSetup { ext, gateway, gateway_down, pool }
+	OffchainSetup { ext, offchain, served, gateway_down, pool }
 }
 
 /// A median-scored FedAvg task on [`model`] with a real genesis model, in
@@ -138,13 +172,20 @@ fn task_in_aggregation() -> TaskId {
 	let genesis = update([0; 6], 0);
 	let arch = model().to_bytes().unwrap();
 	let mut spec = spec(1, ScoringRule::Median { threshold: Perbill::from_percent(5) });
-	// Long enough to see resends within one phase.
+	// Long enough to see resends, and duties spread over blocks, within one phase.
 	spec.phases.aggregation_commit = 10;
 	spec.phases.aggregation_reveal = 10;
+	spec.phases.global_commit = 10;
+	spec.phases.global_reveal = 10;
+	spec.phases.scoring = 10;
 	spec.model = pallet_din_tasks::ModelSpec { hash: H256(sha2_256(&arch)), architecture: BoundedVec::truncate_from(arch) };
 	spec.genesis = pallet_din_tasks::ModelRef {
 		cid: cid(artifact_cid(&bytes(&genesis)).as_bytes()),
 		commitment: commitment(&genesis),
+	};
+	spec.test_set = pallet_din_tasks::TestSetRef {
+		commitment: H256(sealed_test_set::median_test_set_commitment(&test_set())),
+		encrypted_cid: cid(artifact_cid(&sealed_test_set()).as_bytes()),
 	};
 	let task = create(spec, &PARTICIPANTS);
 	run_until(task, TaskPhase::Training);
@@ -165,23 +206,21 @@ fn task_in_aggregation() -> TaskId {
 	task
 }
 
-/// Expect the gateway to be asked for `cid` and to answer with `body`.
-fn expect_fetch(state: &Shared<OffchainState>, cid: &str, body: Vec<u8>) {
-	state.write().expect_request(PendingRequest {
-		method: "GET".into(),
-		uri: format!("{GATEWAY}/artifact/{cid}"),
-		sent: true,
-		response: Some(body),
-		..Default::default()
-	});
+/// Let the gateway serve `body` as the artifact `cid`.
+fn serve(served: &Shared<BTreeMap<String, Vec<u8>>>, cid: &str, body: Vec<u8>) {
+	served.write().insert(format!("{GATEWAY}/artifact/{cid}"), body);
 }
 
-/// Expect the fetches of the updates of `subgroup`, answering each member's with
-/// `answer(member)`.
-fn expect_updates(state: &Shared<OffchainState>, task: TaskId, subgroup: SubgroupIndex, answer: impl Fn(AccountId) -> Vec<u8>) {
+/// Serve the updates of `subgroup`, each member's CID answered with `answer(member)`.
+fn serve_updates(served: &Shared<BTreeMap<String, Vec<u8>>>, task: TaskId, subgroup: SubgroupIndex, answer: impl Fn(AccountId) -> Vec<u8>) {
 	for member in DinTasks::subgroups_of(task)[subgroup as usize].clone() {
-		expect_fetch(state, &artifact_cid(&bytes(&update_of(member))), answer(member));
+		serve(served, &artifact_cid(&bytes(&update_of(member))), answer(member));
 	}
+}
+
+/// HTTP requests the worker has made so far.
+fn requests(offchain: &Shared<OffchainState>) -> usize {
+	offchain.read().requests.len()
 }
 
 /// Take the transactions in the pool and dispatch each as its signer; returns the calls.
@@ -234,10 +273,10 @@ fn run_worker() {
 
 #[test]
 fn the_worker_commits_and_reveals_the_aggregate_a_daemon_would() {
-	let OffchainSetup { mut ext, gateway: state, pool, .. } = offchain_ext();
+	let OffchainSetup { mut ext, served, pool, .. } = offchain_ext();
 	ext.execute_with(|| {
 		let (task, me, sg) = worker_on_one_panel();
-		expect_updates(&state, task, sg, |p| bytes(&update_of(p)));
+		serve_updates(&served, task, sg, |p| bytes(&update_of(p)));
 		run_worker();
 
 		// Exactly what the daemon computes: FedAvg of the subgroup's updates, named by the
@@ -273,13 +312,13 @@ fn the_worker_commits_and_reveals_the_aggregate_a_daemon_would() {
 
 #[test]
 fn an_update_whose_bytes_do_not_match_its_cid_is_marked_invalid() {
-	let OffchainSetup { mut ext, gateway: state, pool, .. } = offchain_ext();
+	let OffchainSetup { mut ext, served, pool, .. } = offchain_ext();
 	ext.execute_with(|| {
 		let (task, me, sg) = worker_on_one_panel();
 		let members = DinTasks::subgroups_of(task)[sg as usize].clone();
 		let (cheat, honest) = (members[0], members[1]);
 		// The gateway serves the honest member's bytes under the cheater's CID.
-		expect_updates(&state, task, sg, |_| bytes(&update_of(honest)));
+		serve_updates(&served, task, sg, |_| bytes(&update_of(honest)));
 		run_worker();
 
 		let record = aggregate_record(task, sg, me).unwrap();
@@ -297,9 +336,10 @@ fn an_update_whose_bytes_do_not_match_its_cid_is_marked_invalid() {
 
 #[test]
 fn a_gateway_timeout_skips_the_duty_until_a_later_block() {
-	let OffchainSetup { mut ext, gateway, gateway_down, pool } = offchain_ext();
+	let OffchainSetup { mut ext, served, gateway_down, pool, .. } = offchain_ext();
 	ext.execute_with(|| {
 		let (task, me, sg) = worker_on_one_panel();
+		serve_updates(&served, task, sg, |p| bytes(&update_of(p)));
 		gateway_down.store(true, Ordering::SeqCst);
 		run_worker();
 		// Nothing judged, recorded or sent: the participant is not blamed for our gateway.
@@ -309,7 +349,6 @@ fn a_gateway_timeout_skips_the_duty_until_a_later_block() {
 
 		// The gateway is back a block later: the duty is done then, with every update valid.
 		gateway_down.store(false, Ordering::SeqCst);
-		expect_updates(&gateway, task, sg, |p| bytes(&update_of(p)));
 		run_to(System::block_number() + 1);
 		run_worker();
 		assert!(aggregate_record(task, sg, me).unwrap().invalid.is_empty());
@@ -319,17 +358,18 @@ fn a_gateway_timeout_skips_the_duty_until_a_later_block() {
 
 #[test]
 fn a_restart_between_commit_and_reveal_reveals_what_was_committed() {
-	let OffchainSetup { mut ext, gateway: state, pool, .. } = offchain_ext();
+	let OffchainSetup { mut ext, offchain, served, pool, .. } = offchain_ext();
 	ext.execute_with(|| {
 		let (task, me, sg) = worker_on_one_panel();
-		expect_updates(&state, task, sg, |p| bytes(&update_of(p)));
+		serve_updates(&served, task, sg, |p| bytes(&update_of(p)));
 		run_worker();
 		let committed = aggregate_record(task, sg, me).unwrap();
+		let fetched = requests(&offchain);
 
 		// The node stops before its commit reaches a block, and restarts (a worker keeps
 		// nothing in memory; persistent offchain storage survives). Within RESEND_AFTER
 		// blocks it does not send again; after that it resends the same commit, without
-		// fetching or aggregating anew (no HTTP request is expected).
+		// fetching or aggregating anew.
 		pool.write().transactions.clear();
 		run_to(System::block_number() + 1);
 		run_worker();
@@ -337,10 +377,11 @@ fn a_restart_between_commit_and_reveal_reveals_what_was_committed() {
 		let commit_phase_ends = pallet_din_tasks::Tasks::<Test>::get(task).unwrap().phase_ends;
 		assert!(System::block_number() + RESEND_AFTER as u64 - 1 < commit_phase_ends, "the test phase is long enough");
 		run_to(System::block_number() + RESEND_AFTER as u64 - 1);
-		state.write().seed = [0xAB; 32]; // a different salt would be drawn now
+		offchain.write().seed = [0xAB; 32]; // a different salt would be drawn now
 		run_worker();
 		assert!(matches!(dispatch_pool(&pool)[..], [(_, Call::commit_aggregate { .. })]));
 		assert_eq!(aggregate_record(task, sg, me).unwrap().salt, committed.salt);
+		assert_eq!(requests(&offchain), fetched);
 
 		// Another restart, in the reveal phase: the reveal opens the commit (the pallet
 		// checks the hash), and nothing is committed twice.
@@ -367,5 +408,90 @@ fn the_worker_stays_out_of_tasks_whose_model_is_over_the_bound() {
 		run_worker();
 		assert!(pool.read().transactions.is_empty());
 		assert_eq!(aggregate_record(task, sg, me), None);
+	});
+}
+
+/// Runs the worker for every block until the pool stays empty, dispatching what it sends
+/// (the fetch budget spreads a duty over blocks); returns everything sent.
+fn work_until_idle(pool: &Shared<PoolState>) -> Vec<(AccountId, Call<Test>)> {
+	let mut sent = Vec::new();
+	for _ in 0..20 {
+		run_worker();
+		let now = dispatch_pool(pool);
+		if now.is_empty() && !sent.is_empty() {
+			return sent;
+		}
+		sent.extend(now);
+		run_to(System::block_number() + 1);
+	}
+	panic!("the worker is still busy after 20 blocks");
+}
+
+#[test]
+fn workers_alone_run_a_median_scored_round_and_report_what_the_reference_evaluator_counts() {
+	let OffchainSetup { mut ext, served, pool, .. } = offchain_ext();
+	ext.execute_with(|| {
+		let task = task_in_aggregation();
+		// Every evaluator is a worker of this node: the whole round is theirs.
+		UintAuthorityId::set_all_keys(EVALUATORS);
+		for sg in 0..2 {
+			serve_updates(&served, task, sg, |p| bytes(&update_of(p)));
+		}
+		let aggregate_of = |sg: SubgroupIndex| {
+			let members = DinTasks::subgroups_of(task)[sg as usize].clone();
+			let updates: Vec<Update> = members.iter().map(|p| update_of(*p)).collect();
+			din_aggregate::AggregationRule::FedAvg.aggregate(&updates.iter().collect::<Vec<_>>()).unwrap()
+		};
+		work_until_idle(&pool);
+		finish_phase(task);
+		work_until_idle(&pool);
+		finish_phase(task);
+		assert_eq!(phase(task).0, TaskPhase::GlobalCommit);
+		for sg in 0..2 {
+			assert!(matches!(SubgroupResults::<Test>::get(task, (0, sg)), Some(SubgroupResult::Accepted(_))));
+			// What a daemon on the panel would have published.
+			serve(&served, &artifact_cid(&bytes(&aggregate_of(sg))), bytes(&aggregate_of(sg)));
+		}
+		work_until_idle(&pool);
+		finish_phase(task);
+		work_until_idle(&pool);
+		finish_phase(task);
+		assert!(GlobalModels::<Test>::contains_key(task, 0));
+		assert_eq!(phase(task).0, TaskPhase::Scoring);
+
+		// Nothing to score before the key is out; then every scorer reports.
+		run_worker();
+		assert!(pool.read().transactions.is_empty());
+		assert_ok!(Evaluation::release_test_key(RuntimeOrigin::signed(OWNER), task, BoundedVec::truncate_from(TEST_KEY.to_vec())));
+		serve(&served, &artifact_cid(&sealed_test_set()), sealed_test_set());
+		serve(&served, &artifact_cid(&bytes(&update([0; 6], 0))), bytes(&update([0; 6], 0)));
+		let sent = work_until_idle(&pool);
+		assert!(sent.iter().all(|(_, call)| matches!(call, Call::report_score { .. })));
+
+		let accuracy = |values: &[i32]| {
+			let correct = din_aggregate::count_correct(&model(), values, &test_set()).unwrap();
+			Perbill::from_rational(correct, test_set().labels.len() as u32)
+		};
+		let scores: Vec<Perbill> = PARTICIPANTS.iter().map(|p| accuracy(&update_of(*p).values)).collect();
+		assert!(scores.iter().any(|s| *s != scores[0]), "the test set tells the models apart");
+		for (participant, expected) in PARTICIPANTS.iter().zip(scores) {
+			let subgroup = DinTasks::subgroups_of(task).iter().position(|g| g.contains(participant)).unwrap();
+			let target = ScoreTarget::Update { round: 0, participant: *participant };
+			let mut reporters: Vec<AccountId> = Reports::<Test>::get(task, &target).iter().map(|(who, _)| *who).collect();
+			reporters.sort();
+			let mut scorers = panel(task, 0, subgroup as SubgroupIndex);
+			scorers.sort();
+			assert_eq!(reporters, scorers, "each panel member reports once");
+			assert!(Reports::<Test>::get(task, &target).iter().all(|(_, reported)| *reported == expected));
+		}
+		let baseline = Reports::<Test>::get(task, &ScoreTarget::Baseline);
+		assert_eq!(baseline.len(), round_evaluators(task, 0).len());
+		assert!(baseline.iter().all(|(_, reported)| *reported == accuracy(&[0; 6])));
+
+		// Scoring and rewarding end: every target's median settles from the workers' reports.
+		run_until(task, TaskPhase::Rewarding);
+		finish_phase(task);
+		let settled = evaluation_events().into_iter().filter(|e| matches!(e, Event::MedianSettled { .. })).count();
+		assert_eq!(settled, PARTICIPANTS.len() + 1);
 	});
 }

@@ -1,8 +1,8 @@
 //! # din-zk-host
 //!
-//! The native fast path for DIN's evaluation-proof verification: a `#[runtime_interface]`
-//! host function that runs `din_zk_verifier::verify_bytes` as native code in the node
-//! instead of interpreted/compiled wasm in the runtime.
+//! The native fast path for DIN's zero-knowledge primitives: `#[runtime_interface]` host
+//! functions that run `din_zk_verifier`'s proof verification and model commitment as
+//! native code in the node instead of compiled wasm in the runtime.
 //!
 //! ## Wiring
 //!
@@ -33,7 +33,10 @@ extern crate alloc;
 // The `#[runtime_interface]` expansion names `Vec` unqualified on the runtime side.
 #[allow(unused_imports)]
 use alloc::vec::Vec;
-use sp_runtime_interface::{pass_by::PassFatPointerAndRead, runtime_interface};
+use sp_runtime_interface::{
+	pass_by::{AllocateAndReturnPointer, PassFatPointerAndDecodeSlice, PassFatPointerAndRead},
+	runtime_interface,
+};
 
 /// Host functions for DIN's zero-knowledge verification.
 #[runtime_interface]
@@ -47,5 +50,14 @@ pub trait ZkHost {
 		proof: PassFatPointerAndRead<&[u8]>,
 	) -> bool {
 		din_zk_verifier::verify_bytes(vk, inputs, proof).unwrap_or(false)
+	}
+
+	/// The Poseidon model commitment of canonical values
+	/// (`din_zk_verifier::commitment::model_commitment`), as the 32 bytes the chain stores.
+	/// Off-chain workers check every update they aggregate against its commitment: in
+	/// wasm that costs several times the native time (see the evaluation pallet's
+	/// `offchain_aggregate_*` benchmarks).
+	fn poseidon_model_commitment(values: PassFatPointerAndDecodeSlice<&[i32]>) -> AllocateAndReturnPointer<[u8; 32], 32> {
+		din_zk_verifier::commitment::to_bytes(&din_zk_verifier::commitment::model_commitment(values))
 	}
 }

@@ -411,9 +411,9 @@ impl pallet_din_precompile::Config for Runtime {
 	type WeightInfo = pallet_din_precompile::weights::SubstrateWeight<Runtime>;
 }
 
-/// Groth16 (BN254) verification of evaluation proofs by the node's native host function
-/// (`din-zk-host`); the key check at registration runs in wasm (`din-zk-verifier`), once
-/// per key.
+/// Groth16 (BN254) verification of evaluation proofs and the off-chain workers' model
+/// commitments by the node's native host functions (`din-zk-host`); the key check at
+/// registration runs in wasm (`din-zk-verifier`), once per key.
 pub struct NativeGroth16;
 impl din_primitives::ProofVerifier for NativeGroth16 {
 	fn verify(vk: &[u8], inputs: &[u8], proof: &[u8]) -> bool {
@@ -421,6 +421,9 @@ impl din_primitives::ProofVerifier for NativeGroth16 {
 	}
 	fn valid_key(vk: &[u8]) -> bool {
 		din_zk_verifier::check_verifying_key(vk, din_zk_verifier::layout::PUBLIC_INPUT_COUNT).is_ok()
+	}
+	fn model_commitment(values: &[i32]) -> din_primitives::Commitment {
+		H256(din_zk_host::zk_host::poseidon_model_commitment(values))
 	}
 }
 
