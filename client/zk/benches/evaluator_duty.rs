@@ -7,12 +7,13 @@
 //! daemon runs it); then the aggregate's encoding, CID and commitment.
 //!
 //! `DIN_DUTY_POINTS="n:p n:p …"` (default `4:1024 32:131072`) and
-//! `DIN_DUTY_RULES="fed_avg median multi_krum"` (default all three) select the runs;
-//! results are criterion's, under `$CARGO_TARGET_DIR/criterion/evaluator_duty/`.
-use criterion::{black_box, criterion_group, criterion_main, BenchmarkId, Criterion};
+//! `DIN_DUTY_RULES="fed_avg median multi_krum"` (default all three) select the runs,
+//! `DIN_DUTY_REPEAT` the timed runs of each (default 3). Prints one JSON line per run
+//! set. Set `RAYON_NUM_THREADS` to pin the rules' threads.
+use std::hint::black_box;
 use din_aggregate::{content::artifact_cid, synthetic, AggregationRule, Aggregator, Schema, Update};
 use din_zk::commitment::{model_commitment, to_bytes};
-use std::time::Duration;
+use std::time::Instant;
 
 struct Fetched {
 	bytes: Vec<u8>,
@@ -77,21 +78,25 @@ fn points() -> Vec<(u32, u32)> {
 		.collect()
 }
 
-fn evaluator_duty(c: &mut Criterion) {
+/// One JSON line per rule and point: the times of `DIN_DUTY_REPEAT` runs (default 3)
+/// after one warm-up run. A duty at the bound takes seconds, too long for criterion's
+/// minimum of ten samples on two cores.
+fn main() {
 	let rules = std::env::var("DIN_DUTY_RULES").unwrap_or_else(|_| "fed_avg median multi_krum".into());
-	let mut group = c.benchmark_group("evaluator_duty");
-	group.sample_size(10).warm_up_time(Duration::from_millis(200)).measurement_time(Duration::from_secs(2));
+	let repeat: usize = std::env::var("DIN_DUTY_REPEAT").ok().and_then(|r| r.parse().ok()).unwrap_or(3);
 	for (n, p) in points() {
 		let (schema, fetched) = inputs(n, p);
 		for name in rules.split_whitespace() {
 			let rule = rule(name, n);
-			group.bench_function(BenchmarkId::new(name, format!("n{n}xp{p}")), |b| {
-				b.iter(|| black_box(duty(&rule, &schema, black_box(&fetched))))
-			});
+			black_box(duty(&rule, &schema, &fetched));
+			let seconds: Vec<f64> = (0..repeat)
+				.map(|_| {
+					let start = Instant::now();
+					black_box(duty(&rule, &schema, black_box(&fetched)));
+					start.elapsed().as_secs_f64()
+				})
+				.collect();
+			println!("{{\"rule\":\"{name}\",\"n\":{n},\"p\":{p},\"seconds\":{seconds:?}}}");
 		}
 	}
-	group.finish();
 }
-
-criterion_group!(benches, evaluator_duty);
-criterion_main!(benches);
