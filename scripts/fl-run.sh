@@ -80,6 +80,7 @@ wait_for_rpc() { # ws URL
 	fail "no node answers at $1"
 }
 GATEWAY_PORT=$(free_port)
+GATEWAY_ARGS=()
 if [ ${#URLS[@]} -eq 0 ]; then
 	RPC_PORT=$(free_port)
 	URLS=("ws://127.0.0.1:$RPC_PORT")
@@ -88,6 +89,8 @@ if [ ${#URLS[@]} -eq 0 ]; then
 		"$DIN_NODE" key insert --base-path "$WORK/node" --chain dev --key-type 'din!' --scheme sr25519 \
 			--suri "$WORKER_SURI" || fail "key insert"
 		NODE_ARGS=(--din-store-gateway "http://127.0.0.1:$GATEWAY_PORT")
+		# The worker uploads the aggregates it commits to through the same gateway.
+		GATEWAY_ARGS=(--http-max-upload $((8 << 20)))
 	fi
 	"$DIN_NODE" --dev --base-path "$WORK/node" --rpc-port "$RPC_PORT" --port "$(free_port)" \
 		--no-telemetry --no-prometheus "${NODE_ARGS[@]}" >"$WORK/node.log" 2>&1 &
@@ -102,7 +105,7 @@ node_url() { echo "${URLS[$(($1 % ${#URLS[@]}))]}"; }
 
 STORE_PORT=$(free_port)
 "$DIN" store serve --dir "$WORK/owner-store" --listen "/ip4/127.0.0.1/tcp/$STORE_PORT" \
-	--http "127.0.0.1:$GATEWAY_PORT" --announce-interval 1 >"$WORK/store.log" 2>&1 &
+	--http "127.0.0.1:$GATEWAY_PORT" "${GATEWAY_ARGS[@]}" --announce-interval 1 >"$WORK/store.log" 2>&1 &
 PIDS+=($!)
 for _ in $(seq 30); do grep -q '^peer id' "$WORK/store.log" && break; sleep 0.5; done
 PEER_ID=$(sed -n 's/^peer id //p' "$WORK/store.log")

@@ -15,8 +15,10 @@
 # - native: `cargo bench -p din-zk --bench evaluator_duty`, the same steps as the
 #   `din evaluator` daemon takes them (rules on rayon).
 # Both time the duty only (not the synthetic setup); the summary prints the median of the
-# runs of each (4 × WASM_REPEAT in wasm, REPEAT natively) and the wasm / native ratio. The default points end at the
-# runtime's bound (MaxSubgroupSize = 32 updates of MaxOffchainModelValues = 2^17 values).
+# runs of each (4 × WASM_REPEAT in wasm, REPEAT natively) and the wasm / native ratio.
+# The default points reach the runtime's bound (MaxSubgroupSize = 32 updates of
+# MaxOffchainModelValues = 2^16 values) and one point beyond it (2^17; the benchmarks
+# admit up to twice the bound).
 set -euo pipefail
 
 source "$(dirname "${BASH_SOURCE[0]}")/../env.sh"

@@ -72,9 +72,15 @@ pub enum StoreCommand {
             default_value = "/ip4/0.0.0.0/tcp/4040"
         )]
         listen: Vec<Multiaddr>,
-        /// Serve the read-only HTTP gateway on this address, e.g. 127.0.0.1:8080.
+        /// Serve the HTTP gateway on this address, e.g. 127.0.0.1:8080 (read-only
+        /// unless --http-max-upload is given).
         #[arg(long, value_name = "ADDR")]
         http: Option<SocketAddr>,
+        /// Accept artifact uploads (`POST /artifact`) on the HTTP gateway, each up to this
+        /// many bytes: how validators' off-chain workers publish the aggregates they
+        /// commit to. Give it only on a gateway those validators alone can reach.
+        #[arg(long, value_name = "BYTES", requires = "http")]
+        http_max_upload: Option<usize>,
         /// Block store directory.
         #[arg(long, env = "DIN_STORE_DIR", default_value_os_t = default_dir())]
         dir: PathBuf,
@@ -195,13 +201,18 @@ pub async fn run(command: StoreCommand) -> anyhow::Result<()> {
         StoreCommand::Serve {
             listen,
             http,
+            http_max_upload,
             dir,
             announce_interval,
             network,
         } => {
+            let gateway = GatewayConfig {
+                max_upload_bytes: http_max_upload,
+                ..GatewayConfig::default()
+            };
             serve(
                 listen,
-                http,
+                http.map(|addr| (addr, gateway)),
                 dir,
                 Duration::from_secs(announce_interval.max(1)),
                 network,
@@ -240,7 +251,7 @@ async fn get_via_network(
 
 async fn serve(
     listen: Vec<Multiaddr>,
-    http: Option<SocketAddr>,
+    http: Option<(SocketAddr, GatewayConfig)>,
     dir: PathBuf,
     announce_interval: Duration,
     network: NetworkArgs,
@@ -255,9 +266,8 @@ async fn serve(
         println!("listening on {addr}");
     }
     let gateway = match http {
-        Some(addr) => {
-            let (bound, server) =
-                gateway::bind(addr, store.clone(), GatewayConfig::default()).await?;
+        Some((addr, config)) => {
+            let (bound, server) = gateway::bind(addr, store.clone(), config).await?;
             println!("http gateway on http://{bound}");
             Some(tokio::spawn(server))
         }

@@ -1,11 +1,16 @@
-//! Read-only HTTP gateway for clients that only speak HTTP (the node's off-chain
-//! workers).
+//! HTTP gateway for clients that only speak HTTP (the node's off-chain workers).
 //!
 //! | route                  | answer                                                    |
 //! |------------------------|-----------------------------------------------------------|
 //! | `GET /block/{cid}`     | the block's bytes                                         |
 //! | `GET /artifact/{cid}`  | the reassembled artifact, streamed block by block         |
+//! | `POST /artifact`       | only with [`GatewayConfig::max_upload_bytes`]: stores, pins and announces the body, answers 201 with its CID |
 //! | anything else          | 404 (no listing), 405 for other methods on those routes   |
+//!
+//! Uploads exist so that off-chain workers can publish the aggregates they commit to (a
+//! panel of workers alone must still name fetchable content). The uploader gets the CID
+//! back and can check it against its own; a body over the limit gets 413. Without the
+//! limit set the gateway is read-only.
 //!
 //! Content missing locally is fetched through the [`Store`] (so within the store's
 //! bounded provider wait) and cached unpinned. Malformed or unsupported CIDs get 400,
@@ -18,10 +23,10 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::body::{Body, Bytes};
-use axum::extract::{Path, State};
+use axum::extract::{DefaultBodyLimit, Path, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::Router;
 use cid::Cid;
 use futures::stream::{self, StreamExt};
@@ -37,12 +42,15 @@ use crate::store::Store;
 pub struct GatewayConfig {
     /// Requests worked on at once; more are refused with 503.
     pub max_concurrent_requests: usize,
+    /// Accept `POST /artifact` bodies up to this many bytes; `None`: read-only.
+    pub max_upload_bytes: Option<usize>,
 }
 
 impl Default for GatewayConfig {
     fn default() -> Self {
         GatewayConfig {
             max_concurrent_requests: 32,
+            max_upload_bytes: None,
         }
     }
 }
@@ -59,10 +67,17 @@ pub fn router(store: Store, config: GatewayConfig) -> Router {
         store,
         slots: Arc::new(Semaphore::new(config.max_concurrent_requests.max(1))),
     };
-    Router::new()
+    let router = Router::new()
         .route("/block/{cid}", get(get_block))
-        .route("/artifact/{cid}", get(get_artifact))
-        .with_state(state)
+        .route("/artifact/{cid}", get(get_artifact));
+    let router = match config.max_upload_bytes {
+        Some(limit) => router.route(
+            "/artifact",
+            post(post_artifact).layer(DefaultBodyLimit::max(limit)),
+        ),
+        None => router,
+    };
+    router.with_state(state)
 }
 
 /// Binds `addr` and returns the bound address and the server future (run it, or
@@ -177,4 +192,20 @@ async fn get_artifact(State(state): State<GatewayState>, Path(cid): Path<String>
     let mut response = Body::from_stream(body).into_response();
     content_headers(&mut response, length);
     response
+}
+
+async fn post_artifact(State(state): State<GatewayState>, body: Bytes) -> Response {
+    let Ok(_slot) = state.slots.try_acquire() else {
+        return busy();
+    };
+    match state.store.put(body.to_vec()).await {
+        Ok(cid) => {
+            let mut response = (StatusCode::CREATED, cid.to_string()).into_response();
+            if let Ok(location) = HeaderValue::from_str(&format!("/artifact/{cid}")) {
+                response.headers_mut().insert(header::LOCATION, location);
+            }
+            response
+        }
+        Err(error) => error_response(error),
+    }
 }

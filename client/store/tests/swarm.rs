@@ -263,7 +263,51 @@ async fn http_gateway_serves_the_libp2p_bytes_and_refuses_bad_cids() {
             .await
             .expect("post");
         assert_eq!(post.status(), 405, "read-only");
+        let upload = reqwest::Client::new()
+            .post(format!("http://{http}/artifact"))
+            .body(b"no uploads here".to_vec())
+            .send()
+            .await
+            .expect("post");
+        assert_eq!(upload.status(), 404, "no upload route unless uploads are enabled");
         drop(c.dir);
+    })
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn http_gateway_uploads_are_stored_under_their_cid_and_bounded() {
+    bounded(async {
+        let a = start(&[]).await;
+        let b = start(&[&a]).await;
+        let config = GatewayConfig {
+            max_upload_bytes: Some(dag::MAX_BLOCK_SIZE * 3),
+            ..GatewayConfig::default()
+        };
+        let (http, server) = gateway::bind("127.0.0.1:0".parse().expect("addr"), a.store.clone(), config)
+            .await
+            .expect("bind gateway");
+        tokio::spawn(server);
+        let client = reqwest::Client::new();
+        let upload = |body: Vec<u8>| {
+            let request = client.post(format!("http://{http}/artifact")).body(body);
+            async move { request.send().await.expect("post") }
+        };
+
+        let bytes = artifact(2 * dag::MAX_BLOCK_SIZE + 7, 9);
+        let response = upload(bytes.clone()).await;
+        assert_eq!(response.status(), 201);
+        let location = response.headers()["location"].to_str().expect("ascii").to_owned();
+        let cid_text = response.text().await.expect("body");
+        assert_eq!(cid_text, din_aggregate::content::artifact_cid(&bytes), "the CID the bytes hash to");
+        assert_eq!(location, format!("/artifact/{cid_text}"));
+        // Pinned and announced: another peer fetches it over libp2p.
+        let cid = dag::parse_cid(&cid_text).expect("a CID");
+        assert!(a.store.blockstore().is_complete(&cid));
+        assert_eq!(b.store.get(&cid).await.expect("libp2p get"), bytes);
+
+        assert_eq!(upload(vec![0; dag::MAX_BLOCK_SIZE * 3 + 1]).await.status(), 413, "over the limit");
+        drop(a.dir);
     })
     .await
 }

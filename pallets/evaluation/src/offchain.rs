@@ -31,10 +31,13 @@
 //! reached, times out or fails otherwise is this node's problem, not the participant's:
 //! the duty is skipped with a log line and retried next block until the phase ends.
 //!
-//! The worker does not publish what it computes (the gateway is read-only): it names its
-//! aggregate by the CID the store gives those bytes, which every honest evaluator
-//! publishes. A panel made only of workers therefore agrees on an aggregate nobody can
-//! fetch; run at least one `din evaluator` daemon per task until workers can publish.
+//! What the worker commits to (a subgroup aggregate, a global model) it names by the CID
+//! the store gives those bytes, and uploads first (`POST {gateway}/artifact`) to the
+//! first gateway that takes uploads (`din store serve --http-max-upload`), checking that
+//! the gateway stored them under that CID. Upload is best effort: without a gateway that
+//! takes it, the commit still goes ahead and the content is fetchable once a `din
+//! evaluator` daemon on the panel publishes the same bytes, so a panel made only of
+//! workers needs an uploading gateway.
 //!
 //! ## Restarts and repeats
 //!
@@ -49,8 +52,12 @@
 //! ## Bounds
 //!
 //! Tasks whose model has more than [`Config::MaxOffchainModelValues`] values are left to
-//! the daemon: wasm is several times slower than the native client, and the worker must
-//! finish well within a phase. A run fetches at most
+//! the daemon: a duty must finish well within a phase. Its cost is the Poseidon
+//! commitments of the updates it checks and of what it commits (the aggregation itself is
+//! small beside them): in pure wasm they took ten times the native client's time, so
+//! din-runtime computes them through a host function, which brings the whole duty to
+//! within 10% of the native client (`offchain_aggregate_*` benchmarks,
+//! `scripts/bench/ocw-aggregate.sh`; the runtime's bound says what that admits). A run fetches at most
 //! [`Config::MaxOffchainFetchesPerBlock`] artifacts, each within
 //! [`Config::OffchainFetchTimeoutMs`]; whatever is left is done in the next blocks. No
 //! failure panics or emits an event: it is logged (target `runtime::din-evaluation`) and
@@ -527,9 +534,30 @@ impl<T: Config> Worker<T> {
 	}
 
 	/// The record of a value about to be committed: its CID, commitment and a fresh salt.
+	/// The value is published first, so that what is committed can be fetched.
 	fn committed(&self, value: &Update, invalid: Vec<T::AccountId>) -> Result<CommittedOf<T>, DutyError> {
-		let (cid, commitment) = content_and_commitment::<T>(value)?;
-		Ok(CommittedValue { cid, commitment, invalid, salt: random_seed(), committed_at: self.now, revealed_at: None })
+		let (bytes, cid, commitment) = content_and_commitment::<T>(value)?;
+		self.publish(&bytes, &cid);
+		Ok(CommittedValue { cid: cid.into_bytes(), commitment, invalid, salt: random_seed(), committed_at: self.now, revealed_at: None })
+	}
+
+	/// Uploads `bytes` (whose CID is `cid`) to the first gateway that takes uploads
+	/// (`din store serve --http-max-upload`) and stores them under that CID, so that a
+	/// panel of workers alone still names fetchable content. Best effort: the commit goes
+	/// ahead without it (a daemon on the panel publishes the same bytes), with a log line.
+	fn publish(&self, bytes: &[u8], cid: &str) {
+		for gateway in &self.gateways {
+			let Ok(base) = core::str::from_utf8(gateway) else { continue };
+			let mut url = String::from(base.trim_end_matches('/'));
+			url.push_str("/artifact");
+			match post_url(&url, bytes, T::OffchainFetchTimeoutMs::get()) {
+				Some(Ok(stored)) if stored == cid.as_bytes() => return,
+				Some(Ok(_)) => log::warn!(target: LOG_TARGET, "{url}: stored {cid} under another CID"),
+				Some(Err(code)) => log::debug!(target: LOG_TARGET, "{url}: no uploads (HTTP {code})"),
+				None => log::info!(target: LOG_TARGET, "{url}: unreachable, failed or timed out"),
+			}
+		}
+		log::info!(target: LOG_TARGET, "{cid}: no gateway took the upload; fetchable once a daemon publishes it");
 	}
 
 	fn send(&self, public: &T::Public, call: Call<T>) -> Result<(), DutyError> {
@@ -631,11 +659,34 @@ pub(crate) fn aggregate_fetched<T: Config>(
 	Ok((Some(aggregate), rejected))
 }
 
-/// The CID the store gives `value`'s bytes and its on-chain commitment: what a commit
-/// names.
-pub(crate) fn content_and_commitment<T: Config>(value: &Update) -> Result<(Vec<u8>, Commitment), DutyError> {
+/// `value`'s bytes, the CID the store gives them and its on-chain commitment: what a
+/// commit names.
+pub(crate) fn content_and_commitment<T: Config>(value: &Update) -> Result<(Vec<u8>, String, Commitment), DutyError> {
 	let bytes = value.encode().map_err(DutyError::Encoding)?;
-	Ok((artifact_cid(&bytes).into_bytes(), T::Verifier::model_commitment(&value.values)))
+	let cid = artifact_cid(&bytes);
+	Ok((bytes, cid, T::Verifier::model_commitment(&value.values)))
+}
+
+/// One HTTP POST of `body`: `Some(Ok(response body))` on a 2xx answer (the first 256
+/// bytes: a CID), `Some(Err(status))` on another answer, `None` when the gateway could
+/// not be asked.
+fn post_url(url: &str, body: &[u8], timeout_ms: u64) -> Option<Result<Vec<u8>, u16>> {
+	let deadline = timestamp().add(Duration::from_millis(timeout_ms));
+	let pending = http::Request::post(url, alloc::vec![body])
+		.add_header("Content-Type", "application/octet-stream")
+		.deadline(deadline)
+		.send()
+		.ok()?;
+	let response = pending.try_wait(deadline).ok()?.ok()?;
+	if !(200..300).contains(&response.code) {
+		return Some(Err(response.code));
+	}
+	let mut answer = response.body();
+	let stored: Vec<u8> = answer.by_ref().take(256).collect();
+	if answer.error().is_some() {
+		return None;
+	}
+	Some(Ok(stored))
 }
 
 /// The encoded size of an update of `schema`.

@@ -80,13 +80,34 @@ fn update_of(p: AccountId) -> Update {
 
 /// The store gateway: serves the artifacts in `served` by URI, in whatever order the
 /// worker asks (each request becomes a `TestOffchainExt` expectation as it starts; a URI
-/// not served gets no response, which fails the test); while `down`, every request runs
-/// into its deadline, as with an unreachable host.
+/// not served gets no response, which fails the test). While `uploads` is set it stores
+/// `POST /artifact` bodies under their CID and answers with it, as
+/// `din store serve --http-max-upload` does; otherwise it answers 405. While `down`,
+/// every request runs into its deadline, as with an unreachable host.
 struct Gateway {
 	canned: TestOffchainExt,
 	state: Shared<OffchainState>,
 	served: Shared<BTreeMap<String, Vec<u8>>>,
+	uploads: Arc<AtomicBool>,
 	down: Arc<AtomicBool>,
+}
+
+impl Gateway {
+	/// The upload `id` is, if it is one.
+	fn upload(&self, id: HttpRequestId) -> Option<PendingRequest> {
+		let upload_uri = format!("{GATEWAY}/artifact");
+		let state = self.state.read();
+		let r = state.requests.get(&id).filter(|r| r.method == "POST" && r.uri == upload_uri)?;
+		Some(PendingRequest {
+			method: r.method.clone(),
+			uri: r.uri.clone(),
+			meta: r.meta.clone(),
+			headers: r.headers.clone(),
+			body: r.body.clone(),
+			sent: r.sent,
+			..Default::default()
+		})
+	}
 }
 
 impl Externalities for Gateway {
@@ -121,11 +142,20 @@ impl Externalities for Gateway {
 		self.canned.http_request_add_header(id, name, value)
 	}
 	fn http_request_write_body(&mut self, id: HttpRequestId, chunk: &[u8], deadline: Option<Timestamp>) -> Result<(), HttpError> {
+		// The body is complete once the empty chunk comes: store it, answer its CID.
+		if let (true, true, Some(upload)) = (chunk.is_empty(), self.uploads.load(Ordering::SeqCst), self.upload(id)) {
+			let cid = artifact_cid(&upload.body);
+			self.served.write().insert(format!("{GATEWAY}/artifact/{cid}"), upload.body.clone());
+			self.state.write().expect_request(PendingRequest { sent: true, response: Some(cid.into_bytes()), ..upload });
+		}
 		self.canned.http_request_write_body(id, chunk, deadline)
 	}
 	fn http_response_wait(&mut self, ids: &[HttpRequestId], deadline: Option<Timestamp>) -> Vec<HttpRequestStatus> {
 		if self.down.load(Ordering::SeqCst) {
 			return ids.iter().map(|_| HttpRequestStatus::DeadlineReached).collect();
+		}
+		if !self.uploads.load(Ordering::SeqCst) && ids.iter().all(|id| self.upload(*id).is_some()) {
+			return ids.iter().map(|_| HttpRequestStatus::Finished(405)).collect();
 		}
 		self.canned.http_response_wait(ids, deadline)
 	}
@@ -147,6 +177,8 @@ struct OffchainSetup {
 	offchain: Shared<OffchainState>,
 	/// The gateway's artifacts, by URI (see [`serve`]).
 	served: Shared<BTreeMap<String, Vec<u8>>>,
+	/// Makes the gateway take uploads while set.
+	uploads: Arc<AtomicBool>,
 	/// Takes the gateway down (requests time out) while set.
 	gateway_down: Arc<AtomicBool>,
 	pool: Shared<PoolState>,
@@ -158,11 +190,13 @@ fn offchain_ext() -> OffchainSetup {
 	let (pool_ext, pool) = TestTransactionPoolExt::new();
 	let gateway_down = Arc::new(AtomicBool::new(false));
 	let served = Shared::default();
+	let uploads = Arc::new(AtomicBool::new(false));
 	ext.register_extension(OffchainDbExt::new(canned.clone()));
-	let gateway = Gateway { canned, state: offchain.clone(), served: served.clone(), down: gateway_down.clone() };
+	let gateway =
+		Gateway { canned, state: offchain.clone(), served: served.clone(), uploads: uploads.clone(), down: gateway_down.clone() };
 	ext.register_extension(OffchainWorkerExt::new(gateway));
 	ext.register_extension(TransactionPoolExt::new(pool_ext));
-	OffchainSetup { ext, offchain, served, gateway_down, pool }
+	OffchainSetup { ext, offchain, served, uploads, gateway_down, pool }
 }
 
 /// A median-scored FedAvg task on [`model`] with a real genesis model, in
@@ -429,11 +463,13 @@ fn work_until_idle(pool: &Shared<PoolState>) -> Vec<(AccountId, Call<Test>)> {
 
 #[test]
 fn workers_alone_run_a_median_scored_round_and_report_what_the_reference_evaluator_counts() {
-	let OffchainSetup { mut ext, served, pool, .. } = offchain_ext();
+	let OffchainSetup { mut ext, served, uploads, pool, .. } = offchain_ext();
 	ext.execute_with(|| {
 		let task = task_in_aggregation();
-		// Every evaluator is a worker of this node: the whole round is theirs.
+		// Every evaluator is a worker of this node: the whole round is theirs, and only
+		// their uploads make the aggregates they agree on fetchable.
 		UintAuthorityId::set_all_keys(EVALUATORS);
+		uploads.store(true, Ordering::SeqCst);
 		for sg in 0..2 {
 			serve_updates(&served, task, sg, |p| bytes(&update_of(p)));
 		}
@@ -448,9 +484,13 @@ fn workers_alone_run_a_median_scored_round_and_report_what_the_reference_evaluat
 		finish_phase(task);
 		assert_eq!(phase(task).0, TaskPhase::GlobalCommit);
 		for sg in 0..2 {
-			assert!(matches!(SubgroupResults::<Test>::get(task, (0, sg)), Some(SubgroupResult::Accepted(_))));
-			// What a daemon on the panel would have published.
-			serve(&served, &artifact_cid(&bytes(&aggregate_of(sg))), bytes(&aggregate_of(sg)));
+			let Some(SubgroupResult::Accepted(reveal)) = SubgroupResults::<Test>::get(task, (0, sg)) else {
+				panic!("subgroup {sg} accepted")
+			};
+			// The workers uploaded what they agreed on, under the CID they revealed.
+			let cid = artifact_cid(&bytes(&aggregate_of(sg)));
+			assert_eq!(reveal.cid.to_vec(), cid.as_bytes());
+			assert_eq!(served.read().get(&format!("{GATEWAY}/artifact/{cid}")), Some(&bytes(&aggregate_of(sg))));
 		}
 		work_until_idle(&pool);
 		finish_phase(task);
