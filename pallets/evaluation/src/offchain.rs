@@ -57,8 +57,8 @@
 //! small beside them): in pure wasm they took ten times the native client's time, so
 //! din-runtime computes them through a host function, which brings the whole duty to
 //! within 10% of the native client (`offchain_aggregate_*` benchmarks,
-//! `scripts/bench/ocw-aggregate.sh`; the runtime's bound says what that admits). A run fetches at most
-//! [`Config::MaxOffchainFetchesPerBlock`] artifacts, each within
+//! `scripts/bench/ocw-aggregate.sh`; the runtime's bound says what that admits).
+//! A run fetches at most [`Config::MaxOffchainFetchesPerBlock`] artifacts, each within
 //! [`Config::OffchainFetchTimeoutMs`]; whatever is left is done in the next blocks. No
 //! failure panics or emits an event: it is logged (target `runtime::din-evaluation`) and
 //! retried.
