@@ -79,8 +79,8 @@ pub enum StoreCommand {
         /// Accept artifact uploads (`POST /artifact`) on the HTTP gateway, each up to this
         /// many bytes: how validators' off-chain workers publish the aggregates they
         /// commit to. Give it only on a gateway those validators alone can reach.
-        #[arg(long, value_name = "BYTES", requires = "http")]
-        http_max_upload: Option<usize>,
+        #[arg(long, value_name = "BYTES", requires = "http", value_parser = clap::value_parser!(u64).range(1..))]
+        http_max_upload: Option<u64>,
         /// Block store directory.
         #[arg(long, env = "DIN_STORE_DIR", default_value_os_t = default_dir())]
         dir: PathBuf,
@@ -207,7 +207,7 @@ pub async fn run(command: StoreCommand) -> anyhow::Result<()> {
             network,
         } => {
             let gateway = GatewayConfig {
-                max_upload_bytes: http_max_upload,
+                max_upload_bytes: http_max_upload.map(|bytes| usize::try_from(bytes).unwrap_or(usize::MAX)),
                 ..GatewayConfig::default()
             };
             serve(

@@ -34,10 +34,11 @@
 //! What the worker commits to (a subgroup aggregate, a global model) it names by the CID
 //! the store gives those bytes, and uploads first (`POST {gateway}/artifact`) to the
 //! first gateway that takes uploads (`din store serve --http-max-upload`), checking that
-//! the gateway stored them under that CID. Upload is best effort: without a gateway that
-//! takes it, the commit still goes ahead and the content is fetchable once a `din
+//! the gateway stored them under that CID. If every gateway answers but none takes
+//! uploads, the commit still goes ahead and the content is fetchable once a `din
 //! evaluator` daemon on the panel publishes the same bytes, so a panel made only of
-//! workers needs an uploading gateway.
+//! workers needs an uploading gateway. A gateway that cannot be reached holds the commit
+//! until the next block, as for fetches.
 //!
 //! ## Restarts and repeats
 //!
@@ -537,27 +538,37 @@ impl<T: Config> Worker<T> {
 	/// The value is published first, so that what is committed can be fetched.
 	fn committed(&self, value: &Update, invalid: Vec<T::AccountId>) -> Result<CommittedOf<T>, DutyError> {
 		let (bytes, cid, commitment) = content_and_commitment::<T>(value)?;
-		self.publish(&bytes, &cid);
+		self.publish(&bytes, &cid)?;
 		Ok(CommittedValue { cid: cid.into_bytes(), commitment, invalid, salt: random_seed(), committed_at: self.now, revealed_at: None })
 	}
 
 	/// Uploads `bytes` (whose CID is `cid`) to the first gateway that takes uploads
 	/// (`din store serve --http-max-upload`) and stores them under that CID, so that a
-	/// panel of workers alone still names fetchable content. Best effort: the commit goes
-	/// ahead without it (a daemon on the panel publishes the same bytes), with a log line.
-	fn publish(&self, bytes: &[u8], cid: &str) {
+	/// panel of workers alone still names fetchable content. If every gateway answers
+	/// without taking uploads, the commit goes ahead (a daemon on the panel publishes the
+	/// same bytes); if one could not be asked, the duty waits for the next block, as a
+	/// fetch does, so that a passing outage never leaves a committed value unpublished.
+	fn publish(&self, bytes: &[u8], cid: &str) -> Result<(), DutyError> {
+		let mut reached_all = true;
 		for gateway in &self.gateways {
 			let Ok(base) = core::str::from_utf8(gateway) else { continue };
 			let mut url = String::from(base.trim_end_matches('/'));
 			url.push_str("/artifact");
 			match post_url(&url, bytes, T::OffchainFetchTimeoutMs::get()) {
-				Some(Ok(stored)) if stored == cid.as_bytes() => return,
+				Some(Ok(stored)) if stored == cid.as_bytes() => return Ok(()),
 				Some(Ok(_)) => log::warn!(target: LOG_TARGET, "{url}: stored {cid} under another CID"),
 				Some(Err(code)) => log::debug!(target: LOG_TARGET, "{url}: no uploads (HTTP {code})"),
-				None => log::info!(target: LOG_TARGET, "{url}: unreachable, failed or timed out"),
+				None => {
+					reached_all = false;
+					log::info!(target: LOG_TARGET, "{url}: unreachable, failed or timed out");
+				},
 			}
 		}
-		log::info!(target: LOG_TARGET, "{cid}: no gateway took the upload; fetchable once a daemon publishes it");
+		if !reached_all {
+			return Err(DutyError::GatewayUnreachable);
+		}
+		log::info!(target: LOG_TARGET, "{cid}: no gateway takes uploads; fetchable once a daemon publishes it");
+		Ok(())
 	}
 
 	fn send(&self, public: &T::Public, call: Call<T>) -> Result<(), DutyError> {

@@ -83,12 +83,14 @@ fn update_of(p: AccountId) -> Update {
 /// not served gets no response, which fails the test). While `uploads` is set it stores
 /// `POST /artifact` bodies under their CID and answers with it, as
 /// `din store serve --http-max-upload` does; otherwise it answers 405. While `down`,
-/// every request runs into its deadline, as with an unreachable host.
+/// every request runs into its deadline, as with an unreachable host; while
+/// `uploads_down`, uploads do.
 struct Gateway {
 	canned: TestOffchainExt,
 	state: Shared<OffchainState>,
 	served: Shared<BTreeMap<String, Vec<u8>>>,
 	uploads: Arc<AtomicBool>,
+	uploads_down: Arc<AtomicBool>,
 	down: Arc<AtomicBool>,
 }
 
@@ -151,7 +153,8 @@ impl Externalities for Gateway {
 		self.canned.http_request_write_body(id, chunk, deadline)
 	}
 	fn http_response_wait(&mut self, ids: &[HttpRequestId], deadline: Option<Timestamp>) -> Vec<HttpRequestStatus> {
-		if self.down.load(Ordering::SeqCst) {
+		let uploads_down = self.uploads_down.load(Ordering::SeqCst) && ids.iter().any(|id| self.upload(*id).is_some());
+		if self.down.load(Ordering::SeqCst) || uploads_down {
 			return ids.iter().map(|_| HttpRequestStatus::DeadlineReached).collect();
 		}
 		if !self.uploads.load(Ordering::SeqCst) && ids.iter().all(|id| self.upload(*id).is_some()) {
@@ -179,6 +182,8 @@ struct OffchainSetup {
 	served: Shared<BTreeMap<String, Vec<u8>>>,
 	/// Makes the gateway take uploads while set.
 	uploads: Arc<AtomicBool>,
+	/// Makes uploads time out while set.
+	uploads_down: Arc<AtomicBool>,
 	/// Takes the gateway down (requests time out) while set.
 	gateway_down: Arc<AtomicBool>,
 	pool: Shared<PoolState>,
@@ -191,12 +196,19 @@ fn offchain_ext() -> OffchainSetup {
 	let gateway_down = Arc::new(AtomicBool::new(false));
 	let served = Shared::default();
 	let uploads = Arc::new(AtomicBool::new(false));
+	let uploads_down = Arc::new(AtomicBool::new(false));
 	ext.register_extension(OffchainDbExt::new(canned.clone()));
-	let gateway =
-		Gateway { canned, state: offchain.clone(), served: served.clone(), uploads: uploads.clone(), down: gateway_down.clone() };
+	let gateway = Gateway {
+		canned,
+		state: offchain.clone(),
+		served: served.clone(),
+		uploads: uploads.clone(),
+		uploads_down: uploads_down.clone(),
+		down: gateway_down.clone(),
+	};
 	ext.register_extension(OffchainWorkerExt::new(gateway));
 	ext.register_extension(TransactionPoolExt::new(pool_ext));
-	OffchainSetup { ext, offchain, served, uploads, gateway_down, pool }
+	OffchainSetup { ext, offchain, served, uploads, uploads_down, gateway_down, pool }
 }
 
 /// A median-scored FedAvg task on [`model`] with a real genesis model, in
@@ -386,6 +398,29 @@ fn a_gateway_timeout_skips_the_duty_until_a_later_block() {
 		run_to(System::block_number() + 1);
 		run_worker();
 		assert!(aggregate_record(task, sg, me).unwrap().invalid.is_empty());
+		assert!(matches!(dispatch_pool(&pool)[..], [(_, Call::commit_aggregate { .. })]));
+	});
+}
+
+#[test]
+fn an_upload_gateway_that_cannot_be_reached_holds_the_commit_until_it_takes_the_aggregate() {
+	let OffchainSetup { mut ext, served, uploads, uploads_down, pool, .. } = offchain_ext();
+	ext.execute_with(|| {
+		let (task, me, sg) = worker_on_one_panel();
+		serve_updates(&served, task, sg, |p| bytes(&update_of(p)));
+		uploads.store(true, Ordering::SeqCst);
+		uploads_down.store(true, Ordering::SeqCst);
+		run_worker();
+		// Committing to bytes nobody may be able to fetch would be worse than waiting.
+		assert!(pool.read().transactions.is_empty());
+		assert_eq!(aggregate_record(task, sg, me), None);
+
+		uploads_down.store(false, Ordering::SeqCst);
+		run_to(System::block_number() + 1);
+		run_worker();
+		let record = aggregate_record(task, sg, me).expect("committed once the upload went through");
+		let cid = String::from_utf8(record.cid).unwrap();
+		assert!(served.read().contains_key(&format!("{GATEWAY}/artifact/{cid}")));
 		assert!(matches!(dispatch_pool(&pool)[..], [(_, Call::commit_aggregate { .. })]));
 	});
 }
