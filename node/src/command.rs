@@ -6,7 +6,6 @@ use crate::{
 	service,
 };
 use din_runtime::opaque::Block;
-use std::sync::Arc;
 use polkadot_sdk::{
 	frame_benchmarking_cli::BenchmarkCmd,
 	sc_cli::{self, SubstrateCli},
@@ -14,6 +13,7 @@ use polkadot_sdk::{
 	sp_runtime::traits::HashingFor,
 	*,
 };
+use std::sync::Arc;
 
 impl SubstrateCli for Cli {
 	fn impl_name() -> String {
@@ -44,8 +44,9 @@ impl SubstrateCli for Cli {
 		Ok(match id {
 			"dev" => Box::new(chain_spec::development_chain_spec()?),
 			"" | "local" => Box::new(chain_spec::local_chain_spec()?),
-			path =>
-				Box::new(chain_spec::ChainSpec::from_json_file(std::path::PathBuf::from(path))?),
+			path => {
+				Box::new(chain_spec::ChainSpec::from_json_file(std::path::PathBuf::from(path))?)
+			},
 		})
 	}
 }
@@ -106,7 +107,9 @@ pub fn run() -> sc_cli::Result<()> {
 					service::new_partial(&config)?;
 				// BABE and GRANDPA keep auxiliary data that must be reverted with the blocks.
 				let aux_revert = Box::new(
-					|client: Arc<service::FullClient>, backend: Arc<service::FullBackend>, blocks| {
+					|client: Arc<service::FullClient>,
+					 backend: Arc<service::FullBackend>,
+					 blocks| {
 						sc_consensus_babe::revert(client.clone(), backend, blocks)?;
 						sc_consensus_grandpa::revert(client, blocks)?;
 						Ok(())
@@ -124,8 +127,9 @@ pub fn run() -> sc_cli::Result<()> {
 					.run_with_spec::<HashingFor<Block>, service::HostFunctions>(Some(
 						config.chain_spec,
 					)),
-				BenchmarkCmd::Machine(cmd) =>
-					cmd.run(&config, frame_benchmarking_cli::SUBSTRATE_REFERENCE_HARDWARE.clone()),
+				BenchmarkCmd::Machine(cmd) => {
+					cmd.run(&config, frame_benchmarking_cli::SUBSTRATE_REFERENCE_HARDWARE.clone())
+				},
 				_ => Err("only `benchmark pallet` and `benchmark machine` are supported".into()),
 			})
 		},
@@ -138,12 +142,17 @@ pub fn run() -> sc_cli::Result<()> {
 			let gateways = cli.din_store_gateways.clone();
 			runner.run_node_until_exit(|config| async move {
 				match config.network.network_backend {
-					sc_network::config::NetworkBackendType::Libp2p =>
-						service::new_full::<sc_network::NetworkWorker<Block, <Block as sp_runtime::traits::Block>::Hash>>(config, gateways)
-							.map_err(sc_cli::Error::Service),
-					sc_network::config::NetworkBackendType::Litep2p =>
+					sc_network::config::NetworkBackendType::Libp2p => service::new_full::<
+						sc_network::NetworkWorker<
+							Block,
+							<Block as sp_runtime::traits::Block>::Hash,
+						>,
+					>(config, gateways)
+					.map_err(sc_cli::Error::Service),
+					sc_network::config::NetworkBackendType::Litep2p => {
 						service::new_full::<sc_network::Litep2pNetworkBackend>(config, gateways)
-							.map_err(sc_cli::Error::Service),
+							.map_err(sc_cli::Error::Service)
+					},
 				}
 			})
 		},

@@ -20,9 +20,10 @@ fn dev_node_produces_and_finalizes_blocks() {
 	let dir = tempfile::tempdir().expect("temp dir");
 	let mut node = Node::start("dev", dir.path(), &["--dev"]);
 
-	let (first_hash, first) = node.wait_for("a finalized block > 0", Duration::from_secs(180), |n| {
-		n.finalized().filter(|(_, number)| *number > 0)
-	});
+	let (first_hash, first) =
+		node.wait_for("a finalized block > 0", Duration::from_secs(180), |n| {
+			n.finalized().filter(|(_, number)| *number > 0)
+		});
 	// Finality keeps advancing, not just a one-off.
 	let (later_hash, later) = node.wait_for("finality to advance", Duration::from_secs(120), |n| {
 		n.finalized().filter(|(_, number)| *number > first)
@@ -32,9 +33,17 @@ fn dev_node_produces_and_finalizes_blocks() {
 
 	let metadata = node.rpc("state_getMetadata", json!([])).expect("metadata");
 	let metadata = metadata.as_str().expect("hex string");
-	for pallet in
-		["System", "Timestamp", "Balances", "Babe", "Grandpa", "TransactionPayment", "Sudo", "Revive", "Session"]
-	{
+	for pallet in [
+		"System",
+		"Timestamp",
+		"Balances",
+		"Babe",
+		"Grandpa",
+		"TransactionPayment",
+		"Sudo",
+		"Revive",
+		"Session",
+	] {
 		assert!(metadata.contains(&scale_str_hex(pallet)), "metadata lacks pallet {pallet}");
 	}
 

@@ -23,7 +23,8 @@ fn two_validator_spec(dir: &std::path::Path) -> std::path::PathBuf {
 	assert_eq!(keys.len(), 4, "local preset has alice, bob, charlie, dave");
 	keys.truncate(2);
 	let path = dir.join("two-validators.json");
-	std::fs::write(&path, serde_json::to_vec_pretty(&spec).expect("serializes")).expect("write spec");
+	std::fs::write(&path, serde_json::to_vec_pretty(&spec).expect("serializes"))
+		.expect("write spec");
 	path
 }
 
@@ -45,7 +46,16 @@ fn alice_and_bob_finalize_the_same_chain() {
 	let mut bob = Node::start(
 		"bob",
 		dir.path(),
-		&["--chain", spec, "--bob", "--validator", "--node-key", &bob_key, "--bootnodes", &bootnode],
+		&[
+			"--chain",
+			spec,
+			"--bob",
+			"--validator",
+			"--node-key",
+			&bob_key,
+			"--bootnodes",
+			&bootnode,
+		],
 	);
 
 	let timeout = Duration::from_secs(240);

@@ -8,7 +8,9 @@ mod common;
 use codec::{Decode, Encode};
 use common::Node;
 use din_primitives::{AggregationRule, RewardAsset, Role, ScoringRule, TaskPhase};
-use din_runtime::{Runtime, RuntimeCall, SignedPayload, TxExtension, UncheckedExtrinsic, UNIT, VERSION};
+use din_runtime::{
+	Runtime, RuntimeCall, SignedPayload, TxExtension, UncheckedExtrinsic, UNIT, VERSION,
+};
 use pallet_din_tasks::{
 	runtime_api::TaskView,
 	types::{FeeParams, ModelRef, ModelSpec, PhaseLengths, RewardPool, TaskSpec, TestSetRef},
@@ -33,7 +35,10 @@ fn hex(bytes: &[u8]) -> String {
 
 fn unhex(s: &str) -> Vec<u8> {
 	let s = s.trim_start_matches("0x");
-	(0..s.len()).step_by(2).map(|i| u8::from_str_radix(&s[i..i + 2], 16).expect("hex")).collect()
+	(0..s.len())
+		.step_by(2)
+		.map(|i| u8::from_str_radix(&s[i..i + 2], 16).expect("hex"))
+		.collect()
 }
 
 /// A transaction signed by `who` with an immortal era, as any wallet would build it.
@@ -51,7 +56,18 @@ fn signed(call: RuntimeCall, who: Sr25519Keyring, nonce: u32, genesis: H256) -> 
 		frame_system::WeightReclaim::<Runtime>::new(),
 	);
 	// What each extension adds to the signed payload without putting it in the extrinsic.
-	let implicit = ((), VERSION.spec_version, VERSION.transaction_version, genesis, genesis, (), (), (), (), ());
+	let implicit = (
+		(),
+		VERSION.spec_version,
+		VERSION.transaction_version,
+		genesis,
+		genesis,
+		(),
+		(),
+		(),
+		(),
+		(),
+	);
 	let payload = SignedPayload::from_raw(call.clone(), extension.clone(), implicit);
 	let signature = payload.using_encoded(|bytes| who.pair().sign(bytes));
 	generic::UncheckedExtrinsic::new_signed(
@@ -163,22 +179,32 @@ fn create_join_round_start_and_submit_update_over_rpc() {
 	let genesis = node.rpc("chain_getBlockHash", json!([0])).expect("genesis hash");
 	let genesis = H256::from_slice(&unhex(genesis.as_str().expect("hex")));
 	let mut chain = Chain { node, genesis };
-	let (alice, bob, charlie) = (Sr25519Keyring::Alice, Sr25519Keyring::Bob, Sr25519Keyring::Charlie);
+	let (alice, bob, charlie) =
+		(Sr25519Keyring::Alice, Sr25519Keyring::Bob, Sr25519Keyring::Charlie);
 	let bob_id: AccountId = bob.to_account_id();
 	let charlie_id: AccountId = charlie.to_account_id();
 
 	// Charlie is the evaluator pool: a round only starts once its panel can be drawn.
 	chain.submit(
-		RuntimeCall::Staking(pallet_din_staking::Call::bond { role: Role::Evaluator, amount: 100 * UNIT }),
+		RuntimeCall::Staking(pallet_din_staking::Call::bond {
+			role: Role::Evaluator,
+			amount: 100 * UNIT,
+		}),
 		charlie,
 	);
 	chain.wait_until("charlie's bond", |c| {
 		let next = c.node.rpc("system_accountNextIndex", json!([charlie_id.to_string()])).ok()?;
 		(next.as_u64()? >= 1).then_some(())
 	});
-	chain.submit(RuntimeCall::Evaluation(pallet_din_evaluation::Call::register_evaluator {}), charlie);
+	chain.submit(
+		RuntimeCall::Evaluation(pallet_din_evaluation::Call::register_evaluator {}),
+		charlie,
+	);
 
-	chain.submit(RuntimeCall::Tasks(pallet_din_tasks::Call::create_task { spec: task_spec() }), alice);
+	chain.submit(
+		RuntimeCall::Tasks(pallet_din_tasks::Call::create_task { spec: task_spec() }),
+		alice,
+	);
 	let task = chain.wait_until("the task to exist", |c| {
 		c.api::<Option<TaskView<AccountId, u128, BlockNumber>>>("task", 0u32)
 	});
@@ -187,7 +213,10 @@ fn create_join_round_start_and_submit_update_over_rpc() {
 	assert_eq!(task.remaining, 1_000 * UNIT, "the whole pool is escrowed");
 
 	chain.submit(
-		RuntimeCall::Staking(pallet_din_staking::Call::bond { role: Role::Participant, amount: 10 * UNIT }),
+		RuntimeCall::Staking(pallet_din_staking::Call::bond {
+			role: Role::Participant,
+			amount: 10 * UNIT,
+		}),
 		bob,
 	);
 	chain.wait_until("bob's bond", |c| {
@@ -204,7 +233,9 @@ fn create_join_round_start_and_submit_update_over_rpc() {
 		c.api::<Option<(u32, u32)>>("assignment", (0u32, bob_id.clone()))
 	});
 	assert_eq!((round, subgroup), (0, 0));
-	let task = chain.api::<Option<TaskView<AccountId, u128, BlockNumber>>>("task", 0u32).expect("task");
+	let task = chain
+		.api::<Option<TaskView<AccountId, u128, BlockNumber>>>("task", 0u32)
+		.expect("task");
 	assert_eq!(task.phase, TaskPhase::Training);
 	assert_eq!(chain.api::<Vec<Vec<AccountId>>>("subgroups", 0u32), vec![vec![bob_id.clone()]]);
 

@@ -41,8 +41,8 @@ pub const MICRO_UNIT: Balance = MILLI_UNIT / 1_000;
 // Protocol identifiers and artifacts
 // ---------------------------------------------------------------------------------------
 
-pub use polkadot_sdk::sp_arithmetic::Perbill;
 use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
+pub use polkadot_sdk::sp_arithmetic::Perbill;
 use polkadot_sdk::sp_runtime::{traits::ConstU32, BoundedVec, DispatchError};
 use scale_info::TypeInfo;
 
@@ -76,8 +76,18 @@ pub type ReputationScore = u32;
 
 /// A protocol role that stake is bonded for. Each role has its own bond and hold reason.
 #[derive(
-	Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo, Clone, Copy, PartialEq, Eq,
-	PartialOrd, Ord, Debug,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	PartialOrd,
+	Ord,
+	Debug,
 )]
 pub enum Role {
 	/// Trains on private data and submits updates.
@@ -88,7 +98,15 @@ pub enum Role {
 
 /// How evaluators combine the updates of one subgroup. The math lives in `din-aggregate`.
 #[derive(
-	Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo, Clone, Copy, PartialEq, Eq,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
 	Debug,
 )]
 pub enum AggregationRule {
@@ -107,7 +125,15 @@ pub enum AggregationRule {
 
 /// How accepted updates are scored after the last round.
 #[derive(
-	Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo, Clone, Copy, PartialEq, Eq,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
 	Debug,
 )]
 pub enum ScoringRule {
@@ -123,8 +149,17 @@ pub enum ScoringRule {
 /// `pallet-assets` asset (e.g. a stablecoin) will be a new variant `Asset(AssetId)` held
 /// through `fungibles::MutateHold`, without changing the encoding of `Native`.
 #[derive(
-	Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo, Clone, Copy, PartialEq, Eq,
-	Debug, Default,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Debug,
+	Default,
 )]
 pub enum RewardAsset {
 	/// The chain's native token, held with `fungible::MutateHold`.
@@ -134,7 +169,15 @@ pub enum RewardAsset {
 
 /// Fee and penalty parameters of a task, applied by the evaluation and rewards pallets.
 #[derive(
-	Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo, Clone, Copy, PartialEq, Eq,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
 	Debug,
 )]
 pub struct FeeParams {
@@ -152,7 +195,15 @@ pub struct FeeParams {
 /// round the task is scored, rewarded and finished. `Cancelled` is only reachable from
 /// `Registration`.
 #[derive(
-	Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo, Clone, Copy, PartialEq, Eq,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
 	Debug,
 )]
 pub enum TaskPhase {
@@ -220,7 +271,10 @@ impl TaskPhase {
 	/// Whether this phase belongs to a round (Training ..= GlobalReveal).
 	pub fn is_round_phase(self) -> bool {
 		use TaskPhase::*;
-		matches!(self, Training | AggregationCommit | AggregationReveal | GlobalCommit | GlobalReveal)
+		matches!(
+			self,
+			Training | AggregationCommit | AggregationReveal | GlobalCommit | GlobalReveal
+		)
 	}
 
 	/// Whether the task is over (`Finished` or `Cancelled`).
@@ -232,7 +286,15 @@ impl TaskPhase {
 /// What a slashed account did wrong. Slashing is only ever a consequence of one of these
 /// protocol outcomes; there is no discretionary slash.
 #[derive(
-	Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo, Clone, Copy, PartialEq, Eq,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
 	Debug,
 )]
 pub enum Offence {
@@ -250,7 +312,15 @@ pub enum Offence {
 
 /// The protocol outcome behind a slash: which task and round, and what happened.
 #[derive(
-	Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo, Clone, Copy, PartialEq, Eq,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
 	Debug,
 )]
 pub struct SlashReason {
@@ -323,8 +393,11 @@ pub trait RoundLifecycle {
 	/// Round `round` of `task` is about to start with `subgroups` subgroups (the
 	/// assignment is written right after). An `Err` defers the round start, e.g. when the
 	/// evaluator pool is too small; the task emits an event with the error and retries.
-	fn on_round_start(task: TaskId, round: RoundIndex, subgroups: SubgroupIndex)
-		-> Result<(), DispatchError>;
+	fn on_round_start(
+		task: TaskId,
+		round: RoundIndex,
+		subgroups: SubgroupIndex,
+	) -> Result<(), DispatchError>;
 	/// `phase` of `round` reached its deadline; the task moves on right after.
 	fn on_phase_end(task: TaskId, round: RoundIndex, phase: TaskPhase);
 	/// The task reached a terminal phase (`Finished` or `Cancelled`).
@@ -536,7 +609,8 @@ pub fn aggregate_commit_hash<AccountId: Encode>(
 	invalid: &[AccountId],
 	salt: &[u8; 32],
 ) -> Hash {
-	let preimage = (b"din/aggregate", task, round, subgroup, evaluator, cid, commitment, invalid, salt);
+	let preimage =
+		(b"din/aggregate", task, round, subgroup, evaluator, cid, commitment, invalid, salt);
 	Hash::from(polkadot_sdk::sp_io::hashing::blake2_256(&preimage.encode()))
 }
 

@@ -6,11 +6,7 @@ use alloc::vec::Vec;
 use frame_support::weights::Weight;
 use pallet_transaction_payment::{FeeDetails, RuntimeDispatchInfo};
 use polkadot_sdk::{
-	polkadot_sdk_frame::{
-		deps::sp_genesis_builder,
-		runtime::apis,
-		traits::Block as BlockT,
-	},
+	polkadot_sdk_frame::{deps::sp_genesis_builder, runtime::apis, traits::Block as BlockT},
 	sp_consensus_babe, sp_consensus_grandpa,
 	sp_runtime::traits::NumberFor,
 };

@@ -28,10 +28,12 @@ fn new_test_ext() -> sp_io::TestExternalities {
 	ext.execute_with(|| {
 		// The preset reads the address mapping, so it is built inside the externalities. It
 		// is a patch over the default config, as the node applies it.
-		let patch = din_runtime::genesis_config_presets::get_preset(&"development".into()).expect("dev preset");
+		let patch = din_runtime::genesis_config_presets::get_preset(&"development".into())
+			.expect("dev preset");
 		let mut config = serde_json::to_value(RuntimeGenesisConfig::default()).expect("serializes");
 		merge(&mut config, serde_json::from_slice(&patch).expect("the preset is JSON"));
-		build_state::<RuntimeGenesisConfig>(config.to_string().into_bytes()).expect("dev genesis builds");
+		build_state::<RuntimeGenesisConfig>(config.to_string().into_bytes())
+			.expect("dev genesis builds");
 		// Events are only kept from block 1 on.
 		System::set_block_number(1);
 	});
@@ -40,10 +42,11 @@ fn new_test_ext() -> sp_io::TestExternalities {
 
 fn merge(base: &mut serde_json::Value, patch: serde_json::Value) {
 	match (base, patch) {
-		(serde_json::Value::Object(base), serde_json::Value::Object(patch)) =>
+		(serde_json::Value::Object(base), serde_json::Value::Object(patch)) => {
 			for (key, value) in patch {
 				merge(base.entry(key).or_insert(serde_json::Value::Null), value);
-			},
+			}
+		},
 		(base, patch) => *base = patch,
 	}
 }
@@ -53,7 +56,9 @@ fn alice() -> AccountId32 {
 }
 
 fn address_of(who: &AccountId32) -> Address {
-	Address::from(<Runtime as polkadot_sdk::pallet_revive::Config>::AddressMapper::to_address(who).0)
+	Address::from(
+		<Runtime as polkadot_sdk::pallet_revive::Config>::AddressMapper::to_address(who).0,
+	)
 }
 
 /// Calls the precompile as `who` and returns what it returned, reverted or not.
@@ -80,14 +85,22 @@ fn returned<C: SolCall>(who: &AccountId32, input: C) -> C::Return {
 
 fn revert_reason(out: &ExecReturnValue) -> String {
 	assert!(out.did_revert(), "expected a revert");
-	Revert::abi_decode(&out.data).map(|r| r.reason).unwrap_or_else(|_| format!("undecodable {:?}", out.data))
+	Revert::abi_decode(&out.data)
+		.map(|r| r.reason)
+		.unwrap_or_else(|_| format!("undecodable {:?}", out.data))
 }
 
 fn valid_spec(reward: u128) -> TaskSpec<Runtime> {
 	let architecture = b"softmax:64:10".to_vec();
 	TaskSpec {
-		model: ModelSpec { hash: H256(sha2_256(&architecture)), architecture: BoundedVec::truncate_from(architecture) },
-		genesis: ModelRef { cid: BoundedVec::truncate_from(b"bafy-genesis".to_vec()), commitment: H256::repeat_byte(1) },
+		model: ModelSpec {
+			hash: H256(sha2_256(&architecture)),
+			architecture: BoundedVec::truncate_from(architecture),
+		},
+		genesis: ModelRef {
+			cid: BoundedVec::truncate_from(b"bafy-genesis".to_vec()),
+			commitment: H256::repeat_byte(1),
+		},
 		test_set: TestSetRef {
 			commitment: H256::repeat_byte(2),
 			encrypted_cid: BoundedVec::truncate_from(b"bafy-test-set".to_vec()),
@@ -125,13 +138,18 @@ fn create_task_makes_the_caller_the_owner_and_holds_the_pool() {
 	new_test_ext().execute_with(|| {
 		let alice = alice();
 		let free_before = pallet_balances_free(&alice);
-		let id = returned(&alice, IDin::createTaskCall { spec: valid_spec(500 * UNIT).encode().into() });
+		let id =
+			returned(&alice, IDin::createTaskCall { spec: valid_spec(500 * UNIT).encode().into() });
 		assert_eq!(id, 0);
 
-		let info = pallet_din_tasks::Tasks::<Runtime>::get(id).expect("the task is in the tasks pallet");
+		let info =
+			pallet_din_tasks::Tasks::<Runtime>::get(id).expect("the task is in the tasks pallet");
 		assert_eq!(info.owner, alice);
 		assert_eq!(info.remaining, 500 * UNIT);
-		assert!(free_before - pallet_balances_free(&alice) >= 500 * UNIT, "the pool is held from the caller");
+		assert!(
+			free_before - pallet_balances_free(&alice) >= 500 * UNIT,
+			"the pool is held from the caller"
+		);
 
 		let view = returned(&alice, IDin::taskInfoCall { id });
 		assert!(view.exists);
@@ -148,10 +166,12 @@ fn bond_and_join_act_as_the_caller() {
 	new_test_ext().execute_with(|| {
 		let alice = alice();
 		let bob = Sr25519Keyring::Bob.to_account_id();
-		let id = returned(&alice, IDin::createTaskCall { spec: valid_spec(500 * UNIT).encode().into() });
+		let id =
+			returned(&alice, IDin::createTaskCall { spec: valid_spec(500 * UNIT).encode().into() });
 
 		returned(&bob, IDin::bondCall { role: 0, amount: U256::from(2 * UNIT) });
-		let ledger = pallet_din_staking::Ledgers::<Runtime>::get(&bob, Role::Participant).expect("bonded");
+		let ledger =
+			pallet_din_staking::Ledgers::<Runtime>::get(&bob, Role::Participant).expect("bonded");
 		assert_eq!(ledger.active, 2 * UNIT);
 
 		returned(&bob, IDin::joinTaskCall { id });
@@ -171,15 +191,36 @@ fn refused_calls_revert_with_the_broken_rule_and_change_nothing() {
 	new_test_ext().execute_with(|| {
 		let alice = alice();
 		let bob = Sr25519Keyring::Bob.to_account_id();
-		assert_eq!(revert_reason(&call(&alice, IDin::createTaskCall { spec: vec![1, 2, 3].into() })), "MalformedTaskSpec");
+		assert_eq!(
+			revert_reason(&call(&alice, IDin::createTaskCall { spec: vec![1, 2, 3].into() })),
+			"MalformedTaskSpec"
+		);
 		let mut trailing = valid_spec(500 * UNIT).encode();
 		trailing.push(0);
-		assert_eq!(revert_reason(&call(&alice, IDin::createTaskCall { spec: trailing.into() })), "MalformedTaskSpec");
-		assert_eq!(revert_reason(&call(&alice, IDin::createTaskCall { spec: valid_spec(UNIT).encode().into() })), "RewardPoolTooLow");
+		assert_eq!(
+			revert_reason(&call(&alice, IDin::createTaskCall { spec: trailing.into() })),
+			"MalformedTaskSpec"
+		);
+		assert_eq!(
+			revert_reason(&call(
+				&alice,
+				IDin::createTaskCall { spec: valid_spec(UNIT).encode().into() }
+			)),
+			"RewardPoolTooLow"
+		);
 		assert_eq!(revert_reason(&call(&bob, IDin::joinTaskCall { id: 9 })), "UnknownTask");
-		assert_eq!(revert_reason(&call(&bob, IDin::bondCall { role: 7, amount: U256::from(UNIT) })), "UnknownRole");
-		assert_eq!(revert_reason(&call(&bob, IDin::bondCall { role: 1, amount: U256::from(UNIT) })), "BelowMinimumBond");
-		assert_eq!(revert_reason(&call(&bob, IDin::unbondCall { role: 0, amount: U256::from(UNIT) })), "NotBonded");
+		assert_eq!(
+			revert_reason(&call(&bob, IDin::bondCall { role: 7, amount: U256::from(UNIT) })),
+			"UnknownRole"
+		);
+		assert_eq!(
+			revert_reason(&call(&bob, IDin::bondCall { role: 1, amount: U256::from(UNIT) })),
+			"BelowMinimumBond"
+		);
+		assert_eq!(
+			revert_reason(&call(&bob, IDin::unbondCall { role: 0, amount: U256::from(UNIT) })),
+			"NotBonded"
+		);
 		assert_eq!(
 			revert_reason(&call(&bob, IDin::bondCall { role: 0, amount: U256::MAX })),
 			"AmountTooLarge",

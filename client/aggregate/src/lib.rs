@@ -25,9 +25,9 @@
 
 extern crate alloc;
 
+pub mod content;
 #[cfg(feature = "std")]
 pub mod dp;
-pub mod content;
 pub mod encoding;
 pub mod reference;
 pub mod rules;

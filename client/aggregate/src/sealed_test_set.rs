@@ -35,118 +35,129 @@ pub const TEST_KEY_LEN: usize = 32;
 /// Why test-set bytes do not decode.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum TestSetFormatError {
-    /// Fewer bytes than the header.
-    Truncated { len: usize },
-    /// Not a DIN test set, or decrypted with the wrong key.
-    WrongMagic,
-    /// The dimensions in the header overflow.
-    AbsurdDimensions,
-    /// The length disagrees with the header.
-    LengthMismatch { len: usize, expected: usize },
+	/// Fewer bytes than the header.
+	Truncated { len: usize },
+	/// Not a DIN test set, or decrypted with the wrong key.
+	WrongMagic,
+	/// The dimensions in the header overflow.
+	AbsurdDimensions,
+	/// The length disagrees with the header.
+	LengthMismatch { len: usize, expected: usize },
 }
 
 impl fmt::Display for TestSetFormatError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::Truncated { len } => write!(f, "test set: {len} bytes, shorter than its header"),
-            Self::WrongMagic => write!(f, "test set: wrong magic (wrong key, or not a DIN test set)"),
-            Self::AbsurdDimensions => write!(f, "test set: absurd dimensions"),
-            Self::LengthMismatch { len, expected } => write!(f, "test set: {len} bytes, its header says {expected}"),
-        }
-    }
+	fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+		match self {
+			Self::Truncated { len } => write!(f, "test set: {len} bytes, shorter than its header"),
+			Self::WrongMagic => {
+				write!(f, "test set: wrong magic (wrong key, or not a DIN test set)")
+			},
+			Self::AbsurdDimensions => write!(f, "test set: absurd dimensions"),
+			Self::LengthMismatch { len, expected } => {
+				write!(f, "test set: {len} bytes, its header says {expected}")
+			},
+		}
+	}
 }
 
 impl core::error::Error for TestSetFormatError {}
 
 /// The artifact bytes of `test_set`.
 pub fn encode_test_set(test_set: &TestSet) -> Vec<u8> {
-    let mut out = Vec::with_capacity(HEADER_LEN + 4 * (test_set.features.len() + test_set.labels.len()));
-    out.extend_from_slice(MAGIC);
-    out.extend_from_slice(&test_set.num_features.to_le_bytes());
-    out.extend_from_slice(&(test_set.labels.len() as u32).to_le_bytes());
-    for value in &test_set.features {
-        out.extend_from_slice(&value.to_le_bytes());
-    }
-    for label in &test_set.labels {
-        out.extend_from_slice(&label.to_le_bytes());
-    }
-    out
+	let mut out =
+		Vec::with_capacity(HEADER_LEN + 4 * (test_set.features.len() + test_set.labels.len()));
+	out.extend_from_slice(MAGIC);
+	out.extend_from_slice(&test_set.num_features.to_le_bytes());
+	out.extend_from_slice(&(test_set.labels.len() as u32).to_le_bytes());
+	for value in &test_set.features {
+		out.extend_from_slice(&value.to_le_bytes());
+	}
+	for label in &test_set.labels {
+		out.extend_from_slice(&label.to_le_bytes());
+	}
+	out
 }
 
 /// Parses [`encode_test_set`]'s bytes.
 pub fn decode_test_set(bytes: &[u8]) -> Result<TestSet, TestSetFormatError> {
-    let header = bytes.get(..HEADER_LEN).ok_or(TestSetFormatError::Truncated { len: bytes.len() })?;
-    if &header[..8] != MAGIC {
-        return Err(TestSetFormatError::WrongMagic);
-    }
-    let word = |at: usize| u32::from_le_bytes([header[at], header[at + 1], header[at + 2], header[at + 3]]) as usize;
-    let (num_features, samples) = (word(8), word(12));
-    let expected = samples
-        .checked_mul(num_features)
-        .and_then(|values| values.checked_add(samples))
-        .and_then(|words| words.checked_mul(4))
-        .and_then(|body| body.checked_add(HEADER_LEN))
-        .ok_or(TestSetFormatError::AbsurdDimensions)?;
-    if bytes.len() != expected {
-        return Err(TestSetFormatError::LengthMismatch { len: bytes.len(), expected });
-    }
-    let words = |from: usize, count: usize| {
-        bytes[from..from + 4 * count].chunks_exact(4).map(|c| [c[0], c[1], c[2], c[3]])
-    };
-    let features = words(HEADER_LEN, samples * num_features).map(i32::from_le_bytes).collect();
-    let labels = words(HEADER_LEN + 4 * samples * num_features, samples).map(u32::from_le_bytes).collect();
-    Ok(TestSet { num_features: num_features as u32, features, labels })
+	let header = bytes
+		.get(..HEADER_LEN)
+		.ok_or(TestSetFormatError::Truncated { len: bytes.len() })?;
+	if &header[..8] != MAGIC {
+		return Err(TestSetFormatError::WrongMagic);
+	}
+	let word = |at: usize| {
+		u32::from_le_bytes([header[at], header[at + 1], header[at + 2], header[at + 3]]) as usize
+	};
+	let (num_features, samples) = (word(8), word(12));
+	let expected = samples
+		.checked_mul(num_features)
+		.and_then(|values| values.checked_add(samples))
+		.and_then(|words| words.checked_mul(4))
+		.and_then(|body| body.checked_add(HEADER_LEN))
+		.ok_or(TestSetFormatError::AbsurdDimensions)?;
+	if bytes.len() != expected {
+		return Err(TestSetFormatError::LengthMismatch { len: bytes.len(), expected });
+	}
+	let words = |from: usize, count: usize| {
+		bytes[from..from + 4 * count].chunks_exact(4).map(|c| [c[0], c[1], c[2], c[3]])
+	};
+	let features = words(HEADER_LEN, samples * num_features).map(i32::from_le_bytes).collect();
+	let labels = words(HEADER_LEN + 4 * samples * num_features, samples)
+		.map(u32::from_le_bytes)
+		.collect();
+	Ok(TestSet { num_features: num_features as u32, features, labels })
 }
 
 /// Encrypts or decrypts (the same operation) `bytes` with `key`.
 pub fn apply_keystream(key: &[u8], bytes: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(bytes.len());
-    for (block, chunk) in bytes.chunks(32).enumerate() {
-        let pad = Sha256::new()
-            .chain_update(KEYSTREAM_DOMAIN)
-            .chain_update(key)
-            .chain_update((block as u64).to_le_bytes())
-            .finalize();
-        out.extend(chunk.iter().zip(pad).map(|(b, p)| b ^ p));
-    }
-    out
+	let mut out = Vec::with_capacity(bytes.len());
+	for (block, chunk) in bytes.chunks(32).enumerate() {
+		let pad = Sha256::new()
+			.chain_update(KEYSTREAM_DOMAIN)
+			.chain_update(key)
+			.chain_update((block as u64).to_le_bytes())
+			.finalize();
+		out.extend(chunk.iter().zip(pad).map(|(b, p)| b ^ p));
+	}
+	out
 }
 
 /// The commitment a median-scored task publishes for its test set: `sha256` of its
 /// [`encode_test_set`] bytes. (Groth16-scored tasks use the Poseidon commitment the
 /// circuit opens instead.)
 pub fn median_test_set_commitment(test_set: &TestSet) -> [u8; 32] {
-    Sha256::digest(encode_test_set(test_set)).into()
+	Sha256::digest(encode_test_set(test_set)).into()
 }
 
 #[cfg(test)]
 mod tests {
-    use super::*;
-    use alloc::vec;
+	use super::*;
+	use alloc::vec;
 
-    fn sample() -> TestSet {
-        TestSet { num_features: 3, features: vec![1, -2, 3, 4, 5, -6], labels: vec![0, 7] }
-    }
+	fn sample() -> TestSet {
+		TestSet { num_features: 3, features: vec![1, -2, 3, 4, 5, -6], labels: vec![0, 7] }
+	}
 
-    #[test]
-    fn test_sets_round_trip_and_bad_lengths_are_refused() {
-        let bytes = encode_test_set(&sample());
-        assert_eq!(decode_test_set(&bytes).unwrap(), sample());
-        assert_eq!(
-            decode_test_set(&bytes[..bytes.len() - 1]),
-            Err(TestSetFormatError::LengthMismatch { len: bytes.len() - 1, expected: bytes.len() })
-        );
-        assert_eq!(decode_test_set(&bytes[..10]), Err(TestSetFormatError::Truncated { len: 10 }));
-    }
+	#[test]
+	fn test_sets_round_trip_and_bad_lengths_are_refused() {
+		let bytes = encode_test_set(&sample());
+		assert_eq!(decode_test_set(&bytes).unwrap(), sample());
+		assert_eq!(
+			decode_test_set(&bytes[..bytes.len() - 1]),
+			Err(TestSetFormatError::LengthMismatch { len: bytes.len() - 1, expected: bytes.len() })
+		);
+		assert_eq!(decode_test_set(&bytes[..10]), Err(TestSetFormatError::Truncated { len: 10 }));
+	}
 
-    #[test]
-    fn the_keystream_hides_the_bytes_and_only_the_right_key_restores_them() {
-        let plain = encode_test_set(&sample());
-        let key = [7u8; TEST_KEY_LEN];
-        let sealed = apply_keystream(&key, &plain);
-        assert_ne!(sealed, plain);
-        assert_eq!(apply_keystream(&key, &sealed), plain);
-        let wrong = apply_keystream(&[0; 32], &sealed);
-        assert_eq!(decode_test_set(&wrong), Err(TestSetFormatError::WrongMagic));
-    }
+	#[test]
+	fn the_keystream_hides_the_bytes_and_only_the_right_key_restores_them() {
+		let plain = encode_test_set(&sample());
+		let key = [7u8; TEST_KEY_LEN];
+		let sealed = apply_keystream(&key, &plain);
+		assert_ne!(sealed, plain);
+		assert_eq!(apply_keystream(&key, &sealed), plain);
+		let wrong = apply_keystream(&[0; 32], &sealed);
+		assert_eq!(decode_test_set(&wrong), Err(TestSetFormatError::WrongMagic));
+	}
 }

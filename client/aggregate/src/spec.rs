@@ -78,614 +78,483 @@ const KIND_CNN: u8 = 2;
 /// A model architecture: what a task trains and what every update's values mean.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum ModelSpec {
-    /// One linear layer `inputs → classes`.
-    SoftmaxRegression { inputs: u32, classes: u32 },
-    /// Linear layers `inputs → hidden[0] → … → classes`, ReLU after every hidden layer.
-    Mlp {
-        inputs: u32,
-        hidden: Vec<u32>,
-        classes: u32,
-    },
-    /// Conv stack over a `side × side` grayscale image, then a linear head (see the
-    /// module docs for the exact layers). Candle only.
-    Cnn {
-        side: u32,
-        channels: Vec<u32>,
-        classes: u32,
-    },
+	/// One linear layer `inputs → classes`.
+	SoftmaxRegression { inputs: u32, classes: u32 },
+	/// Linear layers `inputs → hidden[0] → … → classes`, ReLU after every hidden layer.
+	Mlp { inputs: u32, hidden: Vec<u32>, classes: u32 },
+	/// Conv stack over a `side × side` grayscale image, then a linear head (see the
+	/// module docs for the exact layers). Candle only.
+	Cnn { side: u32, channels: Vec<u32>, classes: u32 },
 }
 
 /// Why a spec is invalid or its bytes are not canonical.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum SpecError {
-    /// The bytes do not start with [`SPEC_MAGIC`].
-    BadMagic,
-    /// The bytes carry a format version this code does not know.
-    UnsupportedVersion { found: u16 },
-    /// The kind byte names no model.
-    UnknownKind { found: u8 },
-    /// The bytes end before the spec does.
-    Truncated,
-    /// Bytes follow a complete spec.
-    TrailingBytes { count: usize },
-    /// A dimension (inputs, classes, a hidden width or a channel count) is zero.
-    ZeroDimension,
-    /// An MLP with no hidden layers or more than [`MAX_HIDDEN_LAYERS`].
-    HiddenLayerCount { found: usize },
-    /// A CNN side other than [`CNN_SIDES`].
-    UnsupportedSide { found: u32 },
-    /// A CNN with no conv layers, more than [`MAX_CONV_LAYERS`], or so many that the
-    /// pooled map would vanish.
-    ConvLayerCount { found: usize },
-    /// The model has more parameters than an update header can count (`u32`).
-    TooManyParameters,
+	/// The bytes do not start with [`SPEC_MAGIC`].
+	BadMagic,
+	/// The bytes carry a format version this code does not know.
+	UnsupportedVersion { found: u16 },
+	/// The kind byte names no model.
+	UnknownKind { found: u8 },
+	/// The bytes end before the spec does.
+	Truncated,
+	/// Bytes follow a complete spec.
+	TrailingBytes { count: usize },
+	/// A dimension (inputs, classes, a hidden width or a channel count) is zero.
+	ZeroDimension,
+	/// An MLP with no hidden layers or more than [`MAX_HIDDEN_LAYERS`].
+	HiddenLayerCount { found: usize },
+	/// A CNN side other than [`CNN_SIDES`].
+	UnsupportedSide { found: u32 },
+	/// A CNN with no conv layers, more than [`MAX_CONV_LAYERS`], or so many that the
+	/// pooled map would vanish.
+	ConvLayerCount { found: usize },
+	/// The model has more parameters than an update header can count (`u32`).
+	TooManyParameters,
 }
 
 impl fmt::Display for SpecError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::BadMagic => write!(f, "model spec bytes do not start with \"DINM\""),
-            Self::UnsupportedVersion { found } => {
-                write!(f, "unsupported model spec format version {found}")
-            }
-            Self::UnknownKind { found } => write!(f, "unknown model kind {found}"),
-            Self::Truncated => write!(f, "model spec bytes end early"),
-            Self::TrailingBytes { count } => write!(f, "{count} bytes follow the model spec"),
-            Self::ZeroDimension => write!(f, "a model dimension is zero"),
-            Self::HiddenLayerCount { found } => write!(
-                f,
-                "an MLP needs 1 to {MAX_HIDDEN_LAYERS} hidden layers, found {found}"
-            ),
-            Self::UnsupportedSide { found } => {
-                write!(f, "CNN input side must be 8 or 28, found {found}")
-            }
-            Self::ConvLayerCount { found } => {
-                write!(f, "unsupported number of CNN conv layers: {found}")
-            }
-            Self::TooManyParameters => write!(f, "model has more parameters than fit a u32 count"),
-        }
-    }
+	fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+		match self {
+			Self::BadMagic => write!(f, "model spec bytes do not start with \"DINM\""),
+			Self::UnsupportedVersion { found } => {
+				write!(f, "unsupported model spec format version {found}")
+			},
+			Self::UnknownKind { found } => write!(f, "unknown model kind {found}"),
+			Self::Truncated => write!(f, "model spec bytes end early"),
+			Self::TrailingBytes { count } => write!(f, "{count} bytes follow the model spec"),
+			Self::ZeroDimension => write!(f, "a model dimension is zero"),
+			Self::HiddenLayerCount { found } => {
+				write!(f, "an MLP needs 1 to {MAX_HIDDEN_LAYERS} hidden layers, found {found}")
+			},
+			Self::UnsupportedSide { found } => {
+				write!(f, "CNN input side must be 8 or 28, found {found}")
+			},
+			Self::ConvLayerCount { found } => {
+				write!(f, "unsupported number of CNN conv layers: {found}")
+			},
+			Self::TooManyParameters => write!(f, "model has more parameters than fit a u32 count"),
+		}
+	}
 }
 
 impl core::error::Error for SpecError {}
 
 impl ModelSpec {
-    /// Checks the validity rules listed in the module docs.
-    pub fn validate(&self) -> Result<(), SpecError> {
-        match self {
-            Self::SoftmaxRegression { inputs, classes } => require_nonzero(&[*inputs, *classes])?,
-            Self::Mlp {
-                inputs,
-                hidden,
-                classes,
-            } => {
-                if hidden.is_empty() || hidden.len() > MAX_HIDDEN_LAYERS {
-                    return Err(SpecError::HiddenLayerCount {
-                        found: hidden.len(),
-                    });
-                }
-                require_nonzero(&[*inputs, *classes])?;
-                require_nonzero(hidden)?;
-            }
-            Self::Cnn {
-                side,
-                channels,
-                classes,
-            } => {
-                if !CNN_SIDES.contains(side) {
-                    return Err(SpecError::UnsupportedSide { found: *side });
-                }
-                let layers = channels.len();
-                if layers == 0 || layers > MAX_CONV_LAYERS || (*side >> layers) == 0 {
-                    return Err(SpecError::ConvLayerCount { found: layers });
-                }
-                require_nonzero(&[*classes])?;
-                require_nonzero(channels)?;
-            }
-        }
-        let total = self
-            .tensor_shapes()
-            .iter()
-            .try_fold(0u64, |sum, (_, shape)| {
-                sum.checked_add(element_count(shape)?)
-            });
-        match total {
-            Some(total) if total <= u64::from(u32::MAX) => Ok(()),
-            _ => Err(SpecError::TooManyParameters),
-        }
-    }
+	/// Checks the validity rules listed in the module docs.
+	pub fn validate(&self) -> Result<(), SpecError> {
+		match self {
+			Self::SoftmaxRegression { inputs, classes } => require_nonzero(&[*inputs, *classes])?,
+			Self::Mlp { inputs, hidden, classes } => {
+				if hidden.is_empty() || hidden.len() > MAX_HIDDEN_LAYERS {
+					return Err(SpecError::HiddenLayerCount { found: hidden.len() });
+				}
+				require_nonzero(&[*inputs, *classes])?;
+				require_nonzero(hidden)?;
+			},
+			Self::Cnn { side, channels, classes } => {
+				if !CNN_SIDES.contains(side) {
+					return Err(SpecError::UnsupportedSide { found: *side });
+				}
+				let layers = channels.len();
+				if layers == 0 || layers > MAX_CONV_LAYERS || (*side >> layers) == 0 {
+					return Err(SpecError::ConvLayerCount { found: layers });
+				}
+				require_nonzero(&[*classes])?;
+				require_nonzero(channels)?;
+			},
+		}
+		let total = self
+			.tensor_shapes()
+			.iter()
+			.try_fold(0u64, |sum, (_, shape)| sum.checked_add(element_count(shape)?));
+		match total {
+			Some(total) if total <= u64::from(u32::MAX) => Ok(()),
+			_ => Err(SpecError::TooManyParameters),
+		}
+	}
 
-    /// The canonical bytes (module docs); fails on an invalid spec, which has none.
-    pub fn to_bytes(&self) -> Result<Vec<u8>, SpecError> {
-        self.validate()?;
-        let mut out = Vec::with_capacity(MAX_SPEC_BYTES);
-        out.extend_from_slice(&SPEC_MAGIC);
-        out.extend_from_slice(&SPEC_FORMAT_VERSION.to_le_bytes());
-        let (kind, first, list, classes) = match self {
-            Self::SoftmaxRegression { inputs, classes } => {
-                (KIND_SOFTMAX_REGRESSION, *inputs, None, *classes)
-            }
-            Self::Mlp {
-                inputs,
-                hidden,
-                classes,
-            } => (KIND_MLP, *inputs, Some(hidden), *classes),
-            Self::Cnn {
-                side,
-                channels,
-                classes,
-            } => (KIND_CNN, *side, Some(channels), *classes),
-        };
-        out.push(kind);
-        out.extend_from_slice(&first.to_le_bytes());
-        if let Some(list) = list {
-            // validate() bounded the list by MAX_HIDDEN_LAYERS / MAX_CONV_LAYERS.
-            out.extend_from_slice(&(list.len() as u32).to_le_bytes());
-            for width in list {
-                out.extend_from_slice(&width.to_le_bytes());
-            }
-        }
-        out.extend_from_slice(&classes.to_le_bytes());
-        Ok(out)
-    }
+	/// The canonical bytes (module docs); fails on an invalid spec, which has none.
+	pub fn to_bytes(&self) -> Result<Vec<u8>, SpecError> {
+		self.validate()?;
+		let mut out = Vec::with_capacity(MAX_SPEC_BYTES);
+		out.extend_from_slice(&SPEC_MAGIC);
+		out.extend_from_slice(&SPEC_FORMAT_VERSION.to_le_bytes());
+		let (kind, first, list, classes) = match self {
+			Self::SoftmaxRegression { inputs, classes } => {
+				(KIND_SOFTMAX_REGRESSION, *inputs, None, *classes)
+			},
+			Self::Mlp { inputs, hidden, classes } => (KIND_MLP, *inputs, Some(hidden), *classes),
+			Self::Cnn { side, channels, classes } => (KIND_CNN, *side, Some(channels), *classes),
+		};
+		out.push(kind);
+		out.extend_from_slice(&first.to_le_bytes());
+		if let Some(list) = list {
+			// validate() bounded the list by MAX_HIDDEN_LAYERS / MAX_CONV_LAYERS.
+			out.extend_from_slice(&(list.len() as u32).to_le_bytes());
+			for width in list {
+				out.extend_from_slice(&width.to_le_bytes());
+			}
+		}
+		out.extend_from_slice(&classes.to_le_bytes());
+		Ok(out)
+	}
 
-    /// Parses canonical bytes, rejecting anything [`Self::to_bytes`] would not produce.
-    pub fn from_bytes(bytes: &[u8]) -> Result<Self, SpecError> {
-        let mut reader = Reader { bytes };
-        if reader.take(SPEC_MAGIC.len())? != SPEC_MAGIC {
-            return Err(SpecError::BadMagic);
-        }
-        let version = u16::from_le_bytes(reader.array()?);
-        if version != SPEC_FORMAT_VERSION {
-            return Err(SpecError::UnsupportedVersion { found: version });
-        }
-        let [kind] = reader.array()?;
-        let first = reader.u32()?;
-        let spec = match kind {
-            KIND_SOFTMAX_REGRESSION => Self::SoftmaxRegression {
-                inputs: first,
-                classes: reader.u32()?,
-            },
-            KIND_MLP | KIND_CNN => {
-                let len = reader.u32()? as usize;
-                // Bound before allocating: a hostile length must not reserve memory.
-                if len > MAX_HIDDEN_LAYERS.max(MAX_CONV_LAYERS) {
-                    return Err(if kind == KIND_MLP {
-                        SpecError::HiddenLayerCount { found: len }
-                    } else {
-                        SpecError::ConvLayerCount { found: len }
-                    });
-                }
-                let list = (0..len)
-                    .map(|_| reader.u32())
-                    .collect::<Result<Vec<_>, _>>()?;
-                let classes = reader.u32()?;
-                if kind == KIND_MLP {
-                    Self::Mlp {
-                        inputs: first,
-                        hidden: list,
-                        classes,
-                    }
-                } else {
-                    Self::Cnn {
-                        side: first,
-                        channels: list,
-                        classes,
-                    }
-                }
-            }
-            found => return Err(SpecError::UnknownKind { found }),
-        };
-        if !reader.bytes.is_empty() {
-            return Err(SpecError::TrailingBytes {
-                count: reader.bytes.len(),
-            });
-        }
-        spec.validate()?;
-        Ok(spec)
-    }
+	/// Parses canonical bytes, rejecting anything [`Self::to_bytes`] would not produce.
+	pub fn from_bytes(bytes: &[u8]) -> Result<Self, SpecError> {
+		let mut reader = Reader { bytes };
+		if reader.take(SPEC_MAGIC.len())? != SPEC_MAGIC {
+			return Err(SpecError::BadMagic);
+		}
+		let version = u16::from_le_bytes(reader.array()?);
+		if version != SPEC_FORMAT_VERSION {
+			return Err(SpecError::UnsupportedVersion { found: version });
+		}
+		let [kind] = reader.array()?;
+		let first = reader.u32()?;
+		let spec = match kind {
+			KIND_SOFTMAX_REGRESSION => {
+				Self::SoftmaxRegression { inputs: first, classes: reader.u32()? }
+			},
+			KIND_MLP | KIND_CNN => {
+				let len = reader.u32()? as usize;
+				// Bound before allocating: a hostile length must not reserve memory.
+				if len > MAX_HIDDEN_LAYERS.max(MAX_CONV_LAYERS) {
+					return Err(if kind == KIND_MLP {
+						SpecError::HiddenLayerCount { found: len }
+					} else {
+						SpecError::ConvLayerCount { found: len }
+					});
+				}
+				let list = (0..len).map(|_| reader.u32()).collect::<Result<Vec<_>, _>>()?;
+				let classes = reader.u32()?;
+				if kind == KIND_MLP {
+					Self::Mlp { inputs: first, hidden: list, classes }
+				} else {
+					Self::Cnn { side: first, channels: list, classes }
+				}
+			},
+			found => return Err(SpecError::UnknownKind { found }),
+		};
+		if !reader.bytes.is_empty() {
+			return Err(SpecError::TrailingBytes { count: reader.bytes.len() });
+		}
+		spec.validate()?;
+		Ok(spec)
+	}
 
-    /// `sha256(to_bytes())`: the on-chain model-spec hash.
-    pub fn hash(&self) -> Result<[u8; 32], SpecError> {
-        Ok(Sha256::digest(self.to_bytes()?).into())
-    }
+	/// `sha256(to_bytes())`: the on-chain model-spec hash.
+	pub fn hash(&self) -> Result<[u8; 32], SpecError> {
+		Ok(Sha256::digest(self.to_bytes()?).into())
+	}
 
-    /// The ordered tensor list (module docs): the layout of every update's values.
-    pub fn schema(&self) -> Result<Schema, SpecError> {
-        self.validate()?;
-        Ok(Schema::new(
-            self.tensor_shapes()
-                .into_iter()
-                .map(|(name, shape)| TensorSpec { name, shape })
-                .collect(),
-        ))
-    }
+	/// The ordered tensor list (module docs): the layout of every update's values.
+	pub fn schema(&self) -> Result<Schema, SpecError> {
+		self.validate()?;
+		Ok(Schema::new(
+			self.tensor_shapes()
+				.into_iter()
+				.map(|(name, shape)| TensorSpec { name, shape })
+				.collect(),
+		))
+	}
 
-    /// Number of input features per sample (`side²` for the CNN).
-    pub fn input_features(&self) -> u32 {
-        match self {
-            Self::SoftmaxRegression { inputs, .. } | Self::Mlp { inputs, .. } => *inputs,
-            Self::Cnn { side, .. } => side.saturating_mul(*side),
-        }
-    }
+	/// Number of input features per sample (`side²` for the CNN).
+	pub fn input_features(&self) -> u32 {
+		match self {
+			Self::SoftmaxRegression { inputs, .. } | Self::Mlp { inputs, .. } => *inputs,
+			Self::Cnn { side, .. } => side.saturating_mul(*side),
+		}
+	}
 
-    /// Number of output classes.
-    pub fn classes(&self) -> u32 {
-        match self {
-            Self::SoftmaxRegression { classes, .. }
-            | Self::Mlp { classes, .. }
-            | Self::Cnn { classes, .. } => *classes,
-        }
-    }
+	/// Number of output classes.
+	pub fn classes(&self) -> u32 {
+		match self {
+			Self::SoftmaxRegression { classes, .. }
+			| Self::Mlp { classes, .. }
+			| Self::Cnn { classes, .. } => *classes,
+		}
+	}
 
-    /// Tensor names and shapes without validation (shared by `schema` and `validate`).
-    fn tensor_shapes(&self) -> Vec<(String, Vec<u32>)> {
-        let mut tensors = Vec::new();
-        let linear = |tensors: &mut Vec<(String, Vec<u32>)>, name: &str, out: u32, inp: u32| {
-            tensors.push((format!("{name}.weight"), Vec::from([out, inp])));
-            tensors.push((format!("{name}.bias"), Vec::from([out])));
-        };
-        match self {
-            Self::SoftmaxRegression { inputs, classes } => {
-                linear(&mut tensors, "linear", *classes, *inputs)
-            }
-            Self::Mlp {
-                inputs,
-                hidden,
-                classes,
-            } => {
-                let mut fan_in = *inputs;
-                for (index, width) in hidden.iter().chain([classes]).enumerate() {
-                    linear(&mut tensors, &format!("fc{}", index + 1), *width, fan_in);
-                    fan_in = *width;
-                }
-            }
-            Self::Cnn {
-                side,
-                channels,
-                classes,
-            } => {
-                let mut in_channels = 1;
-                for (index, out_channels) in channels.iter().enumerate() {
-                    let name = format!("conv{}", index + 1);
-                    tensors.push((
-                        format!("{name}.weight"),
-                        Vec::from([*out_channels, in_channels, CNN_KERNEL, CNN_KERNEL]),
-                    ));
-                    tensors.push((format!("{name}.bias"), Vec::from([*out_channels])));
-                    in_channels = *out_channels;
-                }
-                let pooled_side = side.checked_shr(channels.len() as u32).unwrap_or(0);
-                let flattened = in_channels
-                    .saturating_mul(pooled_side)
-                    .saturating_mul(pooled_side);
-                linear(&mut tensors, "fc", *classes, flattened);
-            }
-        }
-        tensors
-    }
+	/// Tensor names and shapes without validation (shared by `schema` and `validate`).
+	fn tensor_shapes(&self) -> Vec<(String, Vec<u32>)> {
+		let mut tensors = Vec::new();
+		let linear = |tensors: &mut Vec<(String, Vec<u32>)>, name: &str, out: u32, inp: u32| {
+			tensors.push((format!("{name}.weight"), Vec::from([out, inp])));
+			tensors.push((format!("{name}.bias"), Vec::from([out])));
+		};
+		match self {
+			Self::SoftmaxRegression { inputs, classes } => {
+				linear(&mut tensors, "linear", *classes, *inputs)
+			},
+			Self::Mlp { inputs, hidden, classes } => {
+				let mut fan_in = *inputs;
+				for (index, width) in hidden.iter().chain([classes]).enumerate() {
+					linear(&mut tensors, &format!("fc{}", index + 1), *width, fan_in);
+					fan_in = *width;
+				}
+			},
+			Self::Cnn { side, channels, classes } => {
+				let mut in_channels = 1;
+				for (index, out_channels) in channels.iter().enumerate() {
+					let name = format!("conv{}", index + 1);
+					tensors.push((
+						format!("{name}.weight"),
+						Vec::from([*out_channels, in_channels, CNN_KERNEL, CNN_KERNEL]),
+					));
+					tensors.push((format!("{name}.bias"), Vec::from([*out_channels])));
+					in_channels = *out_channels;
+				}
+				let pooled_side = side.checked_shr(channels.len() as u32).unwrap_or(0);
+				let flattened = in_channels.saturating_mul(pooled_side).saturating_mul(pooled_side);
+				linear(&mut tensors, "fc", *classes, flattened);
+			},
+		}
+		tensors
+	}
 }
 
 fn require_nonzero(dims: &[u32]) -> Result<(), SpecError> {
-    if dims.contains(&0) {
-        Err(SpecError::ZeroDimension)
-    } else {
-        Ok(())
-    }
+	if dims.contains(&0) {
+		Err(SpecError::ZeroDimension)
+	} else {
+		Ok(())
+	}
 }
 
 fn element_count(shape: &[u32]) -> Option<u64> {
-    shape
-        .iter()
-        .try_fold(1u64, |product, dim| product.checked_mul(u64::from(*dim)))
+	shape.iter().try_fold(1u64, |product, dim| product.checked_mul(u64::from(*dim)))
 }
 
 /// Cursor over spec bytes whose reads fail with [`SpecError::Truncated`].
 struct Reader<'a> {
-    bytes: &'a [u8],
+	bytes: &'a [u8],
 }
 
 impl<'a> Reader<'a> {
-    fn take(&mut self, len: usize) -> Result<&'a [u8], SpecError> {
-        if self.bytes.len() < len {
-            return Err(SpecError::Truncated);
-        }
-        let (head, tail) = self.bytes.split_at(len);
-        self.bytes = tail;
-        Ok(head)
-    }
+	fn take(&mut self, len: usize) -> Result<&'a [u8], SpecError> {
+		if self.bytes.len() < len {
+			return Err(SpecError::Truncated);
+		}
+		let (head, tail) = self.bytes.split_at(len);
+		self.bytes = tail;
+		Ok(head)
+	}
 
-    fn array<const N: usize>(&mut self) -> Result<[u8; N], SpecError> {
-        let mut array = [0; N];
-        array.copy_from_slice(self.take(N)?);
-        Ok(array)
-    }
+	fn array<const N: usize>(&mut self) -> Result<[u8; N], SpecError> {
+		let mut array = [0; N];
+		array.copy_from_slice(self.take(N)?);
+		Ok(array)
+	}
 
-    fn u32(&mut self) -> Result<u32, SpecError> {
-        Ok(u32::from_le_bytes(self.array()?))
-    }
+	fn u32(&mut self) -> Result<u32, SpecError> {
+		Ok(u32::from_le_bytes(self.array()?))
+	}
 }
 
 /// One named tensor of a schema.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct TensorSpec {
-    /// candle variable name, e.g. `fc1.weight`.
-    pub name: String,
-    /// Dimensions, outermost first (row-major).
-    pub shape: Vec<u32>,
+	/// candle variable name, e.g. `fc1.weight`.
+	pub name: String,
+	/// Dimensions, outermost first (row-major).
+	pub shape: Vec<u32>,
 }
 
 impl TensorSpec {
-    /// Number of values the tensor holds (saturating; valid specs stay below `u32::MAX`).
-    pub fn len(&self) -> usize {
-        element_count(&self.shape)
-            .and_then(|count| usize::try_from(count).ok())
-            .unwrap_or(usize::MAX)
-    }
+	/// Number of values the tensor holds (saturating; valid specs stay below `u32::MAX`).
+	pub fn len(&self) -> usize {
+		element_count(&self.shape)
+			.and_then(|count| usize::try_from(count).ok())
+			.unwrap_or(usize::MAX)
+	}
 
-    /// Whether the tensor holds no values.
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
+	/// Whether the tensor holds no values.
+	pub fn is_empty(&self) -> bool {
+		self.len() == 0
+	}
 }
 
 /// The ordered tensor list of a model: the layout of an update's flat value vector.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Schema {
-    tensors: Vec<TensorSpec>,
+	tensors: Vec<TensorSpec>,
 }
 
 impl Schema {
-    /// A schema from tensors in value order.
-    pub fn new(tensors: Vec<TensorSpec>) -> Self {
-        Self { tensors }
-    }
+	/// A schema from tensors in value order.
+	pub fn new(tensors: Vec<TensorSpec>) -> Self {
+		Self { tensors }
+	}
 
-    /// The tensors, in value order.
-    pub fn tensors(&self) -> &[TensorSpec] {
-        &self.tensors
-    }
+	/// The tensors, in value order.
+	pub fn tensors(&self) -> &[TensorSpec] {
+		&self.tensors
+	}
 
-    /// Total number of values (the `value_count` of a matching update).
-    pub fn value_count(&self) -> usize {
-        self.tensors
-            .iter()
-            .fold(0usize, |sum, tensor| sum.saturating_add(tensor.len()))
-    }
+	/// Total number of values (the `value_count` of a matching update).
+	pub fn value_count(&self) -> usize {
+		self.tensors.iter().fold(0usize, |sum, tensor| sum.saturating_add(tensor.len()))
+	}
 
-    /// Each tensor with its value range inside the flat vector.
-    pub fn ranges(&self) -> impl Iterator<Item = (&TensorSpec, core::ops::Range<usize>)> {
-        self.tensors.iter().scan(0usize, |offset, tensor| {
-            let start = *offset;
-            *offset = start.saturating_add(tensor.len());
-            Some((tensor, start..*offset))
-        })
-    }
+	/// Each tensor with its value range inside the flat vector.
+	pub fn ranges(&self) -> impl Iterator<Item = (&TensorSpec, core::ops::Range<usize>)> {
+		self.tensors.iter().scan(0usize, |offset, tensor| {
+			let start = *offset;
+			*offset = start.saturating_add(tensor.len());
+			Some((tensor, start..*offset))
+		})
+	}
 
-    /// Canonical bytes, little-endian:
-    /// `b"DINS"`, version `u16` = 1, tensor count `u32`, then per tensor: name length
-    /// `u32`, UTF-8 name, rank `u32`, `rank × u32` dimensions.
-    pub fn to_bytes(&self) -> Vec<u8> {
-        let mut out = Vec::new();
-        out.extend_from_slice(&SCHEMA_MAGIC);
-        out.extend_from_slice(&SCHEMA_FORMAT_VERSION.to_le_bytes());
-        push_len(&mut out, self.tensors.len());
-        for tensor in &self.tensors {
-            push_len(&mut out, tensor.name.len());
-            out.extend_from_slice(tensor.name.as_bytes());
-            push_len(&mut out, tensor.shape.len());
-            for dim in &tensor.shape {
-                out.extend_from_slice(&dim.to_le_bytes());
-            }
-        }
-        out
-    }
+	/// Canonical bytes, little-endian:
+	/// `b"DINS"`, version `u16` = 1, tensor count `u32`, then per tensor: name length
+	/// `u32`, UTF-8 name, rank `u32`, `rank × u32` dimensions.
+	pub fn to_bytes(&self) -> Vec<u8> {
+		let mut out = Vec::new();
+		out.extend_from_slice(&SCHEMA_MAGIC);
+		out.extend_from_slice(&SCHEMA_FORMAT_VERSION.to_le_bytes());
+		push_len(&mut out, self.tensors.len());
+		for tensor in &self.tensors {
+			push_len(&mut out, tensor.name.len());
+			out.extend_from_slice(tensor.name.as_bytes());
+			push_len(&mut out, tensor.shape.len());
+			for dim in &tensor.shape {
+				out.extend_from_slice(&dim.to_le_bytes());
+			}
+		}
+		out
+	}
 
-    /// `sha256(to_bytes())`: the `schema_hash` every matching update carries.
-    pub fn hash(&self) -> [u8; 32] {
-        Sha256::digest(self.to_bytes()).into()
-    }
+	/// `sha256(to_bytes())`: the `schema_hash` every matching update carries.
+	pub fn hash(&self) -> [u8; 32] {
+		Sha256::digest(self.to_bytes()).into()
+	}
 }
 
 /// Writes a length as `u32`. Schemas from valid specs have short names and few
 /// tensors; a hand-built schema with a length beyond `u32::MAX` saturates, which still
 /// hashes deterministically (and no update could match it anyway).
 fn push_len(out: &mut Vec<u8>, len: usize) {
-    out.extend_from_slice(&u32::try_from(len).unwrap_or(u32::MAX).to_le_bytes());
+	out.extend_from_slice(&u32::try_from(len).unwrap_or(u32::MAX).to_le_bytes());
 }
 
 #[cfg(test)]
 mod tests {
-    use super::*;
-    use alloc::vec;
+	use super::*;
+	use alloc::vec;
 
-    fn mlp() -> ModelSpec {
-        ModelSpec::Mlp {
-            inputs: 64,
-            hidden: vec![32, 16],
-            classes: 10,
-        }
-    }
+	fn mlp() -> ModelSpec {
+		ModelSpec::Mlp { inputs: 64, hidden: vec![32, 16], classes: 10 }
+	}
 
-    fn layout(schema: &Schema) -> Vec<(&str, Vec<u32>)> {
-        schema
-            .tensors()
-            .iter()
-            .map(|t| (t.name.as_str(), t.shape.clone()))
-            .collect()
-    }
+	fn layout(schema: &Schema) -> Vec<(&str, Vec<u32>)> {
+		schema.tensors().iter().map(|t| (t.name.as_str(), t.shape.clone())).collect()
+	}
 
-    #[test]
-    fn softmax_schema_matches_contract() {
-        let schema = ModelSpec::SoftmaxRegression {
-            inputs: 64,
-            classes: 10,
-        }
-        .schema()
-        .unwrap();
-        let names = layout(&schema);
-        assert_eq!(
-            names,
-            vec![("linear.weight", vec![10, 64]), ("linear.bias", vec![10])]
-        );
-        assert_eq!(schema.value_count(), 650);
-    }
+	#[test]
+	fn softmax_schema_matches_contract() {
+		let schema = ModelSpec::SoftmaxRegression { inputs: 64, classes: 10 }.schema().unwrap();
+		let names = layout(&schema);
+		assert_eq!(names, vec![("linear.weight", vec![10, 64]), ("linear.bias", vec![10])]);
+		assert_eq!(schema.value_count(), 650);
+	}
 
-    #[test]
-    fn mlp_schema_matches_contract() {
-        let schema = mlp().schema().unwrap();
-        let names = layout(&schema);
-        assert_eq!(
-            names,
-            vec![
-                ("fc1.weight", vec![32, 64]),
-                ("fc1.bias", vec![32]),
-                ("fc2.weight", vec![16, 32]),
-                ("fc2.bias", vec![16]),
-                ("fc3.weight", vec![10, 16]),
-                ("fc3.bias", vec![10]),
-            ]
-        );
-        let ranges: Vec<_> = schema.ranges().map(|(_, r)| r).collect();
-        assert_eq!(ranges[1], 2048..2080);
-        assert_eq!(schema.value_count(), 2048 + 32 + 512 + 16 + 160 + 10);
-    }
+	#[test]
+	fn mlp_schema_matches_contract() {
+		let schema = mlp().schema().unwrap();
+		let names = layout(&schema);
+		assert_eq!(
+			names,
+			vec![
+				("fc1.weight", vec![32, 64]),
+				("fc1.bias", vec![32]),
+				("fc2.weight", vec![16, 32]),
+				("fc2.bias", vec![16]),
+				("fc3.weight", vec![10, 16]),
+				("fc3.bias", vec![10]),
+			]
+		);
+		let ranges: Vec<_> = schema.ranges().map(|(_, r)| r).collect();
+		assert_eq!(ranges[1], 2048..2080);
+		assert_eq!(schema.value_count(), 2048 + 32 + 512 + 16 + 160 + 10);
+	}
 
-    #[test]
-    fn cnn_schema_pools_per_layer() {
-        let digits = ModelSpec::Cnn {
-            side: 8,
-            channels: vec![8, 16],
-            classes: 10,
-        }
-        .schema()
-        .unwrap();
-        let shapes = layout(&digits);
-        assert_eq!(
-            shapes,
-            vec![
-                ("conv1.weight", vec![8, 1, 3, 3]),
-                ("conv1.bias", vec![8]),
-                ("conv2.weight", vec![16, 8, 3, 3]),
-                ("conv2.bias", vec![16]),
-                ("fc.weight", vec![10, 16 * 2 * 2]),
-                ("fc.bias", vec![10]),
-            ]
-        );
-        let mnist = ModelSpec::Cnn {
-            side: 28,
-            channels: vec![8, 16],
-            classes: 10,
-        }
-        .schema()
-        .unwrap();
-        assert_eq!(mnist.tensors()[4].shape, vec![10, 16 * 7 * 7]);
-    }
+	#[test]
+	fn cnn_schema_pools_per_layer() {
+		let digits =
+			ModelSpec::Cnn { side: 8, channels: vec![8, 16], classes: 10 }.schema().unwrap();
+		let shapes = layout(&digits);
+		assert_eq!(
+			shapes,
+			vec![
+				("conv1.weight", vec![8, 1, 3, 3]),
+				("conv1.bias", vec![8]),
+				("conv2.weight", vec![16, 8, 3, 3]),
+				("conv2.bias", vec![16]),
+				("fc.weight", vec![10, 16 * 2 * 2]),
+				("fc.bias", vec![10]),
+			]
+		);
+		let mnist = ModelSpec::Cnn { side: 28, channels: vec![8, 16], classes: 10 }
+			.schema()
+			.unwrap();
+		assert_eq!(mnist.tensors()[4].shape, vec![10, 16 * 7 * 7]);
+	}
 
-    #[test]
-    fn spec_bytes_round_trip_and_are_documented() {
-        let spec = mlp();
-        let bytes = spec.to_bytes().unwrap();
-        let mut expected = b"DINM".to_vec();
-        expected.extend_from_slice(&[1, 0, 1]);
-        for word in [64u32, 2, 32, 16, 10] {
-            expected.extend_from_slice(&word.to_le_bytes());
-        }
-        assert_eq!(bytes, expected);
-        assert_eq!(ModelSpec::from_bytes(&bytes).unwrap(), spec);
-        assert!(bytes.len() <= MAX_SPEC_BYTES);
-        assert_eq!(
-            spec.hash().unwrap(),
-            <[u8; 32]>::from(Sha256::digest(&bytes))
-        );
-    }
+	#[test]
+	fn spec_bytes_round_trip_and_are_documented() {
+		let spec = mlp();
+		let bytes = spec.to_bytes().unwrap();
+		let mut expected = b"DINM".to_vec();
+		expected.extend_from_slice(&[1, 0, 1]);
+		for word in [64u32, 2, 32, 16, 10] {
+			expected.extend_from_slice(&word.to_le_bytes());
+		}
+		assert_eq!(bytes, expected);
+		assert_eq!(ModelSpec::from_bytes(&bytes).unwrap(), spec);
+		assert!(bytes.len() <= MAX_SPEC_BYTES);
+		assert_eq!(spec.hash().unwrap(), <[u8; 32]>::from(Sha256::digest(&bytes)));
+	}
 
-    #[test]
-    fn non_canonical_spec_bytes_are_rejected() {
-        let bytes = mlp().to_bytes().unwrap();
-        let mut trailing = bytes.clone();
-        trailing.push(0);
-        assert_eq!(
-            ModelSpec::from_bytes(&trailing),
-            Err(SpecError::TrailingBytes { count: 1 })
-        );
-        assert_eq!(
-            ModelSpec::from_bytes(&bytes[..bytes.len() - 1]),
-            Err(SpecError::Truncated)
-        );
-        let mut magic = bytes.clone();
-        magic[0] = b'X';
-        assert_eq!(ModelSpec::from_bytes(&magic), Err(SpecError::BadMagic));
-        let mut version = bytes.clone();
-        version[4] = 2;
-        assert_eq!(
-            ModelSpec::from_bytes(&version),
-            Err(SpecError::UnsupportedVersion { found: 2 })
-        );
-        let mut kind = bytes.clone();
-        kind[6] = 9;
-        assert_eq!(
-            ModelSpec::from_bytes(&kind),
-            Err(SpecError::UnknownKind { found: 9 })
-        );
-        let zero_hidden = ModelSpec::Mlp {
-            inputs: 4,
-            hidden: vec![],
-            classes: 2,
-        };
-        assert_eq!(
-            zero_hidden.to_bytes(),
-            Err(SpecError::HiddenLayerCount { found: 0 })
-        );
-        let zero_width = ModelSpec::Mlp {
-            inputs: 4,
-            hidden: vec![0],
-            classes: 2,
-        };
-        assert_eq!(zero_width.validate(), Err(SpecError::ZeroDimension));
-        let bad_side = ModelSpec::Cnn {
-            side: 16,
-            channels: vec![4],
-            classes: 2,
-        };
-        assert_eq!(
-            bad_side.validate(),
-            Err(SpecError::UnsupportedSide { found: 16 })
-        );
-        let too_deep = ModelSpec::Cnn {
-            side: 8,
-            channels: vec![1, 1, 1, 1],
-            classes: 2,
-        };
-        assert_eq!(
-            too_deep.validate(),
-            Err(SpecError::ConvLayerCount { found: 4 })
-        );
-        let huge = ModelSpec::SoftmaxRegression {
-            inputs: u32::MAX,
-            classes: 2,
-        };
-        assert_eq!(huge.validate(), Err(SpecError::TooManyParameters));
-    }
+	#[test]
+	fn non_canonical_spec_bytes_are_rejected() {
+		let bytes = mlp().to_bytes().unwrap();
+		let mut trailing = bytes.clone();
+		trailing.push(0);
+		assert_eq!(ModelSpec::from_bytes(&trailing), Err(SpecError::TrailingBytes { count: 1 }));
+		assert_eq!(ModelSpec::from_bytes(&bytes[..bytes.len() - 1]), Err(SpecError::Truncated));
+		let mut magic = bytes.clone();
+		magic[0] = b'X';
+		assert_eq!(ModelSpec::from_bytes(&magic), Err(SpecError::BadMagic));
+		let mut version = bytes.clone();
+		version[4] = 2;
+		assert_eq!(
+			ModelSpec::from_bytes(&version),
+			Err(SpecError::UnsupportedVersion { found: 2 })
+		);
+		let mut kind = bytes.clone();
+		kind[6] = 9;
+		assert_eq!(ModelSpec::from_bytes(&kind), Err(SpecError::UnknownKind { found: 9 }));
+		let zero_hidden = ModelSpec::Mlp { inputs: 4, hidden: vec![], classes: 2 };
+		assert_eq!(zero_hidden.to_bytes(), Err(SpecError::HiddenLayerCount { found: 0 }));
+		let zero_width = ModelSpec::Mlp { inputs: 4, hidden: vec![0], classes: 2 };
+		assert_eq!(zero_width.validate(), Err(SpecError::ZeroDimension));
+		let bad_side = ModelSpec::Cnn { side: 16, channels: vec![4], classes: 2 };
+		assert_eq!(bad_side.validate(), Err(SpecError::UnsupportedSide { found: 16 }));
+		let too_deep = ModelSpec::Cnn { side: 8, channels: vec![1, 1, 1, 1], classes: 2 };
+		assert_eq!(too_deep.validate(), Err(SpecError::ConvLayerCount { found: 4 }));
+		let huge = ModelSpec::SoftmaxRegression { inputs: u32::MAX, classes: 2 };
+		assert_eq!(huge.validate(), Err(SpecError::TooManyParameters));
+	}
 
-    #[test]
-    fn schema_hash_depends_on_names_and_shapes() {
-        let a = ModelSpec::SoftmaxRegression {
-            inputs: 64,
-            classes: 10,
-        }
-        .schema()
-        .unwrap();
-        let b = ModelSpec::SoftmaxRegression {
-            inputs: 10,
-            classes: 64,
-        }
-        .schema()
-        .unwrap();
-        assert_ne!(a.hash(), b.hash());
-        let mut renamed = a.tensors().to_vec();
-        renamed[0].name = "fc1.weight".into();
-        assert_ne!(Schema::new(renamed).hash(), a.hash());
-        assert_eq!(a.hash(), <[u8; 32]>::from(Sha256::digest(a.to_bytes())));
-    }
+	#[test]
+	fn schema_hash_depends_on_names_and_shapes() {
+		let a = ModelSpec::SoftmaxRegression { inputs: 64, classes: 10 }.schema().unwrap();
+		let b = ModelSpec::SoftmaxRegression { inputs: 10, classes: 64 }.schema().unwrap();
+		assert_ne!(a.hash(), b.hash());
+		let mut renamed = a.tensors().to_vec();
+		renamed[0].name = "fc1.weight".into();
+		assert_ne!(Schema::new(renamed).hash(), a.hash());
+		assert_eq!(a.hash(), <[u8; 32]>::from(Sha256::digest(a.to_bytes())));
+	}
 }

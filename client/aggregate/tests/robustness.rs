@@ -15,137 +15,108 @@ const PARTICIPANTS: usize = 10;
 const BYZANTINE: usize = 3;
 
 struct Round {
-    honest: Vec<Update>,
-    all: Vec<Update>,
+	honest: Vec<Update>,
+	all: Vec<Update>,
 }
 
 fn round(schema_hash: [u8; 32], params: usize) -> Round {
-    let mut rng = ChaCha8Rng::seed_from_u64(2024);
-    let one = 1i64 << 16;
-    let global: Vec<i64> = (0..params).map(|_| rng.gen_range(-one..one)).collect();
-    let direction: Vec<i64> = (0..params)
-        .map(|_| rng.gen_range(-one / 10..one / 10))
-        .collect();
-    let make = |rng: &mut ChaCha8Rng, scale: i64| -> Vec<i32> {
-        global
-            .iter()
-            .zip(&direction)
-            .map(|(g, d)| {
-                let delta = d + rng.gen_range(-one / 50..one / 50);
-                (g + scale * delta) as i32
-            })
-            .collect()
-    };
-    let honest: Vec<Update> = (0..PARTICIPANTS - BYZANTINE)
-        .map(|_| Update {
-            schema_hash,
-            num_samples: rng.gen_range(100..200),
-            values: make(&mut rng, 1),
-        })
-        .collect();
-    let byzantine: Vec<Update> = (0..BYZANTINE)
-        .map(|_| Update {
-            schema_hash,
-            num_samples: rng.gen_range(100..200),
-            values: make(&mut rng, -10),
-        })
-        .collect();
-    // Interleave so that position carries no information.
-    let mut all = honest.clone();
-    for (position, update) in [1, 4, 8].into_iter().zip(byzantine) {
-        all.insert(position, update);
-    }
-    Round { honest, all }
+	let mut rng = ChaCha8Rng::seed_from_u64(2024);
+	let one = 1i64 << 16;
+	let global: Vec<i64> = (0..params).map(|_| rng.gen_range(-one..one)).collect();
+	let direction: Vec<i64> = (0..params).map(|_| rng.gen_range(-one / 10..one / 10)).collect();
+	let make = |rng: &mut ChaCha8Rng, scale: i64| -> Vec<i32> {
+		global
+			.iter()
+			.zip(&direction)
+			.map(|(g, d)| {
+				let delta = d + rng.gen_range(-one / 50..one / 50);
+				(g + scale * delta) as i32
+			})
+			.collect()
+	};
+	let honest: Vec<Update> = (0..PARTICIPANTS - BYZANTINE)
+		.map(|_| Update {
+			schema_hash,
+			num_samples: rng.gen_range(100..200),
+			values: make(&mut rng, 1),
+		})
+		.collect();
+	let byzantine: Vec<Update> = (0..BYZANTINE)
+		.map(|_| Update {
+			schema_hash,
+			num_samples: rng.gen_range(100..200),
+			values: make(&mut rng, -10),
+		})
+		.collect();
+	// Interleave so that position carries no information.
+	let mut all = honest.clone();
+	for (position, update) in [1, 4, 8].into_iter().zip(byzantine) {
+		all.insert(position, update);
+	}
+	Round { honest, all }
 }
 
 fn distance(a: &Update, b: &Update) -> f64 {
-    a.values
-        .iter()
-        .zip(&b.values)
-        .map(|(x, y)| (f64::from(*x) - f64::from(*y)).powi(2))
-        .sum::<f64>()
-        .sqrt()
+	a.values
+		.iter()
+		.zip(&b.values)
+		.map(|(x, y)| (f64::from(*x) - f64::from(*y)).powi(2))
+		.sum::<f64>()
+		.sqrt()
 }
 
 #[test]
 fn robust_rules_resist_thirty_percent_sign_flipping() {
-    let spec = ModelSpec::Mlp {
-        inputs: 16,
-        hidden: vec![16],
-        classes: 4,
-    };
-    let schema = spec.schema().unwrap();
-    let round = round(schema.hash(), schema.value_count());
-    let honest: Vec<&Update> = round.honest.iter().collect();
-    let all: Vec<&Update> = round.all.iter().collect();
-    let clean = AggregationRule::FedAvg.aggregate(&honest).unwrap();
-    // Scale: how far a typical honest update is from the clean aggregate.
-    let spread = honest.iter().map(|u| distance(u, &clean)).sum::<f64>() / honest.len() as f64;
+	let spec = ModelSpec::Mlp { inputs: 16, hidden: vec![16], classes: 4 };
+	let schema = spec.schema().unwrap();
+	let round = round(schema.hash(), schema.value_count());
+	let honest: Vec<&Update> = round.honest.iter().collect();
+	let all: Vec<&Update> = round.all.iter().collect();
+	let clean = AggregationRule::FedAvg.aggregate(&honest).unwrap();
+	// Scale: how far a typical honest update is from the clean aggregate.
+	let spread = honest.iter().map(|u| distance(u, &clean)).sum::<f64>() / honest.len() as f64;
 
-    let poisoned = AggregationRule::FedAvg.aggregate(&all).unwrap();
-    let fedavg_error = distance(&poisoned, &clean);
-    assert!(
-        fedavg_error > 10.0 * spread,
-        "FedAvg error {fedavg_error} vs spread {spread}"
-    );
+	let poisoned = AggregationRule::FedAvg.aggregate(&all).unwrap();
+	let fedavg_error = distance(&poisoned, &clean);
+	assert!(fedavg_error > 10.0 * spread, "FedAvg error {fedavg_error} vs spread {spread}");
 
-    for rule in [
-        AggregationRule::Median,
-        AggregationRule::TrimmedMean { beta_ppm: 300_000 },
-        AggregationRule::Krum {
-            f: BYZANTINE as u32,
-        },
-        AggregationRule::MultiKrum {
-            f: BYZANTINE as u32,
-            m: 4,
-        },
-    ] {
-        let robust = rule.aggregate(&all).unwrap();
-        let error = distance(&robust, &clean);
-        eprintln!("{rule:?}: error {error:.0}, FedAvg {fedavg_error:.0}, spread {spread:.0}");
-        // Krum returns one honest update (≈ spread away); the others average honest
-        // values and land closer still. All are an order of magnitude better than FedAvg.
-        assert!(
-            error <= 1.5 * spread,
-            "{rule:?}: error {error} vs spread {spread}"
-        );
-        assert!(
-            error * 10.0 < fedavg_error,
-            "{rule:?}: error {error} vs FedAvg {fedavg_error}"
-        );
-        if matches!(rule, AggregationRule::Krum { .. }) {
-            assert!(
-                round.honest.contains(&robust),
-                "Krum picked a Byzantine update"
-            );
-        }
-    }
+	for rule in [
+		AggregationRule::Median,
+		AggregationRule::TrimmedMean { beta_ppm: 300_000 },
+		AggregationRule::Krum { f: BYZANTINE as u32 },
+		AggregationRule::MultiKrum { f: BYZANTINE as u32, m: 4 },
+	] {
+		let robust = rule.aggregate(&all).unwrap();
+		let error = distance(&robust, &clean);
+		eprintln!("{rule:?}: error {error:.0}, FedAvg {fedavg_error:.0}, spread {spread:.0}");
+		// Krum returns one honest update (≈ spread away); the others average honest
+		// values and land closer still. All are an order of magnitude better than FedAvg.
+		assert!(error <= 1.5 * spread, "{rule:?}: error {error} vs spread {spread}");
+		assert!(error * 10.0 < fedavg_error, "{rule:?}: error {error} vs FedAvg {fedavg_error}");
+		if matches!(rule, AggregationRule::Krum { .. }) {
+			assert!(round.honest.contains(&robust), "Krum picked a Byzantine update");
+		}
+	}
 }
 
 #[test]
 fn strategy_runs_the_robust_rule_through_the_round_protocol() {
-    let spec = ModelSpec::SoftmaxRegression {
-        inputs: 8,
-        classes: 3,
-    };
-    let schema = spec.schema().unwrap();
-    let round = round(schema.hash(), schema.value_count());
-    let strategy = AggregationStrategy::new(AggregationRule::Median, &schema);
-    let peers: Vec<u32> = (0..PARTICIPANTS as u32).collect();
-    let selected = strategy.configure(0, &peers);
-    assert_eq!(selected.len(), PARTICIPANTS);
-    let results: Vec<FitResult<u32>> = selected
-        .into_iter()
-        .zip(round.all)
-        .map(|((peer, _), update)| FitResult { peer, update })
-        .collect();
-    let next = strategy
-        .aggregate(0, &results, &[])
-        .unwrap()
-        .expect("enough results");
-    let honest: Vec<&Update> = round.honest.iter().collect();
-    let clean = AggregationRule::FedAvg.aggregate(&honest).unwrap();
-    let spread = honest.iter().map(|u| distance(u, &clean)).sum::<f64>() / honest.len() as f64;
-    assert!(distance(&next, &clean) < spread);
-    assert_eq!(next.check_against(&schema), Ok(()));
+	let spec = ModelSpec::SoftmaxRegression { inputs: 8, classes: 3 };
+	let schema = spec.schema().unwrap();
+	let round = round(schema.hash(), schema.value_count());
+	let strategy = AggregationStrategy::new(AggregationRule::Median, &schema);
+	let peers: Vec<u32> = (0..PARTICIPANTS as u32).collect();
+	let selected = strategy.configure(0, &peers);
+	assert_eq!(selected.len(), PARTICIPANTS);
+	let results: Vec<FitResult<u32>> = selected
+		.into_iter()
+		.zip(round.all)
+		.map(|((peer, _), update)| FitResult { peer, update })
+		.collect();
+	let next = strategy.aggregate(0, &results, &[]).unwrap().expect("enough results");
+	let honest: Vec<&Update> = round.honest.iter().collect();
+	let clean = AggregationRule::FedAvg.aggregate(&honest).unwrap();
+	let spread = honest.iter().map(|u| distance(u, &clean)).sum::<f64>() / honest.len() as f64;
+	assert!(distance(&next, &clean) < spread);
+	assert_eq!(next.check_against(&schema), Ok(()));
 }

@@ -5,8 +5,8 @@ use crate::{
 	error::{self, Error},
 	rpc::WsClient,
 	types::{
-		AggregateReveal, BoundedVec, GlobalModelRef, Ledger, ProvenScore, Role, ScoreTarget, Settlement,
-		SubgroupResult, TaskInfo, TaskSpec, TaskView, UpdateInfo, Vote,
+		AggregateReveal, BoundedVec, GlobalModelRef, Ledger, ProvenScore, Role, ScoreTarget,
+		Settlement, SubgroupResult, TaskInfo, TaskSpec, TaskView, UpdateInfo, Vote,
 	},
 	AccountId32, DinConfig, RoundIndex, SubgroupIndex, TaskId, H256,
 };
@@ -40,8 +40,11 @@ impl Signer {
 	/// (`0x<64 hex digits>`). Surrounding whitespace (a key file's trailing newline) is
 	/// ignored; the URI is never echoed in errors.
 	pub fn from_uri(suri: &str) -> Result<Signer, Error> {
-		let uri = SecretUri::from_str(suri.trim()).map_err(|e| Error::InvalidSecretUri(e.to_string()))?;
-		sr25519::Keypair::from_uri(&uri).map(Signer).map_err(|e| Error::InvalidSecretUri(e.to_string()))
+		let uri =
+			SecretUri::from_str(suri.trim()).map_err(|e| Error::InvalidSecretUri(e.to_string()))?;
+		sr25519::Keypair::from_uri(&uri)
+			.map(Signer)
+			.map_err(|e| Error::InvalidSecretUri(e.to_string()))
 	}
 
 	/// The account that signs.
@@ -183,9 +186,17 @@ impl Chain {
 	///
 	/// The nonce is the node's `system_accountNextIndex`, which counts transactions still in
 	/// the pool, so one signer may submit several calls back to back.
-	pub async fn submit<Call: Payload>(&self, call: &Call, signer: &Signer) -> Result<Included, Error> {
+	pub async fn submit<Call: Payload>(
+		&self,
+		call: &Call,
+		signer: &Signer,
+	) -> Result<Included, Error> {
 		let at = self.client.at_current_block().await.map_err(error::subxt)?;
-		let nonce = self.rpc.system_account_next_index(&signer.account_id()).await.map_err(error::subxt)?;
+		let nonce = self
+			.rpc
+			.system_account_next_index(&signer.account_id())
+			.await
+			.map_err(error::subxt)?;
 		let params = PolkadotExtrinsicParamsBuilder::<DinConfig>::new().nonce(nonce).build();
 		let progress = at
 			.transactions()
@@ -212,7 +223,12 @@ impl Chain {
 	}
 
 	/// `Staking::unbond`: start unbonding `amount` of `role`'s active bond.
-	pub async fn unbond(&self, signer: &Signer, role: Role, amount: u128) -> Result<Included, Error> {
+	pub async fn unbond(
+		&self,
+		signer: &Signer,
+		role: Role,
+		amount: u128,
+	) -> Result<Included, Error> {
 		self.submit(&din::tx().staking().unbond(role, amount), signer).await
 	}
 
@@ -234,7 +250,10 @@ impl Chain {
 	/// encoding without its two index bytes), so it cannot drift from the runtime's type.
 	pub async fn encode_task_spec(&self, spec: TaskSpec) -> Result<Vec<u8>, Error> {
 		let at = self.client.at_current_block().await.map_err(error::subxt)?;
-		let call = at.transactions().call_data(&din::tx().tasks().create_task(spec)).map_err(error::subxt)?;
+		let call = at
+			.transactions()
+			.call_data(&din::tx().tasks().create_task(spec))
+			.map_err(error::subxt)?;
 		// pallet index, call index, then the call's only argument.
 		Ok(call[2..].to_vec())
 	}
@@ -260,7 +279,11 @@ impl Chain {
 		num_samples: u64,
 	) -> Result<Included, Error> {
 		let cid = cid_arg(cid)?;
-		self.submit(&din::tx().tasks().submit_update(task, round, cid, commitment, num_samples), signer).await
+		self.submit(
+			&din::tx().tasks().submit_update(task, round, cid, commitment, num_samples),
+			signer,
+		)
+		.await
 	}
 
 	// ----- Evaluation -----
@@ -281,7 +304,8 @@ impl Chain {
 		subgroup: SubgroupIndex,
 		hash: H256,
 	) -> Result<Included, Error> {
-		self.submit(&din::tx().evaluation().commit_aggregate(task, round, subgroup, hash), signer).await
+		self.submit(&din::tx().evaluation().commit_aggregate(task, round, subgroup, hash), signer)
+			.await
 	}
 
 	/// `Evaluation::reveal_aggregate`: open the committed aggregate. `invalid` must be
@@ -301,7 +325,9 @@ impl Chain {
 		let cid = cid_arg(cid)?;
 		let max = self.constant(din::constants().evaluation().max_subgroup_size()).await?;
 		let invalid = bounded("invalid set", invalid, max as usize)?;
-		let call = din::tx().evaluation().reveal_aggregate(task, round, subgroup, cid, commitment, invalid, salt);
+		let call = din::tx()
+			.evaluation()
+			.reveal_aggregate(task, round, subgroup, cid, commitment, invalid, salt);
 		self.submit(&call, signer).await
 	}
 
@@ -314,7 +340,8 @@ impl Chain {
 		round: RoundIndex,
 		hash: H256,
 	) -> Result<Included, Error> {
-		self.submit(&din::tx().evaluation().commit_global(task, round, hash), signer).await
+		self.submit(&din::tx().evaluation().commit_global(task, round, hash), signer)
+			.await
 	}
 
 	/// `Evaluation::reveal_global`: open the committed global model.
@@ -328,19 +355,32 @@ impl Chain {
 		salt: [u8; 32],
 	) -> Result<Included, Error> {
 		let cid = cid_arg(cid)?;
-		self.submit(&din::tx().evaluation().reveal_global(task, round, cid, commitment, salt), signer).await
+		self.submit(
+			&din::tx().evaluation().reveal_global(task, round, cid, commitment, salt),
+			signer,
+		)
+		.await
 	}
 
 	/// `Evaluation::register_verifying_key`: a compressed Groth16 verifying key, stored under
 	/// its blake2-256 hash.
-	pub async fn register_verifying_key(&self, signer: &Signer, vk: Vec<u8>) -> Result<Included, Error> {
+	pub async fn register_verifying_key(
+		&self,
+		signer: &Signer,
+		vk: Vec<u8>,
+	) -> Result<Included, Error> {
 		let max = self.constant(din::constants().evaluation().max_verifying_key_len()).await?;
 		let vk = bounded("verifying key", vk, max as usize)?;
 		self.submit(&din::tx().evaluation().register_verifying_key(vk), signer).await
 	}
 
 	/// `Evaluation::release_test_key`: the owner releases the test-set key of `task`.
-	pub async fn release_test_key(&self, signer: &Signer, task: TaskId, key: Vec<u8>) -> Result<Included, Error> {
+	pub async fn release_test_key(
+		&self,
+		signer: &Signer,
+		task: TaskId,
+		key: Vec<u8>,
+	) -> Result<Included, Error> {
 		let max = self.constant(din::constants().evaluation().max_test_key_len()).await?;
 		let key = bounded("test-set key", key, max as usize)?;
 		self.submit(&din::tx().evaluation().release_test_key(task, key), signer).await
@@ -357,7 +397,11 @@ impl Chain {
 		proof: Vec<u8>,
 	) -> Result<Included, Error> {
 		let proof = bounded("proof", proof, MAX_PROOF_LEN)?;
-		self.submit(&din::tx().evaluation().submit_score(task, target, correct, total, proof), signer).await
+		self.submit(
+			&din::tx().evaluation().submit_score(task, target, correct, total, proof),
+			signer,
+		)
+		.await
 	}
 
 	/// `Evaluation::report_score`: report `target`'s accuracy under the median rule.
@@ -369,7 +413,8 @@ impl Chain {
 		correct: u32,
 		total: u32,
 	) -> Result<Included, Error> {
-		self.submit(&din::tx().evaluation().report_score(task, target, correct, total), signer).await
+		self.submit(&din::tx().evaluation().report_score(task, target, correct, total), signer)
+			.await
 	}
 
 	// ----- reads (at the latest finalized block) -----
@@ -387,7 +432,12 @@ impl Chain {
 	}
 
 	/// The client at the block reads are answered at.
-	async fn at(&self) -> Result<subxt::client::ClientAtBlock<DinConfig, subxt::client::OnlineClientAtBlockImpl<DinConfig>>, Error> {
+	async fn at(
+		&self,
+	) -> Result<
+		subxt::client::ClientAtBlock<DinConfig, subxt::client::OnlineClientAtBlockImpl<DinConfig>>,
+		Error,
+	> {
 		match self.reads {
 			ReadAt::Finalized => self.client.at_current_block().await.map_err(error::subxt),
 			ReadAt::Best => {
@@ -410,7 +460,10 @@ impl Chain {
 	/// `DinApi::task`: the runtime API's summary of a task (with the participant count).
 	pub async fn task_view(&self, task: TaskId) -> Result<Option<TaskView>, Error> {
 		let at = self.at().await?;
-		at.runtime_apis().call(din::runtime_apis().din_api().task(task)).await.map_err(error::subxt)
+		at.runtime_apis()
+			.call(din::runtime_apis().din_api().task(task))
+			.await
+			.map_err(error::subxt)
 	}
 
 	/// `Tasks::Participants`: who joined `task` (the next round's snapshot).
@@ -432,7 +485,10 @@ impl Chain {
 	/// `DinApi::subgroups`: the members of each subgroup of the current round of `task`.
 	pub async fn subgroups(&self, task: TaskId) -> Result<Vec<Vec<AccountId32>>, Error> {
 		let at = self.at().await?;
-		at.runtime_apis().call(din::runtime_apis().din_api().subgroups(task)).await.map_err(error::subxt)
+		at.runtime_apis()
+			.call(din::runtime_apis().din_api().subgroups(task))
+			.await
+			.map_err(error::subxt)
 	}
 
 	/// `Evaluation::Panels`: the evaluators drawn for `subgroup` in `round` of `task`
@@ -443,7 +499,10 @@ impl Chain {
 		round: RoundIndex,
 		subgroup: SubgroupIndex,
 	) -> Result<Vec<AccountId32>, Error> {
-		Ok(self.read(din::storage().evaluation().panels(), (task, (round, subgroup))).await?.0)
+		Ok(self
+			.read(din::storage().evaluation().panels(), (task, (round, subgroup)))
+			.await?
+			.0)
 	}
 
 	/// `Evaluation::SubgroupResults`: how `subgroup` of `round` settled, once it has.
@@ -453,13 +512,22 @@ impl Chain {
 		round: RoundIndex,
 		subgroup: SubgroupIndex,
 	) -> Result<Option<SubgroupResult>, Error> {
-		self.read_optional(din::storage().evaluation().subgroup_results(), (task, (round, subgroup))).await
+		self.read_optional(
+			din::storage().evaluation().subgroup_results(),
+			(task, (round, subgroup)),
+		)
+		.await
 	}
 
 	/// `Evaluation::GlobalModels`: the global model `round` of `task` settled on (`None`:
 	/// not settled yet, or disputed).
-	pub async fn global_model(&self, task: TaskId, round: RoundIndex) -> Result<Option<GlobalModelRef>, Error> {
-		self.read_optional(din::storage().evaluation().global_models(), (task, round)).await
+	pub async fn global_model(
+		&self,
+		task: TaskId,
+		round: RoundIndex,
+	) -> Result<Option<GlobalModelRef>, Error> {
+		self.read_optional(din::storage().evaluation().global_models(), (task, round))
+			.await
 	}
 
 	/// `Rewards::Settlements`: how `task`'s pool was split, once it is settled.
@@ -473,8 +541,14 @@ impl Chain {
 	}
 
 	/// `Tasks::Updates`: the update `who` submitted in `round` of `task`.
-	pub async fn update(&self, task: TaskId, round: RoundIndex, who: &AccountId32) -> Result<Option<UpdateInfo>, Error> {
-		self.read_optional(din::storage().tasks().updates(), ((task, round), who.clone())).await
+	pub async fn update(
+		&self,
+		task: TaskId,
+		round: RoundIndex,
+		who: &AccountId32,
+	) -> Result<Option<UpdateInfo>, Error> {
+		self.read_optional(din::storage().tasks().updates(), ((task, round), who.clone()))
+			.await
 	}
 
 	/// `Evaluation::AggregateVotes`: `who`'s vote on `subgroup` of `round` (cleared once the
@@ -486,7 +560,11 @@ impl Chain {
 		subgroup: SubgroupIndex,
 		who: &AccountId32,
 	) -> Result<Option<Vote<AggregateReveal>>, Error> {
-		self.read_optional(din::storage().evaluation().aggregate_votes(), ((task, round, subgroup), who.clone())).await
+		self.read_optional(
+			din::storage().evaluation().aggregate_votes(),
+			((task, round, subgroup), who.clone()),
+		)
+		.await
 	}
 
 	/// `Evaluation::GlobalVotes`: `who`'s vote on the global model of `round` (cleared once
@@ -497,23 +575,39 @@ impl Chain {
 		round: RoundIndex,
 		who: &AccountId32,
 	) -> Result<Option<Vote<GlobalModelRef>>, Error> {
-		self.read_optional(din::storage().evaluation().global_votes(), ((task, round), who.clone())).await
+		self.read_optional(din::storage().evaluation().global_votes(), ((task, round), who.clone()))
+			.await
 	}
 
 	/// `Evaluation::RoundEvaluators`: every evaluator of `round` with its seat count.
-	pub async fn round_evaluators(&self, task: TaskId, round: RoundIndex) -> Result<Vec<(AccountId32, u32)>, Error> {
-		Ok(self.read(din::storage().evaluation().round_evaluators(), (task, round)).await?.0)
+	pub async fn round_evaluators(
+		&self,
+		task: TaskId,
+		round: RoundIndex,
+	) -> Result<Vec<(AccountId32, u32)>, Error> {
+		Ok(self
+			.read(din::storage().evaluation().round_evaluators(), (task, round))
+			.await?
+			.0)
 	}
 
 	/// `Evaluation::ProvenScores`: the proven score of `target`, once settled (until the task
 	/// is settled and pruned).
-	pub async fn proven_score(&self, task: TaskId, target: ScoreTarget) -> Result<Option<ProvenScore>, Error> {
-		self.read_optional(din::storage().evaluation().proven_scores(), (task, target)).await
+	pub async fn proven_score(
+		&self,
+		task: TaskId,
+		target: ScoreTarget,
+	) -> Result<Option<ProvenScore>, Error> {
+		self.read_optional(din::storage().evaluation().proven_scores(), (task, target))
+			.await
 	}
 
 	/// `Evaluation::TestKeys`: the released test-set key of `task`.
 	pub async fn test_key(&self, task: TaskId) -> Result<Option<Vec<u8>>, Error> {
-		Ok(self.read_optional(din::storage().evaluation().test_keys(), (task,)).await?.map(|key| key.key.0))
+		Ok(self
+			.read_optional(din::storage().evaluation().test_keys(), (task,))
+			.await?
+			.map(|key| key.key.0))
 	}
 
 	/// `Evaluation::Pool`: the registered evaluators.
@@ -523,7 +617,8 @@ impl Chain {
 
 	/// `Staking::Ledgers`: `who`'s bond for `role`, if any.
 	pub async fn ledger(&self, who: &AccountId32, role: Role) -> Result<Option<Ledger>, Error> {
-		self.read_optional(din::storage().staking().ledgers(), (who.clone(), role)).await
+		self.read_optional(din::storage().staking().ledgers(), (who.clone(), role))
+			.await
 	}
 
 	/// `Staking::ReputationOf`: `who`'s soulbound reputation.
@@ -540,16 +635,24 @@ impl Chain {
 	// ----- Balances -----
 
 	/// `Balances::transfer_keep_alive`: send `amount` to `dest`.
-	pub async fn transfer(&self, signer: &Signer, dest: &AccountId32, amount: u128) -> Result<Included, Error> {
+	pub async fn transfer(
+		&self,
+		signer: &Signer,
+		dest: &AccountId32,
+		amount: u128,
+	) -> Result<Included, Error> {
 		let dest = subxt::utils::MultiAddress::Id(dest.clone());
-		self.submit(&din::tx().balances().transfer_keep_alive(dest, amount), signer).await
+		self.submit(&din::tx().balances().transfer_keep_alive(dest, amount), signer)
+			.await
 	}
 
 	// ----- events -----
 
 	/// The events of every finalized block from now on, in order. The stream ends when the
 	/// connection does.
-	pub async fn finalized_events(&self) -> Result<BoxStream<'static, Result<BlockEvents, Error>>, Error> {
+	pub async fn finalized_events(
+		&self,
+	) -> Result<BoxStream<'static, Result<BlockEvents, Error>>, Error> {
 		let blocks = self.client.stream_blocks().await.map_err(error::subxt)?;
 		let events = blocks.then(|block| async move {
 			let block = block.map_err(error::subxt)?;
@@ -573,14 +676,21 @@ impl Chain {
 
 	/// The value at `addr` / `key` in the block reads are answered at, or the entry's
 	/// default.
-	async fn read<Addr: subxt::storage::Address>(&self, addr: Addr, key: Addr::KeyParts) -> Result<Addr::Value, Error> {
+	async fn read<Addr: subxt::storage::Address>(
+		&self,
+		addr: Addr,
+		key: Addr::KeyParts,
+	) -> Result<Addr::Value, Error> {
 		let at = self.at().await?;
 		let value = at.storage().fetch(addr, key).await.map_err(error::subxt)?;
 		value.decode().map_err(error::subxt)
 	}
 
 	/// A runtime constant, from the metadata of the latest finalized block.
-	async fn constant<Addr: subxt::constants::Address>(&self, addr: Addr) -> Result<Addr::Target, Error> {
+	async fn constant<Addr: subxt::constants::Address>(
+		&self,
+		addr: Addr,
+	) -> Result<Addr::Target, Error> {
 		let at = self.at().await?;
 		at.constants().entry(addr).map_err(error::subxt)
 	}
@@ -590,14 +700,21 @@ impl Chain {
 async fn wait_for(
 	mut progress: TransactionProgress<DinConfig, subxt::client::OnlineClientAtBlockImpl<DinConfig>>,
 	inclusion: Inclusion,
-) -> Result<TransactionInBlock<DinConfig, subxt::client::OnlineClientAtBlockImpl<DinConfig>>, Error> {
+) -> Result<TransactionInBlock<DinConfig, subxt::client::OnlineClientAtBlockImpl<DinConfig>>, Error>
+{
 	while let Some(status) = progress.next().await {
 		match status.map_err(error::subxt)? {
-			TransactionStatus::InBestBlock(in_block) if inclusion == Inclusion::InBestBlock => return Ok(in_block),
+			TransactionStatus::InBestBlock(in_block) if inclusion == Inclusion::InBestBlock => {
+				return Ok(in_block)
+			},
 			TransactionStatus::InFinalizedBlock(in_block) => return Ok(in_block),
 			TransactionStatus::Error { message } => return Err(Error::Rejected(message)),
-			TransactionStatus::Invalid { message } => return Err(Error::Rejected(format!("invalid: {message}"))),
-			TransactionStatus::Dropped { message } => return Err(Error::Rejected(format!("dropped: {message}"))),
+			TransactionStatus::Invalid { message } => {
+				return Err(Error::Rejected(format!("invalid: {message}")))
+			},
+			TransactionStatus::Dropped { message } => {
+				return Err(Error::Rejected(format!("dropped: {message}")))
+			},
 			_ => continue,
 		}
 	}
@@ -613,7 +730,10 @@ fn cid_arg(cid: &[u8]) -> Result<BoundedVec<u8>, Error> {
 /// over-long vector would not decode on chain, and the node would only say that much.
 fn bounded<T>(what: &str, items: Vec<T>, max: usize) -> Result<BoundedVec<T>, Error> {
 	if items.len() > max {
-		return Err(Error::InvalidArgument(format!("{what} has {} items; at most {max} fit", items.len())));
+		return Err(Error::InvalidArgument(format!(
+			"{what} has {} items; at most {max} fit",
+			items.len()
+		)));
 	}
 	Ok(BoundedVec(items))
 }
@@ -625,11 +745,23 @@ mod tests {
 	#[test]
 	fn signers_come_from_secret_uris_and_bad_ones_are_errors() {
 		let alice = Signer::from_uri("//Alice").expect("a dev URI");
-		assert_eq!(alice.account_id().to_string(), "5GrwvaEF5zXb26Fz9rcQpDWS57CtERHpNehXCPcNoHGKutQY");
-		assert_eq!(format!("{alice:?}"), "Signer(5GrwvaEF5zXb26Fz9rcQpDWS57CtERHpNehXCPcNoHGKutQY)");
+		assert_eq!(
+			alice.account_id().to_string(),
+			"5GrwvaEF5zXb26Fz9rcQpDWS57CtERHpNehXCPcNoHGKutQY"
+		);
+		assert_eq!(
+			format!("{alice:?}"),
+			"Signer(5GrwvaEF5zXb26Fz9rcQpDWS57CtERHpNehXCPcNoHGKutQY)"
+		);
 		let phrase = "bottom drive obey lake curtain smoke basket hold race lonely fit walk//Alice";
-		assert_eq!(Signer::from_uri(phrase).expect("mnemonic URI").account_id(), alice.account_id());
-		assert_eq!(Signer::from_uri("//Alice\n").expect("trimmed").account_id(), alice.account_id());
+		assert_eq!(
+			Signer::from_uri(phrase).expect("mnemonic URI").account_id(),
+			alice.account_id()
+		);
+		assert_eq!(
+			Signer::from_uri("//Alice\n").expect("trimmed").account_id(),
+			alice.account_id()
+		);
 		for bad in ["not a mnemonic at all", "0x1234", "bottom drive//Alice"] {
 			let err = Signer::from_uri(bad).expect_err(bad);
 			assert!(matches!(err, Error::InvalidSecretUri(_)), "{bad}: {err:?}");
@@ -645,8 +777,13 @@ mod tests {
 
 	#[tokio::test]
 	async fn unreachable_or_malformed_urls_are_connect_errors() {
-		let port = std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("a port").port();
-		for url in [format!("ws://127.0.0.1:{port}"), "not a url".into(), "http://127.0.0.1:9".into()] {
+		let port = std::net::TcpListener::bind("127.0.0.1:0")
+			.and_then(|l| l.local_addr())
+			.expect("a port")
+			.port();
+		for url in
+			[format!("ws://127.0.0.1:{port}"), "not a url".into(), "http://127.0.0.1:9".into()]
+		{
 			match Chain::connect(&url).await {
 				Err(Error::Connect { url: u, .. }) => assert_eq!(u, url),
 				other => panic!("{url}: {other:?}"),

@@ -109,13 +109,15 @@ pub(crate) fn submission(e: ExtrinsicError) -> Error {
 /// The outcome of an included transaction that did not succeed.
 pub(crate) fn dispatch(e: TransactionEventsError) -> Error {
 	match e {
-		TransactionEventsError::ExtrinsicFailed(DispatchError::Module(module)) => match module.details() {
-			Ok(details) => Error::Pallet(PalletError {
-				pallet: details.pallet.name().to_string(),
-				error: details.variant.name.clone(),
-				docs: details.variant.docs.join(" ").trim().to_string(),
-			}),
-			Err(_) => Error::Dispatch(module.to_string()),
+		TransactionEventsError::ExtrinsicFailed(DispatchError::Module(module)) => {
+			match module.details() {
+				Ok(details) => Error::Pallet(PalletError {
+					pallet: details.pallet.name().to_string(),
+					error: details.variant.name.clone(),
+					docs: details.variant.docs.join(" ").trim().to_string(),
+				}),
+				Err(_) => Error::Dispatch(module.to_string()),
+			}
 		},
 		TransactionEventsError::ExtrinsicFailed(other) => Error::Dispatch(other.to_string()),
 		other => subxt(other),
@@ -138,7 +140,9 @@ fn user_error<'a>(e: &'a (dyn std::error::Error + 'static)) -> Option<&'a UserEr
 fn describe(u: &UserError) -> String {
 	let data = u.data.as_ref().map(|d| d.get().trim_matches('"').to_string());
 	match data {
-		Some(data) if !data.is_empty() && data != "null" => format!("{}: {data} (code {})", u.message, u.code),
+		Some(data) if !data.is_empty() && data != "null" => {
+			format!("{}: {data} (code {})", u.message, u.code)
+		},
 		_ => format!("{} (code {})", u.message, u.code),
 	}
 }

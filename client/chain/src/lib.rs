@@ -77,7 +77,8 @@ mod chain;
 mod error;
 
 pub use chain::{
-	Balance, BlockEvents, Chain, Included, Inclusion, ReadAt, Signer, DEFAULT_INCLUSION_TIMEOUT, MAX_CID_LEN, MAX_PROOF_LEN,
+	Balance, BlockEvents, Chain, Included, Inclusion, ReadAt, Signer, DEFAULT_INCLUSION_TIMEOUT,
+	MAX_CID_LEN, MAX_PROOF_LEN,
 };
 pub use error::{Error, PalletError};
 
@@ -125,11 +126,13 @@ pub mod types {
 			SubgroupResult as GenericSubgroupResult, Vote,
 		},
 		pallet_din_rewards::Settlement,
+		pallet_din_staking::types::StakeLedger as Ledger,
 		pallet_din_tasks::{
 			runtime_api::TaskView as GenericTaskView,
-			types::{ModelRef, ModelSpec, PhaseLengths, RewardPool, TaskInfo, TaskSpec, TestSetRef},
+			types::{
+				ModelRef, ModelSpec, PhaseLengths, RewardPool, TaskInfo, TaskSpec, TestSetRef,
+			},
 		},
-		pallet_din_staking::types::StakeLedger as Ledger,
 		sp_arithmetic::per_things::Perbill,
 	};
 
@@ -145,5 +148,4 @@ pub mod types {
 	pub type ProvenScore = GenericProvenScore<crate::AccountId32>;
 	/// A submitted update.
 	pub type UpdateInfo = crate::din::runtime_types::pallet_din_tasks::types::UpdateInfo<u32>;
-
 }

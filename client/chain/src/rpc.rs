@@ -65,10 +65,13 @@ impl WsClient {
 	pub async fn connect(url: &str) -> Result<WsClient, RpcError> {
 		let runtime = tokio::runtime::Handle::try_current()
 			.map_err(|_| transport("din-chain's client must run inside a tokio runtime"))?;
-		let (socket, _) = tokio::time::timeout(CONNECT_TIMEOUT, tokio_tungstenite::connect_async(url))
-			.await
-			.map_err(|_| transport(format!("timed out after {CONNECT_TIMEOUT:?} connecting to {url}")))?
-			.map_err(|e| transport(format!("cannot connect to {url}: {e}")))?;
+		let (socket, _) =
+			tokio::time::timeout(CONNECT_TIMEOUT, tokio_tungstenite::connect_async(url))
+				.await
+				.map_err(|_| {
+					transport(format!("timed out after {CONNECT_TIMEOUT:?} connecting to {url}"))
+				})?
+				.map_err(|e| transport(format!("cannot connect to {url}: {e}")))?;
 		let (commands, receiver) = mpsc::unbounded_channel();
 		let event_loop = EventLoop {
 			socket,
@@ -82,12 +85,20 @@ impl WsClient {
 		Ok(WsClient { commands })
 	}
 
-	async fn call<T>(&self, what: &str, command: impl FnOnce(Reply<T>) -> Command) -> Result<T, RpcError> {
+	async fn call<T>(
+		&self,
+		what: &str,
+		command: impl FnOnce(Reply<T>) -> Command,
+	) -> Result<T, RpcError> {
 		let (reply, answer) = oneshot::channel();
-		self.commands.send(command(reply)).map_err(|_| transport("the connection is closed"))?;
+		self.commands
+			.send(command(reply))
+			.map_err(|_| transport("the connection is closed"))?;
 		match tokio::time::timeout(REQUEST_TIMEOUT, answer).await {
 			Err(_) => Err(transport(format!("no answer to {what} within {REQUEST_TIMEOUT:?}"))),
-			Ok(Err(_)) => Err(transport(format!("the connection closed before {what} was answered"))),
+			Ok(Err(_)) => {
+				Err(transport(format!("the connection closed before {what} was answered")))
+			},
 			Ok(Ok(result)) => result,
 		}
 	}
@@ -99,7 +110,11 @@ impl RpcClientT for WsClient {
 		method: &'a str,
 		params: Option<Box<RawValue>>,
 	) -> RawRpcFuture<'a, Box<RawValue>> {
-		Box::pin(self.call(method, |reply| Command::Request { method: method.into(), params, reply }))
+		Box::pin(self.call(method, |reply| Command::Request {
+			method: method.into(),
+			params,
+			reply,
+		}))
 	}
 
 	fn subscribe_raw<'a>(
@@ -119,16 +134,30 @@ impl RpcClientT for WsClient {
 
 /// What a [`WsClient`] asks of its event loop.
 enum Command {
-	Request { method: String, params: Option<Box<RawValue>>, reply: Reply<Box<RawValue>> },
-	Subscribe { method: String, params: Option<Box<RawValue>>, unsubscribe: String, reply: Reply<RawRpcSubscription> },
+	Request {
+		method: String,
+		params: Option<Box<RawValue>>,
+		reply: Reply<Box<RawValue>>,
+	},
+	Subscribe {
+		method: String,
+		params: Option<Box<RawValue>>,
+		unsubscribe: String,
+		reply: Reply<RawRpcSubscription>,
+	},
 	/// A subscription's stream was dropped.
-	Unsubscribe { id: String },
+	Unsubscribe {
+		id: String,
+	},
 }
 
 /// A call sent to the node, waiting for its answer.
 enum Pending {
 	Request(Reply<Box<RawValue>>),
-	Subscribe { unsubscribe: String, reply: Reply<RawRpcSubscription> },
+	Subscribe {
+		unsubscribe: String,
+		reply: Reply<RawRpcSubscription>,
+	},
 	/// An unsubscribe we sent on our own; its answer is not awaited.
 	Unsubscribe,
 }
@@ -201,9 +230,12 @@ impl EventLoop {
 
 	async fn on_command(&mut self, command: Command) -> Result<(), tungstenite::Error> {
 		match command {
-			Command::Request { method, params, reply } => self.send(&method, params, Pending::Request(reply)).await,
-			Command::Subscribe { method, params, unsubscribe, reply } =>
-				self.send(&method, params, Pending::Subscribe { unsubscribe, reply }).await,
+			Command::Request { method, params, reply } => {
+				self.send(&method, params, Pending::Request(reply)).await
+			},
+			Command::Subscribe { method, params, unsubscribe, reply } => {
+				self.send(&method, params, Pending::Subscribe { unsubscribe, reply }).await
+			},
 			Command::Unsubscribe { id } => self.unsubscribe(&id).await,
 		}
 	}
@@ -219,7 +251,8 @@ impl EventLoop {
 		self.next_id += 1;
 		let params = params.as_deref().map(RawValue::get).unwrap_or("[]");
 		let method = serde_json::to_string(method).expect("a string serializes; qed");
-		let request = format!(r#"{{"jsonrpc":"2.0","id":{id},"method":{method},"params":{params}}}"#);
+		let request =
+			format!(r#"{{"jsonrpc":"2.0","id":{id},"method":{method},"params":{params}}}"#);
 		self.pending.insert(id, pending);
 		let sent = self.socket.send(Message::Text(request.into())).await;
 		if sent.is_err() {
@@ -256,12 +289,14 @@ impl EventLoop {
 			},
 			Pending::Subscribe { unsubscribe, reply } => {
 				let subscribed = result.and_then(|raw| {
-					subscription_id(&raw).ok_or_else(|| transport(format!("not a subscription id: {}", raw.get())))
+					subscription_id(&raw)
+						.ok_or_else(|| transport(format!("not a subscription id: {}", raw.get())))
 				});
 				match (subscribed, self.handle.upgrade()) {
 					(Ok(id), Some(commands)) => {
 						let (notifications, receiver) = mpsc::unbounded_channel();
-						self.subscriptions.insert(id.clone(), Subscription { unsubscribe, notifications });
+						self.subscriptions
+							.insert(id.clone(), Subscription { unsubscribe, notifications });
 						let stream = Box::pin(Notifications { receiver, id: id.clone(), commands });
 						let _ = reply.send(Ok(RawRpcSubscription { stream, id: Some(id) }));
 					},
@@ -277,7 +312,10 @@ impl EventLoop {
 		Ok(())
 	}
 
-	async fn on_notification(&mut self, notification: Notification) -> Result<(), tungstenite::Error> {
+	async fn on_notification(
+		&mut self,
+		notification: Notification,
+	) -> Result<(), tungstenite::Error> {
 		let Some(id) = subscription_id_value(&notification.subscription) else { return Ok(()) };
 		let Some(subscription) = self.subscriptions.get(&id) else { return Ok(()) };
 		if subscription.notifications.send(notification.result).is_err() {
@@ -290,7 +328,8 @@ impl EventLoop {
 	/// Forgets subscription `id` and ends it on the node (once).
 	async fn unsubscribe(&mut self, id: &str) -> Result<(), tungstenite::Error> {
 		let Some(subscription) = self.subscriptions.remove(id) else { return Ok(()) };
-		let params = serde_json::value::to_raw_value(&[id]).expect("a string array serializes; qed");
+		let params =
+			serde_json::value::to_raw_value(&[id]).expect("a string array serializes; qed");
 		self.send(&subscription.unsubscribe, Some(params), Pending::Unsubscribe).await
 	}
 }
@@ -362,7 +401,8 @@ mod tests {
 
 	#[test]
 	fn frames_keep_null_results_and_route_notifications() {
-		let answer: Frame = serde_json::from_str(r#"{"jsonrpc":"2.0","id":7,"result":null}"#).unwrap();
+		let answer: Frame =
+			serde_json::from_str(r#"{"jsonrpc":"2.0","id":7,"result":null}"#).unwrap();
 		assert_eq!(answer.id.as_ref().and_then(serde_json::Value::as_u64), Some(7));
 		assert_eq!(answer.result.as_deref().map(RawValue::get), Some("null"));
 		assert!(answer.params.is_none());
@@ -383,6 +423,9 @@ mod tests {
 		let notification = notification.params.expect("a notification");
 		assert_eq!(subscription_id_value(&notification.subscription).as_deref(), Some("abc"));
 		assert_eq!(notification.result.get(), r#"{"number":"0x1"}"#);
-		assert_eq!(subscription_id(&RawValue::from_string("12".into()).unwrap()).as_deref(), Some("12"));
+		assert_eq!(
+			subscription_id(&RawValue::from_string("12".into()).unwrap()).as_deref(),
+			Some("12")
+		);
 	}
 }

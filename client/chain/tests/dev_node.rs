@@ -7,8 +7,8 @@
 use din_chain::{
 	din,
 	types::{
-		AggregationRule, BoundedVec, FeeParams, ModelRef, ModelSpec, Perbill, PhaseLengths, RewardAsset,
-		RewardPool, Role, ScoringRule, TaskPhase, TaskSpec, TestSetRef,
+		AggregationRule, BoundedVec, FeeParams, ModelRef, ModelSpec, Perbill, PhaseLengths,
+		RewardAsset, RewardPool, Role, ScoringRule, TaskPhase, TaskSpec, TestSetRef,
 	},
 	Chain, Error, Signer, H256, MAX_CID_LEN, UNIT,
 };
@@ -67,7 +67,11 @@ impl Node {
 						panic!("din-node exited ({status}) before answering\n{}", self.log_tail());
 					}
 					let waited = Instant::now() < deadline;
-					assert!(waited, "din-node did not answer within {WAIT:?}: {e}\n{}", self.log_tail());
+					assert!(
+						waited,
+						"din-node did not answer within {WAIT:?}: {e}\n{}",
+						self.log_tail()
+					);
 					tokio::time::sleep(Duration::from_millis(500)).await;
 				},
 			}
@@ -77,7 +81,11 @@ impl Node {
 	fn log_tail(&self) -> String {
 		let text = std::fs::read_to_string(&self.log).unwrap_or_default();
 		let lines: Vec<&str> = text.lines().collect();
-		format!("--- last lines of {} ---\n{}", self.log.display(), lines[lines.len().saturating_sub(40)..].join("\n"))
+		format!(
+			"--- last lines of {} ---\n{}",
+			self.log.display(),
+			lines[lines.len().saturating_sub(40)..].join("\n")
+		)
 	}
 }
 
@@ -95,7 +103,11 @@ fn node_binary() -> PathBuf {
 		let exe = std::env::current_exe().expect("the test binary's path");
 		exe.parent().and_then(Path::parent).expect("target/debug/deps").join("din-node")
 	});
-	assert!(bin.exists(), "{} not found: build the workspace first (scripts/env.sh: din_build)", bin.display());
+	assert!(
+		bin.exists(),
+		"{} not found: build the workspace first (scripts/env.sh: din_build)",
+		bin.display()
+	);
 	bin
 }
 
@@ -123,9 +135,15 @@ fn task_spec() -> TaskSpec {
 	// The chain checks only that the descriptor is there and hashes (sha2-256) to `hash`.
 	let architecture = b"DINM softmax 64x10".to_vec();
 	TaskSpec {
-		model: ModelSpec { hash: H256(Sha256::digest(&architecture).into()), architecture: bounded(&architecture) },
+		model: ModelSpec {
+			hash: H256(Sha256::digest(&architecture).into()),
+			architecture: bounded(&architecture),
+		},
 		genesis: ModelRef { cid: bounded(b"bafkreigenesis"), commitment: H256::repeat_byte(1) },
-		test_set: TestSetRef { commitment: H256::repeat_byte(2), encrypted_cid: bounded(b"bafkreitestset") },
+		test_set: TestSetRef {
+			commitment: H256::repeat_byte(2),
+			encrypted_cid: bounded(b"bafkreitestset"),
+		},
 		reward: RewardPool { asset: RewardAsset::Native, amount: 1_000 * UNIT },
 		rounds: 1,
 		phases: PhaseLengths {
@@ -189,11 +207,20 @@ async fn typed_api_drives_a_task_on_a_dev_node() {
 	let registered = charlie_registered.expect("Charlie bonds and registers");
 	assert!(registered.events.has::<din::evaluation::events::EvaluatorRegistered>());
 	let bonded = bob_bonded.expect("Bob bonds");
-	let bonded = bonded.events.find_first::<din::staking::events::Bonded>().expect("a Bonded event").expect("decodes");
-	assert_eq!((bonded.who, bonded.role, bonded.amount), (bob_id.clone(), Role::Participant, 20 * UNIT));
+	let bonded = bonded
+		.events
+		.find_first::<din::staking::events::Bonded>()
+		.expect("a Bonded event")
+		.expect("decodes");
+	assert_eq!(
+		(bonded.who, bonded.role, bonded.amount),
+		(bob_id.clone(), Role::Participant, 20 * UNIT)
+	);
 
 	// Alice creates the task; its id is in the event.
-	let created = within(&node, "the task's creation", chain.create_task(&alice, task_spec())).await.expect("created");
+	let created = within(&node, "the task's creation", chain.create_task(&alice, task_spec()))
+		.await
+		.expect("created");
 	let created = created.events.find_first::<din::tasks::events::TaskCreated>();
 	let created = created.expect("a TaskCreated event").expect("decodes");
 	let task = created.task;
@@ -205,7 +232,9 @@ async fn typed_api_drives_a_task_on_a_dev_node() {
 
 	// Watch finalized blocks from before Bob joins, so the round start cannot be missed.
 	let mut events = chain.finalized_events().await.expect("finalized block stream");
-	let joined = within(&node, "Bob's join", chain.join_task(&bob, task)).await.expect("Bob joins");
+	let joined = within(&node, "Bob's join", chain.join_task(&bob, task))
+		.await
+		.expect("Bob joins");
 	assert!(joined.events.has::<din::tasks::events::ParticipantJoined>());
 	assert_eq!(chain.participants(task).await.expect("read"), vec![bob_id.clone()]);
 
@@ -229,10 +258,15 @@ async fn typed_api_drives_a_task_on_a_dev_node() {
 	assert_eq!((started.participants, started.subgroups), (1, 1));
 	drop(events);
 
-	let (round, subgroup) = chain.assignment(task, &bob_id).await.expect("read").expect("Bob is assigned");
+	let (round, subgroup) =
+		chain.assignment(task, &bob_id).await.expect("read").expect("Bob is assigned");
 	assert_eq!((round, subgroup), (0, 0));
 	assert_eq!(chain.subgroups(task).await.expect("read"), vec![vec![bob_id.clone()]]);
-	assert_eq!(chain.panel(task, 0, subgroup).await.expect("read"), vec![charlie_id.clone()], "Charlie holds the seat");
+	assert_eq!(
+		chain.panel(task, 0, subgroup).await.expect("read"),
+		vec![charlie_id.clone()],
+		"Charlie holds the seat"
+	);
 	let view = chain.task_view(task).await.expect("read").expect("the task");
 	assert_eq!((view.phase, view.round, view.participants), (TaskPhase::Training, 0, 1));
 
@@ -258,7 +292,10 @@ async fn typed_api_drives_a_task_on_a_dev_node() {
 	let commit = chain.commit_aggregate(&charlie, task, 0, subgroup, H256::repeat_byte(9));
 	let early = within(&node, "Charlie's early commit", commit).await;
 	let early = early.expect_err("no aggregate commits during Training");
-	assert!(early.pallet_error().is_some_and(|e| e.is("Evaluation", "NotAggregationCommit")), "{early}");
+	assert!(
+		early.pallet_error().is_some_and(|e| e.is("Evaluation", "NotAggregationCommit")),
+		"{early}"
+	);
 	eprintln!("refused as expected: {again}; {early}");
 
 	// Nothing is settled yet.

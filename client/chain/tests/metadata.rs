@@ -38,12 +38,19 @@ fn committed_metadata_is_current() {
 	let path = committed_path();
 	let current = current_metadata();
 	if std::env::var_os("DIN_WRITE_METADATA").is_some() {
-		std::fs::write(&path, &current).unwrap_or_else(|e| panic!("cannot write {}: {e}", path.display()));
-		eprintln!("wrote {} ({} bytes, metadata V{})", path.display(), current.len(), din_chain::METADATA_VERSION);
+		std::fs::write(&path, &current)
+			.unwrap_or_else(|e| panic!("cannot write {}: {e}", path.display()));
+		eprintln!(
+			"wrote {} ({} bytes, metadata V{})",
+			path.display(),
+			current.len(),
+			din_chain::METADATA_VERSION
+		);
 		return;
 	}
-	let committed = std::fs::read(&path)
-		.unwrap_or_else(|e| panic!("cannot read {}: {e}; run scripts/gen-metadata.sh", path.display()));
+	let committed = std::fs::read(&path).unwrap_or_else(|e| {
+		panic!("cannot read {}: {e}; run scripts/gen-metadata.sh", path.display())
+	});
 	assert!(
 		committed == current,
 		"{} is stale: din-runtime's metadata changed ({} bytes committed, {} now). Run \
@@ -71,5 +78,9 @@ fn mirrored_bounds_match_the_runtime() {
 		proof: Default::default(),
 	};
 	let pallet_din_evaluation::Call::submit_score { proof, .. } = &call else { unreachable!() };
-	assert_eq!(din_chain::MAX_PROOF_LEN, bound(proof), "the proof bound of Evaluation::submit_score");
+	assert_eq!(
+		din_chain::MAX_PROOF_LEN,
+		bound(proof),
+		"the proof bound of Evaluation::submit_score"
+	);
 }

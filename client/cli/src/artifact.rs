@@ -8,10 +8,10 @@ pub use din_aggregate::sealed_test_set::{apply_keystream, encode_test_set, TEST_
 
 /// Parses [`encode_test_set`]'s bytes.
 pub fn decode_test_set(bytes: &[u8]) -> anyhow::Result<din_aggregate::TestSet> {
-    din_aggregate::sealed_test_set::decode_test_set(bytes).map_err(|e| invalid!("{e}"))
+	din_aggregate::sealed_test_set::decode_test_set(bytes).map_err(|e| invalid!("{e}"))
 }
 
 /// A fresh random test-set key.
 pub fn new_test_key() -> [u8; TEST_KEY_LEN] {
-    rand::random()
+	rand::random()
 }

@@ -10,8 +10,8 @@ use anyhow::Context;
 use clap::Args;
 use din_aggregate::{ModelSpec, Update};
 use din_chain::{
-    din::runtime_types::din_primitives as chain_primitives, AccountId32, Chain, Inclusion, ReadAt,
-    Signer, H256, UNIT,
+	din::runtime_types::din_primitives as chain_primitives, AccountId32, Chain, Inclusion, ReadAt,
+	Signer, H256, UNIT,
 };
 use din_ml::data::{self, Dataset};
 use din_store::{Cid, Multiaddr, Store, StoreConfig};
@@ -21,79 +21,79 @@ use crate::invalid;
 /// How to reach the node.
 #[derive(Debug, Args, Clone)]
 pub struct ChainArgs {
-    /// The node's JSON-RPC WebSocket.
-    #[arg(long, env = "DIN_URL", default_value = "ws://127.0.0.1:9944", global = true)]
-    pub url: String,
+	/// The node's JSON-RPC WebSocket.
+	#[arg(long, env = "DIN_URL", default_value = "ws://127.0.0.1:9944", global = true)]
+	pub url: String,
 }
 
 impl ChainArgs {
-    /// A connection for one-shot commands: finalized reads, finalized inclusion.
-    pub async fn connect(&self) -> anyhow::Result<Chain> {
-        Ok(Chain::connect(&self.url).await?)
-    }
+	/// A connection for one-shot commands: finalized reads, finalized inclusion.
+	pub async fn connect(&self) -> anyhow::Result<Chain> {
+		Ok(Chain::connect(&self.url).await?)
+	}
 
-    /// A connection for daemons, which follow phases a few blocks long: best-block reads
-    /// and best-block inclusion.
-    pub async fn connect_following(&self) -> anyhow::Result<Chain> {
-        Ok(Chain::connect(&self.url)
-            .await?
-            .with_reads(ReadAt::Best)
-            .with_inclusion(Inclusion::InBestBlock)
-            .with_timeout(Duration::from_secs(60)))
-    }
+	/// A connection for daemons, which follow phases a few blocks long: best-block reads
+	/// and best-block inclusion.
+	pub async fn connect_following(&self) -> anyhow::Result<Chain> {
+		Ok(Chain::connect(&self.url)
+			.await?
+			.with_reads(ReadAt::Best)
+			.with_inclusion(Inclusion::InBestBlock)
+			.with_timeout(Duration::from_secs(60)))
+	}
 }
 
 /// Whose key signs.
 #[derive(Debug, Args, Clone)]
 pub struct SignerArgs {
-    /// Secret URI of the signing account (`//Alice`, a mnemonic, `0x<seed>`). Prefer
-    /// `--key-file`: command lines are visible to other users.
-    #[arg(long, env = "DIN_SURI", conflicts_with = "key_file")]
-    pub suri: Option<String>,
-    /// File holding the secret URI (`din key generate --output FILE`).
-    #[arg(long, env = "DIN_KEY_FILE")]
-    pub key_file: Option<PathBuf>,
+	/// Secret URI of the signing account (`//Alice`, a mnemonic, `0x<seed>`). Prefer
+	/// `--key-file`: command lines are visible to other users.
+	#[arg(long, env = "DIN_SURI", conflicts_with = "key_file")]
+	pub suri: Option<String>,
+	/// File holding the secret URI (`din key generate --output FILE`).
+	#[arg(long, env = "DIN_KEY_FILE")]
+	pub key_file: Option<PathBuf>,
 }
 
 impl SignerArgs {
-    /// The signer, or an error naming the missing flag.
-    pub fn signer(&self) -> anyhow::Result<Signer> {
-        let suri = match (&self.suri, &self.key_file) {
-            (Some(suri), _) => suri.clone(),
-            (None, Some(path)) => std::fs::read_to_string(path)
-                .with_context(|| format!("reading key file {}", path.display()))?,
-            (None, None) => return Err(invalid!("no signing key: pass --key-file or --suri")),
-        };
-        Ok(Signer::from_uri(&suri)?)
-    }
+	/// The signer, or an error naming the missing flag.
+	pub fn signer(&self) -> anyhow::Result<Signer> {
+		let suri = match (&self.suri, &self.key_file) {
+			(Some(suri), _) => suri.clone(),
+			(None, Some(path)) => std::fs::read_to_string(path)
+				.with_context(|| format!("reading key file {}", path.display()))?,
+			(None, None) => return Err(invalid!("no signing key: pass --key-file or --suri")),
+		};
+		Ok(Signer::from_uri(&suri)?)
+	}
 }
 
 /// How to reach the artifact store.
 #[derive(Debug, Args, Clone)]
 pub struct StoreArgs {
-    /// Block store directory of this process.
-    #[arg(long, env = "DIN_STORE_DIR")]
-    pub store_dir: PathBuf,
-    /// Store peer to join through, ending in /p2p/<peer id> (repeatable, or comma-separated).
-    #[arg(long = "store-peer", env = "DIN_STORE_PEERS", value_delimiter = ',')]
-    pub store_peers: Vec<Multiaddr>,
-    /// libp2p listen address, so that others can fetch what this process publishes.
-    #[arg(long, default_value = "/ip4/127.0.0.1/tcp/0")]
-    pub store_listen: Vec<Multiaddr>,
-    /// Seconds to look for a provider of a CID.
-    #[arg(long, default_value_t = 20)]
-    pub store_timeout: u64,
+	/// Block store directory of this process.
+	#[arg(long, env = "DIN_STORE_DIR")]
+	pub store_dir: PathBuf,
+	/// Store peer to join through, ending in /p2p/<peer id> (repeatable, or comma-separated).
+	#[arg(long = "store-peer", env = "DIN_STORE_PEERS", value_delimiter = ',')]
+	pub store_peers: Vec<Multiaddr>,
+	/// libp2p listen address, so that others can fetch what this process publishes.
+	#[arg(long, default_value = "/ip4/127.0.0.1/tcp/0")]
+	pub store_listen: Vec<Multiaddr>,
+	/// Seconds to look for a provider of a CID.
+	#[arg(long, default_value_t = 20)]
+	pub store_timeout: u64,
 }
 
 impl StoreArgs {
-    /// Starts this process's store peer.
-    pub async fn start(&self) -> anyhow::Result<Store> {
-        let mut config = StoreConfig::new(&self.store_dir);
-        config.listen = self.store_listen.clone();
-        config.bootstrap = self.store_peers.clone();
-        config.provider_wait = Duration::from_secs(self.store_timeout);
-        Ok(Store::start(config).await?)
-    }
+	/// Starts this process's store peer.
+	pub async fn start(&self) -> anyhow::Result<Store> {
+		let mut config = StoreConfig::new(&self.store_dir);
+		config.listen = self.store_listen.clone();
+		config.bootstrap = self.store_peers.clone();
+		config.provider_wait = Duration::from_secs(self.store_timeout);
+		Ok(Store::start(config).await?)
+	}
 }
 
 /// A dataset by name.
@@ -105,285 +105,292 @@ impl StoreArgs {
 /// - `idx:DIR`: an MNIST-format directory (its training files).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum DataSource {
-    Digits,
-    DigitsShare { index: usize, of: usize },
-    DigitsTest,
-    Csv(PathBuf),
-    Idx(PathBuf),
+	Digits,
+	DigitsShare { index: usize, of: usize },
+	DigitsTest,
+	Csv(PathBuf),
+	Idx(PathBuf),
 }
 
 /// Seed of the IID shares of `digits:K/N`, so that every participant cuts the same shares.
 const DIGITS_SHARE_SEED: u64 = u64::from_be_bytes(*b"DINshare");
 
 impl FromStr for DataSource {
-    type Err = String;
+	type Err = String;
 
-    fn from_str(s: &str) -> Result<Self, String> {
-        if s == "digits" {
-            return Ok(Self::Digits);
-        }
-        if s == "digits-test" {
-            return Ok(Self::DigitsTest);
-        }
-        if let Some(share) = s.strip_prefix("digits:") {
-            let (index, of) = share
-                .split_once('/')
-                .and_then(|(k, n)| Some((k.parse::<usize>().ok()?, n.parse::<usize>().ok()?)))
-                .ok_or_else(|| format!("`{s}`: expected digits:K/N"))?;
-            if index == 0 || index > of {
-                return Err(format!("`{s}`: K must be in 1..=N"));
-            }
-            return Ok(Self::DigitsShare { index, of });
-        }
-        if let Some(path) = s.strip_prefix("csv:") {
-            return Ok(Self::Csv(path.into()));
-        }
-        if let Some(path) = s.strip_prefix("idx:") {
-            return Ok(Self::Idx(path.into()));
-        }
-        Err(format!(
-            "`{s}`: expected digits, digits:K/N, digits-test, csv:PATH or idx:DIR"
-        ))
-    }
+	fn from_str(s: &str) -> Result<Self, String> {
+		if s == "digits" {
+			return Ok(Self::Digits);
+		}
+		if s == "digits-test" {
+			return Ok(Self::DigitsTest);
+		}
+		if let Some(share) = s.strip_prefix("digits:") {
+			let (index, of) = share
+				.split_once('/')
+				.and_then(|(k, n)| Some((k.parse::<usize>().ok()?, n.parse::<usize>().ok()?)))
+				.ok_or_else(|| format!("`{s}`: expected digits:K/N"))?;
+			if index == 0 || index > of {
+				return Err(format!("`{s}`: K must be in 1..=N"));
+			}
+			return Ok(Self::DigitsShare { index, of });
+		}
+		if let Some(path) = s.strip_prefix("csv:") {
+			return Ok(Self::Csv(path.into()));
+		}
+		if let Some(path) = s.strip_prefix("idx:") {
+			return Ok(Self::Idx(path.into()));
+		}
+		Err(format!("`{s}`: expected digits, digits:K/N, digits-test, csv:PATH or idx:DIR"))
+	}
 }
 
 impl DataSource {
-    /// Loads the samples.
-    pub fn load(&self) -> anyhow::Result<Dataset> {
-        Ok(match self {
-            Self::Digits => data::digits::digits_train_test()?.0,
-            Self::DigitsShare { index, of } => {
-                let train = data::digits::digits_train_test()?.0;
-                data::split::iid_split(&train, *of, DIGITS_SHARE_SEED)?.swap_remove(index - 1)
-            }
-            Self::DigitsTest => data::digits::digits_test_split()?,
-            Self::Csv(path) => data::csv::load_csv(path, &data::csv::CsvOptions::default())?,
-            Self::Idx(dir) => data::idx::load_idx_dir(dir)?.train,
-        })
-    }
+	/// Loads the samples.
+	pub fn load(&self) -> anyhow::Result<Dataset> {
+		Ok(match self {
+			Self::Digits => data::digits::digits_train_test()?.0,
+			Self::DigitsShare { index, of } => {
+				let train = data::digits::digits_train_test()?.0;
+				data::split::iid_split(&train, *of, DIGITS_SHARE_SEED)?.swap_remove(index - 1)
+			},
+			Self::DigitsTest => data::digits::digits_test_split()?,
+			Self::Csv(path) => data::csv::load_csv(path, &data::csv::CsvOptions::default())?,
+			Self::Idx(dir) => data::idx::load_idx_dir(dir)?.train,
+		})
+	}
 }
 
 /// Parses a token amount in whole units with up to 12 decimals (`100`, `0.5`).
 pub fn parse_amount(s: &str) -> Result<u128, String> {
-    let (whole, fraction) = s.split_once('.').unwrap_or((s, ""));
-    if fraction.len() > 12 || (whole.is_empty() && fraction.is_empty()) {
-        return Err(format!("`{s}`: expected an amount like 100 or 0.5 (at most 12 decimals)"));
-    }
-    let digits = |d: &str| -> Result<u128, String> {
-        if d.is_empty() {
-            return Ok(0);
-        }
-        d.parse::<u128>().map_err(|_| format!("`{s}` is not a number"))
-    };
-    let fraction_units = digits(fraction)? * 10u128.pow(12 - fraction.len() as u32);
-    digits(whole)?
-        .checked_mul(UNIT)
-        .and_then(|w| w.checked_add(fraction_units))
-        .ok_or_else(|| format!("`{s}` is too large"))
+	let (whole, fraction) = s.split_once('.').unwrap_or((s, ""));
+	if fraction.len() > 12 || (whole.is_empty() && fraction.is_empty()) {
+		return Err(format!("`{s}`: expected an amount like 100 or 0.5 (at most 12 decimals)"));
+	}
+	let digits = |d: &str| -> Result<u128, String> {
+		if d.is_empty() {
+			return Ok(0);
+		}
+		d.parse::<u128>().map_err(|_| format!("`{s}` is not a number"))
+	};
+	let fraction_units = digits(fraction)? * 10u128.pow(12 - fraction.len() as u32);
+	digits(whole)?
+		.checked_mul(UNIT)
+		.and_then(|w| w.checked_add(fraction_units))
+		.ok_or_else(|| format!("`{s}` is too large"))
 }
 
 /// Formats a balance in whole units.
 pub fn format_amount(amount: u128) -> String {
-    let whole = amount / UNIT;
-    let fraction = amount % UNIT;
-    if fraction == 0 {
-        return whole.to_string();
-    }
-    let fraction = format!("{fraction:012}");
-    format!("{whole}.{}", fraction.trim_end_matches('0'))
+	let whole = amount / UNIT;
+	let fraction = amount % UNIT;
+	if fraction == 0 {
+		return whole.to_string();
+	}
+	let fraction = format!("{fraction:012}");
+	format!("{whole}.{}", fraction.trim_end_matches('0'))
 }
 
 /// An account from its SS58 address or a secret URI (`//Bob`).
 pub fn parse_account(s: &str) -> Result<AccountId32, String> {
-    if let Ok(account) = AccountId32::from_str(s) {
-        return Ok(account);
-    }
-    Signer::from_uri(s)
-        .map(|signer| signer.account_id())
-        .map_err(|_| format!("`{s}` is neither an SS58 address nor a secret URI"))
+	if let Ok(account) = AccountId32::from_str(s) {
+		return Ok(account);
+	}
+	Signer::from_uri(s)
+		.map(|signer| signer.account_id())
+		.map_err(|_| format!("`{s}` is neither an SS58 address nor a secret URI"))
 }
 
 /// The Poseidon commitment of canonical values, as the chain stores it.
 pub fn commitment_of(values: &[i32]) -> H256 {
-    H256(din_zk::commitment::to_bytes(&din_zk::commitment::model_commitment(values)))
+	H256(din_zk::commitment::to_bytes(&din_zk::commitment::model_commitment(values)))
 }
 
 /// A CID as the chain stores it: the bytes of its string form.
 pub fn cid_to_chain(cid: &Cid) -> Vec<u8> {
-    cid.to_string().into_bytes()
+	cid.to_string().into_bytes()
 }
 
 /// A CID stored on chain.
 pub fn cid_from_chain(bytes: &[u8]) -> anyhow::Result<Cid> {
-    let text = std::str::from_utf8(bytes).map_err(|_| invalid!("a CID on chain is not UTF-8"))?;
-    Ok(din_store::parse_cid(text)?)
+	let text = std::str::from_utf8(bytes).map_err(|_| invalid!("a CID on chain is not UTF-8"))?;
+	Ok(din_store::parse_cid(text)?)
 }
 
 /// The model spec of a task, from its on-chain architecture bytes.
 pub fn task_spec(info: &din_chain::types::TaskInfo) -> anyhow::Result<ModelSpec> {
-    ModelSpec::from_bytes(&info.spec.model.architecture.0)
-        .map_err(|e| invalid!("the task's model architecture does not decode: {e:?}"))
+	ModelSpec::from_bytes(&info.spec.model.architecture.0)
+		.map_err(|e| invalid!("the task's model architecture does not decode: {e:?}"))
 }
 
 /// The task's aggregation rule as the integer core knows it.
-pub fn aggregation_rule(rule: &chain_primitives::AggregationRule) -> din_aggregate::AggregationRule {
-    use chain_primitives::AggregationRule as Chain;
-    use din_aggregate::AggregationRule as Core;
-    match rule {
-        Chain::FedAvg => Core::FedAvg,
-        Chain::Median => Core::Median,
-        // Perbill parts (10^9) to parts per million.
-        Chain::TrimmedMean { beta } => Core::TrimmedMean { beta_ppm: beta.0 / 1_000 },
-        Chain::Krum { f } => Core::Krum { f: *f },
-        Chain::MultiKrum { f, m } => Core::MultiKrum { f: *f, m: *m },
-    }
+pub fn aggregation_rule(
+	rule: &chain_primitives::AggregationRule,
+) -> din_aggregate::AggregationRule {
+	use chain_primitives::AggregationRule as Chain;
+	use din_aggregate::AggregationRule as Core;
+	match rule {
+		Chain::FedAvg => Core::FedAvg,
+		Chain::Median => Core::Median,
+		// Perbill parts (10^9) to parts per million.
+		Chain::TrimmedMean { beta } => Core::TrimmedMean { beta_ppm: beta.0 / 1_000 },
+		Chain::Krum { f } => Core::Krum { f: *f },
+		Chain::MultiKrum { f, m } => Core::MultiKrum { f: *f, m: *m },
+	}
 }
 
 /// Why an update is not usable: the reasons an evaluator marks a participant invalid.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Rejection {
-    /// Not found in the store (or not in time).
-    Unavailable(String),
-    /// Bytes that are not a canonical update of the task's schema.
-    Malformed(String),
-    /// Canonical, but not what the participant committed to on chain.
-    CommitmentMismatch,
-    /// The header's sample count differs from the one submitted on chain.
-    SampleCountMismatch { header: u64, chain: u64 },
+	/// Not found in the store (or not in time).
+	Unavailable(String),
+	/// Bytes that are not a canonical update of the task's schema.
+	Malformed(String),
+	/// Canonical, but not what the participant committed to on chain.
+	CommitmentMismatch,
+	/// The header's sample count differs from the one submitted on chain.
+	SampleCountMismatch { header: u64, chain: u64 },
 }
 
 impl std::fmt::Display for Rejection {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Self::Unavailable(why) => write!(f, "unavailable: {why}"),
-            Self::Malformed(why) => write!(f, "malformed: {why}"),
-            Self::CommitmentMismatch => f.write_str("bytes do not match the on-chain commitment"),
-            Self::SampleCountMismatch { header, chain } => {
-                write!(f, "claims {header} samples, {chain} on chain")
-            }
-        }
-    }
+	fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+		match self {
+			Self::Unavailable(why) => write!(f, "unavailable: {why}"),
+			Self::Malformed(why) => write!(f, "malformed: {why}"),
+			Self::CommitmentMismatch => f.write_str("bytes do not match the on-chain commitment"),
+			Self::SampleCountMismatch { header, chain } => {
+				write!(f, "claims {header} samples, {chain} on chain")
+			},
+		}
+	}
 }
 
 /// Fetches the update at `cid` and checks it against the task's schema and the on-chain
 /// commitment (and, with `samples`, the on-chain sample count).
 pub async fn fetch_checked(
-    store: &Store,
-    cid: &[u8],
-    schema: &din_aggregate::Schema,
-    commitment: &H256,
-    samples: Option<u64>,
-    timeout: Duration,
+	store: &Store,
+	cid: &[u8],
+	schema: &din_aggregate::Schema,
+	commitment: &H256,
+	samples: Option<u64>,
+	timeout: Duration,
 ) -> Result<Update, Rejection> {
-    let cid = cid_from_chain(cid).map_err(|e| Rejection::Unavailable(format!("{e:#}")))?;
-    let bytes = match tokio::time::timeout(timeout, store.get(&cid)).await {
-        Ok(Ok(bytes)) => bytes,
-        Ok(Err(error)) => return Err(Rejection::Unavailable(error.to_string())),
-        Err(_) => return Err(Rejection::Unavailable(format!("not fetched within {timeout:?}"))),
-    };
-    check_update(&bytes, schema, commitment, samples)
+	let cid = cid_from_chain(cid).map_err(|e| Rejection::Unavailable(format!("{e:#}")))?;
+	let bytes = match tokio::time::timeout(timeout, store.get(&cid)).await {
+		Ok(Ok(bytes)) => bytes,
+		Ok(Err(error)) => return Err(Rejection::Unavailable(error.to_string())),
+		Err(_) => return Err(Rejection::Unavailable(format!("not fetched within {timeout:?}"))),
+	};
+	check_update(&bytes, schema, commitment, samples)
 }
 
 /// [`fetch_checked`] on bytes already at hand.
 pub fn check_update(
-    bytes: &[u8],
-    schema: &din_aggregate::Schema,
-    commitment: &H256,
-    samples: Option<u64>,
+	bytes: &[u8],
+	schema: &din_aggregate::Schema,
+	commitment: &H256,
+	samples: Option<u64>,
 ) -> Result<Update, Rejection> {
-    let update = Update::decode(bytes).map_err(|e| Rejection::Malformed(e.to_string()))?;
-    update.check_against(schema).map_err(|e| Rejection::Malformed(e.to_string()))?;
-    if commitment_of(&update.values) != *commitment {
-        return Err(Rejection::CommitmentMismatch);
-    }
-    if let Some(chain) = samples {
-        if update.num_samples != chain {
-            return Err(Rejection::SampleCountMismatch { header: update.num_samples, chain });
-        }
-    }
-    Ok(update)
+	let update = Update::decode(bytes).map_err(|e| Rejection::Malformed(e.to_string()))?;
+	update.check_against(schema).map_err(|e| Rejection::Malformed(e.to_string()))?;
+	if commitment_of(&update.values) != *commitment {
+		return Err(Rejection::CommitmentMismatch);
+	}
+	if let Some(chain) = samples {
+		if update.num_samples != chain {
+			return Err(Rejection::SampleCountMismatch { header: update.num_samples, chain });
+		}
+	}
+	Ok(update)
 }
 
 /// The latest global model of `task` before `round`: `(cid, commitment)` of the newest
 /// settled round below it, else the genesis model.
 pub async fn global_model_before(
-    chain: &Chain,
-    task: u32,
-    info: &din_chain::types::TaskInfo,
-    round: u32,
+	chain: &Chain,
+	task: u32,
+	info: &din_chain::types::TaskInfo,
+	round: u32,
 ) -> anyhow::Result<(Vec<u8>, H256)> {
-    for previous in (0..round).rev() {
-        if let Some(model) = chain.global_model(task, previous).await? {
-            return Ok((model.cid.0, model.commitment));
-        }
-    }
-    Ok((info.spec.genesis.cid.0.clone(), info.spec.genesis.commitment))
+	for previous in (0..round).rev() {
+		if let Some(model) = chain.global_model(task, previous).await? {
+			return Ok((model.cid.0, model.commitment));
+		}
+	}
+	Ok((info.spec.genesis.cid.0.clone(), info.spec.genesis.commitment))
 }
 
 /// This process's peak resident memory in MiB (`VmHWM`), where the OS reports it.
 pub fn peak_memory_mib() -> Option<u64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
-    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    Some(kib / 1024)
+	let status = std::fs::read_to_string("/proc/self/status").ok()?;
+	let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+	let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+	Some(kib / 1024)
 }
 
 /// The short form of an account for logs: its first SS58 characters.
 pub fn short(account: &AccountId32) -> String {
-    account.to_string().chars().take(8).collect()
+	account.to_string().chars().take(8).collect()
 }
 
 #[cfg(test)]
 mod tests {
-    use super::*;
+	use super::*;
 
-    #[test]
-    fn amounts_round_trip_in_whole_units() {
-        assert_eq!(parse_amount("100"), Ok(100 * UNIT));
-        assert_eq!(parse_amount("0.5"), Ok(UNIT / 2));
-        assert_eq!(format_amount(UNIT / 2), "0.5");
-        assert_eq!(format_amount(3 * UNIT), "3");
-        assert!(parse_amount("1.0000000000001").is_err());
-        assert!(parse_amount("ten").is_err());
-        assert!(parse_amount("").is_err());
-    }
+	#[test]
+	fn amounts_round_trip_in_whole_units() {
+		assert_eq!(parse_amount("100"), Ok(100 * UNIT));
+		assert_eq!(parse_amount("0.5"), Ok(UNIT / 2));
+		assert_eq!(format_amount(UNIT / 2), "0.5");
+		assert_eq!(format_amount(3 * UNIT), "3");
+		assert!(parse_amount("1.0000000000001").is_err());
+		assert!(parse_amount("ten").is_err());
+		assert!(parse_amount("").is_err());
+	}
 
-    #[test]
-    fn data_sources_parse_and_refuse_bad_shares() {
-        assert_eq!("digits:2/8".parse(), Ok(DataSource::DigitsShare { index: 2, of: 8 }));
-        assert!("digits:0/8".parse::<DataSource>().is_err());
-        assert!("digits:9/8".parse::<DataSource>().is_err());
-        assert!("mnist".parse::<DataSource>().is_err());
-        assert_eq!("csv:/x.csv".parse(), Ok(DataSource::Csv("/x.csv".into())));
-    }
+	#[test]
+	fn data_sources_parse_and_refuse_bad_shares() {
+		assert_eq!("digits:2/8".parse(), Ok(DataSource::DigitsShare { index: 2, of: 8 }));
+		assert!("digits:0/8".parse::<DataSource>().is_err());
+		assert!("digits:9/8".parse::<DataSource>().is_err());
+		assert!("mnist".parse::<DataSource>().is_err());
+		assert_eq!("csv:/x.csv".parse(), Ok(DataSource::Csv("/x.csv".into())));
+	}
 
-    #[test]
-    fn digits_shares_partition_the_training_split() {
-        let shares: Vec<Dataset> = (1..=4)
-            .map(|k| DataSource::DigitsShare { index: k, of: 4 }.load().unwrap())
-            .collect();
-        let total: usize = shares.iter().map(Dataset::len).sum();
-        assert_eq!(total, DataSource::Digits.load().unwrap().len());
-    }
+	#[test]
+	fn digits_shares_partition_the_training_split() {
+		let shares: Vec<Dataset> = (1..=4)
+			.map(|k| DataSource::DigitsShare { index: k, of: 4 }.load().unwrap())
+			.collect();
+		let total: usize = shares.iter().map(Dataset::len).sum();
+		assert_eq!(total, DataSource::Digits.load().unwrap().len());
+	}
 
-    #[test]
-    fn updates_are_checked_against_schema_commitment_and_samples() {
-        let spec = ModelSpec::SoftmaxRegression { inputs: 2, classes: 2 };
-        let schema = spec.schema().unwrap();
-        let update = Update { schema_hash: schema.hash(), num_samples: 5, values: vec![1, -2, 3, 4, 5, 6] };
-        let bytes = update.encode().unwrap();
-        let commitment = commitment_of(&update.values);
-        assert_eq!(check_update(&bytes, &schema, &commitment, Some(5)), Ok(update.clone()));
-        assert_eq!(
-            check_update(&bytes, &schema, &commitment, Some(6)),
-            Err(Rejection::SampleCountMismatch { header: 5, chain: 6 })
-        );
-        assert_eq!(
-            check_update(&bytes, &schema, &H256([1; 32]), None),
-            Err(Rejection::CommitmentMismatch)
-        );
-        assert!(matches!(check_update(&bytes[1..], &schema, &commitment, None), Err(Rejection::Malformed(_))));
-        let other = ModelSpec::SoftmaxRegression { inputs: 3, classes: 2 }.schema().unwrap();
-        assert!(matches!(check_update(&bytes, &other, &commitment, None), Err(Rejection::Malformed(_))));
-    }
+	#[test]
+	fn updates_are_checked_against_schema_commitment_and_samples() {
+		let spec = ModelSpec::SoftmaxRegression { inputs: 2, classes: 2 };
+		let schema = spec.schema().unwrap();
+		let update =
+			Update { schema_hash: schema.hash(), num_samples: 5, values: vec![1, -2, 3, 4, 5, 6] };
+		let bytes = update.encode().unwrap();
+		let commitment = commitment_of(&update.values);
+		assert_eq!(check_update(&bytes, &schema, &commitment, Some(5)), Ok(update.clone()));
+		assert_eq!(
+			check_update(&bytes, &schema, &commitment, Some(6)),
+			Err(Rejection::SampleCountMismatch { header: 5, chain: 6 })
+		);
+		assert_eq!(
+			check_update(&bytes, &schema, &H256([1; 32]), None),
+			Err(Rejection::CommitmentMismatch)
+		);
+		assert!(matches!(
+			check_update(&bytes[1..], &schema, &commitment, None),
+			Err(Rejection::Malformed(_))
+		));
+		let other = ModelSpec::SoftmaxRegression { inputs: 3, classes: 2 }.schema().unwrap();
+		assert!(matches!(
+			check_update(&bytes, &other, &commitment, None),
+			Err(Rejection::Malformed(_))
+		));
+	}
 }

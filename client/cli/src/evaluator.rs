@@ -28,8 +28,8 @@ use anyhow::Context;
 use clap::{Args, Subcommand};
 use din_aggregate::{Aggregator, TestSet, Update};
 use din_chain::{
-    types::{ScoreTarget, ScoringRule, SubgroupResult, TaskInfo, TaskPhase, Vote},
-    AccountId32, Chain, Signer, H256,
+	types::{ScoreTarget, ScoringRule, SubgroupResult, TaskInfo, TaskPhase, Vote},
+	AccountId32, Chain, Signer, H256,
 };
 use din_store::Store;
 use serde::{Deserialize, Serialize};
@@ -37,8 +37,8 @@ use sha2::Digest;
 
 use crate::artifact;
 use crate::common::{
-    aggregation_rule, cid_from_chain, cid_to_chain, commitment_of, fetch_checked, global_model_before,
-    parse_amount, short, task_spec, ChainArgs, SignerArgs, StoreArgs,
+	aggregation_rule, cid_from_chain, cid_to_chain, commitment_of, fetch_checked,
+	global_model_before, parse_amount, short, task_spec, ChainArgs, SignerArgs, StoreArgs,
 };
 use crate::follow::Follower;
 use crate::invalid;
@@ -50,684 +50,825 @@ const FETCH_TIMEOUT: Duration = Duration::from_secs(6);
 /// The `din evaluator` subcommands.
 #[derive(Debug, Subcommand)]
 pub enum EvaluatorCommand {
-    /// Register and serve assignments until stopped.
-    Run(Box<RunArgs>),
-    /// Bond and enter the evaluator pool, then exit: for an account whose duties a
-    /// validator's off-chain worker does (its key inserted as `din!` in din-node).
-    Register(RegisterArgs),
+	/// Register and serve assignments until stopped.
+	Run(Box<RunArgs>),
+	/// Bond and enter the evaluator pool, then exit: for an account whose duties a
+	/// validator's off-chain worker does (its key inserted as `din!` in din-node).
+	Register(RegisterArgs),
 }
 
 /// `din evaluator register`.
 #[derive(Debug, Args)]
 pub struct RegisterArgs {
-    /// Evaluator bond to hold, in whole tokens.
-    #[arg(long, value_parser = parse_amount, default_value = "1000")]
-    pub bond: u128,
-    #[command(flatten)]
-    pub signer: SignerArgs,
-    #[command(flatten)]
-    pub chain: ChainArgs,
+	/// Evaluator bond to hold, in whole tokens.
+	#[arg(long, value_parser = parse_amount, default_value = "1000")]
+	pub bond: u128,
+	#[command(flatten)]
+	pub signer: SignerArgs,
+	#[command(flatten)]
+	pub chain: ChainArgs,
 }
 
 /// A deliberately wrong evaluator, for exercising the majority rule in tests and demos.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum Attack {
-    /// Reveal an aggregate whose first value is off by one unit.
-    WrongAggregate,
+	/// Reveal an aggregate whose first value is off by one unit.
+	WrongAggregate,
 }
 
 /// `din evaluator run`.
 #[derive(Debug, Args)]
 pub struct RunArgs {
-    /// Serve only these tasks (repeatable); all active tasks by default.
-    #[arg(long = "task")]
-    pub tasks: Vec<u32>,
-    /// Proving key of a `zk` task, as TASK=CID (printed by `din task create`; repeatable).
-    #[arg(long = "proving-key", value_parser = parse_proving_key)]
-    pub proving_keys: Vec<(u32, String)>,
-    /// Evaluator bond to hold (each seat locks a task's evaluator bond), in whole tokens.
-    #[arg(long, value_parser = parse_amount, default_value = "1000")]
-    pub bond: u128,
-    /// Directory of this daemon's state (one daemon per directory).
-    #[arg(long, env = "DIN_STATE_DIR")]
-    pub state_dir: PathBuf,
-    /// Exit once every served task has finished (with --task).
-    #[arg(long)]
-    pub exit_when_done: bool,
-    /// Misbehave on purpose (testing the defences).
-    #[arg(long, value_enum, hide = true)]
-    pub attack: Option<Attack>,
-    #[command(flatten)]
-    pub signer: SignerArgs,
-    #[command(flatten)]
-    pub chain: ChainArgs,
-    #[command(flatten)]
-    pub store: StoreArgs,
+	/// Serve only these tasks (repeatable); all active tasks by default.
+	#[arg(long = "task")]
+	pub tasks: Vec<u32>,
+	/// Proving key of a `zk` task, as TASK=CID (printed by `din task create`; repeatable).
+	#[arg(long = "proving-key", value_parser = parse_proving_key)]
+	pub proving_keys: Vec<(u32, String)>,
+	/// Evaluator bond to hold (each seat locks a task's evaluator bond), in whole tokens.
+	#[arg(long, value_parser = parse_amount, default_value = "1000")]
+	pub bond: u128,
+	/// Directory of this daemon's state (one daemon per directory).
+	#[arg(long, env = "DIN_STATE_DIR")]
+	pub state_dir: PathBuf,
+	/// Exit once every served task has finished (with --task).
+	#[arg(long)]
+	pub exit_when_done: bool,
+	/// Misbehave on purpose (testing the defences).
+	#[arg(long, value_enum, hide = true)]
+	pub attack: Option<Attack>,
+	#[command(flatten)]
+	pub signer: SignerArgs,
+	#[command(flatten)]
+	pub chain: ChainArgs,
+	#[command(flatten)]
+	pub store: StoreArgs,
 }
 
 fn parse_proving_key(s: &str) -> Result<(u32, String), String> {
-    let (task, cid) = s.split_once('=').ok_or_else(|| format!("`{s}`: expected TASK=CID"))?;
-    let task = task.parse().map_err(|_| format!("`{s}`: TASK must be a task id"))?;
-    din_store::parse_cid(cid).map_err(|e| format!("`{s}`: {e}"))?;
-    Ok((task, cid.to_string()))
+	let (task, cid) = s.split_once('=').ok_or_else(|| format!("`{s}`: expected TASK=CID"))?;
+	let task = task.parse().map_err(|_| format!("`{s}`: TASK must be a task id"))?;
+	din_store::parse_cid(cid).map_err(|e| format!("`{s}`: {e}"))?;
+	Ok((task, cid.to_string()))
 }
 
 /// What the daemon remembers across restarts, per task.
 #[derive(Debug, Default, Serialize, Deserialize)]
 struct EvaluatorState {
-    tasks: BTreeMap<u32, TaskState>,
+	tasks: BTreeMap<u32, TaskState>,
 }
 
 #[derive(Debug, Default, Serialize, Deserialize)]
 struct TaskState {
-    /// `"round/subgroup"` → the aggregate committed for it.
-    aggregates: BTreeMap<String, Committed>,
-    /// Round → the global model committed for it.
-    globals: BTreeMap<u32, Committed>,
+	/// `"round/subgroup"` → the aggregate committed for it.
+	aggregates: BTreeMap<String, Committed>,
+	/// Round → the global model committed for it.
+	globals: BTreeMap<u32, Committed>,
 }
 
 /// A committed value and what its reveal needs.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 struct Committed {
-    cid: String,
-    commitment: String,
-    /// SS58 addresses, in the chain's order (ascending bytes).
-    invalid: Vec<String>,
-    salt: String,
-    revealed: bool,
+	cid: String,
+	commitment: String,
+	/// SS58 addresses, in the chain's order (ascending bytes).
+	invalid: Vec<String>,
+	salt: String,
+	revealed: bool,
 }
 
 impl Committed {
-    fn commitment(&self) -> anyhow::Result<H256> {
-        Ok(H256(hex::decode(&self.commitment)?.try_into().map_err(|_| invalid!("state: bad commitment"))?))
-    }
+	fn commitment(&self) -> anyhow::Result<H256> {
+		Ok(H256(
+			hex::decode(&self.commitment)?
+				.try_into()
+				.map_err(|_| invalid!("state: bad commitment"))?,
+		))
+	}
 
-    fn salt(&self) -> anyhow::Result<[u8; 32]> {
-        hex::decode(&self.salt)?.try_into().map_err(|_| invalid!("state: bad salt"))
-    }
+	fn salt(&self) -> anyhow::Result<[u8; 32]> {
+		hex::decode(&self.salt)?.try_into().map_err(|_| invalid!("state: bad salt"))
+	}
 
-    fn invalid(&self) -> anyhow::Result<Vec<AccountId32>> {
-        self.invalid
-            .iter()
-            .map(|a| a.parse::<AccountId32>().map_err(|_| invalid!("state: bad account {a}")))
-            .collect()
-    }
+	fn invalid(&self) -> anyhow::Result<Vec<AccountId32>> {
+		self.invalid
+			.iter()
+			.map(|a| a.parse::<AccountId32>().map_err(|_| invalid!("state: bad account {a}")))
+			.collect()
+	}
 }
 
 /// One score this evaluator may settle.
 #[derive(Clone, Debug)]
 struct Target {
-    target: ScoreTarget,
-    cid: Vec<u8>,
-    commitment: H256,
-    /// Whether this evaluator proves it first (the others wait for Rewarding).
-    primary: bool,
+	target: ScoreTarget,
+	cid: Vec<u8>,
+	commitment: H256,
+	/// Whether this evaluator proves it first (the others wait for Rewarding).
+	primary: bool,
 }
 
 /// What scoring a task needs, loaded once the test-set key is out.
 struct Scoring {
-    test_set: TestSet,
-    proving_key: Option<Arc<ProvingKey>>,
-    targets: Vec<Target>,
-    done: BTreeSet<String>,
+	test_set: TestSet,
+	proving_key: Option<Arc<ProvingKey>>,
+	targets: Vec<Target>,
+	done: BTreeSet<String>,
 }
 
 /// A task's Groth16 proving key with the circuit shape it is for.
 type ProvingKey = (din_zk::CircuitShape, ark_groth16::ProvingKey<ark_bn254::Bn254>);
 
 pub async fn run(command: EvaluatorCommand) -> anyhow::Result<()> {
-    match command {
-        EvaluatorCommand::Run(args) => Daemon::start(*args).await?.run().await,
-        EvaluatorCommand::Register(args) => {
-            let signer = args.signer.signer()?;
-            let chain = args.chain.connect().await?;
-            register(&chain, &signer, args.bond).await?;
-            println!("{} is in the evaluator pool", signer.account_id());
-            Ok(())
-        }
-    }
+	match command {
+		EvaluatorCommand::Run(args) => Daemon::start(*args).await?.run().await,
+		EvaluatorCommand::Register(args) => {
+			let signer = args.signer.signer()?;
+			let chain = args.chain.connect().await?;
+			register(&chain, &signer, args.bond).await?;
+			println!("{} is in the evaluator pool", signer.account_id());
+			Ok(())
+		},
+	}
 }
 
 struct Daemon {
-    args: RunArgs,
-    signer: Signer,
-    me: AccountId32,
-    chain: Chain,
-    store: Store,
-    state: StateFile<EvaluatorState>,
-    scoring: HashMap<u32, Scoring>,
+	args: RunArgs,
+	signer: Signer,
+	me: AccountId32,
+	chain: Chain,
+	store: Store,
+	state: StateFile<EvaluatorState>,
+	scoring: HashMap<u32, Scoring>,
 }
 
 /// Whether the chain refused `error`'s call with one of the evaluation pallet's `names`.
 fn refused(error: &din_chain::Error, names: &[&str]) -> bool {
-    error.pallet_error().is_some_and(|p| names.iter().any(|n| p.is("Evaluation", n)))
+	error
+		.pallet_error()
+		.is_some_and(|p| names.iter().any(|n| p.is("Evaluation", n)))
 }
 
 /// [`refused`] anywhere in an `anyhow` chain.
 fn is_refusal(error: &anyhow::Error, names: &[&str]) -> bool {
-    error.chain().any(|cause| {
-        cause
-            .downcast_ref::<din_chain::Error>()
-            .and_then(din_chain::Error::pallet_error)
-            .is_some_and(|p| names.iter().any(|n| p.is("Evaluation", n)))
-    })
+	error.chain().any(|cause| {
+		cause
+			.downcast_ref::<din_chain::Error>()
+			.and_then(din_chain::Error::pallet_error)
+			.is_some_and(|p| names.iter().any(|n| p.is("Evaluation", n)))
+	})
 }
 
 impl Daemon {
-    async fn start(args: RunArgs) -> anyhow::Result<Self> {
-        let signer = args.signer.signer()?;
-        let me = signer.account_id();
-        std::fs::create_dir_all(&args.state_dir).with_context(|| format!("creating {}", args.state_dir.display()))?;
-        let state = StateFile::open(args.state_dir.join("evaluator.json"))?;
-        let chain = args.chain.connect_following().await?;
-        let store = args.store.start().await?;
-        tracing::info!(target: "din", "evaluator {me}: store peer {}", store.peer_id());
-        Ok(Self { args, signer, me, chain, store, state, scoring: HashMap::new() })
-    }
+	async fn start(args: RunArgs) -> anyhow::Result<Self> {
+		let signer = args.signer.signer()?;
+		let me = signer.account_id();
+		std::fs::create_dir_all(&args.state_dir)
+			.with_context(|| format!("creating {}", args.state_dir.display()))?;
+		let state = StateFile::open(args.state_dir.join("evaluator.json"))?;
+		let chain = args.chain.connect_following().await?;
+		let store = args.store.start().await?;
+		tracing::info!(target: "din", "evaluator {me}: store peer {}", store.peer_id());
+		Ok(Self { args, signer, me, chain, store, state, scoring: HashMap::new() })
+	}
 
-    async fn run(mut self) -> anyhow::Result<()> {
-        self.check_proving_keys().await?;
-        self.register().await?;
-        let mut follower = Follower::new(Duration::from_millis(500));
-        loop {
-            let block = follower.next(&self.chain).await;
-            let tasks = match self.tasks().await {
-                Ok(tasks) => tasks,
-                Err(error) => {
-                    tracing::warn!(target: "din", "#{block}: listing tasks failed: {error:#}");
-                    continue;
-                }
-            };
-            let mut active = 0;
-            for (task, info) in tasks {
-                if matches!(info.phase, TaskPhase::Finished | TaskPhase::Cancelled) {
-                    self.scoring.remove(&task);
-                    continue;
-                }
-                active += 1;
-                if let Err(error) = self.serve(task, &info).await {
-                    tracing::warn!(target: "din", "#{block}: task {task} {:?}: {error:#} (retrying next block)", info.phase);
-                }
-            }
-            if self.args.exit_when_done && !self.args.tasks.is_empty() && active == 0 {
-                tracing::info!(
-                    target: "din",
-                    "every served task has finished; exiting (peak memory {} MiB)",
-                    crate::common::peak_memory_mib().unwrap_or_default()
-                );
-                return Ok(());
-            }
-        }
-    }
+	async fn run(mut self) -> anyhow::Result<()> {
+		self.check_proving_keys().await?;
+		self.register().await?;
+		let mut follower = Follower::new(Duration::from_millis(500));
+		loop {
+			let block = follower.next(&self.chain).await;
+			let tasks = match self.tasks().await {
+				Ok(tasks) => tasks,
+				Err(error) => {
+					tracing::warn!(target: "din", "#{block}: listing tasks failed: {error:#}");
+					continue;
+				},
+			};
+			let mut active = 0;
+			for (task, info) in tasks {
+				if matches!(info.phase, TaskPhase::Finished | TaskPhase::Cancelled) {
+					self.scoring.remove(&task);
+					continue;
+				}
+				active += 1;
+				if let Err(error) = self.serve(task, &info).await {
+					tracing::warn!(target: "din", "#{block}: task {task} {:?}: {error:#} (retrying next block)", info.phase);
+				}
+			}
+			if self.args.exit_when_done && !self.args.tasks.is_empty() && active == 0 {
+				tracing::info!(
+					target: "din",
+					"every served task has finished; exiting (peak memory {} MiB)",
+					crate::common::peak_memory_mib().unwrap_or_default()
+				);
+				return Ok(());
+			}
+		}
+	}
 
-    /// Refuses to start for an explicitly served `zk` task without its proving key, which
-    /// would otherwise only show at scoring time.
-    async fn check_proving_keys(&self) -> anyhow::Result<()> {
-        for &task in &self.args.tasks {
-            let info = self.chain.task(task).await?.ok_or_else(|| invalid!("task {task} does not exist"))?;
-            let zk = matches!(info.spec.scoring, ScoringRule::ZkAccuracy { .. });
-            if zk && !self.args.proving_keys.iter().any(|(t, _)| *t == task) {
-                return Err(invalid!("task {task} is scored with Groth16 proofs: pass --proving-key {task}=CID"));
-            }
-        }
-        Ok(())
-    }
+	/// Refuses to start for an explicitly served `zk` task without its proving key, which
+	/// would otherwise only show at scoring time.
+	async fn check_proving_keys(&self) -> anyhow::Result<()> {
+		for &task in &self.args.tasks {
+			let info = self
+				.chain
+				.task(task)
+				.await?
+				.ok_or_else(|| invalid!("task {task} does not exist"))?;
+			let zk = matches!(info.spec.scoring, ScoringRule::ZkAccuracy { .. });
+			if zk && !self.args.proving_keys.iter().any(|(t, _)| *t == task) {
+				return Err(invalid!(
+					"task {task} is scored with Groth16 proofs: pass --proving-key {task}=CID"
+				));
+			}
+		}
+		Ok(())
+	}
 
-    async fn register(&self) -> anyhow::Result<()> {
-        register(&self.chain, &self.signer, self.args.bond).await
-    }
+	async fn register(&self) -> anyhow::Result<()> {
+		register(&self.chain, &self.signer, self.args.bond).await
+	}
 
-    async fn tasks(&self) -> anyhow::Result<Vec<(u32, TaskInfo)>> {
-        let ids: Vec<u32> = if self.args.tasks.is_empty() {
-            (0..self.chain.next_task_id().await?).collect()
-        } else {
-            self.args.tasks.clone()
-        };
-        let mut tasks = Vec::new();
-        for id in ids {
-            if let Some(info) = self.chain.task(id).await? {
-                tasks.push((id, info));
-            }
-        }
-        Ok(tasks)
-    }
+	async fn tasks(&self) -> anyhow::Result<Vec<(u32, TaskInfo)>> {
+		let ids: Vec<u32> = if self.args.tasks.is_empty() {
+			(0..self.chain.next_task_id().await?).collect()
+		} else {
+			self.args.tasks.clone()
+		};
+		let mut tasks = Vec::new();
+		for id in ids {
+			if let Some(info) = self.chain.task(id).await? {
+				tasks.push((id, info));
+			}
+		}
+		Ok(tasks)
+	}
 
-    async fn serve(&mut self, task: u32, info: &TaskInfo) -> anyhow::Result<()> {
-        match info.phase {
-            TaskPhase::AggregationCommit => self.commit_aggregates(task, info).await,
-            TaskPhase::AggregationReveal => self.reveal_aggregates(task, info.round).await,
-            TaskPhase::GlobalCommit => self.commit_global(task, info).await,
-            TaskPhase::GlobalReveal => self.reveal_global(task, info.round).await,
-            TaskPhase::Scoring | TaskPhase::Rewarding => self.score(task, info).await,
-            _ => Ok(()),
-        }
-    }
+	async fn serve(&mut self, task: u32, info: &TaskInfo) -> anyhow::Result<()> {
+		match info.phase {
+			TaskPhase::AggregationCommit => self.commit_aggregates(task, info).await,
+			TaskPhase::AggregationReveal => self.reveal_aggregates(task, info.round).await,
+			TaskPhase::GlobalCommit => self.commit_global(task, info).await,
+			TaskPhase::GlobalReveal => self.reveal_global(task, info.round).await,
+			TaskPhase::Scoring | TaskPhase::Rewarding => self.score(task, info).await,
+			_ => Ok(()),
+		}
+	}
 
-    fn task_state(&mut self, task: u32) -> &mut TaskState {
-        self.state.value.tasks.entry(task).or_default()
-    }
+	fn task_state(&mut self, task: u32) -> &mut TaskState {
+		self.state.value.tasks.entry(task).or_default()
+	}
 
-    // ----- aggregation -----
+	// ----- aggregation -----
 
-    async fn commit_aggregates(&mut self, task: u32, info: &TaskInfo) -> anyhow::Result<()> {
-        let round = info.round;
-        for subgroup in 0u32.. {
-            let panel = self.chain.panel(task, round, subgroup).await?;
-            if panel.is_empty() {
-                break;
-            }
-            if !panel.contains(&self.me) {
-                continue;
-            }
-            if self.chain.aggregate_vote(task, round, subgroup, &self.me).await?.is_some() {
-                continue;
-            }
-            let key = format!("{round}/{subgroup}");
-            let committed = match self.task_state(task).aggregates.get(&key) {
-                Some(saved) => saved.clone(),
-                None => {
-                    let committed = self.aggregate(task, info, subgroup).await?;
-                    self.task_state(task).aggregates.insert(key, committed.clone());
-                    self.state.save()?;
-                    committed
-                }
-            };
-            let cid = cid_to_chain(&din_store::parse_cid(&committed.cid)?);
-            let hash = din_primitives::aggregate_commit_hash(
-                task,
-                round,
-                subgroup,
-                &self.me.0,
-                &cid,
-                &din_primitives::Commitment::from(committed.commitment()?.0),
-                &committed.invalid()?.iter().map(|a| a.0).collect::<Vec<_>>(),
-                &committed.salt()?,
-            );
-            match self.chain.commit_aggregate(&self.signer, task, round, subgroup, H256(hash.0)).await {
-                Ok(_) => tracing::info!(target: "din", "task {task} round {} subgroup {subgroup}: committed {}", round + 1, committed.cid),
-                Err(e) if refused(&e, &["AlreadyCommitted"]) => {}
-                Err(e) => return Err(e.into()),
-            }
-        }
-        Ok(())
-    }
+	async fn commit_aggregates(&mut self, task: u32, info: &TaskInfo) -> anyhow::Result<()> {
+		let round = info.round;
+		for subgroup in 0u32.. {
+			let panel = self.chain.panel(task, round, subgroup).await?;
+			if panel.is_empty() {
+				break;
+			}
+			if !panel.contains(&self.me) {
+				continue;
+			}
+			if self.chain.aggregate_vote(task, round, subgroup, &self.me).await?.is_some() {
+				continue;
+			}
+			let key = format!("{round}/{subgroup}");
+			let committed = match self.task_state(task).aggregates.get(&key) {
+				Some(saved) => saved.clone(),
+				None => {
+					let committed = self.aggregate(task, info, subgroup).await?;
+					self.task_state(task).aggregates.insert(key, committed.clone());
+					self.state.save()?;
+					committed
+				},
+			};
+			let cid = cid_to_chain(&din_store::parse_cid(&committed.cid)?);
+			let hash = din_primitives::aggregate_commit_hash(
+				task,
+				round,
+				subgroup,
+				&self.me.0,
+				&cid,
+				&din_primitives::Commitment::from(committed.commitment()?.0),
+				&committed.invalid()?.iter().map(|a| a.0).collect::<Vec<_>>(),
+				&committed.salt()?,
+			);
+			match self
+				.chain
+				.commit_aggregate(&self.signer, task, round, subgroup, H256(hash.0))
+				.await
+			{
+				Ok(_) => {
+					tracing::info!(target: "din", "task {task} round {} subgroup {subgroup}: committed {}", round + 1, committed.cid)
+				},
+				Err(e) if refused(&e, &["AlreadyCommitted"]) => {},
+				Err(e) => return Err(e.into()),
+			}
+		}
+		Ok(())
+	}
 
-    /// Fetches, checks and aggregates the updates of `subgroup`; publishes the aggregate.
-    async fn aggregate(&self, task: u32, info: &TaskInfo, subgroup: u32) -> anyhow::Result<Committed> {
-        let round = info.round;
-        let spec = task_spec(info)?;
-        let schema = spec.schema().map_err(|e| invalid!("{e:?}"))?;
-        let members = self.chain.subgroups(task).await?.into_iter().nth(subgroup as usize).unwrap_or_default();
-        let started = Instant::now();
-        let mut valid = Vec::new();
-        let mut invalid = Vec::new();
-        for member in members {
-            let Some(update) = self.chain.update(task, round, &member).await? else { continue };
-            match fetch_checked(&self.store, &update.cid.0, &schema, &update.commitment, Some(update.num_samples), FETCH_TIMEOUT).await {
-                Ok(values) => valid.push(values),
-                Err(why) => {
-                    tracing::warn!(target: "din", "task {task} round {} subgroup {subgroup}: {} is invalid: {why}", round + 1, short(&member));
-                    invalid.push(member);
-                }
-            }
-        }
-        let mut aggregate = if valid.is_empty() {
-            // Nothing to combine: the subgroup carries the current model with no weight.
-            let (cid, commitment) = global_model_before(&self.chain, task, info, round).await?;
-            let mut model = fetch_checked(&self.store, &cid, &schema, &commitment, None, FETCH_TIMEOUT)
-                .await
-                .map_err(|why| anyhow::anyhow!("global model: {why}"))?;
-            model.num_samples = 0;
-            model
-        } else {
-            aggregation_rule(&info.spec.aggregation).aggregate(&valid.iter().collect::<Vec<_>>())?
-        };
-        if self.args.attack == Some(Attack::WrongAggregate) {
-            aggregate.values[0] = aggregate.values[0].saturating_add(1);
-        }
-        let cid = self.store.put(aggregate.encode()?).await?;
-        invalid.sort_by(|a, b| a.0.cmp(&b.0));
-        tracing::info!(
-            target: "din",
-            "task {task} round {} subgroup {subgroup}: aggregated {} updates ({} invalid) in {:.2?}{}",
-            round + 1,
-            valid.len(),
-            invalid.len(),
-            started.elapsed(),
-            if self.args.attack.is_some() { " [attack]" } else { "" }
-        );
-        Ok(Committed {
-            cid: cid.to_string(),
-            commitment: hex::encode(commitment_of(&aggregate.values).0),
-            invalid: invalid.iter().map(ToString::to_string).collect(),
-            salt: hex::encode(rand::random::<[u8; 32]>()),
-            revealed: false,
-        })
-    }
+	/// Fetches, checks and aggregates the updates of `subgroup`; publishes the aggregate.
+	async fn aggregate(
+		&self,
+		task: u32,
+		info: &TaskInfo,
+		subgroup: u32,
+	) -> anyhow::Result<Committed> {
+		let round = info.round;
+		let spec = task_spec(info)?;
+		let schema = spec.schema().map_err(|e| invalid!("{e:?}"))?;
+		let members = self
+			.chain
+			.subgroups(task)
+			.await?
+			.into_iter()
+			.nth(subgroup as usize)
+			.unwrap_or_default();
+		let started = Instant::now();
+		let mut valid = Vec::new();
+		let mut invalid = Vec::new();
+		for member in members {
+			let Some(update) = self.chain.update(task, round, &member).await? else { continue };
+			match fetch_checked(
+				&self.store,
+				&update.cid.0,
+				&schema,
+				&update.commitment,
+				Some(update.num_samples),
+				FETCH_TIMEOUT,
+			)
+			.await
+			{
+				Ok(values) => valid.push(values),
+				Err(why) => {
+					tracing::warn!(target: "din", "task {task} round {} subgroup {subgroup}: {} is invalid: {why}", round + 1, short(&member));
+					invalid.push(member);
+				},
+			}
+		}
+		let mut aggregate = if valid.is_empty() {
+			// Nothing to combine: the subgroup carries the current model with no weight.
+			let (cid, commitment) = global_model_before(&self.chain, task, info, round).await?;
+			let mut model =
+				fetch_checked(&self.store, &cid, &schema, &commitment, None, FETCH_TIMEOUT)
+					.await
+					.map_err(|why| anyhow::anyhow!("global model: {why}"))?;
+			model.num_samples = 0;
+			model
+		} else {
+			aggregation_rule(&info.spec.aggregation).aggregate(&valid.iter().collect::<Vec<_>>())?
+		};
+		if self.args.attack == Some(Attack::WrongAggregate) {
+			aggregate.values[0] = aggregate.values[0].saturating_add(1);
+		}
+		let cid = self.store.put(aggregate.encode()?).await?;
+		invalid.sort_by(|a, b| a.0.cmp(&b.0));
+		tracing::info!(
+			target: "din",
+			"task {task} round {} subgroup {subgroup}: aggregated {} updates ({} invalid) in {:.2?}{}",
+			round + 1,
+			valid.len(),
+			invalid.len(),
+			started.elapsed(),
+			if self.args.attack.is_some() { " [attack]" } else { "" }
+		);
+		Ok(Committed {
+			cid: cid.to_string(),
+			commitment: hex::encode(commitment_of(&aggregate.values).0),
+			invalid: invalid.iter().map(ToString::to_string).collect(),
+			salt: hex::encode(rand::random::<[u8; 32]>()),
+			revealed: false,
+		})
+	}
 
-    async fn reveal_aggregates(&mut self, task: u32, round: u32) -> anyhow::Result<()> {
-        let prefix = format!("{round}/");
-        let pending: Vec<(String, Committed)> = self
-            .task_state(task)
-            .aggregates
-            .iter()
-            .filter(|(key, c)| key.starts_with(&prefix) && !c.revealed)
-            .map(|(k, c)| (k.clone(), c.clone()))
-            .collect();
-        for (key, committed) in pending {
-            let subgroup: u32 = key[prefix.len()..].parse()?;
-            match self.chain.aggregate_vote(task, round, subgroup, &self.me).await? {
-                Some(Vote::Committed(_)) => {
-                    let cid = cid_to_chain(&din_store::parse_cid(&committed.cid)?);
-                    let result = self
-                        .chain
-                        .reveal_aggregate(&self.signer, task, round, subgroup, &cid, committed.commitment()?, committed.invalid()?, committed.salt()?)
-                        .await;
-                    match result {
-                        Ok(_) => tracing::info!(target: "din", "task {task} round {} subgroup {subgroup}: revealed", round + 1),
-                        Err(e) if refused(&e, &["AlreadyRevealed"]) => {}
-                        Err(e) => return Err(e.into()),
-                    }
-                }
-                Some(Vote::Revealed(_)) => {}
-                None => {
-                    tracing::warn!(target: "din", "task {task} round {} subgroup {subgroup}: no commit on chain to reveal", round + 1);
-                }
-            }
-            if let Some(c) = self.task_state(task).aggregates.get_mut(&key) {
-                c.revealed = true;
-            }
-            self.state.save()?;
-        }
-        Ok(())
-    }
+	async fn reveal_aggregates(&mut self, task: u32, round: u32) -> anyhow::Result<()> {
+		let prefix = format!("{round}/");
+		let pending: Vec<(String, Committed)> = self
+			.task_state(task)
+			.aggregates
+			.iter()
+			.filter(|(key, c)| key.starts_with(&prefix) && !c.revealed)
+			.map(|(k, c)| (k.clone(), c.clone()))
+			.collect();
+		for (key, committed) in pending {
+			let subgroup: u32 = key[prefix.len()..].parse()?;
+			match self.chain.aggregate_vote(task, round, subgroup, &self.me).await? {
+				Some(Vote::Committed(_)) => {
+					let cid = cid_to_chain(&din_store::parse_cid(&committed.cid)?);
+					let result = self
+						.chain
+						.reveal_aggregate(
+							&self.signer,
+							task,
+							round,
+							subgroup,
+							&cid,
+							committed.commitment()?,
+							committed.invalid()?,
+							committed.salt()?,
+						)
+						.await;
+					match result {
+						Ok(_) => {
+							tracing::info!(target: "din", "task {task} round {} subgroup {subgroup}: revealed", round + 1)
+						},
+						Err(e) if refused(&e, &["AlreadyRevealed"]) => {},
+						Err(e) => return Err(e.into()),
+					}
+				},
+				Some(Vote::Revealed(_)) => {},
+				None => {
+					tracing::warn!(target: "din", "task {task} round {} subgroup {subgroup}: no commit on chain to reveal", round + 1);
+				},
+			}
+			if let Some(c) = self.task_state(task).aggregates.get_mut(&key) {
+				c.revealed = true;
+			}
+			self.state.save()?;
+		}
+		Ok(())
+	}
 
-    // ----- global model -----
+	// ----- global model -----
 
-    async fn commit_global(&mut self, task: u32, info: &TaskInfo) -> anyhow::Result<()> {
-        let round = info.round;
-        if !self.chain.round_evaluators(task, round).await?.iter().any(|(a, _)| *a == self.me) {
-            return Ok(());
-        }
-        if self.chain.global_vote(task, round, &self.me).await?.is_some() {
-            return Ok(());
-        }
-        let committed = match self.task_state(task).globals.get(&round) {
-            Some(saved) => saved.clone(),
-            None => {
-                let Some(committed) = self.combine(task, info).await? else { return Ok(()) };
-                self.task_state(task).globals.insert(round, committed.clone());
-                self.state.save()?;
-                committed
-            }
-        };
-        let cid = cid_to_chain(&din_store::parse_cid(&committed.cid)?);
-        let hash = din_primitives::global_commit_hash(
-            task,
-            round,
-            &self.me.0,
-            &cid,
-            &din_primitives::Commitment::from(committed.commitment()?.0),
-            &committed.salt()?,
-        );
-        match self.chain.commit_global(&self.signer, task, round, H256(hash.0)).await {
-            Ok(_) => tracing::info!(target: "din", "task {task} round {}: committed global model {}", round + 1, committed.cid),
-            Err(e) if refused(&e, &["AlreadyCommitted"]) => {}
-            Err(e) => return Err(e.into()),
-        }
-        Ok(())
-    }
+	async fn commit_global(&mut self, task: u32, info: &TaskInfo) -> anyhow::Result<()> {
+		let round = info.round;
+		if !self
+			.chain
+			.round_evaluators(task, round)
+			.await?
+			.iter()
+			.any(|(a, _)| *a == self.me)
+		{
+			return Ok(());
+		}
+		if self.chain.global_vote(task, round, &self.me).await?.is_some() {
+			return Ok(());
+		}
+		let committed = match self.task_state(task).globals.get(&round) {
+			Some(saved) => saved.clone(),
+			None => {
+				let Some(committed) = self.combine(task, info).await? else { return Ok(()) };
+				self.task_state(task).globals.insert(round, committed.clone());
+				self.state.save()?;
+				committed
+			},
+		};
+		let cid = cid_to_chain(&din_store::parse_cid(&committed.cid)?);
+		let hash = din_primitives::global_commit_hash(
+			task,
+			round,
+			&self.me.0,
+			&cid,
+			&din_primitives::Commitment::from(committed.commitment()?.0),
+			&committed.salt()?,
+		);
+		match self.chain.commit_global(&self.signer, task, round, H256(hash.0)).await {
+			Ok(_) => {
+				tracing::info!(target: "din", "task {task} round {}: committed global model {}", round + 1, committed.cid)
+			},
+			Err(e) if refused(&e, &["AlreadyCommitted"]) => {},
+			Err(e) => return Err(e.into()),
+		}
+		Ok(())
+	}
 
-    /// The sample-weighted combination of the round's accepted aggregates, published;
-    /// `None` when no subgroup was accepted (the previous model holds).
-    async fn combine(&self, task: u32, info: &TaskInfo) -> anyhow::Result<Option<Committed>> {
-        let round = info.round;
-        let schema = task_spec(info)?.schema().map_err(|e| invalid!("{e:?}"))?;
-        let mut aggregates = Vec::new();
-        for subgroup in 0u32.. {
-            if self.chain.panel(task, round, subgroup).await?.is_empty() {
-                break;
-            }
-            if let Some(SubgroupResult::Accepted(reveal)) = self.chain.subgroup_result(task, round, subgroup).await? {
-                let aggregate = fetch_checked(&self.store, &reveal.cid.0, &schema, &reveal.commitment, None, FETCH_TIMEOUT)
-                    .await
-                    .map_err(|why| anyhow::anyhow!("aggregate of subgroup {subgroup}: {why}"))?;
-                if aggregate.num_samples > 0 {
-                    aggregates.push(aggregate);
-                }
-            }
-        }
-        if aggregates.is_empty() {
-            tracing::info!(target: "din", "task {task} round {}: no accepted aggregate; the previous model holds", round + 1);
-            return Ok(None);
-        }
-        let global = din_aggregate::AggregationRule::FedAvg.aggregate(&aggregates.iter().collect::<Vec<_>>())?;
-        let cid = self.store.put(global.encode()?).await?;
-        Ok(Some(Committed {
-            cid: cid.to_string(),
-            commitment: hex::encode(commitment_of(&global.values).0),
-            invalid: Vec::new(),
-            salt: hex::encode(rand::random::<[u8; 32]>()),
-            revealed: false,
-        }))
-    }
+	/// The sample-weighted combination of the round's accepted aggregates, published;
+	/// `None` when no subgroup was accepted (the previous model holds).
+	async fn combine(&self, task: u32, info: &TaskInfo) -> anyhow::Result<Option<Committed>> {
+		let round = info.round;
+		let schema = task_spec(info)?.schema().map_err(|e| invalid!("{e:?}"))?;
+		let mut aggregates = Vec::new();
+		for subgroup in 0u32.. {
+			if self.chain.panel(task, round, subgroup).await?.is_empty() {
+				break;
+			}
+			if let Some(SubgroupResult::Accepted(reveal)) =
+				self.chain.subgroup_result(task, round, subgroup).await?
+			{
+				let aggregate = fetch_checked(
+					&self.store,
+					&reveal.cid.0,
+					&schema,
+					&reveal.commitment,
+					None,
+					FETCH_TIMEOUT,
+				)
+				.await
+				.map_err(|why| anyhow::anyhow!("aggregate of subgroup {subgroup}: {why}"))?;
+				if aggregate.num_samples > 0 {
+					aggregates.push(aggregate);
+				}
+			}
+		}
+		if aggregates.is_empty() {
+			tracing::info!(target: "din", "task {task} round {}: no accepted aggregate; the previous model holds", round + 1);
+			return Ok(None);
+		}
+		let global = din_aggregate::AggregationRule::FedAvg
+			.aggregate(&aggregates.iter().collect::<Vec<_>>())?;
+		let cid = self.store.put(global.encode()?).await?;
+		Ok(Some(Committed {
+			cid: cid.to_string(),
+			commitment: hex::encode(commitment_of(&global.values).0),
+			invalid: Vec::new(),
+			salt: hex::encode(rand::random::<[u8; 32]>()),
+			revealed: false,
+		}))
+	}
 
-    async fn reveal_global(&mut self, task: u32, round: u32) -> anyhow::Result<()> {
-        let Some(committed) = self.task_state(task).globals.get(&round).cloned() else { return Ok(()) };
-        if committed.revealed {
-            return Ok(());
-        }
-        if let Some(Vote::Committed(_)) = self.chain.global_vote(task, round, &self.me).await? {
-            let cid = cid_to_chain(&din_store::parse_cid(&committed.cid)?);
-            match self.chain.reveal_global(&self.signer, task, round, &cid, committed.commitment()?, committed.salt()?).await {
-                Ok(_) => tracing::info!(target: "din", "task {task} round {}: revealed the global model", round + 1),
-                Err(e) if refused(&e, &["AlreadyRevealed"]) => {}
-                Err(e) => return Err(e.into()),
-            }
-        }
-        if let Some(c) = self.task_state(task).globals.get_mut(&round) {
-            c.revealed = true;
-        }
-        self.state.save()
-    }
+	async fn reveal_global(&mut self, task: u32, round: u32) -> anyhow::Result<()> {
+		let Some(committed) = self.task_state(task).globals.get(&round).cloned() else {
+			return Ok(());
+		};
+		if committed.revealed {
+			return Ok(());
+		}
+		if let Some(Vote::Committed(_)) = self.chain.global_vote(task, round, &self.me).await? {
+			let cid = cid_to_chain(&din_store::parse_cid(&committed.cid)?);
+			match self
+				.chain
+				.reveal_global(
+					&self.signer,
+					task,
+					round,
+					&cid,
+					committed.commitment()?,
+					committed.salt()?,
+				)
+				.await
+			{
+				Ok(_) => {
+					tracing::info!(target: "din", "task {task} round {}: revealed the global model", round + 1)
+				},
+				Err(e) if refused(&e, &["AlreadyRevealed"]) => {},
+				Err(e) => return Err(e.into()),
+			}
+		}
+		if let Some(c) = self.task_state(task).globals.get_mut(&round) {
+			c.revealed = true;
+		}
+		self.state.save()
+	}
 
-    // ----- scoring -----
+	// ----- scoring -----
 
-    async fn score(&mut self, task: u32, info: &TaskInfo) -> anyhow::Result<()> {
-        let Some(key) = self.chain.test_key(task).await? else { return Ok(()) };
-        if !self.scoring.contains_key(&task) {
-            let scoring = self.prepare_scoring(task, info, &key).await?;
-            self.scoring.insert(task, scoring);
-        }
-        let spec = task_spec(info)?;
-        let schema = spec.schema().map_err(|e| invalid!("{e:?}"))?;
-        let zk = matches!(info.spec.scoring, ScoringRule::ZkAccuracy { .. });
-        let fallback = matches!(info.phase, TaskPhase::Rewarding);
-        let targets = self.scoring[&task].targets.clone();
-        for target in targets {
-            let name = format!("{:?}", target.target);
-            if self.scoring[&task].done.contains(&name) || (zk && !target.primary && !fallback) {
-                continue;
-            }
-            if zk && self.chain.proven_score(task, target.target.clone()).await?.is_some() {
-                self.scoring.get_mut(&task).expect("inserted above").done.insert(name);
-                continue;
-            }
-            let model = fetch_checked(&self.store, &target.cid, &schema, &target.commitment, None, FETCH_TIMEOUT)
-                .await
-                .map_err(|why| anyhow::anyhow!("scoring {name}: {why}"))?;
-            let scoring = &self.scoring[&task];
-            let result = if zk {
-                self.prove(task, scoring, &target, model).await
-            } else {
-                let correct = din_aggregate::count_correct(&spec, &model.values, &scoring.test_set)?;
-                let total = scoring.test_set.labels.len() as u32;
-                self.chain.report_score(&self.signer, task, target.target.clone(), correct, total).await.map(|_| ()).map_err(Into::into)
-            };
-            match result {
-                Ok(()) => {}
-                Err(e) if is_refusal(&e, &["ScoreAlreadySettled", "AlreadyReported"]) => {}
-                Err(e) => return Err(e),
-            }
-            self.scoring.get_mut(&task).expect("inserted above").done.insert(name);
-        }
-        Ok(())
-    }
+	async fn score(&mut self, task: u32, info: &TaskInfo) -> anyhow::Result<()> {
+		let Some(key) = self.chain.test_key(task).await? else { return Ok(()) };
+		if !self.scoring.contains_key(&task) {
+			let scoring = self.prepare_scoring(task, info, &key).await?;
+			self.scoring.insert(task, scoring);
+		}
+		let spec = task_spec(info)?;
+		let schema = spec.schema().map_err(|e| invalid!("{e:?}"))?;
+		let zk = matches!(info.spec.scoring, ScoringRule::ZkAccuracy { .. });
+		let fallback = matches!(info.phase, TaskPhase::Rewarding);
+		let targets = self.scoring[&task].targets.clone();
+		for target in targets {
+			let name = format!("{:?}", target.target);
+			if self.scoring[&task].done.contains(&name) || (zk && !target.primary && !fallback) {
+				continue;
+			}
+			if zk && self.chain.proven_score(task, target.target.clone()).await?.is_some() {
+				self.scoring.get_mut(&task).expect("inserted above").done.insert(name);
+				continue;
+			}
+			let model = fetch_checked(
+				&self.store,
+				&target.cid,
+				&schema,
+				&target.commitment,
+				None,
+				FETCH_TIMEOUT,
+			)
+			.await
+			.map_err(|why| anyhow::anyhow!("scoring {name}: {why}"))?;
+			let scoring = &self.scoring[&task];
+			let result = if zk {
+				self.prove(task, scoring, &target, model).await
+			} else {
+				let correct =
+					din_aggregate::count_correct(&spec, &model.values, &scoring.test_set)?;
+				let total = scoring.test_set.labels.len() as u32;
+				self.chain
+					.report_score(&self.signer, task, target.target.clone(), correct, total)
+					.await
+					.map(|_| ())
+					.map_err(Into::into)
+			};
+			match result {
+				Ok(()) => {},
+				Err(e) if is_refusal(&e, &["ScoreAlreadySettled", "AlreadyReported"]) => {},
+				Err(e) => return Err(e),
+			}
+			self.scoring.get_mut(&task).expect("inserted above").done.insert(name);
+		}
+		Ok(())
+	}
 
-    async fn prove(&self, task: u32, scoring: &Scoring, target: &Target, model: Update) -> anyhow::Result<()> {
-        let key = scoring.proving_key.clone().ok_or_else(|| invalid!("task {task}: no --proving-key {task}=CID given"))?;
-        let test_set = scoring.test_set.clone();
-        let started = Instant::now();
-        let evaluation = tokio::task::spawn_blocking(move || {
-            let (shape, pk) = &*key;
-            din_zk::prove_with_os_rng(pk, *shape, &model.values, &test_set)
-        })
-        .await??;
-        let (correct, total) = (evaluation.public.correct, evaluation.public.total);
-        self.chain.submit_score(&self.signer, task, target.target.clone(), correct, total, evaluation.proof).await?;
-        tracing::info!(
-            target: "din",
-            "task {task}: proved {} = {correct}/{total} in {:.2?}",
-            describe(&target.target),
-            started.elapsed()
-        );
-        Ok(())
-    }
+	async fn prove(
+		&self,
+		task: u32,
+		scoring: &Scoring,
+		target: &Target,
+		model: Update,
+	) -> anyhow::Result<()> {
+		let key = scoring
+			.proving_key
+			.clone()
+			.ok_or_else(|| invalid!("task {task}: no --proving-key {task}=CID given"))?;
+		let test_set = scoring.test_set.clone();
+		let started = Instant::now();
+		let evaluation = tokio::task::spawn_blocking(move || {
+			let (shape, pk) = &*key;
+			din_zk::prove_with_os_rng(pk, *shape, &model.values, &test_set)
+		})
+		.await??;
+		let (correct, total) = (evaluation.public.correct, evaluation.public.total);
+		self.chain
+			.submit_score(
+				&self.signer,
+				task,
+				target.target.clone(),
+				correct,
+				total,
+				evaluation.proof,
+			)
+			.await?;
+		tracing::info!(
+			target: "din",
+			"task {task}: proved {} = {correct}/{total} in {:.2?}",
+			describe(&target.target),
+			started.elapsed()
+		);
+		Ok(())
+	}
 
-    /// Decrypts and checks the test set, loads the proving key, lists the targets.
-    async fn prepare_scoring(&self, task: u32, info: &TaskInfo, key: &[u8]) -> anyhow::Result<Scoring> {
-        let spec = task_spec(info)?;
-        let sealed = self
-            .store
-            .get(&cid_from_chain(&info.spec.test_set.encrypted_cid.0)?)
-            .await
-            .context("fetching the encrypted test set")?;
-        let test_set = artifact::decode_test_set(&artifact::apply_keystream(key, &sealed))?;
-        let zk = matches!(info.spec.scoring, ScoringRule::ZkAccuracy { .. });
-        let commitment = if zk {
-            let classes = spec.classes() as usize;
-            let c = din_zk::commitment::test_set_commitment(&test_set.features, &test_set.labels, test_set.num_features as usize, classes)
-                .map_err(|e| invalid!("test set: {e:?}"))?;
-            H256(din_zk::commitment::to_bytes(&c))
-        } else {
-            H256(din_aggregate::sealed_test_set::median_test_set_commitment(&test_set))
-        };
-        if commitment != info.spec.test_set.commitment {
-            return Err(invalid!("task {task}: the released key does not open the committed test set"));
-        }
-        let proving_key = if zk { Some(Arc::new(self.proving_key(task).await?)) } else { None };
-        let targets = self.targets(task, info).await?;
-        tracing::info!(target: "din", "task {task}: scoring {} targets on {} test samples", targets.len(), test_set.labels.len());
-        Ok(Scoring { test_set, proving_key, targets, done: BTreeSet::new() })
-    }
+	/// Decrypts and checks the test set, loads the proving key, lists the targets.
+	async fn prepare_scoring(
+		&self,
+		task: u32,
+		info: &TaskInfo,
+		key: &[u8],
+	) -> anyhow::Result<Scoring> {
+		let spec = task_spec(info)?;
+		let sealed = self
+			.store
+			.get(&cid_from_chain(&info.spec.test_set.encrypted_cid.0)?)
+			.await
+			.context("fetching the encrypted test set")?;
+		let test_set = artifact::decode_test_set(&artifact::apply_keystream(key, &sealed))?;
+		let zk = matches!(info.spec.scoring, ScoringRule::ZkAccuracy { .. });
+		let commitment = if zk {
+			let classes = spec.classes() as usize;
+			let c = din_zk::commitment::test_set_commitment(
+				&test_set.features,
+				&test_set.labels,
+				test_set.num_features as usize,
+				classes,
+			)
+			.map_err(|e| invalid!("test set: {e:?}"))?;
+			H256(din_zk::commitment::to_bytes(&c))
+		} else {
+			H256(din_aggregate::sealed_test_set::median_test_set_commitment(&test_set))
+		};
+		if commitment != info.spec.test_set.commitment {
+			return Err(invalid!(
+				"task {task}: the released key does not open the committed test set"
+			));
+		}
+		let proving_key = if zk { Some(Arc::new(self.proving_key(task).await?)) } else { None };
+		let targets = self.targets(task, info).await?;
+		tracing::info!(target: "din", "task {task}: scoring {} targets on {} test samples", targets.len(), test_set.labels.len());
+		Ok(Scoring { test_set, proving_key, targets, done: BTreeSet::new() })
+	}
 
-    async fn proving_key(&self, task: u32) -> anyhow::Result<ProvingKey> {
-        let cid = self
-            .args
-            .proving_keys
-            .iter()
-            .find(|(t, _)| *t == task)
-            .map(|(_, cid)| cid.clone())
-            .ok_or_else(|| invalid!("task {task} is scored with Groth16 proofs: pass --proving-key {task}=CID"))?;
-        let bytes = self.store.get(&din_store::parse_cid(&cid)?).await.context("fetching the proving key")?;
-        let path = self.args.state_dir.join(format!("proving-key-{task}.bin"));
-        std::fs::write(&path, &bytes)?;
-        let key = tokio::task::spawn_blocking(move || din_zk::read_proving_key(&path)).await??;
-        Ok(key)
-    }
+	async fn proving_key(&self, task: u32) -> anyhow::Result<ProvingKey> {
+		let cid = self
+			.args
+			.proving_keys
+			.iter()
+			.find(|(t, _)| *t == task)
+			.map(|(_, cid)| cid.clone())
+			.ok_or_else(|| {
+				invalid!("task {task} is scored with Groth16 proofs: pass --proving-key {task}=CID")
+			})?;
+		let bytes = self
+			.store
+			.get(&din_store::parse_cid(&cid)?)
+			.await
+			.context("fetching the proving key")?;
+		let path = self.args.state_dir.join(format!("proving-key-{task}.bin"));
+		std::fs::write(&path, &bytes)?;
+		let key = tokio::task::spawn_blocking(move || din_zk::read_proving_key(&path)).await??;
+		Ok(key)
+	}
 
-    /// The baseline (if this evaluator sits in the last round) and every accepted update
-    /// of the panels it sat on.
-    async fn targets(&self, task: u32, info: &TaskInfo) -> anyhow::Result<Vec<Target>> {
-        let mut targets = Vec::new();
-        let last = self.chain.round_evaluators(task, info.round).await?;
-        if let Some(position) = last.iter().position(|(a, _)| *a == self.me) {
-            targets.push(Target {
-                target: ScoreTarget::Baseline,
-                cid: info.spec.genesis.cid.0.clone(),
-                commitment: info.spec.genesis.commitment,
-                primary: position == 0,
-            });
-        }
-        let participants = self.chain.participants(task).await?;
-        for round in 0..=info.round {
-            for subgroup in 0u32.. {
-                let panel = self.chain.panel(task, round, subgroup).await?;
-                if panel.is_empty() {
-                    break;
-                }
-                let Some(position) = panel.iter().position(|a| *a == self.me) else { continue };
-                let Some(SubgroupResult::Accepted(reveal)) = self.chain.subgroup_result(task, round, subgroup).await? else {
-                    continue;
-                };
-                for participant in &participants {
-                    if reveal.invalid.0.contains(participant) {
-                        continue;
-                    }
-                    let Some(update) = self.chain.update(task, round, participant).await? else { continue };
-                    if update.subgroup != subgroup {
-                        continue;
-                    }
-                    let slot = prover_slot(participant, round, panel.len());
-                    targets.push(Target {
-                        target: ScoreTarget::Update { round, participant: participant.clone() },
-                        cid: update.cid.0,
-                        commitment: update.commitment,
-                        primary: slot == position,
-                    });
-                }
-            }
-        }
-        Ok(targets)
-    }
+	/// The baseline (if this evaluator sits in the last round) and every accepted update
+	/// of the panels it sat on.
+	async fn targets(&self, task: u32, info: &TaskInfo) -> anyhow::Result<Vec<Target>> {
+		let mut targets = Vec::new();
+		let last = self.chain.round_evaluators(task, info.round).await?;
+		if let Some(position) = last.iter().position(|(a, _)| *a == self.me) {
+			targets.push(Target {
+				target: ScoreTarget::Baseline,
+				cid: info.spec.genesis.cid.0.clone(),
+				commitment: info.spec.genesis.commitment,
+				primary: position == 0,
+			});
+		}
+		let participants = self.chain.participants(task).await?;
+		for round in 0..=info.round {
+			for subgroup in 0u32.. {
+				let panel = self.chain.panel(task, round, subgroup).await?;
+				if panel.is_empty() {
+					break;
+				}
+				let Some(position) = panel.iter().position(|a| *a == self.me) else { continue };
+				let Some(SubgroupResult::Accepted(reveal)) =
+					self.chain.subgroup_result(task, round, subgroup).await?
+				else {
+					continue;
+				};
+				for participant in &participants {
+					if reveal.invalid.0.contains(participant) {
+						continue;
+					}
+					let Some(update) = self.chain.update(task, round, participant).await? else {
+						continue;
+					};
+					if update.subgroup != subgroup {
+						continue;
+					}
+					let slot = prover_slot(participant, round, panel.len());
+					targets.push(Target {
+						target: ScoreTarget::Update { round, participant: participant.clone() },
+						cid: update.cid.0,
+						commitment: update.commitment,
+						primary: slot == position,
+					});
+				}
+			}
+		}
+		Ok(targets)
+	}
 }
 
 /// Bonds up to `bond` and enters the pool, unless already in it.
 async fn register(chain: &Chain, signer: &Signer, bond: u128) -> anyhow::Result<()> {
-    let me = signer.account_id();
-    let role = din_chain::types::Role::Evaluator;
-    let active = chain.ledger(&me, role.clone()).await?.map(|l| l.active).unwrap_or(0);
-    if active < bond {
-        chain.bond(signer, role, bond - active).await?;
-    }
-    if !chain.evaluator_pool().await?.contains(&me) {
-        chain.register_evaluator(signer).await?;
-        tracing::info!(target: "din", "registered as an evaluator");
-    }
-    Ok(())
+	let me = signer.account_id();
+	let role = din_chain::types::Role::Evaluator;
+	let active = chain.ledger(&me, role.clone()).await?.map(|l| l.active).unwrap_or(0);
+	if active < bond {
+		chain.bond(signer, role, bond - active).await?;
+	}
+	if !chain.evaluator_pool().await?.contains(&me) {
+		chain.register_evaluator(signer).await?;
+		tracing::info!(target: "din", "registered as an evaluator");
+	}
+	Ok(())
 }
 
 /// A score target for logs: `baseline` or `<participant>@<round>`.
 fn describe(target: &ScoreTarget) -> String {
-    match target {
-        ScoreTarget::Baseline => "baseline".into(),
-        ScoreTarget::Update { round, participant } => format!("{}@{}", short(participant), round + 1),
-    }
+	match target {
+		ScoreTarget::Baseline => "baseline".into(),
+		ScoreTarget::Update { round, participant } => {
+			format!("{}@{}", short(participant), round + 1)
+		},
+	}
 }
 
 /// Which panel member proves `participant`'s update of `round` first.
 fn prover_slot(participant: &AccountId32, round: u32, panel: usize) -> usize {
-    let digest = sha2::Sha256::new().chain_update(participant.0).chain_update(round.to_le_bytes()).finalize();
-    (u64::from_le_bytes(digest[..8].try_into().expect("8 bytes")) % panel.max(1) as u64) as usize
+	let digest = sha2::Sha256::new()
+		.chain_update(participant.0)
+		.chain_update(round.to_le_bytes())
+		.finalize();
+	(u64::from_le_bytes(digest[..8].try_into().expect("8 bytes")) % panel.max(1) as u64) as usize
 }
 
 #[cfg(test)]
 mod tests {
-    use super::*;
+	use super::*;
 
-    #[test]
-    fn prover_slots_spread_over_the_panel_and_are_stable() {
-        let accounts: Vec<AccountId32> = (0u8..30).map(|i| AccountId32([i; 32])).collect();
-        let slots: BTreeSet<usize> = accounts.iter().map(|a| prover_slot(a, 0, 3)).collect();
-        assert_eq!(slots, BTreeSet::from([0, 1, 2]));
-        assert_eq!(prover_slot(&accounts[4], 2, 3), prover_slot(&accounts[4], 2, 3));
-    }
+	#[test]
+	fn prover_slots_spread_over_the_panel_and_are_stable() {
+		let accounts: Vec<AccountId32> = (0u8..30).map(|i| AccountId32([i; 32])).collect();
+		let slots: BTreeSet<usize> = accounts.iter().map(|a| prover_slot(a, 0, 3)).collect();
+		assert_eq!(slots, BTreeSet::from([0, 1, 2]));
+		assert_eq!(prover_slot(&accounts[4], 2, 3), prover_slot(&accounts[4], 2, 3));
+	}
 
-    #[test]
-    fn proving_keys_parse_as_task_and_cid() {
-        let cid = "bafkreigh2akiscaildcqabsyg3dfr6chu3fgpregiymsck7e7aqa4s52zy";
-        assert_eq!(parse_proving_key(&format!("3={cid}")), Ok((3, cid.to_string())));
-        assert!(parse_proving_key(cid).is_err());
-        assert!(parse_proving_key("x=bafy").is_err());
-    }
+	#[test]
+	fn proving_keys_parse_as_task_and_cid() {
+		let cid = "bafkreigh2akiscaildcqabsyg3dfr6chu3fgpregiymsck7e7aqa4s52zy";
+		assert_eq!(parse_proving_key(&format!("3={cid}")), Ok((3, cid.to_string())));
+		assert!(parse_proving_key(cid).is_err());
+		assert!(parse_proving_key("x=bafy").is_err());
+	}
 }

@@ -27,9 +27,9 @@ const INVALID_INPUT: u8 = 7;
 pub struct InvalidInput(pub String);
 
 impl std::fmt::Display for InvalidInput {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
+	fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+		f.write_str(&self.0)
+	}
 }
 
 impl std::error::Error for InvalidInput {}
@@ -44,27 +44,27 @@ macro_rules! invalid {
 
 /// The exit code for `error` (module docs).
 pub fn code_of(error: &anyhow::Error) -> ExitCode {
-    for cause in error.chain() {
-        if let Some(chain) = cause.downcast_ref::<din_chain::Error>() {
-            use din_chain::Error::*;
-            return ExitCode::from(match chain {
-                Connect { .. } | Timeout { .. } => UNREACHABLE,
-                InvalidSecretUri(_) | InvalidArgument(_) => INVALID_INPUT,
-                Rejected(_) | Pallet(_) | Dispatch(_) => REFUSED,
-                _ => 1,
-            });
-        }
-        if cause.downcast_ref::<din_store::StoreError>().is_some() {
-            return ExitCode::from(STORE);
-        }
-        if cause.downcast_ref::<InvalidInput>().is_some()
-            || cause.downcast_ref::<din_ml::MlError>().is_some()
-            || cause.downcast_ref::<din_aggregate::EncodingError>().is_some()
-            || cause.downcast_ref::<din_aggregate::SpecError>().is_some()
-            || cause.downcast_ref::<din_zk::ZkError>().is_some()
-        {
-            return ExitCode::from(INVALID_INPUT);
-        }
-    }
-    ExitCode::FAILURE
+	for cause in error.chain() {
+		if let Some(chain) = cause.downcast_ref::<din_chain::Error>() {
+			use din_chain::Error::*;
+			return ExitCode::from(match chain {
+				Connect { .. } | Timeout { .. } => UNREACHABLE,
+				InvalidSecretUri(_) | InvalidArgument(_) => INVALID_INPUT,
+				Rejected(_) | Pallet(_) | Dispatch(_) => REFUSED,
+				_ => 1,
+			});
+		}
+		if cause.downcast_ref::<din_store::StoreError>().is_some() {
+			return ExitCode::from(STORE);
+		}
+		if cause.downcast_ref::<InvalidInput>().is_some()
+			|| cause.downcast_ref::<din_ml::MlError>().is_some()
+			|| cause.downcast_ref::<din_aggregate::EncodingError>().is_some()
+			|| cause.downcast_ref::<din_aggregate::SpecError>().is_some()
+			|| cause.downcast_ref::<din_zk::ZkError>().is_some()
+		{
+			return ExitCode::from(INVALID_INPUT);
+		}
+	}
+	ExitCode::FAILURE
 }

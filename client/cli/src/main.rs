@@ -38,77 +38,73 @@ mod task;
 #[derive(Debug, Parser)]
 #[command(name = "din", version, about, propagate_version = true)]
 struct Cli {
-    #[command(subcommand)]
-    command: Command,
+	#[command(subcommand)]
+	command: Command,
 }
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// sr25519 accounts: generate, inspect, list the dev accounts.
-    #[command(subcommand)]
-    Key(key::KeyCommand),
-    /// Send native tokens to an account.
-    Transfer(key::TransferArgs),
-    /// Bond, unbond and withdraw a participant or evaluator stake.
-    #[command(subcommand)]
-    Stake(stake::StakeCommand),
-    /// Create tasks, show their progress, release the test-set key.
-    #[command(subcommand)]
-    Task(task::TaskCommand),
-    /// The participant daemon: join a task, train each round, publish and submit updates.
-    #[command(subcommand)]
-    Participant(participant::ParticipantCommand),
-    /// The evaluator daemon: aggregate, commit-reveal, prove scores.
-    #[command(subcommand)]
-    Evaluator(evaluator::EvaluatorCommand),
-    /// Fetch or evaluate a task's global model.
-    #[command(subcommand)]
-    Model(model::ModelCommand),
-    /// Content-addressed artifact store: put, get, pin, serve over libp2p and HTTP.
-    #[command(subcommand)]
-    Store(store::StoreCommand),
+	/// sr25519 accounts: generate, inspect, list the dev accounts.
+	#[command(subcommand)]
+	Key(key::KeyCommand),
+	/// Send native tokens to an account.
+	Transfer(key::TransferArgs),
+	/// Bond, unbond and withdraw a participant or evaluator stake.
+	#[command(subcommand)]
+	Stake(stake::StakeCommand),
+	/// Create tasks, show their progress, release the test-set key.
+	#[command(subcommand)]
+	Task(task::TaskCommand),
+	/// The participant daemon: join a task, train each round, publish and submit updates.
+	#[command(subcommand)]
+	Participant(participant::ParticipantCommand),
+	/// The evaluator daemon: aggregate, commit-reveal, prove scores.
+	#[command(subcommand)]
+	Evaluator(evaluator::EvaluatorCommand),
+	/// Fetch or evaluate a task's global model.
+	#[command(subcommand)]
+	Model(model::ModelCommand),
+	/// Content-addressed artifact store: put, get, pin, serve over libp2p and HTTP.
+	#[command(subcommand)]
+	Store(store::StoreCommand),
 }
 
 fn main() -> ExitCode {
-    if let Err(error) = config::load_into_env() {
-        eprintln!("error: {error:#}");
-        return ExitCode::from(exit::CONFIG);
-    }
-    let cli = Cli::parse();
-    tracing_subscriber::fmt()
-        .with_writer(std::io::stderr)
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| {
-                tracing_subscriber::EnvFilter::new(
-                    "warn,din=info,din_store=info,libp2p_kad=error",
-                )
-            }),
-        )
-        .init();
-    let runtime = match tokio::runtime::Runtime::new() {
-        Ok(runtime) => runtime,
-        Err(error) => {
-            eprintln!("error: cannot start the async runtime: {error}");
-            return ExitCode::FAILURE;
-        }
-    };
-    let result: anyhow::Result<()> = runtime.block_on(async {
-        match cli.command {
-            Command::Key(command) => key::run(command).await,
-            Command::Transfer(args) => key::transfer(args).await,
-            Command::Stake(command) => stake::run(command).await,
-            Command::Task(command) => task::run(command).await,
-            Command::Participant(command) => participant::run(command).await,
-            Command::Evaluator(command) => evaluator::run(command).await,
-            Command::Model(command) => model::run(command).await,
-            Command::Store(command) => store::run(command).await,
-        }
-    });
-    match result {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(error) => {
-            eprintln!("error: {error:#}");
-            exit::code_of(&error)
-        }
-    }
+	if let Err(error) = config::load_into_env() {
+		eprintln!("error: {error:#}");
+		return ExitCode::from(exit::CONFIG);
+	}
+	let cli = Cli::parse();
+	tracing_subscriber::fmt()
+		.with_writer(std::io::stderr)
+		.with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(
+			|_| tracing_subscriber::EnvFilter::new("warn,din=info,din_store=info,libp2p_kad=error"),
+		))
+		.init();
+	let runtime = match tokio::runtime::Runtime::new() {
+		Ok(runtime) => runtime,
+		Err(error) => {
+			eprintln!("error: cannot start the async runtime: {error}");
+			return ExitCode::FAILURE;
+		},
+	};
+	let result: anyhow::Result<()> = runtime.block_on(async {
+		match cli.command {
+			Command::Key(command) => key::run(command).await,
+			Command::Transfer(args) => key::transfer(args).await,
+			Command::Stake(command) => stake::run(command).await,
+			Command::Task(command) => task::run(command).await,
+			Command::Participant(command) => participant::run(command).await,
+			Command::Evaluator(command) => evaluator::run(command).await,
+			Command::Model(command) => model::run(command).await,
+			Command::Store(command) => store::run(command).await,
+		}
+	});
+	match result {
+		Ok(()) => ExitCode::SUCCESS,
+		Err(error) => {
+			eprintln!("error: {error:#}");
+			exit::code_of(&error)
+		},
+	}
 }

@@ -11,107 +11,113 @@ use std::time::Duration;
 use clap::Subcommand;
 use din_aggregate::Update;
 
-use crate::common::{fetch_checked, global_model_before, task_spec, ChainArgs, DataSource, StoreArgs};
+use crate::common::{
+	fetch_checked, global_model_before, task_spec, ChainArgs, DataSource, StoreArgs,
+};
 use crate::invalid;
 
 /// The `din model` subcommands.
 #[derive(Debug, Subcommand)]
 pub enum ModelCommand {
-    /// Write a task's global model as safetensors.
-    Fetch {
-        #[arg(long)]
-        task: u32,
-        /// The round whose global model to fetch (default: the newest fixed one).
-        #[arg(long)]
-        round: Option<u32>,
-        /// Output file.
-        #[arg(long, short)]
-        output: PathBuf,
-        #[command(flatten)]
-        store: StoreArgs,
-        #[command(flatten)]
-        chain: ChainArgs,
-    },
-    /// Accuracy of a task's newest global model on a dataset.
-    Evaluate {
-        #[arg(long)]
-        task: u32,
-        /// digits-test, digits, csv:PATH, idx:DIR.
-        #[arg(long, default_value = "digits-test")]
-        data: DataSource,
-        /// Print JSON.
-        #[arg(long)]
-        json: bool,
-        #[command(flatten)]
-        store: StoreArgs,
-        #[command(flatten)]
-        chain: ChainArgs,
-    },
+	/// Write a task's global model as safetensors.
+	Fetch {
+		#[arg(long)]
+		task: u32,
+		/// The round whose global model to fetch (default: the newest fixed one).
+		#[arg(long)]
+		round: Option<u32>,
+		/// Output file.
+		#[arg(long, short)]
+		output: PathBuf,
+		#[command(flatten)]
+		store: StoreArgs,
+		#[command(flatten)]
+		chain: ChainArgs,
+	},
+	/// Accuracy of a task's newest global model on a dataset.
+	Evaluate {
+		#[arg(long)]
+		task: u32,
+		/// digits-test, digits, csv:PATH, idx:DIR.
+		#[arg(long, default_value = "digits-test")]
+		data: DataSource,
+		/// Print JSON.
+		#[arg(long)]
+		json: bool,
+		#[command(flatten)]
+		store: StoreArgs,
+		#[command(flatten)]
+		chain: ChainArgs,
+	},
 }
 
 /// The global model of `task` (round `round`, or the newest), checked.
 async fn global(
-    task: u32,
-    round: Option<u32>,
-    store: &StoreArgs,
-    chain: &ChainArgs,
+	task: u32,
+	round: Option<u32>,
+	store: &StoreArgs,
+	chain: &ChainArgs,
 ) -> anyhow::Result<(din_aggregate::ModelSpec, Update, Option<u32>)> {
-    let chain = chain.connect().await?;
-    let info = chain.task(task).await?.ok_or_else(|| invalid!("task {task} does not exist"))?;
-    let spec = task_spec(&info)?;
-    let (cid, commitment, round) = match round {
-        Some(round) => {
-            let model = chain
-                .global_model(task, round)
-                .await?
-                .ok_or_else(|| invalid!("task {task} has no global model for round {round}"))?;
-            (model.cid.0, model.commitment, Some(round))
-        }
-        None => {
-            let (cid, commitment) = global_model_before(&chain, task, &info, info.spec.rounds).await?;
-            (cid, commitment, None)
-        }
-    };
-    let timeout = Duration::from_secs(store.store_timeout);
-    let store = store.start().await?;
-    let schema = spec.schema().map_err(|e| invalid!("{e:?}"))?;
-    let update = fetch_checked(&store, &cid, &schema, &commitment, None, timeout)
-        .await
-        .map_err(|why| anyhow::anyhow!("global model: {why}"))?;
-    Ok((spec, update, round))
+	let chain = chain.connect().await?;
+	let info = chain.task(task).await?.ok_or_else(|| invalid!("task {task} does not exist"))?;
+	let spec = task_spec(&info)?;
+	let (cid, commitment, round) = match round {
+		Some(round) => {
+			let model = chain
+				.global_model(task, round)
+				.await?
+				.ok_or_else(|| invalid!("task {task} has no global model for round {round}"))?;
+			(model.cid.0, model.commitment, Some(round))
+		},
+		None => {
+			let (cid, commitment) =
+				global_model_before(&chain, task, &info, info.spec.rounds).await?;
+			(cid, commitment, None)
+		},
+	};
+	let timeout = Duration::from_secs(store.store_timeout);
+	let store = store.start().await?;
+	let schema = spec.schema().map_err(|e| invalid!("{e:?}"))?;
+	let update = fetch_checked(&store, &cid, &schema, &commitment, None, timeout)
+		.await
+		.map_err(|why| anyhow::anyhow!("global model: {why}"))?;
+	Ok((spec, update, round))
 }
 
 pub async fn run(command: ModelCommand) -> anyhow::Result<()> {
-    match command {
-        ModelCommand::Fetch { task, round, output, store, chain } => {
-            let (spec, update, _) = global(task, round, &store, &chain).await?;
-            let model = din_ml::model::Model::from_update(&spec, &update, &candle_core::Device::Cpu)?;
-            model.save(&output)?;
-            println!("wrote the global model of task {task} to {}", output.display());
-        }
-        ModelCommand::Evaluate { task, data, json, store, chain } => {
-            let (spec, update, _) = global(task, None, &store, &chain).await?;
-            let data = data.load()?;
-            let model = din_ml::model::Model::from_update(&spec, &update, &candle_core::Device::Cpu)?;
-            let candle = din_ml::eval::evaluate(&model, &data)?;
-            let correct = din_aggregate::count_correct(&spec, &update.values, &data.to_test_set()?)?;
-            let total = data.len();
-            if json {
-                println!(
-                    "{}",
-                    serde_json::json!({
-                        "task": task, "samples": total, "correct": correct,
-                        "accuracy": f64::from(correct) / total as f64, "candle_accuracy": candle.accuracy,
-                    })
-                );
-            } else {
-                println!(
-                    "task {task}: {correct}/{total} correct ({:.2}%; candle {:.2}%)",
-                    100.0 * f64::from(correct) / total as f64,
-                    100.0 * candle.accuracy
-                );
-            }
-        }
-    }
-    Ok(())
+	match command {
+		ModelCommand::Fetch { task, round, output, store, chain } => {
+			let (spec, update, _) = global(task, round, &store, &chain).await?;
+			let model =
+				din_ml::model::Model::from_update(&spec, &update, &candle_core::Device::Cpu)?;
+			model.save(&output)?;
+			println!("wrote the global model of task {task} to {}", output.display());
+		},
+		ModelCommand::Evaluate { task, data, json, store, chain } => {
+			let (spec, update, _) = global(task, None, &store, &chain).await?;
+			let data = data.load()?;
+			let model =
+				din_ml::model::Model::from_update(&spec, &update, &candle_core::Device::Cpu)?;
+			let candle = din_ml::eval::evaluate(&model, &data)?;
+			let correct =
+				din_aggregate::count_correct(&spec, &update.values, &data.to_test_set()?)?;
+			let total = data.len();
+			if json {
+				println!(
+					"{}",
+					serde_json::json!({
+						"task": task, "samples": total, "correct": correct,
+						"accuracy": f64::from(correct) / total as f64, "candle_accuracy": candle.accuracy,
+					})
+				);
+			} else {
+				println!(
+					"task {task}: {correct}/{total} correct ({:.2}%; candle {:.2}%)",
+					100.0 * f64::from(correct) / total as f64,
+					100.0 * candle.accuracy
+				);
+			}
+		},
+	}
+	Ok(())
 }

@@ -25,7 +25,8 @@ use din_store::Store;
 use serde::{Deserialize, Serialize};
 
 use crate::common::{
-    cid_to_chain, commitment_of, fetch_checked, global_model_before, ChainArgs, DataSource, SignerArgs, StoreArgs,
+	cid_to_chain, commitment_of, fetch_checked, global_model_before, ChainArgs, DataSource,
+	SignerArgs, StoreArgs,
 };
 use crate::follow::Follower;
 use crate::invalid;
@@ -34,231 +35,264 @@ use crate::state::StateFile;
 /// The `din participant` subcommands.
 #[derive(Debug, Subcommand)]
 pub enum ParticipantCommand {
-    /// Join a task and train every round until it finishes.
-    Run(Box<RunArgs>),
+	/// Join a task and train every round until it finishes.
+	Run(Box<RunArgs>),
 }
 
 /// A deliberately harmful update, for exercising the defences in tests and demos.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Attack {
-    /// `global − F·(local − global)`: the honest step reversed and scaled by F.
-    SignFlip(i64),
+	/// `global − F·(local − global)`: the honest step reversed and scaled by F.
+	SignFlip(i64),
 }
 
 impl std::str::FromStr for Attack {
-    type Err = String;
+	type Err = String;
 
-    fn from_str(s: &str) -> Result<Self, String> {
-        s.strip_prefix("sign-flip:")
-            .and_then(|f| f.parse().ok())
-            .map(Attack::SignFlip)
-            .ok_or_else(|| format!("`{s}`: expected sign-flip:FACTOR"))
-    }
+	fn from_str(s: &str) -> Result<Self, String> {
+		s.strip_prefix("sign-flip:")
+			.and_then(|f| f.parse().ok())
+			.map(Attack::SignFlip)
+			.ok_or_else(|| format!("`{s}`: expected sign-flip:FACTOR"))
+	}
 }
 
 /// `din participant run`.
 #[derive(Debug, Args)]
 pub struct RunArgs {
-    /// The task to join.
-    #[arg(long)]
-    pub task: u32,
-    /// Local training data: digits, digits:K/N, csv:PATH or idx:DIR (see `DataSource`).
-    #[arg(long)]
-    pub data: DataSource,
-    /// Local epochs per round.
-    #[arg(long, default_value_t = 5)]
-    pub epochs: usize,
-    /// SGD learning rate (momentum 0.9).
-    #[arg(long, default_value_t = 0.05)]
-    pub lr: f64,
-    /// Mini-batch size.
-    #[arg(long, default_value_t = 16)]
-    pub batch_size: usize,
-    /// Seed of the local shuffles (mixed with the round).
-    #[arg(long, default_value_t = 0)]
-    pub seed: u64,
-    /// Directory of this daemon's state (one daemon per directory).
-    #[arg(long, env = "DIN_STATE_DIR")]
-    pub state_dir: PathBuf,
-    /// Send a harmful update instead of the trained one (testing the defences).
-    #[arg(long, hide = true)]
-    pub attack: Option<Attack>,
-    #[command(flatten)]
-    pub signer: SignerArgs,
-    #[command(flatten)]
-    pub chain: ChainArgs,
-    #[command(flatten)]
-    pub store: StoreArgs,
+	/// The task to join.
+	#[arg(long)]
+	pub task: u32,
+	/// Local training data: digits, digits:K/N, csv:PATH or idx:DIR (see `DataSource`).
+	#[arg(long)]
+	pub data: DataSource,
+	/// Local epochs per round.
+	#[arg(long, default_value_t = 5)]
+	pub epochs: usize,
+	/// SGD learning rate (momentum 0.9).
+	#[arg(long, default_value_t = 0.05)]
+	pub lr: f64,
+	/// Mini-batch size.
+	#[arg(long, default_value_t = 16)]
+	pub batch_size: usize,
+	/// Seed of the local shuffles (mixed with the round).
+	#[arg(long, default_value_t = 0)]
+	pub seed: u64,
+	/// Directory of this daemon's state (one daemon per directory).
+	#[arg(long, env = "DIN_STATE_DIR")]
+	pub state_dir: PathBuf,
+	/// Send a harmful update instead of the trained one (testing the defences).
+	#[arg(long, hide = true)]
+	pub attack: Option<Attack>,
+	#[command(flatten)]
+	pub signer: SignerArgs,
+	#[command(flatten)]
+	pub chain: ChainArgs,
+	#[command(flatten)]
+	pub store: StoreArgs,
 }
 
 /// What the daemon remembers across restarts.
 #[derive(Debug, Default, Serialize, Deserialize)]
 struct ParticipantState {
-    /// Round → the update made for it (saved before submitting).
-    updates: BTreeMap<u32, SavedUpdate>,
+	/// Round → the update made for it (saved before submitting).
+	updates: BTreeMap<u32, SavedUpdate>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 struct SavedUpdate {
-    cid: String,
-    /// Hex of the commitment.
-    commitment: String,
-    samples: u64,
+	cid: String,
+	/// Hex of the commitment.
+	commitment: String,
+	samples: u64,
 }
 
 pub async fn run(command: ParticipantCommand) -> anyhow::Result<()> {
-    match command {
-        ParticipantCommand::Run(args) => Daemon::start(*args).await?.run().await,
-    }
+	match command {
+		ParticipantCommand::Run(args) => Daemon::start(*args).await?.run().await,
+	}
 }
 
 struct Daemon {
-    args: RunArgs,
-    signer: Signer,
-    me: AccountId32,
-    chain: Chain,
-    store: Store,
-    data: din_ml::data::Dataset,
-    state: StateFile<ParticipantState>,
+	args: RunArgs,
+	signer: Signer,
+	me: AccountId32,
+	chain: Chain,
+	store: Store,
+	data: din_ml::data::Dataset,
+	state: StateFile<ParticipantState>,
 }
 
 impl Daemon {
-    async fn start(args: RunArgs) -> anyhow::Result<Self> {
-        let signer = args.signer.signer()?;
-        let me = signer.account_id();
-        let data = args.data.load()?;
-        std::fs::create_dir_all(&args.state_dir).with_context(|| format!("creating {}", args.state_dir.display()))?;
-        let state = StateFile::open(args.state_dir.join(format!("participant-task-{}.json", args.task)))?;
-        let chain = args.chain.connect_following().await?;
-        let store = args.store.start().await?;
-        tracing::info!(target: "din", "participant {me}: {} local samples, store peer {}", data.len(), store.peer_id());
-        Ok(Self { args, signer, me, chain, store, data, state })
-    }
+	async fn start(args: RunArgs) -> anyhow::Result<Self> {
+		let signer = args.signer.signer()?;
+		let me = signer.account_id();
+		let data = args.data.load()?;
+		std::fs::create_dir_all(&args.state_dir)
+			.with_context(|| format!("creating {}", args.state_dir.display()))?;
+		let state =
+			StateFile::open(args.state_dir.join(format!("participant-task-{}.json", args.task)))?;
+		let chain = args.chain.connect_following().await?;
+		let store = args.store.start().await?;
+		tracing::info!(target: "din", "participant {me}: {} local samples, store peer {}", data.len(), store.peer_id());
+		Ok(Self { args, signer, me, chain, store, data, state })
+	}
 
-    async fn run(mut self) -> anyhow::Result<()> {
-        let task = self.args.task;
-        self.join().await?;
-        let mut follower = Follower::new(Duration::from_millis(500));
-        loop {
-            let block = follower.next(&self.chain).await;
-            let info = match self.chain.task(task).await {
-                Ok(Some(info)) => info,
-                Ok(None) => return Err(invalid!("task {task} does not exist")),
-                Err(error) => {
-                    tracing::warn!(target: "din", "#{block}: reading task {task} failed: {error}");
-                    continue;
-                }
-            };
-            match info.phase {
-                TaskPhase::Finished | TaskPhase::Cancelled => {
-                    tracing::info!(
-                        target: "din",
-                        "task {task} is {:?}; exiting (peak memory {} MiB)",
-                        info.phase,
-                        crate::common::peak_memory_mib().unwrap_or_default()
-                    );
-                    return Ok(());
-                }
-                TaskPhase::Training => {
-                    if let Err(error) = self.train_round(&info).await {
-                        tracing::warn!(target: "din", "#{block}: round {}: {error:#} (retrying next block)", info.round + 1);
-                    }
-                }
-                _ => {}
-            }
-        }
-    }
+	async fn run(mut self) -> anyhow::Result<()> {
+		let task = self.args.task;
+		self.join().await?;
+		let mut follower = Follower::new(Duration::from_millis(500));
+		loop {
+			let block = follower.next(&self.chain).await;
+			let info = match self.chain.task(task).await {
+				Ok(Some(info)) => info,
+				Ok(None) => return Err(invalid!("task {task} does not exist")),
+				Err(error) => {
+					tracing::warn!(target: "din", "#{block}: reading task {task} failed: {error}");
+					continue;
+				},
+			};
+			match info.phase {
+				TaskPhase::Finished | TaskPhase::Cancelled => {
+					tracing::info!(
+						target: "din",
+						"task {task} is {:?}; exiting (peak memory {} MiB)",
+						info.phase,
+						crate::common::peak_memory_mib().unwrap_or_default()
+					);
+					return Ok(());
+				},
+				TaskPhase::Training => {
+					if let Err(error) = self.train_round(&info).await {
+						tracing::warn!(target: "din", "#{block}: round {}: {error:#} (retrying next block)", info.round + 1);
+					}
+				},
+				_ => {},
+			}
+		}
+	}
 
-    /// Bonds up to the task's minimum and joins, unless already joined.
-    async fn join(&self) -> anyhow::Result<()> {
-        let task = self.args.task;
-        let info = self.chain.task(task).await?.ok_or_else(|| invalid!("task {task} does not exist"))?;
-        if self.chain.participants(task).await?.contains(&self.me) {
-            return Ok(());
-        }
-        let role = din_chain::types::Role::Participant;
-        let bonded = self.chain.ledger(&self.me, role.clone()).await?.map(|l| l.active - l.locked).unwrap_or(0);
-        let needed = info.spec.min_participant_bond;
-        if bonded < needed {
-            self.chain.bond(&self.signer, role, needed - bonded).await?;
-        }
-        self.chain.join_task(&self.signer, task).await?;
-        tracing::info!(target: "din", "joined task {task}");
-        Ok(())
-    }
+	/// Bonds up to the task's minimum and joins, unless already joined.
+	async fn join(&self) -> anyhow::Result<()> {
+		let task = self.args.task;
+		let info = self
+			.chain
+			.task(task)
+			.await?
+			.ok_or_else(|| invalid!("task {task} does not exist"))?;
+		if self.chain.participants(task).await?.contains(&self.me) {
+			return Ok(());
+		}
+		let role = din_chain::types::Role::Participant;
+		let bonded = self
+			.chain
+			.ledger(&self.me, role.clone())
+			.await?
+			.map(|l| l.active - l.locked)
+			.unwrap_or(0);
+		let needed = info.spec.min_participant_bond;
+		if bonded < needed {
+			self.chain.bond(&self.signer, role, needed - bonded).await?;
+		}
+		self.chain.join_task(&self.signer, task).await?;
+		tracing::info!(target: "din", "joined task {task}");
+		Ok(())
+	}
 
-    async fn train_round(&mut self, info: &din_chain::types::TaskInfo) -> anyhow::Result<()> {
-        let (task, round) = (self.args.task, info.round);
-        match self.chain.assignment(task, &self.me).await? {
-            Some((assigned, _)) if assigned == round => {}
-            _ => return Ok(()), // not in this round's snapshot
-        }
-        if self.chain.update(task, round, &self.me).await?.is_some() {
-            return Ok(());
-        }
-        let saved = match self.state.value.updates.get(&round) {
-            Some(saved) => saved.clone(),
-            None => {
-                let saved = self.make_update(info).await?;
-                self.state.value.updates.insert(round, saved.clone());
-                self.state.save()?;
-                saved
-            }
-        };
-        let cid = din_store::parse_cid(&saved.cid)?;
-        let commitment = din_chain::H256(
-            hex::decode(&saved.commitment)?.try_into().map_err(|_| invalid!("state: bad commitment"))?,
-        );
-        // The store may have been restarted since: make sure the update is announced.
-        self.store.pin(&cid).await.ok();
-        self.chain
-            .submit_update(&self.signer, task, round, &cid_to_chain(&cid), commitment, saved.samples)
-            .await?;
-        tracing::info!(target: "din", "round {}: submitted {cid}", round + 1);
-        Ok(())
-    }
+	async fn train_round(&mut self, info: &din_chain::types::TaskInfo) -> anyhow::Result<()> {
+		let (task, round) = (self.args.task, info.round);
+		match self.chain.assignment(task, &self.me).await? {
+			Some((assigned, _)) if assigned == round => {},
+			_ => return Ok(()), // not in this round's snapshot
+		}
+		if self.chain.update(task, round, &self.me).await?.is_some() {
+			return Ok(());
+		}
+		let saved = match self.state.value.updates.get(&round) {
+			Some(saved) => saved.clone(),
+			None => {
+				let saved = self.make_update(info).await?;
+				self.state.value.updates.insert(round, saved.clone());
+				self.state.save()?;
+				saved
+			},
+		};
+		let cid = din_store::parse_cid(&saved.cid)?;
+		let commitment = din_chain::H256(
+			hex::decode(&saved.commitment)?
+				.try_into()
+				.map_err(|_| invalid!("state: bad commitment"))?,
+		);
+		// The store may have been restarted since: make sure the update is announced.
+		self.store.pin(&cid).await.ok();
+		self.chain
+			.submit_update(
+				&self.signer,
+				task,
+				round,
+				&cid_to_chain(&cid),
+				commitment,
+				saved.samples,
+			)
+			.await?;
+		tracing::info!(target: "din", "round {}: submitted {cid}", round + 1);
+		Ok(())
+	}
 
-    /// Trains on the global model and publishes the update.
-    async fn make_update(&self, info: &din_chain::types::TaskInfo) -> anyhow::Result<SavedUpdate> {
-        let (task, round) = (self.args.task, info.round);
-        let spec = crate::common::task_spec(info)?;
-        let schema = spec.schema().map_err(|e| invalid!("{e:?}"))?;
-        let (cid, commitment) = global_model_before(&self.chain, task, info, round).await?;
-        let global = fetch_checked(&self.store, &cid, &schema, &commitment, None, Duration::from_secs(30))
-            .await
-            .map_err(|why| anyhow::anyhow!("global model: {why}"))?;
-        let config = TrainConfig {
-            epochs: self.args.epochs,
-            batch_size: self.args.batch_size,
-            optimizer: OptimizerConfig::Sgd(ParamsSgd { lr: self.args.lr, momentum: 0.9, ..Default::default() }),
-            seed: self.args.seed.wrapping_mul(1_000_003).wrapping_add(u64::from(round)),
-            proximal_mu: None,
-        };
-        let started = Instant::now();
-        let (spec2, data) = (spec.clone(), self.data.clone());
-        let global2 = global.clone();
-        let local = tokio::task::spawn_blocking(move || {
-            din_ml::federated::local_update(&spec2, &global2, &data, &config, &candle_core::Device::Cpu)
-        })
-        .await??;
-        let update: Update = match self.args.attack {
-            None => local.update,
-            Some(Attack::SignFlip(factor)) => din_ml::federated::scaled_sign_flip(&global, &local.update, factor),
-        };
-        let loss = local.report.epochs.last().map(|e| e.mean_loss).unwrap_or(f64::NAN);
-        let cid = self.store.put(update.encode()?).await?;
-        tracing::info!(
-            target: "din",
-            "round {}: trained {} samples in {:.2?} (loss {loss:.4}){}; published {cid}",
-            round + 1,
-            update.num_samples,
-            started.elapsed(),
-            if self.args.attack.is_some() { " [attack]" } else { "" }
-        );
-        Ok(SavedUpdate {
-            cid: cid.to_string(),
-            commitment: hex::encode(commitment_of(&update.values).0),
-            samples: update.num_samples,
-        })
-    }
+	/// Trains on the global model and publishes the update.
+	async fn make_update(&self, info: &din_chain::types::TaskInfo) -> anyhow::Result<SavedUpdate> {
+		let (task, round) = (self.args.task, info.round);
+		let spec = crate::common::task_spec(info)?;
+		let schema = spec.schema().map_err(|e| invalid!("{e:?}"))?;
+		let (cid, commitment) = global_model_before(&self.chain, task, info, round).await?;
+		let global =
+			fetch_checked(&self.store, &cid, &schema, &commitment, None, Duration::from_secs(30))
+				.await
+				.map_err(|why| anyhow::anyhow!("global model: {why}"))?;
+		let config = TrainConfig {
+			epochs: self.args.epochs,
+			batch_size: self.args.batch_size,
+			optimizer: OptimizerConfig::Sgd(ParamsSgd {
+				lr: self.args.lr,
+				momentum: 0.9,
+				..Default::default()
+			}),
+			seed: self.args.seed.wrapping_mul(1_000_003).wrapping_add(u64::from(round)),
+			proximal_mu: None,
+		};
+		let started = Instant::now();
+		let (spec2, data) = (spec.clone(), self.data.clone());
+		let global2 = global.clone();
+		let local = tokio::task::spawn_blocking(move || {
+			din_ml::federated::local_update(
+				&spec2,
+				&global2,
+				&data,
+				&config,
+				&candle_core::Device::Cpu,
+			)
+		})
+		.await??;
+		let update: Update = match self.args.attack {
+			None => local.update,
+			Some(Attack::SignFlip(factor)) => {
+				din_ml::federated::scaled_sign_flip(&global, &local.update, factor)
+			},
+		};
+		let loss = local.report.epochs.last().map(|e| e.mean_loss).unwrap_or(f64::NAN);
+		let cid = self.store.put(update.encode()?).await?;
+		tracing::info!(
+			target: "din",
+			"round {}: trained {} samples in {:.2?} (loss {loss:.4}){}; published {cid}",
+			round + 1,
+			update.num_samples,
+			started.elapsed(),
+			if self.args.attack.is_some() { " [attack]" } else { "" }
+		);
+		Ok(SavedUpdate {
+			cid: cid.to_string(),
+			commitment: hex::encode(commitment_of(&update.values).0),
+			samples: update.num_samples,
+		})
+	}
 }

@@ -8,94 +8,96 @@ use crate::common::{format_amount, parse_amount, ChainArgs, SignerArgs};
 /// A staking role.
 #[derive(Clone, Copy, Debug, ValueEnum)]
 pub enum RoleArg {
-    Participant,
-    Evaluator,
+	Participant,
+	Evaluator,
 }
 
 impl From<RoleArg> for Role {
-    fn from(role: RoleArg) -> Role {
-        match role {
-            RoleArg::Participant => Role::Participant,
-            RoleArg::Evaluator => Role::Evaluator,
-        }
-    }
+	fn from(role: RoleArg) -> Role {
+		match role {
+			RoleArg::Participant => Role::Participant,
+			RoleArg::Evaluator => Role::Evaluator,
+		}
+	}
 }
 
 /// The `din stake` subcommands.
 #[derive(Debug, Subcommand)]
 pub enum StakeCommand {
-    /// Hold AMOUNT more for ROLE (a first bond must reach the role's chain minimum).
-    Bond {
-        role: RoleArg,
-        #[arg(value_parser = parse_amount)]
-        amount: u128,
-        #[command(flatten)]
-        signer: SignerArgs,
-        #[command(flatten)]
-        chain: ChainArgs,
-    },
-    /// Start unbonding AMOUNT of ROLE (withdrawable after the unbonding period).
-    Unbond {
-        role: RoleArg,
-        #[arg(value_parser = parse_amount)]
-        amount: u128,
-        #[command(flatten)]
-        signer: SignerArgs,
-        #[command(flatten)]
-        chain: ChainArgs,
-    },
-    /// Release every matured unbonding chunk of ROLE.
-    Withdraw {
-        role: RoleArg,
-        #[command(flatten)]
-        signer: SignerArgs,
-        #[command(flatten)]
-        chain: ChainArgs,
-    },
-    /// Show the signer's balance, bonds and reputation.
-    Show {
-        #[command(flatten)]
-        signer: SignerArgs,
-        #[command(flatten)]
-        chain: ChainArgs,
-        /// Print JSON.
-        #[arg(long)]
-        json: bool,
-    },
+	/// Hold AMOUNT more for ROLE (a first bond must reach the role's chain minimum).
+	Bond {
+		role: RoleArg,
+		#[arg(value_parser = parse_amount)]
+		amount: u128,
+		#[command(flatten)]
+		signer: SignerArgs,
+		#[command(flatten)]
+		chain: ChainArgs,
+	},
+	/// Start unbonding AMOUNT of ROLE (withdrawable after the unbonding period).
+	Unbond {
+		role: RoleArg,
+		#[arg(value_parser = parse_amount)]
+		amount: u128,
+		#[command(flatten)]
+		signer: SignerArgs,
+		#[command(flatten)]
+		chain: ChainArgs,
+	},
+	/// Release every matured unbonding chunk of ROLE.
+	Withdraw {
+		role: RoleArg,
+		#[command(flatten)]
+		signer: SignerArgs,
+		#[command(flatten)]
+		chain: ChainArgs,
+	},
+	/// Show the signer's balance, bonds and reputation.
+	Show {
+		#[command(flatten)]
+		signer: SignerArgs,
+		#[command(flatten)]
+		chain: ChainArgs,
+		/// Print JSON.
+		#[arg(long)]
+		json: bool,
+	},
 }
 
 pub async fn run(command: StakeCommand) -> anyhow::Result<()> {
-    match command {
-        StakeCommand::Bond { role, amount, signer, chain } => {
-            let signer = signer.signer()?;
-            chain.connect().await?.bond(&signer, role.into(), amount).await?;
-            println!("bonded {} as {role:?}", format_amount(amount));
-        }
-        StakeCommand::Unbond { role, amount, signer, chain } => {
-            let signer = signer.signer()?;
-            chain.connect().await?.unbond(&signer, role.into(), amount).await?;
-            println!("unbonding {} of {role:?}", format_amount(amount));
-        }
-        StakeCommand::Withdraw { role, signer, chain } => {
-            let signer = signer.signer()?;
-            chain.connect().await?.withdraw_unbonded(&signer, role.into()).await?;
-            println!("withdrew the matured {role:?} unbonding");
-        }
-        StakeCommand::Show { signer, chain, json } => {
-            let who = signer.signer()?.account_id();
-            let chain = chain.connect().await?;
-            let balance = chain.balance(&who).await?;
-            let reputation = chain.reputation(&who).await?;
-            let mut bonds = Vec::new();
-            for role in [RoleArg::Participant, RoleArg::Evaluator] {
-                let ledger = chain.ledger(&who, role.into()).await?;
-                let (active, locked, unlocking) = ledger
-                    .map(|l| (l.active, l.locked, l.unlocking.0.iter().map(|c| c.value).sum::<u128>()))
-                    .unwrap_or_default();
-                bonds.push((role, active, locked, unlocking));
-            }
-            if json {
-                let roles: serde_json::Map<String, serde_json::Value> = bonds
+	match command {
+		StakeCommand::Bond { role, amount, signer, chain } => {
+			let signer = signer.signer()?;
+			chain.connect().await?.bond(&signer, role.into(), amount).await?;
+			println!("bonded {} as {role:?}", format_amount(amount));
+		},
+		StakeCommand::Unbond { role, amount, signer, chain } => {
+			let signer = signer.signer()?;
+			chain.connect().await?.unbond(&signer, role.into(), amount).await?;
+			println!("unbonding {} of {role:?}", format_amount(amount));
+		},
+		StakeCommand::Withdraw { role, signer, chain } => {
+			let signer = signer.signer()?;
+			chain.connect().await?.withdraw_unbonded(&signer, role.into()).await?;
+			println!("withdrew the matured {role:?} unbonding");
+		},
+		StakeCommand::Show { signer, chain, json } => {
+			let who = signer.signer()?.account_id();
+			let chain = chain.connect().await?;
+			let balance = chain.balance(&who).await?;
+			let reputation = chain.reputation(&who).await?;
+			let mut bonds = Vec::new();
+			for role in [RoleArg::Participant, RoleArg::Evaluator] {
+				let ledger = chain.ledger(&who, role.into()).await?;
+				let (active, locked, unlocking) = ledger
+					.map(|l| {
+						(l.active, l.locked, l.unlocking.0.iter().map(|c| c.value).sum::<u128>())
+					})
+					.unwrap_or_default();
+				bonds.push((role, active, locked, unlocking));
+			}
+			if json {
+				let roles: serde_json::Map<String, serde_json::Value> = bonds
                     .iter()
                     .map(|(role, active, locked, unlocking)| {
                         (
@@ -104,30 +106,34 @@ pub async fn run(command: StakeCommand) -> anyhow::Result<()> {
                         )
                     })
                     .collect();
-                println!(
-                    "{}",
-                    serde_json::json!({
-                        "address": who.to_string(),
-                        "free": balance.free.to_string(),
-                        "reserved": balance.reserved.to_string(),
-                        "reputation": reputation,
-                        "bonds": roles,
-                    })
-                );
-            } else {
-                println!("{who}");
-                println!("  free {}  on hold {}  reputation {reputation}", format_amount(balance.free), format_amount(balance.reserved));
-                for (role, active, locked, unlocking) in bonds {
-                    println!(
-                        "  {:<12} active {}  locked {}  unbonding {}",
-                        format!("{role:?}"),
-                        format_amount(active),
-                        format_amount(locked),
-                        format_amount(unlocking)
-                    );
-                }
-            }
-        }
-    }
-    Ok(())
+				println!(
+					"{}",
+					serde_json::json!({
+						"address": who.to_string(),
+						"free": balance.free.to_string(),
+						"reserved": balance.reserved.to_string(),
+						"reputation": reputation,
+						"bonds": roles,
+					})
+				);
+			} else {
+				println!("{who}");
+				println!(
+					"  free {}  on hold {}  reputation {reputation}",
+					format_amount(balance.free),
+					format_amount(balance.reserved)
+				);
+				for (role, active, locked, unlocking) in bonds {
+					println!(
+						"  {:<12} active {}  locked {}  unbonding {}",
+						format!("{role:?}"),
+						format_amount(active),
+						format_amount(locked),
+						format_amount(unlocking)
+					);
+				}
+			}
+		},
+	}
+	Ok(())
 }

@@ -44,13 +44,13 @@ fn parse() -> Result<Options, String> {
 					.split(',')
 					.map(|width| width.trim().parse().map_err(|_| format!("bad width {width:?}")))
 					.collect::<Result<_, _>>()?
-			}
+			},
 			"--batch" => options.batch = value()?.parse().map_err(|_| "bad --batch")?,
 			"--epochs" => options.epochs = value()?.parse().map_err(|_| "bad --epochs")?,
 			"--repeats" => options.repeats = value()?.parse().map_err(|_| "bad --repeats")?,
 			"--export" => options.export = Some(value()?),
 			// cargo bench passes --bench to harness-less benches.
-			"--bench" => {}
+			"--bench" => {},
 			other => return Err(format!("unknown argument {other}")),
 		}
 	}

@@ -157,10 +157,10 @@ impl Network {
 			),
 			ModelSpec::Mlp { inputs, hidden, classes } => {
 				Self::Mlp(Mlp::new(*inputs as usize, &widths(hidden), *classes as usize, vb)?)
-			}
+			},
 			ModelSpec::Cnn { side, channels, classes } => {
 				Self::Cnn(Cnn::new(*side as usize, &widths(channels), *classes as usize, vb)?)
-			}
+			},
 		})
 	}
 }
@@ -363,7 +363,10 @@ fn lock(
 	varmap: &VarMap,
 ) -> candle_core::Result<std::sync::MutexGuard<'_, std::collections::HashMap<String, Var>>> {
 	// A poisoned lock means another thread panicked mid-update; the values may be torn.
-	varmap.data().lock().map_err(|_| candle_core::Error::Msg("the VarMap lock is poisoned".into()))
+	varmap
+		.data()
+		.lock()
+		.map_err(|_| candle_core::Error::Msg("the VarMap lock is poisoned".into()))
 }
 
 #[cfg(test)]
@@ -423,7 +426,7 @@ mod tests {
 		match model.to_update(1) {
 			Err(MlError::NonFiniteParameter { tensor, index }) => {
 				assert_eq!((tensor.as_str(), index), ("fc1.bias", 1))
-			}
+			},
 			other => panic!("expected a NaN error, got {other:?}"),
 		}
 		let other = ModelSpec::SoftmaxRegression { inputs: 4, classes: 2 };

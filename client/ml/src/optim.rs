@@ -71,8 +71,11 @@ impl Optimizer for SgdMomentum {
 	type Config = ParamsSgd;
 
 	fn new(vars: Vec<Var>, params: ParamsSgd) -> Result<Self> {
-		let vars =
-			vars.into_iter().filter(|var| var.dtype().is_float()).map(|var| (var, None)).collect();
+		let vars = vars
+			.into_iter()
+			.filter(|var| var.dtype().is_float())
+			.map(|var| (var, None))
+			.collect();
 		Ok(Self { vars, params })
 	}
 

@@ -122,10 +122,10 @@ pub fn train(model: &Model, data: &Dataset, config: &TrainConfig) -> Result<Trai
 	match &config.optimizer {
 		OptimizerConfig::Sgd(params) => {
 			run(model, data, config, SgdMomentum::new(vars, params.clone())?)
-		}
+		},
 		OptimizerConfig::AdamW(params) => {
 			run(model, data, config, AdamW::new(vars, params.clone())?)
-		}
+		},
 	}
 }
 
@@ -172,7 +172,9 @@ fn run<O: Optimizer>(
 			start += len;
 		}
 		report.samples += data.len();
-		report.epochs.push(EpochStats { epoch, mean_loss: loss_sum / data.len() as f64 });
+		report
+			.epochs
+			.push(EpochStats { epoch, mean_loss: loss_sum / data.len() as f64 });
 	}
 	Ok(report)
 }

@@ -38,314 +38,281 @@ use crate::error::{Result, StoreError};
 /// Handle on a block store directory.
 #[derive(Clone, Debug)]
 pub struct Blockstore {
-    root: Arc<PathBuf>,
+	root: Arc<PathBuf>,
 }
 
 /// What one garbage collection pass did.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct GcReport {
-    /// Blocks deleted (not reachable from any pin).
-    pub removed: Vec<Cid>,
-    /// Blocks kept.
-    pub kept: usize,
+	/// Blocks deleted (not reachable from any pin).
+	pub removed: Vec<Cid>,
+	/// Blocks kept.
+	pub kept: usize,
 }
 
 impl Blockstore {
-    /// Opens (creating if needed) the store at `dir` and clears leftover temp files.
-    pub fn open(dir: impl AsRef<Path>) -> Result<Self> {
-        let root = dir.as_ref().to_path_buf();
-        for sub in ["blocks", "pins", "tmp"] {
-            let path = root.join(sub);
-            fs::create_dir_all(&path).map_err(|e| StoreError::io(&path, e))?;
-        }
-        let store = Blockstore {
-            root: Arc::new(root),
-        };
-        let tmp = store.tmp_dir();
-        for entry in fs::read_dir(&tmp).map_err(|e| StoreError::io(&tmp, e))? {
-            let entry = entry.map_err(|e| StoreError::io(&tmp, e))?;
-            let _ = fs::remove_file(entry.path());
-        }
-        Ok(store)
-    }
+	/// Opens (creating if needed) the store at `dir` and clears leftover temp files.
+	pub fn open(dir: impl AsRef<Path>) -> Result<Self> {
+		let root = dir.as_ref().to_path_buf();
+		for sub in ["blocks", "pins", "tmp"] {
+			let path = root.join(sub);
+			fs::create_dir_all(&path).map_err(|e| StoreError::io(&path, e))?;
+		}
+		let store = Blockstore { root: Arc::new(root) };
+		let tmp = store.tmp_dir();
+		for entry in fs::read_dir(&tmp).map_err(|e| StoreError::io(&tmp, e))? {
+			let entry = entry.map_err(|e| StoreError::io(&tmp, e))?;
+			let _ = fs::remove_file(entry.path());
+		}
+		Ok(store)
+	}
 
-    /// The directory this store lives in.
-    pub fn dir(&self) -> &Path {
-        &self.root
-    }
+	/// The directory this store lives in.
+	pub fn dir(&self) -> &Path {
+		&self.root
+	}
 
-    fn tmp_dir(&self) -> PathBuf {
-        self.root.join("tmp")
-    }
+	fn tmp_dir(&self) -> PathBuf {
+		self.root.join("tmp")
+	}
 
-    fn block_path(&self, cid: &Cid) -> PathBuf {
-        self.root.join("blocks").join(cid.to_string())
-    }
+	fn block_path(&self, cid: &Cid) -> PathBuf {
+		self.root.join("blocks").join(cid.to_string())
+	}
 
-    fn pin_path(&self, cid: &Cid) -> PathBuf {
-        self.root.join("pins").join(cid.to_string())
-    }
+	fn pin_path(&self, cid: &Cid) -> PathBuf {
+		self.root.join("pins").join(cid.to_string())
+	}
 
-    /// Whether the block is stored locally.
-    pub fn has_block(&self, cid: &Cid) -> bool {
-        self.block_path(cid).is_file()
-    }
+	/// Whether the block is stored locally.
+	pub fn has_block(&self, cid: &Cid) -> bool {
+		self.block_path(cid).is_file()
+	}
 
-    /// Stores one block after checking it against `cid`.
-    pub fn put_block(&self, cid: &Cid, bytes: &[u8]) -> Result<()> {
-        dag::verify_block(cid, bytes)?;
-        self.insert_verified(cid, bytes)
-    }
+	/// Stores one block after checking it against `cid`.
+	pub fn put_block(&self, cid: &Cid, bytes: &[u8]) -> Result<()> {
+		dag::verify_block(cid, bytes)?;
+		self.insert_verified(cid, bytes)
+	}
 
-    /// Stores a block whose bytes the caller has already verified against `cid`.
-    pub(crate) fn insert_verified(&self, cid: &Cid, bytes: &[u8]) -> Result<()> {
-        let target = self.block_path(cid);
-        if target.is_file() {
-            return Ok(());
-        }
-        let tmp = self
-            .tmp_dir()
-            .join(format!("{cid}.{:016x}", rand::random::<u64>()));
-        let write = || -> std::io::Result<()> {
-            let mut file = fs::File::create(&tmp)?;
-            file.write_all(bytes)?;
-            file.sync_data()?;
-            fs::rename(&tmp, &target)
-        };
-        write().map_err(|e| {
-            let _ = fs::remove_file(&tmp);
-            StoreError::io(&target, e)
-        })
-    }
+	/// Stores a block whose bytes the caller has already verified against `cid`.
+	pub(crate) fn insert_verified(&self, cid: &Cid, bytes: &[u8]) -> Result<()> {
+		let target = self.block_path(cid);
+		if target.is_file() {
+			return Ok(());
+		}
+		let tmp = self.tmp_dir().join(format!("{cid}.{:016x}", rand::random::<u64>()));
+		let write = || -> std::io::Result<()> {
+			let mut file = fs::File::create(&tmp)?;
+			file.write_all(bytes)?;
+			file.sync_data()?;
+			fs::rename(&tmp, &target)
+		};
+		write().map_err(|e| {
+			let _ = fs::remove_file(&tmp);
+			StoreError::io(&target, e)
+		})
+	}
 
-    /// Reads one block, or [`StoreError::NotLocal`].
-    pub fn get_block(&self, cid: &Cid) -> Result<Vec<u8>> {
-        let path = self.block_path(cid);
-        fs::read(&path).map_err(|e| match e.kind() {
-            std::io::ErrorKind::NotFound => StoreError::NotLocal { cid: *cid },
-            _ => StoreError::io(&path, e),
-        })
-    }
+	/// Reads one block, or [`StoreError::NotLocal`].
+	pub fn get_block(&self, cid: &Cid) -> Result<Vec<u8>> {
+		let path = self.block_path(cid);
+		fs::read(&path).map_err(|e| match e.kind() {
+			std::io::ErrorKind::NotFound => StoreError::NotLocal { cid: *cid },
+			_ => StoreError::io(&path, e),
+		})
+	}
 
-    /// Every block CID in the store (unparseable file names are skipped).
-    pub fn list_blocks(&self) -> Result<Vec<Cid>> {
-        list_cids(&self.root.join("blocks"))
-    }
+	/// Every block CID in the store (unparseable file names are skipped).
+	pub fn list_blocks(&self) -> Result<Vec<Cid>> {
+		list_cids(&self.root.join("blocks"))
+	}
 
-    /// Every pinned root.
-    pub fn list_pins(&self) -> Result<Vec<Cid>> {
-        list_cids(&self.root.join("pins"))
-    }
+	/// Every pinned root.
+	pub fn list_pins(&self) -> Result<Vec<Cid>> {
+		list_cids(&self.root.join("pins"))
+	}
 
-    /// Chunks `bytes`, stores the blocks and the manifest, pins the root, returns it.
-    pub fn put_artifact(&self, bytes: &[u8]) -> Result<Cid> {
-        let chunked = dag::chunk(bytes)?;
-        for (cid, block) in &chunked.blocks {
-            self.insert_verified(cid, block)?;
-        }
-        self.insert_verified(&chunked.root, &chunked.manifest)?;
-        self.pin(&chunked.root)?;
-        Ok(chunked.root)
-    }
+	/// Chunks `bytes`, stores the blocks and the manifest, pins the root, returns it.
+	pub fn put_artifact(&self, bytes: &[u8]) -> Result<Cid> {
+		let chunked = dag::chunk(bytes)?;
+		for (cid, block) in &chunked.blocks {
+			self.insert_verified(cid, block)?;
+		}
+		self.insert_verified(&chunked.root, &chunked.manifest)?;
+		self.pin(&chunked.root)?;
+		Ok(chunked.root)
+	}
 
-    /// The manifest behind `root`, or `None` when `root` is a single raw block.
-    pub fn manifest(&self, root: &Cid) -> Result<Option<Manifest>> {
-        if root.codec() != DAG_CBOR_CODEC {
-            return Ok(None);
-        }
-        let bytes = self.get_block(root)?;
-        Manifest::decode(root, &bytes).map(Some)
-    }
+	/// The manifest behind `root`, or `None` when `root` is a single raw block.
+	pub fn manifest(&self, root: &Cid) -> Result<Option<Manifest>> {
+		if root.codec() != DAG_CBOR_CODEC {
+			return Ok(None);
+		}
+		let bytes = self.get_block(root)?;
+		Manifest::decode(root, &bytes).map(Some)
+	}
 
-    /// The blocks an artifact consists of, in order (the root itself for a raw block).
-    pub fn artifact_blocks(&self, root: &Cid) -> Result<Vec<Cid>> {
-        Ok(match self.manifest(root)? {
-            Some(manifest) => manifest.blocks,
-            None => vec![*root],
-        })
-    }
+	/// The blocks an artifact consists of, in order (the root itself for a raw block).
+	pub fn artifact_blocks(&self, root: &Cid) -> Result<Vec<Cid>> {
+		Ok(match self.manifest(root)? {
+			Some(manifest) => manifest.blocks,
+			None => vec![*root],
+		})
+	}
 
-    /// Reassembles a locally complete artifact.
-    pub fn get_artifact(&self, root: &Cid) -> Result<Vec<u8>> {
-        let Some(manifest) = self.manifest(root)? else {
-            return self.get_block(root);
-        };
-        let mut bytes = Vec::with_capacity(manifest.size as usize);
-        for block in &manifest.blocks {
-            bytes.extend_from_slice(&self.get_block(block)?);
-        }
-        manifest.check_assembled_size(root, bytes.len())?;
-        Ok(bytes)
-    }
+	/// Reassembles a locally complete artifact.
+	pub fn get_artifact(&self, root: &Cid) -> Result<Vec<u8>> {
+		let Some(manifest) = self.manifest(root)? else {
+			return self.get_block(root);
+		};
+		let mut bytes = Vec::with_capacity(manifest.size as usize);
+		for block in &manifest.blocks {
+			bytes.extend_from_slice(&self.get_block(block)?);
+		}
+		manifest.check_assembled_size(root, bytes.len())?;
+		Ok(bytes)
+	}
 
-    /// Whether the root and every block it lists are stored locally.
-    pub fn is_complete(&self, root: &Cid) -> bool {
-        match self.artifact_blocks(root) {
-            Ok(blocks) => blocks.iter().all(|block| self.has_block(block)),
-            Err(_) => false,
-        }
-    }
+	/// Whether the root and every block it lists are stored locally.
+	pub fn is_complete(&self, root: &Cid) -> bool {
+		match self.artifact_blocks(root) {
+			Ok(blocks) => blocks.iter().all(|block| self.has_block(block)),
+			Err(_) => false,
+		}
+	}
 
-    /// Pins `root` (recursively for a manifest). The root block must be present.
-    pub fn pin(&self, root: &Cid) -> Result<()> {
-        if !self.has_block(root) {
-            return Err(StoreError::PinMissingRoot { cid: *root });
-        }
-        let path = self.pin_path(root);
-        fs::File::create(&path)
-            .map(drop)
-            .map_err(|e| StoreError::io(&path, e))
-    }
+	/// Pins `root` (recursively for a manifest). The root block must be present.
+	pub fn pin(&self, root: &Cid) -> Result<()> {
+		if !self.has_block(root) {
+			return Err(StoreError::PinMissingRoot { cid: *root });
+		}
+		let path = self.pin_path(root);
+		fs::File::create(&path).map(drop).map_err(|e| StoreError::io(&path, e))
+	}
 
-    /// Removes the pin on `root`; its blocks become collectable. Unpinning an unpinned
-    /// root is a no-op.
-    pub fn unpin(&self, root: &Cid) -> Result<()> {
-        let path = self.pin_path(root);
-        match fs::remove_file(&path) {
-            Ok(()) => Ok(()),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
-            Err(e) => Err(StoreError::io(&path, e)),
-        }
-    }
+	/// Removes the pin on `root`; its blocks become collectable. Unpinning an unpinned
+	/// root is a no-op.
+	pub fn unpin(&self, root: &Cid) -> Result<()> {
+		let path = self.pin_path(root);
+		match fs::remove_file(&path) {
+			Ok(()) => Ok(()),
+			Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+			Err(e) => Err(StoreError::io(&path, e)),
+		}
+	}
 
-    /// Whether `root` is pinned.
-    pub fn is_pinned(&self, root: &Cid) -> bool {
-        self.pin_path(root).is_file()
-    }
+	/// Whether `root` is pinned.
+	pub fn is_pinned(&self, root: &Cid) -> bool {
+		self.pin_path(root).is_file()
+	}
 
-    /// Deletes every block not reachable from a pinned root.
-    pub fn gc(&self) -> Result<GcReport> {
-        let mut live = HashSet::new();
-        for root in self.list_pins()? {
-            live.insert(root);
-            // A pinned manifest whose root went missing keeps nothing else alive.
-            if let Ok(Some(manifest)) = self.manifest(&root) {
-                live.extend(manifest.blocks);
-            }
-        }
-        let mut report = GcReport::default();
-        for cid in self.list_blocks()? {
-            if live.contains(&cid) {
-                report.kept += 1;
-                continue;
-            }
-            let path = self.block_path(&cid);
-            fs::remove_file(&path).map_err(|e| StoreError::io(&path, e))?;
-            report.removed.push(cid);
-        }
-        Ok(report)
-    }
+	/// Deletes every block not reachable from a pinned root.
+	pub fn gc(&self) -> Result<GcReport> {
+		let mut live = HashSet::new();
+		for root in self.list_pins()? {
+			live.insert(root);
+			// A pinned manifest whose root went missing keeps nothing else alive.
+			if let Ok(Some(manifest)) = self.manifest(&root) {
+				live.extend(manifest.blocks);
+			}
+		}
+		let mut report = GcReport::default();
+		for cid in self.list_blocks()? {
+			if live.contains(&cid) {
+				report.kept += 1;
+				continue;
+			}
+			let path = self.block_path(&cid);
+			fs::remove_file(&path).map_err(|e| StoreError::io(&path, e))?;
+			report.removed.push(cid);
+		}
+		Ok(report)
+	}
 }
 
 fn list_cids(dir: &Path) -> Result<Vec<Cid>> {
-    let mut cids = Vec::new();
-    for entry in fs::read_dir(dir).map_err(|e| StoreError::io(dir, e))? {
-        let entry = entry.map_err(|e| StoreError::io(dir, e))?;
-        if let Some(cid) = entry
-            .file_name()
-            .to_str()
-            .and_then(|name| name.parse::<Cid>().ok())
-        {
-            cids.push(cid);
-        }
-    }
-    Ok(cids)
+	let mut cids = Vec::new();
+	for entry in fs::read_dir(dir).map_err(|e| StoreError::io(dir, e))? {
+		let entry = entry.map_err(|e| StoreError::io(dir, e))?;
+		if let Some(cid) = entry.file_name().to_str().and_then(|name| name.parse::<Cid>().ok()) {
+			cids.push(cid);
+		}
+	}
+	Ok(cids)
 }
 
 #[cfg(test)]
 mod tests {
-    use super::*;
+	use super::*;
 
-    fn artifact(len: usize, seed: u64) -> Vec<u8> {
-        crate::testing::pseudo_random_bytes(len, seed)
-    }
+	fn artifact(len: usize, seed: u64) -> Vec<u8> {
+		crate::testing::pseudo_random_bytes(len, seed)
+	}
 
-    #[test]
-    fn put_get_and_reopen_keeps_content() {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let bytes = artifact(3 * dag::MAX_BLOCK_SIZE + 17, 1);
-        let root = Blockstore::open(dir.path())
-            .expect("open")
-            .put_artifact(&bytes)
-            .expect("put");
-        let reopened = Blockstore::open(dir.path()).expect("reopen");
-        assert!(reopened.is_complete(&root));
-        assert!(reopened.is_pinned(&root));
-        assert_eq!(reopened.get_artifact(&root).expect("get"), bytes);
-    }
+	#[test]
+	fn put_get_and_reopen_keeps_content() {
+		let dir = tempfile::tempdir().expect("tempdir");
+		let bytes = artifact(3 * dag::MAX_BLOCK_SIZE + 17, 1);
+		let root = Blockstore::open(dir.path()).expect("open").put_artifact(&bytes).expect("put");
+		let reopened = Blockstore::open(dir.path()).expect("reopen");
+		assert!(reopened.is_complete(&root));
+		assert!(reopened.is_pinned(&root));
+		assert_eq!(reopened.get_artifact(&root).expect("get"), bytes);
+	}
 
-    #[test]
-    fn put_block_refuses_bytes_that_do_not_match() {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let store = Blockstore::open(dir.path()).expect("open");
-        let cid = dag::raw_cid(b"abc");
-        assert!(matches!(
-            store.put_block(&cid, b"abd"),
-            Err(StoreError::HashMismatch { .. })
-        ));
-        assert!(!store.has_block(&cid));
-        assert!(matches!(
-            store.get_block(&cid),
-            Err(StoreError::NotLocal { .. })
-        ));
-    }
+	#[test]
+	fn put_block_refuses_bytes_that_do_not_match() {
+		let dir = tempfile::tempdir().expect("tempdir");
+		let store = Blockstore::open(dir.path()).expect("open");
+		let cid = dag::raw_cid(b"abc");
+		assert!(matches!(store.put_block(&cid, b"abd"), Err(StoreError::HashMismatch { .. })));
+		assert!(!store.has_block(&cid));
+		assert!(matches!(store.get_block(&cid), Err(StoreError::NotLocal { .. })));
+	}
 
-    #[test]
-    fn gc_removes_only_unpinned_blocks() {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let store = Blockstore::open(dir.path()).expect("open");
-        let kept = store
-            .put_artifact(&artifact(2 * dag::MAX_BLOCK_SIZE, 2))
-            .expect("put");
-        let dropped = store
-            .put_artifact(&artifact(dag::MAX_BLOCK_SIZE + 1, 3))
-            .expect("put");
-        let loose = dag::raw_cid(b"cached");
-        store.put_block(&loose, b"cached").expect("put block");
-        store.unpin(&dropped).expect("unpin");
+	#[test]
+	fn gc_removes_only_unpinned_blocks() {
+		let dir = tempfile::tempdir().expect("tempdir");
+		let store = Blockstore::open(dir.path()).expect("open");
+		let kept = store.put_artifact(&artifact(2 * dag::MAX_BLOCK_SIZE, 2)).expect("put");
+		let dropped = store.put_artifact(&artifact(dag::MAX_BLOCK_SIZE + 1, 3)).expect("put");
+		let loose = dag::raw_cid(b"cached");
+		store.put_block(&loose, b"cached").expect("put block");
+		store.unpin(&dropped).expect("unpin");
 
-        let report = store.gc().expect("gc");
-        assert_eq!(
-            report.removed.len(),
-            2 + 1 + 1,
-            "dropped manifest + 2 blocks + loose"
-        );
-        assert_eq!(report.kept, 3, "kept manifest + its 2 blocks");
-        assert!(store.is_complete(&kept));
-        assert!(!store.has_block(&dropped));
-        assert!(!store.has_block(&loose));
-        assert_eq!(store.gc().expect("gc again").removed, vec![]);
-    }
+		let report = store.gc().expect("gc");
+		assert_eq!(report.removed.len(), 2 + 1 + 1, "dropped manifest + 2 blocks + loose");
+		assert_eq!(report.kept, 3, "kept manifest + its 2 blocks");
+		assert!(store.is_complete(&kept));
+		assert!(!store.has_block(&dropped));
+		assert!(!store.has_block(&loose));
+		assert_eq!(store.gc().expect("gc again").removed, vec![]);
+	}
 
-    #[test]
-    fn shared_blocks_survive_when_one_of_two_artifacts_is_unpinned() {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let store = Blockstore::open(dir.path()).expect("open");
-        let common = artifact(dag::MAX_BLOCK_SIZE, 4);
-        let mut longer = common.clone();
-        longer.extend_from_slice(b"tail");
-        let a = store.put_artifact(&common).expect("put");
-        let b = store.put_artifact(&longer).expect("put");
-        store.unpin(&a).expect("unpin");
-        store.gc().expect("gc");
-        assert!(store.is_complete(&b));
-        assert_eq!(store.get_artifact(&b).expect("get"), longer);
-    }
+	#[test]
+	fn shared_blocks_survive_when_one_of_two_artifacts_is_unpinned() {
+		let dir = tempfile::tempdir().expect("tempdir");
+		let store = Blockstore::open(dir.path()).expect("open");
+		let common = artifact(dag::MAX_BLOCK_SIZE, 4);
+		let mut longer = common.clone();
+		longer.extend_from_slice(b"tail");
+		let a = store.put_artifact(&common).expect("put");
+		let b = store.put_artifact(&longer).expect("put");
+		store.unpin(&a).expect("unpin");
+		store.gc().expect("gc");
+		assert!(store.is_complete(&b));
+		assert_eq!(store.get_artifact(&b).expect("get"), longer);
+	}
 
-    #[test]
-    fn pin_requires_the_root_and_leftover_temp_files_are_cleared() {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let store = Blockstore::open(dir.path()).expect("open");
-        let missing = dag::raw_cid(b"nowhere");
-        assert!(matches!(
-            store.pin(&missing),
-            Err(StoreError::PinMissingRoot { .. })
-        ));
-        fs::write(dir.path().join("tmp").join("half-written"), b"x").expect("write");
-        Blockstore::open(dir.path()).expect("reopen");
-        assert_eq!(
-            fs::read_dir(dir.path().join("tmp")).expect("read").count(),
-            0
-        );
-    }
+	#[test]
+	fn pin_requires_the_root_and_leftover_temp_files_are_cleared() {
+		let dir = tempfile::tempdir().expect("tempdir");
+		let store = Blockstore::open(dir.path()).expect("open");
+		let missing = dag::raw_cid(b"nowhere");
+		assert!(matches!(store.pin(&missing), Err(StoreError::PinMissingRoot { .. })));
+		fs::write(dir.path().join("tmp").join("half-written"), b"x").expect("write");
+		Blockstore::open(dir.path()).expect("reopen");
+		assert_eq!(fs::read_dir(dir.path().join("tmp")).expect("read").count(), 0);
+	}
 }

@@ -34,226 +34,205 @@ pub const MANIFEST_VERSION: u32 = 1;
 /// The list of blocks an artifact consists of.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Manifest {
-    /// Format version, [`MANIFEST_VERSION`].
-    pub version: u32,
-    /// Total artifact length in bytes (the sum of the block lengths).
-    pub size: u64,
-    /// The raw blocks, in order.
-    pub blocks: Vec<Cid>,
+	/// Format version, [`MANIFEST_VERSION`].
+	pub version: u32,
+	/// Total artifact length in bytes (the sum of the block lengths).
+	pub size: u64,
+	/// The raw blocks, in order.
+	pub blocks: Vec<Cid>,
 }
 
 impl Manifest {
-    /// DAG-CBOR encoding of the manifest.
-    pub fn encode(&self) -> Vec<u8> {
-        serde_ipld_dagcbor::to_vec(self)
-            .expect("integers and CIDs always encode as DAG-CBOR into a Vec; qed")
-    }
+	/// DAG-CBOR encoding of the manifest.
+	pub fn encode(&self) -> Vec<u8> {
+		serde_ipld_dagcbor::to_vec(self)
+			.expect("integers and CIDs always encode as DAG-CBOR into a Vec; qed")
+	}
 
-    /// Decodes and checks a manifest block already verified against `cid`.
-    pub fn decode(cid: &Cid, bytes: &[u8]) -> Result<Self> {
-        let malformed = |reason: String| StoreError::MalformedManifest { cid: *cid, reason };
-        let manifest: Manifest =
-            serde_ipld_dagcbor::from_slice(bytes).map_err(|e| malformed(e.to_string()))?;
-        if manifest.version != MANIFEST_VERSION {
-            return Err(malformed(format!("unknown version {}", manifest.version)));
-        }
-        if manifest.size > MAX_ARTIFACT_SIZE {
-            return Err(malformed(format!("size {} over the limit", manifest.size)));
-        }
-        let needed = manifest.size.div_ceil(MAX_BLOCK_SIZE as u64);
-        if manifest.blocks.len() as u64 != needed {
-            return Err(malformed(format!(
-                "{} blocks listed for {} bytes (expected {needed})",
-                manifest.blocks.len(),
-                manifest.size
-            )));
-        }
-        for block in &manifest.blocks {
-            if block.codec() != RAW_CODEC {
-                return Err(malformed(format!("listed block {block} is not raw")));
-            }
-            check_supported(block)?;
-        }
-        Ok(manifest)
-    }
+	/// Decodes and checks a manifest block already verified against `cid`.
+	pub fn decode(cid: &Cid, bytes: &[u8]) -> Result<Self> {
+		let malformed = |reason: String| StoreError::MalformedManifest { cid: *cid, reason };
+		let manifest: Manifest =
+			serde_ipld_dagcbor::from_slice(bytes).map_err(|e| malformed(e.to_string()))?;
+		if manifest.version != MANIFEST_VERSION {
+			return Err(malformed(format!("unknown version {}", manifest.version)));
+		}
+		if manifest.size > MAX_ARTIFACT_SIZE {
+			return Err(malformed(format!("size {} over the limit", manifest.size)));
+		}
+		let needed = manifest.size.div_ceil(MAX_BLOCK_SIZE as u64);
+		if manifest.blocks.len() as u64 != needed {
+			return Err(malformed(format!(
+				"{} blocks listed for {} bytes (expected {needed})",
+				manifest.blocks.len(),
+				manifest.size
+			)));
+		}
+		for block in &manifest.blocks {
+			if block.codec() != RAW_CODEC {
+				return Err(malformed(format!("listed block {block} is not raw")));
+			}
+			check_supported(block)?;
+		}
+		Ok(manifest)
+	}
 
-    /// Checks that the blocks of the manifest `root` added up to its `size`.
-    pub fn check_assembled_size(&self, root: &Cid, assembled: usize) -> Result<()> {
-        if assembled as u64 == self.size {
-            return Ok(());
-        }
-        Err(StoreError::MalformedManifest {
-            cid: *root,
-            reason: format!("blocks sum to {assembled} bytes, manifest says {}", self.size),
-        })
-    }
+	/// Checks that the blocks of the manifest `root` added up to its `size`.
+	pub fn check_assembled_size(&self, root: &Cid, assembled: usize) -> Result<()> {
+		if assembled as u64 == self.size {
+			return Ok(());
+		}
+		Err(StoreError::MalformedManifest {
+			cid: *root,
+			reason: format!("blocks sum to {assembled} bytes, manifest says {}", self.size),
+		})
+	}
 }
 
 /// CIDv1 (raw, sha2-256) of a block.
 pub fn raw_cid(bytes: &[u8]) -> Cid {
-    Cid::new_v1(RAW_CODEC, Code::Sha2_256.digest(bytes))
+	Cid::new_v1(RAW_CODEC, Code::Sha2_256.digest(bytes))
 }
 
 /// CIDv1 (dag-cbor, sha2-256) of an encoded manifest.
 pub fn manifest_cid(encoded: &[u8]) -> Cid {
-    Cid::new_v1(DAG_CBOR_CODEC, Code::Sha2_256.digest(encoded))
+	Cid::new_v1(DAG_CBOR_CODEC, Code::Sha2_256.digest(encoded))
 }
 
 /// Parses a CID string (any multibase), mapping failure to [`StoreError::MalformedCid`].
 pub fn parse_cid(input: &str) -> Result<Cid> {
-    let cid: Cid = input
-        .trim()
-        .parse()
-        .map_err(|source| StoreError::MalformedCid {
-            input: input.to_owned(),
-            source,
-        })?;
-    check_supported(&cid)?;
-    Ok(cid)
+	let cid: Cid = input
+		.trim()
+		.parse()
+		.map_err(|source| StoreError::MalformedCid { input: input.to_owned(), source })?;
+	check_supported(&cid)?;
+	Ok(cid)
 }
 
 /// Rejects CIDs this store never produces: not v1, not raw/dag-cbor, not sha2-256.
 pub fn check_supported(cid: &Cid) -> Result<()> {
-    let unsupported = |reason| Err(StoreError::UnsupportedCid { cid: *cid, reason });
-    if cid.version() != cid::Version::V1 {
-        return unsupported("only CIDv1 is used");
-    }
-    if cid.codec() != RAW_CODEC && cid.codec() != DAG_CBOR_CODEC {
-        return unsupported("codec must be raw (0x55) or dag-cbor (0x71)");
-    }
-    if cid.hash().code() != SHA2_256 || cid.hash().size() != 32 {
-        return unsupported("hash must be sha2-256");
-    }
-    Ok(())
+	let unsupported = |reason| Err(StoreError::UnsupportedCid { cid: *cid, reason });
+	if cid.version() != cid::Version::V1 {
+		return unsupported("only CIDv1 is used");
+	}
+	if cid.codec() != RAW_CODEC && cid.codec() != DAG_CBOR_CODEC {
+		return unsupported("codec must be raw (0x55) or dag-cbor (0x71)");
+	}
+	if cid.hash().code() != SHA2_256 || cid.hash().size() != 32 {
+		return unsupported("hash must be sha2-256");
+	}
+	Ok(())
 }
 
 /// Checks that `bytes` is the block `cid` names: size bound, then the hash.
 pub fn verify_block(cid: &Cid, bytes: &[u8]) -> Result<()> {
-    check_supported(cid)?;
-    if bytes.len() > MAX_BLOCK_SIZE {
-        return Err(StoreError::BlockTooLarge {
-            size: bytes.len(),
-            max: MAX_BLOCK_SIZE,
-        });
-    }
-    if Code::Sha2_256.digest(bytes) != *cid.hash() {
-        return Err(StoreError::HashMismatch { cid: *cid });
-    }
-    Ok(())
+	check_supported(cid)?;
+	if bytes.len() > MAX_BLOCK_SIZE {
+		return Err(StoreError::BlockTooLarge { size: bytes.len(), max: MAX_BLOCK_SIZE });
+	}
+	if Code::Sha2_256.digest(bytes) != *cid.hash() {
+		return Err(StoreError::HashMismatch { cid: *cid });
+	}
+	Ok(())
 }
 
 /// An artifact cut into blocks, ready to be stored.
 #[derive(Debug)]
 pub struct Chunked {
-    /// The artifact's CID (the manifest's).
-    pub root: Cid,
-    /// The encoded manifest block.
-    pub manifest: Vec<u8>,
-    /// The raw blocks, in order, with their CIDs.
-    pub blocks: Vec<(Cid, Vec<u8>)>,
+	/// The artifact's CID (the manifest's).
+	pub root: Cid,
+	/// The encoded manifest block.
+	pub manifest: Vec<u8>,
+	/// The raw blocks, in order, with their CIDs.
+	pub blocks: Vec<(Cid, Vec<u8>)>,
 }
 
 /// Cuts `bytes` into [`MAX_BLOCK_SIZE`] raw blocks and builds their manifest.
 pub fn chunk(bytes: &[u8]) -> Result<Chunked> {
-    if bytes.len() as u64 > MAX_ARTIFACT_SIZE {
-        return Err(StoreError::ArtifactTooLarge {
-            size: bytes.len() as u64,
-            max: MAX_ARTIFACT_SIZE,
-        });
-    }
-    let blocks: Vec<(Cid, Vec<u8>)> = bytes
-        .chunks(MAX_BLOCK_SIZE)
-        .map(|chunk| (raw_cid(chunk), chunk.to_vec()))
-        .collect();
-    let manifest = Manifest {
-        version: MANIFEST_VERSION,
-        size: bytes.len() as u64,
-        blocks: blocks.iter().map(|(cid, _)| *cid).collect(),
-    }
-    .encode();
-    Ok(Chunked {
-        root: manifest_cid(&manifest),
-        manifest,
-        blocks,
-    })
+	if bytes.len() as u64 > MAX_ARTIFACT_SIZE {
+		return Err(StoreError::ArtifactTooLarge {
+			size: bytes.len() as u64,
+			max: MAX_ARTIFACT_SIZE,
+		});
+	}
+	let blocks: Vec<(Cid, Vec<u8>)> = bytes
+		.chunks(MAX_BLOCK_SIZE)
+		.map(|chunk| (raw_cid(chunk), chunk.to_vec()))
+		.collect();
+	let manifest = Manifest {
+		version: MANIFEST_VERSION,
+		size: bytes.len() as u64,
+		blocks: blocks.iter().map(|(cid, _)| *cid).collect(),
+	}
+	.encode();
+	Ok(Chunked { root: manifest_cid(&manifest), manifest, blocks })
 }
 
 #[cfg(test)]
 mod tests {
-    use super::*;
+	use super::*;
 
-    #[test]
-    fn din_aggregate_computes_the_same_cids_without_the_store() {
-        // The off-chain workers commit to aggregates by the CID din_aggregate::content
-        // computes; it must be the one this store assigns, for every size.
-        for len in [0, 1, 650 * 4 + 40, MAX_BLOCK_SIZE, MAX_BLOCK_SIZE + 1, 2 * MAX_BLOCK_SIZE + 17] {
-            let bytes: Vec<u8> = (0..len).map(|i| (i * 31 % 251) as u8).collect();
-            assert_eq!(din_aggregate::content::artifact_cid(&bytes), chunk(&bytes).unwrap().root.to_string(), "{len} bytes");
-            if len <= MAX_BLOCK_SIZE {
-                assert_eq!(din_aggregate::content::block_cid(&bytes), raw_cid(&bytes).to_string());
-            }
-        }
-    }
+	#[test]
+	fn din_aggregate_computes_the_same_cids_without_the_store() {
+		// The off-chain workers commit to aggregates by the CID din_aggregate::content
+		// computes; it must be the one this store assigns, for every size.
+		for len in [0, 1, 650 * 4 + 40, MAX_BLOCK_SIZE, MAX_BLOCK_SIZE + 1, 2 * MAX_BLOCK_SIZE + 17]
+		{
+			let bytes: Vec<u8> = (0..len).map(|i| (i * 31 % 251) as u8).collect();
+			assert_eq!(
+				din_aggregate::content::artifact_cid(&bytes),
+				chunk(&bytes).unwrap().root.to_string(),
+				"{len} bytes"
+			);
+			if len <= MAX_BLOCK_SIZE {
+				assert_eq!(din_aggregate::content::block_cid(&bytes), raw_cid(&bytes).to_string());
+			}
+		}
+	}
 
-    #[test]
-    fn empty_block_has_the_well_known_ipfs_cid() {
-        // `ipfs block put --cid-codec raw --mhtype sha2-256 < /dev/null`
-        assert_eq!(
-            raw_cid(b"").to_string(),
-            "bafkreihdwdcefgh4dqkjv67uzcmw7ojee6xedzdetojuzjevtenxquvyku"
-        );
-    }
+	#[test]
+	fn empty_block_has_the_well_known_ipfs_cid() {
+		// `ipfs block put --cid-codec raw --mhtype sha2-256 < /dev/null`
+		assert_eq!(
+			raw_cid(b"").to_string(),
+			"bafkreihdwdcefgh4dqkjv67uzcmw7ojee6xedzdetojuzjevtenxquvyku"
+		);
+	}
 
-    #[test]
-    fn chunking_splits_at_one_mebibyte_and_roundtrips_the_manifest() {
-        let bytes: Vec<u8> = (0..(2 * MAX_BLOCK_SIZE + 5))
-            .map(|i| (i % 251) as u8)
-            .collect();
-        let chunked = chunk(&bytes).expect("chunk");
-        assert_eq!(chunked.blocks.len(), 3);
-        assert_eq!(chunked.blocks[2].1.len(), 5);
-        assert_eq!(chunked.root.codec(), DAG_CBOR_CODEC);
-        let manifest = Manifest::decode(&chunked.root, &chunked.manifest).expect("decode");
-        assert_eq!(manifest.size, bytes.len() as u64);
-        let again = chunk(&bytes).expect("chunk");
-        assert_eq!(again.root, chunked.root, "chunking is deterministic");
-    }
+	#[test]
+	fn chunking_splits_at_one_mebibyte_and_roundtrips_the_manifest() {
+		let bytes: Vec<u8> = (0..(2 * MAX_BLOCK_SIZE + 5)).map(|i| (i % 251) as u8).collect();
+		let chunked = chunk(&bytes).expect("chunk");
+		assert_eq!(chunked.blocks.len(), 3);
+		assert_eq!(chunked.blocks[2].1.len(), 5);
+		assert_eq!(chunked.root.codec(), DAG_CBOR_CODEC);
+		let manifest = Manifest::decode(&chunked.root, &chunked.manifest).expect("decode");
+		assert_eq!(manifest.size, bytes.len() as u64);
+		let again = chunk(&bytes).expect("chunk");
+		assert_eq!(again.root, chunked.root, "chunking is deterministic");
+	}
 
-    #[test]
-    fn verify_block_rejects_tampered_bytes() {
-        let cid = raw_cid(b"weights");
-        assert!(verify_block(&cid, b"weights").is_ok());
-        assert!(matches!(
-            verify_block(&cid, b"weightz"),
-            Err(StoreError::HashMismatch { .. })
-        ));
-    }
+	#[test]
+	fn verify_block_rejects_tampered_bytes() {
+		let cid = raw_cid(b"weights");
+		assert!(verify_block(&cid, b"weights").is_ok());
+		assert!(matches!(verify_block(&cid, b"weightz"), Err(StoreError::HashMismatch { .. })));
+	}
 
-    #[test]
-    fn malformed_and_unsupported_cids_are_rejected() {
-        assert!(matches!(
-            parse_cid("not-a-cid"),
-            Err(StoreError::MalformedCid { .. })
-        ));
-        // CIDv0 (dag-pb) is valid but not something this store produces.
-        assert!(matches!(
-            parse_cid("QmdfTbBqBPQ7VNxZEYEj14VmRuZBkqFbiwReogJgS1zR1n"),
-            Err(StoreError::UnsupportedCid { .. })
-        ));
-    }
+	#[test]
+	fn malformed_and_unsupported_cids_are_rejected() {
+		assert!(matches!(parse_cid("not-a-cid"), Err(StoreError::MalformedCid { .. })));
+		// CIDv0 (dag-pb) is valid but not something this store produces.
+		assert!(matches!(
+			parse_cid("QmdfTbBqBPQ7VNxZEYEj14VmRuZBkqFbiwReogJgS1zR1n"),
+			Err(StoreError::UnsupportedCid { .. })
+		));
+	}
 
-    #[test]
-    fn manifest_with_wrong_block_count_is_rejected() {
-        let bad = Manifest {
-            version: 1,
-            size: 10,
-            blocks: vec![],
-        }
-        .encode();
-        let cid = manifest_cid(&bad);
-        assert!(matches!(
-            Manifest::decode(&cid, &bad),
-            Err(StoreError::MalformedManifest { .. })
-        ));
-    }
+	#[test]
+	fn manifest_with_wrong_block_count_is_rejected() {
+		let bad = Manifest { version: 1, size: 10, blocks: vec![] }.encode();
+		let cid = manifest_cid(&bad);
+		assert!(matches!(Manifest::decode(&cid, &bad), Err(StoreError::MalformedManifest { .. })));
+	}
 }

@@ -40,172 +40,157 @@ use crate::store::Store;
 /// Gateway limits.
 #[derive(Clone, Debug)]
 pub struct GatewayConfig {
-    /// Requests worked on at once; more are refused with 503.
-    pub max_concurrent_requests: usize,
-    /// Accept `POST /artifact` bodies up to this many bytes; `None`: read-only.
-    pub max_upload_bytes: Option<usize>,
+	/// Requests worked on at once; more are refused with 503.
+	pub max_concurrent_requests: usize,
+	/// Accept `POST /artifact` bodies up to this many bytes; `None`: read-only.
+	pub max_upload_bytes: Option<usize>,
 }
 
 impl Default for GatewayConfig {
-    fn default() -> Self {
-        GatewayConfig {
-            max_concurrent_requests: 32,
-            max_upload_bytes: None,
-        }
-    }
+	fn default() -> Self {
+		GatewayConfig { max_concurrent_requests: 32, max_upload_bytes: None }
+	}
 }
 
 #[derive(Clone)]
 struct GatewayState {
-    store: Store,
-    slots: Arc<Semaphore>,
+	store: Store,
+	slots: Arc<Semaphore>,
 }
 
 /// The gateway's routes, to be served by [`serve`] or mounted elsewhere.
 pub fn router(store: Store, config: GatewayConfig) -> Router {
-    let state = GatewayState {
-        store,
-        slots: Arc::new(Semaphore::new(config.max_concurrent_requests.max(1))),
-    };
-    let router = Router::new()
-        .route("/block/{cid}", get(get_block))
-        .route("/artifact/{cid}", get(get_artifact));
-    let router = match config.max_upload_bytes {
-        Some(limit) => router.route(
-            "/artifact",
-            post(post_artifact).layer(DefaultBodyLimit::max(limit)),
-        ),
-        None => router,
-    };
-    router.with_state(state)
+	let state = GatewayState {
+		store,
+		slots: Arc::new(Semaphore::new(config.max_concurrent_requests.max(1))),
+	};
+	let router = Router::new()
+		.route("/block/{cid}", get(get_block))
+		.route("/artifact/{cid}", get(get_artifact));
+	let router = match config.max_upload_bytes {
+		Some(limit) => {
+			router.route("/artifact", post(post_artifact).layer(DefaultBodyLimit::max(limit)))
+		},
+		None => router,
+	};
+	router.with_state(state)
 }
 
 /// Binds `addr` and returns the bound address and the server future (run it, or
 /// spawn it; it runs until dropped).
 pub async fn bind(
-    addr: SocketAddr,
-    store: Store,
-    config: GatewayConfig,
+	addr: SocketAddr,
+	store: Store,
+	config: GatewayConfig,
 ) -> Result<(SocketAddr, impl std::future::Future<Output = Result<()>>)> {
-    let listener = TcpListener::bind(addr)
-        .await
-        .map_err(|e| StoreError::Gateway(format!("bind {addr}: {e}")))?;
-    let bound = listener
-        .local_addr()
-        .map_err(|e| StoreError::Gateway(e.to_string()))?;
-    let app = router(store, config);
-    Ok((bound, async move {
-        axum::serve(listener, app)
-            .await
-            .map_err(|e| StoreError::Gateway(e.to_string()))
-    }))
+	let listener = TcpListener::bind(addr)
+		.await
+		.map_err(|e| StoreError::Gateway(format!("bind {addr}: {e}")))?;
+	let bound = listener.local_addr().map_err(|e| StoreError::Gateway(e.to_string()))?;
+	let app = router(store, config);
+	Ok((bound, async move {
+		axum::serve(listener, app).await.map_err(|e| StoreError::Gateway(e.to_string()))
+	}))
 }
 
 fn error_response(error: StoreError) -> Response {
-    let status = match &error {
-        StoreError::MalformedCid { .. } | StoreError::UnsupportedCid { .. } => {
-            StatusCode::BAD_REQUEST
-        }
-        StoreError::NotFound { .. } | StoreError::NotLocal { .. } => StatusCode::NOT_FOUND,
-        _ => StatusCode::BAD_GATEWAY,
-    };
-    (status, format!("{error}\n")).into_response()
+	let status = match &error {
+		StoreError::MalformedCid { .. } | StoreError::UnsupportedCid { .. } => {
+			StatusCode::BAD_REQUEST
+		},
+		StoreError::NotFound { .. } | StoreError::NotLocal { .. } => StatusCode::NOT_FOUND,
+		_ => StatusCode::BAD_GATEWAY,
+	};
+	(status, format!("{error}\n")).into_response()
 }
 
 fn busy() -> Response {
-    (
-        StatusCode::SERVICE_UNAVAILABLE,
-        "gateway busy, retry later\n",
-    )
-        .into_response()
+	(StatusCode::SERVICE_UNAVAILABLE, "gateway busy, retry later\n").into_response()
 }
 
 fn content_headers(response: &mut Response, length: u64) {
-    let headers = response.headers_mut();
-    headers.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/octet-stream"),
-    );
-    headers.insert(
-        header::CACHE_CONTROL,
-        HeaderValue::from_static("public, max-age=31536000, immutable"),
-    );
-    headers.insert(header::CONTENT_LENGTH, HeaderValue::from(length));
+	let headers = response.headers_mut();
+	headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/octet-stream"));
+	headers.insert(
+		header::CACHE_CONTROL,
+		HeaderValue::from_static("public, max-age=31536000, immutable"),
+	);
+	headers.insert(header::CONTENT_LENGTH, HeaderValue::from(length));
 }
 
 async fn get_block(State(state): State<GatewayState>, Path(cid): Path<String>) -> Response {
-    let Ok(_slot) = state.slots.try_acquire() else {
-        return busy();
-    };
-    let cid = match dag::parse_cid(&cid) {
-        Ok(cid) => cid,
-        Err(error) => return error_response(error),
-    };
-    match state.store.get_block(&cid).await {
-        Ok(bytes) => {
-            let length = bytes.len() as u64;
-            let mut response = Body::from(bytes).into_response();
-            content_headers(&mut response, length);
-            response
-        }
-        Err(error) => error_response(error),
-    }
+	let Ok(_slot) = state.slots.try_acquire() else {
+		return busy();
+	};
+	let cid = match dag::parse_cid(&cid) {
+		Ok(cid) => cid,
+		Err(error) => return error_response(error),
+	};
+	match state.store.get_block(&cid).await {
+		Ok(bytes) => {
+			let length = bytes.len() as u64;
+			let mut response = Body::from(bytes).into_response();
+			content_headers(&mut response, length);
+			response
+		},
+		Err(error) => error_response(error),
+	}
 }
 
 async fn get_artifact(State(state): State<GatewayState>, Path(cid): Path<String>) -> Response {
-    let Ok(slot) = state.slots.clone().try_acquire_owned() else {
-        return busy();
-    };
-    let root = match dag::parse_cid(&cid) {
-        Ok(cid) => cid,
-        Err(error) => return error_response(error),
-    };
-    // Make everything local first, so a missing artifact is a clean 404 rather than a
-    // stream that breaks halfway.
-    if let Err(error) = state.store.fetch(&root).await {
-        return error_response(error);
-    }
-    let blockstore = state.store.blockstore().clone();
-    let (blocks, length) = match blockstore.manifest(&root) {
-        Ok(Some(manifest)) => (manifest.blocks, manifest.size),
-        Ok(None) => match blockstore.get_block(&root) {
-            Ok(bytes) => (vec![root], bytes.len() as u64),
-            Err(error) => return error_response(error),
-        },
-        Err(error) => return error_response(error),
-    };
-    let chunks = stream::iter(blocks).then(move |cid: Cid| {
-        let blockstore = blockstore.clone();
-        async move {
-            tokio::task::spawn_blocking(move || blockstore.get_block(&cid))
-                .await
-                .map_err(std::io::Error::other)?
-                .map(Bytes::from)
-                .map_err(std::io::Error::other)
-        }
-    });
-    // The slot is held until the body is fully sent.
-    let body = chunks.map(move |chunk| {
-        let _held = &slot;
-        chunk
-    });
-    let mut response = Body::from_stream(body).into_response();
-    content_headers(&mut response, length);
-    response
+	let Ok(slot) = state.slots.clone().try_acquire_owned() else {
+		return busy();
+	};
+	let root = match dag::parse_cid(&cid) {
+		Ok(cid) => cid,
+		Err(error) => return error_response(error),
+	};
+	// Make everything local first, so a missing artifact is a clean 404 rather than a
+	// stream that breaks halfway.
+	if let Err(error) = state.store.fetch(&root).await {
+		return error_response(error);
+	}
+	let blockstore = state.store.blockstore().clone();
+	let (blocks, length) = match blockstore.manifest(&root) {
+		Ok(Some(manifest)) => (manifest.blocks, manifest.size),
+		Ok(None) => match blockstore.get_block(&root) {
+			Ok(bytes) => (vec![root], bytes.len() as u64),
+			Err(error) => return error_response(error),
+		},
+		Err(error) => return error_response(error),
+	};
+	let chunks = stream::iter(blocks).then(move |cid: Cid| {
+		let blockstore = blockstore.clone();
+		async move {
+			tokio::task::spawn_blocking(move || blockstore.get_block(&cid))
+				.await
+				.map_err(std::io::Error::other)?
+				.map(Bytes::from)
+				.map_err(std::io::Error::other)
+		}
+	});
+	// The slot is held until the body is fully sent.
+	let body = chunks.map(move |chunk| {
+		let _held = &slot;
+		chunk
+	});
+	let mut response = Body::from_stream(body).into_response();
+	content_headers(&mut response, length);
+	response
 }
 
 async fn post_artifact(State(state): State<GatewayState>, body: Bytes) -> Response {
-    let Ok(_slot) = state.slots.try_acquire() else {
-        return busy();
-    };
-    match state.store.put(body.to_vec()).await {
-        Ok(cid) => {
-            let mut response = (StatusCode::CREATED, cid.to_string()).into_response();
-            if let Ok(location) = HeaderValue::from_str(&format!("/artifact/{cid}")) {
-                response.headers_mut().insert(header::LOCATION, location);
-            }
-            response
-        }
-        Err(error) => error_response(error),
-    }
+	let Ok(_slot) = state.slots.try_acquire() else {
+		return busy();
+	};
+	match state.store.put(body.to_vec()).await {
+		Ok(cid) => {
+			let mut response = (StatusCode::CREATED, cid.to_string()).into_response();
+			if let Ok(location) = HeaderValue::from_str(&format!("/artifact/{cid}")) {
+				response.headers_mut().insert(header::LOCATION, location);
+			}
+			response
+		},
+		Err(error) => error_response(error),
+	}
 }

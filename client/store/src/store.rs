@@ -42,403 +42,364 @@ use crate::network::{self, Client, Event, NetworkConfig};
 /// How a [`Store`] is set up.
 #[derive(Clone, Debug)]
 pub struct StoreConfig {
-    /// Block store directory (also holds `identity.key`).
-    pub dir: PathBuf,
-    /// Addresses to listen on, e.g. `/ip4/0.0.0.0/tcp/4040`; empty for a fetch-only node.
-    pub listen: Vec<Multiaddr>,
-    /// Peers to join the network through, each ending in `/p2p/<peer id>`.
-    pub bootstrap: Vec<Multiaddr>,
-    /// How long to look for a provider of a CID before giving up with `NotFound`.
-    pub provider_wait: Duration,
-    /// Blocks requested in parallel while fetching one artifact.
-    pub max_concurrent_fetches: usize,
-    /// Whether to announce (provide) everything already stored when starting.
-    pub announce_on_start: bool,
-    /// Use this key instead of `DIR/identity.key` (tests run several nodes per dir).
-    pub keypair: Option<identity::Keypair>,
-    /// libp2p tunables.
-    pub network: NetworkConfig,
+	/// Block store directory (also holds `identity.key`).
+	pub dir: PathBuf,
+	/// Addresses to listen on, e.g. `/ip4/0.0.0.0/tcp/4040`; empty for a fetch-only node.
+	pub listen: Vec<Multiaddr>,
+	/// Peers to join the network through, each ending in `/p2p/<peer id>`.
+	pub bootstrap: Vec<Multiaddr>,
+	/// How long to look for a provider of a CID before giving up with `NotFound`.
+	pub provider_wait: Duration,
+	/// Blocks requested in parallel while fetching one artifact.
+	pub max_concurrent_fetches: usize,
+	/// Whether to announce (provide) everything already stored when starting.
+	pub announce_on_start: bool,
+	/// Use this key instead of `DIR/identity.key` (tests run several nodes per dir).
+	pub keypair: Option<identity::Keypair>,
+	/// libp2p tunables.
+	pub network: NetworkConfig,
 }
 
 impl StoreConfig {
-    /// Defaults for a node storing in `dir`: no listener, no bootstrap peers, 30 s
-    /// provider wait, 16 parallel block fetches.
-    pub fn new(dir: impl Into<PathBuf>) -> Self {
-        StoreConfig {
-            dir: dir.into(),
-            listen: Vec::new(),
-            bootstrap: Vec::new(),
-            provider_wait: Duration::from_secs(30),
-            max_concurrent_fetches: 16,
-            announce_on_start: true,
-            keypair: None,
-            network: NetworkConfig::default(),
-        }
-    }
+	/// Defaults for a node storing in `dir`: no listener, no bootstrap peers, 30 s
+	/// provider wait, 16 parallel block fetches.
+	pub fn new(dir: impl Into<PathBuf>) -> Self {
+		StoreConfig {
+			dir: dir.into(),
+			listen: Vec::new(),
+			bootstrap: Vec::new(),
+			provider_wait: Duration::from_secs(30),
+			max_concurrent_fetches: 16,
+			announce_on_start: true,
+			keypair: None,
+			network: NetworkConfig::default(),
+		}
+	}
 }
 
 /// Loads `path` as a protobuf-encoded keypair, creating an Ed25519 one if absent.
 pub fn load_or_create_identity(path: &std::path::Path) -> Result<identity::Keypair> {
-    let bad = |reason: String| StoreError::Identity {
-        path: path.to_path_buf(),
-        reason,
-    };
-    match std::fs::read(path) {
-        Ok(bytes) => {
-            identity::Keypair::from_protobuf_encoding(&bytes).map_err(|e| bad(e.to_string()))
-        }
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            let keypair = identity::Keypair::generate_ed25519();
-            let encoded = keypair
-                .to_protobuf_encoding()
-                .map_err(|e| bad(e.to_string()))?;
-            let tmp = path.with_extension("tmp");
-            std::fs::write(&tmp, encoded).map_err(|e| StoreError::io(&tmp, e))?;
-            #[cfg(unix)]
-            {
-                use std::os::unix::fs::PermissionsExt;
-                let _ = std::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(0o600));
-            }
-            std::fs::rename(&tmp, path).map_err(|e| StoreError::io(path, e))?;
-            Ok(keypair)
-        }
-        Err(e) => Err(StoreError::io(path, e)),
-    }
+	let bad = |reason: String| StoreError::Identity { path: path.to_path_buf(), reason };
+	match std::fs::read(path) {
+		Ok(bytes) => {
+			identity::Keypair::from_protobuf_encoding(&bytes).map_err(|e| bad(e.to_string()))
+		},
+		Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+			let keypair = identity::Keypair::generate_ed25519();
+			let encoded = keypair.to_protobuf_encoding().map_err(|e| bad(e.to_string()))?;
+			let tmp = path.with_extension("tmp");
+			std::fs::write(&tmp, encoded).map_err(|e| StoreError::io(&tmp, e))?;
+			#[cfg(unix)]
+			{
+				use std::os::unix::fs::PermissionsExt;
+				let _ = std::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(0o600));
+			}
+			std::fs::rename(&tmp, path).map_err(|e| StoreError::io(path, e))?;
+			Ok(keypair)
+		},
+		Err(e) => Err(StoreError::io(path, e)),
+	}
 }
 
 /// A running store node. Cheap to clone; the node stops when the last clone is dropped.
 #[derive(Clone, Debug)]
 pub struct Store {
-    blockstore: Blockstore,
-    client: Client,
-    listen_addrs: Vec<Multiaddr>,
-    provider_wait: Duration,
-    max_concurrent_fetches: usize,
-    announced: Arc<Mutex<HashSet<Cid>>>,
+	blockstore: Blockstore,
+	client: Client,
+	listen_addrs: Vec<Multiaddr>,
+	provider_wait: Duration,
+	max_concurrent_fetches: usize,
+	announced: Arc<Mutex<HashSet<Cid>>>,
 }
 
 impl Store {
-    /// Opens the block store, starts the libp2p node (listen, bootstrap) on the current
-    /// tokio runtime and announces stored content.
-    pub async fn start(config: StoreConfig) -> Result<Store> {
-        let blockstore = Blockstore::open(&config.dir)?;
-        let keypair = match config.keypair {
-            Some(keypair) => keypair,
-            None => load_or_create_identity(&config.dir.join("identity.key"))?,
-        };
-        let (client, events, event_loop) =
-            network::new(keypair, blockstore.clone(), config.network)?;
-        tokio::spawn(event_loop.run());
-        tokio::spawn(events.for_each(|event| async move {
-            match event {
-                Event::PeerBanned(peer) => tracing::debug!(%peer, "peer banned for this session"),
-                event => tracing::trace!(?event, "network event"),
-            }
-        }));
+	/// Opens the block store, starts the libp2p node (listen, bootstrap) on the current
+	/// tokio runtime and announces stored content.
+	pub async fn start(config: StoreConfig) -> Result<Store> {
+		let blockstore = Blockstore::open(&config.dir)?;
+		let keypair = match config.keypair {
+			Some(keypair) => keypair,
+			None => load_or_create_identity(&config.dir.join("identity.key"))?,
+		};
+		let (client, events, event_loop) =
+			network::new(keypair, blockstore.clone(), config.network)?;
+		tokio::spawn(event_loop.run());
+		tokio::spawn(events.for_each(|event| async move {
+			match event {
+				Event::PeerBanned(peer) => tracing::debug!(%peer, "peer banned for this session"),
+				event => tracing::trace!(?event, "network event"),
+			}
+		}));
 
-        let mut listen_addrs = Vec::new();
-        for addr in config.listen {
-            let bound = client.start_listening(addr).await?;
-            listen_addrs.push(bound.with(libp2p::multiaddr::Protocol::P2p(client.peer_id())));
-        }
-        if !config.bootstrap.is_empty() {
-            let mut reached = 0;
-            for addr in &config.bootstrap {
-                let (peer, transport) = network::split_peer_address(addr)?;
-                match client.dial(peer, transport).await {
-                    Ok(()) => reached += 1,
-                    Err(error) => tracing::warn!(%addr, %error, "bootstrap peer unreachable"),
-                }
-            }
-            if reached == 0 {
-                return Err(StoreError::BootstrapUnreachable {
-                    count: config.bootstrap.len(),
-                });
-            }
-            client.bootstrap().await?;
-        }
+		let mut listen_addrs = Vec::new();
+		for addr in config.listen {
+			let bound = client.start_listening(addr).await?;
+			listen_addrs.push(bound.with(libp2p::multiaddr::Protocol::P2p(client.peer_id())));
+		}
+		if !config.bootstrap.is_empty() {
+			let mut reached = 0;
+			for addr in &config.bootstrap {
+				let (peer, transport) = network::split_peer_address(addr)?;
+				match client.dial(peer, transport).await {
+					Ok(()) => reached += 1,
+					Err(error) => tracing::warn!(%addr, %error, "bootstrap peer unreachable"),
+				}
+			}
+			if reached == 0 {
+				return Err(StoreError::BootstrapUnreachable { count: config.bootstrap.len() });
+			}
+			client.bootstrap().await?;
+		}
 
-        let store = Store {
-            blockstore,
-            client,
-            listen_addrs,
-            provider_wait: config.provider_wait,
-            max_concurrent_fetches: config.max_concurrent_fetches.max(1),
-            announced: Arc::new(Mutex::new(HashSet::new())),
-        };
-        if config.announce_on_start {
-            let blocks = store.blockstore.list_blocks()?;
-            store.announce(blocks).await;
-        }
-        Ok(store)
-    }
+		let store = Store {
+			blockstore,
+			client,
+			listen_addrs,
+			provider_wait: config.provider_wait,
+			max_concurrent_fetches: config.max_concurrent_fetches.max(1),
+			announced: Arc::new(Mutex::new(HashSet::new())),
+		};
+		if config.announce_on_start {
+			let blocks = store.blockstore.list_blocks()?;
+			store.announce(blocks).await;
+		}
+		Ok(store)
+	}
 
-    /// This node's peer id.
-    pub fn peer_id(&self) -> PeerId {
-        self.client.peer_id()
-    }
+	/// This node's peer id.
+	pub fn peer_id(&self) -> PeerId {
+		self.client.peer_id()
+	}
 
-    /// Full addresses (`…/p2p/<peer id>`) other nodes can bootstrap from.
-    pub fn listen_addrs(&self) -> &[Multiaddr] {
-        &self.listen_addrs
-    }
+	/// Full addresses (`…/p2p/<peer id>`) other nodes can bootstrap from.
+	pub fn listen_addrs(&self) -> &[Multiaddr] {
+		&self.listen_addrs
+	}
 
-    /// The local block store.
-    pub fn blockstore(&self) -> &Blockstore {
-        &self.blockstore
-    }
+	/// The local block store.
+	pub fn blockstore(&self) -> &Blockstore {
+		&self.blockstore
+	}
 
-    /// The network client (for lower-level access and tests).
-    pub fn client(&self) -> &Client {
-        &self.client
-    }
+	/// The network client (for lower-level access and tests).
+	pub fn client(&self) -> &Client {
+		&self.client
+	}
 
-    /// Stores and pins `bytes` as an artifact, announces it, returns its CID.
-    pub async fn put(&self, bytes: Vec<u8>) -> Result<Cid> {
-        let blockstore = self.blockstore.clone();
-        let root = run_blocking(move || blockstore.put_artifact(&bytes)).await?;
-        let mut cids = self.blockstore.artifact_blocks(&root)?;
-        cids.push(root);
-        self.announce(cids).await;
-        Ok(root)
-    }
+	/// Stores and pins `bytes` as an artifact, announces it, returns its CID.
+	pub async fn put(&self, bytes: Vec<u8>) -> Result<Cid> {
+		let blockstore = self.blockstore.clone();
+		let root = run_blocking(move || blockstore.put_artifact(&bytes)).await?;
+		let mut cids = self.blockstore.artifact_blocks(&root)?;
+		cids.push(root);
+		self.announce(cids).await;
+		Ok(root)
+	}
 
-    /// Publishes provider records for the given CIDs (those not announced yet).
-    async fn announce(&self, cids: Vec<Cid>) {
-        let fresh: Vec<Cid> = {
-            let mut announced = self
-                .announced
-                .lock()
-                .unwrap_or_else(|poisoned| poisoned.into_inner());
-            cids.into_iter()
-                .filter(|cid| announced.insert(*cid))
-                .collect()
-        };
-        let placed = stream::iter(fresh)
-            .map(|cid| self.client.start_providing(cid))
-            .buffer_unordered(64)
-            .filter(|result| futures::future::ready(matches!(result, Ok(true))))
-            .count()
-            .await;
-        tracing::debug!(placed, "provider records published");
-    }
+	/// Publishes provider records for the given CIDs (those not announced yet).
+	async fn announce(&self, cids: Vec<Cid>) {
+		let fresh: Vec<Cid> = {
+			let mut announced =
+				self.announced.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+			cids.into_iter().filter(|cid| announced.insert(*cid)).collect()
+		};
+		let placed = stream::iter(fresh)
+			.map(|cid| self.client.start_providing(cid))
+			.buffer_unordered(64)
+			.filter(|result| futures::future::ready(matches!(result, Ok(true))))
+			.count()
+			.await;
+		tracing::debug!(placed, "provider records published");
+	}
 
-    /// Announces pinned roots (and their blocks) that this node has not announced yet,
-    /// e.g. content another process put into the same directory. Returns how many
-    /// roots were new.
-    pub async fn announce_new_pins(&self) -> Result<usize> {
-        let pins = self.blockstore.list_pins()?;
-        let new_roots: Vec<Cid> = {
-            let announced = self
-                .announced
-                .lock()
-                .unwrap_or_else(|poisoned| poisoned.into_inner());
-            pins.into_iter()
-                .filter(|root| !announced.contains(root))
-                .collect()
-        };
-        let mut cids = Vec::new();
-        for root in &new_roots {
-            cids.extend(self.blockstore.artifact_blocks(root)?);
-            cids.push(*root);
-        }
-        self.announce(cids).await;
-        Ok(new_roots.len())
-    }
+	/// Announces pinned roots (and their blocks) that this node has not announced yet,
+	/// e.g. content another process put into the same directory. Returns how many
+	/// roots were new.
+	pub async fn announce_new_pins(&self) -> Result<usize> {
+		let pins = self.blockstore.list_pins()?;
+		let new_roots: Vec<Cid> = {
+			let announced = self.announced.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+			pins.into_iter().filter(|root| !announced.contains(root)).collect()
+		};
+		let mut cids = Vec::new();
+		for root in &new_roots {
+			cids.extend(self.blockstore.artifact_blocks(root)?);
+			cids.push(*root);
+		}
+		self.announce(cids).await;
+		Ok(new_roots.len())
+	}
 
-    /// Pins `root` locally (fetching it first if needed) and announces it.
-    pub async fn pin(&self, root: &Cid) -> Result<()> {
-        self.fetch(root).await?;
-        self.blockstore.pin(root)?;
-        let mut cids = self.blockstore.artifact_blocks(root)?;
-        cids.push(*root);
-        self.announce(cids).await;
-        Ok(())
-    }
+	/// Pins `root` locally (fetching it first if needed) and announces it.
+	pub async fn pin(&self, root: &Cid) -> Result<()> {
+		self.fetch(root).await?;
+		self.blockstore.pin(root)?;
+		let mut cids = self.blockstore.artifact_blocks(root)?;
+		cids.push(*root);
+		self.announce(cids).await;
+		Ok(())
+	}
 
-    /// The artifact (or raw block) `root`, from the local store or the network.
-    pub async fn get(&self, root: &Cid) -> Result<Vec<u8>> {
-        self.fetch(root).await?;
-        let blockstore = self.blockstore.clone();
-        let root = *root;
-        run_blocking(move || blockstore.get_artifact(&root)).await
-    }
+	/// The artifact (or raw block) `root`, from the local store or the network.
+	pub async fn get(&self, root: &Cid) -> Result<Vec<u8>> {
+		self.fetch(root).await?;
+		let blockstore = self.blockstore.clone();
+		let root = *root;
+		run_blocking(move || blockstore.get_artifact(&root)).await
+	}
 
-    /// One block, from the local store or the network (verified, cached unpinned).
-    pub async fn get_block(&self, cid: &Cid) -> Result<Vec<u8>> {
-        dag::check_supported(cid)?;
-        let blockstore = self.blockstore.clone();
-        let key = *cid;
-        match run_blocking(move || blockstore.get_block(&key)).await {
-            Err(StoreError::NotLocal { .. }) => {}
-            other => return other,
-        }
-        let fetcher = Fetcher::new(self);
-        let bytes = fetcher.fetch_block(cid, 0).await?;
-        self.store_verified(*cid, bytes.clone()).await?;
-        Ok(bytes)
-    }
+	/// One block, from the local store or the network (verified, cached unpinned).
+	pub async fn get_block(&self, cid: &Cid) -> Result<Vec<u8>> {
+		dag::check_supported(cid)?;
+		let blockstore = self.blockstore.clone();
+		let key = *cid;
+		match run_blocking(move || blockstore.get_block(&key)).await {
+			Err(StoreError::NotLocal { .. }) => {},
+			other => return other,
+		}
+		let fetcher = Fetcher::new(self);
+		let bytes = fetcher.fetch_block(cid, 0).await?;
+		self.store_verified(*cid, bytes.clone()).await?;
+		Ok(bytes)
+	}
 
-    /// Makes `root` and all its blocks local, fetching what is missing.
-    pub async fn fetch(&self, root: &Cid) -> Result<()> {
-        dag::check_supported(root)?;
-        let fetcher = Fetcher::new(self);
-        if !self.blockstore.has_block(root) {
-            let bytes = fetcher.fetch_block(root, 0).await?;
-            self.store_verified(*root, bytes).await?;
-        }
-        let Some(manifest) = self.blockstore.manifest(root)? else {
-            return Ok(());
-        };
-        let Manifest { blocks, .. } = manifest;
-        let mut seen = HashSet::new();
-        let missing: Vec<Cid> = blocks
-            .into_iter()
-            .filter(|cid| seen.insert(*cid) && !self.blockstore.has_block(cid))
-            .collect();
-        let fetcher = &fetcher;
-        stream::iter(missing.into_iter().enumerate())
-            .map(|(index, cid)| async move {
-                let bytes = fetcher.fetch_block(&cid, index).await?;
-                self.store_verified(cid, bytes).await
-            })
-            .buffer_unordered(self.max_concurrent_fetches)
-            .try_collect::<()>()
-            .await
-    }
+	/// Makes `root` and all its blocks local, fetching what is missing.
+	pub async fn fetch(&self, root: &Cid) -> Result<()> {
+		dag::check_supported(root)?;
+		let fetcher = Fetcher::new(self);
+		if !self.blockstore.has_block(root) {
+			let bytes = fetcher.fetch_block(root, 0).await?;
+			self.store_verified(*root, bytes).await?;
+		}
+		let Some(manifest) = self.blockstore.manifest(root)? else {
+			return Ok(());
+		};
+		let Manifest { blocks, .. } = manifest;
+		let mut seen = HashSet::new();
+		let missing: Vec<Cid> = blocks
+			.into_iter()
+			.filter(|cid| seen.insert(*cid) && !self.blockstore.has_block(cid))
+			.collect();
+		let fetcher = &fetcher;
+		stream::iter(missing.into_iter().enumerate())
+			.map(|(index, cid)| async move {
+				let bytes = fetcher.fetch_block(&cid, index).await?;
+				self.store_verified(cid, bytes).await
+			})
+			.buffer_unordered(self.max_concurrent_fetches)
+			.try_collect::<()>()
+			.await
+	}
 
-    async fn store_verified(&self, cid: Cid, bytes: Vec<u8>) -> Result<()> {
-        let blockstore = self.blockstore.clone();
-        run_blocking(move || blockstore.insert_verified(&cid, &bytes)).await
-    }
+	async fn store_verified(&self, cid: Cid, bytes: Vec<u8>) -> Result<()> {
+		let blockstore = self.blockstore.clone();
+		run_blocking(move || blockstore.insert_verified(&cid, &bytes)).await
+	}
 
-    /// Peers banned for serving corrupted blocks.
-    pub async fn banned_peers(&self) -> Result<HashSet<PeerId>> {
-        self.client.banned_peers().await
-    }
+	/// Peers banned for serving corrupted blocks.
+	pub async fn banned_peers(&self) -> Result<HashSet<PeerId>> {
+		self.client.banned_peers().await
+	}
 }
 
 async fn run_blocking<T: Send + 'static>(
-    work: impl FnOnce() -> Result<T> + Send + 'static,
+	work: impl FnOnce() -> Result<T> + Send + 'static,
 ) -> Result<T> {
-    tokio::task::spawn_blocking(work)
-        .await
-        .unwrap_or_else(|join_error| {
-            Err(StoreError::io(
-                "<blocking task>",
-                std::io::Error::other(join_error),
-            ))
-        })
+	tokio::task::spawn_blocking(work).await.unwrap_or_else(|join_error| {
+		Err(StoreError::io("<blocking task>", std::io::Error::other(join_error)))
+	})
 }
 
 /// State shared by the block fetches of one `get`: the providers learned so far and the
 /// peers caught serving wrong bytes.
 struct Fetcher<'a> {
-    store: &'a Store,
-    providers: Mutex<Vec<PeerId>>,
-    bad_peers: Mutex<HashSet<PeerId>>,
+	store: &'a Store,
+	providers: Mutex<Vec<PeerId>>,
+	bad_peers: Mutex<HashSet<PeerId>>,
 }
 
 impl<'a> Fetcher<'a> {
-    fn new(store: &'a Store) -> Self {
-        Fetcher {
-            store,
-            providers: Mutex::new(Vec::new()),
-            bad_peers: Mutex::new(HashSet::new()),
-        }
-    }
+	fn new(store: &'a Store) -> Self {
+		Fetcher { store, providers: Mutex::new(Vec::new()), bad_peers: Mutex::new(HashSet::new()) }
+	}
 
-    fn known_providers(&self, start: usize) -> VecDeque<PeerId> {
-        let providers = self
-            .providers
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        let mut rotated: VecDeque<PeerId> = providers.iter().copied().collect();
-        if !rotated.is_empty() {
-            rotated.rotate_left(start % rotated.len());
-        }
-        rotated
-    }
+	fn known_providers(&self, start: usize) -> VecDeque<PeerId> {
+		let providers = self.providers.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+		let mut rotated: VecDeque<PeerId> = providers.iter().copied().collect();
+		if !rotated.is_empty() {
+			rotated.rotate_left(start % rotated.len());
+		}
+		rotated
+	}
 
-    fn learn_providers(&self, found: &HashSet<PeerId>) {
-        let mut providers = self
-            .providers
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        for peer in found {
-            if !providers.contains(peer) {
-                providers.push(*peer);
-            }
-        }
-    }
+	fn learn_providers(&self, found: &HashSet<PeerId>) {
+		let mut providers = self.providers.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+		for peer in found {
+			if !providers.contains(peer) {
+				providers.push(*peer);
+			}
+		}
+	}
 
-    fn is_bad(&self, peer: &PeerId) -> bool {
-        self.bad_peers
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .contains(peer)
-    }
+	fn is_bad(&self, peer: &PeerId) -> bool {
+		self.bad_peers
+			.lock()
+			.unwrap_or_else(|poisoned| poisoned.into_inner())
+			.contains(peer)
+	}
 
-    /// Fetches and verifies one block: known providers first (rotated by `start`), then
-    /// DHT lookups for this CID until the provider wait is spent.
-    async fn fetch_block(&self, cid: &Cid, start: usize) -> Result<Vec<u8>> {
-        let client = &self.store.client;
-        let wait = self.store.provider_wait;
-        let deadline = Instant::now() + wait;
-        let mut tried = HashSet::new();
-        let mut candidates = self.known_providers(start);
-        loop {
-            while let Some(peer) = candidates.pop_front() {
-                if self.is_bad(&peer) || !tried.insert(peer) {
-                    continue;
-                }
-                match client.request_block(peer, *cid).await {
-                    Ok(BlockResponse::Found(bytes)) => match dag::verify_block(cid, &bytes) {
-                        Ok(()) => return Ok(bytes),
-                        Err(error) => {
-                            tracing::warn!(%peer, %cid, %error, "peer served a bad block; banning it, trying another provider");
-                            self.bad_peers
-                                .lock()
-                                .unwrap_or_else(|poisoned| poisoned.into_inner())
-                                .insert(peer);
-                            client.ban_peer(peer).await?;
-                        }
-                    },
-                    Ok(BlockResponse::NotFound) => {
-                        tracing::debug!(%peer, %cid, "provider does not have the block")
-                    }
-                    Err(StoreError::NetworkStopped) => return Err(StoreError::NetworkStopped),
-                    Err(error) => tracing::debug!(%peer, %cid, %error, "block request failed"),
-                }
-            }
-            let now = Instant::now();
-            if now >= deadline {
-                return Err(StoreError::NotFound {
-                    cid: *cid,
-                    waited: wait,
-                });
-            }
-            let found = match tokio::time::timeout(deadline - now, client.get_providers(*cid)).await
-            {
-                Ok(found) => found?,
-                Err(_) => {
-                    return Err(StoreError::NotFound {
-                        cid: *cid,
-                        waited: wait,
-                    })
-                }
-            };
-            self.learn_providers(&found);
-            candidates = found
-                .into_iter()
-                .filter(|peer| !tried.contains(peer) && !self.is_bad(peer))
-                .collect();
-            if candidates.is_empty() {
-                // Records may still be propagating: look again shortly.
-                let pause = Duration::from_millis(250)
-                    .min(deadline.saturating_duration_since(Instant::now()));
-                tokio::time::sleep(pause).await;
-            }
-        }
-    }
+	/// Fetches and verifies one block: known providers first (rotated by `start`), then
+	/// DHT lookups for this CID until the provider wait is spent.
+	async fn fetch_block(&self, cid: &Cid, start: usize) -> Result<Vec<u8>> {
+		let client = &self.store.client;
+		let wait = self.store.provider_wait;
+		let deadline = Instant::now() + wait;
+		let mut tried = HashSet::new();
+		let mut candidates = self.known_providers(start);
+		loop {
+			while let Some(peer) = candidates.pop_front() {
+				if self.is_bad(&peer) || !tried.insert(peer) {
+					continue;
+				}
+				match client.request_block(peer, *cid).await {
+					Ok(BlockResponse::Found(bytes)) => match dag::verify_block(cid, &bytes) {
+						Ok(()) => return Ok(bytes),
+						Err(error) => {
+							tracing::warn!(%peer, %cid, %error, "peer served a bad block; banning it, trying another provider");
+							self.bad_peers
+								.lock()
+								.unwrap_or_else(|poisoned| poisoned.into_inner())
+								.insert(peer);
+							client.ban_peer(peer).await?;
+						},
+					},
+					Ok(BlockResponse::NotFound) => {
+						tracing::debug!(%peer, %cid, "provider does not have the block")
+					},
+					Err(StoreError::NetworkStopped) => return Err(StoreError::NetworkStopped),
+					Err(error) => tracing::debug!(%peer, %cid, %error, "block request failed"),
+				}
+			}
+			let now = Instant::now();
+			if now >= deadline {
+				return Err(StoreError::NotFound { cid: *cid, waited: wait });
+			}
+			let found = match tokio::time::timeout(deadline - now, client.get_providers(*cid)).await
+			{
+				Ok(found) => found?,
+				Err(_) => return Err(StoreError::NotFound { cid: *cid, waited: wait }),
+			};
+			self.learn_providers(&found);
+			candidates = found
+				.into_iter()
+				.filter(|peer| !tried.contains(peer) && !self.is_bad(peer))
+				.collect();
+			if candidates.is_empty() {
+				// Records may still be propagating: look again shortly.
+				let pause = Duration::from_millis(250)
+					.min(deadline.saturating_duration_since(Instant::now()));
+				tokio::time::sleep(pause).await;
+			}
+		}
+	}
 }

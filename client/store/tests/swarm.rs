@@ -12,302 +12,271 @@ const TEST_LIMIT: Duration = Duration::from_secs(90);
 
 /// A node and the directory it stores in (removed on drop).
 struct Node {
-    store: Store,
-    dir: TempDir,
+	store: Store,
+	dir: TempDir,
 }
 
 impl Node {
-    fn addr(&self) -> Multiaddr {
-        self.store.listen_addrs()[0].clone()
-    }
+	fn addr(&self) -> Multiaddr {
+		self.store.listen_addrs()[0].clone()
+	}
 }
 
 fn config(dir: &std::path::Path, bootstrap: &[&Node]) -> StoreConfig {
-    let mut config = StoreConfig::new(dir);
-    config
-        .listen
-        .push("/ip4/127.0.0.1/tcp/0".parse().expect("multiaddr"));
-    config.bootstrap = bootstrap.iter().map(|node| node.addr()).collect();
-    config.provider_wait = Duration::from_secs(5);
-    config
+	let mut config = StoreConfig::new(dir);
+	config.listen.push("/ip4/127.0.0.1/tcp/0".parse().expect("multiaddr"));
+	config.bootstrap = bootstrap.iter().map(|node| node.addr()).collect();
+	config.provider_wait = Duration::from_secs(5);
+	config
 }
 
 async fn start(bootstrap: &[&Node]) -> Node {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let store = Store::start(config(dir.path(), bootstrap))
-        .await
-        .expect("start node");
-    Node { store, dir }
+	let dir = tempfile::tempdir().expect("tempdir");
+	let store = Store::start(config(dir.path(), bootstrap)).await.expect("start node");
+	Node { store, dir }
 }
 
 async fn start_evil(bootstrap: &[&Node]) -> Node {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let mut config = config(dir.path(), bootstrap);
-    config.network.corrupt_served_blocks = true;
-    let store = Store::start(config).await.expect("start evil node");
-    Node { store, dir }
+	let dir = tempfile::tempdir().expect("tempdir");
+	let mut config = config(dir.path(), bootstrap);
+	config.network.corrupt_served_blocks = true;
+	let store = Store::start(config).await.expect("start evil node");
+	Node { store, dir }
 }
 
 use din_store::testing::pseudo_random_bytes as artifact;
 
 async fn bounded<T>(test: impl Future<Output = T>) -> T {
-    tokio::time::timeout(TEST_LIMIT, test)
-        .await
-        .expect("test exceeded its time bound")
+	tokio::time::timeout(TEST_LIMIT, test)
+		.await
+		.expect("test exceeded its time bound")
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn put_on_a_get_from_c_via_provider_discovery_through_b() {
-    bounded(async {
-        let b = start(&[]).await;
-        let a = start(&[&b]).await;
-        let c = start(&[&b]).await;
-        assert_eq!(
-            c.store.client().connected_peers().await.expect("peers"),
-            vec![b.store.peer_id()]
-        );
+	bounded(async {
+		let b = start(&[]).await;
+		let a = start(&[&b]).await;
+		let c = start(&[&b]).await;
+		assert_eq!(
+			c.store.client().connected_peers().await.expect("peers"),
+			vec![b.store.peer_id()]
+		);
 
-        let bytes = artifact(3 * dag::MAX_BLOCK_SIZE + 123, 1);
-        let cid = a.store.put(bytes.clone()).await.expect("put");
-        assert!(
-            !b.store.blockstore().has_block(&cid),
-            "B only routes, it does not hold the content"
-        );
+		let bytes = artifact(3 * dag::MAX_BLOCK_SIZE + 123, 1);
+		let cid = a.store.put(bytes.clone()).await.expect("put");
+		assert!(
+			!b.store.blockstore().has_block(&cid),
+			"B only routes, it does not hold the content"
+		);
 
-        assert_eq!(c.store.get(&cid).await.expect("get on C"), bytes);
-        assert!(c.store.blockstore().is_complete(&cid));
-        assert!(
-            !c.store.blockstore().is_pinned(&cid),
-            "fetched content is a cache"
-        );
-    })
-    .await
+		assert_eq!(c.store.get(&cid).await.expect("get on C"), bytes);
+		assert!(c.store.blockstore().is_complete(&cid));
+		assert!(!c.store.blockstore().is_pinned(&cid), "fetched content is a cache");
+	})
+	.await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn fifty_mib_artifact_round_trip_is_byte_identical() {
-    bounded(async {
-        let a = start(&[]).await;
-        let c = start(&[&a]).await;
-        let bytes = artifact(50 << 20, 2);
-        let cid = a.store.put(bytes.clone()).await.expect("put");
-        let started = Instant::now();
-        let fetched = c.store.get(&cid).await.expect("get");
-        eprintln!("50 MiB fetched in {:?}", started.elapsed());
-        assert!(
-            fetched == bytes,
-            "50 MiB artifact differs after the round trip"
-        );
-    })
-    .await
+	bounded(async {
+		let a = start(&[]).await;
+		let c = start(&[&a]).await;
+		let bytes = artifact(50 << 20, 2);
+		let cid = a.store.put(bytes.clone()).await.expect("put");
+		let started = Instant::now();
+		let fetched = c.store.get(&cid).await.expect("get");
+		eprintln!("50 MiB fetched in {:?}", started.elapsed());
+		assert!(fetched == bytes, "50 MiB artifact differs after the round trip");
+	})
+	.await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn peer_serving_corrupted_blocks_is_banned_and_bypassed() {
-    bounded(async {
-        let b = start(&[]).await;
-        let honest = start(&[&b]).await;
-        let evil = start_evil(&[&b]).await;
-        let c = start(&[&b]).await;
+	bounded(async {
+		let b = start(&[]).await;
+		let honest = start(&[&b]).await;
+		let evil = start_evil(&[&b]).await;
+		let c = start(&[&b]).await;
 
-        let bytes = artifact(6 * dag::MAX_BLOCK_SIZE, 3);
-        let cid = honest.store.put(bytes.clone()).await.expect("put honest");
-        assert_eq!(evil.store.put(bytes.clone()).await.expect("put evil"), cid);
+		let bytes = artifact(6 * dag::MAX_BLOCK_SIZE, 3);
+		let cid = honest.store.put(bytes.clone()).await.expect("put honest");
+		assert_eq!(evil.store.put(bytes.clone()).await.expect("put evil"), cid);
 
-        assert_eq!(
-            c.store
-                .get(&cid)
-                .await
-                .expect("get despite the evil provider"),
-            bytes
-        );
-        let banned = c.store.banned_peers().await.expect("banned");
-        assert!(
-            banned.contains(&evil.store.peer_id()),
-            "the corrupting peer is banned"
-        );
-        assert!(
-            !banned.contains(&honest.store.peer_id()),
-            "the honest peer is not"
-        );
-        let connected = c.store.client().connected_peers().await.expect("peers");
-        assert!(
-            !connected.contains(&evil.store.peer_id()),
-            "and disconnected"
-        );
-    })
-    .await
+		assert_eq!(c.store.get(&cid).await.expect("get despite the evil provider"), bytes);
+		let banned = c.store.banned_peers().await.expect("banned");
+		assert!(banned.contains(&evil.store.peer_id()), "the corrupting peer is banned");
+		assert!(!banned.contains(&honest.store.peer_id()), "the honest peer is not");
+		let connected = c.store.client().connected_peers().await.expect("peers");
+		assert!(!connected.contains(&evil.store.peer_id()), "and disconnected");
+	})
+	.await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn restart_keeps_content_and_identity() {
-    bounded(async {
-        let b = start(&[]).await;
-        let a = start(&[&b]).await;
-        let bytes = artifact(2 * dag::MAX_BLOCK_SIZE + 7, 4);
-        let cid = a.store.put(bytes.clone()).await.expect("put");
-        let peer_id = a.store.peer_id();
-        let Node { store, dir } = a;
-        drop(store);
-        tokio::time::sleep(Duration::from_millis(200)).await;
+	bounded(async {
+		let b = start(&[]).await;
+		let a = start(&[&b]).await;
+		let bytes = artifact(2 * dag::MAX_BLOCK_SIZE + 7, 4);
+		let cid = a.store.put(bytes.clone()).await.expect("put");
+		let peer_id = a.store.peer_id();
+		let Node { store, dir } = a;
+		drop(store);
+		tokio::time::sleep(Duration::from_millis(200)).await;
 
-        let restarted = Store::start(config(dir.path(), &[&b]))
-            .await
-            .expect("restart");
-        assert_eq!(
-            restarted.peer_id(),
-            peer_id,
-            "identity key persisted in the directory"
-        );
-        assert!(restarted.blockstore().is_complete(&cid));
-        assert!(restarted.blockstore().is_pinned(&cid));
+		let restarted = Store::start(config(dir.path(), &[&b])).await.expect("restart");
+		assert_eq!(restarted.peer_id(), peer_id, "identity key persisted in the directory");
+		assert!(restarted.blockstore().is_complete(&cid));
+		assert!(restarted.blockstore().is_pinned(&cid));
 
-        // A newcomer finds it through B: the restarted node re-announced its content.
-        let c = start(&[&b]).await;
-        assert_eq!(c.store.get(&cid).await.expect("get after restart"), bytes);
-        drop(dir);
-    })
-    .await
+		// A newcomer finds it through B: the restarted node re-announced its content.
+		let c = start(&[&b]).await;
+		assert_eq!(c.store.get(&cid).await.expect("get after restart"), bytes);
+		drop(dir);
+	})
+	.await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn unknown_cid_is_a_clear_not_found_after_a_bounded_wait() {
-    bounded(async {
-        let b = start(&[]).await;
-        let dir = tempfile::tempdir().expect("tempdir");
-        let mut config = config(dir.path(), &[&b]);
-        config.provider_wait = Duration::from_secs(2);
-        let c = Store::start(config).await.expect("start");
+	bounded(async {
+		let b = start(&[]).await;
+		let dir = tempfile::tempdir().expect("tempdir");
+		let mut config = config(dir.path(), &[&b]);
+		config.provider_wait = Duration::from_secs(2);
+		let c = Store::start(config).await.expect("start");
 
-        let unknown = dag::raw_cid(b"nobody has this");
-        let started = Instant::now();
-        let error = c.get(&unknown).await.expect_err("unknown CID");
-        let waited = started.elapsed();
-        assert!(
-            matches!(error, StoreError::NotFound { cid, .. } if cid == unknown),
-            "{error}"
-        );
-        assert!(error.to_string().contains("not found"), "{error}");
-        assert!(
-            waited >= Duration::from_secs(2) && waited < Duration::from_secs(20),
-            "waited {waited:?}"
-        );
-    })
-    .await
+		let unknown = dag::raw_cid(b"nobody has this");
+		let started = Instant::now();
+		let error = c.get(&unknown).await.expect_err("unknown CID");
+		let waited = started.elapsed();
+		assert!(matches!(error, StoreError::NotFound { cid, .. } if cid == unknown), "{error}");
+		assert!(error.to_string().contains("not found"), "{error}");
+		assert!(
+			waited >= Duration::from_secs(2) && waited < Duration::from_secs(20),
+			"waited {waited:?}"
+		);
+	})
+	.await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn http_gateway_serves_the_libp2p_bytes_and_refuses_bad_cids() {
-    bounded(async {
-        let a = start(&[]).await;
-        let c = start(&[&a]).await;
-        let bytes = artifact(2 * dag::MAX_BLOCK_SIZE + 99, 5);
-        let cid = a.store.put(bytes.clone()).await.expect("put");
+	bounded(async {
+		let a = start(&[]).await;
+		let c = start(&[&a]).await;
+		let bytes = artifact(2 * dag::MAX_BLOCK_SIZE + 99, 5);
+		let cid = a.store.put(bytes.clone()).await.expect("put");
 
-        // The gateway runs on C, which holds nothing yet: it fetches over libp2p.
-        let (http, server) = gateway::bind(
-            "127.0.0.1:0".parse().expect("addr"),
-            c.store.clone(),
-            GatewayConfig::default(),
-        )
-        .await
-        .expect("bind gateway");
-        tokio::spawn(server);
-        let base = format!("http://{http}");
-        let get = |path: String| {
-            let url = format!("{base}{path}");
-            async move { reqwest::get(url).await.expect("http get") }
-        };
+		// The gateway runs on C, which holds nothing yet: it fetches over libp2p.
+		let (http, server) = gateway::bind(
+			"127.0.0.1:0".parse().expect("addr"),
+			c.store.clone(),
+			GatewayConfig::default(),
+		)
+		.await
+		.expect("bind gateway");
+		tokio::spawn(server);
+		let base = format!("http://{http}");
+		let get = |path: String| {
+			let url = format!("{base}{path}");
+			async move { reqwest::get(url).await.expect("http get") }
+		};
 
-        let response = get(format!("/artifact/{cid}")).await;
-        assert_eq!(response.status(), 200);
-        assert_eq!(
-            response.headers()["content-length"],
-            bytes.len().to_string().as_str()
-        );
-        let via_http = response.bytes().await.expect("body");
-        let via_libp2p = a.store.get(&cid).await.expect("libp2p get");
-        assert!(
-            via_http == via_libp2p && via_http == bytes,
-            "gateway bytes differ from libp2p bytes"
-        );
+		let response = get(format!("/artifact/{cid}")).await;
+		assert_eq!(response.status(), 200);
+		assert_eq!(response.headers()["content-length"], bytes.len().to_string().as_str());
+		let via_http = response.bytes().await.expect("body");
+		let via_libp2p = a.store.get(&cid).await.expect("libp2p get");
+		assert!(
+			via_http == via_libp2p && via_http == bytes,
+			"gateway bytes differ from libp2p bytes"
+		);
 
-        let first_block = a.store.blockstore().artifact_blocks(&cid).expect("blocks")[0];
-        let block = get(format!("/block/{first_block}")).await;
-        assert_eq!(block.status(), 200);
-        assert_eq!(
-            block.bytes().await.expect("body").as_ref(),
-            &bytes[..dag::MAX_BLOCK_SIZE]
-        );
-        let manifest = get(format!("/block/{cid}")).await;
-        assert_eq!(
-            manifest.bytes().await.expect("body"),
-            a.store.blockstore().get_block(&cid).expect("manifest")
-        );
+		let first_block = a.store.blockstore().artifact_blocks(&cid).expect("blocks")[0];
+		let block = get(format!("/block/{first_block}")).await;
+		assert_eq!(block.status(), 200);
+		assert_eq!(block.bytes().await.expect("body").as_ref(), &bytes[..dag::MAX_BLOCK_SIZE]);
+		let manifest = get(format!("/block/{cid}")).await;
+		assert_eq!(
+			manifest.bytes().await.expect("body"),
+			a.store.blockstore().get_block(&cid).expect("manifest")
+		);
 
-        let unknown = dag::raw_cid(b"unknown to everyone");
-        assert_eq!(get(format!("/block/{unknown}")).await.status(), 404);
-        assert_eq!(get(format!("/artifact/{unknown}")).await.status(), 404);
-        assert_eq!(get("/artifact/not-a-cid".into()).await.status(), 400);
-        assert_eq!(
-            get("/block/QmdfTbBqBPQ7VNxZEYEj14VmRuZBkqFbiwReogJgS1zR1n".into())
-                .await
-                .status(),
-            400
-        );
-        assert_eq!(get("/".into()).await.status(), 404, "no listing");
-        assert_eq!(get("/block/".into()).await.status(), 404, "no listing");
-        let post = reqwest::Client::new()
-            .post(format!("http://{http}/block/{cid}"))
-            .send()
-            .await
-            .expect("post");
-        assert_eq!(post.status(), 405, "read-only");
-        let upload = reqwest::Client::new()
-            .post(format!("http://{http}/artifact"))
-            .body(b"no uploads here".to_vec())
-            .send()
-            .await
-            .expect("post");
-        assert_eq!(upload.status(), 404, "no upload route unless uploads are enabled");
-        drop(c.dir);
-    })
-    .await
+		let unknown = dag::raw_cid(b"unknown to everyone");
+		assert_eq!(get(format!("/block/{unknown}")).await.status(), 404);
+		assert_eq!(get(format!("/artifact/{unknown}")).await.status(), 404);
+		assert_eq!(get("/artifact/not-a-cid".into()).await.status(), 400);
+		assert_eq!(
+			get("/block/QmdfTbBqBPQ7VNxZEYEj14VmRuZBkqFbiwReogJgS1zR1n".into())
+				.await
+				.status(),
+			400
+		);
+		assert_eq!(get("/".into()).await.status(), 404, "no listing");
+		assert_eq!(get("/block/".into()).await.status(), 404, "no listing");
+		let post = reqwest::Client::new()
+			.post(format!("http://{http}/block/{cid}"))
+			.send()
+			.await
+			.expect("post");
+		assert_eq!(post.status(), 405, "read-only");
+		let upload = reqwest::Client::new()
+			.post(format!("http://{http}/artifact"))
+			.body(b"no uploads here".to_vec())
+			.send()
+			.await
+			.expect("post");
+		assert_eq!(upload.status(), 404, "no upload route unless uploads are enabled");
+		drop(c.dir);
+	})
+	.await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn http_gateway_uploads_are_stored_under_their_cid_and_bounded() {
-    bounded(async {
-        let a = start(&[]).await;
-        let b = start(&[&a]).await;
-        let config = GatewayConfig {
-            max_upload_bytes: Some(dag::MAX_BLOCK_SIZE * 3),
-            ..GatewayConfig::default()
-        };
-        let (http, server) = gateway::bind("127.0.0.1:0".parse().expect("addr"), a.store.clone(), config)
-            .await
-            .expect("bind gateway");
-        tokio::spawn(server);
-        let client = reqwest::Client::new();
-        let upload = |body: Vec<u8>| {
-            let request = client.post(format!("http://{http}/artifact")).body(body);
-            async move { request.send().await.expect("post") }
-        };
+	bounded(async {
+		let a = start(&[]).await;
+		let b = start(&[&a]).await;
+		let config = GatewayConfig {
+			max_upload_bytes: Some(dag::MAX_BLOCK_SIZE * 3),
+			..GatewayConfig::default()
+		};
+		let (http, server) =
+			gateway::bind("127.0.0.1:0".parse().expect("addr"), a.store.clone(), config)
+				.await
+				.expect("bind gateway");
+		tokio::spawn(server);
+		let client = reqwest::Client::new();
+		let upload = |body: Vec<u8>| {
+			let request = client.post(format!("http://{http}/artifact")).body(body);
+			async move { request.send().await.expect("post") }
+		};
 
-        let bytes = artifact(2 * dag::MAX_BLOCK_SIZE + 7, 9);
-        let response = upload(bytes.clone()).await;
-        assert_eq!(response.status(), 201);
-        let location = response.headers()["location"].to_str().expect("ascii").to_owned();
-        let cid_text = response.text().await.expect("body");
-        assert_eq!(cid_text, din_aggregate::content::artifact_cid(&bytes), "the CID the bytes hash to");
-        assert_eq!(location, format!("/artifact/{cid_text}"));
-        // Pinned and announced: another peer fetches it over libp2p.
-        let cid = dag::parse_cid(&cid_text).expect("a CID");
-        assert!(a.store.blockstore().is_complete(&cid));
-        assert_eq!(b.store.get(&cid).await.expect("libp2p get"), bytes);
+		let bytes = artifact(2 * dag::MAX_BLOCK_SIZE + 7, 9);
+		let response = upload(bytes.clone()).await;
+		assert_eq!(response.status(), 201);
+		let location = response.headers()["location"].to_str().expect("ascii").to_owned();
+		let cid_text = response.text().await.expect("body");
+		assert_eq!(
+			cid_text,
+			din_aggregate::content::artifact_cid(&bytes),
+			"the CID the bytes hash to"
+		);
+		assert_eq!(location, format!("/artifact/{cid_text}"));
+		// Pinned and announced: another peer fetches it over libp2p.
+		let cid = dag::parse_cid(&cid_text).expect("a CID");
+		assert!(a.store.blockstore().is_complete(&cid));
+		assert_eq!(b.store.get(&cid).await.expect("libp2p get"), bytes);
 
-        assert_eq!(upload(vec![0; dag::MAX_BLOCK_SIZE * 3 + 1]).await.status(), 413, "over the limit");
-        drop(a.dir);
-    })
-    .await
+		assert_eq!(
+			upload(vec![0; dag::MAX_BLOCK_SIZE * 3 + 1]).await.status(),
+			413,
+			"over the limit"
+		);
+		drop(a.dir);
+	})
+	.await
 }

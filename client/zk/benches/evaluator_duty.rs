@@ -10,9 +10,11 @@
 //! `DIN_DUTY_RULES="fed_avg median multi_krum"` (default all three) select the runs,
 //! `DIN_DUTY_REPEAT` the timed runs of each (default 3). Prints one JSON line per run
 //! set. Set `RAYON_NUM_THREADS` to pin the rules' threads.
-use std::hint::black_box;
-use din_aggregate::{content::artifact_cid, synthetic, AggregationRule, Aggregator, Schema, Update};
+use din_aggregate::{
+	content::artifact_cid, synthetic, AggregationRule, Aggregator, Schema, Update,
+};
 use din_zk::commitment::{model_commitment, to_bytes};
+use std::hint::black_box;
 use std::time::Instant;
 
 struct Fetched {
@@ -34,7 +36,12 @@ fn inputs(n: u32, p: u32) -> (Schema, Vec<Fetched>) {
 		.iter()
 		.map(|update| {
 			let bytes = update.encode().expect("synthetic updates encode");
-			Fetched { cid: artifact_cid(&bytes), commitment: commitment(&update.values), num_samples: update.num_samples, bytes }
+			Fetched {
+				cid: artifact_cid(&bytes),
+				commitment: commitment(&update.values),
+				num_samples: update.num_samples,
+				bytes,
+			}
 		})
 		.collect();
 	(schema, fetched)
@@ -82,8 +89,10 @@ fn points() -> Vec<(u32, u32)> {
 /// after one warm-up run. A duty at the bound takes seconds, too long for criterion's
 /// minimum of ten samples on two cores.
 fn main() {
-	let rules = std::env::var("DIN_DUTY_RULES").unwrap_or_else(|_| "fed_avg median multi_krum".into());
-	let repeat: usize = std::env::var("DIN_DUTY_REPEAT").ok().and_then(|r| r.parse().ok()).unwrap_or(3);
+	let rules =
+		std::env::var("DIN_DUTY_RULES").unwrap_or_else(|_| "fed_avg median multi_krum".into());
+	let repeat: usize =
+		std::env::var("DIN_DUTY_REPEAT").ok().and_then(|r| r.parse().ok()).unwrap_or(3);
 	for (n, p) in points() {
 		let (schema, fetched) = inputs(n, p);
 		for name in rules.split_whitespace() {

@@ -39,8 +39,8 @@
 //! writes byte-identical files.
 use blake2::{digest::consts::U32, Blake2b, Digest};
 use din_zk::{
-	commitment, native_correct_count, prove, setup, verifying_key_bytes, CircuitShape, ModelShape, TestSet,
-	ZkError,
+	commitment, native_correct_count, prove, setup, verifying_key_bytes, CircuitShape, ModelShape,
+	TestSet, ZkError,
 };
 use rand::{Rng, RngCore, SeedableRng};
 use rand_chacha::{ChaCha20Rng, ChaCha8Rng};
@@ -73,8 +73,10 @@ pub const PROVE_SEED: u64 = 3;
 pub const GENESIS_SEED: u64 = 4;
 
 /// The circuit every fixture is made for.
-pub const SHAPE: CircuitShape =
-	CircuitShape { model: ModelShape::SoftmaxRegression { inputs: INPUTS, classes: CLASSES }, samples: SAMPLES };
+pub const SHAPE: CircuitShape = CircuitShape {
+	model: ModelShape::SoftmaxRegression { inputs: INPUTS, classes: CLASSES },
+	samples: SAMPLES,
+};
 
 /// The shipped digits: raw pixels (row-major, 64 per sample) and labels, in file order.
 pub struct Digits {
@@ -85,10 +87,13 @@ pub struct Digits {
 /// Parses the shipped digits file.
 pub fn digits() -> Digits {
 	let mut text = String::new();
-	flate2::read::GzDecoder::new(DIGITS_CSV_GZ).read_to_string(&mut text).expect("shipped digits decompress");
+	flate2::read::GzDecoder::new(DIGITS_CSV_GZ)
+		.read_to_string(&mut text)
+		.expect("shipped digits decompress");
 	let (mut pixels, mut labels) = (Vec::new(), Vec::new());
 	for line in text.lines() {
-		let fields: Vec<u32> = line.split(',').map(|f| f.trim().parse().expect("integer field")).collect();
+		let fields: Vec<u32> =
+			line.split(',').map(|f| f.trim().parse().expect("integer field")).collect();
 		assert_eq!(fields.len(), INPUTS + 1, "64 pixels and a label per line");
 		pixels.extend(fields[..INPUTS].iter().map(|&p| u8::try_from(p).expect("pixel")));
 		labels.push(fields[INPUTS]);
@@ -111,20 +116,24 @@ pub fn shuffled_indices(n: usize, seed: u64) -> Vec<usize> {
 
 /// Positions (in file order) of the owner's test split, in test-set order.
 pub fn test_indices() -> Vec<usize> {
-	shuffled_indices(DIGITS_SAMPLES, DIGITS_SPLIT_SEED)[DIGITS_SAMPLES - DIGITS_TEST_SAMPLES..].to_vec()
+	shuffled_indices(DIGITS_SAMPLES, DIGITS_SPLIT_SEED)[DIGITS_SAMPLES - DIGITS_TEST_SAMPLES..]
+		.to_vec()
 }
 
 /// Positions of the owner's training split, in training order.
 pub fn train_indices() -> Vec<usize> {
-	shuffled_indices(DIGITS_SAMPLES, DIGITS_SPLIT_SEED)[..DIGITS_SAMPLES - DIGITS_TEST_SAMPLES].to_vec()
+	shuffled_indices(DIGITS_SAMPLES, DIGITS_SPLIT_SEED)[..DIGITS_SAMPLES - DIGITS_TEST_SAMPLES]
+		.to_vec()
 }
 
 /// `count` samples of the owner's test split from position `offset`, quantized as the
 /// contract does (`pixel / 16` at scale 2^16, i.e. `4096 · pixel`).
 pub fn digits_test_set(data: &Digits, offset: usize, count: usize) -> TestSet {
 	let picked = &test_indices()[offset..offset + count];
-	let pixels: Vec<f32> =
-		picked.iter().flat_map(|&n| data.pixels[n * INPUTS..(n + 1) * INPUTS].iter().map(|&p| f32::from(p))).collect();
+	let pixels: Vec<f32> = picked
+		.iter()
+		.flat_map(|&n| data.pixels[n * INPUTS..(n + 1) * INPUTS].iter().map(|&p| f32::from(p)))
+		.collect();
 	let labels = picked.iter().map(|&n| data.labels[n]).collect();
 	TestSet::from_digit_pixels(INPUTS as u32, &pixels, labels).expect("digits test set")
 }
@@ -214,19 +223,29 @@ pub struct Fixtures {
 pub fn generate() -> Result<Fixtures, ZkError> {
 	let data = digits();
 	let test_set = test_set(&data);
-	let test_set_commitment =
-		commitment::to_bytes(&commitment::test_set_commitment(&test_set.features, &test_set.labels, INPUTS, CLASSES)?);
-	let pixels = commitment::test_set_pixels(&test_set.features, &test_set.labels, INPUTS, CLASSES)?;
+	let test_set_commitment = commitment::to_bytes(&commitment::test_set_commitment(
+		&test_set.features,
+		&test_set.labels,
+		INPUTS,
+		CLASSES,
+	)?);
+	let pixels =
+		commitment::test_set_pixels(&test_set.features, &test_set.labels, INPUTS, CLASSES)?;
 
 	let (pk, vk) = setup(SHAPE, &mut ChaCha20Rng::seed_from_u64(SETUP_SEED))?;
 	let (other_pk, other_vk) = setup(SHAPE, &mut ChaCha20Rng::seed_from_u64(OTHER_SETUP_SEED))?;
 
 	let mut rng = ChaCha20Rng::seed_from_u64(PROVE_SEED);
 	let mut models = Vec::new();
-	for (name, values) in [("GENESIS", genesis()), ("MODEL_A", model_a(&data)), ("MODEL_B", model_b(&data))] {
+	for (name, values) in
+		[("GENESIS", genesis()), ("MODEL_A", model_a(&data)), ("MODEL_B", model_b(&data))]
+	{
 		let eval = prove(&pk, SHAPE, &values, &test_set, &mut rng)?;
 		// The circuit's count is the integer reference's; a mismatch is a bug, not a fixture.
-		assert_eq!(native_correct_count(&SHAPE.model, &values, &pixels, &test_set.labels), Some(eval.public.correct));
+		assert_eq!(
+			native_correct_count(&SHAPE.model, &values, &pixels, &test_set.labels),
+			Some(eval.public.correct)
+		);
 		models.push(Scored {
 			name,
 			commitment: commitment::to_bytes(&eval.public.model_commitment),
@@ -235,7 +254,8 @@ pub fn generate() -> Result<Fixtures, ZkError> {
 			values,
 		});
 	}
-	let model_a_other_key_proof = prove(&other_pk, SHAPE, &models[1].values, &test_set, &mut rng)?.proof;
+	let model_a_other_key_proof =
+		prove(&other_pk, SHAPE, &models[1].values, &test_set, &mut rng)?.proof;
 
 	Ok(Fixtures {
 		vk: verifying_key_bytes(&vk)?,
@@ -254,7 +274,10 @@ fn byte_array(bytes: &[u8; 32]) -> String {
 impl Fixtures {
 	/// The files to write, `(name, bytes)`, `fixtures.rs` last.
 	pub fn files(&self) -> Vec<(String, Vec<u8>)> {
-		let mut files = vec![("vk.bin".to_string(), self.vk.clone()), ("other_vk.bin".to_string(), self.other_vk.clone())];
+		let mut files = vec![
+			("vk.bin".to_string(), self.vk.clone()),
+			("other_vk.bin".to_string(), self.other_vk.clone()),
+		];
 		for m in &self.models {
 			files.push((format!("{}.proof", m.name.to_lowercase()), m.proof.clone()));
 		}
@@ -300,9 +323,15 @@ impl Fixtures {
 		w("/// Verifying key of a second, independent setup of the same shape.");
 		w("pub const OTHER_VK: &[u8] = include_bytes!(\"other_vk.bin\");");
 		w("/// `blake2_256(OTHER_VK)`.");
-		w(&format!("pub const OTHER_VK_BLAKE2_256: [u8; 32] = {};", byte_array(&blake2_256(&self.other_vk))));
+		w(&format!(
+			"pub const OTHER_VK_BLAKE2_256: [u8; 32] = {};",
+			byte_array(&blake2_256(&self.other_vk))
+		));
 		w("/// Test-set commitment (`din_zk_verifier::commitment::test_set_commitment`).");
-		w(&format!("pub const TEST_SET_COMMITMENT: [u8; 32] = {};", byte_array(&self.test_set_commitment)));
+		w(&format!(
+			"pub const TEST_SET_COMMITMENT: [u8; 32] = {};",
+			byte_array(&self.test_set_commitment)
+		));
 		w("/// Test samples (public input `total`).");
 		w(&format!("pub const TOTAL: u32 = {SAMPLES};"));
 		for m in &self.models {

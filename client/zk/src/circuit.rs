@@ -54,13 +54,18 @@ use crate::{
 	ZkError,
 };
 use ark_bn254::Fr;
-use din_aggregate::TestSet;
 use ark_ff::{Field, One, Zero};
-use ark_r1cs_std::{alloc::AllocVar, boolean::Boolean, eq::EqGadget, fields::{fp::FpVar, FieldVar}};
+use ark_r1cs_std::{
+	alloc::AllocVar,
+	boolean::Boolean,
+	eq::EqGadget,
+	fields::{fp::FpVar, FieldVar},
+};
 use ark_relations::{
 	gr1cs::{ConstraintSynthesizer, ConstraintSystemRef, SynthesisError},
 	ns,
 };
+use din_aggregate::TestSet;
 use din_zk_verifier::{
 	commitment::{self, DOMAIN_MODEL, DOMAIN_TEST_SET, PIXEL_BITS, VALUE_BITS},
 	layout::PublicInputs,
@@ -145,7 +150,15 @@ fn dot(w: &[i32], xs: impl Iterator<Item = i128>) -> i128 {
 	w.iter().zip(xs).map(|(&w, x)| i128::from(w) * x).sum()
 }
 
-fn affine(values: &[i32], w_off: usize, b_off: usize, outs: usize, ins: usize, xs: &[i128], bias_scale: i128) -> Vec<i128> {
+fn affine(
+	values: &[i32],
+	w_off: usize,
+	b_off: usize,
+	outs: usize,
+	ins: usize,
+	xs: &[i128],
+	bias_scale: i128,
+) -> Vec<i128> {
 	(0..outs)
 		.map(|o| {
 			dot(&values[w_off + o * ins..w_off + (o + 1) * ins], xs.iter().copied())
@@ -172,12 +185,24 @@ fn trace_sample(model: &ModelShape, bounds: &Bounds, values: &[i32], pixels: &[u
 			affine(values, 0, classes * inputs, classes, inputs, &xs, FIRST_BIAS_SCALE.into()),
 		),
 		ModelShape::Mlp { inputs, hidden, classes } => {
-			let u = affine(values, 0, hidden * inputs, hidden, inputs, &xs, FIRST_BIAS_SCALE.into());
+			let u =
+				affine(values, 0, hidden * inputs, hidden, inputs, &xs, FIRST_BIAS_SCALE.into());
 			let off = 1i128 << bounds.first;
 			let hidden_v = u.iter().map(|&u| (u + off) as u128).collect();
 			let h: Vec<i128> = u.iter().map(|&u| (u >> TRUNC_BITS).max(0)).collect();
 			let base = hidden * inputs + hidden;
-			(hidden_v, affine(values, base, base + classes * hidden, classes, hidden, &h, HIDDEN_BIAS_SCALE.into()))
+			(
+				hidden_v,
+				affine(
+					values,
+					base,
+					base + classes * hidden,
+					classes,
+					hidden,
+					&h,
+					HIDDEN_BIAS_SCALE.into(),
+				),
+			)
 		},
 	};
 	let pred = lowest_argmax(&z);
@@ -186,13 +211,21 @@ fn trace_sample(model: &ModelShape, bounds: &Bounds, values: &[i32], pixels: &[u
 
 /// Correct predictions of `values` on the raw pixels/labels, computed exactly as the circuit
 /// does (used for the witness; tested equal to `din_aggregate::reference`).
-pub fn native_correct_count(model: &ModelShape, values: &[i32], pixels: &[u8], labels: &[u32]) -> Option<u32> {
+pub fn native_correct_count(
+	model: &ModelShape,
+	values: &[i32],
+	pixels: &[u8],
+	labels: &[u32],
+) -> Option<u32> {
 	let bounds = Bounds::of(model)?;
 	let inputs = model.inputs();
 	let correct = labels
 		.iter()
 		.enumerate()
-		.filter(|(n, &l)| trace_sample(model, &bounds, values, &pixels[n * inputs..(n + 1) * inputs]).pred == l as usize)
+		.filter(|(n, &l)| {
+			trace_sample(model, &bounds, values, &pixels[n * inputs..(n + 1) * inputs]).pred
+				== l as usize
+		})
 		.count();
 	u32::try_from(correct).ok()
 }
@@ -228,10 +261,19 @@ impl EvaluationCircuit {
 			return Err(ZkError::ValueCount { expected: model.value_count(), got: weights.len() });
 		}
 		if test_set.labels.len() != shape.samples {
-			return Err(ZkError::SampleCount { expected: shape.samples, got: test_set.labels.len() });
+			return Err(ZkError::SampleCount {
+				expected: shape.samples,
+				got: test_set.labels.len(),
+			});
 		}
-		let pixels = commitment::test_set_pixels(&test_set.features, &test_set.labels, model.inputs(), model.classes())?;
-		let correct = native_correct_count(&model, weights, &pixels, &test_set.labels).ok_or(ZkError::UnsupportedShape)?;
+		let pixels = commitment::test_set_pixels(
+			&test_set.features,
+			&test_set.labels,
+			model.inputs(),
+			model.classes(),
+		)?;
+		let correct = native_correct_count(&model, weights, &pixels, &test_set.labels)
+			.ok_or(ZkError::UnsupportedShape)?;
 		let public = PublicInputs {
 			model_commitment: commitment::model_commitment(weights),
 			test_set_commitment: commitment::test_set_commitment(
@@ -254,7 +296,10 @@ impl EvaluationCircuit {
 }
 
 /// The value of a two's-complement bit vector scaled by `scale`, as `(coeff, bit)` terms.
-fn signed_terms<'a>(bits: &'a [Boolean<Fr>], scale: Fr) -> impl Iterator<Item = (Fr, &'a Boolean<Fr>)> + 'a {
+fn signed_terms<'a>(
+	bits: &'a [Boolean<Fr>],
+	scale: Fr,
+) -> impl Iterator<Item = (Fr, &'a Boolean<Fr>)> + 'a {
 	let top = bits.len() - 1;
 	bits.iter().enumerate().map(move |(i, b)| {
 		let w = pow2(i as u32) * scale;
@@ -288,13 +333,20 @@ fn pack_layer(
 		let mut cols = Vec::with_capacity(ins);
 		for j in 0..ins {
 			let terms: Vec<(Fr, &Boolean<Fr>)> = (0..len)
-				.flat_map(|i| signed_terms(&value_bits[w_off + (start + i) * ins + j], pow2(radix * i as u32)))
+				.flat_map(|i| {
+					signed_terms(&value_bits[w_off + (start + i) * ins + j], pow2(radix * i as u32))
+				})
 				.collect();
 			cols.push(materialize(cs, &lincomb(cs, terms, Fr::zero())?)?);
 		}
 		columns.push(cols);
 		let terms: Vec<(Fr, &Boolean<Fr>)> = (0..len)
-			.flat_map(|i| signed_terms(&value_bits[b_off + start + i], pow2(radix * i as u32) * Fr::from(bias_scale)))
+			.flat_map(|i| {
+				signed_terms(
+					&value_bits[b_off + start + i],
+					pow2(radix * i as u32) * Fr::from(bias_scale),
+				)
+			})
 			.collect();
 		let constant: Fr = (0..len).map(|i| pow2(radix * i as u32) * offset).sum();
 		bias.push(materialize(cs, &lincomb(cs, terms, constant)?)?);
@@ -316,11 +368,19 @@ impl PackedLayer {
 }
 
 /// `Σ_i 2^{radix·i} · digit_i` for little-endian digit bit vectors (no constraint).
-fn packed_digits(cs: &ConstraintSystemRef<Fr>, digits: &[Vec<Boolean<Fr>>], radix: u32) -> Result<FpVar<Fr>, SynthesisError> {
+fn packed_digits(
+	cs: &ConstraintSystemRef<Fr>,
+	digits: &[Vec<Boolean<Fr>>],
+	radix: u32,
+) -> Result<FpVar<Fr>, SynthesisError> {
 	let terms: Vec<(Fr, &Boolean<Fr>)> = digits
 		.iter()
 		.enumerate()
-		.flat_map(|(i, d)| d.iter().enumerate().map(move |(b, bit)| (pow2(radix * i as u32 + b as u32), bit)))
+		.flat_map(|(i, d)| {
+			d.iter()
+				.enumerate()
+				.map(move |(b, bit)| (pow2(radix * i as u32 + b as u32), bit))
+		})
 		.collect();
 	lincomb(cs, terms, Fr::zero())
 }
@@ -342,7 +402,11 @@ fn argmax_match(
 	let m_bits = alloc_bits(cs, m_native.map(|m| (m + (1i128 << l)) as u128), l as usize + 1)?;
 	let m = le_bits(cs, &m_bits, pow2(l))?;
 	let s = (0..classes)
-		.map(|c| Boolean::new_witness(cs.clone(), || trace.map(|t| t.pred == c).ok_or(SynthesisError::AssignmentMissing)))
+		.map(|c| {
+			Boolean::new_witness(cs.clone(), || {
+				trace.map(|t| t.pred == c).ok_or(SynthesisError::AssignmentMissing)
+			})
+		})
 		.collect::<Result<Vec<_>, _>>()?;
 	lincomb(cs, s.iter().map(|b| (Fr::one(), b)), Fr::zero())?.enforce_equal(&FpVar::one())?;
 
@@ -384,10 +448,18 @@ impl ConstraintSynthesizer<Fr> for EvaluationCircuit {
 		let missing = SynthesisError::AssignmentMissing;
 
 		// --- public inputs, in `din_zk_verifier::layout` order ---
-		let model_c = FpVar::new_input(ns!(cs, "model_commitment"), || public.map(|p| p.model_commitment).ok_or(missing))?;
-		let test_c = FpVar::new_input(ns!(cs, "test_set_commitment"), || public.map(|p| p.test_set_commitment).ok_or(missing))?;
-		let correct = FpVar::new_input(ns!(cs, "correct"), || public.map(|p| Fr::from(p.correct)).ok_or(missing))?;
-		let total = FpVar::new_input(ns!(cs, "total"), || public.map(|p| Fr::from(p.total)).ok_or(missing))?;
+		let model_c = FpVar::new_input(ns!(cs, "model_commitment"), || {
+			public.map(|p| p.model_commitment).ok_or(missing)
+		})?;
+		let test_c = FpVar::new_input(ns!(cs, "test_set_commitment"), || {
+			public.map(|p| p.test_set_commitment).ok_or(missing)
+		})?;
+		let correct = FpVar::new_input(ns!(cs, "correct"), || {
+			public.map(|p| Fr::from(p.correct)).ok_or(missing)
+		})?;
+		let total = FpVar::new_input(ns!(cs, "total"), || {
+			public.map(|p| Fr::from(p.total)).ok_or(missing)
+		})?;
 		// --- constants ---
 		total.enforce_equal(&FpVar::constant(Fr::from(samples as u64)))?;
 
@@ -401,7 +473,10 @@ impl ConstraintSynthesizer<Fr> for EvaluationCircuit {
 			.map(|i| alloc_bits(&wcs, weights.map(|w| u128::from(w[i] as u32)), VALUE_BITS))
 			.collect::<Result<Vec<_>, _>>()?;
 		let flat: Vec<Boolean<Fr>> = value_bits.iter().flatten().cloned().collect();
-		let mut elements = vec![FpVar::constant(Fr::from(DOMAIN_MODEL)), FpVar::constant(Fr::from(model.value_count() as u64))];
+		let mut elements = vec![
+			FpVar::constant(Fr::from(DOMAIN_MODEL)),
+			FpVar::constant(Fr::from(model.value_count() as u64)),
+		];
 		elements.extend(pack_bits(&wcs, &flat)?);
 		poseidon_hash(&wcs, &elements)?.enforce_equal(&model_c)?;
 		drop(flat);
@@ -409,14 +484,38 @@ impl ConstraintSynthesizer<Fr> for EvaluationCircuit {
 		// Packed layers (one constraint per packed column / bias).
 		let (first, second) = match model {
 			ModelShape::SoftmaxRegression { .. } => (
-				pack_layer(&wcs, &value_bits, (0, classes * inputs), (classes, inputs), bounds.argmax_radix(), FIRST_BIAS_SCALE, Fr::zero())?,
+				pack_layer(
+					&wcs,
+					&value_bits,
+					(0, classes * inputs),
+					(classes, inputs),
+					bounds.argmax_radix(),
+					FIRST_BIAS_SCALE,
+					Fr::zero(),
+				)?,
 				None,
 			),
 			ModelShape::Mlp { hidden, .. } => {
 				let base = hidden * inputs + hidden;
 				(
-					pack_layer(&wcs, &value_bits, (0, hidden * inputs), (hidden, inputs), bounds.hidden_digit_bits(), FIRST_BIAS_SCALE, pow2(bounds.first))?,
-					Some(pack_layer(&wcs, &value_bits, (base, base + classes * hidden), (classes, hidden), bounds.argmax_radix(), HIDDEN_BIAS_SCALE, Fr::zero())?),
+					pack_layer(
+						&wcs,
+						&value_bits,
+						(0, hidden * inputs),
+						(hidden, inputs),
+						bounds.hidden_digit_bits(),
+						FIRST_BIAS_SCALE,
+						pow2(bounds.first),
+					)?,
+					Some(pack_layer(
+						&wcs,
+						&value_bits,
+						(base, base + classes * hidden),
+						(classes, hidden),
+						bounds.argmax_radix(),
+						HIDDEN_BIAS_SCALE,
+						Fr::zero(),
+					)?),
 				)
 			},
 		};
@@ -424,11 +523,14 @@ impl ConstraintSynthesizer<Fr> for EvaluationCircuit {
 		// --- witness: the test set, sample by sample ---
 		let pixels = self.pixels.as_deref();
 		let labels = self.labels.as_deref();
-		if pixels.is_some_and(|p| p.len() != samples * inputs) || labels.is_some_and(|l| l.len() != samples) {
+		if pixels.is_some_and(|p| p.len() != samples * inputs)
+			|| labels.is_some_and(|l| l.len() != samples)
+		{
 			return Err(SynthesisError::Unsatisfiable);
 		}
 		let scs = ns!(cs, "samples").cs();
-		let mut test_bits: Vec<Boolean<Fr>> = Vec::with_capacity(samples * (inputs * PIXEL_BITS + classes));
+		let mut test_bits: Vec<Boolean<Fr>> =
+			Vec::with_capacity(samples * (inputs * PIXEL_BITS + classes));
 		let mut matches = Vec::with_capacity(samples);
 		for n in 0..samples {
 			let row = pixels.map(|p| &p[n * inputs..(n + 1) * inputs]);
@@ -458,9 +560,20 @@ impl ConstraintSynthesizer<Fr> for EvaluationCircuit {
 			let packed = (0..out_layer.groups.len())
 				.map(|g| out_layer.apply(g, &out_inputs))
 				.collect::<Result<Vec<_>, _>>()?;
-			matches.push(argmax_match(&scs, out_layer, &packed, &bounds, classes, &label_bits, trace.as_ref())?);
+			matches.push(argmax_match(
+				&scs,
+				out_layer,
+				&packed,
+				&bounds,
+				classes,
+				&label_bits,
+				trace.as_ref(),
+			)?);
 		}
-		matches.into_iter().sum::<FpVar<Fr>>().enforce_equal(&(correct * pow2(COUNT_SHIFT as u32)))?;
+		matches
+			.into_iter()
+			.sum::<FpVar<Fr>>()
+			.enforce_equal(&(correct * pow2(COUNT_SHIFT as u32)))?;
 
 		let mut elements = vec![
 			FpVar::constant(Fr::from(DOMAIN_TEST_SET)),

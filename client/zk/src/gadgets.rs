@@ -13,7 +13,13 @@ use ark_crypto_primitives::sponge::{
 	constraints::CryptographicSpongeVar, poseidon::constraints::PoseidonSpongeVar,
 };
 use ark_ff::{AdditiveGroup, One, Zero};
-use ark_r1cs_std::{alloc::AllocVar, boolean::Boolean, eq::EqGadget, fields::fp::{AllocatedFp, FpVar}, GR1CSVar};
+use ark_r1cs_std::{
+	alloc::AllocVar,
+	boolean::Boolean,
+	eq::EqGadget,
+	fields::fp::{AllocatedFp, FpVar},
+	GR1CSVar,
+};
 use ark_relations::gr1cs::{ConstraintSystemRef, LinearCombination, SynthesisError, Variable};
 use din_zk_verifier::commitment::PACK_BITS;
 
@@ -56,7 +62,11 @@ pub fn lincomb<'a>(
 }
 
 /// `Σ 2^i · bits[i]` (little-endian), optionally minus `offset`.
-pub fn le_bits(cs: &ConstraintSystemRef<Fr>, bits: &[Boolean<Fr>], offset: Fr) -> Result<FpVar<Fr>, SynthesisError> {
+pub fn le_bits(
+	cs: &ConstraintSystemRef<Fr>,
+	bits: &[Boolean<Fr>],
+	offset: Fr,
+) -> Result<FpVar<Fr>, SynthesisError> {
 	let mut pow = Fr::one();
 	let terms: Vec<(Fr, &Boolean<Fr>)> = bits
 		.iter()
@@ -70,7 +80,11 @@ pub fn le_bits(cs: &ConstraintSystemRef<Fr>, bits: &[Boolean<Fr>], offset: Fr) -
 }
 
 /// Allocates `n` boolean witnesses holding the low `n` bits of `value` (LSB first).
-pub fn alloc_bits(cs: &ConstraintSystemRef<Fr>, value: Option<u128>, n: usize) -> Result<Vec<Boolean<Fr>>, SynthesisError> {
+pub fn alloc_bits(
+	cs: &ConstraintSystemRef<Fr>,
+	value: Option<u128>,
+	n: usize,
+) -> Result<Vec<Boolean<Fr>>, SynthesisError> {
 	(0..n)
 		.map(|i| {
 			Boolean::new_witness(cs.clone(), || {
@@ -81,7 +95,10 @@ pub fn alloc_bits(cs: &ConstraintSystemRef<Fr>, value: Option<u128>, n: usize) -
 }
 
 /// Replaces a (long) linear combination by a fresh witness constrained equal to it.
-pub fn materialize(cs: &ConstraintSystemRef<Fr>, x: &FpVar<Fr>) -> Result<FpVar<Fr>, SynthesisError> {
+pub fn materialize(
+	cs: &ConstraintSystemRef<Fr>,
+	x: &FpVar<Fr>,
+) -> Result<FpVar<Fr>, SynthesisError> {
 	if let FpVar::Constant(_) = x {
 		return Ok(x.clone());
 	}
@@ -91,12 +108,18 @@ pub fn materialize(cs: &ConstraintSystemRef<Fr>, x: &FpVar<Fr>) -> Result<FpVar<
 }
 
 /// In-circuit `din_zk_verifier::commitment::pack_bits`: 253-bit little-endian chunks.
-pub fn pack_bits(cs: &ConstraintSystemRef<Fr>, bits: &[Boolean<Fr>]) -> Result<Vec<FpVar<Fr>>, SynthesisError> {
+pub fn pack_bits(
+	cs: &ConstraintSystemRef<Fr>,
+	bits: &[Boolean<Fr>],
+) -> Result<Vec<FpVar<Fr>>, SynthesisError> {
 	bits.chunks(PACK_BITS).map(|chunk| le_bits(cs, chunk, Fr::zero())).collect()
 }
 
 /// In-circuit `din_zk_verifier::poseidon::hash`.
-pub fn poseidon_hash(cs: &ConstraintSystemRef<Fr>, elements: &[FpVar<Fr>]) -> Result<FpVar<Fr>, SynthesisError> {
+pub fn poseidon_hash(
+	cs: &ConstraintSystemRef<Fr>,
+	elements: &[FpVar<Fr>],
+) -> Result<FpVar<Fr>, SynthesisError> {
 	let mut sponge = PoseidonSpongeVar::<Fr>::new(cs.clone(), din_zk_verifier::poseidon::config());
 	sponge.absorb(&elements)?;
 	let out = sponge.squeeze_field_elements(1)?;

@@ -18,13 +18,19 @@
 //! Groth16 needs a per-circuit trusted setup: whoever knows the setup randomness can forge
 //! proofs. Until a multi-party setup exists, the model owner runs [`setup`] for their task
 //! and publishes the verifying key with the task.
-use crate::{circuit::EvaluationCircuit, shape::{CircuitShape, ModelShape}, ZkError};
-use din_aggregate::TestSet;
+use crate::{
+	circuit::EvaluationCircuit,
+	shape::{CircuitShape, ModelShape},
+	ZkError,
+};
 use ark_bn254::{Bn254, Fr};
 use ark_groth16::{Groth16, ProvingKey, VerifyingKey};
-use ark_relations::gr1cs::{ConstraintSynthesizer, ConstraintSystem, OptimizationGoal, SynthesisMode};
+use ark_relations::gr1cs::{
+	ConstraintSynthesizer, ConstraintSystem, OptimizationGoal, SynthesisMode,
+};
 use ark_serialize::{CanonicalDeserialize, CanonicalSerialize};
 use ark_snark::SNARK;
+use din_aggregate::TestSet;
 use din_zk_verifier::layout::PublicInputs;
 use rand::{CryptoRng, RngCore};
 use std::{
@@ -56,7 +62,10 @@ pub fn constraint_count(shape: CircuitShape) -> Result<usize, ZkError> {
 }
 
 /// Generates a key pair for `shape` (the owner's trusted setup).
-pub fn setup<R: RngCore + CryptoRng>(shape: CircuitShape, rng: &mut R) -> Result<(ProvingKey<Bn254>, VerifyingKey<Bn254>), ZkError> {
+pub fn setup<R: RngCore + CryptoRng>(
+	shape: CircuitShape,
+	rng: &mut R,
+) -> Result<(ProvingKey<Bn254>, VerifyingKey<Bn254>), ZkError> {
 	Ok(Groth16::<Bn254>::circuit_specific_setup(EvaluationCircuit::for_setup(shape), rng)?)
 }
 
@@ -82,7 +91,9 @@ pub fn prove<R: RngCore + CryptoRng>(
 /// without optimisation (a debug `din`) and calls [`setup`] with its own RNG type gets an
 /// unoptimised Groth16 setup, about ten times slower. These non-generic entry points are
 /// instantiated here, with this crate's optimisation level.
-pub fn setup_with_os_rng(shape: CircuitShape) -> Result<(ProvingKey<Bn254>, VerifyingKey<Bn254>), ZkError> {
+pub fn setup_with_os_rng(
+	shape: CircuitShape,
+) -> Result<(ProvingKey<Bn254>, VerifyingKey<Bn254>), ZkError> {
 	setup(shape, &mut rand::rngs::OsRng)
 }
 
@@ -97,7 +108,11 @@ pub fn prove_with_os_rng(
 }
 
 /// Verifies an evaluation proof with a (decoded) verifying key.
-pub fn verify(vk: &VerifyingKey<Bn254>, public: &PublicInputs, proof: &[u8]) -> Result<bool, ZkError> {
+pub fn verify(
+	vk: &VerifyingKey<Bn254>,
+	public: &PublicInputs,
+	proof: &[u8],
+) -> Result<bool, ZkError> {
 	let pvk = ark_groth16::prepare_verifying_key(vk);
 	Ok(din_zk_verifier::verifier::verify_prepared(&pvk, &public.to_field_elements(), proof)?)
 }
@@ -135,7 +150,11 @@ fn read_header(r: &mut impl Read, magic: &[u8; 8]) -> Result<CircuitShape, ZkErr
 }
 
 /// Writes a proving key file.
-pub fn write_proving_key(path: &Path, shape: CircuitShape, pk: &ProvingKey<Bn254>) -> Result<(), ZkError> {
+pub fn write_proving_key(
+	path: &Path,
+	shape: CircuitShape,
+	pk: &ProvingKey<Bn254>,
+) -> Result<(), ZkError> {
 	let mut w = BufWriter::new(File::create(path)?);
 	write_header(&mut w, PK_MAGIC, shape)?;
 	pk.serialize_uncompressed(&mut w)?;
@@ -152,7 +171,11 @@ pub fn read_proving_key(path: &Path) -> Result<(CircuitShape, ProvingKey<Bn254>)
 }
 
 /// Writes a verifying key file.
-pub fn write_verifying_key(path: &Path, shape: CircuitShape, vk: &VerifyingKey<Bn254>) -> Result<(), ZkError> {
+pub fn write_verifying_key(
+	path: &Path,
+	shape: CircuitShape,
+	vk: &VerifyingKey<Bn254>,
+) -> Result<(), ZkError> {
 	let mut w = BufWriter::new(File::create(path)?);
 	write_header(&mut w, VK_MAGIC, shape)?;
 	vk.serialize_compressed(&mut w)?;

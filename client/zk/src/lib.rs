@@ -31,12 +31,13 @@ pub mod keys;
 pub mod shape;
 
 pub use circuit::{native_correct_count, Bounds, EvaluationCircuit};
+pub use din_aggregate::{spec::ModelSpec, TestSet};
 pub use din_zk_verifier::{commitment, layout, layout::PublicInputs, poseidon, verifier};
 pub use keys::{
-	constraint_count, prove, prove_with_os_rng, read_proving_key, read_verifying_key, setup, setup_with_os_rng, verify, verifying_key_bytes,
-	write_proving_key, write_verifying_key, Evaluation,
+	constraint_count, prove, prove_with_os_rng, read_proving_key, read_verifying_key, setup,
+	setup_with_os_rng, verify, verifying_key_bytes, write_proving_key, write_verifying_key,
+	Evaluation,
 };
-pub use din_aggregate::{spec::ModelSpec, TestSet};
 pub use shape::{CircuitShape, ModelShape};
 
 /// Errors of the client-side ZK operations.

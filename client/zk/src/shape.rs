@@ -38,8 +38,9 @@ impl ModelShape {
 	pub fn value_count(&self) -> usize {
 		match *self {
 			Self::SoftmaxRegression { inputs, classes } => classes * inputs + classes,
-			Self::Mlp { inputs, hidden, classes } =>
-				hidden * inputs + hidden + classes * hidden + classes,
+			Self::Mlp { inputs, hidden, classes } => {
+				hidden * inputs + hidden + classes * hidden + classes
+			},
 		}
 	}
 
@@ -47,8 +48,9 @@ impl ModelShape {
 	pub(crate) fn to_words(self) -> [u64; 4] {
 		match self {
 			Self::SoftmaxRegression { inputs, classes } => [0, inputs as u64, 0, classes as u64],
-			Self::Mlp { inputs, hidden, classes } =>
-				[1, inputs as u64, hidden as u64, classes as u64],
+			Self::Mlp { inputs, hidden, classes } => {
+				[1, inputs as u64, hidden as u64, classes as u64]
+			},
 		}
 	}
 
@@ -77,8 +79,9 @@ impl TryFrom<&ModelSpec> for ModelShape {
 	/// Softmax regression and one-hidden-layer MLPs; anything else has no circuit.
 	fn try_from(spec: &ModelSpec) -> Result<Self, Self::Error> {
 		match spec {
-			ModelSpec::SoftmaxRegression { inputs, classes } =>
-				Ok(Self::SoftmaxRegression { inputs: *inputs as usize, classes: *classes as usize }),
+			ModelSpec::SoftmaxRegression { inputs, classes } => {
+				Ok(Self::SoftmaxRegression { inputs: *inputs as usize, classes: *classes as usize })
+			},
 			ModelSpec::Mlp { inputs, hidden, classes } if hidden.len() == 1 => Ok(Self::Mlp {
 				inputs: *inputs as usize,
 				hidden: hidden[0] as usize,

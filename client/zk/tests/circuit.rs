@@ -6,7 +6,8 @@ use ark_r1cs_std::{alloc::AllocVar, fields::fp::FpVar, GR1CSVar};
 use ark_relations::gr1cs::{ConstraintSynthesizer, ConstraintSystem, ConstraintSystemRef};
 use din_aggregate::{reference::count_correct, spec::ModelSpec, TestSet};
 use din_zk::{
-	commitment::FEATURE_STEP, constraint_count, gadgets, poseidon, CircuitShape, EvaluationCircuit, ModelShape,
+	commitment::FEATURE_STEP, constraint_count, gadgets, poseidon, CircuitShape, EvaluationCircuit,
+	ModelShape,
 };
 use proptest::prelude::*;
 use rand::{Rng, SeedableRng};
@@ -14,10 +15,14 @@ use rand_chacha::ChaCha8Rng;
 
 fn spec_of(shape: &ModelShape) -> ModelSpec {
 	match *shape {
-		ModelShape::SoftmaxRegression { inputs, classes } =>
-			ModelSpec::SoftmaxRegression { inputs: inputs as u32, classes: classes as u32 },
-		ModelShape::Mlp { inputs, hidden, classes } =>
-			ModelSpec::Mlp { inputs: inputs as u32, hidden: vec![hidden as u32], classes: classes as u32 },
+		ModelShape::SoftmaxRegression { inputs, classes } => {
+			ModelSpec::SoftmaxRegression { inputs: inputs as u32, classes: classes as u32 }
+		},
+		ModelShape::Mlp { inputs, hidden, classes } => ModelSpec::Mlp {
+			inputs: inputs as u32,
+			hidden: vec![hidden as u32],
+			classes: classes as u32,
+		},
 	}
 }
 
@@ -31,7 +36,12 @@ fn satisfied(circuit: EvaluationCircuit) -> bool {
 	ok
 }
 
-fn random_case(rng: &mut impl Rng, model: ModelShape, samples: usize, extreme: bool) -> (Vec<i32>, TestSet) {
+fn random_case(
+	rng: &mut impl Rng,
+	model: ModelShape,
+	samples: usize,
+	extreme: bool,
+) -> (Vec<i32>, TestSet) {
 	let weights = (0..model.value_count())
 		.map(|_| match (extreme, rng.gen_range(0..8)) {
 			(true, 0) => i32::MIN,
@@ -40,7 +50,9 @@ fn random_case(rng: &mut impl Rng, model: ModelShape, samples: usize, extreme: b
 			(false, _) => rng.gen_range(-(1 << 17)..(1 << 17)),
 		})
 		.collect();
-	let features = (0..samples * model.inputs()).map(|_| rng.gen_range(0..=16) * FEATURE_STEP).collect();
+	let features = (0..samples * model.inputs())
+		.map(|_| rng.gen_range(0..=16) * FEATURE_STEP)
+		.collect();
 	let labels = (0..samples).map(|_| rng.gen_range(0..model.classes() as u32)).collect();
 	(weights, TestSet::new(model.inputs() as u32, features, labels).expect("shape"))
 }
@@ -51,7 +63,11 @@ fn poseidon_gadget_equals_native() {
 	for len in [0usize, 1, 7, 8, 9, 17] {
 		let xs: Vec<Fr> = (0..len).map(|_| Fr::rand(&mut rng)).collect();
 		let cs = ConstraintSystem::<Fr>::new_ref();
-		let vars = xs.iter().map(|x| FpVar::new_witness(cs.clone(), || Ok(*x))).collect::<Result<Vec<_>, _>>().unwrap();
+		let vars = xs
+			.iter()
+			.map(|x| FpVar::new_witness(cs.clone(), || Ok(*x)))
+			.collect::<Result<Vec<_>, _>>()
+			.unwrap();
 		let h = gadgets::poseidon_hash(&cs, &vars).unwrap();
 		assert_eq!(h.value().unwrap(), poseidon::hash(&xs), "len {len}");
 		assert!(cs.is_satisfied().unwrap());
@@ -73,11 +89,17 @@ fn packing_gadget_equals_native() {
 	assert_eq!(values, din_zk::commitment::pack_bits(&bits));
 }
 
-fn check_against_reference(model: ModelShape, samples: usize, seed: u64, extreme: bool) -> Result<(), TestCaseError> {
+fn check_against_reference(
+	model: ModelShape,
+	samples: usize,
+	seed: u64,
+	extreme: bool,
+) -> Result<(), TestCaseError> {
 	let mut rng = ChaCha8Rng::seed_from_u64(seed);
 	let (weights, test_set) = random_case(&mut rng, model, samples, extreme);
 	let expected = count_correct(&spec_of(&model), &weights, &test_set).expect("reference");
-	let circuit = EvaluationCircuit::new(CircuitShape { model, samples }, &weights, &test_set).expect("circuit");
+	let circuit = EvaluationCircuit::new(CircuitShape { model, samples }, &weights, &test_set)
+		.expect("circuit");
 	prop_assert_eq!(circuit.public.map(|p| p.correct), Some(expected));
 	prop_assert!(satisfied(circuit.clone()));
 	// The same witness with any other claimed count is rejected.
@@ -109,7 +131,8 @@ fn ties_resolve_to_lowest_index() {
 	let model = ModelShape::SoftmaxRegression { inputs: 2, classes: 3 };
 	let weights = vec![0; model.value_count()];
 	let test_set = TestSet::new(2, vec![0, 4096, 65536, 0], vec![0, 1]).unwrap();
-	let circuit = EvaluationCircuit::new(CircuitShape { model, samples: 2 }, &weights, &test_set).unwrap();
+	let circuit =
+		EvaluationCircuit::new(CircuitShape { model, samples: 2 }, &weights, &test_set).unwrap();
 	assert_eq!(circuit.public.unwrap().correct, 1);
 	assert!(satisfied(circuit));
 }

@@ -61,8 +61,13 @@ fn altered_statements_are_rejected() {
 	let data = generator::digits();
 	let shifted = generator::digits_test_set(&data, 1, TOTAL as usize);
 	let other_test_set = commitment::to_bytes(
-		&commitment::test_set_commitment(&shifted.features, &shifted.labels, generator::INPUTS, generator::CLASSES)
-			.unwrap(),
+		&commitment::test_set_commitment(
+			&shifted.features,
+			&shifted.labels,
+			generator::INPUTS,
+			generator::CLASSES,
+		)
+		.unwrap(),
 	);
 	assert_ne!(other_test_set, TEST_SET_COMMITMENT);
 
@@ -76,11 +81,17 @@ fn altered_statements_are_rejected() {
 		}
 		// Another model's commitment with this model's count and proof.
 		let (_, other_model, _, _) = MODELS[(i + 1) % MODELS.len()];
-		assert!(!accepted(VK, &inputs(&other_model, &TEST_SET_COMMITMENT, correct, TOTAL), proof), "{name}");
+		assert!(
+			!accepted(VK, &inputs(&other_model, &TEST_SET_COMMITMENT, correct, TOTAL), proof),
+			"{name}"
+		);
 		// Another test set.
 		assert!(!accepted(VK, &inputs(&model, &other_test_set, correct, TOTAL), proof), "{name}");
 		// Another total.
-		assert!(!accepted(VK, &inputs(&model, &TEST_SET_COMMITMENT, correct, TOTAL + 1), proof), "{name}");
+		assert!(
+			!accepted(VK, &inputs(&model, &TEST_SET_COMMITMENT, correct, TOTAL + 1), proof),
+			"{name}"
+		);
 		// The other key.
 		let public = inputs(&model, &TEST_SET_COMMITMENT, correct, TOTAL);
 		assert!(!accepted(OTHER_VK, &public, proof), "{name}: other key");
@@ -90,7 +101,10 @@ fn altered_statements_are_rejected() {
 			bad[byte] ^= 0x01;
 			assert!(!accepted(VK, &public, &bad), "{name}: byte {byte}");
 		}
-		assert!(din_zk_verifier::verify_bytes(VK, &public, &proof[..127]).is_err(), "{name}: truncated");
+		assert!(
+			din_zk_verifier::verify_bytes(VK, &public, &proof[..127]).is_err(),
+			"{name}: truncated"
+		);
 	}
 	// The proof made with the second key verifies under it only.
 	let a = inputs(&MODEL_A_COMMITMENT, &TEST_SET_COMMITMENT, MODEL_A_CORRECT, TOTAL);
@@ -107,15 +121,33 @@ fn statement_constants_match_the_models() {
 	assert_eq!(&test_set.labels[..12], &[2, 9, 1, 4, 1, 9, 0, 7, 7, 4, 0, 0]);
 
 	assert_eq!(TOTAL as usize, test_set.labels.len());
-	let tc = commitment::test_set_commitment(&test_set.features, &test_set.labels, generator::INPUTS, generator::CLASSES)
-		.unwrap();
+	let tc = commitment::test_set_commitment(
+		&test_set.features,
+		&test_set.labels,
+		generator::INPUTS,
+		generator::CLASSES,
+	)
+	.unwrap();
 	assert_eq!(commitment::to_bytes(&tc), TEST_SET_COMMITMENT);
-	let pixels =
-		commitment::test_set_pixels(&test_set.features, &test_set.labels, generator::INPUTS, generator::CLASSES).unwrap();
+	let pixels = commitment::test_set_pixels(
+		&test_set.features,
+		&test_set.labels,
+		generator::INPUTS,
+		generator::CLASSES,
+	)
+	.unwrap();
 	let models = [generator::genesis(), generator::model_a(&data), generator::model_b(&data)];
 	for ((name, commitment, correct, _), values) in MODELS.into_iter().zip(&models) {
-		assert_eq!(commitment::to_bytes(&commitment::model_commitment(values)), commitment, "{name}");
-		assert_eq!(native_correct_count(&generator::SHAPE.model, values, &pixels, &test_set.labels), Some(correct), "{name}");
+		assert_eq!(
+			commitment::to_bytes(&commitment::model_commitment(values)),
+			commitment,
+			"{name}"
+		);
+		assert_eq!(
+			native_correct_count(&generator::SHAPE.model, values, &pixels, &test_set.labels),
+			Some(correct),
+			"{name}"
+		);
 	}
 	// What the pallet tests rely on: three distinct, ordered scores.
 	assert!(GENESIS_CORRECT < MODEL_B_CORRECT && MODEL_B_CORRECT < MODEL_A_CORRECT);
@@ -124,8 +156,9 @@ fn statement_constants_match_the_models() {
 	assert_eq!(
 		generator::blake2_256(b""),
 		[
-			0x0e, 0x57, 0x51, 0xc0, 0x26, 0xe5, 0x43, 0xb2, 0xe8, 0xab, 0x2e, 0xb0, 0x60, 0x99, 0xda, 0xa1, 0xd1, 0xe5,
-			0xdf, 0x47, 0x77, 0x8f, 0x77, 0x87, 0xfa, 0xab, 0x45, 0xcd, 0xf1, 0x2f, 0xe3, 0xa8,
+			0x0e, 0x57, 0x51, 0xc0, 0x26, 0xe5, 0x43, 0xb2, 0xe8, 0xab, 0x2e, 0xb0, 0x60, 0x99,
+			0xda, 0xa1, 0xd1, 0xe5, 0xdf, 0x47, 0x77, 0x8f, 0x77, 0x87, 0xfa, 0xab, 0x45, 0xcd,
+			0xf1, 0x2f, 0xe3, 0xa8,
 		]
 	);
 	assert_eq!(generator::blake2_256(VK), VK_BLAKE2_256);

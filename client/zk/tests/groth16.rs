@@ -86,7 +86,11 @@ fn prove_verify_and_soundness_spot_checks() {
 	let pvk_bytes = din_zk_verifier::verifier::prepared_to_bytes(&pvk);
 	let pvk2 = din_zk_verifier::verifier::prepared_from_bytes(&pvk_bytes).unwrap();
 	assert_eq!(
-		din_zk_verifier::verifier::verify_prepared(&pvk2, &eval.public.to_field_elements(), &eval.proof),
+		din_zk_verifier::verifier::verify_prepared(
+			&pvk2,
+			&eval.public.to_field_elements(),
+			&eval.proof
+		),
 		Ok(true)
 	);
 
@@ -105,7 +109,8 @@ fn prove_verify_and_soundness_spot_checks() {
 	assert!(read_proving_key(&vk_path).is_err(), "magic is checked");
 
 	// Proof bytes round trip.
-	let proof = ark_groth16::Proof::<ark_bn254::Bn254>::deserialize_compressed(&eval.proof[..]).unwrap();
+	let proof =
+		ark_groth16::Proof::<ark_bn254::Bn254>::deserialize_compressed(&eval.proof[..]).unwrap();
 	let mut again = Vec::new();
 	proof.serialize_compressed(&mut again).unwrap();
 	assert_eq!(again, eval.proof);

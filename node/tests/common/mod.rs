@@ -74,10 +74,18 @@ impl Node {
 				return v;
 			}
 			if let Ok(Some(status)) = self.child.try_wait() {
-				panic!("{} exited ({status}) while waiting for {what}\n{}", self.name, self.log_tail());
+				panic!(
+					"{} exited ({status}) while waiting for {what}\n{}",
+					self.name,
+					self.log_tail()
+				);
 			}
 			if Instant::now() > deadline {
-				panic!("{}: timed out after {timeout:?} waiting for {what}\n{}", self.name, self.log_tail());
+				panic!(
+					"{}: timed out after {timeout:?} waiting for {what}\n{}",
+					self.name,
+					self.log_tail()
+				);
 			}
 			std::thread::sleep(Duration::from_millis(500));
 		}
@@ -130,7 +138,9 @@ pub fn rpc_call(port: u16, method: &str, params: Value) -> Result<Value, String>
 	let body = json!({ "jsonrpc": "2.0", "id": 1, "method": method, "params": params }).to_string();
 	let mut stream =
 		TcpStream::connect(("127.0.0.1", port)).map_err(|e| format!("connect: {e}"))?;
-	stream.set_read_timeout(Some(Duration::from_secs(30))).map_err(|e| e.to_string())?;
+	stream
+		.set_read_timeout(Some(Duration::from_secs(30)))
+		.map_err(|e| e.to_string())?;
 	let request = format!(
 		"POST / HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Type: application/json\r\n\
 		 Content-Length: {}\r\nConnection: close\r\n\r\n{body}",

@@ -56,7 +56,11 @@ fn fixture(bytes: [u8; 32]) -> Commitment {
 
 /// A task in `phase` of round 0 with `k` full subgroups (every member submitted model A of
 /// the fixtures), panels of `MaxPanelSize` drawn from a pool of `max(n, Q)` evaluators.
-fn task<T: Config>(phase: TaskPhase, k: u32, scoring: ScoringRule) -> (TaskId, Vec<Vec<T::AccountId>>) {
+fn task<T: Config>(
+	phase: TaskPhase,
+	k: u32,
+	scoring: ScoringRule,
+) -> (TaskId, Vec<Vec<T::AccountId>>) {
 	let q = T::MaxPanelSize::get();
 	let g = T::MaxSubgroupSize::get();
 	let subgroups: Vec<Vec<T::AccountId>> =
@@ -99,24 +103,41 @@ fn salt() -> [u8; 32] {
 }
 
 /// `who` commits and reveals `commitment` with `invalid` for `subgroup` of round 0.
-fn vote_aggregate<T: Config>(task: TaskId, subgroup: SubgroupIndex, who: &T::AccountId, commitment: Commitment, invalid: Vec<T::AccountId>) {
-	let reveal = AggregateReveal { cid: cid(5), commitment, invalid: BoundedVec::truncate_from(invalid) };
+fn vote_aggregate<T: Config>(
+	task: TaskId,
+	subgroup: SubgroupIndex,
+	who: &T::AccountId,
+	commitment: Commitment,
+	invalid: Vec<T::AccountId>,
+) {
+	let reveal =
+		AggregateReveal { cid: cid(5), commitment, invalid: BoundedVec::truncate_from(invalid) };
 	AggregateVotes::<T>::insert((task, 0, subgroup), who, Vote::Revealed(reveal));
 }
 
 fn register_key<T: Config>() {
-	VerifyingKeys::<T>::insert(H256(fixtures::VK_BLAKE2_256), BoundedVec::truncate_from(fixtures::VK.to_vec()));
+	VerifyingKeys::<T>::insert(
+		H256(fixtures::VK_BLAKE2_256),
+		BoundedVec::truncate_from(fixtures::VK.to_vec()),
+	);
 }
 
 fn release_key<T: Config>(task: TaskId) {
 	let key = BoundedVec::truncate_from(alloc::vec![7u8; T::MaxTestKeyLen::get() as usize]);
-	TestKeys::<T>::insert(task, TestKey { key, released_at: frame_system::Pallet::<T>::block_number() });
+	TestKeys::<T>::insert(
+		task,
+		TestKey { key, released_at: frame_system::Pallet::<T>::block_number() },
+	);
 }
 
 /// Mark every subgroup of round 0 accepted with an empty invalid set.
 fn accept_all<T: Config>(task: TaskId, k: u32) {
 	for s in 0..k {
-		let reveal = AggregateReveal { cid: cid(5), commitment: H256::repeat_byte(4), invalid: BoundedVec::new() };
+		let reveal = AggregateReveal {
+			cid: cid(5),
+			commitment: H256::repeat_byte(4),
+			invalid: BoundedVec::new(),
+		};
 		SubgroupResults::<T>::insert(task, (0, s), SubgroupResult::Accepted(reveal));
 	}
 }
@@ -133,7 +154,11 @@ struct AggregationDuty<T> {
 impl<T: Config> AggregationDuty<T> {
 	fn new(n: u32, p: u32) -> Self {
 		let schema = din_aggregate::synthetic::schema(p);
-		let updates = din_aggregate::synthetic::updates(&schema, n as usize, (u64::from(n) << 32) | u64::from(p));
+		let updates = din_aggregate::synthetic::updates(
+			&schema,
+			n as usize,
+			(u64::from(n) << 32) | u64::from(p),
+		);
 		let mut fetched = Vec::new();
 		let mut cids = Vec::new();
 		for update in updates {
@@ -156,9 +181,11 @@ impl<T: Config> AggregationDuty<T> {
 			assert_eq!(din_aggregate::content::artifact_cid(bytes), *cid);
 		}
 		let (aggregate, rejected) =
-			offchain::aggregate_fetched::<T>(&rule, &self.schema, &self.fetched).expect("the rule applies");
+			offchain::aggregate_fetched::<T>(&rule, &self.schema, &self.fetched)
+				.expect("the rule applies");
 		assert!(rejected.is_empty());
-		offchain::content_and_commitment::<T>(&aggregate.expect("every update is valid")).expect("encodes")
+		offchain::content_and_commitment::<T>(&aggregate.expect("every update is valid"))
+			.expect("encodes")
 	}
 }
 
@@ -197,13 +224,23 @@ mod benchmarks {
 	fn reveal_aggregate(i: Linear<0, { T::MaxSubgroupSize::get() }>) {
 		let (task, subgroups) = task::<T>(TaskPhase::AggregationReveal, 1, zk());
 		let who = Panels::<T>::get(task, (0, 0))[0].clone();
-		let mut invalid: Vec<T::AccountId> = subgroups[0].iter().take(i as usize).cloned().collect();
+		let mut invalid: Vec<T::AccountId> =
+			subgroups[0].iter().take(i as usize).cloned().collect();
 		invalid.sort();
 		let commitment = H256::repeat_byte(4);
 		let hash = aggregate_commit_hash(task, 0, 0, &who, &cid(5), &commitment, &invalid, &salt());
 		AggregateVotes::<T>::insert((task, 0, 0), &who, Vote::Committed(hash));
 		#[extrinsic_call]
-		_(RawOrigin::Signed(who.clone()), task, 0, 0, cid(5), commitment, BoundedVec::truncate_from(invalid), salt());
+		_(
+			RawOrigin::Signed(who.clone()),
+			task,
+			0,
+			0,
+			cid(5),
+			commitment,
+			BoundedVec::truncate_from(invalid),
+			salt(),
+		);
 		assert!(matches!(AggregateVotes::<T>::get((task, 0, 0), &who), Some(Vote::Revealed(_))));
 	}
 
@@ -261,7 +298,14 @@ mod benchmarks {
 		let target = ScoreTarget::Update { round: 0, participant: subgroups[0][0].clone() };
 		let proof = BoundedVec::truncate_from(fixtures::MODEL_A_PROOF.to_vec());
 		#[extrinsic_call]
-		_(RawOrigin::Signed(who), task, target.clone(), fixtures::MODEL_A_CORRECT, fixtures::TOTAL, proof);
+		_(
+			RawOrigin::Signed(who),
+			task,
+			target.clone(),
+			fixtures::MODEL_A_CORRECT,
+			fixtures::TOTAL,
+			proof,
+		);
 		assert!(ProvenScores::<T>::contains_key(task, target));
 	}
 
@@ -273,8 +317,11 @@ mod benchmarks {
 		accept_all::<T>(task, 1);
 		let panel = Panels::<T>::get(task, (0, 0));
 		let target = ScoreTarget::Update { round: 0, participant: subgroups[0][0].clone() };
-		let earlier: Vec<(T::AccountId, Perbill)> =
-			panel.iter().take(q as usize - 1).map(|a| (a.clone(), Perbill::from_percent(90))).collect();
+		let earlier: Vec<(T::AccountId, Perbill)> = panel
+			.iter()
+			.take(q as usize - 1)
+			.map(|a| (a.clone(), Perbill::from_percent(90)))
+			.collect();
 		Reports::<T>::insert(task, &target, ReportsOf::<T>::truncate_from(earlier));
 		let who = panel[q as usize - 1].clone();
 		#[extrinsic_call]
@@ -302,7 +349,10 @@ mod benchmarks {
 
 	/// Sortition over a pool of `n` for `k` subgroups of `MaxPanelSize` seats.
 	#[benchmark]
-	fn on_round_start(k: Linear<1, { T::MaxSubgroups::get() }>, n: Linear<{ T::MaxPanelSize::get() }, { T::MaxEvaluators::get() }>) {
+	fn on_round_start(
+		k: Linear<1, { T::MaxSubgroups::get() }>,
+		n: Linear<{ T::MaxPanelSize::get() }, { T::MaxEvaluators::get() }>,
+	) {
 		let owner: T::AccountId = account("owner", 0, SEED);
 		let task = T::Tasks::benchmark_task(BenchmarkTask {
 			owner,
@@ -334,7 +384,11 @@ mod benchmarks {
 			invalid.sort();
 			let panel = Panels::<T>::get(task, (0, s));
 			for (j, who) in panel.iter().enumerate() {
-				let commitment = if j == 0 && panel.len() > 2 { H256::repeat_byte(8) } else { H256::repeat_byte(4) };
+				let commitment = if j == 0 && panel.len() > 2 {
+					H256::repeat_byte(8)
+				} else {
+					H256::repeat_byte(4)
+				};
 				vote_aggregate::<T>(task, s, who, commitment, invalid.clone());
 			}
 		}
@@ -352,8 +406,13 @@ mod benchmarks {
 		let (task, _) = task::<T>(TaskPhase::GlobalReveal, 1, zk());
 		let seats: Vec<(T::AccountId, u32)> = (0..e).map(|i| (evaluator::<T>(i), 1)).collect();
 		for (j, (who, _)) in seats.iter().enumerate() {
-			let commitment = if j == 0 && e > 2 { H256::repeat_byte(8) } else { H256::repeat_byte(4) };
-			GlobalVotes::<T>::insert((task, 0), who, Vote::Revealed(ModelRef { cid: cid(6), commitment }));
+			let commitment =
+				if j == 0 && e > 2 { H256::repeat_byte(8) } else { H256::repeat_byte(4) };
+			GlobalVotes::<T>::insert(
+				(task, 0),
+				who,
+				Vote::Revealed(ModelRef { cid: cid(6), commitment }),
+			);
 		}
 		RoundEvaluators::<T>::insert(task, 0, SeatsOf::<T>::truncate_from(seats));
 		#[block]
@@ -374,7 +433,11 @@ mod benchmarks {
 		for i in 0..s {
 			let target = ScoreTarget::Update { round: i, participant: participant::<T>(9, i) };
 			let prover: T::AccountId = account("prover", i, SEED);
-			ProvenScores::<T>::insert(task, target, ProvenScore { correct: 90, total: 100, prover });
+			ProvenScores::<T>::insert(
+				task,
+				target,
+				ProvenScore { correct: 90, total: 100, prover },
+			);
 		}
 		ScoredTargets::<T>::insert(task, s);
 		for i in 0..T::MaxParticipants::get() {

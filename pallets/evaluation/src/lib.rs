@@ -111,9 +111,9 @@ pub use weights::WeightInfo;
 
 use alloc::vec::Vec;
 use din_primitives::{
-	aggregate_commit_hash, evaluation_public_inputs, global_commit_hash, BondLocker, Offence,
-	ProofVerifier, Reputation, RewardSettlement, Role, RoundLifecycle, ScoringRule, Slash,
-	EvaluationInputs, SlashReason, StakeInfo, TaskInspect, TaskOutcome, TaskPhase, TaskTerms,
+	aggregate_commit_hash, evaluation_public_inputs, global_commit_hash, BondLocker,
+	EvaluationInputs, Offence, ProofVerifier, Reputation, RewardSettlement, Role, RoundLifecycle,
+	ScoringRule, Slash, SlashReason, StakeInfo, TaskInspect, TaskOutcome, TaskPhase, TaskTerms,
 };
 use polkadot_sdk::{
 	frame_support::{
@@ -240,7 +240,8 @@ pub mod pallet {
 
 	/// The evaluator pool, in registration order.
 	#[pallet::storage]
-	pub type Pool<T: Config> = StorageValue<_, BoundedVec<T::AccountId, T::MaxEvaluators>, ValueQuery>;
+	pub type Pool<T: Config> =
+		StorageValue<_, BoundedVec<T::AccountId, T::MaxEvaluators>, ValueQuery>;
 
 	/// The panel of each subgroup of each round, by task and `(round, subgroup)`.
 	#[pallet::storage]
@@ -358,7 +359,12 @@ pub mod pallet {
 		/// `who` left the evaluator pool (its current seats keep their duties).
 		EvaluatorDeregistered { who: T::AccountId },
 		/// `evaluators` were drawn as the panel of `subgroup` in `round` of `task`.
-		PanelDrawn { task: TaskId, round: RoundIndex, subgroup: SubgroupIndex, evaluators: Vec<T::AccountId> },
+		PanelDrawn {
+			task: TaskId,
+			round: RoundIndex,
+			subgroup: SubgroupIndex,
+			evaluators: Vec<T::AccountId>,
+		},
 		/// The pool could not staff `subgroup` of `round` of `task`: `eligible` evaluators had
 		/// a free seat, `required` were needed. The round waits.
 		SortitionDeferred {
@@ -369,7 +375,12 @@ pub mod pallet {
 			required: u32,
 		},
 		/// `who` committed an aggregate for `subgroup`.
-		AggregateCommitted { task: TaskId, round: RoundIndex, subgroup: SubgroupIndex, who: T::AccountId },
+		AggregateCommitted {
+			task: TaskId,
+			round: RoundIndex,
+			subgroup: SubgroupIndex,
+			who: T::AccountId,
+		},
 		/// `who` revealed an aggregate for `subgroup`.
 		AggregateRevealed {
 			task: TaskId,
@@ -393,13 +404,31 @@ pub mod pallet {
 			invalid: u32,
 		},
 		/// No majority among `revealed` reveals of `panel`: `subgroup` is dropped this round.
-		SubgroupDisputed { task: TaskId, round: RoundIndex, subgroup: SubgroupIndex, revealed: u32, panel: u32 },
+		SubgroupDisputed {
+			task: TaskId,
+			round: RoundIndex,
+			subgroup: SubgroupIndex,
+			revealed: u32,
+			panel: u32,
+		},
 		/// `who` committed a global model.
 		GlobalCommitted { task: TaskId, round: RoundIndex, who: T::AccountId },
 		/// `who` revealed a global model.
-		GlobalRevealed { task: TaskId, round: RoundIndex, who: T::AccountId, commitment: Commitment },
+		GlobalRevealed {
+			task: TaskId,
+			round: RoundIndex,
+			who: T::AccountId,
+			commitment: Commitment,
+		},
 		/// The majority fixed the global model of `round`.
-		GlobalModelFixed { task: TaskId, round: RoundIndex, cid: Cid, commitment: Commitment, votes: u32, voters: u32 },
+		GlobalModelFixed {
+			task: TaskId,
+			round: RoundIndex,
+			cid: Cid,
+			commitment: Commitment,
+			votes: u32,
+			voters: u32,
+		},
 		/// No majority on the global model of `round`; the previous model holds.
 		GlobalDisputed { task: TaskId, round: RoundIndex, revealed: u32, voters: u32 },
 		/// A verifying key of `len` bytes was registered under `hash`.
@@ -410,14 +439,31 @@ pub mod pallet {
 		/// key) in time: the task is settled in the participants' favour.
 		TestKeyWithheld { task: TaskId },
 		/// A proof by `prover` settled `target` of `task` at `correct / total`.
-		ScoreProven { task: TaskId, target: ScoreTargetOf<T>, correct: u32, total: u32, prover: T::AccountId },
+		ScoreProven {
+			task: TaskId,
+			target: ScoreTargetOf<T>,
+			correct: u32,
+			total: u32,
+			prover: T::AccountId,
+		},
 		/// `who` reported `accuracy` for `target` (median rule).
-		ScoreReported { task: TaskId, target: ScoreTargetOf<T>, who: T::AccountId, accuracy: Perbill },
+		ScoreReported {
+			task: TaskId,
+			target: ScoreTargetOf<T>,
+			who: T::AccountId,
+			accuracy: Perbill,
+		},
 		/// The median of `reports` reports settled `target` at `accuracy`.
 		MedianSettled { task: TaskId, target: ScoreTargetOf<T>, accuracy: Perbill, reports: u32 },
 		/// Scoring of `task` is over: `scores` scores and `accepted` accepted updates were
 		/// handed to the rewards pallet.
-		TaskScored { task: TaskId, scores: u32, accepted: u32, evaluators: u32, test_key_released: bool },
+		TaskScored {
+			task: TaskId,
+			scores: u32,
+			accepted: u32,
+			evaluators: u32,
+			test_key_released: bool,
+		},
 	}
 
 	#[pallet::error]
@@ -526,7 +572,9 @@ pub mod pallet {
 		}
 
 		#[cfg(feature = "try-runtime")]
-		fn try_state(_n: BlockNumberFor<T>) -> Result<(), polkadot_sdk::sp_runtime::TryRuntimeError> {
+		fn try_state(
+			_n: BlockNumberFor<T>,
+		) -> Result<(), polkadot_sdk::sp_runtime::TryRuntimeError> {
 			Self::do_try_state()
 		}
 	}
@@ -545,7 +593,8 @@ pub mod pallet {
 		pub fn register_evaluator(origin: OriginFor<T>) -> DispatchResultWithPostInfo {
 			let who = ensure_signed(origin)?;
 			ensure!(
-				T::Staking::bonded(&who, Role::Evaluator) >= T::Staking::minimum_bond(Role::Evaluator),
+				T::Staking::bonded(&who, Role::Evaluator)
+					>= T::Staking::minimum_bond(Role::Evaluator),
 				Error::<T>::InsufficientEvaluatorBond
 			);
 			let size = Pool::<T>::try_mutate(|pool| -> Result<u32, DispatchError> {
@@ -593,8 +642,16 @@ pub mod pallet {
 			hash: H256,
 		) -> DispatchResult {
 			let who = ensure_signed(origin)?;
-			Self::ensure_phase(task, round, TaskPhase::AggregationCommit, Error::<T>::NotAggregationCommit)?;
-			ensure!(Panels::<T>::get(task, (round, subgroup)).contains(&who), Error::<T>::NotOnPanel);
+			Self::ensure_phase(
+				task,
+				round,
+				TaskPhase::AggregationCommit,
+				Error::<T>::NotAggregationCommit,
+			)?;
+			ensure!(
+				Panels::<T>::get(task, (round, subgroup)).contains(&who),
+				Error::<T>::NotOnPanel
+			);
 			ensure!(!hash.is_zero(), Error::<T>::ZeroHash);
 			AggregateVotes::<T>::try_mutate((task, round, subgroup), &who, |vote| {
 				ensure!(vote.is_none(), Error::<T>::AlreadyCommitted);
@@ -625,7 +682,12 @@ pub mod pallet {
 			salt: [u8; 32],
 		) -> DispatchResult {
 			let who = ensure_signed(origin)?;
-			Self::ensure_phase(task, round, TaskPhase::AggregationReveal, Error::<T>::NotAggregationReveal)?;
+			Self::ensure_phase(
+				task,
+				round,
+				TaskPhase::AggregationReveal,
+				Error::<T>::NotAggregationReveal,
+			)?;
 			ensure!(!cid.is_empty(), Error::<T>::EmptyCid);
 			ensure!(!commitment.is_zero(), Error::<T>::ZeroCommitment);
 			ensure!(strictly_ascending(&invalid), Error::<T>::InvalidSetNotSorted);
@@ -634,18 +696,25 @@ pub mod pallet {
 				ensure!(members.contains(p), Error::<T>::NotInSubgroup);
 				ensure!(T::Tasks::update(task, round, p).is_some(), Error::<T>::NoUpdateToJudge);
 			}
-			let expected = aggregate_commit_hash(task, round, subgroup, &who, &cid, &commitment, &invalid, &salt);
+			let expected = aggregate_commit_hash(
+				task,
+				round,
+				subgroup,
+				&who,
+				&cid,
+				&commitment,
+				&invalid,
+				&salt,
+			);
 			let invalid_count = invalid.len() as u32;
-			AggregateVotes::<T>::try_mutate((task, round, subgroup), &who, |vote| {
-				match vote {
-					None => Err(Error::<T>::NotCommitted),
-					Some(Vote::Revealed(_)) => Err(Error::<T>::AlreadyRevealed),
-					Some(Vote::Committed(h)) if *h != expected => Err(Error::<T>::RevealMismatch),
-					Some(Vote::Committed(_)) => {
-						*vote = Some(Vote::Revealed(AggregateReveal { cid, commitment, invalid }));
-						Ok(())
-					},
-				}
+			AggregateVotes::<T>::try_mutate((task, round, subgroup), &who, |vote| match vote {
+				None => Err(Error::<T>::NotCommitted),
+				Some(Vote::Revealed(_)) => Err(Error::<T>::AlreadyRevealed),
+				Some(Vote::Committed(h)) if *h != expected => Err(Error::<T>::RevealMismatch),
+				Some(Vote::Committed(_)) => {
+					*vote = Some(Vote::Revealed(AggregateReveal { cid, commitment, invalid }));
+					Ok(())
+				},
 			})?;
 			Self::deposit_event(Event::AggregateRevealed {
 				task,
@@ -667,7 +736,12 @@ pub mod pallet {
 		/// Emits [`Event::GlobalCommitted`].
 		#[pallet::call_index(4)]
 		#[pallet::weight(T::WeightInfo::commit_global(T::MaxEvaluators::get()))]
-		pub fn commit_global(origin: OriginFor<T>, task: TaskId, round: RoundIndex, hash: H256) -> DispatchResult {
+		pub fn commit_global(
+			origin: OriginFor<T>,
+			task: TaskId,
+			round: RoundIndex,
+			hash: H256,
+		) -> DispatchResult {
 			let who = ensure_signed(origin)?;
 			Self::ensure_phase(task, round, TaskPhase::GlobalCommit, Error::<T>::NotGlobalCommit)?;
 			ensure!(Self::is_round_evaluator(task, round, &who), Error::<T>::NotRoundEvaluator);
@@ -785,17 +859,25 @@ pub mod pallet {
 			let who = ensure_signed(origin)?;
 			let terms = Self::scoring_terms(task)?;
 			let ScoringRule::ZkAccuracy { vk } = terms.scoring else {
-				return Err(Error::<T>::NotZkScoring.into())
+				return Err(Error::<T>::NotZkScoring.into());
 			};
 			ensure!(total > 0 && correct <= total, Error::<T>::InvalidCount);
-			ensure!(!ProvenScores::<T>::contains_key(task, &target), Error::<T>::ScoreAlreadySettled);
+			ensure!(
+				!ProvenScores::<T>::contains_key(task, &target),
+				Error::<T>::ScoreAlreadySettled
+			);
 			let model = Self::authorize_scorer(task, &terms, &target, &who)?;
 			ensure!(ScoredTargets::<T>::get(task) < T::MaxScores::get(), Error::<T>::TooManyScores);
 			let key = VerifyingKeys::<T>::get(vk).ok_or(Error::<T>::UnknownVerifyingKey)?;
-			let inputs = evaluation_public_inputs(&model, &terms.test_set_commitment, correct, total);
+			let inputs =
+				evaluation_public_inputs(&model, &terms.test_set_commitment, correct, total);
 			ensure!(T::Verifier::verify(&key, &inputs, &proof), Error::<T>::InvalidProof);
 
-			ProvenScores::<T>::insert(task, &target, ProvenScore { correct, total, prover: who.clone() });
+			ProvenScores::<T>::insert(
+				task,
+				&target,
+				ProvenScore { correct, total, prover: who.clone() },
+			);
 			ScoredTargets::<T>::mutate(task, |n| n.saturating_inc());
 			Self::credit_work(task, terms.round, &who);
 			Self::deposit_event(Event::ScoreProven { task, target, correct, total, prover: who });
@@ -822,20 +904,32 @@ pub mod pallet {
 		) -> DispatchResult {
 			let who = ensure_signed(origin)?;
 			let terms = Self::scoring_terms(task)?;
-			ensure!(matches!(terms.scoring, ScoringRule::Median { .. }), Error::<T>::NotMedianScoring);
+			ensure!(
+				matches!(terms.scoring, ScoringRule::Median { .. }),
+				Error::<T>::NotMedianScoring
+			);
 			ensure!(total > 0 && correct <= total, Error::<T>::InvalidCount);
 			Self::authorize_scorer(task, &terms, &target, &who)?;
 			let accuracy = Perbill::from_rational(correct, total);
-			let first = Reports::<T>::try_mutate(task, &target, |reports| -> Result<bool, DispatchError> {
-				ensure!(!reports.iter().any(|(a, _)| *a == who), Error::<T>::AlreadyReported);
-				let first = reports.is_empty();
-				if first {
-					ensure!(ScoredTargets::<T>::get(task) < T::MaxScores::get(), Error::<T>::TooManyScores);
-				}
-				// A panel has at most `MaxPanelSize` members and each reports once.
-				reports.try_push((who.clone(), accuracy)).map_err(|_| Error::<T>::NotOnPanel)?;
-				Ok(first)
-			})?;
+			let first = Reports::<T>::try_mutate(
+				task,
+				&target,
+				|reports| -> Result<bool, DispatchError> {
+					ensure!(!reports.iter().any(|(a, _)| *a == who), Error::<T>::AlreadyReported);
+					let first = reports.is_empty();
+					if first {
+						ensure!(
+							ScoredTargets::<T>::get(task) < T::MaxScores::get(),
+							Error::<T>::TooManyScores
+						);
+					}
+					// A panel has at most `MaxPanelSize` members and each reports once.
+					reports
+						.try_push((who.clone(), accuracy))
+						.map_err(|_| Error::<T>::NotOnPanel)?;
+					Ok(first)
+				},
+			)?;
 			if first {
 				ScoredTargets::<T>::mutate(task, |n| n.saturating_inc());
 			}
@@ -847,7 +941,12 @@ pub mod pallet {
 
 impl<T: Config> Pallet<T> {
 	/// The task's terms, if it is in `phase` of `round`.
-	fn ensure_phase(task: TaskId, round: RoundIndex, phase: TaskPhase, wrong: Error<T>) -> DispatchResult {
+	fn ensure_phase(
+		task: TaskId,
+		round: RoundIndex,
+		phase: TaskPhase,
+		wrong: Error<T>,
+	) -> DispatchResult {
 		let terms = T::Tasks::terms(task).ok_or(Error::<T>::UnknownTask)?;
 		ensure!(terms.phase == phase, wrong);
 		ensure!(terms.round == round, Error::<T>::WrongRound);
@@ -879,12 +978,19 @@ impl<T: Config> Pallet<T> {
 	) -> Result<Commitment, DispatchError> {
 		match target {
 			ScoreTarget::Baseline => {
-				ensure!(Self::is_round_evaluator(task, terms.round, who), Error::<T>::NotRoundEvaluator);
+				ensure!(
+					Self::is_round_evaluator(task, terms.round, who),
+					Error::<T>::NotRoundEvaluator
+				);
 				Ok(terms.genesis_commitment)
 			},
 			ScoreTarget::Update { round, participant } => {
-				let update = T::Tasks::update(task, *round, participant).ok_or(Error::<T>::UnknownUpdate)?;
-				ensure!(Self::is_accepted(task, *round, update.subgroup, participant), Error::<T>::UpdateNotAccepted);
+				let update =
+					T::Tasks::update(task, *round, participant).ok_or(Error::<T>::UnknownUpdate)?;
+				ensure!(
+					Self::is_accepted(task, *round, update.subgroup, participant),
+					Error::<T>::UpdateNotAccepted
+				);
 				ensure!(
 					Panels::<T>::get(task, (*round, update.subgroup)).contains(who),
 					Error::<T>::NotOnPanel
@@ -895,7 +1001,12 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// Whether the update of `participant` in `round` was accepted.
-	pub fn is_accepted(task: TaskId, round: RoundIndex, subgroup: SubgroupIndex, participant: &T::AccountId) -> bool {
+	pub fn is_accepted(
+		task: TaskId,
+		round: RoundIndex,
+		subgroup: SubgroupIndex,
+		participant: &T::AccountId,
+	) -> bool {
 		match SubgroupResults::<T>::get(task, (round, subgroup)) {
 			Some(SubgroupResult::Accepted(reveal)) => !reveal.invalid.contains(participant),
 			_ => false,
@@ -908,12 +1019,23 @@ impl<T: Config> Pallet<T> {
 		T::Staking::reward(who, WORK_POINT, task, round);
 	}
 
-	fn slash(who: &T::AccountId, role: Role, terms: &TaskTerms<T::AccountId, T::Balance>, task: TaskId, round: RoundIndex, offence: Offence) {
+	fn slash(
+		who: &T::AccountId,
+		role: Role,
+		terms: &TaskTerms<T::AccountId, T::Balance>,
+		task: TaskId,
+		round: RoundIndex,
+		offence: Offence,
+	) {
 		T::Staking::slash(who, role, terms.fees.slash, SlashReason { task, round, offence });
 	}
 
 	/// Draw the panels of `round`, lock one evaluator bond per seat, record them.
-	fn start_round(task: TaskId, round: RoundIndex, subgroups: SubgroupIndex) -> Result<(), DispatchError> {
+	fn start_round(
+		task: TaskId,
+		round: RoundIndex,
+		subgroups: SubgroupIndex,
+	) -> Result<(), DispatchError> {
 		let terms = T::Tasks::terms(task).ok_or(Error::<T>::UnknownTask)?;
 		ensure!(subgroups <= T::MaxSubgroups::get(), Error::<T>::TooManySubgroups);
 		let q = terms.evaluators_per_subgroup;
@@ -955,7 +1077,12 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// Lock one evaluator bond per seat and record the panels and the round's evaluators.
-	fn seat_panels(task: TaskId, round: RoundIndex, seat: T::Balance, panels: Vec<Vec<T::AccountId>>) -> DispatchResult {
+	fn seat_panels(
+		task: TaskId,
+		round: RoundIndex,
+		seat: T::Balance,
+		panels: Vec<Vec<T::AccountId>>,
+	) -> DispatchResult {
 		let mut seats: Vec<(T::AccountId, u32)> = Vec::new();
 		for (s, panel) in panels.into_iter().enumerate() {
 			for who in panel.iter() {
@@ -965,9 +1092,15 @@ impl<T: Config> Pallet<T> {
 					None => seats.push((who.clone(), 1)),
 				}
 			}
-			let bounded = PanelOf::<T>::try_from(panel.clone()).map_err(|_| Error::<T>::PanelTooLarge)?;
+			let bounded =
+				PanelOf::<T>::try_from(panel.clone()).map_err(|_| Error::<T>::PanelTooLarge)?;
 			Panels::<T>::insert(task, (round, s as SubgroupIndex), bounded);
-			Self::deposit_event(Event::PanelDrawn { task, round, subgroup: s as SubgroupIndex, evaluators: panel });
+			Self::deposit_event(Event::PanelDrawn {
+				task,
+				round,
+				subgroup: s as SubgroupIndex,
+				evaluators: panel,
+			});
 		}
 		// Distinct evaluators come from the pool, so they fit its bound.
 		RoundEvaluators::<T>::insert(task, round, SeatsOf::<T>::truncate_from(seats));
@@ -996,8 +1129,10 @@ impl<T: Config> Pallet<T> {
 		terms: &TaskTerms<T::AccountId, T::Balance>,
 	) {
 		let members = T::Tasks::subgroup_members(task, subgroup);
-		let submitted: Vec<T::AccountId> =
-			members.into_iter().filter(|p| T::Tasks::update(task, round, p).is_some()).collect();
+		let submitted: Vec<T::AccountId> = members
+			.into_iter()
+			.filter(|p| T::Tasks::update(task, round, p).is_some())
+			.collect();
 		let votes: Vec<(T::AccountId, Option<AggregateRevealOf<T>>)> = panel
 			.iter()
 			.map(|who| {
@@ -1018,9 +1153,18 @@ impl<T: Config> Pallet<T> {
 		let majority = strict_majority(&revealed, panel.len() as u32);
 		for (who, reveal) in votes.iter() {
 			match (reveal, &majority) {
-				(None, _) => Self::slash(who, Role::Evaluator, terms, task, round, Offence::MissedReveal),
+				(None, _) => {
+					Self::slash(who, Role::Evaluator, terms, task, round, Offence::MissedReveal)
+				},
 				(Some(r), Some((m, _))) if key(r) == *m => Self::credit_work(task, round, who),
-				(Some(_), Some(_)) => Self::slash(who, Role::Evaluator, terms, task, round, Offence::MinorityAggregate),
+				(Some(_), Some(_)) => Self::slash(
+					who,
+					Role::Evaluator,
+					terms,
+					task,
+					round,
+					Offence::MinorityAggregate,
+				),
 				(Some(_), None) => {},
 			}
 		}
@@ -1090,9 +1234,13 @@ impl<T: Config> Pallet<T> {
 		let majority = strict_majority(&revealed, voters);
 		for (who, reveal) in votes.iter() {
 			match (reveal, &majority) {
-				(None, _) => Self::slash(who, Role::Evaluator, &terms, task, round, Offence::MissedReveal),
+				(None, _) => {
+					Self::slash(who, Role::Evaluator, &terms, task, round, Offence::MissedReveal)
+				},
 				(Some(m), Some((w, _))) if m == w => Self::credit_work(task, round, who),
-				(Some(_), Some(_)) => Self::slash(who, Role::Evaluator, &terms, task, round, Offence::MinorityGlobal),
+				(Some(_), Some(_)) => {
+					Self::slash(who, Role::Evaluator, &terms, task, round, Offence::MinorityGlobal)
+				},
 				(Some(_), None) => {},
 			}
 		}
@@ -1116,7 +1264,11 @@ impl<T: Config> Pallet<T> {
 			}),
 		}
 		for (who, seats) in evaluators.iter() {
-			T::Staking::unlock(who, Role::Evaluator, terms.min_evaluator_bond.saturating_mul((*seats).into()));
+			T::Staking::unlock(
+				who,
+				Role::Evaluator,
+				terms.min_evaluator_bond.saturating_mul((*seats).into()),
+			);
 		}
 	}
 
@@ -1147,15 +1299,18 @@ impl<T: Config> Pallet<T> {
 		let mut scores: Vec<(T::AccountId, RoundIndex, Perbill)> = Vec::new();
 		let mut record = |target: ScoreTargetOf<T>, accuracy: Perbill| match target {
 			ScoreTarget::Baseline => baseline = Some(accuracy),
-			ScoreTarget::Update { round, participant } => scores.push((participant, round, accuracy)),
+			ScoreTarget::Update { round, participant } => {
+				scores.push((participant, round, accuracy))
+			},
 		};
 		if released {
 			match terms.scoring {
-				ScoringRule::ZkAccuracy { .. } =>
+				ScoringRule::ZkAccuracy { .. } => {
 					for (target, score) in ProvenScores::<T>::iter_prefix(task) {
 						record(target, Perbill::from_rational(score.correct, score.total));
-					},
-				ScoringRule::Median { threshold } =>
+					}
+				},
+				ScoringRule::Median { threshold } => {
 					for (target, reports) in Reports::<T>::iter_prefix(task) {
 						let values: Vec<Perbill> = reports.iter().map(|(_, a)| *a).collect();
 						let Some(m) = median(&values) else { continue };
@@ -1171,11 +1326,13 @@ impl<T: Config> Pallet<T> {
 							reports: values.len() as u32,
 						});
 						record(target, m);
-					},
+					}
+				},
 			}
 		}
 		scores.sort_by(|a, b| (&a.0, a.1).cmp(&(&b.0, b.1)));
-		let mut accepted: Vec<(T::AccountId, u32)> = AcceptedUpdates::<T>::iter_prefix(task).collect();
+		let mut accepted: Vec<(T::AccountId, u32)> =
+			AcceptedUpdates::<T>::iter_prefix(task).collect();
 		accepted.sort_by(|a, b| a.0.cmp(&b.0));
 		let mut work: Vec<(T::AccountId, u32)> = Work::<T>::iter_prefix(task).collect();
 		work.sort_by(|a, b| a.0.cmp(&b.0));
@@ -1186,7 +1343,10 @@ impl<T: Config> Pallet<T> {
 			evaluators: work.len() as u32,
 			test_key_released: released,
 		});
-		T::Rewards::settle(task, TaskOutcome { test_key_released: released, baseline, scores, accepted, work });
+		T::Rewards::settle(
+			task,
+			TaskOutcome { test_key_released: released, baseline, scores, accepted, work },
+		);
 		Self::prune(task);
 	}
 
@@ -1199,7 +1359,8 @@ impl<T: Config> Pallet<T> {
 		let _ = AcceptedUpdates::<T>::clear_prefix(task, T::MaxParticipants::get(), None);
 		let _ = Work::<T>::clear_prefix(task, T::MaxEvaluators::get(), None);
 		let rounds = T::MaxRounds::get();
-		let _ = Panels::<T>::clear_prefix(task, rounds.saturating_mul(T::MaxSubgroups::get()), None);
+		let _ =
+			Panels::<T>::clear_prefix(task, rounds.saturating_mul(T::MaxSubgroups::get()), None);
 		let _ = RoundEvaluators::<T>::clear_prefix(task, rounds, None);
 		ScoredTargets::<T>::remove(task);
 	}
@@ -1209,7 +1370,10 @@ impl<T: Config> Pallet<T> {
 		let w = T::WeightInfo::on_round_start(T::MaxSubgroups::get(), T::MaxEvaluators::get())
 			.max(T::WeightInfo::on_aggregation_end(T::MaxSubgroups::get()))
 			.max(T::WeightInfo::on_global_end(T::MaxEvaluators::get()));
-		w.max(T::WeightInfo::on_scoring_end(T::MaxScores::get()).saturating_add(T::Rewards::max_weight()))
+		w.max(
+			T::WeightInfo::on_scoring_end(T::MaxScores::get())
+				.saturating_add(T::Rewards::max_weight()),
+		)
 	}
 
 	/// Check the pallet's invariants:
@@ -1224,7 +1388,10 @@ impl<T: Config> Pallet<T> {
 		}
 		for (_, _, panel) in Panels::<T>::iter() {
 			for (i, a) in panel.iter().enumerate() {
-				ensure!(!panel.iter().skip(i + 1).any(|b| a == b), "an evaluator sits twice on a panel");
+				ensure!(
+					!panel.iter().skip(i + 1).any(|b| a == b),
+					"an evaluator sits twice on a panel"
+				);
 			}
 		}
 		for (task, count) in ScoredTargets::<T>::iter() {
@@ -1245,7 +1412,11 @@ impl<T: Config> Pallet<T> {
 }
 
 impl<T: Config> RoundLifecycle for Pallet<T> {
-	fn on_round_start(task: TaskId, round: RoundIndex, subgroups: SubgroupIndex) -> Result<(), DispatchError> {
+	fn on_round_start(
+		task: TaskId,
+		round: RoundIndex,
+		subgroups: SubgroupIndex,
+	) -> Result<(), DispatchError> {
 		let result = Self::start_round(task, round, subgroups);
 		if let Err(e) = &result {
 			log::debug!(target: LOG_TARGET, "round {round} of task {task} deferred: {e:?}");

@@ -4,7 +4,9 @@
 
 use crate::{self as pallet_din_evaluation, fixtures, *};
 use din_primitives::{AggregationRule, FeeParams, Perbill, RewardAsset, Role, ScoringRule};
-use pallet_din_tasks::{ModelRef as TaskModelRef, ModelSpec, PhaseLengths, RewardPool, TaskSpec, TestSetRef};
+use pallet_din_tasks::{
+	ModelRef as TaskModelRef, ModelSpec, PhaseLengths, RewardPool, TaskSpec, TestSetRef,
+};
 use polkadot_sdk::{
 	frame_support::{
 		derive_impl,
@@ -100,7 +102,9 @@ impl din_primitives::ProofVerifier for ZkVerifier {
 		din_zk_verifier::check_verifying_key(vk, 4).is_ok()
 	}
 	fn model_commitment(values: &[i32]) -> Commitment {
-		H256(din_zk_verifier::commitment::to_bytes(&din_zk_verifier::commitment::model_commitment(values)))
+		H256(din_zk_verifier::commitment::to_bytes(&din_zk_verifier::commitment::model_commitment(
+			values,
+		)))
 	}
 }
 
@@ -124,7 +128,9 @@ impl<C> frame_system::offchain::CreateSignedTransaction<C> for Test
 where
 	RuntimeCall: From<C>,
 {
-	fn create_signed_transaction<A: frame_system::offchain::AppCrypto<Self::Public, Self::Signature>>(
+	fn create_signed_transaction<
+		A: frame_system::offchain::AppCrypto<Self::Public, Self::Signature>,
+	>(
 		call: RuntimeCall,
 		_public: UintAuthorityId,
 		account: AccountId,
@@ -221,7 +227,8 @@ impl ExtBuilder {
 		ext.execute_with(|| {
 			System::set_block_number(1);
 			for p in PARTICIPANTS {
-				Staking::bond(RuntimeOrigin::signed(p), Role::Participant, PARTICIPANT_BOND).unwrap();
+				Staking::bond(RuntimeOrigin::signed(p), Role::Participant, PARTICIPANT_BOND)
+					.unwrap();
 			}
 			for e in EVALUATORS {
 				Staking::bond(RuntimeOrigin::signed(e), Role::Evaluator, EVALUATOR_BOND).unwrap();
@@ -264,9 +271,18 @@ pub fn cid(bytes: &[u8]) -> Cid {
 pub fn spec(rounds: RoundIndex, scoring: ScoringRule) -> pallet_din_tasks::TaskSpecOf<Test> {
 	let arch = b"softmax:64-10".to_vec();
 	TaskSpec {
-		model: ModelSpec { hash: H256(sha2_256(&arch)), architecture: BoundedVec::truncate_from(arch) },
-		genesis: TaskModelRef { cid: cid(b"genesis"), commitment: H256(fixtures::GENESIS_COMMITMENT) },
-		test_set: TestSetRef { commitment: H256(fixtures::TEST_SET_COMMITMENT), encrypted_cid: cid(b"testset") },
+		model: ModelSpec {
+			hash: H256(sha2_256(&arch)),
+			architecture: BoundedVec::truncate_from(arch),
+		},
+		genesis: TaskModelRef {
+			cid: cid(b"genesis"),
+			commitment: H256(fixtures::GENESIS_COMMITMENT),
+		},
+		test_set: TestSetRef {
+			commitment: H256(fixtures::TEST_SET_COMMITMENT),
+			encrypted_cid: cid(b"testset"),
+		},
 		reward: RewardPool { asset: RewardAsset::Native, amount: POOL },
 		rounds,
 		phases: PhaseLengths {
@@ -341,22 +357,51 @@ pub fn panel(task: TaskId, round: RoundIndex, subgroup: SubgroupIndex) -> Vec<Ac
 /// Submit an update of `who` with `commitment` in the current round.
 pub fn submit(task: TaskId, who: AccountId, commitment: [u8; 32]) {
 	let round = phase(task).1;
-	DinTasks::submit_update(RuntimeOrigin::signed(who), task, round, cid(b"update"), H256(commitment), 100)
-		.expect("assigned and training");
+	DinTasks::submit_update(
+		RuntimeOrigin::signed(who),
+		task,
+		round,
+		cid(b"update"),
+		H256(commitment),
+		100,
+	)
+	.expect("assigned and training");
 }
 
 /// The salt every test evaluator uses.
 pub const SALT: [u8; 32] = [9u8; 32];
 
 /// Commit an aggregate as `who` for `subgroup`.
-pub fn commit_aggregate(task: TaskId, who: AccountId, subgroup: SubgroupIndex, commitment: H256, invalid: &[AccountId]) {
+pub fn commit_aggregate(
+	task: TaskId,
+	who: AccountId,
+	subgroup: SubgroupIndex,
+	commitment: H256,
+	invalid: &[AccountId],
+) {
 	let round = phase(task).1;
-	let hash = din_primitives::aggregate_commit_hash(task, round, subgroup, &who, b"agg", &commitment, invalid, &SALT);
-	Evaluation::commit_aggregate(RuntimeOrigin::signed(who), task, round, subgroup, hash).expect("on panel");
+	let hash = din_primitives::aggregate_commit_hash(
+		task,
+		round,
+		subgroup,
+		&who,
+		b"agg",
+		&commitment,
+		invalid,
+		&SALT,
+	);
+	Evaluation::commit_aggregate(RuntimeOrigin::signed(who), task, round, subgroup, hash)
+		.expect("on panel");
 }
 
 /// Reveal what [`commit_aggregate`] committed.
-pub fn reveal_aggregate(task: TaskId, who: AccountId, subgroup: SubgroupIndex, commitment: H256, invalid: &[AccountId]) {
+pub fn reveal_aggregate(
+	task: TaskId,
+	who: AccountId,
+	subgroup: SubgroupIndex,
+	commitment: H256,
+	invalid: &[AccountId],
+) {
 	let round = phase(task).1;
 	Evaluation::reveal_aggregate(
 		RuntimeOrigin::signed(who),
@@ -375,14 +420,22 @@ pub fn reveal_aggregate(task: TaskId, who: AccountId, subgroup: SubgroupIndex, c
 pub fn commit_global(task: TaskId, who: AccountId, commitment: H256) {
 	let round = phase(task).1;
 	let hash = din_primitives::global_commit_hash(task, round, &who, b"global", &commitment, &SALT);
-	Evaluation::commit_global(RuntimeOrigin::signed(who), task, round, hash).expect("round evaluator");
+	Evaluation::commit_global(RuntimeOrigin::signed(who), task, round, hash)
+		.expect("round evaluator");
 }
 
 /// Reveal what [`commit_global`] committed.
 pub fn reveal_global(task: TaskId, who: AccountId, commitment: H256) {
 	let round = phase(task).1;
-	Evaluation::reveal_global(RuntimeOrigin::signed(who), task, round, cid(b"global"), commitment, SALT)
-		.expect("committed");
+	Evaluation::reveal_global(
+		RuntimeOrigin::signed(who),
+		task,
+		round,
+		cid(b"global"),
+		commitment,
+		SALT,
+	)
+	.expect("committed");
 }
 
 /// The evaluators of `round` (with seats).
@@ -410,8 +463,11 @@ pub fn evaluation_events() -> Vec<Event<Test>> {
 
 /// Register the fixtures' verifying key.
 pub fn register_vk() {
-	Evaluation::register_verifying_key(RuntimeOrigin::signed(OWNER), BoundedVec::truncate_from(fixtures::VK.to_vec()))
-		.expect("valid key");
+	Evaluation::register_verifying_key(
+		RuntimeOrigin::signed(OWNER),
+		BoundedVec::truncate_from(fixtures::VK.to_vec()),
+	)
+	.expect("valid key");
 }
 
 /// A proof as the call takes it.

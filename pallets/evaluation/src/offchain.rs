@@ -185,7 +185,11 @@ pub struct Worker<T: Config> {
 
 /// The store gateways the node configured.
 pub fn gateways() -> Vec<Vec<u8>> {
-	StorageValueRef::persistent(GATEWAYS_KEY).get::<Vec<Vec<u8>>>().ok().flatten().unwrap_or_default()
+	StorageValueRef::persistent(GATEWAYS_KEY)
+		.get::<Vec<Vec<u8>>>()
+		.ok()
+		.flatten()
+		.unwrap_or_default()
 }
 
 impl<T: Config> Pallet<T> {
@@ -200,16 +204,18 @@ impl<T: Config> Pallet<T> {
 			log::warn!(target: LOG_TARGET, "evaluator keys in the keystore but no store gateway (--din-store-gateway): no evaluator duties done");
 			return;
 		}
-		let mut lock = StorageLock::<BlockAndTime<frame_system::Pallet<T>>>::with_block_and_time_deadline(
-			LOCK_KEY,
-			RESEND_AFTER,
-			Duration::from_millis(120_000),
-		);
+		let mut lock =
+			StorageLock::<BlockAndTime<frame_system::Pallet<T>>>::with_block_and_time_deadline(
+				LOCK_KEY,
+				RESEND_AFTER,
+				Duration::from_millis(120_000),
+			);
 		let Ok(_guard) = lock.try_lock() else {
 			log::debug!(target: LOG_TARGET, "#{now:?}: the previous worker run is still going");
 			return;
 		};
-		let mut worker = Worker::<T> { now, gateways, keys, fetch_budget: T::MaxOffchainFetchesPerBlock::get() };
+		let mut worker =
+			Worker::<T> { now, gateways, keys, fetch_budget: T::MaxOffchainFetchesPerBlock::get() };
 		for task in worker.tasks() {
 			if let Err(error) = worker.serve(task) {
 				log::info!(target: LOG_TARGET, "#{now:?}: task {task}: {error:?} (retrying next block)");
@@ -242,7 +248,11 @@ fn local_keys<T: Config>() -> Vec<(T::Public, T::AccountId)> {
 }
 
 /// A persistent offchain storage key for `what` of `who`.
-pub(crate) fn record_key<AccountId: Encode>(what: &[u8], scope: impl Encode, who: &AccountId) -> Vec<u8> {
+pub(crate) fn record_key<AccountId: Encode>(
+	what: &[u8],
+	scope: impl Encode,
+	who: &AccountId,
+) -> Vec<u8> {
 	(b"din::evaluation::", what, scope, who).encode()
 }
 
@@ -274,7 +284,8 @@ impl<T: Config> Worker<T> {
 	/// The task's model, if the worker evaluates it.
 	fn model(&self, task: TaskId) -> Result<(EvaluationInputs, ModelSpec, Schema), DutyError> {
 		let inputs = T::Tasks::evaluation_inputs(task).ok_or(DutyError::Unavailable("task"))?;
-		let spec = ModelSpec::from_bytes(&inputs.architecture).map_err(|_| DutyError::MalformedModel)?;
+		let spec =
+			ModelSpec::from_bytes(&inputs.architecture).map_err(|_| DutyError::MalformedModel)?;
 		let schema = spec.schema().map_err(|_| DutyError::MalformedModel)?;
 		let (values, max) = (schema.value_count() as u32, T::MaxOffchainModelValues::get());
 		if values > max {
@@ -293,7 +304,9 @@ impl<T: Config> Worker<T> {
 				break;
 			}
 			for (public, who) in self.keys.clone() {
-				if !panel.contains(&who) || AggregateVotes::<T>::contains_key((task, round, subgroup), &who) {
+				if !panel.contains(&who)
+					|| AggregateVotes::<T>::contains_key((task, round, subgroup), &who)
+				{
 					continue;
 				}
 				let key = record_key(b"aggregate", (task, round, subgroup), &who);
@@ -305,7 +318,16 @@ impl<T: Config> Worker<T> {
 				};
 				record.committed_at = self.now;
 				stored.set(&record);
-				let hash = aggregate_commit_hash(task, round, subgroup, &who, &record.cid, &record.commitment, &record.invalid, &record.salt);
+				let hash = aggregate_commit_hash(
+					task,
+					round,
+					subgroup,
+					&who,
+					&record.cid,
+					&record.commitment,
+					&record.invalid,
+					&record.salt,
+				);
 				self.send(&public, Call::commit_aggregate { task, round, subgroup, hash })?;
 				log::info!(target: LOG_TARGET, "task {task} round {round} subgroup {subgroup}: committed an aggregate ({} invalid)", record.invalid.len());
 			}
@@ -314,23 +336,36 @@ impl<T: Config> Worker<T> {
 	}
 
 	/// Fetches, checks and aggregates the updates of `subgroup`.
-	fn aggregate(&mut self, task: TaskId, terms: &TermsOf<T>, subgroup: SubgroupIndex) -> Result<CommittedOf<T>, DutyError> {
+	fn aggregate(
+		&mut self,
+		task: TaskId,
+		terms: &TermsOf<T>,
+		subgroup: SubgroupIndex,
+	) -> Result<CommittedOf<T>, DutyError> {
 		let (inputs, _, schema) = self.model(task)?;
 		let round = terms.round;
 		let mut members = Vec::new();
 		let mut fetched = Vec::new();
 		for member in T::Tasks::subgroup_members(task, subgroup) {
-			let (Some(update), Some(cid)) = (T::Tasks::update(task, round, &member), T::Tasks::update_cid(task, round, &member)) else {
+			let (Some(update), Some(cid)) = (
+				T::Tasks::update(task, round, &member),
+				T::Tasks::update_cid(task, round, &member),
+			) else {
 				continue;
 			};
 			let bytes = match self.fetch(&cid, update_limit(&schema))? {
 				Fetched::Bytes(bytes) => Some(bytes),
 				Fetched::Unavailable => None,
 			};
-			fetched.push(FetchedUpdate { bytes, commitment: update.commitment, num_samples: update.num_samples });
+			fetched.push(FetchedUpdate {
+				bytes,
+				commitment: update.commitment,
+				num_samples: update.num_samples,
+			});
 			members.push(member);
 		}
-		let (aggregate, rejected) = aggregate_fetched::<T>(&din_core_rule(&inputs.aggregation), &schema, &fetched)?;
+		let (aggregate, rejected) =
+			aggregate_fetched::<T>(&din_core_rule(&inputs.aggregation), &schema, &fetched)?;
 		let mut invalid = Vec::new();
 		for (index, why) in rejected {
 			let member = &members[index];
@@ -345,8 +380,11 @@ impl<T: Config> Worker<T> {
 					.map(|(_, model)| (model.cid, model.commitment))
 					.unwrap_or((inputs.genesis_cid, terms.genesis_commitment));
 				let mut model = match self.fetch(&cid, update_limit(&schema))? {
-					Fetched::Bytes(bytes) => check_update::<T>(&bytes, &schema, &commitment, None).map_err(DutyError::Unavailable)?,
-					Fetched::Unavailable => return Err(DutyError::Unavailable("the current global model")),
+					Fetched::Bytes(bytes) => check_update::<T>(&bytes, &schema, &commitment, None)
+						.map_err(DutyError::Unavailable)?,
+					Fetched::Unavailable => {
+						return Err(DutyError::Unavailable("the current global model"))
+					},
 				};
 				model.num_samples = 0;
 				model
@@ -362,14 +400,28 @@ impl<T: Config> Worker<T> {
 				break;
 			}
 			for (public, who) in self.keys.clone() {
-				let Some(Vote::Committed(_)) = AggregateVotes::<T>::get((task, round, subgroup), &who) else { continue };
+				let Some(Vote::Committed(_)) =
+					AggregateVotes::<T>::get((task, round, subgroup), &who)
+				else {
+					continue;
+				};
 				let key = record_key(b"aggregate", (task, round, subgroup), &who);
 				let Some(record) = self.reveal_due(&key)? else { continue };
-				let invalid = BoundedVec::try_from(record.invalid.clone()).map_err(|_| DutyError::NoLocalRecord)?;
-				let cid = BoundedVec::try_from(record.cid.clone()).map_err(|_| DutyError::NoLocalRecord)?;
+				let invalid = BoundedVec::try_from(record.invalid.clone())
+					.map_err(|_| DutyError::NoLocalRecord)?;
+				let cid = BoundedVec::try_from(record.cid.clone())
+					.map_err(|_| DutyError::NoLocalRecord)?;
 				self.send(
 					&public,
-					Call::reveal_aggregate { task, round, subgroup, cid, commitment: record.commitment, invalid, salt: record.salt },
+					Call::reveal_aggregate {
+						task,
+						round,
+						subgroup,
+						cid,
+						commitment: record.commitment,
+						invalid,
+						salt: record.salt,
+					},
 				)?;
 				log::info!(target: LOG_TARGET, "task {task} round {round} subgroup {subgroup}: revealed its aggregate");
 			}
@@ -383,7 +435,9 @@ impl<T: Config> Worker<T> {
 		let round = terms.round;
 		let seats = RoundEvaluators::<T>::get(task, round);
 		for (public, who) in self.keys.clone() {
-			if !seats.iter().any(|(a, _)| *a == who) || GlobalVotes::<T>::contains_key((task, round), &who) {
+			if !seats.iter().any(|(a, _)| *a == who)
+				|| GlobalVotes::<T>::contains_key((task, round), &who)
+			{
 				continue;
 			}
 			let key = record_key(b"global", (task, round), &who);
@@ -398,7 +452,14 @@ impl<T: Config> Worker<T> {
 			};
 			record.committed_at = self.now;
 			stored.set(&record);
-			let hash = global_commit_hash(task, round, &who, &record.cid, &record.commitment, &record.salt);
+			let hash = global_commit_hash(
+				task,
+				round,
+				&who,
+				&record.cid,
+				&record.commitment,
+				&record.salt,
+			);
 			self.send(&public, Call::commit_global { task, round, hash })?;
 			log::info!(target: LOG_TARGET, "task {task} round {round}: committed a global model");
 		}
@@ -407,17 +468,30 @@ impl<T: Config> Worker<T> {
 
 	/// FedAvg of the round's accepted aggregates; `None` when no subgroup was accepted
 	/// (the previous model holds and there is nothing to vote on).
-	fn combine(&mut self, task: TaskId, round: RoundIndex) -> Result<Option<CommittedOf<T>>, DutyError> {
+	fn combine(
+		&mut self,
+		task: TaskId,
+		round: RoundIndex,
+	) -> Result<Option<CommittedOf<T>>, DutyError> {
 		let (_, _, schema) = self.model(task)?;
 		let mut aggregates = Vec::new();
 		for subgroup in 0..T::MaxSubgroups::get() {
 			if Panels::<T>::get(task, (round, subgroup)).is_empty() {
 				break;
 			}
-			let Some(SubgroupResult::Accepted(reveal)) = SubgroupResults::<T>::get(task, (round, subgroup)) else { continue };
+			let Some(SubgroupResult::Accepted(reveal)) =
+				SubgroupResults::<T>::get(task, (round, subgroup))
+			else {
+				continue;
+			};
 			let aggregate = match self.fetch(&reveal.cid, update_limit(&schema))? {
-				Fetched::Bytes(bytes) => check_update::<T>(&bytes, &schema, &reveal.commitment, None).map_err(DutyError::Unavailable)?,
-				Fetched::Unavailable => return Err(DutyError::Unavailable("an accepted aggregate")),
+				Fetched::Bytes(bytes) => {
+					check_update::<T>(&bytes, &schema, &reveal.commitment, None)
+						.map_err(DutyError::Unavailable)?
+				},
+				Fetched::Unavailable => {
+					return Err(DutyError::Unavailable("an accepted aggregate"))
+				},
 			};
 			if aggregate.num_samples > 0 {
 				aggregates.push(aggregate);
@@ -434,11 +508,23 @@ impl<T: Config> Worker<T> {
 
 	fn reveal_global(&mut self, task: TaskId, round: RoundIndex) -> Result<(), DutyError> {
 		for (public, who) in self.keys.clone() {
-			let Some(Vote::Committed(_)) = GlobalVotes::<T>::get((task, round), &who) else { continue };
+			let Some(Vote::Committed(_)) = GlobalVotes::<T>::get((task, round), &who) else {
+				continue;
+			};
 			let key = record_key(b"global", (task, round), &who);
 			let Some(record) = self.reveal_due(&key)? else { continue };
-			let cid = BoundedVec::try_from(record.cid.clone()).map_err(|_| DutyError::NoLocalRecord)?;
-			self.send(&public, Call::reveal_global { task, round, cid, commitment: record.commitment, salt: record.salt })?;
+			let cid =
+				BoundedVec::try_from(record.cid.clone()).map_err(|_| DutyError::NoLocalRecord)?;
+			self.send(
+				&public,
+				Call::reveal_global {
+					task,
+					round,
+					cid,
+					commitment: record.commitment,
+					salt: record.salt,
+				},
+			)?;
 			log::info!(target: LOG_TARGET, "task {task} round {round}: revealed its global model");
 		}
 		Ok(())
@@ -456,7 +542,8 @@ impl<T: Config> Worker<T> {
 			for (target, cid, commitment) in self.targets(task, terms, &who)? {
 				let reported = Reports::<T>::get(task, &target).iter().any(|(a, _)| *a == who);
 				let key = record_key(b"score", (task, &target), &who);
-				let sent = StorageValueRef::persistent(&key).get::<BlockNumberFor<T>>().ok().flatten();
+				let sent =
+					StorageValueRef::persistent(&key).get::<BlockNumberFor<T>>().ok().flatten();
 				if !reported && sent.is_none_or(|at| self.due(at)) {
 					pending.push((public.clone(), key, target, cid, commitment));
 				}
@@ -470,12 +557,17 @@ impl<T: Config> Worker<T> {
 		let total = test_set.labels.len() as u32;
 		for (public, key, target, cid, commitment) in pending {
 			let model = match self.fetch(&cid, update_limit(&schema))? {
-				Fetched::Bytes(bytes) => check_update::<T>(&bytes, &schema, &commitment, None).map_err(DutyError::Unavailable)?,
+				Fetched::Bytes(bytes) => check_update::<T>(&bytes, &schema, &commitment, None)
+					.map_err(DutyError::Unavailable)?,
 				Fetched::Unavailable => return Err(DutyError::Unavailable("a scored model")),
 			};
-			let correct = din_aggregate::count_correct(&spec, &model.values, &test_set).map_err(DutyError::Reference)?;
+			let correct = din_aggregate::count_correct(&spec, &model.values, &test_set)
+				.map_err(DutyError::Reference)?;
 			StorageValueRef::persistent(&key).set(&self.now);
-			self.send(&public, Call::report_score { task, target: target.clone(), correct, total })?;
+			self.send(
+				&public,
+				Call::report_score { task, target: target.clone(), correct, total },
+			)?;
 			log::info!(target: LOG_TARGET, "task {task}: reported {correct}/{total} for {target:?}");
 		}
 		Ok(())
@@ -483,7 +575,12 @@ impl<T: Config> Worker<T> {
 
 	/// What `who` scores: the baseline if it sits in the last round, and every accepted
 	/// update of the panels it sat on; with each model's CID and commitment.
-	fn targets(&self, task: TaskId, terms: &TermsOf<T>, who: &T::AccountId) -> Result<Vec<(ScoreTargetOf<T>, Cid, Commitment)>, DutyError> {
+	fn targets(
+		&self,
+		task: TaskId,
+		terms: &TermsOf<T>,
+		who: &T::AccountId,
+	) -> Result<Vec<(ScoreTargetOf<T>, Cid, Commitment)>, DutyError> {
 		let mut targets = Vec::new();
 		if Pallet::<T>::is_round_evaluator(task, terms.round, who) {
 			let inputs = T::Tasks::evaluation_inputs(task).ok_or(DutyError::Unavailable("task"))?;
@@ -491,10 +588,15 @@ impl<T: Config> Worker<T> {
 		}
 		for round in 0..=terms.round {
 			for (participant, update) in T::Tasks::round_updates(task, round) {
-				let scored = Pallet::<T>::is_accepted(task, round, update.subgroup, &participant) &&
-					Panels::<T>::get(task, (round, update.subgroup)).contains(who);
-				if let (true, Some(cid)) = (scored, T::Tasks::update_cid(task, round, &participant)) {
-					targets.push((ScoreTarget::Update { round, participant }, cid, update.commitment));
+				let scored = Pallet::<T>::is_accepted(task, round, update.subgroup, &participant)
+					&& Panels::<T>::get(task, (round, update.subgroup)).contains(who);
+				if let (true, Some(cid)) = (scored, T::Tasks::update_cid(task, round, &participant))
+				{
+					targets.push((
+						ScoreTarget::Update { round, participant },
+						cid,
+						update.commitment,
+					));
 				}
 			}
 		}
@@ -502,13 +604,19 @@ impl<T: Config> Worker<T> {
 	}
 
 	/// Downloads, decrypts and checks the task's test set.
-	fn open_test_set(&mut self, inputs: &EvaluationInputs, key: &[u8], terms: &TermsOf<T>) -> Result<TestSet, DutyError> {
+	fn open_test_set(
+		&mut self,
+		inputs: &EvaluationInputs,
+		key: &[u8],
+		terms: &TermsOf<T>,
+	) -> Result<TestSet, DutyError> {
 		let sealed = match self.fetch(&inputs.sealed_test_set_cid, MAX_TEST_SET_BYTES)? {
 			Fetched::Bytes(bytes) => bytes,
 			Fetched::Unavailable => return Err(DutyError::Unavailable("the sealed test set")),
 		};
-		let test_set = sealed_test_set::decode_test_set(&sealed_test_set::apply_keystream(key, &sealed))
-			.map_err(|_| DutyError::TestSetMismatch)?;
+		let test_set =
+			sealed_test_set::decode_test_set(&sealed_test_set::apply_keystream(key, &sealed))
+				.map_err(|_| DutyError::TestSetMismatch)?;
 		if sealed_test_set::median_test_set_commitment(&test_set) != terms.test_set_commitment.0 {
 			return Err(DutyError::TestSetMismatch);
 		}
@@ -525,7 +633,8 @@ impl<T: Config> Worker<T> {
 	/// The local record behind `key` if its reveal is due (marked as sent now).
 	fn reveal_due(&self, key: &[u8]) -> Result<Option<CommittedOf<T>>, DutyError> {
 		let value = StorageValueRef::persistent(key);
-		let mut record = value.get::<CommittedOf<T>>().ok().flatten().ok_or(DutyError::NoLocalRecord)?;
+		let mut record =
+			value.get::<CommittedOf<T>>().ok().flatten().ok_or(DutyError::NoLocalRecord)?;
 		if record.revealed_at.is_some_and(|at| !self.due(at)) {
 			return Ok(None);
 		}
@@ -536,10 +645,21 @@ impl<T: Config> Worker<T> {
 
 	/// The record of a value about to be committed: its CID, commitment and a fresh salt.
 	/// The value is published first, so that what is committed can be fetched.
-	fn committed(&self, value: &Update, invalid: Vec<T::AccountId>) -> Result<CommittedOf<T>, DutyError> {
+	fn committed(
+		&self,
+		value: &Update,
+		invalid: Vec<T::AccountId>,
+	) -> Result<CommittedOf<T>, DutyError> {
 		let (bytes, cid, commitment) = content_and_commitment::<T>(value)?;
 		self.publish(&bytes, &cid)?;
-		Ok(CommittedValue { cid: cid.into_bytes(), commitment, invalid, salt: random_seed(), committed_at: self.now, revealed_at: None })
+		Ok(CommittedValue {
+			cid: cid.into_bytes(),
+			commitment,
+			invalid,
+			salt: random_seed(),
+			committed_at: self.now,
+			revealed_at: None,
+		})
 	}
 
 	/// Uploads `bytes` (whose CID is `cid`) to the first gateway that takes uploads
@@ -556,8 +676,12 @@ impl<T: Config> Worker<T> {
 			url.push_str("/artifact");
 			match post_url(&url, bytes, T::OffchainFetchTimeoutMs::get()) {
 				Some(Ok(stored)) if stored == cid.as_bytes() => return Ok(()),
-				Some(Ok(_)) => log::warn!(target: LOG_TARGET, "{url}: stored {cid} under another CID"),
-				Some(Err(code)) => log::debug!(target: LOG_TARGET, "{url}: no uploads (HTTP {code})"),
+				Some(Ok(_)) => {
+					log::warn!(target: LOG_TARGET, "{url}: stored {cid} under another CID")
+				},
+				Some(Err(code)) => {
+					log::debug!(target: LOG_TARGET, "{url}: no uploads (HTTP {code})")
+				},
 				None => {
 					reached_all = false;
 					log::info!(target: LOG_TARGET, "{url}: unreachable, failed or timed out");
@@ -595,7 +719,9 @@ impl<T: Config> Worker<T> {
 			url.push_str("/artifact/");
 			url.push_str(cid_text);
 			match fetch_url(&url, limit, T::OffchainFetchTimeoutMs::get()) {
-				Some(Some(bytes)) if artifact_cid(&bytes).as_bytes() == cid => return Ok(Fetched::Bytes(bytes)),
+				Some(Some(bytes)) if artifact_cid(&bytes).as_bytes() == cid => {
+					return Ok(Fetched::Bytes(bytes))
+				},
 				Some(Some(_)) => {
 					reached = true;
 					log::info!(target: LOG_TARGET, "{url}: the bytes do not hash to the CID");
@@ -612,7 +738,8 @@ impl<T: Config> Worker<T> {
 	}
 }
 
-type TermsOf<T> = din_primitives::TaskTerms<<T as frame_system::Config>::AccountId, <T as Config>::Balance>;
+type TermsOf<T> =
+	din_primitives::TaskTerms<<T as frame_system::Config>::AccountId, <T as Config>::Balance>;
 
 /// One HTTP GET: `Some(Some(body))` on 200 within `limit` bytes, `Some(None)` when the
 /// gateway answered that it has no such content (404, or a body over `limit`), `None`
@@ -655,7 +782,9 @@ pub(crate) fn aggregate_fetched<T: Config>(
 	let mut rejected = Vec::new();
 	for (index, update) in fetched.iter().enumerate() {
 		let checked = match &update.bytes {
-			Some(bytes) => check_update::<T>(bytes, schema, &update.commitment, Some(update.num_samples)),
+			Some(bytes) => {
+				check_update::<T>(bytes, schema, &update.commitment, Some(update.num_samples))
+			},
 			None => Err("unavailable"),
 		};
 		match checked {
@@ -666,13 +795,17 @@ pub(crate) fn aggregate_fetched<T: Config>(
 	if valid.is_empty() {
 		return Ok((None, rejected));
 	}
-	let aggregate = rule.aggregate(&valid.iter().collect::<Vec<_>>()).map_err(DutyError::Aggregation)?;
+	let aggregate = rule
+		.aggregate(&valid.iter().collect::<Vec<_>>())
+		.map_err(DutyError::Aggregation)?;
 	Ok((Some(aggregate), rejected))
 }
 
 /// `value`'s bytes, the CID the store gives them and its on-chain commitment: what a
 /// commit names.
-pub(crate) fn content_and_commitment<T: Config>(value: &Update) -> Result<(Vec<u8>, String, Commitment), DutyError> {
+pub(crate) fn content_and_commitment<T: Config>(
+	value: &Update,
+) -> Result<(Vec<u8>, String, Commitment), DutyError> {
 	let bytes = value.encode().map_err(DutyError::Encoding)?;
 	let cid = artifact_cid(&bytes);
 	Ok((bytes, cid, T::Verifier::model_commitment(&value.values)))
@@ -702,11 +835,17 @@ fn post_url(url: &str, body: &[u8], timeout_ms: u64) -> Option<Result<Vec<u8>, u
 
 /// The encoded size of an update of `schema`.
 fn update_limit(schema: &Schema) -> usize {
-	Update { schema_hash: [0; 32], num_samples: 0, values: Vec::new() }.encoded_len() + 4 * schema.value_count()
+	Update { schema_hash: [0; 32], num_samples: 0, values: Vec::new() }.encoded_len()
+		+ 4 * schema.value_count()
 }
 
 /// The checks the `din evaluator` daemon makes of an update (`din_cli::common::check_update`).
-fn check_update<T: Config>(bytes: &[u8], schema: &Schema, commitment: &Commitment, samples: Option<u64>) -> Result<Update, &'static str> {
+fn check_update<T: Config>(
+	bytes: &[u8],
+	schema: &Schema,
+	commitment: &Commitment,
+	samples: Option<u64>,
+) -> Result<Update, &'static str> {
 	let update = Update::decode(bytes).map_err(|_| "malformed")?;
 	update.check_against(schema).map_err(|_| "not of the task's model")?;
 	if T::Verifier::model_commitment(&update.values) != *commitment {
@@ -719,7 +858,9 @@ fn check_update<T: Config>(bytes: &[u8], schema: &Schema, commitment: &Commitmen
 }
 
 /// The chain's aggregation rule as `din-aggregate` runs it.
-pub(crate) fn din_core_rule(rule: &din_primitives::AggregationRule) -> din_aggregate::AggregationRule {
+pub(crate) fn din_core_rule(
+	rule: &din_primitives::AggregationRule,
+) -> din_aggregate::AggregationRule {
 	use din_aggregate::AggregationRule as Core;
 	use din_primitives::AggregationRule as Chain;
 	match rule {

@@ -6,7 +6,9 @@
 
 use crate::{mock::*, offchain::*, *};
 use codec::{Decode, Encode};
-use din_aggregate::{content::artifact_cid, sealed_test_set, spec::ModelSpec, Aggregator, TestSet, Update};
+use din_aggregate::{
+	content::artifact_cid, sealed_test_set, spec::ModelSpec, Aggregator, TestSet, Update,
+};
 use din_primitives::ScoringRule;
 use polkadot_sdk::{
 	frame_support::{
@@ -15,17 +17,17 @@ use polkadot_sdk::{
 	},
 	sp_core::{
 		offchain::{
-			testing::{OffchainState, PendingRequest, PoolState, TestOffchainExt, TestTransactionPoolExt},
-			Externalities, HttpError, HttpRequestId, HttpRequestStatus, OffchainDbExt, OffchainWorkerExt,
-			OpaqueNetworkState, StorageKind, Timestamp, TransactionPoolExt,
+			testing::{
+				OffchainState, PendingRequest, PoolState, TestOffchainExt, TestTransactionPoolExt,
+			},
+			Externalities, HttpError, HttpRequestId, HttpRequestStatus, OffchainDbExt,
+			OffchainWorkerExt, OpaqueNetworkState, StorageKind, Timestamp, TransactionPoolExt,
 		},
 		OpaquePeerId, H256,
 	},
 	sp_io::{self, hashing::sha2_256},
 	sp_runtime::{
-		offchain::storage::StorageValueRef,
-		testing::UintAuthorityId,
-		BoundedVec, Perbill,
+		offchain::storage::StorageValueRef, testing::UintAuthorityId, BoundedVec, Perbill,
 	},
 };
 use std::{
@@ -47,7 +49,11 @@ fn model() -> ModelSpec {
 
 /// The canonical update of `values` with `samples` samples.
 fn update(values: [i32; 6], samples: u64) -> Update {
-	Update { schema_hash: model().schema().unwrap().hash(), num_samples: samples, values: values.to_vec() }
+	Update {
+		schema_hash: model().schema().unwrap().hash(),
+		num_samples: samples,
+		values: values.to_vec(),
+	}
 }
 
 fn bytes(update: &Update) -> Vec<u8> {
@@ -55,7 +61,9 @@ fn bytes(update: &Update) -> Vec<u8> {
 }
 
 fn commitment(update: &Update) -> H256 {
-	H256(din_zk_verifier::commitment::to_bytes(&din_zk_verifier::commitment::model_commitment(&update.values)))
+	H256(din_zk_verifier::commitment::to_bytes(&din_zk_verifier::commitment::model_commitment(
+		&update.values,
+	)))
 }
 
 /// The owner's test set: eight points of [`model`]'s two features, labelled so that the
@@ -128,7 +136,12 @@ impl Externalities for Gateway {
 	fn random_seed(&mut self) -> [u8; 32] {
 		self.canned.random_seed()
 	}
-	fn http_request_start(&mut self, method: &str, uri: &str, meta: &[u8]) -> Result<HttpRequestId, ()> {
+	fn http_request_start(
+		&mut self,
+		method: &str,
+		uri: &str,
+		meta: &[u8],
+	) -> Result<HttpRequestId, ()> {
 		if let Some(body) = self.served.read().get(uri) {
 			self.state.write().expect_request(PendingRequest {
 				method: method.into(),
@@ -140,20 +153,43 @@ impl Externalities for Gateway {
 		}
 		self.canned.http_request_start(method, uri, meta)
 	}
-	fn http_request_add_header(&mut self, id: HttpRequestId, name: &str, value: &str) -> Result<(), ()> {
+	fn http_request_add_header(
+		&mut self,
+		id: HttpRequestId,
+		name: &str,
+		value: &str,
+	) -> Result<(), ()> {
 		self.canned.http_request_add_header(id, name, value)
 	}
-	fn http_request_write_body(&mut self, id: HttpRequestId, chunk: &[u8], deadline: Option<Timestamp>) -> Result<(), HttpError> {
+	fn http_request_write_body(
+		&mut self,
+		id: HttpRequestId,
+		chunk: &[u8],
+		deadline: Option<Timestamp>,
+	) -> Result<(), HttpError> {
 		// The body is complete once the empty chunk comes: store it, answer its CID.
-		if let (true, true, Some(upload)) = (chunk.is_empty(), self.uploads.load(Ordering::SeqCst), self.upload(id)) {
+		if let (true, true, Some(upload)) =
+			(chunk.is_empty(), self.uploads.load(Ordering::SeqCst), self.upload(id))
+		{
 			let cid = artifact_cid(&upload.body);
-			self.served.write().insert(format!("{GATEWAY}/artifact/{cid}"), upload.body.clone());
-			self.state.write().expect_request(PendingRequest { sent: true, response: Some(cid.into_bytes()), ..upload });
+			self.served
+				.write()
+				.insert(format!("{GATEWAY}/artifact/{cid}"), upload.body.clone());
+			self.state.write().expect_request(PendingRequest {
+				sent: true,
+				response: Some(cid.into_bytes()),
+				..upload
+			});
 		}
 		self.canned.http_request_write_body(id, chunk, deadline)
 	}
-	fn http_response_wait(&mut self, ids: &[HttpRequestId], deadline: Option<Timestamp>) -> Vec<HttpRequestStatus> {
-		let uploads_down = self.uploads_down.load(Ordering::SeqCst) && ids.iter().any(|id| self.upload(*id).is_some());
+	fn http_response_wait(
+		&mut self,
+		ids: &[HttpRequestId],
+		deadline: Option<Timestamp>,
+	) -> Vec<HttpRequestStatus> {
+		let uploads_down = self.uploads_down.load(Ordering::SeqCst)
+			&& ids.iter().any(|id| self.upload(*id).is_some());
 		if self.down.load(Ordering::SeqCst) || uploads_down {
 			return ids.iter().map(|_| HttpRequestStatus::DeadlineReached).collect();
 		}
@@ -165,7 +201,12 @@ impl Externalities for Gateway {
 	fn http_response_headers(&mut self, id: HttpRequestId) -> Vec<(Vec<u8>, Vec<u8>)> {
 		self.canned.http_response_headers(id)
 	}
-	fn http_response_read_body(&mut self, id: HttpRequestId, buffer: &mut [u8], deadline: Option<Timestamp>) -> Result<usize, HttpError> {
+	fn http_response_read_body(
+		&mut self,
+		id: HttpRequestId,
+		buffer: &mut [u8],
+		deadline: Option<Timestamp>,
+	) -> Result<usize, HttpError> {
 		self.canned.http_response_read_body(id, buffer, deadline)
 	}
 	fn set_authorized_nodes(&mut self, nodes: Vec<OpaquePeerId>, authorized_only: bool) {
@@ -224,7 +265,10 @@ fn task_in_aggregation() -> TaskId {
 	spec.phases.global_commit = 10;
 	spec.phases.global_reveal = 10;
 	spec.phases.scoring = 10;
-	spec.model = pallet_din_tasks::ModelSpec { hash: H256(sha2_256(&arch)), architecture: BoundedVec::truncate_from(arch) };
+	spec.model = pallet_din_tasks::ModelSpec {
+		hash: H256(sha2_256(&arch)),
+		architecture: BoundedVec::truncate_from(arch),
+	};
 	spec.genesis = pallet_din_tasks::ModelRef {
 		cid: cid(artifact_cid(&bytes(&genesis)).as_bytes()),
 		commitment: commitment(&genesis),
@@ -248,7 +292,11 @@ fn task_in_aggregation() -> TaskId {
 	}
 	finish_phase(task);
 	assert_eq!(phase(task).0, TaskPhase::AggregationCommit);
-	sp_io::offchain::local_storage_set(StorageKind::PERSISTENT, GATEWAYS_KEY, &vec![GATEWAY.as_bytes().to_vec()].encode());
+	sp_io::offchain::local_storage_set(
+		StorageKind::PERSISTENT,
+		GATEWAYS_KEY,
+		&vec![GATEWAY.as_bytes().to_vec()].encode(),
+	);
 	task
 }
 
@@ -258,7 +306,12 @@ fn serve(served: &Shared<BTreeMap<String, Vec<u8>>>, cid: &str, body: Vec<u8>) {
 }
 
 /// Serve the updates of `subgroup`, each member's CID answered with `answer(member)`.
-fn serve_updates(served: &Shared<BTreeMap<String, Vec<u8>>>, task: TaskId, subgroup: SubgroupIndex, answer: impl Fn(AccountId) -> Vec<u8>) {
+fn serve_updates(
+	served: &Shared<BTreeMap<String, Vec<u8>>>,
+	task: TaskId,
+	subgroup: SubgroupIndex,
+	answer: impl Fn(AccountId) -> Vec<u8>,
+) {
 	for member in DinTasks::subgroups_of(task)[subgroup as usize].clone() {
 		serve(served, &artifact_cid(&bytes(&update_of(member))), answer(member));
 	}
@@ -275,7 +328,8 @@ fn dispatch_pool(pool: &Shared<PoolState>) -> Vec<(AccountId, Call<Test>)> {
 	sent.into_iter()
 		.map(|encoded| {
 			let xt = Extrinsic::decode(&mut &encoded[..]).expect("a transaction of this runtime");
-			let polkadot_sdk::sp_runtime::generic::Preamble::Signed(signer, ..) = xt.preamble else {
+			let polkadot_sdk::sp_runtime::generic::Preamble::Signed(signer, ..) = xt.preamble
+			else {
 				panic!("the worker sends signed transactions")
 			};
 			let RuntimeCall::Evaluation(call) = xt.function else { panic!("an evaluation call") };
@@ -286,8 +340,14 @@ fn dispatch_pool(pool: &Shared<PoolState>) -> Vec<(AccountId, Call<Test>)> {
 }
 
 /// The worker's local record of its aggregate for `subgroup`.
-fn aggregate_record(task: TaskId, subgroup: SubgroupIndex, who: AccountId) -> Option<CommittedValue<AccountId, u64>> {
-	StorageValueRef::persistent(&record_key(b"aggregate", (task, 0u32, subgroup), &who)).get().unwrap()
+fn aggregate_record(
+	task: TaskId,
+	subgroup: SubgroupIndex,
+	who: AccountId,
+) -> Option<CommittedValue<AccountId, u64>> {
+	StorageValueRef::persistent(&record_key(b"aggregate", (task, 0u32, subgroup), &who))
+		.get()
+		.unwrap()
 }
 
 /// An evaluator with a seat on one panel only, and that panel's subgroup: the worker's
@@ -329,15 +389,20 @@ fn the_worker_commits_and_reveals_the_aggregate_a_daemon_would() {
 		// store's CID of its encoding, committed with the Poseidon commitment.
 		let members = DinTasks::subgroups_of(task)[sg as usize].clone();
 		let updates: Vec<Update> = members.iter().map(|p| update_of(*p)).collect();
-		let expected = din_aggregate::AggregationRule::FedAvg.aggregate(&updates.iter().collect::<Vec<_>>()).unwrap();
-		let record = aggregate_record(task, sg, me).expect("the commit is recorded before it is sent");
+		let expected = din_aggregate::AggregationRule::FedAvg
+			.aggregate(&updates.iter().collect::<Vec<_>>())
+			.unwrap();
+		let record =
+			aggregate_record(task, sg, me).expect("the commit is recorded before it is sent");
 		assert_eq!(record.cid, artifact_cid(&bytes(&expected)).into_bytes());
 		assert_eq!(record.commitment, commitment(&expected));
 		assert!(record.invalid.is_empty());
 
 		let sent = dispatch_pool(&pool);
 		assert_eq!(sent.len(), 1);
-		assert!(matches!(sent[0], (who, Call::commit_aggregate { subgroup, .. }) if who == me && subgroup == sg));
+		assert!(
+			matches!(sent[0], (who, Call::commit_aggregate { subgroup, .. }) if who == me && subgroup == sg)
+		);
 		assert!(matches!(AggregateVotes::<Test>::get((task, 0, sg), me), Some(Vote::Committed(_))));
 
 		// The vote is on chain: nothing more to do in this phase (and nothing fetched).
@@ -348,7 +413,9 @@ fn the_worker_commits_and_reveals_the_aggregate_a_daemon_would() {
 		finish_phase(task);
 		run_worker();
 		let sent = dispatch_pool(&pool);
-		assert!(matches!(sent[..], [(_, Call::reveal_aggregate { subgroup, .. })] if subgroup == sg));
+		assert!(
+			matches!(sent[..], [(_, Call::reveal_aggregate { subgroup, .. })] if subgroup == sg)
+		);
 		assert!(matches!(
 			AggregateVotes::<Test>::get((task, 0, sg), me),
 			Some(Vote::Revealed(AggregateReveal { commitment, .. })) if commitment == record.commitment
@@ -418,7 +485,8 @@ fn an_upload_gateway_that_cannot_be_reached_holds_the_commit_until_it_takes_the_
 		uploads_down.store(false, Ordering::SeqCst);
 		run_to(System::block_number() + 1);
 		run_worker();
-		let record = aggregate_record(task, sg, me).expect("committed once the upload went through");
+		let record =
+			aggregate_record(task, sg, me).expect("committed once the upload went through");
 		let cid = String::from_utf8(record.cid).unwrap();
 		assert!(served.read().contains_key(&format!("{GATEWAY}/artifact/{cid}")));
 		assert!(matches!(dispatch_pool(&pool)[..], [(_, Call::commit_aggregate { .. })]));
@@ -444,7 +512,10 @@ fn a_restart_between_commit_and_reveal_reveals_what_was_committed() {
 		run_worker();
 		assert!(pool.read().transactions.is_empty());
 		let commit_phase_ends = pallet_din_tasks::Tasks::<Test>::get(task).unwrap().phase_ends;
-		assert!(System::block_number() + RESEND_AFTER as u64 - 1 < commit_phase_ends, "the test phase is long enough");
+		assert!(
+			System::block_number() + RESEND_AFTER as u64 - 1 < commit_phase_ends,
+			"the test phase is long enough"
+		);
 		run_to(System::block_number() + RESEND_AFTER as u64 - 1);
 		offchain.write().seed = [0xAB; 32]; // a different salt would be drawn now
 		run_worker();
@@ -511,7 +582,9 @@ fn workers_alone_run_a_median_scored_round_and_report_what_the_reference_evaluat
 		let aggregate_of = |sg: SubgroupIndex| {
 			let members = DinTasks::subgroups_of(task)[sg as usize].clone();
 			let updates: Vec<Update> = members.iter().map(|p| update_of(*p)).collect();
-			din_aggregate::AggregationRule::FedAvg.aggregate(&updates.iter().collect::<Vec<_>>()).unwrap()
+			din_aggregate::AggregationRule::FedAvg
+				.aggregate(&updates.iter().collect::<Vec<_>>())
+				.unwrap()
 		};
 		work_until_idle(&pool);
 		finish_phase(task);
@@ -519,13 +592,18 @@ fn workers_alone_run_a_median_scored_round_and_report_what_the_reference_evaluat
 		finish_phase(task);
 		assert_eq!(phase(task).0, TaskPhase::GlobalCommit);
 		for sg in 0..2 {
-			let Some(SubgroupResult::Accepted(reveal)) = SubgroupResults::<Test>::get(task, (0, sg)) else {
+			let Some(SubgroupResult::Accepted(reveal)) =
+				SubgroupResults::<Test>::get(task, (0, sg))
+			else {
 				panic!("subgroup {sg} accepted")
 			};
 			// The workers uploaded what they agreed on, under the CID they revealed.
 			let cid = artifact_cid(&bytes(&aggregate_of(sg)));
 			assert_eq!(reveal.cid.to_vec(), cid.as_bytes());
-			assert_eq!(served.read().get(&format!("{GATEWAY}/artifact/{cid}")), Some(&bytes(&aggregate_of(sg))));
+			assert_eq!(
+				served.read().get(&format!("{GATEWAY}/artifact/{cid}")),
+				Some(&bytes(&aggregate_of(sg)))
+			);
 		}
 		work_until_idle(&pool);
 		finish_phase(task);
@@ -537,7 +615,11 @@ fn workers_alone_run_a_median_scored_round_and_report_what_the_reference_evaluat
 		// Nothing to score before the key is out; then every scorer reports.
 		run_worker();
 		assert!(pool.read().transactions.is_empty());
-		assert_ok!(Evaluation::release_test_key(RuntimeOrigin::signed(OWNER), task, BoundedVec::truncate_from(TEST_KEY.to_vec())));
+		assert_ok!(Evaluation::release_test_key(
+			RuntimeOrigin::signed(OWNER),
+			task,
+			BoundedVec::truncate_from(TEST_KEY.to_vec())
+		));
 		serve(&served, &artifact_cid(&sealed_test_set()), sealed_test_set());
 		serve(&served, &artifact_cid(&bytes(&update([0; 6], 0))), bytes(&update([0; 6], 0)));
 		let sent = work_until_idle(&pool);
@@ -547,17 +629,24 @@ fn workers_alone_run_a_median_scored_round_and_report_what_the_reference_evaluat
 			let correct = din_aggregate::count_correct(&model(), values, &test_set()).unwrap();
 			Perbill::from_rational(correct, test_set().labels.len() as u32)
 		};
-		let scores: Vec<Perbill> = PARTICIPANTS.iter().map(|p| accuracy(&update_of(*p).values)).collect();
+		let scores: Vec<Perbill> =
+			PARTICIPANTS.iter().map(|p| accuracy(&update_of(*p).values)).collect();
 		assert!(scores.iter().any(|s| *s != scores[0]), "the test set tells the models apart");
 		for (participant, expected) in PARTICIPANTS.iter().zip(scores) {
-			let subgroup = DinTasks::subgroups_of(task).iter().position(|g| g.contains(participant)).unwrap();
+			let subgroup = DinTasks::subgroups_of(task)
+				.iter()
+				.position(|g| g.contains(participant))
+				.unwrap();
 			let target = ScoreTarget::Update { round: 0, participant: *participant };
-			let mut reporters: Vec<AccountId> = Reports::<Test>::get(task, &target).iter().map(|(who, _)| *who).collect();
+			let mut reporters: Vec<AccountId> =
+				Reports::<Test>::get(task, &target).iter().map(|(who, _)| *who).collect();
 			reporters.sort();
 			let mut scorers = panel(task, 0, subgroup as SubgroupIndex);
 			scorers.sort();
 			assert_eq!(reporters, scorers, "each panel member reports once");
-			assert!(Reports::<Test>::get(task, &target).iter().all(|(_, reported)| *reported == expected));
+			assert!(Reports::<Test>::get(task, &target)
+				.iter()
+				.all(|(_, reported)| *reported == expected));
 		}
 		let baseline = Reports::<Test>::get(task, &ScoreTarget::Baseline);
 		assert_eq!(baseline.len(), round_evaluators(task, 0).len());
@@ -566,7 +655,10 @@ fn workers_alone_run_a_median_scored_round_and_report_what_the_reference_evaluat
 		// Scoring and rewarding end: every target's median settles from the workers' reports.
 		run_until(task, TaskPhase::Rewarding);
 		finish_phase(task);
-		let settled = evaluation_events().into_iter().filter(|e| matches!(e, Event::MedianSettled { .. })).count();
+		let settled = evaluation_events()
+			.into_iter()
+			.filter(|e| matches!(e, Event::MedianSettled { .. }))
+			.count();
 		assert_eq!(settled, PARTICIPANTS.len() + 1);
 	});
 }

@@ -31,7 +31,10 @@ fn train(task: TaskId, commitment_of: impl Fn(AccountId) -> [u8; 32]) {
 /// Every panel member of every subgroup commits and reveals the honest aggregate with an
 /// empty invalid set, except where `deviate(who, subgroup)` says otherwise (`None`: stays
 /// silent after committing).
-fn aggregate(task: TaskId, deviate: impl Fn(AccountId, SubgroupIndex) -> Option<Option<(H256, Vec<AccountId>)>>) {
+fn aggregate(
+	task: TaskId,
+	deviate: impl Fn(AccountId, SubgroupIndex) -> Option<Option<(H256, Vec<AccountId>)>>,
+) {
 	let round = phase(task).1;
 	let subgroups = DinTasks::subgroups_of(task).len() as u32;
 	let choice = |who, s| match deviate(who, s) {
@@ -89,8 +92,9 @@ fn slashes() -> Vec<(AccountId, Role, din_primitives::Offence)> {
 	System::events()
 		.into_iter()
 		.filter_map(|r| match r.event {
-			RuntimeEvent::Staking(pallet_din_staking::Event::Slashed { who, role, reason, .. }) =>
-				Some((who, role, reason.offence)),
+			RuntimeEvent::Staking(pallet_din_staking::Event::Slashed {
+				who, role, reason, ..
+			}) => Some((who, role, reason.offence)),
 			_ => None,
 		})
 		.collect()
@@ -106,10 +110,16 @@ fn register_needs_an_evaluator_bond_and_is_unique() {
 			Error::<Test>::InsufficientEvaluatorBond
 		);
 		assert_ok!(Evaluation::register_evaluator(RuntimeOrigin::signed(30)));
-		assert_noop!(Evaluation::register_evaluator(RuntimeOrigin::signed(30)), Error::<Test>::AlreadyRegistered);
+		assert_noop!(
+			Evaluation::register_evaluator(RuntimeOrigin::signed(30)),
+			Error::<Test>::AlreadyRegistered
+		);
 		assert_eq!(Pool::<Test>::get().into_inner(), vec![30]);
 		assert_ok!(Evaluation::deregister_evaluator(RuntimeOrigin::signed(30)));
-		assert_noop!(Evaluation::deregister_evaluator(RuntimeOrigin::signed(30)), Error::<Test>::NotRegistered);
+		assert_noop!(
+			Evaluation::deregister_evaluator(RuntimeOrigin::signed(30)),
+			Error::<Test>::NotRegistered
+		);
 		assert!(Pool::<Test>::get().is_empty());
 	});
 }
@@ -183,9 +193,18 @@ fn the_weighted_draw_never_repeats_and_prefers_weight() {
 			assert_eq!(d.len(), 3);
 		}
 	}
-	assert!(wins[2] > wins[0] * 3 && wins[2] > wins[1] * 3, "weight 8 of 10 should win most draws: {wins:?}");
-	let mut c = vec![Candidate { who: 0u8, weight: 5, seats_left: 1 }, Candidate { who: 1u8, weight: 5, seats_left: 1 }];
-	assert_eq!(draw_panels(&mut c, 3, 1, b"x").unwrap_err(), PoolTooSmall { subgroup: 2, eligible: 0 });
+	assert!(
+		wins[2] > wins[0] * 3 && wins[2] > wins[1] * 3,
+		"weight 8 of 10 should win most draws: {wins:?}"
+	);
+	let mut c = vec![
+		Candidate { who: 0u8, weight: 5, seats_left: 1 },
+		Candidate { who: 1u8, weight: 5, seats_left: 1 },
+	];
+	assert_eq!(
+		draw_panels(&mut c, 3, 1, b"x").unwrap_err(),
+		PoolTooSmall { subgroup: 2, eligible: 0 }
+	);
 }
 
 // ----- aggregation -----
@@ -194,8 +213,10 @@ fn the_weighted_draw_never_repeats_and_prefers_weight() {
 fn honest_majority_accepts_every_update_and_credits_the_panel() {
 	ExtBuilder::default().build_and_execute(|| {
 		let task = create(spec(1, zk()), &PARTICIPANTS);
-		let reputation_before: Vec<u32> =
-			EVALUATORS.iter().map(|e| pallet_din_staking::ReputationOf::<Test>::get(e)).collect();
+		let reputation_before: Vec<u32> = EVALUATORS
+			.iter()
+			.map(|e| pallet_din_staking::ReputationOf::<Test>::get(e))
+			.collect();
 		honest_round(task, models);
 		for s in 0..2 {
 			match SubgroupResults::<Test>::get(task, (0, s)) {
@@ -218,7 +239,10 @@ fn honest_majority_accepts_every_update_and_credits_the_panel() {
 		let e = panel(task, 0, 0)[0];
 		assert!(Work::<Test>::get(task, e) >= 2, "aggregate + global reveal");
 		let i = EVALUATORS.iter().position(|a| *a == e).expect("panels come from the pool");
-		assert!(pallet_din_staking::ReputationOf::<Test>::get(e) > reputation_before[i], "accepted work raises reputation");
+		assert!(
+			pallet_din_staking::ReputationOf::<Test>::get(e) > reputation_before[i],
+			"accepted work raises reputation"
+		);
 		assert!(AggregateVotes::<Test>::iter().next().is_none(), "votes are cleared");
 	});
 }
@@ -230,12 +254,18 @@ fn a_lying_evaluator_is_slashed_and_the_result_holds() {
 		train(task, models);
 		let liar = panel(task, 0, 0)[1];
 		let bond = bonded(liar, Role::Evaluator);
-		aggregate(task, |who, s| (who == liar && s == 0).then_some(Some((H256::repeat_byte(0xee), vec![]))));
+		aggregate(task, |who, s| {
+			(who == liar && s == 0).then_some(Some((H256::repeat_byte(0xee), vec![])))
+		});
 		match SubgroupResults::<Test>::get(task, (0, 0)) {
 			Some(SubgroupResult::Accepted(r)) => assert_eq!(r.commitment, honest_aggregate(0)),
 			other => panic!("{other:?}"),
 		}
-		assert!(slashes().contains(&(liar, Role::Evaluator, din_primitives::Offence::MinorityAggregate)));
+		assert!(slashes().contains(&(
+			liar,
+			Role::Evaluator,
+			din_primitives::Offence::MinorityAggregate
+		)));
 		assert_eq!(bonded(liar, Role::Evaluator), bond - bond / 10, "10% of the bond");
 	});
 }
@@ -247,12 +277,18 @@ fn no_majority_drops_the_subgroup_with_a_dispute() {
 		train(task, models);
 		let p = panel(task, 0, 0);
 		aggregate(task, |who, s| {
-			(s == 0).then(|| Some((H256::repeat_byte(0x10 + p.iter().position(|a| *a == who).unwrap() as u8), vec![])))
+			(s == 0).then(|| {
+				Some((
+					H256::repeat_byte(0x10 + p.iter().position(|a| *a == who).unwrap() as u8),
+					vec![],
+				))
+			})
 		});
 		assert_eq!(SubgroupResults::<Test>::get(task, (0, 0)), Some(SubgroupResult::Disputed));
-		assert!(evaluation_events()
-			.iter()
-			.any(|e| matches!(e, Event::SubgroupDisputed { subgroup: 0, revealed: 3, panel: 3, .. })));
+		assert!(evaluation_events().iter().any(|e| matches!(
+			e,
+			Event::SubgroupDisputed { subgroup: 0, revealed: 3, panel: 3, .. }
+		)));
 		assert!(slashes().is_empty(), "no majority, nobody revealed a minority");
 		let members = DinTasks::subgroups_of(task)[0].clone();
 		for m in members {
@@ -268,8 +304,15 @@ fn a_non_revealer_is_slashed() {
 		train(task, models);
 		let silent = panel(task, 0, 1)[2];
 		aggregate(task, |who, s| (who == silent && s == 1).then_some(None));
-		assert!(slashes().contains(&(silent, Role::Evaluator, din_primitives::Offence::MissedReveal)));
-		assert!(matches!(SubgroupResults::<Test>::get(task, (0, 1)), Some(SubgroupResult::Accepted(_))));
+		assert!(slashes().contains(&(
+			silent,
+			Role::Evaluator,
+			din_primitives::Offence::MissedReveal
+		)));
+		assert!(matches!(
+			SubgroupResults::<Test>::get(task, (0, 1)),
+			Some(SubgroupResult::Accepted(_))
+		));
 	});
 }
 
@@ -282,7 +325,11 @@ fn participants_the_majority_marks_invalid_are_slashed() {
 		members.sort();
 		let poisoner = members[0];
 		aggregate(task, |_, s| (s == 0).then(|| Some((honest_aggregate(0), vec![poisoner]))));
-		assert!(slashes().contains(&(poisoner, Role::Participant, din_primitives::Offence::InvalidUpdate)));
+		assert!(slashes().contains(&(
+			poisoner,
+			Role::Participant,
+			din_primitives::Offence::InvalidUpdate
+		)));
 		assert_eq!(bonded(poisoner, Role::Participant), PARTICIPANT_BOND - PARTICIPANT_BOND / 10);
 		assert_eq!(AcceptedUpdates::<Test>::get(task, poisoner), 0);
 		assert_eq!(AcceptedUpdates::<Test>::get(task, members[1]), 1);
@@ -301,13 +348,19 @@ fn votes_are_checked() {
 			Evaluation::commit_aggregate(RuntimeOrigin::signed(outsider), task, 0, 0, h),
 			Error::<Test>::NotOnPanel
 		);
-		assert_noop!(Evaluation::commit_aggregate(RuntimeOrigin::signed(p[0]), task, 1, 0, h), Error::<Test>::WrongRound);
+		assert_noop!(
+			Evaluation::commit_aggregate(RuntimeOrigin::signed(p[0]), task, 1, 0, h),
+			Error::<Test>::WrongRound
+		);
 		assert_noop!(
 			Evaluation::commit_aggregate(RuntimeOrigin::signed(p[0]), task, 0, 0, H256::zero()),
 			Error::<Test>::ZeroHash
 		);
 		commit_aggregate(task, p[0], 0, honest_aggregate(0), &[]);
-		assert_noop!(Evaluation::commit_aggregate(RuntimeOrigin::signed(p[0]), task, 0, 0, h), Error::<Test>::AlreadyCommitted);
+		assert_noop!(
+			Evaluation::commit_aggregate(RuntimeOrigin::signed(p[0]), task, 0, 0, h),
+			Error::<Test>::AlreadyCommitted
+		);
 		let reveal = |who: AccountId, c: H256, inv: Vec<AccountId>| {
 			Evaluation::reveal_aggregate(
 				RuntimeOrigin::signed(who),
@@ -320,13 +373,19 @@ fn votes_are_checked() {
 				SALT,
 			)
 		};
-		assert_noop!(reveal(p[0], honest_aggregate(0), vec![]), Error::<Test>::NotAggregationReveal);
+		assert_noop!(
+			reveal(p[0], honest_aggregate(0), vec![]),
+			Error::<Test>::NotAggregationReveal
+		);
 		finish_phase(task);
 		assert_noop!(reveal(p[1], honest_aggregate(0), vec![]), Error::<Test>::NotCommitted);
 		assert_noop!(reveal(p[0], H256::repeat_byte(5), vec![]), Error::<Test>::RevealMismatch);
 		let mut members = DinTasks::subgroups_of(task)[0].clone();
 		members.sort();
-		assert_noop!(reveal(p[0], honest_aggregate(0), vec![members[1], members[0]]), Error::<Test>::InvalidSetNotSorted);
+		assert_noop!(
+			reveal(p[0], honest_aggregate(0), vec![members[1], members[0]]),
+			Error::<Test>::InvalidSetNotSorted
+		);
 		assert_noop!(reveal(p[0], honest_aggregate(0), vec![OWNER]), Error::<Test>::NotInSubgroup);
 		assert_noop!(reveal(p[0], H256::zero(), vec![]), Error::<Test>::ZeroCommitment);
 		assert_ok!(reveal(p[0], honest_aggregate(0), vec![]));
@@ -355,7 +414,11 @@ fn a_minority_global_model_is_slashed_and_the_majority_fixed() {
 		}
 		finish_phase(task);
 		assert_eq!(GlobalModels::<Test>::get(task, 0).map(|m| m.commitment), Some(GLOBAL));
-		assert!(slashes().contains(&(odd, Role::Evaluator, din_primitives::Offence::MinorityGlobal)));
+		assert!(slashes().contains(&(
+			odd,
+			Role::Evaluator,
+			din_primitives::Offence::MinorityGlobal
+		)));
 		assert_eq!(phase(task), (TaskPhase::Training, 1), "the next round starts");
 	});
 }
@@ -367,7 +430,11 @@ fn scored_task(scoring: ScoringRule) -> TaskId {
 	let task = create(spec(1, scoring), &PARTICIPANTS);
 	honest_round(task, models);
 	assert_eq!(phase(task).0, TaskPhase::Scoring);
-	assert_ok!(Evaluation::release_test_key(RuntimeOrigin::signed(OWNER), task, BoundedVec::truncate_from(vec![7; 32])));
+	assert_ok!(Evaluation::release_test_key(
+		RuntimeOrigin::signed(OWNER),
+		task,
+		BoundedVec::truncate_from(vec![7; 32])
+	));
 	task
 }
 
@@ -398,7 +465,11 @@ fn a_valid_proof_settles_the_score_and_replays_are_rejected() {
 		));
 		assert_eq!(
 			ProvenScores::<Test>::get(task, update(10)),
-			Some(ProvenScore { correct: fixtures::MODEL_A_CORRECT, total: fixtures::TOTAL, prover: who })
+			Some(ProvenScore {
+				correct: fixtures::MODEL_A_CORRECT,
+				total: fixtures::TOTAL,
+				prover: who
+			})
 		);
 		assert_eq!(Work::<Test>::get(task, who), work + 1);
 		assert_noop!(
@@ -422,16 +493,32 @@ fn forged_and_mismatched_proofs_are_rejected_and_store_nothing() {
 		let task = scored_task(zk());
 		let who = scorer(task, 10);
 		let submit = |target, correct, bytes: &[u8]| {
-			Evaluation::submit_score(RuntimeOrigin::signed(who), task, target, correct, fixtures::TOTAL, proof(bytes))
+			Evaluation::submit_score(
+				RuntimeOrigin::signed(who),
+				task,
+				target,
+				correct,
+				fixtures::TOTAL,
+				proof(bytes),
+			)
 		};
 		// Wrong count.
-		assert_noop!(submit(update(10), fixtures::MODEL_A_CORRECT - 1, fixtures::MODEL_A_PROOF), Error::<Test>::InvalidProof);
+		assert_noop!(
+			submit(update(10), fixtures::MODEL_A_CORRECT - 1, fixtures::MODEL_A_PROOF),
+			Error::<Test>::InvalidProof
+		);
 		// Tampered bytes.
 		let mut forged = fixtures::MODEL_A_PROOF.to_vec();
 		forged[5] ^= 1;
-		assert_noop!(submit(update(10), fixtures::MODEL_A_CORRECT, &forged), Error::<Test>::InvalidProof);
+		assert_noop!(
+			submit(update(10), fixtures::MODEL_A_CORRECT, &forged),
+			Error::<Test>::InvalidProof
+		);
 		// A valid proof of another model (participant 10 submitted model A, this is B's).
-		assert_noop!(submit(update(10), fixtures::MODEL_B_CORRECT, fixtures::MODEL_B_PROOF), Error::<Test>::InvalidProof);
+		assert_noop!(
+			submit(update(10), fixtures::MODEL_B_CORRECT, fixtures::MODEL_B_PROOF),
+			Error::<Test>::InvalidProof
+		);
 		// A proof under another task's key.
 		assert_noop!(
 			submit(update(10), fixtures::MODEL_A_CORRECT, fixtures::MODEL_A_OTHER_KEY_PROOF),
@@ -439,7 +526,14 @@ fn forged_and_mismatched_proofs_are_rejected_and_store_nothing() {
 		);
 		// Bad counts never reach the verifier.
 		assert_noop!(
-			Evaluation::submit_score(RuntimeOrigin::signed(who), task, update(10), 5, 0, proof(fixtures::MODEL_A_PROOF)),
+			Evaluation::submit_score(
+				RuntimeOrigin::signed(who),
+				task,
+				update(10),
+				5,
+				0,
+				proof(fixtures::MODEL_A_PROOF)
+			),
 			Error::<Test>::InvalidCount
 		);
 		assert!(ProvenScores::<Test>::iter_prefix(task).next().is_none());
@@ -470,21 +564,36 @@ fn scores_need_the_key_the_panel_and_an_accepted_update() {
 		};
 		assert_noop!(submit(members[1]), Error::<Test>::TestKeyNotReleased);
 		assert_noop!(
-			Evaluation::release_test_key(RuntimeOrigin::signed(10), task, BoundedVec::truncate_from(vec![1])),
+			Evaluation::release_test_key(
+				RuntimeOrigin::signed(10),
+				task,
+				BoundedVec::truncate_from(vec![1])
+			),
 			Error::<Test>::NotOwner
 		);
 		assert_noop!(
 			Evaluation::release_test_key(RuntimeOrigin::signed(OWNER), task, BoundedVec::new()),
 			Error::<Test>::EmptyTestKey
 		);
-		assert_ok!(Evaluation::release_test_key(RuntimeOrigin::signed(OWNER), task, BoundedVec::truncate_from(vec![1])));
+		assert_ok!(Evaluation::release_test_key(
+			RuntimeOrigin::signed(OWNER),
+			task,
+			BoundedVec::truncate_from(vec![1])
+		));
 		assert_noop!(
-			Evaluation::release_test_key(RuntimeOrigin::signed(OWNER), task, BoundedVec::truncate_from(vec![1])),
+			Evaluation::release_test_key(
+				RuntimeOrigin::signed(OWNER),
+				task,
+				BoundedVec::truncate_from(vec![1])
+			),
 			Error::<Test>::TestKeyAlreadyReleased
 		);
 		assert_noop!(submit(members[0]), Error::<Test>::UpdateNotAccepted);
 		let other_subgroup = DinTasks::subgroups_of(task)[1][0];
-		let outsider = EVALUATORS.into_iter().find(|e| !panel(task, 0, 1).contains(e)).expect("6 evaluators, 3 seats");
+		let outsider = EVALUATORS
+			.into_iter()
+			.find(|e| !panel(task, 0, 1).contains(e))
+			.expect("6 evaluators, 3 seats");
 		assert_noop!(
 			Evaluation::submit_score(
 				RuntimeOrigin::signed(outsider),
@@ -510,13 +619,19 @@ fn verifying_keys_are_checked_and_stored_by_hash() {
 		let mut bad = fixtures::VK.to_vec();
 		bad[3] ^= 0xff;
 		assert_noop!(
-			Evaluation::register_verifying_key(RuntimeOrigin::signed(OWNER), BoundedVec::truncate_from(bad)),
+			Evaluation::register_verifying_key(
+				RuntimeOrigin::signed(OWNER),
+				BoundedVec::truncate_from(bad)
+			),
 			Error::<Test>::MalformedVerifyingKey
 		);
 		register_vk();
 		assert!(VerifyingKeys::<Test>::contains_key(H256(fixtures::VK_BLAKE2_256)));
 		assert_noop!(
-			Evaluation::register_verifying_key(RuntimeOrigin::signed(OWNER), BoundedVec::truncate_from(fixtures::VK.to_vec())),
+			Evaluation::register_verifying_key(
+				RuntimeOrigin::signed(OWNER),
+				BoundedVec::truncate_from(fixtures::VK.to_vec())
+			),
 			Error::<Test>::VerifyingKeyExists
 		);
 	});
@@ -564,7 +679,8 @@ fn proven_scores_pay_participants_by_contribution() {
 		let acc = |c: u32| Perbill::from_rational(c, fixtures::TOTAL).deconstruct() as u128;
 		let base = acc(fixtures::GENESIS_CORRECT);
 		let contribution = |c: u32| acc(c).saturating_sub(base);
-		let (ca, cb) = (contribution(fixtures::MODEL_A_CORRECT), contribution(fixtures::MODEL_B_CORRECT));
+		let (ca, cb) =
+			(contribution(fixtures::MODEL_A_CORRECT), contribution(fixtures::MODEL_B_CORRECT));
 		let total = 2 * ca + 2 * cb;
 		let budget = (POOL - 1_000 - 500) as u128;
 		for (i, p) in PARTICIPANTS.iter().enumerate() {
@@ -572,7 +688,11 @@ fn proven_scores_pay_participants_by_contribution() {
 			let expected = (budget * c / total) as Balance;
 			assert_eq!(Balances::balance(p) - free_before[i], expected, "payout of {p}");
 		}
-		assert_eq!(Balances::balance(&OWNER) - owner_before, s.refund, "the refund goes back to the owner");
+		assert_eq!(
+			Balances::balance(&OWNER) - owner_before,
+			s.refund,
+			"the refund goes back to the owner"
+		);
 		assert!(ProvenScores::<Test>::iter_prefix(task).next().is_none(), "pruned");
 		assert!(Panels::<Test>::iter_prefix(task).next().is_none(), "pruned");
 	});
@@ -590,7 +710,13 @@ fn the_median_settles_and_outliers_earn_nothing() {
 		let p = panel(task, 0, s);
 		let work_before: Vec<u32> = p.iter().map(|e| Work::<Test>::get(task, e)).collect();
 		for (who, correct) in p.iter().zip([90u32, 92, 40]) {
-			assert_ok!(Evaluation::report_score(RuntimeOrigin::signed(*who), task, target.clone(), correct, 100));
+			assert_ok!(Evaluation::report_score(
+				RuntimeOrigin::signed(*who),
+				task,
+				target.clone(),
+				correct,
+				100
+			));
 		}
 		assert_noop!(
 			Evaluation::report_score(RuntimeOrigin::signed(p[0]), task, target.clone(), 90, 100),
@@ -609,7 +735,9 @@ fn the_median_settles_and_outliers_earn_nothing() {
 		let rewarded: Vec<AccountId> = System::events()
 			.into_iter()
 			.filter_map(|r| match r.event {
-				RuntimeEvent::Rewards(pallet_din_rewards::Event::EvaluatorRewarded { who, .. }) => Some(who),
+				RuntimeEvent::Rewards(pallet_din_rewards::Event::EvaluatorRewarded {
+					who, ..
+				}) => Some(who),
 				_ => None,
 			})
 			.collect();

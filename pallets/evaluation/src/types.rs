@@ -57,7 +57,10 @@ pub enum Vote<Reveal> {
 )]
 #[scale_info(skip_type_params(S))]
 #[codec(mel_bound(AccountId: MaxEncodedLen))]
-pub struct AggregateReveal<AccountId: Clone + PartialEq + core::fmt::Debug, S: polkadot_sdk::frame_support::traits::Get<u32>> {
+pub struct AggregateReveal<
+	AccountId: Clone + PartialEq + core::fmt::Debug,
+	S: polkadot_sdk::frame_support::traits::Get<u32>,
+> {
 	/// Where the aggregate lives.
 	pub cid: Cid,
 	/// Poseidon commitment to its canonical encoding.
@@ -91,7 +94,10 @@ pub struct ModelRef {
 )]
 #[scale_info(skip_type_params(S))]
 #[codec(mel_bound(AccountId: MaxEncodedLen))]
-pub enum SubgroupResult<AccountId: Clone + PartialEq + core::fmt::Debug, S: polkadot_sdk::frame_support::traits::Get<u32>> {
+pub enum SubgroupResult<
+	AccountId: Clone + PartialEq + core::fmt::Debug,
+	S: polkadot_sdk::frame_support::traits::Get<u32>,
+> {
 	/// A strict majority of the panel revealed this aggregate and invalid set.
 	Accepted(AggregateReveal<AccountId, S>),
 	/// No strict majority: the subgroup is dropped from the round.
@@ -102,8 +108,17 @@ pub enum SubgroupResult<AccountId: Clone + PartialEq + core::fmt::Debug, S: polk
 
 /// What a score is about: the genesis model (the baseline) or one participant's update.
 #[derive(
-	Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo, Clone, PartialEq, Eq,
-	PartialOrd, Ord, Debug,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+	Clone,
+	PartialEq,
+	Eq,
+	PartialOrd,
+	Ord,
+	Debug,
 )]
 pub enum ScoreTarget<AccountId> {
 	/// The task's genesis model: its accuracy is the baseline contributions are measured
@@ -192,7 +207,8 @@ pub fn draw_panels<A: Clone>(
 		}
 		let mut panel = Vec::with_capacity(q as usize);
 		for j in 0..q {
-			let total: u128 = open.iter().map(|&i| candidates[i].weight.max(1)).fold(0, u128::saturating_add);
+			let total: u128 =
+				open.iter().map(|&i| candidates[i].weight.max(1)).fold(0, u128::saturating_add);
 			let mut input = Vec::with_capacity(seed.len() + 8);
 			input.extend_from_slice(seed);
 			input.extend_from_slice(&s.to_le_bytes());

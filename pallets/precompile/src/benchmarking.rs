@@ -7,8 +7,8 @@ use din_primitives::{BenchmarkTask, ScoringRule, TaskInspect, TaskPhase};
 use polkadot_sdk::{
 	frame_benchmarking::v2::*,
 	frame_support::traits::fungible::{Inspect, Mutate},
-	sp_runtime::Saturating,
 	pallet_revive::call_builder::{CallSetup, VmBinaryModule},
+	sp_runtime::Saturating,
 };
 
 fn address<T: Config>(who: &T::AccountId) -> Address {
@@ -29,7 +29,9 @@ fn task_in_training<T: Config>(subgroups: Vec<Vec<T::AccountId>>) -> TaskId {
 		phase: TaskPhase::Training,
 		round: 0,
 		evaluators_per_subgroup: 1,
-		scoring: ScoringRule::Median { threshold: polkadot_sdk::sp_runtime::Perbill::from_percent(2) },
+		scoring: ScoringRule::Median {
+			threshold: polkadot_sdk::sp_runtime::Perbill::from_percent(2),
+		},
 		genesis_commitment: H256::repeat_byte(1),
 		test_set_commitment: H256::repeat_byte(2),
 		subgroups,
@@ -79,11 +81,17 @@ mod benchmarks {
 		let participant: T::AccountId = account("participant", 0, 0);
 		// A funded account is a mapped one (the runtime maps every new account), so that its
 		// address leads back to it.
-		<T as pallet_din_staking::Config>::Currency::set_balance(&participant, pallet_din_staking::Pallet::<T>::min_bond(Role::Evaluator));
+		<T as pallet_din_staking::Config>::Currency::set_balance(
+			&participant,
+			pallet_din_staking::Pallet::<T>::min_bond(Role::Evaluator),
+		);
 		let task = task_in_training::<T>(alloc::vec![alloc::vec![participant.clone()]]);
 		let mut setup = caller::<T>();
 		let (mut ext, _) = setup.ext();
-		let input = IDin::IDinCalls::assignment(IDin::assignmentCall { id: task, participant: address::<T>(&participant) });
+		let input = IDin::IDinCalls::assignment(IDin::assignmentCall {
+			id: task,
+			participant: address::<T>(&participant),
+		});
 		let result;
 		#[block]
 		{
@@ -101,11 +109,15 @@ mod benchmarks {
 		let bonded = min.saturating_mul((chunks + 10).into());
 		<T as pallet_din_staking::Config>::Currency::set_balance(
 			&who,
-			bonded.saturating_mul(2u32.into()).saturating_add(<T as pallet_din_staking::Config>::Currency::minimum_balance()),
+			bonded
+				.saturating_mul(2u32.into())
+				.saturating_add(<T as pallet_din_staking::Config>::Currency::minimum_balance()),
 		);
-		pallet_din_staking::Pallet::<T>::bond(signed::<T>(&who), Role::Evaluator, bonded).expect("funded; qed");
+		pallet_din_staking::Pallet::<T>::bond(signed::<T>(&who), Role::Evaluator, bonded)
+			.expect("funded; qed");
 		for _ in 0..chunks {
-			pallet_din_staking::Pallet::<T>::unbond(signed::<T>(&who), Role::Evaluator, min).expect("bonded; qed");
+			pallet_din_staking::Pallet::<T>::unbond(signed::<T>(&who), Role::Evaluator, min)
+				.expect("bonded; qed");
 		}
 		let mut setup = caller::<T>();
 		let (mut ext, _) = setup.ext();

@@ -69,9 +69,9 @@ use pallet_din_evaluation::WeightInfo as _;
 use pallet_din_staking::WeightInfo as _;
 use pallet_din_tasks::WeightInfo as _;
 
-pub mod weights;
 #[cfg(feature = "runtime-benchmarks")]
 mod benchmarking;
+pub mod weights;
 
 polkadot_sdk::pallet_revive::precompiles::alloy::sol!("IDin.sol");
 
@@ -121,10 +121,15 @@ where
 {
 	type T = T;
 	type Interface = IDin::IDinCalls;
-	const MATCHER: AddressMatcher = AddressMatcher::Fixed(NonZero::new(DIN_PRECOMPILE_INDEX).unwrap());
+	const MATCHER: AddressMatcher =
+		AddressMatcher::Fixed(NonZero::new(DIN_PRECOMPILE_INDEX).unwrap());
 	const HAS_CONTRACT_INFO: bool = false;
 
-	fn call(_address: &[u8; 20], input: &Self::Interface, env: &mut impl Ext<T = Self::T>) -> Result<Vec<u8>, Error> {
+	fn call(
+		_address: &[u8; 20],
+		input: &Self::Interface,
+		env: &mut impl Ext<T = Self::T>,
+	) -> Result<Vec<u8>, Error> {
 		use IDin::IDinCalls as Call;
 		match input {
 			Call::nextTaskId(_) => {
@@ -138,11 +143,16 @@ where
 			Call::assignment(IDin::assignmentCall { id, participant }) => {
 				charge::<T>(env, <T as Config>::WeightInfo::assignment())?;
 				let who = account_of::<T>(env, participant);
-				let (assigned, round, subgroup) = match pallet_din_tasks::Pallet::<T>::assignment_of(*id, &who) {
-					Some((round, subgroup)) => (true, round, subgroup),
-					None => (false, 0, 0),
-				};
-				Ok(IDin::assignmentCall::abi_encode_returns(&IDin::assignmentReturn { assigned, round, subgroup }))
+				let (assigned, round, subgroup) =
+					match pallet_din_tasks::Pallet::<T>::assignment_of(*id, &who) {
+						Some((round, subgroup)) => (true, round, subgroup),
+						None => (false, 0, 0),
+					};
+				Ok(IDin::assignmentCall::abi_encode_returns(&IDin::assignmentReturn {
+					assigned,
+					round,
+					subgroup,
+				}))
 			},
 			Call::bondOf(IDin::bondOfCall { who, role }) => {
 				charge::<T>(env, <T as Config>::WeightInfo::bond_of())?;
@@ -168,7 +178,10 @@ where
 			},
 			Call::createTask(IDin::createTaskCall { spec }) => {
 				let max_architecture = <T as pallet_din_tasks::Config>::MaxArchitectureLen::get();
-				charge::<T>(env, <T as pallet_din_tasks::Config>::WeightInfo::create_task(max_architecture))?;
+				charge::<T>(
+					env,
+					<T as pallet_din_tasks::Config>::WeightInfo::create_task(max_architecture),
+				)?;
 				let caller = mutating_caller(env)?;
 				// All of it: trailing bytes mean the caller encoded something else.
 				let spec = pallet_din_tasks::TaskSpecOf::<T>::decode_all(&mut &spec[..])
@@ -177,7 +190,10 @@ where
 				let id = pallet_din_tasks::NextTaskId::<T>::get();
 				dispatch(pallet_din_tasks::Pallet::<T>::create_task(signed::<T>(&caller), spec))?;
 				let owner = address_of::<T>(&caller);
-				emit::<T, _>(env, IDin::TaskCreated { task: id, owner, reward: AbiU256::from(reward) })?;
+				emit::<T, _>(
+					env,
+					IDin::TaskCreated { task: id, owner, reward: AbiU256::from(reward) },
+				)?;
 				Ok(id.abi_encode())
 			},
 			Call::joinTask(IDin::joinTaskCall { id }) => {
@@ -193,7 +209,11 @@ where
 				let caller = mutating_caller(env)?;
 				let role = role_of(*raw_role)?;
 				let balance = stake_amount::<T>(value)?;
-				dispatch(pallet_din_staking::Pallet::<T>::bond(signed::<T>(&caller), role, balance))?;
+				dispatch(pallet_din_staking::Pallet::<T>::bond(
+					signed::<T>(&caller),
+					role,
+					balance,
+				))?;
 				let who = address_of::<T>(&caller);
 				emit::<T, _>(env, IDin::Bonded { who, role: *raw_role, amount: *value })?;
 				Ok(Vec::new())
@@ -203,17 +223,28 @@ where
 				let caller = mutating_caller(env)?;
 				let role = role_of(*raw_role)?;
 				let balance = stake_amount::<T>(value)?;
-				dispatch(pallet_din_staking::Pallet::<T>::unbond(signed::<T>(&caller), role, balance))?;
+				dispatch(pallet_din_staking::Pallet::<T>::unbond(
+					signed::<T>(&caller),
+					role,
+					balance,
+				))?;
 				let who = address_of::<T>(&caller);
 				emit::<T, _>(env, IDin::Unbonded { who, role: *raw_role, amount: *value })?;
 				Ok(Vec::new())
 			},
 			Call::releaseTestKey(IDin::releaseTestKeyCall { id, key }) => {
-				charge::<T>(env, <T as pallet_din_evaluation::Config>::WeightInfo::release_test_key())?;
+				charge::<T>(
+					env,
+					<T as pallet_din_evaluation::Config>::WeightInfo::release_test_key(),
+				)?;
 				let caller = mutating_caller(env)?;
 				let key: BoundedVec<u8, <T as pallet_din_evaluation::Config>::MaxTestKeyLen> =
 					key.to_vec().try_into().map_err(|_| revert("TestKeyTooLong"))?;
-				dispatch(pallet_din_evaluation::Pallet::<T>::release_test_key(signed::<T>(&caller), *id, key))?;
+				dispatch(pallet_din_evaluation::Pallet::<T>::release_test_key(
+					signed::<T>(&caller),
+					*id,
+					key,
+				))?;
 				Ok(Vec::new())
 			},
 		}
@@ -251,12 +282,17 @@ where
 	IDin::taskInfoCall::abi_encode_returns(&answer)
 }
 
-fn block_to_u64<T: frame_system::Config>(n: frame_system::pallet_prelude::BlockNumberFor<T>) -> u64 {
+fn block_to_u64<T: frame_system::Config>(
+	n: frame_system::pallet_prelude::BlockNumberFor<T>,
+) -> u64 {
 	use polkadot_sdk::sp_runtime::SaturatedConversion;
 	n.saturated_into()
 }
 
-fn charge<T: Config>(env: &mut impl Ext<T = T>, weight: polkadot_sdk::frame_support::weights::Weight) -> Result<(), Error> {
+fn charge<T: Config>(
+	env: &mut impl Ext<T = T>,
+	weight: polkadot_sdk::frame_support::weights::Weight,
+) -> Result<(), Error> {
 	env.frame_meter_mut().charge_weight_token(RuntimeCosts::Precompile(weight))?;
 	Ok(())
 }
@@ -319,8 +355,10 @@ fn address_of<T: Config>(who: &T::AccountId) -> Address {
 fn emit<T: Config, E: SolEvent>(env: &mut impl Ext<T = T>, event: E) -> Result<(), Error> {
 	let (topics, data) = event.encode_log_data().split();
 	let topics = topics.into_iter().map(|t| H256(t.0)).collect::<Vec<_>>();
-	env.frame_meter_mut()
-		.charge_weight_token(RuntimeCosts::DepositEvent { num_topic: topics.len() as u32, len: data.len() as u32 })?;
+	env.frame_meter_mut().charge_weight_token(RuntimeCosts::DepositEvent {
+		num_topic: topics.len() as u32,
+		len: data.len() as u32,
+	})?;
 	env.deposit_event(topics, data.to_vec());
 	Ok(())
 }

@@ -29,20 +29,30 @@ mod benchmarks {
 			subgroups: Vec::new(),
 			updates: Vec::new(),
 		});
-		let participants: Vec<T::AccountId> = (0..p).map(|i| account("participant", i, SEED)).collect();
+		let participants: Vec<T::AccountId> =
+			(0..p).map(|i| account("participant", i, SEED)).collect();
 		let mut scores: Vec<(T::AccountId, u32, Perbill)> = (0..s)
 			.map(|i| {
 				// The first score falls below the baseline: one slash.
-				let accuracy = if i == 0 { Perbill::from_percent(10) } else { Perbill::from_percent(90) };
+				let accuracy =
+					if i == 0 { Perbill::from_percent(10) } else { Perbill::from_percent(90) };
 				(participants[(i % p) as usize].clone(), i, accuracy)
 			})
 			.collect();
 		scores.sort_by(|a, b| (&a.0, a.1).cmp(&(&b.0, b.1)));
-		let mut accepted: Vec<(T::AccountId, u32)> = participants.iter().map(|a| (a.clone(), 1)).collect();
+		let mut accepted: Vec<(T::AccountId, u32)> =
+			participants.iter().map(|a| (a.clone(), 1)).collect();
 		accepted.sort();
-		let mut work: Vec<(T::AccountId, u32)> = (0..e).map(|i| (account("evaluator", i, SEED), 1 + i)).collect();
+		let mut work: Vec<(T::AccountId, u32)> =
+			(0..e).map(|i| (account("evaluator", i, SEED), 1 + i)).collect();
 		work.sort();
-		let outcome = TaskOutcome { test_key_released: true, baseline: Some(Perbill::from_percent(50)), scores, accepted, work };
+		let outcome = TaskOutcome {
+			test_key_released: true,
+			baseline: Some(Perbill::from_percent(50)),
+			scores,
+			accepted,
+			work,
+		};
 		#[block]
 		{
 			Pallet::<T>::do_settle(task, outcome).expect("the task exists");

@@ -62,8 +62,8 @@ pub use weights::WeightInfo;
 
 use alloc::vec::Vec;
 use din_primitives::{
-	Offence, RewardSettlement, Role, Slash, SlashReason, TaskEscrow, TaskId,
-	TaskInspect, TaskOutcome,
+	Offence, RewardSettlement, Role, Slash, SlashReason, TaskEscrow, TaskId, TaskInspect,
+	TaskOutcome,
 };
 use polkadot_sdk::{
 	frame_support::{self, pallet_prelude::*, traits::tokens::Balance as BalanceTrait},
@@ -78,7 +78,16 @@ const LOG_TARGET: &str = "runtime::din-rewards";
 
 /// How a task's pool was settled. `pool = participants + evaluators + burned + refund`.
 #[derive(
-	Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo, Clone, Copy, PartialEq, Eq, Debug,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Debug,
 )]
 pub struct Settlement<Balance> {
 	/// The pool in escrow when scoring ended.
@@ -114,7 +123,8 @@ pub mod pallet {
 		type Balance: BalanceTrait;
 
 		/// The tasks: their fee terms and their escrowed pools (pallet-din-tasks).
-		type Tasks: TaskInspect<Self::AccountId, Self::Balance> + TaskEscrow<Self::AccountId, Self::Balance>;
+		type Tasks: TaskInspect<Self::AccountId, Self::Balance>
+			+ TaskEscrow<Self::AccountId, Self::Balance>;
 
 		/// Slashes for updates below the baseline (pallet-din-staking).
 		type Staking: Slash<Self::AccountId, Self::Balance>;
@@ -166,7 +176,8 @@ impl<T: Config> Pallet<T> {
 			return Zero::zero();
 		}
 		let budget: u128 = budget.unique_saturated_into();
-		let amount = multiply_by_rational_with_rounding(budget, weight, total, Rounding::Down).unwrap_or(0);
+		let amount =
+			multiply_by_rational_with_rounding(budget, weight, total, Rounding::Down).unwrap_or(0);
 		T::Balance::unique_saturated_from(amount)
 	}
 
@@ -194,14 +205,16 @@ impl<T: Config> Pallet<T> {
 		slash: Perbill,
 	) -> (Vec<(T::AccountId, u128)>, u32) {
 		if !outcome.test_key_released {
-			let weights = outcome.accepted.iter().map(|(who, n)| (who.clone(), *n as u128)).collect();
+			let weights =
+				outcome.accepted.iter().map(|(who, n)| (who.clone(), *n as u128)).collect();
 			return (weights, 0);
 		}
 		let baseline = outcome.baseline.unwrap_or_default();
 		let mut weights: Vec<(T::AccountId, u128)> = Vec::new();
 		let mut slashed = 0u32;
 		for (who, round, accuracy) in outcome.scores.iter() {
-			let contribution = accuracy.deconstruct().saturating_sub(baseline.deconstruct()) as u128;
+			let contribution =
+				accuracy.deconstruct().saturating_sub(baseline.deconstruct()) as u128;
 			if accuracy.saturating_add(margin) < baseline {
 				let reason = SlashReason { task, round: *round, offence: Offence::BelowBaseline };
 				T::Staking::slash(who, Role::Participant, slash, reason);
@@ -220,7 +233,10 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// Settle `task`; see the module docs.
-	pub fn do_settle(task: TaskId, outcome: TaskOutcome<T::AccountId>) -> Option<Settlement<T::Balance>> {
+	pub fn do_settle(
+		task: TaskId,
+		outcome: TaskOutcome<T::AccountId>,
+	) -> Option<Settlement<T::Balance>> {
 		let terms = T::Tasks::terms(task)?;
 		let fees = terms.fees;
 		let pool = T::Tasks::remaining(task);
@@ -231,10 +247,16 @@ impl<T: Config> Pallet<T> {
 		let total_work: u128 = outcome.work.iter().map(|(_, w)| *w as u128).sum();
 		let mut evaluators = T::Balance::zero();
 		for (who, work) in outcome.work.iter() {
-			let amount = Self::pay(task, who, Self::share(evaluator_budget, *work as u128, total_work));
+			let amount =
+				Self::pay(task, who, Self::share(evaluator_budget, *work as u128, total_work));
 			if !amount.is_zero() {
 				evaluators = evaluators.saturating_add(amount);
-				Self::deposit_event(Event::EvaluatorRewarded { task, who: who.clone(), amount, work: *work });
+				Self::deposit_event(Event::EvaluatorRewarded {
+					task,
+					who: who.clone(),
+					amount,
+					work: *work,
+				});
 			}
 		}
 
@@ -245,18 +267,27 @@ impl<T: Config> Pallet<T> {
 					burned = protocol;
 					Self::deposit_event(Event::ProtocolFeeBurned { task, amount: protocol });
 				},
-				Err(e) => log::error!(target: LOG_TARGET, "protocol fee of task {task} not burned: {e:?}"),
+				Err(e) => {
+					log::error!(target: LOG_TARGET, "protocol fee of task {task} not burned: {e:?}")
+				},
 			}
 		}
 
-		let (weights, slashed) = Self::participant_weights(task, &outcome, fees.baseline_margin, fees.slash);
+		let (weights, slashed) =
+			Self::participant_weights(task, &outcome, fees.baseline_margin, fees.slash);
 		let total_weight: u128 = weights.iter().map(|(_, w)| *w).fold(0, u128::saturating_add);
 		let mut participants = T::Balance::zero();
 		for (who, weight) in weights.iter() {
-			let amount = Self::pay(task, who, Self::share(participant_budget, *weight, total_weight));
+			let amount =
+				Self::pay(task, who, Self::share(participant_budget, *weight, total_weight));
 			if !amount.is_zero() {
 				participants = participants.saturating_add(amount);
-				Self::deposit_event(Event::ParticipantRewarded { task, who: who.clone(), amount, weight: *weight });
+				Self::deposit_event(Event::ParticipantRewarded {
+					task,
+					who: who.clone(),
+					amount,
+					weight: *weight,
+				});
 			}
 		}
 
@@ -283,6 +314,10 @@ impl<T: Config> RewardSettlement<T::AccountId> for Pallet<T> {
 	}
 
 	fn max_weight() -> Weight {
-		T::WeightInfo::settle(T::MaxParticipants::get(), T::MaxEvaluators::get(), T::MaxScores::get())
+		T::WeightInfo::settle(
+			T::MaxParticipants::get(),
+			T::MaxEvaluators::get(),
+			T::MaxScores::get(),
+		)
 	}
 }

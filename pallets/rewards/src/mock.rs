@@ -130,7 +130,10 @@ pub fn create(pool: Balance, fees: FeeParams) -> TaskId {
 	let arch = b"softmax:64-10".to_vec();
 	let cid = |b: &[u8]| BoundedVec::truncate_from(b.to_vec());
 	let spec = TaskSpec {
-		model: ModelSpec { hash: H256(sha2_256(&arch)), architecture: BoundedVec::truncate_from(arch) },
+		model: ModelSpec {
+			hash: H256(sha2_256(&arch)),
+			architecture: BoundedVec::truncate_from(arch),
+		},
 		genesis: ModelRef { cid: cid(b"genesis"), commitment: H256::repeat_byte(1) },
 		test_set: TestSetRef { commitment: H256::repeat_byte(2), encrypted_cid: cid(b"testset") },
 		reward: RewardPool { asset: RewardAsset::Native, amount: pool },

@@ -43,10 +43,21 @@ fn fees_burn_and_contribution_shares_are_exact() {
 		assert_eq!(balance(11) + 100 - ENDOWMENT, 2_125);
 		assert_eq!(balance(12) + 100 - ENDOWMENT, 0);
 		// 13 is slashed 10% of its bond.
-		assert_eq!(<Staking as din_primitives::StakeInfo<_, _>>::bonded(&13, Role::Participant), 90);
+		assert_eq!(
+			<Staking as din_primitives::StakeInfo<_, _>>::bonded(&13, Role::Participant),
+			90
+		);
 		assert_eq!(
 			s,
-			Settlement { pool: 10_000, participants: 8_500, evaluators: 1_000, burned: 500, refund: 0, slashed: 1, scored: true }
+			Settlement {
+				pool: 10_000,
+				participants: 8_500,
+				evaluators: 1_000,
+				burned: 500,
+				refund: 0,
+				slashed: 1,
+				scored: true
+			}
 		);
 		// The owner gets nothing back (yet: the refund is 0 anyway).
 		assert_eq!(balance(OWNER), owner_before);
@@ -76,7 +87,8 @@ fn nobody_to_pay_refunds_the_owner() {
 #[test]
 fn without_scores_participants_share_by_accepted_updates() {
 	new_test_ext().execute_with(|| {
-		let task = create(1_000, FeeParams { evaluator_fee: pct(0), protocol_fee: pct(0), ..fees() });
+		let task =
+			create(1_000, FeeParams { evaluator_fee: pct(0), protocol_fee: pct(0), ..fees() });
 		let outcome = TaskOutcome {
 			test_key_released: false,
 			baseline: None,
@@ -92,7 +104,8 @@ fn without_scores_participants_share_by_accepted_updates() {
 	});
 }
 
-fn arb_outcome() -> impl Strategy<Value = (u64, u32, u32, Option<u32>, Vec<(u64, u32)>, Vec<(u64, u32)>, bool)> {
+fn arb_outcome(
+) -> impl Strategy<Value = (u64, u32, u32, Option<u32>, Vec<(u64, u32)>, Vec<(u64, u32)>, bool)> {
 	(
 		100u64..900_000,
 		0u32..60,

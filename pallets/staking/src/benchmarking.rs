@@ -17,9 +17,12 @@ const ROLE: Role = Role::Evaluator;
 fn bonded<T: Config>(chunks: u32) -> T::AccountId {
 	let who: T::AccountId = account("staker", 0, SEED);
 	let min = Pallet::<T>::min_bond(ROLE);
-	let big = min.saturating_mul(1_000u32.into()).saturating_mul(T::MaxUnlockingChunks::get().into());
+	let big = min
+		.saturating_mul(1_000u32.into())
+		.saturating_mul(T::MaxUnlockingChunks::get().into());
 	T::Currency::set_balance(&who, big.saturating_add(T::Currency::minimum_balance()));
-	Pallet::<T>::do_bond(&who, ROLE, min.saturating_mul((10 + chunks).into())).expect("funded; qed");
+	Pallet::<T>::do_bond(&who, ROLE, min.saturating_mul((10 + chunks).into()))
+		.expect("funded; qed");
 	for _ in 0..chunks {
 		Pallet::<T>::unbond(RawOrigin::Signed(who.clone()).into(), ROLE, min).expect("bonded; qed");
 	}
@@ -36,7 +39,10 @@ mod benchmarks {
 		let amount = Pallet::<T>::min_bond(ROLE);
 		#[extrinsic_call]
 		_(RawOrigin::Signed(who.clone()), ROLE, amount);
-		assert_eq!(Ledgers::<T>::get(&who, ROLE).expect("bonded").active, amount.saturating_mul(11u32.into()));
+		assert_eq!(
+			Ledgers::<T>::get(&who, ROLE).expect("bonded").active,
+			amount.saturating_mul(11u32.into())
+		);
 	}
 
 	#[benchmark]
@@ -68,5 +74,9 @@ mod benchmarks {
 		assert!(Ledgers::<T>::get(&who, ROLE).expect("bonded").unlocking.is_empty());
 	}
 
-	impl_benchmark_test_suite!(Pallet, crate::mock::ExtBuilder::default().build(), crate::mock::Test);
+	impl_benchmark_test_suite!(
+		Pallet,
+		crate::mock::ExtBuilder::default().build(),
+		crate::mock::Test
+	);
 }

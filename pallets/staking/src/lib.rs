@@ -79,8 +79,8 @@ pub use types::*;
 pub use weights::WeightInfo;
 
 use din_primitives::{
-	BondLocker, Perbill, Reputation, ReputationScore, Role, Slash, SlashReason, StakeInfo,
-	RoundIndex, TaskId,
+	BondLocker, Perbill, Reputation, ReputationScore, Role, RoundIndex, Slash, SlashReason,
+	StakeInfo, TaskId,
 };
 use polkadot_sdk::{
 	frame_support::{
@@ -253,8 +253,8 @@ pub mod pallet {
 			assert!(!T::MinParticipantBond::get().is_zero(), "MinParticipantBond must be non-zero");
 			assert!(!T::MinEvaluatorBond::get().is_zero(), "MinEvaluatorBond must be non-zero");
 			assert!(
-				T::MinParticipantBond::get() >=
-					<T::Currency as fungible::Inspect<T::AccountId>>::minimum_balance(),
+				T::MinParticipantBond::get()
+					>= <T::Currency as fungible::Inspect<T::AccountId>>::minimum_balance(),
 				"MinParticipantBond must be at least the existential deposit"
 			);
 			assert!(!T::UnbondingPeriod::get().is_zero(), "UnbondingPeriod must be non-zero");
@@ -262,7 +262,9 @@ pub mod pallet {
 		}
 
 		#[cfg(feature = "try-runtime")]
-		fn try_state(_n: BlockNumberFor<T>) -> Result<(), polkadot_sdk::sp_runtime::TryRuntimeError> {
+		fn try_state(
+			_n: BlockNumberFor<T>,
+		) -> Result<(), polkadot_sdk::sp_runtime::TryRuntimeError> {
 			Self::do_try_state()
 		}
 	}
@@ -277,7 +279,11 @@ pub mod pallet {
 		/// Emits [`Event::Bonded`].
 		#[pallet::call_index(0)]
 		#[pallet::weight(T::WeightInfo::bond())]
-		pub fn bond(origin: OriginFor<T>, role: Role, #[pallet::compact] amount: BalanceOf<T>) -> DispatchResult {
+		pub fn bond(
+			origin: OriginFor<T>,
+			role: Role,
+			#[pallet::compact] amount: BalanceOf<T>,
+		) -> DispatchResult {
 			let who = ensure_signed(origin)?;
 			Self::do_bond(&who, role, amount)
 		}
@@ -291,7 +297,11 @@ pub mod pallet {
 		/// Emits [`Event::Unbonded`].
 		#[pallet::call_index(1)]
 		#[pallet::weight(T::WeightInfo::unbond())]
-		pub fn unbond(origin: OriginFor<T>, role: Role, #[pallet::compact] amount: BalanceOf<T>) -> DispatchResult {
+		pub fn unbond(
+			origin: OriginFor<T>,
+			role: Role,
+			#[pallet::compact] amount: BalanceOf<T>,
+		) -> DispatchResult {
 			let who = ensure_signed(origin)?;
 			ensure!(!amount.is_zero(), Error::<T>::ZeroAmount);
 			let now = frame_system::Pallet::<T>::block_number();
@@ -301,7 +311,10 @@ pub mod pallet {
 				ensure!(amount <= ledger.active, Error::<T>::InsufficientBond);
 				ensure!(amount <= ledger.unlocked(), Error::<T>::BondLocked);
 				let rest = ledger.active.saturating_sub(amount);
-				ensure!(rest.is_zero() || rest >= Self::min_bond(role), Error::<T>::BelowMinimumBond);
+				ensure!(
+					rest.is_zero() || rest >= Self::min_bond(role),
+					Error::<T>::BelowMinimumBond
+				);
 				ledger
 					.unlocking
 					.try_push(UnlockChunk { value: amount, unlock_at })
@@ -345,7 +358,11 @@ pub mod pallet {
 		/// Emits [`Event::Rebonded`] with the amount actually moved.
 		#[pallet::call_index(3)]
 		#[pallet::weight(T::WeightInfo::rebond())]
-		pub fn rebond(origin: OriginFor<T>, role: Role, #[pallet::compact] amount: BalanceOf<T>) -> DispatchResult {
+		pub fn rebond(
+			origin: OriginFor<T>,
+			role: Role,
+			#[pallet::compact] amount: BalanceOf<T>,
+		) -> DispatchResult {
 			let who = ensure_signed(origin)?;
 			ensure!(!amount.is_zero(), Error::<T>::ZeroAmount);
 			let moved = Ledgers::<T>::try_mutate(&who, role, |maybe| {
@@ -476,12 +493,20 @@ impl<T: Config> BondLocker<T::AccountId, BalanceOf<T>> for Pallet<T> {
 }
 
 impl<T: Config> Slash<T::AccountId, BalanceOf<T>> for Pallet<T> {
-	fn slash(who: &T::AccountId, role: Role, fraction: Perbill, reason: SlashReason) -> BalanceOf<T> {
+	fn slash(
+		who: &T::AccountId,
+		role: Role,
+		fraction: Perbill,
+		reason: SlashReason,
+	) -> BalanceOf<T> {
 		let amount = Ledgers::<T>::mutate_exists(who, role, |maybe| {
 			let Some(ledger) = maybe.as_mut() else { return Zero::zero() };
 			let amount = ledger.slash(fraction);
-			let (credit, missing) =
-				<T::Currency as fungible::BalancedHold<T::AccountId>>::slash(&Self::hold_reason(role), who, amount);
+			let (credit, missing) = <T::Currency as fungible::BalancedHold<T::AccountId>>::slash(
+				&Self::hold_reason(role),
+				who,
+				amount,
+			);
 			if !missing.is_zero() {
 				log::error!(target: LOG_TARGET, "slash of {:?} fell short by {:?}", amount, missing);
 			}

@@ -3,7 +3,8 @@
 use crate::{self as pallet_din_staking, *};
 use polkadot_sdk::{
 	frame_support::{derive_impl, parameter_types, traits::Hooks},
-	pallet_balances, sp_io, sp_runtime::BuildStorage,
+	pallet_balances, sp_io,
+	sp_runtime::BuildStorage,
 };
 
 pub type AccountId = u64;

@@ -43,8 +43,14 @@ fn bond_fails_zero_amount() {
 #[test]
 fn bond_fails_below_minimum() {
 	ExtBuilder::default().build_and_execute(|| {
-		assert_noop!(Staking::bond(RuntimeOrigin::signed(1), P, 9), Error::<Test>::BelowMinimumBond);
-		assert_noop!(Staking::bond(RuntimeOrigin::signed(1), E, 99), Error::<Test>::BelowMinimumBond);
+		assert_noop!(
+			Staking::bond(RuntimeOrigin::signed(1), P, 9),
+			Error::<Test>::BelowMinimumBond
+		);
+		assert_noop!(
+			Staking::bond(RuntimeOrigin::signed(1), E, 99),
+			Error::<Test>::BelowMinimumBond
+		);
 	});
 }
 
@@ -73,7 +79,9 @@ fn unbond_works() {
 	ExtBuilder::default().build_and_execute(|| {
 		assert_ok!(Staking::bond(RuntimeOrigin::signed(1), P, 50));
 		assert_ok!(Staking::unbond(RuntimeOrigin::signed(1), P, 20));
-		System::assert_last_event(Event::Unbonded { who: 1, role: P, amount: 20, unlock_at: 11 }.into());
+		System::assert_last_event(
+			Event::Unbonded { who: 1, role: P, amount: 20, unlock_at: 11 }.into(),
+		);
 		let l = ledger(1, P).unwrap();
 		assert_eq!(l.active, 30);
 		assert_eq!(l.unlocking.len(), 1);
@@ -104,7 +112,10 @@ fn unbond_fails_not_bonded() {
 fn unbond_fails_insufficient_bond() {
 	ExtBuilder::default().build_and_execute(|| {
 		assert_ok!(Staking::bond(RuntimeOrigin::signed(1), P, 50));
-		assert_noop!(Staking::unbond(RuntimeOrigin::signed(1), P, 51), Error::<Test>::InsufficientBond);
+		assert_noop!(
+			Staking::unbond(RuntimeOrigin::signed(1), P, 51),
+			Error::<Test>::InsufficientBond
+		);
 	});
 }
 
@@ -126,7 +137,10 @@ fn unbond_fails_bond_locked() {
 fn unbond_fails_below_minimum() {
 	ExtBuilder::default().build_and_execute(|| {
 		assert_ok!(Staking::bond(RuntimeOrigin::signed(1), P, 50));
-		assert_noop!(Staking::unbond(RuntimeOrigin::signed(1), P, 45), Error::<Test>::BelowMinimumBond);
+		assert_noop!(
+			Staking::unbond(RuntimeOrigin::signed(1), P, 45),
+			Error::<Test>::BelowMinimumBond
+		);
 	});
 }
 
@@ -167,7 +181,10 @@ fn withdraw_unbonded_works() {
 #[test]
 fn withdraw_unbonded_fails_not_bonded() {
 	ExtBuilder::default().build_and_execute(|| {
-		assert_noop!(Staking::withdraw_unbonded(RuntimeOrigin::signed(1), P), Error::<Test>::NotBonded);
+		assert_noop!(
+			Staking::withdraw_unbonded(RuntimeOrigin::signed(1), P),
+			Error::<Test>::NotBonded
+		);
 	});
 }
 
@@ -225,7 +242,10 @@ fn rebond_fails_not_bonded() {
 fn rebond_fails_nothing_to_rebond() {
 	ExtBuilder::default().build_and_execute(|| {
 		assert_ok!(Staking::bond(RuntimeOrigin::signed(1), P, 50));
-		assert_noop!(Staking::rebond(RuntimeOrigin::signed(1), P, 10), Error::<Test>::NothingToRebond);
+		assert_noop!(
+			Staking::rebond(RuntimeOrigin::signed(1), P, 10),
+			Error::<Test>::NothingToRebond
+		);
 	});
 }
 
@@ -234,7 +254,10 @@ fn rebond_fails_below_minimum() {
 	ExtBuilder::default().build_and_execute(|| {
 		assert_ok!(Staking::bond(RuntimeOrigin::signed(1), P, 50));
 		assert_ok!(Staking::unbond(RuntimeOrigin::signed(1), P, 50));
-		assert_noop!(Staking::rebond(RuntimeOrigin::signed(1), P, 5), Error::<Test>::BelowMinimumBond);
+		assert_noop!(
+			Staking::rebond(RuntimeOrigin::signed(1), P, 5),
+			Error::<Test>::BelowMinimumBond
+		);
 	});
 }
 
@@ -245,11 +268,15 @@ fn lock_and_unlock_work() {
 	ExtBuilder::default().build_and_execute(|| {
 		assert_ok!(Staking::bond(RuntimeOrigin::signed(1), P, 50));
 		assert_ok!(<Staking as BondLocker<_, _>>::lock(&1, P, 20));
-		System::assert_last_event(Event::BondLocked { who: 1, role: P, amount: 20, locked: 20 }.into());
+		System::assert_last_event(
+			Event::BondLocked { who: 1, role: P, amount: 20, locked: 20 }.into(),
+		);
 		assert_ok!(<Staking as BondLocker<_, _>>::lock(&1, P, 30));
 		assert_eq!(<Staking as StakeInfo<_, _>>::locked(&1, P), 50);
 		<Staking as BondLocker<_, _>>::unlock(&1, P, 20);
-		System::assert_last_event(Event::BondUnlocked { who: 1, role: P, amount: 20, locked: 30 }.into());
+		System::assert_last_event(
+			Event::BondUnlocked { who: 1, role: P, amount: 20, locked: 30 }.into(),
+		);
 		// Unlocking more than is locked saturates.
 		<Staking as BondLocker<_, _>>::unlock(&1, P, 1_000);
 		assert_eq!(<Staking as StakeInfo<_, _>>::locked(&1, P), 0);
@@ -262,7 +289,10 @@ fn lock_fails_not_bonded_or_insufficient() {
 		assert_noop!(<Staking as BondLocker<_, _>>::lock(&1, P, 1), Error::<Test>::NotBonded);
 		assert_ok!(Staking::bond(RuntimeOrigin::signed(1), P, 50));
 		assert_ok!(<Staking as BondLocker<_, _>>::lock(&1, P, 40));
-		assert_noop!(<Staking as BondLocker<_, _>>::lock(&1, P, 11), Error::<Test>::InsufficientBond);
+		assert_noop!(
+			<Staking as BondLocker<_, _>>::lock(&1, P, 11),
+			Error::<Test>::InsufficientBond
+		);
 	});
 }
 
@@ -285,7 +315,9 @@ fn slash_works() {
 			fraction: Perbill::from_percent(50),
 			amount: 50,
 		}));
-		System::assert_last_event(Event::ReputationChanged { who: 1, task: 7, round: 2, reputation: 0 }.into());
+		System::assert_last_event(
+			Event::ReputationChanged { who: 1, task: 7, round: 2, reputation: 0 }.into(),
+		);
 		let l = ledger(1, P).unwrap();
 		assert_eq!(l.active, 30);
 		// The lock never exceeds what is active.
@@ -320,7 +352,9 @@ fn reputation_is_soulbound_and_moves_only_through_the_trait() {
 	ExtBuilder::default().build_and_execute(|| {
 		assert_eq!(<Staking as Reputation<_>>::reputation(&1), 0);
 		<Staking as Reputation<_>>::reward(&1, 12, 3, 1);
-		System::assert_last_event(Event::ReputationChanged { who: 1, task: 3, round: 1, reputation: 12 }.into());
+		System::assert_last_event(
+			Event::ReputationChanged { who: 1, task: 3, round: 1, reputation: 12 }.into(),
+		);
 		assert_ok!(Staking::bond(RuntimeOrigin::signed(1), E, 100));
 		<Staking as Slash<_, _>>::slash(&1, E, Perbill::from_percent(10), reason());
 		assert_eq!(<Staking as Reputation<_>>::reputation(&1), 7);
@@ -371,7 +405,11 @@ mod prop {
 	}
 
 	fn role(evaluator: bool) -> Role {
-		if evaluator { E } else { P }
+		if evaluator {
+			E
+		} else {
+			P
+		}
 	}
 
 	proptest! {

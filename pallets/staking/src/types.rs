@@ -4,8 +4,8 @@ use crate::Config;
 use codec::{Decode, Encode, MaxEncodedLen};
 use polkadot_sdk::{
 	frame_support::{
-		traits::fungible, BoundedVec, CloneNoBound, DefaultNoBound, EqNoBound, PartialEqNoBound,
-		DebugNoBound,
+		traits::fungible, BoundedVec, CloneNoBound, DebugNoBound, DefaultNoBound, EqNoBound,
+		PartialEqNoBound,
 	},
 	frame_system::pallet_prelude::BlockNumberFor,
 	sp_runtime::{traits::Zero, Perbill, Saturating},
@@ -63,9 +63,7 @@ pub struct StakeLedger<T: Config> {
 impl<T: Config> StakeLedger<T> {
 	/// Everything held for this ledger: active plus unbonding.
 	pub fn total(&self) -> BalanceOf<T> {
-		self.unlocking
-			.iter()
-			.fold(self.active, |acc, c| acc.saturating_add(c.value))
+		self.unlocking.iter().fold(self.active, |acc, c| acc.saturating_add(c.value))
 	}
 
 	/// Whether nothing is held any more, so the ledger can be removed.

@@ -39,7 +39,9 @@ fn spec<T: Config>(a: u32) -> TaskSpecOf<T> {
 		},
 		test_set: TestSetRef {
 			commitment: H256::repeat_byte(2),
-			encrypted_cid: BoundedVec::truncate_from(alloc::vec![2u8; din_primitives::MAX_CID_LEN as usize]),
+			encrypted_cid: BoundedVec::truncate_from(
+				alloc::vec![2u8; din_primitives::MAX_CID_LEN as usize],
+			),
 		},
 		reward: RewardPool { asset: RewardAsset::Native, amount: T::MinRewardPool::get() },
 		rounds: T::MaxRounds::get(),
@@ -86,7 +88,8 @@ fn task_with<T: Config>(p: u32) -> (TaskId, T::AccountId) {
 	)
 	.expect("valid spec");
 	for i in 0..p {
-		Pallet::<T>::join_task(RawOrigin::Signed(participant::<T>(i)).into(), task).expect("bonded");
+		Pallet::<T>::join_task(RawOrigin::Signed(participant::<T>(i)).into(), task)
+			.expect("bonded");
 	}
 	// The round start asks the lifecycle hook (the evaluation pallet's sortition) too.
 	T::Lifecycle::prepare_for_benchmarks(task, subgroup_count(p.max(1), T::MaxSubgroupSize::get()));
@@ -115,10 +118,20 @@ pub(crate) fn benchmark_task<T: Config>(b: din_primitives::BenchmarkTask<T::Acco
 		Subgroups::<T>::insert(task, s as u32, SubgroupOf::<T>::truncate_from(members));
 	}
 	let now = frame_system::Pallet::<T>::block_number();
-	Rounds::<T>::insert(task, b.round, RoundInfo { started_at: now, participants: 0, subgroups, updates: 0 });
+	Rounds::<T>::insert(
+		task,
+		b.round,
+		RoundInfo { started_at: now, participants: 0, subgroups, updates: 0 },
+	);
 	for (round, who, u) in b.updates {
 		let cid = BoundedVec::truncate_from(alloc::vec![3u8; din_primitives::MAX_CID_LEN as usize]);
-		let update = UpdateInfo { subgroup: u.subgroup, cid, commitment: u.commitment, num_samples: u.num_samples, submitted_at: now };
+		let update = UpdateInfo {
+			subgroup: u.subgroup,
+			cid,
+			commitment: u.commitment,
+			num_samples: u.num_samples,
+			submitted_at: now,
+		};
 		Updates::<T>::insert((task, round), who, update);
 	}
 	benchmark_set_phase::<T>(task, b.phase, b.round);
@@ -170,7 +183,10 @@ mod benchmarks {
 		let who = participant::<T>(0);
 		#[extrinsic_call]
 		_(RawOrigin::Signed(who), task);
-		assert_eq!(Participants::<T>::decode_len(task), Some(T::MaxParticipants::get() as usize - 1));
+		assert_eq!(
+			Participants::<T>::decode_len(task),
+			Some(T::MaxParticipants::get() as usize - 1)
+		);
 	}
 
 	#[benchmark]
@@ -186,7 +202,8 @@ mod benchmarks {
 		let (task, _) = task_with::<T>(T::MaxParticipants::get());
 		reach_deadline::<T>(task);
 		let who = participant::<T>(0);
-		let cid: Cid = BoundedVec::truncate_from(alloc::vec![3u8; din_primitives::MAX_CID_LEN as usize]);
+		let cid: Cid =
+			BoundedVec::truncate_from(alloc::vec![3u8; din_primitives::MAX_CID_LEN as usize]);
 		#[extrinsic_call]
 		_(RawOrigin::Signed(who.clone()), task, 0, cid, H256::repeat_byte(4), 1_000);
 		assert!(Updates::<T>::contains_key((task, 0), &who));
@@ -246,5 +263,9 @@ mod benchmarks {
 		assert_eq!(Tasks::<T>::get(task).expect("exists").phase, TaskPhase::Finished);
 	}
 
-	impl_benchmark_test_suite!(Pallet, crate::mock::ExtBuilder::default().build(), crate::mock::Test);
+	impl_benchmark_test_suite!(
+		Pallet,
+		crate::mock::ExtBuilder::default().build(),
+		crate::mock::Test
+	);
 }

@@ -226,8 +226,15 @@ pub mod pallet {
 
 	/// The record of each round of each task.
 	#[pallet::storage]
-	pub type Rounds<T: Config> =
-		StorageDoubleMap<_, Twox64Concat, TaskId, Twox64Concat, RoundIndex, RoundInfoOf<T>, OptionQuery>;
+	pub type Rounds<T: Config> = StorageDoubleMap<
+		_,
+		Twox64Concat,
+		TaskId,
+		Twox64Concat,
+		RoundIndex,
+		RoundInfoOf<T>,
+		OptionQuery,
+	>;
 
 	/// The members of each subgroup of the current round of a task.
 	#[pallet::storage]
@@ -460,7 +467,10 @@ pub mod pallet {
 				T::MaxSubgroupSize::get() <= T::MaxParticipants::get(),
 				"MaxSubgroupSize must not exceed MaxParticipants"
 			);
-			assert!(T::MaxEvaluatorsPerSubgroup::get() > 0, "MaxEvaluatorsPerSubgroup must be non-zero");
+			assert!(
+				T::MaxEvaluatorsPerSubgroup::get() > 0,
+				"MaxEvaluatorsPerSubgroup must be non-zero"
+			);
 			assert!(T::MaxRounds::get() > 0, "MaxRounds must be non-zero");
 			assert!(!T::MinPhaseLength::get().is_zero(), "MinPhaseLength must be non-zero");
 			assert!(
@@ -470,14 +480,16 @@ pub mod pallet {
 			assert!(T::MaxActiveTasks::get() > 0, "MaxActiveTasks must be non-zero");
 			assert!(T::MaxDeadlinesPerBlock::get() > 0, "MaxDeadlinesPerBlock must be non-zero");
 			assert!(
-				T::MinRewardPool::get() >=
-					<T::Currency as fungible::Inspect<T::AccountId>>::minimum_balance(),
+				T::MinRewardPool::get()
+					>= <T::Currency as fungible::Inspect<T::AccountId>>::minimum_balance(),
 				"MinRewardPool must be at least the existential deposit"
 			);
 		}
 
 		#[cfg(feature = "try-runtime")]
-		fn try_state(_n: BlockNumberFor<T>) -> Result<(), polkadot_sdk::sp_runtime::TryRuntimeError> {
+		fn try_state(
+			_n: BlockNumberFor<T>,
+		) -> Result<(), polkadot_sdk::sp_runtime::TryRuntimeError> {
 			Self::do_try_state()
 		}
 	}
@@ -499,14 +511,18 @@ pub mod pallet {
 				T::Staking::minimum_bond(Role::Participant),
 				T::Staking::minimum_bond(Role::Evaluator),
 			)?;
-			ensure!(ActiveTasks::<T>::get() < T::MaxActiveTasks::get(), Error::<T>::TooManyActiveTasks);
+			ensure!(
+				ActiveTasks::<T>::get() < T::MaxActiveTasks::get(),
+				Error::<T>::TooManyActiveTasks
+			);
 
 			let task = NextTaskId::<T>::get();
 			let reward = spec.reward.amount;
 			T::Currency::hold(&HoldReason::RewardPool.into(), &owner, reward)
 				.map_err(|_| Error::<T>::InsufficientFunds)?;
 			let now = frame_system::Pallet::<T>::block_number();
-			let registration_ends = Self::schedule(task, now.saturating_add(spec.phases.registration));
+			let registration_ends =
+				Self::schedule(task, now.saturating_add(spec.phases.registration));
 			let rounds = spec.rounds;
 			Tasks::<T>::insert(
 				task,
@@ -522,7 +538,13 @@ pub mod pallet {
 			);
 			NextTaskId::<T>::put(task.saturating_add(1));
 			ActiveTasks::<T>::mutate(|n| n.saturating_inc());
-			Self::deposit_event(Event::TaskCreated { task, owner, rounds, reward, registration_ends });
+			Self::deposit_event(Event::TaskCreated {
+				task,
+				owner,
+				rounds,
+				reward,
+				registration_ends,
+			});
 			Ok(())
 		}
 
@@ -551,7 +573,11 @@ pub mod pallet {
 				list.try_push(who.clone()).map_err(|_| Error::<T>::TooManyParticipants)?;
 				T::Staking::lock(&who, Role::Participant, bond)
 			})?;
-			let round = if info.phase == TaskPhase::Registration { info.round } else { info.round.saturating_add(1) };
+			let round = if info.phase == TaskPhase::Registration {
+				info.round
+			} else {
+				info.round.saturating_add(1)
+			};
 			Self::deposit_event(Event::ParticipantJoined { task, round, who });
 			Ok(())
 		}
@@ -703,7 +729,9 @@ impl<T: Config> Pallet<T> {
 		// Unreachable while `ActiveTasks <= MaxActiveTasks`; keep the task alive regardless by
 		// overfilling nothing and reporting it.
 		log::error!(target: LOG_TARGET, "no deadline slot for task {task} near {at:?}");
-		polkadot_sdk::frame_support::defensive!("a deadline slot exists within the probe range; qed");
+		polkadot_sdk::frame_support::defensive!(
+			"a deadline slot exists within the probe range; qed"
+		);
 		block
 	}
 
@@ -714,10 +742,12 @@ impl<T: Config> Pallet<T> {
 		match transition {
 			Transition::None => T::WeightInfo::on_initialize_phase(),
 			Transition::Phase => T::WeightInfo::on_initialize_phase().saturating_add(hook),
-			Transition::RoundStart(p) =>
-				T::WeightInfo::on_initialize_round_start(p).saturating_add(hook.saturating_mul(2)),
-			Transition::Finish(p) =>
-				T::WeightInfo::on_initialize_finish(p).saturating_add(hook.saturating_mul(2)),
+			Transition::RoundStart(p) => {
+				T::WeightInfo::on_initialize_round_start(p).saturating_add(hook.saturating_mul(2))
+			},
+			Transition::Finish(p) => {
+				T::WeightInfo::on_initialize_finish(p).saturating_add(hook.saturating_mul(2))
+			},
 		}
 	}
 
@@ -732,7 +762,9 @@ impl<T: Config> Pallet<T> {
 			Ok(next) => next,
 			Err(_) => return Transition::None,
 		};
-		if info.phase.is_round_phase() || matches!(info.phase, TaskPhase::Scoring | TaskPhase::Rewarding) {
+		if info.phase.is_round_phase()
+			|| matches!(info.phase, TaskPhase::Scoring | TaskPhase::Rewarding)
+		{
 			T::Lifecycle::on_phase_end(task, info.round, info.phase);
 		}
 		match (info.phase, next) {
@@ -762,10 +794,20 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// Move `info` into `phase` and schedule its deadline.
-	fn enter_phase(task: TaskId, info: &mut TaskInfoOf<T>, phase: TaskPhase, now: BlockNumberFor<T>) {
+	fn enter_phase(
+		task: TaskId,
+		info: &mut TaskInfoOf<T>,
+		phase: TaskPhase,
+		now: BlockNumberFor<T>,
+	) {
 		info.phase = phase;
 		info.phase_ends = Self::schedule(task, now.saturating_add(info.spec.phases.of(phase)));
-		Self::deposit_event(Event::PhaseChanged { task, round: info.round, phase, ends: info.phase_ends });
+		Self::deposit_event(Event::PhaseChanged {
+			task,
+			round: info.round,
+			phase,
+			ends: info.phase_ends,
+		});
 	}
 
 	/// Start round `info.round`: snapshot, shuffle, assign; or defer it.
@@ -779,7 +821,13 @@ impl<T: Config> Pallet<T> {
 			info.phase_ends = Self::schedule(task, retry_at);
 			let retry_at = info.phase_ends;
 			Tasks::<T>::insert(task, info);
-			Self::deposit_event(Event::RoundDeferred { task, round, participants: n, required, retry_at });
+			Self::deposit_event(Event::RoundDeferred {
+				task,
+				round,
+				participants: n,
+				required,
+				retry_at,
+			});
 			return Transition::RoundStart(n);
 		}
 		let k = subgroup_count(n, info.spec.subgroup_size);
@@ -796,7 +844,10 @@ impl<T: Config> Pallet<T> {
 		shuffle(&mut snapshot, seed.as_ref());
 
 		// Clear subgroups of the previous round beyond the new count.
-		let previous = round.checked_sub(1).and_then(|r| Rounds::<T>::get(task, r)).map(|r| r.subgroups);
+		let previous = round
+			.checked_sub(1)
+			.and_then(|r| Rounds::<T>::get(task, r))
+			.map(|r| r.subgroups);
 		for s in k..previous.unwrap_or(0) {
 			Subgroups::<T>::remove(task, s);
 		}
@@ -813,12 +864,22 @@ impl<T: Config> Pallet<T> {
 			let bounded = SubgroupOf::<T>::truncate_from(members);
 			Subgroups::<T>::insert(task, s as SubgroupIndex, bounded);
 		}
-		Rounds::<T>::insert(task, round, RoundInfo { started_at: now, participants: n, subgroups: k, updates: 0 });
+		Rounds::<T>::insert(
+			task,
+			round,
+			RoundInfo { started_at: now, participants: n, subgroups: k, updates: 0 },
+		);
 		info.phase = TaskPhase::Training;
 		info.phase_ends = Self::schedule(task, now.saturating_add(info.spec.phases.training));
 		let training_ends = info.phase_ends;
 		Tasks::<T>::insert(task, info);
-		Self::deposit_event(Event::RoundStarted { task, round, participants: n, subgroups: k, training_ends });
+		Self::deposit_event(Event::RoundStarted {
+			task,
+			round,
+			participants: n,
+			subgroups: k,
+			training_ends,
+		});
 		Transition::RoundStart(n)
 	}
 
@@ -872,8 +933,8 @@ impl<T: Config> Pallet<T> {
 	///   participants.
 	#[cfg(any(feature = "try-runtime", feature = "std"))]
 	pub fn do_try_state() -> Result<(), polkadot_sdk::sp_runtime::TryRuntimeError> {
-		use fungible::InspectHold;
 		use alloc::collections::btree_map::BTreeMap;
+		use fungible::InspectHold;
 		let mut pools: BTreeMap<T::AccountId, BalanceOf<T>> = BTreeMap::new();
 		let mut live = 0u32;
 		for (task, info) in Tasks::<T>::iter() {
@@ -882,7 +943,10 @@ impl<T: Config> Pallet<T> {
 			let scheduled = Deadlines::<T>::get(info.phase_ends).contains(&task);
 			if info.phase.is_terminal() {
 				ensure!(info.remaining.is_zero(), "an ended task keeps a budget");
-				ensure!(Participants::<T>::get(task).is_empty(), "an ended task keeps participants");
+				ensure!(
+					Participants::<T>::get(task).is_empty(),
+					"an ended task keeps participants"
+				);
 			} else {
 				live += 1;
 				ensure!(scheduled, "a live task has no deadline entry");
@@ -1023,7 +1087,16 @@ impl<T: Config> TaskInspect<T::AccountId, BalanceOf<T>> for Pallet<T> {
 
 	fn round_updates(task: TaskId, round: RoundIndex) -> Vec<(T::AccountId, UpdateRef)> {
 		Updates::<T>::iter_prefix((task, round))
-			.map(|(who, u)| (who, UpdateRef { subgroup: u.subgroup, commitment: u.commitment, num_samples: u.num_samples }))
+			.map(|(who, u)| {
+				(
+					who,
+					UpdateRef {
+						subgroup: u.subgroup,
+						commitment: u.commitment,
+						num_samples: u.num_samples,
+					},
+				)
+			})
 			.collect()
 	}
 

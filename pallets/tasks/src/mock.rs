@@ -5,6 +5,7 @@
 use crate::{self as pallet_din_tasks, *};
 use core::cell::RefCell;
 use din_primitives::{Perbill, Role, SubgroupIndex, TaskPhase};
+use polkadot_sdk::frame_support::weights::Weight;
 use polkadot_sdk::{
 	frame_support::{
 		derive_impl, parameter_types,
@@ -12,10 +13,12 @@ use polkadot_sdk::{
 	},
 	pallet_balances,
 	sp_core::H256,
-	sp_io::{self, hashing::{blake2_256, sha2_256}},
+	sp_io::{
+		self,
+		hashing::{blake2_256, sha2_256},
+	},
 	sp_runtime::{BoundedVec, BuildStorage, DispatchError},
 };
-use polkadot_sdk::frame_support::weights::Weight;
 
 pub type AccountId = u64;
 pub type Balance = u64;
@@ -120,7 +123,11 @@ thread_local! {
 /// Records every hook call; refuses round starts while `REFUSE_ROUND_START` is set.
 pub struct TestLifecycle;
 impl din_primitives::RoundLifecycle for TestLifecycle {
-	fn on_round_start(task: TaskId, round: RoundIndex, subgroups: SubgroupIndex) -> Result<(), DispatchError> {
+	fn on_round_start(
+		task: TaskId,
+		round: RoundIndex,
+		subgroups: SubgroupIndex,
+	) -> Result<(), DispatchError> {
 		if REFUSE_ROUND_START.with(|r| *r.borrow()) {
 			return Err(DispatchError::Other("evaluator pool too small"));
 		}
@@ -237,7 +244,10 @@ pub fn architecture() -> Vec<u8> {
 pub fn spec() -> TaskSpecOf<Test> {
 	let arch = architecture();
 	TaskSpec {
-		model: ModelSpec { hash: H256(sha2_256(&arch)), architecture: BoundedVec::truncate_from(arch) },
+		model: ModelSpec {
+			hash: H256(sha2_256(&arch)),
+			architecture: BoundedVec::truncate_from(arch),
+		},
 		genesis: ModelRef { cid: cid(b"genesis"), commitment: H256::repeat_byte(1) },
 		test_set: TestSetRef { commitment: H256::repeat_byte(2), encrypted_cid: cid(b"testset") },
 		reward: RewardPool { asset: RewardAsset::Native, amount: POOL },

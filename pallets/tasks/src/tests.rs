@@ -12,8 +12,19 @@ fn join(who: AccountId, task: TaskId) {
 	assert_ok!(DinTasks::join_task(RuntimeOrigin::signed(who), task));
 }
 
-fn submit(who: AccountId, task: TaskId, round: RoundIndex) -> polkadot_sdk::sp_runtime::DispatchResult {
-	DinTasks::submit_update(RuntimeOrigin::signed(who), task, round, cid(b"update"), H256::repeat_byte(9), 100)
+fn submit(
+	who: AccountId,
+	task: TaskId,
+	round: RoundIndex,
+) -> polkadot_sdk::sp_runtime::DispatchResult {
+	DinTasks::submit_update(
+		RuntimeOrigin::signed(who),
+		task,
+		round,
+		cid(b"update"),
+		H256::repeat_byte(9),
+		100,
+	)
 }
 
 /// Create a task, join `n` participants (10, 11, …) and start round 0.
@@ -35,7 +46,14 @@ fn create_task_works() {
 		let free = Balances::free_balance(OWNER);
 		assert_ok!(DinTasks::create_task(RuntimeOrigin::signed(OWNER), spec()));
 		System::assert_last_event(
-			Event::TaskCreated { task: 0, owner: OWNER, rounds: 2, reward: POOL, registration_ends: 4 }.into(),
+			Event::TaskCreated {
+				task: 0,
+				owner: OWNER,
+				rounds: 2,
+				reward: POOL,
+				registration_ends: 4,
+			}
+			.into(),
 		);
 		assert_eq!(pool_held(OWNER), POOL);
 		assert_eq!(Balances::free_balance(OWNER), free - POOL);
@@ -153,7 +171,10 @@ fn create_task_fails_invalid_rules() {
 			},
 			Error::InvalidMultiKrumSelection,
 		);
-		assert_spec_fails(|s| s.scoring = ScoringRule::ZkAccuracy { vk: H256::zero() }, Error::ZeroVerifyingKey);
+		assert_spec_fails(
+			|s| s.scoring = ScoringRule::ZkAccuracy { vk: H256::zero() },
+			Error::ZeroVerifyingKey,
+		);
 		assert_spec_fails(
 			|s| s.scoring = ScoringRule::Median { threshold: Perbill::zero() },
 			Error::ZeroScoreThreshold,
@@ -193,21 +214,30 @@ fn create_task_fails_too_many_active_tasks() {
 		for _ in 0..4 {
 			create();
 		}
-		assert_noop!(DinTasks::create_task(RuntimeOrigin::signed(OWNER), spec()), Error::<Test>::TooManyActiveTasks);
+		assert_noop!(
+			DinTasks::create_task(RuntimeOrigin::signed(OWNER), spec()),
+			Error::<Test>::TooManyActiveTasks
+		);
 	});
 }
 
 #[test]
 fn create_task_fails_insufficient_funds() {
 	ExtBuilder::default().build_and_execute(|| {
-		assert_noop!(DinTasks::create_task(RuntimeOrigin::signed(3), spec()), Error::<Test>::InsufficientFunds);
+		assert_noop!(
+			DinTasks::create_task(RuntimeOrigin::signed(3), spec()),
+			Error::<Test>::InsufficientFunds
+		);
 	});
 }
 
 #[test]
 fn create_task_fails_unsigned() {
 	ExtBuilder::default().build_and_execute(|| {
-		assert_noop!(DinTasks::create_task(RuntimeOrigin::none(), spec()), DispatchError::BadOrigin);
+		assert_noop!(
+			DinTasks::create_task(RuntimeOrigin::none(), spec()),
+			DispatchError::BadOrigin
+		);
 	});
 }
 
@@ -246,7 +276,10 @@ fn join_task_fails_task_not_open() {
 	ExtBuilder::default().build_and_execute(|| {
 		let task = create();
 		assert_ok!(DinTasks::cancel_task(RuntimeOrigin::signed(OWNER), task));
-		assert_noop!(DinTasks::join_task(RuntimeOrigin::signed(10), task), Error::<Test>::TaskNotOpen);
+		assert_noop!(
+			DinTasks::join_task(RuntimeOrigin::signed(10), task),
+			Error::<Test>::TaskNotOpen
+		);
 	});
 }
 
@@ -255,7 +288,10 @@ fn join_task_fails_already_joined() {
 	ExtBuilder::default().build_and_execute(|| {
 		let task = create();
 		join(10, task);
-		assert_noop!(DinTasks::join_task(RuntimeOrigin::signed(10), task), Error::<Test>::AlreadyJoined);
+		assert_noop!(
+			DinTasks::join_task(RuntimeOrigin::signed(10), task),
+			Error::<Test>::AlreadyJoined
+		);
 	});
 }
 
@@ -266,7 +302,10 @@ fn join_task_fails_too_many_participants() {
 		let task = create();
 		join(10, task);
 		join(11, task);
-		assert_noop!(DinTasks::join_task(RuntimeOrigin::signed(12), task), Error::<Test>::TooManyParticipants);
+		assert_noop!(
+			DinTasks::join_task(RuntimeOrigin::signed(12), task),
+			Error::<Test>::TooManyParticipants
+		);
 		MaxParticipants::set(8);
 	});
 }
@@ -276,13 +315,19 @@ fn join_task_fails_stake_too_low() {
 	ExtBuilder::default().bonded(vec![10]).build_and_execute(|| {
 		let task = create();
 		// 11 has no bond.
-		assert_noop!(DinTasks::join_task(RuntimeOrigin::signed(11), task), Error::<Test>::StakeTooLow);
+		assert_noop!(
+			DinTasks::join_task(RuntimeOrigin::signed(11), task),
+			Error::<Test>::StakeTooLow
+		);
 		// 10's bond of 100 covers two tasks of 50, not three.
 		let second = create();
 		let third = create();
 		join(10, task);
 		join(10, second);
-		assert_noop!(DinTasks::join_task(RuntimeOrigin::signed(10), third), Error::<Test>::StakeTooLow);
+		assert_noop!(
+			DinTasks::join_task(RuntimeOrigin::signed(10), third),
+			Error::<Test>::StakeTooLow
+		);
 	});
 }
 
@@ -312,7 +357,10 @@ fn leave_task_works() {
 #[test]
 fn leave_task_fails_unknown_task() {
 	ExtBuilder::default().build_and_execute(|| {
-		assert_noop!(DinTasks::leave_task(RuntimeOrigin::signed(10), 3), Error::<Test>::UnknownTask);
+		assert_noop!(
+			DinTasks::leave_task(RuntimeOrigin::signed(10), 3),
+			Error::<Test>::UnknownTask
+		);
 	});
 }
 
@@ -322,7 +370,10 @@ fn leave_task_fails_task_ended() {
 		let task = create();
 		join(10, task);
 		assert_ok!(DinTasks::cancel_task(RuntimeOrigin::signed(OWNER), task));
-		assert_noop!(DinTasks::leave_task(RuntimeOrigin::signed(10), task), Error::<Test>::TaskEnded);
+		assert_noop!(
+			DinTasks::leave_task(RuntimeOrigin::signed(10), task),
+			Error::<Test>::TaskEnded
+		);
 	});
 }
 
@@ -330,10 +381,16 @@ fn leave_task_fails_task_ended() {
 fn leave_task_fails_not_between_rounds() {
 	ExtBuilder::default().build_and_execute(|| {
 		let task = running_task(2);
-		assert_noop!(DinTasks::leave_task(RuntimeOrigin::signed(10), task), Error::<Test>::NotBetweenRounds);
+		assert_noop!(
+			DinTasks::leave_task(RuntimeOrigin::signed(10), task),
+			Error::<Test>::NotBetweenRounds
+		);
 		finish_phase(task);
 		assert_eq!(phase(task), TaskPhase::AggregationCommit);
-		assert_noop!(DinTasks::leave_task(RuntimeOrigin::signed(10), task), Error::<Test>::NotBetweenRounds);
+		assert_noop!(
+			DinTasks::leave_task(RuntimeOrigin::signed(10), task),
+			Error::<Test>::NotBetweenRounds
+		);
 	});
 }
 
@@ -341,7 +398,10 @@ fn leave_task_fails_not_between_rounds() {
 fn leave_task_fails_not_participant() {
 	ExtBuilder::default().build_and_execute(|| {
 		let task = create();
-		assert_noop!(DinTasks::leave_task(RuntimeOrigin::signed(10), task), Error::<Test>::NotParticipant);
+		assert_noop!(
+			DinTasks::leave_task(RuntimeOrigin::signed(10), task),
+			Error::<Test>::NotParticipant
+		);
 	});
 }
 
@@ -355,7 +415,9 @@ fn cancel_task_works() {
 		join(10, task);
 		join(11, task);
 		assert_ok!(DinTasks::cancel_task(RuntimeOrigin::signed(OWNER), task));
-		System::assert_last_event(Event::TaskCancelled { task, owner: OWNER, round: 0, refund: POOL }.into());
+		System::assert_last_event(
+			Event::TaskCancelled { task, owner: OWNER, round: 0, refund: POOL }.into(),
+		);
 		assert_eq!(phase(task), TaskPhase::Cancelled);
 		assert_eq!(Balances::free_balance(OWNER), free);
 		assert_eq!(pool_held(OWNER), 0);
@@ -371,7 +433,10 @@ fn cancel_task_works() {
 #[test]
 fn cancel_task_fails_unknown_task() {
 	ExtBuilder::default().build_and_execute(|| {
-		assert_noop!(DinTasks::cancel_task(RuntimeOrigin::signed(OWNER), 0), Error::<Test>::UnknownTask);
+		assert_noop!(
+			DinTasks::cancel_task(RuntimeOrigin::signed(OWNER), 0),
+			Error::<Test>::UnknownTask
+		);
 	});
 }
 
@@ -379,7 +444,10 @@ fn cancel_task_fails_unknown_task() {
 fn cancel_task_fails_not_owner() {
 	ExtBuilder::default().build_and_execute(|| {
 		let task = create();
-		assert_noop!(DinTasks::cancel_task(RuntimeOrigin::signed(OTHER), task), Error::<Test>::NotOwner);
+		assert_noop!(
+			DinTasks::cancel_task(RuntimeOrigin::signed(OTHER), task),
+			Error::<Test>::NotOwner
+		);
 	});
 }
 
@@ -387,7 +455,10 @@ fn cancel_task_fails_not_owner() {
 fn cancel_task_fails_task_already_started() {
 	ExtBuilder::default().build_and_execute(|| {
 		let task = running_task(1);
-		assert_noop!(DinTasks::cancel_task(RuntimeOrigin::signed(OWNER), task), Error::<Test>::TaskAlreadyStarted);
+		assert_noop!(
+			DinTasks::cancel_task(RuntimeOrigin::signed(OWNER), task),
+			Error::<Test>::TaskAlreadyStarted
+		);
 	});
 }
 
@@ -396,7 +467,10 @@ fn cancel_task_fails_task_ended() {
 	ExtBuilder::default().build_and_execute(|| {
 		let task = create();
 		assert_ok!(DinTasks::cancel_task(RuntimeOrigin::signed(OWNER), task));
-		assert_noop!(DinTasks::cancel_task(RuntimeOrigin::signed(OWNER), task), Error::<Test>::TaskEnded);
+		assert_noop!(
+			DinTasks::cancel_task(RuntimeOrigin::signed(OWNER), task),
+			Error::<Test>::TaskEnded
+		);
 	});
 }
 
@@ -513,9 +587,20 @@ fn lifecycle_runs_every_phase_and_finishes() {
 		assert_eq!(
 			seen,
 			vec![
-				Registration, Training, AggregationCommit, AggregationReveal, GlobalCommit, GlobalReveal,
-				Training, AggregationCommit, AggregationReveal, GlobalCommit, GlobalReveal, Scoring,
-				Rewarding, Finished,
+				Registration,
+				Training,
+				AggregationCommit,
+				AggregationReveal,
+				GlobalCommit,
+				GlobalReveal,
+				Training,
+				AggregationCommit,
+				AggregationReveal,
+				GlobalCommit,
+				GlobalReveal,
+				Scoring,
+				Rewarding,
+				Finished,
 			]
 		);
 		assert_eq!(round(task), 1);
@@ -524,7 +609,12 @@ fn lifecycle_runs_every_phase_and_finishes() {
 		assert_eq!(pool_held(OWNER), 0);
 		assert_eq!((locked(10), locked(11), locked(12)), (0, 0, 0));
 		assert_eq!(Assignments::<Test>::iter_prefix(task).count(), 0);
-		assert!(task_events().contains(&Event::TaskFinished { task, owner: OWNER, round: 1, refund: POOL }));
+		assert!(task_events().contains(&Event::TaskFinished {
+			task,
+			owner: OWNER,
+			round: 1,
+			refund: POOL
+		}));
 		let calls = hook_calls();
 		assert_eq!(calls[0], HookCall::RoundStart(task, 0, 2));
 		assert!(calls.contains(&HookCall::PhaseEnd(task, 0, GlobalReveal)));
@@ -545,7 +635,8 @@ fn round_start_shuffles_into_subgroups() {
 		}
 		finish_phase(task);
 		System::assert_last_event(
-			Event::RoundStarted { task, round: 0, participants: 5, subgroups: 3, training_ends: 6 }.into(),
+			Event::RoundStarted { task, round: 0, participants: 5, subgroups: 3, training_ends: 6 }
+				.into(),
 		);
 		// ceil(5 / 2) = 3 subgroups of at most G = 2; everyone exactly once.
 		let groups = DinTasks::subgroups_of(task);
@@ -576,7 +667,8 @@ fn round_start_is_deferred_without_enough_participants() {
 		let task = create();
 		finish_phase(task);
 		System::assert_last_event(
-			Event::RoundDeferred { task, round: 0, participants: 0, required: 1, retry_at: 7 }.into(),
+			Event::RoundDeferred { task, round: 0, participants: 0, required: 1, retry_at: 7 }
+				.into(),
 		);
 		assert_eq!(phase(task), TaskPhase::Registration);
 		// Still cancellable: no round started.
@@ -596,7 +688,12 @@ fn round_start_waits_when_the_lifecycle_refuses() {
 		// (`DispatchError::Other` messages are not kept in events.)
 		assert!(matches!(
 			task_events().last(),
-			Some(Event::RoundStartRefused { task: 0, round: 0, error: DispatchError::Other(_), retry_at: 7 })
+			Some(Event::RoundStartRefused {
+				task: 0,
+				round: 0,
+				error: DispatchError::Other(_),
+				retry_at: 7
+			})
 		));
 		assert_eq!(phase(task), TaskPhase::Registration);
 		refuse_round_start(false);
@@ -618,7 +715,10 @@ fn later_round_waits_in_registration_and_allows_leaving() {
 		// Round 1 cannot start without participants; no cancelling after round 0 though.
 		assert_eq!(phase(task), TaskPhase::Registration);
 		assert_eq!(round(task), 1);
-		assert_noop!(DinTasks::cancel_task(RuntimeOrigin::signed(OWNER), task), Error::<Test>::TaskAlreadyStarted);
+		assert_noop!(
+			DinTasks::cancel_task(RuntimeOrigin::signed(OWNER), task),
+			Error::<Test>::TaskAlreadyStarted
+		);
 		join(11, task);
 		finish_phase(task);
 		assert_eq!((phase(task), round(task)), (TaskPhase::Training, 1));
@@ -636,7 +736,12 @@ fn full_deadline_blocks_spill_into_the_next_block() {
 		assert_eq!((phase_ends(a), phase_ends(b), phase_ends(c)), (4, 4, 5));
 		run_to(5);
 		// All deferred (no participants), each rescheduled.
-		assert!(task_events().iter().filter(|e| matches!(e, Event::RoundDeferred { .. })).count() == 3);
+		assert!(
+			task_events()
+				.iter()
+				.filter(|e| matches!(e, Event::RoundDeferred { .. }))
+				.count() == 3
+		);
 	});
 }
 
@@ -646,19 +751,28 @@ fn escrow_pays_and_burns_from_the_pool() {
 		let task = create();
 		let issuance = Balances::total_issuance();
 		assert_ok!(<DinTasks as TaskEscrow<_, _>>::pay(task, &OTHER, 300));
-		System::assert_last_event(Event::PoolPaid { task, round: 0, who: OTHER, amount: 300 }.into());
+		System::assert_last_event(
+			Event::PoolPaid { task, round: 0, who: OTHER, amount: 300 }.into(),
+		);
 		assert_eq!(Balances::free_balance(OTHER), 10_300);
 		assert_ok!(<DinTasks as TaskEscrow<_, _>>::burn(task, 200));
-		System::assert_last_event(Event::PoolBurned { task, round: 0, owner: OWNER, amount: 200 }.into());
+		System::assert_last_event(
+			Event::PoolBurned { task, round: 0, owner: OWNER, amount: 200 }.into(),
+		);
 		assert_eq!(Balances::total_issuance(), issuance - 200);
 		assert_eq!(<DinTasks as TaskEscrow<_, _>>::remaining(task), 500);
 		assert_eq!(pool_held(OWNER), 500);
-		assert_noop!(<DinTasks as TaskEscrow<_, _>>::pay(task, &OTHER, 501), Error::<Test>::PoolExhausted);
+		assert_noop!(
+			<DinTasks as TaskEscrow<_, _>>::pay(task, &OTHER, 501),
+			Error::<Test>::PoolExhausted
+		);
 		assert_noop!(<DinTasks as TaskEscrow<_, _>>::burn(task, 501), Error::<Test>::PoolExhausted);
 		assert_noop!(<DinTasks as TaskEscrow<_, _>>::pay(9, &OTHER, 1), Error::<Test>::UnknownTask);
 		// The rest is refunded on cancel.
 		assert_ok!(DinTasks::cancel_task(RuntimeOrigin::signed(OWNER), task));
-		System::assert_last_event(Event::TaskCancelled { task, owner: OWNER, round: 0, refund: 500 }.into());
+		System::assert_last_event(
+			Event::TaskCancelled { task, owner: OWNER, round: 0, refund: 500 }.into(),
+		);
 	});
 }
 
@@ -668,7 +782,10 @@ fn runtime_api_helpers_work() {
 		assert!(DinTasks::task_view(0).is_none());
 		let task = running_task(2);
 		let view = DinTasks::task_view(task).expect("exists");
-		assert_eq!((view.owner, view.phase, view.round, view.participants), (OWNER, TaskPhase::Training, 0, 2));
+		assert_eq!(
+			(view.owner, view.phase, view.round, view.participants),
+			(OWNER, TaskPhase::Training, 0, 2)
+		);
 		assert_eq!(view.remaining, POOL);
 		assert_eq!(DinTasks::participants_of(task), vec![10, 11]);
 		assert_eq!(DinTasks::assignment_of(task, &10).map(|a| a.0), Some(0));
@@ -724,7 +841,8 @@ mod prop {
 				.prop_map(|(rounds, g, min, pool)| Op::Create { rounds, g, min, pool }),
 			(who.clone(), task.clone()).prop_map(|(w, t)| Op::Join(w, t)),
 			(who.clone(), task.clone()).prop_map(|(w, t)| Op::Leave(w, t)),
-			(prop_oneof![Just(OWNER), Just(OTHER)], task.clone()).prop_map(|(w, t)| Op::Cancel(w, t)),
+			(prop_oneof![Just(OWNER), Just(OTHER)], task.clone())
+				.prop_map(|(w, t)| Op::Cancel(w, t)),
 			(who, task.clone(), 0u32..3, 0u64..3).prop_map(|(w, t, r, n)| Op::Submit(w, t, r, n)),
 			(task.clone(), 0u64..600).prop_map(|(t, a)| Op::Pay(t, a)),
 			(task, 0u64..600).prop_map(|(t, a)| Op::Burn(t, a)),

@@ -6,13 +6,13 @@
 use crate::{Config, Error};
 use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
 pub use din_primitives::{
-	AggregationRule, Cid, Commitment, FeeParams, RewardAsset, RoundIndex, ScoringRule, SubgroupIndex,
-	TaskId, TaskPhase, TransitionError,
+	AggregationRule, Cid, Commitment, FeeParams, RewardAsset, RoundIndex, ScoringRule,
+	SubgroupIndex, TaskId, TaskPhase, TransitionError,
 };
 use polkadot_sdk::{
 	frame_support::{
 		traits::{fungible, Get},
-		BoundedVec, CloneNoBound, EqNoBound, PartialEqNoBound, DebugNoBound,
+		BoundedVec, CloneNoBound, DebugNoBound, EqNoBound, PartialEqNoBound,
 	},
 	frame_system::{self, pallet_prelude::BlockNumberFor},
 	sp_core::H256,
@@ -67,8 +67,7 @@ pub struct ModelSpec<T: Config> {
 
 /// A model artifact in the store: its CID and the commitment to its canonical encoding.
 #[derive(
-	Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo, Clone, PartialEq, Eq,
-	Debug,
+	Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo, Clone, PartialEq, Eq, Debug,
 )]
 pub struct ModelRef {
 	/// Where the serialized model lives.
@@ -80,8 +79,7 @@ pub struct ModelRef {
 /// The owner's test set: committed now, its encrypted copy published now, its key released
 /// at scoring time.
 #[derive(
-	Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo, Clone, PartialEq, Eq,
-	Debug,
+	Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo, Clone, PartialEq, Eq, Debug,
 )]
 pub struct TestSetRef {
 	/// Commitment to the plaintext test set (a public input of the scoring proof).
@@ -92,7 +90,15 @@ pub struct TestSetRef {
 
 /// The reward pool a task escrows. `asset` is `Native` for now (see [`RewardAsset`]).
 #[derive(
-	Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo, Clone, Copy, PartialEq, Eq,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
 	Debug,
 )]
 pub struct RewardPool<Balance> {
@@ -104,7 +110,15 @@ pub struct RewardPool<Balance> {
 
 /// Length of each phase, in blocks.
 #[derive(
-	Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo, Clone, Copy, PartialEq, Eq,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
 	Debug,
 )]
 pub struct PhaseLengths<BlockNumber> {
@@ -235,15 +249,19 @@ impl<T: Config> TaskSpec<T> {
 		ensure(g > 0, ZeroSubgroupSize)?;
 		ensure(g <= T::MaxSubgroupSize::get(), SubgroupTooLarge)?;
 		ensure(self.evaluators_per_subgroup > 0, ZeroEvaluators)?;
-		ensure(self.evaluators_per_subgroup <= T::MaxEvaluatorsPerSubgroup::get(), TooManyEvaluators)?;
+		ensure(
+			self.evaluators_per_subgroup <= T::MaxEvaluatorsPerSubgroup::get(),
+			TooManyEvaluators,
+		)?;
 		ensure(self.min_participants > 0, ZeroMinParticipants)?;
 		ensure(self.min_participants <= T::MaxParticipants::get(), MinParticipantsTooHigh)?;
 		ensure(self.min_participant_bond >= participant_floor, ParticipantBondBelowMinimum)?;
 		ensure(self.min_evaluator_bond >= evaluator_floor, EvaluatorBondBelowMinimum)?;
 		match self.aggregation {
 			AggregationRule::FedAvg | AggregationRule::Median => {},
-			AggregationRule::TrimmedMean { beta } =>
-				ensure(beta < Perbill::from_percent(50), InvalidTrimFraction)?,
+			AggregationRule::TrimmedMean { beta } => {
+				ensure(beta < Perbill::from_percent(50), InvalidTrimFraction)?
+			},
 			AggregationRule::Krum { f } => ensure(krum_fits(f, g), InvalidKrumParameter)?,
 			AggregationRule::MultiKrum { f, m } => {
 				ensure(krum_fits(f, g), InvalidKrumParameter)?;
@@ -252,11 +270,10 @@ impl<T: Config> TaskSpec<T> {
 		}
 		match self.scoring {
 			ScoringRule::ZkAccuracy { vk } => ensure(!vk.is_zero(), ZeroVerifyingKey)?,
-			ScoringRule::Median { threshold } =>
-				ensure(!threshold.is_zero(), ZeroScoreThreshold)?,
+			ScoringRule::Median { threshold } => ensure(!threshold.is_zero(), ZeroScoreThreshold)?,
 		}
-		let fees = self.fees.evaluator_fee.deconstruct() as u64 +
-			self.fees.protocol_fee.deconstruct() as u64;
+		let fees = self.fees.evaluator_fee.deconstruct() as u64
+			+ self.fees.protocol_fee.deconstruct() as u64;
 		ensure(fees <= Perbill::one().deconstruct() as u64, FeesTooHigh)?;
 		Ok(())
 	}
@@ -277,8 +294,7 @@ fn ensure<E>(cond: bool, err: E) -> Result<(), E> {
 
 /// A task as stored.
 #[derive(
-	Encode, Decode, MaxEncodedLen, TypeInfo, CloneNoBound, PartialEqNoBound, EqNoBound,
-	DebugNoBound,
+	Encode, Decode, MaxEncodedLen, TypeInfo, CloneNoBound, PartialEqNoBound, EqNoBound, DebugNoBound,
 )]
 #[scale_info(skip_type_params(T))]
 #[codec(mel_bound())]
@@ -301,8 +317,7 @@ pub struct TaskInfo<T: Config> {
 
 /// Record of one round.
 #[derive(
-	Encode, Decode, MaxEncodedLen, TypeInfo, Clone, PartialEq, Eq, Debug,
-	DecodeWithMemTracking,
+	Encode, Decode, MaxEncodedLen, TypeInfo, Clone, PartialEq, Eq, Debug, DecodeWithMemTracking,
 )]
 pub struct RoundInfo<BlockNumber> {
 	/// Block the round started (Training opened).
@@ -317,7 +332,15 @@ pub struct RoundInfo<BlockNumber> {
 
 /// Where a participant sits in the current round.
 #[derive(
-	Encode, Decode, MaxEncodedLen, TypeInfo, Clone, Copy, PartialEq, Eq, Debug,
+	Encode,
+	Decode,
+	MaxEncodedLen,
+	TypeInfo,
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Debug,
 	DecodeWithMemTracking,
 )]
 pub struct Assignment {
@@ -329,8 +352,7 @@ pub struct Assignment {
 
 /// A submitted update.
 #[derive(
-	Encode, Decode, MaxEncodedLen, TypeInfo, Clone, PartialEq, Eq, Debug,
-	DecodeWithMemTracking,
+	Encode, Decode, MaxEncodedLen, TypeInfo, Clone, PartialEq, Eq, Debug, DecodeWithMemTracking,
 )]
 pub struct UpdateInfo<BlockNumber> {
 	/// The participant's subgroup in that round.

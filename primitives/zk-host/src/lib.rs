@@ -57,7 +57,11 @@ pub trait ZkHost {
 	/// Off-chain workers check every update they aggregate against its commitment: in
 	/// wasm that costs several times the native time (see the evaluation pallet's
 	/// `offchain_aggregate_*` benchmarks).
-	fn poseidon_model_commitment(values: PassFatPointerAndDecodeSlice<&[i32]>) -> AllocateAndReturnPointer<[u8; 32], 32> {
-		din_zk_verifier::commitment::to_bytes(&din_zk_verifier::commitment::model_commitment(values))
+	fn poseidon_model_commitment(
+		values: PassFatPointerAndDecodeSlice<&[i32]>,
+	) -> AllocateAndReturnPointer<[u8; 32], 32> {
+		din_zk_verifier::commitment::to_bytes(&din_zk_verifier::commitment::model_commitment(
+			values,
+		))
 	}
 }

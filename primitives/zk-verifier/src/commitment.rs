@@ -73,8 +73,9 @@ impl core::fmt::Display for CommitmentError {
 				f,
 				"feature {index} = {value} is not a multiple of {FEATURE_STEP} in [0, {FEATURE_MAX}]"
 			),
-			Self::LabelOutOfRange { sample, label, classes } =>
-				write!(f, "label {label} of sample {sample} is not below {classes} classes"),
+			Self::LabelOutOfRange { sample, label, classes } => {
+				write!(f, "label {label} of sample {sample} is not below {classes} classes")
+			},
 			Self::NonCanonical => write!(f, "bytes are not a canonical BN254 scalar"),
 		}
 	}

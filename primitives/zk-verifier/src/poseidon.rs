@@ -72,7 +72,11 @@ mod tests {
 	use ark_ff::{BigInteger, PrimeField};
 
 	fn hex(f: &Fr) -> alloc::string::String {
-		f.into_bigint().to_bytes_be().iter().map(|b| alloc::format!("{b:02x}")).collect()
+		f.into_bigint()
+			.to_bytes_be()
+			.iter()
+			.map(|b| alloc::format!("{b:02x}"))
+			.collect()
 	}
 
 	#[test]

@@ -36,15 +36,19 @@ impl core::fmt::Display for VerifierError {
 			Self::VerifyingKey => write!(f, "malformed Groth16 verifying key"),
 			Self::Proof => write!(f, "malformed Groth16 proof"),
 			Self::PublicInputs => write!(f, "malformed public inputs"),
-			Self::InputCount { expected, got } =>
-				write!(f, "verifying key expects {expected} public inputs, got {got}"),
+			Self::InputCount { expected, got } => {
+				write!(f, "verifying key expects {expected} public inputs, got {got}")
+			},
 		}
 	}
 }
 
 impl core::error::Error for VerifierError {}
 
-fn decode_exact<T: CanonicalDeserialize>(mut bytes: &[u8], err: VerifierError) -> Result<T, VerifierError> {
+fn decode_exact<T: CanonicalDeserialize>(
+	mut bytes: &[u8],
+	err: VerifierError,
+) -> Result<T, VerifierError> {
 	let v = T::deserialize_compressed(&mut bytes).map_err(|_| err.clone())?;
 	if !bytes.is_empty() {
 		return Err(err);
@@ -100,18 +104,28 @@ pub fn verify_prepared(
 		return Err(VerifierError::InputCount { expected, got: public_inputs.len() });
 	}
 	let proof: Proof<Bn254> = decode_exact(proof_bytes, VerifierError::Proof)?;
-	Groth16::<Bn254>::verify_proof(pvk, &proof, public_inputs).map_err(|_| VerifierError::VerifyingKey)
+	Groth16::<Bn254>::verify_proof(pvk, &proof, public_inputs)
+		.map_err(|_| VerifierError::VerifyingKey)
 }
 
 /// `verify(vk_bytes, public_inputs, proof_bytes)`: decode and prepare the key, decode the
 /// proof, run the Groth16 check.
-pub fn verify(vk_bytes: &[u8], public_inputs: &[Fr], proof_bytes: &[u8]) -> Result<bool, VerifierError> {
+pub fn verify(
+	vk_bytes: &[u8],
+	public_inputs: &[Fr],
+	proof_bytes: &[u8],
+) -> Result<bool, VerifierError> {
 	verify_prepared(&prepare(vk_bytes)?, public_inputs, proof_bytes)
 }
 
 /// [`verify`] with the public inputs in their wire form (concatenated 32-byte little-endian
 /// scalars). This is the host function's signature.
-pub fn verify_bytes(vk_bytes: &[u8], public_inputs: &[u8], proof_bytes: &[u8]) -> Result<bool, VerifierError> {
-	let inputs = crate::layout::decode_scalars(public_inputs).map_err(|_| VerifierError::PublicInputs)?;
+pub fn verify_bytes(
+	vk_bytes: &[u8],
+	public_inputs: &[u8],
+	proof_bytes: &[u8],
+) -> Result<bool, VerifierError> {
+	let inputs =
+		crate::layout::decode_scalars(public_inputs).map_err(|_| VerifierError::PublicInputs)?;
 	verify(vk_bytes, &inputs, proof_bytes)
 }

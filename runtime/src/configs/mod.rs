@@ -425,7 +425,8 @@ impl din_primitives::ProofVerifier for NativeGroth16 {
 		din_zk_host::zk_host::verify_groth16_bn254(vk, inputs, proof)
 	}
 	fn valid_key(vk: &[u8]) -> bool {
-		din_zk_verifier::check_verifying_key(vk, din_zk_verifier::layout::PUBLIC_INPUT_COUNT).is_ok()
+		din_zk_verifier::check_verifying_key(vk, din_zk_verifier::layout::PUBLIC_INPUT_COUNT)
+			.is_ok()
 	}
 	fn model_commitment(values: &[i32]) -> din_primitives::Commitment {
 		H256(din_zk_host::zk_host::poseidon_model_commitment(values))

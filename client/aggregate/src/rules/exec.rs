@@ -19,22 +19,22 @@ const MIN_VALUES_PER_TASK: usize = 1 << 18;
 /// the parallel tasks).
 pub(crate) fn for_each_block<F>(out: &mut [i32], inputs: usize, kernel: F)
 where
-    F: Fn(usize, &mut [i32]) + Sync + Send,
+	F: Fn(usize, &mut [i32]) + Sync + Send,
 {
-    #[cfg(feature = "std")]
-    {
-        use rayon::prelude::*;
-        let min_blocks_per_task = MIN_VALUES_PER_TASK.div_ceil(BLOCK.saturating_mul(inputs.max(1)));
-        out.par_chunks_mut(BLOCK)
-            .with_min_len(min_blocks_per_task)
-            .enumerate()
-            .for_each(|(index, block)| kernel(index * BLOCK, block));
-    }
-    #[cfg(not(feature = "std"))]
-    {
-        let _ = inputs;
-        for (index, block) in out.chunks_mut(BLOCK).enumerate() {
-            kernel(index * BLOCK, block);
-        }
-    }
+	#[cfg(feature = "std")]
+	{
+		use rayon::prelude::*;
+		let min_blocks_per_task = MIN_VALUES_PER_TASK.div_ceil(BLOCK.saturating_mul(inputs.max(1)));
+		out.par_chunks_mut(BLOCK)
+			.with_min_len(min_blocks_per_task)
+			.enumerate()
+			.for_each(|(index, block)| kernel(index * BLOCK, block));
+	}
+	#[cfg(not(feature = "std"))]
+	{
+		let _ = inputs;
+		for (index, block) in out.chunks_mut(BLOCK).enumerate() {
+			kernel(index * BLOCK, block);
+		}
+	}
 }

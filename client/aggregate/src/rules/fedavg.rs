@@ -16,7 +16,7 @@ use alloc::vec::Vec;
 
 use super::exec::{for_each_block, BLOCK};
 use super::{
-    div_round_half_away, narrow, total_samples, uniform_shape, AggregateError, Aggregator,
+	div_round_half_away, narrow, total_samples, uniform_shape, AggregateError, Aggregator,
 };
 use crate::encoding::Update;
 
@@ -30,34 +30,30 @@ const BIAS: u32 = 1 << 31;
 pub struct FedAvg;
 
 impl Aggregator for FedAvg {
-    fn aggregate(&self, updates: &[&Update]) -> Result<Update, AggregateError> {
-        let (schema_hash, _) = uniform_shape(updates)?;
-        let num_samples = total_samples(updates)?;
-        Ok(Update {
-            schema_hash,
-            num_samples,
-            values: weighted_mean(updates, num_samples)?,
-        })
-    }
+	fn aggregate(&self, updates: &[&Update]) -> Result<Update, AggregateError> {
+		let (schema_hash, _) = uniform_shape(updates)?;
+		let num_samples = total_samples(updates)?;
+		Ok(Update { schema_hash, num_samples, values: weighted_mean(updates, num_samples)? })
+	}
 }
 
 /// Weighted mean of uniform, non-empty `updates` whose sample counts sum to `total`.
 pub(crate) fn weighted_mean(updates: &[&Update], total: u64) -> Result<Vec<i32>, AggregateError> {
-    if total == 0 {
-        return Err(AggregateError::NoSamples);
-    }
-    let len = updates.first().map_or(0, |update| update.values.len());
-    let mut out = vec![0i32; len];
-    if total <= U64_PATH_MAX_TOTAL {
-        for_each_block(&mut out, updates.len(), |start, block| {
-            weighted_mean_block_u64(updates, total, start, block)
-        });
-    } else {
-        for_each_block(&mut out, updates.len(), |start, block| {
-            weighted_mean_block_i128(updates, total, start, block)
-        });
-    }
-    Ok(out)
+	if total == 0 {
+		return Err(AggregateError::NoSamples);
+	}
+	let len = updates.first().map_or(0, |update| update.values.len());
+	let mut out = vec![0i32; len];
+	if total <= U64_PATH_MAX_TOTAL {
+		for_each_block(&mut out, updates.len(), |start, block| {
+			weighted_mean_block_u64(updates, total, start, block)
+		});
+	} else {
+		for_each_block(&mut out, updates.len(), |start, block| {
+			weighted_mean_block_i128(updates, total, start, block)
+		});
+	}
+	Ok(out)
 }
 
 /// `u64` path for `total ≤ 2^31` (module docs).
@@ -69,13 +65,13 @@ pub(crate) fn weighted_mean(updates: &[&Update], total: u64) -> Result<Vec<i32>,
 /// it is negative. `2S + T < 2^64`, and the division by the constant `2T` is a multiply
 /// ([`Reciprocal`]).
 fn weighted_mean_block_u64(updates: &[&Update], total: u64, start: usize, out: &mut [i32]) {
-    #[cfg(all(feature = "std", target_arch = "x86_64"))]
-    if std::is_x86_feature_detected!("avx2") {
-        // SAFETY: the CPU supports AVX2, checked on the line above.
-        unsafe { weighted_mean_block_u64_avx2(updates, total, start, out) };
-        return;
-    }
-    weighted_mean_block_u64_portable(updates, total, start, out)
+	#[cfg(all(feature = "std", target_arch = "x86_64"))]
+	if std::is_x86_feature_detected!("avx2") {
+		// SAFETY: the CPU supports AVX2, checked on the line above.
+		unsafe { weighted_mean_block_u64_avx2(updates, total, start, out) };
+		return;
+	}
+	weighted_mean_block_u64_portable(updates, total, start, out)
 }
 
 /// The same kernel compiled for AVX2 (twice the vector width of the x86-64 baseline);
@@ -83,61 +79,61 @@ fn weighted_mean_block_u64(updates: &[&Update], total: u64, start: usize, out: &
 #[cfg(all(feature = "std", target_arch = "x86_64"))]
 #[target_feature(enable = "avx2")]
 fn weighted_mean_block_u64_avx2(updates: &[&Update], total: u64, start: usize, out: &mut [i32]) {
-    weighted_mean_block_u64_portable(updates, total, start, out)
+	weighted_mean_block_u64_portable(updates, total, start, out)
 }
 
 #[inline(always)]
 fn weighted_mean_block_u64_portable(
-    updates: &[&Update],
-    total: u64,
-    start: usize,
-    out: &mut [i32],
+	updates: &[&Update],
+	total: u64,
+	start: usize,
+	out: &mut [i32],
 ) {
-    let mut sums = [0u64; BLOCK];
-    let sums = &mut sums[..out.len()];
-    let range = start..start + out.len();
-    // num_samples ≤ total ≤ 2^31: u32 weights let the u32 × u32 → u64 products
-    // vectorize. Four updates per pass over `sums` cut its loads and stores by four;
-    // any partial sum is still ≤ Σ nᵢ·uᵢ < 2^63.
-    let weight = |update: &Update| u64::from(update.num_samples as u32);
-    let mut groups = updates.chunks_exact(4);
-    for group in &mut groups {
-        let [a, b, c, d] = [group[0], group[1], group[2], group[3]];
-        let weights = [weight(a), weight(b), weight(c), weight(d)];
-        let columns = sums
-            .iter_mut()
-            .zip(&a.values[range.clone()])
-            .zip(&b.values[range.clone()])
-            .zip(&c.values[range.clone()])
-            .zip(&d.values[range.clone()]);
-        for ((((sum, va), vb), vc), vd) in columns {
-            *sum += weights[0] * biased(*va)
-                + weights[1] * biased(*vb)
-                + weights[2] * biased(*vc)
-                + weights[3] * biased(*vd);
-        }
-    }
-    for update in groups.remainder() {
-        let weight = weight(update);
-        for (sum, value) in sums.iter_mut().zip(&update.values[range.clone()]) {
-            *sum += weight * biased(*value);
-        }
-    }
-    let zero = u64::from(BIAS) * total;
-    let divisor = Reciprocal::new(2 * total);
-    for (value, sum) in out.iter_mut().zip(sums.iter()) {
-        let negative = u64::from(*sum < zero);
-        let biased_mean = divisor.divide(2 * sum + total - negative);
-        // biased_mean < 2^32 is the rounded mean + 2^31; flipping the sign bit removes
-        // the bias. A weighted mean lies between the extreme inputs: always an i32.
-        *value = ((biased_mean as u32) ^ BIAS) as i32;
-    }
+	let mut sums = [0u64; BLOCK];
+	let sums = &mut sums[..out.len()];
+	let range = start..start + out.len();
+	// num_samples ≤ total ≤ 2^31: u32 weights let the u32 × u32 → u64 products
+	// vectorize. Four updates per pass over `sums` cut its loads and stores by four;
+	// any partial sum is still ≤ Σ nᵢ·uᵢ < 2^63.
+	let weight = |update: &Update| u64::from(update.num_samples as u32);
+	let mut groups = updates.chunks_exact(4);
+	for group in &mut groups {
+		let [a, b, c, d] = [group[0], group[1], group[2], group[3]];
+		let weights = [weight(a), weight(b), weight(c), weight(d)];
+		let columns = sums
+			.iter_mut()
+			.zip(&a.values[range.clone()])
+			.zip(&b.values[range.clone()])
+			.zip(&c.values[range.clone()])
+			.zip(&d.values[range.clone()]);
+		for ((((sum, va), vb), vc), vd) in columns {
+			*sum += weights[0] * biased(*va)
+				+ weights[1] * biased(*vb)
+				+ weights[2] * biased(*vc)
+				+ weights[3] * biased(*vd);
+		}
+	}
+	for update in groups.remainder() {
+		let weight = weight(update);
+		for (sum, value) in sums.iter_mut().zip(&update.values[range.clone()]) {
+			*sum += weight * biased(*value);
+		}
+	}
+	let zero = u64::from(BIAS) * total;
+	let divisor = Reciprocal::new(2 * total);
+	for (value, sum) in out.iter_mut().zip(sums.iter()) {
+		let negative = u64::from(*sum < zero);
+		let biased_mean = divisor.divide(2 * sum + total - negative);
+		// biased_mean < 2^32 is the rounded mean + 2^31; flipping the sign bit removes
+		// the bias. A weighted mean lies between the extreme inputs: always an i32.
+		*value = ((biased_mean as u32) ^ BIAS) as i32;
+	}
 }
 
 /// `value + 2^31` as an unsigned number (flipping the sign bit), widened.
 #[inline(always)]
 fn biased(value: i32) -> u64 {
-    u64::from((value as u32) ^ BIAS)
+	u64::from((value as u32) ^ BIAS)
 }
 
 /// Exact `floor(x / d)` for `x < 2^64`, `2 ≤ d ≤ 2^33`, by multiplication.
@@ -146,144 +142,126 @@ fn biased(value: i32) -> u64 {
 /// quotient or one less; one comparison of the remainder fixes it.
 #[derive(Clone, Copy)]
 struct Reciprocal {
-    divisor: u64,
-    multiplier: u64,
+	divisor: u64,
+	multiplier: u64,
 }
 
 impl Reciprocal {
-    fn new(divisor: u64) -> Self {
-        debug_assert!(divisor >= 2);
-        Self {
-            divisor,
-            multiplier: ((1u128 << 64) / u128::from(divisor.max(2))) as u64,
-        }
-    }
+	fn new(divisor: u64) -> Self {
+		debug_assert!(divisor >= 2);
+		Self { divisor, multiplier: ((1u128 << 64) / u128::from(divisor.max(2))) as u64 }
+	}
 
-    #[inline(always)]
-    fn divide(&self, x: u64) -> u64 {
-        let estimate = ((u128::from(x) * u128::from(self.multiplier)) >> 64) as u64;
-        let remainder = x - estimate * self.divisor;
-        estimate + u64::from(remainder >= self.divisor)
-    }
+	#[inline(always)]
+	fn divide(&self, x: u64) -> u64 {
+		let estimate = ((u128::from(x) * u128::from(self.multiplier)) >> 64) as u64;
+		let remainder = x - estimate * self.divisor;
+		estimate + u64::from(remainder >= self.divisor)
+	}
 }
 
 /// `i128` path for any `total` (`|Σ nᵢ·vᵢ| < 2^95`).
 fn weighted_mean_block_i128(updates: &[&Update], total: u64, start: usize, out: &mut [i32]) {
-    let mut sums = [0i128; BLOCK];
-    let sums = &mut sums[..out.len()];
-    for update in updates {
-        let weight = i128::from(update.num_samples);
-        let values = &update.values[start..start + out.len()];
-        for (sum, value) in sums.iter_mut().zip(values) {
-            *sum += weight * i128::from(*value);
-        }
-    }
-    for (value, sum) in out.iter_mut().zip(sums.iter()) {
-        *value = narrow(div_round_half_away(*sum, i128::from(total)));
-    }
+	let mut sums = [0i128; BLOCK];
+	let sums = &mut sums[..out.len()];
+	for update in updates {
+		let weight = i128::from(update.num_samples);
+		let values = &update.values[start..start + out.len()];
+		for (sum, value) in sums.iter_mut().zip(values) {
+			*sum += weight * i128::from(*value);
+		}
+	}
+	for (value, sum) in out.iter_mut().zip(sums.iter()) {
+		*value = narrow(div_round_half_away(*sum, i128::from(total)));
+	}
 }
 
 #[cfg(test)]
 mod tests {
-    use super::*;
+	use super::*;
 
-    use crate::rules::tests::update;
+	use crate::rules::tests::update;
 
-    #[test]
-    fn weighted_mean_by_hand() {
-        let a = update(1, vec![0, 10, -10, 3, i32::MAX, i32::MIN]);
-        let b = update(3, vec![4, 11, -11, 4, i32::MAX, i32::MIN]);
-        // (0 + 12)/4 = 3; (10 + 33)/4 = 10.75 → 11; (−10 − 33)/4 = −10.75 → −11;
-        // (3 + 12)/4 = 3.75 → 4; extremes stay exact.
-        let out = FedAvg.aggregate(&[&a, &b]).unwrap();
-        assert_eq!(out.values, vec![3, 11, -11, 4, i32::MAX, i32::MIN]);
-        assert_eq!(out.num_samples, 4);
-    }
+	#[test]
+	fn weighted_mean_by_hand() {
+		let a = update(1, vec![0, 10, -10, 3, i32::MAX, i32::MIN]);
+		let b = update(3, vec![4, 11, -11, 4, i32::MAX, i32::MIN]);
+		// (0 + 12)/4 = 3; (10 + 33)/4 = 10.75 → 11; (−10 − 33)/4 = −10.75 → −11;
+		// (3 + 12)/4 = 3.75 → 4; extremes stay exact.
+		let out = FedAvg.aggregate(&[&a, &b]).unwrap();
+		assert_eq!(out.values, vec![3, 11, -11, 4, i32::MAX, i32::MIN]);
+		assert_eq!(out.num_samples, 4);
+	}
 
-    #[test]
-    fn exact_halves_round_away_from_zero() {
-        let a = update(1, vec![1, -1, 2, -2]);
-        let b = update(1, vec![2, -2, 2, -3]);
-        // 1.5 → 2, −1.5 → −2, 2 → 2, −2.5 → −3.
-        assert_eq!(
-            FedAvg.aggregate(&[&a, &b]).unwrap().values,
-            vec![2, -2, 2, -3]
-        );
-    }
+	#[test]
+	fn exact_halves_round_away_from_zero() {
+		let a = update(1, vec![1, -1, 2, -2]);
+		let b = update(1, vec![2, -2, 2, -3]);
+		// 1.5 → 2, −1.5 → −2, 2 → 2, −2.5 → −3.
+		assert_eq!(FedAvg.aggregate(&[&a, &b]).unwrap().values, vec![2, -2, 2, -3]);
+	}
 
-    #[test]
-    fn large_totals_take_the_i128_path_with_the_same_result() {
-        let values_a = vec![7, -7, 1000, i32::MIN, i32::MAX, 5];
-        let values_b = vec![8, -8, -1000, i32::MIN, i32::MAX, -6];
-        let small = FedAvg
-            .aggregate(&[&update(1, values_a.clone()), &update(2, values_b.clone())])
-            .unwrap();
-        let scale = 1u64 << 40;
-        let large = FedAvg
-            .aggregate(&[&update(scale, values_a), &update(2 * scale, values_b)])
-            .unwrap();
-        assert_eq!(small.values, large.values);
-        assert_eq!(large.num_samples, 3 * scale);
-    }
+	#[test]
+	fn large_totals_take_the_i128_path_with_the_same_result() {
+		let values_a = vec![7, -7, 1000, i32::MIN, i32::MAX, 5];
+		let values_b = vec![8, -8, -1000, i32::MIN, i32::MAX, -6];
+		let small = FedAvg
+			.aggregate(&[&update(1, values_a.clone()), &update(2, values_b.clone())])
+			.unwrap();
+		let scale = 1u64 << 40;
+		let large = FedAvg
+			.aggregate(&[&update(scale, values_a), &update(2 * scale, values_b)])
+			.unwrap();
+		assert_eq!(small.values, large.values);
+		assert_eq!(large.num_samples, 3 * scale);
+	}
 
-    #[test]
-    fn zero_samples_and_overflow_are_named() {
-        let a = update(0, vec![1]);
-        assert_eq!(FedAvg.aggregate(&[&a, &a]), Err(AggregateError::NoSamples));
-        let big = update(u64::MAX, vec![1]);
-        assert_eq!(
-            FedAvg.aggregate(&[&big, &big]),
-            Err(AggregateError::SampleCountOverflow)
-        );
-        // A zero-weight update does not move the mean.
-        let b = update(5, vec![9]);
-        assert_eq!(FedAvg.aggregate(&[&a, &b]).unwrap().values, vec![9]);
-    }
+	#[test]
+	fn zero_samples_and_overflow_are_named() {
+		let a = update(0, vec![1]);
+		assert_eq!(FedAvg.aggregate(&[&a, &a]), Err(AggregateError::NoSamples));
+		let big = update(u64::MAX, vec![1]);
+		assert_eq!(FedAvg.aggregate(&[&big, &big]), Err(AggregateError::SampleCountOverflow));
+		// A zero-weight update does not move the mean.
+		let b = update(5, vec![9]);
+		assert_eq!(FedAvg.aggregate(&[&a, &b]).unwrap().values, vec![9]);
+	}
 
-    #[test]
-    fn reciprocal_division_is_exact() {
-        use rand::{Rng, SeedableRng};
-        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(3);
-        for divisor in [
-            2u64,
-            3,
-            7,
-            1 << 20,
-            (1 << 32) - 1,
-            1 << 32,
-            (1 << 32) + 2,
-            1 << 33,
-        ] {
-            let reciprocal = Reciprocal::new(divisor);
-            for x in [
-                0,
-                1,
-                divisor - 1,
-                divisor,
-                divisor + 1,
-                u64::MAX,
-                u64::MAX - 1,
-                u64::MAX - divisor,
-            ] {
-                assert_eq!(reciprocal.divide(x), x / divisor, "{x} / {divisor}");
-            }
-            for _ in 0..10_000 {
-                let x: u64 = rng.gen();
-                assert_eq!(reciprocal.divide(x), x / divisor, "{x} / {divisor}");
-            }
-        }
-    }
+	#[test]
+	fn reciprocal_division_is_exact() {
+		use rand::{Rng, SeedableRng};
+		let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(3);
+		for divisor in [2u64, 3, 7, 1 << 20, (1 << 32) - 1, 1 << 32, (1 << 32) + 2, 1 << 33] {
+			let reciprocal = Reciprocal::new(divisor);
+			for x in [
+				0,
+				1,
+				divisor - 1,
+				divisor,
+				divisor + 1,
+				u64::MAX,
+				u64::MAX - 1,
+				u64::MAX - divisor,
+			] {
+				assert_eq!(reciprocal.divide(x), x / divisor, "{x} / {divisor}");
+			}
+			for _ in 0..10_000 {
+				let x: u64 = rng.gen();
+				assert_eq!(reciprocal.divide(x), x / divisor, "{x} / {divisor}");
+			}
+		}
+	}
 
-    #[test]
-    fn blocks_boundaries_do_not_matter() {
-        let len = 2 * BLOCK + 17;
-        let a = update(2, (0..len as i32).collect());
-        let b = update(1, (0..len as i32).map(|v| -3 * v).collect());
-        let out = FedAvg.aggregate(&[&a, &b]).unwrap();
-        for (index, value) in out.values.iter().enumerate() {
-            // (2v − 3v)/3 = −v/3
-            let expected = div_round_half_away(-(index as i128), 3) as i32;
-            assert_eq!(*value, expected, "coordinate {index}");
-        }
-    }
+	#[test]
+	fn blocks_boundaries_do_not_matter() {
+		let len = 2 * BLOCK + 17;
+		let a = update(2, (0..len as i32).collect());
+		let b = update(1, (0..len as i32).map(|v| -3 * v).collect());
+		let out = FedAvg.aggregate(&[&a, &b]).unwrap();
+		for (index, value) in out.values.iter().enumerate() {
+			// (2v − 3v)/3 = −v/3
+			let expected = div_round_half_away(-(index as i128), 3) as i32;
+			assert_eq!(*value, expected, "coordinate {index}");
+		}
+	}
 }

@@ -24,201 +24,178 @@ use crate::encoding::Update;
 /// Krum: the single update closest to its `N − f − 2` nearest neighbours.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Krum {
-    /// Byzantine updates tolerated.
-    pub f: u32,
+	/// Byzantine updates tolerated.
+	pub f: u32,
 }
 
 /// Multi-Krum: the sample-weighted mean of the `m` updates with the lowest Krum scores.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct MultiKrum {
-    /// Byzantine updates tolerated.
-    pub f: u32,
-    /// Updates averaged, `1 ≤ m ≤ N`.
-    pub m: u32,
+	/// Byzantine updates tolerated.
+	pub f: u32,
+	/// Updates averaged, `1 ≤ m ≤ N`.
+	pub m: u32,
 }
 
 impl Aggregator for Krum {
-    fn aggregate(&self, updates: &[&Update]) -> Result<Update, AggregateError> {
-        let best = select(updates, self.f, 1)?;
-        let chosen = best.first().ok_or(AggregateError::NoUpdates)?;
-        Ok((*chosen).clone())
-    }
+	fn aggregate(&self, updates: &[&Update]) -> Result<Update, AggregateError> {
+		let best = select(updates, self.f, 1)?;
+		let chosen = best.first().ok_or(AggregateError::NoUpdates)?;
+		Ok((*chosen).clone())
+	}
 }
 
 impl Aggregator for MultiKrum {
-    fn aggregate(&self, updates: &[&Update]) -> Result<Update, AggregateError> {
-        let selected = select(updates, self.f, self.m)?;
-        let (schema_hash, _) = uniform_shape(&selected)?;
-        let num_samples = total_samples(&selected)?;
-        Ok(Update {
-            schema_hash,
-            num_samples,
-            values: weighted_mean(&selected, num_samples)?,
-        })
-    }
+	fn aggregate(&self, updates: &[&Update]) -> Result<Update, AggregateError> {
+		let selected = select(updates, self.f, self.m)?;
+		let (schema_hash, _) = uniform_shape(&selected)?;
+		let num_samples = total_samples(&selected)?;
+		Ok(Update { schema_hash, num_samples, values: weighted_mean(&selected, num_samples)? })
+	}
 }
 
 /// Krum scores of `updates`, each paired with its index, sorted best first with the
 /// canonical tie-break.
 pub fn krum_scores(updates: &[&Update], f: u32) -> Result<Vec<(u128, usize)>, AggregateError> {
-    uniform_shape(updates)?;
-    let count = updates.len();
-    let required = 2usize.saturating_mul(f as usize).saturating_add(3);
-    if count < required {
-        return Err(AggregateError::TooFewUpdates {
-            required,
-            found: count,
-        });
-    }
-    // Canonical order: rank[i] is update i's position in it.
-    let mut canonical: Vec<usize> = (0..count).collect();
-    canonical.sort_by(|a, b| canonical_cmp(updates[*a], updates[*b]));
-    let mut rank = alloc::vec![0usize; count];
-    for (position, index) in canonical.iter().enumerate() {
-        rank[*index] = position;
-    }
+	uniform_shape(updates)?;
+	let count = updates.len();
+	let required = 2usize.saturating_mul(f as usize).saturating_add(3);
+	if count < required {
+		return Err(AggregateError::TooFewUpdates { required, found: count });
+	}
+	// Canonical order: rank[i] is update i's position in it.
+	let mut canonical: Vec<usize> = (0..count).collect();
+	canonical.sort_by(|a, b| canonical_cmp(updates[*a], updates[*b]));
+	let mut rank = alloc::vec![0usize; count];
+	for (position, index) in canonical.iter().enumerate() {
+		rank[*index] = position;
+	}
 
-    let distances = pairwise_squared_distances(updates);
-    let neighbours = count - f as usize - 2;
-    let mut scored: Vec<(u128, usize)> = (0..count)
-        .map(|i| {
-            let mut to_others: Vec<u128> = (0..count)
-                .filter(|j| *j != i)
-                .map(|j| distances[i * count + j])
-                .collect();
-            to_others.sort_unstable();
-            let score = to_others[..neighbours]
-                .iter()
-                .fold(0u128, |sum, d| sum.saturating_add(*d));
-            (score, i)
-        })
-        .collect();
-    scored.sort_by(|(score_a, a), (score_b, b)| score_a.cmp(score_b).then(rank[*a].cmp(&rank[*b])));
-    Ok(scored)
+	let distances = pairwise_squared_distances(updates);
+	let neighbours = count - f as usize - 2;
+	let mut scored: Vec<(u128, usize)> = (0..count)
+		.map(|i| {
+			let mut to_others: Vec<u128> =
+				(0..count).filter(|j| *j != i).map(|j| distances[i * count + j]).collect();
+			to_others.sort_unstable();
+			let score = to_others[..neighbours].iter().fold(0u128, |sum, d| sum.saturating_add(*d));
+			(score, i)
+		})
+		.collect();
+	scored.sort_by(|(score_a, a), (score_b, b)| score_a.cmp(score_b).then(rank[*a].cmp(&rank[*b])));
+	Ok(scored)
 }
 
 /// The `m` best updates by Krum score.
 fn select<'a>(updates: &[&'a Update], f: u32, m: u32) -> Result<Vec<&'a Update>, AggregateError> {
-    uniform_shape(updates)?;
-    if m == 0 || m as usize > updates.len() {
-        return Err(AggregateError::InvalidSelectionSize {
-            m,
-            updates: updates.len(),
-        });
-    }
-    Ok(krum_scores(updates, f)?
-        .into_iter()
-        .take(m as usize)
-        .map(|(_, index)| updates[index])
-        .collect())
+	uniform_shape(updates)?;
+	if m == 0 || m as usize > updates.len() {
+		return Err(AggregateError::InvalidSelectionSize { m, updates: updates.len() });
+	}
+	Ok(krum_scores(updates, f)?
+		.into_iter()
+		.take(m as usize)
+		.map(|(_, index)| updates[index])
+		.collect())
 }
 
 fn canonical_cmp(a: &Update, b: &Update) -> Ordering {
-    a.values
-        .cmp(&b.values)
-        .then(a.num_samples.cmp(&b.num_samples))
+	a.values.cmp(&b.values).then(a.num_samples.cmp(&b.num_samples))
 }
 
 /// Symmetric `N × N` matrix (row-major) of exact squared L2 distances.
 fn pairwise_squared_distances(updates: &[&Update]) -> Vec<u128> {
-    let count = updates.len();
-    let pairs: Vec<(usize, usize)> = (0..count)
-        .flat_map(|i| (i + 1..count).map(move |j| (i, j)))
-        .collect();
-    let distance =
-        |(i, j): &(usize, usize)| squared_distance(&updates[*i].values, &updates[*j].values);
-    #[cfg(feature = "std")]
-    let values: Vec<u128> = {
-        use rayon::prelude::*;
-        pairs.par_iter().map(distance).collect()
-    };
-    #[cfg(not(feature = "std"))]
-    let values: Vec<u128> = pairs.iter().map(distance).collect();
-    let mut matrix = alloc::vec![0u128; count * count];
-    for ((i, j), value) in pairs.into_iter().zip(values) {
-        matrix[i * count + j] = value;
-        matrix[j * count + i] = value;
-    }
-    matrix
+	let count = updates.len();
+	let pairs: Vec<(usize, usize)> =
+		(0..count).flat_map(|i| (i + 1..count).map(move |j| (i, j))).collect();
+	let distance =
+		|(i, j): &(usize, usize)| squared_distance(&updates[*i].values, &updates[*j].values);
+	#[cfg(feature = "std")]
+	let values: Vec<u128> = {
+		use rayon::prelude::*;
+		pairs.par_iter().map(distance).collect()
+	};
+	#[cfg(not(feature = "std"))]
+	let values: Vec<u128> = pairs.iter().map(distance).collect();
+	let mut matrix = alloc::vec![0u128; count * count];
+	for ((i, j), value) in pairs.into_iter().zip(values) {
+		matrix[i * count + j] = value;
+		matrix[j * count + i] = value;
+	}
+	matrix
 }
 
 /// Exact `Σ (aₖ − bₖ)²`.
 fn squared_distance(a: &[i32], b: &[i32]) -> u128 {
-    // Each square is below 2^64; summing up to 2^32 of them in u128 cannot overflow.
-    a.iter()
-        .zip(b)
-        .map(|(x, y)| {
-            let difference = (i64::from(*x) - i64::from(*y)).unsigned_abs();
-            u128::from(difference * difference)
-        })
-        .sum()
+	// Each square is below 2^64; summing up to 2^32 of them in u128 cannot overflow.
+	a.iter()
+		.zip(b)
+		.map(|(x, y)| {
+			let difference = (i64::from(*x) - i64::from(*y)).unsigned_abs();
+			u128::from(difference * difference)
+		})
+		.sum()
 }
 
 #[cfg(test)]
 mod tests {
-    use super::*;
-    use alloc::vec;
+	use super::*;
+	use alloc::vec;
 
-    use crate::rules::tests::update;
+	use crate::rules::tests::update;
 
-    #[test]
-    fn krum_scores_by_hand() {
-        // Points on a line: 0, 1, 3, 100, 101 with f = 1 → N − f − 2 = 2 neighbours.
-        let points: Vec<Update> = [0, 1, 3, 100, 101]
-            .iter()
-            .map(|v| update(1, vec![*v]))
-            .collect();
-        let refs = super::super::as_refs(&points);
-        // 0: 1 + 9 = 10; 1: 1 + 4 = 5; 3: 4 + 9 = 13; 100: 1 + 97² = 9410; 101: 1 + 98² = 9605.
-        let scores = krum_scores(&refs, 1).unwrap();
-        assert_eq!(scores, vec![(5, 1), (10, 0), (13, 2), (9410, 3), (9605, 4)]);
-        assert_eq!(Krum { f: 1 }.aggregate(&refs).unwrap().values, vec![1]);
-        // Multi-Krum m = 3 averages 1, 0, 3 → 4/3 → 1.
-        let multi = MultiKrum { f: 1, m: 3 }.aggregate(&refs).unwrap();
-        assert_eq!(multi.values, vec![1]);
-        assert_eq!(multi.num_samples, 3);
-    }
+	#[test]
+	fn krum_scores_by_hand() {
+		// Points on a line: 0, 1, 3, 100, 101 with f = 1 → N − f − 2 = 2 neighbours.
+		let points: Vec<Update> = [0, 1, 3, 100, 101].iter().map(|v| update(1, vec![*v])).collect();
+		let refs = super::super::as_refs(&points);
+		// 0: 1 + 9 = 10; 1: 1 + 4 = 5; 3: 4 + 9 = 13; 100: 1 + 97² = 9410; 101: 1 + 98² = 9605.
+		let scores = krum_scores(&refs, 1).unwrap();
+		assert_eq!(scores, vec![(5, 1), (10, 0), (13, 2), (9410, 3), (9605, 4)]);
+		assert_eq!(Krum { f: 1 }.aggregate(&refs).unwrap().values, vec![1]);
+		// Multi-Krum m = 3 averages 1, 0, 3 → 4/3 → 1.
+		let multi = MultiKrum { f: 1, m: 3 }.aggregate(&refs).unwrap();
+		assert_eq!(multi.values, vec![1]);
+		assert_eq!(multi.num_samples, 3);
+	}
 
-    #[test]
-    fn ties_resolve_by_canonical_order() {
-        let points: Vec<Update> = [1, -1, 0].iter().map(|v| update(1, vec![*v])).collect();
-        let refs = super::super::as_refs(&points);
-        let scores = krum_scores(&refs, 0).unwrap();
-        // One neighbour each: 0 → 1, ±1 → 1. All tie at 1: canonical order −1, 0, 1.
-        assert_eq!(scores, vec![(1, 1), (1, 2), (1, 0)]);
-        let reversed: Vec<&Update> = refs.iter().rev().copied().collect();
-        assert_eq!(
-            Krum { f: 0 }.aggregate(&reversed).unwrap(),
-            Krum { f: 0 }.aggregate(&refs).unwrap()
-        );
-    }
+	#[test]
+	fn ties_resolve_by_canonical_order() {
+		let points: Vec<Update> = [1, -1, 0].iter().map(|v| update(1, vec![*v])).collect();
+		let refs = super::super::as_refs(&points);
+		let scores = krum_scores(&refs, 0).unwrap();
+		// One neighbour each: 0 → 1, ±1 → 1. All tie at 1: canonical order −1, 0, 1.
+		assert_eq!(scores, vec![(1, 1), (1, 2), (1, 0)]);
+		let reversed: Vec<&Update> = refs.iter().rev().copied().collect();
+		assert_eq!(
+			Krum { f: 0 }.aggregate(&reversed).unwrap(),
+			Krum { f: 0 }.aggregate(&refs).unwrap()
+		);
+	}
 
-    #[test]
-    fn distances_are_exact_at_the_extremes() {
-        let a = update(1, vec![i32::MIN; 3]);
-        let b = update(1, vec![i32::MAX; 3]);
-        let d = u128::from(u32::MAX);
-        assert_eq!(squared_distance(&a.values, &b.values), 3 * d * d);
-    }
+	#[test]
+	fn distances_are_exact_at_the_extremes() {
+		let a = update(1, vec![i32::MIN; 3]);
+		let b = update(1, vec![i32::MAX; 3]);
+		let d = u128::from(u32::MAX);
+		assert_eq!(squared_distance(&a.values, &b.values), 3 * d * d);
+	}
 
-    #[test]
-    fn parameter_errors_are_named() {
-        let points: Vec<Update> = (0..4).map(|v| update(1, vec![v])).collect();
-        let refs = super::super::as_refs(&points);
-        assert_eq!(
-            Krum { f: 1 }.aggregate(&refs),
-            Err(AggregateError::TooFewUpdates {
-                required: 5,
-                found: 4
-            })
-        );
-        assert_eq!(
-            MultiKrum { f: 0, m: 0 }.aggregate(&refs),
-            Err(AggregateError::InvalidSelectionSize { m: 0, updates: 4 })
-        );
-        assert_eq!(
-            MultiKrum { f: 0, m: 5 }.aggregate(&refs),
-            Err(AggregateError::InvalidSelectionSize { m: 5, updates: 4 })
-        );
-    }
+	#[test]
+	fn parameter_errors_are_named() {
+		let points: Vec<Update> = (0..4).map(|v| update(1, vec![v])).collect();
+		let refs = super::super::as_refs(&points);
+		assert_eq!(
+			Krum { f: 1 }.aggregate(&refs),
+			Err(AggregateError::TooFewUpdates { required: 5, found: 4 })
+		);
+		assert_eq!(
+			MultiKrum { f: 0, m: 0 }.aggregate(&refs),
+			Err(AggregateError::InvalidSelectionSize { m: 0, updates: 4 })
+		);
+		assert_eq!(
+			MultiKrum { f: 0, m: 5 }.aggregate(&refs),
+			Err(AggregateError::InvalidSelectionSize { m: 5, updates: 4 })
+		);
+	}
 }

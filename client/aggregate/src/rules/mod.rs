@@ -47,202 +47,172 @@ pub use order_statistics::{Median, TrimmedMean, PPM};
 /// Why a set of updates cannot be aggregated by a rule.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum AggregateError {
-    /// No updates were given.
-    NoUpdates,
-    /// Update `index` carries a different schema hash (from the task's schema, or from
-    /// the first update when a rule is called directly).
-    SchemaHashMismatch { index: usize },
-    /// Update `index` has a different number of values.
-    ValueCountMismatch {
-        index: usize,
-        expected: usize,
-        found: usize,
-    },
-    /// A sample-weighted rule found `Σ num_samples = 0`.
-    NoSamples,
-    /// `Σ num_samples` exceeds `u64`.
-    SampleCountOverflow,
-    /// A trimmed mean must trim less than half on each side: `beta_ppm < 500_000`.
-    TrimFractionTooLarge { beta_ppm: u32 },
-    /// The rule needs more updates (Krum and Multi-Krum: `2f + 3`).
-    TooFewUpdates { required: usize, found: usize },
-    /// Multi-Krum must select between 1 and `N` updates.
-    InvalidSelectionSize { m: u32, updates: usize },
+	/// No updates were given.
+	NoUpdates,
+	/// Update `index` carries a different schema hash (from the task's schema, or from
+	/// the first update when a rule is called directly).
+	SchemaHashMismatch { index: usize },
+	/// Update `index` has a different number of values.
+	ValueCountMismatch { index: usize, expected: usize, found: usize },
+	/// A sample-weighted rule found `Σ num_samples = 0`.
+	NoSamples,
+	/// `Σ num_samples` exceeds `u64`.
+	SampleCountOverflow,
+	/// A trimmed mean must trim less than half on each side: `beta_ppm < 500_000`.
+	TrimFractionTooLarge { beta_ppm: u32 },
+	/// The rule needs more updates (Krum and Multi-Krum: `2f + 3`).
+	TooFewUpdates { required: usize, found: usize },
+	/// Multi-Krum must select between 1 and `N` updates.
+	InvalidSelectionSize { m: u32, updates: usize },
 }
 
 impl fmt::Display for AggregateError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::NoUpdates => write!(f, "no updates to aggregate"),
-            Self::SchemaHashMismatch { index } => {
-                write!(f, "update {index} was made for a different schema")
-            }
-            Self::ValueCountMismatch {
-                index,
-                expected,
-                found,
-            } => write!(f, "update {index} has {found} values, expected {expected}"),
-            Self::NoSamples => write!(f, "updates carry zero samples in total"),
-            Self::SampleCountOverflow => write!(f, "total sample count exceeds u64"),
-            Self::TrimFractionTooLarge { beta_ppm } => {
-                write!(f, "trim fraction {beta_ppm} ppm must be below 500000 ppm")
-            }
-            Self::TooFewUpdates { required, found } => {
-                write!(f, "rule needs at least {required} updates, got {found}")
-            }
-            Self::InvalidSelectionSize { m, updates } => {
-                write!(f, "cannot select {m} of {updates} updates")
-            }
-        }
-    }
+	fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+		match self {
+			Self::NoUpdates => write!(f, "no updates to aggregate"),
+			Self::SchemaHashMismatch { index } => {
+				write!(f, "update {index} was made for a different schema")
+			},
+			Self::ValueCountMismatch { index, expected, found } => {
+				write!(f, "update {index} has {found} values, expected {expected}")
+			},
+			Self::NoSamples => write!(f, "updates carry zero samples in total"),
+			Self::SampleCountOverflow => write!(f, "total sample count exceeds u64"),
+			Self::TrimFractionTooLarge { beta_ppm } => {
+				write!(f, "trim fraction {beta_ppm} ppm must be below 500000 ppm")
+			},
+			Self::TooFewUpdates { required, found } => {
+				write!(f, "rule needs at least {required} updates, got {found}")
+			},
+			Self::InvalidSelectionSize { m, updates } => {
+				write!(f, "cannot select {m} of {updates} updates")
+			},
+		}
+	}
 }
 
 impl core::error::Error for AggregateError {}
 
 /// One aggregation rule: combines updates of one schema into one update.
 pub trait Aggregator {
-    /// Aggregates `updates`, which must be non-empty and share the first update's schema
-    /// hash and value count (else a named error). The result carries that schema hash.
-    fn aggregate(&self, updates: &[&Update]) -> Result<Update, AggregateError>;
+	/// Aggregates `updates`, which must be non-empty and share the first update's schema
+	/// hash and value count (else a named error). The result carries that schema hash.
+	fn aggregate(&self, updates: &[&Update]) -> Result<Update, AggregateError>;
 }
 
 /// The task-level choice of rule (what a task stores on chain), dispatching to the
 /// rule types of this module.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum AggregationRule {
-    /// Sample-weighted mean ([`FedAvg`]).
-    FedAvg,
-    /// Coordinate-wise trimmed mean trimming `beta_ppm` parts per million of the updates
-    /// on each side ([`TrimmedMean`]).
-    TrimmedMean { beta_ppm: u32 },
-    /// Coordinate-wise median ([`Median`]).
-    Median,
-    /// Krum tolerating `f` Byzantine updates ([`Krum`]).
-    Krum { f: u32 },
-    /// Multi-Krum tolerating `f`, averaging the `m` best ([`MultiKrum`]).
-    MultiKrum { f: u32, m: u32 },
+	/// Sample-weighted mean ([`FedAvg`]).
+	FedAvg,
+	/// Coordinate-wise trimmed mean trimming `beta_ppm` parts per million of the updates
+	/// on each side ([`TrimmedMean`]).
+	TrimmedMean { beta_ppm: u32 },
+	/// Coordinate-wise median ([`Median`]).
+	Median,
+	/// Krum tolerating `f` Byzantine updates ([`Krum`]).
+	Krum { f: u32 },
+	/// Multi-Krum tolerating `f`, averaging the `m` best ([`MultiKrum`]).
+	MultiKrum { f: u32, m: u32 },
 }
 
 impl Aggregator for AggregationRule {
-    fn aggregate(&self, updates: &[&Update]) -> Result<Update, AggregateError> {
-        match *self {
-            Self::FedAvg => FedAvg.aggregate(updates),
-            Self::TrimmedMean { beta_ppm } => TrimmedMean { beta_ppm }.aggregate(updates),
-            Self::Median => Median.aggregate(updates),
-            Self::Krum { f } => Krum { f }.aggregate(updates),
-            Self::MultiKrum { f, m } => MultiKrum { f, m }.aggregate(updates),
-        }
-    }
+	fn aggregate(&self, updates: &[&Update]) -> Result<Update, AggregateError> {
+		match *self {
+			Self::FedAvg => FedAvg.aggregate(updates),
+			Self::TrimmedMean { beta_ppm } => TrimmedMean { beta_ppm }.aggregate(updates),
+			Self::Median => Median.aggregate(updates),
+			Self::Krum { f } => Krum { f }.aggregate(updates),
+			Self::MultiKrum { f, m } => MultiKrum { f, m }.aggregate(updates),
+		}
+	}
 }
 
 /// Checks that `updates` is non-empty and uniform; returns the shared schema hash and
 /// value count.
 pub(crate) fn uniform_shape(updates: &[&Update]) -> Result<([u8; 32], usize), AggregateError> {
-    let first = updates.first().ok_or(AggregateError::NoUpdates)?;
-    let expected = first.values.len();
-    for (index, update) in updates.iter().enumerate() {
-        if update.schema_hash != first.schema_hash {
-            return Err(AggregateError::SchemaHashMismatch { index });
-        }
-        if update.values.len() != expected {
-            return Err(AggregateError::ValueCountMismatch {
-                index,
-                expected,
-                found: update.values.len(),
-            });
-        }
-    }
-    Ok((first.schema_hash, expected))
+	let first = updates.first().ok_or(AggregateError::NoUpdates)?;
+	let expected = first.values.len();
+	for (index, update) in updates.iter().enumerate() {
+		if update.schema_hash != first.schema_hash {
+			return Err(AggregateError::SchemaHashMismatch { index });
+		}
+		if update.values.len() != expected {
+			return Err(AggregateError::ValueCountMismatch {
+				index,
+				expected,
+				found: update.values.len(),
+			});
+		}
+	}
+	Ok((first.schema_hash, expected))
 }
 
 /// `Σ num_samples`, checked.
 pub(crate) fn total_samples(updates: &[&Update]) -> Result<u64, AggregateError> {
-    updates.iter().try_fold(0u64, |sum, update| {
-        sum.checked_add(update.num_samples)
-            .ok_or(AggregateError::SampleCountOverflow)
-    })
+	updates.iter().try_fold(0u64, |sum, update| {
+		sum.checked_add(update.num_samples).ok_or(AggregateError::SampleCountOverflow)
+	})
 }
 
 /// `numerator / denominator` rounded half away from zero (`denominator > 0`).
 pub(crate) fn div_round_half_away(numerator: i128, denominator: i128) -> i128 {
-    let quotient = numerator / denominator;
-    let remainder = numerator % denominator;
-    // |remainder| < denominator, so doubling cannot overflow for denominators < 2^126.
-    if 2 * remainder.abs() >= denominator {
-        quotient + numerator.signum()
-    } else {
-        quotient
-    }
+	let quotient = numerator / denominator;
+	let remainder = numerator % denominator;
+	// |remainder| < denominator, so doubling cannot overflow for denominators < 2^126.
+	if 2 * remainder.abs() >= denominator {
+		quotient + numerator.signum()
+	} else {
+		quotient
+	}
 }
 
 /// Narrows a mean of `i32` values back to `i32`: a mean (or a median) lies between the
 /// extreme inputs, so this never saturates; saturating keeps it panic-free regardless.
 pub(crate) fn narrow(value: i128) -> i32 {
-    value.clamp(i128::from(i32::MIN), i128::from(i32::MAX)) as i32
+	value.clamp(i128::from(i32::MIN), i128::from(i32::MAX)) as i32
 }
 
 /// Collects `&Update`s from owned ones (convenience for callers holding a `Vec<Update>`).
 pub fn as_refs(updates: &[Update]) -> Vec<&Update> {
-    updates.iter().collect()
+	updates.iter().collect()
 }
 
 #[cfg(test)]
 pub(crate) mod tests {
-    use super::*;
-    use alloc::vec;
+	use super::*;
+	use alloc::vec;
 
-    /// An update of the all-zero schema hash, for the rules' unit tests.
-    pub(crate) fn update(num_samples: u64, values: Vec<i32>) -> Update {
-        Update {
-            schema_hash: [0; 32],
-            num_samples,
-            values,
-        }
-    }
+	/// An update of the all-zero schema hash, for the rules' unit tests.
+	pub(crate) fn update(num_samples: u64, values: Vec<i32>) -> Update {
+		Update { schema_hash: [0; 32], num_samples, values }
+	}
 
-    #[test]
-    fn rounding_is_half_away_from_zero() {
-        assert_eq!(div_round_half_away(5, 2), 3);
-        assert_eq!(div_round_half_away(-5, 2), -3);
-        assert_eq!(div_round_half_away(7, 3), 2);
-        assert_eq!(div_round_half_away(-7, 3), -2);
-        assert_eq!(div_round_half_away(8, 3), 3);
-        assert_eq!(div_round_half_away(-8, 3), -3);
-        assert_eq!(div_round_half_away(0, 3), 0);
-    }
+	#[test]
+	fn rounding_is_half_away_from_zero() {
+		assert_eq!(div_round_half_away(5, 2), 3);
+		assert_eq!(div_round_half_away(-5, 2), -3);
+		assert_eq!(div_round_half_away(7, 3), 2);
+		assert_eq!(div_round_half_away(-7, 3), -2);
+		assert_eq!(div_round_half_away(8, 3), 3);
+		assert_eq!(div_round_half_away(-8, 3), -3);
+		assert_eq!(div_round_half_away(0, 3), 0);
+	}
 
-    #[test]
-    fn mismatched_inputs_are_named() {
-        let a = Update {
-            schema_hash: [1; 32],
-            num_samples: 1,
-            values: vec![1, 2],
-        };
-        let b = Update {
-            schema_hash: [2; 32],
-            num_samples: 1,
-            values: vec![1, 2],
-        };
-        let c = Update {
-            schema_hash: [1; 32],
-            num_samples: 1,
-            values: vec![1],
-        };
-        assert_eq!(
-            AggregationRule::FedAvg.aggregate(&[]),
-            Err(AggregateError::NoUpdates)
-        );
-        assert_eq!(
-            AggregationRule::Median.aggregate(&[&a, &b]),
-            Err(AggregateError::SchemaHashMismatch { index: 1 })
-        );
-        assert_eq!(
-            AggregationRule::Krum { f: 0 }.aggregate(&[&a, &a, &c]),
-            Err(AggregateError::ValueCountMismatch {
-                index: 2,
-                expected: 2,
-                found: 1
-            })
-        );
-    }
+	#[test]
+	fn mismatched_inputs_are_named() {
+		let a = Update { schema_hash: [1; 32], num_samples: 1, values: vec![1, 2] };
+		let b = Update { schema_hash: [2; 32], num_samples: 1, values: vec![1, 2] };
+		let c = Update { schema_hash: [1; 32], num_samples: 1, values: vec![1] };
+		assert_eq!(AggregationRule::FedAvg.aggregate(&[]), Err(AggregateError::NoUpdates));
+		assert_eq!(
+			AggregationRule::Median.aggregate(&[&a, &b]),
+			Err(AggregateError::SchemaHashMismatch { index: 1 })
+		);
+		assert_eq!(
+			AggregationRule::Krum { f: 0 }.aggregate(&[&a, &a, &c]),
+			Err(AggregateError::ValueCountMismatch { index: 2, expected: 2, found: 1 })
+		);
+	}
 }

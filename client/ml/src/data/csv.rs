@@ -115,14 +115,14 @@ pub fn parse_csv(text: &str, options: &CsvOptions) -> Result<Dataset> {
 					)));
 				}
 				columns = Some((number, cells.len()));
-			}
+			},
 			Some((first_line, expected)) if cells.len() != expected => {
 				return Err(error(format!(
 					"{} columns, but line {first_line} has {expected}",
 					cells.len()
 				)));
-			}
-			Some(_) => {}
+			},
+			Some(_) => {},
 		}
 		let label_index = match options.label_column {
 			LabelColumn::First => 0,
@@ -133,7 +133,7 @@ pub fn parse_csv(text: &str, options: &CsvOptions) -> Result<Dataset> {
 					"label column {index} does not exist; the line has {} columns",
 					cells.len()
 				)));
-			}
+			},
 		};
 		for (column, cell) in cells.iter().enumerate() {
 			if column == label_index {
@@ -181,7 +181,7 @@ fn parse_label(cell: &str) -> std::result::Result<u32, String> {
 		// Tools like pandas write integer labels as floats.
 		Ok(value) if value.fract() == 0.0 && (0.0..=f64::from(u32::MAX)).contains(&value) => {
 			Ok(value as u32)
-		}
+		},
 		_ => Err(format!("label {cell:?} is not a non-negative integer")),
 	}
 }

@@ -165,7 +165,9 @@ fn read_maybe_gz(path: &Path) -> Result<Vec<u8>> {
 	let bytes = std::fs::read(path).map_err(io)?;
 	if bytes.starts_with(&[0x1f, 0x8b]) {
 		let mut inflated = Vec::new();
-		flate2::read::GzDecoder::new(&bytes[..]).read_to_end(&mut inflated).map_err(io)?;
+		flate2::read::GzDecoder::new(&bytes[..])
+			.read_to_end(&mut inflated)
+			.map_err(io)?;
 		return Ok(inflated);
 	}
 	Ok(bytes)
