@@ -81,6 +81,18 @@
 //! - **Accepted update**: submitted, in a subgroup with a majority, not marked invalid.
 //! - **Work**: an evaluator's accepted actions (majority reveals, settling proofs, reports
 //!   within the threshold); evaluator fees are paid in proportion to it.
+//!
+//! ## Code layout
+//!
+//! By mechanism, as pallet-referenda keeps its branch logic apart. `lib.rs` holds the
+//! configuration, storage, events, errors, hooks and calls; each call checks its origin and
+//! arguments and hands the state change to its mechanism:
+//!
+//! - `pool.rs`: the evaluator pool, sortition and seat locks;
+//! - `votes.rs`: the commit-reveal votes on aggregates and global models, their majorities,
+//!   work credit and slashing;
+//! - `scoring.rs`: test-set and verifying keys, Groth16 and median scores, settlement;
+//! - `lifecycle.rs`: the [`din_primitives::RoundLifecycle`] hooks that drive the above.
 
 #![cfg_attr(not(feature = "std"), no_std)]
 
@@ -88,8 +100,12 @@ extern crate alloc;
 
 pub use pallet::*;
 
+mod lifecycle;
 pub mod offchain;
+mod pool;
+mod scoring;
 pub mod types;
+mod votes;
 pub mod weights;
 
 #[cfg(feature = "runtime-benchmarks")]
@@ -597,11 +613,7 @@ pub mod pallet {
 					>= T::Staking::minimum_bond(Role::Evaluator),
 				Error::<T>::InsufficientEvaluatorBond
 			);
-			let size = Pool::<T>::try_mutate(|pool| -> Result<u32, DispatchError> {
-				ensure!(!pool.contains(&who), Error::<T>::AlreadyRegistered);
-				pool.try_push(who.clone()).map_err(|_| Error::<T>::PoolFull)?;
-				Ok(pool.len() as u32)
-			})?;
+			let size = Self::join_pool(&who)?;
 			Self::deposit_event(Event::EvaluatorRegistered { who });
 			Ok(Some(T::WeightInfo::register_evaluator(size)).into())
 		}
@@ -616,11 +628,7 @@ pub mod pallet {
 		#[pallet::weight(T::WeightInfo::deregister_evaluator(T::MaxEvaluators::get()))]
 		pub fn deregister_evaluator(origin: OriginFor<T>) -> DispatchResultWithPostInfo {
 			let who = ensure_signed(origin)?;
-			let size = Pool::<T>::try_mutate(|pool| -> Result<u32, DispatchError> {
-				let at = pool.iter().position(|a| *a == who).ok_or(Error::<T>::NotRegistered)?;
-				pool.remove(at);
-				Ok(pool.len() as u32 + 1)
-			})?;
+			let size = Self::leave_pool(&who)?;
 			Self::deposit_event(Event::EvaluatorDeregistered { who });
 			Ok(Some(T::WeightInfo::deregister_evaluator(size)).into())
 		}
@@ -653,11 +661,7 @@ pub mod pallet {
 				Error::<T>::NotOnPanel
 			);
 			ensure!(!hash.is_zero(), Error::<T>::ZeroHash);
-			AggregateVotes::<T>::try_mutate((task, round, subgroup), &who, |vote| {
-				ensure!(vote.is_none(), Error::<T>::AlreadyCommitted);
-				*vote = Some(Vote::Committed(hash));
-				Ok::<_, Error<T>>(())
-			})?;
+			Self::record_aggregate_commit(task, round, subgroup, &who, hash)?;
 			Self::deposit_event(Event::AggregateCommitted { task, round, subgroup, who });
 			Ok(())
 		}
@@ -690,32 +694,10 @@ pub mod pallet {
 			)?;
 			ensure!(!cid.is_empty(), Error::<T>::EmptyCid);
 			ensure!(!commitment.is_zero(), Error::<T>::ZeroCommitment);
-			ensure!(strictly_ascending(&invalid), Error::<T>::InvalidSetNotSorted);
-			let members = T::Tasks::subgroup_members(task, subgroup);
-			for p in invalid.iter() {
-				ensure!(members.contains(p), Error::<T>::NotInSubgroup);
-				ensure!(T::Tasks::update(task, round, p).is_some(), Error::<T>::NoUpdateToJudge);
-			}
-			let expected = aggregate_commit_hash(
-				task,
-				round,
-				subgroup,
-				&who,
-				&cid,
-				&commitment,
-				&invalid,
-				&salt,
-			);
+			Self::ensure_judgeable(task, round, subgroup, &invalid)?;
 			let invalid_count = invalid.len() as u32;
-			AggregateVotes::<T>::try_mutate((task, round, subgroup), &who, |vote| match vote {
-				None => Err(Error::<T>::NotCommitted),
-				Some(Vote::Revealed(_)) => Err(Error::<T>::AlreadyRevealed),
-				Some(Vote::Committed(h)) if *h != expected => Err(Error::<T>::RevealMismatch),
-				Some(Vote::Committed(_)) => {
-					*vote = Some(Vote::Revealed(AggregateReveal { cid, commitment, invalid }));
-					Ok(())
-				},
-			})?;
+			let reveal = AggregateReveal { cid, commitment, invalid };
+			Self::record_aggregate_reveal(task, round, subgroup, &who, reveal, &salt)?;
 			Self::deposit_event(Event::AggregateRevealed {
 				task,
 				round,
@@ -746,11 +728,7 @@ pub mod pallet {
 			Self::ensure_phase(task, round, TaskPhase::GlobalCommit, Error::<T>::NotGlobalCommit)?;
 			ensure!(Self::is_round_evaluator(task, round, &who), Error::<T>::NotRoundEvaluator);
 			ensure!(!hash.is_zero(), Error::<T>::ZeroHash);
-			GlobalVotes::<T>::try_mutate((task, round), &who, |vote| {
-				ensure!(vote.is_none(), Error::<T>::AlreadyCommitted);
-				*vote = Some(Vote::Committed(hash));
-				Ok::<_, Error<T>>(())
-			})?;
+			Self::record_global_commit(task, round, &who, hash)?;
 			Self::deposit_event(Event::GlobalCommitted { task, round, who });
 			Ok(())
 		}
@@ -775,16 +753,7 @@ pub mod pallet {
 			Self::ensure_phase(task, round, TaskPhase::GlobalReveal, Error::<T>::NotGlobalReveal)?;
 			ensure!(!cid.is_empty(), Error::<T>::EmptyCid);
 			ensure!(!commitment.is_zero(), Error::<T>::ZeroCommitment);
-			let expected = global_commit_hash(task, round, &who, &cid, &commitment, &salt);
-			GlobalVotes::<T>::try_mutate((task, round), &who, |vote| match vote {
-				None => Err(Error::<T>::NotCommitted),
-				Some(Vote::Revealed(_)) => Err(Error::<T>::AlreadyRevealed),
-				Some(Vote::Committed(h)) if *h != expected => Err(Error::<T>::RevealMismatch),
-				Some(Vote::Committed(_)) => {
-					*vote = Some(Vote::Revealed(ModelRef { cid, commitment }));
-					Ok(())
-				},
-			})?;
+			Self::record_global_reveal(task, round, &who, ModelRef { cid, commitment }, &salt)?;
 			Self::deposit_event(Event::GlobalRevealed { task, round, who, commitment });
 			Ok(())
 		}
@@ -868,18 +837,9 @@ pub mod pallet {
 			);
 			let model = Self::authorize_scorer(task, &terms, &target, &who)?;
 			ensure!(ScoredTargets::<T>::get(task) < T::MaxScores::get(), Error::<T>::TooManyScores);
-			let key = VerifyingKeys::<T>::get(vk).ok_or(Error::<T>::UnknownVerifyingKey)?;
-			let inputs =
-				evaluation_public_inputs(&model, &terms.test_set_commitment, correct, total);
-			ensure!(T::Verifier::verify(&key, &inputs, &proof), Error::<T>::InvalidProof);
+			Self::verify_score(vk, &model, &terms, correct, total, &proof)?;
 
-			ProvenScores::<T>::insert(
-				task,
-				&target,
-				ProvenScore { correct, total, prover: who.clone() },
-			);
-			ScoredTargets::<T>::mutate(task, |n| n.saturating_inc());
-			Self::credit_work(task, terms.round, &who);
+			Self::record_proven_score(task, terms.round, &target, correct, total, &who);
 			Self::deposit_event(Event::ScoreProven { task, target, correct, total, prover: who });
 			Ok(())
 		}
@@ -911,28 +871,7 @@ pub mod pallet {
 			ensure!(total > 0 && correct <= total, Error::<T>::InvalidCount);
 			Self::authorize_scorer(task, &terms, &target, &who)?;
 			let accuracy = Perbill::from_rational(correct, total);
-			let first = Reports::<T>::try_mutate(
-				task,
-				&target,
-				|reports| -> Result<bool, DispatchError> {
-					ensure!(!reports.iter().any(|(a, _)| *a == who), Error::<T>::AlreadyReported);
-					let first = reports.is_empty();
-					if first {
-						ensure!(
-							ScoredTargets::<T>::get(task) < T::MaxScores::get(),
-							Error::<T>::TooManyScores
-						);
-					}
-					// A panel has at most `MaxPanelSize` members and each reports once.
-					reports
-						.try_push((who.clone(), accuracy))
-						.map_err(|_| Error::<T>::NotOnPanel)?;
-					Ok(first)
-				},
-			)?;
-			if first {
-				ScoredTargets::<T>::mutate(task, |n| n.saturating_inc());
-			}
+			Self::record_report(task, &target, &who, accuracy)?;
 			Self::deposit_event(Event::ScoreReported { task, target, who, accuracy });
 			Ok(())
 		}
@@ -940,509 +879,13 @@ pub mod pallet {
 }
 
 impl<T: Config> Pallet<T> {
-	/// The task's terms, if it is in `phase` of `round`.
-	fn ensure_phase(
-		task: TaskId,
-		round: RoundIndex,
-		phase: TaskPhase,
-		wrong: Error<T>,
-	) -> DispatchResult {
-		let terms = T::Tasks::terms(task).ok_or(Error::<T>::UnknownTask)?;
-		ensure!(terms.phase == phase, wrong);
-		ensure!(terms.round == round, Error::<T>::WrongRound);
-		Ok(())
-	}
-
-	/// Whether `who` holds a seat in `round` of `task`.
-	fn is_round_evaluator(task: TaskId, round: RoundIndex, who: &T::AccountId) -> bool {
-		RoundEvaluators::<T>::get(task, round).iter().any(|(a, _)| a == who)
-	}
-
-	/// The terms of a task that takes scores now: in Scoring or Rewarding, key released.
-	fn scoring_terms(task: TaskId) -> Result<TaskTerms<T::AccountId, T::Balance>, DispatchError> {
-		let terms = T::Tasks::terms(task).ok_or(Error::<T>::UnknownTask)?;
-		ensure!(
-			matches!(terms.phase, TaskPhase::Scoring | TaskPhase::Rewarding),
-			Error::<T>::NotScoringWindow
-		);
-		ensure!(TestKeys::<T>::contains_key(task), Error::<T>::TestKeyNotReleased);
-		Ok(terms)
-	}
-
-	/// Check that `who` may score `target` and return the commitment of the scored model.
-	fn authorize_scorer(
-		task: TaskId,
-		terms: &TaskTerms<T::AccountId, T::Balance>,
-		target: &ScoreTargetOf<T>,
-		who: &T::AccountId,
-	) -> Result<Commitment, DispatchError> {
-		match target {
-			ScoreTarget::Baseline => {
-				ensure!(
-					Self::is_round_evaluator(task, terms.round, who),
-					Error::<T>::NotRoundEvaluator
-				);
-				Ok(terms.genesis_commitment)
-			},
-			ScoreTarget::Update { round, participant } => {
-				let update =
-					T::Tasks::update(task, *round, participant).ok_or(Error::<T>::UnknownUpdate)?;
-				ensure!(
-					Self::is_accepted(task, *round, update.subgroup, participant),
-					Error::<T>::UpdateNotAccepted
-				);
-				ensure!(
-					Panels::<T>::get(task, (*round, update.subgroup)).contains(who),
-					Error::<T>::NotOnPanel
-				);
-				Ok(update.commitment)
-			},
-		}
-	}
-
-	/// Whether the update of `participant` in `round` was accepted.
-	pub fn is_accepted(
-		task: TaskId,
-		round: RoundIndex,
-		subgroup: SubgroupIndex,
-		participant: &T::AccountId,
-	) -> bool {
-		match SubgroupResults::<T>::get(task, (round, subgroup)) {
-			Some(SubgroupResult::Accepted(reveal)) => !reveal.invalid.contains(participant),
-			_ => false,
-		}
-	}
-
-	/// Give `who` one unit of work in `task` and the matching reputation.
-	fn credit_work(task: TaskId, round: RoundIndex, who: &T::AccountId) {
-		Work::<T>::mutate(task, who, |w| *w = w.saturating_add(WORK_POINT));
-		T::Staking::reward(who, WORK_POINT, task, round);
-	}
-
-	fn slash(
-		who: &T::AccountId,
-		role: Role,
-		terms: &TaskTerms<T::AccountId, T::Balance>,
-		task: TaskId,
-		round: RoundIndex,
-		offence: Offence,
-	) {
-		T::Staking::slash(who, role, terms.fees.slash, SlashReason { task, round, offence });
-	}
-
-	/// Draw the panels of `round`, lock one evaluator bond per seat, record them.
-	fn start_round(
-		task: TaskId,
-		round: RoundIndex,
-		subgroups: SubgroupIndex,
-	) -> Result<(), DispatchError> {
-		let terms = T::Tasks::terms(task).ok_or(Error::<T>::UnknownTask)?;
-		ensure!(subgroups <= T::MaxSubgroups::get(), Error::<T>::TooManySubgroups);
-		let q = terms.evaluators_per_subgroup;
-		ensure!(q <= T::MaxPanelSize::get(), Error::<T>::PanelTooLarge);
-		let seat = terms.min_evaluator_bond;
-		let mut candidates: Vec<Candidate<T::AccountId>> = Pool::<T>::get()
-			.into_iter()
-			.filter_map(|who| {
-				let bond = T::Staking::bonded(&who, Role::Evaluator);
-				let free = bond.saturating_sub(T::Staking::locked(&who, Role::Evaluator));
-				let seats: u128 = if seat.is_zero() {
-					u32::MAX as u128
-				} else {
-					(free / seat).unique_saturated_into()
-				};
-				let seats_left = seats.min(u32::MAX as u128) as u32;
-				let reputation = T::Staking::reputation(&who) as u128;
-				let weight = UniqueSaturatedInto::<u128>::unique_saturated_into(bond)
-					.saturating_mul(reputation.saturating_add(1));
-				(seats_left > 0).then_some(Candidate { who, weight, seats_left })
-			})
-			.collect();
-		let subject = (b"din/sortition", task, round).encode();
-		let (seed, _) = T::Randomness::random(&subject);
-		// The draw only reads; a refusal leaves no trace but its event.
-		let panels = draw_panels(&mut candidates, subgroups, q, seed.as_ref()).map_err(|e| {
-			Self::deposit_event(Event::SortitionDeferred {
-				task,
-				round,
-				subgroup: e.subgroup,
-				eligible: e.eligible,
-				required: q,
-			});
-			Error::<T>::PoolTooSmall
-		})?;
-		// Every seat was counted against the evaluator's free bond, so the locks succeed;
-		// should one fail anyway, the layer rolls back the locks taken before it.
-		with_storage_layer(|| Self::seat_panels(task, round, seat, panels))
-	}
-
-	/// Lock one evaluator bond per seat and record the panels and the round's evaluators.
-	fn seat_panels(
-		task: TaskId,
-		round: RoundIndex,
-		seat: T::Balance,
-		panels: Vec<Vec<T::AccountId>>,
-	) -> DispatchResult {
-		let mut seats: Vec<(T::AccountId, u32)> = Vec::new();
-		for (s, panel) in panels.into_iter().enumerate() {
-			for who in panel.iter() {
-				T::Staking::lock(who, Role::Evaluator, seat)?;
-				match seats.iter_mut().find(|(a, _)| a == who) {
-					Some((_, n)) => *n = n.saturating_add(1),
-					None => seats.push((who.clone(), 1)),
-				}
-			}
-			let bounded =
-				PanelOf::<T>::try_from(panel.clone()).map_err(|_| Error::<T>::PanelTooLarge)?;
-			Panels::<T>::insert(task, (round, s as SubgroupIndex), bounded);
-			Self::deposit_event(Event::PanelDrawn {
-				task,
-				round,
-				subgroup: s as SubgroupIndex,
-				evaluators: panel,
-			});
-		}
-		// Distinct evaluators come from the pool, so they fit its bound.
-		RoundEvaluators::<T>::insert(task, round, SeatsOf::<T>::truncate_from(seats));
-		Ok(())
-	}
-
-	/// Settle every subgroup of `round` at the end of AggregationReveal.
-	fn settle_aggregation(task: TaskId, round: RoundIndex) {
-		let Some(terms) = T::Tasks::terms(task) else { return };
-		let mut subgroup = 0;
-		loop {
-			let panel = Panels::<T>::get(task, (round, subgroup));
-			if panel.is_empty() {
-				break;
-			}
-			Self::settle_subgroup(task, round, subgroup, &panel, &terms);
-			subgroup += 1;
-		}
-	}
-
-	fn settle_subgroup(
-		task: TaskId,
-		round: RoundIndex,
-		subgroup: SubgroupIndex,
-		panel: &PanelOf<T>,
-		terms: &TaskTerms<T::AccountId, T::Balance>,
-	) {
-		let members = T::Tasks::subgroup_members(task, subgroup);
-		let submitted: Vec<T::AccountId> = members
-			.into_iter()
-			.filter(|p| T::Tasks::update(task, round, p).is_some())
-			.collect();
-		let votes: Vec<(T::AccountId, Option<AggregateRevealOf<T>>)> = panel
-			.iter()
-			.map(|who| {
-				let reveal = match AggregateVotes::<T>::take((task, round, subgroup), who) {
-					Some(Vote::Revealed(r)) => Some(r),
-					_ => None,
-				};
-				(who.clone(), reveal)
-			})
-			.collect();
-		if submitted.is_empty() {
-			// Nothing to aggregate: no duty could be failed.
-			SubgroupResults::<T>::insert(task, (round, subgroup), SubgroupResult::Empty);
-			return;
-		}
-		let key = |r: &AggregateRevealOf<T>| (r.commitment, r.invalid.clone());
-		let revealed: Vec<_> = votes.iter().filter_map(|(_, r)| r.as_ref().map(key)).collect();
-		let majority = strict_majority(&revealed, panel.len() as u32);
-		for (who, reveal) in votes.iter() {
-			match (reveal, &majority) {
-				(None, _) => {
-					Self::slash(who, Role::Evaluator, terms, task, round, Offence::MissedReveal)
-				},
-				(Some(r), Some((m, _))) if key(r) == *m => Self::credit_work(task, round, who),
-				(Some(_), Some(_)) => Self::slash(
-					who,
-					Role::Evaluator,
-					terms,
-					task,
-					round,
-					Offence::MinorityAggregate,
-				),
-				(Some(_), None) => {},
-			}
-		}
-		let Some(((commitment, invalid), count)) = majority else {
-			SubgroupResults::<T>::insert(task, (round, subgroup), SubgroupResult::Disputed);
-			Self::deposit_event(Event::SubgroupDisputed {
-				task,
-				round,
-				subgroup,
-				revealed: revealed.len() as u32,
-				panel: panel.len() as u32,
-			});
-			return;
-		};
-		// The CID of the first majority reveal (the majority agrees on the content).
-		let cid = votes
-			.iter()
-			.filter_map(|(_, r)| r.as_ref())
-			.find(|r| r.commitment == commitment && r.invalid == invalid)
-			.map(|r| r.cid.clone())
-			.unwrap_or_default();
-		let mut accepted = 0u32;
-		for p in submitted.iter() {
-			if invalid.contains(p) {
-				Self::slash(p, Role::Participant, terms, task, round, Offence::InvalidUpdate);
-			} else {
-				accepted += 1;
-				AcceptedUpdates::<T>::mutate(task, p, |n| n.saturating_inc());
-				T::Staking::reward(p, WORK_POINT, task, round);
-			}
-		}
-		let invalid_count = invalid.len() as u32;
-		SubgroupResults::<T>::insert(
-			task,
-			(round, subgroup),
-			SubgroupResult::Accepted(AggregateReveal { cid: cid.clone(), commitment, invalid }),
-		);
-		Self::deposit_event(Event::SubgroupAccepted {
-			task,
-			round,
-			subgroup,
-			cid,
-			commitment,
-			votes: count,
-			panel: panel.len() as u32,
-			accepted,
-			invalid: invalid_count,
-		});
-	}
-
-	/// Settle the global model of `round` at the end of GlobalReveal and free the seats.
-	fn settle_global(task: TaskId, round: RoundIndex) {
-		let Some(terms) = T::Tasks::terms(task) else { return };
-		let evaluators = RoundEvaluators::<T>::get(task, round);
-		let votes: Vec<(T::AccountId, Option<ModelRef>)> = evaluators
-			.iter()
-			.map(|(who, _)| {
-				let reveal = match GlobalVotes::<T>::take((task, round), who) {
-					Some(Vote::Revealed(m)) => Some(m),
-					_ => None,
-				};
-				(who.clone(), reveal)
-			})
-			.collect();
-		let revealed: Vec<ModelRef> = votes.iter().filter_map(|(_, m)| m.clone()).collect();
-		let voters = evaluators.len() as u32;
-		let majority = strict_majority(&revealed, voters);
-		for (who, reveal) in votes.iter() {
-			match (reveal, &majority) {
-				(None, _) => {
-					Self::slash(who, Role::Evaluator, &terms, task, round, Offence::MissedReveal)
-				},
-				(Some(m), Some((w, _))) if m == w => Self::credit_work(task, round, who),
-				(Some(_), Some(_)) => {
-					Self::slash(who, Role::Evaluator, &terms, task, round, Offence::MinorityGlobal)
-				},
-				(Some(_), None) => {},
-			}
-		}
-		match majority {
-			Some((model, votes)) => {
-				GlobalModels::<T>::insert(task, round, model.clone());
-				Self::deposit_event(Event::GlobalModelFixed {
-					task,
-					round,
-					cid: model.cid,
-					commitment: model.commitment,
-					votes,
-					voters,
-				});
-			},
-			None => Self::deposit_event(Event::GlobalDisputed {
-				task,
-				round,
-				revealed: revealed.len() as u32,
-				voters,
-			}),
-		}
-		for (who, seats) in evaluators.iter() {
-			T::Staking::unlock(
-				who,
-				Role::Evaluator,
-				terms.min_evaluator_bond.saturating_mul((*seats).into()),
-			);
-		}
-	}
-
-	/// At the end of Scoring: record a withheld test key.
-	fn close_key_window(task: TaskId) {
-		if !Self::test_key_usable(task) {
-			Self::deposit_event(Event::TestKeyWithheld { task });
-		}
-	}
-
-	/// Whether scores can exist for `task`: the key is released and, for `ZkAccuracy`, the
-	/// verifying key is registered.
-	fn test_key_usable(task: TaskId) -> bool {
-		let Some(terms) = T::Tasks::terms(task) else { return false };
-		let vk_ready = match terms.scoring {
-			ScoringRule::ZkAccuracy { vk } => VerifyingKeys::<T>::contains_key(vk),
-			ScoringRule::Median { .. } => true,
-		};
-		vk_ready && TestKeys::<T>::contains_key(task)
-	}
-
-	/// At the end of Rewarding: settle medians, hand the outcome to the rewards pallet,
-	/// prune the task's working records.
-	fn settle_scores(task: TaskId) {
-		let Some(terms) = T::Tasks::terms(task) else { return };
-		let released = Self::test_key_usable(task);
-		let mut baseline = None;
-		let mut scores: Vec<(T::AccountId, RoundIndex, Perbill)> = Vec::new();
-		let mut record = |target: ScoreTargetOf<T>, accuracy: Perbill| match target {
-			ScoreTarget::Baseline => baseline = Some(accuracy),
-			ScoreTarget::Update { round, participant } => {
-				scores.push((participant, round, accuracy))
-			},
-		};
-		if released {
-			match terms.scoring {
-				ScoringRule::ZkAccuracy { .. } => {
-					for (target, score) in ProvenScores::<T>::iter_prefix(task) {
-						record(target, Perbill::from_rational(score.correct, score.total));
-					}
-				},
-				ScoringRule::Median { threshold } => {
-					for (target, reports) in Reports::<T>::iter_prefix(task) {
-						let values: Vec<Perbill> = reports.iter().map(|(_, a)| *a).collect();
-						let Some(m) = median(&values) else { continue };
-						for (who, a) in reports.iter() {
-							if within(*a, m, threshold) {
-								Self::credit_work(task, terms.round, who);
-							}
-						}
-						Self::deposit_event(Event::MedianSettled {
-							task,
-							target: target.clone(),
-							accuracy: m,
-							reports: values.len() as u32,
-						});
-						record(target, m);
-					}
-				},
-			}
-		}
-		scores.sort_by(|a, b| (&a.0, a.1).cmp(&(&b.0, b.1)));
-		let mut accepted: Vec<(T::AccountId, u32)> =
-			AcceptedUpdates::<T>::iter_prefix(task).collect();
-		accepted.sort_by(|a, b| a.0.cmp(&b.0));
-		let mut work: Vec<(T::AccountId, u32)> = Work::<T>::iter_prefix(task).collect();
-		work.sort_by(|a, b| a.0.cmp(&b.0));
-		Self::deposit_event(Event::TaskScored {
-			task,
-			scores: scores.len() as u32,
-			accepted: accepted.len() as u32,
-			evaluators: work.len() as u32,
-			test_key_released: released,
-		});
-		T::Rewards::settle(
-			task,
-			TaskOutcome { test_key_released: released, baseline, scores, accepted, work },
-		);
-		Self::prune(task);
-	}
-
-	/// Remove the task's working records once it is settled. Subgroup results, global
-	/// models and the test key stay as the task's public record.
-	fn prune(task: TaskId) {
-		let scores = T::MaxScores::get();
-		let _ = ProvenScores::<T>::clear_prefix(task, scores, None);
-		let _ = Reports::<T>::clear_prefix(task, scores, None);
-		let _ = AcceptedUpdates::<T>::clear_prefix(task, T::MaxParticipants::get(), None);
-		let _ = Work::<T>::clear_prefix(task, T::MaxEvaluators::get(), None);
-		let rounds = T::MaxRounds::get();
-		let _ =
-			Panels::<T>::clear_prefix(task, rounds.saturating_mul(T::MaxSubgroups::get()), None);
-		let _ = RoundEvaluators::<T>::clear_prefix(task, rounds, None);
-		ScoredTargets::<T>::remove(task);
-	}
-
-	/// Worst-case weight of a lifecycle hook call.
-	fn hook_weight() -> Weight {
-		let w = T::WeightInfo::on_round_start(T::MaxSubgroups::get(), T::MaxEvaluators::get())
-			.max(T::WeightInfo::on_aggregation_end(T::MaxSubgroups::get()))
-			.max(T::WeightInfo::on_global_end(T::MaxEvaluators::get()));
-		w.max(
-			T::WeightInfo::on_scoring_end(T::MaxScores::get())
-				.saturating_add(T::Rewards::max_weight()),
-		)
-	}
-
 	/// Check the pallet's invariants:
 	/// - the pool has no duplicates;
 	/// - every panel holds distinct evaluators;
 	/// - every task's scored-target count matches its proven scores and reports.
 	#[cfg(any(feature = "try-runtime", feature = "std"))]
 	pub fn do_try_state() -> Result<(), polkadot_sdk::sp_runtime::TryRuntimeError> {
-		let pool = Pool::<T>::get();
-		for (i, a) in pool.iter().enumerate() {
-			ensure!(!pool.iter().skip(i + 1).any(|b| a == b), "an evaluator is in the pool twice");
-		}
-		for (_, _, panel) in Panels::<T>::iter() {
-			for (i, a) in panel.iter().enumerate() {
-				ensure!(
-					!panel.iter().skip(i + 1).any(|b| a == b),
-					"an evaluator sits twice on a panel"
-				);
-			}
-		}
-		for (task, count) in ScoredTargets::<T>::iter() {
-			let proven = ProvenScores::<T>::iter_prefix(task).count();
-			let reported = Reports::<T>::iter_prefix(task).count();
-			ensure!(count as usize == proven + reported, "scored-target count is off");
-		}
-		Ok(())
-	}
-
-	// ----- read helpers (clients) -----
-
-	/// The global model the next round of `task` trains from: the newest settled one, or
-	/// `None` while only the genesis model exists.
-	pub fn latest_global_model(task: TaskId) -> Option<(RoundIndex, ModelRef)> {
-		GlobalModels::<T>::iter_prefix(task).max_by_key(|(r, _)| *r)
-	}
-}
-
-impl<T: Config> RoundLifecycle for Pallet<T> {
-	fn on_round_start(
-		task: TaskId,
-		round: RoundIndex,
-		subgroups: SubgroupIndex,
-	) -> Result<(), DispatchError> {
-		let result = Self::start_round(task, round, subgroups);
-		if let Err(e) = &result {
-			log::debug!(target: LOG_TARGET, "round {round} of task {task} deferred: {e:?}");
-		}
-		result
-	}
-
-	fn on_phase_end(task: TaskId, round: RoundIndex, phase: TaskPhase) {
-		match phase {
-			TaskPhase::AggregationReveal => Self::settle_aggregation(task, round),
-			TaskPhase::GlobalReveal => Self::settle_global(task, round),
-			TaskPhase::Scoring => Self::close_key_window(task),
-			TaskPhase::Rewarding => Self::settle_scores(task),
-			_ => {},
-		}
-	}
-
-	fn on_task_end(_task: TaskId, _phase: TaskPhase) {}
-
-	fn max_weight() -> Weight {
-		Self::hook_weight()
-	}
-
-	#[cfg(feature = "runtime-benchmarks")]
-	fn prepare_for_benchmarks(task: TaskId, subgroups: SubgroupIndex) {
-		let q = T::Tasks::terms(task).map(|t| t.evaluators_per_subgroup).unwrap_or(1);
-		benchmarking::fill_pool::<T>(q, subgroups);
+		Self::try_state_pool()?;
+		Self::try_state_scores()
 	}
 }

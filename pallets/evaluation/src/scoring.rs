@@ -1,0 +1,225 @@
+//! Scoring, after the last round: the test-set key, the two scoring rules, and the
+//! settlement handed to the rewards pallet.
+//!
+//! The rules differ only in how a target's score comes to exist, so they share the window
+//! check ([`Pallet::scoring_terms`]: Scoring or Rewarding, key released) and the scorer
+//! check ([`Pallet::authorize_scorer`]: a panel member of the update, or a last-round
+//! evaluator for the baseline). Under `ZkAccuracy` the first Groth16 proof that verifies
+//! against the task's registered verifying key settles the score at once; under `Median`
+//! reports accumulate and the median is taken at the end of Rewarding. Either way the end
+//! of Rewarding builds one [`TaskOutcome`] for [`Config::Rewards`] and prunes the task's
+//! working records, so a settled task costs no more storage than its public record.
+
+use super::*;
+
+impl<T: Config> Pallet<T> {
+	/// The terms of a task that takes scores now: in Scoring or Rewarding, key released.
+	pub(crate) fn scoring_terms(
+		task: TaskId,
+	) -> Result<TaskTerms<T::AccountId, T::Balance>, DispatchError> {
+		let terms = T::Tasks::terms(task).ok_or(Error::<T>::UnknownTask)?;
+		ensure!(
+			matches!(terms.phase, TaskPhase::Scoring | TaskPhase::Rewarding),
+			Error::<T>::NotScoringWindow
+		);
+		ensure!(TestKeys::<T>::contains_key(task), Error::<T>::TestKeyNotReleased);
+		Ok(terms)
+	}
+
+	/// Check that `who` may score `target` and return the commitment of the scored model.
+	pub(crate) fn authorize_scorer(
+		task: TaskId,
+		terms: &TaskTerms<T::AccountId, T::Balance>,
+		target: &ScoreTargetOf<T>,
+		who: &T::AccountId,
+	) -> Result<Commitment, DispatchError> {
+		match target {
+			ScoreTarget::Baseline => {
+				ensure!(
+					Self::is_round_evaluator(task, terms.round, who),
+					Error::<T>::NotRoundEvaluator
+				);
+				Ok(terms.genesis_commitment)
+			},
+			ScoreTarget::Update { round, participant } => {
+				let update =
+					T::Tasks::update(task, *round, participant).ok_or(Error::<T>::UnknownUpdate)?;
+				ensure!(
+					Self::is_accepted(task, *round, update.subgroup, participant),
+					Error::<T>::UpdateNotAccepted
+				);
+				ensure!(
+					Panels::<T>::get(task, (*round, update.subgroup)).contains(who),
+					Error::<T>::NotOnPanel
+				);
+				Ok(update.commitment)
+			},
+		}
+	}
+
+	/// Check `proof` of `correct / total` for the model committed to by `model` under the
+	/// registered verifying key `vk`.
+	pub(crate) fn verify_score(
+		vk: H256,
+		model: &Commitment,
+		terms: &TaskTerms<T::AccountId, T::Balance>,
+		correct: u32,
+		total: u32,
+		proof: &[u8],
+	) -> DispatchResult {
+		let key = VerifyingKeys::<T>::get(vk).ok_or(Error::<T>::UnknownVerifyingKey)?;
+		let inputs = evaluation_public_inputs(model, &terms.test_set_commitment, correct, total);
+		ensure!(T::Verifier::verify(&key, &inputs, proof), Error::<T>::InvalidProof);
+		Ok(())
+	}
+
+	/// Settle `target` at `correct / total`, proven by `prover`, who earns the work.
+	pub(crate) fn record_proven_score(
+		task: TaskId,
+		round: RoundIndex,
+		target: &ScoreTargetOf<T>,
+		correct: u32,
+		total: u32,
+		prover: &T::AccountId,
+	) {
+		ProvenScores::<T>::insert(
+			task,
+			target,
+			ProvenScore { correct, total, prover: prover.clone() },
+		);
+		ScoredTargets::<T>::mutate(task, |n| n.saturating_inc());
+		Self::credit_work(task, round, prover);
+	}
+
+	/// Add the report of `who` on `target`, once; the first report on a target counts it
+	/// against `MaxScores`.
+	pub(crate) fn record_report(
+		task: TaskId,
+		target: &ScoreTargetOf<T>,
+		who: &T::AccountId,
+		accuracy: Perbill,
+	) -> DispatchResult {
+		let first =
+			Reports::<T>::try_mutate(task, target, |reports| -> Result<bool, DispatchError> {
+				ensure!(!reports.iter().any(|(a, _)| a == who), Error::<T>::AlreadyReported);
+				let first = reports.is_empty();
+				if first {
+					ensure!(
+						ScoredTargets::<T>::get(task) < T::MaxScores::get(),
+						Error::<T>::TooManyScores
+					);
+				}
+				// A panel has at most `MaxPanelSize` members and each reports once.
+				reports.try_push((who.clone(), accuracy)).map_err(|_| Error::<T>::NotOnPanel)?;
+				Ok(first)
+			})?;
+		if first {
+			ScoredTargets::<T>::mutate(task, |n| n.saturating_inc());
+		}
+		Ok(())
+	}
+
+	/// At the end of Scoring: record a withheld test key.
+	pub(crate) fn close_key_window(task: TaskId) {
+		if !Self::test_key_usable(task) {
+			Self::deposit_event(Event::TestKeyWithheld { task });
+		}
+	}
+
+	/// Whether scores can exist for `task`: the key is released and, for `ZkAccuracy`, the
+	/// verifying key is registered.
+	fn test_key_usable(task: TaskId) -> bool {
+		let Some(terms) = T::Tasks::terms(task) else { return false };
+		let vk_ready = match terms.scoring {
+			ScoringRule::ZkAccuracy { vk } => VerifyingKeys::<T>::contains_key(vk),
+			ScoringRule::Median { .. } => true,
+		};
+		vk_ready && TestKeys::<T>::contains_key(task)
+	}
+
+	/// At the end of Rewarding: settle medians, hand the outcome to the rewards pallet,
+	/// prune the task's working records.
+	pub(crate) fn settle_scores(task: TaskId) {
+		let Some(terms) = T::Tasks::terms(task) else { return };
+		let released = Self::test_key_usable(task);
+		let mut baseline = None;
+		let mut scores: Vec<(T::AccountId, RoundIndex, Perbill)> = Vec::new();
+		let mut record = |target: ScoreTargetOf<T>, accuracy: Perbill| match target {
+			ScoreTarget::Baseline => baseline = Some(accuracy),
+			ScoreTarget::Update { round, participant } => {
+				scores.push((participant, round, accuracy))
+			},
+		};
+		if released {
+			match terms.scoring {
+				ScoringRule::ZkAccuracy { .. } => {
+					for (target, score) in ProvenScores::<T>::iter_prefix(task) {
+						record(target, Perbill::from_rational(score.correct, score.total));
+					}
+				},
+				ScoringRule::Median { threshold } => {
+					for (target, reports) in Reports::<T>::iter_prefix(task) {
+						let values: Vec<Perbill> = reports.iter().map(|(_, a)| *a).collect();
+						let Some(m) = median(&values) else { continue };
+						for (who, a) in reports.iter() {
+							if within(*a, m, threshold) {
+								Self::credit_work(task, terms.round, who);
+							}
+						}
+						Self::deposit_event(Event::MedianSettled {
+							task,
+							target: target.clone(),
+							accuracy: m,
+							reports: values.len() as u32,
+						});
+						record(target, m);
+					}
+				},
+			}
+		}
+		scores.sort_by(|a, b| (&a.0, a.1).cmp(&(&b.0, b.1)));
+		let mut accepted: Vec<(T::AccountId, u32)> =
+			AcceptedUpdates::<T>::iter_prefix(task).collect();
+		accepted.sort_by(|a, b| a.0.cmp(&b.0));
+		let mut work: Vec<(T::AccountId, u32)> = Work::<T>::iter_prefix(task).collect();
+		work.sort_by(|a, b| a.0.cmp(&b.0));
+		Self::deposit_event(Event::TaskScored {
+			task,
+			scores: scores.len() as u32,
+			accepted: accepted.len() as u32,
+			evaluators: work.len() as u32,
+			test_key_released: released,
+		});
+		T::Rewards::settle(
+			task,
+			TaskOutcome { test_key_released: released, baseline, scores, accepted, work },
+		);
+		Self::prune(task);
+	}
+
+	/// Remove the task's working records once it is settled. Subgroup results, global
+	/// models and the test key stay as the task's public record.
+	fn prune(task: TaskId) {
+		let scores = T::MaxScores::get();
+		let _ = ProvenScores::<T>::clear_prefix(task, scores, None);
+		let _ = Reports::<T>::clear_prefix(task, scores, None);
+		let _ = AcceptedUpdates::<T>::clear_prefix(task, T::MaxParticipants::get(), None);
+		let _ = Work::<T>::clear_prefix(task, T::MaxEvaluators::get(), None);
+		let rounds = T::MaxRounds::get();
+		let _ =
+			Panels::<T>::clear_prefix(task, rounds.saturating_mul(T::MaxSubgroups::get()), None);
+		let _ = RoundEvaluators::<T>::clear_prefix(task, rounds, None);
+		ScoredTargets::<T>::remove(task);
+	}
+
+	/// Every task's scored-target count matches its proven scores and reports.
+	#[cfg(any(feature = "try-runtime", feature = "std"))]
+	pub(crate) fn try_state_scores() -> Result<(), polkadot_sdk::sp_runtime::TryRuntimeError> {
+		for (task, count) in ScoredTargets::<T>::iter() {
+			let proven = ProvenScores::<T>::iter_prefix(task).count();
+			let reported = Reports::<T>::iter_prefix(task).count();
+			ensure!(count as usize == proven + reported, "scored-target count is off");
+		}
+		Ok(())
+	}
+}

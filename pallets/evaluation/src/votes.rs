@@ -1,0 +1,328 @@
+//! The two commit-reveal votes of a round: each subgroup's panel on its aggregate (and on
+//! which updates were invalid), then all of the round's evaluators on the global model.
+//!
+//! Both votes have the same shape, kept side by side here: a commit stores only a hash
+//! (which binds the voter's account, so a reveal cannot be copied), a reveal must hash to
+//! it, and at the end of the reveal phase the strict majority (`> half` of those assigned,
+//! [`strict_majority`](crate::types::strict_majority)) wins. Voters in the majority earn
+//! work, the minority and the silent are slashed; without a majority nothing is fixed and
+//! only the silent are slashed. The calls in `lib.rs` check origin and phase and hand the
+//! vote to the `record_*` helpers; the hooks settle through `settle_*`.
+
+use super::*;
+
+impl<T: Config> Pallet<T> {
+	/// The task's terms, if it is in `phase` of `round`.
+	pub(crate) fn ensure_phase(
+		task: TaskId,
+		round: RoundIndex,
+		phase: TaskPhase,
+		wrong: Error<T>,
+	) -> DispatchResult {
+		let terms = T::Tasks::terms(task).ok_or(Error::<T>::UnknownTask)?;
+		ensure!(terms.phase == phase, wrong);
+		ensure!(terms.round == round, Error::<T>::WrongRound);
+		Ok(())
+	}
+
+	/// Record the aggregate commit `hash` of `who`, once.
+	pub(crate) fn record_aggregate_commit(
+		task: TaskId,
+		round: RoundIndex,
+		subgroup: SubgroupIndex,
+		who: &T::AccountId,
+		hash: H256,
+	) -> DispatchResult {
+		AggregateVotes::<T>::try_mutate((task, round, subgroup), who, |vote| {
+			ensure!(vote.is_none(), Error::<T>::AlreadyCommitted);
+			*vote = Some(Vote::Committed(hash));
+			Ok::<_, Error<T>>(())
+		})?;
+		Ok(())
+	}
+
+	/// Check an invalid set: strictly ascending, each a member of `subgroup` that submitted
+	/// an update in `round`.
+	pub(crate) fn ensure_judgeable(
+		task: TaskId,
+		round: RoundIndex,
+		subgroup: SubgroupIndex,
+		invalid: &InvalidSetOf<T>,
+	) -> DispatchResult {
+		ensure!(strictly_ascending(invalid), Error::<T>::InvalidSetNotSorted);
+		let members = T::Tasks::subgroup_members(task, subgroup);
+		for p in invalid.iter() {
+			ensure!(members.contains(p), Error::<T>::NotInSubgroup);
+			ensure!(T::Tasks::update(task, round, p).is_some(), Error::<T>::NoUpdateToJudge);
+		}
+		Ok(())
+	}
+
+	/// Replace the aggregate commit of `who` by `reveal`, if `reveal` and `salt` hash to it.
+	pub(crate) fn record_aggregate_reveal(
+		task: TaskId,
+		round: RoundIndex,
+		subgroup: SubgroupIndex,
+		who: &T::AccountId,
+		reveal: AggregateRevealOf<T>,
+		salt: &[u8; 32],
+	) -> DispatchResult {
+		let expected = aggregate_commit_hash(
+			task,
+			round,
+			subgroup,
+			who,
+			&reveal.cid,
+			&reveal.commitment,
+			&reveal.invalid,
+			salt,
+		);
+		AggregateVotes::<T>::try_mutate((task, round, subgroup), who, |vote| match vote {
+			None => Err(Error::<T>::NotCommitted),
+			Some(Vote::Revealed(_)) => Err(Error::<T>::AlreadyRevealed),
+			Some(Vote::Committed(h)) if *h != expected => Err(Error::<T>::RevealMismatch),
+			Some(Vote::Committed(_)) => {
+				*vote = Some(Vote::Revealed(reveal));
+				Ok(())
+			},
+		})?;
+		Ok(())
+	}
+
+	/// Settle every subgroup of `round` at the end of AggregationReveal.
+	pub(crate) fn settle_aggregation(task: TaskId, round: RoundIndex) {
+		let Some(terms) = T::Tasks::terms(task) else { return };
+		let mut subgroup = 0;
+		loop {
+			let panel = Panels::<T>::get(task, (round, subgroup));
+			if panel.is_empty() {
+				break;
+			}
+			Self::settle_subgroup(task, round, subgroup, &panel, &terms);
+			subgroup += 1;
+		}
+	}
+
+	fn settle_subgroup(
+		task: TaskId,
+		round: RoundIndex,
+		subgroup: SubgroupIndex,
+		panel: &PanelOf<T>,
+		terms: &TaskTerms<T::AccountId, T::Balance>,
+	) {
+		let members = T::Tasks::subgroup_members(task, subgroup);
+		let submitted: Vec<T::AccountId> = members
+			.into_iter()
+			.filter(|p| T::Tasks::update(task, round, p).is_some())
+			.collect();
+		let votes: Vec<(T::AccountId, Option<AggregateRevealOf<T>>)> = panel
+			.iter()
+			.map(|who| {
+				let reveal = match AggregateVotes::<T>::take((task, round, subgroup), who) {
+					Some(Vote::Revealed(r)) => Some(r),
+					_ => None,
+				};
+				(who.clone(), reveal)
+			})
+			.collect();
+		if submitted.is_empty() {
+			// Nothing to aggregate: no duty could be failed.
+			SubgroupResults::<T>::insert(task, (round, subgroup), SubgroupResult::Empty);
+			return;
+		}
+		let key = |r: &AggregateRevealOf<T>| (r.commitment, r.invalid.clone());
+		let revealed: Vec<_> = votes.iter().filter_map(|(_, r)| r.as_ref().map(key)).collect();
+		let majority = strict_majority(&revealed, panel.len() as u32);
+		for (who, reveal) in votes.iter() {
+			match (reveal, &majority) {
+				(None, _) => {
+					Self::slash(who, Role::Evaluator, terms, task, round, Offence::MissedReveal)
+				},
+				(Some(r), Some((m, _))) if key(r) == *m => Self::credit_work(task, round, who),
+				(Some(_), Some(_)) => Self::slash(
+					who,
+					Role::Evaluator,
+					terms,
+					task,
+					round,
+					Offence::MinorityAggregate,
+				),
+				(Some(_), None) => {},
+			}
+		}
+		let Some(((commitment, invalid), count)) = majority else {
+			SubgroupResults::<T>::insert(task, (round, subgroup), SubgroupResult::Disputed);
+			Self::deposit_event(Event::SubgroupDisputed {
+				task,
+				round,
+				subgroup,
+				revealed: revealed.len() as u32,
+				panel: panel.len() as u32,
+			});
+			return;
+		};
+		// The CID of the first majority reveal (the majority agrees on the content).
+		let cid = votes
+			.iter()
+			.filter_map(|(_, r)| r.as_ref())
+			.find(|r| r.commitment == commitment && r.invalid == invalid)
+			.map(|r| r.cid.clone())
+			.unwrap_or_default();
+		let mut accepted = 0u32;
+		for p in submitted.iter() {
+			if invalid.contains(p) {
+				Self::slash(p, Role::Participant, terms, task, round, Offence::InvalidUpdate);
+			} else {
+				accepted += 1;
+				AcceptedUpdates::<T>::mutate(task, p, |n| n.saturating_inc());
+				T::Staking::reward(p, WORK_POINT, task, round);
+			}
+		}
+		let invalid_count = invalid.len() as u32;
+		SubgroupResults::<T>::insert(
+			task,
+			(round, subgroup),
+			SubgroupResult::Accepted(AggregateReveal { cid: cid.clone(), commitment, invalid }),
+		);
+		Self::deposit_event(Event::SubgroupAccepted {
+			task,
+			round,
+			subgroup,
+			cid,
+			commitment,
+			votes: count,
+			panel: panel.len() as u32,
+			accepted,
+			invalid: invalid_count,
+		});
+	}
+
+	/// Whether the update of `participant` in `round` was accepted.
+	pub fn is_accepted(
+		task: TaskId,
+		round: RoundIndex,
+		subgroup: SubgroupIndex,
+		participant: &T::AccountId,
+	) -> bool {
+		match SubgroupResults::<T>::get(task, (round, subgroup)) {
+			Some(SubgroupResult::Accepted(reveal)) => !reveal.invalid.contains(participant),
+			_ => false,
+		}
+	}
+
+	/// Record the global commit `hash` of `who`, once.
+	pub(crate) fn record_global_commit(
+		task: TaskId,
+		round: RoundIndex,
+		who: &T::AccountId,
+		hash: H256,
+	) -> DispatchResult {
+		GlobalVotes::<T>::try_mutate((task, round), who, |vote| {
+			ensure!(vote.is_none(), Error::<T>::AlreadyCommitted);
+			*vote = Some(Vote::Committed(hash));
+			Ok::<_, Error<T>>(())
+		})?;
+		Ok(())
+	}
+
+	/// Replace the global commit of `who` by `model`, if `model` and `salt` hash to it.
+	pub(crate) fn record_global_reveal(
+		task: TaskId,
+		round: RoundIndex,
+		who: &T::AccountId,
+		model: ModelRef,
+		salt: &[u8; 32],
+	) -> DispatchResult {
+		let expected = global_commit_hash(task, round, who, &model.cid, &model.commitment, salt);
+		GlobalVotes::<T>::try_mutate((task, round), who, |vote| match vote {
+			None => Err(Error::<T>::NotCommitted),
+			Some(Vote::Revealed(_)) => Err(Error::<T>::AlreadyRevealed),
+			Some(Vote::Committed(h)) if *h != expected => Err(Error::<T>::RevealMismatch),
+			Some(Vote::Committed(_)) => {
+				*vote = Some(Vote::Revealed(model));
+				Ok(())
+			},
+		})?;
+		Ok(())
+	}
+
+	/// Settle the global model of `round` at the end of GlobalReveal and free the seats.
+	pub(crate) fn settle_global(task: TaskId, round: RoundIndex) {
+		let Some(terms) = T::Tasks::terms(task) else { return };
+		let evaluators = RoundEvaluators::<T>::get(task, round);
+		let votes: Vec<(T::AccountId, Option<ModelRef>)> = evaluators
+			.iter()
+			.map(|(who, _)| {
+				let reveal = match GlobalVotes::<T>::take((task, round), who) {
+					Some(Vote::Revealed(m)) => Some(m),
+					_ => None,
+				};
+				(who.clone(), reveal)
+			})
+			.collect();
+		let revealed: Vec<ModelRef> = votes.iter().filter_map(|(_, m)| m.clone()).collect();
+		let voters = evaluators.len() as u32;
+		let majority = strict_majority(&revealed, voters);
+		for (who, reveal) in votes.iter() {
+			match (reveal, &majority) {
+				(None, _) => {
+					Self::slash(who, Role::Evaluator, &terms, task, round, Offence::MissedReveal)
+				},
+				(Some(m), Some((w, _))) if m == w => Self::credit_work(task, round, who),
+				(Some(_), Some(_)) => {
+					Self::slash(who, Role::Evaluator, &terms, task, round, Offence::MinorityGlobal)
+				},
+				(Some(_), None) => {},
+			}
+		}
+		match majority {
+			Some((model, votes)) => {
+				GlobalModels::<T>::insert(task, round, model.clone());
+				Self::deposit_event(Event::GlobalModelFixed {
+					task,
+					round,
+					cid: model.cid,
+					commitment: model.commitment,
+					votes,
+					voters,
+				});
+			},
+			None => Self::deposit_event(Event::GlobalDisputed {
+				task,
+				round,
+				revealed: revealed.len() as u32,
+				voters,
+			}),
+		}
+		for (who, seats) in evaluators.iter() {
+			T::Staking::unlock(
+				who,
+				Role::Evaluator,
+				terms.min_evaluator_bond.saturating_mul((*seats).into()),
+			);
+		}
+	}
+
+	/// The global model the next round of `task` trains from: the newest settled one, or
+	/// `None` while only the genesis model exists.
+	pub fn latest_global_model(task: TaskId) -> Option<(RoundIndex, ModelRef)> {
+		GlobalModels::<T>::iter_prefix(task).max_by_key(|(r, _)| *r)
+	}
+
+	/// Give `who` one unit of work in `task` and the matching reputation.
+	pub(crate) fn credit_work(task: TaskId, round: RoundIndex, who: &T::AccountId) {
+		Work::<T>::mutate(task, who, |w| *w = w.saturating_add(WORK_POINT));
+		T::Staking::reward(who, WORK_POINT, task, round);
+	}
+
+	fn slash(
+		who: &T::AccountId,
+		role: Role,
+		terms: &TaskTerms<T::AccountId, T::Balance>,
+		task: TaskId,
+		round: RoundIndex,
+		offence: Offence,
+	) {
+		T::Staking::slash(who, role, terms.fees.slash, SlashReason { task, round, offence });
+	}
+}
