@@ -75,6 +75,18 @@
 //!   evaluators.
 //! - **Update**: `(cid, commitment, num_samples)` submitted once per participant per round.
 //! - **Remaining budget**: the part of the pool not yet paid, burned or refunded.
+//!
+//! ## Code layout
+//!
+//! By mechanism, as pallet-referenda keeps its branch logic apart. `lib.rs` holds the
+//! configuration, storage, events, errors, hooks, calls and `do_try_state`; the rest is:
+//!
+//! - `lifecycle.rs`: the deadline schedule and the phase state machine run by
+//!   `on_initialize`, including the round start (snapshot, shuffle, subgroups);
+//! - `escrow.rs`: the held reward pool: payments and burns through
+//!   [`din_primitives::TaskEscrow`], the refund and lock release when a task ends;
+//! - `inspect.rs`: the read side: [`din_primitives::TaskInspect`] for the evaluation
+//!   pallet and the helpers behind the runtime API.
 
 #![cfg_attr(not(feature = "std"), no_std)]
 
@@ -82,6 +94,9 @@ extern crate alloc;
 
 pub use pallet::*;
 
+mod escrow;
+mod inspect;
+mod lifecycle;
 pub mod runtime_api;
 pub mod types;
 pub mod weights;
@@ -699,231 +714,7 @@ pub mod pallet {
 	}
 }
 
-/// What a deadline transition did, to charge its weight.
-enum Transition {
-	/// Nothing (unknown or ended task).
-	None,
-	/// A plain phase change.
-	Phase,
-	/// A round start (or a deferred one) over `p` participants.
-	RoundStart(u32),
-	/// A task end over `p` participants.
-	Finish(u32),
-}
-
 impl<T: Config> Pallet<T> {
-	/// Put `task` into the first block at or after `at` with room in [`Deadlines`], and
-	/// return that block.
-	pub(crate) fn schedule(task: TaskId, at: BlockNumberFor<T>) -> BlockNumberFor<T> {
-		// At most `MaxActiveTasks` entries exist, so one of these many consecutive blocks has
-		// room (each holds `MaxDeadlinesPerBlock`).
-		let probes = T::MaxActiveTasks::get() / T::MaxDeadlinesPerBlock::get() + 1;
-		let mut block = at;
-		for _ in 0..=probes {
-			let placed = Deadlines::<T>::mutate(block, |d| d.try_push(task).is_ok());
-			if placed {
-				return block;
-			}
-			block = block.saturating_add(1u32.into());
-		}
-		// Unreachable while `ActiveTasks <= MaxActiveTasks`; keep the task alive regardless by
-		// overfilling nothing and reporting it.
-		log::error!(target: LOG_TARGET, "no deadline slot for task {task} near {at:?}");
-		polkadot_sdk::frame_support::defensive!(
-			"a deadline slot exists within the probe range; qed"
-		);
-		block
-	}
-
-	/// Process the deadline of `task` at `now`; return the weight used.
-	fn advance(task: TaskId, now: BlockNumberFor<T>) -> Weight {
-		let transition = Self::do_advance(task, now);
-		let hook = T::Lifecycle::max_weight();
-		match transition {
-			Transition::None => T::WeightInfo::on_initialize_phase(),
-			Transition::Phase => T::WeightInfo::on_initialize_phase().saturating_add(hook),
-			Transition::RoundStart(p) => {
-				T::WeightInfo::on_initialize_round_start(p).saturating_add(hook.saturating_mul(2))
-			},
-			Transition::Finish(p) => {
-				T::WeightInfo::on_initialize_finish(p).saturating_add(hook.saturating_mul(2))
-			},
-		}
-	}
-
-	fn do_advance(task: TaskId, now: BlockNumberFor<T>) -> Transition {
-		let Some(mut info) = Tasks::<T>::get(task) else { return Transition::None };
-		if info.phase_ends != now {
-			// A stale entry (e.g. of a cancelled task); the live entry is elsewhere.
-			return Transition::None;
-		}
-		let last_round = info.round.saturating_add(1) >= info.spec.rounds;
-		let next = match info.phase.next(last_round) {
-			Ok(next) => next,
-			Err(_) => return Transition::None,
-		};
-		if info.phase.is_round_phase()
-			|| matches!(info.phase, TaskPhase::Scoring | TaskPhase::Rewarding)
-		{
-			T::Lifecycle::on_phase_end(task, info.round, info.phase);
-		}
-		match (info.phase, next) {
-			(TaskPhase::Registration, TaskPhase::Training) => Self::start_round(task, info, now),
-			(TaskPhase::GlobalReveal, TaskPhase::Training) => {
-				info.round = info.round.saturating_add(1);
-				// Between rounds the task waits in Registration if the round cannot start.
-				info.phase = TaskPhase::Registration;
-				Self::start_round(task, info, now)
-			},
-			(_, TaskPhase::Finished) => {
-				info.phase = TaskPhase::Finished;
-				let round = info.round;
-				let (refund, participants) = Self::end_task(task, &mut info);
-				let owner = info.owner.clone();
-				Tasks::<T>::insert(task, info);
-				T::Lifecycle::on_task_end(task, TaskPhase::Finished);
-				Self::deposit_event(Event::TaskFinished { task, owner, round, refund });
-				Transition::Finish(participants)
-			},
-			(_, next) => {
-				Self::enter_phase(task, &mut info, next, now);
-				Tasks::<T>::insert(task, info);
-				Transition::Phase
-			},
-		}
-	}
-
-	/// Move `info` into `phase` and schedule its deadline.
-	fn enter_phase(
-		task: TaskId,
-		info: &mut TaskInfoOf<T>,
-		phase: TaskPhase,
-		now: BlockNumberFor<T>,
-	) {
-		info.phase = phase;
-		info.phase_ends = Self::schedule(task, now.saturating_add(info.spec.phases.of(phase)));
-		Self::deposit_event(Event::PhaseChanged {
-			task,
-			round: info.round,
-			phase,
-			ends: info.phase_ends,
-		});
-	}
-
-	/// Start round `info.round`: snapshot, shuffle, assign; or defer it.
-	fn start_round(task: TaskId, mut info: TaskInfoOf<T>, now: BlockNumberFor<T>) -> Transition {
-		let round = info.round;
-		let mut snapshot: Vec<T::AccountId> = Participants::<T>::get(task).into_inner();
-		let n = snapshot.len() as u32;
-		let required = info.spec.min_participants;
-		let retry_at = now.saturating_add(info.spec.phases.registration);
-		if n < required {
-			info.phase_ends = Self::schedule(task, retry_at);
-			let retry_at = info.phase_ends;
-			Tasks::<T>::insert(task, info);
-			Self::deposit_event(Event::RoundDeferred {
-				task,
-				round,
-				participants: n,
-				required,
-				retry_at,
-			});
-			return Transition::RoundStart(n);
-		}
-		let k = subgroup_count(n, info.spec.subgroup_size);
-		if let Err(error) = T::Lifecycle::on_round_start(task, round, k) {
-			info.phase_ends = Self::schedule(task, retry_at);
-			let retry_at = info.phase_ends;
-			Tasks::<T>::insert(task, info);
-			Self::deposit_event(Event::RoundStartRefused { task, round, error, retry_at });
-			return Transition::RoundStart(n);
-		}
-
-		let subject = (b"din/round", task, round).encode();
-		let (seed, _) = T::Randomness::random(&subject);
-		shuffle(&mut snapshot, seed.as_ref());
-
-		// Clear subgroups of the previous round beyond the new count.
-		let previous = round
-			.checked_sub(1)
-			.and_then(|r| Rounds::<T>::get(task, r))
-			.map(|r| r.subgroups);
-		for s in k..previous.unwrap_or(0) {
-			Subgroups::<T>::remove(task, s);
-		}
-		let mut groups: Vec<Vec<T::AccountId>> = (0..k).map(|_| Vec::new()).collect();
-		for (i, who) in snapshot.into_iter().enumerate() {
-			let subgroup = subgroup_of(i as u32, k);
-			Assignments::<T>::insert(task, &who, Assignment { round, subgroup });
-			if let Some(g) = groups.get_mut(subgroup as usize) {
-				g.push(who);
-			}
-		}
-		for (s, members) in groups.into_iter().enumerate() {
-			// Round-robin over ceil(n / G) groups puts at most G members in each.
-			let bounded = SubgroupOf::<T>::truncate_from(members);
-			Subgroups::<T>::insert(task, s as SubgroupIndex, bounded);
-		}
-		Rounds::<T>::insert(
-			task,
-			round,
-			RoundInfo { started_at: now, participants: n, subgroups: k, updates: 0 },
-		);
-		info.phase = TaskPhase::Training;
-		info.phase_ends = Self::schedule(task, now.saturating_add(info.spec.phases.training));
-		let training_ends = info.phase_ends;
-		Tasks::<T>::insert(task, info);
-		Self::deposit_event(Event::RoundStarted {
-			task,
-			round,
-			participants: n,
-			subgroups: k,
-			training_ends,
-		});
-		Transition::RoundStart(n)
-	}
-
-	/// Settle an ending task: refund what is left of the pool, release participants'
-	/// locks, clear the current assignment. Returns the refund and the participant count.
-	fn end_task(task: TaskId, info: &mut TaskInfoOf<T>) -> (BalanceOf<T>, u32) {
-		let refund = T::Currency::release(
-			&HoldReason::RewardPool.into(),
-			&info.owner,
-			info.remaining,
-			Precision::BestEffort,
-		)
-		.unwrap_or_else(|e| {
-			log::error!(target: LOG_TARGET, "refund of task {task} failed: {e:?}");
-			Zero::zero()
-		});
-		info.remaining = Zero::zero();
-		let participants = Participants::<T>::take(task);
-		for who in participants.iter() {
-			T::Staking::unlock(who, Role::Participant, info.spec.min_participant_bond);
-		}
-		let limit = T::MaxParticipants::get();
-		let _ = Assignments::<T>::clear_prefix(task, limit, None);
-		let _ = Subgroups::<T>::clear_prefix(task, limit, None);
-		ActiveTasks::<T>::mutate(|n| n.saturating_dec());
-		(refund, participants.len() as u32)
-	}
-
-	/// Take `amount` off the remaining budget of `task`, moving the held funds with `spend`
-	/// (given the owner). All or nothing. Returns the task's round and owner.
-	fn spend_pool(
-		task: TaskId,
-		amount: BalanceOf<T>,
-		spend: impl FnOnce(&T::AccountId) -> Result<BalanceOf<T>, DispatchError>,
-	) -> Result<(RoundIndex, T::AccountId), DispatchError> {
-		Tasks::<T>::try_mutate(task, |maybe| {
-			let info = maybe.as_mut().ok_or(Error::<T>::UnknownTask)?;
-			ensure!(amount <= info.remaining, Error::<T>::PoolExhausted);
-			spend(&info.owner)?;
-			info.remaining = info.remaining.saturating_sub(amount);
-			Ok((info.round, info.owner.clone()))
-		})
-	}
-
 	/// Check the pallet's invariants:
 	/// - per owner, the balance held for reward pools equals the sum of the remaining
 	///   budgets of that owner's live tasks; ended tasks have nothing remaining;
@@ -961,161 +752,5 @@ impl<T: Config> Pallet<T> {
 			ensure!(info.updates <= info.participants, "more updates than participants");
 		}
 		Ok(())
-	}
-
-	// ----- read helpers (runtime API) -----
-
-	/// The view of `task` served by the runtime API.
-	pub fn task_view(
-		task: TaskId,
-	) -> Option<runtime_api::TaskView<T::AccountId, BalanceOf<T>, BlockNumberFor<T>>> {
-		Tasks::<T>::get(task).map(|info| runtime_api::TaskView {
-			owner: info.owner,
-			phase: info.phase,
-			round: info.round,
-			rounds: info.spec.rounds,
-			phase_ends: info.phase_ends,
-			remaining: info.remaining,
-			participants: Participants::<T>::decode_len(task).unwrap_or(0) as u32,
-			subgroup_size: info.spec.subgroup_size,
-			evaluators_per_subgroup: info.spec.evaluators_per_subgroup,
-			min_participant_bond: info.spec.min_participant_bond,
-			min_evaluator_bond: info.spec.min_evaluator_bond,
-			model_hash: info.spec.model.hash,
-			genesis: info.spec.genesis,
-			test_set: info.spec.test_set,
-			aggregation: info.spec.aggregation,
-			scoring: info.spec.scoring,
-			fees: info.spec.fees,
-			phases: info.spec.phases,
-		})
-	}
-
-	/// The `(round, subgroup)` of `who` in the current round of `task`; stale assignments of
-	/// earlier rounds are not returned.
-	pub fn assignment_of(task: TaskId, who: &T::AccountId) -> Option<(RoundIndex, SubgroupIndex)> {
-		let info = Tasks::<T>::get(task)?;
-		Assignments::<T>::get(task, who)
-			.filter(|a| a.round == info.round && info.phase.is_round_phase())
-			.map(|a| (a.round, a.subgroup))
-	}
-
-	/// The joined participants of `task`.
-	pub fn participants_of(task: TaskId) -> Vec<T::AccountId> {
-		Participants::<T>::get(task).into_inner()
-	}
-
-	/// The subgroups of the current round of `task`, in index order.
-	pub fn subgroups_of(task: TaskId) -> Vec<Vec<T::AccountId>> {
-		let Some(info) = Tasks::<T>::get(task) else { return Vec::new() };
-		let count = Rounds::<T>::get(task, info.round).map(|r| r.subgroups).unwrap_or(0);
-		(0..count).map(|s| Subgroups::<T>::get(task, s).into_inner()).collect()
-	}
-}
-
-impl<T: Config> TaskEscrow<T::AccountId, BalanceOf<T>> for Pallet<T> {
-	fn owner(task: TaskId) -> Option<T::AccountId> {
-		Tasks::<T>::get(task).map(|t| t.owner)
-	}
-
-	fn remaining(task: TaskId) -> BalanceOf<T> {
-		Tasks::<T>::get(task).map(|t| t.remaining).unwrap_or_default()
-	}
-
-	fn pay(task: TaskId, dest: &T::AccountId, amount: BalanceOf<T>) -> Result<(), DispatchError> {
-		let (round, _) = Self::spend_pool(task, amount, |owner| {
-			T::Currency::transfer_on_hold(
-				&HoldReason::RewardPool.into(),
-				owner,
-				dest,
-				amount,
-				Precision::Exact,
-				Restriction::Free,
-				Fortitude::Polite,
-			)
-		})?;
-		Self::deposit_event(Event::PoolPaid { task, round, who: dest.clone(), amount });
-		Ok(())
-	}
-
-	fn burn(task: TaskId, amount: BalanceOf<T>) -> Result<(), DispatchError> {
-		let (round, owner) = Self::spend_pool(task, amount, |owner| {
-			T::Currency::burn_held(
-				&HoldReason::RewardPool.into(),
-				owner,
-				amount,
-				Precision::Exact,
-				Fortitude::Polite,
-			)
-		})?;
-		Self::deposit_event(Event::PoolBurned { task, round, owner, amount });
-		Ok(())
-	}
-}
-
-impl<T: Config> TaskInspect<T::AccountId, BalanceOf<T>> for Pallet<T> {
-	fn terms(task: TaskId) -> Option<TaskTerms<T::AccountId, BalanceOf<T>>> {
-		Tasks::<T>::get(task).map(|info| TaskTerms {
-			owner: info.owner,
-			phase: info.phase,
-			round: info.round,
-			rounds: info.spec.rounds,
-			evaluators_per_subgroup: info.spec.evaluators_per_subgroup,
-			min_evaluator_bond: info.spec.min_evaluator_bond,
-			genesis_commitment: info.spec.genesis.commitment,
-			test_set_commitment: info.spec.test_set.commitment,
-			scoring: info.spec.scoring,
-			fees: info.spec.fees,
-		})
-	}
-
-	fn subgroup_members(task: TaskId, subgroup: SubgroupIndex) -> Vec<T::AccountId> {
-		Subgroups::<T>::get(task, subgroup).into_inner()
-	}
-
-	fn update(task: TaskId, round: RoundIndex, who: &T::AccountId) -> Option<UpdateRef> {
-		Updates::<T>::get((task, round), who).map(|u| UpdateRef {
-			subgroup: u.subgroup,
-			commitment: u.commitment,
-			num_samples: u.num_samples,
-		})
-	}
-
-	fn update_cid(task: TaskId, round: RoundIndex, who: &T::AccountId) -> Option<Cid> {
-		Updates::<T>::get((task, round), who).map(|u| u.cid)
-	}
-
-	fn round_updates(task: TaskId, round: RoundIndex) -> Vec<(T::AccountId, UpdateRef)> {
-		Updates::<T>::iter_prefix((task, round))
-			.map(|(who, u)| {
-				(
-					who,
-					UpdateRef {
-						subgroup: u.subgroup,
-						commitment: u.commitment,
-						num_samples: u.num_samples,
-					},
-				)
-			})
-			.collect()
-	}
-
-	fn evaluation_inputs(task: TaskId) -> Option<din_primitives::EvaluationInputs> {
-		Tasks::<T>::get(task).map(|info| din_primitives::EvaluationInputs {
-			architecture: info.spec.model.architecture.into_inner(),
-			aggregation: info.spec.aggregation,
-			genesis_cid: info.spec.genesis.cid,
-			sealed_test_set_cid: info.spec.test_set.encrypted_cid,
-		})
-	}
-
-	#[cfg(feature = "runtime-benchmarks")]
-	fn benchmark_task(task: din_primitives::BenchmarkTask<T::AccountId>) -> TaskId {
-		benchmarking::benchmark_task::<T>(task)
-	}
-
-	#[cfg(feature = "runtime-benchmarks")]
-	fn benchmark_set_phase(task: TaskId, phase: TaskPhase, round: RoundIndex) {
-		benchmarking::benchmark_set_phase::<T>(task, phase, round)
 	}
 }

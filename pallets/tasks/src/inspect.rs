@@ -1,0 +1,123 @@
+//! What other pallets and clients read of a task: the [`TaskInspect`] view the evaluation
+//! pallet works from, and the read helpers behind the runtime API ([`runtime_api`]).
+//!
+//! Both are projections of the same storage and never write, so they sit together, apart
+//! from the state machine that changes it.
+
+use super::*;
+
+impl<T: Config> Pallet<T> {
+	/// The view of `task` served by the runtime API.
+	pub fn task_view(
+		task: TaskId,
+	) -> Option<runtime_api::TaskView<T::AccountId, BalanceOf<T>, BlockNumberFor<T>>> {
+		Tasks::<T>::get(task).map(|info| runtime_api::TaskView {
+			owner: info.owner,
+			phase: info.phase,
+			round: info.round,
+			rounds: info.spec.rounds,
+			phase_ends: info.phase_ends,
+			remaining: info.remaining,
+			participants: Participants::<T>::decode_len(task).unwrap_or(0) as u32,
+			subgroup_size: info.spec.subgroup_size,
+			evaluators_per_subgroup: info.spec.evaluators_per_subgroup,
+			min_participant_bond: info.spec.min_participant_bond,
+			min_evaluator_bond: info.spec.min_evaluator_bond,
+			model_hash: info.spec.model.hash,
+			genesis: info.spec.genesis,
+			test_set: info.spec.test_set,
+			aggregation: info.spec.aggregation,
+			scoring: info.spec.scoring,
+			fees: info.spec.fees,
+			phases: info.spec.phases,
+		})
+	}
+
+	/// The `(round, subgroup)` of `who` in the current round of `task`; stale assignments of
+	/// earlier rounds are not returned.
+	pub fn assignment_of(task: TaskId, who: &T::AccountId) -> Option<(RoundIndex, SubgroupIndex)> {
+		let info = Tasks::<T>::get(task)?;
+		Assignments::<T>::get(task, who)
+			.filter(|a| a.round == info.round && info.phase.is_round_phase())
+			.map(|a| (a.round, a.subgroup))
+	}
+
+	/// The joined participants of `task`.
+	pub fn participants_of(task: TaskId) -> Vec<T::AccountId> {
+		Participants::<T>::get(task).into_inner()
+	}
+
+	/// The subgroups of the current round of `task`, in index order.
+	pub fn subgroups_of(task: TaskId) -> Vec<Vec<T::AccountId>> {
+		let Some(info) = Tasks::<T>::get(task) else { return Vec::new() };
+		let count = Rounds::<T>::get(task, info.round).map(|r| r.subgroups).unwrap_or(0);
+		(0..count).map(|s| Subgroups::<T>::get(task, s).into_inner()).collect()
+	}
+}
+
+impl<T: Config> TaskInspect<T::AccountId, BalanceOf<T>> for Pallet<T> {
+	fn terms(task: TaskId) -> Option<TaskTerms<T::AccountId, BalanceOf<T>>> {
+		Tasks::<T>::get(task).map(|info| TaskTerms {
+			owner: info.owner,
+			phase: info.phase,
+			round: info.round,
+			rounds: info.spec.rounds,
+			evaluators_per_subgroup: info.spec.evaluators_per_subgroup,
+			min_evaluator_bond: info.spec.min_evaluator_bond,
+			genesis_commitment: info.spec.genesis.commitment,
+			test_set_commitment: info.spec.test_set.commitment,
+			scoring: info.spec.scoring,
+			fees: info.spec.fees,
+		})
+	}
+
+	fn subgroup_members(task: TaskId, subgroup: SubgroupIndex) -> Vec<T::AccountId> {
+		Subgroups::<T>::get(task, subgroup).into_inner()
+	}
+
+	fn update(task: TaskId, round: RoundIndex, who: &T::AccountId) -> Option<UpdateRef> {
+		Updates::<T>::get((task, round), who).map(|u| UpdateRef {
+			subgroup: u.subgroup,
+			commitment: u.commitment,
+			num_samples: u.num_samples,
+		})
+	}
+
+	fn update_cid(task: TaskId, round: RoundIndex, who: &T::AccountId) -> Option<Cid> {
+		Updates::<T>::get((task, round), who).map(|u| u.cid)
+	}
+
+	fn round_updates(task: TaskId, round: RoundIndex) -> Vec<(T::AccountId, UpdateRef)> {
+		Updates::<T>::iter_prefix((task, round))
+			.map(|(who, u)| {
+				(
+					who,
+					UpdateRef {
+						subgroup: u.subgroup,
+						commitment: u.commitment,
+						num_samples: u.num_samples,
+					},
+				)
+			})
+			.collect()
+	}
+
+	fn evaluation_inputs(task: TaskId) -> Option<din_primitives::EvaluationInputs> {
+		Tasks::<T>::get(task).map(|info| din_primitives::EvaluationInputs {
+			architecture: info.spec.model.architecture.into_inner(),
+			aggregation: info.spec.aggregation,
+			genesis_cid: info.spec.genesis.cid,
+			sealed_test_set_cid: info.spec.test_set.encrypted_cid,
+		})
+	}
+
+	#[cfg(feature = "runtime-benchmarks")]
+	fn benchmark_task(task: din_primitives::BenchmarkTask<T::AccountId>) -> TaskId {
+		benchmarking::benchmark_task::<T>(task)
+	}
+
+	#[cfg(feature = "runtime-benchmarks")]
+	fn benchmark_set_phase(task: TaskId, phase: TaskPhase, round: RoundIndex) {
+		benchmarking::benchmark_set_phase::<T>(task, phase, round)
+	}
+}

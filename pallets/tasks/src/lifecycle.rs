@@ -1,0 +1,198 @@
+//! The task lifecycle: deadlines, phase transitions and round starts, driven by
+//! `on_initialize`.
+//!
+//! A live task has exactly one entry in [`Deadlines`]; when its block comes, `advance`
+//! asks [`TaskPhase::next`] (the pure transition table in din-primitives) for the next
+//! phase, tells [`Config::Lifecycle`] that the phase ended, and enters the next one, which
+//! schedules the next deadline. Two transitions carry work of their own: a round start
+//! (snapshot, shuffle and deal the participants into subgroups, or defer the round) and a
+//! task end (refund and release, in `escrow.rs`). Each transition reports what it did as a
+//! `Transition`, so that `on_initialize` charges the benchmarked weight of what ran rather
+//! than of the worst case.
+
+use super::*;
+
+/// What a deadline transition did, to charge its weight.
+enum Transition {
+	/// Nothing (unknown or ended task).
+	None,
+	/// A plain phase change.
+	Phase,
+	/// A round start (or a deferred one) over `p` participants.
+	RoundStart(u32),
+	/// A task end over `p` participants.
+	Finish(u32),
+}
+
+impl<T: Config> Pallet<T> {
+	/// Put `task` into the first block at or after `at` with room in [`Deadlines`], and
+	/// return that block.
+	pub(crate) fn schedule(task: TaskId, at: BlockNumberFor<T>) -> BlockNumberFor<T> {
+		// At most `MaxActiveTasks` entries exist, so one of these many consecutive blocks has
+		// room (each holds `MaxDeadlinesPerBlock`).
+		let probes = T::MaxActiveTasks::get() / T::MaxDeadlinesPerBlock::get() + 1;
+		let mut block = at;
+		for _ in 0..=probes {
+			let placed = Deadlines::<T>::mutate(block, |d| d.try_push(task).is_ok());
+			if placed {
+				return block;
+			}
+			block = block.saturating_add(1u32.into());
+		}
+		// Unreachable while `ActiveTasks <= MaxActiveTasks`; keep the task alive regardless by
+		// overfilling nothing and reporting it.
+		log::error!(target: LOG_TARGET, "no deadline slot for task {task} near {at:?}");
+		polkadot_sdk::frame_support::defensive!(
+			"a deadline slot exists within the probe range; qed"
+		);
+		block
+	}
+
+	/// Process the deadline of `task` at `now`; return the weight used.
+	pub(crate) fn advance(task: TaskId, now: BlockNumberFor<T>) -> Weight {
+		let transition = Self::do_advance(task, now);
+		let hook = T::Lifecycle::max_weight();
+		match transition {
+			Transition::None => T::WeightInfo::on_initialize_phase(),
+			Transition::Phase => T::WeightInfo::on_initialize_phase().saturating_add(hook),
+			Transition::RoundStart(p) => {
+				T::WeightInfo::on_initialize_round_start(p).saturating_add(hook.saturating_mul(2))
+			},
+			Transition::Finish(p) => {
+				T::WeightInfo::on_initialize_finish(p).saturating_add(hook.saturating_mul(2))
+			},
+		}
+	}
+
+	fn do_advance(task: TaskId, now: BlockNumberFor<T>) -> Transition {
+		let Some(mut info) = Tasks::<T>::get(task) else { return Transition::None };
+		if info.phase_ends != now {
+			// A stale entry (e.g. of a cancelled task); the live entry is elsewhere.
+			return Transition::None;
+		}
+		let last_round = info.round.saturating_add(1) >= info.spec.rounds;
+		let next = match info.phase.next(last_round) {
+			Ok(next) => next,
+			Err(_) => return Transition::None,
+		};
+		if info.phase.is_round_phase()
+			|| matches!(info.phase, TaskPhase::Scoring | TaskPhase::Rewarding)
+		{
+			T::Lifecycle::on_phase_end(task, info.round, info.phase);
+		}
+		match (info.phase, next) {
+			(TaskPhase::Registration, TaskPhase::Training) => Self::start_round(task, info, now),
+			(TaskPhase::GlobalReveal, TaskPhase::Training) => {
+				info.round = info.round.saturating_add(1);
+				// Between rounds the task waits in Registration if the round cannot start.
+				info.phase = TaskPhase::Registration;
+				Self::start_round(task, info, now)
+			},
+			(_, TaskPhase::Finished) => {
+				info.phase = TaskPhase::Finished;
+				let round = info.round;
+				let (refund, participants) = Self::end_task(task, &mut info);
+				let owner = info.owner.clone();
+				Tasks::<T>::insert(task, info);
+				T::Lifecycle::on_task_end(task, TaskPhase::Finished);
+				Self::deposit_event(Event::TaskFinished { task, owner, round, refund });
+				Transition::Finish(participants)
+			},
+			(_, next) => {
+				Self::enter_phase(task, &mut info, next, now);
+				Tasks::<T>::insert(task, info);
+				Transition::Phase
+			},
+		}
+	}
+
+	/// Move `info` into `phase` and schedule its deadline.
+	fn enter_phase(
+		task: TaskId,
+		info: &mut TaskInfoOf<T>,
+		phase: TaskPhase,
+		now: BlockNumberFor<T>,
+	) {
+		info.phase = phase;
+		info.phase_ends = Self::schedule(task, now.saturating_add(info.spec.phases.of(phase)));
+		Self::deposit_event(Event::PhaseChanged {
+			task,
+			round: info.round,
+			phase,
+			ends: info.phase_ends,
+		});
+	}
+
+	/// Start round `info.round`: snapshot, shuffle, assign; or defer it.
+	fn start_round(task: TaskId, mut info: TaskInfoOf<T>, now: BlockNumberFor<T>) -> Transition {
+		let round = info.round;
+		let mut snapshot: Vec<T::AccountId> = Participants::<T>::get(task).into_inner();
+		let n = snapshot.len() as u32;
+		let required = info.spec.min_participants;
+		let retry_at = now.saturating_add(info.spec.phases.registration);
+		if n < required {
+			info.phase_ends = Self::schedule(task, retry_at);
+			let retry_at = info.phase_ends;
+			Tasks::<T>::insert(task, info);
+			Self::deposit_event(Event::RoundDeferred {
+				task,
+				round,
+				participants: n,
+				required,
+				retry_at,
+			});
+			return Transition::RoundStart(n);
+		}
+		let k = subgroup_count(n, info.spec.subgroup_size);
+		if let Err(error) = T::Lifecycle::on_round_start(task, round, k) {
+			info.phase_ends = Self::schedule(task, retry_at);
+			let retry_at = info.phase_ends;
+			Tasks::<T>::insert(task, info);
+			Self::deposit_event(Event::RoundStartRefused { task, round, error, retry_at });
+			return Transition::RoundStart(n);
+		}
+
+		let subject = (b"din/round", task, round).encode();
+		let (seed, _) = T::Randomness::random(&subject);
+		shuffle(&mut snapshot, seed.as_ref());
+
+		// Clear subgroups of the previous round beyond the new count.
+		let previous = round
+			.checked_sub(1)
+			.and_then(|r| Rounds::<T>::get(task, r))
+			.map(|r| r.subgroups);
+		for s in k..previous.unwrap_or(0) {
+			Subgroups::<T>::remove(task, s);
+		}
+		let mut groups: Vec<Vec<T::AccountId>> = (0..k).map(|_| Vec::new()).collect();
+		for (i, who) in snapshot.into_iter().enumerate() {
+			let subgroup = subgroup_of(i as u32, k);
+			Assignments::<T>::insert(task, &who, Assignment { round, subgroup });
+			if let Some(g) = groups.get_mut(subgroup as usize) {
+				g.push(who);
+			}
+		}
+		for (s, members) in groups.into_iter().enumerate() {
+			// Round-robin over ceil(n / G) groups puts at most G members in each.
+			let bounded = SubgroupOf::<T>::truncate_from(members);
+			Subgroups::<T>::insert(task, s as SubgroupIndex, bounded);
+		}
+		Rounds::<T>::insert(
+			task,
+			round,
+			RoundInfo { started_at: now, participants: n, subgroups: k, updates: 0 },
+		);
+		info.phase = TaskPhase::Training;
+		info.phase_ends = Self::schedule(task, now.saturating_add(info.spec.phases.training));
+		let training_ends = info.phase_ends;
+		Tasks::<T>::insert(task, info);
+		Self::deposit_event(Event::RoundStarted {
+			task,
+			round,
+			participants: n,
+			subgroups: k,
+			training_ends,
+		});
+		Transition::RoundStart(n)
+	}
+}
