@@ -7,7 +7,7 @@
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
 
-"$DIN_ROOT/scripts/setup.sh"
+"$DIN_ROOT/scripts/setup.sh" eth-rpc
 din_build
 
 WORK="$(mktemp -d)"

@@ -5,19 +5,30 @@ DIN_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 export DIN_ROOT
 DIN_NODE="$CARGO_TARGET_DIR/debug/din-node"
 export DIN_NODE
+source "$DIN_ROOT/scripts/lib/log.sh"
 
 # Every script builds the same package set with the same targets, so that Cargo's feature
 # unification never differs between them and nothing is rebuilt for switching scripts.
 # Benches are left out: `cargo bench` builds them with its own (optimised) profile.
 DIN_TARGETS=(--workspace --lib --bins --tests --locked)
 din_build() {
-	(cd "$DIN_ROOT" && cargo build "${DIN_TARGETS[@]}" "$@")
+	(cd "$DIN_ROOT" && with_heartbeat "cargo build" cargo build "${DIN_TARGETS[@]}" "$@")
 }
 
 # eth-rpc, the Ethereum JSON-RPC adapter in front of the node (pallet-revive-eth-rpc of the
-# workspace's polkadot-sdk line). Installed by setup.sh into a cached tools directory
-# rather than built in the workspace: see setup.sh.
+# workspace's polkadot-sdk line), installed once per version into a cached tools directory
+# by `install_eth_rpc` (scripts/setup.sh eth-rpc), and only by the steps that use it.
+# Not a workspace member: its sc-cli/sc-service default features (RocksDB) would be
+# unified into din-node's build. Its own target dir keeps an interrupted build resumable.
 ETH_RPC_VERSION=0.24.0
 DIN_TOOLS="${DIN_TOOLS:-$HOME/.cache/din/tools}"
+DIN_TOOLS_TARGET="${DIN_TOOLS_TARGET:-$HOME/.cache/din/tools-target}"
 ETH_RPC="$DIN_TOOLS/eth-rpc-$ETH_RPC_VERSION/bin/eth-rpc"
 export ETH_RPC
+install_eth_rpc() {
+	[ -x "$ETH_RPC" ] && return 0
+	stage "cargo install pallet-revive-eth-rpc $ETH_RPC_VERSION into $DIN_TOOLS (once; ~30 min cold on 2 cores)"
+	SKIP_WASM_BUILD=1 CARGO_TARGET_DIR="$DIN_TOOLS_TARGET" \
+		with_heartbeat "eth-rpc install" cargo install --locked pallet-revive-eth-rpc \
+		--version "$ETH_RPC_VERSION" --root "$DIN_TOOLS/eth-rpc-$ETH_RPC_VERSION"
+}

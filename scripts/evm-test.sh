@@ -5,12 +5,12 @@
 # precompile, a crowdfunding contract that creates a task through it (checked on the
 # Substrate side with `din task status`), a static call the precompile refuses.
 #
-# eth-rpc is `pallet-revive-eth-rpc` $ETH_RPC_VERSION, which setup.sh installs once into
-# $DIN_TOOLS (see env.sh).
+# eth-rpc is `pallet-revive-eth-rpc` $ETH_RPC_VERSION, which `setup.sh eth-rpc` installs once
+# into $DIN_TOOLS (see env.sh).
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
 
-"$DIN_ROOT/scripts/setup.sh"
+"$DIN_ROOT/scripts/setup.sh" test eth-rpc
 din_build
 (cd "$DIN_ROOT/contracts" && node compile.js)
 

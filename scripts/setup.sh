@@ -1,62 +1,91 @@
 #!/usr/bin/env bash
-# Installs every system prerequisite of DIN, idempotently: safe to run before every
-# demo or test. Each step checks first and only installs what is missing.
+# Installs the system prerequisites of DIN, idempotently: safe to run before every demo or
+# test. Each step checks first and only installs what is missing, and each command pays
+# only for what it runs:
+#
+#   scripts/setup.sh            # build and demo: apt packages, the pinned Rust toolchain
+#   scripts/setup.sh test       # + Node.js packages (contract tests, zombienet)
+#   scripts/setup.sh eth-rpc    # + eth-rpc (Ethereum JSON-RPC; ~30 min cold, then cached)
+#   scripts/setup.sh all        # everything
+#
+# What cannot be installed from here (rustup, Node.js) is checked first, so a missing
+# prerequisite fails at once with its name instead of after a long build.
 set -euo pipefail
-cd "$(dirname "$0")/.."
+source "$(dirname "$0")/env.sh"
+cd "$DIN_ROOT"
 
-log() { printf '\033[1;34m[setup]\033[0m %s\n' "$*" >&2; }
+want_node=0 want_eth_rpc=0
+for purpose in "${@:-build}"; do
+	case "$purpose" in
+		build | demo) ;;
+		test) want_node=1 ;;
+		eth-rpc) want_eth_rpc=1 ;;
+		all) want_node=1 want_eth_rpc=1 ;;
+		*) die "scripts/setup.sh: unknown purpose '$purpose' (build, test, eth-rpc, all)" ;;
+	esac
+done
+log() { echo "[setup] $*" >&2; }
 
-SUDO=""
-if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+# --- checks: what this script cannot install ---
+command -v rustup >/dev/null && command -v cargo >/dev/null ||
+	die "rustup and cargo are needed (the toolchain is pinned in rust-toolchain.toml); install rustup, then rerun"
+if [ "$want_node" = 1 ]; then
+	command -v node >/dev/null && command -v npm >/dev/null ||
+		die "Node.js (node and npm, version 18 or later) is needed for the contract and zombienet tests; install it (Debian: apt-get install nodejs npm), then rerun"
+	node_major="$(node -p 'process.versions.node.split(".")[0]')"
+	[ "$node_major" -ge 18 ] || die "Node.js 18 or later is needed, found $(node --version)"
+fi
 
-# System packages: protoc (libp2p / litep2p protobufs), clang + libclang (bindgen,
-# wasm-opt's C++), mold (the linker .cargo/config.toml selects), pkg-config + libssl.
+# --- system packages: protoc (libp2p / litep2p protobufs), clang + libclang (bindgen,
+# wasm-opt's C++), mold (the linker .cargo/config.toml selects), pkg-config + libssl,
+# jq / curl / python3 (the scripts) ---
 APT_PACKAGES=(protobuf-compiler clang libclang-dev mold pkg-config libssl-dev make cmake curl jq python3)
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
 if [ "${#missing[@]}" -gt 0 ]; then
-  log "apt install ${missing[*]}"
-  $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
+	command -v apt-get >/dev/null ||
+		die "missing system packages: ${missing[*]}; this script installs them with apt-get, which is not here: install them with your package manager, then rerun"
+	SUDO=""
+	if [ "$(id -u)" -ne 0 ]; then
+		command -v sudo >/dev/null || die "installing ${missing[*]} needs root (or sudo)"
+		SUDO="sudo"
+	fi
+	log "apt-get install ${missing[*]}"
+	$SUDO apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 
-# Rust: the toolchain pinned in rust-toolchain.toml with its wasm target and rust-src.
-# rustup is asked from / so that the pin does not make it fail before the install.
-if command -v rustup >/dev/null; then
-  toolchain="$(sed -n 's/^channel *= *"\(.*\)"/\1/p' rust-toolchain.toml)"
-  (
-    cd /
-    if ! rustup toolchain list | grep -q "^${toolchain}-"; then
-      log "rustup toolchain install ${toolchain}"
-      rustup toolchain install "${toolchain}" --profile minimal
-    fi
-    rustup +"${toolchain}" target list --installed | grep -qx wasm32v1-none \
-      || rustup +"${toolchain}" target add wasm32v1-none
-    rustup +"${toolchain}" component list --installed | grep -q '^rust-src' \
-      || rustup +"${toolchain}" component add rust-src
-  )
+# --- Rust: the toolchain pinned in rust-toolchain.toml with its wasm target and rust-src.
+# rustup is asked from / so that the pin does not make it fail before the install ---
+toolchain="$(sed -n 's/^channel *= *"\(.*\)"/\1/p' rust-toolchain.toml)"
+(
+	cd /
+	if ! rustup toolchain list | grep -q "^${toolchain}-"; then
+		log "rustup toolchain install ${toolchain}"
+		rustup toolchain install "${toolchain}" --profile minimal
+	fi
+	rustup +"${toolchain}" target list --installed | grep -qx wasm32v1-none ||
+		rustup +"${toolchain}" target add wasm32v1-none
+	rustup +"${toolchain}" component list --installed | grep -q '^rust-src' ||
+		rustup +"${toolchain}" component add rust-src
+)
+
+# --- Node.js packages, pinned by their package-lock.json: zombienet; solc, OpenZeppelin
+# and ethers for contracts/ ---
+if [ "$want_node" = 1 ]; then
+	for dir in zombienet contracts; do
+		if [ ! -f "$dir/node_modules/.package-lock.json" ] ||
+			[ "$dir/package-lock.json" -nt "$dir/node_modules/.package-lock.json" ]; then
+			log "npm ci ($dir)"
+			(cd "$dir" && npm ci --no-audit --no-fund --loglevel=error)
+		fi
+	done
 fi
-# eth-rpc (Ethereum JSON-RPC for dApps and scripts/evm-test.sh), once per version into
-# $DIN_TOOLS. Not a workspace member: its sc-cli/sc-service default features (rocksdb)
-# would be unified into din-node's build. Its own target dir keeps an interrupted build
-# resumable. About 35 min cold on 2 cores, then cached.
-source scripts/env.sh
-if [ ! -x "$ETH_RPC" ]; then
-  log "cargo install pallet-revive-eth-rpc $ETH_RPC_VERSION into $DIN_TOOLS (once)"
-  SKIP_WASM_BUILD=1 CARGO_TARGET_DIR="$HOME/.cache/din/tools-target" \
-    cargo install --locked --quiet pallet-revive-eth-rpc --version "$ETH_RPC_VERSION" \
-    --root "$DIN_TOOLS/eth-rpc-$ETH_RPC_VERSION"
+
+# --- eth-rpc: only for the steps that use it (scripts/evm-test.sh, scripts/dev-chain.sh) ---
+if [ "$want_eth_rpc" = 1 ]; then
+	install_eth_rpc
 fi
-# Node packages: zombienet (pinned in zombienet/package-lock.json).
-if command -v npm >/dev/null && [ ! -x zombienet/node_modules/.bin/zombienet ]; then
-  log "npm ci (zombienet)"
-  (cd zombienet && npm ci --no-audit --no-fund --loglevel=error)
-fi
-# Node packages: solc, OpenZeppelin and ethers for contracts/ (contracts/package-lock.json).
-if command -v npm >/dev/null && [ ! -d contracts/node_modules/solc ]; then
-  log "npm ci (contracts)"
-  (cd contracts && npm ci --no-audit --no-fund --loglevel=error)
-fi
-log "system prerequisites present"
+log "prerequisites present (${*:-build})"

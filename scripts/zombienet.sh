@@ -5,14 +5,11 @@
 #   scripts/zombienet.sh test [zombienet/0001-finality-and-restart.zndsl …]
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
-"$DIN_ROOT/scripts/setup.sh"
+"$DIN_ROOT/scripts/setup.sh" test
 
 cmd="${1:-test}"; shift || true
 din_build
 cd "$DIN_ROOT/zombienet"
-if [ ! -x node_modules/.bin/zombienet ]; then
-	npm ci --no-audit --no-fund
-fi
 export DIN_NODE
 ZOMBIE=(node_modules/.bin/zombienet --provider native)
 

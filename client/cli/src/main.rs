@@ -16,7 +16,7 @@
 //! ([`config`]). Library crates return `thiserror` errors; this binary wraps them in
 //! `anyhow` and maps them to distinct exit codes ([`exit`]).
 
-use std::process::ExitCode;
+use std::{io::IsTerminal, process::ExitCode};
 
 use clap::{Parser, Subcommand};
 
@@ -77,6 +77,8 @@ fn main() -> ExitCode {
 	let cli = Cli::parse();
 	tracing_subscriber::fmt()
 		.with_writer(std::io::stderr)
+		// Daemons' logs mostly go to files and pipes: colour only on a terminal.
+		.with_ansi(std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none())
 		.with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(
 			|_| tracing_subscriber::EnvFilter::new("warn,din=info,din_store=info,libp2p_kad=error"),
 		))
