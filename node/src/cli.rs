@@ -1,6 +1,8 @@
 //! Command line of `din-node`.
 
-use polkadot_sdk::{frame_benchmarking_cli::BenchmarkCmd, sc_cli};
+#[cfg(feature = "benchmark-cli")]
+use polkadot_sdk::frame_benchmarking_cli::BenchmarkCmd;
+use polkadot_sdk::sc_cli;
 
 #[derive(Debug, clap::Parser)]
 #[command(
@@ -65,7 +67,9 @@ pub enum Subcommand {
 	/// Revert the chain to a previous state.
 	Revert(sc_cli::RevertCmd),
 
-	/// Benchmarks: `benchmark pallet` generates the runtime's `weights.rs` files.
+	/// Benchmarks: `benchmark pallet` generates the runtime's `weights.rs` files (built
+	/// with `--features benchmark-cli`).
+	#[cfg(feature = "benchmark-cli")]
 	#[command(subcommand)]
 	Benchmark(BenchmarkCmd),
 

@@ -6,11 +6,11 @@ use crate::{
 	service,
 };
 use din_runtime::opaque::Block;
+#[cfg(feature = "benchmark-cli")]
+use polkadot_sdk::{frame_benchmarking_cli::BenchmarkCmd, sp_runtime::traits::HashingFor};
 use polkadot_sdk::{
-	frame_benchmarking_cli::BenchmarkCmd,
 	sc_cli::{self, SubstrateCli},
 	sc_service::PartialComponents,
-	sp_runtime::traits::HashingFor,
 	*,
 };
 use std::sync::Arc;
@@ -118,6 +118,7 @@ pub fn run() -> sc_cli::Result<()> {
 				Ok((cmd.run(client, backend, Some(aux_revert)), task_manager))
 			})
 		},
+		#[cfg(feature = "benchmark-cli")]
 		Some(Subcommand::Benchmark(cmd)) => {
 			let runner = cli.create_runner(cmd)?;
 			runner.sync_run(|config| match cmd {

@@ -32,8 +32,8 @@ WASM_REPEAT="${WASM_REPEAT:-1}"  # × 4: the CLI runs each point once per step o
 OUT="${OUT:-$(mktemp -d)}"
 mkdir -p "$OUT"
 
-echo "==> building the workspace and the benchmark runtime"
-din_build
+echo "==> building din-node with benchmark-cli and the benchmark runtime"
+build_benchmark_node debug
 build_benchmark_runtime debug
 
 echo "==> wasm: din-node benchmark pallet (results in $OUT)"
@@ -43,7 +43,7 @@ for point in $POINTS; do
 	echo "    n=$n p=$p"
 	# low = high: one point. With two components the CLI runs it four times (two steps
 	# each); every run is recorded and the summary takes their median.
-	"$DIN_NODE" benchmark pallet \
+	"$BENCHMARK_NODE" benchmark pallet \
 		--runtime "$BENCHMARK_RUNTIME" \
 		--genesis-builder runtime \
 		--pallet pallet_din_evaluation \

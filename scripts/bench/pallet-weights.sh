@@ -6,8 +6,8 @@
 #   STEPS=50 REPEAT=20 scripts/bench/pallet-weights.sh   # reference-hardware settings
 #   SKIP_NODE_BUILD=1 …                              # reuse the din-node already built
 #
-# 1. Builds the workspace as every script does (din-node always has the `benchmark`
-#    subcommand and the benchmark host functions).
+# 1. Builds din-node with `--features benchmark-cli` (the `benchmark` subcommand) in a
+#    target dir of its own (scripts/lib/benchmark-runtime.sh), so the test build stays warm.
 # 2. Builds the din-runtime wasm with `runtime-benchmarks` only
 #    (scripts/lib/benchmark-runtime.sh: the native build is untouched).
 # 3. Runs every benchmark of each pallet against that wasm (compiled by wasmtime, as a
@@ -42,15 +42,14 @@ if [ ${#selected[@]} -eq 0 ]; then
 	selected=(staking tasks evaluation rewards precompile)
 fi
 
-echo "==> building the workspace ($NODE_PROFILE din-node)"
+echo "==> building din-node with benchmark-cli ($NODE_PROFILE, in $DIN_BENCH_TARGET_DIR)"
 if [ -n "${SKIP_NODE_BUILD:-}" ]; then
 	echo "    skipped (SKIP_NODE_BUILD): using the din-node already built"
-elif [ "$NODE_PROFILE" = release ]; then
-	cargo build --locked --release -p din-node
+	BENCHMARK_NODE="$DIN_BENCH_TARGET_DIR/$NODE_PROFILE/din-node"
 else
-	din_build
+	build_benchmark_node "$NODE_PROFILE"
 fi
-NODE="$CARGO_TARGET_DIR/$NODE_PROFILE/din-node"
+NODE="$BENCHMARK_NODE"
 [ -x "$NODE" ] || { echo "missing $NODE" >&2; exit 1; }
 
 echo "==> building the din-runtime wasm with runtime-benchmarks"

@@ -1,17 +1,33 @@
-# The din-runtime wasm with `runtime-benchmarks`, for `din-node benchmark pallet`
-# (scripts/env.sh must be sourced first; the workspace must be built).
-#   build_benchmark_runtime PROFILE    # sets BENCHMARK_RUNTIME to the wasm's path
+# What `din-node benchmark pallet` needs (scripts/env.sh must be sourced first):
+#   build_benchmark_node PROFILE       # din-node with `benchmark-cli`; sets BENCHMARK_NODE
+#   build_benchmark_runtime PROFILE    # the runtime wasm with `runtime-benchmarks`; sets
+#                                      # BENCHMARK_RUNTIME to its path
+#
+# Both are built in a target dir of their own (DIN_BENCH_TARGET_DIR, default the test
+# build's with `-bench` appended): the `benchmark-cli` feature changes the features of most
+# of the FRAME stack, so building it in the shared target dir would rebuild the test build
+# twice, once to switch it on and once to switch it off.
+export DIN_BENCH_TARGET_DIR="${DIN_BENCH_TARGET_DIR:-$CARGO_TARGET_DIR-bench}"
+
+build_benchmark_node() {
+	local profile="$1" flag=()
+	[ "$profile" = release ] && flag=(--release)
+	(cd "$DIN_ROOT" && CARGO_TARGET_DIR="$DIN_BENCH_TARGET_DIR" with_heartbeat "cargo build din-node (benchmark-cli)" \
+		cargo build --locked "${flag[@]}" -p din-node --features benchmark-cli)
+	BENCHMARK_NODE="$DIN_BENCH_TARGET_DIR/$profile/din-node"
+}
+
 #
 # A copy of the project substrate-wasm-builder generated for the normal runtime (under
-# `$CARGO_TARGET_DIR/<profile>/wbuild/din-runtime`) with that feature switched on,
+# `$DIN_BENCH_TARGET_DIR/<profile>/wbuild/din-runtime`) with that feature switched on,
 # compiled into the same wasm target dir. Only the crates whose features change are
 # rebuilt and the native build is untouched (switching the feature on for the workspace
 # would recompile the whole native FRAME stack, and again when it is switched off).
 build_benchmark_runtime() {
 	local profile="$1"
-	local wbuild="$CARGO_TARGET_DIR/$profile/wbuild/din-runtime"
-	[ -f "$wbuild/Cargo.toml" ] || { echo "missing $wbuild: build the workspace first" >&2; return 1; }
-	local project="$CARGO_TARGET_DIR/wbuild-bench"
+	local wbuild="$DIN_BENCH_TARGET_DIR/$profile/wbuild/din-runtime"
+	[ -f "$wbuild/Cargo.toml" ] || { echo "missing $wbuild: run build_benchmark_node first" >&2; return 1; }
+	local project="$DIN_BENCH_TARGET_DIR/wbuild-bench"
 	mkdir -p "$project/src"
 	# The workspace lock: it pins every optional dependency too, so nothing re-resolves.
 	cp "$DIN_ROOT/Cargo.lock" "$project/"
