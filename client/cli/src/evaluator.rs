@@ -12,7 +12,7 @@
 //! | Scoring, Rewarding | once the owner has released the test-set key: decrypt the test set and check it against the task's commitment; then for every accepted update of its panels (and the baseline) prove the accuracy with Groth16 (`zk`) or report it (`median`) |
 //!
 //! Under `zk` one valid proof settles a score, so a panel splits the work: the member at
-//! `blake2(participant ‖ round) mod Q` proves first, the others only prove what is still
+//! `sha256(participant ‖ round) mod Q` proves first, the others only prove what is still
 //! unsettled once the Rewarding phase starts.
 //!
 //! Restart safety ([`crate::state`]): salts, CIDs and invalid sets are saved before each
