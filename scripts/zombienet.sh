@@ -11,6 +11,8 @@ cmd="${1:-test}"; shift || true
 din_build
 cd "$DIN_ROOT/zombienet"
 export DIN_NODE
+# zombienet colours its output; not in logs and pipes.
+[ -t 1 ] || export FORCE_COLOR=0 NO_COLOR=1
 ZOMBIE=(node_modules/.bin/zombienet --provider native)
 
 case "$cmd" in
