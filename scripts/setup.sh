@@ -68,8 +68,12 @@ toolchain="$(sed -n 's/^channel *= *"\(.*\)"/\1/p' rust-toolchain.toml)"
 	fi
 	rustup +"${toolchain}" target list --installed | grep -qx wasm32v1-none ||
 		rustup +"${toolchain}" target add wasm32v1-none
-	rustup +"${toolchain}" component list --installed | grep -q '^rust-src' ||
-		rustup +"${toolchain}" component add rust-src
+	# rust-src for the wasm build; rustfmt for the test command's format check (a
+	# toolchain installed with the minimal profile has neither).
+	for component in rust-src rustfmt; do
+		rustup +"${toolchain}" component list --installed | grep -q "^${component}" ||
+			rustup +"${toolchain}" component add "${component}"
+	done
 )
 
 # --- Node.js packages, pinned by their package-lock.json: zombienet; solc, OpenZeppelin

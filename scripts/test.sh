@@ -14,16 +14,18 @@ cd "$DIN_ROOT"
 
 ETH_RPC_PID=""
 ETH_RPC_LOG="$DIN_TOOLS/eth-rpc-install.log"
-stop_eth_rpc_install() {
+on_exit() {
+	# The table also when a stage failed, so a failing run still says where time went.
+	stage_times
 	[ -z "$ETH_RPC_PID" ] || kill -TERM -- "-$ETH_RPC_PID" 2>/dev/null || true
 }
+trap on_exit EXIT
 if [ ! -x "$ETH_RPC" ]; then
 	mkdir -p "$(dirname "$ETH_RPC_LOG")"
 	stage "eth-rpc is not installed: installing it in the background (log: $ETH_RPC_LOG); the EVM stage waits for it"
 	# Its own process group, so that an early failure of this script stops the whole build.
 	DIN_HEARTBEAT_S=600 setsid --wait nice -n 19 "$DIN_ROOT/scripts/setup.sh" eth-rpc >"$ETH_RPC_LOG" 2>&1 &
 	ETH_RPC_PID=$!
-	trap stop_eth_rpc_install EXIT
 fi
 
 timed_stage "format (cargo fmt --check)" cargo fmt --all --check
@@ -50,4 +52,3 @@ if [ -n "$ETH_RPC_PID" ]; then
 fi
 timed_stage "EVM: eth-rpc in front of a dev node; ERC-20, the DIN precompile and a crowdfunding dApp through ethers (~1 min)" \
 	"$DIN_ROOT/scripts/evm-test.sh"
-stage_times

@@ -17,8 +17,7 @@ build_benchmark_node() {
 	BENCHMARK_NODE="$DIN_BENCH_TARGET_DIR/$profile/din-node"
 }
 
-#
-# A copy of the project substrate-wasm-builder generated for the normal runtime (under
+# The benchmark runtime: a copy of the project substrate-wasm-builder generated for the normal runtime (under
 # `$DIN_BENCH_TARGET_DIR/<profile>/wbuild/din-runtime`) with that feature switched on,
 # compiled into the same wasm target dir. Only the crates whose features change are
 # rebuilt and the native build is untouched (switching the feature on for the workspace

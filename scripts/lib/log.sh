@@ -5,7 +5,7 @@
 # logs written to files and pipes carry no escape codes.
 #   stage "build"                     # ==> [12:34] build
 #   with_heartbeat "eth-rpc install" cargo install …
-#   die "Node.js is needed for …"     # [setup] error: …, exit 1
+#   die "Node.js is needed for …"     # error: Node.js is needed for …, exit 1
 
 # Inherited by the scripts a script calls, so that their stage times count from one start.
 DIN_T0="${DIN_T0:-$(date +%s)}"
