@@ -96,32 +96,9 @@ pub enum Role {
 	Evaluator,
 }
 
-/// How evaluators combine the updates of one subgroup. The math lives in `din-aggregate`.
-#[derive(
-	Encode,
-	Decode,
-	DecodeWithMemTracking,
-	MaxEncodedLen,
-	TypeInfo,
-	Clone,
-	Copy,
-	PartialEq,
-	Eq,
-	Debug,
-)]
-pub enum AggregationRule {
-	/// Sample-weighted mean.
-	FedAvg,
-	/// Coordinate-wise mean after dropping the `beta` fraction at each end (`beta < 50%`).
-	TrimmedMean { beta: Perbill },
-	/// Coordinate-wise median.
-	Median,
-	/// The single update closest to its neighbours, tolerating `f` Byzantine updates
-	/// (needs `2f + 2 < G`).
-	Krum { f: u32 },
-	/// The mean of the `m` best-scored updates by Krum, tolerating `f` (`1 <= m <= G - f`).
-	MultiKrum { f: u32, m: u32 },
-}
+/// How evaluators combine the updates of one subgroup. Defined, with the integer math
+/// that runs it, in the no_std core `din-fl`; its type information names it here.
+pub use din_fl::AggregationRule;
 
 /// How accepted updates are scored after the last round.
 #[derive(
@@ -477,7 +454,7 @@ pub struct UpdateRef {
 /// Read by pallet-din-evaluation's off-chain worker.
 #[derive(Encode, Decode, TypeInfo, Clone, PartialEq, Eq, Debug)]
 pub struct EvaluationInputs {
-	/// The canonical `din_aggregate::ModelSpec` bytes of the model.
+	/// The canonical `din_fl::ModelSpec` bytes of the model.
 	pub architecture: alloc::vec::Vec<u8>,
 	/// How subgroup updates are aggregated.
 	pub aggregation: AggregationRule,

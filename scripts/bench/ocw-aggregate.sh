@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The off-chain worker's aggregation duty in wasm against the native client, side by side
-# on the same inputs (din_aggregate::synthetic), reported as ratios.
+# on the same inputs (din_fl::synthetic), reported as ratios.
 #
 #   scripts/bench/ocw-aggregate.sh
 #   POINTS="8:16384 32:131072" RULES="fed_avg" REPEAT=5 scripts/bench/ocw-aggregate.sh

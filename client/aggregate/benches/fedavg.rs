@@ -1,4 +1,5 @@
-//! FedAvg throughput against a memcpy of the same bytes, in one criterion group.
+//! FedAvg throughput on rayon (the client's [`Parallel`] executor) against a memcpy of the
+//! same bytes, in one criterion group.
 //!
 //! For N updates of P parameters, FedAvg reads `N·P·4` bytes (and writes `P·4`); the
 //! baseline copies the same `N·P·4` input bytes into one preallocated buffer. Both report
@@ -11,8 +12,9 @@
 //! the `fedavg_1_thread` series always runs on a one-thread pool.
 
 use criterion::{black_box, criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
-use din_aggregate::rules::{Aggregator, FedAvg};
-use din_aggregate::Update;
+use din_aggregate::Parallel;
+use din_fl::rules::{Aggregator, FedAvg};
+use din_fl::Update;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use std::time::Duration;
@@ -50,12 +52,20 @@ fn fedavg_vs_memcpy(c: &mut Criterion) {
 			group.throughput(Throughput::Bytes(bytes));
 			let label = format!("N{count}xP{params}");
 			group.bench_function(BenchmarkId::new("fedavg", &label), |b| {
-				b.iter(|| black_box(FedAvg.aggregate(black_box(&refs)).expect("valid inputs")))
+				b.iter(|| {
+					black_box(
+						FedAvg.aggregate_with(&Parallel, black_box(&refs)).expect("valid inputs"),
+					)
+				})
 			});
 			group.bench_function(BenchmarkId::new("fedavg_1_thread", &label), |b| {
 				b.iter(|| {
 					single_thread.install(|| {
-						black_box(FedAvg.aggregate(black_box(&refs)).expect("valid inputs"))
+						black_box(
+							FedAvg
+								.aggregate_with(&Parallel, black_box(&refs))
+								.expect("valid inputs"),
+						)
 					})
 				})
 			});

@@ -83,9 +83,18 @@ pub use chain::{
 pub use error::{Error, PalletError};
 
 /// The interface generated from `metadata/din.scale` (see the crate docs).
+///
+/// The task's aggregation rule is not generated: it is `din_fl::AggregationRule` itself,
+/// the type the runtime stores and the integer core runs, so the client needs no copy
+/// and no conversion. subxt carries it as [`subxt::utils::Static`] (SCALE as the runtime
+/// encodes it), which dereferences to the rule.
 #[subxt::subxt(
 	runtime_metadata_path = "metadata/din.scale",
 	derive_for_all_types = "Clone, PartialEq, Eq",
+	substitute_type(
+		path = "din_primitives::AggregationRule",
+		with = "::subxt::utils::Static<::din_fl::AggregationRule>"
+	),
 	generate_docs
 )]
 pub mod din {}
@@ -115,11 +124,12 @@ pub type SubgroupIndex = u32;
 /// One token in the smallest unit (`din_primitives::UNIT`).
 pub const UNIT: u128 = 1_000_000_000_000;
 
-/// The generated runtime types the wrapper's signatures use, by their plain names.
+/// The generated runtime types the wrapper's signatures use, by their plain names, and the
+/// one that is not generated ([`AggregationRule`](types::AggregationRule), see [`din`]).
 pub mod types {
 	pub use crate::din::runtime_types::{
 		bounded_collections::bounded_vec::BoundedVec,
-		din_primitives::{AggregationRule, FeeParams, RewardAsset, Role, ScoringRule, TaskPhase},
+		din_primitives::{FeeParams, RewardAsset, Role, ScoringRule, TaskPhase},
 		pallet_din_evaluation::types::{
 			AggregateReveal as GenericAggregateReveal, ModelRef as GlobalModelRef,
 			ProvenScore as GenericProvenScore, ScoreTarget as GenericScoreTarget,
@@ -135,6 +145,7 @@ pub mod types {
 		},
 		sp_arithmetic::per_things::Perbill,
 	};
+	pub use din_fl::AggregationRule;
 
 	/// `DinApi::task`'s answer with DIN's account, balance and block number types.
 	pub type TaskView = GenericTaskView<crate::AccountId32, u128, u32>;

@@ -161,7 +161,7 @@ fn task_spec() -> TaskSpec {
 		min_participants: 1,
 		min_participant_bond: 10 * UNIT,
 		min_evaluator_bond: 100 * UNIT,
-		aggregation: AggregationRule::FedAvg,
+		aggregation: AggregationRule::FedAvg.into(),
 		scoring: ScoringRule::Median { threshold: percent(5) },
 		fees: FeeParams {
 			evaluator_fee: percent(10),

@@ -8,11 +8,8 @@ use std::time::Duration;
 
 use anyhow::Context;
 use clap::Args;
-use din_aggregate::{ModelSpec, Update};
-use din_chain::{
-	din::runtime_types::din_primitives as chain_primitives, AccountId32, Chain, Inclusion, ReadAt,
-	Signer, H256, UNIT,
-};
+use din_chain::{AccountId32, Chain, Inclusion, ReadAt, Signer, H256, UNIT};
+use din_fl::{ModelSpec, Update};
 use din_ml::data::{self, Dataset};
 use din_store::{Cid, Multiaddr, Store, StoreConfig};
 
@@ -223,22 +220,6 @@ pub fn task_spec(info: &din_chain::types::TaskInfo) -> anyhow::Result<ModelSpec>
 		.map_err(|e| invalid!("the task's model architecture does not decode: {e:?}"))
 }
 
-/// The task's aggregation rule as the integer core knows it.
-pub fn aggregation_rule(
-	rule: &chain_primitives::AggregationRule,
-) -> din_aggregate::AggregationRule {
-	use chain_primitives::AggregationRule as Chain;
-	use din_aggregate::AggregationRule as Core;
-	match rule {
-		Chain::FedAvg => Core::FedAvg,
-		Chain::Median => Core::Median,
-		// Perbill parts (10^9) to parts per million.
-		Chain::TrimmedMean { beta } => Core::TrimmedMean { beta_ppm: beta.0 / 1_000 },
-		Chain::Krum { f } => Core::Krum { f: *f },
-		Chain::MultiKrum { f, m } => Core::MultiKrum { f: *f, m: *m },
-	}
-}
-
 /// Why an update is not usable: the reasons an evaluator marks a participant invalid.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Rejection {
@@ -270,7 +251,7 @@ impl std::fmt::Display for Rejection {
 pub async fn fetch_checked(
 	store: &Store,
 	cid: &[u8],
-	schema: &din_aggregate::Schema,
+	schema: &din_fl::Schema,
 	commitment: &H256,
 	samples: Option<u64>,
 	timeout: Duration,
@@ -287,7 +268,7 @@ pub async fn fetch_checked(
 /// [`fetch_checked`] on bytes already at hand.
 pub fn check_update(
 	bytes: &[u8],
-	schema: &din_aggregate::Schema,
+	schema: &din_fl::Schema,
 	commitment: &H256,
 	samples: Option<u64>,
 ) -> Result<Update, Rejection> {

@@ -5,7 +5,7 @@
 //!
 //! | phase | duty |
 //! |---|---|
-//! | AggregationCommit | fetch the subgroup's updates, check each against its CID, schema, sample count and on-chain commitment (failures → the invalid set), aggregate the valid ones with the task's rule (`din_aggregate`, integer, bit-identical on every machine), publish, commit `aggregate_commit_hash` |
+//! | AggregationCommit | fetch the subgroup's updates, check each against its CID, schema, sample count and on-chain commitment (failures → the invalid set), aggregate the valid ones with the task's rule (`din_fl`, integer, bit-identical on every machine), publish, commit `aggregate_commit_hash` |
 //! | AggregationReveal | reveal what was committed |
 //! | GlobalCommit | fetch the accepted subgroup aggregates, combine them sample-weighted (FedAvg), publish, commit `global_commit_hash` |
 //! | GlobalReveal | reveal it |
@@ -26,19 +26,20 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use clap::{Args, Subcommand};
-use din_aggregate::{Aggregator, TestSet, Update};
+use din_aggregate::Parallel;
 use din_chain::{
 	types::{ScoreTarget, ScoringRule, SubgroupResult, TaskInfo, TaskPhase, Vote},
 	AccountId32, Chain, Signer, H256,
 };
+use din_fl::{AggregationRule, Aggregator, TestSet, Update};
 use din_store::Store;
 use serde::{Deserialize, Serialize};
 use sha2::Digest;
 
 use crate::artifact;
 use crate::common::{
-	aggregation_rule, cid_from_chain, cid_to_chain, commitment_of, fetch_checked,
-	global_model_before, parse_amount, short, task_spec, ChainArgs, SignerArgs, StoreArgs,
+	cid_from_chain, cid_to_chain, commitment_of, fetch_checked, global_model_before, parse_amount,
+	short, task_spec, ChainArgs, SignerArgs, StoreArgs,
 };
 use crate::follow::Follower;
 use crate::invalid;
@@ -420,7 +421,9 @@ impl Daemon {
 			model.num_samples = 0;
 			model
 		} else {
-			aggregation_rule(&info.spec.aggregation).aggregate(&valid.iter().collect::<Vec<_>>())?
+			info.spec
+				.aggregation
+				.aggregate_with(&Parallel, &valid.iter().collect::<Vec<_>>())?
 		};
 		if self.args.attack == Some(Attack::WrongAggregate) {
 			aggregate.values[0] = aggregate.values[0].saturating_add(1);
@@ -569,8 +572,8 @@ impl Daemon {
 			tracing::info!(target: "din", "task {task} round {}: no accepted aggregate; the previous model holds", round + 1);
 			return Ok(None);
 		}
-		let global = din_aggregate::AggregationRule::FedAvg
-			.aggregate(&aggregates.iter().collect::<Vec<_>>())?;
+		let global = AggregationRule::FedAvg
+			.aggregate_with(&Parallel, &aggregates.iter().collect::<Vec<_>>())?;
 		let cid = self.store.put(global.encode()?).await?;
 		Ok(Some(Committed {
 			cid: cid.to_string(),
@@ -651,8 +654,7 @@ impl Daemon {
 			let result = if zk {
 				self.prove(task, scoring, &target, model).await
 			} else {
-				let correct =
-					din_aggregate::count_correct(&spec, &model.values, &scoring.test_set)?;
+				let correct = din_fl::count_correct(&spec, &model.values, &scoring.test_set)?;
 				let total = scoring.test_set.labels.len() as u32;
 				self.chain
 					.report_score(&self.signer, task, target.target.clone(), correct, total)
@@ -734,7 +736,7 @@ impl Daemon {
 			.map_err(|e| invalid!("test set: {e:?}"))?;
 			H256(din_zk::commitment::to_bytes(&c))
 		} else {
-			H256(din_aggregate::sealed_test_set::median_test_set_commitment(&test_set))
+			H256(din_fl::sealed_test_set::median_test_set_commitment(&test_set))
 		};
 		if commitment != info.spec.test_set.commitment {
 			return Err(invalid!(

@@ -59,8 +59,8 @@ pub fn code_of(error: &anyhow::Error) -> ExitCode {
 		}
 		if cause.downcast_ref::<InvalidInput>().is_some()
 			|| cause.downcast_ref::<din_ml::MlError>().is_some()
-			|| cause.downcast_ref::<din_aggregate::EncodingError>().is_some()
-			|| cause.downcast_ref::<din_aggregate::SpecError>().is_some()
+			|| cause.downcast_ref::<din_fl::EncodingError>().is_some()
+			|| cause.downcast_ref::<din_fl::SpecError>().is_some()
 			|| cause.downcast_ref::<din_zk::ZkError>().is_some()
 		{
 			return ExitCode::from(INVALID_INPUT);

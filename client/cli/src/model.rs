@@ -9,7 +9,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::Subcommand;
-use din_aggregate::Update;
+use din_fl::Update;
 
 use crate::common::{
 	fetch_checked, global_model_before, task_spec, ChainArgs, DataSource, StoreArgs,
@@ -57,7 +57,7 @@ async fn global(
 	round: Option<u32>,
 	store: &StoreArgs,
 	chain: &ChainArgs,
-) -> anyhow::Result<(din_aggregate::ModelSpec, Update, Option<u32>)> {
+) -> anyhow::Result<(din_fl::ModelSpec, Update, Option<u32>)> {
 	let chain = chain.connect().await?;
 	let info = chain.task(task).await?.ok_or_else(|| invalid!("task {task} does not exist"))?;
 	let spec = task_spec(&info)?;
@@ -99,8 +99,7 @@ pub async fn run(command: ModelCommand) -> anyhow::Result<()> {
 			let model =
 				din_ml::model::Model::from_update(&spec, &update, &candle_core::Device::Cpu)?;
 			let candle = din_ml::eval::evaluate(&model, &data)?;
-			let correct =
-				din_aggregate::count_correct(&spec, &update.values, &data.to_test_set()?)?;
+			let correct = din_fl::count_correct(&spec, &update.values, &data.to_test_set()?)?;
 			let total = data.len();
 			if json {
 				println!(

@@ -17,8 +17,8 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use clap::{Args, Subcommand};
-use din_aggregate::Update;
 use din_chain::{types::TaskPhase, AccountId32, Chain, Signer};
+use din_fl::Update;
 use din_ml::optim::ParamsSgd;
 use din_ml::train::{OptimizerConfig, TrainConfig};
 use din_store::Store;

@@ -19,7 +19,6 @@ use std::time::Duration;
 
 use anyhow::{bail, Context};
 use clap::{Args, Subcommand, ValueEnum};
-use din_aggregate::{ModelSpec, TestSet};
 use din_chain::{
 	din,
 	types::{
@@ -29,6 +28,7 @@ use din_chain::{
 	},
 	AccountId32, Chain, H256,
 };
+use din_fl::{ModelSpec, TestSet};
 use din_store::{Blockstore, Cid};
 use futures::StreamExt;
 use serde::{Deserialize, Serialize};
@@ -220,6 +220,12 @@ fn percent(p: u32) -> Perbill {
 	Perbill(p.min(100) * 10_000_000)
 }
 
+/// `p` percent as the aggregation rule's own `Perbill` (sp-arithmetic's, not the
+/// generated copy the fee parameters use).
+fn rule_percent(p: u32) -> din_fl::Perbill {
+	din_fl::Perbill::from_percent(p.min(100))
+}
+
 fn parse_rule(s: &str) -> Result<AggregationRule, String> {
 	let (name, params) = s.split_once(':').unwrap_or((s, ""));
 	let numbers = || -> Result<Vec<u32>, String> {
@@ -232,7 +238,7 @@ fn parse_rule(s: &str) -> Result<AggregationRule, String> {
 		("fedavg", _) if params.is_empty() => Ok(AggregationRule::FedAvg),
 		("median", _) if params.is_empty() => Ok(AggregationRule::Median),
 		("trimmed-mean", Ok(p)) if p.len() == 1 => {
-			Ok(AggregationRule::TrimmedMean { beta: percent(p[0]) })
+			Ok(AggregationRule::TrimmedMean { beta: rule_percent(p[0]) })
 		},
 		("krum", Ok(p)) if p.len() == 1 => Ok(AggregationRule::Krum { f: p[0] }),
 		("multi-krum", Ok(p)) if p.len() == 2 => {
@@ -316,9 +322,7 @@ fn test_set_commitment(
 			})?;
 			H256(din_zk::commitment::to_bytes(&c))
 		},
-		ScoringArg::Median => {
-			H256(din_aggregate::sealed_test_set::median_test_set_commitment(test_set))
-		},
+		ScoringArg::Median => H256(din_fl::sealed_test_set::median_test_set_commitment(test_set)),
 	})
 }
 
@@ -383,7 +387,7 @@ async fn create(args: CreateArgs) -> anyhow::Result<()> {
 		min_participants: args.min_participants,
 		min_participant_bond: args.participant_bond,
 		min_evaluator_bond: args.evaluator_bond,
-		aggregation: args.aggregation.clone(),
+		aggregation: args.aggregation.into(),
 		scoring,
 		fees: FeeParams {
 			evaluator_fee: percent(args.evaluator_fee),
@@ -676,7 +680,7 @@ async fn watch(args: WatchArgs) -> anyhow::Result<()> {
 	.await
 	.map_err(|why| anyhow::anyhow!("genesis model: {why}"))?;
 	let total = eval.labels.len() as u32;
-	let genesis_accuracy = (din_aggregate::count_correct(&spec, &genesis.values, &eval)?, total);
+	let genesis_accuracy = (din_fl::count_correct(&spec, &genesis.values, &eval)?, total);
 	let mut summary = WatchSummary { task, genesis_accuracy, ..Default::default() };
 	let mut accounts: Vec<AccountId32> = vec![info.owner.clone()];
 	let say = |line: String| {
@@ -748,7 +752,7 @@ async fn watch(args: WatchArgs) -> anyhow::Result<()> {
 					)
 					.await
 					{
-						Ok(update) => din_aggregate::count_correct(&spec, &update.values, &eval)
+						Ok(update) => din_fl::count_correct(&spec, &update.values, &eval)
 							.map(|c| (c, eval.labels.len() as u32))
 							.map_err(|e| format!("{e:?}")),
 						Err(why) => Err(why.to_string()),
@@ -932,7 +936,7 @@ mod tests {
 		assert_eq!(parse_rule("fedavg"), Ok(AggregationRule::FedAvg));
 		assert_eq!(
 			parse_rule("trimmed-mean:10"),
-			Ok(AggregationRule::TrimmedMean { beta: Perbill(100_000_000) })
+			Ok(AggregationRule::TrimmedMean { beta: din_fl::Perbill::from_parts(100_000_000) })
 		);
 		assert_eq!(parse_rule("multi-krum:1,3"), Ok(AggregationRule::MultiKrum { f: 1, m: 3 }));
 		assert!(parse_rule("krum").is_err());

@@ -17,7 +17,7 @@
 use std::time::Instant;
 
 use candle_core::Device;
-use din_aggregate::ModelSpec;
+use din_fl::ModelSpec;
 use din_ml::data::digits::digits_train_test;
 use din_ml::eval::evaluate;
 use din_ml::model::Model;

@@ -6,8 +6,8 @@
 
 use std::path::PathBuf;
 
-use din_aggregate::rules::AggregateError;
-use din_aggregate::{EncodingError, ReferenceError, SpecError};
+use din_fl::AggregateError;
+use din_fl::{EncodingError, ReferenceError, SpecError};
 
 /// Everything that can go wrong in din-ml.
 #[derive(Debug, thiserror::Error)]
@@ -46,7 +46,7 @@ pub enum MlError {
 	/// The integer reference evaluator rejected the model or test set.
 	#[error("reference evaluator: {0}")]
 	Reference(#[from] ReferenceError),
-	/// An aggregation rule of din-aggregate rejected the updates.
+	/// An aggregation rule of din-fl rejected the updates.
 	#[error("aggregation: {0}")]
 	Aggregation(#[from] AggregateError),
 	/// A training, split or evaluation setting is out of range.

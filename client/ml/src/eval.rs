@@ -3,13 +3,13 @@
 //!
 //! The float path runs the candle model in batches. The integer path is the one that
 //! counts on-chain: it quantizes the test features with the canonical `quantize` and
-//! calls [`din_aggregate::reference::count_correct`], the function the Groth16 circuit
+//! calls [`din_fl::reference::count_correct`], the function the Groth16 circuit
 //! proves and the off-chain workers run, so its result agrees bit for bit with theirs.
 //! Quantization at 2^16 is fine enough that the two accuracies of a trained model
 //! differ by at most a sample or two.
 
 use candle_core::{DType, Module};
-use din_aggregate::{ModelSpec, Update};
+use din_fl::{ModelSpec, Update};
 
 use crate::data::Dataset;
 use crate::error::{MlError, Result};
@@ -132,7 +132,7 @@ impl ReferenceEvaluation {
 	}
 }
 
-/// Integer evaluation of a canonical model with din-aggregate's reference evaluator
+/// Integer evaluation of a canonical model with din-fl's reference evaluator
 /// (softmax regression and MLPs; a CNN spec is rejected by the evaluator).
 pub fn evaluate_reference(
 	spec: &ModelSpec,
@@ -141,7 +141,7 @@ pub fn evaluate_reference(
 ) -> Result<ReferenceEvaluation> {
 	update.check_against(&spec.schema()?)?;
 	let test_set = data.to_test_set()?;
-	let correct = din_aggregate::reference::count_correct(spec, &update.values, &test_set)?;
+	let correct = din_fl::reference::count_correct(spec, &update.values, &test_set)?;
 	Ok(ReferenceEvaluation { samples: data.len(), correct })
 }
 

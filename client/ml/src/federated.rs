@@ -5,13 +5,13 @@
 //! model (its schema hash and length are checked first), train locally with
 //! [`crate::train::train`], quantize the result and stamp it with the number of local
 //! samples — FedAvg's weight. The evaluators then combine these updates with the
-//! integer rules of `din_aggregate`; nothing here aggregates.
+//! integer rules of `din_fl`; nothing here aggregates.
 //!
 //! [`scaled_sign_flip`] builds the classic model-poisoning update (the honest step
 //! reversed and amplified) so that demos and tests can exercise robust rules.
 
 use candle_core::Device;
-use din_aggregate::{ModelSpec, Update};
+use din_fl::{ModelSpec, Update};
 
 use crate::data::Dataset;
 use crate::error::Result;

@@ -2,24 +2,24 @@
 //!
 //! Participants train here; evaluators evaluate here. Everything numeric that must agree
 //! *across* machines (the canonical encoding, the integer reference evaluator, the
-//! aggregation rules) lives in `din_aggregate`; this crate is the float side that feeds
+//! aggregation rules) lives in `din_fl`; this crate is the float side that feeds
 //! it, built on candle:
 //!
 //! - [`model`]: softmax regression, MLP and small CNN from a
-//!   [`din_aggregate::ModelSpec`], with candle variables named exactly as the spec's
+//!   [`din_fl::ModelSpec`], with candle variables named exactly as the spec's
 //!   schema, owned by a `VarMap`, seeded initialisation, export/import of canonical
-//!   [`din_aggregate::Update`]s and safetensors checkpoints.
+//!   [`din_fl::Update`]s and safetensors checkpoints.
 //! - [`optim`]: SGD with momentum as a candle `Optimizer` (candle-nn provides AdamW).
 //! - [`train`]: seeded, reproducible mini-batch training with an optional FedProx term.
 //! - [`eval`]: accuracy, mean loss, confusion matrix; the integer accuracy of a
-//!   quantized model through `din_aggregate::reference`.
+//!   quantized model through `din_fl::reference`.
 //! - [`data`]: CSV and IDX (MNIST) loaders, the shipped UCI digits 8×8 with the owner's
 //!   fixed test split, and seeded IID / Dirichlet non-IID participant splits.
 //! - [`federated`]: one participant's round, global update in, local update out.
 //!
 //! ```
 //! use candle_core::Device;
-//! use din_aggregate::ModelSpec;
+//! use din_fl::ModelSpec;
 //! use din_ml::{data::digits, eval::evaluate, model::Model, train::{train, TrainConfig}};
 //! # fn main() -> din_ml::Result<()> {
 //! let (train_set, test_set) = digits::digits_train_test()?;

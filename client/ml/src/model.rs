@@ -22,7 +22,7 @@
 //! weight's trailing dimensions.
 //!
 //! Export walks the schema, flattens each variable and quantizes the concatenation with
-//! din-aggregate's [`Update::from_f32`]; a NaN or infinity is reported with the tensor's
+//! din-fl's [`Update::from_f32`]; a NaN or infinity is reported with the tensor's
 //! name and the position inside it. Import checks the update against the schema, then
 //! dequantizes each slice back into its variable.
 
@@ -30,7 +30,7 @@ use std::path::Path;
 
 use candle_core::{DType, Device, Module, Tensor, Var, D};
 use candle_nn::{Conv2d, Conv2dConfig, Linear, VarBuilder, VarMap};
-use din_aggregate::{EncodingError, ModelSpec, Schema, Update};
+use din_fl::{EncodingError, ModelSpec, Schema, Update};
 use rand::RngCore;
 
 use crate::data::split::seeded_rng;
@@ -98,7 +98,7 @@ impl Module for Mlp {
 /// Small CNN over one-channel `side × side` images given as flat rows of `side²` pixels:
 /// per conv layer (`conv1`…) a 3×3 convolution with padding 1, ReLU and 2×2 max-pool
 /// (floor), then the flattened `[C, H, W]` map into the linear head `fc` (the layout
-/// din-aggregate's schema documents).
+/// din-fl's schema documents).
 #[derive(Clone, Debug)]
 pub struct Cnn {
 	side: usize,
@@ -113,7 +113,7 @@ impl Cnn {
 		classes: usize,
 		vb: VarBuilder,
 	) -> candle_core::Result<Self> {
-		let kernel = din_aggregate::spec::CNN_KERNEL as usize;
+		let kernel = din_fl::spec::CNN_KERNEL as usize;
 		let config = Conv2dConfig { padding: kernel / 2, ..Default::default() };
 		let mut in_channels = 1;
 		let mut convs = Vec::with_capacity(channels.len());

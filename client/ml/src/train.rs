@@ -198,7 +198,7 @@ mod tests {
 	use crate::data::digits::digits_train_test;
 	use crate::eval::evaluate;
 	use candle_core::Device;
-	use din_aggregate::ModelSpec;
+	use din_fl::ModelSpec;
 
 	fn distance(a: &[f32], b: &[f32]) -> f64 {
 		a.iter().zip(b).map(|(x, y)| f64::from(x - y).powi(2)).sum::<f64>().sqrt()

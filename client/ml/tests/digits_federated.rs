@@ -1,14 +1,14 @@
 //! Real training on the shipped UCI digits (owner split: 1,437 train / 360 test):
 //! central accuracy, the integer reference evaluator against the float one, FedAvg over
-//! IID participants against central training, and the robust rules of din-aggregate
+//! IID participants against central training, and the robust rules of din-fl
 //! under a sign-flip attack.
 //!
 //! Every run is seeded, so the accuracies printed with `--nocapture` repeat exactly on
 //! one machine. One test sample is 0.28 points of accuracy.
 
 use candle_core::Device;
-use din_aggregate::rules::{as_refs, AggregationRule, Aggregator};
-use din_aggregate::{ModelSpec, Update};
+use din_fl::rules::{as_refs, Aggregator};
+use din_fl::{AggregationRule, ModelSpec, Perbill, Update};
 use din_ml::data::digits::digits_train_test;
 use din_ml::data::split::iid_split;
 use din_ml::data::Dataset;
@@ -144,7 +144,11 @@ fn robust_rules_survive_sign_flip_attackers_while_fedavg_collapses() {
 	let f = ATTACKERS as u32;
 	let robust = [
 		("median", AggregationRule::Median, 0.03),
-		("trimmed mean (beta 0.3)", AggregationRule::TrimmedMean { beta_ppm: 300_000 }, 0.03),
+		(
+			"trimmed mean (beta 0.3)",
+			AggregationRule::TrimmedMean { beta: Perbill::from_percent(30) },
+			0.03,
+		),
 		("Krum (f 3)", AggregationRule::Krum { f }, 0.02),
 		(
 			"Multi-Krum (f 3, m 7)",

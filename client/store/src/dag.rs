@@ -173,19 +173,19 @@ mod tests {
 	use super::*;
 
 	#[test]
-	fn din_aggregate_computes_the_same_cids_without_the_store() {
-		// The off-chain workers commit to aggregates by the CID din_aggregate::content
+	fn din_fl_computes_the_same_cids_without_the_store() {
+		// The off-chain workers commit to aggregates by the CID din_fl::content
 		// computes; it must be the one this store assigns, for every size.
 		for len in [0, 1, 650 * 4 + 40, MAX_BLOCK_SIZE, MAX_BLOCK_SIZE + 1, 2 * MAX_BLOCK_SIZE + 17]
 		{
 			let bytes: Vec<u8> = (0..len).map(|i| (i * 31 % 251) as u8).collect();
 			assert_eq!(
-				din_aggregate::content::artifact_cid(&bytes),
+				din_fl::content::artifact_cid(&bytes),
 				chunk(&bytes).unwrap().root.to_string(),
 				"{len} bytes"
 			);
 			if len <= MAX_BLOCK_SIZE {
-				assert_eq!(din_aggregate::content::block_cid(&bytes), raw_cid(&bytes).to_string());
+				assert_eq!(din_fl::content::block_cid(&bytes), raw_cid(&bytes).to_string());
 			}
 		}
 	}

@@ -260,11 +260,7 @@ async fn http_gateway_uploads_are_stored_under_their_cid_and_bounded() {
 		assert_eq!(response.status(), 201);
 		let location = response.headers()["location"].to_str().expect("ascii").to_owned();
 		let cid_text = response.text().await.expect("body");
-		assert_eq!(
-			cid_text,
-			din_aggregate::content::artifact_cid(&bytes),
-			"the CID the bytes hash to"
-		);
+		assert_eq!(cid_text, din_fl::content::artifact_cid(&bytes), "the CID the bytes hash to");
 		assert_eq!(location, format!("/artifact/{cid_text}"));
 		// Pinned and announced: another peer fetches it over libp2p.
 		let cid = dag::parse_cid(&cid_text).expect("a CID");

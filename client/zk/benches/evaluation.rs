@@ -9,7 +9,7 @@
 //!
 //! `DIN_ZK_BENCH_SHAPES=softmax` (or `mlp`) restricts the run to one shape.
 use criterion::{criterion_group, criterion_main, Criterion};
-use din_aggregate::TestSet;
+use din_fl::TestSet;
 use din_zk::{constraint_count, prove, setup, verify, CircuitShape, ModelShape};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha20Rng;

@@ -1,6 +1,6 @@
 //! The native side of `scripts/bench/ocw-aggregate.sh`: the compute of one aggregation
 //! duty as the `din evaluator` daemon does it, on the inputs the evaluation pallet's
-//! `offchain_aggregate_*` benchmarks feed the runtime's wasm (`din_aggregate::synthetic`).
+//! `offchain_aggregate_*` benchmarks feed the runtime's wasm (`din_fl::synthetic`).
 //!
 //! Per duty, for `n` fetched updates of `p` values: each update's CID check, decoding,
 //! schema, sample-count and Poseidon-commitment checks; the rule (on rayon, as the
@@ -10,9 +10,8 @@
 //! `DIN_DUTY_RULES="fed_avg median multi_krum"` (default all three) select the runs,
 //! `DIN_DUTY_REPEAT` the timed runs of each (default 3). Prints one JSON line per run
 //! set. Set `RAYON_NUM_THREADS` to pin the rules' threads.
-use din_aggregate::{
-	content::artifact_cid, synthetic, AggregationRule, Aggregator, Schema, Update,
-};
+use din_aggregate::Parallel;
+use din_fl::{content::artifact_cid, synthetic, AggregationRule, Aggregator, Schema, Update};
 use din_zk::commitment::{model_commitment, to_bytes};
 use std::hint::black_box;
 use std::time::Instant;
@@ -57,7 +56,9 @@ fn duty(rule: &AggregationRule, schema: &Schema, fetched: &[Fetched]) -> (String
 		assert_eq!(decoded.num_samples, update.num_samples);
 		valid.push(decoded);
 	}
-	let aggregate = rule.aggregate(&valid.iter().collect::<Vec<_>>()).expect("the rule applies");
+	let aggregate = rule
+		.aggregate_with(&Parallel, &valid.iter().collect::<Vec<_>>())
+		.expect("the rule applies");
 	let bytes = aggregate.encode().expect("encodes");
 	(artifact_cid(&bytes), commitment(&aggregate.values))
 }

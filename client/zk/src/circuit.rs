@@ -65,7 +65,7 @@ use ark_relations::{
 	gr1cs::{ConstraintSynthesizer, ConstraintSystemRef, SynthesisError},
 	ns,
 };
-use din_aggregate::TestSet;
+use din_fl::TestSet;
 use din_zk_verifier::{
 	commitment::{self, DOMAIN_MODEL, DOMAIN_TEST_SET, PIXEL_BITS, VALUE_BITS},
 	layout::PublicInputs,
@@ -210,7 +210,7 @@ fn trace_sample(model: &ModelShape, bounds: &Bounds, values: &[i32], pixels: &[u
 }
 
 /// Correct predictions of `values` on the raw pixels/labels, computed exactly as the circuit
-/// does (used for the witness; tested equal to `din_aggregate::reference`).
+/// does (used for the witness; tested equal to `din_fl::reference`).
 pub fn native_correct_count(
 	model: &ModelShape,
 	values: &[i32],

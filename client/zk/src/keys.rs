@@ -30,7 +30,7 @@ use ark_relations::gr1cs::{
 };
 use ark_serialize::{CanonicalDeserialize, CanonicalSerialize};
 use ark_snark::SNARK;
-use din_aggregate::TestSet;
+use din_fl::TestSet;
 use din_zk_verifier::layout::PublicInputs;
 use rand::{CryptoRng, RngCore};
 use std::{

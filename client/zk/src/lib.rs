@@ -31,7 +31,7 @@ pub mod keys;
 pub mod shape;
 
 pub use circuit::{native_correct_count, Bounds, EvaluationCircuit};
-pub use din_aggregate::{spec::ModelSpec, TestSet};
+pub use din_fl::{spec::ModelSpec, TestSet};
 pub use din_zk_verifier::{commitment, layout, layout::PublicInputs, poseidon, verifier};
 pub use keys::{
 	constraint_count, prove, prove_with_os_rng, read_proving_key, read_verifying_key, setup,

@@ -6,8 +6,8 @@
 //! - one-hidden-layer MLP: `fc1.weight [hidden, inputs]`, `fc1.bias [hidden]`,
 //!   `fc2.weight [classes, hidden]`, `fc2.bias [classes]`.
 //!
-//! Weights are row-major `[out, in]`. Test sets are `din_aggregate::TestSet`.
-use din_aggregate::spec::ModelSpec;
+//! Weights are row-major `[out, in]`. Test sets are `din_fl::TestSet`.
+use din_fl::spec::ModelSpec;
 
 /// Model architectures the circuit supports (the integer reference evaluator's
 /// `SoftmaxRegression` and `Mlp` with exactly one hidden layer).

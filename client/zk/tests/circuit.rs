@@ -1,10 +1,10 @@
-//! Constraint-system tests: native == gadget, circuit count == `din_aggregate::reference`
+//! Constraint-system tests: native == gadget, circuit count == `din_fl::reference`
 //! (property test), soundness spot checks on witnesses, constraint budget.
 use ark_bn254::Fr;
 use ark_ff::UniformRand;
 use ark_r1cs_std::{alloc::AllocVar, fields::fp::FpVar, GR1CSVar};
 use ark_relations::gr1cs::{ConstraintSynthesizer, ConstraintSystem, ConstraintSystemRef};
-use din_aggregate::{reference::count_correct, spec::ModelSpec, TestSet};
+use din_fl::{reference::count_correct, spec::ModelSpec, TestSet};
 use din_zk::{
 	commitment::FEATURE_STEP, constraint_count, gadgets, poseidon, CircuitShape, EvaluationCircuit,
 	ModelShape,

@@ -1,7 +1,7 @@
 //! End-to-end Groth16 tests on a tiny shape: completeness, soundness spot checks, key and
 //! proof serialization, the no_std verifier's byte API and the native host function.
 use ark_serialize::{CanonicalDeserialize, CanonicalSerialize};
-use din_aggregate::TestSet;
+use din_fl::TestSet;
 use din_zk::{
 	commitment, layout::PublicInputs, prove, read_proving_key, read_verifying_key, setup, verify,
 	verifying_key_bytes, write_proving_key, write_verifying_key, CircuitShape, ModelShape,

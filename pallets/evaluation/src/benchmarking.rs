@@ -145,7 +145,7 @@ fn accept_all<T: Config>(task: TaskId, k: u32) {
 /// A subgroup's fetched updates, as the off-chain worker holds them before aggregating:
 /// `n` synthetic updates of `p` values with their on-chain commitments and CIDs.
 struct AggregationDuty<T> {
-	schema: din_aggregate::Schema,
+	schema: din_fl::Schema,
 	fetched: Vec<offchain::FetchedUpdate>,
 	cids: Vec<String>,
 	_config: core::marker::PhantomData<T>,
@@ -153,17 +153,14 @@ struct AggregationDuty<T> {
 
 impl<T: Config> AggregationDuty<T> {
 	fn new(n: u32, p: u32) -> Self {
-		let schema = din_aggregate::synthetic::schema(p);
-		let updates = din_aggregate::synthetic::updates(
-			&schema,
-			n as usize,
-			(u64::from(n) << 32) | u64::from(p),
-		);
+		let schema = din_fl::synthetic::schema(p);
+		let updates =
+			din_fl::synthetic::updates(&schema, n as usize, (u64::from(n) << 32) | u64::from(p));
 		let mut fetched = Vec::new();
 		let mut cids = Vec::new();
 		for update in updates {
 			let bytes = update.encode().expect("synthetic updates encode");
-			cids.push(din_aggregate::content::artifact_cid(&bytes));
+			cids.push(din_fl::content::artifact_cid(&bytes));
 			fetched.push(offchain::FetchedUpdate {
 				commitment: T::Verifier::model_commitment(&update.values),
 				num_samples: update.num_samples,
@@ -175,10 +172,10 @@ impl<T: Config> AggregationDuty<T> {
 
 	/// What the worker computes for the duty: each fetched update's CID check, the
 	/// checks and the aggregation, and the CID and commitment it commits to.
-	fn run(&self, rule: din_aggregate::AggregationRule) -> (Vec<u8>, String, Commitment) {
+	fn run(&self, rule: din_fl::AggregationRule) -> (Vec<u8>, String, Commitment) {
 		for (update, cid) in self.fetched.iter().zip(&self.cids) {
 			let bytes = update.bytes.as_deref().unwrap_or_default();
-			assert_eq!(din_aggregate::content::artifact_cid(bytes), *cid);
+			assert_eq!(din_fl::content::artifact_cid(bytes), *cid);
 		}
 		let (aggregate, rejected) =
 			offchain::aggregate_fetched::<T>(&rule, &self.schema, &self.fetched)
@@ -466,7 +463,7 @@ mod benchmarks {
 		let duty = AggregationDuty::<T>::new(n, p);
 		#[block]
 		{
-			duty.run(din_aggregate::AggregationRule::FedAvg);
+			duty.run(din_fl::AggregationRule::FedAvg);
 		}
 	}
 
@@ -479,7 +476,7 @@ mod benchmarks {
 		let duty = AggregationDuty::<T>::new(n, p);
 		#[block]
 		{
-			duty.run(din_aggregate::AggregationRule::Median);
+			duty.run(din_fl::AggregationRule::Median);
 		}
 	}
 
@@ -494,7 +491,7 @@ mod benchmarks {
 		let f = (n - 3) / 2;
 		#[block]
 		{
-			duty.run(din_aggregate::AggregationRule::MultiKrum { f, m: n - f });
+			duty.run(din_fl::AggregationRule::MultiKrum { f, m: n - f });
 		}
 	}
 }

@@ -13,7 +13,7 @@
 //! | GlobalReveal | `reveal_global` |
 //! | Scoring, Rewarding | median-scored tasks, once the test-set key is out: open the sealed test set, check it against the task's commitment, `report_score` every accepted update of its panels (and the baseline) |
 //!
-//! The arithmetic is `din-aggregate`'s integer core and the commitments are
+//! The arithmetic is `din-fl`'s integer core and the commitments are
 //! `din-zk-verifier`'s ([`Config::Verifier`], in din-runtime a host function that runs it
 //! natively): the very code the client runs, so a worker's aggregate equals a daemon's bit
 //! for bit. Proving (`ZkAccuracy`) stays with the daemon: far too heavy for
@@ -25,7 +25,7 @@
 //! of `din store serve --http`) from the gateways listed under [`GATEWAYS_KEY`] in the
 //! node's persistent offchain storage (`din-node --din-store-gateway URL`, repeatable).
 //! Bytes are accepted only if they hash to the CID asked for
-//! (`din_aggregate::content::artifact_cid`), so a gateway is trusted for availability
+//! (`din_fl::content::artifact_cid`), so a gateway is trusted for availability
 //! only. A gateway that answers 404, or bytes that do not match, makes an update
 //! *unavailable*, which marks it invalid as the daemon does; a gateway that cannot be
 //! reached, times out or fails otherwise is this node's problem, not the participant's:
@@ -66,8 +66,9 @@
 
 use super::*;
 use alloc::{collections::BTreeSet, string::String, vec::Vec};
-use din_aggregate::{
-	content::artifact_cid, sealed_test_set, spec::ModelSpec, Aggregator, Schema, TestSet, Update,
+use din_fl::{
+	content::artifact_cid, sealed_test_set, spec::ModelSpec, AggregationRule, Aggregator, Schema,
+	TestSet, Update,
 };
 use polkadot_sdk::{
 	frame_system::offchain::{AppCrypto, SendSignedTransaction, Signer},
@@ -154,13 +155,13 @@ pub enum DutyError {
 	/// The model is larger than `MaxOffchainModelValues`: left to the daemon.
 	ModelTooLarge { values: u32, max: u32 },
 	/// Aggregation failed.
-	Aggregation(din_aggregate::AggregateError),
+	Aggregation(din_fl::AggregateError),
 	/// Encoding the result failed.
-	Encoding(din_aggregate::EncodingError),
+	Encoding(din_fl::EncodingError),
 	/// The released key does not open the committed test set.
 	TestSetMismatch,
 	/// The reference evaluator refused the model or test set.
-	Reference(din_aggregate::ReferenceError),
+	Reference(din_fl::ReferenceError),
 	/// A committed vote on chain has no local record (the offchain database was lost).
 	NoLocalRecord,
 	/// The transaction could not be signed or submitted.
@@ -364,8 +365,7 @@ impl<T: Config> Worker<T> {
 			});
 			members.push(member);
 		}
-		let (aggregate, rejected) =
-			aggregate_fetched::<T>(&din_core_rule(&inputs.aggregation), &schema, &fetched)?;
+		let (aggregate, rejected) = aggregate_fetched::<T>(&inputs.aggregation, &schema, &fetched)?;
 		let mut invalid = Vec::new();
 		for (index, why) in rejected {
 			let member = &members[index];
@@ -500,7 +500,7 @@ impl<T: Config> Worker<T> {
 		if aggregates.is_empty() {
 			return Ok(None);
 		}
-		let global = din_aggregate::AggregationRule::FedAvg
+		let global = AggregationRule::FedAvg
 			.aggregate(&aggregates.iter().collect::<Vec<_>>())
 			.map_err(DutyError::Aggregation)?;
 		self.committed(&global, Vec::new()).map(Some)
@@ -561,7 +561,7 @@ impl<T: Config> Worker<T> {
 					.map_err(DutyError::Unavailable)?,
 				Fetched::Unavailable => return Err(DutyError::Unavailable("a scored model")),
 			};
-			let correct = din_aggregate::count_correct(&spec, &model.values, &test_set)
+			let correct = din_fl::count_correct(&spec, &model.values, &test_set)
 				.map_err(DutyError::Reference)?;
 			StorageValueRef::persistent(&key).set(&self.now);
 			self.send(
@@ -774,7 +774,7 @@ pub(crate) struct FetchedUpdate {
 /// when no update is valid) and the positions of the rejected updates with the reason.
 /// Benchmarked, with the CID checks of the fetch, as `offchain_aggregate_*`.
 pub(crate) fn aggregate_fetched<T: Config>(
-	rule: &din_aggregate::AggregationRule,
+	rule: &AggregationRule,
 	schema: &Schema,
 	fetched: &[FetchedUpdate],
 ) -> Result<(Option<Update>, Vec<(usize, &'static str)>), DutyError> {
@@ -855,20 +855,4 @@ fn check_update<T: Config>(
 		return Err("sample count differs from the chain's");
 	}
 	Ok(update)
-}
-
-/// The chain's aggregation rule as `din-aggregate` runs it.
-pub(crate) fn din_core_rule(
-	rule: &din_primitives::AggregationRule,
-) -> din_aggregate::AggregationRule {
-	use din_aggregate::AggregationRule as Core;
-	use din_primitives::AggregationRule as Chain;
-	match rule {
-		Chain::FedAvg => Core::FedAvg,
-		Chain::Median => Core::Median,
-		// Perbill parts (10^9) to parts per million.
-		Chain::TrimmedMean { beta } => Core::TrimmedMean { beta_ppm: beta.deconstruct() / 1_000 },
-		Chain::Krum { f } => Core::Krum { f: *f },
-		Chain::MultiKrum { f, m } => Core::MultiKrum { f: *f, m: *m },
-	}
 }

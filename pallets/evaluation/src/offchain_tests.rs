@@ -6,7 +6,7 @@
 
 use crate::{mock::*, offchain::*, *};
 use codec::{Decode, Encode};
-use din_aggregate::{
+use din_fl::{
 	content::artifact_cid, sealed_test_set, spec::ModelSpec, Aggregator, TestSet, Update,
 };
 use din_primitives::ScoringRule;
@@ -389,7 +389,7 @@ fn the_worker_commits_and_reveals_the_aggregate_a_daemon_would() {
 		// store's CID of its encoding, committed with the Poseidon commitment.
 		let members = DinTasks::subgroups_of(task)[sg as usize].clone();
 		let updates: Vec<Update> = members.iter().map(|p| update_of(*p)).collect();
-		let expected = din_aggregate::AggregationRule::FedAvg
+		let expected = din_fl::AggregationRule::FedAvg
 			.aggregate(&updates.iter().collect::<Vec<_>>())
 			.unwrap();
 		let record =
@@ -436,7 +436,7 @@ fn an_update_whose_bytes_do_not_match_its_cid_is_marked_invalid() {
 
 		let record = aggregate_record(task, sg, me).unwrap();
 		assert_eq!(record.invalid, vec![cheat]);
-		let alone = din_aggregate::AggregationRule::FedAvg.aggregate(&[&update_of(honest)]).unwrap();
+		let alone = din_fl::AggregationRule::FedAvg.aggregate(&[&update_of(honest)]).unwrap();
 		assert_eq!(record.commitment, commitment(&alone));
 		assert!(matches!(dispatch_pool(&pool)[..], [(_, Call::commit_aggregate { .. })]));
 
@@ -582,7 +582,7 @@ fn workers_alone_run_a_median_scored_round_and_report_what_the_reference_evaluat
 		let aggregate_of = |sg: SubgroupIndex| {
 			let members = DinTasks::subgroups_of(task)[sg as usize].clone();
 			let updates: Vec<Update> = members.iter().map(|p| update_of(*p)).collect();
-			din_aggregate::AggregationRule::FedAvg
+			din_fl::AggregationRule::FedAvg
 				.aggregate(&updates.iter().collect::<Vec<_>>())
 				.unwrap()
 		};
@@ -626,7 +626,7 @@ fn workers_alone_run_a_median_scored_round_and_report_what_the_reference_evaluat
 		assert!(sent.iter().all(|(_, call)| matches!(call, Call::report_score { .. })));
 
 		let accuracy = |values: &[i32]| {
-			let correct = din_aggregate::count_correct(&model(), values, &test_set()).unwrap();
+			let correct = din_fl::count_correct(&model(), values, &test_set()).unwrap();
 			Perbill::from_rational(correct, test_set().labels.len() as u32)
 		};
 		let scores: Vec<Perbill> =

@@ -42,7 +42,7 @@ pub type UpdateOf<T> = UpdateInfo<BlockNumberFor<T>>;
 pub type PhaseLengthsOf<T> = PhaseLengths<BlockNumberFor<T>>;
 
 /// The model being trained: an architecture descriptor (the canonical `ModelSpec` bytes of
-/// `din-aggregate`, which `din-ml` builds models from) and its sha2-256 hash, which the
+/// `din-fl`, which `din-ml` builds models from) and its sha2-256 hash, which the
 /// client checks before training.
 #[derive(
 	Encode,
@@ -60,7 +60,7 @@ pub type PhaseLengthsOf<T> = PhaseLengths<BlockNumberFor<T>>;
 pub struct ModelSpec<T: Config> {
 	/// The architecture descriptor, at most `Config::MaxArchitectureLen` bytes.
 	pub architecture: BoundedVec<u8, T::MaxArchitectureLen>,
-	/// `sha2_256(architecture)`: the hash `din_aggregate::spec::ModelSpec::hash` computes
+	/// `sha2_256(architecture)`: the hash `din_fl::spec::ModelSpec::hash` computes
 	/// off chain (see docs/canonical-encoding.md), so client and chain agree.
 	pub hash: H256,
 }

@@ -1,4 +1,4 @@
-//! Participant-side differential privacy (feature `std`): the Gaussian mechanism on
+//! Participant-side differential privacy: the Gaussian mechanism on
 //! model updates, and an RDP accountant for the privacy it spends over rounds.
 //!
 //! ## Mechanism
@@ -19,9 +19,9 @@
 //! [`accountant`] turns `σ`, the participation rate and the number of rounds into
 //! `(ε, δ)`.
 //!
-//! Aggregation rules and evaluation stay integer and deterministic; only this
-//! participant-side step uses floating point and randomness, which is why it lives
-//! behind `std`.
+//! Aggregation rules and evaluation stay integer and deterministic (`din-fl`); only this
+//! participant-side step uses floating point and randomness, which is why it lives in the
+//! client rather than in the `no_std` core.
 
 pub mod accountant;
 
@@ -32,7 +32,7 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha20Rng;
 use rand_distr::{Distribution, Normal};
 
-use crate::encoding::{quantize_f64, EncodingError, Update, SCALE};
+use din_fl::encoding::{quantize_f64, EncodingError, Update, SCALE};
 
 /// Why a mechanism cannot be built or applied, or an accountant cannot answer.
 #[derive(Clone, Debug, PartialEq)]
@@ -243,7 +243,7 @@ mod tests {
 		let first = mechanism.privatize_seeded(&global, &global, 42).unwrap().update;
 		assert_eq!(first, mechanism.privatize_seeded(&global, &global, 42).unwrap().update);
 		assert_ne!(first, mechanism.privatize_seeded(&global, &global, 43).unwrap().update);
-		let real = crate::encoding::dequantize_all(&first.values);
+		let real = din_fl::encoding::dequantize_all(&first.values);
 		let n = real.len() as f64;
 		let mean = real.iter().map(|v| f64::from(*v)).sum::<f64>() / n;
 		let std = (real.iter().map(|v| (f64::from(*v) - mean).powi(2)).sum::<f64>() / n).sqrt();

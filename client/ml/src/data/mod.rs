@@ -131,10 +131,10 @@ impl Dataset {
 	}
 
 	/// The dataset in the integer reference evaluator's form: features quantized with
-	/// the canonical [`din_aggregate::quantize`].
-	pub fn to_test_set(&self) -> Result<din_aggregate::TestSet> {
+	/// the canonical [`din_fl::quantize`].
+	pub fn to_test_set(&self) -> Result<din_fl::TestSet> {
 		let num_features = u32::try_from(self.num_features)
 			.map_err(|_| MlError::InvalidDataset("more than u32::MAX features".into()))?;
-		Ok(din_aggregate::TestSet::from_f32(num_features, &self.features, self.labels.clone())?)
+		Ok(din_fl::TestSet::from_f32(num_features, &self.features, self.labels.clone())?)
 	}
 }

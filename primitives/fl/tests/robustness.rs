@@ -5,9 +5,9 @@
 //! Updates are `global + δᵢ` where the honest `δᵢ` share one true direction plus
 //! participant noise, all in fixed point, exactly as participants would publish them.
 
-use din_aggregate::rules::strategy::{AggregationStrategy, FitResult, Strategy};
-use din_aggregate::rules::{AggregationRule, Aggregator};
-use din_aggregate::{ModelSpec, Update};
+use din_fl::rules::strategy::{AggregationStrategy, FitResult, Strategy};
+use din_fl::rules::Aggregator;
+use din_fl::{AggregationRule, ModelSpec, Perbill, Update};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
@@ -82,7 +82,7 @@ fn robust_rules_resist_thirty_percent_sign_flipping() {
 
 	for rule in [
 		AggregationRule::Median,
-		AggregationRule::TrimmedMean { beta_ppm: 300_000 },
+		AggregationRule::TrimmedMean { beta: Perbill::from_percent(30) },
 		AggregationRule::Krum { f: BYZANTINE as u32 },
 		AggregationRule::MultiKrum { f: BYZANTINE as u32, m: 4 },
 	] {

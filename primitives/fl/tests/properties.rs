@@ -1,10 +1,11 @@
 //! Properties of the integer core that must hold for every input: byte-exact encoding,
 //! fixed-point rounding, and aggregation results that depend only on the multiset of
-//! updates — not on their order, nor on the number of threads.
+//! updates — not on their order, nor on the build. (That they do not depend on the number
+//! of threads either is `din-aggregate`'s test of its parallel executor.)
 
-use din_aggregate::encoding::{dequantize, quantize, Update, UPDATE_HEADER_LEN};
-use din_aggregate::rules::{AggregationRule, Aggregator};
-use din_aggregate::{count_correct, predict, ModelSpec, TestSet};
+use din_fl::encoding::{dequantize, quantize, Update, UPDATE_HEADER_LEN};
+use din_fl::rules::Aggregator;
+use din_fl::{count_correct, predict, AggregationRule, ModelSpec, Perbill, TestSet};
 use proptest::prelude::*;
 
 fn update_strategy(len: usize) -> impl Strategy<Value = Update> {
@@ -30,15 +31,20 @@ fn update_set() -> impl Strategy<Value = Vec<Update>> {
 	})
 }
 
+/// The task rule trimming `ppm` parts per million on each side.
+fn trimmed(ppm: u32) -> AggregationRule {
+	AggregationRule::TrimmedMean { beta: Perbill::from_parts(ppm * 1_000) }
+}
+
 /// Every rule that is valid for `count` updates.
 fn rules_for(count: usize) -> Vec<AggregationRule> {
 	let f = ((count - 3) / 2) as u32;
 	vec![
 		AggregationRule::FedAvg,
 		AggregationRule::Median,
-		AggregationRule::TrimmedMean { beta_ppm: 0 },
-		AggregationRule::TrimmedMean { beta_ppm: 200_000 },
-		AggregationRule::TrimmedMean { beta_ppm: 499_999 },
+		trimmed(0),
+		trimmed(200_000),
+		trimmed(499_999),
 		AggregationRule::Krum { f },
 		AggregationRule::Krum { f: 0 },
 		AggregationRule::MultiKrum { f, m: 1 },
@@ -113,7 +119,7 @@ proptest! {
 		};
 		let fedavg = AggregationRule::FedAvg.aggregate(&refs).unwrap();
 		let median = AggregationRule::Median.aggregate(&refs).unwrap();
-		let trimmed = AggregationRule::TrimmedMean { beta_ppm: 250_000 }.aggregate(&refs).unwrap();
+		let trimmed = trimmed(250_000).aggregate(&refs).unwrap();
 		let trim = updates.len() / 4;
 		for j in 0..len {
 			let sum: i128 = updates.iter().map(|u| i128::from(u.num_samples) * i128::from(u.values[j])).sum();
@@ -157,37 +163,9 @@ fn round_half_away(numerator: i128, denominator: i128) -> i128 {
 	}
 }
 
-/// Bit-identical across thread counts: enough coordinates (9 × 100 003 values) that the
-/// blocks are split into several rayon tasks.
-#[test]
-fn every_rule_is_identical_across_thread_counts() {
-	use rand::{Rng, SeedableRng};
-	let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(11);
-	let updates: Vec<Update> = (0..9)
-		.map(|_| Update {
-			schema_hash: [1; 32],
-			num_samples: rng.gen_range(1..100),
-			values: (0..100_003).map(|_| rng.gen_range(-1000..1000)).collect(),
-		})
-		.collect();
-	let refs: Vec<&Update> = updates.iter().collect();
-	for rule in rules_for(updates.len()) {
-		let results: Vec<Update> = [1, 2, 3, 8]
-			.into_iter()
-			.map(|threads| {
-				let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
-				pool.install(|| rule.aggregate(&refs).unwrap())
-			})
-			.collect();
-		for result in &results[1..] {
-			assert_eq!(result, &results[0], "{rule:?}");
-		}
-	}
-}
-
 /// The same fixed inputs give the same aggregates in every build: this test runs both
-/// with default features (rayon, AVX2 dispatch) and with `--no-default-features`
-/// (sequential, portable), against one set of recorded fingerprints.
+/// with default features (AVX2 dispatch) and with `--no-default-features` (portable),
+/// against one set of recorded fingerprints.
 #[test]
 fn aggregates_match_recorded_fingerprints_in_every_build() {
 	use rand::{Rng, SeedableRng};

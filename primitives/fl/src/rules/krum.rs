@@ -17,6 +17,7 @@
 use alloc::vec::Vec;
 use core::cmp::Ordering;
 
+use super::exec::Executor;
 use super::fedavg::weighted_mean;
 use super::{total_samples, uniform_shape, AggregateError, Aggregator};
 use crate::encoding::Update;
@@ -38,25 +39,38 @@ pub struct MultiKrum {
 }
 
 impl Aggregator for Krum {
-	fn aggregate(&self, updates: &[&Update]) -> Result<Update, AggregateError> {
-		let best = select(updates, self.f, 1)?;
+	fn aggregate_with<E: Executor>(
+		&self,
+		executor: &E,
+		updates: &[&Update],
+	) -> Result<Update, AggregateError> {
+		let best = select(executor, updates, self.f, 1)?;
 		let chosen = best.first().ok_or(AggregateError::NoUpdates)?;
 		Ok((*chosen).clone())
 	}
 }
 
 impl Aggregator for MultiKrum {
-	fn aggregate(&self, updates: &[&Update]) -> Result<Update, AggregateError> {
-		let selected = select(updates, self.f, self.m)?;
+	fn aggregate_with<E: Executor>(
+		&self,
+		executor: &E,
+		updates: &[&Update],
+	) -> Result<Update, AggregateError> {
+		let selected = select(executor, updates, self.f, self.m)?;
 		let (schema_hash, _) = uniform_shape(&selected)?;
 		let num_samples = total_samples(&selected)?;
-		Ok(Update { schema_hash, num_samples, values: weighted_mean(&selected, num_samples)? })
+		let values = weighted_mean(executor, &selected, num_samples)?;
+		Ok(Update { schema_hash, num_samples, values })
 	}
 }
 
 /// Krum scores of `updates`, each paired with its index, sorted best first with the
-/// canonical tie-break.
-pub fn krum_scores(updates: &[&Update], f: u32) -> Result<Vec<(u128, usize)>, AggregateError> {
+/// canonical tie-break; the pairwise distances are computed on `executor`.
+pub fn krum_scores<E: Executor>(
+	executor: &E,
+	updates: &[&Update],
+	f: u32,
+) -> Result<Vec<(u128, usize)>, AggregateError> {
 	uniform_shape(updates)?;
 	let count = updates.len();
 	let required = 2usize.saturating_mul(f as usize).saturating_add(3);
@@ -71,7 +85,7 @@ pub fn krum_scores(updates: &[&Update], f: u32) -> Result<Vec<(u128, usize)>, Ag
 		rank[*index] = position;
 	}
 
-	let distances = pairwise_squared_distances(updates);
+	let distances = pairwise_squared_distances(executor, updates);
 	let neighbours = count - f as usize - 2;
 	let mut scored: Vec<(u128, usize)> = (0..count)
 		.map(|i| {
@@ -87,12 +101,17 @@ pub fn krum_scores(updates: &[&Update], f: u32) -> Result<Vec<(u128, usize)>, Ag
 }
 
 /// The `m` best updates by Krum score.
-fn select<'a>(updates: &[&'a Update], f: u32, m: u32) -> Result<Vec<&'a Update>, AggregateError> {
+fn select<'a, E: Executor>(
+	executor: &E,
+	updates: &[&'a Update],
+	f: u32,
+	m: u32,
+) -> Result<Vec<&'a Update>, AggregateError> {
 	uniform_shape(updates)?;
 	if m == 0 || m as usize > updates.len() {
 		return Err(AggregateError::InvalidSelectionSize { m, updates: updates.len() });
 	}
-	Ok(krum_scores(updates, f)?
+	Ok(krum_scores(executor, updates, f)?
 		.into_iter()
 		.take(m as usize)
 		.map(|(_, index)| updates[index])
@@ -104,19 +123,13 @@ fn canonical_cmp(a: &Update, b: &Update) -> Ordering {
 }
 
 /// Symmetric `N × N` matrix (row-major) of exact squared L2 distances.
-fn pairwise_squared_distances(updates: &[&Update]) -> Vec<u128> {
+fn pairwise_squared_distances<E: Executor>(executor: &E, updates: &[&Update]) -> Vec<u128> {
 	let count = updates.len();
 	let pairs: Vec<(usize, usize)> =
 		(0..count).flat_map(|i| (i + 1..count).map(move |j| (i, j))).collect();
 	let distance =
 		|(i, j): &(usize, usize)| squared_distance(&updates[*i].values, &updates[*j].values);
-	#[cfg(feature = "std")]
-	let values: Vec<u128> = {
-		use rayon::prelude::*;
-		pairs.par_iter().map(distance).collect()
-	};
-	#[cfg(not(feature = "std"))]
-	let values: Vec<u128> = pairs.iter().map(distance).collect();
+	let values = executor.map(&pairs, distance);
 	let mut matrix = alloc::vec![0u128; count * count];
 	for ((i, j), value) in pairs.into_iter().zip(values) {
 		matrix[i * count + j] = value;
@@ -142,6 +155,7 @@ mod tests {
 	use super::*;
 	use alloc::vec;
 
+	use crate::rules::exec::Sequential;
 	use crate::rules::tests::update;
 
 	#[test]
@@ -150,7 +164,7 @@ mod tests {
 		let points: Vec<Update> = [0, 1, 3, 100, 101].iter().map(|v| update(1, vec![*v])).collect();
 		let refs = super::super::as_refs(&points);
 		// 0: 1 + 9 = 10; 1: 1 + 4 = 5; 3: 4 + 9 = 13; 100: 1 + 97² = 9410; 101: 1 + 98² = 9605.
-		let scores = krum_scores(&refs, 1).unwrap();
+		let scores = krum_scores(&Sequential, &refs, 1).unwrap();
 		assert_eq!(scores, vec![(5, 1), (10, 0), (13, 2), (9410, 3), (9605, 4)]);
 		assert_eq!(Krum { f: 1 }.aggregate(&refs).unwrap().values, vec![1]);
 		// Multi-Krum m = 3 averages 1, 0, 3 → 4/3 → 1.
@@ -163,7 +177,7 @@ mod tests {
 	fn ties_resolve_by_canonical_order() {
 		let points: Vec<Update> = [1, -1, 0].iter().map(|v| update(1, vec![*v])).collect();
 		let refs = super::super::as_refs(&points);
-		let scores = krum_scores(&refs, 0).unwrap();
+		let scores = krum_scores(&Sequential, &refs, 0).unwrap();
 		// One neighbour each: 0 → 1, ±1 → 1. All tie at 1: canonical order −1, 0, 1.
 		assert_eq!(scores, vec![(1, 1), (1, 2), (1, 0)]);
 		let reversed: Vec<&Update> = refs.iter().rev().copied().collect();

@@ -26,15 +26,20 @@
 //! which is itself independent of input order, so even exact ties are order-independent.
 //!
 //! [`Aggregator`] is the one trait the rules implement; [`AggregationRule`] is the
-//! task-level enum that dispatches to them; [`strategy`] wraps a rule in Flower's
-//! `configure` / `aggregate` split.
+//! task-level enum (as the chain stores it) that dispatches to them; [`strategy`] wraps a
+//! rule in Flower's `configure` / `aggregate` split. A rule runs its coordinate blocks
+//! (and Krum its distances) through an [`Executor`] ([`exec`]): [`Aggregator::aggregate`]
+//! on the calling thread, [`Aggregator::aggregate_with`] on any other executor, with the
+//! same result.
 
 use alloc::vec::Vec;
 use core::fmt;
 
 use crate::encoding::Update;
+use crate::AggregationRule;
+use exec::{Executor, Sequential};
 
-mod exec;
+pub mod exec;
 mod fedavg;
 mod krum;
 mod order_statistics;
@@ -96,35 +101,37 @@ impl core::error::Error for AggregateError {}
 /// One aggregation rule: combines updates of one schema into one update.
 pub trait Aggregator {
 	/// Aggregates `updates`, which must be non-empty and share the first update's schema
-	/// hash and value count (else a named error). The result carries that schema hash.
-	fn aggregate(&self, updates: &[&Update]) -> Result<Update, AggregateError>;
-}
+	/// hash and value count (else a named error), running the rule's independent pieces of
+	/// work on `executor`. The result carries that schema hash, and it is the same for
+	/// every executor.
+	fn aggregate_with<E: Executor>(
+		&self,
+		executor: &E,
+		updates: &[&Update],
+	) -> Result<Update, AggregateError>;
 
-/// The task-level choice of rule (what a task stores on chain), dispatching to the
-/// rule types of this module.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum AggregationRule {
-	/// Sample-weighted mean ([`FedAvg`]).
-	FedAvg,
-	/// Coordinate-wise trimmed mean trimming `beta_ppm` parts per million of the updates
-	/// on each side ([`TrimmedMean`]).
-	TrimmedMean { beta_ppm: u32 },
-	/// Coordinate-wise median ([`Median`]).
-	Median,
-	/// Krum tolerating `f` Byzantine updates ([`Krum`]).
-	Krum { f: u32 },
-	/// Multi-Krum tolerating `f`, averaging the `m` best ([`MultiKrum`]).
-	MultiKrum { f: u32, m: u32 },
+	/// [`aggregate_with`](Self::aggregate_with) on the calling thread ([`Sequential`]).
+	fn aggregate(&self, updates: &[&Update]) -> Result<Update, AggregateError> {
+		self.aggregate_with(&Sequential, updates)
+	}
 }
 
 impl Aggregator for AggregationRule {
-	fn aggregate(&self, updates: &[&Update]) -> Result<Update, AggregateError> {
+	fn aggregate_with<E: Executor>(
+		&self,
+		executor: &E,
+		updates: &[&Update],
+	) -> Result<Update, AggregateError> {
 		match *self {
-			Self::FedAvg => FedAvg.aggregate(updates),
-			Self::TrimmedMean { beta_ppm } => TrimmedMean { beta_ppm }.aggregate(updates),
-			Self::Median => Median.aggregate(updates),
-			Self::Krum { f } => Krum { f }.aggregate(updates),
-			Self::MultiKrum { f, m } => MultiKrum { f, m }.aggregate(updates),
+			Self::FedAvg => FedAvg.aggregate_with(executor, updates),
+			Self::TrimmedMean { beta } => {
+				// Perbill parts (10^9) to parts per million, truncating.
+				TrimmedMean { beta_ppm: beta.deconstruct() / 1_000 }
+					.aggregate_with(executor, updates)
+			},
+			Self::Median => Median.aggregate_with(executor, updates),
+			Self::Krum { f } => Krum { f }.aggregate_with(executor, updates),
+			Self::MultiKrum { f, m } => MultiKrum { f, m }.aggregate_with(executor, updates),
 		}
 	}
 }
@@ -198,6 +205,23 @@ pub(crate) mod tests {
 		assert_eq!(div_round_half_away(8, 3), 3);
 		assert_eq!(div_round_half_away(-8, 3), -3);
 		assert_eq!(div_round_half_away(0, 3), 0);
+	}
+
+	#[test]
+	fn the_task_rule_trims_by_whole_parts_per_million() {
+		use crate::Perbill;
+		let three: Vec<Update> = [0, 3, 30].iter().map(|v| update(1, vec![*v])).collect();
+		let refs = as_refs(&three);
+		// β just over 1/3 of 3 updates is k = 1 in parts per billion, but the rule counts
+		// whole parts per million (333_333 · 3 < 10^6): k = 0, the plain mean 11.
+		let rule = AggregationRule::TrimmedMean { beta: Perbill::from_parts(333_333_334) };
+		assert_eq!(rule.aggregate(&refs).unwrap().values, vec![11]);
+		assert_eq!(
+			rule.aggregate(&refs),
+			TrimmedMean { beta_ppm: 333_333 }.aggregate_with(&Sequential, &refs)
+		);
+		let rule = AggregationRule::TrimmedMean { beta: Perbill::from_percent(40) };
+		assert_eq!(rule.aggregate(&refs).unwrap().values, vec![3]);
 	}
 
 	#[test]

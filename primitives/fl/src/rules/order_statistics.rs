@@ -8,7 +8,7 @@
 use alloc::vec;
 use alloc::vec::Vec;
 
-use super::exec::for_each_block;
+use super::exec::Executor;
 use super::{div_round_half_away, total_samples, uniform_shape, AggregateError, Aggregator};
 use crate::encoding::Update;
 
@@ -38,9 +38,13 @@ impl TrimmedMean {
 }
 
 impl Aggregator for Median {
-	fn aggregate(&self, updates: &[&Update]) -> Result<Update, AggregateError> {
+	fn aggregate_with<E: Executor>(
+		&self,
+		executor: &E,
+		updates: &[&Update],
+	) -> Result<Update, AggregateError> {
 		let count = updates.len();
-		sorted_coordinate_rule(updates, move |sorted| {
+		sorted_coordinate_rule(executor, updates, move |sorted| {
 			let upper = sorted[count / 2];
 			if count % 2 == 1 {
 				upper
@@ -53,14 +57,18 @@ impl Aggregator for Median {
 }
 
 impl Aggregator for TrimmedMean {
-	fn aggregate(&self, updates: &[&Update]) -> Result<Update, AggregateError> {
+	fn aggregate_with<E: Executor>(
+		&self,
+		executor: &E,
+		updates: &[&Update],
+	) -> Result<Update, AggregateError> {
 		if self.beta_ppm >= PPM / 2 {
 			return Err(AggregateError::TrimFractionTooLarge { beta_ppm: self.beta_ppm });
 		}
 		// β < 1/2 gives 2k < N: at least one value is kept per coordinate.
 		let trim = self.trimmed_per_side(updates.len());
 		let kept = (updates.len() - 2 * trim) as i128;
-		sorted_coordinate_rule(updates, move |sorted| {
+		sorted_coordinate_rule(executor, updates, move |sorted| {
 			let sum: i64 = sorted[trim..sorted.len() - trim].iter().map(|v| i64::from(*v)).sum();
 			// The mean of kept i32 values is an i32.
 			div_round_half_away(i128::from(sum), kept) as i32
@@ -69,14 +77,19 @@ impl Aggregator for TrimmedMean {
 }
 
 /// Applies `statistic` to the sorted values of every coordinate.
-fn sorted_coordinate_rule<S>(updates: &[&Update], statistic: S) -> Result<Update, AggregateError>
+fn sorted_coordinate_rule<E, S>(
+	executor: &E,
+	updates: &[&Update],
+	statistic: S,
+) -> Result<Update, AggregateError>
 where
+	E: Executor,
 	S: Fn(&[i32]) -> i32 + Sync + Send,
 {
 	let (schema_hash, len) = uniform_shape(updates)?;
 	let num_samples = total_samples(updates)?;
 	let mut values = vec![0i32; len];
-	for_each_block(&mut values, updates.len(), |start, block| {
+	executor.for_each_block(&mut values, updates.len(), |start, block| {
 		let mut column: Vec<i32> = Vec::with_capacity(updates.len());
 		for (offset, out) in block.iter_mut().enumerate() {
 			column.clear();

@@ -13,9 +13,10 @@
 
 use alloc::vec::Vec;
 
-use super::{AggregateError, AggregationRule, Aggregator};
+use super::{AggregateError, Aggregator};
 use crate::encoding::Update;
 use crate::spec::Schema;
+use crate::AggregationRule;
 
 /// What a selected peer is asked to do in a round.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -14,7 +14,7 @@
 use alloc::vec;
 use alloc::vec::Vec;
 
-use super::exec::{for_each_block, BLOCK};
+use super::exec::{Executor, BLOCK};
 use super::{
 	div_round_half_away, narrow, total_samples, uniform_shape, AggregateError, Aggregator,
 };
@@ -30,26 +30,35 @@ const BIAS: u32 = 1 << 31;
 pub struct FedAvg;
 
 impl Aggregator for FedAvg {
-	fn aggregate(&self, updates: &[&Update]) -> Result<Update, AggregateError> {
+	fn aggregate_with<E: Executor>(
+		&self,
+		executor: &E,
+		updates: &[&Update],
+	) -> Result<Update, AggregateError> {
 		let (schema_hash, _) = uniform_shape(updates)?;
 		let num_samples = total_samples(updates)?;
-		Ok(Update { schema_hash, num_samples, values: weighted_mean(updates, num_samples)? })
+		let values = weighted_mean(executor, updates, num_samples)?;
+		Ok(Update { schema_hash, num_samples, values })
 	}
 }
 
 /// Weighted mean of uniform, non-empty `updates` whose sample counts sum to `total`.
-pub(crate) fn weighted_mean(updates: &[&Update], total: u64) -> Result<Vec<i32>, AggregateError> {
+pub(crate) fn weighted_mean<E: Executor>(
+	executor: &E,
+	updates: &[&Update],
+	total: u64,
+) -> Result<Vec<i32>, AggregateError> {
 	if total == 0 {
 		return Err(AggregateError::NoSamples);
 	}
 	let len = updates.first().map_or(0, |update| update.values.len());
 	let mut out = vec![0i32; len];
 	if total <= U64_PATH_MAX_TOTAL {
-		for_each_block(&mut out, updates.len(), |start, block| {
+		executor.for_each_block(&mut out, updates.len(), |start, block| {
 			weighted_mean_block_u64(updates, total, start, block)
 		});
 	} else {
-		for_each_block(&mut out, updates.len(), |start, block| {
+		executor.for_each_block(&mut out, updates.len(), |start, block| {
 			weighted_mean_block_i128(updates, total, start, block)
 		});
 	}

@@ -1,0 +1,85 @@
+//! # din-fl: DIN's integer core
+//!
+//! Everything two honest DIN nodes must compute *identically* lives here, in integer
+//! arithmetic, so results agree bit for bit on any CPU: in the `din` client and inside the
+//! runtime's off-chain workers (this crate builds `no_std` + `alloc` for `wasm32v1-none`
+//! with default features off). The binding contract is `docs/canonical-encoding.md`.
+//! It sits with the primitives so that the runtime never reaches into `client/`.
+//!
+//! - [`spec`]: [`ModelSpec`] (the on-chain architecture descriptor, its canonical bytes
+//!   and hash) and the [`Schema`] of named tensors it implies.
+//! - [`encoding`]: fixed point (scale 2^16) and the canonical [`Update`] wire format.
+//! - [`reference`](mod@reference): the integer reference evaluator the Groth16 circuit proves.
+//! - [`rules`]: FedAvg, coordinate-wise median, trimmed mean, Krum and Multi-Krum over
+//!   canonical updates, behind Flower's strategy split (`configure` / `aggregate`), and
+//!   [`AggregationRule`], the task's choice of rule as the chain stores it.
+//! - [`content`]: the store's content addresses (CIDs) of artifacts, computed without the
+//!   store, so off-chain workers name what they commit to as the client does.
+//! - [`sealed_test_set`]: the owner's test set as an artifact, its format and encryption.
+//! - [`synthetic`]: deterministic noise updates, so that benchmarks feed the runtime's
+//!   wasm and the native client the same inputs.
+//!
+//! The rules take their loops over coordinate blocks from an [`Executor`]: [`Sequential`]
+//! here; the client runs them on rayon with `din_aggregate::Parallel`. Every executor runs
+//! the same per-block code, so the integer results are bit-identical whatever runs them.
+//! With feature `std` (default) FedAvg's kernel also dispatches to AVX2 at run time,
+//! again with identical results.
+#![cfg_attr(not(feature = "std"), no_std)]
+
+extern crate alloc;
+
+use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
+use scale_info::TypeInfo;
+
+pub mod content;
+pub mod encoding;
+pub mod reference;
+pub mod rules;
+pub mod sealed_test_set;
+pub mod spec;
+pub mod synthetic;
+
+pub use encoding::{dequantize, quantize, EncodingError, Update};
+pub use polkadot_sdk::sp_arithmetic::Perbill;
+pub use reference::{count_correct, predict, ReferenceError, TestSet};
+pub use rules::exec::{Executor, Sequential};
+pub use rules::strategy::{AggregationStrategy, Strategy};
+pub use rules::{AggregateError, Aggregator};
+pub use spec::{ModelSpec, Schema, SpecError, TensorSpec};
+
+/// How evaluators combine the updates of one subgroup: the task's rule, stored on chain
+/// in its `TaskSpec`, and run by [`Aggregator`] with the rule types of [`rules`].
+///
+/// This is the one definition the runtime, the off-chain workers and the client share.
+/// `din-primitives` re-exports it, and its type information names it
+/// `din_primitives::AggregationRule`, where the runtime's metadata has always had it (the
+/// client's generated chain API substitutes this type there).
+#[derive(
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Debug,
+)]
+#[scale_info(replace_segment("din_fl", "din_primitives"))]
+pub enum AggregationRule {
+	/// Sample-weighted mean ([`rules::FedAvg`]).
+	FedAvg,
+	/// Coordinate-wise mean after dropping the `beta` fraction at each end (`beta < 50%`;
+	/// [`rules::TrimmedMean`], which counts in parts per million: `beta`'s parts beyond
+	/// a millionth are truncated).
+	TrimmedMean { beta: Perbill },
+	/// Coordinate-wise median ([`rules::Median`]).
+	Median,
+	/// The single update closest to its neighbours, tolerating `f` Byzantine updates
+	/// (needs `2f + 2 < G`; [`rules::Krum`]).
+	Krum { f: u32 },
+	/// The mean of the `m` best-scored updates by Krum, tolerating `f` (`1 <= m <= G - f`;
+	/// [`rules::MultiKrum`]).
+	MultiKrum { f: u32, m: u32 },
+}
