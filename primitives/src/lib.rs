@@ -100,6 +100,18 @@ pub enum Role {
 /// that runs it, in the no_std core `din-fl`; its type information names it here.
 pub use din_fl::AggregationRule;
 
+/// A model artifact in the store: where it lives (its CID) and the Poseidon commitment to
+/// its canonical encoding. A task's genesis model and each round's global model.
+#[derive(
+	Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo, Clone, PartialEq, Eq, Debug,
+)]
+pub struct ModelRef {
+	/// Where the serialized model lives.
+	pub cid: Cid,
+	/// Poseidon commitment to its canonical encoding.
+	pub commitment: Commitment,
+}
+
 /// How accepted updates are scored after the last round.
 #[derive(
 	Encode,

@@ -4,9 +4,7 @@
 
 use crate::{self as pallet_din_evaluation, fixtures, *};
 use din_primitives::{AggregationRule, FeeParams, Perbill, RewardAsset, Role, ScoringRule};
-use pallet_din_tasks::{
-	ModelRef as TaskModelRef, ModelSpec, PhaseLengths, RewardPool, TaskSpec, TestSetRef,
-};
+use pallet_din_tasks::{ModelSpec, PhaseLengths, RewardPool, TaskSpec, TestSetRef};
 use polkadot_sdk::{
 	frame_support::{
 		derive_impl,
@@ -275,10 +273,7 @@ pub fn spec(rounds: RoundIndex, scoring: ScoringRule) -> pallet_din_tasks::TaskS
 			hash: H256(sha2_256(&arch)),
 			architecture: BoundedVec::truncate_from(arch),
 		},
-		genesis: TaskModelRef {
-			cid: cid(b"genesis"),
-			commitment: H256(fixtures::GENESIS_COMMITMENT),
-		},
+		genesis: ModelRef { cid: cid(b"genesis"), commitment: H256(fixtures::GENESIS_COMMITMENT) },
 		test_set: TestSetRef {
 			commitment: H256(fixtures::TEST_SET_COMMITMENT),
 			encrypted_cid: cid(b"testset"),

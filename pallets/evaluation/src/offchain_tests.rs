@@ -269,7 +269,7 @@ fn task_in_aggregation() -> TaskId {
 		hash: H256(sha2_256(&arch)),
 		architecture: BoundedVec::truncate_from(arch),
 	};
-	spec.genesis = pallet_din_tasks::ModelRef {
+	spec.genesis = ModelRef {
 		cid: cid(artifact_cid(&bytes(&genesis)).as_bytes()),
 		commitment: commitment(&genesis),
 	};

@@ -4,7 +4,7 @@
 use crate::Config;
 use alloc::vec::Vec;
 use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
-pub use din_primitives::{Cid, Commitment, RoundIndex, SubgroupIndex, TaskId};
+pub use din_primitives::{Cid, Commitment, ModelRef, RoundIndex, SubgroupIndex, TaskId};
 use polkadot_sdk::{
 	frame_support::{BoundedVec, CloneNoBound, DebugNoBound, EqNoBound, PartialEqNoBound},
 	frame_system,
@@ -67,17 +67,6 @@ pub struct AggregateReveal<
 	pub commitment: Commitment,
 	/// Participants whose updates the evaluator found invalid, ascending.
 	pub invalid: BoundedVec<AccountId, S>,
-}
-
-/// A model in the store: where it is and what it commits to.
-#[derive(
-	Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo, Clone, PartialEq, Eq, Debug,
-)]
-pub struct ModelRef {
-	/// Where the model lives.
-	pub cid: Cid,
-	/// Poseidon commitment to its canonical encoding.
-	pub commitment: Commitment,
 }
 
 /// The settled result of one subgroup in one round.

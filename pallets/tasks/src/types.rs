@@ -6,7 +6,7 @@
 use crate::{Config, Error};
 use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
 pub use din_primitives::{
-	AggregationRule, Cid, Commitment, FeeParams, RewardAsset, RoundIndex, ScoringRule,
+	AggregationRule, Cid, Commitment, FeeParams, ModelRef, RewardAsset, RoundIndex, ScoringRule,
 	SubgroupIndex, TaskId, TaskPhase, TransitionError,
 };
 use polkadot_sdk::{
@@ -63,17 +63,6 @@ pub struct ModelSpec<T: Config> {
 	/// `sha2_256(architecture)`: the hash `din_fl::spec::ModelSpec::hash` computes
 	/// off chain (see docs/canonical-encoding.md), so client and chain agree.
 	pub hash: H256,
-}
-
-/// A model artifact in the store: its CID and the commitment to its canonical encoding.
-#[derive(
-	Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo, Clone, PartialEq, Eq, Debug,
-)]
-pub struct ModelRef {
-	/// Where the serialized model lives.
-	pub cid: Cid,
-	/// Poseidon commitment to its canonical encoding.
-	pub commitment: Commitment,
 }
 
 /// The owner's test set: committed now, its encrypted copy published now, its key released
