@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Layering check (DESIGN.md, "Dependencies point one way"): no workspace crate under
+# Layering check (docs/architecture.md: dependencies point one way): no workspace crate under
 # pallets/ or runtime/ may depend, directly and as a normal or build dependency, on a
 # workspace crate under client/. Code the runtime shares with the client lives under
 # primitives/ (the integer core is primitives/fl, din-fl). Dev-dependencies are not checked.
