@@ -129,19 +129,19 @@ pub const UNIT: u128 = 1_000_000_000_000;
 pub mod types {
 	pub use crate::din::runtime_types::{
 		bounded_collections::bounded_vec::BoundedVec,
-		din_primitives::{FeeParams, RewardAsset, Role, ScoringRule, TaskPhase},
+		din_primitives::{
+			FeeParams, ModelRef, ModelRef as GlobalModelRef, RewardAsset, Role, ScoringRule,
+			TaskPhase,
+		},
 		pallet_din_evaluation::types::{
-			AggregateReveal as GenericAggregateReveal, ModelRef as GlobalModelRef,
-			ProvenScore as GenericProvenScore, ScoreTarget as GenericScoreTarget,
-			SubgroupResult as GenericSubgroupResult, Vote,
+			AggregateReveal as GenericAggregateReveal, ProvenScore as GenericProvenScore,
+			ScoreTarget as GenericScoreTarget, SubgroupResult as GenericSubgroupResult, Vote,
 		},
 		pallet_din_rewards::Settlement,
 		pallet_din_staking::types::StakeLedger as Ledger,
 		pallet_din_tasks::{
 			runtime_api::TaskView as GenericTaskView,
-			types::{
-				ModelRef, ModelSpec, PhaseLengths, RewardPool, TaskInfo, TaskSpec, TestSetRef,
-			},
+			types::{ModelSpec, PhaseLengths, RewardPool, TaskInfo, TaskSpec, TestSetRef},
 		},
 		sp_arithmetic::per_things::Perbill,
 	};
