@@ -376,23 +376,27 @@ pub trait Reputation<AccountId> {
 /// draw evaluators (sortition) and to settle commit-reveal phases; `()` does nothing, so the
 /// evaluation phases simply time out.
 ///
-/// Every hook runs inside `on_initialize`; an implementation must keep its work bounded and
-/// report its worst case in [`RoundLifecycle::max_weight`].
+/// Every hook runs inside `on_initialize`, whose weight is mandatory: it is charged to the
+/// block before any transaction. Each hook therefore returns the weight of the work it did
+/// (from its benchmarks, at the sizes it actually met), never a worst case, so that a block
+/// carrying a deadline still has room for the transactions of every other task.
 pub trait RoundLifecycle {
 	/// Round `round` of `task` is about to start with `subgroups` subgroups (the
 	/// assignment is written right after). An `Err` defers the round start, e.g. when the
 	/// evaluator pool is too small; the task emits an event with the error and retries.
+	/// The weight is what the hook used, whether it succeeded or not.
 	fn on_round_start(
 		task: TaskId,
 		round: RoundIndex,
 		subgroups: SubgroupIndex,
-	) -> Result<(), DispatchError>;
-	/// `phase` of `round` reached its deadline; the task moves on right after.
-	fn on_phase_end(task: TaskId, round: RoundIndex, phase: TaskPhase);
-	/// The task reached a terminal phase (`Finished` or `Cancelled`).
-	fn on_task_end(task: TaskId, phase: TaskPhase);
-	/// Upper bound of the weight of any single hook call above.
-	fn max_weight() -> polkadot_sdk::sp_weights::Weight;
+	) -> (polkadot_sdk::sp_weights::Weight, Result<(), DispatchError>);
+	/// `phase` of `round` reached its deadline. The task moves on right after if the
+	/// answer is [`PhaseEnd::done`]; otherwise it holds the phase and calls again in the next
+	/// block, so that work too large for one block (settling many subgroups) is done in
+	/// slices. The phase's own calls must be refused from the first call on.
+	fn on_phase_end(task: TaskId, round: RoundIndex, phase: TaskPhase) -> PhaseEnd;
+	/// The task reached a terminal phase (`Finished` or `Cancelled`). Returns the weight used.
+	fn on_task_end(task: TaskId, phase: TaskPhase) -> polkadot_sdk::sp_weights::Weight;
 
 	/// Make sure a round of `task` with `subgroups` subgroups can start (e.g. fill the
 	/// evaluator pool), for the benchmarks of the task pallet's round start.
@@ -400,13 +404,39 @@ pub trait RoundLifecycle {
 	fn prepare_for_benchmarks(_task: TaskId, _subgroups: SubgroupIndex) {}
 }
 
-impl RoundLifecycle for () {
-	fn on_round_start(_: TaskId, _: RoundIndex, _: SubgroupIndex) -> Result<(), DispatchError> {
-		Ok(())
+/// What a [`RoundLifecycle::on_phase_end`] call did: the weight it used and whether the
+/// phase's work is complete.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct PhaseEnd {
+	/// The weight of this call.
+	pub weight: polkadot_sdk::sp_weights::Weight,
+	/// Whether the phase's work is complete; `false` holds the phase for another call.
+	pub done: bool,
+}
+
+impl PhaseEnd {
+	/// The phase's work is complete; it used `weight`.
+	pub fn done(weight: polkadot_sdk::sp_weights::Weight) -> Self {
+		Self { weight, done: true }
 	}
-	fn on_phase_end(_: TaskId, _: RoundIndex, _: TaskPhase) {}
-	fn on_task_end(_: TaskId, _: TaskPhase) {}
-	fn max_weight() -> polkadot_sdk::sp_weights::Weight {
+	/// More work remains for the next block; this call used `weight`.
+	pub fn more(weight: polkadot_sdk::sp_weights::Weight) -> Self {
+		Self { weight, done: false }
+	}
+}
+
+impl RoundLifecycle for () {
+	fn on_round_start(
+		_: TaskId,
+		_: RoundIndex,
+		_: SubgroupIndex,
+	) -> (polkadot_sdk::sp_weights::Weight, Result<(), DispatchError>) {
+		(polkadot_sdk::sp_weights::Weight::zero(), Ok(()))
+	}
+	fn on_phase_end(_: TaskId, _: RoundIndex, _: TaskPhase) -> PhaseEnd {
+		PhaseEnd::done(polkadot_sdk::sp_weights::Weight::zero())
+	}
+	fn on_task_end(_: TaskId, _: TaskPhase) -> polkadot_sdk::sp_weights::Weight {
 		polkadot_sdk::sp_weights::Weight::zero()
 	}
 }
@@ -554,14 +584,12 @@ pub struct TaskOutcome<AccountId> {
 /// pallet-din-tasks refunds what is left of the pool to the owner.
 pub trait RewardSettlement<AccountId> {
 	/// Settle `task` from `outcome`: fees, burn, participant payouts, below-baseline slashes.
-	fn settle(task: TaskId, outcome: TaskOutcome<AccountId>);
-	/// Upper bound of the weight of one [`RewardSettlement::settle`].
-	fn max_weight() -> polkadot_sdk::sp_weights::Weight;
+	/// Returns the weight used, for the sizes of `outcome`.
+	fn settle(task: TaskId, outcome: TaskOutcome<AccountId>) -> polkadot_sdk::sp_weights::Weight;
 }
 
 impl<AccountId> RewardSettlement<AccountId> for () {
-	fn settle(_: TaskId, _: TaskOutcome<AccountId>) {}
-	fn max_weight() -> polkadot_sdk::sp_weights::Weight {
+	fn settle(_: TaskId, _: TaskOutcome<AccountId>) -> polkadot_sdk::sp_weights::Weight {
 		polkadot_sdk::sp_weights::Weight::zero()
 	}
 }

@@ -3,13 +3,16 @@
 //! call takes, with ABI-encoded input from `IDin.sol`. (Static and delegate calls need a
 //! calling contract; the ethers test in `contracts/test` covers those.)
 
+mod common;
+
 use codec::Encode;
+use common::new_test_ext;
 use din_primitives::{AggregationRule, FeeParams, RewardAsset, Role, ScoringRule, UNIT};
-use din_runtime::{Runtime, RuntimeGenesisConfig, RuntimeOrigin, System};
+use din_runtime::{Runtime, RuntimeOrigin};
 use pallet_din_precompile::{IDin, DIN_ADDRESS};
 use pallet_din_tasks::{ModelRef, ModelSpec, PhaseLengths, RewardPool, TaskSpec, TestSetRef};
 use polkadot_sdk::{
-	frame_support::{genesis_builder_helper::build_state, weights::Weight, BoundedVec},
+	frame_support::{weights::Weight, BoundedVec},
 	pallet_revive::{
 		precompiles::alloy::{
 			primitives::{Address, U256},
@@ -18,38 +21,10 @@ use polkadot_sdk::{
 		AddressMapper, ExecConfig, ExecReturnValue, TransactionLimits,
 	},
 	sp_core::{H160, H256, U256 as SpU256},
-	sp_io::{self, hashing::sha2_256},
+	sp_io::hashing::sha2_256,
 	sp_keyring::Sr25519Keyring,
 	sp_runtime::{AccountId32, Perbill},
 };
-
-fn new_test_ext() -> sp_io::TestExternalities {
-	let mut ext = sp_io::TestExternalities::new_empty();
-	ext.execute_with(|| {
-		// The preset reads the address mapping, so it is built inside the externalities. It
-		// is a patch over the default config, as the node applies it.
-		let patch = din_runtime::genesis_config_presets::get_preset(&"development".into())
-			.expect("dev preset");
-		let mut config = serde_json::to_value(RuntimeGenesisConfig::default()).expect("serializes");
-		merge(&mut config, serde_json::from_slice(&patch).expect("the preset is JSON"));
-		build_state::<RuntimeGenesisConfig>(config.to_string().into_bytes())
-			.expect("dev genesis builds");
-		// Events are only kept from block 1 on.
-		System::set_block_number(1);
-	});
-	ext
-}
-
-fn merge(base: &mut serde_json::Value, patch: serde_json::Value) {
-	match (base, patch) {
-		(serde_json::Value::Object(base), serde_json::Value::Object(patch)) => {
-			for (key, value) in patch {
-				merge(base.entry(key).or_insert(serde_json::Value::Null), value);
-			}
-		},
-		(base, patch) => *base = patch,
-	}
-}
 
 fn alice() -> AccountId32 {
 	Sr25519Keyring::Alice.to_account_id()

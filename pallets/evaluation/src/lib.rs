@@ -71,8 +71,7 @@
 //! *Bounded work.* A round has at most [`Config::MaxSubgroups`] subgroups (a round start
 //! with more is refused), panels of at most [`Config::MaxPanelSize`], a pool of at most
 //! [`Config::MaxEvaluators`]; a task keeps at most [`Config::MaxScores`] scored targets.
-//! Every hook's worst case is benchmarked and declared in
-//! [`din_primitives::RoundLifecycle::max_weight`].
+//! Every hook is benchmarked and returns its weight at the sizes it met (`lifecycle.rs`).
 //!
 //! ## Terms
 //!
@@ -128,8 +127,9 @@ pub use weights::WeightInfo;
 use alloc::vec::Vec;
 use din_primitives::{
 	aggregate_commit_hash, evaluation_public_inputs, global_commit_hash, BondLocker,
-	EvaluationInputs, Offence, ProofVerifier, Reputation, RewardSettlement, Role, RoundLifecycle,
-	ScoringRule, Slash, SlashReason, StakeInfo, TaskInspect, TaskOutcome, TaskPhase, TaskTerms,
+	EvaluationInputs, Offence, PhaseEnd, ProofVerifier, Reputation, RewardSettlement, Role,
+	RoundLifecycle, ScoringRule, Slash, SlashReason, StakeInfo, TaskInspect, TaskOutcome,
+	TaskPhase, TaskTerms,
 };
 use polkadot_sdk::{
 	frame_support::{
@@ -250,6 +250,12 @@ pub mod pallet {
 		#[pallet::constant]
 		type OffchainFetchTimeoutMs: Get<u64>;
 
+		/// Most weight one deadline spends settling subgroups at the end of AggregationReveal;
+		/// the rest waits for the next block while the task holds the phase. At least one
+		/// subgroup is settled per deadline, so this must cover one (`integrity_test`).
+		#[pallet::constant]
+		type SettlementSliceWeight: Get<Weight>;
+
 		/// Weight information for the calls and hooks of this pallet.
 		type WeightInfo: WeightInfo;
 	}
@@ -289,6 +295,13 @@ pub mod pallet {
 		Vote<AggregateRevealOf<T>>,
 		OptionQuery,
 	>;
+
+	/// The next subgroup to settle of a task whose aggregation settlement spans blocks, with
+	/// its round. Present only between the first and the last slice; reveals are refused
+	/// while it is.
+	#[pallet::storage]
+	pub type SettlementCursor<T: Config> =
+		StorageMap<_, Twox64Concat, TaskId, (RoundIndex, SubgroupIndex), OptionQuery>;
 
 	/// The settled result of each subgroup, by task and `(round, subgroup)`.
 	#[pallet::storage]
@@ -504,6 +517,8 @@ pub mod pallet {
 		NotAggregationCommit,
 		/// The task is not in its AggregationReveal phase.
 		NotAggregationReveal,
+		/// The reveal window is closed: the subgroups are being settled.
+		RevealWindowClosed,
 		/// The task is not in its GlobalCommit phase.
 		NotGlobalCommit,
 		/// The task is not in its GlobalReveal phase.
@@ -580,6 +595,10 @@ pub mod pallet {
 			assert!(T::MaxPanelSize::get() > 0, "MaxPanelSize must be non-zero");
 			assert!(T::MaxScores::get() > 0, "MaxScores must be non-zero");
 			assert!(T::MaxVerifyingKeyLen::get() > 0, "MaxVerifyingKeyLen must be non-zero");
+			assert!(
+				T::WeightInfo::on_aggregation_end(1).all_lte(T::SettlementSliceWeight::get()),
+				"SettlementSliceWeight must cover the settlement of one subgroup"
+			);
 		}
 
 		/// Evaluator duties of the node's local evaluator keys ([`offchain`]).
@@ -692,6 +711,7 @@ pub mod pallet {
 				TaskPhase::AggregationReveal,
 				Error::<T>::NotAggregationReveal,
 			)?;
+			ensure!(!SettlementCursor::<T>::contains_key(task), Error::<T>::RevealWindowClosed);
 			ensure!(!cid.is_empty(), Error::<T>::EmptyCid);
 			ensure!(!commitment.is_zero(), Error::<T>::ZeroCommitment);
 			Self::ensure_judgeable(task, round, subgroup, &invalid)?;

@@ -3,51 +3,48 @@
 //!
 //! Each hook only dispatches to its mechanism (sortition in `pool.rs`, vote settlement in
 //! `votes.rs`, score settlement in `scoring.rs`), so the mapping from phase to duty reads
-//! in one match. [`RoundLifecycle::max_weight`] is the heaviest of them, since the tasks
-//! pallet charges it for every transition without knowing which one runs.
+//! in one match. The settlement of a round's subgroups is sliced under
+//! [`Config::SettlementSliceWeight`]: the hook answers "not done" and the tasks pallet holds
+//! AggregationReveal until the last slice. Each returns the benchmarked weight of the duty at the sizes it met (the
+//! subgroups settled, the evaluators of the round, the scores of the task), which the tasks
+//! pallet adds to its `on_initialize`: a deadline costs its block what it did, not the
+//! heaviest duty any deadline could carry.
 
 use super::*;
-
-impl<T: Config> Pallet<T> {
-	/// Worst-case weight of a lifecycle hook call.
-	fn hook_weight() -> Weight {
-		let w = T::WeightInfo::on_round_start(T::MaxSubgroups::get(), T::MaxEvaluators::get())
-			.max(T::WeightInfo::on_aggregation_end(T::MaxSubgroups::get()))
-			.max(T::WeightInfo::on_global_end(T::MaxEvaluators::get()));
-		w.max(
-			T::WeightInfo::on_scoring_end(T::MaxScores::get())
-				.saturating_add(T::Rewards::max_weight()),
-		)
-	}
-}
 
 impl<T: Config> RoundLifecycle for Pallet<T> {
 	fn on_round_start(
 		task: TaskId,
 		round: RoundIndex,
 		subgroups: SubgroupIndex,
-	) -> Result<(), DispatchError> {
+	) -> (Weight, Result<(), DispatchError>) {
+		let pool = Pool::<T>::decode_len().unwrap_or(0) as u32;
+		let weight = T::WeightInfo::on_round_start(subgroups, pool);
 		let result = Self::start_round(task, round, subgroups);
 		if let Err(e) = &result {
 			log::debug!(target: LOG_TARGET, "round {round} of task {task} deferred: {e:?}");
 		}
-		result
+		(weight, result)
 	}
 
-	fn on_phase_end(task: TaskId, round: RoundIndex, phase: TaskPhase) {
+	fn on_phase_end(task: TaskId, round: RoundIndex, phase: TaskPhase) -> PhaseEnd {
 		match phase {
-			TaskPhase::AggregationReveal => Self::settle_aggregation(task, round),
-			TaskPhase::GlobalReveal => Self::settle_global(task, round),
-			TaskPhase::Scoring => Self::close_key_window(task),
-			TaskPhase::Rewarding => Self::settle_scores(task),
-			_ => {},
+			// In slices: many subgroups would not fit one block.
+			TaskPhase::AggregationReveal => {
+				let (settled, done) = Self::settle_aggregation(task, round);
+				let weight = T::WeightInfo::on_aggregation_end(settled);
+				PhaseEnd { weight, done }
+			},
+			TaskPhase::GlobalReveal => {
+				PhaseEnd::done(T::WeightInfo::on_global_end(Self::settle_global(task, round)))
+			},
+			TaskPhase::Rewarding => PhaseEnd::done(Self::settle_scores(task)),
+			_ => PhaseEnd::done(Weight::zero()),
 		}
 	}
 
-	fn on_task_end(_task: TaskId, _phase: TaskPhase) {}
-
-	fn max_weight() -> Weight {
-		Self::hook_weight()
+	fn on_task_end(_task: TaskId, _phase: TaskPhase) -> Weight {
+		Weight::zero()
 	}
 
 	#[cfg(feature = "runtime-benchmarks")]

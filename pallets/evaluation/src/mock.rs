@@ -7,7 +7,7 @@ use din_primitives::{AggregationRule, FeeParams, Perbill, RewardAsset, Role, Sco
 use pallet_din_tasks::{ModelSpec, PhaseLengths, RewardPool, TaskSpec, TestSetRef};
 use polkadot_sdk::{
 	frame_support::{
-		derive_impl,
+		derive_impl, parameter_types,
 		traits::{ConstU32, ConstU64, Hooks},
 	},
 	pallet_balances,
@@ -86,6 +86,7 @@ impl pallet_din_tasks::Config for Test {
 	type MaxPhaseLength = ConstU64<100>;
 	type MaxActiveTasks = ConstU32<4>;
 	type MaxDeadlinesPerBlock = ConstU32<2>;
+	type MaxRoundDeferrals = ConstU32<3>;
 	type WeightInfo = ();
 }
 
@@ -146,8 +147,14 @@ impl frame_system::offchain::AppCrypto<UintAuthorityId, TestSignature> for TestA
 	type GenericSignature = TestSignature;
 }
 
+parameter_types! {
+	/// Unbounded unless a test lowers it to see the settlement sliced.
+	pub static SettlementSliceWeight: Weight = Weight::MAX;
+}
+
 impl pallet_din_evaluation::Config for Test {
 	type AuthorityId = TestAuthId;
+	type SettlementSliceWeight = SettlementSliceWeight;
 	type MaxOffchainModelValues = ConstU32<1024>;
 	type MaxOffchainFetchesPerBlock = ConstU32<8>;
 	type OffchainFetchTimeoutMs = ConstU64<2_000>;

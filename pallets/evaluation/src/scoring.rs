@@ -119,13 +119,6 @@ impl<T: Config> Pallet<T> {
 		Ok(())
 	}
 
-	/// At the end of Scoring: record a withheld test key.
-	pub(crate) fn close_key_window(task: TaskId) {
-		if !Self::test_key_usable(task) {
-			Self::deposit_event(Event::TestKeyWithheld { task });
-		}
-	}
-
 	/// Whether scores can exist for `task`: the key is released and, for `ZkAccuracy`, the
 	/// verifying key is registered.
 	fn test_key_usable(task: TaskId) -> bool {
@@ -138,10 +131,16 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// At the end of Rewarding: settle medians, hand the outcome to the rewards pallet,
-	/// prune the task's working records.
-	pub(crate) fn settle_scores(task: TaskId) {
-		let Some(terms) = T::Tasks::terms(task) else { return };
+	/// prune the task's working records. Returns the weight used: the benchmark at the task's
+	/// scored-target count, plus what the rewards pallet reports for its settlement.
+	pub(crate) fn settle_scores(task: TaskId) -> Weight {
+		let weight = T::WeightInfo::on_scoring_end(ScoredTargets::<T>::get(task));
+		let Some(terms) = T::Tasks::terms(task) else { return weight };
+		// The key could only be released in Scoring, so this is the answer of its end.
 		let released = Self::test_key_usable(task);
+		if !released {
+			Self::deposit_event(Event::TestKeyWithheld { task });
+		}
 		let mut baseline = None;
 		let mut scores: Vec<(T::AccountId, RoundIndex, Perbill)> = Vec::new();
 		let mut record = |target: ScoreTargetOf<T>, accuracy: Perbill| match target {
@@ -190,11 +189,12 @@ impl<T: Config> Pallet<T> {
 			evaluators: work.len() as u32,
 			test_key_released: released,
 		});
-		T::Rewards::settle(
+		let settled = T::Rewards::settle(
 			task,
 			TaskOutcome { test_key_released: released, baseline, scores, accepted, work },
 		);
 		Self::prune(task);
+		weight.saturating_add(settled)
 	}
 
 	/// Remove the task's working records once it is settled. Subgroup results, global
@@ -210,6 +210,7 @@ impl<T: Config> Pallet<T> {
 			Panels::<T>::clear_prefix(task, rounds.saturating_mul(T::MaxSubgroups::get()), None);
 		let _ = RoundEvaluators::<T>::clear_prefix(task, rounds, None);
 		ScoredTargets::<T>::remove(task);
+		SettlementCursor::<T>::remove(task);
 	}
 
 	/// Every task's scored-target count matches its proven scores and reports.

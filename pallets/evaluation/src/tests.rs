@@ -248,6 +248,56 @@ fn honest_majority_accepts_every_update_and_credits_the_panel() {
 }
 
 #[test]
+fn settlement_of_many_subgroups_spans_blocks_and_a_late_reveal_is_refused() {
+	// One subgroup per slice: the two subgroups take two blocks.
+	SettlementSliceWeight::set(<() as crate::weights::WeightInfo>::on_aggregation_end(1));
+	ExtBuilder::default().build_and_execute(|| {
+		let task = create(spec(1, zk()), &PARTICIPANTS);
+		train(task, models);
+		let late = panel(task, 0, 1)[0];
+		for s in 0..2 {
+			for who in panel(task, 0, s) {
+				commit_aggregate(task, who, s, honest_aggregate(s), &[]);
+			}
+		}
+		finish_phase(task);
+		for s in 0..2 {
+			for who in panel(task, 0, s).into_iter().filter(|w| *w != late) {
+				reveal_aggregate(task, who, s, honest_aggregate(s), &[]);
+			}
+		}
+		finish_phase(task);
+		// The first slice settled subgroup 0; the phase is held for subgroup 1.
+		assert_eq!(phase(task), (TaskPhase::AggregationReveal, 0));
+		assert!(SubgroupResults::<Test>::contains_key(task, (0, 0)));
+		assert!(!SubgroupResults::<Test>::contains_key(task, (0, 1)));
+		assert_eq!(SettlementCursor::<Test>::get(task), Some((0, 1)));
+		// Past the deadline no reveal counts, even for a subgroup not settled yet.
+		assert_noop!(
+			Evaluation::reveal_aggregate(
+				RuntimeOrigin::signed(late),
+				task,
+				0,
+				1,
+				cid(b"agg"),
+				honest_aggregate(1),
+				BoundedVec::new(),
+				SALT,
+			),
+			Error::<Test>::RevealWindowClosed
+		);
+		finish_phase(task);
+		assert_eq!(phase(task), (TaskPhase::GlobalCommit, 0));
+		assert!(matches!(
+			SubgroupResults::<Test>::get(task, (0, 1)),
+			Some(SubgroupResult::Accepted(_))
+		));
+		assert_eq!(SettlementCursor::<Test>::get(task), None);
+		assert_eq!(slashes(), vec![(late, Role::Evaluator, din_primitives::Offence::MissedReveal)]);
+	});
+}
+
+#[test]
 fn a_lying_evaluator_is_slashed_and_the_result_holds() {
 	ExtBuilder::default().build_and_execute(|| {
 		let task = create(spec(1, zk()), &PARTICIPANTS);

@@ -89,17 +89,30 @@ impl<T: Config> Pallet<T> {
 		Ok(())
 	}
 
-	/// Settle every subgroup of `round` at the end of AggregationReveal.
-	pub(crate) fn settle_aggregation(task: TaskId, round: RoundIndex) {
-		let Some(terms) = T::Tasks::terms(task) else { return };
-		let mut subgroup = 0;
+	/// Settle the subgroups of `round` at the end of AggregationReveal, from the cursor on,
+	/// as many as [`Config::SettlementSliceWeight`] allows (at least one). Returns the number
+	/// settled in this slice and whether every subgroup is settled.
+	pub(crate) fn settle_aggregation(task: TaskId, round: RoundIndex) -> (SubgroupIndex, bool) {
+		let Some(terms) = T::Tasks::terms(task) else { return (0, true) };
+		let budget = T::SettlementSliceWeight::get();
+		let mut subgroup = match SettlementCursor::<T>::get(task) {
+			Some((r, next)) if r == round => next,
+			_ => 0,
+		};
+		let mut settled = 0;
 		loop {
 			let panel = Panels::<T>::get(task, (round, subgroup));
 			if panel.is_empty() {
-				break;
+				SettlementCursor::<T>::remove(task);
+				return (settled, true);
+			}
+			if settled > 0 && !T::WeightInfo::on_aggregation_end(settled + 1).all_lte(budget) {
+				SettlementCursor::<T>::insert(task, (round, subgroup));
+				return (settled, false);
 			}
 			Self::settle_subgroup(task, round, subgroup, &panel, &terms);
 			subgroup += 1;
+			settled += 1;
 		}
 	}
 
@@ -247,8 +260,9 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// Settle the global model of `round` at the end of GlobalReveal and free the seats.
-	pub(crate) fn settle_global(task: TaskId, round: RoundIndex) {
-		let Some(terms) = T::Tasks::terms(task) else { return };
+	/// Returns the number of the round's evaluators.
+	pub(crate) fn settle_global(task: TaskId, round: RoundIndex) -> u32 {
+		let Some(terms) = T::Tasks::terms(task) else { return 0 };
 		let evaluators = RoundEvaluators::<T>::get(task, round);
 		let votes: Vec<(T::AccountId, Option<ModelRef>)> = evaluators
 			.iter()
@@ -301,6 +315,7 @@ impl<T: Config> Pallet<T> {
 				terms.min_evaluator_bond.saturating_mul((*seats).into()),
 			);
 		}
+		voters
 	}
 
 	/// The global model the next round of `task` trains from: the newest settled one, or

@@ -37,8 +37,8 @@
 //!
 //! *Bounded work.* One settlement makes at most [`Config::MaxParticipants`] participant and
 //! [`Config::MaxEvaluators`] evaluator payments over at most [`Config::MaxScores`] scores;
-//! its benchmarked worst case is what [`din_primitives::RewardSettlement::max_weight`]
-//! declares, and pallet-din-evaluation adds it to its hook weight.
+//! [`din_primitives::RewardSettlement::settle`] returns the benchmarked weight at the sizes
+//! of the outcome it settled, which pallet-din-evaluation adds to its hook's weight.
 //!
 //! *Reputation* rises in pallet-din-evaluation for every accepted action; this pallet's
 //! below-baseline slashes lower it through pallet-din-staking.
@@ -307,17 +307,25 @@ impl<T: Config> Pallet<T> {
 }
 
 impl<T: Config> RewardSettlement<T::AccountId> for Pallet<T> {
-	fn settle(task: TaskId, outcome: TaskOutcome<T::AccountId>) {
+	fn settle(task: TaskId, outcome: TaskOutcome<T::AccountId>) -> Weight {
+		let weight = Self::settle_weight(&outcome);
 		if Self::do_settle(task, outcome).is_none() {
 			log::error!(target: LOG_TARGET, "settlement of unknown task {task}");
 		}
+		weight
 	}
+}
 
-	fn max_weight() -> Weight {
+impl<T: Config> Pallet<T> {
+	/// The benchmarked weight of settling `outcome`, at its own counts: participants that
+	/// may be paid (accepted or scored; `scores` is sorted by account), evaluators and scores.
+	pub fn settle_weight(outcome: &TaskOutcome<T::AccountId>) -> Weight {
+		let scored = outcome.scores.windows(2).filter(|w| w[0].0 != w[1].0).count()
+			+ usize::from(!outcome.scores.is_empty());
 		T::WeightInfo::settle(
-			T::MaxParticipants::get(),
-			T::MaxEvaluators::get(),
-			T::MaxScores::get(),
+			outcome.accepted.len().max(scored).max(1) as u32,
+			outcome.work.len() as u32,
+			outcome.scores.len().max(1) as u32,
 		)
 	}
 }

@@ -80,6 +80,7 @@ impl pallet_din_tasks::Config for Test {
 	type MaxPhaseLength = ConstU64<100>;
 	type MaxActiveTasks = ConstU32<4>;
 	type MaxDeadlinesPerBlock = ConstU32<2>;
+	type MaxRoundDeferrals = ConstU32<3>;
 	type WeightInfo = ();
 }
 

@@ -32,6 +32,7 @@ impl<T: Config> Pallet<T> {
 		let limit = T::MaxParticipants::get();
 		let _ = Assignments::<T>::clear_prefix(task, limit, None);
 		let _ = Subgroups::<T>::clear_prefix(task, limit, None);
+		RoundDeferrals::<T>::remove(task);
 		ActiveTasks::<T>::mutate(|n| n.saturating_dec());
 		(refund, participants.len() as u32)
 	}

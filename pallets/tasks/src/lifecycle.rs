@@ -7,8 +7,21 @@
 //! schedules the next deadline. Two transitions carry work of their own: a round start
 //! (snapshot, shuffle and deal the participants into subgroups, or defer the round) and a
 //! task end (refund and release, in `escrow.rs`). Each transition reports what it did as a
-//! `Transition`, so that `on_initialize` charges the benchmarked weight of what ran rather
-//! than of the worst case.
+//! `Transition`, and each [`Config::Lifecycle`] hook the weight it used, so that
+//! `on_initialize` charges the benchmarked weight of what ran rather than of the worst case:
+//! mandatory weight that a block did not use is room that every other task's transactions
+//! lose.
+//!
+//! A phase whose end carries more work than one block should hold (settling many subgroups)
+//! is held: the hook answers "not done", the task keeps its phase and its deadline moves to
+//! the next block, until the hook is done. The phase's own calls are refused by the hook's
+//! pallet meanwhile.
+//!
+//! A first round that cannot start (too few participants, or the hook refuses) is retried
+//! one registration period later, at most [`Config::MaxRoundDeferrals`] times; then the
+//! task expires: cancelled and refunded like an owner's cancellation. Without that bound a
+//! task created below any reachable minimum would hold a deadline slot and an active-task
+//! slot forever at the cost of one refundable hold.
 
 use super::*;
 
@@ -22,6 +35,8 @@ enum Transition {
 	RoundStart(u32),
 	/// A task end over `p` participants.
 	Finish(u32),
+	/// A first round deferred once too often: a round start and a task end over `p`.
+	Expiry(u32),
 }
 
 impl<T: Config> Pallet<T> {
@@ -48,23 +63,24 @@ impl<T: Config> Pallet<T> {
 		block
 	}
 
-	/// Process the deadline of `task` at `now`; return the weight used.
+	/// Process the deadline of `task` at `now`; return the weight used: the transition's
+	/// benchmark plus what the lifecycle hooks reported. (The benchmarks run the runtime's
+	/// hooks too, at their setup's sizes; adding the reported weight keeps the charge an
+	/// upper bound whatever sizes the hooks meet.)
 	pub(crate) fn advance(task: TaskId, now: BlockNumberFor<T>) -> Weight {
-		let transition = Self::do_advance(task, now);
-		let hook = T::Lifecycle::max_weight();
-		match transition {
-			Transition::None => T::WeightInfo::on_initialize_phase(),
-			Transition::Phase => T::WeightInfo::on_initialize_phase().saturating_add(hook),
-			Transition::RoundStart(p) => {
-				T::WeightInfo::on_initialize_round_start(p).saturating_add(hook.saturating_mul(2))
-			},
-			Transition::Finish(p) => {
-				T::WeightInfo::on_initialize_finish(p).saturating_add(hook.saturating_mul(2))
-			},
-		}
+		let mut hooks = Weight::zero();
+		let transition = Self::do_advance(task, now, &mut hooks);
+		let own = match transition {
+			Transition::None | Transition::Phase => T::WeightInfo::on_initialize_phase(),
+			Transition::RoundStart(p) => T::WeightInfo::on_initialize_round_start(p),
+			Transition::Finish(p) => T::WeightInfo::on_initialize_finish(p),
+			Transition::Expiry(p) => T::WeightInfo::on_initialize_round_start(p)
+				.saturating_add(T::WeightInfo::on_initialize_finish(p)),
+		};
+		own.saturating_add(hooks)
 	}
 
-	fn do_advance(task: TaskId, now: BlockNumberFor<T>) -> Transition {
+	fn do_advance(task: TaskId, now: BlockNumberFor<T>, hooks: &mut Weight) -> Transition {
 		let Some(mut info) = Tasks::<T>::get(task) else { return Transition::None };
 		if info.phase_ends != now {
 			// A stale entry (e.g. of a cancelled task); the live entry is elsewhere.
@@ -78,15 +94,30 @@ impl<T: Config> Pallet<T> {
 		if info.phase.is_round_phase()
 			|| matches!(info.phase, TaskPhase::Scoring | TaskPhase::Rewarding)
 		{
-			T::Lifecycle::on_phase_end(task, info.round, info.phase);
+			let end = T::Lifecycle::on_phase_end(task, info.round, info.phase);
+			hooks.saturating_accrue(end.weight);
+			if !end.done {
+				// The hook settles in slices: hold the phase one more block.
+				info.phase_ends = Self::schedule(task, now.saturating_add(1u32.into()));
+				Self::deposit_event(Event::PhaseHeld {
+					task,
+					round: info.round,
+					phase: info.phase,
+					until: info.phase_ends,
+				});
+				Tasks::<T>::insert(task, info);
+				return Transition::Phase;
+			}
 		}
 		match (info.phase, next) {
-			(TaskPhase::Registration, TaskPhase::Training) => Self::start_round(task, info, now),
+			(TaskPhase::Registration, TaskPhase::Training) => {
+				Self::start_round(task, info, now, hooks)
+			},
 			(TaskPhase::GlobalReveal, TaskPhase::Training) => {
 				info.round = info.round.saturating_add(1);
 				// Between rounds the task waits in Registration if the round cannot start.
 				info.phase = TaskPhase::Registration;
-				Self::start_round(task, info, now)
+				Self::start_round(task, info, now, hooks)
 			},
 			(_, TaskPhase::Finished) => {
 				info.phase = TaskPhase::Finished;
@@ -94,7 +125,7 @@ impl<T: Config> Pallet<T> {
 				let (refund, participants) = Self::end_task(task, &mut info);
 				let owner = info.owner.clone();
 				Tasks::<T>::insert(task, info);
-				T::Lifecycle::on_task_end(task, TaskPhase::Finished);
+				hooks.saturating_accrue(T::Lifecycle::on_task_end(task, TaskPhase::Finished));
 				Self::deposit_event(Event::TaskFinished { task, owner, round, refund });
 				Transition::Finish(participants)
 			},
@@ -123,14 +154,29 @@ impl<T: Config> Pallet<T> {
 		});
 	}
 
-	/// Start round `info.round`: snapshot, shuffle, assign; or defer it.
-	fn start_round(task: TaskId, mut info: TaskInfoOf<T>, now: BlockNumberFor<T>) -> Transition {
+	/// Start round `info.round`: snapshot, shuffle, assign; or defer it, or expire the task.
+	fn start_round(
+		task: TaskId,
+		mut info: TaskInfoOf<T>,
+		now: BlockNumberFor<T>,
+		hooks: &mut Weight,
+	) -> Transition {
 		let round = info.round;
 		let mut snapshot: Vec<T::AccountId> = Participants::<T>::get(task).into_inner();
 		let n = snapshot.len() as u32;
 		let required = info.spec.min_participants;
 		let retry_at = now.saturating_add(info.spec.phases.registration);
+		// Only the first round expires: later ones hold participants' earned work.
+		let deferrals = RoundDeferrals::<T>::get(task);
+		let expired = round == 0 && deferrals >= T::MaxRoundDeferrals::get();
 		if n < required {
+			if expired {
+				Self::expire(task, info, deferrals, hooks);
+				return Transition::Expiry(n);
+			}
+			if round == 0 {
+				RoundDeferrals::<T>::insert(task, deferrals.saturating_add(1));
+			}
 			info.phase_ends = Self::schedule(task, retry_at);
 			let retry_at = info.phase_ends;
 			Tasks::<T>::insert(task, info);
@@ -144,7 +190,16 @@ impl<T: Config> Pallet<T> {
 			return Transition::RoundStart(n);
 		}
 		let k = subgroup_count(n, info.spec.subgroup_size);
-		if let Err(error) = T::Lifecycle::on_round_start(task, round, k) {
+		let (used, started) = T::Lifecycle::on_round_start(task, round, k);
+		hooks.saturating_accrue(used);
+		if let Err(error) = started {
+			if expired {
+				Self::expire(task, info, deferrals, hooks);
+				return Transition::Expiry(n);
+			}
+			if round == 0 {
+				RoundDeferrals::<T>::insert(task, deferrals.saturating_add(1));
+			}
 			info.phase_ends = Self::schedule(task, retry_at);
 			let retry_at = info.phase_ends;
 			Tasks::<T>::insert(task, info);
@@ -182,6 +237,9 @@ impl<T: Config> Pallet<T> {
 			round,
 			RoundInfo { started_at: now, participants: n, subgroups: k, updates: 0 },
 		);
+		if round == 0 {
+			RoundDeferrals::<T>::remove(task);
+		}
 		info.phase = TaskPhase::Training;
 		info.phase_ends = Self::schedule(task, now.saturating_add(info.spec.phases.training));
 		let training_ends = info.phase_ends;
@@ -194,5 +252,15 @@ impl<T: Config> Pallet<T> {
 			training_ends,
 		});
 		Transition::RoundStart(n)
+	}
+
+	/// End a task whose first round was deferred `deferrals` times: cancel and refund it.
+	fn expire(task: TaskId, mut info: TaskInfoOf<T>, deferrals: u32, hooks: &mut Weight) {
+		info.phase = TaskPhase::Cancelled;
+		let (refund, _) = Self::end_task(task, &mut info);
+		let owner = info.owner.clone();
+		Tasks::<T>::insert(task, info);
+		hooks.saturating_accrue(T::Lifecycle::on_task_end(task, TaskPhase::Cancelled));
+		Self::deposit_event(Event::TaskExpired { task, owner, deferrals, refund });
 	}
 }

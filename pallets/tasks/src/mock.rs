@@ -4,7 +4,7 @@
 
 use crate::{self as pallet_din_tasks, *};
 use core::cell::RefCell;
-use din_primitives::{Perbill, Role, SubgroupIndex, TaskPhase};
+use din_primitives::{Perbill, PhaseEnd, Role, SubgroupIndex, TaskPhase};
 use polkadot_sdk::frame_support::weights::Weight;
 use polkadot_sdk::{
 	frame_support::{
@@ -118,6 +118,8 @@ pub enum HookCall {
 thread_local! {
 	pub static HOOK_CALLS: RefCell<Vec<HookCall>> = const { RefCell::new(Vec::new()) };
 	pub static REFUSE_ROUND_START: RefCell<bool> = const { RefCell::new(false) };
+	/// How many of the next phase ends answer "not done".
+	pub static HELD_PHASE_ENDS: RefCell<u32> = const { RefCell::new(0) };
 }
 
 /// Records every hook call; refuses round starts while `REFUSE_ROUND_START` is set.
@@ -127,26 +129,41 @@ impl din_primitives::RoundLifecycle for TestLifecycle {
 		task: TaskId,
 		round: RoundIndex,
 		subgroups: SubgroupIndex,
-	) -> Result<(), DispatchError> {
+	) -> (Weight, Result<(), DispatchError>) {
 		if REFUSE_ROUND_START.with(|r| *r.borrow()) {
-			return Err(DispatchError::Other("evaluator pool too small"));
+			return (HOOK_WEIGHT, Err(DispatchError::Other("evaluator pool too small")));
 		}
 		HOOK_CALLS.with(|c| c.borrow_mut().push(HookCall::RoundStart(task, round, subgroups)));
-		Ok(())
+		(HOOK_WEIGHT, Ok(()))
 	}
-	fn on_phase_end(task: TaskId, round: RoundIndex, phase: TaskPhase) {
+	fn on_phase_end(task: TaskId, round: RoundIndex, phase: TaskPhase) -> PhaseEnd {
 		HOOK_CALLS.with(|c| c.borrow_mut().push(HookCall::PhaseEnd(task, round, phase)));
+		let held = HELD_PHASE_ENDS.with(|h| {
+			let mut h = h.borrow_mut();
+			let hold = *h > 0;
+			*h = h.saturating_sub(1);
+			hold
+		});
+		if held {
+			PhaseEnd::more(HOOK_WEIGHT)
+		} else {
+			PhaseEnd::done(HOOK_WEIGHT)
+		}
 	}
-	fn on_task_end(task: TaskId, phase: TaskPhase) {
+	fn on_task_end(task: TaskId, phase: TaskPhase) -> Weight {
 		HOOK_CALLS.with(|c| c.borrow_mut().push(HookCall::TaskEnd(task, phase)));
-	}
-	fn max_weight() -> Weight {
-		Weight::from_parts(1_000, 0)
+		HOOK_WEIGHT
 	}
 }
 
+/// What every [`TestLifecycle`] hook reports having used, so tests can count the hook
+/// calls a block charged.
+pub const HOOK_WEIGHT: Weight = Weight::from_parts(1_000, 10);
+
 parameter_types! {
 	pub static MaxParticipants: u32 = 8;
+	pub static MaxActiveTasks: u32 = 4;
+	pub static MaxRoundDeferrals: u32 = 3;
 }
 
 impl pallet_din_tasks::Config for Test {
@@ -163,8 +180,9 @@ impl pallet_din_tasks::Config for Test {
 	type MaxRounds = ConstU32<3>;
 	type MinPhaseLength = ConstU64<1>;
 	type MaxPhaseLength = ConstU64<100>;
-	type MaxActiveTasks = ConstU32<4>;
+	type MaxActiveTasks = MaxActiveTasks;
 	type MaxDeadlinesPerBlock = ConstU32<2>;
+	type MaxRoundDeferrals = MaxRoundDeferrals;
 	type WeightInfo = ();
 }
 
@@ -197,6 +215,7 @@ impl ExtBuilder {
 	pub fn build(self) -> sp_io::TestExternalities {
 		HOOK_CALLS.with(|c| c.borrow_mut().clear());
 		REFUSE_ROUND_START.with(|r| *r.borrow_mut() = false);
+		HELD_PHASE_ENDS.with(|h| *h.borrow_mut() = 0);
 		let mut t = frame_system::GenesisConfig::<Test>::default().build_storage().unwrap();
 		let balances = [(OWNER, 10_000), (OTHER, 10_000), (3, 50)]
 			.into_iter()
@@ -337,6 +356,11 @@ pub fn task_events() -> Vec<Event<Test>> {
 /// The lifecycle hook calls so far.
 pub fn hook_calls() -> Vec<HookCall> {
 	HOOK_CALLS.with(|c| c.borrow().clone())
+}
+
+/// Make the next `n` phase ends answer "not done".
+pub fn hold_phase_ends(n: u32) {
+	HELD_PHASE_ENDS.with(|h| *h.borrow_mut() = n);
 }
 
 /// Make the lifecycle hook refuse (or accept) round starts.

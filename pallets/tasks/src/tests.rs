@@ -3,7 +3,7 @@
 use crate::{mock::*, Error, Event, *};
 use din_primitives::{Perbill, Role, TaskEscrow, TaskPhase};
 use polkadot_sdk::{
-	frame_support::{assert_noop, assert_ok},
+	frame_support::{assert_noop, assert_ok, traits::Hooks, weights::Weight},
 	sp_core::H256,
 	sp_runtime::DispatchError,
 };
@@ -742,6 +742,168 @@ fn full_deadline_blocks_spill_into_the_next_block() {
 				.filter(|e| matches!(e, Event::RoundDeferred { .. }))
 				.count() == 3
 		);
+	});
+}
+
+/// Run `on_initialize` at the task's deadline (and every block before it) and return the
+/// deadline block's weight.
+fn deadline_weight(task: TaskId) -> Weight {
+	let at = phase_ends(task);
+	run_to(at - 1);
+	System::set_block_number(at);
+	Staking::on_initialize(at);
+	DinTasks::on_initialize(at)
+}
+
+#[test]
+fn deadline_block_is_charged_what_ran_not_the_worst_hook() {
+	use crate::weights::WeightInfo;
+	ExtBuilder::default().build_and_execute(|| {
+		let idle = <() as WeightInfo>::on_initialize_idle();
+		let task = create();
+		join(10, task);
+		join(11, task);
+		// Registration ends: a round start over 2 participants and one hook call.
+		assert_eq!(
+			deadline_weight(task),
+			idle + <() as WeightInfo>::on_initialize_round_start(2) + HOOK_WEIGHT
+		);
+		// Training ends: a phase change and one hook call.
+		assert_eq!(
+			deadline_weight(task),
+			idle + <() as WeightInfo>::on_initialize_phase() + HOOK_WEIGHT
+		);
+		// A block without deadlines costs the lookup only.
+		let next = System::block_number() + 1;
+		System::set_block_number(next);
+		assert_eq!(DinTasks::on_initialize(next), idle);
+	});
+}
+
+#[test]
+fn phase_with_unfinished_settlement_is_held_until_the_hook_is_done() {
+	ExtBuilder::default().build_and_execute(|| {
+		let task = running_task(1);
+		let ends = phase_ends(task);
+		hold_phase_ends(2);
+		finish_phase(task);
+		// Still Training, continued in the next block, twice; then the phase moves on.
+		assert_eq!(phase(task), TaskPhase::Training);
+		System::assert_last_event(
+			Event::PhaseHeld { task, round: 0, phase: TaskPhase::Training, until: ends + 1 }.into(),
+		);
+		finish_phase(task);
+		assert_eq!((phase(task), phase_ends(task)), (TaskPhase::Training, ends + 2));
+		finish_phase(task);
+		assert_eq!(phase(task), TaskPhase::AggregationCommit);
+		// The next phase's length counts from the block the hook was done.
+		assert_eq!(phase_ends(task), ends + 2 + spec().phases.aggregation_commit);
+		let ended = hook_calls()
+			.iter()
+			.filter(|c| **c == HookCall::PhaseEnd(task, 0, TaskPhase::Training))
+			.count();
+		assert_eq!(ended, 3);
+	});
+}
+
+#[test]
+fn task_that_never_starts_expires_and_is_refunded() {
+	ExtBuilder::default().build_and_execute(|| {
+		let free = Balances::free_balance(OWNER);
+		let task = create();
+		for deferral in 1..=MaxRoundDeferrals::get() {
+			finish_phase(task);
+			assert_eq!(phase(task), TaskPhase::Registration);
+			assert_eq!(RoundDeferrals::<Test>::get(task), deferral);
+		}
+		finish_phase(task);
+		assert_eq!(phase(task), TaskPhase::Cancelled);
+		System::assert_last_event(
+			Event::TaskExpired {
+				task,
+				owner: OWNER,
+				deferrals: MaxRoundDeferrals::get(),
+				refund: POOL,
+			}
+			.into(),
+		);
+		assert_eq!(Balances::free_balance(OWNER), free);
+		assert_eq!(ActiveTasks::<Test>::get(), 0);
+		assert!(!RoundDeferrals::<Test>::contains_key(task));
+		assert_eq!(hook_calls().last(), Some(&HookCall::TaskEnd(task, TaskPhase::Cancelled)));
+	});
+}
+
+#[test]
+fn task_whose_first_round_is_always_refused_expires() {
+	ExtBuilder::default().build_and_execute(|| {
+		let task = create();
+		join(10, task);
+		refuse_round_start(true);
+		for _ in 0..=MaxRoundDeferrals::get() {
+			finish_phase(task);
+		}
+		assert_eq!(phase(task), TaskPhase::Cancelled);
+		// The participant's bond is free again.
+		assert_eq!(locked(10), 0);
+	});
+}
+
+#[test]
+fn a_late_first_round_resets_the_deferral_count() {
+	ExtBuilder::default().build_and_execute(|| {
+		let task = create();
+		for _ in 0..MaxRoundDeferrals::get() {
+			finish_phase(task);
+		}
+		// Joined just before the last retry: the round starts, the count is gone.
+		join(10, task);
+		finish_phase(task);
+		assert_eq!(phase(task), TaskPhase::Training);
+		assert!(!RoundDeferrals::<Test>::contains_key(task));
+		// Later rounds never expire: they hold participants' accepted work.
+		for _ in 0..4 {
+			finish_phase(task);
+		}
+		assert_ok!(DinTasks::leave_task(RuntimeOrigin::signed(10), task));
+		for _ in 0..=2 * MaxRoundDeferrals::get() {
+			finish_phase(task);
+		}
+		assert_eq!((phase(task), round(task)), (TaskPhase::Registration, 1));
+	});
+}
+
+#[test]
+fn three_hundred_stalled_tasks_cannot_stop_a_live_one() {
+	const GRIEFER: AccountId = 99;
+	const STALLED: u32 = 300;
+	MaxActiveTasks::set(STALLED + 1);
+	ExtBuilder::default().build_and_execute(|| {
+		use polkadot_sdk::frame_support::traits::fungible::Mutate;
+		let mut cheap = spec();
+		cheap.reward.amount = 100;
+		cheap.min_participants = MaxParticipants::get();
+		cheap.phases.registration = 1;
+		Balances::set_balance(&GRIEFER, 100 * STALLED as Balance + 1_000);
+		for _ in 0..STALLED {
+			assert_ok!(DinTasks::create_task(RuntimeOrigin::signed(GRIEFER), cheap.clone()));
+		}
+		let honest = create();
+		join(10, honest);
+		join(11, honest);
+		// Two deadlines per block: the stalled tasks fill 150 blocks of deadline slots on
+		// each retry, so every deadline of the honest task may wait that long.
+		let nominal = 3 + 2 * 5 + 2 + 2;
+		let limit = System::block_number() + nominal + 150 * 16;
+		while !phase(honest).is_terminal() && System::block_number() < limit {
+			run_to(System::block_number() + 1);
+		}
+		assert_eq!(phase(honest), TaskPhase::Finished);
+		let expired =
+			task_events().iter().filter(|e| matches!(e, Event::TaskExpired { .. })).count();
+		assert_eq!(expired, STALLED as usize);
+		assert_eq!(ActiveTasks::<Test>::get(), 0);
+		assert_eq!(Balances::free_balance(GRIEFER), 100 * STALLED as Balance + 1_000);
 	});
 }
 

@@ -33,6 +33,9 @@ const MAXIMUM_BLOCK_WEIGHT: Weight =
 	Weight::from_parts(WEIGHT_REF_TIME_PER_SECOND, 5 * 1024 * 1024);
 
 parameter_types! {
+	/// A tenth of the block per deadline for settling subgroups: with two deadlines per
+	/// block, deadlines stay within a quarter of the block (docs/block-budget.md).
+	pub DinSettlementSliceWeight: Weight = MAXIMUM_BLOCK_WEIGHT / 10;
 	pub const Version: RuntimeVersion = VERSION;
 	pub const BlockHashCount: BlockNumber = 2400;
 	pub RuntimeBlockWeights: BlockWeights = BlockWeights::builder()
@@ -287,6 +290,9 @@ impl pallet_din_tasks::Config for Runtime {
 	type MaxPhaseLength = DinMaxPhaseLength;
 	type MaxActiveTasks = ConstU32<256>;
 	type MaxDeadlinesPerBlock = ConstU32<2>;
+	// With the shortest registration (MinPhaseLength), a task that never reaches its
+	// minimum is refunded after 16 retries instead of holding its slots forever.
+	type MaxRoundDeferrals = ConstU32<16>;
 	type WeightInfo = pallet_din_tasks::weights::SubstrateWeight<Runtime>;
 }
 
@@ -399,6 +405,7 @@ impl pallet_din_evaluation::Config for Runtime {
 	// A compressed BN254 key with four public inputs is 392 bytes.
 	type MaxVerifyingKeyLen = ConstU32<1024>;
 	type MaxTestKeyLen = ConstU32<64>;
+	type SettlementSliceWeight = DinSettlementSliceWeight;
 	type WeightInfo = pallet_din_evaluation::weights::SubstrateWeight<Runtime>;
 }
 

@@ -1,0 +1,199 @@
+//! A block that carries deadlines still takes transactions: the attack this defends is a
+//! cheap one, tasks whose deadlines fall in every block, which would otherwise fill each
+//! block with mandatory hook weight and keep every participant's `submit_update` out.
+//!
+//! Real runtime, dev genesis: blocks are opened with `Executive::initialize_block` (every
+//! pallet's `on_initialize`, the hooks' weight registered as mandatory), and the update is a
+//! signed extrinsic applied through `Executive::apply_extrinsic`, so the runtime's own
+//! `CheckWeight` decides whether it fits.
+
+mod common;
+
+use codec::Encode;
+use common::new_test_ext;
+use din_primitives::{AggregationRule, FeeParams, RewardAsset, Role, ScoringRule, UNIT};
+use din_runtime::{
+	configs::RuntimeBlockWeights, Executive, Header, Runtime, RuntimeCall, RuntimeOrigin,
+	SignedPayload, System, TxExtension, UncheckedExtrinsic,
+};
+use pallet_din_tasks::{ModelRef, ModelSpec, PhaseLengths, RewardPool, TaskSpec, TestSetRef};
+use polkadot_sdk::{
+	frame_support::{
+		dispatch::DispatchClass,
+		traits::{fungible::Mutate, Get},
+		BoundedVec,
+	},
+	frame_system, pallet_revive, pallet_transaction_payment,
+	sp_core::{crypto::Pair, sr25519, H256},
+	sp_io::hashing::sha2_256,
+	sp_keyring::Sr25519Keyring,
+	sp_runtime::{generic, traits::Header as _, AccountId32, MultiAddress, Perbill},
+};
+
+fn spec(registration: u32, subgroup_size: u32) -> TaskSpec<Runtime> {
+	let architecture = b"softmax:64:10".to_vec();
+	TaskSpec {
+		model: ModelSpec {
+			hash: H256(sha2_256(&architecture)),
+			architecture: BoundedVec::truncate_from(architecture),
+		},
+		genesis: ModelRef {
+			cid: BoundedVec::truncate_from(b"bafy-genesis".to_vec()),
+			commitment: H256::repeat_byte(1),
+		},
+		test_set: TestSetRef {
+			commitment: H256::repeat_byte(2),
+			encrypted_cid: BoundedVec::truncate_from(b"bafy-test-set".to_vec()),
+		},
+		reward: RewardPool { asset: RewardAsset::Native, amount: 1_000 * UNIT },
+		rounds: 1,
+		phases: PhaseLengths {
+			registration,
+			training: 10,
+			aggregation_commit: 5,
+			aggregation_reveal: 5,
+			global_commit: 5,
+			global_reveal: 5,
+			scoring: 5,
+			rewarding: 5,
+		},
+		subgroup_size,
+		evaluators_per_subgroup: 3,
+		min_participants: 1,
+		min_participant_bond: UNIT,
+		min_evaluator_bond: 100 * UNIT,
+		aggregation: AggregationRule::FedAvg,
+		scoring: ScoringRule::Median { threshold: Perbill::from_percent(2) },
+		fees: FeeParams {
+			evaluator_fee: Perbill::from_percent(10),
+			protocol_fee: Perbill::from_percent(1),
+			baseline_margin: Perbill::from_percent(5),
+			slash: Perbill::from_percent(10),
+		},
+	}
+}
+
+/// A funded account that is not one of the dev keys.
+fn account(kind: u8, index: u32) -> AccountId32 {
+	let mut raw = [kind; 32];
+	raw[..4].copy_from_slice(&index.to_le_bytes());
+	let who = AccountId32::new(raw);
+	din_runtime::Balances::set_balance(&who, 10_000 * UNIT);
+	who
+}
+
+/// Open block `n` the way a block author does: every pallet's `on_initialize`, whose
+/// weight the block then carries as mandatory.
+fn open_block(n: u32) {
+	let header =
+		Header::new(n, H256::zero(), H256::zero(), H256::repeat_byte(n as u8), Default::default());
+	Executive::initialize_block(&header);
+}
+
+/// `call` signed by `signer` with the runtime's transaction extensions.
+fn signed(signer: Sr25519Keyring, call: RuntimeCall) -> UncheckedExtrinsic {
+	let who = signer.to_account_id();
+	let nonce = frame_system::Pallet::<Runtime>::account_nonce(&who);
+	let extension: TxExtension = (
+		frame_system::CheckNonZeroSender::new(),
+		frame_system::CheckSpecVersion::new(),
+		frame_system::CheckTxVersion::new(),
+		frame_system::CheckGenesis::new(),
+		frame_system::CheckEra::from(generic::Era::Immortal),
+		frame_system::CheckNonce::from(nonce),
+		frame_system::CheckWeight::new(),
+		pallet_transaction_payment::ChargeTransactionPayment::from(0),
+		pallet_revive::evm::tx_extension::SetOrigin::default(),
+		frame_system::WeightReclaim::new(),
+	);
+	let payload = SignedPayload::new(call.clone(), extension.clone()).expect("implicit data");
+	let pair: sr25519::Pair = signer.pair();
+	let signature = payload.using_encoded(|bytes| pair.sign(bytes));
+	generic::UncheckedExtrinsic::new_signed(
+		call,
+		MultiAddress::Id(who),
+		signature.into(),
+		extension,
+	)
+	.into()
+}
+
+#[test]
+fn deadline_block_still_includes_submit_update() {
+	new_test_ext().execute_with(|| {
+		let max_participants = <Runtime as pallet_din_tasks::Config>::MaxParticipants::get();
+		let deadlines_per_block =
+			<Runtime as pallet_din_tasks::Config>::MaxDeadlinesPerBlock::get();
+		let alice = RuntimeOrigin::signed(Sr25519Keyring::Alice.to_account_id());
+
+		// Evaluators enough to staff every subgroup of the tasks below.
+		for i in 0..16 {
+			let who = account(0xee, i);
+			din_runtime::Staking::bond(
+				RuntimeOrigin::signed(who.clone()),
+				Role::Evaluator,
+				1_000 * UNIT,
+			)
+			.expect("bonds");
+			din_runtime::Evaluation::register_evaluator(RuntimeOrigin::signed(who))
+				.expect("registers");
+		}
+
+		// Task `training`: Bob trains in it; its round starts at block 4.
+		let training = pallet_din_tasks::NextTaskId::<Runtime>::get();
+		din_runtime::Tasks::create_task(alice.clone(), spec(3, 4)).expect("valid spec");
+		let bob = RuntimeOrigin::signed(Sr25519Keyring::Bob.to_account_id());
+		din_runtime::Staking::bond(bob.clone(), Role::Participant, 10 * UNIT).expect("bonds");
+		din_runtime::Tasks::join_task(bob, training).expect("joins");
+
+		// The most deadlines a block can carry, each a round start over the most
+		// participants a task may have: all fall in block 7.
+		let heavy: Vec<u32> = (0..deadlines_per_block)
+			.map(|_| {
+				let id = pallet_din_tasks::NextTaskId::<Runtime>::get();
+				din_runtime::Tasks::create_task(alice.clone(), spec(6, 32)).expect("valid spec");
+				id
+			})
+			.collect();
+		for i in 0..max_participants {
+			let who = account(0xaa, i);
+			let origin = RuntimeOrigin::signed(who);
+			din_runtime::Staking::bond(origin.clone(), Role::Participant, 10 * UNIT)
+				.expect("bonds");
+			for task in &heavy {
+				din_runtime::Tasks::join_task(origin.clone(), *task).expect("joins");
+			}
+		}
+		for task in &heavy {
+			assert_eq!(pallet_din_tasks::Tasks::<Runtime>::get(task).unwrap().phase_ends, 7);
+		}
+
+		for n in 2..=7 {
+			open_block(n);
+		}
+		for task in &heavy {
+			let round = pallet_din_tasks::Rounds::<Runtime>::get(task, 0).expect("started at 7");
+			assert_eq!(round.participants, max_participants);
+		}
+		let mandatory = *System::block_weight().get(DispatchClass::Mandatory);
+		let quarter = RuntimeBlockWeights::get().max_block / 4;
+		assert!(
+			mandatory.all_lte(quarter),
+			"the deadlines of block 7 weigh {mandatory:?}, over a quarter block {quarter:?}"
+		);
+
+		let update = RuntimeCall::Tasks(pallet_din_tasks::Call::submit_update {
+			task: training,
+			round: 0,
+			cid: BoundedVec::truncate_from(b"bafy-update".to_vec()),
+			commitment: H256::repeat_byte(9),
+			num_samples: 100,
+		});
+		let applied = Executive::apply_extrinsic(signed(Sr25519Keyring::Bob, update));
+		assert_eq!(applied, Ok(Ok(())), "CheckWeight admits the update in the deadline block");
+		assert!(pallet_din_tasks::Updates::<Runtime>::contains_key(
+			(training, 0),
+			Sr25519Keyring::Bob.to_account_id()
+		));
+	});
+}
