@@ -11,8 +11,11 @@
 //! - [`encoding`]: fixed point (scale 2^16) and the canonical [`Update`] wire format.
 //! - [`reference`](mod@reference): the integer reference evaluator the Groth16 circuit proves.
 //! - [`rules`]: FedAvg, coordinate-wise median, trimmed mean, Krum and Multi-Krum over
-//!   canonical updates, behind Flower's strategy split (`configure` / `aggregate`), and
-//!   [`AggregationRule`], the task's choice of rule as the chain stores it.
+//!   canonical updates, and [`AggregationRule`], the task's choice of rule as the chain
+//!   stores it.
+//! - [`duty`]: the evaluator's duty without I/O (check fetched updates, aggregate a
+//!   subgroup, combine the subgroups), which the `din evaluator` daemon and the runtime's
+//!   off-chain worker both call, so that their verdicts agree bit for bit.
 //! - [`content`]: the store's content addresses (CIDs) of artifacts, computed without the
 //!   store, so off-chain workers name what they commit to as the client does.
 //! - [`sealed_test_set`]: the owner's test set as an artifact, its format and encryption.
@@ -32,6 +35,7 @@ use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
 use scale_info::TypeInfo;
 
 pub mod content;
+pub mod duty;
 pub mod encoding;
 pub mod reference;
 pub mod rules;
@@ -39,11 +43,11 @@ pub mod sealed_test_set;
 pub mod spec;
 pub mod synthetic;
 
+pub use duty::Rejection;
 pub use encoding::{dequantize, quantize, EncodingError, Update};
 pub use polkadot_sdk::sp_arithmetic::Perbill;
 pub use reference::{count_correct, predict, ReferenceError, TestSet};
 pub use rules::exec::{Executor, Sequential};
-pub use rules::strategy::{AggregationStrategy, Strategy};
 pub use rules::{AggregateError, Aggregator};
 pub use spec::{ModelSpec, Schema, SpecError, TensorSpec};
 

@@ -5,11 +5,12 @@
 //! Updates are `global + δᵢ` where the honest `δᵢ` share one true direction plus
 //! participant noise, all in fixed point, exactly as participants would publish them.
 
-use din_fl::rules::strategy::{AggregationStrategy, FitResult, Strategy};
+use din_fl::duty::{aggregate_subgroup, Submitted};
 use din_fl::rules::Aggregator;
-use din_fl::{AggregationRule, ModelSpec, Perbill, Update};
+use din_fl::{AggregationRule, ModelSpec, Perbill, Sequential, Update};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
+use sha2::{Digest, Sha256};
 
 const PARTICIPANTS: usize = 10;
 const BYZANTINE: usize = 3;
@@ -99,21 +100,44 @@ fn robust_rules_resist_thirty_percent_sign_flipping() {
 	}
 }
 
+/// A stand-in for the Poseidon commitment the drivers pass to the duty.
+fn commitment_of(values: &[i32]) -> [u8; 32] {
+	let bytes: Vec<u8> = values.iter().flat_map(|v| v.to_le_bytes()).collect();
+	Sha256::digest(&bytes).into()
+}
+
 #[test]
-fn strategy_runs_the_robust_rule_through_the_round_protocol() {
+fn a_subgroup_duty_with_sign_flippers_and_a_forger_aggregates_near_the_honest_updates() {
 	let spec = ModelSpec::SoftmaxRegression { inputs: 8, classes: 3 };
 	let schema = spec.schema().unwrap();
 	let round = round(schema.hash(), schema.value_count());
-	let strategy = AggregationStrategy::new(AggregationRule::Median, &schema);
-	let peers: Vec<u32> = (0..PARTICIPANTS as u32).collect();
-	let selected = strategy.configure(0, &peers);
-	assert_eq!(selected.len(), PARTICIPANTS);
-	let results: Vec<FitResult<u32>> = selected
-		.into_iter()
-		.zip(round.all)
-		.map(|((peer, _), update)| FitResult { peer, update })
+	// The sign flippers commit to what they send: only the robust rule stops them. A
+	// forger that claims ten times its samples on chain and a participant whose update
+	// never arrives are stopped by the checks.
+	let mut submitted: Vec<Submitted<[u8; 32]>> = round
+		.all
+		.iter()
+		.map(|update| Submitted {
+			bytes: Ok(update.encode().unwrap()),
+			commitment: commitment_of(&update.values),
+			num_samples: update.num_samples,
+		})
 		.collect();
-	let next = strategy.aggregate(0, &results, &[]).unwrap().expect("enough results");
+	let mut forger = submitted[0].clone();
+	forger.num_samples *= 10;
+	submitted.push(forger);
+	submitted.push(Submitted {
+		bytes: Err("no provider".into()),
+		commitment: [0; 32],
+		num_samples: 1,
+	});
+	let rule = AggregationRule::Median;
+	let (next, rejected) =
+		aggregate_subgroup(&Sequential, &rule, &schema, &submitted, commitment_of).unwrap();
+	let rejected: Vec<usize> = rejected.into_iter().map(|(index, _)| index).collect();
+	assert_eq!(rejected, vec![PARTICIPANTS, PARTICIPANTS + 1]);
+	let next = next.expect("valid updates");
+	assert_eq!(next, rule.aggregate(&round.all.iter().collect::<Vec<_>>()).unwrap());
 	let honest: Vec<&Update> = round.honest.iter().collect();
 	let clean = AggregationRule::FedAvg.aggregate(&honest).unwrap();
 	let spread = honest.iter().map(|u| distance(u, &clean)).sum::<f64>() / honest.len() as f64;

@@ -26,8 +26,9 @@
 //! which is itself independent of input order, so even exact ties are order-independent.
 //!
 //! [`Aggregator`] is the one trait the rules implement; [`AggregationRule`] is the
-//! task-level enum (as the chain stores it) that dispatches to them; [`strategy`] wraps a
-//! rule in Flower's `configure` / `aggregate` split. A rule runs its coordinate blocks
+//! task-level enum (as the chain stores it) that dispatches to them; [`crate::duty`] runs
+//! the task's rule over a subgroup's checked updates, in the shape of Flower's
+//! `aggregate(results, failures)`. A rule runs its coordinate blocks
 //! (and Krum its distances) through an [`Executor`] ([`exec`]): [`Aggregator::aggregate`]
 //! on the calling thread, [`Aggregator::aggregate_with`] on any other executor, with the
 //! same result.
@@ -43,7 +44,6 @@ pub mod exec;
 mod fedavg;
 mod krum;
 mod order_statistics;
-pub mod strategy;
 
 pub use fedavg::FedAvg;
 pub use krum::{Krum, MultiKrum};

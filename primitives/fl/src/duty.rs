@@ -1,0 +1,419 @@
+//! The evaluator's duty without I/O: what an evaluator decides about the updates and
+//! aggregates it fetched, written once for the `din evaluator` daemon and the runtime's
+//! off-chain worker.
+//!
+//! The two drivers differ only in I/O. The daemon fetches over the store's libp2p network
+//! on tokio, keeps its records in a state file and runs the rules on rayon
+//! (`din_aggregate::Parallel`). The worker fetches from store gateways over HTTP within a
+//! block's deadline, keeps its records in offchain storage and runs on one thread
+//! ([`Sequential`](crate::Sequential)). What they decide must agree bit for bit: a panel
+//! commit-reveals `(aggregate commitment, invalid set)` and a strict majority on that pair
+//! fixes the subgroup, so an evaluator that judged one update differently would be slashed
+//! as a minority (or would get an honest participant slashed). So the drivers only fetch,
+//! store and submit, and call this module for every decision:
+//!
+//! - [`check_update`]: whether fetched bytes are what the chain names: a canonical update
+//!   of the task's model, with the sample count and the commitment submitted on chain.
+//!   Each way to fail is one [`Rejection`]; a rejected update puts its participant in the
+//!   invalid set.
+//! - [`aggregate_subgroup`]: Flower's `aggregate(results, failures)` for one subgroup. It
+//!   checks every submitted update (fetch failures arrive in place, so that positions name
+//!   the members), aggregates the valid ones with the task's rule, and returns the aggregate
+//!   (`None` when none is valid) with the rejected positions and their reasons.
+//! - [`carried_over`]: what a subgroup without a valid update commits instead: the current
+//!   global model with zero weight.
+//! - [`combine`]: the round's global model from the accepted subgroup aggregates.
+//!
+//! Each driver passes in its own commitment function: the client computes the Poseidon
+//! commitment with `din-zk`, the runtime through a host function
+//! (`ProofVerifier::model_commitment`). Both run `din_zk_verifier::commitment`, and this
+//! crate depends on neither. Checking the bytes against their CID is the fetcher's job:
+//! both drivers hand over only bytes that hash to the CID they asked for (the store checks
+//! its blocks; the worker compares [`content::artifact_cid`](crate::content::artifact_cid)).
+//! An [`Executor`] runs the independent checks and the rule's blocks. The checks cost most
+//! of the duty (one Poseidon commitment per update), so the daemon runs them in parallel
+//! too.
+
+use alloc::{string::String, vec::Vec};
+use core::fmt;
+
+use crate::encoding::{EncodingError, Update};
+use crate::rules::{exec::Executor, AggregateError, Aggregator, FedAvg};
+use crate::spec::Schema;
+use crate::AggregationRule;
+
+/// Why an evaluator does not use an update: the reasons that put a participant in the
+/// invalid set. When a driver fetches something other than an update (an accepted
+/// aggregate, a global model), a rejection means it cannot do the duty this time.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Rejection {
+	/// No bytes: not found in the store or at any gateway, or not in time (the fetcher's
+	/// reason). The participant must keep its update available until the panel has it.
+	Unavailable(String),
+	/// Bytes that are not a canonical update (wrong magic, version or length).
+	Malformed(EncodingError),
+	/// A canonical update of another model: another schema hash or number of values.
+	NotOfTheModel(EncodingError),
+	/// The header's sample count differs from the one submitted on chain. Rewards are paid,
+	/// and updates weighted, by the on-chain count, so the two must agree.
+	SampleCountMismatch { header: u64, chain: u64 },
+	/// Canonical and of the model, but not the values the participant committed to on
+	/// chain, for example an update swapped after the commitment was submitted.
+	CommitmentMismatch,
+}
+
+impl fmt::Display for Rejection {
+	fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+		match self {
+			Self::Unavailable(why) => write!(f, "unavailable: {why}"),
+			Self::Malformed(error) => write!(f, "malformed: {error}"),
+			Self::NotOfTheModel(error) => write!(f, "not of the task's model: {error}"),
+			Self::SampleCountMismatch { header, chain } => {
+				write!(f, "claims {header} samples, {chain} on chain")
+			},
+			Self::CommitmentMismatch => f.write_str("bytes do not match the on-chain commitment"),
+		}
+	}
+}
+
+impl core::error::Error for Rejection {}
+
+/// Checks fetched `bytes` against the task's `schema`, the on-chain `commitment` and,
+/// with `samples`, the on-chain sample count; `commitment_of` is the driver's Poseidon
+/// commitment of canonical values. Returns the decoded update.
+///
+/// The cheap checks come first; the commitment, which costs most, is computed only for
+/// bytes that pass them.
+pub fn check_update<C: PartialEq>(
+	bytes: &[u8],
+	schema: &Schema,
+	commitment: &C,
+	samples: Option<u64>,
+	commitment_of: impl Fn(&[i32]) -> C,
+) -> Result<Update, Rejection> {
+	check(bytes, &schema.hash(), schema.value_count(), commitment, samples, &commitment_of)
+}
+
+/// [`check_update`] with the schema's hash and size computed once per subgroup.
+fn check<C: PartialEq>(
+	bytes: &[u8],
+	schema_hash: &[u8; 32],
+	value_count: usize,
+	commitment: &C,
+	samples: Option<u64>,
+	commitment_of: &impl Fn(&[i32]) -> C,
+) -> Result<Update, Rejection> {
+	let update = Update::decode(bytes).map_err(Rejection::Malformed)?;
+	update.check_shape(schema_hash, value_count).map_err(Rejection::NotOfTheModel)?;
+	if let Some(chain) = samples.filter(|chain| *chain != update.num_samples) {
+		return Err(Rejection::SampleCountMismatch { header: update.num_samples, chain });
+	}
+	if commitment_of(&update.values) != *commitment {
+		return Err(Rejection::CommitmentMismatch);
+	}
+	Ok(update)
+}
+
+/// One submitted update as an evaluator fetched it, with what its participant submitted
+/// on chain. `C` is the driver's commitment type.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Submitted<C> {
+	/// The fetched bytes, which the fetcher has already checked against the update's CID,
+	/// or why none could be fetched.
+	pub bytes: Result<Vec<u8>, String>,
+	/// The commitment submitted on chain.
+	pub commitment: C,
+	/// The sample count submitted on chain.
+	pub num_samples: u64,
+}
+
+/// A subgroup's aggregate (`None` when no update is valid) and the rejected updates, by
+/// their position among the submitted ones, with the reason.
+pub type SubgroupOutcome = (Option<Update>, Vec<(usize, Rejection)>);
+
+/// Checks each `submitted` update of one subgroup ([`check_update`], with the on-chain
+/// sample count) and aggregates the valid ones with `rule`. Both the checks and the rule
+/// run on `executor`, and the outcome is the same for every executor.
+///
+/// This has the shape of Flower's `aggregate_fit(results, failures)`, except that the
+/// failures (updates that could not be fetched, as [`Rejection::Unavailable`]) and the
+/// updates rejected by the checks arrive in one list with the results, so that a position
+/// names a member. When nothing is valid there is nothing to aggregate: the driver commits
+/// [`carried_over`] instead. A rule that cannot run on the valid updates (Krum with too
+/// few of them) is an error, and the duty is not done.
+pub fn aggregate_subgroup<C, E, F>(
+	executor: &E,
+	rule: &AggregationRule,
+	schema: &Schema,
+	submitted: &[Submitted<C>],
+	commitment_of: F,
+) -> Result<SubgroupOutcome, AggregateError>
+where
+	C: PartialEq + Sync,
+	E: Executor,
+	F: Fn(&[i32]) -> C + Sync + Send,
+{
+	let (schema_hash, value_count) = (schema.hash(), schema.value_count());
+	let checked = executor.map(submitted, |update| match &update.bytes {
+		Ok(bytes) => check(
+			bytes,
+			&schema_hash,
+			value_count,
+			&update.commitment,
+			Some(update.num_samples),
+			&commitment_of,
+		),
+		Err(why) => Err(Rejection::Unavailable(why.clone())),
+	});
+	let mut valid = Vec::new();
+	let mut rejected = Vec::new();
+	for (index, checked) in checked.into_iter().enumerate() {
+		match checked {
+			Ok(update) => valid.push(update),
+			Err(why) => rejected.push((index, why)),
+		}
+	}
+	if valid.is_empty() {
+		return Ok((None, rejected));
+	}
+	let aggregate = rule.aggregate_with(executor, &valid.iter().collect::<Vec<_>>())?;
+	Ok((Some(aggregate), rejected))
+}
+
+/// What a subgroup without a valid update commits: the current global model (checked
+/// against its on-chain commitment) with zero weight. The panel still has a value to agree
+/// on, and [`combine`] leaves it out, so it does not change the next global model.
+pub fn carried_over(mut model: Update) -> Update {
+	model.num_samples = 0;
+	model
+}
+
+/// The round's global model: the sample-weighted mean (FedAvg) of the accepted subgroup
+/// `aggregates` (each checked against its on-chain commitment), leaving out those of zero
+/// weight ([`carried_over`]). `None` when no aggregate carries weight: the previous global
+/// model holds and there is nothing to vote on.
+///
+/// Subgroups are combined by FedAvg whatever the task's rule: that rule already ran inside
+/// each subgroup, and what remains is to weight the subgroups by the samples behind them.
+pub fn combine<E: Executor>(
+	executor: &E,
+	aggregates: &[Update],
+) -> Result<Option<Update>, AggregateError> {
+	let weighted: Vec<&Update> = aggregates.iter().filter(|a| a.num_samples > 0).collect();
+	if weighted.is_empty() {
+		return Ok(None);
+	}
+	FedAvg.aggregate_with(executor, &weighted).map(Some)
+}
+
+#[cfg(test)]
+mod tests {
+	use super::*;
+	use crate::spec::ModelSpec;
+	use crate::Sequential;
+	use alloc::{string::ToString, vec, vec::Vec};
+	use sha2::{Digest, Sha256};
+
+	/// A stand-in for the drivers' Poseidon commitment: any function of the values that a
+	/// participant cannot forge serves these tests.
+	fn commitment_of(values: &[i32]) -> [u8; 32] {
+		let mut hasher = Sha256::new();
+		for value in values {
+			hasher.update(value.to_le_bytes());
+		}
+		hasher.finalize().into()
+	}
+
+	fn schema() -> Schema {
+		ModelSpec::SoftmaxRegression { inputs: 2, classes: 2 }.schema().unwrap()
+	}
+
+	fn update(num_samples: u64, values: [i32; 6]) -> Update {
+		Update { schema_hash: schema().hash(), num_samples, values: values.to_vec() }
+	}
+
+	/// `update` submitted honestly: its bytes, commitment and sample count.
+	fn honest(update: &Update) -> Submitted<[u8; 32]> {
+		Submitted {
+			bytes: Ok(update.encode().unwrap()),
+			commitment: commitment_of(&update.values),
+			num_samples: update.num_samples,
+		}
+	}
+
+	fn check(submitted: &Submitted<[u8; 32]>) -> Result<Update, Rejection> {
+		let bytes = submitted.bytes.as_deref().unwrap();
+		check_update(
+			bytes,
+			&schema(),
+			&submitted.commitment,
+			Some(submitted.num_samples),
+			commitment_of,
+		)
+	}
+
+	#[test]
+	fn an_honest_update_passes_every_check() {
+		let update = update(5, [1, -2, 3, 4, 5, 6]);
+		assert_eq!(check(&honest(&update)), Ok(update));
+	}
+
+	#[test]
+	fn update_with_forged_sample_count_is_rejected() {
+		// The bytes claim more samples than the chain holds (more weight in FedAvg) ...
+		let mut forged = honest(&update(5, [1, -2, 3, 4, 5, 6]));
+		forged.num_samples = 4;
+		assert_eq!(check(&forged), Err(Rejection::SampleCountMismatch { header: 5, chain: 4 }));
+		// ... or the chain holds more than the bytes (a larger reward share).
+		forged.num_samples = 500;
+		assert_eq!(check(&forged), Err(Rejection::SampleCountMismatch { header: 5, chain: 500 }));
+		// Without an on-chain count (aggregates, global models) the header stands.
+		let bytes = forged.bytes.as_deref().unwrap();
+		assert!(check_update(bytes, &schema(), &forged.commitment, None, commitment_of).is_ok());
+	}
+
+	#[test]
+	fn update_swapped_after_its_commitment_is_rejected() {
+		let committed = update(5, [1, -2, 3, 4, 5, 6]);
+		let mut swapped = honest(&update(5, [9, 9, 9, 9, 9, 9]));
+		swapped.commitment = commitment_of(&committed.values);
+		assert_eq!(check(&swapped), Err(Rejection::CommitmentMismatch));
+	}
+
+	#[test]
+	fn bytes_that_are_not_a_canonical_update_are_rejected_as_malformed() {
+		let mut garbage = honest(&update(5, [1, -2, 3, 4, 5, 6]));
+		let bytes = garbage.bytes.as_mut().unwrap();
+		bytes.pop();
+		assert!(matches!(check(&garbage), Err(Rejection::Malformed(_))));
+		garbage.bytes = Ok(b"not an update".to_vec());
+		assert!(matches!(check(&garbage), Err(Rejection::Malformed(_))));
+	}
+
+	#[test]
+	fn update_of_another_model_is_rejected() {
+		let other = ModelSpec::SoftmaxRegression { inputs: 3, classes: 2 }.schema().unwrap();
+		let wrong_model = Update { schema_hash: other.hash(), num_samples: 5, values: vec![0; 8] };
+		assert!(matches!(
+			check(&honest(&wrong_model)),
+			Err(Rejection::NotOfTheModel(EncodingError::SchemaHashMismatch { .. }))
+		));
+		// The task's schema hash over a different number of values.
+		let truncated = Update { schema_hash: schema().hash(), num_samples: 5, values: vec![0; 4] };
+		assert!(matches!(
+			check(&honest(&truncated)),
+			Err(Rejection::NotOfTheModel(EncodingError::ValueCountMismatch { .. }))
+		));
+	}
+
+	#[test]
+	fn rejections_say_what_the_daemon_logs() {
+		let unavailable = Rejection::Unavailable("not fetched within 6s".to_string());
+		assert_eq!(unavailable.to_string(), "unavailable: not fetched within 6s");
+		let forged = Rejection::SampleCountMismatch { header: 5, chain: 4 };
+		assert_eq!(forged.to_string(), "claims 5 samples, 4 on chain");
+		assert_eq!(
+			Rejection::CommitmentMismatch.to_string(),
+			"bytes do not match the on-chain commitment"
+		);
+		let malformed = Rejection::Malformed(EncodingError::Truncated { len: 3 });
+		assert!(malformed.to_string().starts_with("malformed: update has 3 bytes"));
+	}
+
+	#[test]
+	fn a_subgroup_aggregate_leaves_out_every_rejected_update_and_names_its_position() {
+		let honest_updates = [update(10, [10, 20, 30, 40, 50, 60]), update(30, [2, 4, 6, 8, 0, 0])];
+		let mut forged_samples = honest(&update(10, [1_000; 6]));
+		forged_samples.num_samples = 1;
+		let mut swapped = honest(&update(10, [-1_000; 6]));
+		swapped.commitment = commitment_of(&honest_updates[0].values);
+		let submitted = vec![
+			honest(&honest_updates[0]),
+			forged_samples,
+			Submitted { bytes: Err("timed out".to_string()), commitment: [0; 32], num_samples: 7 },
+			honest(&honest_updates[1]),
+			swapped,
+		];
+		let (aggregate, rejected) = aggregate_subgroup(
+			&Sequential,
+			&AggregationRule::FedAvg,
+			&schema(),
+			&submitted,
+			commitment_of,
+		)
+		.unwrap();
+		let expected = AggregationRule::FedAvg.aggregate(&[&honest_updates[0], &honest_updates[1]]);
+		assert_eq!(aggregate, Some(expected.unwrap()));
+		assert_eq!(
+			rejected,
+			vec![
+				(1, Rejection::SampleCountMismatch { header: 10, chain: 1 }),
+				(2, Rejection::Unavailable("timed out".to_string())),
+				(4, Rejection::CommitmentMismatch),
+			]
+		);
+	}
+
+	#[test]
+	fn a_subgroup_without_a_valid_update_has_no_aggregate() {
+		let missing = Submitted {
+			bytes: Err("no provider".to_string()),
+			commitment: [0; 32],
+			num_samples: 1,
+		};
+		let outcome = aggregate_subgroup(
+			&Sequential,
+			&AggregationRule::Median,
+			&schema(),
+			&[missing],
+			commitment_of,
+		);
+		assert_eq!(outcome, Ok((None, vec![(0, Rejection::Unavailable("no provider".into()))])));
+		let empty: [Submitted<[u8; 32]>; 0] = [];
+		let outcome = aggregate_subgroup(
+			&Sequential,
+			&AggregationRule::FedAvg,
+			&schema(),
+			&empty,
+			commitment_of,
+		);
+		assert_eq!(outcome, Ok((None, Vec::new())));
+	}
+
+	#[test]
+	fn a_rule_that_cannot_run_on_the_valid_updates_fails_the_duty() {
+		// Krum with f = 1 needs 2f + 3 = 5 valid updates.
+		let submitted: Vec<_> = (0..4).map(|i| honest(&update(1, [i; 6]))).collect();
+		let outcome = aggregate_subgroup(
+			&Sequential,
+			&AggregationRule::Krum { f: 1 },
+			&schema(),
+			&submitted,
+			commitment_of,
+		);
+		assert_eq!(outcome, Err(AggregateError::TooFewUpdates { required: 5, found: 4 }));
+	}
+
+	#[test]
+	fn a_carried_over_model_adds_no_weight_to_the_global_model() {
+		let current = update(40, [7, 7, 7, 7, 7, 7]);
+		let accepted = [update(10, [1, 2, 3, 4, 5, 6]), carried_over(current.clone())];
+		assert_eq!(accepted[1].values, current.values);
+		let global = combine(&Sequential, &accepted).unwrap();
+		assert_eq!(global, Some(accepted[0].clone()));
+	}
+
+	#[test]
+	fn a_round_without_weighted_aggregates_keeps_the_previous_model() {
+		assert_eq!(combine(&Sequential, &[]), Ok(None));
+		let carried = carried_over(update(40, [7; 6]));
+		assert_eq!(combine(&Sequential, &[carried.clone(), carried]), Ok(None));
+	}
+
+	#[test]
+	fn the_global_model_weights_subgroups_by_their_samples() {
+		let accepted = [update(10, [10; 6]), update(30, [50; 6])];
+		let global = combine(&Sequential, &accepted).unwrap().unwrap();
+		assert_eq!((global.num_samples, global.values), (40, vec![40; 6]));
+	}
+}
