@@ -164,7 +164,7 @@ impl<T: Config> AggregationDuty<T> {
 			fetched.push(offchain::FetchedUpdate {
 				commitment: T::Verifier::model_commitment(&update.values),
 				num_samples: update.num_samples,
-				bytes: Some(bytes),
+				bytes: Ok(bytes),
 			});
 		}
 		Self { schema, fetched, cids, _config: Default::default() }

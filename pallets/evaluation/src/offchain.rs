@@ -13,10 +13,13 @@
 //! | GlobalReveal | `reveal_global` |
 //! | Scoring, Rewarding | median-scored tasks, once the test-set key is out: open the sealed test set, check it against the task's commitment, `report_score` every accepted update of its panels (and the baseline) |
 //!
-//! The arithmetic is `din-fl`'s integer core and the commitments are
-//! `din-zk-verifier`'s ([`Config::Verifier`], in din-runtime a host function that runs it
-//! natively): the very code the client runs, so a worker's aggregate equals a daemon's bit
-//! for bit. Proving (`ZkAccuracy`) stays with the daemon: far too heavy for
+//! Every decision is `din_fl::duty`'s, the code the daemon calls too: which updates are
+//! invalid and why ([`din_fl::duty::check_update`]), the subgroup's aggregate
+//! ([`din_fl::duty::aggregate_subgroup`], on one thread), the global model
+//! ([`din_fl::duty::combine`]). The commitments are `din-zk-verifier`'s
+//! ([`Config::Verifier`], in din-runtime a host function that runs it natively). So a
+//! worker's aggregate and invalid set equal a daemon's bit for bit, and this module only
+//! fetches, keeps records and submits. Proving (`ZkAccuracy`) stays with the daemon: far too heavy for
 //! wasm. The pallet cannot tell worker and daemon transactions apart and does not try to.
 //!
 //! ## Store gateways
@@ -67,8 +70,11 @@
 use super::*;
 use alloc::{collections::BTreeSet, string::String, vec::Vec};
 use din_fl::{
-	content::artifact_cid, sealed_test_set, spec::ModelSpec, AggregationRule, Aggregator, Schema,
-	TestSet, Update,
+	content::artifact_cid,
+	duty::{self, check_update, Rejection, SubgroupOutcome, Submitted},
+	sealed_test_set,
+	spec::ModelSpec,
+	AggregationRule, Schema, Sequential, TestSet, Update,
 };
 use polkadot_sdk::{
 	frame_system::offchain::{AppCrypto, SendSignedTransaction, Signer},
@@ -148,8 +154,11 @@ pub enum DutyError {
 	GatewayUnreachable,
 	/// This run's fetch budget is spent.
 	FetchBudgetSpent,
-	/// An artifact the duty cannot do without is unavailable or malformed.
+	/// An artifact the duty cannot do without is unavailable.
 	Unavailable(&'static str),
+	/// An artifact the duty cannot do without is not what the chain names (an accepted
+	/// aggregate, the current global model, a scored model).
+	Rejected { artifact: &'static str, why: Rejection },
 	/// The task's model is not a valid `ModelSpec`.
 	MalformedModel,
 	/// The model is larger than `MaxOffchainModelValues`: left to the daemon.
@@ -355,8 +364,8 @@ impl<T: Config> Worker<T> {
 				continue;
 			};
 			let bytes = match self.fetch(&cid, update_limit(&schema))? {
-				Fetched::Bytes(bytes) => Some(bytes),
-				Fetched::Unavailable => None,
+				Fetched::Bytes(bytes) => Ok(bytes),
+				Fetched::Unavailable => Err(String::from(NOT_AT_ANY_GATEWAY)),
 			};
 			fetched.push(FetchedUpdate {
 				bytes,
@@ -379,15 +388,13 @@ impl<T: Config> Worker<T> {
 				let (cid, commitment) = Pallet::<T>::latest_global_model(task)
 					.map(|(_, model)| (model.cid, model.commitment))
 					.unwrap_or((inputs.genesis_cid, terms.genesis_commitment));
-				let mut model = match self.fetch(&cid, update_limit(&schema))? {
-					Fetched::Bytes(bytes) => check_update::<T>(&bytes, &schema, &commitment, None)
-						.map_err(DutyError::Unavailable)?,
-					Fetched::Unavailable => {
-						return Err(DutyError::Unavailable("the current global model"))
-					},
+				let artifact = "the current global model";
+				let model = match self.fetch(&cid, update_limit(&schema))? {
+					Fetched::Bytes(bytes) => check_model::<T>(&bytes, &schema, &commitment)
+						.map_err(|why| DutyError::Rejected { artifact, why })?,
+					Fetched::Unavailable => return Err(DutyError::Unavailable(artifact)),
 				};
-				model.num_samples = 0;
-				model
+				duty::carried_over(model)
 			},
 		};
 		invalid.sort();
@@ -466,8 +473,8 @@ impl<T: Config> Worker<T> {
 		Ok(())
 	}
 
-	/// FedAvg of the round's accepted aggregates; `None` when no subgroup was accepted
-	/// (the previous model holds and there is nothing to vote on).
+	/// The round's global model from its accepted aggregates ([`duty::combine`]); `None`
+	/// when none carries weight (the previous model holds and there is nothing to vote on).
 	fn combine(
 		&mut self,
 		task: TaskId,
@@ -484,26 +491,18 @@ impl<T: Config> Worker<T> {
 			else {
 				continue;
 			};
+			let artifact = "an accepted aggregate";
 			let aggregate = match self.fetch(&reveal.cid, update_limit(&schema))? {
-				Fetched::Bytes(bytes) => {
-					check_update::<T>(&bytes, &schema, &reveal.commitment, None)
-						.map_err(DutyError::Unavailable)?
-				},
-				Fetched::Unavailable => {
-					return Err(DutyError::Unavailable("an accepted aggregate"))
-				},
+				Fetched::Bytes(bytes) => check_model::<T>(&bytes, &schema, &reveal.commitment)
+					.map_err(|why| DutyError::Rejected { artifact, why })?,
+				Fetched::Unavailable => return Err(DutyError::Unavailable(artifact)),
 			};
-			if aggregate.num_samples > 0 {
-				aggregates.push(aggregate);
-			}
+			aggregates.push(aggregate);
 		}
-		if aggregates.is_empty() {
-			return Ok(None);
+		match duty::combine(&Sequential, &aggregates).map_err(DutyError::Aggregation)? {
+			Some(global) => self.committed(&global, Vec::new()).map(Some),
+			None => Ok(None),
 		}
-		let global = AggregationRule::FedAvg
-			.aggregate(&aggregates.iter().collect::<Vec<_>>())
-			.map_err(DutyError::Aggregation)?;
-		self.committed(&global, Vec::new()).map(Some)
 	}
 
 	fn reveal_global(&mut self, task: TaskId, round: RoundIndex) -> Result<(), DutyError> {
@@ -556,10 +555,11 @@ impl<T: Config> Worker<T> {
 		let test_set = self.open_test_set(&inputs, &test_key.key, terms)?;
 		let total = test_set.labels.len() as u32;
 		for (public, key, target, cid, commitment) in pending {
+			let artifact = "a scored model";
 			let model = match self.fetch(&cid, update_limit(&schema))? {
-				Fetched::Bytes(bytes) => check_update::<T>(&bytes, &schema, &commitment, None)
-					.map_err(DutyError::Unavailable)?,
-				Fetched::Unavailable => return Err(DutyError::Unavailable("a scored model")),
+				Fetched::Bytes(bytes) => check_model::<T>(&bytes, &schema, &commitment)
+					.map_err(|why| DutyError::Rejected { artifact, why })?,
+				Fetched::Unavailable => return Err(DutyError::Unavailable(artifact)),
 			};
 			let correct = din_fl::count_correct(&spec, &model.values, &test_set)
 				.map_err(DutyError::Reference)?;
@@ -761,44 +761,25 @@ fn fetch_url(url: &str, limit: usize, timeout_ms: u64) -> Option<Option<Vec<u8>>
 	Some((bytes.len() <= limit).then_some(bytes))
 }
 
-/// An update as fetched for a subgroup's aggregation, with what the chain says of it.
-pub(crate) struct FetchedUpdate {
-	/// The bytes, already checked against the update's CID; `None` if unavailable.
-	pub bytes: Option<Vec<u8>>,
-	pub commitment: Commitment,
-	pub num_samples: u64,
-}
+/// An update as fetched for a subgroup's aggregation, with what the chain says of it:
+/// its bytes (already checked against the update's CID) or why there are none.
+pub(crate) type FetchedUpdate = Submitted<Commitment>;
 
-/// The compute of an aggregation duty once its updates are fetched: checks each (as the
-/// daemon does) and aggregates the valid ones with `rule`. Returns the aggregate (`None`
-/// when no update is valid) and the positions of the rejected updates with the reason.
-/// Benchmarked, with the CID checks of the fetch, as `offchain_aggregate_*`.
+/// Why a fetched update has no bytes: every gateway answered, none with bytes of its CID.
+const NOT_AT_ANY_GATEWAY: &str = "no store gateway has bytes of its CID";
+
+/// The compute of an aggregation duty once its updates are fetched:
+/// [`duty::aggregate_subgroup`] on this thread with the runtime's commitments. Returns the
+/// aggregate (`None` when no update is valid) and the positions of the rejected updates
+/// with the reason. Benchmarked, with the CID checks of the fetch, as
+/// `offchain_aggregate_*`.
 pub(crate) fn aggregate_fetched<T: Config>(
 	rule: &AggregationRule,
 	schema: &Schema,
 	fetched: &[FetchedUpdate],
-) -> Result<(Option<Update>, Vec<(usize, &'static str)>), DutyError> {
-	let mut valid = Vec::new();
-	let mut rejected = Vec::new();
-	for (index, update) in fetched.iter().enumerate() {
-		let checked = match &update.bytes {
-			Some(bytes) => {
-				check_update::<T>(bytes, schema, &update.commitment, Some(update.num_samples))
-			},
-			None => Err("unavailable"),
-		};
-		match checked {
-			Ok(values) => valid.push(values),
-			Err(why) => rejected.push((index, why)),
-		}
-	}
-	if valid.is_empty() {
-		return Ok((None, rejected));
-	}
-	let aggregate = rule
-		.aggregate(&valid.iter().collect::<Vec<_>>())
-		.map_err(DutyError::Aggregation)?;
-	Ok((Some(aggregate), rejected))
+) -> Result<SubgroupOutcome, DutyError> {
+	duty::aggregate_subgroup(&Sequential, rule, schema, fetched, T::Verifier::model_commitment)
+		.map_err(DutyError::Aggregation)
 }
 
 /// `value`'s bytes, the CID the store gives them and its on-chain commitment: what a
@@ -839,20 +820,12 @@ fn update_limit(schema: &Schema) -> usize {
 		+ 4 * schema.value_count()
 }
 
-/// The checks the `din evaluator` daemon makes of an update (`din_cli::common::check_update`).
-fn check_update<T: Config>(
+/// [`check_update`] of a model the chain names by its commitment alone, with no sample
+/// count to hold it to: an accepted aggregate, a global model, a model to score.
+fn check_model<T: Config>(
 	bytes: &[u8],
 	schema: &Schema,
 	commitment: &Commitment,
-	samples: Option<u64>,
-) -> Result<Update, &'static str> {
-	let update = Update::decode(bytes).map_err(|_| "malformed")?;
-	update.check_against(schema).map_err(|_| "not of the task's model")?;
-	if T::Verifier::model_commitment(&update.values) != *commitment {
-		return Err("does not match its on-chain commitment");
-	}
-	if samples.is_some_and(|n| n != update.num_samples) {
-		return Err("sample count differs from the chain's");
-	}
-	Ok(update)
+) -> Result<Update, Rejection> {
+	check_update(bytes, schema, commitment, None, T::Verifier::model_commitment)
 }

@@ -447,6 +447,62 @@ fn an_update_whose_bytes_do_not_match_its_cid_is_marked_invalid() {
 	});
 }
 
+/// The `din evaluator` daemon's commitment function, `commitment_of` in din-cli's
+/// `common.rs`: `din_zk::commitment`, which re-exports `din_zk_verifier::commitment`. It is
+/// restated here, since no pallet may depend on a client crate.
+fn daemons_commitment_of(values: &[i32]) -> H256 {
+	use din_zk_verifier::commitment::{model_commitment, to_bytes};
+	H256(to_bytes(&model_commitment(values)))
+}
+
+#[test]
+fn forged_swapped_and_missing_updates_are_invalid_to_the_worker_as_to_the_daemon() {
+	let schema = model().schema().unwrap();
+	let honest = |u: &Update| FetchedUpdate {
+		bytes: Ok(bytes(u)),
+		commitment: commitment(u),
+		num_samples: u.num_samples,
+	};
+	let updates: Vec<Update> = (1..=8).map(update_of).collect();
+	let mut fetched: Vec<FetchedUpdate> = updates[..5].iter().map(honest).collect();
+	// Positions 0, 2, 4, 6: a forged sample count, bytes swapped after the commitment,
+	// bytes that are no update, an update no gateway has.
+	let mut forged = honest(&updates[5]);
+	forged.num_samples -= 1;
+	let mut swapped = honest(&updates[6]);
+	swapped.commitment = commitment(&updates[0]);
+	let mut garbage = honest(&updates[7]);
+	garbage.bytes = Ok(b"DINU".to_vec());
+	let missing = FetchedUpdate {
+		bytes: Err("no store gateway has bytes of its CID".into()),
+		commitment: commitment(&updates[1]),
+		num_samples: updates[1].num_samples,
+	};
+	for (position, attack) in [(0, forged), (2, swapped), (4, garbage), (6, missing)] {
+		fetched.insert(position, attack);
+	}
+	for rule in [
+		din_fl::AggregationRule::FedAvg,
+		din_fl::AggregationRule::Median,
+		din_fl::AggregationRule::Krum { f: 1 },
+	] {
+		let worker = aggregate_fetched::<Test>(&rule, &schema, &fetched).unwrap();
+		let daemon = din_fl::duty::aggregate_subgroup(
+			&din_fl::Sequential,
+			&rule,
+			&schema,
+			&fetched,
+			daemons_commitment_of,
+		)
+		.unwrap();
+		assert_eq!(worker, daemon, "{rule:?}");
+		let (aggregate, rejected) = worker;
+		assert!(aggregate.is_some(), "{rule:?}: five valid updates");
+		let positions: Vec<usize> = rejected.iter().map(|(index, _)| *index).collect();
+		assert_eq!(positions, vec![0, 2, 4, 6], "{rule:?}");
+	}
+}
+
 #[test]
 fn a_gateway_timeout_skips_the_duty_until_a_later_block() {
 	let OffchainSetup { mut ext, served, gateway_down, pool, .. } = offchain_ext();
