@@ -9,6 +9,7 @@ use std::time::Duration;
 use anyhow::Context;
 use clap::Args;
 use din_chain::{AccountId32, Chain, Inclusion, ReadAt, Signer, H256, UNIT};
+use din_fl::duty::{check_update, Rejection};
 use din_fl::{ModelSpec, Update};
 use din_ml::data::{self, Dataset};
 use din_store::{Cid, Multiaddr, Store, StoreConfig};
@@ -220,34 +221,20 @@ pub fn task_spec(info: &din_chain::types::TaskInfo) -> anyhow::Result<ModelSpec>
 		.map_err(|e| invalid!("the task's model architecture does not decode: {e:?}"))
 }
 
-/// Why an update is not usable: the reasons an evaluator marks a participant invalid.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Rejection {
-	/// Not found in the store (or not in time).
-	Unavailable(String),
-	/// Bytes that are not a canonical update of the task's schema.
-	Malformed(String),
-	/// Canonical, but not what the participant committed to on chain.
-	CommitmentMismatch,
-	/// The header's sample count differs from the one submitted on chain.
-	SampleCountMismatch { header: u64, chain: u64 },
-}
-
-impl std::fmt::Display for Rejection {
-	fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-		match self {
-			Self::Unavailable(why) => write!(f, "unavailable: {why}"),
-			Self::Malformed(why) => write!(f, "malformed: {why}"),
-			Self::CommitmentMismatch => f.write_str("bytes do not match the on-chain commitment"),
-			Self::SampleCountMismatch { header, chain } => {
-				write!(f, "claims {header} samples, {chain} on chain")
-			},
-		}
+/// Fetches the artifact at `cid` within `timeout` (the store checks the bytes against the
+/// CID), or says why it could not: the reason of a [`Rejection::Unavailable`].
+pub async fn fetch(store: &Store, cid: &[u8], timeout: Duration) -> Result<Vec<u8>, String> {
+	let cid = cid_from_chain(cid).map_err(|e| format!("{e:#}"))?;
+	match tokio::time::timeout(timeout, store.get(&cid)).await {
+		Ok(Ok(bytes)) => Ok(bytes),
+		Ok(Err(error)) => Err(error.to_string()),
+		Err(_) => Err(format!("not fetched within {timeout:?}")),
 	}
 }
 
 /// Fetches the update at `cid` and checks it against the task's schema and the on-chain
-/// commitment (and, with `samples`, the on-chain sample count).
+/// commitment (and, with `samples`, the on-chain sample count): the evaluator's
+/// [`check_update`] with the client's [`commitment_of`].
 pub async fn fetch_checked(
 	store: &Store,
 	cid: &[u8],
@@ -256,33 +243,8 @@ pub async fn fetch_checked(
 	samples: Option<u64>,
 	timeout: Duration,
 ) -> Result<Update, Rejection> {
-	let cid = cid_from_chain(cid).map_err(|e| Rejection::Unavailable(format!("{e:#}")))?;
-	let bytes = match tokio::time::timeout(timeout, store.get(&cid)).await {
-		Ok(Ok(bytes)) => bytes,
-		Ok(Err(error)) => return Err(Rejection::Unavailable(error.to_string())),
-		Err(_) => return Err(Rejection::Unavailable(format!("not fetched within {timeout:?}"))),
-	};
-	check_update(&bytes, schema, commitment, samples)
-}
-
-/// [`fetch_checked`] on bytes already at hand.
-pub fn check_update(
-	bytes: &[u8],
-	schema: &din_fl::Schema,
-	commitment: &H256,
-	samples: Option<u64>,
-) -> Result<Update, Rejection> {
-	let update = Update::decode(bytes).map_err(|e| Rejection::Malformed(e.to_string()))?;
-	update.check_against(schema).map_err(|e| Rejection::Malformed(e.to_string()))?;
-	if commitment_of(&update.values) != *commitment {
-		return Err(Rejection::CommitmentMismatch);
-	}
-	if let Some(chain) = samples {
-		if update.num_samples != chain {
-			return Err(Rejection::SampleCountMismatch { header: update.num_samples, chain });
-		}
-	}
-	Ok(update)
+	let bytes = fetch(store, cid, timeout).await.map_err(Rejection::Unavailable)?;
+	check_update(&bytes, schema, commitment, samples, commitment_of)
 }
 
 /// The latest global model of `task` before `round`: `(cid, commitment)` of the newest
@@ -345,33 +307,5 @@ mod tests {
 			.collect();
 		let total: usize = shares.iter().map(Dataset::len).sum();
 		assert_eq!(total, DataSource::Digits.load().unwrap().len());
-	}
-
-	#[test]
-	fn updates_are_checked_against_schema_commitment_and_samples() {
-		let spec = ModelSpec::SoftmaxRegression { inputs: 2, classes: 2 };
-		let schema = spec.schema().unwrap();
-		let update =
-			Update { schema_hash: schema.hash(), num_samples: 5, values: vec![1, -2, 3, 4, 5, 6] };
-		let bytes = update.encode().unwrap();
-		let commitment = commitment_of(&update.values);
-		assert_eq!(check_update(&bytes, &schema, &commitment, Some(5)), Ok(update.clone()));
-		assert_eq!(
-			check_update(&bytes, &schema, &commitment, Some(6)),
-			Err(Rejection::SampleCountMismatch { header: 5, chain: 6 })
-		);
-		assert_eq!(
-			check_update(&bytes, &schema, &H256([1; 32]), None),
-			Err(Rejection::CommitmentMismatch)
-		);
-		assert!(matches!(
-			check_update(&bytes[1..], &schema, &commitment, None),
-			Err(Rejection::Malformed(_))
-		));
-		let other = ModelSpec::SoftmaxRegression { inputs: 3, classes: 2 }.schema().unwrap();
-		assert!(matches!(
-			check_update(&bytes, &other, &commitment, None),
-			Err(Rejection::Malformed(_))
-		));
 	}
 }

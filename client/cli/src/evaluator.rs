@@ -11,6 +11,11 @@
 //! | GlobalReveal | reveal it |
 //! | Scoring, Rewarding | once the owner has released the test-set key: decrypt the test set and check it against the task's commitment; then for every accepted update of its panels (and the baseline) prove the accuracy with Groth16 (`zk`) or report it (`median`) |
 //!
+//! Every decision of these duties (which updates are invalid and why, the aggregate, the
+//! global model) is `din_fl::duty`'s, the same code the runtime's off-chain worker calls,
+//! here with the rules and checks on rayon ([`Parallel`]) and the client's
+//! [`commitment_of`]; the daemon only fetches, keeps its state and submits.
+//!
 //! Under `zk` one valid proof settles a score, so a panel splits the work: the member at
 //! `sha256(participant ‖ round) mod Q` proves first, the others only prove what is still
 //! unsettled once the Rewarding phase starts.
@@ -31,15 +36,16 @@ use din_chain::{
 	types::{ScoreTarget, ScoringRule, SubgroupResult, TaskInfo, TaskPhase, Vote},
 	AccountId32, Chain, Signer, H256,
 };
-use din_fl::{AggregationRule, Aggregator, TestSet, Update};
+use din_fl::duty::{self, SubgroupOutcome, Submitted};
+use din_fl::{AggregateError, AggregationRule, Schema, TestSet, Update};
 use din_store::Store;
 use serde::{Deserialize, Serialize};
 use sha2::Digest;
 
 use crate::artifact;
 use crate::common::{
-	cid_from_chain, cid_to_chain, commitment_of, fetch_checked, global_model_before, parse_amount,
-	short, task_spec, ChainArgs, SignerArgs, StoreArgs,
+	cid_from_chain, cid_to_chain, commitment_of, fetch, fetch_checked, global_model_before,
+	parse_amount, short, task_spec, ChainArgs, SignerArgs, StoreArgs,
 };
 use crate::follow::Follower;
 use crate::invalid;
@@ -390,40 +396,37 @@ impl Daemon {
 			.nth(subgroup as usize)
 			.unwrap_or_default();
 		let started = Instant::now();
-		let mut valid = Vec::new();
-		let mut invalid = Vec::new();
+		let mut submitters = Vec::new();
+		let mut submitted = Vec::new();
 		for member in members {
 			let Some(update) = self.chain.update(task, round, &member).await? else { continue };
-			match fetch_checked(
-				&self.store,
-				&update.cid.0,
-				&schema,
-				&update.commitment,
-				Some(update.num_samples),
-				FETCH_TIMEOUT,
-			)
-			.await
-			{
-				Ok(values) => valid.push(values),
-				Err(why) => {
-					tracing::warn!(target: "din", "task {task} round {} subgroup {subgroup}: {} is invalid: {why}", round + 1, short(&member));
-					invalid.push(member);
-				},
-			}
+			submitted.push(Submitted {
+				bytes: fetch(&self.store, &update.cid.0, FETCH_TIMEOUT).await,
+				commitment: update.commitment,
+				num_samples: update.num_samples,
+			});
+			submitters.push(member);
 		}
-		let mut aggregate = if valid.is_empty() {
-			// Nothing to combine: the subgroup carries the current model with no weight.
-			let (cid, commitment) = global_model_before(&self.chain, task, info, round).await?;
-			let mut model =
-				fetch_checked(&self.store, &cid, &schema, &commitment, None, FETCH_TIMEOUT)
-					.await
-					.map_err(|why| anyhow::anyhow!("global model: {why}"))?;
-			model.num_samples = 0;
-			model
-		} else {
-			info.spec
-				.aggregation
-				.aggregate_with(&Parallel, &valid.iter().collect::<Vec<_>>())?
+		let (aggregate, rejected) = aggregate_fetched(&info.spec.aggregation, &schema, &submitted)?;
+		drop(submitted);
+		let mut invalid = Vec::new();
+		for (index, why) in rejected {
+			let member = &submitters[index];
+			tracing::warn!(target: "din", "task {task} round {} subgroup {subgroup}: {} is invalid: {why}", round + 1, short(member));
+			invalid.push(member.clone());
+		}
+		let valid = submitters.len() - invalid.len();
+		let mut aggregate = match aggregate {
+			Some(aggregate) => aggregate,
+			None => {
+				// Nothing valid: the subgroup carries the current model with no weight.
+				let (cid, commitment) = global_model_before(&self.chain, task, info, round).await?;
+				let model =
+					fetch_checked(&self.store, &cid, &schema, &commitment, None, FETCH_TIMEOUT)
+						.await
+						.map_err(|why| anyhow::anyhow!("global model: {why}"))?;
+				duty::carried_over(model)
+			},
 		};
 		if self.args.attack == Some(Attack::WrongAggregate) {
 			aggregate.values[0] = aggregate.values[0].saturating_add(1);
@@ -434,7 +437,7 @@ impl Daemon {
 			target: "din",
 			"task {task} round {} subgroup {subgroup}: aggregated {} updates ({} invalid) in {:.2?}{}",
 			round + 1,
-			valid.len(),
+			valid,
 			invalid.len(),
 			started.elapsed(),
 			if self.args.attack.is_some() { " [attack]" } else { "" }
@@ -540,8 +543,8 @@ impl Daemon {
 		Ok(())
 	}
 
-	/// The sample-weighted combination of the round's accepted aggregates, published;
-	/// `None` when no subgroup was accepted (the previous model holds).
+	/// The round's global model from its accepted aggregates ([`duty::combine`]),
+	/// published; `None` when none carries weight (the previous model holds).
 	async fn combine(&self, task: u32, info: &TaskInfo) -> anyhow::Result<Option<Committed>> {
 		let round = info.round;
 		let schema = task_spec(info)?.schema().map_err(|e| invalid!("{e:?}"))?;
@@ -563,17 +566,13 @@ impl Daemon {
 				)
 				.await
 				.map_err(|why| anyhow::anyhow!("aggregate of subgroup {subgroup}: {why}"))?;
-				if aggregate.num_samples > 0 {
-					aggregates.push(aggregate);
-				}
+				aggregates.push(aggregate);
 			}
 		}
-		if aggregates.is_empty() {
-			tracing::info!(target: "din", "task {task} round {}: no accepted aggregate; the previous model holds", round + 1);
+		let Some(global) = duty::combine(&Parallel, &aggregates)? else {
+			tracing::info!(target: "din", "task {task} round {}: no accepted aggregate carries weight; the previous model holds", round + 1);
 			return Ok(None);
-		}
-		let global = AggregationRule::FedAvg
-			.aggregate_with(&Parallel, &aggregates.iter().collect::<Vec<_>>())?;
+		};
 		let cid = self.store.put(global.encode()?).await?;
 		Ok(Some(Committed {
 			cid: cid.to_string(),
@@ -820,6 +819,18 @@ impl Daemon {
 	}
 }
 
+/// The compute of an aggregation duty once its updates are fetched: the subgroup duty
+/// ([`duty::aggregate_subgroup`]) with the checks and the rule on rayon and the client's
+/// commitments. Returns the aggregate (`None` when no update is valid) and the positions of
+/// the rejected updates with the reason.
+fn aggregate_fetched(
+	rule: &AggregationRule,
+	schema: &Schema,
+	submitted: &[Submitted<H256>],
+) -> Result<SubgroupOutcome, AggregateError> {
+	duty::aggregate_subgroup(&Parallel, rule, schema, submitted, commitment_of)
+}
+
 /// Bonds up to `bond` and enters the pool, unless already in it.
 async fn register(chain: &Chain, signer: &Signer, bond: u128) -> anyhow::Result<()> {
 	let me = signer.account_id();
@@ -864,6 +875,67 @@ mod tests {
 		let slots: BTreeSet<usize> = accounts.iter().map(|a| prover_slot(a, 0, 3)).collect();
 		assert_eq!(slots, BTreeSet::from([0, 1, 2]));
 		assert_eq!(prover_slot(&accounts[4], 2, 3), prover_slot(&accounts[4], 2, 3));
+	}
+
+	/// The same duty as the runtime's off-chain worker runs it (`aggregate_fetched` of
+	/// pallet-din-evaluation): on one thread, with the commitment of `din-zk-verifier` that
+	/// din-runtime's host function computes.
+	fn as_the_worker_runs_it(
+		rule: &AggregationRule,
+		schema: &Schema,
+		submitted: &[Submitted<H256>],
+	) -> Result<SubgroupOutcome, AggregateError> {
+		duty::aggregate_subgroup(
+			&din_fl::Sequential,
+			rule,
+			schema,
+			submitted,
+			|values: &[i32]| {
+				H256(din_zk::commitment::to_bytes(&din_zk::commitment::model_commitment(values)))
+			},
+		)
+	}
+
+	#[test]
+	fn forged_swapped_and_missing_updates_are_invalid_to_the_daemon_as_to_the_worker() {
+		let schema = din_fl::synthetic::schema(40);
+		let updates = din_fl::synthetic::updates(&schema, 8, 21);
+		let honest = |update: &Update| Submitted {
+			bytes: Ok(update.encode().unwrap()),
+			commitment: commitment_of(&update.values),
+			num_samples: update.num_samples,
+		};
+		let mut submitted: Vec<Submitted<H256>> = updates[..6].iter().map(honest).collect();
+		// Positions 1, 3, 5, 7: a forged sample count, bytes swapped after the commitment,
+		// bytes that are no update, an update that never arrived.
+		let mut forged = honest(&updates[6]);
+		forged.num_samples += 1;
+		let mut swapped = honest(&updates[7]);
+		swapped.commitment = commitment_of(&updates[0].values);
+		let mut garbage = honest(&updates[6]);
+		garbage.bytes.as_mut().unwrap().truncate(20);
+		let missing = Submitted {
+			bytes: Err("not fetched within 6s".to_string()),
+			commitment: H256::default(),
+			num_samples: 1,
+		};
+		for (position, attack) in [(1, forged), (3, swapped), (5, garbage), (7, missing)] {
+			submitted.insert(position, attack);
+		}
+		for rule in [
+			AggregationRule::FedAvg,
+			AggregationRule::Median,
+			AggregationRule::TrimmedMean { beta: din_fl::Perbill::from_percent(20) },
+			AggregationRule::Krum { f: 1 },
+			AggregationRule::MultiKrum { f: 1, m: 3 },
+		] {
+			let daemon = aggregate_fetched(&rule, &schema, &submitted).unwrap();
+			assert_eq!(daemon, as_the_worker_runs_it(&rule, &schema, &submitted).unwrap());
+			let (aggregate, rejected) = daemon;
+			assert!(aggregate.is_some(), "{rule:?}: six valid updates");
+			let positions: Vec<usize> = rejected.iter().map(|(index, _)| *index).collect();
+			assert_eq!(positions, vec![1, 3, 5, 7], "{rule:?}");
+		}
 	}
 
 	#[test]

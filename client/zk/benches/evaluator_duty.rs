@@ -2,63 +2,58 @@
 //! duty as the `din evaluator` daemon does it, on the inputs the evaluation pallet's
 //! `offchain_aggregate_*` benchmarks feed the runtime's wasm (`din_fl::synthetic`).
 //!
-//! Per duty, for `n` fetched updates of `p` values: each update's CID check, decoding,
-//! schema, sample-count and Poseidon-commitment checks; the rule (on rayon, as the
-//! daemon runs it); then the aggregate's encoding, CID and commitment.
+//! Per duty, for `n` fetched updates of `p` values: each update's CID check, then
+//! `din_fl::duty::aggregate_subgroup` on rayon, as the daemon runs it (decoding, schema,
+//! sample-count and Poseidon-commitment checks, the rule); then the aggregate's encoding,
+//! CID and commitment.
 //!
 //! `DIN_DUTY_POINTS="n:p n:p …"` (default `4:1024 32:131072`) and
 //! `DIN_DUTY_RULES="fed_avg median multi_krum"` (default all three) select the runs,
 //! `DIN_DUTY_REPEAT` the timed runs of each (default 3). Prints one JSON line per run
 //! set. Set `RAYON_NUM_THREADS` to pin the rules' threads.
 use din_aggregate::Parallel;
-use din_fl::{content::artifact_cid, synthetic, AggregationRule, Aggregator, Schema, Update};
+use din_fl::duty::{aggregate_subgroup, Submitted};
+use din_fl::{content::artifact_cid, synthetic, AggregationRule, Schema};
 use din_zk::commitment::{model_commitment, to_bytes};
 use std::hint::black_box;
 use std::time::Instant;
 
+/// A subgroup's fetched updates and the CIDs they were fetched by.
 struct Fetched {
-	bytes: Vec<u8>,
-	cid: String,
-	commitment: [u8; 32],
-	num_samples: u64,
+	cids: Vec<String>,
+	updates: Vec<Submitted<[u8; 32]>>,
 }
 
 fn commitment(values: &[i32]) -> [u8; 32] {
 	to_bytes(&model_commitment(values))
 }
 
-fn inputs(n: u32, p: u32) -> (Schema, Vec<Fetched>) {
+fn inputs(n: u32, p: u32) -> (Schema, Fetched) {
 	let schema = synthetic::schema(p);
 	// The seed the pallet's benchmark uses for the same point.
 	let updates = synthetic::updates(&schema, n as usize, (u64::from(n) << 32) | u64::from(p));
-	let fetched = updates
-		.iter()
-		.map(|update| {
-			let bytes = update.encode().expect("synthetic updates encode");
-			Fetched {
-				cid: artifact_cid(&bytes),
-				commitment: commitment(&update.values),
-				num_samples: update.num_samples,
-				bytes,
-			}
-		})
-		.collect();
+	let mut fetched = Fetched { cids: Vec::new(), updates: Vec::new() };
+	for update in updates {
+		let bytes = update.encode().expect("synthetic updates encode");
+		fetched.cids.push(artifact_cid(&bytes));
+		fetched.updates.push(Submitted {
+			bytes: Ok(bytes),
+			commitment: commitment(&update.values),
+			num_samples: update.num_samples,
+		});
+	}
 	(schema, fetched)
 }
 
-fn duty(rule: &AggregationRule, schema: &Schema, fetched: &[Fetched]) -> (String, [u8; 32]) {
-	let mut valid = Vec::with_capacity(fetched.len());
-	for update in fetched {
-		assert_eq!(artifact_cid(&update.bytes), update.cid);
-		let decoded = Update::decode(&update.bytes).expect("well-formed");
-		decoded.check_against(schema).expect("of the schema");
-		assert_eq!(commitment(&decoded.values), update.commitment);
-		assert_eq!(decoded.num_samples, update.num_samples);
-		valid.push(decoded);
+fn duty(rule: &AggregationRule, schema: &Schema, fetched: &Fetched) -> (String, [u8; 32]) {
+	for (update, cid) in fetched.updates.iter().zip(&fetched.cids) {
+		assert_eq!(artifact_cid(update.bytes.as_deref().expect("fetched")), *cid);
 	}
-	let aggregate = rule
-		.aggregate_with(&Parallel, &valid.iter().collect::<Vec<_>>())
-		.expect("the rule applies");
+	let (aggregate, rejected) =
+		aggregate_subgroup(&Parallel, rule, schema, &fetched.updates, commitment)
+			.expect("the rule applies");
+	assert!(rejected.is_empty());
+	let aggregate = aggregate.expect("every update is valid");
 	let bytes = aggregate.encode().expect("encodes");
 	(artifact_cid(&bytes), commitment(&aggregate.values))
 }
