@@ -1,0 +1,426 @@
+//! `din task create`: the genesis model, the committed and encrypted test set, the
+//! Groth16 setup (for `--scoring zk`), the owner file, and the task itself.
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::{Args, ValueEnum};
+use din_chain::{
+	din,
+	types::{
+		AggregationRule, BoundedVec, FeeParams, ModelRef, ModelSpec as ChainModelSpec, Perbill,
+		PhaseLengths, RewardAsset, RewardPool, ScoringRule, TaskSpec, TestSetRef,
+	},
+	Chain, H256,
+};
+use din_fl::{ModelSpec, TestSet};
+use din_store::{Blockstore, Cid};
+
+use super::{owner_file, OwnerFile};
+use crate::artifact;
+use crate::common::{cid_to_chain, commitment_of, parse_amount, ChainArgs, DataSource, SignerArgs};
+use crate::invalid;
+
+/// The model architecture to train.
+#[derive(Clone, Debug)]
+pub enum ModelArg {
+	/// Softmax regression.
+	Softmax,
+	/// An MLP with these hidden widths.
+	Mlp(Vec<u32>),
+}
+
+impl std::str::FromStr for ModelArg {
+	type Err = String;
+
+	fn from_str(s: &str) -> Result<Self, String> {
+		if s == "softmax" {
+			return Ok(Self::Softmax);
+		}
+		if let Some(widths) = s.strip_prefix("mlp:") {
+			let hidden: Result<Vec<u32>, _> = widths.split(',').map(str::parse).collect();
+			return hidden.map(Self::Mlp).map_err(|_| format!("`{s}`: expected mlp:W[,W…]"));
+		}
+		Err(format!("`{s}`: expected softmax or mlp:W[,W…]"))
+	}
+}
+
+/// How accepted updates are scored.
+#[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
+pub enum ScoringArg {
+	/// Groth16 proofs of accuracy: one valid proof settles a score.
+	Zk,
+	/// Every panel member reports; the median settles.
+	Median,
+}
+
+/// `din task create`.
+#[derive(Debug, Args)]
+pub struct CreateArgs {
+	/// Model architecture: softmax or mlp:W[,W…] (the circuit proves softmax and one-hidden-layer MLPs).
+	#[arg(long, default_value = "softmax")]
+	pub model: ModelArg,
+	/// The owner's test data (see `din participant run --help` for the names).
+	#[arg(long, default_value = "digits-test")]
+	pub test_data: DataSource,
+	/// Test samples the scores are computed on (the first N of --test-data); each Groth16
+	/// proof covers all of them, so proving time grows with N.
+	#[arg(long, default_value_t = 64)]
+	pub test_samples: usize,
+	/// Reward pool in whole tokens, held from the owner.
+	#[arg(long, value_parser = parse_amount)]
+	pub reward: u128,
+	/// Training rounds.
+	#[arg(long, default_value_t = 5)]
+	pub rounds: u32,
+	/// Participants per subgroup (G).
+	#[arg(long, default_value_t = 4)]
+	pub subgroup_size: u32,
+	/// Evaluators per subgroup (Q).
+	#[arg(long, default_value_t = 3)]
+	pub evaluators: u32,
+	/// Participants needed to start a round.
+	#[arg(long, default_value_t = 1)]
+	pub min_participants: u32,
+	/// Bond a participant must lock to join, in whole tokens.
+	#[arg(long, value_parser = parse_amount, default_value = "1")]
+	pub participant_bond: u128,
+	/// Bond each evaluator seat locks, in whole tokens.
+	#[arg(long, value_parser = parse_amount, default_value = "100")]
+	pub evaluator_bond: u128,
+	/// fedavg, median, trimmed-mean:PERCENT, krum:F or multi-krum:F,M.
+	#[arg(long, default_value = "fedavg", value_parser = parse_rule)]
+	pub aggregation: AggregationRule,
+	/// How accepted updates are scored.
+	#[arg(long, value_enum, default_value_t = ScoringArg::Zk)]
+	pub scoring: ScoringArg,
+	/// Median scoring: reports further than this (percent) from the median earn nothing.
+	#[arg(long, default_value_t = 2)]
+	pub median_threshold: u32,
+	/// Length of every phase in blocks, unless set one by one below.
+	#[arg(long, default_value_t = 5)]
+	pub phase_blocks: u32,
+	#[arg(long)]
+	pub registration_blocks: Option<u32>,
+	#[arg(long)]
+	pub training_blocks: Option<u32>,
+	#[arg(long)]
+	pub scoring_blocks: Option<u32>,
+	#[arg(long)]
+	pub rewarding_blocks: Option<u32>,
+	/// Share of the pool paid to evaluators, percent.
+	#[arg(long, default_value_t = 10)]
+	pub evaluator_fee: u32,
+	/// Share of the pool burned, percent.
+	#[arg(long, default_value_t = 1)]
+	pub protocol_fee: u32,
+	/// Percent of a bond slashed per offence.
+	#[arg(long, default_value_t = 10)]
+	pub slash: u32,
+	/// Percentage points below the baseline an update may score before it is slashed.
+	#[arg(long, default_value_t = 5)]
+	pub baseline_margin: u32,
+	/// Seed of the genesis model's initialization.
+	#[arg(long, default_value_t = 0)]
+	pub genesis_seed: u64,
+	/// Where the owner's secrets for this task are written.
+	#[arg(long, env = "DIN_OWNER_DIR")]
+	pub owner_dir: PathBuf,
+	/// Block store directory the artifacts are published to (served by `din store serve`).
+	#[arg(long, env = "DIN_STORE_DIR")]
+	pub store_dir: PathBuf,
+	/// Prepare the task (genesis model, encrypted test set, Groth16 setup) but do not submit
+	/// it: print its SCALE-encoded spec as hex, for a contract to create the task through
+	/// the DIN precompile (`IDin.createTask(bytes)`). The test-set key stays in
+	/// `--owner-dir/pending-<test-set CID>.json`; the task's owner (the contract) releases it.
+	#[arg(long)]
+	pub spec_only: bool,
+	/// Print JSON.
+	#[arg(long)]
+	pub json: bool,
+	#[command(flatten)]
+	pub signer: SignerArgs,
+	#[command(flatten)]
+	pub chain: ChainArgs,
+}
+
+fn percent(p: u32) -> Perbill {
+	Perbill(p.min(100) * 10_000_000)
+}
+
+/// `p` percent as the aggregation rule's own `Perbill` (sp-arithmetic's, not the
+/// generated copy the fee parameters use).
+fn rule_percent(p: u32) -> din_fl::Perbill {
+	din_fl::Perbill::from_percent(p.min(100))
+}
+
+fn parse_rule(s: &str) -> Result<AggregationRule, String> {
+	let (name, params) = s.split_once(':').unwrap_or((s, ""));
+	let numbers = || -> Result<Vec<u32>, String> {
+		params
+			.split(',')
+			.map(|p| p.parse().map_err(|_| format!("`{s}`: bad parameter `{p}`")))
+			.collect()
+	};
+	match (name, numbers()) {
+		("fedavg", _) if params.is_empty() => Ok(AggregationRule::FedAvg),
+		("median", _) if params.is_empty() => Ok(AggregationRule::Median),
+		("trimmed-mean", Ok(p)) if p.len() == 1 => {
+			Ok(AggregationRule::TrimmedMean { beta: rule_percent(p[0]) })
+		},
+		("krum", Ok(p)) if p.len() == 1 => Ok(AggregationRule::Krum { f: p[0] }),
+		("multi-krum", Ok(p)) if p.len() == 2 => {
+			Ok(AggregationRule::MultiKrum { f: p[0], m: p[1] })
+		},
+		_ => Err(format!(
+			"`{s}`: expected fedavg, median, trimmed-mean:PERCENT, krum:F or multi-krum:F,M"
+		)),
+	}
+}
+
+/// The model spec of `model` for data with `inputs` features and `classes` classes.
+fn model_spec(model: &ModelArg, inputs: usize, classes: usize) -> anyhow::Result<ModelSpec> {
+	let (inputs, classes) = (inputs as u32, classes as u32);
+	let spec = match model {
+		ModelArg::Softmax => ModelSpec::SoftmaxRegression { inputs, classes },
+		ModelArg::Mlp(hidden) => ModelSpec::Mlp { inputs, hidden: hidden.clone(), classes },
+	};
+	spec.validate().map_err(|e| invalid!("model: {e:?}"))?;
+	Ok(spec)
+}
+
+/// The owner's committed test set: its first `samples` samples.
+fn owner_test_set(source: &DataSource, samples: usize) -> anyhow::Result<(TestSet, usize)> {
+	let data = source.load()?;
+	if samples == 0 || samples > data.len() {
+		return Err(invalid!("--test-samples {samples}: the test data has {} samples", data.len()));
+	}
+	let picked: Vec<usize> = (0..samples).collect();
+	let classes = data.num_classes();
+	Ok((data.subset(&picked).to_test_set()?, classes))
+}
+
+/// The test-set commitment: the Poseidon commitment the circuit recomputes for `zk`;
+/// for `median` (any features, no circuit) the sha2-256 of the plaintext artifact.
+fn test_set_commitment(
+	test_set: &TestSet,
+	classes: usize,
+	scoring: ScoringArg,
+) -> anyhow::Result<H256> {
+	Ok(match scoring {
+		ScoringArg::Zk => {
+			let inputs = test_set.num_features as usize;
+			let c = din_zk::commitment::test_set_commitment(
+				&test_set.features,
+				&test_set.labels,
+				inputs,
+				classes,
+			)
+			.map_err(|e| {
+				invalid!("the circuit cannot commit this test set ({e:?}); use --scoring median")
+			})?;
+			H256(din_zk::commitment::to_bytes(&c))
+		},
+		ScoringArg::Median => H256(din_fl::sealed_test_set::median_test_set_commitment(test_set)),
+	})
+}
+
+pub(super) async fn create(args: CreateArgs) -> anyhow::Result<()> {
+	let signer = args.signer.signer()?;
+	let chain = args.chain.connect().await?;
+	let blockstore = Blockstore::open(&args.store_dir)
+		.with_context(|| format!("opening block store {}", args.store_dir.display()))?;
+	std::fs::create_dir_all(&args.owner_dir)
+		.with_context(|| format!("creating {}", args.owner_dir.display()))?;
+
+	let (test_set, classes) = owner_test_set(&args.test_data, args.test_samples)?;
+	let spec = model_spec(&args.model, test_set.num_features as usize, classes)?;
+	let architecture = spec.to_bytes().map_err(|e| invalid!("model: {e:?}"))?;
+	let spec_hash = spec.hash().map_err(|e| invalid!("model: {e:?}"))?;
+
+	let genesis = din_ml::model::Model::new(&spec, args.genesis_seed, &candle_core::Device::Cpu)?
+		.to_update(0)?;
+	let genesis_cid = blockstore.put_artifact(&genesis.encode()?)?;
+	let genesis_commitment = commitment_of(&genesis.values);
+
+	let test_commitment = test_set_commitment(&test_set, classes, args.scoring)?;
+	let test_key = artifact::new_test_key();
+	let sealed = artifact::apply_keystream(&test_key, &artifact::encode_test_set(&test_set));
+	let test_set_cid = blockstore.put_artifact(&sealed)?;
+
+	let (scoring, proving_key_cid) = match args.scoring {
+		ScoringArg::Zk => {
+			let (vk_hash, pk_cid) = zk_setup(&chain, &signer, &spec, &args, &blockstore).await?;
+			(ScoringRule::ZkAccuracy { vk: vk_hash }, Some(pk_cid))
+		},
+		ScoringArg::Median => {
+			(ScoringRule::Median { threshold: percent(args.median_threshold) }, None)
+		},
+	};
+
+	let phase = args.phase_blocks;
+	let spec = TaskSpec {
+		model: ChainModelSpec { architecture: BoundedVec(architecture), hash: H256(spec_hash) },
+		genesis: ModelRef {
+			cid: BoundedVec(cid_to_chain(&genesis_cid)),
+			commitment: genesis_commitment,
+		},
+		test_set: TestSetRef {
+			commitment: test_commitment,
+			encrypted_cid: BoundedVec(cid_to_chain(&test_set_cid)),
+		},
+		reward: RewardPool { asset: RewardAsset::Native, amount: args.reward },
+		rounds: args.rounds,
+		phases: PhaseLengths {
+			registration: args.registration_blocks.unwrap_or(phase),
+			training: args.training_blocks.unwrap_or(phase),
+			aggregation_commit: phase,
+			aggregation_reveal: phase,
+			global_commit: phase,
+			global_reveal: phase,
+			scoring: args.scoring_blocks.unwrap_or(phase),
+			rewarding: args.rewarding_blocks.unwrap_or(phase),
+		},
+		subgroup_size: args.subgroup_size,
+		evaluators_per_subgroup: args.evaluators,
+		min_participants: args.min_participants,
+		min_participant_bond: args.participant_bond,
+		min_evaluator_bond: args.evaluator_bond,
+		aggregation: args.aggregation.into(),
+		scoring,
+		fees: FeeParams {
+			evaluator_fee: percent(args.evaluator_fee),
+			protocol_fee: percent(args.protocol_fee),
+			baseline_margin: percent(args.baseline_margin),
+			slash: percent(args.slash),
+		},
+	};
+	// The test-set key exists nowhere else: it goes to disk before the task that depends on
+	// it is created, so that no failure after the submission can lose it.
+	let mut file = OwnerFile {
+		task: None,
+		test_key: hex::encode(test_key),
+		genesis_cid: genesis_cid.to_string(),
+		test_set_cid: test_set_cid.to_string(),
+		proving_key_cid: proving_key_cid.map(|c| c.to_string()),
+		test_samples: args.test_samples,
+	};
+	let pending = args.owner_dir.join(format!("pending-{test_set_cid}.json"));
+	crate::state::write_atomically(&pending, &serde_json::to_vec_pretty(&file)?)?;
+	if args.spec_only {
+		let encoded = format!("0x{}", hex::encode(chain.encode_task_spec(spec).await?));
+		if args.json {
+			println!(
+				"{}",
+				serde_json::json!({
+					"spec": encoded,
+					"owner_file": pending,
+					"genesis_cid": file.genesis_cid,
+					"test_set_cid": file.test_set_cid,
+					"proving_key_cid": file.proving_key_cid,
+				})
+			);
+		} else {
+			println!("{encoded}");
+			eprintln!("test-set key kept in {}", pending.display());
+		}
+		return Ok(());
+	}
+	let included = chain.create_task(&signer, spec).await.with_context(|| {
+		format!("creating the task (its test-set key is kept in {})", pending.display())
+	})?;
+	let created = included
+		.events
+		.find_first::<din::tasks::events::TaskCreated>()
+		.transpose()
+		.map_err(|e| anyhow::anyhow!("decoding TaskCreated: {e}"))?
+		.context("create_task succeeded without a TaskCreated event")?;
+	let task = created.task;
+	file.task = Some(task);
+	crate::state::write_atomically(
+		&owner_file(&args.owner_dir, task),
+		&serde_json::to_vec_pretty(&file)?,
+	)?;
+	std::fs::remove_file(&pending).ok();
+	if args.json {
+		println!(
+			"{}",
+			serde_json::json!({
+				"task": task,
+				"registration_ends": created.registration_ends,
+				"genesis_cid": file.genesis_cid,
+				"test_set_cid": file.test_set_cid,
+				"proving_key_cid": file.proving_key_cid,
+			})
+		);
+	} else {
+		println!("task {task} created; registration ends at block #{}", created.registration_ends);
+		println!("  genesis model   {}", file.genesis_cid);
+		println!("  test set (enc.) {}", file.test_set_cid);
+		if let Some(pk) = &file.proving_key_cid {
+			println!("  proving key     {pk}   (evaluators: --proving-key {task}={pk})");
+		}
+		println!("  owner file      {}", owner_file(&args.owner_dir, task).display());
+	}
+	Ok(())
+}
+
+/// The owner's Groth16 setup for the task's circuit: publishes the proving key, registers
+/// the verifying key. Returns the key's on-chain hash and the proving key's CID.
+async fn zk_setup(
+	chain: &Chain,
+	signer: &din_chain::Signer,
+	spec: &ModelSpec,
+	args: &CreateArgs,
+	blockstore: &Blockstore,
+) -> anyhow::Result<(H256, Cid)> {
+	let model = din_zk::ModelShape::try_from(spec).map_err(|_| {
+		invalid!("the circuit proves softmax and one-hidden-layer MLPs; use --scoring median")
+	})?;
+	let shape = din_zk::CircuitShape { model, samples: args.test_samples };
+	tracing::info!(target: "din", "Groth16 setup for {shape:?}");
+	let (pk, vk) = tokio::task::spawn_blocking(move || din_zk::setup_with_os_rng(shape)).await??;
+	let pk_path = args.owner_dir.join("proving-key.tmp");
+	din_zk::write_proving_key(&pk_path, shape, &pk)?;
+	let pk_cid = blockstore.put_artifact(&std::fs::read(&pk_path)?)?;
+	std::fs::remove_file(&pk_path).ok();
+	let vk_bytes = din_zk::verifying_key_bytes(&vk)?;
+	let included = chain.register_verifying_key(signer, vk_bytes).await?;
+	let registered = included
+		.events
+		.find_first::<din::evaluation::events::VerifyingKeyRegistered>()
+		.transpose()
+		.map_err(|e| anyhow::anyhow!("decoding VerifyingKeyRegistered: {e}"))?
+		.context("register_verifying_key succeeded without its event")?;
+	Ok((registered.hash, pk_cid))
+}
+
+#[cfg(test)]
+mod tests {
+	use super::*;
+
+	#[test]
+	fn rules_parse_with_their_parameters() {
+		assert_eq!(parse_rule("fedavg"), Ok(AggregationRule::FedAvg));
+		assert_eq!(
+			parse_rule("trimmed-mean:10"),
+			Ok(AggregationRule::TrimmedMean { beta: din_fl::Perbill::from_parts(100_000_000) })
+		);
+		assert_eq!(parse_rule("multi-krum:1,3"), Ok(AggregationRule::MultiKrum { f: 1, m: 3 }));
+		assert!(parse_rule("krum").is_err());
+		assert!(parse_rule("fedavg:3").is_err());
+		assert!(parse_rule("mean").is_err());
+	}
+
+	#[test]
+	fn the_owner_test_set_commitment_matches_the_circuit_for_digits() {
+		let (test_set, classes) = owner_test_set(&DataSource::DigitsTest, 8).unwrap();
+		assert_eq!(test_set.labels.len(), 8);
+		let zk = test_set_commitment(&test_set, classes, ScoringArg::Zk).unwrap();
+		let direct =
+			din_zk::commitment::test_set_commitment(&test_set.features, &test_set.labels, 64, 10)
+				.unwrap();
+		assert_eq!(zk.0, din_zk::commitment::to_bytes(&direct));
+		assert!(owner_test_set(&DataSource::DigitsTest, 361).is_err());
+	}
+}

@@ -1,0 +1,95 @@
+//! `din task …`: what a model owner does, and how anyone follows a task.
+//!
+//! - `create` builds the genesis model, commits and encrypts the test set, runs the
+//!   Groth16 setup (for `--scoring zk`), publishes the artifacts to the owner's block
+//!   store, registers the verifying key and creates the task. The owner's secrets (the
+//!   test-set key) and the CIDs evaluators need (the proving key) go to
+//!   `--owner-dir/task-<id>.json`.
+//! - `release-key` releases the test-set key once the task is in its Scoring phase
+//!   (`--wait` waits for it).
+//! - `status` prints the task and per-round progress; `watch` follows it to the end,
+//!   evaluating each new global model and collecting scores, payouts and slashes.
+//!
+//! One file per subcommand: [`create`], [`release_key`], [`status`], [`watch`].
+//!
+//! The owner's artifacts are written into `--store-dir`, which a `din store serve` on the
+//! same directory announces to the network.
+
+use std::path::{Path, PathBuf};
+
+use clap::Subcommand;
+use serde::{Deserialize, Serialize};
+
+use crate::common::{ChainArgs, SignerArgs};
+
+mod create;
+mod release_key;
+mod status;
+mod watch;
+
+pub use create::CreateArgs;
+pub use watch::WatchArgs;
+
+/// The `din task` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum TaskCommand {
+	/// Create a task: genesis model, committed test set, Groth16 keys, escrowed reward.
+	Create(Box<CreateArgs>),
+	/// Release the test-set key of a task (owner only, during Scoring).
+	ReleaseKey {
+		#[arg(long)]
+		task: u32,
+		/// Where `create` wrote the task's owner file.
+		#[arg(long, env = "DIN_OWNER_DIR")]
+		owner_dir: PathBuf,
+		/// Wait for the Scoring phase instead of failing before it.
+		#[arg(long)]
+		wait: bool,
+		#[command(flatten)]
+		signer: SignerArgs,
+		#[command(flatten)]
+		chain: ChainArgs,
+	},
+	/// Print a task and its per-round progress.
+	Status {
+		#[arg(long)]
+		task: u32,
+		/// Print JSON.
+		#[arg(long)]
+		json: bool,
+		#[command(flatten)]
+		chain: ChainArgs,
+	},
+	/// Follow a task to its end: phases, global models (evaluated on `--eval-data`),
+	/// scores, payouts, slashes, final balances.
+	Watch(WatchArgs),
+}
+
+/// What `create` leaves the owner (and tells evaluators): `--owner-dir/task-<id>.json`.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct OwnerFile {
+	/// `None` in the pending file written before the task exists.
+	pub task: Option<u32>,
+	/// The test-set key, hex; secret until `release-key`.
+	pub test_key: String,
+	pub genesis_cid: String,
+	pub test_set_cid: String,
+	/// The Groth16 proving key evaluators need (`din evaluator run --proving-key`).
+	pub proving_key_cid: Option<String>,
+	pub test_samples: usize,
+}
+
+fn owner_file(dir: &Path, task: u32) -> PathBuf {
+	dir.join(format!("task-{task}.json"))
+}
+
+pub async fn run(command: TaskCommand) -> anyhow::Result<()> {
+	match command {
+		TaskCommand::Create(args) => create::create(*args).await,
+		TaskCommand::ReleaseKey { task, owner_dir, wait, signer, chain } => {
+			release_key::release_key(task, &owner_dir, wait, signer, chain).await
+		},
+		TaskCommand::Status { task, json, chain } => status::status(task, json, chain).await,
+		TaskCommand::Watch(args) => watch::watch(args).await,
+	}
+}
