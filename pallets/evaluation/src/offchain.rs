@@ -19,8 +19,9 @@
 //! ([`din_fl::duty::combine`]). The commitments are `din-zk-verifier`'s
 //! ([`Config::Verifier`], in din-runtime a host function that runs it natively). So a
 //! worker's aggregate and invalid set equal a daemon's bit for bit, and this module only
-//! fetches, keeps records and submits. Proving (`ZkAccuracy`) stays with the daemon: far too heavy for
-//! wasm. The pallet cannot tell worker and daemon transactions apart and does not try to.
+//! fetches, keeps records and submits. Proving (`ZkAccuracy`) stays with the daemon: far
+//! too heavy for wasm. The pallet cannot tell worker and daemon transactions apart and
+//! does not try to.
 //!
 //! ## Store gateways
 //!
