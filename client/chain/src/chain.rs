@@ -29,6 +29,11 @@ pub const MAX_CID_LEN: usize = 128;
 pub const MAX_PROOF_LEN: usize = 256;
 /// Default bound on waiting for a transaction's inclusion.
 pub const DEFAULT_INCLUSION_TIMEOUT: Duration = Duration::from_secs(180);
+/// How many times [`Chain::submit`] signs a call when the pool says its nonce was taken.
+const NONCE_ATTEMPTS: u32 = 5;
+/// The wait before signing again with a fresh nonce: about a block, by which the node's
+/// view of the signer's nonce has caught up with its pool.
+const NONCE_RETRY_DELAY: Duration = Duration::from_secs(3);
 
 /// An sr25519 account that signs transactions.
 #[derive(Clone)]
@@ -185,24 +190,39 @@ impl Chain {
 	/// or the pallet error it failed with ([`Error::Pallet`]).
 	///
 	/// The nonce is the node's `system_accountNextIndex`, which counts transactions still in
-	/// the pool, so one signer may submit several calls back to back.
+	/// the pool, so one signer may submit several calls back to back. That count can lag
+	/// the pool (concurrent submissions, a re-org): when the pool refuses the transaction
+	/// because its nonce is taken, the call is signed again with a fresh nonce a block
+	/// later, up to five attempts in all; the refused transaction never entered the
+	/// pool, so the call cannot be applied twice.
 	pub async fn submit<Call: Payload>(
 		&self,
 		call: &Call,
 		signer: &Signer,
 	) -> Result<Included, Error> {
-		let at = self.client.at_current_block().await.map_err(error::subxt)?;
-		let nonce = self
-			.rpc
-			.system_account_next_index(&signer.account_id())
-			.await
-			.map_err(error::subxt)?;
-		let params = PolkadotExtrinsicParamsBuilder::<DinConfig>::new().nonce(nonce).build();
-		let progress = at
-			.transactions()
-			.sign_and_submit_then_watch(call, signer, params)
-			.await
-			.map_err(error::submission)?;
+		let mut attempt = 1;
+		let progress = loop {
+			let at = self.client.at_current_block().await.map_err(error::subxt)?;
+			let nonce = self
+				.rpc
+				.system_account_next_index(&signer.account_id())
+				.await
+				.map_err(error::subxt)?;
+			let params = PolkadotExtrinsicParamsBuilder::<DinConfig>::new().nonce(nonce).build();
+			match at.transactions().sign_and_submit_then_watch(call, signer, params).await {
+				Ok(progress) => break progress,
+				Err(e) if attempt < NONCE_ATTEMPTS && error::nonce_taken(&e) => {
+					tracing::debug!(
+						target: "din",
+						"nonce {nonce} of {} was taken (attempt {attempt}): {e}; signing again",
+						signer.account_id()
+					);
+					attempt += 1;
+					tokio::time::sleep(NONCE_RETRY_DELAY).await;
+				},
+				Err(e) => return Err(error::submission(e)),
+			}
+		};
 		let extrinsic_hash = progress.extrinsic_hash();
 		let in_block = tokio::time::timeout(self.timeout, wait_for(progress, self.inclusion))
 			.await

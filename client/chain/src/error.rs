@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 use subxt::{
-	error::{DispatchError, ExtrinsicError, TransactionEventsError},
+	error::{BackendError, DispatchError, ExtrinsicError, RpcError, TransactionEventsError},
 	rpcs::UserError,
 };
 
@@ -106,6 +106,25 @@ pub(crate) fn submission(e: ExtrinsicError) -> Error {
 	}
 }
 
+/// Whether the pool refused a transaction only because its nonce was taken: by one of the
+/// signer's transactions still in the pool (`Priority is too low`, code 1014) or already on
+/// chain (`Transaction is outdated`, code 1010).
+///
+/// A node's `system_accountNextIndex` can lag its own pool (two submissions of one signer in
+/// flight, a BABE re-org moving transactions between views), so the nonce it hands out may
+/// already be taken. Such a transaction never entered the pool: signing the call again with
+/// a fresh nonce cannot apply it twice.
+pub(crate) fn nonce_taken(e: &ExtrinsicError) -> bool {
+	const POOL_INVALID_TX: i32 = 1010;
+	const POOL_TOO_LOW_PRIORITY: i32 = 1014;
+	const STALE: &str = "Transaction is outdated";
+	user_error(e).is_some_and(|u| match u.code {
+		POOL_TOO_LOW_PRIORITY => true,
+		POOL_INVALID_TX => u.data.as_ref().is_some_and(|d| d.get().trim_matches('"') == STALE),
+		_ => false,
+	})
+}
+
 /// The outcome of an included transaction that did not succeed.
 pub(crate) fn dispatch(e: TransactionEventsError) -> Error {
 	match e {
@@ -124,9 +143,18 @@ pub(crate) fn dispatch(e: TransactionEventsError) -> Error {
 	}
 }
 
-/// The node's JSON-RPC error somewhere in `e`'s source chain.
-fn user_error<'a>(e: &'a (dyn std::error::Error + 'static)) -> Option<&'a UserError> {
-	let mut next = Some(e);
+/// The node's JSON-RPC error behind a failed submission.
+///
+/// subxt keeps it as a field, not a `source()` (`ErrorSubmittingTransaction(BackendError)`),
+/// so it is matched by shape; the source chain covers the wrappers that do expose it.
+fn user_error(e: &ExtrinsicError) -> Option<&UserError> {
+	if let ExtrinsicError::ErrorSubmittingTransaction(BackendError::Rpc(RpcError::ClientError(
+		subxt::rpcs::Error::User(user),
+	))) = e
+	{
+		return Some(user);
+	}
+	let mut next = std::error::Error::source(e);
 	while let Some(err) = next {
 		if let Some(user) = err.downcast_ref::<UserError>() {
 			return Some(user);

@@ -2,7 +2,8 @@
 //! the pool, Alice creates a task, Bob bonds and joins; when registration ends, round 0
 //! starts (seen in the finalized events stream), Bob is in a subgroup whose panel is
 //! Charlie, Bob submits his update, and calls the pallets refuse come back as their named
-//! errors. Every wait is bounded; the node is killed on every path.
+//! errors. Calls one signer submits at once all land (the nonce race is retried).
+//! Every wait is bounded; the node is killed on every path.
 
 use din_chain::{
 	din,
@@ -191,6 +192,26 @@ async fn typed_api_drives_a_task_on_a_dev_node() {
 	let too_long = vec![b'x'; MAX_CID_LEN + 1];
 	let refused = chain.submit_update(&bob, 0, 0, &too_long, H256::repeat_byte(7), 1).await;
 	assert!(matches!(refused, Err(Error::InvalidArgument(_))), "{refused:?}");
+
+	// Submissions of one signer racing for one nonce: they read the same next index, the
+	// pool refuses all but one as `Priority is too low`, and those are signed again.
+	let remarks: Vec<_> = (0..4u8).map(|r| din::tx().system().remark(vec![r])).collect();
+	let included = within(&node, "four racing remarks", async {
+		futures::future::join_all(remarks.iter().map(|remark| chain.submit(remark, &alice))).await
+	})
+	.await;
+	for (remark, included) in included.iter().enumerate() {
+		assert!(included.is_ok(), "remark {remark}: {included:?}");
+	}
+
+	// The pool's refusal is `Rejected` with the node's reason: an account with nothing to pay
+	// fees with.
+	let penniless = Signer::from_uri("//Penniless").expect("dev URI");
+	let refused = chain.submit(&remarks[0], &penniless).await;
+	assert!(
+		matches!(&refused, Err(Error::Rejected(reason)) if reason.contains("pay some fees")),
+		"{refused:?}"
+	);
 
 	// Charlie becomes the evaluator pool while Bob bonds (twice the task's bond, so that
 	// joining again fails on the membership check rather than the stake check).
