@@ -159,6 +159,7 @@ fn task_spec() -> TaskSpec<Runtime> {
 		min_participant_bond: 10 * UNIT,
 		min_evaluator_bond: 100 * UNIT,
 		aggregation: AggregationRule::FedAvg,
+		max_samples: 1_000_000,
 		scoring: ScoringRule::Median { threshold: Perbill::from_percent(5) },
 		fees: FeeParams {
 			evaluator_fee: Perbill::from_percent(10),

@@ -63,6 +63,7 @@ fn spec(registration: u32, subgroup_size: u32) -> TaskSpec<Runtime> {
 		min_participant_bond: UNIT,
 		min_evaluator_bond: 100 * UNIT,
 		aggregation: AggregationRule::FedAvg,
+		max_samples: 1_000_000,
 		scoring: ScoringRule::Median { threshold: Perbill::from_percent(2) },
 		fees: FeeParams {
 			evaluator_fee: Perbill::from_percent(10),

@@ -163,6 +163,7 @@ fn task_spec() -> TaskSpec {
 		min_participant_bond: 10 * UNIT,
 		min_evaluator_bond: 100 * UNIT,
 		aggregation: AggregationRule::FedAvg.into(),
+		max_samples: 1_000_000,
 		scoring: ScoringRule::Median { threshold: percent(5) },
 		fees: FeeParams {
 			evaluator_fee: percent(10),

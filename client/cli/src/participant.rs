@@ -273,12 +273,14 @@ impl Daemon {
 			)
 		})
 		.await??;
-		let update: Update = match self.args.attack {
+		let mut update: Update = match self.args.attack {
 			None => local.update,
 			Some(Attack::SignFlip(factor)) => {
 				din_ml::federated::scaled_sign_flip(&global, &local.update, factor)
 			},
 		};
+		// The chain refuses a claim over the task's cap; more data than that weighs as much.
+		update.num_samples = update.num_samples.min(info.spec.max_samples);
 		let loss = local.report.epochs.last().map(|e| e.mean_loss).unwrap_or(f64::NAN);
 		let cid = self.store.put(update.encode()?).await?;
 		tracing::info!(

@@ -87,6 +87,7 @@ impl pallet_din_tasks::Config for Test {
 	type MaxActiveTasks = ConstU32<4>;
 	type MaxDeadlinesPerBlock = ConstU32<2>;
 	type MaxRoundDeferrals = ConstU32<3>;
+	type MaxSamplesPerUpdate = ConstU64<{ 1 << 32 }>;
 	type WeightInfo = ();
 }
 
@@ -303,6 +304,7 @@ pub fn spec(rounds: RoundIndex, scoring: ScoringRule) -> pallet_din_tasks::TaskS
 		min_participant_bond: PARTICIPANT_BOND,
 		min_evaluator_bond: EVALUATOR_BOND / 4,
 		aggregation: AggregationRule::FedAvg,
+		max_samples: 1_000_000,
 		scoring,
 		fees: FeeParams {
 			evaluator_fee: Perbill::from_percent(10),

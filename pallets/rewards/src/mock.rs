@@ -81,6 +81,7 @@ impl pallet_din_tasks::Config for Test {
 	type MaxActiveTasks = ConstU32<4>;
 	type MaxDeadlinesPerBlock = ConstU32<2>;
 	type MaxRoundDeferrals = ConstU32<3>;
+	type MaxSamplesPerUpdate = ConstU64<{ 1 << 32 }>;
 	type WeightInfo = ();
 }
 
@@ -155,6 +156,7 @@ pub fn create(pool: Balance, fees: FeeParams) -> TaskId {
 		min_participant_bond: 10,
 		min_evaluator_bond: 100,
 		aggregation: AggregationRule::FedAvg,
+		max_samples: 1_000_000,
 		scoring: ScoringRule::Median { threshold: Perbill::from_percent(5) },
 		fees,
 	};

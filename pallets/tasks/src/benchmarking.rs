@@ -61,6 +61,7 @@ fn spec<T: Config>(a: u32) -> TaskSpecOf<T> {
 		min_participant_bond: T::Staking::minimum_bond(Role::Participant),
 		min_evaluator_bond: T::Staking::minimum_bond(Role::Evaluator),
 		aggregation: AggregationRule::MultiKrum { f: 0, m: 1 },
+		max_samples: T::MaxSamplesPerUpdate::get(),
 		scoring: ScoringRule::Median { threshold: Perbill::from_percent(5) },
 		fees: FeeParams {
 			evaluator_fee: Perbill::from_percent(10),

@@ -225,6 +225,13 @@ pub mod pallet {
 		#[pallet::constant]
 		type MaxRoundDeferrals: Get<u32>;
 
+		/// Largest sample cap a task may set ([`TaskSpec::max_samples`]). An update's sample
+		/// count is its weight in the sample-weighted rules, and the rules sum the counts of
+		/// every update of a round: `MaxSamplesPerUpdate × MaxParticipants` must fit `u64`,
+		/// so no round's sum can overflow. Non-zero.
+		#[pallet::constant]
+		type MaxSamplesPerUpdate: Get<u64>;
+
 		/// Weight information for the calls and hooks of this pallet.
 		type WeightInfo: WeightInfo;
 	}
@@ -430,6 +437,10 @@ pub mod pallet {
 		ZeroScoreThreshold,
 		/// Evaluator fee plus protocol fee exceed 100%.
 		FeesTooHigh,
+		/// The per-update sample cap is zero.
+		ZeroSampleCap,
+		/// The per-update sample cap exceeds `Config::MaxSamplesPerUpdate`.
+		SampleCapTooHigh,
 		/// `MaxActiveTasks` tasks are live already.
 		TooManyActiveTasks,
 		/// The owner cannot cover the reward pool.
@@ -464,6 +475,9 @@ pub mod pallet {
 		AlreadySubmitted,
 		/// The update claims zero training samples.
 		ZeroSamples,
+		/// The update claims more training samples than the task's cap
+		/// ([`TaskSpec::max_samples`]).
+		TooManySamples,
 		/// The update CID is empty.
 		EmptyCid,
 		/// The update commitment is zero.
@@ -504,6 +518,12 @@ pub mod pallet {
 				"MaxEvaluatorsPerSubgroup must be non-zero"
 			);
 			assert!(T::MaxRounds::get() > 0, "MaxRounds must be non-zero");
+			assert!(T::MaxSamplesPerUpdate::get() > 0, "MaxSamplesPerUpdate must be non-zero");
+			assert!(
+				u128::from(T::MaxSamplesPerUpdate::get()) * u128::from(T::MaxParticipants::get())
+					<= u128::from(u64::MAX),
+				"MaxSamplesPerUpdate × MaxParticipants must fit u64"
+			);
 			assert!(!T::MinPhaseLength::get().is_zero(), "MinPhaseLength must be non-zero");
 			assert!(
 				T::MinPhaseLength::get() <= T::MaxPhaseLength::get(),
@@ -676,7 +696,8 @@ pub mod pallet {
 		/// Origin: signed, a participant assigned to a subgroup of `round`. Only during
 		/// Training of that round, once. `cid` locates the update in the artifact store,
 		/// `commitment` is the Poseidon commitment to its canonical encoding and
-		/// `num_samples` the number of training samples behind it (the FedAvg weight).
+		/// `num_samples` the number of training samples behind it (the FedAvg weight), at most
+		/// the task's `max_samples`.
 		///
 		/// Emits [`Event::UpdateSubmitted`].
 		#[pallet::call_index(4)]
@@ -698,6 +719,7 @@ pub mod pallet {
 				.ok_or(Error::<T>::NotAssigned)?;
 			ensure!(!Updates::<T>::contains_key((task, round), &who), Error::<T>::AlreadySubmitted);
 			ensure!(num_samples > 0, Error::<T>::ZeroSamples);
+			ensure!(num_samples <= info.spec.max_samples, Error::<T>::TooManySamples);
 			ensure!(!cid.is_empty(), Error::<T>::EmptyCid);
 			ensure!(!commitment.is_zero(), Error::<T>::ZeroCommitment);
 

@@ -183,6 +183,7 @@ impl pallet_din_tasks::Config for Test {
 	type MaxActiveTasks = MaxActiveTasks;
 	type MaxDeadlinesPerBlock = ConstU32<2>;
 	type MaxRoundDeferrals = MaxRoundDeferrals;
+	type MaxSamplesPerUpdate = ConstU64<{ 1 << 32 }>;
 	type WeightInfo = ();
 }
 
@@ -287,6 +288,7 @@ pub fn spec() -> TaskSpecOf<Test> {
 		min_participant_bond: 50,
 		min_evaluator_bond: 100,
 		aggregation: AggregationRule::FedAvg,
+		max_samples: 1_000_000,
 		scoring: ScoringRule::ZkAccuracy { vk: H256::repeat_byte(3) },
 		fees: FeeParams {
 			evaluator_fee: Perbill::from_percent(10),

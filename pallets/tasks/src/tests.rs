@@ -186,6 +186,8 @@ fn create_task_fails_invalid_rules() {
 			},
 			Error::FeesTooHigh,
 		);
+		assert_spec_fails(|s| s.max_samples = 0, Error::ZeroSampleCap);
+		assert_spec_fails(|s| s.max_samples = (1 << 32) + 1, Error::SampleCapTooHigh);
 	});
 }
 
@@ -565,6 +567,40 @@ fn submit_update_fails_invalid_fields() {
 			DinTasks::submit_update(o(), task, 0, cid(b"u"), H256::zero(), 1),
 			Error::<Test>::ZeroCommitment
 		);
+	});
+}
+
+/// Attack: a participant claims `u64::MAX` training samples, so that every sum of its
+/// subgroup's counts overflows (no evaluator could aggregate, the whole panel would be
+/// slashed), or 2^60, so that its update alone sets the global model. The claim is over the
+/// task's cap and refused; at the cap the update weighs at most `max_samples`.
+#[test]
+fn u64_max_samples_is_refused_at_submission() {
+	ExtBuilder::default().build_and_execute(|| {
+		let task = running_task(1);
+		let cap = spec().max_samples;
+		for claim in [u64::MAX, 1 << 60, cap + 1] {
+			assert_noop!(
+				DinTasks::submit_update(
+					RuntimeOrigin::signed(10),
+					task,
+					0,
+					cid(b"u"),
+					H256::repeat_byte(9),
+					claim
+				),
+				Error::<Test>::TooManySamples
+			);
+		}
+		assert_ok!(DinTasks::submit_update(
+			RuntimeOrigin::signed(10),
+			task,
+			0,
+			cid(b"u"),
+			H256::repeat_byte(9),
+			cap
+		));
+		assert_eq!(Updates::<Test>::get((task, 0), 10).map(|u| u.num_samples), Some(cap));
 	});
 }
 

@@ -201,6 +201,10 @@ pub struct TaskSpec<T: Config> {
 	pub min_evaluator_bond: BalanceOf<T>,
 	/// How subgroup updates are aggregated.
 	pub aggregation: AggregationRule,
+	/// The most training samples one update may claim, `1..=Config::MaxSamplesPerUpdate`.
+	/// The count is self-reported and weighs the update in FedAvg and the subgroup's weight
+	/// in the global model: the cap bounds how far one participant can tilt either.
+	pub max_samples: u64,
 	/// How accepted updates are scored.
 	pub scoring: ScoringRule,
 	/// Fees and penalties.
@@ -246,6 +250,8 @@ impl<T: Config> TaskSpec<T> {
 		ensure(self.min_participants <= T::MaxParticipants::get(), MinParticipantsTooHigh)?;
 		ensure(self.min_participant_bond >= participant_floor, ParticipantBondBelowMinimum)?;
 		ensure(self.min_evaluator_bond >= evaluator_floor, EvaluatorBondBelowMinimum)?;
+		ensure(self.max_samples > 0, ZeroSampleCap)?;
+		ensure(self.max_samples <= T::MaxSamplesPerUpdate::get(), SampleCapTooHigh)?;
 		match self.aggregation {
 			AggregationRule::FedAvg | AggregationRule::Median => {},
 			AggregationRule::TrimmedMean { beta } => {

@@ -293,6 +293,7 @@ impl pallet_din_tasks::Config for Runtime {
 	// With the shortest registration (MinPhaseLength), a task that never reaches its
 	// minimum is refunded after 16 retries instead of holding its slots forever.
 	type MaxRoundDeferrals = ConstU32<16>;
+	type MaxSamplesPerUpdate = DinMaxSamplesPerUpdate;
 	type WeightInfo = pallet_din_tasks::weights::SubstrateWeight<Runtime>;
 }
 
@@ -312,6 +313,9 @@ parameter_types! {
 	pub const DinMaxSubgroups: u32 = 32;
 	/// Most scored targets per task: the settlement at the end of scoring reads them all.
 	pub const DinMaxScores: u32 = 1024;
+	/// Largest per-update sample cap a task may set: 2^32 samples, so that the counts of
+	/// `DinMaxParticipants` updates sum within `u64` with room to spare.
+	pub const DinMaxSamplesPerUpdate: u64 = 1 << 32;
 }
 
 parameter_types! {

@@ -91,6 +91,10 @@ pub struct CreateArgs {
 	/// fedavg, median, trimmed-mean:PERCENT, krum:F or multi-krum:F,M.
 	#[arg(long, default_value = "fedavg", value_parser = parse_rule)]
 	pub aggregation: AggregationRule,
+	/// The most training samples one update may claim (its weight in FedAvg); a
+	/// participant with more data claims the cap.
+	#[arg(long, default_value_t = 100_000)]
+	pub max_samples: u64,
 	/// How accepted updates are scored.
 	#[arg(long, value_enum, default_value_t = ScoringArg::Zk)]
 	pub scoring: ScoringArg,
@@ -287,6 +291,7 @@ pub(super) async fn create(args: CreateArgs) -> anyhow::Result<()> {
 		min_participant_bond: args.participant_bond,
 		min_evaluator_bond: args.evaluator_bond,
 		aggregation: args.aggregation.into(),
+		max_samples: args.max_samples,
 		scoring,
 		fees: FeeParams {
 			evaluator_fee: percent(args.evaluator_fee),
