@@ -88,6 +88,7 @@ impl pallet_din_tasks::Config for Test {
 	type MaxDeadlinesPerBlock = ConstU32<2>;
 	type MaxRoundDeferrals = ConstU32<3>;
 	type MaxSamplesPerUpdate = ConstU64<{ 1 << 32 }>;
+	type MaxSlash = MaxSlash;
 	type WeightInfo = ();
 }
 
@@ -151,6 +152,7 @@ impl frame_system::offchain::AppCrypto<UintAuthorityId, TestSignature> for TestA
 parameter_types! {
 	/// Unbounded unless a test lowers it to see the settlement sliced.
 	pub static SettlementSliceWeight: Weight = Weight::MAX;
+	pub const MaxSlash: Perbill = Perbill::from_percent(50);
 }
 
 impl pallet_din_evaluation::Config for Test {

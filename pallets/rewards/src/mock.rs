@@ -8,7 +8,7 @@ use din_primitives::{AggregationRule, FeeParams, RewardAsset, Role, ScoringRule}
 use pallet_din_tasks::{ModelRef, ModelSpec, PhaseLengths, RewardPool, TaskSpec, TestSetRef};
 use polkadot_sdk::{
 	frame_support::{
-		derive_impl,
+		derive_impl, parameter_types,
 		traits::{ConstU32, ConstU64},
 	},
 	frame_system, pallet_balances,
@@ -18,6 +18,10 @@ use polkadot_sdk::{
 };
 
 pub type AccountId = u64;
+
+parameter_types! {
+	pub const MaxSlash: Perbill = Perbill::from_percent(50);
+}
 pub type Balance = u64;
 
 type Block = frame_system::mocking::MockBlock<Test>;
@@ -82,6 +86,7 @@ impl pallet_din_tasks::Config for Test {
 	type MaxDeadlinesPerBlock = ConstU32<2>;
 	type MaxRoundDeferrals = ConstU32<3>;
 	type MaxSamplesPerUpdate = ConstU64<{ 1 << 32 }>;
+	type MaxSlash = MaxSlash;
 	type WeightInfo = ();
 }
 

@@ -113,7 +113,8 @@ pub use weights::WeightInfo;
 
 use alloc::vec::Vec;
 use din_primitives::{
-	BondLocker, Role, RoundLifecycle, StakeInfo, TaskEscrow, TaskInspect, TaskTerms, UpdateRef,
+	BondLocker, Perbill, Role, RoundLifecycle, StakeInfo, TaskEscrow, TaskInspect, TaskTerms,
+	UpdateRef,
 };
 use polkadot_sdk::{
 	frame_support::{
@@ -231,6 +232,12 @@ pub mod pallet {
 		/// so no round's sum can overflow. Non-zero.
 		#[pallet::constant]
 		type MaxSamplesPerUpdate: Get<u64>;
+
+		/// Largest slash fraction a task may set (`fees.slash`). The owner picks the
+		/// fraction, and evaluators cannot decline a draw: without a bound an owner could
+		/// take a drawn evaluator's whole bond for one missed reveal.
+		#[pallet::constant]
+		type MaxSlash: Get<Perbill>;
 
 		/// Weight information for the calls and hooks of this pallet.
 		type WeightInfo: WeightInfo;
@@ -439,6 +446,8 @@ pub mod pallet {
 		FeesTooHigh,
 		/// The per-update sample cap is zero.
 		ZeroSampleCap,
+		/// `fees.slash` exceeds `Config::MaxSlash`.
+		SlashTooHigh,
 		/// The per-update sample cap exceeds `Config::MaxSamplesPerUpdate`.
 		SampleCapTooHigh,
 		/// `MaxActiveTasks` tasks are live already.

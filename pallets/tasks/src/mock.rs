@@ -164,6 +164,7 @@ parameter_types! {
 	pub static MaxParticipants: u32 = 8;
 	pub static MaxActiveTasks: u32 = 4;
 	pub static MaxRoundDeferrals: u32 = 3;
+	pub const MaxSlash: Perbill = Perbill::from_percent(50);
 }
 
 impl pallet_din_tasks::Config for Test {
@@ -184,6 +185,7 @@ impl pallet_din_tasks::Config for Test {
 	type MaxDeadlinesPerBlock = ConstU32<2>;
 	type MaxRoundDeferrals = MaxRoundDeferrals;
 	type MaxSamplesPerUpdate = ConstU64<{ 1 << 32 }>;
+	type MaxSlash = MaxSlash;
 	type WeightInfo = ();
 }
 

@@ -191,6 +191,20 @@ fn create_task_fails_invalid_rules() {
 	});
 }
 
+/// Attack: an owner sets `fees.slash` to 100%, so that one missed reveal of a drawn
+/// evaluator (who cannot decline the draw) costs its whole bond. The fraction is bounded by
+/// the runtime's `MaxSlash`.
+#[test]
+fn an_owner_cannot_set_a_slash_above_the_runtime_maximum() {
+	ExtBuilder::default().build_and_execute(|| {
+		assert_spec_fails(|s| s.fees.slash = Perbill::one(), Error::SlashTooHigh);
+		assert_spec_fails(|s| s.fees.slash = Perbill::from_percent(51), Error::SlashTooHigh);
+		let mut at_the_maximum = spec();
+		at_the_maximum.fees.slash = MaxSlash::get();
+		assert_ok!(DinTasks::create_task(RuntimeOrigin::signed(OWNER), at_the_maximum));
+	});
+}
+
 #[test]
 fn create_task_accepts_every_valid_rule() {
 	ExtBuilder::default().build_and_execute(|| {

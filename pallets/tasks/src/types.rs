@@ -270,6 +270,7 @@ impl<T: Config> TaskSpec<T> {
 		let fees = self.fees.evaluator_fee.deconstruct() as u64
 			+ self.fees.protocol_fee.deconstruct() as u64;
 		ensure(fees <= Perbill::one().deconstruct() as u64, FeesTooHigh)?;
+		ensure(self.fees.slash <= T::MaxSlash::get(), SlashTooHigh)?;
 		Ok(())
 	}
 }

@@ -294,6 +294,7 @@ impl pallet_din_tasks::Config for Runtime {
 	// minimum is refunded after 16 retries instead of holding its slots forever.
 	type MaxRoundDeferrals = ConstU32<16>;
 	type MaxSamplesPerUpdate = DinMaxSamplesPerUpdate;
+	type MaxSlash = DinMaxSlash;
 	type WeightInfo = pallet_din_tasks::weights::SubstrateWeight<Runtime>;
 }
 
@@ -316,6 +317,8 @@ parameter_types! {
 	/// Largest per-update sample cap a task may set: 2^32 samples, so that the counts of
 	/// `DinMaxParticipants` updates sum within `u64` with room to spare.
 	pub const DinMaxSamplesPerUpdate: u64 = 1 << 32;
+	/// Largest slash per offence a task may set: a fifth of the bond.
+	pub const DinMaxSlash: Perbill = Perbill::from_percent(20);
 }
 
 parameter_types! {
