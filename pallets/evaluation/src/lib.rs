@@ -48,8 +48,9 @@
 //!   valid proof settles the score and earns the work credit; an invalid proof is rejected
 //!   and stores nothing; a second proof for a settled score is rejected.
 //! - `ScoringRule::Median`: every panel member of the update [`Pallet::report_score`]s;
-//!   when the Rewarding phase ends the median settles, and only reports within the
-//!   threshold of it earn credit.
+//!   when the Rewarding phase ends the median settles if a majority of a panel reported
+//!   ([`median_quorum`]: one evaluator alone cannot fix a score), and only reports within
+//!   the threshold of it earn credit. A target short of the quorum stays unscored.
 //!
 //! If the owner has not released the key by the end of the Scoring phase (or, for
 //! `ZkAccuracy`, never registered the task's verifying key), no score can exist and the
@@ -484,6 +485,9 @@ pub mod pallet {
 		},
 		/// The median of `reports` reports settled `target` at `accuracy`.
 		MedianSettled { task: TaskId, target: ScoreTargetOf<T>, accuracy: Perbill, reports: u32 },
+		/// `target` got `reports` reports, fewer than the `quorum` a median needs: it stays
+		/// unscored and its reporters earn nothing.
+		MedianWithoutQuorum { task: TaskId, target: ScoreTargetOf<T>, reports: u32, quorum: u32 },
 		/// Scoring of `task` is over: `scores` scores and `accepted` accepted updates were
 		/// handed to the rewards pallet.
 		TaskScored {

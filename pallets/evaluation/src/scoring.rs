@@ -6,7 +6,8 @@
 //! check ([`Pallet::authorize_scorer`]: a panel member of the update, or a last-round
 //! evaluator for the baseline). Under `ZkAccuracy` the first Groth16 proof that verifies
 //! against the task's registered verifying key settles the score at once; under `Median`
-//! reports accumulate and the median is taken at the end of Rewarding. Either way the end
+//! reports accumulate and the median of at least [`median_quorum`] reports is taken at the
+//! end of Rewarding. Either way the end
 //! of Rewarding builds one [`TaskOutcome`] for [`Config::Rewards`] and prunes the task's
 //! working records, so a settled task costs no more storage than its public record.
 
@@ -157,8 +158,18 @@ impl<T: Config> Pallet<T> {
 					}
 				},
 				ScoringRule::Median { threshold } => {
+					let quorum = median_quorum(terms.evaluators_per_subgroup);
 					for (target, reports) in Reports::<T>::iter_prefix(task) {
 						let values: Vec<Perbill> = reports.iter().map(|(_, a)| *a).collect();
+						if (values.len() as u32) < quorum {
+							Self::deposit_event(Event::MedianWithoutQuorum {
+								task,
+								target,
+								reports: values.len() as u32,
+								quorum,
+							});
+							continue;
+						}
 						let Some(m) = median(&values) else { continue };
 						for (who, a) in reports.iter() {
 							if within(*a, m, threshold) {

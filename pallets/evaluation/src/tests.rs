@@ -797,6 +797,61 @@ fn the_median_settles_and_outliers_earn_nothing() {
 	});
 }
 
+/// Attack: one panel member reports a score alone (a friend's update at 100%, a rival's at
+/// 0%) and, as the only report, its value would be the median. A median needs a majority of
+/// the panel: the lone report settles nothing and earns nothing, while two reports of the
+/// same panel settle the other target.
+#[test]
+fn one_median_report_does_not_settle() {
+	ExtBuilder::default().build_and_execute(|| {
+		let rule = ScoringRule::Median { threshold: Perbill::from_percent(5) };
+		let task = scored_task(rule);
+		let (alone, majority) = (update(10), update(11));
+		let panel_of = |p: AccountId| panel(task, 0, DinTasks::update(task, 0, &p).unwrap().subgroup);
+		let lone = panel_of(10)[0];
+		let work_before = Work::<Test>::get(task, lone);
+		assert_ok!(Evaluation::report_score(RuntimeOrigin::signed(lone), task, alone, 100, 100));
+		// Two of the other target's panel, the lone reporter excluded (panels have 3 seats).
+		let pair: Vec<AccountId> = panel_of(11).into_iter().filter(|e| *e != lone).take(2).collect();
+		for (who, correct) in pair.into_iter().zip([60u32, 62]) {
+			assert_ok!(Evaluation::report_score(
+				RuntimeOrigin::signed(who),
+				task,
+				majority.clone(),
+				correct,
+				100
+			));
+		}
+		run_until(task, TaskPhase::Finished);
+		let events = evaluation_events();
+		assert!(events.iter().any(|e| matches!(
+			e,
+			Event::MedianWithoutQuorum { target: ScoreTarget::Update { participant: 10, .. }, reports: 1, quorum: 2, .. }
+		)));
+		assert!(!events.iter().any(|e| matches!(
+			e,
+			Event::MedianSettled { target: ScoreTarget::Update { participant: 10, .. }, .. }
+		)));
+		assert!(events.iter().any(|e| matches!(
+			e,
+			Event::MedianSettled { target: ScoreTarget::Update { participant: 11, .. }, accuracy, reports: 2, .. }
+				if *accuracy == Perbill::from_percent(60)
+		)));
+		let rewarded_work = System::events()
+			.into_iter()
+			.find_map(|r| match r.event {
+				RuntimeEvent::Rewards(pallet_din_rewards::Event::EvaluatorRewarded {
+					who,
+					work,
+					..
+				}) if who == lone => Some(work),
+				_ => None,
+			})
+			.unwrap_or(0);
+		assert_eq!(rewarded_work, work_before, "a lone report earns nothing");
+	});
+}
+
 // ----- withheld key -----
 
 #[test]

@@ -247,6 +247,12 @@ pub fn median(values: &[Perbill]) -> Option<Perbill> {
 	Some(sorted[(sorted.len() - 1) / 2])
 }
 
+/// Reports a median needs when panels have `q` members: a majority, so that no minority of
+/// a panel (one evaluator in particular) settles a score alone.
+pub fn median_quorum(q: u32) -> u32 {
+	q / 2 + 1
+}
+
 /// Whether `report` lies within `threshold` of `median` (both accuracies).
 pub fn within(report: Perbill, median: Perbill, threshold: Perbill) -> bool {
 	report.deconstruct().abs_diff(median.deconstruct()) <= threshold.deconstruct()

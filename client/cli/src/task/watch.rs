@@ -204,6 +204,18 @@ pub(super) async fn watch(args: WatchArgs) -> anyhow::Result<()> {
 					summary.scores.insert(name, accuracy);
 				}
 			} else if let Ok(Some(e)) =
+				event.decode_fields_as::<ev::MedianWithoutQuorum>().transpose()
+			{
+				if e.task == task {
+					say(format!(
+						"#{:<5} score {}: unscored ({} of the {} reports a median needs)",
+						block.number,
+						target_name(&e.target),
+						e.reports,
+						e.quorum
+					));
+				}
+			} else if let Ok(Some(e)) =
 				event.decode_fields_as::<rw::ParticipantRewarded>().transpose()
 			{
 				if e.task == task {
