@@ -46,9 +46,11 @@
 //! emits [`Event::Slashed`] and lowers the account's reputation by
 //! [`Config::SlashReputationPenalty`].
 //!
-//! *Reputation* is a plain `u32` per account in [`ReputationOf`]. There is no call that
-//! moves it: it rises through [`din_primitives::Reputation::reward`] for accepted work and
-//! falls with every slash. Sortition reads it to weight evaluator draws.
+//! *Reputation* is a plain `u32` per account in [`ReputationOf`], at most
+//! [`Config::MaxReputation`]. There is no call that moves it: it rises through
+//! [`din_primitives::Reputation::reward`] for accepted work and falls with every slash.
+//! Sortition reads it to weight evaluator draws; the cap bounds what work farmed in one's
+//! own zero-fee tasks can buy there.
 //!
 //! ## Terms
 //!
@@ -154,6 +156,12 @@ pub mod pallet {
 		#[pallet::constant]
 		type SlashReputationPenalty: Get<ReputationScore>;
 
+		/// Highest reputation an account can reach. Sortition weights evaluators by
+		/// `bond × (reputation + 1)`: the cap bounds that multiplier, so reputation farmed in
+		/// one's own tasks buys at most `MaxReputation + 1` times the bond's weight. Non-zero.
+		#[pallet::constant]
+		type MaxReputation: Get<ReputationScore>;
+
 		/// Weight information for the calls of this pallet.
 		type WeightInfo: WeightInfo;
 	}
@@ -170,8 +178,9 @@ pub mod pallet {
 		OptionQuery,
 	>;
 
-	/// Soulbound reputation per account. There is no transfer path: it only changes through
-	/// [`din_primitives::Reputation::reward`] and slashes.
+	/// Soulbound reputation per account, at most [`Config::MaxReputation`]. There is no
+	/// transfer path: it only changes through [`din_primitives::Reputation::reward`] and
+	/// slashes.
 	#[pallet::storage]
 	pub type ReputationOf<T: Config> =
 		StorageMap<_, Blake2_128Concat, T::AccountId, ReputationScore, ValueQuery>;
@@ -259,6 +268,7 @@ pub mod pallet {
 			);
 			assert!(!T::UnbondingPeriod::get().is_zero(), "UnbondingPeriod must be non-zero");
 			assert!(T::MaxUnlockingChunks::get() > 0, "MaxUnlockingChunks must be non-zero");
+			assert!(T::MaxReputation::get() > 0, "MaxReputation must be non-zero");
 		}
 
 		#[cfg(feature = "try-runtime")]
@@ -543,7 +553,7 @@ impl<T: Config> Reputation<T::AccountId> for Pallet<T> {
 
 	fn reward(who: &T::AccountId, points: ReputationScore, task: TaskId, round: RoundIndex) {
 		let reputation = ReputationOf::<T>::mutate(who, |r| {
-			*r = r.saturating_add(points);
+			*r = r.saturating_add(points).min(T::MaxReputation::get());
 			*r
 		});
 		Self::deposit_event(Event::ReputationChanged { who: who.clone(), task, round, reputation });

@@ -47,6 +47,7 @@ impl pallet_din_staking::Config for Test {
 	type UnbondingPeriod = UnbondingPeriod;
 	type MaxUnlockingChunks = polkadot_sdk::frame_support::traits::ConstU32<4>;
 	type SlashReputationPenalty = polkadot_sdk::frame_support::traits::ConstU32<5>;
+	type MaxReputation = polkadot_sdk::frame_support::traits::ConstU32<20>;
 	type WeightInfo = ();
 }
 

@@ -364,6 +364,24 @@ fn reputation_is_soulbound_and_moves_only_through_the_trait() {
 	});
 }
 
+/// Attack: an account farms reputation with accepted work in its own zero-fee tasks, to
+/// multiply its evaluator draw weight (`bond × (reputation + 1)`) without bound. Reputation
+/// stops at `MaxReputation` (20 here).
+#[test]
+fn reputation_farmed_in_own_tasks_stops_at_the_cap() {
+	ExtBuilder::default().build_and_execute(|| {
+		for task in 0..100 {
+			<Staking as Reputation<_>>::reward(&1, 1, task, 0);
+		}
+		assert_eq!(<Staking as Reputation<_>>::reputation(&1), 20);
+		<Staking as Reputation<_>>::reward(&1, u32::MAX, 100, 0);
+		System::assert_last_event(
+			Event::ReputationChanged { who: 1, task: 100, round: 0, reputation: 20 }.into(),
+		);
+		assert_eq!(<Staking as Reputation<_>>::reputation(&1), 20);
+	});
+}
+
 #[test]
 fn stake_info_reports_minimums() {
 	ExtBuilder::default().build_and_execute(|| {

@@ -55,6 +55,7 @@ impl pallet_din_staking::Config for Test {
 	type UnbondingPeriod = ConstU64<10>;
 	type MaxUnlockingChunks = ConstU32<4>;
 	type SlashReputationPenalty = ConstU32<5>;
+	type MaxReputation = ConstU32<1000>;
 	type WeightInfo = ();
 }
 

@@ -270,6 +270,7 @@ impl pallet_din_staking::Config for Runtime {
 	type UnbondingPeriod = DinUnbondingPeriod;
 	type MaxUnlockingChunks = ConstU32<32>;
 	type SlashReputationPenalty = ConstU32<10>;
+	type MaxReputation = ConstU32<1000>;
 	type WeightInfo = pallet_din_staking::weights::SubstrateWeight<Runtime>;
 }
 
