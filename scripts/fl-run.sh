@@ -144,6 +144,7 @@ echo "    task $TASK created in $(( $(date +%s) - T0 )) s (genesis model, encryp
 	>"$WORK/release.log" 2>&1 &
 PIDS+=($!)
 
+declare -A DAEMONS # pid → name, of the daemons this shell started
 participant() { # index (1-based), restart flag
 	local i=$1 extra=()
 	[ "$POISONER" = 1 ] && [ "$i" = "$P" ] && extra=(--attack sign-flip:10)
@@ -152,6 +153,7 @@ participant() { # index (1-based), restart flag
 		--seed "$i" --state-dir "$WORK/participant-$i" --store-dir "$WORK/participant-$i/store" \
 		"${extra[@]}" >>"$WORK/participant-$i.log" 2>&1 &
 	PIDS+=($!)
+	DAEMONS[$!]="participant $i"
 	eval "PARTICIPANT_$i=$!"
 }
 evaluator() { # index (1-based)
@@ -162,6 +164,7 @@ evaluator() { # index (1-based)
 		--exit-when-done --state-dir "$WORK/evaluator-$j" --store-dir "$WORK/evaluator-$j/store" \
 		"${extra[@]}" >>"$WORK/evaluator-$j.log" 2>&1 &
 	PIDS+=($!)
+	DAEMONS[$!]="evaluator $j"
 	eval "EVALUATOR_$j=$!"
 }
 for j in $(seq "$E"); do evaluator "$j"; done
@@ -182,13 +185,26 @@ if [ "$KILL" = 1 ]; then
 	PIDS+=($!)
 fi
 # The watcher exits when the task finishes; a task stuck in some phase ends the run at
-# --timeout instead of never.
+# --timeout instead of never, and a daemon that fails (exits non-zero, not by a signal: the
+# --kill-restart SIGKILLs are expected) ends it at once, with the logs.
 WATCH=(timeout "$((TIMEOUT - ($(date +%s) - T0)))" "$DIN" "${WATCH_ARGS[@]}")
 if [ -n "$SUMMARY" ]; then
-	"${WATCH[@]}" --json >"$SUMMARY" 2>"$WORK/watch.log" || fail "watch (exit $?; 124: the task did not finish within $TIMEOUT s)"
+	"${WATCH[@]}" --json >"$SUMMARY" 2>"$WORK/watch.log" &
 else
-	"${WATCH[@]}" 2>"$WORK/watch.log" || fail "watch (exit $?; 124: the task did not finish within $TIMEOUT s)"
+	"${WATCH[@]}" 2>"$WORK/watch.log" &
 fi
+WATCH_PID=$!
+while :; do
+	status=0 ended=""
+	wait -n -p ended || status=$?
+	[ -n "$ended" ] || fail "lost track of the watcher (wait: $status)"
+	[ "$ended" = "$WATCH_PID" ] && break
+	daemon="${DAEMONS[$ended]:-}"
+	if [ -n "$daemon" ] && [ "$status" -ne 0 ] && [ "$status" -lt 128 ]; then
+		fail "$daemon exited with status $status before the task finished"
+	fi
+done
+[ "$status" = 0 ] || fail "watch (exit $status; 124: the task did not finish within $TIMEOUT s)"
 echo "==> task finished after $(( $(date +%s) - T0 )) s"
 # The evaluators holding the global models have exited; `watch` fetched every one of them
 # into its block store, so the final evaluation reads it from there.
