@@ -140,6 +140,7 @@ fn task_spec() -> TaskSpec<Runtime> {
 		test_set: TestSetRef {
 			commitment: H256::repeat_byte(2),
 			encrypted_cid: BoundedVec::truncate_from(b"bafkreitestset".to_vec()),
+			key_hash: H256::repeat_byte(3),
 		},
 		reward: RewardPool { asset: RewardAsset::Native, amount: 1_000 * UNIT },
 		rounds: 2,

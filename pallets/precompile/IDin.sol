@@ -5,7 +5,8 @@ pragma solidity ^0.8.20;
 address constant DIN_ADDRESS = 0x000000000000000000000000000000000d100000;
 
 /// The DIN protocol from Solidity: read tasks, assignments, bonds and reputation, and act
-/// as the caller's account (create a task, join it, bond, unbond, release a test key).
+/// as the caller's account (create a task, join it, bond, unbond, release a test key), and
+/// get every fund back (leave a task, cancel an unstarted one, withdraw unbonded funds).
 ///
 /// The caller is `msg.sender` of the call to this address: an externally owned account or
 /// a contract, each with its mapped Substrate account (`pallet-revive`'s address mapping),
@@ -31,6 +32,12 @@ interface IDin {
     event Bonded(address indexed who, uint8 role, uint256 amount);
     /// `who` started unbonding `amount` of `role` through this precompile.
     event Unbonded(address indexed who, uint8 role, uint256 amount);
+    /// `participant` left `task` through this precompile; its bond is no longer locked.
+    event TaskLeft(uint32 indexed task, address indexed participant);
+    /// `owner` cancelled `task` through this precompile; `refund` went back to it.
+    event TaskCancelled(uint32 indexed task, address indexed owner, uint256 refund);
+    /// `who` withdrew `amount` of matured unbonding funds of `role` through this precompile.
+    event Withdrawn(address indexed who, uint8 role, uint256 amount);
 
     /// The id the next created task gets.
     function nextTaskId() external view returns (uint32);
@@ -76,11 +83,24 @@ interface IDin {
     /// Join task `id` as a participant (needs an unlocked participant bond).
     function joinTask(uint32 id) external;
 
+    /// Leave task `id`, releasing the lock on the caller's participant bond. Only before
+    /// its first round starts: from then on the lock backs the caller's updates until the
+    /// task ends (reverts "TaskAlreadyStarted").
+    function leaveTask(uint32 id) external;
+
+    /// Cancel task `id` (the caller must own it; before its first round starts) and get
+    /// its whole pool back. Releases every participant's lock.
+    function cancelTask(uint32 id) external;
+
     /// Bond `amount` more for `role`, held from the caller's balance.
     function bond(uint8 role, uint256 amount) external;
 
     /// Start unbonding `amount` of the caller's active bond for `role`.
     function unbond(uint8 role, uint256 amount) external;
+
+    /// Move every matured unbonding chunk of the caller's `role` bond back to its free
+    /// balance; returns the amount. Reverts "NothingToWithdraw" when none has matured.
+    function withdrawUnbonded(uint8 role) external returns (uint256 amount);
 
     /// Release the test-set key of task `id` (the caller must own it; Scoring phase).
     function releaseTestKey(uint32 id, bytes calldata key) external;

@@ -357,10 +357,22 @@ pub trait BondLocker<AccountId, Balance> {
 /// Slashes a bond as the consequence of a protocol outcome. Implemented by
 /// pallet-din-staking, which sends the slashed funds to its configured destination, lowers
 /// the account's reputation and emits an event per slash.
+///
+/// A slash takes a fraction of the *stake of the duty* that was failed (an evaluator's seat,
+/// a participant's task bond), not of the whole ledger: an account that backs many duties
+/// with one large bond risks, per offence, only what that duty locked, so slashes stay
+/// proportional to the offence and a bond's size never multiplies its loss.
 pub trait Slash<AccountId, Balance> {
-	/// Slash `fraction` of the bond of `who` for `role` (active first, then unbonding
-	/// chunks). Returns the amount actually slashed.
-	fn slash(who: &AccountId, role: Role, fraction: Perbill, reason: SlashReason) -> Balance;
+	/// Slash `fraction` of `stake` from the bond of `who` for `role` (active first, then
+	/// unbonding chunks), never more than the bond holds. Returns the amount actually
+	/// slashed.
+	fn slash(
+		who: &AccountId,
+		role: Role,
+		fraction: Perbill,
+		stake: Balance,
+		reason: SlashReason,
+	) -> Balance;
 }
 
 /// Soulbound reputation: a per-account score with no transfer path. Implemented by
@@ -470,10 +482,14 @@ pub struct TaskTerms<AccountId, Balance> {
 	pub evaluators_per_subgroup: u32,
 	/// Bond an evaluator must have (and gets locked per assignment) to be drawn.
 	pub min_evaluator_bond: Balance,
+	/// Bond a participant must have (and gets locked while in the task) to join.
+	pub min_participant_bond: Balance,
 	/// Commitment of the genesis model (its score is the baseline).
 	pub genesis_commitment: Commitment,
 	/// Commitment of the test set (a public input of every scoring proof).
 	pub test_set_commitment: Commitment,
+	/// Commitment to the key of the sealed test set: the only key the owner may release.
+	pub test_key_hash: Hash,
 	/// How accepted updates are scored.
 	pub scoring: ScoringRule,
 	/// Fees and penalties.
@@ -554,6 +570,8 @@ pub struct BenchmarkTask<AccountId> {
 	pub genesis_commitment: Commitment,
 	/// The test set's commitment.
 	pub test_set_commitment: Commitment,
+	/// The commitment to the test-set key.
+	pub test_key_hash: Hash,
 	/// The members of each subgroup of the current round.
 	pub subgroups: alloc::vec::Vec<alloc::vec::Vec<AccountId>>,
 	/// Submitted updates: `(round, participant, update)`.

@@ -10,13 +10,13 @@
 mod common;
 
 use codec::Encode;
-use common::new_test_ext;
-use din_primitives::{AggregationRule, FeeParams, RewardAsset, Role, ScoringRule, UNIT};
+use common::{new_test_ext, task_spec};
+use din_primitives::{Role, UNIT};
 use din_runtime::{
 	configs::RuntimeBlockWeights, Executive, Header, Runtime, RuntimeCall, RuntimeOrigin,
 	SignedPayload, System, TxExtension, UncheckedExtrinsic,
 };
-use pallet_din_tasks::{ModelRef, ModelSpec, PhaseLengths, RewardPool, TaskSpec, TestSetRef};
+use pallet_din_tasks::TaskSpec;
 use polkadot_sdk::{
 	frame_support::{
 		dispatch::DispatchClass,
@@ -25,53 +25,16 @@ use polkadot_sdk::{
 	},
 	frame_system, pallet_revive, pallet_transaction_payment,
 	sp_core::{crypto::Pair, sr25519, H256},
-	sp_io::hashing::sha2_256,
 	sp_keyring::Sr25519Keyring,
-	sp_runtime::{generic, traits::Header as _, AccountId32, MultiAddress, Perbill},
+	sp_runtime::{generic, traits::Header as _, AccountId32, MultiAddress},
 };
 
 fn spec(registration: u32, subgroup_size: u32) -> TaskSpec<Runtime> {
-	let architecture = b"softmax:64:10".to_vec();
-	TaskSpec {
-		model: ModelSpec {
-			hash: H256(sha2_256(&architecture)),
-			architecture: BoundedVec::truncate_from(architecture),
-		},
-		genesis: ModelRef {
-			cid: BoundedVec::truncate_from(b"bafy-genesis".to_vec()),
-			commitment: H256::repeat_byte(1),
-		},
-		test_set: TestSetRef {
-			commitment: H256::repeat_byte(2),
-			encrypted_cid: BoundedVec::truncate_from(b"bafy-test-set".to_vec()),
-		},
-		reward: RewardPool { asset: RewardAsset::Native, amount: 1_000 * UNIT },
-		rounds: 1,
-		phases: PhaseLengths {
-			registration,
-			training: 10,
-			aggregation_commit: 5,
-			aggregation_reveal: 5,
-			global_commit: 5,
-			global_reveal: 5,
-			scoring: 5,
-			rewarding: 5,
-		},
-		subgroup_size,
-		evaluators_per_subgroup: 3,
-		min_participants: 1,
-		min_participant_bond: UNIT,
-		min_evaluator_bond: 100 * UNIT,
-		aggregation: AggregationRule::FedAvg,
-		max_samples: 1_000_000,
-		scoring: ScoringRule::Median { threshold: Perbill::from_percent(2) },
-		fees: FeeParams {
-			evaluator_fee: Perbill::from_percent(10),
-			protocol_fee: Perbill::from_percent(1),
-			baseline_margin: Perbill::from_percent(5),
-			slash: Perbill::from_percent(10),
-		},
-	}
+	let mut spec = task_spec();
+	spec.phases.registration = registration;
+	spec.phases.training = 10;
+	spec.subgroup_size = subgroup_size;
+	spec
 }
 
 /// A funded account that is not one of the dev keys.

@@ -6,13 +6,13 @@
 mod common;
 
 use codec::Encode;
-use common::new_test_ext;
-use din_primitives::{AggregationRule, FeeParams, RewardAsset, Role, ScoringRule, UNIT};
+use common::{new_test_ext, task_spec};
+use din_primitives::{Role, UNIT};
 use din_runtime::{Runtime, RuntimeOrigin};
 use pallet_din_precompile::{IDin, DIN_ADDRESS};
-use pallet_din_tasks::{ModelRef, ModelSpec, PhaseLengths, RewardPool, TaskSpec, TestSetRef};
+use pallet_din_tasks::TaskSpec;
 use polkadot_sdk::{
-	frame_support::{weights::Weight, BoundedVec},
+	frame_support::weights::Weight,
 	pallet_revive::{
 		precompiles::alloy::{
 			primitives::{Address, U256},
@@ -20,10 +20,9 @@ use polkadot_sdk::{
 		},
 		AddressMapper, ExecConfig, ExecReturnValue, TransactionLimits,
 	},
-	sp_core::{H160, H256, U256 as SpU256},
-	sp_io::hashing::sha2_256,
+	sp_core::{H160, U256 as SpU256},
 	sp_keyring::Sr25519Keyring,
-	sp_runtime::{AccountId32, Perbill},
+	sp_runtime::AccountId32,
 };
 
 fn alice() -> AccountId32 {
@@ -66,47 +65,9 @@ fn revert_reason(out: &ExecReturnValue) -> String {
 }
 
 fn valid_spec(reward: u128) -> TaskSpec<Runtime> {
-	let architecture = b"softmax:64:10".to_vec();
-	TaskSpec {
-		model: ModelSpec {
-			hash: H256(sha2_256(&architecture)),
-			architecture: BoundedVec::truncate_from(architecture),
-		},
-		genesis: ModelRef {
-			cid: BoundedVec::truncate_from(b"bafy-genesis".to_vec()),
-			commitment: H256::repeat_byte(1),
-		},
-		test_set: TestSetRef {
-			commitment: H256::repeat_byte(2),
-			encrypted_cid: BoundedVec::truncate_from(b"bafy-test-set".to_vec()),
-		},
-		reward: RewardPool { asset: RewardAsset::Native, amount: reward },
-		rounds: 1,
-		phases: PhaseLengths {
-			registration: 5,
-			training: 5,
-			aggregation_commit: 5,
-			aggregation_reveal: 5,
-			global_commit: 5,
-			global_reveal: 5,
-			scoring: 5,
-			rewarding: 5,
-		},
-		subgroup_size: 4,
-		evaluators_per_subgroup: 3,
-		min_participants: 1,
-		min_participant_bond: UNIT,
-		min_evaluator_bond: 100 * UNIT,
-		aggregation: AggregationRule::FedAvg,
-		max_samples: 1_000_000,
-		scoring: ScoringRule::Median { threshold: Perbill::from_percent(2) },
-		fees: FeeParams {
-			evaluator_fee: Perbill::from_percent(10),
-			protocol_fee: Perbill::from_percent(1),
-			baseline_margin: Perbill::from_percent(5),
-			slash: Perbill::from_percent(10),
-		},
-	}
+	let mut spec = task_spec();
+	spec.reward.amount = reward;
+	spec
 }
 
 #[test]
@@ -159,6 +120,51 @@ fn bond_and_join_act_as_the_caller() {
 		let bond = returned(&alice, IDin::bondOfCall { who: address_of(&bob), role: 0 });
 		assert_eq!((bond.active, bond.unbonding), (U256::from(UNIT), U256::from(UNIT)));
 		assert_eq!(returned(&alice, IDin::reputationCall { who: address_of(&bob) }), 0);
+	});
+}
+
+/// Attack: a contract (or an EOA) that acts only through the precompile bonds, joins and
+/// funds a task, and the chain keeps its funds because the calls that give them back are
+/// missing. Every fund comes back: the pool by `cancelTask`, the lock by `leaveTask`, the
+/// bond by `unbond` then `withdrawUnbonded` after the unbonding period.
+#[test]
+fn a_caller_of_the_precompile_gets_every_fund_back() {
+	new_test_ext().execute_with(|| {
+		let alice = alice();
+		let bob = Sr25519Keyring::Bob.to_account_id();
+		let (alice_before, bob_before) = (pallet_balances_free(&alice), pallet_balances_free(&bob));
+		let id =
+			returned(&alice, IDin::createTaskCall { spec: valid_spec(500 * UNIT).encode().into() });
+		returned(&bob, IDin::bondCall { role: 0, amount: U256::from(2 * UNIT) });
+		returned(&bob, IDin::joinTaskCall { id });
+
+		// Only the owner cancels.
+		assert_eq!(revert_reason(&call(&bob, IDin::cancelTaskCall { id })), "NotOwner");
+		returned(&bob, IDin::leaveTaskCall { id });
+		assert!(!pallet_din_tasks::Participants::<Runtime>::get(id).contains(&bob));
+		let bond = returned(&alice, IDin::bondOfCall { who: address_of(&bob), role: 0 });
+		assert_eq!(bond.locked, U256::ZERO, "leaving releases the lock");
+		assert_eq!(revert_reason(&call(&bob, IDin::leaveTaskCall { id })), "NotParticipant");
+
+		returned(&alice, IDin::cancelTaskCall { id });
+		let info = pallet_din_tasks::Tasks::<Runtime>::get(id).expect("kept as a record");
+		assert_eq!(info.phase, din_primitives::TaskPhase::Cancelled);
+		assert_eq!(info.remaining, 0);
+		assert_eq!(pallet_balances_free(&alice), alice_before, "the whole pool is back");
+		assert_eq!(revert_reason(&call(&alice, IDin::cancelTaskCall { id })), "TaskEnded");
+
+		returned(&bob, IDin::unbondCall { role: 0, amount: U256::from(2 * UNIT) });
+		assert_eq!(
+			revert_reason(&call(&bob, IDin::withdrawUnbondedCall { role: 0 })),
+			"NothingToWithdraw",
+			"not before the unbonding period"
+		);
+		let unbonding = <Runtime as pallet_din_staking::Config>::UnbondingPeriod::get();
+		din_runtime::System::set_block_number(1 + unbonding);
+		let withdrawn = returned(&bob, IDin::withdrawUnbondedCall { role: 0 });
+		assert_eq!(withdrawn, U256::from(2 * UNIT));
+		assert!(pallet_din_staking::Ledgers::<Runtime>::get(&bob, Role::Participant).is_none());
+		assert_eq!(pallet_balances_free(&bob), bob_before, "the whole bond is back");
 	});
 }
 

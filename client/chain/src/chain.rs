@@ -122,8 +122,22 @@ pub struct BlockEvents {
 	pub number: u64,
 	/// Block hash.
 	pub hash: H256,
-	/// All its events; see [`Events::find`] for typed access.
+	/// All its events; see [`Events::find`] for typed access, or [`BlockEvents::decoded`].
 	pub events: Events<DinConfig>,
+}
+
+/// A runtime event decoded once into the generated outer enum, to be matched on whole
+/// (`DinEvent::Tasks(din::tasks::Event::PhaseChanged { .. })`) instead of trying one event
+/// type after another.
+pub type DinEvent = din::Event;
+
+impl BlockEvents {
+	/// Every event of the block, in order, decoded into a [`DinEvent`].
+	pub fn decoded(&self) -> impl Iterator<Item = Result<DinEvent, Error>> + '_ {
+		self.events
+			.iter()
+			.map(|event| event.map_err(error::subxt)?.decode_as::<DinEvent>().map_err(error::subxt))
+	}
 }
 
 /// A connection to a DIN node.
@@ -283,7 +297,7 @@ impl Chain {
 		self.submit(&din::tx().tasks().join_task(task), signer).await
 	}
 
-	/// `Tasks::leave_task`: leave `task` between rounds.
+	/// `Tasks::leave_task`: leave `task` before its first round starts.
 	pub async fn leave_task(&self, signer: &Signer, task: TaskId) -> Result<Included, Error> {
 		self.submit(&din::tx().tasks().leave_task(task), signer).await
 	}

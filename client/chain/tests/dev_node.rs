@@ -144,6 +144,7 @@ fn task_spec() -> TaskSpec {
 		test_set: TestSetRef {
 			commitment: H256::repeat_byte(2),
 			encrypted_cid: bounded(b"bafkreitestset"),
+			key_hash: H256::repeat_byte(3),
 		},
 		reward: RewardPool { asset: RewardAsset::Native, amount: 1_000 * UNIT },
 		rounds: 1,

@@ -85,6 +85,7 @@ fn task<T: Config>(
 		scoring,
 		genesis_commitment: fixture(fixtures::GENESIS_COMMITMENT),
 		test_set_commitment: fixture(fixtures::TEST_SET_COMMITMENT),
+		test_key_hash: H256(din_fl::sealed_test_set::test_key_hash(&test_key::<T>())),
 		subgroups: subgroups.clone(),
 		updates,
 	});
@@ -92,6 +93,11 @@ fn task<T: Config>(
 	Pallet::<T>::on_round_start(task, 0, k).expect("the pool staffs every panel");
 	T::Tasks::benchmark_set_phase(task, phase, 0);
 	(task, subgroups)
+}
+
+/// The longest test-set key; the benchmark tasks commit to it.
+fn test_key<T: Config>() -> Vec<u8> {
+	alloc::vec![7u8; T::MaxTestKeyLen::get() as usize]
 }
 
 fn zk() -> ScoringRule {
@@ -123,7 +129,7 @@ fn register_key<T: Config>() {
 }
 
 fn release_key<T: Config>(task: TaskId) {
-	let key = BoundedVec::truncate_from(alloc::vec![7u8; T::MaxTestKeyLen::get() as usize]);
+	let key = BoundedVec::truncate_from(test_key::<T>());
 	TestKeys::<T>::insert(
 		task,
 		TestKey { key, released_at: frame_system::Pallet::<T>::block_number() },
@@ -277,7 +283,7 @@ mod benchmarks {
 	fn release_test_key() {
 		let (task, _) = task::<T>(TaskPhase::Scoring, 1, zk());
 		let owner: T::AccountId = account("owner", 0, SEED);
-		let key = BoundedVec::truncate_from(alloc::vec![7u8; T::MaxTestKeyLen::get() as usize]);
+		let key = BoundedVec::truncate_from(test_key::<T>());
 		#[extrinsic_call]
 		_(RawOrigin::Signed(owner), task, key);
 		assert!(TestKeys::<T>::contains_key(task));
@@ -359,6 +365,7 @@ mod benchmarks {
 			scoring: zk(),
 			genesis_commitment: H256::repeat_byte(1),
 			test_set_commitment: H256::repeat_byte(2),
+			test_key_hash: H256::repeat_byte(3),
 			subgroups: Vec::new(),
 			updates: Vec::new(),
 		});

@@ -37,7 +37,9 @@
 //!    slashed; no majority keeps the previous model ([`Event::GlobalDisputed`]).
 //!
 //! After the last round comes *scoring*. During the task's Scoring phase the owner
-//! [`Pallet::release_test_key`]s the key of the encrypted test set. From then until the
+//! [`Pallet::release_test_key`]s the key of the encrypted test set: only the key whose
+//! hash the spec committed to at creation, so that an owner cannot release a key that opens
+//! nothing and keep the participants' share. From then until the
 //! end of the Rewarding phase, evaluators score the genesis model (the *baseline*) and
 //! every accepted update:
 //!
@@ -567,6 +569,8 @@ pub mod pallet {
 		TestKeyAlreadyReleased,
 		/// The test-set key is empty.
 		EmptyTestKey,
+		/// The key is not the one the task's spec committed to (`test_set.key_hash`).
+		TestKeyMismatch,
 		/// The owner has not released the test-set key.
 		TestKeyNotReleased,
 		/// The task is not scored with `ZkAccuracy`.
@@ -808,7 +812,8 @@ pub mod pallet {
 		/// Release the key of the task's encrypted test set, so that evaluators can score.
 		///
 		/// Origin: signed, the task's owner. Only in the Scoring phase (its end is the
-		/// deadline), once.
+		/// deadline), once, and only the key the spec committed to
+		/// (`din_fl::sealed_test_set::test_key_hash(key) == test_set.key_hash`).
 		///
 		/// Emits [`Event::TestKeyReleased`].
 		#[pallet::call_index(7)]
@@ -823,6 +828,10 @@ pub mod pallet {
 			ensure!(terms.owner == who, Error::<T>::NotOwner);
 			ensure!(terms.phase == TaskPhase::Scoring, Error::<T>::NotScoring);
 			ensure!(!key.is_empty(), Error::<T>::EmptyTestKey);
+			ensure!(
+				H256(din_fl::sealed_test_set::test_key_hash(&key)) == terms.test_key_hash,
+				Error::<T>::TestKeyMismatch
+			);
 			ensure!(!TestKeys::<T>::contains_key(task), Error::<T>::TestKeyAlreadyReleased);
 			let released_at = frame_system::Pallet::<T>::block_number();
 			TestKeys::<T>::insert(task, TestKey { key, released_at });

@@ -47,17 +47,9 @@ impl pallet_balances::Config for Test {
 	type RuntimeHoldReason = RuntimeHoldReason;
 }
 
+#[derive_impl(pallet_din_staking::config_preludes::TestDefaultConfig)]
 impl pallet_din_staking::Config for Test {
 	type Currency = Balances;
-	type RuntimeHoldReason = RuntimeHoldReason;
-	type Slashed = ();
-	type MinParticipantBond = ConstU64<10>;
-	type MinEvaluatorBond = ConstU64<100>;
-	type UnbondingPeriod = ConstU64<10>;
-	type MaxUnlockingChunks = ConstU32<4>;
-	type SlashReputationPenalty = ConstU32<5>;
-	type MaxReputation = ConstU32<1000>;
-	type WeightInfo = ();
 }
 
 /// Randomness that is a hash of the subject and the block number.
@@ -71,26 +63,12 @@ impl polkadot_sdk::frame_support::traits::Randomness<H256, u64> for TestRandomne
 	}
 }
 
+#[derive_impl(pallet_din_tasks::config_preludes::TestDefaultConfig)]
 impl pallet_din_tasks::Config for Test {
 	type Currency = Balances;
-	type RuntimeHoldReason = RuntimeHoldReason;
 	type Staking = Staking;
 	type Randomness = TestRandomness;
 	type Lifecycle = Evaluation;
-	type MinRewardPool = ConstU64<100>;
-	type MaxArchitectureLen = ConstU32<64>;
-	type MaxParticipants = ConstU32<16>;
-	type MaxSubgroupSize = ConstU32<4>;
-	type MaxEvaluatorsPerSubgroup = ConstU32<5>;
-	type MaxRounds = ConstU32<4>;
-	type MinPhaseLength = ConstU64<1>;
-	type MaxPhaseLength = ConstU64<100>;
-	type MaxActiveTasks = ConstU32<4>;
-	type MaxDeadlinesPerBlock = ConstU32<2>;
-	type MaxRoundDeferrals = ConstU32<3>;
-	type MaxSamplesPerUpdate = ConstU64<{ 1 << 32 }>;
-	type MaxSlash = MaxSlash;
-	type WeightInfo = ();
 }
 
 /// Groth16 verification and model commitments with `din-zk-verifier` (what din-runtime's
@@ -153,7 +131,6 @@ impl frame_system::offchain::AppCrypto<UintAuthorityId, TestSignature> for TestA
 parameter_types! {
 	/// Unbounded unless a test lowers it to see the settlement sliced.
 	pub static SettlementSliceWeight: Weight = Weight::MAX;
-	pub const MaxSlash: Perbill = Perbill::from_percent(50);
 }
 
 impl pallet_din_evaluation::Config for Test {
@@ -180,14 +157,10 @@ impl pallet_din_evaluation::Config for Test {
 	type WeightInfo = ();
 }
 
+#[derive_impl(pallet_din_rewards::config_preludes::TestDefaultConfig)]
 impl pallet_din_rewards::Config for Test {
-	type Balance = Balance;
 	type Tasks = DinTasks;
 	type Staking = Staking;
-	type MaxParticipants = ConstU32<16>;
-	type MaxEvaluators = ConstU32<16>;
-	type MaxScores = ConstU32<32>;
-	type WeightInfo = ();
 }
 
 /// The model owner.
@@ -204,6 +177,8 @@ pub const ENDOWMENT: Balance = 100_000;
 pub const PARTICIPANT_BOND: Balance = 100;
 /// The evaluator bond.
 pub const EVALUATOR_BOND: Balance = 1_000;
+/// The test-set key the owner committed to in [`spec`].
+pub const TEST_KEY: [u8; 32] = [7; 32];
 
 pub struct ExtBuilder {
 	evaluators: Vec<AccountId>,
@@ -288,6 +263,7 @@ pub fn spec(rounds: RoundIndex, scoring: ScoringRule) -> pallet_din_tasks::TaskS
 		test_set: TestSetRef {
 			commitment: H256(fixtures::TEST_SET_COMMITMENT),
 			encrypted_cid: cid(b"testset"),
+			key_hash: H256(din_fl::sealed_test_set::test_key_hash(&TEST_KEY)),
 		},
 		reward: RewardPool { asset: RewardAsset::Native, amount: POOL },
 		rounds,

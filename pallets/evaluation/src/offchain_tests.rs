@@ -276,6 +276,7 @@ fn task_in_aggregation() -> TaskId {
 	spec.test_set = pallet_din_tasks::TestSetRef {
 		commitment: H256(sealed_test_set::median_test_set_commitment(&test_set())),
 		encrypted_cid: cid(artifact_cid(&sealed_test_set()).as_bytes()),
+		key_hash: H256(sealed_test_set::test_key_hash(&TEST_KEY)),
 	};
 	let task = create(spec, &PARTICIPANTS);
 	run_until(task, TaskPhase::Training);

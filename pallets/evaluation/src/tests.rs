@@ -316,7 +316,10 @@ fn a_lying_evaluator_is_slashed_and_the_result_holds() {
 			Role::Evaluator,
 			din_primitives::Offence::MinorityAggregate
 		)));
-		assert_eq!(bonded(liar, Role::Evaluator), bond - bond / 10, "10% of the bond");
+		// A seat locks a quarter of the bond (`min_evaluator_bond`); the slash takes 10% of
+		// that seat, not of everything the evaluator bonded.
+		let seat = EVALUATOR_BOND / 4;
+		assert_eq!(bonded(liar, Role::Evaluator), bond - seat / 10, "10% of the seat");
 	});
 }
 
@@ -483,7 +486,7 @@ fn scored_task(scoring: ScoringRule) -> TaskId {
 	assert_ok!(Evaluation::release_test_key(
 		RuntimeOrigin::signed(OWNER),
 		task,
-		BoundedVec::truncate_from(vec![7; 32])
+		BoundedVec::truncate_from(TEST_KEY.to_vec())
 	));
 	task
 }
@@ -628,13 +631,13 @@ fn scores_need_the_key_the_panel_and_an_accepted_update() {
 		assert_ok!(Evaluation::release_test_key(
 			RuntimeOrigin::signed(OWNER),
 			task,
-			BoundedVec::truncate_from(vec![1])
+			BoundedVec::truncate_from(TEST_KEY.to_vec())
 		));
 		assert_noop!(
 			Evaluation::release_test_key(
 				RuntimeOrigin::signed(OWNER),
 				task,
-				BoundedVec::truncate_from(vec![1])
+				BoundedVec::truncate_from(TEST_KEY.to_vec())
 			),
 			Error::<Test>::TestKeyAlreadyReleased
 		);
@@ -870,5 +873,40 @@ fn a_withheld_key_settles_in_the_participants_favour() {
 			assert_eq!(Balances::balance(p) - before[i], 8_500 / 4);
 		}
 		assert_eq!(s.pool, s.participants + s.evaluators + s.burned + s.refund);
+	});
+}
+
+/// Attack: the owner keeps the participants' share by releasing a key that opens nothing,
+/// so that every update stays unscored while the key counts as released. The chain accepts
+/// only the key whose hash the spec committed to; an owner who has no other key to give
+/// has withheld it, and the task settles in the participants' favour.
+#[test]
+fn a_key_other_than_the_committed_one_is_refused_and_settles_as_withheld() {
+	ExtBuilder::default().build_and_execute(|| {
+		register_vk();
+		let task = create(spec(1, zk()), &PARTICIPANTS);
+		honest_round(task, models);
+		assert_eq!(phase(task).0, TaskPhase::Scoring);
+		let mut wrong = TEST_KEY;
+		wrong[0] ^= 1;
+		for key in [wrong.to_vec(), TEST_KEY[..31].to_vec(), vec![1]] {
+			assert_noop!(
+				Evaluation::release_test_key(
+					RuntimeOrigin::signed(OWNER),
+					task,
+					BoundedVec::truncate_from(key)
+				),
+				Error::<Test>::TestKeyMismatch
+			);
+		}
+		let before: Vec<Balance> = PARTICIPANTS.iter().map(|p| Balances::balance(p)).collect();
+		run_until(task, TaskPhase::Finished);
+		assert!(evaluation_events().iter().any(|e| matches!(e, Event::TestKeyWithheld { .. })));
+		let s = pallet_din_rewards::Settlements::<Test>::get(task).unwrap();
+		assert!(!s.scored);
+		assert_eq!(s.participants, 8_500, "the whole participant budget is paid out");
+		for (i, p) in PARTICIPANTS.iter().enumerate() {
+			assert_eq!(Balances::balance(p) - before[i], 8_500 / 4);
+		}
 	});
 }

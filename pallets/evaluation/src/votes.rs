@@ -338,6 +338,11 @@ impl<T: Config> Pallet<T> {
 		round: RoundIndex,
 		offence: Offence,
 	) {
-		T::Staking::slash(who, role, terms.fees.slash, SlashReason { task, round, offence });
+		// The duty's own stake: what the seat or the task's participation locked.
+		let stake = match role {
+			Role::Evaluator => terms.min_evaluator_bond,
+			Role::Participant => terms.min_participant_bond,
+		};
+		T::Staking::slash(who, role, terms.fees.slash, stake, SlashReason { task, round, offence });
 	}
 }

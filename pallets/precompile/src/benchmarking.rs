@@ -34,6 +34,7 @@ fn task_in_training<T: Config>(subgroups: Vec<Vec<T::AccountId>>) -> TaskId {
 		},
 		genesis_commitment: H256::repeat_byte(1),
 		test_set_commitment: H256::repeat_byte(2),
+		test_key_hash: H256::repeat_byte(3),
 		subgroups,
 		updates: Vec::new(),
 	})

@@ -12,11 +12,13 @@
 //! - **Views** (`nextTaskId`, `taskInfo`, `assignment`, `bondOf`, `reputation`) read the
 //!   tasks and staking pallets' storage and ABI-encode the answer. Each charges the weight
 //!   its benchmark measured ([`WeightInfo`]).
-//! - **Actions** (`createTask`, `joinTask`, `bond`, `unbond`, `releaseTestKey`) dispatch
-//!   the pallets' calls with the *caller's* mapped account as the signed origin: an EOA
-//!   acts as itself, a contract as its own account (so a contract can own and fund a
-//!   task). Each charges the dispatched call's benchmarked weight (its worst case) before
-//!   doing anything, then emits an `IDin` event as an EVM log.
+//! - **Actions** (`createTask`, `joinTask`, `leaveTask`, `cancelTask`, `bond`, `unbond`,
+//!   `withdrawUnbonded`, `releaseTestKey`) dispatch the pallets' calls with the *caller's*
+//!   mapped account as the signed origin: an EOA acts as itself, a contract as its own
+//!   account (so a contract can own and fund a task, and get every fund back). Each
+//!   charges the dispatched call's benchmarked weight (its worst case) before doing
+//!   anything, refunds the difference when the call reports less (`cancelTask`), then
+//!   emits an `IDin` event as an EVM log.
 //!
 //! ## Rules
 //!
@@ -204,6 +206,41 @@ where
 				emit::<T, _>(env, IDin::TaskJoined { task: *id, participant })?;
 				Ok(Vec::new())
 			},
+			Call::leaveTask(IDin::leaveTaskCall { id }) => {
+				charge::<T>(env, <T as pallet_din_tasks::Config>::WeightInfo::leave_task())?;
+				let caller = mutating_caller(env)?;
+				dispatch(pallet_din_tasks::Pallet::<T>::leave_task(signed::<T>(&caller), *id))?;
+				let participant = address_of::<T>(&caller);
+				emit::<T, _>(env, IDin::TaskLeft { task: *id, participant })?;
+				Ok(Vec::new())
+			},
+			Call::cancelTask(IDin::cancelTaskCall { id }) => {
+				let max_participants = <T as pallet_din_tasks::Config>::MaxParticipants::get();
+				// Plus the read of the pool the event reports.
+				let worst =
+					<T as pallet_din_tasks::Config>::WeightInfo::cancel_task(max_participants)
+						.saturating_add(<T as frame_system::Config>::DbWeight::get().reads(1));
+				let charged =
+					env.frame_meter_mut().charge_weight_token(RuntimeCosts::Precompile(worst))?;
+				let caller = mutating_caller(env)?;
+				let pool: u128 = pallet_din_tasks::Tasks::<T>::get(*id)
+					.map(|info| info.remaining.into())
+					.unwrap_or_default();
+				let post = pallet_din_tasks::Pallet::<T>::cancel_task(signed::<T>(&caller), *id)
+					.map_err(|e| e.error);
+				let post = dispatch(post)?;
+				// The call reports its weight at the task's participant count.
+				let used = post.actual_weight.map_or(worst, |w| {
+					w.saturating_add(<T as frame_system::Config>::DbWeight::get().reads(1))
+				});
+				env.frame_meter_mut().adjust_weight(charged, RuntimeCosts::Precompile(used));
+				let owner = address_of::<T>(&caller);
+				emit::<T, _>(
+					env,
+					IDin::TaskCancelled { task: *id, owner, refund: AbiU256::from(pool) },
+				)?;
+				Ok(Vec::new())
+			},
 			Call::bond(IDin::bondCall { role: raw_role, amount: value }) => {
 				charge::<T>(env, <T as pallet_din_staking::Config>::WeightInfo::bond())?;
 				let caller = mutating_caller(env)?;
@@ -231,6 +268,31 @@ where
 				let who = address_of::<T>(&caller);
 				emit::<T, _>(env, IDin::Unbonded { who, role: *raw_role, amount: *value })?;
 				Ok(Vec::new())
+			},
+			Call::withdrawUnbonded(IDin::withdrawUnbondedCall { role: raw_role }) => {
+				// Plus the two reads of the ledger that measure the amount.
+				charge::<T>(
+					env,
+					<T as pallet_din_staking::Config>::WeightInfo::withdraw_unbonded()
+						.saturating_add(<T as frame_system::Config>::DbWeight::get().reads(2)),
+				)?;
+				let caller = mutating_caller(env)?;
+				let role = role_of(*raw_role)?;
+				// The ledger the call reads anyway; its total before and after is the amount.
+				let held = |who: &T::AccountId| -> u128 {
+					pallet_din_staking::Ledgers::<T>::get(who, role)
+						.map(|l| l.total().into())
+						.unwrap_or_default()
+				};
+				let before = held(&caller);
+				dispatch(pallet_din_staking::Pallet::<T>::withdraw_unbonded(
+					signed::<T>(&caller),
+					role,
+				))?;
+				let withdrawn = amount(before.saturating_sub(held(&caller)));
+				let who = address_of::<T>(&caller);
+				emit::<T, _>(env, IDin::Withdrawn { who, role: *raw_role, amount: withdrawn })?;
+				Ok(withdrawn.abi_encode())
 			},
 			Call::releaseTestKey(IDin::releaseTestKeyCall { id, key }) => {
 				charge::<T>(
@@ -313,7 +375,7 @@ fn signed<T: Config>(who: &T::AccountId) -> <T as frame_system::Config>::Runtime
 }
 
 /// A refused dispatch reverts with the error's name, so that contracts can catch it.
-fn dispatch(result: Result<(), DispatchError>) -> Result<(), Error> {
+fn dispatch<R>(result: Result<R, DispatchError>) -> Result<R, Error> {
 	result.map_err(|e| match e {
 		DispatchError::Module(m) => revert(m.message.unwrap_or("ModuleError")),
 		other => revert(<&'static str>::from(other)),

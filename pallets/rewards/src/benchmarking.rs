@@ -26,6 +26,7 @@ mod benchmarks {
 			scoring: ScoringRule::Median { threshold: Perbill::from_percent(5) },
 			genesis_commitment: H256::repeat_byte(1),
 			test_set_commitment: H256::repeat_byte(2),
+			test_key_hash: H256::repeat_byte(3),
 			subgroups: Vec::new(),
 			updates: Vec::new(),
 		});

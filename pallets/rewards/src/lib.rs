@@ -117,16 +117,42 @@ pub mod pallet {
 	#[pallet::storage_version(STORAGE_VERSION)]
 	pub struct Pallet<T>(_);
 
-	#[pallet::config]
+	/// Default configurations of this pallet, for `#[derive_impl(..)]`.
+	pub mod config_preludes {
+		use super::*;
+		use frame_support::{derive_impl, traits::ConstU32};
+		use polkadot_sdk::frame_system;
+
+		/// The mocks' configuration: a `u64` balance and the bounds of pallet-din-tasks'
+		/// and pallet-din-evaluation's test configurations. A mock sets `Tasks` and
+		/// `Staking`.
+		pub struct TestDefaultConfig;
+
+		#[derive_impl(frame_system::config_preludes::TestDefaultConfig, no_aggregated_types)]
+		impl frame_system::DefaultConfig for TestDefaultConfig {}
+
+		#[frame_support::register_default_impl(TestDefaultConfig)]
+		impl DefaultConfig for TestDefaultConfig {
+			type Balance = u64;
+			type MaxParticipants = ConstU32<16>;
+			type MaxEvaluators = ConstU32<16>;
+			type MaxScores = ConstU32<64>;
+			type WeightInfo = ();
+		}
+	}
+
+	#[pallet::config(with_default)]
 	pub trait Config: polkadot_sdk::frame_system::Config {
 		/// The balance type of pools and bonds (the native token's).
 		type Balance: BalanceTrait;
 
 		/// The tasks: their fee terms and their escrowed pools (pallet-din-tasks).
+		#[pallet::no_default]
 		type Tasks: TaskInspect<Self::AccountId, Self::Balance>
 			+ TaskEscrow<Self::AccountId, Self::Balance>;
 
 		/// Slashes for updates below the baseline (pallet-din-staking).
+		#[pallet::no_default]
 		type Staking: Slash<Self::AccountId, Self::Balance>;
 
 		/// Most participants of a task (the participant payments of one settlement); at
@@ -145,6 +171,16 @@ pub mod pallet {
 
 		/// Weight information for the settlement.
 		type WeightInfo: WeightInfo;
+	}
+
+	#[pallet::hooks]
+	impl<T: Config> Hooks<polkadot_sdk::frame_system::pallet_prelude::BlockNumberFor<T>> for Pallet<T> {
+		#[cfg(feature = "try-runtime")]
+		fn try_state(
+			_n: polkadot_sdk::frame_system::pallet_prelude::BlockNumberFor<T>,
+		) -> Result<(), polkadot_sdk::sp_runtime::TryRuntimeError> {
+			Self::do_try_state()
+		}
 	}
 
 	/// How each settled task's pool was split.
@@ -170,6 +206,22 @@ pub mod pallet {
 }
 
 impl<T: Config> Pallet<T> {
+	/// Check the pallet's invariant: every settlement accounts for its whole pool,
+	/// `pool = participants + evaluators + burned + refund`.
+	#[cfg(any(feature = "try-runtime", feature = "std"))]
+	pub fn do_try_state() -> Result<(), polkadot_sdk::sp_runtime::TryRuntimeError> {
+		use polkadot_sdk::sp_runtime::traits::CheckedAdd;
+		for (_, s) in Settlements::<T>::iter() {
+			let parts = s
+				.participants
+				.checked_add(&s.evaluators)
+				.and_then(|p| p.checked_add(&s.burned))
+				.and_then(|p| p.checked_add(&s.refund));
+			ensure!(parts == Some(s.pool), "a settlement does not account for its pool");
+		}
+		Ok(())
+	}
+
 	/// `⌊budget × weight / total⌋`, never more than `budget`.
 	fn share(budget: T::Balance, weight: u128, total: u128) -> T::Balance {
 		if total == 0 {
@@ -203,6 +255,7 @@ impl<T: Config> Pallet<T> {
 		outcome: &TaskOutcome<T::AccountId>,
 		margin: Perbill,
 		slash: Perbill,
+		stake: T::Balance,
 	) -> (Vec<(T::AccountId, u128)>, u32) {
 		if !outcome.test_key_released {
 			let weights =
@@ -217,7 +270,7 @@ impl<T: Config> Pallet<T> {
 				accuracy.deconstruct().saturating_sub(baseline.deconstruct()) as u128;
 			if accuracy.saturating_add(margin) < baseline {
 				let reason = SlashReason { task, round: *round, offence: Offence::BelowBaseline };
-				T::Staking::slash(who, Role::Participant, slash, reason);
+				T::Staking::slash(who, Role::Participant, slash, stake, reason);
 				slashed += 1;
 			}
 			if contribution == 0 {
@@ -273,8 +326,13 @@ impl<T: Config> Pallet<T> {
 			}
 		}
 
-		let (weights, slashed) =
-			Self::participant_weights(task, &outcome, fees.baseline_margin, fees.slash);
+		let (weights, slashed) = Self::participant_weights(
+			task,
+			&outcome,
+			fees.baseline_margin,
+			fees.slash,
+			terms.min_participant_bond,
+		);
 		let total_weight: u128 = weights.iter().map(|(_, w)| *w).fold(0, u128::saturating_add);
 		let mut participants = T::Balance::zero();
 		for (who, weight) in weights.iter() {

@@ -7,10 +7,7 @@ use crate::{self as pallet_din_rewards, *};
 use din_primitives::{AggregationRule, FeeParams, RewardAsset, Role, ScoringRule};
 use pallet_din_tasks::{ModelRef, ModelSpec, PhaseLengths, RewardPool, TaskSpec, TestSetRef};
 use polkadot_sdk::{
-	frame_support::{
-		derive_impl, parameter_types,
-		traits::{ConstU32, ConstU64},
-	},
+	frame_support::derive_impl,
 	frame_system, pallet_balances,
 	sp_core::H256,
 	sp_io::{self, hashing::sha2_256},
@@ -19,9 +16,6 @@ use polkadot_sdk::{
 
 pub type AccountId = u64;
 
-parameter_types! {
-	pub const MaxSlash: Perbill = Perbill::from_percent(50);
-}
 pub type Balance = u64;
 
 type Block = frame_system::mocking::MockBlock<Test>;
@@ -48,17 +42,9 @@ impl pallet_balances::Config for Test {
 	type RuntimeHoldReason = RuntimeHoldReason;
 }
 
+#[derive_impl(pallet_din_staking::config_preludes::TestDefaultConfig)]
 impl pallet_din_staking::Config for Test {
 	type Currency = Balances;
-	type RuntimeHoldReason = RuntimeHoldReason;
-	type Slashed = ();
-	type MinParticipantBond = ConstU64<10>;
-	type MinEvaluatorBond = ConstU64<100>;
-	type UnbondingPeriod = ConstU64<10>;
-	type MaxUnlockingChunks = ConstU32<4>;
-	type SlashReputationPenalty = ConstU32<5>;
-	type MaxReputation = ConstU32<1000>;
-	type WeightInfo = ();
 }
 
 /// Constant randomness: this runtime never starts a round.
@@ -69,36 +55,17 @@ impl polkadot_sdk::frame_support::traits::Randomness<H256, u64> for NoRandomness
 	}
 }
 
+#[derive_impl(pallet_din_tasks::config_preludes::TestDefaultConfig)]
 impl pallet_din_tasks::Config for Test {
 	type Currency = Balances;
-	type RuntimeHoldReason = RuntimeHoldReason;
 	type Staking = Staking;
 	type Randomness = NoRandomness;
-	type Lifecycle = ();
-	type MinRewardPool = ConstU64<100>;
-	type MaxArchitectureLen = ConstU32<64>;
-	type MaxParticipants = ConstU32<16>;
-	type MaxSubgroupSize = ConstU32<4>;
-	type MaxEvaluatorsPerSubgroup = ConstU32<5>;
-	type MaxRounds = ConstU32<4>;
-	type MinPhaseLength = ConstU64<1>;
-	type MaxPhaseLength = ConstU64<100>;
-	type MaxActiveTasks = ConstU32<4>;
-	type MaxDeadlinesPerBlock = ConstU32<2>;
-	type MaxRoundDeferrals = ConstU32<3>;
-	type MaxSamplesPerUpdate = ConstU64<{ 1 << 32 }>;
-	type MaxSlash = MaxSlash;
-	type WeightInfo = ();
 }
 
+#[derive_impl(pallet_din_rewards::config_preludes::TestDefaultConfig)]
 impl pallet_din_rewards::Config for Test {
-	type Balance = Balance;
 	type Tasks = DinTasks;
 	type Staking = Staking;
-	type MaxParticipants = ConstU32<16>;
-	type MaxEvaluators = ConstU32<16>;
-	type MaxScores = ConstU32<64>;
-	type WeightInfo = ();
 }
 
 /// The model owner.
@@ -133,6 +100,16 @@ pub fn new_test_ext() -> sp_io::TestExternalities {
 	ext
 }
 
+/// Run `test` in [`new_test_ext`], then check the invariants of the pallets it touched.
+pub fn build_and_execute(test: impl FnOnce()) {
+	new_test_ext().execute_with(|| {
+		test();
+		Rewards::do_try_state().expect("rewards invariants hold after the test");
+		DinTasks::do_try_state().expect("tasks invariants hold after the test");
+		Staking::do_try_state().expect("staking invariants hold after the test");
+	})
+}
+
 /// Create a task with `pool` and `fees` by [`OWNER`]; returns its id.
 pub fn create(pool: Balance, fees: FeeParams) -> TaskId {
 	let arch = b"softmax:64-10".to_vec();
@@ -143,7 +120,11 @@ pub fn create(pool: Balance, fees: FeeParams) -> TaskId {
 			architecture: BoundedVec::truncate_from(arch),
 		},
 		genesis: ModelRef { cid: cid(b"genesis"), commitment: H256::repeat_byte(1) },
-		test_set: TestSetRef { commitment: H256::repeat_byte(2), encrypted_cid: cid(b"testset") },
+		test_set: TestSetRef {
+			commitment: H256::repeat_byte(2),
+			encrypted_cid: cid(b"testset"),
+			key_hash: H256::repeat_byte(3),
+		},
 		reward: RewardPool { asset: RewardAsset::Native, amount: pool },
 		rounds: 1,
 		phases: PhaseLengths {

@@ -16,7 +16,7 @@ fn balance(who: AccountId) -> Balance {
 
 #[test]
 fn fees_burn_and_contribution_shares_are_exact() {
-	new_test_ext().execute_with(|| {
+	build_and_execute(|| {
 		let task = create(10_000, fees());
 		let owner_before = balance(OWNER);
 		let outcome = TaskOutcome {
@@ -42,10 +42,10 @@ fn fees_burn_and_contribution_shares_are_exact() {
 		assert_eq!(balance(10) + 100 - ENDOWMENT, 6_375);
 		assert_eq!(balance(11) + 100 - ENDOWMENT, 2_125);
 		assert_eq!(balance(12) + 100 - ENDOWMENT, 0);
-		// 13 is slashed 10% of its bond.
+		// 13 is slashed 10% of the task's participant bond (10), not of all it bonded (100).
 		assert_eq!(
 			<Staking as din_primitives::StakeInfo<_, _>>::bonded(&13, Role::Participant),
-			90
+			99
 		);
 		assert_eq!(
 			s,
@@ -67,7 +67,7 @@ fn fees_burn_and_contribution_shares_are_exact() {
 
 #[test]
 fn nobody_to_pay_refunds_the_owner() {
-	new_test_ext().execute_with(|| {
+	build_and_execute(|| {
 		let task = create(10_000, fees());
 		let outcome = TaskOutcome {
 			test_key_released: true,
@@ -85,8 +85,26 @@ fn nobody_to_pay_refunds_the_owner() {
 }
 
 #[test]
-fn without_scores_participants_share_by_accepted_updates() {
+fn try_state_catches_a_settlement_that_loses_part_of_its_pool() {
 	new_test_ext().execute_with(|| {
+		assert!(Rewards::do_try_state().is_ok());
+		let lossy = Settlement {
+			pool: 100,
+			participants: 50,
+			evaluators: 10,
+			burned: 5,
+			refund: 30,
+			slashed: 0,
+			scored: true,
+		};
+		crate::Settlements::<Test>::insert(0, lossy);
+		assert!(Rewards::do_try_state().is_err(), "5 of the pool are unaccounted for");
+	});
+}
+
+#[test]
+fn without_scores_participants_share_by_accepted_updates() {
+	build_and_execute(|| {
 		let task =
 			create(1_000, FeeParams { evaluator_fee: pct(0), protocol_fee: pct(0), ..fees() });
 		let outcome = TaskOutcome {
@@ -124,7 +142,7 @@ proptest! {
 	/// moved: to the payees, out of existence, and back to the owner at the task's end.
 	#[test]
 	fn accounting_is_exact((pool, ef, pf, baseline, scores, work, released) in arb_outcome()) {
-		new_test_ext().execute_with(|| {
+		build_and_execute(|| {
 			let task = create(pool, FeeParams { evaluator_fee: pct(ef), protocol_fee: pct(pf), ..fees() });
 			let mut scores: Vec<(AccountId, u32, Perbill)> =
 				scores.into_iter().enumerate().map(|(i, (p, a))| (p, i as u32, pct(a))).collect();

@@ -38,9 +38,12 @@
 //! under it — while slashing (which is the point of the bond) can.
 //!
 //! *Slashing* happens only through [`din_primitives::Slash`], called by the protocol pallets
-//! with a `Perbill` and a [`din_primitives::SlashReason`] (task, round, offence). There is
-//! no root or sudo slashing extrinsic. The fraction applies to the whole ledger, active
-//! first, then the newest unbonding chunks, so unbonding does not escape a pending slash.
+//! with a `Perbill`, the stake of the failed duty and a [`din_primitives::SlashReason`]
+//! (task, round, offence). There is no root or sudo slashing extrinsic. The fraction applies
+//! to that stake (an evaluator's seat, a participant's task bond), never to the whole
+//! ledger, so a large bond backing many duties loses per offence only what the offending
+//! duty locked. It is taken from the active bond first, then the newest unbonding chunks,
+//! so unbonding does not escape a pending slash.
 //! The funds are taken with `BalancedHold::slash` and the resulting credit goes to
 //! [`Config::Slashed`] (drop it to burn, or `ResolveTo` a treasury account). Every slash
 //! emits [`Event::Slashed`] and lowers the account's reputation by
@@ -114,36 +117,70 @@ pub mod pallet {
 	#[pallet::storage_version(STORAGE_VERSION)]
 	pub struct Pallet<T>(_);
 
-	#[pallet::config]
+	/// Default configurations of this pallet, for `#[derive_impl(..)]`.
+	pub mod config_preludes {
+		use super::*;
+		use frame_support::{derive_impl, traits::ConstU32, traits::ConstU64};
+
+		/// The mocks' configuration: a `u64` balance and block number, bonds of 10 and
+		/// 100, ten blocks of unbonding. A mock sets `Currency` and overrides what its tests
+		/// are about.
+		pub struct TestDefaultConfig;
+
+		#[derive_impl(frame_system::config_preludes::TestDefaultConfig, no_aggregated_types)]
+		impl frame_system::DefaultConfig for TestDefaultConfig {}
+
+		#[frame_support::register_default_impl(TestDefaultConfig)]
+		impl DefaultConfig for TestDefaultConfig {
+			#[inject_runtime_type]
+			type RuntimeHoldReason = ();
+			type Slashed = ();
+			type MinParticipantBond = ConstU64<10>;
+			type MinEvaluatorBond = ConstU64<100>;
+			type UnbondingPeriod = ConstU64<10>;
+			type MaxUnlockingChunks = ConstU32<4>;
+			type SlashReputationPenalty = ConstU32<5>;
+			type MaxReputation = ConstU32<1000>;
+			type WeightInfo = ();
+		}
+	}
+
+	#[pallet::config(with_default)]
 	pub trait Config: polkadot_sdk::frame_system::Config {
 		/// The currency bonds are held in (the native token).
+		#[pallet::no_default]
 		type Currency: fungible::Inspect<Self::AccountId>
 			+ fungible::Mutate<Self::AccountId>
 			+ fungible::MutateHold<Self::AccountId, Reason = Self::RuntimeHoldReason>
 			+ fungible::BalancedHold<Self::AccountId>;
 
 		/// The overarching hold reason, which [`HoldReason`] converts into.
+		#[pallet::no_default_bounds]
 		type RuntimeHoldReason: From<HoldReason>;
 
 		/// Where slashed funds go: `()` burns them, `ResolveTo<TreasuryAccount, Balances>`
 		/// deposits them to a treasury account.
+		#[pallet::no_default_bounds]
 		type Slashed: OnUnbalanced<CreditOf<Self>>;
 
 		/// Smallest active participant bond, in the currency's smallest unit. Must be
 		/// non-zero and at least the existential deposit: it is the price of one
 		/// participant ledger (storage) and of one seat in a task's snapshot.
 		#[pallet::constant]
+		#[pallet::no_default_bounds]
 		type MinParticipantBond: Get<BalanceOf<Self>>;
 
 		/// Smallest active evaluator bond, in the currency's smallest unit. Must be non-zero;
 		/// it bounds how cheaply a Sybil can enter the sortition pool.
 		#[pallet::constant]
+		#[pallet::no_default_bounds]
 		type MinEvaluatorBond: Get<BalanceOf<Self>>;
 
 		/// Blocks between `unbond` and the funds becoming withdrawable. Must be non-zero and
 		/// longer than any task phase, so an offence is settled (and slashed) before the
 		/// bond behind it can leave.
 		#[pallet::constant]
+		#[pallet::no_default_bounds]
 		type UnbondingPeriod: Get<BlockNumberFor<Self>>;
 
 		/// Most unbonding chunks per (account, role). Bounds the ledger's size (storage and
@@ -507,11 +544,12 @@ impl<T: Config> Slash<T::AccountId, BalanceOf<T>> for Pallet<T> {
 		who: &T::AccountId,
 		role: Role,
 		fraction: Perbill,
+		stake: BalanceOf<T>,
 		reason: SlashReason,
 	) -> BalanceOf<T> {
 		let amount = Ledgers::<T>::mutate_exists(who, role, |maybe| {
 			let Some(ledger) = maybe.as_mut() else { return Zero::zero() };
-			let amount = ledger.slash(fraction);
+			let amount = ledger.slash(fraction * stake);
 			let (credit, missing) = <T::Currency as fungible::BalancedHold<T::AccountId>>::slash(
 				&Self::hold_reason(role),
 				who,

@@ -38,17 +38,13 @@ parameter_types! {
 	pub static UnbondingPeriod: u64 = 10;
 }
 
+#[derive_impl(pallet_din_staking::config_preludes::TestDefaultConfig)]
 impl pallet_din_staking::Config for Test {
 	type Currency = Balances;
-	type RuntimeHoldReason = RuntimeHoldReason;
-	type Slashed = ();
 	type MinParticipantBond = MinParticipantBond;
 	type MinEvaluatorBond = MinEvaluatorBond;
 	type UnbondingPeriod = UnbondingPeriod;
-	type MaxUnlockingChunks = polkadot_sdk::frame_support::traits::ConstU32<4>;
-	type SlashReputationPenalty = polkadot_sdk::frame_support::traits::ConstU32<5>;
 	type MaxReputation = polkadot_sdk::frame_support::traits::ConstU32<20>;
-	type WeightInfo = ();
 }
 
 /// Accounts 1..=5 start with 1_000 each; account 6 with 5.

@@ -303,8 +303,9 @@ fn slash_works() {
 		assert_ok!(Staking::bond(RuntimeOrigin::signed(1), P, 100));
 		assert_ok!(<Staking as BondLocker<_, _>>::lock(&1, P, 80));
 		assert_ok!(Staking::unbond(RuntimeOrigin::signed(1), P, 20));
-		// 50% of the whole ledger (100): the 80 active go first, then... 50 of them.
-		let slashed = <Staking as Slash<_, _>>::slash(&1, P, Perbill::from_percent(50), reason());
+		// 50% of a stake of 100, taken from the 80 active first.
+		let slashed =
+			<Staking as Slash<_, _>>::slash(&1, P, Perbill::from_percent(50), 100, reason());
 		assert_eq!(slashed, 50);
 		assert!(staking_events().contains(&Event::Slashed {
 			who: 1,
@@ -333,17 +334,42 @@ fn slash_reaches_unbonding_chunks() {
 	ExtBuilder::default().build_and_execute(|| {
 		assert_ok!(Staking::bond(RuntimeOrigin::signed(1), P, 100));
 		assert_ok!(Staking::unbond(RuntimeOrigin::signed(1), P, 90));
-		let slashed = <Staking as Slash<_, _>>::slash(&1, P, Perbill::from_percent(50), reason());
+		let slashed =
+			<Staking as Slash<_, _>>::slash(&1, P, Perbill::from_percent(50), 100, reason());
 		assert_eq!(slashed, 50);
 		let l = ledger(1, P).unwrap();
 		assert_eq!(l.active, 0);
 		assert_eq!(l.unlocking[0].value, 50);
-		// A full slash removes the ledger.
-		let slashed = <Staking as Slash<_, _>>::slash(&1, P, Perbill::one(), reason());
+		// A full slash of a stake larger than what is left takes all of it and removes the
+		// ledger.
+		let slashed = <Staking as Slash<_, _>>::slash(&1, P, Perbill::one(), 100, reason());
 		assert_eq!(slashed, 50);
 		assert!(ledger(1, P).is_none());
 		// Slashing an unbonded account takes nothing.
-		assert_eq!(<Staking as Slash<_, _>>::slash(&2, E, Perbill::one(), reason()), 0);
+		assert_eq!(<Staking as Slash<_, _>>::slash(&2, E, Perbill::one(), 100, reason()), 0);
+	});
+}
+
+/// Attack: a task owner sets the highest slash fraction and an evaluator that backs many
+/// seats with one large bond misses one reveal. Before, the fraction hit the whole ledger,
+/// once per seat: a whale lost a fifth of everything for one late reveal. The fraction
+/// applies to the seat's stake only.
+#[test]
+fn a_slash_takes_a_fraction_of_the_seat_not_of_the_whole_bond() {
+	ExtBuilder::default().build_and_execute(|| {
+		assert_ok!(Staking::bond(RuntimeOrigin::signed(1), E, 500));
+		// Five seats of 100 each.
+		for _ in 0..5 {
+			assert_ok!(<Staking as BondLocker<_, _>>::lock(&1, E, 100));
+		}
+		let slashed =
+			<Staking as Slash<_, _>>::slash(&1, E, Perbill::from_percent(20), 100, reason());
+		assert_eq!(slashed, 20, "20% of one seat, not 20% of the 500 bonded");
+		let l = ledger(1, E).unwrap();
+		assert_eq!(l.active, 480);
+		assert_eq!(held(1, E), 480);
+		// The other four seats are still fully backed.
+		assert!(l.locked >= 400);
 	});
 }
 
@@ -356,10 +382,10 @@ fn reputation_is_soulbound_and_moves_only_through_the_trait() {
 			Event::ReputationChanged { who: 1, task: 3, round: 1, reputation: 12 }.into(),
 		);
 		assert_ok!(Staking::bond(RuntimeOrigin::signed(1), E, 100));
-		<Staking as Slash<_, _>>::slash(&1, E, Perbill::from_percent(10), reason());
+		<Staking as Slash<_, _>>::slash(&1, E, Perbill::from_percent(10), 100, reason());
 		assert_eq!(<Staking as Reputation<_>>::reputation(&1), 7);
-		<Staking as Slash<_, _>>::slash(&1, E, Perbill::from_percent(10), reason());
-		<Staking as Slash<_, _>>::slash(&1, E, Perbill::from_percent(10), reason());
+		<Staking as Slash<_, _>>::slash(&1, E, Perbill::from_percent(10), 100, reason());
+		<Staking as Slash<_, _>>::slash(&1, E, Perbill::from_percent(10), 100, reason());
 		assert_eq!(<Staking as Reputation<_>>::reputation(&1), 0);
 	});
 }
@@ -404,7 +430,7 @@ mod prop {
 		Rebond(u64, bool, u64),
 		Lock(u64, bool, u64),
 		Unlock(u64, bool, u64),
-		Slash(u64, bool, u32),
+		Slash(u64, bool, u32, u64),
 		Advance(u64),
 	}
 
@@ -417,7 +443,8 @@ mod prop {
 			(who.clone(), any::<bool>(), 0u64..300).prop_map(|(a, r, v)| Op::Rebond(a, r, v)),
 			(who.clone(), any::<bool>(), 0u64..300).prop_map(|(a, r, v)| Op::Lock(a, r, v)),
 			(who.clone(), any::<bool>(), 0u64..300).prop_map(|(a, r, v)| Op::Unlock(a, r, v)),
-			(who, any::<bool>(), 0u32..=100).prop_map(|(a, r, p)| Op::Slash(a, r, p)),
+			(who, any::<bool>(), 0u32..=100, 0u64..300)
+				.prop_map(|(a, r, p, s)| Op::Slash(a, r, p, s)),
 			(1u64..8).prop_map(Op::Advance),
 		]
 	}
@@ -445,8 +472,8 @@ mod prop {
 						Op::Rebond(a, r, v) => { let _ = Staking::rebond(RuntimeOrigin::signed(a), role(r), v); }
 						Op::Lock(a, r, v) => { let _ = <Staking as BondLocker<_, _>>::lock(&a, role(r), v); }
 						Op::Unlock(a, r, v) => <Staking as BondLocker<_, _>>::unlock(&a, role(r), v),
-						Op::Slash(a, r, p) => {
-							burned += <Staking as Slash<_, _>>::slash(&a, role(r), Perbill::from_percent(p), reason());
+						Op::Slash(a, r, p, s) => {
+							burned += <Staking as Slash<_, _>>::slash(&a, role(r), Perbill::from_percent(p), s, reason());
 						}
 						Op::Advance(n) => run_to(System::block_number() + n),
 					}

@@ -8,7 +8,7 @@ use polkadot_sdk::{
 		PartialEqNoBound,
 	},
 	frame_system::pallet_prelude::BlockNumberFor,
-	sp_runtime::{traits::Zero, Perbill, Saturating},
+	sp_runtime::{traits::Zero, Saturating},
 };
 use scale_info::TypeInfo;
 
@@ -109,11 +109,11 @@ impl<T: Config> StakeLedger<T> {
 		value.saturating_sub(left)
 	}
 
-	/// Reduce the ledger by `fraction` of its total, taking from `active` first and then
+	/// Reduce the ledger by `amount`, at most its total, taking from `active` first and then
 	/// from the newest unbonding chunks. Returns the amount taken; `locked` is clamped to
 	/// the new `active`.
-	pub fn slash(&mut self, fraction: Perbill) -> BalanceOf<T> {
-		let target = fraction * self.total();
+	pub fn slash(&mut self, amount: BalanceOf<T>) -> BalanceOf<T> {
+		let target = amount.min(self.total());
 		let from_active = target.min(self.active);
 		self.active = self.active.saturating_sub(from_active);
 		let mut left = target.saturating_sub(from_active);

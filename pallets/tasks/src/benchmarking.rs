@@ -42,6 +42,7 @@ fn spec<T: Config>(a: u32) -> TaskSpecOf<T> {
 			encrypted_cid: BoundedVec::truncate_from(
 				alloc::vec![2u8; din_primitives::MAX_CID_LEN as usize],
 			),
+			key_hash: H256::repeat_byte(3),
 		},
 		reward: RewardPool { asset: RewardAsset::Native, amount: T::MinRewardPool::get() },
 		rounds: T::MaxRounds::get(),
@@ -109,6 +110,7 @@ pub(crate) fn benchmark_task<T: Config>(b: din_primitives::BenchmarkTask<T::Acco
 	spec.scoring = b.scoring;
 	spec.genesis.commitment = b.genesis_commitment;
 	spec.test_set.commitment = b.test_set_commitment;
+	spec.test_set.key_hash = b.test_key_hash;
 	let task = NextTaskId::<T>::get();
 	Pallet::<T>::create_task(RawOrigin::Signed(b.owner).into(), spec).expect("valid spec");
 	let subgroups = b.subgroups.len() as u32;

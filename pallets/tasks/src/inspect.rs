@@ -64,8 +64,10 @@ impl<T: Config> TaskInspect<T::AccountId, BalanceOf<T>> for Pallet<T> {
 			rounds: info.spec.rounds,
 			evaluators_per_subgroup: info.spec.evaluators_per_subgroup,
 			min_evaluator_bond: info.spec.min_evaluator_bond,
+			min_participant_bond: info.spec.min_participant_bond,
 			genesis_commitment: info.spec.genesis.commitment,
 			test_set_commitment: info.spec.test_set.commitment,
+			test_key_hash: info.spec.test_set.key_hash,
 			scoring: info.spec.scoring,
 			fees: info.spec.fees,
 		})

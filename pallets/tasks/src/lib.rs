@@ -14,7 +14,9 @@
 //!
 //! *Participants* bonded with pallet-din-staking join with [`Pallet::join_task`]; joining
 //! locks the task's minimum participant bond (it cannot be unbonded while the task runs).
-//! They may [`Pallet::leave_task`] only between rounds. The owner may
+//! They may [`Pallet::leave_task`] only before the first round starts: from then on the
+//! lock backs their updates until the task settles, so nobody who took part escapes a
+//! slash by leaving and unbonding. The owner may
 //! [`Pallet::cancel_task`] before the first round starts and gets the whole pool back.
 //!
 //! A task then runs through its lifecycle, advanced by `on_initialize` at each phase's
@@ -146,22 +148,70 @@ pub mod pallet {
 	#[pallet::storage_version(STORAGE_VERSION)]
 	pub struct Pallet<T>(_);
 
-	#[pallet::config]
+	/// Default configurations of this pallet, for `#[derive_impl(..)]`.
+	pub mod config_preludes {
+		use super::*;
+		use frame_support::{
+			derive_impl, parameter_types,
+			traits::{ConstU32, ConstU64},
+		};
+
+		parameter_types! {
+			/// The mocks' bound on a task's slash fraction.
+			pub const TestMaxSlash: Perbill = Perbill::from_percent(50);
+		}
+
+		/// The mocks' configuration: a `u64` balance and block number, small bounds
+		/// (16 participants, subgroups of 4, 4 rounds, phases of 1 to 100 blocks), no
+		/// lifecycle hook. A mock sets `Currency`, `Staking` and `Randomness` and overrides
+		/// what its tests are about.
+		pub struct TestDefaultConfig;
+
+		#[derive_impl(frame_system::config_preludes::TestDefaultConfig, no_aggregated_types)]
+		impl frame_system::DefaultConfig for TestDefaultConfig {}
+
+		#[frame_support::register_default_impl(TestDefaultConfig)]
+		impl DefaultConfig for TestDefaultConfig {
+			#[inject_runtime_type]
+			type RuntimeHoldReason = ();
+			type Lifecycle = ();
+			type MinRewardPool = ConstU64<100>;
+			type MaxArchitectureLen = ConstU32<64>;
+			type MaxParticipants = ConstU32<16>;
+			type MaxSubgroupSize = ConstU32<4>;
+			type MaxEvaluatorsPerSubgroup = ConstU32<5>;
+			type MaxRounds = ConstU32<4>;
+			type MinPhaseLength = ConstU64<1>;
+			type MaxPhaseLength = ConstU64<100>;
+			type MaxActiveTasks = ConstU32<4>;
+			type MaxDeadlinesPerBlock = ConstU32<2>;
+			type MaxRoundDeferrals = ConstU32<3>;
+			type MaxSamplesPerUpdate = ConstU64<{ 1 << 32 }>;
+			type MaxSlash = TestMaxSlash;
+			type WeightInfo = ();
+		}
+	}
+
+	#[pallet::config(with_default)]
 	pub trait Config: polkadot_sdk::frame_system::Config {
 		/// The currency reward pools are held in (the native token).
+		#[pallet::no_default]
 		type Currency: fungible::Inspect<Self::AccountId>
 			+ fungible::Mutate<Self::AccountId>
 			+ fungible::MutateHold<Self::AccountId, Reason = Self::RuntimeHoldReason>;
 
 		/// The overarching hold reason, which [`HoldReason`] converts into.
+		#[pallet::no_default_bounds]
 		type RuntimeHoldReason: From<HoldReason>;
 
 		/// Bonds: read, and locked while a participant is in a task (pallet-din-staking).
+		#[pallet::no_default]
 		type Staking: StakeInfo<Self::AccountId, BalanceOf<Self>>
 			+ BondLocker<Self::AccountId, BalanceOf<Self>>;
 
 		/// Randomness for the subgroup shuffle. In din-runtime: BABE's
 		/// `RandomnessFromOneEpochAgo`, which no block author of the round can bias.
+		#[pallet::no_default]
 		type Randomness: Randomness<Self::Hash, BlockNumberFor<Self>>;
 
 		/// Hooks into the round lifecycle (pallet-din-evaluation; `()` lets evaluation phases
@@ -172,6 +222,7 @@ pub mod pallet {
 		/// deposit; it prices the storage of a task (spec, rounds, updates), so it must be
 		/// large enough that creating tasks is no cheap storage spam.
 		#[pallet::constant]
+		#[pallet::no_default_bounds]
 		type MinRewardPool: Get<BalanceOf<Self>>;
 
 		/// Most bytes of a model architecture descriptor. Bounds `TaskInfo` (read by every
@@ -202,11 +253,13 @@ pub mod pallet {
 		/// Shortest phase, in blocks. Non-zero: a phase must outlive at least one block so
 		/// transactions can land in it.
 		#[pallet::constant]
+		#[pallet::no_default_bounds]
 		type MinPhaseLength: Get<BlockNumberFor<Self>>;
 
 		/// Longest phase, in blocks; at least `MinPhaseLength`. Bounds how long a pool and
 		/// the participants' bonds can be tied up per phase.
 		#[pallet::constant]
+		#[pallet::no_default_bounds]
 		type MaxPhaseLength: Get<BlockNumberFor<Self>>;
 
 		/// Most live (not finished, not cancelled) tasks. Non-zero; with
@@ -406,6 +459,8 @@ pub mod pallet {
 		ZeroTestSetCommitment,
 		/// The encrypted test-set CID is empty.
 		EmptyTestSetCid,
+		/// The commitment to the test-set key is zero.
+		ZeroTestKeyHash,
 		/// The reward pool is below `MinRewardPool`.
 		RewardPoolTooLow,
 		/// The task asks for zero rounds.
@@ -466,11 +521,9 @@ pub mod pallet {
 		StakeTooLow,
 		/// The caller is not a participant of the task.
 		NotParticipant,
-		/// Leaving is only possible between rounds (Registration, GlobalCommit, GlobalReveal).
-		NotBetweenRounds,
 		/// Only the task owner may do this.
 		NotOwner,
-		/// The first round has started; the task can no longer be cancelled.
+		/// The first round has started: the task can no longer be cancelled, nor left.
 		TaskAlreadyStarted,
 		/// The task has finished or was cancelled.
 		TaskEnded,
@@ -645,8 +698,11 @@ pub mod pallet {
 
 		/// Leave `task`, releasing the lock on the caller's bond.
 		///
-		/// Origin: signed, a participant of `task`. Only between rounds: during Registration,
-		/// or once the current round's updates are aggregated (GlobalCommit, GlobalReveal).
+		/// Origin: signed, a participant of `task`. Only before the first round starts: from
+		/// then on the lock backs the participant's updates until the task settles (an
+		/// update is slashed `BelowBaseline` only at the end of Rewarding), so that nobody
+		/// who took part can leave, unbond and withdraw before its slash. The lock is
+		/// released when the task ends.
 		///
 		/// Emits [`Event::ParticipantLeft`].
 		#[pallet::call_index(2)]
@@ -655,12 +711,10 @@ pub mod pallet {
 			let who = ensure_signed(origin)?;
 			let info = Tasks::<T>::get(task).ok_or(Error::<T>::UnknownTask)?;
 			ensure!(!info.phase.is_terminal(), Error::<T>::TaskEnded);
+			// Round 0 in Registration is the only state before the first round starts.
 			ensure!(
-				matches!(
-					info.phase,
-					TaskPhase::Registration | TaskPhase::GlobalCommit | TaskPhase::GlobalReveal
-				),
-				Error::<T>::NotBetweenRounds
+				info.phase == TaskPhase::Registration && info.round == 0,
+				Error::<T>::TaskAlreadyStarted
 			);
 			Participants::<T>::try_mutate(task, |list| -> DispatchResult {
 				let pos = list.iter().position(|p| p == &who).ok_or(Error::<T>::NotParticipant)?;

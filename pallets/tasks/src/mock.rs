@@ -9,7 +9,7 @@ use polkadot_sdk::frame_support::weights::Weight;
 use polkadot_sdk::{
 	frame_support::{
 		derive_impl, parameter_types,
-		traits::{ConstU32, ConstU64, Hooks},
+		traits::{ConstU32, Hooks},
 	},
 	pallet_balances,
 	sp_core::H256,
@@ -46,17 +46,9 @@ impl pallet_balances::Config for Test {
 	type RuntimeHoldReason = RuntimeHoldReason;
 }
 
+#[derive_impl(pallet_din_staking::config_preludes::TestDefaultConfig)]
 impl pallet_din_staking::Config for Test {
 	type Currency = Balances;
-	type RuntimeHoldReason = RuntimeHoldReason;
-	type Slashed = ();
-	type MinParticipantBond = ConstU64<10>;
-	type MinEvaluatorBond = ConstU64<100>;
-	type UnbondingPeriod = ConstU64<10>;
-	type MaxUnlockingChunks = ConstU32<4>;
-	type SlashReputationPenalty = ConstU32<5>;
-	type MaxReputation = ConstU32<1000>;
-	type WeightInfo = ();
 }
 
 /// pallet-din-staking, plus the benchmark funding hook (the staking crate is compiled here
@@ -165,29 +157,19 @@ parameter_types! {
 	pub static MaxParticipants: u32 = 8;
 	pub static MaxActiveTasks: u32 = 4;
 	pub static MaxRoundDeferrals: u32 = 3;
-	pub const MaxSlash: Perbill = Perbill::from_percent(50);
 }
 
+#[derive_impl(pallet_din_tasks::config_preludes::TestDefaultConfig)]
 impl pallet_din_tasks::Config for Test {
 	type Currency = Balances;
-	type RuntimeHoldReason = RuntimeHoldReason;
 	type Staking = TestStaking;
 	type Randomness = TestRandomness;
 	type Lifecycle = TestLifecycle;
-	type MinRewardPool = ConstU64<100>;
-	type MaxArchitectureLen = ConstU32<64>;
 	type MaxParticipants = MaxParticipants;
-	type MaxSubgroupSize = ConstU32<4>;
 	type MaxEvaluatorsPerSubgroup = ConstU32<3>;
 	type MaxRounds = ConstU32<3>;
-	type MinPhaseLength = ConstU64<1>;
-	type MaxPhaseLength = ConstU64<100>;
 	type MaxActiveTasks = MaxActiveTasks;
-	type MaxDeadlinesPerBlock = ConstU32<2>;
 	type MaxRoundDeferrals = MaxRoundDeferrals;
-	type MaxSamplesPerUpdate = ConstU64<{ 1 << 32 }>;
-	type MaxSlash = MaxSlash;
-	type WeightInfo = ();
 }
 
 /// The model owner.
@@ -272,7 +254,11 @@ pub fn spec() -> TaskSpecOf<Test> {
 			architecture: BoundedVec::truncate_from(arch),
 		},
 		genesis: ModelRef { cid: cid(b"genesis"), commitment: H256::repeat_byte(1) },
-		test_set: TestSetRef { commitment: H256::repeat_byte(2), encrypted_cid: cid(b"testset") },
+		test_set: TestSetRef {
+			commitment: H256::repeat_byte(2),
+			encrypted_cid: cid(b"testset"),
+			key_hash: H256::repeat_byte(3),
+		},
 		reward: RewardPool { asset: RewardAsset::Native, amount: POOL },
 		rounds: 2,
 		phases: PhaseLengths {

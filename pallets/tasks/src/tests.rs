@@ -92,6 +92,7 @@ fn create_task_fails_invalid_artifacts() {
 		assert_spec_fails(|s| s.genesis.cid = cid(b""), Error::EmptyGenesisCid);
 		assert_spec_fails(|s| s.genesis.commitment = H256::zero(), Error::ZeroGenesisCommitment);
 		assert_spec_fails(|s| s.test_set.commitment = H256::zero(), Error::ZeroTestSetCommitment);
+		assert_spec_fails(|s| s.test_set.key_hash = H256::zero(), Error::ZeroTestKeyHash);
 		assert_spec_fails(|s| s.test_set.encrypted_cid = cid(b""), Error::EmptyTestSetCid);
 	});
 }
@@ -200,7 +201,7 @@ fn an_owner_cannot_set_a_slash_above_the_runtime_maximum() {
 		assert_spec_fails(|s| s.fees.slash = Perbill::one(), Error::SlashTooHigh);
 		assert_spec_fails(|s| s.fees.slash = Perbill::from_percent(51), Error::SlashTooHigh);
 		let mut at_the_maximum = spec();
-		at_the_maximum.fees.slash = MaxSlash::get();
+		at_the_maximum.fees.slash = <Test as Config>::MaxSlash::get();
 		assert_ok!(DinTasks::create_task(RuntimeOrigin::signed(OWNER), at_the_maximum));
 	});
 }
@@ -358,15 +359,7 @@ fn leave_task_works() {
 		assert_ok!(DinTasks::leave_task(RuntimeOrigin::signed(10), task));
 		System::assert_last_event(Event::ParticipantLeft { task, round: 0, who: 10 }.into());
 		assert_eq!(locked(10), 0);
-		// Between rounds: once the round's updates are aggregated.
-		finish_phase(task); // -> Training
-		finish_phase(task); // -> AggregationCommit
-		finish_phase(task); // -> AggregationReveal
-		finish_phase(task); // -> GlobalCommit
-		assert_eq!(phase(task), TaskPhase::GlobalCommit);
-		assert_ok!(DinTasks::leave_task(RuntimeOrigin::signed(11), task));
-		assert_eq!(locked(11), 0);
-		assert!(Participants::<Test>::get(task).is_empty());
+		assert_eq!(Participants::<Test>::get(task).into_inner(), vec![11]);
 	});
 }
 
@@ -393,20 +386,36 @@ fn leave_task_fails_task_ended() {
 	});
 }
 
+/// Attack: a participant submits a poisoned update, leaves once the round is aggregated,
+/// unbonds and withdraws while the task still runs, and is gone when settlement slashes
+/// its update `BelowBaseline`. Once the first round started nobody leaves: the lock backs
+/// the participant's updates until the task ends, in every later phase and round.
 #[test]
-fn leave_task_fails_not_between_rounds() {
+fn a_participant_who_took_part_stays_slashable_until_settlement() {
 	ExtBuilder::default().build_and_execute(|| {
 		let task = running_task(2);
-		assert_noop!(
-			DinTasks::leave_task(RuntimeOrigin::signed(10), task),
-			Error::<Test>::NotBetweenRounds
-		);
-		finish_phase(task);
-		assert_eq!(phase(task), TaskPhase::AggregationCommit);
-		assert_noop!(
-			DinTasks::leave_task(RuntimeOrigin::signed(10), task),
-			Error::<Test>::NotBetweenRounds
-		);
+		assert_ok!(submit(10, task, 0));
+		let mut seen = Vec::new();
+		while !phase(task).is_terminal() {
+			seen.push(phase(task));
+			if phase(task) != TaskPhase::Registration || round(task) > 0 {
+				assert_noop!(
+					DinTasks::leave_task(RuntimeOrigin::signed(10), task),
+					Error::<Test>::TaskAlreadyStarted
+				);
+				assert_eq!(locked(10), spec().min_participant_bond, "{:?}", phase(task));
+				assert_noop!(
+					Staking::unbond(RuntimeOrigin::signed(10), Role::Participant, 100),
+					pallet_din_staking::Error::<Test>::BondLocked
+				);
+			}
+			finish_phase(task);
+		}
+		for p in [TaskPhase::GlobalReveal, TaskPhase::Scoring, TaskPhase::Rewarding] {
+			assert!(seen.contains(&p), "{p:?} was checked");
+		}
+		// The task ended: the lock is released.
+		assert_eq!(locked(10), 0);
 	});
 }
 
@@ -753,26 +762,30 @@ fn round_start_waits_when_the_lifecycle_refuses() {
 }
 
 #[test]
-fn later_round_waits_in_registration_and_allows_leaving() {
+fn a_refused_later_round_waits_in_registration_and_takes_new_participants() {
 	ExtBuilder::default().build_and_execute(|| {
 		let task = running_task(1);
 		for _ in 0..4 {
 			finish_phase(task);
 		}
 		assert_eq!(phase(task), TaskPhase::GlobalReveal);
-		assert_ok!(DinTasks::leave_task(RuntimeOrigin::signed(10), task));
+		refuse_round_start(true);
 		finish_phase(task);
-		// Round 1 cannot start without participants; no cancelling after round 0 though.
-		assert_eq!(phase(task), TaskPhase::Registration);
-		assert_eq!(round(task), 1);
+		assert_eq!((phase(task), round(task)), (TaskPhase::Registration, 1));
+		// After round 0, neither cancelling nor leaving.
 		assert_noop!(
 			DinTasks::cancel_task(RuntimeOrigin::signed(OWNER), task),
 			Error::<Test>::TaskAlreadyStarted
 		);
+		assert_noop!(
+			DinTasks::leave_task(RuntimeOrigin::signed(10), task),
+			Error::<Test>::TaskAlreadyStarted
+		);
 		join(11, task);
+		refuse_round_start(false);
 		finish_phase(task);
 		assert_eq!((phase(task), round(task)), (TaskPhase::Training, 1));
-		assert_eq!(subgroup(task, 11), Some(0));
+		assert!(subgroup(task, 11).is_some());
 	});
 }
 
@@ -915,7 +928,7 @@ fn a_late_first_round_resets_the_deferral_count() {
 		for _ in 0..4 {
 			finish_phase(task);
 		}
-		assert_ok!(DinTasks::leave_task(RuntimeOrigin::signed(10), task));
+		refuse_round_start(true);
 		for _ in 0..=2 * MaxRoundDeferrals::get() {
 			finish_phase(task);
 		}

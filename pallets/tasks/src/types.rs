@@ -75,6 +75,9 @@ pub struct TestSetRef {
 	pub commitment: Commitment,
 	/// CID of the encrypted test set.
 	pub encrypted_cid: Cid,
+	/// Commitment to the key that decrypts it (`din_fl::sealed_test_set::test_key_hash`):
+	/// `release_test_key` accepts no other key.
+	pub key_hash: H256,
 }
 
 /// The reward pool a task escrows. `asset` is `Native` for now (see [`RewardAsset`]).
@@ -226,6 +229,7 @@ impl<T: Config> TaskSpec<T> {
 		ensure(!self.genesis.commitment.is_zero(), ZeroGenesisCommitment)?;
 		ensure(!self.test_set.commitment.is_zero(), ZeroTestSetCommitment)?;
 		ensure(!self.test_set.encrypted_cid.is_empty(), EmptyTestSetCid)?;
+		ensure(!self.test_set.key_hash.is_zero(), ZeroTestKeyHash)?;
 		// Exhaustive on purpose: a new asset kind must decide how it is held before it can
 		// be accepted here.
 		match self.reward.asset {

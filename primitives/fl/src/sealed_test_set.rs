@@ -18,6 +18,13 @@
 //! needed). There is no MAC on purpose: integrity comes from the on-chain test-set
 //! commitment, which every evaluator checks after decrypting, and which a wrong key or
 //! corrupted bytes cannot match.
+//!
+//! ## Key commitment
+//!
+//! The task spec also carries [`test_key_hash`] of the key, and the chain refuses to
+//! release any other key: an owner cannot keep the participants' share by releasing a key
+//! that opens nothing. The hash is domain-separated from the keystream, so publishing it
+//! reveals no keystream block.
 
 use alloc::vec::Vec;
 use core::fmt;
@@ -29,6 +36,7 @@ use crate::TestSet;
 const MAGIC: &[u8; 8] = b"DINTSET1";
 const HEADER_LEN: usize = 16;
 const KEYSTREAM_DOMAIN: &[u8] = b"din/test-set";
+const KEY_HASH_DOMAIN: &[u8] = b"din/test-key";
 /// Bytes in a test-set key.
 pub const TEST_KEY_LEN: usize = 32;
 
@@ -130,10 +138,31 @@ pub fn median_test_set_commitment(test_set: &TestSet) -> [u8; 32] {
 	Sha256::digest(encode_test_set(test_set)).into()
 }
 
+/// The commitment to a test-set key a task spec carries (`TestSetRef::key_hash`):
+/// `sha256("din/test-key" ‖ key)`. `Evaluation::release_test_key` accepts only a key with
+/// this hash.
+pub fn test_key_hash(key: &[u8]) -> [u8; 32] {
+	let mut hasher = Sha256::new();
+	hasher.update(KEY_HASH_DOMAIN);
+	hasher.update(key);
+	hasher.finalize().into()
+}
+
 #[cfg(test)]
 mod tests {
 	use super::*;
 	use alloc::vec;
+
+	#[test]
+	fn the_key_hash_differs_from_every_keystream_block_and_between_keys() {
+		let key = [9u8; TEST_KEY_LEN];
+		let hash = test_key_hash(&key);
+		let zeros = [0u8; 2 * 32];
+		let keystream = apply_keystream(&key, &zeros);
+		assert!(keystream.chunks(32).all(|block| block != hash));
+		assert_ne!(hash, test_key_hash(&[8u8; TEST_KEY_LEN]));
+		assert_ne!(hash, test_key_hash(&key[..31]));
+	}
 
 	fn sample() -> TestSet {
 		TestSet { num_features: 3, features: vec![1, -2, 3, 4, 5, -6], labels: vec![0, 7] }

@@ -272,6 +272,7 @@ pub(super) async fn create(args: CreateArgs) -> anyhow::Result<()> {
 		test_set: TestSetRef {
 			commitment: test_commitment,
 			encrypted_cid: BoundedVec(cid_to_chain(&test_set_cid)),
+			key_hash: H256(din_fl::sealed_test_set::test_key_hash(&test_key)),
 		},
 		reward: RewardPool { asset: RewardAsset::Native, amount: args.reward },
 		rounds: args.rounds,
