@@ -77,8 +77,8 @@ mod chain;
 mod error;
 
 pub use chain::{
-	Balance, BlockEvents, Chain, Included, Inclusion, ReadAt, Signer, DEFAULT_INCLUSION_TIMEOUT,
-	MAX_CID_LEN, MAX_PROOF_LEN,
+	Balance, BlockEvents, Chain, DinEvent, Included, Inclusion, ReadAt, Signer,
+	DEFAULT_INCLUSION_TIMEOUT, MAX_CID_LEN, MAX_PROOF_LEN,
 };
 pub use error::{Error, PalletError};
 

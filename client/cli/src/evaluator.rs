@@ -5,10 +5,10 @@
 //!
 //! | phase | duty |
 //! |---|---|
-//! | AggregationCommit | fetch the subgroup's updates, check each against its CID, schema, sample count and on-chain commitment (failures → the invalid set), aggregate the valid ones with the task's rule (`din_fl`, integer, bit-identical on every machine), publish, commit `aggregate_commit_hash` |
-//! | AggregationReveal | reveal what was committed |
-//! | GlobalCommit | fetch the accepted subgroup aggregates, combine them sample-weighted (FedAvg), publish, commit `global_commit_hash` |
-//! | GlobalReveal | reveal it |
+//! | AggregationCommit | fetch the subgroup's updates, check each against its CID, schema, sample count and on-chain commitment (failures → the invalid set), aggregate the valid ones with the task's rule (`din_fl`, integer, bit-identical on every machine), withhold the aggregate, commit `aggregate_commit_hash` |
+//! | AggregationReveal | publish the aggregate, reveal what was committed |
+//! | GlobalCommit | fetch the accepted subgroup aggregates, combine them sample-weighted (FedAvg), withhold the global model, commit `global_commit_hash` |
+//! | GlobalReveal | publish it, reveal it |
 //! | Scoring, Rewarding | once the owner has released the test-set key: decrypt the test set and check it against the task's commitment; then for every accepted update of its panels (and the baseline) prove the accuracy with Groth16 (`zk`) or report it (`median`) |
 //!
 //! Every decision of these duties (which updates are invalid and why, the aggregate, the
@@ -20,12 +20,18 @@
 //! `sha256(participant ‖ round) mod Q` proves first, the others only prove what is still
 //! unsettled once the Rewarding phase starts.
 //!
-//! Restart safety ([`crate::state`]): salts, CIDs and invalid sets are saved before each
-//! commit; before committing or revealing the daemon reads its own vote from the chain,
+//! *Withheld until the commits close.* An aggregate published while commits are open could
+//! be copied: every store peer near its CID receives its provider record, so a lazy panel
+//! member could fetch it and commit to it without aggregating anything. The daemon keeps
+//! what it commits to under `<state-dir>/withheld/` (its CID computed locally, as the store
+//! would) and publishes it in the reveal phase, before the reveal that names it.
+//!
+//! Restart safety ([`crate::state`]): salts, CIDs, invalid sets and withheld artifacts are
+//! saved before each commit; before committing or revealing the daemon reads its own vote from the chain,
 //! so a restarted daemon reveals exactly what it committed and never commits twice.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -53,6 +59,8 @@ use crate::state::StateFile;
 
 /// How long an evaluator waits for one update or aggregate from the store.
 const FETCH_TIMEOUT: Duration = Duration::from_secs(6);
+/// Where, under the state directory, committed artifacts wait for the reveal phase.
+const WITHHELD_DIR: &str = "withheld";
 
 /// The `din evaluator` subcommands.
 #[derive(Debug, Subcommand)]
@@ -207,6 +215,33 @@ struct Daemon {
 	store: Store,
 	state: StateFile<EvaluatorState>,
 	scoring: HashMap<u32, Scoring>,
+}
+
+/// Keeps `bytes`, an artifact this evaluator is about to commit to, unpublished under
+/// `state_dir` until [`publish`]; returns its CID, the one the store will give it.
+fn withhold(state_dir: &Path, bytes: &[u8]) -> anyhow::Result<String> {
+	let cid = din_fl::content::artifact_cid(bytes);
+	crate::state::write_atomically(&state_dir.join(WITHHELD_DIR).join(&cid), bytes)?;
+	Ok(cid)
+}
+
+/// Publishes the withheld artifact `cid` (stores, pins and announces it) and drops the
+/// withheld copy. Without a withheld copy it was published already (by a run before a
+/// restart), and there is nothing to do.
+async fn publish(state_dir: &Path, store: &Store, cid: &str) -> anyhow::Result<()> {
+	let path = state_dir.join(WITHHELD_DIR).join(cid);
+	let bytes = match std::fs::read(&path) {
+		Ok(bytes) => bytes,
+		Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+		Err(e) => return Err(e).with_context(|| format!("reading {}", path.display())),
+	};
+	let stored = store.put(bytes).await?;
+	anyhow::ensure!(
+		stored.to_string() == cid,
+		"the store gave withheld artifact {cid} the CID {stored}"
+	);
+	std::fs::remove_file(&path).with_context(|| format!("removing {}", path.display()))?;
+	Ok(())
 }
 
 /// Whether the chain refused `error`'s call with one of the evaluation pallet's `names`.
@@ -431,7 +466,7 @@ impl Daemon {
 		if self.args.attack == Some(Attack::WrongAggregate) {
 			aggregate.values[0] = aggregate.values[0].saturating_add(1);
 		}
-		let cid = self.store.put(aggregate.encode()?).await?;
+		let cid = withhold(&self.args.state_dir, &aggregate.encode()?)?;
 		invalid.sort_by(|a, b| a.0.cmp(&b.0));
 		tracing::info!(
 			target: "din",
@@ -443,7 +478,7 @@ impl Daemon {
 			if self.args.attack.is_some() { " [attack]" } else { "" }
 		);
 		Ok(Committed {
-			cid: cid.to_string(),
+			cid,
 			commitment: hex::encode(commitment_of(&aggregate.values).0),
 			invalid: invalid.iter().map(ToString::to_string).collect(),
 			salt: hex::encode(rand::random::<[u8; 32]>()),
@@ -464,6 +499,7 @@ impl Daemon {
 			let subgroup: u32 = key[prefix.len()..].parse()?;
 			match self.chain.aggregate_vote(task, round, subgroup, &self.me).await? {
 				Some(Vote::Committed(_)) => {
+					publish(&self.args.state_dir, &self.store, &committed.cid).await?;
 					let cid = cid_to_chain(&din_store::parse_cid(&committed.cid)?);
 					let result = self
 						.chain
@@ -573,9 +609,9 @@ impl Daemon {
 			tracing::info!(target: "din", "task {task} round {}: no accepted aggregate carries weight; the previous model holds", round + 1);
 			return Ok(None);
 		};
-		let cid = self.store.put(global.encode()?).await?;
+		let cid = withhold(&self.args.state_dir, &global.encode()?)?;
 		Ok(Some(Committed {
-			cid: cid.to_string(),
+			cid,
 			commitment: hex::encode(commitment_of(&global.values).0),
 			invalid: Vec::new(),
 			salt: hex::encode(rand::random::<[u8; 32]>()),
@@ -591,6 +627,7 @@ impl Daemon {
 			return Ok(());
 		}
 		if let Some(Vote::Committed(_)) = self.chain.global_vote(task, round, &self.me).await? {
+			publish(&self.args.state_dir, &self.store, &committed.cid).await?;
 			let cid = cid_to_chain(&din_store::parse_cid(&committed.cid)?);
 			match self
 				.chain
@@ -868,6 +905,28 @@ fn prover_slot(participant: &AccountId32, round: u32, panel: usize) -> usize {
 #[cfg(test)]
 mod tests {
 	use super::*;
+
+	/// Attack: a lazy panel member watches the store for the aggregates its panel publishes
+	/// and commits to one without aggregating. What an evaluator commits to is not in its
+	/// store (so no peer can fetch or learn it) until `publish`, which stores it under the
+	/// CID committed to.
+	#[tokio::test]
+	async fn a_committed_aggregate_is_withheld_until_published() {
+		let state = tempfile::tempdir().unwrap();
+		let dir = tempfile::tempdir().unwrap();
+		let mut config = din_store::StoreConfig::new(dir.path());
+		config.announce_on_start = false;
+		let store = Store::start(config).await.unwrap();
+		let bytes = din_store::testing::pseudo_random_bytes(600_000, 7);
+		let cid = withhold(state.path(), &bytes).unwrap();
+		let parsed = din_store::parse_cid(&cid).unwrap();
+		assert!(!store.blockstore().has_block(&parsed), "not in the store before the reveal");
+		publish(state.path(), &store, &cid).await.unwrap();
+		assert!(store.blockstore().has_block(&parsed));
+		assert_eq!(store.get(&parsed).await.unwrap(), bytes);
+		// Published once: a second call (a restart after publishing) does nothing.
+		publish(state.path(), &store, &cid).await.unwrap();
+	}
 
 	#[test]
 	fn prover_slots_spread_over_the_panel_and_are_stable() {

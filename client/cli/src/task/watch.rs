@@ -88,55 +88,46 @@ pub(super) async fn watch(args: WatchArgs) -> anyhow::Result<()> {
 	while let Some(block) = events.next().await {
 		let block = block?;
 		let mut finished = false;
-		for event in block.events.iter() {
-			let event = event.map_err(|e| anyhow::anyhow!("decoding an event: {e}"))?;
+		for event in block.decoded() {
 			use din::{
-				evaluation::events as ev, rewards::events as rw, staking::events as st,
-				tasks::events as tk,
+				evaluation::Event as Ev, rewards::Event as Rw, staking::Event as St,
+				tasks::Event as Tk, Event,
 			};
-			if let Ok(Some(e)) = event.decode_fields_as::<tk::PhaseChanged>().transpose() {
-				if e.task == task {
-					say(format!(
-						"#{:<5} round {} {:?} (until #{})",
-						block.number,
-						e.round + 1,
-						e.phase,
-						e.ends
-					));
-				}
-			} else if let Ok(Some(e)) = event.decode_fields_as::<tk::RoundStarted>().transpose() {
-				if e.task == task {
-					say(format!("#{:<5} round {} started", block.number, e.round + 1));
-				}
-			} else if let Ok(Some(e)) =
-				event.decode_fields_as::<tk::ParticipantJoined>().transpose()
-			{
-				if e.task == task {
-					accounts.push(e.who.clone());
-					say(format!("#{:<5} {} joined", block.number, short(&e.who)));
-				}
-			} else if let Ok(Some(e)) = event.decode_fields_as::<ev::PanelDrawn>().transpose() {
-				if e.task == task {
-					accounts.extend(e.evaluators.iter().cloned());
-				}
-			} else if let Ok(Some(e)) = event.decode_fields_as::<ev::SubgroupDisputed>().transpose()
-			{
-				if e.task == task {
-					say(format!(
-						"#{:<5} round {} subgroup {} disputed",
-						block.number,
-						e.round + 1,
-						e.subgroup
-					));
-				}
-			} else if let Ok(Some(e)) = event.decode_fields_as::<ev::GlobalModelFixed>().transpose()
-			{
-				if e.task == task {
+			let event = event.map_err(|e| anyhow::anyhow!("decoding an event: {e}"))?;
+			let n = block.number;
+			match event {
+				Event::Tasks(Tk::PhaseChanged { task: t, round, phase, ends }) if t == task => {
+					say(format!("#{n:<5} round {} {phase:?} (until #{ends})", round + 1));
+				},
+				Event::Tasks(Tk::RoundStarted { task: t, round, .. }) if t == task => {
+					say(format!("#{n:<5} round {} started", round + 1));
+				},
+				Event::Tasks(Tk::ParticipantJoined { task: t, who, .. }) if t == task => {
+					say(format!("#{n:<5} {} joined", short(&who)));
+					accounts.push(who);
+				},
+				Event::Evaluation(Ev::PanelDrawn { task: t, evaluators, .. }) if t == task => {
+					accounts.extend(evaluators);
+				},
+				Event::Evaluation(Ev::SubgroupDisputed { task: t, round, subgroup, .. })
+					if t == task =>
+				{
+					say(format!("#{n:<5} round {} subgroup {subgroup} disputed", round + 1));
+				},
+				Event::Evaluation(Ev::GlobalModelFixed {
+					task: t,
+					round,
+					cid,
+					commitment,
+					votes,
+					voters,
+					..
+				}) if t == task => {
 					let accuracy = match crate::common::fetch_checked(
 						&store,
-						&e.cid.0,
+						&cid.0,
 						&schema,
-						&e.commitment,
+						&commitment,
 						None,
 						Duration::from_secs(30),
 					)
@@ -149,150 +140,130 @@ pub(super) async fn watch(args: WatchArgs) -> anyhow::Result<()> {
 					};
 					match accuracy {
 						Ok((correct, total)) => {
-							summary.global_accuracy.push((e.round, correct, total));
+							summary.global_accuracy.push((round, correct, total));
 							say(format!(
-                                "#{:<5} round {} global model {}: accuracy {:.1}% ({correct}/{total}), {} of {} votes",
-                                block.number,
-                                e.round + 1,
-                                String::from_utf8_lossy(&e.cid.0),
-                                100.0 * f64::from(correct) / f64::from(total),
-                                e.votes,
-                                e.voters
-                            ));
+								"#{n:<5} round {} global model {}: accuracy {:.1}% \
+								 ({correct}/{total}), {votes} of {voters} votes",
+								round + 1,
+								String::from_utf8_lossy(&cid.0),
+								100.0 * f64::from(correct) / f64::from(total),
+							));
 						},
 						Err(why) => say(format!(
-							"#{:<5} round {} global model not evaluated: {why}",
-							block.number,
-							e.round + 1
+							"#{n:<5} round {} global model not evaluated: {why}",
+							round + 1
 						)),
 					}
-				}
-			} else if let Ok(Some(e)) = event.decode_fields_as::<ev::GlobalDisputed>().transpose() {
-				if e.task == task {
+				},
+				Event::Evaluation(Ev::GlobalDisputed { task: t, round, .. }) if t == task => {
+					say(format!("#{n:<5} round {} global model disputed", round + 1));
+				},
+				Event::Evaluation(Ev::TestKeyReleased { task: t }) if t == task => {
+					say(format!("#{n:<5} test-set key released"));
+				},
+				Event::Evaluation(Ev::TestKeyWithheld { task: t }) if t == task => {
 					say(format!(
-						"#{:<5} round {} global model disputed",
-						block.number,
-						e.round + 1
+						"#{n:<5} test-set key withheld: settled in the participants' favour"
 					));
-				}
-			} else if let Ok(Some(e)) = event.decode_fields_as::<ev::TestKeyReleased>().transpose()
-			{
-				if e.task == task {
-					say(format!("#{:<5} test-set key released", block.number));
-				}
-			} else if let Ok(Some(e)) = event.decode_fields_as::<ev::ScoreProven>().transpose() {
-				if e.task == task {
-					let name = target_name(&e.target);
-					let accuracy = 100.0 * f64::from(e.correct) / f64::from(e.total);
+				},
+				Event::Evaluation(Ev::ScoreProven {
+					task: t,
+					target,
+					correct,
+					total,
+					prover,
+					..
+				}) if t == task => {
+					let name = target_name(&target);
+					let accuracy = 100.0 * f64::from(correct) / f64::from(total);
 					say(format!(
-						"#{:<5} score {name}: {accuracy:.1}% ({}/{}) proven by {}",
-						block.number,
-						e.correct,
-						e.total,
-						short(&e.prover)
-					));
-					summary.scores.insert(name, accuracy);
-				}
-			} else if let Ok(Some(e)) = event.decode_fields_as::<ev::MedianSettled>().transpose() {
-				if e.task == task {
-					let name = target_name(&e.target);
-					let accuracy = f64::from(e.accuracy.0) / 1e7;
-					say(format!(
-						"#{:<5} score {name}: {accuracy:.1}% (median of {})",
-						block.number, e.reports
+						"#{n:<5} score {name}: {accuracy:.1}% ({correct}/{total}) proven by {}",
+						short(&prover)
 					));
 					summary.scores.insert(name, accuracy);
-				}
-			} else if let Ok(Some(e)) =
-				event.decode_fields_as::<ev::MedianWithoutQuorum>().transpose()
-			{
-				if e.task == task {
+				},
+				Event::Evaluation(Ev::MedianSettled { task: t, target, accuracy, reports })
+					if t == task =>
+				{
+					let name = target_name(&target);
+					let accuracy = f64::from(accuracy.0) / 1e7;
+					say(format!("#{n:<5} score {name}: {accuracy:.1}% (median of {reports})"));
+					summary.scores.insert(name, accuracy);
+				},
+				Event::Evaluation(Ev::MedianWithoutQuorum { task: t, target, reports, quorum })
+					if t == task =>
+				{
 					say(format!(
-						"#{:<5} score {}: unscored ({} of the {} reports a median needs)",
-						block.number,
-						target_name(&e.target),
-						e.reports,
-						e.quorum
+						"#{n:<5} score {}: unscored ({reports} of the {quorum} reports a median \
+						 needs)",
+						target_name(&target),
 					));
-				}
-			} else if let Ok(Some(e)) =
-				event.decode_fields_as::<rw::ParticipantRewarded>().transpose()
-			{
-				if e.task == task {
+				},
+				Event::Rewards(Rw::ParticipantRewarded { task: t, who, amount, .. })
+					if t == task =>
+				{
+					say(format!("#{n:<5} participant {who} paid {}", format_amount(amount)));
+					summary.payouts.insert(who.to_string(), amount.to_string());
+				},
+				Event::Rewards(Rw::EvaluatorRewarded { task: t, who, amount, work })
+					if t == task =>
+				{
 					say(format!(
-						"#{:<5} participant {} paid {}",
-						block.number,
-						e.who,
-						format_amount(e.amount)
+						"#{n:<5} evaluator {who} paid {} for {work} work",
+						format_amount(amount)
 					));
-					summary.payouts.insert(e.who.to_string(), e.amount.to_string());
-				}
-			} else if let Ok(Some(e)) =
-				event.decode_fields_as::<rw::EvaluatorRewarded>().transpose()
-			{
-				if e.task == task {
+					summary.payouts.insert(who.to_string(), amount.to_string());
+				},
+				Event::Staking(St::Slashed {
+					who, role, task: t, round, reason, amount, ..
+				}) if t == task => {
+					let offence = format!("{:?}", reason.offence);
 					say(format!(
-						"#{:<5} evaluator {} paid {} for {} work",
-						block.number,
-						e.who,
-						format_amount(e.amount),
-						e.work
-					));
-					summary.payouts.insert(e.who.to_string(), e.amount.to_string());
-				}
-			} else if let Ok(Some(e)) = event.decode_fields_as::<st::Slashed>().transpose() {
-				if e.task == task {
-					let offence = format!("{:?}", e.reason.offence);
-					say(format!(
-						"#{:<5} slashed {} ({:?}) {} in round {} for {offence}",
-						block.number,
-						e.who,
-						e.role,
-						format_amount(e.amount),
-						e.round + 1
+						"#{n:<5} slashed {who} ({role:?}) {} in round {} for {offence}",
+						format_amount(amount),
+						round + 1
 					));
 					summary.slashes.push((
-						e.who.to_string(),
-						format!("{:?}", e.role),
-						e.round,
+						who.to_string(),
+						format!("{role:?}"),
+						round,
 						offence,
-						e.amount.to_string(),
+						amount.to_string(),
 					));
-				}
-			} else if let Ok(Some(e)) = event.decode_fields_as::<rw::TaskSettled>().transpose() {
-				if e.task == task {
-					let s = &e.settlement;
+				},
+				Event::Rewards(Rw::TaskSettled { task: t, settlement: s }) if t == task => {
 					let holds = s.pool == s.participants + s.evaluators + s.burned + s.refund;
 					summary.accounting_holds = Some(holds);
 					say(format!(
-                        "#{:<5} settled: pool {} = participants {} + evaluators {} + burned {} + refund {} ({})",
-                        block.number,
-                        format_amount(s.pool),
-                        format_amount(s.participants),
-                        format_amount(s.evaluators),
-                        format_amount(s.burned),
-                        format_amount(s.refund),
-                        if holds { "holds" } else { "BROKEN" }
-                    ));
+						"#{n:<5} settled: pool {} = participants {} + evaluators {} + burned {} \
+						 + refund {} ({})",
+						format_amount(s.pool),
+						format_amount(s.participants),
+						format_amount(s.evaluators),
+						format_amount(s.burned),
+						format_amount(s.refund),
+						if holds { "holds" } else { "BROKEN" }
+					));
 					summary.settlement = Some(serde_json::json!({
 						"pool": s.pool.to_string(), "participants": s.participants.to_string(),
 						"evaluators": s.evaluators.to_string(), "burned": s.burned.to_string(),
 						"refund": s.refund.to_string(), "slashed": s.slashed, "scored": s.scored,
 					}));
-				}
-			} else if let Ok(Some(e)) = event.decode_fields_as::<tk::TaskFinished>().transpose() {
-				if e.task == task {
+				},
+				Event::Tasks(Tk::TaskFinished { task: t, refund, .. }) if t == task => {
 					say(format!(
-						"#{:<5} task finished; {} refunded to the owner",
-						block.number,
-						format_amount(e.refund)
+						"#{n:<5} task finished; {} refunded to the owner",
+						format_amount(refund)
 					));
 					finished = true;
-				}
-			} else if let Ok(Some(e)) = event.decode_fields_as::<tk::TaskCancelled>().transpose() {
-				if e.task == task {
+				},
+				Event::Tasks(Tk::TaskCancelled { task: t, .. }) if t == task => {
 					bail!("task {task} was cancelled");
-				}
+				},
+				Event::Tasks(Tk::TaskExpired { task: t, deferrals, .. }) if t == task => {
+					bail!("task {task} expired: its first round could not start {deferrals} times");
+				},
+				_ => {},
 			}
 		}
 		if finished {
