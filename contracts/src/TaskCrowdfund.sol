@@ -10,7 +10,9 @@ import {IDin, DIN_ADDRESS} from "IDin.sol";
 /// Flow: the organizer prepares the task off chain (`din task create --spec-only`: model,
 /// committed test set, spec) and deploys this contract with the spec and the goal; anyone
 /// `contribute`s; anyone `launch`es once `raised >= goal`; contributors may `withdraw`
-/// until then. Contributions are in wei (18 decimals); the spec's pool is in native units
+/// until then. Should the task not start (too few participants join), the organizer
+/// `cancel`s it before its first round: the pool comes back to this contract and
+/// contributors `withdraw` again. Contributions are in wei (18 decimals); the spec's pool is in native units
 /// (12 decimals), so the goal must cover `pool * 10^6` wei plus the account's deposit.
 contract TaskCrowdfund {
     IDin private constant DIN = IDin(DIN_ADDRESS);
@@ -21,16 +23,19 @@ contract TaskCrowdfund {
     uint256 public raised;
     mapping(address => uint256) public contributions;
     bool public launched;
+    bool public cancelled;
     uint32 public task;
 
     event Contributed(address indexed contributor, uint256 amount);
     event Withdrawn(address indexed contributor, uint256 amount);
     event Launched(uint32 indexed task, uint256 raised);
+    event Cancelled(uint32 indexed task);
 
     error AlreadyLaunched();
     error GoalNotReached(uint256 raised, uint256 goal);
     error NothingToWithdraw();
     error NotOrganizer();
+    error NotLaunched();
 
     constructor(bytes memory taskSpec, uint256 fundingGoal) {
         organizer = msg.sender;
@@ -45,9 +50,9 @@ contract TaskCrowdfund {
         emit Contributed(msg.sender, msg.value);
     }
 
-    /// Take back a contribution before the launch.
+    /// Take back a contribution before the launch, or after the task was cancelled.
     function withdraw() external {
-        if (launched) revert AlreadyLaunched();
+        if (launched && !cancelled) revert AlreadyLaunched();
         uint256 amount = contributions[msg.sender];
         if (amount == 0) revert NothingToWithdraw();
         contributions[msg.sender] = 0;
@@ -65,6 +70,16 @@ contract TaskCrowdfund {
         task = DIN.createTask(spec);
         emit Launched(task, raised);
         return task;
+    }
+
+    /// Cancel the launched task before its first round starts (the organizer's call when
+    /// too few participants join); its pool comes back here for contributors to withdraw.
+    function cancel() external {
+        if (msg.sender != organizer) revert NotOrganizer();
+        if (!launched || cancelled) revert NotLaunched();
+        cancelled = true;
+        DIN.cancelTask(task);
+        emit Cancelled(task);
     }
 
     /// Release the task's test-set key (the owner's duty at Scoring), for the organizer.

@@ -156,6 +156,39 @@ test("a contract crowdfunds a task and creates it through the precompile", async
   await assert.rejects(crowdfund.launch.staticCall(), (e) => e.revert?.name === "AlreadyLaunched");
 });
 
+test("a crowdfunded task that never starts is cancelled and every contributor is refunded", async () => {
+  const reward = 100n;
+  const goal = (reward + 1n) * DIN_WEI;
+  const crowdfund = await deploy("TaskCrowdfund", alith, taskSpec(reward), goal);
+  const address = await crowdfund.getAddress();
+  await mined(crowdfund.connect(alith).contribute({ value: 60n * DIN_WEI }));
+  await mined(crowdfund.connect(baltathar).contribute({ value: 41n * DIN_WEI }));
+  await mined(crowdfund.launch());
+  const task = await crowdfund.task();
+  const held = await provider.getBalance(address);
+  await assert.rejects(crowdfund.connect(baltathar).withdraw.staticCall(), (e) => e.revert?.name === "AlreadyLaunched");
+  await assert.rejects(crowdfund.connect(baltathar).cancel.staticCall(), (e) => e.revert?.name === "NotOrganizer");
+
+  const receipt = await mined(crowdfund.connect(alith).cancel());
+  const cancelled = receipt.logs
+    .filter((l) => l.address.toLowerCase() === DIN_ADDRESS)
+    .map((l) => idin.parseLog(l))
+    .find((e) => e.name === "TaskCancelled");
+  assert.equal(cancelled.args.task, task);
+  assert.equal(cancelled.args.owner, address);
+  assert.equal(cancelled.args.refund, reward * NATIVE);
+  assert.equal((await din(alith).taskInfo(task)).phase, 9n); // Cancelled
+  assert.equal(await provider.getBalance(address), held + reward * DIN_WEI, "the pool is back");
+
+  const before = await provider.getBalance(baltathar.address);
+  const withdrawal = await mined(crowdfund.connect(baltathar).withdraw());
+  const withdrawn = withdrawal.logs.map((l) => crowdfund.interface.parseLog(l)).find((e) => e?.name === "Withdrawn");
+  assert.equal(withdrawn.args.amount, 41n * DIN_WEI);
+  assert.ok(await provider.getBalance(baltathar.address) > before + 40n * DIN_WEI, "41 DIN back, less a fee");
+  await mined(crowdfund.connect(alith).withdraw());
+  assert.equal(await crowdfund.raised(), 0n);
+});
+
 test("the precompile refuses a state change in a static call", async () => {
   const crowdfund = await deploy("TaskCrowdfund", alith, taskSpec(100n), 0n);
   await mined(crowdfund.contribute({ value: 200n * DIN_WEI }));
