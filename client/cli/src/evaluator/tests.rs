@@ -1,0 +1,97 @@
+//! Unit tests of the evaluator daemon's pure parts: prover slots, the duty as both callers
+//! run it, withheld artifacts, argument parsing.
+
+use super::*;
+
+/// Attack: a lazy panel member watches the store for the aggregates its panel publishes
+/// and commits to one without aggregating. What an evaluator commits to is not in its
+/// store (so no peer can fetch or learn it) until `publish`, which stores it under the
+/// CID committed to.
+#[tokio::test]
+async fn a_committed_aggregate_is_withheld_until_published() {
+	let state = tempfile::tempdir().unwrap();
+	let dir = tempfile::tempdir().unwrap();
+	let mut config = din_store::StoreConfig::new(dir.path());
+	config.announce_on_start = false;
+	let store = Store::start(config).await.unwrap();
+	let bytes = din_store::testing::pseudo_random_bytes(600_000, 7);
+	let cid = withhold(state.path(), &bytes).unwrap();
+	let parsed = din_store::parse_cid(&cid).unwrap();
+	assert!(!store.blockstore().has_block(&parsed), "not in the store before the reveal");
+	publish(state.path(), &store, &cid).await.unwrap();
+	assert!(store.blockstore().has_block(&parsed));
+	assert_eq!(store.get(&parsed).await.unwrap(), bytes);
+	// Published once: a second call (a restart after publishing) does nothing.
+	publish(state.path(), &store, &cid).await.unwrap();
+}
+
+#[test]
+fn prover_slots_spread_over_the_panel_and_are_stable() {
+	let accounts: Vec<AccountId32> = (0u8..30).map(|i| AccountId32([i; 32])).collect();
+	let slots: BTreeSet<usize> = accounts.iter().map(|a| prover_slot(a, 0, 3)).collect();
+	assert_eq!(slots, BTreeSet::from([0, 1, 2]));
+	assert_eq!(prover_slot(&accounts[4], 2, 3), prover_slot(&accounts[4], 2, 3));
+}
+
+/// The same duty as the runtime's off-chain worker runs it (`aggregate_fetched` of
+/// pallet-din-evaluation): on one thread, with the commitment of `din-zk-verifier` that
+/// din-runtime's host function computes.
+fn as_the_worker_runs_it(
+	rule: &AggregationRule,
+	schema: &Schema,
+	submitted: &[Submitted<H256>],
+) -> Result<SubgroupOutcome, AggregateError> {
+	duty::aggregate_subgroup(&din_fl::Sequential, rule, schema, submitted, |values: &[i32]| {
+		H256(din_zk::commitment::to_bytes(&din_zk::commitment::model_commitment(values)))
+	})
+}
+
+#[test]
+fn forged_swapped_and_missing_updates_are_invalid_to_the_daemon_as_to_the_worker() {
+	let schema = din_fl::synthetic::schema(40);
+	let updates = din_fl::synthetic::updates(&schema, 8, 21);
+	let honest = |update: &Update| Submitted {
+		bytes: Ok(update.encode().unwrap()),
+		commitment: commitment_of(&update.values),
+		num_samples: update.num_samples,
+	};
+	let mut submitted: Vec<Submitted<H256>> = updates[..6].iter().map(honest).collect();
+	// Positions 1, 3, 5, 7: a forged sample count, bytes swapped after the commitment,
+	// bytes that are no update, an update that never arrived.
+	let mut forged = honest(&updates[6]);
+	forged.num_samples += 1;
+	let mut swapped = honest(&updates[7]);
+	swapped.commitment = commitment_of(&updates[0].values);
+	let mut garbage = honest(&updates[6]);
+	garbage.bytes.as_mut().unwrap().truncate(20);
+	let missing = Submitted {
+		bytes: Err("not fetched within 6s".to_string()),
+		commitment: H256::default(),
+		num_samples: 1,
+	};
+	for (position, attack) in [(1, forged), (3, swapped), (5, garbage), (7, missing)] {
+		submitted.insert(position, attack);
+	}
+	for rule in [
+		AggregationRule::FedAvg,
+		AggregationRule::Median,
+		AggregationRule::TrimmedMean { beta: din_fl::Perbill::from_percent(20) },
+		AggregationRule::Krum { f: 1 },
+		AggregationRule::MultiKrum { f: 1, m: 3 },
+	] {
+		let daemon = aggregate_fetched(&rule, &schema, &submitted).unwrap();
+		assert_eq!(daemon, as_the_worker_runs_it(&rule, &schema, &submitted).unwrap());
+		let (aggregate, rejected) = daemon;
+		assert!(aggregate.is_some(), "{rule:?}: six valid updates");
+		let positions: Vec<usize> = rejected.iter().map(|(index, _)| *index).collect();
+		assert_eq!(positions, vec![1, 3, 5, 7], "{rule:?}");
+	}
+}
+
+#[test]
+fn proving_keys_parse_as_task_and_cid() {
+	let cid = "bafkreigh2akiscaildcqabsyg3dfr6chu3fgpregiymsck7e7aqa4s52zy";
+	assert_eq!(parse_proving_key(&format!("3={cid}")), Ok((3, cid.to_string())));
+	assert!(parse_proving_key(cid).is_err());
+	assert!(parse_proving_key("x=bafy").is_err());
+}
