@@ -7,20 +7,15 @@ mod common;
 
 use codec::{Decode, Encode};
 use common::Node;
-use din_primitives::{AggregationRule, RewardAsset, Role, ScoringRule, TaskPhase};
+use din_primitives::{Role, TaskPhase};
 use din_runtime::{
 	Runtime, RuntimeCall, SignedPayload, TxExtension, UncheckedExtrinsic, UNIT, VERSION,
 };
-use pallet_din_tasks::{
-	runtime_api::TaskView,
-	types::{FeeParams, ModelRef, ModelSpec, PhaseLengths, RewardPool, TaskSpec, TestSetRef},
-	UpdateInfo,
-};
+use pallet_din_tasks::{runtime_api::TaskView, types::TaskSpec, UpdateInfo};
 use polkadot_sdk::{
 	sp_core::{crypto::Pair as _, H256},
-	sp_io::hashing::sha2_256,
 	sp_keyring::Sr25519Keyring,
-	sp_runtime::{generic, BoundedVec, MultiAddress, MultiSignature, Perbill},
+	sp_runtime::{generic, BoundedVec, MultiAddress, MultiSignature},
 	*,
 };
 use serde_json::json;
@@ -127,48 +122,12 @@ impl Chain {
 fn task_spec() -> TaskSpec<Runtime> {
 	// Any bytes the client's `ModelSpec` parser accepts would do; the chain only checks
 	// that the descriptor is there and that its sha2-256 is the announced hash.
-	let architecture = b"DINM softmax 64x10".to_vec();
-	TaskSpec {
-		model: ModelSpec {
-			hash: H256(sha2_256(&architecture)),
-			architecture: BoundedVec::truncate_from(architecture),
-		},
-		genesis: ModelRef {
-			cid: BoundedVec::truncate_from(b"bafkreigenesis".to_vec()),
-			commitment: H256::repeat_byte(1),
-		},
-		test_set: TestSetRef {
-			commitment: H256::repeat_byte(2),
-			encrypted_cid: BoundedVec::truncate_from(b"bafkreitestset".to_vec()),
-			key_hash: H256::repeat_byte(3),
-		},
-		reward: RewardPool { asset: RewardAsset::Native, amount: 1_000 * UNIT },
-		rounds: 2,
-		phases: PhaseLengths {
-			registration: 6,
-			training: 10,
-			aggregation_commit: 3,
-			aggregation_reveal: 3,
-			global_commit: 3,
-			global_reveal: 3,
-			scoring: 3,
-			rewarding: 3,
-		},
-		subgroup_size: 2,
-		evaluators_per_subgroup: 1,
-		min_participants: 1,
-		min_participant_bond: 10 * UNIT,
-		min_evaluator_bond: 100 * UNIT,
-		aggregation: AggregationRule::FedAvg,
-		max_samples: 1_000_000,
-		scoring: ScoringRule::Median { threshold: Perbill::from_percent(5) },
-		fees: FeeParams {
-			evaluator_fee: Perbill::from_percent(10),
-			protocol_fee: Perbill::from_percent(1),
-			baseline_margin: Perbill::from_percent(5),
-			slash: Perbill::from_percent(10),
-		},
-	}
+	let mut spec = TaskSpec::template(b"DINM softmax 64x10".to_vec(), 1_000 * UNIT, 3);
+	spec.rounds = 2;
+	spec.phases.registration = 6;
+	spec.phases.training = 10;
+	spec.min_participant_bond = 10 * UNIT;
+	spec
 }
 
 #[test]

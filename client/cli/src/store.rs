@@ -15,7 +15,7 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use anyhow::{bail, Context};
+use anyhow::Context;
 use clap::{Args, Subcommand};
 use din_store::gateway::{self, GatewayConfig};
 use din_store::kubo::KuboClient;
@@ -210,10 +210,10 @@ async fn get_via_network(
 		return Ok(blockstore.get_artifact(cid)?);
 	}
 	if network.bootstrap.is_empty() {
-		bail!(
-			"{cid} is not in {} and no --bootstrap peer was given to fetch it from",
-			dir.display()
-		);
+		// A store failure (exit 6), as when no peer has it.
+		return Err(anyhow::Error::new(din_store::StoreError::NotLocal { cid: *cid }).context(
+			format!("not in {} and no --bootstrap peer to fetch it from", dir.display()),
+		));
 	}
 	let mut config = StoreConfig::new(dir);
 	config.bootstrap = network.bootstrap.clone();

@@ -800,11 +800,7 @@ pub mod pallet {
 			vk: BoundedVec<u8, T::MaxVerifyingKeyLen>,
 		) -> DispatchResult {
 			ensure_signed(origin)?;
-			let hash = H256(blake2_256(&vk));
-			ensure!(!VerifyingKeys::<T>::contains_key(hash), Error::<T>::VerifyingKeyExists);
-			ensure!(T::Verifier::valid_key(&vk), Error::<T>::MalformedVerifyingKey);
-			let len = vk.len() as u32;
-			VerifyingKeys::<T>::insert(hash, vk);
+			let (hash, len) = Self::store_verifying_key(vk)?;
 			Self::deposit_event(Event::VerifyingKeyRegistered { hash, len });
 			Ok(())
 		}
@@ -824,17 +820,7 @@ pub mod pallet {
 			key: BoundedVec<u8, T::MaxTestKeyLen>,
 		) -> DispatchResult {
 			let who = ensure_signed(origin)?;
-			let terms = T::Tasks::terms(task).ok_or(Error::<T>::UnknownTask)?;
-			ensure!(terms.owner == who, Error::<T>::NotOwner);
-			ensure!(terms.phase == TaskPhase::Scoring, Error::<T>::NotScoring);
-			ensure!(!key.is_empty(), Error::<T>::EmptyTestKey);
-			ensure!(
-				H256(din_fl::sealed_test_set::test_key_hash(&key)) == terms.test_key_hash,
-				Error::<T>::TestKeyMismatch
-			);
-			ensure!(!TestKeys::<T>::contains_key(task), Error::<T>::TestKeyAlreadyReleased);
-			let released_at = frame_system::Pallet::<T>::block_number();
-			TestKeys::<T>::insert(task, TestKey { key, released_at });
+			Self::store_test_key(task, &who, key)?;
 			Self::deposit_event(Event::TestKeyReleased { task });
 			Ok(())
 		}
@@ -859,20 +845,7 @@ pub mod pallet {
 			proof: BoundedVec<u8, ConstU32<256>>,
 		) -> DispatchResult {
 			let who = ensure_signed(origin)?;
-			let terms = Self::scoring_terms(task)?;
-			let ScoringRule::ZkAccuracy { vk } = terms.scoring else {
-				return Err(Error::<T>::NotZkScoring.into());
-			};
-			ensure!(total > 0 && correct <= total, Error::<T>::InvalidCount);
-			ensure!(
-				!ProvenScores::<T>::contains_key(task, &target),
-				Error::<T>::ScoreAlreadySettled
-			);
-			let model = Self::authorize_scorer(task, &terms, &target, &who)?;
-			ensure!(ScoredTargets::<T>::get(task) < T::MaxScores::get(), Error::<T>::TooManyScores);
-			Self::verify_score(vk, &model, &terms, correct, total, &proof)?;
-
-			Self::record_proven_score(task, terms.round, &target, correct, total, &who);
+			Self::settle_proven_score(task, &target, correct, total, &proof, &who)?;
 			Self::deposit_event(Event::ScoreProven { task, target, correct, total, prover: who });
 			Ok(())
 		}

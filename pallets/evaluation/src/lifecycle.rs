@@ -5,10 +5,10 @@
 //! `votes.rs`, score settlement in `scoring.rs`), so the mapping from phase to duty reads
 //! in one match. The settlement of a round's subgroups is sliced under
 //! [`Config::SettlementSliceWeight`]: the hook answers "not done" and the tasks pallet holds
-//! AggregationReveal until the last slice. Each returns the benchmarked weight of the duty at the sizes it met (the
-//! subgroups settled, the evaluators of the round, the scores of the task), which the tasks
-//! pallet adds to its `on_initialize`: a deadline costs its block what it did, not the
-//! heaviest duty any deadline could carry.
+//! AggregationReveal until the last slice. Each returns the benchmarked weight of the duty
+//! at the sizes it met (the subgroups settled, the evaluators of the round, the scores of
+//! the task), which the tasks pallet adds to its `on_initialize`: a deadline costs its
+//! block what it did, not the heaviest duty any deadline could carry.
 
 use super::*;
 

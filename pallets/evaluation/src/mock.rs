@@ -3,8 +3,8 @@
 //! dev-dependencies), with deterministic randomness and the pure-Rust Groth16 verifier.
 
 use crate::{self as pallet_din_evaluation, fixtures, *};
-use din_primitives::{AggregationRule, FeeParams, Perbill, RewardAsset, Role, ScoringRule};
-use pallet_din_tasks::{ModelSpec, PhaseLengths, RewardPool, TaskSpec, TestSetRef};
+use din_primitives::{Perbill, Role, ScoringRule};
+use pallet_din_tasks::{TaskSpec, TestSetRef};
 use polkadot_sdk::{
 	frame_support::{
 		derive_impl, parameter_types,
@@ -12,7 +12,7 @@ use polkadot_sdk::{
 	},
 	pallet_balances,
 	sp_core::H256,
-	sp_io::{self, hashing::sha2_256},
+	sp_io,
 	sp_runtime::{
 		testing::{TestSignature, TestXt, UintAuthorityId},
 		BoundedVec, BuildStorage,
@@ -253,45 +253,22 @@ pub fn cid(bytes: &[u8]) -> Cid {
 /// A valid spec: `rounds` rounds, every phase 2 blocks, G = 2, Q = 3, the fixtures' test
 /// set and genesis model, scored by `scoring`.
 pub fn spec(rounds: RoundIndex, scoring: ScoringRule) -> pallet_din_tasks::TaskSpecOf<Test> {
-	let arch = b"softmax:64-10".to_vec();
-	TaskSpec {
-		model: ModelSpec {
-			hash: H256(sha2_256(&arch)),
-			architecture: BoundedVec::truncate_from(arch),
-		},
-		genesis: ModelRef { cid: cid(b"genesis"), commitment: H256(fixtures::GENESIS_COMMITMENT) },
-		test_set: TestSetRef {
-			commitment: H256(fixtures::TEST_SET_COMMITMENT),
-			encrypted_cid: cid(b"testset"),
-			key_hash: H256(din_fl::sealed_test_set::test_key_hash(&TEST_KEY)),
-		},
-		reward: RewardPool { asset: RewardAsset::Native, amount: POOL },
-		rounds,
-		phases: PhaseLengths {
-			registration: 2,
-			training: 2,
-			aggregation_commit: 2,
-			aggregation_reveal: 2,
-			global_commit: 2,
-			global_reveal: 2,
-			scoring: 2,
-			rewarding: 2,
-		},
-		subgroup_size: 2,
-		evaluators_per_subgroup: 3,
-		min_participants: 1,
-		min_participant_bond: PARTICIPANT_BOND,
-		min_evaluator_bond: EVALUATOR_BOND / 4,
-		aggregation: AggregationRule::FedAvg,
-		max_samples: 1_000_000,
-		scoring,
-		fees: FeeParams {
-			evaluator_fee: Perbill::from_percent(10),
-			protocol_fee: Perbill::from_percent(5),
-			baseline_margin: Perbill::from_percent(1),
-			slash: Perbill::from_percent(10),
-		},
-	}
+	let mut spec = TaskSpec::template(b"softmax:64-10".to_vec(), POOL, 2);
+	spec.genesis =
+		ModelRef { cid: cid(b"genesis"), commitment: H256(fixtures::GENESIS_COMMITMENT) };
+	spec.test_set = TestSetRef {
+		commitment: H256(fixtures::TEST_SET_COMMITMENT),
+		encrypted_cid: cid(b"testset"),
+		key_hash: H256(din_fl::sealed_test_set::test_key_hash(&TEST_KEY)),
+	};
+	spec.rounds = rounds;
+	spec.evaluators_per_subgroup = 3;
+	spec.min_participant_bond = PARTICIPANT_BOND;
+	spec.min_evaluator_bond = EVALUATOR_BOND / 4;
+	spec.scoring = scoring;
+	spec.fees.protocol_fee = Perbill::from_percent(5);
+	spec.fees.baseline_margin = Perbill::from_percent(1);
+	spec
 }
 
 /// `ZkAccuracy` with the fixtures' verifying key.

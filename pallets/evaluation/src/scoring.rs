@@ -14,6 +14,64 @@
 use super::*;
 
 impl<T: Config> Pallet<T> {
+	/// Store a Groth16 verifying key under its hash, once, if it decodes for the evaluation
+	/// circuit; returns the hash and the key's length.
+	pub(crate) fn store_verifying_key(
+		vk: BoundedVec<u8, T::MaxVerifyingKeyLen>,
+	) -> Result<(H256, u32), DispatchError> {
+		let hash = H256(blake2_256(&vk));
+		ensure!(!VerifyingKeys::<T>::contains_key(hash), Error::<T>::VerifyingKeyExists);
+		ensure!(T::Verifier::valid_key(&vk), Error::<T>::MalformedVerifyingKey);
+		let len = vk.len() as u32;
+		VerifyingKeys::<T>::insert(hash, vk);
+		Ok((hash, len))
+	}
+
+	/// Store the test-set key `who` releases for `task`: only its owner, only in Scoring,
+	/// once, and only the key whose hash the spec committed to — a key that opens nothing
+	/// would otherwise leave every score unprovable.
+	pub(crate) fn store_test_key(
+		task: TaskId,
+		who: &T::AccountId,
+		key: BoundedVec<u8, T::MaxTestKeyLen>,
+	) -> DispatchResult {
+		let terms = T::Tasks::terms(task).ok_or(Error::<T>::UnknownTask)?;
+		ensure!(terms.owner == *who, Error::<T>::NotOwner);
+		ensure!(terms.phase == TaskPhase::Scoring, Error::<T>::NotScoring);
+		ensure!(!key.is_empty(), Error::<T>::EmptyTestKey);
+		ensure!(
+			H256(din_fl::sealed_test_set::test_key_hash(&key)) == terms.test_key_hash,
+			Error::<T>::TestKeyMismatch
+		);
+		ensure!(!TestKeys::<T>::contains_key(task), Error::<T>::TestKeyAlreadyReleased);
+		let released_at = frame_system::Pallet::<T>::block_number();
+		TestKeys::<T>::insert(task, TestKey { key, released_at });
+		Ok(())
+	}
+
+	/// Settle `target` of a `ZkAccuracy` task at `correct / total` if `proof` verifies and
+	/// `who` may score it; the first valid proof wins, replays are refused.
+	pub(crate) fn settle_proven_score(
+		task: TaskId,
+		target: &ScoreTargetOf<T>,
+		correct: u32,
+		total: u32,
+		proof: &[u8],
+		who: &T::AccountId,
+	) -> DispatchResult {
+		let terms = Self::scoring_terms(task)?;
+		let ScoringRule::ZkAccuracy { vk } = terms.scoring else {
+			return Err(Error::<T>::NotZkScoring.into());
+		};
+		ensure!(total > 0 && correct <= total, Error::<T>::InvalidCount);
+		ensure!(!ProvenScores::<T>::contains_key(task, target), Error::<T>::ScoreAlreadySettled);
+		let model = Self::authorize_scorer(task, &terms, target, who)?;
+		ensure!(ScoredTargets::<T>::get(task) < T::MaxScores::get(), Error::<T>::TooManyScores);
+		Self::verify_score(vk, &model, &terms, correct, total, proof)?;
+		Self::record_proven_score(task, terms.round, target, correct, total, who);
+		Ok(())
+	}
+
 	/// The terms of a task that takes scores now: in Scoring or Rewarding, key released.
 	pub(crate) fn scoring_terms(
 		task: TaskId,

@@ -4,14 +4,11 @@
 //! pallet-din-evaluation.
 
 use crate::{self as pallet_din_rewards, *};
-use din_primitives::{AggregationRule, FeeParams, RewardAsset, Role, ScoringRule};
-use pallet_din_tasks::{ModelRef, ModelSpec, PhaseLengths, RewardPool, TaskSpec, TestSetRef};
+use din_primitives::{FeeParams, Role};
+use pallet_din_tasks::TaskSpec;
 use polkadot_sdk::{
-	frame_support::derive_impl,
-	frame_system, pallet_balances,
-	sp_core::H256,
-	sp_io::{self, hashing::sha2_256},
-	sp_runtime::{BoundedVec, BuildStorage},
+	frame_support::derive_impl, frame_system, pallet_balances, sp_core::H256, sp_io,
+	sp_runtime::BuildStorage,
 };
 
 pub type AccountId = u64;
@@ -112,41 +109,10 @@ pub fn build_and_execute(test: impl FnOnce()) {
 
 /// Create a task with `pool` and `fees` by [`OWNER`]; returns its id.
 pub fn create(pool: Balance, fees: FeeParams) -> TaskId {
-	let arch = b"softmax:64-10".to_vec();
-	let cid = |b: &[u8]| BoundedVec::truncate_from(b.to_vec());
-	let spec = TaskSpec {
-		model: ModelSpec {
-			hash: H256(sha2_256(&arch)),
-			architecture: BoundedVec::truncate_from(arch),
-		},
-		genesis: ModelRef { cid: cid(b"genesis"), commitment: H256::repeat_byte(1) },
-		test_set: TestSetRef {
-			commitment: H256::repeat_byte(2),
-			encrypted_cid: cid(b"testset"),
-			key_hash: H256::repeat_byte(3),
-		},
-		reward: RewardPool { asset: RewardAsset::Native, amount: pool },
-		rounds: 1,
-		phases: PhaseLengths {
-			registration: 5,
-			training: 5,
-			aggregation_commit: 5,
-			aggregation_reveal: 5,
-			global_commit: 5,
-			global_reveal: 5,
-			scoring: 5,
-			rewarding: 5,
-		},
-		subgroup_size: 4,
-		evaluators_per_subgroup: 3,
-		min_participants: 1,
-		min_participant_bond: 10,
-		min_evaluator_bond: 100,
-		aggregation: AggregationRule::FedAvg,
-		max_samples: 1_000_000,
-		scoring: ScoringRule::Median { threshold: Perbill::from_percent(5) },
-		fees,
-	};
+	let mut spec = TaskSpec::template(b"softmax:64-10".to_vec(), pool, 5);
+	spec.subgroup_size = 4;
+	spec.evaluators_per_subgroup = 3;
+	spec.fees = fees;
 	let id = pallet_din_tasks::NextTaskId::<Test>::get();
 	DinTasks::create_task(RuntimeOrigin::signed(OWNER), spec).expect("valid spec");
 	id

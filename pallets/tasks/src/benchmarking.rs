@@ -5,13 +5,12 @@
 //! `MaxDeadlinesPerBlock` times the heaviest transition at `p = MaxParticipants`.
 
 use super::*;
-use din_primitives::{AggregationRule, Perbill, RewardAsset, ScoringRule};
+use din_primitives::AggregationRule;
 use polkadot_sdk::{
 	frame_benchmarking::v2::*,
 	frame_support::traits::{fungible::Mutate, Hooks},
 	frame_system::RawOrigin,
 	sp_core::H256,
-	sp_io::hashing::sha2_256,
 };
 
 const SEED: u32 = 0;
@@ -23,54 +22,24 @@ fn owner<T: Config>() -> T::AccountId {
 	who
 }
 
-/// A valid spec with an architecture descriptor of `a` bytes and the longest phases.
+/// A valid spec at the bounds: an architecture descriptor of `a` bytes, the longest CIDs,
+/// the most rounds, the largest subgroups, the shortest phases.
 fn spec<T: Config>(a: u32) -> TaskSpecOf<T> {
-	let architecture = alloc::vec![7u8; a as usize];
-	let len = T::MinPhaseLength::get();
-	let g = T::MaxSubgroupSize::get();
-	TaskSpec {
-		model: ModelSpec {
-			hash: H256(sha2_256(&architecture)),
-			architecture: BoundedVec::truncate_from(architecture),
-		},
-		genesis: ModelRef {
-			cid: BoundedVec::truncate_from(alloc::vec![1u8; din_primitives::MAX_CID_LEN as usize]),
-			commitment: H256::repeat_byte(1),
-		},
-		test_set: TestSetRef {
-			commitment: H256::repeat_byte(2),
-			encrypted_cid: BoundedVec::truncate_from(
-				alloc::vec![2u8; din_primitives::MAX_CID_LEN as usize],
-			),
-			key_hash: H256::repeat_byte(3),
-		},
-		reward: RewardPool { asset: RewardAsset::Native, amount: T::MinRewardPool::get() },
-		rounds: T::MaxRounds::get(),
-		phases: PhaseLengths {
-			registration: len,
-			training: len,
-			aggregation_commit: len,
-			aggregation_reveal: len,
-			global_commit: len,
-			global_reveal: len,
-			scoring: len,
-			rewarding: len,
-		},
-		subgroup_size: g,
-		evaluators_per_subgroup: T::MaxEvaluatorsPerSubgroup::get(),
-		min_participants: 1,
-		min_participant_bond: T::Staking::minimum_bond(Role::Participant),
-		min_evaluator_bond: T::Staking::minimum_bond(Role::Evaluator),
-		aggregation: AggregationRule::MultiKrum { f: 0, m: 1 },
-		max_samples: T::MaxSamplesPerUpdate::get(),
-		scoring: ScoringRule::Median { threshold: Perbill::from_percent(5) },
-		fees: FeeParams {
-			evaluator_fee: Perbill::from_percent(10),
-			protocol_fee: Perbill::from_percent(5),
-			baseline_margin: Perbill::from_percent(1),
-			slash: Perbill::from_percent(10),
-		},
-	}
+	let longest_cid =
+		|byte| BoundedVec::truncate_from(alloc::vec![byte; din_primitives::MAX_CID_LEN as usize]);
+	let mut spec = TaskSpec::template(
+		alloc::vec![7u8; a as usize],
+		T::MinRewardPool::get(),
+		T::MinPhaseLength::get(),
+	);
+	spec.genesis.cid = longest_cid(1);
+	spec.test_set.encrypted_cid = longest_cid(2);
+	spec.rounds = T::MaxRounds::get();
+	spec.subgroup_size = T::MaxSubgroupSize::get();
+	spec.evaluators_per_subgroup = T::MaxEvaluatorsPerSubgroup::get();
+	spec.aggregation = AggregationRule::MultiKrum { f: 0, m: 1 };
+	spec.max_samples = T::MaxSamplesPerUpdate::get();
+	spec
 }
 
 fn participant<T: Config>(i: u32) -> T::AccountId {

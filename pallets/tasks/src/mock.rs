@@ -13,10 +13,7 @@ use polkadot_sdk::{
 	},
 	pallet_balances,
 	sp_core::H256,
-	sp_io::{
-		self,
-		hashing::{blake2_256, sha2_256},
-	},
+	sp_io::{self, hashing::blake2_256},
 	sp_runtime::{BoundedVec, BuildStorage, DispatchError},
 };
 
@@ -245,47 +242,17 @@ pub fn architecture() -> Vec<u8> {
 	b"mlp:784-100-10".to_vec()
 }
 
-/// A valid spec: 2 rounds, every phase 2 blocks (registration 3), G = 2, Q = 1.
+/// A valid spec: 2 rounds, every phase 2 blocks (registration 3), G = 2, Q = 1, scored by
+/// zero-knowledge accuracy.
 pub fn spec() -> TaskSpecOf<Test> {
-	let arch = architecture();
-	TaskSpec {
-		model: ModelSpec {
-			hash: H256(sha2_256(&arch)),
-			architecture: BoundedVec::truncate_from(arch),
-		},
-		genesis: ModelRef { cid: cid(b"genesis"), commitment: H256::repeat_byte(1) },
-		test_set: TestSetRef {
-			commitment: H256::repeat_byte(2),
-			encrypted_cid: cid(b"testset"),
-			key_hash: H256::repeat_byte(3),
-		},
-		reward: RewardPool { asset: RewardAsset::Native, amount: POOL },
-		rounds: 2,
-		phases: PhaseLengths {
-			registration: 3,
-			training: 2,
-			aggregation_commit: 2,
-			aggregation_reveal: 2,
-			global_commit: 2,
-			global_reveal: 2,
-			scoring: 2,
-			rewarding: 2,
-		},
-		subgroup_size: 2,
-		evaluators_per_subgroup: 1,
-		min_participants: 1,
-		min_participant_bond: 50,
-		min_evaluator_bond: 100,
-		aggregation: AggregationRule::FedAvg,
-		max_samples: 1_000_000,
-		scoring: ScoringRule::ZkAccuracy { vk: H256::repeat_byte(3) },
-		fees: FeeParams {
-			evaluator_fee: Perbill::from_percent(10),
-			protocol_fee: Perbill::from_percent(5),
-			baseline_margin: Perbill::from_percent(1),
-			slash: Perbill::from_percent(10),
-		},
-	}
+	let mut spec = TaskSpec::template(architecture(), POOL, 2);
+	spec.rounds = 2;
+	spec.phases.registration = 3;
+	spec.min_participant_bond = 50;
+	spec.scoring = ScoringRule::ZkAccuracy { vk: H256::repeat_byte(3) };
+	spec.fees.protocol_fee = Perbill::from_percent(5);
+	spec.fees.baseline_margin = Perbill::from_percent(1);
+	spec
 }
 
 /// A CID from bytes.

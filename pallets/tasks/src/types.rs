@@ -134,6 +134,20 @@ pub struct PhaseLengths<BlockNumber> {
 }
 
 impl<BlockNumber: Copy + Zero> PhaseLengths<BlockNumber> {
+	/// Every phase `length` blocks long.
+	pub fn uniform(length: BlockNumber) -> Self {
+		Self {
+			registration: length,
+			training: length,
+			aggregation_commit: length,
+			aggregation_reveal: length,
+			global_commit: length,
+			global_reveal: length,
+			scoring: length,
+			rewarding: length,
+		}
+	}
+
 	/// All lengths, for validation.
 	pub fn all(&self) -> [BlockNumber; 8] {
 		[
@@ -215,6 +229,51 @@ pub struct TaskSpec<T: Config> {
 }
 
 impl<T: Config> TaskSpec<T> {
+	/// The spec tests and benchmarks start from, changing the fields they are about: one
+	/// FedAvg round of `phase_length`-block phases over the model `architecture`, subgroups
+	/// of 2 with one evaluator, the median score rule, the staking pallet's minimum bonds,
+	/// fees of 10% (evaluators), 1% (protocol), 5% (baseline margin) and a 10% slash, and
+	/// placeholder genesis model and test set (non-zero commitments, short CIDs).
+	/// [`TaskSpec::validate`] accepts it wherever the bounds allow those values.
+	#[cfg(any(feature = "std", feature = "runtime-benchmarks"))]
+	pub fn template(
+		architecture: alloc::vec::Vec<u8>,
+		pool: BalanceOf<T>,
+		phase_length: BlockNumberFor<T>,
+	) -> Self {
+		use din_primitives::{Role, StakeInfo};
+		let cid = |bytes: &[u8]| BoundedVec::truncate_from(bytes.to_vec());
+		Self {
+			model: ModelSpec {
+				hash: H256(sha2_256(&architecture)),
+				architecture: BoundedVec::truncate_from(architecture),
+			},
+			genesis: ModelRef { cid: cid(b"bafy-genesis"), commitment: H256::repeat_byte(1) },
+			test_set: TestSetRef {
+				commitment: H256::repeat_byte(2),
+				encrypted_cid: cid(b"bafy-test-set"),
+				key_hash: H256::repeat_byte(3),
+			},
+			reward: RewardPool { asset: RewardAsset::Native, amount: pool },
+			rounds: 1,
+			phases: PhaseLengths::uniform(phase_length),
+			subgroup_size: 2,
+			evaluators_per_subgroup: 1,
+			min_participants: 1,
+			min_participant_bond: T::Staking::minimum_bond(Role::Participant),
+			min_evaluator_bond: T::Staking::minimum_bond(Role::Evaluator),
+			aggregation: AggregationRule::FedAvg,
+			max_samples: T::MaxSamplesPerUpdate::get().min(1_000_000),
+			scoring: ScoringRule::Median { threshold: Perbill::from_percent(5) },
+			fees: FeeParams {
+				evaluator_fee: Perbill::from_percent(10),
+				protocol_fee: Perbill::from_percent(1),
+				baseline_margin: Perbill::from_percent(5),
+				slash: Perbill::from_percent(10),
+			},
+		}
+	}
+
 	/// Check every field against the pallet's bounds and the protocol's rules.
 	/// `participant_floor`/`evaluator_floor` are the chain-wide minimum bonds.
 	pub fn validate(

@@ -1,61 +1,21 @@
 //! What the runtime-level tests share: externalities on the dev genesis and a valid task
 //! spec.
 
-use din_primitives::{AggregationRule, FeeParams, RewardAsset, ScoringRule, UNIT};
+use din_primitives::{ScoringRule, UNIT};
 use din_runtime::{Runtime, RuntimeGenesisConfig, System};
-use pallet_din_tasks::{ModelRef, ModelSpec, PhaseLengths, RewardPool, TaskSpec, TestSetRef};
+use pallet_din_tasks::TaskSpec;
 use polkadot_sdk::{
-	frame_support::{genesis_builder_helper::build_state, BoundedVec},
-	sp_core::H256,
-	sp_io::{self, hashing::sha2_256},
-	sp_runtime::Perbill,
+	frame_support::genesis_builder_helper::build_state, sp_io, sp_runtime::Perbill,
 };
 
 /// A spec the runtime accepts: one median-scored FedAvg round of 5-block phases, a pool of
-/// 1,000 DIN, subgroups of 4. Tests change the fields they are about.
+/// 1,000 DIN, subgroups of 4 with three evaluators. Tests change the fields they are about.
 pub fn task_spec() -> TaskSpec<Runtime> {
-	let architecture = b"softmax:64:10".to_vec();
-	TaskSpec {
-		model: ModelSpec {
-			hash: H256(sha2_256(&architecture)),
-			architecture: BoundedVec::truncate_from(architecture),
-		},
-		genesis: ModelRef {
-			cid: BoundedVec::truncate_from(b"bafy-genesis".to_vec()),
-			commitment: H256::repeat_byte(1),
-		},
-		test_set: TestSetRef {
-			commitment: H256::repeat_byte(2),
-			encrypted_cid: BoundedVec::truncate_from(b"bafy-test-set".to_vec()),
-			key_hash: H256::repeat_byte(3),
-		},
-		reward: RewardPool { asset: RewardAsset::Native, amount: 1_000 * UNIT },
-		rounds: 1,
-		phases: PhaseLengths {
-			registration: 5,
-			training: 5,
-			aggregation_commit: 5,
-			aggregation_reveal: 5,
-			global_commit: 5,
-			global_reveal: 5,
-			scoring: 5,
-			rewarding: 5,
-		},
-		subgroup_size: 4,
-		evaluators_per_subgroup: 3,
-		min_participants: 1,
-		min_participant_bond: UNIT,
-		min_evaluator_bond: 100 * UNIT,
-		aggregation: AggregationRule::FedAvg,
-		max_samples: 1_000_000,
-		scoring: ScoringRule::Median { threshold: Perbill::from_percent(2) },
-		fees: FeeParams {
-			evaluator_fee: Perbill::from_percent(10),
-			protocol_fee: Perbill::from_percent(1),
-			baseline_margin: Perbill::from_percent(5),
-			slash: Perbill::from_percent(10),
-		},
-	}
+	let mut spec = TaskSpec::template(b"softmax:64:10".to_vec(), 1_000 * UNIT, 5);
+	spec.subgroup_size = 4;
+	spec.evaluators_per_subgroup = 3;
+	spec.scoring = ScoringRule::Median { threshold: Perbill::from_percent(2) };
+	spec
 }
 
 /// Externalities holding the development chain's genesis, at block 1.

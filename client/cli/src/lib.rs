@@ -1,0 +1,87 @@
+//! The `din` command-line client as a library: every command and both daemons, callable
+//! in-process (the `din` binary is [`Cli`] parsed from `argv`, plus logging and exit codes).
+//!
+//! One clap [`Parser`] with a subcommand per concern, each in its own module:
+//!
+//! | command | module | who |
+//! |---|---|---|
+//! | `key`, `transfer` | [`key`] | everyone: sr25519 accounts |
+//! | `stake` | [`stake`] | participants, evaluators: bonds |
+//! | `task` | [`task`] | model owners: create, status, watch, release the test key |
+//! | `participant run` | [`participant`] | participants: the training daemon |
+//! | `evaluator run` | [`evaluator`] | evaluators: the aggregation and scoring daemon |
+//! | `model` | [`model`] | anyone: fetch and evaluate a task's global model |
+//! | `store` | [`store`] | anyone: the content-addressed artifact store |
+//!
+//! Settings come from flags, then `DIN_*` environment variables, then the config file
+//! ([`config`]). Library crates return `thiserror` errors; this crate wraps them in
+//! `anyhow` and maps them to distinct exit codes ([`exit`]).
+
+use clap::{Parser, Subcommand};
+
+pub mod artifact;
+pub mod common;
+pub mod config;
+pub mod evaluator;
+pub mod exit;
+pub mod follow;
+pub mod key;
+pub mod model;
+pub mod participant;
+pub mod stake;
+pub mod state;
+pub mod store;
+pub mod task;
+
+/// DIN — decentralized federated learning on a Substrate chain.
+#[derive(Debug, Parser)]
+#[command(name = "din", version, about, propagate_version = true)]
+pub struct Cli {
+	#[command(subcommand)]
+	pub command: Command,
+}
+
+/// `din`'s subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+	/// sr25519 accounts: generate, inspect, list the dev accounts.
+	#[command(subcommand)]
+	Key(key::KeyCommand),
+	/// Send native tokens to an account.
+	Transfer(key::TransferArgs),
+	/// Bond, unbond and withdraw a participant or evaluator stake.
+	#[command(subcommand)]
+	Stake(stake::StakeCommand),
+	/// Create tasks, show their progress, release the test-set key.
+	#[command(subcommand)]
+	Task(task::TaskCommand),
+	/// The participant daemon: join a task, train each round, publish and submit updates.
+	#[command(subcommand)]
+	Participant(participant::ParticipantCommand),
+	/// The evaluator daemon: aggregate, commit-reveal, prove scores.
+	#[command(subcommand)]
+	Evaluator(evaluator::EvaluatorCommand),
+	/// Fetch or evaluate a task's global model.
+	#[command(subcommand)]
+	Model(model::ModelCommand),
+	/// Content-addressed artifact store: put, get, pin, serve over libp2p and HTTP.
+	#[command(subcommand)]
+	Store(store::StoreCommand),
+}
+
+impl Cli {
+	/// Run the command to completion: a one-shot command returns when done, a daemon when
+	/// it stops (its `--until`/`--rounds` bound, a finished task, or an error).
+	pub async fn run(self) -> anyhow::Result<()> {
+		match self.command {
+			Command::Key(command) => key::run(command).await,
+			Command::Transfer(args) => key::transfer(args).await,
+			Command::Stake(command) => stake::run(command).await,
+			Command::Task(command) => task::run(command).await,
+			Command::Participant(command) => participant::run(command).await,
+			Command::Evaluator(command) => evaluator::run(command).await,
+			Command::Model(command) => model::run(command).await,
+			Command::Store(command) => store::run(command).await,
+		}
+	}
+}
