@@ -221,11 +221,18 @@ pub fn task_spec(info: &din_chain::types::TaskInfo) -> anyhow::Result<ModelSpec>
 		.map_err(|e| invalid!("the task's model architecture does not decode: {e:?}"))
 }
 
-/// Fetches the artifact at `cid` within `timeout` (the store checks the bytes against the
-/// CID), or says why it could not: the reason of a [`Rejection::Unavailable`].
-pub async fn fetch(store: &Store, cid: &[u8], timeout: Duration) -> Result<Vec<u8>, String> {
+/// Fetches the update of `schema` at `cid` within `timeout` (the store checks the bytes
+/// against the CID, and refuses an artifact longer than such an update before fetching its
+/// blocks), or says why it could not: the reason of a [`Rejection::Unavailable`].
+pub async fn fetch(
+	store: &Store,
+	cid: &[u8],
+	schema: &din_fl::Schema,
+	timeout: Duration,
+) -> Result<Vec<u8>, String> {
 	let cid = cid_from_chain(cid).map_err(|e| format!("{e:#}"))?;
-	match tokio::time::timeout(timeout, store.get(&cid)).await {
+	let limit = Update::encoded_len_for(schema) as u64;
+	match tokio::time::timeout(timeout, store.get_at_most(&cid, limit)).await {
 		Ok(Ok(bytes)) => Ok(bytes),
 		Ok(Err(error)) => Err(error.to_string()),
 		Err(_) => Err(format!("not fetched within {timeout:?}")),
@@ -243,7 +250,7 @@ pub async fn fetch_checked(
 	samples: Option<u64>,
 	timeout: Duration,
 ) -> Result<Update, Rejection> {
-	let bytes = fetch(store, cid, timeout).await.map_err(Rejection::Unavailable)?;
+	let bytes = fetch(store, cid, schema, timeout).await.map_err(Rejection::Unavailable)?;
 	check_update(&bytes, schema, commitment, samples, commitment_of)
 }
 

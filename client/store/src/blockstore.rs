@@ -163,15 +163,25 @@ impl Blockstore {
 
 	/// Reassembles a locally complete artifact.
 	pub fn get_artifact(&self, root: &Cid) -> Result<Vec<u8>> {
+		self.get_artifact_at_most(root, dag::MAX_ARTIFACT_SIZE)
+	}
+
+	/// Reassembles a locally complete artifact of at most `limit` bytes, block by block
+	/// ([`dag::Assembly`]).
+	pub fn get_artifact_at_most(&self, root: &Cid, limit: u64) -> Result<Vec<u8>> {
 		let Some(manifest) = self.manifest(root)? else {
-			return self.get_block(root);
+			let block = self.get_block(root)?;
+			if block.len() as u64 > limit {
+				return Err(StoreError::ArtifactTooLarge { size: block.len() as u64, max: limit });
+			}
+			return Ok(block);
 		};
-		let mut bytes = Vec::with_capacity(manifest.size as usize);
+		manifest.check_at_most(limit)?;
+		let mut assembly = dag::Assembly::new(*root, &manifest);
 		for block in &manifest.blocks {
-			bytes.extend_from_slice(&self.get_block(block)?);
+			assembly.push(&self.get_block(block)?)?;
 		}
-		manifest.check_assembled_size(root, bytes.len())?;
-		Ok(bytes)
+		assembly.finish()
 	}
 
 	/// Whether the root and every block it lists are stored locally.

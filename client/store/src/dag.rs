@@ -9,7 +9,18 @@
 //! The manifest's CID is the artifact's CID.
 //!
 //! Every block is checked against its CID with [`verify_block`] before it is stored or
-//! handed out; a manifest is also checked for shape ([`Manifest::decode`]).
+//! handed out; a manifest is also checked for shape ([`Manifest::decode`]), and an artifact
+//! is reassembled block by block ([`Assembly`]).
+//!
+//! A manifest is a claim by whoever published it, and a cheap one: nothing is sized from
+//! it before it is checked. It must list each block once, so the bytes a reader keeps
+//! never exceed the distinct bytes it was served (listing one 1 MiB block 16,384 times
+//! would otherwise declare 16 GiB for the price of 1 MiB); each block must have the length
+//! its position implies (full blocks, then the remainder), checked as it arrives; and a
+//! reader that knows how large the artifact can be ([`Manifest::check_at_most`]) refuses a
+//! larger one before fetching any block.
+
+use std::collections::HashSet;
 
 use cid::Cid;
 use multihash_codetable::{Code, MultihashDigest};
@@ -68,24 +79,77 @@ impl Manifest {
 				manifest.size
 			)));
 		}
+		let mut listed = HashSet::with_capacity(manifest.blocks.len());
 		for block in &manifest.blocks {
 			if block.codec() != RAW_CODEC {
 				return Err(malformed(format!("listed block {block} is not raw")));
 			}
 			check_supported(block)?;
+			if !listed.insert(block) {
+				return Err(malformed(format!("block {block} is listed twice")));
+			}
 		}
 		Ok(manifest)
 	}
 
-	/// Checks that the blocks of the manifest `root` added up to its `size`.
-	pub fn check_assembled_size(&self, root: &Cid, assembled: usize) -> Result<()> {
-		if assembled as u64 == self.size {
-			return Ok(());
+	/// Refuses an artifact larger than `limit` bytes (what the reader knows it can be).
+	pub fn check_at_most(&self, limit: u64) -> Result<()> {
+		if self.size > limit {
+			return Err(StoreError::ArtifactTooLarge { size: self.size, max: limit });
 		}
-		Err(StoreError::MalformedManifest {
-			cid: *root,
-			reason: format!("blocks sum to {assembled} bytes, manifest says {}", self.size),
-		})
+		Ok(())
+	}
+
+	/// The length block `index` must have: full blocks, then the remainder.
+	pub fn block_len(&self, index: usize) -> u64 {
+		let before = (index as u64).saturating_mul(MAX_BLOCK_SIZE as u64);
+		self.size.saturating_sub(before).min(MAX_BLOCK_SIZE as u64)
+	}
+}
+
+/// An artifact being reassembled from its manifest's blocks, in order. Each block's length
+/// is checked against [`Manifest::block_len`] before it is kept, so memory grows only with
+/// bytes that were read and belong where they are.
+pub struct Assembly<'a> {
+	root: Cid,
+	manifest: &'a Manifest,
+	bytes: Vec<u8>,
+	next: usize,
+}
+
+impl<'a> Assembly<'a> {
+	/// An empty assembly of the artifact `root` described by `manifest`.
+	pub fn new(root: Cid, manifest: &'a Manifest) -> Self {
+		Assembly { root, manifest, bytes: Vec::new(), next: 0 }
+	}
+
+	/// Appends the next block (already verified against its CID).
+	pub fn push(&mut self, block: &[u8]) -> Result<()> {
+		let expected = self.manifest.block_len(self.next);
+		if self.next >= self.manifest.blocks.len() || block.len() as u64 != expected {
+			return Err(StoreError::MalformedManifest {
+				cid: self.root,
+				reason: format!(
+					"block {} has {} bytes where the manifest's size implies {expected}",
+					self.next,
+					block.len()
+				),
+			});
+		}
+		self.bytes.extend_from_slice(block);
+		self.next += 1;
+		Ok(())
+	}
+
+	/// The whole artifact, once every listed block was pushed.
+	pub fn finish(self) -> Result<Vec<u8>> {
+		if self.next != self.manifest.blocks.len() {
+			return Err(StoreError::MalformedManifest {
+				cid: self.root,
+				reason: format!("{} of {} blocks assembled", self.next, self.manifest.blocks.len()),
+			});
+		}
+		Ok(self.bytes)
 	}
 }
 
@@ -147,7 +211,9 @@ pub struct Chunked {
 	pub blocks: Vec<(Cid, Vec<u8>)>,
 }
 
-/// Cuts `bytes` into [`MAX_BLOCK_SIZE`] raw blocks and builds their manifest.
+/// Cuts `bytes` into [`MAX_BLOCK_SIZE`] raw blocks and builds their manifest. Bytes whose
+/// blocks repeat (a run of 1 MiB equal to another at a block boundary) are refused: a
+/// manifest lists each block once.
 pub fn chunk(bytes: &[u8]) -> Result<Chunked> {
 	if bytes.len() as u64 > MAX_ARTIFACT_SIZE {
 		return Err(StoreError::ArtifactTooLarge {
@@ -159,6 +225,10 @@ pub fn chunk(bytes: &[u8]) -> Result<Chunked> {
 		.chunks(MAX_BLOCK_SIZE)
 		.map(|chunk| (raw_cid(chunk), chunk.to_vec()))
 		.collect();
+	let mut distinct = HashSet::with_capacity(blocks.len());
+	if let Some((cid, _)) = blocks.iter().find(|(cid, _)| !distinct.insert(*cid)) {
+		return Err(StoreError::RepeatedBlock { cid: *cid });
+	}
 	let manifest = Manifest {
 		version: MANIFEST_VERSION,
 		size: bytes.len() as u64,
@@ -227,6 +297,55 @@ mod tests {
 			parse_cid("QmdfTbBqBPQ7VNxZEYEj14VmRuZBkqFbiwReogJgS1zR1n"),
 			Err(StoreError::UnsupportedCid { .. })
 		));
+	}
+
+	/// `blocks` distinct blocks of `len` bytes each.
+	fn distinct_blocks(blocks: usize, len: usize) -> Vec<Cid> {
+		(0..blocks)
+			.map(|i| raw_cid(&[vec![i as u8; len], (i as u64).to_le_bytes().to_vec()].concat()))
+			.collect()
+	}
+
+	#[test]
+	fn a_manifest_repeating_one_block_is_refused_before_allocation() {
+		// One 1 MiB block listed 16,384 times declares 16 GiB (the format's limit).
+		let block = raw_cid(&vec![7u8; MAX_BLOCK_SIZE]);
+		let forged =
+			Manifest { version: 1, size: MAX_ARTIFACT_SIZE, blocks: vec![block; 16 * 1024] }
+				.encode();
+		let error = Manifest::decode(&manifest_cid(&forged), &forged).expect_err("forged");
+		assert!(error.to_string().contains("listed twice"), "{error}");
+	}
+
+	#[test]
+	fn bytes_whose_blocks_repeat_are_not_chunked() {
+		let bytes = vec![0u8; 2 * MAX_BLOCK_SIZE + 1];
+		assert!(matches!(chunk(&bytes), Err(StoreError::RepeatedBlock { .. })));
+	}
+
+	#[test]
+	fn blocks_shorter_than_their_place_implies_are_refused_as_they_arrive() {
+		// Distinct 1-byte blocks declared as full ones: 3 MiB claimed, 3 bytes served.
+		let manifest =
+			Manifest { version: 1, size: 3 * MAX_BLOCK_SIZE as u64, blocks: distinct_blocks(3, 1) };
+		let mut assembly = Assembly::new(manifest_cid(&manifest.encode()), &manifest);
+		let error = assembly.push(&[0]).expect_err("a 1-byte block where 1 MiB belongs");
+		assert!(error.to_string().contains("block 0 has 1 bytes"), "{error}");
+	}
+
+	#[test]
+	fn a_reader_refuses_an_artifact_larger_than_it_can_be() {
+		let manifest =
+			Manifest { version: 1, size: MAX_BLOCK_SIZE as u64 + 1, blocks: distinct_blocks(2, 0) };
+		assert!(manifest.check_at_most(MAX_BLOCK_SIZE as u64 + 1).is_ok());
+		assert!(matches!(
+			manifest.check_at_most(MAX_BLOCK_SIZE as u64),
+			Err(StoreError::ArtifactTooLarge { max, .. }) if max == MAX_BLOCK_SIZE as u64
+		));
+		assert_eq!(
+			(manifest.block_len(0), manifest.block_len(1), manifest.block_len(2)),
+			(MAX_BLOCK_SIZE as u64, 1, 0)
+		);
 	}
 
 	#[test]

@@ -60,13 +60,19 @@ pub enum StoreError {
 		/// The limit, [`crate::MAX_BLOCK_SIZE`].
 		max: usize,
 	},
-	/// An artifact is too large to be listed by one manifest block.
+	/// An artifact is larger than one manifest can list, or than the reader allows.
 	#[error("artifact of {size} bytes exceeds the {max}-byte limit")]
 	ArtifactTooLarge {
-		/// Size of the artifact.
+		/// Size of the artifact (as its manifest declares it, when fetching).
 		size: u64,
-		/// The limit, [`crate::MAX_ARTIFACT_SIZE`].
+		/// The limit: [`crate::MAX_ARTIFACT_SIZE`], or the reader's own.
 		max: u64,
+	},
+	/// Bytes to store repeat a whole block: a manifest lists each block once.
+	#[error("the artifact repeats block {cid}; a manifest lists each block once")]
+	RepeatedBlock {
+		/// The repeated block.
+		cid: Cid,
 	},
 	/// A manifest block decoded but does not describe a valid artifact.
 	#[error("malformed manifest {cid}: {reason}")]

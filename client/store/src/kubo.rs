@@ -169,12 +169,11 @@ impl KuboClient {
 			return Ok(first);
 		}
 		let manifest = dag::Manifest::decode(root, &first)?;
-		let mut bytes = Vec::with_capacity(manifest.size as usize);
+		let mut assembly = dag::Assembly::new(*root, &manifest);
 		for block in &manifest.blocks {
-			bytes.extend_from_slice(&self.get_block(block).await?);
+			assembly.push(&self.get_block(block).await?)?;
 		}
-		manifest.check_assembled_size(root, bytes.len())?;
-		Ok(bytes)
+		assembly.finish()
 	}
 }
 

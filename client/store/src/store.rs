@@ -242,10 +242,17 @@ impl Store {
 
 	/// The artifact (or raw block) `root`, from the local store or the network.
 	pub async fn get(&self, root: &Cid) -> Result<Vec<u8>> {
-		self.fetch(root).await?;
+		self.get_at_most(root, dag::MAX_ARTIFACT_SIZE).await
+	}
+
+	/// The artifact `root` if it is at most `limit` bytes: a larger one is refused as soon
+	/// as its manifest arrives, before any of its blocks is fetched. Readers that know how
+	/// large the artifact can be (an update of a known model) say so here.
+	pub async fn get_at_most(&self, root: &Cid, limit: u64) -> Result<Vec<u8>> {
+		self.fetch_at_most(root, limit).await?;
 		let blockstore = self.blockstore.clone();
 		let root = *root;
-		run_blocking(move || blockstore.get_artifact(&root)).await
+		run_blocking(move || blockstore.get_artifact_at_most(&root, limit)).await
 	}
 
 	/// One block, from the local store or the network (verified, cached unpinned).
@@ -265,6 +272,10 @@ impl Store {
 
 	/// Makes `root` and all its blocks local, fetching what is missing.
 	pub async fn fetch(&self, root: &Cid) -> Result<()> {
+		self.fetch_at_most(root, dag::MAX_ARTIFACT_SIZE).await
+	}
+
+	async fn fetch_at_most(&self, root: &Cid, limit: u64) -> Result<()> {
 		dag::check_supported(root)?;
 		let fetcher = Fetcher::new(self);
 		if !self.blockstore.has_block(root) {
@@ -274,12 +285,11 @@ impl Store {
 		let Some(manifest) = self.blockstore.manifest(root)? else {
 			return Ok(());
 		};
+		manifest.check_at_most(limit)?;
+		// `Manifest::decode` refused repeated blocks: each is fetched once.
 		let Manifest { blocks, .. } = manifest;
-		let mut seen = HashSet::new();
-		let missing: Vec<Cid> = blocks
-			.into_iter()
-			.filter(|cid| seen.insert(*cid) && !self.blockstore.has_block(cid))
-			.collect();
+		let missing: Vec<Cid> =
+			blocks.into_iter().filter(|cid| !self.blockstore.has_block(cid)).collect();
 		let fetcher = &fetcher;
 		stream::iter(missing.into_iter().enumerate())
 			.map(|(index, cid)| async move {

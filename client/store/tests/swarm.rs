@@ -78,6 +78,26 @@ async fn put_on_a_get_from_c_via_provider_discovery_through_b() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_artifact_over_the_readers_limit_is_refused_before_its_blocks_are_fetched() {
+	bounded(async {
+		let a = start(&[]).await;
+		let c = start(&[&a]).await;
+		let bytes = artifact(3 * dag::MAX_BLOCK_SIZE, 3);
+		let cid = a.store.put(bytes.clone()).await.expect("put");
+		let limit = dag::MAX_BLOCK_SIZE as u64;
+
+		let error = c.store.get_at_most(&cid, limit).await.expect_err("over the limit");
+		assert!(matches!(error, StoreError::ArtifactTooLarge { max, .. } if max == limit));
+		let blocks = c.store.blockstore().list_blocks().expect("blocks");
+		assert_eq!(blocks, vec![cid], "only the manifest was fetched, none of its blocks");
+
+		let fitting = bytes.len() as u64;
+		assert_eq!(c.store.get_at_most(&cid, fitting).await.expect("within the limit"), bytes);
+	})
+	.await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn fifty_mib_artifact_round_trip_is_byte_identical() {
 	bounded(async {
 		let a = start(&[]).await;

@@ -50,9 +50,11 @@
 //! (persistent, so it survives a restart) keeps what the chain cannot: the salt, CID,
 //! commitment and invalid set behind a commit, written *before* the commit is sent, so a
 //! restarted node reveals exactly what it committed and never commits a second value.
-//! A sent transaction is not resent for [`RESEND_AFTER`] blocks (it is probably still in
-//! the pool). One run at a time holds [`LOCK_KEY`], so overlapping runs (a slow run while
-//! the next block is imported) do not duplicate work.
+//! A record is created only where none exists ([`record_once`], compare-and-set), so of
+//! two runs that overlap the second keeps the first's salt. A sent transaction is not
+//! resent for [`RESEND_AFTER`] blocks (it is probably still in the pool). One run at a
+//! time holds [`LOCK_KEY`], extended before each task, so a slow run and the run of the
+//! next imported block do not duplicate work.
 //!
 //! ## Bounds
 //!
@@ -221,13 +223,19 @@ impl<T: Config> Pallet<T> {
 				RESEND_AFTER,
 				Duration::from_millis(120_000),
 			);
-		let Ok(_guard) = lock.try_lock() else {
+		let Ok(mut guard) = lock.try_lock() else {
 			log::debug!(target: LOG_TARGET, "#{now:?}: the previous worker run is still going");
 			return;
 		};
 		let mut worker =
 			Worker::<T> { now, gateways, keys, fetch_budget: T::MaxOffchainFetchesPerBlock::get() };
 		for task in worker.tasks() {
+			// Held for exactly this run: a run longer than the lock's deadline would
+			// otherwise overlap the next one.
+			if guard.extend_lock().is_err() {
+				log::info!(target: LOG_TARGET, "#{now:?}: the worker lock was taken over; this run stops");
+				return;
+			}
 			if let Err(error) = worker.serve(task) {
 				log::info!(target: LOG_TARGET, "#{now:?}: task {task}: {error:?} (retrying next block)");
 				if matches!(error, DutyError::FetchBudgetSpent) {
@@ -265,6 +273,21 @@ pub(crate) fn record_key<AccountId: Encode>(
 	who: &AccountId,
 ) -> Vec<u8> {
 	(b"din::evaluation::", what, scope, who).encode()
+}
+
+/// Stores `fresh` under `stored` unless another run stored a record there since this one
+/// read it empty (compare-and-set); `None` then, and the other run's record, which is the
+/// one committed, stays: a commit is never paired with a salt its reveal cannot open.
+pub(crate) fn record_once<AccountId: Encode + Decode, BlockNumber: Encode + Decode>(
+	stored: &StorageValueRef,
+	fresh: CommittedValue<AccountId, BlockNumber>,
+) -> Option<CommittedValue<AccountId, BlockNumber>> {
+	stored
+		.mutate::<_, (), _>(|current: Result<Option<CommittedValue<_, _>>, _>| match current {
+			Ok(None) => Ok(fresh),
+			_ => Err(()),
+		})
+		.ok()
 }
 
 impl<T: Config> Worker<T> {
@@ -322,13 +345,14 @@ impl<T: Config> Worker<T> {
 				}
 				let key = record_key(b"aggregate", (task, round, subgroup), &who);
 				let stored = StorageValueRef::persistent(&key);
-				let mut record = match stored.get::<CommittedOf<T>>().ok().flatten() {
+				let record = match stored.get::<CommittedOf<T>>().ok().flatten() {
 					Some(record) if !self.due(record.committed_at) => continue,
-					Some(record) => record,
-					None => self.aggregate(task, terms, subgroup)?,
+					Some(record) => self.resend(&stored, record),
+					None => match record_once(&stored, self.aggregate(task, terms, subgroup)?) {
+						Some(record) => record,
+						None => continue,
+					},
 				};
-				record.committed_at = self.now;
-				stored.set(&record);
 				let hash = aggregate_commit_hash(
 					task,
 					round,
@@ -450,16 +474,17 @@ impl<T: Config> Worker<T> {
 			}
 			let key = record_key(b"global", (task, round), &who);
 			let stored = StorageValueRef::persistent(&key);
-			let mut record = match stored.get::<CommittedOf<T>>().ok().flatten() {
+			let record = match stored.get::<CommittedOf<T>>().ok().flatten() {
 				Some(record) if !self.due(record.committed_at) => continue,
-				Some(record) => record,
+				Some(record) => self.resend(&stored, record),
 				None => match self.combine(task, round)? {
-					Some(record) => record,
+					Some(fresh) => match record_once(&stored, fresh) {
+						Some(record) => record,
+						None => continue,
+					},
 					None => return Ok(()),
 				},
 			};
-			record.committed_at = self.now;
-			stored.set(&record);
 			let hash = global_commit_hash(
 				task,
 				round,
@@ -629,6 +654,14 @@ impl<T: Config> Worker<T> {
 	/// Whether a transaction sent at `sent` may be sent again.
 	fn due(&self, sent: BlockNumberFor<T>) -> bool {
 		self.now >= sent.saturating_add(RESEND_AFTER.into())
+	}
+
+	/// `record`, whose commit is due to be sent again, marked as sent now. Only the time
+	/// changes: every run that resends it sends the same salt.
+	fn resend(&self, stored: &StorageValueRef, mut record: CommittedOf<T>) -> CommittedOf<T> {
+		record.committed_at = self.now;
+		stored.set(&record);
+		record
 	}
 
 	/// The local record behind `key` if its reveal is due (marked as sent now).

@@ -592,6 +592,35 @@ fn a_restart_between_commit_and_reveal_reveals_what_was_committed() {
 }
 
 #[test]
+fn overlapping_worker_runs_never_replace_a_committed_salt() {
+	let OffchainSetup { mut ext, served, pool, .. } = offchain_ext();
+	ext.execute_with(|| {
+		let (task, me, sg) = worker_on_one_panel();
+		serve_updates(&served, task, sg, |p| bytes(&update_of(p)));
+		run_worker();
+		let committed = aggregate_record(task, sg, me).unwrap();
+		assert!(matches!(dispatch_pool(&pool)[..], [(_, Call::commit_aggregate { .. })]));
+
+		// A second run read the record's slot while it was still empty (the first run
+		// outlived its lock), aggregated too, and now stores its value with another salt.
+		let key = record_key(b"aggregate", (task, 0u32, sg), &me);
+		let stored = StorageValueRef::persistent(&key);
+		let racing = CommittedValue { salt: [0xAB; 32], ..committed.clone() };
+		assert_eq!(record_once(&stored, racing), None, "the run that lost the race sends nothing");
+		assert_eq!(aggregate_record(task, sg, me).unwrap(), committed);
+
+		// The reveal opens the commit on chain (the pallet checks the hash against the salt).
+		finish_phase(task);
+		run_worker();
+		assert!(matches!(dispatch_pool(&pool)[..], [(_, Call::reveal_aggregate { .. })]));
+		assert!(matches!(
+			AggregateVotes::<Test>::get((task, 0, sg), me),
+			Some(crate::Vote::Revealed(_))
+		));
+	});
+}
+
+#[test]
 fn the_worker_stays_out_of_tasks_whose_model_is_over_the_bound() {
 	let OffchainSetup { mut ext, pool, .. } = offchain_ext();
 	ext.execute_with(|| {

@@ -163,6 +163,10 @@ pub struct Update {
 	pub values: Vec<i32>,
 }
 
+fn encoded_len_of(value_count: usize) -> usize {
+	UPDATE_HEADER_LEN.saturating_add(value_count.saturating_mul(4))
+}
+
 impl Update {
 	/// Quantizes real parameters (flattened in schema order) for `schema`.
 	pub fn from_f32(
@@ -183,7 +187,13 @@ impl Update {
 
 	/// Length of [`Self::encode`]'s output.
 	pub fn encoded_len(&self) -> usize {
-		UPDATE_HEADER_LEN.saturating_add(self.values.len().saturating_mul(4))
+		encoded_len_of(self.values.len())
+	}
+
+	/// Length of an encoded update of `schema`: what a reader fetching one expects, so that
+	/// it refuses a larger artifact before fetching it.
+	pub fn encoded_len_for(schema: &Schema) -> usize {
+		encoded_len_of(schema.value_count())
 	}
 
 	/// The wire bytes (module docs). Fails only beyond `u32::MAX` values.

@@ -410,7 +410,7 @@ impl Daemon {
 		for member in members {
 			let Some(update) = self.chain.update(task, round, &member).await? else { continue };
 			submitted.push(Submitted {
-				bytes: fetch(&self.store, &update.cid.0, FETCH_TIMEOUT).await,
+				bytes: fetch(&self.store, &update.cid.0, &schema, FETCH_TIMEOUT).await,
 				commitment: update.commitment,
 				num_samples: update.num_samples,
 			});
