@@ -30,10 +30,11 @@
 //! node's persistent offchain storage (`din-node --din-store-gateway URL`, repeatable).
 //! Bytes are accepted only if they hash to the CID asked for
 //! (`din_fl::content::artifact_cid`), so a gateway is trusted for availability
-//! only. A gateway that answers 404, or bytes that do not match, makes an update
-//! *unavailable*, which marks it invalid as the daemon does; a gateway that cannot be
-//! reached, times out or fails otherwise is this node's problem, not the participant's:
-//! the duty is skipped with a log line and retried next block until the phase ends.
+//! only. An update is *unavailable*, which marks it invalid as the daemon does, only when
+//! every configured gateway answered without it (404, or bytes that do not match); while
+//! any gateway cannot be reached, times out or fails otherwise, that is this node's
+//! problem, not the participant's: the duty is skipped with a log line and retried next
+//! block until the phase ends.
 //!
 //! What the worker commits to (a subgroup aggregate, a global model) it names by the CID
 //! the store gives those bytes, and uploads first (`POST {gateway}/artifact`) to the
@@ -153,7 +154,8 @@ type CommittedOf<T> = CommittedValue<<T as frame_system::Config>::AccountId, Blo
 /// Why a duty was not done this run. Logged; the duty is retried next block.
 #[derive(Debug)]
 pub enum DutyError {
-	/// No store gateway could be reached (or none answered in time).
+	/// A store gateway could not be asked (unreachable, timed out or failed), so what it
+	/// holds is unknown.
 	GatewayUnreachable,
 	/// This run's fetch budget is spent.
 	FetchBudgetSpent,
@@ -746,7 +748,9 @@ impl<T: Config> Worker<T> {
 		}
 		self.fetch_budget -= 1;
 		let Ok(cid_text) = core::str::from_utf8(cid) else { return Ok(Fetched::Unavailable) };
-		let mut reached = false;
+		// Unavailable only when every gateway answered without the content: a gateway that
+		// could not be asked may have it, and a participant is not blamed for our network.
+		let mut unreached = false;
 		for gateway in &self.gateways {
 			let Ok(base) = core::str::from_utf8(gateway) else { continue };
 			let mut url = String::from(base.trim_end_matches('/'));
@@ -757,17 +761,19 @@ impl<T: Config> Worker<T> {
 					return Ok(Fetched::Bytes(bytes))
 				},
 				Some(Some(_)) => {
-					reached = true;
 					log::info!(target: LOG_TARGET, "{url}: the bytes do not hash to the CID");
 				},
-				Some(None) => reached = true,
-				None => log::info!(target: LOG_TARGET, "{url}: unreachable, failed or timed out"),
+				Some(None) => {},
+				None => {
+					unreached = true;
+					log::info!(target: LOG_TARGET, "{url}: unreachable, failed or timed out");
+				},
 			}
 		}
-		if reached {
-			Ok(Fetched::Unavailable)
-		} else {
+		if unreached {
 			Err(DutyError::GatewayUnreachable)
+		} else {
+			Ok(Fetched::Unavailable)
 		}
 	}
 }

@@ -41,6 +41,8 @@ use std::{
 type Shared<T> = Arc<parking_lot::RwLock<T>>;
 
 const GATEWAY: &str = "http://gateway.test";
+/// A second gateway, configured by tests that need one; it serves nothing.
+const SECOND_GATEWAY: &str = "http://gateway-2.test";
 
 /// The task's model: softmax regression, 2 features, 2 classes (6 values).
 fn model() -> ModelSpec {
@@ -100,6 +102,7 @@ struct Gateway {
 	uploads: Arc<AtomicBool>,
 	uploads_down: Arc<AtomicBool>,
 	down: Arc<AtomicBool>,
+	second_down: Arc<AtomicBool>,
 }
 
 impl Gateway {
@@ -117,6 +120,26 @@ impl Gateway {
 			sent: r.sent,
 			..Default::default()
 		})
+	}
+}
+
+impl Gateway {
+	/// How request `id` ends: a timeout while its gateway (or uploading) is down, 405 for
+	/// an upload while uploads are off, 404 for an artifact not served, else the answer.
+	fn status(&mut self, id: HttpRequestId, deadline: Option<Timestamp>) -> HttpRequestStatus {
+		let upload = self.upload(id).is_some();
+		let uri = self.state.read().requests.get(&id).map(|r| r.uri.clone()).unwrap_or_default();
+		let down = if uri.starts_with(SECOND_GATEWAY) { &self.second_down } else { &self.down };
+		if down.load(Ordering::SeqCst) || (upload && self.uploads_down.load(Ordering::SeqCst)) {
+			return HttpRequestStatus::DeadlineReached;
+		}
+		if upload && !self.uploads.load(Ordering::SeqCst) {
+			return HttpRequestStatus::Finished(405);
+		}
+		if !upload && !self.served.read().contains_key(&uri) {
+			return HttpRequestStatus::Finished(404);
+		}
+		self.canned.http_response_wait(&[id], deadline).remove(0)
 	}
 }
 
@@ -188,15 +211,7 @@ impl Externalities for Gateway {
 		ids: &[HttpRequestId],
 		deadline: Option<Timestamp>,
 	) -> Vec<HttpRequestStatus> {
-		let uploads_down = self.uploads_down.load(Ordering::SeqCst)
-			&& ids.iter().any(|id| self.upload(*id).is_some());
-		if self.down.load(Ordering::SeqCst) || uploads_down {
-			return ids.iter().map(|_| HttpRequestStatus::DeadlineReached).collect();
-		}
-		if !self.uploads.load(Ordering::SeqCst) && ids.iter().all(|id| self.upload(*id).is_some()) {
-			return ids.iter().map(|_| HttpRequestStatus::Finished(405)).collect();
-		}
-		self.canned.http_response_wait(ids, deadline)
+		ids.iter().map(|id| self.status(*id, deadline)).collect()
 	}
 	fn http_response_headers(&mut self, id: HttpRequestId) -> Vec<(Vec<u8>, Vec<u8>)> {
 		self.canned.http_response_headers(id)
@@ -227,6 +242,8 @@ struct OffchainSetup {
 	uploads_down: Arc<AtomicBool>,
 	/// Takes the gateway down (requests time out) while set.
 	gateway_down: Arc<AtomicBool>,
+	/// Takes [`SECOND_GATEWAY`] down while set.
+	second_gateway_down: Arc<AtomicBool>,
 	pool: Shared<PoolState>,
 }
 
@@ -235,6 +252,7 @@ fn offchain_ext() -> OffchainSetup {
 	let (canned, offchain) = TestOffchainExt::new();
 	let (pool_ext, pool) = TestTransactionPoolExt::new();
 	let gateway_down = Arc::new(AtomicBool::new(false));
+	let second_gateway_down = Arc::new(AtomicBool::new(false));
 	let served = Shared::default();
 	let uploads = Arc::new(AtomicBool::new(false));
 	let uploads_down = Arc::new(AtomicBool::new(false));
@@ -246,10 +264,20 @@ fn offchain_ext() -> OffchainSetup {
 		uploads: uploads.clone(),
 		uploads_down: uploads_down.clone(),
 		down: gateway_down.clone(),
+		second_down: second_gateway_down.clone(),
 	};
 	ext.register_extension(OffchainWorkerExt::new(gateway));
 	ext.register_extension(TransactionPoolExt::new(pool_ext));
-	OffchainSetup { ext, offchain, served, uploads, uploads_down, gateway_down, pool }
+	OffchainSetup {
+		ext,
+		offchain,
+		served,
+		uploads,
+		uploads_down,
+		gateway_down,
+		second_gateway_down,
+		pool,
+	}
 }
 
 /// A median-scored FedAvg task on [`model`] with a real genesis model, in
@@ -522,6 +550,37 @@ fn a_gateway_timeout_skips_the_duty_until_a_later_block() {
 		run_to(System::block_number() + 1);
 		run_worker();
 		assert!(aggregate_record(task, sg, me).unwrap().invalid.is_empty());
+		assert!(matches!(dispatch_pool(&pool)[..], [(_, Call::commit_aggregate { .. })]));
+	});
+}
+
+#[test]
+fn a_missing_update_is_invalid_only_once_every_gateway_answered_that_it_has_none() {
+	let OffchainSetup { mut ext, served, second_gateway_down, pool, .. } = offchain_ext();
+	ext.execute_with(|| {
+		let (task, me, sg) = worker_on_one_panel();
+		sp_io::offchain::local_storage_set(
+			StorageKind::PERSISTENT,
+			GATEWAYS_KEY,
+			&vec![GATEWAY.as_bytes().to_vec(), SECOND_GATEWAY.as_bytes().to_vec()].encode(),
+		);
+		// Every update of the subgroup is served but one, which nobody has.
+		let absent = DinTasks::subgroups_of(task)[sg as usize][0];
+		serve_updates(&served, task, sg, |p| bytes(&update_of(p)));
+		served
+			.write()
+			.remove(&format!("{GATEWAY}/artifact/{}", artifact_cid(&bytes(&update_of(absent)))));
+		second_gateway_down.store(true, Ordering::SeqCst);
+		run_worker();
+		// One gateway's 404 while another could not be asked decides nothing.
+		assert!(pool.read().transactions.is_empty());
+		assert_eq!(aggregate_record(task, sg, me), None);
+
+		// Both answer a block later, neither has it: now it is invalid.
+		second_gateway_down.store(false, Ordering::SeqCst);
+		run_to(System::block_number() + 1);
+		run_worker();
+		assert_eq!(aggregate_record(task, sg, me).unwrap().invalid, vec![absent]);
 		assert!(matches!(dispatch_pool(&pool)[..], [(_, Call::commit_aggregate { .. })]));
 	});
 }
