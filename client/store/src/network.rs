@@ -66,6 +66,10 @@ pub struct NetworkConfig {
 	/// Test-only: corrupt every block served, to exercise fetchers' bad-peer handling.
 	#[cfg(feature = "testing")]
 	pub corrupt_served_blocks: bool,
+	/// Test-only: never answer a block request (the request stays open until the
+	/// requester's timeout), as a peer that announces content and stalls.
+	#[cfg(feature = "testing")]
+	pub stall_served_blocks: bool,
 }
 
 impl Default for NetworkConfig {
@@ -80,6 +84,8 @@ impl Default for NetworkConfig {
 			idle_connection_timeout: Duration::from_secs(60),
 			#[cfg(feature = "testing")]
 			corrupt_served_blocks: false,
+			#[cfg(feature = "testing")]
+			stall_served_blocks: false,
 		}
 	}
 }
@@ -161,6 +167,8 @@ pub fn new(
 		serving: FuturesUnordered::new(),
 		#[cfg(feature = "testing")]
 		corrupt_served_blocks: config.corrupt_served_blocks,
+		#[cfg(feature = "testing")]
+		stall_served_blocks: config.stall_served_blocks,
 		pending_listen: HashMap::new(),
 		pending_dial: HashMap::new(),
 		pending_start_providing: HashMap::new(),
@@ -301,6 +309,8 @@ pub struct EventLoop {
 	serving: FuturesUnordered<tokio::task::JoinHandle<ServeResult>>,
 	#[cfg(feature = "testing")]
 	corrupt_served_blocks: bool,
+	#[cfg(feature = "testing")]
+	stall_served_blocks: bool,
 	pending_listen: HashMap<ListenerId, oneshot::Sender<Result<Multiaddr>>>,
 	pending_dial: HashMap<PeerId, Vec<oneshot::Sender<Result<()>>>>,
 	pending_start_providing: HashMap<kad::QueryId, oneshot::Sender<bool>>,
@@ -457,8 +467,12 @@ impl EventLoop {
 		let blockstore = self.blockstore.clone();
 		let slots = self.serve_slots.clone();
 		#[cfg(feature = "testing")]
-		let corrupt = self.corrupt_served_blocks;
+		let (corrupt, stall) = (self.corrupt_served_blocks, self.stall_served_blocks);
 		self.serving.push(tokio::spawn(async move {
+			#[cfg(feature = "testing")]
+			if stall {
+				std::future::pending::<()>().await;
+			}
 			let _slot = slots.acquire_owned().await;
 			let read = tokio::task::spawn_blocking(move || blockstore.get_block(&cid)).await;
 			#[allow(unused_mut)]

@@ -11,8 +11,11 @@
 //!    *i mod n*), and verifies each one on arrival. A block no known provider has
 //!    triggers a DHT lookup for that block's own provider records.
 //!
-//! A peer whose bytes do not hash to the requested CID is banned (disconnected and
-//! refused for the rest of the session) and the block is requested from the next
+//! Each block is requested from up to [`RACED_PROVIDERS`] providers at once and taken from
+//! the first that serves it, so a peer that announces content and never answers (anyone
+//! can publish a provider record) cannot make it look unavailable within a reader's
+//! deadline. A peer whose bytes do not hash to the requested CID is banned (disconnected
+//! and refused for the rest of the session) and the block is requested from the next
 //! provider. Fetched blocks land in the block store unpinned (a cache, collectable by
 //! GC) unless the caller pins the root.
 //!
@@ -29,7 +32,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use cid::Cid;
-use futures::stream::{self, StreamExt, TryStreamExt};
+use futures::stream::{self, FuturesUnordered, StreamExt, TryStreamExt};
 use libp2p::{identity, Multiaddr, PeerId};
 use tokio::time::Instant;
 
@@ -38,6 +41,14 @@ use crate::codec::BlockResponse;
 use crate::dag::{self, Manifest};
 use crate::error::{Result, StoreError};
 use crate::network::{self, Client, Event, NetworkConfig};
+
+/// Block requests one fetch runs at once, to different providers: enough that a provider
+/// which announces content and then stalls delays nobody, few enough that one fetch does
+/// not ask every provider for every block.
+pub const RACED_PROVIDERS: usize = 3;
+
+/// How long known providers are asked alone before a DHT lookup looks for more.
+const KNOWN_PROVIDERS_FIRST: Duration = Duration::from_millis(500);
 
 /// How a [`Store`] is set up.
 #[derive(Clone, Debug)]
@@ -358,58 +369,86 @@ impl<'a> Fetcher<'a> {
 			.contains(peer)
 	}
 
-	/// Fetches and verifies one block: known providers first (rotated by `start`), then
-	/// DHT lookups for this CID until the provider wait is spent.
+	/// Fetches and verifies one block from the first provider that serves it: up to
+	/// [`RACED_PROVIDERS`] requests run at once, known providers first (rotated by
+	/// `start`), a failed one replaced by the next candidate, while DHT lookups for this
+	/// CID find more until the provider wait is spent. A provider that stalls holds one
+	/// place in the race, not the fetch.
 	async fn fetch_block(&self, cid: &Cid, start: usize) -> Result<Vec<u8>> {
 		let client = &self.store.client;
 		let wait = self.store.provider_wait;
 		let deadline = Instant::now() + wait;
 		let mut tried = HashSet::new();
 		let mut candidates = self.known_providers(start);
+		let mut racing = FuturesUnordered::new();
+		// Known providers usually have every block of an artifact: they get a head start
+		// on a DHT lookup, which is skipped when one of them answers in time.
+		let mut next_lookup = Instant::now() + KNOWN_PROVIDERS_FIRST;
+		let mut looked_up = false;
 		loop {
-			while let Some(peer) = candidates.pop_front() {
+			while racing.len() < RACED_PROVIDERS {
+				let Some(peer) = candidates.pop_front() else { break };
 				if self.is_bad(&peer) || !tried.insert(peer) {
 					continue;
 				}
-				match client.request_block(peer, *cid).await {
-					Ok(BlockResponse::Found(bytes)) => match dag::verify_block(cid, &bytes) {
-						Ok(()) => return Ok(bytes),
-						Err(error) => {
-							tracing::warn!(%peer, %cid, %error, "peer served a bad block; banning it, trying another provider");
-							self.bad_peers
-								.lock()
-								.unwrap_or_else(|poisoned| poisoned.into_inner())
-								.insert(peer);
-							client.ban_peer(peer).await?;
-						},
-					},
-					Ok(BlockResponse::NotFound) => {
-						tracing::debug!(%peer, %cid, "provider does not have the block")
-					},
-					Err(StoreError::NetworkStopped) => return Err(StoreError::NetworkStopped),
-					Err(error) => tracing::debug!(%peer, %cid, %error, "block request failed"),
-				}
+				racing.push(async move { (peer, client.request_block(peer, *cid).await) });
 			}
-			let now = Instant::now();
-			if now >= deadline {
-				return Err(StoreError::NotFound { cid: *cid, waited: wait });
+			if racing.is_empty() && !looked_up {
+				next_lookup = Instant::now();
 			}
-			let found = match tokio::time::timeout(deadline - now, client.get_providers(*cid)).await
-			{
-				Ok(found) => found?,
-				Err(_) => return Err(StoreError::NotFound { cid: *cid, waited: wait }),
+			let lookup = async {
+				tokio::time::sleep_until(next_lookup).await;
+				client.get_providers(*cid).await
 			};
-			self.learn_providers(&found);
-			candidates = found
-				.into_iter()
-				.filter(|peer| !tried.contains(peer) && !self.is_bad(peer))
-				.collect();
-			if candidates.is_empty() {
-				// Records may still be propagating: look again shortly.
-				let pause = Duration::from_millis(250)
-					.min(deadline.saturating_duration_since(Instant::now()));
-				tokio::time::sleep(pause).await;
+			tokio::select! {
+				Some((peer, answer)) = racing.next(), if !racing.is_empty() => {
+					if let Some(bytes) = self.verified(cid, peer, answer).await? {
+						return Ok(bytes);
+					}
+				},
+				found = lookup, if racing.len() < RACED_PROVIDERS => {
+					let found = found?;
+					looked_up = true;
+					self.learn_providers(&found);
+					candidates.extend(
+						found.into_iter().filter(|peer| !tried.contains(peer) && !self.is_bad(peer)),
+					);
+					// Records may still be propagating: look again shortly.
+					next_lookup = Instant::now() + Duration::from_millis(250);
+				},
+				_ = tokio::time::sleep_until(deadline) => {
+					return Err(StoreError::NotFound { cid: *cid, waited: wait });
+				},
 			}
 		}
+	}
+
+	/// The bytes of `answer` if they are the block `cid`; a peer that sent other bytes is
+	/// banned. `None` when the peer had nothing (or failed): the race goes on.
+	async fn verified(
+		&self,
+		cid: &Cid,
+		peer: PeerId,
+		answer: Result<BlockResponse>,
+	) -> Result<Option<Vec<u8>>> {
+		match answer {
+			Ok(BlockResponse::Found(bytes)) => match dag::verify_block(cid, &bytes) {
+				Ok(()) => return Ok(Some(bytes)),
+				Err(error) => {
+					tracing::warn!(%peer, %cid, %error, "peer served a bad block; banning it, trying another provider");
+					self.bad_peers
+						.lock()
+						.unwrap_or_else(|poisoned| poisoned.into_inner())
+						.insert(peer);
+					self.store.client.ban_peer(peer).await?;
+				},
+			},
+			Ok(BlockResponse::NotFound) => {
+				tracing::debug!(%peer, %cid, "provider does not have the block")
+			},
+			Err(StoreError::NetworkStopped) => return Err(StoreError::NetworkStopped),
+			Err(error) => tracing::debug!(%peer, %cid, %error, "block request failed"),
+		}
+		Ok(None)
 	}
 }

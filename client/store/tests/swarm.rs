@@ -36,6 +36,15 @@ async fn start(bootstrap: &[&Node]) -> Node {
 	Node { store, dir }
 }
 
+/// A peer that announces what it stores but never answers a block request.
+async fn start_stalling(bootstrap: &[&Node]) -> Node {
+	let dir = tempfile::tempdir().expect("tempdir");
+	let mut config = config(dir.path(), bootstrap);
+	config.network.stall_served_blocks = true;
+	let store = Store::start(config).await.expect("start stalling node");
+	Node { store, dir }
+}
+
 async fn start_evil(bootstrap: &[&Node]) -> Node {
 	let dir = tempfile::tempdir().expect("tempdir");
 	let mut config = config(dir.path(), bootstrap);
@@ -130,6 +139,31 @@ async fn peer_serving_corrupted_blocks_is_banned_and_bypassed() {
 		assert!(!banned.contains(&honest.store.peer_id()), "the honest peer is not");
 		let connected = c.store.client().connected_peers().await.expect("peers");
 		assert!(!connected.contains(&evil.store.peer_id()), "and disconnected");
+	})
+	.await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stalling_provider_does_not_make_an_available_update_unavailable() {
+	bounded(async {
+		let b = start(&[]).await;
+		let author = start(&[&b]).await;
+		let staller = start_stalling(&[&b]).await;
+		let evaluator = start(&[&b]).await;
+
+		// The staller announces the participant's update too (provider records are free),
+		// then never answers: every block of the artifact meets it first or second.
+		let bytes = artifact(4 * dag::MAX_BLOCK_SIZE, 4);
+		let cid = author.store.put(bytes.clone()).await.expect("put by the author");
+		assert_eq!(staller.store.put(bytes.clone()).await.expect("put by the staller"), cid);
+
+		// The daemon's deadline for one update (`FETCH_TIMEOUT`), far below the 30 s a
+		// request to the staller takes to fail.
+		let fetched = tokio::time::timeout(Duration::from_secs(6), evaluator.store.get(&cid))
+			.await
+			.expect("fetched from the author within the evaluator's deadline")
+			.expect("get");
+		assert!(fetched == bytes);
 	})
 	.await
 }
