@@ -37,13 +37,15 @@
 //! block until the phase ends.
 //!
 //! What the worker commits to (a subgroup aggregate, a global model) it names by the CID
-//! the store gives those bytes, and uploads first (`POST {gateway}/artifact`) to the
-//! first gateway that takes uploads (`din store serve --http-max-upload`), checking that
-//! the gateway stored them under that CID. If every gateway answers but none takes
-//! uploads, the commit still goes ahead and the content is fetchable once a `din
-//! evaluator` daemon on the panel publishes the same bytes, so a panel made only of
-//! workers needs an uploading gateway. A gateway that cannot be reached holds the commit
-//! until the next block, as for fetches.
+//! the store gives those bytes, computed locally, and withholds until the reveal phase:
+//! published earlier, the bytes could be committed to by panel members that never
+//! aggregated (any peer learns CIDs from provider records). Before revealing, it uploads
+//! them (`POST {gateway}/artifact`) to the first gateway that takes uploads (`din store
+//! serve --http-max-upload`), checking that the gateway stored them under that CID. If
+//! every gateway answers but none takes uploads, the reveal still goes ahead and the
+//! content is fetchable once a `din evaluator` daemon on the panel publishes the same
+//! bytes, so a panel made only of workers needs an uploading gateway. A gateway that
+//! cannot be reached holds the reveal until the next block, as for fetches.
 //!
 //! ## Restarts and repeats
 //!
@@ -275,6 +277,12 @@ pub(crate) fn record_key<AccountId: Encode>(
 	who: &AccountId,
 ) -> Vec<u8> {
 	(b"din::evaluation::", what, scope, who).encode()
+}
+
+/// The persistent offchain storage key of the bytes of a committed value, withheld until its
+/// reveal.
+pub(crate) fn withheld_key(cid: &[u8]) -> Vec<u8> {
+	(b"din::evaluation::withheld", cid).encode()
 }
 
 /// Stores `fresh` under `stored` unless another run stored a record there since this one
@@ -666,7 +674,8 @@ impl<T: Config> Worker<T> {
 		record
 	}
 
-	/// The local record behind `key` if its reveal is due (marked as sent now).
+	/// The local record behind `key` if its reveal is due (marked as sent now), once what
+	/// it commits to is published.
 	fn reveal_due(&self, key: &[u8]) -> Result<Option<CommittedOf<T>>, DutyError> {
 		let value = StorageValueRef::persistent(key);
 		let mut record =
@@ -674,20 +683,23 @@ impl<T: Config> Worker<T> {
 		if record.revealed_at.is_some_and(|at| !self.due(at)) {
 			return Ok(None);
 		}
+		self.publish_withheld(&record.cid)?;
 		record.revealed_at = Some(self.now);
 		value.set(&record);
 		Ok(Some(record))
 	}
 
 	/// The record of a value about to be committed: its CID, commitment and a fresh salt.
-	/// The value is published first, so that what is committed can be fetched.
+	/// The value itself is withheld (kept in local storage under [`withheld_key`]) until
+	/// the reveal: published before the commit phase closes, it could be committed to by
+	/// panel members that never aggregated.
 	fn committed(
 		&self,
 		value: &Update,
 		invalid: Vec<T::AccountId>,
 	) -> Result<CommittedOf<T>, DutyError> {
 		let (bytes, cid, commitment) = content_and_commitment::<T>(value)?;
-		self.publish(&bytes, &cid)?;
+		StorageValueRef::persistent(&withheld_key(cid.as_bytes())).set(&bytes);
 		Ok(CommittedValue {
 			cid: cid.into_bytes(),
 			commitment,
@@ -701,9 +713,9 @@ impl<T: Config> Worker<T> {
 	/// Uploads `bytes` (whose CID is `cid`) to the first gateway that takes uploads
 	/// (`din store serve --http-max-upload`) and stores them under that CID, so that a
 	/// panel of workers alone still names fetchable content. If every gateway answers
-	/// without taking uploads, the commit goes ahead (a daemon on the panel publishes the
+	/// without taking uploads, the reveal goes ahead (a daemon on the panel publishes the
 	/// same bytes); if one could not be asked, the duty waits for the next block, as a
-	/// fetch does, so that a passing outage never leaves a committed value unpublished.
+	/// fetch does, so that a passing outage never leaves a revealed value unpublished.
 	fn publish(&self, bytes: &[u8], cid: &str) -> Result<(), DutyError> {
 		let mut reached_all = true;
 		for gateway in &self.gateways {
@@ -728,6 +740,18 @@ impl<T: Config> Worker<T> {
 			return Err(DutyError::GatewayUnreachable);
 		}
 		log::info!(target: LOG_TARGET, "{cid}: no gateway takes uploads; fetchable once a daemon publishes it");
+		Ok(())
+	}
+
+	/// Publishes the value withheld under `cid` (if it still is) and forgets the local
+	/// copy; a gateway that cannot be reached holds the reveal until the next block.
+	fn publish_withheld(&self, cid: &[u8]) -> Result<(), DutyError> {
+		let key = withheld_key(cid);
+		let mut withheld = StorageValueRef::persistent(&key);
+		let Some(bytes) = withheld.get::<Vec<u8>>().ok().flatten() else { return Ok(()) };
+		let cid = core::str::from_utf8(cid).map_err(|_| DutyError::NoLocalRecord)?;
+		self.publish(&bytes, cid)?;
+		withheld.clear();
 		Ok(())
 	}
 

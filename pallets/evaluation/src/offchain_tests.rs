@@ -586,26 +586,31 @@ fn a_missing_update_is_invalid_only_once_every_gateway_answered_that_it_has_none
 }
 
 #[test]
-fn an_upload_gateway_that_cannot_be_reached_holds_the_commit_until_it_takes_the_aggregate() {
+fn a_committed_aggregate_is_withheld_until_the_reveal_and_published_before_it() {
 	let OffchainSetup { mut ext, served, uploads, uploads_down, pool, .. } = offchain_ext();
 	ext.execute_with(|| {
 		let (task, me, sg) = worker_on_one_panel();
 		serve_updates(&served, task, sg, |p| bytes(&update_of(p)));
 		uploads.store(true, Ordering::SeqCst);
+		run_worker();
+		// Committed, and nowhere a lazy panel member could fetch it from.
+		assert!(matches!(dispatch_pool(&pool)[..], [(_, Call::commit_aggregate { .. })]));
+		let record = aggregate_record(task, sg, me).expect("committed");
+		let uri = format!("{GATEWAY}/artifact/{}", String::from_utf8(record.cid).unwrap());
+		assert!(!served.read().contains_key(&uri), "published before the commit phase closed");
+
+		// In the reveal phase an upload gateway that cannot be reached holds the reveal:
+		// revealing a CID nobody can fetch would leave the round evaluators without it.
+		finish_phase(task);
 		uploads_down.store(true, Ordering::SeqCst);
 		run_worker();
-		// Committing to bytes nobody may be able to fetch would be worse than waiting.
 		assert!(pool.read().transactions.is_empty());
-		assert_eq!(aggregate_record(task, sg, me), None);
 
 		uploads_down.store(false, Ordering::SeqCst);
 		run_to(System::block_number() + 1);
 		run_worker();
-		let record =
-			aggregate_record(task, sg, me).expect("committed once the upload went through");
-		let cid = String::from_utf8(record.cid).unwrap();
-		assert!(served.read().contains_key(&format!("{GATEWAY}/artifact/{cid}")));
-		assert!(matches!(dispatch_pool(&pool)[..], [(_, Call::commit_aggregate { .. })]));
+		assert!(served.read().contains_key(&uri), "published before the reveal");
+		assert!(matches!(dispatch_pool(&pool)[..], [(_, Call::reveal_aggregate { .. })]));
 	});
 }
 
