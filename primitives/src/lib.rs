@@ -505,6 +505,8 @@ pub struct UpdateRef {
 	pub commitment: Commitment,
 	/// Training samples behind it.
 	pub num_samples: u64,
+	/// Block of submission: of two updates with one commitment, the later is the copy.
+	pub submitted_at: u64,
 }
 
 /// What an evaluator needs besides [`TaskTerms`] to redo a task's evaluation work: the

@@ -72,6 +72,7 @@ fn task<T: Config>(
 				subgroup: s as u32,
 				commitment: fixture(fixtures::MODEL_A_COMMITMENT),
 				num_samples: 100,
+				submitted_at: 0,
 			};
 			updates.push((0, who.clone(), update));
 		}

@@ -389,6 +389,11 @@ impl<T: Config> Worker<T> {
 	) -> Result<CommittedOf<T>, DutyError> {
 		let (inputs, _, schema) = self.model(task)?;
 		let round = terms.round;
+		// A copy is told by the chain's record alone ([`duty::copied_from`]), unfetched.
+		let trained_from = Pallet::<T>::latest_global_model(task)
+			.map(|(_, model)| model.commitment)
+			.unwrap_or(terms.genesis_commitment);
+		let round_updates = T::Tasks::round_updates(task, round);
 		let mut members = Vec::new();
 		let mut fetched = Vec::new();
 		for member in T::Tasks::subgroup_members(task, subgroup) {
@@ -398,9 +403,17 @@ impl<T: Config> Worker<T> {
 			) else {
 				continue;
 			};
-			let bytes = match self.fetch(&cid, update_limit(&schema))? {
-				Fetched::Bytes(bytes) => Ok(bytes),
-				Fetched::Unavailable => Err(String::from(NOT_AT_ANY_GATEWAY)),
+			let earlier = round_updates.iter().map(|(_, u)| (&u.commitment, &u.submitted_at));
+			let copied =
+				duty::copied_from(&update.commitment, &update.submitted_at, &trained_from, earlier);
+			let bytes = match copied {
+				Some(from) => Err(Rejection::Copied(from)),
+				None => match self.fetch(&cid, update_limit(&schema))? {
+					Fetched::Bytes(bytes) => Ok(bytes),
+					Fetched::Unavailable => {
+						Err(Rejection::Unavailable(String::from(NOT_AT_ANY_GATEWAY)))
+					},
+				},
 			};
 			fetched.push(FetchedUpdate {
 				bytes,

@@ -284,6 +284,29 @@ fn offchain_ext() -> OffchainSetup {
 /// AggregationCommit after every participant submitted [`update_of`], with the gateway
 /// configured; returns the task.
 fn task_in_aggregation() -> TaskId {
+	let task = task_in_training();
+	for p in PARTICIPANTS {
+		submit(task, p, &update_of(p));
+	}
+	finish_phase(task);
+	assert_eq!(phase(task).0, TaskPhase::AggregationCommit);
+	task
+}
+
+/// `p` submits `u` (its CID, commitment and sample count) for round 0 of `task`.
+fn submit(task: TaskId, p: AccountId, u: &Update) {
+	assert_ok!(DinTasks::submit_update(
+		RuntimeOrigin::signed(p),
+		task,
+		0,
+		cid(artifact_cid(&bytes(u)).as_bytes()),
+		commitment(u),
+		u.num_samples,
+	));
+}
+
+/// [`task_in_aggregation`] before anyone submitted: in Training, panels drawn.
+fn task_in_training() -> TaskId {
 	let genesis = update([0; 6], 0);
 	let arch = model().to_bytes().unwrap();
 	let mut spec = spec(1, ScoringRule::Median { threshold: Perbill::from_percent(5) });
@@ -308,19 +331,6 @@ fn task_in_aggregation() -> TaskId {
 	};
 	let task = create(spec, &PARTICIPANTS);
 	run_until(task, TaskPhase::Training);
-	for p in PARTICIPANTS {
-		let u = update_of(p);
-		assert_ok!(DinTasks::submit_update(
-			RuntimeOrigin::signed(p),
-			task,
-			0,
-			cid(artifact_cid(&bytes(&u)).as_bytes()),
-			commitment(&u),
-			u.num_samples,
-		));
-	}
-	finish_phase(task);
-	assert_eq!(phase(task).0, TaskPhase::AggregationCommit);
 	sp_io::offchain::local_storage_set(
 		StorageKind::PERSISTENT,
 		GATEWAYS_KEY,
@@ -503,7 +513,7 @@ fn forged_swapped_and_missing_updates_are_invalid_to_the_worker_as_to_the_daemon
 	let mut garbage = honest(&updates[7]);
 	garbage.bytes = Ok(b"DINU".to_vec());
 	let missing = FetchedUpdate {
-		bytes: Err("no store gateway has bytes of its CID".into()),
+		bytes: Err(din_fl::Rejection::Unavailable("no store gateway has bytes of its CID".into())),
 		commitment: commitment(&updates[1]),
 		num_samples: updates[1].num_samples,
 	};
@@ -550,6 +560,46 @@ fn a_gateway_timeout_skips_the_duty_until_a_later_block() {
 		run_to(System::block_number() + 1);
 		run_worker();
 		assert!(aggregate_record(task, sg, me).unwrap().invalid.is_empty());
+		assert!(matches!(dispatch_pool(&pool)[..], [(_, Call::commit_aggregate { .. })]));
+	});
+}
+
+#[test]
+fn a_copy_of_an_earlier_update_or_of_the_model_trained_from_is_invalid() {
+	let OffchainSetup { mut ext, served, pool, .. } = offchain_ext();
+	ext.execute_with(|| {
+		let task = task_in_training();
+		let (me, sg) = lone_seat(task);
+		UintAuthorityId::set_all_keys([me]);
+		let members = DinTasks::subgroups_of(task)[sg as usize].clone();
+		let (copier, idler) = (members[0], members[1]);
+		let original = *PARTICIPANTS.iter().find(|p| **p != copier && **p != idler).unwrap();
+		// Everyone else trains; a block later the copier submits the original's update
+		// as its own, and the idler resubmits the genesis model it was to train from.
+		for p in PARTICIPANTS.into_iter().filter(|p| *p != copier && *p != idler) {
+			submit(task, p, &update_of(p));
+		}
+		run_to(System::block_number() + 1);
+		submit(task, copier, &update_of(original));
+		submit(task, idler, &update([0; 6], 5));
+		// Every update is fetchable and would pass every check of its bytes (the copy is the
+		// original's own artifact): only the chain's record tells the copies. The genesis
+		// model is there for a subgroup without a valid update to carry over.
+		for u in PARTICIPANTS
+			.map(update_of)
+			.into_iter()
+			.chain([update([0; 6], 5), update([0; 6], 0)])
+		{
+			serve(&served, &artifact_cid(&bytes(&u)), bytes(&u));
+		}
+		finish_phase(task);
+
+		run_worker();
+		let record = aggregate_record(task, sg, me).expect("committed");
+		let mut expected = vec![copier, idler];
+		expected.sort();
+		assert_eq!(record.invalid, expected);
+		assert!(!record.invalid.contains(&original), "the original stays valid");
 		assert!(matches!(dispatch_pool(&pool)[..], [(_, Call::commit_aggregate { .. })]));
 	});
 }

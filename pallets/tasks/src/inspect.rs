@@ -5,6 +5,17 @@
 //! from the state machine that changes it.
 
 use super::*;
+use polkadot_sdk::sp_runtime::traits::UniqueSaturatedInto;
+
+/// The evaluation pallet's view of a stored update.
+fn update_ref<T: Config>(update: UpdateOf<T>) -> UpdateRef {
+	UpdateRef {
+		subgroup: update.subgroup,
+		commitment: update.commitment,
+		num_samples: update.num_samples,
+		submitted_at: update.submitted_at.unique_saturated_into(),
+	}
+}
 
 impl<T: Config> Pallet<T> {
 	/// The view of `task` served by the runtime API.
@@ -78,11 +89,7 @@ impl<T: Config> TaskInspect<T::AccountId, BalanceOf<T>> for Pallet<T> {
 	}
 
 	fn update(task: TaskId, round: RoundIndex, who: &T::AccountId) -> Option<UpdateRef> {
-		Updates::<T>::get((task, round), who).map(|u| UpdateRef {
-			subgroup: u.subgroup,
-			commitment: u.commitment,
-			num_samples: u.num_samples,
-		})
+		Updates::<T>::get((task, round), who).map(update_ref::<T>)
 	}
 
 	fn update_cid(task: TaskId, round: RoundIndex, who: &T::AccountId) -> Option<Cid> {
@@ -91,16 +98,7 @@ impl<T: Config> TaskInspect<T::AccountId, BalanceOf<T>> for Pallet<T> {
 
 	fn round_updates(task: TaskId, round: RoundIndex) -> Vec<(T::AccountId, UpdateRef)> {
 		Updates::<T>::iter_prefix((task, round))
-			.map(|(who, u)| {
-				(
-					who,
-					UpdateRef {
-						subgroup: u.subgroup,
-						commitment: u.commitment,
-						num_samples: u.num_samples,
-					},
-				)
-			})
+			.map(|(who, u)| (who, update_ref::<T>(u)))
 			.collect()
 	}
 

@@ -12,6 +12,9 @@
 //! as a minority (or would get an honest participant slashed). So the drivers only fetch,
 //! store and submit, and call this module for every decision:
 //!
+//! - [`copied_from`]: whether the chain's record alone shows an update to copy earlier work
+//!   (the model the round trained from, or an update submitted in an earlier block); a
+//!   copy is [`Rejection::Copied`] without being fetched.
 //! - [`check_update`]: whether fetched bytes are what the chain names: a canonical update
 //!   of the task's model, with the sample count and the commitment submitted on chain.
 //!   Each way to fail is one [`Rejection`]; a rejected update puts its participant in the
@@ -60,6 +63,19 @@ pub enum Rejection {
 	/// Canonical and of the model, but not the values the participant committed to on
 	/// chain, for example an update swapped after the commitment was submitted.
 	CommitmentMismatch,
+	/// Committed to the same values as earlier work ([`copied_from`]): no work of its own,
+	/// so nothing to aggregate or pay. Decided from the chain alone, before any fetch.
+	Copied(CopiedFrom),
+}
+
+/// Whose values a copied update repeats.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CopiedFrom {
+	/// The model the round trained from (the previous global model, or the genesis model):
+	/// an update that trained nothing.
+	TrainedFromModel,
+	/// An update of the same round submitted in an earlier block.
+	EarlierUpdate,
 }
 
 impl fmt::Display for Rejection {
@@ -72,6 +88,12 @@ impl fmt::Display for Rejection {
 				write!(f, "claims {header} samples, {chain} on chain")
 			},
 			Self::CommitmentMismatch => f.write_str("bytes do not match the on-chain commitment"),
+			Self::Copied(CopiedFrom::TrainedFromModel) => {
+				f.write_str("commits to the model it was to train from: nothing trained")
+			},
+			Self::Copied(CopiedFrom::EarlierUpdate) => {
+				f.write_str("commits to the values of an update submitted in an earlier block")
+			},
 		}
 	}
 }
@@ -114,13 +136,36 @@ fn check<C: PartialEq>(
 	Ok(update)
 }
 
+/// Whether an update committed to `commitment` in block `submitted_at` copies earlier
+/// work: the model its round trained from (`trained_from`), or an update of the same round
+/// (`round`: every update's commitment and block) submitted in an earlier block. Two equal
+/// updates of one block are not told apart (the chain does not order them), so neither is
+/// called the copy; a copier must then race its original into the same block.
+///
+/// The drivers ask this before fetching: a copy is [`Rejection::Copied`] whatever its bytes.
+pub fn copied_from<'a, C: PartialEq + 'a, B: PartialOrd + 'a>(
+	commitment: &C,
+	submitted_at: &B,
+	trained_from: &C,
+	round: impl IntoIterator<Item = (&'a C, &'a B)>,
+) -> Option<CopiedFrom> {
+	if commitment == trained_from {
+		return Some(CopiedFrom::TrainedFromModel);
+	}
+	round
+		.into_iter()
+		.any(|(other, at)| other == commitment && at < submitted_at)
+		.then_some(CopiedFrom::EarlierUpdate)
+}
+
 /// One submitted update as an evaluator fetched it, with what its participant submitted
 /// on chain. `C` is the driver's commitment type.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Submitted<C> {
 	/// The fetched bytes, which the fetcher has already checked against the update's CID,
-	/// or why none could be fetched.
-	pub bytes: Result<Vec<u8>, String>,
+	/// or why the evaluator has none to check: [`Rejection::Unavailable`] with the
+	/// fetcher's reason, or [`Rejection::Copied`] (not fetched at all).
+	pub bytes: Result<Vec<u8>, Rejection>,
 	/// The commitment submitted on chain.
 	pub commitment: C,
 	/// The sample count submitted on chain.
@@ -163,7 +208,7 @@ where
 			Some(update.num_samples),
 			&commitment_of,
 		),
-		Err(why) => Err(Rejection::Unavailable(why.clone())),
+		Err(why) => Err(why.clone()),
 	});
 	let mut valid = Vec::new();
 	let mut rejected = Vec::new();
@@ -330,7 +375,11 @@ mod tests {
 		let submitted = vec![
 			honest(&honest_updates[0]),
 			forged_samples,
-			Submitted { bytes: Err("timed out".to_string()), commitment: [0; 32], num_samples: 7 },
+			Submitted {
+				bytes: Err(Rejection::Unavailable("timed out".to_string())),
+				commitment: [0; 32],
+				num_samples: 7,
+			},
 			honest(&honest_updates[1]),
 			swapped,
 		];
@@ -355,9 +404,41 @@ mod tests {
 	}
 
 	#[test]
+	fn a_copied_update_is_told_from_its_original_by_the_block_only() {
+		let (original, other, global) = ([1u8; 32], [2u8; 32], [9u8; 32]);
+		let round = [(original, 5u32), (other, 5), (original, 7)];
+		let round = || round.iter().map(|(c, b)| (c, b));
+		assert_eq!(copied_from(&original, &5, &global, round()), None, "the original");
+		assert_eq!(
+			copied_from(&original, &7, &global, round()),
+			Some(CopiedFrom::EarlierUpdate),
+			"submitted two blocks after the original"
+		);
+		assert_eq!(copied_from(&other, &5, &global, round()), None);
+		assert_eq!(
+			copied_from(&global, &5, &global, round()),
+			Some(CopiedFrom::TrainedFromModel),
+			"the model it was to train from, resubmitted"
+		);
+		let copy = Submitted {
+			bytes: Err(Rejection::Copied(CopiedFrom::EarlierUpdate)),
+			commitment: original,
+			num_samples: 1,
+		};
+		let outcome = aggregate_subgroup(
+			&Sequential,
+			&AggregationRule::FedAvg,
+			&schema(),
+			&[copy],
+			commitment_of,
+		);
+		assert_eq!(outcome, Ok((None, vec![(0, Rejection::Copied(CopiedFrom::EarlierUpdate))])));
+	}
+
+	#[test]
 	fn a_subgroup_without_a_valid_update_has_no_aggregate() {
 		let missing = Submitted {
-			bytes: Err("no provider".to_string()),
+			bytes: Err(Rejection::Unavailable("no provider".to_string())),
 			commitment: [0; 32],
 			num_samples: 1,
 		};

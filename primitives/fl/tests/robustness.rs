@@ -127,7 +127,7 @@ fn a_subgroup_duty_with_sign_flippers_and_a_forger_aggregates_near_the_honest_up
 	forger.num_samples *= 10;
 	submitted.push(forger);
 	submitted.push(Submitted {
-		bytes: Err("no provider".into()),
+		bytes: Err(din_fl::Rejection::Unavailable("no provider".into())),
 		commitment: [0; 32],
 		num_samples: 1,
 	});

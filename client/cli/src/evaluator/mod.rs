@@ -42,7 +42,7 @@ use din_chain::{
 	types::{ScoreTarget, ScoringRule, SubgroupResult, TaskInfo, TaskPhase, Vote},
 	AccountId32, Chain, Signer, H256,
 };
-use din_fl::duty::{self, SubgroupOutcome, Submitted};
+use din_fl::duty::{self, Rejection, SubgroupOutcome, Submitted};
 use din_fl::{AggregateError, AggregationRule, Schema, TestSet, Update};
 use din_store::Store;
 use serde::{Deserialize, Serialize};
@@ -397,20 +397,39 @@ impl Daemon {
 		let round = info.round;
 		let spec = task_spec(info)?;
 		let schema = spec.schema().map_err(|e| invalid!("{e:?}"))?;
-		let members = self
-			.chain
-			.subgroups(task)
-			.await?
-			.into_iter()
-			.nth(subgroup as usize)
-			.unwrap_or_default();
+		let subgroups = self.chain.subgroups(task).await?;
+		// Every update of the round, by the chain's record: a copy is told by the
+		// commitment and block alone, before anything is fetched.
+		let mut round_updates = Vec::new();
+		for member in subgroups.iter().flatten() {
+			if let Some(update) = self.chain.update(task, round, member).await? {
+				round_updates.push((member.clone(), update));
+			}
+		}
+		let (trained_from_cid, trained_from) =
+			global_model_before(&self.chain, task, info, round).await?;
 		let started = Instant::now();
 		let mut submitters = Vec::new();
 		let mut submitted = Vec::new();
+		let members = subgroups.get(subgroup as usize).cloned().unwrap_or_default();
 		for member in members {
-			let Some(update) = self.chain.update(task, round, &member).await? else { continue };
+			let Some((_, update)) = round_updates.iter().find(|(who, _)| *who == member) else {
+				continue;
+			};
+			let earlier = round_updates.iter().map(|(_, u)| (&u.commitment, &u.submitted_at));
+			let bytes = match duty::copied_from(
+				&update.commitment,
+				&update.submitted_at,
+				&trained_from,
+				earlier,
+			) {
+				Some(from) => Err(Rejection::Copied(from)),
+				None => fetch(&self.store, &update.cid.0, &schema, FETCH_TIMEOUT)
+					.await
+					.map_err(Rejection::Unavailable),
+			};
 			submitted.push(Submitted {
-				bytes: fetch(&self.store, &update.cid.0, &schema, FETCH_TIMEOUT).await,
+				bytes,
 				commitment: update.commitment,
 				num_samples: update.num_samples,
 			});
@@ -429,9 +448,9 @@ impl Daemon {
 			Some(aggregate) => aggregate,
 			None => {
 				// Nothing valid: the subgroup carries the current model with no weight.
-				let (cid, commitment) = global_model_before(&self.chain, task, info, round).await?;
+				let (cid, commitment) = (&trained_from_cid, &trained_from);
 				let model =
-					fetch_checked(&self.store, &cid, &schema, &commitment, None, FETCH_TIMEOUT)
+					fetch_checked(&self.store, cid, &schema, commitment, None, FETCH_TIMEOUT)
 						.await
 						.map_err(|why| anyhow::anyhow!("global model: {why}"))?;
 				duty::carried_over(model)

@@ -65,7 +65,7 @@ fn forged_swapped_and_missing_updates_are_invalid_to_the_daemon_as_to_the_worker
 	let mut garbage = honest(&updates[6]);
 	garbage.bytes.as_mut().unwrap().truncate(20);
 	let missing = Submitted {
-		bytes: Err("not fetched within 6s".to_string()),
+		bytes: Err(Rejection::Unavailable("not fetched within 6s".to_string())),
 		commitment: H256::default(),
 		num_samples: 1,
 	};
