@@ -91,7 +91,7 @@ fn task<T: Config>(
 		updates,
 	});
 	pool::<T>(q.max(1));
-	Pallet::<T>::on_round_start(task, 0, k).expect("the pool staffs every panel");
+	Pallet::<T>::on_round_start(task, 0, k).1.expect("the pool staffs every panel");
 	T::Tasks::benchmark_set_phase(task, phase, 0);
 	(task, subgroups)
 }
@@ -373,7 +373,7 @@ mod benchmarks {
 		pool::<T>(n);
 		#[block]
 		{
-			Pallet::<T>::on_round_start(task, 0, k).expect("staffed");
+			Pallet::<T>::on_round_start(task, 0, k).1.expect("staffed");
 		}
 		assert_eq!(Panels::<T>::iter_prefix(task).count() as u32, k);
 	}
