@@ -5,7 +5,7 @@ use std::future::Future;
 use std::time::{Duration, Instant};
 
 use din_store::gateway::{self, GatewayConfig};
-use din_store::{dag, Multiaddr, Store, StoreConfig, StoreError};
+use din_store::{dag, Multiaddr, NetworkConfig, Store, StoreConfig, StoreError};
 use tempfile::TempDir;
 
 const TEST_LIMIT: Duration = Duration::from_secs(90);
@@ -31,26 +31,26 @@ fn config(dir: &std::path::Path, bootstrap: &[&Node]) -> StoreConfig {
 }
 
 async fn start(bootstrap: &[&Node]) -> Node {
+	start_with(bootstrap, |_| {}).await
+}
+
+/// A node whose network config `adjust` changed (the test-only misbehaviours).
+async fn start_with(bootstrap: &[&Node], adjust: impl FnOnce(&mut NetworkConfig)) -> Node {
 	let dir = tempfile::tempdir().expect("tempdir");
-	let store = Store::start(config(dir.path(), bootstrap)).await.expect("start node");
+	let mut config = config(dir.path(), bootstrap);
+	adjust(&mut config.network);
+	let store = Store::start(config).await.expect("start node");
 	Node { store, dir }
 }
 
 /// A peer that announces what it stores but never answers a block request.
 async fn start_stalling(bootstrap: &[&Node]) -> Node {
-	let dir = tempfile::tempdir().expect("tempdir");
-	let mut config = config(dir.path(), bootstrap);
-	config.network.stall_served_blocks = true;
-	let store = Store::start(config).await.expect("start stalling node");
-	Node { store, dir }
+	start_with(bootstrap, |network| network.stall_served_blocks = true).await
 }
 
+/// A peer that corrupts every block it serves.
 async fn start_evil(bootstrap: &[&Node]) -> Node {
-	let dir = tempfile::tempdir().expect("tempdir");
-	let mut config = config(dir.path(), bootstrap);
-	config.network.corrupt_served_blocks = true;
-	let store = Store::start(config).await.expect("start evil node");
-	Node { store, dir }
+	start_with(bootstrap, |network| network.corrupt_served_blocks = true).await
 }
 
 use din_store::testing::pseudo_random_bytes as artifact;
