@@ -18,9 +18,21 @@
 //! [`GatewayConfig::max_concurrent_requests`] requests are worked on at once; beyond that
 //! the gateway answers 503 rather than queueing without bound. Responses are immutable
 //! (content addressed) and say so in `Cache-Control`.
+//!
+//! A slot is held until its response is sent, so a reader that stops reading would hold
+//! it for good: hyper stops polling a body while the socket does not take more, so no
+//! deadline inside the body would fire. The deadlines are on the connection instead
+//! ([`DeadlineStream`]): one that moves no byte either way for
+//! [`GatewayConfig::idle_timeout`], or lives past [`GatewayConfig::connection_lifetime`],
+//! fails, which ends it and drops its response with its slot.
 
+use std::future::Future;
+use std::io;
 use std::net::SocketAddr;
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::Duration;
 
 use axum::body::{Body, Bytes};
 use axum::extract::{DefaultBodyLimit, Path, State};
@@ -30,8 +42,10 @@ use axum::routing::{get, post};
 use axum::Router;
 use cid::Cid;
 use futures::stream::{self, StreamExt};
-use tokio::net::TcpListener;
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Semaphore;
+use tokio::time::{Instant, Sleep};
 
 use crate::dag;
 use crate::error::{Result, StoreError};
@@ -44,11 +58,21 @@ pub struct GatewayConfig {
 	pub max_concurrent_requests: usize,
 	/// Accept `POST /artifact` bodies up to this many bytes; `None`: read-only.
 	pub max_upload_bytes: Option<usize>,
+	/// A connection that moves no byte either way for this long is closed (a reader that
+	/// stopped reading, an idle keep-alive).
+	pub idle_timeout: Duration,
+	/// No connection lives longer than this, however slowly it moves (a trickling reader).
+	pub connection_lifetime: Duration,
 }
 
 impl Default for GatewayConfig {
 	fn default() -> Self {
-		GatewayConfig { max_concurrent_requests: 32, max_upload_bytes: None }
+		GatewayConfig {
+			max_concurrent_requests: 32,
+			max_upload_bytes: None,
+			idle_timeout: Duration::from_secs(10),
+			connection_lifetime: Duration::from_secs(600),
+		}
 	}
 }
 
@@ -87,10 +111,119 @@ pub async fn bind(
 		.await
 		.map_err(|e| StoreError::Gateway(format!("bind {addr}: {e}")))?;
 	let bound = listener.local_addr().map_err(|e| StoreError::Gateway(e.to_string()))?;
+	let listener = DeadlineListener {
+		inner: listener,
+		idle: config.idle_timeout,
+		lifetime: config.connection_lifetime,
+	};
 	let app = router(store, config);
 	Ok((bound, async move {
 		axum::serve(listener, app).await.map_err(|e| StoreError::Gateway(e.to_string()))
 	}))
+}
+
+/// A TCP listener whose connections are [`DeadlineStream`]s.
+struct DeadlineListener {
+	inner: TcpListener,
+	idle: Duration,
+	lifetime: Duration,
+}
+
+impl axum::serve::Listener for DeadlineListener {
+	type Io = DeadlineStream;
+	type Addr = SocketAddr;
+
+	async fn accept(&mut self) -> (Self::Io, Self::Addr) {
+		let (stream, addr) = axum::serve::Listener::accept(&mut self.inner).await;
+		(DeadlineStream::new(stream, self.idle, self.lifetime), addr)
+	}
+
+	fn local_addr(&self) -> io::Result<Self::Addr> {
+		self.inner.local_addr()
+	}
+}
+
+/// A connection that fails once it has moved no byte for `idle`, or at the end of its
+/// `lifetime`. The timers are polled with every read and write, so a connection stuck on
+/// a reader that does not read is woken, and failed, when one of them expires.
+pub struct DeadlineStream {
+	inner: TcpStream,
+	idle: Duration,
+	idle_timer: Pin<Box<Sleep>>,
+	lifetime_timer: Pin<Box<Sleep>>,
+}
+
+impl DeadlineStream {
+	fn new(inner: TcpStream, idle: Duration, lifetime: Duration) -> Self {
+		DeadlineStream {
+			inner,
+			idle,
+			idle_timer: Box::pin(tokio::time::sleep(idle)),
+			lifetime_timer: Box::pin(tokio::time::sleep(lifetime)),
+		}
+	}
+
+	/// An error once a deadline passed (registering both timers with `cx` otherwise).
+	fn expired(&mut self, cx: &mut Context<'_>) -> Option<io::Error> {
+		let idle = self.idle_timer.as_mut().poll(cx).is_ready();
+		let over = self.lifetime_timer.as_mut().poll(cx).is_ready();
+		(idle || over).then(|| {
+			let what = if idle { "no progress within the idle timeout" } else { "lifetime over" };
+			io::Error::new(io::ErrorKind::TimedOut, what)
+		})
+	}
+
+	/// Bytes moved: the idle timer starts again.
+	fn progressed(&mut self) {
+		let next = Instant::now() + self.idle;
+		self.idle_timer.as_mut().reset(next);
+	}
+}
+
+impl AsyncRead for DeadlineStream {
+	fn poll_read(
+		mut self: Pin<&mut Self>,
+		cx: &mut Context<'_>,
+		buf: &mut ReadBuf<'_>,
+	) -> Poll<io::Result<()>> {
+		if let Some(error) = self.expired(cx) {
+			return Poll::Ready(Err(error));
+		}
+		let before = buf.filled().len();
+		let read = Pin::new(&mut self.inner).poll_read(cx, buf);
+		if matches!(read, Poll::Ready(Ok(()))) && buf.filled().len() > before {
+			self.progressed();
+		}
+		read
+	}
+}
+
+impl AsyncWrite for DeadlineStream {
+	fn poll_write(
+		mut self: Pin<&mut Self>,
+		cx: &mut Context<'_>,
+		buf: &[u8],
+	) -> Poll<io::Result<usize>> {
+		if let Some(error) = self.expired(cx) {
+			return Poll::Ready(Err(error));
+		}
+		let written = Pin::new(&mut self.inner).poll_write(cx, buf);
+		if matches!(written, Poll::Ready(Ok(n)) if n > 0) {
+			self.progressed();
+		}
+		written
+	}
+
+	fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+		if let Some(error) = self.expired(cx) {
+			return Poll::Ready(Err(error));
+		}
+		Pin::new(&mut self.inner).poll_flush(cx)
+	}
+
+	fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+		Pin::new(&mut self.inner).poll_shutdown(cx)
+	}
 }
 
 fn error_response(error: StoreError) -> Response {

@@ -330,3 +330,49 @@ async fn http_gateway_uploads_are_stored_under_their_cid_and_bounded() {
 	})
 	.await
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reader_that_stops_reading_frees_its_gateway_slot_at_the_idle_timeout() {
+	use tokio::io::AsyncWriteExt;
+	bounded(async {
+		let a = start(&[]).await;
+		// Larger than loopback's socket buffers on both ends together.
+		let cid = a.store.put(artifact(32 << 20, 11)).await.expect("put");
+		let config = GatewayConfig {
+			max_concurrent_requests: 1,
+			idle_timeout: Duration::from_secs(1),
+			..GatewayConfig::default()
+		};
+		let (http, server) =
+			gateway::bind("127.0.0.1:0".parse().expect("addr"), a.store.clone(), config)
+				.await
+				.expect("bind gateway");
+		tokio::spawn(server);
+
+		// Ask for the artifact and read nothing: the response stalls on full buffers,
+		// holding the only slot.
+		let mut stalled = tokio::net::TcpStream::connect(http).await.expect("connect");
+		let request = format!("GET /artifact/{cid} HTTP/1.1\r\nHost: gateway\r\n\r\n");
+		stalled.write_all(request.as_bytes()).await.expect("send the request");
+
+		// Another request is refused while the slot is held, then served once the stalled
+		// connection has moved nothing for the idle timeout.
+		let client = reqwest::Client::builder().pool_max_idle_per_host(0).build().expect("client");
+		let url = format!("http://{http}/block/{cid}");
+		let started = Instant::now();
+		let mut refused = false;
+		loop {
+			let status = client.get(&url).send().await.expect("get").status();
+			if status == 503 {
+				refused = true;
+			} else if refused {
+				assert_eq!(status, 200);
+				break;
+			}
+			assert!(started.elapsed() < Duration::from_secs(30), "the slot is never freed");
+			tokio::time::sleep(Duration::from_millis(100)).await;
+		}
+		drop(stalled);
+	})
+	.await
+}
