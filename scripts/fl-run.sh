@@ -8,16 +8,23 @@
 #
 #   scripts/fl-run.sh [--participants P] [--evaluators E] [--subgroup-size G] [--q Q]
 #                     [--rounds R] [--aggregation RULE] [--scoring zk|median]
-#                     [--test-samples N] [--scoring-blocks B] [--poisoner] [--liar]
-#                     [--summary FILE] [--kill-restart] [--url WS_URL[,WS_URL…]]
-#                     [--timeout SECONDS] [--worker]
+#                     [--test-samples N] [--training-blocks B] [--scoring-blocks B]
+#                     [--poisoner] [--copier] [--inflater] [--liar] [--copy-commit]
+#                     [--wrong-test-set] [--summary FILE] [--kill-restart]
+#                     [--url WS_URL[,WS_URL…]] [--timeout SECONDS] [--worker]
 #
 # --timeout: fail when the task has not finished this long after its creation (1800).
 # --url: use these running nodes of one chain instead of starting a dev node. The owner
 #        and the watcher use the first; participant i uses URL[i mod n] and evaluator j
 #        URL[(P + j) mod n], so that a subgroup's daemons sit on different nodes.
-# --poisoner: the last participant sends sign-flipped ×10 updates.
-# --liar: the last evaluator reveals a wrong aggregate.
+# Attackers take the last participant and evaluator places, in the order of their flags
+# here (--poisoner --copier --inflater: with all three, participants P-2, P-1 and P):
+# --poisoner: sends sign-flipped ×10 updates.
+# --copier: trains nothing and submits another participant's update once it is on chain.
+# --inflater: claims u64::MAX samples for its update.
+# --liar: the evaluator reveals a wrong aggregate.
+# --copy-commit: the evaluator commits another panel member's hash and reveals nothing.
+# --wrong-test-set: the owner commits to its test set but seals another under the key.
 # --worker: one more evaluator, done by the dev node's off-chain worker: its key (the
 #           next dev account after the daemons') is inserted as `din!` into the node's keystore, it is
 #           registered with `din evaluator register`, and the node fetches from the owner
@@ -29,8 +36,9 @@
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
 
-P=8 E=4 G=4 Q=3 ROUNDS=5 POISONER=0 LIAR=0 SUMMARY="" KILL=0 WORKER=0
-RULE=fedavg SCORING=zk SAMPLES=32 SCORING_BLOCKS=50 URLS=() TIMEOUT=1800
+P=8 E=4 G=4 Q=3 ROUNDS=5 SUMMARY="" KILL=0 WORKER=0 OWNER_ATTACK=()
+RULE=fedavg SCORING=zk SAMPLES=32 TRAINING_BLOCKS=3 SCORING_BLOCKS=50 URLS=() TIMEOUT=1800
+PARTICIPANT_ATTACKS=() EVALUATOR_ATTACKS=()
 while [ $# -gt 0 ]; do
 	case "$1" in
 		--participants) P="$2"; shift 2 ;;
@@ -43,9 +51,14 @@ while [ $# -gt 0 ]; do
 		--timeout) TIMEOUT="$2"; shift 2 ;;
 		--url) IFS=, read -r -a URLS <<<"$2"; shift 2 ;;
 		--test-samples) SAMPLES="$2"; shift 2 ;;
+		--training-blocks) TRAINING_BLOCKS="$2"; shift 2 ;;
 		--scoring-blocks) SCORING_BLOCKS="$2"; shift 2 ;;
-		--poisoner) POISONER=1; shift ;;
-		--liar) LIAR=1; shift ;;
+		--poisoner) PARTICIPANT_ATTACKS+=(sign-flip:10); shift ;;
+		--copier) PARTICIPANT_ATTACKS+=(copy); shift ;;
+		--inflater) PARTICIPANT_ATTACKS+=(inflate-samples); shift ;;
+		--liar) EVALUATOR_ATTACKS+=(wrong-aggregate); shift ;;
+		--copy-commit) EVALUATOR_ATTACKS+=(copy-commit); shift ;;
+		--wrong-test-set) OWNER_ATTACK=(--attack seal-other-test-set); shift ;;
 		--summary) SUMMARY="$2"; shift 2 ;;
 		--kill-restart) KILL=1; shift ;;
 		--worker) WORKER=1; shift ;;
@@ -131,13 +144,13 @@ echo "==> task: $P participants in subgroups of $G, $Q evaluators per subgroup (
 T0=$(date +%s)
 "$DIN" task create --suri //Alice --json --owner-dir "$WORK/owner" --store-dir "$WORK/owner-store" \
 	--reward 10000 --rounds "$ROUNDS" --subgroup-size "$G" --evaluators "$Q" --min-participants "$P" \
-	--phase-blocks 3 --registration-blocks 6 --scoring-blocks "$SCORING_BLOCKS" --rewarding-blocks 15 \
-	--test-samples "$SAMPLES" --aggregation "$RULE" --scoring "$SCORING" >"$WORK/task.json" 2>"$WORK/create.log" || fail "task create"
+	--phase-blocks 3 --registration-blocks 6 --training-blocks "$TRAINING_BLOCKS" \
+	--scoring-blocks "$SCORING_BLOCKS" --rewarding-blocks 15 --test-samples "$SAMPLES" \
+	--aggregation "$RULE" --scoring "$SCORING" "${OWNER_ATTACK[@]}" \
+	>"$WORK/task.json" 2>"$WORK/create.log" || fail "task create"
 TASK=$(jq -r .task "$WORK/task.json")
-# Median scoring needs no proving key.
-PROVING_KEY=()
+# The evaluators find the proving key (zk) through the spec's `test_set.proving_key_cid`.
 PK=$(jq -r '.proving_key_cid // empty' "$WORK/task.json")
-[ -z "$PK" ] || PROVING_KEY=(--proving-key "$TASK=$PK")
 echo "    task $TASK created in $(( $(date +%s) - T0 )) s (genesis model, encrypted test set${PK:+, Groth16 setup})"
 
 "$DIN" task release-key --suri //Alice --task "$TASK" --owner-dir "$WORK/owner" --wait \
@@ -146,8 +159,8 @@ PIDS+=($!)
 
 declare -A DAEMONS # pid → name, of the daemons this shell started
 participant() { # index (1-based), restart flag
-	local i=$1 extra=()
-	[ "$POISONER" = 1 ] && [ "$i" = "$P" ] && extra=(--attack sign-flip:10)
+	local i=$1 extra=() n=$(($1 - 1 - P + ${#PARTICIPANT_ATTACKS[@]}))
+	[ "$n" -ge 0 ] && extra=(--attack "${PARTICIPANT_ATTACKS[$n]}")
 	"$DIN" participant run --url "$(node_url "$i")" --suri "${ACCOUNTS[$((i - 1))]}" \
 		--task "$TASK" --data "digits:$i/$P" \
 		--seed "$i" --state-dir "$WORK/participant-$i" --store-dir "$WORK/participant-$i/store" \
@@ -157,10 +170,10 @@ participant() { # index (1-based), restart flag
 	eval "PARTICIPANT_$i=$!"
 }
 evaluator() { # index (1-based)
-	local j=$1 extra=()
-	[ "$LIAR" = 1 ] && [ "$j" = "$E" ] && extra=(--attack wrong-aggregate)
+	local j=$1 extra=() n=$(($1 - 1 - E + ${#EVALUATOR_ATTACKS[@]}))
+	[ "$n" -ge 0 ] && extra=(--attack "${EVALUATOR_ATTACKS[$n]}")
 	"$DIN" evaluator run --url "$(node_url $((P + j)))" --suri "${ACCOUNTS[$((P + j - 1))]}" \
-		--task "$TASK" "${PROVING_KEY[@]}" \
+		--task "$TASK" \
 		--exit-when-done --state-dir "$WORK/evaluator-$j" --store-dir "$WORK/evaluator-$j/store" \
 		"${extra[@]}" >>"$WORK/evaluator-$j.log" 2>&1 &
 	PIDS+=($!)

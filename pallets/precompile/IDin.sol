@@ -71,8 +71,9 @@ interface IDin {
         view
         returns (uint256 active, uint256 locked, uint256 unbonding);
 
-    /// `who`'s soulbound reputation.
-    function reputation(address who) external view returns (uint32);
+    /// `who`'s soulbound reputation as `role` (0 participant, 1 evaluator): each role
+    /// earns its own, and only the evaluator score weights evaluator draws.
+    function reputation(address who, uint8 role) external view returns (uint32);
 
     /// Create a task owned by the caller, holding `spec`'s reward pool from its balance.
     /// `spec` is the SCALE encoding of `pallet_din_tasks::TaskSpec`, as

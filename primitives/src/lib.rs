@@ -375,13 +375,21 @@ pub trait Slash<AccountId, Balance> {
 	) -> Balance;
 }
 
-/// Soulbound reputation: a per-account score with no transfer path. Implemented by
-/// pallet-din-staking; raised for accepted work, lowered by slashes; weights sortition.
+/// Soulbound reputation: a score per account and [`Role`] with no transfer path. Implemented
+/// by pallet-din-staking; raised for accepted work in a role, lowered by slashes in it. The
+/// evaluator score weights sortition, so it is earned only by evaluating: work as a
+/// participant (cheap in one's own zero-fee tasks) never buys evaluator seats.
 pub trait Reputation<AccountId> {
-	/// The current score of `who`.
-	fn reputation(who: &AccountId) -> ReputationScore;
-	/// Raise the score of `who` by `points` for accepted work in `task`/`round`.
-	fn reward(who: &AccountId, points: ReputationScore, task: TaskId, round: RoundIndex);
+	/// The current score of `who` as `role`.
+	fn reputation(who: &AccountId, role: Role) -> ReputationScore;
+	/// Raise the score of `who` as `role` by `points` for accepted work in `task`/`round`.
+	fn reward(
+		who: &AccountId,
+		role: Role,
+		points: ReputationScore,
+		task: TaskId,
+		round: RoundIndex,
+	);
 }
 
 /// Hooks pallet-din-tasks calls as rounds progress. pallet-din-evaluation implements it to

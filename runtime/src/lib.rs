@@ -68,7 +68,7 @@ pub const VERSION: RuntimeVersion = RuntimeVersion {
 	spec_name: Cow::Borrowed("din"),
 	impl_name: Cow::Borrowed("din"),
 	authoring_version: 1,
-	spec_version: 100,
+	spec_version: 101,
 	impl_version: 1,
 	apis: apis::RUNTIME_API_VERSIONS,
 	transaction_version: 1,
@@ -130,6 +130,10 @@ pub type UncheckedExtrinsic =
 /// The payload being signed in transactions.
 pub type SignedPayload = generic::SignedPayload<RuntimeCall, TxExtension>;
 
+/// Storage migrations run by the next runtime upgrade; each is versioned, so it runs once
+/// and is a no-op on a chain that started from a genesis with the new layout.
+pub type Migrations = (pallet_din_staking::migrations::v1::MigrateToV1<Runtime>,);
+
 /// Executive: dispatches calls to the pallets.
 pub type Executive = frame_executive::Executive<
 	Runtime,
@@ -137,6 +141,7 @@ pub type Executive = frame_executive::Executive<
 	frame_system::ChainContext<Runtime>,
 	Runtime,
 	AllPalletsWithSystem,
+	Migrations,
 >;
 
 #[frame_construct_runtime]

@@ -119,7 +119,7 @@ fn bond_and_join_act_as_the_caller() {
 		returned(&bob, IDin::unbondCall { role: 0, amount: U256::from(UNIT) });
 		let bond = returned(&alice, IDin::bondOfCall { who: address_of(&bob), role: 0 });
 		assert_eq!((bond.active, bond.unbonding), (U256::from(UNIT), U256::from(UNIT)));
-		assert_eq!(returned(&alice, IDin::reputationCall { who: address_of(&bob) }), 0);
+		assert_eq!(returned(&alice, IDin::reputationCall { who: address_of(&bob), role: 0 }), 0);
 	});
 }
 

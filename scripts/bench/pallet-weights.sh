@@ -6,6 +6,8 @@
 #   STEPS=50 REPEAT=20 scripts/bench/pallet-weights.sh   # reference-hardware settings
 #   SKIP_NODE_BUILD=1 …                              # reuse the din-node already built
 #
+# 0. Runs every benchmark once against its pallet's mock (check-benchmarks.sh), so a broken
+#    benchmark fails in a minute rather than after the node build.
 # 1. Builds din-node with `--features benchmark-cli` (the `benchmark` subcommand) in a
 #    target dir of its own (scripts/lib/benchmark-runtime.sh), so the test build stays warm.
 # 2. Builds the din-runtime wasm with `runtime-benchmarks` only
@@ -41,6 +43,9 @@ selected=("$@")
 if [ ${#selected[@]} -eq 0 ]; then
 	selected=(staking tasks evaluation rewards precompile)
 fi
+
+echo "==> every benchmark once against its pallet's mock (scripts/bench/check-benchmarks.sh)"
+"$DIN_ROOT/scripts/bench/check-benchmarks.sh"
 
 echo "==> building din-node with benchmark-cli ($NODE_PROFILE, in $DIN_BENCH_TARGET_DIR)"
 if [ -n "${SKIP_NODE_BUILD:-}" ]; then

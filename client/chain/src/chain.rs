@@ -420,6 +420,12 @@ impl Chain {
 		self.submit(&din::tx().evaluation().release_test_key(task, key), signer).await
 	}
 
+	/// `Evaluation::dispute_test_set`: a last-round evaluator declares that the released key
+	/// of `task` opens no test set matching its commitment.
+	pub async fn dispute_test_set(&self, signer: &Signer, task: TaskId) -> Result<Included, Error> {
+		self.submit(&din::tx().evaluation().dispute_test_set(task), signer).await
+	}
+
 	/// `Evaluation::submit_score`: settle `target`'s score with a Groth16 proof.
 	pub async fn submit_score(
 		&self,
@@ -644,6 +650,14 @@ impl Chain {
 			.map(|key| key.key.0))
 	}
 
+	/// `Evaluation::VerifyingKeys`: the compressed verifying key registered under `hash`.
+	pub async fn verifying_key(&self, hash: H256) -> Result<Option<Vec<u8>>, Error> {
+		Ok(self
+			.read_optional(din::storage().evaluation().verifying_keys(), (hash,))
+			.await?
+			.map(|key| key.0))
+	}
+
 	/// `Evaluation::Pool`: the registered evaluators.
 	pub async fn evaluator_pool(&self) -> Result<Vec<AccountId32>, Error> {
 		Ok(self.read(din::storage().evaluation().pool(), ()).await?.0)
@@ -655,9 +669,9 @@ impl Chain {
 			.await
 	}
 
-	/// `Staking::ReputationOf`: `who`'s soulbound reputation.
-	pub async fn reputation(&self, who: &AccountId32) -> Result<u32, Error> {
-		self.read(din::storage().staking().reputation_of(), (who.clone(),)).await
+	/// `Staking::ReputationOf`: `who`'s soulbound reputation as `role`.
+	pub async fn reputation(&self, who: &AccountId32, role: Role) -> Result<u32, Error> {
+		self.read(din::storage().staking().reputation_of(), (who.clone(), role)).await
 	}
 
 	/// `System::Account`: `who`'s free and reserved (held) balance.

@@ -145,6 +145,7 @@ fn task_spec() -> TaskSpec {
 			commitment: H256::repeat_byte(2),
 			encrypted_cid: bounded(b"bafkreitestset"),
 			key_hash: H256::repeat_byte(3),
+			proving_key_cid: bounded(b""),
 		},
 		reward: RewardPool { asset: RewardAsset::Native, amount: 1_000 * UNIT },
 		rounds: 1,

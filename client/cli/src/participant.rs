@@ -44,16 +44,26 @@ pub enum ParticipantCommand {
 pub enum Attack {
 	/// `global − F·(local − global)`: the honest step reversed and scaled by F.
 	SignFlip(i64),
+	/// Train nothing: submit another participant's update of the round (its CID,
+	/// commitment and sample count) once it is on chain.
+	Copy,
+	/// Claim `u64::MAX` samples for the trained update, to outweigh every other one.
+	InflateSamples,
 }
 
 impl std::str::FromStr for Attack {
 	type Err = String;
 
 	fn from_str(s: &str) -> Result<Self, String> {
+		match s {
+			"copy" => return Ok(Attack::Copy),
+			"inflate-samples" => return Ok(Attack::InflateSamples),
+			_ => {},
+		}
 		s.strip_prefix("sign-flip:")
 			.and_then(|f| f.parse().ok())
 			.map(Attack::SignFlip)
-			.ok_or_else(|| format!("`{s}`: expected sign-flip:FACTOR"))
+			.ok_or_else(|| format!("`{s}`: expected sign-flip:FACTOR, copy or inflate-samples"))
 	}
 }
 
@@ -211,7 +221,10 @@ impl Daemon {
 		let saved = match self.state.value.updates.get(&round) {
 			Some(saved) => saved.clone(),
 			None => {
-				let saved = self.make_update(info).await?;
+				let saved = match self.args.attack {
+					Some(Attack::Copy) => self.copy_an_update(info).await?,
+					_ => self.make_update(info).await?,
+				};
 				self.state.value.updates.insert(round, saved.clone());
 				self.state.save()?;
 				saved
@@ -237,6 +250,29 @@ impl Daemon {
 			.await?;
 		tracing::info!(target: "din", "round {}: submitted {cid}", round + 1);
 		Ok(())
+	}
+
+	/// The first update of another participant in this round, as the chain records it.
+	async fn copy_an_update(
+		&self,
+		info: &din_chain::types::TaskInfo,
+	) -> anyhow::Result<SavedUpdate> {
+		let (task, round) = (self.args.task, info.round);
+		for other in self.chain.participants(task).await? {
+			if other == self.me {
+				continue;
+			}
+			if let Some(update) = self.chain.update(task, round, &other).await? {
+				let cid = crate::common::cid_from_chain(&update.cid.0)?;
+				tracing::info!(target: "din", "round {}: copied {other}'s update {cid} [attack]", round + 1);
+				return Ok(SavedUpdate {
+					cid: cid.to_string(),
+					commitment: hex::encode(update.commitment.0),
+					samples: update.num_samples,
+				});
+			}
+		}
+		Err(invalid!("no update of round {} to copy yet", round + 1))
 	}
 
 	/// Trains on the global model and publishes the update.
@@ -274,13 +310,16 @@ impl Daemon {
 		})
 		.await??;
 		let mut update: Update = match self.args.attack {
-			None => local.update,
 			Some(Attack::SignFlip(factor)) => {
 				din_ml::federated::scaled_sign_flip(&global, &local.update, factor)
 			},
+			_ => local.update,
 		};
 		// The chain refuses a claim over the task's cap; more data than that weighs as much.
 		update.num_samples = update.num_samples.min(info.spec.max_samples);
+		if self.args.attack == Some(Attack::InflateSamples) {
+			update.num_samples = u64::MAX;
+		}
 		let loss = local.report.epochs.last().map(|e| e.mean_loss).unwrap_or(f64::NAN);
 		let cid = self.store.put(update.encode()?).await?;
 		tracing::info!(

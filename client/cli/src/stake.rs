@@ -85,7 +85,6 @@ pub async fn run(command: StakeCommand) -> anyhow::Result<()> {
 			let who = signer.signer()?.account_id();
 			let chain = chain.connect().await?;
 			let balance = chain.balance(&who).await?;
-			let reputation = chain.reputation(&who).await?;
 			let mut bonds = Vec::new();
 			for role in [RoleArg::Participant, RoleArg::Evaluator] {
 				let ledger = chain.ledger(&who, role.into()).await?;
@@ -94,15 +93,16 @@ pub async fn run(command: StakeCommand) -> anyhow::Result<()> {
 						(l.active, l.locked, l.unlocking.0.iter().map(|c| c.value).sum::<u128>())
 					})
 					.unwrap_or_default();
-				bonds.push((role, active, locked, unlocking));
+				let reputation = chain.reputation(&who, role.into()).await?;
+				bonds.push((role, active, locked, unlocking, reputation));
 			}
 			if json {
 				let roles: serde_json::Map<String, serde_json::Value> = bonds
                     .iter()
-                    .map(|(role, active, locked, unlocking)| {
+                    .map(|(role, active, locked, unlocking, reputation)| {
                         (
                             format!("{role:?}").to_lowercase(),
-                            serde_json::json!({ "active": active.to_string(), "locked": locked.to_string(), "unlocking": unlocking.to_string() }),
+                            serde_json::json!({ "active": active.to_string(), "locked": locked.to_string(), "unlocking": unlocking.to_string(), "reputation": reputation }),
                         )
                     })
                     .collect();
@@ -112,20 +112,19 @@ pub async fn run(command: StakeCommand) -> anyhow::Result<()> {
 						"address": who.to_string(),
 						"free": balance.free.to_string(),
 						"reserved": balance.reserved.to_string(),
-						"reputation": reputation,
 						"bonds": roles,
 					})
 				);
 			} else {
 				println!("{who}");
 				println!(
-					"  free {}  on hold {}  reputation {reputation}",
+					"  free {}  on hold {}",
 					format_amount(balance.free),
 					format_amount(balance.reserved)
 				);
-				for (role, active, locked, unlocking) in bonds {
+				for (role, active, locked, unlocking, reputation) in bonds {
 					println!(
-						"  {:<12} active {}  locked {}  unbonding {}",
+						"  {:<12} active {}  locked {}  unbonding {}  reputation {reputation}",
 						format!("{role:?}"),
 						format_amount(active),
 						format_amount(locked),

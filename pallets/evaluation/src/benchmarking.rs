@@ -333,6 +333,20 @@ mod benchmarks {
 		assert_eq!(Reports::<T>::get(task, target).len() as u32, q);
 	}
 
+	/// The last of a full list of disputers: every earlier one is compared.
+	#[benchmark]
+	fn dispute_test_set() {
+		let (task, _) = task::<T>(TaskPhase::Scoring, 1, zk());
+		release_key::<T>(task);
+		let who = RoundEvaluators::<T>::get(task, 0)[0].0.clone();
+		let earlier: Vec<T::AccountId> =
+			(1..T::MaxEvaluators::get()).map(|i| account("disputer", i, SEED)).collect();
+		TestSetDisputes::<T>::insert(task, BoundedVec::truncate_from(earlier));
+		#[extrinsic_call]
+		_(RawOrigin::Signed(who), task);
+		assert_eq!(TestSetDisputes::<T>::get(task).len() as u32, T::MaxEvaluators::get());
+	}
+
 	/// The same proof verified by `din-zk-verifier` compiled into the runtime (no host
 	/// function), for comparison with `submit_score`.
 	#[benchmark]
@@ -378,8 +392,9 @@ mod benchmarks {
 		assert_eq!(Panels::<T>::iter_prefix(task).count() as u32, k);
 	}
 
-	/// Settling `k` full subgroups: every panel member revealed; one minority reveal and a
-	/// full invalid set per subgroup, so every kind of slash happens.
+	/// Settling `k` full subgroups in one slice (the hook settles as many as its slice weight
+	/// allows; this is what that weight is computed from): every panel member revealed; one
+	/// minority reveal and a full invalid set per subgroup, so every kind of slash happens.
 	#[benchmark]
 	fn on_aggregation_end(k: Linear<1, { T::MaxSubgroups::get() }>) {
 		let (task, subgroups) = task::<T>(TaskPhase::AggregationReveal, k, zk());
@@ -399,7 +414,7 @@ mod benchmarks {
 		}
 		#[block]
 		{
-			Pallet::<T>::on_phase_end(task, 0, TaskPhase::AggregationReveal);
+			Pallet::<T>::settle_aggregation_within(task, 0, Weight::MAX);
 		}
 		assert!(SubgroupResults::<T>::contains_key(task, (0, k - 1)));
 	}
@@ -451,6 +466,11 @@ mod benchmarks {
 		for i in 0..T::MaxEvaluators::get() {
 			Work::<T>::insert(task, account::<T::AccountId>("worker", i, SEED), 1);
 		}
+		// Disputes short of a majority: read and counted, and every score still settles.
+		let evaluators = RoundEvaluators::<T>::get(task, 0).len() as u32;
+		let disputers: Vec<T::AccountId> =
+			(0..evaluators / 2).map(|i| account("disputer", i, SEED)).collect();
+		TestSetDisputes::<T>::insert(task, BoundedVec::truncate_from(disputers));
 		#[block]
 		{
 			Pallet::<T>::on_phase_end(task, 0, TaskPhase::Rewarding);
@@ -502,4 +522,10 @@ mod benchmarks {
 			duty.run(din_fl::AggregationRule::MultiKrum { f, m: n - f });
 		}
 	}
+
+	impl_benchmark_test_suite!(
+		Pallet,
+		crate::mock::ExtBuilder::default().build(),
+		crate::mock::Test
+	);
 }

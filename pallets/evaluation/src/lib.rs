@@ -10,8 +10,9 @@
 //! [`Pallet::register_evaluator`] (leave with [`Pallet::deregister_evaluator`]). When a
 //! round of a task starts, pallet-din-tasks calls this pallet (its
 //! [`din_primitives::RoundLifecycle`] hook) and it draws a *panel* of Q **distinct**
-//! evaluators for each subgroup, weighted by `bond × (reputation + 1)`, with the runtime's
-//! randomness ([`Config::Randomness`], BABE; subject `("din/sortition", task, round)`).
+//! evaluators for each subgroup, weighted by `bond × (evaluator reputation + 1)`, with the
+//! runtime's randomness ([`Config::Randomness`], BABE; subject
+//! `("din/sortition", task, round)`).
 //! Every seat locks the task's evaluator bond until the round ends. If the pool cannot
 //! staff every subgroup the hook refuses, the tasks pallet defers the round (its event
 //! carries [`Error::PoolTooSmall`]) and this pallet says which subgroup failed with
@@ -56,9 +57,13 @@
 //!
 //! If the owner has not released the key by the end of the Scoring phase (or, for
 //! `ZkAccuracy`, never registered the task's verifying key), no score can exist and the
-//! task is settled in the participants' favour. At the end of the Rewarding phase this
-//! pallet hands a [`din_primitives::TaskOutcome`] to [`Config::Rewards`]
-//! (pallet-din-rewards), which pays and slashes, and prunes the task's working records.
+//! task is settled in the participants' favour. So is a task whose released key opens no
+//! test set matching the spec's commitment (or whose sealed test set is unavailable): a
+//! strict majority of the last round's evaluators [`Pallet::dispute_test_set`]s it, and
+//! the key counts as withheld ([`Event::TestSetDisputeUpheld`]). At the end of the
+//! Rewarding phase this pallet hands a [`din_primitives::TaskOutcome`] to
+//! [`Config::Rewards`] (pallet-din-rewards), which pays and slashes, and prunes the task's
+//! working records.
 //!
 //! ## Design
 //!
@@ -355,6 +360,12 @@ pub mod pallet {
 	#[pallet::storage]
 	pub type TestKeys<T: Config> = StorageMap<_, Twox64Concat, TaskId, TestKey<T>, OptionQuery>;
 
+	/// Last-round evaluators who found that the released key opens no test set matching the
+	/// spec's commitment, until the task is settled.
+	#[pallet::storage]
+	pub type TestSetDisputes<T: Config> =
+		StorageMap<_, Twox64Concat, TaskId, BoundedVec<T::AccountId, T::MaxEvaluators>, ValueQuery>;
+
 	/// Scores settled by proofs (`ZkAccuracy`), until the task is settled.
 	#[pallet::storage]
 	pub type ProvenScores<T: Config> = StorageDoubleMap<
@@ -470,6 +481,12 @@ pub mod pallet {
 		/// The owner of `task` did not release the test-set key (or register the verifying
 		/// key) in time: the task is settled in the participants' favour.
 		TestKeyWithheld { task: TaskId },
+		/// `who`, an evaluator of the last round, found that the released key of `task`
+		/// opens no test set matching its commitment.
+		TestSetDisputed { task: TaskId, who: T::AccountId },
+		/// `disputes` of the last round's `evaluators` found that the released key opens no
+		/// committed test set: the key counts as withheld.
+		TestSetDisputeUpheld { task: TaskId, disputes: u32, evaluators: u32 },
 		/// A proof by `prover` settled `target` of `task` at `correct / total`.
 		ScoreProven {
 			task: TaskId,
@@ -593,20 +610,14 @@ pub mod pallet {
 		TooManyScores,
 		/// The caller already reported on this target.
 		AlreadyReported,
+		/// The caller already disputed this task's test set.
+		AlreadyDisputed,
 	}
 
 	#[pallet::hooks]
 	impl<T: Config> Hooks<BlockNumberFor<T>> for Pallet<T> {
 		fn integrity_test() {
-			assert!(T::MaxEvaluators::get() > 0, "MaxEvaluators must be non-zero");
-			assert!(T::MaxSubgroups::get() > 0, "MaxSubgroups must be non-zero");
-			assert!(T::MaxPanelSize::get() > 0, "MaxPanelSize must be non-zero");
-			assert!(T::MaxScores::get() > 0, "MaxScores must be non-zero");
-			assert!(T::MaxVerifyingKeyLen::get() > 0, "MaxVerifyingKeyLen must be non-zero");
-			assert!(
-				T::WeightInfo::on_aggregation_end(1).all_lte(T::SettlementSliceWeight::get()),
-				"SettlementSliceWeight must cover the settlement of one subgroup"
-			);
+			Self::check_config();
 		}
 
 		/// Evaluator duties of the node's local evaluator keys ([`offchain`]).
@@ -677,17 +688,6 @@ pub mod pallet {
 			hash: H256,
 		) -> DispatchResult {
 			let who = ensure_signed(origin)?;
-			Self::ensure_phase(
-				task,
-				round,
-				TaskPhase::AggregationCommit,
-				Error::<T>::NotAggregationCommit,
-			)?;
-			ensure!(
-				Panels::<T>::get(task, (round, subgroup)).contains(&who),
-				Error::<T>::NotOnPanel
-			);
-			ensure!(!hash.is_zero(), Error::<T>::ZeroHash);
 			Self::record_aggregate_commit(task, round, subgroup, &who, hash)?;
 			Self::deposit_event(Event::AggregateCommitted { task, round, subgroup, who });
 			Ok(())
@@ -713,16 +713,6 @@ pub mod pallet {
 			salt: [u8; 32],
 		) -> DispatchResult {
 			let who = ensure_signed(origin)?;
-			Self::ensure_phase(
-				task,
-				round,
-				TaskPhase::AggregationReveal,
-				Error::<T>::NotAggregationReveal,
-			)?;
-			ensure!(!SettlementCursor::<T>::contains_key(task), Error::<T>::RevealWindowClosed);
-			ensure!(!cid.is_empty(), Error::<T>::EmptyCid);
-			ensure!(!commitment.is_zero(), Error::<T>::ZeroCommitment);
-			Self::ensure_judgeable(task, round, subgroup, &invalid)?;
 			let invalid_count = invalid.len() as u32;
 			let reveal = AggregateReveal { cid, commitment, invalid };
 			Self::record_aggregate_reveal(task, round, subgroup, &who, reveal, &salt)?;
@@ -869,16 +859,27 @@ pub mod pallet {
 			total: u32,
 		) -> DispatchResult {
 			let who = ensure_signed(origin)?;
-			let terms = Self::scoring_terms(task)?;
-			ensure!(
-				matches!(terms.scoring, ScoringRule::Median { .. }),
-				Error::<T>::NotMedianScoring
-			);
-			ensure!(total > 0 && correct <= total, Error::<T>::InvalidCount);
-			Self::authorize_scorer(task, &terms, &target, &who)?;
-			let accuracy = Perbill::from_rational(correct, total);
-			Self::record_report(task, &target, &who, accuracy)?;
+			let accuracy = Self::record_report(task, &target, &who, correct, total)?;
 			Self::deposit_event(Event::ScoreReported { task, target, who, accuracy });
+			Ok(())
+		}
+
+		/// Declare that the task's released key opens no test set matching the spec's
+		/// commitment (the sealed bytes do not decrypt to it, or cannot be fetched). When
+		/// the Rewarding phase ends, a strict majority of the last round's evaluators
+		/// settles the task as if the key were withheld: the participants' part is split
+		/// over accepted updates, whatever scores exist.
+		///
+		/// Origin: signed, an evaluator of the last round. The key is released, the task is
+		/// in Scoring or Rewarding; once per evaluator.
+		///
+		/// Emits [`Event::TestSetDisputed`].
+		#[pallet::call_index(10)]
+		#[pallet::weight(T::WeightInfo::dispute_test_set())]
+		pub fn dispute_test_set(origin: OriginFor<T>, task: TaskId) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			Self::record_dispute(task, &who)?;
+			Self::deposit_event(Event::TestSetDisputed { task, who });
 			Ok(())
 		}
 	}

@@ -53,3 +53,19 @@ impl<T: Config> RoundLifecycle for Pallet<T> {
 		benchmarking::fill_pool::<T>(q, subgroups);
 	}
 }
+
+impl<T: Config> Pallet<T> {
+	/// The bounds `integrity_test` asserts: every bound non-zero, and a settlement slice
+	/// large enough for one subgroup (else AggregationReveal would never end).
+	pub(crate) fn check_config() {
+		assert!(T::MaxEvaluators::get() > 0, "MaxEvaluators must be non-zero");
+		assert!(T::MaxSubgroups::get() > 0, "MaxSubgroups must be non-zero");
+		assert!(T::MaxPanelSize::get() > 0, "MaxPanelSize must be non-zero");
+		assert!(T::MaxScores::get() > 0, "MaxScores must be non-zero");
+		assert!(T::MaxVerifyingKeyLen::get() > 0, "MaxVerifyingKeyLen must be non-zero");
+		assert!(
+			T::WeightInfo::on_aggregation_end(1).all_lte(T::SettlementSliceWeight::get()),
+			"SettlementSliceWeight must cover the settlement of one subgroup"
+		);
+	}
+}

@@ -260,6 +260,7 @@ pub fn spec(rounds: RoundIndex, scoring: ScoringRule) -> pallet_din_tasks::TaskS
 		commitment: H256(fixtures::TEST_SET_COMMITMENT),
 		encrypted_cid: cid(b"testset"),
 		key_hash: H256(din_fl::sealed_test_set::test_key_hash(&TEST_KEY)),
+		proving_key_cid: cid(b"proving-key"),
 	};
 	spec.rounds = rounds;
 	spec.evaluators_per_subgroup = 3;

@@ -585,8 +585,12 @@ impl<T: Config> Worker<T> {
 			return Ok(());
 		}
 		let Some(test_key) = TestKeys::<T>::get(task) else { return Ok(()) };
+		let disputes = TestSetDisputes::<T>::get(task);
 		let mut pending = Vec::new();
 		for (public, who) in self.keys.clone() {
+			if disputes.contains(&who) {
+				continue;
+			}
 			for (target, cid, commitment) in self.targets(task, terms, &who)? {
 				let reported = Reports::<T>::get(task, &target).iter().any(|(a, _)| *a == who);
 				let key = record_key(b"score", (task, &target), &who);
@@ -601,7 +605,15 @@ impl<T: Config> Worker<T> {
 			return Ok(());
 		}
 		let (inputs, spec, schema) = self.model(task)?;
-		let test_set = self.open_test_set(&inputs, &test_key.key, terms)?;
+		let test_set = match self.open_test_set(&inputs, &test_key.key, terms) {
+			Ok(test_set) => test_set,
+			Err(DutyError::TestSetMismatch) => return self.dispute_test_set(task, terms),
+			// Unavailable for a whole Scoring phase: withheld, as far as scoring goes.
+			Err(DutyError::Unavailable(_)) if terms.phase == TaskPhase::Rewarding => {
+				return self.dispute_test_set(task, terms)
+			},
+			Err(e) => return Err(e),
+		};
 		let total = test_set.labels.len() as u32;
 		for (public, key, target, cid, commitment) in pending {
 			let artifact = "a scored model";
@@ -618,6 +630,27 @@ impl<T: Config> Worker<T> {
 				Call::report_score { task, target: target.clone(), correct, total },
 			)?;
 			log::info!(target: LOG_TARGET, "task {task}: reported {correct}/{total} for {target:?}");
+		}
+		Ok(())
+	}
+
+	/// Dispute the task's test set with every local key of a last-round evaluator: the
+	/// released key opens no set matching the commitment, so no score can be honest.
+	fn dispute_test_set(&self, task: TaskId, terms: &TermsOf<T>) -> Result<(), DutyError> {
+		let disputes = TestSetDisputes::<T>::get(task);
+		for (public, who) in self.keys.clone() {
+			if disputes.contains(&who) || !Pallet::<T>::is_round_evaluator(task, terms.round, &who)
+			{
+				continue;
+			}
+			let key = record_key(b"dispute", task, &who);
+			let sent = StorageValueRef::persistent(&key);
+			if sent.get::<BlockNumberFor<T>>().ok().flatten().is_some_and(|at| !self.due(at)) {
+				continue;
+			}
+			sent.set(&self.now);
+			self.send(&public, Call::dispute_test_set { task })?;
+			log::warn!(target: LOG_TARGET, "task {task}: the released key opens no committed test set; disputed");
 		}
 		Ok(())
 	}

@@ -328,6 +328,7 @@ fn task_in_training() -> TaskId {
 		commitment: H256(sealed_test_set::median_test_set_commitment(&test_set())),
 		encrypted_cid: cid(artifact_cid(&sealed_test_set()).as_bytes()),
 		key_hash: H256(sealed_test_set::test_key_hash(&TEST_KEY)),
+		proving_key_cid: BoundedVec::new(),
 	};
 	let task = create(spec, &PARTICIPANTS);
 	run_until(task, TaskPhase::Training);
@@ -767,50 +768,58 @@ fn work_until_idle(pool: &Shared<PoolState>) -> Vec<(AccountId, Call<Test>)> {
 	panic!("the worker is still busy after 20 blocks");
 }
 
+/// Workers alone (every evaluator is a worker of this node, and only their uploads make the
+/// aggregates they agree on fetchable) run a median-scored task's round to its Scoring phase.
+fn workers_run_a_round_to_scoring(
+	served: &Shared<BTreeMap<String, Vec<u8>>>,
+	uploads: &AtomicBool,
+	pool: &Shared<PoolState>,
+) -> TaskId {
+	let task = task_in_aggregation();
+	UintAuthorityId::set_all_keys(EVALUATORS);
+	uploads.store(true, Ordering::SeqCst);
+	for sg in 0..2 {
+		serve_updates(served, task, sg, |p| bytes(&update_of(p)));
+	}
+	let aggregate_of = |sg: SubgroupIndex| {
+		let members = DinTasks::subgroups_of(task)[sg as usize].clone();
+		let updates: Vec<Update> = members.iter().map(|p| update_of(*p)).collect();
+		din_fl::AggregationRule::FedAvg
+			.aggregate(&updates.iter().collect::<Vec<_>>())
+			.unwrap()
+	};
+	work_until_idle(pool);
+	finish_phase(task);
+	work_until_idle(pool);
+	finish_phase(task);
+	assert_eq!(phase(task).0, TaskPhase::GlobalCommit);
+	for sg in 0..2 {
+		let Some(SubgroupResult::Accepted(reveal)) = SubgroupResults::<Test>::get(task, (0, sg))
+		else {
+			panic!("subgroup {sg} accepted")
+		};
+		// The workers uploaded what they agreed on, under the CID they revealed.
+		let cid = artifact_cid(&bytes(&aggregate_of(sg)));
+		assert_eq!(reveal.cid.to_vec(), cid.as_bytes());
+		assert_eq!(
+			served.read().get(&format!("{GATEWAY}/artifact/{cid}")),
+			Some(&bytes(&aggregate_of(sg)))
+		);
+	}
+	work_until_idle(pool);
+	finish_phase(task);
+	work_until_idle(pool);
+	finish_phase(task);
+	assert!(GlobalModels::<Test>::contains_key(task, 0));
+	assert_eq!(phase(task).0, TaskPhase::Scoring);
+	task
+}
+
 #[test]
 fn workers_alone_run_a_median_scored_round_and_report_what_the_reference_evaluator_counts() {
 	let OffchainSetup { mut ext, served, uploads, pool, .. } = offchain_ext();
 	ext.execute_with(|| {
-		let task = task_in_aggregation();
-		// Every evaluator is a worker of this node: the whole round is theirs, and only
-		// their uploads make the aggregates they agree on fetchable.
-		UintAuthorityId::set_all_keys(EVALUATORS);
-		uploads.store(true, Ordering::SeqCst);
-		for sg in 0..2 {
-			serve_updates(&served, task, sg, |p| bytes(&update_of(p)));
-		}
-		let aggregate_of = |sg: SubgroupIndex| {
-			let members = DinTasks::subgroups_of(task)[sg as usize].clone();
-			let updates: Vec<Update> = members.iter().map(|p| update_of(*p)).collect();
-			din_fl::AggregationRule::FedAvg
-				.aggregate(&updates.iter().collect::<Vec<_>>())
-				.unwrap()
-		};
-		work_until_idle(&pool);
-		finish_phase(task);
-		work_until_idle(&pool);
-		finish_phase(task);
-		assert_eq!(phase(task).0, TaskPhase::GlobalCommit);
-		for sg in 0..2 {
-			let Some(SubgroupResult::Accepted(reveal)) =
-				SubgroupResults::<Test>::get(task, (0, sg))
-			else {
-				panic!("subgroup {sg} accepted")
-			};
-			// The workers uploaded what they agreed on, under the CID they revealed.
-			let cid = artifact_cid(&bytes(&aggregate_of(sg)));
-			assert_eq!(reveal.cid.to_vec(), cid.as_bytes());
-			assert_eq!(
-				served.read().get(&format!("{GATEWAY}/artifact/{cid}")),
-				Some(&bytes(&aggregate_of(sg)))
-			);
-		}
-		work_until_idle(&pool);
-		finish_phase(task);
-		work_until_idle(&pool);
-		finish_phase(task);
-		assert!(GlobalModels::<Test>::contains_key(task, 0));
-		assert_eq!(phase(task).0, TaskPhase::Scoring);
+		let task = workers_run_a_round_to_scoring(&served, &uploads, &pool);
 
 		// Nothing to score before the key is out; then every scorer reports.
 		run_worker();
@@ -860,5 +869,78 @@ fn workers_alone_run_a_median_scored_round_and_report_what_the_reference_evaluat
 			.filter(|e| matches!(e, Event::MedianSettled { .. }))
 			.count();
 		assert_eq!(settled, PARTICIPANTS.len() + 1);
+	});
+}
+
+/// Attack: the owner releases the committed key, but what it sealed under it is not the
+/// committed test set, so nothing can be scored and the participants' part would go back to
+/// the owner. Every last-round worker disputes the set instead of reporting, and the task
+/// settles as if the key were withheld.
+#[test]
+fn workers_dispute_a_sealed_test_set_the_released_key_does_not_open() {
+	let OffchainSetup { mut ext, served, uploads, pool, .. } = offchain_ext();
+	ext.execute_with(|| {
+		let task = workers_run_a_round_to_scoring(&served, &uploads, &pool);
+		assert_ok!(Evaluation::release_test_key(
+			RuntimeOrigin::signed(OWNER),
+			task,
+			BoundedVec::truncate_from(TEST_KEY.to_vec())
+		));
+		let mut other = test_set();
+		other.labels.iter_mut().for_each(|l| *l = 1 - *l);
+		let sealed =
+			sealed_test_set::apply_keystream(&TEST_KEY, &sealed_test_set::encode_test_set(&other));
+		// Served under the CID the task names, as an owner who sealed the wrong set would.
+		serve(&served, &artifact_cid(&sealed_test_set()), sealed);
+		let sent = work_until_idle(&pool);
+		let mut disputers: Vec<AccountId> = sent
+			.iter()
+			.map(|(who, call)| {
+				assert!(matches!(call, Call::dispute_test_set { .. }), "only disputes: {call:?}");
+				*who
+			})
+			.collect();
+		disputers.sort();
+		let mut last_round = round_evaluators(task, 0);
+		last_round.sort();
+		assert_eq!(disputers, last_round, "every last-round evaluator disputes, once");
+		assert!(Reports::<Test>::iter_prefix(task).next().is_none(), "nothing is reported");
+
+		run_until(task, TaskPhase::Rewarding);
+		finish_phase(task);
+		assert!(evaluation_events()
+			.iter()
+			.any(|e| matches!(e, Event::TestSetDisputeUpheld { .. })));
+		assert!(!pallet_din_rewards::Settlements::<Test>::get(task).unwrap().scored);
+	});
+}
+
+/// Attack: the owner releases the key but never publishes the sealed test set. A fetch that
+/// fails in Scoring may be the network's fault, so workers wait; still unavailable once
+/// Rewarding starts, after a whole Scoring phase, the set is disputed like one that does
+/// not open.
+#[test]
+fn workers_dispute_a_sealed_test_set_still_unavailable_in_rewarding() {
+	let OffchainSetup { mut ext, served, uploads, pool, .. } = offchain_ext();
+	ext.execute_with(|| {
+		let task = workers_run_a_round_to_scoring(&served, &uploads, &pool);
+		assert_ok!(Evaluation::release_test_key(
+			RuntimeOrigin::signed(OWNER),
+			task,
+			BoundedVec::truncate_from(TEST_KEY.to_vec())
+		));
+		run_worker();
+		assert!(dispatch_pool(&pool).is_empty(), "no dispute while Scoring lasts");
+		run_until(task, TaskPhase::Rewarding);
+		let disputers: Vec<AccountId> = work_until_idle(&pool)
+			.into_iter()
+			.map(|(who, call)| {
+				assert!(matches!(call, Call::dispute_test_set { .. }), "only disputes: {call:?}");
+				who
+			})
+			.collect();
+		assert_eq!(disputers.len(), round_evaluators(task, 0).len());
+		finish_phase(task);
+		assert!(!pallet_din_rewards::Settlements::<Test>::get(task).unwrap().scored);
 	});
 }

@@ -2,8 +2,8 @@
 //! of a round.
 //!
 //! Sortition is one weighted draw per round start, over the pool as it is at that block:
-//! each evaluator's weight is `bond × (reputation + 1)` and it can take as many seats as its
-//! unlocked bond covers task evaluator bonds. The draw itself is the pure
+//! each evaluator's weight is `bond × (evaluator reputation + 1)` and it can take as many
+//! seats as its unlocked bond covers task evaluator bonds. The draw itself is the pure
 //! [`draw_panels`](crate::types::draw_panels) in `types.rs`; this file only gathers the
 //! candidates, seeds the draw with the runtime's randomness, and seats the result (locks
 //! and records), so that a refused draw leaves nothing behind but its event.
@@ -56,7 +56,7 @@ impl<T: Config> Pallet<T> {
 					(free / seat).unique_saturated_into()
 				};
 				let seats_left = seats.min(u32::MAX as u128) as u32;
-				let reputation = T::Staking::reputation(&who) as u128;
+				let reputation = T::Staking::reputation(&who, Role::Evaluator) as u128;
 				let weight = UniqueSaturatedInto::<u128>::unique_saturated_into(bond)
 					.saturating_mul(reputation.saturating_add(1));
 				(seats_left > 0).then_some(Candidate { who, weight, seats_left })

@@ -150,14 +150,20 @@ impl<T: Config> Pallet<T> {
 		Self::credit_work(task, round, prover);
 	}
 
-	/// Add the report of `who` on `target`, once; the first report on a target counts it
-	/// against `MaxScores`.
+	/// Add the report of `who` on `target` of a median-scored task, `correct / total`, once;
+	/// the first report on a target counts it against `MaxScores`. Returns the accuracy.
 	pub(crate) fn record_report(
 		task: TaskId,
 		target: &ScoreTargetOf<T>,
 		who: &T::AccountId,
-		accuracy: Perbill,
-	) -> DispatchResult {
+		correct: u32,
+		total: u32,
+	) -> Result<Perbill, DispatchError> {
+		let terms = Self::scoring_terms(task)?;
+		ensure!(matches!(terms.scoring, ScoringRule::Median { .. }), Error::<T>::NotMedianScoring);
+		ensure!(total > 0 && correct <= total, Error::<T>::InvalidCount);
+		Self::authorize_scorer(task, &terms, target, who)?;
+		let accuracy = Perbill::from_rational(correct, total);
 		let first =
 			Reports::<T>::try_mutate(task, target, |reports| -> Result<bool, DispatchError> {
 				ensure!(!reports.iter().any(|(a, _)| a == who), Error::<T>::AlreadyReported);
@@ -175,7 +181,31 @@ impl<T: Config> Pallet<T> {
 		if first {
 			ScoredTargets::<T>::mutate(task, |n| n.saturating_inc());
 		}
-		Ok(())
+		Ok(accuracy)
+	}
+
+	/// Record that `who`, an evaluator of the task's last round, found that the released key
+	/// opens no committed test set.
+	pub(crate) fn record_dispute(task: TaskId, who: &T::AccountId) -> DispatchResult {
+		let terms = Self::scoring_terms(task)?;
+		ensure!(Self::is_round_evaluator(task, terms.round, who), Error::<T>::NotRoundEvaluator);
+		TestSetDisputes::<T>::try_mutate(task, |disputes| {
+			ensure!(!disputes.contains(who), Error::<T>::AlreadyDisputed);
+			// Every disputer holds a seat of the last round, and a round has at most
+			// `MaxEvaluators` distinct evaluators.
+			disputes.try_push(who.clone()).map_err(|_| Error::<T>::NotRoundEvaluator.into())
+		})
+	}
+
+	/// Whether a strict majority of the last round's evaluators disputed the test set.
+	fn test_set_disputed(task: TaskId, round: RoundIndex) -> bool {
+		let disputes = TestSetDisputes::<T>::get(task).len() as u32;
+		let evaluators = RoundEvaluators::<T>::get(task, round).len() as u32;
+		let upheld = disputes > 0 && disputes.saturating_mul(2) > evaluators;
+		if upheld {
+			Self::deposit_event(Event::TestSetDisputeUpheld { task, disputes, evaluators });
+		}
+		upheld
 	}
 
 	/// Whether scores can exist for `task`: the key is released and, for `ZkAccuracy`, the
@@ -195,8 +225,9 @@ impl<T: Config> Pallet<T> {
 	pub(crate) fn settle_scores(task: TaskId) -> Weight {
 		let weight = T::WeightInfo::on_scoring_end(ScoredTargets::<T>::get(task));
 		let Some(terms) = T::Tasks::terms(task) else { return weight };
-		// The key could only be released in Scoring, so this is the answer of its end.
-		let released = Self::test_key_usable(task);
+		// The key could only be released in Scoring, so this is the answer of its end; a key
+		// the last round's majority could not open counts as withheld.
+		let released = Self::test_key_usable(task) && !Self::test_set_disputed(task, terms.round);
 		if !released {
 			Self::deposit_event(Event::TestKeyWithheld { task });
 		}
@@ -279,6 +310,7 @@ impl<T: Config> Pallet<T> {
 			Panels::<T>::clear_prefix(task, rounds.saturating_mul(T::MaxSubgroups::get()), None);
 		let _ = RoundEvaluators::<T>::clear_prefix(task, rounds, None);
 		ScoredTargets::<T>::remove(task);
+		TestSetDisputes::<T>::remove(task);
 		SettlementCursor::<T>::remove(task);
 	}
 

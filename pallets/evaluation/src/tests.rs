@@ -215,7 +215,7 @@ fn honest_majority_accepts_every_update_and_credits_the_panel() {
 		let task = create(spec(1, zk()), &PARTICIPANTS);
 		let reputation_before: Vec<u32> = EVALUATORS
 			.iter()
-			.map(|e| pallet_din_staking::ReputationOf::<Test>::get(e))
+			.map(|e| pallet_din_staking::ReputationOf::<Test>::get(e, Role::Evaluator))
 			.collect();
 		honest_round(task, models);
 		for s in 0..2 {
@@ -240,7 +240,8 @@ fn honest_majority_accepts_every_update_and_credits_the_panel() {
 		assert!(Work::<Test>::get(task, e) >= 2, "aggregate + global reveal");
 		let i = EVALUATORS.iter().position(|a| *a == e).expect("panels come from the pool");
 		assert!(
-			pallet_din_staking::ReputationOf::<Test>::get(e) > reputation_before[i],
+			pallet_din_staking::ReputationOf::<Test>::get(e, Role::Evaluator)
+				> reputation_before[i],
 			"accepted work raises reputation"
 		);
 		assert!(AggregateVotes::<Test>::iter().next().is_none(), "votes are cleared");
@@ -908,5 +909,83 @@ fn a_key_other_than_the_committed_one_is_refused_and_settles_as_withheld() {
 		for (i, p) in PARTICIPANTS.iter().enumerate() {
 			assert_eq!(Balances::balance(p) - before[i], 8_500 / 4);
 		}
+	});
+}
+
+/// Attack: the owner releases the committed key but sealed something else under it (or
+/// withholds the sealed bytes), so no evaluator can open the test set, every update stays
+/// unscored and the participants' part would go back to the owner. A majority of the last
+/// round's evaluators disputes the set, and the task settles as if the key were withheld.
+#[test]
+fn a_released_key_that_does_not_open_the_test_set_pays_participants() {
+	ExtBuilder::default().build_and_execute(|| {
+		register_vk();
+		let task = create(spec(1, zk()), &PARTICIPANTS);
+		honest_round(task, models);
+		let evaluators = round_evaluators(task, 0);
+		assert!(evaluators.len() >= 2);
+		assert_noop!(
+			Evaluation::dispute_test_set(RuntimeOrigin::signed(evaluators[0]), task),
+			Error::<Test>::TestKeyNotReleased
+		);
+		assert_ok!(Evaluation::release_test_key(
+			RuntimeOrigin::signed(OWNER),
+			task,
+			BoundedVec::truncate_from(TEST_KEY.to_vec())
+		));
+		assert_noop!(
+			Evaluation::dispute_test_set(RuntimeOrigin::signed(PARTICIPANTS[0]), task),
+			Error::<Test>::NotRoundEvaluator
+		);
+		let majority = evaluators.len() / 2 + 1;
+		for who in &evaluators[..majority] {
+			assert_ok!(Evaluation::dispute_test_set(RuntimeOrigin::signed(*who), task));
+		}
+		assert_noop!(
+			Evaluation::dispute_test_set(RuntimeOrigin::signed(evaluators[0]), task),
+			Error::<Test>::AlreadyDisputed
+		);
+		let before: Vec<Balance> = PARTICIPANTS.iter().map(|p| Balances::balance(p)).collect();
+		run_until(task, TaskPhase::Finished);
+		assert!(evaluation_events().iter().any(|e| matches!(
+			e,
+			Event::TestSetDisputeUpheld { disputes, evaluators: n, .. }
+				if *disputes as usize == majority && *n as usize == evaluators.len()
+		)));
+		let s = pallet_din_rewards::Settlements::<Test>::get(task).unwrap();
+		assert!(!s.scored);
+		assert_eq!(s.participants, 8_500, "the whole participant budget is paid out");
+		for (i, p) in PARTICIPANTS.iter().enumerate() {
+			assert_eq!(Balances::balance(p) - before[i], 8_500 / 4);
+		}
+		assert!(TestSetDisputes::<Test>::get(task).is_empty(), "pruned");
+	});
+}
+
+/// Attack: a minority of evaluators (bribed by a participant who scored badly, say) claims
+/// that an opening test set does not open, to have the task settled per update. Short of a
+/// majority a dispute changes nothing: proven scores settle as usual.
+#[test]
+fn a_minority_dispute_does_not_unscore_a_task() {
+	ExtBuilder::default().build_and_execute(|| {
+		register_vk();
+		let task = scored_task(zk());
+		let evaluators = round_evaluators(task, 0);
+		for who in &evaluators[..evaluators.len() / 2] {
+			assert_ok!(Evaluation::dispute_test_set(RuntimeOrigin::signed(*who), task));
+		}
+		assert_ok!(Evaluation::submit_score(
+			RuntimeOrigin::signed(scorer(task, 10)),
+			task,
+			update(10),
+			fixtures::MODEL_A_CORRECT,
+			fixtures::TOTAL,
+			proof(fixtures::MODEL_A_PROOF)
+		));
+		run_until(task, TaskPhase::Finished);
+		assert!(!evaluation_events()
+			.iter()
+			.any(|e| matches!(e, Event::TestSetDisputeUpheld { .. })));
+		assert!(pallet_din_rewards::Settlements::<Test>::get(task).unwrap().scored);
 	});
 }

@@ -162,7 +162,8 @@ pub struct TestKey<T: Config> {
 pub struct Candidate<AccountId> {
 	/// The evaluator.
 	pub who: AccountId,
-	/// `bond × (reputation + 1)`: stake and track record both raise the chance.
+	/// `bond × (evaluator reputation + 1)`: stake and track record as an evaluator both
+	/// raise the chance.
 	pub weight: u128,
 	/// Seats left: `(bond − locked) / task evaluator bond`.
 	pub seats_left: u32,

@@ -25,7 +25,8 @@ impl<T: Config> Pallet<T> {
 		Ok(())
 	}
 
-	/// Record the aggregate commit `hash` of `who`, once.
+	/// Record the aggregate commit `hash` of `who`, a panel member of `subgroup`, once, in
+	/// AggregationCommit.
 	pub(crate) fn record_aggregate_commit(
 		task: TaskId,
 		round: RoundIndex,
@@ -33,6 +34,14 @@ impl<T: Config> Pallet<T> {
 		who: &T::AccountId,
 		hash: H256,
 	) -> DispatchResult {
+		Self::ensure_phase(
+			task,
+			round,
+			TaskPhase::AggregationCommit,
+			Error::<T>::NotAggregationCommit,
+		)?;
+		ensure!(Panels::<T>::get(task, (round, subgroup)).contains(who), Error::<T>::NotOnPanel);
+		ensure!(!hash.is_zero(), Error::<T>::ZeroHash);
 		AggregateVotes::<T>::try_mutate((task, round, subgroup), who, |vote| {
 			ensure!(vote.is_none(), Error::<T>::AlreadyCommitted);
 			*vote = Some(Vote::Committed(hash));
@@ -58,7 +67,8 @@ impl<T: Config> Pallet<T> {
 		Ok(())
 	}
 
-	/// Replace the aggregate commit of `who` by `reveal`, if `reveal` and `salt` hash to it.
+	/// Replace the aggregate commit of `who` by `reveal`, if `reveal` and `salt` hash to it;
+	/// in AggregationReveal, before settlement starts, with a judgeable invalid set.
 	pub(crate) fn record_aggregate_reveal(
 		task: TaskId,
 		round: RoundIndex,
@@ -67,6 +77,16 @@ impl<T: Config> Pallet<T> {
 		reveal: AggregateRevealOf<T>,
 		salt: &[u8; 32],
 	) -> DispatchResult {
+		Self::ensure_phase(
+			task,
+			round,
+			TaskPhase::AggregationReveal,
+			Error::<T>::NotAggregationReveal,
+		)?;
+		ensure!(!SettlementCursor::<T>::contains_key(task), Error::<T>::RevealWindowClosed);
+		ensure!(!reveal.cid.is_empty(), Error::<T>::EmptyCid);
+		ensure!(!reveal.commitment.is_zero(), Error::<T>::ZeroCommitment);
+		Self::ensure_judgeable(task, round, subgroup, &reveal.invalid)?;
 		let expected = aggregate_commit_hash(
 			task,
 			round,
@@ -93,8 +113,17 @@ impl<T: Config> Pallet<T> {
 	/// as many as [`Config::SettlementSliceWeight`] allows (at least one). Returns the number
 	/// settled in this slice and whether every subgroup is settled.
 	pub(crate) fn settle_aggregation(task: TaskId, round: RoundIndex) -> (SubgroupIndex, bool) {
+		Self::settle_aggregation_within(task, round, T::SettlementSliceWeight::get())
+	}
+
+	/// [`Self::settle_aggregation`] under `budget` (its benchmark settles `k` subgroups in
+	/// one slice, whatever the runtime's slice weight).
+	pub(crate) fn settle_aggregation_within(
+		task: TaskId,
+		round: RoundIndex,
+		budget: Weight,
+	) -> (SubgroupIndex, bool) {
 		let Some(terms) = T::Tasks::terms(task) else { return (0, true) };
-		let budget = T::SettlementSliceWeight::get();
 		let mut subgroup = match SettlementCursor::<T>::get(task) {
 			Some((r, next)) if r == round => next,
 			_ => 0,
@@ -188,7 +217,7 @@ impl<T: Config> Pallet<T> {
 			} else {
 				accepted += 1;
 				AcceptedUpdates::<T>::mutate(task, p, |n| n.saturating_inc());
-				T::Staking::reward(p, WORK_POINT, task, round);
+				T::Staking::reward(p, Role::Participant, WORK_POINT, task, round);
 			}
 		}
 		let invalid_count = invalid.len() as u32;
@@ -324,10 +353,10 @@ impl<T: Config> Pallet<T> {
 		GlobalModels::<T>::iter_prefix(task).max_by_key(|(r, _)| *r)
 	}
 
-	/// Give `who` one unit of work in `task` and the matching reputation.
+	/// Give `who` one unit of work in `task` and the matching evaluator reputation.
 	pub(crate) fn credit_work(task: TaskId, round: RoundIndex, who: &T::AccountId) {
 		Work::<T>::mutate(task, who, |w| *w = w.saturating_add(WORK_POINT));
-		T::Staking::reward(who, WORK_POINT, task, round);
+		T::Staking::reward(who, Role::Evaluator, WORK_POINT, task, round);
 	}
 
 	fn slash(

@@ -137,7 +137,8 @@ mod benchmarks {
 		let who: T::AccountId = account("evaluator", 0, 0);
 		let mut setup = caller::<T>();
 		let (mut ext, _) = setup.ext();
-		let input = IDin::IDinCalls::reputation(IDin::reputationCall { who: address::<T>(&who) });
+		let input =
+			IDin::IDinCalls::reputation(IDin::reputationCall { who: address::<T>(&who), role: 1 });
 		let result;
 		#[block]
 		{

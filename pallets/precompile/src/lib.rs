@@ -173,10 +173,11 @@ where
 					unbonding: amount(unbonding),
 				}))
 			},
-			Call::reputation(IDin::reputationCall { who }) => {
+			Call::reputation(IDin::reputationCall { who, role }) => {
 				charge::<T>(env, <T as Config>::WeightInfo::reputation())?;
+				let role = role_of(*role)?;
 				let who = account_of::<T>(env, who);
-				Ok(pallet_din_staking::ReputationOf::<T>::get(&who).abi_encode())
+				Ok(pallet_din_staking::ReputationOf::<T>::get(&who, role).abi_encode())
 			},
 			Call::createTask(IDin::createTaskCall { spec }) => {
 				let max_architecture = <T as pallet_din_tasks::Config>::MaxArchitectureLen::get();

@@ -60,4 +60,6 @@ mod benchmarks {
 		}
 		assert!(Settlements::<T>::contains_key(task));
 	}
+
+	impl_benchmark_test_suite!(Pallet, crate::mock::new_test_ext(), crate::mock::Test);
 }

@@ -46,14 +46,16 @@
 //! so unbonding does not escape a pending slash.
 //! The funds are taken with `BalancedHold::slash` and the resulting credit goes to
 //! [`Config::Slashed`] (drop it to burn, or `ResolveTo` a treasury account). Every slash
-//! emits [`Event::Slashed`] and lowers the account's reputation by
+//! emits [`Event::Slashed`] and lowers the account's reputation in the slashed role by
 //! [`Config::SlashReputationPenalty`].
 //!
-//! *Reputation* is a plain `u32` per account in [`ReputationOf`], at most
+//! *Reputation* is a plain `u32` per account and role in [`ReputationOf`], at most
 //! [`Config::MaxReputation`]. There is no call that moves it: it rises through
-//! [`din_primitives::Reputation::reward`] for accepted work and falls with every slash.
-//! Sortition reads it to weight evaluator draws; the cap bounds what work farmed in one's
-//! own zero-fee tasks can buy there.
+//! [`din_primitives::Reputation::reward`] for accepted work in that role and falls with
+//! every slash in it. Sortition reads the evaluator score to weight evaluator draws, so
+//! participant work, cheap in one's own zero-fee tasks, buys no seats; the cap bounds what
+//! evaluator work farmed in such tasks can buy. ([`migrations::v1`] split the single score
+//! of storage version 0.)
 //!
 //! ## Terms
 //!
@@ -62,7 +64,7 @@
 //! - **Unbonding chunk**: funds on their way out, still held and still slashable.
 //! - **Slash**: the protocol taking a fraction of a bond as the consequence of an offence
 //!   (invalid update, minority or missing reveal, below-baseline score).
-//! - **Reputation**: a soulbound score, up for accepted work, down for slashes.
+//! - **Reputation**: a soulbound score per role, up for accepted work, down for slashes.
 
 #![cfg_attr(not(feature = "std"), no_std)]
 
@@ -70,6 +72,7 @@ extern crate alloc;
 
 pub use pallet::*;
 
+pub mod migrations;
 pub mod types;
 pub mod weights;
 
@@ -111,7 +114,7 @@ pub mod pallet {
 	use super::*;
 
 	/// The in-code storage version.
-	const STORAGE_VERSION: StorageVersion = StorageVersion::new(0);
+	const STORAGE_VERSION: StorageVersion = StorageVersion::new(1);
 
 	#[pallet::pallet]
 	#[pallet::storage_version(STORAGE_VERSION)]
@@ -189,13 +192,14 @@ pub mod pallet {
 		#[pallet::constant]
 		type MaxUnlockingChunks: Get<u32>;
 
-		/// Reputation points an account loses per slash (saturating at 0).
+		/// Reputation points an account loses in the slashed role per slash (saturating at 0).
 		#[pallet::constant]
 		type SlashReputationPenalty: Get<ReputationScore>;
 
-		/// Highest reputation an account can reach. Sortition weights evaluators by
-		/// `bond × (reputation + 1)`: the cap bounds that multiplier, so reputation farmed in
-		/// one's own tasks buys at most `MaxReputation + 1` times the bond's weight. Non-zero.
+		/// Highest reputation an account can reach in a role. Sortition weights evaluators by
+		/// `bond × (evaluator reputation + 1)`: the cap bounds that multiplier, so reputation
+		/// farmed in one's own tasks buys at most `MaxReputation + 1` times the bond's weight.
+		/// Non-zero.
 		#[pallet::constant]
 		type MaxReputation: Get<ReputationScore>;
 
@@ -215,12 +219,19 @@ pub mod pallet {
 		OptionQuery,
 	>;
 
-	/// Soulbound reputation per account, at most [`Config::MaxReputation`]. There is no
-	/// transfer path: it only changes through [`din_primitives::Reputation::reward`] and
-	/// slashes.
+	/// Soulbound reputation per account and role, at most [`Config::MaxReputation`]. There
+	/// is no transfer path: it only changes through [`din_primitives::Reputation::reward`]
+	/// and slashes, each in one role.
 	#[pallet::storage]
-	pub type ReputationOf<T: Config> =
-		StorageMap<_, Blake2_128Concat, T::AccountId, ReputationScore, ValueQuery>;
+	pub type ReputationOf<T: Config> = StorageDoubleMap<
+		_,
+		Blake2_128Concat,
+		T::AccountId,
+		Twox64Concat,
+		Role,
+		ReputationScore,
+		ValueQuery,
+	>;
 
 	#[pallet::event]
 	#[pallet::generate_deposit(pub(super) fn deposit_event)]
@@ -252,9 +263,10 @@ pub mod pallet {
 		BondLocked { who: T::AccountId, role: Role, amount: BalanceOf<T>, locked: BalanceOf<T> },
 		/// A duty of `who` ended and released `amount` (total locked: `locked`).
 		BondUnlocked { who: T::AccountId, role: Role, amount: BalanceOf<T>, locked: BalanceOf<T> },
-		/// The reputation of `who` changed to `reputation` for work in `task`/`round`.
+		/// The `role` reputation of `who` changed to `reputation` for work in `task`/`round`.
 		ReputationChanged {
 			who: T::AccountId,
+			role: Role,
 			task: TaskId,
 			round: RoundIndex,
 			reputation: ReputationScore,
@@ -458,9 +470,9 @@ impl<T: Config> Pallet<T> {
 		Ok(())
 	}
 
-	/// Lower the reputation of `who` by `points`, saturating at 0.
-	fn penalize(who: &T::AccountId, points: ReputationScore) -> ReputationScore {
-		ReputationOf::<T>::mutate(who, |r| {
+	/// Lower the reputation of `who` as `role` by `points`, saturating at 0.
+	fn penalize(who: &T::AccountId, role: Role, points: ReputationScore) -> ReputationScore {
+		ReputationOf::<T>::mutate(who, role, |r| {
 			*r = r.saturating_sub(points);
 			*r
 		})
@@ -564,7 +576,7 @@ impl<T: Config> Slash<T::AccountId, BalanceOf<T>> for Pallet<T> {
 			}
 			amount.saturating_sub(missing)
 		});
-		let reputation = Self::penalize(who, T::SlashReputationPenalty::get());
+		let reputation = Self::penalize(who, role, T::SlashReputationPenalty::get());
 		Self::deposit_event(Event::Slashed {
 			who: who.clone(),
 			role,
@@ -576,6 +588,7 @@ impl<T: Config> Slash<T::AccountId, BalanceOf<T>> for Pallet<T> {
 		});
 		Self::deposit_event(Event::ReputationChanged {
 			who: who.clone(),
+			role,
 			task: reason.task,
 			round: reason.round,
 			reputation,
@@ -585,15 +598,27 @@ impl<T: Config> Slash<T::AccountId, BalanceOf<T>> for Pallet<T> {
 }
 
 impl<T: Config> Reputation<T::AccountId> for Pallet<T> {
-	fn reputation(who: &T::AccountId) -> ReputationScore {
-		ReputationOf::<T>::get(who)
+	fn reputation(who: &T::AccountId, role: Role) -> ReputationScore {
+		ReputationOf::<T>::get(who, role)
 	}
 
-	fn reward(who: &T::AccountId, points: ReputationScore, task: TaskId, round: RoundIndex) {
-		let reputation = ReputationOf::<T>::mutate(who, |r| {
+	fn reward(
+		who: &T::AccountId,
+		role: Role,
+		points: ReputationScore,
+		task: TaskId,
+		round: RoundIndex,
+	) {
+		let reputation = ReputationOf::<T>::mutate(who, role, |r| {
 			*r = r.saturating_add(points).min(T::MaxReputation::get());
 			*r
 		});
-		Self::deposit_event(Event::ReputationChanged { who: who.clone(), task, round, reputation });
+		Self::deposit_event(Event::ReputationChanged {
+			who: who.clone(),
+			role,
+			task,
+			round,
+			reputation,
+		});
 	}
 }

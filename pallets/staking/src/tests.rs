@@ -317,7 +317,7 @@ fn slash_works() {
 			amount: 50,
 		}));
 		System::assert_last_event(
-			Event::ReputationChanged { who: 1, task: 7, round: 2, reputation: 0 }.into(),
+			Event::ReputationChanged { who: 1, role: P, task: 7, round: 2, reputation: 0 }.into(),
 		);
 		let l = ledger(1, P).unwrap();
 		assert_eq!(l.active, 30);
@@ -376,35 +376,56 @@ fn a_slash_takes_a_fraction_of_the_seat_not_of_the_whole_bond() {
 #[test]
 fn reputation_is_soulbound_and_moves_only_through_the_trait() {
 	ExtBuilder::default().build_and_execute(|| {
-		assert_eq!(<Staking as Reputation<_>>::reputation(&1), 0);
-		<Staking as Reputation<_>>::reward(&1, 12, 3, 1);
+		assert_eq!(<Staking as Reputation<_>>::reputation(&1, E), 0);
+		<Staking as Reputation<_>>::reward(&1, E, 12, 3, 1);
 		System::assert_last_event(
-			Event::ReputationChanged { who: 1, task: 3, round: 1, reputation: 12 }.into(),
+			Event::ReputationChanged { who: 1, role: E, task: 3, round: 1, reputation: 12 }.into(),
 		);
 		assert_ok!(Staking::bond(RuntimeOrigin::signed(1), E, 100));
 		<Staking as Slash<_, _>>::slash(&1, E, Perbill::from_percent(10), 100, reason());
-		assert_eq!(<Staking as Reputation<_>>::reputation(&1), 7);
+		assert_eq!(<Staking as Reputation<_>>::reputation(&1, E), 7);
 		<Staking as Slash<_, _>>::slash(&1, E, Perbill::from_percent(10), 100, reason());
 		<Staking as Slash<_, _>>::slash(&1, E, Perbill::from_percent(10), 100, reason());
-		assert_eq!(<Staking as Reputation<_>>::reputation(&1), 0);
+		assert_eq!(<Staking as Reputation<_>>::reputation(&1, E), 0);
 	});
 }
 
-/// Attack: an account farms reputation with accepted work in its own zero-fee tasks, to
-/// multiply its evaluator draw weight (`bond × (reputation + 1)`) without bound. Reputation
-/// stops at `MaxReputation` (20 here).
+/// Attack: an account farms evaluator draw weight (`bond × (evaluator reputation + 1)`)
+/// with participant work, which is cheap in its own zero-fee tasks. Each role earns and
+/// loses its own score: participant work leaves the evaluator score, and a participant
+/// slash leaves it too.
+#[test]
+fn participant_work_does_not_raise_evaluator_reputation() {
+	ExtBuilder::default().build_and_execute(|| {
+		for task in 0..10 {
+			<Staking as Reputation<_>>::reward(&1, P, 1, task, 0);
+		}
+		assert_eq!(<Staking as Reputation<_>>::reputation(&1, P), 10);
+		assert_eq!(<Staking as Reputation<_>>::reputation(&1, E), 0);
+		<Staking as Reputation<_>>::reward(&1, E, 8, 10, 0);
+		assert_ok!(Staking::bond(RuntimeOrigin::signed(1), P, 100));
+		<Staking as Slash<_, _>>::slash(&1, P, Perbill::from_percent(10), 100, reason());
+		assert_eq!(<Staking as Reputation<_>>::reputation(&1, P), 5);
+		assert_eq!(<Staking as Reputation<_>>::reputation(&1, E), 8, "a participant slash");
+	});
+}
+
+/// Attack: an account farms evaluator reputation with accepted work in its own zero-fee
+/// tasks, to multiply its draw weight (`bond × (evaluator reputation + 1)`) without bound.
+/// Reputation stops at `MaxReputation` (20 here).
 #[test]
 fn reputation_farmed_in_own_tasks_stops_at_the_cap() {
 	ExtBuilder::default().build_and_execute(|| {
 		for task in 0..100 {
-			<Staking as Reputation<_>>::reward(&1, 1, task, 0);
+			<Staking as Reputation<_>>::reward(&1, E, 1, task, 0);
 		}
-		assert_eq!(<Staking as Reputation<_>>::reputation(&1), 20);
-		<Staking as Reputation<_>>::reward(&1, u32::MAX, 100, 0);
+		assert_eq!(<Staking as Reputation<_>>::reputation(&1, E), 20);
+		<Staking as Reputation<_>>::reward(&1, E, u32::MAX, 100, 0);
 		System::assert_last_event(
-			Event::ReputationChanged { who: 1, task: 100, round: 0, reputation: 20 }.into(),
+			Event::ReputationChanged { who: 1, role: E, task: 100, round: 0, reputation: 20 }
+				.into(),
 		);
-		assert_eq!(<Staking as Reputation<_>>::reputation(&1), 20);
+		assert_eq!(<Staking as Reputation<_>>::reputation(&1, E), 20);
 	});
 }
 

@@ -461,6 +461,8 @@ pub mod pallet {
 		EmptyTestSetCid,
 		/// The commitment to the test-set key is zero.
 		ZeroTestKeyHash,
+		/// A `ZkAccuracy` task names no proving key (`test_set.proving_key_cid`).
+		EmptyProvingKeyCid,
 		/// The reward pool is below `MinRewardPool`.
 		RewardPoolTooLow,
 		/// The task asks for zero rounds.

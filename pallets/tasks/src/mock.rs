@@ -250,6 +250,7 @@ pub fn spec() -> TaskSpecOf<Test> {
 	spec.phases.registration = 3;
 	spec.min_participant_bond = 50;
 	spec.scoring = ScoringRule::ZkAccuracy { vk: H256::repeat_byte(3) };
+	spec.test_set.proving_key_cid = BoundedVec::truncate_from(b"bafy-proving-key".to_vec());
 	spec.fees.protocol_fee = Perbill::from_percent(5);
 	spec.fees.baseline_margin = Perbill::from_percent(1);
 	spec

@@ -176,6 +176,12 @@ fn create_task_fails_invalid_rules() {
 			|s| s.scoring = ScoringRule::ZkAccuracy { vk: H256::zero() },
 			Error::ZeroVerifyingKey,
 		);
+		// Attack: a `ZkAccuracy` owner keeps the proving key to itself, so that nobody can
+		// prove a score. The spec must say where it is.
+		assert_spec_fails(
+			|s| s.test_set.proving_key_cid = BoundedVec::new(),
+			Error::EmptyProvingKeyCid,
+		);
 		assert_spec_fails(
 			|s| s.scoring = ScoringRule::Median { threshold: Perbill::zero() },
 			Error::ZeroScoreThreshold,

@@ -78,6 +78,11 @@ pub struct TestSetRef {
 	/// Commitment to the key that decrypts it (`din_fl::sealed_test_set::test_key_hash`):
 	/// `release_test_key` accepts no other key.
 	pub key_hash: H256,
+	/// CID of the Groth16 proving key for this test set's circuit (`ZkAccuracy`; empty
+	/// under `Median`). On chain so that evaluators need nothing from the owner but the
+	/// spec, and can dispute the task when it is withheld or is not the registered
+	/// verifying key's pair.
+	pub proving_key_cid: Cid,
 }
 
 /// The reward pool a task escrows. `asset` is `Native` for now (see [`RewardAsset`]).
@@ -253,6 +258,7 @@ impl<T: Config> TaskSpec<T> {
 				commitment: H256::repeat_byte(2),
 				encrypted_cid: cid(b"bafy-test-set"),
 				key_hash: H256::repeat_byte(3),
+				proving_key_cid: BoundedVec::new(),
 			},
 			reward: RewardPool { asset: RewardAsset::Native, amount: pool },
 			rounds: 1,
@@ -327,7 +333,10 @@ impl<T: Config> TaskSpec<T> {
 			},
 		}
 		match self.scoring {
-			ScoringRule::ZkAccuracy { vk } => ensure(!vk.is_zero(), ZeroVerifyingKey)?,
+			ScoringRule::ZkAccuracy { vk } => {
+				ensure(!vk.is_zero(), ZeroVerifyingKey)?;
+				ensure(!self.test_set.proving_key_cid.is_empty(), EmptyProvingKeyCid)?;
+			},
 			ScoringRule::Median { threshold } => ensure(!threshold.is_zero(), ZeroScoreThreshold)?,
 		}
 		let fees = self.fees.evaluator_fee.deconstruct() as u64

@@ -90,6 +90,9 @@ pub struct RegisterArgs {
 pub enum Attack {
 	/// Reveal an aggregate whose first value is off by one unit.
 	WrongAggregate,
+	/// Aggregate nothing: commit the hash another panel member committed, and reveal
+	/// nothing (a copied hash opens only with that member's account).
+	CopyCommit,
 }
 
 /// `din evaluator run`.
@@ -98,7 +101,8 @@ pub struct RunArgs {
 	/// Serve only these tasks (repeatable); all active tasks by default.
 	#[arg(long = "task")]
 	pub tasks: Vec<u32>,
-	/// Proving key of a `zk` task, as TASK=CID (printed by `din task create`; repeatable).
+	/// Proving key of a `zk` task, as TASK=CID (repeatable), instead of the one its spec
+	/// names (`test_set.proving_key_cid`).
 	#[arg(long = "proving-key", value_parser = parse_proving_key)]
 	pub proving_keys: Vec<(u32, String)>,
 	/// Evaluator bond to hold (each seat locks a task's evaluator bond), in whole tokens.
@@ -216,6 +220,8 @@ struct Daemon {
 	store: Store,
 	state: StateFile<EvaluatorState>,
 	scoring: HashMap<u32, Scoring>,
+	/// Tasks whose test set this evaluator disputed: nothing left to score.
+	disputed: BTreeSet<u32>,
 }
 
 /// Whether the chain refused `error`'s call with one of the evaluation pallet's `names`.
@@ -245,11 +251,19 @@ impl Daemon {
 		let chain = args.chain.connect_following().await?;
 		let store = args.store.start().await?;
 		tracing::info!(target: "din", "evaluator {me}: store peer {}", store.peer_id());
-		Ok(Self { args, signer, me, chain, store, state, scoring: HashMap::new() })
+		Ok(Self {
+			args,
+			signer,
+			me,
+			chain,
+			store,
+			state,
+			scoring: HashMap::new(),
+			disputed: BTreeSet::new(),
+		})
 	}
 
 	async fn run(mut self) -> anyhow::Result<()> {
-		self.check_proving_keys().await?;
 		self.register().await?;
 		let mut follower = Follower::new(Duration::from_millis(500));
 		loop {
@@ -281,25 +295,6 @@ impl Daemon {
 				return Ok(());
 			}
 		}
-	}
-
-	/// Refuses to start for an explicitly served `zk` task without its proving key, which
-	/// would otherwise only show at scoring time.
-	async fn check_proving_keys(&self) -> anyhow::Result<()> {
-		for &task in &self.args.tasks {
-			let info = self
-				.chain
-				.task(task)
-				.await?
-				.ok_or_else(|| invalid!("task {task} does not exist"))?;
-			let zk = matches!(info.spec.scoring, ScoringRule::ZkAccuracy { .. });
-			if zk && !self.args.proving_keys.iter().any(|(t, _)| *t == task) {
-				return Err(invalid!(
-					"task {task} is scored with Groth16 proofs: pass --proving-key {task}=CID"
-				));
-			}
-		}
-		Ok(())
 	}
 
 	async fn register(&self) -> anyhow::Result<()> {
@@ -351,6 +346,10 @@ impl Daemon {
 			if self.chain.aggregate_vote(task, round, subgroup, &self.me).await?.is_some() {
 				continue;
 			}
+			if self.args.attack == Some(Attack::CopyCommit) {
+				self.copy_a_commit(task, round, subgroup, &panel).await?;
+				continue;
+			}
 			let key = format!("{round}/{subgroup}");
 			let committed = match self.task_state(task).aggregates.get(&key) {
 				Some(saved) => saved.clone(),
@@ -382,6 +381,26 @@ impl Daemon {
 				},
 				Err(e) if refused(&e, &["AlreadyCommitted"]) => {},
 				Err(e) => return Err(e.into()),
+			}
+		}
+		Ok(())
+	}
+
+	/// Commits the hash of the first panel member that committed on `subgroup`, if any yet.
+	async fn copy_a_commit(
+		&self,
+		task: u32,
+		round: u32,
+		subgroup: u32,
+		panel: &[AccountId32],
+	) -> anyhow::Result<()> {
+		for other in panel.iter().filter(|a| **a != self.me) {
+			if let Some(Vote::Committed(hash)) =
+				self.chain.aggregate_vote(task, round, subgroup, other).await?
+			{
+				self.chain.commit_aggregate(&self.signer, task, round, subgroup, hash).await?;
+				tracing::info!(target: "din", "task {task} round {} subgroup {subgroup}: committed {}'s hash [attack]", round + 1, short(other));
+				return Ok(());
 			}
 		}
 		Ok(())
@@ -651,8 +670,19 @@ impl Daemon {
 
 	async fn score(&mut self, task: u32, info: &TaskInfo) -> anyhow::Result<()> {
 		let Some(key) = self.chain.test_key(task).await? else { return Ok(()) };
+		if self.disputed.contains(&task) {
+			return Ok(());
+		}
 		if !self.scoring.contains_key(&task) {
-			let scoring = self.prepare_scoring(task, info, &key).await?;
+			let test_set = match self.open_test_set(info, &key).await? {
+				Ok(test_set) => test_set,
+				Err(why) => return self.dispute_test_set(task, info, &why).await,
+			};
+			let proving_key = match self.open_proving_key(task, info).await? {
+				Ok(proving_key) => proving_key,
+				Err(why) => return self.dispute_test_set(task, info, &why).await,
+			};
+			let scoring = self.prepare_scoring(task, info, test_set, proving_key).await?;
 			self.scoring.insert(task, scoring);
 		}
 		let spec = task_spec(info)?;
@@ -739,64 +769,133 @@ impl Daemon {
 		Ok(())
 	}
 
-	/// Decrypts and checks the test set, loads the proving key, lists the targets.
-	async fn prepare_scoring(
+	/// Fetches, decrypts and checks the task's test set: `Ok(Err(why))` when the released
+	/// key opens no test set matching the spec's commitment, which no retry can change (or
+	/// the sealed set is still unavailable in Rewarding, after a whole Scoring phase).
+	async fn open_test_set(
 		&self,
-		task: u32,
 		info: &TaskInfo,
 		key: &[u8],
-	) -> anyhow::Result<Scoring> {
+	) -> anyhow::Result<Result<TestSet, String>> {
+		let sealed =
+			match self.store.get(&cid_from_chain(&info.spec.test_set.encrypted_cid.0)?).await {
+				Ok(sealed) => sealed,
+				Err(e) if matches!(info.phase, TaskPhase::Rewarding) => {
+					return Ok(Err(format!("the sealed test set is unavailable: {e}")))
+				},
+				Err(e) => {
+					return Err(anyhow::Error::new(e).context("fetching the encrypted test set"))
+				},
+			};
+		let test_set = match artifact::decode_test_set(&artifact::apply_keystream(key, &sealed)) {
+			Ok(test_set) => test_set,
+			Err(e) => return Ok(Err(format!("the released key decrypts no test set: {e}"))),
+		};
 		let spec = task_spec(info)?;
-		let sealed = self
-			.store
-			.get(&cid_from_chain(&info.spec.test_set.encrypted_cid.0)?)
-			.await
-			.context("fetching the encrypted test set")?;
-		let test_set = artifact::decode_test_set(&artifact::apply_keystream(key, &sealed))?;
-		let zk = matches!(info.spec.scoring, ScoringRule::ZkAccuracy { .. });
-		let commitment = if zk {
+		let commitment = if matches!(info.spec.scoring, ScoringRule::ZkAccuracy { .. }) {
 			let classes = spec.classes() as usize;
-			let c = din_zk::commitment::test_set_commitment(
+			match din_zk::commitment::test_set_commitment(
 				&test_set.features,
 				&test_set.labels,
 				test_set.num_features as usize,
 				classes,
-			)
-			.map_err(|e| invalid!("test set: {e:?}"))?;
-			H256(din_zk::commitment::to_bytes(&c))
+			) {
+				Ok(c) => H256(din_zk::commitment::to_bytes(&c)),
+				Err(e) => return Ok(Err(format!("the decrypted test set is malformed: {e:?}"))),
+			}
 		} else {
 			H256(din_fl::sealed_test_set::median_test_set_commitment(&test_set))
 		};
 		if commitment != info.spec.test_set.commitment {
-			return Err(invalid!(
-				"task {task}: the released key does not open the committed test set"
-			));
+			return Ok(Err("the released key does not open the committed test set".into()));
 		}
-		let proving_key = if zk { Some(Arc::new(self.proving_key(task).await?)) } else { None };
+		Ok(Ok(test_set))
+	}
+
+	/// Disputes the test set of `task` if this evaluator sits in its last round (only their
+	/// majority counts); either way it scores nothing more for the task.
+	async fn dispute_test_set(
+		&mut self,
+		task: u32,
+		info: &TaskInfo,
+		why: &str,
+	) -> anyhow::Result<()> {
+		tracing::warn!(target: "din", "task {task}: {why}");
+		let last = self.chain.round_evaluators(task, info.round).await?;
+		if last.iter().any(|(a, _)| *a == self.me) {
+			match self.chain.dispute_test_set(&self.signer, task).await {
+				Ok(_) => tracing::warn!(target: "din", "task {task}: disputed the test set"),
+				Err(e) if refused(&e, &["AlreadyDisputed"]) => {},
+				Err(e) => return Err(e.into()),
+			}
+		}
+		self.disputed.insert(task);
+		Ok(())
+	}
+
+	/// Lists the targets of a task whose test set (and proving key) opened.
+	async fn prepare_scoring(
+		&self,
+		task: u32,
+		info: &TaskInfo,
+		test_set: TestSet,
+		proving_key: Option<Arc<ProvingKey>>,
+	) -> anyhow::Result<Scoring> {
 		let targets = self.targets(task, info).await?;
 		tracing::info!(target: "din", "task {task}: scoring {} targets on {} test samples", targets.len(), test_set.labels.len());
 		Ok(Scoring { test_set, proving_key, targets, done: BTreeSet::new() })
 	}
 
-	async fn proving_key(&self, task: u32) -> anyhow::Result<ProvingKey> {
-		let cid = self
-			.args
-			.proving_keys
-			.iter()
-			.find(|(t, _)| *t == task)
-			.map(|(_, cid)| cid.clone())
-			.ok_or_else(|| {
-				invalid!("task {task} is scored with Groth16 proofs: pass --proving-key {task}=CID")
-			})?;
-		let bytes = self
-			.store
-			.get(&din_store::parse_cid(&cid)?)
-			.await
-			.context("fetching the proving key")?;
+	/// The Groth16 proving key of a `ZkAccuracy` task (`None` under `Median`): the one the
+	/// spec names (or `--proving-key`), checked to pair with the registered verifying key.
+	/// `Ok(Err(why))` when no proof can come from it: it does not decode or does not pair
+	/// (which no retry changes), or is still unavailable in Rewarding.
+	async fn open_proving_key(
+		&self,
+		task: u32,
+		info: &TaskInfo,
+	) -> anyhow::Result<Result<Option<Arc<ProvingKey>>, String>> {
+		let ScoringRule::ZkAccuracy { vk } = info.spec.scoring else { return Ok(Ok(None)) };
+		// An operator's `--proving-key` that fails is the operator's fault, never the
+		// owner's: it is an error, not a dispute.
+		let overridden = self.args.proving_keys.iter().find(|(t, _)| *t == task);
+		let cid = match overridden {
+			Some((_, cid)) => din_store::parse_cid(cid)?,
+			None if info.spec.test_set.proving_key_cid.0.is_empty() => {
+				return Ok(Err("the spec names no proving key".into()))
+			},
+			None => cid_from_chain(&info.spec.test_set.proving_key_cid.0)?,
+		};
+		let fault = |why: String| -> anyhow::Result<Result<Option<Arc<ProvingKey>>, String>> {
+			match overridden {
+				Some(_) => Err(invalid!("task {task}: --proving-key: {why}")),
+				None => Ok(Err(why)),
+			}
+		};
+		let bytes = match self.store.get(&cid).await {
+			Ok(bytes) => bytes,
+			Err(e) if matches!(info.phase, TaskPhase::Rewarding) => {
+				return fault(format!("the proving key is unavailable: {e}"))
+			},
+			Err(e) => return Err(anyhow::Error::new(e).context("fetching the proving key")),
+		};
 		let path = self.args.state_dir.join(format!("proving-key-{task}.bin"));
 		std::fs::write(&path, &bytes)?;
-		let key = tokio::task::spawn_blocking(move || din_zk::read_proving_key(&path)).await??;
-		Ok(key)
+		let (shape, key) =
+			match tokio::task::spawn_blocking(move || din_zk::read_proving_key(&path)).await? {
+				Ok(key) => key,
+				Err(e) => return fault(format!("the proving key does not decode: {e}")),
+			};
+		let registered = self.chain.verifying_key(vk).await?;
+		if registered.is_none() {
+			// Not registered yet: the owner may still do it in Scoring; without it the task
+			// settles as withheld anyway.
+			return Err(invalid!("task {task}: its verifying key is not registered"));
+		}
+		if registered != Some(din_zk::verifying_key_bytes(&key.vk)?) {
+			return fault("the proving key does not pair with the registered verifying key".into());
+		}
+		Ok(Ok(Some(Arc::new((shape, key)))))
 	}
 
 	/// The baseline (if this evaluator sits in the last round) and every accepted update

@@ -142,10 +142,21 @@ pub struct CreateArgs {
 	/// Print JSON.
 	#[arg(long)]
 	pub json: bool,
+	/// Cheat on purpose (testing the defences).
+	#[arg(long, value_enum, hide = true)]
+	pub attack: Option<OwnerAttack>,
 	#[command(flatten)]
 	pub signer: SignerArgs,
 	#[command(flatten)]
 	pub chain: ChainArgs,
+}
+
+/// A deliberately dishonest owner, for exercising the defences in tests.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum OwnerAttack {
+	/// Commit to the test set and its key, but seal another set (every label moved to the
+	/// next class) under that key: the released key opens nothing that matches.
+	SealOtherTestSet,
 }
 
 fn percent(p: u32) -> Perbill {
@@ -249,7 +260,15 @@ pub(super) async fn create(args: CreateArgs) -> anyhow::Result<()> {
 
 	let test_commitment = test_set_commitment(&test_set, classes, args.scoring)?;
 	let test_key = artifact::new_test_key();
-	let sealed = artifact::apply_keystream(&test_key, &artifact::encode_test_set(&test_set));
+	let sealed_set = match args.attack {
+		None => test_set.clone(),
+		Some(OwnerAttack::SealOtherTestSet) => {
+			let mut other = test_set.clone();
+			other.labels.iter_mut().for_each(|l| *l = (*l + 1) % classes as u32);
+			other
+		},
+	};
+	let sealed = artifact::apply_keystream(&test_key, &artifact::encode_test_set(&sealed_set));
 	let test_set_cid = blockstore.put_artifact(&sealed)?;
 
 	let (scoring, proving_key_cid) = match args.scoring {
@@ -273,6 +292,9 @@ pub(super) async fn create(args: CreateArgs) -> anyhow::Result<()> {
 			commitment: test_commitment,
 			encrypted_cid: BoundedVec(cid_to_chain(&test_set_cid)),
 			key_hash: H256(din_fl::sealed_test_set::test_key_hash(&test_key)),
+			proving_key_cid: BoundedVec(
+				proving_key_cid.as_ref().map(cid_to_chain).unwrap_or_default(),
+			),
 		},
 		reward: RewardPool { asset: RewardAsset::Native, amount: args.reward },
 		rounds: args.rounds,

@@ -49,6 +49,9 @@ struct WatchSummary {
 	balances: BTreeMap<String, (String, String)>,
 	/// Pool accounting holds: pool = participants + evaluators + burned + refund.
 	accounting_holds: Option<bool>,
+	/// A majority of the last round's evaluators found that the released key opens no
+	/// committed test set.
+	test_set_disputed: bool,
 }
 
 pub(super) async fn watch(args: WatchArgs) -> anyhow::Result<()> {
@@ -165,6 +168,20 @@ pub(super) async fn watch(args: WatchArgs) -> anyhow::Result<()> {
 					say(format!(
 						"#{n:<5} test-set key withheld: settled in the participants' favour"
 					));
+				},
+				Event::Evaluation(Ev::TestSetDisputed { task: t, who }) if t == task => {
+					say(format!(
+						"#{n:<5} evaluator {who} disputes the test set: the key opens none"
+					));
+				},
+				Event::Evaluation(Ev::TestSetDisputeUpheld { task: t, disputes, evaluators })
+					if t == task =>
+				{
+					say(format!(
+						"#{n:<5} test set disputed by {disputes} of {evaluators} evaluators: \
+						 settled as a withheld key, in the participants' favour"
+					));
+					summary.test_set_disputed = true;
 				},
 				Event::Evaluation(Ev::ScoreProven {
 					task: t,
