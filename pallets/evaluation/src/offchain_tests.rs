@@ -824,11 +824,7 @@ fn workers_alone_run_a_median_scored_round_and_report_what_the_reference_evaluat
 		// Nothing to score before the key is out; then every scorer reports.
 		run_worker();
 		assert!(pool.read().transactions.is_empty());
-		assert_ok!(Evaluation::release_test_key(
-			RuntimeOrigin::signed(OWNER),
-			task,
-			BoundedVec::truncate_from(TEST_KEY.to_vec())
-		));
+		release_key(task);
 		serve(&served, &artifact_cid(&sealed_test_set()), sealed_test_set());
 		serve(&served, &artifact_cid(&bytes(&update([0; 6], 0))), bytes(&update([0; 6], 0)));
 		let sent = work_until_idle(&pool);
@@ -872,6 +868,28 @@ fn workers_alone_run_a_median_scored_round_and_report_what_the_reference_evaluat
 	});
 }
 
+/// The owner releases the committed test-set key of `task`.
+fn release_key(task: TaskId) {
+	assert_ok!(Evaluation::release_test_key(
+		RuntimeOrigin::signed(OWNER),
+		task,
+		BoundedVec::truncate_from(TEST_KEY.to_vec())
+	));
+}
+
+/// The senders of `sent`, sorted, asserting that every call is a dispute.
+fn disputers(sent: Vec<(AccountId, Call<Test>)>) -> Vec<AccountId> {
+	let mut disputers: Vec<AccountId> = sent
+		.into_iter()
+		.map(|(who, call)| {
+			assert!(matches!(call, Call::dispute_test_set { .. }), "only disputes: {call:?}");
+			who
+		})
+		.collect();
+	disputers.sort();
+	disputers
+}
+
 /// Attack: the owner releases the committed key, but what it sealed under it is not the
 /// committed test set, so nothing can be scored and the participants' part would go back to
 /// the owner. Every last-round worker disputes the set instead of reporting, and the task
@@ -881,26 +899,14 @@ fn workers_dispute_a_sealed_test_set_the_released_key_does_not_open() {
 	let OffchainSetup { mut ext, served, uploads, pool, .. } = offchain_ext();
 	ext.execute_with(|| {
 		let task = workers_run_a_round_to_scoring(&served, &uploads, &pool);
-		assert_ok!(Evaluation::release_test_key(
-			RuntimeOrigin::signed(OWNER),
-			task,
-			BoundedVec::truncate_from(TEST_KEY.to_vec())
-		));
+		release_key(task);
 		let mut other = test_set();
 		other.labels.iter_mut().for_each(|l| *l = 1 - *l);
 		let sealed =
 			sealed_test_set::apply_keystream(&TEST_KEY, &sealed_test_set::encode_test_set(&other));
 		// Served under the CID the task names, as an owner who sealed the wrong set would.
 		serve(&served, &artifact_cid(&sealed_test_set()), sealed);
-		let sent = work_until_idle(&pool);
-		let mut disputers: Vec<AccountId> = sent
-			.iter()
-			.map(|(who, call)| {
-				assert!(matches!(call, Call::dispute_test_set { .. }), "only disputes: {call:?}");
-				*who
-			})
-			.collect();
-		disputers.sort();
+		let disputers = disputers(work_until_idle(&pool));
 		let mut last_round = round_evaluators(task, 0);
 		last_round.sort();
 		assert_eq!(disputers, last_round, "every last-round evaluator disputes, once");
@@ -924,21 +930,11 @@ fn workers_dispute_a_sealed_test_set_still_unavailable_in_rewarding() {
 	let OffchainSetup { mut ext, served, uploads, pool, .. } = offchain_ext();
 	ext.execute_with(|| {
 		let task = workers_run_a_round_to_scoring(&served, &uploads, &pool);
-		assert_ok!(Evaluation::release_test_key(
-			RuntimeOrigin::signed(OWNER),
-			task,
-			BoundedVec::truncate_from(TEST_KEY.to_vec())
-		));
+		release_key(task);
 		run_worker();
 		assert!(dispatch_pool(&pool).is_empty(), "no dispute while Scoring lasts");
 		run_until(task, TaskPhase::Rewarding);
-		let disputers: Vec<AccountId> = work_until_idle(&pool)
-			.into_iter()
-			.map(|(who, call)| {
-				assert!(matches!(call, Call::dispute_test_set { .. }), "only disputes: {call:?}");
-				who
-			})
-			.collect();
+		let disputers = disputers(work_until_idle(&pool));
 		assert_eq!(disputers.len(), round_evaluators(task, 0).len());
 		finish_phase(task);
 		assert!(!pallet_din_rewards::Settlements::<Test>::get(task).unwrap().scored);
