@@ -349,9 +349,12 @@ async fn a_reader_that_stops_reading_frees_its_gateway_slot_at_the_idle_timeout(
 				.expect("bind gateway");
 		tokio::spawn(server);
 
-		// Ask for the artifact and read nothing: the response stalls on full buffers,
-		// holding the only slot.
-		let mut stalled = tokio::net::TcpStream::connect(http).await.expect("connect");
+		// Ask for the artifact and read nothing. A receive buffer set by hand is not
+		// autotuned, so the response stalls on full buffers whatever the host's
+		// `tcp_rmem` allows, holding the only slot.
+		let socket = tokio::net::TcpSocket::new_v4().expect("socket");
+		socket.set_recv_buffer_size(16 << 10).expect("receive buffer");
+		let mut stalled = socket.connect(http).await.expect("connect");
 		let request = format!("GET /artifact/{cid} HTTP/1.1\r\nHost: gateway\r\n\r\n");
 		stalled.write_all(request.as_bytes()).await.expect("send the request");
 
@@ -359,17 +362,23 @@ async fn a_reader_that_stops_reading_frees_its_gateway_slot_at_the_idle_timeout(
 		// connection has moved nothing for the idle timeout.
 		let client = reqwest::Client::builder().pool_max_idle_per_host(0).build().expect("client");
 		let url = format!("http://{http}/block/{cid}");
+		let status = || async { client.get(&url).send().await.expect("get").status() };
 		let started = Instant::now();
-		let mut refused = false;
+		while status().await != 503 {
+			assert!(
+				started.elapsed() < Duration::from_secs(10),
+				"the stalled reader never holds the slot"
+			);
+			tokio::time::sleep(Duration::from_millis(50)).await;
+		}
+		let refused = Instant::now();
 		loop {
-			let status = client.get(&url).send().await.expect("get").status();
-			if status == 503 {
-				refused = true;
-			} else if refused {
-				assert_eq!(status, 200);
-				break;
+			match status().await.as_u16() {
+				200 => break,
+				503 => {},
+				other => panic!("unexpected status {other}"),
 			}
-			assert!(started.elapsed() < Duration::from_secs(30), "the slot is never freed");
+			assert!(refused.elapsed() < Duration::from_secs(30), "the slot is never freed");
 			tokio::time::sleep(Duration::from_millis(100)).await;
 		}
 		drop(stalled);
