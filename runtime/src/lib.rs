@@ -132,7 +132,10 @@ pub type SignedPayload = generic::SignedPayload<RuntimeCall, TxExtension>;
 
 /// Storage migrations run by the next runtime upgrade; each is versioned, so it runs once
 /// and is a no-op on a chain that started from a genesis with the new layout.
-pub type Migrations = (pallet_din_staking::migrations::v1::MigrateToV1<Runtime>,);
+pub type Migrations = (
+	pallet_din_staking::migrations::v1::MigrateToV1<Runtime>,
+	pallet_din_tasks::migrations::v1::MigrateToV1<Runtime>,
+);
 
 /// Executive: dispatches calls to the pallets.
 pub type Executive = frame_executive::Executive<

@@ -99,6 +99,7 @@ pub use pallet::*;
 mod escrow;
 mod inspect;
 mod lifecycle;
+pub mod migrations;
 pub mod runtime_api;
 pub mod types;
 pub mod weights;
@@ -142,7 +143,7 @@ pub mod pallet {
 	use super::*;
 
 	/// The in-code storage version.
-	const STORAGE_VERSION: StorageVersion = StorageVersion::new(0);
+	const STORAGE_VERSION: StorageVersion = StorageVersion::new(1);
 
 	#[pallet::pallet]
 	#[pallet::storage_version(STORAGE_VERSION)]
