@@ -104,7 +104,9 @@ impl Chain {
 
 	fn wait_until<T>(&mut self, what: &str, mut probe: impl FnMut(&Chain) -> Option<T>) -> T {
 		let chain = &*self;
-		let deadline = std::time::Instant::now() + Duration::from_secs(180);
+		// Round 0 waits for Charlie to be drawable: an epoch after he joined, about two
+		// minutes into the chain.
+		let deadline = std::time::Instant::now() + Duration::from_secs(300);
 		loop {
 			if let Some(v) = probe(chain) {
 				return v;
@@ -145,7 +147,8 @@ fn create_join_round_start_and_submit_update_over_rpc() {
 	let bob_id: AccountId = bob.to_account_id();
 	let charlie_id: AccountId = charlie.to_account_id();
 
-	// Charlie is the evaluator pool: a round only starts once its panel can be drawn.
+	// Charlie is the evaluator pool: a round only starts once its panel can be drawn, with
+	// randomness fixed an epoch after Charlie joined.
 	chain.submit(
 		RuntimeCall::Staking(pallet_din_staking::Call::bond {
 			role: Role::Evaluator,

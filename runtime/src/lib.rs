@@ -86,8 +86,10 @@ pub const MINUTES: BlockNumber = 60_000 / (MILLI_SECS_PER_BLOCK as BlockNumber);
 pub const HOURS: BlockNumber = MINUTES * 60;
 pub const DAYS: BlockNumber = HOURS * 24;
 
-/// One BABE epoch (and session) lasts ten minutes.
-pub const EPOCH_DURATION_IN_SLOTS: u64 = 10 * MINUTES as u64;
+/// One BABE epoch (and session) lasts a minute. Sortition draws only evaluators that
+/// joined an epoch before the randomness it uses was fixed (`SortitionLookback`), so the
+/// epoch is also how long a new evaluator waits, up to two of them, before it can be drawn.
+pub const EPOCH_DURATION_IN_SLOTS: u64 = MINUTES as u64;
 
 /// BABE's primary-slot probability `c = 1/4`, with secondary VRF slots so that every
 /// slot has an author and every block carries VRF output for the randomness beacon.
@@ -135,6 +137,7 @@ pub type SignedPayload = generic::SignedPayload<RuntimeCall, TxExtension>;
 pub type Migrations = (
 	pallet_din_staking::migrations::v1::MigrateToV1<Runtime>,
 	pallet_din_tasks::migrations::v1::MigrateToV1<Runtime>,
+	pallet_din_evaluation::migrations::v1::MigrateToV1<Runtime>,
 );
 
 /// Executive: dispatches calls to the pallets.

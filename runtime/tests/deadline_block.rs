@@ -90,18 +90,18 @@ fn deadline_block_still_includes_submit_update() {
 			<Runtime as pallet_din_tasks::Config>::MaxDeadlinesPerBlock::get();
 		let alice = RuntimeOrigin::signed(Sr25519Keyring::Alice.to_account_id());
 
-		// Evaluators enough to staff every subgroup of the tasks below.
-		for i in 0..16 {
+		// Evaluators enough to staff every subgroup of the tasks below, in the pool since
+		// genesis: a draw only takes members that joined an epoch before its randomness.
+		let bond = 1_000 * UNIT;
+		let evaluators = (0..16).map(|i| {
 			let who = account(0xee, i);
-			din_runtime::Staking::bond(
-				RuntimeOrigin::signed(who.clone()),
-				Role::Evaluator,
-				1_000 * UNIT,
-			)
-			.expect("bonds");
-			din_runtime::Evaluation::register_evaluator(RuntimeOrigin::signed(who))
-				.expect("registers");
-		}
+			din_runtime::Staking::bond(RuntimeOrigin::signed(who.clone()), Role::Evaluator, bond)
+				.expect("bonds");
+			pallet_din_evaluation::PoolMember { who, bond, reputation: 0, joined_at: 0 }
+		});
+		pallet_din_evaluation::Pool::<Runtime>::put(BoundedVec::truncate_from(
+			evaluators.collect::<Vec<_>>(),
+		));
 
 		// Task `training`: Bob trains in it; its round starts at block 4.
 		let training = pallet_din_tasks::NextTaskId::<Runtime>::get();

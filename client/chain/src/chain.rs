@@ -660,7 +660,8 @@ impl Chain {
 
 	/// `Evaluation::Pool`: the registered evaluators.
 	pub async fn evaluator_pool(&self) -> Result<Vec<AccountId32>, Error> {
-		Ok(self.read(din::storage().evaluation().pool(), ()).await?.0)
+		let members = self.read(din::storage().evaluation().pool(), ()).await?.0;
+		Ok(members.into_iter().map(|member| member.who).collect())
 	}
 
 	/// `Staking::Ledgers`: `who`'s bond for `role`, if any.

@@ -12,7 +12,11 @@
 //! [`din_primitives::RoundLifecycle`] hook) and it draws a *panel* of Q **distinct**
 //! evaluators for each subgroup, weighted by `bond × (evaluator reputation + 1)`, with the
 //! runtime's randomness ([`Config::Randomness`], BABE; subject
-//! `("din/sortition", task, round)`).
+//! `("din/sortition", task, round)`). The draw's inputs are fixed before its randomness is
+//! known: joining records the bond and reputation a member is drawn with
+//! ([`PoolMember`]), and a draw considers only members that joined
+//! [`Config::SortitionLookback`] blocks before the block since which its randomness is
+//! known, so no one can join, bond more or earn reputation once they can see the outcome.
 //! Every seat locks the task's evaluator bond until the round ends. If the pool cannot
 //! staff every subgroup the hook refuses, the tasks pallet defers the round (its event
 //! carries [`Error::PoolTooSmall`]) and this pallet says which subgroup failed with
@@ -108,6 +112,7 @@ extern crate alloc;
 pub use pallet::*;
 
 mod lifecycle;
+pub mod migrations;
 pub mod offchain;
 mod pool;
 mod scoring;
@@ -165,7 +170,7 @@ pub mod pallet {
 	use super::*;
 
 	/// The in-code storage version.
-	const STORAGE_VERSION: StorageVersion = StorageVersion::new(0);
+	const STORAGE_VERSION: StorageVersion = StorageVersion::new(1);
 
 	#[pallet::pallet]
 	#[pallet::storage_version(STORAGE_VERSION)]
@@ -190,6 +195,14 @@ pub mod pallet {
 
 		/// Randomness for sortition. In din-runtime: BABE's `RandomnessFromOneEpochAgo`.
 		type Randomness: Randomness<Self::Hash, BlockNumberFor<Self>>;
+
+		/// How long before the block since which a draw's randomness is known its inputs
+		/// must have been fixed: a draw considers only pool members that joined more than
+		/// this many blocks before it. Zero where the randomness cannot be influenced before
+		/// it is known; in din-runtime one epoch, because BABE's one-epoch-ago randomness is
+		/// the VRF output of the previous epoch, which its block authors see take shape.
+		#[pallet::constant]
+		type SortitionLookback: Get<BlockNumberFor<Self>>;
 
 		/// Groth16 verification of evaluation proofs (the native host function in
 		/// din-runtime).
@@ -268,10 +281,11 @@ pub mod pallet {
 		type WeightInfo: WeightInfo;
 	}
 
-	/// The evaluator pool, in registration order.
+	/// The evaluator pool, in registration order, with the draw inputs each member
+	/// committed to by joining.
 	#[pallet::storage]
 	pub type Pool<T: Config> =
-		StorageValue<_, BoundedVec<T::AccountId, T::MaxEvaluators>, ValueQuery>;
+		StorageValue<_, BoundedVec<PoolMemberOf<T>, T::MaxEvaluators>, ValueQuery>;
 
 	/// The panel of each subgroup of each round, by task and `(round, subgroup)`.
 	#[pallet::storage]

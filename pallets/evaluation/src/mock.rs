@@ -131,6 +131,8 @@ impl frame_system::offchain::AppCrypto<UintAuthorityId, TestSignature> for TestA
 parameter_types! {
 	/// Unbounded unless a test lowers it to see the settlement sliced.
 	pub static SettlementSliceWeight: Weight = Weight::MAX;
+	/// No lookback unless a test sets one.
+	pub static SortitionLookback: u64 = 0;
 }
 
 impl pallet_din_evaluation::Config for Test {
@@ -143,6 +145,7 @@ impl pallet_din_evaluation::Config for Test {
 	type Staking = Staking;
 	type Tasks = DinTasks;
 	type Randomness = TestRandomness;
+	type SortitionLookback = SortitionLookback;
 	type Verifier = ZkVerifier;
 	type Rewards = Rewards;
 	type MaxEvaluators = ConstU32<16>;

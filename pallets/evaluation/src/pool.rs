@@ -1,9 +1,13 @@
 //! The evaluator pool and sortition: who may evaluate, and which of them sit on the panels
 //! of a round.
 //!
-//! Sortition is one weighted draw per round start, over the pool as it is at that block:
-//! each evaluator's weight is `bond × (evaluator reputation + 1)` and it can take as many
-//! seats as its unlocked bond covers task evaluator bonds. The draw itself is the pure
+//! Sortition is one weighted draw per round start, over the members that joined before
+//! the draw's randomness could be known (by [`Config::SortitionLookback`] blocks): each
+//! one's weight is `bond × (evaluator reputation + 1)`, each factor the smaller of what it
+//! committed to by joining and what it has now, and it can take as many seats as its
+//! unlocked bond (again no more than the committed one) covers task evaluator bonds.
+//! Whatever a member changes once the randomness is known can only lower its own chance.
+//! The draw itself is the pure
 //! [`draw_panels`](crate::types::draw_panels) in `types.rs`; this file only gathers the
 //! candidates, seeds the draw with the runtime's randomness, and seats the result (locks
 //! and records), so that a refused draw leaves nothing behind but its event.
@@ -11,11 +15,24 @@
 use super::*;
 
 impl<T: Config> Pallet<T> {
-	/// Add `who` to the pool; returns the pool's new size.
+	/// `who` as a pool member that joined at `joined_at` with its bond and reputation as of
+	/// now.
+	pub(crate) fn pool_member(who: T::AccountId, joined_at: BlockNumberFor<T>) -> PoolMemberOf<T> {
+		PoolMember {
+			bond: T::Staking::bonded(&who, Role::Evaluator),
+			reputation: T::Staking::reputation(&who, Role::Evaluator),
+			who,
+			joined_at,
+		}
+	}
+
+	/// Add `who` to the pool with its bond and reputation as of now; returns the pool's
+	/// new size.
 	pub(crate) fn join_pool(who: &T::AccountId) -> Result<u32, DispatchError> {
+		let member = Self::pool_member(who.clone(), frame_system::Pallet::<T>::block_number());
 		Pool::<T>::try_mutate(|pool| -> Result<u32, DispatchError> {
-			ensure!(!pool.contains(who), Error::<T>::AlreadyRegistered);
-			pool.try_push(who.clone()).map_err(|_| Error::<T>::PoolFull)?;
+			ensure!(!pool.iter().any(|m| &m.who == who), Error::<T>::AlreadyRegistered);
+			pool.try_push(member).map_err(|_| Error::<T>::PoolFull)?;
 			Ok(pool.len() as u32)
 		})
 	}
@@ -23,10 +40,34 @@ impl<T: Config> Pallet<T> {
 	/// Remove `who` from the pool; returns the pool's size before.
 	pub(crate) fn leave_pool(who: &T::AccountId) -> Result<u32, DispatchError> {
 		Pool::<T>::try_mutate(|pool| -> Result<u32, DispatchError> {
-			let at = pool.iter().position(|a| a == who).ok_or(Error::<T>::NotRegistered)?;
+			let at = pool.iter().position(|m| &m.who == who).ok_or(Error::<T>::NotRegistered)?;
 			pool.remove(at);
 			Ok(pool.len() as u32 + 1)
 		})
+	}
+
+	/// The sortition candidate `member` is for a draw whose inputs had to be fixed before
+	/// `frozen_before`: none if it joined later or has no free seat.
+	fn candidate(
+		member: PoolMemberOf<T>,
+		frozen_before: BlockNumberFor<T>,
+		seat: T::Balance,
+	) -> Option<Candidate<T::AccountId>> {
+		let joined_in_time = member.joined_at.is_zero() || member.joined_at < frozen_before;
+		if !joined_in_time {
+			return None;
+		}
+		let who = member.who;
+		let bond = T::Staking::bonded(&who, Role::Evaluator).min(member.bond);
+		let free = bond.saturating_sub(T::Staking::locked(&who, Role::Evaluator));
+		let seats: u128 =
+			if seat.is_zero() { u32::MAX as u128 } else { (free / seat).unique_saturated_into() };
+		let seats_left = seats.min(u32::MAX as u128) as u32;
+		let reputation =
+			T::Staking::reputation(&who, Role::Evaluator).min(member.reputation) as u128;
+		let weight = UniqueSaturatedInto::<u128>::unique_saturated_into(bond)
+			.saturating_mul(reputation.saturating_add(1));
+		(seats_left > 0).then_some(Candidate { who, weight, seats_left })
 	}
 
 	/// Whether `who` holds a seat in `round` of `task`.
@@ -45,25 +86,13 @@ impl<T: Config> Pallet<T> {
 		let q = terms.evaluators_per_subgroup;
 		ensure!(q <= T::MaxPanelSize::get(), Error::<T>::PanelTooLarge);
 		let seat = terms.min_evaluator_bond;
+		let subject = (b"din/sortition", task, round).encode();
+		let (seed, known_since) = T::Randomness::random(&subject);
+		let frozen_before = known_since.saturating_sub(T::SortitionLookback::get());
 		let mut candidates: Vec<Candidate<T::AccountId>> = Pool::<T>::get()
 			.into_iter()
-			.filter_map(|who| {
-				let bond = T::Staking::bonded(&who, Role::Evaluator);
-				let free = bond.saturating_sub(T::Staking::locked(&who, Role::Evaluator));
-				let seats: u128 = if seat.is_zero() {
-					u32::MAX as u128
-				} else {
-					(free / seat).unique_saturated_into()
-				};
-				let seats_left = seats.min(u32::MAX as u128) as u32;
-				let reputation = T::Staking::reputation(&who, Role::Evaluator) as u128;
-				let weight = UniqueSaturatedInto::<u128>::unique_saturated_into(bond)
-					.saturating_mul(reputation.saturating_add(1));
-				(seats_left > 0).then_some(Candidate { who, weight, seats_left })
-			})
+			.filter_map(|member| Self::candidate(member, frozen_before, seat))
 			.collect();
-		let subject = (b"din/sortition", task, round).encode();
-		let (seed, _) = T::Randomness::random(&subject);
 		// The draw only reads; a refusal leaves no trace but its event.
 		let panels = draw_panels(&mut candidates, subgroups, q, seed.as_ref()).map_err(|e| {
 			Self::deposit_event(Event::SortitionDeferred {
@@ -116,7 +145,10 @@ impl<T: Config> Pallet<T> {
 	pub(crate) fn try_state_pool() -> Result<(), polkadot_sdk::sp_runtime::TryRuntimeError> {
 		let pool = Pool::<T>::get();
 		for (i, a) in pool.iter().enumerate() {
-			ensure!(!pool.iter().skip(i + 1).any(|b| a == b), "an evaluator is in the pool twice");
+			ensure!(
+				!pool.iter().skip(i + 1).any(|b| a.who == b.who),
+				"an evaluator is in the pool twice"
+			);
 		}
 		for (_, _, panel) in Panels::<T>::iter() {
 			for (i, a) in panel.iter().enumerate() {

@@ -114,7 +114,11 @@ fn register_needs_an_evaluator_bond_and_is_unique() {
 			Evaluation::register_evaluator(RuntimeOrigin::signed(30)),
 			Error::<Test>::AlreadyRegistered
 		);
-		assert_eq!(Pool::<Test>::get().into_inner(), vec![30]);
+		let pool = Pool::<Test>::get().into_inner();
+		assert_eq!(
+			pool.iter().map(|m| (m.who, m.bond, m.joined_at)).collect::<Vec<_>>(),
+			vec![(30, EVALUATOR_BOND, 1)]
+		);
 		assert_ok!(Evaluation::deregister_evaluator(RuntimeOrigin::signed(30)));
 		assert_noop!(
 			Evaluation::deregister_evaluator(RuntimeOrigin::signed(30)),
@@ -148,6 +152,53 @@ fn panels_hold_q_distinct_evaluators_and_lock_a_bond_per_seat() {
 			assert_eq!(locked(e, Role::Evaluator), expected, "locks of {e}");
 		}
 	});
+}
+
+/// The panels of round 0 of a task whose registration runs from block 10 to 18, with the
+/// draw's inputs frozen 3 blocks before it, after `change` (if any) ran `before_draw`
+/// blocks before the draw.
+fn panels_of_round_0(before_draw: u64, change: impl FnOnce(TaskId)) -> Vec<Vec<AccountId>> {
+	let mut panels = Vec::new();
+	ExtBuilder::default()
+		.evaluators(vec![30, 31, 32, 33, 34])
+		.build_and_execute(|| {
+			SortitionLookback::set(3);
+			run_to(10);
+			let mut s = spec(1, zk());
+			s.phases.registration = 8;
+			let task = create(s, &PARTICIPANTS);
+			run_to(18 - before_draw);
+			change(task);
+			run_until(task, TaskPhase::Training);
+			assert_eq!(System::block_number(), 18, "drawn at the end of registration");
+			panels = (0..2).map(|s| panel(task, 0, s)).collect();
+		});
+	panels
+}
+
+/// Evaluator 35 joins the pool, 30 bonds forty times more and 31 gains a large evaluator
+/// reputation: each raises that evaluator's chance, if the draw reads it.
+fn raise_chances(task: TaskId) {
+	assert_ok!(Evaluation::register_evaluator(RuntimeOrigin::signed(35)));
+	assert_ok!(Staking::bond(RuntimeOrigin::signed(30), Role::Evaluator, 40 * EVALUATOR_BOND));
+	<Staking as din_primitives::Reputation<AccountId>>::reward(
+		&31,
+		Role::Evaluator,
+		1_000,
+		task,
+		0,
+	);
+}
+
+#[test]
+fn late_pool_changes_do_not_alter_panels() {
+	let unchanged = panels_of_round_0(3, |_| {});
+	// Made once the draw's inputs are frozen (within the lookback), the changes do nothing.
+	let late = panels_of_round_0(3, raise_chances);
+	assert_eq!(late, unchanged);
+	assert!(!late.concat().contains(&35), "a late joiner is never drawn");
+	// Made in time, the same changes do move the draw: the test above can fail.
+	assert_ne!(panels_of_round_0(4, raise_chances), unchanged);
 }
 
 #[test]

@@ -22,6 +22,12 @@ pub type PanelOf<T> = BoundedVec<AccountIdOf<T>, <T as Config>::MaxPanelSize>;
 pub type InvalidSetOf<T> = BoundedVec<AccountIdOf<T>, <T as Config>::MaxSubgroupSize>;
 /// Every evaluator of a round with the number of seats (subgroups) it holds.
 pub type SeatsOf<T> = BoundedVec<(AccountIdOf<T>, u32), <T as Config>::MaxEvaluators>;
+/// A pool member of this runtime.
+pub type PoolMemberOf<T> = PoolMember<
+	AccountIdOf<T>,
+	<T as Config>::Balance,
+	polkadot_sdk::frame_system::pallet_prelude::BlockNumberFor<T>,
+>;
 /// An aggregate reveal.
 pub type AggregateRevealOf<T> = AggregateReveal<AccountIdOf<T>, <T as Config>::MaxSubgroupSize>;
 /// A subgroup's settled result.
@@ -154,6 +160,29 @@ pub struct TestKey<T: Config> {
 	pub key: BoundedVec<u8, T::MaxTestKeyLen>,
 	/// Block of the release.
 	pub released_at: frame_system::pallet_prelude::BlockNumberFor<T>,
+}
+
+/// An evaluator in the pool with the draw inputs it committed to by joining.
+///
+/// Sortition reads these, not the live ledger, so that nothing an evaluator does once a
+/// draw's randomness is known can raise its chance: a draw considers only members that
+/// joined before its randomness was determined, and weighs each with the smaller of the
+/// committed and the current bond and reputation (a slash or an unbonding still lowers
+/// it). To commit a larger bond an evaluator leaves and joins again, and waits out the
+/// next randomness.
+#[derive(
+	Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo, Clone, PartialEq, Eq, Debug,
+)]
+pub struct PoolMember<AccountId, Balance, BlockNumber> {
+	/// The evaluator.
+	pub who: AccountId,
+	/// Its active evaluator bond when it joined.
+	pub bond: Balance,
+	/// Its evaluator reputation when it joined.
+	pub reputation: din_primitives::ReputationScore,
+	/// The block it joined at (zero: in the pool from genesis or before the upgrade that
+	/// introduced this record, so older than any randomness).
+	pub joined_at: BlockNumber,
 }
 
 /// A sortition candidate: an eligible evaluator, its draw weight and how many more seats

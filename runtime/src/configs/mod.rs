@@ -401,6 +401,9 @@ impl pallet_din_evaluation::Config for Runtime {
 	type Staking = Staking;
 	type Tasks = Tasks;
 	type Randomness = DinRandomness;
+	// One epoch: BABE's one-epoch-ago randomness is the previous epoch's VRF output, which
+	// its authors see take shape (pallet-babe asks for inputs two epochs old).
+	type SortitionLookback = ConstU32<{ EPOCH_DURATION_IN_SLOTS as u32 }>;
 	type Verifier = NativeGroth16;
 	type Rewards = Rewards;
 	type MaxEvaluators = DinMaxEvaluators;
