@@ -187,7 +187,11 @@ WATCH_ARGS=(task watch --task "$TASK" --store-dir "$WORK/watch-store")
 if [ "$KILL" = 1 ]; then
 	(
 		# Mid-task: SIGKILL one participant and one evaluator, restart them on their state.
-		sleep 75
+		# Timed from round 0's start, which waits until the pool and the participants are
+		# drawable (an epoch after they joined), so that the kill falls between rounds 0 and 1.
+		until [ "$("$DIN" task status --url "$(node_url 1)" --task "$TASK" --json 2>/dev/null |
+			jq -r .phase)" = Training ]; do sleep 2; done
+		sleep 55
 		kill -9 "$PARTICIPANT_1" "$EVALUATOR_1" 2>/dev/null || true
 		echo "==> killed participant 1 and evaluator 1 (SIGKILL); restarting them" >&2
 		sleep 3

@@ -89,21 +89,25 @@ fn deadline_block_still_includes_submit_update() {
 		let deadlines_per_block =
 			<Runtime as pallet_din_tasks::Config>::MaxDeadlinesPerBlock::get();
 		let alice = RuntimeOrigin::signed(Sr25519Keyring::Alice.to_account_id());
+		// Everyone joins at genesis (block 0): a round's shuffle and sortition take only
+		// those that joined before their randomness could be known, and the test chain
+		// never changes epoch.
+		System::set_block_number(0);
 
-		// Evaluators enough to staff every subgroup of the tasks below, in the pool since
-		// genesis: a draw only takes members that joined an epoch before its randomness.
-		let bond = 1_000 * UNIT;
-		let evaluators = (0..16).map(|i| {
+		// Evaluators enough to staff every subgroup of the tasks below.
+		for i in 0..16 {
 			let who = account(0xee, i);
-			din_runtime::Staking::bond(RuntimeOrigin::signed(who.clone()), Role::Evaluator, bond)
-				.expect("bonds");
-			pallet_din_evaluation::PoolMember { who, bond, reputation: 0, joined_at: 0 }
-		});
-		pallet_din_evaluation::Pool::<Runtime>::put(BoundedVec::truncate_from(
-			evaluators.collect::<Vec<_>>(),
-		));
+			din_runtime::Staking::bond(
+				RuntimeOrigin::signed(who.clone()),
+				Role::Evaluator,
+				1_000 * UNIT,
+			)
+			.expect("bonds");
+			din_runtime::Evaluation::register_evaluator(RuntimeOrigin::signed(who))
+				.expect("registers");
+		}
 
-		// Task `training`: Bob trains in it; its round starts at block 4.
+		// Task `training`: Bob trains in it; its round starts at block 3.
 		let training = pallet_din_tasks::NextTaskId::<Runtime>::get();
 		din_runtime::Tasks::create_task(alice.clone(), spec(3, 4)).expect("valid spec");
 		let bob = RuntimeOrigin::signed(Sr25519Keyring::Bob.to_account_id());
@@ -111,7 +115,7 @@ fn deadline_block_still_includes_submit_update() {
 		din_runtime::Tasks::join_task(bob, training).expect("joins");
 
 		// The most deadlines a block can carry, each a round start over the most
-		// participants a task may have: all fall in block 7.
+		// participants a task may have: all fall in block 6.
 		let heavy: Vec<u32> = (0..deadlines_per_block)
 			.map(|_| {
 				let id = pallet_din_tasks::NextTaskId::<Runtime>::get();
@@ -129,21 +133,21 @@ fn deadline_block_still_includes_submit_update() {
 			}
 		}
 		for task in &heavy {
-			assert_eq!(pallet_din_tasks::Tasks::<Runtime>::get(task).unwrap().phase_ends, 7);
+			assert_eq!(pallet_din_tasks::Tasks::<Runtime>::get(task).unwrap().phase_ends, 6);
 		}
 
-		for n in 2..=7 {
+		for n in 1..=6 {
 			open_block(n);
 		}
 		for task in &heavy {
-			let round = pallet_din_tasks::Rounds::<Runtime>::get(task, 0).expect("started at 7");
+			let round = pallet_din_tasks::Rounds::<Runtime>::get(task, 0).expect("started at 6");
 			assert_eq!(round.participants, max_participants);
 		}
 		let mandatory = *System::block_weight().get(DispatchClass::Mandatory);
 		let quarter = RuntimeBlockWeights::get().max_block / 4;
 		assert!(
 			mandatory.all_lte(quarter),
-			"the deadlines of block 7 weigh {mandatory:?}, over a quarter block {quarter:?}"
+			"the deadlines of block 6 weigh {mandatory:?}, over a quarter block {quarter:?}"
 		);
 
 		let update = RuntimeCall::Tasks(pallet_din_tasks::Call::submit_update {

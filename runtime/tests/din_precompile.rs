@@ -112,7 +112,7 @@ fn bond_and_join_act_as_the_caller() {
 		assert_eq!(ledger.active, 2 * UNIT);
 
 		returned(&bob, IDin::joinTaskCall { id });
-		assert!(pallet_din_tasks::Participants::<Runtime>::get(id).contains(&bob));
+		assert!(din_runtime::Tasks::participants_of(id).contains(&bob));
 		let bond = returned(&alice, IDin::bondOfCall { who: address_of(&bob), role: 0 });
 		assert_eq!((bond.active, bond.locked), (U256::from(2 * UNIT), U256::from(UNIT)));
 
@@ -141,7 +141,7 @@ fn a_caller_of_the_precompile_gets_every_fund_back() {
 		// Only the owner cancels.
 		assert_eq!(revert_reason(&call(&bob, IDin::cancelTaskCall { id })), "NotOwner");
 		returned(&bob, IDin::leaveTaskCall { id });
-		assert!(!pallet_din_tasks::Participants::<Runtime>::get(id).contains(&bob));
+		assert!(!din_runtime::Tasks::participants_of(id).contains(&bob));
 		let bond = returned(&alice, IDin::bondOfCall { who: address_of(&bob), role: 0 });
 		assert_eq!(bond.locked, U256::ZERO, "leaving releases the lock");
 		assert_eq!(revert_reason(&call(&bob, IDin::leaveTaskCall { id })), "NotParticipant");

@@ -506,9 +506,11 @@ impl Chain {
 			.map_err(error::subxt)
 	}
 
-	/// `Tasks::Participants`: who joined `task` (the next round's snapshot).
+	/// `Tasks::Participants`: who joined `task`, in join order (a round's snapshot takes
+	/// those that joined before its randomness could be known).
 	pub async fn participants(&self, task: TaskId) -> Result<Vec<AccountId32>, Error> {
-		Ok(self.read(din::storage().tasks().participants(), (task,)).await?.0)
+		let joined = self.read(din::storage().tasks().participants(), (task,)).await?.0;
+		Ok(joined.into_iter().map(|participant| participant.who).collect())
 	}
 
 	/// `DinApi::assignment`: `(round, subgroup)` of `who` in the current round of `task`.

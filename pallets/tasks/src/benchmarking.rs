@@ -59,10 +59,14 @@ fn task_with<T: Config>(p: u32) -> (TaskId, T::AccountId) {
 		spec::<T>(T::MaxArchitectureLen::get()),
 	)
 	.expect("valid spec");
+	// Joined at block zero, before any randomness a round start uses.
+	let now = frame_system::Pallet::<T>::block_number();
+	frame_system::Pallet::<T>::set_block_number(Zero::zero());
 	for i in 0..p {
 		Pallet::<T>::join_task(RawOrigin::Signed(participant::<T>(i)).into(), task)
 			.expect("bonded");
 	}
+	frame_system::Pallet::<T>::set_block_number(now);
 	// The round start asks the lifecycle hook (the evaluation pallet's sortition) too.
 	T::Lifecycle::prepare_for_benchmarks(task, subgroup_count(p.max(1), T::MaxSubgroupSize::get()));
 	(task, owner)

@@ -26,8 +26,8 @@ impl<T: Config> Pallet<T> {
 		});
 		info.remaining = Zero::zero();
 		let participants = Participants::<T>::take(task);
-		for who in participants.iter() {
-			T::Staking::unlock(who, Role::Participant, info.spec.min_participant_bond);
+		for participant in participants.iter() {
+			T::Staking::unlock(&participant.who, Role::Participant, info.spec.min_participant_bond);
 		}
 		let limit = T::MaxParticipants::get();
 		let _ = Assignments::<T>::clear_prefix(task, limit, None);

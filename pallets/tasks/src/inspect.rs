@@ -55,7 +55,7 @@ impl<T: Config> Pallet<T> {
 
 	/// The joined participants of `task`.
 	pub fn participants_of(task: TaskId) -> Vec<T::AccountId> {
-		Participants::<T>::get(task).into_inner()
+		Participants::<T>::get(task).into_iter().map(|p| p.who).collect()
 	}
 
 	/// The subgroups of the current round of `task`, in index order.

@@ -33,7 +33,9 @@
 //! At each round start the joined participants are snapshotted, shuffled with the
 //! runtime's randomness ([`Config::Randomness`], BABE in din-runtime; subject
 //! `("din/round", task, round)`) and dealt round-robin into `ceil(n / G)` subgroups of at
-//! most G. During Training each assigned participant submits exactly one update with
+//! most G. The snapshot takes only those that joined [`Config::ShuffleLookback`] blocks
+//! before the block since which that randomness is known: once the shuffle's outcome can
+//! be computed, joining (or not) cannot choose one's subgroup, only wait for a later round. During Training each assigned participant submits exactly one update with
 //! [`Pallet::submit_update`]: the CID of the update in the artifact store, the commitment to
 //! its canonical encoding and the number of training samples behind it. What counts as a
 //! *contribution* is decided later: an update the subgroup majority of evaluators accepts,
@@ -189,6 +191,7 @@ pub mod pallet {
 			type MaxRoundDeferrals = ConstU32<3>;
 			type MaxSamplesPerUpdate = ConstU64<{ 1 << 32 }>;
 			type MaxSlash = TestMaxSlash;
+			type ShuffleLookback = ConstU64<0>;
 			type WeightInfo = ();
 		}
 	}
@@ -214,6 +217,14 @@ pub mod pallet {
 		/// `RandomnessFromOneEpochAgo`, which no block author of the round can bias.
 		#[pallet::no_default]
 		type Randomness: Randomness<Self::Hash, BlockNumberFor<Self>>;
+
+		/// How long before the block since which a shuffle's randomness is known its
+		/// participants must have joined (see [`Participant`]). Zero where the randomness
+		/// cannot be influenced before it is known; in din-runtime one epoch, as for
+		/// sortition.
+		#[pallet::constant]
+		#[pallet::no_default_bounds]
+		type ShuffleLookback: Get<BlockNumberFor<Self>>;
 
 		/// Hooks into the round lifecycle (pallet-din-evaluation; `()` lets evaluation phases
 		/// time out).
@@ -393,7 +404,8 @@ pub mod pallet {
 		/// The first round of `task` was deferred `deferrals` times and could not start at
 		/// the next retry either: the task is cancelled and `owner` got `refund` back.
 		TaskExpired { task: TaskId, owner: T::AccountId, deferrals: u32, refund: BalanceOf<T> },
-		/// `who` joined `task`; it is in the snapshot of `round` onwards.
+		/// `who` joined `task`; it is in the snapshot of `round` onwards, or of a later round
+		/// if `round`'s randomness is known too soon after the join.
 		ParticipantJoined { task: TaskId, round: RoundIndex, who: T::AccountId },
 		/// `who` left `task` after `round`.
 		ParticipantLeft { task: TaskId, round: RoundIndex, who: T::AccountId },
@@ -406,8 +418,8 @@ pub mod pallet {
 			subgroups: SubgroupIndex,
 			training_ends: BlockNumberFor<T>,
 		},
-		/// `round` of `task` could not start: `participants` joined, `required` needed.
-		/// Retried at `retry_at`.
+		/// `round` of `task` could not start: `participants` joined in time for its shuffle,
+		/// `required` needed. Retried at `retry_at`.
 		RoundDeferred {
 			task: TaskId,
 			round: RoundIndex,
@@ -685,9 +697,11 @@ pub mod pallet {
 			let free = T::Staking::bonded(&who, Role::Participant)
 				.saturating_sub(T::Staking::locked(&who, Role::Participant));
 			ensure!(free >= bond, Error::<T>::StakeTooLow);
+			let joined_at = frame_system::Pallet::<T>::block_number();
 			Participants::<T>::try_mutate(task, |list| -> DispatchResult {
-				ensure!(!list.contains(&who), Error::<T>::AlreadyJoined);
-				list.try_push(who.clone()).map_err(|_| Error::<T>::TooManyParticipants)?;
+				ensure!(!list.iter().any(|p| p.who == who), Error::<T>::AlreadyJoined);
+				list.try_push(Participant { who: who.clone(), joined_at })
+					.map_err(|_| Error::<T>::TooManyParticipants)?;
 				T::Staking::lock(&who, Role::Participant, bond)
 			})?;
 			let round = if info.phase == TaskPhase::Registration {
@@ -720,7 +734,8 @@ pub mod pallet {
 				Error::<T>::TaskAlreadyStarted
 			);
 			Participants::<T>::try_mutate(task, |list| -> DispatchResult {
-				let pos = list.iter().position(|p| p == &who).ok_or(Error::<T>::NotParticipant)?;
+				let pos =
+					list.iter().position(|p| p.who == who).ok_or(Error::<T>::NotParticipant)?;
 				list.swap_remove(pos);
 				Ok(())
 			})?;

@@ -162,7 +162,14 @@ impl<T: Config> Pallet<T> {
 		hooks: &mut Weight,
 	) -> Transition {
 		let round = info.round;
-		let mut snapshot: Vec<T::AccountId> = Participants::<T>::get(task).into_inner();
+		let subject = (b"din/round", task, round).encode();
+		let (seed, known_since) = T::Randomness::random(&subject);
+		let frozen_before = known_since.saturating_sub(T::ShuffleLookback::get());
+		let mut snapshot: Vec<T::AccountId> = Participants::<T>::get(task)
+			.into_iter()
+			.filter(|p| p.joined_at.is_zero() || p.joined_at < frozen_before)
+			.map(|p| p.who)
+			.collect();
 		let n = snapshot.len() as u32;
 		let required = info.spec.min_participants;
 		let retry_at = now.saturating_add(info.spec.phases.registration);
@@ -207,8 +214,6 @@ impl<T: Config> Pallet<T> {
 			return Transition::RoundStart(n);
 		}
 
-		let subject = (b"din/round", task, round).encode();
-		let (seed, _) = T::Randomness::random(&subject);
 		shuffle(&mut snapshot, seed.as_ref());
 
 		// Clear subgroups of the previous round beyond the new count.

@@ -1,15 +1,27 @@
 //! Storage migrations of pallet-din-tasks.
 
 use super::*;
+use alloc::vec::Vec;
 use codec::Input;
 use polkadot_sdk::frame_support::{
-	migrations::VersionedMigration, traits::UncheckedOnRuntimeUpgrade,
+	migrations::VersionedMigration, storage_alias, traits::UncheckedOnRuntimeUpgrade,
 };
 use polkadot_sdk::sp_core::H256;
 
-/// Version 1 names the Groth16 proving key on chain: `TestSetRef` gains `proving_key_cid`.
+/// Version 1 names the Groth16 proving key on chain (`TestSetRef` gains `proving_key_cid`)
+/// and records when each participant joined (`Participants` holds [`Participant`]s).
 pub mod v1 {
 	use super::*;
+
+	/// The version 0 participant lists: accounts, in join order.
+	#[storage_alias]
+	pub type Participants<T: Config> = StorageMap<
+		Pallet<T>,
+		Twox64Concat,
+		TaskId,
+		BoundedVec<<T as frame_system::Config>::AccountId, <T as Config>::MaxParticipants>,
+		ValueQuery,
+	>;
 
 	/// A version 0 `TaskInfo`, read as its version 1 form with an empty `proving_key_cid`.
 	///
@@ -38,28 +50,41 @@ pub mod v1 {
 		}
 	}
 
-	/// Gives every stored task an empty `proving_key_cid`. Tasks created before the upgrade
-	/// handed their proving key to evaluators out of band; their evaluators keep passing
-	/// it with `--proving-key`. Reads every task in one block: at most `MaxActiveTasks`
-	/// live ones plus the finished ones not yet pruned.
-	pub struct NameTheProvingKey<T>(PhantomData<T>);
+	/// Gives every stored task an empty `proving_key_cid`: tasks created before the upgrade
+	/// handed their proving key to evaluators out of band, and their evaluators keep
+	/// passing it with `--proving-key`. Makes every participant one that joined at block
+	/// zero: it joined before any randomness a later round uses. Reads every task and
+	/// participant list in one block: at most `MaxActiveTasks` live tasks (ended ones keep
+	/// no participants) plus the finished ones not yet pruned.
+	pub struct RecordProvingKeyAndJoins<T>(PhantomData<T>);
 
-	impl<T: Config> UncheckedOnRuntimeUpgrade for NameTheProvingKey<T> {
+	impl<T: Config> UncheckedOnRuntimeUpgrade for RecordProvingKeyAndJoins<T> {
 		fn on_runtime_upgrade() -> Weight {
 			let mut moved = 0u64;
 			Tasks::<T>::translate::<TaskInfoV0<T>, _>(|_, old| {
 				moved += 1;
 				Some(old.0)
 			});
+			let lists: Vec<_> = Participants::<T>::drain().collect();
+			moved += lists.len() as u64;
+			for (task, list) in lists {
+				let joined =
+					list.into_iter().map(|who| Participant { who, joined_at: Zero::zero() });
+				// As many as before, under the same bound.
+				super::super::Participants::<T>::insert(
+					task,
+					ParticipantsOf::<T>::truncate_from(joined.collect::<Vec<_>>()),
+				);
+			}
 			T::DbWeight::get().reads_writes(moved, moved)
 		}
 	}
 
-	/// [`NameTheProvingKey`] from storage version 0 to 1, once.
+	/// [`RecordProvingKeyAndJoins`] from storage version 0 to 1, once.
 	pub type MigrateToV1<T> = VersionedMigration<
 		0,
 		1,
-		NameTheProvingKey<T>,
+		RecordProvingKeyAndJoins<T>,
 		Pallet<T>,
 		<T as frame_system::Config>::DbWeight,
 	>;
@@ -75,26 +100,48 @@ mod tests {
 	};
 
 	#[test]
+	fn participants_joined_before_the_upgrade_count_as_joined_at_block_zero() {
+		ExtBuilder::default().build_and_execute(|| {
+			let id = create();
+			StorageVersion::new(0).put::<DinTasks>();
+			v1::Participants::<Test>::insert(id, BoundedVec::truncate_from(vec![11, 10]));
+			// The task record in its version 0 bytes, as the migration expects it.
+			let info = Tasks::<Test>::get(id).expect("created");
+			let mut v0 = info.clone();
+			v0.spec.test_set.proving_key_cid = Cid::new();
+			unhashed::put_raw(&Tasks::<Test>::hashed_key_for(id), &version_0_bytes(&v0));
+			v1::MigrateToV1::<Test>::on_runtime_upgrade();
+			let joined: Vec<_> = Participants::<Test>::get(id)
+				.into_iter()
+				.map(|p| (p.who, p.joined_at))
+				.collect();
+			assert_eq!(joined, vec![(11, 0), (10, 0)]);
+		});
+	}
+
+	/// `info` encoded without `proving_key_cid`, as version 0 stored it.
+	fn version_0_bytes(info: &TaskInfoOf<Test>) -> Vec<u8> {
+		let full = info.encode();
+		let test_set_end = (
+			&info.owner,
+			&info.spec.model,
+			&info.spec.genesis,
+			&info.spec.test_set.commitment,
+			&info.spec.test_set.encrypted_cid,
+			&info.spec.test_set.key_hash,
+		)
+			.encoded_size();
+		let skipped = info.spec.test_set.proving_key_cid.encoded_size();
+		[&full[..test_set_end], &full[test_set_end + skipped..]].concat()
+	}
+
+	#[test]
 	fn stored_tasks_gain_an_empty_proving_key_cid_once() {
 		ExtBuilder::default().build_and_execute(|| {
 			let id = create();
 			let mut info = Tasks::<Test>::get(id).expect("created");
 			info.spec.test_set.proving_key_cid = cid(b"bafy-proving-key");
-			// The version 0 bytes: the same value without `proving_key_cid`.
-			let key = Tasks::<Test>::hashed_key_for(id);
-			let full = info.encode();
-			let test_set_end = (
-				&info.owner,
-				&info.spec.model,
-				&info.spec.genesis,
-				&info.spec.test_set.commitment,
-				&info.spec.test_set.encrypted_cid,
-				&info.spec.test_set.key_hash,
-			)
-				.encoded_size();
-			let skipped = info.spec.test_set.proving_key_cid.encoded_size();
-			let v0 = [&full[..test_set_end], &full[test_set_end + skipped..]].concat();
-			unhashed::put_raw(&key, &v0);
+			unhashed::put_raw(&Tasks::<Test>::hashed_key_for(id), &version_0_bytes(&info));
 			StorageVersion::new(0).put::<DinTasks>();
 
 			v1::MigrateToV1::<Test>::on_runtime_upgrade();

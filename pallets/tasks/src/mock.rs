@@ -154,6 +154,8 @@ parameter_types! {
 	pub static MaxParticipants: u32 = 8;
 	pub static MaxActiveTasks: u32 = 4;
 	pub static MaxRoundDeferrals: u32 = 3;
+	/// No lookback unless a test sets one.
+	pub static ShuffleLookback: u64 = 0;
 }
 
 #[derive_impl(pallet_din_tasks::config_preludes::TestDefaultConfig)]
@@ -167,6 +169,7 @@ impl pallet_din_tasks::Config for Test {
 	type MaxRounds = ConstU32<3>;
 	type MaxActiveTasks = MaxActiveTasks;
 	type MaxRoundDeferrals = MaxRoundDeferrals;
+	type ShuffleLookback = ShuffleLookback;
 }
 
 /// The model owner.
@@ -263,8 +266,15 @@ pub fn cid(bytes: &[u8]) -> Cid {
 
 /// Create a task from [`spec`] by [`OWNER`]; returns its id.
 pub fn create() -> TaskId {
+	create_with(|_| {})
+}
+
+/// Create a task from [`spec`] after `change` by [`OWNER`]; returns its id.
+pub fn create_with(change: impl FnOnce(&mut TaskSpecOf<Test>)) -> TaskId {
 	let id = NextTaskId::<Test>::get();
-	DinTasks::create_task(RuntimeOrigin::signed(OWNER), spec()).expect("valid spec");
+	let mut spec = spec();
+	change(&mut spec);
+	DinTasks::create_task(RuntimeOrigin::signed(OWNER), spec).expect("valid spec");
 	id
 }
 

@@ -272,7 +272,7 @@ fn join_task_works() {
 		let task = create();
 		join(10, task);
 		System::assert_last_event(Event::ParticipantJoined { task, round: 0, who: 10 }.into());
-		assert_eq!(Participants::<Test>::get(task).into_inner(), vec![10]);
+		assert_eq!(DinTasks::participants_of(task), vec![10]);
 		// The task's minimum bond is locked, so it cannot be unbonded.
 		assert_eq!(locked(10), 50);
 		assert_noop!(
@@ -365,7 +365,7 @@ fn leave_task_works() {
 		assert_ok!(DinTasks::leave_task(RuntimeOrigin::signed(10), task));
 		System::assert_last_event(Event::ParticipantLeft { task, round: 0, who: 10 }.into());
 		assert_eq!(locked(10), 0);
-		assert_eq!(Participants::<Test>::get(task).into_inner(), vec![11]);
+		assert_eq!(DinTasks::participants_of(task), vec![11]);
 	});
 }
 
@@ -688,6 +688,62 @@ fn lifecycle_runs_every_phase_and_finishes() {
 		assert_eq!(calls.last(), Some(&HookCall::TaskEnd(task, Finished)));
 		// Bonds are free again.
 		assert_ok!(Staking::unbond(RuntimeOrigin::signed(10), Role::Participant, 100));
+	});
+}
+
+/// The subgroups of round 0 of a task that 10..=13 joined at its creation, after 14 joined
+/// `before_start` blocks before the round starts, with the shuffle's participants frozen
+/// 3 blocks before it. A late joiner is what a participant who can already compute the
+/// shuffle would be, choosing whether and when to join to land next to an accomplice.
+fn subgroups_of_round_0(before_start: Option<u64>) -> Vec<Vec<AccountId>> {
+	let mut groups = Vec::new();
+	ExtBuilder::default().build_and_execute(|| {
+		ShuffleLookback::set(3);
+		let task = create_with(|s| s.phases.registration = 8);
+		for who in 10..=13 {
+			join(who, task);
+		}
+		let start = phase_ends(task);
+		if let Some(before) = before_start {
+			run_to(start - before);
+			join(14, task);
+		}
+		finish_phase(task);
+		assert_eq!(round(task), 0);
+		assert_eq!(phase(task), TaskPhase::Training, "started at {start}");
+		groups = DinTasks::subgroups_of(task);
+	});
+	groups
+}
+
+#[test]
+fn a_late_joiner_cannot_choose_its_subgroup() {
+	// Joined once the shuffle's participants were frozen: not shuffled, no change to anyone's
+	// subgroup; it is in the next round.
+	let without = subgroups_of_round_0(None);
+	assert_eq!(subgroups_of_round_0(Some(3)), without);
+	// Joined in time, it is shuffled in (the comparison above can fail).
+	let in_time = subgroups_of_round_0(Some(4));
+	assert!(in_time.iter().flatten().any(|who| *who == 14));
+	assert_ne!(in_time, without);
+}
+
+#[test]
+fn a_late_joiner_is_in_the_next_round() {
+	ExtBuilder::default().build_and_execute(|| {
+		ShuffleLookback::set(3);
+		let task = create_with(|s| s.phases.registration = 8);
+		for who in 10..=13 {
+			join(who, task);
+		}
+		run_to(phase_ends(task) - 1);
+		join(14, task);
+		finish_phase(task);
+		assert_eq!(subgroup(task, 14), None, "frozen out of round 0");
+		while round(task) == 0 {
+			finish_phase(task);
+		}
+		assert!(subgroup(task, 14).is_some(), "shuffled into round 1");
 	});
 }
 
@@ -1123,7 +1179,7 @@ mod prop {
 					for who in PARTICIPANTS {
 						let in_tasks = crate::Tasks::<Test>::iter()
 							.filter(|(id, info)| {
-								!info.phase.is_terminal() && Participants::<Test>::get(id).contains(&who)
+								!info.phase.is_terminal() && DinTasks::participants_of(*id).contains(&who)
 							})
 							.count() as u64;
 						assert_eq!(locked(who), 50 * in_tasks);

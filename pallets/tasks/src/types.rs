@@ -29,8 +29,10 @@ pub type TaskSpecOf<T> = TaskSpec<T>;
 /// A task as stored.
 pub type TaskInfoOf<T> = TaskInfo<T>;
 /// The joined participants of a task.
-pub type ParticipantsOf<T> =
-	BoundedVec<<T as frame_system::Config>::AccountId, <T as Config>::MaxParticipants>;
+pub type ParticipantsOf<T> = BoundedVec<
+	Participant<<T as frame_system::Config>::AccountId, BlockNumberFor<T>>,
+	<T as Config>::MaxParticipants,
+>;
 /// The members of one subgroup.
 pub type SubgroupOf<T> =
 	BoundedVec<<T as frame_system::Config>::AccountId, <T as Config>::MaxSubgroupSize>;
@@ -83,6 +85,22 @@ pub struct TestSetRef {
 	/// spec, and can dispute the task when it is withheld or is not the registered
 	/// verifying key's pair.
 	pub proving_key_cid: Cid,
+}
+
+/// A participant of a task and the block it joined at.
+///
+/// A round's shuffle takes only participants that joined [`Config::ShuffleLookback`]
+/// blocks before the block since which its randomness is known: whoever joins once the
+/// outcome can be computed waits for a later round.
+#[derive(
+	Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo, Clone, PartialEq, Eq, Debug,
+)]
+pub struct Participant<AccountId, BlockNumber> {
+	/// The participant.
+	pub who: AccountId,
+	/// The block it joined at (zero: joined before the upgrade that introduced this
+	/// record).
+	pub joined_at: BlockNumber,
 }
 
 /// The reward pool a task escrows. `asset` is `Native` for now (see [`RewardAsset`]).

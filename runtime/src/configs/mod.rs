@@ -279,6 +279,7 @@ impl pallet_din_tasks::Config for Runtime {
 	type RuntimeHoldReason = RuntimeHoldReason;
 	type Staking = Staking;
 	type Randomness = DinRandomness;
+	type ShuffleLookback = DinRandomnessLookback;
 	// Sortition at round start, commit-reveal settlement at phase ends, scoring.
 	type Lifecycle = Evaluation;
 	type MinRewardPool = DinMinRewardPool;
@@ -401,9 +402,7 @@ impl pallet_din_evaluation::Config for Runtime {
 	type Staking = Staking;
 	type Tasks = Tasks;
 	type Randomness = DinRandomness;
-	// One epoch: BABE's one-epoch-ago randomness is the previous epoch's VRF output, which
-	// its authors see take shape (pallet-babe asks for inputs two epochs old).
-	type SortitionLookback = ConstU32<{ EPOCH_DURATION_IN_SLOTS as u32 }>;
+	type SortitionLookback = DinRandomnessLookback;
 	type Verifier = NativeGroth16;
 	type Rewards = Rewards;
 	type MaxEvaluators = DinMaxEvaluators;
@@ -455,3 +454,11 @@ impl din_primitives::ProofVerifier for NativeGroth16 {
 /// output, taken from one epoch ago so that no block author can still bias it when it
 /// is used. Callers mix in a subject (task id, round) to get distinct draws.
 pub type DinRandomness = pallet_babe::RandomnessFromOneEpochAgo<Runtime>;
+
+parameter_types! {
+	/// How long before `DinRandomness` is known the inputs it is drawn with (the pool, the
+	/// participant list) must be fixed: one epoch, because the one-epoch-ago randomness is
+	/// the previous epoch's VRF output, which that epoch's authors see take shape (pallet-babe
+	/// asks for inputs two epochs old).
+	pub const DinRandomnessLookback: BlockNumber = EPOCH_DURATION_IN_SLOTS as BlockNumber;
+}
