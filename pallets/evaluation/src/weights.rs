@@ -71,31 +71,33 @@ pub struct SubstrateWeight<T>(PhantomData<T>);
 impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Staking::Ledgers` (r:1 w:0)
 	/// Proof: `Staking::Ledgers` (`max_values`: None, `max_size`: Some(730), added: 3205, mode: `MaxEncodedLen`)
+	/// Storage: `Staking::ReputationOf` (r:1 w:0)
+	/// Proof: `Staking::ReputationOf` (`max_values`: None, `max_size`: Some(61), added: 2536, mode: `MaxEncodedLen`)
 	/// Storage: `Evaluation::Pool` (r:1 w:1)
-	/// Proof: `Evaluation::Pool` (`max_values`: Some(1), `max_size`: Some(8194), added: 8689, mode: `MaxEncodedLen`)
+	/// Proof: `Evaluation::Pool` (`max_values`: Some(1), `max_size`: Some(14338), added: 14833, mode: `MaxEncodedLen`)
 	/// The range of component `n` is `[0, 255]`.
 	fn register_evaluator(n: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `815 + n * (33 ±0)`
-		//  Estimated: `9679`
-		// Minimum execution time: 357_601_000 picoseconds.
-		Weight::from_parts(518_739_982, 9679)
-			// Standard Error: 184_277
-			.saturating_add(Weight::from_parts(127_639, 0).saturating_mul(n.into()))
-			.saturating_add(T::DbWeight::get().reads(2_u64))
+		//  Measured:  `815 + n * (57 ±0)`
+		//  Estimated: `15823`
+		// Minimum execution time: 530_918_000 picoseconds.
+		Weight::from_parts(606_600_060, 15823)
+			// Standard Error: 310_802
+			.saturating_add(Weight::from_parts(1_110_209, 0).saturating_mul(n.into()))
+			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
 	/// Storage: `Evaluation::Pool` (r:1 w:1)
-	/// Proof: `Evaluation::Pool` (`max_values`: Some(1), `max_size`: Some(8194), added: 8689, mode: `MaxEncodedLen`)
+	/// Proof: `Evaluation::Pool` (`max_values`: Some(1), `max_size`: Some(14338), added: 14833, mode: `MaxEncodedLen`)
 	/// The range of component `n` is `[1, 256]`.
 	fn deregister_evaluator(n: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `33 + n * (32 ±0)`
-		//  Estimated: `9679`
-		// Minimum execution time: 255_679_000 picoseconds.
-		Weight::from_parts(374_921_630, 9679)
-			// Standard Error: 162_238
-			.saturating_add(Weight::from_parts(273_664, 0).saturating_mul(n.into()))
+		//  Measured:  `33 + n * (56 ±0)`
+		//  Estimated: `15823`
+		// Minimum execution time: 283_971_000 picoseconds.
+		Weight::from_parts(390_672_552, 15823)
+			// Standard Error: 114_242
+			.saturating_add(Weight::from_parts(523_807, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -109,8 +111,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `1339`
 		//  Estimated: `8317`
-		// Minimum execution time: 534_523_000 picoseconds.
-		Weight::from_parts(681_461_000, 8317)
+		// Minimum execution time: 565_008_000 picoseconds.
+		Weight::from_parts(708_831_000, 8317)
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -129,10 +131,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `3062 + i * (68 ±0)`
 		//  Estimated: `8317 + i * (2717 ±0)`
-		// Minimum execution time: 673_819_000 picoseconds.
-		Weight::from_parts(781_887_986, 8317)
-			// Standard Error: 3_925_984
-			.saturating_add(Weight::from_parts(107_219_030, 0).saturating_mul(i.into()))
+		// Minimum execution time: 651_667_000 picoseconds.
+		Weight::from_parts(912_907_106, 8317)
+			// Standard Error: 4_737_855
+			.saturating_add(Weight::from_parts(103_302_925, 0).saturating_mul(i.into()))
 			.saturating_add(T::DbWeight::get().reads(4_u64))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(i.into())))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
@@ -149,10 +151,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `1098 + e * (36 ±0)`
 		//  Estimated: `12707`
-		// Minimum execution time: 551_869_000 picoseconds.
-		Weight::from_parts(597_079_793, 12707)
-			// Standard Error: 202_573
-			.saturating_add(Weight::from_parts(649_107, 0).saturating_mul(e.into()))
+		// Minimum execution time: 575_594_000 picoseconds.
+		Weight::from_parts(686_363_321, 12707)
+			// Standard Error: 182_349
+			.saturating_add(Weight::from_parts(118_946, 0).saturating_mul(e.into()))
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -164,8 +166,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `1180`
 		//  Estimated: `8317`
-		// Minimum execution time: 524_538_000 picoseconds.
-		Weight::from_parts(619_669_000, 8317)
+		// Minimum execution time: 553_761_000 picoseconds.
+		Weight::from_parts(800_517_000, 8317)
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -175,8 +177,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `6`
 		//  Estimated: `4523`
-		// Minimum execution time: 2_627_237_000 picoseconds.
-		Weight::from_parts(2_902_575_000, 4523)
+		// Minimum execution time: 2_805_381_000 picoseconds.
+		Weight::from_parts(3_520_252_000, 4523)
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -188,8 +190,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `1059`
 		//  Estimated: `8317`
-		// Minimum execution time: 479_832_000 picoseconds.
-		Weight::from_parts(620_930_000, 8317)
+		// Minimum execution time: 518_068_000 picoseconds.
+		Weight::from_parts(649_052_000, 8317)
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -217,8 +219,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `2964`
 		//  Estimated: `8317`
-		// Minimum execution time: 6_172_525_000 picoseconds.
-		Weight::from_parts(6_907_725_000, 8317)
+		// Minimum execution time: 6_322_948_000 picoseconds.
+		Weight::from_parts(9_132_585_000, 8317)
 			.saturating_add(T::DbWeight::get().reads(10_u64))
 			.saturating_add(T::DbWeight::get().writes(4_u64))
 	}
@@ -241,8 +243,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `2384 + q * (36 ±0)`
 		//  Estimated: `8317 + q * (1741 ±0)`
-		// Minimum execution time: 855_529_000 picoseconds.
-		Weight::from_parts(1_291_828_714, 8317)
+		// Minimum execution time: 937_160_000 picoseconds.
+		Weight::from_parts(1_592_882_429, 8317)
 			.saturating_add(T::DbWeight::get().reads(7_u64))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
 			.saturating_add(Weight::from_parts(0, 1741).saturating_mul(q.into()))
@@ -259,8 +261,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `9611`
 		//  Estimated: `12707`
-		// Minimum execution time: 618_878_000 picoseconds.
-		Weight::from_parts(959_733_000, 12707)
+		// Minimum execution time: 626_790_000 picoseconds.
+		Weight::from_parts(983_198_000, 12707)
 			.saturating_add(T::DbWeight::get().reads(4_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -268,21 +270,21 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `0`
 		//  Estimated: `0`
-		// Minimum execution time: 12_190_551_000 picoseconds.
-		Weight::from_parts(13_533_522_000, 0)
+		// Minimum execution time: 12_042_081_000 picoseconds.
+		Weight::from_parts(13_081_932_000, 0)
 	}
 	/// Storage: `Evaluation::Pool` (r:1 w:0)
-	/// Proof: `Evaluation::Pool` (`max_values`: Some(1), `max_size`: Some(8194), added: 8689, mode: `MaxEncodedLen`)
+	/// Proof: `Evaluation::Pool` (`max_values`: Some(1), `max_size`: Some(14338), added: 14833, mode: `MaxEncodedLen`)
 	/// Storage: `Tasks::Tasks` (r:1 w:0)
 	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(4852), added: 7327, mode: `MaxEncodedLen`)
-	/// Storage: `Staking::Ledgers` (r:256 w:149)
-	/// Proof: `Staking::Ledgers` (`max_values`: None, `max_size`: Some(730), added: 3205, mode: `MaxEncodedLen`)
-	/// Storage: `Staking::ReputationOf` (r:256 w:0)
-	/// Proof: `Staking::ReputationOf` (`max_values`: None, `max_size`: Some(61), added: 2536, mode: `MaxEncodedLen`)
 	/// Storage: `Babe::NextRandomness` (r:1 w:0)
 	/// Proof: `Babe::NextRandomness` (`max_values`: Some(1), `max_size`: Some(32), added: 527, mode: `MaxEncodedLen`)
 	/// Storage: `Babe::EpochStart` (r:1 w:0)
 	/// Proof: `Babe::EpochStart` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
+	/// Storage: `Staking::Ledgers` (r:256 w:149)
+	/// Proof: `Staking::Ledgers` (`max_values`: None, `max_size`: Some(730), added: 3205, mode: `MaxEncodedLen`)
+	/// Storage: `Staking::ReputationOf` (r:256 w:0)
+	/// Proof: `Staking::ReputationOf` (`max_values`: None, `max_size`: Some(61), added: 2536, mode: `MaxEncodedLen`)
 	/// Storage: `Evaluation::RoundEvaluators` (r:0 w:1)
 	/// Proof: `Evaluation::RoundEvaluators` (`max_values`: None, `max_size`: Some(9242), added: 11717, mode: `MaxEncodedLen`)
 	/// Storage: `Evaluation::Panels` (r:0 w:32)
@@ -291,14 +293,14 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// The range of component `n` is `[7, 256]`.
 	fn on_round_start(k: u32, n: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `1211 + n * (126 ±0)`
-		//  Estimated: `9679 + n * (3205 ±0)`
-		// Minimum execution time: 27_168_155_000 picoseconds.
-		Weight::from_parts(2_465_043_183, 9679)
-			// Standard Error: 154_395_799
-			.saturating_add(Weight::from_parts(923_169_951, 0).saturating_mul(k.into()))
-			// Standard Error: 19_512_836
-			.saturating_add(Weight::from_parts(261_477_181, 0).saturating_mul(n.into()))
+		//  Measured:  `1211 + n * (150 ±0)`
+		//  Estimated: `15823 + n * (3205 ±0)`
+		// Minimum execution time: 26_133_340_000 picoseconds.
+		Weight::from_parts(32_427_506_087, 15823)
+			// Standard Error: 241_952_469
+			.saturating_add(Weight::from_parts(43_074_360, 0).saturating_mul(k.into()))
+			// Standard Error: 30_578_415
+			.saturating_add(Weight::from_parts(212_517_746, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(4_u64))
 			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(9_u64))
@@ -333,11 +335,11 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	fn on_aggregation_end(k: u32, ) -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `2568 + k * (15262 ±0)`
-		//  Estimated: `18742 + k * (103088 ±73)`
-		// Minimum execution time: 30_376_453_000 picoseconds.
-		Weight::from_parts(31_981_704_000, 18742)
-			// Standard Error: 520_381_729
-			.saturating_add(Weight::from_parts(34_640_909_293, 0).saturating_mul(k.into()))
+		//  Estimated: `18742 + k * (103088 ±0)`
+		// Minimum execution time: 30_031_801_000 picoseconds.
+		Weight::from_parts(30_519_805_000, 18742)
+			// Standard Error: 898_570_017
+			.saturating_add(Weight::from_parts(35_065_872_691, 0).saturating_mul(k.into()))
 			.saturating_add(T::DbWeight::get().reads(24_u64))
 			.saturating_add(T::DbWeight::get().reads((170_u64).saturating_mul(k.into())))
 			.saturating_add(T::DbWeight::get().writes(22_u64))
@@ -367,10 +369,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `3258 + e * (221 ±0)`
 		//  Estimated: `12707 + e * (3205 ±0)`
-		// Minimum execution time: 1_020_994_000 picoseconds.
-		Weight::from_parts(2_686_702_357, 12707)
-			// Standard Error: 28_026_173
-			.saturating_add(Weight::from_parts(481_074_265, 0).saturating_mul(e.into()))
+		// Minimum execution time: 1_042_566_000 picoseconds.
+		Weight::from_parts(4_825_088_419, 12707)
+			// Standard Error: 14_593_682
+			.saturating_add(Weight::from_parts(444_420_726, 0).saturating_mul(e.into()))
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().reads((4_u64).saturating_mul(e.into())))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
@@ -412,10 +414,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `39676 + s * (205 ±0)`
 		//  Estimated: `669961 + s * (2603 ±0)`
-		// Minimum execution time: 323_560_357_000 picoseconds.
-		Weight::from_parts(291_026_855_491, 669961)
-			// Standard Error: 105_153_989
-			.saturating_add(Weight::from_parts(1_674_939_635, 0).saturating_mul(s.into()))
+		// Minimum execution time: 334_058_878_000 picoseconds.
+		Weight::from_parts(337_465_375_484, 669961)
+			// Standard Error: 56_316_023
+			.saturating_add(Weight::from_parts(1_238_881_657, 0).saturating_mul(s.into()))
 			.saturating_add(T::DbWeight::get().reads(1036_u64))
 			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(s.into())))
 			.saturating_add(T::DbWeight::get().writes(1033_u64))
@@ -428,31 +430,33 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 impl WeightInfo for () {
 	/// Storage: `Staking::Ledgers` (r:1 w:0)
 	/// Proof: `Staking::Ledgers` (`max_values`: None, `max_size`: Some(730), added: 3205, mode: `MaxEncodedLen`)
+	/// Storage: `Staking::ReputationOf` (r:1 w:0)
+	/// Proof: `Staking::ReputationOf` (`max_values`: None, `max_size`: Some(61), added: 2536, mode: `MaxEncodedLen`)
 	/// Storage: `Evaluation::Pool` (r:1 w:1)
-	/// Proof: `Evaluation::Pool` (`max_values`: Some(1), `max_size`: Some(8194), added: 8689, mode: `MaxEncodedLen`)
+	/// Proof: `Evaluation::Pool` (`max_values`: Some(1), `max_size`: Some(14338), added: 14833, mode: `MaxEncodedLen`)
 	/// The range of component `n` is `[0, 255]`.
 	fn register_evaluator(n: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `815 + n * (33 ±0)`
-		//  Estimated: `9679`
-		// Minimum execution time: 357_601_000 picoseconds.
-		Weight::from_parts(518_739_982, 9679)
-			// Standard Error: 184_277
-			.saturating_add(Weight::from_parts(127_639, 0).saturating_mul(n.into()))
-			.saturating_add(RocksDbWeight::get().reads(2_u64))
+		//  Measured:  `815 + n * (57 ±0)`
+		//  Estimated: `15823`
+		// Minimum execution time: 530_918_000 picoseconds.
+		Weight::from_parts(606_600_060, 15823)
+			// Standard Error: 310_802
+			.saturating_add(Weight::from_parts(1_110_209, 0).saturating_mul(n.into()))
+			.saturating_add(RocksDbWeight::get().reads(3_u64))
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
 	/// Storage: `Evaluation::Pool` (r:1 w:1)
-	/// Proof: `Evaluation::Pool` (`max_values`: Some(1), `max_size`: Some(8194), added: 8689, mode: `MaxEncodedLen`)
+	/// Proof: `Evaluation::Pool` (`max_values`: Some(1), `max_size`: Some(14338), added: 14833, mode: `MaxEncodedLen`)
 	/// The range of component `n` is `[1, 256]`.
 	fn deregister_evaluator(n: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `33 + n * (32 ±0)`
-		//  Estimated: `9679`
-		// Minimum execution time: 255_679_000 picoseconds.
-		Weight::from_parts(374_921_630, 9679)
-			// Standard Error: 162_238
-			.saturating_add(Weight::from_parts(273_664, 0).saturating_mul(n.into()))
+		//  Measured:  `33 + n * (56 ±0)`
+		//  Estimated: `15823`
+		// Minimum execution time: 283_971_000 picoseconds.
+		Weight::from_parts(390_672_552, 15823)
+			// Standard Error: 114_242
+			.saturating_add(Weight::from_parts(523_807, 0).saturating_mul(n.into()))
 			.saturating_add(RocksDbWeight::get().reads(1_u64))
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
@@ -466,8 +470,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `1339`
 		//  Estimated: `8317`
-		// Minimum execution time: 534_523_000 picoseconds.
-		Weight::from_parts(681_461_000, 8317)
+		// Minimum execution time: 565_008_000 picoseconds.
+		Weight::from_parts(708_831_000, 8317)
 			.saturating_add(RocksDbWeight::get().reads(3_u64))
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
@@ -486,10 +490,10 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `3062 + i * (68 ±0)`
 		//  Estimated: `8317 + i * (2717 ±0)`
-		// Minimum execution time: 673_819_000 picoseconds.
-		Weight::from_parts(781_887_986, 8317)
-			// Standard Error: 3_925_984
-			.saturating_add(Weight::from_parts(107_219_030, 0).saturating_mul(i.into()))
+		// Minimum execution time: 651_667_000 picoseconds.
+		Weight::from_parts(912_907_106, 8317)
+			// Standard Error: 4_737_855
+			.saturating_add(Weight::from_parts(103_302_925, 0).saturating_mul(i.into()))
 			.saturating_add(RocksDbWeight::get().reads(4_u64))
 			.saturating_add(RocksDbWeight::get().reads((1_u64).saturating_mul(i.into())))
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
@@ -506,10 +510,10 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `1098 + e * (36 ±0)`
 		//  Estimated: `12707`
-		// Minimum execution time: 551_869_000 picoseconds.
-		Weight::from_parts(597_079_793, 12707)
-			// Standard Error: 202_573
-			.saturating_add(Weight::from_parts(649_107, 0).saturating_mul(e.into()))
+		// Minimum execution time: 575_594_000 picoseconds.
+		Weight::from_parts(686_363_321, 12707)
+			// Standard Error: 182_349
+			.saturating_add(Weight::from_parts(118_946, 0).saturating_mul(e.into()))
 			.saturating_add(RocksDbWeight::get().reads(3_u64))
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
@@ -521,8 +525,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `1180`
 		//  Estimated: `8317`
-		// Minimum execution time: 524_538_000 picoseconds.
-		Weight::from_parts(619_669_000, 8317)
+		// Minimum execution time: 553_761_000 picoseconds.
+		Weight::from_parts(800_517_000, 8317)
 			.saturating_add(RocksDbWeight::get().reads(2_u64))
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
@@ -532,8 +536,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `6`
 		//  Estimated: `4523`
-		// Minimum execution time: 2_627_237_000 picoseconds.
-		Weight::from_parts(2_902_575_000, 4523)
+		// Minimum execution time: 2_805_381_000 picoseconds.
+		Weight::from_parts(3_520_252_000, 4523)
 			.saturating_add(RocksDbWeight::get().reads(1_u64))
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
@@ -545,8 +549,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `1059`
 		//  Estimated: `8317`
-		// Minimum execution time: 479_832_000 picoseconds.
-		Weight::from_parts(620_930_000, 8317)
+		// Minimum execution time: 518_068_000 picoseconds.
+		Weight::from_parts(649_052_000, 8317)
 			.saturating_add(RocksDbWeight::get().reads(2_u64))
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
@@ -574,8 +578,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `2964`
 		//  Estimated: `8317`
-		// Minimum execution time: 6_172_525_000 picoseconds.
-		Weight::from_parts(6_907_725_000, 8317)
+		// Minimum execution time: 6_322_948_000 picoseconds.
+		Weight::from_parts(9_132_585_000, 8317)
 			.saturating_add(RocksDbWeight::get().reads(10_u64))
 			.saturating_add(RocksDbWeight::get().writes(4_u64))
 	}
@@ -598,8 +602,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `2384 + q * (36 ±0)`
 		//  Estimated: `8317 + q * (1741 ±0)`
-		// Minimum execution time: 855_529_000 picoseconds.
-		Weight::from_parts(1_291_828_714, 8317)
+		// Minimum execution time: 937_160_000 picoseconds.
+		Weight::from_parts(1_592_882_429, 8317)
 			.saturating_add(RocksDbWeight::get().reads(7_u64))
 			.saturating_add(RocksDbWeight::get().writes(2_u64))
 			.saturating_add(Weight::from_parts(0, 1741).saturating_mul(q.into()))
@@ -616,8 +620,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `9611`
 		//  Estimated: `12707`
-		// Minimum execution time: 618_878_000 picoseconds.
-		Weight::from_parts(959_733_000, 12707)
+		// Minimum execution time: 626_790_000 picoseconds.
+		Weight::from_parts(983_198_000, 12707)
 			.saturating_add(RocksDbWeight::get().reads(4_u64))
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
@@ -625,21 +629,21 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `0`
 		//  Estimated: `0`
-		// Minimum execution time: 12_190_551_000 picoseconds.
-		Weight::from_parts(13_533_522_000, 0)
+		// Minimum execution time: 12_042_081_000 picoseconds.
+		Weight::from_parts(13_081_932_000, 0)
 	}
 	/// Storage: `Evaluation::Pool` (r:1 w:0)
-	/// Proof: `Evaluation::Pool` (`max_values`: Some(1), `max_size`: Some(8194), added: 8689, mode: `MaxEncodedLen`)
+	/// Proof: `Evaluation::Pool` (`max_values`: Some(1), `max_size`: Some(14338), added: 14833, mode: `MaxEncodedLen`)
 	/// Storage: `Tasks::Tasks` (r:1 w:0)
 	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(4852), added: 7327, mode: `MaxEncodedLen`)
-	/// Storage: `Staking::Ledgers` (r:256 w:149)
-	/// Proof: `Staking::Ledgers` (`max_values`: None, `max_size`: Some(730), added: 3205, mode: `MaxEncodedLen`)
-	/// Storage: `Staking::ReputationOf` (r:256 w:0)
-	/// Proof: `Staking::ReputationOf` (`max_values`: None, `max_size`: Some(61), added: 2536, mode: `MaxEncodedLen`)
 	/// Storage: `Babe::NextRandomness` (r:1 w:0)
 	/// Proof: `Babe::NextRandomness` (`max_values`: Some(1), `max_size`: Some(32), added: 527, mode: `MaxEncodedLen`)
 	/// Storage: `Babe::EpochStart` (r:1 w:0)
 	/// Proof: `Babe::EpochStart` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
+	/// Storage: `Staking::Ledgers` (r:256 w:149)
+	/// Proof: `Staking::Ledgers` (`max_values`: None, `max_size`: Some(730), added: 3205, mode: `MaxEncodedLen`)
+	/// Storage: `Staking::ReputationOf` (r:256 w:0)
+	/// Proof: `Staking::ReputationOf` (`max_values`: None, `max_size`: Some(61), added: 2536, mode: `MaxEncodedLen`)
 	/// Storage: `Evaluation::RoundEvaluators` (r:0 w:1)
 	/// Proof: `Evaluation::RoundEvaluators` (`max_values`: None, `max_size`: Some(9242), added: 11717, mode: `MaxEncodedLen`)
 	/// Storage: `Evaluation::Panels` (r:0 w:32)
@@ -648,14 +652,14 @@ impl WeightInfo for () {
 	/// The range of component `n` is `[7, 256]`.
 	fn on_round_start(k: u32, n: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `1211 + n * (126 ±0)`
-		//  Estimated: `9679 + n * (3205 ±0)`
-		// Minimum execution time: 27_168_155_000 picoseconds.
-		Weight::from_parts(2_465_043_183, 9679)
-			// Standard Error: 154_395_799
-			.saturating_add(Weight::from_parts(923_169_951, 0).saturating_mul(k.into()))
-			// Standard Error: 19_512_836
-			.saturating_add(Weight::from_parts(261_477_181, 0).saturating_mul(n.into()))
+		//  Measured:  `1211 + n * (150 ±0)`
+		//  Estimated: `15823 + n * (3205 ±0)`
+		// Minimum execution time: 26_133_340_000 picoseconds.
+		Weight::from_parts(32_427_506_087, 15823)
+			// Standard Error: 241_952_469
+			.saturating_add(Weight::from_parts(43_074_360, 0).saturating_mul(k.into()))
+			// Standard Error: 30_578_415
+			.saturating_add(Weight::from_parts(212_517_746, 0).saturating_mul(n.into()))
 			.saturating_add(RocksDbWeight::get().reads(4_u64))
 			.saturating_add(RocksDbWeight::get().reads((2_u64).saturating_mul(n.into())))
 			.saturating_add(RocksDbWeight::get().writes(9_u64))
@@ -690,11 +694,11 @@ impl WeightInfo for () {
 	fn on_aggregation_end(k: u32, ) -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `2568 + k * (15262 ±0)`
-		//  Estimated: `18742 + k * (103088 ±73)`
-		// Minimum execution time: 30_376_453_000 picoseconds.
-		Weight::from_parts(31_981_704_000, 18742)
-			// Standard Error: 520_381_729
-			.saturating_add(Weight::from_parts(34_640_909_293, 0).saturating_mul(k.into()))
+		//  Estimated: `18742 + k * (103088 ±0)`
+		// Minimum execution time: 30_031_801_000 picoseconds.
+		Weight::from_parts(30_519_805_000, 18742)
+			// Standard Error: 898_570_017
+			.saturating_add(Weight::from_parts(35_065_872_691, 0).saturating_mul(k.into()))
 			.saturating_add(RocksDbWeight::get().reads(24_u64))
 			.saturating_add(RocksDbWeight::get().reads((170_u64).saturating_mul(k.into())))
 			.saturating_add(RocksDbWeight::get().writes(22_u64))
@@ -724,10 +728,10 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `3258 + e * (221 ±0)`
 		//  Estimated: `12707 + e * (3205 ±0)`
-		// Minimum execution time: 1_020_994_000 picoseconds.
-		Weight::from_parts(2_686_702_357, 12707)
-			// Standard Error: 28_026_173
-			.saturating_add(Weight::from_parts(481_074_265, 0).saturating_mul(e.into()))
+		// Minimum execution time: 1_042_566_000 picoseconds.
+		Weight::from_parts(4_825_088_419, 12707)
+			// Standard Error: 14_593_682
+			.saturating_add(Weight::from_parts(444_420_726, 0).saturating_mul(e.into()))
 			.saturating_add(RocksDbWeight::get().reads(3_u64))
 			.saturating_add(RocksDbWeight::get().reads((4_u64).saturating_mul(e.into())))
 			.saturating_add(RocksDbWeight::get().writes(2_u64))
@@ -769,10 +773,10 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `39676 + s * (205 ±0)`
 		//  Estimated: `669961 + s * (2603 ±0)`
-		// Minimum execution time: 323_560_357_000 picoseconds.
-		Weight::from_parts(291_026_855_491, 669961)
-			// Standard Error: 105_153_989
-			.saturating_add(Weight::from_parts(1_674_939_635, 0).saturating_mul(s.into()))
+		// Minimum execution time: 334_058_878_000 picoseconds.
+		Weight::from_parts(337_465_375_484, 669961)
+			// Standard Error: 56_316_023
+			.saturating_add(Weight::from_parts(1_238_881_657, 0).saturating_mul(s.into()))
 			.saturating_add(RocksDbWeight::get().reads(1036_u64))
 			.saturating_add(RocksDbWeight::get().reads((2_u64).saturating_mul(s.into())))
 			.saturating_add(RocksDbWeight::get().writes(1033_u64))

@@ -79,8 +79,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `109`
 		//  Estimated: `3640`
-		// Minimum execution time: 1_331_064_000 picoseconds.
-		Weight::from_parts(2_050_503_782, 3640)
+		// Minimum execution time: 1_245_137_000 picoseconds.
+		Weight::from_parts(2_082_033_890, 3640)
 			.saturating_add(T::DbWeight::get().reads(5_u64))
 			.saturating_add(T::DbWeight::get().writes(6_u64))
 	}
@@ -89,28 +89,28 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Staking::Ledgers` (r:1 w:1)
 	/// Proof: `Staking::Ledgers` (`max_values`: None, `max_size`: Some(730), added: 3205, mode: `MaxEncodedLen`)
 	/// Storage: `Tasks::Participants` (r:1 w:1)
-	/// Proof: `Tasks::Participants` (`max_values`: None, `max_size`: Some(8206), added: 10681, mode: `MaxEncodedLen`)
+	/// Proof: `Tasks::Participants` (`max_values`: None, `max_size`: Some(9230), added: 11705, mode: `MaxEncodedLen`)
 	fn join_task() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `14206`
-		//  Estimated: `11671`
-		// Minimum execution time: 903_611_000 picoseconds.
-		Weight::from_parts(1_180_691_000, 11671)
+		//  Measured:  `15226`
+		//  Estimated: `12695`
+		// Minimum execution time: 795_099_000 picoseconds.
+		Weight::from_parts(860_356_000, 12695)
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
 	}
 	/// Storage: `Tasks::Tasks` (r:1 w:0)
 	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(4852), added: 7327, mode: `MaxEncodedLen`)
 	/// Storage: `Tasks::Participants` (r:1 w:1)
-	/// Proof: `Tasks::Participants` (`max_values`: None, `max_size`: Some(8206), added: 10681, mode: `MaxEncodedLen`)
+	/// Proof: `Tasks::Participants` (`max_values`: None, `max_size`: Some(9230), added: 11705, mode: `MaxEncodedLen`)
 	/// Storage: `Staking::Ledgers` (r:1 w:1)
 	/// Proof: `Staking::Ledgers` (`max_values`: None, `max_size`: Some(730), added: 3205, mode: `MaxEncodedLen`)
 	fn leave_task() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `14232`
-		//  Estimated: `11671`
-		// Minimum execution time: 734_109_000 picoseconds.
-		Weight::from_parts(1_042_036_000, 11671)
+		//  Measured:  `15256`
+		//  Estimated: `12695`
+		// Minimum execution time: 682_222_000 picoseconds.
+		Weight::from_parts(730_353_000, 12695)
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
 	}
@@ -125,7 +125,7 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Balances::Holds` (r:1 w:1)
 	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(175), added: 2650, mode: `MaxEncodedLen`)
 	/// Storage: `Tasks::Participants` (r:1 w:1)
-	/// Proof: `Tasks::Participants` (`max_values`: None, `max_size`: Some(8206), added: 10681, mode: `MaxEncodedLen`)
+	/// Proof: `Tasks::Participants` (`max_values`: None, `max_size`: Some(9230), added: 11705, mode: `MaxEncodedLen`)
 	/// Storage: `Staking::Ledgers` (r:256 w:256)
 	/// Proof: `Staking::Ledgers` (`max_values`: None, `max_size`: Some(730), added: 3205, mode: `MaxEncodedLen`)
 	/// Storage: `Tasks::ActiveTasks` (r:1 w:1)
@@ -135,12 +135,12 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// The range of component `p` is `[0, 256]`.
 	fn cancel_task(p: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `5947 + p * (129 ±0)`
-		//  Estimated: `11671 + p * (3205 ±0)`
-		// Minimum execution time: 2_289_095_000 picoseconds.
-		Weight::from_parts(148_232_372, 11671)
-			// Standard Error: 11_381_897
-			.saturating_add(Weight::from_parts(269_318_355, 0).saturating_mul(p.into()))
+		//  Measured:  `5947 + p * (133 ±0)`
+		//  Estimated: `12695 + p * (3205 ±0)`
+		// Minimum execution time: 1_698_549_000 picoseconds.
+		Weight::from_parts(1_738_965_729, 12695)
+			// Standard Error: 14_788_346
+			.saturating_add(Weight::from_parts(180_124_950, 0).saturating_mul(p.into()))
 			.saturating_add(T::DbWeight::get().reads(7_u64))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(p.into())))
 			.saturating_add(T::DbWeight::get().writes(7_u64))
@@ -159,8 +159,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `5992`
 		//  Estimated: `8317`
-		// Minimum execution time: 803_972_000 picoseconds.
-		Weight::from_parts(890_491_000, 8317)
+		// Minimum execution time: 741_099_000 picoseconds.
+		Weight::from_parts(794_408_000, 8317)
 			.saturating_add(T::DbWeight::get().reads(4_u64))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
 	}
@@ -170,8 +170,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `6`
 		//  Estimated: `3486`
-		// Minimum execution time: 75_842_000 picoseconds.
-		Weight::from_parts(90_685_000, 3486)
+		// Minimum execution time: 75_121_000 picoseconds.
+		Weight::from_parts(85_026_000, 3486)
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 	}
 	/// Storage: `Tasks::Deadlines` (r:2 w:2)
@@ -182,8 +182,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `5076`
 		//  Estimated: `8317`
-		// Minimum execution time: 418_441_000 picoseconds.
-		Weight::from_parts(595_143_000, 8317)
+		// Minimum execution time: 413_152_000 picoseconds.
+		Weight::from_parts(481_784_000, 8317)
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
@@ -191,20 +191,20 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Tasks::Deadlines` (`max_values`: None, `max_size`: Some(21), added: 2496, mode: `MaxEncodedLen`)
 	/// Storage: `Tasks::Tasks` (r:1 w:1)
 	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(4852), added: 7327, mode: `MaxEncodedLen`)
-	/// Storage: `Tasks::Participants` (r:1 w:0)
-	/// Proof: `Tasks::Participants` (`max_values`: None, `max_size`: Some(8206), added: 10681, mode: `MaxEncodedLen`)
-	/// Storage: `Tasks::RoundDeferrals` (r:1 w:1)
-	/// Proof: `Tasks::RoundDeferrals` (`max_values`: None, `max_size`: Some(16), added: 2491, mode: `MaxEncodedLen`)
-	/// Storage: `Evaluation::Pool` (r:1 w:0)
-	/// Proof: `Evaluation::Pool` (`max_values`: Some(1), `max_size`: Some(8194), added: 8689, mode: `MaxEncodedLen`)
-	/// Storage: `Staking::Ledgers` (r:7 w:7)
-	/// Proof: `Staking::Ledgers` (`max_values`: None, `max_size`: Some(730), added: 3205, mode: `MaxEncodedLen`)
-	/// Storage: `Staking::ReputationOf` (r:7 w:0)
-	/// Proof: `Staking::ReputationOf` (`max_values`: None, `max_size`: Some(61), added: 2536, mode: `MaxEncodedLen`)
 	/// Storage: `Babe::NextRandomness` (r:1 w:0)
 	/// Proof: `Babe::NextRandomness` (`max_values`: Some(1), `max_size`: Some(32), added: 527, mode: `MaxEncodedLen`)
 	/// Storage: `Babe::EpochStart` (r:1 w:0)
 	/// Proof: `Babe::EpochStart` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
+	/// Storage: `Tasks::Participants` (r:1 w:0)
+	/// Proof: `Tasks::Participants` (`max_values`: None, `max_size`: Some(9230), added: 11705, mode: `MaxEncodedLen`)
+	/// Storage: `Tasks::RoundDeferrals` (r:1 w:1)
+	/// Proof: `Tasks::RoundDeferrals` (`max_values`: None, `max_size`: Some(16), added: 2491, mode: `MaxEncodedLen`)
+	/// Storage: `Evaluation::Pool` (r:1 w:0)
+	/// Proof: `Evaluation::Pool` (`max_values`: Some(1), `max_size`: Some(14338), added: 14833, mode: `MaxEncodedLen`)
+	/// Storage: `Staking::Ledgers` (r:7 w:7)
+	/// Proof: `Staking::Ledgers` (`max_values`: None, `max_size`: Some(730), added: 3205, mode: `MaxEncodedLen`)
+	/// Storage: `Staking::ReputationOf` (r:7 w:0)
+	/// Proof: `Staking::ReputationOf` (`max_values`: None, `max_size`: Some(61), added: 2536, mode: `MaxEncodedLen`)
 	/// Storage: `Evaluation::RoundEvaluators` (r:0 w:1)
 	/// Proof: `Evaluation::RoundEvaluators` (`max_values`: None, `max_size`: Some(9242), added: 11717, mode: `MaxEncodedLen`)
 	/// Storage: `Evaluation::Panels` (r:0 w:8)
@@ -218,12 +218,12 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// The range of component `p` is `[1, 256]`.
 	fn on_initialize_round_start(p: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `6809 + p * (38 ±0)`
+		//  Measured:  `6977 + p * (42 ±0)`
 		//  Estimated: `23425`
-		// Minimum execution time: 4_586_472_000 picoseconds.
-		Weight::from_parts(4_695_946_251, 23425)
-			// Standard Error: 6_065_454
-			.saturating_add(Weight::from_parts(85_820_481, 0).saturating_mul(p.into()))
+		// Minimum execution time: 3_358_732_000 picoseconds.
+		Weight::from_parts(3_416_613_458, 23425)
+			// Standard Error: 3_113_291
+			.saturating_add(Weight::from_parts(75_151_784, 0).saturating_mul(p.into()))
 			.saturating_add(T::DbWeight::get().reads(22_u64))
 			.saturating_add(T::DbWeight::get().writes(14_u64))
 			.saturating_add(T::DbWeight::get().writes((1_u64).saturating_mul(p.into())))
@@ -249,7 +249,7 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Evaluation::RoundEvaluators` (r:1 w:1)
 	/// Proof: `Evaluation::RoundEvaluators` (`max_values`: None, `max_size`: Some(9242), added: 11717, mode: `MaxEncodedLen`)
 	/// Storage: `Tasks::Participants` (r:1 w:1)
-	/// Proof: `Tasks::Participants` (`max_values`: None, `max_size`: Some(8206), added: 10681, mode: `MaxEncodedLen`)
+	/// Proof: `Tasks::Participants` (`max_values`: None, `max_size`: Some(9230), added: 11705, mode: `MaxEncodedLen`)
 	/// Storage: `Staking::Ledgers` (r:256 w:256)
 	/// Proof: `Staking::Ledgers` (`max_values`: None, `max_size`: Some(730), added: 3205, mode: `MaxEncodedLen`)
 	/// Storage: `Tasks::Assignments` (r:256 w:256)
@@ -269,12 +269,12 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// The range of component `p` is `[1, 256]`.
 	fn on_initialize_finish(p: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `6242 + p * (194 ±0)`
-		//  Estimated: `12707 + p * (3205 ±4)`
-		// Minimum execution time: 3_692_267_000 picoseconds.
-		Weight::from_parts(4_925_646_179, 12707)
-			// Standard Error: 12_282_512
-			.saturating_add(Weight::from_parts(239_037_125, 0).saturating_mul(p.into()))
+		//  Measured:  `6242 + p * (198 ±0)`
+		//  Estimated: `12707 + p * (3205 ±3)`
+		// Minimum execution time: 3_354_885_000 picoseconds.
+		Weight::from_parts(8_778_465_072, 12707)
+			// Standard Error: 14_998_928
+			.saturating_add(Weight::from_parts(155_067_152, 0).saturating_mul(p.into()))
 			.saturating_add(T::DbWeight::get().reads(12_u64))
 			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(p.into())))
 			.saturating_add(T::DbWeight::get().writes(13_u64))
@@ -302,8 +302,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `109`
 		//  Estimated: `3640`
-		// Minimum execution time: 1_331_064_000 picoseconds.
-		Weight::from_parts(2_050_503_782, 3640)
+		// Minimum execution time: 1_245_137_000 picoseconds.
+		Weight::from_parts(2_082_033_890, 3640)
 			.saturating_add(RocksDbWeight::get().reads(5_u64))
 			.saturating_add(RocksDbWeight::get().writes(6_u64))
 	}
@@ -312,28 +312,28 @@ impl WeightInfo for () {
 	/// Storage: `Staking::Ledgers` (r:1 w:1)
 	/// Proof: `Staking::Ledgers` (`max_values`: None, `max_size`: Some(730), added: 3205, mode: `MaxEncodedLen`)
 	/// Storage: `Tasks::Participants` (r:1 w:1)
-	/// Proof: `Tasks::Participants` (`max_values`: None, `max_size`: Some(8206), added: 10681, mode: `MaxEncodedLen`)
+	/// Proof: `Tasks::Participants` (`max_values`: None, `max_size`: Some(9230), added: 11705, mode: `MaxEncodedLen`)
 	fn join_task() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `14206`
-		//  Estimated: `11671`
-		// Minimum execution time: 903_611_000 picoseconds.
-		Weight::from_parts(1_180_691_000, 11671)
+		//  Measured:  `15226`
+		//  Estimated: `12695`
+		// Minimum execution time: 795_099_000 picoseconds.
+		Weight::from_parts(860_356_000, 12695)
 			.saturating_add(RocksDbWeight::get().reads(3_u64))
 			.saturating_add(RocksDbWeight::get().writes(2_u64))
 	}
 	/// Storage: `Tasks::Tasks` (r:1 w:0)
 	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(4852), added: 7327, mode: `MaxEncodedLen`)
 	/// Storage: `Tasks::Participants` (r:1 w:1)
-	/// Proof: `Tasks::Participants` (`max_values`: None, `max_size`: Some(8206), added: 10681, mode: `MaxEncodedLen`)
+	/// Proof: `Tasks::Participants` (`max_values`: None, `max_size`: Some(9230), added: 11705, mode: `MaxEncodedLen`)
 	/// Storage: `Staking::Ledgers` (r:1 w:1)
 	/// Proof: `Staking::Ledgers` (`max_values`: None, `max_size`: Some(730), added: 3205, mode: `MaxEncodedLen`)
 	fn leave_task() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `14232`
-		//  Estimated: `11671`
-		// Minimum execution time: 734_109_000 picoseconds.
-		Weight::from_parts(1_042_036_000, 11671)
+		//  Measured:  `15256`
+		//  Estimated: `12695`
+		// Minimum execution time: 682_222_000 picoseconds.
+		Weight::from_parts(730_353_000, 12695)
 			.saturating_add(RocksDbWeight::get().reads(3_u64))
 			.saturating_add(RocksDbWeight::get().writes(2_u64))
 	}
@@ -348,7 +348,7 @@ impl WeightInfo for () {
 	/// Storage: `Balances::Holds` (r:1 w:1)
 	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(175), added: 2650, mode: `MaxEncodedLen`)
 	/// Storage: `Tasks::Participants` (r:1 w:1)
-	/// Proof: `Tasks::Participants` (`max_values`: None, `max_size`: Some(8206), added: 10681, mode: `MaxEncodedLen`)
+	/// Proof: `Tasks::Participants` (`max_values`: None, `max_size`: Some(9230), added: 11705, mode: `MaxEncodedLen`)
 	/// Storage: `Staking::Ledgers` (r:256 w:256)
 	/// Proof: `Staking::Ledgers` (`max_values`: None, `max_size`: Some(730), added: 3205, mode: `MaxEncodedLen`)
 	/// Storage: `Tasks::ActiveTasks` (r:1 w:1)
@@ -358,12 +358,12 @@ impl WeightInfo for () {
 	/// The range of component `p` is `[0, 256]`.
 	fn cancel_task(p: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `5947 + p * (129 ±0)`
-		//  Estimated: `11671 + p * (3205 ±0)`
-		// Minimum execution time: 2_289_095_000 picoseconds.
-		Weight::from_parts(148_232_372, 11671)
-			// Standard Error: 11_381_897
-			.saturating_add(Weight::from_parts(269_318_355, 0).saturating_mul(p.into()))
+		//  Measured:  `5947 + p * (133 ±0)`
+		//  Estimated: `12695 + p * (3205 ±0)`
+		// Minimum execution time: 1_698_549_000 picoseconds.
+		Weight::from_parts(1_738_965_729, 12695)
+			// Standard Error: 14_788_346
+			.saturating_add(Weight::from_parts(180_124_950, 0).saturating_mul(p.into()))
 			.saturating_add(RocksDbWeight::get().reads(7_u64))
 			.saturating_add(RocksDbWeight::get().reads((1_u64).saturating_mul(p.into())))
 			.saturating_add(RocksDbWeight::get().writes(7_u64))
@@ -382,8 +382,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `5992`
 		//  Estimated: `8317`
-		// Minimum execution time: 803_972_000 picoseconds.
-		Weight::from_parts(890_491_000, 8317)
+		// Minimum execution time: 741_099_000 picoseconds.
+		Weight::from_parts(794_408_000, 8317)
 			.saturating_add(RocksDbWeight::get().reads(4_u64))
 			.saturating_add(RocksDbWeight::get().writes(2_u64))
 	}
@@ -393,8 +393,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `6`
 		//  Estimated: `3486`
-		// Minimum execution time: 75_842_000 picoseconds.
-		Weight::from_parts(90_685_000, 3486)
+		// Minimum execution time: 75_121_000 picoseconds.
+		Weight::from_parts(85_026_000, 3486)
 			.saturating_add(RocksDbWeight::get().reads(1_u64))
 	}
 	/// Storage: `Tasks::Deadlines` (r:2 w:2)
@@ -405,8 +405,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `5076`
 		//  Estimated: `8317`
-		// Minimum execution time: 418_441_000 picoseconds.
-		Weight::from_parts(595_143_000, 8317)
+		// Minimum execution time: 413_152_000 picoseconds.
+		Weight::from_parts(481_784_000, 8317)
 			.saturating_add(RocksDbWeight::get().reads(3_u64))
 			.saturating_add(RocksDbWeight::get().writes(3_u64))
 	}
@@ -414,20 +414,20 @@ impl WeightInfo for () {
 	/// Proof: `Tasks::Deadlines` (`max_values`: None, `max_size`: Some(21), added: 2496, mode: `MaxEncodedLen`)
 	/// Storage: `Tasks::Tasks` (r:1 w:1)
 	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(4852), added: 7327, mode: `MaxEncodedLen`)
-	/// Storage: `Tasks::Participants` (r:1 w:0)
-	/// Proof: `Tasks::Participants` (`max_values`: None, `max_size`: Some(8206), added: 10681, mode: `MaxEncodedLen`)
-	/// Storage: `Tasks::RoundDeferrals` (r:1 w:1)
-	/// Proof: `Tasks::RoundDeferrals` (`max_values`: None, `max_size`: Some(16), added: 2491, mode: `MaxEncodedLen`)
-	/// Storage: `Evaluation::Pool` (r:1 w:0)
-	/// Proof: `Evaluation::Pool` (`max_values`: Some(1), `max_size`: Some(8194), added: 8689, mode: `MaxEncodedLen`)
-	/// Storage: `Staking::Ledgers` (r:7 w:7)
-	/// Proof: `Staking::Ledgers` (`max_values`: None, `max_size`: Some(730), added: 3205, mode: `MaxEncodedLen`)
-	/// Storage: `Staking::ReputationOf` (r:7 w:0)
-	/// Proof: `Staking::ReputationOf` (`max_values`: None, `max_size`: Some(61), added: 2536, mode: `MaxEncodedLen`)
 	/// Storage: `Babe::NextRandomness` (r:1 w:0)
 	/// Proof: `Babe::NextRandomness` (`max_values`: Some(1), `max_size`: Some(32), added: 527, mode: `MaxEncodedLen`)
 	/// Storage: `Babe::EpochStart` (r:1 w:0)
 	/// Proof: `Babe::EpochStart` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
+	/// Storage: `Tasks::Participants` (r:1 w:0)
+	/// Proof: `Tasks::Participants` (`max_values`: None, `max_size`: Some(9230), added: 11705, mode: `MaxEncodedLen`)
+	/// Storage: `Tasks::RoundDeferrals` (r:1 w:1)
+	/// Proof: `Tasks::RoundDeferrals` (`max_values`: None, `max_size`: Some(16), added: 2491, mode: `MaxEncodedLen`)
+	/// Storage: `Evaluation::Pool` (r:1 w:0)
+	/// Proof: `Evaluation::Pool` (`max_values`: Some(1), `max_size`: Some(14338), added: 14833, mode: `MaxEncodedLen`)
+	/// Storage: `Staking::Ledgers` (r:7 w:7)
+	/// Proof: `Staking::Ledgers` (`max_values`: None, `max_size`: Some(730), added: 3205, mode: `MaxEncodedLen`)
+	/// Storage: `Staking::ReputationOf` (r:7 w:0)
+	/// Proof: `Staking::ReputationOf` (`max_values`: None, `max_size`: Some(61), added: 2536, mode: `MaxEncodedLen`)
 	/// Storage: `Evaluation::RoundEvaluators` (r:0 w:1)
 	/// Proof: `Evaluation::RoundEvaluators` (`max_values`: None, `max_size`: Some(9242), added: 11717, mode: `MaxEncodedLen`)
 	/// Storage: `Evaluation::Panels` (r:0 w:8)
@@ -441,12 +441,12 @@ impl WeightInfo for () {
 	/// The range of component `p` is `[1, 256]`.
 	fn on_initialize_round_start(p: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `6809 + p * (38 ±0)`
+		//  Measured:  `6977 + p * (42 ±0)`
 		//  Estimated: `23425`
-		// Minimum execution time: 4_586_472_000 picoseconds.
-		Weight::from_parts(4_695_946_251, 23425)
-			// Standard Error: 6_065_454
-			.saturating_add(Weight::from_parts(85_820_481, 0).saturating_mul(p.into()))
+		// Minimum execution time: 3_358_732_000 picoseconds.
+		Weight::from_parts(3_416_613_458, 23425)
+			// Standard Error: 3_113_291
+			.saturating_add(Weight::from_parts(75_151_784, 0).saturating_mul(p.into()))
 			.saturating_add(RocksDbWeight::get().reads(22_u64))
 			.saturating_add(RocksDbWeight::get().writes(14_u64))
 			.saturating_add(RocksDbWeight::get().writes((1_u64).saturating_mul(p.into())))
@@ -472,7 +472,7 @@ impl WeightInfo for () {
 	/// Storage: `Evaluation::RoundEvaluators` (r:1 w:1)
 	/// Proof: `Evaluation::RoundEvaluators` (`max_values`: None, `max_size`: Some(9242), added: 11717, mode: `MaxEncodedLen`)
 	/// Storage: `Tasks::Participants` (r:1 w:1)
-	/// Proof: `Tasks::Participants` (`max_values`: None, `max_size`: Some(8206), added: 10681, mode: `MaxEncodedLen`)
+	/// Proof: `Tasks::Participants` (`max_values`: None, `max_size`: Some(9230), added: 11705, mode: `MaxEncodedLen`)
 	/// Storage: `Staking::Ledgers` (r:256 w:256)
 	/// Proof: `Staking::Ledgers` (`max_values`: None, `max_size`: Some(730), added: 3205, mode: `MaxEncodedLen`)
 	/// Storage: `Tasks::Assignments` (r:256 w:256)
@@ -492,12 +492,12 @@ impl WeightInfo for () {
 	/// The range of component `p` is `[1, 256]`.
 	fn on_initialize_finish(p: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `6242 + p * (194 ±0)`
-		//  Estimated: `12707 + p * (3205 ±4)`
-		// Minimum execution time: 3_692_267_000 picoseconds.
-		Weight::from_parts(4_925_646_179, 12707)
-			// Standard Error: 12_282_512
-			.saturating_add(Weight::from_parts(239_037_125, 0).saturating_mul(p.into()))
+		//  Measured:  `6242 + p * (198 ±0)`
+		//  Estimated: `12707 + p * (3205 ±3)`
+		// Minimum execution time: 3_354_885_000 picoseconds.
+		Weight::from_parts(8_778_465_072, 12707)
+			// Standard Error: 14_998_928
+			.saturating_add(Weight::from_parts(155_067_152, 0).saturating_mul(p.into()))
 			.saturating_add(RocksDbWeight::get().reads(12_u64))
 			.saturating_add(RocksDbWeight::get().reads((2_u64).saturating_mul(p.into())))
 			.saturating_add(RocksDbWeight::get().writes(13_u64))
