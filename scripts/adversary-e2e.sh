@@ -14,7 +14,7 @@
 # honest participants, in equal shares, not back to the owner); the copier is slashed for
 # InvalidUpdate and paid nothing; the inflater is paid nothing; the copying evaluator is
 # slashed for MissedReveal and earns less than an honest evaluator; no honest party is
-# slashed; and the pool's accounting holds. About 3 minutes.
+# slashed; and the pool's accounting holds. About 5 minutes, 2 of them waiting until everyone is drawable.
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
 

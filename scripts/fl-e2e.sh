@@ -10,7 +10,7 @@
 # - every honest participant is paid and nobody honest is slashed;
 # - the pool's accounting holds (pool = participants + evaluators + burned + refund).
 # The scoring window (30 blocks) leaves room for Groth16 proofs on a loaded 2-core machine:
-# each takes 18-36 s there, and an evaluator proves up to three in a row. About 5 minutes.
+# each takes 18-36 s there, and an evaluator proves up to three in a row. About 6 minutes, 2 of them waiting until everyone is drawable (an epoch after joining).
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
 

@@ -7,7 +7,7 @@
 # aggregate or global model that differed from the daemons' by a single bit would be a
 # minority and slashed, a missing reveal too. So "nobody slashed" with the worker's work
 # credited means its reveals equal the daemons' bit for bit (checked on chain through the
-# task's settlement). About 3 minutes.
+# task's settlement). About 5 minutes, 2 of them waiting until everyone is drawable.
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
 source "$DIN_ROOT/scripts/lib/summary.sh"

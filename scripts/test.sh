@@ -38,13 +38,13 @@ timed_stage "contracts compile with the pinned solc (contracts/build)" \
 # Node tests start several nodes each; two test threads keep a 2-core machine responsive.
 timed_stage "tests (cargo test)" \
 	cargo test "${DIN_TARGETS[@]}" --no-fail-fast -- --test-threads 2
-timed_stage "end-to-end federated training: node, store, owner, 4 participants, 3 evaluators (~5 min)" \
+timed_stage "end-to-end federated training: node, store, owner, 4 participants, 3 evaluators (~6 min)" \
 	"$DIN_ROOT/scripts/fl-e2e.sh"
-timed_stage "adversaries: a cheating owner, a copying and an inflating participant, a copying evaluator; honest ones paid (~3 min)" \
+timed_stage "adversaries: a cheating owner, a copying and an inflating participant, a copying evaluator; honest ones paid (~5 min)" \
 	"$DIN_ROOT/scripts/adversary-e2e.sh"
-timed_stage "off-chain worker: a validator evaluating next to din evaluator daemons; its reveals must equal theirs (~3 min)" \
+timed_stage "off-chain worker: a validator evaluating next to din evaluator daemons; its reveals must equal theirs (~5 min)" \
 	"$DIN_ROOT/scripts/ocw-e2e.sh"
-timed_stage "zombienet: 4 validators, finality with one down, restart and catch-up; a federated round across them (~5 min)" \
+timed_stage "zombienet: 4 validators, finality with one down, restart and catch-up; a federated round across them (~8 min)" \
 	"$DIN_ROOT/scripts/zombienet.sh" test
 if [ -n "$ETH_RPC_PID" ]; then
 	timed_stage "waiting for the eth-rpc install (log: $ETH_RPC_LOG)" wait "$ETH_RPC_PID" || {
