@@ -225,6 +225,30 @@ fn too_small_a_pool_defers_the_round_and_locks_nothing() {
 }
 
 #[test]
+fn round_starts_beyond_the_panel_bounds_are_refused_and_lock_nothing() {
+	use din_primitives::RoundLifecycle;
+	ExtBuilder::default().build_and_execute(|| {
+		let task = create(spec(1, zk()), &PARTICIPANTS);
+		run_to(2);
+		// More subgroups than `MaxSubgroups` (4 here): the panels would not fit their bound.
+		let (_, refused) = <Evaluation as RoundLifecycle>::on_round_start(task, 0, 5);
+		assert_eq!(refused, Err(Error::<Test>::TooManySubgroups.into()));
+		// A task whose Q exceeds `MaxPanelSize` (5 here), which only a runtime whose tasks
+		// pallet allows larger panels than this one can hold could create.
+		pallet_din_tasks::Tasks::<Test>::mutate(task, |info| {
+			info.as_mut().expect("created").spec.evaluators_per_subgroup = 6;
+		});
+		let (_, refused) = <Evaluation as RoundLifecycle>::on_round_start(task, 0, 1);
+		assert_eq!(refused, Err(Error::<Test>::PanelTooLarge.into()));
+		for e in EVALUATORS {
+			assert_eq!(locked(e, Role::Evaluator), 0, "{e} locked nothing");
+		}
+		assert!(panel(task, 0, 0).is_empty());
+		assert!(RoundEvaluators::<Test>::get(task, 0).is_empty());
+	});
+}
+
+#[test]
 fn the_weighted_draw_never_repeats_and_prefers_weight() {
 	let mut wins = [0u32; 3];
 	for seed in 0u32..300 {
