@@ -225,6 +225,23 @@ fn too_small_a_pool_defers_the_round_and_locks_nothing() {
 }
 
 #[test]
+fn leaving_the_pool_keeps_seats_already_drawn() {
+	ExtBuilder::default().build_and_execute(|| {
+		let task = create(spec(1, zk()), &PARTICIPANTS);
+		run_until(task, TaskPhase::Training);
+		let seated = panel(task, 0, 0)[0];
+		let lock = locked(seated, Role::Evaluator);
+		assert!(lock > 0);
+		assert_ok!(Evaluation::deregister_evaluator(RuntimeOrigin::signed(seated)));
+		assert!(!Pool::<Test>::get().iter().any(|m| m.who == seated));
+		// The seat, its duty and the bond behind it stay until the round ends.
+		assert!(panel(task, 0, 0).contains(&seated));
+		assert!(Evaluation::is_round_evaluator(task, 0, &seated));
+		assert_eq!(locked(seated, Role::Evaluator), lock);
+	});
+}
+
+#[test]
 fn round_starts_beyond_the_panel_bounds_are_refused_and_lock_nothing() {
 	use din_primitives::RoundLifecycle;
 	ExtBuilder::default().build_and_execute(|| {
