@@ -392,6 +392,22 @@ pub trait Reputation<AccountId> {
 	);
 }
 
+/// Whether what joined at block `joined_at` may be drawn over with randomness known since
+/// `known_since`: it must have joined `lookback` blocks before, so that nobody who could
+/// see (or shape) the randomness chose to join. Block zero is genesis, or a migration of
+/// what joined before joins were recorded: older than any randomness. Both draws (the
+/// subgroup shuffle and sortition) take only what passes this.
+pub fn joined_before_randomness<BlockNumber>(
+	joined_at: BlockNumber,
+	known_since: BlockNumber,
+	lookback: BlockNumber,
+) -> bool
+where
+	BlockNumber: polkadot_sdk::sp_runtime::traits::AtLeast32BitUnsigned,
+{
+	joined_at.is_zero() || joined_at < known_since.saturating_sub(lookback)
+}
+
 /// Hooks pallet-din-tasks calls as rounds progress. pallet-din-evaluation implements it to
 /// draw evaluators (sortition) and to settle commit-reveal phases; `()` does nothing, so the
 /// evaluation phases simply time out.

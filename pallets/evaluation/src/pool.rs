@@ -46,15 +46,15 @@ impl<T: Config> Pallet<T> {
 		})
 	}
 
-	/// The sortition candidate `member` is for a draw whose inputs had to be fixed before
-	/// `frozen_before`: none if it joined later or has no free seat.
+	/// The sortition candidate `member` is for a draw with randomness known since
+	/// `known_since`: none if it joined too late for it or has no free seat.
 	fn candidate(
 		member: PoolMemberOf<T>,
-		frozen_before: BlockNumberFor<T>,
+		known_since: BlockNumberFor<T>,
 		seat: T::Balance,
 	) -> Option<Candidate<T::AccountId>> {
-		let joined_in_time = member.joined_at.is_zero() || member.joined_at < frozen_before;
-		if !joined_in_time {
+		let lookback = T::SortitionLookback::get();
+		if !din_primitives::joined_before_randomness(member.joined_at, known_since, lookback) {
 			return None;
 		}
 		let who = member.who;
@@ -88,10 +88,9 @@ impl<T: Config> Pallet<T> {
 		let seat = terms.min_evaluator_bond;
 		let subject = (b"din/sortition", task, round).encode();
 		let (seed, known_since) = T::Randomness::random(&subject);
-		let frozen_before = known_since.saturating_sub(T::SortitionLookback::get());
 		let mut candidates: Vec<Candidate<T::AccountId>> = Pool::<T>::get()
 			.into_iter()
-			.filter_map(|member| Self::candidate(member, frozen_before, seat))
+			.filter_map(|member| Self::candidate(member, known_since, seat))
 			.collect();
 		// The draw only reads; a refusal leaves no trace but its event.
 		let panels = draw_panels(&mut candidates, subgroups, q, seed.as_ref()).map_err(|e| {

@@ -164,10 +164,12 @@ impl<T: Config> Pallet<T> {
 		let round = info.round;
 		let subject = (b"din/round", task, round).encode();
 		let (seed, known_since) = T::Randomness::random(&subject);
-		let frozen_before = known_since.saturating_sub(T::ShuffleLookback::get());
+		let lookback = T::ShuffleLookback::get();
 		let mut snapshot: Vec<T::AccountId> = Participants::<T>::get(task)
 			.into_iter()
-			.filter(|p| p.joined_at.is_zero() || p.joined_at < frozen_before)
+			.filter(|p| {
+				din_primitives::joined_before_randomness(p.joined_at, known_since, lookback)
+			})
 			.map(|p| p.who)
 			.collect();
 		let n = snapshot.len() as u32;
