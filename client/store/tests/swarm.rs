@@ -129,16 +129,29 @@ async fn peer_serving_corrupted_blocks_is_banned_and_bypassed() {
 		let evil = start_evil(&[&b]).await;
 		let c = start(&[&b]).await;
 
-		let bytes = artifact(6 * dag::MAX_BLOCK_SIZE, 3);
-		let cid = honest.store.put(bytes.clone()).await.expect("put honest");
-		assert_eq!(evil.store.put(bytes.clone()).await.expect("put evil"), cid);
+		// Both provide: the get succeeds whichever answers first. Whether the evil peer was
+		// asked at all is up to the race, so the ban is checked below, where it must be.
+		let raced = artifact(6 * dag::MAX_BLOCK_SIZE, 3);
+		let cid = honest.store.put(raced.clone()).await.expect("put honest");
+		assert_eq!(evil.store.put(raced.clone()).await.expect("put evil"), cid);
+		assert_eq!(c.store.get(&cid).await.expect("get despite the evil provider"), raced);
 
-		assert_eq!(c.store.get(&cid).await.expect("get despite the evil provider"), bytes);
+		// Only the evil peer provides: its bytes never verify, nothing is stored, and it is
+		// banned and disconnected.
+		let bytes = artifact(2 * dag::MAX_BLOCK_SIZE, 5);
+		let cid = evil.store.put(bytes.clone()).await.expect("put evil only");
+		let error = c.store.get(&cid).await.expect_err("corrupted blocks are never returned");
+		assert!(matches!(error, StoreError::NotFound { .. }), "{error}");
+		assert!(!c.store.blockstore().has_block(&cid), "no corrupted block is kept");
 		let banned = c.store.banned_peers().await.expect("banned");
 		assert!(banned.contains(&evil.store.peer_id()), "the corrupting peer is banned");
 		assert!(!banned.contains(&honest.store.peer_id()), "the honest peer is not");
 		let connected = c.store.client().connected_peers().await.expect("peers");
 		assert!(!connected.contains(&evil.store.peer_id()), "and disconnected");
+
+		// Once an honest peer provides it too, the banned provider's record is bypassed.
+		assert_eq!(honest.store.put(bytes.clone()).await.expect("put honest"), cid);
+		assert_eq!(c.store.get(&cid).await.expect("get from the honest provider"), bytes);
 	})
 	.await
 }
