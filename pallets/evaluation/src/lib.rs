@@ -29,7 +29,7 @@
 //!    AggregationReveal it [`Pallet::reveal_aggregate`]s the aggregate (CID + commitment),
 //!    the sorted set of participants whose updates it found invalid, and the salt. When
 //!    the reveal phase ends, a strict majority (`> Q/2` of the panel) on
-//!    `(commitment, invalid set)` fixes the subgroup result: members outside it and those
+//!    `(CID, commitment, invalid set)` fixes the subgroup result: members outside it and those
 //!    who did not reveal are slashed (the task's `fees.slash`, [`din_primitives::Offence`]
 //!    `MinorityAggregate` / `MissedReveal`), participants in the invalid set are slashed
 //!    (`InvalidUpdate`), the other submitted updates are *accepted*. Without a majority the

@@ -343,13 +343,25 @@ pub fn commit_aggregate(
 	commitment: H256,
 	invalid: &[AccountId],
 ) {
+	commit_aggregate_at(task, who, subgroup, b"agg", commitment, invalid)
+}
+
+/// [`commit_aggregate`] of an aggregate said to live at `cid(location)`.
+pub fn commit_aggregate_at(
+	task: TaskId,
+	who: AccountId,
+	subgroup: SubgroupIndex,
+	location: &[u8],
+	commitment: H256,
+	invalid: &[AccountId],
+) {
 	let round = phase(task).1;
 	let hash = din_primitives::aggregate_commit_hash(
 		task,
 		round,
 		subgroup,
 		&who,
-		b"agg",
+		location,
 		&commitment,
 		invalid,
 		&SALT,
@@ -366,13 +378,25 @@ pub fn reveal_aggregate(
 	commitment: H256,
 	invalid: &[AccountId],
 ) {
+	reveal_aggregate_at(task, who, subgroup, b"agg", commitment, invalid)
+}
+
+/// Reveal what [`commit_aggregate_at`] committed.
+pub fn reveal_aggregate_at(
+	task: TaskId,
+	who: AccountId,
+	subgroup: SubgroupIndex,
+	location: &[u8],
+	commitment: H256,
+	invalid: &[AccountId],
+) {
 	let round = phase(task).1;
 	Evaluation::reveal_aggregate(
 		RuntimeOrigin::signed(who),
 		task,
 		round,
 		subgroup,
-		cid(b"agg"),
+		cid(location),
 		commitment,
 		BoundedVec::truncate_from(invalid.to_vec()),
 		SALT,

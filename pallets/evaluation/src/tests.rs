@@ -417,6 +417,46 @@ fn a_lying_evaluator_is_slashed_and_the_result_holds() {
 }
 
 #[test]
+fn a_majority_aggregate_revealed_under_an_unfetchable_cid_is_a_minority() {
+	ExtBuilder::default().build_and_execute(|| {
+		let task = create(spec(1, zk()), &PARTICIPANTS);
+		train(task, models);
+		let subgroups = DinTasks::subgroups_of(task).len() as u32;
+		// The liar reveals first, with the honest content under a CID nobody serves: were
+		// the CID not part of the vote, it would become the aggregate every round evaluator
+		// has to fetch, and all of them would miss the global vote.
+		let liar = panel(task, 0, 0)[0];
+		let location = |who, s| if (who, s) == (liar, 0) { &b"nowhere"[..] } else { &b"agg"[..] };
+		for s in 0..subgroups {
+			for who in panel(task, 0, s) {
+				commit_aggregate_at(task, who, s, location(who, s), honest_aggregate(s), &[]);
+			}
+		}
+		finish_phase(task);
+		for s in 0..subgroups {
+			for who in panel(task, 0, s) {
+				reveal_aggregate_at(task, who, s, location(who, s), honest_aggregate(s), &[]);
+			}
+		}
+		finish_phase(task);
+		match SubgroupResults::<Test>::get(task, (0, 0)) {
+			Some(SubgroupResult::Accepted(r)) => {
+				assert_eq!((r.cid, r.commitment), (cid(b"agg"), honest_aggregate(0)))
+			},
+			other => panic!("{other:?}"),
+		}
+		assert_eq!(
+			slashes(),
+			vec![(liar, Role::Evaluator, din_primitives::Offence::MinorityAggregate)],
+			"only the liar"
+		);
+		for member in DinTasks::subgroups_of(task)[0].iter() {
+			assert_eq!(AcceptedUpdates::<Test>::get(task, member), 1, "updates still accepted");
+		}
+	});
+}
+
+#[test]
 fn no_majority_drops_the_subgroup_with_a_dispute() {
 	ExtBuilder::default().build_and_execute(|| {
 		let task = create(spec(1, zk()), &PARTICIPANTS);

@@ -172,15 +172,18 @@ impl<T: Config> Pallet<T> {
 			SubgroupResults::<T>::insert(task, (round, subgroup), SubgroupResult::Empty);
 			return;
 		}
-		let key = |r: &AggregateRevealOf<T>| (r.commitment, r.invalid.clone());
-		let revealed: Vec<_> = votes.iter().filter_map(|(_, r)| r.as_ref().map(key)).collect();
+		// The CID is part of the vote: a reveal that agrees on the content but names a CID
+		// nobody can fetch is a different vote, so it cannot become the aggregate the
+		// round's evaluators must combine.
+		let revealed: Vec<AggregateRevealOf<T>> =
+			votes.iter().filter_map(|(_, r)| r.clone()).collect();
 		let majority = strict_majority(&revealed, panel.len() as u32);
 		for (who, reveal) in votes.iter() {
 			match (reveal, &majority) {
 				(None, _) => {
 					Self::slash(who, Role::Evaluator, terms, task, round, Offence::MissedReveal)
 				},
-				(Some(r), Some((m, _))) if key(r) == *m => Self::credit_work(task, round, who),
+				(Some(r), Some((m, _))) if r == m => Self::credit_work(task, round, who),
 				(Some(_), Some(_)) => Self::slash(
 					who,
 					Role::Evaluator,
@@ -192,7 +195,7 @@ impl<T: Config> Pallet<T> {
 				(Some(_), None) => {},
 			}
 		}
-		let Some(((commitment, invalid), count)) = majority else {
+		let Some((AggregateReveal { cid, commitment, invalid }, count)) = majority else {
 			SubgroupResults::<T>::insert(task, (round, subgroup), SubgroupResult::Disputed);
 			Self::deposit_event(Event::SubgroupDisputed {
 				task,
@@ -203,13 +206,6 @@ impl<T: Config> Pallet<T> {
 			});
 			return;
 		};
-		// The CID of the first majority reveal (the majority agrees on the content).
-		let cid = votes
-			.iter()
-			.filter_map(|(_, r)| r.as_ref())
-			.find(|r| r.commitment == commitment && r.invalid == invalid)
-			.map(|r| r.cid.clone())
-			.unwrap_or_default();
 		let mut accepted = 0u32;
 		for p in submitted.iter() {
 			if invalid.contains(p) {
