@@ -43,6 +43,8 @@ interface IDin {
     function nextTaskId() external view returns (uint32);
 
     /// A task's state; `exists` is false (and the rest zero) for an unknown id.
+    /// `participants` counts the task's participant list, where one that left stays until
+    /// the first round starts.
     function taskInfo(uint32 id)
         external
         view
@@ -84,9 +86,10 @@ interface IDin {
     /// Join task `id` as a participant (needs an unlocked participant bond).
     function joinTask(uint32 id) external;
 
-    /// Leave task `id`, releasing the lock on the caller's participant bond. Only before
-    /// its first round starts: from then on the lock backs the caller's updates until the
-    /// task ends (reverts "TaskAlreadyStarted").
+    /// Leave task `id`; the lock on the caller's participant bond is released when the
+    /// first round starts (or the task ends before). Only before its first round starts:
+    /// from then on the lock backs the caller's updates until the task ends (reverts
+    /// "TaskAlreadyStarted"); a second leave reverts "AlreadyLeft".
     function leaveTask(uint32 id) external;
 
     /// Cancel task `id` (the caller must own it; before its first round starts) and get

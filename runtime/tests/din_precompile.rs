@@ -125,8 +125,9 @@ fn bond_and_join_act_as_the_caller() {
 
 /// Attack: a contract (or an EOA) that acts only through the precompile bonds, joins and
 /// funds a task, and the chain keeps its funds because the calls that give them back are
-/// missing. Every fund comes back: the pool by `cancelTask`, the lock by `leaveTask`, the
-/// bond by `unbond` then `withdrawUnbonded` after the unbonding period.
+/// missing. Every fund comes back: the pool by `cancelTask`, the lock by `leaveTask` (as
+/// the first round starts, or here the task ends), the bond by `unbond` then
+/// `withdrawUnbonded` after the unbonding period.
 #[test]
 fn a_caller_of_the_precompile_gets_every_fund_back() {
 	new_test_ext().execute_with(|| {
@@ -142,11 +143,13 @@ fn a_caller_of_the_precompile_gets_every_fund_back() {
 		assert_eq!(revert_reason(&call(&bob, IDin::cancelTaskCall { id })), "NotOwner");
 		returned(&bob, IDin::leaveTaskCall { id });
 		assert!(!din_runtime::Tasks::participants_of(id).contains(&bob));
-		let bond = returned(&alice, IDin::bondOfCall { who: address_of(&bob), role: 0 });
-		assert_eq!(bond.locked, U256::ZERO, "leaving releases the lock");
-		assert_eq!(revert_reason(&call(&bob, IDin::leaveTaskCall { id })), "NotParticipant");
+		let locked =
+			|| returned(&alice, IDin::bondOfCall { who: address_of(&bob), role: 0 }).locked;
+		assert_eq!(locked(), U256::from(UNIT), "locked until the first round starts");
+		assert_eq!(revert_reason(&call(&bob, IDin::leaveTaskCall { id })), "AlreadyLeft");
 
 		returned(&alice, IDin::cancelTaskCall { id });
+		assert_eq!(locked(), U256::ZERO, "the task's end releases the lock of the leaver");
 		let info = pallet_din_tasks::Tasks::<Runtime>::get(id).expect("kept as a record");
 		assert_eq!(info.phase, din_primitives::TaskPhase::Cancelled);
 		assert_eq!(info.remaining, 0);

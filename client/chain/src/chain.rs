@@ -506,11 +506,15 @@ impl Chain {
 			.map_err(error::subxt)
 	}
 
-	/// `Tasks::Participants`: who joined `task`, in join order (a round's snapshot takes
-	/// those that joined before its randomness could be known).
+	/// `Tasks::Participants`: who joined `task` and did not leave, in join order (a
+	/// round's snapshot takes those that joined before its randomness could be known).
 	pub async fn participants(&self, task: TaskId) -> Result<Vec<AccountId32>, Error> {
 		let joined = self.read(din::storage().tasks().participants(), (task,)).await?.0;
-		Ok(joined.into_iter().map(|participant| participant.who).collect())
+		Ok(joined
+			.into_iter()
+			.filter(|participant| participant.left_at.is_none())
+			.map(|participant| participant.who)
+			.collect())
 	}
 
 	/// `DinApi::assignment`: `(round, subgroup)` of `who` in the current round of `task`.

@@ -329,6 +329,8 @@ where
 			rounds: info.spec.rounds,
 			phaseEnds: block_to_u64::<T>(info.phase_ends),
 			remaining: amount(info.remaining.into()),
+			// The list's length, read without decoding it (the weight does not grow with
+			// it): a participant that left counts until the first round starts.
 			participants: pallet_din_tasks::Participants::<T>::decode_len(id).unwrap_or(0) as u32,
 		},
 		None => IDin::taskInfoReturn {

@@ -57,6 +57,8 @@ impl pallet_din_tasks::Config for Test {
 	type Currency = Balances;
 	type Staking = Staking;
 	type Randomness = NoRandomness;
+	// The payout arithmetic is checked over every fee split, a zero evaluator fee included.
+	type MinEvaluatorFee = ();
 }
 
 #[derive_impl(pallet_din_rewards::config_preludes::TestDefaultConfig)]

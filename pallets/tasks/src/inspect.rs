@@ -29,7 +29,7 @@ impl<T: Config> Pallet<T> {
 			rounds: info.spec.rounds,
 			phase_ends: info.phase_ends,
 			remaining: info.remaining,
-			participants: Participants::<T>::decode_len(task).unwrap_or(0) as u32,
+			participants: Self::participant_count(task),
 			subgroup_size: info.spec.subgroup_size,
 			evaluators_per_subgroup: info.spec.evaluators_per_subgroup,
 			min_participant_bond: info.spec.min_participant_bond,
@@ -53,9 +53,18 @@ impl<T: Config> Pallet<T> {
 			.map(|a| (a.round, a.subgroup))
 	}
 
-	/// The joined participants of `task`.
+	/// The participants of `task` that have not left.
 	pub fn participants_of(task: TaskId) -> Vec<T::AccountId> {
-		Participants::<T>::get(task).into_iter().map(|p| p.who).collect()
+		Participants::<T>::get(task)
+			.into_iter()
+			.filter(|p| p.is_active())
+			.map(|p| p.who)
+			.collect()
+	}
+
+	/// How many participants of `task` have not left.
+	pub fn participant_count(task: TaskId) -> u32 {
+		Participants::<T>::get(task).iter().filter(|p| p.is_active()).count() as u32
 	}
 
 	/// The subgroups of the current round of `task`, in index order.

@@ -16,7 +16,8 @@
 //! locks the task's minimum participant bond (it cannot be unbonded while the task runs).
 //! They may [`Pallet::leave_task`] only before the first round starts: from then on the
 //! lock backs their updates until the task settles, so nobody who took part escapes a
-//! slash by leaving and unbonding. The owner may
+//! slash by leaving and unbonding. A leave takes effect (and its lock is released) when
+//! the first round starts. The owner may
 //! [`Pallet::cancel_task`] before the first round starts and gets the whole pool back.
 //!
 //! A task then runs through its lifecycle, advanced by `on_initialize` at each phase's
@@ -35,7 +36,8 @@
 //! `("din/round", task, round)`) and dealt round-robin into `ceil(n / G)` subgroups of at
 //! most G. The snapshot takes only those that joined [`Config::ShuffleLookback`] blocks
 //! before the block since which that randomness is known: once the shuffle's outcome can
-//! be computed, joining (or not) cannot choose one's subgroup, only wait for a later round. During Training each assigned participant submits exactly one update with
+//! be computed, joining (or not) cannot choose one's subgroup, only wait for a later round,
+//! and a participant that leaves keeps its place in the shuffle with an empty seat. During Training each assigned participant submits exactly one update with
 //! [`Pallet::submit_update`]: the CID of the update in the artifact store, the commitment to
 //! its canonical encoding and the number of training samples behind it. What counts as a
 //! *contribution* is decided later: an update the subgroup majority of evaluators accepts,
@@ -162,6 +164,10 @@ pub mod pallet {
 		parameter_types! {
 			/// The mocks' bound on a task's slash fraction.
 			pub const TestMaxSlash: Perbill = Perbill::from_percent(50);
+			/// The mocks' floor on a task's evaluator fee.
+			pub const TestMinEvaluatorFee: Perbill = Perbill::from_percent(1);
+			/// The mocks' floor on a task's baseline margin.
+			pub const TestMinBaselineMargin: Perbill = Perbill::from_percent(1);
 		}
 
 		/// The mocks' configuration: a `u64` balance and block number, small bounds
@@ -191,6 +197,8 @@ pub mod pallet {
 			type MaxRoundDeferrals = ConstU32<3>;
 			type MaxSamplesPerUpdate = ConstU64<{ 1 << 32 }>;
 			type MaxSlash = TestMaxSlash;
+			type MinEvaluatorFee = TestMinEvaluatorFee;
+			type MinBaselineMargin = TestMinBaselineMargin;
 			type ShuffleLookback = ConstU64<0>;
 			type WeightInfo = ();
 		}
@@ -304,6 +312,19 @@ pub mod pallet {
 		#[pallet::constant]
 		type MaxSlash: Get<Perbill>;
 
+		/// Smallest evaluator fee a task may set (`fees.evaluator_fee`). Drawn evaluators
+		/// cannot decline a seat and are slashed for a duty they skip: without a floor an
+		/// owner could have the pool aggregate and prove for nothing.
+		#[pallet::constant]
+		type MinEvaluatorFee: Get<Perbill>;
+
+		/// Smallest baseline margin a task may set (`fees.baseline_margin`). A score is a
+		/// test-set accuracy with sampling noise: with no margin an honest update that
+		/// scores a hair below the baseline would be slashed `BelowBaseline`, its share
+		/// kept from it.
+		#[pallet::constant]
+		type MinBaselineMargin: Get<Perbill>;
+
 		/// Weight information for the calls and hooks of this pallet.
 		type WeightInfo: WeightInfo;
 	}
@@ -407,7 +428,8 @@ pub mod pallet {
 		/// `who` joined `task`; it is in the snapshot of `round` onwards, or of a later round
 		/// if `round`'s randomness is known too soon after the join.
 		ParticipantJoined { task: TaskId, round: RoundIndex, who: T::AccountId },
-		/// `who` left `task` after `round`.
+		/// `who` left `task` before `round` started; its lock is released when the round
+		/// starts (or the task ends).
 		ParticipantLeft { task: TaskId, round: RoundIndex, who: T::AccountId },
 		/// `round` of `task` started with `participants` in `subgroups` subgroups; Training
 		/// ends at `training_ends`.
@@ -528,7 +550,8 @@ pub mod pallet {
 		UnknownTask,
 		/// The task does not accept participants any more.
 		TaskNotOpen,
-		/// The caller already joined the task.
+		/// The caller already joined the task (or left it, and its entry stays until the
+		/// first round starts).
 		AlreadyJoined,
 		/// The task has `MaxParticipants` participants.
 		TooManyParticipants,
@@ -561,6 +584,12 @@ pub mod pallet {
 		ZeroCommitment,
 		/// The payout exceeds the task's remaining budget.
 		PoolExhausted,
+		/// The caller already left the task; its entry stays until the first round starts.
+		AlreadyLeft,
+		/// `fees.evaluator_fee` is below `Config::MinEvaluatorFee`.
+		EvaluatorFeeTooLow,
+		/// `fees.baseline_margin` is below `Config::MinBaselineMargin`.
+		BaselineMarginTooLow,
 	}
 
 	/// Why this pallet holds funds.
@@ -700,7 +729,7 @@ pub mod pallet {
 			let joined_at = frame_system::Pallet::<T>::block_number();
 			Participants::<T>::try_mutate(task, |list| -> DispatchResult {
 				ensure!(!list.iter().any(|p| p.who == who), Error::<T>::AlreadyJoined);
-				list.try_push(Participant { who: who.clone(), joined_at })
+				list.try_push(Participant { who: who.clone(), joined_at, left_at: None })
 					.map_err(|_| Error::<T>::TooManyParticipants)?;
 				T::Staking::lock(&who, Role::Participant, bond)
 			})?;
@@ -713,13 +742,18 @@ pub mod pallet {
 			Ok(())
 		}
 
-		/// Leave `task`, releasing the lock on the caller's bond.
+		/// Leave `task`: the caller takes no part in it, and the lock on its bond is released
+		/// when the first round starts (or the task ends before).
 		///
 		/// Origin: signed, a participant of `task`. Only before the first round starts: from
 		/// then on the lock backs the participant's updates until the task settles (an
 		/// update is slashed `BelowBaseline` only at the end of Rewarding), so that nobody
-		/// who took part can leave, unbond and withdraw before its slash. The lock is
-		/// released when the task ends.
+		/// who took part can leave, unbond and withdraw before its slash.
+		///
+		/// The entry stays in the list until the round starts: a participant that leaves
+		/// once the round's randomness is known keeps its place in the shuffle and leaves
+		/// its seat empty, so that leaving cannot reshape the other participants' subgroups
+		/// ([`Participant::in_shuffle`]). It cannot join again before then (`AlreadyJoined`).
 		///
 		/// Emits [`Event::ParticipantLeft`].
 		#[pallet::call_index(2)]
@@ -733,13 +767,14 @@ pub mod pallet {
 				info.phase == TaskPhase::Registration && info.round == 0,
 				Error::<T>::TaskAlreadyStarted
 			);
+			let now = frame_system::Pallet::<T>::block_number();
 			Participants::<T>::try_mutate(task, |list| -> DispatchResult {
-				let pos =
-					list.iter().position(|p| p.who == who).ok_or(Error::<T>::NotParticipant)?;
-				list.swap_remove(pos);
+				let entry =
+					list.iter_mut().find(|p| p.who == who).ok_or(Error::<T>::NotParticipant)?;
+				ensure!(entry.is_active(), Error::<T>::AlreadyLeft);
+				entry.left_at = Some(now);
 				Ok(())
 			})?;
-			T::Staking::unlock(&who, Role::Participant, info.spec.min_participant_bond);
 			Self::deposit_event(Event::ParticipantLeft { task, round: info.round, who });
 			Ok(())
 		}

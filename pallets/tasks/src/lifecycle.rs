@@ -165,12 +165,13 @@ impl<T: Config> Pallet<T> {
 		let subject = (b"din/round", task, round).encode();
 		let (seed, known_since) = T::Randomness::random(&subject);
 		let lookback = T::ShuffleLookback::get();
-		let mut snapshot: Vec<T::AccountId> = Participants::<T>::get(task)
-			.into_iter()
-			.filter(|p| {
-				din_primitives::joined_before_randomness(p.joined_at, known_since, lookback)
-			})
-			.map(|p| p.who)
+		// The shuffle's inputs as they were before its randomness was known: who left since
+		// keeps a place (and leaves its seat empty), who joined since waits.
+		let participants = Participants::<T>::get(task);
+		let mut snapshot: Vec<(T::AccountId, bool)> = participants
+			.iter()
+			.filter(|p| p.in_shuffle(known_since, lookback))
+			.map(|p| (p.who.clone(), p.is_active()))
 			.collect();
 		let n = snapshot.len() as u32;
 		let required = info.spec.min_participants;
@@ -217,6 +218,7 @@ impl<T: Config> Pallet<T> {
 		}
 
 		shuffle(&mut snapshot, seed.as_ref());
+		Self::release_leavers(task, participants, info.spec.min_participant_bond);
 
 		// Clear subgroups of the previous round beyond the new count.
 		let previous = round
@@ -227,11 +229,16 @@ impl<T: Config> Pallet<T> {
 			Subgroups::<T>::remove(task, s);
 		}
 		let mut groups: Vec<Vec<T::AccountId>> = (0..k).map(|_| Vec::new()).collect();
-		for (i, who) in snapshot.into_iter().enumerate() {
+		let mut assigned = 0u32;
+		for (i, (who, active)) in snapshot.into_iter().enumerate() {
+			if !active {
+				continue;
+			}
 			let subgroup = subgroup_of(i as u32, k);
 			Assignments::<T>::insert(task, &who, Assignment { round, subgroup });
 			if let Some(g) = groups.get_mut(subgroup as usize) {
 				g.push(who);
+				assigned += 1;
 			}
 		}
 		for (s, members) in groups.into_iter().enumerate() {
@@ -242,7 +249,7 @@ impl<T: Config> Pallet<T> {
 		Rounds::<T>::insert(
 			task,
 			round,
-			RoundInfo { started_at: now, participants: n, subgroups: k, updates: 0 },
+			RoundInfo { started_at: now, participants: assigned, subgroups: k, updates: 0 },
 		);
 		if round == 0 {
 			RoundDeferrals::<T>::remove(task);
@@ -254,11 +261,31 @@ impl<T: Config> Pallet<T> {
 		Self::deposit_event(Event::RoundStarted {
 			task,
 			round,
-			participants: n,
+			participants: assigned,
 			subgroups: k,
 			training_ends,
 		});
 		Transition::RoundStart(n)
+	}
+
+	/// Drop the entries of participants that left from `participants` (the stored list of
+	/// `task`) and release their locks of `bond`: their leave takes effect as the round
+	/// they did not take part in starts.
+	fn release_leavers(
+		task: TaskId,
+		mut participants: ParticipantsOf<T>,
+		bond: crate::BalanceOf<T>,
+	) {
+		if participants.iter().all(|p| p.is_active()) {
+			return;
+		}
+		participants.retain(|p| {
+			if !p.is_active() {
+				T::Staking::unlock(&p.who, Role::Participant, bond);
+			}
+			p.is_active()
+		});
+		Participants::<T>::insert(task, participants);
 	}
 
 	/// End a task whose first round was deferred `deferrals` times: cancel and refund it.

@@ -68,8 +68,11 @@ pub mod v1 {
 			let lists: Vec<_> = Participants::<T>::drain().collect();
 			moved += lists.len() as u64;
 			for (task, list) in lists {
-				let joined =
-					list.into_iter().map(|who| Participant { who, joined_at: Zero::zero() });
+				let joined = list.into_iter().map(|who| Participant {
+					who,
+					joined_at: Zero::zero(),
+					left_at: None,
+				});
 				// As many as before, under the same bound.
 				super::super::Participants::<T>::insert(
 					task,

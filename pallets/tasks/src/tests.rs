@@ -212,6 +212,26 @@ fn an_owner_cannot_set_a_slash_above_the_runtime_maximum() {
 	});
 }
 
+/// Attack: an owner sets the evaluator fee to zero, so that the drawn evaluators (who
+/// cannot decline a seat and are slashed for a skipped duty) aggregate and prove for
+/// nothing; or the baseline margin to zero, so that honest updates scoring a hair below
+/// the baseline (test-set noise) are slashed and their share withheld. Both are bounded
+/// below by the runtime.
+#[test]
+fn an_owner_cannot_set_the_evaluator_fee_or_baseline_margin_below_the_runtime_minimum() {
+	ExtBuilder::default().build_and_execute(|| {
+		assert_spec_fails(|s| s.fees.evaluator_fee = Perbill::zero(), Error::EvaluatorFeeTooLow);
+		assert_spec_fails(
+			|s| s.fees.baseline_margin = Perbill::zero(),
+			Error::BaselineMarginTooLow,
+		);
+		let mut at_the_minimum = spec();
+		at_the_minimum.fees.evaluator_fee = <Test as Config>::MinEvaluatorFee::get();
+		at_the_minimum.fees.baseline_margin = <Test as Config>::MinBaselineMargin::get();
+		assert_ok!(DinTasks::create_task(RuntimeOrigin::signed(OWNER), at_the_minimum));
+	});
+}
+
 #[test]
 fn create_task_accepts_every_valid_rule() {
 	ExtBuilder::default().build_and_execute(|| {
@@ -364,8 +384,22 @@ fn leave_task_works() {
 		join(11, task);
 		assert_ok!(DinTasks::leave_task(RuntimeOrigin::signed(10), task));
 		System::assert_last_event(Event::ParticipantLeft { task, round: 0, who: 10 }.into());
-		assert_eq!(locked(10), 0);
 		assert_eq!(DinTasks::participants_of(task), vec![11]);
+		assert_noop!(
+			DinTasks::leave_task(RuntimeOrigin::signed(10), task),
+			Error::<Test>::AlreadyLeft
+		);
+		assert_noop!(
+			DinTasks::join_task(RuntimeOrigin::signed(10), task),
+			Error::<Test>::AlreadyJoined
+		);
+		// The leave takes effect when the first round starts: the lock is released then.
+		assert_eq!(locked(10), spec().min_participant_bond);
+		finish_phase(task);
+		assert_eq!(phase(task), TaskPhase::Training);
+		assert_eq!(locked(10), 0);
+		assert_eq!(DinTasks::assignment_of(task, &10), None);
+		assert_eq!(crate::Participants::<Test>::get(task).len(), 1, "the entry is gone");
 	});
 }
 
@@ -696,6 +730,18 @@ fn lifecycle_runs_every_phase_and_finishes() {
 /// 3 blocks before it. A late joiner is what a participant who can already compute the
 /// shuffle would be, choosing whether and when to join to land next to an accomplice.
 fn subgroups_of_round_0(before_start: Option<u64>) -> Vec<Vec<AccountId>> {
+	subgroups_of_round_0_after(|task| {
+		if let Some(before) = before_start {
+			run_to(phase_ends(task) - before);
+			join(14, task);
+		}
+	})
+}
+
+/// The subgroups of round 0 of a task that 10..=13 joined at its creation, after `late`
+/// ran in its Registration phase, with the shuffle's participants frozen 3 blocks before
+/// the round starts.
+fn subgroups_of_round_0_after(late: impl FnOnce(TaskId)) -> Vec<Vec<AccountId>> {
 	let mut groups = Vec::new();
 	ExtBuilder::default().build_and_execute(|| {
 		ShuffleLookback::set(3);
@@ -704,16 +750,60 @@ fn subgroups_of_round_0(before_start: Option<u64>) -> Vec<Vec<AccountId>> {
 			join(who, task);
 		}
 		let start = phase_ends(task);
-		if let Some(before) = before_start {
-			run_to(start - before);
-			join(14, task);
-		}
+		late(task);
 		finish_phase(task);
 		assert_eq!(round(task), 0);
 		assert_eq!(phase(task), TaskPhase::Training, "started at {start}");
 		groups = DinTasks::subgroups_of(task);
 	});
 	groups
+}
+
+/// Attack: a participant that can compute the shuffle once its randomness is known leaves
+/// (or stays) to move its accomplices into the subgroup it wants. A leave after the inputs
+/// froze keeps its place in the shuffle: its seat is empty, nobody else moves.
+#[test]
+fn a_late_leave_cannot_reshape_the_subgroups() {
+	const LEAVER: AccountId = 10;
+	let leave = |before: u64| {
+		move |task| {
+			run_to(phase_ends(task) - before);
+			assert_ok!(DinTasks::leave_task(RuntimeOrigin::signed(LEAVER), task));
+		}
+	};
+	let without = subgroups_of_round_0(None);
+	let emptied: Vec<Vec<AccountId>> = without
+		.iter()
+		.map(|g| g.iter().copied().filter(|w| *w != LEAVER).collect())
+		.collect();
+	assert_eq!(subgroups_of_round_0_after(leave(2)), emptied);
+	// A leave before the inputs froze takes the participant out of the shuffle (the
+	// comparison above can fail).
+	let in_time = subgroups_of_round_0_after(leave(5));
+	assert!(in_time.iter().flatten().all(|who| *who != LEAVER));
+	assert_ne!(in_time, emptied);
+}
+
+#[test]
+fn a_leave_takes_effect_when_the_first_round_starts() {
+	ExtBuilder::default().build_and_execute(|| {
+		ShuffleLookback::set(3);
+		let task = create_with(|s| s.phases.registration = 8);
+		for who in 10..=13 {
+			join(who, task);
+		}
+		run_to(phase_ends(task) - 1);
+		assert_ok!(DinTasks::leave_task(RuntimeOrigin::signed(12), task));
+		assert_eq!(locked(12), spec().min_participant_bond, "locked until the round starts");
+		finish_phase(task);
+		assert_eq!(locked(12), 0);
+		assert_eq!(subgroup(task, 12), None);
+		assert_eq!(DinTasks::participants_of(task), vec![10, 11, 13]);
+		assert!(task_events().iter().any(|e| matches!(
+			e,
+			Event::RoundStarted { round: 0, participants: 3, subgroups: 2, .. }
+		)));
+	});
 }
 
 #[test]
@@ -1175,11 +1265,13 @@ mod prop {
 					use polkadot_sdk::frame_support::traits::fungible::Inspect;
 					let total: u64 = accounts.iter().map(Balances::total_balance).sum();
 					assert_eq!(total + burned, issuance);
-					// A participant's lock is the task bond times the live tasks it is in.
+					// A participant's lock is the task bond times the live tasks it has an entry
+					// in (one it left keeps its entry, and its lock, until the first round).
 					for who in PARTICIPANTS {
 						let in_tasks = crate::Tasks::<Test>::iter()
 							.filter(|(id, info)| {
-								!info.phase.is_terminal() && DinTasks::participants_of(*id).contains(&who)
+								!info.phase.is_terminal()
+									&& crate::Participants::<Test>::get(id).iter().any(|p| p.who == who)
 							})
 							.count() as u64;
 						assert_eq!(locked(who), 50 * in_tasks);

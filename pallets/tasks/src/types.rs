@@ -87,11 +87,13 @@ pub struct TestSetRef {
 	pub proving_key_cid: Cid,
 }
 
-/// A participant of a task and the block it joined at.
+/// A participant of a task, the block it joined at and the block it asked to leave at.
 ///
 /// A round's shuffle takes only participants that joined [`Config::ShuffleLookback`]
 /// blocks before the block since which its randomness is known: whoever joins once the
-/// outcome can be computed waits for a later round.
+/// outcome can be computed waits for a later round. Leaving is frozen the same way: a
+/// participant that left after that point keeps its place in the shuffle (its seat stays
+/// empty), so neither joining nor leaving can choose anyone's subgroup.
 #[derive(
 	Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo, Clone, PartialEq, Eq, Debug,
 )]
@@ -101,6 +103,26 @@ pub struct Participant<AccountId, BlockNumber> {
 	/// The block it joined at (zero: joined before the upgrade that introduced this
 	/// record).
 	pub joined_at: BlockNumber,
+	/// The block it called [`crate::Pallet::leave_task`] at; the entry (and the bond's lock)
+	/// stays until the first round starts or the task ends.
+	pub left_at: Option<BlockNumber>,
+}
+
+impl<AccountId, BlockNumber> Participant<AccountId, BlockNumber>
+where
+	BlockNumber: polkadot_sdk::sp_runtime::traits::AtLeast32BitUnsigned + Copy,
+{
+	/// Whether this entry has a place in the shuffle of randomness known since
+	/// `known_since`: it joined before the inputs froze and did not leave before.
+	pub fn in_shuffle(&self, known_since: BlockNumber, lookback: BlockNumber) -> bool {
+		let frozen = |at| din_primitives::joined_before_randomness(at, known_since, lookback);
+		frozen(self.joined_at) && !self.left_at.is_some_and(frozen)
+	}
+
+	/// Whether it has not left.
+	pub fn is_active(&self) -> bool {
+		self.left_at.is_none()
+	}
 }
 
 /// The reward pool a task escrows. `asset` is `Native` for now (see [`RewardAsset`]).
@@ -361,6 +383,8 @@ impl<T: Config> TaskSpec<T> {
 			+ self.fees.protocol_fee.deconstruct() as u64;
 		ensure(fees <= Perbill::one().deconstruct() as u64, FeesTooHigh)?;
 		ensure(self.fees.slash <= T::MaxSlash::get(), SlashTooHigh)?;
+		ensure(self.fees.evaluator_fee >= T::MinEvaluatorFee::get(), EvaluatorFeeTooLow)?;
+		ensure(self.fees.baseline_margin >= T::MinBaselineMargin::get(), BaselineMarginTooLow)?;
 		Ok(())
 	}
 }

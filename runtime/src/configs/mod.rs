@@ -297,6 +297,8 @@ impl pallet_din_tasks::Config for Runtime {
 	type MaxRoundDeferrals = ConstU32<16>;
 	type MaxSamplesPerUpdate = DinMaxSamplesPerUpdate;
 	type MaxSlash = DinMaxSlash;
+	type MinEvaluatorFee = DinMinEvaluatorFee;
+	type MinBaselineMargin = DinMinBaselineMargin;
 	type WeightInfo = pallet_din_tasks::weights::SubstrateWeight<Runtime>;
 }
 
@@ -321,6 +323,11 @@ parameter_types! {
 	pub const DinMaxSamplesPerUpdate: u64 = 1 << 32;
 	/// Largest slash per offence a task may set: a fifth of the bond.
 	pub const DinMaxSlash: Perbill = Perbill::from_percent(20);
+	/// Smallest evaluator fee a task may set: with `DinMinRewardPool`, at least 1 UNIT for
+	/// a task's evaluators.
+	pub const DinMinEvaluatorFee: Perbill = Perbill::from_percent(1);
+	/// Smallest baseline margin a task may set: one percentage point of accuracy.
+	pub const DinMinBaselineMargin: Perbill = Perbill::from_percent(1);
 }
 
 parameter_types! {
