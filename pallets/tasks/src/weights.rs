@@ -79,8 +79,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `109`
 		//  Estimated: `3640`
-		// Minimum execution time: 1_245_137_000 picoseconds.
-		Weight::from_parts(2_082_033_890, 3640)
+		// Minimum execution time: 1_364_393_000 picoseconds.
+		Weight::from_parts(2_269_561_600, 3640)
 			.saturating_add(T::DbWeight::get().reads(5_u64))
 			.saturating_add(T::DbWeight::get().writes(6_u64))
 	}
@@ -89,30 +89,28 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Staking::Ledgers` (r:1 w:1)
 	/// Proof: `Staking::Ledgers` (`max_values`: None, `max_size`: Some(730), added: 3205, mode: `MaxEncodedLen`)
 	/// Storage: `Tasks::Participants` (r:1 w:1)
-	/// Proof: `Tasks::Participants` (`max_values`: None, `max_size`: Some(9230), added: 11705, mode: `MaxEncodedLen`)
+	/// Proof: `Tasks::Participants` (`max_values`: None, `max_size`: Some(10510), added: 12985, mode: `MaxEncodedLen`)
 	fn join_task() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `15226`
-		//  Estimated: `12695`
-		// Minimum execution time: 795_099_000 picoseconds.
-		Weight::from_parts(860_356_000, 12695)
+		//  Measured:  `15481`
+		//  Estimated: `13975`
+		// Minimum execution time: 947_145_000 picoseconds.
+		Weight::from_parts(1_143_526_000, 13975)
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
 	}
 	/// Storage: `Tasks::Tasks` (r:1 w:0)
 	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(4852), added: 7327, mode: `MaxEncodedLen`)
 	/// Storage: `Tasks::Participants` (r:1 w:1)
-	/// Proof: `Tasks::Participants` (`max_values`: None, `max_size`: Some(9230), added: 11705, mode: `MaxEncodedLen`)
-	/// Storage: `Staking::Ledgers` (r:1 w:1)
-	/// Proof: `Staking::Ledgers` (`max_values`: None, `max_size`: Some(730), added: 3205, mode: `MaxEncodedLen`)
+	/// Proof: `Tasks::Participants` (`max_values`: None, `max_size`: Some(10510), added: 12985, mode: `MaxEncodedLen`)
 	fn leave_task() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `15256`
-		//  Estimated: `12695`
-		// Minimum execution time: 682_222_000 picoseconds.
-		Weight::from_parts(730_353_000, 12695)
-			.saturating_add(T::DbWeight::get().reads(3_u64))
-			.saturating_add(T::DbWeight::get().writes(2_u64))
+		//  Measured:  `14445`
+		//  Estimated: `13975`
+		// Minimum execution time: 507_352_000 picoseconds.
+		Weight::from_parts(768_780_000, 13975)
+			.saturating_add(T::DbWeight::get().reads(2_u64))
+			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
 	/// Storage: `Tasks::Tasks` (r:1 w:1)
 	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(4852), added: 7327, mode: `MaxEncodedLen`)
@@ -125,7 +123,7 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Balances::Holds` (r:1 w:1)
 	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(175), added: 2650, mode: `MaxEncodedLen`)
 	/// Storage: `Tasks::Participants` (r:1 w:1)
-	/// Proof: `Tasks::Participants` (`max_values`: None, `max_size`: Some(9230), added: 11705, mode: `MaxEncodedLen`)
+	/// Proof: `Tasks::Participants` (`max_values`: None, `max_size`: Some(10510), added: 12985, mode: `MaxEncodedLen`)
 	/// Storage: `Staking::Ledgers` (r:256 w:256)
 	/// Proof: `Staking::Ledgers` (`max_values`: None, `max_size`: Some(730), added: 3205, mode: `MaxEncodedLen`)
 	/// Storage: `Tasks::ActiveTasks` (r:1 w:1)
@@ -135,12 +133,12 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// The range of component `p` is `[0, 256]`.
 	fn cancel_task(p: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `5947 + p * (133 ±0)`
-		//  Estimated: `12695 + p * (3205 ±0)`
-		// Minimum execution time: 1_698_549_000 picoseconds.
-		Weight::from_parts(1_738_965_729, 12695)
-			// Standard Error: 14_788_346
-			.saturating_add(Weight::from_parts(180_124_950, 0).saturating_mul(p.into()))
+		//  Measured:  `5947 + p * (134 ±0)`
+		//  Estimated: `13975 + p * (3205 ±0)`
+		// Minimum execution time: 1_728_213_000 picoseconds.
+		Weight::from_parts(1_147_737_345, 13975)
+			// Standard Error: 8_221_392
+			.saturating_add(Weight::from_parts(241_224_913, 0).saturating_mul(p.into()))
 			.saturating_add(T::DbWeight::get().reads(7_u64))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(p.into())))
 			.saturating_add(T::DbWeight::get().writes(7_u64))
@@ -159,8 +157,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `5992`
 		//  Estimated: `8317`
-		// Minimum execution time: 741_099_000 picoseconds.
-		Weight::from_parts(794_408_000, 8317)
+		// Minimum execution time: 725_326_000 picoseconds.
+		Weight::from_parts(936_109_000, 8317)
 			.saturating_add(T::DbWeight::get().reads(4_u64))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
 	}
@@ -170,8 +168,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `6`
 		//  Estimated: `3486`
-		// Minimum execution time: 75_121_000 picoseconds.
-		Weight::from_parts(85_026_000, 3486)
+		// Minimum execution time: 77_244_000 picoseconds.
+		Weight::from_parts(89_944_000, 3486)
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 	}
 	/// Storage: `Tasks::Deadlines` (r:2 w:2)
@@ -182,8 +180,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `5076`
 		//  Estimated: `8317`
-		// Minimum execution time: 413_152_000 picoseconds.
-		Weight::from_parts(481_784_000, 8317)
+		// Minimum execution time: 408_786_000 picoseconds.
+		Weight::from_parts(511_889_000, 8317)
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
@@ -195,13 +193,13 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Babe::NextRandomness` (`max_values`: Some(1), `max_size`: Some(32), added: 527, mode: `MaxEncodedLen`)
 	/// Storage: `Babe::EpochStart` (r:1 w:0)
 	/// Proof: `Babe::EpochStart` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
-	/// Storage: `Tasks::Participants` (r:1 w:0)
-	/// Proof: `Tasks::Participants` (`max_values`: None, `max_size`: Some(9230), added: 11705, mode: `MaxEncodedLen`)
+	/// Storage: `Tasks::Participants` (r:1 w:1)
+	/// Proof: `Tasks::Participants` (`max_values`: None, `max_size`: Some(10510), added: 12985, mode: `MaxEncodedLen`)
 	/// Storage: `Tasks::RoundDeferrals` (r:1 w:1)
 	/// Proof: `Tasks::RoundDeferrals` (`max_values`: None, `max_size`: Some(16), added: 2491, mode: `MaxEncodedLen`)
 	/// Storage: `Evaluation::Pool` (r:1 w:0)
 	/// Proof: `Evaluation::Pool` (`max_values`: Some(1), `max_size`: Some(14338), added: 14833, mode: `MaxEncodedLen`)
-	/// Storage: `Staking::Ledgers` (r:7 w:7)
+	/// Storage: `Staking::Ledgers` (r:135 w:135)
 	/// Proof: `Staking::Ledgers` (`max_values`: None, `max_size`: Some(730), added: 3205, mode: `MaxEncodedLen`)
 	/// Storage: `Staking::ReputationOf` (r:7 w:0)
 	/// Proof: `Staking::ReputationOf` (`max_values`: None, `max_size`: Some(61), added: 2536, mode: `MaxEncodedLen`)
@@ -209,7 +207,7 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Evaluation::RoundEvaluators` (`max_values`: None, `max_size`: Some(9242), added: 11717, mode: `MaxEncodedLen`)
 	/// Storage: `Evaluation::Panels` (r:0 w:8)
 	/// Proof: `Evaluation::Panels` (`max_values`: None, `max_size`: Some(253), added: 2728, mode: `MaxEncodedLen`)
-	/// Storage: `Tasks::Assignments` (r:0 w:256)
+	/// Storage: `Tasks::Assignments` (r:0 w:128)
 	/// Proof: `Tasks::Assignments` (`max_values`: None, `max_size`: Some(68), added: 2543, mode: `MaxEncodedLen`)
 	/// Storage: `Tasks::Rounds` (r:0 w:1)
 	/// Proof: `Tasks::Rounds` (`max_values`: None, `max_size`: Some(40), added: 2515, mode: `MaxEncodedLen`)
@@ -218,15 +216,17 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// The range of component `p` is `[1, 256]`.
 	fn on_initialize_round_start(p: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `6977 + p * (42 ±0)`
-		//  Estimated: `23425`
-		// Minimum execution time: 3_358_732_000 picoseconds.
-		Weight::from_parts(3_416_613_458, 23425)
-			// Standard Error: 3_113_291
-			.saturating_add(Weight::from_parts(75_151_784, 0).saturating_mul(p.into()))
+		//  Measured:  `6374 + p * (101 ±0)`
+		//  Estimated: `22199 + p * (1605 ±3)`
+		// Minimum execution time: 4_511_842_000 picoseconds.
+		Weight::from_parts(3_004_260_968, 22199)
+			// Standard Error: 13_862_923
+			.saturating_add(Weight::from_parts(186_029_476, 0).saturating_mul(p.into()))
 			.saturating_add(T::DbWeight::get().reads(22_u64))
-			.saturating_add(T::DbWeight::get().writes(14_u64))
+			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(p.into())))
+			.saturating_add(T::DbWeight::get().writes(15_u64))
 			.saturating_add(T::DbWeight::get().writes((1_u64).saturating_mul(p.into())))
+			.saturating_add(Weight::from_parts(0, 1605).saturating_mul(p.into()))
 	}
 	/// Storage: `Tasks::Deadlines` (r:1 w:1)
 	/// Proof: `Tasks::Deadlines` (`max_values`: None, `max_size`: Some(21), added: 2496, mode: `MaxEncodedLen`)
@@ -249,7 +249,7 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Evaluation::RoundEvaluators` (r:1 w:1)
 	/// Proof: `Evaluation::RoundEvaluators` (`max_values`: None, `max_size`: Some(9242), added: 11717, mode: `MaxEncodedLen`)
 	/// Storage: `Tasks::Participants` (r:1 w:1)
-	/// Proof: `Tasks::Participants` (`max_values`: None, `max_size`: Some(9230), added: 11705, mode: `MaxEncodedLen`)
+	/// Proof: `Tasks::Participants` (`max_values`: None, `max_size`: Some(10510), added: 12985, mode: `MaxEncodedLen`)
 	/// Storage: `Staking::Ledgers` (r:256 w:256)
 	/// Proof: `Staking::Ledgers` (`max_values`: None, `max_size`: Some(730), added: 3205, mode: `MaxEncodedLen`)
 	/// Storage: `Tasks::Assignments` (r:256 w:256)
@@ -269,12 +269,12 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// The range of component `p` is `[1, 256]`.
 	fn on_initialize_finish(p: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `6242 + p * (198 ±0)`
-		//  Estimated: `12707 + p * (3205 ±3)`
-		// Minimum execution time: 3_354_885_000 picoseconds.
-		Weight::from_parts(8_778_465_072, 12707)
-			// Standard Error: 14_998_928
-			.saturating_add(Weight::from_parts(155_067_152, 0).saturating_mul(p.into()))
+		//  Measured:  `6242 + p * (199 ±0)`
+		//  Estimated: `13975 + p * (3205 ±0)`
+		// Minimum execution time: 5_640_376_000 picoseconds.
+		Weight::from_parts(10_121_630_749, 13975)
+			// Standard Error: 16_396_521
+			.saturating_add(Weight::from_parts(169_550_772, 0).saturating_mul(p.into()))
 			.saturating_add(T::DbWeight::get().reads(12_u64))
 			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(p.into())))
 			.saturating_add(T::DbWeight::get().writes(13_u64))
@@ -302,8 +302,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `109`
 		//  Estimated: `3640`
-		// Minimum execution time: 1_245_137_000 picoseconds.
-		Weight::from_parts(2_082_033_890, 3640)
+		// Minimum execution time: 1_364_393_000 picoseconds.
+		Weight::from_parts(2_269_561_600, 3640)
 			.saturating_add(RocksDbWeight::get().reads(5_u64))
 			.saturating_add(RocksDbWeight::get().writes(6_u64))
 	}
@@ -312,30 +312,28 @@ impl WeightInfo for () {
 	/// Storage: `Staking::Ledgers` (r:1 w:1)
 	/// Proof: `Staking::Ledgers` (`max_values`: None, `max_size`: Some(730), added: 3205, mode: `MaxEncodedLen`)
 	/// Storage: `Tasks::Participants` (r:1 w:1)
-	/// Proof: `Tasks::Participants` (`max_values`: None, `max_size`: Some(9230), added: 11705, mode: `MaxEncodedLen`)
+	/// Proof: `Tasks::Participants` (`max_values`: None, `max_size`: Some(10510), added: 12985, mode: `MaxEncodedLen`)
 	fn join_task() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `15226`
-		//  Estimated: `12695`
-		// Minimum execution time: 795_099_000 picoseconds.
-		Weight::from_parts(860_356_000, 12695)
+		//  Measured:  `15481`
+		//  Estimated: `13975`
+		// Minimum execution time: 947_145_000 picoseconds.
+		Weight::from_parts(1_143_526_000, 13975)
 			.saturating_add(RocksDbWeight::get().reads(3_u64))
 			.saturating_add(RocksDbWeight::get().writes(2_u64))
 	}
 	/// Storage: `Tasks::Tasks` (r:1 w:0)
 	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(4852), added: 7327, mode: `MaxEncodedLen`)
 	/// Storage: `Tasks::Participants` (r:1 w:1)
-	/// Proof: `Tasks::Participants` (`max_values`: None, `max_size`: Some(9230), added: 11705, mode: `MaxEncodedLen`)
-	/// Storage: `Staking::Ledgers` (r:1 w:1)
-	/// Proof: `Staking::Ledgers` (`max_values`: None, `max_size`: Some(730), added: 3205, mode: `MaxEncodedLen`)
+	/// Proof: `Tasks::Participants` (`max_values`: None, `max_size`: Some(10510), added: 12985, mode: `MaxEncodedLen`)
 	fn leave_task() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `15256`
-		//  Estimated: `12695`
-		// Minimum execution time: 682_222_000 picoseconds.
-		Weight::from_parts(730_353_000, 12695)
-			.saturating_add(RocksDbWeight::get().reads(3_u64))
-			.saturating_add(RocksDbWeight::get().writes(2_u64))
+		//  Measured:  `14445`
+		//  Estimated: `13975`
+		// Minimum execution time: 507_352_000 picoseconds.
+		Weight::from_parts(768_780_000, 13975)
+			.saturating_add(RocksDbWeight::get().reads(2_u64))
+			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
 	/// Storage: `Tasks::Tasks` (r:1 w:1)
 	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(4852), added: 7327, mode: `MaxEncodedLen`)
@@ -348,7 +346,7 @@ impl WeightInfo for () {
 	/// Storage: `Balances::Holds` (r:1 w:1)
 	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(175), added: 2650, mode: `MaxEncodedLen`)
 	/// Storage: `Tasks::Participants` (r:1 w:1)
-	/// Proof: `Tasks::Participants` (`max_values`: None, `max_size`: Some(9230), added: 11705, mode: `MaxEncodedLen`)
+	/// Proof: `Tasks::Participants` (`max_values`: None, `max_size`: Some(10510), added: 12985, mode: `MaxEncodedLen`)
 	/// Storage: `Staking::Ledgers` (r:256 w:256)
 	/// Proof: `Staking::Ledgers` (`max_values`: None, `max_size`: Some(730), added: 3205, mode: `MaxEncodedLen`)
 	/// Storage: `Tasks::ActiveTasks` (r:1 w:1)
@@ -358,12 +356,12 @@ impl WeightInfo for () {
 	/// The range of component `p` is `[0, 256]`.
 	fn cancel_task(p: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `5947 + p * (133 ±0)`
-		//  Estimated: `12695 + p * (3205 ±0)`
-		// Minimum execution time: 1_698_549_000 picoseconds.
-		Weight::from_parts(1_738_965_729, 12695)
-			// Standard Error: 14_788_346
-			.saturating_add(Weight::from_parts(180_124_950, 0).saturating_mul(p.into()))
+		//  Measured:  `5947 + p * (134 ±0)`
+		//  Estimated: `13975 + p * (3205 ±0)`
+		// Minimum execution time: 1_728_213_000 picoseconds.
+		Weight::from_parts(1_147_737_345, 13975)
+			// Standard Error: 8_221_392
+			.saturating_add(Weight::from_parts(241_224_913, 0).saturating_mul(p.into()))
 			.saturating_add(RocksDbWeight::get().reads(7_u64))
 			.saturating_add(RocksDbWeight::get().reads((1_u64).saturating_mul(p.into())))
 			.saturating_add(RocksDbWeight::get().writes(7_u64))
@@ -382,8 +380,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `5992`
 		//  Estimated: `8317`
-		// Minimum execution time: 741_099_000 picoseconds.
-		Weight::from_parts(794_408_000, 8317)
+		// Minimum execution time: 725_326_000 picoseconds.
+		Weight::from_parts(936_109_000, 8317)
 			.saturating_add(RocksDbWeight::get().reads(4_u64))
 			.saturating_add(RocksDbWeight::get().writes(2_u64))
 	}
@@ -393,8 +391,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `6`
 		//  Estimated: `3486`
-		// Minimum execution time: 75_121_000 picoseconds.
-		Weight::from_parts(85_026_000, 3486)
+		// Minimum execution time: 77_244_000 picoseconds.
+		Weight::from_parts(89_944_000, 3486)
 			.saturating_add(RocksDbWeight::get().reads(1_u64))
 	}
 	/// Storage: `Tasks::Deadlines` (r:2 w:2)
@@ -405,8 +403,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `5076`
 		//  Estimated: `8317`
-		// Minimum execution time: 413_152_000 picoseconds.
-		Weight::from_parts(481_784_000, 8317)
+		// Minimum execution time: 408_786_000 picoseconds.
+		Weight::from_parts(511_889_000, 8317)
 			.saturating_add(RocksDbWeight::get().reads(3_u64))
 			.saturating_add(RocksDbWeight::get().writes(3_u64))
 	}
@@ -418,13 +416,13 @@ impl WeightInfo for () {
 	/// Proof: `Babe::NextRandomness` (`max_values`: Some(1), `max_size`: Some(32), added: 527, mode: `MaxEncodedLen`)
 	/// Storage: `Babe::EpochStart` (r:1 w:0)
 	/// Proof: `Babe::EpochStart` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
-	/// Storage: `Tasks::Participants` (r:1 w:0)
-	/// Proof: `Tasks::Participants` (`max_values`: None, `max_size`: Some(9230), added: 11705, mode: `MaxEncodedLen`)
+	/// Storage: `Tasks::Participants` (r:1 w:1)
+	/// Proof: `Tasks::Participants` (`max_values`: None, `max_size`: Some(10510), added: 12985, mode: `MaxEncodedLen`)
 	/// Storage: `Tasks::RoundDeferrals` (r:1 w:1)
 	/// Proof: `Tasks::RoundDeferrals` (`max_values`: None, `max_size`: Some(16), added: 2491, mode: `MaxEncodedLen`)
 	/// Storage: `Evaluation::Pool` (r:1 w:0)
 	/// Proof: `Evaluation::Pool` (`max_values`: Some(1), `max_size`: Some(14338), added: 14833, mode: `MaxEncodedLen`)
-	/// Storage: `Staking::Ledgers` (r:7 w:7)
+	/// Storage: `Staking::Ledgers` (r:135 w:135)
 	/// Proof: `Staking::Ledgers` (`max_values`: None, `max_size`: Some(730), added: 3205, mode: `MaxEncodedLen`)
 	/// Storage: `Staking::ReputationOf` (r:7 w:0)
 	/// Proof: `Staking::ReputationOf` (`max_values`: None, `max_size`: Some(61), added: 2536, mode: `MaxEncodedLen`)
@@ -432,7 +430,7 @@ impl WeightInfo for () {
 	/// Proof: `Evaluation::RoundEvaluators` (`max_values`: None, `max_size`: Some(9242), added: 11717, mode: `MaxEncodedLen`)
 	/// Storage: `Evaluation::Panels` (r:0 w:8)
 	/// Proof: `Evaluation::Panels` (`max_values`: None, `max_size`: Some(253), added: 2728, mode: `MaxEncodedLen`)
-	/// Storage: `Tasks::Assignments` (r:0 w:256)
+	/// Storage: `Tasks::Assignments` (r:0 w:128)
 	/// Proof: `Tasks::Assignments` (`max_values`: None, `max_size`: Some(68), added: 2543, mode: `MaxEncodedLen`)
 	/// Storage: `Tasks::Rounds` (r:0 w:1)
 	/// Proof: `Tasks::Rounds` (`max_values`: None, `max_size`: Some(40), added: 2515, mode: `MaxEncodedLen`)
@@ -441,15 +439,17 @@ impl WeightInfo for () {
 	/// The range of component `p` is `[1, 256]`.
 	fn on_initialize_round_start(p: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `6977 + p * (42 ±0)`
-		//  Estimated: `23425`
-		// Minimum execution time: 3_358_732_000 picoseconds.
-		Weight::from_parts(3_416_613_458, 23425)
-			// Standard Error: 3_113_291
-			.saturating_add(Weight::from_parts(75_151_784, 0).saturating_mul(p.into()))
+		//  Measured:  `6374 + p * (101 ±0)`
+		//  Estimated: `22199 + p * (1605 ±3)`
+		// Minimum execution time: 4_511_842_000 picoseconds.
+		Weight::from_parts(3_004_260_968, 22199)
+			// Standard Error: 13_862_923
+			.saturating_add(Weight::from_parts(186_029_476, 0).saturating_mul(p.into()))
 			.saturating_add(RocksDbWeight::get().reads(22_u64))
-			.saturating_add(RocksDbWeight::get().writes(14_u64))
+			.saturating_add(RocksDbWeight::get().reads((1_u64).saturating_mul(p.into())))
+			.saturating_add(RocksDbWeight::get().writes(15_u64))
 			.saturating_add(RocksDbWeight::get().writes((1_u64).saturating_mul(p.into())))
+			.saturating_add(Weight::from_parts(0, 1605).saturating_mul(p.into()))
 	}
 	/// Storage: `Tasks::Deadlines` (r:1 w:1)
 	/// Proof: `Tasks::Deadlines` (`max_values`: None, `max_size`: Some(21), added: 2496, mode: `MaxEncodedLen`)
@@ -472,7 +472,7 @@ impl WeightInfo for () {
 	/// Storage: `Evaluation::RoundEvaluators` (r:1 w:1)
 	/// Proof: `Evaluation::RoundEvaluators` (`max_values`: None, `max_size`: Some(9242), added: 11717, mode: `MaxEncodedLen`)
 	/// Storage: `Tasks::Participants` (r:1 w:1)
-	/// Proof: `Tasks::Participants` (`max_values`: None, `max_size`: Some(9230), added: 11705, mode: `MaxEncodedLen`)
+	/// Proof: `Tasks::Participants` (`max_values`: None, `max_size`: Some(10510), added: 12985, mode: `MaxEncodedLen`)
 	/// Storage: `Staking::Ledgers` (r:256 w:256)
 	/// Proof: `Staking::Ledgers` (`max_values`: None, `max_size`: Some(730), added: 3205, mode: `MaxEncodedLen`)
 	/// Storage: `Tasks::Assignments` (r:256 w:256)
@@ -492,12 +492,12 @@ impl WeightInfo for () {
 	/// The range of component `p` is `[1, 256]`.
 	fn on_initialize_finish(p: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `6242 + p * (198 ±0)`
-		//  Estimated: `12707 + p * (3205 ±3)`
-		// Minimum execution time: 3_354_885_000 picoseconds.
-		Weight::from_parts(8_778_465_072, 12707)
-			// Standard Error: 14_998_928
-			.saturating_add(Weight::from_parts(155_067_152, 0).saturating_mul(p.into()))
+		//  Measured:  `6242 + p * (199 ±0)`
+		//  Estimated: `13975 + p * (3205 ±0)`
+		// Minimum execution time: 5_640_376_000 picoseconds.
+		Weight::from_parts(10_121_630_749, 13975)
+			// Standard Error: 16_396_521
+			.saturating_add(Weight::from_parts(169_550_772, 0).saturating_mul(p.into()))
 			.saturating_add(RocksDbWeight::get().reads(12_u64))
 			.saturating_add(RocksDbWeight::get().reads((2_u64).saturating_mul(p.into())))
 			.saturating_add(RocksDbWeight::get().writes(13_u64))
