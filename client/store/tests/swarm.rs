@@ -67,10 +67,10 @@ async fn put_on_a_get_from_c_via_provider_discovery_through_b() {
 		let b = start(&[]).await;
 		let a = start(&[&b]).await;
 		let c = start(&[&b]).await;
-		assert_eq!(
-			c.store.client().connected_peers().await.expect("peers"),
-			vec![b.store.peer_id()]
-		);
+		// C knows only B; its bootstrap lookup may reach A through B's routing table, but
+		// only a provider record tells it that A holds the artifact.
+		let peers = c.store.client().connected_peers().await.expect("peers");
+		assert!(peers.contains(&b.store.peer_id()), "C is connected to its bootstrap peer");
 
 		let bytes = artifact(3 * dag::MAX_BLOCK_SIZE + 123, 1);
 		let cid = a.store.put(bytes.clone()).await.expect("put");

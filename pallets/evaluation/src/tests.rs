@@ -125,6 +125,13 @@ fn register_needs_an_evaluator_bond_and_is_unique() {
 			Error::<Test>::NotRegistered
 		);
 		assert!(Pool::<Test>::get().is_empty());
+		// A full pool refuses the next member, bonded or not.
+		let members: Vec<_> = (100..116).map(|who| Evaluation::pool_member(who, 0)).collect();
+		Pool::<Test>::put(BoundedVec::truncate_from(members));
+		assert_noop!(
+			Evaluation::register_evaluator(RuntimeOrigin::signed(30)),
+			Error::<Test>::PoolFull
+		);
 	});
 }
 
@@ -579,6 +586,74 @@ fn votes_are_checked() {
 	});
 }
 
+/// Attack: a panel member names a subgroup member that submitted nothing as invalid (to
+/// have it slashed `InvalidUpdate`), or reveals the aggregate under an empty CID. Both
+/// reveals are refused and change nothing.
+#[test]
+fn a_reveal_judging_a_member_without_an_update_or_naming_no_cid_is_refused() {
+	ExtBuilder::default().build_and_execute(|| {
+		let task = create(spec(1, zk()), &PARTICIPANTS);
+		run_until(task, TaskPhase::Training);
+		let silent = DinTasks::subgroups_of(task)[0][0];
+		for p in PARTICIPANTS.into_iter().filter(|p| *p != silent) {
+			submit(task, p, models(p));
+		}
+		finish_phase(task);
+		let judge = panel(task, 0, 0)[0];
+		commit_aggregate(task, judge, 0, honest_aggregate(0), &[silent]);
+		finish_phase(task);
+		let reveal = |location: &[u8], invalid: Vec<AccountId>| {
+			Evaluation::reveal_aggregate(
+				RuntimeOrigin::signed(judge),
+				task,
+				0,
+				0,
+				cid(location),
+				honest_aggregate(0),
+				BoundedVec::truncate_from(invalid),
+				SALT,
+			)
+		};
+		assert_noop!(reveal(b"agg", vec![silent]), Error::<Test>::NoUpdateToJudge);
+		assert_noop!(reveal(b"", vec![]), Error::<Test>::EmptyCid);
+	});
+}
+
+/// Stalling and splitting the global vote: a round evaluator that never commits is slashed
+/// `MissedReveal`; without a strict majority nothing is fixed (`GlobalDisputed`), nobody
+/// who revealed is slashed, and the next round trains from the previous model.
+#[test]
+fn a_split_global_vote_fixes_nothing_and_slashes_only_the_silent() {
+	ExtBuilder::default().build_and_execute(|| {
+		let task = create(spec(2, zk()), &PARTICIPANTS);
+		train(task, models);
+		aggregate(task, |_, _| None);
+		let voters = round_evaluators(task, 0);
+		let silent = voters[0];
+		let vote = |i: usize| if i % 2 == 0 { GLOBAL } else { H256::repeat_byte(0x66) };
+		for (i, who) in voters.iter().enumerate().skip(1) {
+			commit_global(task, *who, vote(i));
+		}
+		finish_phase(task);
+		for (i, who) in voters.iter().enumerate().skip(1) {
+			reveal_global(task, *who, vote(i));
+		}
+		finish_phase(task);
+		assert_eq!(GlobalModels::<Test>::get(task, 0), None, "no model fixed");
+		let (revealed, all) = (voters.len() as u32 - 1, voters.len() as u32);
+		assert!(evaluation_events().iter().any(|e| matches!(
+			e,
+			Event::GlobalDisputed { round: 0, revealed: r, voters: v, .. } if (*r, *v) == (revealed, all)
+		)));
+		assert_eq!(
+			slashes(),
+			vec![(silent, Role::Evaluator, din_primitives::Offence::MissedReveal)],
+			"only the silent"
+		);
+		assert_eq!(phase(task), (TaskPhase::Training, 1), "the next round starts");
+	});
+}
+
 #[test]
 fn a_minority_global_model_is_slashed_and_the_majority_fixed() {
 	ExtBuilder::default().build_and_execute(|| {
@@ -733,6 +808,14 @@ fn scores_need_the_key_the_panel_and_an_accepted_update() {
 		register_vk();
 		let task = create(spec(1, zk()), &PARTICIPANTS);
 		train(task, models);
+		assert_noop!(
+			Evaluation::release_test_key(
+				RuntimeOrigin::signed(OWNER),
+				task,
+				BoundedVec::truncate_from(TEST_KEY.to_vec())
+			),
+			Error::<Test>::NotScoring
+		);
 		let mut members = DinTasks::subgroups_of(task)[0].clone();
 		members.sort();
 		aggregate(task, |_, s| (s == 0).then(|| Some((honest_aggregate(0), vec![members[0]]))));
