@@ -48,7 +48,10 @@ fn bounds() -> Bounds {
 fn transitions() -> Vec<(&'static str, Weight)> {
 	let b = bounds();
 	let sortition = EvaluationWeights::on_round_start(b.subgroups, b.evaluators);
-	let round_start = TasksWeights::on_initialize_round_start(b.participants) + sortition;
+	// A list of `participants` entries, all staying or all but one leaving.
+	let round_start = TasksWeights::on_initialize_round_start(b.participants, 0)
+		.max(TasksWeights::on_initialize_round_start(1, b.participants - 1))
+		+ sortition;
 	vec![
 		("phase change", TasksWeights::on_initialize_phase()),
 		("round start", round_start),

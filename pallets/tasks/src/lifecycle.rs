@@ -31,8 +31,9 @@ enum Transition {
 	None,
 	/// A plain phase change.
 	Phase,
-	/// A round start (or a deferred one) over `p` participants.
-	RoundStart(u32),
+	/// A round start (or a deferred one) over a list of `staying` participants and
+	/// `leaving` ones (whose locks it releases).
+	RoundStart { staying: u32, leaving: u32 },
 	/// A task end over `p` participants.
 	Finish(u32),
 	/// A first round deferred once too often: a round start and a task end over `p`.
@@ -72,9 +73,11 @@ impl<T: Config> Pallet<T> {
 		let transition = Self::do_advance(task, now, &mut hooks);
 		let own = match transition {
 			Transition::None | Transition::Phase => T::WeightInfo::on_initialize_phase(),
-			Transition::RoundStart(p) => T::WeightInfo::on_initialize_round_start(p),
+			Transition::RoundStart { staying, leaving } => {
+				T::WeightInfo::on_initialize_round_start(staying, leaving)
+			},
 			Transition::Finish(p) => T::WeightInfo::on_initialize_finish(p),
-			Transition::Expiry(p) => T::WeightInfo::on_initialize_round_start(p)
+			Transition::Expiry(p) => T::WeightInfo::on_initialize_round_start(p, 0)
 				.saturating_add(T::WeightInfo::on_initialize_finish(p)),
 		};
 		own.saturating_add(hooks)
@@ -168,6 +171,11 @@ impl<T: Config> Pallet<T> {
 		// The shuffle's inputs as they were before its randomness was known: who left since
 		// keeps a place (and leaves its seat empty), who joined since waits.
 		let participants = Participants::<T>::get(task);
+		// What the transition reads (and, for leavers, unlocks) grows with the list, not
+		// with the snapshot: the weight is charged for every entry.
+		let entries = participants.len() as u32;
+		let leaving = participants.iter().filter(|p| !p.is_active()).count() as u32;
+		let charged = Transition::RoundStart { staying: entries - leaving, leaving };
 		let mut snapshot: Vec<(T::AccountId, bool)> = participants
 			.iter()
 			.filter(|p| p.in_shuffle(known_since, lookback))
@@ -182,7 +190,7 @@ impl<T: Config> Pallet<T> {
 		if n < required {
 			if expired {
 				Self::expire(task, info, deferrals, hooks);
-				return Transition::Expiry(n);
+				return Transition::Expiry(entries);
 			}
 			if round == 0 {
 				RoundDeferrals::<T>::insert(task, deferrals.saturating_add(1));
@@ -197,7 +205,7 @@ impl<T: Config> Pallet<T> {
 				required,
 				retry_at,
 			});
-			return Transition::RoundStart(n);
+			return charged;
 		}
 		let k = subgroup_count(n, info.spec.subgroup_size);
 		let (used, started) = T::Lifecycle::on_round_start(task, round, k);
@@ -205,7 +213,7 @@ impl<T: Config> Pallet<T> {
 		if let Err(error) = started {
 			if expired {
 				Self::expire(task, info, deferrals, hooks);
-				return Transition::Expiry(n);
+				return Transition::Expiry(entries);
 			}
 			if round == 0 {
 				RoundDeferrals::<T>::insert(task, deferrals.saturating_add(1));
@@ -214,7 +222,7 @@ impl<T: Config> Pallet<T> {
 			let retry_at = info.phase_ends;
 			Tasks::<T>::insert(task, info);
 			Self::deposit_event(Event::RoundStartRefused { task, round, error, retry_at });
-			return Transition::RoundStart(n);
+			return charged;
 		}
 
 		shuffle(&mut snapshot, seed.as_ref());
@@ -265,7 +273,7 @@ impl<T: Config> Pallet<T> {
 			subgroups: k,
 			training_ends,
 		});
-		Transition::RoundStart(n)
+		charged
 	}
 
 	/// Drop the entries of participants that left from `participants` (the stored list of

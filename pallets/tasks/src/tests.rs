@@ -725,6 +725,17 @@ fn lifecycle_runs_every_phase_and_finishes() {
 	});
 }
 
+/// A task in Registration (8 blocks) that 10..=13 joined at its creation, whose shuffle
+/// takes only participants that joined (or left) 3 blocks before its randomness is known.
+fn four_joined_with_a_frozen_shuffle() -> TaskId {
+	ShuffleLookback::set(3);
+	let task = create_with(|s| s.phases.registration = 8);
+	for who in 10..=13 {
+		join(who, task);
+	}
+	task
+}
+
 /// The subgroups of round 0 of a task that 10..=13 joined at its creation, after 14 joined
 /// `before_start` blocks before the round starts, with the shuffle's participants frozen
 /// 3 blocks before it. A late joiner is what a participant who can already compute the
@@ -744,11 +755,7 @@ fn subgroups_of_round_0(before_start: Option<u64>) -> Vec<Vec<AccountId>> {
 fn subgroups_of_round_0_after(late: impl FnOnce(TaskId)) -> Vec<Vec<AccountId>> {
 	let mut groups = Vec::new();
 	ExtBuilder::default().build_and_execute(|| {
-		ShuffleLookback::set(3);
-		let task = create_with(|s| s.phases.registration = 8);
-		for who in 10..=13 {
-			join(who, task);
-		}
+		let task = four_joined_with_a_frozen_shuffle();
 		let start = phase_ends(task);
 		late(task);
 		finish_phase(task);
@@ -787,11 +794,7 @@ fn a_late_leave_cannot_reshape_the_subgroups() {
 #[test]
 fn a_leave_takes_effect_when_the_first_round_starts() {
 	ExtBuilder::default().build_and_execute(|| {
-		ShuffleLookback::set(3);
-		let task = create_with(|s| s.phases.registration = 8);
-		for who in 10..=13 {
-			join(who, task);
-		}
+		let task = four_joined_with_a_frozen_shuffle();
 		run_to(phase_ends(task) - 1);
 		assert_ok!(DinTasks::leave_task(RuntimeOrigin::signed(12), task));
 		assert_eq!(locked(12), spec().min_participant_bond, "locked until the round starts");
@@ -821,11 +824,7 @@ fn a_late_joiner_cannot_choose_its_subgroup() {
 #[test]
 fn a_late_joiner_is_in_the_next_round() {
 	ExtBuilder::default().build_and_execute(|| {
-		ShuffleLookback::set(3);
-		let task = create_with(|s| s.phases.registration = 8);
-		for who in 10..=13 {
-			join(who, task);
-		}
+		let task = four_joined_with_a_frozen_shuffle();
 		run_to(phase_ends(task) - 1);
 		join(14, task);
 		finish_phase(task);
@@ -981,7 +980,7 @@ fn deadline_block_is_charged_what_ran_not_the_worst_hook() {
 		// Registration ends: a round start over 2 participants and one hook call.
 		assert_eq!(
 			deadline_weight(task),
-			idle + <() as WeightInfo>::on_initialize_round_start(2) + HOOK_WEIGHT
+			idle + <() as WeightInfo>::on_initialize_round_start(2, 0) + HOOK_WEIGHT
 		);
 		// Training ends: a phase change and one hook call.
 		assert_eq!(

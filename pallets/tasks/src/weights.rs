@@ -55,7 +55,7 @@ pub trait WeightInfo {
 	fn submit_update() -> Weight;
 	fn on_initialize_idle() -> Weight;
 	fn on_initialize_phase() -> Weight;
-	fn on_initialize_round_start(p: u32, ) -> Weight;
+	fn on_initialize_round_start(p: u32, l: u32, ) -> Weight;
 	fn on_initialize_finish(p: u32, ) -> Weight;
 }
 
@@ -75,12 +75,14 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Tasks::Tasks` (r:0 w:1)
 	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(4852), added: 7327, mode: `MaxEncodedLen`)
 	/// The range of component `a` is `[1, 4096]`.
-	fn create_task(_a: u32, ) -> Weight {
+	fn create_task(a: u32, ) -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `109`
 		//  Estimated: `3640`
-		// Minimum execution time: 1_364_393_000 picoseconds.
-		Weight::from_parts(2_269_561_600, 3640)
+		// Minimum execution time: 1_224_216_000 picoseconds.
+		Weight::from_parts(1_462_395_934, 3640)
+			// Standard Error: 2_656
+			.saturating_add(Weight::from_parts(11_153, 0).saturating_mul(a.into()))
 			.saturating_add(T::DbWeight::get().reads(5_u64))
 			.saturating_add(T::DbWeight::get().writes(6_u64))
 	}
@@ -94,8 +96,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `15481`
 		//  Estimated: `13975`
-		// Minimum execution time: 947_145_000 picoseconds.
-		Weight::from_parts(1_143_526_000, 13975)
+		// Minimum execution time: 804_534_000 picoseconds.
+		Weight::from_parts(965_122_000, 13975)
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
 	}
@@ -107,8 +109,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `14445`
 		//  Estimated: `13975`
-		// Minimum execution time: 507_352_000 picoseconds.
-		Weight::from_parts(768_780_000, 13975)
+		// Minimum execution time: 476_137_000 picoseconds.
+		Weight::from_parts(535_394_000, 13975)
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -135,10 +137,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `5947 + p * (134 ±0)`
 		//  Estimated: `13975 + p * (3205 ±0)`
-		// Minimum execution time: 1_728_213_000 picoseconds.
-		Weight::from_parts(1_147_737_345, 13975)
-			// Standard Error: 8_221_392
-			.saturating_add(Weight::from_parts(241_224_913, 0).saturating_mul(p.into()))
+		// Minimum execution time: 1_616_097_000 picoseconds.
+		Weight::from_parts(1_691_008_000, 13975)
+			// Standard Error: 6_435_911
+			.saturating_add(Weight::from_parts(188_486_271, 0).saturating_mul(p.into()))
 			.saturating_add(T::DbWeight::get().reads(7_u64))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(p.into())))
 			.saturating_add(T::DbWeight::get().writes(7_u64))
@@ -157,8 +159,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `5992`
 		//  Estimated: `8317`
-		// Minimum execution time: 725_326_000 picoseconds.
-		Weight::from_parts(936_109_000, 8317)
+		// Minimum execution time: 742_772_000 picoseconds.
+		Weight::from_parts(1_049_767_000, 8317)
 			.saturating_add(T::DbWeight::get().reads(4_u64))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
 	}
@@ -168,8 +170,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `6`
 		//  Estimated: `3486`
-		// Minimum execution time: 77_244_000 picoseconds.
-		Weight::from_parts(89_944_000, 3486)
+		// Minimum execution time: 75_402_000 picoseconds.
+		Weight::from_parts(116_132_000, 3486)
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 	}
 	/// Storage: `Tasks::Deadlines` (r:2 w:2)
@@ -180,8 +182,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `5076`
 		//  Estimated: `8317`
-		// Minimum execution time: 408_786_000 picoseconds.
-		Weight::from_parts(511_889_000, 8317)
+		// Minimum execution time: 407_564_000 picoseconds.
+		Weight::from_parts(542_815_000, 8317)
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
@@ -213,20 +215,22 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Tasks::Rounds` (`max_values`: None, `max_size`: Some(40), added: 2515, mode: `MaxEncodedLen`)
 	/// Storage: `Tasks::Subgroups` (r:0 w:8)
 	/// Proof: `Tasks::Subgroups` (`max_values`: None, `max_size`: Some(1049), added: 3524, mode: `MaxEncodedLen`)
-	/// The range of component `p` is `[1, 256]`.
-	fn on_initialize_round_start(p: u32, ) -> Weight {
+	/// The range of component `p` is `[1, 128]`.
+	/// The range of component `l` is `[0, 128]`.
+	fn on_initialize_round_start(p: u32, l: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `6374 + p * (101 ±0)`
-		//  Estimated: `22199 + p * (1605 ±3)`
-		// Minimum execution time: 4_511_842_000 picoseconds.
-		Weight::from_parts(3_004_260_968, 22199)
-			// Standard Error: 13_862_923
-			.saturating_add(Weight::from_parts(186_029_476, 0).saturating_mul(p.into()))
+		//  Measured:  `5144 + l * (145 ±0) + p * (68 ±0)`
+		//  Estimated: `23425 + l * (3205 ±0)`
+		// Minimum execution time: 12_926_572_000 picoseconds.
+		Weight::from_parts(20_216_396_969, 23425)
+			// Standard Error: 15_178_422
+			.saturating_add(Weight::from_parts(191_131_659, 0).saturating_mul(l.into()))
 			.saturating_add(T::DbWeight::get().reads(22_u64))
-			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(p.into())))
+			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(l.into())))
 			.saturating_add(T::DbWeight::get().writes(15_u64))
 			.saturating_add(T::DbWeight::get().writes((1_u64).saturating_mul(p.into())))
-			.saturating_add(Weight::from_parts(0, 1605).saturating_mul(p.into()))
+			.saturating_add(T::DbWeight::get().writes((1_u64).saturating_mul(l.into())))
+			.saturating_add(Weight::from_parts(0, 3205).saturating_mul(l.into()))
 	}
 	/// Storage: `Tasks::Deadlines` (r:1 w:1)
 	/// Proof: `Tasks::Deadlines` (`max_values`: None, `max_size`: Some(21), added: 2496, mode: `MaxEncodedLen`)
@@ -270,11 +274,11 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	fn on_initialize_finish(p: u32, ) -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `6242 + p * (199 ±0)`
-		//  Estimated: `13975 + p * (3205 ±0)`
-		// Minimum execution time: 5_640_376_000 picoseconds.
-		Weight::from_parts(10_121_630_749, 13975)
-			// Standard Error: 16_396_521
-			.saturating_add(Weight::from_parts(169_550_772, 0).saturating_mul(p.into()))
+		//  Estimated: `13975 + p * (3205 ±4)`
+		// Minimum execution time: 3_229_319_000 picoseconds.
+		Weight::from_parts(2_052_315_605, 13975)
+			// Standard Error: 10_331_752
+			.saturating_add(Weight::from_parts(200_278_531, 0).saturating_mul(p.into()))
 			.saturating_add(T::DbWeight::get().reads(12_u64))
 			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(p.into())))
 			.saturating_add(T::DbWeight::get().writes(13_u64))
@@ -298,12 +302,14 @@ impl WeightInfo for () {
 	/// Storage: `Tasks::Tasks` (r:0 w:1)
 	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(4852), added: 7327, mode: `MaxEncodedLen`)
 	/// The range of component `a` is `[1, 4096]`.
-	fn create_task(_a: u32, ) -> Weight {
+	fn create_task(a: u32, ) -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `109`
 		//  Estimated: `3640`
-		// Minimum execution time: 1_364_393_000 picoseconds.
-		Weight::from_parts(2_269_561_600, 3640)
+		// Minimum execution time: 1_224_216_000 picoseconds.
+		Weight::from_parts(1_462_395_934, 3640)
+			// Standard Error: 2_656
+			.saturating_add(Weight::from_parts(11_153, 0).saturating_mul(a.into()))
 			.saturating_add(RocksDbWeight::get().reads(5_u64))
 			.saturating_add(RocksDbWeight::get().writes(6_u64))
 	}
@@ -317,8 +323,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `15481`
 		//  Estimated: `13975`
-		// Minimum execution time: 947_145_000 picoseconds.
-		Weight::from_parts(1_143_526_000, 13975)
+		// Minimum execution time: 804_534_000 picoseconds.
+		Weight::from_parts(965_122_000, 13975)
 			.saturating_add(RocksDbWeight::get().reads(3_u64))
 			.saturating_add(RocksDbWeight::get().writes(2_u64))
 	}
@@ -330,8 +336,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `14445`
 		//  Estimated: `13975`
-		// Minimum execution time: 507_352_000 picoseconds.
-		Weight::from_parts(768_780_000, 13975)
+		// Minimum execution time: 476_137_000 picoseconds.
+		Weight::from_parts(535_394_000, 13975)
 			.saturating_add(RocksDbWeight::get().reads(2_u64))
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
@@ -358,10 +364,10 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `5947 + p * (134 ±0)`
 		//  Estimated: `13975 + p * (3205 ±0)`
-		// Minimum execution time: 1_728_213_000 picoseconds.
-		Weight::from_parts(1_147_737_345, 13975)
-			// Standard Error: 8_221_392
-			.saturating_add(Weight::from_parts(241_224_913, 0).saturating_mul(p.into()))
+		// Minimum execution time: 1_616_097_000 picoseconds.
+		Weight::from_parts(1_691_008_000, 13975)
+			// Standard Error: 6_435_911
+			.saturating_add(Weight::from_parts(188_486_271, 0).saturating_mul(p.into()))
 			.saturating_add(RocksDbWeight::get().reads(7_u64))
 			.saturating_add(RocksDbWeight::get().reads((1_u64).saturating_mul(p.into())))
 			.saturating_add(RocksDbWeight::get().writes(7_u64))
@@ -380,8 +386,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `5992`
 		//  Estimated: `8317`
-		// Minimum execution time: 725_326_000 picoseconds.
-		Weight::from_parts(936_109_000, 8317)
+		// Minimum execution time: 742_772_000 picoseconds.
+		Weight::from_parts(1_049_767_000, 8317)
 			.saturating_add(RocksDbWeight::get().reads(4_u64))
 			.saturating_add(RocksDbWeight::get().writes(2_u64))
 	}
@@ -391,8 +397,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `6`
 		//  Estimated: `3486`
-		// Minimum execution time: 77_244_000 picoseconds.
-		Weight::from_parts(89_944_000, 3486)
+		// Minimum execution time: 75_402_000 picoseconds.
+		Weight::from_parts(116_132_000, 3486)
 			.saturating_add(RocksDbWeight::get().reads(1_u64))
 	}
 	/// Storage: `Tasks::Deadlines` (r:2 w:2)
@@ -403,8 +409,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `5076`
 		//  Estimated: `8317`
-		// Minimum execution time: 408_786_000 picoseconds.
-		Weight::from_parts(511_889_000, 8317)
+		// Minimum execution time: 407_564_000 picoseconds.
+		Weight::from_parts(542_815_000, 8317)
 			.saturating_add(RocksDbWeight::get().reads(3_u64))
 			.saturating_add(RocksDbWeight::get().writes(3_u64))
 	}
@@ -436,20 +442,22 @@ impl WeightInfo for () {
 	/// Proof: `Tasks::Rounds` (`max_values`: None, `max_size`: Some(40), added: 2515, mode: `MaxEncodedLen`)
 	/// Storage: `Tasks::Subgroups` (r:0 w:8)
 	/// Proof: `Tasks::Subgroups` (`max_values`: None, `max_size`: Some(1049), added: 3524, mode: `MaxEncodedLen`)
-	/// The range of component `p` is `[1, 256]`.
-	fn on_initialize_round_start(p: u32, ) -> Weight {
+	/// The range of component `p` is `[1, 128]`.
+	/// The range of component `l` is `[0, 128]`.
+	fn on_initialize_round_start(p: u32, l: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `6374 + p * (101 ±0)`
-		//  Estimated: `22199 + p * (1605 ±3)`
-		// Minimum execution time: 4_511_842_000 picoseconds.
-		Weight::from_parts(3_004_260_968, 22199)
-			// Standard Error: 13_862_923
-			.saturating_add(Weight::from_parts(186_029_476, 0).saturating_mul(p.into()))
+		//  Measured:  `5144 + l * (145 ±0) + p * (68 ±0)`
+		//  Estimated: `23425 + l * (3205 ±0)`
+		// Minimum execution time: 12_926_572_000 picoseconds.
+		Weight::from_parts(20_216_396_969, 23425)
+			// Standard Error: 15_178_422
+			.saturating_add(Weight::from_parts(191_131_659, 0).saturating_mul(l.into()))
 			.saturating_add(RocksDbWeight::get().reads(22_u64))
-			.saturating_add(RocksDbWeight::get().reads((1_u64).saturating_mul(p.into())))
+			.saturating_add(RocksDbWeight::get().reads((1_u64).saturating_mul(l.into())))
 			.saturating_add(RocksDbWeight::get().writes(15_u64))
 			.saturating_add(RocksDbWeight::get().writes((1_u64).saturating_mul(p.into())))
-			.saturating_add(Weight::from_parts(0, 1605).saturating_mul(p.into()))
+			.saturating_add(RocksDbWeight::get().writes((1_u64).saturating_mul(l.into())))
+			.saturating_add(Weight::from_parts(0, 3205).saturating_mul(l.into()))
 	}
 	/// Storage: `Tasks::Deadlines` (r:1 w:1)
 	/// Proof: `Tasks::Deadlines` (`max_values`: None, `max_size`: Some(21), added: 2496, mode: `MaxEncodedLen`)
@@ -493,11 +501,11 @@ impl WeightInfo for () {
 	fn on_initialize_finish(p: u32, ) -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `6242 + p * (199 ±0)`
-		//  Estimated: `13975 + p * (3205 ±0)`
-		// Minimum execution time: 5_640_376_000 picoseconds.
-		Weight::from_parts(10_121_630_749, 13975)
-			// Standard Error: 16_396_521
-			.saturating_add(Weight::from_parts(169_550_772, 0).saturating_mul(p.into()))
+		//  Estimated: `13975 + p * (3205 ±4)`
+		// Minimum execution time: 3_229_319_000 picoseconds.
+		Weight::from_parts(2_052_315_605, 13975)
+			// Standard Error: 10_331_752
+			.saturating_add(Weight::from_parts(200_278_531, 0).saturating_mul(p.into()))
 			.saturating_add(RocksDbWeight::get().reads(12_u64))
 			.saturating_add(RocksDbWeight::get().reads((2_u64).saturating_mul(p.into())))
 			.saturating_add(RocksDbWeight::get().writes(13_u64))
