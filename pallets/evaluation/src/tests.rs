@@ -61,13 +61,24 @@ fn aggregate(
 
 /// Every round evaluator commits and reveals [`GLOBAL`]; moves past GlobalReveal.
 fn global(task: TaskId) {
+	vote_global(task, |_| Some(GLOBAL));
+}
+
+/// The `i`-th round evaluator commits and reveals `vote(i)`, or stays silent on `None`;
+/// moves past GlobalReveal.
+fn vote_global(task: TaskId, vote: impl Fn(usize) -> Option<H256>) {
 	let round = phase(task).1;
-	for who in round_evaluators(task, round) {
-		commit_global(task, who, GLOBAL);
+	let voters = round_evaluators(task, round);
+	for (i, who) in voters.iter().enumerate() {
+		if let Some(commitment) = vote(i) {
+			commit_global(task, *who, commitment);
+		}
 	}
 	finish_phase(task);
-	for who in round_evaluators(task, round) {
-		reveal_global(task, who, GLOBAL);
+	for (i, who) in voters.iter().enumerate() {
+		if let Some(commitment) = vote(i) {
+			reveal_global(task, *who, commitment);
+		}
 	}
 	finish_phase(task);
 }
@@ -630,15 +641,11 @@ fn a_split_global_vote_fixes_nothing_and_slashes_only_the_silent() {
 		aggregate(task, |_, _| None);
 		let voters = round_evaluators(task, 0);
 		let silent = voters[0];
-		let vote = |i: usize| if i % 2 == 0 { GLOBAL } else { H256::repeat_byte(0x66) };
-		for (i, who) in voters.iter().enumerate().skip(1) {
-			commit_global(task, *who, vote(i));
-		}
-		finish_phase(task);
-		for (i, who) in voters.iter().enumerate().skip(1) {
-			reveal_global(task, *who, vote(i));
-		}
-		finish_phase(task);
+		vote_global(task, |i| match i {
+			0 => None,
+			i if i % 2 == 0 => Some(GLOBAL),
+			_ => Some(H256::repeat_byte(0x66)),
+		});
 		assert_eq!(GlobalModels::<Test>::get(task, 0), None, "no model fixed");
 		let (revealed, all) = (voters.len() as u32 - 1, voters.len() as u32);
 		assert!(evaluation_events().iter().any(|e| matches!(
