@@ -646,7 +646,7 @@ impl<AccountId> RewardSettlement<AccountId> for () {
 pub trait ProofVerifier {
 	/// Whether `proof` proves `inputs` under `vk`.
 	fn verify(vk: &[u8], inputs: &[u8], proof: &[u8]) -> bool;
-	/// Whether `vk` is a well-formed verifying key (valid points) for the four public
+	/// Whether `vk` is a well-formed verifying key (valid points) for the five public
 	/// inputs of the evaluation circuit. Checked once, when the key is registered.
 	fn valid_key(vk: &[u8]) -> bool;
 	/// The Poseidon model commitment of canonical values, as the chain stores it
@@ -689,20 +689,60 @@ pub fn global_commit_hash<AccountId: Encode>(
 	Hash::from(polkadot_sdk::sp_io::hashing::blake2_256(&preimage.encode()))
 }
 
-/// The public inputs of an evaluation proof in their wire form (four 32-byte
-/// little-endian scalars: model commitment, test-set commitment, correct, total), as
-/// `din_zk_verifier::layout::PublicInputs::to_bytes` writes them. Commitments are stored on
-/// chain in exactly this little-endian field-element form, so no field arithmetic is needed.
+/// The statement hash an evaluation proof is bound to (its fifth public input, see
+/// [`evaluation_public_inputs`]): `blake2_256(SCALE("din/score", task, target, prover))`
+/// with the last byte cleared, so that it is a canonical BN254 scalar as it stands
+/// (`din_zk_verifier::layout::binding_scalar`). `target` is the pallet's score target (the
+/// round and participant of an update, or the baseline), `prover` the account that submits
+/// the proof: a proof taken from the transaction pool verifies for its own prover only, and
+/// a proof made for one task or round verifies in no other.
+pub fn score_binding<Target: Encode, AccountId: Encode>(
+	task: TaskId,
+	target: &Target,
+	prover: &AccountId,
+) -> [u8; 32] {
+	let mut hash =
+		polkadot_sdk::sp_io::hashing::blake2_256(&(b"din/score", task, target, prover).encode());
+	hash[31] = 0;
+	hash
+}
+
+/// The public inputs of an evaluation proof in their wire form (five 32-byte
+/// little-endian scalars: model commitment, test-set commitment, correct, total, binding),
+/// as `din_zk_verifier::layout::PublicInputs::to_bytes` writes them. Commitments are
+/// stored on chain in exactly this little-endian field-element form and `binding` is a
+/// [`score_binding`], so no field arithmetic is needed.
 pub fn evaluation_public_inputs(
 	model: &Commitment,
 	test_set: &Commitment,
 	correct: u32,
 	total: u32,
-) -> [u8; 128] {
-	let mut out = [0u8; 128];
+	binding: &[u8; 32],
+) -> [u8; 160] {
+	let mut out = [0u8; 160];
 	out[..32].copy_from_slice(model.as_bytes());
 	out[32..64].copy_from_slice(test_set.as_bytes());
 	out[64..68].copy_from_slice(&correct.to_le_bytes());
 	out[96..100].copy_from_slice(&total.to_le_bytes());
+	out[128..].copy_from_slice(binding);
 	out
+}
+
+#[cfg(test)]
+mod tests {
+	use super::*;
+
+	/// A proof is good for one statement: changing the task, the target or the prover
+	/// changes the binding, and the binding is a canonical scalar as it stands.
+	#[test]
+	fn a_score_binding_names_task_target_and_prover() {
+		let binding = score_binding(3, &(0u8, 7u32, 10u64), &30u64);
+		assert_eq!(binding[31], 0, "below the BN254 scalar modulus");
+		assert_ne!(binding, score_binding(4, &(0u8, 7u32, 10u64), &30u64));
+		assert_ne!(binding, score_binding(3, &(0u8, 8u32, 10u64), &30u64));
+		assert_ne!(binding, score_binding(3, &(0u8, 7u32, 11u64), &30u64));
+		assert_ne!(binding, score_binding(3, &(0u8, 7u32, 10u64), &31u64));
+		let inputs = evaluation_public_inputs(&Hash::zero(), &Hash::zero(), 1, 2, &binding);
+		assert_eq!(&inputs[128..], &binding);
+	}
 }

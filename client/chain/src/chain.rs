@@ -29,6 +29,19 @@ pub const MAX_CID_LEN: usize = 128;
 pub const MAX_PROOF_LEN: usize = 256;
 /// Default bound on waiting for a transaction's inclusion.
 pub const DEFAULT_INCLUSION_TIMEOUT: Duration = Duration::from_secs(180);
+/// The statement a proof for [`Chain::submit_score`] must be made for when `prover` submits
+/// it: `din_primitives::score_binding` of the runtime's `ScoreTarget<AccountId32>`, whose
+/// SCALE form is variant 0 for the baseline and variant 1, the round and the participant
+/// for an update (the generated type has no SCALE encoder of its own).
+pub fn score_binding(task: TaskId, target: &ScoreTarget, prover: &AccountId32) -> [u8; 32] {
+	match target {
+		ScoreTarget::Baseline => din_primitives::score_binding(task, &0u8, &prover.0),
+		ScoreTarget::Update { round, participant } => {
+			din_primitives::score_binding(task, &(1u8, *round, participant.0), &prover.0)
+		},
+	}
+}
+
 /// How many times [`Chain::submit`] signs a call when the pool says its nonce was taken.
 const NONCE_ATTEMPTS: u32 = 5;
 /// The wait before signing again with a fresh nonce: about a block, by which the node's

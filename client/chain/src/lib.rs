@@ -77,7 +77,7 @@ mod chain;
 mod error;
 
 pub use chain::{
-	Balance, BlockEvents, Chain, DinEvent, Included, Inclusion, ReadAt, Signer,
+	score_binding, Balance, BlockEvents, Chain, DinEvent, Included, Inclusion, ReadAt, Signer,
 	DEFAULT_INCLUSION_TIMEOUT, MAX_CID_LEN, MAX_PROOF_LEN,
 };
 pub use error::{Error, PalletError};

@@ -84,3 +84,26 @@ fn mirrored_bounds_match_the_runtime() {
 		"the proof bound of Evaluation::submit_score"
 	);
 }
+
+/// The client proves for the statement the pallet checks: `din_chain::score_binding` over
+/// the generated target equals `din_primitives::score_binding` over the pallet's.
+#[test]
+fn the_client_binds_proofs_as_the_pallet_checks_them() {
+	use din_chain::{types::ScoreTarget, AccountId32};
+	use pallet_din_evaluation::ScoreTarget as PalletTarget;
+	use polkadot_sdk::sp_runtime::AccountId32 as RuntimeAccount;
+
+	let (prover, participant) = ([7u8; 32], [9u8; 32]);
+	let pallet = |target: PalletTarget<RuntimeAccount>| {
+		din_primitives::score_binding(5, &target, &RuntimeAccount::from(prover))
+	};
+	assert_eq!(
+		din_chain::score_binding(5, &ScoreTarget::Baseline, &AccountId32(prover)),
+		pallet(PalletTarget::Baseline)
+	);
+	let client = ScoreTarget::Update { round: 3, participant: AccountId32(participant) };
+	assert_eq!(
+		din_chain::score_binding(5, &client, &AccountId32(prover)),
+		pallet(PalletTarget::Update { round: 3, participant: RuntimeAccount::from(participant) })
+	);
+}

@@ -58,7 +58,7 @@ fn run_shape(c: &mut Criterion, name: &str, model: ModelShape) {
 	println!("[{name}] setup: {:.2?}, peak RSS {:.0} MiB", t.elapsed(), peak_mib());
 	peak_reset();
 	let t = Instant::now();
-	let eval = prove(&pk, shape, &weights, &test_set, &mut rng).expect("prove");
+	let eval = prove(&pk, shape, &weights, &test_set, &[0; 32], &mut rng).expect("prove");
 	println!(
 		"[{name}] prove: {:.2?}, peak RSS {:.0} MiB (correct {}/{})",
 		t.elapsed(),

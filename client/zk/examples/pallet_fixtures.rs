@@ -28,13 +28,23 @@
 //!     sample(s) of each class (one-shot templates), medium accuracy.
 //! - Keys: the main setup ([`SETUP_SEED`]) proves all three models; a second, independent
 //!   setup of the same shape ([`OTHER_SETUP_SEED`]) gives `other_vk.bin` and a proof of
-//!   `model_a` that must verify under it and not under the main key.
+//!   `model_a` that must verify under it and not under the main key. These four proofs are
+//!   made for the binding [`PLAIN_BINDING`] (no chain statement).
+//! - Bound proofs (`bound.proofs`): every proof the chain accepts is bound to a statement,
+//!   `din_primitives::score_binding(task, target, prover)` (restated here as
+//!   [`score_binding`], a few lines of SCALE). [`bound_statements`] lists the ones the
+//!   pallet's tests and benchmarks submit: task 0 of the mock, each of the five targets of
+//!   `scored_task` (baseline, participants 10–13) by each of the mock's six evaluators, so
+//!   that a test finds its proof whichever panel the mock's sortition draws; and the
+//!   `submit_score` benchmark's statement for both account types it runs with (the mock's
+//!   `u64`, the runtime's `AccountId32`).
 //!
 //! ## Determinism
 //!
 //! Every random draw comes from a `ChaCha20Rng` seeded with a constant, consumed in a
 //! fixed order (main setup, second setup; proofs of genesis, model_a, model_b,
-//! model_a-with-other-key from one prover stream). Groth16 setup and proving are
+//! model_a-with-other-key, then the bound proofs in [`bound_statements`] order, from one
+//! prover stream). Groth16 setup and proving are
 //! deterministic functions of their RNG stream (rayon only splits the MSMs), so re-running
 //! writes byte-identical files.
 use blake2::{digest::consts::U32, Blake2b, Digest};
@@ -71,6 +81,16 @@ pub const OTHER_SETUP_SEED: u64 = 2;
 pub const PROVE_SEED: u64 = 3;
 /// Seed of the genesis model's weights.
 pub const GENESIS_SEED: u64 = 4;
+
+/// The binding of the four named proofs (`GENESIS_PROOF`, …): no chain statement, for the
+/// verifier's own tests.
+pub const PLAIN_BINDING: [u8; 32] = [0; 32];
+/// The mock's evaluators (`pallets/evaluation/src/mock.rs`, `EVALUATORS`).
+pub const MOCK_EVALUATORS: [u64; 6] = [30, 31, 32, 33, 34, 35];
+/// The mock's participants and the model each submits in `scored_task` (the pallet
+/// tests' `models`: 10 and 11 model A, 12 and 13 model B), as indices into
+/// [`Fixtures::models`].
+pub const MOCK_UPDATES: [(u64, usize); 4] = [(10, 1), (11, 1), (12, 2), (13, 2)];
 
 /// The circuit every fixture is made for.
 pub const SHAPE: CircuitShape = CircuitShape {
@@ -196,6 +216,90 @@ pub fn blake2_256(bytes: &[u8]) -> [u8; 32] {
 	Blake2b::<U32>::digest(bytes).into()
 }
 
+/// A score target as the pallet's `ScoreTarget` (SCALE: variant index, then fields).
+pub enum Target<'a> {
+	/// The genesis model (variant 0).
+	Baseline,
+	/// The update of `participant` (an encoded account) in `round` (variant 1).
+	Update { round: u32, participant: &'a [u8] },
+}
+
+/// `din_primitives::score_binding(task, target, prover)`:
+/// `blake2_256(SCALE("din/score", task, target, prover))`, last byte cleared. `prover` and
+/// the target's participant are SCALE-encoded accounts.
+pub fn score_binding(task: u32, target: &Target, prover: &[u8]) -> [u8; 32] {
+	let mut preimage = b"din/score".to_vec();
+	preimage.extend(task.to_le_bytes());
+	match target {
+		Target::Baseline => preimage.push(0),
+		Target::Update { round, participant } => {
+			preimage.push(1);
+			preimage.extend(round.to_le_bytes());
+			preimage.extend(*participant);
+		},
+	}
+	preimage.extend(prover);
+	let mut hash = blake2_256(&preimage);
+	hash[31] = 0;
+	hash
+}
+
+/// `frame_benchmarking::account(name, index, seed)` as 32 bytes: an `AccountId32` is all of
+/// them, a `u64` account the first 8 (both decode from the hash with `TrailingZeroInput`).
+pub fn benchmark_account(name: &str, index: u32, seed: u32) -> [u8; 32] {
+	assert!(name.len() < 64, "single-byte compact length");
+	let mut preimage = vec![(name.len() as u8) << 2];
+	preimage.extend(name.as_bytes());
+	preimage.extend(index.to_le_bytes());
+	preimage.extend(seed.to_le_bytes());
+	blake2_256(&preimage)
+}
+
+/// A statement a bound proof is made for.
+pub struct Statement {
+	/// What it is, for messages.
+	pub label: String,
+	/// [`score_binding`] of it.
+	pub binding: [u8; 32],
+	/// The proven model, an index into [`Fixtures::models`].
+	pub model: usize,
+}
+
+/// Every statement of `bound.proofs`, in file order (see the module docs).
+pub fn bound_statements() -> Vec<Statement> {
+	let mut out = Vec::new();
+	for prover in MOCK_EVALUATORS {
+		let prover_bytes = prover.to_le_bytes();
+		out.push(Statement {
+			label: format!("mock: baseline by {prover}"),
+			binding: score_binding(0, &Target::Baseline, &prover_bytes),
+			model: 0,
+		});
+		for (participant, model) in MOCK_UPDATES {
+			let participant = participant.to_le_bytes();
+			let target = Target::Update { round: 0, participant: &participant };
+			out.push(Statement {
+				label: format!("mock: update of {} by {prover}", u64::from_le_bytes(participant)),
+				binding: score_binding(0, &target, &prover_bytes),
+				model,
+			});
+		}
+	}
+	// The `submit_score` benchmark: `participant::<T>(0, 0)`'s update, proven by
+	// `account("prover", 0, SEED)`, in the benchmark's first task.
+	let (participant, prover) =
+		(benchmark_account("participant", 0, 0), benchmark_account("prover", 0, 0));
+	for (label, len) in [("u64", 8), ("AccountId32", 32)] {
+		let target = Target::Update { round: 0, participant: &participant[..len] };
+		out.push(Statement {
+			label: format!("benchmark ({label} accounts)"),
+			binding: score_binding(0, &target, &prover[..len]),
+			model: 1,
+		});
+	}
+	out
+}
+
 /// One scored model of the fixtures.
 pub struct Scored {
 	/// Constant prefix in `fixtures.rs` (`GENESIS`, …) and file stem (`genesis`, …).
@@ -217,9 +321,12 @@ pub struct Fixtures {
 	pub test_set_commitment: [u8; 32],
 	pub models: Vec<Scored>,
 	pub model_a_other_key_proof: Vec<u8>,
+	/// `(binding, proof)` per [`bound_statements`] entry, in order.
+	pub bound: Vec<([u8; 32], Vec<u8>)>,
 }
 
-/// Runs both setups and all four proofs (see the module docs for the order).
+/// Runs both setups, the four named proofs and the bound ones (see the module docs for the
+/// order).
 pub fn generate() -> Result<Fixtures, ZkError> {
 	let data = digits();
 	let test_set = test_set(&data);
@@ -240,7 +347,7 @@ pub fn generate() -> Result<Fixtures, ZkError> {
 	for (name, values) in
 		[("GENESIS", genesis()), ("MODEL_A", model_a(&data)), ("MODEL_B", model_b(&data))]
 	{
-		let eval = prove(&pk, SHAPE, &values, &test_set, &mut rng)?;
+		let eval = prove(&pk, SHAPE, &values, &test_set, &PLAIN_BINDING, &mut rng)?;
 		// The circuit's count is the integer reference's; a mismatch is a bug, not a fixture.
 		assert_eq!(
 			native_correct_count(&SHAPE.model, &values, &pixels, &test_set.labels),
@@ -255,7 +362,13 @@ pub fn generate() -> Result<Fixtures, ZkError> {
 		});
 	}
 	let model_a_other_key_proof =
-		prove(&other_pk, SHAPE, &models[1].values, &test_set, &mut rng)?.proof;
+		prove(&other_pk, SHAPE, &models[1].values, &test_set, &PLAIN_BINDING, &mut rng)?.proof;
+	let mut bound = Vec::new();
+	for statement in bound_statements() {
+		let values = &models[statement.model].values;
+		let eval = prove(&pk, SHAPE, values, &test_set, &statement.binding, &mut rng)?;
+		bound.push((statement.binding, eval.proof));
+	}
 
 	Ok(Fixtures {
 		vk: verifying_key_bytes(&vk)?,
@@ -263,6 +376,7 @@ pub fn generate() -> Result<Fixtures, ZkError> {
 		test_set_commitment,
 		models,
 		model_a_other_key_proof,
+		bound,
 	})
 }
 
@@ -282,6 +396,8 @@ impl Fixtures {
 			files.push((format!("{}.proof", m.name.to_lowercase()), m.proof.clone()));
 		}
 		files.push(("model_a_other_key.proof".to_string(), self.model_a_other_key_proof.clone()));
+		let bound = self.bound.iter().flat_map(|(b, p)| b.iter().chain(p)).copied().collect();
+		files.push(("bound.proofs".to_string(), bound));
 		files.push(("fixtures.rs".to_string(), self.rust_source().into_bytes()));
 		files
 	}
@@ -347,6 +463,20 @@ impl Fixtures {
 		w("");
 		w("/// Proof of `model_a`'s score under `OTHER_VK` (does not verify under `VK`).");
 		w("pub const MODEL_A_OTHER_KEY_PROOF: &[u8] = include_bytes!(\"model_a_other_key.proof\");");
+		w("");
+		w("/// The binding (fifth public input) the named proofs above are made for.");
+		w(&format!("pub const PLAIN_BINDING: [u8; 32] = {};", byte_array(&PLAIN_BINDING)));
+		w("");
+		w("/// Proofs under `VK` bound to chain statements (`din_primitives::score_binding`): records");
+		w("/// of a 32-byte binding and a 128-byte proof. The statements: the generator's");
+		w("/// `bound_statements` (mock task 0: each target of `scored_task` by each evaluator; the");
+		w("/// `submit_score` benchmark's).");
+		w("pub const BOUND_PROOFS: &[u8] = include_bytes!(\"bound.proofs\");");
+		w("");
+		w("/// The proof in `BOUND_PROOFS` made for `binding`, if the fixtures have one.");
+		w("pub fn bound_proof(binding: &[u8; 32]) -> Option<&'static [u8]> {");
+		w("\tBOUND_PROOFS.chunks_exact(32 + 128).find(|r| &r[..32] == binding).map(|r| &r[32..])");
+		w("}");
 		s
 	}
 }
@@ -365,6 +495,6 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 	for m in &fixtures.models {
 		println!("{}: {}/{SAMPLES} correct", m.name.to_lowercase(), m.correct);
 	}
-	println!("generated in {elapsed:.2?} (two setups, four proofs)");
+	println!("generated in {elapsed:.2?} (two setups, {} proofs)", 4 + fixtures.bound.len());
 	Ok(())
 }

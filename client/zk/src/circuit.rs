@@ -6,7 +6,8 @@
 //!
 //! - constants: [`CircuitShape`] (architecture, sample count) and the Poseidon parameters;
 //! - public inputs (allocated first, in `din_zk_verifier::layout` order): model commitment,
-//!   test-set commitment, correct, total;
+//!   test-set commitment, correct, total, binding (the chain's hash of task, target and
+//!   prover: no constraint uses it, Groth16's per-input QAP constraint binds it);
 //! - witness (`Option`, so one struct serves setup and proving): the model's i32 values,
 //!   the test set's raw pixels and labels.
 //!
@@ -68,7 +69,7 @@ use ark_relations::{
 use din_fl::TestSet;
 use din_zk_verifier::{
 	commitment::{self, DOMAIN_MODEL, DOMAIN_TEST_SET, PIXEL_BITS, VALUE_BITS},
-	layout::PublicInputs,
+	layout::{self, PublicInputs},
 };
 
 /// Largest weight magnitude (`|i32::MIN|`).
@@ -237,7 +238,7 @@ pub struct EvaluationCircuit {
 	/// Architecture and sample count.
 	pub shape: CircuitShape,
 	// --- public inputs ---
-	/// `[model commitment, test-set commitment, correct, total]`.
+	/// `[model commitment, test-set commitment, correct, total, binding]`.
 	pub public: Option<PublicInputs>,
 	// --- witness ---
 	/// The model's flat i32 values (schema order).
@@ -254,8 +255,15 @@ impl EvaluationCircuit {
 		Self { shape, public: None, weights: None, pixels: None, labels: None }
 	}
 
-	/// A fully assigned circuit; computes both commitments and the correct count.
-	pub fn new(shape: CircuitShape, weights: &[i32], test_set: &TestSet) -> Result<Self, ZkError> {
+	/// A fully assigned circuit; computes both commitments and the correct count. `binding`
+	/// is the statement hash the chain will check the proof against
+	/// (`din_primitives::score_binding`: task, target, prover).
+	pub fn new(
+		shape: CircuitShape,
+		weights: &[i32],
+		test_set: &TestSet,
+		binding: &[u8; 32],
+	) -> Result<Self, ZkError> {
 		let model = shape.model;
 		if weights.len() != model.value_count() {
 			return Err(ZkError::ValueCount { expected: model.value_count(), got: weights.len() });
@@ -284,6 +292,7 @@ impl EvaluationCircuit {
 			)?,
 			correct,
 			total: u32::try_from(shape.samples).map_err(|_| ZkError::UnsupportedShape)?,
+			binding: layout::binding_scalar(binding),
 		};
 		Ok(Self {
 			shape,
@@ -460,6 +469,10 @@ impl ConstraintSynthesizer<Fr> for EvaluationCircuit {
 		let total = FpVar::new_input(ns!(cs, "total"), || {
 			public.map(|p| Fr::from(p.total)).ok_or(missing)
 		})?;
+		// Used by no constraint: the statement it names (who may submit the proof, for what)
+		// is outside the circuit's arithmetic, and Groth16 binds every input regardless.
+		let _binding =
+			FpVar::new_input(ns!(cs, "binding"), || public.map(|p| p.binding).ok_or(missing))?;
 		// --- constants ---
 		total.enforce_equal(&FpVar::constant(Fr::from(samples as u64)))?;
 

@@ -69,15 +69,18 @@ pub fn setup<R: RngCore + CryptoRng>(
 	Ok(Groth16::<Bn254>::circuit_specific_setup(EvaluationCircuit::for_setup(shape), rng)?)
 }
 
-/// Proves the accuracy of `weights` on `test_set`.
+/// Proves the accuracy of `weights` on `test_set`, for `binding`: the statement hash
+/// (`din_primitives::score_binding` of task, target and prover) the chain checks the
+/// proof against, so that only the account it names can submit it.
 pub fn prove<R: RngCore + CryptoRng>(
 	pk: &ProvingKey<Bn254>,
 	shape: CircuitShape,
 	weights: &[i32],
 	test_set: &TestSet,
+	binding: &[u8; 32],
 	rng: &mut R,
 ) -> Result<Evaluation, ZkError> {
-	let circuit = EvaluationCircuit::new(shape, weights, test_set)?;
+	let circuit = EvaluationCircuit::new(shape, weights, test_set, binding)?;
 	let public = circuit.public.ok_or(ZkError::UnsupportedShape)?;
 	let proof = Groth16::<Bn254>::prove(pk, circuit, rng)?;
 	let mut bytes = Vec::with_capacity(proof.compressed_size());
@@ -103,8 +106,9 @@ pub fn prove_with_os_rng(
 	shape: CircuitShape,
 	weights: &[i32],
 	test_set: &TestSet,
+	binding: &[u8; 32],
 ) -> Result<Evaluation, ZkError> {
-	prove(pk, shape, weights, test_set, &mut rand::rngs::OsRng)
+	prove(pk, shape, weights, test_set, binding, &mut rand::rngs::OsRng)
 }
 
 /// Verifies an evaluation proof with a (decoded) verifying key.

@@ -21,7 +21,8 @@
 //!    whoever knows the setup randomness can forge proofs, so the owner is trusted for
 //!    this until a multi-party setup exists.
 //! 2. An evaluator, given the test set and an update, calls [`prove`]; the [`Evaluation`]
-//!    carries the public inputs (`PublicInputs`) and the 128-byte proof.
+//!    carries the public inputs (`PublicInputs`, bound to the task, target and prover the
+//!    chain names) and the 128-byte proof.
 //! 3. The chain checks `model_commitment` against the update's on-chain commitment, the
 //!    test-set commitment against the task, and runs `din_zk_verifier::verify` (wasm) or
 //!    the `din-zk-host` host function (native).

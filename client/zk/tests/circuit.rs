@@ -13,6 +13,9 @@ use proptest::prelude::*;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
+/// The statement the circuits are made for (no constraint reads it).
+const BINDING: [u8; 32] = [3; 32];
+
 fn spec_of(shape: &ModelShape) -> ModelSpec {
 	match *shape {
 		ModelShape::SoftmaxRegression { inputs, classes } => {
@@ -98,8 +101,9 @@ fn check_against_reference(
 	let mut rng = ChaCha8Rng::seed_from_u64(seed);
 	let (weights, test_set) = random_case(&mut rng, model, samples, extreme);
 	let expected = count_correct(&spec_of(&model), &weights, &test_set).expect("reference");
-	let circuit = EvaluationCircuit::new(CircuitShape { model, samples }, &weights, &test_set)
-		.expect("circuit");
+	let circuit =
+		EvaluationCircuit::new(CircuitShape { model, samples }, &weights, &test_set, &BINDING)
+			.expect("circuit");
 	prop_assert_eq!(circuit.public.map(|p| p.correct), Some(expected));
 	prop_assert!(satisfied(circuit.clone()));
 	// The same witness with any other claimed count is rejected.
@@ -132,7 +136,8 @@ fn ties_resolve_to_lowest_index() {
 	let weights = vec![0; model.value_count()];
 	let test_set = TestSet::new(2, vec![0, 4096, 65536, 0], vec![0, 1]).unwrap();
 	let circuit =
-		EvaluationCircuit::new(CircuitShape { model, samples: 2 }, &weights, &test_set).unwrap();
+		EvaluationCircuit::new(CircuitShape { model, samples: 2 }, &weights, &test_set, &BINDING)
+			.unwrap();
 	assert_eq!(circuit.public.unwrap().correct, 1);
 	assert!(satisfied(circuit));
 }
@@ -143,7 +148,7 @@ fn witness_that_differs_from_commitments_is_rejected() {
 	let shape = CircuitShape { model, samples: 3 };
 	let mut rng = ChaCha8Rng::seed_from_u64(7);
 	let (weights, test_set) = random_case(&mut rng, model, 3, false);
-	let honest = EvaluationCircuit::new(shape, &weights, &test_set).unwrap();
+	let honest = EvaluationCircuit::new(shape, &weights, &test_set, &BINDING).unwrap();
 	assert!(satisfied(honest.clone()));
 
 	let mut other_model = honest.clone();

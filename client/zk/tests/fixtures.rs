@@ -6,7 +6,7 @@
 //! comparison with a fresh generation (keys and proofs included) is `--ignored`: slow.
 use din_zk::{
 	commitment::{self, from_bytes},
-	layout::PublicInputs,
+	layout::{binding_scalar, PublicInputs},
 	native_correct_count,
 };
 
@@ -28,12 +28,23 @@ const MODELS: [(&str, [u8; 32], u32, &[u8]); 3] = [
 	("model_b", MODEL_B_COMMITMENT, MODEL_B_CORRECT, MODEL_B_PROOF),
 ];
 
-fn inputs(model: &[u8; 32], test_set: &[u8; 32], correct: u32, total: u32) -> [u8; 128] {
+fn inputs(model: &[u8; 32], test_set: &[u8; 32], correct: u32, total: u32) -> [u8; 160] {
+	bound_inputs(model, test_set, correct, total, &PLAIN_BINDING)
+}
+
+fn bound_inputs(
+	model: &[u8; 32],
+	test_set: &[u8; 32],
+	correct: u32,
+	total: u32,
+	binding: &[u8; 32],
+) -> [u8; 160] {
 	PublicInputs {
 		model_commitment: from_bytes(model).expect("canonical model commitment"),
 		test_set_commitment: from_bytes(test_set).expect("canonical test-set commitment"),
 		correct,
 		total,
+		binding: binding_scalar(binding),
 	}
 	.to_bytes()
 }
@@ -54,6 +65,35 @@ fn proofs_verify_under_vk() {
 	}
 	let a = inputs(&MODEL_A_COMMITMENT, &TEST_SET_COMMITMENT, MODEL_A_CORRECT, TOTAL);
 	assert_eq!(din_zk_verifier::verify_bytes(OTHER_VK, &a, MODEL_A_OTHER_KEY_PROOF), Ok(true));
+}
+
+/// Every bound proof verifies for the statement the generator lists for it, and for no
+/// other binding: the pallet's tests find a proof by binding, so a record under the wrong
+/// binding would make them fail for a reason that has nothing to do with the pallet.
+#[test]
+fn bound_proofs_verify_for_their_statement_only() {
+	let statements = generator::bound_statements();
+	let records: Vec<&[u8]> = BOUND_PROOFS.chunks(32 + 128).collect();
+	assert_eq!(records.len(), statements.len(), "one record per statement");
+	for (record, statement) in records.iter().zip(&statements) {
+		let label = &statement.label;
+		assert_eq!(&record[..32], &statement.binding, "{label}: binding");
+		let (_, model, correct, _) = MODELS[statement.model];
+		let public = bound_inputs(&model, &TEST_SET_COMMITMENT, correct, TOTAL, &statement.binding);
+		assert_eq!(din_zk_verifier::verify_bytes(VK, &public, &record[32..]), Ok(true), "{label}");
+		assert_eq!(bound_proof(&statement.binding), Some(&record[32..]), "{label}: lookup");
+		let plain = inputs(&model, &TEST_SET_COMMITMENT, correct, TOTAL);
+		assert!(!accepted(VK, &plain, &record[32..]), "{label}: unbound");
+	}
+	// Bindings are distinct: a prover, a target and a task each change it.
+	let mut bindings: Vec<[u8; 32]> = statements.iter().map(|s| s.binding).collect();
+	bindings.sort();
+	bindings.dedup();
+	assert_eq!(bindings.len(), statements.len());
+	// Named proofs are made for the plain binding only.
+	let (_, model, correct, proof) = MODELS[1];
+	let bound = bound_inputs(&model, &TEST_SET_COMMITMENT, correct, TOTAL, &statements[1].binding);
+	assert!(!accepted(VK, &bound, proof));
 }
 
 #[test]
@@ -166,19 +206,20 @@ fn statement_constants_match_the_models() {
 }
 
 /// Byte-for-byte staleness check of the keys and proofs too (a changed circuit changes the
-/// keys while the old files stay self-consistent). Ignored by default: both setups and four
-/// proofs take ~30 s on two cores; run it with `--ignored` after changing the circuit or
+/// keys while the old files stay self-consistent). Ignored by default: both setups and all
+/// proofs take minutes on two cores; run it with `--ignored` after changing the circuit or
 /// the generator. The cheap statement checks above always run.
 #[test]
-#[ignore = "regenerates two setups and four proofs (~30 s); run with --ignored after circuit changes"]
+#[ignore = "regenerates two setups and every proof (minutes); run with --ignored after circuit changes"]
 fn checked_in_files_equal_a_fresh_generation() {
-	let checked_in: [(&str, &[u8]); 7] = [
+	let checked_in: [(&str, &[u8]); 8] = [
 		("vk.bin", VK),
 		("other_vk.bin", OTHER_VK),
 		("genesis.proof", GENESIS_PROOF),
 		("model_a.proof", MODEL_A_PROOF),
 		("model_b.proof", MODEL_B_PROOF),
 		("model_a_other_key.proof", MODEL_A_OTHER_KEY_PROOF),
+		("bound.proofs", BOUND_PROOFS),
 		("fixtures.rs", include_bytes!("../../../pallets/evaluation/src/fixtures/fixtures.rs")),
 	];
 	let fresh = generator::generate().expect("generate").files();

@@ -3,11 +3,16 @@
 use ark_serialize::{CanonicalDeserialize, CanonicalSerialize};
 use din_fl::TestSet;
 use din_zk::{
-	commitment, layout::PublicInputs, prove, read_proving_key, read_verifying_key, setup, verify,
-	verifying_key_bytes, write_proving_key, write_verifying_key, CircuitShape, ModelShape,
+	commitment,
+	layout::{self, PublicInputs},
+	prove, read_proving_key, read_verifying_key, setup, verify, verifying_key_bytes,
+	write_proving_key, write_verifying_key, CircuitShape, ModelShape,
 };
 use rand::SeedableRng;
 use rand_chacha::ChaCha20Rng;
+
+/// The statement hash the proofs are made for (the chain's `score_binding`; any 31 bytes).
+const BINDING: [u8; 32] = [0x5a; 32];
 
 fn case() -> (CircuitShape, Vec<i32>, TestSet) {
 	let model = ModelShape::SoftmaxRegression { inputs: 4, classes: 3 };
@@ -32,7 +37,7 @@ fn prove_verify_and_soundness_spot_checks() {
 	let (shape, weights, test_set) = case();
 	let mut rng = ChaCha20Rng::seed_from_u64(42);
 	let (pk, vk) = setup(shape, &mut rng).unwrap();
-	let eval = prove(&pk, shape, &weights, &test_set, &mut rng).unwrap();
+	let eval = prove(&pk, shape, &weights, &test_set, &BINDING, &mut rng).unwrap();
 	assert_eq!(eval.public.correct, 3);
 	assert_eq!(eval.public.total, 4);
 	assert_eq!(eval.proof.len(), 128);
@@ -57,6 +62,13 @@ fn prove_verify_and_soundness_spot_checks() {
 	// Wrong total.
 	let p = PublicInputs { total: 5, ..eval.public };
 	assert!(!verify(&vk, &p, &eval.proof).unwrap());
+	// Attack: a proof copied from the transaction pool and submitted by someone else (or for
+	// another task or target) is checked against another binding: it does not verify, even
+	// though no constraint of the circuit reads the binding.
+	let mut copier = BINDING;
+	copier[0] ^= 1;
+	let p = PublicInputs { binding: layout::binding_scalar(&copier), ..eval.public };
+	assert!(!verify(&vk, &p, &eval.proof).unwrap(), "another binding");
 	// Tampered proof bytes: every byte flip is either undecodable or rejected.
 	for i in [0usize, 31, 32, 95, 96, 127] {
 		let mut bad = eval.proof.clone();
@@ -66,7 +78,7 @@ fn prove_verify_and_soundness_spot_checks() {
 	assert!(verify(&vk, &eval.public, &eval.proof[..127]).is_err());
 	// A proof from another key (same shape, fresh setup) does not verify under this key.
 	let (pk2, vk2) = setup(shape, &mut rng).unwrap();
-	let eval2 = prove(&pk2, shape, &weights, &test_set, &mut rng).unwrap();
+	let eval2 = prove(&pk2, shape, &weights, &test_set, &BINDING, &mut rng).unwrap();
 	assert!(verify(&vk2, &eval2.public, &eval2.proof).unwrap());
 	assert!(!verify(&vk, &eval2.public, &eval2.proof).unwrap());
 
@@ -79,7 +91,7 @@ fn prove_verify_and_soundness_spot_checks() {
 	assert_eq!(din_zk_verifier::verify_bytes(&vk_bytes, &bad_inputs, &eval.proof), Ok(false));
 	assert!(!din_zk_host::zk_host::verify_groth16_bn254(&vk_bytes, &bad_inputs, &eval.proof));
 	assert!(!din_zk_host::zk_host::verify_groth16_bn254(&vk_bytes[1..], &inputs, &eval.proof));
-	assert!(din_zk_verifier::verify_bytes(&vk_bytes, &inputs[..96], &eval.proof).is_err());
+	assert!(din_zk_verifier::verify_bytes(&vk_bytes, &inputs[..128], &eval.proof).is_err());
 
 	// Prepared key round trip.
 	let pvk = din_zk_verifier::verifier::prepare(&vk_bytes).unwrap();
@@ -104,7 +116,7 @@ fn prove_verify_and_soundness_spot_checks() {
 	assert_eq!((pk_shape, vk_shape), (shape, shape));
 	assert_eq!(vk_loaded, vk);
 	assert!(pk_loaded == pk);
-	let eval3 = prove(&pk_loaded, shape, &weights, &test_set, &mut rng).unwrap();
+	let eval3 = prove(&pk_loaded, shape, &weights, &test_set, &BINDING, &mut rng).unwrap();
 	assert!(verify(&vk_loaded, &eval3.public, &eval3.proof).unwrap());
 	assert!(read_proving_key(&vk_path).is_err(), "magic is checked");
 
@@ -124,7 +136,7 @@ fn mlp_prove_verify() {
 	let test_set = TestSet::new(3, vec![65536, 0, 0, 0, 65536, 4096], vec![0, 1]).unwrap();
 	let mut rng = ChaCha20Rng::seed_from_u64(9);
 	let (pk, vk) = setup(shape, &mut rng).unwrap();
-	let eval = prove(&pk, shape, &weights, &test_set, &mut rng).unwrap();
+	let eval = prove(&pk, shape, &weights, &test_set, &BINDING, &mut rng).unwrap();
 	assert_eq!(eval.public.correct, 2);
 	assert!(verify(&vk, &eval.public, &eval.proof).unwrap());
 	assert!(!verify(&vk, &PublicInputs { correct: 1, ..eval.public }, &eval.proof).unwrap());

@@ -116,6 +116,22 @@ fn zk() -> ScoringRule {
 	ScoringRule::ZkAccuracy { vk: H256(fixtures::VK_BLAKE2_256) }
 }
 
+/// The prover the fixtures hold a proof for (`account("prover", 0, SEED)`, made the first
+/// seat of `target`'s panel) and that proof: proofs are bound to their prover, task and
+/// target, and the fixtures are made for the benchmark's first task and first participant
+/// (`bound_statements` in client/zk/examples/pallet_fixtures.rs).
+fn bound_prover<T: Config>(
+	task: TaskId,
+	target: &ScoreTargetOf<T>,
+) -> (T::AccountId, &'static [u8]) {
+	let who: T::AccountId = account("prover", 0, SEED);
+	let binding = din_primitives::score_binding(task, target, &who);
+	let proof = fixtures::bound_proof(&binding)
+		.expect("the fixtures prove the benchmark's first task, participant and prover");
+	Panels::<T>::mutate(task, (0, 0), |panel| panel[0] = who.clone());
+	(who, proof)
+}
+
 fn salt() -> [u8; 32] {
 	[9u8; 32]
 }
@@ -309,9 +325,9 @@ mod benchmarks {
 		register_key::<T>();
 		release_key::<T>(task);
 		accept_all::<T>(task, 1);
-		let who = Panels::<T>::get(task, (0, 0))[0].clone();
 		let target = ScoreTarget::Update { round: 0, participant: subgroups[0][0].clone() };
-		let proof = BoundedVec::truncate_from(fixtures::MODEL_A_PROOF.to_vec());
+		let (who, proof) = bound_prover::<T>(task, &target);
+		let proof = BoundedVec::truncate_from(proof.to_vec());
 		#[extrinsic_call]
 		_(
 			RawOrigin::Signed(who),
@@ -358,8 +374,8 @@ mod benchmarks {
 		assert_eq!(TestSetDisputes::<T>::get(task).len() as u32, T::MaxEvaluators::get());
 	}
 
-	/// The same proof verified by `din-zk-verifier` compiled into the runtime (no host
-	/// function), for comparison with `submit_score`.
+	/// A proof of the same statement shape verified by `din-zk-verifier` compiled into the
+	/// runtime (no host function), for comparison with `submit_score`.
 	#[benchmark]
 	fn verify_wasm() {
 		let inputs = evaluation_public_inputs(
@@ -367,6 +383,7 @@ mod benchmarks {
 			&H256(fixtures::TEST_SET_COMMITMENT),
 			fixtures::MODEL_A_CORRECT,
 			fixtures::TOTAL,
+			&fixtures::PLAIN_BINDING,
 		);
 		let ok;
 		#[block]

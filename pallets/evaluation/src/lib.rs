@@ -49,11 +49,14 @@
 //! every accepted update:
 //!
 //! - `ScoringRule::ZkAccuracy`: [`Pallet::submit_score`] with a Groth16 (BN254) proof over
-//!   the public inputs `(update commitment, test-set commitment, correct, total)`
+//!   the public inputs `(update commitment, test-set commitment, correct, total, binding)`
 //!   ([`din_primitives::evaluation_public_inputs`]), verified against the task's verifying
-//!   key ([`Pallet::register_verifying_key`], stored by its blake2-256 hash). The first
-//!   valid proof settles the score and earns the work credit; an invalid proof is rejected
-//!   and stores nothing; a second proof for a settled score is rejected.
+//!   key ([`Pallet::register_verifying_key`], stored by its blake2-256 hash). The binding
+//!   ([`din_primitives::score_binding`]) is a hash of the task, the target and the
+//!   submitting account, so a proof seen in the transaction pool earns nothing for anyone
+//!   but its prover. The first valid proof settles the score and earns the work credit; an
+//!   invalid proof is rejected and stores nothing; a second proof for a settled score is
+//!   rejected.
 //! - `ScoringRule::Median`: every panel member of the update [`Pallet::report_score`]s;
 //!   when the Rewarding phase ends the median settles if a majority of a panel reported
 //!   ([`median_quorum`]: one evaluator alone cannot fix a score), and only reports within
@@ -139,7 +142,7 @@ pub use weights::WeightInfo;
 
 use alloc::vec::Vec;
 use din_primitives::{
-	aggregate_commit_hash, evaluation_public_inputs, global_commit_hash, BondLocker,
+	aggregate_commit_hash, evaluation_public_inputs, global_commit_hash, score_binding, BondLocker,
 	EvaluationInputs, Offence, PhaseEnd, ProofVerifier, Reputation, RewardSettlement, Role,
 	RoundLifecycle, ScoringRule, Slash, SlashReason, StakeInfo, TaskInspect, TaskOutcome,
 	TaskPhase, TaskTerms,
@@ -244,8 +247,8 @@ pub mod pallet {
 		#[pallet::constant]
 		type MaxScores: Get<u32>;
 
-		/// Longest verifying key, in bytes. A key of the evaluation circuit (four public
-		/// inputs) is 392 bytes compressed.
+		/// Longest verifying key, in bytes. A key of the evaluation circuit (five public
+		/// inputs) is 424 bytes compressed.
 		#[pallet::constant]
 		type MaxVerifyingKeyLen: Get<u32>;
 
@@ -790,7 +793,7 @@ pub mod pallet {
 			Ok(())
 		}
 
-		/// Register a Groth16 verifying key (compressed, for the four public inputs of the
+		/// Register a Groth16 verifying key (compressed, for the five public inputs of the
 		/// evaluation circuit), stored under `blake2_256(vk)`: the hash a `ZkAccuracy` task
 		/// names. Anyone may register; the key is checked to decode to valid points.
 		///

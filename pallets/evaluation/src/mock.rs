@@ -79,7 +79,8 @@ impl din_primitives::ProofVerifier for ZkVerifier {
 		din_zk_verifier::verify_bytes(vk, inputs, proof).unwrap_or(false)
 	}
 	fn valid_key(vk: &[u8]) -> bool {
-		din_zk_verifier::check_verifying_key(vk, 4).is_ok()
+		din_zk_verifier::check_verifying_key(vk, din_zk_verifier::layout::PUBLIC_INPUT_COUNT)
+			.is_ok()
 	}
 	fn model_commitment(values: &[i32]) -> Commitment {
 		H256(din_zk_verifier::commitment::to_bytes(&din_zk_verifier::commitment::model_commitment(

@@ -67,7 +67,8 @@ impl<T: Config> Pallet<T> {
 		ensure!(!ProvenScores::<T>::contains_key(task, target), Error::<T>::ScoreAlreadySettled);
 		let model = Self::authorize_scorer(task, &terms, target, who)?;
 		ensure!(ScoredTargets::<T>::get(task) < T::MaxScores::get(), Error::<T>::TooManyScores);
-		Self::verify_score(vk, &model, &terms, correct, total, proof)?;
+		let binding = score_binding(task, target, who);
+		Self::verify_score(vk, &model, &terms, correct, total, &binding, proof)?;
 		Self::record_proven_score(task, terms.round, target, correct, total, who);
 		Ok(())
 	}
@@ -117,17 +118,19 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// Check `proof` of `correct / total` for the model committed to by `model` under the
-	/// registered verifying key `vk`.
+	/// registered verifying key `vk`, made for `binding` (the task, target and prover).
 	pub(crate) fn verify_score(
 		vk: H256,
 		model: &Commitment,
 		terms: &TaskTerms<T::AccountId, T::Balance>,
 		correct: u32,
 		total: u32,
+		binding: &[u8; 32],
 		proof: &[u8],
 	) -> DispatchResult {
 		let key = VerifyingKeys::<T>::get(vk).ok_or(Error::<T>::UnknownVerifyingKey)?;
-		let inputs = evaluation_public_inputs(model, &terms.test_set_commitment, correct, total);
+		let inputs =
+			evaluation_public_inputs(model, &terms.test_set_commitment, correct, total, binding);
 		ensure!(T::Verifier::verify(&key, &inputs, proof), Error::<T>::InvalidProof);
 		Ok(())
 	}

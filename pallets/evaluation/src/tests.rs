@@ -716,6 +716,21 @@ fn update(participant: AccountId) -> ScoreTargetOf<Test> {
 	ScoreTarget::Update { round: 0, participant }
 }
 
+/// The fixtures' proof of `target` of `task` made for `prover` (its binding, the fifth
+/// public input, is `score_binding(task, target, prover)`).
+fn bound(task: TaskId, target: &ScoreTargetOf<Test>, prover: AccountId) -> Vec<u8> {
+	let binding = din_primitives::score_binding(task, target, &prover);
+	fixtures::bound_proof(&binding)
+		.unwrap_or_else(|| {
+			panic!(
+				"no fixture proof of {target:?} in task {task} by {prover}: add the statement \
+				 to `bound_statements` in client/zk/examples/pallet_fixtures.rs and run \
+				 scripts/gen-zk-fixtures.sh"
+			)
+		})
+		.to_vec()
+}
+
 #[test]
 fn a_valid_proof_settles_the_score_and_replays_are_rejected() {
 	ExtBuilder::default().build_and_execute(|| {
@@ -729,7 +744,7 @@ fn a_valid_proof_settles_the_score_and_replays_are_rejected() {
 			update(10),
 			fixtures::MODEL_A_CORRECT,
 			fixtures::TOTAL,
-			proof(fixtures::MODEL_A_PROOF)
+			proof(&bound(task, &update(10), who))
 		));
 		assert_eq!(
 			ProvenScores::<Test>::get(task, update(10)),
@@ -747,7 +762,7 @@ fn a_valid_proof_settles_the_score_and_replays_are_rejected() {
 				update(10),
 				fixtures::MODEL_A_CORRECT,
 				fixtures::TOTAL,
-				proof(fixtures::MODEL_A_PROOF)
+				proof(&bound(task, &update(10), who))
 			),
 			Error::<Test>::ScoreAlreadySettled
 		);
@@ -760,6 +775,7 @@ fn forged_and_mismatched_proofs_are_rejected_and_store_nothing() {
 		register_vk();
 		let task = scored_task(zk());
 		let who = scorer(task, 10);
+		let valid = bound(task, &update(10), who);
 		let submit = |target, correct, bytes: &[u8]| {
 			Evaluation::submit_score(
 				RuntimeOrigin::signed(who),
@@ -772,19 +788,25 @@ fn forged_and_mismatched_proofs_are_rejected_and_store_nothing() {
 		};
 		// Wrong count.
 		assert_noop!(
-			submit(update(10), fixtures::MODEL_A_CORRECT - 1, fixtures::MODEL_A_PROOF),
+			submit(update(10), fixtures::MODEL_A_CORRECT - 1, &valid),
 			Error::<Test>::InvalidProof
 		);
 		// Tampered bytes.
-		let mut forged = fixtures::MODEL_A_PROOF.to_vec();
+		let mut forged = valid.clone();
 		forged[5] ^= 1;
 		assert_noop!(
 			submit(update(10), fixtures::MODEL_A_CORRECT, &forged),
 			Error::<Test>::InvalidProof
 		);
-		// A valid proof of another model (participant 10 submitted model A, this is B's).
+		// The right model, count and key, made for no statement of the chain.
 		assert_noop!(
-			submit(update(10), fixtures::MODEL_B_CORRECT, fixtures::MODEL_B_PROOF),
+			submit(update(10), fixtures::MODEL_A_CORRECT, fixtures::MODEL_A_PROOF),
+			Error::<Test>::InvalidProof
+		);
+		// A valid proof of another model (participant 10 submitted model A, this is B's,
+		// made for participant 12's update).
+		assert_noop!(
+			submit(update(10), fixtures::MODEL_B_CORRECT, &bound(task, &update(12), who)),
 			Error::<Test>::InvalidProof
 		);
 		// A proof under another task's key.
@@ -800,12 +822,52 @@ fn forged_and_mismatched_proofs_are_rejected_and_store_nothing() {
 				update(10),
 				5,
 				0,
-				proof(fixtures::MODEL_A_PROOF)
+				proof(&valid)
 			),
 			Error::<Test>::InvalidCount
 		);
 		assert!(ProvenScores::<Test>::iter_prefix(task).next().is_none());
 		assert_eq!(ScoredTargets::<Test>::get(task), 0);
+	});
+}
+
+/// Attack: another panel member sees a valid proof in the transaction pool and submits it
+/// first, to take the prover's work credit. The proof is bound to its prover (the fifth
+/// public input is `score_binding(task, target, prover)`): the copy does not verify,
+/// nothing is stored, and the prover's own submission still settles the score.
+#[test]
+fn a_proof_copied_from_the_pool_earns_the_copier_nothing() {
+	ExtBuilder::default().build_and_execute(|| {
+		register_vk();
+		let task = scored_task(zk());
+		let s = DinTasks::update(task, 0, &10).unwrap().subgroup;
+		let (prover, copier) = (panel(task, 0, s)[0], panel(task, 0, s)[1]);
+		let seen_in_the_pool = bound(task, &update(10), prover);
+		let copier_work = Work::<Test>::get(task, copier);
+		assert_noop!(
+			Evaluation::submit_score(
+				RuntimeOrigin::signed(copier),
+				task,
+				update(10),
+				fixtures::MODEL_A_CORRECT,
+				fixtures::TOTAL,
+				proof(&seen_in_the_pool)
+			),
+			Error::<Test>::InvalidProof
+		);
+		assert_eq!(Work::<Test>::get(task, copier), copier_work);
+		let prover_work = Work::<Test>::get(task, prover);
+		assert_ok!(Evaluation::submit_score(
+			RuntimeOrigin::signed(prover),
+			task,
+			update(10),
+			fixtures::MODEL_A_CORRECT,
+			fixtures::TOTAL,
+			proof(&seen_in_the_pool)
+		));
+		assert_eq!(ProvenScores::<Test>::get(task, update(10)).unwrap().prover, prover);
+		assert_eq!(Work::<Test>::get(task, prover), prover_work + 1);
+		assert_eq!(Work::<Test>::get(task, copier), copier_work);
 	});
 }
 
@@ -927,21 +989,19 @@ fn proven_scores_pay_participants_by_contribution() {
 			ScoreTarget::Baseline,
 			fixtures::GENESIS_CORRECT,
 			fixtures::TOTAL,
-			proof(fixtures::GENESIS_PROOF)
+			proof(&bound(task, &ScoreTarget::Baseline, base_scorer))
 		));
 		for p in PARTICIPANTS {
-			let (correct, bytes) = if p < 12 {
-				(fixtures::MODEL_A_CORRECT, fixtures::MODEL_A_PROOF)
-			} else {
-				(fixtures::MODEL_B_CORRECT, fixtures::MODEL_B_PROOF)
-			};
+			let correct =
+				if p < 12 { fixtures::MODEL_A_CORRECT } else { fixtures::MODEL_B_CORRECT };
+			let who = scorer(task, p);
 			assert_ok!(Evaluation::submit_score(
-				RuntimeOrigin::signed(scorer(task, p)),
+				RuntimeOrigin::signed(who),
 				task,
 				update(p),
 				correct,
 				fixtures::TOTAL,
-				proof(bytes)
+				proof(&bound(task, &update(p), who))
 			));
 		}
 		let free_before: Vec<Balance> = PARTICIPANTS.iter().map(|p| Balances::balance(p)).collect();
@@ -1196,13 +1256,14 @@ fn a_minority_dispute_does_not_unscore_a_task() {
 		for who in &evaluators[..evaluators.len() / 2] {
 			assert_ok!(Evaluation::dispute_test_set(RuntimeOrigin::signed(*who), task));
 		}
+		let who = scorer(task, 10);
 		assert_ok!(Evaluation::submit_score(
-			RuntimeOrigin::signed(scorer(task, 10)),
+			RuntimeOrigin::signed(who),
 			task,
 			update(10),
 			fixtures::MODEL_A_CORRECT,
 			fixtures::TOTAL,
-			proof(fixtures::MODEL_A_PROOF)
+			proof(&bound(task, &update(10), who))
 		));
 		run_until(task, TaskPhase::Finished);
 		assert!(!evaluation_events()

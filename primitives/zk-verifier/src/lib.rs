@@ -7,12 +7,13 @@
 //!
 //! An evaluator proves with Groth16 (BN254) that a participant's update scores exactly
 //! `correct` out of `total` on the owner's committed test set. The chain never sees the
-//! weights or the test samples, only three things bind them:
+//! weights or the test samples, only these bind them:
 //!
 //! - [`commitment::model_commitment`]: Poseidon hash of the update's canonical i32 values;
 //! - [`commitment::test_set_commitment`]: Poseidon hash of the quantized test samples;
-//! - [`layout::PublicInputs`]: `[model commitment, test-set commitment, correct, total]`, the
-//!   Groth16 public-input vector, in this order.
+//! - [`layout::PublicInputs`]: `[model commitment, test-set commitment, correct, total,
+//!   binding]`, the Groth16 public-input vector, in this order; the binding ties a proof to
+//!   the task, the scored target and the account that may submit it.
 //!
 //! The commitment functions here are *the* definition: the circuit in `din-zk` recomputes
 //! exactly these (its gadgets are tested equal to them), so a commitment a model owner or a

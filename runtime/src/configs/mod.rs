@@ -419,7 +419,7 @@ impl pallet_din_evaluation::Config for Runtime {
 	type MaxParticipants = DinMaxParticipants;
 	type MaxRounds = DinMaxRounds;
 	type MaxScores = DinMaxScores;
-	// A compressed BN254 key with four public inputs is 392 bytes.
+	// A compressed BN254 key with five public inputs is 424 bytes.
 	type MaxVerifyingKeyLen = ConstU32<1024>;
 	type MaxTestKeyLen = ConstU32<64>;
 	type SettlementSliceWeight = DinSettlementSliceWeight;

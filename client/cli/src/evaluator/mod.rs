@@ -743,10 +743,13 @@ impl Daemon {
 			.clone()
 			.ok_or_else(|| invalid!("task {task}: no --proving-key {task}=CID given"))?;
 		let test_set = scoring.test_set.clone();
+		// The chain checks the proof against this statement with the submitter's account:
+		// a copy of the transaction taken from the pool verifies for nobody else.
+		let binding = din_chain::score_binding(task, &target.target, &self.me);
 		let started = Instant::now();
 		let evaluation = tokio::task::spawn_blocking(move || {
 			let (shape, pk) = &*key;
-			din_zk::prove_with_os_rng(pk, *shape, &model.values, &test_set)
+			din_zk::prove_with_os_rng(pk, *shape, &model.values, &test_set, &binding)
 		})
 		.await??;
 		let (correct, total) = (evaluation.public.correct, evaluation.public.total);
