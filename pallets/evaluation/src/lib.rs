@@ -836,7 +836,8 @@ pub mod pallet {
 		/// of the `total` committed test samples correctly.
 		///
 		/// Origin: signed; for an update, a panel member of its subgroup in its round; for
-		/// the baseline, an evaluator of the last round. The task scores with `ZkAccuracy`,
+		/// the baseline, a member of [`Pallet::baseline_panel`] (the last round's first
+		/// subgroup's). The task scores with `ZkAccuracy`,
 		/// its test key is released, and it is in Scoring or Rewarding. The first valid
 		/// proof settles the target; invalid proofs and replays store nothing.
 		///
@@ -861,7 +862,8 @@ pub mod pallet {
 		/// test samples.
 		///
 		/// Origin: signed; for an update, a panel member of its subgroup in its round; for
-		/// the baseline, an evaluator of the last round. The task scores with `Median`, its
+		/// the baseline, a member of [`Pallet::baseline_panel`] (the last round's first
+		/// subgroup's). The task scores with `Median`, its
 		/// test key is released, it is in Scoring or Rewarding; one report per evaluator and
 		/// target.
 		///

@@ -655,8 +655,8 @@ impl<T: Config> Worker<T> {
 		Ok(())
 	}
 
-	/// What `who` scores: the baseline if it sits in the last round, and every accepted
-	/// update of the panels it sat on; with each model's CID and commitment.
+	/// What `who` scores: the baseline if it sits on the baseline panel, and every
+	/// accepted update of the panels it sat on; with each model's CID and commitment.
 	fn targets(
 		&self,
 		task: TaskId,
@@ -664,7 +664,7 @@ impl<T: Config> Worker<T> {
 		who: &T::AccountId,
 	) -> Result<Vec<(ScoreTargetOf<T>, Cid, Commitment)>, DutyError> {
 		let mut targets = Vec::new();
-		if Pallet::<T>::is_round_evaluator(task, terms.round, who) {
+		if Pallet::<T>::baseline_panel(task, terms.round).contains(who) {
 			let inputs = T::Tasks::evaluation_inputs(task).ok_or(DutyError::Unavailable("task"))?;
 			targets.push((ScoreTarget::Baseline, inputs.genesis_cid, terms.genesis_commitment));
 		}

@@ -75,6 +75,14 @@ impl<T: Config> Pallet<T> {
 		RoundEvaluators::<T>::get(task, round).iter().any(|(a, _)| a == who)
 	}
 
+	/// The panel that scores the genesis model (the baseline) of a task whose last round is
+	/// `round`: the panel of that round's first subgroup. One panel, as for every update, so
+	/// that a median of its reports needs a majority of it; were any evaluator of the round
+	/// to report, the first `MaxPanelSize` reporters would fix the baseline.
+	pub fn baseline_panel(task: TaskId, round: RoundIndex) -> PanelOf<T> {
+		Panels::<T>::get(task, (round, 0))
+	}
+
 	/// Draw the panels of `round`, lock one evaluator bond per seat, record them.
 	pub(crate) fn start_round(
 		task: TaskId,

@@ -96,8 +96,8 @@ impl<T: Config> Pallet<T> {
 		match target {
 			ScoreTarget::Baseline => {
 				ensure!(
-					Self::is_round_evaluator(task, terms.round, who),
-					Error::<T>::NotRoundEvaluator
+					Self::baseline_panel(task, terms.round).contains(who),
+					Error::<T>::NotOnPanel
 				);
 				Ok(terms.genesis_commitment)
 			},

@@ -982,7 +982,7 @@ fn proven_scores_pay_participants_by_contribution() {
 	ExtBuilder::default().build_and_execute(|| {
 		register_vk();
 		let task = scored_task(zk());
-		let base_scorer = round_evaluators(task, 0)[0];
+		let base_scorer = Evaluation::baseline_panel(task, 0)[0];
 		assert_ok!(Evaluation::submit_score(
 			RuntimeOrigin::signed(base_scorer),
 			task,
@@ -1080,6 +1080,52 @@ fn the_median_settles_and_outliers_earn_nothing() {
 		assert!(rewarded.contains(&p[0]) && rewarded.contains(&p[1]));
 		let s = pallet_din_rewards::Settlements::<Test>::get(task).unwrap();
 		assert_eq!(s.pool, s.participants + s.evaluators + s.burned + s.refund);
+	});
+}
+
+/// Attack: last-round evaluators race to report the baseline (a high baseline slashes every
+/// participant `BelowBaseline`, a low one inflates every contribution); with any evaluator of
+/// the round allowed, the first `MaxPanelSize` reports would fix it. The baseline has one
+/// panel, like every update: anyone else is refused, and its median needs a majority of it.
+#[test]
+fn the_baseline_is_scored_by_one_panel_not_the_first_reporters() {
+	ExtBuilder::default().build_and_execute(|| {
+		let rule = ScoringRule::Median { threshold: Perbill::from_percent(5) };
+		let task = scored_task(rule);
+		let baseline_panel = Evaluation::baseline_panel(task, 0);
+		assert_eq!(baseline_panel, panel(task, 0, 0));
+		let racers: Vec<AccountId> = round_evaluators(task, 0)
+			.into_iter()
+			.filter(|e| !baseline_panel.contains(e))
+			.collect();
+		assert!(!racers.is_empty(), "the round seats more evaluators than one panel");
+		for who in &racers {
+			assert_noop!(
+				Evaluation::report_score(
+					RuntimeOrigin::signed(*who),
+					task,
+					ScoreTarget::Baseline,
+					99,
+					100
+				),
+				Error::<Test>::NotOnPanel
+			);
+		}
+		for (who, correct) in baseline_panel.iter().zip([10u32, 11, 12]) {
+			assert_ok!(Evaluation::report_score(
+				RuntimeOrigin::signed(*who),
+				task,
+				ScoreTarget::Baseline,
+				correct,
+				100
+			));
+		}
+		run_until(task, TaskPhase::Finished);
+		assert!(evaluation_events().iter().any(|e| matches!(
+			e,
+			Event::MedianSettled { target: ScoreTarget::Baseline, accuracy, reports, .. }
+				if *accuracy == Perbill::from_percent(11) && *reports == baseline_panel.len() as u32
+		)));
 	});
 }
 

@@ -901,12 +901,13 @@ impl Daemon {
 		Ok(Ok(Some(Arc::new((shape, key)))))
 	}
 
-	/// The baseline (if this evaluator sits in the last round) and every accepted update
-	/// of the panels it sat on.
+	/// The baseline (if this evaluator sits on the baseline panel, the last round's first
+	/// subgroup's: `Pallet::baseline_panel`) and every accepted update of the panels it sat
+	/// on.
 	async fn targets(&self, task: u32, info: &TaskInfo) -> anyhow::Result<Vec<Target>> {
 		let mut targets = Vec::new();
-		let last = self.chain.round_evaluators(task, info.round).await?;
-		if let Some(position) = last.iter().position(|(a, _)| *a == self.me) {
+		let baseline_panel = self.chain.panel(task, info.round, 0).await?;
+		if let Some(position) = baseline_panel.iter().position(|a| *a == self.me) {
 			targets.push(Target {
 				target: ScoreTarget::Baseline,
 				cid: info.spec.genesis.cid.0.clone(),
