@@ -76,14 +76,12 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Evaluation::Pool` (r:1 w:1)
 	/// Proof: `Evaluation::Pool` (`max_values`: Some(1), `max_size`: Some(14338), added: 14833, mode: `MaxEncodedLen`)
 	/// The range of component `n` is `[0, 255]`.
-	fn register_evaluator(n: u32, ) -> Weight {
+	fn register_evaluator(_n: u32, ) -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `815 + n * (57 ±0)`
 		//  Estimated: `15823`
-		// Minimum execution time: 530_918_000 picoseconds.
-		Weight::from_parts(606_600_060, 15823)
-			// Standard Error: 310_802
-			.saturating_add(Weight::from_parts(1_110_209, 0).saturating_mul(n.into()))
+		// Minimum execution time: 674_581_000 picoseconds.
+		Weight::from_parts(1_014_719_885, 15823)
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -94,10 +92,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `33 + n * (56 ±0)`
 		//  Estimated: `15823`
-		// Minimum execution time: 283_971_000 picoseconds.
-		Weight::from_parts(390_672_552, 15823)
-			// Standard Error: 114_242
-			.saturating_add(Weight::from_parts(523_807, 0).saturating_mul(n.into()))
+		// Minimum execution time: 257_361_000 picoseconds.
+		Weight::from_parts(408_928_754, 15823)
+			// Standard Error: 150_063
+			.saturating_add(Weight::from_parts(382_218, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -111,8 +109,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `1339`
 		//  Estimated: `8317`
-		// Minimum execution time: 565_008_000 picoseconds.
-		Weight::from_parts(708_831_000, 8317)
+		// Minimum execution time: 601_081_000 picoseconds.
+		Weight::from_parts(919_283_000, 8317)
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -131,10 +129,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `3062 + i * (68 ±0)`
 		//  Estimated: `8317 + i * (2717 ±0)`
-		// Minimum execution time: 651_667_000 picoseconds.
-		Weight::from_parts(912_907_106, 8317)
-			// Standard Error: 4_737_855
-			.saturating_add(Weight::from_parts(103_302_925, 0).saturating_mul(i.into()))
+		// Minimum execution time: 702_431_000 picoseconds.
+		Weight::from_parts(1_020_998_021, 8317)
+			// Standard Error: 5_171_290
+			.saturating_add(Weight::from_parts(140_227_797, 0).saturating_mul(i.into()))
 			.saturating_add(T::DbWeight::get().reads(4_u64))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(i.into())))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
@@ -151,10 +149,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `1098 + e * (36 ±0)`
 		//  Estimated: `12707`
-		// Minimum execution time: 575_594_000 picoseconds.
-		Weight::from_parts(686_363_321, 12707)
-			// Standard Error: 182_349
-			.saturating_add(Weight::from_parts(118_946, 0).saturating_mul(e.into()))
+		// Minimum execution time: 575_474_000 picoseconds.
+		Weight::from_parts(758_633_116, 12707)
+			// Standard Error: 265_531
+			.saturating_add(Weight::from_parts(989_339, 0).saturating_mul(e.into()))
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -166,8 +164,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `1180`
 		//  Estimated: `8317`
-		// Minimum execution time: 553_761_000 picoseconds.
-		Weight::from_parts(800_517_000, 8317)
+		// Minimum execution time: 628_653_000 picoseconds.
+		Weight::from_parts(964_861_000, 8317)
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -177,8 +175,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `6`
 		//  Estimated: `4523`
-		// Minimum execution time: 2_805_381_000 picoseconds.
-		Weight::from_parts(3_520_252_000, 4523)
+		// Minimum execution time: 2_786_653_000 picoseconds.
+		Weight::from_parts(4_758_247_000, 4523)
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -190,8 +188,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `1059`
 		//  Estimated: `8317`
-		// Minimum execution time: 518_068_000 picoseconds.
-		Weight::from_parts(649_052_000, 8317)
+		// Minimum execution time: 539_069_000 picoseconds.
+		Weight::from_parts(838_824_000, 8317)
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -217,10 +215,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Staking::ReputationOf` (`max_values`: None, `max_size`: Some(61), added: 2536, mode: `MaxEncodedLen`)
 	fn submit_score() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `2964`
+		//  Measured:  `2996`
 		//  Estimated: `8317`
-		// Minimum execution time: 6_322_948_000 picoseconds.
-		Weight::from_parts(9_132_585_000, 8317)
+		// Minimum execution time: 6_694_299_000 picoseconds.
+		Weight::from_parts(8_822_174_000, 8317)
 			.saturating_add(T::DbWeight::get().reads(10_u64))
 			.saturating_add(T::DbWeight::get().writes(4_u64))
 	}
@@ -243,8 +241,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `2384 + q * (36 ±0)`
 		//  Estimated: `8317 + q * (1741 ±0)`
-		// Minimum execution time: 937_160_000 picoseconds.
-		Weight::from_parts(1_592_882_429, 8317)
+		// Minimum execution time: 942_679_000 picoseconds.
+		Weight::from_parts(1_554_418_807, 8317)
 			.saturating_add(T::DbWeight::get().reads(7_u64))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
 			.saturating_add(Weight::from_parts(0, 1741).saturating_mul(q.into()))
@@ -261,8 +259,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `9611`
 		//  Estimated: `12707`
-		// Minimum execution time: 626_790_000 picoseconds.
-		Weight::from_parts(983_198_000, 12707)
+		// Minimum execution time: 699_778_000 picoseconds.
+		Weight::from_parts(937_731_000, 12707)
 			.saturating_add(T::DbWeight::get().reads(4_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -270,8 +268,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `0`
 		//  Estimated: `0`
-		// Minimum execution time: 12_042_081_000 picoseconds.
-		Weight::from_parts(13_081_932_000, 0)
+		// Minimum execution time: 12_279_482_000 picoseconds.
+		Weight::from_parts(13_460_734_000, 0)
 	}
 	/// Storage: `Evaluation::Pool` (r:1 w:0)
 	/// Proof: `Evaluation::Pool` (`max_values`: Some(1), `max_size`: Some(14338), added: 14833, mode: `MaxEncodedLen`)
@@ -295,12 +293,12 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `1211 + n * (150 ±0)`
 		//  Estimated: `15823 + n * (3205 ±0)`
-		// Minimum execution time: 26_133_340_000 picoseconds.
-		Weight::from_parts(32_427_506_087, 15823)
-			// Standard Error: 241_952_469
-			.saturating_add(Weight::from_parts(43_074_360, 0).saturating_mul(k.into()))
-			// Standard Error: 30_578_415
-			.saturating_add(Weight::from_parts(212_517_746, 0).saturating_mul(n.into()))
+		// Minimum execution time: 32_957_321_000 picoseconds.
+		Weight::from_parts(10_177_452_654, 15823)
+			// Standard Error: 197_807_409
+			.saturating_add(Weight::from_parts(976_289_289, 0).saturating_mul(k.into()))
+			// Standard Error: 24_999_278
+			.saturating_add(Weight::from_parts(261_049_883, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(4_u64))
 			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(9_u64))
@@ -336,10 +334,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `2568 + k * (15262 ±0)`
 		//  Estimated: `18742 + k * (103088 ±0)`
-		// Minimum execution time: 30_031_801_000 picoseconds.
-		Weight::from_parts(30_519_805_000, 18742)
-			// Standard Error: 898_570_017
-			.saturating_add(Weight::from_parts(35_065_872_691, 0).saturating_mul(k.into()))
+		// Minimum execution time: 28_507_190_000 picoseconds.
+		Weight::from_parts(36_395_864_188, 18742)
+			// Standard Error: 978_830_353
+			.saturating_add(Weight::from_parts(30_284_736_917, 0).saturating_mul(k.into()))
 			.saturating_add(T::DbWeight::get().reads(24_u64))
 			.saturating_add(T::DbWeight::get().reads((170_u64).saturating_mul(k.into())))
 			.saturating_add(T::DbWeight::get().writes(22_u64))
@@ -369,10 +367,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `3258 + e * (221 ±0)`
 		//  Estimated: `12707 + e * (3205 ±0)`
-		// Minimum execution time: 1_042_566_000 picoseconds.
-		Weight::from_parts(4_825_088_419, 12707)
-			// Standard Error: 14_593_682
-			.saturating_add(Weight::from_parts(444_420_726, 0).saturating_mul(e.into()))
+		// Minimum execution time: 991_120_000 picoseconds.
+		Weight::from_parts(1_101_528_107, 12707)
+			// Standard Error: 3_474_086
+			.saturating_add(Weight::from_parts(417_757_858, 0).saturating_mul(e.into()))
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().reads((4_u64).saturating_mul(e.into())))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
@@ -414,10 +412,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `39676 + s * (205 ±0)`
 		//  Estimated: `669961 + s * (2603 ±0)`
-		// Minimum execution time: 334_058_878_000 picoseconds.
-		Weight::from_parts(337_465_375_484, 669961)
-			// Standard Error: 56_316_023
-			.saturating_add(Weight::from_parts(1_238_881_657, 0).saturating_mul(s.into()))
+		// Minimum execution time: 325_472_152_000 picoseconds.
+		Weight::from_parts(424_483_616_766, 669961)
+			// Standard Error: 139_596_595
+			.saturating_add(Weight::from_parts(1_676_926_813, 0).saturating_mul(s.into()))
 			.saturating_add(T::DbWeight::get().reads(1036_u64))
 			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(s.into())))
 			.saturating_add(T::DbWeight::get().writes(1033_u64))
@@ -435,14 +433,12 @@ impl WeightInfo for () {
 	/// Storage: `Evaluation::Pool` (r:1 w:1)
 	/// Proof: `Evaluation::Pool` (`max_values`: Some(1), `max_size`: Some(14338), added: 14833, mode: `MaxEncodedLen`)
 	/// The range of component `n` is `[0, 255]`.
-	fn register_evaluator(n: u32, ) -> Weight {
+	fn register_evaluator(_n: u32, ) -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `815 + n * (57 ±0)`
 		//  Estimated: `15823`
-		// Minimum execution time: 530_918_000 picoseconds.
-		Weight::from_parts(606_600_060, 15823)
-			// Standard Error: 310_802
-			.saturating_add(Weight::from_parts(1_110_209, 0).saturating_mul(n.into()))
+		// Minimum execution time: 674_581_000 picoseconds.
+		Weight::from_parts(1_014_719_885, 15823)
 			.saturating_add(RocksDbWeight::get().reads(3_u64))
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
@@ -453,10 +449,10 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `33 + n * (56 ±0)`
 		//  Estimated: `15823`
-		// Minimum execution time: 283_971_000 picoseconds.
-		Weight::from_parts(390_672_552, 15823)
-			// Standard Error: 114_242
-			.saturating_add(Weight::from_parts(523_807, 0).saturating_mul(n.into()))
+		// Minimum execution time: 257_361_000 picoseconds.
+		Weight::from_parts(408_928_754, 15823)
+			// Standard Error: 150_063
+			.saturating_add(Weight::from_parts(382_218, 0).saturating_mul(n.into()))
 			.saturating_add(RocksDbWeight::get().reads(1_u64))
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
@@ -470,8 +466,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `1339`
 		//  Estimated: `8317`
-		// Minimum execution time: 565_008_000 picoseconds.
-		Weight::from_parts(708_831_000, 8317)
+		// Minimum execution time: 601_081_000 picoseconds.
+		Weight::from_parts(919_283_000, 8317)
 			.saturating_add(RocksDbWeight::get().reads(3_u64))
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
@@ -490,10 +486,10 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `3062 + i * (68 ±0)`
 		//  Estimated: `8317 + i * (2717 ±0)`
-		// Minimum execution time: 651_667_000 picoseconds.
-		Weight::from_parts(912_907_106, 8317)
-			// Standard Error: 4_737_855
-			.saturating_add(Weight::from_parts(103_302_925, 0).saturating_mul(i.into()))
+		// Minimum execution time: 702_431_000 picoseconds.
+		Weight::from_parts(1_020_998_021, 8317)
+			// Standard Error: 5_171_290
+			.saturating_add(Weight::from_parts(140_227_797, 0).saturating_mul(i.into()))
 			.saturating_add(RocksDbWeight::get().reads(4_u64))
 			.saturating_add(RocksDbWeight::get().reads((1_u64).saturating_mul(i.into())))
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
@@ -510,10 +506,10 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `1098 + e * (36 ±0)`
 		//  Estimated: `12707`
-		// Minimum execution time: 575_594_000 picoseconds.
-		Weight::from_parts(686_363_321, 12707)
-			// Standard Error: 182_349
-			.saturating_add(Weight::from_parts(118_946, 0).saturating_mul(e.into()))
+		// Minimum execution time: 575_474_000 picoseconds.
+		Weight::from_parts(758_633_116, 12707)
+			// Standard Error: 265_531
+			.saturating_add(Weight::from_parts(989_339, 0).saturating_mul(e.into()))
 			.saturating_add(RocksDbWeight::get().reads(3_u64))
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
@@ -525,8 +521,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `1180`
 		//  Estimated: `8317`
-		// Minimum execution time: 553_761_000 picoseconds.
-		Weight::from_parts(800_517_000, 8317)
+		// Minimum execution time: 628_653_000 picoseconds.
+		Weight::from_parts(964_861_000, 8317)
 			.saturating_add(RocksDbWeight::get().reads(2_u64))
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
@@ -536,8 +532,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `6`
 		//  Estimated: `4523`
-		// Minimum execution time: 2_805_381_000 picoseconds.
-		Weight::from_parts(3_520_252_000, 4523)
+		// Minimum execution time: 2_786_653_000 picoseconds.
+		Weight::from_parts(4_758_247_000, 4523)
 			.saturating_add(RocksDbWeight::get().reads(1_u64))
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
@@ -549,8 +545,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `1059`
 		//  Estimated: `8317`
-		// Minimum execution time: 518_068_000 picoseconds.
-		Weight::from_parts(649_052_000, 8317)
+		// Minimum execution time: 539_069_000 picoseconds.
+		Weight::from_parts(838_824_000, 8317)
 			.saturating_add(RocksDbWeight::get().reads(2_u64))
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
@@ -576,10 +572,10 @@ impl WeightInfo for () {
 	/// Proof: `Staking::ReputationOf` (`max_values`: None, `max_size`: Some(61), added: 2536, mode: `MaxEncodedLen`)
 	fn submit_score() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `2964`
+		//  Measured:  `2996`
 		//  Estimated: `8317`
-		// Minimum execution time: 6_322_948_000 picoseconds.
-		Weight::from_parts(9_132_585_000, 8317)
+		// Minimum execution time: 6_694_299_000 picoseconds.
+		Weight::from_parts(8_822_174_000, 8317)
 			.saturating_add(RocksDbWeight::get().reads(10_u64))
 			.saturating_add(RocksDbWeight::get().writes(4_u64))
 	}
@@ -602,8 +598,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `2384 + q * (36 ±0)`
 		//  Estimated: `8317 + q * (1741 ±0)`
-		// Minimum execution time: 937_160_000 picoseconds.
-		Weight::from_parts(1_592_882_429, 8317)
+		// Minimum execution time: 942_679_000 picoseconds.
+		Weight::from_parts(1_554_418_807, 8317)
 			.saturating_add(RocksDbWeight::get().reads(7_u64))
 			.saturating_add(RocksDbWeight::get().writes(2_u64))
 			.saturating_add(Weight::from_parts(0, 1741).saturating_mul(q.into()))
@@ -620,8 +616,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `9611`
 		//  Estimated: `12707`
-		// Minimum execution time: 626_790_000 picoseconds.
-		Weight::from_parts(983_198_000, 12707)
+		// Minimum execution time: 699_778_000 picoseconds.
+		Weight::from_parts(937_731_000, 12707)
 			.saturating_add(RocksDbWeight::get().reads(4_u64))
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
@@ -629,8 +625,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `0`
 		//  Estimated: `0`
-		// Minimum execution time: 12_042_081_000 picoseconds.
-		Weight::from_parts(13_081_932_000, 0)
+		// Minimum execution time: 12_279_482_000 picoseconds.
+		Weight::from_parts(13_460_734_000, 0)
 	}
 	/// Storage: `Evaluation::Pool` (r:1 w:0)
 	/// Proof: `Evaluation::Pool` (`max_values`: Some(1), `max_size`: Some(14338), added: 14833, mode: `MaxEncodedLen`)
@@ -654,12 +650,12 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `1211 + n * (150 ±0)`
 		//  Estimated: `15823 + n * (3205 ±0)`
-		// Minimum execution time: 26_133_340_000 picoseconds.
-		Weight::from_parts(32_427_506_087, 15823)
-			// Standard Error: 241_952_469
-			.saturating_add(Weight::from_parts(43_074_360, 0).saturating_mul(k.into()))
-			// Standard Error: 30_578_415
-			.saturating_add(Weight::from_parts(212_517_746, 0).saturating_mul(n.into()))
+		// Minimum execution time: 32_957_321_000 picoseconds.
+		Weight::from_parts(10_177_452_654, 15823)
+			// Standard Error: 197_807_409
+			.saturating_add(Weight::from_parts(976_289_289, 0).saturating_mul(k.into()))
+			// Standard Error: 24_999_278
+			.saturating_add(Weight::from_parts(261_049_883, 0).saturating_mul(n.into()))
 			.saturating_add(RocksDbWeight::get().reads(4_u64))
 			.saturating_add(RocksDbWeight::get().reads((2_u64).saturating_mul(n.into())))
 			.saturating_add(RocksDbWeight::get().writes(9_u64))
@@ -695,10 +691,10 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `2568 + k * (15262 ±0)`
 		//  Estimated: `18742 + k * (103088 ±0)`
-		// Minimum execution time: 30_031_801_000 picoseconds.
-		Weight::from_parts(30_519_805_000, 18742)
-			// Standard Error: 898_570_017
-			.saturating_add(Weight::from_parts(35_065_872_691, 0).saturating_mul(k.into()))
+		// Minimum execution time: 28_507_190_000 picoseconds.
+		Weight::from_parts(36_395_864_188, 18742)
+			// Standard Error: 978_830_353
+			.saturating_add(Weight::from_parts(30_284_736_917, 0).saturating_mul(k.into()))
 			.saturating_add(RocksDbWeight::get().reads(24_u64))
 			.saturating_add(RocksDbWeight::get().reads((170_u64).saturating_mul(k.into())))
 			.saturating_add(RocksDbWeight::get().writes(22_u64))
@@ -728,10 +724,10 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `3258 + e * (221 ±0)`
 		//  Estimated: `12707 + e * (3205 ±0)`
-		// Minimum execution time: 1_042_566_000 picoseconds.
-		Weight::from_parts(4_825_088_419, 12707)
-			// Standard Error: 14_593_682
-			.saturating_add(Weight::from_parts(444_420_726, 0).saturating_mul(e.into()))
+		// Minimum execution time: 991_120_000 picoseconds.
+		Weight::from_parts(1_101_528_107, 12707)
+			// Standard Error: 3_474_086
+			.saturating_add(Weight::from_parts(417_757_858, 0).saturating_mul(e.into()))
 			.saturating_add(RocksDbWeight::get().reads(3_u64))
 			.saturating_add(RocksDbWeight::get().reads((4_u64).saturating_mul(e.into())))
 			.saturating_add(RocksDbWeight::get().writes(2_u64))
@@ -773,10 +769,10 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `39676 + s * (205 ±0)`
 		//  Estimated: `669961 + s * (2603 ±0)`
-		// Minimum execution time: 334_058_878_000 picoseconds.
-		Weight::from_parts(337_465_375_484, 669961)
-			// Standard Error: 56_316_023
-			.saturating_add(Weight::from_parts(1_238_881_657, 0).saturating_mul(s.into()))
+		// Minimum execution time: 325_472_152_000 picoseconds.
+		Weight::from_parts(424_483_616_766, 669961)
+			// Standard Error: 139_596_595
+			.saturating_add(Weight::from_parts(1_676_926_813, 0).saturating_mul(s.into()))
 			.saturating_add(RocksDbWeight::get().reads(1036_u64))
 			.saturating_add(RocksDbWeight::get().reads((2_u64).saturating_mul(s.into())))
 			.saturating_add(RocksDbWeight::get().writes(1033_u64))
