@@ -500,6 +500,10 @@ pub struct TaskTerms<AccountId, Balance> {
 	pub phase: TaskPhase,
 	/// The round in progress (or the last one, once past the rounds).
 	pub round: RoundIndex,
+	/// The block at which the current phase ends.
+	pub phase_ends: u64,
+	/// How many blocks the current phase lasts (zero once the task has ended).
+	pub phase_length: u64,
 	/// Number of rounds.
 	pub rounds: RoundIndex,
 	/// Evaluators per subgroup Q.
@@ -529,8 +533,6 @@ pub struct UpdateRef {
 	pub commitment: Commitment,
 	/// Training samples behind it.
 	pub num_samples: u64,
-	/// Block of submission: of two updates with one commitment, the later is the copy.
-	pub submitted_at: u64,
 }
 
 /// What an evaluator needs besides [`TaskTerms`] to redo a task's evaluation work: the
@@ -707,6 +709,15 @@ pub fn score_binding<Target: Encode, AccountId: Encode>(
 	hash
 }
 
+/// The author an update names in its header (`din_fl::Update::author`):
+/// `blake2_256(SCALE("din/author", who))` of the participant that submits it. An update is
+/// bound to its author through its CID, and evaluators refuse one whose bytes name another
+/// account than the submitter's: a `(cid, commitment)` taken from the chain or the pool is
+/// worth nothing to anyone but its author, whichever block it lands in first.
+pub fn update_author<AccountId: Encode>(who: &AccountId) -> [u8; 32] {
+	polkadot_sdk::sp_io::hashing::blake2_256(&(b"din/author", who).encode())
+}
+
 /// The public inputs of an evaluation proof in their wire form (five 32-byte
 /// little-endian scalars: model commitment, test-set commitment, correct, total, binding),
 /// as `din_zk_verifier::layout::PublicInputs::to_bytes` writes them. Commitments are
@@ -744,5 +755,13 @@ mod tests {
 		assert_ne!(binding, score_binding(3, &(0u8, 7u32, 10u64), &31u64));
 		let inputs = evaluation_public_inputs(&Hash::zero(), &Hash::zero(), 1, 2, &binding);
 		assert_eq!(&inputs[128..], &binding);
+	}
+
+	/// Accounts name distinct authors, and an author is not some other statement's hash.
+	#[test]
+	fn an_update_author_names_one_account() {
+		assert_ne!(update_author(&10u64), update_author(&11u64));
+		assert_eq!(update_author(&[7u8; 32]), update_author(&[7u8; 32]));
+		assert_ne!(update_author(&[7u8; 32]), polkadot_sdk::sp_io::hashing::blake2_256(&[7u8; 32]));
 	}
 }

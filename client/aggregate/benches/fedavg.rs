@@ -24,6 +24,7 @@ fn updates(count: usize, params: usize) -> Vec<Update> {
 	(0..count)
 		.map(|_| Update {
 			schema_hash: [0; 32],
+			author: din_fl::NO_AUTHOR,
 			num_samples: rng.gen_range(1..2_000),
 			values: (0..params).map(|_| rng.gen_range(-(1 << 20)..(1 << 20))).collect(),
 		})

@@ -60,6 +60,7 @@ mod tests {
 		let updates: Vec<Update> = (0..7u64)
 			.map(|i| Update {
 				schema_hash: [3; 32],
+				author: din_fl::NO_AUTHOR,
 				num_samples: i + 1,
 				values: (0..2 * BLOCK as i64 + 9)
 					.map(|j| ((j * 7919 + i as i64 * 104_729) % 2001 - 1000) as i32)

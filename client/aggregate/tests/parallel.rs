@@ -33,6 +33,7 @@ fn every_rule_is_identical_across_thread_counts_and_to_the_sequential_run() {
 	let updates: Vec<Update> = (0..9)
 		.map(|_| Update {
 			schema_hash: [1; 32],
+			author: din_fl::NO_AUTHOR,
 			num_samples: rng.gen_range(1..100),
 			values: (0..100_003).map(|_| rng.gen_range(-1000..1000)).collect(),
 		})

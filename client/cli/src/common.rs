@@ -9,7 +9,7 @@ use std::time::Duration;
 use anyhow::Context;
 use clap::Args;
 use din_chain::{AccountId32, Chain, Inclusion, ReadAt, Signer, H256, UNIT};
-use din_fl::duty::{check_update, Rejection};
+use din_fl::duty::{check_model, Rejection};
 use din_fl::{ModelSpec, Update};
 use din_ml::data::{self, Dataset};
 use din_store::{Cid, Multiaddr, Store, StoreConfig};
@@ -239,19 +239,18 @@ pub async fn fetch(
 	}
 }
 
-/// Fetches the update at `cid` and checks it against the task's schema and the on-chain
-/// commitment (and, with `samples`, the on-chain sample count): the evaluator's
-/// [`check_update`] with the client's [`commitment_of`].
+/// Fetches the model at `cid` (an aggregate, a global model, the genesis model) and checks
+/// it against the task's schema and the on-chain commitment: the evaluator's
+/// [`check_model`] with the client's [`commitment_of`].
 pub async fn fetch_checked(
 	store: &Store,
 	cid: &[u8],
 	schema: &din_fl::Schema,
 	commitment: &H256,
-	samples: Option<u64>,
 	timeout: Duration,
 ) -> Result<Update, Rejection> {
 	let bytes = fetch(store, cid, schema, timeout).await.map_err(Rejection::Unavailable)?;
-	check_update(&bytes, schema, commitment, samples, commitment_of)
+	check_model(&bytes, schema, commitment, commitment_of)
 }
 
 /// The latest global model of `task` before `round`: `(cid, commitment)` of the newest

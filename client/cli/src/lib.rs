@@ -32,6 +32,7 @@ pub mod stake;
 pub mod state;
 pub mod store;
 pub mod task;
+pub mod withheld;
 
 /// DIN — decentralized federated learning on a Substrate chain.
 #[derive(Debug, Parser)]

@@ -78,7 +78,7 @@ async fn global(
 	let timeout = Duration::from_secs(store.store_timeout);
 	let store = store.start().await?;
 	let schema = spec.schema().map_err(|e| invalid!("{e:?}"))?;
-	let update = fetch_checked(&store, &cid, &schema, &commitment, None, timeout)
+	let update = fetch_checked(&store, &cid, &schema, &commitment, timeout)
 		.await
 		.map_err(|why| anyhow::anyhow!("global model: {why}"))?;
 	Ok((spec, update, round))

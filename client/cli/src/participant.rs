@@ -4,14 +4,25 @@
 //! best block looks at the task's phase. In Training of a round it has been assigned to,
 //! it fetches the current global model (the newest one the chain fixed, else the genesis
 //! model) and checks it against its on-chain commitment, trains on its local data (which
-//! never leaves the machine), publishes the canonical update to the store and submits
-//! `(cid, commitment, samples)`. It exits when the task finishes.
+//! never leaves the machine), encodes the update naming its own account as the author
+//! (`din_primitives::update_author`) and submits `(cid, commitment, samples)`. It exits when
+//! the task finishes.
 //!
-//! Restart safety ([`crate::state`]): the update of a round is saved before it is
-//! submitted, and the chain is asked before submitting, so a restarted daemon re-submits
-//! the saved update (not a retrained one) if and only if the chain does not have it.
+//! *Withheld until Training closes* ([`crate::withheld`]). The update is published to the
+//! store only once the round's Training phase is over. Its author binds it to this account
+//! (evaluators refuse a copy of its `(cid, commitment)` submitted by anyone else, whichever
+//! block the copy lands in), and withholding the bytes while updates can still be submitted
+//! keeps anyone from re-encoding the values under their own name. Evaluators wait for a
+//! missing update through the first half of the aggregation commit phase
+//! (`din_fl::duty::waits_for_updates`); the daemon publishes at the first block it sees
+//! past Training.
+//!
+//! Restart safety ([`crate::state`]): the update of a round is saved (and withheld) before
+//! it is submitted, and the chain is asked before submitting, so a restarted daemon
+//! re-submits the saved update (not a retrained one) if and only if the chain does not
+//! have it, and publishes it once Training is over.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
@@ -131,6 +142,8 @@ struct Daemon {
 	store: Store,
 	data: din_ml::data::Dataset,
 	state: StateFile<ParticipantState>,
+	/// Rounds whose update this run has published (or announced again).
+	published: BTreeSet<u32>,
 }
 
 impl Daemon {
@@ -145,7 +158,7 @@ impl Daemon {
 		let chain = args.chain.connect_following().await?;
 		let store = args.store.start().await?;
 		tracing::info!(target: "din", "participant {me}: {} local samples, store peer {}", data.len(), store.peer_id());
-		Ok(Self { args, signer, me, chain, store, data, state })
+		Ok(Self { args, signer, me, chain, store, data, state, published: BTreeSet::new() })
 	}
 
 	async fn run(mut self) -> anyhow::Result<()> {
@@ -179,7 +192,39 @@ impl Daemon {
 				},
 				_ => {},
 			}
+			if let Err(error) = self.publish_closed_rounds(&info).await {
+				tracing::warn!(target: "din", "#{block}: publishing an update: {error:#} (retrying next block)");
+			}
 		}
+	}
+
+	/// Publishes the withheld update of every round whose Training is over: the rounds
+	/// before the current one, and the current one once past Training. An update published
+	/// by an earlier run is announced again, in case the store restarted since.
+	async fn publish_closed_rounds(
+		&mut self,
+		info: &din_chain::types::TaskInfo,
+	) -> anyhow::Result<()> {
+		let training_open = matches!(info.phase, TaskPhase::Registration | TaskPhase::Training);
+		let closed: Vec<(u32, String)> = self
+			.state
+			.value
+			.updates
+			.iter()
+			.filter(|(round, _)| **round < info.round || (**round == info.round && !training_open))
+			.filter(|(round, _)| !self.published.contains(round))
+			.map(|(round, saved)| (*round, saved.cid.clone()))
+			.collect();
+		for (round, cid) in closed {
+			if crate::withheld::publish(&self.args.state_dir, &self.store, &cid).await? {
+				tracing::info!(target: "din", "round {}: Training is over; published {cid}", round + 1);
+			} else {
+				// Published before a restart, or a copy that was never ours to publish.
+				self.store.pin(&din_store::parse_cid(&cid)?).await.ok();
+			}
+			self.published.insert(round);
+		}
+		Ok(())
 	}
 
 	/// Bonds up to the task's minimum and joins, unless already joined.
@@ -236,8 +281,6 @@ impl Daemon {
 				.try_into()
 				.map_err(|_| invalid!("state: bad commitment"))?,
 		);
-		// The store may have been restarted since: make sure the update is announced.
-		self.store.pin(&cid).await.ok();
 		self.chain
 			.submit_update(
 				&self.signer,
@@ -282,7 +325,7 @@ impl Daemon {
 		let schema = spec.schema().map_err(|e| invalid!("{e:?}"))?;
 		let (cid, commitment) = global_model_before(&self.chain, task, info, round).await?;
 		let global =
-			fetch_checked(&self.store, &cid, &schema, &commitment, None, Duration::from_secs(30))
+			fetch_checked(&self.store, &cid, &schema, &commitment, Duration::from_secs(30))
 				.await
 				.map_err(|why| anyhow::anyhow!("global model: {why}"))?;
 		let config = TrainConfig {
@@ -320,18 +363,19 @@ impl Daemon {
 		if self.args.attack == Some(Attack::InflateSamples) {
 			update.num_samples = u64::MAX;
 		}
+		update.author = din_primitives::update_author(&self.me.0);
 		let loss = local.report.epochs.last().map(|e| e.mean_loss).unwrap_or(f64::NAN);
-		let cid = self.store.put(update.encode()?).await?;
+		let cid = crate::withheld::withhold(&self.args.state_dir, &update.encode()?)?;
 		tracing::info!(
 			target: "din",
-			"round {}: trained {} samples in {:.2?} (loss {loss:.4}){}; published {cid}",
+			"round {}: trained {} samples in {:.2?} (loss {loss:.4}){}; withheld {cid} until Training closes",
 			round + 1,
 			update.num_samples,
 			started.elapsed(),
 			if self.args.attack.is_some() { " [attack]" } else { "" }
 		);
 		Ok(SavedUpdate {
-			cid: cid.to_string(),
+			cid,
 			commitment: hex::encode(commitment_of(&update.values).0),
 			samples: update.num_samples,
 		})

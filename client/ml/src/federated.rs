@@ -54,7 +54,7 @@ pub fn scaled_sign_flip(global: &Update, local: &Update, factor: i64) -> Update 
 			poisoned.clamp(i64::from(i32::MIN), i64::from(i32::MAX)) as i32
 		})
 		.collect();
-	Update { schema_hash: local.schema_hash, num_samples: local.num_samples, values }
+	Update { values, ..local.clone() }
 }
 
 #[cfg(test)]
@@ -63,11 +63,17 @@ mod tests {
 
 	#[test]
 	fn sign_flip_reverses_and_scales_the_step() {
-		let global =
-			Update { schema_hash: [1; 32], num_samples: 0, values: vec![100, -5, i32::MAX] };
-		let local = Update { schema_hash: [1; 32], num_samples: 9, values: vec![110, -7, 0] };
+		let unauthored = |num_samples, values| Update {
+			schema_hash: [1; 32],
+			author: din_fl::NO_AUTHOR,
+			num_samples,
+			values,
+		};
+		let global = unauthored(0, vec![100, -5, i32::MAX]);
+		let local = Update { author: [9; 32], ..unauthored(9, vec![110, -7, 0]) };
 		let flipped = scaled_sign_flip(&global, &local, 10);
 		assert_eq!(flipped.values, vec![0, 15, i32::MAX]);
 		assert_eq!(flipped.num_samples, 9);
+		assert_eq!(flipped.author, [9; 32], "still the local update's author");
 	}
 }

@@ -39,6 +39,7 @@ fn inputs(n: u32, p: u32) -> (Schema, Fetched) {
 		fetched.updates.push(Submitted {
 			bytes: Ok(bytes),
 			commitment: commitment(&update.values),
+			author: update.author,
 			num_samples: update.num_samples,
 		});
 	}

@@ -83,7 +83,6 @@ fn task<T: Config>(
 				subgroup: s as u32,
 				commitment: fixture(fixtures::MODEL_A_COMMITMENT),
 				num_samples: 100,
-				submitted_at: 0,
 			};
 			updates.push((0, who.clone(), update));
 		}
@@ -197,6 +196,7 @@ impl<T: Config> AggregationDuty<T> {
 			cids.push(din_fl::content::artifact_cid(&bytes));
 			fetched.push(offchain::FetchedUpdate {
 				commitment: T::Verifier::model_commitment(&update.values),
+				author: update.author,
 				num_samples: update.num_samples,
 				bytes: Ok(bytes),
 			});

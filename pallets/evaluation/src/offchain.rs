@@ -7,7 +7,7 @@
 //!
 //! | phase | duty |
 //! |---|---|
-//! | AggregationCommit | fetch the subgroup's updates from a store gateway, check each (CID, schema, sample count, on-chain commitment; failures → the invalid set), aggregate the valid ones with the task's rule, `commit_aggregate` |
+//! | AggregationCommit | fetch the subgroup's updates from a store gateway, check each (CID, schema, author, sample count, on-chain commitment; failures → the invalid set), aggregate the valid ones with the task's rule, `commit_aggregate` |
 //! | AggregationReveal | `reveal_aggregate` what was committed |
 //! | GlobalCommit | fetch the accepted subgroup aggregates, FedAvg them, `commit_global` |
 //! | GlobalReveal | `reveal_global` |
@@ -34,7 +34,10 @@
 //! every configured gateway answered without it (404, or bytes that do not match); while
 //! any gateway cannot be reached, times out or fails otherwise, that is this node's
 //! problem, not the participant's: the duty is skipped with a log line and retried next
-//! block until the phase ends.
+//! block until the phase ends. Participants publish their updates only once Training has
+//! closed (so that nobody can re-sign one as their own), so a missing update is also waited
+//! for, next block, through the first half of the commit phase
+//! ([`din_fl::duty::waits_for_updates`]).
 //!
 //! What the worker commits to (a subgroup aggregate, a global model) it names by the CID
 //! the store gives those bytes, computed locally, and withholds until the reveal phase:
@@ -77,7 +80,7 @@ use super::*;
 use alloc::{collections::BTreeSet, string::String, vec::Vec};
 use din_fl::{
 	content::artifact_cid,
-	duty::{self, check_update, Rejection, SubgroupOutcome, Submitted},
+	duty::{self, Rejection, SubgroupOutcome, Submitted},
 	sealed_test_set,
 	spec::ModelSpec,
 	AggregationRule, Schema, Sequential, TestSet, Update,
@@ -93,7 +96,7 @@ use polkadot_sdk::{
 			storage_lock::{BlockAndTime, StorageLock},
 			Duration,
 		},
-		traits::IdentifyAccount,
+		traits::{IdentifyAccount, UniqueSaturatedInto},
 		RuntimeAppPublic,
 	},
 };
@@ -389,11 +392,11 @@ impl<T: Config> Worker<T> {
 	) -> Result<CommittedOf<T>, DutyError> {
 		let (inputs, _, schema) = self.model(task)?;
 		let round = terms.round;
-		// A copy is told by the chain's record alone ([`duty::copied_from`]), unfetched.
+		// An update of the model it trained from is told by the chain's record alone
+		// ([`duty::trained_nothing`]), unfetched.
 		let trained_from = Pallet::<T>::latest_global_model(task)
 			.map(|(_, model)| model.commitment)
 			.unwrap_or(terms.genesis_commitment);
-		let round_updates = T::Tasks::round_updates(task, round);
 		let mut members = Vec::new();
 		let mut fetched = Vec::new();
 		for member in T::Tasks::subgroup_members(task, subgroup) {
@@ -403,24 +406,29 @@ impl<T: Config> Worker<T> {
 			) else {
 				continue;
 			};
-			let earlier = round_updates.iter().map(|(_, u)| (&u.commitment, &u.submitted_at));
-			let copied =
-				duty::copied_from(&update.commitment, &update.submitted_at, &trained_from, earlier);
-			let bytes = match copied {
-				Some(from) => Err(Rejection::Copied(from)),
-				None => match self.fetch(&cid, update_limit(&schema))? {
+			let bytes = if duty::trained_nothing(&update.commitment, &trained_from) {
+				Err(Rejection::TrainedNothing)
+			} else {
+				match self.fetch(&cid, update_limit(&schema))? {
 					Fetched::Bytes(bytes) => Ok(bytes),
 					Fetched::Unavailable => {
 						Err(Rejection::Unavailable(String::from(NOT_AT_ANY_GATEWAY)))
 					},
-				},
+				}
 			};
 			fetched.push(FetchedUpdate {
 				bytes,
 				commitment: update.commitment,
+				author: din_primitives::update_author(&member),
 				num_samples: update.num_samples,
 			});
 			members.push(member);
+		}
+		// Participants publish once Training has closed: a missing update may still come.
+		let missing = fetched.iter().any(|u| matches!(u.bytes, Err(Rejection::Unavailable(_))));
+		let now = self.now.unique_saturated_into();
+		if missing && duty::waits_for_updates(now, terms.phase_ends, terms.phase_length) {
+			return Err(DutyError::Unavailable("an update of the subgroup, not published yet"));
 		}
 		let (aggregate, rejected) = aggregate_fetched::<T>(&inputs.aggregation, &schema, &fetched)?;
 		let mut invalid = Vec::new();
@@ -926,16 +934,15 @@ fn post_url(url: &str, body: &[u8], timeout_ms: u64) -> Option<Result<Vec<u8>, u
 
 /// The encoded size of an update of `schema`.
 fn update_limit(schema: &Schema) -> usize {
-	Update { schema_hash: [0; 32], num_samples: 0, values: Vec::new() }.encoded_len()
-		+ 4 * schema.value_count()
+	Update::encoded_len_for(schema)
 }
 
-/// [`check_update`] of a model the chain names by its commitment alone, with no sample
-/// count to hold it to: an accepted aggregate, a global model, a model to score.
+/// [`duty::check_model`] of a model the chain names by its commitment alone: an accepted
+/// aggregate, a global model, a model to score.
 fn check_model<T: Config>(
 	bytes: &[u8],
 	schema: &Schema,
 	commitment: &Commitment,
 ) -> Result<Update, Rejection> {
-	check_update(bytes, schema, commitment, None, T::Verifier::model_commitment)
+	duty::check_model(bytes, schema, commitment, T::Verifier::model_commitment)
 }

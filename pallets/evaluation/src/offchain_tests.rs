@@ -49,10 +49,12 @@ fn model() -> ModelSpec {
 	ModelSpec::SoftmaxRegression { inputs: 2, classes: 2 }
 }
 
-/// The canonical update of `values` with `samples` samples.
+/// The canonical model of `values` with `samples` samples, authored by nobody (a global
+/// model, or what an idle participant resubmits).
 fn update(values: [i32; 6], samples: u64) -> Update {
 	Update {
 		schema_hash: model().schema().unwrap().hash(),
+		author: din_fl::NO_AUTHOR,
 		num_samples: samples,
 		values: values.to_vec(),
 	}
@@ -82,10 +84,10 @@ fn sealed_test_set() -> Vec<u8> {
 	sealed_test_set::apply_keystream(&TEST_KEY, &sealed_test_set::encode_test_set(&test_set()))
 }
 
-/// Participant `p`'s update: distinct values per participant.
+/// Participant `p`'s update: distinct values per participant, naming `p` its author.
 fn update_of(p: AccountId) -> Update {
 	let (v, w) = (p as i32 * 1000, (p as i32 - 11) * 4000);
-	update([v, w, -w, v / 2, -7, 3], 50 + p)
+	Update { author: din_primitives::update_author(&p), ..update([v, w, -w, v / 2, -7, 3], 50 + p) }
 }
 
 /// The store gateway: serves the artifacts in `served` by URI, in whatever order the
@@ -417,6 +419,21 @@ fn run_worker() {
 	Evaluation::offchain_worker(System::block_number());
 }
 
+/// Runs `task`'s aggregation commit phase on to the first block at which a worker no longer
+/// waits for a missing update ([`din_fl::duty::waits_for_updates`]).
+fn run_past_the_wait_for_updates(task: TaskId) {
+	use din_primitives::TaskInspect;
+	let terms = <DinTasks as TaskInspect<AccountId, Balance>>::terms(task).unwrap();
+	assert_eq!(terms.phase, TaskPhase::AggregationCommit);
+	while din_fl::duty::waits_for_updates(
+		System::block_number(),
+		terms.phase_ends,
+		terms.phase_length,
+	) {
+		run_to(System::block_number() + 1);
+	}
+}
+
 #[test]
 fn the_worker_commits_and_reveals_the_aggregate_a_daemon_would() {
 	let OffchainSetup { mut ext, served, pool, .. } = offchain_ext();
@@ -472,6 +489,7 @@ fn an_update_whose_bytes_do_not_match_its_cid_is_marked_invalid() {
 		let (cheat, honest) = (members[0], members[1]);
 		// The gateway serves the honest member's bytes under the cheater's CID.
 		serve_updates(&served, task, sg, |_| bytes(&update_of(honest)));
+		run_past_the_wait_for_updates(task);
 		run_worker();
 
 		let record = aggregate_record(task, sg, me).unwrap();
@@ -501,6 +519,7 @@ fn forged_swapped_and_missing_updates_are_invalid_to_the_worker_as_to_the_daemon
 	let honest = |u: &Update| FetchedUpdate {
 		bytes: Ok(bytes(u)),
 		commitment: commitment(u),
+		author: u.author,
 		num_samples: u.num_samples,
 	};
 	let updates: Vec<Update> = (1..=8).map(update_of).collect();
@@ -516,6 +535,7 @@ fn forged_swapped_and_missing_updates_are_invalid_to_the_worker_as_to_the_daemon
 	let missing = FetchedUpdate {
 		bytes: Err(din_fl::Rejection::Unavailable("no store gateway has bytes of its CID".into())),
 		commitment: commitment(&updates[1]),
+		author: updates[1].author,
 		num_samples: updates[1].num_samples,
 	};
 	for (position, attack) in [(0, forged), (2, swapped), (4, garbage), (6, missing)] {
@@ -566,26 +586,28 @@ fn a_gateway_timeout_skips_the_duty_until_a_later_block() {
 }
 
 #[test]
-fn a_copy_of_an_earlier_update_or_of_the_model_trained_from_is_invalid() {
+fn a_copy_is_invalid_whichever_block_it_lands_in_and_so_is_the_model_trained_from() {
 	let OffchainSetup { mut ext, served, pool, .. } = offchain_ext();
 	ext.execute_with(|| {
 		let task = task_in_training();
 		let (me, sg) = lone_seat(task);
-		UintAuthorityId::set_all_keys([me]);
-		let members = DinTasks::subgroups_of(task)[sg as usize].clone();
-		let (copier, idler) = (members[0], members[1]);
-		let original = *PARTICIPANTS.iter().find(|p| **p != copier && **p != idler).unwrap();
-		// Everyone else trains; a block later the copier submits the original's update
-		// as its own, and the idler resubmits the genesis model it was to train from.
+		let subgroups = DinTasks::subgroups_of(task);
+		let (copier, original) = (subgroups[sg as usize][0], subgroups[sg as usize][1]);
+		let idler = subgroups[1 - sg as usize][0];
+		// A second key on the idler's panel, to see that subgroup judged too.
+		let other = panel(task, 0, 1 - sg)[0];
+		UintAuthorityId::set_all_keys([me, other]);
+		// The copier takes the original's update from the pool and gets it in a block
+		// ahead of the original; the idler resubmits the genesis model it was to train from.
+		submit(task, copier, &update_of(original));
+		run_to(System::block_number() + 1);
 		for p in PARTICIPANTS.into_iter().filter(|p| *p != copier && *p != idler) {
 			submit(task, p, &update_of(p));
 		}
-		run_to(System::block_number() + 1);
-		submit(task, copier, &update_of(original));
 		submit(task, idler, &update([0; 6], 5));
-		// Every update is fetchable and would pass every check of its bytes (the copy is the
-		// original's own artifact): only the chain's record tells the copies. The genesis
-		// model is there for a subgroup without a valid update to carry over.
+		// Every update is fetchable and would pass every other check of its bytes (the copy
+		// is the original's own artifact). The genesis model is there for a subgroup
+		// without a valid update to carry over.
 		for u in PARTICIPANTS
 			.map(update_of)
 			.into_iter()
@@ -597,10 +619,42 @@ fn a_copy_of_an_earlier_update_or_of_the_model_trained_from_is_invalid() {
 
 		run_worker();
 		let record = aggregate_record(task, sg, me).expect("committed");
-		let mut expected = vec![copier, idler];
-		expected.sort();
-		assert_eq!(record.invalid, expected);
-		assert!(!record.invalid.contains(&original), "the original stays valid");
+		assert_eq!(record.invalid, vec![copier], "the copy names its original's author");
+		let alone = din_fl::AggregationRule::FedAvg.aggregate(&[&update_of(original)]).unwrap();
+		assert_eq!(record.commitment, commitment(&alone), "the original, a block later, counts");
+		let record = aggregate_record(task, 1 - sg, other).expect("committed");
+		assert!(record.invalid.contains(&idler));
+		assert!(dispatch_pool(&pool)
+			.iter()
+			.all(|(_, call)| matches!(call, Call::commit_aggregate { .. })));
+	});
+}
+
+/// Participants publish once Training has closed: an update missing at the first blocks of
+/// the commit phase is waited for, and counts once it arrives; one still missing when the
+/// wait is over is invalid.
+#[test]
+fn a_missing_update_is_waited_for_through_half_the_commit_phase() {
+	let OffchainSetup { mut ext, served, pool, .. } = offchain_ext();
+	ext.execute_with(|| {
+		let (task, me, sg) = worker_on_one_panel();
+		let members = DinTasks::subgroups_of(task)[sg as usize].clone();
+		let (late, never) = (members[0], members[1]);
+		run_worker();
+		assert!(pool.read().transactions.is_empty(), "nothing published yet: waits");
+		assert_eq!(aggregate_record(task, sg, me), None);
+
+		run_to(System::block_number() + 1);
+		serve(&served, &artifact_cid(&bytes(&update_of(late))), bytes(&update_of(late)));
+		run_worker();
+		assert!(pool.read().transactions.is_empty(), "one update still missing: waits");
+
+		run_past_the_wait_for_updates(task);
+		run_worker();
+		let record = aggregate_record(task, sg, me).expect("committed once the wait is over");
+		assert_eq!(record.invalid, vec![never]);
+		let alone = din_fl::AggregationRule::FedAvg.aggregate(&[&update_of(late)]).unwrap();
+		assert_eq!(record.commitment, commitment(&alone), "the late update counts");
 		assert!(matches!(dispatch_pool(&pool)[..], [(_, Call::commit_aggregate { .. })]));
 	});
 }
@@ -627,9 +681,11 @@ fn a_missing_update_is_invalid_only_once_every_gateway_answered_that_it_has_none
 		assert!(pool.read().transactions.is_empty());
 		assert_eq!(aggregate_record(task, sg, me), None);
 
-		// Both answer a block later, neither has it: now it is invalid.
+		// Both answer later, once the participant has had its time to publish, and neither
+		// has it: now it is invalid.
 		second_gateway_down.store(false, Ordering::SeqCst);
 		run_to(System::block_number() + 1);
+		run_past_the_wait_for_updates(task);
 		run_worker();
 		assert_eq!(aggregate_record(task, sg, me).unwrap().invalid, vec![absent]);
 		assert!(matches!(dispatch_pool(&pool)[..], [(_, Call::commit_aggregate { .. })]));

@@ -13,7 +13,6 @@ fn update_ref<T: Config>(update: UpdateOf<T>) -> UpdateRef {
 		subgroup: update.subgroup,
 		commitment: update.commitment,
 		num_samples: update.num_samples,
-		submitted_at: update.submitted_at.unique_saturated_into(),
 	}
 }
 
@@ -81,6 +80,8 @@ impl<T: Config> TaskInspect<T::AccountId, BalanceOf<T>> for Pallet<T> {
 			owner: info.owner,
 			phase: info.phase,
 			round: info.round,
+			phase_ends: info.phase_ends.unique_saturated_into(),
+			phase_length: info.spec.phases.of(info.phase).unique_saturated_into(),
 			rounds: info.spec.rounds,
 			evaluators_per_subgroup: info.spec.evaluators_per_subgroup,
 			min_evaluator_bond: info.spec.min_evaluator_bond,

@@ -12,13 +12,24 @@
 //! as a minority (or would get an honest participant slashed). So the drivers only fetch,
 //! store and submit, and call this module for every decision:
 //!
-//! - [`copied_from`]: whether the chain's record alone shows an update to copy earlier work
-//!   (the model the round trained from, or an update submitted in an earlier block); a
-//!   copy is [`Rejection::Copied`] without being fetched.
+//! - [`trained_nothing`]: whether the chain's record alone shows an update to be the model
+//!   its round trained from; such an update is [`Rejection::TrainedNothing`] without being
+//!   fetched.
+//! - [`waits_for_updates`]: whether an evaluator that could not fetch every update yet
+//!   tries again next block rather than judging the missing ones unavailable.
 //! - [`check_update`]: whether fetched bytes are what the chain names: a canonical update
-//!   of the task's model, with the sample count and the commitment submitted on chain.
-//!   Each way to fail is one [`Rejection`]; a rejected update puts its participant in the
-//!   invalid set.
+//!   of the task's model, naming the submitting participant as its author, with the sample
+//!   count and the commitment submitted on chain. Each way to fail is one [`Rejection`]; a
+//!   rejected update puts its participant in the invalid set. [`check_model`] is the same
+//!   check for an aggregate or a global model, which no participant authored.
+//!
+//! Copies are told by their author, not by the chain's order. An update names its author in
+//! its header and its CID covers the header, so a `(cid, commitment)` copied from the chain or
+//! the transaction pool names its original author and is [`Rejection::NotTheAuthor`],
+//! whichever block it lands in, while the original stays valid. A copier that re-encodes
+//! the values under its own name would need the bytes, and participants publish them only
+//! after Training has closed, when no update can be submitted any more; hence
+//! [`waits_for_updates`].
 //! - [`aggregate_subgroup`]: Flower's `aggregate(results, failures)` for one subgroup. It
 //!   checks every submitted update (fetch failures arrive in place, so that positions name
 //!   the members), aggregates the valid ones with the task's rule, and returns the aggregate
@@ -40,7 +51,7 @@
 use alloc::{string::String, vec::Vec};
 use core::fmt;
 
-use crate::encoding::{EncodingError, Update};
+use crate::encoding::{Author, EncodingError, Update};
 use crate::rules::{exec::Executor, AggregateError, Aggregator, FedAvg};
 use crate::spec::Schema;
 use crate::AggregationRule;
@@ -63,19 +74,12 @@ pub enum Rejection {
 	/// Canonical and of the model, but not the values the participant committed to on
 	/// chain, for example an update swapped after the commitment was submitted.
 	CommitmentMismatch,
-	/// Committed to the same values as earlier work ([`copied_from`]): no work of its own,
-	/// so nothing to aggregate or pay. Decided from the chain alone, before any fetch.
-	Copied(CopiedFrom),
-}
-
-/// Whose values a copied update repeats.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum CopiedFrom {
-	/// The model the round trained from (the previous global model, or the genesis model):
-	/// an update that trained nothing.
-	TrainedFromModel,
-	/// An update of the same round submitted in an earlier block.
-	EarlierUpdate,
+	/// The header names another author than the participant that submitted it: a copy of
+	/// another participant's `(cid, commitment)`, taken from the chain or the pool.
+	NotTheAuthor,
+	/// Committed to the model its round trained from ([`trained_nothing`]): no work of its
+	/// own, so nothing to aggregate or pay. Decided from the chain alone, before any fetch.
+	TrainedNothing,
 }
 
 impl fmt::Display for Rejection {
@@ -88,11 +92,11 @@ impl fmt::Display for Rejection {
 				write!(f, "claims {header} samples, {chain} on chain")
 			},
 			Self::CommitmentMismatch => f.write_str("bytes do not match the on-chain commitment"),
-			Self::Copied(CopiedFrom::TrainedFromModel) => {
-				f.write_str("commits to the model it was to train from: nothing trained")
+			Self::NotTheAuthor => {
+				f.write_str("names another participant as its author: a copy of its update")
 			},
-			Self::Copied(CopiedFrom::EarlierUpdate) => {
-				f.write_str("commits to the values of an update submitted in an earlier block")
+			Self::TrainedNothing => {
+				f.write_str("commits to the model it was to train from: nothing trained")
 			},
 		}
 	}
@@ -100,9 +104,10 @@ impl fmt::Display for Rejection {
 
 impl core::error::Error for Rejection {}
 
-/// Checks fetched `bytes` against the task's `schema`, the on-chain `commitment` and,
-/// with `samples`, the on-chain sample count; `commitment_of` is the driver's Poseidon
-/// commitment of canonical values. Returns the decoded update.
+/// Checks fetched `bytes` of a participant's update against the task's `schema` and what
+/// the chain records of it: its `commitment`, its submitter's `author`
+/// (`din_primitives::update_author`) and its `num_samples`; `commitment_of` is the
+/// driver's Poseidon commitment of canonical values. Returns the decoded update.
 ///
 /// The cheap checks come first; the commitment, which costs most, is computed only for
 /// bytes that pass them.
@@ -110,25 +115,45 @@ pub fn check_update<C: PartialEq>(
 	bytes: &[u8],
 	schema: &Schema,
 	commitment: &C,
-	samples: Option<u64>,
+	author: &Author,
+	num_samples: u64,
 	commitment_of: impl Fn(&[i32]) -> C,
 ) -> Result<Update, Rejection> {
-	check(bytes, &schema.hash(), schema.value_count(), commitment, samples, &commitment_of)
+	let claim = Some((author, num_samples));
+	check(bytes, &schema.hash(), schema.value_count(), commitment, claim, &commitment_of)
 }
 
-/// [`check_update`] with the schema's hash and size computed once per subgroup.
+/// [`check_update`] for an artifact no participant authored (an aggregate, a global model,
+/// the genesis model), which the chain names by its commitment alone: its header's author
+/// and sample count are not checked.
+pub fn check_model<C: PartialEq>(
+	bytes: &[u8],
+	schema: &Schema,
+	commitment: &C,
+	commitment_of: impl Fn(&[i32]) -> C,
+) -> Result<Update, Rejection> {
+	check(bytes, &schema.hash(), schema.value_count(), commitment, None, &commitment_of)
+}
+
+/// [`check_update`] (with `claim`) or [`check_model`] (without), with the schema's hash and
+/// size computed once per subgroup.
 fn check<C: PartialEq>(
 	bytes: &[u8],
 	schema_hash: &[u8; 32],
 	value_count: usize,
 	commitment: &C,
-	samples: Option<u64>,
+	claim: Option<(&Author, u64)>,
 	commitment_of: &impl Fn(&[i32]) -> C,
 ) -> Result<Update, Rejection> {
 	let update = Update::decode(bytes).map_err(Rejection::Malformed)?;
 	update.check_shape(schema_hash, value_count).map_err(Rejection::NotOfTheModel)?;
-	if let Some(chain) = samples.filter(|chain| *chain != update.num_samples) {
-		return Err(Rejection::SampleCountMismatch { header: update.num_samples, chain });
+	if let Some((author, chain)) = claim {
+		if update.author != *author {
+			return Err(Rejection::NotTheAuthor);
+		}
+		if update.num_samples != chain {
+			return Err(Rejection::SampleCountMismatch { header: update.num_samples, chain });
+		}
 	}
 	if commitment_of(&update.values) != *commitment {
 		return Err(Rejection::CommitmentMismatch);
@@ -136,26 +161,27 @@ fn check<C: PartialEq>(
 	Ok(update)
 }
 
-/// Whether an update committed to `commitment` in block `submitted_at` copies earlier
-/// work: the model its round trained from (`trained_from`), or an update of the same round
-/// (`round`: every update's commitment and block) submitted in an earlier block. Two equal
-/// updates of one block are not told apart (the chain does not order them), so neither is
-/// called the copy; a copier must then race its original into the same block.
+/// Whether an update committed to `commitment` is the model its round trained from
+/// (`trained_from`: the previous global model, or the genesis model): an update that
+/// trained nothing. The drivers ask this before fetching: such an update is
+/// [`Rejection::TrainedNothing`] whatever its bytes.
+pub fn trained_nothing<C: PartialEq>(commitment: &C, trained_from: &C) -> bool {
+	commitment == trained_from
+}
+
+/// Whether an evaluator that could not fetch some update of its subgroup at block `now`
+/// tries again at the next block, rather than judging it [`Rejection::Unavailable`] and
+/// committing. `phase_ends` is the block at which the aggregation commit phase, of
+/// `phase_length` blocks, ends.
 ///
-/// The drivers ask this before fetching: a copy is [`Rejection::Copied`] whatever its bytes.
-pub fn copied_from<'a, C: PartialEq + 'a, B: PartialOrd + 'a>(
-	commitment: &C,
-	submitted_at: &B,
-	trained_from: &C,
-	round: impl IntoIterator<Item = (&'a C, &'a B)>,
-) -> Option<CopiedFrom> {
-	if commitment == trained_from {
-		return Some(CopiedFrom::TrainedFromModel);
-	}
-	round
-		.into_iter()
-		.any(|(other, at)| other == commitment && at < submitted_at)
-		.then_some(CopiedFrom::EarlierUpdate)
+/// Participants publish their updates only once Training has closed (module docs), so an
+/// update is first fetchable in the commit phase itself. Its participant has the first half
+/// of the phase to publish, less the block that the evaluator's commit needs to be
+/// included in; from then on the evaluator commits with what it has. Both drivers wait by
+/// this rule, so a panel judges a late update the same way unless the participant
+/// publishes just at the turn.
+pub fn waits_for_updates(now: u64, phase_ends: u64, phase_length: u64) -> bool {
+	now.saturating_add(1).saturating_add(phase_length / 2) < phase_ends
 }
 
 /// One submitted update as an evaluator fetched it, with what its participant submitted
@@ -164,10 +190,13 @@ pub fn copied_from<'a, C: PartialEq + 'a, B: PartialOrd + 'a>(
 pub struct Submitted<C> {
 	/// The fetched bytes, which the fetcher has already checked against the update's CID,
 	/// or why the evaluator has none to check: [`Rejection::Unavailable`] with the
-	/// fetcher's reason, or [`Rejection::Copied`] (not fetched at all).
+	/// fetcher's reason, or [`Rejection::TrainedNothing`] (not fetched at all).
 	pub bytes: Result<Vec<u8>, Rejection>,
 	/// The commitment submitted on chain.
 	pub commitment: C,
+	/// The author the submitting account must be named as
+	/// (`din_primitives::update_author` of it).
+	pub author: Author,
 	/// The sample count submitted on chain.
 	pub num_samples: u64,
 }
@@ -177,7 +206,7 @@ pub struct Submitted<C> {
 pub type SubgroupOutcome = (Option<Update>, Vec<(usize, Rejection)>);
 
 /// Checks each `submitted` update of one subgroup ([`check_update`], with the on-chain
-/// sample count) and aggregates the valid ones with `rule`. Both the checks and the rule
+/// author and sample count) and aggregates the valid ones with `rule`. Both the checks and the rule
 /// run on `executor`, and the outcome is the same for every executor.
 ///
 /// This has the shape of Flower's `aggregate_fit(results, failures)`, except that the
@@ -205,7 +234,7 @@ where
 			&schema_hash,
 			value_count,
 			&update.commitment,
-			Some(update.num_samples),
+			Some((&update.author, update.num_samples)),
 			&commitment_of,
 		),
 		Err(why) => Err(why.clone()),
@@ -273,15 +302,24 @@ mod tests {
 		ModelSpec::SoftmaxRegression { inputs: 2, classes: 2 }.schema().unwrap()
 	}
 
+	/// The author of the updates `update` makes.
+	const AUTHOR: Author = [4; 32];
+
 	fn update(num_samples: u64, values: [i32; 6]) -> Update {
-		Update { schema_hash: schema().hash(), num_samples, values: values.to_vec() }
+		Update {
+			schema_hash: schema().hash(),
+			author: AUTHOR,
+			num_samples,
+			values: values.to_vec(),
+		}
 	}
 
-	/// `update` submitted honestly: its bytes, commitment and sample count.
+	/// `update` submitted honestly by its author: its bytes, commitment and sample count.
 	fn honest(update: &Update) -> Submitted<[u8; 32]> {
 		Submitted {
 			bytes: Ok(update.encode().unwrap()),
 			commitment: commitment_of(&update.values),
+			author: update.author,
 			num_samples: update.num_samples,
 		}
 	}
@@ -292,7 +330,8 @@ mod tests {
 			bytes,
 			&schema(),
 			&submitted.commitment,
-			Some(submitted.num_samples),
+			&submitted.author,
+			submitted.num_samples,
 			commitment_of,
 		)
 	}
@@ -314,7 +353,7 @@ mod tests {
 		assert_eq!(check(&forged), Err(Rejection::SampleCountMismatch { header: 5, chain: 500 }));
 		// Without an on-chain count (aggregates, global models) the header stands.
 		let bytes = forged.bytes.as_deref().unwrap();
-		assert!(check_update(bytes, &schema(), &forged.commitment, None, commitment_of).is_ok());
+		assert!(check_model(bytes, &schema(), &forged.commitment, commitment_of).is_ok());
 	}
 
 	#[test]
@@ -338,13 +377,23 @@ mod tests {
 	#[test]
 	fn update_of_another_model_is_rejected() {
 		let other = ModelSpec::SoftmaxRegression { inputs: 3, classes: 2 }.schema().unwrap();
-		let wrong_model = Update { schema_hash: other.hash(), num_samples: 5, values: vec![0; 8] };
+		let wrong_model = Update {
+			schema_hash: other.hash(),
+			author: AUTHOR,
+			num_samples: 5,
+			values: vec![0; 8],
+		};
 		assert!(matches!(
 			check(&honest(&wrong_model)),
 			Err(Rejection::NotOfTheModel(EncodingError::SchemaHashMismatch { .. }))
 		));
 		// The task's schema hash over a different number of values.
-		let truncated = Update { schema_hash: schema().hash(), num_samples: 5, values: vec![0; 4] };
+		let truncated = Update {
+			schema_hash: schema().hash(),
+			author: AUTHOR,
+			num_samples: 5,
+			values: vec![0; 4],
+		};
 		assert!(matches!(
 			check(&honest(&truncated)),
 			Err(Rejection::NotOfTheModel(EncodingError::ValueCountMismatch { .. }))
@@ -378,6 +427,7 @@ mod tests {
 			Submitted {
 				bytes: Err(Rejection::Unavailable("timed out".to_string())),
 				commitment: [0; 32],
+				author: [7; 32],
 				num_samples: 7,
 			},
 			honest(&honest_updates[1]),
@@ -403,36 +453,56 @@ mod tests {
 		);
 	}
 
+	/// A copier submits another participant's `(cid, commitment)`, perhaps in an earlier
+	/// block than the original: the bytes name the original's author, so the copy is
+	/// invalid and the original valid, and the chain's order decides nothing.
 	#[test]
-	fn a_copied_update_is_told_from_its_original_by_the_block_only() {
-		let (original, other, global) = ([1u8; 32], [2u8; 32], [9u8; 32]);
-		let round = [(original, 5u32), (other, 5), (original, 7)];
-		let round = || round.iter().map(|(c, b)| (c, b));
-		assert_eq!(copied_from(&original, &5, &global, round()), None, "the original");
-		assert_eq!(
-			copied_from(&original, &7, &global, round()),
-			Some(CopiedFrom::EarlierUpdate),
-			"submitted two blocks after the original"
-		);
-		assert_eq!(copied_from(&other, &5, &global, round()), None);
-		assert_eq!(
-			copied_from(&global, &5, &global, round()),
-			Some(CopiedFrom::TrainedFromModel),
-			"the model it was to train from, resubmitted"
-		);
-		let copy = Submitted {
-			bytes: Err(Rejection::Copied(CopiedFrom::EarlierUpdate)),
-			commitment: original,
-			num_samples: 1,
-		};
-		let outcome = aggregate_subgroup(
+	fn a_copy_names_its_original_author_whichever_block_it_lands_in() {
+		let original = honest(&update(5, [1, -2, 3, 4, 5, 6]));
+		let copy = Submitted { author: [5; 32], ..original.clone() };
+		let (aggregate, rejected) = aggregate_subgroup(
 			&Sequential,
 			&AggregationRule::FedAvg,
 			&schema(),
-			&[copy],
+			&[copy, original.clone()],
 			commitment_of,
+		)
+		.unwrap();
+		assert_eq!(rejected, vec![(0, Rejection::NotTheAuthor)]);
+		let expected = Update { author: crate::NO_AUTHOR, ..check(&original).unwrap() };
+		assert_eq!(aggregate, Some(expected), "an aggregate is nobody's update");
+		// Re-encoded under the copier's name the values would pass, but that takes the
+		// bytes, which are published only once no update can be submitted.
+		let renamed = Update { author: [5; 32], ..update(5, [1, -2, 3, 4, 5, 6]) };
+		assert!(check(&honest(&renamed)).is_ok());
+	}
+
+	#[test]
+	fn an_update_of_the_model_it_trained_from_trained_nothing() {
+		let (trained, global) = ([1u8; 32], [9u8; 32]);
+		assert!(!trained_nothing(&trained, &global));
+		assert!(trained_nothing(&global, &global), "the model it was to train from, resubmitted");
+		assert_eq!(
+			Rejection::TrainedNothing.to_string(),
+			"commits to the model it was to train from: nothing trained"
 		);
-		assert_eq!(outcome, Ok((None, vec![(0, Rejection::Copied(CopiedFrom::EarlierUpdate))])));
+	}
+
+	/// The aggregation commit phase of `length` blocks ending at block 100: the first block
+	/// at which an evaluator stops waiting for a missing update.
+	#[test]
+	fn an_evaluator_waits_for_updates_for_half_the_commit_phase() {
+		let first_final =
+			|length: u64| (100 - length..100).find(|now| !waits_for_updates(*now, 100, length));
+		// Three blocks (97, 98, 99): wait at 97, commit at 98 (included in 99, the last).
+		assert_eq!(first_final(3), Some(98));
+		assert_eq!(first_final(10), Some(94));
+		// One or two blocks leave no time to wait.
+		assert_eq!(first_final(1), Some(99));
+		assert_eq!(first_final(2), Some(98));
+		// Past the phase (a driver that fell behind) nothing is waited for.
+		assert!(!waits_for_updates(100, 100, 3));
+		assert!(!waits_for_updates(u64::MAX, 100, 3));
 	}
 
 	#[test]
@@ -440,6 +510,7 @@ mod tests {
 		let missing = Submitted {
 			bytes: Err(Rejection::Unavailable("no provider".to_string())),
 			commitment: [0; 32],
+			author: AUTHOR,
 			num_samples: 1,
 		};
 		let outcome = aggregate_subgroup(
@@ -481,7 +552,7 @@ mod tests {
 		let accepted = [update(10, [1, 2, 3, 4, 5, 6]), carried_over(current.clone())];
 		assert_eq!(accepted[1].values, current.values);
 		let global = combine(&Sequential, &accepted).unwrap();
-		assert_eq!(global, Some(accepted[0].clone()));
+		assert_eq!(global, Some(Update { author: crate::NO_AUTHOR, ..accepted[0].clone() }));
 	}
 
 	#[test]

@@ -10,12 +10,13 @@
 //! which needs `std`): `f · 2^16` is exact in `f64` for every finite `f32`, so the
 //! result is the mathematically exact rounding.
 //!
-//! ## Update wire format (version 1, little-endian)
+//! ## Update wire format (version 2, little-endian)
 //!
 //! ```text
 //! magic        4 bytes  b"DINU"
-//! version      u16      1
+//! version      u16      2
 //! schema_hash  32 bytes
+//! author       32 bytes
 //! num_samples  u64
 //! value_count  u32
 //! values       value_count × i32
@@ -23,7 +24,11 @@
 //!
 //! Nothing may follow the values. [`Update::decode`] checks magic, version and the exact
 //! length; [`Update::check_against`] then checks the schema hash and value count against
-//! the task's [`Schema`]. Both directions are byte-exact: `decode(encode(u)) == u` and
+//! the task's [`Schema`]. The author binds a participant's update to the account that
+//! submits it (`din_primitives::update_author`): the CID covers it, so a copy of another's
+//! `(cid, commitment)` names the other account, and evaluators refuse it. Artifacts that are
+//! no participant's work (aggregates, global models, the genesis model) name [`NO_AUTHOR`].
+//! The commitment covers the values only. Both directions are byte-exact: `decode(encode(u)) == u` and
 //! `encode(decode(b)) == b` for every `b` that decodes.
 
 use alloc::vec::Vec;
@@ -38,9 +43,16 @@ pub const SCALE: i32 = 1 << FRAC_BITS;
 /// Magic prefix of an encoded update.
 pub const UPDATE_MAGIC: [u8; 4] = *b"DINU";
 /// Version written into, and required from, an encoded update.
-pub const UPDATE_FORMAT_VERSION: u16 = 1;
-/// Bytes before the first value: magic, version, schema hash, sample count, value count.
-pub const UPDATE_HEADER_LEN: usize = 4 + 2 + 32 + 8 + 4;
+pub const UPDATE_FORMAT_VERSION: u16 = 2;
+/// Bytes before the first value: magic, version, schema hash, author, sample count, value
+/// count.
+pub const UPDATE_HEADER_LEN: usize = 4 + 2 + 32 + 32 + 8 + 4;
+
+/// Who made an update: `din_primitives::update_author` of the participant's account.
+pub type Author = [u8; 32];
+/// The author of an artifact that is no participant's update: an aggregate, a global
+/// model, the genesis model.
+pub const NO_AUTHOR: Author = [0; 32];
 
 /// [`quantize`] was given NaN or an infinity.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -157,6 +169,8 @@ impl core::error::Error for EncodingError {}
 pub struct Update {
 	/// [`Schema::hash`] of the model the values belong to.
 	pub schema_hash: [u8; 32],
+	/// The participant the update is from ([`NO_AUTHOR`] for aggregates and models).
+	pub author: Author,
 	/// Training samples behind the update: its weight in FedAvg.
 	pub num_samples: u64,
 	/// Fixed-point parameters, flattened in schema order.
@@ -168,14 +182,19 @@ fn encoded_len_of(value_count: usize) -> usize {
 }
 
 impl Update {
-	/// Quantizes real parameters (flattened in schema order) for `schema`.
+	/// Quantizes real parameters (flattened in schema order) for `schema`, with
+	/// [`NO_AUTHOR`] (a participant names itself before publishing).
 	pub fn from_f32(
 		schema: &Schema,
 		num_samples: u64,
 		values: &[f32],
 	) -> Result<Self, EncodingError> {
-		let update =
-			Self { schema_hash: schema.hash(), num_samples, values: quantize_all(values)? };
+		let update = Self {
+			schema_hash: schema.hash(),
+			author: NO_AUTHOR,
+			num_samples,
+			values: quantize_all(values)?,
+		};
 		update.check_shape(&update.schema_hash, schema.value_count())?;
 		Ok(update)
 	}
@@ -204,6 +223,7 @@ impl Update {
 		out.extend_from_slice(&UPDATE_MAGIC);
 		out.extend_from_slice(&UPDATE_FORMAT_VERSION.to_le_bytes());
 		out.extend_from_slice(&self.schema_hash);
+		out.extend_from_slice(&self.author);
 		out.extend_from_slice(&self.num_samples.to_le_bytes());
 		out.extend_from_slice(&count.to_le_bytes());
 		for value in &self.values {
@@ -227,6 +247,7 @@ impl Update {
 			return Err(EncodingError::UnsupportedVersion { found: version });
 		}
 		let (schema_hash, rest) = split::<32>(rest);
+		let (author, rest) = split::<32>(rest);
 		let (num_samples, rest) = split::<8>(rest);
 		let (count, _) = split::<4>(rest);
 		let count = u32::from_le_bytes(count) as usize;
@@ -241,7 +262,7 @@ impl Update {
 			.chunks_exact(4)
 			.map(|chunk| i32::from_le_bytes([chunk[0], chunk[1], chunk[2], chunk[3]]))
 			.collect();
-		Ok(Self { schema_hash, num_samples: u64::from_le_bytes(num_samples), values })
+		Ok(Self { schema_hash, author, num_samples: u64::from_le_bytes(num_samples), values })
 	}
 
 	/// Checks that the update belongs to `schema` (hash, then value count).
@@ -324,7 +345,12 @@ mod tests {
 	}
 
 	fn sample_update() -> Update {
-		Update { schema_hash: [7; 32], num_samples: 1234, values: vec![1, -2, i32::MAX, i32::MIN] }
+		Update {
+			schema_hash: [7; 32],
+			author: [9; 32],
+			num_samples: 1234,
+			values: vec![1, -2, i32::MAX, i32::MIN],
+		}
 	}
 
 	#[test]
@@ -332,12 +358,13 @@ mod tests {
 		let bytes = sample_update().encode().unwrap();
 		assert_eq!(bytes.len(), UPDATE_HEADER_LEN + 16);
 		assert_eq!(&bytes[..4], b"DINU");
-		assert_eq!(&bytes[4..6], &[1, 0]);
+		assert_eq!(&bytes[4..6], &[2, 0]);
 		assert_eq!(&bytes[6..38], &[7; 32]);
-		assert_eq!(&bytes[38..46], &1234u64.to_le_bytes());
-		assert_eq!(&bytes[46..50], &4u32.to_le_bytes());
-		assert_eq!(&bytes[50..54], &1i32.to_le_bytes());
-		assert_eq!(&bytes[54..58], &(-2i32).to_le_bytes());
+		assert_eq!(&bytes[38..70], &[9; 32]);
+		assert_eq!(&bytes[70..78], &1234u64.to_le_bytes());
+		assert_eq!(&bytes[78..82], &4u32.to_le_bytes());
+		assert_eq!(&bytes[82..86], &1i32.to_le_bytes());
+		assert_eq!(&bytes[86..90], &(-2i32).to_le_bytes());
 		assert_eq!(Update::decode(&bytes).unwrap(), sample_update());
 	}
 
@@ -349,8 +376,8 @@ mod tests {
 		magic[3] = b'X';
 		assert_eq!(Update::decode(&magic), Err(EncodingError::BadMagic { found: *b"DINX" }));
 		let mut version = bytes.clone();
-		version[4] = 2;
-		assert_eq!(Update::decode(&version), Err(EncodingError::UnsupportedVersion { found: 2 }));
+		version[4] = 1;
+		assert_eq!(Update::decode(&version), Err(EncodingError::UnsupportedVersion { found: 1 }));
 		let mut long = bytes.clone();
 		long.push(0);
 		assert_eq!(
@@ -362,7 +389,7 @@ mod tests {
 			Err(EncodingError::LengthMismatch { expected: bytes.len(), found: bytes.len() - 4 })
 		);
 		let mut huge_count = bytes.clone();
-		huge_count[46..50].copy_from_slice(&u32::MAX.to_le_bytes());
+		huge_count[78..82].copy_from_slice(&u32::MAX.to_le_bytes());
 		assert!(matches!(Update::decode(&huge_count), Err(EncodingError::LengthMismatch { .. })));
 	}
 

@@ -44,7 +44,7 @@ pub mod spec;
 pub mod synthetic;
 
 pub use duty::Rejection;
-pub use encoding::{dequantize, quantize, EncodingError, Update};
+pub use encoding::{dequantize, quantize, Author, EncodingError, Update, NO_AUTHOR};
 pub use polkadot_sdk::sp_arithmetic::Perbill;
 pub use reference::{count_correct, predict, ReferenceError, TestSet};
 pub use rules::exec::{Executor, Sequential};

@@ -20,6 +20,7 @@ pub fn updates(schema: &Schema, count: usize, seed: u64) -> Vec<Update> {
 	(0..count)
 		.map(|_| Update {
 			schema_hash,
+			author: crate::NO_AUTHOR,
 			num_samples: 1 + rng.next() % 1000,
 			values: (0..values).map(|_| (rng.next() >> 47) as i32 - (1 << 16)).collect(),
 		})

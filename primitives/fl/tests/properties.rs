@@ -9,8 +9,14 @@ use din_fl::{count_correct, predict, AggregationRule, ModelSpec, Perbill, TestSe
 use proptest::prelude::*;
 
 fn update_strategy(len: usize) -> impl Strategy<Value = Update> {
-	(any::<[u8; 32]>(), 1u64..5_000, prop::collection::vec(any::<i32>(), len))
-		.prop_map(|(schema_hash, num_samples, values)| Update { schema_hash, num_samples, values })
+	(any::<[u8; 32]>(), 1u64..5_000, prop::collection::vec(any::<i32>(), len)).prop_map(
+		|(schema_hash, num_samples, values)| Update {
+			schema_hash,
+			author: din_fl::NO_AUTHOR,
+			num_samples,
+			values,
+		},
+	)
 }
 
 /// Between 3 and 9 updates of one shape, with either full-range or clustered values
@@ -23,6 +29,7 @@ fn update_set() -> impl Strategy<Value = Vec<Update>> {
 			(prop_oneof![1u64..1_000, 1u64..(1 << 29)], prop::collection::vec(value, len))
 				.prop_map(|(num_samples, values)| Update {
 					schema_hash: [5; 32],
+					author: din_fl::NO_AUTHOR,
 					num_samples,
 					values,
 				}),
@@ -66,8 +73,8 @@ proptest! {
 	#[test]
 	fn decode_then_encode_is_identity_or_an_error(bytes in prop::collection::vec(any::<u8>(), 0..120), count in 0u32..8) {
 		// Random tails behind a valid header prefix: either exact and identical, or rejected.
-		let mut framed = b"DINU\x01\x00".to_vec();
-		framed.extend_from_slice(&[0; 40]);
+		let mut framed = b"DINU\x02\x00".to_vec();
+		framed.extend_from_slice(&[0; 72]);
 		framed.extend_from_slice(&count.to_le_bytes());
 		framed.extend_from_slice(&bytes);
 		match Update::decode(&framed) {
@@ -173,6 +180,7 @@ fn aggregates_match_recorded_fingerprints_in_every_build() {
 	let updates: Vec<Update> = (0..11)
 		.map(|_| Update {
 			schema_hash: [2; 32],
+			author: din_fl::NO_AUTHOR,
 			num_samples: rng.gen_range(1..5_000),
 			values: (0..9_001).map(|_| rng.gen()).collect(),
 		})
@@ -182,10 +190,14 @@ fn aggregates_match_recorded_fingerprints_in_every_build() {
 		.into_iter()
 		.map(|rule| {
 			let out = rule.aggregate(&refs).unwrap();
-			// FNV-1a over the encoded bytes: any changed bit changes it.
-			let digest =
-				out.encode().unwrap().iter().fold(0xcbf2_9ce4_8422_2325u64, |hash, byte| {
-					(hash ^ u64::from(*byte)).wrapping_mul(0x0000_0100_0000_01b3)
+			// FNV-1a over the values' bytes: any changed bit changes it (and a change of
+			// the header's format does not).
+			let digest = out
+				.values
+				.iter()
+				.flat_map(|value| value.to_le_bytes())
+				.fold(0xcbf2_9ce4_8422_2325u64, |hash, byte| {
+					(hash ^ u64::from(byte)).wrapping_mul(0x0000_0100_0000_01b3)
 				});
 			(out.num_samples, digest)
 		})
@@ -193,16 +205,16 @@ fn aggregates_match_recorded_fingerprints_in_every_build() {
 	// Rule order as in `rules_for`: FedAvg, Median, TrimmedMean 0 / 0.2 / 0.499999,
 	// Krum f, Krum 0, MultiKrum m = 1 (= Krum f), m = N/2, m = N with f = 0 (= FedAvg).
 	let recorded: Vec<(u64, u64)> = vec![
-		(21670, 313363397765710946),
-		(21670, 5735901709473562557),
-		(21670, 17426095778362060759),
-		(21670, 325162201211154524),
-		(21670, 5735901709473562557),
-		(2944, 8121264610961149892),
-		(1073, 16602498761975481352),
-		(2944, 8121264610961149892),
-		(9667, 17731248014539192898),
-		(21670, 313363397765710946),
+		(21670, 2043811468476476207),
+		(21670, 15065842187691698852),
+		(21670, 8178291955513956686),
+		(21670, 5811353521553549641),
+		(21670, 15065842187691698852),
+		(2944, 11820941329258954266),
+		(1073, 8683576356102783142),
+		(2944, 11820941329258954266),
+		(9667, 7245862767172119269),
+		(21670, 2043811468476476207),
 	];
 	assert_eq!(fingerprints, recorded);
 }

@@ -38,6 +38,7 @@ fn round(schema_hash: [u8; 32], params: usize) -> Round {
 	let honest: Vec<Update> = (0..PARTICIPANTS - BYZANTINE)
 		.map(|_| Update {
 			schema_hash,
+			author: din_fl::NO_AUTHOR,
 			num_samples: rng.gen_range(100..200),
 			values: make(&mut rng, 1),
 		})
@@ -45,6 +46,7 @@ fn round(schema_hash: [u8; 32], params: usize) -> Round {
 	let byzantine: Vec<Update> = (0..BYZANTINE)
 		.map(|_| Update {
 			schema_hash,
+			author: din_fl::NO_AUTHOR,
 			num_samples: rng.gen_range(100..200),
 			values: make(&mut rng, -10),
 		})
@@ -120,6 +122,7 @@ fn a_subgroup_duty_with_sign_flippers_and_a_forger_aggregates_near_the_honest_up
 		.map(|update| Submitted {
 			bytes: Ok(update.encode().unwrap()),
 			commitment: commitment_of(&update.values),
+			author: update.author,
 			num_samples: update.num_samples,
 		})
 		.collect();
@@ -129,6 +132,7 @@ fn a_subgroup_duty_with_sign_flippers_and_a_forger_aggregates_near_the_honest_up
 	submitted.push(Submitted {
 		bytes: Err(din_fl::Rejection::Unavailable("no provider".into())),
 		commitment: [0; 32],
+		author: din_fl::NO_AUTHOR,
 		num_samples: 1,
 	});
 	let rule = AggregationRule::Median;

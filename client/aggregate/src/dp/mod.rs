@@ -150,6 +150,7 @@ impl GaussianMechanism {
 		Ok(Privatized {
 			update: Update {
 				schema_hash: update.schema_hash,
+				author: update.author,
 				num_samples: update.num_samples,
 				values,
 			},
@@ -206,7 +207,7 @@ mod tests {
 	const ONE: i32 = 1 << 16;
 
 	fn update(values: Vec<i32>) -> Update {
-		Update { schema_hash: [3; 32], num_samples: 10, values }
+		Update { schema_hash: [3; 32], author: din_fl::NO_AUTHOR, num_samples: 10, values }
 	}
 
 	#[test]

@@ -5,7 +5,7 @@
 //!
 //! | phase | duty |
 //! |---|---|
-//! | AggregationCommit | fetch the subgroup's updates, check each against its CID, schema, sample count and on-chain commitment (failures → the invalid set), aggregate the valid ones with the task's rule (`din_fl`, integer, bit-identical on every machine), withhold the aggregate, commit `aggregate_commit_hash` |
+//! | AggregationCommit | fetch the subgroup's updates, check each against its CID, schema, author, sample count and on-chain commitment (failures → the invalid set; a missing update is waited for through the first half of the phase, `din_fl::duty::waits_for_updates`, since participants publish only once Training has closed), aggregate the valid ones with the task's rule (`din_fl`, integer, bit-identical on every machine), withhold the aggregate, commit `aggregate_commit_hash` |
 //! | AggregationReveal | publish the aggregate, reveal what was committed |
 //! | GlobalCommit | fetch the accepted subgroup aggregates, combine them sample-weighted (FedAvg), withhold the global model, commit `global_commit_hash` |
 //! | GlobalReveal | publish it, reveal it |
@@ -23,8 +23,8 @@
 //! *Withheld until the commits close.* An aggregate published while commits are open could
 //! be copied: every store peer near its CID receives its provider record, so a lazy panel
 //! member could fetch it and commit to it without aggregating anything. The daemon keeps
-//! what it commits to under `<state-dir>/withheld/` (its CID computed locally, as the store
-//! would) and publishes it in the reveal phase, before the reveal that names it.
+//! what it commits to under `<state-dir>/withheld/` ([`crate::withheld`]) and publishes it
+//! in the reveal phase, before the reveal that names it.
 //!
 //! Restart safety ([`crate::state`]): salts, CIDs, invalid sets and withheld artifacts are
 //! saved before each commit; before committing or revealing the daemon reads its own vote from the chain,
@@ -57,8 +57,7 @@ use crate::follow::Follower;
 use crate::invalid;
 use crate::state::StateFile;
 
-mod withheld;
-use withheld::{publish, withhold};
+use crate::withheld::{publish, withhold};
 
 /// How long an evaluator waits for one update or aggregate from the store.
 const FETCH_TIMEOUT: Duration = Duration::from_secs(6);
@@ -417,14 +416,6 @@ impl Daemon {
 		let spec = task_spec(info)?;
 		let schema = spec.schema().map_err(|e| invalid!("{e:?}"))?;
 		let subgroups = self.chain.subgroups(task).await?;
-		// Every update of the round, by the chain's record: a copy is told by the
-		// commitment and block alone, before anything is fetched.
-		let mut round_updates = Vec::new();
-		for member in subgroups.iter().flatten() {
-			if let Some(update) = self.chain.update(task, round, member).await? {
-				round_updates.push((member.clone(), update));
-			}
-		}
 		let (trained_from_cid, trained_from) =
 			global_model_before(&self.chain, task, info, round).await?;
 		let started = Instant::now();
@@ -432,27 +423,31 @@ impl Daemon {
 		let mut submitted = Vec::new();
 		let members = subgroups.get(subgroup as usize).cloned().unwrap_or_default();
 		for member in members {
-			let Some((_, update)) = round_updates.iter().find(|(who, _)| *who == member) else {
+			let Some(update) = self.chain.update(task, round, &member).await? else {
 				continue;
 			};
-			let earlier = round_updates.iter().map(|(_, u)| (&u.commitment, &u.submitted_at));
-			let bytes = match duty::copied_from(
-				&update.commitment,
-				&update.submitted_at,
-				&trained_from,
-				earlier,
-			) {
-				Some(from) => Err(Rejection::Copied(from)),
-				None => fetch(&self.store, &update.cid.0, &schema, FETCH_TIMEOUT)
+			// An update of the model it trained from is told by the chain's record alone.
+			let bytes = if duty::trained_nothing(&update.commitment, &trained_from) {
+				Err(Rejection::TrainedNothing)
+			} else {
+				fetch(&self.store, &update.cid.0, &schema, FETCH_TIMEOUT)
 					.await
-					.map_err(Rejection::Unavailable),
+					.map_err(Rejection::Unavailable)
 			};
 			submitted.push(Submitted {
 				bytes,
 				commitment: update.commitment,
+				author: din_primitives::update_author(&member.0),
 				num_samples: update.num_samples,
 			});
 			submitters.push(member);
+		}
+		// Participants publish once Training has closed: a missing update may still come.
+		let missing = submitted.iter().any(|u| matches!(u.bytes, Err(Rejection::Unavailable(_))));
+		let (now, _) = self.chain.head().await?;
+		let phase_length = u64::from(info.spec.phases.aggregation_commit);
+		if missing && duty::waits_for_updates(now, info.phase_ends.into(), phase_length) {
+			anyhow::bail!("subgroup {subgroup}: waiting for updates not published yet");
 		}
 		let (aggregate, rejected) = aggregate_fetched(&info.spec.aggregation, &schema, &submitted)?;
 		drop(submitted);
@@ -468,10 +463,9 @@ impl Daemon {
 			None => {
 				// Nothing valid: the subgroup carries the current model with no weight.
 				let (cid, commitment) = (&trained_from_cid, &trained_from);
-				let model =
-					fetch_checked(&self.store, cid, &schema, commitment, None, FETCH_TIMEOUT)
-						.await
-						.map_err(|why| anyhow::anyhow!("global model: {why}"))?;
+				let model = fetch_checked(&self.store, cid, &schema, commitment, FETCH_TIMEOUT)
+					.await
+					.map_err(|why| anyhow::anyhow!("global model: {why}"))?;
 				duty::carried_over(model)
 			},
 		};
@@ -609,7 +603,6 @@ impl Daemon {
 					&reveal.cid.0,
 					&schema,
 					&reveal.commitment,
-					None,
 					FETCH_TIMEOUT,
 				)
 				.await
@@ -699,16 +692,10 @@ impl Daemon {
 				self.scoring.get_mut(&task).expect("inserted above").done.insert(name);
 				continue;
 			}
-			let model = fetch_checked(
-				&self.store,
-				&target.cid,
-				&schema,
-				&target.commitment,
-				None,
-				FETCH_TIMEOUT,
-			)
-			.await
-			.map_err(|why| anyhow::anyhow!("scoring {name}: {why}"))?;
+			let model =
+				fetch_checked(&self.store, &target.cid, &schema, &target.commitment, FETCH_TIMEOUT)
+					.await
+					.map_err(|why| anyhow::anyhow!("scoring {name}: {why}"))?;
 			let scoring = &self.scoring[&task];
 			let result = if zk {
 				self.prove(task, scoring, &target, model).await

@@ -1,29 +1,7 @@
 //! Unit tests of the evaluator daemon's pure parts: prover slots, the duty as both callers
-//! run it, withheld artifacts, argument parsing.
+//! run it, argument parsing.
 
 use super::*;
-
-/// Attack: a lazy panel member watches the store for the aggregates its panel publishes
-/// and commits to one without aggregating. What an evaluator commits to is not in its
-/// store (so no peer can fetch or learn it) until `publish`, which stores it under the
-/// CID committed to.
-#[tokio::test]
-async fn a_committed_aggregate_is_withheld_until_published() {
-	let state = tempfile::tempdir().unwrap();
-	let dir = tempfile::tempdir().unwrap();
-	let mut config = din_store::StoreConfig::new(dir.path());
-	config.announce_on_start = false;
-	let store = Store::start(config).await.unwrap();
-	let bytes = din_store::testing::pseudo_random_bytes(600_000, 7);
-	let cid = withhold(state.path(), &bytes).unwrap();
-	let parsed = din_store::parse_cid(&cid).unwrap();
-	assert!(!store.blockstore().has_block(&parsed), "not in the store before the reveal");
-	publish(state.path(), &store, &cid).await.unwrap();
-	assert!(store.blockstore().has_block(&parsed));
-	assert_eq!(store.get(&parsed).await.unwrap(), bytes);
-	// Published once: a second call (a restart after publishing) does nothing.
-	publish(state.path(), &store, &cid).await.unwrap();
-}
 
 #[test]
 fn prover_slots_spread_over_the_panel_and_are_stable() {
@@ -53,6 +31,7 @@ fn forged_swapped_and_missing_updates_are_invalid_to_the_daemon_as_to_the_worker
 	let honest = |update: &Update| Submitted {
 		bytes: Ok(update.encode().unwrap()),
 		commitment: commitment_of(&update.values),
+		author: update.author,
 		num_samples: update.num_samples,
 	};
 	let mut submitted: Vec<Submitted<H256>> = updates[..6].iter().map(honest).collect();
@@ -67,6 +46,7 @@ fn forged_swapped_and_missing_updates_are_invalid_to_the_daemon_as_to_the_worker
 	let missing = Submitted {
 		bytes: Err(Rejection::Unavailable("not fetched within 6s".to_string())),
 		commitment: H256::default(),
+		author: din_fl::NO_AUTHOR,
 		num_samples: 1,
 	};
 	for (position, attack) in [(1, forged), (3, swapped), (5, garbage), (7, missing)] {

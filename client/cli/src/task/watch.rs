@@ -67,7 +67,6 @@ pub(super) async fn watch(args: WatchArgs) -> anyhow::Result<()> {
 		&info.spec.genesis.cid.0,
 		&schema,
 		&info.spec.genesis.commitment,
-		None,
 		Duration::from_secs(30),
 	)
 	.await
@@ -131,7 +130,6 @@ pub(super) async fn watch(args: WatchArgs) -> anyhow::Result<()> {
 						&cid.0,
 						&schema,
 						&commitment,
-						None,
 						Duration::from_secs(30),
 					)
 					.await

@@ -38,7 +38,7 @@ impl Aggregator for FedAvg {
 		let (schema_hash, _) = uniform_shape(updates)?;
 		let num_samples = total_samples(updates)?;
 		let values = weighted_mean(executor, updates, num_samples)?;
-		Ok(Update { schema_hash, num_samples, values })
+		Ok(Update { schema_hash, author: crate::NO_AUTHOR, num_samples, values })
 	}
 }
 

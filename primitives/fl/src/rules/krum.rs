@@ -60,7 +60,7 @@ impl Aggregator for MultiKrum {
 		let (schema_hash, _) = uniform_shape(&selected)?;
 		let num_samples = total_samples(&selected)?;
 		let values = weighted_mean(executor, &selected, num_samples)?;
-		Ok(Update { schema_hash, num_samples, values })
+		Ok(Update { schema_hash, author: crate::NO_AUTHOR, num_samples, values })
 	}
 }
 

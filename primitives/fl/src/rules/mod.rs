@@ -193,7 +193,7 @@ pub(crate) mod tests {
 
 	/// An update of the all-zero schema hash, for the rules' unit tests.
 	pub(crate) fn update(num_samples: u64, values: Vec<i32>) -> Update {
-		Update { schema_hash: [0; 32], num_samples, values }
+		Update { schema_hash: [0; 32], author: crate::NO_AUTHOR, num_samples, values }
 	}
 
 	#[test]
@@ -226,9 +226,24 @@ pub(crate) mod tests {
 
 	#[test]
 	fn mismatched_inputs_are_named() {
-		let a = Update { schema_hash: [1; 32], num_samples: 1, values: vec![1, 2] };
-		let b = Update { schema_hash: [2; 32], num_samples: 1, values: vec![1, 2] };
-		let c = Update { schema_hash: [1; 32], num_samples: 1, values: vec![1] };
+		let a = Update {
+			schema_hash: [1; 32],
+			author: crate::NO_AUTHOR,
+			num_samples: 1,
+			values: vec![1, 2],
+		};
+		let b = Update {
+			schema_hash: [2; 32],
+			author: crate::NO_AUTHOR,
+			num_samples: 1,
+			values: vec![1, 2],
+		};
+		let c = Update {
+			schema_hash: [1; 32],
+			author: crate::NO_AUTHOR,
+			num_samples: 1,
+			values: vec![1],
+		};
 		assert_eq!(AggregationRule::FedAvg.aggregate(&[]), Err(AggregateError::NoUpdates));
 		assert_eq!(
 			AggregationRule::Median.aggregate(&[&a, &b]),

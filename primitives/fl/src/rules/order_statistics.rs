@@ -98,7 +98,7 @@ where
 			*out = statistic(&column);
 		}
 	});
-	Ok(Update { schema_hash, num_samples, values })
+	Ok(Update { schema_hash, author: crate::NO_AUTHOR, num_samples, values })
 }
 
 #[cfg(test)]
