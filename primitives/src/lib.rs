@@ -354,6 +354,23 @@ pub trait BondLocker<AccountId, Balance> {
 	fn unlock(who: &AccountId, role: Role, amount: Balance);
 }
 
+/// The part of a bond an account has committed to a draw it cannot yet see: an evaluator's
+/// bond as it stood when it joined the sortition pool, which every draw reads (with the
+/// smaller of it and the current bond) until a leave has taken effect. Unbonding may not
+/// go below it, so that nobody can drop out of a draw, or shrink their part of it, once
+/// its randomness is known. Implemented by pallet-din-evaluation, read by
+/// pallet-din-staking's `unbond`; `()` commits nothing.
+pub trait BondCommitment<AccountId, Balance> {
+	/// The bond of `who` for `role` that `unbond` must leave active.
+	fn committed(who: &AccountId, role: Role) -> Balance;
+}
+
+impl<AccountId, Balance: Default> BondCommitment<AccountId, Balance> for () {
+	fn committed(_: &AccountId, _: Role) -> Balance {
+		Balance::default()
+	}
+}
+
 /// Slashes a bond as the consequence of a protocol outcome. Implemented by
 /// pallet-din-staking, which sends the slashed funds to its configured destination, lowers
 /// the account's reputation and emits an event per slash.
@@ -406,6 +423,21 @@ where
 	BlockNumber: polkadot_sdk::sp_runtime::traits::AtLeast32BitUnsigned,
 {
 	joined_at.is_zero() || joined_at < known_since.saturating_sub(lookback)
+}
+
+/// Whether a leave asked for at block `left_at` holds for a draw with randomness known since
+/// `known_since`: by the same rule as a join ([`joined_before_randomness`]), it must have
+/// been asked for `lookback` blocks before, so that nobody dropped out of a draw they could
+/// see. Until then the member stays drawable, and its committed bond stays bonded.
+pub fn left_before_randomness<BlockNumber>(
+	left_at: BlockNumber,
+	known_since: BlockNumber,
+	lookback: BlockNumber,
+) -> bool
+where
+	BlockNumber: polkadot_sdk::sp_runtime::traits::AtLeast32BitUnsigned,
+{
+	left_at < known_since.saturating_sub(lookback)
 }
 
 /// Hooks pallet-din-tasks calls as rounds progress. pallet-din-evaluation implements it to

@@ -340,6 +340,12 @@ impl Chain {
 		self.submit(&din::tx().evaluation().register_evaluator(), signer).await
 	}
 
+	/// `Evaluation::deregister_evaluator`: ask to leave the evaluator pool (it takes effect
+	/// once no draw with randomness already known can include the signer).
+	pub async fn deregister_evaluator(&self, signer: &Signer) -> Result<Included, Error> {
+		self.submit(&din::tx().evaluation().deregister_evaluator(), signer).await
+	}
+
 	/// `Evaluation::commit_aggregate`: `hash` is
 	/// `din_primitives::aggregate_commit_hash(task, round, subgroup, signer, cid, commitment,
 	/// invalid, salt)`.

@@ -17,7 +17,10 @@
 //! ([`PoolMember`]), and a draw considers only members that joined
 //! [`Config::SortitionLookback`] blocks before the block since which its randomness is
 //! known, so no one can join, bond more or earn reputation once they can see the outcome.
-//! Every seat locks the task's evaluator bond until the round ends. If the pool cannot
+//! Nor drop out: a leave takes effect by the same lookback ([`Leaving`]), and until then the
+//! member stays drawable and the bond it committed stays bonded (this pallet is the
+//! runtime's [`din_primitives::BondCommitment`], which pallet-din-staking's `unbond`
+//! respects). Every seat locks the task's evaluator bond until the round ends. If the pool cannot
 //! staff every subgroup the hook refuses, the tasks pallet defers the round (its event
 //! carries [`Error::PoolTooSmall`]) and this pallet says which subgroup failed with
 //! [`Event::SortitionDeferred`].
@@ -290,6 +293,18 @@ pub mod pallet {
 	pub type Pool<T: Config> =
 		StorageValue<_, BoundedVec<PoolMemberOf<T>, T::MaxEvaluators>, ValueQuery>;
 
+	/// Pool members that asked to leave, with the block they asked at. A leave takes effect
+	/// for the draws whose randomness became known [`Config::SortitionLookback`] blocks after
+	/// it was asked (`din_primitives::left_before_randomness`), as a join does; until then
+	/// the member stays in [`Pool`], drawable, with its committed bond. Members whose leave
+	/// has taken effect are removed at the next draw or registration.
+	#[pallet::storage]
+	pub type Leaving<T: Config> = StorageValue<
+		_,
+		BoundedVec<(T::AccountId, BlockNumberFor<T>), T::MaxEvaluators>,
+		ValueQuery,
+	>;
+
 	/// The panel of each subgroup of each round, by task and `(round, subgroup)`.
 	#[pallet::storage]
 	pub type Panels<T: Config> = StorageDoubleMap<
@@ -416,8 +431,12 @@ pub mod pallet {
 	pub enum Event<T: Config> {
 		/// `who` entered the evaluator pool.
 		EvaluatorRegistered { who: T::AccountId },
-		/// `who` left the evaluator pool (its current seats keep their duties).
+		/// `who` asked to leave the evaluator pool; it stays drawable until the leave takes
+		/// effect ([`Leaving`]), and its seats keep their duties.
 		EvaluatorDeregistered { who: T::AccountId },
+		/// The leave of `who` has taken effect: it is out of the pool, and its bond is no
+		/// longer committed to draws.
+		EvaluatorLeft { who: T::AccountId },
 		/// `evaluators` were drawn as the panel of `subgroup` in `round` of `task`.
 		PanelDrawn {
 			task: TaskId,
@@ -541,6 +560,11 @@ pub mod pallet {
 		AlreadyRegistered,
 		/// The caller is not in the evaluator pool.
 		NotRegistered,
+		/// The caller has asked to leave the pool already.
+		AlreadyLeaving,
+		/// The caller's leave has not taken effect yet: it may be drawn with randomness
+		/// already known, so it can rejoin only once the leave is through.
+		StillLeaving,
 		/// The pool holds `MaxEvaluators` evaluators already.
 		PoolFull,
 		/// The caller's active evaluator bond is below the chain-wide minimum.
@@ -655,8 +679,8 @@ pub mod pallet {
 		/// Enter the evaluator pool.
 		///
 		/// Origin: signed, an account with an active evaluator bond of at least the
-		/// chain-wide minimum. Sortition draws only evaluators whose unlocked bond covers a
-		/// task's evaluator bond.
+		/// chain-wide minimum, not in the pool (or whose leave has taken effect). Sortition
+		/// draws only evaluators whose unlocked bond covers a task's evaluator bond.
 		///
 		/// Emits [`Event::EvaluatorRegistered`].
 		#[pallet::call_index(0)]
@@ -668,22 +692,28 @@ pub mod pallet {
 					>= T::Staking::minimum_bond(Role::Evaluator),
 				Error::<T>::InsufficientEvaluatorBond
 			);
+			// Charged for the pool as it was: joining first removes the members that left.
+			let before = Pool::<T>::decode_len().unwrap_or(0) as u32;
 			let size = Self::join_pool(&who)?;
 			Self::deposit_event(Event::EvaluatorRegistered { who });
-			Ok(Some(T::WeightInfo::register_evaluator(size)).into())
+			Ok(Some(T::WeightInfo::register_evaluator(size.max(before))).into())
 		}
 
-		/// Leave the evaluator pool. Seats already drawn keep their duties (and locks) until
-		/// their rounds end.
+		/// Ask to leave the evaluator pool. The leave takes effect for the draws whose
+		/// randomness is known [`Config::SortitionLookback`] blocks from now: until then the
+		/// caller stays drawable and its committed bond cannot be unbonded, so that leaving
+		/// once a draw can be foreseen changes nothing. Seats already drawn keep their duties
+		/// (and locks) until their rounds end.
 		///
-		/// Origin: signed, a pool member.
+		/// Origin: signed, a pool member that has not asked to leave yet.
 		///
-		/// Emits [`Event::EvaluatorDeregistered`].
+		/// Emits [`Event::EvaluatorDeregistered`]; [`Event::EvaluatorLeft`] follows once the
+		/// leave has taken effect.
 		#[pallet::call_index(1)]
 		#[pallet::weight(T::WeightInfo::deregister_evaluator(T::MaxEvaluators::get()))]
 		pub fn deregister_evaluator(origin: OriginFor<T>) -> DispatchResultWithPostInfo {
 			let who = ensure_signed(origin)?;
-			let size = Self::leave_pool(&who)?;
+			let size = Self::ask_to_leave(&who)?;
 			Self::deposit_event(Event::EvaluatorDeregistered { who });
 			Ok(Some(T::WeightInfo::deregister_evaluator(size)).into())
 		}

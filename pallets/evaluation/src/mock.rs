@@ -50,6 +50,7 @@ impl pallet_balances::Config for Test {
 #[derive_impl(pallet_din_staking::config_preludes::TestDefaultConfig)]
 impl pallet_din_staking::Config for Test {
 	type Currency = Balances;
+	type BondCommitments = Evaluation;
 }
 
 /// Randomness that is a hash of the subject and the block number.

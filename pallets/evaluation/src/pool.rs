@@ -6,7 +6,10 @@
 //! one's weight is `bond × (evaluator reputation + 1)`, each factor the smaller of what it
 //! committed to by joining and what it has now, and it can take as many seats as its
 //! unlocked bond (again no more than the committed one) covers task evaluator bonds.
-//! Whatever a member changes once the randomness is known can only lower its own chance.
+//! Whatever a member changes once the randomness is known can only lower its own chance,
+//! and a member cannot leave a draw it can see: a leave ([`Leaving`]) takes effect by the
+//! same lookback as a join, and until then the bond committed on joining cannot be unbonded
+//! ([`din_primitives::BondCommitment`], which `unbond` of pallet-din-staking respects).
 //! The draw itself is the pure
 //! [`draw_panels`](crate::types::draw_panels) in `types.rs`; this file only gathers the
 //! candidates, seeds the draw with the runtime's randomness, and seats the result (locks
@@ -26,9 +29,12 @@ impl<T: Config> Pallet<T> {
 		}
 	}
 
-	/// Add `who` to the pool with its bond and reputation as of now; returns the pool's
-	/// new size.
+	/// Add `who` to the pool with its bond and reputation as of now, first removing the
+	/// members whose leave has taken effect (`who` among them, if it left); returns the
+	/// pool's new size.
 	pub(crate) fn join_pool(who: &T::AccountId) -> Result<u32, DispatchError> {
+		Self::remove_left(Self::randomness_known_since());
+		ensure!(!Leaving::<T>::get().iter().any(|(a, _)| a == who), Error::<T>::StillLeaving);
 		let member = Self::pool_member(who.clone(), frame_system::Pallet::<T>::block_number());
 		Pool::<T>::try_mutate(|pool| -> Result<u32, DispatchError> {
 			ensure!(!pool.iter().any(|m| &m.who == who), Error::<T>::AlreadyRegistered);
@@ -37,13 +43,61 @@ impl<T: Config> Pallet<T> {
 		})
 	}
 
-	/// Remove `who` from the pool; returns the pool's size before.
-	pub(crate) fn leave_pool(who: &T::AccountId) -> Result<u32, DispatchError> {
-		Pool::<T>::try_mutate(|pool| -> Result<u32, DispatchError> {
-			let at = pool.iter().position(|m| &m.who == who).ok_or(Error::<T>::NotRegistered)?;
-			pool.remove(at);
-			Ok(pool.len() as u32 + 1)
-		})
+	/// Record that `who` asked to leave the pool now; returns the pool's size.
+	pub(crate) fn ask_to_leave(who: &T::AccountId) -> Result<u32, DispatchError> {
+		let pool = Pool::<T>::get();
+		ensure!(pool.iter().any(|m| &m.who == who), Error::<T>::NotRegistered);
+		let now = frame_system::Pallet::<T>::block_number();
+		Leaving::<T>::try_mutate(|leaving| -> DispatchResult {
+			ensure!(!leaving.iter().any(|(a, _)| a == who), Error::<T>::AlreadyLeaving);
+			// A leaver is a pool member, so the pool's bound holds for the leavers too.
+			leaving.try_push((who.clone(), now)).map_err(|_| Error::<T>::PoolFull)?;
+			Ok(())
+		})?;
+		Ok(pool.len() as u32)
+	}
+
+	/// The block since which the runtime's current randomness is known: every draw from now
+	/// on uses randomness known since this block or later.
+	pub(crate) fn randomness_known_since() -> BlockNumberFor<T> {
+		T::Randomness::random(b"din/sortition").1
+	}
+
+	/// Whether a leave asked for at `left_at` holds for a draw with randomness known since
+	/// `known_since`.
+	fn leave_holds(left_at: BlockNumberFor<T>, known_since: BlockNumberFor<T>) -> bool {
+		din_primitives::left_before_randomness(left_at, known_since, T::SortitionLookback::get())
+	}
+
+	/// Remove from the pool every member whose leave holds for draws with randomness known
+	/// since `known_since` (and so for every later draw); emits [`Event::EvaluatorLeft`] for
+	/// each.
+	pub(crate) fn remove_left(known_since: BlockNumberFor<T>) {
+		let leaving = Leaving::<T>::get();
+		let (left, staying): (Vec<_>, Vec<_>) =
+			leaving.into_iter().partition(|(_, at)| Self::leave_holds(*at, known_since));
+		if left.is_empty() {
+			return;
+		}
+		Pool::<T>::mutate(|pool| pool.retain(|m| !left.iter().any(|(a, _)| *a == m.who)));
+		Leaving::<T>::put(BoundedVec::truncate_from(staying));
+		for (who, _) in left {
+			Self::deposit_event(Event::EvaluatorLeft { who });
+		}
+	}
+
+	/// The evaluator bond `who` has committed to draws that may already be foreseen: its
+	/// bond as it joined the pool, while it is in the pool and its leave (if any) does not
+	/// hold for the draws to come.
+	pub(crate) fn committed_bond(who: &T::AccountId) -> T::Balance {
+		let Some(member) = Pool::<T>::get().into_iter().find(|m| &m.who == who) else {
+			return Zero::zero();
+		};
+		let left = Leaving::<T>::get().into_iter().find(|(a, _)| a == who);
+		match left {
+			Some((_, at)) if Self::leave_holds(at, Self::randomness_known_since()) => Zero::zero(),
+			_ => member.bond,
+		}
 	}
 
 	/// The sortition candidate `member` is for a draw with randomness known since
@@ -96,8 +150,13 @@ impl<T: Config> Pallet<T> {
 		let seat = terms.min_evaluator_bond;
 		let subject = (b"din/sortition", task, round).encode();
 		let (seed, known_since) = T::Randomness::random(&subject);
+		let leaving = Leaving::<T>::get();
+		let left = |who: &T::AccountId| {
+			leaving.iter().any(|(a, at)| a == who && Self::leave_holds(*at, known_since))
+		};
 		let mut candidates: Vec<Candidate<T::AccountId>> = Pool::<T>::get()
 			.into_iter()
+			.filter(|member| !left(&member.who))
 			.filter_map(|member| Self::candidate(member, known_since, seat))
 			.collect();
 		// The draw only reads; a refusal leaves no trace but its event.
@@ -113,7 +172,9 @@ impl<T: Config> Pallet<T> {
 		})?;
 		// Every seat was counted against the evaluator's free bond, so the locks succeed;
 		// should one fail anyway, the layer rolls back the locks taken before it.
-		with_storage_layer(|| Self::seat_panels(task, round, seat, panels))
+		with_storage_layer(|| Self::seat_panels(task, round, seat, panels))?;
+		Self::remove_left(known_since);
+		Ok(())
 	}
 
 	/// Lock one evaluator bond per seat and record the panels and the round's evaluators.
@@ -147,7 +208,8 @@ impl<T: Config> Pallet<T> {
 		Ok(())
 	}
 
-	/// The pool has no duplicates and every panel holds distinct evaluators.
+	/// The pool has no duplicates, every leaver is a pool member (once), and every panel
+	/// holds distinct evaluators.
 	#[cfg(any(feature = "try-runtime", feature = "std"))]
 	pub(crate) fn try_state_pool() -> Result<(), polkadot_sdk::sp_runtime::TryRuntimeError> {
 		let pool = Pool::<T>::get();
@@ -156,6 +218,11 @@ impl<T: Config> Pallet<T> {
 				!pool.iter().skip(i + 1).any(|b| a.who == b.who),
 				"an evaluator is in the pool twice"
 			);
+		}
+		let leaving = Leaving::<T>::get();
+		for (i, (a, _)) in leaving.iter().enumerate() {
+			ensure!(pool.iter().any(|m| &m.who == a), "a leaver is not in the pool");
+			ensure!(!leaving.iter().skip(i + 1).any(|(b, _)| a == b), "an evaluator leaves twice");
 		}
 		for (_, _, panel) in Panels::<T>::iter() {
 			for (i, a) in panel.iter().enumerate() {
@@ -166,5 +233,14 @@ impl<T: Config> Pallet<T> {
 			}
 		}
 		Ok(())
+	}
+}
+
+impl<T: Config> din_primitives::BondCommitment<T::AccountId, T::Balance> for Pallet<T> {
+	fn committed(who: &T::AccountId, role: Role) -> T::Balance {
+		match role {
+			Role::Evaluator => Self::committed_bond(who),
+			Role::Participant => Zero::zero(),
+		}
 	}
 }

@@ -133,9 +133,26 @@ fn register_needs_an_evaluator_bond_and_is_unique() {
 		assert_ok!(Evaluation::deregister_evaluator(RuntimeOrigin::signed(30)));
 		assert_noop!(
 			Evaluation::deregister_evaluator(RuntimeOrigin::signed(30)),
+			Error::<Test>::AlreadyLeaving
+		);
+		assert_noop!(
+			Evaluation::register_evaluator(RuntimeOrigin::signed(30)),
+			Error::<Test>::StillLeaving
+		);
+		assert_noop!(
+			Evaluation::deregister_evaluator(RuntimeOrigin::signed(31)),
 			Error::<Test>::NotRegistered
 		);
-		assert!(Pool::<Test>::get().is_empty());
+		// The leave holds for draws with randomness known from the next block on (the mock
+		// has no lookback): registering again first removes the old member.
+		run_to(2);
+		assert_ok!(Evaluation::register_evaluator(RuntimeOrigin::signed(30)));
+		assert!(evaluation_events()
+			.iter()
+			.any(|e| matches!(e, Event::EvaluatorLeft { who: 30 })));
+		let pool = Pool::<Test>::get().into_inner();
+		assert_eq!(pool.iter().map(|m| (m.who, m.joined_at)).collect::<Vec<_>>(), vec![(30, 2)]);
+		assert!(Leaving::<Test>::get().is_empty());
 		// A full pool refuses the next member, bonded or not.
 		let members: Vec<_> = (100..116).map(|who| Evaluation::pool_member(who, 0)).collect();
 		Pool::<Test>::put(BoundedVec::truncate_from(members));
@@ -219,6 +236,54 @@ fn late_pool_changes_do_not_alter_panels() {
 	assert_ne!(panels_of_round_0(4, raise_chances), unchanged);
 }
 
+/// Evaluators 30 and 31 ask to leave the pool, and 32 tries to unbond what it committed,
+/// each to reshape the draw, if the draw lets them.
+fn drop_out(_task: TaskId) {
+	assert_ok!(Evaluation::deregister_evaluator(RuntimeOrigin::signed(30)));
+	assert_ok!(Evaluation::deregister_evaluator(RuntimeOrigin::signed(31)));
+	assert_noop!(
+		Staking::unbond(RuntimeOrigin::signed(32), Role::Evaluator, EVALUATOR_BOND / 2),
+		pallet_din_staking::Error::<Test>::BelowCommittedBond
+	);
+}
+
+#[test]
+fn dropping_out_once_the_seed_is_known_does_not_alter_panels() {
+	let unchanged = panels_of_round_0(3, |_| {});
+	assert!(unchanged.concat().iter().any(|e| [30, 31].contains(e)), "a leaver is drawn");
+	// Asked for once the draw's inputs are frozen (within the lookback), the leaves do
+	// nothing: the leavers are drawn as before.
+	assert_eq!(panels_of_round_0(3, drop_out), unchanged);
+	// Asked for in time, they take effect: the test above can fail.
+	let early = panels_of_round_0(4, drop_out).concat();
+	assert!(!early.contains(&30) && !early.contains(&31), "{early:?}");
+}
+
+#[test]
+fn unbonding_cannot_touch_the_bond_committed_to_the_pool() {
+	ExtBuilder::default().build_and_execute(|| {
+		SortitionLookback::set(3);
+		let unbond = |amount| Staking::unbond(RuntimeOrigin::signed(30), Role::Evaluator, amount);
+		assert_noop!(unbond(1), pallet_din_staking::Error::<Test>::BelowCommittedBond);
+		// What was bonded after joining the pool is not committed: it can go.
+		assert_ok!(Staking::bond(RuntimeOrigin::signed(30), Role::Evaluator, 500));
+		assert_noop!(unbond(501), pallet_din_staking::Error::<Test>::BelowCommittedBond);
+		assert_ok!(unbond(500));
+		// Asking to leave commits the bond until the leave holds for every draw to come.
+		assert_ok!(Evaluation::deregister_evaluator(RuntimeOrigin::signed(30)));
+		let asked = System::block_number();
+		run_to(asked + 3);
+		assert_noop!(unbond(1), pallet_din_staking::Error::<Test>::BelowCommittedBond);
+		run_to(asked + 4);
+		assert_ok!(unbond(EVALUATOR_BOND));
+		// A participant bond is committed to no draw.
+		assert_eq!(
+			<Evaluation as din_primitives::BondCommitment<_, _>>::committed(&30, Role::Participant),
+			0
+		);
+	});
+}
+
 #[test]
 fn too_small_a_pool_defers_the_round_and_locks_nothing() {
 	ExtBuilder::default().evaluators(vec![30, 31]).build_and_execute(|| {
@@ -251,7 +316,9 @@ fn leaving_the_pool_keeps_seats_already_drawn() {
 		let lock = locked(seated, Role::Evaluator);
 		assert!(lock > 0);
 		assert_ok!(Evaluation::deregister_evaluator(RuntimeOrigin::signed(seated)));
-		assert!(!Pool::<Test>::get().iter().any(|m| m.who == seated));
+		run_to(System::block_number() + 1);
+		Evaluation::remove_left(Evaluation::randomness_known_since());
+		assert!(!Pool::<Test>::get().iter().any(|m| m.who == seated), "the leave took effect");
 		// The seat, its duty and the bond behind it stay until the round ends.
 		assert!(panel(task, 0, 0).contains(&seated));
 		assert!(Evaluation::is_round_evaluator(task, 0, &seated));

@@ -37,6 +37,13 @@
 //! from `active - locked`, so a bond that backs an active duty cannot be withdrawn from
 //! under it — while slashing (which is the point of the bond) can.
 //!
+//! *Commitments.* A draw reads bonds it cannot yet see the randomness of (sortition weighs
+//! each evaluator by the bond it committed on joining the pool), so `unbond` also leaves the
+//! bond that [`Config::BondCommitments`] names active: unbonding once a draw's randomness is
+//! known would let a member drop out of it and reshape it. The runtime wires in
+//! pallet-din-evaluation, which commits an evaluator's pool bond until a leave from the
+//! pool has taken effect.
+//!
 //! *Slashing* happens only through [`din_primitives::Slash`], called by the protocol pallets
 //! with a `Perbill`, the stake of the failed duty and a [`din_primitives::SlashReason`]
 //! (task, round, offence). There is no root or sudo slashing extrinsic. The fraction applies
@@ -144,6 +151,7 @@ pub mod pallet {
 			type MaxUnlockingChunks = ConstU32<4>;
 			type SlashReputationPenalty = ConstU32<5>;
 			type MaxReputation = ConstU32<1000>;
+			type BondCommitments = ();
 			type WeightInfo = ();
 		}
 	}
@@ -202,6 +210,12 @@ pub mod pallet {
 		/// Non-zero.
 		#[pallet::constant]
 		type MaxReputation: Get<ReputationScore>;
+
+		/// The bond each account has committed to draws it cannot see yet (in din-runtime the
+		/// evaluator pool, pallet-din-evaluation): `unbond` leaves at least that much active,
+		/// so nobody drops out of a draw once its randomness is known. `()` commits nothing.
+		#[pallet::no_default_bounds]
+		type BondCommitments: din_primitives::BondCommitment<Self::AccountId, BalanceOf<Self>>;
 
 		/// Weight information for the calls of this pallet.
 		type WeightInfo: WeightInfo;
@@ -286,6 +300,10 @@ pub mod pallet {
 		InsufficientBond,
 		/// The amount would reach into the part of the bond that backs an active duty.
 		BondLocked,
+		/// What would remain active is below the bond committed to draws whose randomness may
+		/// already be known (an evaluator's bond in the sortition pool, until its leave has
+		/// taken effect).
+		BelowCommittedBond,
 		/// The account already has `MaxUnlockingChunks` unbonding chunks.
 		NoMoreChunks,
 		/// No unbonding chunk has matured yet.
@@ -350,8 +368,9 @@ pub mod pallet {
 		/// Start unbonding `amount` of the active bond for `role`.
 		///
 		/// Origin: signed, the bonded account. `amount` must not reach into the locked part
-		/// (duties) and must leave either nothing or at least the role's minimum active. The
-		/// funds stay held (and slashable) for [`Config::UnbondingPeriod`] blocks.
+		/// (duties), must leave either nothing or at least the role's minimum active, and
+		/// must leave the bond committed to draws ([`Config::BondCommitments`]). The funds stay
+		/// held (and slashable) for [`Config::UnbondingPeriod`] blocks.
 		///
 		/// Emits [`Event::Unbonded`].
 		#[pallet::call_index(1)]
@@ -373,6 +392,12 @@ pub mod pallet {
 				ensure!(
 					rest.is_zero() || rest >= Self::min_bond(role),
 					Error::<T>::BelowMinimumBond
+				);
+				ensure!(
+					rest >= <T::BondCommitments as din_primitives::BondCommitment<_, _>>::committed(
+						&who, role
+					),
+					Error::<T>::BelowCommittedBond
 				);
 				ledger
 					.unlocking

@@ -271,6 +271,8 @@ impl pallet_din_staking::Config for Runtime {
 	type MaxUnlockingChunks = ConstU32<32>;
 	type SlashReputationPenalty = ConstU32<10>;
 	type MaxReputation = ConstU32<1000>;
+	// An evaluator's pool bond stays bonded until its leave from the pool takes effect.
+	type BondCommitments = Evaluation;
 	type WeightInfo = pallet_din_staking::weights::SubstrateWeight<Runtime>;
 }
 

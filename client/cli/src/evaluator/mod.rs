@@ -70,6 +70,20 @@ pub enum EvaluatorCommand {
 	/// Bond and enter the evaluator pool, then exit: for an account whose duties a
 	/// validator's off-chain worker does (its key inserted as `din!` in din-node).
 	Register(RegisterArgs),
+	/// Ask to leave the evaluator pool. The leave takes effect about an epoch later, once no
+	/// draw whose randomness is already known can include this account; until then it can
+	/// still be drawn, and the bond it joined with cannot be unbonded. Seats already drawn
+	/// keep their duties.
+	Deregister(DeregisterArgs),
+}
+
+/// `din evaluator deregister`.
+#[derive(Debug, Args)]
+pub struct DeregisterArgs {
+	#[command(flatten)]
+	pub signer: SignerArgs,
+	#[command(flatten)]
+	pub chain: ChainArgs,
 }
 
 /// `din evaluator register`.
@@ -206,6 +220,17 @@ pub async fn run(command: EvaluatorCommand) -> anyhow::Result<()> {
 			let chain = args.chain.connect().await?;
 			register(&chain, &signer, args.bond).await?;
 			println!("{} is in the evaluator pool", signer.account_id());
+			Ok(())
+		},
+		EvaluatorCommand::Deregister(args) => {
+			let signer = args.signer.signer()?;
+			let chain = args.chain.connect().await?;
+			chain.deregister_evaluator(&signer).await?;
+			println!(
+				"{} asked to leave the evaluator pool: it can still be drawn until the leave \
+				 takes effect (about an epoch), and its seats keep their duties",
+				signer.account_id()
+			);
 			Ok(())
 		},
 	}
