@@ -363,6 +363,13 @@ pub trait BondLocker<AccountId, Balance> {
 pub trait BondCommitment<AccountId, Balance> {
 	/// The bond of `who` for `role` that `unbond` must leave active.
 	fn committed(who: &AccountId, role: Role) -> Balance;
+
+	/// Commit `amount` of the bond of `who` for `role` in the state costliest for
+	/// [`Self::committed`] to read, for the benchmark of `unbond`. The implementation
+	/// backing a benchmarked runtime must override this no-op default
+	/// (pallet-din-evaluation does under its own `runtime-benchmarks` feature).
+	#[cfg(feature = "runtime-benchmarks")]
+	fn commit_for_benchmarks(_who: &AccountId, _role: Role, _amount: Balance) {}
 }
 
 impl<AccountId, Balance: Default> BondCommitment<AccountId, Balance> for () {

@@ -243,4 +243,21 @@ impl<T: Config> din_primitives::BondCommitment<T::AccountId, T::Balance> for Pal
 			Role::Participant => Zero::zero(),
 		}
 	}
+
+	/// A full pool whose last member is `who`, with `amount` committed and a leave pending:
+	/// `committed` then reads the whole pool, the leaves and the randomness.
+	#[cfg(feature = "runtime-benchmarks")]
+	fn commit_for_benchmarks(who: &T::AccountId, role: Role, amount: T::Balance) {
+		if role != Role::Evaluator {
+			return;
+		}
+		let now = frame_system::Pallet::<T>::block_number();
+		let member =
+			|who: T::AccountId, bond| PoolMember { who, bond, reputation: 0, joined_at: now };
+		let others = (1..T::MaxEvaluators::get())
+			.map(|i| member(polkadot_sdk::frame_benchmarking::account("pool", i, 0), amount));
+		let pool: Vec<_> = others.chain([member(who.clone(), amount)]).collect();
+		Pool::<T>::put(BoundedVec::truncate_from(pool));
+		Leaving::<T>::put(BoundedVec::truncate_from(alloc::vec![(who.clone(), now)]));
+	}
 }

@@ -49,6 +49,11 @@ mod benchmarks {
 	fn unbond() {
 		let who = bonded::<T>(T::MaxUnlockingChunks::get() - 1);
 		let amount = Pallet::<T>::min_bond(ROLE);
+		// All but what is unbonded is committed to draws, read at its costliest.
+		let committed = amount.saturating_mul(9u32.into());
+		<T::BondCommitments as din_primitives::BondCommitment<_, _>>::commit_for_benchmarks(
+			&who, ROLE, committed,
+		);
 		#[extrinsic_call]
 		_(RawOrigin::Signed(who.clone()), ROLE, amount);
 		let ledger = Ledgers::<T>::get(&who, ROLE).expect("bonded");
