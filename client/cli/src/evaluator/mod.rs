@@ -70,10 +70,10 @@ pub enum EvaluatorCommand {
 	/// Bond and enter the evaluator pool, then exit: for an account whose duties a
 	/// validator's off-chain worker does (its key inserted as `din!` in din-node).
 	Register(RegisterArgs),
-	/// Ask to leave the evaluator pool. The leave takes effect about an epoch later, once no
-	/// draw whose randomness is already known can include this account; until then it can
-	/// still be drawn, and the bond it joined with cannot be unbonded. Seats already drawn
-	/// keep their duties.
+	/// Ask to leave the evaluator pool. The leave takes effect as long after as a join takes
+	/// to count, once no draw whose randomness is already known can include this account;
+	/// until then it can still be drawn, and the bond it joined with cannot be unbonded.
+	/// Seats already drawn keep their duties.
 	Deregister(DeregisterArgs),
 }
 
@@ -228,7 +228,7 @@ pub async fn run(command: EvaluatorCommand) -> anyhow::Result<()> {
 			chain.deregister_evaluator(&signer).await?;
 			println!(
 				"{} asked to leave the evaluator pool: it can still be drawn until the leave \
-				 takes effect (about an epoch), and its seats keep their duties",
+				 takes effect (as long as a join takes to count), and its seats keep their duties",
 				signer.account_id()
 			);
 			Ok(())
