@@ -296,8 +296,9 @@ pub mod pallet {
 	/// Pool members that asked to leave, with the block they asked at. A leave takes effect
 	/// for the draws whose randomness became known [`Config::SortitionLookback`] blocks after
 	/// it was asked (`din_primitives::left_before_randomness`), as a join does; until then
-	/// the member stays in [`Pool`], drawable, with its committed bond. Members whose leave
-	/// has taken effect are removed at the next draw or registration.
+	/// the member stays in [`Pool`], drawable, with its committed bond. A draw skips members
+	/// whose leave holds for it; they are removed at the next registration, which keeps the
+	/// round-start hook free of writes it is not benchmarked for.
 	#[pallet::storage]
 	pub type Leaving<T: Config> = StorageValue<
 		_,

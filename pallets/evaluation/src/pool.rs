@@ -172,9 +172,7 @@ impl<T: Config> Pallet<T> {
 		})?;
 		// Every seat was counted against the evaluator's free bond, so the locks succeed;
 		// should one fail anyway, the layer rolls back the locks taken before it.
-		with_storage_layer(|| Self::seat_panels(task, round, seat, panels))?;
-		Self::remove_left(known_since);
-		Ok(())
+		with_storage_layer(|| Self::seat_panels(task, round, seat, panels))
 	}
 
 	/// Lock one evaluator bond per seat and record the panels and the round's evaluators.
