@@ -730,6 +730,22 @@ pub fn global_commit_hash<AccountId: Encode>(
 	Hash::from(polkadot_sdk::sp_io::hashing::blake2_256(&preimage.encode()))
 }
 
+/// The hash an evaluator commits for its score of `target` under the median rule:
+/// `blake2_256(SCALE("din/score-commit", task, target, evaluator, correct, total, salt))`.
+/// The evaluator's account is inside so that a copied commit opens for nobody else, and the
+/// salt so that the few possible counts cannot be tried against it.
+pub fn score_commit_hash<Target: Encode, AccountId: Encode>(
+	task: TaskId,
+	target: &Target,
+	evaluator: &AccountId,
+	correct: u32,
+	total: u32,
+	salt: &[u8; 32],
+) -> Hash {
+	let preimage = (b"din/score-commit", task, target, evaluator, correct, total, salt);
+	Hash::from(polkadot_sdk::sp_io::hashing::blake2_256(&preimage.encode()))
+}
+
 /// The statement hash an evaluation proof is bound to (its fifth public input, see
 /// [`evaluation_public_inputs`]): `blake2_256(SCALE("din/score", task, target, prover))`
 /// with the last byte cleared, so that it is a canonical BN254 scalar as it stands
@@ -802,5 +818,18 @@ mod tests {
 		assert_ne!(update_author(&10u64), update_author(&11u64));
 		assert_eq!(update_author(&[7u8; 32]), update_author(&[7u8; 32]));
 		assert_ne!(update_author(&[7u8; 32]), polkadot_sdk::sp_io::hashing::blake2_256(&[7u8; 32]));
+	}
+
+	/// A score commit opens to one evaluator's count only: copied by another account, or
+	/// opened with another count, it is another hash.
+	#[test]
+	fn a_score_commit_binds_its_evaluator_and_count() {
+		let salt = [3u8; 32];
+		let hash = score_commit_hash(1, &(0u32, 9u64), &10u64, 40, 50, &salt);
+		assert_eq!(hash, score_commit_hash(1, &(0u32, 9u64), &10u64, 40, 50, &salt));
+		assert_ne!(hash, score_commit_hash(1, &(0u32, 9u64), &11u64, 40, 50, &salt));
+		assert_ne!(hash, score_commit_hash(1, &(0u32, 9u64), &10u64, 41, 50, &salt));
+		assert_ne!(hash, score_commit_hash(1, &(0u32, 9u64), &10u64, 40, 50, &[4u8; 32]));
+		assert_ne!(hash, score_commit_hash(2, &(0u32, 9u64), &10u64, 40, 50, &salt));
 	}
 }

@@ -5,13 +5,14 @@ use crate::{
 	error::{self, Error},
 	rpc::WsClient,
 	types::{
-		AggregateReveal, BoundedVec, GlobalModelRef, Ledger, ProvenScore, Role, ScoreTarget,
-		Settlement, SubgroupResult, TaskInfo, TaskSpec, TaskView, UpdateInfo, Vote,
+		AggregateReveal, BoundedVec, GlobalModelRef, Ledger, Perbill, ProvenScore, Role,
+		ScoreTarget, Settlement, SubgroupResult, TaskInfo, TaskSpec, TaskView, UpdateInfo, Vote,
 	},
 	AccountId32, DinConfig, RoundIndex, SubgroupIndex, TaskId, H256,
 };
 use futures::{stream::BoxStream, StreamExt};
 use std::{str::FromStr, sync::Arc, time::Duration};
+use subxt::ext::codec::{Encode, Output};
 use subxt::{
 	backend::LegacyBackend,
 	config::{polkadot::PolkadotExtrinsicParamsBuilder, RpcConfigFor},
@@ -30,15 +31,45 @@ pub const MAX_PROOF_LEN: usize = 256;
 /// Default bound on waiting for a transaction's inclusion.
 pub const DEFAULT_INCLUSION_TIMEOUT: Duration = Duration::from_secs(180);
 /// The statement a proof for [`Chain::submit_score`] must be made for when `prover` submits
-/// it: `din_primitives::score_binding` of the runtime's `ScoreTarget<AccountId32>`, whose
-/// SCALE form is variant 0 for the baseline and variant 1, the round and the participant
-/// for an update (the generated type has no SCALE encoder of its own).
+/// it: `din_primitives::score_binding` of the runtime's target.
 pub fn score_binding(task: TaskId, target: &ScoreTarget, prover: &AccountId32) -> [u8; 32] {
-	match target {
-		ScoreTarget::Baseline => din_primitives::score_binding(task, &0u8, &prover.0),
-		ScoreTarget::Update { round, participant } => {
-			din_primitives::score_binding(task, &(1u8, *round, participant.0), &prover.0)
-		},
+	din_primitives::score_binding(task, &RuntimeTarget(target), &prover.0)
+}
+
+/// The hash [`Chain::commit_scores`] commits for `evaluator`'s count of `target`:
+/// `din_primitives::score_commit_hash` of the runtime's target.
+pub fn score_commit_hash(
+	task: TaskId,
+	target: &ScoreTarget,
+	evaluator: &AccountId32,
+	correct: u32,
+	total: u32,
+	salt: &[u8; 32],
+) -> H256 {
+	let hash = din_primitives::score_commit_hash(
+		task,
+		&RuntimeTarget(target),
+		&evaluator.0,
+		correct,
+		total,
+		salt,
+	);
+	H256(hash.0)
+}
+
+/// A generated `ScoreTarget` in the SCALE form of the runtime's `ScoreTarget<AccountId32>`:
+/// variant 0 for the baseline, variant 1, the round and the participant for an update (the
+/// generated type has no SCALE encoder of its own).
+struct RuntimeTarget<'a>(&'a ScoreTarget);
+
+impl Encode for RuntimeTarget<'_> {
+	fn encode_to<O: Output + ?Sized>(&self, dest: &mut O) {
+		match self.0 {
+			ScoreTarget::Baseline => 0u8.encode_to(dest),
+			ScoreTarget::Update { round, participant } => {
+				(1u8, *round, participant.0).encode_to(dest)
+			},
+		}
 	}
 }
 
@@ -250,6 +281,43 @@ impl Chain {
 				Err(e) => return Err(error::submission(e)),
 			}
 		};
+		self.included(progress).await
+	}
+
+	/// Signs `calls` with consecutive nonces, submits them all, then waits for each to be
+	/// included: they land in a block or two, where one [`Chain::submit`] after another
+	/// takes a block each. One result per call, in order; `Err` only if a call could not
+	/// be submitted (those before it were).
+	pub async fn submit_all<Call: Payload>(
+		&self,
+		calls: &[Call],
+		signer: &Signer,
+	) -> Result<Vec<Result<Included, Error>>, Error> {
+		let at = self.client.at_current_block().await.map_err(error::subxt)?;
+		let first = self
+			.rpc
+			.system_account_next_index(&signer.account_id())
+			.await
+			.map_err(error::subxt)?;
+		let mut submitted = Vec::with_capacity(calls.len());
+		for (nonce, call) in (first..).zip(calls) {
+			let params = PolkadotExtrinsicParamsBuilder::<DinConfig>::new().nonce(nonce).build();
+			let progress = at
+				.transactions()
+				.sign_and_submit_then_watch(call, signer, params)
+				.await
+				.map_err(error::submission)?;
+			submitted.push(self.included(progress));
+		}
+		Ok(futures::future::join_all(submitted).await)
+	}
+
+	/// Waits (within the connection's timeout) for a submitted transaction to be included
+	/// as the connection asks, and for its outcome.
+	async fn included(
+		&self,
+		progress: TransactionProgress<DinConfig, subxt::client::OnlineClientAtBlockImpl<DinConfig>>,
+	) -> Result<Included, Error> {
 		let extrinsic_hash = progress.extrinsic_hash();
 		let in_block = tokio::time::timeout(self.timeout, wait_for(progress, self.inclusion))
 			.await
@@ -463,17 +531,37 @@ impl Chain {
 		.await
 	}
 
-	/// `Evaluation::report_score`: report `target`'s accuracy under the median rule.
-	pub async fn report_score(
+	/// `Evaluation::commit_score` for each `(target, hash)`, all at once
+	/// ([`Chain::submit_all`]): commit to each target's accuracy under the median rule;
+	/// `hash` is [`score_commit_hash`] of the signer's count and salt.
+	pub async fn commit_scores(
 		&self,
 		signer: &Signer,
 		task: TaskId,
-		target: ScoreTarget,
-		correct: u32,
-		total: u32,
-	) -> Result<Included, Error> {
-		self.submit(&din::tx().evaluation().report_score(task, target, correct, total), signer)
-			.await
+		commits: Vec<(ScoreTarget, H256)>,
+	) -> Result<Vec<Result<Included, Error>>, Error> {
+		let calls: Vec<_> = commits
+			.into_iter()
+			.map(|(target, hash)| din::tx().evaluation().commit_score(task, target, hash))
+			.collect();
+		self.submit_all(&calls, signer).await
+	}
+
+	/// `Evaluation::reveal_score` for each `(target, correct, total, salt)`, all at once
+	/// ([`Chain::submit_all`]): open the committed counts.
+	pub async fn reveal_scores(
+		&self,
+		signer: &Signer,
+		task: TaskId,
+		reveals: Vec<(ScoreTarget, u32, u32, [u8; 32])>,
+	) -> Result<Vec<Result<Included, Error>>, Error> {
+		let calls: Vec<_> = reveals
+			.into_iter()
+			.map(|(target, correct, total, salt)| {
+				din::tx().evaluation().reveal_score(task, target, correct, total, salt)
+			})
+			.collect();
+		self.submit_all(&calls, signer).await
 	}
 
 	// ----- reads (at the latest finalized block) -----
@@ -665,6 +753,17 @@ impl Chain {
 	) -> Result<Option<ProvenScore>, Error> {
 		self.read_optional(din::storage().evaluation().proven_scores(), (task, target))
 			.await
+	}
+
+	/// `Evaluation::Reports`: `who`'s score vote on `target` (median rule), if it committed.
+	pub async fn score_vote(
+		&self,
+		task: TaskId,
+		target: ScoreTarget,
+		who: &AccountId32,
+	) -> Result<Option<Vote<Perbill>>, Error> {
+		let reports = self.read(din::storage().evaluation().reports(), (task, target)).await?.0;
+		Ok(reports.into_iter().find(|(a, _)| a == who).map(|(_, vote)| vote))
 	}
 
 	/// `Evaluation::TestKeys`: the released test-set key of `task`.

@@ -107,3 +107,26 @@ fn the_client_binds_proofs_as_the_pallet_checks_them() {
 		pallet(PalletTarget::Update { round: 3, participant: RuntimeAccount::from(participant) })
 	);
 }
+
+/// The client commits scores as the pallet opens them: `din_chain::score_commit_hash` over
+/// the generated target equals `din_primitives::score_commit_hash` over the pallet's.
+#[test]
+fn the_client_commits_scores_as_the_pallet_opens_them() {
+	use din_chain::{types::ScoreTarget, AccountId32};
+	use pallet_din_evaluation::ScoreTarget as PalletTarget;
+	use polkadot_sdk::sp_runtime::AccountId32 as RuntimeAccount;
+
+	let (evaluator, participant, salt) = ([7u8; 32], [9u8; 32], [3u8; 32]);
+	let pallet = |target: PalletTarget<RuntimeAccount>| {
+		let who = RuntimeAccount::from(evaluator);
+		din_primitives::score_commit_hash(5, &target, &who, 40, 50, &salt).0
+	};
+	let client = |target: &ScoreTarget| {
+		din_chain::score_commit_hash(5, target, &AccountId32(evaluator), 40, 50, &salt).0
+	};
+	assert_eq!(client(&ScoreTarget::Baseline), pallet(PalletTarget::Baseline));
+	assert_eq!(
+		client(&ScoreTarget::Update { round: 3, participant: AccountId32(participant) }),
+		pallet(PalletTarget::Update { round: 3, participant: RuntimeAccount::from(participant) })
+	);
+}

@@ -344,24 +344,49 @@ mod benchmarks {
 		assert!(ProvenScores::<T>::contains_key(task, target));
 	}
 
+	/// The last of a full panel to commit: every earlier commit is compared.
 	#[benchmark]
-	fn report_score(q: Linear<1, { T::MaxPanelSize::get() }>) {
+	fn commit_score(q: Linear<1, { T::MaxPanelSize::get() }>) {
 		let rule = ScoringRule::Median { threshold: Perbill::from_percent(5) };
 		let (task, subgroups) = task::<T>(TaskPhase::Scoring, 1, rule);
 		release_key::<T>(task);
 		accept_all::<T>(task, 1);
 		let panel = Panels::<T>::get(task, (0, 0));
 		let target = ScoreTarget::Update { round: 0, participant: subgroups[0][0].clone() };
-		let earlier: Vec<(T::AccountId, Perbill)> = panel
+		let earlier: Vec<(T::AccountId, Vote<Perbill>)> = panel
 			.iter()
 			.take(q as usize - 1)
-			.map(|a| (a.clone(), Perbill::from_percent(90)))
+			.map(|a| (a.clone(), Vote::Committed(H256::repeat_byte(1))))
 			.collect();
 		Reports::<T>::insert(task, &target, ReportsOf::<T>::truncate_from(earlier));
 		let who = panel[q as usize - 1].clone();
 		#[extrinsic_call]
-		_(RawOrigin::Signed(who), task, target.clone(), 90, 100);
+		_(RawOrigin::Signed(who), task, target.clone(), H256::repeat_byte(2));
 		assert_eq!(Reports::<T>::get(task, target).len() as u32, q);
+	}
+
+	/// The last of a full panel to reveal: its commit is found after every other.
+	#[benchmark]
+	fn reveal_score(q: Linear<1, { T::MaxPanelSize::get() }>) {
+		let rule = ScoringRule::Median { threshold: Perbill::from_percent(5) };
+		let (task, subgroups) = task::<T>(TaskPhase::Rewarding, 1, rule);
+		release_key::<T>(task);
+		accept_all::<T>(task, 1);
+		let panel = Panels::<T>::get(task, (0, 0));
+		let target = ScoreTarget::Update { round: 0, participant: subgroups[0][0].clone() };
+		let who = panel[q as usize - 1].clone();
+		let mut reports: Vec<(T::AccountId, Vote<Perbill>)> = panel
+			.iter()
+			.take(q as usize - 1)
+			.map(|a| (a.clone(), Vote::Revealed(Perbill::from_percent(90))))
+			.collect();
+		let hash = score_commit_hash(task, &target, &who, 90, 100, &salt());
+		reports.push((who.clone(), Vote::Committed(hash)));
+		Reports::<T>::insert(task, &target, ReportsOf::<T>::truncate_from(reports));
+		#[extrinsic_call]
+		_(RawOrigin::Signed(who), task, target.clone(), 90, 100, salt());
+		let revealed = Reports::<T>::get(task, target);
+		assert!(revealed.iter().all(|(_, vote)| matches!(vote, Vote::Revealed(_))));
 	}
 
 	/// The last of a full list of disputers: every earlier one is compared.

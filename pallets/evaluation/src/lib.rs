@@ -60,10 +60,17 @@
 //!   but its prover. The first valid proof settles the score and earns the work credit; an
 //!   invalid proof is rejected and stores nothing; a second proof for a settled score is
 //!   rejected.
-//! - `ScoringRule::Median`: every panel member of the update [`Pallet::report_score`]s;
-//!   when the Rewarding phase ends the median settles if a majority of a panel reported
-//!   ([`median_quorum`]: one evaluator alone cannot fix a score), and only reports within
-//!   the threshold of it earn credit. A target short of the quorum stays unscored.
+//! - `ScoringRule::Median`: every panel member of the update scores it by commit-reveal,
+//!   so that nobody can copy a report it has not made: in Scoring it
+//!   [`Pallet::commit_score`]s `din_primitives::score_commit_hash(…)` (its account inside,
+//!   so a copied commit opens for nobody else), in Rewarding it [`Pallet::reveal_score`]s
+//!   the count and the salt. When the Rewarding phase ends the median of the reveals
+//!   settles if a majority of a panel revealed ([`median_quorum`]: one evaluator alone
+//!   cannot fix a score), and only reveals within the threshold of it earn credit. A target
+//!   short of the quorum stays unscored. Since commits close with Scoring, the owner of a
+//!   median-scored task must release the key while half of Scoring remains
+//!   ([`Error::TestKeyTooLate`]); a key released later would leave the panels no time to
+//!   score, and is refused, so it counts as withheld.
 //!
 //! If the owner has not released the key by the end of the Scoring phase (or, for
 //! `ZkAccuracy`, never registered the task's verifying key), no score can exist and the
@@ -96,8 +103,8 @@
 //! - **Panel**: the Q evaluators of one subgroup in one round.
 //! - **Seat**: one panel membership; locks the task's evaluator bond.
 //! - **Accepted update**: submitted, in a subgroup with a majority, not marked invalid.
-//! - **Work**: an evaluator's accepted actions (majority reveals, settling proofs, reports
-//!   within the threshold); evaluator fees are paid in proportion to it.
+//! - **Work**: an evaluator's accepted actions (majority reveals, settling proofs, score
+//!   reveals within the threshold); evaluator fees are paid in proportion to it.
 //!
 //! ## Code layout
 //!
@@ -145,10 +152,10 @@ pub use weights::WeightInfo;
 
 use alloc::vec::Vec;
 use din_primitives::{
-	aggregate_commit_hash, evaluation_public_inputs, global_commit_hash, score_binding, BondLocker,
-	EvaluationInputs, Offence, PhaseEnd, ProofVerifier, Reputation, RewardSettlement, Role,
-	RoundLifecycle, ScoringRule, Slash, SlashReason, StakeInfo, TaskInspect, TaskOutcome,
-	TaskPhase, TaskTerms,
+	aggregate_commit_hash, evaluation_public_inputs, global_commit_hash, score_binding,
+	score_commit_hash, BondLocker, EvaluationInputs, Offence, PhaseEnd, ProofVerifier, Reputation,
+	RewardSettlement, Role, RoundLifecycle, ScoringRule, Slash, SlashReason, StakeInfo,
+	TaskInspect, TaskOutcome, TaskPhase, TaskTerms,
 };
 use polkadot_sdk::{
 	frame_support::{
@@ -176,7 +183,7 @@ pub mod pallet {
 	use super::*;
 
 	/// The in-code storage version.
-	const STORAGE_VERSION: StorageVersion = StorageVersion::new(1);
+	const STORAGE_VERSION: StorageVersion = StorageVersion::new(2);
 
 	#[pallet::pallet]
 	#[pallet::storage_version(STORAGE_VERSION)]
@@ -411,7 +418,8 @@ pub mod pallet {
 		OptionQuery,
 	>;
 
-	/// Reports under the median rule, until the task is settled.
+	/// Score commits and reveals under the median rule, per target, until the task is
+	/// settled: a panel member's commit from Scoring, opened in Rewarding.
 	#[pallet::storage]
 	pub type Reports<T: Config> = StorageDoubleMap<
 		_,
@@ -532,17 +540,19 @@ pub mod pallet {
 			total: u32,
 			prover: T::AccountId,
 		},
-		/// `who` reported `accuracy` for `target` (median rule).
-		ScoreReported {
+		/// `who` committed its score of `target` (median rule).
+		ScoreCommitted { task: TaskId, target: ScoreTargetOf<T>, who: T::AccountId },
+		/// `who` revealed `accuracy` for `target` (median rule).
+		ScoreRevealed {
 			task: TaskId,
 			target: ScoreTargetOf<T>,
 			who: T::AccountId,
 			accuracy: Perbill,
 		},
-		/// The median of `reports` reports settled `target` at `accuracy`.
+		/// The median of `reports` revealed scores settled `target` at `accuracy`.
 		MedianSettled { task: TaskId, target: ScoreTargetOf<T>, accuracy: Perbill, reports: u32 },
-		/// `target` got `reports` reports, fewer than the `quorum` a median needs: it stays
-		/// unscored and its reporters earn nothing.
+		/// `target` got `reports` revealed scores, fewer than the `quorum` a median needs: it
+		/// stays unscored and its reporters earn nothing.
 		MedianWithoutQuorum { task: TaskId, target: ScoreTargetOf<T>, reports: u32, quorum: u32 },
 		/// Scoring of `task` is over: `scores` scores and `accepted` accepted updates were
 		/// handed to the rewards pallet.
@@ -590,6 +600,11 @@ pub mod pallet {
 		NotGlobalReveal,
 		/// The task is not in its Scoring phase.
 		NotScoring,
+		/// The task is not in its Rewarding phase.
+		NotRewarding,
+		/// The task scores by median, and less than half of its Scoring phase remains: its
+		/// panels would have no time to commit their scores.
+		TestKeyTooLate,
 		/// Scores are taken only in the Scoring and Rewarding phases.
 		NotScoringWindow,
 		/// `round` is not the task's current round.
@@ -650,8 +665,6 @@ pub mod pallet {
 		InvalidCount,
 		/// The task has `MaxScores` scored targets already.
 		TooManyScores,
-		/// The caller already reported on this target.
-		AlreadyReported,
 		/// The caller already disputed this task's test set.
 		AlreadyDisputed,
 	}
@@ -846,8 +859,9 @@ pub mod pallet {
 		/// Release the key of the task's encrypted test set, so that evaluators can score.
 		///
 		/// Origin: signed, the task's owner. Only in the Scoring phase (its end is the
-		/// deadline), once, and only the key the spec committed to
-		/// (`din_fl::sealed_test_set::test_key_hash(key) == test_set.key_hash`).
+		/// deadline; for a median-scored task, while half of it remains, so that the panels
+		/// can commit their scores before it ends), once, and only the key the spec committed
+		/// to (`din_fl::sealed_test_set::test_key_hash(key) == test_set.key_hash`).
 		///
 		/// Emits [`Event::TestKeyReleased`].
 		#[pallet::call_index(7)]
@@ -889,28 +903,51 @@ pub mod pallet {
 			Ok(())
 		}
 
-		/// Report the accuracy of `target` under the median rule: `correct` of `total`
-		/// test samples.
+		/// Commit to the accuracy of `target` under the median rule:
+		/// `hash = din_primitives::score_commit_hash(task, target, caller, correct, total,
+		/// salt)`, revealed with [`Pallet::reveal_score`] once the commits are closed.
 		///
 		/// Origin: signed; for an update, a panel member of its subgroup in its round; for
 		/// the baseline, a member of [`Pallet::baseline_panel`] (the last round's first
-		/// subgroup's). The task scores with `Median`, its
-		/// test key is released, it is in Scoring or Rewarding; one report per evaluator and
-		/// target.
+		/// subgroup's). The task scores with `Median`, its test key is released, it is in
+		/// Scoring; one commit per evaluator and target.
 		///
-		/// Emits [`Event::ScoreReported`].
-		#[pallet::call_index(9)]
-		#[pallet::weight(T::WeightInfo::report_score(T::MaxPanelSize::get()))]
-		pub fn report_score(
+		/// Emits [`Event::ScoreCommitted`].
+		// Index 9 was `report_score`, plain reports, retired for this commit-reveal.
+		#[pallet::call_index(11)]
+		#[pallet::weight(T::WeightInfo::commit_score(T::MaxPanelSize::get()))]
+		pub fn commit_score(
+			origin: OriginFor<T>,
+			task: TaskId,
+			target: ScoreTargetOf<T>,
+			hash: H256,
+		) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			Self::record_score_commit(task, &target, &who, hash)?;
+			Self::deposit_event(Event::ScoreCommitted { task, target, who });
+			Ok(())
+		}
+
+		/// Reveal the accuracy committed for `target`: `correct` of `total` test samples,
+		/// with the commit's salt.
+		///
+		/// Origin: signed, an evaluator that committed a score of `target`. The task is in
+		/// Rewarding (no commit can be made once reveals are public); once.
+		///
+		/// Emits [`Event::ScoreRevealed`].
+		#[pallet::call_index(12)]
+		#[pallet::weight(T::WeightInfo::reveal_score(T::MaxPanelSize::get()))]
+		pub fn reveal_score(
 			origin: OriginFor<T>,
 			task: TaskId,
 			target: ScoreTargetOf<T>,
 			correct: u32,
 			total: u32,
+			salt: [u8; 32],
 		) -> DispatchResult {
 			let who = ensure_signed(origin)?;
-			let accuracy = Self::record_report(task, &target, &who, correct, total)?;
-			Self::deposit_event(Event::ScoreReported { task, target, who, accuracy });
+			let accuracy = Self::record_score_reveal(task, &target, &who, correct, total, &salt)?;
+			Self::deposit_event(Event::ScoreRevealed { task, target, who, accuracy });
 			Ok(())
 		}
 

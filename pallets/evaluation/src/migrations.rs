@@ -44,6 +44,40 @@ pub mod v1 {
 	>;
 }
 
+/// Version 2 makes median scores commit-reveal: a [`Reports`] entry holds each reporter's
+/// [`Vote`], where version 1 held the reported accuracy.
+pub mod v2 {
+	use super::*;
+
+	/// Makes each report made before the upgrade a revealed vote of that accuracy: it was
+	/// public when made, which is what a reveal is.
+	pub struct RevealReports<T>(PhantomData<T>);
+
+	impl<T: Config> UncheckedOnRuntimeUpgrade for RevealReports<T> {
+		fn on_runtime_upgrade() -> Weight {
+			let mut moved = 0u64;
+			Reports::<T>::translate_values::<BoundedVec<(T::AccountId, Perbill), T::MaxPanelSize>, _>(
+				|reports| {
+					moved.saturating_inc();
+					let revealed = reports.into_iter().map(|(who, a)| (who, Vote::Revealed(a)));
+					// As many reports as before, under the same bound.
+					Some(BoundedVec::truncate_from(revealed.collect::<Vec<_>>()))
+				},
+			);
+			T::DbWeight::get().reads_writes(moved, moved)
+		}
+	}
+
+	/// [`RevealReports`] from storage version 1 to 2, once.
+	pub type MigrateToV2<T> = VersionedMigration<
+		1,
+		2,
+		RevealReports<T>,
+		Pallet<T>,
+		<T as frame_system::Config>::DbWeight,
+	>;
+}
+
 #[cfg(test)]
 mod tests {
 	use super::*;
@@ -63,6 +97,27 @@ mod tests {
 			// A second run is a no-op.
 			v1::MigrateToV1::<Test>::on_runtime_upgrade();
 			assert_eq!(Pool::<Test>::get(), pool);
+		});
+	}
+
+	#[test]
+	fn reports_made_before_commit_reveal_count_as_revealed_once() {
+		ExtBuilder::default().build_and_execute(|| {
+			StorageVersion::new(1).put::<Evaluation>();
+			let target = ScoreTarget::Baseline;
+			let old: BoundedVec<(u64, Perbill), <Test as Config>::MaxPanelSize> =
+				BoundedVec::truncate_from(vec![(30, Perbill::from_percent(80))]);
+			polkadot_sdk::frame_support::storage::unhashed::put(
+				&Reports::<Test>::hashed_key_for(7, &target),
+				&old,
+			);
+			v2::MigrateToV2::<Test>::on_runtime_upgrade();
+			let revealed = vec![(30, Vote::Revealed(Perbill::from_percent(80)))];
+			assert_eq!(Reports::<Test>::get(7, &target).into_inner(), revealed);
+			assert_eq!(Evaluation::on_chain_storage_version(), 2);
+			// A second run is a no-op.
+			v2::MigrateToV2::<Test>::on_runtime_upgrade();
+			assert_eq!(Reports::<Test>::get(7, &target).into_inner(), revealed);
 		});
 	}
 }

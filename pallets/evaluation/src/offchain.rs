@@ -11,7 +11,8 @@
 //! | AggregationReveal | `reveal_aggregate` what was committed |
 //! | GlobalCommit | fetch the accepted subgroup aggregates, FedAvg them, `commit_global` |
 //! | GlobalReveal | `reveal_global` |
-//! | Scoring, Rewarding | median-scored tasks, once the test-set key is out: open the sealed test set, check it against the task's commitment, `report_score` every accepted update of its panels (and the baseline) |
+//! | Scoring | median-scored tasks, once the test-set key is out: open the sealed test set, check it against the task's commitment, count every accepted update of its panels (and the baseline) right, `commit_score` each count |
+//! | Rewarding | `reveal_score` what was committed |
 //!
 //! Every decision is `din_fl::duty`'s, the code the daemon calls too: which updates are
 //! invalid and why ([`din_fl::duty::check_update`]), the subgroup's aggregate
@@ -52,9 +53,10 @@
 //!
 //! ## Restarts and repeats
 //!
-//! The chain is the record of what was done (a vote, a report); offchain local storage
+//! The chain is the record of what was done (a vote, a score commit); offchain local storage
 //! (persistent, so it survives a restart) keeps what the chain cannot: the salt, CID,
-//! commitment and invalid set behind a commit, written *before* the commit is sent, so a
+//! commitment and invalid set behind a commit (the count behind a score commit), written
+//! *before* the commit is sent, so a
 //! restarted node reveals exactly what it committed and never commits a second value.
 //! A record is created only where none exists ([`record_once`], compare-and-set), so of
 //! two runs that overlap the second keeps the first's salt. A sent transaction is not
@@ -155,6 +157,23 @@ pub struct CommittedValue<AccountId, BlockNumber> {
 }
 
 type CommittedOf<T> = CommittedValue<<T as frame_system::Config>::AccountId, BlockNumberFor<T>>;
+
+/// A score committed to and what its reveal needs, kept in persistent offchain storage.
+#[derive(Encode, Decode, Clone, PartialEq, Eq, Debug)]
+pub struct CommittedScore<BlockNumber> {
+	/// Test samples the model classified right.
+	pub correct: u32,
+	/// Test samples.
+	pub total: u32,
+	/// The commit's salt.
+	pub salt: [u8; 32],
+	/// When the commit was last sent.
+	pub committed_at: BlockNumber,
+	/// When the reveal was last sent.
+	pub revealed_at: Option<BlockNumber>,
+}
+
+type ScoreOf<T> = CommittedScore<BlockNumberFor<T>>;
 
 /// Why a duty was not done this run. Logged; the duty is retried next block.
 #[derive(Debug)]
@@ -291,12 +310,12 @@ pub(crate) fn withheld_key(cid: &[u8]) -> Vec<u8> {
 /// Stores `fresh` under `stored` unless another run stored a record there since this one
 /// read it empty (compare-and-set); `None` then, and the other run's record, which is the
 /// one committed, stays: a commit is never paired with a salt its reveal cannot open.
-pub(crate) fn record_once<AccountId: Encode + Decode, BlockNumber: Encode + Decode>(
+pub(crate) fn record_once<Record: Encode + Decode>(
 	stored: &StorageValueRef,
-	fresh: CommittedValue<AccountId, BlockNumber>,
-) -> Option<CommittedValue<AccountId, BlockNumber>> {
+	fresh: Record,
+) -> Option<Record> {
 	stored
-		.mutate::<_, (), _>(|current: Result<Option<CommittedValue<_, _>>, _>| match current {
+		.mutate::<_, (), _>(|current: Result<Option<Record>, _>| match current {
 			Ok(None) => Ok(fresh),
 			_ => Err(()),
 		})
@@ -323,7 +342,7 @@ impl<T: Config> Worker<T> {
 			TaskPhase::AggregationReveal => self.reveal_aggregates(task, terms.round),
 			TaskPhase::GlobalCommit => self.commit_global(task, &terms),
 			TaskPhase::GlobalReveal => self.reveal_global(task, terms.round),
-			TaskPhase::Scoring | TaskPhase::Rewarding => self.report_scores(task, &terms),
+			TaskPhase::Scoring | TaskPhase::Rewarding => self.score(task, &terms),
 			_ => Ok(()),
 		}
 	}
@@ -588,28 +607,45 @@ impl<T: Config> Worker<T> {
 
 	// ----- median scoring -----
 
-	fn report_scores(&mut self, task: TaskId, terms: &TermsOf<T>) -> Result<(), DutyError> {
+	/// Median scoring. In Scoring: count every target of the local keys' panels right and
+	/// commit the count. In Rewarding: reveal what was committed. In either, a test set the
+	/// released key does not open (or still unavailable in Rewarding) is disputed.
+	fn score(&mut self, task: TaskId, terms: &TermsOf<T>) -> Result<(), DutyError> {
 		if !matches!(terms.scoring, ScoringRule::Median { .. }) {
 			return Ok(());
 		}
 		let Some(test_key) = TestKeys::<T>::get(task) else { return Ok(()) };
+		let scoring = terms.phase == TaskPhase::Scoring;
+		if !scoring {
+			self.reveal_scores(task)?;
+		}
 		let disputes = TestSetDisputes::<T>::get(task);
-		let mut pending = Vec::new();
+		let mut uncounted = Vec::new();
 		for (public, who) in self.keys.clone() {
 			if disputes.contains(&who) {
 				continue;
 			}
 			for (target, cid, commitment) in self.targets(task, terms, &who)? {
-				let reported = Reports::<T>::get(task, &target).iter().any(|(a, _)| *a == who);
-				let key = record_key(b"score", (task, &target), &who);
-				let sent =
-					StorageValueRef::persistent(&key).get::<BlockNumberFor<T>>().ok().flatten();
-				if !reported && sent.is_none_or(|at| self.due(at)) {
-					pending.push((public.clone(), key, target, cid, commitment));
+				if Reports::<T>::get(task, &target).iter().any(|(a, _)| *a == who) {
+					continue;
+				}
+				let key = record_key(b"score-commit", (task, &target), &who);
+				let stored = StorageValueRef::persistent(&key);
+				match stored.get::<ScoreOf<T>>().ok().flatten() {
+					// Counted and sent, not on chain yet: sent again once due, same salt.
+					Some(mut record) if scoring && self.due(record.committed_at) => {
+						record.committed_at = self.now;
+						stored.set(&record);
+						self.commit_score(&public, task, target, &who, &record)?;
+					},
+					Some(_) => {},
+					None => {
+						uncounted.push((public.clone(), who.clone(), key, target, cid, commitment))
+					},
 				}
 			}
 		}
-		if pending.is_empty() {
+		if uncounted.is_empty() {
 			return Ok(());
 		}
 		let (inputs, spec, schema) = self.model(task)?;
@@ -617,13 +653,17 @@ impl<T: Config> Worker<T> {
 			Ok(test_set) => test_set,
 			Err(DutyError::TestSetMismatch) => return self.dispute_test_set(task, terms),
 			// Unavailable for a whole Scoring phase: withheld, as far as scoring goes.
-			Err(DutyError::Unavailable(_)) if terms.phase == TaskPhase::Rewarding => {
+			Err(DutyError::Unavailable(_)) if !scoring => {
 				return self.dispute_test_set(task, terms)
 			},
 			Err(e) => return Err(e),
 		};
+		if !scoring {
+			log::info!(target: LOG_TARGET, "task {task}: {} scores were not committed in Scoring; too late now", uncounted.len());
+			return Ok(());
+		}
 		let total = test_set.labels.len() as u32;
-		for (public, key, target, cid, commitment) in pending {
+		for (public, who, key, target, cid, commitment) in uncounted {
 			let artifact = "a scored model";
 			let model = match self.fetch(&cid, update_limit(&schema))? {
 				Fetched::Bytes(bytes) => check_model::<T>(&bytes, &schema, &commitment)
@@ -632,12 +672,57 @@ impl<T: Config> Worker<T> {
 			};
 			let correct = din_fl::count_correct(&spec, &model.values, &test_set)
 				.map_err(DutyError::Reference)?;
-			StorageValueRef::persistent(&key).set(&self.now);
-			self.send(
-				&public,
-				Call::report_score { task, target: target.clone(), correct, total },
-			)?;
-			log::info!(target: LOG_TARGET, "task {task}: reported {correct}/{total} for {target:?}");
+			let fresh = CommittedScore {
+				correct,
+				total,
+				salt: random_seed(),
+				committed_at: self.now,
+				revealed_at: None,
+			};
+			let Some(record) = record_once(&StorageValueRef::persistent(&key), fresh) else {
+				continue;
+			};
+			self.commit_score(&public, task, target, &who, &record)?;
+		}
+		Ok(())
+	}
+
+	fn commit_score(
+		&self,
+		public: &T::Public,
+		task: TaskId,
+		target: ScoreTargetOf<T>,
+		who: &T::AccountId,
+		record: &ScoreOf<T>,
+	) -> Result<(), DutyError> {
+		let (correct, total) = (record.correct, record.total);
+		let hash = score_commit_hash(task, &target, who, correct, total, &record.salt);
+		log::info!(target: LOG_TARGET, "task {task}: committed {correct}/{total} for {target:?}");
+		self.send(public, Call::commit_score { task, target, hash })
+	}
+
+	/// Reveals every score a local key committed to in `task` and has not revealed.
+	fn reveal_scores(&self, task: TaskId) -> Result<(), DutyError> {
+		for (target, reports) in Reports::<T>::iter_prefix(task) {
+			for (public, who) in self.keys.iter() {
+				let own = reports.iter().find(|(a, _)| a == who);
+				let Some((_, Vote::Committed(_))) = own else { continue };
+				let key = record_key(b"score-commit", (task, &target), who);
+				let stored = StorageValueRef::persistent(&key);
+				let mut record =
+					stored.get::<ScoreOf<T>>().ok().flatten().ok_or(DutyError::NoLocalRecord)?;
+				if record.revealed_at.is_some_and(|at| !self.due(at)) {
+					continue;
+				}
+				record.revealed_at = Some(self.now);
+				stored.set(&record);
+				let (correct, total, salt) = (record.correct, record.total, record.salt);
+				self.send(
+					public,
+					Call::reveal_score { task, target: target.clone(), correct, total, salt },
+				)?;
+				log::info!(target: LOG_TARGET, "task {task}: revealed {correct}/{total} for {target:?}");
+			}
 		}
 		Ok(())
 	}

@@ -318,6 +318,7 @@ fn task_in_training() -> TaskId {
 	spec.phases.global_commit = 10;
 	spec.phases.global_reveal = 10;
 	spec.phases.scoring = 10;
+	spec.phases.rewarding = 10;
 	spec.model = pallet_din_tasks::ModelSpec {
 		hash: H256(sha2_256(&arch)),
 		architecture: BoundedVec::truncate_from(arch),
@@ -877,14 +878,20 @@ fn workers_alone_run_a_median_scored_round_and_report_what_the_reference_evaluat
 	ext.execute_with(|| {
 		let task = workers_run_a_round_to_scoring(&served, &uploads, &pool);
 
-		// Nothing to score before the key is out; then every scorer reports.
+		// Nothing to score before the key is out; then every scorer commits, and reveals
+		// once Rewarding starts.
 		run_worker();
 		assert!(pool.read().transactions.is_empty());
 		release_key(task);
 		serve(&served, &artifact_cid(&sealed_test_set()), sealed_test_set());
 		serve(&served, &artifact_cid(&bytes(&update([0; 6], 0))), bytes(&update([0; 6], 0)));
 		let sent = work_until_idle(&pool);
-		assert!(sent.iter().all(|(_, call)| matches!(call, Call::report_score { .. })));
+		assert!(sent.iter().all(|(_, call)| matches!(call, Call::commit_score { .. })));
+		assert!(Reports::<Test>::iter_prefix(task)
+			.all(|(_, reports)| reports.iter().all(|(_, v)| matches!(v, Vote::Committed(_)))));
+		run_until(task, TaskPhase::Rewarding);
+		let sent = work_until_idle(&pool);
+		assert!(sent.iter().all(|(_, call)| matches!(call, Call::reveal_score { .. })));
 
 		let accuracy = |values: &[i32]| {
 			let correct = din_fl::count_correct(&model(), values, &test_set()).unwrap();
@@ -907,7 +914,7 @@ fn workers_alone_run_a_median_scored_round_and_report_what_the_reference_evaluat
 			assert_eq!(reporters, scorers, "each panel member reports once");
 			assert!(Reports::<Test>::get(task, &target)
 				.iter()
-				.all(|(_, reported)| *reported == expected));
+				.all(|(_, reported)| *reported == Vote::Revealed(expected)));
 		}
 		let baseline = Reports::<Test>::get(task, &ScoreTarget::Baseline);
 		let mut reporters: Vec<AccountId> = baseline.iter().map(|(who, _)| *who).collect();
@@ -915,10 +922,11 @@ fn workers_alone_run_a_median_scored_round_and_report_what_the_reference_evaluat
 		let mut baseline_panel = Evaluation::baseline_panel(task, 0).into_inner();
 		baseline_panel.sort();
 		assert_eq!(reporters, baseline_panel, "the baseline panel, and only it, reports");
-		assert!(baseline.iter().all(|(_, reported)| *reported == accuracy(&[0; 6])));
+		assert!(baseline
+			.iter()
+			.all(|(_, reported)| *reported == Vote::Revealed(accuracy(&[0; 6]))));
 
-		// Scoring and rewarding end: every target's median settles from the workers' reports.
-		run_until(task, TaskPhase::Rewarding);
+		// Rewarding ends: every target's median settles from the workers' reveals.
 		finish_phase(task);
 		let settled = evaluation_events()
 			.into_iter()

@@ -6,8 +6,8 @@
 //! check ([`Pallet::authorize_scorer`]: a panel member of the update, or a last-round
 //! evaluator for the baseline). Under `ZkAccuracy` the first Groth16 proof that verifies
 //! against the task's registered verifying key settles the score at once; under `Median`
-//! reports accumulate and the median of at least [`median_quorum`] reports is taken at the
-//! end of Rewarding. Either way the end
+//! panel members commit in Scoring and reveal in Rewarding, and the median of at least
+//! [`median_quorum`] reveals is taken at the end of Rewarding. Either way the end
 //! of Rewarding builds one [`TaskOutcome`] for [`Config::Rewards`] and prunes the task's
 //! working records, so a settled task costs no more storage than its public record.
 
@@ -27,9 +27,10 @@ impl<T: Config> Pallet<T> {
 		Ok((hash, len))
 	}
 
-	/// Store the test-set key `who` releases for `task`: only its owner, only in Scoring,
-	/// once, and only the key whose hash the spec committed to — a key that opens nothing
-	/// would otherwise leave every score unprovable.
+	/// Store the test-set key `who` releases for `task`: only its owner, only in Scoring
+	/// (under the median rule, while half of it remains for the score commits), once, and
+	/// only the key whose hash the spec committed to — a key that opens nothing would
+	/// otherwise leave every score unprovable.
 	pub(crate) fn store_test_key(
 		task: TaskId,
 		who: &T::AccountId,
@@ -38,14 +39,18 @@ impl<T: Config> Pallet<T> {
 		let terms = T::Tasks::terms(task).ok_or(Error::<T>::UnknownTask)?;
 		ensure!(terms.owner == *who, Error::<T>::NotOwner);
 		ensure!(terms.phase == TaskPhase::Scoring, Error::<T>::NotScoring);
+		let now = frame_system::Pallet::<T>::block_number();
+		if matches!(terms.scoring, ScoringRule::Median { .. }) {
+			let left = terms.phase_ends.saturating_sub(now.unique_saturated_into());
+			ensure!(left.saturating_mul(2) >= terms.phase_length, Error::<T>::TestKeyTooLate);
+		}
 		ensure!(!key.is_empty(), Error::<T>::EmptyTestKey);
 		ensure!(
 			H256(din_fl::sealed_test_set::test_key_hash(&key)) == terms.test_key_hash,
 			Error::<T>::TestKeyMismatch
 		);
 		ensure!(!TestKeys::<T>::contains_key(task), Error::<T>::TestKeyAlreadyReleased);
-		let released_at = frame_system::Pallet::<T>::block_number();
-		TestKeys::<T>::insert(task, TestKey { key, released_at });
+		TestKeys::<T>::insert(task, TestKey { key, released_at: now });
 		Ok(())
 	}
 
@@ -153,23 +158,22 @@ impl<T: Config> Pallet<T> {
 		Self::credit_work(task, round, prover);
 	}
 
-	/// Add the report of `who` on `target` of a median-scored task, `correct / total`, once;
-	/// the first report on a target counts it against `MaxScores`. Returns the accuracy.
-	pub(crate) fn record_report(
+	/// Record the score commit of `who` on `target` of a median-scored task, once, in
+	/// Scoring; the first commit on a target counts it against `MaxScores`.
+	pub(crate) fn record_score_commit(
 		task: TaskId,
 		target: &ScoreTargetOf<T>,
 		who: &T::AccountId,
-		correct: u32,
-		total: u32,
-	) -> Result<Perbill, DispatchError> {
+		hash: H256,
+	) -> DispatchResult {
 		let terms = Self::scoring_terms(task)?;
 		ensure!(matches!(terms.scoring, ScoringRule::Median { .. }), Error::<T>::NotMedianScoring);
-		ensure!(total > 0 && correct <= total, Error::<T>::InvalidCount);
+		ensure!(terms.phase == TaskPhase::Scoring, Error::<T>::NotScoring);
+		ensure!(hash != H256::zero(), Error::<T>::ZeroHash);
 		Self::authorize_scorer(task, &terms, target, who)?;
-		let accuracy = Perbill::from_rational(correct, total);
 		let first =
 			Reports::<T>::try_mutate(task, target, |reports| -> Result<bool, DispatchError> {
-				ensure!(!reports.iter().any(|(a, _)| a == who), Error::<T>::AlreadyReported);
+				ensure!(!reports.iter().any(|(a, _)| a == who), Error::<T>::AlreadyCommitted);
 				let first = reports.is_empty();
 				if first {
 					ensure!(
@@ -177,14 +181,47 @@ impl<T: Config> Pallet<T> {
 						Error::<T>::TooManyScores
 					);
 				}
-				// A panel has at most `MaxPanelSize` members and each reports once.
-				reports.try_push((who.clone(), accuracy)).map_err(|_| Error::<T>::NotOnPanel)?;
+				// A panel has at most `MaxPanelSize` members and each commits once.
+				reports
+					.try_push((who.clone(), Vote::Committed(hash)))
+					.map_err(|_| Error::<T>::NotOnPanel)?;
 				Ok(first)
 			})?;
 		if first {
 			ScoredTargets::<T>::mutate(task, |n| n.saturating_inc());
 		}
-		Ok(accuracy)
+		Ok(())
+	}
+
+	/// Open the score commit of `who` on `target` to `correct / total`, in Rewarding, once.
+	/// Returns the accuracy.
+	pub(crate) fn record_score_reveal(
+		task: TaskId,
+		target: &ScoreTargetOf<T>,
+		who: &T::AccountId,
+		correct: u32,
+		total: u32,
+		salt: &[u8; 32],
+	) -> Result<Perbill, DispatchError> {
+		let terms = T::Tasks::terms(task).ok_or(Error::<T>::UnknownTask)?;
+		ensure!(terms.phase == TaskPhase::Rewarding, Error::<T>::NotRewarding);
+		ensure!(total > 0 && correct <= total, Error::<T>::InvalidCount);
+		let accuracy = Perbill::from_rational(correct, total);
+		Reports::<T>::try_mutate(task, target, |reports| {
+			let vote = reports
+				.iter_mut()
+				.find_map(|(a, vote)| (a == who).then_some(vote))
+				.ok_or(Error::<T>::NotCommitted)?;
+			let Vote::Committed(hash) = vote else {
+				return Err(Error::<T>::AlreadyRevealed.into());
+			};
+			ensure!(
+				*hash == score_commit_hash(task, target, who, correct, total, salt),
+				Error::<T>::RevealMismatch
+			);
+			*vote = Vote::Revealed(accuracy);
+			Ok(accuracy)
+		})
 	}
 
 	/// Record that `who`, an evaluator of the task's last round, found that the released key
@@ -252,7 +289,14 @@ impl<T: Config> Pallet<T> {
 				ScoringRule::Median { threshold } => {
 					let quorum = median_quorum(terms.evaluators_per_subgroup);
 					for (target, reports) in Reports::<T>::iter_prefix(task) {
-						let values: Vec<Perbill> = reports.iter().map(|(_, a)| *a).collect();
+						let revealed: Vec<(&T::AccountId, Perbill)> = reports
+							.iter()
+							.filter_map(|(who, vote)| match vote {
+								Vote::Revealed(a) => Some((who, *a)),
+								Vote::Committed(_) => None,
+							})
+							.collect();
+						let values: Vec<Perbill> = revealed.iter().map(|(_, a)| *a).collect();
 						if (values.len() as u32) < quorum {
 							Self::deposit_event(Event::MedianWithoutQuorum {
 								task,
@@ -263,8 +307,8 @@ impl<T: Config> Pallet<T> {
 							continue;
 						}
 						let Some(m) = median(&values) else { continue };
-						for (who, a) in reports.iter() {
-							if within(*a, m, threshold) {
+						for (who, a) in revealed {
+							if within(a, m, threshold) {
 								Self::credit_work(task, terms.round, who);
 							}
 						}

@@ -1012,7 +1012,7 @@ fn scores_need_the_key_the_panel_and_an_accepted_update() {
 		);
 		assert_noop!(submit(OWNER), Error::<Test>::UnknownUpdate);
 		assert_noop!(
-			Evaluation::report_score(RuntimeOrigin::signed(who), task, update(members[1]), 1, 2),
+			commit_report(task, &update(members[1]), who, 1),
 			Error::<Test>::NotMedianScoring
 		);
 	});
@@ -1103,6 +1103,63 @@ fn proven_scores_pay_participants_by_contribution() {
 
 // ----- scoring: median -----
 
+/// The salt test evaluators commit their scores with.
+const SCORE_SALT: [u8; 32] = [5; 32];
+
+/// `who` commits to `correct / 100` for `target` (in Scoring).
+fn commit_report(
+	task: TaskId,
+	target: &ScoreTargetOf<Test>,
+	who: AccountId,
+	correct: u32,
+) -> DispatchResult {
+	let hash = din_primitives::score_commit_hash(task, target, &who, correct, 100, &SCORE_SALT);
+	Evaluation::commit_score(RuntimeOrigin::signed(who), task, target.clone(), hash)
+}
+
+/// `who` reveals `correct / 100` for `target` (in Rewarding).
+fn reveal_report(
+	task: TaskId,
+	target: &ScoreTargetOf<Test>,
+	who: AccountId,
+	correct: u32,
+) -> DispatchResult {
+	Evaluation::reveal_score(
+		RuntimeOrigin::signed(who),
+		task,
+		target.clone(),
+		correct,
+		100,
+		SCORE_SALT,
+	)
+}
+
+/// Each `(target, who, correct)` commits in Scoring, then reveals in Rewarding.
+fn report(task: TaskId, reports: &[(ScoreTargetOf<Test>, AccountId, u32)]) {
+	for (target, who, correct) in reports {
+		assert_ok!(commit_report(task, target, *who, *correct));
+	}
+	run_until(task, TaskPhase::Rewarding);
+	for (target, who, correct) in reports {
+		assert_ok!(reveal_report(task, target, *who, *correct));
+	}
+}
+
+/// The work `who` was paid for at the task's settlement (0 if none).
+fn rewarded_work(who: AccountId) -> u32 {
+	System::events()
+		.into_iter()
+		.find_map(|r| match r.event {
+			RuntimeEvent::Rewards(pallet_din_rewards::Event::EvaluatorRewarded {
+				who: w,
+				work,
+				..
+			}) if w == who => Some(work),
+			_ => None,
+		})
+		.unwrap_or(0)
+}
+
 #[test]
 fn the_median_settles_and_outliers_earn_nothing() {
 	ExtBuilder::default().build_and_execute(|| {
@@ -1113,18 +1170,14 @@ fn the_median_settles_and_outliers_earn_nothing() {
 		let p = panel(task, 0, s);
 		let work_before: Vec<u32> = p.iter().map(|e| Work::<Test>::get(task, e)).collect();
 		for (who, correct) in p.iter().zip([90u32, 92, 40]) {
-			assert_ok!(Evaluation::report_score(
-				RuntimeOrigin::signed(*who),
-				task,
-				target.clone(),
-				correct,
-				100
-			));
+			assert_ok!(commit_report(task, &target, *who, correct));
 		}
-		assert_noop!(
-			Evaluation::report_score(RuntimeOrigin::signed(p[0]), task, target.clone(), 90, 100),
-			Error::<Test>::AlreadyReported
-		);
+		assert_noop!(commit_report(task, &target, p[0], 90), Error::<Test>::AlreadyCommitted);
+		run_until(task, TaskPhase::Rewarding);
+		for (who, correct) in p.iter().zip([90u32, 92, 40]) {
+			assert_ok!(reveal_report(task, &target, *who, correct));
+		}
+		assert_noop!(reveal_report(task, &target, p[0], 90), Error::<Test>::AlreadyRevealed);
 		let free_before = Balances::balance(&10);
 		let work_snapshot: Vec<u32> = p.iter().map(|e| Work::<Test>::get(task, e)).collect();
 		assert_eq!(work_snapshot, work_before, "reports earn only at settlement");
@@ -1135,18 +1188,49 @@ fn the_median_settles_and_outliers_earn_nothing() {
 		)));
 		// Participant 10 was the only scored update, baseline 0: it gets the whole budget.
 		assert_eq!(Balances::balance(&10) - free_before, 10_000 - 1_000 - 500);
-		let rewarded: Vec<AccountId> = System::events()
-			.into_iter()
-			.filter_map(|r| match r.event {
-				RuntimeEvent::Rewards(pallet_din_rewards::Event::EvaluatorRewarded {
-					who, ..
-				}) => Some(who),
-				_ => None,
-			})
-			.collect();
-		assert!(rewarded.contains(&p[0]) && rewarded.contains(&p[1]));
+		assert!(rewarded_work(p[0]) > 0 && rewarded_work(p[1]) > 0);
 		let s = pallet_din_rewards::Settlements::<Test>::get(task).unwrap();
 		assert_eq!(s.pool, s.participants + s.evaluators + s.burned + s.refund);
+	});
+}
+
+/// Attack: a lazy panel member waits for the others' reports and copies them, earning the
+/// work without evaluating anything; or copies a diligent member's commit and its reveal.
+/// Reports are commit-reveal: nothing is revealed while commits are open (Scoring), no commit
+/// is taken once reveals are (Rewarding), and a commit names its evaluator, so a copied one
+/// opens for nobody else. The copier earns nothing and counts for nothing; the median is
+/// the honest members'.
+#[test]
+fn a_late_reporter_cannot_copy_a_revealed_score() {
+	ExtBuilder::default().build_and_execute(|| {
+		let rule = ScoringRule::Median { threshold: Perbill::from_percent(5) };
+		let task = scored_task(rule);
+		let target = update(10);
+		let p = panel(task, 0, DinTasks::update(task, 0, &10).unwrap().subgroup);
+		let (diligent, copier, late) = (p[0], p[1], p[2]);
+		let work_before = |who| Work::<Test>::get(task, who);
+		let (copier_work, late_work) = (work_before(copier), work_before(late));
+		assert_ok!(commit_report(task, &target, diligent, 90));
+		assert_noop!(reveal_report(task, &target, diligent, 90), Error::<Test>::NotRewarding);
+		let seen_on_chain =
+			din_primitives::score_commit_hash(task, &target, &diligent, 90, 100, &SCORE_SALT);
+		assert_ok!(Evaluation::commit_score(
+			RuntimeOrigin::signed(copier),
+			task,
+			target.clone(),
+			seen_on_chain
+		));
+		run_until(task, TaskPhase::Rewarding);
+		assert_ok!(reveal_report(task, &target, diligent, 90));
+		assert_noop!(commit_report(task, &target, late, 90), Error::<Test>::NotScoring);
+		assert_noop!(reveal_report(task, &target, copier, 90), Error::<Test>::RevealMismatch);
+		assert_noop!(reveal_report(task, &target, late, 90), Error::<Test>::NotCommitted);
+		run_until(task, TaskPhase::Finished);
+		assert!(evaluation_events()
+			.iter()
+			.any(|e| matches!(e, Event::MedianWithoutQuorum { reports: 1, quorum: 2, .. })));
+		assert_eq!(rewarded_work(copier), copier_work, "the copied commit earns nothing");
+		assert_eq!(rewarded_work(late), late_work, "the late report earns nothing");
 	});
 }
 
@@ -1168,25 +1252,16 @@ fn the_baseline_is_scored_by_one_panel_not_the_first_reporters() {
 		assert!(!racers.is_empty(), "the round seats more evaluators than one panel");
 		for who in &racers {
 			assert_noop!(
-				Evaluation::report_score(
-					RuntimeOrigin::signed(*who),
-					task,
-					ScoreTarget::Baseline,
-					99,
-					100
-				),
+				commit_report(task, &ScoreTarget::Baseline, *who, 99),
 				Error::<Test>::NotOnPanel
 			);
 		}
-		for (who, correct) in baseline_panel.iter().zip([10u32, 11, 12]) {
-			assert_ok!(Evaluation::report_score(
-				RuntimeOrigin::signed(*who),
-				task,
-				ScoreTarget::Baseline,
-				correct,
-				100
-			));
-		}
+		let reports: Vec<_> = baseline_panel
+			.iter()
+			.zip([10u32, 11, 12])
+			.map(|(who, correct)| (ScoreTarget::Baseline, *who, correct))
+			.collect();
+		report(task, &reports);
 		run_until(task, TaskPhase::Finished);
 		assert!(evaluation_events().iter().any(|e| matches!(
 			e,
@@ -1209,18 +1284,11 @@ fn one_median_report_does_not_settle() {
 		let panel_of = |p: AccountId| panel(task, 0, DinTasks::update(task, 0, &p).unwrap().subgroup);
 		let lone = panel_of(10)[0];
 		let work_before = Work::<Test>::get(task, lone);
-		assert_ok!(Evaluation::report_score(RuntimeOrigin::signed(lone), task, alone, 100, 100));
 		// Two of the other target's panel, the lone reporter excluded (panels have 3 seats).
 		let pair: Vec<AccountId> = panel_of(11).into_iter().filter(|e| *e != lone).take(2).collect();
-		for (who, correct) in pair.into_iter().zip([60u32, 62]) {
-			assert_ok!(Evaluation::report_score(
-				RuntimeOrigin::signed(who),
-				task,
-				majority.clone(),
-				correct,
-				100
-			));
-		}
+		let mut reports = vec![(alone, lone, 100)];
+		reports.extend(pair.into_iter().zip([60u32, 62]).map(|(who, c)| (majority.clone(), who, c)));
+		report(task, &reports);
 		run_until(task, TaskPhase::Finished);
 		let events = evaluation_events();
 		assert!(events.iter().any(|e| matches!(
@@ -1236,18 +1304,60 @@ fn one_median_report_does_not_settle() {
 			Event::MedianSettled { target: ScoreTarget::Update { participant: 11, .. }, accuracy, reports: 2, .. }
 				if *accuracy == Perbill::from_percent(60)
 		)));
-		let rewarded_work = System::events()
-			.into_iter()
-			.find_map(|r| match r.event {
-				RuntimeEvent::Rewards(pallet_din_rewards::Event::EvaluatorRewarded {
-					who,
-					work,
-					..
-				}) if who == lone => Some(work),
-				_ => None,
-			})
-			.unwrap_or(0);
-		assert_eq!(rewarded_work, work_before, "a lone report earns nothing");
+		assert_eq!(rewarded_work(lone), work_before, "a lone report earns nothing");
+	});
+}
+
+/// Attack: the owner of a median-scored task releases the key at the end of Scoring, when
+/// the panels have no time left to commit: every update would stay unscored with the key
+/// counted as released, and the participants' part would go back to the owner. A key is
+/// taken only while half of Scoring remains; later it is refused, so the task settles as
+/// withheld, in the participants' favour.
+#[test]
+fn a_key_released_too_late_for_score_commits_counts_as_withheld() {
+	ExtBuilder::default().build_and_execute(|| {
+		let rule = ScoringRule::Median { threshold: Perbill::from_percent(5) };
+		let mut spec = spec(1, rule);
+		spec.phases.scoring = 10;
+		let task = create(spec, &PARTICIPANTS);
+		honest_round(task, models);
+		assert_eq!(phase(task).0, TaskPhase::Scoring);
+		let ends = pallet_din_tasks::Tasks::<Test>::get(task).unwrap().phase_ends;
+		run_to(ends - 4);
+		let release = || {
+			Evaluation::release_test_key(
+				RuntimeOrigin::signed(OWNER),
+				task,
+				BoundedVec::truncate_from(TEST_KEY.to_vec()),
+			)
+		};
+		assert_noop!(release(), Error::<Test>::TestKeyTooLate);
+		let before: Vec<Balance> = PARTICIPANTS.iter().map(|p| Balances::balance(p)).collect();
+		run_until(task, TaskPhase::Finished);
+		assert!(evaluation_events().iter().any(|e| matches!(e, Event::TestKeyWithheld { .. })));
+		for (i, p) in PARTICIPANTS.iter().enumerate() {
+			assert_eq!(Balances::balance(p) - before[i], 8_500 / 4);
+		}
+	});
+}
+
+/// Half of Scoring is the last moment a median-scored task's key is taken: released then,
+/// the panels still have half of the phase to commit.
+#[test]
+fn a_key_released_at_half_of_scoring_is_taken() {
+	ExtBuilder::default().build_and_execute(|| {
+		let rule = ScoringRule::Median { threshold: Perbill::from_percent(5) };
+		let mut spec = spec(1, rule);
+		spec.phases.scoring = 10;
+		let task = create(spec, &PARTICIPANTS);
+		honest_round(task, models);
+		let ends = pallet_din_tasks::Tasks::<Test>::get(task).unwrap().phase_ends;
+		run_to(ends - 5);
+		assert_ok!(Evaluation::release_test_key(
+			RuntimeOrigin::signed(OWNER),
+			task,
+			BoundedVec::truncate_from(TEST_KEY.to_vec()),
+		));
 	});
 }
 

@@ -34,8 +34,9 @@ pub type AggregateRevealOf<T> = AggregateReveal<AccountIdOf<T>, <T as Config>::M
 pub type SubgroupResultOf<T> = SubgroupResult<AccountIdOf<T>, <T as Config>::MaxSubgroupSize>;
 /// What is scored.
 pub type ScoreTargetOf<T> = ScoreTarget<AccountIdOf<T>>;
-/// The median-rule reports on one target.
-pub type ReportsOf<T> = BoundedVec<(AccountIdOf<T>, Perbill), <T as Config>::MaxPanelSize>;
+/// The median-rule reports on one target: each reporter's commit, then the accuracy it
+/// revealed.
+pub type ReportsOf<T> = BoundedVec<(AccountIdOf<T>, Vote<Perbill>), <T as Config>::MaxPanelSize>;
 
 /// A commit-reveal vote: first the hash, then what it opened to.
 #[derive(

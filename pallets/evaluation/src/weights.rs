@@ -57,7 +57,8 @@ pub trait WeightInfo {
 	fn register_verifying_key() -> Weight;
 	fn release_test_key() -> Weight;
 	fn submit_score() -> Weight;
-	fn report_score(q: u32, ) -> Weight;
+	fn commit_score(q: u32, ) -> Weight;
+	fn reveal_score(q: u32, ) -> Weight;
 	fn dispute_test_set() -> Weight;
 	fn verify_wasm() -> Weight;
 	fn on_round_start(k: u32, n: u32, ) -> Weight;
@@ -247,7 +248,17 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Evaluation::ScoredTargets` (r:1 w:1)
 	/// Proof: `Evaluation::ScoredTargets` (`max_values`: None, `max_size`: Some(16), added: 2491, mode: `MaxEncodedLen`)
 	/// The range of component `q` is `[1, 7]`.
-	fn report_score(q: u32, ) -> Weight {
+	fn commit_score(q: u32, ) -> Weight {
+		// Proof Size summary in bytes:
+		//  Measured:  `2384 + q * (36 ±0)`
+		//  Estimated: `8317 + q * (1741 ±0)`
+		// Minimum execution time: 869_780_000 picoseconds.
+		Weight::from_parts(1_269_333_529, 8317)
+			.saturating_add(T::DbWeight::get().reads(7_u64))
+			.saturating_add(T::DbWeight::get().writes(2_u64))
+			.saturating_add(Weight::from_parts(0, 1741).saturating_mul(q.into()))
+	}
+	fn reveal_score(q: u32, ) -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `2384 + q * (36 ±0)`
 		//  Estimated: `8317 + q * (1741 ±0)`
@@ -616,7 +627,17 @@ impl WeightInfo for () {
 	/// Storage: `Evaluation::ScoredTargets` (r:1 w:1)
 	/// Proof: `Evaluation::ScoredTargets` (`max_values`: None, `max_size`: Some(16), added: 2491, mode: `MaxEncodedLen`)
 	/// The range of component `q` is `[1, 7]`.
-	fn report_score(q: u32, ) -> Weight {
+	fn commit_score(q: u32, ) -> Weight {
+		// Proof Size summary in bytes:
+		//  Measured:  `2384 + q * (36 ±0)`
+		//  Estimated: `8317 + q * (1741 ±0)`
+		// Minimum execution time: 869_780_000 picoseconds.
+		Weight::from_parts(1_269_333_529, 8317)
+			.saturating_add(RocksDbWeight::get().reads(7_u64))
+			.saturating_add(RocksDbWeight::get().writes(2_u64))
+			.saturating_add(Weight::from_parts(0, 1741).saturating_mul(q.into()))
+	}
+	fn reveal_score(q: u32, ) -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `2384 + q * (36 ±0)`
 		//  Estimated: `8317 + q * (1741 ±0)`

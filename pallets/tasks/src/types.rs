@@ -172,9 +172,10 @@ pub struct PhaseLengths<BlockNumber> {
 	pub global_commit: BlockNumber,
 	/// Evaluators reveal the next global model.
 	pub global_reveal: BlockNumber,
-	/// Scoring of accepted updates after the last round.
+	/// Scoring of accepted updates after the last round: the owner releases the test-set
+	/// key, evaluators prove scores or commit median scores.
 	pub scoring: BlockNumber,
-	/// Reward payout.
+	/// Late proofs and median score reveals; the payout at its end.
 	pub rewarding: BlockNumber,
 }
 

@@ -9,7 +9,7 @@
 //! | AggregationReveal | publish the aggregate, reveal what was committed |
 //! | GlobalCommit | fetch the accepted subgroup aggregates, combine them sample-weighted (FedAvg), withhold the global model, commit `global_commit_hash` |
 //! | GlobalReveal | publish it, reveal it |
-//! | Scoring, Rewarding | once the owner has released the test-set key: decrypt the test set and check it against the task's commitment; then for every accepted update of its panels (and the baseline) prove the accuracy with Groth16 (`zk`) or report it (`median`) |
+//! | Scoring, Rewarding | once the owner has released the test-set key: decrypt the test set and check it against the task's commitment; then for every accepted update of its panels (and the baseline) prove the accuracy with Groth16 (`zk`), or (`median`) commit to the count in Scoring and reveal it in Rewarding |
 //!
 //! Every decision of these duties (which updates are invalid and why, the aggregate, the
 //! global model) is `din_fl::duty`'s, the same code the runtime's off-chain worker calls,
@@ -26,8 +26,8 @@
 //! what it commits to under `<state-dir>/withheld/` ([`crate::withheld`]) and publishes it
 //! in the reveal phase, before the reveal that names it.
 //!
-//! Restart safety ([`crate::state`]): salts, CIDs, invalid sets and withheld artifacts are
-//! saved before each commit; before committing or revealing the daemon reads its own vote from the chain,
+//! Restart safety ([`crate::state`]): salts, CIDs, invalid sets, score counts and withheld
+//! artifacts are saved before each commit; before committing or revealing the daemon reads its own vote from the chain,
 //! so a restarted daemon reveals exactly what it committed and never commits twice.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -157,6 +157,23 @@ struct TaskState {
 	aggregates: BTreeMap<String, Committed>,
 	/// Round → the global model committed for it.
 	globals: BTreeMap<u32, Committed>,
+	/// Score target (its `Debug` form) → the count committed for it (median rule).
+	#[serde(default)]
+	scores: BTreeMap<String, CommittedScore>,
+}
+
+/// A committed score count and what its reveal needs.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct CommittedScore {
+	correct: u32,
+	total: u32,
+	salt: String,
+}
+
+impl CommittedScore {
+	fn salt(&self) -> anyhow::Result<[u8; 32]> {
+		hex::decode(&self.salt)?.try_into().map_err(|_| invalid!("state: bad salt"))
+	}
 }
 
 /// A committed value and what its reveal needs.
@@ -705,15 +722,19 @@ impl Daemon {
 		}
 		let spec = task_spec(info)?;
 		let schema = spec.schema().map_err(|e| invalid!("{e:?}"))?;
-		let zk = matches!(info.spec.scoring, ScoringRule::ZkAccuracy { .. });
+		if !matches!(info.spec.scoring, ScoringRule::ZkAccuracy { .. }) {
+			return self
+				.median_scores(task, matches!(info.phase, TaskPhase::Rewarding), &spec, &schema)
+				.await;
+		}
 		let fallback = matches!(info.phase, TaskPhase::Rewarding);
 		let targets = self.scoring[&task].targets.clone();
 		for target in targets {
 			let name = format!("{:?}", target.target);
-			if self.scoring[&task].done.contains(&name) || (zk && !target.primary && !fallback) {
+			if self.scoring[&task].done.contains(&name) || (!target.primary && !fallback) {
 				continue;
 			}
-			if zk && self.chain.proven_score(task, target.target.clone()).await?.is_some() {
+			if self.chain.proven_score(task, target.target.clone()).await?.is_some() {
 				self.scoring.get_mut(&task).expect("inserted above").done.insert(name);
 				continue;
 			}
@@ -721,26 +742,134 @@ impl Daemon {
 				fetch_checked(&self.store, &target.cid, &schema, &target.commitment, FETCH_TIMEOUT)
 					.await
 					.map_err(|why| anyhow::anyhow!("scoring {name}: {why}"))?;
-			let scoring = &self.scoring[&task];
-			let result = if zk {
-				self.prove(task, scoring, &target, model).await
-			} else {
-				let correct = din_fl::count_correct(&spec, &model.values, &scoring.test_set)?;
-				let total = scoring.test_set.labels.len() as u32;
-				self.chain
-					.report_score(&self.signer, task, target.target.clone(), correct, total)
-					.await
-					.map(|_| ())
-					.map_err(Into::into)
-			};
-			match result {
+			match self.prove(task, &self.scoring[&task], &target, model).await {
 				Ok(()) => {},
-				Err(e) if is_refusal(&e, &["ScoreAlreadySettled", "AlreadyReported"]) => {},
+				Err(e) if is_refusal(&e, &["ScoreAlreadySettled"]) => {},
 				Err(e) => return Err(e),
 			}
 			self.scoring.get_mut(&task).expect("inserted above").done.insert(name);
 		}
 		Ok(())
+	}
+
+	/// Median scoring, by commit-reveal: in Scoring, count every target right and commit
+	/// the counts (saved first, so that a restarted daemon reveals the same counts); in
+	/// Rewarding, reveal what was committed. Each phase's transactions go out together
+	/// ([`Chain::submit_all`]), so that a panel member with many targets is not a block per
+	/// target late.
+	async fn median_scores(
+		&mut self,
+		task: u32,
+		rewarding: bool,
+		spec: &din_fl::ModelSpec,
+		schema: &Schema,
+	) -> anyhow::Result<()> {
+		let mut commits = Vec::new();
+		let mut reveals = Vec::new();
+		for target in self.scoring[&task].targets.clone() {
+			// The full target names the record (`describe` shortens accounts).
+			let name = format!("{:?}", target.target);
+			if self.scoring[&task].done.contains(&name) {
+				continue;
+			}
+			let vote = self.chain.score_vote(task, target.target.clone(), &self.me).await?;
+			let saved = self.task_state(task).scores.get(&name).cloned();
+			match (rewarding, vote, saved) {
+				(false, None, saved) => {
+					let committed = match saved {
+						Some(committed) => committed,
+						None => self.count(task, spec, schema, &target, &name).await?,
+					};
+					let hash = din_chain::score_commit_hash(
+						task,
+						&target.target,
+						&self.me,
+						committed.correct,
+						committed.total,
+						&committed.salt()?,
+					);
+					commits.push((target.target, hash));
+				},
+				(true, Some(Vote::Committed(_)), Some(committed)) => {
+					let salt = committed.salt()?;
+					reveals.push((target.target, committed.correct, committed.total, salt));
+				},
+				(true, Some(Vote::Committed(_)), None) => {
+					tracing::warn!(
+						target: "din",
+						"task {task}: a score of {} was committed, but this state directory has no record of it: it cannot be revealed",
+						describe(&target.target)
+					);
+					self.scoring.get_mut(&task).expect("loaded by score").done.insert(name);
+				},
+				// Revealed, or never committed and too late to.
+				(true, _, _) => {
+					self.scoring.get_mut(&task).expect("loaded by score").done.insert(name);
+				},
+				// Committed: the reveal waits for Rewarding.
+				_ => {},
+			}
+		}
+		if !commits.is_empty() {
+			let about: Vec<String> = commits.iter().map(|(t, _)| describe(t)).collect();
+			let sent = self.chain.commit_scores(&self.signer, task, commits).await?;
+			for (about, result) in about.into_iter().zip(sent) {
+				match result {
+					Ok(_) => {
+						tracing::info!(target: "din", "task {task}: committed a score of {about}")
+					},
+					Err(e) if refused(&e, &["AlreadyCommitted"]) => {},
+					Err(e) => {
+						tracing::warn!(target: "din", "task {task}: committing a score of {about}: {e} (retrying next block)")
+					},
+				}
+			}
+		}
+		if !reveals.is_empty() {
+			let targets: Vec<ScoreTarget> = reveals.iter().map(|r| r.0.clone()).collect();
+			let sent = self.chain.reveal_scores(&self.signer, task, reveals).await?;
+			for (target, result) in targets.into_iter().zip(sent) {
+				let about = describe(&target);
+				match result {
+					Ok(_) => {
+						tracing::info!(target: "din", "task {task}: revealed its score of {about}")
+					},
+					Err(e) if refused(&e, &["AlreadyRevealed"]) => {},
+					Err(e) => {
+						tracing::warn!(target: "din", "task {task}: revealing its score of {about}: {e} (retrying next block)");
+						continue;
+					},
+				}
+				let name = format!("{target:?}");
+				self.scoring.get_mut(&task).expect("loaded by score").done.insert(name);
+			}
+		}
+		Ok(())
+	}
+
+	/// Counts how much of the test set `target`'s model classifies right and saves the count
+	/// with a fresh salt, before anything is committed.
+	async fn count(
+		&mut self,
+		task: u32,
+		spec: &din_fl::ModelSpec,
+		schema: &Schema,
+		target: &Target,
+		name: &str,
+	) -> anyhow::Result<CommittedScore> {
+		let model =
+			fetch_checked(&self.store, &target.cid, schema, &target.commitment, FETCH_TIMEOUT)
+				.await
+				.map_err(|why| anyhow::anyhow!("scoring {}: {why}", describe(&target.target)))?;
+		let test_set = &self.scoring[&task].test_set;
+		let committed = CommittedScore {
+			correct: din_fl::count_correct(spec, &model.values, test_set)?,
+			total: test_set.labels.len() as u32,
+			salt: hex::encode(rand::random::<[u8; 32]>()),
+		};
+		self.task_state(task).scores.insert(name.to_string(), committed.clone());
+		self.state.save()?;
+		Ok(committed)
 	}
 
 	async fn prove(

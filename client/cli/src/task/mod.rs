@@ -6,7 +6,8 @@
 //!   test-set key) and the CIDs evaluators need (the proving key) go to
 //!   `--owner-dir/task-<id>.json`.
 //! - `release-key` releases the test-set key once the task is in its Scoring phase
-//!   (`--wait` waits for it).
+//!   (`--wait` waits for it); a median-scored task takes it only in the first half of the
+//!   phase, so that its panels can commit their scores before Scoring ends.
 //! - `status` prints the task and per-round progress; `watch` follows it to the end,
 //!   evaluating each new global model and collecting scores, payouts and slashes.
 //!
@@ -35,7 +36,8 @@ pub use watch::WatchArgs;
 pub enum TaskCommand {
 	/// Create a task: genesis model, committed test set, Groth16 keys, escrowed reward.
 	Create(Box<CreateArgs>),
-	/// Release the test-set key of a task (owner only, during Scoring).
+	/// Release the test-set key of a task (owner only, during Scoring; a median-scored
+	/// task takes it only while half of Scoring remains).
 	ReleaseKey {
 		#[arg(long)]
 		task: u32,
