@@ -21,6 +21,7 @@ WORKER=$(sed -n "s/^==> the dev node's off-chain worker evaluates as //p" "$OUTP
 [ -n "$WORKER" ] || { echo "FAILED: fl-run.sh did not name the worker's account" >&2; exit 1; }
 check "the round's global model was fixed" '.global_accuracy | length == 1'
 check "nobody is slashed: the worker's every reveal matched the daemons'" '.slashes | length == 0'
+check "the baseline and every update are scored: a median of committed and revealed counts" '.scores | length == 5'
 check "the pool's accounting holds" '.accounting_holds == true'
 check "the worker's account is paid evaluator fees for its work" ".payouts[\"$WORKER\"] != null and (.payouts[\"$WORKER\"] | tonumber) > 0"
 echo "==> off-chain worker end-to-end: all checks passed"
