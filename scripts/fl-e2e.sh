@@ -7,6 +7,8 @@
 # - the global model's accuracy rises from the genesis model's (chance) by far in round 1,
 #   holds in round 2 and ends ≥ 80% on the 360-sample test split, despite the poisoner;
 # - the lying evaluator is slashed for MinorityAggregate, the poisoner for BelowBaseline;
+# - round 1's global model, which round 2 trained from, is scored (round 2's updates are
+#   paid for what they add to it);
 # - every honest participant is paid and nobody honest is slashed;
 # - the pool's accounting holds (pool = participants + evaluators + burned + refund).
 # The scoring window (30 blocks) leaves room for Groth16 proofs on a loaded 2-core machine:
@@ -33,6 +35,7 @@ check "two global models were fixed" '.global_accuracy | length == 2'
 check "accuracy rises from the genesis model to round 1's global model" '.genesis_accuracy[0] + 100 < .global_accuracy[0][1]'
 check "round 2 keeps it (within 2 points) and the final model reaches 80%" \
 	'.global_accuracy[1][1] + 0.02 * .global_accuracy[1][2] >= .global_accuracy[0][1] and .global_accuracy[1][1] >= 0.8 * .global_accuracy[1][2]'
+check "round 1's global model is scored: round 2's contributions are measured against it" '.scores["global@0"] != null'
 check "the lying evaluator is slashed for MinorityAggregate" \
 	"[.slashes[] | select(.[0] == \"$LIAR\" and .[3] == \"MinorityAggregate\")] | length >= 1"
 check "the poisoner is slashed for BelowBaseline" \

@@ -653,8 +653,14 @@ pub struct TaskOutcome<AccountId> {
 	/// Whether the owner released the test-set key before its deadline. If not, no score
 	/// exists and the task is settled in the participants' favour.
 	pub test_key_released: bool,
-	/// Accuracy of the genesis model, if a score for it was settled.
+	/// Accuracy of the genesis model, if a score for it was settled: the floor below which
+	/// an update is harmful (`Offence::BelowBaseline`), and what the first round trained
+	/// from.
 	pub baseline: Option<Perbill>,
+	/// Settled accuracy of the global models that later rounds trained from:
+	/// `(round that fixed it, accuracy)`, in ascending round order. An update's contribution
+	/// is measured against the newest of them fixed before its round (else `baseline`).
+	pub globals: alloc::vec::Vec<(RoundIndex, Perbill)>,
 	/// Settled accuracy of each scored accepted update: `(participant, round, accuracy)`.
 	pub scores: alloc::vec::Vec<(AccountId, RoundIndex, Perbill)>,
 	/// Accepted updates per participant (in a subgroup with a majority, not marked invalid).

@@ -58,8 +58,9 @@ pub fn score_commit_hash(
 }
 
 /// A generated `ScoreTarget` in the SCALE form of the runtime's `ScoreTarget<AccountId32>`:
-/// variant 0 for the baseline, variant 1, the round and the participant for an update (the
-/// generated type has no SCALE encoder of its own).
+/// variant 0 for the baseline, variant 1, the round and the participant for an update,
+/// variant 2 and the round for a global model (the generated type has no SCALE encoder of
+/// its own).
 struct RuntimeTarget<'a>(&'a ScoreTarget);
 
 impl Encode for RuntimeTarget<'_> {
@@ -69,6 +70,7 @@ impl Encode for RuntimeTarget<'_> {
 			ScoreTarget::Update { round, participant } => {
 				(1u8, *round, participant.0).encode_to(dest)
 			},
+			ScoreTarget::Global { round } => (2u8, *round).encode_to(dest),
 		}
 	}
 }

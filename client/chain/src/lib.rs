@@ -149,7 +149,8 @@ pub mod types {
 
 	/// `DinApi::task`'s answer with DIN's account, balance and block number types.
 	pub type TaskView = GenericTaskView<crate::AccountId32, u128, u32>;
-	/// What a score is about: the genesis model (`Baseline`) or one participant's update.
+	/// What a score is about: the genesis model (`Baseline`), a global model later rounds
+	/// trained from (`Global`) or one participant's update.
 	pub type ScoreTarget = GenericScoreTarget<crate::AccountId32>;
 	/// How a subgroup settled: `Accepted(reveal)`, `Disputed` or `Empty`.
 	pub type SubgroupResult = GenericSubgroupResult<crate::AccountId32>;

@@ -106,6 +106,10 @@ fn the_client_binds_proofs_as_the_pallet_checks_them() {
 		din_chain::score_binding(5, &client, &AccountId32(prover)),
 		pallet(PalletTarget::Update { round: 3, participant: RuntimeAccount::from(participant) })
 	);
+	assert_eq!(
+		din_chain::score_binding(5, &ScoreTarget::Global { round: 2 }, &AccountId32(prover)),
+		pallet(PalletTarget::Global { round: 2 })
+	);
 }
 
 /// The client commits scores as the pallet opens them: `din_chain::score_commit_hash` over
@@ -128,5 +132,9 @@ fn the_client_commits_scores_as_the_pallet_opens_them() {
 	assert_eq!(
 		client(&ScoreTarget::Update { round: 3, participant: AccountId32(participant) }),
 		pallet(PalletTarget::Update { round: 3, participant: RuntimeAccount::from(participant) })
+	);
+	assert_eq!(
+		client(&ScoreTarget::Global { round: 2 }),
+		pallet(PalletTarget::Global { round: 2 })
 	);
 }

@@ -48,8 +48,11 @@
 //! [`Pallet::release_test_key`]s the key of the encrypted test set: only the key whose
 //! hash the spec committed to at creation, so that an owner cannot release a key that opens
 //! nothing and keep the participants' share. From then until the
-//! end of the Rewarding phase, evaluators score the genesis model (the *baseline*) and
-//! every accepted update:
+//! end of the Rewarding phase, evaluators score the genesis model (the *baseline*, by the
+//! last round's first panel), every global model a later round trained from (by the first
+//! panel of the round that fixed it), and every accepted update (by its panel). An update is
+//! paid for its accuracy over the model its round trained from, so that resubmitting that
+//! model, or a perturbed copy, earns nothing (pallet-din-rewards):
 //!
 //! - `ScoringRule::ZkAccuracy`: [`Pallet::submit_score`] with a Groth16 (BN254) proof over
 //!   the public inputs `(update commitment, test-set commitment, correct, total, binding)`
@@ -252,8 +255,8 @@ pub mod pallet {
 		#[pallet::constant]
 		type MaxRounds: Get<u32>;
 
-		/// Most scored targets (baseline + updates) per task. Bounds the settlement at the
-		/// end of scoring; further scores are refused.
+		/// Most scored targets (baseline, global models trained from, updates) per task.
+		/// Bounds the settlement at the end of scoring; further scores are refused.
 		#[pallet::constant]
 		type MaxScores: Get<u32>;
 
@@ -667,6 +670,9 @@ pub mod pallet {
 		TooManyScores,
 		/// The caller already disputed this task's test set.
 		AlreadyDisputed,
+		/// No later round trained from that round's global model: the round fixed none (its
+		/// vote was disputed) or is the task's last.
+		NotTrainedFrom,
 	}
 
 	#[pallet::hooks]

@@ -11,7 +11,7 @@
 //! | AggregationReveal | `reveal_aggregate` what was committed |
 //! | GlobalCommit | fetch the accepted subgroup aggregates, FedAvg them, `commit_global` |
 //! | GlobalReveal | `reveal_global` |
-//! | Scoring | median-scored tasks, once the test-set key is out: open the sealed test set, check it against the task's commitment, count every accepted update of its panels (and the baseline) right, `commit_score` each count |
+//! | Scoring | median-scored tasks, once the test-set key is out: open the sealed test set, check it against the task's commitment, count every accepted update of its panels (and the baseline and the trained-from global models its first panels fixed) right, `commit_score` each count |
 //! | Rewarding | `reveal_score` what was committed |
 //!
 //! Every decision is `din_fl::duty`'s, the code the daemon calls too: which updates are
@@ -748,8 +748,9 @@ impl<T: Config> Worker<T> {
 		Ok(())
 	}
 
-	/// What `who` scores: the baseline if it sits on the baseline panel, and every
-	/// accepted update of the panels it sat on; with each model's CID and commitment.
+	/// What `who` scores: the baseline if it sits on the baseline panel, the global model of
+	/// each earlier round whose first panel it sat on, and every accepted update of the panels
+	/// it sat on; with each model's CID and commitment (as `Pallet::authorize_scorer` allows).
 	fn targets(
 		&self,
 		task: TaskId,
@@ -762,6 +763,12 @@ impl<T: Config> Worker<T> {
 			targets.push((ScoreTarget::Baseline, inputs.genesis_cid, terms.genesis_commitment));
 		}
 		for round in 0..=terms.round {
+			let global = GlobalModels::<T>::get(task, round).filter(|_| {
+				round < terms.round && Pallet::<T>::baseline_panel(task, round).contains(who)
+			});
+			if let Some(model) = global {
+				targets.push((ScoreTarget::Global { round }, model.cid, model.commitment));
+			}
 			for (participant, update) in T::Tasks::round_updates(task, round) {
 				let scored = Pallet::<T>::is_accepted(task, round, update.subgroup, &participant)
 					&& Panels::<T>::get(task, (round, update.subgroup)).contains(who);

@@ -92,6 +92,8 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// Check that `who` may score `target` and return the commitment of the scored model.
+	/// The baseline's panel is the last round's first; a global model's, the first panel of
+	/// the round that fixed it (which computed it); an update's, its subgroup's.
 	pub(crate) fn authorize_scorer(
 		task: TaskId,
 		terms: &TaskTerms<T::AccountId, T::Balance>,
@@ -105,6 +107,13 @@ impl<T: Config> Pallet<T> {
 					Error::<T>::NotOnPanel
 				);
 				Ok(terms.genesis_commitment)
+			},
+			ScoreTarget::Global { round } => {
+				ensure!(*round < terms.round, Error::<T>::NotTrainedFrom);
+				let model =
+					GlobalModels::<T>::get(task, round).ok_or(Error::<T>::NotTrainedFrom)?;
+				ensure!(Self::baseline_panel(task, *round).contains(who), Error::<T>::NotOnPanel);
+				Ok(model.commitment)
 			},
 			ScoreTarget::Update { round, participant } => {
 				let update =
@@ -272,9 +281,11 @@ impl<T: Config> Pallet<T> {
 			Self::deposit_event(Event::TestKeyWithheld { task });
 		}
 		let mut baseline = None;
+		let mut globals: Vec<(RoundIndex, Perbill)> = Vec::new();
 		let mut scores: Vec<(T::AccountId, RoundIndex, Perbill)> = Vec::new();
 		let mut record = |target: ScoreTargetOf<T>, accuracy: Perbill| match target {
 			ScoreTarget::Baseline => baseline = Some(accuracy),
+			ScoreTarget::Global { round } => globals.push((round, accuracy)),
 			ScoreTarget::Update { round, participant } => {
 				scores.push((participant, round, accuracy))
 			},
@@ -323,6 +334,7 @@ impl<T: Config> Pallet<T> {
 				},
 			}
 		}
+		globals.sort_by_key(|(round, _)| *round);
 		scores.sort_by(|a, b| (&a.0, a.1).cmp(&(&b.0, b.1)));
 		let mut accepted: Vec<(T::AccountId, u32)> =
 			AcceptedUpdates::<T>::iter_prefix(task).collect();
@@ -338,7 +350,7 @@ impl<T: Config> Pallet<T> {
 		});
 		let settled = T::Rewards::settle(
 			task,
-			TaskOutcome { test_key_released: released, baseline, scores, accepted, work },
+			TaskOutcome { test_key_released: released, baseline, globals, scores, accepted, work },
 		);
 		Self::prune(task);
 		weight.saturating_add(settled)

@@ -760,10 +760,17 @@ fn a_minority_global_model_is_slashed_and_the_majority_fixed() {
 
 // ----- scoring: Groth16 -----
 
-/// Two rounds... one honest round, then Scoring with the key released and the vk registered.
+/// One honest round, then Scoring with the key released.
 fn scored_task(scoring: ScoringRule) -> TaskId {
-	let task = create(spec(1, scoring), &PARTICIPANTS);
-	honest_round(task, models);
+	scored_task_of(1, scoring)
+}
+
+/// `rounds` honest rounds, then Scoring with the key released.
+fn scored_task_of(rounds: RoundIndex, scoring: ScoringRule) -> TaskId {
+	let task = create(spec(rounds, scoring), &PARTICIPANTS);
+	for _ in 0..rounds {
+		honest_round(task, models);
+	}
 	assert_eq!(phase(task).0, TaskPhase::Scoring);
 	assert_ok!(Evaluation::release_test_key(
 		RuntimeOrigin::signed(OWNER),
@@ -1173,6 +1180,10 @@ fn the_median_settles_and_outliers_earn_nothing() {
 			assert_ok!(commit_report(task, &target, *who, correct));
 		}
 		assert_noop!(commit_report(task, &target, p[0], 90), Error::<Test>::AlreadyCommitted);
+		assert_noop!(
+			Evaluation::commit_score(RuntimeOrigin::signed(p[0]), task, update(11), H256::zero()),
+			Error::<Test>::ZeroHash
+		);
 		run_until(task, TaskPhase::Rewarding);
 		for (who, correct) in p.iter().zip([90u32, 92, 40]) {
 			assert_ok!(reveal_report(task, &target, *who, correct));
@@ -1268,6 +1279,71 @@ fn the_baseline_is_scored_by_one_panel_not_the_first_reporters() {
 			Event::MedianSettled { target: ScoreTarget::Baseline, accuracy, reports, .. }
 				if *accuracy == Perbill::from_percent(11) && *reports == baseline_panel.len() as u32
 		)));
+	});
+}
+
+/// Attack: a participant resubmits the global model its round trained from, perturbed so
+/// that no equality test catches it, and is paid for its accuracy over the genesis model as
+/// if it had trained it. The model each later round trained from is scored too, by the first
+/// panel of the round that fixed it (nobody else, and not the last round's model, which no
+/// round trained from), and an update is paid only for what it adds to that model.
+#[test]
+fn a_perturbed_copy_of_the_trained_from_model_earns_nothing() {
+	ExtBuilder::default().build_and_execute(|| {
+		let rule = ScoringRule::Median { threshold: Perbill::from_percent(5) };
+		let task = scored_task_of(2, rule);
+		let global = ScoreTarget::Global { round: 0 };
+		let global_panel = Evaluation::baseline_panel(task, 0);
+		let outsider = *EVALUATORS.iter().find(|e| !global_panel.contains(e)).unwrap();
+		assert_noop!(commit_report(task, &global, outsider, 60), Error::<Test>::NotOnPanel);
+		assert_noop!(
+			commit_report(task, &ScoreTarget::Global { round: 1 }, global_panel[0], 60),
+			Error::<Test>::NotTrainedFrom
+		);
+		let update_of = |round, participant| ScoreTarget::Update { round, participant };
+		let panel_of = |target: &ScoreTargetOf<Test>| match target {
+			ScoreTarget::Update { round, participant } => {
+				panel(task, *round, DinTasks::update(task, *round, participant).unwrap().subgroup)
+			},
+			ScoreTarget::Global { round } => panel(task, *round, 0),
+			ScoreTarget::Baseline => panel(task, 1, 0),
+		};
+		let scored = [
+			(ScoreTarget::Baseline, 10),
+			(global.clone(), 60),
+			// 50 points over the genesis model round 0 trained from.
+			(update_of(0, 10), 60),
+			// A perturbed copy of round 0's global model, as accurate as it: nothing added.
+			(update_of(1, 10), 60),
+			// 10 points over round 0's global model.
+			(update_of(1, 11), 70),
+		];
+		let reports: Vec<_> = scored
+			.iter()
+			.flat_map(|(target, correct)| {
+				panel_of(target).into_iter().map(move |who| (target.clone(), who, *correct))
+			})
+			.collect();
+		report(task, &reports);
+		run_until(task, TaskPhase::Finished);
+		assert!(evaluation_events().iter().any(|e| matches!(
+			e,
+			Event::MedianSettled { target: ScoreTarget::Global { round: 0 }, accuracy, .. }
+				if *accuracy == Perbill::from_percent(60)
+		)));
+		let weights: Vec<(AccountId, u128)> = System::events()
+			.into_iter()
+			.filter_map(|r| match r.event {
+				RuntimeEvent::Rewards(pallet_din_rewards::Event::ParticipantRewarded {
+					who,
+					weight,
+					..
+				}) => Some((who, weight)),
+				_ => None,
+			})
+			.collect();
+		let points = |p: u32| Perbill::from_percent(p).deconstruct() as u128;
+		assert_eq!(weights, vec![(10, points(50)), (11, points(10))]);
 	});
 }
 

@@ -102,7 +102,8 @@ pub enum SubgroupResult<
 	Empty,
 }
 
-/// What a score is about: the genesis model (the baseline) or one participant's update.
+/// What a score is about: the genesis model (the baseline), a global model a later round
+/// trained from, or one participant's update.
 #[derive(
 	Encode,
 	Decode,
@@ -126,6 +127,13 @@ pub enum ScoreTarget<AccountId> {
 		round: RoundIndex,
 		/// Who submitted it.
 		participant: AccountId,
+	},
+	/// The global model `round` fixed, which the rounds after it trained from (until
+	/// another is fixed): its accuracy is what their updates' contributions are measured
+	/// against. Only a round before the last fixes one that is trained from.
+	Global {
+		/// The round that fixed the model.
+		round: RoundIndex,
 	},
 }
 

@@ -1,5 +1,6 @@
 //! Benchmark of pallet-din-rewards (frame-benchmarking v2): one settlement paying `p`
-//! participants and `e` evaluators from `s` scores, with a below-baseline slash among them.
+//! participants and `e` evaluators from `s` scores, with a below-baseline slash among them
+//! and a scored global model before each score's round.
 
 use super::*;
 use din_primitives::{BenchmarkTask, ScoringRule, TaskPhase};
@@ -47,9 +48,13 @@ mod benchmarks {
 		let mut work: Vec<(T::AccountId, u32)> =
 			(0..e).map(|i| (account("evaluator", i, SEED), 1 + i)).collect();
 		work.sort();
+		// A scored global model before every score's round: each contribution is measured
+		// against one (a search over all of them).
+		let globals = (0..s).map(|round| (round, Perbill::from_percent(60))).collect();
 		let outcome = TaskOutcome {
 			test_key_released: true,
 			baseline: Some(Perbill::from_percent(50)),
+			globals,
 			scores,
 			accepted,
 			work,

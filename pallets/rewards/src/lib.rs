@@ -14,11 +14,18 @@
 //!    their accepted work (majority reveals, settled proofs, reports near the median).
 //! 2. **Protocol fee**: `protocol_fee × P` is burned.
 //! 3. **Participants**: the rest is split in proportion to each participant's positive
-//!    contribution, `Σ over its scored updates of max(0, accuracy − baseline)` in parts per
-//!    billion, where the baseline is the genesis model's accuracy (0 if it was never
-//!    scored). An update scoring more than the task's `baseline_margin` *below* the
-//!    baseline is slashed (`fees.slash` of the participant bond,
-//!    [`din_primitives::Offence::BelowBaseline`]).
+//!    contribution, `Σ over its scored updates of max(0, accuracy − trained-from)` in parts
+//!    per billion. *Trained-from* is the accuracy of the model the update's round trained
+//!    from: the newest global model fixed before that round whose accuracy was settled
+//!    ([`din_primitives::TaskOutcome::globals`]), else the genesis model's (the *baseline*,
+//!    0 if it was never scored). So an update pays only for what it added to the model it
+//!    started from: resubmitting that model, or a perturbed copy of it, earns nothing. An
+//!    update scoring more than the task's `baseline_margin` *below* the baseline is
+//!    harmful, worse than no training at all, and is slashed (`fees.slash` of the
+//!    participant bond, [`din_primitives::Offence::BelowBaseline`]). The slash is measured
+//!    against the genesis model, not the trained-from one: an honest update trained on one
+//!    participant's (non-IID) data often scores below the federated model it started from,
+//!    which earns it nothing but is no offence.
 //!    If the owner withheld the test-set key, no scores exist and the task is settled in
 //!    the participants' favour: the participants' part is split in proportion to accepted
 //!    updates instead.
@@ -62,8 +69,8 @@ pub use weights::WeightInfo;
 
 use alloc::vec::Vec;
 use din_primitives::{
-	Offence, RewardSettlement, Role, Slash, SlashReason, TaskEscrow, TaskId, TaskInspect,
-	TaskOutcome,
+	Offence, RewardSettlement, Role, RoundIndex, Slash, SlashReason, TaskEscrow, TaskId,
+	TaskInspect, TaskOutcome,
 };
 use polkadot_sdk::{
 	frame_support::{self, pallet_prelude::*, traits::tokens::Balance as BalanceTrait},
@@ -194,7 +201,8 @@ pub mod pallet {
 		/// `who` earned `amount` of `task`'s pool for `work` units of accepted evaluation.
 		EvaluatorRewarded { task: TaskId, who: T::AccountId, amount: T::Balance, work: u32 },
 		/// `who` earned `amount` for its contribution (`weight`: contribution in parts per
-		/// billion over the baseline, or accepted updates when the task was not scored).
+		/// billion over the models its updates trained from, or accepted updates when the
+		/// task was not scored).
 		ParticipantRewarded { task: TaskId, who: T::AccountId, amount: T::Balance, weight: u128 },
 		/// The protocol fee of `task` was burned.
 		ProtocolFeeBurned { task: TaskId, amount: T::Balance },
@@ -248,8 +256,9 @@ impl<T: Config> Pallet<T> {
 		}
 	}
 
-	/// The participants' weights: contribution over the baseline (scored), or accepted
-	/// updates (not scored). Slashes updates below the baseline by more than the margin.
+	/// The participants' weights: contribution over the model each update trained from
+	/// (scored), or accepted updates (not scored). Slashes updates below the baseline by
+	/// more than the margin.
 	fn participant_weights(
 		task: TaskId,
 		outcome: &TaskOutcome<T::AccountId>,
@@ -266,8 +275,9 @@ impl<T: Config> Pallet<T> {
 		let mut weights: Vec<(T::AccountId, u128)> = Vec::new();
 		let mut slashed = 0u32;
 		for (who, round, accuracy) in outcome.scores.iter() {
+			let trained_from = Self::trained_from(outcome, *round);
 			let contribution =
-				accuracy.deconstruct().saturating_sub(baseline.deconstruct()) as u128;
+				accuracy.deconstruct().saturating_sub(trained_from.deconstruct()) as u128;
 			if accuracy.saturating_add(margin) < baseline {
 				let reason = SlashReason { task, round: *round, offence: Offence::BelowBaseline };
 				T::Staking::slash(who, Role::Participant, slash, stake, reason);
@@ -283,6 +293,19 @@ impl<T: Config> Pallet<T> {
 			}
 		}
 		(weights, slashed)
+	}
+
+	/// The accuracy of the model `round` trained from: the newest scored global model fixed
+	/// before it, else the genesis model's (0 if unscored). An unscored global model keeps
+	/// the one before it, the lower bar in a task that improves as it goes.
+	fn trained_from(outcome: &TaskOutcome<T::AccountId>, round: RoundIndex) -> Perbill {
+		// `globals` is in ascending round order.
+		let before = outcome.globals.partition_point(|(fixed_in, _)| *fixed_in < round);
+		before
+			.checked_sub(1)
+			.map(|newest| outcome.globals[newest].1)
+			.or(outcome.baseline)
+			.unwrap_or_default()
 	}
 
 	/// Settle `task`; see the module docs.

@@ -22,6 +22,7 @@ fn fees_burn_and_contribution_shares_are_exact() {
 		let outcome = TaskOutcome {
 			test_key_released: true,
 			baseline: Some(pct(50)),
+			globals: vec![],
 			// 10 contributes 30 points (20 + 10 over two rounds), 11 contributes 10, 12 is
 			// at the baseline, 13 is 5 points below it (beyond the 1% margin).
 			scores: vec![
@@ -65,6 +66,44 @@ fn fees_burn_and_contribution_shares_are_exact() {
 	});
 }
 
+/// Attack: a participant resubmits the global model its round trained from, or a perturbed
+/// copy of it, and is paid as if it had trained it from the genesis model. An update is
+/// paid only for what it adds to the model its round trained from; falling below that
+/// model earns nothing but is no offence unless it falls below the genesis model too.
+#[test]
+fn an_update_earns_only_its_improvement_over_the_model_it_trained_from() {
+	build_and_execute(|| {
+		let task = create(10_000, fees());
+		let outcome = TaskOutcome {
+			test_key_released: true,
+			baseline: Some(pct(10)),
+			// Round 0 fixed a global model scored 60%; round 1's was never scored.
+			globals: vec![(0, pct(60))],
+			scores: vec![
+				// 50 points over the genesis model round 0 trained from.
+				(10, 0, pct(60)),
+				// Round 0's global model resubmitted in round 1: nothing added.
+				(10, 1, pct(60)),
+				// 10 points over round 0's global model.
+				(11, 1, pct(70)),
+				// Below the model it trained from, above the genesis model: unpaid, unslashed.
+				(12, 1, pct(40)),
+				// Round 1's global model is unscored: measured against round 0's, 5 points.
+				(13, 2, pct(65)),
+			],
+			accepted: vec![(10, 2), (11, 1), (12, 1), (13, 1)],
+			work: vec![],
+		};
+		let s = Rewards::do_settle(task, outcome).expect("task exists");
+		// 8_500 split 50:10:0:5.
+		assert_eq!(balance(10) + 100 - ENDOWMENT, 8_500 * 50 / 65);
+		assert_eq!(balance(11) + 100 - ENDOWMENT, 8_500 * 10 / 65);
+		assert_eq!(balance(12) + 100 - ENDOWMENT, 0);
+		assert_eq!(balance(13) + 100 - ENDOWMENT, 8_500 * 5 / 65);
+		assert_eq!(s.slashed, 0);
+	});
+}
+
 #[test]
 fn nobody_to_pay_refunds_the_owner() {
 	build_and_execute(|| {
@@ -72,6 +111,7 @@ fn nobody_to_pay_refunds_the_owner() {
 		let outcome = TaskOutcome {
 			test_key_released: true,
 			baseline: Some(pct(90)),
+			globals: vec![],
 			scores: vec![(10, 0, pct(89))],
 			accepted: vec![(10, 1)],
 			work: vec![],
@@ -110,6 +150,7 @@ fn without_scores_participants_share_by_accepted_updates() {
 		let outcome = TaskOutcome {
 			test_key_released: false,
 			baseline: None,
+			globals: vec![],
 			scores: vec![],
 			accepted: vec![(10, 2), (11, 1)],
 			work: vec![],
@@ -122,13 +163,17 @@ fn without_scores_participants_share_by_accepted_updates() {
 	});
 }
 
-fn arb_outcome(
-) -> impl Strategy<Value = (u64, u32, u32, Option<u32>, Vec<(u64, u32)>, Vec<(u64, u32)>, bool)> {
+/// A settlement's inputs: pool, evaluator and protocol fee percentages, baseline, the
+/// scored global model of each round, scores, work and whether the key was released.
+type ArbOutcome = (u64, u32, u32, Option<u32>, Vec<u32>, Vec<(u64, u32)>, Vec<(u64, u32)>, bool);
+
+fn arb_outcome() -> impl Strategy<Value = ArbOutcome> {
 	(
 		100u64..900_000,
 		0u32..60,
 		0u32..40,
 		proptest::option::of(0u32..100),
+		proptest::collection::vec(0u32..100, 0..12),
 		proptest::collection::vec((10u64..=17, 0u32..100), 0..12),
 		proptest::collection::vec((30u64..=37, 0u32..20), 0..8),
 		any::<bool>(),
@@ -141,7 +186,7 @@ proptest! {
 	/// `pool = participants + evaluators + burned + refund`, and exactly those amounts
 	/// moved: to the payees, out of existence, and back to the owner at the task's end.
 	#[test]
-	fn accounting_is_exact((pool, ef, pf, baseline, scores, work, released) in arb_outcome()) {
+	fn accounting_is_exact((pool, ef, pf, baseline, globals, scores, work, released) in arb_outcome()) {
 		build_and_execute(|| {
 			let task = create(pool, FeeParams { evaluator_fee: pct(ef), protocol_fee: pct(pf), ..fees() });
 			let mut scores: Vec<(AccountId, u32, Perbill)> =
@@ -160,7 +205,8 @@ proptest! {
 			let payees: Vec<AccountId> = participants().into_iter().chain(evaluators()).collect();
 			let before: Balance = payees.iter().map(|a| balance(*a)).sum();
 			let issuance = Balances::total_issuance();
-			let outcome = TaskOutcome { test_key_released: released, baseline: baseline.map(pct), scores, accepted, work };
+			let globals = globals.into_iter().enumerate().map(|(round, a)| (round as u32, pct(a))).collect();
+			let outcome = TaskOutcome { test_key_released: released, baseline: baseline.map(pct), globals, scores, accepted, work };
 			let s = Rewards::do_settle(task, outcome).unwrap();
 			assert_eq!(s.pool, pool);
 			assert_eq!(s.pool, s.participants + s.evaluators + s.burned + s.refund);

@@ -1043,8 +1043,9 @@ impl Daemon {
 	}
 
 	/// The baseline (if this evaluator sits on the baseline panel, the last round's first
-	/// subgroup's: `Pallet::baseline_panel`) and every accepted update of the panels it sat
-	/// on.
+	/// subgroup's: `Pallet::baseline_panel`), the global model of every earlier round whose
+	/// first panel it sat on (the model the rounds after it trained from) and every accepted
+	/// update of the panels it sat on.
 	async fn targets(&self, task: u32, info: &TaskInfo) -> anyhow::Result<Vec<Target>> {
 		let mut targets = Vec::new();
 		let baseline_panel = self.chain.panel(task, info.round, 0).await?;
@@ -1064,6 +1065,16 @@ impl Daemon {
 					break;
 				}
 				let Some(position) = panel.iter().position(|a| *a == self.me) else { continue };
+				if subgroup == 0 && round < info.round {
+					if let Some(global) = self.chain.global_model(task, round).await? {
+						targets.push(Target {
+							target: ScoreTarget::Global { round },
+							cid: global.cid.0,
+							commitment: global.commitment,
+							primary: position == 0,
+						});
+					}
+				}
 				let Some(SubgroupResult::Accepted(reveal)) =
 					self.chain.subgroup_result(task, round, subgroup).await?
 				else {
@@ -1120,13 +1131,15 @@ async fn register(chain: &Chain, signer: &Signer, bond: u128) -> anyhow::Result<
 	Ok(())
 }
 
-/// A score target for logs: `baseline` or `<participant>@<round>`.
+/// A score target for logs: `baseline`, `global@<round>` or `<participant>@<round>`
+/// (rounds counted from 1).
 fn describe(target: &ScoreTarget) -> String {
 	match target {
 		ScoreTarget::Baseline => "baseline".into(),
 		ScoreTarget::Update { round, participant } => {
 			format!("{}@{}", short(participant), round + 1)
 		},
+		ScoreTarget::Global { round } => format!("global@{}", round + 1),
 	}
 }
 

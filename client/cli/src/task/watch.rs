@@ -312,5 +312,6 @@ fn target_name(target: &din_chain::types::ScoreTarget) -> String {
 		din_chain::types::ScoreTarget::Update { round, participant } => {
 			format!("{participant}@{round}")
 		},
+		din_chain::types::ScoreTarget::Global { round } => format!("global@{round}"),
 	}
 }
