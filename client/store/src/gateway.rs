@@ -16,8 +16,11 @@
 //! bounded provider wait) and cached unpinned. Malformed or unsupported CIDs get 400,
 //! content no provider has gets 404, a backend failure 502. At most
 //! [`GatewayConfig::max_concurrent_requests`] requests are worked on at once; beyond that
-//! the gateway answers 503 rather than queueing without bound. Responses are immutable
-//! (content addressed) and say so in `Cache-Control`.
+//! the gateway answers 503 rather than queueing without bound. One remote address gets at
+//! most [`GatewayConfig::max_requests_per_address`] of them (429 beyond), so that one
+//! host opening connection after connection cannot hold every slot in turn and shut the
+//! off-chain workers out. Responses are immutable (content addressed) and say so in
+//! `Cache-Control`.
 //!
 //! A slot is held until its response is sent, so a reader that stops reading would hold
 //! it for good: hyper stops polling a body while the socket does not take more, so no
@@ -26,15 +29,17 @@
 //! [`GatewayConfig::idle_timeout`], or lives past [`GatewayConfig::connection_lifetime`],
 //! fails, which ends it and drops its response with its slot.
 
+use std::collections::HashMap;
 use std::future::Future;
 use std::io;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::pin::Pin;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
 use axum::body::{Body, Bytes};
+use axum::extract::connect_info::{ConnectInfo, Connected};
 use axum::extract::{DefaultBodyLimit, Path, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -44,7 +49,7 @@ use cid::Cid;
 use futures::stream::{self, StreamExt};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::Semaphore;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio::time::{Instant, Sleep};
 
 use crate::dag;
@@ -56,6 +61,9 @@ use crate::store::Store;
 pub struct GatewayConfig {
 	/// Requests worked on at once; more are refused with 503.
 	pub max_concurrent_requests: usize,
+	/// Requests worked on at once for one remote IP address; more from it are refused with
+	/// 429. A quarter of the slots by default: four hosts, not one, to fill them.
+	pub max_requests_per_address: usize,
 	/// Accept `POST /artifact` bodies up to this many bytes; `None`: read-only.
 	pub max_upload_bytes: Option<usize>,
 	/// A connection that moves no byte either way for this long is closed (a reader that
@@ -69,6 +77,7 @@ impl Default for GatewayConfig {
 	fn default() -> Self {
 		GatewayConfig {
 			max_concurrent_requests: 32,
+			max_requests_per_address: 8,
 			max_upload_bytes: None,
 			idle_timeout: Duration::from_secs(10),
 			connection_lifetime: Duration::from_secs(600),
@@ -79,14 +88,73 @@ impl Default for GatewayConfig {
 #[derive(Clone)]
 struct GatewayState {
 	store: Store,
-	slots: Arc<Semaphore>,
+	slots: Arc<Slots>,
 }
 
-/// The gateway's routes, to be served by [`serve`] or mounted elsewhere.
-pub fn router(store: Store, config: GatewayConfig) -> Router {
+/// The request slots: at most `total` requests at once, at most `per_address` of them from
+/// one remote IP address.
+struct Slots {
+	total: Arc<Semaphore>,
+	per_address: usize,
+	/// Slots held per address; an address holding none has no entry, so the map never
+	/// holds more entries than there are slots.
+	held: Mutex<HashMap<IpAddr, usize>>,
+}
+
+impl Slots {
+	/// A slot for a request from `address`, or the answer refusing it.
+	fn acquire(self: &Arc<Self>, address: IpAddr) -> std::result::Result<Slot, Response> {
+		let mut held = self.held.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+		let count = held.get(&address).copied().unwrap_or(0);
+		if count >= self.per_address {
+			return Err(address_busy());
+		}
+		let permit = self.total.clone().try_acquire_owned().map_err(|_| busy())?;
+		held.insert(address, count + 1);
+		Ok(Slot { _permit: permit, slots: self.clone(), address })
+	}
+}
+
+/// A request slot, held until dropped.
+struct Slot {
+	_permit: OwnedSemaphorePermit,
+	slots: Arc<Slots>,
+	address: IpAddr,
+}
+
+impl Drop for Slot {
+	fn drop(&mut self) {
+		let mut held = self.slots.held.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+		if let Some(count) = held.get_mut(&self.address) {
+			*count -= 1;
+			if *count == 0 {
+				held.remove(&self.address);
+			}
+		}
+	}
+}
+
+/// The remote address of a gateway connection, as the handlers see it. An IPv4 client on a
+/// dual-stack socket counts as its IPv4 address.
+#[derive(Clone, Copy, Debug)]
+struct RemoteAddress(IpAddr);
+
+impl Connected<axum::serve::IncomingStream<'_, DeadlineListener>> for RemoteAddress {
+	fn connect_info(stream: axum::serve::IncomingStream<'_, DeadlineListener>) -> Self {
+		RemoteAddress(stream.remote_addr().ip().to_canonical())
+	}
+}
+
+/// The gateway's routes, served by [`bind`] (which tells the handlers each connection's
+/// remote address).
+fn router(store: Store, config: GatewayConfig) -> Router {
 	let state = GatewayState {
 		store,
-		slots: Arc::new(Semaphore::new(config.max_concurrent_requests.max(1))),
+		slots: Arc::new(Slots {
+			total: Arc::new(Semaphore::new(config.max_concurrent_requests.max(1))),
+			per_address: config.max_requests_per_address.max(1),
+			held: Mutex::new(HashMap::new()),
+		}),
 	};
 	let router = Router::new()
 		.route("/block/{cid}", get(get_block))
@@ -118,6 +186,7 @@ pub async fn bind(
 	};
 	let app = router(store, config);
 	Ok((bound, async move {
+		let app = app.into_make_service_with_connect_info::<RemoteAddress>();
 		axum::serve(listener, app).await.map_err(|e| StoreError::Gateway(e.to_string()))
 	}))
 }
@@ -241,6 +310,11 @@ fn busy() -> Response {
 	(StatusCode::SERVICE_UNAVAILABLE, "gateway busy, retry later\n").into_response()
 }
 
+fn address_busy() -> Response {
+	(StatusCode::TOO_MANY_REQUESTS, "too many requests from this address at once, retry later\n")
+		.into_response()
+}
+
 fn content_headers(response: &mut Response, length: u64) {
 	let headers = response.headers_mut();
 	headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/octet-stream"));
@@ -251,9 +325,14 @@ fn content_headers(response: &mut Response, length: u64) {
 	headers.insert(header::CONTENT_LENGTH, HeaderValue::from(length));
 }
 
-async fn get_block(State(state): State<GatewayState>, Path(cid): Path<String>) -> Response {
-	let Ok(_slot) = state.slots.try_acquire() else {
-		return busy();
+async fn get_block(
+	State(state): State<GatewayState>,
+	ConnectInfo(RemoteAddress(from)): ConnectInfo<RemoteAddress>,
+	Path(cid): Path<String>,
+) -> Response {
+	let _slot = match state.slots.acquire(from) {
+		Ok(slot) => slot,
+		Err(refused) => return refused,
 	};
 	let cid = match dag::parse_cid(&cid) {
 		Ok(cid) => cid,
@@ -270,9 +349,14 @@ async fn get_block(State(state): State<GatewayState>, Path(cid): Path<String>) -
 	}
 }
 
-async fn get_artifact(State(state): State<GatewayState>, Path(cid): Path<String>) -> Response {
-	let Ok(slot) = state.slots.clone().try_acquire_owned() else {
-		return busy();
+async fn get_artifact(
+	State(state): State<GatewayState>,
+	ConnectInfo(RemoteAddress(from)): ConnectInfo<RemoteAddress>,
+	Path(cid): Path<String>,
+) -> Response {
+	let slot = match state.slots.acquire(from) {
+		Ok(slot) => slot,
+		Err(refused) => return refused,
 	};
 	let root = match dag::parse_cid(&cid) {
 		Ok(cid) => cid,
@@ -312,9 +396,14 @@ async fn get_artifact(State(state): State<GatewayState>, Path(cid): Path<String>
 	response
 }
 
-async fn post_artifact(State(state): State<GatewayState>, body: Bytes) -> Response {
-	let Ok(_slot) = state.slots.try_acquire() else {
-		return busy();
+async fn post_artifact(
+	State(state): State<GatewayState>,
+	ConnectInfo(RemoteAddress(from)): ConnectInfo<RemoteAddress>,
+	body: Bytes,
+) -> Response {
+	let _slot = match state.slots.acquire(from) {
+		Ok(slot) => slot,
+		Err(refused) => return refused,
 	};
 	match state.store.put(body.to_vec()).await {
 		Ok(cid) => {

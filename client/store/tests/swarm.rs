@@ -398,3 +398,64 @@ async fn a_reader_that_stops_reading_frees_its_gateway_slot_at_the_idle_timeout(
 	})
 	.await
 }
+
+/// Attack: one host opens connection after connection that asks for an artifact and reads
+/// nothing, to hold every gateway slot in turn and shut the node's off-chain workers out.
+/// One address holds at most `max_requests_per_address` slots (429 beyond): another address
+/// is still served while it stalls.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_address_cannot_hold_every_gateway_slot() {
+	use tokio::io::AsyncWriteExt;
+	bounded(async {
+		let a = start(&[]).await;
+		// Larger than loopback's socket buffers on both ends together.
+		let cid = a.store.put(artifact(32 << 20, 12)).await.expect("put");
+		let config = GatewayConfig {
+			max_concurrent_requests: 4,
+			max_requests_per_address: 2,
+			idle_timeout: Duration::from_secs(60),
+			..GatewayConfig::default()
+		};
+		let (http, server) =
+			gateway::bind("127.0.0.1:0".parse().expect("addr"), a.store.clone(), config)
+				.await
+				.expect("bind gateway");
+		tokio::spawn(server);
+
+		// Two stalled readers from 127.0.0.1 (receive buffers set by hand stay small).
+		let mut stalled = Vec::new();
+		for _ in 0..2 {
+			let socket = tokio::net::TcpSocket::new_v4().expect("socket");
+			socket.set_recv_buffer_size(16 << 10).expect("receive buffer");
+			let mut stream = socket.connect(http).await.expect("connect");
+			let request = format!("GET /artifact/{cid} HTTP/1.1\r\nHost: gateway\r\n\r\n");
+			stream.write_all(request.as_bytes()).await.expect("send the request");
+			stalled.push(stream);
+		}
+		let client_at = |ip: &str| {
+			reqwest::Client::builder()
+				.pool_max_idle_per_host(0)
+				.local_address(Some(ip.parse().expect("ip")))
+				.build()
+				.expect("client")
+		};
+		let url = format!("http://{http}/block/{cid}");
+		let (same, other) = (client_at("127.0.0.1"), client_at("127.0.0.2"));
+		let started = Instant::now();
+		while same.get(&url).send().await.expect("get").status() != 429 {
+			assert!(
+				started.elapsed() < Duration::from_secs(10),
+				"the stalled readers never hold their address's slots"
+			);
+			tokio::time::sleep(Duration::from_millis(50)).await;
+		}
+		assert_eq!(
+			other.get(&url).send().await.expect("get").status(),
+			200,
+			"another address is served while the first stalls"
+		);
+		drop(stalled);
+		drop(a.dir);
+	})
+	.await
+}
