@@ -87,10 +87,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `972 + n * (93 ±0)`
 		//  Estimated: `15823`
-		// Minimum execution time: 834_147_000 picoseconds.
-		Weight::from_parts(1_032_287_970, 15823)
-			// Standard Error: 388_384
-			.saturating_add(Weight::from_parts(932_177, 0).saturating_mul(n.into()))
+		// Minimum execution time: 574_612_000 picoseconds.
+		Weight::from_parts(717_978_827, 15823)
+			// Standard Error: 152_583
+			.saturating_add(Weight::from_parts(722_840, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(6_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -103,10 +103,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `33 + n * (56 ±0)`
 		//  Estimated: `15823`
-		// Minimum execution time: 359_643_000 picoseconds.
-		Weight::from_parts(451_550_765, 15823)
-			// Standard Error: 144_676
-			.saturating_add(Weight::from_parts(289_744, 0).saturating_mul(n.into()))
+		// Minimum execution time: 277_151_000 picoseconds.
+		Weight::from_parts(341_238_793, 15823)
+			// Standard Error: 77_901
+			.saturating_add(Weight::from_parts(242_332, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -120,8 +120,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `1339`
 		//  Estimated: `8317`
-		// Minimum execution time: 600_200_000 picoseconds.
-		Weight::from_parts(889_279_000, 8317)
+		// Minimum execution time: 490_849_000 picoseconds.
+		Weight::from_parts(567_973_000, 8317)
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -140,10 +140,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `3062 + i * (68 ±0)`
 		//  Estimated: `8317 + i * (2717 ±0)`
-		// Minimum execution time: 718_305_000 picoseconds.
-		Weight::from_parts(1_177_325_809, 8317)
-			// Standard Error: 7_733_115
-			.saturating_add(Weight::from_parts(126_375_758, 0).saturating_mul(i.into()))
+		// Minimum execution time: 644_266_000 picoseconds.
+		Weight::from_parts(743_531_895, 8317)
+			// Standard Error: 844_170
+			.saturating_add(Weight::from_parts(92_537_295, 0).saturating_mul(i.into()))
 			.saturating_add(T::DbWeight::get().reads(4_u64))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(i.into())))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
@@ -160,10 +160,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `1098 + e * (36 ±0)`
 		//  Estimated: `12707`
-		// Minimum execution time: 598_888_000 picoseconds.
-		Weight::from_parts(743_449_972, 12707)
-			// Standard Error: 252_326
-			.saturating_add(Weight::from_parts(258_086, 0).saturating_mul(e.into()))
+		// Minimum execution time: 520_632_000 picoseconds.
+		Weight::from_parts(587_411_621, 12707)
+			// Standard Error: 94_276
+			.saturating_add(Weight::from_parts(164_597, 0).saturating_mul(e.into()))
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -175,8 +175,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `1180`
 		//  Estimated: `8317`
-		// Minimum execution time: 571_948_000 picoseconds.
-		Weight::from_parts(815_059_000, 8317)
+		// Minimum execution time: 484_169_000 picoseconds.
+		Weight::from_parts(556_886_000, 8317)
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -186,8 +186,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `6`
 		//  Estimated: `4523`
-		// Minimum execution time: 2_698_903_000 picoseconds.
-		Weight::from_parts(3_267_176_000, 4523)
+		// Minimum execution time: 2_673_828_000 picoseconds.
+		Weight::from_parts(2_773_836_000, 4523)
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -199,8 +199,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `1059`
 		//  Estimated: `8317`
-		// Minimum execution time: 508_885_000 picoseconds.
-		Weight::from_parts(646_429_000, 8317)
+		// Minimum execution time: 430_069_000 picoseconds.
+		Weight::from_parts(494_714_000, 8317)
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -228,8 +228,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `2996`
 		//  Estimated: `8317`
-		// Minimum execution time: 6_337_810_000 picoseconds.
-		Weight::from_parts(7_728_753_000, 8317)
+		// Minimum execution time: 6_004_781_000 picoseconds.
+		Weight::from_parts(6_106_993_000, 8317)
 			.saturating_add(T::DbWeight::get().reads(10_u64))
 			.saturating_add(T::DbWeight::get().writes(4_u64))
 	}
@@ -244,29 +244,33 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Evaluation::Panels` (r:1 w:0)
 	/// Proof: `Evaluation::Panels` (`max_values`: None, `max_size`: Some(253), added: 2728, mode: `MaxEncodedLen`)
 	/// Storage: `Evaluation::Reports` (r:1 w:1)
-	/// Proof: `Evaluation::Reports` (`max_values`: None, `max_size`: Some(318), added: 2793, mode: `MaxEncodedLen`)
+	/// Proof: `Evaluation::Reports` (`max_values`: None, `max_size`: Some(521), added: 2996, mode: `MaxEncodedLen`)
 	/// Storage: `Evaluation::ScoredTargets` (r:1 w:1)
 	/// Proof: `Evaluation::ScoredTargets` (`max_values`: None, `max_size`: Some(16), added: 2491, mode: `MaxEncodedLen`)
 	/// The range of component `q` is `[1, 7]`.
 	fn commit_score(q: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `2384 + q * (36 ±0)`
+		//  Measured:  `2357 + q * (65 ±0)`
 		//  Estimated: `8317 + q * (1741 ±0)`
-		// Minimum execution time: 869_780_000 picoseconds.
-		Weight::from_parts(1_269_333_529, 8317)
+		// Minimum execution time: 782_581_000 picoseconds.
+		Weight::from_parts(840_330_303, 8317)
 			.saturating_add(T::DbWeight::get().reads(7_u64))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
 			.saturating_add(Weight::from_parts(0, 1741).saturating_mul(q.into()))
 	}
-	fn reveal_score(q: u32, ) -> Weight {
+	/// Storage: `Tasks::Tasks` (r:1 w:0)
+	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(4852), added: 7327, mode: `MaxEncodedLen`)
+	/// Storage: `Evaluation::Reports` (r:1 w:1)
+	/// Proof: `Evaluation::Reports` (`max_values`: None, `max_size`: Some(521), added: 2996, mode: `MaxEncodedLen`)
+	/// The range of component `q` is `[1, 7]`.
+	fn reveal_score(_q: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `2384 + q * (36 ±0)`
-		//  Estimated: `8317 + q * (1741 ±0)`
-		// Minimum execution time: 869_780_000 picoseconds.
-		Weight::from_parts(1_269_333_529, 8317)
-			.saturating_add(T::DbWeight::get().reads(7_u64))
-			.saturating_add(T::DbWeight::get().writes(2_u64))
-			.saturating_add(Weight::from_parts(0, 1741).saturating_mul(q.into()))
+		//  Measured:  `1216 + q * (37 ±0)`
+		//  Estimated: `8317`
+		// Minimum execution time: 426_653_000 picoseconds.
+		Weight::from_parts(469_007_023, 8317)
+			.saturating_add(T::DbWeight::get().reads(2_u64))
+			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
 	/// Storage: `Tasks::Tasks` (r:1 w:0)
 	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(4852), added: 7327, mode: `MaxEncodedLen`)
@@ -280,8 +284,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `9611`
 		//  Estimated: `12707`
-		// Minimum execution time: 669_933_000 picoseconds.
-		Weight::from_parts(870_091_000, 12707)
+		// Minimum execution time: 542_745_000 picoseconds.
+		Weight::from_parts(599_579_000, 12707)
 			.saturating_add(T::DbWeight::get().reads(4_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -289,8 +293,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `0`
 		//  Estimated: `0`
-		// Minimum execution time: 12_212_974_000 picoseconds.
-		Weight::from_parts(13_725_907_000, 0)
+		// Minimum execution time: 12_049_150_000 picoseconds.
+		Weight::from_parts(12_241_355_000, 0)
 	}
 	/// Storage: `Evaluation::Pool` (r:1 w:0)
 	/// Proof: `Evaluation::Pool` (`max_values`: Some(1), `max_size`: Some(14338), added: 14833, mode: `MaxEncodedLen`)
@@ -316,12 +320,12 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `1211 + n * (150 ±0)`
 		//  Estimated: `15823 + n * (3205 ±0)`
-		// Minimum execution time: 27_446_547_000 picoseconds.
-		Weight::from_parts(20_176_258_847, 15823)
-			// Standard Error: 152_594_675
-			.saturating_add(Weight::from_parts(449_976_183, 0).saturating_mul(k.into()))
-			// Standard Error: 19_285_206
-			.saturating_add(Weight::from_parts(200_673_349, 0).saturating_mul(n.into()))
+		// Minimum execution time: 26_494_236_000 picoseconds.
+		Weight::from_parts(26_574_845_000, 15823)
+			// Standard Error: 43_060_087
+			.saturating_add(Weight::from_parts(310_580_404, 0).saturating_mul(k.into()))
+			// Standard Error: 5_363_962
+			.saturating_add(Weight::from_parts(132_297_865, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(5_u64))
 			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(9_u64))
@@ -356,11 +360,11 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	fn on_aggregation_end(k: u32, ) -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `2568 + k * (15262 ±0)`
-		//  Estimated: `18742 + k * (103088 ±0)`
-		// Minimum execution time: 28_685_445_000 picoseconds.
-		Weight::from_parts(28_838_552_000, 18742)
-			// Standard Error: 672_333_742
-			.saturating_add(Weight::from_parts(34_836_395_174, 0).saturating_mul(k.into()))
+		//  Estimated: `18742 + k * (103088 ±72)`
+		// Minimum execution time: 28_507_382_000 picoseconds.
+		Weight::from_parts(28_893_205_000, 18742)
+			// Standard Error: 183_937_660
+			.saturating_add(Weight::from_parts(28_521_404_515, 0).saturating_mul(k.into()))
 			.saturating_add(T::DbWeight::get().reads(24_u64))
 			.saturating_add(T::DbWeight::get().reads((170_u64).saturating_mul(k.into())))
 			.saturating_add(T::DbWeight::get().writes(22_u64))
@@ -389,11 +393,11 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	fn on_global_end(e: u32, ) -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `3258 + e * (221 ±0)`
-		//  Estimated: `12707 + e * (3205 ±0)`
-		// Minimum execution time: 1_101_704_000 picoseconds.
-		Weight::from_parts(5_413_550_387, 12707)
-			// Standard Error: 23_043_258
-			.saturating_add(Weight::from_parts(461_693_655, 0).saturating_mul(e.into()))
+		//  Estimated: `12707 + e * (3205 ±5)`
+		// Minimum execution time: 918_493_000 picoseconds.
+		Weight::from_parts(1_024_855_918, 12707)
+			// Standard Error: 3_099_827
+			.saturating_add(Weight::from_parts(413_734_265, 0).saturating_mul(e.into()))
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().reads((4_u64).saturating_mul(e.into())))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
@@ -435,10 +439,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `39676 + s * (205 ±0)`
 		//  Estimated: `669961 + s * (2603 ±0)`
-		// Minimum execution time: 345_823_687_000 picoseconds.
-		Weight::from_parts(423_227_431_434, 669961)
-			// Standard Error: 58_935_053
-			.saturating_add(Weight::from_parts(1_452_009_103, 0).saturating_mul(s.into()))
+		// Minimum execution time: 326_959_882_000 picoseconds.
+		Weight::from_parts(325_012_583_241, 669961)
+			// Standard Error: 6_066_651
+			.saturating_add(Weight::from_parts(1_122_330_430, 0).saturating_mul(s.into()))
 			.saturating_add(T::DbWeight::get().reads(1036_u64))
 			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(s.into())))
 			.saturating_add(T::DbWeight::get().writes(1033_u64))
@@ -466,10 +470,10 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `972 + n * (93 ±0)`
 		//  Estimated: `15823`
-		// Minimum execution time: 834_147_000 picoseconds.
-		Weight::from_parts(1_032_287_970, 15823)
-			// Standard Error: 388_384
-			.saturating_add(Weight::from_parts(932_177, 0).saturating_mul(n.into()))
+		// Minimum execution time: 574_612_000 picoseconds.
+		Weight::from_parts(717_978_827, 15823)
+			// Standard Error: 152_583
+			.saturating_add(Weight::from_parts(722_840, 0).saturating_mul(n.into()))
 			.saturating_add(RocksDbWeight::get().reads(6_u64))
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
@@ -482,10 +486,10 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `33 + n * (56 ±0)`
 		//  Estimated: `15823`
-		// Minimum execution time: 359_643_000 picoseconds.
-		Weight::from_parts(451_550_765, 15823)
-			// Standard Error: 144_676
-			.saturating_add(Weight::from_parts(289_744, 0).saturating_mul(n.into()))
+		// Minimum execution time: 277_151_000 picoseconds.
+		Weight::from_parts(341_238_793, 15823)
+			// Standard Error: 77_901
+			.saturating_add(Weight::from_parts(242_332, 0).saturating_mul(n.into()))
 			.saturating_add(RocksDbWeight::get().reads(2_u64))
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
@@ -499,8 +503,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `1339`
 		//  Estimated: `8317`
-		// Minimum execution time: 600_200_000 picoseconds.
-		Weight::from_parts(889_279_000, 8317)
+		// Minimum execution time: 490_849_000 picoseconds.
+		Weight::from_parts(567_973_000, 8317)
 			.saturating_add(RocksDbWeight::get().reads(3_u64))
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
@@ -519,10 +523,10 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `3062 + i * (68 ±0)`
 		//  Estimated: `8317 + i * (2717 ±0)`
-		// Minimum execution time: 718_305_000 picoseconds.
-		Weight::from_parts(1_177_325_809, 8317)
-			// Standard Error: 7_733_115
-			.saturating_add(Weight::from_parts(126_375_758, 0).saturating_mul(i.into()))
+		// Minimum execution time: 644_266_000 picoseconds.
+		Weight::from_parts(743_531_895, 8317)
+			// Standard Error: 844_170
+			.saturating_add(Weight::from_parts(92_537_295, 0).saturating_mul(i.into()))
 			.saturating_add(RocksDbWeight::get().reads(4_u64))
 			.saturating_add(RocksDbWeight::get().reads((1_u64).saturating_mul(i.into())))
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
@@ -539,10 +543,10 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `1098 + e * (36 ±0)`
 		//  Estimated: `12707`
-		// Minimum execution time: 598_888_000 picoseconds.
-		Weight::from_parts(743_449_972, 12707)
-			// Standard Error: 252_326
-			.saturating_add(Weight::from_parts(258_086, 0).saturating_mul(e.into()))
+		// Minimum execution time: 520_632_000 picoseconds.
+		Weight::from_parts(587_411_621, 12707)
+			// Standard Error: 94_276
+			.saturating_add(Weight::from_parts(164_597, 0).saturating_mul(e.into()))
 			.saturating_add(RocksDbWeight::get().reads(3_u64))
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
@@ -554,8 +558,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `1180`
 		//  Estimated: `8317`
-		// Minimum execution time: 571_948_000 picoseconds.
-		Weight::from_parts(815_059_000, 8317)
+		// Minimum execution time: 484_169_000 picoseconds.
+		Weight::from_parts(556_886_000, 8317)
 			.saturating_add(RocksDbWeight::get().reads(2_u64))
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
@@ -565,8 +569,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `6`
 		//  Estimated: `4523`
-		// Minimum execution time: 2_698_903_000 picoseconds.
-		Weight::from_parts(3_267_176_000, 4523)
+		// Minimum execution time: 2_673_828_000 picoseconds.
+		Weight::from_parts(2_773_836_000, 4523)
 			.saturating_add(RocksDbWeight::get().reads(1_u64))
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
@@ -578,8 +582,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `1059`
 		//  Estimated: `8317`
-		// Minimum execution time: 508_885_000 picoseconds.
-		Weight::from_parts(646_429_000, 8317)
+		// Minimum execution time: 430_069_000 picoseconds.
+		Weight::from_parts(494_714_000, 8317)
 			.saturating_add(RocksDbWeight::get().reads(2_u64))
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
@@ -607,8 +611,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `2996`
 		//  Estimated: `8317`
-		// Minimum execution time: 6_337_810_000 picoseconds.
-		Weight::from_parts(7_728_753_000, 8317)
+		// Minimum execution time: 6_004_781_000 picoseconds.
+		Weight::from_parts(6_106_993_000, 8317)
 			.saturating_add(RocksDbWeight::get().reads(10_u64))
 			.saturating_add(RocksDbWeight::get().writes(4_u64))
 	}
@@ -623,29 +627,33 @@ impl WeightInfo for () {
 	/// Storage: `Evaluation::Panels` (r:1 w:0)
 	/// Proof: `Evaluation::Panels` (`max_values`: None, `max_size`: Some(253), added: 2728, mode: `MaxEncodedLen`)
 	/// Storage: `Evaluation::Reports` (r:1 w:1)
-	/// Proof: `Evaluation::Reports` (`max_values`: None, `max_size`: Some(318), added: 2793, mode: `MaxEncodedLen`)
+	/// Proof: `Evaluation::Reports` (`max_values`: None, `max_size`: Some(521), added: 2996, mode: `MaxEncodedLen`)
 	/// Storage: `Evaluation::ScoredTargets` (r:1 w:1)
 	/// Proof: `Evaluation::ScoredTargets` (`max_values`: None, `max_size`: Some(16), added: 2491, mode: `MaxEncodedLen`)
 	/// The range of component `q` is `[1, 7]`.
 	fn commit_score(q: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `2384 + q * (36 ±0)`
+		//  Measured:  `2357 + q * (65 ±0)`
 		//  Estimated: `8317 + q * (1741 ±0)`
-		// Minimum execution time: 869_780_000 picoseconds.
-		Weight::from_parts(1_269_333_529, 8317)
+		// Minimum execution time: 782_581_000 picoseconds.
+		Weight::from_parts(840_330_303, 8317)
 			.saturating_add(RocksDbWeight::get().reads(7_u64))
 			.saturating_add(RocksDbWeight::get().writes(2_u64))
 			.saturating_add(Weight::from_parts(0, 1741).saturating_mul(q.into()))
 	}
-	fn reveal_score(q: u32, ) -> Weight {
+	/// Storage: `Tasks::Tasks` (r:1 w:0)
+	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(4852), added: 7327, mode: `MaxEncodedLen`)
+	/// Storage: `Evaluation::Reports` (r:1 w:1)
+	/// Proof: `Evaluation::Reports` (`max_values`: None, `max_size`: Some(521), added: 2996, mode: `MaxEncodedLen`)
+	/// The range of component `q` is `[1, 7]`.
+	fn reveal_score(_q: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `2384 + q * (36 ±0)`
-		//  Estimated: `8317 + q * (1741 ±0)`
-		// Minimum execution time: 869_780_000 picoseconds.
-		Weight::from_parts(1_269_333_529, 8317)
-			.saturating_add(RocksDbWeight::get().reads(7_u64))
-			.saturating_add(RocksDbWeight::get().writes(2_u64))
-			.saturating_add(Weight::from_parts(0, 1741).saturating_mul(q.into()))
+		//  Measured:  `1216 + q * (37 ±0)`
+		//  Estimated: `8317`
+		// Minimum execution time: 426_653_000 picoseconds.
+		Weight::from_parts(469_007_023, 8317)
+			.saturating_add(RocksDbWeight::get().reads(2_u64))
+			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
 	/// Storage: `Tasks::Tasks` (r:1 w:0)
 	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(4852), added: 7327, mode: `MaxEncodedLen`)
@@ -659,8 +667,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `9611`
 		//  Estimated: `12707`
-		// Minimum execution time: 669_933_000 picoseconds.
-		Weight::from_parts(870_091_000, 12707)
+		// Minimum execution time: 542_745_000 picoseconds.
+		Weight::from_parts(599_579_000, 12707)
 			.saturating_add(RocksDbWeight::get().reads(4_u64))
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
@@ -668,8 +676,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `0`
 		//  Estimated: `0`
-		// Minimum execution time: 12_212_974_000 picoseconds.
-		Weight::from_parts(13_725_907_000, 0)
+		// Minimum execution time: 12_049_150_000 picoseconds.
+		Weight::from_parts(12_241_355_000, 0)
 	}
 	/// Storage: `Evaluation::Pool` (r:1 w:0)
 	/// Proof: `Evaluation::Pool` (`max_values`: Some(1), `max_size`: Some(14338), added: 14833, mode: `MaxEncodedLen`)
@@ -695,12 +703,12 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `1211 + n * (150 ±0)`
 		//  Estimated: `15823 + n * (3205 ±0)`
-		// Minimum execution time: 27_446_547_000 picoseconds.
-		Weight::from_parts(20_176_258_847, 15823)
-			// Standard Error: 152_594_675
-			.saturating_add(Weight::from_parts(449_976_183, 0).saturating_mul(k.into()))
-			// Standard Error: 19_285_206
-			.saturating_add(Weight::from_parts(200_673_349, 0).saturating_mul(n.into()))
+		// Minimum execution time: 26_494_236_000 picoseconds.
+		Weight::from_parts(26_574_845_000, 15823)
+			// Standard Error: 43_060_087
+			.saturating_add(Weight::from_parts(310_580_404, 0).saturating_mul(k.into()))
+			// Standard Error: 5_363_962
+			.saturating_add(Weight::from_parts(132_297_865, 0).saturating_mul(n.into()))
 			.saturating_add(RocksDbWeight::get().reads(5_u64))
 			.saturating_add(RocksDbWeight::get().reads((2_u64).saturating_mul(n.into())))
 			.saturating_add(RocksDbWeight::get().writes(9_u64))
@@ -735,11 +743,11 @@ impl WeightInfo for () {
 	fn on_aggregation_end(k: u32, ) -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `2568 + k * (15262 ±0)`
-		//  Estimated: `18742 + k * (103088 ±0)`
-		// Minimum execution time: 28_685_445_000 picoseconds.
-		Weight::from_parts(28_838_552_000, 18742)
-			// Standard Error: 672_333_742
-			.saturating_add(Weight::from_parts(34_836_395_174, 0).saturating_mul(k.into()))
+		//  Estimated: `18742 + k * (103088 ±72)`
+		// Minimum execution time: 28_507_382_000 picoseconds.
+		Weight::from_parts(28_893_205_000, 18742)
+			// Standard Error: 183_937_660
+			.saturating_add(Weight::from_parts(28_521_404_515, 0).saturating_mul(k.into()))
 			.saturating_add(RocksDbWeight::get().reads(24_u64))
 			.saturating_add(RocksDbWeight::get().reads((170_u64).saturating_mul(k.into())))
 			.saturating_add(RocksDbWeight::get().writes(22_u64))
@@ -768,11 +776,11 @@ impl WeightInfo for () {
 	fn on_global_end(e: u32, ) -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `3258 + e * (221 ±0)`
-		//  Estimated: `12707 + e * (3205 ±0)`
-		// Minimum execution time: 1_101_704_000 picoseconds.
-		Weight::from_parts(5_413_550_387, 12707)
-			// Standard Error: 23_043_258
-			.saturating_add(Weight::from_parts(461_693_655, 0).saturating_mul(e.into()))
+		//  Estimated: `12707 + e * (3205 ±5)`
+		// Minimum execution time: 918_493_000 picoseconds.
+		Weight::from_parts(1_024_855_918, 12707)
+			// Standard Error: 3_099_827
+			.saturating_add(Weight::from_parts(413_734_265, 0).saturating_mul(e.into()))
 			.saturating_add(RocksDbWeight::get().reads(3_u64))
 			.saturating_add(RocksDbWeight::get().reads((4_u64).saturating_mul(e.into())))
 			.saturating_add(RocksDbWeight::get().writes(2_u64))
@@ -814,10 +822,10 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `39676 + s * (205 ±0)`
 		//  Estimated: `669961 + s * (2603 ±0)`
-		// Minimum execution time: 345_823_687_000 picoseconds.
-		Weight::from_parts(423_227_431_434, 669961)
-			// Standard Error: 58_935_053
-			.saturating_add(Weight::from_parts(1_452_009_103, 0).saturating_mul(s.into()))
+		// Minimum execution time: 326_959_882_000 picoseconds.
+		Weight::from_parts(325_012_583_241, 669961)
+			// Standard Error: 6_066_651
+			.saturating_add(Weight::from_parts(1_122_330_430, 0).saturating_mul(s.into()))
 			.saturating_add(RocksDbWeight::get().reads(1036_u64))
 			.saturating_add(RocksDbWeight::get().reads((2_u64).saturating_mul(s.into())))
 			.saturating_add(RocksDbWeight::get().writes(1033_u64))
