@@ -11,6 +11,7 @@ use clap::Args;
 use din_chain::{AccountId32, Chain, Inclusion, ReadAt, Signer, H256, UNIT};
 use din_fl::duty::{check_model, Rejection};
 use din_fl::{ModelSpec, Update};
+use din_ml::data::csv::{CsvOptions, Header, LabelColumn};
 use din_ml::data::{self, Dataset};
 use din_store::{Cid, Multiaddr, Store, StoreConfig};
 
@@ -99,7 +100,8 @@ impl StoreArgs {
 /// - `digits`: the owner's training split of the shipped UCI digits (1,437 samples);
 /// - `digits:K/N`: participant K's (from 1) IID share of it among N;
 /// - `digits-test`: the owner's fixed test split (360 samples);
-/// - `csv:PATH`: feature columns then a label column, no header;
+/// - `csv:PATH`: a numeric CSV file, read as [`CsvArgs`] say (by default: label in the last
+///   column, a header line detected, `,` between cells);
 /// - `idx:DIR`: an MNIST-format directory (its training files).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum DataSource {
@@ -143,9 +145,51 @@ impl FromStr for DataSource {
 	}
 }
 
+/// How `csv:PATH` data is read (other sources ignore these).
+#[derive(Clone, Debug, Args)]
+pub struct CsvArgs {
+	/// CSV data: the label column: a header name, a column number (from 1), first or last.
+	#[arg(long, default_value = "last")]
+	pub label_column: LabelColumn,
+	/// CSV data: the cell delimiter, one ASCII character (`\t` for a tab).
+	#[arg(long, default_value = ",", value_parser = parse_delimiter)]
+	pub delimiter: char,
+	/// CSV data: whether the first line is a header: auto (when one of its cells is not a
+	/// number), yes or no.
+	#[arg(long, default_value = "auto")]
+	pub header: Header,
+	/// CSV data: every feature is divided by this (16 for 0..16 pixels, 255 for bytes).
+	#[arg(long, default_value_t = 1.0)]
+	pub feature_divisor: f32,
+}
+
+impl Default for CsvArgs {
+	fn default() -> Self {
+		let options = CsvOptions::default();
+		CsvArgs {
+			label_column: options.label_column,
+			delimiter: options.delimiter,
+			header: options.header,
+			feature_divisor: options.feature_divisor,
+		}
+	}
+}
+
+/// A `--delimiter`: one character, or `\t` for a tab.
+fn parse_delimiter(s: &str) -> Result<char, String> {
+	let mut chars = s.chars();
+	match (s, chars.next(), chars.next()) {
+		("\\t" | "tab", _, _) => Ok('\t'),
+		(_, Some(c), None) if c.is_ascii() => Ok(c),
+		_ => Err(format!("`{s}`: expected one ASCII character, or \\t for a tab")),
+	}
+}
+
 impl DataSource {
-	/// Loads the samples.
-	pub fn load(&self) -> anyhow::Result<Dataset> {
+	/// Loads the samples, reading a CSV file as `csv` says; `classes` (a task's class
+	/// count) gives a shard lacking some class the task's schema and refuses labels beyond
+	/// it.
+	pub fn load_with(&self, csv: &CsvArgs, classes: Option<usize>) -> anyhow::Result<Dataset> {
 		Ok(match self {
 			Self::Digits => data::digits::digits_train_test()?.0,
 			Self::DigitsShare { index, of } => {
@@ -153,9 +197,24 @@ impl DataSource {
 				data::split::iid_split(&train, *of, DIGITS_SHARE_SEED)?.swap_remove(index - 1)
 			},
 			Self::DigitsTest => data::digits::digits_test_split()?,
-			Self::Csv(path) => data::csv::load_csv(path, &data::csv::CsvOptions::default())?,
+			Self::Csv(path) => {
+				let options = CsvOptions {
+					label_column: csv.label_column.clone(),
+					header: csv.header,
+					delimiter: csv.delimiter,
+					feature_divisor: csv.feature_divisor,
+					num_classes: classes,
+				};
+				data::csv::load_csv(path, &options)
+					.with_context(|| format!("reading {}", path.display()))?
+			},
 			Self::Idx(dir) => data::idx::load_idx_dir(dir)?.train,
 		})
+	}
+
+	/// Loads the samples (a CSV file with the default options).
+	pub fn load(&self) -> anyhow::Result<Dataset> {
+		self.load_with(&CsvArgs::default(), None)
 	}
 }
 
@@ -285,6 +344,48 @@ pub fn short(account: &AccountId32) -> String {
 #[cfg(test)]
 mod tests {
 	use super::*;
+	use clap::Parser;
+
+	/// The data flags of `din participant run`.
+	#[derive(Parser)]
+	struct DataFlags {
+		#[arg(long)]
+		data: DataSource,
+		#[command(flatten)]
+		csv: CsvArgs,
+	}
+
+	/// Loads `text` as `--data csv:FILE` with the extra `flags`, for a task of 3 classes.
+	fn load_csv_text(text: &str, flags: &[&str]) -> anyhow::Result<Dataset> {
+		let dir = tempfile::tempdir()?;
+		let path = dir.path().join("data.csv");
+		std::fs::write(&path, text)?;
+		let data = format!("csv:{}", path.display());
+		let args = ["din", "--data", data.as_str()].into_iter().chain(flags.iter().copied());
+		let flags = DataFlags::try_parse_from(args)?;
+		flags.data.load_with(&flags.csv, Some(3))
+	}
+
+	#[test]
+	fn a_csv_is_read_with_the_options_given_and_bad_rows_name_their_line() {
+		let flags = ["--label-column", "label", "--delimiter", ";"];
+		let data = load_csv_text("f1;label;f2\n0.5;2;1\n1.5;0;2\n", &flags).unwrap();
+		assert_eq!((data.len(), data.num_features(), data.num_classes()), (2, 2, 3));
+		assert_eq!(data.sample(0), Some((&[0.5, 1.0][..], 2)));
+		let tab = load_csv_text("1\t0\n2\t1\n", &["--delimiter", "\\t", "--header", "no"]);
+		assert_eq!(tab.unwrap().len(), 2);
+
+		for (text, line, why) in [
+			("f1;label;f2\n1;0;2\n1;2\n", 3, "2 columns, but line 1 has 3"),
+			("f1;label;f2\n1;0;2\n\n1;;2\n", 4, "missing value"),
+			("f1;label;f2\n1;3;2\n", 2, "number of classes 3"),
+		] {
+			let error = format!("{:#}", load_csv_text(text, &flags).unwrap_err());
+			assert!(error.contains(&format!("CSV line {line}: ")), "{error}");
+			assert!(error.contains(why), "{error}");
+		}
+		assert!(DataFlags::try_parse_from(["din", "--data", "csv:x", "--delimiter", ";;"]).is_err());
+	}
 
 	#[test]
 	fn amounts_round_trip_in_whole_units() {

@@ -12,7 +12,7 @@ use clap::Subcommand;
 use din_fl::Update;
 
 use crate::common::{
-	fetch_checked, global_model_before, task_spec, ChainArgs, DataSource, StoreArgs,
+	fetch_checked, global_model_before, task_spec, ChainArgs, CsvArgs, DataSource, StoreArgs,
 };
 use crate::invalid;
 
@@ -41,6 +41,8 @@ pub enum ModelCommand {
 		/// digits-test, digits, csv:PATH, idx:DIR.
 		#[arg(long, default_value = "digits-test")]
 		data: DataSource,
+		#[command(flatten)]
+		csv: CsvArgs,
 		/// Print JSON.
 		#[arg(long)]
 		json: bool,
@@ -93,9 +95,9 @@ pub async fn run(command: ModelCommand) -> anyhow::Result<()> {
 			model.save(&output)?;
 			println!("wrote the global model of task {task} to {}", output.display());
 		},
-		ModelCommand::Evaluate { task, data, json, store, chain } => {
+		ModelCommand::Evaluate { task, data, csv, json, store, chain } => {
 			let (spec, update, _) = global(task, None, &store, &chain).await?;
-			let data = data.load()?;
+			let data = data.load_with(&csv, Some(spec.classes() as usize))?;
 			let model =
 				din_ml::model::Model::from_update(&spec, &update, &candle_core::Device::Cpu)?;
 			let candle = din_ml::eval::evaluate(&model, &data)?;

@@ -36,8 +36,8 @@ use din_store::Store;
 use serde::{Deserialize, Serialize};
 
 use crate::common::{
-	cid_to_chain, commitment_of, fetch_checked, global_model_before, ChainArgs, DataSource,
-	SignerArgs, StoreArgs,
+	cid_to_chain, commitment_of, fetch_checked, global_model_before, ChainArgs, CsvArgs,
+	DataSource, SignerArgs, StoreArgs,
 };
 use crate::follow::Follower;
 use crate::invalid;
@@ -87,6 +87,8 @@ pub struct RunArgs {
 	/// Local training data: digits, digits:K/N, csv:PATH or idx:DIR (see `DataSource`).
 	#[arg(long)]
 	pub data: DataSource,
+	#[command(flatten)]
+	pub csv: CsvArgs,
 	/// Local epochs per round.
 	#[arg(long, default_value_t = 5)]
 	pub epochs: usize,
@@ -150,12 +152,17 @@ impl Daemon {
 	async fn start(args: RunArgs) -> anyhow::Result<Self> {
 		let signer = args.signer.signer()?;
 		let me = signer.account_id();
-		let data = args.data.load()?;
 		std::fs::create_dir_all(&args.state_dir)
 			.with_context(|| format!("creating {}", args.state_dir.display()))?;
 		let state =
 			StateFile::open(args.state_dir.join(format!("participant-task-{}.json", args.task)))?;
 		let chain = args.chain.connect_following().await?;
+		// The task's classes, so that a shard lacking one still has the task's schema.
+		let classes = match chain.task(args.task).await? {
+			Some(info) => Some(crate::common::task_spec(&info)?.classes() as usize),
+			None => None,
+		};
+		let data = args.data.load_with(&args.csv, classes)?;
 		let store = args.store.start().await?;
 		tracing::info!(target: "din", "participant {me}: {} local samples, store peer {}", data.len(), store.peer_id());
 		Ok(Self { args, signer, me, chain, store, data, state, published: BTreeSet::new() })

@@ -18,7 +18,9 @@ use din_store::{Blockstore, Cid};
 
 use super::{owner_file, OwnerFile};
 use crate::artifact;
-use crate::common::{cid_to_chain, commitment_of, parse_amount, ChainArgs, DataSource, SignerArgs};
+use crate::common::{
+	cid_to_chain, commitment_of, parse_amount, ChainArgs, CsvArgs, DataSource, SignerArgs,
+};
 use crate::invalid;
 
 /// The model architecture to train.
@@ -63,6 +65,8 @@ pub struct CreateArgs {
 	/// The owner's test data (see `din participant run --help` for the names).
 	#[arg(long, default_value = "digits-test")]
 	pub test_data: DataSource,
+	#[command(flatten)]
+	pub csv: CsvArgs,
 	/// Test samples the scores are computed on (the first N of --test-data); each Groth16
 	/// proof covers all of them, so proving time grows with N.
 	#[arg(long, default_value_t = 64)]
@@ -205,8 +209,12 @@ fn model_spec(model: &ModelArg, inputs: usize, classes: usize) -> anyhow::Result
 }
 
 /// The owner's committed test set: its first `samples` samples.
-fn owner_test_set(source: &DataSource, samples: usize) -> anyhow::Result<(TestSet, usize)> {
-	let data = source.load()?;
+fn owner_test_set(
+	source: &DataSource,
+	csv: &CsvArgs,
+	samples: usize,
+) -> anyhow::Result<(TestSet, usize)> {
+	let data = source.load_with(csv, None)?;
 	if samples == 0 || samples > data.len() {
 		return Err(invalid!("--test-samples {samples}: the test data has {} samples", data.len()));
 	}
@@ -248,7 +256,7 @@ pub(super) async fn create(args: CreateArgs) -> anyhow::Result<()> {
 	std::fs::create_dir_all(&args.owner_dir)
 		.with_context(|| format!("creating {}", args.owner_dir.display()))?;
 
-	let (test_set, classes) = owner_test_set(&args.test_data, args.test_samples)?;
+	let (test_set, classes) = owner_test_set(&args.test_data, &args.csv, args.test_samples)?;
 	let spec = model_spec(&args.model, test_set.num_features as usize, classes)?;
 	let architecture = spec.to_bytes().map_err(|e| invalid!("model: {e:?}"))?;
 	let spec_hash = spec.hash().map_err(|e| invalid!("model: {e:?}"))?;
@@ -442,13 +450,14 @@ mod tests {
 
 	#[test]
 	fn the_owner_test_set_commitment_matches_the_circuit_for_digits() {
-		let (test_set, classes) = owner_test_set(&DataSource::DigitsTest, 8).unwrap();
+		let (test_set, classes) =
+			owner_test_set(&DataSource::DigitsTest, &CsvArgs::default(), 8).unwrap();
 		assert_eq!(test_set.labels.len(), 8);
 		let zk = test_set_commitment(&test_set, classes, ScoringArg::Zk).unwrap();
 		let direct =
 			din_zk::commitment::test_set_commitment(&test_set.features, &test_set.labels, 64, 10)
 				.unwrap();
 		assert_eq!(zk.0, din_zk::commitment::to_bytes(&direct));
-		assert!(owner_test_set(&DataSource::DigitsTest, 361).is_err());
+		assert!(owner_test_set(&DataSource::DigitsTest, &CsvArgs::default(), 361).is_err());
 	}
 }

@@ -10,7 +10,7 @@ use din_chain::{din, AccountId32};
 use futures::StreamExt;
 use serde::Serialize;
 
-use crate::common::{format_amount, short, task_spec, ChainArgs, DataSource, StoreArgs};
+use crate::common::{format_amount, short, task_spec, ChainArgs, CsvArgs, DataSource, StoreArgs};
 use crate::invalid;
 
 /// `din task watch`.
@@ -21,6 +21,8 @@ pub struct WatchArgs {
 	/// Data each new global model is evaluated on (integer reference evaluator).
 	#[arg(long, default_value = "digits-test")]
 	pub eval_data: DataSource,
+	#[command(flatten)]
+	pub csv: CsvArgs,
 	/// Print one JSON summary at the end instead of a log.
 	#[arg(long)]
 	pub json: bool,
@@ -59,7 +61,7 @@ pub(super) async fn watch(args: WatchArgs) -> anyhow::Result<()> {
 	let chain = args.chain.connect().await?;
 	let info = chain.task(task).await?.ok_or_else(|| invalid!("task {task} does not exist"))?;
 	let spec = task_spec(&info)?;
-	let eval = args.eval_data.load()?.to_test_set()?;
+	let eval = args.eval_data.load_with(&args.csv, None)?.to_test_set()?;
 	let store = args.store.start().await?;
 	let schema = spec.schema().map_err(|e| invalid!("{e:?}"))?;
 	let genesis = crate::common::fetch_checked(

@@ -1,18 +1,20 @@
 //! Numeric CSV: feature columns plus one integer label column.
 //!
-//! The parser is deliberately small (no quoting, no missing values): DIN datasets are
-//! numeric tables, and a malformed cell should stop the participant with the line and
-//! column at fault rather than be guessed around. Blank lines are skipped; `\r\n` line
-//! ends are accepted. Line numbers in errors are 1-based and count every line of the
-//! input, header and blank lines included, so they match what an editor shows.
+//! Read with the `csv` crate (RFC 4180 quoting, any one-byte delimiter), then checked cell
+//! by cell: DIN datasets are numeric tables, and a malformed cell, a missing value or a
+//! ragged row should stop the participant with the line and column at fault rather than
+//! be guessed around. Blank lines are skipped; `\r\n` line ends are accepted. Line
+//! numbers in errors are 1-based and count every line of the input, header and blank lines
+//! included, so they match what an editor shows; column numbers are 1-based too.
 
 use std::path::Path;
+use std::str::FromStr;
 
 use super::Dataset;
 use crate::error::{MlError, Result};
 
 /// Which column holds the label.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub enum LabelColumn {
 	/// The first column (MNIST-in-CSV style).
 	First,
@@ -21,6 +23,27 @@ pub enum LabelColumn {
 	Last,
 	/// The column with this 0-based index.
 	Index(usize),
+	/// The column whose header cell is this name (the file needs a header).
+	Name(String),
+}
+
+impl FromStr for LabelColumn {
+	type Err = String;
+
+	/// `first`, `last`, a 1-based column number (as errors count columns), or a header
+	/// name.
+	fn from_str(s: &str) -> std::result::Result<Self, String> {
+		match s {
+			"" => Err("the label column needs a name, a number, `first` or `last`".into()),
+			"first" => Ok(Self::First),
+			"last" => Ok(Self::Last),
+			_ => match s.parse::<usize>() {
+				Ok(0) => Err("column numbers start at 1".into()),
+				Ok(number) => Ok(Self::Index(number - 1)),
+				Err(_) => Ok(Self::Name(s.to_string())),
+			},
+		}
+	}
 }
 
 /// Whether the first non-blank line is a header.
@@ -35,6 +58,19 @@ pub enum Header {
 	Absent,
 }
 
+impl FromStr for Header {
+	type Err = String;
+
+	fn from_str(s: &str) -> std::result::Result<Self, String> {
+		match s {
+			"auto" => Ok(Self::Auto),
+			"yes" | "present" => Ok(Self::Present),
+			"no" | "absent" => Ok(Self::Absent),
+			_ => Err(format!("`{s}`: expected auto, yes or no")),
+		}
+	}
+}
+
 /// How to read a CSV file.
 #[derive(Clone, Debug, PartialEq)]
 pub struct CsvOptions {
@@ -42,13 +78,14 @@ pub struct CsvOptions {
 	pub label_column: LabelColumn,
 	/// Header handling.
 	pub header: Header,
-	/// Cell separator.
+	/// Cell separator: one ASCII character.
 	pub delimiter: char,
 	/// Every feature is divided by this (16.0 for the 0..16 digits pixels, 255.0 for
 	/// 8-bit images), so models see features of order one.
 	pub feature_divisor: f32,
 	/// Number of classes; `None` takes the largest label + 1. A label at or above a
-	/// given count is an error.
+	/// given count is an error. A participant passes its task's count, so that a shard
+	/// lacking some class still has the task's schema.
 	pub num_classes: Option<usize>,
 }
 
@@ -80,62 +117,118 @@ pub fn parse_csv(text: &str, options: &CsvOptions) -> Result<Dataset> {
 			options.feature_divisor
 		)));
 	}
-	let mut lines = text
-		.lines()
-		.enumerate()
-		.map(|(index, line)| (index + 1, line.trim_end_matches('\r')))
-		.filter(|(_, line)| !line.trim().is_empty())
-		.peekable();
+	let delimiter = u8::try_from(options.delimiter)
+		.ok()
+		.filter(|d| d.is_ascii() && !matches!(d, b'"' | b'\n' | b'\r'))
+		.ok_or_else(|| {
+			MlError::InvalidConfig(format!(
+				"CSV delimiter must be one ASCII character other than a quote or a line end, got {:?}",
+				options.delimiter
+			))
+		})?;
+	let mut reader = csv::ReaderBuilder::new()
+		.delimiter(delimiter)
+		.has_headers(false)
+		// Row widths are checked below, with the line at fault named.
+		.flexible(true)
+		.trim(csv::Trim::All)
+		.from_reader(text.as_bytes());
+	// Lines from byte offsets: the reader's own line count leaves out blank lines, and a
+	// record's offset is where the reader started looking for it, before the blank lines
+	// it skipped.
+	let bytes = text.as_bytes();
+	let line_ends: Vec<usize> =
+		bytes.iter().enumerate().filter(|(_, b)| **b == b'\n').map(|(i, _)| i).collect();
+	let line_at = |position: Option<&csv::Position>| {
+		let mut byte = position.map_or(0, |p| p.byte() as usize);
+		while bytes.get(byte).is_some_and(|b| b.is_ascii_whitespace()) {
+			byte += 1;
+		}
+		line_ends.partition_point(|end| *end < byte) + 1
+	};
+	let line_of = |record: &csv::StringRecord| line_at(record.position());
+	let mut records = reader
+		.records()
+		.map(|record| {
+			record.map_err(|e| MlError::Csv {
+				line: line_at(e.position()),
+				message: format!("unreadable CSV: {e}"),
+			})
+		})
+		// A line of blanks only reads as one empty cell: skipped, as empty lines are.
+		.filter(|record| !matches!(record, Ok(r) if r.len() == 1 && r[0].is_empty()));
 
-	let mut columns = None;
-	if let Some((number, first)) = lines.peek().copied() {
-		let cells: Vec<&str> = first.split(options.delimiter).collect();
+	let mut first = records.next().transpose()?;
+	let mut header = None;
+	if let Some(record) = &first {
 		let is_header = match options.header {
 			Header::Present => true,
 			Header::Absent => false,
-			Header::Auto => cells.iter().any(|cell| cell.trim().parse::<f64>().is_err()),
+			Header::Auto => record.iter().any(|cell| cell.parse::<f64>().is_err()),
 		};
 		if is_header {
-			columns = Some((number, cells.len()));
-			lines.next();
+			header = first.take();
 		}
 	}
+	let find_label = |width: usize, line: usize| -> Result<usize> {
+		let error = |message: String| MlError::Csv { line, message };
+		match &options.label_column {
+			LabelColumn::First => Ok(0),
+			LabelColumn::Last => Ok(width - 1),
+			LabelColumn::Index(index) if *index < width => Ok(*index),
+			LabelColumn::Index(index) => Err(error(format!(
+				"label column {} does not exist; the line has {width} columns",
+				index + 1
+			))),
+			LabelColumn::Name(name) => {
+				let Some(header) = &header else {
+					return Err(error(format!(
+						"the label column is named `{name}`, but the file has no header"
+					)));
+				};
+				header.iter().position(|cell| cell == name).ok_or_else(|| MlError::Csv {
+					line: line_of(header),
+					message: format!("the header has no column named `{name}`"),
+				})
+			},
+		}
+	};
 
+	// (line of the first row that set the width, the width)
+	let mut columns = header.as_ref().map(|h| (line_of(h), h.len()));
+	let mut label_at = None;
 	let mut features = Vec::new();
 	let mut labels = Vec::new();
-	for (number, line) in lines {
+	for record in first.into_iter().map(Ok).chain(records) {
+		let record = record?;
+		let number = line_of(&record);
 		let error = |message: String| MlError::Csv { line: number, message };
-		let cells: Vec<&str> = line.split(options.delimiter).map(str::trim).collect();
 		match columns {
 			None => {
-				if cells.len() < 2 {
+				if record.len() < 2 {
 					return Err(error(format!(
 						"{} column(s); need at least one feature column and a label column",
-						cells.len()
+						record.len()
 					)));
 				}
-				columns = Some((number, cells.len()));
+				columns = Some((number, record.len()));
 			},
-			Some((first_line, expected)) if cells.len() != expected => {
+			Some((first_line, expected)) if record.len() != expected => {
 				return Err(error(format!(
 					"{} columns, but line {first_line} has {expected}",
-					cells.len()
+					record.len()
 				)));
 			},
 			Some(_) => {},
 		}
-		let label_index = match options.label_column {
-			LabelColumn::First => 0,
-			LabelColumn::Last => cells.len() - 1,
-			LabelColumn::Index(index) if index < cells.len() => index,
-			LabelColumn::Index(index) => {
-				return Err(error(format!(
-					"label column {index} does not exist; the line has {} columns",
-					cells.len()
-				)));
-			},
+		let label_index = match label_at {
+			Some(index) => index,
+			None => *label_at.insert(find_label(record.len(), number)?),
 		};
-		for (column, cell) in cells.iter().enumerate() {
+		for (column, cell) in record.iter().enumerate() {
+			if cell.is_empty() {
+				return Err(error(format!("column {}: missing value", column + 1)));
+			}
 			if column == label_index {
 				labels.push(
 					parse_label(cell)
@@ -259,6 +352,43 @@ mod tests {
 
 		let far = CsvOptions { label_column: LabelColumn::Index(5), ..options() };
 		assert_eq!(csv_error("1,2,3\n", &far).0, 1);
+	}
+
+	#[test]
+	fn a_named_label_column_quoted_cells_and_another_delimiter_are_read() {
+		let opts = CsvOptions {
+			label_column: "species".parse().unwrap(),
+			delimiter: ';',
+			num_classes: Some(3),
+			..options()
+		};
+		let text = "\"species\";\"sepal length\";width\n1;\"5.1\";3.5\n\n0; 4.9 ;3\r\n";
+		let data = parse_csv(text, &opts).unwrap();
+		assert_eq!(data.len(), 2);
+		assert_eq!(data.sample(0), Some((&[5.1, 3.5][..], 1)));
+		assert_eq!(data.sample(1), Some((&[4.9, 3.0][..], 0)));
+		assert_eq!(data.num_classes(), 3, "the task's classes, though class 2 is absent");
+		assert_eq!("2".parse::<LabelColumn>(), Ok(LabelColumn::Index(1)));
+		assert_eq!("last".parse::<LabelColumn>(), Ok(LabelColumn::Last));
+		assert!("0".parse::<LabelColumn>().is_err());
+	}
+
+	#[test]
+	fn missing_values_and_unknown_label_names_name_their_line() {
+		let (line, message) = csv_error("a,b,label\n1,2,0\n1,,1\n", &options());
+		assert_eq!(line, 3);
+		assert!(message.contains("column 2: missing value"), "{message}");
+
+		let named = CsvOptions { label_column: LabelColumn::Name("y".into()), ..options() };
+		let (line, message) = csv_error("a,b,label\n1,2,0\n", &named);
+		assert_eq!(line, 1);
+		assert!(message.contains("no column named `y`"), "{message}");
+		let (line, message) = csv_error("1,2,0\n", &named);
+		assert_eq!(line, 1);
+		assert!(message.contains("no header"), "{message}");
+
+		let odd = CsvOptions { delimiter: '\u{e9}', ..options() };
+		assert!(matches!(parse_csv("1,0", &odd), Err(MlError::InvalidConfig(_))));
 	}
 
 	#[test]
