@@ -31,7 +31,7 @@ use clap::{Args, Subcommand};
 use din_chain::{types::TaskPhase, AccountId32, Chain, Signer};
 use din_fl::Update;
 use din_ml::optim::ParamsSgd;
-use din_ml::train::{OptimizerConfig, TrainConfig};
+use din_ml::train::{OptimizerConfig, ParamsAdamW, TrainConfig};
 use din_store::Store;
 use serde::{Deserialize, Serialize};
 
@@ -92,9 +92,17 @@ pub struct RunArgs {
 	/// Local epochs per round.
 	#[arg(long, default_value_t = 5)]
 	pub epochs: usize,
-	/// SGD learning rate (momentum 0.9).
-	#[arg(long, default_value_t = 0.05)]
+	/// Learning rate of the optimizer.
+	#[arg(long, default_value_t = 0.05, value_parser = positive)]
 	pub lr: f64,
+	/// Local optimizer: sgd (momentum 0.9) or adamw (candle-nn's defaults besides the
+	/// learning rate).
+	#[arg(long, value_enum, default_value_t = Optimizer::Sgd)]
+	pub optimizer: Optimizer,
+	/// FedProx: add (mu/2)·‖w − global‖² to the local loss, which keeps the local model
+	/// near the global one on skewed (non-IID) data; none by default.
+	#[arg(long, value_parser = positive)]
+	pub fedprox_mu: Option<f64>,
 	/// Mini-batch size.
 	#[arg(long, default_value_t = 16)]
 	pub batch_size: usize,
@@ -113,6 +121,46 @@ pub struct RunArgs {
 	pub chain: ChainArgs,
 	#[command(flatten)]
 	pub store: StoreArgs,
+}
+
+/// The local optimizer of `--optimizer`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Optimizer {
+	/// SGD with momentum 0.9.
+	Sgd,
+	/// AdamW.
+	#[value(name = "adamw")]
+	AdamW,
+}
+
+/// A finite number above zero.
+fn positive(s: &str) -> Result<f64, String> {
+	match s.parse::<f64>() {
+		Ok(value) if value.is_finite() && value > 0.0 => Ok(value),
+		_ => Err(format!("`{s}`: expected a number above 0")),
+	}
+}
+
+impl RunArgs {
+	/// The local training of `round`: the flags' optimizer, epochs and batches, FedProx if
+	/// asked, shuffles seeded by `--seed` and the round.
+	fn train_config(&self, round: u32) -> TrainConfig {
+		let optimizer = match self.optimizer {
+			Optimizer::Sgd => {
+				OptimizerConfig::Sgd(ParamsSgd { lr: self.lr, momentum: 0.9, ..Default::default() })
+			},
+			Optimizer::AdamW => {
+				OptimizerConfig::AdamW(ParamsAdamW { lr: self.lr, ..Default::default() })
+			},
+		};
+		TrainConfig {
+			epochs: self.epochs,
+			batch_size: self.batch_size,
+			optimizer,
+			seed: self.seed.wrapping_mul(1_000_003).wrapping_add(u64::from(round)),
+			proximal_mu: self.fedprox_mu,
+		}
+	}
 }
 
 /// What the daemon remembers across restarts.
@@ -335,17 +383,7 @@ impl Daemon {
 			fetch_checked(&self.store, &cid, &schema, &commitment, Duration::from_secs(30))
 				.await
 				.map_err(|why| anyhow::anyhow!("global model: {why}"))?;
-		let config = TrainConfig {
-			epochs: self.args.epochs,
-			batch_size: self.args.batch_size,
-			optimizer: OptimizerConfig::Sgd(ParamsSgd {
-				lr: self.args.lr,
-				momentum: 0.9,
-				..Default::default()
-			}),
-			seed: self.args.seed.wrapping_mul(1_000_003).wrapping_add(u64::from(round)),
-			proximal_mu: None,
-		};
+		let config = self.args.train_config(round);
 		let started = Instant::now();
 		let (spec2, data) = (spec.clone(), self.data.clone());
 		let global2 = global.clone();
@@ -386,5 +424,50 @@ impl Daemon {
 			commitment: hex::encode(commitment_of(&update.values).0),
 			samples: update.num_samples,
 		})
+	}
+}
+
+#[cfg(test)]
+mod tests {
+	use super::*;
+	use clap::Parser;
+
+	#[derive(Parser)]
+	struct Flags {
+		#[command(flatten)]
+		run: RunArgs,
+	}
+
+	fn run_args(extra: &[&str]) -> Result<RunArgs, clap::Error> {
+		let required = [
+			"din",
+			"--task",
+			"0",
+			"--data",
+			"digits",
+			"--state-dir",
+			"/tmp/x",
+			"--store-dir",
+			"/tmp/y",
+		];
+		Flags::try_parse_from(required.into_iter().chain(extra.iter().copied())).map(|f| f.run)
+	}
+
+	#[test]
+	fn the_optimizer_and_fedprox_come_from_the_flags() {
+		let default = run_args(&[]).unwrap().train_config(0);
+		assert!(
+			matches!(default.optimizer, OptimizerConfig::Sgd(p) if p.lr == 0.05 && p.momentum == 0.9)
+		);
+		assert_eq!(default.proximal_mu, None);
+		let adamw = run_args(&["--optimizer", "adamw", "--lr", "0.001", "--fedprox-mu", "0.01"])
+			.unwrap()
+			.train_config(3);
+		assert!(matches!(adamw.optimizer, OptimizerConfig::AdamW(p) if p.lr == 0.001));
+		assert_eq!(adamw.proximal_mu, Some(0.01));
+		assert_ne!(adamw.seed, default.seed, "each round shuffles differently");
+		for bad in [&["--lr", "0"][..], &["--fedprox-mu", "-1"], &["--optimizer", "adam"]] {
+			assert!(run_args(bad).is_err(), "{bad:?} is refused");
+		}
 	}
 }

@@ -19,7 +19,9 @@
 //! toward the global model, which limits client drift on non-IID data.
 
 use candle_core::{DType, Tensor};
-use candle_nn::{AdamW, Module, Optimizer, ParamsAdamW};
+/// The AdamW settings of [`OptimizerConfig::AdamW`].
+pub use candle_nn::ParamsAdamW;
+use candle_nn::{AdamW, Module, Optimizer};
 
 use crate::data::split::{seeded_rng, shuffle};
 use crate::data::Dataset;
