@@ -329,12 +329,13 @@ async fn get_block(
 	State(state): State<GatewayState>,
 	ConnectInfo(RemoteAddress(from)): ConnectInfo<RemoteAddress>,
 	Path(cid): Path<String>,
-) -> Response {
-	let _slot = match state.slots.acquire(from) {
-		Ok(slot) => slot,
-		Err(refused) => return refused,
-	};
-	let cid = match dag::parse_cid(&cid) {
+) -> Result<Response, Response> {
+	let _slot = state.slots.acquire(from)?;
+	Ok(block_response(&state, &cid).await)
+}
+
+async fn block_response(state: &GatewayState, cid: &str) -> Response {
+	let cid = match dag::parse_cid(cid) {
 		Ok(cid) => cid,
 		Err(error) => return error_response(error),
 	};
@@ -353,12 +354,14 @@ async fn get_artifact(
 	State(state): State<GatewayState>,
 	ConnectInfo(RemoteAddress(from)): ConnectInfo<RemoteAddress>,
 	Path(cid): Path<String>,
-) -> Response {
-	let slot = match state.slots.acquire(from) {
-		Ok(slot) => slot,
-		Err(refused) => return refused,
-	};
-	let root = match dag::parse_cid(&cid) {
+) -> Result<Response, Response> {
+	let slot = state.slots.acquire(from)?;
+	Ok(artifact_response(&state, &cid, slot).await)
+}
+
+/// The artifact `cid`, streamed; `slot` is held until the body is fully sent.
+async fn artifact_response(state: &GatewayState, cid: &str, slot: Slot) -> Response {
+	let root = match dag::parse_cid(cid) {
 		Ok(cid) => cid,
 		Err(error) => return error_response(error),
 	};
@@ -400,12 +403,9 @@ async fn post_artifact(
 	State(state): State<GatewayState>,
 	ConnectInfo(RemoteAddress(from)): ConnectInfo<RemoteAddress>,
 	body: Bytes,
-) -> Response {
-	let _slot = match state.slots.acquire(from) {
-		Ok(slot) => slot,
-		Err(refused) => return refused,
-	};
-	match state.store.put(body.to_vec()).await {
+) -> Result<Response, Response> {
+	let _slot = state.slots.acquire(from)?;
+	Ok(match state.store.put(body.to_vec()).await {
 		Ok(cid) => {
 			let mut response = (StatusCode::CREATED, cid.to_string()).into_response();
 			if let Ok(location) = HeaderValue::from_str(&format!("/artifact/{cid}")) {
@@ -414,5 +414,5 @@ async fn post_artifact(
 			response
 		},
 		Err(error) => error_response(error),
-	}
+	})
 }

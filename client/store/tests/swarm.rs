@@ -5,7 +5,7 @@ use std::future::Future;
 use std::time::{Duration, Instant};
 
 use din_store::gateway::{self, GatewayConfig};
-use din_store::{dag, Multiaddr, NetworkConfig, Store, StoreConfig, StoreError};
+use din_store::{dag, Cid, Multiaddr, NetworkConfig, Store, StoreConfig, StoreError};
 use tempfile::TempDir;
 
 const TEST_LIMIT: Duration = Duration::from_secs(90);
@@ -54,6 +54,32 @@ async fn start_evil(bootstrap: &[&Node]) -> Node {
 }
 
 use din_store::testing::pseudo_random_bytes as artifact;
+
+/// A gateway over `store` on a loopback port, running; returns its address.
+async fn serve_gateway(store: &Store, config: GatewayConfig) -> std::net::SocketAddr {
+	let (http, server) = gateway::bind("127.0.0.1:0".parse().expect("addr"), store.clone(), config)
+		.await
+		.expect("bind gateway");
+	tokio::spawn(server);
+	http
+}
+
+/// A connection from 127.0.0.1 that asks `http` for the artifact `cid`, reads the status
+/// line (200: the gateway holds a slot for it) and nothing more. A receive buffer set by
+/// hand is not autotuned, so for an artifact larger than loopback's socket buffers the
+/// response stalls on full buffers whatever the host's `tcp_rmem` allows, holding the slot.
+async fn stalled_reader(http: std::net::SocketAddr, cid: &Cid) -> tokio::net::TcpStream {
+	use tokio::io::{AsyncReadExt, AsyncWriteExt};
+	let socket = tokio::net::TcpSocket::new_v4().expect("socket");
+	socket.set_recv_buffer_size(16 << 10).expect("receive buffer");
+	let mut stalled = socket.connect(http).await.expect("connect");
+	let request = format!("GET /artifact/{cid} HTTP/1.1\r\nHost: gateway\r\n\r\n");
+	stalled.write_all(request.as_bytes()).await.expect("send the request");
+	let mut status = [0u8; 12];
+	stalled.read_exact(&mut status).await.expect("the status line");
+	assert_eq!(&status, b"HTTP/1.1 200", "the stalled reader is served");
+	stalled
+}
 
 async fn bounded<T>(test: impl Future<Output = T>) -> T {
 	tokio::time::timeout(TEST_LIMIT, test)
@@ -238,14 +264,7 @@ async fn http_gateway_serves_the_libp2p_bytes_and_refuses_bad_cids() {
 		let cid = a.store.put(bytes.clone()).await.expect("put");
 
 		// The gateway runs on C, which holds nothing yet: it fetches over libp2p.
-		let (http, server) = gateway::bind(
-			"127.0.0.1:0".parse().expect("addr"),
-			c.store.clone(),
-			GatewayConfig::default(),
-		)
-		.await
-		.expect("bind gateway");
-		tokio::spawn(server);
+		let http = serve_gateway(&c.store, GatewayConfig::default()).await;
 		let base = format!("http://{http}");
 		let get = |path: String| {
 			let url = format!("{base}{path}");
@@ -311,11 +330,7 @@ async fn http_gateway_uploads_are_stored_under_their_cid_and_bounded() {
 			max_upload_bytes: Some(dag::MAX_BLOCK_SIZE * 3),
 			..GatewayConfig::default()
 		};
-		let (http, server) =
-			gateway::bind("127.0.0.1:0".parse().expect("addr"), a.store.clone(), config)
-				.await
-				.expect("bind gateway");
-		tokio::spawn(server);
+		let http = serve_gateway(&a.store, config).await;
 		let client = reqwest::Client::new();
 		let upload = |body: Vec<u8>| {
 			let request = client.post(format!("http://{http}/artifact")).body(body);
@@ -346,7 +361,6 @@ async fn http_gateway_uploads_are_stored_under_their_cid_and_bounded() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_reader_that_stops_reading_frees_its_gateway_slot_at_the_idle_timeout() {
-	use tokio::io::AsyncWriteExt;
 	bounded(async {
 		let a = start(&[]).await;
 		// Larger than loopback's socket buffers on both ends together.
@@ -356,20 +370,10 @@ async fn a_reader_that_stops_reading_frees_its_gateway_slot_at_the_idle_timeout(
 			idle_timeout: Duration::from_secs(1),
 			..GatewayConfig::default()
 		};
-		let (http, server) =
-			gateway::bind("127.0.0.1:0".parse().expect("addr"), a.store.clone(), config)
-				.await
-				.expect("bind gateway");
-		tokio::spawn(server);
+		let http = serve_gateway(&a.store, config).await;
 
-		// Ask for the artifact and read nothing. A receive buffer set by hand is not
-		// autotuned, so the response stalls on full buffers whatever the host's
-		// `tcp_rmem` allows, holding the only slot.
-		let socket = tokio::net::TcpSocket::new_v4().expect("socket");
-		socket.set_recv_buffer_size(16 << 10).expect("receive buffer");
-		let mut stalled = socket.connect(http).await.expect("connect");
-		let request = format!("GET /artifact/{cid} HTTP/1.1\r\nHost: gateway\r\n\r\n");
-		stalled.write_all(request.as_bytes()).await.expect("send the request");
+		// Ask for the artifact and read nothing, holding the only slot.
+		let stalled = stalled_reader(http, &cid).await;
 
 		// Another request is refused while the slot is held, then served once the stalled
 		// connection has moved nothing for the idle timeout.
@@ -405,7 +409,6 @@ async fn a_reader_that_stops_reading_frees_its_gateway_slot_at_the_idle_timeout(
 /// is still served while it stalls.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn one_address_cannot_hold_every_gateway_slot() {
-	use tokio::io::AsyncWriteExt;
 	bounded(async {
 		let a = start(&[]).await;
 		// Larger than loopback's socket buffers on both ends together.
@@ -416,22 +419,10 @@ async fn one_address_cannot_hold_every_gateway_slot() {
 			idle_timeout: Duration::from_secs(60),
 			..GatewayConfig::default()
 		};
-		let (http, server) =
-			gateway::bind("127.0.0.1:0".parse().expect("addr"), a.store.clone(), config)
-				.await
-				.expect("bind gateway");
-		tokio::spawn(server);
+		let http = serve_gateway(&a.store, config).await;
 
-		// Two stalled readers from 127.0.0.1 (receive buffers set by hand stay small).
-		let mut stalled = Vec::new();
-		for _ in 0..2 {
-			let socket = tokio::net::TcpSocket::new_v4().expect("socket");
-			socket.set_recv_buffer_size(16 << 10).expect("receive buffer");
-			let mut stream = socket.connect(http).await.expect("connect");
-			let request = format!("GET /artifact/{cid} HTTP/1.1\r\nHost: gateway\r\n\r\n");
-			stream.write_all(request.as_bytes()).await.expect("send the request");
-			stalled.push(stream);
-		}
+		// Two stalled readers from 127.0.0.1.
+		let stalled = [stalled_reader(http, &cid).await, stalled_reader(http, &cid).await];
 		let client_at = |ip: &str| {
 			reqwest::Client::builder()
 				.pool_max_idle_per_host(0)
@@ -441,14 +432,11 @@ async fn one_address_cannot_hold_every_gateway_slot() {
 		};
 		let url = format!("http://{http}/block/{cid}");
 		let (same, other) = (client_at("127.0.0.1"), client_at("127.0.0.2"));
-		let started = Instant::now();
-		while same.get(&url).send().await.expect("get").status() != 429 {
-			assert!(
-				started.elapsed() < Duration::from_secs(10),
-				"the stalled readers never hold their address's slots"
-			);
-			tokio::time::sleep(Duration::from_millis(50)).await;
-		}
+		assert_eq!(
+			same.get(&url).send().await.expect("get").status(),
+			429,
+			"the stalled readers hold their address's slots"
+		);
 		assert_eq!(
 			other.get(&url).send().await.expect("get").status(),
 			200,
