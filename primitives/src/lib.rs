@@ -500,6 +500,16 @@ impl PhaseEnd {
 	}
 }
 
+/// The largest count in `1..=most` whose benchmarked `weight` stays within `budget`, and at
+/// least one: how many items a slice of work that spans blocks takes.
+pub fn slice_within(
+	most: u32,
+	budget: polkadot_sdk::sp_weights::Weight,
+	weight: impl Fn(u32) -> polkadot_sdk::sp_weights::Weight,
+) -> u32 {
+	(1..=most.max(1)).take_while(|k| weight(*k).all_lte(budget)).last().unwrap_or(1)
+}
+
 impl RoundLifecycle for () {
 	fn on_round_start(
 		_: TaskId,
@@ -645,13 +655,13 @@ pub struct BenchmarkTask<AccountId> {
 	pub updates: alloc::vec::Vec<(RoundIndex, AccountId, UpdateRef)>,
 }
 
-/// Everything the rewards pallet settles a task from, handed over by pallet-din-evaluation
-/// once scoring is over. Each list holds one entry per account (per account and round for
-/// `scores`), in ascending account order, so the settlement is deterministic.
+/// What every update of a task is measured against, fixed when its settlement opens
+/// (pallet-din-evaluation settles these scores first).
 #[derive(Encode, Decode, TypeInfo, Clone, PartialEq, Eq, Debug, Default)]
-pub struct TaskOutcome<AccountId> {
-	/// Whether the owner released the test-set key before its deadline. If not, no score
-	/// exists and the task is settled in the participants' favour.
+pub struct ScoreBasis {
+	/// Whether the owner released the test-set key before its deadline (and the last round's
+	/// evaluators did not dispute it). If not, no score exists and the task is settled in the
+	/// participants' favour, by accepted updates.
 	pub test_key_released: bool,
 	/// Accuracy of the genesis model, if a score for it was settled: the floor below which
 	/// an update is harmful (`Offence::BelowBaseline`), and what the first round trained
@@ -661,27 +671,49 @@ pub struct TaskOutcome<AccountId> {
 	/// `(round that fixed it, accuracy)`, in ascending round order. An update's contribution
 	/// is measured against the newest of them fixed before its round (else `baseline`).
 	pub globals: alloc::vec::Vec<(RoundIndex, Perbill)>,
-	/// Settled accuracy of each scored accepted update: `(participant, round, accuracy)`.
-	pub scores: alloc::vec::Vec<(AccountId, RoundIndex, Perbill)>,
-	/// Accepted updates per participant (in a subgroup with a majority, not marked invalid).
-	pub accepted: alloc::vec::Vec<(AccountId, u32)>,
-	/// Accepted work per evaluator: majority reveals, settled proofs, reports within the
-	/// threshold.
-	pub work: alloc::vec::Vec<(AccountId, u32)>,
 }
 
-/// Pays out a task once its scores are settled. Implemented by pallet-din-rewards; called
-/// by pallet-din-evaluation at the end of the task's `Rewarding` phase, before
-/// pallet-din-tasks refunds what is left of the pool to the owner.
+/// One piece of a task's outcome, handed to the settlement as pallet-din-evaluation settles
+/// it, one slice of the task's records per block.
+#[derive(Encode, Decode, TypeInfo, Clone, PartialEq, Eq, Debug)]
+pub enum Credit<AccountId> {
+	/// The settled accuracy of the accepted update `who` submitted in `round`.
+	Score { who: AccountId, round: RoundIndex, accuracy: Perbill },
+	/// `updates` accepted updates of `who` (in a subgroup with a majority, not marked
+	/// invalid): what participants share by when the task is not scored.
+	Accepted { who: AccountId, updates: u32 },
+	/// `units` of accepted work of evaluator `who` (majority reveals, settled proofs, score
+	/// reveals near the median): what evaluator fees are shared by.
+	Work { who: AccountId, units: u32 },
+}
+
+/// Pays out a task once its scores are settled. Implemented by pallet-din-rewards; driven
+/// by pallet-din-evaluation at the end of the task's `Rewarding` phase, which it holds
+/// until the payout is done, before pallet-din-tasks refunds what is left of the pool to
+/// the owner.
+///
+/// A task has up to a thousand scores and hundreds of payees, more than one block should
+/// carry, so the settlement streams: `open` fixes what updates are measured against (and
+/// burns the protocol fee), `credit` takes the outcome one record at a time, `pay_out`
+/// pays under a weight budget, block after block. `open` and `credit` run inside the
+/// evaluation pallet's hooks and are measured by its benchmarks; `pay_out` reports its
+/// own weight.
 pub trait RewardSettlement<AccountId> {
-	/// Settle `task` from `outcome`: fees, burn, participant payouts, below-baseline slashes.
-	/// Returns the weight used, for the sizes of `outcome`.
-	fn settle(task: TaskId, outcome: TaskOutcome<AccountId>) -> polkadot_sdk::sp_weights::Weight;
+	/// Open the settlement of `task` on `basis`.
+	fn open(task: TaskId, basis: ScoreBasis);
+	/// Add `credit` to the open settlement of `task` (a score below the baseline is slashed
+	/// at once).
+	fn credit(task: TaskId, credit: Credit<AccountId>);
+	/// Make the payments of `task`'s settlement, as many as `budget` holds (at least one);
+	/// `done` once none remains and the settlement is recorded.
+	fn pay_out(task: TaskId, budget: polkadot_sdk::sp_weights::Weight) -> PhaseEnd;
 }
 
 impl<AccountId> RewardSettlement<AccountId> for () {
-	fn settle(_: TaskId, _: TaskOutcome<AccountId>) -> polkadot_sdk::sp_weights::Weight {
-		polkadot_sdk::sp_weights::Weight::zero()
+	fn open(_: TaskId, _: ScoreBasis) {}
+	fn credit(_: TaskId, _: Credit<AccountId>) {}
+	fn pay_out(_: TaskId, _: polkadot_sdk::sp_weights::Weight) -> PhaseEnd {
+		PhaseEnd::done(polkadot_sdk::sp_weights::Weight::zero())
 	}
 }
 

@@ -685,6 +685,15 @@ impl Chain {
 			.await
 	}
 
+	/// `Evaluation::ScoreSettlements`: whether the settlement of `task`'s scores has begun
+	/// (Rewarding is over and held for its slices: no reveal, proof or dispute counts).
+	pub async fn scores_settling(&self, task: TaskId) -> Result<bool, Error> {
+		let stage = self
+			.read_optional(din::storage().evaluation().score_settlements(), (task,))
+			.await?;
+		Ok(stage.is_some())
+	}
+
 	/// `Rewards::Settlements`: how `task`'s pool was split, once it is settled.
 	pub async fn settlement(&self, task: TaskId) -> Result<Option<Settlement<u128>>, Error> {
 		self.read_optional(din::storage().rewards().settlements(), (task,)).await

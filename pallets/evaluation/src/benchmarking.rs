@@ -1,6 +1,6 @@
 //! Benchmarks of pallet-din-evaluation (frame-benchmarking v2): every call at its worst
-//! case, the four lifecycle hooks (round start, end of aggregation, end of the global vote,
-//! end of scoring) at their bounds, and proof verification with the real Groth16 fixtures
+//! case, the lifecycle hooks (round start, end of aggregation, end of the global vote, and
+//! the slices of the score settlement at the end of Rewarding) at their bounds, and proof verification with the real Groth16 fixtures
 //! of `fixtures/` — through the runtime's [`Config::Verifier`] (`submit_score`) and in pure
 //! wasm (`verify_wasm`), so the two paths can be compared.
 
@@ -499,40 +499,97 @@ mod benchmarks {
 		assert!(GlobalModels::<T>::contains_key(task, 0) || e <= 2);
 	}
 
-	/// Handing `s` proven scores over at the end of Rewarding, with the bounds' worth of
-	/// accepted-update and work records, and pruning them. The rewards pallet's own
-	/// settlement is benchmarked there and added on top.
+	/// The first slice of a task's score settlement: deciding whether its key counts (a
+	/// verifying key and a released key read, disputes short of a majority counted).
 	#[benchmark]
-	fn on_scoring_end(s: Linear<0, { T::MaxScores::get() }>) {
+	fn on_scores_opened() {
 		let (task, _) = task::<T>(TaskPhase::Rewarding, 1, zk());
 		register_key::<T>();
 		release_key::<T>(task);
-		for i in 0..s {
-			let target = ScoreTarget::Update { round: i, participant: participant::<T>(9, i) };
-			let prover: T::AccountId = account("prover", i, SEED);
-			ProvenScores::<T>::insert(
-				task,
-				target,
-				ProvenScore { correct: 90, total: 100, prover },
-			);
-		}
-		ScoredTargets::<T>::insert(task, s);
-		for i in 0..T::MaxParticipants::get() {
-			AcceptedUpdates::<T>::insert(task, account::<T::AccountId>("accepted", i, SEED), 1);
-		}
-		for i in 0..T::MaxEvaluators::get() {
-			Work::<T>::insert(task, account::<T::AccountId>("worker", i, SEED), 1);
-		}
-		// Disputes short of a majority: read and counted, and every score still settles.
 		let evaluators = RoundEvaluators::<T>::get(task, 0).len() as u32;
 		let disputers: Vec<T::AccountId> =
 			(0..evaluators / 2).map(|i| account("disputer", i, SEED)).collect();
 		TestSetDisputes::<T>::insert(task, BoundedVec::truncate_from(disputers));
 		#[block]
 		{
-			Pallet::<T>::on_phase_end(task, 0, TaskPhase::Rewarding);
+			Pallet::<T>::settle_records(task, None, 0);
 		}
-		assert_eq!(ScoredTargets::<T>::get(task), 0);
+		assert!(matches!(
+			ScoreSettlements::<T>::get(task),
+			Some(ScoreSettlement::References { released: true, .. })
+		));
+	}
+
+	/// A slice of `k` records at their costliest: it opens the rewards pallet's settlement
+	/// on the longest list of global models, then settles `k` update scores, each the median
+	/// of a full panel's reveals (every reveal earns work), each below the baseline (a
+	/// slash) and above the global model its round trained from (a participant weight).
+	#[benchmark]
+	fn on_score_slice(k: Linear<1, { T::MaxScores::get() }>) {
+		let rule = ScoringRule::Median { threshold: Perbill::from_percent(5) };
+		let (task, _) = task::<T>(TaskPhase::Rewarding, 1, rule);
+		release_key::<T>(task);
+		let panel = Panels::<T>::get(task, (0, 0));
+		let reveals: Vec<(T::AccountId, Vote<Perbill>)> = panel
+			.iter()
+			.map(|a| (a.clone(), Vote::Revealed(Perbill::from_percent(10))))
+			.collect();
+		for i in 0..k {
+			let target = ScoreTarget::Update { round: i + 1, participant: participant::<T>(9, i) };
+			Reports::<T>::insert(task, target, ReportsOf::<T>::truncate_from(reveals.clone()));
+		}
+		ScoredTargets::<T>::insert(task, k);
+		let globals: Vec<(RoundIndex, Perbill)> =
+			(0..T::MaxRounds::get()).map(|r| (r, Perbill::from_percent(5))).collect();
+		let stage = ScoreSettlement::References {
+			released: true,
+			next: 1,
+			baseline: Some(Perbill::from_percent(50)),
+			globals: BoundedVec::truncate_from(globals),
+		};
+		let processed;
+		#[block]
+		{
+			processed = Pallet::<T>::settle_records(task, Some(stage), k);
+		}
+		assert_eq!(processed, k);
+		assert_eq!(Reports::<T>::iter_prefix(task).count(), 0);
+	}
+
+	/// A pruning slice of a settled task: `k` panels removed.
+	#[benchmark]
+	fn on_scores_pruned(k: Linear<1, { Pallet::<T>::prunable_entries() }>) {
+		let (task, _) = task::<T>(TaskPhase::Rewarding, 1, zk());
+		let panel = Panels::<T>::get(task, (0, 0));
+		let _ = Panels::<T>::clear_prefix(task, u32::MAX, None);
+		let subgroups = T::MaxSubgroups::get();
+		for i in 0..k {
+			Panels::<T>::insert(task, (i / subgroups, i % subgroups), panel.clone());
+		}
+		ScoreSettlements::<T>::insert(task, ScoreSettlement::Pruning);
+		#[block]
+		{
+			Pallet::<T>::prune_scores(task, k);
+		}
+		assert_eq!(Panels::<T>::iter_prefix(task).count(), 0);
+	}
+
+	/// The last pruning slice of a settled task: nothing left to remove but its last
+	/// working records.
+	#[benchmark]
+	fn on_scores_finalized() {
+		let (task, _) = task::<T>(TaskPhase::Rewarding, 1, zk());
+		let _ = Panels::<T>::clear_prefix(task, u32::MAX, None);
+		let _ = RoundEvaluators::<T>::clear_prefix(task, u32::MAX, None);
+		ScoredTargets::<T>::insert(task, 1);
+		ScoreSettlements::<T>::insert(task, ScoreSettlement::Pruning);
+		let pruned;
+		#[block]
+		{
+			pruned = Pallet::<T>::prune_scores(task, 1);
+		}
+		assert_eq!(pruned, (0, true));
+		assert!(!ScoreSettlements::<T>::contains_key(task));
 	}
 
 	/// The compute of an off-chain worker's FedAvg aggregation duty over `n` fetched

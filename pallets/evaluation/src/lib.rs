@@ -81,9 +81,11 @@
 //! test set matching the spec's commitment (or whose sealed test set is unavailable): a
 //! strict majority of the last round's evaluators [`Pallet::dispute_test_set`]s it, and
 //! the key counts as withheld ([`Event::TestSetDisputeUpheld`]). At the end of the
-//! Rewarding phase this pallet hands a [`din_primitives::TaskOutcome`] to
-//! [`Config::Rewards`] (pallet-din-rewards), which pays and slashes, and prunes the task's
-//! working records.
+//! Rewarding phase this pallet settles the task's scores and hands them, with its accepted
+//! updates and work, to [`Config::Rewards`] (pallet-din-rewards), which pays and slashes;
+//! then it prunes the task's working records. All of it spans as many blocks as the task
+//! needs, a slice under [`Config::SettlementSliceWeight`] per block, while the tasks pallet
+//! holds the phase ([`ScoreSettlements`]).
 //!
 //! ## Design
 //!
@@ -156,9 +158,9 @@ pub use weights::WeightInfo;
 use alloc::vec::Vec;
 use din_primitives::{
 	aggregate_commit_hash, evaluation_public_inputs, global_commit_hash, score_binding,
-	score_commit_hash, BondLocker, EvaluationInputs, Offence, PhaseEnd, ProofVerifier, Reputation,
-	RewardSettlement, Role, RoundLifecycle, ScoringRule, Slash, SlashReason, StakeInfo,
-	TaskInspect, TaskOutcome, TaskPhase, TaskTerms,
+	score_commit_hash, slice_within, BondLocker, Credit, EvaluationInputs, Offence, PhaseEnd,
+	ProofVerifier, Reputation, RewardSettlement, Role, RoundLifecycle, ScoreBasis, ScoringRule,
+	Slash, SlashReason, StakeInfo, TaskInspect, TaskPhase, TaskTerms,
 };
 use polkadot_sdk::{
 	frame_support::{
@@ -224,7 +226,10 @@ pub mod pallet {
 		/// din-runtime).
 		type Verifier: ProofVerifier;
 
-		/// Pays out a task once its scores are settled (pallet-din-rewards).
+		/// Pays out a task once its scores are settled (pallet-din-rewards). Its `open` and
+		/// `credit` run inside this pallet's settlement slices and are measured by this
+		/// pallet's benchmarks, which run with the runtime's implementation; its `pay_out`
+		/// reports its own weight.
 		type Rewards: RewardSettlement<Self::AccountId>;
 
 		/// Most evaluators in the pool. Bounds the sortition scan of a round start.
@@ -287,9 +292,10 @@ pub mod pallet {
 		#[pallet::constant]
 		type OffchainFetchTimeoutMs: Get<u64>;
 
-		/// Most weight one deadline spends settling subgroups at the end of AggregationReveal;
-		/// the rest waits for the next block while the task holds the phase. At least one
-		/// subgroup is settled per deadline, so this must cover one (`integrity_test`).
+		/// Most weight one deadline spends settling subgroups at the end of AggregationReveal,
+		/// or a task's scores, payout and records at the end of Rewarding; the rest waits for
+		/// the next block while the task holds the phase. At least one subgroup (or record)
+		/// is settled per deadline, so this must cover one (`integrity_test`).
 		#[pallet::constant]
 		type SettlementSliceWeight: Get<Weight>;
 
@@ -438,6 +444,13 @@ pub mod pallet {
 	#[pallet::storage]
 	pub type ScoredTargets<T: Config> = StorageMap<_, Twox64Concat, TaskId, u32, ValueQuery>;
 
+	/// Where the settlement of a task's scores stands, from the end of its Rewarding phase
+	/// (held until it is done) to the last record pruned. Score reveals, proofs and
+	/// disputes are refused while it is present ([`Error::ScoringClosed`]).
+	#[pallet::storage]
+	pub type ScoreSettlements<T: Config> =
+		StorageMap<_, Twox64Concat, TaskId, ScoreSettlementOf<T>, OptionQuery>;
+
 	#[pallet::event]
 	#[pallet::generate_deposit(pub(super) fn deposit_event)]
 	pub enum Event<T: Config> {
@@ -557,8 +570,9 @@ pub mod pallet {
 		/// `target` got `reports` revealed scores, fewer than the `quorum` a median needs: it
 		/// stays unscored and its reporters earn nothing.
 		MedianWithoutQuorum { task: TaskId, target: ScoreTargetOf<T>, reports: u32, quorum: u32 },
-		/// Scoring of `task` is over: `scores` scores and `accepted` accepted updates were
-		/// handed to the rewards pallet.
+		/// Scoring of `task` is over: `scores` scores, `accepted` participants' accepted
+		/// updates and `evaluators` evaluators' work were handed to the rewards pallet,
+		/// which pays out next.
 		TaskScored {
 			task: TaskId,
 			scores: u32,
@@ -673,6 +687,9 @@ pub mod pallet {
 		/// No later round trained from that round's global model: the round fixed none (its
 		/// vote was disputed) or is the task's last.
 		NotTrainedFrom,
+		/// The task's scores are being settled: the Rewarding phase is over, no reveal,
+		/// proof or dispute counts any more.
+		ScoringClosed,
 	}
 
 	#[pallet::hooks]

@@ -3,9 +3,9 @@
 //!
 //! Each hook only dispatches to its mechanism (sortition in `pool.rs`, vote settlement in
 //! `votes.rs`, score settlement in `scoring.rs`), so the mapping from phase to duty reads
-//! in one match. The settlement of a round's subgroups is sliced under
-//! [`Config::SettlementSliceWeight`]: the hook answers "not done" and the tasks pallet holds
-//! AggregationReveal until the last slice. Each returns the benchmarked weight of the duty
+//! in one match. The settlement of a round's subgroups and that of a task's scores are
+//! sliced under [`Config::SettlementSliceWeight`]: the hook answers "not done" and the tasks
+//! pallet holds AggregationReveal (or Rewarding) until the last slice. Each returns the benchmarked weight of the duty
 //! at the sizes it met (the subgroups settled, the evaluators of the round, the scores of
 //! the task), which the tasks pallet adds to its `on_initialize`: a deadline costs its
 //! block what it did, not the heaviest duty any deadline could carry.
@@ -38,7 +38,8 @@ impl<T: Config> RoundLifecycle for Pallet<T> {
 			TaskPhase::GlobalReveal => {
 				PhaseEnd::done(T::WeightInfo::on_global_end(Self::settle_global(task, round)))
 			},
-			TaskPhase::Rewarding => PhaseEnd::done(Self::settle_scores(task)),
+			// In slices: a task's scores, payees and records would not fit one block.
+			TaskPhase::Rewarding => Self::settle_scores(task),
 			_ => PhaseEnd::done(Weight::zero()),
 		}
 	}
@@ -63,9 +64,22 @@ impl<T: Config> Pallet<T> {
 		assert!(T::MaxPanelSize::get() > 0, "MaxPanelSize must be non-zero");
 		assert!(T::MaxScores::get() > 0, "MaxScores must be non-zero");
 		assert!(T::MaxVerifyingKeyLen::get() > 0, "MaxVerifyingKeyLen must be non-zero");
+		let slice = T::SettlementSliceWeight::get();
 		assert!(
-			T::WeightInfo::on_aggregation_end(1).all_lte(T::SettlementSliceWeight::get()),
+			T::WeightInfo::on_aggregation_end(1).all_lte(slice),
 			"SettlementSliceWeight must cover the settlement of one subgroup"
+		);
+		assert!(
+			T::WeightInfo::on_scores_opened()
+				.saturating_add(T::WeightInfo::on_score_slice(1))
+				.all_lte(slice),
+			"SettlementSliceWeight must cover the opening of a score settlement and one record"
+		);
+		assert!(
+			T::WeightInfo::on_scores_pruned(1)
+				.max(T::WeightInfo::on_scores_finalized())
+				.all_lte(slice),
+			"SettlementSliceWeight must cover the pruning of one record, and the last"
 		);
 	}
 }

@@ -342,7 +342,12 @@ impl<T: Config> Worker<T> {
 			TaskPhase::AggregationReveal => self.reveal_aggregates(task, terms.round),
 			TaskPhase::GlobalCommit => self.commit_global(task, &terms),
 			TaskPhase::GlobalReveal => self.reveal_global(task, terms.round),
-			TaskPhase::Scoring | TaskPhase::Rewarding => self.score(task, &terms),
+			// Once the settlement has begun no reveal or dispute counts (`ScoringClosed`).
+			TaskPhase::Scoring | TaskPhase::Rewarding
+				if !ScoreSettlements::<T>::contains_key(task) =>
+			{
+				self.score(task, &terms)
+			},
 			_ => Ok(()),
 		}
 	}

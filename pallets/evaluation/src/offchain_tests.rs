@@ -980,8 +980,7 @@ fn workers_dispute_a_sealed_test_set_the_released_key_does_not_open() {
 		assert_eq!(disputers, last_round, "every last-round evaluator disputes, once");
 		assert!(Reports::<Test>::iter_prefix(task).next().is_none(), "nothing is reported");
 
-		run_until(task, TaskPhase::Rewarding);
-		finish_phase(task);
+		run_until(task, TaskPhase::Finished);
 		assert!(evaluation_events()
 			.iter()
 			.any(|e| matches!(e, Event::TestSetDisputeUpheld { .. })));
@@ -1004,7 +1003,7 @@ fn workers_dispute_a_sealed_test_set_still_unavailable_in_rewarding() {
 		run_until(task, TaskPhase::Rewarding);
 		let disputers = disputers(work_until_idle(&pool));
 		assert_eq!(disputers.len(), round_evaluators(task, 0).len());
-		finish_phase(task);
+		run_until(task, TaskPhase::Finished);
 		assert!(!pallet_din_rewards::Settlements::<Test>::get(task).unwrap().scored);
 	});
 }

@@ -1,5 +1,5 @@
 //! Scoring, after the last round: the test-set key, the two scoring rules, and the
-//! settlement handed to the rewards pallet.
+//! settlement handed to the rewards pallet, one slice per block.
 //!
 //! The rules differ only in how a target's score comes to exist, so they share the window
 //! check ([`Pallet::scoring_terms`]: Scoring or Rewarding, key released) and the scorer
@@ -7,9 +7,14 @@
 //! evaluator for the baseline). Under `ZkAccuracy` the first Groth16 proof that verifies
 //! against the task's registered verifying key settles the score at once; under `Median`
 //! panel members commit in Scoring and reveal in Rewarding, and the median of at least
-//! [`median_quorum`] reveals is taken at the end of Rewarding. Either way the end
-//! of Rewarding builds one [`TaskOutcome`] for [`Config::Rewards`] and prunes the task's
-//! working records, so a settled task costs no more storage than its public record.
+//! [`median_quorum`] reveals is taken at the end of Rewarding. Either way the end of
+//! Rewarding is held (the tasks pallet's phase hold) while [`ScoreSettlements`] walks the
+//! task's records under [`Config::SettlementSliceWeight`] per block: the reference scores
+//! first (the genesis model's and each global model's, which every update is measured
+//! against), then each update's score, accepted updates and work, handed to
+//! [`Config::Rewards`] one [`Credit`] at a time; then the rewards pallet pays out in slices;
+//! then the task's working records are pruned in slices, so a settled task costs no more
+//! storage than its public record, and no block carries more than a slice of it.
 
 use super::*;
 
@@ -87,6 +92,7 @@ impl<T: Config> Pallet<T> {
 			matches!(terms.phase, TaskPhase::Scoring | TaskPhase::Rewarding),
 			Error::<T>::NotScoringWindow
 		);
+		ensure!(!ScoreSettlements::<T>::contains_key(task), Error::<T>::ScoringClosed);
 		ensure!(TestKeys::<T>::contains_key(task), Error::<T>::TestKeyNotReleased);
 		Ok(terms)
 	}
@@ -214,6 +220,7 @@ impl<T: Config> Pallet<T> {
 	) -> Result<Perbill, DispatchError> {
 		let terms = T::Tasks::terms(task).ok_or(Error::<T>::UnknownTask)?;
 		ensure!(terms.phase == TaskPhase::Rewarding, Error::<T>::NotRewarding);
+		ensure!(!ScoreSettlements::<T>::contains_key(task), Error::<T>::ScoringClosed);
 		ensure!(total > 0 && correct <= total, Error::<T>::InvalidCount);
 		let accuracy = Perbill::from_rational(correct, total);
 		Reports::<T>::try_mutate(task, target, |reports| {
@@ -268,115 +275,277 @@ impl<T: Config> Pallet<T> {
 		vk_ready && TestKeys::<T>::contains_key(task)
 	}
 
-	/// At the end of Rewarding: settle medians, hand the outcome to the rewards pallet,
-	/// prune the task's working records. Returns the weight used: the benchmark at the task's
-	/// scored-target count, plus what the rewards pallet reports for its settlement.
-	pub(crate) fn settle_scores(task: TaskId) -> Weight {
-		let weight = T::WeightInfo::on_scoring_end(ScoredTargets::<T>::get(task));
-		let Some(terms) = T::Tasks::terms(task) else { return weight };
+	/// One block's share of the settlement at the end of Rewarding, under `budget`: a slice
+	/// of records (opening the settlement first), or of the rewards pallet's payout, or of
+	/// the pruning. `done` once the last record is pruned; the tasks pallet holds the phase
+	/// until then. Returns the benchmarked weight at the counts processed.
+	pub(crate) fn settle_scores(task: TaskId) -> PhaseEnd {
+		Self::settle_scores_within(task, T::SettlementSliceWeight::get())
+	}
+
+	/// [`Self::settle_scores`] under `budget`.
+	pub(crate) fn settle_scores_within(task: TaskId, budget: Weight) -> PhaseEnd {
+		match ScoreSettlements::<T>::get(task) {
+			Some(ScoreSettlement::PayingOut) => {
+				let paid = T::Rewards::pay_out(task, budget);
+				if paid.done {
+					ScoreSettlements::<T>::insert(task, ScoreSettlement::Pruning);
+				}
+				// What this dispatch adds to the payout: no more than the last pruning slice.
+				PhaseEnd::more(paid.weight.saturating_add(T::WeightInfo::on_scores_finalized()))
+			},
+			Some(ScoreSettlement::Pruning) => {
+				let (removed, done) = Self::prune_scores(task, Self::prunable_within(budget));
+				let weight = if done {
+					T::WeightInfo::on_scores_finalized()
+				} else {
+					T::WeightInfo::on_scores_pruned(removed.max(1))
+				};
+				PhaseEnd { weight, done }
+			},
+			stage => {
+				let opening = if stage.is_none() {
+					T::WeightInfo::on_scores_opened()
+				} else {
+					Weight::zero()
+				};
+				let limit = Self::records_within(budget.saturating_sub(opening));
+				let processed = Self::settle_records(task, stage, limit);
+				PhaseEnd::more(opening.saturating_add(T::WeightInfo::on_score_slice(processed)))
+			},
+		}
+	}
+
+	/// The most records a slice settles within `budget`, at least one.
+	fn records_within(budget: Weight) -> u32 {
+		slice_within(T::MaxScores::get(), budget, T::WeightInfo::on_score_slice)
+	}
+
+	/// The most entries a pruning slice removes within `budget`, at least one.
+	fn prunable_within(budget: Weight) -> u32 {
+		slice_within(Self::prunable_entries(), budget, T::WeightInfo::on_scores_pruned)
+	}
+
+	/// The most panels and round-evaluator lists a task can leave behind.
+	pub(crate) fn prunable_entries() -> u32 {
+		let rounds = T::MaxRounds::get();
+		rounds.saturating_mul(T::MaxSubgroups::get()).saturating_add(rounds)
+	}
+
+	/// Decide whether the task's scores count (its key was released, usable and not
+	/// disputed), and start with the reference scores.
+	fn open_score_settlement(task: TaskId, round: RoundIndex) -> ScoreSettlementOf<T> {
 		// The key could only be released in Scoring, so this is the answer of its end; a key
 		// the last round's majority could not open counts as withheld.
-		let released = Self::test_key_usable(task) && !Self::test_set_disputed(task, terms.round);
+		let released = Self::test_key_usable(task) && !Self::test_set_disputed(task, round);
 		if !released {
 			Self::deposit_event(Event::TestKeyWithheld { task });
 		}
-		let mut baseline = None;
-		let mut globals: Vec<(RoundIndex, Perbill)> = Vec::new();
-		let mut scores: Vec<(T::AccountId, RoundIndex, Perbill)> = Vec::new();
-		let mut record = |target: ScoreTargetOf<T>, accuracy: Perbill| match target {
-			ScoreTarget::Baseline => baseline = Some(accuracy),
-			ScoreTarget::Global { round } => globals.push((round, accuracy)),
-			ScoreTarget::Update { round, participant } => {
-				scores.push((participant, round, accuracy))
-			},
-		};
-		if released {
-			match terms.scoring {
-				ScoringRule::ZkAccuracy { .. } => {
-					for (target, score) in ProvenScores::<T>::iter_prefix(task) {
-						record(target, Perbill::from_rational(score.correct, score.total));
-					}
-				},
-				ScoringRule::Median { threshold } => {
-					let quorum = median_quorum(terms.evaluators_per_subgroup);
-					for (target, reports) in Reports::<T>::iter_prefix(task) {
-						let revealed: Vec<(&T::AccountId, Perbill)> = reports
-							.iter()
-							.filter_map(|(who, vote)| match vote {
-								Vote::Revealed(a) => Some((who, *a)),
-								Vote::Committed(_) => None,
-							})
-							.collect();
-						let values: Vec<Perbill> = revealed.iter().map(|(_, a)| *a).collect();
-						if (values.len() as u32) < quorum {
-							Self::deposit_event(Event::MedianWithoutQuorum {
-								task,
-								target,
-								reports: values.len() as u32,
-								quorum,
-							});
-							continue;
-						}
-						let Some(m) = median(&values) else { continue };
-						for (who, a) in revealed {
-							if within(a, m, threshold) {
-								Self::credit_work(task, terms.round, who);
-							}
-						}
-						Self::deposit_event(Event::MedianSettled {
-							task,
-							target: target.clone(),
-							accuracy: m,
-							reports: values.len() as u32,
-						});
-						record(target, m);
-					}
-				},
-			}
+		ScoreSettlement::References {
+			released,
+			next: 0,
+			baseline: None,
+			globals: BoundedVec::new(),
 		}
-		globals.sort_by_key(|(round, _)| *round);
-		scores.sort_by(|a, b| (&a.0, a.1).cmp(&(&b.0, b.1)));
-		let mut accepted: Vec<(T::AccountId, u32)> =
-			AcceptedUpdates::<T>::iter_prefix(task).collect();
-		accepted.sort_by(|a, b| a.0.cmp(&b.0));
-		let mut work: Vec<(T::AccountId, u32)> = Work::<T>::iter_prefix(task).collect();
-		work.sort_by(|a, b| a.0.cmp(&b.0));
-		Self::deposit_event(Event::TaskScored {
-			task,
-			scores: scores.len() as u32,
-			accepted: accepted.len() as u32,
-			evaluators: work.len() as u32,
-			test_key_released: released,
-		});
-		let settled = T::Rewards::settle(
-			task,
-			TaskOutcome { test_key_released: released, baseline, globals, scores, accepted, work },
-		);
-		Self::prune(task);
-		weight.saturating_add(settled)
 	}
 
-	/// Remove the task's working records once it is settled. Subgroup results, global
-	/// models and the test key stay as the task's public record.
-	fn prune(task: TaskId) {
-		let scores = T::MaxScores::get();
-		let _ = ProvenScores::<T>::clear_prefix(task, scores, None);
-		let _ = Reports::<T>::clear_prefix(task, scores, None);
-		let _ = AcceptedUpdates::<T>::clear_prefix(task, T::MaxParticipants::get(), None);
-		let _ = Work::<T>::clear_prefix(task, T::MaxEvaluators::get(), None);
-		let rounds = T::MaxRounds::get();
-		let _ =
-			Panels::<T>::clear_prefix(task, rounds.saturating_mul(T::MaxSubgroups::get()), None);
-		let _ = RoundEvaluators::<T>::clear_prefix(task, rounds, None);
+	/// Settle up to `limit` of `task`'s records from `stage` (`None`: open the settlement):
+	/// the reference scores, then (with the rewards pallet's settlement opened on them) each
+	/// update's score, participant's accepted updates and evaluator's work, handed over one
+	/// by one. Returns the records settled.
+	pub(crate) fn settle_records(
+		task: TaskId,
+		stage: Option<ScoreSettlementOf<T>>,
+		limit: u32,
+	) -> u32 {
+		let Some(terms) = T::Tasks::terms(task) else { return 0 };
+		let mut stage = stage.unwrap_or_else(|| Self::open_score_settlement(task, terms.round));
+		let mut processed = 0u32;
+		loop {
+			match &mut stage {
+				ScoreSettlement::References { released, next, baseline, globals } => {
+					// The genesis model, then the global model of every round but the last
+					// (which no round trained from).
+					if *next > terms.round {
+						let basis = ScoreBasis {
+							test_key_released: *released,
+							baseline: *baseline,
+							globals: globals.to_vec(),
+						};
+						T::Rewards::open(task, basis);
+						stage = ScoreSettlement::Credits {
+							released: *released,
+							scores: 0,
+							accepted: 0,
+							evaluators: 0,
+						};
+						continue;
+					}
+					if processed >= limit {
+						break;
+					}
+					let target = match next.checked_sub(1) {
+						None => ScoreTarget::Baseline,
+						Some(round) => ScoreTarget::Global { round },
+					};
+					*next += 1;
+					processed += 1;
+					match (Self::take_score(task, &terms, &target, *released), target) {
+						(Some(accuracy), ScoreTarget::Baseline) => *baseline = Some(accuracy),
+						(Some(accuracy), ScoreTarget::Global { round }) => {
+							// One per round, and a task has at most `MaxRounds`.
+							let _ = globals.try_push((round, accuracy));
+						},
+						_ => {},
+					}
+				},
+				ScoreSettlement::Credits { released, scores, accepted, evaluators } => {
+					let want = limit.saturating_sub(processed);
+					if want == 0 {
+						break;
+					}
+					let targets: Vec<ScoreTargetOf<T>> = ProvenScores::<T>::iter_key_prefix(task)
+						.chain(Reports::<T>::iter_key_prefix(task))
+						.take(want as usize)
+						.collect();
+					for target in targets.iter() {
+						let accuracy = Self::take_score(task, &terms, target, *released);
+						if let (Some(accuracy), ScoreTarget::Update { round, participant }) =
+							(accuracy, target)
+						{
+							let who = participant.clone();
+							T::Rewards::credit(
+								task,
+								Credit::Score { who, round: *round, accuracy },
+							);
+							*scores += 1;
+						}
+					}
+					processed += targets.len() as u32;
+					if targets.len() as u32 == want {
+						break;
+					}
+					let want = limit.saturating_sub(processed);
+					let updates: Vec<(T::AccountId, u32)> =
+						AcceptedUpdates::<T>::drain_prefix(task).take(want as usize).collect();
+					processed += updates.len() as u32;
+					*accepted += updates.len() as u32;
+					for (who, updates) in updates.iter() {
+						let credit = Credit::Accepted { who: who.clone(), updates: *updates };
+						T::Rewards::credit(task, credit);
+					}
+					if updates.len() as u32 == want {
+						break;
+					}
+					let want = limit.saturating_sub(processed);
+					let work: Vec<(T::AccountId, u32)> =
+						Work::<T>::drain_prefix(task).take(want as usize).collect();
+					processed += work.len() as u32;
+					*evaluators += work.len() as u32;
+					for (who, units) in work.iter() {
+						T::Rewards::credit(task, Credit::Work { who: who.clone(), units: *units });
+					}
+					if work.len() as u32 == want {
+						break;
+					}
+					Self::deposit_event(Event::TaskScored {
+						task,
+						scores: *scores,
+						accepted: *accepted,
+						evaluators: *evaluators,
+						test_key_released: *released,
+					});
+					stage = ScoreSettlement::PayingOut;
+					break;
+				},
+				ScoreSettlement::PayingOut | ScoreSettlement::Pruning => break,
+			}
+		}
+		ScoreSettlements::<T>::insert(task, stage);
+		processed
+	}
+
+	/// Remove the score of `target` and return its settled accuracy if the task's scores
+	/// count: a proven score's, or the median of the reveals when a quorum revealed (whose
+	/// reveals within the threshold earn work).
+	fn take_score(
+		task: TaskId,
+		terms: &TaskTerms<T::AccountId, T::Balance>,
+		target: &ScoreTargetOf<T>,
+		released: bool,
+	) -> Option<Perbill> {
+		if let Some(score) = ProvenScores::<T>::take(task, target) {
+			return released.then(|| Perbill::from_rational(score.correct, score.total));
+		}
+		let reports = Reports::<T>::take(task, target);
+		let ScoringRule::Median { threshold } = terms.scoring else { return None };
+		if !released || reports.is_empty() {
+			return None;
+		}
+		let quorum = median_quorum(terms.evaluators_per_subgroup);
+		let revealed: Vec<(&T::AccountId, Perbill)> = reports
+			.iter()
+			.filter_map(|(who, vote)| match vote {
+				Vote::Revealed(a) => Some((who, *a)),
+				Vote::Committed(_) => None,
+			})
+			.collect();
+		let values: Vec<Perbill> = revealed.iter().map(|(_, a)| *a).collect();
+		if (values.len() as u32) < quorum {
+			Self::deposit_event(Event::MedianWithoutQuorum {
+				task,
+				target: target.clone(),
+				reports: values.len() as u32,
+				quorum,
+			});
+			return None;
+		}
+		let m = median(&values)?;
+		for (who, a) in revealed {
+			if within(a, m, threshold) {
+				Self::credit_work(task, terms.round, who);
+			}
+		}
+		Self::deposit_event(Event::MedianSettled {
+			task,
+			target: target.clone(),
+			accuracy: m,
+			reports: values.len() as u32,
+		});
+		Some(m)
+	}
+
+	/// Remove up to `limit` of the task's panels and round-evaluator lists; once a call finds
+	/// none left, its last working records. That last call is the one the task's end shares
+	/// its block with, so it removes nothing else. Subgroup results, global models and the
+	/// test key stay as the task's public record. Returns the entries removed and whether it
+	/// is done.
+	pub(crate) fn prune_scores(task: TaskId, limit: u32) -> (u32, bool) {
+		let panels = Panels::<T>::clear_prefix(task, limit, None);
+		let mut removed = panels.unique;
+		if panels.maybe_cursor.is_some() || removed >= limit {
+			return (removed, false);
+		}
+		let seats = RoundEvaluators::<T>::clear_prefix(task, limit - removed, None);
+		removed += seats.unique;
+		if seats.maybe_cursor.is_some() || removed > 0 {
+			return (removed, false);
+		}
 		ScoredTargets::<T>::remove(task);
 		TestSetDisputes::<T>::remove(task);
 		SettlementCursor::<T>::remove(task);
+		ScoreSettlements::<T>::remove(task);
+		(removed, true)
 	}
 
-	/// Every task's scored-target count matches its proven scores and reports.
+	/// Every task's scored-target count matches its proven scores and reports, until its
+	/// settlement starts draining them.
 	#[cfg(any(feature = "try-runtime", feature = "std"))]
 	pub(crate) fn try_state_scores() -> Result<(), polkadot_sdk::sp_runtime::TryRuntimeError> {
 		for (task, count) in ScoredTargets::<T>::iter() {
+			if ScoreSettlements::<T>::contains_key(task) {
+				continue;
+			}
 			let proven = ProvenScores::<T>::iter_prefix(task).count();
 			let reported = Reports::<T>::iter_prefix(task).count();
 			ensure!(count as usize == proven + reported, "scored-target count is off");

@@ -4,7 +4,10 @@
 use crate::{fixtures, mock::*, *};
 use din_primitives::{Role, ScoringRule};
 use polkadot_sdk::{
-	frame_support::{assert_noop, assert_ok, traits::fungible::Inspect},
+	frame_support::{
+		assert_noop, assert_ok,
+		traits::fungible::{Inspect, InspectHold},
+	},
 	sp_core::H256,
 	sp_runtime::{BoundedVec, Perbill},
 };
@@ -1205,6 +1208,98 @@ fn the_median_settles_and_outliers_earn_nothing() {
 	});
 }
 
+/// The end of a task spans blocks: one record per slice here, so every score, accepted
+/// update and work record, every payment and every pruned panel takes a block of its own
+/// while Rewarding is held; and once the first slice is taken nothing more counts. Attack: a
+/// panel member holds its reveal back to see which scores settle first, then reveals.
+#[test]
+fn score_settlement_spans_blocks_and_a_reveal_after_its_start_is_refused() {
+	ExtBuilder::default().build_and_execute(|| {
+		let rule = ScoringRule::Median { threshold: Perbill::from_percent(5) };
+		let task = scored_task(rule);
+		// One record per slice from here (the rounds settled their subgroups in one).
+		SettlementSliceWeight::set(
+			<() as crate::weights::WeightInfo>::on_scores_opened()
+				.saturating_add(<() as crate::weights::WeightInfo>::on_score_slice(1)),
+		);
+		let targets = [update(10), update(11)];
+		let mut held_back = None;
+		for target in targets.iter() {
+			let ScoreTarget::Update { participant, .. } = target else { unreachable!() };
+			let p = panel(task, 0, DinTasks::update(task, 0, participant).unwrap().subgroup);
+			for who in p.iter() {
+				assert_ok!(commit_report(task, target, *who, 90));
+			}
+			held_back = Some((target.clone(), p[2]));
+		}
+		run_until(task, TaskPhase::Rewarding);
+		let (late_target, late) = held_back.unwrap();
+		for target in targets.iter() {
+			let ScoreTarget::Update { participant, .. } = target else { unreachable!() };
+			let p = panel(task, 0, DinTasks::update(task, 0, participant).unwrap().subgroup);
+			for who in p.iter().filter(|w| !(**w == late && target == &late_target)) {
+				assert_ok!(reveal_report(task, target, *who, 90));
+			}
+		}
+		finish_phase(task);
+		assert_eq!(phase(task).0, TaskPhase::Rewarding, "held for the next slice");
+		assert!(ScoreSettlements::<Test>::contains_key(task));
+		assert_noop!(reveal_report(task, &late_target, late, 90), Error::<Test>::ScoringClosed);
+		let mut held = 1;
+		while phase(task).0 == TaskPhase::Rewarding {
+			run_to(System::block_number() + 1);
+			held += 1;
+			assert!(held < 200, "the settlement ends");
+		}
+		assert_eq!(phase(task).0, TaskPhase::Finished);
+		// Two scored updates (a baseline was not scored), four accepted updates, their
+		// evaluators' work, as many payments, and the panels: one a block.
+		assert!(held > 2 + 4 + 4, "one record per block: {held} blocks");
+		let scored = evaluation_events().into_iter().find_map(|e| match e {
+			Event::TaskScored { scores, accepted, .. } => Some((scores, accepted)),
+			_ => None,
+		});
+		assert_eq!(scored, Some((2, 4)));
+		let s = pallet_din_rewards::Settlements::<Test>::get(task).expect("settled");
+		assert!(s.scored && s.participants > 0 && s.evaluators > 0);
+		assert_eq!(s.pool, s.participants + s.evaluators + s.burned + s.refund);
+		assert!(!ScoreSettlements::<Test>::contains_key(task));
+		assert_eq!(Panels::<Test>::iter_prefix(task).count(), 0);
+		assert_eq!(Work::<Test>::iter_prefix(task).count(), 0);
+		assert_eq!(Reports::<Test>::iter_prefix(task).count(), 0);
+	});
+}
+
+/// Attack: an owner runs a second task beside the first. When the first ended, the tasks
+/// pallet released the pool amount it had read before the settlement paid out, from the
+/// owner's reward-pool hold, which also escrows the second task's pool: the owner got part
+/// of the second pool back and that task's participants would go unpaid. A task releases
+/// only what it has left, and the other pool stays in escrow.
+#[test]
+fn finishing_one_task_leaves_the_owners_other_pool_in_escrow() {
+	ExtBuilder::default().build_and_execute(|| {
+		let rule = ScoringRule::Median { threshold: Perbill::from_percent(5) };
+		let task = scored_task(rule);
+		let other = create(spec(1, rule), &[]);
+		let target = update(10);
+		let p = panel(task, 0, DinTasks::update(task, 0, &10).unwrap().subgroup);
+		for who in p.iter() {
+			assert_ok!(commit_report(task, &target, *who, 90));
+		}
+		run_until(task, TaskPhase::Rewarding);
+		for who in p.iter() {
+			assert_ok!(reveal_report(task, &target, *who, 90));
+		}
+		run_until(task, TaskPhase::Finished);
+		let s = pallet_din_rewards::Settlements::<Test>::get(task).expect("settled");
+		assert!(s.participants > 0 && s.refund < POOL);
+		let reason: RuntimeHoldReason = pallet_din_tasks::HoldReason::RewardPool.into();
+		let held = Balances::balance_on_hold(&reason, &OWNER);
+		let remaining = pallet_din_tasks::Tasks::<Test>::get(other).unwrap().remaining;
+		assert_eq!((held, remaining), (POOL, POOL), "the other task's escrow is whole");
+	});
+}
+
 /// Attack: a lazy panel member waits for the others' reports and copies them, earning the
 /// work without evaluating anything; or copies a diligent member's commit and its reveal.
 /// Reports are commit-reveal: nothing is revealed while commits are open (Scoring), no commit
@@ -1331,7 +1426,7 @@ fn a_perturbed_copy_of_the_trained_from_model_earns_nothing() {
 			Event::MedianSettled { target: ScoreTarget::Global { round: 0 }, accuracy, .. }
 				if *accuracy == Perbill::from_percent(60)
 		)));
-		let weights: Vec<(AccountId, u128)> = System::events()
+		let mut weights: Vec<(AccountId, u128)> = System::events()
 			.into_iter()
 			.filter_map(|r| match r.event {
 				RuntimeEvent::Rewards(pallet_din_rewards::Event::ParticipantRewarded {
@@ -1342,6 +1437,8 @@ fn a_perturbed_copy_of_the_trained_from_model_earns_nothing() {
 				_ => None,
 			})
 			.collect();
+		// Paid in storage order.
+		weights.sort();
 		let points = |p: u32| Perbill::from_percent(p).deconstruct() as u128;
 		assert_eq!(weights, vec![(10, points(50)), (11, points(10))]);
 	});

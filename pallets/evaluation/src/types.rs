@@ -34,6 +34,8 @@ pub type AggregateRevealOf<T> = AggregateReveal<AccountIdOf<T>, <T as Config>::M
 pub type SubgroupResultOf<T> = SubgroupResult<AccountIdOf<T>, <T as Config>::MaxSubgroupSize>;
 /// What is scored.
 pub type ScoreTargetOf<T> = ScoreTarget<AccountIdOf<T>>;
+/// Where the settlement of a task's scores stands.
+pub type ScoreSettlementOf<T> = ScoreSettlement<<T as Config>::MaxRounds>;
 /// The median-rule reports on one target: each reporter's commit, then the accuracy it
 /// revealed.
 pub type ReportsOf<T> = BoundedVec<(AccountIdOf<T>, Vote<Perbill>), <T as Config>::MaxPanelSize>;
@@ -300,4 +302,51 @@ pub fn within(report: Perbill, median: Perbill, threshold: Perbill) -> bool {
 /// Whether `items` is strictly ascending (sorted, no duplicates).
 pub fn strictly_ascending<A: Ord>(items: &[A]) -> bool {
 	items.windows(2).all(|w| w[0] < w[1])
+}
+
+/// The settlement of a task's scores at the end of its Rewarding phase, one slice per
+/// block: the reference scores (genesis and global models), then the updates' scores and
+/// the task's accepted updates and work, handed to the rewards pallet record by record,
+/// then the rewards pallet's payout, then the pruning of the task's working records.
+#[derive(
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+	CloneNoBound,
+	PartialEqNoBound,
+	EqNoBound,
+	DebugNoBound,
+)]
+#[scale_info(skip_type_params(R))]
+pub enum ScoreSettlement<R: polkadot_sdk::frame_support::traits::Get<u32>> {
+	/// Settling the scores every update is measured against: `next` counts them, 0 being
+	/// the genesis model's and `r + 1` round `r`'s global model's.
+	References {
+		/// Whether the test-set key was released (and not disputed): scores count.
+		released: bool,
+		/// The next reference to settle.
+		next: u32,
+		/// The genesis model's accuracy, once settled.
+		baseline: Option<Perbill>,
+		/// The global models' accuracies settled so far, `(round, accuracy)`, ascending.
+		globals: BoundedVec<(RoundIndex, Perbill), R>,
+	},
+	/// Settling the updates' scores, then handing over accepted updates and work; the
+	/// counts are what has been handed over.
+	Credits {
+		/// Whether scores count.
+		released: bool,
+		/// Scores handed over.
+		scores: u32,
+		/// Participants' accepted-update counts handed over.
+		accepted: u32,
+		/// Evaluators' work handed over.
+		evaluators: u32,
+	},
+	/// The rewards pallet pays out.
+	PayingOut,
+	/// Removing the task's panels and round evaluators.
+	Pruning,
 }

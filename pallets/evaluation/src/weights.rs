@@ -6,7 +6,7 @@
 //! THIS FILE WAS AUTO-GENERATED USING THE SUBSTRATE BENCHMARK CLI VERSION 64.0.0
 //! DATE: 2026-12-04, STEPS: `10`, REPEAT: `5`, LOW RANGE: `[]`, HIGH RANGE: `[]`
 //! WORST CASE MAP SIZE: `1000000`
-//! HOSTNAME: `vm`, CPU: `AMD EPYC`
+//! HOSTNAME: `vm`, CPU: `Intel(R) Xeon(R) Processor`
 //! WASM-EXECUTION: `Compiled`, CHAIN: `None`, DB CACHE: `1024`
 
 // Executed Command:
@@ -64,7 +64,10 @@ pub trait WeightInfo {
 	fn on_round_start(k: u32, n: u32, ) -> Weight;
 	fn on_aggregation_end(k: u32, ) -> Weight;
 	fn on_global_end(e: u32, ) -> Weight;
-	fn on_scoring_end(s: u32, ) -> Weight;
+	fn on_scores_opened() -> Weight;
+	fn on_score_slice(k: u32, ) -> Weight;
+	fn on_scores_pruned(k: u32, ) -> Weight;
+	fn on_scores_finalized() -> Weight;
 }
 
 /// Weights for `pallet_din_evaluation` using the DIN node and recommended hardware.
@@ -87,10 +90,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `972 + n * (93 ±0)`
 		//  Estimated: `15823`
-		// Minimum execution time: 574_612_000 picoseconds.
-		Weight::from_parts(717_978_827, 15823)
-			// Standard Error: 152_583
-			.saturating_add(Weight::from_parts(722_840, 0).saturating_mul(n.into()))
+		// Minimum execution time: 432_678_000 picoseconds.
+		Weight::from_parts(610_197_093, 15823)
+			// Standard Error: 193_574
+			.saturating_add(Weight::from_parts(636_503, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(6_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -103,10 +106,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `33 + n * (56 ±0)`
 		//  Estimated: `15823`
-		// Minimum execution time: 277_151_000 picoseconds.
-		Weight::from_parts(341_238_793, 15823)
-			// Standard Error: 77_901
-			.saturating_add(Weight::from_parts(242_332, 0).saturating_mul(n.into()))
+		// Minimum execution time: 210_559_000 picoseconds.
+		Weight::from_parts(290_427_131, 15823)
+			// Standard Error: 96_898
+			.saturating_add(Weight::from_parts(379_290, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -120,8 +123,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `1339`
 		//  Estimated: `8317`
-		// Minimum execution time: 490_849_000 picoseconds.
-		Weight::from_parts(567_973_000, 8317)
+		// Minimum execution time: 410_895_000 picoseconds.
+		Weight::from_parts(457_656_000, 8317)
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -140,10 +143,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `3062 + i * (68 ±0)`
 		//  Estimated: `8317 + i * (2717 ±0)`
-		// Minimum execution time: 644_266_000 picoseconds.
-		Weight::from_parts(743_531_895, 8317)
-			// Standard Error: 844_170
-			.saturating_add(Weight::from_parts(92_537_295, 0).saturating_mul(i.into()))
+		// Minimum execution time: 509_051_000 picoseconds.
+		Weight::from_parts(622_712_587, 8317)
+			// Standard Error: 769_242
+			.saturating_add(Weight::from_parts(64_821_315, 0).saturating_mul(i.into()))
 			.saturating_add(T::DbWeight::get().reads(4_u64))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(i.into())))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
@@ -160,10 +163,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `1098 + e * (36 ±0)`
 		//  Estimated: `12707`
-		// Minimum execution time: 520_632_000 picoseconds.
-		Weight::from_parts(587_411_621, 12707)
-			// Standard Error: 94_276
-			.saturating_add(Weight::from_parts(164_597, 0).saturating_mul(e.into()))
+		// Minimum execution time: 424_924_000 picoseconds.
+		Weight::from_parts(519_800_178, 12707)
+			// Standard Error: 93_135
+			.saturating_add(Weight::from_parts(111_746, 0).saturating_mul(e.into()))
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -175,8 +178,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `1180`
 		//  Estimated: `8317`
-		// Minimum execution time: 484_169_000 picoseconds.
-		Weight::from_parts(556_886_000, 8317)
+		// Minimum execution time: 394_625_000 picoseconds.
+		Weight::from_parts(441_074_000, 8317)
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -186,8 +189,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `6`
 		//  Estimated: `4523`
-		// Minimum execution time: 2_673_828_000 picoseconds.
-		Weight::from_parts(2_773_836_000, 4523)
+		// Minimum execution time: 2_003_108_000 picoseconds.
+		Weight::from_parts(2_176_360_000, 4523)
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -199,13 +202,15 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `1059`
 		//  Estimated: `8317`
-		// Minimum execution time: 430_069_000 picoseconds.
-		Weight::from_parts(494_714_000, 8317)
+		// Minimum execution time: 381_284_000 picoseconds.
+		Weight::from_parts(421_378_000, 8317)
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
 	/// Storage: `Tasks::Tasks` (r:1 w:0)
 	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(4852), added: 7327, mode: `MaxEncodedLen`)
+	/// Storage: `Evaluation::ScoreSettlements` (r:1 w:0)
+	/// Proof: `Evaluation::ScoreSettlements` (`max_values`: None, `max_size`: Some(825), added: 3300, mode: `MaxEncodedLen`)
 	/// Storage: `Evaluation::TestKeys` (r:1 w:0)
 	/// Proof: `Evaluation::TestKeys` (`max_values`: None, `max_size`: Some(82), added: 2557, mode: `MaxEncodedLen`)
 	/// Storage: `Evaluation::ProvenScores` (r:1 w:1)
@@ -228,13 +233,15 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `2996`
 		//  Estimated: `8317`
-		// Minimum execution time: 6_004_781_000 picoseconds.
-		Weight::from_parts(6_106_993_000, 8317)
-			.saturating_add(T::DbWeight::get().reads(10_u64))
+		// Minimum execution time: 5_157_086_000 picoseconds.
+		Weight::from_parts(5_378_201_000, 8317)
+			.saturating_add(T::DbWeight::get().reads(11_u64))
 			.saturating_add(T::DbWeight::get().writes(4_u64))
 	}
 	/// Storage: `Tasks::Tasks` (r:1 w:0)
 	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(4852), added: 7327, mode: `MaxEncodedLen`)
+	/// Storage: `Evaluation::ScoreSettlements` (r:1 w:0)
+	/// Proof: `Evaluation::ScoreSettlements` (`max_values`: None, `max_size`: Some(825), added: 3300, mode: `MaxEncodedLen`)
 	/// Storage: `Evaluation::TestKeys` (r:1 w:0)
 	/// Proof: `Evaluation::TestKeys` (`max_values`: None, `max_size`: Some(82), added: 2557, mode: `MaxEncodedLen`)
 	/// Storage: `Tasks::Updates` (r:1 w:0)
@@ -252,28 +259,34 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `2357 + q * (65 ±0)`
 		//  Estimated: `8317 + q * (1741 ±0)`
-		// Minimum execution time: 782_581_000 picoseconds.
-		Weight::from_parts(840_330_303, 8317)
-			.saturating_add(T::DbWeight::get().reads(7_u64))
+		// Minimum execution time: 670_009_000 picoseconds.
+		Weight::from_parts(779_202_075, 8317)
+			.saturating_add(T::DbWeight::get().reads(8_u64))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
 			.saturating_add(Weight::from_parts(0, 1741).saturating_mul(q.into()))
 	}
 	/// Storage: `Tasks::Tasks` (r:1 w:0)
 	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(4852), added: 7327, mode: `MaxEncodedLen`)
+	/// Storage: `Evaluation::ScoreSettlements` (r:1 w:0)
+	/// Proof: `Evaluation::ScoreSettlements` (`max_values`: None, `max_size`: Some(825), added: 3300, mode: `MaxEncodedLen`)
 	/// Storage: `Evaluation::Reports` (r:1 w:1)
 	/// Proof: `Evaluation::Reports` (`max_values`: None, `max_size`: Some(521), added: 2996, mode: `MaxEncodedLen`)
 	/// The range of component `q` is `[1, 7]`.
-	fn reveal_score(_q: u32, ) -> Weight {
+	fn reveal_score(q: u32, ) -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `1216 + q * (37 ±0)`
 		//  Estimated: `8317`
-		// Minimum execution time: 426_653_000 picoseconds.
-		Weight::from_parts(469_007_023, 8317)
-			.saturating_add(T::DbWeight::get().reads(2_u64))
+		// Minimum execution time: 424_326_000 picoseconds.
+		Weight::from_parts(476_020_193, 8317)
+			// Standard Error: 2_827_728
+			.saturating_add(Weight::from_parts(2_804_653, 0).saturating_mul(q.into()))
+			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
 	/// Storage: `Tasks::Tasks` (r:1 w:0)
 	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(4852), added: 7327, mode: `MaxEncodedLen`)
+	/// Storage: `Evaluation::ScoreSettlements` (r:1 w:0)
+	/// Proof: `Evaluation::ScoreSettlements` (`max_values`: None, `max_size`: Some(825), added: 3300, mode: `MaxEncodedLen`)
 	/// Storage: `Evaluation::TestKeys` (r:1 w:0)
 	/// Proof: `Evaluation::TestKeys` (`max_values`: None, `max_size`: Some(82), added: 2557, mode: `MaxEncodedLen`)
 	/// Storage: `Evaluation::RoundEvaluators` (r:1 w:0)
@@ -284,17 +297,17 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `9611`
 		//  Estimated: `12707`
-		// Minimum execution time: 542_745_000 picoseconds.
-		Weight::from_parts(599_579_000, 12707)
-			.saturating_add(T::DbWeight::get().reads(4_u64))
+		// Minimum execution time: 499_606_000 picoseconds.
+		Weight::from_parts(542_543_000, 12707)
+			.saturating_add(T::DbWeight::get().reads(5_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
 	fn verify_wasm() -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `0`
 		//  Estimated: `0`
-		// Minimum execution time: 12_049_150_000 picoseconds.
-		Weight::from_parts(12_241_355_000, 0)
+		// Minimum execution time: 8_930_630_000 picoseconds.
+		Weight::from_parts(9_226_442_000, 0)
 	}
 	/// Storage: `Evaluation::Pool` (r:1 w:0)
 	/// Proof: `Evaluation::Pool` (`max_values`: Some(1), `max_size`: Some(14338), added: 14833, mode: `MaxEncodedLen`)
@@ -320,12 +333,12 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `1211 + n * (150 ±0)`
 		//  Estimated: `15823 + n * (3205 ±0)`
-		// Minimum execution time: 26_494_236_000 picoseconds.
-		Weight::from_parts(26_574_845_000, 15823)
-			// Standard Error: 43_060_087
-			.saturating_add(Weight::from_parts(310_580_404, 0).saturating_mul(k.into()))
-			// Standard Error: 5_363_962
-			.saturating_add(Weight::from_parts(132_297_865, 0).saturating_mul(n.into()))
+		// Minimum execution time: 18_504_080_000 picoseconds.
+		Weight::from_parts(18_558_176_000, 15823)
+			// Standard Error: 29_426_291
+			.saturating_add(Weight::from_parts(204_986_762, 0).saturating_mul(k.into()))
+			// Standard Error: 3_665_610
+			.saturating_add(Weight::from_parts(91_687_842, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(5_u64))
 			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(9_u64))
@@ -360,11 +373,11 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	fn on_aggregation_end(k: u32, ) -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `2568 + k * (15262 ±0)`
-		//  Estimated: `18742 + k * (103088 ±72)`
-		// Minimum execution time: 28_507_382_000 picoseconds.
-		Weight::from_parts(28_893_205_000, 18742)
-			// Standard Error: 183_937_660
-			.saturating_add(Weight::from_parts(28_521_404_515, 0).saturating_mul(k.into()))
+		//  Estimated: `18742 + k * (103088 ±0)`
+		// Minimum execution time: 19_978_094_000 picoseconds.
+		Weight::from_parts(19_994_107_000, 18742)
+			// Standard Error: 154_548_937
+			.saturating_add(Weight::from_parts(20_202_589_742, 0).saturating_mul(k.into()))
 			.saturating_add(T::DbWeight::get().reads(24_u64))
 			.saturating_add(T::DbWeight::get().reads((170_u64).saturating_mul(k.into())))
 			.saturating_add(T::DbWeight::get().writes(22_u64))
@@ -393,61 +406,107 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	fn on_global_end(e: u32, ) -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `3258 + e * (221 ±0)`
-		//  Estimated: `12707 + e * (3205 ±5)`
-		// Minimum execution time: 918_493_000 picoseconds.
-		Weight::from_parts(1_024_855_918, 12707)
-			// Standard Error: 3_099_827
-			.saturating_add(Weight::from_parts(413_734_265, 0).saturating_mul(e.into()))
+		//  Estimated: `12707 + e * (3205 ±0)`
+		// Minimum execution time: 727_229_000 picoseconds.
+		Weight::from_parts(241_675_133, 12707)
+			// Standard Error: 3_059_513
+			.saturating_add(Weight::from_parts(286_287_282, 0).saturating_mul(e.into()))
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().reads((4_u64).saturating_mul(e.into())))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
 			.saturating_add(T::DbWeight::get().writes((4_u64).saturating_mul(e.into())))
 			.saturating_add(Weight::from_parts(0, 3205).saturating_mul(e.into()))
 	}
-	/// Storage: `Evaluation::ScoredTargets` (r:1 w:1)
-	/// Proof: `Evaluation::ScoredTargets` (`max_values`: None, `max_size`: Some(16), added: 2491, mode: `MaxEncodedLen`)
-	/// Storage: `Tasks::Tasks` (r:1 w:1)
+	/// Storage: `Tasks::Tasks` (r:1 w:0)
 	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(4852), added: 7327, mode: `MaxEncodedLen`)
 	/// Storage: `Evaluation::VerifyingKeys` (r:1 w:0)
 	/// Proof: `Evaluation::VerifyingKeys` (`max_values`: None, `max_size`: Some(1058), added: 3533, mode: `MaxEncodedLen`)
 	/// Storage: `Evaluation::TestKeys` (r:1 w:0)
 	/// Proof: `Evaluation::TestKeys` (`max_values`: None, `max_size`: Some(82), added: 2557, mode: `MaxEncodedLen`)
-	/// Storage: `Evaluation::TestSetDisputes` (r:1 w:1)
+	/// Storage: `Evaluation::TestSetDisputes` (r:1 w:0)
 	/// Proof: `Evaluation::TestSetDisputes` (`max_values`: None, `max_size`: Some(8206), added: 10681, mode: `MaxEncodedLen`)
-	/// Storage: `Evaluation::RoundEvaluators` (r:1 w:1)
+	/// Storage: `Evaluation::RoundEvaluators` (r:1 w:0)
 	/// Proof: `Evaluation::RoundEvaluators` (`max_values`: None, `max_size`: Some(9242), added: 11717, mode: `MaxEncodedLen`)
-	/// Storage: `Evaluation::ProvenScores` (r:1025 w:1024)
-	/// Proof: `Evaluation::ProvenScores` (`max_values`: None, `max_size`: Some(105), added: 2580, mode: `MaxEncodedLen`)
-	/// Storage: `Evaluation::AcceptedUpdates` (r:257 w:256)
-	/// Proof: `Evaluation::AcceptedUpdates` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
-	/// Storage: `Evaluation::Work` (r:257 w:256)
-	/// Proof: `Evaluation::Work` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
-	/// Storage: `Balances::Holds` (r:1 w:1)
-	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(175), added: 2650, mode: `MaxEncodedLen`)
-	/// Storage: `System::Account` (r:1281 w:1281)
-	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
-	/// Storage: `Revive::OriginalAccount` (r:256 w:256)
-	/// Proof: `Revive::OriginalAccount` (`max_values`: None, `max_size`: Some(52), added: 2527, mode: `MaxEncodedLen`)
-	/// Storage: `Evaluation::Panels` (r:1 w:1)
-	/// Proof: `Evaluation::Panels` (`max_values`: None, `max_size`: Some(253), added: 2728, mode: `MaxEncodedLen`)
-	/// Storage: `Rewards::Settlements` (r:0 w:1)
+	/// Storage: `Evaluation::ScoreSettlements` (r:0 w:1)
+	/// Proof: `Evaluation::ScoreSettlements` (`max_values`: None, `max_size`: Some(825), added: 3300, mode: `MaxEncodedLen`)
+	fn on_scores_opened() -> Weight {
+		// Proof Size summary in bytes:
+		//  Measured:  `1631`
+		//  Estimated: `12707`
+		// Minimum execution time: 410_930_000 picoseconds.
+		Weight::from_parts(445_195_000, 12707)
+			.saturating_add(T::DbWeight::get().reads(5_u64))
+			.saturating_add(T::DbWeight::get().writes(1_u64))
+	}
+	/// Storage: `Tasks::Tasks` (r:1 w:1)
+	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(4852), added: 7327, mode: `MaxEncodedLen`)
+	/// Storage: `Rewards::PendingSettlements` (r:1 w:1)
+	/// Proof: `Rewards::PendingSettlements` (`max_values`: None, `max_size`: Some(992), added: 3467, mode: `MaxEncodedLen`)
+	/// Storage: `Rewards::Settlements` (r:1 w:0)
 	/// Proof: `Rewards::Settlements` (`max_values`: None, `max_size`: Some(97), added: 2572, mode: `MaxEncodedLen`)
+	/// Storage: `System::Account` (r:1025 w:1025)
+	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
+	/// Storage: `Balances::Holds` (r:1025 w:1025)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(175), added: 2650, mode: `MaxEncodedLen`)
+	/// Storage: `Evaluation::ProvenScores` (r:1025 w:0)
+	/// Proof: `Evaluation::ProvenScores` (`max_values`: None, `max_size`: Some(105), added: 2580, mode: `MaxEncodedLen`)
+	/// Storage: `Evaluation::Reports` (r:1025 w:1024)
+	/// Proof: `Evaluation::Reports` (`max_values`: None, `max_size`: Some(521), added: 2996, mode: `MaxEncodedLen`)
+	/// Storage: `Evaluation::Work` (r:7 w:7)
+	/// Proof: `Evaluation::Work` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
+	/// Storage: `Staking::ReputationOf` (r:1031 w:1031)
+	/// Proof: `Staking::ReputationOf` (`max_values`: None, `max_size`: Some(61), added: 2536, mode: `MaxEncodedLen`)
+	/// Storage: `Staking::Ledgers` (r:1024 w:1024)
+	/// Proof: `Staking::Ledgers` (`max_values`: None, `max_size`: Some(730), added: 3205, mode: `MaxEncodedLen`)
+	/// Storage: `Rewards::ParticipantWeights` (r:1024 w:1024)
+	/// Proof: `Rewards::ParticipantWeights` (`max_values`: None, `max_size`: Some(76), added: 2551, mode: `MaxEncodedLen`)
+	/// Storage: `Evaluation::ScoreSettlements` (r:0 w:1)
+	/// Proof: `Evaluation::ScoreSettlements` (`max_values`: None, `max_size`: Some(825), added: 3300, mode: `MaxEncodedLen`)
+	/// The range of component `k` is `[1, 1024]`.
+	fn on_score_slice(k: u32, ) -> Weight {
+		// Proof Size summary in bytes:
+		//  Measured:  `5148 + k * (344 ±0)`
+		//  Estimated: `18763 + k * (3205 ±0)`
+		// Minimum execution time: 2_753_831_000 picoseconds.
+		Weight::from_parts(2_854_381_000, 18763)
+			// Standard Error: 10_468_092
+			.saturating_add(Weight::from_parts(1_454_092_931, 0).saturating_mul(k.into()))
+			.saturating_add(T::DbWeight::get().reads(21_u64))
+			.saturating_add(T::DbWeight::get().reads((7_u64).saturating_mul(k.into())))
+			.saturating_add(T::DbWeight::get().writes(19_u64))
+			.saturating_add(T::DbWeight::get().writes((6_u64).saturating_mul(k.into())))
+			.saturating_add(Weight::from_parts(0, 3205).saturating_mul(k.into()))
+	}
+	/// Storage: `Evaluation::Panels` (r:3300 w:3300)
+	/// Proof: `Evaluation::Panels` (`max_values`: None, `max_size`: Some(253), added: 2728, mode: `MaxEncodedLen`)
+	/// The range of component `k` is `[1, 3300]`.
+	fn on_scores_pruned(k: u32, ) -> Weight {
+		// Proof Size summary in bytes:
+		//  Measured:  `588 + k * (50 ±0)`
+		//  Estimated: `990 + k * (2728 ±0)`
+		// Minimum execution time: 139_114_000 picoseconds.
+		Weight::from_parts(12_187_259, 990)
+			// Standard Error: 52_557
+			.saturating_add(Weight::from_parts(6_834_559, 0).saturating_mul(k.into()))
+			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(k.into())))
+			.saturating_add(T::DbWeight::get().writes((1_u64).saturating_mul(k.into())))
+			.saturating_add(Weight::from_parts(0, 2728).saturating_mul(k.into()))
+	}
+	/// Storage: `Evaluation::ScoreSettlements` (r:0 w:1)
+	/// Proof: `Evaluation::ScoreSettlements` (`max_values`: None, `max_size`: Some(825), added: 3300, mode: `MaxEncodedLen`)
+	/// Storage: `Evaluation::ScoredTargets` (r:0 w:1)
+	/// Proof: `Evaluation::ScoredTargets` (`max_values`: None, `max_size`: Some(16), added: 2491, mode: `MaxEncodedLen`)
 	/// Storage: `Evaluation::SettlementCursor` (r:0 w:1)
 	/// Proof: `Evaluation::SettlementCursor` (`max_values`: None, `max_size`: Some(20), added: 2495, mode: `MaxEncodedLen`)
-	/// The range of component `s` is `[0, 1024]`.
-	fn on_scoring_end(s: u32, ) -> Weight {
+	/// Storage: `Evaluation::TestSetDisputes` (r:0 w:1)
+	/// Proof: `Evaluation::TestSetDisputes` (`max_values`: None, `max_size`: Some(8206), added: 10681, mode: `MaxEncodedLen`)
+	fn on_scores_finalized() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `39676 + s * (205 ±0)`
-		//  Estimated: `669961 + s * (2603 ±0)`
-		// Minimum execution time: 326_959_882_000 picoseconds.
-		Weight::from_parts(325_012_583_241, 669961)
-			// Standard Error: 6_066_651
-			.saturating_add(Weight::from_parts(1_122_330_430, 0).saturating_mul(s.into()))
-			.saturating_add(T::DbWeight::get().reads(1036_u64))
-			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(s.into())))
-			.saturating_add(T::DbWeight::get().writes(1033_u64))
-			.saturating_add(T::DbWeight::get().writes((2_u64).saturating_mul(s.into())))
-			.saturating_add(Weight::from_parts(0, 2603).saturating_mul(s.into()))
+		//  Measured:  `127`
+		//  Estimated: `0`
+		// Minimum execution time: 228_220_000 picoseconds.
+		Weight::from_parts(259_337_000, 0)
+			.saturating_add(T::DbWeight::get().writes(4_u64))
 	}
 }
 
@@ -470,10 +529,10 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `972 + n * (93 ±0)`
 		//  Estimated: `15823`
-		// Minimum execution time: 574_612_000 picoseconds.
-		Weight::from_parts(717_978_827, 15823)
-			// Standard Error: 152_583
-			.saturating_add(Weight::from_parts(722_840, 0).saturating_mul(n.into()))
+		// Minimum execution time: 432_678_000 picoseconds.
+		Weight::from_parts(610_197_093, 15823)
+			// Standard Error: 193_574
+			.saturating_add(Weight::from_parts(636_503, 0).saturating_mul(n.into()))
 			.saturating_add(RocksDbWeight::get().reads(6_u64))
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
@@ -486,10 +545,10 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `33 + n * (56 ±0)`
 		//  Estimated: `15823`
-		// Minimum execution time: 277_151_000 picoseconds.
-		Weight::from_parts(341_238_793, 15823)
-			// Standard Error: 77_901
-			.saturating_add(Weight::from_parts(242_332, 0).saturating_mul(n.into()))
+		// Minimum execution time: 210_559_000 picoseconds.
+		Weight::from_parts(290_427_131, 15823)
+			// Standard Error: 96_898
+			.saturating_add(Weight::from_parts(379_290, 0).saturating_mul(n.into()))
 			.saturating_add(RocksDbWeight::get().reads(2_u64))
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
@@ -503,8 +562,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `1339`
 		//  Estimated: `8317`
-		// Minimum execution time: 490_849_000 picoseconds.
-		Weight::from_parts(567_973_000, 8317)
+		// Minimum execution time: 410_895_000 picoseconds.
+		Weight::from_parts(457_656_000, 8317)
 			.saturating_add(RocksDbWeight::get().reads(3_u64))
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
@@ -523,10 +582,10 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `3062 + i * (68 ±0)`
 		//  Estimated: `8317 + i * (2717 ±0)`
-		// Minimum execution time: 644_266_000 picoseconds.
-		Weight::from_parts(743_531_895, 8317)
-			// Standard Error: 844_170
-			.saturating_add(Weight::from_parts(92_537_295, 0).saturating_mul(i.into()))
+		// Minimum execution time: 509_051_000 picoseconds.
+		Weight::from_parts(622_712_587, 8317)
+			// Standard Error: 769_242
+			.saturating_add(Weight::from_parts(64_821_315, 0).saturating_mul(i.into()))
 			.saturating_add(RocksDbWeight::get().reads(4_u64))
 			.saturating_add(RocksDbWeight::get().reads((1_u64).saturating_mul(i.into())))
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
@@ -543,10 +602,10 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `1098 + e * (36 ±0)`
 		//  Estimated: `12707`
-		// Minimum execution time: 520_632_000 picoseconds.
-		Weight::from_parts(587_411_621, 12707)
-			// Standard Error: 94_276
-			.saturating_add(Weight::from_parts(164_597, 0).saturating_mul(e.into()))
+		// Minimum execution time: 424_924_000 picoseconds.
+		Weight::from_parts(519_800_178, 12707)
+			// Standard Error: 93_135
+			.saturating_add(Weight::from_parts(111_746, 0).saturating_mul(e.into()))
 			.saturating_add(RocksDbWeight::get().reads(3_u64))
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
@@ -558,8 +617,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `1180`
 		//  Estimated: `8317`
-		// Minimum execution time: 484_169_000 picoseconds.
-		Weight::from_parts(556_886_000, 8317)
+		// Minimum execution time: 394_625_000 picoseconds.
+		Weight::from_parts(441_074_000, 8317)
 			.saturating_add(RocksDbWeight::get().reads(2_u64))
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
@@ -569,8 +628,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `6`
 		//  Estimated: `4523`
-		// Minimum execution time: 2_673_828_000 picoseconds.
-		Weight::from_parts(2_773_836_000, 4523)
+		// Minimum execution time: 2_003_108_000 picoseconds.
+		Weight::from_parts(2_176_360_000, 4523)
 			.saturating_add(RocksDbWeight::get().reads(1_u64))
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
@@ -582,13 +641,15 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `1059`
 		//  Estimated: `8317`
-		// Minimum execution time: 430_069_000 picoseconds.
-		Weight::from_parts(494_714_000, 8317)
+		// Minimum execution time: 381_284_000 picoseconds.
+		Weight::from_parts(421_378_000, 8317)
 			.saturating_add(RocksDbWeight::get().reads(2_u64))
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
 	/// Storage: `Tasks::Tasks` (r:1 w:0)
 	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(4852), added: 7327, mode: `MaxEncodedLen`)
+	/// Storage: `Evaluation::ScoreSettlements` (r:1 w:0)
+	/// Proof: `Evaluation::ScoreSettlements` (`max_values`: None, `max_size`: Some(825), added: 3300, mode: `MaxEncodedLen`)
 	/// Storage: `Evaluation::TestKeys` (r:1 w:0)
 	/// Proof: `Evaluation::TestKeys` (`max_values`: None, `max_size`: Some(82), added: 2557, mode: `MaxEncodedLen`)
 	/// Storage: `Evaluation::ProvenScores` (r:1 w:1)
@@ -611,13 +672,15 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `2996`
 		//  Estimated: `8317`
-		// Minimum execution time: 6_004_781_000 picoseconds.
-		Weight::from_parts(6_106_993_000, 8317)
-			.saturating_add(RocksDbWeight::get().reads(10_u64))
+		// Minimum execution time: 5_157_086_000 picoseconds.
+		Weight::from_parts(5_378_201_000, 8317)
+			.saturating_add(RocksDbWeight::get().reads(11_u64))
 			.saturating_add(RocksDbWeight::get().writes(4_u64))
 	}
 	/// Storage: `Tasks::Tasks` (r:1 w:0)
 	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(4852), added: 7327, mode: `MaxEncodedLen`)
+	/// Storage: `Evaluation::ScoreSettlements` (r:1 w:0)
+	/// Proof: `Evaluation::ScoreSettlements` (`max_values`: None, `max_size`: Some(825), added: 3300, mode: `MaxEncodedLen`)
 	/// Storage: `Evaluation::TestKeys` (r:1 w:0)
 	/// Proof: `Evaluation::TestKeys` (`max_values`: None, `max_size`: Some(82), added: 2557, mode: `MaxEncodedLen`)
 	/// Storage: `Tasks::Updates` (r:1 w:0)
@@ -635,28 +698,34 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `2357 + q * (65 ±0)`
 		//  Estimated: `8317 + q * (1741 ±0)`
-		// Minimum execution time: 782_581_000 picoseconds.
-		Weight::from_parts(840_330_303, 8317)
-			.saturating_add(RocksDbWeight::get().reads(7_u64))
+		// Minimum execution time: 670_009_000 picoseconds.
+		Weight::from_parts(779_202_075, 8317)
+			.saturating_add(RocksDbWeight::get().reads(8_u64))
 			.saturating_add(RocksDbWeight::get().writes(2_u64))
 			.saturating_add(Weight::from_parts(0, 1741).saturating_mul(q.into()))
 	}
 	/// Storage: `Tasks::Tasks` (r:1 w:0)
 	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(4852), added: 7327, mode: `MaxEncodedLen`)
+	/// Storage: `Evaluation::ScoreSettlements` (r:1 w:0)
+	/// Proof: `Evaluation::ScoreSettlements` (`max_values`: None, `max_size`: Some(825), added: 3300, mode: `MaxEncodedLen`)
 	/// Storage: `Evaluation::Reports` (r:1 w:1)
 	/// Proof: `Evaluation::Reports` (`max_values`: None, `max_size`: Some(521), added: 2996, mode: `MaxEncodedLen`)
 	/// The range of component `q` is `[1, 7]`.
-	fn reveal_score(_q: u32, ) -> Weight {
+	fn reveal_score(q: u32, ) -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `1216 + q * (37 ±0)`
 		//  Estimated: `8317`
-		// Minimum execution time: 426_653_000 picoseconds.
-		Weight::from_parts(469_007_023, 8317)
-			.saturating_add(RocksDbWeight::get().reads(2_u64))
+		// Minimum execution time: 424_326_000 picoseconds.
+		Weight::from_parts(476_020_193, 8317)
+			// Standard Error: 2_827_728
+			.saturating_add(Weight::from_parts(2_804_653, 0).saturating_mul(q.into()))
+			.saturating_add(RocksDbWeight::get().reads(3_u64))
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
 	/// Storage: `Tasks::Tasks` (r:1 w:0)
 	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(4852), added: 7327, mode: `MaxEncodedLen`)
+	/// Storage: `Evaluation::ScoreSettlements` (r:1 w:0)
+	/// Proof: `Evaluation::ScoreSettlements` (`max_values`: None, `max_size`: Some(825), added: 3300, mode: `MaxEncodedLen`)
 	/// Storage: `Evaluation::TestKeys` (r:1 w:0)
 	/// Proof: `Evaluation::TestKeys` (`max_values`: None, `max_size`: Some(82), added: 2557, mode: `MaxEncodedLen`)
 	/// Storage: `Evaluation::RoundEvaluators` (r:1 w:0)
@@ -667,17 +736,17 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `9611`
 		//  Estimated: `12707`
-		// Minimum execution time: 542_745_000 picoseconds.
-		Weight::from_parts(599_579_000, 12707)
-			.saturating_add(RocksDbWeight::get().reads(4_u64))
+		// Minimum execution time: 499_606_000 picoseconds.
+		Weight::from_parts(542_543_000, 12707)
+			.saturating_add(RocksDbWeight::get().reads(5_u64))
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
 	fn verify_wasm() -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `0`
 		//  Estimated: `0`
-		// Minimum execution time: 12_049_150_000 picoseconds.
-		Weight::from_parts(12_241_355_000, 0)
+		// Minimum execution time: 8_930_630_000 picoseconds.
+		Weight::from_parts(9_226_442_000, 0)
 	}
 	/// Storage: `Evaluation::Pool` (r:1 w:0)
 	/// Proof: `Evaluation::Pool` (`max_values`: Some(1), `max_size`: Some(14338), added: 14833, mode: `MaxEncodedLen`)
@@ -703,12 +772,12 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `1211 + n * (150 ±0)`
 		//  Estimated: `15823 + n * (3205 ±0)`
-		// Minimum execution time: 26_494_236_000 picoseconds.
-		Weight::from_parts(26_574_845_000, 15823)
-			// Standard Error: 43_060_087
-			.saturating_add(Weight::from_parts(310_580_404, 0).saturating_mul(k.into()))
-			// Standard Error: 5_363_962
-			.saturating_add(Weight::from_parts(132_297_865, 0).saturating_mul(n.into()))
+		// Minimum execution time: 18_504_080_000 picoseconds.
+		Weight::from_parts(18_558_176_000, 15823)
+			// Standard Error: 29_426_291
+			.saturating_add(Weight::from_parts(204_986_762, 0).saturating_mul(k.into()))
+			// Standard Error: 3_665_610
+			.saturating_add(Weight::from_parts(91_687_842, 0).saturating_mul(n.into()))
 			.saturating_add(RocksDbWeight::get().reads(5_u64))
 			.saturating_add(RocksDbWeight::get().reads((2_u64).saturating_mul(n.into())))
 			.saturating_add(RocksDbWeight::get().writes(9_u64))
@@ -743,11 +812,11 @@ impl WeightInfo for () {
 	fn on_aggregation_end(k: u32, ) -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `2568 + k * (15262 ±0)`
-		//  Estimated: `18742 + k * (103088 ±72)`
-		// Minimum execution time: 28_507_382_000 picoseconds.
-		Weight::from_parts(28_893_205_000, 18742)
-			// Standard Error: 183_937_660
-			.saturating_add(Weight::from_parts(28_521_404_515, 0).saturating_mul(k.into()))
+		//  Estimated: `18742 + k * (103088 ±0)`
+		// Minimum execution time: 19_978_094_000 picoseconds.
+		Weight::from_parts(19_994_107_000, 18742)
+			// Standard Error: 154_548_937
+			.saturating_add(Weight::from_parts(20_202_589_742, 0).saturating_mul(k.into()))
 			.saturating_add(RocksDbWeight::get().reads(24_u64))
 			.saturating_add(RocksDbWeight::get().reads((170_u64).saturating_mul(k.into())))
 			.saturating_add(RocksDbWeight::get().writes(22_u64))
@@ -776,60 +845,106 @@ impl WeightInfo for () {
 	fn on_global_end(e: u32, ) -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `3258 + e * (221 ±0)`
-		//  Estimated: `12707 + e * (3205 ±5)`
-		// Minimum execution time: 918_493_000 picoseconds.
-		Weight::from_parts(1_024_855_918, 12707)
-			// Standard Error: 3_099_827
-			.saturating_add(Weight::from_parts(413_734_265, 0).saturating_mul(e.into()))
+		//  Estimated: `12707 + e * (3205 ±0)`
+		// Minimum execution time: 727_229_000 picoseconds.
+		Weight::from_parts(241_675_133, 12707)
+			// Standard Error: 3_059_513
+			.saturating_add(Weight::from_parts(286_287_282, 0).saturating_mul(e.into()))
 			.saturating_add(RocksDbWeight::get().reads(3_u64))
 			.saturating_add(RocksDbWeight::get().reads((4_u64).saturating_mul(e.into())))
 			.saturating_add(RocksDbWeight::get().writes(2_u64))
 			.saturating_add(RocksDbWeight::get().writes((4_u64).saturating_mul(e.into())))
 			.saturating_add(Weight::from_parts(0, 3205).saturating_mul(e.into()))
 	}
-	/// Storage: `Evaluation::ScoredTargets` (r:1 w:1)
-	/// Proof: `Evaluation::ScoredTargets` (`max_values`: None, `max_size`: Some(16), added: 2491, mode: `MaxEncodedLen`)
-	/// Storage: `Tasks::Tasks` (r:1 w:1)
+	/// Storage: `Tasks::Tasks` (r:1 w:0)
 	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(4852), added: 7327, mode: `MaxEncodedLen`)
 	/// Storage: `Evaluation::VerifyingKeys` (r:1 w:0)
 	/// Proof: `Evaluation::VerifyingKeys` (`max_values`: None, `max_size`: Some(1058), added: 3533, mode: `MaxEncodedLen`)
 	/// Storage: `Evaluation::TestKeys` (r:1 w:0)
 	/// Proof: `Evaluation::TestKeys` (`max_values`: None, `max_size`: Some(82), added: 2557, mode: `MaxEncodedLen`)
-	/// Storage: `Evaluation::TestSetDisputes` (r:1 w:1)
+	/// Storage: `Evaluation::TestSetDisputes` (r:1 w:0)
 	/// Proof: `Evaluation::TestSetDisputes` (`max_values`: None, `max_size`: Some(8206), added: 10681, mode: `MaxEncodedLen`)
-	/// Storage: `Evaluation::RoundEvaluators` (r:1 w:1)
+	/// Storage: `Evaluation::RoundEvaluators` (r:1 w:0)
 	/// Proof: `Evaluation::RoundEvaluators` (`max_values`: None, `max_size`: Some(9242), added: 11717, mode: `MaxEncodedLen`)
-	/// Storage: `Evaluation::ProvenScores` (r:1025 w:1024)
-	/// Proof: `Evaluation::ProvenScores` (`max_values`: None, `max_size`: Some(105), added: 2580, mode: `MaxEncodedLen`)
-	/// Storage: `Evaluation::AcceptedUpdates` (r:257 w:256)
-	/// Proof: `Evaluation::AcceptedUpdates` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
-	/// Storage: `Evaluation::Work` (r:257 w:256)
-	/// Proof: `Evaluation::Work` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
-	/// Storage: `Balances::Holds` (r:1 w:1)
-	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(175), added: 2650, mode: `MaxEncodedLen`)
-	/// Storage: `System::Account` (r:1281 w:1281)
-	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
-	/// Storage: `Revive::OriginalAccount` (r:256 w:256)
-	/// Proof: `Revive::OriginalAccount` (`max_values`: None, `max_size`: Some(52), added: 2527, mode: `MaxEncodedLen`)
-	/// Storage: `Evaluation::Panels` (r:1 w:1)
-	/// Proof: `Evaluation::Panels` (`max_values`: None, `max_size`: Some(253), added: 2728, mode: `MaxEncodedLen`)
-	/// Storage: `Rewards::Settlements` (r:0 w:1)
+	/// Storage: `Evaluation::ScoreSettlements` (r:0 w:1)
+	/// Proof: `Evaluation::ScoreSettlements` (`max_values`: None, `max_size`: Some(825), added: 3300, mode: `MaxEncodedLen`)
+	fn on_scores_opened() -> Weight {
+		// Proof Size summary in bytes:
+		//  Measured:  `1631`
+		//  Estimated: `12707`
+		// Minimum execution time: 410_930_000 picoseconds.
+		Weight::from_parts(445_195_000, 12707)
+			.saturating_add(RocksDbWeight::get().reads(5_u64))
+			.saturating_add(RocksDbWeight::get().writes(1_u64))
+	}
+	/// Storage: `Tasks::Tasks` (r:1 w:1)
+	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(4852), added: 7327, mode: `MaxEncodedLen`)
+	/// Storage: `Rewards::PendingSettlements` (r:1 w:1)
+	/// Proof: `Rewards::PendingSettlements` (`max_values`: None, `max_size`: Some(992), added: 3467, mode: `MaxEncodedLen`)
+	/// Storage: `Rewards::Settlements` (r:1 w:0)
 	/// Proof: `Rewards::Settlements` (`max_values`: None, `max_size`: Some(97), added: 2572, mode: `MaxEncodedLen`)
+	/// Storage: `System::Account` (r:1025 w:1025)
+	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
+	/// Storage: `Balances::Holds` (r:1025 w:1025)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(175), added: 2650, mode: `MaxEncodedLen`)
+	/// Storage: `Evaluation::ProvenScores` (r:1025 w:0)
+	/// Proof: `Evaluation::ProvenScores` (`max_values`: None, `max_size`: Some(105), added: 2580, mode: `MaxEncodedLen`)
+	/// Storage: `Evaluation::Reports` (r:1025 w:1024)
+	/// Proof: `Evaluation::Reports` (`max_values`: None, `max_size`: Some(521), added: 2996, mode: `MaxEncodedLen`)
+	/// Storage: `Evaluation::Work` (r:7 w:7)
+	/// Proof: `Evaluation::Work` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
+	/// Storage: `Staking::ReputationOf` (r:1031 w:1031)
+	/// Proof: `Staking::ReputationOf` (`max_values`: None, `max_size`: Some(61), added: 2536, mode: `MaxEncodedLen`)
+	/// Storage: `Staking::Ledgers` (r:1024 w:1024)
+	/// Proof: `Staking::Ledgers` (`max_values`: None, `max_size`: Some(730), added: 3205, mode: `MaxEncodedLen`)
+	/// Storage: `Rewards::ParticipantWeights` (r:1024 w:1024)
+	/// Proof: `Rewards::ParticipantWeights` (`max_values`: None, `max_size`: Some(76), added: 2551, mode: `MaxEncodedLen`)
+	/// Storage: `Evaluation::ScoreSettlements` (r:0 w:1)
+	/// Proof: `Evaluation::ScoreSettlements` (`max_values`: None, `max_size`: Some(825), added: 3300, mode: `MaxEncodedLen`)
+	/// The range of component `k` is `[1, 1024]`.
+	fn on_score_slice(k: u32, ) -> Weight {
+		// Proof Size summary in bytes:
+		//  Measured:  `5148 + k * (344 ±0)`
+		//  Estimated: `18763 + k * (3205 ±0)`
+		// Minimum execution time: 2_753_831_000 picoseconds.
+		Weight::from_parts(2_854_381_000, 18763)
+			// Standard Error: 10_468_092
+			.saturating_add(Weight::from_parts(1_454_092_931, 0).saturating_mul(k.into()))
+			.saturating_add(RocksDbWeight::get().reads(21_u64))
+			.saturating_add(RocksDbWeight::get().reads((7_u64).saturating_mul(k.into())))
+			.saturating_add(RocksDbWeight::get().writes(19_u64))
+			.saturating_add(RocksDbWeight::get().writes((6_u64).saturating_mul(k.into())))
+			.saturating_add(Weight::from_parts(0, 3205).saturating_mul(k.into()))
+	}
+	/// Storage: `Evaluation::Panels` (r:3300 w:3300)
+	/// Proof: `Evaluation::Panels` (`max_values`: None, `max_size`: Some(253), added: 2728, mode: `MaxEncodedLen`)
+	/// The range of component `k` is `[1, 3300]`.
+	fn on_scores_pruned(k: u32, ) -> Weight {
+		// Proof Size summary in bytes:
+		//  Measured:  `588 + k * (50 ±0)`
+		//  Estimated: `990 + k * (2728 ±0)`
+		// Minimum execution time: 139_114_000 picoseconds.
+		Weight::from_parts(12_187_259, 990)
+			// Standard Error: 52_557
+			.saturating_add(Weight::from_parts(6_834_559, 0).saturating_mul(k.into()))
+			.saturating_add(RocksDbWeight::get().reads((1_u64).saturating_mul(k.into())))
+			.saturating_add(RocksDbWeight::get().writes((1_u64).saturating_mul(k.into())))
+			.saturating_add(Weight::from_parts(0, 2728).saturating_mul(k.into()))
+	}
+	/// Storage: `Evaluation::ScoreSettlements` (r:0 w:1)
+	/// Proof: `Evaluation::ScoreSettlements` (`max_values`: None, `max_size`: Some(825), added: 3300, mode: `MaxEncodedLen`)
+	/// Storage: `Evaluation::ScoredTargets` (r:0 w:1)
+	/// Proof: `Evaluation::ScoredTargets` (`max_values`: None, `max_size`: Some(16), added: 2491, mode: `MaxEncodedLen`)
 	/// Storage: `Evaluation::SettlementCursor` (r:0 w:1)
 	/// Proof: `Evaluation::SettlementCursor` (`max_values`: None, `max_size`: Some(20), added: 2495, mode: `MaxEncodedLen`)
-	/// The range of component `s` is `[0, 1024]`.
-	fn on_scoring_end(s: u32, ) -> Weight {
+	/// Storage: `Evaluation::TestSetDisputes` (r:0 w:1)
+	/// Proof: `Evaluation::TestSetDisputes` (`max_values`: None, `max_size`: Some(8206), added: 10681, mode: `MaxEncodedLen`)
+	fn on_scores_finalized() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `39676 + s * (205 ±0)`
-		//  Estimated: `669961 + s * (2603 ±0)`
-		// Minimum execution time: 326_959_882_000 picoseconds.
-		Weight::from_parts(325_012_583_241, 669961)
-			// Standard Error: 6_066_651
-			.saturating_add(Weight::from_parts(1_122_330_430, 0).saturating_mul(s.into()))
-			.saturating_add(RocksDbWeight::get().reads(1036_u64))
-			.saturating_add(RocksDbWeight::get().reads((2_u64).saturating_mul(s.into())))
-			.saturating_add(RocksDbWeight::get().writes(1033_u64))
-			.saturating_add(RocksDbWeight::get().writes((2_u64).saturating_mul(s.into())))
-			.saturating_add(Weight::from_parts(0, 2603).saturating_mul(s.into()))
+		//  Measured:  `127`
+		//  Estimated: `0`
+		// Minimum execution time: 228_220_000 picoseconds.
+		Weight::from_parts(259_337_000, 0)
+			.saturating_add(RocksDbWeight::get().writes(4_u64))
 	}
 }

@@ -1,6 +1,7 @@
-//! Benchmark of pallet-din-rewards (frame-benchmarking v2): one settlement paying `p`
-//! participants and `e` evaluators from `s` scores, with a below-baseline slash among them
-//! and a scored global model before each score's round.
+//! Benchmark of pallet-din-rewards (frame-benchmarking v2): one payout slice of `n`
+//! payments, each to an account that does not exist yet, that ends the settlement. Opening
+//! and crediting run inside pallet-din-evaluation's hooks and are measured by its
+//! benchmarks.
 
 use super::*;
 use din_primitives::{BenchmarkTask, ScoringRule, TaskPhase};
@@ -13,11 +14,7 @@ mod benchmarks {
 	use super::*;
 
 	#[benchmark]
-	fn settle(
-		p: Linear<1, { T::MaxParticipants::get() }>,
-		e: Linear<0, { T::MaxEvaluators::get() }>,
-		s: Linear<1, { T::MaxScores::get() }>,
-	) {
+	fn pay_out(n: Linear<0, { T::MaxParticipants::get() + T::MaxEvaluators::get() }>) {
 		let owner: T::AccountId = account("owner", 0, SEED);
 		let task = T::Tasks::benchmark_task(BenchmarkTask {
 			owner,
@@ -31,38 +28,34 @@ mod benchmarks {
 			subgroups: Vec::new(),
 			updates: Vec::new(),
 		});
-		let participants: Vec<T::AccountId> =
-			(0..p).map(|i| account("participant", i, SEED)).collect();
-		let mut scores: Vec<(T::AccountId, u32, Perbill)> = (0..s)
-			.map(|i| {
-				// The first score falls below the baseline: one slash.
-				let accuracy =
-					if i == 0 { Perbill::from_percent(10) } else { Perbill::from_percent(90) };
-				(participants[(i % p) as usize].clone(), i, accuracy)
-			})
-			.collect();
-		scores.sort_by(|a, b| (&a.0, a.1).cmp(&(&b.0, b.1)));
-		let mut accepted: Vec<(T::AccountId, u32)> =
-			participants.iter().map(|a| (a.clone(), 1)).collect();
-		accepted.sort();
-		let mut work: Vec<(T::AccountId, u32)> =
-			(0..e).map(|i| (account("evaluator", i, SEED), 1 + i)).collect();
-		work.sort();
-		// A scored global model before every score's round: each contribution is measured
-		// against one (a search over all of them).
-		let globals = (0..s).map(|round| (round, Perbill::from_percent(60))).collect();
-		let outcome = TaskOutcome {
+		let basis = ScoreBasis {
 			test_key_released: true,
 			baseline: Some(Perbill::from_percent(50)),
-			globals,
-			scores,
-			accepted,
-			work,
+			globals: Vec::new(),
 		};
+		Pallet::<T>::do_open(task, basis);
+		// Half evaluators, half participants: each payment costs the same, and both maps are
+		// drained.
+		for i in 0..n {
+			let credit = if i % 2 == 0 {
+				Credit::Work { who: account("evaluator", i, SEED), units: 1 + i }
+			} else {
+				Credit::Score {
+					who: account("participant", i, SEED),
+					round: 0,
+					accuracy: Perbill::from_percent(90),
+				}
+			};
+			Pallet::<T>::do_credit(task, credit);
+		}
+		let paid;
 		#[block]
 		{
-			Pallet::<T>::do_settle(task, outcome).expect("the task exists");
+			// One more than `n`: the slice sees that nothing remains and records the
+			// settlement.
+			paid = Pallet::<T>::pay_out_up_to(task, n + 1);
 		}
+		assert_eq!(paid, (n, true));
 		assert!(Settlements::<T>::contains_key(task));
 	}
 

@@ -5,47 +5,55 @@
 //!
 //! ## Overview
 //!
-//! pallet-din-evaluation calls [`din_primitives::RewardSettlement::settle`] at the end of a
-//! task's Rewarding phase with the task's [`din_primitives::TaskOutcome`]. With the pool
-//! `P` still in escrow (pallet-din-tasks, through [`din_primitives::TaskEscrow`]) and the
-//! task's [`din_primitives::FeeParams`]:
+//! pallet-din-evaluation drives the settlement of a task at the end of its Rewarding phase,
+//! through [`din_primitives::RewardSettlement`], in three steps that span as many blocks as
+//! the task needs (the phase is held meanwhile):
 //!
-//! 1. **Evaluator fees**: `evaluator_fee × P` is split over evaluators in proportion to
-//!    their accepted work (majority reveals, settled proofs, reports near the median).
-//! 2. **Protocol fee**: `protocol_fee × P` is burned.
-//! 3. **Participants**: the rest is split in proportion to each participant's positive
-//!    contribution, `Σ over its scored updates of max(0, accuracy − trained-from)` in parts
-//!    per billion. *Trained-from* is the accuracy of the model the update's round trained
-//!    from: the newest global model fixed before that round whose accuracy was settled
-//!    ([`din_primitives::TaskOutcome::globals`]), else the genesis model's (the *baseline*,
-//!    0 if it was never scored). So an update pays only for what it added to the model it
-//!    started from: resubmitting that model, or a perturbed copy of it, earns nothing. An
-//!    update scoring more than the task's `baseline_margin` *below* the baseline is
-//!    harmful, worse than no training at all, and is slashed (`fees.slash` of the
-//!    participant bond, [`din_primitives::Offence::BelowBaseline`]). The slash is measured
-//!    against the genesis model, not the trained-from one: an honest update trained on one
-//!    participant's (non-IID) data often scores below the federated model it started from,
-//!    which earns it nothing but is no offence.
-//!    If the owner withheld the test-set key, no scores exist and the task is settled in
-//!    the participants' favour: the participants' part is split in proportion to accepted
-//!    updates instead.
-//! 4. **Refund**: whatever is not paid (rounding dust, a share nobody earned) stays in the
-//!    pool, and pallet-din-tasks returns it to the owner right after, when the task
+//! 1. **Open** ([`din_primitives::RewardSettlement::open`]) with the task's
+//!    [`din_primitives::ScoreBasis`]: whether it was scored, the genesis model's accuracy
+//!    (the *baseline*) and each scored global model's. With the pool `P` still in escrow
+//!    (pallet-din-tasks, through [`din_primitives::TaskEscrow`]) and the task's
+//!    [`din_primitives::FeeParams`], this fixes the evaluators' budget `evaluator_fee × P`
+//!    and the participants' (the rest), and burns the protocol fee `protocol_fee × P`.
+//! 2. **Credit** ([`din_primitives::RewardSettlement::credit`]), one record at a time:
+//!    - an evaluator's accepted work (majority reveals, settled proofs, reports near the
+//!      median), by which the evaluators' budget is shared;
+//!    - a scored update: its participant's weight grows by its contribution,
+//!      `max(0, accuracy − trained-from)` in parts per billion. *Trained-from* is the
+//!      accuracy of the model the update's round trained from: the newest global model
+//!      fixed before that round whose accuracy was settled, else the baseline (0 if it was
+//!      never scored). So an update pays only for what it added to the model it started
+//!      from: resubmitting that model, or a perturbed copy of it, earns nothing. An update
+//!      scoring more than the task's `baseline_margin` *below* the baseline is harmful,
+//!      worse than no training at all, and is slashed at once (`fees.slash` of the
+//!      participant bond, [`din_primitives::Offence::BelowBaseline`]). The slash is
+//!      measured against the genesis model, not the trained-from one: an honest update
+//!      trained on one participant's (non-IID) data often scores below the federated model
+//!      it started from, which earns it nothing but is no offence.
+//!    - if the owner withheld the test-set key, no scores exist and the task is settled in
+//!      the participants' favour: accepted updates are the participants' weights instead.
+//! 3. **Pay out** ([`din_primitives::RewardSettlement::pay_out`]): each evaluator gets
+//!    `⌊budget × work / Σ work⌋`, each participant `⌊budget × weight / Σ weight⌋`, as many
+//!    per block as the caller's weight budget holds; the last payment records the
+//!    [`Settlement`]. Whatever is not paid (rounding dust, a share nobody earned) stays in
+//!    the pool, and pallet-din-tasks returns it to the owner right after, when the task
 //!    finishes.
 //!
 //! ## Design
 //!
 //! *Exact integer accounting.* Every share is `⌊budget × weight / Σ weights⌋` in 128-bit
-//! arithmetic, so the paid shares never exceed their budget. The record of each task,
+//! arithmetic, so the paid shares never exceed their budget; the sums are complete before
+//! the first payment because every credit precedes the payout. The record of each task,
 //! [`Settlements`], satisfies `pool = participants + evaluators + burned + refund` (a
 //! property test checks it against the balances that actually moved). A payment that
 //! fails (for example a new account below the existential deposit) leaves its amount in
 //! the refund and emits [`Event::PayoutFailed`].
 //!
-//! *Bounded work.* One settlement makes at most [`Config::MaxParticipants`] participant and
-//! [`Config::MaxEvaluators`] evaluator payments over at most [`Config::MaxScores`] scores;
-//! [`din_primitives::RewardSettlement::settle`] returns the benchmarked weight at the sizes
-//! of the outcome it settled, which pallet-din-evaluation adds to its hook's weight.
+//! *Bounded work per block.* Nothing here iterates over a task's payees in one call: the
+//! credits arrive one by one (weighed by the caller's benchmarks, which run with this
+//! pallet), and the payout drains [`EvaluatorWork`] and [`ParticipantWeights`] a slice at a
+//! time, each slice charged by this pallet's `pay_out` benchmark at the count it paid. A
+//! settlement in progress costs one bounded record, [`PendingSettlements`].
 //!
 //! *Reputation* rises in pallet-din-evaluation for every accepted action; this pallet's
 //! below-baseline slashes lower it through pallet-din-staking.
@@ -69,11 +77,14 @@ pub use weights::WeightInfo;
 
 use alloc::vec::Vec;
 use din_primitives::{
-	Offence, RewardSettlement, Role, RoundIndex, Slash, SlashReason, TaskEscrow, TaskId,
-	TaskInspect, TaskOutcome,
+	slice_within, Credit, Offence, PhaseEnd, RewardSettlement, Role, RoundIndex, ScoreBasis, Slash,
+	SlashReason, TaskEscrow, TaskId, TaskInspect,
 };
 use polkadot_sdk::{
-	frame_support::{self, pallet_prelude::*, traits::tokens::Balance as BalanceTrait},
+	frame_support::{
+		self, pallet_prelude::*, traits::tokens::Balance as BalanceTrait, CloneNoBound,
+		DebugNoBound, EqNoBound, PartialEqNoBound,
+	},
 	sp_runtime::{
 		helpers_128bit::multiply_by_rational_with_rounding,
 		traits::{Saturating, UniqueSaturatedFrom, UniqueSaturatedInto, Zero},
@@ -107,11 +118,45 @@ pub struct Settlement<Balance> {
 	pub burned: Balance,
 	/// Left for the owner (refunded by pallet-din-tasks when the task finishes).
 	pub refund: Balance,
-	/// Participants slashed for updates below the baseline.
+	/// Updates slashed for scoring below the baseline.
 	pub slashed: u32,
 	/// Whether scores existed (otherwise: settled in the participants' favour).
 	pub scored: bool,
 }
+
+/// A settlement between its opening and its last payment.
+#[derive(
+	Encode, Decode, MaxEncodedLen, TypeInfo, CloneNoBound, PartialEqNoBound, EqNoBound, DebugNoBound,
+)]
+#[scale_info(skip_type_params(R))]
+#[codec(mel_bound(Balance: MaxEncodedLen))]
+pub struct PendingSettlement<Balance: Clone + PartialEq + core::fmt::Debug, R: Get<u32>> {
+	/// The genesis model's accuracy, if scored: the slashing floor.
+	pub baseline: Option<Perbill>,
+	/// The scored global models, `(round that fixed it, accuracy)`, ascending.
+	pub globals: BoundedVec<(RoundIndex, Perbill), R>,
+	/// How far below the baseline an update may score unslashed.
+	pub margin: Perbill,
+	/// The fraction of `stake` a below-baseline update loses.
+	pub slash: Perbill,
+	/// The task's participant bond.
+	pub stake: Balance,
+	/// What the evaluators share.
+	pub evaluator_budget: Balance,
+	/// What the participants share.
+	pub participant_budget: Balance,
+	/// Σ work credited.
+	pub total_work: u128,
+	/// Σ participant weight credited.
+	pub total_weight: u128,
+	/// The record so far: `participants` and `evaluators` grow with each payment; `refund`
+	/// is fixed by the last.
+	pub settlement: Settlement<Balance>,
+}
+
+/// A pending settlement of this runtime.
+pub type PendingSettlementOf<T> =
+	PendingSettlement<<T as Config>::Balance, <T as Config>::MaxRounds>;
 
 #[frame_support::pallet]
 pub mod pallet {
@@ -143,7 +188,7 @@ pub mod pallet {
 			type Balance = u64;
 			type MaxParticipants = ConstU32<16>;
 			type MaxEvaluators = ConstU32<16>;
-			type MaxScores = ConstU32<64>;
+			type MaxRounds = ConstU32<4>;
 			type WeightInfo = ();
 		}
 	}
@@ -162,21 +207,21 @@ pub mod pallet {
 		#[pallet::no_default]
 		type Staking: Slash<Self::AccountId, Self::Balance>;
 
-		/// Most participants of a task (the participant payments of one settlement); at
-		/// least pallet-din-tasks' `MaxParticipants`.
+		/// Most participants of a task; with `MaxEvaluators`, the range of the `pay_out`
+		/// benchmark.
 		#[pallet::constant]
 		type MaxParticipants: Get<u32>;
 
-		/// Most evaluators paid in one settlement; at least pallet-din-evaluation's
-		/// `MaxEvaluators`.
+		/// Most evaluators of a task.
 		#[pallet::constant]
 		type MaxEvaluators: Get<u32>;
 
-		/// Most scores in one settlement; at least pallet-din-evaluation's `MaxScores`.
+		/// Most rounds of a task (each fixes at most one global model that updates are
+		/// measured against); at least pallet-din-tasks' `MaxRounds`.
 		#[pallet::constant]
-		type MaxScores: Get<u32>;
+		type MaxRounds: Get<u32>;
 
-		/// Weight information for the settlement.
+		/// Weight information for the payout.
 		type WeightInfo: WeightInfo;
 	}
 
@@ -195,9 +240,27 @@ pub mod pallet {
 	pub type Settlements<T: Config> =
 		StorageMap<_, Twox64Concat, TaskId, Settlement<T::Balance>, OptionQuery>;
 
+	/// Settlements opened and not yet paid out.
+	#[pallet::storage]
+	pub type PendingSettlements<T: Config> =
+		StorageMap<_, Twox64Concat, TaskId, PendingSettlementOf<T>, OptionQuery>;
+
+	/// The weight of each participant of a pending settlement: its contribution in parts per
+	/// billion, or its accepted updates when the task was not scored. Drained by the payout.
+	#[pallet::storage]
+	pub type ParticipantWeights<T: Config> =
+		StorageDoubleMap<_, Twox64Concat, TaskId, Blake2_128Concat, T::AccountId, u128, ValueQuery>;
+
+	/// The accepted work of each evaluator of a pending settlement. Drained by the payout.
+	#[pallet::storage]
+	pub type EvaluatorWork<T: Config> =
+		StorageDoubleMap<_, Twox64Concat, TaskId, Blake2_128Concat, T::AccountId, u32, ValueQuery>;
+
 	#[pallet::event]
 	#[pallet::generate_deposit(pub(super) fn deposit_event)]
 	pub enum Event<T: Config> {
+		/// The settlement of `task`'s `pool` opened (`scored`: whether scores exist).
+		SettlementOpened { task: TaskId, pool: T::Balance, scored: bool },
 		/// `who` earned `amount` of `task`'s pool for `work` units of accepted evaluation.
 		EvaluatorRewarded { task: TaskId, who: T::AccountId, amount: T::Balance, work: u32 },
 		/// `who` earned `amount` for its contribution (`weight`: contribution in parts per
@@ -214,8 +277,9 @@ pub mod pallet {
 }
 
 impl<T: Config> Pallet<T> {
-	/// Check the pallet's invariant: every settlement accounts for its whole pool,
-	/// `pool = participants + evaluators + burned + refund`.
+	/// Check the pallet's invariants: every settlement accounts for its whole pool,
+	/// `pool = participants + evaluators + burned + refund`, and a pending one has not paid
+	/// more than its pool.
 	#[cfg(any(feature = "try-runtime", feature = "std"))]
 	pub fn do_try_state() -> Result<(), polkadot_sdk::sp_runtime::TryRuntimeError> {
 		use polkadot_sdk::sp_runtime::traits::CheckedAdd;
@@ -226,6 +290,15 @@ impl<T: Config> Pallet<T> {
 				.and_then(|p| p.checked_add(&s.burned))
 				.and_then(|p| p.checked_add(&s.refund));
 			ensure!(parts == Some(s.pool), "a settlement does not account for its pool");
+		}
+		for (_, p) in PendingSettlements::<T>::iter() {
+			let s = p.settlement;
+			let paid =
+				s.participants.checked_add(&s.evaluators).and_then(|p| p.checked_add(&s.burned));
+			ensure!(
+				paid.is_some_and(|paid| paid <= s.pool),
+				"a pending settlement paid more than its pool"
+			);
 		}
 		Ok(())
 	}
@@ -256,86 +329,35 @@ impl<T: Config> Pallet<T> {
 		}
 	}
 
-	/// The participants' weights: contribution over the model each update trained from
-	/// (scored), or accepted updates (not scored). Slashes updates below the baseline by
-	/// more than the margin.
-	fn participant_weights(
-		task: TaskId,
-		outcome: &TaskOutcome<T::AccountId>,
-		margin: Perbill,
-		slash: Perbill,
-		stake: T::Balance,
-	) -> (Vec<(T::AccountId, u128)>, u32) {
-		if !outcome.test_key_released {
-			let weights =
-				outcome.accepted.iter().map(|(who, n)| (who.clone(), *n as u128)).collect();
-			return (weights, 0);
-		}
-		let baseline = outcome.baseline.unwrap_or_default();
-		let mut weights: Vec<(T::AccountId, u128)> = Vec::new();
-		let mut slashed = 0u32;
-		for (who, round, accuracy) in outcome.scores.iter() {
-			let trained_from = Self::trained_from(outcome, *round);
-			let contribution =
-				accuracy.deconstruct().saturating_sub(trained_from.deconstruct()) as u128;
-			if accuracy.saturating_add(margin) < baseline {
-				let reason = SlashReason { task, round: *round, offence: Offence::BelowBaseline };
-				T::Staking::slash(who, Role::Participant, slash, stake, reason);
-				slashed += 1;
-			}
-			if contribution == 0 {
-				continue;
-			}
-			// `scores` is sorted by account, so one participant's entries are adjacent.
-			match weights.last_mut() {
-				Some((last, w)) if last == who => *w = w.saturating_add(contribution),
-				_ => weights.push((who.clone(), contribution)),
-			}
-		}
-		(weights, slashed)
-	}
-
 	/// The accuracy of the model `round` trained from: the newest scored global model fixed
 	/// before it, else the genesis model's (0 if unscored). An unscored global model keeps
 	/// the one before it, the lower bar in a task that improves as it goes.
-	fn trained_from(outcome: &TaskOutcome<T::AccountId>, round: RoundIndex) -> Perbill {
+	fn trained_from(pending: &PendingSettlementOf<T>, round: RoundIndex) -> Perbill {
 		// `globals` is in ascending round order.
-		let before = outcome.globals.partition_point(|(fixed_in, _)| *fixed_in < round);
+		let before = pending.globals.partition_point(|(fixed_in, _)| *fixed_in < round);
 		before
 			.checked_sub(1)
-			.map(|newest| outcome.globals[newest].1)
-			.or(outcome.baseline)
+			.and_then(|newest| pending.globals.get(newest))
+			.map(|(_, accuracy)| *accuracy)
+			.or(pending.baseline)
 			.unwrap_or_default()
 	}
 
-	/// Settle `task`; see the module docs.
-	pub fn do_settle(
-		task: TaskId,
-		outcome: TaskOutcome<T::AccountId>,
-	) -> Option<Settlement<T::Balance>> {
-		let terms = T::Tasks::terms(task)?;
+	/// Open the settlement of `task` on `basis`: fix the budgets, burn the protocol fee.
+	pub fn do_open(task: TaskId, basis: ScoreBasis) {
+		let Some(terms) = T::Tasks::terms(task) else {
+			log::error!(target: LOG_TARGET, "settlement of unknown task {task}");
+			return;
+		};
+		if PendingSettlements::<T>::contains_key(task) || Settlements::<T>::contains_key(task) {
+			polkadot_sdk::frame_support::defensive!("a task's settlement opens once");
+			return;
+		}
 		let fees = terms.fees;
 		let pool = T::Tasks::remaining(task);
 		let evaluator_budget = fees.evaluator_fee * pool;
 		let protocol = fees.protocol_fee * pool;
 		let participant_budget = pool.saturating_sub(evaluator_budget).saturating_sub(protocol);
-
-		let total_work: u128 = outcome.work.iter().map(|(_, w)| *w as u128).sum();
-		let mut evaluators = T::Balance::zero();
-		for (who, work) in outcome.work.iter() {
-			let amount =
-				Self::pay(task, who, Self::share(evaluator_budget, *work as u128, total_work));
-			if !amount.is_zero() {
-				evaluators = evaluators.saturating_add(amount);
-				Self::deposit_event(Event::EvaluatorRewarded {
-					task,
-					who: who.clone(),
-					amount,
-					work: *work,
-				});
-			}
-		}
-
 		let mut burned = T::Balance::zero();
 		if !protocol.is_zero() {
 			match T::Tasks::burn(task, protocol) {
@@ -348,21 +370,107 @@ impl<T: Config> Pallet<T> {
 				},
 			}
 		}
-
-		let (weights, slashed) = Self::participant_weights(
+		let mut globals = basis.globals;
+		globals.sort_by_key(|(round, _)| *round);
+		// One global model per round, and a task has at most `MaxRounds` rounds.
+		let globals = BoundedVec::truncate_from(globals);
+		let scored = basis.test_key_released;
+		PendingSettlements::<T>::insert(
 			task,
-			&outcome,
-			fees.baseline_margin,
-			fees.slash,
-			terms.min_participant_bond,
+			PendingSettlement {
+				baseline: basis.baseline,
+				globals,
+				margin: fees.baseline_margin,
+				slash: fees.slash,
+				stake: terms.min_participant_bond,
+				evaluator_budget,
+				participant_budget,
+				total_work: 0,
+				total_weight: 0,
+				settlement: Settlement {
+					pool,
+					participants: Zero::zero(),
+					evaluators: Zero::zero(),
+					burned,
+					refund: Zero::zero(),
+					slashed: 0,
+					scored,
+				},
+			},
 		);
-		let total_weight: u128 = weights.iter().map(|(_, w)| *w).fold(0, u128::saturating_add);
-		let mut participants = T::Balance::zero();
-		for (who, weight) in weights.iter() {
-			let amount =
-				Self::pay(task, who, Self::share(participant_budget, *weight, total_weight));
+		Self::deposit_event(Event::SettlementOpened { task, pool, scored });
+	}
+
+	/// Add `credit` to the open settlement of `task`.
+	pub fn do_credit(task: TaskId, credit: Credit<T::AccountId>) {
+		PendingSettlements::<T>::mutate(task, |pending| {
+			let Some(p) = pending else {
+				log::error!(target: LOG_TARGET, "credit to task {task}, whose settlement is not open");
+				return;
+			};
+			match credit {
+				Credit::Work { who, units } => {
+					EvaluatorWork::<T>::mutate(task, &who, |w| *w = w.saturating_add(units));
+					p.total_work = p.total_work.saturating_add(units as u128);
+				},
+				Credit::Accepted { who, updates } if !p.settlement.scored => {
+					Self::add_weight(task, p, &who, updates as u128)
+				},
+				Credit::Score { who, round, accuracy } if p.settlement.scored => {
+					let baseline = p.baseline.unwrap_or_default();
+					if accuracy.saturating_add(p.margin) < baseline {
+						let reason = SlashReason { task, round, offence: Offence::BelowBaseline };
+						T::Staking::slash(&who, Role::Participant, p.slash, p.stake, reason);
+						p.settlement.slashed.saturating_inc();
+					}
+					let trained_from = Self::trained_from(p, round);
+					let contribution =
+						accuracy.deconstruct().saturating_sub(trained_from.deconstruct()) as u128;
+					Self::add_weight(task, p, &who, contribution);
+				},
+				// Scores of an unscored task, accepted updates of a scored one: not what its
+				// participants are paid by.
+				Credit::Accepted { .. } | Credit::Score { .. } => {},
+			}
+		})
+	}
+
+	fn add_weight(task: TaskId, p: &mut PendingSettlementOf<T>, who: &T::AccountId, weight: u128) {
+		if weight == 0 {
+			return;
+		}
+		ParticipantWeights::<T>::mutate(task, who, |w| *w = w.saturating_add(weight));
+		p.total_weight = p.total_weight.saturating_add(weight);
+	}
+
+	/// Make up to `limit` payments of `task`'s settlement, evaluators first; record the
+	/// settlement once none remains. Returns the payments made and whether it is done.
+	pub fn pay_out_up_to(task: TaskId, limit: u32) -> (u32, bool) {
+		let Some(mut p) = PendingSettlements::<T>::get(task) else { return (0, true) };
+		let limit = limit.max(1) as usize;
+		let evaluators: Vec<(T::AccountId, u32)> =
+			EvaluatorWork::<T>::drain_prefix(task).take(limit).collect();
+		for (who, work) in evaluators.iter() {
+			let share = Self::share(p.evaluator_budget, *work as u128, p.total_work);
+			let amount = Self::pay(task, who, share);
 			if !amount.is_zero() {
-				participants = participants.saturating_add(amount);
+				p.settlement.evaluators = p.settlement.evaluators.saturating_add(amount);
+				Self::deposit_event(Event::EvaluatorRewarded {
+					task,
+					who: who.clone(),
+					amount,
+					work: *work,
+				});
+			}
+		}
+		let participants: Vec<(T::AccountId, u128)> = ParticipantWeights::<T>::drain_prefix(task)
+			.take(limit - evaluators.len())
+			.collect();
+		for (who, weight) in participants.iter() {
+			let share = Self::share(p.participant_budget, *weight, p.total_weight);
+			let amount = Self::pay(task, who, share);
+			if !amount.is_zero() {
+				p.settlement.participants = p.settlement.participants.saturating_add(amount);
 				Self::deposit_event(Event::ParticipantRewarded {
 					task,
 					who: who.clone(),
@@ -371,42 +479,37 @@ impl<T: Config> Pallet<T> {
 				});
 			}
 		}
-
-		let settlement = Settlement {
-			pool,
-			participants,
-			evaluators,
-			burned,
-			refund: T::Tasks::remaining(task),
-			slashed,
-			scored: outcome.test_key_released,
-		};
+		let paid = evaluators.len() + participants.len();
+		if paid == limit {
+			// Both maps may hold more: the next call looks.
+			PendingSettlements::<T>::insert(task, p);
+			return (paid as u32, false);
+		}
+		let settlement = Settlement { refund: T::Tasks::remaining(task), ..p.settlement };
+		PendingSettlements::<T>::remove(task);
 		Settlements::<T>::insert(task, settlement);
 		Self::deposit_event(Event::TaskSettled { task, settlement });
-		Some(settlement)
+		(paid as u32, true)
+	}
+
+	/// The most payments `budget` holds, at least one.
+	fn payments_within(budget: Weight) -> u32 {
+		let most = T::MaxParticipants::get().saturating_add(T::MaxEvaluators::get());
+		slice_within(most, budget, T::WeightInfo::pay_out)
 	}
 }
 
 impl<T: Config> RewardSettlement<T::AccountId> for Pallet<T> {
-	fn settle(task: TaskId, outcome: TaskOutcome<T::AccountId>) -> Weight {
-		let weight = Self::settle_weight(&outcome);
-		if Self::do_settle(task, outcome).is_none() {
-			log::error!(target: LOG_TARGET, "settlement of unknown task {task}");
-		}
-		weight
+	fn open(task: TaskId, basis: ScoreBasis) {
+		Self::do_open(task, basis)
 	}
-}
 
-impl<T: Config> Pallet<T> {
-	/// The benchmarked weight of settling `outcome`, at its own counts: participants that
-	/// may be paid (accepted or scored; `scores` is sorted by account), evaluators and scores.
-	pub fn settle_weight(outcome: &TaskOutcome<T::AccountId>) -> Weight {
-		let scored = outcome.scores.windows(2).filter(|w| w[0].0 != w[1].0).count()
-			+ usize::from(!outcome.scores.is_empty());
-		T::WeightInfo::settle(
-			outcome.accepted.len().max(scored).max(1) as u32,
-			outcome.work.len() as u32,
-			outcome.scores.len().max(1) as u32,
-		)
+	fn credit(task: TaskId, credit: Credit<T::AccountId>) {
+		Self::do_credit(task, credit)
+	}
+
+	fn pay_out(task: TaskId, budget: Weight) -> PhaseEnd {
+		let (paid, done) = Self::pay_out_up_to(task, Self::payments_within(budget));
+		PhaseEnd { weight: T::WeightInfo::pay_out(paid), done }
 	}
 }

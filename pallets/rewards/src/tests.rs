@@ -2,7 +2,7 @@
 //! the accounting invariant under random outcomes.
 
 use crate::{mock::*, *};
-use din_primitives::{FeeParams, Role, TaskOutcome};
+use din_primitives::{FeeParams, Role};
 use polkadot_sdk::frame_support::traits::fungible::Inspect;
 use proptest::prelude::*;
 
@@ -12,6 +12,51 @@ fn pct(p: u32) -> Perbill {
 
 fn balance(who: AccountId) -> Balance {
 	Balances::balance(&who)
+}
+
+/// A task's outcome, as pallet-din-evaluation streams it into the settlement.
+#[derive(Default)]
+struct TaskOutcome {
+	test_key_released: bool,
+	baseline: Option<Perbill>,
+	globals: Vec<(RoundIndex, Perbill)>,
+	scores: Vec<(AccountId, RoundIndex, Perbill)>,
+	accepted: Vec<(AccountId, u32)>,
+	work: Vec<(AccountId, u32)>,
+}
+
+/// Open the settlement of `task`, credit every record of `outcome`, pay out `slice`
+/// payments per call until done; the recorded settlement.
+fn settle_in_slices(task: TaskId, outcome: TaskOutcome, slice: u32) -> Settlement<Balance> {
+	let TaskOutcome { test_key_released, baseline, globals, scores, accepted, work } = outcome;
+	Rewards::do_open(task, ScoreBasis { test_key_released, baseline, globals });
+	for (who, units) in work {
+		Rewards::do_credit(task, Credit::Work { who, units });
+	}
+	for (who, round, accuracy) in scores {
+		Rewards::do_credit(task, Credit::Score { who, round, accuracy });
+	}
+	for (who, updates) in accepted {
+		Rewards::do_credit(task, Credit::Accepted { who, updates });
+	}
+	let mut calls = 0;
+	loop {
+		calls += 1;
+		assert!(calls < 100, "the payout ends");
+		let (paid, done) = Rewards::pay_out_up_to(task, slice);
+		assert!(paid <= slice);
+		if done {
+			break;
+		}
+	}
+	assert!(!PendingSettlements::<Test>::contains_key(task));
+	assert_eq!(ParticipantWeights::<Test>::iter_prefix(task).count(), 0);
+	assert_eq!(EvaluatorWork::<Test>::iter_prefix(task).count(), 0);
+	Settlements::<Test>::get(task).expect("recorded when the payout ends")
+}
+
+fn settle(task: TaskId, outcome: TaskOutcome) -> Settlement<Balance> {
+	settle_in_slices(task, outcome, 1)
 }
 
 #[test]
@@ -35,7 +80,7 @@ fn fees_burn_and_contribution_shares_are_exact() {
 			accepted: vec![(10, 2), (11, 1), (12, 1), (13, 1)],
 			work: vec![(30, 3), (31, 1)],
 		};
-		let s = Rewards::do_settle(task, outcome).expect("task exists");
+		let s = settle(task, outcome);
 		// Evaluators: 1_000 split 3:1.
 		assert_eq!(balance(30) - ENDOWMENT, 750);
 		assert_eq!(balance(31) - ENDOWMENT, 250);
@@ -94,7 +139,7 @@ fn an_update_earns_only_its_improvement_over_the_model_it_trained_from() {
 			accepted: vec![(10, 2), (11, 1), (12, 1), (13, 1)],
 			work: vec![],
 		};
-		let s = Rewards::do_settle(task, outcome).expect("task exists");
+		let s = settle(task, outcome);
 		// 8_500 split 50:10:0:5.
 		assert_eq!(balance(10) + 100 - ENDOWMENT, 8_500 * 50 / 65);
 		assert_eq!(balance(11) + 100 - ENDOWMENT, 8_500 * 10 / 65);
@@ -102,6 +147,31 @@ fn an_update_earns_only_its_improvement_over_the_model_it_trained_from() {
 		assert_eq!(balance(13) + 100 - ENDOWMENT, 8_500 * 5 / 65);
 		assert_eq!(s.slashed, 0);
 	});
+}
+
+/// A settlement paid one payment per block pays exactly what one block paying everything
+/// does: every share is fixed by sums complete before the first payment.
+#[test]
+fn a_payout_spread_over_blocks_pays_what_one_block_pays() {
+	let outcome = || TaskOutcome {
+		test_key_released: true,
+		baseline: Some(pct(40)),
+		globals: vec![(0, pct(50))],
+		scores: vec![(10, 0, pct(70)), (11, 1, pct(55)), (12, 1, pct(35)), (13, 1, pct(90))],
+		accepted: vec![(10, 1), (11, 1), (12, 1), (13, 1)],
+		work: vec![(30, 2), (31, 1), (32, 4)],
+	};
+	let paid = |slice: u32| {
+		let mut balances = Vec::new();
+		build_and_execute(|| {
+			let task = create(9_999, fees());
+			let s = settle_in_slices(task, outcome(), slice);
+			balances = [10, 11, 12, 13, 30, 31, 32].iter().map(|a| balance(*a)).collect();
+			balances.push(s.refund);
+		});
+		balances
+	};
+	assert_eq!(paid(1), paid(1_000));
 }
 
 #[test]
@@ -116,7 +186,7 @@ fn nobody_to_pay_refunds_the_owner() {
 			accepted: vec![(10, 1)],
 			work: vec![],
 		};
-		let s = Rewards::do_settle(task, outcome).unwrap();
+		let s = settle(task, outcome);
 		assert_eq!(s.participants + s.evaluators, 0);
 		assert_eq!(s.burned, 500);
 		assert_eq!(s.refund, 9_500);
@@ -155,7 +225,7 @@ fn without_scores_participants_share_by_accepted_updates() {
 			accepted: vec![(10, 2), (11, 1)],
 			work: vec![],
 		};
-		let s = Rewards::do_settle(task, outcome).unwrap();
+		let s = settle(task, outcome);
 		assert_eq!(balance(10) + 100 - ENDOWMENT, 666);
 		assert_eq!(balance(11) + 100 - ENDOWMENT, 333);
 		assert_eq!(s.refund, 1, "rounding dust stays with the owner");
@@ -186,7 +256,7 @@ proptest! {
 	/// `pool = participants + evaluators + burned + refund`, and exactly those amounts
 	/// moved: to the payees, out of existence, and back to the owner at the task's end.
 	#[test]
-	fn accounting_is_exact((pool, ef, pf, baseline, globals, scores, work, released) in arb_outcome()) {
+	fn accounting_is_exact((pool, ef, pf, baseline, globals, scores, work, released) in arb_outcome(), slice in 1u32..8) {
 		build_and_execute(|| {
 			let task = create(pool, FeeParams { evaluator_fee: pct(ef), protocol_fee: pct(pf), ..fees() });
 			let mut scores: Vec<(AccountId, u32, Perbill)> =
@@ -207,7 +277,7 @@ proptest! {
 			let issuance = Balances::total_issuance();
 			let globals = globals.into_iter().enumerate().map(|(round, a)| (round as u32, pct(a))).collect();
 			let outcome = TaskOutcome { test_key_released: released, baseline: baseline.map(pct), globals, scores, accepted, work };
-			let s = Rewards::do_settle(task, outcome).unwrap();
+			let s = settle_in_slices(task, outcome, slice);
 			assert_eq!(s.pool, pool);
 			assert_eq!(s.pool, s.participants + s.evaluators + s.burned + s.refund);
 			let after: Balance = payees.iter().map(|a| balance(*a)).sum();

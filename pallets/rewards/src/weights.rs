@@ -6,7 +6,7 @@
 //! THIS FILE WAS AUTO-GENERATED USING THE SUBSTRATE BENCHMARK CLI VERSION 64.0.0
 //! DATE: 2026-12-04, STEPS: `10`, REPEAT: `5`, LOW RANGE: `[]`, HIGH RANGE: `[]`
 //! WORST CASE MAP SIZE: `1000000`
-//! HOSTNAME: `vm`, CPU: `AMD EPYC`
+//! HOSTNAME: `vm`, CPU: `Intel(R) Xeon(R) Processor`
 //! WASM-EXECUTION: `Compiled`, CHAIN: `None`, DB CACHE: `1024`
 
 // Executed Command:
@@ -48,12 +48,16 @@ use core::marker::PhantomData;
 
 /// Weight functions needed for `pallet_din_rewards`.
 pub trait WeightInfo {
-	fn settle(p: u32, e: u32, s: u32, ) -> Weight;
+	fn pay_out(n: u32, ) -> Weight;
 }
 
 /// Weights for `pallet_din_rewards` using the DIN node and recommended hardware.
 pub struct SubstrateWeight<T>(PhantomData<T>);
 impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
+	/// Storage: `Rewards::PendingSettlements` (r:1 w:1)
+	/// Proof: `Rewards::PendingSettlements` (`max_values`: None, `max_size`: Some(992), added: 3467, mode: `MaxEncodedLen`)
+	/// Storage: `Rewards::EvaluatorWork` (r:257 w:256)
+	/// Proof: `Rewards::EvaluatorWork` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
 	/// Storage: `Tasks::Tasks` (r:1 w:1)
 	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(4852), added: 7327, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:1 w:1)
@@ -62,38 +66,33 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Revive::OriginalAccount` (r:512 w:512)
 	/// Proof: `Revive::OriginalAccount` (`max_values`: None, `max_size`: Some(52), added: 2527, mode: `MaxEncodedLen`)
-	/// Storage: `Staking::Ledgers` (r:1 w:1)
-	/// Proof: `Staking::Ledgers` (`max_values`: None, `max_size`: Some(730), added: 3205, mode: `MaxEncodedLen`)
-	/// Storage: `Staking::ReputationOf` (r:1 w:1)
-	/// Proof: `Staking::ReputationOf` (`max_values`: None, `max_size`: Some(61), added: 2536, mode: `MaxEncodedLen`)
+	/// Storage: `Rewards::ParticipantWeights` (r:257 w:256)
+	/// Proof: `Rewards::ParticipantWeights` (`max_values`: None, `max_size`: Some(76), added: 2551, mode: `MaxEncodedLen`)
 	/// Storage: `Rewards::Settlements` (r:0 w:1)
 	/// Proof: `Rewards::Settlements` (`max_values`: None, `max_size`: Some(97), added: 2572, mode: `MaxEncodedLen`)
-	/// The range of component `p` is `[1, 256]`.
-	/// The range of component `e` is `[0, 256]`.
-	/// The range of component `s` is `[1, 1024]`.
-	fn settle(p: u32, e: u32, _s: u32, ) -> Weight {
+	/// The range of component `n` is `[0, 512]`.
+	fn pay_out(n: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `2798`
-		//  Estimated: `669961 + e * (1146 ±296) + p * (1136 ±296)`
-		// Minimum execution time: 272_670_991_000 picoseconds.
-		Weight::from_parts(273_582_243_000, 669961)
-			// Standard Error: 73_203_303
-			.saturating_add(Weight::from_parts(515_460_939, 0).saturating_mul(p.into()))
-			// Standard Error: 73_057_342
-			.saturating_add(Weight::from_parts(464_355_859, 0).saturating_mul(e.into()))
-			.saturating_add(T::DbWeight::get().reads(517_u64))
-			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(p.into())))
-			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(e.into())))
-			.saturating_add(T::DbWeight::get().writes(518_u64))
-			.saturating_add(T::DbWeight::get().writes((1_u64).saturating_mul(p.into())))
-			.saturating_add(T::DbWeight::get().writes((1_u64).saturating_mul(e.into())))
-			.saturating_add(Weight::from_parts(0, 1146).saturating_mul(e.into()))
-			.saturating_add(Weight::from_parts(0, 1136).saturating_mul(p.into()))
+		//  Measured:  `2841 + n * (65 ±0)`
+		//  Estimated: `8317 + n * (2603 ±0)`
+		// Minimum execution time: 401_760_000 picoseconds.
+		Weight::from_parts(27_782_162, 8317)
+			// Standard Error: 1_692_973
+			.saturating_add(Weight::from_parts(814_276_780, 0).saturating_mul(n.into()))
+			.saturating_add(T::DbWeight::get().reads(5_u64))
+			.saturating_add(T::DbWeight::get().reads((3_u64).saturating_mul(n.into())))
+			.saturating_add(T::DbWeight::get().writes(4_u64))
+			.saturating_add(T::DbWeight::get().writes((3_u64).saturating_mul(n.into())))
+			.saturating_add(Weight::from_parts(0, 2603).saturating_mul(n.into()))
 	}
 }
 
 // For backwards compatibility and tests.
 impl WeightInfo for () {
+	/// Storage: `Rewards::PendingSettlements` (r:1 w:1)
+	/// Proof: `Rewards::PendingSettlements` (`max_values`: None, `max_size`: Some(992), added: 3467, mode: `MaxEncodedLen`)
+	/// Storage: `Rewards::EvaluatorWork` (r:257 w:256)
+	/// Proof: `Rewards::EvaluatorWork` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
 	/// Storage: `Tasks::Tasks` (r:1 w:1)
 	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(4852), added: 7327, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:1 w:1)
@@ -102,32 +101,23 @@ impl WeightInfo for () {
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Revive::OriginalAccount` (r:512 w:512)
 	/// Proof: `Revive::OriginalAccount` (`max_values`: None, `max_size`: Some(52), added: 2527, mode: `MaxEncodedLen`)
-	/// Storage: `Staking::Ledgers` (r:1 w:1)
-	/// Proof: `Staking::Ledgers` (`max_values`: None, `max_size`: Some(730), added: 3205, mode: `MaxEncodedLen`)
-	/// Storage: `Staking::ReputationOf` (r:1 w:1)
-	/// Proof: `Staking::ReputationOf` (`max_values`: None, `max_size`: Some(61), added: 2536, mode: `MaxEncodedLen`)
+	/// Storage: `Rewards::ParticipantWeights` (r:257 w:256)
+	/// Proof: `Rewards::ParticipantWeights` (`max_values`: None, `max_size`: Some(76), added: 2551, mode: `MaxEncodedLen`)
 	/// Storage: `Rewards::Settlements` (r:0 w:1)
 	/// Proof: `Rewards::Settlements` (`max_values`: None, `max_size`: Some(97), added: 2572, mode: `MaxEncodedLen`)
-	/// The range of component `p` is `[1, 256]`.
-	/// The range of component `e` is `[0, 256]`.
-	/// The range of component `s` is `[1, 1024]`.
-	fn settle(p: u32, e: u32, _s: u32, ) -> Weight {
+	/// The range of component `n` is `[0, 512]`.
+	fn pay_out(n: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `2798`
-		//  Estimated: `669961 + e * (1146 ±296) + p * (1136 ±296)`
-		// Minimum execution time: 272_670_991_000 picoseconds.
-		Weight::from_parts(273_582_243_000, 669961)
-			// Standard Error: 73_203_303
-			.saturating_add(Weight::from_parts(515_460_939, 0).saturating_mul(p.into()))
-			// Standard Error: 73_057_342
-			.saturating_add(Weight::from_parts(464_355_859, 0).saturating_mul(e.into()))
-			.saturating_add(RocksDbWeight::get().reads(517_u64))
-			.saturating_add(RocksDbWeight::get().reads((1_u64).saturating_mul(p.into())))
-			.saturating_add(RocksDbWeight::get().reads((1_u64).saturating_mul(e.into())))
-			.saturating_add(RocksDbWeight::get().writes(518_u64))
-			.saturating_add(RocksDbWeight::get().writes((1_u64).saturating_mul(p.into())))
-			.saturating_add(RocksDbWeight::get().writes((1_u64).saturating_mul(e.into())))
-			.saturating_add(Weight::from_parts(0, 1146).saturating_mul(e.into()))
-			.saturating_add(Weight::from_parts(0, 1136).saturating_mul(p.into()))
+		//  Measured:  `2841 + n * (65 ±0)`
+		//  Estimated: `8317 + n * (2603 ±0)`
+		// Minimum execution time: 401_760_000 picoseconds.
+		Weight::from_parts(27_782_162, 8317)
+			// Standard Error: 1_692_973
+			.saturating_add(Weight::from_parts(814_276_780, 0).saturating_mul(n.into()))
+			.saturating_add(RocksDbWeight::get().reads(5_u64))
+			.saturating_add(RocksDbWeight::get().reads((3_u64).saturating_mul(n.into())))
+			.saturating_add(RocksDbWeight::get().writes(4_u64))
+			.saturating_add(RocksDbWeight::get().writes((3_u64).saturating_mul(n.into())))
+			.saturating_add(Weight::from_parts(0, 2603).saturating_mul(n.into()))
 	}
 }

@@ -99,6 +99,11 @@ impl<T: Config> Pallet<T> {
 		{
 			let end = T::Lifecycle::on_phase_end(task, info.round, info.phase);
 			hooks.saturating_accrue(end.weight);
+			// The hook may have moved the pool (payouts, the protocol fee): go on from the
+			// task as it left it, or the stale `remaining` would be written back, or
+			// released to the owner from the holds of its other tasks.
+			let Some(after) = Tasks::<T>::get(task) else { return Transition::None };
+			info = after;
 			if !end.done {
 				// The hook settles in slices: hold the phase one more block.
 				info.phase_ends = Self::schedule(task, now.saturating_add(1u32.into()));

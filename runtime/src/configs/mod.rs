@@ -434,7 +434,7 @@ impl pallet_din_rewards::Config for Runtime {
 	type Staking = Staking;
 	type MaxParticipants = DinMaxParticipants;
 	type MaxEvaluators = DinMaxEvaluators;
-	type MaxScores = DinMaxScores;
+	type MaxRounds = DinMaxRounds;
 	type WeightInfo = pallet_din_rewards::weights::SubstrateWeight<Runtime>;
 }
 

@@ -705,6 +705,10 @@ impl Daemon {
 
 	async fn score(&mut self, task: u32, info: &TaskInfo) -> anyhow::Result<()> {
 		let Some(key) = self.chain.test_key(task).await? else { return Ok(()) };
+		// Once the settlement has begun nothing sent counts (`ScoringClosed`).
+		if self.chain.scores_settling(task).await? {
+			return Ok(());
+		}
 		if self.disputed.contains(&task) {
 			return Ok(());
 		}
