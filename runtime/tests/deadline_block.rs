@@ -10,23 +10,19 @@
 mod common;
 
 use codec::Encode;
-use common::{new_test_ext, task_spec};
+use common::{account, new_test_ext, open_block, task_spec};
 use din_primitives::{Role, UNIT};
 use din_runtime::{
-	configs::RuntimeBlockWeights, Executive, Header, Runtime, RuntimeCall, RuntimeOrigin,
-	SignedPayload, System, TxExtension, UncheckedExtrinsic,
+	configs::RuntimeBlockWeights, Executive, Runtime, RuntimeCall, RuntimeOrigin, SignedPayload,
+	System, TxExtension, UncheckedExtrinsic,
 };
 use pallet_din_tasks::TaskSpec;
 use polkadot_sdk::{
-	frame_support::{
-		dispatch::DispatchClass,
-		traits::{fungible::Mutate, Get},
-		BoundedVec,
-	},
+	frame_support::{dispatch::DispatchClass, traits::Get, BoundedVec},
 	frame_system, pallet_revive, pallet_transaction_payment,
 	sp_core::{crypto::Pair, sr25519, H256},
 	sp_keyring::Sr25519Keyring,
-	sp_runtime::{generic, traits::Header as _, AccountId32, MultiAddress},
+	sp_runtime::{generic, MultiAddress},
 };
 
 fn spec(registration: u32, subgroup_size: u32) -> TaskSpec<Runtime> {
@@ -35,23 +31,6 @@ fn spec(registration: u32, subgroup_size: u32) -> TaskSpec<Runtime> {
 	spec.phases.training = 10;
 	spec.subgroup_size = subgroup_size;
 	spec
-}
-
-/// A funded account that is not one of the dev keys.
-fn account(kind: u8, index: u32) -> AccountId32 {
-	let mut raw = [kind; 32];
-	raw[..4].copy_from_slice(&index.to_le_bytes());
-	let who = AccountId32::new(raw);
-	din_runtime::Balances::set_balance(&who, 10_000 * UNIT);
-	who
-}
-
-/// Open block `n` the way a block author does: every pallet's `on_initialize`, whose
-/// weight the block then carries as mandatory.
-fn open_block(n: u32) {
-	let header =
-		Header::new(n, H256::zero(), H256::zero(), H256::repeat_byte(n as u8), Default::default());
-	Executive::initialize_block(&header);
 }
 
 /// `call` signed by `signer` with the runtime's transaction extensions.
