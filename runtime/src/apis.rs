@@ -286,6 +286,29 @@ pallet_revive::impl_runtime_apis_plus_revive_traits!(
 		}
 	}
 
+	// What `try-runtime` (the CLI) asks of a runtime built with the feature: run the
+	// migrations with their pre/post checks, or re-execute a block and every pallet's
+	// `try_state` over live state.
+	#[cfg(feature = "try-runtime")]
+	impl frame_try_runtime::TryRuntime<Block> for Runtime {
+		fn on_runtime_upgrade(checks: frame_try_runtime::UpgradeCheckSelect) -> (Weight, Weight) {
+			// A failed pre/post check must stop the run here, with its backtrace, rather than
+			// be reported as a weight.
+			let weight = Executive::try_runtime_upgrade(checks).unwrap();
+			(weight, configs::RuntimeBlockWeights::get().max_block)
+		}
+
+		fn execute_block(
+			block: <Block as BlockT>::LazyBlock,
+			state_root_check: bool,
+			signature_check: bool,
+			select: frame_try_runtime::TryStateSelect,
+		) -> Weight {
+			Executive::try_execute_block(block, state_root_check, signature_check, select)
+				.expect("execute-block failed")
+		}
+	}
+
 	impl apis::GenesisBuilder<Block> for Runtime {
 		fn build_state(config: Vec<u8>) -> sp_genesis_builder::Result {
 			build_state::<RuntimeGenesisConfig>(config)
