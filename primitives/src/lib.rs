@@ -96,6 +96,8 @@ pub enum Role {
 	Evaluator,
 }
 
+/// The most iterations `AggregationRule::CenteredClipping` may ask for.
+pub use din_fl::rules::MAX_CLIPPING_ITERATIONS;
 /// How evaluators combine the updates of one subgroup. Defined, with the integer math
 /// that runs it, in the no_std core `din-fl`; its type information names it here.
 pub use din_fl::AggregationRule;

@@ -26,7 +26,7 @@ source "$DIN_ROOT/scripts/lib/benchmark-runtime.sh"
 cd "$DIN_ROOT"
 
 POINTS="${POINTS:-4:1024 8:16384 32:16384 8:131072 32:131072}"
-RULES="${RULES:-fed_avg median multi_krum}"
+RULES="${RULES:-fed_avg median multi_krum centered_clipping}"
 REPEAT="${REPEAT:-3}"      # native runs per rule and point
 WASM_REPEAT="${WASM_REPEAT:-1}"  # × 4: the CLI runs each point once per step of each component
 OUT="${OUT:-$(mktemp -d)}"

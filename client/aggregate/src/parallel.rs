@@ -74,6 +74,7 @@ mod tests {
 			AggregationRule::TrimmedMean { beta: Perbill::from_percent(20) },
 			AggregationRule::Krum { f: 2 },
 			AggregationRule::MultiKrum { f: 1, m: 3 },
+			AggregationRule::CenteredClipping { tau: 20_000, iterations: 3 },
 		] {
 			assert_eq!(
 				rule.aggregate_with(&Parallel, &refs),

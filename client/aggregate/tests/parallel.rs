@@ -22,6 +22,9 @@ fn rules_for(count: usize) -> Vec<AggregationRule> {
 		AggregationRule::MultiKrum { f, m: 1 },
 		AggregationRule::MultiKrum { f, m: (count / 2) as u32 },
 		AggregationRule::MultiKrum { f: 0, m: count as u32 },
+		// Clips every offset (they are ~ 3·10^5 long), then none.
+		AggregationRule::CenteredClipping { tau: 100_000, iterations: 3 },
+		AggregationRule::CenteredClipping { tau: u32::MAX, iterations: 2 },
 	]
 }
 

@@ -8,7 +8,7 @@
 //! CID and commitment.
 //!
 //! `DIN_DUTY_POINTS="n:p n:p …"` (default `4:1024 32:131072`) and
-//! `DIN_DUTY_RULES="fed_avg median multi_krum"` (default all three) select the runs,
+//! `DIN_DUTY_RULES="fed_avg median multi_krum centered_clipping"` (default all four) select the runs,
 //! `DIN_DUTY_REPEAT` the timed runs of each (default 3). Prints one JSON line per run
 //! set. Set `RAYON_NUM_THREADS` to pin the rules' threads.
 use din_aggregate::Parallel;
@@ -68,7 +68,13 @@ fn rule(name: &str, n: u32) -> AggregationRule {
 			let f = n.saturating_sub(3) / 2;
 			AggregationRule::MultiKrum { f, m: n - f }
 		},
-		other => panic!("unknown rule {other} (fed_avg, median, multi_krum)"),
+		"centered_clipping" => AggregationRule::CenteredClipping {
+			tau: 1,
+			iterations: din_fl::rules::MAX_CLIPPING_ITERATIONS,
+		},
+		other => {
+			panic!("unknown rule {other} (fed_avg, median, multi_krum, centered_clipping)")
+		},
 	}
 }
 
@@ -86,8 +92,8 @@ fn points() -> Vec<(u32, u32)> {
 /// after one warm-up run. A duty at the bound takes seconds, too long for criterion's
 /// minimum of ten samples on two cores.
 fn main() {
-	let rules =
-		std::env::var("DIN_DUTY_RULES").unwrap_or_else(|_| "fed_avg median multi_krum".into());
+	let rules = std::env::var("DIN_DUTY_RULES")
+		.unwrap_or_else(|_| "fed_avg median multi_krum centered_clipping".into());
 	let repeat: usize =
 		std::env::var("DIN_DUTY_REPEAT").ok().and_then(|r| r.parse().ok()).unwrap_or(3);
 	for (n, p) in points() {

@@ -637,6 +637,22 @@ mod benchmarks {
 		}
 	}
 
+	/// [`offchain_aggregate_fed_avg`] with centered clipping at its most iterations, and
+	/// `tau` 1 so that every offset is clipped (the costlier path per coordinate): the
+	/// median, then `MAX_CLIPPING_ITERATIONS` times two passes over the updates.
+	#[benchmark(extra)]
+	fn offchain_aggregate_centered_clipping(
+		n: Linear<1, { T::MaxSubgroupSize::get() }>,
+		p: Linear<1, { 2 * T::MaxOffchainModelValues::get() }>,
+	) {
+		let duty = AggregationDuty::<T>::new(n, p);
+		let iterations = din_primitives::MAX_CLIPPING_ITERATIONS;
+		#[block]
+		{
+			duty.run(din_fl::AggregationRule::CenteredClipping { tau: 1, iterations });
+		}
+	}
+
 	impl_benchmark_test_suite!(
 		Pallet,
 		crate::mock::ExtBuilder::default().build(),

@@ -546,6 +546,7 @@ fn forged_swapped_and_missing_updates_are_invalid_to_the_worker_as_to_the_daemon
 		din_fl::AggregationRule::FedAvg,
 		din_fl::AggregationRule::Median,
 		din_fl::AggregationRule::Krum { f: 1 },
+		din_fl::AggregationRule::CenteredClipping { tau: 1_000, iterations: 3 },
 	] {
 		let worker = aggregate_fetched::<Test>(&rule, &schema, &fetched).unwrap();
 		let daemon = din_fl::duty::aggregate_subgroup(

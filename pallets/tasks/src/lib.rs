@@ -590,6 +590,11 @@ pub mod pallet {
 		EvaluatorFeeTooLow,
 		/// `fees.baseline_margin` is below `Config::MinBaselineMargin`.
 		BaselineMarginTooLow,
+		/// `CenteredClipping` needs a clipping radius `tau > 0`.
+		ZeroClippingRadius,
+		/// `CenteredClipping` runs 1 to `din_primitives::MAX_CLIPPING_ITERATIONS`
+		/// iterations: each costs the off-chain worker two passes over the updates.
+		InvalidClippingIterations,
 	}
 
 	/// Why this pallet holds funds.

@@ -173,6 +173,16 @@ fn create_task_fails_invalid_rules() {
 			Error::InvalidMultiKrumSelection,
 		);
 		assert_spec_fails(
+			|s| s.aggregation = AggregationRule::CenteredClipping { tau: 0, iterations: 1 },
+			Error::ZeroClippingRadius,
+		);
+		for iterations in [0, din_primitives::MAX_CLIPPING_ITERATIONS + 1] {
+			assert_spec_fails(
+				|s| s.aggregation = AggregationRule::CenteredClipping { tau: 1, iterations },
+				Error::InvalidClippingIterations,
+			);
+		}
+		assert_spec_fails(
 			|s| s.scoring = ScoringRule::ZkAccuracy { vk: H256::zero() },
 			Error::ZeroVerifyingKey,
 		);
@@ -234,21 +244,27 @@ fn an_owner_cannot_set_the_evaluator_fee_or_baseline_margin_below_the_runtime_mi
 
 #[test]
 fn create_task_accepts_every_valid_rule() {
-	ExtBuilder::default().build_and_execute(|| {
-		let rules = [
-			AggregationRule::Median,
-			AggregationRule::TrimmedMean { beta: Perbill::from_percent(49) },
-			AggregationRule::Krum { f: 0 },
-			AggregationRule::MultiKrum { f: 0, m: 4 },
-		];
-		for rule in rules {
+	let rules = [
+		AggregationRule::Median,
+		AggregationRule::TrimmedMean { beta: Perbill::from_percent(49) },
+		AggregationRule::Krum { f: 0 },
+		AggregationRule::MultiKrum { f: 0, m: 4 },
+		AggregationRule::CenteredClipping { tau: 1, iterations: 1 },
+		AggregationRule::CenteredClipping {
+			tau: u32::MAX,
+			iterations: din_primitives::MAX_CLIPPING_ITERATIONS,
+		},
+	];
+	// One chain per rule: more rules than `MaxActiveTasks`.
+	for rule in rules {
+		ExtBuilder::default().build_and_execute(|| {
 			let mut s = spec();
 			s.subgroup_size = 4;
 			s.aggregation = rule;
 			s.scoring = ScoringRule::Median { threshold: Perbill::from_percent(5) };
 			assert_ok!(DinTasks::create_task(RuntimeOrigin::signed(OWNER), s));
-		}
-	});
+		});
+	}
 }
 
 #[test]

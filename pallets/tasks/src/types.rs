@@ -372,6 +372,13 @@ impl<T: Config> TaskSpec<T> {
 				ensure(krum_fits(f, g), InvalidKrumParameter)?;
 				ensure(m >= 1 && m <= g.saturating_sub(f), InvalidMultiKrumSelection)?;
 			},
+			AggregationRule::CenteredClipping { tau, iterations } => {
+				ensure(tau > 0, ZeroClippingRadius)?;
+				ensure(
+					(1..=din_primitives::MAX_CLIPPING_ITERATIONS).contains(&iterations),
+					InvalidClippingIterations,
+				)?;
+			},
 		}
 		match self.scoring {
 			ScoringRule::ZkAccuracy { vk } => {

@@ -10,9 +10,9 @@
 //!   and hash) and the [`Schema`] of named tensors it implies.
 //! - [`encoding`]: fixed point (scale 2^16) and the canonical [`Update`] wire format.
 //! - [`reference`](mod@reference): the integer reference evaluator the Groth16 circuit proves.
-//! - [`rules`]: FedAvg, coordinate-wise median, trimmed mean, Krum and Multi-Krum over
-//!   canonical updates, and [`AggregationRule`], the task's choice of rule as the chain
-//!   stores it.
+//! - [`rules`]: FedAvg, coordinate-wise median, trimmed mean, Krum, Multi-Krum and
+//!   centered clipping over canonical updates, and [`AggregationRule`], the task's choice
+//!   of rule as the chain stores it.
 //! - [`duty`]: the evaluator's duty without I/O (check fetched updates, aggregate a
 //!   subgroup, combine the subgroups), which the `din evaluator` daemon and the runtime's
 //!   off-chain worker both call, so that their verdicts agree bit for bit.
@@ -86,4 +86,10 @@ pub enum AggregationRule {
 	/// The mean of the `m` best-scored updates by Krum, tolerating `f` (`1 <= m <= G - f`;
 	/// [`rules::MultiKrum`]).
 	MultiKrum { f: u32, m: u32 },
+	/// Centered clipping (Karimireddy, He and Jaggi 2021) from the coordinate-wise median:
+	/// `iterations` times, move the centre by the mean of the updates' offsets from it,
+	/// each clipped to L2 norm `tau` (in the fixed-point units of the values, 2^16 = 1.0).
+	/// Needs `tau > 0` and `1 <= iterations <= rules::MAX_CLIPPING_ITERATIONS`
+	/// ([`rules::CenteredClipping`]).
+	CenteredClipping { tau: u32, iterations: u32 },
 }

@@ -4,7 +4,7 @@
 //! of threads either is `din-aggregate`'s test of its parallel executor.)
 
 use din_fl::encoding::{dequantize, quantize, Update, UPDATE_HEADER_LEN};
-use din_fl::rules::Aggregator;
+use din_fl::rules::{Aggregator, MAX_CLIPPING_ITERATIONS};
 use din_fl::{count_correct, predict, AggregationRule, ModelSpec, Perbill, TestSet};
 use proptest::prelude::*;
 
@@ -57,6 +57,8 @@ fn rules_for(count: usize) -> Vec<AggregationRule> {
 		AggregationRule::MultiKrum { f, m: 1 },
 		AggregationRule::MultiKrum { f, m: (count / 2) as u32 },
 		AggregationRule::MultiKrum { f: 0, m: count as u32 },
+		AggregationRule::CenteredClipping { tau: 3, iterations: 2 },
+		AggregationRule::CenteredClipping { tau: u32::MAX, iterations: MAX_CLIPPING_ITERATIONS },
 	]
 }
 
@@ -143,6 +145,17 @@ proptest! {
 	}
 
 	#[test]
+	fn centered_clipping_matches_its_naive_definition(updates in update_set(), tau in prop_oneof![1u32..8, Just(u32::MAX)], iterations in 1u32..=MAX_CLIPPING_ITERATIONS) {
+		let refs: Vec<&Update> = updates.iter().collect();
+		let rule = AggregationRule::CenteredClipping { tau, iterations };
+		let out = rule.aggregate(&refs).unwrap();
+		let median = AggregationRule::Median.aggregate(&refs).unwrap();
+		let expected = naive_centered_clipping(&updates, median.values, tau, iterations);
+		prop_assert_eq!(out.values, expected);
+		prop_assert_eq!(out.num_samples, updates.iter().map(|u| u.num_samples).sum::<u64>());
+	}
+
+	#[test]
 	fn count_correct_agrees_with_per_sample_predictions(
 		weights in prop::collection::vec(-(1i32 << 18)..(1 << 18), 3 * 4 + 4 + 4 * 3 + 3),
 		features in prop::collection::vec(0i32..=65536, 5 * 3),
@@ -158,6 +171,40 @@ proptest! {
 			.count() as u32;
 		prop_assert_eq!(count_correct(&spec, &weights, &test_set), Ok(expected));
 	}
+}
+
+/// `iterations` times `v ← v + round(Σ clip(xᵢ − v) / N)`, an offset of squared norm above
+/// `τ²` scaled coordinate by coordinate by `τ / floor(√norm²)` (rounded).
+fn naive_centered_clipping(
+	updates: &[Update],
+	mut v: Vec<i32>,
+	tau: u32,
+	iterations: u32,
+) -> Vec<i32> {
+	let tau = i128::from(tau);
+	for _ in 0..iterations {
+		let mut sums = vec![0i128; v.len()];
+		for update in updates {
+			let offsets: Vec<i128> = update
+				.values
+				.iter()
+				.zip(&v)
+				.map(|(x, c)| i128::from(*x) - i128::from(*c))
+				.collect();
+			let squared: u128 = offsets.iter().map(|d| d.unsigned_abs() * d.unsigned_abs()).sum();
+			let clipped = squared > (tau * tau) as u128;
+			let root = squared.isqrt() as i128;
+			for (sum, d) in sums.iter_mut().zip(&offsets) {
+				*sum += if clipped { round_half_away(d * tau, root) } else { *d };
+			}
+		}
+		v = v
+			.iter()
+			.zip(&sums)
+			.map(|(c, sum)| (i128::from(*c) + round_half_away(*sum, updates.len() as i128)) as i32)
+			.collect();
+	}
+	v
 }
 
 fn round_half_away(numerator: i128, denominator: i128) -> i128 {
@@ -203,7 +250,9 @@ fn aggregates_match_recorded_fingerprints_in_every_build() {
 		})
 		.collect();
 	// Rule order as in `rules_for`: FedAvg, Median, TrimmedMean 0 / 0.2 / 0.499999,
-	// Krum f, Krum 0, MultiKrum m = 1 (= Krum f), m = N/2, m = N with f = 0 (= FedAvg).
+	// Krum f, Krum 0, MultiKrum m = 1 (= Krum f), m = N/2, m = N with f = 0 (= FedAvg),
+	// CenteredClipping τ 3 (2 iterations: offsets of ~10^11 shrink to nothing, so the
+	// median stays), τ u32::MAX (10 iterations).
 	let recorded: Vec<(u64, u64)> = vec![
 		(21670, 2043811468476476207),
 		(21670, 15065842187691698852),
@@ -215,6 +264,8 @@ fn aggregates_match_recorded_fingerprints_in_every_build() {
 		(2944, 11820941329258954266),
 		(9667, 7245862767172119269),
 		(21670, 2043811468476476207),
+		(21670, 15065842187691698852),
+		(21670, 5943383411481025208),
 	];
 	assert_eq!(fingerprints, recorded);
 }

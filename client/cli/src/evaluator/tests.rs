@@ -58,6 +58,7 @@ fn forged_swapped_and_missing_updates_are_invalid_to_the_daemon_as_to_the_worker
 		AggregationRule::TrimmedMean { beta: din_fl::Perbill::from_percent(20) },
 		AggregationRule::Krum { f: 1 },
 		AggregationRule::MultiKrum { f: 1, m: 3 },
+		AggregationRule::CenteredClipping { tau: 1_000, iterations: 3 },
 	] {
 		let daemon = aggregate_fetched(&rule, &schema, &submitted).unwrap();
 		assert_eq!(daemon, as_the_worker_runs_it(&rule, &schema, &submitted).unwrap());

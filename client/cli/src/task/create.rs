@@ -92,7 +92,9 @@ pub struct CreateArgs {
 	/// Bond each evaluator seat locks, in whole tokens.
 	#[arg(long, value_parser = parse_amount, default_value = "100")]
 	pub evaluator_bond: u128,
-	/// fedavg, median, trimmed-mean:PERCENT, krum:F or multi-krum:F,M.
+	/// fedavg, median, trimmed-mean:PERCENT, krum:F, multi-krum:F,M or
+	/// centered-clipping:TAU,ITERATIONS (TAU: the L2 clipping radius in fixed-point units,
+	/// 65536 = 1.0; ITERATIONS: 1 to 10).
 	#[arg(long, default_value = "fedavg", value_parser = parse_rule)]
 	pub aggregation: AggregationRule,
 	/// The most training samples one update may claim (its weight in FedAvg); a
@@ -191,8 +193,12 @@ fn parse_rule(s: &str) -> Result<AggregationRule, String> {
 		("multi-krum", Ok(p)) if p.len() == 2 => {
 			Ok(AggregationRule::MultiKrum { f: p[0], m: p[1] })
 		},
+		("centered-clipping", Ok(p)) if p.len() == 2 => {
+			Ok(AggregationRule::CenteredClipping { tau: p[0], iterations: p[1] })
+		},
 		_ => Err(format!(
-			"`{s}`: expected fedavg, median, trimmed-mean:PERCENT, krum:F or multi-krum:F,M"
+			"`{s}`: expected fedavg, median, trimmed-mean:PERCENT, krum:F, multi-krum:F,M \
+			 or centered-clipping:TAU,ITERATIONS"
 		)),
 	}
 }
@@ -443,6 +449,11 @@ mod tests {
 			Ok(AggregationRule::TrimmedMean { beta: din_fl::Perbill::from_parts(100_000_000) })
 		);
 		assert_eq!(parse_rule("multi-krum:1,3"), Ok(AggregationRule::MultiKrum { f: 1, m: 3 }));
+		assert_eq!(
+			parse_rule("centered-clipping:65536,3"),
+			Ok(AggregationRule::CenteredClipping { tau: 65_536, iterations: 3 })
+		);
+		assert!(parse_rule("centered-clipping:65536").is_err());
 		assert!(parse_rule("krum").is_err());
 		assert!(parse_rule("fedavg:3").is_err());
 		assert!(parse_rule("mean").is_err());

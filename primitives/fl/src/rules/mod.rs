@@ -12,9 +12,11 @@
 //! | [`TrimmedMean`] | drop the `k = floor(β·N)` lowest and highest, `round_half_away_from_zero(mean)` of the rest | `Σ nᵢ` |
 //! | [`Krum`] | the values of the update with the lowest Krum score | that update's `n` |
 //! | [`MultiKrum`] | FedAvg of the `m` updates with the lowest Krum scores | their `Σ n` |
+//! | [`CenteredClipping`] | from the [`Median`], `iterations` times `v ← v + mean(clip(xᵢ − v, τ))` | `Σ nᵢ` |
 //!
 //! Median and trimmed mean are unweighted per coordinate (as in Yin et al. 2018 and
-//! Flower's `FedMedian` / `FedTrimmedAvg`); FedAvg and Multi-Krum weight by
+//! Flower's `FedMedian` / `FedTrimmedAvg`), centered clipping per update (as in
+//! Karimireddy et al. 2021); FedAvg and Multi-Krum weight by
 //! `num_samples` (as Flower's `aggregate`). Rounding: every mean rounds the exact
 //! rational result half away from zero; since a mean lies between the smallest and the
 //! largest input, the result always fits `i32`. Sums use 64-bit integers when they provably cannot
@@ -40,11 +42,13 @@ use crate::encoding::Update;
 use crate::AggregationRule;
 use exec::{Executor, Sequential};
 
+mod centered_clipping;
 pub mod exec;
 mod fedavg;
 mod krum;
 mod order_statistics;
 
+pub use centered_clipping::{CenteredClipping, MAX_ITERATIONS as MAX_CLIPPING_ITERATIONS};
 pub use fedavg::FedAvg;
 pub use krum::{Krum, MultiKrum};
 pub use order_statistics::{Median, TrimmedMean, PPM};
@@ -69,6 +73,12 @@ pub enum AggregateError {
 	TooFewUpdates { required: usize, found: usize },
 	/// Multi-Krum must select between 1 and `N` updates.
 	InvalidSelectionSize { m: u32, updates: usize },
+	/// Centered clipping needs a clipping radius `τ > 0`.
+	ZeroClippingRadius,
+	/// Centered clipping runs `1 ..= MAX_CLIPPING_ITERATIONS` iterations.
+	InvalidIterations { iterations: u32 },
+	/// Centered clipping was given a centre of another length than the updates'.
+	CentreLengthMismatch { expected: usize, found: usize },
 }
 
 impl fmt::Display for AggregateError {
@@ -91,6 +101,14 @@ impl fmt::Display for AggregateError {
 			},
 			Self::InvalidSelectionSize { m, updates } => {
 				write!(f, "cannot select {m} of {updates} updates")
+			},
+			Self::ZeroClippingRadius => write!(f, "the clipping radius must be above zero"),
+			Self::InvalidIterations { iterations } => write!(
+				f,
+				"{iterations} clipping iterations, expected 1 to {MAX_CLIPPING_ITERATIONS}"
+			),
+			Self::CentreLengthMismatch { expected, found } => {
+				write!(f, "the centre has {found} values, expected {expected}")
 			},
 		}
 	}
@@ -132,6 +150,9 @@ impl Aggregator for AggregationRule {
 			Self::Median => Median.aggregate_with(executor, updates),
 			Self::Krum { f } => Krum { f }.aggregate_with(executor, updates),
 			Self::MultiKrum { f, m } => MultiKrum { f, m }.aggregate_with(executor, updates),
+			Self::CenteredClipping { tau, iterations } => {
+				CenteredClipping { tau, iterations }.aggregate_with(executor, updates)
+			},
 		}
 	}
 }
