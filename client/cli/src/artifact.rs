@@ -4,14 +4,14 @@
 
 use crate::invalid;
 
-pub use din_fl::sealed_test_set::{apply_keystream, encode_test_set, TEST_KEY_LEN};
-
-/// Parses [`encode_test_set`]'s bytes.
-pub fn decode_test_set(bytes: &[u8]) -> anyhow::Result<din_fl::TestSet> {
-	din_fl::sealed_test_set::decode_test_set(bytes).map_err(|e| invalid!("{e}"))
-}
+pub use din_fl::sealed_test_set::{open, TEST_KEY_LEN};
 
 /// A fresh random test-set key.
 pub fn new_test_key() -> [u8; TEST_KEY_LEN] {
 	rand::random()
+}
+
+/// `test_set` sealed under `key` with a fresh random nonce.
+pub fn seal(key: &[u8; TEST_KEY_LEN], test_set: &din_fl::TestSet) -> Vec<u8> {
+	din_fl::sealed_test_set::seal(key, rand::random(), test_set)
 }

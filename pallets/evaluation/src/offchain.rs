@@ -802,8 +802,7 @@ impl<T: Config> Worker<T> {
 			Fetched::Unavailable => return Err(DutyError::Unavailable("the sealed test set")),
 		};
 		let test_set =
-			sealed_test_set::decode_test_set(&sealed_test_set::apply_keystream(key, &sealed))
-				.map_err(|_| DutyError::TestSetMismatch)?;
+			sealed_test_set::open(key, &sealed).map_err(|_| DutyError::TestSetMismatch)?;
 		if sealed_test_set::median_test_set_commitment(&test_set) != terms.test_set_commitment.0 {
 			return Err(DutyError::TestSetMismatch);
 		}

@@ -79,9 +79,9 @@ fn test_set() -> TestSet {
 
 const TEST_KEY: [u8; sealed_test_set::TEST_KEY_LEN] = [0x5e; sealed_test_set::TEST_KEY_LEN];
 
-/// The test set as the owner publishes it: encrypted under [`TEST_KEY`].
+/// The test set as the owner publishes it: sealed under [`TEST_KEY`].
 fn sealed_test_set() -> Vec<u8> {
-	sealed_test_set::apply_keystream(&TEST_KEY, &sealed_test_set::encode_test_set(&test_set()))
+	sealed_test_set::seal(&TEST_KEY, [0x5f; sealed_test_set::SEAL_NONCE_LEN], &test_set())
 }
 
 /// Participant `p`'s update: distinct values per participant, naming `p` its author.
@@ -972,7 +972,7 @@ fn workers_dispute_a_sealed_test_set_the_released_key_does_not_open() {
 		let mut other = test_set();
 		other.labels.iter_mut().for_each(|l| *l = 1 - *l);
 		let sealed =
-			sealed_test_set::apply_keystream(&TEST_KEY, &sealed_test_set::encode_test_set(&other));
+			sealed_test_set::seal(&TEST_KEY, [0x5f; sealed_test_set::SEAL_NONCE_LEN], &other);
 		// Served under the CID the task names, as an owner who sealed the wrong set would.
 		serve(&served, &artifact_cid(&sealed_test_set()), sealed);
 		let disputers = disputers(work_until_idle(&pool));

@@ -8,34 +8,47 @@
 //! labels u32 × samples`, little-endian: the quantized features the commitment and the
 //! circuit use ([`TestSet`]), so decoding needs no float conversion.
 //!
-//! ## Encryption
+//! ## Sealing (`DINSEAL2`)
 //!
-//! The test set is published encrypted when the task is created and its 32-byte key is
+//! The test set is published sealed when the task is created and its 32-byte key is
 //! released on chain at scoring time (`Evaluation::release_test_key`), so participants
-//! cannot fit the test set while training. The cipher is a keystream XOR: block `i` of
-//! the keystream is `sha256("din/test-set" ‖ key ‖ i)` (SHA-256 as a PRF in counter
-//! mode; the key is fresh per task and encrypts exactly one message, so no nonce is
-//! needed). There is no MAC on purpose: integrity comes from the on-chain test-set
-//! commitment, which every evaluator checks after decrypting, and which a wrong key or
-//! corrupted bytes cannot match.
+//! cannot fit the test set while training. The seal is ChaCha20-Poly1305 (RFC 8439,
+//! RustCrypto's `chacha20poly1305`) over the format above:
+//!
+//! `magic "DINSEAL2" (8) ‖ nonce (12) ‖ ciphertext ‖ tag (16)`, with the magic as
+//! associated data.
+//!
+//! A wrong key, a flipped bit or a truncated artifact fails to open
+//! ([`OpenError::KeyOrCiphertextMismatch`]) instead of decrypting to garbage; the on-chain
+//! test-set commitment, which every evaluator checks after opening, still decides whether
+//! what opened is the test set the task committed to. The key is fresh per task; the
+//! nonce is random per seal all the same, so a key reused by mistake does not reuse a
+//! keystream.
 //!
 //! ## Key commitment
 //!
 //! The task spec also carries [`test_key_hash`] of the key, and the chain refuses to
 //! release any other key: an owner cannot keep the participants' share by releasing a key
-//! that opens nothing. The hash is domain-separated from the keystream, so publishing it
-//! reveals no keystream block.
+//! that opens nothing. The hash is domain-separated (`sha256("din/test-key" ‖ key)`), so
+//! it reveals nothing of the cipher's key stream.
 
 use alloc::vec::Vec;
 use core::fmt;
 
+use chacha20poly1305::{
+	aead::{Aead, KeyInit, Payload},
+	ChaCha20Poly1305, Key, Nonce,
+};
 use sha2::{Digest, Sha256};
 
 use crate::TestSet;
 
 const MAGIC: &[u8; 8] = b"DINTSET1";
 const HEADER_LEN: usize = 16;
-const KEYSTREAM_DOMAIN: &[u8] = b"din/test-set";
+const SEAL_MAGIC: &[u8; 8] = b"DINSEAL2";
+/// Bytes of the nonce each seal carries after its magic.
+pub const SEAL_NONCE_LEN: usize = 12;
+const SEAL_TAG_LEN: usize = 16;
 const KEY_HASH_DOMAIN: &[u8] = b"din/test-key";
 /// Bytes in a test-set key.
 pub const TEST_KEY_LEN: usize = 32;
@@ -45,7 +58,7 @@ pub const TEST_KEY_LEN: usize = 32;
 pub enum TestSetFormatError {
 	/// Fewer bytes than the header.
 	Truncated { len: usize },
-	/// Not a DIN test set, or decrypted with the wrong key.
+	/// Not a DIN test set.
 	WrongMagic,
 	/// The dimensions in the header overflow.
 	AbsurdDimensions,
@@ -58,7 +71,7 @@ impl fmt::Display for TestSetFormatError {
 		match self {
 			Self::Truncated { len } => write!(f, "test set: {len} bytes, shorter than its header"),
 			Self::WrongMagic => {
-				write!(f, "test set: wrong magic (wrong key, or not a DIN test set)")
+				write!(f, "test set: wrong magic (not a DIN test set)")
 			},
 			Self::AbsurdDimensions => write!(f, "test set: absurd dimensions"),
 			Self::LengthMismatch { len, expected } => {
@@ -117,18 +130,64 @@ pub fn decode_test_set(bytes: &[u8]) -> Result<TestSet, TestSetFormatError> {
 	Ok(TestSet { num_features: num_features as u32, features, labels })
 }
 
-/// Encrypts or decrypts (the same operation) `bytes` with `key`.
-pub fn apply_keystream(key: &[u8], bytes: &[u8]) -> Vec<u8> {
-	let mut out = Vec::with_capacity(bytes.len());
-	for (block, chunk) in bytes.chunks(32).enumerate() {
-		let pad = Sha256::new()
-			.chain_update(KEYSTREAM_DOMAIN)
-			.chain_update(key)
-			.chain_update((block as u64).to_le_bytes())
-			.finalize();
-		out.extend(chunk.iter().zip(pad).map(|(b, p)| b ^ p));
+/// Why a sealed test set does not open.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum OpenError {
+	/// The bytes are not a `DINSEAL2` artifact (no magic, or shorter than nonce and tag).
+	NotSealed,
+	/// The key is not [`TEST_KEY_LEN`] bytes.
+	KeyLength { len: usize },
+	/// The tag does not verify: the wrong key, or bytes changed since they were sealed.
+	KeyOrCiphertextMismatch,
+	/// It opened, but what was sealed is not a test set.
+	Format(TestSetFormatError),
+}
+
+impl fmt::Display for OpenError {
+	fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+		match self {
+			Self::NotSealed => write!(f, "not a sealed DIN test set"),
+			Self::KeyLength { len } => {
+				write!(f, "a test-set key is {TEST_KEY_LEN} bytes, this one {len}")
+			},
+			Self::KeyOrCiphertextMismatch => {
+				write!(f, "the sealed test set does not open: wrong key or altered bytes")
+			},
+			Self::Format(e) => write!(f, "the sealed bytes are no test set: {e}"),
+		}
 	}
+}
+
+impl core::error::Error for OpenError {}
+
+/// Seals `test_set` under `key` with `nonce` (random per seal; see the module docs).
+pub fn seal(key: &[u8; TEST_KEY_LEN], nonce: [u8; SEAL_NONCE_LEN], test_set: &TestSet) -> Vec<u8> {
+	let ciphertext = ChaCha20Poly1305::new(Key::from_slice(key))
+		.encrypt(
+			Nonce::from_slice(&nonce),
+			Payload { msg: &encode_test_set(test_set), aad: SEAL_MAGIC },
+		)
+		.expect("ChaCha20-Poly1305 seals any message under 256 GiB; qed");
+	let mut out = Vec::with_capacity(SEAL_MAGIC.len() + SEAL_NONCE_LEN + ciphertext.len());
+	out.extend_from_slice(SEAL_MAGIC);
+	out.extend_from_slice(&nonce);
+	out.extend_from_slice(&ciphertext);
 	out
+}
+
+/// Opens what [`seal`] sealed: the test set, or why `key` does not open `sealed` into one.
+pub fn open(key: &[u8], sealed: &[u8]) -> Result<TestSet, OpenError> {
+	let key: &[u8; TEST_KEY_LEN] =
+		key.try_into().map_err(|_| OpenError::KeyLength { len: key.len() })?;
+	let body = sealed.strip_prefix(SEAL_MAGIC.as_slice()).ok_or(OpenError::NotSealed)?;
+	if body.len() < SEAL_NONCE_LEN + SEAL_TAG_LEN {
+		return Err(OpenError::NotSealed);
+	}
+	let (nonce, ciphertext) = body.split_at(SEAL_NONCE_LEN);
+	let plain = ChaCha20Poly1305::new(Key::from_slice(key))
+		.decrypt(Nonce::from_slice(nonce), Payload { msg: ciphertext, aad: SEAL_MAGIC })
+		.map_err(|_| OpenError::KeyOrCiphertextMismatch)?;
+	decode_test_set(&plain).map_err(OpenError::Format)
 }
 
 /// The commitment a median-scored task publishes for its test set: `sha256` of its
@@ -154,14 +213,12 @@ mod tests {
 	use alloc::vec;
 
 	#[test]
-	fn the_key_hash_differs_from_every_keystream_block_and_between_keys() {
+	fn the_key_hash_differs_between_keys() {
 		let key = [9u8; TEST_KEY_LEN];
 		let hash = test_key_hash(&key);
-		let zeros = [0u8; 2 * 32];
-		let keystream = apply_keystream(&key, &zeros);
-		assert!(keystream.chunks(32).all(|block| block != hash));
 		assert_ne!(hash, test_key_hash(&[8u8; TEST_KEY_LEN]));
 		assert_ne!(hash, test_key_hash(&key[..31]));
+		assert_ne!(hash, <[u8; 32]>::from(Sha256::digest(key)), "domain-separated");
 	}
 
 	fn sample() -> TestSet {
@@ -180,13 +237,44 @@ mod tests {
 	}
 
 	#[test]
-	fn the_keystream_hides_the_bytes_and_only_the_right_key_restores_them() {
-		let plain = encode_test_set(&sample());
+	fn a_seal_hides_the_bytes_and_opens_only_with_its_key() {
 		let key = [7u8; TEST_KEY_LEN];
-		let sealed = apply_keystream(&key, &plain);
-		assert_ne!(sealed, plain);
-		assert_eq!(apply_keystream(&key, &sealed), plain);
-		let wrong = apply_keystream(&[0; 32], &sealed);
-		assert_eq!(decode_test_set(&wrong), Err(TestSetFormatError::WrongMagic));
+		let sealed = seal(&key, [1; SEAL_NONCE_LEN], &sample());
+		let plain = encode_test_set(&sample());
+		assert!(!sealed.windows(plain.len()).any(|w| w == plain), "the plaintext shows");
+		assert_eq!(open(&key, &sealed), Ok(sample()));
+		assert_eq!(open(&[0; TEST_KEY_LEN], &sealed), Err(OpenError::KeyOrCiphertextMismatch));
+		assert_eq!(open(&key[..31], &sealed), Err(OpenError::KeyLength { len: 31 }));
+		// A fresh nonce seals the same set under the same key to different bytes.
+		assert_ne!(seal(&key, [2; SEAL_NONCE_LEN], &sample()), sealed);
+	}
+
+	#[test]
+	fn a_tampered_or_truncated_seal_fails_to_open_instead_of_yielding_garbage() {
+		let key = [7u8; TEST_KEY_LEN];
+		let sealed = seal(&key, [1; SEAL_NONCE_LEN], &sample());
+		for at in 0..sealed.len() {
+			let mut flipped = sealed.clone();
+			flipped[at] ^= 0x01;
+			assert!(open(&key, &flipped).is_err(), "a flipped bit at byte {at} still opens");
+		}
+		for len in 0..sealed.len() {
+			assert!(open(&key, &sealed[..len]).is_err(), "{len} of {} bytes open", sealed.len());
+		}
+		assert_eq!(open(&key, &encode_test_set(&sample())), Err(OpenError::NotSealed));
+	}
+
+	#[test]
+	fn a_sealed_message_that_is_no_test_set_opens_to_a_format_error() {
+		let key = [7u8; TEST_KEY_LEN];
+		let nonce = [3; SEAL_NONCE_LEN];
+		let ciphertext = ChaCha20Poly1305::new(Key::from_slice(&key))
+			.encrypt(
+				Nonce::from_slice(&nonce),
+				Payload { msg: b"not a DIN test set at all", aad: SEAL_MAGIC },
+			)
+			.unwrap();
+		let sealed = [SEAL_MAGIC.as_slice(), &nonce, &ciphertext].concat();
+		assert_eq!(open(&key, &sealed), Err(OpenError::Format(TestSetFormatError::WrongMagic)));
 	}
 }

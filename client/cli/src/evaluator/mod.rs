@@ -935,9 +935,9 @@ impl Daemon {
 					return Err(anyhow::Error::new(e).context("fetching the encrypted test set"))
 				},
 			};
-		let test_set = match artifact::decode_test_set(&artifact::apply_keystream(key, &sealed)) {
+		let test_set = match artifact::open(key, &sealed) {
 			Ok(test_set) => test_set,
-			Err(e) => return Ok(Err(format!("the released key decrypts no test set: {e}"))),
+			Err(e) => return Ok(Err(format!("the released key opens no test set: {e}"))),
 		};
 		let spec = task_spec(info)?;
 		let commitment = if matches!(info.spec.scoring, ScoringRule::ZkAccuracy { .. }) {

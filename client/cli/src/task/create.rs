@@ -282,7 +282,7 @@ pub(super) async fn create(args: CreateArgs) -> anyhow::Result<()> {
 			other
 		},
 	};
-	let sealed = artifact::apply_keystream(&test_key, &artifact::encode_test_set(&sealed_set));
+	let sealed = artifact::seal(&test_key, &sealed_set);
 	let test_set_cid = blockstore.put_artifact(&sealed)?;
 
 	let (scoring, proving_key_cid) = match args.scoring {
