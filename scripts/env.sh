@@ -25,6 +25,10 @@ DIN_TOOLS="${DIN_TOOLS:-$HOME/.cache/din/tools}"
 DIN_TOOLS_TARGET="${DIN_TOOLS_TARGET:-$HOME/.cache/din/tools-target}"
 ETH_RPC="$DIN_TOOLS/eth-rpc-$ETH_RPC_VERSION/bin/eth-rpc"
 export ETH_RPC
+# cargo-fuzz, for scripts/fuzz.sh, installed the same way (scripts/setup.sh fuzz).
+CARGO_FUZZ_VERSION=0.13.2
+CARGO_FUZZ="$DIN_TOOLS/cargo-fuzz-$CARGO_FUZZ_VERSION/bin/cargo-fuzz"
+export CARGO_FUZZ
 install_eth_rpc() {
 	[ -x "$ETH_RPC" ] && return 0
 	stage "cargo install pallet-revive-eth-rpc $ETH_RPC_VERSION into $DIN_TOOLS (once; ~30 min cold on 2 cores)"

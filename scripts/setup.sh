@@ -4,7 +4,8 @@
 # only for what it runs:
 #
 #   scripts/setup.sh            # build and demo: apt packages, the pinned Rust toolchain
-#   scripts/setup.sh test       # + Node.js packages (contract tests, zombienet)
+#   scripts/setup.sh test       # + Node.js packages (contract tests, zombienet), cargo-fuzz
+#   scripts/setup.sh fuzz       # + cargo-fuzz (scripts/fuzz.sh; ~2 min cold, then cached)
 #   scripts/setup.sh eth-rpc    # + eth-rpc (Ethereum JSON-RPC; ~30 min cold, then cached)
 #   scripts/setup.sh all        # everything
 #
@@ -14,14 +15,15 @@ set -euo pipefail
 source "$(dirname "$0")/env.sh"
 cd "$DIN_ROOT"
 
-want_node=0 want_eth_rpc=0
+want_node=0 want_eth_rpc=0 want_fuzz=0
 for purpose in "${@:-build}"; do
 	case "$purpose" in
 		build | demo) ;;
-		test) want_node=1 ;;
+		test) want_node=1 want_fuzz=1 ;;
+		fuzz) want_fuzz=1 ;;
 		eth-rpc) want_eth_rpc=1 ;;
-		all) want_node=1 want_eth_rpc=1 ;;
-		*) die "scripts/setup.sh: unknown purpose '$purpose' (build, test, eth-rpc, all)" ;;
+		all) want_node=1 want_eth_rpc=1 want_fuzz=1 ;;
+		*) die "scripts/setup.sh: unknown purpose '$purpose' (build, test, fuzz, eth-rpc, all)" ;;
 	esac
 done
 log() { echo "[setup] $*" >&2; }
@@ -86,6 +88,14 @@ if [ "$want_node" = 1 ]; then
 			(cd "$dir" && npm ci --no-audit --no-fund --loglevel=error)
 		fi
 	done
+fi
+
+# --- cargo-fuzz: for scripts/fuzz.sh (a stage of the test command) ---
+if [ "$want_fuzz" = 1 ] && [ ! -x "$CARGO_FUZZ" ]; then
+	log "cargo install cargo-fuzz $CARGO_FUZZ_VERSION into $DIN_TOOLS"
+	CARGO_TARGET_DIR="$DIN_TOOLS_TARGET" with_heartbeat "cargo-fuzz install" \
+		cargo install --locked cargo-fuzz --version "$CARGO_FUZZ_VERSION" \
+		--root "$DIN_TOOLS/cargo-fuzz-$CARGO_FUZZ_VERSION"
 fi
 
 # --- eth-rpc: only for the steps that use it (scripts/evm-test.sh, scripts/dev-chain.sh) ---

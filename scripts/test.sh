@@ -38,6 +38,8 @@ timed_stage "contracts compile with the pinned solc (contracts/build)" \
 # Node tests start several nodes each; two test threads keep a 2-core machine responsive.
 timed_stage "tests (cargo test)" \
 	cargo test "${DIN_TARGETS[@]}" --no-fail-fast -- --test-threads 2
+timed_stage "fuzzing: every decoder that reads a peer's or an artifact's bytes, 30 s each (cargo-fuzz)" \
+	"$DIN_ROOT/scripts/fuzz.sh"
 timed_stage "end-to-end federated training: node, store, owner, 4 participants, 3 evaluators (~6 min)" \
 	"$DIN_ROOT/scripts/fl-e2e.sh"
 timed_stage "adversaries: a cheating owner, a copying and an inflating participant, a copying evaluator; honest ones paid (~5 min)" \

@@ -1,0 +1,59 @@
+//! Writes one valid input per fuzz target into `corpus/<target>/`, so that each run starts
+//! past the magic bytes and version checks and mutates real structure from its first
+//! second. `scripts/fuzz.sh` runs it before the targets.
+
+use din_fl::{
+	sealed_test_set::{encode_test_set, seal},
+	spec::ModelSpec,
+	TestSet, Update,
+};
+use din_store::dag::{chunk, manifest_cid, Manifest, MANIFEST_VERSION};
+use std::{fs, path::Path};
+
+fn write(corpus: &Path, target: &str, name: &str, bytes: &[u8]) {
+	let dir = corpus.join(target);
+	fs::create_dir_all(&dir).expect("corpus dir");
+	fs::write(dir.join(name), bytes).expect("seed written");
+}
+
+fn main() {
+	let corpus = std::env::args().nth(1).expect("usage: seeds <corpus dir>");
+	let corpus = Path::new(&corpus);
+
+	let specs = [
+		ModelSpec::SoftmaxRegression { inputs: 4, classes: 3 },
+		ModelSpec::Mlp { inputs: 8, hidden: vec![4, 3], classes: 2 },
+	];
+	for (i, spec) in specs.iter().enumerate() {
+		write(corpus, "model_spec", &format!("spec-{i}"), &spec.to_bytes().expect("valid"));
+		let schema = spec.schema().expect("valid");
+		let update = Update {
+			schema_hash: schema.hash(),
+			author: [7; 32],
+			num_samples: 100,
+			values: (0..schema.value_count() as i32).map(|v| v * 1_000 - 7_000).collect(),
+		};
+		write(corpus, "update", &format!("update-{i}"), &update.encode().expect("encodes"));
+	}
+
+	let test_set =
+		TestSet { num_features: 3, features: vec![1, -2, 3, 4, 5, -6], labels: vec![0, 1] };
+	write(corpus, "sealed_test_set", "two-samples", &encode_test_set(&test_set));
+	// Under the target's key, so that mutations of a real seal reach the tag check.
+	write(corpus, "sealed_test_set", "sealed", &seal(&[0x42; 32], [7; 12], &test_set));
+
+	for (i, len) in [0usize, 10, 3 << 20].into_iter().enumerate() {
+		let artifact: Vec<u8> = (0..len).map(|b| (b % 251) as u8).collect();
+		let chunked = chunk(&artifact).expect("no block repeats");
+		write(corpus, "manifest", &format!("manifest-{i}"), &chunked.manifest);
+	}
+	let empty = Manifest { version: MANIFEST_VERSION, size: 0, blocks: vec![] };
+	let cid = manifest_cid(&empty.encode()).to_bytes();
+	let mut request = (cid.len() as u32).to_be_bytes().to_vec();
+	request.extend_from_slice(&cid);
+	write(corpus, "block_wire", "request", &request);
+	let mut found = 4u32.to_be_bytes().to_vec();
+	found.extend_from_slice(&[0, 1, 2, 3]);
+	write(corpus, "block_wire", "found", &found);
+	write(corpus, "block_wire", "not-found", &[0, 0, 0, 1, 1]);
+}
