@@ -19,8 +19,12 @@
 //! the gateway answers 503 rather than queueing without bound. One remote address gets at
 //! most [`GatewayConfig::max_requests_per_address`] of them (429 beyond), so that one
 //! host opening connection after connection cannot hold every slot in turn and shut the
-//! off-chain workers out. Responses are immutable (content addressed) and say so in
-//! `Cache-Control`.
+//! off-chain workers out. Each address also starts at most
+//! [`GatewayConfig::requests_per_second_per_address`] requests a second, after a burst of
+//! [`GatewayConfig::request_burst_per_address`] (a token bucket per address; 429 with
+//! `Retry-After` beyond), so that a host cannot make the gateway pull CID after CID from
+//! the network or stream cached artifacts as fast as it can ask. Responses are immutable
+//! (content addressed) and say so in `Cache-Control`.
 //!
 //! A slot is held until its response is sent, so a reader that stops reading would hold
 //! it for good: hyper stops polling a body while the socket does not take more, so no
@@ -64,6 +68,12 @@ pub struct GatewayConfig {
 	/// Requests worked on at once for one remote IP address; more from it are refused with
 	/// 429. A quarter of the slots by default: four hosts, not one, to fill them.
 	pub max_requests_per_address: usize,
+	/// Requests one remote IP address may start per second, sustained; more are refused
+	/// with 429 and a `Retry-After`. Far above what off-chain workers ask (a few fetches
+	/// per block each, and a host's workers share its address).
+	pub requests_per_second_per_address: u32,
+	/// Requests one address may start at once after a quiet spell (the bucket's depth).
+	pub request_burst_per_address: u32,
 	/// Accept `POST /artifact` bodies up to this many bytes; `None`: read-only.
 	pub max_upload_bytes: Option<usize>,
 	/// A connection that moves no byte either way for this long is closed (a reader that
@@ -78,6 +88,8 @@ impl Default for GatewayConfig {
 		GatewayConfig {
 			max_concurrent_requests: 32,
 			max_requests_per_address: 8,
+			requests_per_second_per_address: 50,
+			request_burst_per_address: 200,
 			max_upload_bytes: None,
 			idle_timeout: Duration::from_secs(10),
 			connection_lifetime: Duration::from_secs(600),
@@ -99,11 +111,13 @@ struct Slots {
 	/// Slots held per address; an address holding none has no entry, so the map never
 	/// holds more entries than there are slots.
 	held: Mutex<HashMap<IpAddr, usize>>,
+	rate: RateLimit,
 }
 
 impl Slots {
 	/// A slot for a request from `address`, or the answer refusing it.
 	fn acquire(self: &Arc<Self>, address: IpAddr) -> std::result::Result<Slot, Response> {
+		self.rate.admit(address, Instant::now()).map_err(rate_limited)?;
 		let mut held = self.held.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
 		let count = held.get(&address).copied().unwrap_or(0);
 		if count >= self.per_address {
@@ -112,6 +126,66 @@ impl Slots {
 		let permit = self.total.clone().try_acquire_owned().map_err(|_| busy())?;
 		held.insert(address, count + 1);
 		Ok(Slot { _permit: permit, slots: self.clone(), address })
+	}
+}
+
+/// A token bucket per remote address: each holds up to `burst` tokens, refills at `rate` a
+/// second, and a request takes one.
+struct RateLimit {
+	rate: f64,
+	burst: f64,
+	buckets: Mutex<HashMap<IpAddr, Bucket>>,
+}
+
+/// Addresses whose buckets are tracked at once. Past it, buckets that have refilled are
+/// forgotten (a full bucket is what a new address gets anyway); if every tracked address
+/// is still draining, a new address is admitted untracked: that takes this many addresses,
+/// which already get this many times the per-address rate.
+const MAX_TRACKED_ADDRESSES: usize = 4096;
+
+struct Bucket {
+	tokens: f64,
+	at: Instant,
+}
+
+impl Bucket {
+	fn refill(&mut self, now: Instant, rate: f64, burst: f64) {
+		let elapsed = now.saturating_duration_since(self.at).as_secs_f64();
+		self.tokens = (self.tokens + elapsed * rate).min(burst);
+		self.at = now;
+	}
+}
+
+impl RateLimit {
+	fn new(per_second: u32, burst: u32) -> Self {
+		RateLimit {
+			rate: f64::from(per_second.max(1)),
+			burst: f64::from(burst.max(1)),
+			buckets: Mutex::new(HashMap::new()),
+		}
+	}
+
+	/// Takes a token of `address`'s bucket, or says how long until one is there.
+	fn admit(&self, address: IpAddr, now: Instant) -> std::result::Result<(), Duration> {
+		let (rate, burst) = (self.rate, self.burst);
+		let mut buckets = self.buckets.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+		if buckets.len() >= MAX_TRACKED_ADDRESSES && !buckets.contains_key(&address) {
+			buckets.retain(|_, bucket| {
+				bucket.refill(now, rate, burst);
+				bucket.tokens < burst
+			});
+			if buckets.len() >= MAX_TRACKED_ADDRESSES {
+				return Ok(());
+			}
+		}
+		let bucket = buckets.entry(address).or_insert(Bucket { tokens: burst, at: now });
+		bucket.refill(now, rate, burst);
+		if bucket.tokens >= 1.0 {
+			bucket.tokens -= 1.0;
+			Ok(())
+		} else {
+			Err(Duration::from_secs_f64((1.0 - bucket.tokens) / rate))
+		}
 	}
 }
 
@@ -154,6 +228,10 @@ fn router(store: Store, config: GatewayConfig) -> Router {
 			total: Arc::new(Semaphore::new(config.max_concurrent_requests.max(1))),
 			per_address: config.max_requests_per_address.max(1),
 			held: Mutex::new(HashMap::new()),
+			rate: RateLimit::new(
+				config.requests_per_second_per_address,
+				config.request_burst_per_address,
+			),
 		}),
 	};
 	let router = Router::new()
@@ -315,6 +393,18 @@ fn address_busy() -> Response {
 		.into_response()
 }
 
+fn rate_limited(retry_in: Duration) -> Response {
+	let mut response =
+		(StatusCode::TOO_MANY_REQUESTS, "too many requests from this address, retry later\n")
+			.into_response();
+	// Whole seconds, rounded up, as `Retry-After` counts them.
+	let seconds = retry_in.as_secs() + u64::from(retry_in.subsec_nanos() > 0);
+	response
+		.headers_mut()
+		.insert(header::RETRY_AFTER, HeaderValue::from(seconds.max(1)));
+	response
+}
+
 fn content_headers(response: &mut Response, length: u64) {
 	let headers = response.headers_mut();
 	headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/octet-stream"));
@@ -415,4 +505,55 @@ async fn post_artifact(
 		},
 		Err(error) => error_response(error),
 	})
+}
+
+#[cfg(test)]
+mod tests {
+	use super::*;
+	use std::net::Ipv4Addr;
+
+	fn address(n: u32) -> IpAddr {
+		IpAddr::V4(Ipv4Addr::from(0x0a00_0000 + n))
+	}
+
+	#[test]
+	fn an_address_past_its_burst_waits_for_its_rate_while_another_is_admitted() {
+		let limit = RateLimit::new(2, 3);
+		let t0 = Instant::now();
+		for _ in 0..3 {
+			assert_eq!(limit.admit(address(1), t0), Ok(()));
+		}
+		assert_eq!(limit.admit(address(1), t0), Err(Duration::from_millis(500)));
+		assert_eq!(limit.admit(address(2), t0), Ok(()), "another address has its own bucket");
+		let later = t0 + Duration::from_millis(500);
+		assert_eq!(limit.admit(address(1), later), Ok(()), "one token back after 1/rate");
+		assert!(limit.admit(address(1), later).is_err());
+		// A long quiet spell refills up to the burst, not beyond.
+		let much_later = later + Duration::from_secs(3600);
+		for _ in 0..3 {
+			assert_eq!(limit.admit(address(1), much_later), Ok(()));
+		}
+		assert!(limit.admit(address(1), much_later).is_err());
+	}
+
+	#[test]
+	fn tracked_addresses_stay_bounded_and_refilled_buckets_are_forgotten_first() {
+		let limit = RateLimit::new(1, 1);
+		let t0 = Instant::now();
+		for n in 0..MAX_TRACKED_ADDRESSES as u32 {
+			assert_eq!(limit.admit(address(n), t0), Ok(()));
+		}
+		let tracked = || limit.buckets.lock().unwrap().len();
+		assert_eq!(tracked(), MAX_TRACKED_ADDRESSES);
+		// Every tracked bucket is still empty: a new address is admitted, untracked.
+		assert_eq!(limit.admit(address(1 << 20), t0), Ok(()));
+		assert_eq!(tracked(), MAX_TRACKED_ADDRESSES);
+		// An address already tracked is still held to its rate.
+		assert!(limit.admit(address(7), t0).is_err());
+		// Once they have refilled, they are forgotten and the new address is tracked.
+		let later = t0 + Duration::from_secs(2);
+		assert_eq!(limit.admit(address(1 << 20), later), Ok(()));
+		assert_eq!(tracked(), 1);
+		assert!(limit.admit(address(1 << 20), later).is_err());
+	}
 }

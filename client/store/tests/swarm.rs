@@ -403,6 +403,49 @@ async fn a_reader_that_stops_reading_frees_its_gateway_slot_at_the_idle_timeout(
 	.await
 }
 
+/// Attack: one host asks as fast as it can (each request cheap, so the concurrency cap
+/// alone never bites), to make the gateway stream or pull content for it without end.
+/// Past its burst the address is refused with 429 and a `Retry-After`, while another
+/// address is served, and the first is served again once its bucket refills.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_flood_from_one_address_is_rate_limited_while_another_is_served() {
+	bounded(async {
+		let a = start(&[]).await;
+		let cid = a.store.put(artifact(1024, 13)).await.expect("put");
+		let config = GatewayConfig {
+			requests_per_second_per_address: 2,
+			request_burst_per_address: 5,
+			..GatewayConfig::default()
+		};
+		let http = serve_gateway(&a.store, config).await;
+		let client_at = |ip: &str| {
+			reqwest::Client::builder()
+				.local_address(Some(ip.parse().expect("ip")))
+				.build()
+				.expect("client")
+		};
+		let url = format!("http://{http}/block/{cid}");
+		let (same, other) = (client_at("127.0.0.1"), client_at("127.0.0.2"));
+		let mut statuses = Vec::new();
+		let flood = Instant::now();
+		for _ in 0..20 {
+			statuses.push(same.get(&url).send().await.expect("get"));
+		}
+		let served = statuses.iter().filter(|r| r.status() == 200).count();
+		// The burst, and what refilled at 2 a second while the requests ran.
+		let refilled = (2.0 * flood.elapsed().as_secs_f64()).ceil() as usize;
+		assert!((5..=5 + refilled).contains(&served), "{served} of 20 served");
+		let refused = statuses.iter().find(|r| r.status() == 429).expect("the flood is refused");
+		let retry_after = refused.headers()["retry-after"].to_str().expect("ascii");
+		assert_eq!(retry_after, "1", "a token is back within a second at 2 a second");
+		assert_eq!(other.get(&url).send().await.expect("get").status(), 200);
+		tokio::time::sleep(Duration::from_millis(600)).await;
+		assert_eq!(same.get(&url).send().await.expect("get").status(), 200, "refilled");
+		drop(a.dir);
+	})
+	.await
+}
+
 /// Attack: one host opens connection after connection that asks for an artifact and reads
 /// nothing, to hold every gateway slot in turn and shut the node's off-chain workers out.
 /// One address holds at most `max_requests_per_address` slots (429 beyond): another address
