@@ -1,8 +1,6 @@
 //! The owner's test set as a store artifact. Its format and cipher live in
 //! `din_fl::sealed_test_set`, shared with the runtime's off-chain workers; this
-//! module adds what only the client does (fresh keys, errors for the CLI).
-
-use crate::invalid;
+//! module adds what only the client does (fresh keys and nonces).
 
 pub use din_fl::sealed_test_set::{open, TEST_KEY_LEN};
 
