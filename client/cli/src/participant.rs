@@ -31,6 +31,7 @@ use clap::{Args, Subcommand};
 use din_chain::{types::TaskPhase, AccountId32, Chain, Signer};
 use din_fl::Update;
 use din_ml::optim::ParamsSgd;
+use din_ml::poisoning::Poisoning;
 use din_ml::train::{OptimizerConfig, ParamsAdamW, TrainConfig};
 use din_store::Store;
 use serde::{Deserialize, Serialize};
@@ -51,10 +52,10 @@ pub enum ParticipantCommand {
 }
 
 /// A deliberately harmful update, for exercising the defences in tests and demos.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Attack {
-	/// `global − F·(local − global)`: the honest step reversed and scaled by F.
-	SignFlip(i64),
+	/// A poisoned model or poisoned training data (`din_ml::poisoning`).
+	Poison(Poisoning),
 	/// Train nothing: submit another participant's update of the round (its CID,
 	/// commitment and sample count) once it is on chain.
 	Copy,
@@ -67,14 +68,13 @@ impl std::str::FromStr for Attack {
 
 	fn from_str(s: &str) -> Result<Self, String> {
 		match s {
-			"copy" => return Ok(Attack::Copy),
-			"inflate-samples" => return Ok(Attack::InflateSamples),
-			_ => {},
+			"copy" => Ok(Attack::Copy),
+			"inflate-samples" => Ok(Attack::InflateSamples),
+			_ => s
+				.parse()
+				.map(Attack::Poison)
+				.map_err(|e| format!("{e}, copy or inflate-samples")),
 		}
-		s.strip_prefix("sign-flip:")
-			.and_then(|f| f.parse().ok())
-			.map(Attack::SignFlip)
-			.ok_or_else(|| format!("`{s}`: expected sign-flip:FACTOR, copy or inflate-samples"))
 	}
 }
 
@@ -112,7 +112,8 @@ pub struct RunArgs {
 	/// Directory of this daemon's state (one daemon per directory).
 	#[arg(long, env = "DIN_STATE_DIR")]
 	pub state_dir: PathBuf,
-	/// Send a harmful update instead of the trained one (testing the defences).
+	/// Send a harmful update instead of the trained one (testing the defences):
+	/// sign-flip:FACTOR, replace:BOOST, gaussian:SIGMA, label-flip, copy or inflate-samples.
 	#[arg(long, hide = true)]
 	pub attack: Option<Attack>,
 	#[command(flatten)]
@@ -385,7 +386,15 @@ impl Daemon {
 				.map_err(|why| anyhow::anyhow!("global model: {why}"))?;
 		let config = self.args.train_config(round);
 		let started = Instant::now();
-		let (spec2, data) = (spec.clone(), self.data.clone());
+		let poisoning = match self.args.attack {
+			Some(Attack::Poison(poisoning)) => Some(poisoning),
+			_ => None,
+		};
+		let data = match poisoning {
+			Some(poisoning) => poisoning.training_data(&self.data)?,
+			None => self.data.clone(),
+		};
+		let spec2 = spec.clone();
 		let global2 = global.clone();
 		let local = tokio::task::spawn_blocking(move || {
 			din_ml::federated::local_update(
@@ -397,11 +406,9 @@ impl Daemon {
 			)
 		})
 		.await??;
-		let mut update: Update = match self.args.attack {
-			Some(Attack::SignFlip(factor)) => {
-				din_ml::federated::scaled_sign_flip(&global, &local.update, factor)
-			},
-			_ => local.update,
+		let mut update: Update = match poisoning {
+			Some(poisoning) => poisoning.poison(&spec, &global, local.update, u64::from(round))?,
+			None => local.update,
 		};
 		// The chain refuses a claim over the task's cap; more data than that weighs as much.
 		update.num_samples = update.num_samples.min(info.spec.max_samples);

@@ -16,6 +16,8 @@
 //! - [`data`]: CSV and IDX (MNIST) loaders, the shipped UCI digits 8×8 with the owner's
 //!   fixed test split, and seeded IID / Dirichlet non-IID participant splits.
 //! - [`federated`]: one participant's round, global update in, local update out.
+//! - [`poisoning`]: what an attacking participant sends or trains on instead (sign flip,
+//!   model replacement, Gaussian noise, label flipping), for tests and demos.
 //!
 //! ```
 //! use candle_core::Device;
@@ -37,6 +39,7 @@ pub mod eval;
 pub mod federated;
 pub mod model;
 pub mod optim;
+pub mod poisoning;
 pub mod train;
 
 pub use error::{MlError, Result};

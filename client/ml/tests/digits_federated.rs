@@ -13,9 +13,10 @@ use din_ml::data::digits::digits_train_test;
 use din_ml::data::split::iid_split;
 use din_ml::data::Dataset;
 use din_ml::eval::{evaluate, evaluate_reference};
-use din_ml::federated::{local_update, scaled_sign_flip};
+use din_ml::federated::local_update;
 use din_ml::model::Model;
 use din_ml::optim::ParamsSgd;
+use din_ml::poisoning::Poisoning;
 use din_ml::train::{train, OptimizerConfig, TrainConfig};
 
 const PARTICIPANTS: usize = 10;
@@ -27,15 +28,13 @@ const FLIP_FACTOR: i64 = 10;
 /// move FedAvg's mean past `target`.
 const REPLACEMENT_BOOST: i64 = 4;
 
-/// What the attackers send each round.
-#[derive(Clone, Copy, Debug)]
-enum Attack {
-	/// [`scaled_sign_flip`] by [`FLIP_FACTOR`]: their honest step, reversed and scaled.
-	SignFlip,
-	/// Model replacement (scaling; Bagdasaryan et al. 2020): the model seeded 99, an
-	/// untrained one, boosted by [`REPLACEMENT_BOOST`] against the global model.
-	Replacement,
-}
+/// Sign flips by [`FLIP_FACTOR`]: the attackers' honest step, reversed and scaled.
+const SIGN_FLIP: Poisoning = Poisoning::SignFlip { factor: FLIP_FACTOR };
+/// Model replacement (scaling): the model seeded 99, an untrained one, boosted by
+/// [`REPLACEMENT_BOOST`] against the global model.
+const REPLACEMENT: Poisoning = Poisoning::Replacement { boost: REPLACEMENT_BOOST, target_seed: 99 };
+/// Noise of standard deviation 1.0 on every value (trained weights are around 0.1).
+const NOISE: Poisoning = Poisoning::GaussianNoise { sigma: 1.0, seed: 5 };
 
 fn spec() -> ModelSpec {
 	ModelSpec::Mlp { inputs: 64, hidden: vec![64], classes: 10 }
@@ -72,7 +71,7 @@ fn federated(
 	rule: AggregationRule,
 	attackers: usize,
 ) -> Update {
-	federated_from(7, parts, rounds, config, rule, attackers, Attack::SignFlip)
+	federated_from(7, parts, rounds, config, rule, attackers, SIGN_FLIP)
 }
 
 /// [`federated`] from the global model seeded `init`, the attackers sending `attack`.
@@ -83,26 +82,24 @@ fn federated_from(
 	config: impl Fn(usize, usize) -> TrainConfig,
 	rule: AggregationRule,
 	attackers: usize,
-	attack: Attack,
+	attack: Poisoning,
 ) -> Update {
 	let mut global = Model::new(&spec(), init, &Device::Cpu).unwrap().to_update(0).unwrap();
-	let target = Model::new(&spec(), 99, &Device::Cpu).unwrap().to_update(0).unwrap();
+	// Attackers train on what the attack gives them (their own data but for label flips).
+	let poisoned: Vec<Dataset> = parts.iter().map(|d| attack.training_data(d).unwrap()).collect();
 	for round in 0..rounds {
 		let updates: Vec<Update> = parts
 			.iter()
 			.enumerate()
 			.map(|(p, data)| {
+				let data = if p < attackers { &poisoned[p] } else { data };
 				let local =
 					local_update(&spec(), &global, data, &config(round, p), &Device::Cpu).unwrap();
 				assert_eq!(local.update.num_samples, data.len() as u64);
-				match attack {
-					_ if p >= attackers => local.update,
-					Attack::SignFlip => scaled_sign_flip(&global, &local.update, FLIP_FACTOR),
-					Attack::Replacement => Update {
-						num_samples: local.update.num_samples,
-						..scaled_sign_flip(&global, &target, -REPLACEMENT_BOOST)
-					},
+				if p >= attackers {
+					return local.update;
 				}
+				attack.poison(&spec(), &global, local.update, round as u64).unwrap()
 			})
 			.collect();
 		global = rule.aggregate(&as_refs(&updates)).unwrap();
@@ -198,10 +195,12 @@ fn robust_rules_survive_sign_flip_attackers_while_fedavg_collapses() {
 }
 
 /// Issue #26's acceptance for centered clipping: 10 IID participants, participants 0-2
-/// (30%) attack every round, by sign flips x10 or by model replacement. Over five seeds
-/// (the split, the initial model and the local training's shuffles), centered clipping
-/// ends within 2 points of the clean FedAvg run on average under each attack, while
-/// FedAvg loses more than 10: the attacks are real. Same schedule as the test above.
+/// (30%) attack every round, by sign flips x10, by model replacement, by Gaussian noise or
+/// by flipping their labels. Over five seeds (the split, the initial model and the local
+/// training's shuffles), centered clipping ends within 2 points of the clean FedAvg run on
+/// average under each attack, while FedAvg loses more than 10 under each model-poisoning
+/// attack: they are real. (Label flipping by 30% costs FedAvg little on digits; it is here
+/// for centered clipping's sake.) Same schedule as the test above.
 #[test]
 fn centered_clipping_stays_within_two_points_of_clean_under_each_attack_over_five_seeds() {
 	let (train_set, test) = digits_train_test().unwrap();
@@ -214,10 +213,10 @@ fn centered_clipping_stays_within_two_points_of_clean_under_each_attack_over_fiv
 	// τ = 2^11, 1.9 at 2^13, and with 3 iterations 7.6 at τ = 2^15, where the attackers'
 	// pull of 0.3 τ per iteration cancels most of the honest step.
 	let clipping = AggregationRule::CenteredClipping { tau: 1 << 11, iterations: 10 };
-	let attacks = [Attack::SignFlip, Attack::Replacement];
+	let attacks = [SIGN_FLIP, REPLACEMENT, NOISE, Poisoning::LabelFlip];
 	// Means over the seeds: the clean run, then per attack FedAvg and centered clipping.
 	let mut clean = 0.0;
-	let mut attacked = [[0.0; 2]; 2];
+	let mut attacked = [[0.0; 2]; 4];
 	for seed in 0..SEEDS {
 		let parts = iid_split(&train_set, PARTICIPANTS, 3 + seed).unwrap();
 		let config = |round: usize, p: usize| {
@@ -228,7 +227,7 @@ fn centered_clipping_stays_within_two_points_of_clean_under_each_attack_over_fiv
 			let model = federated_from(7 + seed, &parts, ROUNDS, config, rule, attackers, attack);
 			accuracy_of(&model, &test)
 		};
-		let accuracy = run(AggregationRule::FedAvg, 0, Attack::SignFlip);
+		let accuracy = run(AggregationRule::FedAvg, 0, SIGN_FLIP);
 		clean += accuracy / SEEDS as f64;
 		let mut line = format!("seed {seed}: clean FedAvg {}", percent(accuracy));
 		for (attack, means) in attacks.iter().zip(&mut attacked) {
@@ -249,7 +248,9 @@ fn centered_clipping_stays_within_two_points_of_clean_under_each_attack_over_fiv
 			percent(clipped),
 			100.0 * (clipped - clean)
 		);
-		assert!(fedavg < clean - 0.10, "{attack:?}: FedAvg {fedavg} should lose 10 points");
+		if *attack != Poisoning::LabelFlip {
+			assert!(fedavg < clean - 0.10, "{attack:?}: FedAvg {fedavg} should lose 10 points");
+		}
 		assert!(clipped >= clean - 0.02, "{attack:?}: centered clipping {clipped} vs {clean}");
 	}
 }
