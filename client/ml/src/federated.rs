@@ -10,11 +10,13 @@
 //! What an attacker sends instead lives in [`crate::poisoning`].
 
 use candle_core::Device;
-use din_fl::{ModelSpec, Update};
+use din_fl::rules::{as_refs, Aggregator};
+use din_fl::{AggregationRule, ModelSpec, Update};
 
 use crate::data::Dataset;
 use crate::error::Result;
 use crate::model::Model;
+use crate::poisoning::Poisoning;
 use crate::train::{train, TrainConfig, TrainReport};
 
 /// A participant's trained update and what the training did.
@@ -37,4 +39,46 @@ pub fn local_update(
 	let model = Model::from_update(spec, global, device)?;
 	let report = train(&model, data, config)?;
 	Ok(LocalUpdate { update: model.to_update(data.len() as u64)?, report })
+}
+
+/// A whole federated run simulated in one process, for tests and the robustness matrix
+/// (`examples/poisoning_matrix.rs`): from the global model seeded `init`, each of `rounds`
+/// rounds has participant `p` train on `parts[p]` with `config(round, p)`, the first
+/// `attackers` send what `attack` makes of theirs instead, and `rule` aggregates every
+/// update into the next global model. Returns the last one. The protocol runs the same
+/// steps across processes; what it adds (subgroups, commitments, votes) changes no value.
+#[allow(clippy::too_many_arguments)] // Each is one axis of the experiment.
+pub fn simulate(
+	spec: &ModelSpec,
+	init: u64,
+	parts: &[Dataset],
+	rounds: usize,
+	config: impl Fn(usize, usize) -> TrainConfig,
+	rule: &AggregationRule,
+	attackers: usize,
+	attack: Poisoning,
+) -> Result<Update> {
+	let device = Device::Cpu;
+	let mut global = Model::new(spec, init, &device)?.to_update(0)?;
+	// Attackers train on what the attack gives them (their own data but for label flips).
+	let poisoned = parts[..attackers.min(parts.len())]
+		.iter()
+		.map(|data| attack.training_data(data))
+		.collect::<Result<Vec<_>>>()?;
+	for round in 0..rounds {
+		let updates = parts
+			.iter()
+			.enumerate()
+			.map(|(p, data)| {
+				let data = poisoned.get(p).unwrap_or(data);
+				let local = local_update(spec, &global, data, &config(round, p), &device)?.update;
+				match p < attackers {
+					true => attack.poison(spec, &global, local, round as u64),
+					false => Ok(local),
+				}
+			})
+			.collect::<Result<Vec<Update>>>()?;
+		global = rule.aggregate(&as_refs(&updates))?;
+	}
+	Ok(global)
 }

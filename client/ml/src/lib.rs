@@ -18,6 +18,7 @@
 //! - [`federated`]: one participant's round, global update in, local update out.
 //! - [`poisoning`]: what an attacking participant sends or trains on instead (sign flip,
 //!   model replacement, Gaussian noise, label flipping), for tests and demos.
+//! - [`robustness`]: the poisoning matrix's rules and attacks (`docs/robustness.md`).
 //!
 //! ```
 //! use candle_core::Device;
@@ -40,6 +41,7 @@ pub mod federated;
 pub mod model;
 pub mod optim;
 pub mod poisoning;
+pub mod robustness;
 pub mod train;
 
 pub use error::{MlError, Result};

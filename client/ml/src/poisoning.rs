@@ -72,7 +72,7 @@ impl Poisoning {
 			},
 			Self::GaussianNoise { sigma, seed } => {
 				let normal = Normal::new(0.0, sigma * f64::from(SCALE))
-					.map_err(|e| MlError::InvalidDataset(format!("noise sigma {sigma}: {e}")))?;
+					.map_err(|e| MlError::InvalidConfig(format!("noise sigma {sigma}: {e}")))?;
 				let mut rng = ChaCha8Rng::seed_from_u64(seed ^ round.wrapping_mul(0x9e37_79b9));
 				let values = local
 					.values

@@ -7,13 +7,12 @@
 //! one machine. One test sample is 0.28 points of accuracy.
 
 use candle_core::Device;
-use din_fl::rules::{as_refs, Aggregator};
 use din_fl::{AggregationRule, ModelSpec, Perbill, Update};
 use din_ml::data::digits::digits_train_test;
 use din_ml::data::split::iid_split;
 use din_ml::data::Dataset;
 use din_ml::eval::{evaluate, evaluate_reference};
-use din_ml::federated::local_update;
+use din_ml::federated::simulate;
 use din_ml::model::Model;
 use din_ml::optim::ParamsSgd;
 use din_ml::poisoning::Poisoning;
@@ -61,9 +60,7 @@ fn central(train_set: &Dataset) -> Model {
 	model
 }
 
-/// Federated rounds from the global model seeded 7: every participant trains with
-/// `config(round, participant)`, the first `attackers` send scaled sign flips, `rule`
-/// aggregates. Returns the final global model.
+/// [`simulate`] from the global model seeded 7, the first `attackers` sending sign flips.
 fn federated(
 	parts: &[Dataset],
 	rounds: usize,
@@ -74,7 +71,7 @@ fn federated(
 	federated_from(7, parts, rounds, config, rule, attackers, SIGN_FLIP)
 }
 
-/// [`federated`] from the global model seeded `init`, the attackers sending `attack`.
+/// [`simulate`] from the global model seeded `init`, the attackers sending `attack`.
 fn federated_from(
 	init: u64,
 	parts: &[Dataset],
@@ -84,27 +81,7 @@ fn federated_from(
 	attackers: usize,
 	attack: Poisoning,
 ) -> Update {
-	let mut global = Model::new(&spec(), init, &Device::Cpu).unwrap().to_update(0).unwrap();
-	// Attackers train on what the attack gives them (their own data but for label flips).
-	let poisoned: Vec<Dataset> = parts.iter().map(|d| attack.training_data(d).unwrap()).collect();
-	for round in 0..rounds {
-		let updates: Vec<Update> = parts
-			.iter()
-			.enumerate()
-			.map(|(p, data)| {
-				let data = if p < attackers { &poisoned[p] } else { data };
-				let local =
-					local_update(&spec(), &global, data, &config(round, p), &Device::Cpu).unwrap();
-				assert_eq!(local.update.num_samples, data.len() as u64);
-				if p >= attackers {
-					return local.update;
-				}
-				attack.poison(&spec(), &global, local.update, round as u64).unwrap()
-			})
-			.collect();
-		global = rule.aggregate(&as_refs(&updates)).unwrap();
-	}
-	global
+	simulate(&spec(), init, parts, rounds, config, &rule, attackers, attack).unwrap()
 }
 
 fn percent(accuracy: f64) -> String {

@@ -1,0 +1,66 @@
+//! The poisoning matrix's axes (`examples/poisoning_matrix.rs`, run by
+//! `scripts/bench/poisoning.sh`, written to `docs/robustness.md`): which rules, with which
+//! parameters for a given number of attackers, under which attacks. Kept in the library so
+//! that the test command can check the committed table against the current rule list.
+
+use din_fl::{rules::MAX_CLIPPING_ITERATIONS, AggregationRule, Perbill};
+
+use crate::poisoning::Poisoning;
+
+/// The table's column of each rule, in order: every [`AggregationRule`] variant once.
+pub const RULE_NAMES: [&str; 6] =
+	["FedAvg", "median", "trimmed mean", "Krum", "Multi-Krum", "centered clipping"];
+
+/// The column of `rule` (an exhaustive match: a new variant must be named, and then
+/// appears in [`matrix_rules`] and the table).
+pub fn rule_name(rule: &AggregationRule) -> &'static str {
+	match rule {
+		AggregationRule::FedAvg => RULE_NAMES[0],
+		AggregationRule::Median => RULE_NAMES[1],
+		AggregationRule::TrimmedMean { .. } => RULE_NAMES[2],
+		AggregationRule::Krum { .. } => RULE_NAMES[3],
+		AggregationRule::MultiKrum { .. } => RULE_NAMES[4],
+		AggregationRule::CenteredClipping { .. } => RULE_NAMES[5],
+	}
+}
+
+/// Every rule, set up for `attackers` of `participants` as a task owner who expects that
+/// many would set it: the trimmed mean trims the attackers' share (at least a tenth, less
+/// than half), Krum tolerates as many as it can (`2f + 3 ≤ n`), Multi-Krum keeps the rest,
+/// centered clipping uses the radius and iterations of its acceptance test.
+pub fn matrix_rules(attackers: usize, participants: usize) -> Vec<AggregationRule> {
+	let share = (attackers as u32 * 100 / participants as u32).clamp(10, 49);
+	let f = (attackers as u32).min((participants as u32).saturating_sub(3) / 2);
+	vec![
+		AggregationRule::FedAvg,
+		AggregationRule::Median,
+		AggregationRule::TrimmedMean { beta: Perbill::from_percent(share) },
+		AggregationRule::Krum { f },
+		AggregationRule::MultiKrum { f, m: participants as u32 - f },
+		AggregationRule::CenteredClipping { tau: 1 << 11, iterations: MAX_CLIPPING_ITERATIONS },
+	]
+}
+
+/// The attacks of the matrix, with the table's row name of each.
+pub fn matrix_attacks() -> [(&'static str, Poisoning); 4] {
+	[
+		("sign flip ×10", Poisoning::SignFlip { factor: 10 }),
+		("model replacement ×4", Poisoning::Replacement { boost: 4, target_seed: 99 }),
+		("Gaussian noise σ 1.0", Poisoning::GaussianNoise { sigma: 1.0, seed: 5 }),
+		("label flipping", Poisoning::LabelFlip),
+	]
+}
+
+#[cfg(test)]
+mod tests {
+	use super::*;
+
+	#[test]
+	fn the_matrix_has_every_rule_once_in_the_tables_order() {
+		for attackers in 1..=4 {
+			let names: Vec<&str> = matrix_rules(attackers, 10).iter().map(rule_name).collect();
+			assert_eq!(names, RULE_NAMES);
+		}
+		assert_eq!(matrix_rules(4, 10)[3], AggregationRule::Krum { f: 3 }, "2f + 3 <= 10");
+	}
+}
