@@ -34,7 +34,8 @@ use alloc::vec::Vec;
 
 use super::exec::Executor;
 use super::{
-	div_round_half_away, narrow, total_samples, uniform_shape, AggregateError, Aggregator, Median,
+	div_round_half_away, narrow, squared_distance, total_samples, uniform_shape, AggregateError,
+	Aggregator, Median,
 };
 use crate::encoding::Update;
 
@@ -129,17 +130,6 @@ impl Aggregator for CenteredClipping {
 		let values = self.around(executor, updates, start)?;
 		Ok(Update { schema_hash, author: crate::NO_AUTHOR, num_samples, values })
 	}
-}
-
-/// Exact `Σ (aₖ − bₖ)²` (each square below 2^64, at most 2^32 of them).
-fn squared_distance(a: &[i32], b: &[i32]) -> u128 {
-	a.iter()
-		.zip(b)
-		.map(|(x, y)| {
-			let difference = (i64::from(*x) - i64::from(*y)).unsigned_abs();
-			u128::from(difference * difference)
-		})
-		.sum()
 }
 
 #[cfg(test)]

@@ -19,7 +19,7 @@ use core::cmp::Ordering;
 
 use super::exec::Executor;
 use super::fedavg::weighted_mean;
-use super::{total_samples, uniform_shape, AggregateError, Aggregator};
+use super::{squared_distance, total_samples, uniform_shape, AggregateError, Aggregator};
 use crate::encoding::Update;
 
 /// Krum: the single update closest to its `N − f − 2` nearest neighbours.
@@ -136,18 +136,6 @@ fn pairwise_squared_distances<E: Executor>(executor: &E, updates: &[&Update]) ->
 		matrix[j * count + i] = value;
 	}
 	matrix
-}
-
-/// Exact `Σ (aₖ − bₖ)²`.
-fn squared_distance(a: &[i32], b: &[i32]) -> u128 {
-	// Each square is below 2^64; summing up to 2^32 of them in u128 cannot overflow.
-	a.iter()
-		.zip(b)
-		.map(|(x, y)| {
-			let difference = (i64::from(*x) - i64::from(*y)).unsigned_abs();
-			u128::from(difference * difference)
-		})
-		.sum()
 }
 
 #[cfg(test)]

@@ -184,6 +184,18 @@ pub(crate) fn total_samples(updates: &[&Update]) -> Result<u64, AggregateError> 
 	})
 }
 
+/// Exact `Σ (aₖ − bₖ)²` (Krum's distances, centered clipping's norms).
+pub(crate) fn squared_distance(a: &[i32], b: &[i32]) -> u128 {
+	// Each square is below 2^64; summing up to 2^32 of them in u128 cannot overflow.
+	a.iter()
+		.zip(b)
+		.map(|(x, y)| {
+			let difference = (i64::from(*x) - i64::from(*y)).unsigned_abs();
+			u128::from(difference * difference)
+		})
+		.sum()
+}
+
 /// `numerator / denominator` rounded half away from zero (`denominator > 0`).
 pub(crate) fn div_round_half_away(numerator: i128, denominator: i128) -> i128 {
 	let quotient = numerator / denominator;
