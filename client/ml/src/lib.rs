@@ -11,6 +11,7 @@
 //!   [`din_fl::Update`]s and safetensors checkpoints.
 //! - [`optim`]: SGD with momentum as a candle `Optimizer` (candle-nn provides AdamW).
 //! - [`train`]: seeded, reproducible mini-batch training with an optional FedProx term.
+//! - [`cpu`]: the allocator and matrix-product threading settings training applies.
 //! - [`eval`]: accuracy, mean loss, confusion matrix; the integer accuracy of a
 //!   quantized model through `din_fl::reference`.
 //! - [`data`]: CSV and IDX (MNIST) loaders, the shipped UCI digits 8×8 with the owner's
@@ -34,6 +35,7 @@
 //! # let _ = update; Ok(()) }
 //! ```
 
+pub mod cpu;
 pub mod data;
 pub mod error;
 pub mod eval;

@@ -106,8 +106,11 @@ pub struct TrainReport {
 }
 
 /// Trains `model` in place on `data` (module docs).
+///
+/// The first call applies [`crate::cpu::tune_for_training`] to the process.
 pub fn train(model: &Model, data: &Dataset, config: &TrainConfig) -> Result<TrainReport> {
 	config.validate()?;
+	crate::cpu::tune_for_training();
 	if data.is_empty() {
 		return Err(MlError::InvalidDataset("cannot train on an empty dataset".into()));
 	}
