@@ -1,15 +1,17 @@
 //! Training throughput of din-ml (candle) on the shipped digits: samples per second of
-//! `din_ml::train::train` for an MLP, SGD + momentum, fixed batch size.
+//! `din_ml::train::train` for an MLP or a CNN, SGD + momentum, fixed batch size.
 //!
 //! `scripts/bench/train_candle_vs_torch.sh` runs this next to the same loop in PyTorch
 //! (`scripts/bench/train_torch.py`) with the same thread count. Options (after `--`):
 //!
 //! ```text
-//! --hidden 128,64      hidden widths of the 64 → … → 10 MLP
+//! --model mlp:128,64   mlp:W[,W…] (64 → W → … → 10) or cnn:C[,C…] (3×3 convolutions
+//!                      with C channels, ReLU and 2×2 max-pool over the 8×8 image)
 //! --batch 32           samples per step
 //! --epochs 20          timed epochs (one untimed warm-up epoch runs first)
 //! --repeats 3          timed runs; the best is reported
 //! --export PATH        also write the training split as CSV (label last) for PyTorch
+//! --export-test PATH   and the test split
 //! ```
 //!
 //! Threads follow `RAYON_NUM_THREADS`, as in candle. The last line is JSON.
@@ -25,30 +27,38 @@ use din_ml::optim::ParamsSgd;
 use din_ml::train::{train, OptimizerConfig, TrainConfig};
 
 struct Options {
-	hidden: Vec<u32>,
+	model: String,
+	spec: ModelSpec,
 	batch: usize,
 	epochs: usize,
 	repeats: usize,
 	export: Option<String>,
+	export_test: Option<String>,
 }
 
 fn parse() -> Result<Options, String> {
-	let mut options =
-		Options { hidden: vec![128, 64], batch: 32, epochs: 20, repeats: 3, export: None };
+	let mut options = Options {
+		model: "mlp:128,64".into(),
+		spec: ModelSpec::Mlp { inputs: 64, hidden: vec![128, 64], classes: 10 },
+		batch: 32,
+		epochs: 20,
+		repeats: 3,
+		export: None,
+		export_test: None,
+	};
 	let mut args = std::env::args().skip(1);
 	while let Some(arg) = args.next() {
 		let mut value = || args.next().ok_or_else(|| format!("{arg} needs a value"));
 		match arg.as_str() {
-			"--hidden" => {
-				options.hidden = value()?
-					.split(',')
-					.map(|width| width.trim().parse().map_err(|_| format!("bad width {width:?}")))
-					.collect::<Result<_, _>>()?
+			"--model" => {
+				options.model = value()?;
+				options.spec = spec(&options.model)?;
 			},
 			"--batch" => options.batch = value()?.parse().map_err(|_| "bad --batch")?,
 			"--epochs" => options.epochs = value()?.parse().map_err(|_| "bad --epochs")?,
 			"--repeats" => options.repeats = value()?.parse().map_err(|_| "bad --repeats")?,
 			"--export" => options.export = Some(value()?),
+			"--export-test" => options.export_test = Some(value()?),
 			// cargo bench passes --bench to harness-less benches.
 			"--bench" => {},
 			other => return Err(format!("unknown argument {other}")),
@@ -57,22 +67,43 @@ fn parse() -> Result<Options, String> {
 	Ok(options)
 }
 
+/// `set` as CSV rows, features then label.
+fn csv(set: &din_ml::data::Dataset) -> String {
+	let mut csv = String::new();
+	for index in 0..set.len() {
+		if let Some((features, label)) = set.sample(index) {
+			for value in features {
+				csv.push_str(&format!("{value},"));
+			}
+			csv.push_str(&format!("{label}\n"));
+		}
+	}
+	csv
+}
+
+/// The digits model `mlp:W[,W…]` or `cnn:C[,C…]` names.
+fn spec(model: &str) -> Result<ModelSpec, String> {
+	let (kind, sizes) = model.split_once(':').ok_or(format!("bad --model {model:?}"))?;
+	let sizes = sizes
+		.split(',')
+		.map(|size| size.trim().parse().map_err(|_| format!("bad size {size:?}")))
+		.collect::<Result<Vec<u32>, _>>()?;
+	match kind {
+		"mlp" => Ok(ModelSpec::Mlp { inputs: 64, hidden: sizes, classes: 10 }),
+		"cnn" => Ok(ModelSpec::Cnn { side: 8, channels: sizes, classes: 10 }),
+		_ => Err(format!("bad --model {model:?}: expected mlp:W,… or cnn:C,…")),
+	}
+}
+
 fn main() -> Result<(), Box<dyn std::error::Error>> {
 	let options = parse()?;
 	let (train_set, test_set) = digits_train_test()?;
-	if let Some(path) = &options.export {
-		let mut csv = String::new();
-		for index in 0..train_set.len() {
-			if let Some((features, label)) = train_set.sample(index) {
-				for value in features {
-					csv.push_str(&format!("{value},"));
-				}
-				csv.push_str(&format!("{label}\n"));
-			}
+	for (path, set) in [(&options.export, &train_set), (&options.export_test, &test_set)] {
+		if let Some(path) = path {
+			std::fs::write(path, csv(set))?;
 		}
-		std::fs::write(path, csv)?;
 	}
-	let spec = ModelSpec::Mlp { inputs: 64, hidden: options.hidden.clone(), classes: 10 };
+	let spec = &options.spec;
 	let config = |epochs| TrainConfig {
 		epochs,
 		batch_size: options.batch,
@@ -88,7 +119,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 	let mut best = 0.0f64;
 	let mut accuracy = 0.0;
 	for repeat in 0..options.repeats {
-		let model = Model::new(&spec, repeat as u64, &Device::Cpu)?;
+		let model = Model::new(spec, repeat as u64, &Device::Cpu)?;
 		train(&model, &train_set, &config(1))?;
 		let start = Instant::now();
 		let report = train(&model, &train_set, &config(options.epochs))?;
@@ -102,8 +133,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 		best = best.max(rate);
 	}
 	println!(
-        "{{\"framework\":\"candle\",\"hidden\":{:?},\"batch\":{},\"threads\":{threads},\"epochs\":{},\"samples_per_s\":{best:.1},\"test_accuracy\":{accuracy:.4}}}",
-        options.hidden, options.batch, options.epochs
+        "{{\"framework\":\"candle\",\"model\":{:?},\"batch\":{},\"threads\":{threads},\"epochs\":{},\"samples_per_s\":{best:.1},\"test_accuracy\":{accuracy:.4}}}",
+        options.model, options.batch, options.epochs
     );
 	Ok(())
 }
