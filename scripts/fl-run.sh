@@ -7,12 +7,14 @@
 # round across validators. Assumes the workspace is built.
 #
 #   scripts/fl-run.sh [--participants P] [--evaluators E] [--subgroup-size G] [--q Q]
-#                     [--rounds R] [--aggregation RULE] [--scoring zk|median]
+#                     [--rounds R] [--aggregation RULE] [--scoring zk|median] [--model M]
 #                     [--test-samples N] [--training-blocks B] [--scoring-blocks B]
 #                     [--poisoner] [--copier] [--inflater] [--liar] [--copy-commit]
 #                     [--wrong-test-set] [--summary FILE] [--kill-restart]
 #                     [--url WS_URL[,WS_URL…]] [--timeout SECONDS] [--worker]
 #
+# --model: softmax (default) or mlp:W[,W…] (`din task create --model`;
+#          zk scoring proves softmax and one-hidden-layer MLPs only).
 # --timeout: fail when the task has not finished this long after its creation (1800).
 # --url: use these running nodes of one chain instead of starting a dev node. The owner
 #        and the watcher use the first; participant i uses URL[i mod n] and evaluator j
@@ -37,7 +39,7 @@ set -euo pipefail
 source "$(dirname "$0")/env.sh"
 
 P=8 E=4 G=4 Q=3 ROUNDS=5 SUMMARY="" KILL=0 WORKER=0 OWNER_ATTACK=()
-RULE=fedavg SCORING=zk SAMPLES=32 TRAINING_BLOCKS=3 SCORING_BLOCKS=50 URLS=() TIMEOUT=1800
+RULE=fedavg SCORING=zk MODEL=softmax SAMPLES=32 TRAINING_BLOCKS=3 SCORING_BLOCKS=50 URLS=() TIMEOUT=1800
 PARTICIPANT_ATTACKS=() EVALUATOR_ATTACKS=()
 while [ $# -gt 0 ]; do
 	case "$1" in
@@ -48,6 +50,7 @@ while [ $# -gt 0 ]; do
 		--rounds) ROUNDS="$2"; shift 2 ;;
 		--aggregation) RULE="$2"; shift 2 ;;
 		--scoring) SCORING="$2"; shift 2 ;;
+		--model) MODEL="$2"; shift 2 ;;
 		--timeout) TIMEOUT="$2"; shift 2 ;;
 		--url) IFS=, read -r -a URLS <<<"$2"; shift 2 ;;
 		--test-samples) SAMPLES="$2"; shift 2 ;;
@@ -140,13 +143,13 @@ if [ "$WORKER" = 1 ]; then
 	done
 	echo "==> the dev node's off-chain worker evaluates as $(sed -n 's/ is in the evaluator pool$//p' "$WORK/worker-register.log")"
 fi
-echo "==> task: $P participants in subgroups of $G, $Q evaluators per subgroup (pool of $((E + WORKER))), $ROUNDS rounds, $RULE, $SCORED, ${#URLS[@]} node(s)"
+echo "==> task: $MODEL, $P participants in subgroups of $G, $Q evaluators per subgroup (pool of $((E + WORKER))), $ROUNDS rounds, $RULE, $SCORED, ${#URLS[@]} node(s)"
 T0=$(date +%s)
 "$DIN" task create --suri //Alice --json --owner-dir "$WORK/owner" --store-dir "$WORK/owner-store" \
 	--reward 10000 --rounds "$ROUNDS" --subgroup-size "$G" --evaluators "$Q" --min-participants "$P" \
 	--phase-blocks 3 --registration-blocks 6 --training-blocks "$TRAINING_BLOCKS" \
 	--scoring-blocks "$SCORING_BLOCKS" --rewarding-blocks 15 --test-samples "$SAMPLES" \
-	--aggregation "$RULE" --scoring "$SCORING" "${OWNER_ATTACK[@]}" \
+	--aggregation "$RULE" --scoring "$SCORING" --model "$MODEL" "${OWNER_ATTACK[@]}" \
 	>"$WORK/task.json" 2>"$WORK/create.log" || fail "task create"
 TASK=$(jq -r .task "$WORK/task.json")
 # The evaluators find the proving key (zk) through the spec's `test_set.proving_key_cid`.
