@@ -9,7 +9,7 @@
 //!   [`din_fl::ModelSpec`], with candle variables named exactly as the spec's
 //!   schema, owned by a `VarMap`, seeded initialisation, export/import of canonical
 //!   [`din_fl::Update`]s and safetensors checkpoints.
-//! - [`optim`]: SGD with momentum as a candle `Optimizer` (candle-nn provides AdamW).
+//! - [`optim`]: SGD with momentum and AdamW as candle `Optimizer`s, in place on the CPU.
 //! - [`train`]: seeded, reproducible mini-batch training with an optional FedProx term.
 //! - [`cpu`]: the allocator and matrix-product threading settings training applies.
 //! - [`eval`]: accuracy, mean loss, confusion matrix; the integer accuracy of a

@@ -19,22 +19,22 @@
 //! toward the global model, which limits client drift on non-IID data.
 
 use candle_core::{DType, Tensor};
-/// The AdamW settings of [`OptimizerConfig::AdamW`].
-pub use candle_nn::ParamsAdamW;
-use candle_nn::{AdamW, Module, Optimizer};
+use candle_nn::{Module, Optimizer};
 
 use crate::data::split::{seeded_rng, shuffle};
 use crate::data::Dataset;
 use crate::error::{MlError, Result};
 use crate::model::Model;
-use crate::optim::{ParamsSgd, SgdMomentum};
+/// The AdamW settings of [`OptimizerConfig::AdamW`].
+pub use crate::optim::ParamsAdamW;
+use crate::optim::{AdamW, ParamsSgd, SgdMomentum};
 
 /// Which optimizer [`train`] uses.
 #[derive(Clone, Debug)]
 pub enum OptimizerConfig {
 	/// SGD with momentum ([`SgdMomentum`]).
 	Sgd(ParamsSgd),
-	/// candle-nn's AdamW.
+	/// AdamW ([`AdamW`]).
 	AdamW(ParamsAdamW),
 }
 
