@@ -54,9 +54,9 @@ pub struct Dense {
 impl Dense {
 	/// The layer's variables `weight` and `bias` under `vb`.
 	pub fn new(inputs: usize, outputs: usize, vb: VarBuilder) -> candle_core::Result<Self> {
-		// Model::new stores every variable before the layers are built, so `get` never
-		// initialises; the init hint is only there because the API asks for one.
-		let init = candle_nn::Init::Const(0.0);
+		// Model::new stores every variable first, so `get` returns those; the hint
+		// initialises a layer built on its own as nn.Linear does.
+		let init = pytorch_default_init(inputs);
 		Ok(Self {
 			weight: vb.get_with_hints((outputs, inputs), "weight", init)?,
 			bias: vb.get_with_hints(outputs, "bias", init)?,
@@ -159,7 +159,7 @@ impl Conv3x3 {
 		vb: VarBuilder,
 	) -> candle_core::Result<Self> {
 		let kernel = din_fl::spec::CNN_KERNEL as usize;
-		let init = candle_nn::Init::Const(0.0);
+		let init = pytorch_default_init(in_channels * kernel * kernel);
 		let weight =
 			vb.get_with_hints((out_channels, in_channels, kernel, kernel), "weight", init)?;
 		let bias = vb.get_with_hints(out_channels, "bias", init)?;
@@ -199,7 +199,8 @@ impl Module for Conv3x3 {
 		let out_channels = self.weight.dim(0)?;
 		let patch = self.weight.elem_count() / out_channels;
 		let flat = xs.reshape((batch, in_channels * height * width))?;
-		let padded = Tensor::cat(&[&flat, &flat.zeros_like()?.narrow(1, 0, 1)?], 1)?;
+		let zero = Tensor::zeros((batch, 1), xs.dtype(), xs.device())?;
+		let padded = Tensor::cat(&[&flat, &zero], 1)?;
 		let patches = padded
 			.index_select(&self.patch_index, 1)?
 			.reshape((batch * height * width, patch))?;
@@ -211,6 +212,12 @@ impl Module for Conv3x3 {
 			.reshape((out_channels, batch, height, width))?
 			.transpose(0, 1)
 	}
+}
+
+/// `U(−1/√fan_in, 1/√fan_in)`, PyTorch's default for `nn.Linear` and `nn.Conv2d`.
+fn pytorch_default_init(fan_in: usize) -> candle_nn::Init {
+	let bound = 1.0 / (fan_in.max(1) as f64).sqrt();
+	candle_nn::Init::Uniform { lo: -bound, up: bound }
 }
 
 /// 2×2 max-pool with stride 2 (floor: an odd last row or column is dropped), as a

@@ -76,14 +76,13 @@ pub struct SgdMomentum {
 	params: ParamsSgd,
 }
 
-/// A variable's momentum buffer: none before its first step.
+/// A variable's momentum buffer, empty (`Cpu`) or absent (`Tensor`) before its first step.
 #[derive(Debug)]
 enum Velocity {
-	None,
 	/// Kept next to the variable on the CPU, updated in place.
 	Cpu(Vec<f32>),
 	/// On other devices, or for other float types.
-	Tensor(Tensor),
+	Tensor(Option<Tensor>),
 }
 
 impl SgdMomentum {
@@ -100,7 +99,11 @@ impl Optimizer for SgdMomentum {
 		let vars = vars
 			.into_iter()
 			.filter(|var| var.dtype().is_float())
-			.map(|var| (var, Velocity::None))
+			.map(|var| {
+				let velocity =
+					if in_place(&var) { Velocity::Cpu(Vec::new()) } else { Velocity::Tensor(None) };
+				(var, velocity)
+			})
 			.collect();
 		Ok(Self { vars, params })
 	}
@@ -108,13 +111,9 @@ impl Optimizer for SgdMomentum {
 	fn step(&mut self, grads: &GradStore) -> Result<()> {
 		for (var, velocity) in &mut self.vars {
 			let Some(grad) = grads.get(var) else { continue };
-			if in_place(var) {
-				if matches!(velocity, Velocity::None) {
-					*velocity = Velocity::Cpu(Vec::new());
-				}
-				step_cpu(&self.params, var, grad, velocity)?;
-			} else {
-				step_tensors(&self.params, var, grad, velocity)?;
+			match velocity {
+				Velocity::Cpu(velocity) => step_cpu(&self.params, var, grad, velocity)?,
+				Velocity::Tensor(velocity) => step_tensors(&self.params, var, grad, velocity)?,
 			}
 		}
 		Ok(())
@@ -134,7 +133,7 @@ fn step_tensors(
 	params: &ParamsSgd,
 	var: &Var,
 	grad: &Tensor,
-	velocity: &mut Velocity,
+	velocity: &mut Option<Tensor>,
 ) -> Result<()> {
 	let ParamsSgd { lr, momentum, weight_decay, nesterov } = *params;
 	let grad = if weight_decay != 0.0 {
@@ -146,21 +145,18 @@ fn step_tensors(
 		grad
 	} else {
 		let next = match velocity {
-			Velocity::Tensor(previous) => ((&*previous * momentum)? + &grad)?,
-			_ => grad.clone(),
+			Some(previous) => ((&*previous * momentum)? + &grad)?,
+			None => grad.clone(),
 		};
 		let direction = if nesterov { (&grad + (&next * momentum)?)? } else { next.clone() };
-		*velocity = Velocity::Tensor(next);
+		*velocity = Some(next);
 		direction
 	};
 	var.set(&(var.as_tensor() - (direction * lr)?)?)
 }
 
 /// The rule in one in-place pass over an f32 CPU variable (module docs).
-fn step_cpu(params: &ParamsSgd, var: &Var, grad: &Tensor, velocity: &mut Velocity) -> Result<()> {
-	let Velocity::Cpu(velocity) = velocity else {
-		candle_core::bail!("sgd-momentum-step: no CPU velocity buffer");
-	};
+fn step_cpu(params: &ParamsSgd, var: &Var, grad: &Tensor, velocity: &mut Vec<f32>) -> Result<()> {
 	let ParamsSgd { lr, momentum, weight_decay, nesterov } = *params;
 	let (lr, momentum, weight_decay) = (lr as f32, momentum as f32, weight_decay as f32);
 	update_in_place(var, grad, "sgd-momentum-step", |weights, grad| {
