@@ -3,14 +3,18 @@
 # 4 participants in one subgroup, 3 evaluators, 2 rounds, median aggregation; the last
 # participant sends sign-flipped ×10 updates, the last evaluator reveals a wrong
 # aggregate, and one participant and one evaluator are SIGKILLed mid-task and restarted
-# on their state. Asserts on `din task watch --json`'s summary:
+# on their state; the owner extends the task by a round (`din task extend`, with the
+# smallest top-up the chain takes) and ends its training after round 2 (`din task end`).
+# Asserts on `din task watch --json`'s summary:
 # - the global model's accuracy rises from the genesis model's (chance) by far in round 1,
 #   holds in round 2 and ends ≥ 80% on the 360-sample test split, despite the poisoner;
 # - the lying evaluator is slashed for MinorityAggregate, the poisoner for BelowBaseline;
 # - round 1's global model, which round 2 trained from, is scored (round 2's updates are
 #   paid for what they add to it);
 # - every honest participant is paid and nobody honest is slashed;
-# - the pool's accounting holds (pool = participants + evaluators + burned + refund).
+# - the pool's accounting holds (pool = participants + evaluators + burned + refund);
+# - the extension and the end of training are on chain, and phases whose expected
+#   submissions were all in ended early (the blocks per round are printed).
 # The scoring window (30 blocks) leaves room for Groth16 proofs on a loaded 2-core machine:
 # each takes 18-36 s there, and an evaluator proves up to three in a row. About 6 minutes, 2 of them waiting until everyone is drawable (an epoch after joining).
 set -euo pipefail
@@ -19,7 +23,7 @@ source "$(dirname "$0")/env.sh"
 SUMMARY="$(mktemp)"
 trap 'rm -f "$SUMMARY"' EXIT
 "$DIN_ROOT/scripts/fl-run.sh" --participants 4 --evaluators 3 --rounds 2 --aggregation median \
-	--scoring-blocks 30 --poisoner --liar --kill-restart --timeout 900 --summary "$SUMMARY"
+	--scoring-blocks 30 --poisoner --liar --kill-restart --owner-control --timeout 900 --summary "$SUMMARY"
 
 DIN="$CARGO_TARGET_DIR/debug/din"
 address() { "$DIN" key inspect --suri "$1"; }
@@ -49,4 +53,8 @@ for who in "${HONEST_EVALUATORS[@]}"; do
 		"(.payouts[\"$who\"] | tonumber) > 0 and ([.slashes[] | select(.[0] == \"$who\")] | length == 0)"
 done
 check "the pool's accounting holds" '.accounting_holds == true'
+check "a phase whose expected submissions were all in ended early" '.closed_early | length >= 1'
+check "the owner extended the task to 3 rounds with a top-up of half the pool" '.extended == [[3, "5000000000000000"]]'
+check "the owner ended training after round 2" '.training_ended_after == 1'
+echo "==> blocks per round: $(jq -c '[.round_starts[][1], .scoring_started] | [range(1; length) as $i | .[$i] - .[$i - 1]]' "$SUMMARY"); phases closed early: $(jq -c '.closed_early' "$SUMMARY")"
 echo "==> end-to-end federated training: all checks passed"

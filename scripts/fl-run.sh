@@ -10,7 +10,7 @@
 #                     [--rounds R] [--aggregation RULE] [--scoring zk|median] [--model M]
 #                     [--test-samples N] [--training-blocks B] [--scoring-blocks B]
 #                     [--poisoner] [--copier] [--inflater] [--liar] [--copy-commit]
-#                     [--wrong-test-set] [--summary FILE] [--kill-restart]
+#                     [--wrong-test-set] [--summary FILE] [--kill-restart] [--owner-control]
 #                     [--url WS_URL[,WS_URL…]] [--timeout SECONDS] [--worker]
 #
 # --model: softmax (default) or mlp:W[,W…] (`din task create --model`;
@@ -33,12 +33,16 @@
 #           store's HTTP gateway (--din-store-gateway). Dev node only (not with --url).
 # --kill-restart: kills the first participant and first evaluator mid-task (SIGKILL)
 #                 and restarts them on the same state directories.
+# --owner-control: the owner runs `din task extend --rounds 1` (with the smallest top-up
+#                  the chain takes) in round 1's Training, then `din task end` in round 2's:
+#                  the task runs the rounds it was created with, on a pool half again as
+#                  large (needs --rounds 2 or more).
 # Accounts: the owner is //Alice; participants and evaluators are the other endowed dev
 # accounts, so at most P + E = 13.
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
 
-P=8 E=4 G=4 Q=3 ROUNDS=5 SUMMARY="" KILL=0 WORKER=0 OWNER_ATTACK=()
+P=8 E=4 G=4 Q=3 ROUNDS=5 SUMMARY="" KILL=0 WORKER=0 OWNER_ATTACK=() OWNER_CONTROL=0
 RULE=fedavg SCORING=zk MODEL=softmax SAMPLES=32 TRAINING_BLOCKS=3 SCORING_BLOCKS=50 URLS=() TIMEOUT=1800
 PARTICIPANT_ATTACKS=() EVALUATOR_ATTACKS=()
 while [ $# -gt 0 ]; do
@@ -64,6 +68,7 @@ while [ $# -gt 0 ]; do
 		--wrong-test-set) OWNER_ATTACK=(--attack seal-other-test-set); shift ;;
 		--summary) SUMMARY="$2"; shift 2 ;;
 		--kill-restart) KILL=1; shift ;;
+		--owner-control) OWNER_CONTROL=1; shift ;;
 		--worker) WORKER=1; shift ;;
 		*) echo "unknown argument: $1" >&2; exit 2 ;;
 	esac
@@ -187,14 +192,31 @@ for j in $(seq "$E"); do evaluator "$j"; done
 for i in $(seq "$P"); do participant "$i"; done
 
 WATCH_ARGS=(task watch --task "$TASK" --store-dir "$WORK/watch-store")
+# Waits until the task is in Training of `round` (0-based).
+wait_for_training() {
+	until [ "$("$DIN" task status --url "$(node_url 1)" --task "$TASK" --json 2>/dev/null |
+		jq -r "select(.round == $1) | .phase")" = Training ]; do sleep 1; done
+}
+if [ "$OWNER_CONTROL" = 1 ]; then
+	(
+		wait_for_training 0
+		# One more round must keep the pool per round: 10000 × 1 / ROUNDS, rounded up.
+		"$DIN" task extend --url "$(node_url 1)" --suri //Alice --task "$TASK" --rounds 1 \
+			--top-up "$(((10000 + ROUNDS - 1) / ROUNDS))" >"$WORK/owner-control.log" 2>&1 ||
+			fail "din task extend (log: $WORK/owner-control.log)"
+		wait_for_training 1
+		"$DIN" task end --url "$(node_url 1)" --suri //Alice --task "$TASK" >>"$WORK/owner-control.log" 2>&1 ||
+			fail "din task end (log: $WORK/owner-control.log)"
+		echo "==> the owner extended the task by a round in round 1 and ended its training in round 2" >&2
+	) &
+	PIDS+=($!)
+fi
 if [ "$KILL" = 1 ]; then
 	(
-		# Mid-task: SIGKILL one participant and one evaluator, restart them on their state.
-		# Timed from round 0's start, which waits until the pool and the participants are
-		# drawable (an epoch after they joined), so that the kill falls between rounds 0 and 1.
-		until [ "$("$DIN" task status --url "$(node_url 1)" --task "$TASK" --json 2>/dev/null |
-			jq -r .phase)" = Training ]; do sleep 2; done
-		sleep 55
+		# Mid-task: SIGKILL one participant and one evaluator, restart them on their state,
+		# as round 1 starts (round 0 waits until the pool and the participants are drawable,
+		# an epoch after they joined).
+		wait_for_training 1
 		kill -9 "$PARTICIPANT_1" "$EVALUATOR_1" 2>/dev/null || true
 		echo "==> killed participant 1 and evaluator 1 (SIGKILL); restarting them" >&2
 		sleep 3

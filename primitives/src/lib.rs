@@ -528,6 +528,24 @@ impl RoundLifecycle for () {
 	}
 }
 
+/// Ends a phase as soon as everything it waits for is on chain, instead of at its deadline.
+/// Implemented by pallet-din-tasks (which owns the clock); pallet-din-evaluation calls it
+/// when the last expected vote of a vote phase is recorded.
+///
+/// A phase's configured length stays its timeout: closing early only skips the wait once
+/// nobody expected can still act in it, so no honest party loses a slot it was owed, and
+/// nobody can end a phase early without every expected submission in.
+pub trait PhaseClosing {
+	/// Every submission that `phase` of `round` of `task` expects has been recorded in this
+	/// block: end the phase at the next block. Does nothing if the task is in another phase
+	/// or round, or already ends by then.
+	fn all_in(task: TaskId, round: RoundIndex, phase: TaskPhase);
+}
+
+impl PhaseClosing for () {
+	fn all_in(_: TaskId, _: RoundIndex, _: TaskPhase) {}
+}
+
 /// Escrow access to a task's reward pool, for the rewards pallet. Implemented by
 /// pallet-din-tasks; every payout reduces the task's remaining budget by what it moved.
 pub trait TaskEscrow<AccountId, Balance> {

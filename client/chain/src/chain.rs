@@ -375,6 +375,22 @@ impl Chain {
 		Ok(call[2..].to_vec())
 	}
 
+	/// `Tasks::extend_task`: add `rounds` rounds to `task` and `top_up` to its pool (owner).
+	pub async fn extend_task(
+		&self,
+		signer: &Signer,
+		task: TaskId,
+		rounds: RoundIndex,
+		top_up: u128,
+	) -> Result<Included, Error> {
+		self.submit(&din::tx().tasks().extend_task(task, rounds, top_up), signer).await
+	}
+
+	/// `Tasks::end_training`: end `task`'s training after its current round (owner).
+	pub async fn end_training(&self, signer: &Signer, task: TaskId) -> Result<Included, Error> {
+		self.submit(&din::tx().tasks().end_training(task), signer).await
+	}
+
 	/// `Tasks::join_task`: join `task` (locks its participant bond).
 	pub async fn join_task(&self, signer: &Signer, task: TaskId) -> Result<Included, Error> {
 		self.submit(&din::tx().tasks().join_task(task), signer).await

@@ -1,8 +1,9 @@
 //! The typed API against a real `din-node --dev`: Charlie bonds as an evaluator and enters
 //! the pool, Alice creates a task, Bob bonds and joins; when registration ends, round 0
 //! starts (seen in the finalized events stream), Bob is in a subgroup whose panel is
-//! Charlie, Bob submits his update, and calls the pallets refuse come back as their named
-//! errors. Calls one signer submits at once all land (the nonce race is retried).
+//! Charlie; Alice extends the task by a round and then ends its training after round 0;
+//! Bob submits his update, the round's only one, which ends Training early; calls the
+//! pallets refuse come back as their named errors. Calls one signer submits at once all land (the nonce race is retried).
 //! Every wait is bounded; the node is killed on every path.
 
 use din_chain::{
@@ -296,7 +297,38 @@ async fn typed_api_drives_a_task_on_a_dev_node() {
 	let view = chain.task_view(task).await.expect("read").expect("the task");
 	assert_eq!((view.phase, view.round, view.participants), (TaskPhase::Training, 0, 1));
 
-	// Bob trains and submits his update.
+	// No aggregate commit while Training is open.
+	let commit = chain.commit_aggregate(&charlie, task, 0, subgroup, H256::repeat_byte(9));
+	let early = within(&node, "Charlie's early commit", commit).await;
+	let early = early.expect_err("no aggregate commits during Training");
+	assert!(
+		early.pallet_error().is_some_and(|e| e.is("Evaluation", "NotAggregationCommit")),
+		"{early}"
+	);
+
+	// The owner adds a round (with half the pool again: the pool per round holds), then ends
+	// training after this round after all; the pool keeps the top-up.
+	let extended =
+		within(&node, "Alice's extension", chain.extend_task(&alice, task, 1, 1_000 * UNIT))
+			.await
+			.expect("extended");
+	let extended = extended.events.find_first::<din::tasks::events::TaskExtended>();
+	let extended = extended.expect("a TaskExtended event").expect("decodes");
+	assert_eq!((extended.rounds, extended.top_up), (2, 1_000 * UNIT));
+	let short =
+		within(&node, "a top-up below the pool's share", chain.extend_task(&alice, task, 1, UNIT))
+			.await
+			.expect_err("a top-up must keep the pool per round");
+	assert!(short.pallet_error().is_some_and(|e| e.is("Tasks", "TopUpTooSmall")), "{short}");
+	let ended = within(&node, "Alice's end of training", chain.end_training(&alice, task))
+		.await
+		.expect("ended");
+	assert!(ended.events.has::<din::tasks::events::TrainingEndsAfterRound>());
+	let info = chain.task(task).await.expect("read").expect("the task");
+	assert_eq!((info.spec.rounds, info.remaining), (1, 2_000 * UNIT));
+
+	// Bob trains and submits his update, the round's only one: Training ends at the next
+	// block instead of its deadline.
 	let commitment = H256::repeat_byte(7);
 	let submit = chain.submit_update(&bob, task, 0, b"bafkreibobupdate", commitment, 143);
 	let submitted = within(&node, "Bob's update", submit).await.expect("Bob's update is accepted");
@@ -310,19 +342,15 @@ async fn typed_api_drives_a_task_on_a_dev_node() {
 		(bob_id.clone(), subgroup, commitment, 143)
 	);
 	assert_eq!(update.cid.0, b"bafkreibobupdate");
+	let closed = submitted.events.find_first::<din::tasks::events::PhaseClosedEarly>();
+	let closed = closed.expect("a PhaseClosedEarly event").expect("decodes");
+	assert_eq!((closed.task, closed.round, closed.phase), (task, 0, TaskPhase::Training));
 
 	// Calls the pallets refuse fail with the pallet's error, by name.
 	let again = within(&node, "Bob's second join", chain.join_task(&bob, task)).await;
 	let again = again.expect_err("joining twice fails");
 	assert!(again.pallet_error().is_some_and(|e| e.is("Tasks", "AlreadyJoined")), "{again}");
-	let commit = chain.commit_aggregate(&charlie, task, 0, subgroup, H256::repeat_byte(9));
-	let early = within(&node, "Charlie's early commit", commit).await;
-	let early = early.expect_err("no aggregate commits during Training");
-	assert!(
-		early.pallet_error().is_some_and(|e| e.is("Evaluation", "NotAggregationCommit")),
-		"{early}"
-	);
-	eprintln!("refused as expected: {again}; {early}");
+	eprintln!("refused as expected: {again}; {early}; {short}");
 
 	// Nothing is settled yet.
 	assert_eq!(chain.subgroup_result(task, 0, subgroup).await.expect("read"), None);

@@ -44,6 +44,12 @@
 //!    ([`GlobalModels`]), which the next round trains from. Minority and missing reveals are
 //!    slashed; no majority keeps the previous model ([`Event::GlobalDisputed`]).
 //!
+//! A vote phase need not wait for its deadline once every vote it expects is in: the round's
+//! [`RoundVotes`] tally counts the votes against the seats and voters drawn at its start
+//! (a reveal against the commits), and the last expected vote asks the tasks pallet to end
+//! the phase at the next block ([`din_primitives::PhaseClosing`]). The deadline remains the
+//! timeout for a silent evaluator, who is slashed as before.
+//!
 //! After the last round comes *scoring*. During the task's Scoring phase the owner
 //! [`Pallet::release_test_key`]s the key of the encrypted test set: only the key whose
 //! hash the spec committed to at creation, so that an owner cannot release a key that opens
@@ -158,9 +164,9 @@ pub use weights::WeightInfo;
 use alloc::vec::Vec;
 use din_primitives::{
 	aggregate_commit_hash, evaluation_public_inputs, global_commit_hash, score_binding,
-	score_commit_hash, slice_within, BondLocker, Credit, EvaluationInputs, Offence, PhaseEnd,
-	ProofVerifier, Reputation, RewardSettlement, Role, RoundLifecycle, ScoreBasis, ScoringRule,
-	Slash, SlashReason, StakeInfo, TaskInspect, TaskPhase, TaskTerms,
+	score_commit_hash, slice_within, BondLocker, Credit, EvaluationInputs, Offence, PhaseClosing,
+	PhaseEnd, ProofVerifier, Reputation, RewardSettlement, Role, RoundLifecycle, ScoreBasis,
+	ScoringRule, Slash, SlashReason, StakeInfo, TaskInspect, TaskPhase, TaskTerms,
 };
 use polkadot_sdk::{
 	frame_support::{
@@ -208,8 +214,9 @@ pub mod pallet {
 			+ Slash<Self::AccountId, Self::Balance>
 			+ Reputation<Self::AccountId>;
 
-		/// Tasks, subgroups and updates (pallet-din-tasks).
-		type Tasks: TaskInspect<Self::AccountId, Self::Balance>;
+		/// Tasks, subgroups and updates, and the clock a vote phase ends early on once its
+		/// last expected vote is in (pallet-din-tasks).
+		type Tasks: TaskInspect<Self::AccountId, Self::Balance> + PhaseClosing;
 
 		/// Randomness for sortition. In din-runtime: BABE's `RandomnessFromOneEpochAgo`.
 		type Randomness: Randomness<Self::Hash, BlockNumberFor<Self>>;
@@ -339,6 +346,11 @@ pub mod pallet {
 	#[pallet::storage]
 	pub type RoundEvaluators<T: Config> =
 		StorageDoubleMap<_, Twox64Concat, TaskId, Twox64Concat, RoundIndex, SeatsOf<T>, ValueQuery>;
+
+	/// How many of the current round's votes are in, per task, against what each vote phase
+	/// expects. Written when the round's panels are drawn, removed when the round settles.
+	#[pallet::storage]
+	pub type RoundVotes<T: Config> = StorageMap<_, Twox64Concat, TaskId, VoteTally, OptionQuery>;
 
 	/// Aggregate votes of the current round, by `(task, round, subgroup)` and evaluator.
 	/// Cleared when the subgroup is settled.
@@ -999,10 +1011,12 @@ impl<T: Config> Pallet<T> {
 	/// Check the pallet's invariants:
 	/// - the pool has no duplicates;
 	/// - every panel holds distinct evaluators;
+	/// - every vote tally belongs to a live round and counts no more than expected;
 	/// - every task's scored-target count matches its proven scores and reports.
 	#[cfg(any(feature = "try-runtime", feature = "std"))]
 	pub fn do_try_state() -> Result<(), polkadot_sdk::sp_runtime::TryRuntimeError> {
 		Self::try_state_pool()?;
+		Self::try_state_votes()?;
 		Self::try_state_scores()
 	}
 }

@@ -811,7 +811,8 @@ fn the_worker_stays_out_of_tasks_whose_model_is_over_the_bound() {
 }
 
 /// Runs the worker for every block until the pool stays empty, dispatching what it sends
-/// (the fetch budget spreads a duty over blocks); returns everything sent.
+/// (the fetch budget spreads a duty over blocks), or until the votes sent close their phase
+/// at the next block; returns everything sent.
 fn work_until_idle(pool: &Shared<PoolState>) -> Vec<(AccountId, Call<Test>)> {
 	let mut sent = Vec::new();
 	for _ in 0..20 {
@@ -821,7 +822,18 @@ fn work_until_idle(pool: &Shared<PoolState>) -> Vec<(AccountId, Call<Test>)> {
 			return sent;
 		}
 		sent.extend(now);
-		run_to(System::block_number() + 1);
+		let next = System::block_number() + 1;
+		let closed_early = System::events().iter().any(|r| {
+			matches!(
+				r.event,
+				RuntimeEvent::DinTasks(pallet_din_tasks::Event::PhaseClosedEarly { ends, .. })
+					if ends == next
+			)
+		});
+		if closed_early {
+			return sent;
+		}
+		run_to(next);
 	}
 	panic!("the worker is still busy after 20 blocks");
 }

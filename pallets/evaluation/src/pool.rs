@@ -201,6 +201,8 @@ impl<T: Config> Pallet<T> {
 				evaluators: panel,
 			});
 		}
+		let held: u32 = seats.iter().map(|(_, n)| *n).sum();
+		RoundVotes::<T>::insert(task, VoteTally::new(round, held, seats.len() as u32));
 		// Distinct evaluators come from the pool, so they fit its bound.
 		RoundEvaluators::<T>::insert(task, round, SeatsOf::<T>::truncate_from(seats));
 		Ok(())

@@ -428,6 +428,124 @@ fn honest_majority_accepts_every_update_and_credits_the_panel() {
 	});
 }
 
+/// Submit every `(who, vote)` of one phase in one block: the phase keeps its deadline until
+/// the last, which moves it to the next block; the task is then in `next`.
+fn last_vote_closes_the_phase(task: TaskId, votes: Vec<Box<dyn Fn()>>, next: TaskPhase) {
+	let (current, round) = phase(task);
+	let deadline = pallet_din_tasks::Tasks::<Test>::get(task).expect("exists").phase_ends;
+	let now = System::block_number();
+	assert!(deadline > now + 1, "{current:?} has room to end early");
+	let (last, rest) = votes.split_last().expect("a phase expects votes");
+	for vote in rest {
+		vote();
+		let ends = pallet_din_tasks::Tasks::<Test>::get(task).expect("exists").phase_ends;
+		assert_eq!(ends, deadline, "{current:?} waits while a vote is missing");
+	}
+	last();
+	System::assert_has_event(
+		pallet_din_tasks::Event::PhaseClosedEarly { task, round, phase: current, ends: now + 1 }
+			.into(),
+	);
+	run_to(now + 1);
+	assert_eq!(phase(task).0, next);
+}
+
+#[test]
+fn every_vote_phase_ends_one_block_after_its_last_expected_vote() {
+	ExtBuilder::default().build_and_execute(|| {
+		let mut long = spec(1, zk());
+		long.phases.training = 10;
+		long.phases.aggregation_commit = 10;
+		long.phases.aggregation_reveal = 10;
+		long.phases.global_commit = 10;
+		long.phases.global_reveal = 10;
+		let task = create(long, &PARTICIPANTS);
+		run_until(task, TaskPhase::Training);
+		let started = System::block_number();
+		let submits: Vec<Box<dyn Fn()>> = PARTICIPANTS
+			.iter()
+			.map(|p| Box::new(move || submit(task, *p, models(*p))) as Box<dyn Fn()>)
+			.collect();
+		last_vote_closes_the_phase(task, submits, TaskPhase::AggregationCommit);
+
+		let seats: Vec<(AccountId, SubgroupIndex)> = (0..2)
+			.flat_map(|s| panel(task, 0, s).into_iter().map(move |who| (who, s)))
+			.collect();
+		let commits = seats
+			.iter()
+			.map(|&(who, s)| {
+				Box::new(move || commit_aggregate(task, who, s, honest_aggregate(s), &[]))
+					as Box<dyn Fn()>
+			})
+			.collect();
+		last_vote_closes_the_phase(task, commits, TaskPhase::AggregationReveal);
+		let reveals = seats
+			.iter()
+			.map(|&(who, s)| {
+				Box::new(move || reveal_aggregate(task, who, s, honest_aggregate(s), &[]))
+					as Box<dyn Fn()>
+			})
+			.collect();
+		last_vote_closes_the_phase(task, reveals, TaskPhase::GlobalCommit);
+
+		let voters = round_evaluators(task, 0);
+		let commits = voters
+			.iter()
+			.map(|&who| Box::new(move || commit_global(task, who, GLOBAL)) as Box<dyn Fn()>)
+			.collect();
+		last_vote_closes_the_phase(task, commits, TaskPhase::GlobalReveal);
+		let reveals = voters
+			.iter()
+			.map(|&who| Box::new(move || reveal_global(task, who, GLOBAL)) as Box<dyn Fn()>)
+			.collect();
+		last_vote_closes_the_phase(task, reveals, TaskPhase::Scoring);
+
+		// Five phases of a block each instead of 50 blocks; the result is the honest one.
+		assert_eq!(System::block_number() - started, 5);
+		assert_eq!(GlobalModels::<Test>::get(task, 0).map(|m| m.commitment), Some(GLOBAL));
+		assert!(slashes().is_empty());
+		assert!(RoundVotes::<Test>::get(task).is_none(), "the tally ends with its round");
+		Evaluation::do_try_state().expect("invariants hold");
+	});
+}
+
+#[test]
+fn a_silent_panel_member_keeps_the_commit_phase_open_and_is_slashed() {
+	ExtBuilder::default().build_and_execute(|| {
+		let mut long = spec(1, zk());
+		long.phases.aggregation_commit = 10;
+		let task = create(long, &PARTICIPANTS);
+		train(task, models);
+		let deadline = pallet_din_tasks::Tasks::<Test>::get(task).expect("exists").phase_ends;
+		let silent = panel(task, 0, 1)[0];
+		for s in 0..2 {
+			for who in panel(task, 0, s).into_iter().filter(|w| *w != silent) {
+				commit_aggregate(task, who, s, honest_aggregate(s), &[]);
+			}
+		}
+		run_to(deadline - 1);
+		assert_eq!(phase(task).0, TaskPhase::AggregationCommit, "the deadline is the timeout");
+		run_to(deadline);
+		assert_eq!(phase(task).0, TaskPhase::AggregationReveal);
+		for s in 0..2 {
+			for who in panel(task, 0, s).into_iter().filter(|w| *w != silent) {
+				reveal_aggregate(task, who, s, honest_aggregate(s), &[]);
+			}
+		}
+		// Every commit is revealed: the reveal phase need not wait for the silent member.
+		assert_eq!(
+			pallet_din_tasks::Tasks::<Test>::get(task).expect("exists").phase_ends,
+			System::block_number() + 1
+		);
+		finish_phase(task);
+		assert!(slashes().contains(&(
+			silent,
+			Role::Evaluator,
+			din_primitives::Offence::MissedReveal
+		)));
+	});
+}
+
 #[test]
 fn settlement_of_many_subgroups_spans_blocks_and_a_late_reveal_is_refused() {
 	// One subgroup per slice: the two subgroups take two blocks.

@@ -152,6 +152,82 @@ pub struct ProvenScore<AccountId> {
 	pub prover: AccountId,
 }
 
+/// How many of the current round's votes are in, so that each vote phase ends as soon as
+/// its last expected vote is recorded ([`din_primitives::PhaseClosing`]) rather than at its
+/// deadline. What a phase expects: AggregationCommit one commit per seat, AggregationReveal
+/// a reveal per aggregate commit, GlobalCommit one commit per evaluator of the round,
+/// GlobalReveal a reveal per global commit (a reveal needs its commit, so nobody else can
+/// still act).
+#[derive(
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Debug,
+	Default,
+)]
+pub struct VoteTally {
+	/// The round counted.
+	pub round: RoundIndex,
+	/// Panel seats of the round (one aggregate commit each).
+	pub seats: u32,
+	/// Distinct evaluators of the round (one global commit each).
+	pub voters: u32,
+	/// Aggregate commits so far.
+	pub aggregate_commits: u32,
+	/// Aggregate reveals so far.
+	pub aggregate_reveals: u32,
+	/// Global commits so far.
+	pub global_commits: u32,
+	/// Global reveals so far.
+	pub global_reveals: u32,
+}
+
+impl VoteTally {
+	/// A round with `seats` panel seats held by `voters` distinct evaluators.
+	pub fn new(round: RoundIndex, seats: u32, voters: u32) -> Self {
+		Self { round, seats, voters, ..Default::default() }
+	}
+
+	/// The votes of `phase` counted and expected; `None` for a phase without votes.
+	fn progress(&mut self, phase: din_primitives::TaskPhase) -> Option<(&mut u32, u32)> {
+		use din_primitives::TaskPhase::*;
+		match phase {
+			AggregationCommit => Some((&mut self.aggregate_commits, self.seats)),
+			AggregationReveal => Some((&mut self.aggregate_reveals, self.aggregate_commits)),
+			GlobalCommit => Some((&mut self.global_commits, self.voters)),
+			GlobalReveal => Some((&mut self.global_reveals, self.global_commits)),
+			_ => None,
+		}
+	}
+
+	/// Count one vote of `phase`; whether it was the last that phase expects.
+	pub fn count(&mut self, phase: din_primitives::TaskPhase) -> bool {
+		self.progress(phase).is_some_and(|(counted, expected)| {
+			*counted = counted.saturating_add(1);
+			*counted == expected
+		})
+	}
+
+	/// Whether every vote `phase` expects is in.
+	pub fn is_complete(mut self, phase: din_primitives::TaskPhase) -> bool {
+		self.progress(phase).is_some_and(|(counted, expected)| *counted == expected)
+	}
+
+	/// Whether no count exceeds what its phase expects.
+	pub fn is_consistent(&self) -> bool {
+		self.aggregate_commits <= self.seats
+			&& self.aggregate_reveals <= self.aggregate_commits
+			&& self.global_commits <= self.voters
+			&& self.global_reveals <= self.global_commits
+	}
+}
+
 /// The owner's released test-set key.
 #[derive(
 	Encode,

@@ -47,7 +47,19 @@ impl<T: Config> Pallet<T> {
 			*vote = Some(Vote::Committed(hash));
 			Ok::<_, Error<T>>(())
 		})?;
+		Self::count_vote(task, round, TaskPhase::AggregationCommit);
 		Ok(())
+	}
+
+	/// Count a recorded vote of `phase` in the round's tally; the last one that phase
+	/// expects ends it at the next block (pallet-din-tasks moves the deadline).
+	fn count_vote(task: TaskId, round: RoundIndex, phase: TaskPhase) {
+		let all_in = RoundVotes::<T>::mutate(task, |tally| {
+			tally.as_mut().filter(|t| t.round == round).is_some_and(|t| t.count(phase))
+		});
+		if all_in {
+			T::Tasks::all_in(task, round, phase);
+		}
 	}
 
 	/// Check an invalid set: strictly ascending, each a member of `subgroup` that submitted
@@ -106,6 +118,7 @@ impl<T: Config> Pallet<T> {
 				Ok(())
 			},
 		})?;
+		Self::count_vote(task, round, TaskPhase::AggregationReveal);
 		Ok(())
 	}
 
@@ -260,6 +273,7 @@ impl<T: Config> Pallet<T> {
 			*vote = Some(Vote::Committed(hash));
 			Ok::<_, Error<T>>(())
 		})?;
+		Self::count_vote(task, round, TaskPhase::GlobalCommit);
 		Ok(())
 	}
 
@@ -281,12 +295,14 @@ impl<T: Config> Pallet<T> {
 				Ok(())
 			},
 		})?;
+		Self::count_vote(task, round, TaskPhase::GlobalReveal);
 		Ok(())
 	}
 
 	/// Settle the global model of `round` at the end of GlobalReveal and free the seats.
 	/// Returns the number of the round's evaluators.
 	pub(crate) fn settle_global(task: TaskId, round: RoundIndex) -> u32 {
+		RoundVotes::<T>::remove(task);
 		let Some(terms) = T::Tasks::terms(task) else { return 0 };
 		let evaluators = RoundEvaluators::<T>::get(task, round);
 		let votes: Vec<(T::AccountId, Option<ModelRef>)> = evaluators
@@ -341,6 +357,21 @@ impl<T: Config> Pallet<T> {
 			);
 		}
 		voters
+	}
+
+	/// Every vote tally belongs to a task in a round phase of the tally's round, and no count
+	/// exceeds what its phase expects.
+	#[cfg(any(feature = "try-runtime", feature = "std"))]
+	pub(crate) fn try_state_votes() -> Result<(), polkadot_sdk::sp_runtime::TryRuntimeError> {
+		for (task, tally) in RoundVotes::<T>::iter() {
+			let terms = T::Tasks::terms(task).ok_or("a vote tally outlives its task")?;
+			ensure!(
+				terms.phase.is_round_phase() && terms.round == tally.round,
+				"a vote tally outlives its round"
+			);
+			ensure!(tally.is_consistent(), "a vote tally counts more votes than expected");
+		}
+		Ok(())
 	}
 
 	/// The global model the next round of `task` trains from: the newest settled one, or

@@ -90,10 +90,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `972 + n * (93 ±0)`
 		//  Estimated: `15823`
-		// Minimum execution time: 432_678_000 picoseconds.
-		Weight::from_parts(610_197_093, 15823)
-			// Standard Error: 193_574
-			.saturating_add(Weight::from_parts(636_503, 0).saturating_mul(n.into()))
+		// Minimum execution time: 439_479_000 picoseconds.
+		Weight::from_parts(605_772_746, 15823)
+			// Standard Error: 161_994
+			.saturating_add(Weight::from_parts(530_949, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(6_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -106,29 +106,33 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `33 + n * (56 ±0)`
 		//  Estimated: `15823`
-		// Minimum execution time: 210_559_000 picoseconds.
-		Weight::from_parts(290_427_131, 15823)
-			// Standard Error: 96_898
-			.saturating_add(Weight::from_parts(379_290, 0).saturating_mul(n.into()))
+		// Minimum execution time: 199_670_000 picoseconds.
+		Weight::from_parts(282_608_059, 15823)
+			// Standard Error: 113_071
+			.saturating_add(Weight::from_parts(245_887, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
-	/// Storage: `Tasks::Tasks` (r:1 w:0)
+	/// Storage: `Tasks::Tasks` (r:1 w:1)
 	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(4852), added: 7327, mode: `MaxEncodedLen`)
 	/// Storage: `Evaluation::Panels` (r:1 w:0)
 	/// Proof: `Evaluation::Panels` (`max_values`: None, `max_size`: Some(253), added: 2728, mode: `MaxEncodedLen`)
 	/// Storage: `Evaluation::AggregateVotes` (r:1 w:1)
 	/// Proof: `Evaluation::AggregateVotes` (`max_values`: None, `max_size`: Some(1256), added: 3731, mode: `MaxEncodedLen`)
+	/// Storage: `Evaluation::RoundVotes` (r:1 w:1)
+	/// Proof: `Evaluation::RoundVotes` (`max_values`: None, `max_size`: Some(40), added: 2515, mode: `MaxEncodedLen`)
+	/// Storage: `Tasks::Deadlines` (r:2 w:2)
+	/// Proof: `Tasks::Deadlines` (`max_values`: None, `max_size`: Some(21), added: 2496, mode: `MaxEncodedLen`)
 	fn commit_aggregate() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `1339`
+		//  Measured:  `1403`
 		//  Estimated: `8317`
-		// Minimum execution time: 410_895_000 picoseconds.
-		Weight::from_parts(457_656_000, 8317)
-			.saturating_add(T::DbWeight::get().reads(3_u64))
-			.saturating_add(T::DbWeight::get().writes(1_u64))
+		// Minimum execution time: 609_035_000 picoseconds.
+		Weight::from_parts(659_975_000, 8317)
+			.saturating_add(T::DbWeight::get().reads(6_u64))
+			.saturating_add(T::DbWeight::get().writes(5_u64))
 	}
-	/// Storage: `Tasks::Tasks` (r:1 w:0)
+	/// Storage: `Tasks::Tasks` (r:1 w:1)
 	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(4852), added: 7327, mode: `MaxEncodedLen`)
 	/// Storage: `Evaluation::SettlementCursor` (r:1 w:0)
 	/// Proof: `Evaluation::SettlementCursor` (`max_values`: None, `max_size`: Some(20), added: 2495, mode: `MaxEncodedLen`)
@@ -138,50 +142,62 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Tasks::Updates` (`max_values`: None, `max_size`: Some(242), added: 2717, mode: `MaxEncodedLen`)
 	/// Storage: `Evaluation::AggregateVotes` (r:1 w:1)
 	/// Proof: `Evaluation::AggregateVotes` (`max_values`: None, `max_size`: Some(1256), added: 3731, mode: `MaxEncodedLen`)
+	/// Storage: `Evaluation::RoundVotes` (r:1 w:1)
+	/// Proof: `Evaluation::RoundVotes` (`max_values`: None, `max_size`: Some(40), added: 2515, mode: `MaxEncodedLen`)
+	/// Storage: `Tasks::Deadlines` (r:2 w:2)
+	/// Proof: `Tasks::Deadlines` (`max_values`: None, `max_size`: Some(21), added: 2496, mode: `MaxEncodedLen`)
 	/// The range of component `i` is `[0, 32]`.
 	fn reveal_aggregate(i: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `3062 + i * (68 ±0)`
+		//  Measured:  `3126 + i * (68 ±0)`
 		//  Estimated: `8317 + i * (2717 ±0)`
-		// Minimum execution time: 509_051_000 picoseconds.
-		Weight::from_parts(622_712_587, 8317)
-			// Standard Error: 769_242
-			.saturating_add(Weight::from_parts(64_821_315, 0).saturating_mul(i.into()))
-			.saturating_add(T::DbWeight::get().reads(4_u64))
+		// Minimum execution time: 685_579_000 picoseconds.
+		Weight::from_parts(835_099_920, 8317)
+			// Standard Error: 709_815
+			.saturating_add(Weight::from_parts(59_113_695, 0).saturating_mul(i.into()))
+			.saturating_add(T::DbWeight::get().reads(7_u64))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(i.into())))
-			.saturating_add(T::DbWeight::get().writes(1_u64))
+			.saturating_add(T::DbWeight::get().writes(5_u64))
 			.saturating_add(Weight::from_parts(0, 2717).saturating_mul(i.into()))
 	}
-	/// Storage: `Tasks::Tasks` (r:1 w:0)
+	/// Storage: `Tasks::Tasks` (r:1 w:1)
 	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(4852), added: 7327, mode: `MaxEncodedLen`)
 	/// Storage: `Evaluation::RoundEvaluators` (r:1 w:0)
 	/// Proof: `Evaluation::RoundEvaluators` (`max_values`: None, `max_size`: Some(9242), added: 11717, mode: `MaxEncodedLen`)
 	/// Storage: `Evaluation::GlobalVotes` (r:1 w:1)
 	/// Proof: `Evaluation::GlobalVotes` (`max_values`: None, `max_size`: Some(227), added: 2702, mode: `MaxEncodedLen`)
+	/// Storage: `Evaluation::RoundVotes` (r:1 w:1)
+	/// Proof: `Evaluation::RoundVotes` (`max_values`: None, `max_size`: Some(40), added: 2515, mode: `MaxEncodedLen`)
+	/// Storage: `Tasks::Deadlines` (r:2 w:2)
+	/// Proof: `Tasks::Deadlines` (`max_values`: None, `max_size`: Some(21), added: 2496, mode: `MaxEncodedLen`)
 	/// The range of component `e` is `[1, 256]`.
 	fn commit_global(e: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `1098 + e * (36 ±0)`
+		//  Measured:  `1162 + e * (36 ±0)`
 		//  Estimated: `12707`
-		// Minimum execution time: 424_924_000 picoseconds.
-		Weight::from_parts(519_800_178, 12707)
-			// Standard Error: 93_135
-			.saturating_add(Weight::from_parts(111_746, 0).saturating_mul(e.into()))
-			.saturating_add(T::DbWeight::get().reads(3_u64))
-			.saturating_add(T::DbWeight::get().writes(1_u64))
+		// Minimum execution time: 630_971_000 picoseconds.
+		Weight::from_parts(704_198_864, 12707)
+			// Standard Error: 125_584
+			.saturating_add(Weight::from_parts(491_009, 0).saturating_mul(e.into()))
+			.saturating_add(T::DbWeight::get().reads(6_u64))
+			.saturating_add(T::DbWeight::get().writes(5_u64))
 	}
-	/// Storage: `Tasks::Tasks` (r:1 w:0)
+	/// Storage: `Tasks::Tasks` (r:1 w:1)
 	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(4852), added: 7327, mode: `MaxEncodedLen`)
 	/// Storage: `Evaluation::GlobalVotes` (r:1 w:1)
 	/// Proof: `Evaluation::GlobalVotes` (`max_values`: None, `max_size`: Some(227), added: 2702, mode: `MaxEncodedLen`)
+	/// Storage: `Evaluation::RoundVotes` (r:1 w:1)
+	/// Proof: `Evaluation::RoundVotes` (`max_values`: None, `max_size`: Some(40), added: 2515, mode: `MaxEncodedLen`)
+	/// Storage: `Tasks::Deadlines` (r:2 w:2)
+	/// Proof: `Tasks::Deadlines` (`max_values`: None, `max_size`: Some(21), added: 2496, mode: `MaxEncodedLen`)
 	fn reveal_global() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `1180`
+		//  Measured:  `1244`
 		//  Estimated: `8317`
-		// Minimum execution time: 394_625_000 picoseconds.
-		Weight::from_parts(441_074_000, 8317)
-			.saturating_add(T::DbWeight::get().reads(2_u64))
-			.saturating_add(T::DbWeight::get().writes(1_u64))
+		// Minimum execution time: 604_044_000 picoseconds.
+		Weight::from_parts(661_930_000, 8317)
+			.saturating_add(T::DbWeight::get().reads(5_u64))
+			.saturating_add(T::DbWeight::get().writes(5_u64))
 	}
 	/// Storage: `Evaluation::VerifyingKeys` (r:1 w:1)
 	/// Proof: `Evaluation::VerifyingKeys` (`max_values`: None, `max_size`: Some(1058), added: 3533, mode: `MaxEncodedLen`)
@@ -189,8 +205,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `6`
 		//  Estimated: `4523`
-		// Minimum execution time: 2_003_108_000 picoseconds.
-		Weight::from_parts(2_176_360_000, 4523)
+		// Minimum execution time: 1_991_990_000 picoseconds.
+		Weight::from_parts(2_142_008_000, 4523)
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -200,10 +216,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Evaluation::TestKeys` (`max_values`: None, `max_size`: Some(82), added: 2557, mode: `MaxEncodedLen`)
 	fn release_test_key() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `1059`
+		//  Measured:  `1092`
 		//  Estimated: `8317`
-		// Minimum execution time: 381_284_000 picoseconds.
-		Weight::from_parts(421_378_000, 8317)
+		// Minimum execution time: 337_095_000 picoseconds.
+		Weight::from_parts(371_604_000, 8317)
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -231,10 +247,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Staking::ReputationOf` (`max_values`: None, `max_size`: Some(61), added: 2536, mode: `MaxEncodedLen`)
 	fn submit_score() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `2996`
+		//  Measured:  `3030`
 		//  Estimated: `8317`
-		// Minimum execution time: 5_157_086_000 picoseconds.
-		Weight::from_parts(5_378_201_000, 8317)
+		// Minimum execution time: 4_938_272_000 picoseconds.
+		Weight::from_parts(5_080_746_000, 8317)
 			.saturating_add(T::DbWeight::get().reads(11_u64))
 			.saturating_add(T::DbWeight::get().writes(4_u64))
 	}
@@ -257,10 +273,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// The range of component `q` is `[1, 7]`.
 	fn commit_score(q: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `2357 + q * (65 ±0)`
+		//  Measured:  `2391 + q * (65 ±0)`
 		//  Estimated: `8317 + q * (1741 ±0)`
-		// Minimum execution time: 670_009_000 picoseconds.
-		Weight::from_parts(779_202_075, 8317)
+		// Minimum execution time: 613_141_000 picoseconds.
+		Weight::from_parts(681_755_214, 8317)
 			.saturating_add(T::DbWeight::get().reads(8_u64))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
 			.saturating_add(Weight::from_parts(0, 1741).saturating_mul(q.into()))
@@ -274,12 +290,12 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// The range of component `q` is `[1, 7]`.
 	fn reveal_score(q: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `1216 + q * (37 ±0)`
+		//  Measured:  `1249 + q * (37 ±0)`
 		//  Estimated: `8317`
-		// Minimum execution time: 424_326_000 picoseconds.
-		Weight::from_parts(476_020_193, 8317)
-			// Standard Error: 2_827_728
-			.saturating_add(Weight::from_parts(2_804_653, 0).saturating_mul(q.into()))
+		// Minimum execution time: 372_557_000 picoseconds.
+		Weight::from_parts(412_758_750, 8317)
+			// Standard Error: 1_726_178
+			.saturating_add(Weight::from_parts(118_003, 0).saturating_mul(q.into()))
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -295,10 +311,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Evaluation::TestSetDisputes` (`max_values`: None, `max_size`: Some(8206), added: 10681, mode: `MaxEncodedLen`)
 	fn dispute_test_set() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `9611`
+		//  Measured:  `9645`
 		//  Estimated: `12707`
-		// Minimum execution time: 499_606_000 picoseconds.
-		Weight::from_parts(542_543_000, 12707)
+		// Minimum execution time: 440_020_000 picoseconds.
+		Weight::from_parts(468_450_000, 12707)
 			.saturating_add(T::DbWeight::get().reads(5_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -306,8 +322,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `0`
 		//  Estimated: `0`
-		// Minimum execution time: 8_930_630_000 picoseconds.
-		Weight::from_parts(9_226_442_000, 0)
+		// Minimum execution time: 8_844_392_000 picoseconds.
+		Weight::from_parts(8_999_978_000, 0)
 	}
 	/// Storage: `Evaluation::Pool` (r:1 w:0)
 	/// Proof: `Evaluation::Pool` (`max_values`: Some(1), `max_size`: Some(14338), added: 14833, mode: `MaxEncodedLen`)
@@ -325,6 +341,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Staking::ReputationOf` (`max_values`: None, `max_size`: Some(61), added: 2536, mode: `MaxEncodedLen`)
 	/// Storage: `Evaluation::RoundEvaluators` (r:0 w:1)
 	/// Proof: `Evaluation::RoundEvaluators` (`max_values`: None, `max_size`: Some(9242), added: 11717, mode: `MaxEncodedLen`)
+	/// Storage: `Evaluation::RoundVotes` (r:0 w:1)
+	/// Proof: `Evaluation::RoundVotes` (`max_values`: None, `max_size`: Some(40), added: 2515, mode: `MaxEncodedLen`)
 	/// Storage: `Evaluation::Panels` (r:0 w:32)
 	/// Proof: `Evaluation::Panels` (`max_values`: None, `max_size`: Some(253), added: 2728, mode: `MaxEncodedLen`)
 	/// The range of component `k` is `[1, 32]`.
@@ -333,15 +351,15 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `1211 + n * (150 ±0)`
 		//  Estimated: `15823 + n * (3205 ±0)`
-		// Minimum execution time: 18_504_080_000 picoseconds.
-		Weight::from_parts(18_558_176_000, 15823)
-			// Standard Error: 29_426_291
-			.saturating_add(Weight::from_parts(204_986_762, 0).saturating_mul(k.into()))
-			// Standard Error: 3_665_610
-			.saturating_add(Weight::from_parts(91_687_842, 0).saturating_mul(n.into()))
+		// Minimum execution time: 18_087_377_000 picoseconds.
+		Weight::from_parts(18_101_306_000, 15823)
+			// Standard Error: 27_870_486
+			.saturating_add(Weight::from_parts(190_232_888, 0).saturating_mul(k.into()))
+			// Standard Error: 3_471_805
+			.saturating_add(Weight::from_parts(85_701_273, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(5_u64))
 			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(n.into())))
-			.saturating_add(T::DbWeight::get().writes(9_u64))
+			.saturating_add(T::DbWeight::get().writes(10_u64))
 			.saturating_add(T::DbWeight::get().writes((3_u64).saturating_mul(k.into())))
 			.saturating_add(Weight::from_parts(0, 3205).saturating_mul(n.into()))
 	}
@@ -372,12 +390,12 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// The range of component `k` is `[1, 32]`.
 	fn on_aggregation_end(k: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `2568 + k * (15262 ±0)`
+		//  Measured:  `2602 + k * (15262 ±0)`
 		//  Estimated: `18742 + k * (103088 ±0)`
-		// Minimum execution time: 19_978_094_000 picoseconds.
-		Weight::from_parts(19_994_107_000, 18742)
-			// Standard Error: 154_548_937
-			.saturating_add(Weight::from_parts(20_202_589_742, 0).saturating_mul(k.into()))
+		// Minimum execution time: 18_906_938_000 picoseconds.
+		Weight::from_parts(19_024_116_000, 18742)
+			// Standard Error: 147_791_607
+			.saturating_add(Weight::from_parts(18_935_225_778, 0).saturating_mul(k.into()))
 			.saturating_add(T::DbWeight::get().reads(24_u64))
 			.saturating_add(T::DbWeight::get().reads((170_u64).saturating_mul(k.into())))
 			.saturating_add(T::DbWeight::get().writes(22_u64))
@@ -400,20 +418,22 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Staking::ReputationOf` (`max_values`: None, `max_size`: Some(61), added: 2536, mode: `MaxEncodedLen`)
 	/// Storage: `Evaluation::Work` (r:255 w:255)
 	/// Proof: `Evaluation::Work` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
+	/// Storage: `Evaluation::RoundVotes` (r:0 w:1)
+	/// Proof: `Evaluation::RoundVotes` (`max_values`: None, `max_size`: Some(40), added: 2515, mode: `MaxEncodedLen`)
 	/// Storage: `Evaluation::GlobalModels` (r:0 w:1)
 	/// Proof: `Evaluation::GlobalModels` (`max_values`: None, `max_size`: Some(186), added: 2661, mode: `MaxEncodedLen`)
 	/// The range of component `e` is `[1, 256]`.
 	fn on_global_end(e: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `3258 + e * (221 ±0)`
+		//  Measured:  `3292 + e * (221 ±0)`
 		//  Estimated: `12707 + e * (3205 ±0)`
-		// Minimum execution time: 727_229_000 picoseconds.
-		Weight::from_parts(241_675_133, 12707)
-			// Standard Error: 3_059_513
-			.saturating_add(Weight::from_parts(286_287_282, 0).saturating_mul(e.into()))
+		// Minimum execution time: 677_414_000 picoseconds.
+		Weight::from_parts(545_019_688, 12707)
+			// Standard Error: 739_506
+			.saturating_add(Weight::from_parts(267_079_112, 0).saturating_mul(e.into()))
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().reads((4_u64).saturating_mul(e.into())))
-			.saturating_add(T::DbWeight::get().writes(2_u64))
+			.saturating_add(T::DbWeight::get().writes(3_u64))
 			.saturating_add(T::DbWeight::get().writes((4_u64).saturating_mul(e.into())))
 			.saturating_add(Weight::from_parts(0, 3205).saturating_mul(e.into()))
 	}
@@ -431,10 +451,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Evaluation::ScoreSettlements` (`max_values`: None, `max_size`: Some(825), added: 3300, mode: `MaxEncodedLen`)
 	fn on_scores_opened() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `1631`
+		//  Measured:  `1665`
 		//  Estimated: `12707`
-		// Minimum execution time: 410_930_000 picoseconds.
-		Weight::from_parts(445_195_000, 12707)
+		// Minimum execution time: 378_425_000 picoseconds.
+		Weight::from_parts(390_203_000, 12707)
 			.saturating_add(T::DbWeight::get().reads(5_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -465,12 +485,12 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// The range of component `k` is `[1, 1024]`.
 	fn on_score_slice(k: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `5148 + k * (344 ±0)`
+		//  Measured:  `5181 + k * (344 ±0)`
 		//  Estimated: `18763 + k * (3205 ±0)`
-		// Minimum execution time: 2_753_831_000 picoseconds.
-		Weight::from_parts(2_854_381_000, 18763)
-			// Standard Error: 10_468_092
-			.saturating_add(Weight::from_parts(1_454_092_931, 0).saturating_mul(k.into()))
+		// Minimum execution time: 2_519_146_000 picoseconds.
+		Weight::from_parts(2_634_018_000, 18763)
+			// Standard Error: 1_657_534
+			.saturating_add(Weight::from_parts(1_357_855_459, 0).saturating_mul(k.into()))
 			.saturating_add(T::DbWeight::get().reads(21_u64))
 			.saturating_add(T::DbWeight::get().reads((7_u64).saturating_mul(k.into())))
 			.saturating_add(T::DbWeight::get().writes(19_u64))
@@ -482,12 +502,12 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// The range of component `k` is `[1, 3300]`.
 	fn on_scores_pruned(k: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `588 + k * (50 ±0)`
+		//  Measured:  `621 + k * (50 ±0)`
 		//  Estimated: `990 + k * (2728 ±0)`
-		// Minimum execution time: 139_114_000 picoseconds.
-		Weight::from_parts(12_187_259, 990)
-			// Standard Error: 52_557
-			.saturating_add(Weight::from_parts(6_834_559, 0).saturating_mul(k.into()))
+		// Minimum execution time: 98_411_000 picoseconds.
+		Weight::from_parts(36_038_591, 990)
+			// Standard Error: 44_815
+			.saturating_add(Weight::from_parts(6_241_173, 0).saturating_mul(k.into()))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(k.into())))
 			.saturating_add(T::DbWeight::get().writes((1_u64).saturating_mul(k.into())))
 			.saturating_add(Weight::from_parts(0, 2728).saturating_mul(k.into()))
@@ -502,10 +522,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Evaluation::TestSetDisputes` (`max_values`: None, `max_size`: Some(8206), added: 10681, mode: `MaxEncodedLen`)
 	fn on_scores_finalized() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `127`
+		//  Measured:  `160`
 		//  Estimated: `0`
-		// Minimum execution time: 228_220_000 picoseconds.
-		Weight::from_parts(259_337_000, 0)
+		// Minimum execution time: 193_798_000 picoseconds.
+		Weight::from_parts(199_845_000, 0)
 			.saturating_add(T::DbWeight::get().writes(4_u64))
 	}
 }
@@ -529,10 +549,10 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `972 + n * (93 ±0)`
 		//  Estimated: `15823`
-		// Minimum execution time: 432_678_000 picoseconds.
-		Weight::from_parts(610_197_093, 15823)
-			// Standard Error: 193_574
-			.saturating_add(Weight::from_parts(636_503, 0).saturating_mul(n.into()))
+		// Minimum execution time: 439_479_000 picoseconds.
+		Weight::from_parts(605_772_746, 15823)
+			// Standard Error: 161_994
+			.saturating_add(Weight::from_parts(530_949, 0).saturating_mul(n.into()))
 			.saturating_add(RocksDbWeight::get().reads(6_u64))
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
@@ -545,29 +565,33 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `33 + n * (56 ±0)`
 		//  Estimated: `15823`
-		// Minimum execution time: 210_559_000 picoseconds.
-		Weight::from_parts(290_427_131, 15823)
-			// Standard Error: 96_898
-			.saturating_add(Weight::from_parts(379_290, 0).saturating_mul(n.into()))
+		// Minimum execution time: 199_670_000 picoseconds.
+		Weight::from_parts(282_608_059, 15823)
+			// Standard Error: 113_071
+			.saturating_add(Weight::from_parts(245_887, 0).saturating_mul(n.into()))
 			.saturating_add(RocksDbWeight::get().reads(2_u64))
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
-	/// Storage: `Tasks::Tasks` (r:1 w:0)
+	/// Storage: `Tasks::Tasks` (r:1 w:1)
 	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(4852), added: 7327, mode: `MaxEncodedLen`)
 	/// Storage: `Evaluation::Panels` (r:1 w:0)
 	/// Proof: `Evaluation::Panels` (`max_values`: None, `max_size`: Some(253), added: 2728, mode: `MaxEncodedLen`)
 	/// Storage: `Evaluation::AggregateVotes` (r:1 w:1)
 	/// Proof: `Evaluation::AggregateVotes` (`max_values`: None, `max_size`: Some(1256), added: 3731, mode: `MaxEncodedLen`)
+	/// Storage: `Evaluation::RoundVotes` (r:1 w:1)
+	/// Proof: `Evaluation::RoundVotes` (`max_values`: None, `max_size`: Some(40), added: 2515, mode: `MaxEncodedLen`)
+	/// Storage: `Tasks::Deadlines` (r:2 w:2)
+	/// Proof: `Tasks::Deadlines` (`max_values`: None, `max_size`: Some(21), added: 2496, mode: `MaxEncodedLen`)
 	fn commit_aggregate() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `1339`
+		//  Measured:  `1403`
 		//  Estimated: `8317`
-		// Minimum execution time: 410_895_000 picoseconds.
-		Weight::from_parts(457_656_000, 8317)
-			.saturating_add(RocksDbWeight::get().reads(3_u64))
-			.saturating_add(RocksDbWeight::get().writes(1_u64))
+		// Minimum execution time: 609_035_000 picoseconds.
+		Weight::from_parts(659_975_000, 8317)
+			.saturating_add(RocksDbWeight::get().reads(6_u64))
+			.saturating_add(RocksDbWeight::get().writes(5_u64))
 	}
-	/// Storage: `Tasks::Tasks` (r:1 w:0)
+	/// Storage: `Tasks::Tasks` (r:1 w:1)
 	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(4852), added: 7327, mode: `MaxEncodedLen`)
 	/// Storage: `Evaluation::SettlementCursor` (r:1 w:0)
 	/// Proof: `Evaluation::SettlementCursor` (`max_values`: None, `max_size`: Some(20), added: 2495, mode: `MaxEncodedLen`)
@@ -577,50 +601,62 @@ impl WeightInfo for () {
 	/// Proof: `Tasks::Updates` (`max_values`: None, `max_size`: Some(242), added: 2717, mode: `MaxEncodedLen`)
 	/// Storage: `Evaluation::AggregateVotes` (r:1 w:1)
 	/// Proof: `Evaluation::AggregateVotes` (`max_values`: None, `max_size`: Some(1256), added: 3731, mode: `MaxEncodedLen`)
+	/// Storage: `Evaluation::RoundVotes` (r:1 w:1)
+	/// Proof: `Evaluation::RoundVotes` (`max_values`: None, `max_size`: Some(40), added: 2515, mode: `MaxEncodedLen`)
+	/// Storage: `Tasks::Deadlines` (r:2 w:2)
+	/// Proof: `Tasks::Deadlines` (`max_values`: None, `max_size`: Some(21), added: 2496, mode: `MaxEncodedLen`)
 	/// The range of component `i` is `[0, 32]`.
 	fn reveal_aggregate(i: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `3062 + i * (68 ±0)`
+		//  Measured:  `3126 + i * (68 ±0)`
 		//  Estimated: `8317 + i * (2717 ±0)`
-		// Minimum execution time: 509_051_000 picoseconds.
-		Weight::from_parts(622_712_587, 8317)
-			// Standard Error: 769_242
-			.saturating_add(Weight::from_parts(64_821_315, 0).saturating_mul(i.into()))
-			.saturating_add(RocksDbWeight::get().reads(4_u64))
+		// Minimum execution time: 685_579_000 picoseconds.
+		Weight::from_parts(835_099_920, 8317)
+			// Standard Error: 709_815
+			.saturating_add(Weight::from_parts(59_113_695, 0).saturating_mul(i.into()))
+			.saturating_add(RocksDbWeight::get().reads(7_u64))
 			.saturating_add(RocksDbWeight::get().reads((1_u64).saturating_mul(i.into())))
-			.saturating_add(RocksDbWeight::get().writes(1_u64))
+			.saturating_add(RocksDbWeight::get().writes(5_u64))
 			.saturating_add(Weight::from_parts(0, 2717).saturating_mul(i.into()))
 	}
-	/// Storage: `Tasks::Tasks` (r:1 w:0)
+	/// Storage: `Tasks::Tasks` (r:1 w:1)
 	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(4852), added: 7327, mode: `MaxEncodedLen`)
 	/// Storage: `Evaluation::RoundEvaluators` (r:1 w:0)
 	/// Proof: `Evaluation::RoundEvaluators` (`max_values`: None, `max_size`: Some(9242), added: 11717, mode: `MaxEncodedLen`)
 	/// Storage: `Evaluation::GlobalVotes` (r:1 w:1)
 	/// Proof: `Evaluation::GlobalVotes` (`max_values`: None, `max_size`: Some(227), added: 2702, mode: `MaxEncodedLen`)
+	/// Storage: `Evaluation::RoundVotes` (r:1 w:1)
+	/// Proof: `Evaluation::RoundVotes` (`max_values`: None, `max_size`: Some(40), added: 2515, mode: `MaxEncodedLen`)
+	/// Storage: `Tasks::Deadlines` (r:2 w:2)
+	/// Proof: `Tasks::Deadlines` (`max_values`: None, `max_size`: Some(21), added: 2496, mode: `MaxEncodedLen`)
 	/// The range of component `e` is `[1, 256]`.
 	fn commit_global(e: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `1098 + e * (36 ±0)`
+		//  Measured:  `1162 + e * (36 ±0)`
 		//  Estimated: `12707`
-		// Minimum execution time: 424_924_000 picoseconds.
-		Weight::from_parts(519_800_178, 12707)
-			// Standard Error: 93_135
-			.saturating_add(Weight::from_parts(111_746, 0).saturating_mul(e.into()))
-			.saturating_add(RocksDbWeight::get().reads(3_u64))
-			.saturating_add(RocksDbWeight::get().writes(1_u64))
+		// Minimum execution time: 630_971_000 picoseconds.
+		Weight::from_parts(704_198_864, 12707)
+			// Standard Error: 125_584
+			.saturating_add(Weight::from_parts(491_009, 0).saturating_mul(e.into()))
+			.saturating_add(RocksDbWeight::get().reads(6_u64))
+			.saturating_add(RocksDbWeight::get().writes(5_u64))
 	}
-	/// Storage: `Tasks::Tasks` (r:1 w:0)
+	/// Storage: `Tasks::Tasks` (r:1 w:1)
 	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(4852), added: 7327, mode: `MaxEncodedLen`)
 	/// Storage: `Evaluation::GlobalVotes` (r:1 w:1)
 	/// Proof: `Evaluation::GlobalVotes` (`max_values`: None, `max_size`: Some(227), added: 2702, mode: `MaxEncodedLen`)
+	/// Storage: `Evaluation::RoundVotes` (r:1 w:1)
+	/// Proof: `Evaluation::RoundVotes` (`max_values`: None, `max_size`: Some(40), added: 2515, mode: `MaxEncodedLen`)
+	/// Storage: `Tasks::Deadlines` (r:2 w:2)
+	/// Proof: `Tasks::Deadlines` (`max_values`: None, `max_size`: Some(21), added: 2496, mode: `MaxEncodedLen`)
 	fn reveal_global() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `1180`
+		//  Measured:  `1244`
 		//  Estimated: `8317`
-		// Minimum execution time: 394_625_000 picoseconds.
-		Weight::from_parts(441_074_000, 8317)
-			.saturating_add(RocksDbWeight::get().reads(2_u64))
-			.saturating_add(RocksDbWeight::get().writes(1_u64))
+		// Minimum execution time: 604_044_000 picoseconds.
+		Weight::from_parts(661_930_000, 8317)
+			.saturating_add(RocksDbWeight::get().reads(5_u64))
+			.saturating_add(RocksDbWeight::get().writes(5_u64))
 	}
 	/// Storage: `Evaluation::VerifyingKeys` (r:1 w:1)
 	/// Proof: `Evaluation::VerifyingKeys` (`max_values`: None, `max_size`: Some(1058), added: 3533, mode: `MaxEncodedLen`)
@@ -628,8 +664,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `6`
 		//  Estimated: `4523`
-		// Minimum execution time: 2_003_108_000 picoseconds.
-		Weight::from_parts(2_176_360_000, 4523)
+		// Minimum execution time: 1_991_990_000 picoseconds.
+		Weight::from_parts(2_142_008_000, 4523)
 			.saturating_add(RocksDbWeight::get().reads(1_u64))
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
@@ -639,10 +675,10 @@ impl WeightInfo for () {
 	/// Proof: `Evaluation::TestKeys` (`max_values`: None, `max_size`: Some(82), added: 2557, mode: `MaxEncodedLen`)
 	fn release_test_key() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `1059`
+		//  Measured:  `1092`
 		//  Estimated: `8317`
-		// Minimum execution time: 381_284_000 picoseconds.
-		Weight::from_parts(421_378_000, 8317)
+		// Minimum execution time: 337_095_000 picoseconds.
+		Weight::from_parts(371_604_000, 8317)
 			.saturating_add(RocksDbWeight::get().reads(2_u64))
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
@@ -670,10 +706,10 @@ impl WeightInfo for () {
 	/// Proof: `Staking::ReputationOf` (`max_values`: None, `max_size`: Some(61), added: 2536, mode: `MaxEncodedLen`)
 	fn submit_score() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `2996`
+		//  Measured:  `3030`
 		//  Estimated: `8317`
-		// Minimum execution time: 5_157_086_000 picoseconds.
-		Weight::from_parts(5_378_201_000, 8317)
+		// Minimum execution time: 4_938_272_000 picoseconds.
+		Weight::from_parts(5_080_746_000, 8317)
 			.saturating_add(RocksDbWeight::get().reads(11_u64))
 			.saturating_add(RocksDbWeight::get().writes(4_u64))
 	}
@@ -696,10 +732,10 @@ impl WeightInfo for () {
 	/// The range of component `q` is `[1, 7]`.
 	fn commit_score(q: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `2357 + q * (65 ±0)`
+		//  Measured:  `2391 + q * (65 ±0)`
 		//  Estimated: `8317 + q * (1741 ±0)`
-		// Minimum execution time: 670_009_000 picoseconds.
-		Weight::from_parts(779_202_075, 8317)
+		// Minimum execution time: 613_141_000 picoseconds.
+		Weight::from_parts(681_755_214, 8317)
 			.saturating_add(RocksDbWeight::get().reads(8_u64))
 			.saturating_add(RocksDbWeight::get().writes(2_u64))
 			.saturating_add(Weight::from_parts(0, 1741).saturating_mul(q.into()))
@@ -713,12 +749,12 @@ impl WeightInfo for () {
 	/// The range of component `q` is `[1, 7]`.
 	fn reveal_score(q: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `1216 + q * (37 ±0)`
+		//  Measured:  `1249 + q * (37 ±0)`
 		//  Estimated: `8317`
-		// Minimum execution time: 424_326_000 picoseconds.
-		Weight::from_parts(476_020_193, 8317)
-			// Standard Error: 2_827_728
-			.saturating_add(Weight::from_parts(2_804_653, 0).saturating_mul(q.into()))
+		// Minimum execution time: 372_557_000 picoseconds.
+		Weight::from_parts(412_758_750, 8317)
+			// Standard Error: 1_726_178
+			.saturating_add(Weight::from_parts(118_003, 0).saturating_mul(q.into()))
 			.saturating_add(RocksDbWeight::get().reads(3_u64))
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
@@ -734,10 +770,10 @@ impl WeightInfo for () {
 	/// Proof: `Evaluation::TestSetDisputes` (`max_values`: None, `max_size`: Some(8206), added: 10681, mode: `MaxEncodedLen`)
 	fn dispute_test_set() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `9611`
+		//  Measured:  `9645`
 		//  Estimated: `12707`
-		// Minimum execution time: 499_606_000 picoseconds.
-		Weight::from_parts(542_543_000, 12707)
+		// Minimum execution time: 440_020_000 picoseconds.
+		Weight::from_parts(468_450_000, 12707)
 			.saturating_add(RocksDbWeight::get().reads(5_u64))
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
@@ -745,8 +781,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `0`
 		//  Estimated: `0`
-		// Minimum execution time: 8_930_630_000 picoseconds.
-		Weight::from_parts(9_226_442_000, 0)
+		// Minimum execution time: 8_844_392_000 picoseconds.
+		Weight::from_parts(8_999_978_000, 0)
 	}
 	/// Storage: `Evaluation::Pool` (r:1 w:0)
 	/// Proof: `Evaluation::Pool` (`max_values`: Some(1), `max_size`: Some(14338), added: 14833, mode: `MaxEncodedLen`)
@@ -764,6 +800,8 @@ impl WeightInfo for () {
 	/// Proof: `Staking::ReputationOf` (`max_values`: None, `max_size`: Some(61), added: 2536, mode: `MaxEncodedLen`)
 	/// Storage: `Evaluation::RoundEvaluators` (r:0 w:1)
 	/// Proof: `Evaluation::RoundEvaluators` (`max_values`: None, `max_size`: Some(9242), added: 11717, mode: `MaxEncodedLen`)
+	/// Storage: `Evaluation::RoundVotes` (r:0 w:1)
+	/// Proof: `Evaluation::RoundVotes` (`max_values`: None, `max_size`: Some(40), added: 2515, mode: `MaxEncodedLen`)
 	/// Storage: `Evaluation::Panels` (r:0 w:32)
 	/// Proof: `Evaluation::Panels` (`max_values`: None, `max_size`: Some(253), added: 2728, mode: `MaxEncodedLen`)
 	/// The range of component `k` is `[1, 32]`.
@@ -772,15 +810,15 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `1211 + n * (150 ±0)`
 		//  Estimated: `15823 + n * (3205 ±0)`
-		// Minimum execution time: 18_504_080_000 picoseconds.
-		Weight::from_parts(18_558_176_000, 15823)
-			// Standard Error: 29_426_291
-			.saturating_add(Weight::from_parts(204_986_762, 0).saturating_mul(k.into()))
-			// Standard Error: 3_665_610
-			.saturating_add(Weight::from_parts(91_687_842, 0).saturating_mul(n.into()))
+		// Minimum execution time: 18_087_377_000 picoseconds.
+		Weight::from_parts(18_101_306_000, 15823)
+			// Standard Error: 27_870_486
+			.saturating_add(Weight::from_parts(190_232_888, 0).saturating_mul(k.into()))
+			// Standard Error: 3_471_805
+			.saturating_add(Weight::from_parts(85_701_273, 0).saturating_mul(n.into()))
 			.saturating_add(RocksDbWeight::get().reads(5_u64))
 			.saturating_add(RocksDbWeight::get().reads((2_u64).saturating_mul(n.into())))
-			.saturating_add(RocksDbWeight::get().writes(9_u64))
+			.saturating_add(RocksDbWeight::get().writes(10_u64))
 			.saturating_add(RocksDbWeight::get().writes((3_u64).saturating_mul(k.into())))
 			.saturating_add(Weight::from_parts(0, 3205).saturating_mul(n.into()))
 	}
@@ -811,12 +849,12 @@ impl WeightInfo for () {
 	/// The range of component `k` is `[1, 32]`.
 	fn on_aggregation_end(k: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `2568 + k * (15262 ±0)`
+		//  Measured:  `2602 + k * (15262 ±0)`
 		//  Estimated: `18742 + k * (103088 ±0)`
-		// Minimum execution time: 19_978_094_000 picoseconds.
-		Weight::from_parts(19_994_107_000, 18742)
-			// Standard Error: 154_548_937
-			.saturating_add(Weight::from_parts(20_202_589_742, 0).saturating_mul(k.into()))
+		// Minimum execution time: 18_906_938_000 picoseconds.
+		Weight::from_parts(19_024_116_000, 18742)
+			// Standard Error: 147_791_607
+			.saturating_add(Weight::from_parts(18_935_225_778, 0).saturating_mul(k.into()))
 			.saturating_add(RocksDbWeight::get().reads(24_u64))
 			.saturating_add(RocksDbWeight::get().reads((170_u64).saturating_mul(k.into())))
 			.saturating_add(RocksDbWeight::get().writes(22_u64))
@@ -839,20 +877,22 @@ impl WeightInfo for () {
 	/// Proof: `Staking::ReputationOf` (`max_values`: None, `max_size`: Some(61), added: 2536, mode: `MaxEncodedLen`)
 	/// Storage: `Evaluation::Work` (r:255 w:255)
 	/// Proof: `Evaluation::Work` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
+	/// Storage: `Evaluation::RoundVotes` (r:0 w:1)
+	/// Proof: `Evaluation::RoundVotes` (`max_values`: None, `max_size`: Some(40), added: 2515, mode: `MaxEncodedLen`)
 	/// Storage: `Evaluation::GlobalModels` (r:0 w:1)
 	/// Proof: `Evaluation::GlobalModels` (`max_values`: None, `max_size`: Some(186), added: 2661, mode: `MaxEncodedLen`)
 	/// The range of component `e` is `[1, 256]`.
 	fn on_global_end(e: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `3258 + e * (221 ±0)`
+		//  Measured:  `3292 + e * (221 ±0)`
 		//  Estimated: `12707 + e * (3205 ±0)`
-		// Minimum execution time: 727_229_000 picoseconds.
-		Weight::from_parts(241_675_133, 12707)
-			// Standard Error: 3_059_513
-			.saturating_add(Weight::from_parts(286_287_282, 0).saturating_mul(e.into()))
+		// Minimum execution time: 677_414_000 picoseconds.
+		Weight::from_parts(545_019_688, 12707)
+			// Standard Error: 739_506
+			.saturating_add(Weight::from_parts(267_079_112, 0).saturating_mul(e.into()))
 			.saturating_add(RocksDbWeight::get().reads(3_u64))
 			.saturating_add(RocksDbWeight::get().reads((4_u64).saturating_mul(e.into())))
-			.saturating_add(RocksDbWeight::get().writes(2_u64))
+			.saturating_add(RocksDbWeight::get().writes(3_u64))
 			.saturating_add(RocksDbWeight::get().writes((4_u64).saturating_mul(e.into())))
 			.saturating_add(Weight::from_parts(0, 3205).saturating_mul(e.into()))
 	}
@@ -870,10 +910,10 @@ impl WeightInfo for () {
 	/// Proof: `Evaluation::ScoreSettlements` (`max_values`: None, `max_size`: Some(825), added: 3300, mode: `MaxEncodedLen`)
 	fn on_scores_opened() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `1631`
+		//  Measured:  `1665`
 		//  Estimated: `12707`
-		// Minimum execution time: 410_930_000 picoseconds.
-		Weight::from_parts(445_195_000, 12707)
+		// Minimum execution time: 378_425_000 picoseconds.
+		Weight::from_parts(390_203_000, 12707)
 			.saturating_add(RocksDbWeight::get().reads(5_u64))
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
@@ -904,12 +944,12 @@ impl WeightInfo for () {
 	/// The range of component `k` is `[1, 1024]`.
 	fn on_score_slice(k: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `5148 + k * (344 ±0)`
+		//  Measured:  `5181 + k * (344 ±0)`
 		//  Estimated: `18763 + k * (3205 ±0)`
-		// Minimum execution time: 2_753_831_000 picoseconds.
-		Weight::from_parts(2_854_381_000, 18763)
-			// Standard Error: 10_468_092
-			.saturating_add(Weight::from_parts(1_454_092_931, 0).saturating_mul(k.into()))
+		// Minimum execution time: 2_519_146_000 picoseconds.
+		Weight::from_parts(2_634_018_000, 18763)
+			// Standard Error: 1_657_534
+			.saturating_add(Weight::from_parts(1_357_855_459, 0).saturating_mul(k.into()))
 			.saturating_add(RocksDbWeight::get().reads(21_u64))
 			.saturating_add(RocksDbWeight::get().reads((7_u64).saturating_mul(k.into())))
 			.saturating_add(RocksDbWeight::get().writes(19_u64))
@@ -921,12 +961,12 @@ impl WeightInfo for () {
 	/// The range of component `k` is `[1, 3300]`.
 	fn on_scores_pruned(k: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `588 + k * (50 ±0)`
+		//  Measured:  `621 + k * (50 ±0)`
 		//  Estimated: `990 + k * (2728 ±0)`
-		// Minimum execution time: 139_114_000 picoseconds.
-		Weight::from_parts(12_187_259, 990)
-			// Standard Error: 52_557
-			.saturating_add(Weight::from_parts(6_834_559, 0).saturating_mul(k.into()))
+		// Minimum execution time: 98_411_000 picoseconds.
+		Weight::from_parts(36_038_591, 990)
+			// Standard Error: 44_815
+			.saturating_add(Weight::from_parts(6_241_173, 0).saturating_mul(k.into()))
 			.saturating_add(RocksDbWeight::get().reads((1_u64).saturating_mul(k.into())))
 			.saturating_add(RocksDbWeight::get().writes((1_u64).saturating_mul(k.into())))
 			.saturating_add(Weight::from_parts(0, 2728).saturating_mul(k.into()))
@@ -941,10 +981,10 @@ impl WeightInfo for () {
 	/// Proof: `Evaluation::TestSetDisputes` (`max_values`: None, `max_size`: Some(8206), added: 10681, mode: `MaxEncodedLen`)
 	fn on_scores_finalized() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `127`
+		//  Measured:  `160`
 		//  Estimated: `0`
-		// Minimum execution time: 228_220_000 picoseconds.
-		Weight::from_parts(259_337_000, 0)
+		// Minimum execution time: 193_798_000 picoseconds.
+		Weight::from_parts(199_845_000, 0)
 			.saturating_add(RocksDbWeight::get().writes(4_u64))
 	}
 }

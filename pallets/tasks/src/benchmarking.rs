@@ -40,6 +40,9 @@ fn spec<T: Config>(a: u32) -> TaskSpecOf<T> {
 	spec.evaluators_per_subgroup = T::MaxEvaluatorsPerSubgroup::get();
 	spec.aggregation = AggregationRule::MultiKrum { f: 0, m: 1 };
 	spec.max_samples = T::MaxSamplesPerUpdate::get();
+	// Long enough to end early: the last update moves the deadline (submit_update's worst
+	// case).
+	spec.phases.training = T::MinPhaseLength::get().max(2u32.into()).min(T::MaxPhaseLength::get());
 	spec
 }
 
@@ -176,15 +179,48 @@ mod benchmarks {
 	}
 
 	#[benchmark]
+	fn extend_task() {
+		let (task, owner) = task_with::<T>(1);
+		reach_deadline::<T>(task);
+		// One round short of the bound, so that one more fits.
+		Tasks::<T>::mutate(task, |info| {
+			let info = info.as_mut().expect("exists");
+			info.spec.rounds = T::MaxRounds::get() - 1;
+		});
+		let info = Tasks::<T>::get(task).expect("exists");
+		let top_up = info.spec.reward.amount;
+		#[extrinsic_call]
+		_(RawOrigin::Signed(owner), task, 1, top_up);
+		assert_eq!(Tasks::<T>::get(task).expect("exists").spec.rounds, info.spec.rounds + 1);
+	}
+
+	#[benchmark]
+	fn end_training() {
+		let (task, owner) = task_with::<T>(1);
+		reach_deadline::<T>(task);
+		#[extrinsic_call]
+		_(RawOrigin::Signed(owner), task);
+		assert_eq!(Tasks::<T>::get(task).expect("exists").spec.rounds, 1);
+	}
+
+	#[benchmark]
 	fn submit_update() {
 		let (task, _) = task_with::<T>(T::MaxParticipants::get());
 		reach_deadline::<T>(task);
 		let who = participant::<T>(0);
 		let cid: Cid =
 			BoundedVec::truncate_from(alloc::vec![3u8; din_primitives::MAX_CID_LEN as usize]);
+		// The worst case: the round's last expected update, which closes Training early.
+		Rounds::<T>::mutate(task, 0, |r| {
+			if let Some(r) = r {
+				r.updates = r.participants.saturating_sub(1);
+			}
+		});
+		let deadline = Tasks::<T>::get(task).expect("exists").phase_ends;
 		#[extrinsic_call]
 		_(RawOrigin::Signed(who.clone()), task, 0, cid, H256::repeat_byte(4), 1_000);
 		assert!(Updates::<T>::contains_key((task, 0), &who));
+		assert!(Tasks::<T>::get(task).expect("exists").phase_ends < deadline);
 	}
 
 	#[benchmark]
@@ -247,6 +283,12 @@ mod benchmarks {
 		// in (each try of it is rolled back).
 		let mut at = Tasks::<T>::get(task).expect("exists").phase_ends;
 		for _ in 0..10_000 {
+			// Each slice goes to the database first: a rolled-back try on top of uncommitted
+			// removals sees different prefix-removal counts (`clear_prefix` walks the
+			// overlay's removed keys again) than the measured block would. (The mock's
+			// in-memory backend cannot commit, and its lifecycle removes no prefix.)
+			#[cfg(not(test))]
+			polkadot_sdk::frame_benchmarking::benchmarking::commit_db();
 			frame_system::Pallet::<T>::set_block_number(at);
 			let finishes = polkadot_sdk::frame_support::storage::with_transaction(|| {
 				Pallet::<T>::on_initialize(at);

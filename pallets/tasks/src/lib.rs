@@ -19,6 +19,10 @@
 //! slash by leaving and unbonding. A leave takes effect (and its lock is released) when
 //! the first round starts. The owner may
 //! [`Pallet::cancel_task`] before the first round starts and gets the whole pool back.
+//! Until Scoring it may [`Pallet::extend_task`] (more rounds, with a top-up that keeps the
+//! pool per round: participants cannot leave a started task, so added rounds must pay as
+//! the first ones did) or [`Pallet::end_training`] after the current round (the pool is not
+//! touched: it is shared by the contributions made so far).
 //!
 //! A task then runs through its lifecycle, advanced by `on_initialize` at each phase's
 //! deadline:
@@ -41,7 +45,10 @@
 //! [`Pallet::submit_update`]: the CID of the update in the artifact store, the commitment to
 //! its canonical encoding and the number of training samples behind it. What counts as a
 //! *contribution* is decided later: an update the subgroup majority of evaluators accepts,
-//! scored above the baseline.
+//! scored above the baseline. The update of the round's last assigned participant ends
+//! Training at the next block ([`Event::PhaseClosedEarly`]); the vote phases end the same way
+//! when pallet-din-evaluation reports their last expected vote
+//! ([`din_primitives::PhaseClosing`]). A phase's configured length is its timeout.
 //!
 //! ## Design
 //!
@@ -420,6 +427,11 @@ pub mod pallet {
 			reward: BalanceOf<T>,
 			registration_ends: BlockNumberFor<T>,
 		},
+		/// The owner extended `task` to `rounds` rounds in all and added `top_up` to its pool.
+		TaskExtended { task: TaskId, rounds: RoundIndex, top_up: BalanceOf<T> },
+		/// The owner ended the training of `task` after its current round `round`: Scoring
+		/// follows it.
+		TrainingEndsAfterRound { task: TaskId, round: RoundIndex },
 		/// `owner` cancelled `task` before its first round and got `refund` back.
 		TaskCancelled { task: TaskId, owner: T::AccountId, round: RoundIndex, refund: BalanceOf<T> },
 		/// The first round of `task` was deferred `deferrals` times and could not start at
@@ -462,6 +474,14 @@ pub mod pallet {
 		PhaseHeld { task: TaskId, round: RoundIndex, phase: TaskPhase, until: BlockNumberFor<T> },
 		/// `task` entered `phase` of `round`, ending at `ends`.
 		PhaseChanged { task: TaskId, round: RoundIndex, phase: TaskPhase, ends: BlockNumberFor<T> },
+		/// Every submission `phase` of `round` of `task` expects is in: the phase ends at `ends`
+		/// (the next block) instead of its deadline.
+		PhaseClosedEarly {
+			task: TaskId,
+			round: RoundIndex,
+			phase: TaskPhase,
+			ends: BlockNumberFor<T>,
+		},
 		/// `who` submitted an update for `round` of `task`.
 		UpdateSubmitted {
 			task: TaskId,
@@ -590,6 +610,15 @@ pub mod pallet {
 		EvaluatorFeeTooLow,
 		/// `fees.baseline_margin` is below `Config::MinBaselineMargin`.
 		BaselineMarginTooLow,
+		/// Training is over (Scoring, Rewarding or ended): rounds can no longer change.
+		TrainingOver,
+		/// An extension's top-up would lower the pool per round: it must be at least the
+		/// pool's share of the added rounds.
+		TopUpTooSmall,
+		/// Training can only be ended during a round (before the first, cancel the task).
+		NotInRound,
+		/// The current round is already the task's last.
+		AlreadyLastRound,
 		/// `CenteredClipping` needs a clipping radius `tau > 0`.
 		ZeroClippingRadius,
 		/// `CenteredClipping` runs 1 to `din_primitives::MAX_CLIPPING_ITERATIONS`
@@ -812,6 +841,74 @@ pub mod pallet {
 			Ok(Some(T::WeightInfo::cancel_task(participants)).into())
 		}
 
+		/// Add `rounds` rounds to `task` and `top_up` to its pool, held from the owner.
+		///
+		/// Origin: signed, the owner. Before Scoring (during Registration or a round). The
+		/// pool per round must not fall: `top_up` is at least the pool's share of the added
+		/// rounds (`pool × rounds / spec.rounds`, rounded up), because participants, whose bonds
+		/// stay locked until the task ends, joined for that pay per round; in all at most
+		/// `MaxRounds` rounds.
+		///
+		/// Emits [`Event::TaskExtended`].
+		#[pallet::call_index(5)]
+		#[pallet::weight(T::WeightInfo::extend_task())]
+		pub fn extend_task(
+			origin: OriginFor<T>,
+			task: TaskId,
+			rounds: RoundIndex,
+			top_up: BalanceOf<T>,
+		) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			let mut info = Tasks::<T>::get(task).ok_or(Error::<T>::UnknownTask)?;
+			ensure!(info.owner == who, Error::<T>::NotOwner);
+			ensure!(!info.phase.is_terminal(), Error::<T>::TaskEnded);
+			ensure!(
+				info.phase == TaskPhase::Registration || info.phase.is_round_phase(),
+				Error::<T>::TrainingOver
+			);
+			ensure!(rounds > 0, Error::<T>::ZeroRounds);
+			let total = info.spec.rounds.saturating_add(rounds);
+			ensure!(total <= T::MaxRounds::get(), Error::<T>::TooManyRounds);
+			ensure!(
+				top_up >= pool_share(info.spec.reward.amount, rounds, info.spec.rounds),
+				Error::<T>::TopUpTooSmall
+			);
+			T::Currency::hold(&HoldReason::RewardPool.into(), &who, top_up)
+				.map_err(|_| Error::<T>::InsufficientFunds)?;
+			info.spec.rounds = total;
+			info.spec.reward.amount = info.spec.reward.amount.saturating_add(top_up);
+			info.remaining = info.remaining.saturating_add(top_up);
+			Tasks::<T>::insert(task, info);
+			Self::deposit_event(Event::TaskExtended { task, rounds: total, top_up });
+			Ok(())
+		}
+
+		/// End the training of `task` after its current round: Scoring follows it, and the
+		/// whole pool is shared by the contributions made so far.
+		///
+		/// Origin: signed, the owner. During a round that is not already the last.
+		///
+		/// Emits [`Event::TrainingEndsAfterRound`].
+		#[pallet::call_index(6)]
+		#[pallet::weight(T::WeightInfo::end_training())]
+		pub fn end_training(origin: OriginFor<T>, task: TaskId) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			let mut info = Tasks::<T>::get(task).ok_or(Error::<T>::UnknownTask)?;
+			ensure!(info.owner == who, Error::<T>::NotOwner);
+			ensure!(!info.phase.is_terminal(), Error::<T>::TaskEnded);
+			ensure!(
+				!matches!(info.phase, TaskPhase::Scoring | TaskPhase::Rewarding),
+				Error::<T>::TrainingOver
+			);
+			ensure!(info.phase.is_round_phase(), Error::<T>::NotInRound);
+			let round = info.round;
+			ensure!(round.saturating_add(1) < info.spec.rounds, Error::<T>::AlreadyLastRound);
+			info.spec.rounds = round.saturating_add(1);
+			Tasks::<T>::insert(task, info);
+			Self::deposit_event(Event::TrainingEndsAfterRound { task, round });
+			Ok(())
+		}
+
 		/// Submit the caller's update for `round` of `task`.
 		///
 		/// Origin: signed, a participant assigned to a subgroup of `round`. Only during
@@ -856,10 +953,11 @@ pub mod pallet {
 					submitted_at: now,
 				},
 			);
-			Rounds::<T>::mutate(task, round, |r| {
-				if let Some(r) = r {
+			let all_in = Rounds::<T>::mutate(task, round, |r| {
+				r.as_mut().is_some_and(|r| {
 					r.updates.saturating_inc();
-				}
+					r.updates >= r.participants
+				})
 			});
 			Self::deposit_event(Event::UpdateSubmitted {
 				task,
@@ -870,6 +968,10 @@ pub mod pallet {
 				commitment,
 				num_samples,
 			});
+			if all_in {
+				// Nobody else of the round can submit: aggregation need not wait.
+				Self::close_early(task, info, round, TaskPhase::Training, now);
+			}
 			Ok(())
 		}
 	}

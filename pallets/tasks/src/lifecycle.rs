@@ -17,6 +17,12 @@
 //! the next block, until the hook is done. The phase's own calls are refused by the hook's
 //! pallet meanwhile.
 //!
+//! A phase ends before its deadline when everything it waits for is in: the last expected
+//! update of Training (here), the last expected vote of a vote phase (pallet-din-evaluation,
+//! through [`din_primitives::PhaseClosing`]). Its deadline entry then moves to the next block,
+//! so a round of honest parties takes as many blocks as their submissions need, and the
+//! configured lengths are timeouts for the silent.
+//!
 //! A first round that cannot start (too few participants, or the hook refuses) is retried
 //! one registration period later, at most [`Config::MaxRoundDeferrals`] times; then the
 //! task expires: cancelled and refunded like an owner's cancellation. Without that bound a
@@ -143,6 +149,27 @@ impl<T: Config> Pallet<T> {
 				Transition::Phase
 			},
 		}
+	}
+
+	/// End `phase` of `round` of `task` (as `info` holds it) at the next block instead of its
+	/// deadline, because every submission it expects is in. The deadline entry moves; the
+	/// old block's slot is freed first, so the new one is never later than the old.
+	pub(crate) fn close_early(
+		task: TaskId,
+		mut info: TaskInfoOf<T>,
+		round: RoundIndex,
+		phase: TaskPhase,
+		now: BlockNumberFor<T>,
+	) {
+		let next = now.saturating_add(1u32.into());
+		if info.round != round || info.phase != phase || info.phase_ends <= next {
+			return;
+		}
+		Deadlines::<T>::mutate(info.phase_ends, |d| d.retain(|t| *t != task));
+		info.phase_ends = Self::schedule(task, next);
+		let ends = info.phase_ends;
+		Tasks::<T>::insert(task, info);
+		Self::deposit_event(Event::PhaseClosedEarly { task, round, phase, ends });
 	}
 
 	/// Move `info` into `phase` and schedule its deadline.
@@ -309,5 +336,12 @@ impl<T: Config> Pallet<T> {
 		Tasks::<T>::insert(task, info);
 		hooks.saturating_accrue(T::Lifecycle::on_task_end(task, TaskPhase::Cancelled));
 		Self::deposit_event(Event::TaskExpired { task, owner, deferrals, refund });
+	}
+}
+
+impl<T: Config> din_primitives::PhaseClosing for Pallet<T> {
+	fn all_in(task: TaskId, round: RoundIndex, phase: TaskPhase) {
+		let Some(info) = Tasks::<T>::get(task) else { return };
+		Self::close_early(task, info, round, phase, frame_system::Pallet::<T>::block_number());
 	}
 }

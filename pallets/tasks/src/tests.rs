@@ -582,6 +582,127 @@ fn submit_update_works() {
 	});
 }
 
+/// A task with a 10-block Training phase, `n` participants (10, 11, …) in round 0.
+fn running_task_with_long_training(n: u64) -> TaskId {
+	let task = create_with(|s| s.phases.training = 10);
+	for who in 10..10 + n {
+		join(who, task);
+	}
+	finish_phase(task);
+	assert_eq!(phase(task), TaskPhase::Training);
+	task
+}
+
+#[test]
+fn training_ends_one_block_after_its_last_expected_update() {
+	ExtBuilder::default().build_and_execute(|| {
+		let task = running_task_with_long_training(3);
+		let deadline = phase_ends(task);
+		assert_ok!(submit(10, task, 0));
+		assert_ok!(submit(11, task, 0));
+		assert_eq!(phase_ends(task), deadline, "one update is still expected");
+		run_to(System::block_number() + 2);
+		assert_ok!(submit(12, task, 0));
+		let now = System::block_number();
+		assert!(now + 1 < deadline);
+		assert_eq!(phase_ends(task), now + 1);
+		System::assert_last_event(
+			Event::PhaseClosedEarly { task, round: 0, phase: TaskPhase::Training, ends: now + 1 }
+				.into(),
+		);
+		run_to(now + 1);
+		assert_eq!(phase(task), TaskPhase::AggregationCommit);
+		// The old deadline holds no stale entry that would advance the task again.
+		assert!(!Deadlines::<Test>::get(deadline).contains(&task));
+		DinTasks::do_try_state().expect("invariants hold");
+	});
+}
+
+#[test]
+fn a_silent_participant_keeps_training_open_until_its_deadline() {
+	ExtBuilder::default().build_and_execute(|| {
+		let task = running_task_with_long_training(3);
+		let deadline = phase_ends(task);
+		assert_ok!(submit(10, task, 0));
+		assert_ok!(submit(11, task, 0));
+		run_to(deadline - 1);
+		assert_eq!(phase(task), TaskPhase::Training);
+		assert!(!task_events().iter().any(|e| matches!(e, Event::PhaseClosedEarly { .. })));
+		run_to(deadline);
+		assert_eq!(phase(task), TaskPhase::AggregationCommit);
+	});
+}
+
+fn run_to_phase(task: TaskId, target: TaskPhase) {
+	for _ in 0..64 {
+		if phase(task) == target {
+			return;
+		}
+		finish_phase(task);
+	}
+	panic!("task {task} never reached {target:?}");
+}
+
+#[test]
+fn an_owner_extends_a_running_task_only_with_a_top_up_that_keeps_the_pool_per_round() {
+	ExtBuilder::default().build_and_execute(|| {
+		let task = running_task(2);
+		let held = pool_held(OWNER);
+		let extend = |who, rounds, top_up| {
+			DinTasks::extend_task(RuntimeOrigin::signed(who), task, rounds, top_up)
+		};
+		// Two rounds for 1,000: one more round must bring at least 500.
+		assert_noop!(extend(OWNER, 1, 499), Error::<Test>::TopUpTooSmall);
+		assert_noop!(extend(OTHER, 1, 500), Error::<Test>::NotOwner);
+		assert_noop!(extend(OWNER, 0, 0), Error::<Test>::ZeroRounds);
+		assert_noop!(extend(OWNER, 2, 1_000), Error::<Test>::TooManyRounds);
+		assert_noop!(
+			DinTasks::extend_task(RuntimeOrigin::signed(OWNER), 99, 1, 500),
+			Error::<Test>::UnknownTask
+		);
+		assert_ok!(extend(OWNER, 1, 500));
+		System::assert_last_event(Event::TaskExtended { task, rounds: 3, top_up: 500 }.into());
+		assert_eq!(pool_held(OWNER), held + 500);
+		let info = Tasks::<Test>::get(task).expect("exists");
+		assert_eq!((info.spec.rounds, info.spec.reward.amount, info.remaining), (3, 1_500, 1_500));
+		DinTasks::do_try_state().expect("held = remaining");
+
+		run_to_phase(task, TaskPhase::Scoring);
+		assert_eq!(round(task), 2, "the task ran the added round");
+		assert_noop!(extend(OWNER, 0, 0), Error::<Test>::TrainingOver);
+		run_to_phase(task, TaskPhase::Finished);
+		assert_noop!(extend(OWNER, 1, 500), Error::<Test>::TaskEnded);
+		// No rewards pallet in this mock: the whole extended pool returns.
+		assert_eq!(pool_held(OWNER), 0);
+	});
+}
+
+#[test]
+fn an_owner_ends_training_after_the_current_round_and_the_pool_stays_whole() {
+	ExtBuilder::default().build_and_execute(|| {
+		let task = create();
+		join(10, task);
+		join(11, task);
+		let end = |who| DinTasks::end_training(RuntimeOrigin::signed(who), task);
+		assert_noop!(end(OWNER), Error::<Test>::NotInRound);
+		finish_phase(task);
+		assert_eq!(phase(task), TaskPhase::Training);
+		assert_noop!(end(OTHER), Error::<Test>::NotOwner);
+		let remaining = Tasks::<Test>::get(task).expect("exists").remaining;
+		assert_ok!(end(OWNER));
+		System::assert_last_event(Event::TrainingEndsAfterRound { task, round: 0 }.into());
+		assert_noop!(end(OWNER), Error::<Test>::AlreadyLastRound);
+		let info = Tasks::<Test>::get(task).expect("exists");
+		assert_eq!((info.spec.rounds, info.remaining), (1, remaining), "the pool is not touched");
+
+		run_to_phase(task, TaskPhase::Scoring);
+		assert_eq!(round(task), 0, "Scoring follows the round training was ended in");
+		assert_noop!(end(OWNER), Error::<Test>::TrainingOver);
+		run_to_phase(task, TaskPhase::Finished);
+		assert_noop!(end(OWNER), Error::<Test>::TaskEnded);
+	});
+}
+
 #[test]
 fn submit_update_fails_unknown_task() {
 	ExtBuilder::default().build_and_execute(|| {
@@ -1205,6 +1326,9 @@ fn pure_helpers_work() {
 	assert_eq!(Finished.next(true), Err(TransitionError::Terminal));
 	assert_eq!(Training.cancel(), Err(TransitionError::NotCancellable));
 	assert_eq!(Cancelled.cancel(), Err(TransitionError::Terminal));
+	assert_eq!(pool_share(1_000u128, 1, 2), 500);
+	assert_eq!(pool_share(1_000u128, 1, 3), 334, "rounded up");
+	assert_eq!(pool_share(u128::MAX, 3, 1), u128::MAX, "saturates");
 }
 
 // ----- property test -----

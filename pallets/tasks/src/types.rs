@@ -517,3 +517,21 @@ pub fn subgroup_of(i: u32, k: u32) -> SubgroupIndex {
 		i % k
 	}
 }
+
+/// What `added` more rounds of a task with `pool` for `rounds` rounds must bring to keep its
+/// pool per round: `pool × added / rounds`, rounded up.
+pub fn pool_share<B>(pool: B, added: RoundIndex, rounds: RoundIndex) -> B
+where
+	B: polkadot_sdk::sp_runtime::traits::UniqueSaturatedInto<u128>
+		+ polkadot_sdk::sp_runtime::traits::UniqueSaturatedFrom<u128>,
+{
+	use polkadot_sdk::sp_runtime::{helpers_128bit::multiply_by_rational_with_rounding, Rounding};
+	let share = multiply_by_rational_with_rounding(
+		pool.unique_saturated_into(),
+		u128::from(added),
+		u128::from(rounds.max(1)),
+		Rounding::Up,
+	)
+	.unwrap_or(u128::MAX);
+	B::unique_saturated_from(share)
+}

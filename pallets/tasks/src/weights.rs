@@ -52,6 +52,8 @@ pub trait WeightInfo {
 	fn join_task() -> Weight;
 	fn leave_task() -> Weight;
 	fn cancel_task(p: u32, ) -> Weight;
+	fn extend_task() -> Weight;
+	fn end_training() -> Weight;
 	fn submit_update() -> Weight;
 	fn on_initialize_idle() -> Weight;
 	fn on_initialize_phase() -> Weight;
@@ -79,10 +81,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `109`
 		//  Estimated: `3640`
-		// Minimum execution time: 874_868_000 picoseconds.
-		Weight::from_parts(963_317_405, 3640)
-			// Standard Error: 975
-			.saturating_add(Weight::from_parts(3_440, 0).saturating_mul(a.into()))
+		// Minimum execution time: 883_078_000 picoseconds.
+		Weight::from_parts(936_504_101, 3640)
+			// Standard Error: 901
+			.saturating_add(Weight::from_parts(1_662, 0).saturating_mul(a.into()))
 			.saturating_add(T::DbWeight::get().reads(5_u64))
 			.saturating_add(T::DbWeight::get().writes(6_u64))
 	}
@@ -96,8 +98,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `15481`
 		//  Estimated: `13975`
-		// Minimum execution time: 637_510_000 picoseconds.
-		Weight::from_parts(750_505_000, 13975)
+		// Minimum execution time: 550_965_000 picoseconds.
+		Weight::from_parts(566_662_000, 13975)
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
 	}
@@ -109,8 +111,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `14445`
 		//  Estimated: `13975`
-		// Minimum execution time: 408_132_000 picoseconds.
-		Weight::from_parts(456_314_000, 13975)
+		// Minimum execution time: 327_259_000 picoseconds.
+		Weight::from_parts(352_893_000, 13975)
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -137,17 +139,43 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `5947 + p * (134 ±0)`
 		//  Estimated: `13975 + p * (3205 ±0)`
-		// Minimum execution time: 1_053_540_000 picoseconds.
-		Weight::from_parts(1_077_407_548, 13975)
-			// Standard Error: 2_093_787
-			.saturating_add(Weight::from_parts(99_967_026, 0).saturating_mul(p.into()))
+		// Minimum execution time: 1_022_714_000 picoseconds.
+		Weight::from_parts(1_071_299_095, 13975)
+			// Standard Error: 286_717
+			.saturating_add(Weight::from_parts(96_119_918, 0).saturating_mul(p.into()))
 			.saturating_add(T::DbWeight::get().reads(7_u64))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(p.into())))
 			.saturating_add(T::DbWeight::get().writes(7_u64))
 			.saturating_add(T::DbWeight::get().writes((1_u64).saturating_mul(p.into())))
 			.saturating_add(Weight::from_parts(0, 3205).saturating_mul(p.into()))
 	}
-	/// Storage: `Tasks::Tasks` (r:1 w:0)
+	/// Storage: `Tasks::Tasks` (r:1 w:1)
+	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(4852), added: 7327, mode: `MaxEncodedLen`)
+	/// Storage: `System::Account` (r:1 w:1)
+	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
+	/// Storage: `Balances::Holds` (r:1 w:1)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(175), added: 2650, mode: `MaxEncodedLen`)
+	fn extend_task() -> Weight {
+		// Proof Size summary in bytes:
+		//  Measured:  `5467`
+		//  Estimated: `8317`
+		// Minimum execution time: 888_726_000 picoseconds.
+		Weight::from_parts(927_203_000, 8317)
+			.saturating_add(T::DbWeight::get().reads(3_u64))
+			.saturating_add(T::DbWeight::get().writes(3_u64))
+	}
+	/// Storage: `Tasks::Tasks` (r:1 w:1)
+	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(4852), added: 7327, mode: `MaxEncodedLen`)
+	fn end_training() -> Weight {
+		// Proof Size summary in bytes:
+		//  Measured:  `5072`
+		//  Estimated: `8317`
+		// Minimum execution time: 253_264_000 picoseconds.
+		Weight::from_parts(262_545_000, 8317)
+			.saturating_add(T::DbWeight::get().reads(1_u64))
+			.saturating_add(T::DbWeight::get().writes(1_u64))
+	}
+	/// Storage: `Tasks::Tasks` (r:1 w:1)
 	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(4852), added: 7327, mode: `MaxEncodedLen`)
 	/// Storage: `Tasks::Assignments` (r:1 w:0)
 	/// Proof: `Tasks::Assignments` (`max_values`: None, `max_size`: Some(68), added: 2543, mode: `MaxEncodedLen`)
@@ -155,14 +183,16 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Tasks::Updates` (`max_values`: None, `max_size`: Some(242), added: 2717, mode: `MaxEncodedLen`)
 	/// Storage: `Tasks::Rounds` (r:1 w:1)
 	/// Proof: `Tasks::Rounds` (`max_values`: None, `max_size`: Some(40), added: 2515, mode: `MaxEncodedLen`)
+	/// Storage: `Tasks::Deadlines` (r:2 w:2)
+	/// Proof: `Tasks::Deadlines` (`max_values`: None, `max_size`: Some(21), added: 2496, mode: `MaxEncodedLen`)
 	fn submit_update() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `5992`
+		//  Measured:  `5996`
 		//  Estimated: `8317`
-		// Minimum execution time: 607_775_000 picoseconds.
-		Weight::from_parts(640_983_000, 8317)
-			.saturating_add(T::DbWeight::get().reads(4_u64))
-			.saturating_add(T::DbWeight::get().writes(2_u64))
+		// Minimum execution time: 646_847_000 picoseconds.
+		Weight::from_parts(676_868_000, 8317)
+			.saturating_add(T::DbWeight::get().reads(6_u64))
+			.saturating_add(T::DbWeight::get().writes(5_u64))
 	}
 	/// Storage: `Tasks::Deadlines` (r:1 w:0)
 	/// Proof: `Tasks::Deadlines` (`max_values`: None, `max_size`: Some(21), added: 2496, mode: `MaxEncodedLen`)
@@ -170,8 +200,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `6`
 		//  Estimated: `3486`
-		// Minimum execution time: 48_290_000 picoseconds.
-		Weight::from_parts(52_886_000, 3486)
+		// Minimum execution time: 48_809_000 picoseconds.
+		Weight::from_parts(54_040_000, 3486)
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 	}
 	/// Storage: `Tasks::Deadlines` (r:2 w:2)
@@ -182,8 +212,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `5076`
 		//  Estimated: `8317`
-		// Minimum execution time: 314_570_000 picoseconds.
-		Weight::from_parts(329_709_000, 8317)
+		// Minimum execution time: 313_331_000 picoseconds.
+		Weight::from_parts(322_574_000, 8317)
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
@@ -209,6 +239,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Staking::ReputationOf` (`max_values`: None, `max_size`: Some(61), added: 2536, mode: `MaxEncodedLen`)
 	/// Storage: `Evaluation::RoundEvaluators` (r:0 w:1)
 	/// Proof: `Evaluation::RoundEvaluators` (`max_values`: None, `max_size`: Some(9242), added: 11717, mode: `MaxEncodedLen`)
+	/// Storage: `Evaluation::RoundVotes` (r:0 w:1)
+	/// Proof: `Evaluation::RoundVotes` (`max_values`: None, `max_size`: Some(40), added: 2515, mode: `MaxEncodedLen`)
 	/// Storage: `Evaluation::Panels` (r:0 w:8)
 	/// Proof: `Evaluation::Panels` (`max_values`: None, `max_size`: Some(253), added: 2728, mode: `MaxEncodedLen`)
 	/// Storage: `Tasks::Assignments` (r:0 w:128)
@@ -223,15 +255,15 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `5144 + l * (145 ±0) + p * (68 ±0)`
 		//  Estimated: `23425 + l * (3205 ±0)`
-		// Minimum execution time: 8_630_634_000 picoseconds.
-		Weight::from_parts(1_447_345_370, 23425)
-			// Standard Error: 910_597
-			.saturating_add(Weight::from_parts(59_095_516, 0).saturating_mul(p.into()))
-			// Standard Error: 902_348
-			.saturating_add(Weight::from_parts(122_875_985, 0).saturating_mul(l.into()))
+		// Minimum execution time: 8_358_067_000 picoseconds.
+		Weight::from_parts(1_544_499_602, 23425)
+			// Standard Error: 727_253
+			.saturating_add(Weight::from_parts(55_874_344, 0).saturating_mul(p.into()))
+			// Standard Error: 720_666
+			.saturating_add(Weight::from_parts(118_516_673, 0).saturating_mul(l.into()))
 			.saturating_add(T::DbWeight::get().reads(23_u64))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(l.into())))
-			.saturating_add(T::DbWeight::get().writes(15_u64))
+			.saturating_add(T::DbWeight::get().writes(16_u64))
 			.saturating_add(T::DbWeight::get().writes((1_u64).saturating_mul(p.into())))
 			.saturating_add(T::DbWeight::get().writes((1_u64).saturating_mul(l.into())))
 			.saturating_add(Weight::from_parts(0, 3205).saturating_mul(l.into()))
@@ -242,10 +274,6 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(4852), added: 7327, mode: `MaxEncodedLen`)
 	/// Storage: `Evaluation::ScoreSettlements` (r:1 w:1)
 	/// Proof: `Evaluation::ScoreSettlements` (`max_values`: None, `max_size`: Some(825), added: 3300, mode: `MaxEncodedLen`)
-	/// Storage: `Evaluation::Panels` (r:8 w:8)
-	/// Proof: `Evaluation::Panels` (`max_values`: None, `max_size`: Some(253), added: 2728, mode: `MaxEncodedLen`)
-	/// Storage: `Evaluation::RoundEvaluators` (r:1 w:1)
-	/// Proof: `Evaluation::RoundEvaluators` (`max_values`: None, `max_size`: Some(9242), added: 11717, mode: `MaxEncodedLen`)
 	/// Storage: `System::Account` (r:1 w:1)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:1 w:1)
@@ -271,15 +299,15 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// The range of component `p` is `[1, 256]`.
 	fn on_initialize_finish(p: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `6257 + p * (199 ±0)`
+		//  Measured:  `6162 + p * (197 ±0)`
 		//  Estimated: `13975 + p * (3205 ±0)`
-		// Minimum execution time: 1_389_884_000 picoseconds.
-		Weight::from_parts(1_349_871_118, 13975)
-			// Standard Error: 544_671
-			.saturating_add(Weight::from_parts(104_104_558, 0).saturating_mul(p.into()))
-			.saturating_add(T::DbWeight::get().reads(9_u64))
+		// Minimum execution time: 1_314_859_000 picoseconds.
+		Weight::from_parts(1_227_343_935, 13975)
+			// Standard Error: 287_451
+			.saturating_add(Weight::from_parts(99_649_102, 0).saturating_mul(p.into()))
+			.saturating_add(T::DbWeight::get().reads(7_u64))
 			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(p.into())))
-			.saturating_add(T::DbWeight::get().writes(13_u64))
+			.saturating_add(T::DbWeight::get().writes(11_u64))
 			.saturating_add(T::DbWeight::get().writes((2_u64).saturating_mul(p.into())))
 			.saturating_add(Weight::from_parts(0, 3205).saturating_mul(p.into()))
 	}
@@ -304,10 +332,10 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `109`
 		//  Estimated: `3640`
-		// Minimum execution time: 874_868_000 picoseconds.
-		Weight::from_parts(963_317_405, 3640)
-			// Standard Error: 975
-			.saturating_add(Weight::from_parts(3_440, 0).saturating_mul(a.into()))
+		// Minimum execution time: 883_078_000 picoseconds.
+		Weight::from_parts(936_504_101, 3640)
+			// Standard Error: 901
+			.saturating_add(Weight::from_parts(1_662, 0).saturating_mul(a.into()))
 			.saturating_add(RocksDbWeight::get().reads(5_u64))
 			.saturating_add(RocksDbWeight::get().writes(6_u64))
 	}
@@ -321,8 +349,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `15481`
 		//  Estimated: `13975`
-		// Minimum execution time: 637_510_000 picoseconds.
-		Weight::from_parts(750_505_000, 13975)
+		// Minimum execution time: 550_965_000 picoseconds.
+		Weight::from_parts(566_662_000, 13975)
 			.saturating_add(RocksDbWeight::get().reads(3_u64))
 			.saturating_add(RocksDbWeight::get().writes(2_u64))
 	}
@@ -334,8 +362,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `14445`
 		//  Estimated: `13975`
-		// Minimum execution time: 408_132_000 picoseconds.
-		Weight::from_parts(456_314_000, 13975)
+		// Minimum execution time: 327_259_000 picoseconds.
+		Weight::from_parts(352_893_000, 13975)
 			.saturating_add(RocksDbWeight::get().reads(2_u64))
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
@@ -362,17 +390,43 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `5947 + p * (134 ±0)`
 		//  Estimated: `13975 + p * (3205 ±0)`
-		// Minimum execution time: 1_053_540_000 picoseconds.
-		Weight::from_parts(1_077_407_548, 13975)
-			// Standard Error: 2_093_787
-			.saturating_add(Weight::from_parts(99_967_026, 0).saturating_mul(p.into()))
+		// Minimum execution time: 1_022_714_000 picoseconds.
+		Weight::from_parts(1_071_299_095, 13975)
+			// Standard Error: 286_717
+			.saturating_add(Weight::from_parts(96_119_918, 0).saturating_mul(p.into()))
 			.saturating_add(RocksDbWeight::get().reads(7_u64))
 			.saturating_add(RocksDbWeight::get().reads((1_u64).saturating_mul(p.into())))
 			.saturating_add(RocksDbWeight::get().writes(7_u64))
 			.saturating_add(RocksDbWeight::get().writes((1_u64).saturating_mul(p.into())))
 			.saturating_add(Weight::from_parts(0, 3205).saturating_mul(p.into()))
 	}
-	/// Storage: `Tasks::Tasks` (r:1 w:0)
+	/// Storage: `Tasks::Tasks` (r:1 w:1)
+	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(4852), added: 7327, mode: `MaxEncodedLen`)
+	/// Storage: `System::Account` (r:1 w:1)
+	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
+	/// Storage: `Balances::Holds` (r:1 w:1)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(175), added: 2650, mode: `MaxEncodedLen`)
+	fn extend_task() -> Weight {
+		// Proof Size summary in bytes:
+		//  Measured:  `5467`
+		//  Estimated: `8317`
+		// Minimum execution time: 888_726_000 picoseconds.
+		Weight::from_parts(927_203_000, 8317)
+			.saturating_add(RocksDbWeight::get().reads(3_u64))
+			.saturating_add(RocksDbWeight::get().writes(3_u64))
+	}
+	/// Storage: `Tasks::Tasks` (r:1 w:1)
+	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(4852), added: 7327, mode: `MaxEncodedLen`)
+	fn end_training() -> Weight {
+		// Proof Size summary in bytes:
+		//  Measured:  `5072`
+		//  Estimated: `8317`
+		// Minimum execution time: 253_264_000 picoseconds.
+		Weight::from_parts(262_545_000, 8317)
+			.saturating_add(RocksDbWeight::get().reads(1_u64))
+			.saturating_add(RocksDbWeight::get().writes(1_u64))
+	}
+	/// Storage: `Tasks::Tasks` (r:1 w:1)
 	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(4852), added: 7327, mode: `MaxEncodedLen`)
 	/// Storage: `Tasks::Assignments` (r:1 w:0)
 	/// Proof: `Tasks::Assignments` (`max_values`: None, `max_size`: Some(68), added: 2543, mode: `MaxEncodedLen`)
@@ -380,14 +434,16 @@ impl WeightInfo for () {
 	/// Proof: `Tasks::Updates` (`max_values`: None, `max_size`: Some(242), added: 2717, mode: `MaxEncodedLen`)
 	/// Storage: `Tasks::Rounds` (r:1 w:1)
 	/// Proof: `Tasks::Rounds` (`max_values`: None, `max_size`: Some(40), added: 2515, mode: `MaxEncodedLen`)
+	/// Storage: `Tasks::Deadlines` (r:2 w:2)
+	/// Proof: `Tasks::Deadlines` (`max_values`: None, `max_size`: Some(21), added: 2496, mode: `MaxEncodedLen`)
 	fn submit_update() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `5992`
+		//  Measured:  `5996`
 		//  Estimated: `8317`
-		// Minimum execution time: 607_775_000 picoseconds.
-		Weight::from_parts(640_983_000, 8317)
-			.saturating_add(RocksDbWeight::get().reads(4_u64))
-			.saturating_add(RocksDbWeight::get().writes(2_u64))
+		// Minimum execution time: 646_847_000 picoseconds.
+		Weight::from_parts(676_868_000, 8317)
+			.saturating_add(RocksDbWeight::get().reads(6_u64))
+			.saturating_add(RocksDbWeight::get().writes(5_u64))
 	}
 	/// Storage: `Tasks::Deadlines` (r:1 w:0)
 	/// Proof: `Tasks::Deadlines` (`max_values`: None, `max_size`: Some(21), added: 2496, mode: `MaxEncodedLen`)
@@ -395,8 +451,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `6`
 		//  Estimated: `3486`
-		// Minimum execution time: 48_290_000 picoseconds.
-		Weight::from_parts(52_886_000, 3486)
+		// Minimum execution time: 48_809_000 picoseconds.
+		Weight::from_parts(54_040_000, 3486)
 			.saturating_add(RocksDbWeight::get().reads(1_u64))
 	}
 	/// Storage: `Tasks::Deadlines` (r:2 w:2)
@@ -407,8 +463,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `5076`
 		//  Estimated: `8317`
-		// Minimum execution time: 314_570_000 picoseconds.
-		Weight::from_parts(329_709_000, 8317)
+		// Minimum execution time: 313_331_000 picoseconds.
+		Weight::from_parts(322_574_000, 8317)
 			.saturating_add(RocksDbWeight::get().reads(3_u64))
 			.saturating_add(RocksDbWeight::get().writes(3_u64))
 	}
@@ -434,6 +490,8 @@ impl WeightInfo for () {
 	/// Proof: `Staking::ReputationOf` (`max_values`: None, `max_size`: Some(61), added: 2536, mode: `MaxEncodedLen`)
 	/// Storage: `Evaluation::RoundEvaluators` (r:0 w:1)
 	/// Proof: `Evaluation::RoundEvaluators` (`max_values`: None, `max_size`: Some(9242), added: 11717, mode: `MaxEncodedLen`)
+	/// Storage: `Evaluation::RoundVotes` (r:0 w:1)
+	/// Proof: `Evaluation::RoundVotes` (`max_values`: None, `max_size`: Some(40), added: 2515, mode: `MaxEncodedLen`)
 	/// Storage: `Evaluation::Panels` (r:0 w:8)
 	/// Proof: `Evaluation::Panels` (`max_values`: None, `max_size`: Some(253), added: 2728, mode: `MaxEncodedLen`)
 	/// Storage: `Tasks::Assignments` (r:0 w:128)
@@ -448,15 +506,15 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `5144 + l * (145 ±0) + p * (68 ±0)`
 		//  Estimated: `23425 + l * (3205 ±0)`
-		// Minimum execution time: 8_630_634_000 picoseconds.
-		Weight::from_parts(1_447_345_370, 23425)
-			// Standard Error: 910_597
-			.saturating_add(Weight::from_parts(59_095_516, 0).saturating_mul(p.into()))
-			// Standard Error: 902_348
-			.saturating_add(Weight::from_parts(122_875_985, 0).saturating_mul(l.into()))
+		// Minimum execution time: 8_358_067_000 picoseconds.
+		Weight::from_parts(1_544_499_602, 23425)
+			// Standard Error: 727_253
+			.saturating_add(Weight::from_parts(55_874_344, 0).saturating_mul(p.into()))
+			// Standard Error: 720_666
+			.saturating_add(Weight::from_parts(118_516_673, 0).saturating_mul(l.into()))
 			.saturating_add(RocksDbWeight::get().reads(23_u64))
 			.saturating_add(RocksDbWeight::get().reads((1_u64).saturating_mul(l.into())))
-			.saturating_add(RocksDbWeight::get().writes(15_u64))
+			.saturating_add(RocksDbWeight::get().writes(16_u64))
 			.saturating_add(RocksDbWeight::get().writes((1_u64).saturating_mul(p.into())))
 			.saturating_add(RocksDbWeight::get().writes((1_u64).saturating_mul(l.into())))
 			.saturating_add(Weight::from_parts(0, 3205).saturating_mul(l.into()))
@@ -467,10 +525,6 @@ impl WeightInfo for () {
 	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(4852), added: 7327, mode: `MaxEncodedLen`)
 	/// Storage: `Evaluation::ScoreSettlements` (r:1 w:1)
 	/// Proof: `Evaluation::ScoreSettlements` (`max_values`: None, `max_size`: Some(825), added: 3300, mode: `MaxEncodedLen`)
-	/// Storage: `Evaluation::Panels` (r:8 w:8)
-	/// Proof: `Evaluation::Panels` (`max_values`: None, `max_size`: Some(253), added: 2728, mode: `MaxEncodedLen`)
-	/// Storage: `Evaluation::RoundEvaluators` (r:1 w:1)
-	/// Proof: `Evaluation::RoundEvaluators` (`max_values`: None, `max_size`: Some(9242), added: 11717, mode: `MaxEncodedLen`)
 	/// Storage: `System::Account` (r:1 w:1)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:1 w:1)
@@ -496,15 +550,15 @@ impl WeightInfo for () {
 	/// The range of component `p` is `[1, 256]`.
 	fn on_initialize_finish(p: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `6257 + p * (199 ±0)`
+		//  Measured:  `6162 + p * (197 ±0)`
 		//  Estimated: `13975 + p * (3205 ±0)`
-		// Minimum execution time: 1_389_884_000 picoseconds.
-		Weight::from_parts(1_349_871_118, 13975)
-			// Standard Error: 544_671
-			.saturating_add(Weight::from_parts(104_104_558, 0).saturating_mul(p.into()))
-			.saturating_add(RocksDbWeight::get().reads(9_u64))
+		// Minimum execution time: 1_314_859_000 picoseconds.
+		Weight::from_parts(1_227_343_935, 13975)
+			// Standard Error: 287_451
+			.saturating_add(Weight::from_parts(99_649_102, 0).saturating_mul(p.into()))
+			.saturating_add(RocksDbWeight::get().reads(7_u64))
 			.saturating_add(RocksDbWeight::get().reads((2_u64).saturating_mul(p.into())))
-			.saturating_add(RocksDbWeight::get().writes(13_u64))
+			.saturating_add(RocksDbWeight::get().writes(11_u64))
 			.saturating_add(RocksDbWeight::get().writes((2_u64).saturating_mul(p.into())))
 			.saturating_add(Weight::from_parts(0, 3205).saturating_mul(p.into()))
 	}

@@ -8,6 +8,7 @@
 //! - `release-key` releases the test-set key once the task is in its Scoring phase
 //!   (`--wait` waits for it); a median-scored task takes it only in the first half of the
 //!   phase, so that its panels can commit their scores before Scoring ends.
+//! - `extend` adds rounds and tops up the pool; `end` ends training after the current round.
 //! - `status` prints the task and per-round progress; `watch` follows it to the end,
 //!   evaluating each new global model and collecting scores, payouts and slashes.
 //!
@@ -21,7 +22,7 @@ use std::path::{Path, PathBuf};
 use clap::Subcommand;
 use serde::{Deserialize, Serialize};
 
-use crate::common::{ChainArgs, SignerArgs};
+use crate::common::{format_amount, parse_amount, ChainArgs, SignerArgs};
 
 mod create;
 mod release_key;
@@ -47,6 +48,35 @@ pub enum TaskCommand {
 		/// Wait for the Scoring phase instead of failing before it.
 		#[arg(long)]
 		wait: bool,
+		#[command(flatten)]
+		signer: SignerArgs,
+		#[command(flatten)]
+		chain: ChainArgs,
+	},
+	/// Add rounds to a running task, with a top-up that keeps its pool per round (owner
+	/// only, before Scoring).
+	Extend {
+		/// The task to extend.
+		#[arg(long)]
+		task: u32,
+		/// Rounds to add.
+		#[arg(long)]
+		rounds: u32,
+		/// Added to the pool, in whole tokens; at least the pool's share of the added rounds
+		/// (pool × added / rounds).
+		#[arg(long, value_parser = parse_amount)]
+		top_up: u128,
+		#[command(flatten)]
+		signer: SignerArgs,
+		#[command(flatten)]
+		chain: ChainArgs,
+	},
+	/// End a task's training after its current round; Scoring follows and the whole pool
+	/// is shared by the contributions so far (owner only, during a round).
+	End {
+		/// The task whose training ends.
+		#[arg(long)]
+		task: u32,
 		#[command(flatten)]
 		signer: SignerArgs,
 		#[command(flatten)]
@@ -90,6 +120,21 @@ pub async fn run(command: TaskCommand) -> anyhow::Result<()> {
 		TaskCommand::Create(args) => create::create(*args).await,
 		TaskCommand::ReleaseKey { task, owner_dir, wait, signer, chain } => {
 			release_key::release_key(task, &owner_dir, wait, signer, chain).await
+		},
+		TaskCommand::Extend { task, rounds, top_up, signer, chain } => {
+			let signer = signer.signer()?;
+			chain.connect().await?.extend_task(&signer, task, rounds, top_up).await?;
+			println!(
+				"task {task}: {rounds} more rounds, {} added to the pool",
+				format_amount(top_up)
+			);
+			Ok(())
+		},
+		TaskCommand::End { task, signer, chain } => {
+			let signer = signer.signer()?;
+			chain.connect().await?.end_training(&signer, task).await?;
+			println!("task {task}: training ends after the current round");
+			Ok(())
 		},
 		TaskCommand::Status { task, json, chain } => status::status(task, json, chain).await,
 		TaskCommand::Watch(args) => watch::watch(args).await,

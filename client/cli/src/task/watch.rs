@@ -40,6 +40,21 @@ struct WatchSummary {
 	genesis_accuracy: (u32, u32),
 	/// Accuracy of each round's global model on `--eval-data`, `(round, correct, total)`.
 	global_accuracy: Vec<(u32, u32, u32)>,
+	/// `(round, block)` of every round start, and the block Scoring started at: a round's
+	/// length in blocks is the difference to the next.
+	round_starts: Vec<(u32, u64)>,
+	scoring_started: Option<u64>,
+	/// Seconds after the watcher started at which it saw each round start and each round's
+	/// global model fixed, `(round, seconds)`: rounds' wall-clock length as a user sees it
+	/// (finalized blocks, so behind the chain's head by a constant lag).
+	round_started_secs: Vec<(u32, f64)>,
+	global_fixed_secs: Vec<(u32, f64)>,
+	/// `(round, phase)` of every phase that ended early, its expected submissions all in.
+	closed_early: Vec<(u32, String)>,
+	/// The owner's extensions, `(rounds in all, top-up)`, and the round after which it
+	/// ended training.
+	extended: Vec<(u32, String)>,
+	training_ended_after: Option<u32>,
 	/// Proven or median-settled scores: target → accuracy in percent.
 	scores: BTreeMap<String, f64>,
 	/// Payouts to participants and evaluators (string amounts).
@@ -88,6 +103,7 @@ pub(super) async fn watch(args: WatchArgs) -> anyhow::Result<()> {
 		100.0 * f64::from(genesis_accuracy.0) / f64::from(total),
 		genesis_accuracy.0
 	));
+	let started = std::time::Instant::now();
 	let mut events = chain.finalized_events().await?;
 	while let Some(block) = events.next().await {
 		let block = block?;
@@ -102,9 +118,29 @@ pub(super) async fn watch(args: WatchArgs) -> anyhow::Result<()> {
 			match event {
 				Event::Tasks(Tk::PhaseChanged { task: t, round, phase, ends }) if t == task => {
 					say(format!("#{n:<5} round {} {phase:?} (until #{ends})", round + 1));
+					if matches!(phase, din_chain::types::TaskPhase::Scoring) {
+						summary.scoring_started = Some(n);
+					}
+				},
+				Event::Tasks(Tk::PhaseClosedEarly { task: t, round, phase, ends }) if t == task => {
+					say(format!("#{n:<5} round {} {phase:?}: all in, ends at #{ends}", round + 1));
+					summary.closed_early.push((round, format!("{phase:?}")));
+				},
+				Event::Tasks(Tk::TaskExtended { task: t, rounds, top_up }) if t == task => {
+					say(format!(
+						"#{n:<5} extended to {rounds} rounds, {} added to the pool",
+						format_amount(top_up)
+					));
+					summary.extended.push((rounds, top_up.to_string()));
+				},
+				Event::Tasks(Tk::TrainingEndsAfterRound { task: t, round }) if t == task => {
+					say(format!("#{n:<5} training ends after round {}", round + 1));
+					summary.training_ended_after = Some(round);
 				},
 				Event::Tasks(Tk::RoundStarted { task: t, round, .. }) if t == task => {
 					say(format!("#{n:<5} round {} started", round + 1));
+					summary.round_starts.push((round, n));
+					summary.round_started_secs.push((round, started.elapsed().as_secs_f64()));
 				},
 				Event::Tasks(Tk::ParticipantJoined { task: t, who, .. }) if t == task => {
 					say(format!("#{n:<5} {} joined", short(&who)));
@@ -127,6 +163,7 @@ pub(super) async fn watch(args: WatchArgs) -> anyhow::Result<()> {
 					voters,
 					..
 				}) if t == task => {
+					summary.global_fixed_secs.push((round, started.elapsed().as_secs_f64()));
 					let accuracy = match crate::common::fetch_checked(
 						&store,
 						&cid.0,
