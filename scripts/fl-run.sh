@@ -38,7 +38,7 @@
 #                  the task runs the rounds it was created with, on a pool half again as
 #                  large (needs --rounds 2 or more).
 # Accounts: the owner is //Alice; participants and evaluators are the other endowed dev
-# accounts, so at most P + E = 13.
+# accounts (the dev genesis endows all 14 sr25519 keyring accounts), so at most P + E = 13.
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
 
@@ -79,7 +79,7 @@ if [ $((P + E + WORKER)) -gt ${#ACCOUNTS[@]} ]; then
 	echo "at most ${#ACCOUNTS[@]} participants + evaluators (+ the worker)" >&2
 	exit 2
 fi
-WORKER_SURI="${ACCOUNTS[$((P + E))]}"
+WORKER_SURI="${ACCOUNTS[$((P + E))]:-}"
 
 DIN="$CARGO_TARGET_DIR/debug/din"
 WORK="$(mktemp -d)"

@@ -43,8 +43,11 @@ fn session_keys(sr: Sr25519Keyring, ed: Ed25519Keyring) -> SessionKeys {
 	SessionKeys { babe: BabeId::from(sr.public()), grandpa: GrandpaId::from(ed.public()) }
 }
 
+/// Every sr25519 dev keyring account (//Alice … //Ferdie, their stashes, //One and //Two)
+/// and the Ethereum dev accounts: a full federated task on a dev chain (an owner, 10
+/// participants, 3 evaluators) needs more than `well_known()`'s twelve.
 fn well_known_accounts() -> Vec<AccountId> {
-	Sr25519Keyring::well_known()
+	Sr25519Keyring::iter()
 		.map(|k| k.to_account_id())
 		.chain(ETH_DEV_ACCOUNTS.iter().map(|hex| array_bytes::hex_n_into_unchecked(hex)))
 		.collect()

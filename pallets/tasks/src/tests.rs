@@ -29,7 +29,11 @@ fn submit(
 
 /// Create a task, join `n` participants (10, 11, …) and start round 0.
 fn running_task(n: u64) -> TaskId {
-	let task = create();
+	start_with(create(), n)
+}
+
+/// Join `n` participants (10, 11, …) to `task` and start round 0.
+fn start_with(task: TaskId, n: u64) -> TaskId {
 	for who in 10..10 + n {
 		join(who, task);
 	}
@@ -584,13 +588,7 @@ fn submit_update_works() {
 
 /// A task with a 10-block Training phase, `n` participants (10, 11, …) in round 0.
 fn running_task_with_long_training(n: u64) -> TaskId {
-	let task = create_with(|s| s.phases.training = 10);
-	for who in 10..10 + n {
-		join(who, task);
-	}
-	finish_phase(task);
-	assert_eq!(phase(task), TaskPhase::Training);
-	task
+	start_with(create_with(|s| s.phases.training = 10), n)
 }
 
 #[test]

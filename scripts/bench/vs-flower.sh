@@ -1,0 +1,110 @@
+#!/usr/bin/env bash
+# DIN and Flower side by side on one federated task, in one run.
+#
+# Both train the same model (mlp:64 = 64 → 64 → 10 with ReLU, the same initial weights) on
+# the same 10 IID shares of the shipped digits (`--data digits:k/10`), with a DIN
+# participant's local training (5 epochs, batch 16, SGD lr 0.05 momentum 0.9, the same
+# shuffles), FedAvg, and the global model tested on the same 360-sample split after every
+# round:
+# - Flower: its Ray-backed simulation (`flwr[simulation]`, pinned in
+#   scripts/bench/lib-flower.sh, installed into .venv-flower on first use), the clients in
+#   one process tree, no network and no votes (scripts/bench/flower_digits.py);
+# - DIN: a dev chain (one node, 3 s blocks) with 10 participant daemons and 3 staked
+#   evaluators, every update and model through the libp2p store, every subgroup aggregate
+#   and global model commit-revealed on chain (scripts/fl-run.sh; median-settled scores,
+#   since scoring runs after the rounds and does not change them).
+# Prints for both: rounds to the target accuracy, final accuracy and seconds per round,
+# and DIN's blocks per round (from its `RoundStarted` events). DIN's accuracy is the
+# integer reference its circuit proves (`din_fl::count_correct`), Flower's the float
+# forward pass; they agree to a sample or two. DIN's seconds are wall-clock, as `din task
+# watch` saw the rounds start and their global models fixed on finalized blocks.
+#
+#   scripts/bench/vs-flower.sh [--rounds N] [--target 0.95] [--json OUT] [--write]
+#
+# --write also replaces the generated comparison in docs/benchmarks.md.
+#
+# Assumes the workspace is built (scripts/test.sh or din_build); about 3 + N/3 minutes.
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+source "$ROOT/scripts/env.sh"
+source "$ROOT/scripts/bench/lib-flower.sh"
+
+ROUNDS=10 TARGET=0.95 JSON="" WRITE=0
+while [ $# -gt 0 ]; do
+	case "$1" in
+		--rounds) ROUNDS="$2"; shift 2 ;;
+		--target) TARGET="$2"; shift 2 ;;
+		--json) JSON="$2"; shift 2 ;;
+		--write) WRITE=1; shift ;;
+		*) echo "unknown argument: $1" >&2; exit 2 ;;
+	esac
+done
+CLIENTS=10
+WORK="$(mktemp -d)"
+trap 'rm -rf "$WORK"' EXIT
+
+ensure_flower_venv
+echo "==> Flower $FLOWER_VERSION simulation: $CLIENTS clients, $ROUNDS rounds" >&2
+"$FLOWER_PYTHON" "$ROOT/scripts/bench/flower_digits.py" --rounds "$ROUNDS" \
+	--clients "$CLIENTS" --target "$TARGET" --json "$WORK/flower.json" >"$WORK/flower.log" 2>&1 ||
+	{ tail -20 "$WORK/flower.log" >&2; exit 1; }
+
+echo "==> DIN dev chain: $CLIENTS participants, $ROUNDS rounds" >&2
+"$ROOT/scripts/fl-run.sh" --participants "$CLIENTS" --evaluators 3 --subgroup-size 5 --q 3 \
+	--rounds "$ROUNDS" --model mlp:64 --scoring median --summary "$WORK/din.json" \
+	--timeout $((900 + 60 * ROUNDS)) >&2
+
+# Both sides as one record: accuracy per round, rounds to the target (1-based), final
+# accuracy, seconds per round; DIN adds its blocks per round.
+jq -n --slurpfile flower "$WORK/flower.json" --slurpfile din "$WORK/din.json" \
+	--argjson target "$TARGET" '
+	def reach($acc): [$acc | to_entries[] | select(.value >= $target) | .key + 1] | first;
+	def mean: if length == 0 then null else add / length end;
+	($flower[0]) as $f | ($din[0]) as $d |
+	($d.global_accuracy | sort_by(.[0]) | map(.[1] / .[2])) as $dacc |
+	($d.round_started_secs | sort_by(.[0])) as $starts |
+	($d.global_fixed_secs | sort_by(.[0])) as $fixed |
+	($d.round_starts | sort_by(.[0]) | map(.[1])) as $blocks |
+	{
+		target: $target,
+		flower: {
+			version: $f.flwr, rounds: $f.rounds, accuracy_per_round: $f.accuracy_per_round,
+			rounds_to_target: reach($f.accuracy_per_round), final_accuracy: $f.final_accuracy,
+			seconds_per_round: $f.seconds_per_round
+		},
+		din: {
+			rounds: ($dacc | length), accuracy_per_round: $dacc,
+			rounds_to_target: reach($dacc), final_accuracy: ($dacc | last),
+			seconds_per_round: (if ($fixed | length) > 0 and ($starts | length) > 0
+				then (($fixed | last | .[1]) - ($starts | first | .[1])) / ($fixed | length)
+				else null end),
+			blocks_per_round: [range(1; $blocks | length) as $i | $blocks[$i] - $blocks[$i - 1]]
+		}
+	} | .din.mean_blocks_per_round = (.din.blocks_per_round | mean)' >"$WORK/both.json"
+[ -z "$JSON" ] || cp "$WORK/both.json" "$JSON"
+
+jq -r --arg cpu "$(lscpu | sed -n 's/^Model name: *//p'), $(nproc) cores" '
+	def pct: if . == null then "-" else (. * 1000 | round / 10 | tostring) + "%" end;
+	def num: if . == null then "-" else (. * 100 | round / 100 | tostring) end;
+	"10 IID participants, mlp:64, \(.din.rounds) rounds, 5 local epochs, batch 16, SGD lr 0.05 momentum 0.9; \($cpu).",
+	"",
+	"| | rounds to \(.target | pct) | final accuracy | seconds per round | blocks per round |",
+	"|---|---:|---:|---:|---:|",
+	"| Flower \(.flower.version) (simulation) | \(.flower.rounds_to_target // "not reached") | \(.flower.final_accuracy | pct) | \(.flower.seconds_per_round | num) | - |",
+	"| DIN (dev chain, 3 s blocks) | \(.din.rounds_to_target // "not reached") | \(.din.final_accuracy | pct) | \(.din.seconds_per_round | num) | \(.din.mean_blocks_per_round | num) |",
+	"",
+	"Accuracy per round, Flower: \(.flower.accuracy_per_round | map(pct) | join(" ")).",
+	"",
+	"Accuracy per round, DIN: \(.din.accuracy_per_round | map(pct) | join(" ")); blocks per round: \(.din.blocks_per_round | map(tostring) | join(" "))."' \
+	"$WORK/both.json" | tee "$WORK/table.md"
+if [ "$WRITE" = 1 ]; then
+	DOC="$ROOT/docs/benchmarks.md" BEGIN="<!-- vs-flower: begin -->" END="<!-- vs-flower: end -->"
+	grep -qx "$BEGIN" "$DOC" && grep -qx "$END" "$DOC" || { echo "$DOC lacks the $BEGIN/$END markers" >&2; exit 1; }
+	{
+		sed "/^$BEGIN\$/q" "$DOC"
+		cat "$WORK/table.md"
+		sed -n "/^$END\$/,\$p" "$DOC"
+	} >"$WORK/doc.md"
+	cp "$WORK/doc.md" "$DOC"
+	echo "wrote $DOC" >&2
+fi
