@@ -5,8 +5,8 @@ pragma solidity ^0.8.20;
 address constant DIN_ADDRESS = 0x000000000000000000000000000000000d100000;
 
 /// The DIN protocol from Solidity: read tasks, assignments, bonds and reputation, and act
-/// as the caller's account (create a task, join it, bond, unbond, release a test key), and
-/// get every fund back (leave a task, cancel an unstarted one, withdraw unbonded funds).
+/// as the caller's account (create a task, extend it or end its training, join it, bond,
+/// unbond, release a test key), and get every fund back (leave a task, cancel an unstarted one, withdraw unbonded funds).
 ///
 /// The caller is `msg.sender` of the call to this address: an externally owned account or
 /// a contract, each with its mapped Substrate account (`pallet-revive`'s address mapping),
@@ -38,6 +38,11 @@ interface IDin {
     event TaskCancelled(uint32 indexed task, address indexed owner, uint256 refund);
     /// `who` withdrew `amount` of matured unbonding funds of `role` through this precompile.
     event Withdrawn(address indexed who, uint8 role, uint256 amount);
+    /// The owner of `task` gave it `rounds` rounds in all, adding `topUp` to its pool,
+    /// through this precompile.
+    event TaskExtended(uint32 indexed task, uint32 rounds, uint256 topUp);
+    /// The owner of `task` made `round` its last through this precompile.
+    event TrainingEnded(uint32 indexed task, uint32 round);
 
     /// The id the next created task gets.
     function nextTaskId() external view returns (uint32);
@@ -82,6 +87,18 @@ interface IDin {
     /// `din task create --spec-only` prints it (the model, test-set commitment and, for
     /// zk scoring, verifying key must be prepared off chain first).
     function createTask(bytes calldata spec) external returns (uint32 id);
+
+    /// Give task `id` (the caller must own it; before Scoring) `rounds` more rounds,
+    /// holding `topUp` more from the caller's balance for its pool. The top-up must keep the
+    /// pool per round: at least the pool times `rounds` divided by the rounds it had,
+    /// rounded up (reverts "TopUpTooSmall"); at most the chain's maximum rounds in all
+    /// (reverts "TooManyRounds").
+    function extendTask(uint32 id, uint32 rounds, uint256 topUp) external;
+
+    /// Make the current round of task `id` its last (the caller must own it; during a
+    /// round that is not already the last). The pool stays whole: it is paid out over the
+    /// rounds run. Reverts "NotInRound" outside a round, "AlreadyLastRound" in the last.
+    function endTraining(uint32 id) external;
 
     /// Join task `id` as a participant (needs an unlocked participant bond).
     function joinTask(uint32 id) external;

@@ -171,6 +171,47 @@ fn a_caller_of_the_precompile_gets_every_fund_back() {
 	});
 }
 
+/// Attack: an owner that acts through the precompile extends a task without paying for
+/// the added rounds, or a stranger extends or ends someone else's task. The top-up is held
+/// from the owner and must keep the pool per round; only the owner may call either; ending
+/// training needs a round in progress.
+#[test]
+fn an_owner_extends_through_the_precompile_only_with_a_top_up_and_only_its_own_task() {
+	new_test_ext().execute_with(|| {
+		let alice = alice();
+		let bob = Sr25519Keyring::Bob.to_account_id();
+		let id =
+			returned(&alice, IDin::createTaskCall { spec: valid_spec(500 * UNIT).encode().into() });
+		let extend =
+			|top_up: u128| IDin::extendTaskCall { id, rounds: 1, topUp: U256::from(top_up) };
+
+		assert_eq!(revert_reason(&call(&bob, extend(500 * UNIT))), "NotOwner");
+		assert_eq!(
+			revert_reason(&call(&alice, extend(500 * UNIT - 1))),
+			"TopUpTooSmall",
+			"one more round of a 1-round task of 500 needs 500 more"
+		);
+		assert_eq!(
+			revert_reason(&call(&alice, IDin::extendTaskCall { id, rounds: 1, topUp: U256::MAX })),
+			"AmountTooLarge"
+		);
+		let free_before = pallet_balances_free(&alice);
+		returned(&alice, extend(500 * UNIT));
+		let info = pallet_din_tasks::Tasks::<Runtime>::get(id).expect("created");
+		assert_eq!((info.spec.rounds, info.remaining), (2, 1000 * UNIT));
+		assert!(free_before - pallet_balances_free(&alice) >= 500 * UNIT, "the top-up is held");
+		let view = returned(&alice, IDin::taskInfoCall { id });
+		assert_eq!((view.rounds, view.remaining), (2, U256::from(1000 * UNIT)));
+
+		assert_eq!(revert_reason(&call(&bob, IDin::endTrainingCall { id })), "NotOwner");
+		assert_eq!(
+			revert_reason(&call(&alice, IDin::endTrainingCall { id })),
+			"NotInRound",
+			"registration has no round to make the last"
+		);
+	});
+}
+
 #[test]
 fn refused_calls_revert_with_the_broken_rule_and_change_nothing() {
 	new_test_ext().execute_with(|| {

@@ -12,8 +12,8 @@
 //! - **Views** (`nextTaskId`, `taskInfo`, `assignment`, `bondOf`, `reputation`) read the
 //!   tasks and staking pallets' storage and ABI-encode the answer. Each charges the weight
 //!   its benchmark measured ([`WeightInfo`]).
-//! - **Actions** (`createTask`, `joinTask`, `leaveTask`, `cancelTask`, `bond`, `unbond`,
-//!   `withdrawUnbonded`, `releaseTestKey`) dispatch the pallets' calls with the *caller's*
+//! - **Actions** (`createTask`, `extendTask`, `endTraining`, `joinTask`, `leaveTask`,
+//!   `cancelTask`, `bond`, `unbond`, `withdrawUnbonded`, `releaseTestKey`) dispatch the pallets' calls with the *caller's*
 //!   mapped account as the signed origin: an EOA acts as itself, a contract as its own
 //!   account (so a contract can own and fund a task, and get every fund back). Each
 //!   charges the dispatched call's benchmarked weight (its worst case) before doing
@@ -118,7 +118,7 @@ pub struct Din<T>(PhantomData<T>);
 impl<T> Precompile for Din<T>
 where
 	T: Config,
-	TaskBalance<T>: Into<u128>,
+	TaskBalance<T>: Into<u128> + TryFrom<u128>,
 	StakeBalance<T>: Into<u128> + TryFrom<u128>,
 {
 	type T = T;
@@ -199,6 +199,32 @@ where
 				)?;
 				Ok(id.abi_encode())
 			},
+			Call::extendTask(IDin::extendTaskCall { id, rounds, topUp: top_up }) => {
+				charge::<T>(env, <T as pallet_din_tasks::Config>::WeightInfo::extend_task())?;
+				let caller = mutating_caller(env)?;
+				let balance = balance_of_abi(top_up)?;
+				dispatch(pallet_din_tasks::Pallet::<T>::extend_task(
+					signed::<T>(&caller),
+					*id,
+					*rounds,
+					balance,
+				))?;
+				let rounds = pallet_din_tasks::Tasks::<T>::get(*id)
+					.map(|info| info.spec.rounds)
+					.unwrap_or_default();
+				emit::<T, _>(env, IDin::TaskExtended { task: *id, rounds, topUp: *top_up })?;
+				Ok(Vec::new())
+			},
+			Call::endTraining(IDin::endTrainingCall { id }) => {
+				charge::<T>(env, <T as pallet_din_tasks::Config>::WeightInfo::end_training())?;
+				let caller = mutating_caller(env)?;
+				dispatch(pallet_din_tasks::Pallet::<T>::end_training(signed::<T>(&caller), *id))?;
+				let round = pallet_din_tasks::Tasks::<T>::get(*id)
+					.map(|info| info.round)
+					.unwrap_or_default();
+				emit::<T, _>(env, IDin::TrainingEnded { task: *id, round })?;
+				Ok(Vec::new())
+			},
 			Call::joinTask(IDin::joinTaskCall { id }) => {
 				charge::<T>(env, <T as pallet_din_tasks::Config>::WeightInfo::join_task())?;
 				let caller = mutating_caller(env)?;
@@ -246,7 +272,7 @@ where
 				charge::<T>(env, <T as pallet_din_staking::Config>::WeightInfo::bond())?;
 				let caller = mutating_caller(env)?;
 				let role = role_of(*raw_role)?;
-				let balance = stake_amount::<T>(value)?;
+				let balance = balance_of_abi(value)?;
 				dispatch(pallet_din_staking::Pallet::<T>::bond(
 					signed::<T>(&caller),
 					role,
@@ -260,7 +286,7 @@ where
 				charge::<T>(env, <T as pallet_din_staking::Config>::WeightInfo::unbond())?;
 				let caller = mutating_caller(env)?;
 				let role = role_of(*raw_role)?;
-				let balance = stake_amount::<T>(value)?;
+				let balance = balance_of_abi(value)?;
 				dispatch(pallet_din_staking::Pallet::<T>::unbond(
 					signed::<T>(&caller),
 					role,
@@ -397,10 +423,8 @@ fn role_of(raw: u8) -> Result<Role, Error> {
 	}
 }
 
-fn stake_amount<T: Config>(value: &AbiU256) -> Result<StakeBalance<T>, Error>
-where
-	StakeBalance<T>: TryFrom<u128>,
-{
+/// An ABI amount as a chain balance; beyond either's range it is refused, not truncated.
+fn balance_of_abi<B: TryFrom<u128>>(value: &AbiU256) -> Result<B, Error> {
 	let value: u128 = (*value).try_into().map_err(|_| revert("AmountTooLarge"))?;
 	value.try_into().map_err(|_| revert("AmountTooLarge"))
 }
