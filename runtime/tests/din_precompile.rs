@@ -12,7 +12,7 @@ use din_runtime::{Runtime, RuntimeOrigin};
 use pallet_din_precompile::{IDin, DIN_ADDRESS};
 use pallet_din_tasks::TaskSpec;
 use polkadot_sdk::{
-	frame_support::weights::Weight,
+	frame_support::{traits::Get, weights::Weight},
 	pallet_revive::{
 		precompiles::alloy::{
 			primitives::{Address, U256},
@@ -209,6 +209,27 @@ fn an_owner_extends_through_the_precompile_only_with_a_top_up_and_only_its_own_t
 			"NotInRound",
 			"registration has no round to make the last"
 		);
+	});
+}
+
+/// Attack: a stranger releases (a wrong) test key for someone else's task, an owner
+/// releases one before Scoring, while panels could still fit the test set, or stores an
+/// oversized key. Each reverts by name, and no key is stored.
+#[test]
+fn only_the_owner_releases_a_test_key_and_only_in_scoring() {
+	new_test_ext().execute_with(|| {
+		let alice = alice();
+		let bob = Sr25519Keyring::Bob.to_account_id();
+		let id =
+			returned(&alice, IDin::createTaskCall { spec: valid_spec(500 * UNIT).encode().into() });
+		let max: u32 = <Runtime as pallet_din_evaluation::Config>::MaxTestKeyLen::get();
+		let max = max as usize;
+		let release = |key: Vec<u8>| IDin::releaseTestKeyCall { id, key: key.into() };
+
+		assert_eq!(revert_reason(&call(&alice, release(vec![7; max + 1]))), "TestKeyTooLong");
+		assert_eq!(revert_reason(&call(&bob, release(vec![7; 32]))), "NotOwner");
+		assert_eq!(revert_reason(&call(&alice, release(vec![7; 32]))), "NotScoring");
+		assert!(!pallet_din_evaluation::TestKeys::<Runtime>::contains_key(id));
 	});
 }
 

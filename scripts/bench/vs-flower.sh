@@ -14,16 +14,19 @@
 #   and global model commit-revealed on chain (scripts/fl-run.sh; median-settled scores,
 #   since scoring runs after the rounds and does not change them).
 # Prints for both: rounds to the target accuracy, final accuracy and seconds per round,
-# and DIN's blocks per round (from its `RoundStarted` events). DIN's accuracy is the
-# integer reference its circuit proves (`din_fl::count_correct`), Flower's the float
-# forward pass; they agree to a sample or two. DIN's seconds are wall-clock, as `din task
-# watch` saw the rounds start and their global models fixed on finalized blocks.
+# and DIN's blocks per round (from its `RoundStarted` events), then whether #27's bars
+# are met (blocks per round ≤ 3; seconds per round ≤ 3 × the dev chain's 3 s block + 2 ×
+# Flower's; rounds to the target ≤ Flower's). DIN's accuracy is the integer reference its
+# circuit proves (`din_fl::count_correct`), Flower's the float forward pass; they agree to
+# a sample or two. DIN's seconds are wall-clock, as `din task watch` saw the rounds start
+# and their global models fixed on finalized blocks.
 #
 #   scripts/bench/vs-flower.sh [--rounds N] [--target 0.95] [--json OUT] [--write]
 #
 # --write also replaces the generated comparison in docs/benchmarks.md.
 #
-# Assumes the workspace is built (scripts/test.sh or din_build); about 3 + N/3 minutes.
+# Assumes the workspace is built (scripts/test.sh or din_build); about 6 + N × 0.6 minutes
+# (12 for 10 rounds), nearly all of it the DIN side.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 source "$ROOT/scripts/env.sh"
@@ -80,7 +83,16 @@ jq -n --slurpfile flower "$WORK/flower.json" --slurpfile din "$WORK/din.json" \
 				else null end),
 			blocks_per_round: [range(1; $blocks | length) as $i | $blocks[$i] - $blocks[$i - 1]]
 		}
-	} | .din.mean_blocks_per_round = (.din.blocks_per_round | mean)' >"$WORK/both.json"
+	} | .din.mean_blocks_per_round = (.din.blocks_per_round | mean)
+	| (3 * 3 + 2 * .flower.seconds_per_round) as $bound
+	| def verdict(ok): if ok then "met" else "not met" end;
+	.bars = {
+		blocks: verdict(.din.mean_blocks_per_round != null and .din.mean_blocks_per_round <= 3),
+		seconds_bound: $bound,
+		seconds: verdict(.din.seconds_per_round != null and .din.seconds_per_round <= $bound),
+		rounds: verdict(.din.rounds_to_target != null and (.flower.rounds_to_target == null
+			or .din.rounds_to_target <= .flower.rounds_to_target))
+	}' >"$WORK/both.json"
 [ -z "$JSON" ] || cp "$WORK/both.json" "$JSON"
 
 jq -r --arg cpu "$(lscpu | sed -n 's/^Model name: *//p'), $(nproc) cores" '
@@ -95,7 +107,9 @@ jq -r --arg cpu "$(lscpu | sed -n 's/^Model name: *//p'), $(nproc) cores" '
 	"",
 	"Accuracy per round, Flower: \(.flower.accuracy_per_round | map(pct) | join(" ")).",
 	"",
-	"Accuracy per round, DIN: \(.din.accuracy_per_round | map(pct) | join(" ")); blocks per round: \(.din.blocks_per_round | map(tostring) | join(" "))."' \
+	"Accuracy per round, DIN: \(.din.accuracy_per_round | map(pct) | join(" ")); blocks per round: \(.din.blocks_per_round | map(tostring) | join(" ")).",
+	"",
+	"Bars (issue #27): DIN blocks per round ≤ 3: \(.bars.blocks); DIN seconds per round ≤ 3 × block time + 2 × Flower'"'"'s (\(.bars.seconds_bound | num) s): \(.bars.seconds); DIN rounds to \(.target | pct) ≤ Flower'"'"'s: \(.bars.rounds)."' \
 	"$WORK/both.json" | tee "$WORK/table.md"
 if [ "$WRITE" = 1 ]; then
 	DOC="$ROOT/docs/benchmarks.md" BEGIN="<!-- vs-flower: begin -->" END="<!-- vs-flower: end -->"
