@@ -8,13 +8,16 @@
 #
 #   scripts/fl-run.sh [--participants P] [--evaluators E] [--subgroup-size G] [--q Q]
 #                     [--rounds R] [--aggregation RULE] [--scoring zk|median] [--model M]
-#                     [--test-samples N] [--training-blocks B] [--scoring-blocks B]
+#                     [--test-samples N] [--training-blocks B] [--phase-blocks B]
+#                     [--scoring-blocks B]
 #                     [--poisoner] [--copier] [--inflater] [--liar] [--copy-commit]
 #                     [--wrong-test-set] [--summary FILE] [--kill-restart] [--owner-control]
 #                     [--url WS_URL[,WS_URL…]] [--timeout SECONDS] [--worker]
 #
 # --model: softmax (default) or mlp:W[,W…] (`din task create --model`;
 #          zk scoring proves softmax and one-hidden-layer MLPs only).
+# --phase-blocks: each vote phase's timeout (3); a phase ends one block after its last
+#                 expected vote anyway, so a longer one only waits for the silent.
 # --timeout: fail when the task has not finished this long after its creation (1800).
 # --url: use these running nodes of one chain instead of starting a dev node. The owner
 #        and the watcher use the first; participant i uses URL[i mod n] and evaluator j
@@ -43,7 +46,7 @@ set -euo pipefail
 source "$(dirname "$0")/env.sh"
 
 P=8 E=4 G=4 Q=3 ROUNDS=5 SUMMARY="" KILL=0 WORKER=0 OWNER_ATTACK=() OWNER_CONTROL=0
-RULE=fedavg SCORING=zk MODEL=softmax SAMPLES=32 TRAINING_BLOCKS=3 SCORING_BLOCKS=50 URLS=() TIMEOUT=1800
+RULE=fedavg SCORING=zk MODEL=softmax SAMPLES=32 TRAINING_BLOCKS=3 PHASE_BLOCKS=3 SCORING_BLOCKS=50 URLS=() TIMEOUT=1800
 PARTICIPANT_ATTACKS=() EVALUATOR_ATTACKS=()
 while [ $# -gt 0 ]; do
 	case "$1" in
@@ -59,6 +62,7 @@ while [ $# -gt 0 ]; do
 		--url) IFS=, read -r -a URLS <<<"$2"; shift 2 ;;
 		--test-samples) SAMPLES="$2"; shift 2 ;;
 		--training-blocks) TRAINING_BLOCKS="$2"; shift 2 ;;
+		--phase-blocks) PHASE_BLOCKS="$2"; shift 2 ;;
 		--scoring-blocks) SCORING_BLOCKS="$2"; shift 2 ;;
 		--poisoner) PARTICIPANT_ATTACKS+=(sign-flip:10); shift ;;
 		--copier) PARTICIPANT_ATTACKS+=(copy); shift ;;
@@ -152,7 +156,7 @@ echo "==> task: $MODEL, $P participants in subgroups of $G, $Q evaluators per su
 T0=$(date +%s)
 "$DIN" task create --suri //Alice --json --owner-dir "$WORK/owner" --store-dir "$WORK/owner-store" \
 	--reward 10000 --rounds "$ROUNDS" --subgroup-size "$G" --evaluators "$Q" --min-participants "$P" \
-	--phase-blocks 3 --registration-blocks 6 --training-blocks "$TRAINING_BLOCKS" \
+	--phase-blocks "$PHASE_BLOCKS" --registration-blocks 6 --training-blocks "$TRAINING_BLOCKS" \
 	--scoring-blocks "$SCORING_BLOCKS" --rewarding-blocks 15 --test-samples "$SAMPLES" \
 	--aggregation "$RULE" --scoring "$SCORING" --model "$MODEL" "${OWNER_ATTACK[@]}" \
 	>"$WORK/task.json" 2>"$WORK/create.log" || fail "task create"

@@ -12,9 +12,12 @@ SUMMARY="$(mktemp)"
 trap 'rm -f "$SUMMARY"' EXIT
 
 # Four participants in one subgroup, three evaluators, median scoring (no Groth16 setup:
-# four nodes and the client share this machine's cores).
+# four nodes and the client share this machine's cores). Vote phases time out after 6
+# blocks, not 3: an evaluator fetches the updates from stores on other nodes once
+# Training has closed, and in one CI run an honest evaluator missed a 3-block commit
+# phase under this load (and was slashed); phases still end as soon as every vote is in.
 "$DIN_ROOT/scripts/fl-run.sh" --url "$URLS" --participants 4 --evaluators 3 --rounds 1 \
-	--scoring median --scoring-blocks 10 --timeout 600 --summary "$SUMMARY"
+	--phase-blocks 6 --scoring median --scoring-blocks 10 --timeout 600 --summary "$SUMMARY"
 
 DIN="$CARGO_TARGET_DIR/debug/din"
 source "$DIN_ROOT/scripts/lib/summary.sh"
