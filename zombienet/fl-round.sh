@@ -12,12 +12,15 @@ SUMMARY="$(mktemp)"
 trap 'rm -f "$SUMMARY"' EXIT
 
 # Four participants in one subgroup, three evaluators, median scoring (no Groth16 setup:
-# four nodes and the client share this machine's cores). Vote phases time out after 6
-# blocks, not 3: an evaluator fetches the updates from stores on other nodes once
-# Training has closed, and in one CI run an honest evaluator missed a 3-block commit
-# phase under this load (and was slashed); phases still end as soon as every vote is in.
+# four nodes and the client share this machine's cores). Training and the vote phases
+# time out after 6 blocks, not 3: a transaction crosses nodes before a block takes it,
+# an epoch's first block takes none (pallet-session charges it whole; an epoch is 20
+# slots), and under CI's load an honest evaluator once missed a 3-block
+# commit phase (and was slashed) and an honest participant a 3-block Training (and was
+# paid nothing). Every phase still ends as soon as its expected submissions are in.
 "$DIN_ROOT/scripts/fl-run.sh" --url "$URLS" --participants 4 --evaluators 3 --rounds 1 \
-	--phase-blocks 6 --scoring median --scoring-blocks 10 --timeout 600 --summary "$SUMMARY"
+	--training-blocks 6 --phase-blocks 6 --scoring median --scoring-blocks 10 --timeout 600 \
+	--summary "$SUMMARY"
 
 DIN="$CARGO_TARGET_DIR/debug/din"
 source "$DIN_ROOT/scripts/lib/summary.sh"

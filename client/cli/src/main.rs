@@ -20,7 +20,8 @@ fn main() -> ExitCode {
 		.with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(
 			|_| {
 				tracing_subscriber::EnvFilter::new(
-					"warn,din_cli=info,din_store=info,libp2p_kad=error",
+					// The daemons log their duties under the `din` target.
+					"warn,din=info,din_cli=info,din_store=info,libp2p_kad=error",
 				)
 			},
 		))
