@@ -5,7 +5,7 @@
 # aggregate, and one participant and one evaluator are SIGKILLed mid-task and restarted
 # on their state; the owner extends the task by a round (`din task extend`, with the
 # smallest top-up the chain takes) and ends its training after round 2 (`din task end`).
-# Asserts on `din task watch --json`'s summary:
+# Asserts on `din task watch --json-lines`' summary and events:
 # - the global model's accuracy rises from the genesis model's (chance) by far in round 1,
 #   holds in round 2 and ends ≥ 80% on the 360-sample test split, despite the poisoner;
 # - the lying evaluator is slashed for MinorityAggregate, the poisoner for BelowBaseline;
@@ -20,10 +20,11 @@
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
 
-SUMMARY="$(mktemp)"
-trap 'rm -f "$SUMMARY"' EXIT
+SUMMARY="$(mktemp)" EVENTS="$(mktemp)"
+trap 'rm -f "$SUMMARY" "$EVENTS"' EXIT
 "$DIN_ROOT/scripts/fl-run.sh" --participants 4 --evaluators 3 --rounds 2 --aggregation median \
-	--scoring-blocks 30 --poisoner --liar --kill-restart --owner-control --timeout 900 --summary "$SUMMARY"
+	--scoring-blocks 30 --poisoner --liar --kill-restart --owner-control --timeout 900 --summary "$SUMMARY" \
+	--events "$EVENTS"
 
 DIN="$CARGO_TARGET_DIR/debug/din"
 address() { "$DIN" key inspect --suri "$1"; }
@@ -56,5 +57,11 @@ check "the pool's accounting holds" '.accounting_holds == true'
 check "a phase whose expected submissions were all in ended early" '.closed_early | length >= 1'
 check "the owner extended the task to 3 rounds with a top-up of half the pool" '.extended == [[3, "5000000000000000"]]'
 check "the owner ended training after round 2" '.training_ended_after == 1'
+# The event stream (`din task watch --json-lines`, what a dashboard reads) says the same.
+jq -se '[.[] | select(.event == "RoundStarted")] | length == 2' "$EVENTS" >/dev/null ||
+	{ echo "FAILED: the event stream does not start two rounds" >&2; exit 1; }
+jq -se --slurpfile summary "$SUMMARY" '[.[] | select(.event | test("Rewarded$")) | {(.who): .amount}] | add == $summary[0].payouts' \
+	"$EVENTS" >/dev/null || { echo "FAILED: the event stream's payouts differ from the summary's" >&2; exit 1; }
+echo "ok: the event stream starts each round once and pays what the summary says"
 echo "==> blocks per round: $(jq -c '[.round_starts[][1], .scoring_started] | [range(1; length) as $i | .[$i] - .[$i - 1]]' "$SUMMARY"); phases closed early: $(jq -c '.closed_early' "$SUMMARY")"
 echo "==> end-to-end federated training: all checks passed"

@@ -4,20 +4,25 @@
 # create` and `release-key`, P participant daemons, E evaluator daemons and `din task
 # watch`, which prints the task's life and exits when it finishes. Used by scripts/demo.sh
 # (full size), scripts/fl-e2e.sh (reduced, with attackers) and the zombienet test of a
-# round across validators. Assumes the workspace is built.
+# round across validators. Assumes the workspace is built. Every participant serves
+# Prometheus metrics (--prometheus-port); the run fails unless each honest one's /metrics
+# counted a submitted update.
 #
 #   scripts/fl-run.sh [--participants P] [--evaluators E] [--subgroup-size G] [--q Q]
 #                     [--rounds R] [--aggregation RULE] [--scoring zk|median] [--model M]
 #                     [--test-samples N] [--training-blocks B] [--phase-blocks B]
 #                     [--scoring-blocks B]
 #                     [--poisoner] [--copier] [--inflater] [--liar] [--copy-commit]
-#                     [--wrong-test-set] [--summary FILE] [--kill-restart] [--owner-control]
+#                     [--wrong-test-set] [--summary FILE] [--events FILE] [--kill-restart]
+#                     [--owner-control]
 #                     [--url WS_URL[,WS_URL…]] [--timeout SECONDS] [--worker]
 #
 # --model: softmax (default) or mlp:W[,W…] (`din task create --model`;
 #          zk scoring proves softmax and one-hidden-layer MLPs only).
 # --phase-blocks: each vote phase's timeout (3); a phase ends one block after its last
 #                 expected vote anyway, so a longer one only waits for the silent.
+# --summary: write `din task watch`'s JSON summary there (the last of its --json-lines).
+# --events: write every event `din task watch --json-lines` streamed there.
 # --timeout: fail when the task has not finished this long after its creation (1800).
 # --url: use these running nodes of one chain instead of starting a dev node. The owner
 #        and the watcher use the first; participant i uses URL[i mod n] and evaluator j
@@ -45,7 +50,7 @@
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
 
-P=8 E=4 G=4 Q=3 ROUNDS=5 SUMMARY="" KILL=0 WORKER=0 OWNER_ATTACK=() OWNER_CONTROL=0
+P=8 E=4 G=4 Q=3 ROUNDS=5 SUMMARY="" EVENTS="" KILL=0 WORKER=0 OWNER_ATTACK=() OWNER_CONTROL=0
 RULE=fedavg SCORING=zk MODEL=softmax SAMPLES=32 TRAINING_BLOCKS=3 PHASE_BLOCKS=3 SCORING_BLOCKS=50 URLS=() TIMEOUT=1800
 PARTICIPANT_ATTACKS=() EVALUATOR_ATTACKS=()
 while [ $# -gt 0 ]; do
@@ -71,6 +76,7 @@ while [ $# -gt 0 ]; do
 		--copy-commit) EVALUATOR_ATTACKS+=(copy-commit); shift ;;
 		--wrong-test-set) OWNER_ATTACK=(--attack seal-other-test-set); shift ;;
 		--summary) SUMMARY="$2"; shift 2 ;;
+		--events) EVENTS="$2"; shift 2 ;;
 		--kill-restart) KILL=1; shift ;;
 		--owner-control) OWNER_CONTROL=1; shift ;;
 		--worker) WORKER=1; shift ;;
@@ -170,11 +176,33 @@ echo "    task $TASK created in $(( $(date +%s) - T0 )) s (genesis model, encryp
 PIDS+=($!)
 
 declare -A DAEMONS # pid → name, of the daemons this shell started
+# Every participant serves Prometheus metrics on a port of its own (kept across a restart);
+# a scraper keeps the answer with the most submitted updates of each (a restarted process
+# counts from zero, and finds its update already on chain), checked once the task is over.
+declare -A METRICS_PORT
+for i in $(seq "$P"); do METRICS_PORT[$i]=$(free_port); done
+submitted_in() { # metrics file → its din_updates_submitted_total (0 without one)
+	local n
+	n=$(sed -n 's/^din_updates_submitted_total //p' "$1" 2>/dev/null)
+	echo "${n:-0}"
+}
+(
+	while :; do
+		for i in "${!METRICS_PORT[@]}"; do
+			kept="$WORK/metrics-participant-$i.txt"
+			curl -sf -m 2 "http://127.0.0.1:${METRICS_PORT[$i]}/metrics" >"$WORK/metrics-$i.new" &&
+				[ "$(submitted_in "$WORK/metrics-$i.new")" -ge "$(submitted_in "$kept")" ] &&
+				mv "$WORK/metrics-$i.new" "$kept"
+		done
+		sleep 2
+	done
+) &
+PIDS+=($!)
 participant() { # index (1-based), restart flag
 	local i=$1 extra=() n=$(($1 - 1 - P + ${#PARTICIPANT_ATTACKS[@]}))
 	[ "$n" -ge 0 ] && extra=(--attack "${PARTICIPANT_ATTACKS[$n]}")
 	"$DIN" participant run --url "$(node_url "$i")" --suri "${ACCOUNTS[$((i - 1))]}" \
-		--task "$TASK" --data "digits:$i/$P" \
+		--task "$TASK" --data "digits:$i/$P" --prometheus-port "${METRICS_PORT[$i]}" \
 		--seed "$i" --state-dir "$WORK/participant-$i" --store-dir "$WORK/participant-$i/store" \
 		"${extra[@]}" >>"$WORK/participant-$i.log" 2>&1 &
 	PIDS+=($!)
@@ -234,8 +262,9 @@ fi
 # --timeout instead of never, and a daemon that fails (exits non-zero, not by a signal: the
 # --kill-restart SIGKILLs are expected) ends it at once, with the logs.
 WATCH=(timeout "$((TIMEOUT - ($(date +%s) - T0)))" "$DIN" "${WATCH_ARGS[@]}")
-if [ -n "$SUMMARY" ]; then
-	"${WATCH[@]}" --json >"$SUMMARY" 2>"$WORK/watch.log" &
+if [ -n "$SUMMARY$EVENTS" ]; then
+	EVENTS="${EVENTS:-$WORK/events.jsonl}"
+	"${WATCH[@]}" --json-lines >"$EVENTS" 2>"$WORK/watch.log" &
 else
 	"${WATCH[@]}" 2>"$WORK/watch.log" &
 fi
@@ -252,6 +281,10 @@ while :; do
 done
 [ "$status" = 0 ] || fail "watch (exit $status; 124: the task did not finish within $TIMEOUT s)"
 echo "==> task finished after $(( $(date +%s) - T0 )) s"
+if [ -n "$SUMMARY" ]; then
+	tail -n 1 "$EVENTS" | jq 'select(.event == "Summary") | del(.event)' >"$SUMMARY"
+	[ -s "$SUMMARY" ] || fail "the watcher's last line is no summary: $(tail -n 1 "$EVENTS")"
+fi
 # The evaluators holding the global models have exited; `watch` fetched every one of them
 # into its block store, so the final evaluation reads it from there.
 "$DIN" model evaluate --task "$TASK" --data digits-test --store-dir "$WORK/watch-store" \
@@ -259,3 +292,14 @@ echo "==> task finished after $(( $(date +%s) - T0 )) s"
 for log in "$WORK"/participant-*.log "$WORK"/evaluator-*.log; do
 	if grep -q "panicked" "$log"; then fail "a daemon panicked ($log)"; fi
 done
+# Logs are files here, not terminals: no colour codes, no progress bars.
+for log in "$WORK"/*.log; do
+	if grep -q $'\e' "$log"; then fail "an escape character in $log"; fi
+done
+# The attackers take the last places; an inflater's submission is refused by the chain.
+for i in $(seq $((P - ${#PARTICIPANT_ATTACKS[@]}))); do
+	submitted=$(submitted_in "$WORK/metrics-participant-$i.txt")
+	[ "$submitted" -ge 1 ] ||
+		fail "participant $i's Prometheus endpoint never reported a submitted update (din_updates_submitted_total: $submitted)"
+done
+echo "    every honest participant's /metrics counted its submitted updates"

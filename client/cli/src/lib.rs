@@ -26,8 +26,10 @@ pub mod evaluator;
 pub mod exit;
 pub mod follow;
 pub mod key;
+pub mod metrics;
 pub mod model;
 pub mod participant;
+pub mod progress;
 pub mod stake;
 pub mod state;
 pub mod store;
@@ -68,6 +70,12 @@ pub enum Command {
 	/// Content-addressed artifact store: put, get, pin, serve over libp2p and HTTP.
 	#[command(subcommand)]
 	Store(store::StoreCommand),
+	/// Print a shell completion script, e.g. `din completions bash > ~/.local/share/bash-completion/completions/din`.
+	Completions {
+		/// The shell to complete in.
+		#[arg(value_enum)]
+		shell: clap_complete::Shell,
+	},
 }
 
 impl Cli {
@@ -83,6 +91,64 @@ impl Cli {
 			Command::Evaluator(command) => evaluator::run(command).await,
 			Command::Model(command) => model::run(command).await,
 			Command::Store(command) => store::run(command).await,
+			Command::Completions { shell } => {
+				let mut command = <Self as clap::CommandFactory>::command();
+				clap_complete::generate(shell, &mut command, "din", &mut std::io::stdout());
+				Ok(())
+			},
+		}
+	}
+}
+
+#[cfg(test)]
+mod tests {
+	use super::*;
+	use clap::CommandFactory;
+
+	/// Every subcommand and every argument a user can type says what it is for in `--help`.
+	#[test]
+	fn every_command_and_argument_has_help() {
+		fn walk(command: &clap::Command, path: &str, missing: &mut Vec<String>) {
+			for arg in command.get_arguments() {
+				let id = arg.get_id().as_str();
+				if id == "help" || id == "version" {
+					continue;
+				}
+				let described = arg
+					.get_help()
+					.or(arg.get_long_help())
+					.is_some_and(|h| !h.to_string().trim().is_empty());
+				if !described {
+					missing.push(format!("{path} <{id}>"));
+				}
+			}
+			for sub in command.get_subcommands() {
+				let path = format!("{path} {}", sub.get_name());
+				if sub.get_about().or(sub.get_long_about()).is_none() && sub.get_name() != "help" {
+					missing.push(path.clone());
+				}
+				walk(sub, &path, missing);
+			}
+		}
+		let command = Cli::command();
+		command.clone().debug_assert();
+		let mut missing = Vec::new();
+		walk(&command, "din", &mut missing);
+		assert!(missing.is_empty(), "without help text:\n{}", missing.join("\n"));
+	}
+
+	#[test]
+	fn completions_name_every_subcommand() {
+		let mut script = Vec::new();
+		clap_complete::generate(
+			clap_complete::Shell::Bash,
+			&mut Cli::command(),
+			"din",
+			&mut script,
+		);
+		let script = String::from_utf8(script).expect("a bash script is text");
+		for sub in Cli::command().get_subcommands() {
+			assert!(script.contains(sub.get_name()), "no completion for `din {}`", sub.get_name());
 		}
 	}
 }

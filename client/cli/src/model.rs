@@ -21,6 +21,7 @@ use crate::invalid;
 pub enum ModelCommand {
 	/// Write a task's global model as safetensors.
 	Fetch {
+		/// The task whose global model is fetched.
 		#[arg(long)]
 		task: u32,
 		/// The round whose global model to fetch (default: the newest fixed one).
@@ -36,6 +37,7 @@ pub enum ModelCommand {
 	},
 	/// Accuracy of a task's newest global model on a dataset.
 	Evaluate {
+		/// The task whose global model is evaluated.
 		#[arg(long)]
 		task: u32,
 		/// digits-test, digits, csv:PATH, idx:DIR.

@@ -84,7 +84,9 @@ pub struct RunArgs {
 	/// The task to join.
 	#[arg(long)]
 	pub task: u32,
-	/// Local training data: digits, digits:K/N, csv:PATH or idx:DIR (see `DataSource`).
+	/// Local training data: `digits` (the UCI digits' training split), `digits:K/N` (share K
+	/// of N of it), `csv:PATH` (a numeric CSV, read as the CSV options below say) or
+	/// `idx:DIR` (an MNIST-format directory).
 	#[arg(long)]
 	pub data: DataSource,
 	#[command(flatten)]
@@ -122,6 +124,8 @@ pub struct RunArgs {
 	pub chain: ChainArgs,
 	#[command(flatten)]
 	pub store: StoreArgs,
+	#[command(flatten)]
+	pub metrics: crate::metrics::MetricsArgs,
 }
 
 /// The local optimizer of `--optimizer`.
@@ -187,6 +191,7 @@ pub async fn run(command: ParticipantCommand) -> anyhow::Result<()> {
 
 struct Daemon {
 	args: RunArgs,
+	metrics: crate::metrics::Metrics,
 	signer: Signer,
 	me: AccountId32,
 	chain: Chain,
@@ -213,8 +218,19 @@ impl Daemon {
 		};
 		let data = args.data.load_with(&args.csv, classes)?;
 		let store = args.store.start().await?;
+		let metrics = args.metrics.start(&store).await?;
 		tracing::info!(target: "din", "participant {me}: {} local samples, store peer {}", data.len(), store.peer_id());
-		Ok(Self { args, signer, me, chain, store, data, state, published: BTreeSet::new() })
+		Ok(Self {
+			args,
+			metrics,
+			signer,
+			me,
+			chain,
+			store,
+			data,
+			state,
+			published: BTreeSet::new(),
+		})
 	}
 
 	async fn run(mut self) -> anyhow::Result<()> {
@@ -243,12 +259,14 @@ impl Daemon {
 				},
 				TaskPhase::Training => {
 					if let Err(error) = self.train_round(&info).await {
+						self.metrics.duty_failures.with_label_values(&["train"]).inc();
 						tracing::warn!(target: "din", "#{block}: round {}: {error:#} (retrying next block)", info.round + 1);
 					}
 				},
 				_ => {},
 			}
 			if let Err(error) = self.publish_closed_rounds(&info).await {
+				self.metrics.duty_failures.with_label_values(&["publish"]).inc();
 				tracing::warn!(target: "din", "#{block}: publishing an update: {error:#} (retrying next block)");
 			}
 		}
@@ -273,6 +291,7 @@ impl Daemon {
 			.collect();
 		for (round, cid) in closed {
 			if crate::withheld::publish(&self.args.state_dir, &self.store, &cid).await? {
+				self.metrics.updates_published.inc();
 				tracing::info!(target: "din", "round {}: Training is over; published {cid}", round + 1);
 			} else {
 				// Published before a restart, or a copy that was never ours to publish.
@@ -347,6 +366,7 @@ impl Daemon {
 				saved.samples,
 			)
 			.await?;
+		self.metrics.updates_submitted.inc();
 		tracing::info!(target: "din", "round {}: submitted {cid}", round + 1);
 		Ok(())
 	}
@@ -418,6 +438,8 @@ impl Daemon {
 		update.author = din_primitives::update_author(&self.me.0);
 		let loss = local.report.epochs.last().map(|e| e.mean_loss).unwrap_or(f64::NAN);
 		let cid = crate::withheld::withhold(&self.args.state_dir, &update.encode()?)?;
+		self.metrics.updates_trained.inc();
+		self.metrics.training_seconds.observe(started.elapsed().as_secs_f64());
 		tracing::info!(
 			target: "din",
 			"round {}: trained {} samples in {:.2?} (loss {loss:.4}){}; withheld {cid} until Training closes",

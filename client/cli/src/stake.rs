@@ -26,7 +26,9 @@ impl From<RoleArg> for Role {
 pub enum StakeCommand {
 	/// Hold AMOUNT more for ROLE (a first bond must reach the role's chain minimum).
 	Bond {
+		/// The role the bond is for.
 		role: RoleArg,
+		/// How much more to hold, in DIN (decimals allowed, e.g. 12.5).
 		#[arg(value_parser = parse_amount)]
 		amount: u128,
 		#[command(flatten)]
@@ -36,7 +38,9 @@ pub enum StakeCommand {
 	},
 	/// Start unbonding AMOUNT of ROLE (withdrawable after the unbonding period).
 	Unbond {
+		/// The role whose bond shrinks.
 		role: RoleArg,
+		/// How much to unbond, in DIN (decimals allowed).
 		#[arg(value_parser = parse_amount)]
 		amount: u128,
 		#[command(flatten)]
@@ -46,6 +50,7 @@ pub enum StakeCommand {
 	},
 	/// Release every matured unbonding chunk of ROLE.
 	Withdraw {
+		/// The role whose matured chunks are released.
 		role: RoleArg,
 		#[command(flatten)]
 		signer: SignerArgs,

@@ -85,6 +85,8 @@ pub enum StoreCommand {
 		announce_interval: u64,
 		#[command(flatten)]
 		network: NetworkArgs,
+		#[command(flatten)]
+		metrics: crate::metrics::MetricsArgs,
 	},
 }
 
@@ -181,7 +183,15 @@ pub async fn run(command: StoreCommand) -> anyhow::Result<()> {
 			let report = open(&dir)?.gc()?;
 			println!("removed {} blocks, kept {}", report.removed.len(), report.kept);
 		},
-		StoreCommand::Serve { listen, http, http_max_upload, dir, announce_interval, network } => {
+		StoreCommand::Serve {
+			listen,
+			http,
+			http_max_upload,
+			dir,
+			announce_interval,
+			network,
+			metrics,
+		} => {
 			let gateway = GatewayConfig {
 				max_upload_bytes: http_max_upload
 					.map(|bytes| usize::try_from(bytes).unwrap_or(usize::MAX)),
@@ -193,6 +203,7 @@ pub async fn run(command: StoreCommand) -> anyhow::Result<()> {
 				dir,
 				Duration::from_secs(announce_interval.max(1)),
 				network,
+				metrics,
 			)
 			.await?;
 		},
@@ -232,12 +243,14 @@ async fn serve(
 	dir: PathBuf,
 	announce_interval: Duration,
 	network: NetworkArgs,
+	metrics: crate::metrics::MetricsArgs,
 ) -> anyhow::Result<()> {
 	let mut config = StoreConfig::new(&dir);
 	config.listen = listen;
 	config.bootstrap = network.bootstrap;
 	config.provider_wait = Duration::from_secs(network.timeout);
 	let store = Store::start(config).await?;
+	metrics.start(&store).await?;
 	println!("peer id {}", store.peer_id());
 	for addr in store.listen_addrs() {
 		println!("listening on {addr}");

@@ -23,6 +23,8 @@ fn assert_fails(output: &Output, code: i32, message: &str) {
 	let stderr = String::from_utf8_lossy(&output.stderr);
 	assert_eq!(output.status.code(), Some(code), "stderr: {stderr}");
 	assert!(stderr.contains(message), "expected `{message}` in: {stderr}");
+	// stderr is a pipe here, as in a log file: no colour codes.
+	assert!(!stderr.contains('\x1b'), "an escape character in: {stderr:?}");
 }
 
 #[test]
@@ -82,4 +84,25 @@ fn unknown_data_sources_and_rules_are_usage_errors() {
 		"d",
 	];
 	assert_fails(&din(&args, None), 2, "expected digits");
+}
+
+#[test]
+fn completion_scripts_are_valid_bash() {
+	let output = din(&["completions", "bash"], None);
+	assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+	let mut bash = Command::new("bash")
+		.arg("-n")
+		.stdin(std::process::Stdio::piped())
+		.stderr(std::process::Stdio::piped())
+		.spawn()
+		.expect("bash runs");
+	use std::io::Write;
+	bash.stdin
+		.take()
+		.expect("piped")
+		.write_all(&output.stdout)
+		.expect("script written");
+	let checked = bash.wait_with_output().expect("bash exits");
+	assert!(checked.status.success(), "{}", String::from_utf8_lossy(&checked.stderr));
+	assert!(String::from_utf8_lossy(&output.stdout).contains("release-key"));
 }

@@ -52,5 +52,5 @@ pub use cid::Cid;
 pub use dag::{parse_cid, MAX_ARTIFACT_SIZE, MAX_BLOCK_SIZE};
 pub use error::{Result, StoreError};
 pub use libp2p::{Multiaddr, PeerId};
-pub use network::NetworkConfig;
+pub use network::{NetworkConfig, NetworkStats};
 pub use store::{load_or_create_identity, Store, StoreConfig};

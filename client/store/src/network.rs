@@ -19,6 +19,7 @@
 //!   at once). The event stream reports what happened ([`Event`]), for logs and tests.
 
 use std::collections::{hash_map, HashMap, HashSet};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -158,7 +159,9 @@ pub fn new(
 
 	let (command_sender, command_receiver) = mpsc::channel(256);
 	let (event_sender, event_receiver) = mpsc::channel(256);
+	let stats = Arc::new(NetworkStats::default());
 	let event_loop = EventLoop {
+		stats: stats.clone(),
 		swarm,
 		command_receiver,
 		event_sender,
@@ -176,7 +179,7 @@ pub fn new(
 		pending_block_request: HashMap::new(),
 		banned: HashSet::new(),
 	};
-	Ok((Client { sender: command_sender, peer_id }, event_receiver, event_loop))
+	Ok((Client { sender: command_sender, peer_id, stats }, event_receiver, event_loop))
 }
 
 /// A fresh Ed25519 node identity.
@@ -201,9 +204,28 @@ pub fn split_peer_address(addr: &Multiaddr) -> Result<(PeerId, Multiaddr)> {
 pub struct Client {
 	sender: mpsc::Sender<Command>,
 	peer_id: PeerId,
+	stats: Arc<NetworkStats>,
+}
+
+/// What this node's network has done since it started, counted by the event loop itself
+/// (events may be dropped when nobody keeps up; these counts are not), for metrics.
+#[derive(Debug, Default)]
+pub struct NetworkStats {
+	/// Block requests answered with the block, and the bytes sent in them.
+	pub blocks_served: AtomicU64,
+	pub bytes_served: AtomicU64,
+	/// Block requests for blocks this node does not hold.
+	pub blocks_not_found: AtomicU64,
+	/// Peers banned for serving bytes that do not match their CID.
+	pub peers_banned: AtomicU64,
 }
 
 impl Client {
+	/// Counts of what the node's network has done.
+	pub fn stats(&self) -> &NetworkStats {
+		&self.stats
+	}
+
 	/// This node's peer id.
 	pub fn peer_id(&self) -> PeerId {
 		self.peer_id
@@ -302,6 +324,7 @@ type ServeResult = (PeerId, Cid, ResponseChannel<BlockResponse>, BlockResponse);
 /// Owns the [`Swarm`]; see the module docs.
 pub struct EventLoop {
 	swarm: Swarm<StoreBehaviour>,
+	stats: Arc<NetworkStats>,
 	command_receiver: mpsc::Receiver<Command>,
 	event_sender: mpsc::Sender<Event>,
 	blockstore: Blockstore,
@@ -332,7 +355,17 @@ impl EventLoop {
 				},
 				Some(served) = self.serving.next(), if !self.serving.is_empty() => {
 					if let Ok((peer, cid, channel, response)) = served {
-						let found = matches!(response, BlockResponse::Found(_));
+						let found = match &response {
+							BlockResponse::Found(bytes) => {
+								self.stats.blocks_served.fetch_add(1, Ordering::Relaxed);
+								self.stats.bytes_served.fetch_add(bytes.len() as u64, Ordering::Relaxed);
+								true
+							},
+							BlockResponse::NotFound => {
+								self.stats.blocks_not_found.fetch_add(1, Ordering::Relaxed);
+								false
+							},
+						};
 						// Fails only if the requester gave up; nothing to do then.
 						let _ = self.swarm.behaviour_mut().block_exchange.send_response(channel, response);
 						self.report(Event::BlockServed { peer, cid, found });
@@ -592,6 +625,7 @@ impl EventLoop {
 					// Closes the open connections and refuses new ones.
 					behaviour.blocked_peers.block_peer(peer);
 					behaviour.kademlia.remove_peer(&peer);
+					self.stats.peers_banned.fetch_add(1, Ordering::Relaxed);
 					self.report(Event::PeerBanned(peer));
 				}
 				let _ = sender.send(());

@@ -192,6 +192,11 @@ impl Store {
 		&self.blockstore
 	}
 
+	/// Counts of the blocks and bytes this node has served, and the peers it banned.
+	pub fn network_stats(&self) -> &crate::network::NetworkStats {
+		self.client.stats()
+	}
+
 	/// The network client (for lower-level access and tests).
 	pub fn client(&self) -> &Client {
 		&self.client

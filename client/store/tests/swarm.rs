@@ -108,6 +108,14 @@ async fn put_on_a_get_from_c_via_provider_discovery_through_b() {
 		assert_eq!(c.store.get(&cid).await.expect("get on C"), bytes);
 		assert!(c.store.blockstore().is_complete(&cid));
 		assert!(!c.store.blockstore().is_pinned(&cid), "fetched content is a cache");
+
+		// What each node served, as its metrics report it: A every block (the manifest's
+		// too), B none.
+		use std::sync::atomic::Ordering::Relaxed;
+		let served = a.store.network_stats();
+		assert!(served.blocks_served.load(Relaxed) >= 4, "A served the 4 data blocks");
+		assert!(served.bytes_served.load(Relaxed) >= bytes.len() as u64, "and their bytes");
+		assert_eq!(b.store.network_stats().blocks_served.load(Relaxed), 0);
 	})
 	.await
 }
@@ -174,6 +182,8 @@ async fn peer_serving_corrupted_blocks_is_banned_and_bypassed() {
 		assert!(!banned.contains(&honest.store.peer_id()), "the honest peer is not");
 		let connected = c.store.client().connected_peers().await.expect("peers");
 		assert!(!connected.contains(&evil.store.peer_id()), "and disconnected");
+		let bans = c.store.network_stats().peers_banned.load(std::sync::atomic::Ordering::Relaxed);
+		assert_eq!(bans, 1, "the ban is counted once");
 
 		// Once an honest peer provides it too, the banned provider's record is bypassed.
 		assert_eq!(honest.store.put(bytes.clone()).await.expect("put honest"), cid);

@@ -136,6 +136,8 @@ pub struct RunArgs {
 	pub chain: ChainArgs,
 	#[command(flatten)]
 	pub store: StoreArgs,
+	#[command(flatten)]
+	pub metrics: crate::metrics::MetricsArgs,
 }
 
 fn parse_proving_key(s: &str) -> Result<(u32, String), String> {
@@ -255,6 +257,7 @@ pub async fn run(command: EvaluatorCommand) -> anyhow::Result<()> {
 
 struct Daemon {
 	args: RunArgs,
+	metrics: crate::metrics::Metrics,
 	signer: Signer,
 	me: AccountId32,
 	chain: Chain,
@@ -291,9 +294,11 @@ impl Daemon {
 		let state = StateFile::open(args.state_dir.join("evaluator.json"))?;
 		let chain = args.chain.connect_following().await?;
 		let store = args.store.start().await?;
+		let metrics = args.metrics.start(&store).await?;
 		tracing::info!(target: "din", "evaluator {me}: store peer {}", store.peer_id());
 		Ok(Self {
 			args,
+			metrics,
 			signer,
 			me,
 			chain,
@@ -324,6 +329,8 @@ impl Daemon {
 				}
 				active += 1;
 				if let Err(error) = self.serve(task, &info).await {
+					let duty = format!("{:?}", info.phase).to_lowercase();
+					self.metrics.duty_failures.with_label_values(&[&duty]).inc();
 					tracing::warn!(target: "din", "#{block}: task {task} {:?}: {error:#} (retrying next block)", info.phase);
 				}
 			}
@@ -418,7 +425,8 @@ impl Daemon {
 				.await
 			{
 				Ok(_) => {
-					tracing::info!(target: "din", "task {task} round {} subgroup {subgroup}: committed {}", round + 1, committed.cid)
+					self.metrics.votes.with_label_values(&["aggregate_commit"]).inc();
+					tracing::info!(target: "din", "task {task} round {} subgroup {subgroup}: committed {}", round + 1, committed.cid);
 				},
 				Err(e) if refused(&e, &["AlreadyCommitted"]) => {},
 				Err(e) => return Err(e.into()),
@@ -496,6 +504,10 @@ impl Daemon {
 		let mut invalid = Vec::new();
 		for (index, why) in rejected {
 			let member = &submitters[index];
+			self.metrics
+				.updates_rejected
+				.with_label_values(&[crate::metrics::cause(&why)])
+				.inc();
 			tracing::warn!(target: "din", "task {task} round {} subgroup {subgroup}: {} is invalid: {why}", round + 1, short(member));
 			invalid.push(member.clone());
 		}
@@ -515,6 +527,7 @@ impl Daemon {
 			aggregate.values[0] = aggregate.values[0].saturating_add(1);
 		}
 		let cid = withhold(&self.args.state_dir, &aggregate.encode()?)?;
+		self.metrics.aggregations.inc();
 		invalid.sort_by(|a, b| a.0.cmp(&b.0));
 		tracing::info!(
 			target: "din",
@@ -564,7 +577,8 @@ impl Daemon {
 						.await;
 					match result {
 						Ok(_) => {
-							tracing::info!(target: "din", "task {task} round {} subgroup {subgroup}: revealed", round + 1)
+							self.metrics.votes.with_label_values(&["aggregate_reveal"]).inc();
+							tracing::info!(target: "din", "task {task} round {} subgroup {subgroup}: revealed", round + 1);
 						},
 						Err(e) if refused(&e, &["AlreadyRevealed"]) => {},
 						Err(e) => return Err(e.into()),
@@ -619,7 +633,8 @@ impl Daemon {
 		);
 		match self.chain.commit_global(&self.signer, task, round, H256(hash.0)).await {
 			Ok(_) => {
-				tracing::info!(target: "din", "task {task} round {}: committed global model {}", round + 1, committed.cid)
+				self.metrics.votes.with_label_values(&["global_commit"]).inc();
+				tracing::info!(target: "din", "task {task} round {}: committed global model {}", round + 1, committed.cid);
 			},
 			Err(e) if refused(&e, &["AlreadyCommitted"]) => {},
 			Err(e) => return Err(e.into()),
@@ -689,7 +704,8 @@ impl Daemon {
 				.await
 			{
 				Ok(_) => {
-					tracing::info!(target: "din", "task {task} round {}: revealed the global model", round + 1)
+					self.metrics.votes.with_label_values(&["global_reveal"]).inc();
+					tracing::info!(target: "din", "task {task} round {}: revealed the global model", round + 1);
 				},
 				Err(e) if refused(&e, &["AlreadyRevealed"]) => {},
 				Err(e) => return Err(e.into()),
@@ -820,7 +836,8 @@ impl Daemon {
 			for (about, result) in about.into_iter().zip(sent) {
 				match result {
 					Ok(_) => {
-						tracing::info!(target: "din", "task {task}: committed a score of {about}")
+						self.metrics.votes.with_label_values(&["score_commit"]).inc();
+						tracing::info!(target: "din", "task {task}: committed a score of {about}");
 					},
 					Err(e) if refused(&e, &["AlreadyCommitted"]) => {},
 					Err(e) => {
@@ -836,7 +853,8 @@ impl Daemon {
 				let about = describe(&target);
 				match result {
 					Ok(_) => {
-						tracing::info!(target: "din", "task {task}: revealed its score of {about}")
+						self.metrics.votes.with_label_values(&["score_reveal"]).inc();
+						tracing::info!(target: "din", "task {task}: revealed its score of {about}");
 					},
 					Err(e) if refused(&e, &["AlreadyRevealed"]) => {},
 					Err(e) => {
@@ -908,6 +926,8 @@ impl Daemon {
 				evaluation.proof,
 			)
 			.await?;
+		self.metrics.proofs.inc();
+		self.metrics.proof_seconds.observe(started.elapsed().as_secs_f64());
 		tracing::info!(
 			target: "din",
 			"task {task}: proved {} = {correct}/{total} in {:.2?}",

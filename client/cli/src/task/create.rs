@@ -110,12 +110,18 @@ pub struct CreateArgs {
 	/// Length of every phase in blocks, unless set one by one below.
 	#[arg(long, default_value_t = 5)]
 	pub phase_blocks: u32,
+	/// Registration's length in blocks (participants join; default: --phase-blocks).
 	#[arg(long)]
 	pub registration_blocks: Option<u32>,
+	/// Training's timeout in blocks; it closes at the last expected update (default:
+	/// --phase-blocks).
 	#[arg(long)]
 	pub training_blocks: Option<u32>,
+	/// Scoring's length in blocks (scores proven or committed; default: --phase-blocks).
 	#[arg(long)]
 	pub scoring_blocks: Option<u32>,
+	/// Rewarding's length in blocks (median reveals, then settlement; default:
+	/// --phase-blocks).
 	#[arg(long)]
 	pub rewarding_blocks: Option<u32>,
 	/// Share of the pool paid to evaluators, percent.
@@ -421,7 +427,13 @@ async fn zk_setup(
 	})?;
 	let shape = din_zk::CircuitShape { model, samples: args.test_samples };
 	tracing::info!(target: "din", "Groth16 setup for {shape:?}");
+	let progress = crate::progress::Progress::spinner(format!(
+		"Groth16 setup for {} test samples (tens of seconds)",
+		shape.samples
+	));
+	let started = std::time::Instant::now();
 	let (pk, vk) = tokio::task::spawn_blocking(move || din_zk::setup_with_os_rng(shape)).await??;
+	progress.finish(format!("Groth16 setup done in {:.1?}", started.elapsed()));
 	let pk_path = args.owner_dir.join("proving-key.tmp");
 	din_zk::write_proving_key(&pk_path, shape, &pk)?;
 	let pk_cid = blockstore.put_artifact(&std::fs::read(&pk_path)?)?;

@@ -40,6 +40,7 @@ pub enum TaskCommand {
 	/// Release the test-set key of a task (owner only, during Scoring; a median-scored
 	/// task takes it only while half of Scoring remains).
 	ReleaseKey {
+		/// The task whose test-set key is released (the signer must own it).
 		#[arg(long)]
 		task: u32,
 		/// Where `create` wrote the task's owner file.
@@ -84,6 +85,7 @@ pub enum TaskCommand {
 	},
 	/// Print a task and its per-round progress.
 	Status {
+		/// The task to show.
 		#[arg(long)]
 		task: u32,
 		/// Print JSON.

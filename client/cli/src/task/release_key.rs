@@ -27,6 +27,7 @@ pub(super) async fn release_key(
 	let signer = signer.signer()?;
 	let chain = chain.connect_following().await?;
 	let mut follower = Follower::new(Duration::from_millis(500));
+	let progress = crate::progress::Progress::spinner(format!("task {task}: waiting for Scoring"));
 	loop {
 		let number = follower.next(&chain).await;
 		let info = chain.task(task).await?.ok_or_else(|| invalid!("task {task} does not exist"))?;
@@ -38,9 +39,16 @@ pub(super) async fn release_key(
 			phase if !wait => {
 				return Err(invalid!("task {task} is in {phase:?}, not Scoring (use --wait)"))
 			},
-			_ => tracing::debug!(target: "din", "block #{number}: waiting for Scoring"),
+			phase => {
+				tracing::debug!(target: "din", "block #{number}: waiting for Scoring");
+				progress.set_message(format!(
+					"task {task}: waiting for Scoring (round {} {phase:?}, block #{number})",
+					info.round + 1
+				));
+			},
 		}
 	}
+	drop(progress);
 	chain.release_test_key(&signer, task, key).await?;
 	println!("released the test-set key of task {task}");
 	Ok(())

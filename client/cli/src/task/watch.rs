@@ -9,6 +9,7 @@ use clap::Args;
 use din_chain::{din, AccountId32};
 use futures::StreamExt;
 use serde::Serialize;
+use serde_json::json;
 
 use crate::common::{format_amount, short, task_spec, ChainArgs, CsvArgs, DataSource, StoreArgs};
 use crate::invalid;
@@ -16,6 +17,7 @@ use crate::invalid;
 /// `din task watch`.
 #[derive(Debug, Args)]
 pub struct WatchArgs {
+	/// The task to follow until it finishes.
 	#[arg(long)]
 	pub task: u32,
 	/// Data each new global model is evaluated on (integer reference evaluator).
@@ -24,8 +26,12 @@ pub struct WatchArgs {
 	#[command(flatten)]
 	pub csv: CsvArgs,
 	/// Print one JSON summary at the end instead of a log.
-	#[arg(long)]
+	#[arg(long, conflicts_with = "json_lines")]
 	pub json: bool,
+	/// Print one JSON object per event as it is finalized (`block`, `event` and the event's
+	/// fields), then the summary as `{"event": "Summary", …}`.
+	#[arg(long)]
+	pub json_lines: bool,
 	#[command(flatten)]
 	pub store: StoreArgs,
 	#[command(flatten)]
@@ -71,6 +77,56 @@ struct WatchSummary {
 	test_set_disputed: bool,
 }
 
+/// How `watch` reports what it sees.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Output {
+	/// One line per event for people.
+	Log,
+	/// Nothing until the summary.
+	Summary,
+	/// One JSON object per event.
+	JsonLines,
+}
+
+impl Output {
+	/// Reports the event `name` of block `block`: `fields` as a JSON line, or `line` after the
+	/// block number.
+	fn event(
+		self,
+		block: u64,
+		name: &str,
+		fields: serde_json::Value,
+		line: impl FnOnce() -> String,
+	) {
+		if let Some(text) = self.render(block, name, fields, line) {
+			println!("{text}");
+		}
+	}
+
+	/// What [`Output::event`] prints, if anything.
+	fn render(
+		self,
+		block: u64,
+		name: &str,
+		fields: serde_json::Value,
+		line: impl FnOnce() -> String,
+	) -> Option<String> {
+		match self {
+			Output::Log => Some(format!("#{block:<5} {}", line())),
+			Output::Summary => None,
+			Output::JsonLines => {
+				let mut record = json!({ "block": block, "event": name });
+				if let (Some(record), serde_json::Value::Object(fields)) =
+					(record.as_object_mut(), fields)
+				{
+					record.extend(fields);
+				}
+				Some(record.to_string())
+			},
+		}
+	}
+}
+
 pub(super) async fn watch(args: WatchArgs) -> anyhow::Result<()> {
 	let task = args.task;
 	let chain = args.chain.connect().await?;
@@ -92,17 +148,28 @@ pub(super) async fn watch(args: WatchArgs) -> anyhow::Result<()> {
 	let genesis_accuracy = (din_fl::count_correct(&spec, &genesis.values, &eval)?, total);
 	let mut summary = WatchSummary { task, genesis_accuracy, ..Default::default() };
 	let mut accounts: Vec<AccountId32> = vec![info.owner.clone()];
-	let say = |line: String| {
-		if !args.json {
-			println!("{line}");
-		}
+	let output = match (args.json, args.json_lines) {
+		(_, true) => Output::JsonLines,
+		(true, false) => Output::Summary,
+		(false, false) => Output::Log,
 	};
-	say(format!(
-		"watching task {task} ({} rounds); genesis model accuracy {:.1}% ({}/{total})",
-		info.spec.rounds,
-		100.0 * f64::from(genesis_accuracy.0) / f64::from(total),
-		genesis_accuracy.0
-	));
+	match output {
+		Output::Log => println!(
+			"watching task {task} ({} rounds); genesis model accuracy {:.1}% ({}/{total})",
+			info.spec.rounds,
+			100.0 * f64::from(genesis_accuracy.0) / f64::from(total),
+			genesis_accuracy.0
+		),
+		Output::JsonLines => println!(
+			"{}",
+			serde_json::json!({
+				"event": "Watching", "task": task, "rounds": info.spec.rounds,
+				"genesis_accuracy": genesis_accuracy,
+			})
+		),
+		Output::Summary => {},
+	}
+
 	let started = std::time::Instant::now();
 	let mut events = chain.finalized_events().await?;
 	while let Some(block) = events.next().await {
@@ -115,35 +182,58 @@ pub(super) async fn watch(args: WatchArgs) -> anyhow::Result<()> {
 			};
 			let event = event.map_err(|e| anyhow::anyhow!("decoding an event: {e}"))?;
 			let n = block.number;
+			let say = |name: &str, fields: serde_json::Value, line: &dyn Fn() -> String| {
+				output.event(n, name, fields, line)
+			};
 			match event {
 				Event::Tasks(Tk::PhaseChanged { task: t, round, phase, ends }) if t == task => {
-					say(format!("#{n:<5} round {} {phase:?} (until #{ends})", round + 1));
+					say(
+						"PhaseChanged",
+						json!({ "round": round, "phase": format!("{phase:?}"), "ends": ends }),
+						&|| format!("round {} {phase:?} (until #{ends})", round + 1),
+					);
 					if matches!(phase, din_chain::types::TaskPhase::Scoring) {
 						summary.scoring_started = Some(n);
 					}
 				},
 				Event::Tasks(Tk::PhaseClosedEarly { task: t, round, phase, ends }) if t == task => {
-					say(format!("#{n:<5} round {} {phase:?}: all in, ends at #{ends}", round + 1));
+					say(
+						"PhaseClosedEarly",
+						json!({ "round": round, "phase": format!("{phase:?}"), "ends": ends }),
+						&|| format!("round {} {phase:?}: all in, ends at #{ends}", round + 1),
+					);
 					summary.closed_early.push((round, format!("{phase:?}")));
 				},
 				Event::Tasks(Tk::TaskExtended { task: t, rounds, top_up }) if t == task => {
-					say(format!(
-						"#{n:<5} extended to {rounds} rounds, {} added to the pool",
-						format_amount(top_up)
-					));
+					say(
+						"TaskExtended",
+						json!({ "rounds": rounds, "top_up": top_up.to_string() }),
+						&|| {
+							format!(
+								"extended to {rounds} rounds, {} added to the pool",
+								format_amount(top_up)
+							)
+						},
+					);
 					summary.extended.push((rounds, top_up.to_string()));
 				},
 				Event::Tasks(Tk::TrainingEndsAfterRound { task: t, round }) if t == task => {
-					say(format!("#{n:<5} training ends after round {}", round + 1));
+					say("TrainingEndsAfterRound", json!({ "round": round }), &|| {
+						format!("training ends after round {}", round + 1)
+					});
 					summary.training_ended_after = Some(round);
 				},
 				Event::Tasks(Tk::RoundStarted { task: t, round, .. }) if t == task => {
-					say(format!("#{n:<5} round {} started", round + 1));
+					say("RoundStarted", json!({ "round": round }), &|| {
+						format!("round {} started", round + 1)
+					});
 					summary.round_starts.push((round, n));
 					summary.round_started_secs.push((round, started.elapsed().as_secs_f64()));
 				},
 				Event::Tasks(Tk::ParticipantJoined { task: t, who, .. }) if t == task => {
-					say(format!("#{n:<5} {} joined", short(&who)));
+					say("ParticipantJoined", json!({ "who": who.to_string() }), &|| {
+						format!("{} joined", short(&who))
+					});
 					accounts.push(who);
 				},
 				Event::Evaluation(Ev::PanelDrawn { task: t, evaluators, .. }) if t == task => {
@@ -152,7 +242,11 @@ pub(super) async fn watch(args: WatchArgs) -> anyhow::Result<()> {
 				Event::Evaluation(Ev::SubgroupDisputed { task: t, round, subgroup, .. })
 					if t == task =>
 				{
-					say(format!("#{n:<5} round {} subgroup {subgroup} disputed", round + 1));
+					say(
+						"SubgroupDisputed",
+						json!({ "round": round, "subgroup": subgroup }),
+						&|| format!("round {} subgroup {subgroup} disputed", round + 1),
+					);
 				},
 				Event::Evaluation(Ev::GlobalModelFixed {
 					task: t,
@@ -178,46 +272,59 @@ pub(super) async fn watch(args: WatchArgs) -> anyhow::Result<()> {
 							.map_err(|e| format!("{e:?}")),
 						Err(why) => Err(why.to_string()),
 					};
-					match accuracy {
+					let cid = String::from_utf8_lossy(&cid.0).into_owned();
+					let mut fields =
+						json!({ "round": round, "cid": cid, "votes": votes, "voters": voters });
+					match &accuracy {
 						Ok((correct, total)) => {
-							summary.global_accuracy.push((round, correct, total));
-							say(format!(
-								"#{n:<5} round {} global model {}: accuracy {:.1}% \
-								 ({correct}/{total}), {votes} of {voters} votes",
-								round + 1,
-								String::from_utf8_lossy(&cid.0),
-								100.0 * f64::from(correct) / f64::from(total),
-							));
+							summary.global_accuracy.push((round, *correct, *total));
+							fields["accuracy"] = json!([correct, total]);
 						},
-						Err(why) => say(format!(
-							"#{n:<5} round {} global model not evaluated: {why}",
-							round + 1
-						)),
+						Err(why) => fields["not_evaluated"] = json!(why),
 					}
+					say("GlobalModelFixed", fields, &|| match &accuracy {
+						Ok((correct, total)) => format!(
+							"round {} global model {cid}: accuracy {:.1}% ({correct}/{total}), \
+							 {votes} of {voters} votes",
+							round + 1,
+							100.0 * f64::from(*correct) / f64::from(*total),
+						),
+						Err(why) => {
+							format!("round {} global model not evaluated: {why}", round + 1)
+						},
+					});
 				},
 				Event::Evaluation(Ev::GlobalDisputed { task: t, round, .. }) if t == task => {
-					say(format!("#{n:<5} round {} global model disputed", round + 1));
+					say("GlobalDisputed", json!({ "round": round }), &|| {
+						format!("round {} global model disputed", round + 1)
+					});
 				},
 				Event::Evaluation(Ev::TestKeyReleased { task: t }) if t == task => {
-					say(format!("#{n:<5} test-set key released"));
+					say("TestKeyReleased", json!({}), &|| "test-set key released".into());
 				},
 				Event::Evaluation(Ev::TestKeyWithheld { task: t }) if t == task => {
-					say(format!(
-						"#{n:<5} test-set key withheld: settled in the participants' favour"
-					));
+					say("TestKeyWithheld", json!({}), &|| {
+						"test-set key withheld: settled in the participants' favour".into()
+					});
 				},
 				Event::Evaluation(Ev::TestSetDisputed { task: t, who }) if t == task => {
-					say(format!(
-						"#{n:<5} evaluator {who} disputes the test set: the key opens none"
-					));
+					say("TestSetDisputed", json!({ "who": who.to_string() }), &|| {
+						format!("evaluator {who} disputes the test set: the key opens none")
+					});
 				},
 				Event::Evaluation(Ev::TestSetDisputeUpheld { task: t, disputes, evaluators })
 					if t == task =>
 				{
-					say(format!(
-						"#{n:<5} test set disputed by {disputes} of {evaluators} evaluators: \
-						 settled as a withheld key, in the participants' favour"
-					));
+					say(
+						"TestSetDisputeUpheld",
+						json!({ "disputes": disputes, "evaluators": evaluators }),
+						&|| {
+							format!(
+								"test set disputed by {disputes} of {evaluators} evaluators: \
+								 settled as a withheld key, in the participants' favour"
+							)
+						},
+					);
 					summary.test_set_disputed = true;
 				},
 				Event::Evaluation(Ev::ScoreProven {
@@ -230,10 +337,19 @@ pub(super) async fn watch(args: WatchArgs) -> anyhow::Result<()> {
 				}) if t == task => {
 					let name = target_name(&target);
 					let accuracy = 100.0 * f64::from(correct) / f64::from(total);
-					say(format!(
-						"#{n:<5} score {name}: {accuracy:.1}% ({correct}/{total}) proven by {}",
-						short(&prover)
-					));
+					say(
+						"ScoreProven",
+						json!({
+							"target": name, "correct": correct, "total": total,
+							"prover": prover.to_string(),
+						}),
+						&|| {
+							format!(
+								"score {name}: {accuracy:.1}% ({correct}/{total}) proven by {}",
+								short(&prover)
+							)
+						},
+					);
 					summary.scores.insert(name, accuracy);
 				},
 				Event::Evaluation(Ev::MedianSettled { task: t, target, accuracy, reports })
@@ -241,45 +357,75 @@ pub(super) async fn watch(args: WatchArgs) -> anyhow::Result<()> {
 				{
 					let name = target_name(&target);
 					let accuracy = f64::from(accuracy.0) / 1e7;
-					say(format!("#{n:<5} score {name}: {accuracy:.1}% (median of {reports})"));
+					say(
+						"MedianSettled",
+						json!({ "target": name, "accuracy": accuracy, "reports": reports }),
+						&|| format!("score {name}: {accuracy:.1}% (median of {reports})"),
+					);
 					summary.scores.insert(name, accuracy);
 				},
 				Event::Evaluation(Ev::MedianWithoutQuorum { task: t, target, reports, quorum })
 					if t == task =>
 				{
-					say(format!(
-						"#{n:<5} score {}: unscored ({reports} of the {quorum} reports a median \
-						 needs)",
-						target_name(&target),
-					));
+					let name = target_name(&target);
+					say(
+						"MedianWithoutQuorum",
+						json!({ "target": name, "reports": reports, "quorum": quorum }),
+						&|| {
+							format!(
+								"score {name}: unscored ({reports} of the {quorum} reports a \
+								 median needs)"
+							)
+						},
+					);
 				},
 				Event::Rewards(Rw::ParticipantRewarded { task: t, who, amount, .. })
 					if t == task =>
 				{
-					say(format!("#{n:<5} participant {who} paid {}", format_amount(amount)));
+					say(
+						"ParticipantRewarded",
+						json!({ "who": who.to_string(), "amount": amount.to_string() }),
+						&|| format!("participant {who} paid {}", format_amount(amount)),
+					);
 					summary.payouts.insert(who.to_string(), amount.to_string());
 				},
 				Event::Rewards(Rw::EvaluatorRewarded { task: t, who, amount, work })
 					if t == task =>
 				{
-					say(format!(
-						"#{n:<5} evaluator {who} paid {} for {work} work",
-						format_amount(amount)
-					));
+					say(
+						"EvaluatorRewarded",
+						json!({ "who": who.to_string(), "amount": amount.to_string(), "work": work }),
+						&|| {
+							format!(
+								"evaluator {who} paid {} for {work} work",
+								format_amount(amount)
+							)
+						},
+					);
 					summary.payouts.insert(who.to_string(), amount.to_string());
 				},
 				Event::Staking(St::Slashed {
 					who, role, task: t, round, reason, amount, ..
 				}) if t == task => {
 					let offence = format!("{:?}", reason.offence);
-					say(format!(
-						"#{n:<5} slashed {who} ({role:?}) {} in round {} for {offence}",
-						format_amount(amount),
-						round + 1
-					));
+					let role = format!("{role:?}");
+					say(
+						"Slashed",
+						json!({
+							"who": who.to_string(), "role": role, "round": round,
+							"offence": offence, "amount": amount.to_string(),
+						}),
+						&|| {
+							format!(
+								"slashed {who} ({role}) {} in round {} for {offence}",
+								format_amount(amount),
+								round + 1
+							)
+						},
+					);
 					summary.slashes.push((
 						who.to_string(),
-						format!("{role:?}"),
+						role,
 						round,
 						offence,
 						amount.to_string(),
@@ -288,27 +434,33 @@ pub(super) async fn watch(args: WatchArgs) -> anyhow::Result<()> {
 				Event::Rewards(Rw::TaskSettled { task: t, settlement: s }) if t == task => {
 					let holds = s.pool == s.participants + s.evaluators + s.burned + s.refund;
 					summary.accounting_holds = Some(holds);
-					say(format!(
-						"#{n:<5} settled: pool {} = participants {} + evaluators {} + burned {} \
-						 + refund {} ({})",
-						format_amount(s.pool),
-						format_amount(s.participants),
-						format_amount(s.evaluators),
-						format_amount(s.burned),
-						format_amount(s.refund),
-						if holds { "holds" } else { "BROKEN" }
-					));
-					summary.settlement = Some(serde_json::json!({
+					let settlement = json!({
 						"pool": s.pool.to_string(), "participants": s.participants.to_string(),
 						"evaluators": s.evaluators.to_string(), "burned": s.burned.to_string(),
 						"refund": s.refund.to_string(), "slashed": s.slashed, "scored": s.scored,
-					}));
+					});
+					say(
+						"TaskSettled",
+						json!({ "settlement": settlement, "accounting_holds": holds }),
+						&|| {
+							format!(
+								"settled: pool {} = participants {} + evaluators {} + burned {} \
+								 + refund {} ({})",
+								format_amount(s.pool),
+								format_amount(s.participants),
+								format_amount(s.evaluators),
+								format_amount(s.burned),
+								format_amount(s.refund),
+								if holds { "holds" } else { "BROKEN" }
+							)
+						},
+					);
+					summary.settlement = Some(settlement);
 				},
 				Event::Tasks(Tk::TaskFinished { task: t, refund, .. }) if t == task => {
-					say(format!(
-						"#{n:<5} task finished; {} refunded to the owner",
-						format_amount(refund)
-					));
+					say("TaskFinished", json!({ "refund": refund.to_string() }), &|| {
+						format!("task finished; {} refunded to the owner", format_amount(refund))
+					});
 					finished = true;
 				},
 				Event::Tasks(Tk::TaskCancelled { task: t, .. }) if t == task => {
@@ -323,21 +475,31 @@ pub(super) async fn watch(args: WatchArgs) -> anyhow::Result<()> {
 		if finished {
 			accounts.sort_by(|a, b| a.0.cmp(&b.0));
 			accounts.dedup();
-			say("balances (free / on hold):".into());
+			if output == Output::Log {
+				println!("balances (free / on hold):");
+			}
 			for who in accounts {
 				let balance = chain.balance(&who).await?;
-				say(format!(
-					"  {who}  {} / {}",
-					format_amount(balance.free),
-					format_amount(balance.reserved)
-				));
+				if output == Output::Log {
+					println!(
+						"  {who}  {} / {}",
+						format_amount(balance.free),
+						format_amount(balance.reserved)
+					);
+				}
 				summary.balances.insert(
 					who.to_string(),
 					(balance.free.to_string(), balance.reserved.to_string()),
 				);
 			}
-			if args.json {
-				println!("{}", serde_json::to_string_pretty(&summary)?);
+			match output {
+				Output::Log => {},
+				Output::Summary => println!("{}", serde_json::to_string_pretty(&summary)?),
+				Output::JsonLines => {
+					let mut record = serde_json::to_value(&summary)?;
+					record["event"] = json!("Summary");
+					println!("{record}");
+				},
 			}
 			return Ok(());
 		}
@@ -352,5 +514,29 @@ fn target_name(target: &din_chain::types::ScoreTarget) -> String {
 			format!("{participant}@{round}")
 		},
 		din_chain::types::ScoreTarget::Global { round } => format!("global@{round}"),
+	}
+}
+
+#[cfg(test)]
+mod tests {
+	use super::*;
+
+	#[test]
+	fn an_event_is_a_line_a_json_object_or_nothing() {
+		let fields = || json!({ "round": 0, "phase": "Training", "ends": 44 });
+		let line = || "round 1 Training (until #44)".to_string();
+		assert_eq!(
+			Output::Log.render(41, "PhaseChanged", fields(), line).as_deref(),
+			Some("#41    round 1 Training (until #44)")
+		);
+		assert_eq!(Output::Summary.render(41, "PhaseChanged", fields(), line), None);
+		let record: serde_json::Value = serde_json::from_str(
+			&Output::JsonLines.render(41, "PhaseChanged", fields(), line).expect("a line"),
+		)
+		.expect("one JSON object");
+		assert_eq!(
+			record,
+			json!({ "block": 41, "event": "PhaseChanged", "round": 0, "phase": "Training", "ends": 44 })
+		);
 	}
 }
