@@ -115,16 +115,18 @@ GATEWAY_ARGS=()
 if [ ${#URLS[@]} -eq 0 ]; then
 	RPC_PORT=$(free_port)
 	URLS=("ws://127.0.0.1:$RPC_PORT")
-	NODE_ARGS=()
+	NODE_ARGS=(--no-prometheus)
 	if [ "$WORKER" = 1 ]; then
 		"$DIN_NODE" key insert --base-path "$WORK/node" --chain dev --key-type 'din!' --scheme sr25519 \
 			--suri "$WORKER_SURI" || fail "key insert"
-		NODE_ARGS=(--din-store-gateway "http://127.0.0.1:$GATEWAY_PORT")
+		# The worker's duties are counted on the node's Prometheus endpoint.
+		NODE_METRICS_PORT=$(free_port)
+		NODE_ARGS=(--din-store-gateway "http://127.0.0.1:$GATEWAY_PORT" --prometheus-port "$NODE_METRICS_PORT")
 		# The worker uploads the aggregates it commits to through the same gateway.
 		GATEWAY_ARGS=(--http-max-upload $((8 << 20)))
 	fi
 	"$DIN_NODE" --dev --base-path "$WORK/node" --rpc-port "$RPC_PORT" --port "$(free_port)" \
-		--no-telemetry --no-prometheus "${NODE_ARGS[@]}" >"$WORK/node.log" 2>&1 &
+		--no-telemetry "${NODE_ARGS[@]}" >"$WORK/node.log" 2>&1 &
 	PIDS+=($!)
 elif [ "$WORKER" = 1 ]; then
 	echo "--worker needs the dev node this script starts (not --url)" >&2
@@ -303,3 +305,11 @@ for i in $(seq $((P - ${#PARTICIPANT_ATTACKS[@]}))); do
 		fail "participant $i's Prometheus endpoint never reported a submitted update (din_updates_submitted_total: $submitted)"
 done
 echo "    every honest participant's /metrics counted its submitted updates"
+if [ "$WORKER" = 1 ]; then
+	curl -sf -m 5 "http://127.0.0.1:$NODE_METRICS_PORT/metrics" >"$WORK/node-metrics.txt" ||
+		fail "the node's Prometheus endpoint does not answer"
+	duties=$(sed -n 's/^din_worker_duties_total{duty="\([a-z_]*\)"[^}]*} \([0-9]*\)$/\1=\2/p' "$WORK/node-metrics.txt" | sort | tr '\n' ' ')
+	grep -q '^din_worker_duties_total{duty="aggregate_commit"[^}]*} [1-9]' "$WORK/node-metrics.txt" ||
+		fail "the node's Prometheus endpoint counts no aggregate the worker committed: $duties"
+	echo "    the worker's duties on the node's /metrics: $duties"
+fi

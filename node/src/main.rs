@@ -5,6 +5,7 @@ mod cli;
 mod command;
 mod rpc;
 mod service;
+mod worker_metrics;
 
 fn main() -> polkadot_sdk::sc_cli::Result<()> {
 	command::run()

@@ -232,6 +232,18 @@ pub fn new_full<N: sc_network::NetworkBackend<Block, <Block as BlockT>::Hash>>(
 		);
 	}
 
+	if let (Some(registry), Some(offchain_db)) =
+		(config.prometheus_registry(), backend.offchain_storage())
+	{
+		let duties = crate::worker_metrics::register(registry)
+			.map_err(|e| ServiceError::Other(format!("registering the worker metrics: {e}")))?;
+		task_manager.spawn_handle().spawn(
+			"din-worker-metrics",
+			None,
+			crate::worker_metrics::follow(duties, offchain_db, client.clone()),
+		);
+	}
+
 	if config.offchain_worker.enabled {
 		// DIN's evaluation pallet runs evaluator duties in its off-chain worker and
 		// fetches updates from store gateways over HTTP, hence HTTP requests on.

@@ -71,6 +71,24 @@ pub type Cid = BoundedVec<u8, ConstU32<MAX_CID_LEN>>;
 /// base URL. `din-node --din-store-gateway URL` writes it at startup.
 pub const OFFCHAIN_STORE_GATEWAYS_KEY: &[u8] = b"din::store-gateways";
 
+/// Key prefix, in the node's persistent offchain storage, of the evaluation off-chain
+/// worker's duty counts: `prefix ‖ duty` holds the SCALE `u64` of how often the worker did
+/// `duty`, one of [`OFFCHAIN_WORKER_DUTIES`]. The worker counts; the node exposes the counts
+/// on its Prometheus endpoint as `din_worker_duties_total{duty}`.
+pub const OFFCHAIN_WORKER_DUTY_PREFIX: &[u8] = b"din::worker-duties::";
+
+/// The duties the off-chain worker counts: each vote it sends, and each run of a task's
+/// duties that failed and is retried at the next block.
+pub const OFFCHAIN_WORKER_DUTIES: [&str; 7] = [
+	"aggregate_commit",
+	"aggregate_reveal",
+	"global_commit",
+	"global_reveal",
+	"score_commit",
+	"score_reveal",
+	"failed",
+];
+
 /// A soulbound reputation score. Starts at 0, saturates at both ends.
 pub type ReputationScore = u32;
 

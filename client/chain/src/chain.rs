@@ -447,27 +447,48 @@ impl Chain {
 			.await
 	}
 
-	/// `Evaluation::reveal_aggregate`: open the committed aggregate. `invalid` must be
-	/// strictly ascending (the chain checks; see `Evaluation::InvalidSetNotSorted`).
-	#[allow(clippy::too_many_arguments)]
-	pub async fn reveal_aggregate(
+	/// `Evaluation::commit_aggregate` for each `(subgroup, hash)` of `commits`, submitted
+	/// together ([`Chain::submit_all`]), so that a member of several panels is not a block
+	/// per panel late. One result per commit, in order.
+	pub async fn commit_aggregates(
 		&self,
 		signer: &Signer,
 		task: TaskId,
 		round: RoundIndex,
-		subgroup: SubgroupIndex,
-		cid: &[u8],
-		commitment: H256,
-		invalid: Vec<AccountId32>,
-		salt: [u8; 32],
-	) -> Result<Included, Error> {
-		let cid = cid_arg(cid)?;
+		commits: Vec<(SubgroupIndex, H256)>,
+	) -> Result<Vec<Result<Included, Error>>, Error> {
+		let calls: Vec<_> = commits
+			.into_iter()
+			.map(|(subgroup, hash)| {
+				din::tx().evaluation().commit_aggregate(task, round, subgroup, hash)
+			})
+			.collect();
+		self.submit_all(&calls, signer).await
+	}
+
+	/// `Evaluation::reveal_aggregate` for each of `reveals`, submitted together
+	/// ([`Chain::submit_all`]): open the committed aggregates of several panels in one
+	/// block, not one block each. Each `invalid` set must be strictly ascending (the chain
+	/// checks; see `Evaluation::InvalidSetNotSorted`). One result per reveal, in order.
+	pub async fn reveal_aggregates(
+		&self,
+		signer: &Signer,
+		task: TaskId,
+		round: RoundIndex,
+		reveals: Vec<AggregateOpening>,
+	) -> Result<Vec<Result<Included, Error>>, Error> {
 		let max = self.constant(din::constants().evaluation().max_subgroup_size()).await?;
-		let invalid = bounded("invalid set", invalid, max as usize)?;
-		let call = din::tx()
-			.evaluation()
-			.reveal_aggregate(task, round, subgroup, cid, commitment, invalid, salt);
-		self.submit(&call, signer).await
+		let mut calls = Vec::with_capacity(reveals.len());
+		for AggregateOpening { subgroup, cid, commitment, invalid, salt } in reveals {
+			let cid = cid_arg(&cid)?;
+			let invalid = bounded("invalid set", invalid, max as usize)?;
+			calls.push(
+				din::tx()
+					.evaluation()
+					.reveal_aggregate(task, round, subgroup, cid, commitment, invalid, salt),
+			);
+		}
+		self.submit_all(&calls, signer).await
 	}
 
 	/// `Evaluation::commit_global`: `hash` is `din_primitives::global_commit_hash(task,
@@ -922,6 +943,19 @@ async fn wait_for(
 }
 
 /// A CID argument, checked against its bound.
+/// What a panel member reveals of the aggregate it committed to in one subgroup
+/// ([`Chain::reveal_aggregates`]).
+#[derive(Clone, Debug)]
+pub struct AggregateOpening {
+	pub subgroup: SubgroupIndex,
+	/// The aggregate's CID, as committed.
+	pub cid: Vec<u8>,
+	pub commitment: H256,
+	/// The updates it found invalid, strictly ascending.
+	pub invalid: Vec<AccountId32>,
+	pub salt: [u8; 32],
+}
+
 fn cid_arg(cid: &[u8]) -> Result<BoundedVec<u8>, Error> {
 	bounded("CID", cid.to_vec(), MAX_CID_LEN)
 }

@@ -77,6 +77,12 @@
 //! [`Config::OffchainFetchTimeoutMs`]; whatever is left is done in the next blocks. No
 //! failure panics or emits an event: it is logged (target `runtime::din-evaluation`) and
 //! retried.
+//!
+//! ## Metrics
+//!
+//! Each vote sent and each failed task run adds one to a count in persistent offchain
+//! storage ([`count_duty`], keys under `din_primitives::OFFCHAIN_WORKER_DUTY_PREFIX`), which
+//! din-node copies into `din_worker_duties_total{duty}` on its Prometheus endpoint.
 
 use super::*;
 use alloc::{collections::BTreeSet, string::String, vec::Vec};
@@ -94,7 +100,7 @@ use polkadot_sdk::{
 	sp_runtime::{
 		offchain::{
 			http,
-			storage::StorageValueRef,
+			storage::{StorageRetrievalError, StorageValueRef},
 			storage_lock::{BlockAndTime, StorageLock},
 			Duration,
 		},
@@ -263,6 +269,7 @@ impl<T: Config> Pallet<T> {
 				return;
 			}
 			if let Err(error) = worker.serve(task) {
+				count_duty("failed");
 				log::info!(target: LOG_TARGET, "#{now:?}: task {task}: {error:?} (retrying next block)");
 				if matches!(error, DutyError::FetchBudgetSpent) {
 					break;
@@ -303,6 +310,21 @@ pub(crate) fn record_key<AccountId: Encode>(
 
 /// The persistent offchain storage key of the bytes of a committed value, withheld until its
 /// reveal.
+/// Adds one to the count of `duty` (one of [`din_primitives::OFFCHAIN_WORKER_DUTIES`]) in
+/// persistent offchain storage, which the node exposes as a metric.
+pub(crate) fn count_duty(duty: &str) {
+	let key = [din_primitives::OFFCHAIN_WORKER_DUTY_PREFIX, duty.as_bytes()].concat();
+	let counted = StorageValueRef::persistent(&key).mutate(
+		|count: Result<Option<u64>, StorageRetrievalError>| -> Result<u64, ()> {
+			Ok(count.ok().flatten().unwrap_or(0).saturating_add(1))
+		},
+	);
+	if counted.is_err() {
+		// Another run updated the count at the same moment: one count lost, nothing else.
+		log::debug!(target: LOG_TARGET, "the count of {duty} was not updated");
+	}
+}
+
 pub(crate) fn withheld_key(cid: &[u8]) -> Vec<u8> {
 	(b"din::evaluation::withheld", cid).encode()
 }
@@ -401,6 +423,7 @@ impl<T: Config> Worker<T> {
 					&record.salt,
 				);
 				self.send(&public, Call::commit_aggregate { task, round, subgroup, hash })?;
+				count_duty("aggregate_commit");
 				log::info!(target: LOG_TARGET, "task {task} round {round} subgroup {subgroup}: committed an aggregate ({} invalid)", record.invalid.len());
 			}
 		}
@@ -510,6 +533,7 @@ impl<T: Config> Worker<T> {
 						salt: record.salt,
 					},
 				)?;
+				count_duty("aggregate_reveal");
 				log::info!(target: LOG_TARGET, "task {task} round {round} subgroup {subgroup}: revealed its aggregate");
 			}
 		}
@@ -549,6 +573,7 @@ impl<T: Config> Worker<T> {
 				&record.salt,
 			);
 			self.send(&public, Call::commit_global { task, round, hash })?;
+			count_duty("global_commit");
 			log::info!(target: LOG_TARGET, "task {task} round {round}: committed a global model");
 		}
 		Ok(())
@@ -605,6 +630,7 @@ impl<T: Config> Worker<T> {
 					salt: record.salt,
 				},
 			)?;
+			count_duty("global_reveal");
 			log::info!(target: LOG_TARGET, "task {task} round {round}: revealed its global model");
 		}
 		Ok(())
@@ -702,6 +728,7 @@ impl<T: Config> Worker<T> {
 	) -> Result<(), DutyError> {
 		let (correct, total) = (record.correct, record.total);
 		let hash = score_commit_hash(task, &target, who, correct, total, &record.salt);
+		count_duty("score_commit");
 		log::info!(target: LOG_TARGET, "task {task}: committed {correct}/{total} for {target:?}");
 		self.send(public, Call::commit_score { task, target, hash })
 	}
@@ -726,6 +753,7 @@ impl<T: Config> Worker<T> {
 					public,
 					Call::reveal_score { task, target: target.clone(), correct, total, salt },
 				)?;
+				count_duty("score_reveal");
 				log::info!(target: LOG_TARGET, "task {task}: revealed {correct}/{total} for {target:?}");
 			}
 		}

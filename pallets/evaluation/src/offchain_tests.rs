@@ -478,7 +478,18 @@ fn the_worker_commits_and_reveals_the_aggregate_a_daemon_would() {
 			AggregateVotes::<Test>::get((task, 0, sg), me),
 			Some(Vote::Revealed(AggregateReveal { commitment, .. })) if commitment == record.commitment
 		));
+
+		// Each vote counted once, for the node's metrics; nothing failed.
+		assert_eq!(duty_count("aggregate_commit"), 1);
+		assert_eq!(duty_count("aggregate_reveal"), 1);
+		assert_eq!(duty_count("failed"), 0);
 	});
+}
+
+/// How often the worker counted `duty` (its metric's source).
+fn duty_count(duty: &str) -> u64 {
+	let key = [din_primitives::OFFCHAIN_WORKER_DUTY_PREFIX, duty.as_bytes()].concat();
+	StorageValueRef::persistent(&key).get::<u64>().ok().flatten().unwrap_or(0)
 }
 
 #[test]

@@ -40,7 +40,7 @@ use clap::{Args, Subcommand};
 use din_aggregate::Parallel;
 use din_chain::{
 	types::{ScoreTarget, ScoringRule, SubgroupResult, TaskInfo, TaskPhase, Vote},
-	AccountId32, Chain, Signer, H256,
+	AccountId32, AggregateOpening, Chain, Signer, H256,
 };
 use din_fl::duty::{self, Rejection, SubgroupOutcome, Submitted};
 use din_fl::{AggregateError, AggregationRule, Schema, TestSet, Update};
@@ -381,8 +381,16 @@ impl Daemon {
 
 	// ----- aggregation -----
 
+	/// Aggregates every subgroup whose panel this evaluator sits on and commits the hashes
+	/// together ([`Chain::commit_aggregates`]), so that a member of several panels is not a
+	/// block per panel late. A subgroup that cannot be aggregated yet (updates not
+	/// published) holds back only its own commit; its error is returned once the others
+	/// are sent.
 	async fn commit_aggregates(&mut self, task: u32, info: &TaskInfo) -> anyhow::Result<()> {
 		let round = info.round;
+		let mut commits = Vec::new();
+		let mut committed_cids = Vec::new();
+		let mut first_error = None;
 		for subgroup in 0u32.. {
 			let panel = self.chain.panel(task, round, subgroup).await?;
 			if panel.is_empty() {
@@ -401,11 +409,16 @@ impl Daemon {
 			let key = format!("{round}/{subgroup}");
 			let committed = match self.task_state(task).aggregates.get(&key) {
 				Some(saved) => saved.clone(),
-				None => {
-					let committed = self.aggregate(task, info, subgroup).await?;
-					self.task_state(task).aggregates.insert(key, committed.clone());
-					self.state.save()?;
-					committed
+				None => match self.aggregate(task, info, subgroup).await {
+					Ok(committed) => {
+						self.task_state(task).aggregates.insert(key, committed.clone());
+						self.state.save()?;
+						committed
+					},
+					Err(error) => {
+						first_error.get_or_insert(error);
+						continue;
+					},
 				},
 			};
 			let cid = cid_to_chain(&din_store::parse_cid(&committed.cid)?);
@@ -419,23 +432,31 @@ impl Daemon {
 				&committed.invalid()?.iter().map(|a| a.0).collect::<Vec<_>>(),
 				&committed.salt()?,
 			);
-			match self
-				.chain
-				.commit_aggregate(&self.signer, task, round, subgroup, H256(hash.0))
-				.await
-			{
-				Ok(_) => {
-					self.metrics.votes.with_label_values(&["aggregate_commit"]).inc();
-					tracing::info!(target: "din", "task {task} round {} subgroup {subgroup}: committed {}", round + 1, committed.cid);
-				},
-				Err(e) if refused(&e, &["AlreadyCommitted"]) => {},
-				Err(e) => return Err(e.into()),
+			commits.push((subgroup, H256(hash.0)));
+			committed_cids.push(committed.cid);
+		}
+		if !commits.is_empty() {
+			let subgroups: Vec<u32> = commits.iter().map(|(subgroup, _)| *subgroup).collect();
+			let sent = self.chain.commit_aggregates(&self.signer, task, round, commits).await?;
+			for ((subgroup, cid), result) in subgroups.into_iter().zip(committed_cids).zip(sent) {
+				match result {
+					Ok(_) => {
+						self.metrics.votes.with_label_values(&["aggregate_commit"]).inc();
+						tracing::info!(target: "din", "task {task} round {} subgroup {subgroup}: committed {cid}", round + 1);
+					},
+					Err(e) if refused(&e, &["AlreadyCommitted"]) => {},
+					Err(e) => {
+						first_error.get_or_insert(
+							anyhow::Error::from(e)
+								.context(format!("committing subgroup {subgroup}'s aggregate")),
+						);
+					},
+				}
 			}
 		}
-		Ok(())
+		first_error.map_or(Ok(()), Err)
 	}
 
-	/// Commits the hash of the first panel member that committed on `subgroup`, if any yet.
 	async fn copy_a_commit(
 		&self,
 		task: u32,
@@ -547,6 +568,9 @@ impl Daemon {
 		})
 	}
 
+	/// Publishes every aggregate this evaluator committed to in `round` and reveals them
+	/// together ([`Chain::reveal_aggregates`]): one after the other, a member of several
+	/// panels took a block per reveal and could miss a short reveal phase.
 	async fn reveal_aggregates(&mut self, task: u32, round: u32) -> anyhow::Result<()> {
 		let prefix = format!("{round}/");
 		let pending: Vec<(String, Committed)> = self
@@ -556,48 +580,67 @@ impl Daemon {
 			.filter(|(key, c)| key.starts_with(&prefix) && !c.revealed)
 			.map(|(k, c)| (k.clone(), c.clone()))
 			.collect();
+		let mut reveals = Vec::new();
+		let mut keys = Vec::new();
+		let mut first_error = None;
 		for (key, committed) in pending {
 			let subgroup: u32 = key[prefix.len()..].parse()?;
 			match self.chain.aggregate_vote(task, round, subgroup, &self.me).await? {
 				Some(Vote::Committed(_)) => {
-					publish(&self.args.state_dir, &self.store, &committed.cid).await?;
-					let cid = cid_to_chain(&din_store::parse_cid(&committed.cid)?);
-					let result = self
-						.chain
-						.reveal_aggregate(
-							&self.signer,
-							task,
-							round,
-							subgroup,
-							&cid,
-							committed.commitment()?,
-							committed.invalid()?,
-							committed.salt()?,
-						)
-						.await;
-					match result {
-						Ok(_) => {
-							self.metrics.votes.with_label_values(&["aggregate_reveal"]).inc();
-							tracing::info!(target: "din", "task {task} round {} subgroup {subgroup}: revealed", round + 1);
-						},
-						Err(e) if refused(&e, &["AlreadyRevealed"]) => {},
-						Err(e) => return Err(e.into()),
+					if let Err(error) =
+						publish(&self.args.state_dir, &self.store, &committed.cid).await
+					{
+						first_error.get_or_insert(error);
+						continue;
 					}
+					reveals.push(AggregateOpening {
+						subgroup,
+						cid: cid_to_chain(&din_store::parse_cid(&committed.cid)?),
+						commitment: committed.commitment()?,
+						invalid: committed.invalid()?,
+						salt: committed.salt()?,
+					});
+					keys.push(key);
+					continue;
 				},
 				Some(Vote::Revealed(_)) => {},
 				None => {
 					tracing::warn!(target: "din", "task {task} round {} subgroup {subgroup}: no commit on chain to reveal", round + 1);
 				},
 			}
-			if let Some(c) = self.task_state(task).aggregates.get_mut(&key) {
-				c.revealed = true;
-			}
-			self.state.save()?;
+			self.mark_revealed(task, &key)?;
 		}
-		Ok(())
+		if !reveals.is_empty() {
+			let subgroups: Vec<u32> = reveals.iter().map(|r| r.subgroup).collect();
+			let sent = self.chain.reveal_aggregates(&self.signer, task, round, reveals).await?;
+			for ((subgroup, key), result) in subgroups.into_iter().zip(keys).zip(sent) {
+				match result {
+					Ok(_) => {
+						self.metrics.votes.with_label_values(&["aggregate_reveal"]).inc();
+						tracing::info!(target: "din", "task {task} round {} subgroup {subgroup}: revealed", round + 1);
+					},
+					Err(e) if refused(&e, &["AlreadyRevealed"]) => {},
+					Err(e) => {
+						first_error.get_or_insert(
+							anyhow::Error::from(e)
+								.context(format!("revealing subgroup {subgroup}'s aggregate")),
+						);
+						continue;
+					},
+				}
+				self.mark_revealed(task, &key)?;
+			}
+		}
+		first_error.map_or(Ok(()), Err)
 	}
 
-	// ----- global model -----
+	/// Records that the aggregate saved under `key` needs no reveal any more.
+	fn mark_revealed(&mut self, task: u32, key: &str) -> anyhow::Result<()> {
+		if let Some(c) = self.task_state(task).aggregates.get_mut(key) {
+			c.revealed = true;
+		}
+		self.state.save()
+	}
 
 	async fn commit_global(&mut self, task: u32, info: &TaskInfo) -> anyhow::Result<()> {
 		let round = info.round;
