@@ -44,10 +44,11 @@ impl Progress {
 		}
 	}
 
-	/// Leaves `message` on the terminal in place of the spinner.
+	/// Replaces the spinner with the line `message` on the terminal.
 	pub fn finish(self, message: impl Into<Cow<'static, str>>) {
 		if let Some(bar) = &self.0 {
-			bar.finish_with_message(message);
+			bar.finish_and_clear();
+			eprintln!("{}", message.into());
 		}
 	}
 }
