@@ -38,6 +38,7 @@ fi
 WORK="$(mktemp -d)"
 trap 'rm -rf "$WORK"' EXIT
 cd "$ROOT"
+source "$ROOT/scripts/lib/generated-section.sh"
 cargo bench --locked --quiet -p din-ml --bench train_throughput --no-run
 bench() {
 	cargo bench --locked --quiet -p din-ml --bench train_throughput -- "$@"
@@ -58,12 +59,12 @@ for threads in $THREADS; do
 	done
 done
 
-"$VENV/bin/python" - "$WORK/candle.jsonl" "$WORK/torch.jsonl" "$WRITE" \
-	"$ROOT/docs/benchmarks.md" "$(nproc)" "$(lscpu | sed -n 's/^Model name: *//p')" <<'PY'
+"$VENV/bin/python" - "$WORK/candle.jsonl" "$WORK/torch.jsonl" "$(nproc)" \
+	"$(lscpu | sed -n 's/^Model name: *//p')" <<'PY' | tee "$WORK/table.md"
 import json, sys
 
 candle, torch = ([json.loads(line) for line in open(path)] for path in sys.argv[1:3])
-write, doc, cores, cpu = sys.argv[3] == "1", sys.argv[4], sys.argv[5], sys.argv[6]
+cores, cpu = sys.argv[3], sys.argv[4]
 first = torch[0]
 rows = [
     "| model | threads | candle samples/s | PyTorch samples/s | candle ÷ PyTorch | candle test accuracy | PyTorch test accuracy |",
@@ -83,11 +84,7 @@ header = (
     f"{cpu}, {cores} cores."
 )
 print(header + "\n\n" + table)
-if write:
-    begin, end = "<!-- train_candle_vs_torch: begin -->", "<!-- train_candle_vs_torch: end -->"
-    text = open(doc).read()
-    head, rest = text.split(begin)
-    _, tail = rest.split(end)
-    open(doc, "w").write(f"{head}{begin}\n{header}\n\n{table}\n{end}{tail}")
-    print(f"wrote {doc}", file=sys.stderr)
 PY
+if [ "$WRITE" = 1 ]; then
+	replace_generated_section "$ROOT/docs/benchmarks.md" train_candle_vs_torch "$WORK/table.md"
+fi

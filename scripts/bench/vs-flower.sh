@@ -31,6 +31,7 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 source "$ROOT/scripts/env.sh"
 source "$ROOT/scripts/bench/lib-flower.sh"
+source "$ROOT/scripts/lib/generated-section.sh"
 
 ROUNDS=10 TARGET=0.95 JSON="" WRITE=0
 while [ $# -gt 0 ]; do
@@ -112,13 +113,5 @@ jq -r --arg cpu "$(lscpu | sed -n 's/^Model name: *//p'), $(nproc) cores" '
 	"Bars (issue #27): DIN blocks per round ≤ 3: \(.bars.blocks); DIN seconds per round ≤ 3 × block time + 2 × Flower'"'"'s (\(.bars.seconds_bound | num) s): \(.bars.seconds); DIN rounds to \(.target | pct) ≤ Flower'"'"'s: \(.bars.rounds)."' \
 	"$WORK/both.json" | tee "$WORK/table.md"
 if [ "$WRITE" = 1 ]; then
-	DOC="$ROOT/docs/benchmarks.md" BEGIN="<!-- vs-flower: begin -->" END="<!-- vs-flower: end -->"
-	grep -qx "$BEGIN" "$DOC" && grep -qx "$END" "$DOC" || { echo "$DOC lacks the $BEGIN/$END markers" >&2; exit 1; }
-	{
-		sed "/^$BEGIN\$/q" "$DOC"
-		cat "$WORK/table.md"
-		sed -n "/^$END\$/,\$p" "$DOC"
-	} >"$WORK/doc.md"
-	cp "$WORK/doc.md" "$DOC"
-	echo "wrote $DOC" >&2
+	replace_generated_section "$ROOT/docs/benchmarks.md" vs-flower "$WORK/table.md"
 fi

@@ -23,7 +23,8 @@
 //!
 //! - [`poseidon`]: the fixed Poseidon parameters (width 9, α = 5, 8 full + 63 partial
 //!   rounds), derived deterministically with arkworks' Grain LFSR and pinned by a
-//!   known-answer test.
+//!   known-answer test; natively hashed by [`poseidon::permutation`], the same permutation
+//!   with sparse partial rounds (about 4× arkworks' sponge, bit-identical).
 //! - [`commitment`]: bit-stream packing of values into 253-bit field elements, domain
 //!   separated sponge hashing.
 //! - [`layout`]: the public-input vector and its 32-byte little-endian wire form.

@@ -8,15 +8,20 @@
 //! | partial rounds `R_P` | 63 | the same table's value for `t = 9`, α = 5, 254-bit prime |
 //! | round constants, MDS | `find_poseidon_ark_and_mds::<Fr>(254, 8, 8, 63, 0)` | Grain LFSR as in the Poseidon reference; deterministic |
 //!
-//! The sponge is arkworks' duplex `PoseidonSponge` (absorb adds into the rate part of the
-//! state; squeeze reads it) for native code and `PoseidonSpongeVar` in the circuit; both run
-//! the same permutation with this [`config`]. A known-answer test pins the parameters: a
-//! change to any of them changes every commitment and every verifying key, so it must be a
-//! new commitment version.
+//! The sponge is arkworks' duplex construction (absorb adds into the rate part of the
+//! state, a permutation after each full block; squeeze reads `state[1]`): in the circuit
+//! `PoseidonSpongeVar` with this [`config`], natively [`Sponge`] over the rewritten rounds of
+//! [`permutation`] (same output, a third of the multiplications); [`sponge_hash`] keeps
+//! arkworks' own `PoseidonSponge` as the reference the tests and benchmarks compare with. A
+//! known-answer test pins the parameters: a change to any of them changes every commitment
+//! and every verifying key, so it must be a new commitment version.
 use alloc::vec::Vec;
 use ark_bn254::Fr;
 use ark_crypto_primitives::sponge::poseidon::{find_poseidon_ark_and_mds, PoseidonConfig};
-use ark_ff::PrimeField;
+use ark_ff::{PrimeField, Zero};
+
+pub mod permutation;
+pub use permutation::{Permutation, WIDTH};
 
 /// Elements absorbed per permutation.
 pub const RATE: usize = 8;
@@ -56,8 +61,68 @@ pub fn config() -> PoseidonConfig<Fr> {
 	build_config()
 }
 
+/// The precomputed permutation of [`config`] (cached under `std`).
+#[cfg(feature = "std")]
+pub fn permutation() -> &'static Permutation {
+	static PERMUTATION: std::sync::OnceLock<Permutation> = std::sync::OnceLock::new();
+	PERMUTATION.get_or_init(|| Permutation::new(config()))
+}
+
+/// The precomputed permutation of [`config`] (rebuilt per call without `std`).
+#[cfg(not(feature = "std"))]
+pub fn permutation() -> Permutation {
+	Permutation::new(&config())
+}
+
+/// A fresh duplex sponge fed one element at a time: [`hash`] without holding the input.
+pub struct Sponge<'a> {
+	permutation: &'a Permutation,
+	state: [Fr; WIDTH],
+	/// Elements absorbed into the current block.
+	filled: usize,
+}
+
+impl<'a> Sponge<'a> {
+	/// An empty sponge over `permutation` (normally [`permutation()`]).
+	pub fn new(permutation: &'a Permutation) -> Self {
+		Self { permutation, state: [Fr::zero(); WIDTH], filled: 0 }
+	}
+
+	/// Adds `element` to the rate part, permuting first when the block is full (as
+	/// arkworks does: a full block is permuted only once more input arrives).
+	pub fn absorb(&mut self, element: Fr) {
+		if self.filled == RATE {
+			self.permutation.permute(&mut self.state);
+			self.filled = 0;
+		}
+		self.state[CAPACITY + self.filled] += element;
+		self.filled += 1;
+	}
+
+	/// Permutes once more and returns the first rate element.
+	pub fn squeeze(mut self) -> Fr {
+		self.permutation.permute(&mut self.state);
+		self.state[CAPACITY]
+	}
+}
+
 /// Hashes a sequence of field elements: absorb all of them into a fresh sponge, squeeze one.
 pub fn hash(elements: &[Fr]) -> Fr {
+	#[cfg(feature = "std")]
+	let permutation = permutation();
+	#[cfg(not(feature = "std"))]
+	let permutation = &permutation();
+	let mut sponge = Sponge::new(permutation);
+	for &e in elements {
+		sponge.absorb(e);
+	}
+	sponge.squeeze()
+}
+
+/// [`hash`] through arkworks' `PoseidonSponge` and the textbook rounds: the reference the
+/// tests and the `poseidon` benchmark compare [`hash`] with. Not for production use (about
+/// three times slower).
+pub fn sponge_hash(elements: &[Fr]) -> Fr {
 	use ark_crypto_primitives::sponge::{poseidon::PoseidonSponge, CryptographicSponge};
 	#[allow(clippy::needless_borrow)]
 	let mut sponge = PoseidonSponge::<Fr>::new(&config());
@@ -96,6 +161,18 @@ mod tests {
 		let input = [Fr::from(1u64), Fr::from(2u64), Fr::from(3u64)];
 		let got = [hex(&c.ark[0][0]), hex(&c.ark[70][8]), hex(&c.mds[0][0]), hex(&hash(&input))];
 		assert_eq!(got, KAT, "Poseidon parameters changed: {got:?}");
+	}
+
+	/// Every length from empty to four blocks and a few beyond, on random elements: the
+	/// rewritten sponge and arkworks' agree (padding, block edges, the empty input).
+	#[test]
+	fn hash_equals_the_arkworks_sponge_at_every_length() {
+		use ark_ff::UniformRand;
+		let mut rng = ark_std::test_rng();
+		let input: Vec<Fr> = (0..100).map(|_| Fr::rand(&mut rng)).collect();
+		for len in (0..=4 * RATE + 1).chain([63, 64, 65, 100]) {
+			assert_eq!(hash(&input[..len]), sponge_hash(&input[..len]), "length {len}");
+		}
 	}
 
 	const KAT: [&str; 4] = [
