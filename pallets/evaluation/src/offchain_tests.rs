@@ -33,7 +33,7 @@ use polkadot_sdk::{
 use std::{
 	collections::BTreeMap,
 	sync::{
-		atomic::{AtomicBool, Ordering},
+		atomic::{AtomicBool, AtomicUsize, Ordering},
 		Arc,
 	},
 };
@@ -105,6 +105,7 @@ struct Gateway {
 	uploads_down: Arc<AtomicBool>,
 	down: Arc<AtomicBool>,
 	second_down: Arc<AtomicBool>,
+	started: Arc<AtomicUsize>,
 }
 
 impl Gateway {
@@ -167,6 +168,7 @@ impl Externalities for Gateway {
 		uri: &str,
 		meta: &[u8],
 	) -> Result<HttpRequestId, ()> {
+		self.started.fetch_add(1, Ordering::SeqCst);
 		if let Some(body) = self.served.read().get(uri) {
 			self.state.write().expect_request(PendingRequest {
 				method: method.into(),
@@ -246,6 +248,8 @@ struct OffchainSetup {
 	gateway_down: Arc<AtomicBool>,
 	/// Takes [`SECOND_GATEWAY`] down while set.
 	second_gateway_down: Arc<AtomicBool>,
+	/// HTTP requests started so far (the canned state forgets answered ones).
+	started: Arc<AtomicUsize>,
 	pool: Shared<PoolState>,
 }
 
@@ -258,6 +262,7 @@ fn offchain_ext() -> OffchainSetup {
 	let served = Shared::default();
 	let uploads = Arc::new(AtomicBool::new(false));
 	let uploads_down = Arc::new(AtomicBool::new(false));
+	let started = Arc::new(AtomicUsize::new(0));
 	ext.register_extension(OffchainDbExt::new(canned.clone()));
 	let gateway = Gateway {
 		canned,
@@ -267,6 +272,7 @@ fn offchain_ext() -> OffchainSetup {
 		uploads_down: uploads_down.clone(),
 		down: gateway_down.clone(),
 		second_down: second_gateway_down.clone(),
+		started: started.clone(),
 	};
 	ext.register_extension(OffchainWorkerExt::new(gateway));
 	ext.register_extension(TransactionPoolExt::new(pool_ext));
@@ -278,6 +284,7 @@ fn offchain_ext() -> OffchainSetup {
 		uploads_down,
 		gateway_down,
 		second_gateway_down,
+		started,
 		pool,
 	}
 }
@@ -361,8 +368,8 @@ fn serve_updates(
 }
 
 /// HTTP requests the worker has made so far.
-fn requests(offchain: &Shared<OffchainState>) -> usize {
-	offchain.read().requests.len()
+fn requests(started: &AtomicUsize) -> usize {
+	started.load(Ordering::SeqCst)
 }
 
 /// Take the transactions in the pool and dispatch each as its signer; returns the calls.
@@ -483,6 +490,53 @@ fn the_worker_commits_and_reveals_the_aggregate_a_daemon_would() {
 		assert_eq!(duty_count("aggregate_commit"), 1);
 		assert_eq!(duty_count("aggregate_reveal"), 1);
 		assert_eq!(duty_count("failed"), 0);
+	});
+}
+
+/// A node whose keystore holds several evaluators fetches and aggregates each subgroup once
+/// and combines the round's global model once: every key still commits for itself (under
+/// its own `random_seed` salt; the test node's seed is fixed) to the same value.
+#[test]
+fn several_local_keys_on_a_panel_share_one_aggregation() {
+	let OffchainSetup { mut ext, started, served, uploads, pool, .. } = offchain_ext();
+	ext.execute_with(|| {
+		let task = task_in_aggregation();
+		UintAuthorityId::set_all_keys(EVALUATORS);
+		uploads.store(true, Ordering::SeqCst);
+		for sg in 0..2 {
+			serve_updates(&served, task, sg, |p| bytes(&update_of(p)));
+		}
+		run_worker();
+		assert_eq!(requests(&started), PARTICIPANTS.len(), "each update fetched once");
+		let sent = dispatch_pool(&pool);
+		for sg in 0..2 {
+			let seats = panel(task, 0, sg);
+			assert!(seats.len() > 1, "the draw seats several local keys on panel {sg}");
+			let commits = sent
+				.iter()
+				.filter(
+					|(_, call)| matches!(call, Call::commit_aggregate { subgroup, .. } if *subgroup == sg),
+				)
+				.count();
+			assert_eq!(commits, seats.len(), "every key on panel {sg} commits");
+			let records: Vec<_> =
+				seats.iter().map(|who| aggregate_record(task, sg, *who).unwrap()).collect();
+			assert!(records.iter().all(|r| (&r.cid, &r.commitment, &r.invalid)
+				== (&records[0].cid, &records[0].commitment, &records[0].invalid)));
+		}
+
+		finish_phase(task);
+		work_until_idle(&pool);
+		finish_phase(task);
+		assert_eq!(phase(task).0, TaskPhase::GlobalCommit);
+		let before = requests(&started);
+		run_worker();
+		let global_commits = dispatch_pool(&pool)
+			.iter()
+			.filter(|(_, call)| matches!(call, Call::commit_global { .. }))
+			.count();
+		assert_eq!(global_commits, RoundEvaluators::<Test>::get(task, 0).len());
+		assert_eq!(requests(&started) - before, 2, "each accepted aggregate fetched once");
 	});
 }
 
@@ -736,13 +790,13 @@ fn a_committed_aggregate_is_withheld_until_the_reveal_and_published_before_it() 
 
 #[test]
 fn a_restart_between_commit_and_reveal_reveals_what_was_committed() {
-	let OffchainSetup { mut ext, offchain, served, pool, .. } = offchain_ext();
+	let OffchainSetup { mut ext, offchain, started, served, pool, .. } = offchain_ext();
 	ext.execute_with(|| {
 		let (task, me, sg) = worker_on_one_panel();
 		serve_updates(&served, task, sg, |p| bytes(&update_of(p)));
 		run_worker();
 		let committed = aggregate_record(task, sg, me).unwrap();
-		let fetched = requests(&offchain);
+		let fetched = requests(&started);
 
 		// The node stops before its commit reaches a block, and restarts (a worker keeps
 		// nothing in memory; persistent offchain storage survives). Within RESEND_AFTER
@@ -762,7 +816,7 @@ fn a_restart_between_commit_and_reveal_reveals_what_was_committed() {
 		run_worker();
 		assert!(matches!(dispatch_pool(&pool)[..], [(_, Call::commit_aggregate { .. })]));
 		assert_eq!(aggregate_record(task, sg, me).unwrap().salt, committed.salt);
-		assert_eq!(requests(&offchain), fetched);
+		assert_eq!(requests(&started), fetched);
 
 		// Another restart, in the reveal phase: the reveal opens the commit (the pallet
 		// checks the hash), and nothing is committed twice.
