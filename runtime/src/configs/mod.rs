@@ -335,12 +335,16 @@ parameter_types! {
 parameter_types! {
 	/// Largest model the evaluation off-chain worker takes on: 2^16 values (256 KiB
 	/// encoded, 100× the digits softmax model); larger tasks go to the `din evaluator`
-	/// daemon. Calibrated with `scripts/bench/ocw-aggregate.sh`: a duty costs about 2.9 µs
+	/// daemon. Calibrated with `scripts/bench/ocw-aggregate.sh`: a duty cost about 2.9 µs
 	/// per value per update (the Poseidon commitments, natively through the host function;
 	/// wasm and the native client within 10% of each other), so a full subgroup of
 	/// `DinMaxSubgroupSize` = 32 updates of 2^16 values took 6.2 s here: two blocks, which
 	/// leaves the third block of the shortest phase (`DinMinPhaseLength`) for the commit
-	/// to be included. At 2^17 the same duty took 12.6 s, longer than that phase.
+	/// to be included. At 2^17 the same duty took 12.6 s, longer than that phase. Since the
+	/// rewritten Poseidon (4× arkworks', `scripts/bench/poseidon.sh`) the native duty of 32
+	/// updates of 2^16 values takes 1.5 s and of 100 such updates 4.4 s on one thread
+	/// (`DIN_DUTY_POINTS="32:65536 100:65536" cargo bench -p din-zk --bench evaluator_duty`);
+	/// the bound stays until the wasm side is measured again.
 	pub const DinMaxOffchainModelValues: u32 = 1 << 16;
 }
 
