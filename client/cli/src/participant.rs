@@ -115,7 +115,8 @@ pub struct RunArgs {
 	#[arg(long, env = "DIN_STATE_DIR")]
 	pub state_dir: PathBuf,
 	/// Send a harmful update instead of the trained one (testing the defences):
-	/// sign-flip:FACTOR, replace:BOOST, gaussian:SIGMA, label-flip, copy or inflate-samples.
+	/// sign-flip:FACTOR, replace:BOOST, gaussian:SIGMA, label-flip, alie:Z, ipm:EPSILON (a
+	/// lone process colludes with itself only), copy or inflate-samples.
 	#[arg(long, hide = true)]
 	pub attack: Option<Attack>,
 	#[command(flatten)]
@@ -427,7 +428,17 @@ impl Daemon {
 		})
 		.await??;
 		let mut update: Update = match poisoning {
-			Some(poisoning) => poisoning.poison(&spec, &global, local.update, u64::from(round))?,
+			// A lone process: its own model is all its colluders have.
+			Some(poisoning) => {
+				let colluders = std::slice::from_ref(&local.update);
+				poisoning.poison(
+					&spec,
+					&global,
+					local.update.clone(),
+					colluders,
+					u64::from(round),
+				)?
+			},
 			None => local.update,
 		};
 		// The chain refuses a claim over the task's cap; more data than that weighs as much.

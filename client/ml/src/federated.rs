@@ -44,7 +44,7 @@ pub fn local_update(
 /// A whole federated run simulated in one process, for tests and the robustness matrix
 /// (`examples/poisoning_matrix.rs`): from the global model seeded `init`, each of `rounds`
 /// rounds has participant `p` train on `parts[p]` with `config(round, p)`, the first
-/// `attackers` send what `attack` makes of theirs instead, and `rule` aggregates every
+/// `attackers` send what `attack` makes of theirs (and of each other's) instead, and `rule` aggregates every
 /// update into the next global model. Returns the last one. The protocol runs the same
 /// steps across processes; what it adds (subgroups, commitments, votes) changes no value.
 #[allow(clippy::too_many_arguments)] // Each is one axis of the experiment.
@@ -66,18 +66,21 @@ pub fn simulate(
 		.map(|data| attack.training_data(data))
 		.collect::<Result<Vec<_>>>()?;
 	for round in 0..rounds {
-		let updates = parts
+		let mut updates = parts
 			.iter()
 			.enumerate()
 			.map(|(p, data)| {
 				let data = poisoned.get(p).unwrap_or(data);
-				let local = local_update(spec, &global, data, &config(round, p), &device)?.update;
-				match p < attackers {
-					true => attack.poison(spec, &global, local, round as u64),
-					false => Ok(local),
-				}
+				Ok(local_update(spec, &global, data, &config(round, p), &device)?.update)
 			})
 			.collect::<Result<Vec<Update>>>()?;
+		// The attackers pool their honest models (the colluding attacks use them), then each
+		// sends its poisoned one.
+		let attackers = attackers.min(updates.len());
+		let colluders = updates[..attackers].to_vec();
+		for (local, slot) in colluders.iter().zip(&mut updates[..attackers]) {
+			*slot = attack.poison(spec, &global, local.clone(), &colluders, round as u64)?;
+		}
 		global = rule.aggregate(&as_refs(&updates))?;
 	}
 	Ok(global)

@@ -42,12 +42,14 @@ pub fn matrix_rules(attackers: usize, participants: usize) -> Vec<AggregationRul
 }
 
 /// The attacks of the matrix, with the table's row name of each.
-pub fn matrix_attacks() -> [(&'static str, Poisoning); 4] {
+pub fn matrix_attacks() -> [(&'static str, Poisoning); 6] {
 	[
 		("sign flip ×10", Poisoning::SignFlip { factor: 10 }),
 		("model replacement ×4", Poisoning::Replacement { boost: 4, target_seed: 99 }),
 		("Gaussian noise σ 1.0", Poisoning::GaussianNoise { sigma: 1.0, seed: 5 }),
 		("label flipping", Poisoning::LabelFlip),
+		("a little is enough z 1.0", Poisoning::ALittleIsEnough { z: 1.0 }),
+		("inner product ε 0.1", Poisoning::InnerProduct { epsilon: 0.1 }),
 	]
 }
 
