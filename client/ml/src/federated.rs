@@ -44,9 +44,10 @@ pub fn local_update(
 /// A whole federated run simulated in one process, for tests and the robustness matrix
 /// (`examples/poisoning_matrix.rs`): from the global model seeded `init`, each of `rounds`
 /// rounds has participant `p` train on `parts[p]` with `config(round, p)`, the first
-/// `attackers` send what `attack` makes of theirs (and of each other's) instead, and `rule` aggregates every
-/// update into the next global model. Returns the last one. The protocol runs the same
-/// steps across processes; what it adds (subgroups, commitments, votes) changes no value.
+/// `attackers` send what `attack` makes of theirs (and of each other's) instead, and `rule`
+/// aggregates every update into the next global model. Returns the last one. The protocol
+/// runs the same steps across processes; what it adds (subgroups, commitments, votes)
+/// changes no value.
 #[allow(clippy::too_many_arguments)] // Each is one axis of the experiment.
 pub fn simulate(
 	spec: &ModelSpec,

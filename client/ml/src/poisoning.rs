@@ -102,7 +102,7 @@ impl Poisoning {
 			},
 			Self::LabelFlip => Ok(local),
 			Self::ALittleIsEnough { z } => {
-				let values = per_value(colluders, local.values.len(), |column| {
+				let values = per_value(colluders, local.values.len(), |_, column| {
 					let n = column.len() as f64;
 					let mean = column.iter().sum::<f64>() / n;
 					let variance = column.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / n;
@@ -111,10 +111,8 @@ impl Poisoning {
 				Ok(Update { values, ..local })
 			},
 			Self::InnerProduct { epsilon } => {
-				let mut index = 0;
-				let values = per_value(colluders, local.values.len(), |column| {
+				let values = per_value(colluders, global.values.len(), |index, column| {
 					let g = f64::from(global.values[index]);
-					index += 1;
 					let mean_step = column.iter().sum::<f64>() / column.len() as f64 - g;
 					g - epsilon * mean_step
 				})?;
@@ -124,9 +122,9 @@ impl Poisoning {
 	}
 }
 
-/// `f` of each value's column across `models` (all of `len` values), rounded and
-/// saturated to the canonical i32.
-fn per_value(models: &[Update], len: usize, mut f: impl FnMut(&[f64]) -> f64) -> Result<Vec<i32>> {
+/// `f(index, column)` of each value's column across `models` (all of `len` values),
+/// rounded and saturated to the canonical i32.
+fn per_value(models: &[Update], len: usize, f: impl Fn(usize, &[f64]) -> f64) -> Result<Vec<i32>> {
 	if models.is_empty() || models.iter().any(|m| m.values.len() != len) {
 		return Err(MlError::InvalidConfig(format!(
 			"colluding attack: {} colluder model(s), not all of {len} values",
@@ -139,7 +137,7 @@ fn per_value(models: &[Update], len: usize, mut f: impl FnMut(&[f64]) -> f64) ->
 			for (slot, model) in column.iter_mut().zip(models) {
 				*slot = f64::from(model.values[i]);
 			}
-			f(&column).round().clamp(f64::from(i32::MIN), f64::from(i32::MAX)) as i32
+			f(i, &column).round().clamp(f64::from(i32::MIN), f64::from(i32::MAX)) as i32
 		})
 		.collect())
 }

@@ -109,19 +109,15 @@ pub fn model_bits(values: &[i32]) -> Vec<bool> {
 /// pack_bits(model_bits(values)))`, packed straight from the values into the sponge
 /// (no bit vector: an update of 2^16 values is 2 Mbit).
 pub fn model_commitment(values: &[i32]) -> Fr {
-	#[cfg(feature = "std")]
-	let permutation = crate::poseidon::permutation();
-	#[cfg(not(feature = "std"))]
-	let permutation = &crate::poseidon::permutation();
-	let mut sponge = crate::poseidon::Sponge::new(permutation);
-	sponge.absorb(Fr::from(DOMAIN_MODEL));
-	sponge.absorb(Fr::from(values.len() as u64));
-	let mut packer = BitPacker::default();
-	for &v in values {
-		packer.push(v as u32, |chunk| sponge.absorb(chunk));
-	}
-	packer.finish(|chunk| sponge.absorb(chunk));
-	sponge.squeeze()
+	crate::poseidon::hash_with(|sponge| {
+		sponge.absorb(Fr::from(DOMAIN_MODEL));
+		sponge.absorb(Fr::from(values.len() as u64));
+		let mut packer = BitPacker::default();
+		for &v in values {
+			packer.push(v as u32, |chunk| sponge.absorb(chunk));
+		}
+		packer.finish(|chunk| sponge.absorb(chunk));
+	})
 }
 
 /// [`pack_bits`] of a stream of 32-bit words, LSB first, one chunk at a time.

@@ -108,14 +108,18 @@ impl<'a> Sponge<'a> {
 
 /// Hashes a sequence of field elements: absorb all of them into a fresh sponge, squeeze one.
 pub fn hash(elements: &[Fr]) -> Fr {
+	hash_with(|sponge| elements.iter().for_each(|e| sponge.absorb(*e)))
+}
+
+/// What [`hash`] gives for the elements `feed` absorbs into a fresh sponge, without
+/// collecting them first.
+pub fn hash_with(feed: impl FnOnce(&mut Sponge)) -> Fr {
 	#[cfg(feature = "std")]
 	let permutation = permutation();
 	#[cfg(not(feature = "std"))]
 	let permutation = &permutation();
 	let mut sponge = Sponge::new(permutation);
-	for &e in elements {
-		sponge.absorb(e);
-	}
+	feed(&mut sponge);
 	sponge.squeeze()
 }
 
