@@ -758,14 +758,17 @@ impl<AccountId> RewardSettlement<AccountId> for () {
 /// DIN's zero-knowledge primitives: Groth16 (BN254) verification of an evaluation proof
 /// and the Poseidon model commitment the proofs bind. din-runtime uses the native host
 /// functions of `din-zk-host`; tests and the wasm fallback use `din-zk-verifier` directly.
-/// Proof arguments: compressed verifying key, public inputs as concatenated 32-byte
+/// A verifying key is prepared once, when it is registered, and every proof is checked
+/// against the prepared form. Proof arguments: public inputs as concatenated 32-byte
 /// little-endian scalars, compressed proof. `false` on any malformed input.
 pub trait ProofVerifier {
-	/// Whether `proof` proves `inputs` under `vk`.
-	fn verify(vk: &[u8], inputs: &[u8], proof: &[u8]) -> bool;
-	/// Whether `vk` is a well-formed verifying key (valid points) for the five public
-	/// inputs of the evaluation circuit. Checked once, when the key is registered.
-	fn valid_key(vk: &[u8]) -> bool;
+	/// Whether `proof` proves `inputs` under `prepared_key`, which [`Self::prepare_key`]
+	/// returned (it is trusted: its points are not checked again).
+	fn verify(prepared_key: &[u8], inputs: &[u8], proof: &[u8]) -> bool;
+	/// The prepared form of `vk`, a compressed verifying key with valid points for the five
+	/// public inputs of the evaluation circuit; `None` for any other bytes. Run once, when
+	/// the key is registered.
+	fn prepare_key(vk: &[u8]) -> Option<alloc::vec::Vec<u8>>;
 	/// The Poseidon model commitment of canonical values, as the chain stores it
 	/// (`din_zk_verifier::commitment::model_commitment`): what the circuit and participants
 	/// commit to, and what off-chain workers check updates against.

@@ -78,6 +78,11 @@ fn run_shape(c: &mut Criterion, name: &str, model: ModelShape) {
 	c.bench_function(&format!("{name}/verify_prepared"), |b| {
 		b.iter(|| din_zk_verifier::verifier::verify_prepared(&pvk, &field_inputs, &eval.proof))
 	});
+	// What the chain runs per proof: the key as `register_verifying_key` stored it.
+	let stored = din_zk_verifier::prepare_checked(&vk_bytes, field_inputs.len()).expect("prepare");
+	c.bench_function(&format!("{name}/verify_stored_prepared"), |b| {
+		b.iter(|| din_zk_verifier::verify_prepared_bytes(&stored, &inputs, &eval.proof))
+	});
 }
 
 fn benches(c: &mut Criterion) {

@@ -97,6 +97,7 @@ fn prove_verify_and_soundness_spot_checks() {
 	let pvk = din_zk_verifier::verifier::prepare(&vk_bytes).unwrap();
 	let pvk_bytes = din_zk_verifier::verifier::prepared_to_bytes(&pvk);
 	let pvk2 = din_zk_verifier::verifier::prepared_from_bytes(&pvk_bytes).unwrap();
+	assert_eq!(pvk2, pvk, "the stored form restores the whole prepared key");
 	assert_eq!(
 		din_zk_verifier::verifier::verify_prepared(
 			&pvk2,

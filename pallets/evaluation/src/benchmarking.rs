@@ -175,10 +175,8 @@ fn vote_aggregate<T: Config>(
 }
 
 fn register_key<T: Config>() {
-	VerifyingKeys::<T>::insert(
-		H256(fixtures::VK_BLAKE2_256),
-		BoundedVec::truncate_from(fixtures::VK.to_vec()),
-	);
+	let vk = BoundedVec::truncate_from(fixtures::VK.to_vec());
+	Pallet::<T>::store_verifying_key(vk).expect("the fixture key registers");
 }
 
 fn release_key<T: Config>(task: TaskId) {
@@ -342,7 +340,7 @@ mod benchmarks {
 		let vk = BoundedVec::truncate_from(fixtures::VK.to_vec());
 		#[extrinsic_call]
 		_(RawOrigin::Signed(who), vk);
-		assert!(VerifyingKeys::<T>::contains_key(H256(fixtures::VK_BLAKE2_256)));
+		assert!(PreparedVerifyingKeys::<T>::contains_key(H256(fixtures::VK_BLAKE2_256)));
 	}
 
 	#[benchmark]

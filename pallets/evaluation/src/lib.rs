@@ -194,7 +194,7 @@ pub mod pallet {
 	use super::*;
 
 	/// The in-code storage version.
-	const STORAGE_VERSION: StorageVersion = StorageVersion::new(2);
+	const STORAGE_VERSION: StorageVersion = StorageVersion::new(3);
 
 	#[pallet::pallet]
 	#[pallet::storage_version(STORAGE_VERSION)]
@@ -276,6 +276,12 @@ pub mod pallet {
 		/// inputs) is 424 bytes compressed.
 		#[pallet::constant]
 		type MaxVerifyingKeyLen: Get<u32>;
+
+		/// Longest prepared verifying key, in bytes: what [`ProofVerifier::prepare_key`]
+		/// makes of a registered key (the key and `e(α, β)`, uncompressed). A key of the
+		/// evaluation circuit prepares to 1,224 bytes.
+		#[pallet::constant]
+		type MaxPreparedVerifyingKeyLen: Get<u32>;
 
 		/// Longest test-set key, in bytes.
 		#[pallet::constant]
@@ -416,6 +422,13 @@ pub mod pallet {
 	#[pallet::storage]
 	pub type VerifyingKeys<T: Config> =
 		StorageMap<_, Identity, H256, BoundedVec<u8, T::MaxVerifyingKeyLen>, OptionQuery>;
+
+	/// The prepared form of each registered verifying key, under the same hash: made once at
+	/// registration, so that no proof pays again for decoding the key's points and for the
+	/// pairing `e(α, β)`.
+	#[pallet::storage]
+	pub type PreparedVerifyingKeys<T: Config> =
+		StorageMap<_, Identity, H256, BoundedVec<u8, T::MaxPreparedVerifyingKeyLen>, OptionQuery>;
 
 	/// Test-set keys released by task owners.
 	#[pallet::storage]
@@ -666,6 +679,8 @@ pub mod pallet {
 		MalformedVerifyingKey,
 		/// This verifying key is registered already.
 		VerifyingKeyExists,
+		/// The key's prepared form is longer than [`Config::MaxPreparedVerifyingKeyLen`].
+		PreparedKeyTooLong,
 		/// Only the task's owner may do this.
 		NotOwner,
 		/// The test-set key was released already.
@@ -874,7 +889,8 @@ pub mod pallet {
 
 		/// Register a Groth16 verifying key (compressed, for the five public inputs of the
 		/// evaluation circuit), stored under `blake2_256(vk)`: the hash a `ZkAccuracy` task
-		/// names. Anyone may register; the key is checked to decode to valid points.
+		/// names. Anyone may register; the key is checked to decode to valid points, and
+		/// its prepared form is stored beside it for the proofs to come.
 		///
 		/// Origin: signed.
 		///
@@ -1012,11 +1028,13 @@ impl<T: Config> Pallet<T> {
 	/// - the pool has no duplicates;
 	/// - every panel holds distinct evaluators;
 	/// - every vote tally belongs to a live round and counts no more than expected;
-	/// - every task's scored-target count matches its proven scores and reports.
+	/// - every task's scored-target count matches its proven scores and reports;
+	/// - every registered verifying key, and only those, has a prepared form.
 	#[cfg(any(feature = "try-runtime", feature = "std"))]
 	pub fn do_try_state() -> Result<(), polkadot_sdk::sp_runtime::TryRuntimeError> {
 		Self::try_state_pool()?;
 		Self::try_state_votes()?;
-		Self::try_state_scores()
+		Self::try_state_scores()?;
+		Self::try_state_verifying_keys()
 	}
 }

@@ -121,3 +121,49 @@ mod tests {
 		});
 	}
 }
+
+/// Version 3 keeps each registered verifying key's prepared form in
+/// [`PreparedVerifyingKeys`], which proofs are now checked against.
+pub mod v3 {
+	use super::*;
+
+	/// Prepares every key registered before the upgrade. Keys are registered one per signed
+	/// call and a chain before this version had few (tasks name one key each, and the
+	/// client registers the key of its circuit once), so the upgrade block takes them all;
+	/// each costs what its registration cost.
+	pub struct PrepareVerifyingKeys<T>(PhantomData<T>);
+
+	impl<T: Config> UncheckedOnRuntimeUpgrade for PrepareVerifyingKeys<T> {
+		fn on_runtime_upgrade() -> Weight {
+			let mut prepared = 0u64;
+			for (hash, vk) in VerifyingKeys::<T>::iter() {
+				prepared.saturating_inc();
+				match Pallet::<T>::prepare_verifying_key(&vk) {
+					Ok(key) => PreparedVerifyingKeys::<T>::insert(hash, key),
+					// Checked when registered, so never expected; a task naming it then
+					// fails its proofs with `UnknownVerifyingKey` instead of halting the chain.
+					Err(e) => log::warn!(
+						target: LOG_TARGET,
+						"verifying key {hash:?} cannot be prepared: {:?}",
+						<&'static str>::from(e)
+					),
+				}
+			}
+			T::WeightInfo::register_verifying_key().saturating_mul(prepared)
+		}
+
+		#[cfg(feature = "try-runtime")]
+		fn post_upgrade(_: Vec<u8>) -> Result<(), polkadot_sdk::sp_runtime::TryRuntimeError> {
+			Pallet::<T>::try_state_verifying_keys()
+		}
+	}
+
+	/// [`PrepareVerifyingKeys`] from storage version 2 to 3, once.
+	pub type MigrateToV3<T> = VersionedMigration<
+		2,
+		3,
+		PrepareVerifyingKeys<T>,
+		Pallet<T>,
+		<T as frame_system::Config>::DbWeight,
+	>;
+}

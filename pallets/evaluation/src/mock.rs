@@ -76,12 +76,11 @@ impl pallet_din_tasks::Config for Test {
 /// host functions run).
 pub struct ZkVerifier;
 impl din_primitives::ProofVerifier for ZkVerifier {
-	fn verify(vk: &[u8], inputs: &[u8], proof: &[u8]) -> bool {
-		din_zk_verifier::verify_bytes(vk, inputs, proof).unwrap_or(false)
+	fn verify(prepared_key: &[u8], inputs: &[u8], proof: &[u8]) -> bool {
+		din_zk_verifier::verify_prepared_bytes(prepared_key, inputs, proof).unwrap_or(false)
 	}
-	fn valid_key(vk: &[u8]) -> bool {
-		din_zk_verifier::check_verifying_key(vk, din_zk_verifier::layout::PUBLIC_INPUT_COUNT)
-			.is_ok()
+	fn prepare_key(vk: &[u8]) -> Option<Vec<u8>> {
+		din_zk_verifier::prepare_checked(vk, din_zk_verifier::layout::PUBLIC_INPUT_COUNT).ok()
 	}
 	fn model_commitment(values: &[i32]) -> Commitment {
 		H256(din_zk_verifier::commitment::to_bytes(&din_zk_verifier::commitment::model_commitment(
@@ -158,6 +157,7 @@ impl pallet_din_evaluation::Config for Test {
 	type MaxRounds = ConstU32<4>;
 	type MaxScores = ConstU32<32>;
 	type MaxVerifyingKeyLen = ConstU32<1024>;
+	type MaxPreparedVerifyingKeyLen = ConstU32<2048>;
 	type MaxTestKeyLen = ConstU32<64>;
 	type WeightInfo = ();
 }

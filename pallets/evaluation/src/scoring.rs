@@ -20,16 +20,25 @@ use super::*;
 
 impl<T: Config> Pallet<T> {
 	/// Store a Groth16 verifying key under its hash, once, if it decodes for the evaluation
-	/// circuit; returns the hash and the key's length.
+	/// circuit, with its prepared form; returns the hash and the key's length.
 	pub(crate) fn store_verifying_key(
 		vk: BoundedVec<u8, T::MaxVerifyingKeyLen>,
 	) -> Result<(H256, u32), DispatchError> {
 		let hash = H256(blake2_256(&vk));
 		ensure!(!VerifyingKeys::<T>::contains_key(hash), Error::<T>::VerifyingKeyExists);
-		ensure!(T::Verifier::valid_key(&vk), Error::<T>::MalformedVerifyingKey);
+		let prepared = Self::prepare_verifying_key(&vk)?;
 		let len = vk.len() as u32;
 		VerifyingKeys::<T>::insert(hash, vk);
+		PreparedVerifyingKeys::<T>::insert(hash, prepared);
 		Ok((hash, len))
+	}
+
+	/// The prepared form of `vk`, within its bound.
+	pub(crate) fn prepare_verifying_key(
+		vk: &[u8],
+	) -> Result<BoundedVec<u8, T::MaxPreparedVerifyingKeyLen>, Error<T>> {
+		let prepared = T::Verifier::prepare_key(vk).ok_or(Error::<T>::MalformedVerifyingKey)?;
+		prepared.try_into().map_err(|_| Error::<T>::PreparedKeyTooLong)
 	}
 
 	/// Store the test-set key `who` releases for `task`: only its owner, only in Scoring
@@ -148,7 +157,7 @@ impl<T: Config> Pallet<T> {
 		binding: &[u8; 32],
 		proof: &[u8],
 	) -> DispatchResult {
-		let key = VerifyingKeys::<T>::get(vk).ok_or(Error::<T>::UnknownVerifyingKey)?;
+		let key = PreparedVerifyingKeys::<T>::get(vk).ok_or(Error::<T>::UnknownVerifyingKey)?;
 		let inputs =
 			evaluation_public_inputs(model, &terms.test_set_commitment, correct, total, binding);
 		ensure!(T::Verifier::verify(&key, &inputs, proof), Error::<T>::InvalidProof);
@@ -550,6 +559,21 @@ impl<T: Config> Pallet<T> {
 			let reported = Reports::<T>::iter_prefix(task).count();
 			ensure!(count as usize == proven + reported, "scored-target count is off");
 		}
+		Ok(())
+	}
+
+	/// Every registered verifying key has its prepared form, and nothing else has one.
+	#[cfg(any(feature = "try-runtime", feature = "std"))]
+	pub(crate) fn try_state_verifying_keys() -> Result<(), polkadot_sdk::sp_runtime::TryRuntimeError>
+	{
+		ensure!(
+			VerifyingKeys::<T>::iter_keys().all(PreparedVerifyingKeys::<T>::contains_key),
+			"a registered verifying key has no prepared form"
+		);
+		ensure!(
+			PreparedVerifyingKeys::<T>::iter_keys().all(VerifyingKeys::<T>::contains_key),
+			"a prepared verifying key is not registered"
+		);
 		Ok(())
 	}
 }

@@ -1159,7 +1159,14 @@ fn verifying_keys_are_checked_and_stored_by_hash() {
 			Error::<Test>::MalformedVerifyingKey
 		);
 		register_vk();
-		assert!(VerifyingKeys::<Test>::contains_key(H256(fixtures::VK_BLAKE2_256)));
+		let hash = H256(fixtures::VK_BLAKE2_256);
+		assert!(VerifyingKeys::<Test>::contains_key(hash));
+		let prepared = PreparedVerifyingKeys::<Test>::get(hash).expect("prepared at registration");
+		assert_eq!(
+			prepared.to_vec(),
+			din_zk_verifier::prepare_checked(fixtures::VK, 5).unwrap(),
+			"the stored form is the verifier's"
+		);
 		assert_noop!(
 			Evaluation::register_verifying_key(
 				RuntimeOrigin::signed(OWNER),
@@ -1168,6 +1175,49 @@ fn verifying_keys_are_checked_and_stored_by_hash() {
 			Error::<Test>::VerifyingKeyExists
 		);
 	});
+}
+
+/// A key registered before storage version 3 had no prepared form; the upgrade prepares it,
+/// and proofs under it verify as before.
+#[test]
+fn a_key_registered_before_the_upgrade_is_prepared_by_it() {
+	use polkadot_sdk::frame_support::traits::{
+		GetStorageVersion, OnRuntimeUpgrade, StorageVersion,
+	};
+	ExtBuilder::default().build_and_execute(|| {
+		register_vk();
+		let task = scored_task(zk());
+		let hash = H256(fixtures::VK_BLAKE2_256);
+		PreparedVerifyingKeys::<Test>::remove(hash);
+		StorageVersion::new(2).put::<Evaluation>();
+		let base_scorer = Evaluation::baseline_panel(task, 0)[0];
+		let submit = || {
+			Evaluation::submit_score(
+				RuntimeOrigin::signed(base_scorer),
+				task,
+				ScoreTarget::Baseline,
+				fixtures::GENESIS_CORRECT,
+				fixtures::TOTAL,
+				proof(&bound(task, &ScoreTarget::Baseline, base_scorer)),
+			)
+		};
+		assert_noop!(submit(), Error::<Test>::UnknownVerifyingKey);
+
+		crate::migrations::v3::MigrateToV3::<Test>::on_runtime_upgrade();
+		assert_eq!(Evaluation::on_chain_storage_version(), StorageVersion::new(3));
+		assert!(PreparedVerifyingKeys::<Test>::contains_key(hash));
+		assert_ok!(submit());
+	});
+}
+
+/// The prepared form of the evaluation circuit's key is as long as the runtime's bound
+/// documents (a longer one would make every registration fail `PreparedKeyTooLong`).
+#[test]
+fn the_evaluation_circuits_prepared_key_fits_its_bound() {
+	let prepared = din_zk_verifier::prepare_checked(fixtures::VK, 5).unwrap();
+	assert_eq!(prepared.len(), 1_224);
+	let bound: u32 = <<Test as Config>::MaxPreparedVerifyingKeyLen as Get<u32>>::get();
+	assert!(prepared.len() as u32 <= bound);
 }
 
 /// The full flow under `ZkAccuracy`: baseline and model-A/B scores proven, then the

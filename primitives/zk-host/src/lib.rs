@@ -17,7 +17,8 @@
 //!   and depend on `din-zk-host = { workspace = true, features = ["std"] }`.
 //! - **Runtime** (`din-runtime`, no_std): depend on `din-zk-host = { workspace = true }`
 //!   (add `"din-zk-host/std"` to its `std` feature) and call
-//!   `din_zk_host::zk_host::verify_groth16_bn254(&vk, &inputs, &proof)`. The call is
+//!   `din_zk_host::zk_host::verify_groth16_bn254(&vk, &inputs, &proof)` (or, with a key
+//!   prepared once by `prepare_groth16_bn254`, `verify_groth16_bn254_prepared`). The call is
 //!   *imported* from the host; a node without the host function refuses to instantiate the
 //!   runtime ("missing host function"), so add it to the node before the runtime uses it.
 //!   The pure-wasm path (`din_zk_verifier::verify_bytes` compiled into the runtime) stays
@@ -34,7 +35,10 @@ extern crate alloc;
 #[allow(unused_imports)]
 use alloc::vec::Vec;
 use sp_runtime_interface::{
-	pass_by::{AllocateAndReturnPointer, PassFatPointerAndDecodeSlice, PassFatPointerAndRead},
+	pass_by::{
+		AllocateAndReturnByCodec, AllocateAndReturnPointer, PassFatPointerAndDecodeSlice,
+		PassFatPointerAndRead,
+	},
 	runtime_interface,
 };
 
@@ -50,6 +54,30 @@ pub trait ZkHost {
 		proof: PassFatPointerAndRead<&[u8]>,
 	) -> bool {
 		din_zk_verifier::verify_bytes(vk, inputs, proof).unwrap_or(false)
+	}
+
+	/// Checks a compressed verifying key for `public_inputs` public inputs and returns its
+	/// prepared form (`din_zk_verifier::prepare_checked`), `None` if the key is malformed or
+	/// made for another number of inputs. The chain stores the result when a key is
+	/// registered and passes it back to [`verify_groth16_bn254_prepared`].
+	fn prepare_groth16_bn254(
+		vk: PassFatPointerAndRead<&[u8]>,
+		public_inputs: u32,
+	) -> AllocateAndReturnByCodec<Option<Vec<u8>>> {
+		din_zk_verifier::prepare_checked(vk, public_inputs as usize).ok()
+	}
+
+	/// Verifies a Groth16 (BN254) proof against a prepared key written by
+	/// [`prepare_groth16_bn254`]: the key's points are not checked again (the runtime passes
+	/// only what it stored from that function), which saves their decompression, subgroup
+	/// checks and the pairing `e(α, β)` on every proof. `false` on any decoding error or
+	/// failed check.
+	fn verify_groth16_bn254_prepared(
+		prepared_key: PassFatPointerAndRead<&[u8]>,
+		inputs: PassFatPointerAndRead<&[u8]>,
+		proof: PassFatPointerAndRead<&[u8]>,
+	) -> bool {
+		din_zk_verifier::verify_prepared_bytes(prepared_key, inputs, proof).unwrap_or(false)
 	}
 
 	/// The Poseidon model commitment of canonical values

@@ -29,7 +29,9 @@
 //!   separated sponge hashing.
 //! - [`layout`]: the public-input vector and its 32-byte little-endian wire form.
 //! - [`verifier`]: verifying key / proof deserialization (compressed, validated) and Groth16
-//!   verification; everything returns `Result`, never panics on untrusted bytes.
+//!   verification; everything returns `Result`, never panics on untrusted bytes. The chain
+//!   prepares a key once, when it is registered ([`prepare_checked`]), and verifies each
+//!   proof against the stored prepared form ([`verify_prepared_bytes`]).
 //!
 //! Build without default features for `wasm32v1-none`:
 //! `cargo build -p din-zk-verifier --no-default-features --target wasm32v1-none`.
@@ -45,4 +47,7 @@ pub mod verifier;
 pub use ark_bn254::{Bn254, Fr};
 pub use commitment::{model_commitment, test_set_commitment, CommitmentError};
 pub use layout::PublicInputs;
-pub use verifier::{check_verifying_key, verify, verify_bytes, VerifierError};
+pub use verifier::{
+	check_verifying_key, prepare_checked, verify, verify_bytes, verify_prepared_bytes,
+	VerifierError,
+};

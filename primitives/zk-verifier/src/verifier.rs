@@ -9,10 +9,11 @@
 //!
 //! A prepared verifying key (`e(α, β)` and the prepared `−γ`, `−δ`) saves one pairing per
 //! verification: [`prepare`] once, keep it, then [`verify_prepared`]. [`prepared_to_bytes`] /
-//! [`prepared_from_bytes`] store it (uncompressed; decoding skips subgroup checks, so only
-//! load bytes you wrote yourself, e.g. from runtime storage filled by [`prepare`]).
+//! [`prepared_from_bytes`] store it (the key and `e(α, β)` uncompressed; decoding skips
+//! subgroup checks, so only load bytes you wrote yourself, e.g. from runtime storage filled
+//! by [`prepare_checked`]).
 use alloc::vec::Vec;
-use ark_bn254::{Bn254, Fr};
+use ark_bn254::{Bn254, Fq12, Fr};
 use ark_groth16::{Groth16, PreparedVerifyingKey, Proof, VerifyingKey};
 use ark_serialize::{CanonicalDeserialize, CanonicalSerialize};
 
@@ -67,30 +68,58 @@ pub fn prepare(vk_bytes: &[u8]) -> Result<PreparedVerifyingKey<Bn254>, VerifierE
 /// [`crate::layout::PUBLIC_INPUT_COUNT`]). The chain runs this once, when a key is
 /// registered, so that a task can never be bound to a key no proof verifies against.
 pub fn check_verifying_key(vk_bytes: &[u8], public_inputs: usize) -> Result<(), VerifierError> {
+	decode_key_for(vk_bytes, public_inputs).map(|_| ())
+}
+
+fn decode_key_for(
+	vk_bytes: &[u8],
+	public_inputs: usize,
+) -> Result<VerifyingKey<Bn254>, VerifierError> {
 	let vk: VerifyingKey<Bn254> = decode_exact(vk_bytes, VerifierError::VerifyingKey)?;
 	let expected = vk.gamma_abc_g1.len().saturating_sub(1);
 	if expected != public_inputs {
 		return Err(VerifierError::InputCount { expected, got: public_inputs });
 	}
-	Ok(())
+	Ok(vk)
 }
 
-/// Uncompressed bytes of a prepared key (for storage).
+/// The stored form of a prepared key: the key uncompressed, then `e(α, β)` uncompressed
+/// (1,224 bytes for the evaluation circuit's five inputs). The pairing-ready `−γ`, `−δ` are
+/// not stored: [`prepared_from_bytes`] derives them, which costs a few percent of a
+/// verification, where storing them would take 34 KB of state and of every proof's reads.
 pub fn prepared_to_bytes(pvk: &PreparedVerifyingKey<Bn254>) -> Vec<u8> {
-	let mut out = Vec::with_capacity(pvk.uncompressed_size());
+	let mut out =
+		Vec::with_capacity(pvk.vk.uncompressed_size() + pvk.alpha_g1_beta_g2.uncompressed_size());
 	// Writing into a Vec cannot fail.
-	let _ = pvk.serialize_uncompressed(&mut out);
+	let _ = pvk.vk.serialize_uncompressed(&mut out);
+	let _ = pvk.alpha_g1_beta_g2.serialize_uncompressed(&mut out);
 	out
 }
 
 /// Inverse of [`prepared_to_bytes`] (no subgroup checks: trusted storage only).
 pub fn prepared_from_bytes(mut bytes: &[u8]) -> Result<PreparedVerifyingKey<Bn254>, VerifierError> {
-	let pvk = PreparedVerifyingKey::<Bn254>::deserialize_uncompressed_unchecked(&mut bytes)
+	let vk = VerifyingKey::<Bn254>::deserialize_uncompressed_unchecked(&mut bytes)
+		.map_err(|_| VerifierError::VerifyingKey)?;
+	let alpha_g1_beta_g2 = Fq12::deserialize_uncompressed_unchecked(&mut bytes)
 		.map_err(|_| VerifierError::VerifyingKey)?;
 	if !bytes.is_empty() {
 		return Err(VerifierError::VerifyingKey);
 	}
-	Ok(pvk)
+	Ok(PreparedVerifyingKey {
+		gamma_g2_neg_pc: (-vk.gamma_g2).into(),
+		delta_g2_neg_pc: (-vk.delta_g2).into(),
+		alpha_g1_beta_g2,
+		vk,
+	})
+}
+
+/// Checks a compressed verifying key as [`check_verifying_key`] does and returns its
+/// prepared form as [`prepared_to_bytes`] writes it: what the chain stores when a key is
+/// registered, so that every proof is checked by [`verify_prepared_bytes`] without decoding
+/// the key's points again or computing `e(α, β)`.
+pub fn prepare_checked(vk_bytes: &[u8], public_inputs: usize) -> Result<Vec<u8>, VerifierError> {
+	let vk = decode_key_for(vk_bytes, public_inputs)?;
+	Ok(prepared_to_bytes(&ark_groth16::prepare_verifying_key(&vk)))
 }
 
 /// Verifies `proof_bytes` against a prepared key and the public inputs.
@@ -128,4 +157,17 @@ pub fn verify_bytes(
 	let inputs =
 		crate::layout::decode_scalars(public_inputs).map_err(|_| VerifierError::PublicInputs)?;
 	verify(vk_bytes, &inputs, proof_bytes)
+}
+
+/// [`verify_prepared`] from bytes: a prepared key as [`prepare_checked`] wrote it (trusted:
+/// its points are not checked again) and the public inputs in their wire form. This is the
+/// prepared host function's signature.
+pub fn verify_prepared_bytes(
+	prepared_key: &[u8],
+	public_inputs: &[u8],
+	proof_bytes: &[u8],
+) -> Result<bool, VerifierError> {
+	let inputs =
+		crate::layout::decode_scalars(public_inputs).map_err(|_| VerifierError::PublicInputs)?;
+	verify_prepared(&prepared_from_bytes(prepared_key)?, &inputs, proof_bytes)
 }

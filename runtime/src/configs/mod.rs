@@ -429,6 +429,7 @@ impl pallet_din_evaluation::Config for Runtime {
 	type MaxScores = DinMaxScores;
 	// A compressed BN254 key with five public inputs is 424 bytes.
 	type MaxVerifyingKeyLen = ConstU32<1024>;
+	type MaxPreparedVerifyingKeyLen = ConstU32<2048>;
 	type MaxTestKeyLen = ConstU32<64>;
 	type SettlementSliceWeight = DinSettlementSliceWeight;
 	type WeightInfo = pallet_din_evaluation::weights::SubstrateWeight<Runtime>;
@@ -448,17 +449,19 @@ impl pallet_din_precompile::Config for Runtime {
 	type WeightInfo = pallet_din_precompile::weights::SubstrateWeight<Runtime>;
 }
 
-/// Groth16 (BN254) verification of evaluation proofs and the off-chain workers' model
-/// commitments by the node's native host functions (`din-zk-host`); the key check at
-/// registration runs in wasm (`din-zk-verifier`), once per key.
+/// Groth16 (BN254) verification of evaluation proofs, the preparation of a verifying key at
+/// registration and the off-chain workers' model commitments by the node's native host
+/// functions (`din-zk-host`).
 pub struct NativeGroth16;
 impl din_primitives::ProofVerifier for NativeGroth16 {
-	fn verify(vk: &[u8], inputs: &[u8], proof: &[u8]) -> bool {
-		din_zk_host::zk_host::verify_groth16_bn254(vk, inputs, proof)
+	fn verify(prepared_key: &[u8], inputs: &[u8], proof: &[u8]) -> bool {
+		din_zk_host::zk_host::verify_groth16_bn254_prepared(prepared_key, inputs, proof)
 	}
-	fn valid_key(vk: &[u8]) -> bool {
-		din_zk_verifier::check_verifying_key(vk, din_zk_verifier::layout::PUBLIC_INPUT_COUNT)
-			.is_ok()
+	fn prepare_key(vk: &[u8]) -> Option<alloc::vec::Vec<u8>> {
+		din_zk_host::zk_host::prepare_groth16_bn254(
+			vk,
+			din_zk_verifier::layout::PUBLIC_INPUT_COUNT as u32,
+		)
 	}
 	fn model_commitment(values: &[i32]) -> din_primitives::Commitment {
 		H256(din_zk_host::zk_host::poseidon_model_commitment(values))
