@@ -294,6 +294,15 @@ fi
 for log in "$WORK"/participant-*.log "$WORK"/evaluator-*.log; do
 	if grep -q "panicked" "$log"; then fail "a daemon panicked ($log)"; fi
 done
+if [ "$SCORING" = zk ]; then
+	# The task has ended, so its verifying key no longer binds it: the owner, who
+	# registered the key, takes it back with its deposit.
+	"$DIN" task unregister-key --suri //Alice --task "$TASK" >"$WORK/unregister-key.log" 2>&1 ||
+		fail "din task unregister-key (log: $WORK/unregister-key.log)"
+	grep -q "deposit of .* released" "$WORK/unregister-key.log" ||
+		fail "din task unregister-key released no deposit: $(cat "$WORK/unregister-key.log")"
+	echo "    $(cat "$WORK/unregister-key.log")"
+fi
 # Logs are files here, not terminals: no colour codes, no progress bars.
 for log in "$WORK"/*.log; do
 	if grep -q $'\e' "$log"; then fail "an escape character in $log"; fi

@@ -490,6 +490,11 @@ pub trait RoundLifecycle {
 	/// block, so that work too large for one block (settling many subgroups) is done in
 	/// slices. The phase's own calls must be refused from the first call on.
 	fn on_phase_end(task: TaskId, round: RoundIndex, phase: TaskPhase) -> PhaseEnd;
+	/// `task` is being created with `scoring`, inside `create_task` (measured by its
+	/// benchmark). An `Err` refuses the task, e.g. a `ZkAccuracy` task naming a verifying key
+	/// that is not registered; `Ok` may bind what the task uses (the key stays registered
+	/// until [`Self::on_task_end`]).
+	fn on_task_created(task: TaskId, scoring: &ScoringRule) -> Result<(), DispatchError>;
 	/// The task reached a terminal phase (`Finished` or `Cancelled`). Returns the weight used.
 	fn on_task_end(task: TaskId, phase: TaskPhase) -> polkadot_sdk::sp_weights::Weight;
 
@@ -497,6 +502,13 @@ pub trait RoundLifecycle {
 	/// evaluator pool), for the benchmarks of the task pallet's round start.
 	#[cfg(feature = "runtime-benchmarks")]
 	fn prepare_for_benchmarks(_task: TaskId, _subgroups: SubgroupIndex) {}
+
+	/// The scoring rule whose [`Self::on_task_created`] does the most work, ready to be
+	/// created with (e.g. its verifying key registered), for the benchmark of `create_task`.
+	#[cfg(feature = "runtime-benchmarks")]
+	fn benchmark_scoring() -> Option<ScoringRule> {
+		None
+	}
 }
 
 /// What a [`RoundLifecycle::on_phase_end`] call did: the weight it used and whether the
@@ -540,6 +552,9 @@ impl RoundLifecycle for () {
 	}
 	fn on_phase_end(_: TaskId, _: RoundIndex, _: TaskPhase) -> PhaseEnd {
 		PhaseEnd::done(polkadot_sdk::sp_weights::Weight::zero())
+	}
+	fn on_task_created(_: TaskId, _: &ScoringRule) -> Result<(), DispatchError> {
+		Ok(())
 	}
 	fn on_task_end(_: TaskId, _: TaskPhase) -> polkadot_sdk::sp_weights::Weight {
 		polkadot_sdk::sp_weights::Weight::zero()

@@ -534,6 +534,17 @@ impl Chain {
 		self.submit(&din::tx().evaluation().register_verifying_key(vk), signer).await
 	}
 
+	/// `Evaluation::unregister_verifying_key`: the registrant removes a verifying key no live
+	/// task names and gets its deposit back.
+	pub async fn unregister_verifying_key(
+		&self,
+		signer: &Signer,
+		hash: H256,
+	) -> Result<Included, Error> {
+		self.submit(&din::tx().evaluation().unregister_verifying_key(hash), signer)
+			.await
+	}
+
 	/// `Evaluation::release_test_key`: the owner releases the test-set key of `task`.
 	pub async fn release_test_key(
 		&self,

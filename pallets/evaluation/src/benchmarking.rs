@@ -174,9 +174,32 @@ fn vote_aggregate<T: Config>(
 	AggregateVotes::<T>::insert((task, 0, subgroup), who, Vote::Revealed(reveal));
 }
 
+/// An account that can afford the fixture key's deposit.
+fn key_registrant<T: Config>() -> T::AccountId {
+	use fungible::{Inspect, Mutate};
+	let who: T::AccountId = account("registrant", 0, SEED);
+	let deposit = Pallet::<T>::verifying_key_deposit(
+		T::MaxVerifyingKeyLen::get().saturating_add(T::MaxPreparedVerifyingKeyLen::get()) as usize,
+	);
+	let balance = deposit
+		.saturating_mul(2u32.into())
+		.saturating_add(T::Currency::minimum_balance());
+	T::Currency::set_balance(&who, balance);
+	who
+}
+
 fn register_key<T: Config>() {
-	let vk = BoundedVec::truncate_from(fixtures::VK.to_vec());
-	Pallet::<T>::store_verifying_key(vk).expect("the fixture key registers");
+	registered_key::<T>();
+}
+
+/// The fixture key, registered (with its deposit) if it is not yet.
+pub(crate) fn registered_key<T: Config>() -> H256 {
+	let hash = H256(fixtures::VK_BLAKE2_256);
+	if !VerifyingKeys::<T>::contains_key(hash) {
+		let vk = BoundedVec::truncate_from(fixtures::VK.to_vec());
+		Pallet::<T>::register_key(&key_registrant::<T>(), vk).expect("the fixture key registers");
+	}
+	hash
 }
 
 fn release_key<T: Config>(task: TaskId) {
@@ -336,11 +359,33 @@ mod benchmarks {
 
 	#[benchmark]
 	fn register_verifying_key() {
-		let who: T::AccountId = whitelisted_caller();
+		let who = key_registrant::<T>();
 		let vk = BoundedVec::truncate_from(fixtures::VK.to_vec());
 		#[extrinsic_call]
 		_(RawOrigin::Signed(who), vk);
 		assert!(PreparedVerifyingKeys::<T>::contains_key(H256(fixtures::VK_BLAKE2_256)));
+	}
+
+	#[benchmark]
+	fn unregister_verifying_key() {
+		let hash = registered_key::<T>();
+		let who = key_registrant::<T>();
+		#[extrinsic_call]
+		_(RawOrigin::Signed(who), hash);
+		assert!(!VerifyingKeys::<T>::contains_key(hash));
+	}
+
+	/// A `ZkAccuracy` task ends: its hold on its verifying key is released.
+	#[benchmark]
+	fn on_task_end() {
+		let (task, _) = task::<T>(TaskPhase::Rewarding, 1, zk());
+		let hash = registered_key::<T>();
+		Pallet::<T>::bind_verifying_key(&zk()).expect("the key is registered");
+		#[block]
+		{
+			<Pallet<T> as RoundLifecycle>::on_task_end(task, TaskPhase::Finished);
+		}
+		assert_eq!(VerifyingKeyRegistrations::<T>::get(hash).map(|r| r.live_tasks), Some(0));
 	}
 
 	#[benchmark]

@@ -173,7 +173,11 @@ use polkadot_sdk::{
 		self, ensure,
 		pallet_prelude::*,
 		storage::with_storage_layer,
-		traits::{tokens::Balance as BalanceTrait, Randomness},
+		traits::{
+			fungible::{self, MutateHold},
+			tokens::{Balance as BalanceTrait, Precision},
+			Randomness,
+		},
 	},
 	frame_system::{self, pallet_prelude::*},
 	sp_core::H256,
@@ -207,6 +211,23 @@ pub mod pallet {
 	{
 		/// The balance type of bonds (the native token's).
 		type Balance: BalanceTrait;
+
+		/// The currency verifying-key deposits are held in (the native token).
+		type Currency: fungible::Inspect<Self::AccountId, Balance = Self::Balance>
+			+ fungible::Mutate<Self::AccountId>
+			+ fungible::MutateHold<Self::AccountId, Reason = Self::RuntimeHoldReason>;
+
+		/// The overarching hold reason, which [`HoldReason`] converts into.
+		type RuntimeHoldReason: From<HoldReason>;
+
+		/// Deposit held per registered verifying key, until its registrant unregisters it.
+		#[pallet::constant]
+		type VerifyingKeyDepositBase: Get<Self::Balance>;
+
+		/// Deposit held per byte a registered verifying key keeps in state (its compressed
+		/// and its prepared form), on top of [`Config::VerifyingKeyDepositBase`].
+		#[pallet::constant]
+		type VerifyingKeyDepositPerByte: Get<Self::Balance>;
 
 		/// Evaluator bonds, seat locks, slashing and reputation (pallet-din-staking).
 		type Staking: StakeInfo<Self::AccountId, Self::Balance>
@@ -430,6 +451,13 @@ pub mod pallet {
 	pub type PreparedVerifyingKeys<T: Config> =
 		StorageMap<_, Identity, H256, BoundedVec<u8, T::MaxPreparedVerifyingKeyLen>, OptionQuery>;
 
+	/// Who registered each verifying key, the deposit held for it, and how many live tasks
+	/// name it (a key is unregistered only when none does). Keys registered before deposits
+	/// (storage version 3) have no entry: they stay, and no task's use of them is counted.
+	#[pallet::storage]
+	pub type VerifyingKeyRegistrations<T: Config> =
+		StorageMap<_, Identity, H256, KeyRegistration<T::AccountId, T::Balance>, OptionQuery>;
+
 	/// Test-set keys released by task owners.
 	#[pallet::storage]
 	pub type TestKeys<T: Config> = StorageMap<_, Twox64Concat, TaskId, TestKey<T>, OptionQuery>;
@@ -475,6 +503,13 @@ pub mod pallet {
 	#[pallet::storage]
 	pub type ScoreSettlements<T: Config> =
 		StorageMap<_, Twox64Concat, TaskId, ScoreSettlementOf<T>, OptionQuery>;
+
+	/// Why this pallet holds funds.
+	#[pallet::composite_enum]
+	pub enum HoldReason {
+		/// The deposit for a registered verifying key's state.
+		VerifyingKeyDeposit,
+	}
 
 	#[pallet::event]
 	#[pallet::generate_deposit(pub(super) fn deposit_event)]
@@ -560,12 +595,14 @@ pub mod pallet {
 		},
 		/// No majority on the global model of `round`; the previous model holds.
 		GlobalDisputed { task: TaskId, round: RoundIndex, revealed: u32, voters: u32 },
-		/// A verifying key of `len` bytes was registered under `hash`.
-		VerifyingKeyRegistered { hash: H256, len: u32 },
+		/// `who` registered a verifying key of `len` bytes under `hash`, with `deposit` held.
+		VerifyingKeyRegistered { hash: H256, len: u32, who: T::AccountId, deposit: T::Balance },
+		/// `who` unregistered the verifying key `hash`; its `deposit` was released.
+		VerifyingKeyUnregistered { hash: H256, who: T::AccountId, deposit: T::Balance },
 		/// The owner released the test-set key of `task`.
 		TestKeyReleased { task: TaskId },
-		/// The owner of `task` did not release the test-set key (or register the verifying
-		/// key) in time: the task is settled in the participants' favour.
+		/// The owner of `task` did not release the test-set key in time (or its verifying key
+		/// has no prepared form): the task is settled in the participants' favour.
 		TestKeyWithheld { task: TaskId },
 		/// `who`, an evaluator of the last round, found that the released key of `task`
 		/// opens no test set matching its commitment.
@@ -681,6 +718,12 @@ pub mod pallet {
 		VerifyingKeyExists,
 		/// The key's prepared form is longer than [`Config::MaxPreparedVerifyingKeyLen`].
 		PreparedKeyTooLong,
+		/// The caller cannot afford the verifying key's deposit.
+		InsufficientBalanceForDeposit,
+		/// Only the account that registered a verifying key may unregister it.
+		NotKeyRegistrant,
+		/// A task that has not ended names this verifying key.
+		VerifyingKeyInUse,
 		/// Only the task's owner may do this.
 		NotOwner,
 		/// The test-set key was released already.
@@ -890,7 +933,10 @@ pub mod pallet {
 		/// Register a Groth16 verifying key (compressed, for the five public inputs of the
 		/// evaluation circuit), stored under `blake2_256(vk)`: the hash a `ZkAccuracy` task
 		/// names. Anyone may register; the key is checked to decode to valid points, and
-		/// its prepared form is stored beside it for the proofs to come.
+		/// its prepared form is stored beside it for the proofs to come. A deposit for the
+		/// state both take ([`Config::VerifyingKeyDepositBase`] and
+		/// [`Config::VerifyingKeyDepositPerByte`]) is held from the caller until it
+		/// unregisters the key.
 		///
 		/// Origin: signed.
 		///
@@ -901,9 +947,25 @@ pub mod pallet {
 			origin: OriginFor<T>,
 			vk: BoundedVec<u8, T::MaxVerifyingKeyLen>,
 		) -> DispatchResult {
-			ensure_signed(origin)?;
-			let (hash, len) = Self::store_verifying_key(vk)?;
-			Self::deposit_event(Event::VerifyingKeyRegistered { hash, len });
+			let who = ensure_signed(origin)?;
+			let (hash, len, deposit) = Self::register_key(&who, vk)?;
+			Self::deposit_event(Event::VerifyingKeyRegistered { hash, len, who, deposit });
+			Ok(())
+		}
+
+		/// Remove the verifying key `hash` the caller registered and release its deposit,
+		/// once no task that has not ended names it (a task binds its key when it is
+		/// created, so no task can lose its key to this call).
+		///
+		/// Origin: signed, the key's registrant.
+		///
+		/// Emits [`Event::VerifyingKeyUnregistered`].
+		#[pallet::call_index(13)]
+		#[pallet::weight(T::WeightInfo::unregister_verifying_key())]
+		pub fn unregister_verifying_key(origin: OriginFor<T>, hash: H256) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			let deposit = Self::unregister_key(&who, hash)?;
+			Self::deposit_event(Event::VerifyingKeyUnregistered { hash, who, deposit });
 			Ok(())
 		}
 

@@ -1,5 +1,6 @@
-//! The [`RoundLifecycle`] hooks pallet-din-tasks calls at a round start and at the end of
-//! each phase: the one place where the task's clock reaches this pallet.
+//! The [`RoundLifecycle`] hooks pallet-din-tasks calls when a task is created, at a round
+//! start, at the end of each phase and when the task ends: the one place where the task's
+//! clock reaches this pallet.
 //!
 //! Each hook only dispatches to its mechanism (sortition in `pool.rs`, vote settlement in
 //! `votes.rs`, score settlement in `scoring.rs`), so the mapping from phase to duty reads
@@ -44,14 +45,24 @@ impl<T: Config> RoundLifecycle for Pallet<T> {
 		}
 	}
 
-	fn on_task_end(_task: TaskId, _phase: TaskPhase) -> Weight {
-		Weight::zero()
+	fn on_task_created(_task: TaskId, scoring: &ScoringRule) -> Result<(), DispatchError> {
+		Self::bind_verifying_key(scoring)
+	}
+
+	fn on_task_end(task: TaskId, _phase: TaskPhase) -> Weight {
+		Self::unbind_verifying_key(task);
+		T::WeightInfo::on_task_end()
 	}
 
 	#[cfg(feature = "runtime-benchmarks")]
 	fn prepare_for_benchmarks(task: TaskId, subgroups: SubgroupIndex) {
 		let q = T::Tasks::terms(task).map(|t| t.evaluators_per_subgroup).unwrap_or(1);
 		benchmarking::fill_pool::<T>(q, subgroups);
+	}
+
+	#[cfg(feature = "runtime-benchmarks")]
+	fn benchmark_scoring() -> Option<ScoringRule> {
+		Some(ScoringRule::ZkAccuracy { vk: benchmarking::registered_key::<T>() })
 	}
 }
 

@@ -143,6 +143,10 @@ impl pallet_din_evaluation::Config for Test {
 	type MaxOffchainFetchesPerBlock = ConstU32<8>;
 	type OffchainFetchTimeoutMs = ConstU64<2_000>;
 	type Balance = Balance;
+	type Currency = Balances;
+	type RuntimeHoldReason = RuntimeHoldReason;
+	type VerifyingKeyDepositBase = ConstU64<10>;
+	type VerifyingKeyDepositPerByte = ConstU64<1>;
 	type Staking = Staking;
 	type Tasks = DinTasks;
 	type Randomness = TestRandomness;
@@ -284,6 +288,12 @@ pub fn zk() -> ScoringRule {
 
 /// Create a task from `spec` by [`OWNER`], joined by `participants`; returns its id.
 pub fn create(spec: pallet_din_tasks::TaskSpecOf<Test>, participants: &[AccountId]) -> TaskId {
+	// As `din task create` does: a `ZkAccuracy` task's key is registered before the task.
+	if let ScoringRule::ZkAccuracy { vk } = spec.scoring {
+		if !VerifyingKeys::<Test>::contains_key(vk) {
+			register_vk();
+		}
+	}
 	let id = pallet_din_tasks::NextTaskId::<Test>::get();
 	DinTasks::create_task(RuntimeOrigin::signed(OWNER), spec).expect("valid spec");
 	for p in participants {

@@ -20,17 +20,80 @@ use super::*;
 
 impl<T: Config> Pallet<T> {
 	/// Store a Groth16 verifying key under its hash, once, if it decodes for the evaluation
-	/// circuit, with its prepared form; returns the hash and the key's length.
-	pub(crate) fn store_verifying_key(
+	/// circuit, with its prepared form, holding the deposit for both from `who`; returns the
+	/// hash, the key's length and the deposit.
+	pub(crate) fn register_key(
+		who: &T::AccountId,
 		vk: BoundedVec<u8, T::MaxVerifyingKeyLen>,
-	) -> Result<(H256, u32), DispatchError> {
+	) -> Result<(H256, u32, T::Balance), DispatchError> {
 		let hash = H256(blake2_256(&vk));
 		ensure!(!VerifyingKeys::<T>::contains_key(hash), Error::<T>::VerifyingKeyExists);
 		let prepared = Self::prepare_verifying_key(&vk)?;
 		let len = vk.len() as u32;
+		let deposit = Self::verifying_key_deposit(vk.len().saturating_add(prepared.len()));
+		T::Currency::hold(&HoldReason::VerifyingKeyDeposit.into(), who, deposit)
+			.map_err(|_| Error::<T>::InsufficientBalanceForDeposit)?;
 		VerifyingKeys::<T>::insert(hash, vk);
 		PreparedVerifyingKeys::<T>::insert(hash, prepared);
-		Ok((hash, len))
+		VerifyingKeyRegistrations::<T>::insert(
+			hash,
+			KeyRegistration { registrant: who.clone(), deposit, live_tasks: 0 },
+		);
+		Ok((hash, len, deposit))
+	}
+
+	/// The deposit for a verifying key that keeps `bytes` bytes in state.
+	pub fn verifying_key_deposit(bytes: usize) -> T::Balance {
+		let bytes: T::Balance = (bytes as u32).into();
+		T::VerifyingKeyDepositBase::get()
+			.saturating_add(T::VerifyingKeyDepositPerByte::get().saturating_mul(bytes))
+	}
+
+	/// Remove the verifying key `hash` that `who` registered and no live task names, and
+	/// release its deposit; returns the deposit.
+	pub(crate) fn unregister_key(
+		who: &T::AccountId,
+		hash: H256,
+	) -> Result<T::Balance, DispatchError> {
+		let registration =
+			VerifyingKeyRegistrations::<T>::get(hash).ok_or(Error::<T>::UnknownVerifyingKey)?;
+		ensure!(&registration.registrant == who, Error::<T>::NotKeyRegistrant);
+		ensure!(registration.live_tasks == 0, Error::<T>::VerifyingKeyInUse);
+		T::Currency::release(
+			&HoldReason::VerifyingKeyDeposit.into(),
+			who,
+			registration.deposit,
+			Precision::BestEffort,
+		)?;
+		VerifyingKeyRegistrations::<T>::remove(hash);
+		VerifyingKeys::<T>::remove(hash);
+		PreparedVerifyingKeys::<T>::remove(hash);
+		Ok(registration.deposit)
+	}
+
+	/// Bind a task being created to its verifying key: the key must be registered, and is
+	/// counted as in use until the task ends.
+	pub(crate) fn bind_verifying_key(scoring: &ScoringRule) -> DispatchResult {
+		if let ScoringRule::ZkAccuracy { vk } = scoring {
+			ensure!(PreparedVerifyingKeys::<T>::contains_key(vk), Error::<T>::UnknownVerifyingKey);
+			VerifyingKeyRegistrations::<T>::mutate(vk, |registration| {
+				if let Some(registration) = registration {
+					registration.live_tasks.saturating_inc();
+				}
+			});
+		}
+		Ok(())
+	}
+
+	/// Release an ended task's hold on its verifying key.
+	pub(crate) fn unbind_verifying_key(task: TaskId) {
+		if let Some(ScoringRule::ZkAccuracy { vk }) = T::Tasks::terms(task).map(|t| t.scoring) {
+			VerifyingKeyRegistrations::<T>::mutate(vk, |registration| {
+				if let Some(registration) = registration {
+					registration.live_tasks.saturating_dec();
+				}
+			});
+		}
 	}
 
 	/// The prepared form of `vk`, within its bound.
@@ -562,10 +625,15 @@ impl<T: Config> Pallet<T> {
 		Ok(())
 	}
 
-	/// Every registered verifying key has its prepared form, and nothing else has one.
+	/// Every registered verifying key has its prepared form, and nothing else has one;
+	/// every registration is of a registered key.
 	#[cfg(any(feature = "try-runtime", feature = "std"))]
 	pub(crate) fn try_state_verifying_keys() -> Result<(), polkadot_sdk::sp_runtime::TryRuntimeError>
 	{
+		ensure!(
+			VerifyingKeyRegistrations::<T>::iter_keys().all(VerifyingKeys::<T>::contains_key),
+			"a verifying key registration has no key"
+		);
 		ensure!(
 			VerifyingKeys::<T>::iter_keys().all(PreparedVerifyingKeys::<T>::contains_key),
 			"a registered verifying key has no prepared form"

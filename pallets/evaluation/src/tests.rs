@@ -1177,6 +1177,92 @@ fn verifying_keys_are_checked_and_stored_by_hash() {
 	});
 }
 
+/// The state a key takes is paid for: its deposit is held from the registrant until it
+/// unregisters the key, and nobody else can unregister it.
+#[test]
+fn a_verifying_key_deposit_is_held_until_its_registrant_unregisters_it() {
+	ExtBuilder::default().build_and_execute(|| {
+		let hash = H256(fixtures::VK_BLAKE2_256);
+		let reason = RuntimeHoldReason::Evaluation(HoldReason::VerifyingKeyDeposit);
+		register_vk();
+		let stored = fixtures::VK.len() + PreparedVerifyingKeys::<Test>::get(hash).unwrap().len();
+		let deposit = 10 + stored as Balance;
+		assert_eq!(Balances::balance_on_hold(&reason, &OWNER), deposit);
+		System::assert_has_event(
+			Event::VerifyingKeyRegistered {
+				hash,
+				len: fixtures::VK.len() as u32,
+				who: OWNER,
+				deposit,
+			}
+			.into(),
+		);
+
+		let stranger = PARTICIPANTS[0];
+		assert_noop!(
+			Evaluation::unregister_verifying_key(RuntimeOrigin::signed(stranger), hash),
+			Error::<Test>::NotKeyRegistrant
+		);
+		let free = Balances::free_balance(OWNER);
+		assert_ok!(Evaluation::unregister_verifying_key(RuntimeOrigin::signed(OWNER), hash));
+		assert_eq!(Balances::balance_on_hold(&reason, &OWNER), 0);
+		assert_eq!(Balances::free_balance(OWNER), free + deposit);
+		assert!(!VerifyingKeys::<Test>::contains_key(hash));
+		assert!(!PreparedVerifyingKeys::<Test>::contains_key(hash));
+		assert!(!VerifyingKeyRegistrations::<Test>::contains_key(hash));
+		assert_noop!(
+			Evaluation::unregister_verifying_key(RuntimeOrigin::signed(OWNER), hash),
+			Error::<Test>::UnknownVerifyingKey
+		);
+	});
+}
+
+/// Attack: register many keys at the price of a transaction to fill the state. Each key's
+/// deposit must be affordable, or nothing is stored.
+#[test]
+fn a_key_whose_deposit_its_registrant_cannot_afford_stores_nothing() {
+	ExtBuilder::default().build_and_execute(|| {
+		let poor = 99;
+		<Balances as polkadot_sdk::frame_support::traits::fungible::Mutate<_>>::set_balance(
+			&poor, 100,
+		);
+		assert_noop!(
+			Evaluation::register_verifying_key(
+				RuntimeOrigin::signed(poor),
+				BoundedVec::truncate_from(fixtures::VK.to_vec())
+			),
+			Error::<Test>::InsufficientBalanceForDeposit
+		);
+	});
+}
+
+/// Attack: register the key another owner's task uses (or register it first, so that the
+/// owner's client finds it registered), then unregister it to leave that task unprovable.
+/// A task binds its key when it is created, until it ends; a task naming no registered key
+/// is refused.
+#[test]
+fn a_key_named_by_a_live_task_cannot_be_unregistered_from_under_it() {
+	ExtBuilder::default().build_and_execute(|| {
+		let hash = H256(fixtures::VK_BLAKE2_256);
+		assert_noop!(
+			DinTasks::create_task(RuntimeOrigin::signed(OWNER), spec(1, zk())),
+			Error::<Test>::UnknownVerifyingKey
+		);
+		register_vk();
+		let first = create(spec(1, zk()), &[]);
+		let second = create(spec(1, zk()), &[]);
+		assert_eq!(VerifyingKeyRegistrations::<Test>::get(hash).unwrap().live_tasks, 2);
+		assert_ok!(DinTasks::cancel_task(RuntimeOrigin::signed(OWNER), first));
+		assert_noop!(
+			Evaluation::unregister_verifying_key(RuntimeOrigin::signed(OWNER), hash),
+			Error::<Test>::VerifyingKeyInUse
+		);
+		assert_ok!(DinTasks::cancel_task(RuntimeOrigin::signed(OWNER), second));
+		assert_eq!(VerifyingKeyRegistrations::<Test>::get(hash).unwrap().live_tasks, 0);
+		assert_ok!(Evaluation::unregister_verifying_key(RuntimeOrigin::signed(OWNER), hash));
+	});
+}
+
 /// A key registered before storage version 3 had no prepared form; the upgrade prepares it,
 /// and proofs under it verify as before.
 #[test]

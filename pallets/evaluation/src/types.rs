@@ -228,6 +228,20 @@ impl VoteTally {
 	}
 }
 
+/// A verifying key's registration: who may unregister it, the deposit held for it, and the
+/// tasks that name it and have not ended.
+#[derive(
+	Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo, Clone, PartialEq, Eq, Debug,
+)]
+pub struct KeyRegistration<AccountId, Balance> {
+	/// The account that registered the key; the deposit is held on it.
+	pub registrant: AccountId,
+	/// The deposit held.
+	pub deposit: Balance,
+	/// Tasks that name the key and have not ended.
+	pub live_tasks: u32,
+}
+
 /// The owner's released test-set key.
 #[derive(
 	Encode,

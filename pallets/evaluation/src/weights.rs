@@ -55,6 +55,8 @@ pub trait WeightInfo {
 	fn commit_global(e: u32, ) -> Weight;
 	fn reveal_global() -> Weight;
 	fn register_verifying_key() -> Weight;
+	fn unregister_verifying_key() -> Weight;
+	fn on_task_end() -> Weight;
 	fn release_test_key() -> Weight;
 	fn submit_score() -> Weight;
 	fn commit_score(q: u32, ) -> Weight;
@@ -208,6 +210,16 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Minimum execution time: 1_991_990_000 picoseconds.
 		Weight::from_parts(2_142_008_000, 4523)
 			.saturating_add(T::DbWeight::get().reads(1_u64))
+			.saturating_add(T::DbWeight::get().writes(1_u64))
+	}
+	fn unregister_verifying_key() -> Weight {
+		Weight::from_parts(1_000_000_000, 4523)
+			.saturating_add(T::DbWeight::get().reads(2_u64))
+			.saturating_add(T::DbWeight::get().writes(4_u64))
+	}
+	fn on_task_end() -> Weight {
+		Weight::from_parts(100_000_000, 8000)
+			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
 	/// Storage: `Tasks::Tasks` (r:1 w:0)
@@ -667,6 +679,16 @@ impl WeightInfo for () {
 		// Minimum execution time: 1_991_990_000 picoseconds.
 		Weight::from_parts(2_142_008_000, 4523)
 			.saturating_add(RocksDbWeight::get().reads(1_u64))
+			.saturating_add(RocksDbWeight::get().writes(1_u64))
+	}
+	fn unregister_verifying_key() -> Weight {
+		Weight::from_parts(1_000_000_000, 4523)
+			.saturating_add(RocksDbWeight::get().reads(2_u64))
+			.saturating_add(RocksDbWeight::get().writes(4_u64))
+	}
+	fn on_task_end() -> Weight {
+		Weight::from_parts(100_000_000, 8000)
+			.saturating_add(RocksDbWeight::get().reads(2_u64))
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
 	/// Storage: `Tasks::Tasks` (r:1 w:0)

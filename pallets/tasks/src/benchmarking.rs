@@ -35,6 +35,9 @@ fn spec<T: Config>(a: u32) -> TaskSpecOf<T> {
 	spec.genesis.cid = longest_cid(1);
 	spec.test_set.encrypted_cid = longest_cid(2);
 	spec.test_set.proving_key_cid = longest_cid(4);
+	if let Some(scoring) = T::Lifecycle::benchmark_scoring() {
+		spec.scoring = scoring;
+	}
 	spec.rounds = T::MaxRounds::get();
 	spec.subgroup_size = T::MaxSubgroupSize::get();
 	spec.evaluators_per_subgroup = T::MaxEvaluatorsPerSubgroup::get();

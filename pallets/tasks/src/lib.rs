@@ -691,8 +691,10 @@ pub mod pallet {
 		/// Create a task from `spec` and hold its reward pool from the caller.
 		///
 		/// Origin: signed, the model owner. Every field of `spec` is validated (see
-		/// [`TaskSpec::validate`]). Registration ends `spec.phases.registration` blocks from
-		/// now; then the first round starts if `spec.min_participants` have joined.
+		/// [`TaskSpec::validate`]), and the evaluation side accepts its scoring rule
+		/// ([`RoundLifecycle::on_task_created`]: a `ZkAccuracy` key must be registered, and
+		/// stays so while the task lives). Registration ends `spec.phases.registration` blocks
+		/// from now; then the first round starts if `spec.min_participants` have joined.
 		///
 		/// Emits [`Event::TaskCreated`].
 		#[pallet::call_index(0)]
@@ -709,6 +711,7 @@ pub mod pallet {
 			);
 
 			let task = NextTaskId::<T>::get();
+			T::Lifecycle::on_task_created(task, &spec.scoring)?;
 			let reward = spec.reward.amount;
 			T::Currency::hold(&HoldReason::RewardPool.into(), &owner, reward)
 				.map_err(|_| Error::<T>::InsufficientFunds)?;

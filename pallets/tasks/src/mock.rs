@@ -140,6 +140,9 @@ impl din_primitives::RoundLifecycle for TestLifecycle {
 			PhaseEnd::done(HOOK_WEIGHT)
 		}
 	}
+	fn on_task_created(_: TaskId, _: &ScoringRule) -> Result<(), DispatchError> {
+		Ok(())
+	}
 	fn on_task_end(task: TaskId, phase: TaskPhase) -> Weight {
 		HOOK_CALLS.with(|c| c.borrow_mut().push(HookCall::TaskEnd(task, phase)));
 		HOOK_WEIGHT

@@ -253,6 +253,11 @@ parameter_types! {
 	pub const DinUnbondingPeriod: BlockNumber = 7 * DAYS;
 	/// Smallest reward pool of a task: makes spamming the task table expensive.
 	pub const DinMinRewardPool: Balance = 100 * UNIT;
+	/// A verifying key's deposit: 1 UNIT, plus 1 MILLI_UNIT per byte it keeps in state (ten
+	/// times the length fee), so 2.65 UNIT for the evaluation circuit's key (424 bytes
+	/// compressed, 1,224 prepared); released when its registrant unregisters it.
+	pub const DinVerifyingKeyDepositBase: Balance = UNIT;
+	pub const DinVerifyingKeyDepositPerByte: Balance = MILLI_UNIT;
 	/// Shortest phase: three blocks (9 s) leave every participant and evaluator at least
 	/// two blocks to get a transaction in.
 	pub const DinMinPhaseLength: BlockNumber = 3;
@@ -414,6 +419,10 @@ impl pallet_din_evaluation::Config for Runtime {
 	type MaxOffchainFetchesPerBlock = ConstU32<64>;
 	type OffchainFetchTimeoutMs = ConstU64<4_000>;
 	type Balance = Balance;
+	type Currency = Balances;
+	type RuntimeHoldReason = RuntimeHoldReason;
+	type VerifyingKeyDepositBase = DinVerifyingKeyDepositBase;
+	type VerifyingKeyDepositPerByte = DinVerifyingKeyDepositPerByte;
 	type Staking = Staking;
 	type Tasks = Tasks;
 	type Randomness = DinRandomness;

@@ -9,6 +9,8 @@
 //!   (`--wait` waits for it); a median-scored task takes it only in the first half of the
 //!   phase, so that its panels can commit their scores before Scoring ends.
 //! - `extend` adds rounds and tops up the pool; `end` ends training after the current round.
+//! - `unregister-key` removes the verifying key of an ended `--scoring zk` task and
+//!   releases its deposit.
 //! - `status` prints the task and per-round progress; `watch` follows it to the end,
 //!   evaluating each new global model and collecting scores, payouts and slashes.
 //!
@@ -22,7 +24,11 @@ use std::path::{Path, PathBuf};
 use clap::Subcommand;
 use serde::{Deserialize, Serialize};
 
+use din_chain::din;
+use din_chain::types::ScoringRule;
+
 use crate::common::{format_amount, parse_amount, ChainArgs, SignerArgs};
+use crate::invalid;
 
 mod create;
 mod release_key;
@@ -83,6 +89,18 @@ pub enum TaskCommand {
 		#[command(flatten)]
 		chain: ChainArgs,
 	},
+	/// Unregister the Groth16 verifying key a task was scored with and get its deposit
+	/// back (only the account that registered it, usually the task's owner, and only once
+	/// no task that has not ended names it).
+	UnregisterKey {
+		/// The ended task whose verifying key is unregistered.
+		#[arg(long)]
+		task: u32,
+		#[command(flatten)]
+		signer: SignerArgs,
+		#[command(flatten)]
+		chain: ChainArgs,
+	},
 	/// Print a task and its per-round progress.
 	Status {
 		/// The task to show.
@@ -129,6 +147,29 @@ pub async fn run(command: TaskCommand) -> anyhow::Result<()> {
 			println!(
 				"task {task}: {rounds} more rounds, {} added to the pool",
 				format_amount(top_up)
+			);
+			Ok(())
+		},
+		TaskCommand::UnregisterKey { task, signer, chain } => {
+			let signer = signer.signer()?;
+			let chain = chain.connect().await?;
+			let info =
+				chain.task(task).await?.ok_or_else(|| invalid!("task {task} does not exist"))?;
+			let ScoringRule::ZkAccuracy { vk } = info.spec.scoring else {
+				return Err(invalid!("task {task} is not scored with Groth16 proofs: no key"));
+			};
+			let included = chain.unregister_verifying_key(&signer, vk).await?;
+			let unregistered = included
+				.events
+				.find_first::<din::evaluation::events::VerifyingKeyUnregistered>()
+				.transpose()
+				.map_err(|e| anyhow::anyhow!("decoding VerifyingKeyUnregistered: {e}"))?
+				.ok_or_else(|| {
+					anyhow::anyhow!("unregister_verifying_key succeeded without its event")
+				})?;
+			println!(
+				"unregistered verifying key {vk:?} of task {task}: deposit of {} released",
+				format_amount(unregistered.deposit)
 			);
 			Ok(())
 		},
