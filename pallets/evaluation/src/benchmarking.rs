@@ -378,14 +378,19 @@ mod benchmarks {
 	/// A `ZkAccuracy` task ends: its hold on its verifying key is released.
 	#[benchmark]
 	fn on_task_end() {
-		let (task, _) = task::<T>(TaskPhase::Rewarding, 1, zk());
 		let hash = registered_key::<T>();
-		Pallet::<T>::bind_verifying_key(&zk()).expect("the key is registered");
+		let (task, _) = task::<T>(TaskPhase::Rewarding, 1, zk());
+		let live = || VerifyingKeyRegistrations::<T>::get(hash).map_or(0, |r| r.live_tasks);
+		// Bound as `create_task` binds it, if the benchmark task was not created by it.
+		if live() == 0 {
+			Pallet::<T>::bind_verifying_key(&zk()).expect("the key is registered");
+		}
+		let before = live();
 		#[block]
 		{
 			<Pallet<T> as RoundLifecycle>::on_task_end(task, TaskPhase::Finished);
 		}
-		assert_eq!(VerifyingKeyRegistrations::<T>::get(hash).map(|r| r.live_tasks), Some(0));
+		assert_eq!(live(), before - 1);
 	}
 
 	#[benchmark]
