@@ -10,13 +10,13 @@
 //! clipping_centre [--seeds N] [--splits iid,dirichlet]
 //! ```
 
-use din_fl::rules::{as_refs, Aggregator, CenteredClipping};
+use din_fl::rules::{Aggregator, CenteredClipping};
 use din_fl::{AggregationRule, ModelSpec, Sequential, Update};
 use din_ml::data::digits::digits_train_test;
 use din_ml::data::split::{dirichlet_split, iid_split};
 use din_ml::data::Dataset;
 use din_ml::eval::evaluate;
-use din_ml::federated::local_update;
+use din_ml::federated::simulate_with;
 use din_ml::model::Model;
 use din_ml::optim::ParamsSgd;
 use din_ml::poisoning::Poisoning;
@@ -56,19 +56,18 @@ impl Combine {
 		}
 	}
 
-	fn apply(&self, updates: &[Update], global: &Update) -> Update {
-		let refs = as_refs(updates);
+	fn apply(&self, refs: &[&Update], global: &Update) -> Update {
 		match *self {
-			Combine::FedAvg => AggregationRule::FedAvg.aggregate(&refs),
+			Combine::FedAvg => AggregationRule::FedAvg.aggregate(refs),
 			Combine::FromMedian { tau, iterations } => {
-				AggregationRule::CenteredClipping { tau, iterations }.aggregate(&refs)
+				AggregationRule::CenteredClipping { tau, iterations }.aggregate(refs)
 			},
 			Combine::FromGlobal { tau, iterations } => {
 				let values = CenteredClipping { tau, iterations }
-					.around(&Sequential, &refs, global.values.clone())
+					.around(&Sequential, refs, global.values.clone())
 					.expect("uniform updates");
 				// FedAvg for the header (schema, sample count); the values are the clipped centre.
-				AggregationRule::FedAvg.aggregate(&refs).map(|next| Update { values, ..next })
+				AggregationRule::FedAvg.aggregate(refs).map(|next| Update { values, ..next })
 			},
 		}
 		.expect("the rule aggregates")
@@ -93,49 +92,26 @@ fn run(
 		_ => dirichlet_split(train, PARTICIPANTS, 0.5, 3 + seed, 16),
 	}
 	.expect("the digits split");
-	let device = candle_core::Device::Cpu;
+	let config = |round: usize, p: usize| TrainConfig {
+		epochs: 1,
+		batch_size: 16,
+		optimizer: OptimizerConfig::Sgd(ParamsSgd {
+			lr: if round >= ROUNDS * 2 / 3 { 0.01 } else { 0.05 },
+			momentum: 0.9,
+			..Default::default()
+		}),
+		seed: 1_000 * seed + (round * PARTICIPANTS + p) as u64,
+		proximal_mu: None,
+	};
+	let (attackers, attack) = match attack {
+		Some(attack) => (ATTACKERS, attack),
+		None => (0, Poisoning::LabelFlip),
+	};
 	let spec = spec();
-	let mut global =
-		Model::new(&spec, 7 + seed, &device).and_then(|m| m.to_update(0)).expect("init");
-	let attackers = if attack.is_some() { ATTACKERS } else { 0 };
-	let poisoned: Vec<Dataset> = attack
-		.map(|attack| {
-			parts[..attackers]
-				.iter()
-				.map(|d| attack.training_data(d).expect("data"))
-				.collect()
-		})
-		.unwrap_or_default();
-	for round in 0..ROUNDS {
-		let config = |p: usize| TrainConfig {
-			epochs: 1,
-			batch_size: 16,
-			optimizer: OptimizerConfig::Sgd(ParamsSgd {
-				lr: if round >= ROUNDS * 2 / 3 { 0.01 } else { 0.05 },
-				momentum: 0.9,
-				..Default::default()
-			}),
-			seed: 1_000 * seed + (round * PARTICIPANTS + p) as u64,
-			proximal_mu: None,
-		};
-		let mut updates: Vec<Update> = parts
-			.iter()
-			.enumerate()
-			.map(|(p, data)| {
-				let data = poisoned.get(p).unwrap_or(data);
-				local_update(&spec, &global, data, &config(p), &device).expect("trains").update
-			})
-			.collect();
-		if let Some(attack) = attack {
-			let colluders = updates[..attackers].to_vec();
-			for (local, slot) in colluders.iter().zip(&mut updates[..attackers]) {
-				*slot = attack
-					.poison(&spec, &global, local.clone(), &colluders, round as u64)
-					.expect("poisons");
-			}
-		}
-		global = combine.apply(&updates, &global);
-	}
+	let combine = |updates: &[&Update], global: &Update| Ok(combine.apply(updates, global));
+	let global = simulate_with(&spec, 7 + seed, &parts, ROUNDS, config, combine, attackers, attack)
+		.expect("the run");
+	let device = candle_core::Device::Cpu;
 	let model = Model::from_update(&spec, &global, &device).expect("model");
 	evaluate(&model, test).expect("evaluates").accuracy * 100.0
 }

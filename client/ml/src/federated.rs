@@ -59,6 +59,24 @@ pub fn simulate(
 	attackers: usize,
 	attack: Poisoning,
 ) -> Result<Update> {
+	let combine = |updates: &[&Update], _: &Update| Ok(rule.aggregate(updates)?);
+	simulate_with(spec, init, parts, rounds, config, combine, attackers, attack)
+}
+
+/// [`simulate`] with any way of making the next global model from a round's updates and
+/// the global model they trained from (for experiments with aggregators that are not
+/// task rules, such as `examples/clipping_centre.rs`).
+#[allow(clippy::too_many_arguments)] // Each is one axis of the experiment.
+pub fn simulate_with(
+	spec: &ModelSpec,
+	init: u64,
+	parts: &[Dataset],
+	rounds: usize,
+	config: impl Fn(usize, usize) -> TrainConfig,
+	combine: impl Fn(&[&Update], &Update) -> Result<Update>,
+	attackers: usize,
+	attack: Poisoning,
+) -> Result<Update> {
 	let device = Device::Cpu;
 	let mut global = Model::new(spec, init, &device)?.to_update(0)?;
 	// Attackers train on what the attack gives them (their own data but for label flips).
@@ -82,7 +100,7 @@ pub fn simulate(
 		for (local, slot) in colluders.iter().zip(&mut updates[..attackers]) {
 			*slot = attack.poison(spec, &global, local.clone(), &colluders, round as u64)?;
 		}
-		global = rule.aggregate(&as_refs(&updates))?;
+		global = combine(&as_refs(&updates), &global)?;
 	}
 	Ok(global)
 }
