@@ -1,16 +1,23 @@
 //! Loopback throughput of a 100 MiB artifact between two peers against a raw TCP copy
-//! of the same bytes in the same run. Three measurements per round, MB/s = 10^6 bytes/s:
+//! of the same bytes in the same run, MB/s = 10^6 bytes/s, medians of the rounds:
 //!
 //! - **raw TCP**: one loopback connection, sender to receiver memory, no framing.
-//! - **libp2p transfer**: every block requested over `/din/block/1` (TCP + Noise + Yamux,
-//!   16 in flight by default) from the provider and hash-checked, into memory: the network path.
-//! - **libp2p get**: `Store::get` on a fresh node: DHT provider lookup, transfer,
-//!   verification, atomic `sync_data`'d writes into the block store, reassembly.
+//! - **block requests**: every block requested over `/din/block/1` (TCP + Noise + Yamux,
+//!   16 in flight by default) from the provider and hash-checked, into memory: the network
+//!   path.
+//! - **`Store::get`** on a fresh node: DHT provider lookup, transfer, verification, atomic
+//!   `sync_data`'d writes into the block store, reassembly.
 //!
-//! `cargo bench -p din-store --bench store_throughput` (or
-//! `scripts/bench/store_throughput.sh`); `DIN_BENCH_MIB` and `DIN_BENCH_ROUNDS` override
-//! the size (100) and the number of rounds (3; the best round of each is reported),
-//! `DIN_BENCH_IN_FLIGHT` the blocks requested at once (default: the store's 16).
+//! Then the latency of a small artifact (256 KiB, an update of 2^16 values): a raw TCP fetch
+//! (connect, one-byte request, the bytes back) against `Store::get` on a node already
+//! connected to the provider (DHT lookup, manifest and block requests, verification,
+//! durable writes) and against `Store::get_at_most_from` naming the provider (no lookup).
+//!
+//! `scripts/bench/store_throughput.sh [--write]` prints the two tables (and writes them
+//! into `docs/benchmarks.md`). `DIN_BENCH_MIB`, `DIN_BENCH_ROUNDS`, `DIN_BENCH_SMALL_KIB`
+//! and `DIN_BENCH_IN_FLIGHT` override the size (100), the rounds (7), the small artifact
+//! (256) and the blocks requested at once (the store's 16); `DIN_BENCH_TRANSFER_ONLY=1`
+//! runs the block requests alone (for a profiler).
 
 use std::time::{Duration, Instant};
 
@@ -45,6 +52,32 @@ async fn raw_tcp_copy(bytes: &[u8]) -> Duration {
 	receiver.await.expect("receiver") - started
 }
 
+/// Serves `bytes` to one client that sends a byte; the client's time from connect to
+/// holding all of them.
+async fn raw_tcp_fetch(bytes: Vec<u8>) -> Duration {
+	let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+	let addr = listener.local_addr().expect("addr");
+	let expected = bytes.len();
+	let server = tokio::spawn(async move {
+		let (mut socket, _) = listener.accept().await.expect("accept");
+		socket.set_nodelay(true).expect("nodelay");
+		let mut request = [0u8; 1];
+		socket.read_exact(&mut request).await.expect("request");
+		socket.write_all(&bytes).await.expect("write");
+		socket.shutdown().await.expect("shutdown");
+	});
+	let started = Instant::now();
+	let mut socket = TcpStream::connect(addr).await.expect("connect");
+	socket.set_nodelay(true).expect("nodelay");
+	socket.write_all(&[1]).await.expect("request");
+	let mut received = Vec::with_capacity(expected);
+	socket.read_to_end(&mut received).await.expect("read");
+	let elapsed = started.elapsed();
+	assert_eq!(received.len(), expected);
+	server.await.expect("server");
+	elapsed
+}
+
 /// Requests every block from `provider` (`in_flight` at a time), verifies it, keeps it in memory.
 async fn libp2p_transfer(
 	fetcher: &Store,
@@ -75,63 +108,113 @@ fn config(dir: &std::path::Path) -> StoreConfig {
 	config
 }
 
+/// A fetch-only node joined to `provider`, with an empty block store of its own.
+async fn fetcher_of(provider: &Store, in_flight: usize) -> (Store, tempfile::TempDir) {
+	let dir = tempfile::tempdir().expect("tempdir");
+	let mut config = config(dir.path());
+	config.bootstrap = provider.listen_addrs().to_vec();
+	config.announce_on_start = false;
+	config.max_concurrent_fetches = in_flight;
+	(Store::start(config).await.expect("fetcher"), dir)
+}
+
 fn mb_per_s(bytes: usize, time: Duration) -> f64 {
 	bytes as f64 / 1e6 / time.as_secs_f64()
+}
+
+fn median(mut times: Vec<Duration>) -> Duration {
+	times.sort();
+	times[times.len() / 2]
 }
 
 #[tokio::main]
 async fn main() {
 	let size = env_or("DIN_BENCH_MIB", 100) << 20;
-	let rounds = env_or("DIN_BENCH_ROUNDS", 3).max(1);
+	let rounds = env_or("DIN_BENCH_ROUNDS", 7).max(1);
 	let in_flight =
 		env_or("DIN_BENCH_IN_FLIGHT", StoreConfig::new(".").max_concurrent_fetches).max(1);
+	let transfer_only = std::env::var_os("DIN_BENCH_TRANSFER_ONLY").is_some();
 	let bytes = din_store::testing::pseudo_random_bytes(size, 7);
 
 	let provider_dir = tempfile::tempdir().expect("tempdir");
 	let provider = Store::start(config(provider_dir.path())).await.expect("provider");
 	let cid = provider.put(bytes.clone()).await.expect("put");
-	println!(
-		"artifact: {} MiB, {} blocks, root {cid}",
-		size >> 20,
-		provider.blockstore().artifact_blocks(&cid).expect("blocks").len()
-	);
-
 	let blocks = provider.blockstore().artifact_blocks(&cid).expect("blocks");
+	println!("artifact: {} MiB, {} blocks, root {cid}", size >> 20, blocks.len());
 
-	let mut best = [Duration::MAX; 3];
+	let (mut tcp, mut transfer, mut get) = (Vec::new(), Vec::new(), Vec::new());
 	for round in 1..=rounds {
-		let tcp = raw_tcp_copy(&bytes).await;
-
-		// A fresh fetcher each round: empty block store, new connection, DHT lookup.
-		let fetcher_dir = tempfile::tempdir().expect("tempdir");
-		let mut fetcher_config = config(fetcher_dir.path());
-		fetcher_config.bootstrap = provider.listen_addrs().to_vec();
-		fetcher_config.announce_on_start = false;
-		fetcher_config.max_concurrent_fetches = in_flight;
-		let fetcher = Store::start(fetcher_config).await.expect("fetcher");
-
-		let (transfer, received) =
+		if !transfer_only {
+			tcp.push(raw_tcp_copy(&bytes).await);
+		}
+		// Fresh fetchers each round: empty block store, new connection, DHT lookup.
+		let (fetcher, _dir) = fetcher_of(&provider, in_flight).await;
+		let (time, received) =
 			libp2p_transfer(&fetcher, provider.peer_id(), &blocks, in_flight).await;
 		assert_eq!(received, size);
-
-		let started = Instant::now();
-		let fetched = fetcher.get(&cid).await.expect("get");
-		let get = started.elapsed();
-		assert!(fetched == bytes, "fetched bytes differ");
-		drop(fetcher);
-
-		println!(
-            "round {round}: raw TCP {:>7.1} MB/s ({tcp:.2?})  libp2p transfer {:>7.1} MB/s ({transfer:.2?})  libp2p get {:>7.1} MB/s ({get:.2?})",
-            mb_per_s(size, tcp),
-            mb_per_s(size, transfer),
-            mb_per_s(size, get)
-        );
-		for (best, time) in best.iter_mut().zip([tcp, transfer, get]) {
-			*best = (*best).min(time);
+		transfer.push(time);
+		println!("round {round}: block requests {:.1} MB/s", mb_per_s(size, time));
+		if !transfer_only {
+			let (fetcher, _dir) = fetcher_of(&provider, in_flight).await;
+			let started = Instant::now();
+			let fetched = fetcher.get(&cid).await.expect("get");
+			get.push(started.elapsed());
+			assert!(fetched == bytes, "fetched bytes differ");
 		}
 	}
-	let [tcp, transfer, get] = best.map(|time| mb_per_s(size, time));
-	println!("best of {rounds}: raw TCP {tcp:.1} MB/s");
-	println!("  libp2p transfer {transfer:.1} MB/s  ratio {:.2}x (goal >= 0.5x)", transfer / tcp);
-	println!("  libp2p get      {get:.1} MB/s  ratio {:.2}x (includes DHT lookup and durable block store writes)", get / tcp);
+	let transfer = mb_per_s(size, median(transfer));
+	if transfer_only {
+		println!("median of {rounds}: block requests {transfer:.1} MB/s");
+		return;
+	}
+	let tcp = mb_per_s(size, median(tcp));
+	let get = mb_per_s(size, median(get));
+
+	// A small artifact (an update of 2^16 values) from a provider the fetcher is connected to.
+	let small = env_or("DIN_BENCH_SMALL_KIB", 256) << 10;
+	let (fetcher, _dir) = fetcher_of(&provider, in_flight).await;
+	let (mut small_tcp, mut small_get, mut small_get_from) = (Vec::new(), Vec::new(), Vec::new());
+	for round in 0..20u64 {
+		let artifact = din_store::testing::pseudo_random_bytes(small, 100 + round);
+		small_tcp.push(raw_tcp_fetch(artifact.clone()).await);
+		let cid = provider.put(artifact.clone()).await.expect("put");
+		let started = Instant::now();
+		let fetched = fetcher.get(&cid).await.expect("get");
+		small_get.push(started.elapsed());
+		assert!(fetched == artifact, "fetched bytes differ");
+		let cid = provider.put(artifact.iter().map(|byte| !byte).collect()).await.expect("put");
+		let started = Instant::now();
+		fetcher
+			.get_at_most_from(&cid, din_store::MAX_ARTIFACT_SIZE, &[provider.peer_id()])
+			.await
+			.expect("get from");
+		small_get_from.push(started.elapsed());
+	}
+	let small_tcp = median(small_tcp);
+	let small_ratio = |time: Duration| time.as_secs_f64() / small_tcp.as_secs_f64();
+	let (small_get, small_get_from) = (median(small_get), median(small_get_from));
+
+	println!();
+	println!("| {} MiB, loopback, median of {rounds} | MB/s | ÷ raw TCP |", size >> 20);
+	println!("|---|---:|---:|");
+	println!("| raw TCP copy | {tcp:.0} | 1.00 |");
+	let rows = [
+		("block requests: Noise, yamux, verification, into memory", transfer),
+		("`Store::get`: DHT lookup, requests, verification, durable writes", get),
+	];
+	for (label, rate) in rows {
+		println!("| {label} | {rate:.0} | **{:.2}** |", rate / tcp);
+	}
+	println!();
+	println!(
+		"| {} KiB artifact, connected provider, median of 20 | time | ÷ raw TCP |",
+		small >> 10
+	);
+	println!("|---|---:|---:|");
+	println!("| raw TCP: connect, one-byte request, the bytes back | {small_tcp:.2?} | 1.00 |");
+	println!("| `Store::get` (DHT lookup) | {small_get:.2?} | **{:.2}** |", small_ratio(small_get));
+	println!(
+		"| `Store::get_at_most_from` the provider | {small_get_from:.2?} | **{:.2}** |",
+		small_ratio(small_get_from)
+	);
 }

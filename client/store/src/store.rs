@@ -265,7 +265,19 @@ impl Store {
 	/// as its manifest arrives, before any of its blocks is fetched. Readers that know how
 	/// large the artifact can be (an update of a known model) say so here.
 	pub async fn get_at_most(&self, root: &Cid, limit: u64) -> Result<Vec<u8>> {
-		self.fetch_at_most(root, limit).await?;
+		self.get_at_most_from(root, limit, &[]).await
+	}
+
+	/// [`Store::get_at_most`], asking `providers` first: peers known to hold the artifact
+	/// (its author's store node, a gateway's) are asked without a DHT lookup, which starts
+	/// only if none of them has answered a block within a short head start.
+	pub async fn get_at_most_from(
+		&self,
+		root: &Cid,
+		limit: u64,
+		providers: &[PeerId],
+	) -> Result<Vec<u8>> {
+		self.fetch_at_most(root, limit, providers).await?;
 		let blockstore = self.blockstore.clone();
 		let root = *root;
 		run_blocking(move || blockstore.get_artifact_at_most(&root, limit)).await
@@ -280,7 +292,7 @@ impl Store {
 			Err(StoreError::NotLocal { .. }) => {},
 			other => return other,
 		}
-		let fetcher = Fetcher::new(self);
+		let fetcher = Fetcher::new(self, &[]);
 		let bytes = fetcher.fetch_block(cid, 0).await?;
 		self.store_verified(*cid, bytes.clone()).await?;
 		Ok(bytes)
@@ -288,12 +300,12 @@ impl Store {
 
 	/// Makes `root` and all its blocks local, fetching what is missing.
 	pub async fn fetch(&self, root: &Cid) -> Result<()> {
-		self.fetch_at_most(root, dag::MAX_ARTIFACT_SIZE).await
+		self.fetch_at_most(root, dag::MAX_ARTIFACT_SIZE, &[]).await
 	}
 
-	async fn fetch_at_most(&self, root: &Cid, limit: u64) -> Result<()> {
+	async fn fetch_at_most(&self, root: &Cid, limit: u64, providers: &[PeerId]) -> Result<()> {
 		dag::check_supported(root)?;
-		let fetcher = Fetcher::new(self);
+		let fetcher = Fetcher::new(self, providers);
 		if !self.blockstore.has_block(root) {
 			let bytes = fetcher.fetch_block(root, 0).await?;
 			self.store_verified(*root, bytes).await?;
@@ -345,8 +357,13 @@ struct Fetcher<'a> {
 }
 
 impl<'a> Fetcher<'a> {
-	fn new(store: &'a Store) -> Self {
-		Fetcher { store, providers: Mutex::new(Vec::new()), bad_peers: Mutex::new(HashSet::new()) }
+	/// A fetcher that knows `providers` before any lookup.
+	fn new(store: &'a Store, providers: &[PeerId]) -> Self {
+		Fetcher {
+			store,
+			providers: Mutex::new(providers.to_vec()),
+			bad_peers: Mutex::new(HashSet::new()),
+		}
 	}
 
 	fn known_providers(&self, start: usize) -> VecDeque<PeerId> {

@@ -217,6 +217,31 @@ async fn a_stalling_provider_does_not_make_an_available_update_unavailable() {
 	.await
 }
 
+/// A provider the fetcher names is asked without a DHT lookup: here the DHT has no record
+/// of the artifact at all (it was stored without being announced), so a plain `get` finds
+/// nobody, and naming its holder is what fetches it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_named_provider_serves_an_artifact_the_dht_has_no_record_of() {
+	bounded(async {
+		let holder = start(&[]).await;
+		let bytes = artifact(3 << 20, 41);
+		let cid = holder.store.blockstore().put_artifact(&bytes).expect("stored unannounced");
+		let dir = tempfile::tempdir().expect("tempdir");
+		let mut config = config(dir.path(), &[&holder]);
+		config.provider_wait = Duration::from_secs(2);
+		let fetcher = Store::start(config).await.expect("start");
+
+		let error = fetcher.get(&cid).await.expect_err("no provider record");
+		assert!(matches!(error, StoreError::NotFound { .. }), "{error}");
+		let fetched = fetcher
+			.get_at_most_from(&cid, dag::MAX_ARTIFACT_SIZE, &[holder.store.peer_id()])
+			.await
+			.expect("fetched from the named provider");
+		assert!(fetched == bytes, "fetched bytes differ");
+	})
+	.await
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn restart_keeps_content_and_identity() {
 	bounded(async {
