@@ -122,8 +122,9 @@ if [ ${#URLS[@]} -eq 0 ]; then
 		# The worker's duties are counted on the node's Prometheus endpoint.
 		NODE_METRICS_PORT=$(free_port)
 		NODE_ARGS=(--din-store-gateway "http://127.0.0.1:$GATEWAY_PORT" --prometheus-port "$NODE_METRICS_PORT")
-		# The worker uploads the aggregates it commits to through the same gateway.
-		GATEWAY_ARGS=(--http-max-upload $((8 << 20)))
+		# The worker uploads the aggregates it commits to through the same gateway, signed
+		# by its evaluator key, which the gateway finds in the chain's evaluator pool.
+		GATEWAY_ARGS=(--http-max-upload $((8 << 20)) --http-upload-signer pool)
 	fi
 	"$DIN_NODE" --dev --base-path "$WORK/node" --rpc-port "$RPC_PORT" --port "$(free_port)" \
 		--no-telemetry "${NODE_ARGS[@]}" >"$WORK/node.log" 2>&1 &
@@ -320,5 +321,7 @@ if [ "$WORKER" = 1 ]; then
 	duties=$(sed -n 's/^din_worker_duties_total{duty="\([a-z_]*\)"[^}]*} \([0-9]*\)$/\1=\2/p' "$WORK/node-metrics.txt" | sort | tr '\n' ' ')
 	grep -q '^din_worker_duties_total{duty="aggregate_commit"[^}]*} [1-9]' "$WORK/node-metrics.txt" ||
 		fail "the node's Prometheus endpoint counts no aggregate the worker committed: $duties"
+	grep -q '^din_worker_duties_total{duty="upload"[^}]*} [1-9]' "$WORK/node-metrics.txt" ||
+		fail "the gateway stored no upload of the worker (is its signed upload refused?): $duties"
 	echo "    the worker's duties on the node's /metrics: $duties"
 fi

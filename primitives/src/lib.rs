@@ -12,6 +12,8 @@ extern crate alloc;
 
 use polkadot_sdk::sp_runtime::traits::{IdentifyAccount, Verify};
 
+pub mod upload;
+
 /// An index of a block.
 pub type BlockNumber = u32;
 
@@ -77,15 +79,17 @@ pub const OFFCHAIN_STORE_GATEWAYS_KEY: &[u8] = b"din::store-gateways";
 /// on its Prometheus endpoint as `din_worker_duties_total{duty}`.
 pub const OFFCHAIN_WORKER_DUTY_PREFIX: &[u8] = b"din::worker-duties::";
 
-/// The duties the off-chain worker counts: each vote it sends, and each run of a task's
-/// duties that failed and is retried at the next block.
-pub const OFFCHAIN_WORKER_DUTIES: [&str; 7] = [
+/// The duties the off-chain worker counts: each vote it sends, each signed upload a
+/// gateway stored, and each run of a task's duties that failed and is retried at the next
+/// block.
+pub const OFFCHAIN_WORKER_DUTIES: [&str; 8] = [
 	"aggregate_commit",
 	"aggregate_reveal",
 	"global_commit",
 	"global_reveal",
 	"score_commit",
 	"score_reveal",
+	"upload",
 	"failed",
 ];
 

@@ -5,19 +5,27 @@
 //! - `get CID -o FILE` writes the artifact from the local store or, with `--bootstrap`,
 //!   fetches it from the network through a short-lived node (cached in `--dir`).
 //! - `serve` runs a long-lived peer: libp2p block exchange, DHT provider records, and
-//!   optionally the read-only HTTP gateway.
+//!   optionally the HTTP gateway, read-only unless `--http-max-upload` lets the accounts of
+//!   `--http-upload-signer` (a list, or the chain's evaluator pool) upload signed artifacts.
 //! - `pin`, `unpin`, `gc` manage what the local store keeps.
 //!
 //! With `--ipfs-api URL`, put/get/pin/unpin go to an IPFS (Kubo) node instead, with the
 //! same CIDs.
 
+use std::collections::BTreeSet;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::time::Duration;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use clap::{Args, Subcommand};
+use din_chain::Chain;
 use din_store::gateway::{self, GatewayConfig};
+use din_store::uploads::{AccountId, Refusal, UploadAuthorizer, UploadConfig};
+use futures::future::BoxFuture;
+
+use crate::common::ChainArgs;
 use din_store::kubo::KuboClient;
 use din_store::{parse_cid, Blockstore, Multiaddr, Store, StoreConfig};
 
@@ -72,11 +80,26 @@ pub enum StoreCommand {
 		/// unless --http-max-upload is given).
 		#[arg(long, value_name = "ADDR")]
 		http: Option<SocketAddr>,
-		/// Accept artifact uploads (`POST /artifact`) on the HTTP gateway, each up to this
-		/// many bytes: how validators' off-chain workers publish the aggregates they
-		/// commit to. Give it only on a gateway those validators alone can reach.
+		/// Accept signed artifact uploads (`POST /artifact`) on the HTTP gateway, each up to
+		/// this many bytes: how validators' off-chain workers publish the aggregates they
+		/// commit to. Needs --http-upload-signer.
 		#[arg(long, value_name = "BYTES", requires = "http", value_parser = clap::value_parser!(u64).range(1..))]
 		http_max_upload: Option<u64>,
+		/// Whose signed uploads the gateway takes (repeatable): an account (SS58 address or
+		/// secret URI), or `pool` for every account in the chain's evaluator pool, read from
+		/// --url. Unsigned uploads, and those of anyone else, are refused.
+		#[arg(
+			long = "http-upload-signer",
+			value_name = "ACCOUNT|pool",
+			requires = "http_max_upload"
+		)]
+		http_upload_signers: Vec<String>,
+		/// Bytes one signer may store through the gateway per hour (content it already
+		/// holds pinned is not counted again).
+		#[arg(long, value_name = "BYTES", default_value_t = 256 << 20)]
+		http_upload_quota: u64,
+		#[command(flatten)]
+		chain: ChainArgs,
 		/// Block store directory.
 		#[arg(long, env = "DIN_STORE_DIR", default_value_os_t = default_dir())]
 		dir: PathBuf,
@@ -187,16 +210,27 @@ pub async fn run(command: StoreCommand) -> anyhow::Result<()> {
 			listen,
 			http,
 			http_max_upload,
+			http_upload_signers,
+			http_upload_quota,
+			chain,
 			dir,
 			announce_interval,
 			network,
 			metrics,
 		} => {
-			let gateway = GatewayConfig {
-				max_upload_bytes: http_max_upload
-					.map(|bytes| usize::try_from(bytes).unwrap_or(usize::MAX)),
-				..GatewayConfig::default()
+			let uploads = match http_max_upload {
+				Some(max) => {
+					let signers = UploadSigners::from_args(&http_upload_signers, &chain).await?;
+					let mut uploads = UploadConfig::new(
+						usize::try_from(max).unwrap_or(usize::MAX),
+						Arc::new(signers),
+					);
+					uploads.quota_bytes = http_upload_quota;
+					Some(uploads)
+				},
+				None => None,
 			};
+			let gateway = GatewayConfig { uploads, ..GatewayConfig::default() };
 			serve(
 				listen,
 				http.map(|addr| (addr, gateway)),
@@ -209,6 +243,69 @@ pub async fn run(command: StoreCommand) -> anyhow::Result<()> {
 		},
 	}
 	Ok(())
+}
+
+/// The accounts `--http-upload-signer` admits: those listed, and with `pool` the chain's
+/// evaluator pool, read again when older than [`POOL_READ_EVERY`], so that an evaluator
+/// that just registered can upload within a couple of blocks.
+struct UploadSigners {
+	listed: BTreeSet<AccountId>,
+	pool: Option<(Chain, tokio::sync::Mutex<Option<(Instant, BTreeSet<AccountId>)>>)>,
+}
+
+/// How long a read of the evaluator pool is trusted.
+const POOL_READ_EVERY: Duration = Duration::from_secs(6);
+
+impl UploadSigners {
+	async fn from_args(signers: &[String], chain: &ChainArgs) -> anyhow::Result<Self> {
+		anyhow::ensure!(
+			!signers.is_empty(),
+			"--http-max-upload needs --http-upload-signer (an account, or `pool` for the chain's evaluator pool): the gateway takes signed uploads only"
+		);
+		let mut listed = BTreeSet::new();
+		let mut pool = None;
+		for signer in signers {
+			if signer == "pool" {
+				let connected = chain.connect_following().await.with_context(|| {
+					format!("--http-upload-signer pool reads the evaluator pool from {}", chain.url)
+				})?;
+				pool = Some((connected, tokio::sync::Mutex::new(None)));
+			} else {
+				let account = crate::common::parse_account(signer)
+					.map_err(|error| anyhow::anyhow!("--http-upload-signer: {error}"))?;
+				listed.insert(AccountId::new(account.0));
+			}
+		}
+		Ok(UploadSigners { listed, pool })
+	}
+
+	async fn in_pool(&self, account: &AccountId) -> Result<bool, Refusal> {
+		let Some((chain, read)) = &self.pool else { return Ok(false) };
+		let mut read = read.lock().await;
+		if read.as_ref().is_none_or(|(at, _)| at.elapsed() >= POOL_READ_EVERY) {
+			let members = chain.evaluator_pool().await.map_err(|error| {
+				Refusal::Unavailable(format!("cannot read the evaluator pool: {error}"))
+			})?;
+			let members = members.into_iter().map(|member| AccountId::new(member.0)).collect();
+			*read = Some((Instant::now(), members));
+		}
+		Ok(read.as_ref().is_some_and(|(_, members)| members.contains(account)))
+	}
+}
+
+impl UploadAuthorizer for UploadSigners {
+	fn authorize<'a>(&'a self, account: &'a AccountId) -> BoxFuture<'a, Result<(), Refusal>> {
+		Box::pin(async move {
+			if self.listed.contains(account) || self.in_pool(account).await? {
+				return Ok(());
+			}
+			Err(Refusal::NotAuthorized(if self.pool.is_some() {
+				format!("{account} is neither a listed upload signer nor in the evaluator pool")
+			} else {
+				format!("{account} is not a listed upload signer")
+			}))
+		})
+	}
 }
 
 async fn get_via_network(

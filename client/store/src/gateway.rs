@@ -4,13 +4,17 @@
 //! |------------------------|-----------------------------------------------------------|
 //! | `GET /block/{cid}`     | the block's bytes                                         |
 //! | `GET /artifact/{cid}`  | the reassembled artifact, streamed block by block         |
-//! | `POST /artifact`       | only with [`GatewayConfig::max_upload_bytes`]: stores, pins and announces the body, answers 201 with its CID |
+//! | `POST /artifact`       | only with [`GatewayConfig::uploads`]: a signed upload ([`crate::uploads`]) is stored, pinned and announced; 201 with its CID |
 //! | anything else          | 404 (no listing), 405 for other methods on those routes   |
 //!
 //! Uploads exist so that off-chain workers can publish the aggregates they commit to (a
-//! panel of workers alone must still name fetchable content). The uploader gets the CID
-//! back and can check it against its own; a body over the limit gets 413. Without the
-//! limit set the gateway is read-only.
+//! panel of workers alone must still name fetchable content). Each is signed by an account
+//! the gateway's authorizer admits, for one CID and size, and charged to that account's
+//! quota ([`crate::uploads`]): a missing or bad signature gets 401, an account not admitted
+//! 403, a body without a length 411, over the size limit 413 (all before the body is read),
+//! a body that is not the signed CID 400, past the quota 429. The uploader gets the CID
+//! back and can check it against its own. Without [`GatewayConfig::uploads`] the gateway is
+//! read-only.
 //!
 //! Content missing locally is fetched through the [`Store`] (so within the store's
 //! bounded provider wait) and cached unpinned. Malformed or unsupported CIDs get 400,
@@ -34,6 +38,7 @@
 //! fails, which ends it and drops its response with its slot.
 
 use std::collections::HashMap;
+use std::fmt;
 use std::future::Future;
 use std::io;
 use std::net::{IpAddr, SocketAddr};
@@ -44,8 +49,8 @@ use std::time::Duration;
 
 use axum::body::{Body, Bytes};
 use axum::extract::connect_info::{ConnectInfo, Connected};
-use axum::extract::{DefaultBodyLimit, Path, State};
-use axum::http::{header, HeaderValue, StatusCode};
+use axum::extract::{Path, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
@@ -59,6 +64,8 @@ use tokio::time::{Instant, Sleep};
 use crate::dag;
 use crate::error::{Result, StoreError};
 use crate::store::Store;
+use crate::uploads::{Quotas, Refusal, UploadConfig};
+use din_primitives::upload;
 
 /// Gateway limits.
 #[derive(Clone, Debug)]
@@ -74,8 +81,8 @@ pub struct GatewayConfig {
 	pub requests_per_second_per_address: u32,
 	/// Requests one address may start at once after a quiet spell (the bucket's depth).
 	pub request_burst_per_address: u32,
-	/// Accept `POST /artifact` bodies up to this many bytes; `None`: read-only.
-	pub max_upload_bytes: Option<usize>,
+	/// Who may `POST /artifact`, how large and how much; `None`: read-only.
+	pub uploads: Option<UploadConfig>,
 	/// A connection that moves no byte either way for this long is closed (a reader that
 	/// stopped reading, an idle keep-alive).
 	pub idle_timeout: Duration,
@@ -90,7 +97,7 @@ impl Default for GatewayConfig {
 			max_requests_per_address: 8,
 			requests_per_second_per_address: 50,
 			request_burst_per_address: 200,
-			max_upload_bytes: None,
+			uploads: None,
 			idle_timeout: Duration::from_secs(10),
 			connection_lifetime: Duration::from_secs(600),
 		}
@@ -101,6 +108,13 @@ impl Default for GatewayConfig {
 struct GatewayState {
 	store: Store,
 	slots: Arc<Slots>,
+	uploads: Option<Arc<Uploads>>,
+}
+
+/// What the upload route needs: its settings and the quotas spent.
+struct Uploads {
+	config: UploadConfig,
+	quotas: Quotas,
 }
 
 /// The request slots: at most `total` requests at once, at most `per_address` of them from
@@ -222,8 +236,13 @@ impl Connected<axum::serve::IncomingStream<'_, DeadlineListener>> for RemoteAddr
 /// The gateway's routes, served by [`bind`] (which tells the handlers each connection's
 /// remote address).
 fn router(store: Store, config: GatewayConfig) -> Router {
+	let uploads = config.uploads.map(|config| {
+		let quotas = Quotas::new(config.quota_bytes, config.quota_window);
+		Arc::new(Uploads { config, quotas })
+	});
 	let state = GatewayState {
 		store,
+		uploads: uploads.clone(),
 		slots: Arc::new(Slots {
 			total: Arc::new(Semaphore::new(config.max_concurrent_requests.max(1))),
 			per_address: config.max_requests_per_address.max(1),
@@ -237,10 +256,8 @@ fn router(store: Store, config: GatewayConfig) -> Router {
 	let router = Router::new()
 		.route("/block/{cid}", get(get_block))
 		.route("/artifact/{cid}", get(get_artifact));
-	let router = match config.max_upload_bytes {
-		Some(limit) => {
-			router.route("/artifact", post(post_artifact).layer(DefaultBodyLimit::max(limit)))
-		},
+	let router = match uploads {
+		Some(_) => router.route("/artifact", post(post_artifact)),
 		None => router,
 	};
 	router.with_state(state)
@@ -489,13 +506,90 @@ async fn artifact_response(state: &GatewayState, cid: &str, slot: Slot) -> Respo
 	response
 }
 
+/// A refusal of an upload: the status and why, for the uploader's log.
+fn refused(status: StatusCode, why: impl fmt::Display) -> Response {
+	(status, format!("{why}\n")).into_response()
+}
+
 async fn post_artifact(
 	State(state): State<GatewayState>,
 	ConnectInfo(RemoteAddress(from)): ConnectInfo<RemoteAddress>,
-	body: Bytes,
+	headers: HeaderMap,
+	body: Body,
 ) -> Result<Response, Response> {
 	let _slot = state.slots.acquire(from)?;
-	Ok(match state.store.put(body.to_vec()).await {
+	let Some(uploads) = state.uploads.as_deref() else {
+		return Err(StatusCode::METHOD_NOT_ALLOWED.into_response());
+	};
+	let max = uploads.config.max_bytes;
+	let size: u64 = headers
+		.get(header::CONTENT_LENGTH)
+		.and_then(|length| length.to_str().ok()?.parse().ok())
+		.ok_or_else(|| refused(StatusCode::LENGTH_REQUIRED, "an upload states its length"))?;
+	if size > max as u64 {
+		return Err(refused(
+			StatusCode::PAYLOAD_TOO_LARGE,
+			format!("{size} bytes is over this gateway's {max}-byte upload limit"),
+		));
+	}
+	let text = |name: &str| headers.get(name).and_then(|value| value.to_str().ok());
+	let signed = upload::SignedHeaders {
+		account: text(upload::ACCOUNT_HEADER),
+		cid: text(upload::CID_HEADER),
+		expiry: text(upload::EXPIRY_HEADER),
+		signature: text(upload::SIGNATURE_HEADER),
+	};
+	let now = std::time::SystemTime::now()
+		.duration_since(std::time::UNIX_EPOCH)
+		.unwrap_or_default()
+		.as_secs();
+	let (account, signed_cid) = upload::verify::<din_primitives::Signature>(&signed, size, now)
+		.map_err(|error| {
+			let mut response = refused(StatusCode::UNAUTHORIZED, error);
+			response
+				.headers_mut()
+				.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("DIN-Upload"));
+			response
+		})?;
+	let signed_cid = dag::parse_cid(&signed_cid).map_err(error_response)?;
+	uploads
+		.config
+		.authorizer
+		.authorize(&account)
+		.await
+		.map_err(|refusal| match refusal {
+			Refusal::NotAuthorized(why) => refused(StatusCode::FORBIDDEN, why),
+			Refusal::Unavailable(why) => refused(StatusCode::SERVICE_UNAVAILABLE, why),
+		})?;
+	let bytes = axum::body::to_bytes(body, max)
+		.await
+		.map_err(|error| refused(StatusCode::BAD_REQUEST, format!("reading the body: {error}")))?;
+	let chunked = dag::chunk(&bytes).map_err(error_response)?;
+	if bytes.len() as u64 != size || chunked.root != signed_cid {
+		return Err(refused(
+			StatusCode::BAD_REQUEST,
+			format!(
+				"the body ({} bytes, {}) is not the signed {signed_cid}",
+				bytes.len(),
+				chunked.root
+			),
+		));
+	}
+	// Content already pinned here costs nothing again: a replayed request cannot spend its
+	// signer's quota.
+	let held = state.store.blockstore().is_pinned(&signed_cid)
+		&& state.store.blockstore().is_complete(&signed_cid);
+	if !held {
+		uploads.quotas.charge(&account, size, Instant::now()).map_err(|retry_in| {
+			let mut response = rate_limited(retry_in);
+			*response.body_mut() = Body::from(format!(
+				"{account} has stored its quota of {} bytes for now\n",
+				uploads.config.quota_bytes
+			));
+			response
+		})?;
+	}
+	Ok(match state.store.put(bytes.to_vec()).await {
 		Ok(cid) => {
 			let mut response = (StatusCode::CREATED, cid.to_string()).into_response();
 			if let Ok(location) = HeaderValue::from_str(&format!("/artifact/{cid}")) {

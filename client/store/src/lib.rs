@@ -46,6 +46,7 @@ mod store;
 #[cfg(any(test, feature = "testing"))]
 #[doc(hidden)]
 pub mod testing;
+pub mod uploads;
 
 pub use blockstore::{Blockstore, GcReport};
 pub use cid::Cid;

@@ -4,8 +4,13 @@
 use std::future::Future;
 use std::time::{Duration, Instant};
 
+use std::sync::Arc;
+
+use din_primitives::{upload, AccountId, Signature};
 use din_store::gateway::{self, GatewayConfig};
+use din_store::uploads::{AllowedAccounts, UploadConfig};
 use din_store::{dag, Cid, Multiaddr, NetworkConfig, Store, StoreConfig, StoreError};
+use polkadot_sdk::sp_core::{sr25519, Pair};
 use tempfile::TempDir;
 
 const TEST_LIMIT: Duration = Duration::from_secs(90);
@@ -356,39 +361,82 @@ async fn http_gateway_serves_the_libp2p_bytes_and_refuses_bad_cids() {
 	.await
 }
 
+/// An upload of `bytes` to the gateway at `http`, signed by `signer` for the CID `signed`
+/// (the bytes' own unless a test lies); `None` sends no signature.
+async fn upload(
+	http: std::net::SocketAddr,
+	bytes: Vec<u8>,
+	signer: Option<&sr25519::Pair>,
+	signed: Option<&str>,
+) -> reqwest::Response {
+	let cid = signed
+		.map(str::to_owned)
+		.unwrap_or_else(|| din_fl::content::artifact_cid(&bytes));
+	let mut request = reqwest::Client::new().post(format!("http://{http}/artifact"));
+	if let Some(pair) = signer {
+		let expiry = std::time::SystemTime::now()
+			.duration_since(std::time::UNIX_EPOCH)
+			.expect("after 1970")
+			.as_secs()
+			+ 60;
+		let signature =
+			Signature::from(pair.sign(&upload::payload(&cid, bytes.len() as u64, expiry)));
+		let account = AccountId::from(pair.public());
+		for (name, value) in upload::signed_headers(&account, &cid, expiry, &signature) {
+			request = request.header(name, value);
+		}
+	}
+	request.body(bytes).send().await.expect("post")
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn http_gateway_uploads_are_stored_under_their_cid_and_bounded() {
+async fn an_unsigned_upload_is_refused_and_a_signed_one_within_quota_is_stored() {
 	bounded(async {
 		let a = start(&[]).await;
 		let b = start(&[&a]).await;
-		let config = GatewayConfig {
-			max_upload_bytes: Some(dag::MAX_BLOCK_SIZE * 3),
-			..GatewayConfig::default()
-		};
+		let alice = sr25519::Pair::from_string("//Alice", None).expect("dev key");
+		let mallory = sr25519::Pair::from_string("//Mallory", None).expect("dev key");
+		let mut uploads = UploadConfig::new(
+			dag::MAX_BLOCK_SIZE * 3,
+			Arc::new(AllowedAccounts([AccountId::from(alice.public())].into_iter().collect())),
+		);
+		uploads.quota_bytes = 3 * dag::MAX_BLOCK_SIZE as u64;
+		let config = GatewayConfig { uploads: Some(uploads), ..GatewayConfig::default() };
 		let http = serve_gateway(&a.store, config).await;
-		let client = reqwest::Client::new();
-		let upload = |body: Vec<u8>| {
-			let request = client.post(format!("http://{http}/artifact")).body(body);
-			async move { request.send().await.expect("post") }
-		};
-
 		let bytes = artifact(2 * dag::MAX_BLOCK_SIZE + 7, 9);
-		let response = upload(bytes.clone()).await;
+
+		let unsigned = upload(http, bytes.clone(), None, None).await;
+		assert_eq!(unsigned.status(), 401);
+		assert!(unsigned.text().await.expect("why").contains(upload::ACCOUNT_HEADER));
+		assert_eq!(upload(http, bytes.clone(), Some(&mallory), None).await.status(), 403);
+		let other = din_fl::content::artifact_cid(b"what alice signed");
+		let swapped = upload(http, bytes.clone(), Some(&alice), Some(&other)).await;
+		assert_eq!(swapped.status(), 400, "a body that is not the signed CID");
+		let too_large = vec![0; dag::MAX_BLOCK_SIZE * 3 + 1];
+		assert_eq!(upload(http, too_large, Some(&alice), None).await.status(), 413);
+		let cid = din_fl::content::artifact_cid(&bytes);
+		assert!(
+			!a.store.blockstore().has_block(&dag::parse_cid(&cid).expect("a CID")),
+			"nothing refused was stored"
+		);
+
+		let response = upload(http, bytes.clone(), Some(&alice), None).await;
 		assert_eq!(response.status(), 201);
 		let location = response.headers()["location"].to_str().expect("ascii").to_owned();
-		let cid_text = response.text().await.expect("body");
-		assert_eq!(cid_text, din_fl::content::artifact_cid(&bytes), "the CID the bytes hash to");
-		assert_eq!(location, format!("/artifact/{cid_text}"));
+		assert_eq!(response.text().await.expect("body"), cid, "the CID the bytes hash to");
+		assert_eq!(location, format!("/artifact/{cid}"));
 		// Pinned and announced: another peer fetches it over libp2p.
-		let cid = dag::parse_cid(&cid_text).expect("a CID");
+		let cid = dag::parse_cid(&cid).expect("a CID");
 		assert!(a.store.blockstore().is_complete(&cid));
 		assert_eq!(b.store.get(&cid).await.expect("libp2p get"), bytes);
 
-		assert_eq!(
-			upload(vec![0; dag::MAX_BLOCK_SIZE * 3 + 1]).await.status(),
-			413,
-			"over the limit"
-		);
+		// Two of the three MiB of quota are spent: a replay of the same upload is free, a
+		// new one past the quota waits for the next window.
+		assert_eq!(upload(http, bytes.clone(), Some(&alice), None).await.status(), 201);
+		let more = artifact(2 * dag::MAX_BLOCK_SIZE, 10);
+		let over = upload(http, more, Some(&alice), None).await;
+		assert_eq!(over.status(), 429);
+		assert!(over.headers().contains_key("retry-after"));
 		drop(a.dir);
 	})
 	.await

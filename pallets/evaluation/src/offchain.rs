@@ -50,7 +50,9 @@
 //! published earlier, the bytes could be committed to by panel members that never
 //! aggregated (any peer learns CIDs from provider records). Before revealing, it uploads
 //! them (`POST {gateway}/artifact`) to the first gateway that takes uploads (`din store
-//! serve --http-max-upload`), checking that the gateway stored them under that CID. If
+//! serve --http-max-upload`), checking that the gateway stored them under that CID. The
+//! upload is signed ([`din_primitives::upload`]) by the first local key in the evaluator
+//! pool, which a gateway run with `--http-upload-signer pool` admits. If
 //! every gateway answers but none takes uploads, the reveal still goes ahead and the
 //! content is fetchable once a `din evaluator` daemon on the panel publishes the same
 //! bytes, so a panel made only of workers needs an uploading gateway. A gateway that
@@ -98,6 +100,7 @@ use din_fl::{
 	spec::ModelSpec,
 	AggregationRule, Schema, Sequential, TestSet, Update,
 };
+use din_primitives::upload;
 use polkadot_sdk::{
 	frame_system::offchain::{AppCrypto, SendSignedTransaction, Signer},
 	sp_core::crypto::KeyTypeId,
@@ -939,14 +942,24 @@ impl<T: Config> Worker<T> {
 	/// fetch does, so that a passing outage never leaves a revealed value unpublished.
 	fn publish(&self, bytes: &[u8], cid: &str) -> Result<(), DutyError> {
 		let mut reached_all = true;
+		let Some(headers) = self.upload_headers(cid, bytes.len() as u64) else {
+			log::warn!(target: LOG_TARGET, "{cid}: no local key in the evaluator pool signs the upload; fetchable once a daemon publishes it");
+			return Ok(());
+		};
 		for gateway in &self.gateways {
 			let Ok(base) = core::str::from_utf8(gateway) else { continue };
 			let mut url = String::from(base.trim_end_matches('/'));
 			url.push_str("/artifact");
-			match post_url(&url, bytes, T::OffchainFetchTimeoutMs::get()) {
-				Some(Ok(stored)) if stored == cid.as_bytes() => return Ok(()),
+			match post_url(&url, bytes, &headers, T::OffchainFetchTimeoutMs::get()) {
+				Some(Ok(stored)) if stored == cid.as_bytes() => {
+					count_duty("upload");
+					return Ok(());
+				},
 				Some(Ok(_)) => {
 					log::warn!(target: LOG_TARGET, "{url}: stored {cid} under another CID")
+				},
+				Some(Err(code @ (401 | 403 | 429))) => {
+					log::warn!(target: LOG_TARGET, "{url}: upload refused (HTTP {code}): is this node's evaluator key among the gateway's --http-upload-signer?")
 				},
 				Some(Err(code)) => {
 					log::debug!(target: LOG_TARGET, "{url}: no uploads (HTTP {code})")
@@ -962,6 +975,22 @@ impl<T: Config> Worker<T> {
 		}
 		log::info!(target: LOG_TARGET, "{cid}: no gateway takes uploads; fetchable once a daemon publishes it");
 		Ok(())
+	}
+
+	/// The headers of an upload of `cid` (`size` bytes), signed by the first local key in
+	/// the evaluator pool (the accounts a `pool` gateway takes), valid for half the longest
+	/// lifetime gateways accept; `None` when no local key is in the pool.
+	fn upload_headers(&self, cid: &str, size: u64) -> Option<[(&'static str, String); 4]> {
+		let pool = Pool::<T>::get();
+		let (public, account) = self
+			.keys
+			.iter()
+			.find(|(_, account)| pool.iter().any(|member| &member.who == account))?;
+		let expiry = timestamp().unix_millis() / 1000 + upload::MAX_SIGNATURE_LIFETIME_SECS / 2;
+		let payload = upload::payload(cid, size, expiry);
+		let signature =
+			<T::AuthorityId as AppCrypto<T::Public, T::Signature>>::sign(&payload, public.clone())?;
+		Some(upload::signed_headers(account, cid, expiry, &signature))
 	}
 
 	/// Publishes the value withheld under `cid` (if it still is) and forgets the local
@@ -1080,13 +1109,20 @@ pub(crate) fn content_and_commitment<T: Config>(
 /// One HTTP POST of `body`: `Some(Ok(response body))` on a 2xx answer (the first 256
 /// bytes: a CID), `Some(Err(status))` on another answer, `None` when the gateway could
 /// not be asked.
-fn post_url(url: &str, body: &[u8], timeout_ms: u64) -> Option<Result<Vec<u8>, u16>> {
+fn post_url(
+	url: &str,
+	body: &[u8],
+	headers: &[(&str, String)],
+	timeout_ms: u64,
+) -> Option<Result<Vec<u8>, u16>> {
 	let deadline = timestamp().add(Duration::from_millis(timeout_ms));
-	let pending = http::Request::post(url, alloc::vec![body])
+	let mut request = http::Request::post(url, alloc::vec![body])
 		.add_header("Content-Type", "application/octet-stream")
-		.deadline(deadline)
-		.send()
-		.ok()?;
+		.add_header("Content-Length", &alloc::format!("{}", body.len()));
+	for (name, value) in headers {
+		request = request.add_header(name, value);
+	}
+	let pending = request.deadline(deadline).send().ok()?;
 	let response = pending.try_wait(deadline).ok()?.ok()?;
 	if !(200..300).contains(&response.code) {
 		return Some(Err(response.code));

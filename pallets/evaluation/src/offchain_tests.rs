@@ -9,7 +9,7 @@ use codec::{Decode, Encode};
 use din_fl::{
 	content::artifact_cid, sealed_test_set, spec::ModelSpec, Aggregator, TestSet, Update,
 };
-use din_primitives::ScoringRule;
+use din_primitives::{upload, ScoringRule};
 use polkadot_sdk::{
 	frame_support::{
 		assert_ok,
@@ -27,7 +27,9 @@ use polkadot_sdk::{
 	},
 	sp_io::{self, hashing::sha2_256},
 	sp_runtime::{
-		offchain::storage::StorageValueRef, testing::UintAuthorityId, BoundedVec, Perbill,
+		offchain::storage::StorageValueRef,
+		testing::{TestSignature, UintAuthorityId},
+		BoundedVec, Perbill,
 	},
 };
 use std::{
@@ -94,7 +96,8 @@ fn update_of(p: AccountId) -> Update {
 /// worker asks (each request becomes a `TestOffchainExt` expectation as it starts; a URI
 /// not served gets no response, which fails the test). While `uploads` is set it stores
 /// `POST /artifact` bodies under their CID and answers with it, as
-/// `din store serve --http-max-upload` does; otherwise it answers 405. While `down`,
+/// `din store serve --http-max-upload` does, when the upload is signed for that CID and
+/// size (401 otherwise); while `uploads` is unset it answers 405. While `down`,
 /// every request runs into its deadline, as with an unreachable host; while
 /// `uploads_down`, uploads do.
 struct Gateway {
@@ -127,6 +130,28 @@ impl Gateway {
 }
 
 impl Gateway {
+	/// Whether upload `id` carries a valid signature of its CID and size, as a gateway
+	/// checks it (`din_primitives::upload::verify`, here over the mock's test signatures).
+	fn signed(&mut self, id: HttpRequestId) -> bool {
+		let Some(request) = self.upload(id) else { return false };
+		let header = |name: &str| {
+			request
+				.headers
+				.iter()
+				.find(|(header, _)| header.eq_ignore_ascii_case(name))
+				.map(|(_, value)| value.as_str())
+		};
+		let headers = upload::SignedHeaders {
+			account: header(upload::ACCOUNT_HEADER),
+			cid: header(upload::CID_HEADER),
+			expiry: header(upload::EXPIRY_HEADER),
+			signature: header(upload::SIGNATURE_HEADER),
+		};
+		let now = self.canned.timestamp().unix_millis() / 1000;
+		upload::verify::<TestSignature>(&headers, request.body.len() as u64, now)
+			.is_ok_and(|(_, cid)| cid == artifact_cid(&request.body))
+	}
+
 	/// How request `id` ends: a timeout while its gateway (or uploading) is down, 405 for
 	/// an upload while uploads are off, 404 for an artifact not served, else the answer.
 	fn status(&mut self, id: HttpRequestId, deadline: Option<Timestamp>) -> HttpRequestStatus {
@@ -138,6 +163,9 @@ impl Gateway {
 		}
 		if upload && !self.uploads.load(Ordering::SeqCst) {
 			return HttpRequestStatus::Finished(405);
+		}
+		if upload && !self.signed(id) {
+			return HttpRequestStatus::Finished(401);
 		}
 		if !upload && !self.served.read().contains_key(&uri) {
 			return HttpRequestStatus::Finished(404);
@@ -198,6 +226,9 @@ impl Externalities for Gateway {
 		if let (true, true, Some(upload)) =
 			(chunk.is_empty(), self.uploads.load(Ordering::SeqCst), self.upload(id))
 		{
+			if !self.signed(id) {
+				return self.canned.http_request_write_body(id, chunk, deadline);
+			}
 			let cid = artifact_cid(&upload.body);
 			self.served
 				.write()
@@ -784,6 +815,7 @@ fn a_committed_aggregate_is_withheld_until_the_reveal_and_published_before_it() 
 		run_to(System::block_number() + 1);
 		run_worker();
 		assert!(served.read().contains_key(&uri), "published before the reveal");
+		assert_eq!(duty_count("upload"), 1, "one signed upload, which the gateway stored");
 		assert!(matches!(dispatch_pool(&pool)[..], [(_, Call::reveal_aggregate { .. })]));
 	});
 }
