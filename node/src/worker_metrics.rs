@@ -20,7 +20,7 @@ pub fn register(registry: &Registry) -> Result<IntCounterVec, prometheus::Error>
 	let duties = IntCounterVec::new(
 		Opts::new(
 			"din_worker_duties_total",
-			"Votes the evaluation off-chain worker sent, by kind, and its failed task runs",
+			"Votes the evaluation off-chain worker sent, by kind, its uploads a gateway stored, and its failed task runs",
 		),
 		&["duty"],
 	)?;
