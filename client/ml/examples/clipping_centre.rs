@@ -109,8 +109,18 @@ fn run(
 	};
 	let spec = spec();
 	let combine = |updates: &[&Update], global: &Update| Ok(combine.apply(updates, global));
-	let global = simulate_with(&spec, 7 + seed, &parts, ROUNDS, config, combine, attackers, attack)
-		.expect("the run");
+	let global = simulate_with(
+		&spec,
+		7 + seed,
+		&parts,
+		ROUNDS,
+		config,
+		combine,
+		attackers,
+		attack,
+		|_, _| {},
+	)
+	.expect("the run");
 	let device = candle_core::Device::Cpu;
 	let model = Model::from_update(&spec, &global, &device).expect("model");
 	evaluate(&model, test).expect("evaluates").accuracy * 100.0

@@ -1,7 +1,8 @@
 //! The poisoning matrix: every aggregation rule against every attack, at several fixed
 //! attacker fractions, on IID and Dirichlet(0.5) splits of the digits, over several seeds;
 //! each cell the mean and spread of the final accuracy's drop against the same seed's
-//! clean FedAvg run. Writes `docs/robustness.md`. Run by `scripts/bench/poisoning.sh`:
+//! clean FedAvg run; then, per split, the round-by-round accuracy of each rule's worst
+//! cell beside the clean run. Writes `docs/robustness.md`. Run by `scripts/bench/poisoning.sh`:
 //!
 //! ```text
 //! poisoning_matrix [--seeds N] [--rounds R] [--fractions 10,20,30,40] [--splits iid,dirichlet]
@@ -16,12 +17,12 @@
 use std::collections::BTreeMap;
 use std::sync::Mutex;
 
-use din_fl::{AggregationRule, ModelSpec, Update};
+use din_fl::{AggregationRule, Aggregator, ModelSpec, Update};
 use din_ml::data::digits::digits_train_test;
 use din_ml::data::split::{dirichlet_split, iid_split};
 use din_ml::data::Dataset;
 use din_ml::eval::evaluate;
-use din_ml::federated::simulate;
+use din_ml::federated::simulate_with;
 use din_ml::model::Model;
 use din_ml::optim::ParamsSgd;
 use din_ml::poisoning::Poisoning;
@@ -98,7 +99,8 @@ struct Job {
 	rule: AggregationRule,
 }
 
-fn run(job: &Job, train: &Dataset, test: &Dataset, rounds: usize) -> f64 {
+/// The test accuracy of the global model after each round of `job`.
+fn run(job: &Job, train: &Dataset, test: &Dataset, rounds: usize) -> Vec<f64> {
 	let parts = parts(train, &job.split, job.seed);
 	let seed = job.seed;
 	let config = |round: usize, p: usize| TrainConfig {
@@ -116,9 +118,41 @@ fn run(job: &Job, train: &Dataset, test: &Dataset, rounds: usize) -> f64 {
 		Some((_, attack, fraction)) => (fraction * PARTICIPANTS / 100, attack),
 		None => (0, Poisoning::LabelFlip),
 	};
-	let model = simulate(&spec(), 7 + seed, &parts, rounds, config, &job.rule, attackers, attack)
-		.expect("the run");
-	accuracy(&model, test)
+	let combine = |updates: &[&Update], _: &Update| Ok(job.rule.aggregate(updates)?);
+	let mut curve = Vec::with_capacity(rounds);
+	let each_round = |_, global: &Update| curve.push(accuracy(global, test));
+	simulate_with(
+		&spec(),
+		7 + seed,
+		&parts,
+		rounds,
+		config,
+		combine,
+		attackers,
+		attack,
+		each_round,
+	)
+	.expect("the run");
+	curve
+}
+
+/// The rounds a curve table shows: the first, every fifth, and the last.
+fn shown_rounds(rounds: usize) -> Vec<usize> {
+	let mut shown: Vec<usize> = (1..=rounds).filter(|r| *r == 1 || r % 5 == 0).collect();
+	if shown.last() != Some(&rounds) {
+		shown.push(rounds);
+	}
+	shown
+}
+
+/// The mean over `curves` of each shown round's accuracy, in percent.
+fn mean_curve(curves: &[&Vec<f64>], shown: &[usize]) -> Vec<f64> {
+	shown
+		.iter()
+		.map(|round| {
+			100.0 * curves.iter().map(|curve| curve[round - 1]).sum::<f64>() / curves.len() as f64
+		})
+		.collect()
 }
 
 fn mean_and_spread(drops: &[f64]) -> (f64, f64) {
@@ -126,6 +160,53 @@ fn mean_and_spread(drops: &[f64]) -> (f64, f64) {
 	let mean = drops.iter().sum::<f64>() / n;
 	let variance = drops.iter().map(|d| (d - mean).powi(2)).sum::<f64>() / (n - 1.0).max(1.0);
 	(mean, variance.sqrt())
+}
+
+/// The round-by-round table of `split`: the mean accuracy over the seeds of the clean run
+/// and of each rule's worst cell (the attack and fraction of its largest mean drop).
+fn curves_section(
+	split: &str,
+	options: &Options,
+	jobs: &[Job],
+	curves: &BTreeMap<usize, Vec<f64>>,
+	drops: &BTreeMap<(String, &str, usize, &str), Vec<f64>>,
+) -> String {
+	let shown = shown_rounds(options.rounds);
+	let runs = |matches: &dyn Fn(&Job) -> bool| -> Vec<&Vec<f64>> {
+		jobs.iter()
+			.enumerate()
+			.filter(|(_, job)| job.split == split && matches(job))
+			.map(|(index, _)| &curves[&index])
+			.collect()
+	};
+	let mut columns =
+		vec![("clean FedAvg".to_string(), mean_curve(&runs(&|job| job.attack.is_none()), &shown))];
+	for rule in RULE_NAMES {
+		let worst = drops
+			.iter()
+			.filter(|((s, _, _, r), _)| s == split && *r == rule)
+			.map(|((_, attack, fraction, _), drops)| (mean_and_spread(drops).0, *attack, *fraction))
+			.max_by(|a, b| a.0.total_cmp(&b.0));
+		let Some((_, attack, fraction)) = worst else { continue };
+		let cell = |job: &Job| {
+			rule_name(&job.rule) == rule
+				&& job.attack.is_some_and(|(name, _, f)| name == attack && f == fraction)
+		};
+		columns.push((format!("{rule}: {attack}, {fraction}%"), mean_curve(&runs(&cell), &shown)));
+	}
+	let mut section = String::from(
+		"\nRound by round: the mean accuracy (%) over the seeds after each shown round, clean \
+		 and in each rule's worst cell.\n\n",
+	);
+	let names: Vec<&str> = columns.iter().map(|(name, _)| name.as_str()).collect();
+	section += &format!("| round | {} |\n", names.join(" | "));
+	section += &format!("|---:|{}\n", "---:|".repeat(columns.len()));
+	for (row, round) in shown.iter().enumerate() {
+		let cells: Vec<String> =
+			columns.iter().map(|(_, curve)| format!("{:.1}", curve[row])).collect();
+		section += &format!("| {round} | {} |\n", cells.join(" | "));
+	}
+	section
 }
 
 fn main() {
@@ -149,7 +230,7 @@ fn main() {
 	let total = jobs.len();
 	eprintln!("{total} runs of {} rounds on {} threads", options.rounds, options.threads);
 	let started = std::time::Instant::now();
-	let results: Mutex<Vec<(usize, f64)>> = Mutex::new(Vec::new());
+	let results: Mutex<Vec<(usize, Vec<f64>)>> = Mutex::new(Vec::new());
 	let next = Mutex::new(0usize);
 	std::thread::scope(|scope| {
 		for _ in 0..options.threads.max(1) {
@@ -161,9 +242,9 @@ fn main() {
 					index
 				};
 				let Some(job) = jobs.get(index) else { break };
-				let accuracy = run(job, &train, &test, options.rounds);
+				let curve = run(job, &train, &test, options.rounds);
 				let mut results = results.lock().unwrap();
-				results.push((index, accuracy));
+				results.push((index, curve));
 				if results.len() % 20 == 0 || results.len() == total {
 					eprintln!(
 						"{} of {total} runs done in {:.0?}",
@@ -174,7 +255,11 @@ fn main() {
 			});
 		}
 	});
-	let accuracy: BTreeMap<usize, f64> = results.into_inner().unwrap().into_iter().collect();
+	let curves: BTreeMap<usize, Vec<f64>> = results.into_inner().unwrap().into_iter().collect();
+	let accuracy: BTreeMap<usize, f64> = curves
+		.iter()
+		.map(|(index, curve)| (*index, *curve.last().expect("a round")))
+		.collect();
 
 	// Drops in points against the same split and seed's clean run, per cell.
 	let mut clean = BTreeMap::new();
@@ -206,7 +291,8 @@ fn main() {
 		 is better; negative: better than clean). Rules as `din_ml::robustness::matrix_rules` \
 		 sets them for the attackers' count: trimmed mean β = the attackers' share (at least \
 		 10%), Krum and Multi-Krum f = the attackers (at most 3 of 10, `2f + 3 ≤ n`), centered \
-		 clipping τ 2^-5, 10 iterations, from the median. {total} runs took {:.1} min on {} \
+		 clipping τ 2^-5, 10 iterations, from the median. Under each table, each rule's worst \
+		 cell (its largest mean drop) round by round. {total} runs took {:.1} min on {} \
 		 thread(s).\n\n",
 		options.rounds,
 		options.seeds,
@@ -243,6 +329,7 @@ fn main() {
 				doc += &format!("| {name} | {fraction}% | {} |\n", cells.join(" | "));
 			}
 		}
+		doc += &curves_section(split, &options, &jobs, &curves, &drops);
 	}
 	std::fs::write(&options.out, doc).expect("writes the table");
 	eprintln!("wrote {}", options.out);

@@ -60,12 +60,13 @@ pub fn simulate(
 	attack: Poisoning,
 ) -> Result<Update> {
 	let combine = |updates: &[&Update], _: &Update| Ok(rule.aggregate(updates)?);
-	simulate_with(spec, init, parts, rounds, config, combine, attackers, attack)
+	simulate_with(spec, init, parts, rounds, config, combine, attackers, attack, |_, _| {})
 }
 
 /// [`simulate`] with any way of making the next global model from a round's updates and
 /// the global model they trained from (for experiments with aggregators that are not
-/// task rules, such as `examples/clipping_centre.rs`).
+/// task rules, such as `examples/clipping_centre.rs`), and `each_round` shown every
+/// round's global model as it is made (round `0` is the first).
 #[allow(clippy::too_many_arguments)] // Each is one axis of the experiment.
 pub fn simulate_with(
 	spec: &ModelSpec,
@@ -76,6 +77,7 @@ pub fn simulate_with(
 	combine: impl Fn(&[&Update], &Update) -> Result<Update>,
 	attackers: usize,
 	attack: Poisoning,
+	mut each_round: impl FnMut(usize, &Update),
 ) -> Result<Update> {
 	let device = Device::Cpu;
 	let mut global = Model::new(spec, init, &device)?.to_update(0)?;
@@ -101,6 +103,7 @@ pub fn simulate_with(
 			*slot = attack.poison(spec, &global, local.clone(), &colluders, round as u64)?;
 		}
 		global = combine(&as_refs(&updates), &global)?;
+		each_round(round, &global);
 	}
 	Ok(global)
 }
