@@ -13,14 +13,12 @@
 use din_fl::rules::{Aggregator, CenteredClipping};
 use din_fl::{AggregationRule, ModelSpec, Sequential, Update};
 use din_ml::data::digits::digits_train_test;
-use din_ml::data::split::{dirichlet_split, iid_split};
 use din_ml::data::Dataset;
 use din_ml::eval::evaluate;
 use din_ml::federated::simulate_with;
 use din_ml::model::Model;
-use din_ml::optim::ParamsSgd;
 use din_ml::poisoning::Poisoning;
-use din_ml::train::{OptimizerConfig, TrainConfig};
+use din_ml::robustness::{matrix_schedule, matrix_split};
 
 const PARTICIPANTS: usize = 10;
 const ATTACKERS: usize = 3;
@@ -87,22 +85,8 @@ fn run(
 	train: &Dataset,
 	test: &Dataset,
 ) -> f64 {
-	let parts = match split {
-		"iid" => iid_split(train, PARTICIPANTS, 3 + seed),
-		_ => dirichlet_split(train, PARTICIPANTS, 0.5, 3 + seed, 16),
-	}
-	.expect("the digits split");
-	let config = |round: usize, p: usize| TrainConfig {
-		epochs: 1,
-		batch_size: 16,
-		optimizer: OptimizerConfig::Sgd(ParamsSgd {
-			lr: if round >= ROUNDS * 2 / 3 { 0.01 } else { 0.05 },
-			momentum: 0.9,
-			..Default::default()
-		}),
-		seed: 1_000 * seed + (round * PARTICIPANTS + p) as u64,
-		proximal_mu: None,
-	};
+	let parts = matrix_split(train, PARTICIPANTS, split, seed).expect("the digits split");
+	let config = matrix_schedule(ROUNDS, PARTICIPANTS, seed);
 	let (attackers, attack) = match attack {
 		Some(attack) => (ATTACKERS, attack),
 		None => (0, Poisoning::LabelFlip),

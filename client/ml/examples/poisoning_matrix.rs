@@ -19,15 +19,14 @@ use std::sync::Mutex;
 
 use din_fl::{AggregationRule, Aggregator, ModelSpec, Update};
 use din_ml::data::digits::digits_train_test;
-use din_ml::data::split::{dirichlet_split, iid_split};
 use din_ml::data::Dataset;
 use din_ml::eval::evaluate;
 use din_ml::federated::simulate_with;
 use din_ml::model::Model;
-use din_ml::optim::ParamsSgd;
 use din_ml::poisoning::Poisoning;
-use din_ml::robustness::{matrix_attacks, matrix_rules, rule_name, RULE_NAMES};
-use din_ml::train::{OptimizerConfig, TrainConfig};
+use din_ml::robustness::{
+	matrix_attacks, matrix_rules, matrix_schedule, matrix_split, rule_name, RULE_NAMES,
+};
 
 const PARTICIPANTS: usize = 10;
 
@@ -76,14 +75,6 @@ fn spec() -> ModelSpec {
 	ModelSpec::Mlp { inputs: 64, hidden: vec![64], classes: 10 }
 }
 
-fn parts(train: &Dataset, split: &str, seed: u64) -> Vec<Dataset> {
-	match split {
-		"iid" => iid_split(train, PARTICIPANTS, 3 + seed),
-		_ => dirichlet_split(train, PARTICIPANTS, 0.5, 3 + seed, 16),
-	}
-	.expect("the digits split")
-}
-
 fn accuracy(update: &Update, test: &Dataset) -> f64 {
 	let model = Model::from_update(&spec(), update, &candle_core::Device::Cpu).expect("model");
 	evaluate(&model, test).expect("evaluates").accuracy
@@ -101,19 +92,8 @@ struct Job {
 
 /// The test accuracy of the global model after each round of `job`.
 fn run(job: &Job, train: &Dataset, test: &Dataset, rounds: usize) -> Vec<f64> {
-	let parts = parts(train, &job.split, job.seed);
-	let seed = job.seed;
-	let config = |round: usize, p: usize| TrainConfig {
-		epochs: 1,
-		batch_size: 16,
-		optimizer: OptimizerConfig::Sgd(ParamsSgd {
-			lr: if round >= rounds * 2 / 3 { 0.01 } else { 0.05 },
-			momentum: 0.9,
-			..Default::default()
-		}),
-		seed: 1_000 * seed + (round * PARTICIPANTS + p) as u64,
-		proximal_mu: None,
-	};
+	let parts = matrix_split(train, PARTICIPANTS, &job.split, job.seed).expect("the digits split");
+	let config = matrix_schedule(rounds, PARTICIPANTS, job.seed);
 	let (attackers, attack) = match job.attack {
 		Some((_, attack, fraction)) => (fraction * PARTICIPANTS / 100, attack),
 		None => (0, Poisoning::LabelFlip),
@@ -123,7 +103,7 @@ fn run(job: &Job, train: &Dataset, test: &Dataset, rounds: usize) -> Vec<f64> {
 	let each_round = |_, global: &Update| curve.push(accuracy(global, test));
 	simulate_with(
 		&spec(),
-		7 + seed,
+		7 + job.seed,
 		&parts,
 		rounds,
 		config,

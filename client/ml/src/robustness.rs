@@ -5,7 +5,12 @@
 
 use din_fl::{rules::MAX_CLIPPING_ITERATIONS, AggregationRule, Perbill};
 
+use crate::data::split::{dirichlet_split, iid_split};
+use crate::data::Dataset;
+use crate::optim::ParamsSgd;
 use crate::poisoning::Poisoning;
+use crate::train::{OptimizerConfig, TrainConfig};
+use crate::Result;
 
 /// The table's column of each rule, in order: every [`AggregationRule`] variant once.
 pub const RULE_NAMES: [&str; 6] =
@@ -39,6 +44,41 @@ pub fn matrix_rules(attackers: usize, participants: usize) -> Vec<AggregationRul
 		AggregationRule::MultiKrum { f, m: participants as u32 - f },
 		AggregationRule::CenteredClipping { tau: 1 << 11, iterations: MAX_CLIPPING_ITERATIONS },
 	]
+}
+
+/// The matrix's split of `train` into `participants` parts for `seed`: `"iid"`, or anything
+/// else for Dirichlet(0.5) label skew.
+pub fn matrix_split(
+	train: &Dataset,
+	participants: usize,
+	split: &str,
+	seed: u64,
+) -> Result<Vec<Dataset>> {
+	match split {
+		"iid" => iid_split(train, participants, 3 + seed),
+		_ => dirichlet_split(train, participants, 0.5, 3 + seed, 16),
+	}
+}
+
+/// The matrix's local training of participant `p` in `round` of `rounds`, the schedule of
+/// the centered-clipping acceptance test: one epoch, batch 16, SGD with momentum 0.9,
+/// learning rate 0.05 for the first two thirds of the rounds, then 0.01.
+pub fn matrix_schedule(
+	rounds: usize,
+	participants: usize,
+	seed: u64,
+) -> impl Fn(usize, usize) -> TrainConfig {
+	move |round, p| TrainConfig {
+		epochs: 1,
+		batch_size: 16,
+		optimizer: OptimizerConfig::Sgd(ParamsSgd {
+			lr: if round >= rounds * 2 / 3 { 0.01 } else { 0.05 },
+			momentum: 0.9,
+			..Default::default()
+		}),
+		seed: 1_000 * seed + (round * participants + p) as u64,
+		proximal_mu: None,
+	}
 }
 
 /// The attacks of the matrix, with the table's row name of each.
