@@ -6,7 +6,7 @@
 #   scripts/setup.sh            # build and demo: apt packages, the pinned Rust toolchain
 #   scripts/setup.sh test       # + Node.js packages (contract tests, zombienet), cargo-fuzz
 #   scripts/setup.sh fuzz       # + cargo-fuzz (scripts/fuzz.sh; ~2 min cold, then cached)
-#   scripts/setup.sh eth-rpc    # + eth-rpc (Ethereum JSON-RPC; ~30 min cold, then cached)
+#   scripts/setup.sh eth-rpc    # + eth-rpc (Ethereum JSON-RPC; ~20 min cold, then cached)
 #   scripts/setup.sh all        # everything
 #
 # What cannot be installed from here (rustup, Node.js) is checked first, so a missing
@@ -38,9 +38,9 @@ if [ "$want_node" = 1 ]; then
 	[ "$node_major" -ge 18 ] || die "Node.js 18 or later is needed, found $(node --version)"
 fi
 
-# --- system packages: protoc (libp2p / litep2p protobufs), clang + libclang (bindgen,
-# wasm-opt's C++), mold (the linker .cargo/config.toml selects), pkg-config + libssl,
-# jq / curl / python3 (the scripts) ---
+# --- system packages: protoc (libp2p / litep2p protobufs), clang + libclang (the linker
+# driver, bindgen, and the C and C++ of -sys crates), mold (the linker .cargo/config.toml
+# selects), pkg-config + libssl, jq / curl / python3 (the scripts) ---
 APT_PACKAGES=(protobuf-compiler clang libclang-dev mold pkg-config libssl-dev make cmake curl jq python3)
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
