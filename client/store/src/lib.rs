@@ -39,13 +39,16 @@ pub mod blockstore;
 pub mod codec;
 pub mod dag;
 mod error;
+#[cfg(feature = "http")]
 pub mod gateway;
+#[cfg(feature = "http")]
 pub mod kubo;
 pub mod network;
 mod store;
 #[cfg(any(test, feature = "testing"))]
 #[doc(hidden)]
 pub mod testing;
+#[cfg(feature = "http")]
 pub mod uploads;
 
 pub use blockstore::{Blockstore, GcReport};
