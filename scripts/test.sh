@@ -6,7 +6,7 @@
 # On a machine without eth-rpc (a fresh one), its install starts in the background at the
 # lowest CPU priority before the workspace build, and the EVM stage, the only one that
 # needs it, runs last: the install takes the CPU the build and the node tests leave idle
-# (the end-to-end stages mostly wait for blocks) instead of running alone for ~30 min.
+# (the end-to-end stages mostly wait for blocks) instead of running alone for ~20 min.
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
 "$DIN_ROOT/scripts/setup.sh" test
