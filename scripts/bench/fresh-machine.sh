@@ -15,7 +15,6 @@ ci_only=0
 SCRATCH="${SCRATCH:-$(mktemp -d "${TMPDIR:-/var/tmp}/din-fresh.XXXXXX")}"
 [ "${KEEP:-0}" = 1 ] || trap 'rm -rf "$SCRATCH"' EXIT
 export CARGO_TARGET_DIR="$SCRATCH/target" DIN_TOOLS="$SCRATCH/tools" DIN_TOOLS_TARGET="$SCRATCH/tools-target"
-unset DIN_T0
 OUT="$DIN_ROOT/docs/fresh-machine.md"
 
 # Peak memory of the machine while a command runs (MiB used above the level before it),
@@ -32,8 +31,10 @@ peak_mem() { # LOG COMMAND…
 	PEAK=$(($(sort -n "$log.mem" | tail -1) - base))
 	return "$rc"
 }
-stage_table() { # LOG: the "stage times" block a script ends with
-	sed -n '/^stage times (wall):/,$p' "$1" | tail -n +2 | sed 's/^ *\([0-9.]*\) min  \(.*\)$/| \2 | \1 |/'
+stage_table() { # LOG: the "stage times" block a script ends with (the last one: the
+	# scripts it runs print their own before it)
+	tac "$1" | sed '/^stage times (wall):/q' | tac | tail -n +2 |
+		sed -n 's/^ *\([0-9.]*\) min  \(.*\)$/| \2 | \1 |/p'
 }
 
 {
@@ -45,7 +46,8 @@ stage_table() { # LOG: the "stage times" block a script ends with
 if [ "$ci_only" = 0 ]; then
 	stage "scripts/demo.sh from empty caches (log: $SCRATCH/demo.log)"
 	start=$(date +%s)
-	peak_mem "$SCRATCH/demo.log" with_heartbeat "demo" "$DIN_ROOT/scripts/demo.sh"
+	# env -u DIN_T0: each command's stage lines count from its own start.
+	peak_mem "$SCRATCH/demo.log" with_heartbeat "demo" env -u DIN_T0 "$DIN_ROOT/scripts/demo.sh"
 	{
 		echo
 		echo "## \`scripts/demo.sh\`: $(awk -v s=$(($(date +%s) - start)) 'BEGIN { printf "%.1f", s / 60 }') min, peak memory $((PEAK / 1024)).$(((PEAK % 1024) * 10 / 1024)) GiB, target dir $(du -sh "$CARGO_TARGET_DIR" | cut -f1)"
@@ -68,7 +70,7 @@ fi
 
 stage "bash .ci/run $label (log: $SCRATCH/ci.log)"
 start=$(date +%s)
-peak_mem "$SCRATCH/ci.log" with_heartbeat "ci" bash "$DIN_ROOT/.ci/run"
+peak_mem "$SCRATCH/ci.log" with_heartbeat "ci" env -u DIN_T0 bash "$DIN_ROOT/.ci/run"
 {
 	echo
 	echo "## \`bash .ci/run\` $label: $(awk -v s=$(($(date +%s) - start)) 'BEGIN { printf "%.1f", s / 60 }') min, peak memory $((PEAK / 1024)).$(((PEAK % 1024) * 10 / 1024)) GiB, target dirs $(du -sh "$CARGO_TARGET_DIR" | cut -f1) + eth-rpc $(du -sh "$DIN_TOOLS_TARGET" | cut -f1)"
