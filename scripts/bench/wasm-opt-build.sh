@@ -4,8 +4,8 @@
 # StripDwarf, SignextLowering) is built cold twice, against crates.io's `wasm-opt` 0.116
 # (binaryen's C++) and against tools/wasm-opt (the workspace's patch), with the profile
 # build dependencies get in dev builds (opt-level 0, no debug info) and the workspace's
-# .cargo/config.toml; each build then compacts din-runtime's wasm (time and size of the
-# output). Prints a Markdown table; with --write it also replaces the generated section
+# .cargo/config.toml; each build then compacts din-runtime's wasm (time, size of the output
+# and its size compressed as the chain stores it). Prints a Markdown table; with --write it also replaces the generated section
 # of docs/fresh-machine.md. Needs the workspace built once (for the runtime's wasm).
 #   scripts/bench/wasm-opt-build.sh [--write]
 set -euo pipefail
@@ -15,6 +15,7 @@ cd "$DIN_ROOT"
 WRITE=0
 [ "${1:-}" = --write ] && WRITE=1
 
+command -v zstd >/dev/null || die "zstd is needed to compare compressed sizes (Debian: apt-get install zstd)"
 RUNTIME="$CARGO_TARGET_DIR/debug/wbuild/din-runtime/din_runtime.wasm"
 [ -f "$RUNTIME" ] || die "no $RUNTIME: build the workspace first (source scripts/env.sh; din_build)"
 SCRATCH="$(mktemp -d "${TMPDIR:-/var/tmp}/din-wasm-opt.XXXXXX")"
@@ -55,7 +56,7 @@ scratch_crate() {
 	EOF
 }
 
-declare -A BUILD_S COMPACT_S SIZE
+declare -A BUILD_S COMPACT_S SIZE ZSTD_SIZE
 for variant in binaryen rust; do
 	dir="$SCRATCH/$variant"
 	scratch_crate "$dir" "$([ "$variant" = rust ] && echo 1 || echo 0)"
@@ -67,6 +68,8 @@ for variant in binaryen rust; do
 	BUILD_S[$variant]=$(($(date +%s) - start))
 	COMPACT_S[$variant]=$("$SCRATCH/target-$variant/debug/compact-runtime" "$RUNTIME" "$SCRATCH/$variant.wasm")
 	SIZE[$variant]=$(stat -c %s "$SCRATCH/$variant.wasm")
+	# Level 3, as sp-maybe-compressed-blob compresses the code the chain stores.
+	ZSTD_SIZE[$variant]=$(zstd -3 -q -c "$SCRATCH/$variant.wasm" | wc -c)
 done
 
 TABLE="$SCRATCH/table.md"
@@ -75,11 +78,11 @@ TABLE="$SCRATCH/table.md"
 	echo "commit $(git rev-parse --short HEAD). Each build starts from an empty target dir (crates"
 	echo "downloaded); each compaction reads din-runtime's wasm ($(stat -c %s "$RUNTIME") bytes)."
 	echo
-	echo "| wasm-opt | cold build of the compaction, s | compacting din-runtime, s | output, bytes |"
-	echo "|---|---:|---:|---:|"
+	echo "| wasm-opt | cold build of the compaction, s | compacting din-runtime, s | output, bytes | zstd -3, bytes |"
+	echo "|---|---:|---:|---:|---:|"
 	for variant in binaryen rust; do
 		name=$([ "$variant" = binaryen ] && echo "crates.io 0.116 (binaryen's C++)" || echo "tools/wasm-opt (Rust, the workspace's patch)")
-		echo "| $name | ${BUILD_S[$variant]} | ${COMPACT_S[$variant]} | ${SIZE[$variant]} |"
+		echo "| $name | ${BUILD_S[$variant]} | ${COMPACT_S[$variant]} | ${SIZE[$variant]} | ${ZSTD_SIZE[$variant]} |"
 	done
 	echo
 	awk -v b="${BUILD_S[binaryen]}" -v r="${BUILD_S[rust]}" \
