@@ -40,8 +40,8 @@ fi
 
 # --- system packages: protoc (libp2p / litep2p protobufs), clang + libclang (the linker
 # driver, bindgen, and the C and C++ of -sys crates), mold (the linker .cargo/config.toml
-# selects), pkg-config + libssl, jq / curl / python3 (the scripts) ---
-APT_PACKAGES=(protobuf-compiler clang libclang-dev mold pkg-config libssl-dev make cmake curl jq python3)
+# selects), pkg-config + libssl, jq / curl / python3 / zstd (the scripts) ---
+APT_PACKAGES=(protobuf-compiler clang libclang-dev mold pkg-config libssl-dev make cmake curl jq python3 zstd)
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

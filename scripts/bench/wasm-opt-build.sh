@@ -5,8 +5,9 @@
 # (binaryen's C++) and against tools/wasm-opt (the workspace's patch), with the profile
 # build dependencies get in dev builds (opt-level 0, no debug info) and the workspace's
 # .cargo/config.toml; each build then compacts din-runtime's wasm (time, size of the output
-# and its size compressed as the chain stores it). Prints a Markdown table; with --write it also replaces the generated section
-# of docs/fresh-machine.md. Needs the workspace built once (for the runtime's wasm).
+# and its size compressed as the chain stores it). Prints a Markdown table; with --write it
+# also replaces the generated section of docs/fresh-machine.md. Needs the workspace built
+# once (for the runtime's wasm) and zstd (scripts/setup.sh installs it).
 #   scripts/bench/wasm-opt-build.sh [--write]
 set -euo pipefail
 source "$(dirname "$0")/../env.sh"
@@ -15,7 +16,7 @@ cd "$DIN_ROOT"
 WRITE=0
 [ "${1:-}" = --write ] && WRITE=1
 
-command -v zstd >/dev/null || die "zstd is needed to compare compressed sizes (Debian: apt-get install zstd)"
+command -v zstd >/dev/null || die "zstd is needed to compare compressed sizes: run scripts/setup.sh"
 RUNTIME="$CARGO_TARGET_DIR/debug/wbuild/din-runtime/din_runtime.wasm"
 [ -f "$RUNTIME" ] || die "no $RUNTIME: build the workspace first (source scripts/env.sh; din_build)"
 SCRATCH="$(mktemp -d "${TMPDIR:-/var/tmp}/din-wasm-opt.XXXXXX")"
