@@ -126,8 +126,11 @@ if [ ${#URLS[@]} -eq 0 ]; then
 		# by its evaluator key, which the gateway finds in the chain's evaluator pool.
 		GATEWAY_ARGS=(--http-max-upload $((8 << 20)) --http-upload-signer pool)
 	fi
+	# No mDNS: every dev chain has the same genesis, so dev nodes of scripts running side by
+	# side (scripts/test.sh) would find each other, join one network and author on each
+	# other's chain as the same Alice.
 	"$DIN_NODE" --dev --base-path "$WORK/node" --rpc-port "$RPC_PORT" --port "$(free_port)" \
-		--no-telemetry "${NODE_ARGS[@]}" >"$WORK/node.log" 2>&1 &
+		--no-telemetry --no-mdns "${NODE_ARGS[@]}" >"$WORK/node.log" 2>&1 &
 	PIDS+=($!)
 elif [ "$WORKER" = 1 ]; then
 	echo "--worker needs the dev node this script starts (not --url)" >&2

@@ -3,18 +3,28 @@
 # real `din-node`, `din` and `eth-rpc` processes on loopback. Ends with a table of the
 # stages' wall times.
 #
+# The checks that gate everything else (format, build, layers, the no_std core, the
+# contracts) run first, one after another. Then every test binary of the workspace, the
+# fuzzing and each end-to-end stage is a job, and DIN_TEST_JOBS (default 5) of them run
+# side by side, the longest first (scripts/lib/jobs.sh): the end-to-end stages and node
+# tests mostly wait for blocks, so one at a time left the machine idle most of the run.
+# Each job logs to its own file under $CARGO_TARGET_DIR/test-logs; a failed job's tail is
+# printed, and the other jobs still run.
+#
 # On a machine without eth-rpc (a fresh one), its install starts in the background at the
-# lowest CPU priority before the workspace build, and the EVM stage, the only one that
-# needs it, runs last: the install takes the CPU the build and the node tests leave idle
-# (the end-to-end stages mostly wait for blocks) instead of running alone for ~20 min.
+# lowest CPU priority before the workspace build; the EVM stage, the only one that needs
+# it, is queued last and waits for it (scripts/evm-test.sh installs through the same cargo
+# lock). The install takes the CPU the build and the jobs leave idle.
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
+source "$DIN_ROOT/scripts/lib/jobs.sh"
 "$DIN_ROOT/scripts/setup.sh" test
 cd "$DIN_ROOT"
 
 ETH_RPC_PID=""
 ETH_RPC_LOG="$DIN_TOOLS/eth-rpc-install.log"
 on_exit() {
+	stop_jobs
 	# The table also when a stage failed, so a failing run still says where time went.
 	stage_times
 	[ -z "$ETH_RPC_PID" ] || kill -TERM -- "-$ETH_RPC_PID" 2>/dev/null || true
@@ -35,25 +45,43 @@ timed_stage "no_std core builds for the runtime's target" \
 	cargo build --locked -p din-fl --no-default-features --target wasm32v1-none
 timed_stage "contracts compile with the pinned solc (contracts/build)" \
 	bash -c 'cd contracts && node compile.js'
-# Node tests start several nodes each; two test threads keep a 2-core machine responsive.
-timed_stage "tests (cargo test)" \
-	cargo test "${DIN_TARGETS[@]}" --no-fail-fast -- --test-threads 2
-timed_stage "fuzzing: every decoder that reads a peer's or an artifact's bytes, 30 s each (cargo-fuzz)" \
+
+# Every test binary `cargo test` would run, as the build above compiled them, run as cargo
+# runs it: from its package's directory. Not through `cargo test`, which builds the
+# runtime's build script, and so din-runtime, din-node and din-chain, a second time in its
+# own profile (a minute warm, more cold), for the same code.
+TEST_BINARIES="$(mktemp)"
+cargo build "${DIN_TARGETS[@]}" --message-format=json >"$TEST_BINARIES"
+while IFS=$'\t' read -r binary manifest source; do
+	dir="$(dirname "$manifest")"
+	# Node tests start several nodes each; two test threads per binary.
+	job "cargo test ${source#"$DIN_ROOT"/}" env -C "$dir" CARGO_MANIFEST_DIR="$dir" "$binary" --test-threads 2
+done < <(jq -r 'select(.reason == "compiler-artifact" and .executable != null and .profile.test)
+	| [.executable, .manifest_path, .target.src_path] | @tsv' "$TEST_BINARIES")
+rm -f "$TEST_BINARIES"
+job "fuzzing: every decoder that reads a peer's or an artifact's bytes, 30 s each (cargo-fuzz)" \
 	"$DIN_ROOT/scripts/fuzz.sh"
-timed_stage "end-to-end federated training: node, store, owner, 4 participants, 3 evaluators (~6 min)" \
+job "end-to-end federated training: node, store, owner, 4 participants, 3 evaluators" \
 	"$DIN_ROOT/scripts/fl-e2e.sh"
-timed_stage "adversaries: a cheating owner, a copying and an inflating participant, a copying evaluator; honest ones paid (~5 min)" \
+job "adversaries: a cheating owner, a copying and an inflating participant, a copying evaluator; honest ones paid" \
 	"$DIN_ROOT/scripts/adversary-e2e.sh"
-timed_stage "off-chain worker: a validator evaluating next to din evaluator daemons; its reveals must equal theirs (~5 min)" \
+job "off-chain worker: a validator evaluating next to din evaluator daemons; its reveals must equal theirs" \
 	"$DIN_ROOT/scripts/ocw-e2e.sh"
-timed_stage "zombienet: 4 validators, finality with one down, restart and catch-up; a federated round across them (~8 min)" \
-	"$DIN_ROOT/scripts/zombienet.sh" test
-if [ -n "$ETH_RPC_PID" ]; then
-	timed_stage "waiting for the eth-rpc install (log: $ETH_RPC_LOG)" wait "$ETH_RPC_PID" || {
-		tail -30 "$ETH_RPC_LOG" >&2
-		die "installing eth-rpc failed (log: $ETH_RPC_LOG)"
-	}
-	ETH_RPC_PID=""
-fi
-timed_stage "EVM: eth-rpc in front of a dev node; ERC-20, the DIN precompile and a crowdfunding dApp through ethers (~1 min)" \
+# Each zombienet test spawns a network of its own (four validators on ports the kernel picks,
+# no mDNS), so they run side by side too.
+for test in zombienet/*.zndsl; do
+	job "zombienet $(basename "$test" .zndsl): $(sed -n 's/^Description: //p' "$test")" \
+		"$DIN_ROOT/scripts/zombienet.sh" test "$test"
+done
+job "EVM: eth-rpc in front of a dev node; ERC-20, the DIN precompile and a crowdfunding dApp through ethers" \
 	"$DIN_ROOT/scripts/evm-test.sh"
+
+LOGS="$CARGO_TARGET_DIR/test-logs"
+rm -rf "$LOGS"
+JOBS="${DIN_TEST_JOBS:-5}"
+stage "${#DIN_JOB_NAMES[@]} jobs, $JOBS at a time (logs: $LOGS)"
+start=$(date +%s)
+rc=0
+run_jobs "$JOBS" "$LOGS" || rc=$?
+record_stage_time "tests, fuzzing and end-to-end stages, $JOBS at a time" "$start"
+exit "$rc"

@@ -18,7 +18,7 @@ wait_json_rpc() { # url, method, log to show on failure
 start_dev_chain() {
 	local node_port="$1" eth_port="$2"
 	"$DIN_NODE" --dev --base-path "$WORK/node" --rpc-port "$node_port" --port "$(free_port)" \
-		--no-telemetry --no-prometheus >"$WORK/node.log" 2>&1 &
+		--no-telemetry --no-prometheus --no-mdns >"$WORK/node.log" 2>&1 &
 	PIDS+=($!)
 	wait_json_rpc "http://127.0.0.1:$node_port" chain_getHeader "$WORK/node.log"
 	# --eth-pruning keeps eth-rpc's receipt index in memory (the last 1000 blocks).

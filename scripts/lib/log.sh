@@ -64,8 +64,11 @@ timed_stage() {
 	stage "$name"
 	start=$(date +%s)
 	with_heartbeat "$name" "$@" || rc=$?
-	DIN_STAGE_TIMES+=("$(awk -v s=$(($(date +%s) - start)) -v n="$name" 'BEGIN { printf "%6.1f min  %s", s / 60, n }')")
+	record_stage_time "$name" "$start"
 	return "$rc"
+}
+record_stage_time() { # NAME START_EPOCH_S
+	DIN_STAGE_TIMES+=("$(awk -v s=$(($(date +%s) - $2)) -v n="$1" 'BEGIN { printf "%6.1f min  %s", s / 60, n }')")
 }
 stage_times() {
 	echo "stage times (wall):" >&2

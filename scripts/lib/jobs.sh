@@ -1,0 +1,128 @@
+# Stages run side by side, for scripts/test.sh. Sourced after log.sh (env.sh).
+#
+# Most of the test command's wall time is spent waiting: the end-to-end stages and the
+# node tests wait for blocks and phase deadlines, and one of them alone leaves a 2-core
+# machine mostly idle. So after the build, every stage is a job in one queue, run MAX at
+# a time, the longest first, each in its own session with its output in its own log file.
+# A job's expected wall time is its time in the last passing run on this machine
+# (`$CARGO_TARGET_DIR/din-job-times.tsv`), else in the committed table of a reference run
+# (scripts/lib/job-times.tsv: the jobs over a minute; `scripts/test.sh` prints how to
+# refresh it), else 30 s. A finished job prints one line (its last line matching
+# `JOB_SUMMARY`); a failed one prints its log's tail, and the others still run, so that
+# one run reports every failure.
+#   job NAME COMMAND…      # queue COMMAND (a program and its arguments)
+#   run_jobs MAX LOG_DIR   # run the queue; fails if any job failed
+
+DIN_JOB_NAMES=() DIN_JOB_COMMANDS=()
+DIN_JOB_PIDS=()
+# A job's result line: a cargo test binary's counts, a script's closing "==>" line.
+JOB_SUMMARY='^test result:|^==> '
+
+job() {
+	DIN_JOB_NAMES+=("$1")
+	shift
+	DIN_JOB_COMMANDS+=("$(printf '%q ' "$@")")
+}
+
+# The queue's indices, longest expected wall time first.
+job_order() {
+	local i expected
+	for i in "${!DIN_JOB_NAMES[@]}"; do
+		expected=$(awk -F'\t' -v n="${DIN_JOB_NAMES[$i]}" '$1 == n && !found { print $2; found = 1 }' \
+			"$CARGO_TARGET_DIR/din-job-times.tsv" "$DIN_ROOT/scripts/lib/job-times.tsv" 2>/dev/null || true)
+		echo "${expected:-30} $i"
+	done | sort -k1,1nr -k2,2n | cut -d' ' -f2
+}
+
+record_job_time() { # name seconds
+	local times="$CARGO_TARGET_DIR/din-job-times.tsv"
+	mkdir -p "$CARGO_TARGET_DIR"
+	{
+		awk -F'\t' -v n="$1" '$1 != n' "$times" 2>/dev/null || true
+		printf '%s\t%s\n' "$1" "$2"
+	} >"$times.new"
+	mv "$times.new" "$times"
+}
+
+# Stops every running job's session (its daemons included); for the caller's EXIT trap.
+stop_jobs() {
+	local pid
+	for pid in "${DIN_JOB_PIDS[@]}"; do
+		[ -n "$pid" ] || continue
+		kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true
+	done
+}
+
+run_jobs() {
+	local max="$1" logs="$2" next=0 failed=() order i k pid rc took log line short=0 short_s=0
+	local -a slots_index=() slots_start=() command
+	local name
+	local last_beat
+	mkdir -p "$logs"
+	mapfile -t order < <(job_order)
+	[ "${#order[@]}" = "${#DIN_JOB_NAMES[@]}" ] || die "run_jobs: ordered ${#order[@]} of ${#DIN_JOB_NAMES[@]} jobs"
+	last_beat=$(date +%s)
+	DIN_JOB_PIDS=()
+	while [ "$next" -lt "${#order[@]}" ] || [ "${#DIN_JOB_PIDS[@]}" -gt 0 ]; do
+		while [ "${#DIN_JOB_PIDS[@]}" -lt "$max" ] && [ "$next" -lt "${#order[@]}" ]; do
+			i="${order[$next]}"
+			next=$((next + 1))
+			log="$logs/$(printf '%03d' "$i").log"
+			stage "start: ${DIN_JOB_NAMES[$i]} (log: $log)"
+			eval "command=(${DIN_JOB_COMMANDS[$i]})"
+			# Its own session (setsid, not forking: a background job of a shell without job
+			# control leads no group), so that stop_jobs reaches the daemons it starts.
+			setsid --wait "${command[@]}" >"$log" 2>&1 </dev/null &
+			DIN_JOB_PIDS+=($!)
+			slots_index+=("$i")
+			slots_start+=("$(date +%s)")
+		done
+		sleep 1
+		for k in "${!DIN_JOB_PIDS[@]}"; do
+			pid="${DIN_JOB_PIDS[$k]}"
+			kill -0 "$pid" 2>/dev/null && continue
+			rc=0
+			wait "$pid" || rc=$?
+			# Whatever the job left running in its session (a daemon a test did not stop).
+			kill -TERM -- "-$pid" 2>/dev/null || true
+			i="${slots_index[$k]}"
+			took=$(($(date +%s) - slots_start[k]))
+			log="$logs/$(printf '%03d' "$i").log"
+			if [ "$took" -ge 30 ] || [ "$rc" != 0 ]; then
+				record_stage_time "∥ ${DIN_JOB_NAMES[$i]}" "${slots_start[k]}"
+			else
+				short=$((short + 1)) short_s=$((short_s + took))
+			fi
+			if [ "$rc" = 0 ]; then
+				record_job_time "${DIN_JOB_NAMES[$i]}" "$took"
+				line=$(grep -E "$JOB_SUMMARY" "$log" | tail -1 || true)
+				stage "passed in ${took} s: ${DIN_JOB_NAMES[$i]}${line:+: ${line#==> }}"
+			else
+				failed+=("${DIN_JOB_NAMES[$i]}")
+				stage "${DIN_RED}FAILED${DIN_RESET} (exit $rc, ${took} s): ${DIN_JOB_NAMES[$i]}; the last 80 lines of $log:"
+				tail -80 "$log" | sed 's/^/    | /' >&2
+			fi
+			unset 'DIN_JOB_PIDS[k]' 'slots_index[k]' 'slots_start[k]'
+		done
+		DIN_JOB_PIDS=("${DIN_JOB_PIDS[@]}")
+		slots_index=("${slots_index[@]}")
+		slots_start=("${slots_start[@]}")
+		if [ $(($(date +%s) - last_beat)) -ge "${DIN_HEARTBEAT_S:-60}" ] && [ "${#DIN_JOB_PIDS[@]}" -gt 0 ]; then
+			last_beat=$(date +%s)
+			line=""
+			for k in "${!slots_index[@]}"; do
+				name="${DIN_JOB_NAMES[${slots_index[$k]}]}"
+				line+="${line:+; }${name%%:*} ($(((last_beat - slots_start[k]) / 60)) min)"
+			done
+			echo "    [$(din_elapsed)] running: $line; $((${#order[@]} - next)) queued" >&2
+		fi
+	done
+	[ "$short" = 0 ] || DIN_STAGE_TIMES+=("$(awk -v s="$short_s" -v n="$short" \
+		'BEGIN { printf "%6.1f min  ∥ %d jobs of under 30 s each (their sum)", s / 60, n }')")
+	if [ "${#failed[@]}" -gt 0 ]; then
+		stage "${DIN_RED}${#failed[@]} of ${#order[@]} jobs failed${DIN_RESET}:"
+		printf '    %s\n' "${failed[@]}" >&2
+		return 1
+	fi
+	stage "all ${#order[@]} jobs passed"
+}
