@@ -20,6 +20,7 @@ case "${1:-}" in
 esac
 
 SCRATCH="${SCRATCH:-$(mktemp -d "${TMPDIR:-/var/tmp}/din-fresh.XXXXXX")}"
+mkdir -p "$SCRATCH"
 [ "${KEEP:-0}" = 1 ] || trap 'rm -rf "$SCRATCH"' EXIT
 export CARGO_TARGET_DIR="$SCRATCH/target" DIN_TOOLS="$SCRATCH/tools" DIN_TOOLS_TARGET="$SCRATCH/tools-target"
 OUT="$DIN_ROOT/docs/fresh-machine.md"
