@@ -11,9 +11,13 @@ cmd="${1:-test}"; shift || true
 din_build
 cd "$DIN_ROOT/zombienet"
 export DIN_NODE
-# zombienet colours its output; not in logs and pipes.
-[ -t 1 ] || export FORCE_COLOR=0 NO_COLOR=1
 ZOMBIE=(node_modules/.bin/zombienet --provider native)
+# zombienet colours its output whatever NO_COLOR says (the tools it starts honour it); logs
+# and pipes get it without the escape codes.
+[ -t 1 ] || export FORCE_COLOR=0 NO_COLOR=1
+uncoloured() {
+	if [ -t 1 ]; then "$@"; else "$@" | sed -u 's/\x1b\[[0-9;]*m//g'; fi
+}
 
 case "$cmd" in
 	spawn) exec "${ZOMBIE[@]}" spawn local.toml ;;
@@ -22,7 +26,7 @@ case "$cmd" in
 		[ ${#tests[@]} -gt 0 ] || tests=(*.zndsl)
 		for t in "${tests[@]}"; do
 			echo "==> zombienet test $t"
-			"${ZOMBIE[@]}" test "$(basename "$t")"
+			uncoloured "${ZOMBIE[@]}" test "$(basename "$t")"
 		done
 		;;
 	*) echo "usage: scripts/zombienet.sh spawn|test [FILE.zndsl…]" >&2; exit 2 ;;

@@ -9,7 +9,7 @@
 # (scripts/lib/job-times.tsv: the jobs over a minute; `scripts/test.sh` prints how to
 # refresh it), else 30 s. A finished job prints one line (its last line matching
 # `JOB_SUMMARY`); a failed one prints its log's tail, and the others still run, so that
-# one run reports every failure.
+# one run reports every failure. A job still running after DIN_JOB_TIMEOUT_S (1200) fails.
 #   job NAME COMMAND…      # queue COMMAND (a program and its arguments)
 #   run_jobs MAX LOG_DIR   # run the queue; fails if any job failed
 
@@ -26,10 +26,14 @@ job() {
 
 # The queue's indices, longest expected wall time first.
 job_order() {
-	local i expected
+	local i expected tables=() table
+	# Only the tables that exist: awk stops at the first file it cannot open.
+	for table in "$CARGO_TARGET_DIR/din-job-times.tsv" "$DIN_ROOT/scripts/lib/job-times.tsv"; do
+		[ ! -f "$table" ] || tables+=("$table")
+	done
 	for i in "${!DIN_JOB_NAMES[@]}"; do
 		expected=$(awk -F'\t' -v n="${DIN_JOB_NAMES[$i]}" '$1 == n && !found { print $2; found = 1 }' \
-			"$CARGO_TARGET_DIR/din-job-times.tsv" "$DIN_ROOT/scripts/lib/job-times.tsv" 2>/dev/null || true)
+			"${tables[@]}" /dev/null)
 		echo "${expected:-30} $i"
 	done | sort -k1,1nr -k2,2n | cut -d' ' -f2
 }
@@ -71,8 +75,10 @@ run_jobs() {
 			stage "start: ${DIN_JOB_NAMES[$i]} (log: $log)"
 			eval "command=(${DIN_JOB_COMMANDS[$i]})"
 			# Its own session (setsid, not forking: a background job of a shell without job
-			# control leads no group), so that stop_jobs reaches the daemons it starts.
-			setsid --wait "${command[@]}" >"$log" 2>&1 </dev/null &
+			# control leads no group), so that stop_jobs reaches the daemons it starts; a
+			# job that hangs is stopped, with its whole group, after DIN_JOB_TIMEOUT_S.
+			setsid --wait timeout -k 30 "${DIN_JOB_TIMEOUT_S:-1200}" "${command[@]}" \
+				>"$log" 2>&1 </dev/null &
 			DIN_JOB_PIDS+=($!)
 			slots_index+=("$i")
 			slots_start+=("$(date +%s)")
@@ -99,7 +105,8 @@ run_jobs() {
 				stage "passed in ${took} s: ${DIN_JOB_NAMES[$i]}${line:+: ${line#==> }}"
 			else
 				failed+=("${DIN_JOB_NAMES[$i]}")
-				stage "${DIN_RED}FAILED${DIN_RESET} (exit $rc, ${took} s): ${DIN_JOB_NAMES[$i]}; the last 80 lines of $log:"
+				if [ "$rc" = 124 ]; then rc="timed out"; else rc="exit $rc"; fi
+				stage "${DIN_RED}FAILED${DIN_RESET} ($rc after ${took} s): ${DIN_JOB_NAMES[$i]}; the last 80 lines of $log:"
 				tail -80 "$log" | sed 's/^/    | /' >&2
 			fi
 			unset 'DIN_JOB_PIDS[k]' 'slots_index[k]' 'slots_start[k]'
