@@ -41,7 +41,8 @@ peak_mem() { # LOG COMMAND…
 }
 stage_table() { # LOG: the "stage times" block a script ends with (the last one: the
 	# scripts it runs print their own before it)
-	tac "$1" | sed '/^stage times (wall):/q' | tac | tail -n +2 |
+	# sed reads to the end: quitting early would end tac with SIGPIPE on a long log.
+	tac "$1" | sed -n '1,/^stage times (wall):/p' | tac | tail -n +2 |
 		sed -n 's/^ *\([0-9.]*\) min  \(.*\)$/| \2 | \1 |/p'
 }
 
