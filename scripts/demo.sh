@@ -16,7 +16,7 @@ set -euo pipefail
 source "$(dirname "$0")/env.sh"
 
 "$DIN_ROOT/scripts/setup.sh"
-timed_stage "build (CARGO_TARGET_DIR=$CARGO_TARGET_DIR; about 50 min cold on 2 cores, seconds warm)" din_build
+timed_stage "build (CARGO_TARGET_DIR=$CARGO_TARGET_DIR; 15-50 min cold on 2 cores, by machine, seconds warm)" din_build
 
 RESULT="$(mktemp)"
 trap 'rm -f "$RESULT"' EXIT
