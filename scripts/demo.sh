@@ -19,12 +19,12 @@ source "$(dirname "$0")/env.sh"
 timed_stage "build (CARGO_TARGET_DIR=$CARGO_TARGET_DIR; 15-50 min cold on 2 cores, by machine, seconds warm)" din_build
 
 RESULT="$(mktemp)"
-trap 'rm -f "$RESULT"' EXIT
-stage "federated training on a dev chain (about 8 min)"
-# Its last line is the final model's evaluation as JSON. (Not `tee /dev/stderr`: that
-# reopens a log file the caller redirected stderr to, truncating it.)
-FINAL_JSON=1 "$DIN_ROOT/scripts/fl-run.sh" "$@" | tee "$RESULT"
-final="$(tail -1 "$RESULT")"
+# The table of the stages' wall times, also when one failed.
+trap 'rm -f "$RESULT"; stage_times' EXIT
+# fl-run.sh writes the final model's evaluation as JSON to the file FINAL_JSON names.
+timed_stage "federated training on a dev chain (about 9 min)" \
+	env FINAL_JSON="$RESULT" "$DIN_ROOT/scripts/fl-run.sh" "$@"
+final="$(cat "$RESULT")"
 accuracy=$(jq -r .accuracy <<<"$final")
 stage "final global model: $(jq -r '"\(.correct)/\(.samples)"' <<<"$final") correct on the digits test split"
 awk -v a="$accuracy" 'BEGIN { exit !(a >= 0.90) }' || die "accuracy $accuracy is below 90%"

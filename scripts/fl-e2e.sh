@@ -20,9 +20,9 @@
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
 
-SUMMARY="$(mktemp)" EVENTS="$(mktemp)"
-trap 'rm -f "$SUMMARY" "$EVENTS"' EXIT
-"$DIN_ROOT/scripts/fl-run.sh" --participants 4 --evaluators 3 --rounds 2 --aggregation median \
+SUMMARY="$(mktemp)" EVENTS="$(mktemp)" FINAL="$(mktemp)"
+trap 'rm -f "$SUMMARY" "$EVENTS" "$FINAL"' EXIT
+FINAL_JSON="$FINAL" "$DIN_ROOT/scripts/fl-run.sh" --participants 4 --evaluators 3 --rounds 2 --aggregation median \
 	--scoring-blocks 30 --poisoner --liar --kill-restart --owner-control --timeout 900 --summary "$SUMMARY" \
 	--events "$EVENTS"
 
@@ -63,5 +63,9 @@ jq -se '[.[] | select(.event == "RoundStarted")] | length == 2' "$EVENTS" >/dev/
 jq -se --slurpfile summary "$SUMMARY" '[.[] | select(.event | test("Rewarded$")) | {(.who): .amount}] | add == $summary[0].payouts' \
 	"$EVENTS" >/dev/null || { echo "FAILED: the event stream's payouts differ from the summary's" >&2; exit 1; }
 echo "ok: the event stream starts each round once and pays what the summary says"
+# What scripts/demo.sh reads for its last line: the final model, evaluated as JSON.
+jq -e --slurpfile summary "$SUMMARY" '.samples == 360 and .correct == $summary[0].global_accuracy[-1][1]' \
+	"$FINAL" >/dev/null || { echo "FAILED: FINAL_JSON is not the final model's evaluation: $(cat "$FINAL")" >&2; exit 1; }
+echo "ok: FINAL_JSON holds the final model's evaluation ($(jq -r '"\(.correct)/\(.samples)"' "$FINAL"))"
 echo "==> blocks per round: $(jq -c '[.round_starts[][1], .scoring_started] | [range(1; length) as $i | .[$i] - .[$i - 1]]' "$SUMMARY"); phases closed early: $(jq -c '.closed_early' "$SUMMARY")"
 echo "==> end-to-end federated training: all checks passed"

@@ -45,6 +45,8 @@
 #                  the chain takes) in round 1's Training, then `din task end` in round 2's:
 #                  the task runs the rounds it was created with, on a pool half again as
 #                  large (needs --rounds 2 or more).
+# FINAL_JSON=FILE (environment): the final model's evaluation on the digits test split is
+# also written there as JSON (`din model evaluate --json`; scripts/demo.sh reads it).
 # Accounts: the owner is //Alice; participants and evaluators are the other endowed dev
 # accounts (the dev genesis endows all 14 sr25519 keyring accounts), so at most P + E = 13.
 set -euo pipefail
@@ -293,8 +295,12 @@ if [ -n "$SUMMARY" ]; then
 fi
 # The evaluators holding the global models have exited; `watch` fetched every one of them
 # into its block store, so the final evaluation reads it from there.
-"$DIN" model evaluate --task "$TASK" --data digits-test --store-dir "$WORK/watch-store" \
-	${FINAL_JSON:+--json} | tee "$WORK/final.txt"
+"$DIN" model evaluate --task "$TASK" --data digits-test --store-dir "$WORK/watch-store" |
+	tee "$WORK/final.txt"
+if [ -n "${FINAL_JSON:-}" ]; then
+	"$DIN" model evaluate --task "$TASK" --data digits-test --store-dir "$WORK/watch-store" \
+		--json >"$FINAL_JSON" 2>"$WORK/final-json.log" || fail "din model evaluate --json"
+fi
 for log in "$WORK"/participant-*.log "$WORK"/evaluator-*.log; do
 	if grep -q "panicked" "$log"; then fail "a daemon panicked ($log)"; fi
 done
