@@ -5,11 +5,14 @@
 PIDS=()
 # free_port: a loopback port nobody listens on. Handed out in turn from 20000-32767, below
 # Linux's ephemeral range (where the kernel picks ports for `bind(0)`, zombienet's nodes
-# and the Rust tests' nodes), under a lock shared by every script of the machine, so that
+# and the Rust tests' nodes), under a lock shared by every script of the user, so that
 # scripts running side by side (scripts/test.sh runs its stages concurrently) never pick
 # the same port in the seconds between choosing it and their daemon binding it.
+# The counter lives in the user's cache, not a shared /tmp where another user could plant a
+# symlink to a file of ours for it to truncate.
 free_port() {
-	python3 - "${TMPDIR:-/tmp}/din-free-port" <<-'EOF'
+	mkdir -p "$HOME/.cache/din"
+	python3 - "$HOME/.cache/din/free-port" <<-'EOF'
 		import fcntl, socket, sys
 		FIRST, COUNT = 20000, 12768
 		with open(sys.argv[1], "a+") as counter:
