@@ -112,11 +112,15 @@ pub enum StoreError {
 		/// Transport error.
 		reason: String,
 	},
-	/// None of the configured bootstrap peers could be reached.
-	#[error("none of the {count} bootstrap peers is reachable")]
+	/// None of the configured bootstrap peers could be reached, however often redialed.
+	#[error("none of the {count} bootstrap peers is reachable after {waited:?} of redialing; last error: {last_error}")]
 	BootstrapUnreachable {
 		/// How many were tried.
 		count: usize,
+		/// How long they were redialed.
+		waited: std::time::Duration,
+		/// The last dial failure.
+		last_error: String,
 	},
 	/// A block request to a peer failed (timeout, connection closed, protocol error).
 	#[error("block request to {peer} failed: {reason}")]

@@ -59,6 +59,10 @@ pub struct StoreConfig {
 	pub listen: Vec<Multiaddr>,
 	/// Peers to join the network through, each ending in `/p2p/<peer id>`.
 	pub bootstrap: Vec<Multiaddr>,
+	/// How long to keep redialing bootstrap peers that refuse or time out before giving
+	/// up: a peer that is busy, restarting or slow to finish the handshake when this node
+	/// starts is tried again, with growing pauses, instead of failing the start.
+	pub bootstrap_wait: Duration,
 	/// How long to look for a provider of a CID before giving up with `NotFound`.
 	pub provider_wait: Duration,
 	/// Blocks requested in parallel while fetching one artifact.
@@ -72,13 +76,14 @@ pub struct StoreConfig {
 }
 
 impl StoreConfig {
-	/// Defaults for a node storing in `dir`: no listener, no bootstrap peers, 30 s
-	/// provider wait, 16 parallel block fetches.
+	/// Defaults for a node storing in `dir`: no listener, no bootstrap peers (redialed for
+	/// up to 20 s when given), 30 s provider wait, 16 parallel block fetches.
 	pub fn new(dir: impl Into<PathBuf>) -> Self {
 		StoreConfig {
 			dir: dir.into(),
 			listen: Vec::new(),
 			bootstrap: Vec::new(),
+			bootstrap_wait: Duration::from_secs(20),
 			provider_wait: Duration::from_secs(30),
 			max_concurrent_fetches: 16,
 			announce_on_start: true,
@@ -109,6 +114,45 @@ pub fn load_or_create_identity(path: &std::path::Path) -> Result<identity::Keypa
 			Ok(keypair)
 		},
 		Err(e) => Err(StoreError::io(path, e)),
+	}
+}
+
+/// Dials every bootstrap peer; while none is reached, redials them all with pauses that
+/// grow from 250 ms to 2 s until `wait` has passed. One connected peer is enough: Kademlia
+/// keeps the others' addresses and reaches them through it. The error names the last
+/// failure, so an operator sees why (wrong peer id, refused, handshake timeout).
+async fn join_bootstrap_peers(
+	client: &Client,
+	bootstrap: &[Multiaddr],
+	wait: Duration,
+) -> Result<()> {
+	let peers = bootstrap.iter().map(network::split_peer_address).collect::<Result<Vec<_>>>()?;
+	let deadline = tokio::time::Instant::now() + wait;
+	let mut pause = Duration::from_millis(250);
+	loop {
+		let mut reached = false;
+		let mut last_error = String::new();
+		for (addr, (peer, transport)) in bootstrap.iter().zip(&peers) {
+			match client.dial(*peer, transport.clone()).await {
+				Ok(()) => reached = true,
+				Err(error) => {
+					tracing::warn!(%addr, %error, "bootstrap peer unreachable");
+					last_error = error.to_string();
+				},
+			}
+		}
+		if reached {
+			return Ok(());
+		}
+		if tokio::time::Instant::now() + pause > deadline {
+			return Err(StoreError::BootstrapUnreachable {
+				count: peers.len(),
+				waited: wait,
+				last_error,
+			});
+		}
+		tokio::time::sleep(pause).await;
+		pause = (pause * 2).min(Duration::from_secs(2));
 	}
 }
 
@@ -148,17 +192,7 @@ impl Store {
 			listen_addrs.push(bound.with(libp2p::multiaddr::Protocol::P2p(client.peer_id())));
 		}
 		if !config.bootstrap.is_empty() {
-			let mut reached = 0;
-			for addr in &config.bootstrap {
-				let (peer, transport) = network::split_peer_address(addr)?;
-				match client.dial(peer, transport).await {
-					Ok(()) => reached += 1,
-					Err(error) => tracing::warn!(%addr, %error, "bootstrap peer unreachable"),
-				}
-			}
-			if reached == 0 {
-				return Err(StoreError::BootstrapUnreachable { count: config.bootstrap.len() });
-			}
+			join_bootstrap_peers(&client, &config.bootstrap, config.bootstrap_wait).await?;
 			client.bootstrap().await?;
 		}
 

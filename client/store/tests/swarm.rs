@@ -272,6 +272,69 @@ async fn restart_keeps_content_and_identity() {
 	.await
 }
 
+/// A loopback port nothing listens on (bound, then released).
+fn closed_port() -> u16 {
+	let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+	listener.local_addr().expect("addr").port()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bootstrap_peer_that_is_not_up_yet_is_redialed_until_it_answers() {
+	bounded(async {
+		let port = closed_port();
+		let keypair = libp2p::identity::Keypair::generate_ed25519();
+		let address: Multiaddr =
+			format!("/ip4/127.0.0.1/tcp/{port}/p2p/{}", keypair.public().to_peer_id())
+				.parse()
+				.expect("multiaddr");
+
+		let dir = tempfile::tempdir().expect("tempdir");
+		let mut joining = StoreConfig::new(dir.path());
+		joining.bootstrap = vec![address];
+		joining.bootstrap_wait = Duration::from_secs(30);
+		let joining = tokio::spawn(Store::start(joining));
+
+		// The bootstrap peer comes up a while after the newcomer first dialed it.
+		tokio::time::sleep(Duration::from_millis(1500)).await;
+		let bootstrap_dir = tempfile::tempdir().expect("tempdir");
+		let mut late = StoreConfig::new(bootstrap_dir.path());
+		late.listen = vec![format!("/ip4/127.0.0.1/tcp/{port}").parse().expect("multiaddr")];
+		late.keypair = Some(keypair);
+		let late = Store::start(late).await.expect("start the late bootstrap peer");
+
+		let joined = joining.await.expect("join").expect("the newcomer joins once it answers");
+		let connected = joined.client().connected_peers().await.expect("peers");
+		assert!(connected.contains(&late.peer_id()), "connected to the late bootstrap peer");
+	})
+	.await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bootstrap_peer_that_never_answers_fails_the_start_with_the_reason() {
+	bounded(async {
+		let peer = libp2p::identity::Keypair::generate_ed25519().public().to_peer_id();
+		let address: Multiaddr = format!("/ip4/127.0.0.1/tcp/{}/p2p/{peer}", closed_port())
+			.parse()
+			.expect("multiaddr");
+		let dir = tempfile::tempdir().expect("tempdir");
+		let mut config = StoreConfig::new(dir.path());
+		config.bootstrap = vec![address];
+		config.bootstrap_wait = Duration::from_secs(2);
+		let started = Instant::now();
+		let error = Store::start(config).await.expect_err("nobody listens there");
+		let waited = started.elapsed();
+		assert!(
+			matches!(&error, StoreError::BootstrapUnreachable { count: 1, last_error, .. } if !last_error.is_empty()),
+			"{error}"
+		);
+		assert!(
+			waited >= Duration::from_secs(1) && waited < Duration::from_secs(10),
+			"redialed within its wait: {waited:?}"
+		);
+	})
+	.await
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn unknown_cid_is_a_clear_not_found_after_a_bounded_wait() {
 	bounded(async {
