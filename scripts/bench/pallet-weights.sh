@@ -17,8 +17,10 @@
 #    scripts/bench/frame-weight-template.hbs.
 #
 # The runtime code measured is the release-built wasm; storage and crypto host functions
-# come from the node binary (dev profile here, with opt-level 3 for the crypto crates).
-# For weights of record, run with NODE_PROFILE=release on the reference machine.
+# come from the node binary, release-built by default as validators run it (the weights of
+# record; a cold release build of the node took 41 min on 2 cores here).
+# NODE_PROFILE=debug measures with the dev-profile node of a quicker build (opt-level 3
+# for the crypto crates only), whose host functions are slower: pessimistic weights.
 set -euo pipefail
 
 source "$(dirname "${BASH_SOURCE[0]}")/../env.sh"
@@ -27,7 +29,7 @@ cd "$DIN_ROOT"
 
 STEPS="${STEPS:-50}"
 REPEAT="${REPEAT:-20}"
-NODE_PROFILE="${NODE_PROFILE:-debug}"
+NODE_PROFILE="${NODE_PROFILE:-release}"
 TEMPLATE="$DIN_ROOT/scripts/bench/frame-weight-template.hbs"
 HEADER="$DIN_ROOT/scripts/bench/header.txt"
 
@@ -61,11 +63,22 @@ echo "==> building the din-runtime wasm with runtime-benchmarks"
 build_benchmark_runtime "$NODE_PROFILE"
 WASM="$BENCHMARK_RUNTIME"
 
+# The header of every generated file names how its weights were measured.
+header="$(mktemp)"
+trap 'rm -f "$header"' EXIT
+{
+	cat "$HEADER"
+	echo "//"
+	echo "// Measured by scripts/bench/pallet-weights.sh with a $NODE_PROFILE-profile din-node,"
+	echo "// STEPS=$STEPS REPEAT=$REPEAT, on $(nproc) cores of $(sed -n 's/^model name[^:]*: //p' /proc/cpuinfo | head -1)."
+} > "$header"
+
 for short in "${selected[@]}"; do
 	pallet="${PALLETS[$short]:-}"
 	[ -n "$pallet" ] || { echo "unknown pallet '$short' (known: ${!PALLETS[*]})" >&2; exit 1; }
 	out="$DIN_ROOT/pallets/$short/src/weights.rs"
 	echo "==> $pallet -> $out"
+	started=$SECONDS
 	"$NODE" benchmark pallet \
 		--runtime "$WASM" \
 		--genesis-builder runtime \
@@ -75,7 +88,9 @@ for short in "${selected[@]}"; do
 		--repeat "$REPEAT" \
 		--wasm-execution compiled \
 		--heap-pages 4096 \
-		--header "$HEADER" \
+		--header "$header" \
 		--template "$TEMPLATE" \
 		--output "$out"
+	echo "    $pallet: $((SECONDS - started)) s"
 done
+echo "==> weights written in $SECONDS s in all (node build included)"
