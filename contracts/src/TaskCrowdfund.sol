@@ -13,7 +13,11 @@ import {IDin, DIN_ADDRESS} from "IDin.sol";
 /// until then. Should the task not start (too few participants join), the organizer
 /// `cancel`s it before its first round: the pool comes back to this contract and
 /// contributors `withdraw` again. Contributions are in wei (18 decimals); the spec's pool is in native units
-/// (12 decimals), so the goal must cover `pool * 10^6` wei plus the account's deposit.
+/// (12 decimals), so the goal must cover `pool * 10^6` wei plus the account's existential
+/// deposit. The chain also holds a storage deposit for the task until its records are
+/// pruned, a retention period after it ended: the launcher sends it with `launch`, apart
+/// from the contributions, so that a cancel gives every contributor all of theirs back at
+/// once; the organizer `reclaim`s it once the chain has released it.
 contract TaskCrowdfund {
     IDin private constant DIN = IDin(DIN_ADDRESS);
 
@@ -36,6 +40,7 @@ contract TaskCrowdfund {
     error NothingToWithdraw();
     error NotOrganizer();
     error NotLaunched();
+    error NotCancelled();
 
     constructor(bytes memory taskSpec, uint256 fundingGoal) {
         organizer = msg.sender;
@@ -62,8 +67,9 @@ contract TaskCrowdfund {
         emit Withdrawn(msg.sender, amount);
     }
 
-    /// Create the task; this contract's account becomes its owner and pays its pool.
-    function launch() external returns (uint32) {
+    /// Create the task; this contract's account becomes its owner and pays its pool from
+    /// the contributions, its storage deposit from what this call sends.
+    function launch() external payable returns (uint32) {
         if (launched) revert AlreadyLaunched();
         if (raised < goal) revert GoalNotReached(raised, goal);
         launched = true;
@@ -80,6 +86,19 @@ contract TaskCrowdfund {
         cancelled = true;
         DIN.cancelTask(task);
         emit Cancelled(task);
+    }
+
+    /// After a cancel, send the organizer what this contract holds beyond what contributors
+    /// may still withdraw: what the launcher sent, once the chain has released the task's
+    /// storage deposit (a retention period after the cancel), and any excess at once.
+    function reclaim() external {
+        if (msg.sender != organizer) revert NotOrganizer();
+        if (!cancelled) revert NotCancelled();
+        uint256 spare = address(this).balance - raised;
+        if (spare == 0) revert NothingToWithdraw();
+        (bool sent, ) = payable(organizer).call{value: spare}("");
+        require(sent, "transfer failed");
+        emit Withdrawn(organizer, spare);
     }
 
     /// Release the task's test-set key (the owner's duty at Scoring), for the organizer.

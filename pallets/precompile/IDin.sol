@@ -82,7 +82,11 @@ interface IDin {
     /// earns its own, and only the evaluator score weights evaluator draws.
     function reputation(address who, uint8 role) external view returns (uint32);
 
-    /// Create a task owned by the caller, holding `spec`'s reward pool from its balance.
+    /// Create a task owned by the caller, holding `spec`'s reward pool from its balance,
+    /// and a storage deposit besides (reverts "InsufficientBalanceForDeposit"): the tasks
+    /// pallet's `TaskDepositBase` + `TaskDepositPerByte` per byte of `spec` +
+    /// `TaskDepositPerRound` per round, released when the task's records are pruned,
+    /// `RecordRetention` blocks after it ended.
     /// `spec` is the SCALE encoding of `pallet_din_tasks::TaskSpec`, as
     /// `din task create --spec-only` prints it (the model, test-set commitment and, for
     /// zk scoring, verifying key must be prepared off chain first).
@@ -110,7 +114,8 @@ interface IDin {
     function leaveTask(uint32 id) external;
 
     /// Cancel task `id` (the caller must own it; before its first round starts) and get
-    /// its whole pool back. Releases every participant's lock.
+    /// its whole pool back (the storage deposit comes back when the task is pruned).
+    /// Releases every participant's lock.
     function cancelTask(uint32 id) external;
 
     /// Bond `amount` more for `role`, held from the caller's balance.

@@ -490,10 +490,10 @@ pub trait RoundLifecycle {
 		subgroups: SubgroupIndex,
 	) -> (polkadot_sdk::sp_weights::Weight, Result<(), DispatchError>);
 	/// `phase` of `round` reached its deadline. The task moves on right after if the
-	/// answer is [`PhaseEnd::done`]; otherwise it holds the phase and calls again in the next
+	/// answer is [`WorkSlice::done`]; otherwise it holds the phase and calls again in the next
 	/// block, so that work too large for one block (settling many subgroups) is done in
 	/// slices. The phase's own calls must be refused from the first call on.
-	fn on_phase_end(task: TaskId, round: RoundIndex, phase: TaskPhase) -> PhaseEnd;
+	fn on_phase_end(task: TaskId, round: RoundIndex, phase: TaskPhase) -> WorkSlice;
 	/// `task` is being created with `scoring`, inside `create_task` (measured by its
 	/// benchmark). An `Err` refuses the task, e.g. a `ZkAccuracy` task naming a verifying key
 	/// that is not registered; `Ok` may bind what the task uses (the key stays registered
@@ -501,6 +501,12 @@ pub trait RoundLifecycle {
 	fn on_task_created(task: TaskId, scoring: &ScoringRule) -> Result<(), DispatchError>;
 	/// The task reached a terminal phase (`Finished` or `Cancelled`). Returns the weight used.
 	fn on_task_end(task: TaskId, phase: TaskPhase) -> polkadot_sdk::sp_weights::Weight;
+	/// The ended `task`'s retention period is over: remove the records this side keeps of
+	/// it, as many as `budget` allows, never using more. Called (from `on_idle`, with the
+	/// weight the block leaves unused) until the answer is [`WorkSlice::done`]; the task's
+	/// own record goes after. A budget below the smallest step is answered with
+	/// `WorkSlice::more(Weight::zero())`, and the call comes again in another block.
+	fn prune_task_records(task: TaskId, budget: polkadot_sdk::sp_weights::Weight) -> WorkSlice;
 
 	/// Make sure a round of `task` with `subgroups` subgroups can start (e.g. fill the
 	/// evaluator pool), for the benchmarks of the task pallet's round start.
@@ -515,18 +521,19 @@ pub trait RoundLifecycle {
 	}
 }
 
-/// What a [`RoundLifecycle::on_phase_end`] call did: the weight it used and whether the
-/// phase's work is complete.
+/// What one slice of work that may span blocks did (a phase end, a payout, a pruning): the
+/// weight it used and whether the work is complete.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub struct PhaseEnd {
+pub struct WorkSlice {
 	/// The weight of this call.
 	pub weight: polkadot_sdk::sp_weights::Weight,
-	/// Whether the phase's work is complete; `false` holds the phase for another call.
+	/// Whether the work is complete; `false` asks for another call (a held phase waits for
+	/// it).
 	pub done: bool,
 }
 
-impl PhaseEnd {
-	/// The phase's work is complete; it used `weight`.
+impl WorkSlice {
+	/// The work is complete; this call used `weight`.
 	pub fn done(weight: polkadot_sdk::sp_weights::Weight) -> Self {
 		Self { weight, done: true }
 	}
@@ -554,14 +561,17 @@ impl RoundLifecycle for () {
 	) -> (polkadot_sdk::sp_weights::Weight, Result<(), DispatchError>) {
 		(polkadot_sdk::sp_weights::Weight::zero(), Ok(()))
 	}
-	fn on_phase_end(_: TaskId, _: RoundIndex, _: TaskPhase) -> PhaseEnd {
-		PhaseEnd::done(polkadot_sdk::sp_weights::Weight::zero())
+	fn on_phase_end(_: TaskId, _: RoundIndex, _: TaskPhase) -> WorkSlice {
+		WorkSlice::done(polkadot_sdk::sp_weights::Weight::zero())
 	}
 	fn on_task_created(_: TaskId, _: &ScoringRule) -> Result<(), DispatchError> {
 		Ok(())
 	}
 	fn on_task_end(_: TaskId, _: TaskPhase) -> polkadot_sdk::sp_weights::Weight {
 		polkadot_sdk::sp_weights::Weight::zero()
+	}
+	fn prune_task_records(_: TaskId, _: polkadot_sdk::sp_weights::Weight) -> WorkSlice {
+		WorkSlice::done(polkadot_sdk::sp_weights::Weight::zero())
 	}
 }
 
@@ -763,14 +773,14 @@ pub trait RewardSettlement<AccountId> {
 	fn credit(task: TaskId, credit: Credit<AccountId>);
 	/// Make the payments of `task`'s settlement, as many as `budget` holds (at least one);
 	/// `done` once none remains and the settlement is recorded.
-	fn pay_out(task: TaskId, budget: polkadot_sdk::sp_weights::Weight) -> PhaseEnd;
+	fn pay_out(task: TaskId, budget: polkadot_sdk::sp_weights::Weight) -> WorkSlice;
 }
 
 impl<AccountId> RewardSettlement<AccountId> for () {
 	fn open(_: TaskId, _: ScoreBasis) {}
 	fn credit(_: TaskId, _: Credit<AccountId>) {}
-	fn pay_out(_: TaskId, _: polkadot_sdk::sp_weights::Weight) -> PhaseEnd {
-		PhaseEnd::done(polkadot_sdk::sp_weights::Weight::zero())
+	fn pay_out(_: TaskId, _: polkadot_sdk::sp_weights::Weight) -> WorkSlice {
+		WorkSlice::done(polkadot_sdk::sp_weights::Weight::zero())
 	}
 }
 

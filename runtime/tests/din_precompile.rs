@@ -127,7 +127,8 @@ fn bond_and_join_act_as_the_caller() {
 /// funds a task, and the chain keeps its funds because the calls that give them back are
 /// missing. Every fund comes back: the pool by `cancelTask`, the lock by `leaveTask` (as
 /// the first round starts, or here the task ends), the bond by `unbond` then
-/// `withdrawUnbonded` after the unbonding period.
+/// `withdrawUnbonded` after the unbonding period, the task's storage deposit when its
+/// records are pruned after the retention.
 #[test]
 fn a_caller_of_the_precompile_gets_every_fund_back() {
 	new_test_ext().execute_with(|| {
@@ -153,7 +154,13 @@ fn a_caller_of_the_precompile_gets_every_fund_back() {
 		let info = pallet_din_tasks::Tasks::<Runtime>::get(id).expect("kept as a record");
 		assert_eq!(info.phase, din_primitives::TaskPhase::Cancelled);
 		assert_eq!(info.remaining, 0);
-		assert_eq!(pallet_balances_free(&alice), alice_before, "the whole pool is back");
+		let deposit = pallet_din_tasks::TaskDeposits::<Runtime>::get(id).expect("held");
+		assert!(deposit > 0);
+		assert_eq!(
+			pallet_balances_free(&alice),
+			alice_before - deposit,
+			"the whole pool is back; the deposit is held while the records are kept"
+		);
 		assert_eq!(revert_reason(&call(&alice, IDin::cancelTaskCall { id })), "TaskEnded");
 
 		returned(&bob, IDin::unbondCall { role: 0, amount: U256::from(2 * UNIT) });
@@ -168,6 +175,17 @@ fn a_caller_of_the_precompile_gets_every_fund_back() {
 		assert_eq!(withdrawn, U256::from(2 * UNIT));
 		assert!(pallet_din_staking::Ledgers::<Runtime>::get(&bob, Role::Participant).is_none());
 		assert_eq!(pallet_balances_free(&bob), bob_before, "the whole bond is back");
+
+		// The retention (as long as the unbonding period) is over: a block with room prunes.
+		let retention = <Runtime as pallet_din_tasks::Config>::RecordRetention::get();
+		let now = din_runtime::System::block_number().max(1 + retention);
+		din_runtime::System::set_block_number(now);
+		<din_runtime::Tasks as polkadot_sdk::frame_support::traits::Hooks<_>>::on_idle(
+			now,
+			Weight::MAX,
+		);
+		assert!(pallet_din_tasks::Tasks::<Runtime>::get(id).is_none(), "the record is pruned");
+		assert_eq!(pallet_balances_free(&alice), alice_before, "and the deposit is back");
 	});
 }
 

@@ -274,6 +274,16 @@ pub fn cid_from_chain(bytes: &[u8]) -> anyhow::Result<Cid> {
 	Ok(din_store::parse_cid(text)?)
 }
 
+/// The task `task` as the chain has it, or a clear error: an id never used, or the id of a
+/// task that ended and whose records the chain pruned after its retention.
+pub async fn existing_task(chain: &Chain, task: u32) -> anyhow::Result<din_chain::types::TaskInfo> {
+	chain.task(task).await?.ok_or_else(|| {
+		invalid!(
+			"task {task} does not exist (never created, or ended and pruned after the chain's record retention)"
+		)
+	})
+}
+
 /// The model spec of a task, from its on-chain architecture bytes.
 pub fn task_spec(info: &din_chain::types::TaskInfo) -> anyhow::Result<ModelSpec> {
 	ModelSpec::from_bytes(&info.spec.model.architecture.0)

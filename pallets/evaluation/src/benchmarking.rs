@@ -674,6 +674,34 @@ mod benchmarks {
 		assert!(!ScoreSettlements::<T>::contains_key(task));
 	}
 
+	/// A pruning step of an ended task's public record after its retention: `k` subgroup
+	/// results (each with a full invalid list) removed, the end of the record found and the
+	/// test key removed.
+	#[benchmark]
+	fn on_task_records_pruned(k: Linear<1, { Pallet::<T>::prunable_entries() }>) {
+		let (task, _) = task::<T>(TaskPhase::Rewarding, 1, zk());
+		let _ = SubgroupResults::<T>::clear_prefix(task, u32::MAX, None);
+		let invalid: Vec<T::AccountId> =
+			(0..T::MaxSubgroupSize::get()).map(|i| account("invalid", i, SEED)).collect();
+		let result = SubgroupResult::Accepted(AggregateReveal {
+			cid: cid(5),
+			commitment: H256::repeat_byte(4),
+			invalid: BoundedVec::truncate_from(invalid),
+		});
+		let subgroups = T::MaxSubgroups::get();
+		for i in 0..k {
+			SubgroupResults::<T>::insert(task, (i / subgroups, i % subgroups), result.clone());
+		}
+		release_key::<T>(task);
+		let pruned;
+		#[block]
+		{
+			pruned = Pallet::<T>::prune_public_record(task, k + 1);
+		}
+		assert_eq!(pruned, (k, true));
+		assert!(!TestKeys::<T>::contains_key(task));
+	}
+
 	/// The compute of an off-chain worker's FedAvg aggregation duty over `n` fetched
 	/// updates of `p` values ([`AggregationDuty::run`]); `p` goes up to twice the bound, to
 	/// see what lies beyond it. Not a weight (the worker spends no block weight), hence

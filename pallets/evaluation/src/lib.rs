@@ -165,8 +165,8 @@ use alloc::vec::Vec;
 use din_primitives::{
 	aggregate_commit_hash, evaluation_public_inputs, global_commit_hash, score_binding,
 	score_commit_hash, slice_within, BondLocker, Credit, EvaluationInputs, Offence, PhaseClosing,
-	PhaseEnd, ProofVerifier, Reputation, RewardSettlement, Role, RoundLifecycle, ScoreBasis,
-	ScoringRule, Slash, SlashReason, StakeInfo, TaskInspect, TaskPhase, TaskTerms,
+	ProofVerifier, Reputation, RewardSettlement, Role, RoundLifecycle, ScoreBasis, ScoringRule,
+	Slash, SlashReason, StakeInfo, TaskInspect, TaskPhase, TaskTerms, WorkSlice,
 };
 use polkadot_sdk::{
 	frame_support::{

@@ -28,20 +28,20 @@ impl<T: Config> RoundLifecycle for Pallet<T> {
 		(weight, result)
 	}
 
-	fn on_phase_end(task: TaskId, round: RoundIndex, phase: TaskPhase) -> PhaseEnd {
+	fn on_phase_end(task: TaskId, round: RoundIndex, phase: TaskPhase) -> WorkSlice {
 		match phase {
 			// In slices: many subgroups would not fit one block.
 			TaskPhase::AggregationReveal => {
 				let (settled, done) = Self::settle_aggregation(task, round);
 				let weight = T::WeightInfo::on_aggregation_end(settled);
-				PhaseEnd { weight, done }
+				WorkSlice { weight, done }
 			},
 			TaskPhase::GlobalReveal => {
-				PhaseEnd::done(T::WeightInfo::on_global_end(Self::settle_global(task, round)))
+				WorkSlice::done(T::WeightInfo::on_global_end(Self::settle_global(task, round)))
 			},
 			// In slices: a task's scores, payees and records would not fit one block.
 			TaskPhase::Rewarding => Self::settle_scores(task),
-			_ => PhaseEnd::done(Weight::zero()),
+			_ => WorkSlice::done(Weight::zero()),
 		}
 	}
 
@@ -52,6 +52,17 @@ impl<T: Config> RoundLifecycle for Pallet<T> {
 	fn on_task_end(task: TaskId, _phase: TaskPhase) -> Weight {
 		Self::unbind_verifying_key(task);
 		T::WeightInfo::on_task_end()
+	}
+
+	fn prune_task_records(task: TaskId, budget: Weight) -> WorkSlice {
+		if !T::WeightInfo::on_task_records_pruned(1).all_lte(budget) {
+			return WorkSlice::more(Weight::zero());
+		}
+		let limit = slice_within(Self::prunable_entries(), budget, |k| {
+			T::WeightInfo::on_task_records_pruned(k)
+		});
+		let (removed, done) = Self::prune_public_record(task, limit);
+		WorkSlice { weight: T::WeightInfo::on_task_records_pruned(removed.max(1)), done }
 	}
 
 	#[cfg(feature = "runtime-benchmarks")]

@@ -351,12 +351,12 @@ impl<T: Config> Pallet<T> {
 	/// of records (opening the settlement first), or of the rewards pallet's payout, or of
 	/// the pruning. `done` once the last record is pruned; the tasks pallet holds the phase
 	/// until then. Returns the benchmarked weight at the counts processed.
-	pub(crate) fn settle_scores(task: TaskId) -> PhaseEnd {
+	pub(crate) fn settle_scores(task: TaskId) -> WorkSlice {
 		Self::settle_scores_within(task, T::SettlementSliceWeight::get())
 	}
 
 	/// [`Self::settle_scores`] under `budget`.
-	pub(crate) fn settle_scores_within(task: TaskId, budget: Weight) -> PhaseEnd {
+	pub(crate) fn settle_scores_within(task: TaskId, budget: Weight) -> WorkSlice {
 		match ScoreSettlements::<T>::get(task) {
 			Some(ScoreSettlement::PayingOut) => {
 				let paid = T::Rewards::pay_out(task, budget);
@@ -364,7 +364,7 @@ impl<T: Config> Pallet<T> {
 					ScoreSettlements::<T>::insert(task, ScoreSettlement::Pruning);
 				}
 				// What this dispatch adds to the payout: no more than the last pruning slice.
-				PhaseEnd::more(paid.weight.saturating_add(T::WeightInfo::on_scores_finalized()))
+				WorkSlice::more(paid.weight.saturating_add(T::WeightInfo::on_scores_finalized()))
 			},
 			Some(ScoreSettlement::Pruning) => {
 				let (removed, done) = Self::prune_scores(task, Self::prunable_within(budget));
@@ -373,7 +373,7 @@ impl<T: Config> Pallet<T> {
 				} else {
 					T::WeightInfo::on_scores_pruned(removed.max(1))
 				};
-				PhaseEnd { weight, done }
+				WorkSlice { weight, done }
 			},
 			stage => {
 				let opening = if stage.is_none() {
@@ -383,7 +383,7 @@ impl<T: Config> Pallet<T> {
 				};
 				let limit = Self::records_within(budget.saturating_sub(opening));
 				let processed = Self::settle_records(task, stage, limit);
-				PhaseEnd::more(opening.saturating_add(T::WeightInfo::on_score_slice(processed)))
+				WorkSlice::more(opening.saturating_add(T::WeightInfo::on_score_slice(processed)))
 			},
 		}
 	}
@@ -608,6 +608,23 @@ impl<T: Config> Pallet<T> {
 		SettlementCursor::<T>::remove(task);
 		ScoreSettlements::<T>::remove(task);
 		(removed, true)
+	}
+
+	/// Remove up to `limit` entries of an ended task's public record (its subgroup results,
+	/// then its global models), and its test key once none is left; returns the entries
+	/// removed and whether it is done. Draining sees the removals of earlier calls in the
+	/// same block, so the tasks pallet may call it again in one `on_idle`.
+	pub(crate) fn prune_public_record(task: TaskId, limit: u32) -> (u32, bool) {
+		let limit = limit as usize;
+		let mut removed = SubgroupResults::<T>::drain_prefix(task).take(limit).count();
+		if removed < limit {
+			removed += GlobalModels::<T>::drain_prefix(task).take(limit - removed).count();
+		}
+		if removed < limit {
+			TestKeys::<T>::remove(task);
+			return (removed as u32, true);
+		}
+		(removed as u32, false)
 	}
 
 	/// Every task's scored-target count matches its proven scores and reports, until its

@@ -1922,3 +1922,51 @@ fn a_minority_dispute_does_not_unscore_a_task() {
 		assert!(pallet_din_rewards::Settlements::<Test>::get(task).unwrap().scored);
 	});
 }
+
+/// After the tasks pallet's retention, `on_idle` prunes the task's public record here
+/// (subgroup results, global models, the released test key) before the task itself; the
+/// settlement summary stays, and the owner's task deposit is released.
+#[test]
+fn an_ended_tasks_record_is_pruned_after_its_retention_and_its_settlement_stays() {
+	use polkadot_sdk::frame_support::traits::{Get, Hooks};
+	ExtBuilder::default().build_and_execute(|| {
+		register_vk();
+		let task = scored_task_of(2, zk());
+		run_until(task, TaskPhase::Finished);
+		let ended = System::block_number();
+		let records = || {
+			(
+				SubgroupResults::<Test>::iter_prefix(task).count(),
+				GlobalModels::<Test>::iter_prefix(task).count(),
+				TestKeys::<Test>::contains_key(task),
+			)
+		};
+		let (subgroups, globals, key) = records();
+		assert!(subgroups > 1 && globals == 2 && key, "{:?}", records());
+
+		// One entry at a time when a block leaves room for one only.
+		let one = <() as crate::WeightInfo>::on_task_records_pruned(1);
+		let slice = <Evaluation as RoundLifecycle>::prune_task_records(task, one);
+		assert!(!slice.done && slice.weight.all_lte(one));
+		assert_eq!(records().0 + records().1, subgroups + globals - 1);
+		let nothing = <Evaluation as RoundLifecycle>::prune_task_records(task, Weight::zero());
+		assert_eq!((nothing.weight, nothing.done), (Weight::zero(), false), "a budget too small");
+
+		let retention = <<Test as pallet_din_tasks::Config>::RecordRetention as Get<u64>>::get();
+		let idle_until = |n: u64| {
+			while System::block_number() < n {
+				run_to(System::block_number() + 1);
+				DinTasks::on_idle(System::block_number(), Weight::MAX);
+			}
+		};
+		idle_until(ended + retention - 1);
+		assert!(records().2 && pallet_din_tasks::Tasks::<Test>::contains_key(task));
+		idle_until(ended + retention);
+		assert_eq!(records(), (0, 0, false));
+		assert!(!pallet_din_tasks::Tasks::<Test>::contains_key(task));
+		assert!(pallet_din_rewards::Settlements::<Test>::contains_key(task), "the summary stays");
+		let deposit =
+			Balances::balance_on_hold(&pallet_din_tasks::HoldReason::TaskDeposit.into(), &OWNER);
+		assert_eq!(deposit, 0);
+	});
+}

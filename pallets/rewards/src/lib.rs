@@ -77,8 +77,8 @@ pub use weights::WeightInfo;
 
 use alloc::vec::Vec;
 use din_primitives::{
-	slice_within, Credit, Offence, PhaseEnd, RewardSettlement, Role, RoundIndex, ScoreBasis, Slash,
-	SlashReason, TaskEscrow, TaskId, TaskInspect,
+	slice_within, Credit, Offence, RewardSettlement, Role, RoundIndex, ScoreBasis, Slash,
+	SlashReason, TaskEscrow, TaskId, TaskInspect, WorkSlice,
 };
 use polkadot_sdk::{
 	frame_support::{
@@ -508,8 +508,8 @@ impl<T: Config> RewardSettlement<T::AccountId> for Pallet<T> {
 		Self::do_credit(task, credit)
 	}
 
-	fn pay_out(task: TaskId, budget: Weight) -> PhaseEnd {
+	fn pay_out(task: TaskId, budget: Weight) -> WorkSlice {
 		let (paid, done) = Self::pay_out_up_to(task, Self::payments_within(budget));
-		PhaseEnd { weight: T::WeightInfo::pay_out(paid), done }
+		WorkSlice { weight: T::WeightInfo::pay_out(paid), done }
 	}
 }

@@ -138,6 +138,13 @@ fn reach_deadline<T: Config>(task: TaskId) {
 	Pallet::<T>::on_initialize(at);
 }
 
+/// A cancelled task (the longest descriptor), queued for pruning.
+fn ended_task<T: Config>() -> TaskId {
+	let (task, owner) = task_with::<T>(0);
+	Pallet::<T>::cancel_task(RawOrigin::Signed(owner).into(), task).expect("cancellable");
+	task
+}
+
 #[benchmarks]
 mod benchmarks {
 	use super::*;
@@ -315,6 +322,75 @@ mod benchmarks {
 			Pallet::<T>::on_initialize(at);
 		}
 		assert_eq!(Tasks::<T>::get(task).expect("exists").phase, TaskPhase::Finished);
+	}
+
+	/// `on_idle` with an ended task at the front of the prune queue whose retention has not
+	/// passed: a look at the queue, the cost every pruning step pays too.
+	#[benchmark]
+	fn on_idle_nothing_due() {
+		let task = ended_task::<T>();
+		let (front, _) = PruneQueueBounds::<T>::get();
+		let due = PruneQueue::<T>::get(front).expect("queued").due;
+		let now = due.saturating_sub(polkadot_sdk::sp_runtime::traits::One::one());
+		#[block]
+		{
+			Pallet::<T>::prune_within(now, Weight::MAX);
+		}
+		assert!(Tasks::<T>::contains_key(task));
+	}
+
+	/// A pruning step that removes `k` updates of a round of an ended task and the round's
+	/// record (the lookup of the round included).
+	#[benchmark]
+	fn on_idle_prune_round(k: Linear<1, { T::MaxParticipants::get() }>) {
+		let task = ended_task::<T>();
+		let now = frame_system::Pallet::<T>::block_number();
+		Rounds::<T>::insert(
+			task,
+			0,
+			RoundInfo { started_at: now, participants: k, subgroups: 1, updates: k },
+		);
+		for i in 0..k {
+			let cid =
+				BoundedVec::truncate_from(alloc::vec![3u8; din_primitives::MAX_CID_LEN as usize]);
+			let update = UpdateInfo {
+				subgroup: 0,
+				cid,
+				commitment: H256::repeat_byte(5),
+				num_samples: 1,
+				submitted_at: now,
+			};
+			Updates::<T>::insert(
+				(task, 0),
+				account::<T::AccountId>("participant", i, SEED),
+				update,
+			);
+		}
+		// A step of limit `k` removes at most `k` updates, or fewer and the round's record:
+		// measured as both, `k` updates and the record.
+		let removed;
+		#[block]
+		{
+			let round = Rounds::<T>::iter_key_prefix(task).next().expect("a round");
+			removed = Pallet::<T>::prune_round(task, round, k + 1);
+		}
+		assert_eq!(removed, k);
+		assert!(!Rounds::<T>::contains_key(task, 0));
+		assert_eq!(Updates::<T>::iter_prefix((task, 0)).count(), 0);
+	}
+
+	/// The last pruning step of an ended task: its record removed and its deposit released.
+	#[benchmark]
+	fn on_idle_task_pruned() {
+		let task = ended_task::<T>();
+		let now = frame_system::Pallet::<T>::block_number();
+		let mut entry = PruneEntry { task, due: now, lifecycle_done: true };
+		#[block]
+		{
+			Pallet::<T>::prune_step(&mut entry, Weight::MAX);
+		}
+		assert!(!Tasks::<T>::contains_key(task));
+		assert!(!TaskDeposits::<T>::contains_key(task));
 	}
 
 	impl_benchmark_test_suite!(

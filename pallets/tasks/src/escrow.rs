@@ -12,7 +12,8 @@ use super::*;
 
 impl<T: Config> Pallet<T> {
 	/// Settle an ending task: refund what is left of the pool, release participants'
-	/// locks, clear the current assignment. Returns the refund and the participant count.
+	/// locks, clear the current assignment, queue its records for pruning. Returns the
+	/// refund and the participant count.
 	pub(crate) fn end_task(task: TaskId, info: &mut TaskInfoOf<T>) -> (BalanceOf<T>, u32) {
 		let refund = T::Currency::release(
 			&HoldReason::RewardPool.into(),
@@ -34,6 +35,7 @@ impl<T: Config> Pallet<T> {
 		let _ = Subgroups::<T>::clear_prefix(task, limit, None);
 		RoundDeferrals::<T>::remove(task);
 		ActiveTasks::<T>::mutate(|n| n.saturating_dec());
+		Self::queue_for_pruning(task);
 		(refund, participants.len() as u32)
 	}
 

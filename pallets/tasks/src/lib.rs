@@ -78,6 +78,13 @@
 //! `try_state`): per owner, the balance held for reward pools equals the sum of the
 //! `remaining` budgets of that owner's live tasks.
 //!
+//! *Storage.* Creating a task holds a storage deposit from its owner besides the pool
+//! ([`HoldReason::TaskDeposit`], [`Pallet::task_deposit`]: a base, per byte of the spec, per
+//! round). When a task has ended, its records stay for [`Config::RecordRetention`] blocks;
+//! then `on_idle` prunes them with the weight blocks leave unused (this pallet's rounds and
+//! updates, the lifecycle side's through [`RoundLifecycle::prune_task_records`], the task
+//! last) and releases the deposit ([`Event::TaskPruned`]).
+//!
 //! ## Terms
 //!
 //! - **Task**: one federated training job with its fixed parameters and pool.
@@ -98,6 +105,8 @@
 //!   `on_initialize`, including the round start (snapshot, shuffle, subgroups);
 //! - `escrow.rs`: the held reward pool: payments and burns through
 //!   [`din_primitives::TaskEscrow`], the refund and lock release when a task ends;
+//! - `pruning.rs`: the task deposit and the pruning of an ended task's records after
+//!   [`Config::RecordRetention`], in `on_idle`;
 //! - `inspect.rs`: the read side: [`din_primitives::TaskInspect`] for the evaluation
 //!   pallet and the helpers behind the runtime API.
 
@@ -111,6 +120,7 @@ mod escrow;
 mod inspect;
 mod lifecycle;
 pub mod migrations;
+mod pruning;
 pub mod runtime_api;
 pub mod types;
 pub mod weights;
@@ -207,6 +217,10 @@ pub mod pallet {
 			type MinEvaluatorFee = TestMinEvaluatorFee;
 			type MinBaselineMargin = TestMinBaselineMargin;
 			type ShuffleLookback = ConstU64<0>;
+			type TaskDepositBase = ConstU64<10>;
+			type TaskDepositPerByte = ConstU64<0>;
+			type TaskDepositPerRound = ConstU64<5>;
+			type RecordRetention = ConstU64<10>;
 			type WeightInfo = ();
 		}
 	}
@@ -332,6 +346,34 @@ pub mod pallet {
 		#[pallet::constant]
 		type MinBaselineMargin: Get<Perbill>;
 
+		/// Part of the storage deposit held from a task's owner at [`Pallet::create_task`]
+		/// for the records every task leaves (its own, its schedule, the evaluation side's
+		/// test key), released when they are pruned ([`Config::RecordRetention`]). Without it
+		/// a task is permanent state bought with a refundable pool.
+		#[pallet::constant]
+		#[pallet::no_default_bounds]
+		type TaskDepositBase: Get<BalanceOf<Self>>;
+
+		/// Part of the task deposit per byte of the encoded [`TaskSpec`] (the architecture
+		/// descriptor and the CIDs make most of the task's own record).
+		#[pallet::constant]
+		#[pallet::no_default_bounds]
+		type TaskDepositPerByte: Get<BalanceOf<Self>>;
+
+		/// Part of the task deposit per round: each round leaves a round record, subgroup
+		/// results and a global model until the task is pruned. [`Pallet::extend_task`]
+		/// holds it for the added rounds.
+		#[pallet::constant]
+		#[pallet::no_default_bounds]
+		type TaskDepositPerRound: Get<BalanceOf<Self>>;
+
+		/// How long the records of an ended (finished, cancelled or expired) task stay on
+		/// chain for clients, explorers and late readers before `on_idle` prunes them and
+		/// releases the task deposit. Pruning only uses weight a block leaves unused.
+		#[pallet::constant]
+		#[pallet::no_default_bounds]
+		type RecordRetention: Get<BlockNumberFor<Self>>;
+
 		/// Weight information for the calls and hooks of this pallet.
 		type WeightInfo: WeightInfo;
 	}
@@ -404,6 +446,25 @@ pub mod pallet {
 	/// How many times the first round of a live task was deferred (absent: never).
 	#[pallet::storage]
 	pub type RoundDeferrals<T: Config> = StorageMap<_, Twox64Concat, TaskId, u32, ValueQuery>;
+
+	/// The storage deposit held from each task's owner ([`HoldReason::TaskDeposit`]),
+	/// released when the task's records are pruned. Tasks created before deposits (storage
+	/// version 1) have none.
+	#[pallet::storage]
+	pub type TaskDeposits<T: Config> =
+		StorageMap<_, Twox64Concat, TaskId, BalanceOf<T>, OptionQuery>;
+
+	/// Ended tasks whose records wait to be pruned, in the order they ended, each with the
+	/// block from which it may be: a queue, from the first index of [`PruneQueueBounds`] to
+	/// the one before the second. The retention is one constant, so the order the tasks
+	/// ended in is the order they fall due in, and `on_idle` only ever looks at the front.
+	#[pallet::storage]
+	pub type PruneQueue<T: Config> =
+		StorageMap<_, Twox64Concat, u32, PruneEntry<BlockNumberFor<T>>, OptionQuery>;
+
+	/// The front of [`PruneQueue`] and the index its next entry takes (equal: empty).
+	#[pallet::storage]
+	pub type PruneQueueBounds<T: Config> = StorageValue<_, (u32, u32), ValueQuery>;
 
 	/// The tasks whose phase ends at a block.
 	#[pallet::storage]
@@ -498,6 +559,11 @@ pub mod pallet {
 		PoolPaid { task: TaskId, round: RoundIndex, who: T::AccountId, amount: BalanceOf<T> },
 		/// `amount` of the pool of `task` was burned (protocol fee).
 		PoolBurned { task: TaskId, round: RoundIndex, owner: T::AccountId, amount: BalanceOf<T> },
+		/// `owner` was held `deposit` for the storage `task` takes until it is pruned.
+		TaskDepositHeld { task: TaskId, owner: T::AccountId, deposit: BalanceOf<T> },
+		/// Every record of `task` is pruned; `owner` got its `deposit` back. The settlement
+		/// summary (pallet-din-rewards' `Settlements`) and the events stay.
+		TaskPruned { task: TaskId, owner: T::AccountId, deposit: BalanceOf<T> },
 	}
 
 	#[pallet::error]
@@ -566,6 +632,8 @@ pub mod pallet {
 		TooManyActiveTasks,
 		/// The owner cannot cover the reward pool.
 		InsufficientFunds,
+		/// The owner cannot cover the task's storage deposit on top of its reward pool.
+		InsufficientBalanceForDeposit,
 		/// No task with this id.
 		UnknownTask,
 		/// The task does not accept participants any more.
@@ -632,6 +700,10 @@ pub mod pallet {
 		/// The reward pool of a task, held on its owner's account.
 		#[codec(index = 0)]
 		RewardPool,
+		/// The storage deposit of a task, held on its owner's account until its records
+		/// are pruned.
+		#[codec(index = 1)]
+		TaskDeposit,
 	}
 
 	#[pallet::hooks]
@@ -643,6 +715,10 @@ pub mod pallet {
 				weight = weight.saturating_add(Self::advance(task, now));
 			}
 			weight
+		}
+
+		fn on_idle(now: BlockNumberFor<T>, remaining: Weight) -> Weight {
+			Self::prune_within(now, remaining)
 		}
 
 		fn integrity_test() {
@@ -675,6 +751,14 @@ pub mod pallet {
 				T::MinRewardPool::get()
 					>= <T::Currency as fungible::Inspect<T::AccountId>>::minimum_balance(),
 				"MinRewardPool must be at least the existential deposit"
+			);
+			let smallest_prune = T::WeightInfo::on_idle_nothing_due().saturating_add(
+				T::WeightInfo::on_idle_prune_round(1).max(T::WeightInfo::on_idle_task_pruned()),
+			);
+			assert!(
+				smallest_prune
+					.all_lte(<T as frame_system::Config>::BlockWeights::get().max_block / 4),
+				"a pruning step must fit a quarter of an empty block, or no task is ever pruned"
 			);
 		}
 
@@ -715,6 +799,10 @@ pub mod pallet {
 			let reward = spec.reward.amount;
 			T::Currency::hold(&HoldReason::RewardPool.into(), &owner, reward)
 				.map_err(|_| Error::<T>::InsufficientFunds)?;
+			let deposit = Self::task_deposit(&spec);
+			T::Currency::hold(&HoldReason::TaskDeposit.into(), &owner, deposit)
+				.map_err(|_| Error::<T>::InsufficientBalanceForDeposit)?;
+			TaskDeposits::<T>::insert(task, deposit);
 			let now = frame_system::Pallet::<T>::block_number();
 			let registration_ends =
 				Self::schedule(task, now.saturating_add(spec.phases.registration));
@@ -735,11 +823,12 @@ pub mod pallet {
 			ActiveTasks::<T>::mutate(|n| n.saturating_inc());
 			Self::deposit_event(Event::TaskCreated {
 				task,
-				owner,
+				owner: owner.clone(),
 				rounds,
 				reward,
 				registration_ends,
 			});
+			Self::deposit_event(Event::TaskDepositHeld { task, owner, deposit });
 			Ok(())
 		}
 
@@ -878,6 +967,18 @@ pub mod pallet {
 			);
 			T::Currency::hold(&HoldReason::RewardPool.into(), &who, top_up)
 				.map_err(|_| Error::<T>::InsufficientFunds)?;
+			// Tasks from before deposits pay none for their added rounds either.
+			if let Some(deposit) = TaskDeposits::<T>::get(task) {
+				let more = T::TaskDepositPerRound::get().saturating_mul(rounds.into());
+				T::Currency::hold(&HoldReason::TaskDeposit.into(), &who, more)
+					.map_err(|_| Error::<T>::InsufficientBalanceForDeposit)?;
+				TaskDeposits::<T>::insert(task, deposit.saturating_add(more));
+				Self::deposit_event(Event::TaskDepositHeld {
+					task,
+					owner: who.clone(),
+					deposit: more,
+				});
+			}
 			info.spec.rounds = total;
 			info.spec.reward.amount = info.spec.reward.amount.saturating_add(top_up);
 			info.remaining = info.remaining.saturating_add(top_up);
@@ -1013,6 +1114,7 @@ impl<T: Config> Pallet<T> {
 			let held = T::Currency::balance_on_hold(&HoldReason::RewardPool.into(), &owner);
 			ensure!(held == remaining, "held reward pool differs from the remaining budgets");
 		}
+		Self::try_state_pruning()?;
 		ensure!(live == ActiveTasks::<T>::get(), "ActiveTasks differs from the live tasks");
 		for (_, _, info) in Rounds::<T>::iter() {
 			ensure!(info.updates <= info.participants, "more updates than participants");

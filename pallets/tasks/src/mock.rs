@@ -4,7 +4,7 @@
 
 use crate::{self as pallet_din_tasks, *};
 use core::cell::RefCell;
-use din_primitives::{Perbill, PhaseEnd, Role, SubgroupIndex, TaskPhase};
+use din_primitives::{Perbill, Role, SubgroupIndex, TaskPhase, WorkSlice};
 use polkadot_sdk::frame_support::weights::Weight;
 use polkadot_sdk::{
 	frame_support::{
@@ -103,6 +103,7 @@ pub enum HookCall {
 	RoundStart(TaskId, RoundIndex, SubgroupIndex),
 	PhaseEnd(TaskId, RoundIndex, TaskPhase),
 	TaskEnd(TaskId, TaskPhase),
+	PruneRecords(TaskId),
 }
 
 thread_local! {
@@ -110,6 +111,10 @@ thread_local! {
 	pub static REFUSE_ROUND_START: RefCell<bool> = const { RefCell::new(false) };
 	/// How many of the next phase ends answer "not done".
 	pub static HELD_PHASE_ENDS: RefCell<u32> = const { RefCell::new(0) };
+	/// How many of the next record prunes answer "not done".
+	pub static HELD_RECORD_PRUNES: RefCell<u32> = const { RefCell::new(0) };
+	/// The weight `run_to` gives each block's `on_idle`.
+	pub static IDLE_WEIGHT: RefCell<Weight> = const { RefCell::new(Weight::MAX) };
 }
 
 /// Records every hook call; refuses round starts while `REFUSE_ROUND_START` is set.
@@ -126,19 +131,9 @@ impl din_primitives::RoundLifecycle for TestLifecycle {
 		HOOK_CALLS.with(|c| c.borrow_mut().push(HookCall::RoundStart(task, round, subgroups)));
 		(HOOK_WEIGHT, Ok(()))
 	}
-	fn on_phase_end(task: TaskId, round: RoundIndex, phase: TaskPhase) -> PhaseEnd {
+	fn on_phase_end(task: TaskId, round: RoundIndex, phase: TaskPhase) -> WorkSlice {
 		HOOK_CALLS.with(|c| c.borrow_mut().push(HookCall::PhaseEnd(task, round, phase)));
-		let held = HELD_PHASE_ENDS.with(|h| {
-			let mut h = h.borrow_mut();
-			let hold = *h > 0;
-			*h = h.saturating_sub(1);
-			hold
-		});
-		if held {
-			PhaseEnd::more(HOOK_WEIGHT)
-		} else {
-			PhaseEnd::done(HOOK_WEIGHT)
-		}
+		slice_unless_held(&HELD_PHASE_ENDS)
 	}
 	fn on_task_created(_: TaskId, _: &ScoringRule) -> Result<(), DispatchError> {
 		Ok(())
@@ -146,6 +141,26 @@ impl din_primitives::RoundLifecycle for TestLifecycle {
 	fn on_task_end(task: TaskId, phase: TaskPhase) -> Weight {
 		HOOK_CALLS.with(|c| c.borrow_mut().push(HookCall::TaskEnd(task, phase)));
 		HOOK_WEIGHT
+	}
+	fn prune_task_records(task: TaskId, _budget: Weight) -> WorkSlice {
+		HOOK_CALLS.with(|c| c.borrow_mut().push(HookCall::PruneRecords(task)));
+		slice_unless_held(&HELD_RECORD_PRUNES)
+	}
+}
+
+/// "Not done" while `held` counts down from a test's setting, then "done"; either way
+/// [`HOOK_WEIGHT`] used.
+fn slice_unless_held(held: &'static std::thread::LocalKey<RefCell<u32>>) -> WorkSlice {
+	let hold = held.with(|h| {
+		let mut h = h.borrow_mut();
+		let hold = *h > 0;
+		*h = h.saturating_sub(1);
+		hold
+	});
+	if hold {
+		WorkSlice::more(HOOK_WEIGHT)
+	} else {
+		WorkSlice::done(HOOK_WEIGHT)
 	}
 }
 
@@ -205,6 +220,8 @@ impl ExtBuilder {
 		HOOK_CALLS.with(|c| c.borrow_mut().clear());
 		REFUSE_ROUND_START.with(|r| *r.borrow_mut() = false);
 		HELD_PHASE_ENDS.with(|h| *h.borrow_mut() = 0);
+		HELD_RECORD_PRUNES.with(|h| *h.borrow_mut() = 0);
+		IDLE_WEIGHT.with(|w| *w.borrow_mut() = Weight::MAX);
 		let mut t = frame_system::GenesisConfig::<Test>::default().build_storage().unwrap();
 		let balances = [(OWNER, 10_000), (OTHER, 10_000), (3, 50)]
 			.into_iter()
@@ -233,13 +250,15 @@ impl ExtBuilder {
 	}
 }
 
-/// Advance to block `n`, running the hooks of every block on the way.
+/// Advance to block `n`, running the hooks of every block on the way (`on_idle` with
+/// [`IDLE_WEIGHT`]).
 pub fn run_to(n: u64) {
 	while System::block_number() < n {
 		let next = System::block_number() + 1;
 		System::set_block_number(next);
 		Staking::on_initialize(next);
 		DinTasks::on_initialize(next);
+		DinTasks::on_idle(next, IDLE_WEIGHT.with(|w| *w.borrow()));
 	}
 }
 
@@ -305,6 +324,12 @@ pub fn subgroup(task: TaskId, who: AccountId) -> Option<SubgroupIndex> {
 pub fn pool_held(who: AccountId) -> Balance {
 	use polkadot_sdk::frame_support::traits::fungible::InspectHold;
 	Balances::balance_on_hold(&HoldReason::RewardPool.into(), &who)
+}
+
+/// The balance of `who` held for task deposits.
+pub fn deposit_held(who: AccountId) -> Balance {
+	use polkadot_sdk::frame_support::traits::fungible::InspectHold;
+	Balances::balance_on_hold(&HoldReason::TaskDeposit.into(), &who)
 }
 
 /// The participant bond of `who` locked by duties.

@@ -49,7 +49,7 @@ fn create_task_works() {
 	ExtBuilder::default().build_and_execute(|| {
 		let free = Balances::free_balance(OWNER);
 		assert_ok!(DinTasks::create_task(RuntimeOrigin::signed(OWNER), spec()));
-		System::assert_last_event(
+		System::assert_has_event(
 			Event::TaskCreated {
 				task: 0,
 				owner: OWNER,
@@ -59,8 +59,11 @@ fn create_task_works() {
 			}
 			.into(),
 		);
+		let deposit = DinTasks::task_deposit(&spec());
+		System::assert_last_event(Event::TaskDepositHeld { task: 0, owner: OWNER, deposit }.into());
 		assert_eq!(pool_held(OWNER), POOL);
-		assert_eq!(Balances::free_balance(OWNER), free - POOL);
+		assert_eq!(deposit_held(OWNER), deposit);
+		assert_eq!(Balances::free_balance(OWNER), free - POOL - deposit);
 		assert_eq!(phase(0), TaskPhase::Registration);
 		assert_eq!(phase_ends(0), 4);
 		assert_eq!(NextTaskId::<Test>::get(), 1);
@@ -295,6 +298,18 @@ fn create_task_fails_insufficient_funds() {
 }
 
 #[test]
+fn create_task_fails_when_the_owner_cannot_also_afford_the_deposit() {
+	ExtBuilder::default().build_and_execute(|| {
+		use polkadot_sdk::frame_support::traits::fungible::Mutate;
+		Balances::set_balance(&OTHER, POOL + 1);
+		assert_noop!(
+			DinTasks::create_task(RuntimeOrigin::signed(OTHER), spec()),
+			Error::<Test>::InsufficientBalanceForDeposit
+		);
+	});
+}
+
+#[test]
 fn create_task_fails_unsigned() {
 	ExtBuilder::default().build_and_execute(|| {
 		assert_noop!(
@@ -504,7 +519,8 @@ fn cancel_task_works() {
 			Event::TaskCancelled { task, owner: OWNER, round: 0, refund: POOL }.into(),
 		);
 		assert_eq!(phase(task), TaskPhase::Cancelled);
-		assert_eq!(Balances::free_balance(OWNER), free);
+		// The deposit stays held until the task's records are pruned.
+		assert_eq!(Balances::free_balance(OWNER), free - DinTasks::task_deposit(&spec()));
 		assert_eq!(pool_held(OWNER), 0);
 		assert_eq!((locked(10), locked(11)), (0, 0));
 		assert_eq!(ActiveTasks::<Test>::get(), 0);
@@ -661,6 +677,8 @@ fn an_owner_extends_a_running_task_only_with_a_top_up_that_keeps_the_pool_per_ro
 		assert_ok!(extend(OWNER, 1, 500));
 		System::assert_last_event(Event::TaskExtended { task, rounds: 3, top_up: 500 }.into());
 		assert_eq!(pool_held(OWNER), held + 500);
+		// The added round's storage is paid for too.
+		assert_eq!(deposit_held(OWNER), DinTasks::task_deposit(&spec()) + 5);
 		let info = Tasks::<Test>::get(task).expect("exists");
 		assert_eq!((info.spec.rounds, info.spec.reward.amount, info.remaining), (3, 1_500, 1_500));
 		DinTasks::do_try_state().expect("held = remaining");
@@ -838,8 +856,9 @@ fn lifecycle_runs_every_phase_and_finishes() {
 			]
 		);
 		assert_eq!(round(task), 1);
-		// Whole pool refunded (no rewards pallet), locks released, assignments cleared.
-		assert_eq!(Balances::free_balance(OWNER), free);
+		// Whole pool refunded (no rewards pallet), locks released, assignments cleared; the
+		// deposit stays held until the records are pruned.
+		assert_eq!(Balances::free_balance(OWNER), free - DinTasks::task_deposit(&spec()));
 		assert_eq!(pool_held(OWNER), 0);
 		assert_eq!((locked(10), locked(11), locked(12)), (0, 0, 0));
 		assert_eq!(Assignments::<Test>::iter_prefix(task).count(), 0);
@@ -1176,7 +1195,7 @@ fn task_that_never_starts_expires_and_is_refunded() {
 			}
 			.into(),
 		);
-		assert_eq!(Balances::free_balance(OWNER), free);
+		assert_eq!(Balances::free_balance(OWNER), free - DinTasks::task_deposit(&spec()));
 		assert_eq!(ActiveTasks::<Test>::get(), 0);
 		assert!(!RoundDeferrals::<Test>::contains_key(task));
 		assert_eq!(hook_calls().last(), Some(&HookCall::TaskEnd(task, TaskPhase::Cancelled)));
@@ -1233,7 +1252,8 @@ fn three_hundred_stalled_tasks_cannot_stop_a_live_one() {
 		cheap.reward.amount = 100;
 		cheap.min_participants = MaxParticipants::get();
 		cheap.phases.registration = 1;
-		Balances::set_balance(&GRIEFER, 100 * STALLED as Balance + 1_000);
+		let each = 100 + DinTasks::task_deposit(&cheap);
+		Balances::set_balance(&GRIEFER, each * STALLED as Balance + 1_000);
 		for _ in 0..STALLED {
 			assert_ok!(DinTasks::create_task(RuntimeOrigin::signed(GRIEFER), cheap.clone()));
 		}
@@ -1252,7 +1272,10 @@ fn three_hundred_stalled_tasks_cannot_stop_a_live_one() {
 			task_events().iter().filter(|e| matches!(e, Event::TaskExpired { .. })).count();
 		assert_eq!(expired, STALLED as usize);
 		assert_eq!(ActiveTasks::<Test>::get(), 0);
-		assert_eq!(Balances::free_balance(GRIEFER), 100 * STALLED as Balance + 1_000);
+		// Every pool is back; the deposits are, once the expired tasks are pruned.
+		assert_eq!(pool_held(GRIEFER), 0);
+		run_to(System::block_number() + retention());
+		assert_eq!(Balances::free_balance(GRIEFER), each * STALLED as Balance + 1_000);
 	});
 }
 
@@ -1417,4 +1440,161 @@ mod prop {
 			});
 		}
 	}
+}
+
+// ----- the task deposit and the pruning of ended tasks -----
+
+/// Run a task of three participants through both rounds, each submitting every round, to
+/// its end; returns it with the block it ended in.
+fn finished_task() -> (TaskId, u64) {
+	let task = running_task(3);
+	for round in 0..2 {
+		for who in 10..13 {
+			assert_ok!(submit(who, task, round));
+		}
+		finish_phase(task);
+		while !(phase(task).is_terminal() || phase(task) == TaskPhase::Training) {
+			finish_phase(task);
+		}
+	}
+	assert_eq!(phase(task), TaskPhase::Finished);
+	(task, System::block_number())
+}
+
+fn retention() -> u64 {
+	<<Test as Config>::RecordRetention as polkadot_sdk::frame_support::traits::Get<u64>>::get()
+}
+
+/// Spare weight for a look at the prune queue and one step at most.
+fn one_step_of_spare_weight() -> Weight {
+	use crate::WeightInfo;
+	<() as WeightInfo>::on_idle_nothing_due().saturating_add(
+		<() as WeightInfo>::on_idle_prune_round(1).max(<() as WeightInfo>::on_idle_task_pruned()),
+	)
+}
+
+fn records_of(task: TaskId) -> (bool, usize, usize) {
+	(
+		Tasks::<Test>::contains_key(task),
+		Rounds::<Test>::iter_prefix(task).count(),
+		(0..2).map(|round| Updates::<Test>::iter_prefix((task, round)).count()).sum(),
+	)
+}
+
+#[test]
+fn a_finished_task_keeps_its_records_for_the_retention_then_they_are_pruned_and_the_deposit_released(
+) {
+	ExtBuilder::default().build_and_execute(|| {
+		let free = Balances::free_balance(OWNER);
+		let (task, ended) = finished_task();
+		let deposit = DinTasks::task_deposit(&spec());
+		assert_eq!(records_of(task), (true, 2, 6));
+		assert_eq!(deposit_held(OWNER), deposit);
+
+		let retention = self::retention();
+		run_to(ended + retention - 1);
+		assert_eq!(records_of(task), (true, 2, 6), "kept for the whole retention");
+		run_to(ended + retention);
+		assert_eq!(records_of(task), (false, 0, 0));
+		assert!(!TaskDeposits::<Test>::contains_key(task));
+		assert_eq!(deposit_held(OWNER), 0);
+		assert_eq!(Balances::free_balance(OWNER), free, "pool and deposit are both back");
+		System::assert_has_event(Event::TaskPruned { task, owner: OWNER, deposit }.into());
+		assert!(hook_calls().contains(&HookCall::PruneRecords(task)));
+		assert_eq!(PruneQueue::<Test>::iter().count(), 0);
+	});
+}
+
+#[test]
+fn cancelled_and_expired_tasks_are_pruned_after_the_retention_too() {
+	ExtBuilder::default().build_and_execute(|| {
+		let cancelled = create();
+		assert_ok!(DinTasks::cancel_task(RuntimeOrigin::signed(OWNER), cancelled));
+		let expired = create();
+		while !phase(expired).is_terminal() {
+			finish_phase(expired);
+		}
+		assert_eq!(phase(expired), TaskPhase::Cancelled);
+		run_to(System::block_number() + retention());
+		for task in [cancelled, expired] {
+			assert!(!Tasks::<Test>::contains_key(task), "task {task} pruned");
+		}
+		assert_eq!(deposit_held(OWNER), 0);
+	});
+}
+
+#[test]
+fn a_block_with_no_spare_weight_prunes_nothing_and_a_later_one_catches_up() {
+	ExtBuilder::default().build_and_execute(|| {
+		let (task, ended) = finished_task();
+		IDLE_WEIGHT.with(|w| *w.borrow_mut() = Weight::zero());
+		run_to(ended + 3 * retention());
+		assert_eq!(records_of(task), (true, 2, 6), "full blocks leave the records be");
+		IDLE_WEIGHT.with(|w| *w.borrow_mut() = Weight::MAX);
+		run_to(System::block_number() + 1);
+		assert_eq!(records_of(task), (false, 0, 0));
+	});
+}
+
+#[test]
+fn pruning_spans_blocks_and_never_uses_more_than_the_spare_weight() {
+	ExtBuilder::default().build_and_execute(|| {
+		let (task, ended) = finished_task();
+		run_to(ended + retention() - 1);
+		let spare = one_step_of_spare_weight();
+		let mut blocks = 0;
+		while Tasks::<Test>::contains_key(task) {
+			let now = System::block_number() + 1;
+			System::set_block_number(now);
+			let used = DinTasks::on_idle(now, spare);
+			assert!(used.all_lte(spare), "used {used:?} of {spare:?}");
+			blocks += 1;
+			assert!(blocks < 20, "pruning never ends");
+		}
+		// One step a block: each round's updates (with its record), then the lifecycle side
+		// with the task.
+		assert!(blocks >= 3, "pruned in {blocks} blocks");
+		assert_eq!(records_of(task), (false, 0, 0));
+	});
+}
+
+#[test]
+fn the_lifecycle_side_is_pruned_before_the_task_record_goes() {
+	ExtBuilder::default().build_and_execute(|| {
+		let (task, ended) = finished_task();
+		// The mock's hook answers "not done" twice; one step a block.
+		HELD_RECORD_PRUNES.with(|h| *h.borrow_mut() = 2);
+		IDLE_WEIGHT.with(|w| *w.borrow_mut() = one_step_of_spare_weight());
+		run_to(ended + retention() - 1);
+		let prunes = || hook_calls().iter().filter(|c| **c == HookCall::PruneRecords(task)).count();
+		while prunes() < 3 {
+			if prunes() > 0 {
+				assert!(Tasks::<Test>::contains_key(task), "the task waits for the lifecycle side");
+				assert_eq!(records_of(task).1, 0, "after its rounds");
+			}
+			run_to(System::block_number() + 1);
+			assert!(System::block_number() < ended + retention() + 20, "pruning never ends");
+		}
+		// The task's own record goes in a step of its own after the lifecycle's last.
+		run_to(System::block_number() + 1);
+		assert!(!Tasks::<Test>::contains_key(task));
+		assert_eq!(deposit_held(OWNER), 0);
+	});
+}
+
+#[test]
+fn tasks_are_pruned_in_the_order_they_ended() {
+	ExtBuilder::default().build_and_execute(|| {
+		let first = create();
+		let second = create();
+		assert_ok!(DinTasks::cancel_task(RuntimeOrigin::signed(OWNER), second));
+		run_to(System::block_number() + 2);
+		assert_ok!(DinTasks::cancel_task(RuntimeOrigin::signed(OWNER), first));
+		let retention = self::retention();
+		run_to(System::block_number() + retention - 2);
+		assert!(!Tasks::<Test>::contains_key(second), "ended first, pruned first");
+		assert!(Tasks::<Test>::contains_key(first), "still within its retention");
+		run_to(System::block_number() + 2);
+		assert!(!Tasks::<Test>::contains_key(first));
+	});
 }

@@ -433,6 +433,19 @@ pub struct TaskInfo<T: Config> {
 	pub created_at: BlockNumberFor<T>,
 }
 
+/// An ended task waiting in the prune queue.
+#[derive(
+	Encode, Decode, MaxEncodedLen, TypeInfo, Clone, PartialEq, Eq, Debug, DecodeWithMemTracking,
+)]
+pub struct PruneEntry<BlockNumber> {
+	/// The task.
+	pub task: TaskId,
+	/// The first block in which its records may be pruned.
+	pub due: BlockNumber,
+	/// Whether the lifecycle side's records are gone (only the task's own record is left).
+	pub lifecycle_done: bool,
+}
+
 /// Record of one round.
 #[derive(
 	Encode, Decode, MaxEncodedLen, TypeInfo, Clone, PartialEq, Eq, Debug, DecodeWithMemTracking,

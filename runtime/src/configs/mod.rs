@@ -258,6 +258,15 @@ parameter_types! {
 	/// compressed, 1,224 prepared); released when its registrant unregisters it.
 	pub const DinVerifyingKeyDepositBase: Balance = UNIT;
 	pub const DinVerifyingKeyDepositPerByte: Balance = MILLI_UNIT;
+	/// A task's storage deposit, besides its pool: 1 UNIT, plus 1 MILLI_UNIT per byte of its
+	/// spec (as for verifying keys) and 0.1 UNIT per round (a round record, the subgroup
+	/// results and a global model); about 2 UNIT for the demo's task. Released when the
+	/// task's records are pruned, `DinRecordRetention` after it ended.
+	pub const DinTaskDepositBase: Balance = UNIT;
+	pub const DinTaskDepositPerByte: Balance = MILLI_UNIT;
+	pub const DinTaskDepositPerRound: Balance = 100 * MILLI_UNIT;
+	/// An ended task's records stay a week (as long as unbonding) for clients and explorers.
+	pub const DinRecordRetention: BlockNumber = 7 * DAYS;
 	/// Shortest phase: three blocks (9 s) leave every participant and evaluator at least
 	/// two blocks to get a transaction in.
 	pub const DinMinPhaseLength: BlockNumber = 3;
@@ -306,6 +315,10 @@ impl pallet_din_tasks::Config for Runtime {
 	type MaxSlash = DinMaxSlash;
 	type MinEvaluatorFee = DinMinEvaluatorFee;
 	type MinBaselineMargin = DinMinBaselineMargin;
+	type TaskDepositBase = DinTaskDepositBase;
+	type TaskDepositPerByte = DinTaskDepositPerByte;
+	type TaskDepositPerRound = DinTaskDepositPerRound;
+	type RecordRetention = DinRecordRetention;
 	type WeightInfo = pallet_din_tasks::weights::SubstrateWeight<Runtime>;
 }
 

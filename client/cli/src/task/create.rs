@@ -384,6 +384,13 @@ pub(super) async fn create(args: CreateArgs) -> anyhow::Result<()> {
 		.map_err(|e| anyhow::anyhow!("decoding TaskCreated: {e}"))?
 		.context("create_task succeeded without a TaskCreated event")?;
 	let task = created.task;
+	let deposit = included
+		.events
+		.find_first::<din::tasks::events::TaskDepositHeld>()
+		.transpose()
+		.map_err(|e| anyhow::anyhow!("decoding TaskDepositHeld: {e}"))?
+		.map(|held| held.deposit)
+		.unwrap_or_default();
 	file.task = Some(task);
 	crate::state::write_atomically(
 		&owner_file(&args.owner_dir, task),
@@ -396,6 +403,7 @@ pub(super) async fn create(args: CreateArgs) -> anyhow::Result<()> {
 			serde_json::json!({
 				"task": task,
 				"registration_ends": created.registration_ends,
+				"deposit": deposit.to_string(),
 				"genesis_cid": file.genesis_cid,
 				"test_set_cid": file.test_set_cid,
 				"proving_key_cid": file.proving_key_cid,
@@ -403,6 +411,10 @@ pub(super) async fn create(args: CreateArgs) -> anyhow::Result<()> {
 		);
 	} else {
 		println!("task {task} created; registration ends at block #{}", created.registration_ends);
+		println!(
+			"  storage deposit {} (held until the task's records are pruned, a retention period after it ends)",
+			crate::common::format_amount(deposit)
+		);
 		println!("  genesis model   {}", file.genesis_cid);
 		println!("  test set (enc.) {}", file.test_set_cid);
 		if let Some(pk) = &file.proving_key_cid {

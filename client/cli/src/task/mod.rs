@@ -153,8 +153,7 @@ pub async fn run(command: TaskCommand) -> anyhow::Result<()> {
 		TaskCommand::UnregisterKey { task, signer, chain } => {
 			let signer = signer.signer()?;
 			let chain = chain.connect().await?;
-			let info =
-				chain.task(task).await?.ok_or_else(|| invalid!("task {task} does not exist"))?;
+			let info = crate::common::existing_task(&chain, task).await?;
 			let ScoringRule::ZkAccuracy { vk } = info.spec.scoring else {
 				return Err(invalid!("task {task} is not scored with Groth16 proofs: no key"));
 			};

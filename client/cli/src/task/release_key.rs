@@ -30,7 +30,7 @@ pub(super) async fn release_key(
 	let progress = crate::progress::Progress::spinner(format!("task {task}: waiting for Scoring"));
 	loop {
 		let number = follower.next(&chain).await;
-		let info = chain.task(task).await?.ok_or_else(|| invalid!("task {task} does not exist"))?;
+		let info = crate::common::existing_task(&chain, task).await?;
 		match info.phase {
 			TaskPhase::Scoring => break,
 			TaskPhase::Rewarding | TaskPhase::Finished | TaskPhase::Cancelled => {

@@ -3,7 +3,6 @@
 use din_chain::types::{SubgroupResult, TaskPhase};
 
 use crate::common::{format_amount, ChainArgs};
-use crate::invalid;
 
 fn phase_name(phase: &TaskPhase) -> String {
 	format!("{phase:?}")
@@ -11,7 +10,7 @@ fn phase_name(phase: &TaskPhase) -> String {
 
 pub(super) async fn status(task: u32, json: bool, chain: ChainArgs) -> anyhow::Result<()> {
 	let chain = chain.connect().await?;
-	let info = chain.task(task).await?.ok_or_else(|| invalid!("task {task} does not exist"))?;
+	let info = crate::common::existing_task(&chain, task).await?;
 	let participants = chain.participants(task).await?;
 	let (head, _) = chain.finalized_head().await?;
 	let last_round =

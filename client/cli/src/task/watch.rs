@@ -130,7 +130,7 @@ impl Output {
 pub(super) async fn watch(args: WatchArgs) -> anyhow::Result<()> {
 	let task = args.task;
 	let chain = args.chain.connect().await?;
-	let info = chain.task(task).await?.ok_or_else(|| invalid!("task {task} does not exist"))?;
+	let info = crate::common::existing_task(&chain, task).await?;
 	let spec = task_spec(&info)?;
 	let eval = args.eval_data.load_with(&args.csv, None)?.to_test_set()?;
 	let store = args.store.start().await?;
