@@ -217,7 +217,12 @@ fn table() -> String {
 }
 
 fn doc_path() -> std::path::PathBuf {
-	std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/block-budget.md")
+	// The package directory of this run (cargo and scripts/test.sh set it), not the one
+	// compiled in: a build shared by checkouts at other paths keeps theirs.
+	std::env::var_os("CARGO_MANIFEST_DIR")
+		.map(std::path::PathBuf::from)
+		.unwrap_or_else(|| env!("CARGO_MANIFEST_DIR").into())
+		.join("../docs/block-budget.md")
 }
 
 #[test]

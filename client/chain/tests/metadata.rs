@@ -10,7 +10,12 @@
 use std::path::PathBuf;
 
 fn committed_path() -> PathBuf {
-	PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("metadata/din.scale")
+	// The package directory of this run (cargo and scripts/test.sh set it), not the one
+	// compiled in: a build shared by checkouts at other paths keeps theirs.
+	std::env::var_os("CARGO_MANIFEST_DIR")
+		.map(std::path::PathBuf::from)
+		.unwrap_or_else(|| env!("CARGO_MANIFEST_DIR").into())
+		.join("metadata/din.scale")
 }
 
 /// The SCALE-encoded `RuntimeMetadataPrefixed` the native runtime serves through the
