@@ -742,6 +742,12 @@ impl Chain {
 		Ok(stage.is_some())
 	}
 
+	/// `Tasks::TaskDeposits`: the storage deposit held from `task`'s owner until the ended
+	/// task's records are pruned (none for tasks created before deposits, or pruned ones).
+	pub async fn task_deposit(&self, task: TaskId) -> Result<Option<u128>, Error> {
+		self.read_optional(din::storage().tasks().task_deposits(), (task,)).await
+	}
+
 	/// `Rewards::Settlements`: how `task`'s pool was split, once it is settled.
 	pub async fn settlement(&self, task: TaskId) -> Result<Option<Settlement<u128>>, Error> {
 		self.read_optional(din::storage().rewards().settlements(), (task,)).await

@@ -245,10 +245,10 @@ async fn typed_api_drives_a_task_on_a_dev_node() {
 	);
 
 	// Alice creates the task; its id is in the event.
-	let created = within(&node, "the task's creation", chain.create_task(&alice, task_spec()))
+	let included = within(&node, "the task's creation", chain.create_task(&alice, task_spec()))
 		.await
 		.expect("created");
-	let created = created.events.find_first::<din::tasks::events::TaskCreated>();
+	let created = included.events.find_first::<din::tasks::events::TaskCreated>();
 	let created = created.expect("a TaskCreated event").expect("decodes");
 	let task = created.task;
 	let info = chain.task(task).await.expect("read").expect("the task is stored");
@@ -256,6 +256,11 @@ async fn typed_api_drives_a_task_on_a_dev_node() {
 	assert_eq!(info.phase, TaskPhase::Registration);
 	assert_eq!(info.remaining, 1_000 * UNIT, "the whole pool is escrowed");
 	assert_eq!(info.spec, task_spec());
+	// A storage deposit is held beside the pool until the ended task is pruned.
+	let held = included.events.find_first::<din::tasks::events::TaskDepositHeld>();
+	let held = held.expect("a TaskDepositHeld event").expect("decodes").deposit;
+	assert!(held > 0);
+	assert_eq!(chain.task_deposit(task).await.expect("read"), Some(held));
 
 	// Watch finalized blocks from before Bob joins, so the round start cannot be missed.
 	let mut events = chain.finalized_events().await.expect("finalized block stream");

@@ -49,6 +49,7 @@ pub(super) async fn status(task: u32, json: bool, chain: ChainArgs) -> anyhow::R
 		rounds.push((round, submitted, subgroups, global));
 	}
 	let settlement = chain.settlement(task).await?;
+	let deposit = chain.task_deposit(task).await?;
 	if json {
 		let rounds: Vec<_> = rounds
             .iter()
@@ -67,6 +68,7 @@ pub(super) async fn status(task: u32, json: bool, chain: ChainArgs) -> anyhow::R
 				"phase_ends": info.phase_ends,
 				"finalized": head,
 				"remaining": info.remaining.to_string(),
+				"deposit": deposit.map(|d| d.to_string()),
 				"participants": participants.len(),
 				"progress": rounds,
 				"settlement": settlement.map(|s| serde_json::json!({
@@ -87,6 +89,12 @@ pub(super) async fn status(task: u32, json: bool, chain: ChainArgs) -> anyhow::R
 		info.phase_ends
 	);
 	println!("  pool left {}  participants {}", format_amount(info.remaining), participants.len());
+	if let Some(deposit) = deposit {
+		println!(
+			"  storage deposit {} held until the ended task's records are pruned",
+			format_amount(deposit)
+		);
+	}
 	if !rounds.is_empty() {
 		println!("  {:<6} {:<8} {:<40} global model", "round", "updates", "subgroups");
 		for (round, submitted, subgroups, global) in rounds {
