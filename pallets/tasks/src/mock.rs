@@ -113,6 +113,8 @@ thread_local! {
 	pub static HELD_PHASE_ENDS: RefCell<u32> = const { RefCell::new(0) };
 	/// How many of the next record prunes answer "not done".
 	pub static HELD_RECORD_PRUNES: RefCell<u32> = const { RefCell::new(0) };
+	/// Whether record prunes answer "done" with no weight, as the `()` lifecycle does.
+	pub static WEIGHTLESS_RECORD_PRUNES: RefCell<bool> = const { RefCell::new(false) };
 	/// The weight `run_to` gives each block's `on_idle`.
 	pub static IDLE_WEIGHT: RefCell<Weight> = const { RefCell::new(Weight::MAX) };
 }
@@ -144,6 +146,10 @@ impl din_primitives::RoundLifecycle for TestLifecycle {
 	}
 	fn prune_task_records(task: TaskId, _budget: Weight) -> WorkSlice {
 		HOOK_CALLS.with(|c| c.borrow_mut().push(HookCall::PruneRecords(task)));
+		if WEIGHTLESS_RECORD_PRUNES.with(|w| *w.borrow()) {
+			// As `()` answers: done, nothing used.
+			return WorkSlice::done(Weight::zero());
+		}
 		slice_unless_held(&HELD_RECORD_PRUNES)
 	}
 }
@@ -221,6 +227,7 @@ impl ExtBuilder {
 		REFUSE_ROUND_START.with(|r| *r.borrow_mut() = false);
 		HELD_PHASE_ENDS.with(|h| *h.borrow_mut() = 0);
 		HELD_RECORD_PRUNES.with(|h| *h.borrow_mut() = 0);
+		WEIGHTLESS_RECORD_PRUNES.with(|w| *w.borrow_mut() = false);
 		IDLE_WEIGHT.with(|w| *w.borrow_mut() = Weight::MAX);
 		let mut t = frame_system::GenesisConfig::<Test>::default().build_storage().unwrap();
 		let balances = [(OWNER, 10_000), (OTHER, 10_000), (3, 50)]

@@ -69,11 +69,13 @@ impl<T: Config> Pallet<T> {
 			if slice.done {
 				PruneQueue::<T>::remove(front);
 				PruneQueueBounds::<T>::put((front.wrapping_add(1), next));
-			} else if slice.weight.is_zero() {
-				// The lifecycle side needs more than this block leaves: wait for another.
-				break;
 			} else {
 				PruneQueue::<T>::insert(front, entry);
+				if slice.weight.is_zero() {
+					// Nothing measured was done (the lifecycle side needs more than this
+					// block leaves, or has nothing to report): go on in another block.
+					break;
+				}
 			}
 		}
 		used

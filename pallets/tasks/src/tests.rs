@@ -1598,3 +1598,15 @@ fn tasks_are_pruned_in_the_order_they_ended() {
 		assert!(!Tasks::<Test>::contains_key(first));
 	});
 }
+
+#[test]
+fn a_lifecycle_that_reports_no_weight_does_not_stall_the_pruning() {
+	ExtBuilder::default().build_and_execute(|| {
+		WEIGHTLESS_RECORD_PRUNES.with(|w| *w.borrow_mut() = true);
+		let (task, ended) = finished_task();
+		run_to(ended + retention() + 1);
+		assert!(!Tasks::<Test>::contains_key(task), "pruned although the hook reported nothing");
+		let prunes = hook_calls().iter().filter(|c| **c == HookCall::PruneRecords(task)).count();
+		assert_eq!(prunes, 1, "the hook's answer was kept, not asked again");
+	});
+}
