@@ -19,7 +19,9 @@ use subxt::{
 	events::Events,
 	extrinsics::ExtrinsicEvents,
 	rpcs::{methods::LegacyRpcMethods, RpcClient},
-	transactions::{Payload, TransactionInBlock, TransactionProgress, TransactionStatus},
+	transactions::{
+		Payload, SubmittableTransaction, TransactionInBlock, TransactionProgress, TransactionStatus,
+	},
 	OnlineClient,
 };
 use subxt_signer::{sr25519, SecretUri};
@@ -128,6 +130,26 @@ pub enum Inclusion {
 	/// In a finalized block (GRANDPA).
 	#[default]
 	Finalized,
+}
+
+/// A transaction signed for a DIN node, ready to submit ([`Chain::sign`],
+/// [`Chain::submit_signed`]).
+pub type SignedTransaction =
+	SubmittableTransaction<DinConfig, subxt::client::OnlineClientAtBlockImpl<DinConfig>>;
+
+/// A transaction the pool accepted: watched for us, or only held.
+enum Pending {
+	Watched(TransactionProgress<DinConfig, subxt::client::OnlineClientAtBlockImpl<DinConfig>>),
+	InPool(H256),
+}
+
+impl Pending {
+	fn extrinsic_hash(&self) -> H256 {
+		match self {
+			Pending::Watched(progress) => progress.extrinsic_hash(),
+			Pending::InPool(hash) => *hash,
+		}
+	}
 }
 
 /// Which block reads are answered at.
@@ -261,20 +283,14 @@ impl Chain {
 		signer: &Signer,
 	) -> Result<Included, Error> {
 		let mut attempt = 1;
-		let progress = loop {
-			let at = self.client.at_current_block().await.map_err(error::subxt)?;
-			let nonce = self
-				.rpc
-				.system_account_next_index(&signer.account_id())
-				.await
-				.map_err(error::subxt)?;
-			let params = PolkadotExtrinsicParamsBuilder::<DinConfig>::new().nonce(nonce).build();
-			match at.transactions().sign_and_submit_then_watch(call, signer, params).await {
-				Ok(progress) => break progress,
+		let pending = loop {
+			let tx = self.sign(call, signer).await?;
+			match self.send(&tx).await {
+				Ok(pending) => break pending,
 				Err(e) if attempt < NONCE_ATTEMPTS && error::nonce_taken(&e) => {
 					tracing::debug!(
 						target: "din",
-						"nonce {nonce} of {} was taken (attempt {attempt}): {e}; signing again",
+						"the nonce of {} was taken (attempt {attempt}): {e}; signing again",
 						signer.account_id()
 					);
 					attempt += 1;
@@ -283,7 +299,47 @@ impl Chain {
 				Err(e) => return Err(error::submission(e)),
 			}
 		};
-		self.included(progress).await
+		self.outcome(pending).await
+	}
+
+	/// Signs `call` with `signer` at the node's next nonce for it, without submitting it.
+	pub async fn sign<Call: Payload>(
+		&self,
+		call: &Call,
+		signer: &Signer,
+	) -> Result<SignedTransaction, Error> {
+		let nonce = self
+			.rpc
+			.system_account_next_index(&signer.account_id())
+			.await
+			.map_err(error::subxt)?;
+		self.sign_with_nonce(call, signer, nonce).await
+	}
+
+	/// Signs `call` with `signer` at `nonce`, without submitting it: for callers that keep
+	/// their own count of a signer's transactions (a load generator, offline signing).
+	pub async fn sign_with_nonce<Call: Payload>(
+		&self,
+		call: &Call,
+		signer: &Signer,
+		nonce: u64,
+	) -> Result<SignedTransaction, Error> {
+		let at = self.client.at_current_block().await.map_err(error::subxt)?;
+		let params = PolkadotExtrinsicParamsBuilder::<DinConfig>::new().nonce(nonce).build();
+		at.transactions()
+			.create_signed(call, signer, params)
+			.await
+			.map_err(error::submission)
+	}
+
+	/// Submits a signed transaction and waits for its inclusion and outcome, as
+	/// [`Chain::submit`] does but without signing again: the transaction is applied at most
+	/// once whatever the pool answers. A transaction the pool already holds (`Transaction
+	/// Already Imported`, which the fork-aware pool can answer to the only submission of a
+	/// transaction) is looked for in the blocks.
+	pub async fn submit_signed(&self, tx: &SignedTransaction) -> Result<Included, Error> {
+		let pending = self.send(tx).await.map_err(error::submission)?;
+		self.outcome(pending).await
 	}
 
 	/// Signs `calls` with consecutive nonces, submits them all, then waits for each to be
@@ -295,7 +351,6 @@ impl Chain {
 		calls: &[Call],
 		signer: &Signer,
 	) -> Result<Vec<Result<Included, Error>>, Error> {
-		let at = self.client.at_current_block().await.map_err(error::subxt)?;
 		let first = self
 			.rpc
 			.system_account_next_index(&signer.account_id())
@@ -303,32 +358,79 @@ impl Chain {
 			.map_err(error::subxt)?;
 		let mut submitted = Vec::with_capacity(calls.len());
 		for (nonce, call) in (first..).zip(calls) {
-			let params = PolkadotExtrinsicParamsBuilder::<DinConfig>::new().nonce(nonce).build();
-			let progress = at
-				.transactions()
-				.sign_and_submit_then_watch(call, signer, params)
-				.await
-				.map_err(error::submission)?;
-			submitted.push(self.included(progress));
+			let tx = self.sign_with_nonce(call, signer, nonce).await?;
+			let pending = self.send(&tx).await.map_err(error::submission)?;
+			submitted.push(self.outcome(pending));
 		}
 		Ok(futures::future::join_all(submitted).await)
 	}
 
+	/// Hands `tx` to the node's pool.
+	async fn send(&self, tx: &SignedTransaction) -> Result<Pending, subxt::error::ExtrinsicError> {
+		match tx.submit_and_watch().await {
+			Ok(progress) => Ok(Pending::Watched(progress)),
+			Err(e) if error::already_imported(&e) => {
+				tracing::debug!(
+					target: "din",
+					"the pool holds transaction {:?} but will not watch it; looking for it in the blocks",
+					tx.hash()
+				);
+				Ok(Pending::InPool(tx.hash()))
+			},
+			Err(e) => Err(e),
+		}
+	}
+
 	/// Waits (within the connection's timeout) for a submitted transaction to be included
 	/// as the connection asks, and for its outcome.
-	async fn included(
-		&self,
-		progress: TransactionProgress<DinConfig, subxt::client::OnlineClientAtBlockImpl<DinConfig>>,
-	) -> Result<Included, Error> {
-		let extrinsic_hash = progress.extrinsic_hash();
-		let in_block = tokio::time::timeout(self.timeout, wait_for(progress, self.inclusion))
-			.await
-			.map_err(|_| Error::Timeout {
-				what: format!("transaction {extrinsic_hash:?} to be {:?}", self.inclusion),
-				after: self.timeout,
-			})??;
-		let events = in_block.wait_for_success().await.map_err(error::dispatch)?;
-		Ok(Included { block_hash: in_block.block_hash(), extrinsic_hash, events })
+	async fn outcome(&self, pending: Pending) -> Result<Included, Error> {
+		let extrinsic_hash = pending.extrinsic_hash();
+		let timeout = || Error::Timeout {
+			what: format!("transaction {extrinsic_hash:?} to be {:?}", self.inclusion),
+			after: self.timeout,
+		};
+		match pending {
+			Pending::Watched(progress) => {
+				let in_block =
+					tokio::time::timeout(self.timeout, wait_for(progress, self.inclusion))
+						.await
+						.map_err(|_| timeout())??;
+				let events = in_block.wait_for_success().await.map_err(error::dispatch)?;
+				Ok(Included { block_hash: in_block.block_hash(), extrinsic_hash, events })
+			},
+			Pending::InPool(_) => {
+				tokio::time::timeout(self.timeout, self.find_in_blocks(extrinsic_hash))
+					.await
+					.map_err(|_| timeout())?
+			},
+		}
+	}
+
+	/// The inclusion of the transaction `extrinsic_hash` in the blocks to come (best or
+	/// finalized, as the connection asks), from the events of the block that holds it.
+	async fn find_in_blocks(&self, extrinsic_hash: H256) -> Result<Included, Error> {
+		let mut blocks = match self.inclusion {
+			Inclusion::InBestBlock => self.client.stream_best_blocks().await,
+			Inclusion::Finalized => self.client.stream_blocks().await,
+		}
+		.map_err(error::subxt)?;
+		while let Some(block) = blocks.next().await {
+			let block = block.map_err(error::subxt)?;
+			let at = block.at().await.map_err(error::subxt)?;
+			let extrinsics = at.extrinsics().fetch().await.map_err(error::subxt)?;
+			for extrinsic in extrinsics.iter() {
+				let extrinsic = extrinsic.map_err(error::subxt)?;
+				if extrinsic.hash() != extrinsic_hash {
+					continue;
+				}
+				let events = extrinsic.events().await.map_err(error::subxt)?;
+				error::failure(&events, at.metadata()).map_or(Ok(()), Err)?;
+				return Ok(Included { block_hash: block.hash(), extrinsic_hash, events });
+			}
+		}
+		Err(Error::Rejected(
+			"the node ended the block stream before the transaction's inclusion".into(),
+		))
 	}
 
 	// ----- Staking -----

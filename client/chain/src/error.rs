@@ -1,9 +1,12 @@
 //! What can go wrong talking to the chain.
 
+use crate::DinConfig;
 use std::time::Duration;
 use subxt::{
 	error::{BackendError, DispatchError, ExtrinsicError, RpcError, TransactionEventsError},
+	extrinsics::ExtrinsicEvents,
 	rpcs::UserError,
+	ArcMetadata,
 };
 
 /// An error of the typed chain API.
@@ -125,6 +128,19 @@ pub(crate) fn nonce_taken(e: &ExtrinsicError) -> bool {
 	})
 }
 
+/// Whether the pool answered a submission with `Transaction Already Imported` (code 1013).
+///
+/// The client signs every transaction afresh (sr25519 signatures are randomized), so this
+/// is never a second copy the client sent: it is the fork-aware pool's race between a
+/// submission and the pool's maintenance, which imports the transaction from its mempool
+/// into a new view while the submission is adding it to the same view. The transaction is
+/// then in the pool but the node watches it for nobody, so the client looks for it in the
+/// blocks instead ([`crate::Chain::submit_signed`]); signing it again would apply it twice.
+pub(crate) fn already_imported(e: &ExtrinsicError) -> bool {
+	const POOL_ALREADY_IMPORTED: i32 = 1013;
+	user_error(e).is_some_and(|u| u.code == POOL_ALREADY_IMPORTED)
+}
+
 /// The outcome of an included transaction that did not succeed.
 pub(crate) fn dispatch(e: TransactionEventsError) -> Error {
 	match e {
@@ -141,6 +157,25 @@ pub(crate) fn dispatch(e: TransactionEventsError) -> Error {
 		TransactionEventsError::ExtrinsicFailed(other) => Error::Dispatch(other.to_string()),
 		other => subxt(other),
 	}
+}
+
+/// The failure among an included transaction's events (`System::ExtrinsicFailed`), if it
+/// failed: what [`dispatch`] makes of subxt's own check, for a transaction found in a block
+/// rather than watched.
+pub(crate) fn failure(events: &ExtrinsicEvents<DinConfig>, metadata: ArcMetadata) -> Option<Error> {
+	events.iter().find_map(|event| {
+		let event = match event {
+			Ok(event) => event,
+			Err(e) => return Some(subxt(e)),
+		};
+		if event.pallet_name() != "System" || event.event_name() != "ExtrinsicFailed" {
+			return None;
+		}
+		Some(match DispatchError::decode_from(event.field_bytes(), metadata.clone()) {
+			Ok(e) => dispatch(TransactionEventsError::ExtrinsicFailed(e)),
+			Err(e) => Error::Dispatch(format!("an undecodable dispatch error: {e}")),
+		})
+	})
 }
 
 /// The node's JSON-RPC error behind a failed submission.

@@ -78,7 +78,8 @@ mod error;
 
 pub use chain::{
 	score_binding, score_commit_hash, AggregateOpening, Balance, BlockEvents, Chain, DinEvent,
-	Included, Inclusion, ReadAt, Signer, DEFAULT_INCLUSION_TIMEOUT, MAX_CID_LEN, MAX_PROOF_LEN,
+	Included, Inclusion, ReadAt, SignedTransaction, Signer, DEFAULT_INCLUSION_TIMEOUT, MAX_CID_LEN,
+	MAX_PROOF_LEN,
 };
 pub use error::{Error, PalletError};
 

@@ -210,6 +210,30 @@ async fn typed_api_drives_a_task_on_a_dev_node() {
 		assert!(included.is_ok(), "remark {remark}: {included:?}");
 	}
 
+	// A transaction the pool already holds is followed to its block, never signed again: a
+	// second submission of one signed transaction is answered `Transaction Already Imported`
+	// (which the fork-aware pool can also answer to the only submission of a transaction),
+	// and still yields the inclusion. Should a block include the first copy before the second
+	// reaches the pool (a few milliseconds apart), the pool answers "outdated" instead and
+	// the pair is tried again with a new transaction.
+	let remark = din::tx().system().remark_with_event(b"submitted twice".to_vec());
+	let (first, second) = within(&node, "one signed transaction submitted twice", async {
+		for _ in 0..3 {
+			let signed = chain.sign(&remark, &alice).await.expect("signed");
+			// Watched, as the pool keeps a watched transaction from being submitted again.
+			let _first = signed.submit_and_watch().await.expect("the first copy enters the pool");
+			match chain.submit_signed(&signed).await {
+				Err(Error::Rejected(reason)) if reason.contains("outdated") => continue,
+				second => return (signed.hash(), second),
+			}
+		}
+		panic!("each first copy was included before its second reached the pool");
+	})
+	.await;
+	let second = second.expect("the copy the pool already holds is found in its block");
+	assert_eq!(second.extrinsic_hash, first);
+	assert!(second.events.has::<din::system::events::Remarked>(), "its own events");
+
 	// The pool's refusal is `Rejected` with the node's reason: an account with nothing to pay
 	// fees with.
 	let penniless = Signer::from_uri("//Penniless").expect("dev URI");
