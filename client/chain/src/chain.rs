@@ -342,6 +342,17 @@ impl Chain {
 		self.outcome(pending).await
 	}
 
+	/// Hands a signed transaction to the node's pool and returns its hash without waiting
+	/// for its inclusion (a load generator follows the blocks itself). A pool that already
+	/// holds it (`Transaction Already Imported`, see [`Chain::submit_signed`]) counts as
+	/// handed over.
+	pub async fn send_signed(&self, tx: &SignedTransaction) -> Result<H256, Error> {
+		self.send(tx)
+			.await
+			.map(|pending| pending.extrinsic_hash())
+			.map_err(error::submission)
+	}
+
 	/// Signs `calls` with consecutive nonces, submits them all, then waits for each to be
 	/// included: they land in a block or two, where one [`Chain::submit`] after another
 	/// takes a block each. One result per call, in order; `Err` only if a call could not

@@ -161,4 +161,56 @@ pub mod types {
 	pub type ProvenScore = GenericProvenScore<crate::AccountId32>;
 	/// A submitted update.
 	pub type UpdateInfo = crate::din::runtime_types::pallet_din_tasks::types::UpdateInfo<u32>;
+
+	impl TaskSpec {
+		/// A spec the chain accepts whose genesis model and test set are placeholders (CIDs
+		/// with no artifact behind them): one FedAvg round of a model described by
+		/// `architecture` (hashed with sha2-256, as the chain checks), a reward pool of
+		/// `pool` in the native token, subgroups of 2 with one evaluator, one participant
+		/// enough to start, bonds of 10 and 100 UNIT, median scoring, fees of 10%
+		/// (evaluators), 1% (protocol), a 5% baseline margin and a 10% slash.
+		///
+		/// For runs that drive the protocol's transactions without training anything (the
+		/// dev-node tests, the load generator): change the fields they are about with
+		/// `TaskSpec { subgroup_size: 32, ..TaskSpec::placeholder(…) }`. `din task create`
+		/// builds real specs.
+		pub fn placeholder(architecture: &[u8], pool: u128, phases: PhaseLengths<u32>) -> TaskSpec {
+			use sha2::{Digest, Sha256};
+			let bounded = |bytes: &[u8]| BoundedVec(bytes.to_vec());
+			let percent = |p: u32| Perbill(p * 10_000_000);
+			TaskSpec {
+				model: ModelSpec {
+					hash: crate::H256(Sha256::digest(architecture).into()),
+					architecture: bounded(architecture),
+				},
+				genesis: ModelRef {
+					cid: bounded(b"bafkreigenesis"),
+					commitment: crate::H256::repeat_byte(1),
+				},
+				test_set: TestSetRef {
+					commitment: crate::H256::repeat_byte(2),
+					encrypted_cid: bounded(b"bafkreitestset"),
+					key_hash: crate::H256::repeat_byte(3),
+					proving_key_cid: bounded(b""),
+				},
+				reward: RewardPool { asset: RewardAsset::Native, amount: pool },
+				rounds: 1,
+				phases,
+				subgroup_size: 2,
+				evaluators_per_subgroup: 1,
+				min_participants: 1,
+				min_participant_bond: 10 * crate::UNIT,
+				min_evaluator_bond: 100 * crate::UNIT,
+				aggregation: AggregationRule::FedAvg.into(),
+				max_samples: 1_000_000,
+				scoring: ScoringRule::Median { threshold: percent(5) },
+				fees: FeeParams {
+					evaluator_fee: percent(10),
+					protocol_fee: percent(1),
+					baseline_margin: percent(5),
+					slash: percent(10),
+				},
+			}
+		}
+	}
 }

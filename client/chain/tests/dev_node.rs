@@ -8,14 +8,10 @@
 
 use din_chain::{
 	din,
-	types::{
-		AggregationRule, BoundedVec, FeeParams, ModelRef, ModelSpec, Perbill, PhaseLengths,
-		RewardAsset, RewardPool, Role, ScoringRule, TaskPhase, TaskSpec, TestSetRef,
-	},
+	types::{PhaseLengths, Role, TaskPhase, TaskSpec},
 	Chain, Error, Signer, H256, MAX_CID_LEN, UNIT,
 };
 use futures::StreamExt;
-use sha2::{Digest, Sha256};
 use std::{
 	future::Future,
 	net::TcpListener,
@@ -130,57 +126,19 @@ async fn within<T>(node: &Node, what: &str, fut: impl Future<Output = T>) -> T {
 	}
 }
 
-fn bounded(bytes: &[u8]) -> BoundedVec<u8> {
-	BoundedVec(bytes.to_vec())
-}
-
 /// A valid task: one round, Q = 1, registration long enough for Bob to join.
 fn task_spec() -> TaskSpec {
-	// The chain checks only that the descriptor is there and hashes (sha2-256) to `hash`.
-	let architecture = b"DINM softmax 64x10".to_vec();
-	TaskSpec {
-		model: ModelSpec {
-			hash: H256(Sha256::digest(&architecture).into()),
-			architecture: bounded(&architecture),
-		},
-		genesis: ModelRef { cid: bounded(b"bafkreigenesis"), commitment: H256::repeat_byte(1) },
-		test_set: TestSetRef {
-			commitment: H256::repeat_byte(2),
-			encrypted_cid: bounded(b"bafkreitestset"),
-			key_hash: H256::repeat_byte(3),
-			proving_key_cid: bounded(b""),
-		},
-		reward: RewardPool { asset: RewardAsset::Native, amount: 1_000 * UNIT },
-		rounds: 1,
-		phases: PhaseLengths {
-			registration: 10,
-			training: 20,
-			aggregation_commit: 3,
-			aggregation_reveal: 3,
-			global_commit: 3,
-			global_reveal: 3,
-			scoring: 3,
-			rewarding: 3,
-		},
-		subgroup_size: 2,
-		evaluators_per_subgroup: 1,
-		min_participants: 1,
-		min_participant_bond: 10 * UNIT,
-		min_evaluator_bond: 100 * UNIT,
-		aggregation: AggregationRule::FedAvg.into(),
-		max_samples: 1_000_000,
-		scoring: ScoringRule::Median { threshold: percent(5) },
-		fees: FeeParams {
-			evaluator_fee: percent(10),
-			protocol_fee: percent(1),
-			baseline_margin: percent(5),
-			slash: percent(10),
-		},
-	}
-}
-
-fn percent(p: u32) -> Perbill {
-	Perbill(p * 10_000_000)
+	let phases = PhaseLengths {
+		registration: 10,
+		training: 20,
+		aggregation_commit: 3,
+		aggregation_reveal: 3,
+		global_commit: 3,
+		global_reveal: 3,
+		scoring: 3,
+		rewarding: 3,
+	};
+	TaskSpec::placeholder(b"DINM softmax 64x10", 1_000 * UNIT, phases)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

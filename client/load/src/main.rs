@@ -35,10 +35,7 @@ use anyhow::{bail, ensure, Context, Result};
 use clap::Parser;
 use din_chain::{
 	din,
-	types::{
-		AggregationRule, BoundedVec, FeeParams, ModelRef, ModelSpec, Perbill, PhaseLengths,
-		RewardAsset, RewardPool, Role, ScoringRule, TaskSpec, TestSetRef,
-	},
+	types::{BoundedVec, PhaseLengths, Role, TaskSpec},
 	AccountId32, Chain, ReadAt, SignedTransaction, Signer, TaskId, H256, UNIT,
 };
 use follow::Follower;
@@ -157,7 +154,7 @@ async fn main() -> Result<()> {
 		.map(|(dest, amount)| (transfer(dest, amount), alice.next_nonce()))
 		.collect();
 	let funding = funding.into_iter().map(|(call, n)| (call, &alice.signer, n)).collect();
-	let hashes = send(sign(&chain, funding).await?).await?;
+	let hashes = send(&chain, sign(&chain, funding).await?).await?;
 	follower.included("funding", &hashes, STEP).await?;
 
 	// Bonds; the evaluators enter the pool.
@@ -167,17 +164,17 @@ async fn main() -> Result<()> {
 		.flatten()
 		.map(|p| (din::tx().staking().bond(Role::Participant, UNIT), p))
 		.collect();
-	let mut hashes = send(sign_all(&chain, bonds).await?).await?;
+	let mut hashes = send(&chain, sign_all(&chain, bonds).await?).await?;
 	let evaluator_bonds: Vec<_> = evaluators
 		.iter_mut()
 		.map(|e| (din::tx().staking().bond(Role::Evaluator, evaluator_bond), e))
 		.collect();
-	hashes.extend(send(sign_all(&chain, evaluator_bonds).await?).await?);
+	hashes.extend(send(&chain, sign_all(&chain, evaluator_bonds).await?).await?);
 	let registrations: Vec<_> = evaluators
 		.iter_mut()
 		.map(|e| (din::tx().evaluation().register_evaluator(), e))
 		.collect();
-	let registered = send(sign_all(&chain, registrations).await?).await?;
+	let registered = send(&chain, sign_all(&chain, registrations).await?).await?;
 	hashes.extend(registered.iter().copied());
 	follower.included("bonds and registrations", &hashes, STEP).await?;
 	let registered_at = follower
@@ -224,7 +221,7 @@ async fn main() -> Result<()> {
 			accounts.iter_mut().map(move |p| (din::tx().tasks().join_task(task), p))
 		})
 		.collect();
-	let hashes = send(sign_all(&chain, joins).await?).await?;
+	let hashes = send(&chain, sign_all(&chain, joins).await?).await?;
 	follower.included("joins", &hashes, STEP).await?;
 
 	// 3. Transfers in blocks without deadlines: as many as a pair's updates, then more than
@@ -234,7 +231,7 @@ async fn main() -> Result<()> {
 	follower.wait_for("a fresh block", STEP, |b| b.number > best).await?;
 	log(&started, "transfer burst in a block without deadlines");
 	let burst = transfers(&chain, &mut participants[0..2]).await?;
-	let hashes = send(burst).await?;
+	let hashes = send(&chain, burst).await?;
 	follower.included("the first transfer burst", &hashes, STEP).await?;
 	bursts.push(Burst {
 		label: "transfers".into(),
@@ -245,7 +242,7 @@ async fn main() -> Result<()> {
 	log(&started, "transfer burst larger than a block");
 	let mut burst = transfers(&chain, &mut participants[2..]).await?;
 	burst.extend(transfers(&chain, &mut participants[2..]).await?);
-	let hashes = send(burst).await?;
+	let hashes = send(&chain, burst).await?;
 	follower
 		.included("the transfer burst larger than a block", &hashes, STEP)
 		.await?;
@@ -299,7 +296,7 @@ async fn main() -> Result<()> {
 			);
 		}
 		log(&started, &format!("rounds of tasks {ids:?} started by block {started_in}; {label}"));
-		let hashes = send(signed).await?;
+		let hashes = send(&chain, signed).await?;
 		bursts.push(Burst {
 			label: format!("{label} (tasks {}–{})", ids[0], ids[ids.len() - 1]),
 			beyond_a_block,
@@ -335,7 +332,7 @@ async fn main() -> Result<()> {
 		"the run fell behind: block {commit_ends} passed before the second transfer burst"
 	);
 	log(&started, &format!("transfer burst timed into block {commit_ends}'s deadlines"));
-	let hashes = send(signed).await?;
+	let hashes = send(&chain, signed).await?;
 	follower.included("the second transfer burst", &hashes, STEP).await?;
 	bursts.push(Burst {
 		label: "transfers, timed into deadlines".into(),
@@ -438,9 +435,9 @@ async fn sign<C: Payload>(
 }
 
 /// Hands every transaction to the node's pool, many at once; their hashes in order.
-async fn send(txs: Vec<SignedTransaction>) -> Result<Vec<H256>> {
+async fn send(chain: &Chain, txs: Vec<SignedTransaction>) -> Result<Vec<H256>> {
 	stream::iter(txs)
-		.map(|tx| async move { tx.submit().await })
+		.map(|tx| async move { chain.send_signed(&tx).await })
 		.buffered(64)
 		.try_collect()
 		.await
@@ -448,48 +445,24 @@ async fn send(txs: Vec<SignedTransaction>) -> Result<Vec<H256>> {
 }
 
 /// Task `t` of the run: `participants` participants, registration of `registration` blocks,
-/// one round, subgroups of 32 with one evaluator, median scoring.
+/// one round, subgroups of 32 with one evaluator, median scoring; nothing is trained.
 fn task_spec(t: u32, registration: u32, participants: u32) -> TaskSpec {
+	let phases = PhaseLengths {
+		registration,
+		training: PHASE,
+		aggregation_commit: PHASE,
+		aggregation_reveal: PHASE,
+		global_commit: PHASE,
+		global_reveal: PHASE,
+		scoring: PHASE,
+		rewarding: PHASE,
+	};
 	let architecture = format!("DINM softmax 64x10 load {t}").into_bytes();
-	let bounded = |bytes: &[u8]| BoundedVec(bytes.to_vec());
-	let percent = |p: u32| Perbill(p * 10_000_000);
 	TaskSpec {
-		model: ModelSpec {
-			hash: H256(Sha256::digest(&architecture).into()),
-			architecture: BoundedVec(architecture),
-		},
-		genesis: ModelRef { cid: bounded(b"bafkreigenesis"), commitment: H256::repeat_byte(1) },
-		test_set: TestSetRef {
-			commitment: H256::repeat_byte(2),
-			encrypted_cid: bounded(b"bafkreitestset"),
-			key_hash: H256::repeat_byte(3),
-			proving_key_cid: bounded(b""),
-		},
-		reward: RewardPool { asset: RewardAsset::Native, amount: 1_000 * UNIT },
-		rounds: 1,
-		phases: PhaseLengths {
-			registration,
-			training: PHASE,
-			aggregation_commit: PHASE,
-			aggregation_reveal: PHASE,
-			global_commit: PHASE,
-			global_reveal: PHASE,
-			scoring: PHASE,
-			rewarding: PHASE,
-		},
 		subgroup_size: SUBGROUP_SIZE,
-		evaluators_per_subgroup: 1,
 		min_participants: participants,
 		min_participant_bond: UNIT,
-		min_evaluator_bond: 100 * UNIT,
-		aggregation: AggregationRule::FedAvg.into(),
 		max_samples: 1_000,
-		scoring: ScoringRule::Median { threshold: percent(5) },
-		fees: FeeParams {
-			evaluator_fee: percent(10),
-			protocol_fee: percent(1),
-			baseline_margin: percent(5),
-			slash: percent(10),
-		},
+		..TaskSpec::placeholder(&architecture, 1_000 * UNIT, phases)
 	}
 }
