@@ -191,6 +191,17 @@ async fn typed_api_drives_a_task_on_a_dev_node() {
 	let second = second.expect("the copy the pool already holds is found in its block");
 	assert_eq!(second.extrinsic_hash, first);
 	assert!(second.events.has::<din::system::events::Remarked>(), "its own events");
+	// Handed over without waiting: a second copy the pool already holds counts as handed
+	// over too, under the same hash (unless a block took the first meanwhile: "outdated").
+	let remark = din::tx().system().remark(b"sent, not watched".to_vec());
+	let signed = chain.sign(&remark, &alice).await.expect("signed");
+	let sent = chain.send_signed(&signed).await.expect("the pool takes it");
+	assert_eq!(sent, signed.hash());
+	match chain.send_signed(&signed).await {
+		Ok(again) => assert_eq!(again, sent),
+		Err(Error::Rejected(reason)) if reason.contains("outdated") => {},
+		Err(e) => panic!("a copy the pool holds is not an error: {e:?}"),
+	}
 
 	// The pool's refusal is `Rejected` with the node's reason: an account with nothing to pay
 	// fees with.
