@@ -211,10 +211,14 @@ async fn record(block: subxt::client::Block<din_chain::DinConfig>) -> Result<Blo
 		let event = event?;
 		match event.phase() {
 			Phase::ApplyExtrinsic(i) => {
-				if let Some(failed) =
-					event.decode_fields_as::<din::system::events::ExtrinsicFailed>()
-				{
-					failures.insert(i, format!("{:?}", failed?.dispatch_error));
+				if event.pallet_name() == "System" && event.event_name() == "ExtrinsicFailed" {
+					// By name (`Tasks::TooManyParticipants`), as the metadata has it.
+					let error = subxt::error::DispatchError::decode_from(
+						event.field_bytes(),
+						at.metadata(),
+					)
+					.map_or_else(|e| format!("an undecodable error: {e}"), |e| e.to_string());
+					failures.insert(i, error);
 				}
 			},
 			Phase::Initialization

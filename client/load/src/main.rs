@@ -128,6 +128,11 @@ async fn main() -> Result<()> {
 	let mut alice = Account::new("//Alice")?;
 	let at = chain.client().at_current_block().await?;
 	alice.nonce = at.transactions().account_nonce(&alice.id).await?;
+	let constants = at.constants();
+	let most = constants.entry(din::constants().tasks().max_participants())?;
+	ensure!(args.participants <= most, "--participants: the runtime allows at most {most}");
+	let epoch = constants.entry(din::constants().babe().epoch_duration())?;
+	let max_block = constants.entry(din::constants().system().block_weights())?.max_block;
 	let mut participants: Vec<Vec<Account>> = (0..tasks)
 		.map(|t| {
 			(0..args.participants)
@@ -186,12 +191,6 @@ async fn main() -> Result<()> {
 	// 2. Tasks. A draw admits evaluators that joined before its randomness (one BABE epoch
 	// ago) was known, by a further epoch: rounds start two epochs and a margin after the
 	// registrations.
-	let epoch = chain
-		.client()
-		.at_current_block()
-		.await?
-		.constants()
-		.entry(din::constants().babe().epoch_duration())?;
 	let first_start = registered_at + 2 * epoch + 4;
 	let created_in = follower.best() + 1;
 	ensure!(first_start > created_in + 3, "rounds would start before the joins are in");
@@ -342,14 +341,8 @@ async fn main() -> Result<()> {
 	});
 
 	let blocks = follower.blocks();
-	let limits = chain
-		.client()
-		.at_current_block()
-		.await?
-		.constants()
-		.entry(din::constants().system().block_weights())?;
 	let report = report::render(&report::Run {
-		max_block: limits.max_block.ref_time,
+		max_block: max_block.ref_time,
 		node: &args.node,
 		command: &args.command,
 		tasks,
