@@ -11,6 +11,17 @@ cmd="${1:-test}"; shift || true
 din_build
 cd "$DIN_ROOT/zombienet"
 export DIN_NODE
+source "$DIN_ROOT/scripts/lib/free-port.sh"
+# Every network gets its own ports (local.toml names them), so networks side by side and
+# the other tests' daemons never meet on one.
+allocate_ports() {
+	local node kind
+	for node in ALICE BOB CHARLIE DAVE; do
+		for kind in RPC P2P PROMETHEUS; do
+			export "DIN_ZOMBIE_${node}_${kind}_PORT=$(free_port)"
+		done
+	done
+}
 ZOMBIE=(node_modules/.bin/zombienet --provider native)
 # zombienet colours its output whatever NO_COLOR says (the tools it starts honour it); logs
 # and pipes get it without the escape codes.
@@ -20,12 +31,13 @@ uncoloured() {
 }
 
 case "$cmd" in
-	spawn) exec "${ZOMBIE[@]}" spawn local.toml ;;
+	spawn) allocate_ports; exec "${ZOMBIE[@]}" spawn local.toml ;;
 	test)
 		tests=("$@")
 		[ ${#tests[@]} -gt 0 ] || tests=(*.zndsl)
 		for t in "${tests[@]}"; do
 			echo "==> zombienet test $t"
+			allocate_ports
 			uncoloured "${ZOMBIE[@]}" test "$(basename "$t")"
 		done
 		;;
