@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Loopback transfer of a 100 MiB artifact between two din-store peers (libp2p: TCP + Noise +
 # Yamux, /din/block/1, hash-checked; then a whole `Store::get` with its DHT lookup and
-# durable writes) against a raw TCP copy of the same bytes in the same run, and the latency
-# of a 256 KiB artifact from a connected provider (with and without a DHT lookup) against a
+# unflushed cache writes) against a raw TCP copy of the same bytes in the same run, and the
+# latency of a 256 KiB artifact from a connected provider (with and without a DHT lookup) against a
 # raw TCP fetch. Prints two Markdown tables of medians and ratios; with --write it also
 # replaces the generated section of docs/benchmarks.md.
 #   DIN_BENCH_MIB=100 DIN_BENCH_ROUNDS=7 scripts/bench/store_throughput.sh [--write]

@@ -6,12 +6,13 @@
 //!   16 in flight by default) from the provider and hash-checked, into memory: the network
 //!   path.
 //! - **`Store::get`** on a fresh node: DHT provider lookup, transfer, verification, atomic
-//!   `sync_data`'d writes into the block store, reassembly.
+//!   writes into the block store's cache (unflushed: fetched blocks can be fetched again),
+//!   reassembly from the bytes in hand.
 //!
 //! Then the latency of a small artifact (256 KiB, an update of 2^16 values): a raw TCP fetch
 //! (connect, one-byte request, the bytes back) against `Store::get` on a node already
 //! connected to the provider (DHT lookup, manifest and block requests, verification,
-//! durable writes) and against `Store::get_at_most_from` naming the provider (no lookup).
+//! cache writes) and against `Store::get_at_most_from` naming the provider (no lookup).
 //!
 //! `scripts/bench/store_throughput.sh [--write]` prints the two tables (and writes them
 //! into `docs/benchmarks.md`). `DIN_BENCH_MIB`, `DIN_BENCH_ROUNDS`, `DIN_BENCH_SMALL_KIB`
@@ -200,7 +201,7 @@ async fn main() {
 	println!("| raw TCP copy | {tcp:.0} | 1.00 |");
 	let rows = [
 		("block requests: Noise, yamux, verification, into memory", transfer),
-		("`Store::get`: DHT lookup, requests, verification, durable writes", get),
+		("`Store::get`: DHT lookup, requests, verification, cache writes", get),
 	];
 	for (label, rate) in rows {
 		println!("| {label} | {rate:.0} | **{:.2}** |", rate / tcp);

@@ -123,8 +123,33 @@ impl<'a> Assembly<'a> {
 		Assembly { root, manifest, bytes: Vec::new(), next: 0 }
 	}
 
+	/// The position in the manifest of the block [`Assembly::push`] takes next.
+	pub fn next_index(&self) -> usize {
+		self.next
+	}
+
 	/// Appends the next block (already verified against its CID).
 	pub fn push(&mut self, block: &[u8]) -> Result<()> {
+		self.check_next(block)?;
+		self.bytes.extend_from_slice(block);
+		self.next += 1;
+		Ok(())
+	}
+
+	/// [`Assembly::push`] of a block the caller owns: the first one becomes the artifact's
+	/// buffer instead of being copied (the whole artifact when it is one block).
+	pub fn push_owned(&mut self, block: Vec<u8>) -> Result<()> {
+		self.check_next(&block)?;
+		if self.bytes.is_empty() {
+			self.bytes = block;
+		} else {
+			self.bytes.extend_from_slice(&block);
+		}
+		self.next += 1;
+		Ok(())
+	}
+
+	fn check_next(&self, block: &[u8]) -> Result<()> {
 		let expected = self.manifest.block_len(self.next);
 		if self.next >= self.manifest.blocks.len() || block.len() as u64 != expected {
 			return Err(StoreError::MalformedManifest {
@@ -136,8 +161,6 @@ impl<'a> Assembly<'a> {
 				),
 			});
 		}
-		self.bytes.extend_from_slice(block);
-		self.next += 1;
 		Ok(())
 	}
 

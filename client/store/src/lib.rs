@@ -10,7 +10,9 @@
 //!   a DAG-CBOR [`Manifest`](dag::Manifest) whose CID names the artifact. Every block is
 //!   hash-checked wherever it arrives.
 //! - [`blockstore`]: a directory of blocks keyed by CID with atomic writes, recursive
-//!   pins and garbage collection of unpinned blocks; it survives restarts.
+//!   pins and garbage collection of unpinned blocks; it survives restarts. What it is
+//!   given to store is flushed to disk; what it fetched is an unflushed cache, checked
+//!   against the CID whenever read.
 //! - [`codec`] and [`network`]: a libp2p node (TCP + Noise + Yamux, identify, ping,
 //!   Kademlia, connection limits) exchanging blocks over the size-bounded request-response
 //!   protocol `/din/block/1`. Nodes publish Kademlia provider records for every root and
@@ -55,6 +57,6 @@ pub use blockstore::{Blockstore, GcReport};
 pub use cid::Cid;
 pub use dag::{parse_cid, MAX_ARTIFACT_SIZE, MAX_BLOCK_SIZE};
 pub use error::{Result, StoreError};
-pub use libp2p::{Multiaddr, PeerId};
+pub use libp2p::{multiaddr::Protocol, Multiaddr, PeerId};
 pub use network::{NetworkConfig, NetworkStats};
 pub use store::{load_or_create_identity, Store, StoreConfig};

@@ -16,8 +16,11 @@
 //! can publish a provider record) cannot make it look unavailable within a reader's
 //! deadline. A peer whose bytes do not hash to the requested CID is banned (disconnected
 //! and refused for the rest of the session) and the block is requested from the next
-//! provider. Fetched blocks land in the block store unpinned (a cache, collectable by
-//! GC) unless the caller pins the root.
+//! provider. Fetched blocks land in the block store's cache, unpinned and unflushed
+//! (collectable by GC, checked again whenever read: see [`crate::blockstore`]) unless the
+//! caller pins the root, which makes them durable. A `get` assembles the artifact from
+//! the bytes it fetched or read, not by reading back what it just wrote; a cached block
+//! that a crash tore reads as missing and is fetched again.
 //!
 //! ## Announcing
 //!
@@ -26,7 +29,7 @@
 //! so content survives restarts; [`Store::announce_new_pins`] picks up roots that
 //! another process (e.g. `din store put` on the same directory) pinned meanwhile.
 
-use std::collections::{HashSet, VecDeque};
+use std::collections::{BTreeMap, HashSet, VecDeque};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -311,10 +314,8 @@ impl Store {
 		limit: u64,
 		providers: &[PeerId],
 	) -> Result<Vec<u8>> {
-		self.fetch_at_most(root, limit, providers).await?;
-		let blockstore = self.blockstore.clone();
-		let root = *root;
-		run_blocking(move || blockstore.get_artifact_at_most(&root, limit)).await
+		let assembled = self.fetch_at_most(root, limit, providers, true).await?;
+		Ok(assembled.expect("a fetch that keeps the bytes returns them; qed"))
 	}
 
 	/// One block, from the local store or the network (verified, cached unpinned).
@@ -327,45 +328,92 @@ impl Store {
 			other => return other,
 		}
 		let fetcher = Fetcher::new(self, &[]);
-		let bytes = fetcher.fetch_block(cid, 0).await?;
-		self.store_verified(*cid, bytes.clone()).await?;
-		Ok(bytes)
+		self.fetched(&fetcher, cid, 0).await
 	}
 
 	/// Makes `root` and all its blocks local, fetching what is missing.
 	pub async fn fetch(&self, root: &Cid) -> Result<()> {
-		self.fetch_at_most(root, dag::MAX_ARTIFACT_SIZE, &[]).await
+		self.fetch_at_most(root, dag::MAX_ARTIFACT_SIZE, &[], false).await.map(drop)
 	}
 
-	async fn fetch_at_most(&self, root: &Cid, limit: u64, providers: &[PeerId]) -> Result<()> {
+	/// Makes `root` and its blocks local, fetching what is missing (or cached and torn);
+	/// with `keep`, also returns the artifact, reassembled from the bytes in hand rather
+	/// than read back from disk.
+	async fn fetch_at_most(
+		&self,
+		root: &Cid,
+		limit: u64,
+		providers: &[PeerId],
+		keep: bool,
+	) -> Result<Option<Vec<u8>>> {
 		dag::check_supported(root)?;
-		let fetcher = Fetcher::new(self, providers);
-		if !self.blockstore.has_block(root) {
-			let bytes = fetcher.fetch_block(root, 0).await?;
-			self.store_verified(*root, bytes).await?;
+		let fetcher = &Fetcher::new(self, providers);
+		let root_bytes = self.local_or_fetched(fetcher, root, 0, true).await?;
+		if root.codec() != dag::DAG_CBOR_CODEC {
+			if root_bytes.len() as u64 > limit {
+				return Err(StoreError::ArtifactTooLarge {
+					size: root_bytes.len() as u64,
+					max: limit,
+				});
+			}
+			return Ok(keep.then_some(root_bytes));
 		}
-		let Some(manifest) = self.blockstore.manifest(root)? else {
-			return Ok(());
-		};
+		let manifest = Manifest::decode(root, &root_bytes)?;
 		manifest.check_at_most(limit)?;
-		// `Manifest::decode` refused repeated blocks: each is fetched once.
-		let Manifest { blocks, .. } = manifest;
-		let missing: Vec<Cid> =
-			blocks.into_iter().filter(|cid| !self.blockstore.has_block(cid)).collect();
-		let fetcher = &fetcher;
-		stream::iter(missing.into_iter().enumerate())
+		// Blocks arrive in any order and are assembled in order: one that is late holds back
+		// the assembly, not the other fetches. What waits is verified bytes of this artifact,
+		// so memory stays within its checked size. `Manifest::decode` refused repeated
+		// blocks: each is fetched once.
+		let mut assembly = keep.then(|| dag::Assembly::new(*root, &manifest));
+		let mut arrived = BTreeMap::new();
+		let mut blocks = stream::iter(manifest.blocks.iter().copied().enumerate())
 			.map(|(index, cid)| async move {
-				let bytes = fetcher.fetch_block(&cid, index).await?;
-				self.store_verified(cid, bytes).await
+				Ok::<_, StoreError>((
+					index,
+					self.local_or_fetched(fetcher, &cid, index, keep).await?,
+				))
 			})
-			.buffer_unordered(self.max_concurrent_fetches)
-			.try_collect::<()>()
-			.await
+			.buffer_unordered(self.max_concurrent_fetches);
+		while let Some((index, bytes)) = blocks.try_next().await? {
+			let Some(assembly) = &mut assembly else { continue };
+			arrived.insert(index, bytes);
+			while let Some(bytes) = arrived.remove(&assembly.next_index()) {
+				assembly.push_owned(bytes)?;
+			}
+		}
+		assembly.map(dag::Assembly::finish).transpose()
 	}
 
-	async fn store_verified(&self, cid: Cid, bytes: Vec<u8>) -> Result<()> {
+	/// The block `cid` from the block store, or fetched and cached. A block held durably is
+	/// not read unless `keep` asks for its bytes (empty otherwise); a cached one always is,
+	/// since only reading it tells an intact one from one a crash tore.
+	async fn local_or_fetched(
+		&self,
+		fetcher: &Fetcher<'_>,
+		cid: &Cid,
+		index: usize,
+		keep: bool,
+	) -> Result<Vec<u8>> {
+		if !keep && self.blockstore.is_durable(cid) {
+			return Ok(Vec::new());
+		}
+		if self.blockstore.has_block(cid) {
+			let blockstore = self.blockstore.clone();
+			let key = *cid;
+			match run_blocking(move || blockstore.get_block(&key)).await {
+				Err(StoreError::NotLocal { .. }) => {},
+				other => return other,
+			}
+		}
+		self.fetched(fetcher, cid, index).await
+	}
+
+	/// The block `cid` from the network, verified, cached unpinned.
+	async fn fetched(&self, fetcher: &Fetcher<'_>, cid: &Cid, index: usize) -> Result<Vec<u8>> {
+		let bytes = fetcher.fetch_block(cid, index).await?;
 		let blockstore = self.blockstore.clone();
-		run_blocking(move || blockstore.insert_verified(&cid, &bytes)).await
+		let cid = *cid;
+		run_blocking(move || blockstore.insert_cached(&cid, &bytes).map(|()| bytes)).await
 	}
 
 	/// Peers banned for serving corrupted blocks.

@@ -197,6 +197,45 @@ async fn peer_serving_corrupted_blocks_is_banned_and_bypassed() {
 	.await
 }
 
+/// Fetched blocks are cached without a flush, so a crash can leave a file under a block's
+/// name that is empty, short or zero-filled. Such a block must read as missing: never
+/// returned, never served to a peer (who would ban us for it), and fetched again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_torn_cached_block_is_refetched_not_served() {
+	use din_store::codec::BlockResponse;
+	bounded(async {
+		let a = start(&[]).await;
+		let c = start(&[&a]).await;
+		let bytes = artifact(2 * dag::MAX_BLOCK_SIZE + 5, 6);
+		let cid = a.store.put(bytes.clone()).await.expect("put");
+		assert_eq!(c.store.get(&cid).await.expect("get"), bytes);
+		let blocks = c.store.blockstore().artifact_blocks(&cid).expect("blocks");
+		let cached = |cid: &Cid| c.dir.path().join("cache").join(cid.to_string());
+		for (block, torn) in blocks.iter().zip([vec![0u8; dag::MAX_BLOCK_SIZE], Vec::new()]) {
+			assert!(cached(block).is_file(), "fetched blocks are cached");
+			std::fs::write(cached(block), torn).expect("tear the cached block");
+		}
+
+		// A peer asking C for a torn block is told C lacks it.
+		let d = start(&[&c]).await;
+		let answer = d.store.client().request_block(c.store.peer_id(), blocks[0]).await;
+		assert_eq!(answer.expect("an answer"), BlockResponse::NotFound, "torn bytes not served");
+		assert!(!cached(&blocks[0]).exists(), "the torn file is dropped when found out");
+		assert!(!d.store.banned_peers().await.expect("banned").contains(&c.store.peer_id()));
+
+		// C itself refetches what it lost and returns the artifact's bytes.
+		assert_eq!(c.store.get(&cid).await.expect("get again"), bytes);
+		assert_eq!(c.store.blockstore().get_artifact(&cid).expect("cached again"), bytes);
+
+		// Pinning makes the cache durable: the blocks move out of `cache/`.
+		c.store.pin(&cid).await.expect("pin");
+		assert!(blocks.iter().chain([&cid]).all(|block| !cached(block).exists()));
+		assert!(c.store.blockstore().is_complete(&cid));
+		assert_eq!(c.store.blockstore().get_artifact(&cid).expect("pinned"), bytes);
+	})
+	.await
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_stalling_provider_does_not_make_an_available_update_unavailable() {
 	bounded(async {
