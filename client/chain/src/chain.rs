@@ -30,6 +30,9 @@ use subxt_signer::{sr25519, SecretUri};
 pub const MAX_CID_LEN: usize = 128;
 /// Bytes in a Groth16 proof of `Evaluation::submit_score` (its `ConstU32<256>` bound).
 pub const MAX_PROOF_LEN: usize = 256;
+/// Bytes in a store peer record of `Staking::set_store_peer` (the runtime's
+/// `MaxStorePeerLen`).
+pub const MAX_STORE_PEER_LEN: usize = 128;
 /// Default bound on waiting for a transaction's inclusion.
 pub const DEFAULT_INCLUSION_TIMEOUT: Duration = Duration::from_secs(180);
 /// The statement a proof for [`Chain::submit_score`] must be made for when `prover` submits
@@ -465,6 +468,20 @@ impl Chain {
 	/// `Staking::withdraw_unbonded`: release every matured unbonding chunk of `role`.
 	pub async fn withdraw_unbonded(&self, signer: &Signer, role: Role) -> Result<Included, Error> {
 		self.submit(&din::tx().staking().withdraw_unbonded(role), signer).await
+	}
+
+	/// `Staking::set_store_peer`: record `address` (a binary multiaddr ending in
+	/// `/p2p/<peer id>`) as where the signer's artifact-store peer listens, so evaluators
+	/// dial it first for the signer's updates; `None` removes the record. Needs a bond.
+	pub async fn set_store_peer(
+		&self,
+		signer: &Signer,
+		address: Option<&[u8]>,
+	) -> Result<Included, Error> {
+		let address = address
+			.map(|bytes| bounded("store peer record", bytes.to_vec(), MAX_STORE_PEER_LEN))
+			.transpose()?;
+		self.submit(&din::tx().staking().set_store_peer(address), signer).await
 	}
 
 	// ----- Tasks -----
@@ -970,6 +987,15 @@ impl Chain {
 	pub async fn ledger(&self, who: &AccountId32, role: Role) -> Result<Option<Ledger>, Error> {
 		self.read_optional(din::storage().staking().ledgers(), (who.clone(), role))
 			.await
+	}
+
+	/// `Staking::StorePeers`: the store peer `who` recorded (a binary multiaddr, unparsed:
+	/// the chain only bounds its length).
+	pub async fn store_peer(&self, who: &AccountId32) -> Result<Option<Vec<u8>>, Error> {
+		Ok(self
+			.read_optional(din::storage().staking().store_peers(), (who.clone(),))
+			.await?
+			.map(|address| address.0))
 	}
 
 	/// `Staking::ReputationOf`: `who`'s soulbound reputation as `role`.

@@ -79,7 +79,7 @@ mod error;
 pub use chain::{
 	score_binding, score_commit_hash, AggregateOpening, Balance, BlockEvents, Chain, DinEvent,
 	Included, Inclusion, ReadAt, SignedTransaction, Signer, DEFAULT_INCLUSION_TIMEOUT, MAX_CID_LEN,
-	MAX_PROOF_LEN,
+	MAX_PROOF_LEN, MAX_STORE_PEER_LEN,
 };
 pub use error::{Error, PalletError};
 

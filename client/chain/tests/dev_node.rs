@@ -237,6 +237,18 @@ async fn typed_api_drives_a_task_on_a_dev_node() {
 		(bob_id.clone(), Role::Participant, 20 * UNIT)
 	);
 
+	// Bonded, Bob records where his store peer listens; the record reads back as written.
+	let address = b"/ip4/127.0.0.1/tcp/4001/p2p/bob-as-bytes".to_vec();
+	within(&node, "Bob's store peer", chain.set_store_peer(&bob, Some(&address)))
+		.await
+		.expect("a bonded account records its store peer");
+	assert_eq!(chain.store_peer(&bob_id).await.expect("read"), Some(address));
+	let too_long = vec![7u8; din_chain::MAX_STORE_PEER_LEN + 1];
+	assert!(matches!(
+		chain.set_store_peer(&bob, Some(&too_long)).await,
+		Err(Error::InvalidArgument(_))
+	));
+
 	// Alice creates the task; its id is in the event.
 	let included = within(&node, "the task's creation", chain.create_task(&alice, task_spec()))
 		.await

@@ -75,6 +75,12 @@ fn mirrored_bounds_match_the_runtime() {
 
 	assert_eq!(din_chain::MAX_CID_LEN, din_primitives::MAX_CID_LEN as usize);
 	assert_eq!(din_chain::UNIT, din_primitives::UNIT);
+	assert_eq!(
+		din_chain::MAX_STORE_PEER_LEN,
+		<<din_runtime::Runtime as pallet_din_staking::Config>::MaxStorePeerLen as Get<u32>>::get()
+			as usize,
+		"the runtime's MaxStorePeerLen"
+	);
 	let call = pallet_din_evaluation::Call::<din_runtime::Runtime>::submit_score {
 		task: 0,
 		target: pallet_din_evaluation::ScoreTarget::Baseline,

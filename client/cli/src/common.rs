@@ -13,7 +13,7 @@ use din_fl::duty::{check_model, Rejection};
 use din_fl::{ModelSpec, Update};
 use din_ml::data::csv::{CsvOptions, Header, LabelColumn};
 use din_ml::data::{self, Dataset};
-use din_store::{Cid, Multiaddr, Store, StoreConfig};
+use din_store::{Cid, Multiaddr, PeerId, Protocol, Store, StoreConfig};
 
 use crate::invalid;
 
@@ -79,6 +79,12 @@ pub struct StoreArgs {
 	/// libp2p listen address, so that others can fetch what this process publishes.
 	#[arg(long, default_value = "/ip4/127.0.0.1/tcp/0")]
 	pub store_listen: Vec<Multiaddr>,
+	/// Address others reach this process's store at (behind NAT, or when listening on a
+	/// wildcard), e.g. /ip4/203.0.113.7/tcp/4001. A participant records it on chain for
+	/// the evaluators of its updates; by default it records its first listen address that
+	/// is not a wildcard.
+	#[arg(long)]
+	pub store_external_address: Option<Multiaddr>,
 	/// Seconds to look for a provider of a CID.
 	#[arg(long, default_value_t = 20)]
 	pub store_timeout: u64,
@@ -92,6 +98,23 @@ impl StoreArgs {
 		config.bootstrap = self.store_peers.clone();
 		config.provider_wait = Duration::from_secs(self.store_timeout);
 		Ok(Store::start(config).await?)
+	}
+
+	/// The address `store` (started from these arguments) records on chain:
+	/// `--store-external-address` (with the peer id appended), else its first listen
+	/// address; `None` when it listens on a wildcard (0.0.0.0, ::) and was told no external
+	/// address, since it cannot tell which of its interfaces others reach.
+	pub fn announced_peer(&self, store: &Store) -> Option<Multiaddr> {
+		if let Some(external) = &self.store_external_address {
+			return Some(match din_store::network::split_peer_address(external) {
+				Ok(_) => external.clone(),
+				Err(_) => external.clone().with(Protocol::P2p(store.peer_id())),
+			});
+		}
+		if self.store_listen.iter().any(is_wildcard) {
+			return None;
+		}
+		store.listen_addrs().first().cloned()
 	}
 }
 
@@ -299,13 +322,84 @@ pub async fn fetch(
 	schema: &din_fl::Schema,
 	timeout: Duration,
 ) -> Result<Vec<u8>, String> {
+	fetch_from(store, cid, schema, timeout, None).await
+}
+
+/// [`fetch`], dialling `author` (the store peer the update's author recorded on chain,
+/// [`recorded_store_peer`]) and asking it first, without a DHT lookup: a peer that
+/// announces the update in the DHT and then stalls cannot make it look unavailable. The
+/// DHT's providers are still asked if the author does not answer within the store's head
+/// start.
+pub async fn fetch_from(
+	store: &Store,
+	cid: &[u8],
+	schema: &din_fl::Schema,
+	timeout: Duration,
+	author: Option<&(PeerId, Multiaddr)>,
+) -> Result<Vec<u8>, String> {
 	let cid = cid_from_chain(cid).map_err(|e| format!("{e:#}"))?;
 	let limit = Update::encoded_len_for(schema) as u64;
-	match tokio::time::timeout(timeout, store.get_at_most(&cid, limit)).await {
+	let providers: Vec<PeerId> = author.iter().map(|(peer, _)| *peer).collect();
+	let get = async {
+		if let Some((peer, address)) = author {
+			// The request dials the address the routing table now holds anyway; a failed
+			// dial leaves the DHT's providers.
+			if let Err(error) = store.client().dial(*peer, address.clone()).await {
+				tracing::debug!(target: "din", "dialling the author's store peer {peer}: {error}");
+			}
+		}
+		store.get_at_most_from(&cid, limit, &providers).await
+	};
+	match tokio::time::timeout(timeout, get).await {
 		Ok(Ok(bytes)) => Ok(bytes),
 		Ok(Err(error)) => Err(error.to_string()),
 		Err(_) => Err(format!("not fetched within {timeout:?}")),
 	}
+}
+
+/// The store peer `who` recorded on chain (`Staking::StorePeers`), if the record is a
+/// multiaddr ending in `/p2p/<peer id>`. The chain only bounds the record's length, so
+/// anything else is ignored: its owner's updates are then found through the DHT alone.
+pub async fn recorded_store_peer(
+	chain: &Chain,
+	who: &AccountId32,
+) -> anyhow::Result<Option<(PeerId, Multiaddr)>> {
+	let Some(bytes) = chain.store_peer(who).await? else { return Ok(None) };
+	let parsed = Multiaddr::try_from(bytes)
+		.ok()
+		.and_then(|address| din_store::network::split_peer_address(&address).ok());
+	if parsed.is_none() {
+		tracing::debug!(target: "din", "{who}'s store peer record is not a /p2p/ multiaddr; ignored");
+	}
+	Ok(parsed)
+}
+
+fn is_wildcard(address: &Multiaddr) -> bool {
+	address.iter().any(|protocol| match protocol {
+		Protocol::Ip4(ip) => ip.is_unspecified(),
+		Protocol::Ip6(ip) => ip.is_unspecified(),
+		_ => false,
+	})
+}
+
+/// Records `address` ([`StoreArgs::announced_peer`]) as where the signer's store listens
+/// (`Staking::set_store_peer`) unless the chain already holds that record; needs a bond.
+/// Evaluators dial it first for the signer's updates ([`fetch_from`]).
+pub async fn record_store_peer(
+	chain: &Chain,
+	signer: &Signer,
+	address: Option<Multiaddr>,
+) -> anyhow::Result<()> {
+	let Some(address) = address else {
+		tracing::warn!(target: "din", "the store listens on wildcard addresses only: no store peer is recorded on chain (pass --store-external-address); evaluators will find this process's updates through the DHT alone");
+		return Ok(());
+	};
+	if chain.store_peer(&signer.account_id()).await?.as_deref() == Some(&address.to_vec()[..]) {
+		return Ok(());
+	}
+	chain.set_store_peer(signer, Some(&address.to_vec())).await?;
+	tracing::info!(target: "din", "recorded store peer {address} on chain");
+	Ok(())
 }
 
 /// Fetches the model at `cid` (an aggregate, a global model, the genesis model) and checks
@@ -355,6 +449,74 @@ pub fn short(account: &AccountId32) -> String {
 mod tests {
 	use super::*;
 	use clap::Parser;
+
+	/// A store on a loopback port that knows no other peer and announces nothing: its
+	/// content is in no DHT another store could look it up in.
+	async fn isolated_store(args: &StoreArgs) -> Store {
+		let mut config = StoreConfig::new(&args.store_dir);
+		config.listen = args.store_listen.clone();
+		config.announce_on_start = false;
+		config.provider_wait = Duration::from_millis(500);
+		Store::start(config).await.unwrap()
+	}
+
+	fn store_args(dir: &std::path::Path, listen: &str, external: Option<&str>) -> StoreArgs {
+		StoreArgs {
+			store_dir: dir.to_path_buf(),
+			store_peers: Vec::new(),
+			store_listen: vec![listen.parse().unwrap()],
+			store_external_address: external.map(|a| a.parse().unwrap()),
+			store_timeout: 1,
+		}
+	}
+
+	/// Attack: a zero-stake peer announces a participant's update in the DHT and stalls,
+	/// or the DHT simply has no record of it, and the evaluator marks the update
+	/// unavailable, which slashes its author. The author's recorded store peer is dialled
+	/// and asked directly: the update is fetched where the DHT alone finds nothing.
+	#[tokio::test]
+	async fn an_update_is_fetched_from_its_authors_recorded_peer_without_the_dht() {
+		let (author_dir, evaluator_dir) =
+			(tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+		let author_args = store_args(author_dir.path(), "/ip4/127.0.0.1/tcp/0", None);
+		let author = isolated_store(&author_args).await;
+		let evaluator =
+			isolated_store(&store_args(evaluator_dir.path(), "/ip4/127.0.0.1/tcp/0", None)).await;
+		let schema = din_fl::Schema::new(vec![din_fl::spec::TensorSpec {
+			name: "w".into(),
+			shape: vec![64, 64],
+		}]);
+		let update =
+			din_store::testing::pseudo_random_bytes(Update::encoded_len_for(&schema) as usize, 3);
+		let cid = author.put(update.clone()).await.unwrap();
+		let cid = cid_to_chain(&cid);
+		let timeout = Duration::from_secs(10);
+
+		let unrecorded = fetch(&evaluator, &cid, &schema, timeout).await;
+		assert!(unrecorded.is_err(), "the DHT alone finds no provider: {unrecorded:?}");
+
+		let recorded = author_args.announced_peer(&author).expect("a loopback listen address");
+		let peer = din_store::network::split_peer_address(&recorded).unwrap();
+		assert_eq!(peer.0, author.peer_id());
+		let fetched = fetch_from(&evaluator, &cid, &schema, timeout, Some(&peer)).await;
+		assert_eq!(fetched.expect("fetched from the author"), update);
+	}
+
+	#[tokio::test]
+	async fn a_store_on_a_wildcard_records_only_an_address_it_was_told() {
+		let dir = tempfile::tempdir().unwrap();
+		let wildcard = store_args(dir.path(), "/ip4/0.0.0.0/tcp/0", None);
+		let store = isolated_store(&wildcard).await;
+		assert_eq!(wildcard.announced_peer(&store), None, "which interface do others reach?");
+		let external = "/ip4/203.0.113.7/tcp/4001";
+		let told = store_args(dir.path(), "/ip4/0.0.0.0/tcp/0", Some(external));
+		let recorded = told.announced_peer(&store).unwrap();
+		let expected = external.parse::<Multiaddr>().unwrap().with(Protocol::P2p(store.peer_id()));
+		assert_eq!(recorded, expected);
+		// An address that already names the peer is recorded as given.
+		let named = store_args(dir.path(), "/ip4/0.0.0.0/tcp/0", Some(&recorded.to_string()));
+		assert_eq!(named.announced_peer(&store), Some(recorded));
+	}
 
 	/// The data flags of `din participant run`.
 	#[derive(Parser)]

@@ -237,6 +237,9 @@ impl Daemon {
 	async fn run(mut self) -> anyhow::Result<()> {
 		let task = self.args.task;
 		self.join().await?;
+		// Bonded now: evaluators will dial this store first for our updates.
+		let address = self.args.store.announced_peer(&self.store);
+		crate::common::record_store_peer(&self.chain, &self.signer, address).await?;
 		let mut follower = Follower::new(Duration::from_millis(500));
 		loop {
 			let block = follower.next(&self.chain).await;

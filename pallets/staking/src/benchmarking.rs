@@ -29,6 +29,11 @@ fn bonded<T: Config>(chunks: u32) -> T::AccountId {
 	who
 }
 
+/// A store peer record of `MaxStorePeerLen` bytes.
+fn longest_peer<T: Config>() -> StorePeerOf<T> {
+	StorePeerOf::<T>::truncate_from(alloc::vec![7u8; T::MaxStorePeerLen::get() as usize])
+}
+
 #[benchmarks]
 mod benchmarks {
 	use super::*;
@@ -60,14 +65,24 @@ mod benchmarks {
 		assert_eq!(ledger.unlocking.len() as u32, T::MaxUnlockingChunks::get());
 	}
 
+	/// The last ledger of the account goes, and its store peer record with it.
 	#[benchmark]
 	fn withdraw_unbonded() {
-		let who = bonded::<T>(T::MaxUnlockingChunks::get());
+		let who = bonded::<T>(T::MaxUnlockingChunks::get() - 1);
+		let active = Ledgers::<T>::get(&who, ROLE).expect("bonded").active;
+		Pallet::<T>::unbond(RawOrigin::Signed(who.clone()).into(), ROLE, active)
+			.expect("nothing locked or committed; qed");
+		Pallet::<T>::set_store_peer(
+			RawOrigin::Signed(who.clone()).into(),
+			Some(longest_peer::<T>()),
+		)
+		.expect("bonded; qed");
 		let now = frame_system::Pallet::<T>::block_number();
 		frame_system::Pallet::<T>::set_block_number(now.saturating_add(T::UnbondingPeriod::get()));
 		#[extrinsic_call]
 		_(RawOrigin::Signed(who.clone()), ROLE);
-		assert!(Ledgers::<T>::get(&who, ROLE).expect("active bond left").unlocking.is_empty());
+		assert!(Ledgers::<T>::get(&who, ROLE).is_none());
+		assert!(StorePeers::<T>::get(&who).is_none());
 	}
 
 	#[benchmark]
@@ -77,6 +92,21 @@ mod benchmarks {
 		#[extrinsic_call]
 		_(RawOrigin::Signed(who.clone()), ROLE, all);
 		assert!(Ledgers::<T>::get(&who, ROLE).expect("bonded").unlocking.is_empty());
+	}
+
+	/// Replacing a record of the longest kind.
+	#[benchmark]
+	fn set_store_peer() {
+		let who = bonded::<T>(0);
+		Pallet::<T>::set_store_peer(
+			RawOrigin::Signed(who.clone()).into(),
+			Some(longest_peer::<T>()),
+		)
+		.expect("bonded; qed");
+		let address = longest_peer::<T>();
+		#[extrinsic_call]
+		_(RawOrigin::Signed(who.clone()), Some(address.clone()));
+		assert_eq!(StorePeers::<T>::get(&who), Some(address));
 	}
 
 	impl_benchmark_test_suite!(

@@ -19,6 +19,7 @@
 //!   backs a duty.
 //! - [`Pallet::withdraw_unbonded`] releases the hold on all matured chunks.
 //! - [`Pallet::rebond`] moves unbonding funds back to the active bond (newest first).
+//! - [`Pallet::set_store_peer`] records where the account's artifact-store peer listens.
 //!
 //! Other pallets never depend on this crate. They use the traits of `din-primitives`,
 //! which this pallet implements and the runtime wires in:
@@ -63,6 +64,17 @@
 //! participant work, cheap in one's own zero-fee tasks, buys no seats; the cap bounds what
 //! evaluator work farmed in such tasks can buy. ([`migrations::v1`] split the single score
 //! of storage version 0.)
+//!
+//! *Store peers.* A participant publishes its update to the libp2p artifact store, and an
+//! evaluator that cannot fetch it in time marks it unavailable, which slashes its author.
+//! Provider records in the store's DHT come from anyone, so a peer that announces the
+//! update and then stalls could otherwise decide availability. A bonded account therefore
+//! records its own store peer (a binary multiaddr ending in `/p2p/<peer id>`) in
+//! [`StorePeers`], and evaluators dial it first, without the DHT. Only a bonded account can
+//! hold a record, so its state is paid for by the bond; the record goes with the account's
+//! last ledger (withdrawn or slashed to nothing). The chain only bounds the bytes: a record
+//! that is not a multiaddr costs its owner, whose update is then fetched through the DHT
+//! alone.
 //!
 //! ## Terms
 //!
@@ -151,6 +163,7 @@ pub mod pallet {
 			type MaxUnlockingChunks = ConstU32<4>;
 			type SlashReputationPenalty = ConstU32<5>;
 			type MaxReputation = ConstU32<1000>;
+			type MaxStorePeerLen = ConstU32<128>;
 			type BondCommitments = ();
 			type WeightInfo = ();
 		}
@@ -211,6 +224,11 @@ pub mod pallet {
 		#[pallet::constant]
 		type MaxReputation: Get<ReputationScore>;
 
+		/// Longest store peer record ([`StorePeers`]), in bytes. A binary multiaddr of an IPv6
+		/// address, a TCP port and an Ed25519 peer id takes 59; DNS names take more.
+		#[pallet::constant]
+		type MaxStorePeerLen: Get<u32>;
+
 		/// The bond each account has committed to draws it cannot see yet (in din-runtime the
 		/// evaluator pool, pallet-din-evaluation): `unbond` leaves at least that much active,
 		/// so nobody drops out of a draw once its randomness is known. `()` commits nothing.
@@ -246,6 +264,13 @@ pub mod pallet {
 		ReputationScore,
 		ValueQuery,
 	>;
+
+	/// The artifact-store peer of each bonded account that recorded one: a binary multiaddr
+	/// ending in `/p2p/<peer id>`, which evaluators dial first when they fetch the account's
+	/// updates. Removed with the account's last ledger.
+	#[pallet::storage]
+	pub type StorePeers<T: Config> =
+		StorageMap<_, Blake2_128Concat, T::AccountId, StorePeerOf<T>, OptionQuery>;
 
 	#[pallet::event]
 	#[pallet::generate_deposit(pub(super) fn deposit_event)]
@@ -285,6 +310,8 @@ pub mod pallet {
 			round: RoundIndex,
 			reputation: ReputationScore,
 		},
+		/// `who` recorded `address` as its store peer, or removed its record (`None`).
+		StorePeerSet { who: T::AccountId, address: Option<StorePeerOf<T>> },
 	}
 
 	#[pallet::error]
@@ -310,6 +337,10 @@ pub mod pallet {
 		NothingToWithdraw,
 		/// There are no unbonding funds to rebond.
 		NothingToRebond,
+		/// A store peer record needs a bond in some role: the bond pays for its state.
+		StorePeerNeedsBond,
+		/// A store peer record must not be empty (`None` removes the record).
+		EmptyStorePeer,
 	}
 
 	/// Why this pallet holds funds.
@@ -420,17 +451,21 @@ pub mod pallet {
 		pub fn withdraw_unbonded(origin: OriginFor<T>, role: Role) -> DispatchResult {
 			let who = ensure_signed(origin)?;
 			let now = frame_system::Pallet::<T>::block_number();
-			let amount = Ledgers::<T>::try_mutate_exists(&who, role, |maybe| {
+			let (amount, emptied) = Ledgers::<T>::try_mutate_exists(&who, role, |maybe| {
 				let ledger = maybe.as_mut().ok_or(Error::<T>::NotBonded)?;
 				let amount = ledger.consolidate_unlocked(now);
 				ensure!(!amount.is_zero(), Error::<T>::NothingToWithdraw);
 				T::Currency::release(&Self::hold_reason(role), &who, amount, Precision::Exact)?;
-				if ledger.is_empty() {
+				let emptied = ledger.is_empty();
+				if emptied {
 					*maybe = None;
 				}
-				Ok::<_, DispatchError>(amount)
+				Ok::<_, DispatchError>((amount, emptied))
 			})?;
-			Self::deposit_event(Event::Withdrawn { who, role, amount });
+			Self::deposit_event(Event::Withdrawn { who: who.clone(), role, amount });
+			if emptied {
+				Self::forget_store_peer_if_unbonded(&who);
+			}
 			Ok(())
 		}
 
@@ -457,6 +492,33 @@ pub mod pallet {
 				Ok::<_, DispatchError>(moved)
 			})?;
 			Self::deposit_event(Event::Rebonded { who, role, amount: moved });
+			Ok(())
+		}
+
+		/// Record `address` as the caller's artifact-store peer, replacing any earlier
+		/// record, or remove the record with `None`.
+		///
+		/// Origin: signed, an account with a bond in some role. `address` is a binary
+		/// multiaddr ending in `/p2p/<peer id>`, at most [`Config::MaxStorePeerLen`] bytes;
+		/// the chain does not parse it (the record's reader does).
+		///
+		/// Emits [`Event::StorePeerSet`].
+		#[pallet::call_index(4)]
+		#[pallet::weight(T::WeightInfo::set_store_peer())]
+		pub fn set_store_peer(
+			origin: OriginFor<T>,
+			address: Option<StorePeerOf<T>>,
+		) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			match &address {
+				Some(address) => {
+					ensure!(!address.is_empty(), Error::<T>::EmptyStorePeer);
+					ensure!(Self::has_any_ledger(&who), Error::<T>::StorePeerNeedsBond);
+					StorePeers::<T>::insert(&who, address);
+				},
+				None => StorePeers::<T>::remove(&who),
+			}
+			Self::deposit_event(Event::StorePeerSet { who, address });
 			Ok(())
 		}
 	}
@@ -495,6 +557,20 @@ impl<T: Config> Pallet<T> {
 		Ok(())
 	}
 
+	/// Whether `who` has a ledger in any role.
+	fn has_any_ledger(who: &T::AccountId) -> bool {
+		Ledgers::<T>::iter_key_prefix(who).next().is_some()
+	}
+
+	/// Removes the store peer record of `who` once no ledger of it is left: a record is
+	/// paid for by a bond.
+	fn forget_store_peer_if_unbonded(who: &T::AccountId) {
+		if !Self::has_any_ledger(who) && StorePeers::<T>::contains_key(who) {
+			StorePeers::<T>::remove(who);
+			Self::deposit_event(Event::StorePeerSet { who: who.clone(), address: None });
+		}
+	}
+
 	/// Lower the reputation of `who` as `role` by `points`, saturating at 0.
 	fn penalize(who: &T::AccountId, role: Role, points: ReputationScore) -> ReputationScore {
 		ReputationOf::<T>::mutate(who, role, |r| {
@@ -505,7 +581,8 @@ impl<T: Config> Pallet<T> {
 
 	/// Check the pallet's invariants:
 	/// - the balance held for each role equals the ledger's `active + Σ unlocking`;
-	/// - `locked <= active`; no empty ledger is stored; chunks are non-zero.
+	/// - `locked <= active`; no empty ledger is stored; chunks are non-zero;
+	/// - every store peer record belongs to a bonded account and is not empty.
 	#[cfg(any(feature = "try-runtime", feature = "std"))]
 	pub fn do_try_state() -> Result<(), polkadot_sdk::sp_runtime::TryRuntimeError> {
 		use fungible::InspectHold;
@@ -515,6 +592,10 @@ impl<T: Config> Pallet<T> {
 			ensure!(ledger.locked <= ledger.active, "locked exceeds the active bond");
 			ensure!(!ledger.is_empty(), "empty ledger stored");
 			ensure!(ledger.unlocking.iter().all(|c| !c.value.is_zero()), "empty unlocking chunk");
+		}
+		for (who, address) in StorePeers::<T>::iter() {
+			ensure!(Self::has_any_ledger(&who), "store peer record of an unbonded account");
+			ensure!(!address.is_empty(), "empty store peer record");
 		}
 		Ok(())
 	}
@@ -584,8 +665,8 @@ impl<T: Config> Slash<T::AccountId, BalanceOf<T>> for Pallet<T> {
 		stake: BalanceOf<T>,
 		reason: SlashReason,
 	) -> BalanceOf<T> {
-		let amount = Ledgers::<T>::mutate_exists(who, role, |maybe| {
-			let Some(ledger) = maybe.as_mut() else { return Zero::zero() };
+		let (amount, emptied) = Ledgers::<T>::mutate_exists(who, role, |maybe| {
+			let Some(ledger) = maybe.as_mut() else { return (Zero::zero(), false) };
 			let amount = ledger.slash(fraction * stake);
 			let (credit, missing) = <T::Currency as fungible::BalancedHold<T::AccountId>>::slash(
 				&Self::hold_reason(role),
@@ -596,11 +677,15 @@ impl<T: Config> Slash<T::AccountId, BalanceOf<T>> for Pallet<T> {
 				log::error!(target: LOG_TARGET, "slash of {:?} fell short by {:?}", amount, missing);
 			}
 			T::Slashed::on_unbalanced(credit);
-			if ledger.is_empty() {
+			let emptied = ledger.is_empty();
+			if emptied {
 				*maybe = None;
 			}
-			amount.saturating_sub(missing)
+			(amount.saturating_sub(missing), emptied)
 		});
+		if emptied {
+			Self::forget_store_peer_if_unbonded(who);
+		}
 		let reputation = Self::penalize(who, role, T::SlashReputationPenalty::get());
 		Self::deposit_event(Event::Slashed {
 			who: who.clone(),

@@ -507,3 +507,73 @@ mod prop {
 		}
 	}
 }
+
+// ----- store peers -----
+
+fn peer(bytes: &[u8]) -> crate::StorePeerOf<Test> {
+	crate::StorePeerOf::<Test>::truncate_from(bytes.to_vec())
+}
+
+fn store_peer(who: AccountId) -> Option<Vec<u8>> {
+	crate::StorePeers::<Test>::get(who).map(|address| address.into_inner())
+}
+
+#[test]
+fn a_bonded_account_records_replaces_and_removes_its_store_peer() {
+	ExtBuilder::default().build_and_execute(|| {
+		assert_ok!(Staking::bond(RuntimeOrigin::signed(1), P, 50));
+		assert_ok!(Staking::set_store_peer(RuntimeOrigin::signed(1), Some(peer(b"first"))));
+		System::assert_last_event(
+			Event::StorePeerSet { who: 1, address: Some(peer(b"first")) }.into(),
+		);
+		assert_ok!(Staking::set_store_peer(RuntimeOrigin::signed(1), Some(peer(b"second"))));
+		assert_eq!(store_peer(1), Some(b"second".to_vec()));
+		assert_ok!(Staking::set_store_peer(RuntimeOrigin::signed(1), None));
+		System::assert_last_event(Event::StorePeerSet { who: 1, address: None }.into());
+		assert_eq!(store_peer(1), None);
+	});
+}
+
+#[test]
+fn an_unbonded_account_cannot_fill_state_with_store_peer_records() {
+	ExtBuilder::default().build_and_execute(|| {
+		assert_noop!(
+			Staking::set_store_peer(RuntimeOrigin::signed(1), Some(peer(b"free state"))),
+			Error::<Test>::StorePeerNeedsBond
+		);
+		assert_ok!(Staking::bond(RuntimeOrigin::signed(1), E, 100));
+		assert_noop!(
+			Staking::set_store_peer(RuntimeOrigin::signed(1), Some(peer(b""))),
+			Error::<Test>::EmptyStorePeer
+		);
+	});
+}
+
+#[test]
+fn a_store_peer_record_goes_with_the_last_withdrawn_ledger() {
+	ExtBuilder::default().build_and_execute(|| {
+		assert_ok!(Staking::bond(RuntimeOrigin::signed(1), P, 50));
+		assert_ok!(Staking::bond(RuntimeOrigin::signed(1), E, 100));
+		assert_ok!(Staking::set_store_peer(RuntimeOrigin::signed(1), Some(peer(b"peer"))));
+		assert_ok!(Staking::unbond(RuntimeOrigin::signed(1), P, 50));
+		assert_ok!(Staking::unbond(RuntimeOrigin::signed(1), E, 100));
+		run_to(11);
+		// The evaluator bond still pays for the record.
+		assert_ok!(Staking::withdraw_unbonded(RuntimeOrigin::signed(1), P));
+		assert_eq!(store_peer(1), Some(b"peer".to_vec()));
+		assert_ok!(Staking::withdraw_unbonded(RuntimeOrigin::signed(1), E));
+		assert_eq!(store_peer(1), None);
+		System::assert_last_event(Event::StorePeerSet { who: 1, address: None }.into());
+	});
+}
+
+#[test]
+fn a_store_peer_record_goes_with_a_ledger_slashed_to_nothing() {
+	ExtBuilder::default().build_and_execute(|| {
+		assert_ok!(Staking::bond(RuntimeOrigin::signed(1), P, 50));
+		assert_ok!(Staking::set_store_peer(RuntimeOrigin::signed(1), Some(peer(b"peer"))));
+		<Staking as Slash<_, _>>::slash(&1, P, Perbill::one(), 50, reason());
+		assert!(ledger(1, P).is_none());
+		assert_eq!(store_peer(1), None);
+	});
+}

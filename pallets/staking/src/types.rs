@@ -20,6 +20,8 @@ pub type CreditOf<T> =
 	fungible::Credit<<T as frame_system::Config>::AccountId, <T as Config>::Currency>;
 /// The ledger of one (account, role) pair.
 pub type LedgerOf<T> = StakeLedger<T>;
+/// A store peer record: a binary multiaddr ending in `/p2p/<peer id>`.
+pub type StorePeerOf<T> = BoundedVec<u8, <T as Config>::MaxStorePeerLen>;
 /// One unbonding chunk.
 pub type UnlockChunkOf<T> = UnlockChunk<BalanceOf<T>, BlockNumberFor<T>>;
 

@@ -294,6 +294,8 @@ impl pallet_din_staking::Config for Runtime {
 	type MaxUnlockingChunks = ConstU32<32>;
 	type SlashReputationPenalty = ConstU32<10>;
 	type MaxReputation = ConstU32<1000>;
+	// A DNS name of up to 64 characters, a port and a peer id.
+	type MaxStorePeerLen = ConstU32<128>;
 	// An evaluator's pool bond stays bonded until its leave from the pool takes effect.
 	type BondCommitments = Evaluation;
 	type WeightInfo = pallet_din_staking::weights::SubstrateWeight<Runtime>;

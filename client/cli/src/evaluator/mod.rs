@@ -45,13 +45,14 @@ use din_chain::{
 use din_fl::duty::{self, Rejection, SubgroupOutcome, Submitted};
 use din_fl::{AggregateError, AggregationRule, Schema, TestSet, Update};
 use din_store::Store;
+use futures::{StreamExt, TryStreamExt};
 use serde::{Deserialize, Serialize};
 use sha2::Digest;
 
 use crate::artifact;
 use crate::common::{
-	cid_from_chain, cid_to_chain, commitment_of, fetch, fetch_checked, global_model_before,
-	parse_amount, short, task_spec, ChainArgs, SignerArgs, StoreArgs,
+	cid_from_chain, cid_to_chain, commitment_of, fetch_checked, fetch_from, global_model_before,
+	parse_amount, recorded_store_peer, short, task_spec, ChainArgs, SignerArgs, StoreArgs,
 };
 use crate::follow::Follower;
 use crate::invalid;
@@ -61,6 +62,8 @@ use crate::withheld::{publish, withhold};
 
 /// How long an evaluator waits for one update or aggregate from the store.
 const FETCH_TIMEOUT: Duration = Duration::from_secs(6);
+/// Updates of one subgroup fetched at once.
+const CONCURRENT_FETCHES: usize = 16;
 
 /// The `din evaluator` subcommands.
 #[derive(Debug, Subcommand)]
@@ -476,6 +479,37 @@ impl Daemon {
 		Ok(())
 	}
 
+	/// The update `member` submitted in `round` with its bytes (or why there are none),
+	/// fetched from the member's recorded store peer first; `None` if it submitted none.
+	async fn fetch_submission(
+		&self,
+		task: u32,
+		round: u32,
+		member: AccountId32,
+		schema: &Schema,
+		trained_from: &H256,
+	) -> anyhow::Result<Option<(AccountId32, Submitted<H256>)>> {
+		let Some(update) = self.chain.update(task, round, &member).await? else {
+			return Ok(None);
+		};
+		// An update of the model it trained from is told by the chain's record alone.
+		let bytes = if duty::trained_nothing(&update.commitment, trained_from) {
+			Err(Rejection::TrainedNothing)
+		} else {
+			let author = recorded_store_peer(&self.chain, &member).await?;
+			fetch_from(&self.store, &update.cid.0, schema, FETCH_TIMEOUT, author.as_ref())
+				.await
+				.map_err(Rejection::Unavailable)
+		};
+		let submitted = Submitted {
+			bytes,
+			commitment: update.commitment,
+			author: din_primitives::update_author(&member.0),
+			num_samples: update.num_samples,
+		};
+		Ok(Some((member, submitted)))
+	}
+
 	/// Fetches, checks and aggregates the updates of `subgroup`; publishes the aggregate.
 	async fn aggregate(
 		&self,
@@ -490,29 +524,16 @@ impl Daemon {
 		let (trained_from_cid, trained_from) =
 			global_model_before(&self.chain, task, info, round).await?;
 		let started = Instant::now();
-		let mut submitters = Vec::new();
-		let mut submitted = Vec::new();
 		let members = subgroups.get(subgroup as usize).cloned().unwrap_or_default();
-		for member in members {
-			let Some(update) = self.chain.update(task, round, &member).await? else {
-				continue;
-			};
-			// An update of the model it trained from is told by the chain's record alone.
-			let bytes = if duty::trained_nothing(&update.commitment, &trained_from) {
-				Err(Rejection::TrainedNothing)
-			} else {
-				fetch(&self.store, &update.cid.0, &schema, FETCH_TIMEOUT)
-					.await
-					.map_err(Rejection::Unavailable)
-			};
-			submitted.push(Submitted {
-				bytes,
-				commitment: update.commitment,
-				author: din_primitives::update_author(&member.0),
-				num_samples: update.num_samples,
-			});
-			submitters.push(member);
-		}
+		// Several members at a time: a subgroup of 100 updates, each up to FETCH_TIMEOUT
+		// when its author stalls, must fit one phase.
+		let fetched: Vec<Option<(AccountId32, Submitted<H256>)>> = futures::stream::iter(members)
+			.map(|member| self.fetch_submission(task, round, member, &schema, &trained_from))
+			.buffered(CONCURRENT_FETCHES)
+			.try_collect()
+			.await?;
+		let (submitters, submitted): (Vec<AccountId32>, Vec<Submitted<H256>>) =
+			fetched.into_iter().flatten().unzip();
 		// Participants publish once Training has closed: a missing update may still come.
 		let missing = submitted.iter().any(|u| matches!(u.bytes, Err(Rejection::Unavailable(_))));
 		let (now, _) = self.chain.head().await?;
