@@ -325,6 +325,9 @@ pub async fn fetch(
 	fetch_from(store, cid, schema, timeout, None).await
 }
 
+/// How long [`fetch_from`] waits for the author's store peer to connect before asking.
+const AUTHOR_DIAL_WAIT: Duration = Duration::from_secs(2);
+
 /// [`fetch`], dialling `author` (the store peer the update's author recorded on chain,
 /// [`recorded_store_peer`]) and asking it first, without a DHT lookup: a peer that
 /// announces the update in the DHT and then stalls cannot make it look unavailable. The
@@ -342,10 +345,18 @@ pub async fn fetch_from(
 	let providers: Vec<PeerId> = author.iter().map(|(peer, _)| *peer).collect();
 	let get = async {
 		if let Some((peer, address)) = author {
-			// The request dials the address the routing table now holds anyway; a failed
-			// dial leaves the DHT's providers.
-			if let Err(error) = store.client().dial(*peer, address.clone()).await {
-				tracing::debug!(target: "din", "dialling the author's store peer {peer}: {error}");
+			// The dial puts the address in the routing table before it connects, so the
+			// request finds the peer even if the dial is still under way; a dial that fails
+			// or takes long leaves the DHT's providers the rest of the time.
+			let dial = store.client().dial(*peer, address.clone());
+			match tokio::time::timeout(AUTHOR_DIAL_WAIT, dial).await {
+				Ok(Ok(())) => {},
+				Ok(Err(error)) => {
+					tracing::debug!(target: "din", "dialling the author's store peer {peer}: {error}")
+				},
+				Err(_) => {
+					tracing::debug!(target: "din", "the author's store peer {peer} is not connected within {AUTHOR_DIAL_WAIT:?}")
+				},
 			}
 		}
 		store.get_at_most_from(&cid, limit, &providers).await
