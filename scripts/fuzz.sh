@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Coverage-guided fuzzing (cargo-fuzz, libFuzzer) of every decoder that takes bytes from
-# a peer or an artifact: the update encoding, the model spec, the sealed test set, the
-# store's manifest and its block wire codec (fuzz/fuzz_targets/). Each target first
-# replays its kept regression inputs (fuzz/regressions/<target>/: inputs that once
-# crashed it), then runs for FUZZ_SECONDS (default 30) from the committed seeds
-# (fuzz/seeds/<target>/, written by `cargo run --manifest-path fuzz/Cargo.toml --bin
-# seeds fuzz/seeds`). A crash fails the run and leaves the input in
-# fuzz/artifacts/<target>/: fix the decoder, then move the input to fuzz/regressions/.
+# a peer, an artifact or a contract: the update encoding, the model spec, the sealed test
+# set, the store's manifest and its block wire codec, the DIN precompile's calldata
+# (fuzz/fuzz_targets/). Each target first replays its kept regression inputs
+# (fuzz/regressions/<target>/: inputs that once crashed it), then runs for FUZZ_SECONDS
+# (default 30) from the committed seeds (fuzz/seeds/<target>/, written by
+# `cargo run --manifest-path fuzz/Cargo.toml --bin seeds fuzz/seeds`). A crash fails the
+# run and leaves the input in fuzz/artifacts/<target>/: fix the decoder, then move the
+# input to fuzz/regressions/.
 #
 #   scripts/fuzz.sh                 # every target, 30 s each
 #   FUZZ_SECONDS=600 scripts/fuzz.sh manifest
@@ -22,7 +23,7 @@ PATH="$(dirname "$CARGO_FUZZ"):$PATH"
 export CARGO_TARGET_DIR="$CARGO_TARGET_DIR-fuzz"
 seconds="${FUZZ_SECONDS:-30}"
 targets=("$@")
-[ "${#targets[@]}" -gt 0 ] || targets=(update model_spec sealed_test_set manifest block_wire)
+[ "${#targets[@]}" -gt 0 ] || targets=(update model_spec sealed_test_set manifest block_wire precompile_calldata)
 
 for target in "${targets[@]}"; do
 	with_heartbeat "cargo fuzz build $target" \

@@ -7,8 +7,11 @@ use din_fl::{
 	spec::ModelSpec,
 	TestSet, Update,
 };
+use alloy_sol_types::{private::U256, sol, SolInterface};
 use din_store::dag::{chunk, manifest_cid, Manifest, MANIFEST_VERSION};
 use std::{fs, path::Path};
+
+sol!("../pallets/precompile/IDin.sol");
 
 fn write(corpus: &Path, target: &str, name: &str, bytes: &[u8]) {
 	let dir = corpus.join(target);
@@ -56,4 +59,16 @@ fn main() {
 	found.extend_from_slice(&[0, 1, 2, 3]);
 	write(corpus, "block_wire", "found", &found);
 	write(corpus, "block_wire", "not-found", &[0, 0, 0, 1, 1]);
+
+	use IDin::IDinCalls as Call;
+	let calls = [
+		Call::createTask(IDin::createTaskCall { spec: vec![7u8; 40].into() }),
+		Call::joinTask(IDin::joinTaskCall { id: 3 }),
+		Call::extendTask(IDin::extendTaskCall { id: 3, rounds: 2, topUp: U256::from(10u64) }),
+		Call::bond(IDin::bondCall { role: 1, amount: U256::from(1u64 << 40) }),
+		Call::releaseTestKey(IDin::releaseTestKeyCall { id: 3, key: vec![1u8; 32].into() }),
+	];
+	for (i, call) in calls.iter().enumerate() {
+		write(corpus, "precompile_calldata", &format!("call-{i}"), &call.abi_encode());
+	}
 }
