@@ -53,6 +53,9 @@ pub const RACED_PROVIDERS: usize = 3;
 /// How long known providers are asked alone before a DHT lookup looks for more.
 const KNOWN_PROVIDERS_FIRST: Duration = Duration::from_millis(500);
 
+/// How long after answering "not found" a provider is asked again, within the same fetch.
+const ASK_AGAIN_AFTER: Duration = Duration::from_millis(250);
+
 /// How a [`Store`] is set up.
 #[derive(Clone, Debug)]
 pub struct StoreConfig {
@@ -477,7 +480,10 @@ impl<'a> Fetcher<'a> {
 	/// [`RACED_PROVIDERS`] requests run at once, known providers first (rotated by
 	/// `start`), a failed one replaced by the next candidate, while DHT lookups for this
 	/// CID find more until the provider wait is spent. A provider that stalls holds one
-	/// place in the race, not the fetch.
+	/// place in the race, not the fetch. A provider that answers "not found" is asked
+	/// again [`ASK_AGAIN_AFTER`] later: a named author may publish a moment after the
+	/// first ask (participants publish as Training closes, evaluators fetch as the commit
+	/// phase opens).
 	async fn fetch_block(&self, cid: &Cid, start: usize) -> Result<Vec<u8>> {
 		let client = &self.store.client;
 		let wait = self.store.provider_wait;
@@ -489,6 +495,9 @@ impl<'a> Fetcher<'a> {
 		// on a DHT lookup, which is skipped when one of them answers in time.
 		let mut next_lookup = Instant::now() + KNOWN_PROVIDERS_FIRST;
 		let mut looked_up = false;
+		// Providers that answered "not found", asked again at `ask_again`.
+		let mut not_yet: Vec<PeerId> = Vec::new();
+		let mut ask_again = Instant::now();
 		loop {
 			while racing.len() < RACED_PROVIDERS {
 				let Some(peer) = candidates.pop_front() else { break };
@@ -506,8 +515,22 @@ impl<'a> Fetcher<'a> {
 			};
 			tokio::select! {
 				Some((peer, answer)) = racing.next(), if !racing.is_empty() => {
+					if matches!(answer, Ok(BlockResponse::NotFound)) {
+						if not_yet.is_empty() {
+							ask_again = Instant::now() + ASK_AGAIN_AFTER;
+						}
+						not_yet.push(peer);
+					}
 					if let Some(bytes) = self.verified(cid, peer, answer).await? {
 						return Ok(bytes);
+					}
+				},
+				_ = tokio::time::sleep_until(ask_again), if !not_yet.is_empty() => {
+					for peer in not_yet.drain(..) {
+						tried.remove(&peer);
+						if !candidates.contains(&peer) {
+							candidates.push_back(peer);
+						}
 					}
 				},
 				found = lookup, if racing.len() < RACED_PROVIDERS => {
