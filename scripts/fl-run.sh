@@ -322,8 +322,13 @@ for i in $(seq $((P - ${#PARTICIPANT_ATTACKS[@]}))); do
 	submitted=$(submitted_in "$WORK/metrics-participant-$i.txt")
 	[ "$submitted" -ge 1 ] ||
 		fail "participant $i's Prometheus endpoint never reported a submitted update (din_updates_submitted_total: $submitted)"
+	# Evaluators dial the recorded store peer first for the participant's updates.
+	peer=$("$DIN" stake show --url "$(node_url "$i")" --suri "${ACCOUNTS[$((i - 1))]}" --json |
+		jq -r .store_peer)
+	[[ "$peer" == /ip4/*/p2p/* ]] ||
+		fail "participant $i recorded no store peer on chain (din stake show: $peer)"
 done
-echo "    every honest participant's /metrics counted its submitted updates"
+echo "    every honest participant's /metrics counted its submitted updates, and its store peer is on chain"
 if [ "$WORKER" = 1 ]; then
 	curl -sf -m 5 "http://127.0.0.1:$NODE_METRICS_PORT/metrics" >"$WORK/node-metrics.txt" ||
 		fail "the node's Prometheus endpoint does not answer"

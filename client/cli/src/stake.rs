@@ -57,7 +57,7 @@ pub enum StakeCommand {
 		#[command(flatten)]
 		chain: ChainArgs,
 	},
-	/// Show the signer's balance, bonds and reputation.
+	/// Show the signer's balance, bonds, reputation and recorded store peer.
 	Show {
 		#[command(flatten)]
 		signer: SignerArgs,
@@ -101,6 +101,12 @@ pub async fn run(command: StakeCommand) -> anyhow::Result<()> {
 				let reputation = chain.reputation(&who, role.into()).await?;
 				bonds.push((role, active, locked, unlocking, reputation));
 			}
+			// What evaluators dial for this account's updates; the chain does not parse it.
+			let store_peer = chain.store_peer(&who).await?.map(|bytes| {
+				din_store::Multiaddr::try_from(bytes.clone())
+					.map(|address| address.to_string())
+					.unwrap_or_else(|_| format!("0x{} (not a multiaddr)", hex::encode(&bytes)))
+			});
 			if json {
 				let roles: serde_json::Map<String, serde_json::Value> = bonds
                     .iter()
@@ -118,6 +124,7 @@ pub async fn run(command: StakeCommand) -> anyhow::Result<()> {
 						"free": balance.free.to_string(),
 						"reserved": balance.reserved.to_string(),
 						"bonds": roles,
+						"store_peer": store_peer,
 					})
 				);
 			} else {
@@ -136,6 +143,7 @@ pub async fn run(command: StakeCommand) -> anyhow::Result<()> {
 						format_amount(unlocking)
 					);
 				}
+				println!("  store peer   {}", store_peer.as_deref().unwrap_or("none recorded"));
 			}
 		},
 	}
