@@ -103,18 +103,23 @@ impl StoreArgs {
 	/// The address `store` (started from these arguments) records on chain:
 	/// `--store-external-address` (with the peer id appended), else its first listen
 	/// address; `None` when it listens on a wildcard (0.0.0.0, ::) and was told no external
-	/// address, since it cannot tell which of its interfaces others reach.
-	pub fn announced_peer(&self, store: &Store) -> Option<Multiaddr> {
+	/// address, since it cannot tell which of its interfaces others reach. An external
+	/// address naming another peer id is refused: evaluators would dial someone else.
+	pub fn announced_peer(&self, store: &Store) -> anyhow::Result<Option<Multiaddr>> {
 		if let Some(external) = &self.store_external_address {
-			return Some(match din_store::network::split_peer_address(external) {
-				Ok(_) => external.clone(),
-				Err(_) => external.clone().with(Protocol::P2p(store.peer_id())),
-			});
+			return match din_store::network::split_peer_address(external) {
+				Ok((peer, _)) if peer != store.peer_id() => Err(invalid!(
+					"--store-external-address {external} names peer {peer}, but this store is {}",
+					store.peer_id()
+				)),
+				Ok(_) => Ok(Some(external.clone())),
+				Err(_) => Ok(Some(external.clone().with(Protocol::P2p(store.peer_id())))),
+			};
 		}
 		if self.store_listen.iter().any(is_wildcard) {
-			return None;
+			return Ok(None);
 		}
-		store.listen_addrs().first().cloned()
+		Ok(store.listen_addrs().first().cloned())
 	}
 }
 
@@ -506,7 +511,8 @@ mod tests {
 		let unrecorded = fetch(&evaluator, &cid, &schema, timeout).await;
 		assert!(unrecorded.is_err(), "the DHT alone finds no provider: {unrecorded:?}");
 
-		let recorded = author_args.announced_peer(&author).expect("a loopback listen address");
+		let recorded =
+			author_args.announced_peer(&author).unwrap().expect("a loopback listen address");
 		let peer = din_store::network::split_peer_address(&recorded).unwrap();
 		assert_eq!(peer.0, author.peer_id());
 		let fetched = fetch_from(&evaluator, &cid, &schema, timeout, Some(&peer)).await;
@@ -518,15 +524,24 @@ mod tests {
 		let dir = tempfile::tempdir().unwrap();
 		let wildcard = store_args(dir.path(), "/ip4/0.0.0.0/tcp/0", None);
 		let store = isolated_store(&wildcard).await;
-		assert_eq!(wildcard.announced_peer(&store), None, "which interface do others reach?");
+		assert_eq!(
+			wildcard.announced_peer(&store).unwrap(),
+			None,
+			"which interface do others reach?"
+		);
 		let external = "/ip4/203.0.113.7/tcp/4001";
 		let told = store_args(dir.path(), "/ip4/0.0.0.0/tcp/0", Some(external));
-		let recorded = told.announced_peer(&store).unwrap();
+		let recorded = told.announced_peer(&store).unwrap().unwrap();
 		let expected = external.parse::<Multiaddr>().unwrap().with(Protocol::P2p(store.peer_id()));
 		assert_eq!(recorded, expected);
 		// An address that already names the peer is recorded as given.
 		let named = store_args(dir.path(), "/ip4/0.0.0.0/tcp/0", Some(&recorded.to_string()));
-		assert_eq!(named.announced_peer(&store), Some(recorded));
+		assert_eq!(named.announced_peer(&store).unwrap(), Some(recorded));
+		// One that names another peer would send evaluators to someone else: refused.
+		let other = format!("{external}/p2p/{}", din_store::PeerId::random());
+		let wrong = store_args(dir.path(), "/ip4/0.0.0.0/tcp/0", Some(&other));
+		let refused = wrong.announced_peer(&store).expect_err("another peer's address");
+		assert!(refused.to_string().contains("names peer"), "{refused}");
 	}
 
 	/// The data flags of `din participant run`.

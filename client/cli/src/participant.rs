@@ -238,7 +238,7 @@ impl Daemon {
 		let task = self.args.task;
 		self.join().await?;
 		// Bonded now: evaluators will dial this store first for our updates.
-		let address = self.args.store.announced_peer(&self.store);
+		let address = self.args.store.announced_peer(&self.store)?;
 		crate::common::record_store_peer(&self.chain, &self.signer, address).await?;
 		let mut follower = Follower::new(Duration::from_millis(500));
 		loop {
