@@ -14,6 +14,14 @@
 //! connected to the provider (DHT lookup, manifest and block requests, verification,
 //! cache writes) and against `Store::get_at_most_from` naming the provider (no lookup).
 //!
+//! Beside each raw TCP figure, its **floor**: the same TCP transfer with the two costs no
+//! secure, content-addressed transfer can skip, ChaCha20-Poly1305 on frames of Noise's
+//! largest size (sealed by the sender, opened by the receiver) and the receiver's SHA-256
+//! check of every block against its CID. No libp2p, no multiplexing, no requests: what
+//! any implementation of the store's guarantees must at least spend on this machine. Under
+//! the 100 MiB table, the **bound** from one core's sealing and hashing rates: every core
+//! doing nothing but the three passes over the bytes (seal, open, hash), perfectly shared.
+//!
 //! `scripts/bench/store_throughput.sh [--write]` prints the two tables (and writes them
 //! into `docs/benchmarks.md`). `DIN_BENCH_MIB`, `DIN_BENCH_ROUNDS`, `DIN_BENCH_SMALL_KIB`
 //! and `DIN_BENCH_IN_FLIGHT` override the size (100), the rounds (7), the small artifact
@@ -22,10 +30,12 @@
 
 use std::time::{Duration, Instant};
 
+use chacha20poly1305::aead::{AeadInPlace, KeyInit};
+use chacha20poly1305::{ChaCha20Poly1305, Nonce, Tag};
 use din_store::codec::BlockResponse;
 use din_store::{dag, Cid, PeerId, Store, StoreConfig};
 use futures::stream::{self, StreamExt};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, BufReader};
 use tokio::net::{TcpListener, TcpStream};
 
 fn env_or(name: &str, default: usize) -> usize {
@@ -77,6 +87,142 @@ async fn raw_tcp_fetch(bytes: Vec<u8>) -> Duration {
 	assert_eq!(received.len(), expected);
 	server.await.expect("server");
 	elapsed
+}
+
+/// Noise's largest frame: a 2-byte length, then at most 65535 bytes of ciphertext and tag.
+const SEALED_FRAME: usize = u16::MAX as usize;
+const TAG: usize = 16;
+
+fn cipher() -> ChaCha20Poly1305 {
+	ChaCha20Poly1305::new(&[7u8; 32].into())
+}
+
+fn nonce(counter: u64) -> Nonce {
+	let mut nonce = [0u8; 12];
+	nonce[4..].copy_from_slice(&counter.to_le_bytes());
+	nonce.into()
+}
+
+/// Writes `bytes` as sealed frames, as a Noise transport would.
+async fn write_sealed(socket: &mut (impl AsyncWrite + Unpin), bytes: &[u8]) {
+	let cipher = cipher();
+	let mut frame = Vec::with_capacity(2 + SEALED_FRAME);
+	for (counter, chunk) in bytes.chunks(SEALED_FRAME - TAG).enumerate() {
+		frame.clear();
+		frame.extend_from_slice(&((chunk.len() + TAG) as u16).to_be_bytes());
+		frame.extend_from_slice(chunk);
+		let tag = cipher
+			.encrypt_in_place_detached(&nonce(counter as u64), b"", &mut frame[2..])
+			.expect("seal");
+		frame.extend_from_slice(&tag);
+		socket.write_all(&frame).await.expect("write");
+	}
+}
+
+/// Reads sealed frames until `expected` bytes are open, checking every block of `blocks`
+/// (in order, `MAX_BLOCK_SIZE` each) as soon as its bytes are in.
+async fn read_sealed_verified(
+	socket: impl AsyncRead + Unpin,
+	expected: usize,
+	blocks: &[Cid],
+) -> Vec<u8> {
+	let cipher = cipher();
+	let mut socket = BufReader::with_capacity(2 * SEALED_FRAME, socket);
+	let mut received = Vec::with_capacity(expected);
+	let mut verified = 0;
+	let mut counter = 0u64;
+	while received.len() < expected {
+		let len = socket.read_u16().await.expect("frame length") as usize;
+		let start = received.len();
+		received.resize(start + len, 0);
+		socket.read_exact(&mut received[start..]).await.expect("frame");
+		let opened = start + len - TAG;
+		let tag = Tag::clone_from_slice(&received[opened..]);
+		cipher
+			.decrypt_in_place_detached(&nonce(counter), b"", &mut received[start..opened], &tag)
+			.expect("open");
+		received.truncate(opened);
+		counter += 1;
+		let block_size = din_store::dag::MAX_BLOCK_SIZE;
+		while verified < blocks.len()
+			&& (received.len() - verified * block_size >= block_size || received.len() == expected)
+		{
+			let end = (verified * block_size + block_size).min(expected);
+			dag::verify_block(&blocks[verified], &received[verified * block_size..end])
+				.expect("verified");
+			verified += 1;
+		}
+	}
+	assert_eq!(verified, blocks.len());
+	received
+}
+
+/// [`raw_tcp_copy`] with sealed frames and every block checked: the floor of a 100 MiB transfer.
+async fn sealed_tcp_copy(bytes: &[u8], blocks: &[Cid]) -> Duration {
+	let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+	let addr = listener.local_addr().expect("addr");
+	let expected = bytes.len();
+	let blocks = blocks.to_vec();
+	let receiver = tokio::spawn(async move {
+		let (socket, _) = listener.accept().await.expect("accept");
+		let received = read_sealed_verified(socket, expected, &blocks).await;
+		assert_eq!(received.len(), expected);
+		Instant::now()
+	});
+	let started = Instant::now();
+	let mut socket = TcpStream::connect(addr).await.expect("connect");
+	socket.set_nodelay(true).expect("nodelay");
+	write_sealed(&mut socket, bytes).await;
+	socket.shutdown().await.expect("shutdown");
+	receiver.await.expect("receiver") - started
+}
+
+/// [`raw_tcp_fetch`] with sealed frames and the block checked: the floor of a small fetch.
+async fn sealed_tcp_fetch(bytes: Vec<u8>) -> Duration {
+	let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+	let addr = listener.local_addr().expect("addr");
+	let expected = bytes.len();
+	let block = dag::raw_cid(&bytes);
+	let server = tokio::spawn(async move {
+		let (mut socket, _) = listener.accept().await.expect("accept");
+		socket.set_nodelay(true).expect("nodelay");
+		let mut request = [0u8; 1];
+		socket.read_exact(&mut request).await.expect("request");
+		write_sealed(&mut socket, &bytes).await;
+		socket.shutdown().await.expect("shutdown");
+	});
+	let started = Instant::now();
+	let mut socket = TcpStream::connect(addr).await.expect("connect");
+	socket.set_nodelay(true).expect("nodelay");
+	socket.write_all(&[1]).await.expect("request");
+	let received = read_sealed_verified(&mut socket, expected, &[block]).await;
+	let elapsed = started.elapsed();
+	assert_eq!(received.len(), expected);
+	server.await.expect("server");
+	elapsed
+}
+
+/// One core's rates, MB/s: sealing frames of Noise's largest size, and SHA-256 of 1 MiB
+/// blocks (the CID check), each over `bytes`.
+fn one_core_rates(bytes: &[u8]) -> (f64, f64) {
+	let cipher = cipher();
+	let mut frame = vec![0u8; SEALED_FRAME - TAG];
+	let started = Instant::now();
+	for (counter, chunk) in bytes.chunks(SEALED_FRAME - TAG).enumerate() {
+		let frame = &mut frame[..chunk.len()];
+		frame.copy_from_slice(chunk);
+		std::hint::black_box(
+			cipher
+				.encrypt_in_place_detached(&nonce(counter as u64), b"", frame)
+				.expect("seal"),
+		);
+	}
+	let seal = mb_per_s(bytes.len(), started.elapsed());
+	let started = Instant::now();
+	for block in bytes.chunks(din_store::dag::MAX_BLOCK_SIZE) {
+		std::hint::black_box(dag::raw_cid(block));
+	}
+	(seal, mb_per_s(bytes.len(), started.elapsed()))
 }
 
 /// Requests every block from `provider` (`in_flight` at a time), verifies it, keeps it in memory.
@@ -143,10 +289,12 @@ async fn main() {
 	let blocks = provider.blockstore().artifact_blocks(&cid).expect("blocks");
 	println!("artifact: {} MiB, {} blocks, root {cid}", size >> 20, blocks.len());
 
-	let (mut tcp, mut transfer, mut get) = (Vec::new(), Vec::new(), Vec::new());
+	let (mut tcp, mut floor, mut transfer, mut get) =
+		(Vec::new(), Vec::new(), Vec::new(), Vec::new());
 	for round in 1..=rounds {
 		if !transfer_only {
 			tcp.push(raw_tcp_copy(&bytes).await);
+			floor.push(sealed_tcp_copy(&bytes, &blocks).await);
 		}
 		// Fresh fetchers each round: empty block store, new connection, DHT lookup.
 		let (fetcher, _dir) = fetcher_of(&provider, in_flight).await;
@@ -169,15 +317,23 @@ async fn main() {
 		return;
 	}
 	let tcp = mb_per_s(size, median(tcp));
+	let floor = mb_per_s(size, median(floor));
+	let (seal, sha) = one_core_rates(&bytes);
+	// Sealing, opening (as fast as sealing) and hashing pass over every byte once each; with
+	// the machine's cores doing nothing else, perfectly shared, no transfer goes faster.
+	let cores = std::thread::available_parallelism().map_or(1, |n| n.get()) as f64;
+	let ideal = cores / (2.0 / seal + 1.0 / sha);
 	let get = mb_per_s(size, median(get));
 
 	// A small artifact (an update of 2^16 values) from a provider the fetcher is connected to.
 	let small = env_or("DIN_BENCH_SMALL_KIB", 256) << 10;
 	let (fetcher, _dir) = fetcher_of(&provider, in_flight).await;
-	let (mut small_tcp, mut small_get, mut small_get_from) = (Vec::new(), Vec::new(), Vec::new());
+	let (mut small_tcp, mut small_floor, mut small_get, mut small_get_from) =
+		(Vec::new(), Vec::new(), Vec::new(), Vec::new());
 	for round in 0..20u64 {
 		let artifact = din_store::testing::pseudo_random_bytes(small, 100 + round);
 		small_tcp.push(raw_tcp_fetch(artifact.clone()).await);
+		small_floor.push(sealed_tcp_fetch(artifact.clone()).await);
 		let cid = provider.put(artifact.clone()).await.expect("put");
 		let started = Instant::now();
 		let fetched = fetcher.get(&cid).await.expect("get");
@@ -193,19 +349,25 @@ async fn main() {
 	}
 	let small_tcp = median(small_tcp);
 	let small_ratio = |time: Duration| time.as_secs_f64() / small_tcp.as_secs_f64();
-	let (small_get, small_get_from) = (median(small_get), median(small_get_from));
+	let (small_floor, small_get, small_get_from) =
+		(median(small_floor), median(small_get), median(small_get_from));
 
 	println!();
 	println!("| {} MiB, loopback, median of {rounds} | MB/s | ÷ raw TCP |", size >> 20);
 	println!("|---|---:|---:|");
 	println!("| raw TCP copy | {tcp:.0} | 1.00 |");
 	let rows = [
+		("floor: raw TCP, ChaCha20-Poly1305 frames, SHA-256 of every block", floor),
 		("block requests: Noise, yamux, verification, into memory", transfer),
 		("`Store::get`: DHT lookup, requests, verification, cache writes", get),
 	];
 	for (label, rate) in rows {
 		println!("| {label} | {rate:.0} | **{:.2}** |", rate / tcp);
 	}
+	println!(
+		"| bound: every core sealing, opening or hashing, nothing else ({seal:.0} MB/s sealing, {sha:.0} MB/s SHA-256 on one core) | {ideal:.0} | **{:.2}** |",
+		ideal / tcp
+	);
 	println!();
 	println!(
 		"| {} KiB artifact, connected provider, median of 20 | time | ÷ raw TCP |",
@@ -213,6 +375,10 @@ async fn main() {
 	);
 	println!("|---|---:|---:|");
 	println!("| raw TCP: connect, one-byte request, the bytes back | {small_tcp:.2?} | 1.00 |");
+	println!(
+		"| floor: the same, ChaCha20-Poly1305 frames, SHA-256 of the block | {small_floor:.2?} | **{:.2}** |",
+		small_ratio(small_floor)
+	);
 	println!("| `Store::get` (DHT lookup) | {small_get:.2?} | **{:.2}** |", small_ratio(small_get));
 	println!(
 		"| `Store::get_at_most_from` the provider | {small_get_from:.2?} | **{:.2}** |",

@@ -1356,6 +1356,7 @@ fn pure_helpers_work() {
 
 mod prop {
 	use super::*;
+	use codec::DecodeAll;
 	use proptest::prelude::*;
 
 	#[derive(Debug, Clone)]
@@ -1437,6 +1438,62 @@ mod prop {
 						assert_eq!(locked(who), 50 * in_tasks);
 					}
 				}
+			});
+		}
+	}
+	/// One byte of a task spec's SCALE encoding overwritten, counted from its start or its
+	/// end (the fields after the model's architecture bytes sit near the end).
+	fn mutation() -> impl Strategy<Value = (bool, usize, u8)> {
+		(any::<bool>(), 0usize..4_096, any::<u8>())
+	}
+
+	proptest! {
+		#![proptest_config(ProptestConfig::with_cases(256))]
+		/// A `create_task` argument is SCALE from a signed transaction: an owner can send any
+		/// bytes. Whatever decodes is either refused with the pallet's named error, holding and
+		/// writing nothing, or creates a task that runs to its end with every invariant intact.
+		#[test]
+		fn a_mutated_task_spec_is_refused_by_name_or_runs_with_invariants_intact(
+			mutations in proptest::collection::vec(mutation(), 1..6),
+			cut in proptest::option::of(0usize..64),
+		) {
+			let mut bytes = spec().encode();
+			for (from_end, offset, byte) in mutations {
+				let offset = offset % bytes.len();
+				let index = if from_end { bytes.len() - 1 - offset } else { offset };
+				bytes[index] = byte;
+			}
+			if let Some(cut) = cut {
+				bytes.truncate(bytes.len().saturating_sub(cut));
+			}
+			let Ok(mutated) = TaskSpecOf::<Test>::decode_all(&mut &bytes[..]) else {
+				return Ok(());
+			};
+			ExtBuilder::default().build_and_execute(|| {
+				let issuance = Balances::total_issuance();
+				let owner_before = Balances::free_balance(OWNER);
+				let next = NextTaskId::<Test>::get();
+				match DinTasks::create_task(RuntimeOrigin::signed(OWNER), mutated) {
+					Err(refused) => {
+						assert!(
+							matches!(
+								refused,
+								DispatchError::Module(_) | DispatchError::Token(_) | DispatchError::Arithmetic(_)
+							),
+							"refused without a named error: {refused:?}"
+						);
+						assert_eq!(Balances::free_balance(OWNER), owner_before, "a refused spec holds nothing");
+						assert_eq!(NextTaskId::<Test>::get(), next, "a refused spec creates nothing");
+					},
+					Ok(_) => {
+						for _ in 0..40 {
+							run_to(System::block_number() + 1);
+							DinTasks::do_try_state().expect("task invariants hold every block");
+						}
+					},
+				}
+				DinTasks::do_try_state().expect("task invariants hold");
+				assert_eq!(Balances::total_issuance(), issuance, "no balance appears or vanishes");
 			});
 		}
 	}
