@@ -489,6 +489,10 @@ pub trait RoundLifecycle {
 		round: RoundIndex,
 		subgroups: SubgroupIndex,
 	) -> (polkadot_sdk::sp_weights::Weight, Result<(), DispatchError>);
+	/// The weight [`Self::on_round_start`] would report if a round with `subgroups` subgroups
+	/// started now: what the task pallet weighs before putting a round start into a block
+	/// that already carries other work.
+	fn round_start_weight(subgroups: SubgroupIndex) -> polkadot_sdk::sp_weights::Weight;
 	/// `phase` of `round` reached its deadline. The task moves on right after if the
 	/// answer is [`WorkSlice::done`]; otherwise it holds the phase and calls again in the next
 	/// block, so that work too large for one block (settling many subgroups) is done in
@@ -560,6 +564,9 @@ impl RoundLifecycle for () {
 		_: SubgroupIndex,
 	) -> (polkadot_sdk::sp_weights::Weight, Result<(), DispatchError>) {
 		(polkadot_sdk::sp_weights::Weight::zero(), Ok(()))
+	}
+	fn round_start_weight(_: SubgroupIndex) -> polkadot_sdk::sp_weights::Weight {
+		polkadot_sdk::sp_weights::Weight::zero()
 	}
 	fn on_phase_end(_: TaskId, _: RoundIndex, _: TaskPhase) -> WorkSlice {
 		WorkSlice::done(polkadot_sdk::sp_weights::Weight::zero())

@@ -41,6 +41,7 @@ fn bounds() -> Bounds {
 /// plus the weight the evaluation (and rewards) hooks report at the bounds.
 fn transitions() -> Vec<(&'static str, Weight)> {
 	let b = bounds();
+	let releases = b.participants.min(<Runtime as TasksConfig>::MaxReleasesPerBlock::get());
 	let sortition = EvaluationWeights::on_round_start(b.subgroups, b.evaluators);
 	// A list of `participants` entries, all staying or all but one leaving.
 	let round_start = TasksWeights::on_initialize_round_start(b.participants, 0)
@@ -53,10 +54,7 @@ fn transitions() -> Vec<(&'static str, Weight)> {
 			"aggregation settlement (one slice; the phase is held for the rest)",
 			TasksWeights::on_initialize_phase() + settlement_slice(b.subgroups),
 		),
-		(
-			"global settlement and next round start",
-			round_start + EvaluationWeights::on_global_end(b.evaluators),
-		),
+		("global settlement and next round start", settlement_and_round_start(round_start)),
 		(
 			"score settlement (one slice of records; the phase is held for the rest)",
 			TasksWeights::on_initialize_phase() + score_slice(b.scores),
@@ -70,14 +68,33 @@ fn transitions() -> Vec<(&'static str, Weight)> {
 		("pruning (one slice)", TasksWeights::on_initialize_phase() + pruning_slice(b.rounds)),
 		(
 			"task end (after the pruning slice that finds nothing left)",
-			TasksWeights::on_initialize_finish(b.participants)
-				+ EvaluationWeights::on_scores_finalized(),
+			TasksWeights::on_initialize_finish(releases) + EvaluationWeights::on_scores_finalized(),
+		),
+		(
+			"release of the remaining bonds (one slice)",
+			TasksWeights::on_initialize_finish(releases),
 		),
 		(
 			"expiry of a task that never started",
-			round_start + TasksWeights::on_initialize_finish(b.participants),
+			round_start + TasksWeights::on_initialize_finish(releases),
 		),
 	]
+}
+
+/// The global settlement at the bounds, with the next round start when the tasks pallet
+/// lets both into one block (`round_start_fits`: within `TransitionWeight`); otherwise the
+/// round starts in the next block, a row of its own.
+fn settlement_and_round_start(round_start: Weight) -> Weight {
+	let b = bounds();
+	let settlement = TasksWeights::on_initialize_phase()
+		+ EvaluationWeights::on_global_end(b.evaluators)
+		+ <Runtime as polkadot_sdk::frame_system::Config>::DbWeight::get().reads(1);
+	let both = settlement + round_start;
+	if both.all_lte(<Runtime as TasksConfig>::TransitionWeight::get()) {
+		both
+	} else {
+		settlement
+	}
 }
 
 /// The weight of the largest slice of up to `most` items that `budget` holds, at least

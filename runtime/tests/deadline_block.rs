@@ -65,6 +65,7 @@ fn signed(signer: Sr25519Keyring, call: RuntimeCall) -> UncheckedExtrinsic {
 fn deadline_block_still_includes_submit_update() {
 	new_test_ext().execute_with(|| {
 		let max_participants = <Runtime as pallet_din_tasks::Config>::MaxParticipants::get();
+		let max_subgroup = <Runtime as pallet_din_tasks::Config>::MaxSubgroupSize::get();
 		let deadlines_per_block =
 			<Runtime as pallet_din_tasks::Config>::MaxDeadlinesPerBlock::get();
 		let alice = RuntimeOrigin::signed(Sr25519Keyring::Alice.to_account_id());
@@ -74,7 +75,7 @@ fn deadline_block_still_includes_submit_update() {
 		System::set_block_number(0);
 
 		// Evaluators enough to staff every subgroup of the tasks below.
-		for i in 0..16 {
+		for i in 0..32 {
 			let who = account(0xee, i);
 			din_runtime::Staking::bond(
 				RuntimeOrigin::signed(who.clone()),
@@ -98,7 +99,8 @@ fn deadline_block_still_includes_submit_update() {
 		let heavy: Vec<u32> = (0..deadlines_per_block)
 			.map(|_| {
 				let id = pallet_din_tasks::NextTaskId::<Runtime>::get();
-				din_runtime::Tasks::create_task(alice.clone(), spec(6, 32)).expect("valid spec");
+				din_runtime::Tasks::create_task(alice.clone(), spec(6, max_subgroup))
+					.expect("valid spec");
 				id
 			})
 			.collect();

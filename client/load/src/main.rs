@@ -7,7 +7,7 @@
 //!
 //! 1. funds `2 × pairs × participants` participant accounts and a pool of evaluators from
 //!    `//Alice`; the participants bond, the evaluators bond and register;
-//! 2. creates `2 × pairs` tasks of `participants` each (256, the runtime's bound), pair `p`'s
+//! 2. creates `2 × pairs` tasks of `participants` each (256 by default), pair `p`'s
 //!    two tasks with the same registration length so that both rounds start in one block (two
 //!    deadlines, the most `MaxDeadlinesPerBlock` puts in a block), the next pair's a block
 //!    later; every participant joins;
@@ -53,7 +53,7 @@ struct Args {
 	/// Pairs of tasks; the two tasks of a pair start their rounds in the same block.
 	#[arg(long, default_value_t = 3)]
 	pairs: u32,
-	/// Participants of each task (the runtime allows at most 256).
+	/// Participants of each task (at most the runtime's `MaxParticipants`).
 	#[arg(long, default_value_t = 256)]
 	participants: u32,
 	/// Evaluators in the pool; each bonds enough for every seat it may be drawn to.

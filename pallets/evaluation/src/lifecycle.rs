@@ -19,13 +19,17 @@ impl<T: Config> RoundLifecycle for Pallet<T> {
 		round: RoundIndex,
 		subgroups: SubgroupIndex,
 	) -> (Weight, Result<(), DispatchError>) {
-		let pool = Pool::<T>::decode_len().unwrap_or(0) as u32;
-		let weight = T::WeightInfo::on_round_start(subgroups, pool);
+		let weight = Self::round_start_weight(subgroups);
 		let result = Self::start_round(task, round, subgroups);
 		if let Err(e) = &result {
 			log::debug!(target: LOG_TARGET, "round {round} of task {task} deferred: {e:?}");
 		}
 		(weight, result)
+	}
+
+	fn round_start_weight(subgroups: SubgroupIndex) -> Weight {
+		let pool = Pool::<T>::decode_len().unwrap_or(0) as u32;
+		T::WeightInfo::on_round_start(subgroups, pool)
 	}
 
 	fn on_phase_end(task: TaskId, round: RoundIndex, phase: TaskPhase) -> WorkSlice {

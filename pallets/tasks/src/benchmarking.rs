@@ -278,7 +278,7 @@ mod benchmarks {
 	}
 
 	#[benchmark]
-	fn on_initialize_finish(p: Linear<1, { T::MaxParticipants::get() }>) {
+	fn on_initialize_finish(p: Linear<1, { T::MaxReleasesPerBlock::get() }>) {
 		let (task, _) = task_with::<T>(p);
 		// Start round 0 (snapshot and assignments to clear), then jump to the last phase of
 		// the last round: walking `MaxRounds` rounds would only make the setup slow.
@@ -322,6 +322,7 @@ mod benchmarks {
 			Pallet::<T>::on_initialize(at);
 		}
 		assert_eq!(Tasks::<T>::get(task).expect("exists").phase, TaskPhase::Finished);
+		assert_eq!(Participants::<T>::decode_len(task), None, "every bond released");
 	}
 
 	/// `on_idle` with an ended task at the front of the prune queue whose retention has not

@@ -11,10 +11,15 @@
 use super::*;
 
 impl<T: Config> Pallet<T> {
-	/// Settle an ending task: refund what is left of the pool, release participants'
-	/// locks, clear the current assignment, queue its records for pruning. Returns the
-	/// refund and the participant count.
-	pub(crate) fn end_task(task: TaskId, info: &mut TaskInfoOf<T>) -> (BalanceOf<T>, u32) {
+	/// Settle an ending task: refund what is left of the pool, then release up to `most`
+	/// participants' bonds (see [`Self::release_participants`]). Returns the refund and the
+	/// participants released now.
+	pub(crate) fn end_task(
+		task: TaskId,
+		info: &mut TaskInfoOf<T>,
+		now: BlockNumberFor<T>,
+		most: u32,
+	) -> (BalanceOf<T>, u32) {
 		let refund = T::Currency::release(
 			&HoldReason::RewardPool.into(),
 			&info.owner,
@@ -26,17 +31,46 @@ impl<T: Config> Pallet<T> {
 			Zero::zero()
 		});
 		info.remaining = Zero::zero();
-		let participants = Participants::<T>::take(task);
-		for participant in participants.iter() {
+		(refund, Self::release_participants(task, info, now, most))
+	}
+
+	/// Release the bonds of up to `most` participants of the ended `task` (from the end of
+	/// its list) and drop their entries and assignments. With the list empty the task is
+	/// retired: its subgroups go, it leaves `ActiveTasks` and queues for pruning. Otherwise
+	/// it keeps a deadline in the next block, where `on_initialize` releases the next slice:
+	/// a task end over `MaxParticipants` would not fit one block's share. Returns how many
+	/// were released.
+	pub(crate) fn release_participants(
+		task: TaskId,
+		info: &mut TaskInfoOf<T>,
+		now: BlockNumberFor<T>,
+		most: u32,
+	) -> u32 {
+		let mut staying = Participants::<T>::take(task).into_inner();
+		let released = staying.split_off(staying.len().saturating_sub(most as usize));
+		for participant in &released {
 			T::Staking::unlock(&participant.who, Role::Participant, info.spec.min_participant_bond);
+			Assignments::<T>::remove(task, &participant.who);
 		}
-		let limit = T::MaxParticipants::get();
-		let _ = Assignments::<T>::clear_prefix(task, limit, None);
-		let _ = Subgroups::<T>::clear_prefix(task, limit, None);
-		RoundDeferrals::<T>::remove(task);
-		ActiveTasks::<T>::mutate(|n| n.saturating_dec());
-		Self::queue_for_pruning(task);
-		(refund, participants.len() as u32)
+		let remaining = staying.len() as u32;
+		if !released.is_empty() {
+			Self::deposit_event(Event::ParticipantsReleased {
+				task,
+				released: released.len() as u32,
+				remaining,
+			});
+		}
+		if staying.is_empty() {
+			let _ = Subgroups::<T>::clear_prefix(task, T::MaxParticipants::get(), None);
+			RoundDeferrals::<T>::remove(task);
+			ActiveTasks::<T>::mutate(|n| n.saturating_dec());
+			Self::queue_for_pruning(task);
+		} else {
+			// Fewer entries than were read: within the bound.
+			Participants::<T>::insert(task, ParticipantsOf::<T>::truncate_from(staying));
+			info.phase_ends = Self::schedule(task, now.saturating_add(1u32.into()));
+		}
+		released.len() as u32
 	}
 
 	/// Take `amount` off the remaining budget of `task`, moving the held funds with `spend`

@@ -185,6 +185,8 @@ pub mod pallet {
 			pub const TestMinEvaluatorFee: Perbill = Perbill::from_percent(1);
 			/// The mocks' floor on a task's baseline margin.
 			pub const TestMinBaselineMargin: Perbill = Perbill::from_percent(1);
+			/// The mocks' bound on a deadline carrying two transitions: a tenth of a second.
+			pub const TestTransitionWeight: Weight = Weight::from_parts(100_000_000_000, u64::MAX);
 		}
 
 		/// The mocks' configuration: a `u64` balance and block number, small bounds
@@ -212,6 +214,8 @@ pub mod pallet {
 			type MaxActiveTasks = ConstU32<4>;
 			type MaxDeadlinesPerBlock = ConstU32<2>;
 			type MaxRoundDeferrals = ConstU32<3>;
+			type MaxReleasesPerBlock = ConstU32<16>;
+			type TransitionWeight = TestTransitionWeight;
 			type MaxSamplesPerUpdate = ConstU64<{ 1 << 32 }>;
 			type MaxSlash = TestMaxSlash;
 			type MinEvaluatorFee = TestMinEvaluatorFee;
@@ -312,6 +316,20 @@ pub mod pallet {
 		/// most this many round starts / task ends over `MaxParticipants`.
 		#[pallet::constant]
 		type MaxDeadlinesPerBlock: Get<u32>;
+
+		/// Most participants whose bond a task end releases in one block; the rest go in the
+		/// next blocks, the ended task keeping its deadline slot (and its place in
+		/// `ActiveTasks`) until the last is out. Non-zero; bounds a task end's block at
+		/// `on_initialize_finish(MaxReleasesPerBlock)` whatever `MaxParticipants` is.
+		#[pallet::constant]
+		type MaxReleasesPerBlock: Get<u32>;
+
+		/// The most one deadline may weigh when it would carry two transitions: a round start
+		/// that would push the previous round's global settlement past it starts one block
+		/// later (the task waits in Registration meanwhile), so the two never share a block
+		/// above it.
+		#[pallet::constant]
+		type TransitionWeight: Get<Weight>;
 
 		/// Times a task's first round may be deferred (too few participants, or the
 		/// lifecycle hook refused it) before the task expires: it is cancelled and its pool
@@ -555,6 +573,9 @@ pub mod pallet {
 		},
 		/// `task` finished after `round`; `refund` of the pool went back to `owner`.
 		TaskFinished { task: TaskId, owner: T::AccountId, round: RoundIndex, refund: BalanceOf<T> },
+		/// The ended `task` released the bonds of `released` participants; `remaining` wait for
+		/// the next blocks (at most `MaxReleasesPerBlock` go per block).
+		ParticipantsReleased { task: TaskId, released: u32, remaining: u32 },
 		/// `amount` of the pool of `task` was paid to `who` (by the rewards pallet).
 		PoolPaid { task: TaskId, round: RoundIndex, who: T::AccountId, amount: BalanceOf<T> },
 		/// `amount` of the pool of `task` was burned (protocol fee).
@@ -747,6 +768,7 @@ pub mod pallet {
 			);
 			assert!(T::MaxActiveTasks::get() > 0, "MaxActiveTasks must be non-zero");
 			assert!(T::MaxDeadlinesPerBlock::get() > 0, "MaxDeadlinesPerBlock must be non-zero");
+			assert!(T::MaxReleasesPerBlock::get() > 0, "MaxReleasesPerBlock must be non-zero");
 			assert!(
 				T::MinRewardPool::get()
 					>= <T::Currency as fungible::Inspect<T::AccountId>>::minimum_balance(),
@@ -925,7 +947,10 @@ pub mod pallet {
 			Deadlines::<T>::mutate(info.phase_ends, |d| d.retain(|t| *t != task));
 			info.phase = next;
 			let round = info.round;
-			let (refund, participants) = Self::end_task(task, &mut info);
+			// Before round 0, so at most `MaxParticipants` locks, all released now: the
+			// owner's transaction pays for them.
+			let now = frame_system::Pallet::<T>::block_number();
+			let (refund, participants) = Self::end_task(task, &mut info, now, u32::MAX);
 			Tasks::<T>::insert(task, info);
 			// The cancel_task benchmark runs the runtime's hook; its report adds nothing here.
 			let _ = T::Lifecycle::on_task_end(task, TaskPhase::Cancelled);
@@ -1085,10 +1110,10 @@ impl<T: Config> Pallet<T> {
 	/// Check the pallet's invariants:
 	/// - per owner, the balance held for reward pools equals the sum of the remaining
 	///   budgets of that owner's live tasks; ended tasks have nothing remaining;
-	/// - `ActiveTasks` counts the live tasks;
-	/// - each live task has its deadline entry at `phase_ends`, and no ended task has one;
-	/// - ended tasks have no participants; round records have at most as many updates as
-	///   participants.
+	/// - `ActiveTasks` counts the live tasks and the ended ones still releasing bonds;
+	/// - each of those has its deadline entry at `phase_ends`;
+	/// - an assignment names a participant in the task's list; round records have at most as
+	///   many updates as participants.
 	#[cfg(any(feature = "try-runtime", feature = "std"))]
 	pub fn do_try_state() -> Result<(), polkadot_sdk::sp_runtime::TryRuntimeError> {
 		use alloc::collections::btree_map::BTreeMap;
@@ -1099,15 +1124,13 @@ impl<T: Config> Pallet<T> {
 			let entry = pools.entry(info.owner.clone()).or_default();
 			*entry = entry.saturating_add(info.remaining);
 			let scheduled = Deadlines::<T>::get(info.phase_ends).contains(&task);
+			let releasing = !Participants::<T>::get(task).is_empty();
 			if info.phase.is_terminal() {
 				ensure!(info.remaining.is_zero(), "an ended task keeps a budget");
-				ensure!(
-					Participants::<T>::get(task).is_empty(),
-					"an ended task keeps participants"
-				);
-			} else {
+			}
+			if !info.phase.is_terminal() || releasing {
 				live += 1;
-				ensure!(scheduled, "a live task has no deadline entry");
+				ensure!(scheduled, "a live or releasing task has no deadline entry");
 			}
 		}
 		for (owner, remaining) in pools {
@@ -1116,6 +1139,12 @@ impl<T: Config> Pallet<T> {
 		}
 		Self::try_state_pruning()?;
 		ensure!(live == ActiveTasks::<T>::get(), "ActiveTasks differs from the live tasks");
+		for (task, who, _) in Assignments::<T>::iter() {
+			ensure!(
+				Participants::<T>::get(task).iter().any(|p| p.who == who),
+				"an assignment outlives its participant's entry"
+			);
+		}
 		for (_, _, info) in Rounds::<T>::iter() {
 			ensure!(info.updates <= info.participants, "more updates than participants");
 		}

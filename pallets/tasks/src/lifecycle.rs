@@ -17,6 +17,14 @@
 //! the next block, until the hook is done. The phase's own calls are refused by the hook's
 //! pallet meanwhile.
 //!
+//! Two kinds of work are bounded by count or weight rather than held behind a hook. A task
+//! end releases at most [`Config::MaxReleasesPerBlock`] participants' bonds per block: the
+//! task is `Finished` (or `Cancelled`) from the first block, keeps a deadline in each next
+//! block until the last bond is out, and only then leaves `ActiveTasks` and queues for
+//! pruning. And a round start that would share its block with the previous round's global
+//! settlement waits one block (in Registration) when the two together would weigh more than
+//! [`Config::TransitionWeight`]; small tasks keep starting their next round at once.
+//!
 //! A phase ends before its deadline when everything it waits for is in: the last expected
 //! update of Training (here), the last expected vote of a vote phase (pallet-din-evaluation,
 //! through [`din_primitives::PhaseClosing`]). Its deadline entry then moves to the next block,
@@ -40,10 +48,13 @@ enum Transition {
 	/// A round start (or a deferred one) over a list of `staying` participants and
 	/// `leaving` ones (whose locks it releases).
 	RoundStart { staying: u32, leaving: u32 },
-	/// A task end over `p` participants.
+	/// A task end that released `p` participants (at most `MaxReleasesPerBlock`).
 	Finish(u32),
-	/// A first round deferred once too often: a round start and a task end over `p`.
-	Expiry(u32),
+	/// A later block of a task end, releasing `p` more participants.
+	Release(u32),
+	/// A first round deferred once too often: a round start over `entries` and a task end
+	/// that released `released` of them.
+	Expiry { entries: u32, released: u32 },
 }
 
 impl<T: Config> Pallet<T> {
@@ -82,9 +93,14 @@ impl<T: Config> Pallet<T> {
 			Transition::RoundStart { staying, leaving } => {
 				T::WeightInfo::on_initialize_round_start(staying, leaving)
 			},
-			Transition::Finish(p) => T::WeightInfo::on_initialize_finish(p),
-			Transition::Expiry(p) => T::WeightInfo::on_initialize_round_start(p, 0)
-				.saturating_add(T::WeightInfo::on_initialize_finish(p)),
+			// A later release block does a subset of a task end's work on as many entries.
+			Transition::Finish(p) | Transition::Release(p) => {
+				T::WeightInfo::on_initialize_finish(p)
+			},
+			Transition::Expiry { entries, released } => {
+				T::WeightInfo::on_initialize_round_start(entries, 0)
+					.saturating_add(T::WeightInfo::on_initialize_finish(released))
+			},
 		};
 		own.saturating_add(hooks)
 	}
@@ -94,6 +110,13 @@ impl<T: Config> Pallet<T> {
 		if info.phase_ends != now {
 			// A stale entry (e.g. of a cancelled task); the live entry is elsewhere.
 			return Transition::None;
+		}
+		if info.phase.is_terminal() {
+			// An ended task still releasing its participants' bonds.
+			let released =
+				Self::release_participants(task, &mut info, now, T::MaxReleasesPerBlock::get());
+			Tasks::<T>::insert(task, info);
+			return Transition::Release(released);
 		}
 		let last_round = info.round.saturating_add(1) >= info.spec.rounds;
 		let next = match info.phase.next(last_round) {
@@ -131,12 +154,26 @@ impl<T: Config> Pallet<T> {
 				info.round = info.round.saturating_add(1);
 				// Between rounds the task waits in Registration if the round cannot start.
 				info.phase = TaskPhase::Registration;
+				if !Self::round_start_fits(task, &info, hooks) {
+					// The round's settlement left too little of the deadline's share: the next
+					// round starts in the next block.
+					info.phase_ends = Self::schedule(task, now.saturating_add(1u32.into()));
+					Self::deposit_event(Event::PhaseChanged {
+						task,
+						round: info.round,
+						phase: info.phase,
+						ends: info.phase_ends,
+					});
+					Tasks::<T>::insert(task, info);
+					return Transition::Phase;
+				}
 				Self::start_round(task, info, now, hooks)
 			},
 			(_, TaskPhase::Finished) => {
 				info.phase = TaskPhase::Finished;
 				let round = info.round;
-				let (refund, participants) = Self::end_task(task, &mut info);
+				let (refund, participants) =
+					Self::end_task(task, &mut info, now, T::MaxReleasesPerBlock::get());
 				let owner = info.owner.clone();
 				Tasks::<T>::insert(task, info);
 				hooks.saturating_accrue(T::Lifecycle::on_task_end(task, TaskPhase::Finished));
@@ -221,8 +258,8 @@ impl<T: Config> Pallet<T> {
 		let expired = round == 0 && deferrals >= T::MaxRoundDeferrals::get();
 		if n < required {
 			if expired {
-				Self::expire(task, info, deferrals, hooks);
-				return Transition::Expiry(entries);
+				let released = Self::expire(task, info, now, deferrals, hooks);
+				return Transition::Expiry { entries, released };
 			}
 			if round == 0 {
 				RoundDeferrals::<T>::insert(task, deferrals.saturating_add(1));
@@ -244,8 +281,8 @@ impl<T: Config> Pallet<T> {
 		hooks.saturating_accrue(used);
 		if let Err(error) = started {
 			if expired {
-				Self::expire(task, info, deferrals, hooks);
-				return Transition::Expiry(entries);
+				let released = Self::expire(task, info, now, deferrals, hooks);
+				return Transition::Expiry { entries, released };
 			}
 			if round == 0 {
 				RoundDeferrals::<T>::insert(task, deferrals.saturating_add(1));
@@ -309,8 +346,8 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// Drop the entries of participants that left from `participants` (the stored list of
-	/// `task`) and release their locks of `bond`: their leave takes effect as the round
-	/// they did not take part in starts.
+	/// `task`), with their assignments of earlier rounds, and release their locks of `bond`:
+	/// their leave takes effect as the round they did not take part in starts.
 	fn release_leavers(
 		task: TaskId,
 		mut participants: ParticipantsOf<T>,
@@ -322,6 +359,7 @@ impl<T: Config> Pallet<T> {
 		participants.retain(|p| {
 			if !p.is_active() {
 				T::Staking::unlock(&p.who, Role::Participant, bond);
+				Assignments::<T>::remove(task, &p.who);
 			}
 			p.is_active()
 		});
@@ -329,13 +367,37 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// End a task whose first round was deferred `deferrals` times: cancel and refund it.
-	fn expire(task: TaskId, mut info: TaskInfoOf<T>, deferrals: u32, hooks: &mut Weight) {
+	/// Returns how many participants it released now (the rest go in the next blocks).
+	fn expire(
+		task: TaskId,
+		mut info: TaskInfoOf<T>,
+		now: BlockNumberFor<T>,
+		deferrals: u32,
+		hooks: &mut Weight,
+	) -> u32 {
 		info.phase = TaskPhase::Cancelled;
-		let (refund, _) = Self::end_task(task, &mut info);
+		let (refund, released) =
+			Self::end_task(task, &mut info, now, T::MaxReleasesPerBlock::get());
 		let owner = info.owner.clone();
 		Tasks::<T>::insert(task, info);
 		hooks.saturating_accrue(T::Lifecycle::on_task_end(task, TaskPhase::Cancelled));
 		Self::deposit_event(Event::TaskExpired { task, owner, deferrals, refund });
+		released
+	}
+
+	/// Whether round `info.round` of `task` can start in this block after `used` of the
+	/// deadline's weight went to the previous round's settlement, under
+	/// `Config::TransitionWeight`. Charges its own read of the participant list to `used`.
+	fn round_start_fits(task: TaskId, info: &TaskInfoOf<T>, used: &mut Weight) -> bool {
+		used.saturating_accrue(T::DbWeight::get().reads(1));
+		let entries = Participants::<T>::decode_len(task).unwrap_or(0) as u32;
+		// Staying and leaving entries cost differently; take the dearer mix.
+		let own = T::WeightInfo::on_initialize_round_start(entries, 0)
+			.max(T::WeightInfo::on_initialize_round_start(0, entries));
+		let subgroups = subgroup_count(entries, info.spec.subgroup_size);
+		used.saturating_add(own)
+			.saturating_add(T::Lifecycle::round_start_weight(subgroups))
+			.all_lte(T::TransitionWeight::get())
 	}
 }
 

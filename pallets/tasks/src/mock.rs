@@ -115,6 +115,8 @@ thread_local! {
 	pub static HELD_RECORD_PRUNES: RefCell<u32> = const { RefCell::new(0) };
 	/// Whether record prunes answer "done" with no weight, as the `()` lifecycle does.
 	pub static WEIGHTLESS_RECORD_PRUNES: RefCell<bool> = const { RefCell::new(false) };
+	/// What phase ends report having used ([`HOOK_WEIGHT`] unless a test sets more).
+	pub static PHASE_END_WEIGHT: RefCell<Weight> = const { RefCell::new(HOOK_WEIGHT) };
 	/// The weight `run_to` gives each block's `on_idle`.
 	pub static IDLE_WEIGHT: RefCell<Weight> = const { RefCell::new(Weight::MAX) };
 }
@@ -133,9 +135,15 @@ impl din_primitives::RoundLifecycle for TestLifecycle {
 		HOOK_CALLS.with(|c| c.borrow_mut().push(HookCall::RoundStart(task, round, subgroups)));
 		(HOOK_WEIGHT, Ok(()))
 	}
+	fn round_start_weight(_: SubgroupIndex) -> Weight {
+		HOOK_WEIGHT
+	}
 	fn on_phase_end(task: TaskId, round: RoundIndex, phase: TaskPhase) -> WorkSlice {
 		HOOK_CALLS.with(|c| c.borrow_mut().push(HookCall::PhaseEnd(task, round, phase)));
-		slice_unless_held(&HELD_PHASE_ENDS)
+		WorkSlice {
+			weight: PHASE_END_WEIGHT.with(|w| *w.borrow()),
+			..slice_unless_held(&HELD_PHASE_ENDS)
+		}
 	}
 	fn on_task_created(_: TaskId, _: &ScoringRule) -> Result<(), DispatchError> {
 		Ok(())
@@ -178,6 +186,7 @@ parameter_types! {
 	pub static MaxParticipants: u32 = 8;
 	pub static MaxActiveTasks: u32 = 4;
 	pub static MaxRoundDeferrals: u32 = 3;
+	pub static MaxReleasesPerBlock: u32 = 16;
 	/// No lookback unless a test sets one.
 	pub static ShuffleLookback: u64 = 0;
 }
@@ -193,6 +202,7 @@ impl pallet_din_tasks::Config for Test {
 	type MaxRounds = ConstU32<3>;
 	type MaxActiveTasks = MaxActiveTasks;
 	type MaxRoundDeferrals = MaxRoundDeferrals;
+	type MaxReleasesPerBlock = MaxReleasesPerBlock;
 	type ShuffleLookback = ShuffleLookback;
 }
 

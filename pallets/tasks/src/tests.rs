@@ -879,6 +879,73 @@ fn lifecycle_runs_every_phase_and_finishes() {
 	});
 }
 
+#[test]
+fn a_task_end_over_more_participants_than_a_block_releases_goes_on_in_the_next_blocks() {
+	ExtBuilder::default().build_and_execute(|| {
+		MaxReleasesPerBlock::set(2);
+		let task = create();
+		for who in 10..15 {
+			join(who, task);
+		}
+		while phase(task) != TaskPhase::Finished {
+			finish_phase(task);
+		}
+		let still_locked = || (10..15).filter(|who| locked(*who) > 0).count();
+		// The block that finished the task released two bonds; three wait, and the task
+		// keeps its active slot and a deadline in the next block meanwhile.
+		assert_eq!(still_locked(), 3);
+		assert_eq!(ActiveTasks::<Test>::get(), 1);
+		assert_eq!(phase_ends(task), System::block_number() + 1);
+		assert!(task_events().contains(&Event::ParticipantsReleased {
+			task,
+			released: 2,
+			remaining: 3
+		}));
+		DinTasks::do_try_state().expect("a releasing task keeps the invariants");
+		run_to(System::block_number() + 1);
+		assert_eq!(still_locked(), 1);
+		run_to(System::block_number() + 1);
+		assert_eq!(still_locked(), 0);
+		assert!(task_events().contains(&Event::ParticipantsReleased {
+			task,
+			released: 1,
+			remaining: 0
+		}));
+		assert_eq!(ActiveTasks::<Test>::get(), 0);
+		assert!(Participants::<Test>::get(task).is_empty());
+		assert_eq!(Assignments::<Test>::iter_prefix(task).count(), 0);
+		DinTasks::do_try_state().expect("invariants hold once every bond is out");
+		// Nothing more is scheduled for it.
+		let calls = hook_calls().len();
+		run_to(System::block_number() + 3);
+		assert_eq!(hook_calls().len(), calls);
+	});
+}
+
+#[test]
+fn a_round_start_that_would_overload_the_settlement_block_waits_one_block() {
+	ExtBuilder::default().build_and_execute(|| {
+		let task = running_task(3);
+		run_to_phase(task, TaskPhase::GlobalReveal);
+		// The round's global settlement reports the whole of a deadline's share.
+		let budget =
+			<<Test as Config>::TransitionWeight as polkadot_sdk::frame_support::traits::Get<
+				Weight,
+			>>::get();
+		PHASE_END_WEIGHT.with(|w| *w.borrow_mut() = budget);
+		let settled_at = phase_ends(task);
+		finish_phase(task);
+		assert_eq!((phase(task), round(task)), (TaskPhase::Registration, 1));
+		assert_eq!(phase_ends(task), settled_at + 1);
+		assert!(!hook_calls().contains(&HookCall::RoundStart(task, 1, 2)));
+		DinTasks::do_try_state().expect("invariants hold between the two blocks");
+		PHASE_END_WEIGHT.with(|w| *w.borrow_mut() = HOOK_WEIGHT);
+		finish_phase(task);
+		assert_eq!((phase(task), round(task)), (TaskPhase::Training, 1));
+		assert!(hook_calls().contains(&HookCall::RoundStart(task, 1, 2)));
+	});
+}
+
 /// A task in Registration (8 blocks) that 10..=13 joined at its creation, whose shuffle
 /// takes only participants that joined (or left) 3 blocks before its randomness is known.
 fn four_joined_with_a_frozen_shuffle() -> TaskId {
@@ -1426,13 +1493,13 @@ mod prop {
 					use polkadot_sdk::frame_support::traits::fungible::Inspect;
 					let total: u64 = accounts.iter().map(Balances::total_balance).sum();
 					assert_eq!(total + burned, issuance);
-					// A participant's lock is the task bond times the live tasks it has an entry
-					// in (one it left keeps its entry, and its lock, until the first round).
+					// A participant's lock is the task bond times the tasks it has an entry in
+					// (one it left keeps its entry, and its lock, until the first round; an
+					// ended task drops each entry as it releases the lock).
 					for who in PARTICIPANTS {
 						let in_tasks = crate::Tasks::<Test>::iter()
-							.filter(|(id, info)| {
-								!info.phase.is_terminal()
-									&& crate::Participants::<Test>::get(id).iter().any(|p| p.who == who)
+							.filter(|(id, _)| {
+								crate::Participants::<Test>::get(id).iter().any(|p| p.who == who)
 							})
 							.count() as u64;
 						assert_eq!(locked(who), 50 * in_tasks);

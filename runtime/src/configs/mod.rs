@@ -322,6 +322,12 @@ impl pallet_din_tasks::Config for Runtime {
 	// With the shortest registration (MinPhaseLength), a task that never reaches its
 	// minimum is refunded after 16 retries instead of holding its slots forever.
 	type MaxRoundDeferrals = ConstU32<16>;
+	// A task end over 256 participants is about a quarter of one deadline's share
+	// (docs/block-budget.md); a task of `DinMaxParticipants` ends in four blocks.
+	type MaxReleasesPerBlock = ConstU32<256>;
+	// The share each deadline gets of the quarter block that deadlines may take, as for the
+	// evaluation pallet's settlement slices.
+	type TransitionWeight = DinSettlementSliceWeight;
 	type MaxSamplesPerUpdate = DinMaxSamplesPerUpdate;
 	type MaxSlash = DinMaxSlash;
 	type MinEvaluatorFee = DinMinEvaluatorFee;
@@ -334,12 +340,13 @@ impl pallet_din_tasks::Config for Runtime {
 }
 
 parameter_types! {
-	/// Most participants per task.
-	pub const DinMaxParticipants: u32 = 256;
+	/// Most participants per task: the DIN paper's example task has 1,000, in ten
+	/// subgroups of 100 with ten evaluators each.
+	pub const DinMaxParticipants: u32 = 1000;
 	/// Largest subgroup G.
-	pub const DinMaxSubgroupSize: u32 = 32;
-	/// Largest evaluator panel Q.
-	pub const DinMaxPanelSize: u32 = 7;
+	pub const DinMaxSubgroupSize: u32 = 100;
+	/// Largest evaluator panel Q (odd, so that a full panel always has a strict majority).
+	pub const DinMaxPanelSize: u32 = 11;
 	/// Most rounds per task.
 	pub const DinMaxRounds: u32 = 100;
 	/// Most evaluators in the sortition pool.
@@ -367,7 +374,7 @@ parameter_types! {
 	/// daemon. Calibrated with `scripts/bench/ocw-aggregate.sh`: a duty cost about 2.9 µs
 	/// per value per update (the Poseidon commitments, natively through the host function;
 	/// wasm and the native client within 10% of each other), so a full subgroup of
-	/// `DinMaxSubgroupSize` = 32 updates of 2^16 values took 6.2 s here: two blocks, which
+	/// 32 updates (then `DinMaxSubgroupSize`) of 2^16 values took 6.2 s here: two blocks, which
 	/// leaves the third block of the shortest phase (`DinMinPhaseLength`) for the commit
 	/// to be included. At 2^17 the same duty took 12.6 s, longer than that phase. Since the
 	/// rewritten Poseidon (4× arkworks', `scripts/bench/poseidon.sh`) the native duty of 32
@@ -376,6 +383,9 @@ parameter_types! {
 	/// and the worker's, in wasm, 2.6 s for 32 and 5.2 s for 64 such updates
 	/// (`POINTS="32:65536 64:65536" RULES=fed_avg scripts/bench/ocw-aggregate.sh`): the
 	/// commitments are now half of it, wasm decoding, hashing and aggregation the rest.
+	/// A subgroup of `DinMaxSubgroupSize` = 100 such updates, about 8 s in wasm, is longer
+	/// than the shortest phase: until the commitments leave the aggregation path, a worker
+	/// on the panel of such a task can miss its commit.
 	pub const DinMaxOffchainModelValues: u32 = 1 << 16;
 }
 
