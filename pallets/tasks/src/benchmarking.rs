@@ -278,7 +278,9 @@ mod benchmarks {
 	}
 
 	#[benchmark]
-	fn on_initialize_finish(p: Linear<1, { T::MaxReleasesPerBlock::get() }>) {
+	fn on_initialize_finish(
+		p: Linear<1, { T::MaxReleasesPerBlock::get().min(T::MaxParticipants::get()) }>,
+	) {
 		let (task, _) = task_with::<T>(p);
 		// Start round 0 (snapshot and assignments to clear), then jump to the last phase of
 		// the last round: walking `MaxRounds` rounds would only make the setup slow.

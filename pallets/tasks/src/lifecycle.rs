@@ -346,8 +346,9 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// Drop the entries of participants that left from `participants` (the stored list of
-	/// `task`), with their assignments of earlier rounds, and release their locks of `bond`:
-	/// their leave takes effect as the round they did not take part in starts.
+	/// `task`) and release their locks of `bond`: their leave takes effect as the round
+	/// they did not take part in starts. (A participant can leave only before round 0, so a
+	/// leaver has no assignment to drop.)
 	fn release_leavers(
 		task: TaskId,
 		mut participants: ParticipantsOf<T>,
@@ -359,7 +360,6 @@ impl<T: Config> Pallet<T> {
 		participants.retain(|p| {
 			if !p.is_active() {
 				T::Staking::unlock(&p.who, Role::Participant, bond);
-				Assignments::<T>::remove(task, &p.who);
 			}
 			p.is_active()
 		});
