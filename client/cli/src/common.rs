@@ -410,13 +410,34 @@ pub async fn record_store_peer(
 		tracing::warn!(target: "din", "the store listens on wildcard addresses only: no store peer is recorded on chain (pass --store-external-address); evaluators will find this process's updates through the DHT alone");
 		return Ok(());
 	};
-	if chain.store_peer(&signer.account_id()).await?.as_deref() == Some(&address.to_vec()[..]) {
-		return Ok(());
+	let bytes = address.to_vec();
+	// The call is idempotent and the record is read before each try, so a transaction the
+	// node's pool dropped before any block took it (zombienet 0002 saw one answered
+	// `Invalid` right after the participant's `join_task`, with validators on competing
+	// forks) is sent again a block later instead of stopping the daemon.
+	for attempt in 1..=RECORD_ATTEMPTS {
+		if chain.store_peer(&signer.account_id()).await?.as_deref() == Some(&bytes[..]) {
+			return Ok(());
+		}
+		match chain.set_store_peer(signer, Some(&bytes)).await {
+			Ok(_) => {
+				tracing::info!(target: "din", "recorded store peer {address} on chain");
+				return Ok(());
+			},
+			Err(din_chain::Error::Rejected(reason)) if attempt < RECORD_ATTEMPTS => {
+				tracing::warn!(target: "din", "recording the store peer was refused ({reason}); trying again");
+				tokio::time::sleep(RECORD_RETRY_DELAY).await;
+			},
+			Err(e) => return Err(e.into()),
+		}
 	}
-	chain.set_store_peer(signer, Some(&address.to_vec())).await?;
-	tracing::info!(target: "din", "recorded store peer {address} on chain");
-	Ok(())
+	unreachable!("the last attempt returns")
 }
+
+/// Tries of [`record_store_peer`] before it gives up.
+const RECORD_ATTEMPTS: u32 = 3;
+/// Between two tries: a block of the dev and local chains.
+const RECORD_RETRY_DELAY: Duration = Duration::from_secs(3);
 
 /// Fetches the model at `cid` (an aggregate, a global model, the genesis model) and checks
 /// it against the task's schema and the on-chain commitment: the evaluator's
