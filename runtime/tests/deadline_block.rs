@@ -146,3 +146,48 @@ fn deadline_block_still_includes_submit_update() {
 		));
 	});
 }
+
+/// The DIN paper's example task, "a thousand participants, ten subgroups of a hundred, ten
+/// evaluators per subgroup", is accepted at the runtime's caps and starts its first round
+/// in one block, with every invariant checked after each block.
+#[test]
+fn the_papers_task_of_a_thousand_participants_starts_ten_panels_of_ten() {
+	new_test_ext().execute_with(|| {
+		System::set_block_number(0);
+		let alice = RuntimeOrigin::signed(Sr25519Keyring::Alice.to_account_id());
+		for i in 0..16 {
+			let who = account(0xee, i);
+			din_runtime::Staking::bond(
+				RuntimeOrigin::signed(who.clone()),
+				Role::Evaluator,
+				1_000 * UNIT,
+			)
+			.expect("bonds");
+			din_runtime::Evaluation::register_evaluator(RuntimeOrigin::signed(who))
+				.expect("registers");
+		}
+		let mut paper = spec(3, 100);
+		paper.evaluators_per_subgroup = 10;
+		paper.min_participants = 1000;
+		let task = pallet_din_tasks::NextTaskId::<Runtime>::get();
+		din_runtime::Tasks::create_task(alice, paper).expect("the paper's task is accepted");
+		for i in 0..1000 {
+			let origin = RuntimeOrigin::signed(account(0xaa, i));
+			din_runtime::Staking::bond(origin.clone(), Role::Participant, 10 * UNIT)
+				.expect("bonds");
+			din_runtime::Tasks::join_task(origin, task).expect("joins");
+		}
+		for n in 1..=4 {
+			open_block(n);
+		}
+		common::assert_invariants(4);
+		let round = pallet_din_tasks::Rounds::<Runtime>::get(task, 0).expect("started at 3");
+		assert_eq!((round.participants, round.subgroups), (1000, 10));
+		for subgroup in 0..10 {
+			let members = pallet_din_tasks::Subgroups::<Runtime>::get(task, subgroup);
+			assert_eq!(members.len(), 100);
+			let panel = pallet_din_evaluation::Panels::<Runtime>::get(task, (0, subgroup));
+			assert_eq!(panel.len(), 10, "subgroup {subgroup} has a panel of ten");
+		}
+	});
+}
