@@ -61,6 +61,20 @@ fn signed(signer: Sr25519Keyring, call: RuntimeCall) -> UncheckedExtrinsic {
 	.into()
 }
 
+/// `n` evaluators, bonded and in the sortition pool.
+fn register_evaluators(n: u32) {
+	for i in 0..n {
+		let who = account(0xee, i);
+		din_runtime::Staking::bond(
+			RuntimeOrigin::signed(who.clone()),
+			Role::Evaluator,
+			1_000 * UNIT,
+		)
+		.expect("bonds");
+		din_runtime::Evaluation::register_evaluator(RuntimeOrigin::signed(who)).expect("registers");
+	}
+}
+
 #[test]
 fn deadline_block_still_includes_submit_update() {
 	new_test_ext().execute_with(|| {
@@ -75,17 +89,7 @@ fn deadline_block_still_includes_submit_update() {
 		System::set_block_number(0);
 
 		// Evaluators enough to staff every subgroup of the tasks below.
-		for i in 0..32 {
-			let who = account(0xee, i);
-			din_runtime::Staking::bond(
-				RuntimeOrigin::signed(who.clone()),
-				Role::Evaluator,
-				1_000 * UNIT,
-			)
-			.expect("bonds");
-			din_runtime::Evaluation::register_evaluator(RuntimeOrigin::signed(who))
-				.expect("registers");
-		}
+		register_evaluators(32);
 
 		// Task `training`: Bob trains in it; its round starts at block 3.
 		let training = pallet_din_tasks::NextTaskId::<Runtime>::get();
@@ -155,17 +159,7 @@ fn the_papers_task_of_a_thousand_participants_starts_ten_panels_of_ten() {
 	new_test_ext().execute_with(|| {
 		System::set_block_number(0);
 		let alice = RuntimeOrigin::signed(Sr25519Keyring::Alice.to_account_id());
-		for i in 0..16 {
-			let who = account(0xee, i);
-			din_runtime::Staking::bond(
-				RuntimeOrigin::signed(who.clone()),
-				Role::Evaluator,
-				1_000 * UNIT,
-			)
-			.expect("bonds");
-			din_runtime::Evaluation::register_evaluator(RuntimeOrigin::signed(who))
-				.expect("registers");
-		}
+		register_evaluators(16);
 		let mut paper = spec(3, 100);
 		paper.evaluators_per_subgroup = 10;
 		paper.min_participants = 1000;

@@ -415,7 +415,8 @@ pub async fn record_store_peer(
 	// node's pool dropped before any block took it (zombienet 0002 saw one answered
 	// `Invalid` right after the participant's `join_task`, with validators on competing
 	// forks) is sent again a block later instead of stopping the daemon.
-	for attempt in 1..=RECORD_ATTEMPTS {
+	let mut attempt = 1;
+	loop {
 		if chain.store_peer(&signer.account_id()).await?.as_deref() == Some(&bytes[..]) {
 			return Ok(());
 		}
@@ -426,12 +427,12 @@ pub async fn record_store_peer(
 			},
 			Err(din_chain::Error::Rejected(reason)) if attempt < RECORD_ATTEMPTS => {
 				tracing::warn!(target: "din", "recording the store peer was refused ({reason}); trying again");
+				attempt += 1;
 				tokio::time::sleep(RECORD_RETRY_DELAY).await;
 			},
 			Err(e) => return Err(e.into()),
 		}
 	}
-	unreachable!("the last attempt returns")
 }
 
 /// Tries of [`record_store_peer`] before it gives up.

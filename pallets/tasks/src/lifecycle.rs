@@ -157,13 +157,8 @@ impl<T: Config> Pallet<T> {
 				if !Self::round_start_fits(task, &info, hooks) {
 					// The round's settlement left too little of the deadline's share: the next
 					// round starts in the next block.
-					info.phase_ends = Self::schedule(task, now.saturating_add(1u32.into()));
-					Self::deposit_event(Event::PhaseChanged {
-						task,
-						round: info.round,
-						phase: info.phase,
-						ends: info.phase_ends,
-					});
+					let next_block = now.saturating_add(1u32.into());
+					Self::enter_phase(task, &mut info, TaskPhase::Registration, next_block);
 					Tasks::<T>::insert(task, info);
 					return Transition::Phase;
 				}
@@ -181,7 +176,8 @@ impl<T: Config> Pallet<T> {
 				Transition::Finish(participants)
 			},
 			(_, next) => {
-				Self::enter_phase(task, &mut info, next, now);
+				let ends = now.saturating_add(info.spec.phases.of(next));
+				Self::enter_phase(task, &mut info, next, ends);
 				Tasks::<T>::insert(task, info);
 				Transition::Phase
 			},
@@ -209,15 +205,16 @@ impl<T: Config> Pallet<T> {
 		Self::deposit_event(Event::PhaseClosedEarly { task, round, phase, ends });
 	}
 
-	/// Move `info` into `phase` and schedule its deadline.
+	/// Move `info` into `phase` and schedule its deadline at `ends` (or the first block
+	/// after it with room).
 	fn enter_phase(
 		task: TaskId,
 		info: &mut TaskInfoOf<T>,
 		phase: TaskPhase,
-		now: BlockNumberFor<T>,
+		ends: BlockNumberFor<T>,
 	) {
 		info.phase = phase;
-		info.phase_ends = Self::schedule(task, now.saturating_add(info.spec.phases.of(phase)));
+		info.phase_ends = Self::schedule(task, ends);
 		Self::deposit_event(Event::PhaseChanged {
 			task,
 			round: info.round,
