@@ -4,6 +4,7 @@
 #
 #   scripts/bench/ocw-aggregate.sh
 #   POINTS="8:16384 32:131072" RULES="fed_avg" REPEAT=5 scripts/bench/ocw-aggregate.sh
+#   NODE_PROFILE=release POINTS="100:65536" RULES=fed_avg scripts/bench/ocw-aggregate.sh
 #
 # A duty is what the worker computes for one subgroup once its n updates of p values are
 # fetched: each update's CID check, decoding, schema, sample-count and Poseidon
@@ -16,9 +17,13 @@
 #   `din evaluator` daemon takes them (rules on rayon).
 # Both time the duty only (not the synthetic setup); the summary prints the median of the
 # runs of each (4 × WASM_REPEAT in wasm, REPEAT natively) and the wasm / native ratio.
-# The default points reach the runtime's bound (MaxSubgroupSize = 32 updates of
-# MaxOffchainModelValues = 2^16 values) and one point beyond it (2^17; the benchmarks
-# admit up to twice the bound).
+# NODE_PROFILE picks the benchmark node's profile (debug by default; release is the one
+# scripts/bench/pallet-weights.sh builds, and what validators run): the wasm is the same
+# release-compiled runtime either way, the host functions (the commitments) are the
+# node's code.
+# The default points go to 32 updates of up to 2^17 values (the runtime's bounds are
+# MaxSubgroupSize = 100 updates of MaxOffchainModelValues = 2^16 values; the benchmarks
+# admit twice the values).
 set -euo pipefail
 
 source "$(dirname "${BASH_SOURCE[0]}")/../env.sh"
@@ -33,8 +38,9 @@ OUT="${OUT:-$(mktemp -d)}"
 mkdir -p "$OUT"
 
 echo "==> building din-node with benchmark-cli and the benchmark runtime"
-build_benchmark_node debug
-build_benchmark_runtime debug
+NODE_PROFILE="${NODE_PROFILE:-debug}"
+build_benchmark_node "$NODE_PROFILE"
+build_benchmark_runtime "$NODE_PROFILE"
 
 echo "==> wasm: din-node benchmark pallet (results in $OUT)"
 extrinsics="$(for rule in $RULES; do printf 'offchain_aggregate_%s,' "$rule"; done)"

@@ -838,6 +838,20 @@ impl Chain {
 			.0)
 	}
 
+	/// `Evaluation::CommitmentSamples`: the seed of `round`'s commitment sample, recorded
+	/// when its Training ended (`None`: not yet, or no fresh randomness then, and every
+	/// update's commitment is checked).
+	pub async fn commitment_sample(
+		&self,
+		task: TaskId,
+		round: RoundIndex,
+	) -> Result<Option<[u8; 32]>, Error> {
+		let recorded = self
+			.read_optional(din::storage().evaluation().commitment_samples(), (task,))
+			.await?;
+		Ok(recorded.filter(|(r, _)| *r == round).map(|(_, seed)| seed))
+	}
+
 	/// `Evaluation::SubgroupResults`: how `subgroup` of `round` settled, once it has.
 	pub async fn subgroup_result(
 		&self,

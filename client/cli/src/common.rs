@@ -9,7 +9,7 @@ use std::time::Duration;
 use anyhow::Context;
 use clap::Args;
 use din_chain::{AccountId32, Chain, Inclusion, ReadAt, Signer, H256, UNIT};
-use din_fl::duty::{check_model, Rejection};
+use din_fl::duty::{check_model, check_scored, Rejection, Scored};
 use din_fl::{ModelSpec, Update};
 use din_ml::data::csv::{CsvOptions, Header, LabelColumn};
 use din_ml::data::{self, Dataset};
@@ -452,6 +452,21 @@ pub async fn fetch_checked(
 ) -> Result<Update, Rejection> {
 	let bytes = fetch(store, cid, schema, timeout).await.map_err(Rejection::Unavailable)?;
 	check_model(&bytes, schema, commitment, commitment_of)
+}
+
+/// Fetches a model to score and checks it ([`check_scored`]): for a participant's
+/// `update`, bytes that do not open its commitment are [`Scored::Unopened`], scored as
+/// nothing right, instead of an error that would stop the scoring of every other target.
+pub async fn fetch_scored(
+	store: &Store,
+	cid: &[u8],
+	schema: &din_fl::Schema,
+	commitment: &H256,
+	update: bool,
+	timeout: Duration,
+) -> Result<Scored, Rejection> {
+	let bytes = fetch(store, cid, schema, timeout).await.map_err(Rejection::Unavailable)?;
+	check_scored(&bytes, schema, commitment, update, commitment_of)
 }
 
 /// The latest global model of `task` before `round`: `(cid, commitment)` of the newest

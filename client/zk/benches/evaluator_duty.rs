@@ -4,7 +4,8 @@
 //!
 //! Per duty, for `n` fetched updates of `p` values: each update's CID check, then
 //! `din_fl::duty::aggregate_subgroup` on rayon, as the daemon runs it (decoding, schema,
-//! sample-count and Poseidon-commitment checks, the rule); then the aggregate's encoding,
+//! sample-count checks, the Poseidon commitments of a round's sample, the rule); then the
+//! aggregate's encoding,
 //! CID and commitment.
 //!
 //! `DIN_DUTY_POINTS="n:p n:p …"` (default `4:1024 32:131072`) and
@@ -12,7 +13,7 @@
 //! `DIN_DUTY_REPEAT` the timed runs of each (default 3). Prints one JSON line per run
 //! set. Set `RAYON_NUM_THREADS` to pin the rules' threads.
 use din_aggregate::Parallel;
-use din_fl::duty::{aggregate_subgroup, Submitted};
+use din_fl::duty::{aggregate_subgroup, CommitmentSample, Submitted};
 use din_fl::{content::artifact_cid, synthetic, AggregationRule, Schema};
 use din_zk::commitment::{model_commitment, to_bytes};
 use std::hint::black_box;
@@ -50,8 +51,10 @@ fn duty(rule: &AggregationRule, schema: &Schema, fetched: &Fetched) -> (String, 
 	for (update, cid) in fetched.updates.iter().zip(&fetched.cids) {
 		assert_eq!(artifact_cid(update.bytes.as_deref().expect("fetched")), *cid);
 	}
+	// A round's sample, as drawn from a recorded seed.
+	let sample = CommitmentSample::drawn(&[7; 32], 0, fetched.updates.len());
 	let (aggregate, rejected) =
-		aggregate_subgroup(&Parallel, rule, schema, &fetched.updates, commitment)
+		aggregate_subgroup(&Parallel, rule, schema, &fetched.updates, &sample, commitment)
 			.expect("the rule applies");
 	assert!(rejected.is_empty());
 	let aggregate = aggregate.expect("every update is valid");

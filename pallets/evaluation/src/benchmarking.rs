@@ -252,14 +252,16 @@ impl<T: Config> AggregationDuty<T> {
 	}
 
 	/// What the worker computes for the duty: each fetched update's CID check, the
-	/// checks and the aggregation, and the CID and commitment it commits to.
+	/// checks (the commitments of a round's sample, as drawn from a recorded seed) and the
+	/// aggregation, and the CID and commitment it commits to.
 	fn run(&self, rule: din_fl::AggregationRule) -> (Vec<u8>, String, Commitment) {
 		for (update, cid) in self.fetched.iter().zip(&self.cids) {
 			let bytes = update.bytes.as_deref().unwrap_or_default();
 			assert_eq!(din_fl::content::artifact_cid(bytes), *cid);
 		}
+		let sample = din_fl::duty::CommitmentSample::drawn(&[7; 32], 0, self.fetched.len());
 		let (aggregate, rejected) =
-			offchain::aggregate_fetched::<T>(&rule, &self.schema, &self.fetched)
+			offchain::aggregate_fetched::<T>(&rule, &self.schema, &self.fetched, &sample)
 				.expect("the rule applies");
 		assert!(rejected.is_empty());
 		offchain::content_and_commitment::<T>(&aggregate.expect("every update is valid"))

@@ -37,7 +37,11 @@
 //!    `MinorityAggregate` / `MissedReveal`), participants in the invalid set are slashed
 //!    (`InvalidUpdate`), the other submitted updates are *accepted*. Without a majority the
 //!    subgroup is dropped for the round ([`Event::SubgroupDisputed`]); non-revealers are
-//!    still slashed.
+//!    still slashed. Which updates a panel checks against their Poseidon commitments (the
+//!    costliest check) is a sample, the same for the whole panel, drawn from a seed this
+//!    pallet records when Training ends ([`CommitmentSamples`], [`Config::SampleRandomness`],
+//!    `din_fl::commitment_sample`): nobody knows it while updates can be submitted, and a
+//!    mismatch outside it is caught at scoring, where its scorers cannot open it.
 //! 2. *Global model* (by all of the round's evaluators). [`Pallet::commit_global`] /
 //!    [`Pallet::reveal_global`] the CID and commitment of the sample-weighted combination of
 //!    the accepted aggregates; the strict majority becomes the round's global model
@@ -250,6 +254,13 @@ pub mod pallet {
 		#[pallet::constant]
 		type SortitionLookback: Get<BlockNumberFor<Self>>;
 
+		/// Randomness for the seed of each round's commitment sample
+		/// ([`CommitmentSamples`]), drawn when Training ends. It must not be known while
+		/// updates can still be submitted; `None` (no fresh randomness in this block) checks
+		/// every commitment that round. In din-runtime: BABE's `ParentBlockRandomness`, the
+		/// VRF output of the last Training block.
+		type SampleRandomness: Randomness<Option<Self::Hash>, BlockNumberFor<Self>>;
+
 		/// Groth16 verification of evaluation proofs (the native host function in
 		/// din-runtime).
 		type Verifier: ProofVerifier;
@@ -378,6 +389,13 @@ pub mod pallet {
 	/// expects. Written when the round's panels are drawn, removed when the round settles.
 	#[pallet::storage]
 	pub type RoundVotes<T: Config> = StorageMap<_, Twox64Concat, TaskId, VoteTally, OptionQuery>;
+
+	/// The seed of the current round's commitment sample, per task: which updates each
+	/// panel checks against their commitments (`din_fl::commitment_sample`). Written when
+	/// Training ends, removed when the round settles; absent, every update is checked.
+	#[pallet::storage]
+	pub type CommitmentSamples<T: Config> =
+		StorageMap<_, Twox64Concat, TaskId, (RoundIndex, [u8; 32]), OptionQuery>;
 
 	/// Aggregate votes of the current round, by `(task, round, subgroup)` and evaluator.
 	/// Cleared when the subgroup is settled.
@@ -538,6 +556,9 @@ pub mod pallet {
 			eligible: u32,
 			required: u32,
 		},
+		/// Training of `round` of `task` ended and its panels check the commitments of the
+		/// updates `seed` samples (`din_fl::commitment_sample`).
+		CommitmentSampleDrawn { task: TaskId, round: RoundIndex, seed: [u8; 32] },
 		/// `who` committed an aggregate for `subgroup`.
 		AggregateCommitted {
 			task: TaskId,

@@ -64,6 +64,25 @@ impl polkadot_sdk::frame_support::traits::Randomness<H256, u64> for TestRandomne
 	}
 }
 
+thread_local! {
+	/// Whether the block has fresh randomness for a commitment sample (BABE's VRF output
+	/// in din-runtime: always, with primary and secondary VRF slots).
+	pub static FRESH_RANDOMNESS: core::cell::Cell<bool> = const { core::cell::Cell::new(true) };
+}
+
+/// [`TestRandomness`] as fresh per-block randomness, absent while [`FRESH_RANDOMNESS`] is
+/// off.
+pub struct TestBlockRandomness;
+impl polkadot_sdk::frame_support::traits::Randomness<Option<H256>, u64> for TestBlockRandomness {
+	fn random(subject: &[u8]) -> (Option<H256>, u64) {
+		let (random, now) = <TestRandomness as polkadot_sdk::frame_support::traits::Randomness<
+			H256,
+			u64,
+		>>::random(subject);
+		(FRESH_RANDOMNESS.with(|fresh| fresh.get()).then_some(random), now)
+	}
+}
+
 #[derive_impl(pallet_din_tasks::config_preludes::TestDefaultConfig)]
 impl pallet_din_tasks::Config for Test {
 	type Currency = Balances;
@@ -150,6 +169,7 @@ impl pallet_din_evaluation::Config for Test {
 	type Staking = Staking;
 	type Tasks = DinTasks;
 	type Randomness = TestRandomness;
+	type SampleRandomness = TestBlockRandomness;
 	type SortitionLookback = SortitionLookback;
 	type Verifier = ZkVerifier;
 	type Rewards = Rewards;

@@ -7,7 +7,7 @@
 //!
 //! | phase | duty |
 //! |---|---|
-//! | AggregationCommit | fetch the subgroup's updates from a store gateway, check each (CID, schema, author, sample count, on-chain commitment; failures → the invalid set), aggregate the valid ones with the task's rule, `commit_aggregate` |
+//! | AggregationCommit | fetch the subgroup's updates from a store gateway, check each (CID, schema, author, sample count; the on-chain commitment of the round's [`CommitmentSamples`] draw; failures → the invalid set), aggregate the valid ones with the task's rule, `commit_aggregate` |
 //! | AggregationReveal | `reveal_aggregate` what was committed |
 //! | GlobalCommit | fetch the accepted subgroup aggregates, FedAvg them, `commit_global` |
 //! | GlobalReveal | `reveal_global` |
@@ -74,12 +74,12 @@
 //! ## Bounds
 //!
 //! Tasks whose model has more than [`Config::MaxOffchainModelValues`] values are left to
-//! the daemon: a duty must finish well within a phase. Its cost is the Poseidon
-//! commitments of the updates it checks and of what it commits (the aggregation itself is
-//! small beside them): in pure wasm they took ten times the native client's time, so
-//! din-runtime computes them through a host function, which brings the whole duty to
-//! within 10% of the native client (`offchain_aggregate_*` benchmarks,
-//! `scripts/bench/ocw-aggregate.sh`; the runtime's bound says what that admits).
+//! the daemon: a duty must finish well within a phase. Its cost is decoding and aggregating
+//! the updates, and the Poseidon commitments of the sampled updates and of what it commits:
+//! in pure wasm those took ten times the native client's time, so din-runtime computes them
+//! through a host function, and a panel computes at most `din_fl::duty::COMMITMENT_CHECKS`
+//! of its updates' (`offchain_aggregate_*` benchmarks, `scripts/bench/ocw-aggregate.sh`;
+//! the runtime's bound says what that admits).
 //! A run fetches at most [`Config::MaxOffchainFetchesPerBlock`] artifacts, each within
 //! [`Config::OffchainFetchTimeoutMs`]; whatever is left is done in the next blocks. No
 //! failure panics or emits an event: it is logged (target `runtime::din-evaluation`) and
@@ -95,7 +95,7 @@ use super::*;
 use alloc::{collections::BTreeSet, string::String, vec::Vec};
 use din_fl::{
 	content::artifact_cid,
-	duty::{self, Rejection, SubgroupOutcome, Submitted},
+	duty::{self, CommitmentSample, Rejection, Scored, SubgroupOutcome, Submitted},
 	sealed_test_set,
 	spec::ModelSpec,
 	AggregationRule, Schema, Sequential, TestSet, Update,
@@ -495,7 +495,9 @@ impl<T: Config> Worker<T> {
 		if missing && duty::waits_for_updates(now, terms.phase_ends, terms.phase_length) {
 			return Err(DutyError::Unavailable("an update of the subgroup, not published yet"));
 		}
-		let (aggregate, rejected) = aggregate_fetched::<T>(&inputs.aggregation, &schema, &fetched)?;
+		let sample = commitment_sample::<T>(task, round, subgroup, fetched.len());
+		let (aggregate, rejected) =
+			aggregate_fetched::<T>(&inputs.aggregation, &schema, &fetched, &sample)?;
 		let mut invalid = Vec::new();
 		for (index, why) in rejected {
 			let member = &members[index];
@@ -728,13 +730,25 @@ impl<T: Config> Worker<T> {
 				Some((_, correct)) => *correct,
 				None => {
 					let artifact = "a scored model";
-					let model = match self.fetch(&cid, update_limit(&schema))? {
-						Fetched::Bytes(bytes) => check_model::<T>(&bytes, &schema, &commitment)
-							.map_err(|why| DutyError::Rejected { artifact, why })?,
+					let update = matches!(target, ScoreTarget::Update { .. });
+					let commitment_of = T::Verifier::model_commitment;
+					let scored = match self.fetch(&cid, update_limit(&schema))? {
+						Fetched::Bytes(bytes) => {
+							duty::check_scored(&bytes, &schema, &commitment, update, commitment_of)
+								.map_err(|why| DutyError::Rejected { artifact, why })?
+						},
 						Fetched::Unavailable => return Err(DutyError::Unavailable(artifact)),
 					};
-					let correct = din_fl::count_correct(&spec, &model.values, &test_set)
-						.map_err(DutyError::Reference)?;
+					let correct = match scored {
+						Scored::Model(model) => {
+							din_fl::count_correct(&spec, &model.values, &test_set)
+								.map_err(DutyError::Reference)?
+						},
+						Scored::Unopened => {
+							log::info!(target: LOG_TARGET, "task {task}: {target:?} does not open its commitment: it counts nothing right");
+							0
+						},
+					};
 					counted.push((target.clone(), correct));
 					correct
 				},
@@ -1091,9 +1105,24 @@ pub(crate) fn aggregate_fetched<T: Config>(
 	rule: &AggregationRule,
 	schema: &Schema,
 	fetched: &[FetchedUpdate],
+	sample: &CommitmentSample,
 ) -> Result<SubgroupOutcome, DutyError> {
-	duty::aggregate_subgroup(&Sequential, rule, schema, fetched, T::Verifier::model_commitment)
+	let commitment_of = T::Verifier::model_commitment;
+	duty::aggregate_subgroup(&Sequential, rule, schema, fetched, sample, commitment_of)
 		.map_err(DutyError::Aggregation)
+}
+
+/// The updates of `subgroup` (`submitted` of them, in member order) whose commitments its
+/// panel checks in `round` of `task`: drawn from the seed recorded when Training ended
+/// ([`CommitmentSamples`]), or all of them without one.
+pub(crate) fn commitment_sample<T: Config>(
+	task: TaskId,
+	round: RoundIndex,
+	subgroup: SubgroupIndex,
+	submitted: usize,
+) -> CommitmentSample {
+	let seed = CommitmentSamples::<T>::get(task).filter(|(r, _)| *r == round).map(|(_, s)| s);
+	CommitmentSample::of_subgroup(seed.as_ref(), subgroup, submitted)
 }
 
 /// `value`'s bytes, the CID the store gives them and its on-chain commitment: what a

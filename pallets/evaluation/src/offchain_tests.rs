@@ -7,7 +7,8 @@
 use crate::{mock::*, offchain::*, *};
 use codec::{Decode, Encode};
 use din_fl::{
-	content::artifact_cid, sealed_test_set, spec::ModelSpec, Aggregator, TestSet, Update,
+	content::artifact_cid, duty::CommitmentSample, sealed_test_set, spec::ModelSpec, Aggregator,
+	TestSet, Update,
 };
 use din_primitives::{upload, ScoringRule};
 use polkadot_sdk::{
@@ -644,17 +645,23 @@ fn forged_swapped_and_missing_updates_are_invalid_to_the_worker_as_to_the_daemon
 		din_fl::AggregationRule::Krum { f: 1 },
 		din_fl::AggregationRule::CenteredClipping { tau: 1_000, iterations: 3 },
 	] {
-		let worker = aggregate_fetched::<Test>(&rule, &schema, &fetched).unwrap();
-		let daemon = din_fl::duty::aggregate_subgroup(
-			&din_fl::Sequential,
-			&rule,
-			&schema,
-			&fetched,
-			daemons_commitment_of,
-		)
-		.unwrap();
-		assert_eq!(worker, daemon, "{rule:?}");
-		let (aggregate, rejected) = worker;
+		// Every commitment checked, and a drawn sample (eight of the nine: one unchecked).
+		let drawn = CommitmentSample::drawn(&[5; 32], 0, fetched.len());
+		let all = CommitmentSample::all(fetched.len());
+		let [_, (aggregate, rejected)] = [&drawn, &all].map(|sample| {
+			let worker = aggregate_fetched::<Test>(&rule, &schema, &fetched, sample).unwrap();
+			let daemon = din_fl::duty::aggregate_subgroup(
+				&din_fl::Sequential,
+				&rule,
+				&schema,
+				&fetched,
+				sample,
+				daemons_commitment_of,
+			)
+			.unwrap();
+			assert_eq!(worker, daemon, "{rule:?}");
+			worker
+		});
 		assert!(aggregate.is_some(), "{rule:?}: five valid updates");
 		let positions: Vec<usize> = rejected.iter().map(|(index, _)| *index).collect();
 		assert_eq!(positions, vec![0, 2, 4, 6], "{rule:?}");
@@ -1003,10 +1010,6 @@ fn workers_alone_run_a_median_scored_round_and_report_what_the_reference_evaluat
 		let sent = work_until_idle(&pool);
 		assert!(sent.iter().all(|(_, call)| matches!(call, Call::reveal_score { .. })));
 
-		let accuracy = |values: &[i32]| {
-			let correct = din_fl::count_correct(&model(), values, &test_set()).unwrap();
-			Perbill::from_rational(correct, test_set().labels.len() as u32)
-		};
 		let scores: Vec<Perbill> =
 			PARTICIPANTS.iter().map(|p| accuracy(&update_of(*p).values)).collect();
 		assert!(scores.iter().any(|s| *s != scores[0]), "the test set tells the models apart");
@@ -1044,6 +1047,12 @@ fn workers_alone_run_a_median_scored_round_and_report_what_the_reference_evaluat
 			.count();
 		assert_eq!(settled, PARTICIPANTS.len() + 1);
 	});
+}
+
+/// The share of the test set the reference evaluator counts `values` right on.
+fn accuracy(values: &[i32]) -> Perbill {
+	let correct = din_fl::count_correct(&model(), values, &test_set()).unwrap();
+	Perbill::from_rational(correct, test_set().labels.len() as u32)
 }
 
 /// The owner releases the committed test-set key of `task`.
@@ -1115,5 +1124,41 @@ fn workers_dispute_a_sealed_test_set_still_unavailable_in_rewarding() {
 		assert_eq!(disputers.len(), round_evaluators(task, 0).len());
 		run_until(task, TaskPhase::Finished);
 		assert!(!pallet_din_rewards::Settlements::<Test>::get(task).unwrap().scored);
+	});
+}
+
+/// An accepted update whose bytes do not open its commitment (what a mismatch outside its
+/// panel's commitment sample leaves for scoring): every worker counts it nothing right,
+/// and scores every other target as before instead of failing its run.
+#[test]
+fn an_accepted_update_that_does_not_open_its_commitment_counts_nothing_right() {
+	let OffchainSetup { mut ext, served, uploads, pool, .. } = offchain_ext();
+	ext.execute_with(|| {
+		let task = workers_run_a_round_to_scoring(&served, &uploads, &pool);
+		let unopened = PARTICIPANTS[0];
+		pallet_din_tasks::Updates::<Test>::mutate((task, 0), unopened, |update| {
+			update.as_mut().expect("submitted").commitment = H256::repeat_byte(9);
+		});
+		release_key(task);
+		serve(&served, &artifact_cid(&sealed_test_set()), sealed_test_set());
+		serve(&served, &artifact_cid(&bytes(&update([0; 6], 0))), bytes(&update([0; 6], 0)));
+		let sent = work_until_idle(&pool);
+		assert!(sent.iter().all(|(_, call)| matches!(call, Call::commit_score { .. })));
+		run_until(task, TaskPhase::Rewarding);
+		work_until_idle(&pool);
+		for participant in PARTICIPANTS {
+			let target = ScoreTarget::Update { round: 0, participant };
+			let reports = Reports::<Test>::get(task, &target);
+			assert!(!reports.is_empty(), "{participant} scored");
+			let expected = if participant == unopened {
+				Perbill::zero()
+			} else {
+				accuracy(&update_of(participant).values)
+			};
+			assert!(
+				reports.iter().all(|(_, reported)| *reported == Vote::Revealed(expected)),
+				"{participant}: {reports:?}"
+			);
+		}
 	});
 }

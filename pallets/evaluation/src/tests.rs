@@ -1970,3 +1970,60 @@ fn an_ended_tasks_record_is_pruned_after_its_retention_and_its_settlement_stays(
 		assert_eq!(deposit, 0);
 	});
 }
+
+/// A participant whose bytes do not open its commitment must not learn, while it can still
+/// submit, whether its panel will check it: the sample's seed is drawn in the block that
+/// ends Training, recorded until the round settles, and differs from round to round.
+#[test]
+fn the_commitment_sample_is_drawn_when_training_ends_and_kept_until_the_round_settles() {
+	ExtBuilder::default().build_and_execute(|| {
+		let task = create(spec(2, zk()), &PARTICIPANTS);
+		run_until(task, TaskPhase::Training);
+		for p in PARTICIPANTS {
+			submit(task, p, models(p));
+		}
+		assert_eq!(CommitmentSamples::<Test>::get(task), None, "unknown while Training is open");
+		finish_phase(task);
+		let (round, first) = CommitmentSamples::<Test>::get(task).expect("drawn");
+		assert_eq!(round, 0);
+		assert!(evaluation_events().contains(&Event::CommitmentSampleDrawn {
+			task,
+			round: 0,
+			seed: first
+		}));
+		aggregate(task, |_, _| None);
+		assert_eq!(
+			CommitmentSamples::<Test>::get(task),
+			Some((0, first)),
+			"kept through the votes"
+		);
+		Evaluation::do_try_state().expect("invariants hold");
+		global(task);
+		run_until(task, TaskPhase::Training);
+		assert_eq!(phase(task).1, 1);
+		assert_eq!(CommitmentSamples::<Test>::get(task), None, "dropped when the round settled");
+		for p in PARTICIPANTS {
+			submit(task, p, models(p));
+		}
+		finish_phase(task);
+		let (round, second) = CommitmentSamples::<Test>::get(task).expect("drawn again");
+		assert_eq!(round, 1);
+		assert_ne!(first, second, "each round's sample is its own");
+		Evaluation::do_try_state().expect("invariants hold");
+	});
+}
+
+/// A block without fresh randomness records no seed: the panels check every commitment
+/// that round rather than a sample someone could have known.
+#[test]
+fn without_fresh_randomness_every_commitment_is_checked() {
+	ExtBuilder::default().build_and_execute(|| {
+		let task = create(spec(1, zk()), &PARTICIPANTS);
+		FRESH_RANDOMNESS.with(|fresh| fresh.set(false));
+		train(task, models);
+		FRESH_RANDOMNESS.with(|fresh| fresh.set(true));
+		assert_eq!(CommitmentSamples::<Test>::get(task), None);
+		let sample = crate::offchain::commitment_sample::<Test>(task, 0, 0, 20);
+		assert_eq!(sample.positions().count(), 20);
+	});
+}

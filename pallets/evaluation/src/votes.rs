@@ -299,10 +299,25 @@ impl<T: Config> Pallet<T> {
 		Ok(())
 	}
 
+	/// Record the seed of `round`'s commitment sample as Training ends, from randomness
+	/// that did not exist while updates could be submitted. Without it (no fresh
+	/// randomness in this block) nothing is recorded and every commitment is checked.
+	pub(crate) fn draw_commitment_sample(task: TaskId, round: RoundIndex) {
+		let subject = (b"din/commitment-sample", task, round).encode();
+		let (Some(random), _) = T::SampleRandomness::random(&subject) else {
+			CommitmentSamples::<T>::remove(task);
+			return;
+		};
+		let seed = blake2_256(random.as_ref());
+		CommitmentSamples::<T>::insert(task, (round, seed));
+		Self::deposit_event(Event::CommitmentSampleDrawn { task, round, seed });
+	}
+
 	/// Settle the global model of `round` at the end of GlobalReveal and free the seats.
 	/// Returns the number of the round's evaluators.
 	pub(crate) fn settle_global(task: TaskId, round: RoundIndex) -> u32 {
 		RoundVotes::<T>::remove(task);
+		CommitmentSamples::<T>::remove(task);
 		let Some(terms) = T::Tasks::terms(task) else { return 0 };
 		let evaluators = RoundEvaluators::<T>::get(task, round);
 		let votes: Vec<(T::AccountId, Option<ModelRef>)> = evaluators
@@ -370,6 +385,13 @@ impl<T: Config> Pallet<T> {
 				"a vote tally outlives its round"
 			);
 			ensure!(tally.is_consistent(), "a vote tally counts more votes than expected");
+		}
+		for (task, (round, _)) in CommitmentSamples::<T>::iter() {
+			let terms = T::Tasks::terms(task).ok_or("a commitment sample outlives its task")?;
+			ensure!(
+				terms.phase.is_round_phase() && terms.round == round,
+				"a commitment sample outlives its round"
+			);
 		}
 		Ok(())
 	}

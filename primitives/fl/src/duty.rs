@@ -32,8 +32,11 @@
 //! [`waits_for_updates`].
 //! - [`aggregate_subgroup`]: Flower's `aggregate(results, failures)` for one subgroup. It
 //!   checks every submitted update (fetch failures arrive in place, so that positions name
-//!   the members), aggregates the valid ones with the task's rule, and returns the aggregate
-//!   (`None` when none is valid) with the rejected positions and their reasons.
+//!   the members), the commitments of the round's [`CommitmentSample`] only, aggregates the
+//!   valid ones with the task's rule, and returns the aggregate (`None` when none is valid)
+//!   with the rejected positions and their reasons.
+//! - [`check_scored`]: a model to score; an update outside the sample whose bytes do not
+//!   open its commitment is [`Scored::Unopened`], counted as nothing right.
 //! - [`carried_over`]: what a subgroup without a valid update commits instead: the current
 //!   global model with zero weight.
 //! - [`combine`]: the round's global model from the accepted subgroup aggregates.
@@ -44,13 +47,16 @@
 //! crate depends on neither. Checking the bytes against their CID is the fetcher's job:
 //! both drivers hand over only bytes that hash to the CID they asked for (the store checks
 //! its blocks; the worker compares [`content::artifact_cid`](crate::content::artifact_cid)).
-//! An [`Executor`] runs the independent checks and the rule's blocks. The checks cost most
-//! of the duty (one Poseidon commitment per update), so the daemon runs them in parallel
-//! too.
+//! An [`Executor`] runs the independent checks and the rule's blocks. A Poseidon
+//! commitment costs about as much as the rest of an update's check and aggregation
+//! together, so a panel computes them only for its subgroup's [`CommitmentSample`] (at most
+//! [`COMMITMENT_CHECKS`], drawn after Training from a seed the chain records); the daemon
+//! runs the checks in parallel too.
 
 use alloc::{string::String, vec::Vec};
 use core::fmt;
 
+pub use crate::commitment_sample::{CommitmentSample, COMMITMENT_CHECKS};
 use crate::encoding::{Author, EncodingError, Update};
 use crate::rules::{exec::Executor, AggregateError, Aggregator, FedAvg};
 use crate::spec::Schema;
@@ -120,7 +126,7 @@ pub fn check_update<C: PartialEq>(
 	commitment_of: impl Fn(&[i32]) -> C,
 ) -> Result<Update, Rejection> {
 	let claim = Some((author, num_samples));
-	check(bytes, &schema.hash(), schema.value_count(), commitment, claim, &commitment_of)
+	check(bytes, &schema.hash(), schema.value_count(), Some(commitment), claim, &commitment_of)
 }
 
 /// [`check_update`] for an artifact no participant authored (an aggregate, a global model,
@@ -132,16 +138,50 @@ pub fn check_model<C: PartialEq>(
 	commitment: &C,
 	commitment_of: impl Fn(&[i32]) -> C,
 ) -> Result<Update, Rejection> {
-	check(bytes, &schema.hash(), schema.value_count(), commitment, None, &commitment_of)
+	check(bytes, &schema.hash(), schema.value_count(), Some(commitment), None, &commitment_of)
+}
+
+/// A scored model as its scorer finds it: the values to count (or prove) right, or an
+/// update whose bytes do not open the commitment it is scored by.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Scored {
+	/// Bytes that pass [`check_model`]: score these values.
+	Model(Update),
+	/// An accepted update whose bytes (the ones its panel aggregated, by CID) are not the
+	/// values it committed to. Outside its panel's [`CommitmentSample`] nobody computed
+	/// its commitment before; now it is needed, and it does not open. A median scorer
+	/// counts it as classifying nothing right (so the participant earns nothing, and is
+	/// slashed below the baseline); a prover has no statement to prove and leaves it
+	/// unscored (nothing earned).
+	Unopened,
+}
+
+/// [`check_model`] of a model to score. For a participant's `update` (not a global or
+/// genesis model, which their panels checked whole), a commitment mismatch is
+/// [`Scored::Unopened`] rather than a failure, so that one participant's bytes cannot stop
+/// a scorer from scoring the others.
+pub fn check_scored<C: PartialEq>(
+	bytes: &[u8],
+	schema: &Schema,
+	commitment: &C,
+	update: bool,
+	commitment_of: impl Fn(&[i32]) -> C,
+) -> Result<Scored, Rejection> {
+	match check_model(bytes, schema, commitment, commitment_of) {
+		Ok(model) => Ok(Scored::Model(model)),
+		Err(Rejection::CommitmentMismatch) if update => Ok(Scored::Unopened),
+		Err(why) => Err(why),
+	}
 }
 
 /// [`check_update`] (with `claim`) or [`check_model`] (without), with the schema's hash and
-/// size computed once per subgroup.
+/// size computed once per subgroup; the commitment only when one is given (outside a
+/// subgroup's [`CommitmentSample`] it is not).
 fn check<C: PartialEq>(
 	bytes: &[u8],
 	schema_hash: &[u8; 32],
 	value_count: usize,
-	commitment: &C,
+	commitment: Option<&C>,
 	claim: Option<(&Author, u64)>,
 	commitment_of: &impl Fn(&[i32]) -> C,
 ) -> Result<Update, Rejection> {
@@ -155,7 +195,7 @@ fn check<C: PartialEq>(
 			return Err(Rejection::SampleCountMismatch { header: update.num_samples, chain });
 		}
 	}
-	if commitment_of(&update.values) != *commitment {
+	if commitment.is_some_and(|commitment| commitment_of(&update.values) != *commitment) {
 		return Err(Rejection::CommitmentMismatch);
 	}
 	Ok(update)
@@ -206,8 +246,9 @@ pub struct Submitted<C> {
 pub type SubgroupOutcome = (Option<Update>, Vec<(usize, Rejection)>);
 
 /// Checks each `submitted` update of one subgroup ([`check_update`], with the on-chain
-/// author and sample count) and aggregates the valid ones with `rule`. Both the checks and the rule
-/// run on `executor`, and the outcome is the same for every executor.
+/// author and sample count; the commitment only of those in `sample`) and aggregates the
+/// valid ones with `rule`. Both the checks and the rule run on `executor`, and the outcome
+/// is the same for every executor.
 ///
 /// This has the shape of Flower's `aggregate_fit(results, failures)`, except that the
 /// failures (updates that could not be fetched, as [`Rejection::Unavailable`]) and the
@@ -220,6 +261,7 @@ pub fn aggregate_subgroup<C, E, F>(
 	rule: &AggregationRule,
 	schema: &Schema,
 	submitted: &[Submitted<C>],
+	sample: &CommitmentSample,
 	commitment_of: F,
 ) -> Result<SubgroupOutcome, AggregateError>
 where
@@ -228,12 +270,17 @@ where
 	F: Fn(&[i32]) -> C + Sync + Send,
 {
 	let (schema_hash, value_count) = (schema.hash(), schema.value_count());
-	let checked = executor.map(submitted, |update| match &update.bytes {
+	let jobs: Vec<(&Submitted<C>, bool)> = submitted
+		.iter()
+		.enumerate()
+		.map(|(i, update)| (update, sample.checks(i)))
+		.collect();
+	let checked = executor.map(&jobs, |(update, sampled)| match &update.bytes {
 		Ok(bytes) => check(
 			bytes,
 			&schema_hash,
 			value_count,
-			&update.commitment,
+			sampled.then_some(&update.commitment),
 			Some((&update.author, update.num_samples)),
 			&commitment_of,
 		),
@@ -438,6 +485,7 @@ mod tests {
 			&AggregationRule::FedAvg,
 			&schema(),
 			&submitted,
+			&CommitmentSample::all(submitted.len()),
 			commitment_of,
 		)
 		.unwrap();
@@ -453,6 +501,68 @@ mod tests {
 		);
 	}
 
+	/// A subgroup of twenty with one participant whose bytes do not open its commitment:
+	/// in its panel's sample it is invalid; outside it, it is aggregated like the others
+	/// (no commitment computed but the sample's), and its scorers find it unopened.
+	#[test]
+	fn a_commitment_mismatch_is_invalid_in_the_sample_and_unopened_at_scoring_outside_it() {
+		let updates: Vec<Update> = (0..20i32).map(|i| update(1 + i as u64, [i; 6])).collect();
+		let seed = [3u8; 32];
+		let sample = CommitmentSample::drawn(&seed, 0, updates.len());
+		let (inside, outside) = (
+			sample.positions().next().unwrap(),
+			(0..updates.len()).find(|p| !sample.checks(*p)).unwrap(),
+		);
+		for (swapped_at, sampled) in [(inside, true), (outside, false)] {
+			let mut submitted: Vec<_> = updates.iter().map(honest).collect();
+			submitted[swapped_at].commitment = commitment_of(&[-9; 6]);
+			let computed = core::sync::atomic::AtomicUsize::new(0);
+			let counting = |values: &[i32]| {
+				computed.fetch_add(1, core::sync::atomic::Ordering::Relaxed);
+				commitment_of(values)
+			};
+			let (aggregate, rejected) = aggregate_subgroup(
+				&Sequential,
+				&AggregationRule::FedAvg,
+				&schema(),
+				&submitted,
+				&sample,
+				counting,
+			)
+			.unwrap();
+			assert_eq!(computed.into_inner(), COMMITMENT_CHECKS, "only the sample is hashed");
+			let valid: Vec<&Update> = if sampled {
+				assert_eq!(rejected, vec![(swapped_at, Rejection::CommitmentMismatch)]);
+				updates
+					.iter()
+					.enumerate()
+					.filter(|(p, _)| *p != swapped_at)
+					.map(|(_, u)| u)
+					.collect()
+			} else {
+				assert_eq!(rejected, vec![]);
+				updates.iter().collect()
+			};
+			assert_eq!(aggregate, Some(AggregationRule::FedAvg.aggregate(&valid).unwrap()));
+			let bytes = submitted[swapped_at].bytes.as_deref().unwrap();
+			let commitment = &submitted[swapped_at].commitment;
+			let scored = check_scored(bytes, &schema(), commitment, true, commitment_of);
+			assert_eq!(scored, Ok(Scored::Unopened));
+			// A global model's panel checked it whole: a mismatch there is the fetch's failure.
+			let global = check_scored(bytes, &schema(), commitment, false, commitment_of);
+			assert_eq!(global, Err(Rejection::CommitmentMismatch));
+		}
+		let honest_bytes = honest(&updates[1]);
+		let scored = check_scored(
+			honest_bytes.bytes.as_deref().unwrap(),
+			&schema(),
+			&honest_bytes.commitment,
+			true,
+			commitment_of,
+		);
+		assert_eq!(scored, Ok(Scored::Model(updates[1].clone())));
+	}
+
 	/// A copier submits another participant's `(cid, commitment)`, perhaps in an earlier
 	/// block than the original: the bytes name the original's author, so the copy is
 	/// invalid and the original valid, and the chain's order decides nothing.
@@ -465,6 +575,7 @@ mod tests {
 			&AggregationRule::FedAvg,
 			&schema(),
 			&[copy, original.clone()],
+			&CommitmentSample::all(2),
 			commitment_of,
 		)
 		.unwrap();
@@ -518,6 +629,7 @@ mod tests {
 			&AggregationRule::Median,
 			&schema(),
 			&[missing],
+			&CommitmentSample::all(1),
 			commitment_of,
 		);
 		assert_eq!(outcome, Ok((None, vec![(0, Rejection::Unavailable("no provider".into()))])));
@@ -527,6 +639,7 @@ mod tests {
 			&AggregationRule::FedAvg,
 			&schema(),
 			&empty,
+			&CommitmentSample::all(0),
 			commitment_of,
 		);
 		assert_eq!(outcome, Ok((None, Vec::new())));
@@ -541,6 +654,7 @@ mod tests {
 			&AggregationRule::Krum { f: 1 },
 			&schema(),
 			&submitted,
+			&CommitmentSample::all(submitted.len()),
 			commitment_of,
 		);
 		assert_eq!(outcome, Err(AggregateError::TooFewUpdates { required: 5, found: 4 }));

@@ -34,6 +34,7 @@ extern crate alloc;
 use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
 use scale_info::TypeInfo;
 
+pub mod commitment_sample;
 pub mod content;
 pub mod duty;
 pub mod encoding;

@@ -5,7 +5,7 @@
 //! Updates are `global + δᵢ` where the honest `δᵢ` share one true direction plus
 //! participant noise, all in fixed point, exactly as participants would publish them.
 
-use din_fl::duty::{aggregate_subgroup, Submitted};
+use din_fl::duty::{aggregate_subgroup, CommitmentSample, Submitted};
 use din_fl::rules::Aggregator;
 use din_fl::{AggregationRule, ModelSpec, Perbill, Sequential, Update};
 use rand::{Rng, SeedableRng};
@@ -136,8 +136,9 @@ fn a_subgroup_duty_with_sign_flippers_and_a_forger_aggregates_near_the_honest_up
 		num_samples: 1,
 	});
 	let rule = AggregationRule::Median;
+	let every = CommitmentSample::all(submitted.len());
 	let (next, rejected) =
-		aggregate_subgroup(&Sequential, &rule, &schema, &submitted, commitment_of).unwrap();
+		aggregate_subgroup(&Sequential, &rule, &schema, &submitted, &every, commitment_of).unwrap();
 	let rejected: Vec<usize> = rejected.into_iter().map(|(index, _)| index).collect();
 	assert_eq!(rejected, vec![PARTICIPANTS, PARTICIPANTS + 1]);
 	let next = next.expect("valid updates");

@@ -460,6 +460,7 @@ impl pallet_din_evaluation::Config for Runtime {
 	type Staking = Staking;
 	type Tasks = Tasks;
 	type Randomness = DinRandomness;
+	type SampleRandomness = DinSampleRandomness;
 	type SortitionLookback = DinRandomnessLookback;
 	type Verifier = NativeGroth16;
 	type Rewards = Rewards;
@@ -515,6 +516,14 @@ impl din_primitives::ProofVerifier for NativeGroth16 {
 /// output, taken from one epoch ago so that no block author can still bias it when it
 /// is used. Callers mix in a subject (task id, round) to get distinct draws.
 pub type DinRandomness = pallet_babe::RandomnessFromOneEpochAgo<Runtime>;
+
+/// Randomness for the commitment sample drawn when Training ends: the VRF output of the
+/// last Training block (BABE's `ParentBlockRandomness`), which nobody but that block's
+/// author knows before the block, and which no transaction after it can follow into
+/// Training. Its author knows it sooner (a slot's VRF output is a function of the epoch's
+/// randomness) and may withhold its block: a bias one colluding author lends to one
+/// participant, at most out of the sample (docs/threat-model.md).
+pub type DinSampleRandomness = pallet_babe::ParentBlockRandomness<Runtime>;
 
 parameter_types! {
 	/// How long before `DinRandomness` is known the inputs it is drawn with (the pool, the

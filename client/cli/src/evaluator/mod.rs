@@ -42,7 +42,7 @@ use din_chain::{
 	types::{ScoreTarget, ScoringRule, SubgroupResult, TaskInfo, TaskPhase, Vote},
 	AccountId32, AggregateOpening, Chain, Signer, H256,
 };
-use din_fl::duty::{self, Rejection, SubgroupOutcome, Submitted};
+use din_fl::duty::{self, CommitmentSample, Rejection, Scored, SubgroupOutcome, Submitted};
 use din_fl::{AggregateError, AggregationRule, Schema, TestSet, Update};
 use din_store::Store;
 use futures::{StreamExt, TryStreamExt};
@@ -51,8 +51,9 @@ use sha2::Digest;
 
 use crate::artifact;
 use crate::common::{
-	cid_from_chain, cid_to_chain, commitment_of, fetch_checked, fetch_from, global_model_before,
-	parse_amount, recorded_store_peer, short, task_spec, ChainArgs, SignerArgs, StoreArgs,
+	cid_from_chain, cid_to_chain, commitment_of, fetch_checked, fetch_from, fetch_scored,
+	global_model_before, parse_amount, recorded_store_peer, short, task_spec, ChainArgs,
+	SignerArgs, StoreArgs,
 };
 use crate::follow::Follower;
 use crate::invalid;
@@ -541,7 +542,10 @@ impl Daemon {
 		if missing && duty::waits_for_updates(now, info.phase_ends.into(), phase_length) {
 			anyhow::bail!("subgroup {subgroup}: waiting for updates not published yet");
 		}
-		let (aggregate, rejected) = aggregate_fetched(&info.spec.aggregation, &schema, &submitted)?;
+		let seed = self.chain.commitment_sample(task, round).await?;
+		let sample = CommitmentSample::of_subgroup(seed.as_ref(), subgroup, submitted.len());
+		let (aggregate, rejected) =
+			aggregate_fetched(&info.spec.aggregation, &schema, &submitted, &sample)?;
 		drop(submitted);
 		let mut invalid = Vec::new();
 		for (index, why) in rejected {
@@ -822,10 +826,15 @@ impl Daemon {
 				self.scoring.get_mut(&task).expect("inserted above").done.insert(name);
 				continue;
 			}
-			let model =
-				fetch_checked(&self.store, &target.cid, &schema, &target.commitment, FETCH_TIMEOUT)
-					.await
-					.map_err(|why| anyhow::anyhow!("scoring {name}: {why}"))?;
+			let model = match self.fetch_scored(&target, &schema).await? {
+				Scored::Model(model) => model,
+				Scored::Unopened => {
+					// No statement to prove: the target stays unscored and earns nothing.
+					tracing::warn!(target: "din", "task {task}: {} does not open its commitment: nothing to prove", describe(&target.target));
+					self.scoring.get_mut(&task).expect("inserted above").done.insert(name);
+					continue;
+				},
+			};
 			match self.prove(task, &self.scoring[&task], &target, model).await {
 				Ok(()) => {},
 				Err(e) if is_refusal(&e, &["ScoreAlreadySettled"]) => {},
@@ -943,19 +952,30 @@ impl Daemon {
 		target: &Target,
 		name: &str,
 	) -> anyhow::Result<CommittedScore> {
-		let model =
-			fetch_checked(&self.store, &target.cid, schema, &target.commitment, FETCH_TIMEOUT)
-				.await
-				.map_err(|why| anyhow::anyhow!("scoring {}: {why}", describe(&target.target)))?;
 		let test_set = &self.scoring[&task].test_set;
+		let correct = match self.fetch_scored(target, schema).await? {
+			Scored::Model(model) => din_fl::count_correct(spec, &model.values, test_set)?,
+			Scored::Unopened => {
+				tracing::warn!(target: "din", "task {task}: {} does not open its commitment: it counts nothing right", describe(&target.target));
+				0
+			},
+		};
 		let committed = CommittedScore {
-			correct: din_fl::count_correct(spec, &model.values, test_set)?,
+			correct,
 			total: test_set.labels.len() as u32,
 			salt: hex::encode(rand::random::<[u8; 32]>()),
 		};
 		self.task_state(task).scores.insert(name.to_string(), committed.clone());
 		self.state.save()?;
 		Ok(committed)
+	}
+
+	/// The model of a score `target`, checked against its commitment ([`fetch_scored`]).
+	async fn fetch_scored(&self, target: &Target, schema: &Schema) -> anyhow::Result<Scored> {
+		let update = matches!(target.target, ScoreTarget::Update { .. });
+		fetch_scored(&self.store, &target.cid, schema, &target.commitment, update, FETCH_TIMEOUT)
+			.await
+			.map_err(|why| anyhow::anyhow!("scoring {}: {why}", describe(&target.target)))
 	}
 
 	async fn prove(
@@ -1194,14 +1214,15 @@ impl Daemon {
 
 /// The compute of an aggregation duty once its updates are fetched: the subgroup duty
 /// ([`duty::aggregate_subgroup`]) with the checks and the rule on rayon and the client's
-/// commitments. Returns the aggregate (`None` when no update is valid) and the positions of
-/// the rejected updates with the reason.
+/// commitments (those of `sample`). Returns the aggregate (`None` when no update is valid)
+/// and the positions of the rejected updates with the reason.
 fn aggregate_fetched(
 	rule: &AggregationRule,
 	schema: &Schema,
 	submitted: &[Submitted<H256>],
+	sample: &CommitmentSample,
 ) -> Result<SubgroupOutcome, AggregateError> {
-	duty::aggregate_subgroup(&Parallel, rule, schema, submitted, commitment_of)
+	duty::aggregate_subgroup(&Parallel, rule, schema, submitted, sample, commitment_of)
 }
 
 /// Bonds up to `bond` and enters the pool, unless already in it.

@@ -18,10 +18,18 @@ fn as_the_worker_runs_it(
 	rule: &AggregationRule,
 	schema: &Schema,
 	submitted: &[Submitted<H256>],
+	sample: &CommitmentSample,
 ) -> Result<SubgroupOutcome, AggregateError> {
-	duty::aggregate_subgroup(&din_fl::Sequential, rule, schema, submitted, |values: &[i32]| {
-		H256(din_zk::commitment::to_bytes(&din_zk::commitment::model_commitment(values)))
-	})
+	duty::aggregate_subgroup(
+		&din_fl::Sequential,
+		rule,
+		schema,
+		submitted,
+		sample,
+		|values: &[i32]| {
+			H256(din_zk::commitment::to_bytes(&din_zk::commitment::model_commitment(values)))
+		},
+	)
 }
 
 #[test]
@@ -60,9 +68,15 @@ fn forged_swapped_and_missing_updates_are_invalid_to_the_daemon_as_to_the_worker
 		AggregationRule::MultiKrum { f: 1, m: 3 },
 		AggregationRule::CenteredClipping { tau: 1_000, iterations: 3 },
 	] {
-		let daemon = aggregate_fetched(&rule, &schema, &submitted).unwrap();
-		assert_eq!(daemon, as_the_worker_runs_it(&rule, &schema, &submitted).unwrap());
-		let (aggregate, rejected) = daemon;
+		// A drawn sample (eight of the ten, the same eight in both drivers), and every
+		// commitment checked.
+		let drawn = CommitmentSample::drawn(&[5; 32], 0, submitted.len());
+		let all = CommitmentSample::all(submitted.len());
+		let [_, (aggregate, rejected)] = [&drawn, &all].map(|sample| {
+			let daemon = aggregate_fetched(&rule, &schema, &submitted, sample).unwrap();
+			assert_eq!(daemon, as_the_worker_runs_it(&rule, &schema, &submitted, sample).unwrap());
+			daemon
+		});
 		assert!(aggregate.is_some(), "{rule:?}: six valid updates");
 		let positions: Vec<usize> = rejected.iter().map(|(index, _)| *index).collect();
 		assert_eq!(positions, vec![1, 3, 5, 7], "{rule:?}");
