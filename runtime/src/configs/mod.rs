@@ -371,21 +371,16 @@ parameter_types! {
 parameter_types! {
 	/// Largest model the evaluation off-chain worker takes on: 2^16 values (256 KiB
 	/// encoded, 100× the digits softmax model); larger tasks go to the `din evaluator`
-	/// daemon. Calibrated with `scripts/bench/ocw-aggregate.sh`: a duty cost about 2.9 µs
-	/// per value per update (the Poseidon commitments, natively through the host function;
-	/// wasm and the native client within 10% of each other), so a full subgroup of
-	/// 32 updates (then `DinMaxSubgroupSize`) of 2^16 values took 6.2 s here: two blocks, which
-	/// leaves the third block of the shortest phase (`DinMinPhaseLength`) for the commit
-	/// to be included. At 2^17 the same duty took 12.6 s, longer than that phase. Since the
-	/// rewritten Poseidon (4× arkworks', `scripts/bench/poseidon.sh`) the native duty of 32
-	/// updates of 2^16 values takes 1.5 s and of 100 such updates 4.4 s on one thread
-	/// (`DIN_DUTY_POINTS="32:65536 100:65536" cargo bench -p din-zk --bench evaluator_duty`),
-	/// and the worker's, in wasm, 2.6 s for 32 and 5.2 s for 64 such updates
-	/// (`POINTS="32:65536 64:65536" RULES=fed_avg scripts/bench/ocw-aggregate.sh`): the
-	/// commitments are now half of it, wasm decoding, hashing and aggregation the rest.
-	/// A subgroup of `DinMaxSubgroupSize` = 100 such updates, about 8 s in wasm, is longer
-	/// than the shortest phase: until the commitments leave the aggregation path, a worker
-	/// on the panel of such a task can miss its commit.
+	/// daemon. Calibrated with `scripts/bench/ocw-aggregate.sh`. When every update's Poseidon
+	/// commitment was checked, a subgroup of 32 updates of 2^16 values took 6.2 s with
+	/// arkworks' sponge and 2.6 s with the rewritten one (debug-profile node), and 100 such
+	/// updates about 8 s, longer than the shortest phase (`DinMinPhaseLength`, three blocks,
+	/// the last one for the commit). Since a panel checks the commitments of a sample only
+	/// (`din_fl::duty::COMMITMENT_CHECKS`), the duty of a full subgroup
+	/// (`DinMaxSubgroupSize` = 100) of 2^16 values takes 0.81 s (FedAvg) and 0.90 s
+	/// (median) in the worker's wasm (one thread) on a release node, 2.2× the native
+	/// daemon's time (rayon on both cores), well inside two blocks (`NODE_PROFILE=release POINTS="32:65536 100:65536"
+	/// RULES="fed_avg median" scripts/bench/ocw-aggregate.sh`, 2026-12-06, 2 cores).
 	pub const DinMaxOffchainModelValues: u32 = 1 << 16;
 }
 
