@@ -40,8 +40,9 @@
 //!    still slashed. Which updates a panel checks against their Poseidon commitments (the
 //!    costliest check) is a sample, the same for the whole panel, drawn from a seed this
 //!    pallet records when Training ends ([`CommitmentSamples`], [`Config::SampleRandomness`],
-//!    `din_fl::commitment_sample`): nobody knows it while updates can be submitted, and a
-//!    mismatch outside it is caught at scoring, where its scorers cannot open it.
+//!    `din_fl::commitment_sample`): only the last Training block's author knows it
+//!    earlier, and a mismatch outside it is caught at scoring, where its scorers cannot
+//!    open it.
 //! 2. *Global model* (by all of the round's evaluators). [`Pallet::commit_global`] /
 //!    [`Pallet::reveal_global`] the CID and commitment of the sample-weighted combination of
 //!    the accepted aggregates; the strict majority becomes the round's global model
@@ -255,10 +256,10 @@ pub mod pallet {
 		type SortitionLookback: Get<BlockNumberFor<Self>>;
 
 		/// Randomness for the seed of each round's commitment sample
-		/// ([`CommitmentSamples`]), drawn when Training ends. It must not be known while
-		/// updates can still be submitted; `None` (no fresh randomness in this block) checks
+		/// ([`CommitmentSamples`]), drawn when Training ends. It should be known to
+		/// nobody while updates can still be submitted; `None` (no fresh randomness in this block) checks
 		/// every commitment that round. In din-runtime: BABE's `ParentBlockRandomness`, the
-		/// VRF output of the last Training block.
+		/// VRF output of the last Training block, known earlier to that block's author.
 		type SampleRandomness: Randomness<Option<Self::Hash>, BlockNumberFor<Self>>;
 
 		/// Groth16 verification of evaluation proofs (the native host function in

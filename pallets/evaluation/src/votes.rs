@@ -300,7 +300,7 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// Record the seed of `round`'s commitment sample as Training ends, from randomness
-	/// that did not exist while updates could be submitted. Without it (no fresh
+	/// that nobody but one block author knew while updates could be submitted. Without it (no fresh
 	/// randomness in this block) nothing is recorded and every commitment is checked.
 	pub(crate) fn draw_commitment_sample(task: TaskId, round: RoundIndex) {
 		let subject = (b"din/commitment-sample", task, round).encode();

@@ -7,11 +7,15 @@
 //! off-chain worker), so a panel does not compute it for every update: it checks a sample
 //! of at most [`COMMITMENT_CHECKS`] updates per subgroup, the same sample for every member
 //! (a panel whose members checked different updates could not agree on the invalid set),
-//! and drawn from a seed that did not exist while updates could still be submitted.
+//! and drawn from a seed that nobody but one block author knew while updates could still
+//! be submitted.
 //!
-//! The chain records the seed when Training ends, from the randomness of the block that
-//! ends it (BABE's VRF output of that block in din-runtime: its author cannot add a
-//! Training transaction to it, and nobody knows it earlier). A participant whose bytes do
+//! The chain records the seed when Training ends, from BABE's VRF output of the last
+//! Training block in din-runtime (read in the block that ends Training): no transaction
+//! can join Training after that block, and nobody but its author knows the output before
+//! it is published. Its author knows it ahead (a slot's output follows from the epoch's
+//! randomness) and chooses that block's transactions, so one colluding author can keep a
+//! colluder out of the sample (docs/threat-model.md). Anyone else whose bytes do
 //! not open its commitment is therefore in the sample, and in the invalid set (slashed as
 //! any invalid update), with probability `min(1, COMMITMENT_CHECKS / n)` in a subgroup of
 //! `n`, without being able to tell beforehand. Outside the sample its bytes are aggregated

@@ -514,10 +514,11 @@ pub type DinRandomness = pallet_babe::RandomnessFromOneEpochAgo<Runtime>;
 
 /// Randomness for the commitment sample drawn when Training ends: the VRF output of the
 /// last Training block (BABE's `ParentBlockRandomness`), which nobody but that block's
-/// author knows before the block, and which no transaction after it can follow into
-/// Training. Its author knows it sooner (a slot's VRF output is a function of the epoch's
-/// randomness) and may withhold its block: a bias one colluding author lends to one
-/// participant, at most out of the sample (docs/threat-model.md).
+/// author knows before the block, and after which no transaction joins Training. That
+/// author knows it sooner (a slot's VRF output is a function of the epoch's randomness)
+/// and chooses which Training transactions its block carries: one colluding author can keep
+/// a colluder out of the sample (docs/threat-model.md). The VRF output of the block that
+/// ends Training would close that, but BABE stores a block's output only at its end.
 pub type DinSampleRandomness = pallet_babe::ParentBlockRandomness<Runtime>;
 
 parameter_types! {
