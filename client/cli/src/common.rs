@@ -411,34 +411,67 @@ pub async fn record_store_peer(
 		return Ok(());
 	};
 	let bytes = address.to_vec();
-	// The call is idempotent and the record is read before each try, so a transaction the
-	// node's pool dropped before any block took it (zombienet 0002 saw one answered
-	// `Invalid` right after the participant's `join_task`, with validators on competing
-	// forks) is sent again a block later instead of stopping the daemon.
-	let mut attempt = 1;
-	loop {
+	retry_refused("recording the store peer", || async {
 		if chain.store_peer(&signer.account_id()).await?.as_deref() == Some(&bytes[..]) {
 			return Ok(());
 		}
-		match chain.set_store_peer(signer, Some(&bytes)).await {
-			Ok(_) => {
-				tracing::info!(target: "din", "recorded store peer {address} on chain");
-				return Ok(());
-			},
-			Err(din_chain::Error::Rejected(reason)) if attempt < RECORD_ATTEMPTS => {
-				tracing::warn!(target: "din", "recording the store peer was refused ({reason}); trying again");
+		chain.set_store_peer(signer, Some(&bytes)).await?;
+		tracing::info!(target: "din", "recorded store peer {address} on chain");
+		Ok(())
+	})
+	.await
+}
+
+/// Runs `step` again a block later, up to [`REFUSED_ATTEMPTS`] times in all, while the
+/// node's pool refuses or drops its transaction ([`din_chain::Error::Rejected`]); any other
+/// error ends it at once.
+///
+/// Only for a daemon's enrollment steps (bond, register, join, record the store peer),
+/// which read the chain before they act, so a try whose transaction did land is not
+/// repeated. With validators on competing forks the fork-aware pool can answer `Invalid`
+/// to a transaction it accepted a moment before (zombienet 0002 saw it for a
+/// participant's `set_store_peer` and an evaluator's `register_evaluator`); that used to
+/// stop the daemon before its first duty.
+pub async fn retry_refused<T, F, Fut>(what: &str, step: F) -> anyhow::Result<T>
+where
+	F: FnMut() -> Fut,
+	Fut: std::future::Future<Output = anyhow::Result<T>>,
+{
+	retry_refused_every(REFUSED_RETRY_DELAY, what, step).await
+}
+
+/// [`retry_refused`] waiting `delay` between tries.
+async fn retry_refused_every<T, F, Fut>(
+	delay: Duration,
+	what: &str,
+	mut step: F,
+) -> anyhow::Result<T>
+where
+	F: FnMut() -> Fut,
+	Fut: std::future::Future<Output = anyhow::Result<T>>,
+{
+	let mut attempt = 1;
+	loop {
+		match step().await {
+			Err(error) if attempt < REFUSED_ATTEMPTS && is_refused(&error) => {
+				tracing::warn!(target: "din", "{what}: the node refused the transaction ({error}); trying again");
 				attempt += 1;
-				tokio::time::sleep(RECORD_RETRY_DELAY).await;
+				tokio::time::sleep(delay).await;
 			},
-			Err(e) => return Err(e.into()),
+			outcome => return outcome,
 		}
 	}
 }
 
-/// Tries of [`record_store_peer`] before it gives up.
-const RECORD_ATTEMPTS: u32 = 3;
+/// Whether `error` is the node's pool refusing or dropping a transaction.
+fn is_refused(error: &anyhow::Error) -> bool {
+	matches!(error.downcast_ref::<din_chain::Error>(), Some(din_chain::Error::Rejected(_)))
+}
+
+/// Tries of [`retry_refused`] before it gives up.
+const REFUSED_ATTEMPTS: u32 = 3;
 /// Between two tries: a block of the dev and local chains.
-const RECORD_RETRY_DELAY: Duration = Duration::from_secs(3);
+const REFUSED_RETRY_DELAY: Duration = Duration::from_secs(3);
 
 /// Fetches the model at `cid` (an aggregate, a global model, the genesis model) and checks
 /// it against the task's schema and the on-chain commitment: the evaluator's
@@ -554,6 +587,43 @@ mod tests {
 		assert_eq!(peer.0, author.peer_id());
 		let fetched = fetch_from(&evaluator, &cid, &schema, timeout, Some(&peer)).await;
 		assert_eq!(fetched.expect("fetched from the author"), update);
+	}
+
+	/// Attack (or plain bad luck): validators on competing forks, and the pool answers
+	/// `Invalid` to an enrollment transaction it had accepted. The step is tried again;
+	/// a pallet's refusal is final at once, and the tries are bounded.
+	#[tokio::test]
+	async fn an_enrollment_refused_by_the_pool_is_tried_again_and_a_pallet_error_is_not() {
+		let refused = || din_chain::Error::Rejected("invalid: Transaction is invalid".into());
+		let tries = std::cell::Cell::new(0);
+		let outcome = retry_refused_every(Duration::ZERO, "test", || async {
+			tries.set(tries.get() + 1);
+			if tries.get() < REFUSED_ATTEMPTS {
+				Err(refused().into())
+			} else {
+				Ok(tries.get())
+			}
+		})
+		.await;
+		assert_eq!(outcome.unwrap(), REFUSED_ATTEMPTS, "the last allowed try succeeds");
+
+		tries.set(0);
+		let outcome: anyhow::Result<()> = retry_refused_every(Duration::ZERO, "test", || async {
+			tries.set(tries.get() + 1);
+			Err(refused().into())
+		})
+		.await;
+		assert!(outcome.is_err());
+		assert_eq!(tries.get(), REFUSED_ATTEMPTS, "bounded");
+
+		tries.set(0);
+		let outcome: anyhow::Result<()> = retry_refused_every(Duration::ZERO, "test", || async {
+			tries.set(tries.get() + 1);
+			Err(din_chain::Error::Dispatch("BadOrigin".into()).into())
+		})
+		.await;
+		assert!(outcome.is_err());
+		assert_eq!(tries.get(), 1, "an included, failed call is not sent again");
 	}
 
 	#[tokio::test]

@@ -306,31 +306,36 @@ impl Daemon {
 		Ok(())
 	}
 
-	/// Bonds up to the task's minimum and joins, unless already joined.
+	/// Bonds up to the task's minimum and joins, unless already joined; a refused
+	/// transaction is tried again after reading the chain anew
+	/// ([`crate::common::retry_refused`]).
 	async fn join(&self) -> anyhow::Result<()> {
 		let task = self.args.task;
-		let info = self
-			.chain
-			.task(task)
-			.await?
-			.ok_or_else(|| invalid!("task {task} does not exist"))?;
-		if self.chain.participants(task).await?.contains(&self.me) {
-			return Ok(());
-		}
-		let role = din_chain::types::Role::Participant;
-		let bonded = self
-			.chain
-			.ledger(&self.me, role.clone())
-			.await?
-			.map(|l| l.active - l.locked)
-			.unwrap_or(0);
-		let needed = info.spec.min_participant_bond;
-		if bonded < needed {
-			self.chain.bond(&self.signer, role, needed - bonded).await?;
-		}
-		self.chain.join_task(&self.signer, task).await?;
-		tracing::info!(target: "din", "joined task {task}");
-		Ok(())
+		crate::common::retry_refused("joining the task", || async {
+			let info = self
+				.chain
+				.task(task)
+				.await?
+				.ok_or_else(|| invalid!("task {task} does not exist"))?;
+			if self.chain.participants(task).await?.contains(&self.me) {
+				return Ok(());
+			}
+			let role = din_chain::types::Role::Participant;
+			let bonded = self
+				.chain
+				.ledger(&self.me, role.clone())
+				.await?
+				.map(|l| l.active - l.locked)
+				.unwrap_or(0);
+			let needed = info.spec.min_participant_bond;
+			if bonded < needed {
+				self.chain.bond(&self.signer, role, needed - bonded).await?;
+			}
+			self.chain.join_task(&self.signer, task).await?;
+			tracing::info!(target: "din", "joined task {task}");
+			Ok(())
+		})
+		.await
 	}
 
 	async fn train_round(&mut self, info: &din_chain::types::TaskInfo) -> anyhow::Result<()> {

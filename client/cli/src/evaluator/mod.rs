@@ -1225,19 +1225,23 @@ fn aggregate_fetched(
 	duty::aggregate_subgroup(&Parallel, rule, schema, submitted, sample, commitment_of)
 }
 
-/// Bonds up to `bond` and enters the pool, unless already in it.
+/// Bonds up to `bond` and enters the pool, unless already in it; a refused transaction
+/// is tried again after reading the chain anew ([`crate::common::retry_refused`]).
 async fn register(chain: &Chain, signer: &Signer, bond: u128) -> anyhow::Result<()> {
 	let me = signer.account_id();
-	let role = din_chain::types::Role::Evaluator;
-	let active = chain.ledger(&me, role.clone()).await?.map(|l| l.active).unwrap_or(0);
-	if active < bond {
-		chain.bond(signer, role, bond - active).await?;
-	}
-	if !chain.evaluator_pool().await?.contains(&me) {
-		chain.register_evaluator(signer).await?;
-		tracing::info!(target: "din", "registered as an evaluator");
-	}
-	Ok(())
+	crate::common::retry_refused("registering as an evaluator", || async {
+		let role = din_chain::types::Role::Evaluator;
+		let active = chain.ledger(&me, role.clone()).await?.map(|l| l.active).unwrap_or(0);
+		if active < bond {
+			chain.bond(signer, role, bond - active).await?;
+		}
+		if !chain.evaluator_pool().await?.contains(&me) {
+			chain.register_evaluator(signer).await?;
+			tracing::info!(target: "din", "registered as an evaluator");
+		}
+		Ok(())
+	})
+	.await
 }
 
 /// A score target for logs: `baseline`, `global@<round>` or `<participant>@<round>`
