@@ -22,25 +22,12 @@ PROFILE="${LOAD_NODE_PROFILE:-release}"
 WORK="$(mktemp -d)"
 source scripts/lib/processes.sh
 source scripts/lib/dev-chain.sh
+source scripts/lib/load-node.sh
 trap 'cleanup; [ "${KEEP_WORK:-0}" = 1 ] || rm -rf "$WORK"' EXIT
 
 # din-load itself (and the dev-profile node).
 din_build
-case "$PROFILE" in
-	release)
-		build_benchmark_node release
-		NODE="$BENCHMARK_NODE"
-		;;
-	debug) NODE="$DIN_NODE" ;;
-	*) echo "LOAD_NODE_PROFILE is release or debug" >&2; exit 2 ;;
-esac
-PORT=$(free_port)
-# A burst of 512 transactions is 512 submissions in flight on one connection.
-"$NODE" --dev --base-path "$WORK/node" --rpc-port "$PORT" --port "$(free_port)" \
-	--no-telemetry --no-prometheus --no-mdns --rpc-max-subscriptions-per-connection 4096 \
-	>"$WORK/node.log" 2>&1 &
-PIDS+=($!)
-wait_json_rpc "http://127.0.0.1:$PORT" chain_getHeader "$WORK/node.log"
+start_load_node "$PROFILE" LOAD_NODE_PROFILE
 
 CPU="$(lscpu | sed -n 's/^Model name: *//p'), $(nproc) cores"
 OUT="$WORK/load.md"

@@ -36,6 +36,11 @@ pub struct BlockRecord {
 	pub mandatory: (u64, u64),
 	/// Whether a session rotated in it (`pallet-session` charges it the whole block).
 	pub rotation: bool,
+	/// The evaluation and rewards pallets' events of its hooks, as `Pallet.Event`
+	/// (`Evaluation.SubgroupAccepted`): what the phase ends it processed decided.
+	pub hook_events: Vec<String>,
+	/// Its timestamp (`pallet-timestamp`), in milliseconds.
+	pub timestamp_ms: u64,
 }
 
 /// A deadline transition: the tasks pallet's event and the task.
@@ -207,8 +212,14 @@ async fn record(block: subxt::client::Block<din_chain::DinConfig>) -> Result<Blo
 	let mut failures: HashMap<u32, String> = HashMap::new();
 	let mut deadlines = Vec::new();
 	let mut rotation = false;
+	let mut hook_events = Vec::new();
 	for event in events.iter() {
 		let event = event?;
+		if !matches!(event.phase(), Phase::ApplyExtrinsic(_))
+			&& matches!(event.pallet_name(), "Evaluation" | "Rewards")
+		{
+			hook_events.push(format!("{}.{}", event.pallet_name(), event.event_name()));
+		}
 		match event.phase() {
 			Phase::ApplyExtrinsic(i) => {
 				if event.pallet_name() == "System" && event.event_name() == "ExtrinsicFailed" {
@@ -258,6 +269,7 @@ async fn record(block: subxt::client::Block<din_chain::DinConfig>) -> Result<Blo
 		});
 	}
 	let weight = at.storage().fetch(din::storage().system().block_weight(), ()).await?.decode()?;
+	let timestamp_ms = at.storage().fetch(din::storage().timestamp().now(), ()).await?.decode()?;
 	Ok(BlockRecord {
 		number: block.number(),
 		extrinsics: included,
@@ -265,5 +277,7 @@ async fn record(block: subxt::client::Block<din_chain::DinConfig>) -> Result<Blo
 		normal: (weight.normal.ref_time, weight.normal.proof_size),
 		mandatory: (weight.mandatory.ref_time, weight.mandatory.proof_size),
 		rotation,
+		hook_events,
+		timestamp_ms,
 	})
 }

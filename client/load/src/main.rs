@@ -28,7 +28,6 @@
 //! the report gives, per block, its deadlines, the mandatory weight they took, and the
 //! transactions of each kind it included.
 
-mod follow;
 mod report;
 
 use anyhow::{bail, ensure, Context, Result};
@@ -36,10 +35,9 @@ use clap::Parser;
 use din_chain::{
 	din,
 	types::{BoundedVec, PhaseLengths, Role, TaskSpec},
-	AccountId32, Chain, ReadAt, SignedTransaction, Signer, TaskId, H256, UNIT,
+	AccountId32, Chain, ReadAt, SignedTransaction, TaskId, H256, UNIT,
 };
-use follow::Follower;
-use futures::{stream, StreamExt, TryStreamExt};
+use din_load::{follow, follow::Follower, log, send, sign, sign_all, transfer, Account};
 use sha2::{Digest, Sha256};
 use std::{path::PathBuf, time::Duration};
 use subxt::transactions::Payload;
@@ -78,25 +76,6 @@ const PHASE: u32 = 6;
 const TRANSFER: u128 = UNIT / 1_000;
 /// The longest wait for one step.
 const STEP: Duration = Duration::from_secs(120);
-
-/// An account the run signs for, with the nonce of its next transaction.
-struct Account {
-	signer: Signer,
-	id: AccountId32,
-	nonce: u64,
-}
-
-impl Account {
-	fn new(uri: &str) -> Result<Account> {
-		let signer = Signer::from_uri(uri)?;
-		Ok(Account { id: signer.account_id(), signer, nonce: 0 })
-	}
-
-	fn next_nonce(&mut self) -> u64 {
-		self.nonce += 1;
-		self.nonce - 1
-	}
-}
 
 /// A burst the report counts: its label, the call it is made of, and its transactions.
 pub struct Burst {
@@ -365,16 +344,6 @@ fn is_commit_phase(d: &follow::Deadline, task: TaskId) -> bool {
 		&& d.phase.as_deref() == Some("AggregationCommit")
 }
 
-fn log(started: &std::time::Instant, what: &str) {
-	eprintln!("din-load [{:>5.1}s] {what}", started.elapsed().as_secs_f64());
-}
-
-fn transfer(dest: AccountId32, amount: u128) -> impl Payload {
-	din::tx()
-		.balances()
-		.transfer_keep_alive(subxt::utils::MultiAddress::Id(dest), amount)
-}
-
 /// One `transfer_keep_alive` from every account of `groups` to the next account.
 async fn transfers(chain: &Chain, groups: &mut [Vec<Account>]) -> Result<Vec<SignedTransaction>> {
 	let ids: Vec<AccountId32> = groups.iter().flatten().map(|a| a.id.clone()).collect();
@@ -393,48 +362,6 @@ fn update_call(task: TaskId, i: u32) -> impl Payload {
 	let cid = format!("bafkreiload{task:04}x{i:04}").into_bytes();
 	let commitment = H256(Sha256::digest(&cid).into());
 	din::tx().tasks().submit_update(task, 0, BoundedVec(cid), commitment, 100)
-}
-
-/// Signs each call with its account's next nonce.
-async fn sign_all<C: Payload>(
-	chain: &Chain,
-	calls: Vec<(C, &mut Account)>,
-) -> Result<Vec<SignedTransaction>> {
-	let jobs = calls
-		.into_iter()
-		.map(|(call, a)| {
-			let nonce = a.next_nonce();
-			// The account is only read from here on, for as long as the calls are signed.
-			let a: &Account = a;
-			(call, &a.signer, nonce)
-		})
-		.collect();
-	sign(chain, jobs).await
-}
-
-/// Signs each call with its signer at its nonce, many at once.
-async fn sign<C: Payload>(
-	chain: &Chain,
-	jobs: Vec<(C, &Signer, u64)>,
-) -> Result<Vec<SignedTransaction>> {
-	stream::iter(jobs)
-		.map(
-			|(call, signer, nonce)| async move { chain.sign_with_nonce(&call, signer, nonce).await },
-		)
-		.buffered(32)
-		.try_collect()
-		.await
-		.map_err(Into::into)
-}
-
-/// Hands every transaction to the node's pool, many at once; their hashes in order.
-async fn send(chain: &Chain, txs: Vec<SignedTransaction>) -> Result<Vec<H256>> {
-	stream::iter(txs)
-		.map(|tx| async move { chain.send_signed(&tx).await })
-		.buffered(64)
-		.try_collect()
-		.await
-		.context("submit a transaction")
 }
 
 /// Task `t` of the run: `participants` participants, registration of `registration` blocks,

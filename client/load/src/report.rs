@@ -1,7 +1,8 @@
 //! The run's report: each burst and the blocks it landed in, the included transactions per
 //! block of each kind in blocks with and without deadlines, and the blocks themselves.
 
-use crate::{follow::BlockRecord, Burst, SUBMIT_UPDATE, TRANSFER_KEEP_ALIVE};
+use crate::{Burst, SUBMIT_UPDATE, TRANSFER_KEEP_ALIVE};
+use din_load::follow::BlockRecord;
 use std::{collections::HashSet, fmt::Write};
 
 /// The most `submit_update` one 3-second block should include (issue #22).
@@ -237,7 +238,7 @@ pub fn render(run: &Run) -> String {
 #[cfg(test)]
 mod tests {
 	use super::*;
-	use crate::follow::{Deadline, Extrinsic};
+	use din_load::follow::{Deadline, Extrinsic};
 
 	fn hash(i: u64) -> din_chain::H256 {
 		din_chain::H256::from_low_u64_be(i)
@@ -267,6 +268,8 @@ mod tests {
 			normal: (0, 0),
 			mandatory: (0, 0),
 			rotation: false,
+			hook_events: Vec::new(),
+			timestamp_ms: 0,
 		}
 	}
 
