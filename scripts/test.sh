@@ -65,6 +65,8 @@ job "end-to-end federated training: node, store, owner, 4 participants, 3 evalua
 	"$DIN_ROOT/scripts/fl-e2e.sh"
 job "adversaries: a cheating owner, a copying and an inflating participant, a copying evaluator; honest ones paid" \
 	"$DIN_ROOT/scripts/adversary-e2e.sh"
+job "robustness: centered clipping, three fixed sign-flipping participants of ten, within 2 points of the clean run" \
+	"$DIN_ROOT/scripts/robust-e2e.sh"
 job "off-chain worker: a validator evaluating next to din evaluator daemons; its reveals must equal theirs" \
 	"$DIN_ROOT/scripts/ocw-e2e.sh"
 # Each zombienet test spawns a network of its own (four validators on ports the kernel picks,
