@@ -55,6 +55,10 @@ struct WatchSummary {
 	/// (finalized blocks, so behind the chain's head by a constant lag).
 	round_started_secs: Vec<(u32, f64)>,
 	global_fixed_secs: Vec<(u32, f64)>,
+	/// `(round, subgroup, accepted, invalid)` of every subgroup aggregate its panel fixed:
+	/// how many of the subgroup's updates went into the round's model and how many were
+	/// marked invalid (forged, malformed, or not fetchable in time).
+	subgroups: Vec<(u32, u32, u32, u32)>,
 	/// `(round, phase)` of every phase that ended early, its expected submissions all in.
 	closed_early: Vec<(u32, String)>,
 	/// The owner's extensions, `(rounds in all, top-up)`, and the round after which it
@@ -238,6 +242,32 @@ pub(super) async fn watch(args: WatchArgs) -> anyhow::Result<()> {
 				},
 				Event::Evaluation(Ev::PanelDrawn { task: t, evaluators, .. }) if t == task => {
 					accounts.extend(evaluators);
+				},
+				Event::Evaluation(Ev::SubgroupAccepted {
+					task: t,
+					round,
+					subgroup,
+					votes,
+					panel,
+					accepted,
+					invalid,
+					..
+				}) if t == task => {
+					say(
+						"SubgroupAccepted",
+						json!({
+							"round": round, "subgroup": subgroup, "accepted": accepted,
+							"invalid": invalid, "votes": votes, "panel": panel,
+						}),
+						&|| {
+							format!(
+								"round {} subgroup {subgroup}: {accepted} updates accepted, \
+								 {invalid} invalid ({votes} of {panel} votes)",
+								round + 1
+							)
+						},
+					);
+					summary.subgroups.push((round, subgroup, accepted, invalid));
 				},
 				Event::Evaluation(Ev::SubgroupDisputed { task: t, round, subgroup, .. })
 					if t == task =>
