@@ -10,7 +10,7 @@ use anyhow::Context;
 use clap::Args;
 use din_chain::{AccountId32, Chain, Inclusion, ReadAt, Signer, H256, UNIT};
 use din_fl::duty::{check_model, check_scored, Rejection, Scored};
-use din_fl::{ModelSpec, Update};
+use din_fl::{ModelSpec, TaskModel, Update};
 use din_ml::data::csv::{CsvOptions, Header, LabelColumn};
 use din_ml::data::{self, Dataset};
 use din_store::{Cid, Multiaddr, PeerId, Protocol, Store, StoreConfig};
@@ -314,8 +314,32 @@ pub async fn existing_task(chain: &Chain, task: u32) -> anyhow::Result<din_chain
 
 /// The model spec of a task, from its on-chain architecture bytes.
 pub fn task_spec(info: &din_chain::types::TaskInfo) -> anyhow::Result<ModelSpec> {
-	ModelSpec::from_bytes(&info.spec.model.architecture.0)
-		.map_err(|e| invalid!("the task's model architecture does not decode: {e:?}"))
+	Ok(task_model(info)?.spec)
+}
+
+/// The model of a task with its input preprocessing, from its on-chain architecture bytes.
+pub fn task_model(info: &din_chain::types::TaskInfo) -> anyhow::Result<TaskModel> {
+	TaskModel::from_bytes(&info.spec.model.architecture.0)
+		.map_err(|e| invalid!("the task's model architecture does not decode: {e}"))
+}
+
+/// `data` as the task's model takes it: the model's feature count checked, and the task's
+/// preprocessing applied (a copy; `data` stays raw).
+pub fn task_data<'a>(
+	data: &'a Dataset,
+	model: &TaskModel,
+) -> anyhow::Result<std::borrow::Cow<'a, Dataset>> {
+	let inputs = model.spec.input_features() as usize;
+	if data.num_features() != inputs {
+		return Err(invalid!(
+			"the data has {} features per sample, the task's model takes {inputs}",
+			data.num_features()
+		));
+	}
+	Ok(match &model.preprocessing {
+		Some(map) => std::borrow::Cow::Owned(data.preprocessed(map)?),
+		None => std::borrow::Cow::Borrowed(data),
+	})
 }
 
 /// Fetches the update of `schema` at `cid` within `timeout` (the store checks the bytes
@@ -690,6 +714,26 @@ mod tests {
 			assert!(error.contains(why), "{error}");
 		}
 		assert!(DataFlags::try_parse_from(["din", "--data", "csv:x", "--delimiter", ";;"]).is_err());
+	}
+
+	#[test]
+	fn a_participant_trains_on_its_rows_under_the_tasks_map_and_on_no_other_width() {
+		let data = load_csv_text("a,b,label\n1000,0.001,0\n3000,0.003,1\n", &[]).unwrap();
+		let spec = ModelSpec::SoftmaxRegression { inputs: 2, classes: 3 };
+		let raw = TaskModel::from(spec.clone());
+		assert!(matches!(task_data(&data, &raw).unwrap(), std::borrow::Cow::Borrowed(_)));
+		let map = din_fl::Preprocessing::standardize(data.features(), 2, 5.0);
+		let standardized = TaskModel { preprocessing: Some(map), ..spec.into() };
+		let seen = task_data(&data, &standardized).unwrap();
+		for (got, want) in seen.features().iter().zip([-1.0, -1.0, 1.0, 1.0]) {
+			assert!((got - want).abs() < 1e-3, "{got} vs {want}");
+		}
+		assert_eq!(seen.labels(), data.labels());
+		// The caller's rows stay raw for the next round's copy.
+		assert_eq!(data.features()[0], 1000.0);
+		let wide = TaskModel::from(ModelSpec::SoftmaxRegression { inputs: 3, classes: 3 });
+		let error = format!("{:#}", task_data(&data, &wide).unwrap_err());
+		assert!(error.contains("2 features per sample, the task's model takes 3"), "{error}");
 	}
 
 	#[test]

@@ -8,11 +8,13 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+use anyhow::Context;
 use clap::Subcommand;
 use din_fl::Update;
 
 use crate::common::{
-	fetch_checked, global_model_before, task_spec, ChainArgs, CsvArgs, DataSource, StoreArgs,
+	fetch_checked, global_model_before, task_data, task_model, ChainArgs, CsvArgs, DataSource,
+	StoreArgs,
 };
 use crate::invalid;
 
@@ -61,10 +63,11 @@ async fn global(
 	round: Option<u32>,
 	store: &StoreArgs,
 	chain: &ChainArgs,
-) -> anyhow::Result<(din_fl::ModelSpec, Update, Option<u32>)> {
+) -> anyhow::Result<(din_fl::TaskModel, Update, Option<u32>)> {
 	let chain = chain.connect().await?;
 	let info = chain.task(task).await?.ok_or_else(|| invalid!("task {task} does not exist"))?;
-	let spec = task_spec(&info)?;
+	let model = task_model(&info)?;
+	let spec = &model.spec;
 	let (cid, commitment, round) = match round {
 		Some(round) => {
 			let model = chain
@@ -85,25 +88,41 @@ async fn global(
 	let update = fetch_checked(&store, &cid, &schema, &commitment, timeout)
 		.await
 		.map_err(|why| anyhow::anyhow!("global model: {why}"))?;
-	Ok((spec, update, round))
+	Ok((model, update, round))
 }
 
 pub async fn run(command: ModelCommand) -> anyhow::Result<()> {
 	match command {
 		ModelCommand::Fetch { task, round, output, store, chain } => {
-			let (spec, update, _) = global(task, round, &store, &chain).await?;
-			let model =
-				din_ml::model::Model::from_update(&spec, &update, &candle_core::Device::Cpu)?;
+			let (task_model, update, _) = global(task, round, &store, &chain).await?;
+			let model = din_ml::model::Model::from_update(
+				&task_model.spec,
+				&update,
+				&candle_core::Device::Cpu,
+			)?;
 			model.save(&output)?;
 			println!("wrote the global model of task {task} to {}", output.display());
+			if let Some(map) = &task_model.preprocessing {
+				// The weights expect preprocessed inputs: a user of the file needs the map.
+				let path = output.with_extension("preprocessing.json");
+				let json = serde_json::json!({
+					"transform": "clamp((x - shift) * scale, -clip, clip), per feature",
+					"shift": map.shift, "scale": map.scale, "clip": map.clip,
+				});
+				std::fs::write(&path, serde_json::to_string_pretty(&json)?)
+					.with_context(|| format!("writing {}", path.display()))?;
+				println!("its inputs are preprocessed: the map is in {}", path.display());
+			}
 		},
 		ModelCommand::Evaluate { task, data, csv, json, store, chain } => {
-			let (spec, update, _) = global(task, None, &store, &chain).await?;
-			let data = data.load_with(&csv, Some(spec.classes() as usize))?;
+			let (task_model, update, _) = global(task, None, &store, &chain).await?;
+			let spec = &task_model.spec;
+			let raw = data.load_with(&csv, Some(spec.classes() as usize))?;
+			let data = task_data(&raw, &task_model)?;
 			let model =
-				din_ml::model::Model::from_update(&spec, &update, &candle_core::Device::Cpu)?;
+				din_ml::model::Model::from_update(spec, &update, &candle_core::Device::Cpu)?;
 			let candle = din_ml::eval::evaluate(&model, &data)?;
-			let correct = din_fl::count_correct(&spec, &update.values, &data.to_test_set()?)?;
+			let correct = din_fl::count_correct(spec, &update.values, &data.to_test_set()?)?;
 			let total = data.len();
 			if json {
 				println!(

@@ -29,6 +29,7 @@ use std::time::{Duration, Instant};
 use anyhow::Context;
 use clap::{Args, Subcommand};
 use din_chain::{types::TaskPhase, AccountId32, Chain, Signer};
+use din_fl::recipe::{Optimizer as RecipeOptimizer, TrainingRecipe};
 use din_fl::Update;
 use din_ml::optim::ParamsSgd;
 use din_ml::poisoning::Poisoning;
@@ -91,23 +92,26 @@ pub struct RunArgs {
 	pub data: DataSource,
 	#[command(flatten)]
 	pub csv: CsvArgs,
-	/// Local epochs per round.
-	#[arg(long, default_value_t = 5)]
-	pub epochs: usize,
-	/// Learning rate of the optimizer.
-	#[arg(long, default_value_t = 0.05, value_parser = positive)]
-	pub lr: f64,
+	/// Local epochs per round [default: the task's recipe, else 5]. The training flags
+	/// override the recipe the task's owner recorded (`din task status` shows it); a flag
+	/// left out takes the recipe's value.
+	#[arg(long)]
+	pub epochs: Option<usize>,
+	/// Learning rate of the optimizer [default: the task's recipe (decayed per round as it
+	/// says), else 0.05].
+	#[arg(long, value_parser = positive)]
+	pub lr: Option<f64>,
 	/// Local optimizer: sgd (momentum 0.9) or adamw (candle-nn's defaults besides the
-	/// learning rate).
-	#[arg(long, value_enum, default_value_t = Optimizer::Sgd)]
-	pub optimizer: Optimizer,
+	/// learning rate) [default: the task's recipe, else sgd].
+	#[arg(long, value_enum)]
+	pub optimizer: Option<Optimizer>,
 	/// FedProx: add (mu/2)·‖w − global‖² to the local loss, which keeps the local model
-	/// near the global one on skewed (non-IID) data; none by default.
+	/// near the global one on skewed (non-IID) data [default: the task's recipe, else none].
 	#[arg(long, value_parser = positive)]
 	pub fedprox_mu: Option<f64>,
-	/// Mini-batch size.
-	#[arg(long, default_value_t = 16)]
-	pub batch_size: usize,
+	/// Mini-batch size [default: the task's recipe, else 16].
+	#[arg(long)]
+	pub batch_size: Option<usize>,
 	/// Seed of the local shuffles (mixed with the round).
 	#[arg(long, default_value_t = 0)]
 	pub seed: u64,
@@ -150,21 +154,27 @@ fn positive(s: &str) -> Result<f64, String> {
 impl RunArgs {
 	/// The local training of `round`: the flags' optimizer, epochs and batches, FedProx if
 	/// asked, shuffles seeded by `--seed` and the round.
-	fn train_config(&self, round: u32) -> TrainConfig {
-		let optimizer = match self.optimizer {
+	/// The training of `round`: each flag given, else the task's `recipe`, else the
+	/// daemon's default.
+	fn train_config(&self, round: u32, recipe: Option<&TrainingRecipe>) -> TrainConfig {
+		let optimizer = self.optimizer.unwrap_or(match recipe.map(|r| r.optimizer) {
+			Some(RecipeOptimizer::AdamW) => Optimizer::AdamW,
+			Some(RecipeOptimizer::SgdMomentum) | None => Optimizer::Sgd,
+		});
+		let lr = self.lr.unwrap_or_else(|| recipe.map_or(0.05, |r| r.learning_rate_at(round)));
+		let optimizer = match optimizer {
 			Optimizer::Sgd => {
-				OptimizerConfig::Sgd(ParamsSgd { lr: self.lr, momentum: 0.9, ..Default::default() })
+				OptimizerConfig::Sgd(ParamsSgd { lr, momentum: 0.9, ..Default::default() })
 			},
-			Optimizer::AdamW => {
-				OptimizerConfig::AdamW(ParamsAdamW { lr: self.lr, ..Default::default() })
-			},
+			Optimizer::AdamW => OptimizerConfig::AdamW(ParamsAdamW { lr, ..Default::default() }),
 		};
+		let recipe_mu = recipe.map(|r| f64::from(r.fedprox_mu)).filter(|mu| *mu > 0.0);
 		TrainConfig {
-			epochs: self.epochs,
-			batch_size: self.batch_size,
+			epochs: self.epochs.unwrap_or(recipe.map_or(5, |r| usize::from(r.epochs))),
+			batch_size: self.batch_size.unwrap_or(recipe.map_or(16, |r| usize::from(r.batch_size))),
 			optimizer,
 			seed: self.seed.wrapping_mul(1_000_003).wrapping_add(u64::from(round)),
-			proximal_mu: self.fedprox_mu,
+			proximal_mu: self.fedprox_mu.or(recipe_mu),
 		}
 	}
 }
@@ -212,12 +222,20 @@ impl Daemon {
 		let state =
 			StateFile::open(args.state_dir.join(format!("participant-task-{}.json", args.task)))?;
 		let chain = args.chain.connect_following().await?;
-		// The task's classes, so that a shard lacking one still has the task's schema.
-		let classes = match chain.task(args.task).await? {
-			Some(info) => Some(crate::common::task_spec(&info)?.classes() as usize),
-			None => None,
+		// The task's classes, so that a shard lacking one still has the task's schema; its
+		// preprocessing is applied to a copy for each round's training (`task_data`).
+		let (classes, model) = match chain.task(args.task).await? {
+			Some(info) => {
+				let model = crate::common::task_model(&info)?;
+				(Some(model.spec.classes() as usize), Some(model))
+			},
+			None => (None, None),
 		};
 		let data = args.data.load_with(&args.csv, classes)?;
+		if let Some(model) = &model {
+			// A file of the wrong width stops the daemon now, not at its first round.
+			crate::common::task_data(&data, model)?;
+		}
 		let store = args.store.start().await?;
 		let metrics = args.metrics.start(&store).await?;
 		tracing::info!(target: "din", "participant {me}: {} local samples, store peer {}", data.len(), store.peer_id());
@@ -406,22 +424,24 @@ impl Daemon {
 	/// Trains on the global model and publishes the update.
 	async fn make_update(&self, info: &din_chain::types::TaskInfo) -> anyhow::Result<SavedUpdate> {
 		let (task, round) = (self.args.task, info.round);
-		let spec = crate::common::task_spec(info)?;
+		let model = crate::common::task_model(info)?;
+		let own_data = crate::common::task_data(&self.data, &model)?;
+		let spec = model.spec;
 		let schema = spec.schema().map_err(|e| invalid!("{e:?}"))?;
 		let (cid, commitment) = global_model_before(&self.chain, task, info, round).await?;
 		let global =
 			fetch_checked(&self.store, &cid, &schema, &commitment, Duration::from_secs(30))
 				.await
 				.map_err(|why| anyhow::anyhow!("global model: {why}"))?;
-		let config = self.args.train_config(round);
+		let config = self.args.train_config(round, model.recipe.as_ref());
 		let started = Instant::now();
 		let poisoning = match self.args.attack {
 			Some(Attack::Poison(poisoning)) => Some(poisoning),
 			_ => None,
 		};
 		let data = match poisoning {
-			Some(poisoning) => poisoning.training_data(&self.data)?,
-			None => self.data.clone(),
+			Some(poisoning) => poisoning.training_data(&own_data)?,
+			None => own_data.into_owned(),
 		};
 		let spec2 = spec.clone();
 		let global2 = global.clone();
@@ -503,19 +523,41 @@ mod tests {
 
 	#[test]
 	fn the_optimizer_and_fedprox_come_from_the_flags() {
-		let default = run_args(&[]).unwrap().train_config(0);
+		let default = run_args(&[]).unwrap().train_config(0, None);
 		assert!(
 			matches!(default.optimizer, OptimizerConfig::Sgd(p) if p.lr == 0.05 && p.momentum == 0.9)
 		);
 		assert_eq!(default.proximal_mu, None);
 		let adamw = run_args(&["--optimizer", "adamw", "--lr", "0.001", "--fedprox-mu", "0.01"])
 			.unwrap()
-			.train_config(3);
+			.train_config(3, None);
 		assert!(matches!(adamw.optimizer, OptimizerConfig::AdamW(p) if p.lr == 0.001));
 		assert_eq!(adamw.proximal_mu, Some(0.01));
 		assert_ne!(adamw.seed, default.seed, "each round shuffles differently");
 		for bad in [&["--lr", "0"][..], &["--fedprox-mu", "-1"], &["--optimizer", "adam"]] {
 			assert!(run_args(bad).is_err(), "{bad:?} is refused");
 		}
+	}
+
+	#[test]
+	fn the_tasks_recipe_trains_where_no_flag_overrides_it() {
+		let recipe = TrainingRecipe {
+			optimizer: RecipeOptimizer::AdamW,
+			learning_rate: 0.5,
+			decay: 0.5,
+			epochs: 2,
+			batch_size: 64,
+			fedprox_mu: 0.25,
+		};
+		let round_2 = run_args(&[]).unwrap().train_config(2, Some(&recipe));
+		assert!(matches!(round_2.optimizer, OptimizerConfig::AdamW(p) if p.lr == 0.125));
+		assert_eq!((round_2.epochs, round_2.batch_size, round_2.proximal_mu), (2, 64, Some(0.25)));
+		let overridden = run_args(&["--optimizer", "sgd", "--lr", "0.01", "--epochs", "7"])
+			.unwrap()
+			.train_config(2, Some(&recipe));
+		assert!(matches!(overridden.optimizer, OptimizerConfig::Sgd(p) if p.lr == 0.01));
+		assert_eq!((overridden.epochs, overridden.batch_size), (7, 64));
+		let no_prox = TrainingRecipe { fedprox_mu: 0.0, ..recipe };
+		assert_eq!(run_args(&[]).unwrap().train_config(0, Some(&no_prox)).proximal_mu, None);
 	}
 }

@@ -10,7 +10,9 @@
 //! `DIN_ZK_BENCH_SHAPES=softmax` (or `mlp`) restricts the run to one shape.
 use criterion::{criterion_group, criterion_main, Criterion};
 use din_fl::TestSet;
-use din_zk::{constraint_count, prove, setup, verify, CircuitShape, ModelShape};
+use din_zk::{
+	commitment::FeatureDomain, constraint_count, prove, setup, verify, CircuitShape, ModelShape,
+};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha20Rng;
 use std::time::Instant;
@@ -40,8 +42,10 @@ fn data(model: ModelShape, rng: &mut impl Rng) -> (Vec<i32>, TestSet) {
 }
 
 fn run_shape(c: &mut Criterion, name: &str, model: ModelShape) {
-	let shape = CircuitShape { model, samples: SAMPLES };
-	let one = constraint_count(CircuitShape { model, samples: 1 }).expect("count");
+	let shape = CircuitShape { model, samples: SAMPLES, features: FeatureDomain::DigitsGrid };
+	let one =
+		constraint_count(CircuitShape { model, samples: 1, features: FeatureDomain::DigitsGrid })
+			.expect("count");
 	let t = Instant::now();
 	let all = constraint_count(shape).expect("count");
 	let synth = t.elapsed();

@@ -96,6 +96,7 @@ pub const MOCK_UPDATES: [(u64, usize); 4] = [(10, 1), (11, 1), (12, 2), (13, 2)]
 pub const SHAPE: CircuitShape = CircuitShape {
 	model: ModelShape::SoftmaxRegression { inputs: INPUTS, classes: CLASSES },
 	samples: SAMPLES,
+	features: commitment::FeatureDomain::DigitsGrid,
 };
 
 /// The shipped digits: raw pixels (row-major, 64 per sample) and labels, in file order.

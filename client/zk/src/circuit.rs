@@ -13,18 +13,22 @@
 //!
 //! ## Arithmetic (why the integers inside equal the reference's)
 //!
-//! Committed features are `x = 4096·p` with a raw pixel `p` (5 booleans, `0 ≤ p ≤ 31` in the
-//! circuit; the commitment only admits `p ≤ 16`). Every weight is 32 booleans (two's
+//! Committed features are codes `c` of the shape's [`FeatureDomain`], range-checked as
+//! `code_bits` booleans, with `x = 2^s·(c − o)`: on the digits grid a raw pixel (`s = 12`,
+//! `o = 0`, 5 bits, so `0 ≤ c ≤ 31` in the circuit; the commitment only admits `c ≤ 16`),
+//! for signed features the feature itself (`s = 0`, `o = 2^(bits−1)`). Write `p = c − o` and
+//! `t = 16 − s` (4 on the grid, 16 for signed features). Every weight is 32 booleans (two's
 //! complement), so `|w| ≤ 2^31`. With the reference's formulas:
-//! - first layer: `acc = Σ w·x + b·2^16 = 4096·u` with `u = Σ w·p + 16·b`. Softmax: argmax
+//! - first layer: `acc = Σ w·x + b·2^16 = 2^s·u` with `u = Σ w·p + 2^t·b`. Softmax: argmax
 //!   over `u` equals argmax over `acc` (positive factor). MLP: `h = max(⌊acc / 2^16⌋, 0) =
-//!   max(⌊u / 16⌋, 0)`: the truncation is `v = u + 2^L = 16·q' + r` with `r` (4 bits) and
-//!   `q'` (`L − 3` bits) both range-checked, so `q'` is the unique floor and `q = q' − 2^{L−4}
-//!   = ⌊u/16⌋`; `q ≥ 0` iff the top bit of `q'` is set, so `h = top·q` (one constraint).
+//!   max(⌊u / 2^t⌋, 0)`: the truncation is `v = u + 2^L = 2^t·q' + r` with `r` (`t` bits)
+//!   and `q'` (`L + 1 − t` bits) both range-checked, so `q'` is the unique floor and
+//!   `q = q' − 2^{L−t} = ⌊u/2^t⌋`; `q ≥ 0` iff the top bit of `q'` is set, so `h = top·q`
+//!   (one constraint).
 //! - output layer (MLP): `z = Σ w·h + b·2^16`, not truncated.
 //!
 //! `L` is derived from the shape: the smallest `L` with `|u| < 2^L` for all admissible
-//! weights and pixels ([`Bounds`]); everything below is sized from it, so the circuit is
+//! weights and features ([`Bounds`]); everything below is sized from it, so the circuit is
 //! complete for every i32 model.
 //!
 //! ## Packed dot products
@@ -68,7 +72,7 @@ use ark_relations::{
 };
 use din_fl::TestSet;
 use din_zk_verifier::{
-	commitment::{self, DOMAIN_MODEL, DOMAIN_TEST_SET, PIXEL_BITS, VALUE_BITS},
+	commitment::{self, FeatureDomain, DOMAIN_MODEL, PIXEL_BITS, VALUE_BITS},
 	layout::{self, PublicInputs},
 };
 
@@ -76,12 +80,26 @@ use din_zk_verifier::{
 const WEIGHT_ABS_MAX: u128 = 1 << 31;
 /// Largest raw pixel the circuit's 5-bit range check admits.
 const PIXEL_CIRCUIT_MAX: u128 = (1 << PIXEL_BITS) - 1;
-/// First-layer bias factor: `b·2^16 / 4096`.
-const FIRST_BIAS_SCALE: u64 = 16;
 /// Output-layer bias factor after a hidden layer (`b·2^16`).
 const HIDDEN_BIAS_SCALE: u64 = 1 << 16;
-/// `⌊4096·u / 2^16⌋ = ⌊u / 2^4⌋`.
-const TRUNC_BITS: u32 = 4;
+
+/// `t` of the module docs: `⌊2^s·u / 2^16⌋ = ⌊u / 2^t⌋`.
+fn trunc_bits(features: FeatureDomain) -> u32 {
+	16 - features.step_shift()
+}
+
+/// First-layer bias factor `2^t`: `b·2^16 / 2^s`.
+fn first_bias_scale(features: FeatureDomain) -> u64 {
+	1 << trunc_bits(features)
+}
+
+/// Largest `|p| = |c − o|` the circuit's range check on a code admits.
+fn feature_circuit_max(features: FeatureDomain) -> u128 {
+	match features {
+		FeatureDomain::DigitsGrid => PIXEL_CIRCUIT_MAX,
+		FeatureDomain::Signed { .. } => u128::from(features.offset()),
+	}
+}
 /// Weight of the label bit in the match products (`2^COUNT_SHIFT`).
 const COUNT_SHIFT: u64 = 160;
 /// Packed integers stay below `2^PACK_LIMIT` (< modulus / 2).
@@ -99,24 +117,31 @@ fn pow2(e: u32) -> Fr {
 /// Value bounds (in bits) derived from the shape; see the module docs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Bounds {
-	/// `|u| < 2^first` for the first layer's `u = Σ w·p + 16·b`.
+	/// `|u| < 2^first` for the first layer's `u = Σ w·p + 2^t·b`.
 	pub first: u32,
 	/// `|z| < 2^output` for the logits compared by the argmax.
 	pub output: u32,
+	/// `t` of the module docs: the hidden layer's truncation.
+	pub trunc: u32,
 }
 
 impl Bounds {
-	/// Bounds of `model`; `None` if they would not fit the packing (absurd shapes).
-	pub fn of(model: &ModelShape) -> Option<Self> {
+	/// Bounds of `model` over test features of `features`; `None` if they would not fit
+	/// the packing (absurd shapes) or the domain is not one the circuit takes.
+	pub fn of(model: &ModelShape, features: FeatureDomain) -> Option<Self> {
+		if !features.is_valid() {
+			return None;
+		}
 		let inputs = model.inputs() as u128;
+		let trunc = trunc_bits(features);
 		let first_max = inputs
-			.checked_mul(WEIGHT_ABS_MAX * PIXEL_CIRCUIT_MAX)?
-			.checked_add(WEIGHT_ABS_MAX * u128::from(FIRST_BIAS_SCALE))?;
+			.checked_mul(WEIGHT_ABS_MAX.checked_mul(feature_circuit_max(features))?)?
+			.checked_add(WEIGHT_ABS_MAX * u128::from(first_bias_scale(features)))?;
 		let first = bits_for(first_max);
 		let output = match *model {
 			ModelShape::SoftmaxRegression { .. } => first,
 			ModelShape::Mlp { hidden, .. } => {
-				let h_max = 1u128.checked_shl(first.checked_sub(TRUNC_BITS)?)?;
+				let h_max = 1u128.checked_shl(first.checked_sub(trunc)?)?;
 				let z_max = (hidden as u128)
 					.checked_mul(WEIGHT_ABS_MAX)?
 					.checked_mul(h_max)?
@@ -125,7 +150,7 @@ impl Bounds {
 			},
 		};
 		// Keeps every packed quantity and the count sum (< 2^(output+1+32)) below 2^160.
-		(output <= 118 && first < 120).then_some(Self { first, output })
+		(output <= 118 && first < 120).then_some(Self { first, output, trunc })
 	}
 
 	fn hidden_digit_bits(&self) -> u32 {
@@ -178,19 +203,28 @@ fn lowest_argmax(z: &[i128]) -> usize {
 	best
 }
 
-fn trace_sample(model: &ModelShape, bounds: &Bounds, values: &[i32], pixels: &[u8]) -> SampleTrace {
-	let xs: Vec<i128> = pixels.iter().map(|&p| i128::from(p)).collect();
+/// `p = c − o` of each feature code (module docs).
+fn feature_values(features: FeatureDomain, codes: &[u32]) -> Vec<i128> {
+	let offset = i128::from(features.offset());
+	codes.iter().map(|&c| i128::from(c) - offset).collect()
+}
+
+fn trace_sample(
+	model: &ModelShape,
+	bounds: &Bounds,
+	values: &[i32],
+	xs: &[i128],
+	bias_scale: i128,
+) -> SampleTrace {
 	let (hidden_v, z) = match *model {
-		ModelShape::SoftmaxRegression { inputs, classes } => (
-			Vec::new(),
-			affine(values, 0, classes * inputs, classes, inputs, &xs, FIRST_BIAS_SCALE.into()),
-		),
+		ModelShape::SoftmaxRegression { inputs, classes } => {
+			(Vec::new(), affine(values, 0, classes * inputs, classes, inputs, xs, bias_scale))
+		},
 		ModelShape::Mlp { inputs, hidden, classes } => {
-			let u =
-				affine(values, 0, hidden * inputs, hidden, inputs, &xs, FIRST_BIAS_SCALE.into());
+			let u = affine(values, 0, hidden * inputs, hidden, inputs, xs, bias_scale);
 			let off = 1i128 << bounds.first;
 			let hidden_v = u.iter().map(|&u| (u + off) as u128).collect();
-			let h: Vec<i128> = u.iter().map(|&u| (u >> TRUNC_BITS).max(0)).collect();
+			let h: Vec<i128> = u.iter().map(|&u| (u >> bounds.trunc).max(0)).collect();
 			let base = hidden * inputs + hidden;
 			(
 				hidden_v,
@@ -210,22 +244,36 @@ fn trace_sample(model: &ModelShape, bounds: &Bounds, values: &[i32], pixels: &[u
 	SampleTrace { hidden_v, z, pred }
 }
 
-/// Correct predictions of `values` on the raw pixels/labels, computed exactly as the circuit
-/// does (used for the witness; tested equal to `din_fl::reference`).
+/// Correct predictions of `values` on the raw pixels/labels of the digits grid, computed
+/// exactly as the circuit does (used for the witness; tested equal to `din_fl::reference`).
 pub fn native_correct_count(
 	model: &ModelShape,
 	values: &[i32],
 	pixels: &[u8],
 	labels: &[u32],
 ) -> Option<u32> {
-	let bounds = Bounds::of(model)?;
+	let codes: Vec<u32> = pixels.iter().map(|&p| u32::from(p)).collect();
+	native_correct_count_in(model, FeatureDomain::DigitsGrid, values, &codes, labels)
+}
+
+/// [`native_correct_count`] for feature codes of any domain
+/// (`din_zk_verifier::commitment::test_set_codes`).
+pub fn native_correct_count_in(
+	model: &ModelShape,
+	features: FeatureDomain,
+	values: &[i32],
+	codes: &[u32],
+	labels: &[u32],
+) -> Option<u32> {
+	let bounds = Bounds::of(model, features)?;
 	let inputs = model.inputs();
+	let bias_scale = i128::from(first_bias_scale(features));
 	let correct = labels
 		.iter()
 		.enumerate()
 		.filter(|(n, &l)| {
-			trace_sample(model, &bounds, values, &pixels[n * inputs..(n + 1) * inputs]).pred
-				== l as usize
+			let xs = feature_values(features, &codes[n * inputs..(n + 1) * inputs]);
+			trace_sample(model, &bounds, values, &xs, bias_scale).pred == l as usize
 		})
 		.count();
 	u32::try_from(correct).ok()
@@ -243,8 +291,8 @@ pub struct EvaluationCircuit {
 	// --- witness ---
 	/// The model's flat i32 values (schema order).
 	pub weights: Option<Vec<i32>>,
-	/// Raw pixels (`feature / 4096`), row-major.
-	pub pixels: Option<Vec<u8>>,
+	/// Feature codes in the shape's domain (raw pixels on the digits grid), row-major.
+	pub codes: Option<Vec<u32>>,
 	/// Class index per sample.
 	pub labels: Option<Vec<u32>>,
 }
@@ -252,7 +300,7 @@ pub struct EvaluationCircuit {
 impl EvaluationCircuit {
 	/// The circuit without assignments, for key generation and constraint counting.
 	pub fn for_setup(shape: CircuitShape) -> Self {
-		Self { shape, public: None, weights: None, pixels: None, labels: None }
+		Self { shape, public: None, weights: None, codes: None, labels: None }
 	}
 
 	/// A fully assigned circuit; computes both commitments and the correct count. `binding`
@@ -274,17 +322,20 @@ impl EvaluationCircuit {
 				got: test_set.labels.len(),
 			});
 		}
-		let pixels = commitment::test_set_pixels(
+		let features = shape.features;
+		let codes = commitment::test_set_codes(
+			features,
 			&test_set.features,
 			&test_set.labels,
 			model.inputs(),
 			model.classes(),
 		)?;
-		let correct = native_correct_count(&model, weights, &pixels, &test_set.labels)
+		let correct = native_correct_count_in(&model, features, weights, &codes, &test_set.labels)
 			.ok_or(ZkError::UnsupportedShape)?;
 		let public = PublicInputs {
 			model_commitment: commitment::model_commitment(weights),
-			test_set_commitment: commitment::test_set_commitment(
+			test_set_commitment: commitment::test_set_commitment_in(
+				features,
 				&test_set.features,
 				&test_set.labels,
 				model.inputs(),
@@ -298,7 +349,7 @@ impl EvaluationCircuit {
 			shape,
 			public: Some(public),
 			weights: Some(weights.to_vec()),
-			pixels: Some(pixels),
+			codes: Some(codes),
 			labels: Some(test_set.labels.clone()),
 		})
 	}
@@ -452,7 +503,9 @@ impl ConstraintSynthesizer<Fr> for EvaluationCircuit {
 		let model = self.shape.model;
 		let samples = self.shape.samples;
 		let (inputs, classes) = (model.inputs(), model.classes());
-		let bounds = Bounds::of(&model).ok_or(SynthesisError::Unsatisfiable)?;
+		let features = self.shape.features;
+		let bounds = Bounds::of(&model, features).ok_or(SynthesisError::Unsatisfiable)?;
+		let bias_scale = first_bias_scale(features);
 		let public = self.public;
 		let missing = SynthesisError::AssignmentMissing;
 
@@ -503,7 +556,7 @@ impl ConstraintSynthesizer<Fr> for EvaluationCircuit {
 					(0, classes * inputs),
 					(classes, inputs),
 					bounds.argmax_radix(),
-					FIRST_BIAS_SCALE,
+					bias_scale,
 					Fr::zero(),
 				)?,
 				None,
@@ -517,7 +570,7 @@ impl ConstraintSynthesizer<Fr> for EvaluationCircuit {
 						(0, hidden * inputs),
 						(hidden, inputs),
 						bounds.hidden_digit_bits(),
-						FIRST_BIAS_SCALE,
+						bias_scale,
 						pow2(bounds.first),
 					)?,
 					Some(pack_layer(
@@ -534,27 +587,36 @@ impl ConstraintSynthesizer<Fr> for EvaluationCircuit {
 		};
 
 		// --- witness: the test set, sample by sample ---
-		let pixels = self.pixels.as_deref();
+		let codes = self.codes.as_deref();
 		let labels = self.labels.as_deref();
-		if pixels.is_some_and(|p| p.len() != samples * inputs)
+		if codes.is_some_and(|c| c.len() != samples * inputs)
 			|| labels.is_some_and(|l| l.len() != samples)
 		{
 			return Err(SynthesisError::Unsatisfiable);
 		}
 		let scs = ns!(cs, "samples").cs();
+		let code_bits = features.code_bits();
+		let offset = Fr::from(features.offset());
 		let mut test_bits: Vec<Boolean<Fr>> =
-			Vec::with_capacity(samples * (inputs * PIXEL_BITS + classes));
+			Vec::with_capacity(samples * (inputs * code_bits + classes));
 		let mut matches = Vec::with_capacity(samples);
 		for n in 0..samples {
-			let row = pixels.map(|p| &p[n * inputs..(n + 1) * inputs]);
+			let row = codes.map(|c| &c[n * inputs..(n + 1) * inputs]);
 			let trace = match (weights, row) {
-				(Some(w), Some(r)) => Some(trace_sample(&model, &bounds, w, r)),
+				(Some(w), Some(r)) => Some(trace_sample(
+					&model,
+					&bounds,
+					w,
+					&feature_values(features, r),
+					i128::from(bias_scale),
+				)),
 				_ => None,
 			};
 			let mut xs = Vec::with_capacity(inputs);
 			for j in 0..inputs {
-				let bits = alloc_bits(&scs, row.map(|r| u128::from(r[j])), PIXEL_BITS)?;
-				xs.push(le_bits(&scs, &bits, Fr::zero())?);
+				let bits = alloc_bits(&scs, row.map(|r| u128::from(r[j])), code_bits)?;
+				// p = c − o (module docs).
+				xs.push(le_bits(&scs, &bits, offset)?);
 				test_bits.extend(bits);
 			}
 			let label = labels.map(|l| l[n] as usize);
@@ -588,12 +650,11 @@ impl ConstraintSynthesizer<Fr> for EvaluationCircuit {
 			.sum::<FpVar<Fr>>()
 			.enforce_equal(&(correct * pow2(COUNT_SHIFT as u32)))?;
 
-		let mut elements = vec![
-			FpVar::constant(Fr::from(DOMAIN_TEST_SET)),
-			FpVar::constant(Fr::from(samples as u64)),
-			FpVar::constant(Fr::from(inputs as u64)),
-			FpVar::constant(Fr::from(classes as u64)),
-		];
+		let mut elements: Vec<FpVar<Fr>> = features
+			.header(samples, inputs, classes)
+			.into_iter()
+			.map(FpVar::constant)
+			.collect();
 		elements.extend(pack_bits(&scs, &test_bits)?);
 		poseidon_hash(&scs, &elements)?.enforce_equal(&test_c)?;
 		Ok(())
@@ -618,8 +679,8 @@ fn hidden_layer(
 			.collect::<Result<Vec<_>, _>>()?;
 		packed.enforce_equal(&packed_digits(cs, &digits, digit_bits)?)?;
 		for d in &digits {
-			// q = q' − 2^{L−4}, q' = d[4..]; the top bit of q' is [q ≥ 0].
-			let q = le_bits(cs, &d[TRUNC_BITS as usize..], pow2(bounds.first - TRUNC_BITS))?;
+			// q = q' − 2^{L−t}, q' = d[t..]; the top bit of q' is [q ≥ 0].
+			let q = le_bits(cs, &d[bounds.trunc as usize..], pow2(bounds.first - bounds.trunc))?;
 			let top = d[digit_bits as usize - 1].clone();
 			h.push(FpVar::from(top) * q);
 		}

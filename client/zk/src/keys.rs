@@ -2,9 +2,11 @@
 //!
 //! ## Key files
 //!
-//! Both files start with a 48-byte header: magic (`b"DINZKPK1"` / `b"DINZKVK1"`) followed by
-//! the [`CircuitShape`] as five little-endian u64 (`kind, inputs, hidden, classes,
-//! samples`). Then:
+//! Both files start with a header: magic (`b"DINZKPK1"` / `b"DINZKVK1"`) followed by the
+//! [`CircuitShape`] as five little-endian u64 (`kind, inputs, hidden, classes, samples`)
+//! for a test set on the digits grid (48 bytes); for signed features (a task whose inputs
+//! are preprocessed) the magic ends in `2` and a sixth u64 holds their bits (56 bytes).
+//! Then:
 //! - proving key: `ProvingKey<Bn254>::serialize_uncompressed` (fast to load; read back
 //!   *without* subgroup checks, so only load proving keys you generated or fetched from a
 //!   source you trust for availability; a corrupt proving key cannot make a false proof
@@ -31,7 +33,7 @@ use ark_relations::gr1cs::{
 use ark_serialize::{CanonicalDeserialize, CanonicalSerialize};
 use ark_snark::SNARK;
 use din_fl::TestSet;
-use din_zk_verifier::layout::PublicInputs;
+use din_zk_verifier::{commitment::FeatureDomain, layout::PublicInputs};
 use rand::{CryptoRng, RngCore};
 use std::{
 	fs::File,
@@ -41,6 +43,8 @@ use std::{
 
 const PK_MAGIC: &[u8; 8] = b"DINZKPK1";
 const VK_MAGIC: &[u8; 8] = b"DINZKVK1";
+/// The last magic byte of a key for signed features (the header's sixth word).
+const SIGNED_FEATURES_VERSION: u8 = b'2';
 
 /// A proof together with the statement it proves.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -129,8 +133,22 @@ pub fn verifying_key_bytes(vk: &VerifyingKey<Bn254>) -> Result<Vec<u8>, ZkError>
 }
 
 fn write_header(w: &mut impl Write, magic: &[u8; 8], shape: CircuitShape) -> Result<(), ZkError> {
-	w.write_all(magic)?;
-	for word in shape.model.to_words().into_iter().chain([shape.samples as u64]) {
+	let mut magic = *magic;
+	let signed_bits = match shape.features {
+		FeatureDomain::DigitsGrid => None,
+		FeatureDomain::Signed { bits } => {
+			magic[7] = SIGNED_FEATURES_VERSION;
+			Some(u64::from(bits))
+		},
+	};
+	w.write_all(&magic)?;
+	for word in shape
+		.model
+		.to_words()
+		.into_iter()
+		.chain([shape.samples as u64])
+		.chain(signed_bits)
+	{
 		w.write_all(&word.to_le_bytes())?;
 	}
 	Ok(())
@@ -139,18 +157,26 @@ fn write_header(w: &mut impl Write, magic: &[u8; 8], shape: CircuitShape) -> Res
 fn read_header(r: &mut impl Read, magic: &[u8; 8]) -> Result<CircuitShape, ZkError> {
 	let mut m = [0u8; 8];
 	r.read_exact(&mut m)?;
-	if &m != magic {
+	let signed = m[7] == SIGNED_FEATURES_VERSION;
+	if m[..7] != magic[..7] || !(m[7] == magic[7] || signed) {
 		return Err(ZkError::KeyFile("wrong magic".into()));
 	}
-	let mut words = [0u64; 5];
-	for w in &mut words {
+	let mut word = || -> Result<u64, ZkError> {
 		let mut b = [0u8; 8];
 		r.read_exact(&mut b)?;
-		*w = u64::from_le_bytes(b);
-	}
+		Ok(u64::from_le_bytes(b))
+	};
+	let words = [word()?, word()?, word()?, word()?, word()?];
 	let model = ModelShape::from_words([words[0], words[1], words[2], words[3]])
 		.ok_or_else(|| ZkError::KeyFile("unknown model kind".into()))?;
-	Ok(CircuitShape { model, samples: words[4] as usize })
+	let features = if signed {
+		let bits = u8::try_from(word()?).ok().map(|bits| FeatureDomain::Signed { bits });
+		bits.filter(FeatureDomain::is_valid)
+			.ok_or_else(|| ZkError::KeyFile("unsupported feature width".into()))?
+	} else {
+		FeatureDomain::DigitsGrid
+	};
+	Ok(CircuitShape { model, samples: words[4] as usize, features })
 }
 
 /// Writes a proving key file.

@@ -31,7 +31,7 @@ pub mod gadgets;
 pub mod keys;
 pub mod shape;
 
-pub use circuit::{native_correct_count, Bounds, EvaluationCircuit};
+pub use circuit::{native_correct_count, native_correct_count_in, Bounds, EvaluationCircuit};
 pub use din_fl::{spec::ModelSpec, TestSet};
 pub use din_zk_verifier::{commitment, layout, layout::PublicInputs, poseidon, verifier};
 pub use keys::{
@@ -40,6 +40,19 @@ pub use keys::{
 	Evaluation,
 };
 pub use shape::{CircuitShape, ModelShape};
+
+/// The feature domain of a task's committed test set: the digits grid, or for a task whose
+/// inputs are preprocessed, signed features wide enough for its clip bound (every
+/// preprocessed feature lies within `±quantize(clip)`).
+pub fn feature_domain(model: &din_fl::TaskModel) -> Result<commitment::FeatureDomain, ZkError> {
+	match &model.preprocessing {
+		None => Ok(commitment::FeatureDomain::DigitsGrid),
+		Some(map) => din_fl::quantize(map.clip)
+			.ok()
+			.and_then(|bound| commitment::FeatureDomain::signed_for(bound.unsigned_abs()))
+			.ok_or(ZkError::UnsupportedShape),
+	}
+}
 
 /// Errors of the client-side ZK operations.
 #[derive(Debug, thiserror::Error)]

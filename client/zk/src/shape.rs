@@ -6,8 +6,10 @@
 //! - one-hidden-layer MLP: `fc1.weight [hidden, inputs]`, `fc1.bias [hidden]`,
 //!   `fc2.weight [classes, hidden]`, `fc2.bias [classes]`.
 //!
-//! Weights are row-major `[out, in]`. Test sets are `din_fl::TestSet`.
+//! Weights are row-major `[out, in]`. Test sets are `din_fl::TestSet`, their features in the
+//! shape's [`FeatureDomain`].
 use din_fl::spec::ModelSpec;
+use din_zk_verifier::commitment::FeatureDomain;
 
 /// Model architectures the circuit supports (the integer reference evaluator's
 /// `SoftmaxRegression` and `Mlp` with exactly one hidden layer).
@@ -64,13 +66,17 @@ impl ModelShape {
 	}
 }
 
-/// A model shape together with the number of test samples: one circuit, one key pair.
+/// A model shape together with the number of test samples and the features' domain: one
+/// circuit, one key pair.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct CircuitShape {
 	/// The architecture.
 	pub model: ModelShape,
 	/// Test samples per proof (the public `total`).
 	pub samples: usize,
+	/// Which quantized features the test set holds (the digits grid, or signed features of
+	/// a task whose inputs are preprocessed).
+	pub features: FeatureDomain,
 }
 
 impl TryFrom<&ModelSpec> for ModelShape {

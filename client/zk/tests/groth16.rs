@@ -3,7 +3,7 @@
 use ark_serialize::{CanonicalDeserialize, CanonicalSerialize};
 use din_fl::TestSet;
 use din_zk::{
-	commitment,
+	commitment::{self, FeatureDomain},
 	layout::{self, PublicInputs},
 	prove, read_proving_key, read_verifying_key, setup, verify, verifying_key_bytes,
 	write_proving_key, write_verifying_key, CircuitShape, ModelShape,
@@ -29,7 +29,7 @@ fn case() -> (CircuitShape, Vec<i32>, TestSet) {
 		0, 0, 0, 0, // tie at 0 → 0 (class 2 has bias −1000)
 	];
 	let test_set = TestSet::new(4, features, vec![0, 1, 1, 0]).unwrap();
-	(CircuitShape { model, samples: 4 }, weights, test_set)
+	(CircuitShape { model, samples: 4, features: FeatureDomain::DigitsGrid }, weights, test_set)
 }
 
 #[test]
@@ -132,7 +132,7 @@ fn prove_verify_and_soundness_spot_checks() {
 #[test]
 fn mlp_prove_verify() {
 	let model = ModelShape::Mlp { inputs: 3, hidden: 2, classes: 2 };
-	let shape = CircuitShape { model, samples: 2 };
+	let shape = CircuitShape { model, samples: 2, features: FeatureDomain::DigitsGrid };
 	let weights = vec![65536, -65536, 0, -65536, 65536, 0, 0, -5, 65536, 0, 0, 65536, 0, 0];
 	let test_set = TestSet::new(3, vec![65536, 0, 0, 0, 65536, 4096], vec![0, 1]).unwrap();
 	let mut rng = ChaCha20Rng::seed_from_u64(9);
@@ -141,4 +141,52 @@ fn mlp_prove_verify() {
 	assert_eq!(eval.public.correct, 2);
 	assert!(verify(&vk, &eval.public, &eval.proof).unwrap());
 	assert!(!verify(&vk, &PublicInputs { correct: 1, ..eval.public }, &eval.proof).unwrap());
+}
+
+/// A preprocessed task's circuit: signed features (standardized, clipped to ±5.0, so 20
+/// bits), an MLP; its key files carry the feature width, and a proof made for the signed
+/// commitment does not verify against the same features committed on another width.
+#[test]
+fn signed_features_prove_verify_and_their_key_files_name_the_width() {
+	let model = ModelShape::Mlp { inputs: 3, hidden: 2, classes: 2 };
+	let features = FeatureDomain::Signed { bits: 20 };
+	let shape = CircuitShape { model, samples: 3, features };
+	let weights = vec![65536, -65536, 0, -65536, 65536, 0, 0, -5, 65536, 0, 0, 65536, 0, 0];
+	// -4.5, 3.25, 0 / 0.5, -5.0, 1.0 / 4.99, -4.99, 0 at scale 2^16.
+	let test_set = TestSet::new(
+		3,
+		vec![-294_912, 212_992, 0, 32_768, -327_680, 65_536, 327_024, -327_024, 0],
+		vec![1, 1, 0],
+	)
+	.unwrap();
+	let mut rng = ChaCha20Rng::seed_from_u64(21);
+	let (pk, vk) = setup(shape, &mut rng).unwrap();
+	let eval = prove(&pk, shape, &weights, &test_set, &BINDING, &mut rng).unwrap();
+	let expected = din_fl::reference::count_correct(
+		&din_fl::spec::ModelSpec::Mlp { inputs: 3, hidden: vec![2], classes: 2 },
+		&weights,
+		&test_set,
+	)
+	.unwrap();
+	assert_eq!(eval.public.correct, expected);
+	assert!(verify(&vk, &eval.public, &eval.proof).unwrap());
+	let other_width = commitment::test_set_commitment_in(
+		FeatureDomain::Signed { bits: 21 },
+		&test_set.features,
+		&test_set.labels,
+		3,
+		2,
+	)
+	.unwrap();
+	let p = PublicInputs { test_set_commitment: other_width, ..eval.public };
+	assert!(!verify(&vk, &p, &eval.proof).unwrap());
+
+	let dir = tempfile::tempdir().unwrap();
+	let (pk_path, vk_path) = (dir.path().join("signed.pk"), dir.path().join("signed.vk"));
+	write_proving_key(&pk_path, shape, &pk).unwrap();
+	write_verifying_key(&vk_path, shape, &vk).unwrap();
+	assert_eq!(&std::fs::read(&pk_path).unwrap()[..8], b"DINZKPK2");
+	assert_eq!(read_proving_key(&pk_path).unwrap().0, shape);
+	assert_eq!(read_verifying_key(&vk_path).unwrap().0, shape);
+	assert!(read_proving_key(&vk_path).is_err(), "magic is checked");
 }

@@ -4,8 +4,8 @@
 
 use din_fl::{
 	sealed_test_set::{encode_test_set, seal},
-	spec::ModelSpec,
-	TestSet, Update,
+	spec::{ModelSpec, TaskModel},
+	Preprocessing, TestSet, TrainingRecipe, Update,
 };
 use alloy_sol_types::{private::U256, sol, SolInterface};
 use din_store::dag::{chunk, manifest_cid, Manifest, MANIFEST_VERSION};
@@ -38,6 +38,20 @@ fn main() {
 		};
 		write(corpus, "update", &format!("update-{i}"), &update.encode().expect("encodes"));
 	}
+	let rows: Vec<f32> = (0..12).map(|v| (v * v) as f32).collect();
+	let preprocessed = TaskModel {
+		spec: specs[0].clone(),
+		preprocessing: Some(Preprocessing::standardize(&rows, 4, 5.0)),
+		recipe: Some(TrainingRecipe {
+			optimizer: din_fl::recipe::Optimizer::AdamW,
+			learning_rate: 0.01,
+			decay: 0.95,
+			epochs: 2,
+			batch_size: 32,
+			fedprox_mu: 0.0,
+		}),
+	};
+	write(corpus, "model_spec", "spec-preprocessed", &preprocessed.to_bytes().expect("valid"));
 
 	let test_set =
 		TestSet { num_features: 3, features: vec![1, -2, 3, 4, 5, -6], labels: vec![0, 1] };

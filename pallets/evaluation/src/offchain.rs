@@ -385,8 +385,11 @@ impl<T: Config> Worker<T> {
 	/// The task's model, if the worker evaluates it.
 	fn model(&self, task: TaskId) -> Result<(EvaluationInputs, ModelSpec, Schema), DutyError> {
 		let inputs = T::Tasks::evaluation_inputs(task).ok_or(DutyError::Unavailable("task"))?;
-		let spec =
-			ModelSpec::from_bytes(&inputs.architecture).map_err(|_| DutyError::MalformedModel)?;
+		// The worker reads only the owner's committed test set, already preprocessed: the
+		// task's preprocessing map matters to it only as part of the spec's bytes.
+		let spec = din_fl::TaskModel::from_bytes(&inputs.architecture)
+			.map_err(|_| DutyError::MalformedModel)?
+			.spec;
 		let schema = spec.schema().map_err(|_| DutyError::MalformedModel)?;
 		let (values, max) = (schema.value_count() as u32, T::MaxOffchainModelValues::get());
 		if values > max {
@@ -882,6 +885,13 @@ impl<T: Config> Worker<T> {
 		let test_set =
 			sealed_test_set::open(key, &sealed).map_err(|_| DutyError::TestSetMismatch)?;
 		if sealed_test_set::median_test_set_commitment(&test_set) != terms.test_set_commitment.0 {
+			return Err(DutyError::TestSetMismatch);
+		}
+		// A set that the task's own preprocessing could not have produced is disputed as
+		// the daemon disputes it (`Preprocessing::admits`).
+		let model = din_fl::TaskModel::from_bytes(&inputs.architecture)
+			.map_err(|_| DutyError::MalformedModel)?;
+		if model.preprocessing.is_some_and(|map| !map.admits(&test_set)) {
 			return Err(DutyError::TestSetMismatch);
 		}
 		Ok(test_set)

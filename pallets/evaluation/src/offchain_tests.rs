@@ -1107,6 +1107,41 @@ fn workers_dispute_a_sealed_test_set_the_released_key_does_not_open() {
 	});
 }
 
+/// Attack: the owner declares a preprocessing of the inputs in its task (so participants
+/// train under it) but commits a test set it did not preprocess that way, so that their
+/// models score poorly there. Where the set has a feature outside the declared clip bound
+/// the map could not have produced it: every last-round worker disputes it, as the daemon
+/// does (`Preprocessing::admits`).
+#[test]
+fn workers_dispute_a_test_set_the_tasks_preprocessing_could_not_have_produced() {
+	let OffchainSetup { mut ext, served, uploads, pool, .. } = offchain_ext();
+	ext.execute_with(|| {
+		let task = workers_run_a_round_to_scoring(&served, &uploads, &pool);
+		// The test set's features lie in [-4, 5]: a bound of 5 admits it, 4 does not.
+		let declared = |clip| din_fl::TaskModel {
+			preprocessing: Some(din_fl::Preprocessing {
+				shift: vec![0.0; 2],
+				scale: vec![1.0; 2],
+				clip,
+			}),
+			..model().into()
+		};
+		assert!(declared(5.0).preprocessing.unwrap().admits(&test_set()));
+		let bytes = declared(4.0).to_bytes().unwrap();
+		pallet_din_tasks::Tasks::<Test>::mutate(task, |info| {
+			let info = info.as_mut().unwrap();
+			info.spec.model.architecture = BoundedVec::truncate_from(bytes);
+		});
+		release_key(task);
+		serve(&served, &artifact_cid(&sealed_test_set()), sealed_test_set());
+		let disputers = disputers(work_until_idle(&pool));
+		let mut last_round = round_evaluators(task, 0);
+		last_round.sort();
+		assert_eq!(disputers, last_round, "every last-round evaluator disputes, once");
+		assert!(Reports::<Test>::iter_prefix(task).next().is_none(), "nothing is reported");
+	});
+}
+
 /// Attack: the owner releases the key but never publishes the sealed test set. A fetch that
 /// fails in Scoring may be the network's fault, so workers wait; still unavailable once
 /// Rewarding starts, after a whole Scoring phase, the set is disputed like one that does

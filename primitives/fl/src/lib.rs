@@ -7,7 +7,10 @@
 //! It sits with the primitives so that the runtime never reaches into `client/`.
 //!
 //! - [`spec`]: [`ModelSpec`] (the on-chain architecture descriptor, its canonical bytes
-//!   and hash) and the [`Schema`] of named tensors it implies.
+//!   and hash), [`TaskModel`] (with the task's input preprocessing) and the [`Schema`] of
+//!   named tensors it implies.
+//! - [`preprocessing`]: the per-feature map a task fixes for its inputs.
+//! - [`recipe`]: the training recipe a task advises its participants to use.
 //! - [`encoding`]: fixed point (scale 2^16) and the canonical [`Update`] wire format.
 //! - [`reference`](mod@reference): the integer reference evaluator the Groth16 circuit proves.
 //! - [`rules`]: FedAvg, coordinate-wise median, trimmed mean, Krum, Multi-Krum and
@@ -38,6 +41,8 @@ pub mod commitment_sample;
 pub mod content;
 pub mod duty;
 pub mod encoding;
+pub mod preprocessing;
+pub mod recipe;
 pub mod reference;
 pub mod rules;
 pub mod sealed_test_set;
@@ -47,10 +52,12 @@ pub mod synthetic;
 pub use duty::Rejection;
 pub use encoding::{dequantize, quantize, Author, EncodingError, Update, NO_AUTHOR};
 pub use polkadot_sdk::sp_arithmetic::Perbill;
+pub use preprocessing::Preprocessing;
+pub use recipe::TrainingRecipe;
 pub use reference::{count_correct, predict, ReferenceError, TestSet};
 pub use rules::exec::{Executor, Sequential};
 pub use rules::{AggregateError, Aggregator};
-pub use spec::{ModelSpec, Schema, SpecError, TensorSpec};
+pub use spec::{ModelSpec, Schema, SpecError, TaskModel, TensorSpec};
 
 /// How evaluators combine the updates of one subgroup: the task's rule, stored on chain
 /// in its `TaskSpec`, and run by [`Aggregator`] with the rule types of [`rules`].

@@ -21,9 +21,27 @@
 //! kind 2:   side u32, channels_len u32, channels_len × u32, classes u32
 //! ```
 //!
-//! Nothing may follow. [`ModelSpec::from_bytes`] accepts exactly the byte strings that
-//! [`ModelSpec::to_bytes`] produces for valid specs, so one spec has one encoding and one
-//! hash. A spec is valid when every dimension is at least 1, an MLP has 1 to
+//! A task that fixes more than its architecture ([`TaskModel`]: the preprocessing of its
+//! inputs, [`crate::preprocessing`], and the training recipe participants are advised to
+//! use, [`crate::recipe`]) carries it in format version 2 (version 1 is exactly a spec
+//! without either, so its bytes and hash are unchanged): the version 1 fields, then one
+//! or more sections, each at most once and in increasing tag order:
+//!
+//! ```text
+//! magic, version 2, then the version 1 fields above
+//! tag 1, preprocessing:
+//!   clip    f32      the bound on every preprocessed feature (IEEE-754 bits, LE)
+//!   count   u32      features covered: the model's inputs, at most 256
+//!   shift   count × f32
+//!   scale   count × f32
+//! tag 2, training recipe:
+//!   optimizer u8 (0 SGD with momentum 0.9, 1 AdamW), learning rate f32, decay per round
+//!   f32, epochs u16, batch size u16, FedProx mu f32 (0: none)
+//! ```
+//!
+//! Nothing may follow. [`TaskModel::from_bytes`] (and [`ModelSpec::from_bytes`] for version
+//! 1) accepts exactly the byte strings that [`TaskModel::to_bytes`] produces for valid
+//! specs, so one spec has one encoding and one hash. A spec is valid when every dimension is at least 1, an MLP has 1 to
 //! [`MAX_HIDDEN_LAYERS`] hidden layers (zero hidden layers is spelled
 //! `SoftmaxRegression`), a CNN has side 8 or 28 and 1 to [`MAX_CONV_LAYERS`] conv layers
 //! leaving at least a 1×1 map, and the parameter count fits the update header's `u32`.
@@ -52,6 +70,9 @@ use core::fmt;
 
 use sha2::{Digest, Sha256};
 
+use crate::preprocessing::{self, Preprocessing, PreprocessingError, MAX_PREPROCESSED_FEATURES};
+use crate::recipe::{self, RecipeError, TrainingRecipe};
+
 /// Most hidden layers an [`ModelSpec::Mlp`] may have.
 pub const MAX_HIDDEN_LAYERS: usize = 8;
 /// Most conv layers a [`ModelSpec::Cnn`] may have (28 → 14 → 7 → 3 → 1).
@@ -60,12 +81,20 @@ pub const MAX_CONV_LAYERS: usize = 4;
 pub const CNN_SIDES: [u32; 2] = [8, 28];
 /// Kernel size of every CNN conv layer (padding `CNN_KERNEL / 2`, stride 1).
 pub const CNN_KERNEL: u32 = 3;
-/// Version written into, and required from, the canonical spec bytes.
+/// Version of the canonical bytes of a spec without preprocessing.
 pub const SPEC_FORMAT_VERSION: u16 = 1;
+/// Version of the canonical bytes of a spec with sections ([`TaskModel`]).
+pub const SPEC_FORMAT_VERSION_SECTIONS: u16 = 2;
 /// Magic prefix of the canonical spec bytes.
 pub const SPEC_MAGIC: [u8; 4] = *b"DINM";
 /// Upper bound on the canonical spec bytes of any valid spec (bounded on-chain storage).
-pub const MAX_SPEC_BYTES: usize = SPEC_MAGIC.len() + 2 + 1 + 4 + 4 + 4 * MAX_HIDDEN_LAYERS + 4;
+pub const MAX_SPEC_BYTES: usize = SPEC_MAGIC.len()
+	+ 2 + 1
+	+ 4 + 4
+	+ 4 * MAX_HIDDEN_LAYERS
+	+ 4 + 1
+	+ preprocessing::encoded_len(MAX_PREPROCESSED_FEATURES)
+	+ 1 + recipe::ENCODED_LEN;
 /// Version written into the canonical schema bytes.
 pub const SCHEMA_FORMAT_VERSION: u16 = 1;
 /// Magic prefix of the canonical schema bytes.
@@ -111,6 +140,14 @@ pub enum SpecError {
 	ConvLayerCount { found: usize },
 	/// The model has more parameters than an update header can count (`u32`).
 	TooManyParameters,
+	/// The preprocessing map does not fit the model or has invalid values.
+	Preprocessing(PreprocessingError),
+	/// The training recipe is invalid.
+	Recipe(RecipeError),
+	/// A version 2 section tag this code does not know.
+	UnknownSection { tag: u8 },
+	/// A section repeated or out of increasing tag order.
+	SectionOrder { tag: u8 },
 }
 
 impl fmt::Display for SpecError {
@@ -134,6 +171,12 @@ impl fmt::Display for SpecError {
 				write!(f, "unsupported number of CNN conv layers: {found}")
 			},
 			Self::TooManyParameters => write!(f, "model has more parameters than fit a u32 count"),
+			Self::Preprocessing(error) => write!(f, "{error}"),
+			Self::Recipe(error) => write!(f, "{error}"),
+			Self::UnknownSection { tag } => write!(f, "unknown model spec section {tag}"),
+			Self::SectionOrder { tag } => {
+				write!(f, "model spec section {tag} repeated or out of order")
+			},
 		}
 	}
 }
@@ -180,6 +223,12 @@ impl ModelSpec {
 		let mut out = Vec::with_capacity(MAX_SPEC_BYTES);
 		out.extend_from_slice(&SPEC_MAGIC);
 		out.extend_from_slice(&SPEC_FORMAT_VERSION.to_le_bytes());
+		self.write_fields(&mut out);
+		Ok(out)
+	}
+
+	/// The version 1 fields after the version (kind, dimensions, classes).
+	fn write_fields(&self, out: &mut Vec<u8>) {
 		let (kind, first, list, classes) = match self {
 			Self::SoftmaxRegression { inputs, classes } => {
 				(KIND_SOFTMAX_REGRESSION, *inputs, None, *classes)
@@ -197,22 +246,23 @@ impl ModelSpec {
 			}
 		}
 		out.extend_from_slice(&classes.to_le_bytes());
-		Ok(out)
 	}
 
-	/// Parses canonical bytes, rejecting anything [`Self::to_bytes`] would not produce.
+	/// Parses canonical version 1 bytes (a spec without preprocessing), rejecting anything
+	/// [`Self::to_bytes`] would not produce; a task's on-chain bytes are read with
+	/// [`TaskModel::from_bytes`], which also takes version 2.
 	pub fn from_bytes(bytes: &[u8]) -> Result<Self, SpecError> {
-		let mut reader = Reader { bytes };
-		if reader.take(SPEC_MAGIC.len())? != SPEC_MAGIC {
-			return Err(SpecError::BadMagic);
+		match TaskModel::from_bytes(bytes)? {
+			TaskModel { spec, preprocessing: None, recipe: None } => Ok(spec),
+			_ => Err(SpecError::UnsupportedVersion { found: SPEC_FORMAT_VERSION_SECTIONS }),
 		}
-		let version = u16::from_le_bytes(reader.array()?);
-		if version != SPEC_FORMAT_VERSION {
-			return Err(SpecError::UnsupportedVersion { found: version });
-		}
+	}
+
+	/// Reads the version 1 fields after the version.
+	fn read_fields(reader: &mut Reader<'_>) -> Result<Self, SpecError> {
 		let [kind] = reader.array()?;
 		let first = reader.u32()?;
-		let spec = match kind {
+		Ok(match kind {
 			KIND_SOFTMAX_REGRESSION => {
 				Self::SoftmaxRegression { inputs: first, classes: reader.u32()? }
 			},
@@ -235,12 +285,7 @@ impl ModelSpec {
 				}
 			},
 			found => return Err(SpecError::UnknownKind { found }),
-		};
-		if !reader.bytes.is_empty() {
-			return Err(SpecError::TrailingBytes { count: reader.bytes.len() });
-		}
-		spec.validate()?;
-		Ok(spec)
+		})
 	}
 
 	/// `sha256(to_bytes())`: the on-chain model-spec hash.
@@ -311,6 +356,121 @@ impl ModelSpec {
 			},
 		}
 		tensors
+	}
+}
+
+/// Section tag of the preprocessing map in version 2 bytes.
+const SECTION_PREPROCESSING: u8 = 1;
+/// Section tag of the training recipe in version 2 bytes.
+const SECTION_RECIPE: u8 = 2;
+
+/// What a task's on-chain model bytes describe: the architecture and what else the owner
+/// fixed (module docs, format version 2).
+#[derive(Clone, Debug, PartialEq)]
+pub struct TaskModel {
+	/// The architecture: what every update's values mean.
+	pub spec: ModelSpec,
+	/// The map every party applies to raw features first.
+	pub preprocessing: Option<Preprocessing>,
+	/// How participants are advised to train.
+	pub recipe: Option<TrainingRecipe>,
+}
+
+impl From<ModelSpec> for TaskModel {
+	fn from(spec: ModelSpec) -> Self {
+		Self { spec, preprocessing: None, recipe: None }
+	}
+}
+
+impl TaskModel {
+	/// Checks the architecture, the map against its inputs, and the recipe's ranges.
+	pub fn validate(&self) -> Result<(), SpecError> {
+		self.spec.validate()?;
+		if let Some(map) = &self.preprocessing {
+			map.validate(self.spec.input_features()).map_err(SpecError::Preprocessing)?;
+		}
+		if let Some(recipe) = &self.recipe {
+			recipe.validate().map_err(SpecError::Recipe)?;
+		}
+		Ok(())
+	}
+
+	/// The canonical bytes: version 1 for a bare architecture, else version 2.
+	pub fn to_bytes(&self) -> Result<Vec<u8>, SpecError> {
+		self.validate()?;
+		if self.preprocessing.is_none() && self.recipe.is_none() {
+			return self.spec.to_bytes();
+		}
+		let mut out = Vec::with_capacity(MAX_SPEC_BYTES);
+		out.extend_from_slice(&SPEC_MAGIC);
+		out.extend_from_slice(&SPEC_FORMAT_VERSION_SECTIONS.to_le_bytes());
+		self.spec.write_fields(&mut out);
+		if let Some(map) = &self.preprocessing {
+			out.push(SECTION_PREPROCESSING);
+			map.write(&mut out);
+		}
+		if let Some(recipe) = &self.recipe {
+			out.push(SECTION_RECIPE);
+			recipe.write(&mut out);
+		}
+		Ok(out)
+	}
+
+	/// Parses canonical bytes of either version, rejecting anything [`Self::to_bytes`]
+	/// would not produce.
+	pub fn from_bytes(bytes: &[u8]) -> Result<Self, SpecError> {
+		let mut reader = Reader { bytes };
+		if reader.take(SPEC_MAGIC.len())? != SPEC_MAGIC {
+			return Err(SpecError::BadMagic);
+		}
+		let version = u16::from_le_bytes(reader.array()?);
+		if version != SPEC_FORMAT_VERSION && version != SPEC_FORMAT_VERSION_SECTIONS {
+			return Err(SpecError::UnsupportedVersion { found: version });
+		}
+		let mut model = Self::from(ModelSpec::read_fields(&mut reader)?);
+		if version == SPEC_FORMAT_VERSION_SECTIONS {
+			let mut last_tag = 0;
+			loop {
+				let [tag] = reader.array()?;
+				if tag <= last_tag {
+					return Err(SpecError::SectionOrder { tag });
+				}
+				last_tag = tag;
+				match tag {
+					SECTION_PREPROCESSING => {
+						let inputs = model.spec.input_features();
+						model.preprocessing = Some(Preprocessing::read(
+							|| reader.u32(),
+							|count| {
+								SpecError::Preprocessing(PreprocessingError::FeatureCount {
+									inputs,
+									shifts: count,
+									scales: count,
+								})
+							},
+						)?);
+					},
+					SECTION_RECIPE => {
+						let recipe = TrainingRecipe::read(&reader.array()?);
+						model.recipe = Some(recipe.map_err(SpecError::Recipe)?);
+					},
+					tag => return Err(SpecError::UnknownSection { tag }),
+				}
+				if reader.bytes.is_empty() {
+					break;
+				}
+			}
+		}
+		if !reader.bytes.is_empty() {
+			return Err(SpecError::TrailingBytes { count: reader.bytes.len() });
+		}
+		model.validate()?;
+		Ok(model)
+	}
+
+	/// `sha256(to_bytes())`: the on-chain model hash.
+	pub fn hash(&self) -> Result<[u8; 32], SpecError> {
+		Ok(Sha256::digest(self.to_bytes()?).into())
 	}
 }
 
@@ -527,11 +687,14 @@ mod tests {
 		magic[0] = b'X';
 		assert_eq!(ModelSpec::from_bytes(&magic), Err(SpecError::BadMagic));
 		let mut version = bytes.clone();
-		version[4] = 2;
+		version[4] = 3;
 		assert_eq!(
 			ModelSpec::from_bytes(&version),
-			Err(SpecError::UnsupportedVersion { found: 2 })
+			Err(SpecError::UnsupportedVersion { found: 3 })
 		);
+		// Version 2 carries a preprocessing map: these bytes end before it.
+		version[4] = 2;
+		assert_eq!(ModelSpec::from_bytes(&version), Err(SpecError::Truncated));
 		let mut kind = bytes.clone();
 		kind[6] = 9;
 		assert_eq!(ModelSpec::from_bytes(&kind), Err(SpecError::UnknownKind { found: 9 }));
@@ -545,6 +708,125 @@ mod tests {
 		assert_eq!(too_deep.validate(), Err(SpecError::ConvLayerCount { found: 4 }));
 		let huge = ModelSpec::SoftmaxRegression { inputs: u32::MAX, classes: 2 };
 		assert_eq!(huge.validate(), Err(SpecError::TooManyParameters));
+	}
+
+	fn standardized(inputs: usize) -> Preprocessing {
+		let rows: Vec<f32> = (0..inputs * 3).map(|i| (i * i) as f32).collect();
+		Preprocessing::standardize(&rows, inputs, 5.0)
+	}
+
+	#[test]
+	fn a_spec_with_preprocessing_is_version_2_and_its_hash_covers_the_map() {
+		let plain = TaskModel::from(mlp());
+		assert_eq!(plain.to_bytes().unwrap(), mlp().to_bytes().unwrap());
+		assert_eq!(TaskModel::from_bytes(&mlp().to_bytes().unwrap()).unwrap(), plain);
+
+		let model = TaskModel { preprocessing: Some(standardized(64)), ..mlp().into() };
+		let bytes = model.to_bytes().unwrap();
+		assert_eq!(&bytes[4..6], &[2, 0]);
+		assert_eq!(bytes.len(), mlp().to_bytes().unwrap().len() + 1 + 8 + 64 * 8);
+		assert!(bytes.len() <= MAX_SPEC_BYTES);
+		assert_eq!(TaskModel::from_bytes(&bytes).unwrap(), model);
+		assert_ne!(model.hash().unwrap(), plain.hash().unwrap());
+		// A participant reading the bytes as a bare spec is told it cannot.
+		assert_eq!(
+			ModelSpec::from_bytes(&bytes),
+			Err(SpecError::UnsupportedVersion { found: SPEC_FORMAT_VERSION_SECTIONS })
+		);
+		// Every map value is in the hash.
+		let mut nudged = model.clone();
+		nudged.preprocessing.as_mut().unwrap().scale[63] *= 2.0;
+		assert_ne!(nudged.hash().unwrap(), model.hash().unwrap());
+		// The largest spec the chain must store fits the bound.
+		let widest = TaskModel {
+			spec: ModelSpec::Mlp { inputs: 256, hidden: vec![1; 8], classes: 2 },
+			preprocessing: Some(standardized(256)),
+			recipe: Some(recipe()),
+		};
+		assert_eq!(widest.to_bytes().unwrap().len(), MAX_SPEC_BYTES);
+	}
+
+	fn recipe() -> TrainingRecipe {
+		TrainingRecipe {
+			optimizer: recipe::Optimizer::SgdMomentum,
+			learning_rate: 0.05,
+			decay: 0.9,
+			epochs: 5,
+			batch_size: 16,
+			fedprox_mu: 0.01,
+		}
+	}
+
+	#[test]
+	fn sections_come_once_each_in_order_and_a_recipe_alone_is_version_2() {
+		let alone = TaskModel { recipe: Some(recipe()), ..mlp().into() };
+		let bytes = alone.to_bytes().unwrap();
+		assert_eq!(&bytes[4..6], &[2, 0]);
+		assert_eq!(bytes.len(), mlp().to_bytes().unwrap().len() + 1 + recipe::ENCODED_LEN);
+		assert_eq!(TaskModel::from_bytes(&bytes).unwrap(), alone);
+		let both = TaskModel {
+			preprocessing: Some(standardized(64)),
+			recipe: Some(recipe()),
+			..mlp().into()
+		};
+		let bytes = both.to_bytes().unwrap();
+		assert_eq!(TaskModel::from_bytes(&bytes).unwrap(), both);
+		// The recipe section repeated at the end.
+		let recipe_at = bytes.len() - 1 - recipe::ENCODED_LEN;
+		let mut repeated = bytes.clone();
+		repeated.extend_from_slice(&bytes[recipe_at..]);
+		assert_eq!(TaskModel::from_bytes(&repeated), Err(SpecError::SectionOrder { tag: 2 }));
+		// Recipe before preprocessing.
+		let mut swapped = alone.to_bytes().unwrap();
+		let map_section = &bytes[mlp().to_bytes().unwrap().len()..recipe_at];
+		swapped.extend_from_slice(map_section);
+		assert_eq!(TaskModel::from_bytes(&swapped), Err(SpecError::SectionOrder { tag: 1 }));
+		let mut unknown = bytes.clone();
+		unknown[recipe_at] = 9;
+		assert_eq!(TaskModel::from_bytes(&unknown), Err(SpecError::UnknownSection { tag: 9 }));
+		// Version 2 with no section at all is not canonical (that is version 1).
+		let mut empty = mlp().to_bytes().unwrap();
+		empty[4] = 2;
+		assert_eq!(TaskModel::from_bytes(&empty), Err(SpecError::Truncated));
+		let mut bad = bytes.clone();
+		bad[recipe_at + 1] = 5;
+		assert_eq!(
+			TaskModel::from_bytes(&bad),
+			Err(SpecError::Recipe(RecipeError::UnknownOptimizer { found: 5 }))
+		);
+	}
+
+	#[test]
+	fn non_canonical_or_mismatched_preprocessing_bytes_are_rejected() {
+		let model = TaskModel { preprocessing: Some(standardized(64)), ..mlp().into() };
+		let bytes = model.to_bytes().unwrap();
+		// After the last section, a byte more is read as a section's tag.
+		let mut trailing = bytes.clone();
+		trailing.push(0);
+		assert_eq!(TaskModel::from_bytes(&trailing), Err(SpecError::SectionOrder { tag: 0 }));
+		assert_eq!(TaskModel::from_bytes(&bytes[..bytes.len() - 1]), Err(SpecError::Truncated));
+		// The count is bounded before anything is allocated.
+		let count_at = mlp().to_bytes().unwrap().len() + 1 + 4;
+		let mut huge = bytes.clone();
+		huge[count_at..count_at + 4].copy_from_slice(&u32::MAX.to_le_bytes());
+		assert!(matches!(
+			TaskModel::from_bytes(&huge),
+			Err(SpecError::Preprocessing(PreprocessingError::FeatureCount { .. }))
+		));
+		// A map for another width than the model's inputs.
+		let narrow = TaskModel { preprocessing: Some(standardized(63)), ..mlp().into() };
+		assert!(matches!(
+			narrow.to_bytes(),
+			Err(SpecError::Preprocessing(PreprocessingError::FeatureCount { .. }))
+		));
+		// A NaN scale smuggled into valid-looking bytes.
+		let mut nan = bytes.clone();
+		let last = nan.len() - 4;
+		nan[last..].copy_from_slice(&f32::NAN.to_bits().to_le_bytes());
+		assert_eq!(
+			TaskModel::from_bytes(&nan),
+			Err(SpecError::Preprocessing(PreprocessingError::Value))
+		);
 	}
 
 	#[test]

@@ -21,12 +21,19 @@
 //!   arithmetic, see `din-zk`). Anything off the grid, or a label `≥ classes`, is refused
 //!   with an error instead of being committed.
 //!
+//! - **Test set, signed features** ([`FeatureDomain::Signed`], for tasks whose inputs are
+//!   preprocessed into `[−clip, clip]`): any quantized feature `x` with
+//!   `−2^(bits−1) ≤ x < 2^(bits−1)` contributes the `bits` bits of `x + 2^(bits−1)` (LSB
+//!   first), then the sample's one-hot label as above. `bits` is in the header, and the
+//!   domain tag differs, so no test set has the same commitment in both domains.
+//!
 //! ## Hash
 //!
 //! `commitment = Poseidon(domain, header…, chunks…)`: one fresh sponge with the
 //! [`crate::poseidon`] parameters absorbs the domain tag, the header and the chunks, and
 //! squeezes one element. Headers: model `[DOMAIN_MODEL, value_count]`; test set
-//! `[DOMAIN_TEST_SET, samples, inputs, classes]`. On the wire a commitment is its 32-byte
+//! `[DOMAIN_TEST_SET, samples, inputs, classes]`; test set of signed features
+//! `[DOMAIN_TEST_SET_SIGNED, samples, inputs, classes, bits]`. On the wire a commitment is its 32-byte
 //! little-endian canonical encoding ([`to_bytes`]).
 use alloc::vec::Vec;
 use ark_bn254::Fr;
@@ -48,6 +55,91 @@ pub const PIXEL_BITS: usize = 5;
 pub const DOMAIN_MODEL: u64 = u64::from_be_bytes(*b"DIN/MDL1");
 /// Domain tag of test-set commitments (`"DIN/TST1"` as a big-endian u64).
 pub const DOMAIN_TEST_SET: u64 = u64::from_be_bytes(*b"DIN/TST1");
+/// Domain tag of signed-feature test-set commitments (`"DIN/TST2"` as a big-endian u64).
+pub const DOMAIN_TEST_SET_SIGNED: u64 = u64::from_be_bytes(*b"DIN/TST2");
+/// Widest signed feature a commitment (and the circuit) takes: 2^23 = 128.0 at scale 2^16.
+pub const SIGNED_FEATURE_MAX_BITS: u8 = 24;
+
+/// Which quantized features a test set may hold, and how each is committed (module docs).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum FeatureDomain {
+	/// Digits pixels: multiples of [`FEATURE_STEP`] in `[0, FEATURE_MAX]`, 5 bits each.
+	DigitsGrid,
+	/// Any `x` with `−2^(bits−1) ≤ x < 2^(bits−1)`, `2 ≤ bits ≤ SIGNED_FEATURE_MAX_BITS`.
+	Signed { bits: u8 },
+}
+
+impl FeatureDomain {
+	/// The signed domain that holds every feature of magnitude at most `max_abs` (the
+	/// quantized clip bound of a task's preprocessing); `None` beyond the widest.
+	pub fn signed_for(max_abs: u32) -> Option<Self> {
+		// The smallest `bits` with max_abs < 2^(bits−1).
+		let bits = (33 - max_abs.leading_zeros()).max(2);
+		(bits <= u32::from(SIGNED_FEATURE_MAX_BITS)).then_some(Self::Signed { bits: bits as u8 })
+	}
+
+	/// Bits each committed feature takes.
+	pub fn code_bits(&self) -> usize {
+		match *self {
+			Self::DigitsGrid => PIXEL_BITS,
+			Self::Signed { bits } => usize::from(bits),
+		}
+	}
+
+	/// What is subtracted from a feature's code to get its value in steps
+	/// (`x = 2^step_shift · (code − offset)`).
+	pub fn offset(&self) -> u32 {
+		match *self {
+			Self::DigitsGrid => 0,
+			Self::Signed { bits } => 1 << (bits - 1),
+		}
+	}
+
+	/// `log2` of the step between committable features (4096 = 2^12 on the digits grid).
+	pub fn step_shift(&self) -> u32 {
+		match *self {
+			Self::DigitsGrid => 12,
+			Self::Signed { .. } => 0,
+		}
+	}
+
+	/// The committed code of quantized feature `value` (number `index` of the set).
+	pub fn code_of(&self, index: usize, value: i32) -> Result<u32, CommitmentError> {
+		match *self {
+			Self::DigitsGrid => feature_to_pixel(index, value).map(u32::from),
+			Self::Signed { bits } => {
+				let half = 1i64 << (bits - 1);
+				let shifted = i64::from(value) + half;
+				if (0..2 * half).contains(&shifted) {
+					Ok(shifted as u32)
+				} else {
+					Err(CommitmentError::FeatureOutOfRange { index, value, bits })
+				}
+			},
+		}
+	}
+
+	/// Whether the domain is one commitments and the circuit take.
+	pub fn is_valid(&self) -> bool {
+		match *self {
+			Self::DigitsGrid => true,
+			Self::Signed { bits } => (2..=SIGNED_FEATURE_MAX_BITS).contains(&bits),
+		}
+	}
+
+	/// The commitment's header: the domain tag and the set's dimensions (module docs).
+	pub fn header(&self, samples: usize, inputs: usize, classes: usize) -> Vec<Fr> {
+		let mut header = match *self {
+			Self::DigitsGrid => alloc::vec![Fr::from(DOMAIN_TEST_SET)],
+			Self::Signed { .. } => alloc::vec![Fr::from(DOMAIN_TEST_SET_SIGNED)],
+		};
+		header.extend([samples, inputs, classes].map(|n| Fr::from(n as u64)));
+		if let Self::Signed { bits } = *self {
+			header.push(Fr::from(u64::from(bits)));
+		}
+		header
+	}
+}
 
 /// Why a test set (or commitment bytes) cannot be committed to (or decoded).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -56,6 +148,10 @@ pub enum CommitmentError {
 	ShapeMismatch { features: usize, labels: usize, inputs: usize },
 	/// A feature is not a multiple of 4096 in `[0, 65536]`.
 	FeatureOffGrid { index: usize, value: i32 },
+	/// A feature is outside the signed domain's `bits`.
+	FeatureOutOfRange { index: usize, value: i32, bits: u8 },
+	/// A signed domain of an unsupported width.
+	UnsupportedDomain,
 	/// A label is not a class index below `classes`.
 	LabelOutOfRange { sample: usize, label: u32, classes: usize },
 	/// 32 bytes that are not a canonical field element.
@@ -73,6 +169,12 @@ impl core::fmt::Display for CommitmentError {
 				f,
 				"feature {index} = {value} is not a multiple of {FEATURE_STEP} in [0, {FEATURE_MAX}]"
 			),
+			Self::FeatureOutOfRange { index, value, bits } => {
+				write!(f, "feature {index} = {value} does not fit {bits} signed bits")
+			},
+			Self::UnsupportedDomain => {
+				write!(f, "signed test-set features take 2 to {SIGNED_FEATURE_MAX_BITS} bits")
+			},
 			Self::LabelOutOfRange { sample, label, classes } => {
 				write!(f, "label {label} of sample {sample} is not below {classes} classes")
 			},
@@ -169,13 +271,31 @@ pub fn feature_to_pixel(index: usize, value: i32) -> Result<u8, CommitmentError>
 	Ok((value / FEATURE_STEP) as u8)
 }
 
-/// Checks the test set and returns its raw pixels (row-major).
+/// Checks the test set and returns its raw pixels (row-major): [`test_set_codes`] on the
+/// digits grid.
 pub fn test_set_pixels(
 	features_q: &[i32],
 	labels: &[u32],
 	inputs: usize,
 	classes: usize,
 ) -> Result<Vec<u8>, CommitmentError> {
+	let codes = test_set_codes(FeatureDomain::DigitsGrid, features_q, labels, inputs, classes)?;
+	// Pixels are at most 16.
+	Ok(codes.into_iter().map(|code| code as u8).collect())
+}
+
+/// Checks the test set's shape, labels and features against `domain`, and returns every
+/// feature's committed code (row-major).
+pub fn test_set_codes(
+	domain: FeatureDomain,
+	features_q: &[i32],
+	labels: &[u32],
+	inputs: usize,
+	classes: usize,
+) -> Result<Vec<u32>, CommitmentError> {
+	if !domain.is_valid() {
+		return Err(CommitmentError::UnsupportedDomain);
+	}
 	if features_q.len() != labels.len().saturating_mul(inputs) {
 		return Err(CommitmentError::ShapeMismatch {
 			features: features_q.len(),
@@ -188,38 +308,51 @@ pub fn test_set_pixels(
 	{
 		return Err(CommitmentError::LabelOutOfRange { sample, label, classes });
 	}
-	features_q.iter().enumerate().map(|(i, &f)| feature_to_pixel(i, f)).collect()
+	features_q.iter().enumerate().map(|(i, &f)| domain.code_of(i, f)).collect()
 }
 
-/// The test-set bit stream: per sample, 5 bits per pixel then the one-hot label.
-/// `pixels` must come from [`test_set_pixels`].
-pub fn test_set_bits(pixels: &[u8], labels: &[u32], inputs: usize, classes: usize) -> Vec<bool> {
-	let mut bits = Vec::with_capacity(labels.len() * (inputs * PIXEL_BITS + classes));
+/// The test-set bit stream: per sample, `code_bits` bits per feature code then the
+/// one-hot label. `codes` must come from [`test_set_codes`] (5-bit pixels on the digits
+/// grid).
+pub fn test_set_bits(
+	codes: &[u32],
+	labels: &[u32],
+	inputs: usize,
+	classes: usize,
+	code_bits: usize,
+) -> Vec<bool> {
+	let mut bits = Vec::with_capacity(labels.len() * (inputs * code_bits + classes));
 	for (n, &label) in labels.iter().enumerate() {
-		for &p in &pixels[n * inputs..(n + 1) * inputs] {
-			bits.extend((0..PIXEL_BITS).map(|i| (p >> i) & 1 == 1));
+		for &code in &codes[n * inputs..(n + 1) * inputs] {
+			bits.extend((0..code_bits).map(|i| (code >> i) & 1 == 1));
 		}
 		bits.extend((0..classes).map(|c| c == label as usize));
 	}
 	bits
 }
 
-/// The test-set commitment (see the module docs). `features_q` is row-major
-/// `labels.len() × inputs`.
+/// The test-set commitment on the digits grid (see the module docs). `features_q` is
+/// row-major `labels.len() × inputs`.
 pub fn test_set_commitment(
 	features_q: &[i32],
 	labels: &[u32],
 	inputs: usize,
 	classes: usize,
 ) -> Result<Fr, CommitmentError> {
-	let pixels = test_set_pixels(features_q, labels, inputs, classes)?;
-	let mut input = alloc::vec![
-		Fr::from(DOMAIN_TEST_SET),
-		Fr::from(labels.len() as u64),
-		Fr::from(inputs as u64),
-		Fr::from(classes as u64),
-	];
-	input.extend(pack_bits(&test_set_bits(&pixels, labels, inputs, classes)));
+	test_set_commitment_in(FeatureDomain::DigitsGrid, features_q, labels, inputs, classes)
+}
+
+/// The test-set commitment in `domain` (see the module docs).
+pub fn test_set_commitment_in(
+	domain: FeatureDomain,
+	features_q: &[i32],
+	labels: &[u32],
+	inputs: usize,
+	classes: usize,
+) -> Result<Fr, CommitmentError> {
+	let codes = test_set_codes(domain, features_q, labels, inputs, classes)?;
+	let mut input = domain.header(labels.len(), inputs, classes);
+	input.extend(pack_bits(&test_set_bits(&codes, labels, inputs, classes, domain.code_bits())));
 	Ok(crate::poseidon::hash(&input))
 }
 
@@ -291,6 +424,50 @@ mod tests {
 		assert_ne!(a, model_commitment(&[1, -1, 0, 0]));
 		assert_ne!(a, model_commitment(&[-1, 1, 0]));
 		assert_eq!(a, model_commitment(&[1, -1, 0]));
+	}
+
+	#[test]
+	fn signed_features_commit_in_their_own_domain_within_their_bits() {
+		assert_eq!(FeatureDomain::signed_for(0), Some(FeatureDomain::Signed { bits: 2 }));
+		assert_eq!(FeatureDomain::signed_for(1), Some(FeatureDomain::Signed { bits: 2 }));
+		assert_eq!(FeatureDomain::signed_for(2), Some(FeatureDomain::Signed { bits: 3 }));
+		// clip 5.0 at scale 2^16.
+		assert_eq!(FeatureDomain::signed_for(327_680), Some(FeatureDomain::Signed { bits: 20 }));
+		assert_eq!(FeatureDomain::signed_for(1 << 23), None);
+		let domain = FeatureDomain::Signed { bits: 4 };
+		// [-8, 7] fits 4 signed bits.
+		let features = [-8, 7, 0, -1];
+		let signed = test_set_commitment_in(domain, &features, &[0, 1], 2, 2).unwrap();
+		assert_eq!(
+			test_set_codes(domain, &features, &[0, 1], 2, 2).unwrap(),
+			alloc::vec![0, 15, 8, 7]
+		);
+		let mut input = alloc::vec![
+			Fr::from(DOMAIN_TEST_SET_SIGNED),
+			Fr::from(2u64),
+			Fr::from(2u64),
+			Fr::from(2u64),
+			Fr::from(4u64),
+		];
+		input.extend(pack_bits(&test_set_bits(&[0, 15, 8, 7], &[0, 1], 2, 2, 4)));
+		assert_eq!(signed, crate::poseidon::hash(&input));
+		assert_eq!(
+			test_set_commitment_in(domain, &[8, 0], &[0], 2, 2),
+			Err(CommitmentError::FeatureOutOfRange { index: 0, value: 8, bits: 4 })
+		);
+		assert_eq!(
+			test_set_commitment_in(FeatureDomain::Signed { bits: 25 }, &[0, 0], &[0], 2, 2),
+			Err(CommitmentError::UnsupportedDomain)
+		);
+		// The same grid features commit differently per domain, and per width.
+		let grid = [0, 4096, 65536, 8192];
+		let wide = FeatureDomain::Signed { bits: 18 };
+		let digits = test_set_commitment(&grid, &[0, 1], 2, 2).unwrap();
+		assert_ne!(digits, test_set_commitment_in(wide, &grid, &[0, 1], 2, 2).unwrap());
+		assert_ne!(
+			test_set_commitment_in(FeatureDomain::Signed { bits: 19 }, &grid, &[0, 1], 2, 2),
+			test_set_commitment_in(wide, &grid, &[0, 1], 2, 2)
+		);
 	}
 
 	#[test]

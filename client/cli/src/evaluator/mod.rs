@@ -52,8 +52,8 @@ use sha2::Digest;
 use crate::artifact;
 use crate::common::{
 	cid_from_chain, cid_to_chain, commitment_of, fetch_checked, fetch_from, fetch_scored,
-	global_model_before, parse_amount, recorded_store_peer, short, task_spec, ChainArgs,
-	SignerArgs, StoreArgs,
+	global_model_before, parse_amount, recorded_store_peer, short, task_model, task_spec,
+	ChainArgs, SignerArgs, StoreArgs,
 };
 use crate::follow::Follower;
 use crate::invalid;
@@ -1043,10 +1043,11 @@ impl Daemon {
 			Ok(test_set) => test_set,
 			Err(e) => return Ok(Err(format!("the released key opens no test set: {e}"))),
 		};
-		let spec = task_spec(info)?;
+		let model = task_model(info)?;
 		let commitment = if matches!(info.spec.scoring, ScoringRule::ZkAccuracy { .. }) {
-			let classes = spec.classes() as usize;
-			match din_zk::commitment::test_set_commitment(
+			let classes = model.spec.classes() as usize;
+			match din_zk::commitment::test_set_commitment_in(
+				din_zk::feature_domain(&model)?,
 				&test_set.features,
 				&test_set.labels,
 				test_set.num_features as usize,
@@ -1060,6 +1061,15 @@ impl Daemon {
 		};
 		if commitment != info.spec.test_set.commitment {
 			return Ok(Err("the released key does not open the committed test set".into()));
+		}
+		if let Some(map) = &model.preprocessing {
+			if !map.admits(&test_set) {
+				return Ok(Err(format!(
+					"the committed test set was not preprocessed as the task declares \
+					 (a feature outside ±{} or another width)",
+					map.clip
+				)));
+			}
 		}
 		Ok(Ok(test_set))
 	}

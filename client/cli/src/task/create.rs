@@ -13,13 +13,14 @@ use din_chain::{
 	},
 	Chain, H256,
 };
-use din_fl::{ModelSpec, TestSet};
+use din_fl::{ModelSpec, Preprocessing, TaskModel, TestSet, TrainingRecipe};
 use din_store::{Blockstore, Cid};
 
 use super::{owner_file, OwnerFile};
 use crate::artifact;
 use crate::common::{
-	cid_to_chain, commitment_of, parse_amount, ChainArgs, CsvArgs, DataSource, SignerArgs,
+	cid_to_chain, commitment_of, parse_amount, task_data, ChainArgs, CsvArgs, DataSource,
+	SignerArgs,
 };
 use crate::invalid;
 
@@ -47,6 +48,57 @@ impl std::str::FromStr for ModelArg {
 	}
 }
 
+/// The training recipe a task advises (`din_fl::recipe`): participants' daemons train
+/// with it wherever their operator set no flag of their own. Any of these flags records a
+/// recipe in the task's model spec; the ones left out take the defaults shown.
+#[derive(Debug, Default, Args)]
+pub struct RecipeArgs {
+	/// Recipe: the local optimizer, sgd (momentum 0.9) or adamw [default: sgd].
+	#[arg(long, value_enum)]
+	pub train_optimizer: Option<crate::participant::Optimizer>,
+	/// Recipe: the learning rate of round 1, in (0, 100] [default: 0.05].
+	#[arg(long)]
+	pub train_lr: Option<f32>,
+	/// Recipe: the factor the learning rate is multiplied by after each round, in (0, 1]
+	/// [default: 1, no decay].
+	#[arg(long)]
+	pub train_lr_decay: Option<f32>,
+	/// Recipe: local epochs per round, 1 to 100 [default: 5].
+	#[arg(long)]
+	pub train_epochs: Option<u16>,
+	/// Recipe: mini-batch size, 1 to 4096 [default: 16].
+	#[arg(long)]
+	pub train_batch_size: Option<u16>,
+	/// Recipe: FedProx mu, in [0, 100]; 0 trains without the proximal term [default: 0].
+	#[arg(long)]
+	pub train_fedprox_mu: Option<f32>,
+}
+
+impl RecipeArgs {
+	/// The recipe, if any flag asked for one.
+	fn recipe(&self) -> Option<TrainingRecipe> {
+		let any = self.train_optimizer.is_some()
+			|| self.train_lr.is_some()
+			|| self.train_lr_decay.is_some()
+			|| self.train_epochs.is_some()
+			|| self.train_batch_size.is_some()
+			|| self.train_fedprox_mu.is_some();
+		any.then(|| TrainingRecipe {
+			optimizer: match self.train_optimizer {
+				Some(crate::participant::Optimizer::AdamW) => din_fl::recipe::Optimizer::AdamW,
+				Some(crate::participant::Optimizer::Sgd) | None => {
+					din_fl::recipe::Optimizer::SgdMomentum
+				},
+			},
+			learning_rate: self.train_lr.unwrap_or(0.05),
+			decay: self.train_lr_decay.unwrap_or(1.0),
+			epochs: self.train_epochs.unwrap_or(5),
+			batch_size: self.train_batch_size.unwrap_or(16),
+			fedprox_mu: self.train_fedprox_mu.unwrap_or(0.0),
+		})
+	}
+}
+
 /// How accepted updates are scored.
 #[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
 pub enum ScoringArg {
@@ -59,7 +111,10 @@ pub enum ScoringArg {
 /// `din task create`.
 #[derive(Debug, Args)]
 pub struct CreateArgs {
-	/// Model architecture: softmax or mlp:W[,W…] (the circuit proves softmax and one-hidden-layer MLPs).
+	/// Model architecture: softmax or mlp:W[,W…] (hidden widths, 1 to 8 layers). zk scoring
+	/// proves softmax and one-hidden-layer MLPs; median scoring and the off-chain worker take
+	/// any MLP up to the runtime's model bound. The CNN of the ML crate is not offered:
+	/// neither the integer reference evaluator nor the circuit scores it yet.
 	#[arg(long, default_value = "softmax")]
 	pub model: ModelArg,
 	/// The owner's test data (see `din participant run --help` for the names).
@@ -67,6 +122,16 @@ pub struct CreateArgs {
 	pub test_data: DataSource,
 	#[command(flatten)]
 	pub csv: CsvArgs,
+	/// Standardize every input feature for this task: shift it by its mean and scale it
+	/// by its inverse standard deviation over --test-data, then clip it to ±CLIP (default
+	/// 5, at most 64). The map goes into the model spec, and every participant applies it
+	/// to its own data before training: features on different scales (1e-3 next to 1e3)
+	/// otherwise stall or derail SGD. Up to 256 features; median scoring only (the circuit
+	/// commits test sets on the digits pixel grid).
+	#[arg(long, value_name = "CLIP", num_args = 0..=1, default_missing_value = "5")]
+	pub standardize: Option<f32>,
+	#[command(flatten)]
+	pub recipe: RecipeArgs,
 	/// Test samples the scores are computed on (the first N of --test-data); each Groth16
 	/// proof covers all of them, so proving time grows with N.
 	#[arg(long, default_value_t = 64)]
@@ -220,39 +285,61 @@ fn model_spec(model: &ModelArg, inputs: usize, classes: usize) -> anyhow::Result
 	Ok(spec)
 }
 
-/// The owner's committed test set: its first `samples` samples.
+/// The task's model for the owner's test data, and its committed test set: the first
+/// `samples` samples, preprocessed as the model says. With `standardize` (a clip bound),
+/// the preprocessing standardizes every feature with the mean and deviation of all of the
+/// test data.
 fn owner_test_set(
 	source: &DataSource,
 	csv: &CsvArgs,
 	samples: usize,
-) -> anyhow::Result<(TestSet, usize)> {
+	model: &ModelArg,
+	standardize: Option<f32>,
+	recipe: Option<TrainingRecipe>,
+) -> anyhow::Result<(TestSet, TaskModel)> {
 	let data = source.load_with(csv, None)?;
 	if samples == 0 || samples > data.len() {
 		return Err(invalid!("--test-samples {samples}: the test data has {} samples", data.len()));
 	}
+	let preprocessing = standardize
+		.map(|clip| Preprocessing::standardize(data.features(), data.num_features(), clip));
+	let model = TaskModel {
+		spec: model_spec(model, data.num_features(), data.num_classes())?,
+		preprocessing,
+		recipe,
+	};
+	model.validate().map_err(|e| match e {
+		din_fl::SpecError::Recipe(why) => invalid!("the --train-* recipe: {why}"),
+		why => invalid!("--standardize: {why}"),
+	})?;
 	let picked: Vec<usize> = (0..samples).collect();
-	let classes = data.num_classes();
-	Ok((data.subset(&picked).to_test_set()?, classes))
+	let test_set = task_data(&data.subset(&picked), &model)?.to_test_set()?;
+	Ok((test_set, model))
 }
 
-/// The test-set commitment: the Poseidon commitment the circuit recomputes for `zk`;
-/// for `median` (any features, no circuit) the sha2-256 of the plaintext artifact.
+/// The test-set commitment: the Poseidon commitment the circuit recomputes for `zk` (in
+/// the model's feature domain: the digits grid, or signed features for a preprocessed
+/// task); for `median` (any features, no circuit) the sha2-256 of the plaintext artifact.
 fn test_set_commitment(
 	test_set: &TestSet,
-	classes: usize,
+	model: &TaskModel,
 	scoring: ScoringArg,
 ) -> anyhow::Result<H256> {
 	Ok(match scoring {
 		ScoringArg::Zk => {
 			let inputs = test_set.num_features as usize;
-			let c = din_zk::commitment::test_set_commitment(
+			let c = din_zk::commitment::test_set_commitment_in(
+				din_zk::feature_domain(model)?,
 				&test_set.features,
 				&test_set.labels,
 				inputs,
-				classes,
+				model.spec.classes() as usize,
 			)
 			.map_err(|e| {
-				invalid!("the circuit cannot commit this test set ({e:?}); use --scoring median")
+				invalid!(
+					"the circuit cannot commit this test set ({e}): features off the digits \
+					 grid need a preprocessing (--standardize), or use --scoring median"
+				)
 			})?;
 			H256(din_zk::commitment::to_bytes(&c))
 		},
@@ -268,17 +355,25 @@ pub(super) async fn create(args: CreateArgs) -> anyhow::Result<()> {
 	std::fs::create_dir_all(&args.owner_dir)
 		.with_context(|| format!("creating {}", args.owner_dir.display()))?;
 
-	let (test_set, classes) = owner_test_set(&args.test_data, &args.csv, args.test_samples)?;
-	let spec = model_spec(&args.model, test_set.num_features as usize, classes)?;
-	let architecture = spec.to_bytes().map_err(|e| invalid!("model: {e:?}"))?;
-	let spec_hash = spec.hash().map_err(|e| invalid!("model: {e:?}"))?;
+	let (test_set, model) = owner_test_set(
+		&args.test_data,
+		&args.csv,
+		args.test_samples,
+		&args.model,
+		args.standardize,
+		args.recipe.recipe(),
+	)?;
+	let architecture = model.to_bytes().map_err(|e| invalid!("model: {e}"))?;
+	let spec_hash = model.hash().map_err(|e| invalid!("model: {e}"))?;
+	let spec = &model.spec;
+	let classes = spec.classes() as usize;
 
-	let genesis = din_ml::model::Model::new(&spec, args.genesis_seed, &candle_core::Device::Cpu)?
+	let genesis = din_ml::model::Model::new(spec, args.genesis_seed, &candle_core::Device::Cpu)?
 		.to_update(0)?;
 	let genesis_cid = blockstore.put_artifact(&genesis.encode()?)?;
 	let genesis_commitment = commitment_of(&genesis.values);
 
-	let test_commitment = test_set_commitment(&test_set, classes, args.scoring)?;
+	let test_commitment = test_set_commitment(&test_set, &model, args.scoring)?;
 	let test_key = artifact::new_test_key();
 	let sealed_set = match args.attack {
 		None => test_set.clone(),
@@ -293,7 +388,7 @@ pub(super) async fn create(args: CreateArgs) -> anyhow::Result<()> {
 
 	let (scoring, proving_key_cid) = match args.scoring {
 		ScoringArg::Zk => {
-			let (vk_hash, pk_cid) = zk_setup(&chain, &signer, &spec, &args, &blockstore).await?;
+			let (vk_hash, pk_cid) = zk_setup(&chain, &signer, &model, &args, &blockstore).await?;
 			(ScoringRule::ZkAccuracy { vk: vk_hash }, Some(pk_cid))
 		},
 		ScoringArg::Median => {
@@ -430,14 +525,15 @@ pub(super) async fn create(args: CreateArgs) -> anyhow::Result<()> {
 async fn zk_setup(
 	chain: &Chain,
 	signer: &din_chain::Signer,
-	spec: &ModelSpec,
+	task_model: &TaskModel,
 	args: &CreateArgs,
 	blockstore: &Blockstore,
 ) -> anyhow::Result<(H256, Cid)> {
-	let model = din_zk::ModelShape::try_from(spec).map_err(|_| {
+	let model = din_zk::ModelShape::try_from(&task_model.spec).map_err(|_| {
 		invalid!("the circuit proves softmax and one-hidden-layer MLPs; use --scoring median")
 	})?;
-	let shape = din_zk::CircuitShape { model, samples: args.test_samples };
+	let features = din_zk::feature_domain(task_model)?;
+	let shape = din_zk::CircuitShape { model, samples: args.test_samples, features };
 	tracing::info!(target: "din", "Groth16 setup for {shape:?}");
 	let progress = crate::progress::Progress::spinner(format!(
 		"Groth16 setup for {} test samples (tens of seconds)",
@@ -485,14 +581,96 @@ mod tests {
 
 	#[test]
 	fn the_owner_test_set_commitment_matches_the_circuit_for_digits() {
-		let (test_set, classes) =
-			owner_test_set(&DataSource::DigitsTest, &CsvArgs::default(), 8).unwrap();
+		let digits = |samples| {
+			owner_test_set(
+				&DataSource::DigitsTest,
+				&CsvArgs::default(),
+				samples,
+				&ModelArg::Softmax,
+				None,
+				None,
+			)
+		};
+		let (test_set, model) = digits(8).unwrap();
 		assert_eq!(test_set.labels.len(), 8);
-		let zk = test_set_commitment(&test_set, classes, ScoringArg::Zk).unwrap();
+		assert_eq!(
+			model,
+			TaskModel::from(ModelSpec::SoftmaxRegression { inputs: 64, classes: 10 })
+		);
+		let zk = test_set_commitment(&test_set, &model, ScoringArg::Zk).unwrap();
 		let direct =
 			din_zk::commitment::test_set_commitment(&test_set.features, &test_set.labels, 64, 10)
 				.unwrap();
 		assert_eq!(zk.0, din_zk::commitment::to_bytes(&direct));
-		assert!(owner_test_set(&DataSource::DigitsTest, &CsvArgs::default(), 361).is_err());
+		assert!(digits(361).is_err());
+	}
+
+	#[test]
+	fn standardizing_puts_features_of_every_scale_within_the_clip_bound() {
+		let dir = tempfile::tempdir().unwrap();
+		let path = dir.path().join("test.csv");
+		// Three features on scales 1e-3, 1 and 1e3; labels 0..3.
+		let rows: String = (0..30)
+			.map(|i| {
+				let x = f64::from(i);
+				format!("{},{},{},{}\n", x * 1e-3, x.sin(), 1e3 * x + 5e4, i % 3)
+			})
+			.collect();
+		std::fs::write(&path, format!("small,medium,large,label\n{rows}")).unwrap();
+		let source: DataSource = format!("csv:{}", path.display()).parse().unwrap();
+		let (test_set, model) =
+			owner_test_set(&source, &CsvArgs::default(), 20, &ModelArg::Softmax, Some(2.0), None)
+				.unwrap();
+		let map = model.preprocessing.as_ref().expect("a preprocessing map");
+		assert_eq!(map.shift.len(), 3);
+		let bound = din_fl::quantize(2.0).unwrap();
+		assert!(test_set.features.iter().all(|x| x.abs() <= bound));
+		// The large feature no longer dwarfs the small one.
+		let spread = |feature: usize| {
+			let column = test_set.features.iter().skip(feature).step_by(3);
+			column.clone().max().unwrap() - column.min().unwrap()
+		};
+		assert!(spread(2) < 4 * spread(0), "{} vs {}", spread(2), spread(0));
+		// The circuit commits the preprocessed features as signed ones, 19 bits for ±2.0.
+		let zk = test_set_commitment(&test_set, &model, ScoringArg::Zk).unwrap();
+		let signed = din_zk::commitment::test_set_commitment_in(
+			din_zk::commitment::FeatureDomain::Signed { bits: 19 },
+			&test_set.features,
+			&test_set.labels,
+			3,
+			3,
+		)
+		.unwrap();
+		assert_eq!(zk.0, din_zk::commitment::to_bytes(&signed));
+		// Unpreprocessed, the same table is off the digits grid: refused, with the ways out.
+		let raw = TaskModel { preprocessing: None, ..model.clone() };
+		let error = test_set_commitment(&test_set, &raw, ScoringArg::Zk).unwrap_err();
+		assert!(format!("{error:#}").contains("--standardize"), "{error:#}");
+		// A clip bound the spec cannot carry is refused by name.
+		let error =
+			owner_test_set(&source, &CsvArgs::default(), 20, &ModelArg::Softmax, Some(100.0), None)
+				.unwrap_err();
+		assert!(format!("{error:#}").contains("--standardize"), "{error:#}");
+	}
+
+	#[test]
+	fn a_recipe_is_recorded_only_when_asked_for_and_refused_out_of_range() {
+		assert_eq!(RecipeArgs::default().recipe(), None);
+		let decaying = RecipeArgs { train_lr_decay: Some(0.9), ..Default::default() };
+		let recipe = decaying.recipe().unwrap();
+		assert_eq!((recipe.learning_rate, recipe.decay, recipe.epochs), (0.05, 0.9, 5));
+		let digits = |recipe| {
+			owner_test_set(
+				&DataSource::DigitsTest,
+				&CsvArgs::default(),
+				8,
+				&ModelArg::Softmax,
+				None,
+				recipe,
+			)
+		};
+		assert_eq!(digits(Some(recipe)).unwrap().1.recipe, Some(recipe));
+		let error = digits(Some(TrainingRecipe { decay: 2.0, ..recipe })).unwrap_err();
+		assert!(format!("{error:#}").contains("--train-* recipe"), "{error:#}");
 	}
 }

@@ -2,15 +2,60 @@
 
 use din_chain::types::{SubgroupResult, TaskPhase};
 
-use crate::common::{format_amount, ChainArgs};
+use din_fl::{ModelSpec, TaskModel};
+
+use crate::common::{format_amount, task_model, ChainArgs};
 
 fn phase_name(phase: &TaskPhase) -> String {
 	format!("{phase:?}")
 }
 
+/// The model in a few words: what a participant's data must fit.
+fn describe_model(model: &TaskModel) -> String {
+	let architecture = match &model.spec {
+		ModelSpec::SoftmaxRegression { inputs, classes } => {
+			format!("softmax regression {inputs} → {classes}")
+		},
+		ModelSpec::Mlp { inputs, hidden, classes } => {
+			let widths: Vec<String> =
+				[*inputs].iter().chain(hidden).chain([classes]).map(u32::to_string).collect();
+			format!("MLP {}", widths.join(" → "))
+		},
+		ModelSpec::Cnn { side, channels, classes } => {
+			format!("CNN {side}×{side}, channels {channels:?}, {classes} classes")
+		},
+	};
+	let inputs = match &model.preprocessing {
+		Some(map) => {
+			format!("inputs preprocessed (clamp((x - shift) · scale, ±{}) per feature)", map.clip)
+		},
+		None => "raw inputs".to_string(),
+	};
+	match &model.recipe {
+		Some(recipe) => {
+			let optimizer = match recipe.optimizer {
+				din_fl::recipe::Optimizer::SgdMomentum => "sgd",
+				din_fl::recipe::Optimizer::AdamW => "adamw",
+			};
+			let prox = if recipe.fedprox_mu > 0.0 {
+				format!(", FedProx mu {}", recipe.fedprox_mu)
+			} else {
+				String::new()
+			};
+			format!(
+				"{architecture}; {inputs}; recipe {optimizer} lr {} ×{} per round, {} epochs, \
+				 batches of {}{prox}",
+				recipe.learning_rate, recipe.decay, recipe.epochs, recipe.batch_size
+			)
+		},
+		None => format!("{architecture}; {inputs}"),
+	}
+}
+
 pub(super) async fn status(task: u32, json: bool, chain: ChainArgs) -> anyhow::Result<()> {
 	let chain = chain.connect().await?;
 	let info = crate::common::existing_task(&chain, task).await?;
+	let model = task_model(&info)?;
 	let participants = chain.participants(task).await?;
 	let (head, _) = chain.finalized_head().await?;
 	let last_round =
@@ -65,6 +110,15 @@ pub(super) async fn status(task: u32, json: bool, chain: ChainArgs) -> anyhow::R
 				"phase": phase_name(&info.phase),
 				"round": info.round,
 				"rounds": info.spec.rounds,
+				"model": describe_model(&model),
+				"preprocessing": model.preprocessing.as_ref().map(|map| serde_json::json!({
+					"shift": map.shift, "scale": map.scale, "clip": map.clip,
+				})),
+				"recipe": model.recipe.map(|r| serde_json::json!({
+					"optimizer": format!("{:?}", r.optimizer), "learning_rate": r.learning_rate,
+					"decay": r.decay, "epochs": r.epochs, "batch_size": r.batch_size,
+					"fedprox_mu": r.fedprox_mu,
+				})),
 				"phase_ends": info.phase_ends,
 				"finalized": head,
 				"remaining": info.remaining.to_string(),
@@ -88,6 +142,7 @@ pub(super) async fn status(task: u32, json: bool, chain: ChainArgs) -> anyhow::R
 		info.spec.rounds,
 		info.phase_ends
 	);
+	println!("  model {}", describe_model(&model));
 	println!("  pool left {}  participants {}", format_amount(info.remaining), participants.len());
 	if let Some(deposit) = deposit {
 		println!(
@@ -119,4 +174,31 @@ pub(super) async fn status(task: u32, json: bool, chain: ChainArgs) -> anyhow::R
         );
 	}
 	Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+	use super::*;
+
+	#[test]
+	fn the_model_is_described_with_its_preprocessing() {
+		let mlp = ModelSpec::Mlp { inputs: 8, hidden: vec![16, 4], classes: 3 };
+		assert_eq!(describe_model(&mlp.clone().into()), "MLP 8 → 16 → 4 → 3; raw inputs");
+		let map = din_fl::Preprocessing::standardize(&[1.0; 16], 8, 5.0);
+		let model = TaskModel { preprocessing: Some(map), ..mlp.into() };
+		assert!(describe_model(&model)
+			.ends_with("inputs preprocessed (clamp((x - shift) · scale, ±5) per feature)"));
+		let recipe = din_fl::TrainingRecipe {
+			optimizer: din_fl::recipe::Optimizer::AdamW,
+			learning_rate: 0.01,
+			decay: 0.9,
+			epochs: 2,
+			batch_size: 32,
+			fedprox_mu: 0.5,
+		};
+		let model = TaskModel { recipe: Some(recipe), ..model };
+		assert!(describe_model(&model).ends_with(
+			"; recipe adamw lr 0.01 ×0.9 per round, 2 epochs, batches of 32, FedProx mu 0.5"
+		));
+	}
 }

@@ -11,7 +11,7 @@ use futures::StreamExt;
 use serde::Serialize;
 use serde_json::json;
 
-use crate::common::{format_amount, short, task_spec, ChainArgs, CsvArgs, DataSource, StoreArgs};
+use crate::common::{format_amount, short, ChainArgs, CsvArgs, DataSource, StoreArgs};
 use crate::invalid;
 
 /// `din task watch`.
@@ -135,8 +135,10 @@ pub(super) async fn watch(args: WatchArgs) -> anyhow::Result<()> {
 	let task = args.task;
 	let chain = args.chain.connect().await?;
 	let info = crate::common::existing_task(&chain, task).await?;
-	let spec = task_spec(&info)?;
-	let eval = args.eval_data.load_with(&args.csv, None)?.to_test_set()?;
+	let model = crate::common::task_model(&info)?;
+	let raw = args.eval_data.load_with(&args.csv, Some(model.spec.classes() as usize))?;
+	let eval = crate::common::task_data(&raw, &model)?.to_test_set()?;
+	let spec = model.spec;
 	let store = args.store.start().await?;
 	let schema = spec.schema().map_err(|e| invalid!("{e:?}"))?;
 	let genesis = crate::common::fetch_checked(

@@ -130,6 +130,21 @@ impl Dataset {
 		Ok((features, labels))
 	}
 
+	/// The samples under a task's input preprocessing ([`din_fl::Preprocessing`]), which
+	/// must cover exactly this dataset's features.
+	pub fn preprocessed(&self, map: &din_fl::Preprocessing) -> Result<Self> {
+		if map.shift.len() != self.num_features {
+			return Err(MlError::InvalidDataset(format!(
+				"the task preprocesses {} features, the data has {}",
+				map.shift.len(),
+				self.num_features
+			)));
+		}
+		let mut features = self.features.clone();
+		map.apply(&mut features);
+		Ok(Self { features, ..self.clone() })
+	}
+
 	/// The dataset in the integer reference evaluator's form: features quantized with
 	/// the canonical [`din_fl::quantize`].
 	pub fn to_test_set(&self) -> Result<din_fl::TestSet> {
