@@ -14,7 +14,7 @@
 #                     [--scoring-blocks B]
 #                     [--poisoner] [--copier] [--inflater] [--liar] [--copy-commit]
 #                     [--wrong-test-set] [--summary FILE] [--events FILE] [--kill-restart]
-#                     [--owner-control]
+#                     [--owner-control] [--data-dir DIR] [--standardize]
 #                     [--url WS_URL[,WS_URL…]] [--timeout SECONDS] [--worker]
 #
 # --model: softmax (default) or mlp:W[,W…] (`din task create --model`;
@@ -45,8 +45,16 @@
 #                  the chain takes) in round 1's Training, then `din task end` in round 2's:
 #                  the task runs the rounds it was created with, on a pool half again as
 #                  large (needs --rounds 2 or more).
-# FINAL_JSON=FILE (environment): the final model's evaluation on the digits test split is
-# also written there as JSON (`din model evaluate --json`; scripts/demo.sh reads it).
+# --data-dir: CSV data instead of the digits: participant i trains on DIR/participant-i.csv,
+#             the owner commits the first --test-samples rows of DIR/test.csv, and the
+#             watcher and the final evaluation score every row of DIR/test.csv (header row,
+#             label in the last column). zk scoring needs --standardize (the circuit
+#             commits the digits grid, or a preprocessed task's signed features).
+# --standardize: the owner's task standardizes every input feature (`din task create
+#                --standardize`), and every participant applies that map to its data.
+# FINAL_JSON=FILE (environment): the final model's evaluation on the digits test split (or
+# DIR/test.csv) is also written there as JSON (`din model evaluate --json`; scripts/demo.sh
+# reads it).
 # Accounts: the owner is //Alice; participants and evaluators are the other endowed dev
 # accounts (the dev genesis endows all 14 sr25519 keyring accounts), so at most P + E = 13.
 set -euo pipefail
@@ -54,7 +62,7 @@ source "$(dirname "$0")/env.sh"
 
 P=8 E=4 G=4 Q=3 ROUNDS=5 SUMMARY="" EVENTS="" KILL=0 WORKER=0 OWNER_ATTACK=() OWNER_CONTROL=0
 RULE=fedavg SCORING=zk MODEL=softmax SAMPLES=32 TRAINING_BLOCKS=3 PHASE_BLOCKS=3 SCORING_BLOCKS=50 URLS=() TIMEOUT=1800
-PARTICIPANT_ATTACKS=() EVALUATOR_ATTACKS=()
+PARTICIPANT_ATTACKS=() EVALUATOR_ATTACKS=() DATA_DIR="" STANDARDIZE=()
 while [ $# -gt 0 ]; do
 	case "$1" in
 		--participants) P="$2"; shift 2 ;;
@@ -81,6 +89,8 @@ while [ $# -gt 0 ]; do
 		--events) EVENTS="$2"; shift 2 ;;
 		--kill-restart) KILL=1; shift ;;
 		--owner-control) OWNER_CONTROL=1; shift ;;
+		--data-dir) DATA_DIR="$2"; shift 2 ;;
+		--standardize) STANDARDIZE=(--standardize); shift ;;
 		--worker) WORKER=1; shift ;;
 		*) echo "unknown argument: $1" >&2; exit 2 ;;
 	esac
@@ -92,6 +102,14 @@ if [ $((P + E + WORKER)) -gt ${#ACCOUNTS[@]} ]; then
 	exit 2
 fi
 WORKER_SURI="${ACCOUNTS[$((P + E))]:-}"
+# Where each party's data comes from: the digits, or the CSV files of --data-dir.
+if [ -n "$DATA_DIR" ]; then
+	TEST_DATA="csv:$DATA_DIR/test.csv"
+	participant_data() { echo "csv:$DATA_DIR/participant-$1.csv"; }
+else
+	TEST_DATA=digits-test
+	participant_data() { echo "digits:$1/$P"; }
+fi
 
 DIN="$CARGO_TARGET_DIR/debug/din"
 WORK="$(mktemp -d)"
@@ -173,6 +191,7 @@ T0=$(date +%s)
 	--phase-blocks "$PHASE_BLOCKS" --registration-blocks 6 --training-blocks "$TRAINING_BLOCKS" \
 	--scoring-blocks "$SCORING_BLOCKS" --rewarding-blocks 15 --test-samples "$SAMPLES" \
 	--aggregation "$RULE" --scoring "$SCORING" --model "$MODEL" "${OWNER_ATTACK[@]}" \
+	--test-data "$TEST_DATA" "${STANDARDIZE[@]}" \
 	>"$WORK/task.json" 2>"$WORK/create.log" || fail "task create"
 TASK=$(jq -r .task "$WORK/task.json")
 # The evaluators find the proving key (zk) through the spec's `test_set.proving_key_cid`.
@@ -210,7 +229,7 @@ participant() { # index (1-based), restart flag
 	local i=$1 extra=() n=$(($1 - 1 - P + ${#PARTICIPANT_ATTACKS[@]}))
 	[ "$n" -ge 0 ] && extra=(--attack "${PARTICIPANT_ATTACKS[$n]}")
 	"$DIN" participant run --url "$(node_url "$i")" --suri "${ACCOUNTS[$((i - 1))]}" \
-		--task "$TASK" --data "digits:$i/$P" --prometheus-port "${METRICS_PORT[$i]}" \
+		--task "$TASK" --data "$(participant_data "$i")" --prometheus-port "${METRICS_PORT[$i]}" \
 		--seed "$i" --state-dir "$WORK/participant-$i" --store-dir "$WORK/participant-$i/store" \
 		"${extra[@]}" >>"$WORK/participant-$i.log" 2>&1 &
 	PIDS+=($!)
@@ -231,7 +250,7 @@ evaluator() { # index (1-based)
 for j in $(seq "$E"); do evaluator "$j"; done
 for i in $(seq "$P"); do participant "$i"; done
 
-WATCH_ARGS=(task watch --task "$TASK" --store-dir "$WORK/watch-store")
+WATCH_ARGS=(task watch --task "$TASK" --store-dir "$WORK/watch-store" --eval-data "$TEST_DATA")
 # Waits until the task is in Training of `round` (0-based).
 wait_for_training() {
 	until [ "$("$DIN" task status --url "$(node_url 1)" --task "$TASK" --json 2>/dev/null |
@@ -295,10 +314,10 @@ if [ -n "$SUMMARY" ]; then
 fi
 # The evaluators holding the global models have exited; `watch` fetched every one of them
 # into its block store, so the final evaluation reads it from there.
-"$DIN" model evaluate --task "$TASK" --data digits-test --store-dir "$WORK/watch-store" |
+"$DIN" model evaluate --task "$TASK" --data "$TEST_DATA" --store-dir "$WORK/watch-store" |
 	tee "$WORK/final.txt"
 if [ -n "${FINAL_JSON:-}" ]; then
-	"$DIN" model evaluate --task "$TASK" --data digits-test --store-dir "$WORK/watch-store" \
+	"$DIN" model evaluate --task "$TASK" --data "$TEST_DATA" --store-dir "$WORK/watch-store" \
 		--json >"$FINAL_JSON" 2>"$WORK/final-json.log" || fail "din model evaluate --json"
 fi
 for log in "$WORK"/participant-*.log "$WORK"/evaluator-*.log; do
