@@ -106,8 +106,9 @@ impl Follower {
 					Ok(record) => {
 						let number = record.number;
 						eprintln!(
-							"din-load: block {number}: {} extrinsics, transactions {:.1} ms / {} KiB, \
+							"{}: block {number}: {} extrinsics, transactions {:.1} ms / {} KiB, \
 							 hooks {:.1} ms / {} KiB, deadlines: {}",
+							program(),
 							record.extrinsics.len(),
 							record.normal.0 as f64 / 1e9,
 							record.normal.1 / 1024,
@@ -123,7 +124,7 @@ impl Follower {
 						let _ = tx.send(number);
 					},
 					Err(e) => {
-						eprintln!("din-load: stopped following blocks: {e:#}");
+						eprintln!("{}: stopped following blocks: {e:#}", program());
 						return;
 					},
 				}
@@ -280,4 +281,14 @@ async fn record(block: subxt::client::Block<din_chain::DinConfig>) -> Result<Blo
 		hook_events,
 		timestamp_ms,
 	})
+}
+
+/// The running binary's name (din-load or din-scale), which prefixes the follower's lines.
+fn program() -> String {
+	std::env::args()
+		.next()
+		.as_deref()
+		.map(std::path::Path::new)
+		.and_then(|path| path.file_name())
+		.map_or_else(|| "din-load".into(), |name| name.to_string_lossy().into_owned())
 }

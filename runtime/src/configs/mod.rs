@@ -518,7 +518,10 @@ pub type DinRandomness = pallet_babe::RandomnessFromOneEpochAgo<Runtime>;
 /// author knows it sooner (a slot's VRF output is a function of the epoch's randomness)
 /// and chooses which Training transactions its block carries: one colluding author can keep
 /// a colluder out of the sample (docs/threat-model.md). The VRF output of the block that
-/// ends Training would close that, but BABE stores a block's output only at its end.
+/// ends Training would take away only the choice of transactions, not the foreknowledge
+/// (every slot's output is known to its author once the epoch's randomness is), and BABE
+/// stores a block's output only at its end; a seed no single author knows needs
+/// randomness mixed over many blocks, or a reveal by the panel itself.
 pub type DinSampleRandomness = pallet_babe::ParentBlockRandomness<Runtime>;
 
 parameter_types! {

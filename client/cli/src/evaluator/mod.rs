@@ -1044,34 +1044,9 @@ impl Daemon {
 			Err(e) => return Ok(Err(format!("the released key opens no test set: {e}"))),
 		};
 		let model = task_model(info)?;
-		let commitment = if matches!(info.spec.scoring, ScoringRule::ZkAccuracy { .. }) {
-			let classes = model.spec.classes() as usize;
-			match din_zk::commitment::test_set_commitment_in(
-				din_zk::feature_domain(&model)?,
-				&test_set.features,
-				&test_set.labels,
-				test_set.num_features as usize,
-				classes,
-			) {
-				Ok(c) => H256(din_zk::commitment::to_bytes(&c)),
-				Err(e) => return Ok(Err(format!("the decrypted test set is malformed: {e:?}"))),
-			}
-		} else {
-			H256(din_fl::sealed_test_set::median_test_set_commitment(&test_set))
-		};
-		if commitment != info.spec.test_set.commitment {
-			return Ok(Err("the released key does not open the committed test set".into()));
-		}
-		if let Some(map) = &model.preprocessing {
-			if !map.admits(&test_set) {
-				return Ok(Err(format!(
-					"the committed test set was not preprocessed as the task declares \
-					 (a feature outside ±{} or another width)",
-					map.clip
-				)));
-			}
-		}
-		Ok(Ok(test_set))
+		let zk = matches!(info.spec.scoring, ScoringRule::ZkAccuracy { .. });
+		Ok(check_opened_test_set(&model, zk, &info.spec.test_set.commitment, &test_set)
+			.map(|()| test_set))
 	}
 
 	/// Disputes the test set of `task` if this evaluator sits in its last round (only their
@@ -1273,6 +1248,44 @@ fn prover_slot(participant: &AccountId32, round: u32, panel: usize) -> usize {
 		.chain_update(round.to_le_bytes())
 		.finalize();
 	(u64::from_le_bytes(digest[..8].try_into().expect("8 bytes")) % panel.max(1) as u64) as usize
+}
+
+/// Whether an opened test set is the one the task committed to: its commitment (Poseidon in
+/// the model's feature domain under zk scoring, sha2-256 under median) and, for a task whose
+/// inputs are preprocessed, a set the declared map could have produced
+/// (`Preprocessing::admits`). `Err(why)` is the dispute's reason.
+fn check_opened_test_set(
+	model: &din_fl::TaskModel,
+	zk: bool,
+	committed: &H256,
+	test_set: &TestSet,
+) -> Result<(), String> {
+	let commitment = if zk {
+		let domain = din_zk::feature_domain(model).map_err(|e| e.to_string())?;
+		match din_zk::commitment::test_set_commitment_in(
+			domain,
+			&test_set.features,
+			&test_set.labels,
+			test_set.num_features as usize,
+			model.spec.classes() as usize,
+		) {
+			Ok(c) => H256(din_zk::commitment::to_bytes(&c)),
+			Err(e) => return Err(format!("the decrypted test set is malformed: {e}")),
+		}
+	} else {
+		H256(din_fl::sealed_test_set::median_test_set_commitment(test_set))
+	};
+	if commitment != *committed {
+		return Err("the released key does not open the committed test set".into());
+	}
+	match &model.preprocessing {
+		Some(map) if !map.admits(test_set) => Err(format!(
+			"the committed test set was not preprocessed as the task declares (a feature \
+			 outside ±{} or another width)",
+			map.clip
+		)),
+		_ => Ok(()),
+	}
 }
 
 #[cfg(test)]

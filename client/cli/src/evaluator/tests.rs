@@ -90,3 +90,44 @@ fn proving_keys_parse_as_task_and_cid() {
 	assert!(parse_proving_key(cid).is_err());
 	assert!(parse_proving_key("x=bafy").is_err());
 }
+
+/// Attack: the owner declares a preprocessing map but commits (and seals) a test set it did
+/// not preprocess that way, or a set other than the committed one. The daemon disputes both,
+/// under median and zk scoring alike, and takes the honest set (as the worker does).
+#[test]
+fn an_opened_test_set_the_tasks_map_could_not_have_produced_is_disputed() {
+	let spec = din_fl::ModelSpec::SoftmaxRegression { inputs: 2, classes: 2 };
+	let map = din_fl::Preprocessing { shift: vec![0.0; 2], scale: vec![1.0; 2], clip: 2.0 };
+	let model = din_fl::TaskModel { preprocessing: Some(map), ..spec.into() };
+	let set = |features: &[f32]| TestSet::from_f32(2, features, vec![0, 1]).unwrap();
+	let honest = set(&[1.5, -2.0, 0.25, 2.0]);
+	let raw = set(&[1.5, -2.0, 0.25, 250.0]);
+	for zk in [false, true] {
+		let commit = |test_set: &TestSet| {
+			if zk {
+				let domain = din_zk::feature_domain(&model).unwrap();
+				let c = din_zk::commitment::test_set_commitment_in(
+					domain,
+					&test_set.features,
+					&test_set.labels,
+					2,
+					2,
+				);
+				H256(din_zk::commitment::to_bytes(&c.unwrap()))
+			} else {
+				H256(din_fl::sealed_test_set::median_test_set_commitment(test_set))
+			}
+		};
+		assert_eq!(check_opened_test_set(&model, zk, &commit(&honest), &honest), Ok(()));
+		// Under zk its feature outside the signed width cannot even be committed.
+		let other = check_opened_test_set(&model, zk, &commit(&honest), &raw).unwrap_err();
+		let expected =
+			if zk { "does not fit 19 signed bits" } else { "does not open the committed" };
+		assert!(other.contains(expected), "{other}");
+		if !zk {
+			// Committed as it is, the raw set still lies outside the map's bound.
+			let why = check_opened_test_set(&model, zk, &commit(&raw), &raw).unwrap_err();
+			assert!(why.contains("not preprocessed as the task declares"), "{why}");
+		}
+	}
+}
