@@ -126,8 +126,9 @@ pub struct CreateArgs {
 	/// by its inverse standard deviation over --test-data, then clip it to ±CLIP (default
 	/// 5, at most 64). The map goes into the model spec, and every participant applies it
 	/// to its own data before training: features on different scales (1e-3 next to 1e3)
-	/// otherwise stall or derail SGD. Up to 256 features; median scoring only (the circuit
-	/// commits test sets on the digits pixel grid).
+	/// otherwise stall or derail SGD. Up to 256 features. Under zk scoring the test set is
+	/// then committed and proven as signed features wide enough for ±CLIP (without a
+	/// preprocessing the circuit takes only the digits pixel grid).
 	#[arg(long, value_name = "CLIP", num_args = 0..=1, default_missing_value = "5")]
 	pub standardize: Option<f32>,
 	#[command(flatten)]
