@@ -15,15 +15,17 @@
 # - the pool's accounting holds (pool = participants + evaluators + burned + refund);
 # - the extension and the end of training are on chain, and phases whose expected
 #   submissions were all in ended early (the blocks per round are printed).
-# The scoring window (30 blocks) leaves room for Groth16 proofs on a loaded 2-core machine:
-# each takes 18-36 s there, and an evaluator proves up to three in a row. About 6 minutes, 2 of them waiting until everyone is drawable (an epoch after joining).
+# The scoring window (60 blocks, then Rewarding's 15 for late proofs) leaves room for
+# Groth16 proofs on a loaded 2-core machine: each takes 18-36 s there, and an evaluator
+# proves up to three in a row; with 30 blocks a CI run that proved the tabular task's
+# scores beside this one left three updates unproven (2026-12-06). About 6 minutes, 2 of them waiting until everyone is drawable (an epoch after joining).
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
 
 SUMMARY="$(mktemp)" EVENTS="$(mktemp)" FINAL="$(mktemp)"
 trap 'rm -f "$SUMMARY" "$EVENTS" "$FINAL"' EXIT
 FINAL_JSON="$FINAL" "$DIN_ROOT/scripts/fl-run.sh" --participants 4 --evaluators 3 --rounds 2 --aggregation median \
-	--scoring-blocks 30 --poisoner --liar --kill-restart --owner-control --timeout 900 --summary "$SUMMARY" \
+	--scoring-blocks 60 --poisoner --liar --kill-restart --owner-control --timeout 900 --summary "$SUMMARY" \
 	--events "$EVENTS"
 
 DIN="$CARGO_TARGET_DIR/debug/din"
