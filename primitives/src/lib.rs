@@ -244,6 +244,20 @@ pub enum TaskPhase {
 	Cancelled,
 }
 
+/// The value a strict majority of `assigned` voters agrees on, and how many voted for it.
+/// `votes` holds one value per voter that revealed. Ties and pluralities are no majority.
+/// pallet-din-evaluation settles every commit-reveal vote with it; the daemons compute the
+/// same outcome from the reveals once a reveal phase can take no more of them.
+pub fn strict_majority<V: PartialEq + Clone>(votes: &[V], assigned: u32) -> Option<(V, u32)> {
+	for v in votes {
+		let count = votes.iter().filter(|w| *w == v).count() as u32;
+		if count.saturating_mul(2) > assigned {
+			return Some((v.clone(), count));
+		}
+	}
+	None
+}
+
 /// An illegal phase transition was requested.
 #[derive(Encode, Decode, TypeInfo, Clone, Copy, PartialEq, Eq, Debug)]
 pub enum TransitionError {
@@ -498,6 +512,14 @@ pub trait RoundLifecycle {
 	/// block, so that work too large for one block (settling many subgroups) is done in
 	/// slices. The phase's own calls must be refused from the first call on.
 	fn on_phase_end(task: TaskId, round: RoundIndex, phase: TaskPhase) -> WorkSlice;
+	/// Whether [`Self::on_phase_end`] does nothing for `phase`, so that the phase may end
+	/// inside the block of its last expected submission (the task pallet then does not
+	/// call it): the next phase's submissions can land in the very next block. Phases whose
+	/// end does work (draws, settlements) end at a deadline, in `on_initialize`, where that
+	/// work is charged.
+	fn ends_without_work(_phase: TaskPhase) -> bool {
+		false
+	}
 	/// `task` is being created with `scoring`, inside `create_task` (measured by its
 	/// benchmark). An `Err` refuses the task, e.g. a `ZkAccuracy` task naming a verifying key
 	/// that is not registered; `Ok` may bind what the task uses (the key stays registered
@@ -591,8 +613,9 @@ impl RoundLifecycle for () {
 /// nobody can end a phase early without every expected submission in.
 pub trait PhaseClosing {
 	/// Every submission that `phase` of `round` of `task` expects has been recorded in this
-	/// block: end the phase at the next block. Does nothing if the task is in another phase
-	/// or round, or already ends by then.
+	/// block: end the phase now if its end does no work
+	/// ([`RoundLifecycle::ends_without_work`]), else at the next block. Does nothing if the
+	/// task is in another phase or round, or already ends by then.
 	fn all_in(task: TaskId, round: RoundIndex, phase: TaskPhase);
 }
 
@@ -925,6 +948,18 @@ mod tests {
 		assert_ne!(binding, score_binding(3, &(0u8, 7u32, 10u64), &31u64));
 		let inputs = evaluation_public_inputs(&Hash::zero(), &Hash::zero(), 1, 2, &binding);
 		assert_eq!(&inputs[128..], &binding);
+	}
+
+	/// A silent voter counts against every value: more than half of the assigned voters
+	/// must agree, so a plurality, a tie, or a unanimous minority that revealed fixes nothing.
+	#[test]
+	fn a_strict_majority_needs_more_than_half_of_the_assigned_voters() {
+		assert_eq!(strict_majority(&[1, 1, 2], 3), Some((1, 2)));
+		assert_eq!(strict_majority(&[2, 1, 1], 3), Some((1, 2)));
+		assert_eq!(strict_majority(&[1, 1], 4), None, "a tie with the silent");
+		assert_eq!(strict_majority(&[1, 2, 3], 3), None, "a plurality");
+		assert_eq!(strict_majority(&[1], 3), None, "one of three, the others silent");
+		assert_eq!(strict_majority::<u8>(&[], 0), None);
 	}
 
 	/// Accounts name distinct authors, and an author is not some other statement's hash.

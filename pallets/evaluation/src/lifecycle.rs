@@ -55,6 +55,12 @@ impl<T: Config> RoundLifecycle for Pallet<T> {
 		}
 	}
 
+	// The commit phases record nothing at their end (a missing commit is judged when the
+	// reveals are settled), so they end in the block of their last commit.
+	fn ends_without_work(phase: TaskPhase) -> bool {
+		matches!(phase, TaskPhase::AggregationCommit | TaskPhase::GlobalCommit)
+	}
+
 	fn on_task_created(_task: TaskId, scoring: &ScoringRule) -> Result<(), DispatchError> {
 		Self::bind_verifying_key(scoring)
 	}

@@ -3,7 +3,8 @@
 //! dev-dependencies), with deterministic randomness and the pure-Rust Groth16 verifier.
 
 use crate::{self as pallet_din_evaluation, fixtures, *};
-use din_primitives::{Perbill, Role, ScoringRule};
+use core::cell::RefCell;
+use din_primitives::{Perbill, Role, RoundLifecycle, ScoringRule};
 use pallet_din_tasks::{TaskSpec, TestSetRef};
 use polkadot_sdk::{
 	frame_support::{
@@ -328,8 +329,38 @@ pub fn phase(task: TaskId) -> (TaskPhase, RoundIndex) {
 	(info.phase, info.round)
 }
 
-/// Run until the task's current phase ends.
+thread_local! {
+	/// The in-block phase ends `finish_phase` has already accounted for.
+	static ENDS_SEEN: RefCell<Vec<(TaskId, RoundIndex, TaskPhase)>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Run until the phase the test is acting in ends: nothing more if its last expected vote
+/// ended it inside this block (a commit phase, whose end does no work), the first time this
+/// is asked; else until the task's current phase ends.
 pub fn finish_phase(task: TaskId) {
+	let now = System::block_number();
+	let ended_here = System::events().into_iter().find_map(|r| match r.event {
+		RuntimeEvent::DinTasks(pallet_din_tasks::Event::PhaseClosedEarly {
+			task: t,
+			round,
+			phase,
+			ends,
+		}) if t == task && ends == now && Evaluation::ends_without_work(phase) => Some((t, round, phase)),
+		_ => None,
+	});
+	if let Some(end) = ended_here {
+		let first = ENDS_SEEN.with(|seen| {
+			let mut seen = seen.borrow_mut();
+			let first = !seen.contains(&end);
+			if first {
+				seen.push(end);
+			}
+			first
+		});
+		if first {
+			return;
+		}
+	}
 	let ends = pallet_din_tasks::Tasks::<Test>::get(task).expect("task exists").phase_ends;
 	run_to(ends);
 }

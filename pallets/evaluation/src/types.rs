@@ -355,17 +355,8 @@ pub fn draw_panels<A: Clone>(
 	Ok(panels)
 }
 
-/// The value a strict majority of `assigned` voters agrees on, and how many voted for it.
-/// `votes` holds one value per voter that revealed. Ties and pluralities are no majority.
-pub fn strict_majority<V: PartialEq + Clone>(votes: &[V], assigned: u32) -> Option<(V, u32)> {
-	for v in votes {
-		let count = votes.iter().filter(|w| *w == v).count() as u32;
-		if count.saturating_mul(2) > assigned {
-			return Some((v.clone(), count));
-		}
-	}
-	None
-}
+// In din-primitives: the daemons compute a vote's outcome ahead of its settlement with it.
+pub use din_primitives::strict_majority;
 
 /// The median of `values` (the lower one of the two middle values for an even count), or
 /// `None` for no values.

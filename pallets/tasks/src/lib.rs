@@ -48,7 +48,9 @@
 //! scored above the baseline. The update of the round's last assigned participant ends
 //! Training at the next block ([`Event::PhaseClosedEarly`]); the vote phases end the same way
 //! when pallet-din-evaluation reports their last expected vote
-//! ([`din_primitives::PhaseClosing`]). A phase's configured length is its timeout.
+//! ([`din_primitives::PhaseClosing`]), and a phase whose end does no work (a commit phase:
+//! [`din_primitives::RoundLifecycle::ends_without_work`]) ends inside that vote's block, so
+//! that the reveals can land in the next one. A phase's configured length is its timeout.
 //!
 //! ## Design
 //!
@@ -554,7 +556,8 @@ pub mod pallet {
 		/// `task` entered `phase` of `round`, ending at `ends`.
 		PhaseChanged { task: TaskId, round: RoundIndex, phase: TaskPhase, ends: BlockNumberFor<T> },
 		/// Every submission `phase` of `round` of `task` expects is in: the phase ends at `ends`
-		/// (the next block) instead of its deadline.
+		/// instead of its deadline (this block when its end does no work, a `PhaseChanged`
+		/// following at once; else the next block).
 		PhaseClosedEarly {
 			task: TaskId,
 			round: RoundIndex,

@@ -28,8 +28,10 @@
 //! A phase ends before its deadline when everything it waits for is in: the last expected
 //! update of Training (here), the last expected vote of a vote phase (pallet-din-evaluation,
 //! through [`din_primitives::PhaseClosing`]). Its deadline entry then moves to the next block,
-//! so a round of honest parties takes as many blocks as their submissions need, and the
-//! configured lengths are timeouts for the silent.
+//! or, for a phase whose end does no work ([`din_primitives::RoundLifecycle::
+//! ends_without_work`]), the next phase starts in the same block; so a round of honest parties
+//! takes as many blocks as their submissions need, and the configured lengths are timeouts
+//! for the silent.
 //!
 //! A first round that cannot start (too few participants, or the hook refuses) is retried
 //! one registration period later, at most [`Config::MaxRoundDeferrals`] times; then the
@@ -184,9 +186,11 @@ impl<T: Config> Pallet<T> {
 		}
 	}
 
-	/// End `phase` of `round` of `task` (as `info` holds it) at the next block instead of its
-	/// deadline, because every submission it expects is in. The deadline entry moves; the
-	/// old block's slot is freed first, so the new one is never later than the old.
+	/// End `phase` of `round` of `task` (as `info` holds it) before its deadline, because
+	/// every submission it expects is in: in this block when its end does no work and leads
+	/// to a plain phase (the next phase's submissions can then land in the next block), else
+	/// at the next block, where `on_initialize` does and charges the end's work. The deadline
+	/// entry is freed first, so a moved one is never later than the old.
 	pub(crate) fn close_early(
 		task: TaskId,
 		mut info: TaskInfoOf<T>,
@@ -194,8 +198,21 @@ impl<T: Config> Pallet<T> {
 		phase: TaskPhase,
 		now: BlockNumberFor<T>,
 	) {
+		if info.round != round || info.phase != phase || info.phase_ends <= now {
+			return;
+		}
+		if let Some(next) =
+			Self::plain_successor(&info).filter(|_| T::Lifecycle::ends_without_work(phase))
+		{
+			Deadlines::<T>::mutate(info.phase_ends, |d| d.retain(|t| *t != task));
+			Self::deposit_event(Event::PhaseClosedEarly { task, round, phase, ends: now });
+			let ends = now.saturating_add(info.spec.phases.of(next));
+			Self::enter_phase(task, &mut info, next, ends);
+			Tasks::<T>::insert(task, info);
+			return;
+		}
 		let next = now.saturating_add(1u32.into());
-		if info.round != round || info.phase != phase || info.phase_ends <= next {
+		if info.phase_ends <= next {
 			return;
 		}
 		Deadlines::<T>::mutate(info.phase_ends, |d| d.retain(|t| *t != task));
@@ -203,6 +220,17 @@ impl<T: Config> Pallet<T> {
 		let ends = info.phase_ends;
 		Tasks::<T>::insert(task, info);
 		Self::deposit_event(Event::PhaseClosedEarly { task, round, phase, ends });
+	}
+
+	/// The phase that follows the current one of `info` when that step is a plain phase
+	/// change (no round start, no task end): the only kind of step taken outside
+	/// `on_initialize`.
+	fn plain_successor(info: &TaskInfoOf<T>) -> Option<TaskPhase> {
+		let last_round = info.round.saturating_add(1) >= info.spec.rounds;
+		let next = info.phase.next(last_round).ok()?;
+		let plain =
+			info.phase.is_round_phase() && next.is_round_phase() && next != TaskPhase::Training;
+		plain.then_some(next)
 	}
 
 	/// Move `info` into `phase` and schedule its deadline at `ends` (or the first block

@@ -633,6 +633,48 @@ fn training_ends_one_block_after_its_last_expected_update() {
 }
 
 #[test]
+fn a_phase_whose_end_does_no_work_ends_in_the_block_of_its_last_submission() {
+	use din_primitives::PhaseClosing;
+	ExtBuilder::default().build_and_execute(|| {
+		let task = start_with(
+			create_with(|s| {
+				s.phases = PhaseLengths::uniform(10);
+				s.phases.aggregation_reveal = 5;
+			}),
+			2,
+		);
+		run_to_phase(task, TaskPhase::AggregationCommit);
+		let deadline = phase_ends(task);
+		let now = System::block_number();
+		let hooks_before = hook_calls().len();
+		// The evaluation pallet's last expected commit of the phase.
+		DinTasks::all_in(task, 0, TaskPhase::AggregationCommit);
+		// In this block's state already: a daemon reading it reveals in the next block.
+		assert_eq!(phase(task), TaskPhase::AggregationReveal);
+		assert_eq!(phase_ends(task), now + 5, "the reveal phase has its whole length");
+		System::assert_has_event(
+			Event::PhaseClosedEarly {
+				task,
+				round: 0,
+				phase: TaskPhase::AggregationCommit,
+				ends: now,
+			}
+			.into(),
+		);
+		assert_eq!(hook_calls().len(), hooks_before, "no phase-end hook: the end does no work");
+		assert!(!Deadlines::<Test>::get(deadline).contains(&task), "no stale deadline");
+		assert!(Deadlines::<Test>::get(now + 5).contains(&task));
+		// A reveal phase's end settles votes: it waits for the next block.
+		DinTasks::all_in(task, 0, TaskPhase::AggregationReveal);
+		assert_eq!(phase(task), TaskPhase::AggregationReveal);
+		assert_eq!(phase_ends(task), now + 1);
+		run_to(now + 1);
+		assert_eq!(phase(task), TaskPhase::GlobalCommit);
+		DinTasks::do_try_state().expect("invariants hold");
+	});
+}
+
+#[test]
 fn a_silent_participant_keeps_training_open_until_its_deadline() {
 	ExtBuilder::default().build_and_execute(|| {
 		let task = running_task_with_long_training(3);
