@@ -542,6 +542,28 @@ pub async fn global_model_before(
 	Ok((info.spec.genesis.cid.0.clone(), info.spec.genesis.commitment))
 }
 
+/// The global model the GlobalReveal of `round` of `task` fixes, computed from its reveals
+/// as pallet-din-evaluation will settle them (`din_primitives::strict_majority` of the
+/// round's evaluators): exact once the phase can take no more reveals
+/// ([`crate::follow::ends_next`]). `None`: no majority, the previous model holds.
+pub async fn global_model_settling(
+	chain: &Chain,
+	task: u32,
+	round: u32,
+) -> anyhow::Result<Option<(Vec<u8>, H256)>> {
+	let voters = chain.round_evaluators(task, round).await?;
+	let mut revealed = Vec::new();
+	for (who, _) in &voters {
+		if let Some(din_chain::types::Vote::Revealed(model)) =
+			chain.global_vote(task, round, who).await?
+		{
+			revealed.push(model);
+		}
+	}
+	Ok(din_primitives::strict_majority(&revealed, voters.len() as u32)
+		.map(|(model, _)| (model.cid.0, model.commitment)))
+}
+
 /// This process's peak resident memory in MiB (`VmHWM`), where the OS reports it.
 pub fn peak_memory_mib() -> Option<u64> {
 	let status = std::fs::read_to_string("/proc/self/status").ok()?;

@@ -40,3 +40,27 @@ impl Follower {
 		}
 	}
 }
+
+/// Whether the current phase of `info` (the task as of best block `block`) ends in the next
+/// block. A phase's end runs in `on_initialize`, before any transaction of that block, so
+/// from this block on the phase takes no more submissions and its outcome is what this
+/// block's state shows. The daemons act on it a block early, where the outcome is theirs to
+/// compute exactly, and their transactions land in the first block of the next phase
+/// instead of the second:
+/// - Training: participants publish their withheld updates; evaluators commit the
+///   aggregate of a subgroup that needs no commitment sample yet
+///   ([`training_ends_next`]);
+/// - AggregationReveal: evaluators commit the global model of the subgroups' majorities;
+/// - GlobalReveal: participants train the next round from the global model's majority
+///   ([`crate::common::global_model_settling`]).
+///
+/// A phase whose end is held for a settlement in slices takes such a transaction before it
+/// moves on; the call is refused and the daemon does its duty again in the next phase.
+pub fn ends_next(info: &din_chain::types::TaskInfo, block: u64) -> bool {
+	u64::from(info.phase_ends) <= block.saturating_add(1)
+}
+
+/// Whether `info` is in Training and it ends in the next block ([`ends_next`]).
+pub fn training_ends_next(info: &din_chain::types::TaskInfo, block: u64) -> bool {
+	info.phase == din_chain::types::TaskPhase::Training && ends_next(info, block)
+}

@@ -8,14 +8,22 @@
 //! (`din_primitives::update_author`) and submits `(cid, commitment, samples)`. It exits when
 //! the task finishes.
 //!
+//! *A block ahead.* In the last block of a GlobalReveal ([`crate::follow::ends_next`]) the
+//! reveals are final, and so is the global model their majority fixes
+//! ([`crate::common::global_model_settling`]): the daemon trains the next round from it
+//! then, so that its update lands in the block that starts the round rather than the one
+//! after.
+//!
 //! *Withheld until Training closes* ([`crate::withheld`]). The update is published to the
-//! store only once the round's Training phase is over. Its author binds it to this account
+//! store only once no update can join the round any more. Its author binds it to this account
 //! (evaluators refuse a copy of its `(cid, commitment)` submitted by anyone else, whichever
 //! block the copy lands in), and withholding the bytes while updates can still be submitted
 //! keeps anyone from re-encoding the values under their own name. Evaluators wait for a
 //! missing update through the first half of the aggregation commit phase
 //! (`din_fl::duty::waits_for_updates`); the daemon publishes at the first block it sees
-//! past Training.
+//! whose successor ends Training ([`crate::follow::training_ends_next`]: that end runs
+//! before any transaction of the successor), so that the panels can fetch it as the commit
+//! phase opens.
 //!
 //! Restart safety ([`crate::state`]): the update of a round is saved (and withheld) before
 //! it is submitted, and the chain is asked before submitting, so a restarted daemon
@@ -28,7 +36,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use clap::{Args, Subcommand};
-use din_chain::{types::TaskPhase, AccountId32, Chain, Signer};
+use din_chain::{types::TaskPhase, AccountId32, Chain, Signer, H256};
 use din_fl::recipe::{Optimizer as RecipeOptimizer, TrainingRecipe};
 use din_fl::Update;
 use din_ml::optim::ParamsSgd;
@@ -285,9 +293,17 @@ impl Daemon {
 						tracing::warn!(target: "din", "#{block}: round {}: {error:#} (retrying next block)", info.round + 1);
 					}
 				},
+				TaskPhase::GlobalReveal
+					if crate::follow::ends_next(&info, block)
+						&& info.round.saturating_add(1) < info.spec.rounds =>
+				{
+					if let Err(error) = self.train_ahead(&info).await {
+						tracing::debug!(target: "din", "#{block}: round {}, ahead of its start: {error:#}", info.round + 2);
+					}
+				},
 				_ => {},
 			}
-			if let Err(error) = self.publish_closed_rounds(&info).await {
+			if let Err(error) = self.publish_closed_rounds(&info, block).await {
 				self.metrics.duty_failures.with_label_values(&["publish"]).inc();
 				tracing::warn!(target: "din", "#{block}: publishing an update: {error:#} (retrying next block)");
 			}
@@ -295,13 +311,20 @@ impl Daemon {
 	}
 
 	/// Publishes the withheld update of every round whose Training is over: the rounds
-	/// before the current one, and the current one once past Training. An update published
-	/// by an earlier run is announced again, in case the store restarted since.
+	/// before the current one, and the current one from the last block of its Training
+	/// ([`crate::follow::training_ends_next`]: nothing can be submitted after it, and the
+	/// evaluators can fetch it as the commit phase opens). An update published by an
+	/// earlier run is announced again, in case the store restarted since.
 	async fn publish_closed_rounds(
 		&mut self,
 		info: &din_chain::types::TaskInfo,
+		block: u64,
 	) -> anyhow::Result<()> {
-		let training_open = matches!(info.phase, TaskPhase::Registration | TaskPhase::Training);
+		let training_open = match info.phase {
+			TaskPhase::Registration => true,
+			TaskPhase::Training => !crate::follow::training_ends_next(info, block),
+			_ => false,
+		};
 		let closed: Vec<(u32, String)> = self
 			.state
 			.value
@@ -370,13 +393,56 @@ impl Daemon {
 			None => {
 				let saved = match self.args.attack {
 					Some(Attack::Copy) => self.copy_an_update(info).await?,
-					_ => self.make_update(info).await?,
+					_ => {
+						let trained_from =
+							global_model_before(&self.chain, task, info, round).await?;
+						self.make_update(info, round, trained_from).await?
+					},
 				};
 				self.state.value.updates.insert(round, saved.clone());
 				self.state.save()?;
 				saved
 			},
 		};
+		self.submit(round, &saved).await
+	}
+
+	/// Trains and submits the update of the next round in GlobalReveal's last block
+	/// ([`crate::follow::ends_next`]), from the global model the reveals fix, so that it lands
+	/// in the block that starts the round. The round deals every active participant of this
+	/// one's shuffle, so an assignment now is one then. Whatever fails here (the round starts
+	/// a block later, a store is slow) is done again in Training with the saved update.
+	async fn train_ahead(&mut self, info: &din_chain::types::TaskInfo) -> anyhow::Result<()> {
+		let (task, round) = (self.args.task, info.round.saturating_add(1));
+		match self.chain.assignment(task, &self.me).await? {
+			Some((assigned, _)) if assigned == info.round => {},
+			_ => return Ok(()),
+		}
+		if self.args.attack == Some(Attack::Copy) {
+			return Ok(()); // it waits for someone else's update
+		}
+		let saved = match self.state.value.updates.get(&round) {
+			Some(saved) => saved.clone(),
+			None => {
+				let trained_from =
+					match crate::common::global_model_settling(&self.chain, task, info.round)
+						.await?
+					{
+						Some(model) => model,
+						None => global_model_before(&self.chain, task, info, info.round).await?,
+					};
+				let saved = self.make_update(info, round, trained_from).await?;
+				self.state.value.updates.insert(round, saved.clone());
+				self.state.save()?;
+				saved
+			},
+		};
+		self.submit(round, &saved).await
+	}
+
+	/// Submits the saved update of `round`.
+	async fn submit(&mut self, round: u32, saved: &SavedUpdate) -> anyhow::Result<()> {
+		let task = self.args.task;
 		let cid = din_store::parse_cid(&saved.cid)?;
 		let commitment = din_chain::H256(
 			hex::decode(&saved.commitment)?
@@ -421,14 +487,19 @@ impl Daemon {
 		Err(invalid!("no update of round {} to copy yet", round + 1))
 	}
 
-	/// Trains on the global model and publishes the update.
-	async fn make_update(&self, info: &din_chain::types::TaskInfo) -> anyhow::Result<SavedUpdate> {
-		let (task, round) = (self.args.task, info.round);
+	/// Trains the update of `round` on `trained_from` (a global model's CID and commitment)
+	/// and withholds it.
+	async fn make_update(
+		&self,
+		info: &din_chain::types::TaskInfo,
+		round: u32,
+		trained_from: (Vec<u8>, H256),
+	) -> anyhow::Result<SavedUpdate> {
 		let model = crate::common::task_model(info)?;
 		let own_data = crate::common::task_data(&self.data, &model)?;
 		let spec = model.spec;
 		let schema = spec.schema().map_err(|e| invalid!("{e:?}"))?;
-		let (cid, commitment) = global_model_before(&self.chain, task, info, round).await?;
+		let (cid, commitment) = trained_from;
 		let global =
 			fetch_checked(&self.store, &cid, &schema, &commitment, Duration::from_secs(30))
 				.await

@@ -5,8 +5,9 @@
 //!
 //! | phase | duty |
 //! |---|---|
+//! | Training, its last block | the AggregationCommit duty below, for a subgroup of at most `din_fl::duty::COMMITMENT_CHECKS` updates, all published: its commit lands in the first block of AggregationCommit |
 //! | AggregationCommit | fetch the subgroup's updates, check each against its CID, schema, author, sample count and on-chain commitment (failures → the invalid set; a missing update is waited for through the first half of the phase, `din_fl::duty::waits_for_updates`, since participants publish only once Training has closed), aggregate the valid ones with the task's rule (`din_fl`, integer, bit-identical on every machine), withhold the aggregate, commit `aggregate_commit_hash` |
-//! | AggregationReveal | publish the aggregate, reveal what was committed |
+//! | AggregationReveal | publish the aggregate, reveal what was committed; in the phase's last block, the GlobalCommit duty below from each subgroup's majority as the reveals fix it (`din_primitives::strict_majority`, the chain's own rule): its commit lands in the first block of GlobalCommit |
 //! | GlobalCommit | fetch the accepted subgroup aggregates, combine them sample-weighted (FedAvg), withhold the global model, commit `global_commit_hash` |
 //! | GlobalReveal | publish it, reveal it |
 //! | Scoring, Rewarding | once the owner has released the test-set key: decrypt the test set and check it against the task's commitment; then for every accepted update of its panels (and the baseline) prove the accuracy with Groth16 (`zk`), or (`median`) commit to the count in Scoring and reveal it in Rewarding |
@@ -63,6 +64,9 @@ use crate::withheld::{publish, withhold};
 
 /// How long an evaluator waits for one update or aggregate from the store.
 const FETCH_TIMEOUT: Duration = Duration::from_secs(6);
+/// How long an evaluator waits for one update in Training's last block, while the
+/// participants publish: longer, and its commit would miss the next block anyway.
+const AHEAD_FETCH_TIMEOUT: Duration = Duration::from_millis(1500);
 /// Updates of one subgroup fetched at once.
 const CONCURRENT_FETCHES: usize = 16;
 
@@ -332,6 +336,31 @@ impl Daemon {
 					continue;
 				}
 				active += 1;
+				// A block early where it can be done exactly (`follow::ends_next`); what is
+				// not ready yet is done in the next phase as usual.
+				let ahead = match info.phase {
+					TaskPhase::Training if crate::follow::ends_next(&info, block) => {
+						Some(self.commit_aggregates(task, &info).await)
+					},
+					TaskPhase::AggregationReveal if crate::follow::ends_next(&info, block) => {
+						// Reveals first: the commit is for the next phase.
+						if let Err(error) = self.serve(task, &info).await {
+							self.metrics
+								.duty_failures
+								.with_label_values(&["aggregationreveal"])
+								.inc();
+							tracing::warn!(target: "din", "#{block}: task {task} {:?}: {error:#} (retrying next block)", info.phase);
+						}
+						Some(self.commit_global(task, &info).await)
+					},
+					_ => None,
+				};
+				if let Some(result) = ahead {
+					if let Err(error) = result {
+						tracing::debug!(target: "din", "#{block}: task {task}: ahead of the phase after {:?}: {error:#}", info.phase);
+					}
+					continue;
+				}
 				if let Err(error) = self.serve(task, &info).await {
 					let duty = format!("{:?}", info.phase).to_lowercase();
 					self.metrics.duty_failures.with_label_values(&[&duty]).inc();
@@ -489,6 +518,7 @@ impl Daemon {
 		member: AccountId32,
 		schema: &Schema,
 		trained_from: &H256,
+		timeout: Duration,
 	) -> anyhow::Result<Option<(AccountId32, Submitted<H256>)>> {
 		let Some(update) = self.chain.update(task, round, &member).await? else {
 			return Ok(None);
@@ -498,7 +528,7 @@ impl Daemon {
 			Err(Rejection::TrainedNothing)
 		} else {
 			let author = recorded_store_peer(&self.chain, &member).await?;
-			fetch_from(&self.store, &update.cid.0, schema, FETCH_TIMEOUT, author.as_ref())
+			fetch_from(&self.store, &update.cid.0, schema, timeout, author.as_ref())
 				.await
 				.map_err(Rejection::Unavailable)
 		};
@@ -526,10 +556,21 @@ impl Daemon {
 			global_model_before(&self.chain, task, info, round).await?;
 		let started = Instant::now();
 		let members = subgroups.get(subgroup as usize).cloned().unwrap_or_default();
+		// Ahead of the commit phase (in Training's last block, `run`), the commitment sample
+		// is not drawn yet: only a subgroup whose every update the sample would hold is
+		// judged then, exactly as it will be.
+		let ahead = info.phase == TaskPhase::Training;
+		if ahead && members.len() > duty::COMMITMENT_CHECKS {
+			anyhow::bail!("subgroup {subgroup}: its commitment sample is not drawn yet");
+		}
+		// The updates are being published just now: a short wait, then the commit phase.
+		let timeout = if ahead { AHEAD_FETCH_TIMEOUT } else { FETCH_TIMEOUT };
 		// Several members at a time: a subgroup of 100 updates, each up to FETCH_TIMEOUT
 		// when its author stalls, must fit one phase.
 		let fetched: Vec<Option<(AccountId32, Submitted<H256>)>> = futures::stream::iter(members)
-			.map(|member| self.fetch_submission(task, round, member, &schema, &trained_from))
+			.map(|member| {
+				self.fetch_submission(task, round, member, &schema, &trained_from, timeout)
+			})
 			.buffered(CONCURRENT_FETCHES)
 			.try_collect()
 			.await?;
@@ -539,11 +580,16 @@ impl Daemon {
 		let missing = submitted.iter().any(|u| matches!(u.bytes, Err(Rejection::Unavailable(_))));
 		let (now, _) = self.chain.head().await?;
 		let phase_length = u64::from(info.spec.phases.aggregation_commit);
-		if missing && duty::waits_for_updates(now, info.phase_ends.into(), phase_length) {
+		if missing && (ahead || duty::waits_for_updates(now, info.phase_ends.into(), phase_length))
+		{
 			anyhow::bail!("subgroup {subgroup}: waiting for updates not published yet");
 		}
-		let seed = self.chain.commitment_sample(task, round).await?;
-		let sample = CommitmentSample::of_subgroup(seed.as_ref(), subgroup, submitted.len());
+		let sample = if ahead {
+			CommitmentSample::all(submitted.len())
+		} else {
+			let seed = self.chain.commitment_sample(task, round).await?;
+			CommitmentSample::of_subgroup(seed.as_ref(), subgroup, submitted.len())
+		};
 		let (aggregate, rejected) =
 			aggregate_fetched(&info.spec.aggregation, &schema, &submitted, &sample)?;
 		drop(submitted);
@@ -711,27 +757,45 @@ impl Daemon {
 	}
 
 	/// The round's global model from its accepted aggregates ([`duty::combine`]),
-	/// published; `None` when none carries weight (the previous model holds).
+	/// published; `None` when none carries weight (the previous model holds). In
+	/// AggregationReveal's last block (`run`) the subgroups are not settled yet: each one's
+	/// accepted aggregate is its panel's majority, computed from the reveals as the chain
+	/// will settle them.
 	async fn combine(&self, task: u32, info: &TaskInfo) -> anyhow::Result<Option<Committed>> {
 		let round = info.round;
 		let schema = task_spec(info)?.schema().map_err(|e| invalid!("{e:?}"))?;
 		let mut aggregates = Vec::new();
 		for subgroup in 0u32.. {
-			if self.chain.panel(task, round, subgroup).await?.is_empty() {
+			let panel = self.chain.panel(task, round, subgroup).await?;
+			if panel.is_empty() {
 				break;
 			}
-			if let Some(SubgroupResult::Accepted(reveal)) =
-				self.chain.subgroup_result(task, round, subgroup).await?
-			{
-				let aggregate = fetch_checked(
-					&self.store,
-					&reveal.cid.0,
-					&schema,
-					&reveal.commitment,
-					FETCH_TIMEOUT,
-				)
-				.await
-				.map_err(|why| anyhow::anyhow!("aggregate of subgroup {subgroup}: {why}"))?;
+			let accepted = if info.phase == TaskPhase::AggregationReveal {
+				let mut revealed = Vec::new();
+				for member in &panel {
+					if let Some(Vote::Revealed(reveal)) =
+						self.chain.aggregate_vote(task, round, subgroup, member).await?
+					{
+						revealed.push(reveal);
+					}
+				}
+				din_primitives::strict_majority(&revealed, panel.len() as u32)
+					.map(|(reveal, _)| (reveal.cid.0, reveal.commitment))
+			} else {
+				match self.chain.subgroup_result(task, round, subgroup).await? {
+					Some(SubgroupResult::Accepted(reveal)) => {
+						Some((reveal.cid.0, reveal.commitment))
+					},
+					_ => None,
+				}
+			};
+			if let Some((cid, commitment)) = accepted {
+				let aggregate =
+					fetch_checked(&self.store, &cid, &schema, &commitment, FETCH_TIMEOUT)
+						.await
+						.map_err(|why| {
+							anyhow::anyhow!("aggregate of subgroup {subgroup}: {why}")
+						})?;
 				aggregates.push(aggregate);
 			}
 		}
