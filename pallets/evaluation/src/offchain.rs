@@ -7,8 +7,9 @@
 //!
 //! | phase | duty |
 //! |---|---|
+//! | Training, its last block | the AggregationCommit duty below, for a subgroup of at most `COMMITMENT_CHECKS` updates, every one of them fetched (its sample is every update, whatever the seed Training's end draws): the commit lands in the first block of AggregationCommit |
 //! | AggregationCommit | fetch the subgroup's updates from a store gateway, check each (CID, schema, author, sample count; the on-chain commitment of the round's [`CommitmentSamples`] draw; failures → the invalid set), aggregate the valid ones with the task's rule, `commit_aggregate` |
-//! | AggregationReveal | `reveal_aggregate` what was committed |
+//! | AggregationReveal | `reveal_aggregate` what was committed; in the phase's last block, the GlobalCommit duty below from each panel's majority as the settlement will fix it (`strict_majority` of the reveals; a subgroup without updates settles empty) |
 //! | GlobalCommit | fetch the accepted subgroup aggregates, FedAvg them, `commit_global` |
 //! | GlobalReveal | `reveal_global` |
 //! | Scoring | median-scored tasks, once the test-set key is out: open the sealed test set, check it against the task's commitment, count every accepted update of its panels (and the baseline and the trained-from global models its first panels fixed) right, `commit_score` each count |
@@ -367,8 +368,18 @@ impl<T: Config> Worker<T> {
 
 	fn serve(&mut self, task: TaskId) -> Result<(), DutyError> {
 		let Some(terms) = T::Tasks::terms(task) else { return Ok(()) };
+		// The phase's end runs in the next block's `on_initialize`, before any transaction:
+		// its submissions are final, and the next phase's duty can be done now where its
+		// outcome is exactly computable (as the daemon does, `din::follow::ends_next`).
+		let now: u64 = self.now.unique_saturated_into();
+		let last_block = terms.phase_ends <= now.saturating_add(1);
 		match terms.phase {
+			TaskPhase::Training if last_block => self.commit_aggregates(task, &terms),
 			TaskPhase::AggregationCommit => self.commit_aggregates(task, &terms),
+			TaskPhase::AggregationReveal if last_block => {
+				self.reveal_aggregates(task, terms.round)?;
+				self.commit_global(task, &terms)
+			},
 			TaskPhase::AggregationReveal => self.reveal_aggregates(task, terms.round),
 			TaskPhase::GlobalCommit => self.commit_global(task, &terms),
 			TaskPhase::GlobalReveal => self.reveal_global(task, terms.round),
@@ -495,10 +506,22 @@ impl<T: Config> Worker<T> {
 		// Participants publish once Training has closed: a missing update may still come.
 		let missing = fetched.iter().any(|u| matches!(u.bytes, Err(Rejection::Unavailable(_))));
 		let now = self.now.unique_saturated_into();
-		if missing && duty::waits_for_updates(now, terms.phase_ends, terms.phase_length) {
+		// In Training's last block (`serve`) the commitment sample is not drawn yet: only a
+		// subgroup whose every update the sample would hold, all of them fetched, is judged
+		// then, exactly as it will be.
+		let ahead = terms.phase == TaskPhase::Training;
+		if ahead && fetched.len() > duty::COMMITMENT_CHECKS {
+			return Err(DutyError::Unavailable("the commitment sample, drawn as Training ends"));
+		}
+		if missing && (ahead || duty::waits_for_updates(now, terms.phase_ends, terms.phase_length))
+		{
 			return Err(DutyError::Unavailable("an update of the subgroup, not published yet"));
 		}
-		let sample = commitment_sample::<T>(task, round, subgroup, fetched.len());
+		let sample = if ahead {
+			duty::CommitmentSample::all(fetched.len())
+		} else {
+			commitment_sample::<T>(task, round, subgroup, fetched.len())
+		};
 		let (aggregate, rejected) =
 			aggregate_fetched::<T>(&inputs.aggregation, &schema, &fetched, &sample)?;
 		let mut invalid = Vec::new();
@@ -619,16 +642,22 @@ impl<T: Config> Worker<T> {
 		round: RoundIndex,
 	) -> Result<Option<CommittedOf<T>>, DutyError> {
 		let (_, _, schema) = self.model(task)?;
+		let ahead = T::Tasks::terms(task).is_some_and(|t| t.phase == TaskPhase::AggregationReveal);
 		let mut aggregates = Vec::new();
 		for subgroup in 0..T::MaxSubgroups::get() {
-			if Panels::<T>::get(task, (round, subgroup)).is_empty() {
+			let panel = Panels::<T>::get(task, (round, subgroup));
+			if panel.is_empty() {
 				break;
 			}
-			let Some(SubgroupResult::Accepted(reveal)) =
-				SubgroupResults::<T>::get(task, (round, subgroup))
-			else {
-				continue;
+			let accepted = if ahead {
+				Self::settling_aggregate(task, round, subgroup, &panel)
+			} else {
+				match SubgroupResults::<T>::get(task, (round, subgroup)) {
+					Some(SubgroupResult::Accepted(reveal)) => Some(reveal),
+					_ => None,
+				}
 			};
+			let Some(reveal) = accepted else { continue };
 			let artifact = "an accepted aggregate";
 			let aggregate = match self.fetch(&reveal.cid, update_limit(&schema))? {
 				Fetched::Bytes(bytes) => check_model::<T>(&bytes, &schema, &reveal.commitment)
@@ -641,6 +670,31 @@ impl<T: Config> Worker<T> {
 			Some(global) => self.committed(&global, Vec::new()).map(Some),
 			None => Ok(None),
 		}
+	}
+
+	/// The aggregate `subgroup` of `round` will settle on, from its panel's reveals as
+	/// `votes.rs` settles them, in AggregationReveal's last block: none for a subgroup
+	/// without updates (settled empty) or without a strict majority (disputed).
+	fn settling_aggregate(
+		task: TaskId,
+		round: RoundIndex,
+		subgroup: SubgroupIndex,
+		panel: &[T::AccountId],
+	) -> Option<AggregateRevealOf<T>> {
+		let submitted = T::Tasks::subgroup_members(task, subgroup)
+			.iter()
+			.any(|p| T::Tasks::update(task, round, p).is_some());
+		if !submitted {
+			return None;
+		}
+		let revealed: Vec<AggregateRevealOf<T>> = panel
+			.iter()
+			.filter_map(|who| match AggregateVotes::<T>::get((task, round, subgroup), who) {
+				Some(Vote::Revealed(reveal)) => Some(reveal),
+				_ => None,
+			})
+			.collect();
+		strict_majority(&revealed, panel.len() as u32).map(|(reveal, _)| reveal)
 	}
 
 	fn reveal_global(&mut self, task: TaskId, round: RoundIndex) -> Result<(), DutyError> {

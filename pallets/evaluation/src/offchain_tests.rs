@@ -525,6 +525,100 @@ fn the_worker_commits_and_reveals_the_aggregate_a_daemon_would() {
 	});
 }
 
+/// Training's end runs in the next block's `on_initialize`, before any transaction, so in
+/// its last block the updates are final: the worker commits then (its commit lands in the
+/// first block of AggregationCommit), for a subgroup whose commitment sample is every update
+/// and only once every update is published; what it commits is what it would commit in the
+/// commit phase.
+#[test]
+fn in_trainings_last_block_the_worker_commits_a_published_small_subgroup_as_in_the_commit_phase() {
+	let OffchainSetup { mut ext, served, pool, .. } = offchain_ext();
+	ext.execute_with(|| {
+		let task = task_in_training();
+		let (me, sg) = lone_seat(task);
+		UintAuthorityId::set_all_keys([me]);
+		for p in PARTICIPANTS {
+			submit(task, p, &update_of(p));
+		}
+		let now = System::block_number();
+		assert_eq!(pallet_din_tasks::Tasks::<Test>::get(task).unwrap().phase_ends, now + 1);
+
+		// Not published yet: nothing is judged ahead of the commit phase, nothing recorded.
+		run_worker();
+		assert!(pool.read().transactions.is_empty());
+		assert!(aggregate_record(task, sg, me).is_none());
+
+		serve_updates(&served, task, sg, |p| bytes(&update_of(p)));
+		run_worker();
+		let members = DinTasks::subgroups_of(task)[sg as usize].clone();
+		let updates: Vec<Update> = members.iter().map(|p| update_of(*p)).collect();
+		let expected = din_fl::AggregationRule::FedAvg
+			.aggregate(&updates.iter().collect::<Vec<_>>())
+			.unwrap();
+		let record = aggregate_record(task, sg, me).expect("committed a block ahead");
+		assert_eq!(record.cid, artifact_cid(&bytes(&expected)).into_bytes());
+		assert_eq!(record.commitment, commitment(&expected));
+
+		// It lands in the commit phase's first block (dispatch_pool asserts it is accepted).
+		run_to(now + 1);
+		assert_eq!(phase(task).0, TaskPhase::AggregationCommit);
+		let sent = dispatch_pool(&pool);
+		assert!(
+			matches!(sent[..], [(who, Call::commit_aggregate { subgroup, .. })] if who == me && subgroup == sg)
+		);
+	});
+}
+
+/// In the last block of AggregationReveal the reveals are final: every worker key commits
+/// the global model of the panels' majorities, computed as the settlement will fix them,
+/// and the commits land in the first block of GlobalCommit, which they end at once.
+#[test]
+fn in_the_last_reveal_block_workers_commit_the_global_model_of_the_panels_majorities() {
+	let OffchainSetup { mut ext, served, uploads, pool, .. } = offchain_ext();
+	ext.execute_with(|| {
+		let task = task_in_aggregation();
+		UintAuthorityId::set_all_keys(EVALUATORS);
+		uploads.store(true, Ordering::SeqCst);
+		for sg in 0..2 {
+			serve_updates(&served, task, sg, |p| bytes(&update_of(p)));
+		}
+		work_until_idle(&pool);
+		finish_phase(task);
+		work_until_idle(&pool);
+		let now = System::block_number();
+		assert_eq!(phase(task).0, TaskPhase::AggregationReveal);
+		assert_eq!(pallet_din_tasks::Tasks::<Test>::get(task).unwrap().phase_ends, now + 1);
+
+		run_worker();
+		let voters = round_evaluators(task, 0);
+		assert_eq!(pool.read().transactions.len(), voters.len(), "one commit per key");
+		run_to(now + 1);
+		assert_eq!(phase(task).0, TaskPhase::GlobalCommit);
+		let sent = dispatch_pool(&pool);
+		assert!(sent.iter().all(|(_, call)| matches!(call, Call::commit_global { .. })));
+		assert_eq!(phase(task).0, TaskPhase::GlobalReveal, "every commit in: the phase ended");
+
+		let aggregates: Vec<Update> = (0..2)
+			.map(|sg| {
+				let members = DinTasks::subgroups_of(task)[sg].clone();
+				let updates: Vec<Update> = members.iter().map(|p| update_of(*p)).collect();
+				din_fl::AggregationRule::FedAvg
+					.aggregate(&updates.iter().collect::<Vec<_>>())
+					.unwrap()
+			})
+			.collect();
+		let expected = din_fl::duty::combine(&din_fl::Sequential, &aggregates).unwrap().unwrap();
+		for who in voters {
+			let record: CommittedValue<AccountId, u64> =
+				StorageValueRef::persistent(&record_key(b"global", (task, 0u32), &who))
+					.get()
+					.unwrap()
+					.expect("committed");
+			assert_eq!(record.commitment, commitment(&expected));
+		}
+	});
+}
+
 /// A node whose keystore holds several evaluators fetches and aggregates each subgroup once
 /// and combines the round's global model once: every key still commits for itself (under
 /// its own `random_seed` salt; the test node's seed is fixed) to the same value.

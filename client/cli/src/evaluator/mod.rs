@@ -765,12 +765,25 @@ impl Daemon {
 		let round = info.round;
 		let schema = task_spec(info)?.schema().map_err(|e| invalid!("{e:?}"))?;
 		let mut aggregates = Vec::new();
+		let ahead = info.phase == TaskPhase::AggregationReveal;
+		let subgroups = if ahead { self.chain.subgroups(task).await? } else { Vec::new() };
 		for subgroup in 0u32.. {
 			let panel = self.chain.panel(task, round, subgroup).await?;
 			if panel.is_empty() {
 				break;
 			}
-			let accepted = if info.phase == TaskPhase::AggregationReveal {
+			let accepted = if ahead {
+				// A subgroup without updates settles empty, whatever its panel revealed.
+				let mut submitted = false;
+				for member in subgroups.get(subgroup as usize).into_iter().flatten() {
+					if self.chain.update(task, round, member).await?.is_some() {
+						submitted = true;
+						break;
+					}
+				}
+				if !submitted {
+					continue;
+				}
 				let mut revealed = Vec::new();
 				for member in &panel {
 					if let Some(Vote::Revealed(reveal)) =
