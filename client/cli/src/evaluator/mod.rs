@@ -274,6 +274,9 @@ struct Daemon {
 	scoring: HashMap<u32, Scoring>,
 	/// Tasks whose test set this evaluator disputed: nothing left to score.
 	disputed: BTreeSet<u32>,
+	/// `(task, round)`s whose global model was committed ahead of GlobalCommit: once, since
+	/// a reveal phase held for a settlement in slices refuses it in each of its blocks.
+	global_ahead: BTreeSet<(u32, u32)>,
 }
 
 /// Whether the chain refused `error`'s call with one of the evaluation pallet's `names`.
@@ -314,6 +317,7 @@ impl Daemon {
 			state,
 			scoring: HashMap::new(),
 			disputed: BTreeSet::new(),
+			global_ahead: BTreeSet::new(),
 		})
 	}
 
@@ -333,6 +337,7 @@ impl Daemon {
 			for (task, info) in tasks {
 				if matches!(info.phase, TaskPhase::Finished | TaskPhase::Cancelled) {
 					self.scoring.remove(&task);
+					self.global_ahead.retain(|(t, _)| *t != task);
 					continue;
 				}
 				active += 1;
@@ -351,7 +356,8 @@ impl Daemon {
 								.inc();
 							tracing::warn!(target: "din", "#{block}: task {task} {:?}: {error:#} (retrying next block)", info.phase);
 						}
-						Some(self.commit_global(task, &info).await)
+						let first = self.global_ahead.insert((task, info.round));
+						Some(if first { self.commit_global(task, &info).await } else { Ok(()) })
 					},
 					_ => None,
 				};
