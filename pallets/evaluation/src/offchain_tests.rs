@@ -455,6 +455,16 @@ fn worker_on_one_panel() -> (TaskId, AccountId, SubgroupIndex) {
 	(task, me, subgroup)
 }
 
+/// What an honest panel commits for `subgroup` of `task` when every member submitted
+/// [`update_of`] itself: FedAvg of those updates.
+fn honest_aggregate_of(task: TaskId, subgroup: SubgroupIndex) -> Update {
+	let members = DinTasks::subgroups_of(task)[subgroup as usize].clone();
+	let updates: Vec<Update> = members.iter().map(|p| update_of(*p)).collect();
+	din_fl::AggregationRule::FedAvg
+		.aggregate(&updates.iter().collect::<Vec<_>>())
+		.unwrap()
+}
+
 fn run_worker() {
 	Evaluation::offchain_worker(System::block_number());
 }
@@ -484,11 +494,7 @@ fn the_worker_commits_and_reveals_the_aggregate_a_daemon_would() {
 
 		// Exactly what the daemon computes: FedAvg of the subgroup's updates, named by the
 		// store's CID of its encoding, committed with the Poseidon commitment.
-		let members = DinTasks::subgroups_of(task)[sg as usize].clone();
-		let updates: Vec<Update> = members.iter().map(|p| update_of(*p)).collect();
-		let expected = din_fl::AggregationRule::FedAvg
-			.aggregate(&updates.iter().collect::<Vec<_>>())
-			.unwrap();
+		let expected = honest_aggregate_of(task, sg);
 		let record =
 			aggregate_record(task, sg, me).expect("the commit is recorded before it is sent");
 		assert_eq!(record.cid, artifact_cid(&bytes(&expected)).into_bytes());
@@ -550,11 +556,7 @@ fn in_trainings_last_block_the_worker_commits_a_published_small_subgroup_as_in_t
 
 		serve_updates(&served, task, sg, |p| bytes(&update_of(p)));
 		run_worker();
-		let members = DinTasks::subgroups_of(task)[sg as usize].clone();
-		let updates: Vec<Update> = members.iter().map(|p| update_of(*p)).collect();
-		let expected = din_fl::AggregationRule::FedAvg
-			.aggregate(&updates.iter().collect::<Vec<_>>())
-			.unwrap();
+		let expected = honest_aggregate_of(task, sg);
 		let record = aggregate_record(task, sg, me).expect("committed a block ahead");
 		assert_eq!(record.cid, artifact_cid(&bytes(&expected)).into_bytes());
 		assert_eq!(record.commitment, commitment(&expected));
@@ -598,15 +600,7 @@ fn in_the_last_reveal_block_workers_commit_the_global_model_of_the_panels_majori
 		assert!(sent.iter().all(|(_, call)| matches!(call, Call::commit_global { .. })));
 		assert_eq!(phase(task).0, TaskPhase::GlobalReveal, "every commit in: the phase ended");
 
-		let aggregates: Vec<Update> = (0..2)
-			.map(|sg| {
-				let members = DinTasks::subgroups_of(task)[sg].clone();
-				let updates: Vec<Update> = members.iter().map(|p| update_of(*p)).collect();
-				din_fl::AggregationRule::FedAvg
-					.aggregate(&updates.iter().collect::<Vec<_>>())
-					.unwrap()
-			})
-			.collect();
+		let aggregates: Vec<Update> = (0..2).map(|sg| honest_aggregate_of(task, sg)).collect();
 		let expected = din_fl::duty::combine(&din_fl::Sequential, &aggregates).unwrap().unwrap();
 		for who in voters {
 			let record: CommittedValue<AccountId, u64> =
@@ -1049,13 +1043,7 @@ fn workers_run_a_round_to_scoring(
 	for sg in 0..2 {
 		serve_updates(served, task, sg, |p| bytes(&update_of(p)));
 	}
-	let aggregate_of = |sg: SubgroupIndex| {
-		let members = DinTasks::subgroups_of(task)[sg as usize].clone();
-		let updates: Vec<Update> = members.iter().map(|p| update_of(*p)).collect();
-		din_fl::AggregationRule::FedAvg
-			.aggregate(&updates.iter().collect::<Vec<_>>())
-			.unwrap()
-	};
+	let aggregate_of = |sg: SubgroupIndex| honest_aggregate_of(task, sg);
 	work_until_idle(pool);
 	finish_phase(task);
 	work_until_idle(pool);
