@@ -549,10 +549,12 @@ fn in_trainings_last_block_the_worker_commits_a_published_small_subgroup_as_in_t
 		let now = System::block_number();
 		assert_eq!(pallet_din_tasks::Tasks::<Test>::get(task).unwrap().phase_ends, now + 1);
 
-		// Not published yet: nothing is judged ahead of the commit phase, nothing recorded.
+		// Not published yet: nothing is judged ahead of the commit phase, nothing recorded,
+		// and nothing failed (the commit phase does it).
 		run_worker();
 		assert!(pool.read().transactions.is_empty());
 		assert!(aggregate_record(task, sg, me).is_none());
+		assert_eq!(duty_count("failed"), 0);
 
 		serve_updates(&served, task, sg, |p| bytes(&update_of(p)));
 		run_worker();
