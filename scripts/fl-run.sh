@@ -122,7 +122,9 @@ fail() {
 
 wait_for_rpc() { # ws URL
 	local http="http${1#ws}"
-	for _ in $(seq 120); do
+	# Up to five minutes: a node compiling a new runtime beside the test command's other
+	# jobs (five at a time on two cores, robust-e2e starting two nodes) took over two.
+	for _ in $(seq 300); do
 		curl -s -m 2 -H 'Content-Type: application/json' \
 			-d '{"jsonrpc":"2.0","id":1,"method":"chain_getHeader","params":[]}' \
 			"$http" | grep -q '"number"' && return 0
