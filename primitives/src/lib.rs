@@ -118,6 +118,8 @@ pub enum Role {
 	Evaluator,
 }
 
+/// A task's differential-privacy policy and its accounting (`din_fl::privacy`).
+pub use din_fl::privacy::{self, PrivacyPolicy};
 /// The most iterations `AggregationRule::CenteredClipping` may ask for.
 pub use din_fl::rules::MAX_CLIPPING_ITERATIONS;
 /// How evaluators combine the updates of one subgroup. Defined, with the integer math
@@ -694,6 +696,8 @@ pub struct EvaluationInputs {
 	pub genesis_cid: Cid,
 	/// CID of the encrypted test set.
 	pub sealed_test_set_cid: Cid,
+	/// The privacy policy every update must be within, if the task has one.
+	pub privacy: Option<PrivacyPolicy>,
 }
 
 /// Read access to tasks for the evaluation and rewards pallets. Implemented by

@@ -68,7 +68,7 @@ pub const VERSION: RuntimeVersion = RuntimeVersion {
 	spec_name: Cow::Borrowed("din"),
 	impl_name: Cow::Borrowed("din"),
 	authoring_version: 1,
-	spec_version: 108,
+	spec_version: 109,
 	impl_version: 1,
 	apis: apis::RUNTIME_API_VERSIONS,
 	transaction_version: 1,
@@ -136,7 +136,8 @@ pub type SignedPayload = generic::SignedPayload<RuntimeCall, TxExtension>;
 /// and is a no-op on a chain that started from a genesis with the new layout.
 pub type Migrations = (
 	pallet_din_staking::migrations::v1::MigrateToV1<Runtime>,
-	pallet_din_tasks::migrations::v1::MigrateToV1<Runtime>,
+	pallet_din_tasks::migrations::v1::MigrateFromV0<Runtime>,
+	pallet_din_tasks::migrations::v2::MigrateToV2<Runtime>,
 	pallet_din_evaluation::migrations::v1::MigrateToV1<Runtime>,
 	pallet_din_evaluation::migrations::v2::MigrateToV2<Runtime>,
 	pallet_din_evaluation::migrations::v3::MigrateToV3<Runtime>,

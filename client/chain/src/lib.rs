@@ -85,16 +85,20 @@ pub use error::{Error, PalletError};
 
 /// The interface generated from `metadata/din.scale` (see the crate docs).
 ///
-/// The task's aggregation rule is not generated: it is `din_fl::AggregationRule` itself,
-/// the type the runtime stores and the integer core runs, so the client needs no copy
-/// and no conversion. subxt carries it as [`subxt::utils::Static`] (SCALE as the runtime
-/// encodes it), which dereferences to the rule.
+/// The task's aggregation rule and privacy policy are not generated: they are
+/// `din_fl::AggregationRule` and `din_fl::PrivacyPolicy` themselves, the types the runtime
+/// stores and the integer core runs, so the client needs no copy and no conversion. subxt carries it as [`subxt::utils::Static`] (SCALE as the runtime
+/// encodes it), which dereferences to the rule (or the policy).
 #[subxt::subxt(
 	runtime_metadata_path = "metadata/din.scale",
 	derive_for_all_types = "Clone, PartialEq, Eq",
 	substitute_type(
 		path = "din_primitives::AggregationRule",
 		with = "::subxt::utils::Static<::din_fl::AggregationRule>"
+	),
+	substitute_type(
+		path = "din_primitives::privacy::PrivacyPolicy",
+		with = "::subxt::utils::Static<::din_fl::PrivacyPolicy>"
 	),
 	generate_docs
 )]
@@ -146,7 +150,7 @@ pub mod types {
 		},
 		sp_arithmetic::per_things::Perbill,
 	};
-	pub use din_fl::AggregationRule;
+	pub use din_fl::{AggregationRule, PrivacyPolicy};
 
 	/// `DinApi::task`'s answer with DIN's account, balance and block number types.
 	pub type TaskView = GenericTaskView<crate::AccountId32, u128, u32>;
@@ -210,6 +214,7 @@ pub mod types {
 					baseline_margin: percent(5),
 					slash: percent(10),
 				},
+				privacy: None,
 			}
 		}
 	}

@@ -231,6 +231,7 @@ pub fn cause(rejection: &Rejection) -> &'static str {
 		Rejection::CommitmentMismatch => "commitment_mismatch",
 		Rejection::NotTheAuthor => "not_the_author",
 		Rejection::TrainedNothing => "trained_nothing",
+		Rejection::OverPrivacyBound { .. } => "over_privacy_bound",
 	}
 }
 

@@ -542,6 +542,9 @@ impl Daemon {
 		};
 		// The chain refuses a claim over the task's cap; more data than that weighs as much.
 		update.num_samples = update.num_samples.min(info.spec.max_samples);
+		if let Some(policy) = info.spec.privacy.as_deref() {
+			update = privatize(policy, update, &global, round)?;
+		}
 		if self.args.attack == Some(Attack::InflateSamples) {
 			update.num_samples = u64::MAX;
 		}
@@ -564,6 +567,36 @@ impl Daemon {
 			samples: update.num_samples,
 		})
 	}
+}
+
+/// Publishes `update` as the task's privacy `policy` asks (`din_fl::privacy`): its delta
+/// from `global` clipped and noised by the Gaussian mechanism. The noise comes from the
+/// operating system's randomness, never from anything public (a seed others could know
+/// would let them subtract it).
+fn privatize(
+	policy: &din_fl::PrivacyPolicy,
+	update: Update,
+	global: &Update,
+	round: u32,
+) -> anyhow::Result<Update> {
+	use rand::SeedableRng;
+	let clip = f64::from(policy.clip_norm_milli) / 1_000.0;
+	let sigma = f64::from(policy.noise_multiplier_milli) / 1_000.0;
+	let mechanism = din_aggregate::dp::GaussianMechanism::new(clip, sigma)?;
+	let private = mechanism.privatize(&update, global, &mut rand::rngs::StdRng::from_entropy())?;
+	tracing::info!(
+		target: "din",
+		"round {}: privatized the update (delta norm {:.3}{}, noise σC = {:.4} per value); the \
+		 task's rounds to here spend ε = {:.3} of {:.3} (δ = 1e-{})",
+		round + 1,
+		private.delta_norm,
+		if private.clipped { format!(", clipped to {clip}") } else { String::new() },
+		mechanism.noise_std(),
+		policy.epsilon_after(round + 1) as f64 / 1_000.0,
+		f64::from(policy.epsilon_budget_milli) / 1_000.0,
+		policy.delta_exponent,
+	);
+	Ok(private.update)
 }
 
 #[cfg(test)]

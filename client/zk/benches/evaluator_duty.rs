@@ -54,7 +54,7 @@ fn duty(rule: &AggregationRule, schema: &Schema, fetched: &Fetched) -> (String, 
 	// A round's sample, as drawn from a recorded seed.
 	let sample = CommitmentSample::drawn(&[7; 32], 0, fetched.updates.len());
 	let (aggregate, rejected) =
-		aggregate_subgroup(&Parallel, rule, schema, &fetched.updates, &sample, commitment)
+		aggregate_subgroup(&Parallel, rule, schema, &fetched.updates, &sample, None, commitment)
 			.expect("the rule applies");
 	assert!(rejected.is_empty());
 	let aggregate = aggregate.expect("every update is valid");

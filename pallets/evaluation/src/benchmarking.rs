@@ -261,7 +261,7 @@ impl<T: Config> AggregationDuty<T> {
 		}
 		let sample = din_fl::duty::CommitmentSample::drawn(&[7; 32], 0, self.fetched.len());
 		let (aggregate, rejected) =
-			offchain::aggregate_fetched::<T>(&rule, &self.schema, &self.fetched, &sample)
+			offchain::aggregate_fetched::<T>(&rule, &self.schema, &self.fetched, &sample, None)
 				.expect("the rule applies");
 		assert!(rejected.is_empty());
 		offchain::content_and_commitment::<T>(&aggregate.expect("every update is valid"))

@@ -99,7 +99,7 @@ use din_fl::{
 	duty::{self, CommitmentSample, Rejection, Scored, SubgroupOutcome, Submitted},
 	sealed_test_set,
 	spec::ModelSpec,
-	AggregationRule, Schema, Sequential, TestSet, Update,
+	AggregationRule, PrivacyPolicy, Schema, Sequential, TestSet, Update,
 };
 use din_primitives::upload;
 use polkadot_sdk::{
@@ -536,32 +536,48 @@ impl<T: Config> Worker<T> {
 		} else {
 			commitment_sample::<T>(task, round, subgroup, fetched.len())
 		};
+		// A private task's updates are checked against the model they trained from.
+		let trained_from_model = match &inputs.privacy {
+			Some(_) => Some(self.current_model(task, &inputs, terms, &schema)?),
+			None => None,
+		};
+		let privacy = inputs.privacy.as_ref().zip(trained_from_model.as_ref());
 		let (aggregate, rejected) =
-			aggregate_fetched::<T>(&inputs.aggregation, &schema, &fetched, &sample)?;
+			aggregate_fetched::<T>(&inputs.aggregation, &schema, &fetched, &sample, privacy)?;
 		let mut invalid = Vec::new();
 		for (index, why) in rejected {
 			let member = &members[index];
 			log::info!(target: LOG_TARGET, "task {task} round {round} subgroup {subgroup}: the update of {member:?} is invalid: {why}");
 			invalid.push(member.clone());
 		}
-		let aggregate = match aggregate {
-			Some(aggregate) => aggregate,
-			None => {
-				// Nothing to combine: the subgroup carries the current model with no weight.
-				let (cid, commitment) = Pallet::<T>::latest_global_model(task)
-					.map(|(_, model)| (model.cid, model.commitment))
-					.unwrap_or((inputs.genesis_cid, terms.genesis_commitment));
-				let artifact = "the current global model";
-				let model = match self.fetch(&cid, update_limit(&schema))? {
-					Fetched::Bytes(bytes) => check_model::<T>(&bytes, &schema, &commitment)
-						.map_err(|why| DutyError::Rejected { artifact, why })?,
-					Fetched::Unavailable => return Err(DutyError::Unavailable(artifact)),
-				};
-				duty::carried_over(model)
-			},
+		let aggregate = match (aggregate, trained_from_model) {
+			(Some(aggregate), _) => aggregate,
+			// Nothing to combine: the subgroup carries the current model with no weight.
+			(None, Some(model)) => duty::carried_over(model),
+			(None, None) => duty::carried_over(self.current_model(task, &inputs, terms, &schema)?),
 		};
 		invalid.sort();
 		self.committed(&aggregate, invalid)
+	}
+
+	/// The model the round of `task` trains from (the latest global model, else the
+	/// genesis model), fetched and checked against its on-chain commitment.
+	fn current_model(
+		&mut self,
+		task: TaskId,
+		inputs: &EvaluationInputs,
+		terms: &TermsOf<T>,
+		schema: &Schema,
+	) -> Result<Update, DutyError> {
+		let (cid, commitment) = Pallet::<T>::latest_global_model(task)
+			.map(|(_, model)| (model.cid, model.commitment))
+			.unwrap_or((inputs.genesis_cid.clone(), terms.genesis_commitment));
+		let artifact = "the current global model";
+		match self.fetch(&cid, update_limit(schema))? {
+			Fetched::Bytes(bytes) => check_model::<T>(&bytes, schema, &commitment)
+				.map_err(|why| DutyError::Rejected { artifact, why }),
+			Fetched::Unavailable => Err(DutyError::Unavailable(artifact)),
+		}
 	}
 
 	fn reveal_aggregates(&mut self, task: TaskId, round: RoundIndex) -> Result<(), DutyError> {
@@ -1184,9 +1200,10 @@ pub(crate) fn aggregate_fetched<T: Config>(
 	schema: &Schema,
 	fetched: &[FetchedUpdate],
 	sample: &CommitmentSample,
+	privacy: Option<(&PrivacyPolicy, &Update)>,
 ) -> Result<SubgroupOutcome, DutyError> {
 	let commitment_of = T::Verifier::model_commitment;
-	duty::aggregate_subgroup(&Sequential, rule, schema, fetched, sample, commitment_of)
+	duty::aggregate_subgroup(&Sequential, rule, schema, fetched, sample, privacy, commitment_of)
 		.map_err(DutyError::Aggregation)
 }
 

@@ -739,13 +739,14 @@ fn forged_swapped_and_missing_updates_are_invalid_to_the_worker_as_to_the_daemon
 		let drawn = CommitmentSample::drawn(&[5; 32], 0, fetched.len());
 		let all = CommitmentSample::all(fetched.len());
 		let [_, (aggregate, rejected)] = [&drawn, &all].map(|sample| {
-			let worker = aggregate_fetched::<Test>(&rule, &schema, &fetched, sample).unwrap();
+			let worker = aggregate_fetched::<Test>(&rule, &schema, &fetched, sample, None).unwrap();
 			let daemon = din_fl::duty::aggregate_subgroup(
 				&din_fl::Sequential,
 				&rule,
 				&schema,
 				&fetched,
 				sample,
+				None,
 				daemons_commitment_of,
 			)
 			.unwrap();

@@ -118,6 +118,7 @@ impl<T: Config> TaskInspect<T::AccountId, BalanceOf<T>> for Pallet<T> {
 			aggregation: info.spec.aggregation,
 			genesis_cid: info.spec.genesis.cid,
 			sealed_test_set_cid: info.spec.test_set.encrypted_cid,
+			privacy: info.spec.privacy,
 		})
 	}
 

@@ -166,7 +166,7 @@ pub mod pallet {
 	use super::*;
 
 	/// The in-code storage version.
-	const STORAGE_VERSION: StorageVersion = StorageVersion::new(1);
+	const STORAGE_VERSION: StorageVersion = StorageVersion::new(2);
 
 	#[pallet::pallet]
 	#[pallet::storage_version(STORAGE_VERSION)]
@@ -513,6 +513,10 @@ pub mod pallet {
 		/// The owner ended the training of `task` after its current round `round`: Scoring
 		/// follows it.
 		TrainingEndsAfterRound { task: TaskId, round: RoundIndex },
+		/// `round` of `task`, whose privacy policy asks every update to be privatized,
+		/// started: with it the task's rounds spend `epsilon` (thousandths) of the policy's
+		/// budget, for every participant that trains in all of them.
+		PrivacySpent { task: TaskId, round: RoundIndex, epsilon: u64 },
 		/// `owner` cancelled `task` before its first round and got `refund` back.
 		TaskCancelled { task: TaskId, owner: T::AccountId, round: RoundIndex, refund: BalanceOf<T> },
 		/// The first round of `task` was deferred `deferrals` times and could not start at
@@ -716,6 +720,15 @@ pub mod pallet {
 		/// `CenteredClipping` runs 1 to `din_primitives::MAX_CLIPPING_ITERATIONS`
 		/// iterations: each costs the off-chain worker two passes over the updates.
 		InvalidClippingIterations,
+		/// A privacy policy clips updates to a zero norm.
+		ZeroClipNorm,
+		/// A privacy policy adds no noise: it would count privacy it does not give.
+		ZeroNoiseMultiplier,
+		/// A privacy policy's `δ = 10^−k` needs `k` in
+		/// `1..=din_primitives::privacy::MAX_DELTA_EXPONENT`.
+		InvalidDeltaExponent,
+		/// The task's rounds would spend more `ε` than its privacy policy's budget.
+		PrivacyBudgetExceeded,
 	}
 
 	/// Why this pallet holds funds.
@@ -989,6 +1002,12 @@ pub mod pallet {
 			ensure!(rounds > 0, Error::<T>::ZeroRounds);
 			let total = info.spec.rounds.saturating_add(rounds);
 			ensure!(total <= T::MaxRounds::get(), Error::<T>::TooManyRounds);
+			if let Some(policy) = &info.spec.privacy {
+				ensure!(
+					policy.epsilon_after(total) <= u64::from(policy.epsilon_budget_milli),
+					Error::<T>::PrivacyBudgetExceeded
+				);
+			}
 			ensure!(
 				top_up >= pool_share(info.spec.reward.amount, rounds, info.spec.rounds),
 				Error::<T>::TopUpTooSmall

@@ -359,6 +359,7 @@ impl<T: Config> Pallet<T> {
 		info.phase = TaskPhase::Training;
 		info.phase_ends = Self::schedule(task, now.saturating_add(info.spec.phases.training));
 		let training_ends = info.phase_ends;
+		let privacy = info.spec.privacy;
 		Tasks::<T>::insert(task, info);
 		Self::deposit_event(Event::RoundStarted {
 			task,
@@ -367,6 +368,10 @@ impl<T: Config> Pallet<T> {
 			subgroups: k,
 			training_ends,
 		});
+		if let Some(policy) = privacy {
+			let epsilon = policy.epsilon_after(round.saturating_add(1));
+			Self::deposit_event(Event::PrivacySpent { task, round, epsilon });
+		}
 		charged
 	}
 

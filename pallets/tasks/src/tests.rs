@@ -735,6 +735,61 @@ fn an_owner_extends_a_running_task_only_with_a_top_up_that_keeps_the_pool_per_ro
 	});
 }
 
+/// Clip norm 1, noise multiplier 1, δ = 10⁻⁵: two rounds spend ε ≈ 7.79, three ≈ 9.81.
+fn privacy(epsilon_budget_milli: u32) -> din_primitives::PrivacyPolicy {
+	din_primitives::PrivacyPolicy {
+		clip_norm_milli: 1_000,
+		noise_multiplier_milli: 1_000,
+		delta_exponent: 5,
+		epsilon_budget_milli,
+	}
+}
+
+#[test]
+fn a_private_task_whose_rounds_would_spend_more_than_its_budget_is_refused() {
+	ExtBuilder::default().build_and_execute(|| {
+		let with = |policy| move |s: &mut TaskSpecOf<Test>| s.privacy = Some(policy);
+		assert_spec_fails(with(privacy(7_000)), Error::<Test>::PrivacyBudgetExceeded);
+		let zero_clip = din_primitives::PrivacyPolicy { clip_norm_milli: 0, ..privacy(8_000) };
+		assert_spec_fails(with(zero_clip), Error::<Test>::ZeroClipNorm);
+		let no_noise =
+			din_primitives::PrivacyPolicy { noise_multiplier_milli: 0, ..privacy(8_000) };
+		assert_spec_fails(with(no_noise), Error::<Test>::ZeroNoiseMultiplier);
+		let no_delta = din_primitives::PrivacyPolicy { delta_exponent: 0, ..privacy(8_000) };
+		assert_spec_fails(with(no_delta), Error::<Test>::InvalidDeltaExponent);
+		let task = create_with(with(privacy(8_000)));
+		assert_eq!(Tasks::<Test>::get(task).expect("created").spec.privacy, Some(privacy(8_000)));
+	});
+}
+
+#[test]
+fn each_round_of_a_private_task_records_its_epsilon_and_no_extension_spends_past_the_budget() {
+	ExtBuilder::default().build_and_execute(|| {
+		let policy = privacy(8_000);
+		let task = start_with(create_with(|s| s.privacy = Some(policy)), 2);
+		System::assert_last_event(
+			Event::PrivacySpent { task, round: 0, epsilon: policy.epsilon_after(1) }.into(),
+		);
+		assert_noop!(
+			DinTasks::extend_task(RuntimeOrigin::signed(OWNER), task, 1, 500),
+			Error::<Test>::PrivacyBudgetExceeded
+		);
+		run_to_phase(task, TaskPhase::Training);
+		while round(task) == 0 {
+			finish_phase(task);
+		}
+		let spent = policy.epsilon_after(2);
+		assert!(spent <= 8_000 && spent > 7_000, "two rounds spend {spent}");
+		System::assert_has_event(Event::PrivacySpent { task, round: 1, epsilon: spent }.into());
+		// A task without a policy spends nothing to record.
+		let plain = running_task(2);
+		assert!(!System::events().iter().any(|r| matches!(
+			r.event,
+			RuntimeEvent::DinTasks(Event::PrivacySpent { task, .. }) if task == plain
+		)));
+	});
+}
+
 #[test]
 fn an_owner_ends_training_after_the_current_round_and_the_pool_stays_whole() {
 	ExtBuilder::default().build_and_execute(|| {

@@ -6,8 +6,8 @@
 use crate::{Config, Error};
 use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
 pub use din_primitives::{
-	AggregationRule, Cid, Commitment, FeeParams, ModelRef, RewardAsset, RoundIndex, ScoringRule,
-	SubgroupIndex, TaskId, TaskPhase, TransitionError,
+	AggregationRule, Cid, Commitment, FeeParams, ModelRef, PrivacyPolicy, RewardAsset, RoundIndex,
+	ScoringRule, SubgroupIndex, TaskId, TaskPhase, TransitionError,
 };
 use polkadot_sdk::{
 	frame_support::{
@@ -272,6 +272,9 @@ pub struct TaskSpec<T: Config> {
 	pub scoring: ScoringRule,
 	/// Fees and penalties.
 	pub fees: FeeParams,
+	/// Differential privacy every update must be published under (`None`: updates are
+	/// published as trained). The rounds may spend at most its `ε` budget.
+	pub privacy: Option<PrivacyPolicy>,
 }
 
 impl<T: Config> TaskSpec<T> {
@@ -318,6 +321,7 @@ impl<T: Config> TaskSpec<T> {
 				baseline_margin: Perbill::from_percent(5),
 				slash: Perbill::from_percent(10),
 			},
+			privacy: None,
 		}
 	}
 
@@ -393,6 +397,15 @@ impl<T: Config> TaskSpec<T> {
 		ensure(self.fees.slash <= T::MaxSlash::get(), SlashTooHigh)?;
 		ensure(self.fees.evaluator_fee >= T::MinEvaluatorFee::get(), EvaluatorFeeTooLow)?;
 		ensure(self.fees.baseline_margin >= T::MinBaselineMargin::get(), BaselineMarginTooLow)?;
+		if let Some(policy) = &self.privacy {
+			use din_primitives::privacy::PolicyError;
+			policy.validate(self.rounds).map_err(|e| match e {
+				PolicyError::ZeroClipNorm => ZeroClipNorm,
+				PolicyError::ZeroNoiseMultiplier => ZeroNoiseMultiplier,
+				PolicyError::InvalidDeltaExponent => InvalidDeltaExponent,
+				PolicyError::BudgetExceeded => PrivacyBudgetExceeded,
+			})?;
+		}
 		Ok(())
 	}
 }

@@ -58,6 +58,7 @@ use core::fmt;
 
 pub use crate::commitment_sample::{CommitmentSample, COMMITMENT_CHECKS};
 use crate::encoding::{Author, EncodingError, Update};
+use crate::privacy::PrivacyPolicy;
 use crate::rules::{exec::Executor, AggregateError, Aggregator, FedAvg};
 use crate::spec::Schema;
 use crate::AggregationRule;
@@ -86,6 +87,10 @@ pub enum Rejection {
 	/// Committed to the model its round trained from ([`trained_nothing`]): no work of its
 	/// own, so nothing to aggregate or pay. Decided from the chain alone, before any fetch.
 	TrainedNothing,
+	/// In a task with a privacy policy, a delta from the model it trained from of L2 norm
+	/// `norm` (canonical units) beyond the policy's `bound`: not clipped, or not privatized
+	/// as the policy asks ([`crate::privacy`]).
+	OverPrivacyBound { norm: u128, bound: u128 },
 }
 
 impl fmt::Display for Rejection {
@@ -104,6 +109,11 @@ impl fmt::Display for Rejection {
 			Self::TrainedNothing => {
 				f.write_str("commits to the model it was to train from: nothing trained")
 			},
+			Self::OverPrivacyBound { norm, bound } => write!(
+				f,
+				"moves {norm} canonical units from the model it trained from, beyond the \
+				 privacy policy's bound of {bound}: not clipped and noised as the task asks"
+			),
 		}
 	}
 }
@@ -246,8 +256,9 @@ pub struct Submitted<C> {
 pub type SubgroupOutcome = (Option<Update>, Vec<(usize, Rejection)>);
 
 /// Checks each `submitted` update of one subgroup ([`check_update`], with the on-chain
-/// author and sample count; the commitment only of those in `sample`) and aggregates the
-/// valid ones with `rule`. Both the checks and the rule run on `executor`, and the outcome
+/// author and sample count; the commitment only of those in `sample`; in a task with a
+/// `privacy` policy, its delta from the model the round trained from against
+/// [`PrivacyPolicy::excess`]) and aggregates the valid ones with `rule`. Both the checks and the rule run on `executor`, and the outcome
 /// is the same for every executor.
 ///
 /// This has the shape of Flower's `aggregate_fit(results, failures)`, except that the
@@ -262,6 +273,7 @@ pub fn aggregate_subgroup<C, E, F>(
 	schema: &Schema,
 	submitted: &[Submitted<C>],
 	sample: &CommitmentSample,
+	privacy: Option<(&PrivacyPolicy, &Update)>,
 	commitment_of: F,
 ) -> Result<SubgroupOutcome, AggregateError>
 where
@@ -283,7 +295,14 @@ where
 			sampled.then_some(&update.commitment),
 			Some((&update.author, update.num_samples)),
 			&commitment_of,
-		),
+		)
+		.and_then(|checked| match privacy {
+			Some((policy, from)) => match policy.excess(&checked.values, &from.values) {
+				Some((norm, bound)) => Err(Rejection::OverPrivacyBound { norm, bound }),
+				None => Ok(checked),
+			},
+			None => Ok(checked),
+		}),
 		Err(why) => Err(why.clone()),
 	});
 	let mut valid = Vec::new();
@@ -404,6 +423,42 @@ mod tests {
 	}
 
 	#[test]
+	fn an_unclipped_update_in_a_private_task_is_rejected_as_over_the_privacy_bound() {
+		let policy = crate::PrivacyPolicy {
+			clip_norm_milli: 1_000,
+			noise_multiplier_milli: 10,
+			delta_exponent: 5,
+			epsilon_budget_milli: u32::MAX,
+		};
+		let from = update(5, [0; 6]);
+		let scale = crate::encoding::SCALE as i32;
+		// Within the bound: a delta of the clip norm plus a little noise.
+		let clipped = update(5, [scale / 2, scale / 2, -scale / 2, 100, -100, 0]);
+		// Beyond it: a delta of ten clip norms, as an unclipped update would move.
+		let unclipped = update(5, [10 * scale, 0, 0, 0, 0, 0]);
+		let submitted = [honest(&clipped), honest(&unclipped)];
+		let (aggregate, rejected) = aggregate_subgroup(
+			&Sequential,
+			&AggregationRule::FedAvg,
+			&schema(),
+			&submitted,
+			&CommitmentSample::all(2),
+			Some((&policy, &from)),
+			commitment_of,
+		)
+		.unwrap();
+		assert_eq!(aggregate.map(|a| a.values), Some(clipped.values.clone()));
+		let bound = policy.delta_bound(6);
+		assert_eq!(
+			rejected,
+			vec![(
+				1,
+				Rejection::OverPrivacyBound { norm: 10 * crate::encoding::SCALE as u128, bound }
+			)]
+		);
+	}
+
+	#[test]
 	fn update_swapped_after_its_commitment_is_rejected() {
 		let committed = update(5, [1, -2, 3, 4, 5, 6]);
 		let mut swapped = honest(&update(5, [9, 9, 9, 9, 9, 9]));
@@ -486,6 +541,7 @@ mod tests {
 			&schema(),
 			&submitted,
 			&CommitmentSample::all(submitted.len()),
+			None,
 			commitment_of,
 		)
 		.unwrap();
@@ -527,6 +583,7 @@ mod tests {
 				&schema(),
 				&submitted,
 				&sample,
+				None,
 				counting,
 			)
 			.unwrap();
@@ -576,6 +633,7 @@ mod tests {
 			&schema(),
 			&[copy, original.clone()],
 			&CommitmentSample::all(2),
+			None,
 			commitment_of,
 		)
 		.unwrap();
@@ -630,6 +688,7 @@ mod tests {
 			&schema(),
 			&[missing],
 			&CommitmentSample::all(1),
+			None,
 			commitment_of,
 		);
 		assert_eq!(outcome, Ok((None, vec![(0, Rejection::Unavailable("no provider".into()))])));
@@ -640,6 +699,7 @@ mod tests {
 			&schema(),
 			&empty,
 			&CommitmentSample::all(0),
+			None,
 			commitment_of,
 		);
 		assert_eq!(outcome, Ok((None, Vec::new())));
@@ -655,6 +715,7 @@ mod tests {
 			&schema(),
 			&submitted,
 			&CommitmentSample::all(submitted.len()),
+			None,
 			commitment_of,
 		);
 		assert_eq!(outcome, Err(AggregateError::TooFewUpdates { required: 5, found: 4 }));

@@ -19,6 +19,8 @@
 //! - [`duty`]: the evaluator's duty without I/O (check fetched updates, aggregate a
 //!   subgroup, combine the subgroups), which the `din evaluator` daemon and the runtime's
 //!   off-chain worker both call, so that their verdicts agree bit for bit.
+//! - [`privacy`]: a task's differential-privacy policy, the `ε` its rounds spend and the
+//!   bound every privatized update's delta stays within.
 //! - [`content`]: the store's content addresses (CIDs) of artifacts, computed without the
 //!   store, so off-chain workers name what they commit to as the client does.
 //! - [`sealed_test_set`]: the owner's test set as an artifact, its format and encryption.
@@ -42,6 +44,7 @@ pub mod content;
 pub mod duty;
 pub mod encoding;
 pub mod preprocessing;
+pub mod privacy;
 pub mod recipe;
 pub mod reference;
 pub mod rules;
@@ -53,6 +56,7 @@ pub use duty::Rejection;
 pub use encoding::{dequantize, quantize, Author, EncodingError, Update, NO_AUTHOR};
 pub use polkadot_sdk::sp_arithmetic::Perbill;
 pub use preprocessing::Preprocessing;
+pub use privacy::PrivacyPolicy;
 pub use recipe::TrainingRecipe;
 pub use reference::{count_correct, predict, ReferenceError, TestSet};
 pub use rules::exec::{Executor, Sequential};

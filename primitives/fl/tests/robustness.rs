@@ -138,7 +138,8 @@ fn a_subgroup_duty_with_sign_flippers_and_a_forger_aggregates_near_the_honest_up
 	let rule = AggregationRule::Median;
 	let every = CommitmentSample::all(submitted.len());
 	let (next, rejected) =
-		aggregate_subgroup(&Sequential, &rule, &schema, &submitted, &every, commitment_of).unwrap();
+		aggregate_subgroup(&Sequential, &rule, &schema, &submitted, &every, None, commitment_of)
+			.unwrap();
 	let rejected: Vec<usize> = rejected.into_iter().map(|(index, _)| index).collect();
 	assert_eq!(rejected, vec![PARTICIPANTS, PARTICIPANTS + 1]);
 	let next = next.expect("valid updates");

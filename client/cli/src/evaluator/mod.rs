@@ -44,7 +44,7 @@ use din_chain::{
 	AccountId32, AggregateOpening, Chain, Signer, H256,
 };
 use din_fl::duty::{self, CommitmentSample, Rejection, Scored, SubgroupOutcome, Submitted};
-use din_fl::{AggregateError, AggregationRule, Schema, TestSet, Update};
+use din_fl::{AggregateError, AggregationRule, PrivacyPolicy, Schema, TestSet, Update};
 use din_store::Store;
 use futures::{StreamExt, TryStreamExt};
 use serde::{Deserialize, Serialize};
@@ -596,8 +596,24 @@ impl Daemon {
 			let seed = self.chain.commitment_sample(task, round).await?;
 			CommitmentSample::of_subgroup(seed.as_ref(), subgroup, submitted.len())
 		};
-		let (aggregate, rejected) =
-			aggregate_fetched(&info.spec.aggregation, &schema, &submitted, &sample)?;
+		// A private task's updates are checked against the model they trained from.
+		let fetch_trained_from = || async {
+			fetch_checked(&self.store, &trained_from_cid, &schema, &trained_from, FETCH_TIMEOUT)
+				.await
+				.map_err(|why| anyhow::anyhow!("global model: {why}"))
+		};
+		let privacy = info.spec.privacy.as_deref();
+		let trained_from_model = match privacy {
+			Some(_) => Some(fetch_trained_from().await?),
+			None => None,
+		};
+		let (aggregate, rejected) = aggregate_fetched(
+			&info.spec.aggregation,
+			&schema,
+			&submitted,
+			&sample,
+			privacy.zip(trained_from_model.as_ref()),
+		)?;
 		drop(submitted);
 		let mut invalid = Vec::new();
 		for (index, why) in rejected {
@@ -610,16 +626,11 @@ impl Daemon {
 			invalid.push(member.clone());
 		}
 		let valid = submitters.len() - invalid.len();
-		let mut aggregate = match aggregate {
-			Some(aggregate) => aggregate,
-			None => {
-				// Nothing valid: the subgroup carries the current model with no weight.
-				let (cid, commitment) = (&trained_from_cid, &trained_from);
-				let model = fetch_checked(&self.store, cid, &schema, commitment, FETCH_TIMEOUT)
-					.await
-					.map_err(|why| anyhow::anyhow!("global model: {why}"))?;
-				duty::carried_over(model)
-			},
+		let mut aggregate = match (aggregate, trained_from_model) {
+			(Some(aggregate), _) => aggregate,
+			// Nothing valid: the subgroup carries the current model with no weight.
+			(None, Some(model)) => duty::carried_over(model),
+			(None, None) => duty::carried_over(fetch_trained_from().await?),
 		};
 		if self.args.attack == Some(Attack::WrongAggregate) {
 			aggregate.values[0] = aggregate.values[0].saturating_add(1);
@@ -1289,8 +1300,9 @@ fn aggregate_fetched(
 	schema: &Schema,
 	submitted: &[Submitted<H256>],
 	sample: &CommitmentSample,
+	privacy: Option<(&PrivacyPolicy, &Update)>,
 ) -> Result<SubgroupOutcome, AggregateError> {
-	duty::aggregate_subgroup(&Parallel, rule, schema, submitted, sample, commitment_of)
+	duty::aggregate_subgroup(&Parallel, rule, schema, submitted, sample, privacy, commitment_of)
 }
 
 /// Bonds up to `bond` and enters the pool, unless already in it; a refused transaction

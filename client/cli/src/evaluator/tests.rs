@@ -26,6 +26,7 @@ fn as_the_worker_runs_it(
 		schema,
 		submitted,
 		sample,
+		None,
 		|values: &[i32]| {
 			H256(din_zk::commitment::to_bytes(&din_zk::commitment::model_commitment(values)))
 		},
@@ -73,7 +74,7 @@ fn forged_swapped_and_missing_updates_are_invalid_to_the_daemon_as_to_the_worker
 		let drawn = CommitmentSample::drawn(&[5; 32], 0, submitted.len());
 		let all = CommitmentSample::all(submitted.len());
 		let [_, (aggregate, rejected)] = [&drawn, &all].map(|sample| {
-			let daemon = aggregate_fetched(&rule, &schema, &submitted, sample).unwrap();
+			let daemon = aggregate_fetched(&rule, &schema, &submitted, sample, None).unwrap();
 			assert_eq!(daemon, as_the_worker_runs_it(&rule, &schema, &submitted, sample).unwrap());
 			daemon
 		});

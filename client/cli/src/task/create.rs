@@ -13,7 +13,7 @@ use din_chain::{
 	},
 	Chain, H256,
 };
-use din_fl::{ModelSpec, Preprocessing, TaskModel, TestSet, TrainingRecipe};
+use din_fl::{ModelSpec, Preprocessing, PrivacyPolicy, TaskModel, TestSet, TrainingRecipe};
 use din_store::{Blockstore, Cid};
 
 use super::{owner_file, OwnerFile};
@@ -202,6 +202,22 @@ pub struct CreateArgs {
 	/// Percentage points below the baseline an update may score before it is slashed.
 	#[arg(long, default_value_t = 5)]
 	pub baseline_margin: u32,
+	/// Differential privacy: every participant clips its update's delta to this L2 norm
+	/// (real units of the parameters) and adds Gaussian noise before publishing it;
+	/// evaluators reject an update beyond what that allows. Needs --dp-noise-multiplier and
+	/// --dp-epsilon.
+	#[arg(long, value_name = "C", requires_all = ["dp_noise_multiplier", "dp_epsilon"])]
+	pub dp_clip_norm: Option<f64>,
+	/// Differential privacy: the noise's standard deviation as a multiple of the clip norm.
+	#[arg(long, value_name = "SIGMA", requires = "dp_clip_norm")]
+	pub dp_noise_multiplier: Option<f64>,
+	/// Differential privacy: δ = 10^-K of the (ε, δ) guarantee.
+	#[arg(long, value_name = "K", default_value_t = 5)]
+	pub dp_delta_exponent: u8,
+	/// Differential privacy: the total ε the task's rounds may spend; the chain refuses a
+	/// task (or an extension) whose rounds would spend more.
+	#[arg(long, value_name = "EPSILON", requires = "dp_clip_norm")]
+	pub dp_epsilon: Option<f64>,
 	/// Seed of the genesis model's initialization.
 	#[arg(long, default_value_t = 0)]
 	pub genesis_seed: u64,
@@ -348,7 +364,41 @@ fn test_set_commitment(
 	})
 }
 
+/// The task's privacy policy from the `--dp-*` flags, checked as the chain will check it.
+fn privacy_policy(args: &CreateArgs) -> anyhow::Result<Option<PrivacyPolicy>> {
+	let (Some(clip), Some(sigma), Some(epsilon)) =
+		(args.dp_clip_norm, args.dp_noise_multiplier, args.dp_epsilon)
+	else {
+		return Ok(None);
+	};
+	let milli = |flag: &str, value: f64| -> anyhow::Result<u32> {
+		let scaled = (value * 1_000.0).round();
+		anyhow::ensure!(
+			value.is_finite() && scaled >= 1.0 && scaled <= f64::from(u32::MAX),
+			"--{flag} {value}: expected a positive number, at least 0.001"
+		);
+		Ok(scaled as u32)
+	};
+	let policy = PrivacyPolicy {
+		clip_norm_milli: milli("dp-clip-norm", clip)?,
+		noise_multiplier_milli: milli("dp-noise-multiplier", sigma)?,
+		delta_exponent: args.dp_delta_exponent,
+		epsilon_budget_milli: milli("dp-epsilon", epsilon)?,
+	};
+	if let Err(broken) = policy.validate(args.rounds) {
+		let spent = policy.epsilon_after(args.rounds) as f64 / 1_000.0;
+		anyhow::bail!(
+			"the privacy policy is refused ({broken:?}): {} rounds at noise multiplier {sigma} \
+			 and δ = 1e-{} spend ε = {spent:.3}, the budget is {epsilon}",
+			args.rounds,
+			args.dp_delta_exponent
+		);
+	}
+	Ok(Some(policy))
+}
+
 pub(super) async fn create(args: CreateArgs) -> anyhow::Result<()> {
+	let privacy = privacy_policy(&args)?;
 	let signer = args.signer.signer()?;
 	let chain = args.chain.connect().await?;
 	let blockstore = Blockstore::open(&args.store_dir)
@@ -438,6 +488,7 @@ pub(super) async fn create(args: CreateArgs) -> anyhow::Result<()> {
 			baseline_margin: percent(args.baseline_margin),
 			slash: percent(args.slash),
 		},
+		privacy: privacy.map(Into::into),
 	};
 	// The test-set key exists nowhere else: it goes to disk before the task that depends on
 	// it is created, so that no failure after the submission can lose it.
