@@ -15,6 +15,7 @@
 #                     [--poisoner] [--copier] [--inflater] [--liar] [--copy-commit]
 #                     [--wrong-test-set] [--summary FILE] [--events FILE] [--kill-restart]
 #                     [--owner-control] [--data-dir DIR] [--standardize]
+#                     [--dp CLIP,SIGMA,EPSILON] [--unprivatized]
 #                     [--url WS_URL[,WS_URL…]] [--timeout SECONDS] [--worker]
 #
 # --model: softmax (default) or mlp:W[,W…] (`din task create --model`;
@@ -34,6 +35,8 @@
 # --inflater: claims u64::MAX samples for its update.
 # --liar: the evaluator reveals a wrong aggregate.
 # --copy-commit: the evaluator commits another panel member's hash and reveals nothing.
+# --unprivatized: in a --dp task, the participant publishes its update neither clipped nor
+#                 noised.
 # --wrong-test-set: the owner commits to its test set but seals another under the key.
 # --worker: one more evaluator, done by the dev node's off-chain worker: its key (the
 #           next dev account after the daemons') is inserted as `din!` into the node's keystore, it is
@@ -52,6 +55,9 @@
 #             commits the digits grid, or a preprocessed task's signed features).
 # --standardize: the owner's task standardizes every input feature (`din task create
 #                --standardize`), and every participant applies that map to its data.
+# --dp: the task's differential-privacy policy (`din task create --dp-clip-norm CLIP
+#       --dp-noise-multiplier SIGMA --dp-epsilon EPSILON`, δ = 1e-5): every participant
+#       clips and noises its updates.
 # FINAL_JSON=FILE (environment): the final model's evaluation on the digits test split (or
 # DIR/test.csv) is also written there as JSON (`din model evaluate --json`; scripts/demo.sh
 # reads it).
@@ -62,7 +68,7 @@ source "$(dirname "$0")/env.sh"
 
 P=8 E=4 G=4 Q=3 ROUNDS=5 SUMMARY="" EVENTS="" KILL=0 WORKER=0 OWNER_ATTACK=() OWNER_CONTROL=0
 RULE=fedavg SCORING=zk MODEL=softmax SAMPLES=32 TRAINING_BLOCKS=3 PHASE_BLOCKS=3 SCORING_BLOCKS=50 URLS=() TIMEOUT=1800
-PARTICIPANT_ATTACKS=() EVALUATOR_ATTACKS=() DATA_DIR="" STANDARDIZE=()
+PARTICIPANT_ATTACKS=() EVALUATOR_ATTACKS=() DATA_DIR="" STANDARDIZE=() PRIVACY=()
 while [ $# -gt 0 ]; do
 	case "$1" in
 		--participants) P="$2"; shift 2 ;;
@@ -82,6 +88,11 @@ while [ $# -gt 0 ]; do
 		--poisoner) PARTICIPANT_ATTACKS+=(sign-flip:10); shift ;;
 		--copier) PARTICIPANT_ATTACKS+=(copy); shift ;;
 		--inflater) PARTICIPANT_ATTACKS+=(inflate-samples); shift ;;
+		--unprivatized) PARTICIPANT_ATTACKS+=(skip-privacy); shift ;;
+		--dp)
+			IFS=, read -r clip sigma epsilon <<<"$2"
+			PRIVACY=(--dp-clip-norm "$clip" --dp-noise-multiplier "$sigma" --dp-epsilon "$epsilon")
+			shift 2 ;;
 		--liar) EVALUATOR_ATTACKS+=(wrong-aggregate); shift ;;
 		--copy-commit) EVALUATOR_ATTACKS+=(copy-commit); shift ;;
 		--wrong-test-set) OWNER_ATTACK=(--attack seal-other-test-set); shift ;;
@@ -193,7 +204,7 @@ T0=$(date +%s)
 	--phase-blocks "$PHASE_BLOCKS" --registration-blocks 6 --training-blocks "$TRAINING_BLOCKS" \
 	--scoring-blocks "$SCORING_BLOCKS" --rewarding-blocks 15 --test-samples "$SAMPLES" \
 	--aggregation "$RULE" --scoring "$SCORING" --model "$MODEL" "${OWNER_ATTACK[@]}" \
-	--test-data "$TEST_DATA" "${STANDARDIZE[@]}" \
+	--test-data "$TEST_DATA" "${STANDARDIZE[@]}" "${PRIVACY[@]}" \
 	>"$WORK/task.json" 2>"$WORK/create.log" || fail "task create"
 TASK=$(jq -r .task "$WORK/task.json")
 # The evaluators find the proving key (zk) through the spec's `test_set.proving_key_cid`.

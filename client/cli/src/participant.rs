@@ -70,6 +70,9 @@ pub enum Attack {
 	Copy,
 	/// Claim `u64::MAX` samples for the trained update, to outweigh every other one.
 	InflateSamples,
+	/// In a task with a privacy policy, publish the trained update as it is: neither
+	/// clipped nor noised.
+	SkipPrivacy,
 }
 
 impl std::str::FromStr for Attack {
@@ -79,10 +82,11 @@ impl std::str::FromStr for Attack {
 		match s {
 			"copy" => Ok(Attack::Copy),
 			"inflate-samples" => Ok(Attack::InflateSamples),
+			"skip-privacy" => Ok(Attack::SkipPrivacy),
 			_ => s
 				.parse()
 				.map(Attack::Poison)
-				.map_err(|e| format!("{e}, copy or inflate-samples")),
+				.map_err(|e| format!("{e}, copy, inflate-samples or skip-privacy")),
 		}
 	}
 }
@@ -128,7 +132,7 @@ pub struct RunArgs {
 	pub state_dir: PathBuf,
 	/// Send a harmful update instead of the trained one (testing the defences):
 	/// sign-flip:FACTOR, replace:BOOST, gaussian:SIGMA, label-flip, alie:Z, ipm:EPSILON (a
-	/// lone process colludes with itself only), copy or inflate-samples.
+	/// lone process colludes with itself only), copy, inflate-samples or skip-privacy.
 	#[arg(long, hide = true)]
 	pub attack: Option<Attack>,
 	#[command(flatten)]
@@ -543,7 +547,9 @@ impl Daemon {
 		// The chain refuses a claim over the task's cap; more data than that weighs as much.
 		update.num_samples = update.num_samples.min(info.spec.max_samples);
 		if let Some(policy) = info.spec.privacy.as_deref() {
-			update = privatize(policy, update, &global, round)?;
+			if self.args.attack != Some(Attack::SkipPrivacy) {
+				update = privatize(policy, update, &global, round)?;
+			}
 		}
 		if self.args.attack == Some(Attack::InflateSamples) {
 			update.num_samples = u64::MAX;

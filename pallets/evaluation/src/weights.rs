@@ -33,7 +33,7 @@
 // --heap-pages
 // 4096
 // --header
-// /tmp/tmp.eGXjqOAzFI
+// /tmp/tmp.6r8s8qmPhC
 // --template
 // /work/main/scripts/bench/frame-weight-template.hbs
 // --output
@@ -96,10 +96,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `972 + n * (93 ±0)`
 		//  Estimated: `15823`
-		// Minimum execution time: 32_458_000 picoseconds.
-		Weight::from_parts(41_870_672, 15823)
-			// Standard Error: 3_102
-			.saturating_add(Weight::from_parts(259_126, 0).saturating_mul(n.into()))
+		// Minimum execution time: 33_069_000 picoseconds.
+		Weight::from_parts(56_878_338, 15823)
+			// Standard Error: 9_176
+			.saturating_add(Weight::from_parts(308_612, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(6_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -112,15 +112,15 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `33 + n * (56 ±0)`
 		//  Estimated: `15823`
-		// Minimum execution time: 13_641_000 picoseconds.
-		Weight::from_parts(18_020_125, 15823)
-			// Standard Error: 2_131
-			.saturating_add(Weight::from_parts(114_974, 0).saturating_mul(n.into()))
+		// Minimum execution time: 14_071_000 picoseconds.
+		Weight::from_parts(32_257_783, 15823)
+			// Standard Error: 6_045
+			.saturating_add(Weight::from_parts(141_263, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
 	/// Storage: `Tasks::Tasks` (r:1 w:1)
-	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(4852), added: 7327, mode: `MaxEncodedLen`)
+	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(4866), added: 7341, mode: `MaxEncodedLen`)
 	/// Storage: `Evaluation::Panels` (r:1 w:0)
 	/// Proof: `Evaluation::Panels` (`max_values`: None, `max_size`: Some(381), added: 2856, mode: `MaxEncodedLen`)
 	/// Storage: `Evaluation::AggregateVotes` (r:1 w:1)
@@ -131,15 +131,15 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Tasks::Deadlines` (`max_values`: None, `max_size`: Some(21), added: 2496, mode: `MaxEncodedLen`)
 	fn commit_aggregate() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `1664`
-		//  Estimated: `8317`
-		// Minimum execution time: 62_193_000 picoseconds.
-		Weight::from_parts(78_637_000, 8317)
+		//  Measured:  `1665`
+		//  Estimated: `8331`
+		// Minimum execution time: 68_853_000 picoseconds.
+		Weight::from_parts(99_888_000, 8331)
 			.saturating_add(T::DbWeight::get().reads(6_u64))
 			.saturating_add(T::DbWeight::get().writes(5_u64))
 	}
 	/// Storage: `Tasks::Tasks` (r:1 w:1)
-	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(4852), added: 7327, mode: `MaxEncodedLen`)
+	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(4866), added: 7341, mode: `MaxEncodedLen`)
 	/// Storage: `Evaluation::SettlementCursor` (r:1 w:0)
 	/// Proof: `Evaluation::SettlementCursor` (`max_values`: None, `max_size`: Some(20), added: 2495, mode: `MaxEncodedLen`)
 	/// Storage: `Tasks::Subgroups` (r:1 w:0)
@@ -155,19 +155,19 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// The range of component `i` is `[0, 100]`.
 	fn reveal_aggregate(i: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `7490 + i * (59 ±0)`
-		//  Estimated: `8317 + i * (2717 ±0)`
-		// Minimum execution time: 81_050_000 picoseconds.
-		Weight::from_parts(99_837_249, 8317)
-			// Standard Error: 91_984
-			.saturating_add(Weight::from_parts(5_736_311, 0).saturating_mul(i.into()))
+		//  Measured:  `7491 + i * (59 ±0)`
+		//  Estimated: `8331 + i * (2717 ±0)`
+		// Minimum execution time: 91_697_000 picoseconds.
+		Weight::from_parts(132_236_641, 8331)
+			// Standard Error: 41_700
+			.saturating_add(Weight::from_parts(5_161_416, 0).saturating_mul(i.into()))
 			.saturating_add(T::DbWeight::get().reads(7_u64))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(i.into())))
 			.saturating_add(T::DbWeight::get().writes(5_u64))
 			.saturating_add(Weight::from_parts(0, 2717).saturating_mul(i.into()))
 	}
 	/// Storage: `Tasks::Tasks` (r:1 w:1)
-	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(4852), added: 7327, mode: `MaxEncodedLen`)
+	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(4866), added: 7341, mode: `MaxEncodedLen`)
 	/// Storage: `Evaluation::RoundEvaluators` (r:1 w:0)
 	/// Proof: `Evaluation::RoundEvaluators` (`max_values`: None, `max_size`: Some(9242), added: 11717, mode: `MaxEncodedLen`)
 	/// Storage: `Evaluation::GlobalVotes` (r:1 w:1)
@@ -179,17 +179,17 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// The range of component `e` is `[1, 256]`.
 	fn commit_global(e: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `1295 + e * (36 ±0)`
+		//  Measured:  `1296 + e * (36 ±0)`
 		//  Estimated: `12707`
-		// Minimum execution time: 74_481_000 picoseconds.
-		Weight::from_parts(110_100_880, 12707)
-			// Standard Error: 15_119
-			.saturating_add(Weight::from_parts(84_893, 0).saturating_mul(e.into()))
+		// Minimum execution time: 81_952_000 picoseconds.
+		Weight::from_parts(108_221_317, 12707)
+			// Standard Error: 7_048
+			.saturating_add(Weight::from_parts(87_369, 0).saturating_mul(e.into()))
 			.saturating_add(T::DbWeight::get().reads(6_u64))
 			.saturating_add(T::DbWeight::get().writes(5_u64))
 	}
 	/// Storage: `Tasks::Tasks` (r:1 w:1)
-	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(4852), added: 7327, mode: `MaxEncodedLen`)
+	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(4866), added: 7341, mode: `MaxEncodedLen`)
 	/// Storage: `Evaluation::GlobalVotes` (r:1 w:1)
 	/// Proof: `Evaluation::GlobalVotes` (`max_values`: None, `max_size`: Some(227), added: 2702, mode: `MaxEncodedLen`)
 	/// Storage: `Evaluation::RoundVotes` (r:1 w:1)
@@ -198,10 +198,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Tasks::Deadlines` (`max_values`: None, `max_size`: Some(21), added: 2496, mode: `MaxEncodedLen`)
 	fn reveal_global() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `1376`
-		//  Estimated: `8317`
-		// Minimum execution time: 73_930_000 picoseconds.
-		Weight::from_parts(113_129_000, 8317)
+		//  Measured:  `1377`
+		//  Estimated: `8331`
+		// Minimum execution time: 74_521_000 picoseconds.
+		Weight::from_parts(101_721_000, 8331)
 			.saturating_add(T::DbWeight::get().reads(5_u64))
 			.saturating_add(T::DbWeight::get().writes(5_u64))
 	}
@@ -219,8 +219,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `109`
 		//  Estimated: `4523`
-		// Minimum execution time: 1_592_432_000 picoseconds.
-		Weight::from_parts(1_815_074_000, 4523)
+		// Minimum execution time: 1_588_266_000 picoseconds.
+		Weight::from_parts(1_658_311_000, 4523)
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().writes(5_u64))
 	}
@@ -238,39 +238,39 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `341`
 		//  Estimated: `3676`
-		// Minimum execution time: 62_924_000 picoseconds.
-		Weight::from_parts(73_018_000, 3676)
+		// Minimum execution time: 62_113_000 picoseconds.
+		Weight::from_parts(69_483_000, 3676)
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().writes(5_u64))
 	}
 	/// Storage: `Tasks::Tasks` (r:1 w:0)
-	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(4852), added: 7327, mode: `MaxEncodedLen`)
+	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(4866), added: 7341, mode: `MaxEncodedLen`)
 	/// Storage: `Evaluation::VerifyingKeyRegistrations` (r:1 w:1)
 	/// Proof: `Evaluation::VerifyingKeyRegistrations` (`max_values`: None, `max_size`: Some(84), added: 2559, mode: `MaxEncodedLen`)
 	fn on_task_end() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `1298`
-		//  Estimated: `8317`
-		// Minimum execution time: 20_461_000 picoseconds.
-		Weight::from_parts(27_882_000, 8317)
+		//  Measured:  `1299`
+		//  Estimated: `8331`
+		// Minimum execution time: 21_422_000 picoseconds.
+		Weight::from_parts(31_427_000, 8331)
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
 	/// Storage: `Tasks::Tasks` (r:1 w:0)
-	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(4852), added: 7327, mode: `MaxEncodedLen`)
+	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(4866), added: 7341, mode: `MaxEncodedLen`)
 	/// Storage: `Evaluation::TestKeys` (r:1 w:1)
 	/// Proof: `Evaluation::TestKeys` (`max_values`: None, `max_size`: Some(82), added: 2557, mode: `MaxEncodedLen`)
 	fn release_test_key() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `1224`
-		//  Estimated: `8317`
-		// Minimum execution time: 38_177_000 picoseconds.
-		Weight::from_parts(68_351_000, 8317)
+		//  Measured:  `1225`
+		//  Estimated: `8331`
+		// Minimum execution time: 41_512_000 picoseconds.
+		Weight::from_parts(71_287_000, 8331)
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
 	/// Storage: `Tasks::Tasks` (r:1 w:0)
-	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(4852), added: 7327, mode: `MaxEncodedLen`)
+	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(4866), added: 7341, mode: `MaxEncodedLen`)
 	/// Storage: `Evaluation::ScoreSettlements` (r:1 w:0)
 	/// Proof: `Evaluation::ScoreSettlements` (`max_values`: None, `max_size`: Some(825), added: 3300, mode: `MaxEncodedLen`)
 	/// Storage: `Evaluation::TestKeys` (r:1 w:0)
@@ -293,15 +293,15 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Staking::ReputationOf` (`max_values`: None, `max_size`: Some(61), added: 2536, mode: `MaxEncodedLen`)
 	fn submit_score() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `4289`
-		//  Estimated: `8317`
-		// Minimum execution time: 1_847_813_000 picoseconds.
-		Weight::from_parts(1_963_726_000, 8317)
+		//  Measured:  `4290`
+		//  Estimated: `8331`
+		// Minimum execution time: 1_863_566_000 picoseconds.
+		Weight::from_parts(1_977_887_000, 8331)
 			.saturating_add(T::DbWeight::get().reads(11_u64))
 			.saturating_add(T::DbWeight::get().writes(4_u64))
 	}
 	/// Storage: `Tasks::Tasks` (r:1 w:0)
-	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(4852), added: 7327, mode: `MaxEncodedLen`)
+	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(4866), added: 7341, mode: `MaxEncodedLen`)
 	/// Storage: `Evaluation::ScoreSettlements` (r:1 w:0)
 	/// Proof: `Evaluation::ScoreSettlements` (`max_values`: None, `max_size`: Some(825), added: 3300, mode: `MaxEncodedLen`)
 	/// Storage: `Evaluation::TestKeys` (r:1 w:0)
@@ -319,18 +319,18 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// The range of component `q` is `[1, 11]`.
 	fn commit_score(q: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `2886 + q * (65 ±0)`
-		//  Estimated: `8317 + q * (1741 ±0)`
-		// Minimum execution time: 65_297_000 picoseconds.
-		Weight::from_parts(97_584_175, 8317)
-			// Standard Error: 280_934
-			.saturating_add(Weight::from_parts(588_523, 0).saturating_mul(q.into()))
+		//  Measured:  `2887 + q * (65 ±0)`
+		//  Estimated: `8331 + q * (1741 ±0)`
+		// Minimum execution time: 78_246_000 picoseconds.
+		Weight::from_parts(103_526_692, 8331)
+			// Standard Error: 293_449
+			.saturating_add(Weight::from_parts(1_367_786, 0).saturating_mul(q.into()))
 			.saturating_add(T::DbWeight::get().reads(7_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 			.saturating_add(Weight::from_parts(0, 1741).saturating_mul(q.into()))
 	}
 	/// Storage: `Tasks::Tasks` (r:1 w:0)
-	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(4852), added: 7327, mode: `MaxEncodedLen`)
+	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(4866), added: 7341, mode: `MaxEncodedLen`)
 	/// Storage: `Evaluation::ScoreSettlements` (r:1 w:0)
 	/// Proof: `Evaluation::ScoreSettlements` (`max_values`: None, `max_size`: Some(825), added: 3300, mode: `MaxEncodedLen`)
 	/// Storage: `Evaluation::Reports` (r:1 w:1)
@@ -338,15 +338,15 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// The range of component `q` is `[1, 11]`.
 	fn reveal_score(_q: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `1348 + q * (37 ±0)`
-		//  Estimated: `8317`
-		// Minimum execution time: 38_057_000 picoseconds.
-		Weight::from_parts(58_143_083, 8317)
+		//  Measured:  `1349 + q * (37 ±0)`
+		//  Estimated: `8331`
+		// Minimum execution time: 45_278_000 picoseconds.
+		Weight::from_parts(76_230_718, 8331)
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
 	/// Storage: `Tasks::Tasks` (r:1 w:0)
-	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(4852), added: 7327, mode: `MaxEncodedLen`)
+	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(4866), added: 7341, mode: `MaxEncodedLen`)
 	/// Storage: `Evaluation::ScoreSettlements` (r:1 w:0)
 	/// Proof: `Evaluation::ScoreSettlements` (`max_values`: None, `max_size`: Some(825), added: 3300, mode: `MaxEncodedLen`)
 	/// Storage: `Evaluation::TestKeys` (r:1 w:0)
@@ -357,10 +357,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Evaluation::TestSetDisputes` (`max_values`: None, `max_size`: Some(8206), added: 10681, mode: `MaxEncodedLen`)
 	fn dispute_test_set() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `9921`
+		//  Measured:  `9922`
 		//  Estimated: `12707`
-		// Minimum execution time: 49_383_000 picoseconds.
-		Weight::from_parts(67_120_000, 12707)
+		// Minimum execution time: 57_857_000 picoseconds.
+		Weight::from_parts(89_653_000, 12707)
 			.saturating_add(T::DbWeight::get().reads(5_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -368,13 +368,13 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `0`
 		//  Estimated: `0`
-		// Minimum execution time: 11_675_536_000 picoseconds.
-		Weight::from_parts(11_995_793_000, 0)
+		// Minimum execution time: 11_755_185_000 picoseconds.
+		Weight::from_parts(15_886_450_000, 0)
 	}
 	/// Storage: `Evaluation::Pool` (r:1 w:0)
 	/// Proof: `Evaluation::Pool` (`max_values`: Some(1), `max_size`: Some(14338), added: 14833, mode: `MaxEncodedLen`)
 	/// Storage: `Tasks::Tasks` (r:1 w:0)
-	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(4852), added: 7327, mode: `MaxEncodedLen`)
+	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(4866), added: 7341, mode: `MaxEncodedLen`)
 	/// Storage: `Babe::NextRandomness` (r:1 w:0)
 	/// Proof: `Babe::NextRandomness` (`max_values`: Some(1), `max_size`: Some(32), added: 527, mode: `MaxEncodedLen`)
 	/// Storage: `Babe::EpochStart` (r:1 w:0)
@@ -395,14 +395,14 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// The range of component `n` is `[11, 256]`.
 	fn on_round_start(k: u32, n: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `1356 + n * (150 ±0)`
+		//  Measured:  `1357 + n * (150 ±0)`
 		//  Estimated: `15823 + n * (3205 ±0)`
-		// Minimum execution time: 2_138_426_000 picoseconds.
-		Weight::from_parts(2_169_583_000, 15823)
-			// Standard Error: 3_666_570
-			.saturating_add(Weight::from_parts(32_776_470, 0).saturating_mul(k.into()))
-			// Standard Error: 455_959
-			.saturating_add(Weight::from_parts(7_495_869, 0).saturating_mul(n.into()))
+		// Minimum execution time: 2_196_943_000 picoseconds.
+		Weight::from_parts(2_208_791_000, 15823)
+			// Standard Error: 12_036_854
+			.saturating_add(Weight::from_parts(47_466_856, 0).saturating_mul(k.into()))
+			// Standard Error: 1_496_787
+			.saturating_add(Weight::from_parts(13_555_016, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(5_u64))
 			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(14_u64))
@@ -410,7 +410,7 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 			.saturating_add(Weight::from_parts(0, 3205).saturating_mul(n.into()))
 	}
 	/// Storage: `Tasks::Tasks` (r:1 w:0)
-	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(4852), added: 7327, mode: `MaxEncodedLen`)
+	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(4866), added: 7341, mode: `MaxEncodedLen`)
 	/// Storage: `Evaluation::SettlementCursor` (r:1 w:1)
 	/// Proof: `Evaluation::SettlementCursor` (`max_values`: None, `max_size`: Some(20), added: 2495, mode: `MaxEncodedLen`)
 	/// Storage: `Evaluation::Panels` (r:33 w:0)
@@ -436,12 +436,12 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// The range of component `k` is `[1, 32]`.
 	fn on_aggregation_end(k: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `4690 + k * (45120 ±0)`
-		//  Estimated: `28886 + k * (321520 ±0)`
-		// Minimum execution time: 4_726_813_000 picoseconds.
-		Weight::from_parts(4_729_647_000, 28886)
-			// Standard Error: 188_172_752
-			.saturating_add(Weight::from_parts(7_208_248_610, 0).saturating_mul(k.into()))
+		//  Measured:  `4691 + k * (45120 ±0)`
+		//  Estimated: `28886 + k * (321520 ±82)`
+		// Minimum execution time: 4_662_838_000 picoseconds.
+		Weight::from_parts(4_808_194_000, 28886)
+			// Standard Error: 237_540_131
+			.saturating_add(Weight::from_parts(10_109_139_115, 0).saturating_mul(k.into()))
 			.saturating_add(T::DbWeight::get().reads(31_u64))
 			.saturating_add(T::DbWeight::get().reads((514_u64).saturating_mul(k.into())))
 			.saturating_add(T::DbWeight::get().writes(29_u64))
@@ -449,7 +449,7 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 			.saturating_add(Weight::from_parts(0, 321520).saturating_mul(k.into()))
 	}
 	/// Storage: `Tasks::Tasks` (r:1 w:0)
-	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(4852), added: 7327, mode: `MaxEncodedLen`)
+	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(4866), added: 7341, mode: `MaxEncodedLen`)
 	/// Storage: `Evaluation::RoundEvaluators` (r:1 w:0)
 	/// Proof: `Evaluation::RoundEvaluators` (`max_values`: None, `max_size`: Some(9242), added: 11717, mode: `MaxEncodedLen`)
 	/// Storage: `Evaluation::GlobalVotes` (r:256 w:256)
@@ -473,12 +473,12 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// The range of component `e` is `[1, 256]`.
 	fn on_global_end(e: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `5129 + e * (224 ±0)`
+		//  Measured:  `5130 + e * (224 ±0)`
 		//  Estimated: `12707 + e * (3205 ±0)`
-		// Minimum execution time: 87_150_000 picoseconds.
-		Weight::from_parts(90_625_000, 12707)
-			// Standard Error: 337_725
-			.saturating_add(Weight::from_parts(27_228_233, 0).saturating_mul(e.into()))
+		// Minimum execution time: 87_340_000 picoseconds.
+		Weight::from_parts(94_341_000, 12707)
+			// Standard Error: 1_389_307
+			.saturating_add(Weight::from_parts(39_251_981, 0).saturating_mul(e.into()))
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().reads((4_u64).saturating_mul(e.into())))
 			.saturating_add(T::DbWeight::get().writes(4_u64))
@@ -486,7 +486,7 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 			.saturating_add(Weight::from_parts(0, 3205).saturating_mul(e.into()))
 	}
 	/// Storage: `Tasks::Tasks` (r:1 w:0)
-	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(4852), added: 7327, mode: `MaxEncodedLen`)
+	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(4866), added: 7341, mode: `MaxEncodedLen`)
 	/// Storage: `Evaluation::VerifyingKeys` (r:1 w:0)
 	/// Proof: `Evaluation::VerifyingKeys` (`max_values`: None, `max_size`: Some(1058), added: 3533, mode: `MaxEncodedLen`)
 	/// Storage: `Evaluation::TestKeys` (r:1 w:0)
@@ -499,15 +499,15 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Evaluation::ScoreSettlements` (`max_values`: None, `max_size`: Some(825), added: 3300, mode: `MaxEncodedLen`)
 	fn on_scores_opened() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `1972`
+		//  Measured:  `1973`
 		//  Estimated: `12707`
-		// Minimum execution time: 43_174_000 picoseconds.
-		Weight::from_parts(56_484_000, 12707)
+		// Minimum execution time: 39_519_000 picoseconds.
+		Weight::from_parts(63_374_000, 12707)
 			.saturating_add(T::DbWeight::get().reads(5_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
 	/// Storage: `Tasks::Tasks` (r:1 w:1)
-	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(4852), added: 7327, mode: `MaxEncodedLen`)
+	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(4866), added: 7341, mode: `MaxEncodedLen`)
 	/// Storage: `Rewards::PendingSettlements` (r:1 w:1)
 	/// Proof: `Rewards::PendingSettlements` (`max_values`: None, `max_size`: Some(992), added: 3467, mode: `MaxEncodedLen`)
 	/// Storage: `Rewards::Settlements` (r:1 w:0)
@@ -533,12 +533,12 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// The range of component `k` is `[1, 1024]`.
 	fn on_score_slice(k: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `12223 + k * (345 ±0)`
+		//  Measured:  `12224 + k * (345 ±0)`
 		//  Estimated: `28919 + k * (3256 ±0)`
-		// Minimum execution time: 300_097_000 picoseconds.
-		Weight::from_parts(301_078_000, 28919)
-			// Standard Error: 1_187_342
-			.saturating_add(Weight::from_parts(157_056_662, 0).saturating_mul(k.into()))
+		// Minimum execution time: 312_095_000 picoseconds.
+		Weight::from_parts(879_675_391, 28919)
+			// Standard Error: 11_492_368
+			.saturating_add(Weight::from_parts(228_913_353, 0).saturating_mul(k.into()))
 			.saturating_add(T::DbWeight::get().reads(29_u64))
 			.saturating_add(T::DbWeight::get().reads((7_u64).saturating_mul(k.into())))
 			.saturating_add(T::DbWeight::get().writes(27_u64))
@@ -552,10 +552,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `720 + k * (50 ±0)`
 		//  Estimated: `990 + k * (2856 ±0)`
-		// Minimum execution time: 10_746_000 picoseconds.
-		Weight::from_parts(12_238_000, 990)
-			// Standard Error: 9_128
-			.saturating_add(Weight::from_parts(1_379_382, 0).saturating_mul(k.into()))
+		// Minimum execution time: 12_468_000 picoseconds.
+		Weight::from_parts(14_752_000, 990)
+			// Standard Error: 85_771
+			.saturating_add(Weight::from_parts(2_295_727, 0).saturating_mul(k.into()))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(k.into())))
 			.saturating_add(T::DbWeight::get().writes((1_u64).saturating_mul(k.into())))
 			.saturating_add(Weight::from_parts(0, 2856).saturating_mul(k.into()))
@@ -572,8 +572,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `259`
 		//  Estimated: `0`
-		// Minimum execution time: 17_937_000 picoseconds.
-		Weight::from_parts(26_199_000, 0)
+		// Minimum execution time: 18_828_000 picoseconds.
+		Weight::from_parts(33_270_000, 0)
 			.saturating_add(T::DbWeight::get().writes(4_u64))
 	}
 	/// Storage: `Evaluation::SubgroupResults` (r:3301 w:3300)
@@ -587,10 +587,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `4149 + k * (50 ±0)`
 		//  Estimated: `6858 + k * (5868 ±0)`
-		// Minimum execution time: 38_157_000 picoseconds.
-		Weight::from_parts(444_149_977, 6858)
-			// Standard Error: 150_497
-			.saturating_add(Weight::from_parts(7_570_942, 0).saturating_mul(k.into()))
+		// Minimum execution time: 40_440_000 picoseconds.
+		Weight::from_parts(1_590_790_476, 6858)
+			// Standard Error: 582_382
+			.saturating_add(Weight::from_parts(9_873_883, 0).saturating_mul(k.into()))
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(k.into())))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
@@ -618,10 +618,10 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `972 + n * (93 ±0)`
 		//  Estimated: `15823`
-		// Minimum execution time: 32_458_000 picoseconds.
-		Weight::from_parts(41_870_672, 15823)
-			// Standard Error: 3_102
-			.saturating_add(Weight::from_parts(259_126, 0).saturating_mul(n.into()))
+		// Minimum execution time: 33_069_000 picoseconds.
+		Weight::from_parts(56_878_338, 15823)
+			// Standard Error: 9_176
+			.saturating_add(Weight::from_parts(308_612, 0).saturating_mul(n.into()))
 			.saturating_add(RocksDbWeight::get().reads(6_u64))
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
@@ -634,15 +634,15 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `33 + n * (56 ±0)`
 		//  Estimated: `15823`
-		// Minimum execution time: 13_641_000 picoseconds.
-		Weight::from_parts(18_020_125, 15823)
-			// Standard Error: 2_131
-			.saturating_add(Weight::from_parts(114_974, 0).saturating_mul(n.into()))
+		// Minimum execution time: 14_071_000 picoseconds.
+		Weight::from_parts(32_257_783, 15823)
+			// Standard Error: 6_045
+			.saturating_add(Weight::from_parts(141_263, 0).saturating_mul(n.into()))
 			.saturating_add(RocksDbWeight::get().reads(2_u64))
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
 	/// Storage: `Tasks::Tasks` (r:1 w:1)
-	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(4852), added: 7327, mode: `MaxEncodedLen`)
+	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(4866), added: 7341, mode: `MaxEncodedLen`)
 	/// Storage: `Evaluation::Panels` (r:1 w:0)
 	/// Proof: `Evaluation::Panels` (`max_values`: None, `max_size`: Some(381), added: 2856, mode: `MaxEncodedLen`)
 	/// Storage: `Evaluation::AggregateVotes` (r:1 w:1)
@@ -653,15 +653,15 @@ impl WeightInfo for () {
 	/// Proof: `Tasks::Deadlines` (`max_values`: None, `max_size`: Some(21), added: 2496, mode: `MaxEncodedLen`)
 	fn commit_aggregate() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `1664`
-		//  Estimated: `8317`
-		// Minimum execution time: 62_193_000 picoseconds.
-		Weight::from_parts(78_637_000, 8317)
+		//  Measured:  `1665`
+		//  Estimated: `8331`
+		// Minimum execution time: 68_853_000 picoseconds.
+		Weight::from_parts(99_888_000, 8331)
 			.saturating_add(RocksDbWeight::get().reads(6_u64))
 			.saturating_add(RocksDbWeight::get().writes(5_u64))
 	}
 	/// Storage: `Tasks::Tasks` (r:1 w:1)
-	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(4852), added: 7327, mode: `MaxEncodedLen`)
+	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(4866), added: 7341, mode: `MaxEncodedLen`)
 	/// Storage: `Evaluation::SettlementCursor` (r:1 w:0)
 	/// Proof: `Evaluation::SettlementCursor` (`max_values`: None, `max_size`: Some(20), added: 2495, mode: `MaxEncodedLen`)
 	/// Storage: `Tasks::Subgroups` (r:1 w:0)
@@ -677,19 +677,19 @@ impl WeightInfo for () {
 	/// The range of component `i` is `[0, 100]`.
 	fn reveal_aggregate(i: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `7490 + i * (59 ±0)`
-		//  Estimated: `8317 + i * (2717 ±0)`
-		// Minimum execution time: 81_050_000 picoseconds.
-		Weight::from_parts(99_837_249, 8317)
-			// Standard Error: 91_984
-			.saturating_add(Weight::from_parts(5_736_311, 0).saturating_mul(i.into()))
+		//  Measured:  `7491 + i * (59 ±0)`
+		//  Estimated: `8331 + i * (2717 ±0)`
+		// Minimum execution time: 91_697_000 picoseconds.
+		Weight::from_parts(132_236_641, 8331)
+			// Standard Error: 41_700
+			.saturating_add(Weight::from_parts(5_161_416, 0).saturating_mul(i.into()))
 			.saturating_add(RocksDbWeight::get().reads(7_u64))
 			.saturating_add(RocksDbWeight::get().reads((1_u64).saturating_mul(i.into())))
 			.saturating_add(RocksDbWeight::get().writes(5_u64))
 			.saturating_add(Weight::from_parts(0, 2717).saturating_mul(i.into()))
 	}
 	/// Storage: `Tasks::Tasks` (r:1 w:1)
-	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(4852), added: 7327, mode: `MaxEncodedLen`)
+	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(4866), added: 7341, mode: `MaxEncodedLen`)
 	/// Storage: `Evaluation::RoundEvaluators` (r:1 w:0)
 	/// Proof: `Evaluation::RoundEvaluators` (`max_values`: None, `max_size`: Some(9242), added: 11717, mode: `MaxEncodedLen`)
 	/// Storage: `Evaluation::GlobalVotes` (r:1 w:1)
@@ -701,17 +701,17 @@ impl WeightInfo for () {
 	/// The range of component `e` is `[1, 256]`.
 	fn commit_global(e: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `1295 + e * (36 ±0)`
+		//  Measured:  `1296 + e * (36 ±0)`
 		//  Estimated: `12707`
-		// Minimum execution time: 74_481_000 picoseconds.
-		Weight::from_parts(110_100_880, 12707)
-			// Standard Error: 15_119
-			.saturating_add(Weight::from_parts(84_893, 0).saturating_mul(e.into()))
+		// Minimum execution time: 81_952_000 picoseconds.
+		Weight::from_parts(108_221_317, 12707)
+			// Standard Error: 7_048
+			.saturating_add(Weight::from_parts(87_369, 0).saturating_mul(e.into()))
 			.saturating_add(RocksDbWeight::get().reads(6_u64))
 			.saturating_add(RocksDbWeight::get().writes(5_u64))
 	}
 	/// Storage: `Tasks::Tasks` (r:1 w:1)
-	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(4852), added: 7327, mode: `MaxEncodedLen`)
+	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(4866), added: 7341, mode: `MaxEncodedLen`)
 	/// Storage: `Evaluation::GlobalVotes` (r:1 w:1)
 	/// Proof: `Evaluation::GlobalVotes` (`max_values`: None, `max_size`: Some(227), added: 2702, mode: `MaxEncodedLen`)
 	/// Storage: `Evaluation::RoundVotes` (r:1 w:1)
@@ -720,10 +720,10 @@ impl WeightInfo for () {
 	/// Proof: `Tasks::Deadlines` (`max_values`: None, `max_size`: Some(21), added: 2496, mode: `MaxEncodedLen`)
 	fn reveal_global() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `1376`
-		//  Estimated: `8317`
-		// Minimum execution time: 73_930_000 picoseconds.
-		Weight::from_parts(113_129_000, 8317)
+		//  Measured:  `1377`
+		//  Estimated: `8331`
+		// Minimum execution time: 74_521_000 picoseconds.
+		Weight::from_parts(101_721_000, 8331)
 			.saturating_add(RocksDbWeight::get().reads(5_u64))
 			.saturating_add(RocksDbWeight::get().writes(5_u64))
 	}
@@ -741,8 +741,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `109`
 		//  Estimated: `4523`
-		// Minimum execution time: 1_592_432_000 picoseconds.
-		Weight::from_parts(1_815_074_000, 4523)
+		// Minimum execution time: 1_588_266_000 picoseconds.
+		Weight::from_parts(1_658_311_000, 4523)
 			.saturating_add(RocksDbWeight::get().reads(3_u64))
 			.saturating_add(RocksDbWeight::get().writes(5_u64))
 	}
@@ -760,39 +760,39 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `341`
 		//  Estimated: `3676`
-		// Minimum execution time: 62_924_000 picoseconds.
-		Weight::from_parts(73_018_000, 3676)
+		// Minimum execution time: 62_113_000 picoseconds.
+		Weight::from_parts(69_483_000, 3676)
 			.saturating_add(RocksDbWeight::get().reads(3_u64))
 			.saturating_add(RocksDbWeight::get().writes(5_u64))
 	}
 	/// Storage: `Tasks::Tasks` (r:1 w:0)
-	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(4852), added: 7327, mode: `MaxEncodedLen`)
+	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(4866), added: 7341, mode: `MaxEncodedLen`)
 	/// Storage: `Evaluation::VerifyingKeyRegistrations` (r:1 w:1)
 	/// Proof: `Evaluation::VerifyingKeyRegistrations` (`max_values`: None, `max_size`: Some(84), added: 2559, mode: `MaxEncodedLen`)
 	fn on_task_end() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `1298`
-		//  Estimated: `8317`
-		// Minimum execution time: 20_461_000 picoseconds.
-		Weight::from_parts(27_882_000, 8317)
+		//  Measured:  `1299`
+		//  Estimated: `8331`
+		// Minimum execution time: 21_422_000 picoseconds.
+		Weight::from_parts(31_427_000, 8331)
 			.saturating_add(RocksDbWeight::get().reads(2_u64))
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
 	/// Storage: `Tasks::Tasks` (r:1 w:0)
-	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(4852), added: 7327, mode: `MaxEncodedLen`)
+	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(4866), added: 7341, mode: `MaxEncodedLen`)
 	/// Storage: `Evaluation::TestKeys` (r:1 w:1)
 	/// Proof: `Evaluation::TestKeys` (`max_values`: None, `max_size`: Some(82), added: 2557, mode: `MaxEncodedLen`)
 	fn release_test_key() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `1224`
-		//  Estimated: `8317`
-		// Minimum execution time: 38_177_000 picoseconds.
-		Weight::from_parts(68_351_000, 8317)
+		//  Measured:  `1225`
+		//  Estimated: `8331`
+		// Minimum execution time: 41_512_000 picoseconds.
+		Weight::from_parts(71_287_000, 8331)
 			.saturating_add(RocksDbWeight::get().reads(2_u64))
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
 	/// Storage: `Tasks::Tasks` (r:1 w:0)
-	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(4852), added: 7327, mode: `MaxEncodedLen`)
+	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(4866), added: 7341, mode: `MaxEncodedLen`)
 	/// Storage: `Evaluation::ScoreSettlements` (r:1 w:0)
 	/// Proof: `Evaluation::ScoreSettlements` (`max_values`: None, `max_size`: Some(825), added: 3300, mode: `MaxEncodedLen`)
 	/// Storage: `Evaluation::TestKeys` (r:1 w:0)
@@ -815,15 +815,15 @@ impl WeightInfo for () {
 	/// Proof: `Staking::ReputationOf` (`max_values`: None, `max_size`: Some(61), added: 2536, mode: `MaxEncodedLen`)
 	fn submit_score() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `4289`
-		//  Estimated: `8317`
-		// Minimum execution time: 1_847_813_000 picoseconds.
-		Weight::from_parts(1_963_726_000, 8317)
+		//  Measured:  `4290`
+		//  Estimated: `8331`
+		// Minimum execution time: 1_863_566_000 picoseconds.
+		Weight::from_parts(1_977_887_000, 8331)
 			.saturating_add(RocksDbWeight::get().reads(11_u64))
 			.saturating_add(RocksDbWeight::get().writes(4_u64))
 	}
 	/// Storage: `Tasks::Tasks` (r:1 w:0)
-	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(4852), added: 7327, mode: `MaxEncodedLen`)
+	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(4866), added: 7341, mode: `MaxEncodedLen`)
 	/// Storage: `Evaluation::ScoreSettlements` (r:1 w:0)
 	/// Proof: `Evaluation::ScoreSettlements` (`max_values`: None, `max_size`: Some(825), added: 3300, mode: `MaxEncodedLen`)
 	/// Storage: `Evaluation::TestKeys` (r:1 w:0)
@@ -841,18 +841,18 @@ impl WeightInfo for () {
 	/// The range of component `q` is `[1, 11]`.
 	fn commit_score(q: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `2886 + q * (65 ±0)`
-		//  Estimated: `8317 + q * (1741 ±0)`
-		// Minimum execution time: 65_297_000 picoseconds.
-		Weight::from_parts(97_584_175, 8317)
-			// Standard Error: 280_934
-			.saturating_add(Weight::from_parts(588_523, 0).saturating_mul(q.into()))
+		//  Measured:  `2887 + q * (65 ±0)`
+		//  Estimated: `8331 + q * (1741 ±0)`
+		// Minimum execution time: 78_246_000 picoseconds.
+		Weight::from_parts(103_526_692, 8331)
+			// Standard Error: 293_449
+			.saturating_add(Weight::from_parts(1_367_786, 0).saturating_mul(q.into()))
 			.saturating_add(RocksDbWeight::get().reads(7_u64))
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 			.saturating_add(Weight::from_parts(0, 1741).saturating_mul(q.into()))
 	}
 	/// Storage: `Tasks::Tasks` (r:1 w:0)
-	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(4852), added: 7327, mode: `MaxEncodedLen`)
+	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(4866), added: 7341, mode: `MaxEncodedLen`)
 	/// Storage: `Evaluation::ScoreSettlements` (r:1 w:0)
 	/// Proof: `Evaluation::ScoreSettlements` (`max_values`: None, `max_size`: Some(825), added: 3300, mode: `MaxEncodedLen`)
 	/// Storage: `Evaluation::Reports` (r:1 w:1)
@@ -860,15 +860,15 @@ impl WeightInfo for () {
 	/// The range of component `q` is `[1, 11]`.
 	fn reveal_score(_q: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `1348 + q * (37 ±0)`
-		//  Estimated: `8317`
-		// Minimum execution time: 38_057_000 picoseconds.
-		Weight::from_parts(58_143_083, 8317)
+		//  Measured:  `1349 + q * (37 ±0)`
+		//  Estimated: `8331`
+		// Minimum execution time: 45_278_000 picoseconds.
+		Weight::from_parts(76_230_718, 8331)
 			.saturating_add(RocksDbWeight::get().reads(3_u64))
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
 	/// Storage: `Tasks::Tasks` (r:1 w:0)
-	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(4852), added: 7327, mode: `MaxEncodedLen`)
+	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(4866), added: 7341, mode: `MaxEncodedLen`)
 	/// Storage: `Evaluation::ScoreSettlements` (r:1 w:0)
 	/// Proof: `Evaluation::ScoreSettlements` (`max_values`: None, `max_size`: Some(825), added: 3300, mode: `MaxEncodedLen`)
 	/// Storage: `Evaluation::TestKeys` (r:1 w:0)
@@ -879,10 +879,10 @@ impl WeightInfo for () {
 	/// Proof: `Evaluation::TestSetDisputes` (`max_values`: None, `max_size`: Some(8206), added: 10681, mode: `MaxEncodedLen`)
 	fn dispute_test_set() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `9921`
+		//  Measured:  `9922`
 		//  Estimated: `12707`
-		// Minimum execution time: 49_383_000 picoseconds.
-		Weight::from_parts(67_120_000, 12707)
+		// Minimum execution time: 57_857_000 picoseconds.
+		Weight::from_parts(89_653_000, 12707)
 			.saturating_add(RocksDbWeight::get().reads(5_u64))
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
@@ -890,13 +890,13 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `0`
 		//  Estimated: `0`
-		// Minimum execution time: 11_675_536_000 picoseconds.
-		Weight::from_parts(11_995_793_000, 0)
+		// Minimum execution time: 11_755_185_000 picoseconds.
+		Weight::from_parts(15_886_450_000, 0)
 	}
 	/// Storage: `Evaluation::Pool` (r:1 w:0)
 	/// Proof: `Evaluation::Pool` (`max_values`: Some(1), `max_size`: Some(14338), added: 14833, mode: `MaxEncodedLen`)
 	/// Storage: `Tasks::Tasks` (r:1 w:0)
-	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(4852), added: 7327, mode: `MaxEncodedLen`)
+	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(4866), added: 7341, mode: `MaxEncodedLen`)
 	/// Storage: `Babe::NextRandomness` (r:1 w:0)
 	/// Proof: `Babe::NextRandomness` (`max_values`: Some(1), `max_size`: Some(32), added: 527, mode: `MaxEncodedLen`)
 	/// Storage: `Babe::EpochStart` (r:1 w:0)
@@ -917,14 +917,14 @@ impl WeightInfo for () {
 	/// The range of component `n` is `[11, 256]`.
 	fn on_round_start(k: u32, n: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `1356 + n * (150 ±0)`
+		//  Measured:  `1357 + n * (150 ±0)`
 		//  Estimated: `15823 + n * (3205 ±0)`
-		// Minimum execution time: 2_138_426_000 picoseconds.
-		Weight::from_parts(2_169_583_000, 15823)
-			// Standard Error: 3_666_570
-			.saturating_add(Weight::from_parts(32_776_470, 0).saturating_mul(k.into()))
-			// Standard Error: 455_959
-			.saturating_add(Weight::from_parts(7_495_869, 0).saturating_mul(n.into()))
+		// Minimum execution time: 2_196_943_000 picoseconds.
+		Weight::from_parts(2_208_791_000, 15823)
+			// Standard Error: 12_036_854
+			.saturating_add(Weight::from_parts(47_466_856, 0).saturating_mul(k.into()))
+			// Standard Error: 1_496_787
+			.saturating_add(Weight::from_parts(13_555_016, 0).saturating_mul(n.into()))
 			.saturating_add(RocksDbWeight::get().reads(5_u64))
 			.saturating_add(RocksDbWeight::get().reads((2_u64).saturating_mul(n.into())))
 			.saturating_add(RocksDbWeight::get().writes(14_u64))
@@ -932,7 +932,7 @@ impl WeightInfo for () {
 			.saturating_add(Weight::from_parts(0, 3205).saturating_mul(n.into()))
 	}
 	/// Storage: `Tasks::Tasks` (r:1 w:0)
-	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(4852), added: 7327, mode: `MaxEncodedLen`)
+	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(4866), added: 7341, mode: `MaxEncodedLen`)
 	/// Storage: `Evaluation::SettlementCursor` (r:1 w:1)
 	/// Proof: `Evaluation::SettlementCursor` (`max_values`: None, `max_size`: Some(20), added: 2495, mode: `MaxEncodedLen`)
 	/// Storage: `Evaluation::Panels` (r:33 w:0)
@@ -958,12 +958,12 @@ impl WeightInfo for () {
 	/// The range of component `k` is `[1, 32]`.
 	fn on_aggregation_end(k: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `4690 + k * (45120 ±0)`
-		//  Estimated: `28886 + k * (321520 ±0)`
-		// Minimum execution time: 4_726_813_000 picoseconds.
-		Weight::from_parts(4_729_647_000, 28886)
-			// Standard Error: 188_172_752
-			.saturating_add(Weight::from_parts(7_208_248_610, 0).saturating_mul(k.into()))
+		//  Measured:  `4691 + k * (45120 ±0)`
+		//  Estimated: `28886 + k * (321520 ±82)`
+		// Minimum execution time: 4_662_838_000 picoseconds.
+		Weight::from_parts(4_808_194_000, 28886)
+			// Standard Error: 237_540_131
+			.saturating_add(Weight::from_parts(10_109_139_115, 0).saturating_mul(k.into()))
 			.saturating_add(RocksDbWeight::get().reads(31_u64))
 			.saturating_add(RocksDbWeight::get().reads((514_u64).saturating_mul(k.into())))
 			.saturating_add(RocksDbWeight::get().writes(29_u64))
@@ -971,7 +971,7 @@ impl WeightInfo for () {
 			.saturating_add(Weight::from_parts(0, 321520).saturating_mul(k.into()))
 	}
 	/// Storage: `Tasks::Tasks` (r:1 w:0)
-	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(4852), added: 7327, mode: `MaxEncodedLen`)
+	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(4866), added: 7341, mode: `MaxEncodedLen`)
 	/// Storage: `Evaluation::RoundEvaluators` (r:1 w:0)
 	/// Proof: `Evaluation::RoundEvaluators` (`max_values`: None, `max_size`: Some(9242), added: 11717, mode: `MaxEncodedLen`)
 	/// Storage: `Evaluation::GlobalVotes` (r:256 w:256)
@@ -995,12 +995,12 @@ impl WeightInfo for () {
 	/// The range of component `e` is `[1, 256]`.
 	fn on_global_end(e: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `5129 + e * (224 ±0)`
+		//  Measured:  `5130 + e * (224 ±0)`
 		//  Estimated: `12707 + e * (3205 ±0)`
-		// Minimum execution time: 87_150_000 picoseconds.
-		Weight::from_parts(90_625_000, 12707)
-			// Standard Error: 337_725
-			.saturating_add(Weight::from_parts(27_228_233, 0).saturating_mul(e.into()))
+		// Minimum execution time: 87_340_000 picoseconds.
+		Weight::from_parts(94_341_000, 12707)
+			// Standard Error: 1_389_307
+			.saturating_add(Weight::from_parts(39_251_981, 0).saturating_mul(e.into()))
 			.saturating_add(RocksDbWeight::get().reads(3_u64))
 			.saturating_add(RocksDbWeight::get().reads((4_u64).saturating_mul(e.into())))
 			.saturating_add(RocksDbWeight::get().writes(4_u64))
@@ -1008,7 +1008,7 @@ impl WeightInfo for () {
 			.saturating_add(Weight::from_parts(0, 3205).saturating_mul(e.into()))
 	}
 	/// Storage: `Tasks::Tasks` (r:1 w:0)
-	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(4852), added: 7327, mode: `MaxEncodedLen`)
+	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(4866), added: 7341, mode: `MaxEncodedLen`)
 	/// Storage: `Evaluation::VerifyingKeys` (r:1 w:0)
 	/// Proof: `Evaluation::VerifyingKeys` (`max_values`: None, `max_size`: Some(1058), added: 3533, mode: `MaxEncodedLen`)
 	/// Storage: `Evaluation::TestKeys` (r:1 w:0)
@@ -1021,15 +1021,15 @@ impl WeightInfo for () {
 	/// Proof: `Evaluation::ScoreSettlements` (`max_values`: None, `max_size`: Some(825), added: 3300, mode: `MaxEncodedLen`)
 	fn on_scores_opened() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `1972`
+		//  Measured:  `1973`
 		//  Estimated: `12707`
-		// Minimum execution time: 43_174_000 picoseconds.
-		Weight::from_parts(56_484_000, 12707)
+		// Minimum execution time: 39_519_000 picoseconds.
+		Weight::from_parts(63_374_000, 12707)
 			.saturating_add(RocksDbWeight::get().reads(5_u64))
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
 	/// Storage: `Tasks::Tasks` (r:1 w:1)
-	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(4852), added: 7327, mode: `MaxEncodedLen`)
+	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(4866), added: 7341, mode: `MaxEncodedLen`)
 	/// Storage: `Rewards::PendingSettlements` (r:1 w:1)
 	/// Proof: `Rewards::PendingSettlements` (`max_values`: None, `max_size`: Some(992), added: 3467, mode: `MaxEncodedLen`)
 	/// Storage: `Rewards::Settlements` (r:1 w:0)
@@ -1055,12 +1055,12 @@ impl WeightInfo for () {
 	/// The range of component `k` is `[1, 1024]`.
 	fn on_score_slice(k: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `12223 + k * (345 ±0)`
+		//  Measured:  `12224 + k * (345 ±0)`
 		//  Estimated: `28919 + k * (3256 ±0)`
-		// Minimum execution time: 300_097_000 picoseconds.
-		Weight::from_parts(301_078_000, 28919)
-			// Standard Error: 1_187_342
-			.saturating_add(Weight::from_parts(157_056_662, 0).saturating_mul(k.into()))
+		// Minimum execution time: 312_095_000 picoseconds.
+		Weight::from_parts(879_675_391, 28919)
+			// Standard Error: 11_492_368
+			.saturating_add(Weight::from_parts(228_913_353, 0).saturating_mul(k.into()))
 			.saturating_add(RocksDbWeight::get().reads(29_u64))
 			.saturating_add(RocksDbWeight::get().reads((7_u64).saturating_mul(k.into())))
 			.saturating_add(RocksDbWeight::get().writes(27_u64))
@@ -1074,10 +1074,10 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `720 + k * (50 ±0)`
 		//  Estimated: `990 + k * (2856 ±0)`
-		// Minimum execution time: 10_746_000 picoseconds.
-		Weight::from_parts(12_238_000, 990)
-			// Standard Error: 9_128
-			.saturating_add(Weight::from_parts(1_379_382, 0).saturating_mul(k.into()))
+		// Minimum execution time: 12_468_000 picoseconds.
+		Weight::from_parts(14_752_000, 990)
+			// Standard Error: 85_771
+			.saturating_add(Weight::from_parts(2_295_727, 0).saturating_mul(k.into()))
 			.saturating_add(RocksDbWeight::get().reads((1_u64).saturating_mul(k.into())))
 			.saturating_add(RocksDbWeight::get().writes((1_u64).saturating_mul(k.into())))
 			.saturating_add(Weight::from_parts(0, 2856).saturating_mul(k.into()))
@@ -1094,8 +1094,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `259`
 		//  Estimated: `0`
-		// Minimum execution time: 17_937_000 picoseconds.
-		Weight::from_parts(26_199_000, 0)
+		// Minimum execution time: 18_828_000 picoseconds.
+		Weight::from_parts(33_270_000, 0)
 			.saturating_add(RocksDbWeight::get().writes(4_u64))
 	}
 	/// Storage: `Evaluation::SubgroupResults` (r:3301 w:3300)
@@ -1109,10 +1109,10 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `4149 + k * (50 ±0)`
 		//  Estimated: `6858 + k * (5868 ±0)`
-		// Minimum execution time: 38_157_000 picoseconds.
-		Weight::from_parts(444_149_977, 6858)
-			// Standard Error: 150_497
-			.saturating_add(Weight::from_parts(7_570_942, 0).saturating_mul(k.into()))
+		// Minimum execution time: 40_440_000 picoseconds.
+		Weight::from_parts(1_590_790_476, 6858)
+			// Standard Error: 582_382
+			.saturating_add(Weight::from_parts(9_873_883, 0).saturating_mul(k.into()))
 			.saturating_add(RocksDbWeight::get().reads(2_u64))
 			.saturating_add(RocksDbWeight::get().reads((1_u64).saturating_mul(k.into())))
 			.saturating_add(RocksDbWeight::get().writes(1_u64))

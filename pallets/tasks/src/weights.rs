@@ -33,7 +33,7 @@
 // --heap-pages
 // 4096
 // --header
-// /tmp/tmp.VuNzlO4dNS
+// /tmp/tmp.6r8s8qmPhC
 // --template
 // /work/main/scripts/bench/frame-weight-template.hbs
 // --output
@@ -87,49 +87,49 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Tasks::TaskDeposits` (r:0 w:1)
 	/// Proof: `Tasks::TaskDeposits` (`max_values`: None, `max_size`: Some(28), added: 2503, mode: `MaxEncodedLen`)
 	/// Storage: `Tasks::Tasks` (r:0 w:1)
-	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(4852), added: 7327, mode: `MaxEncodedLen`)
+	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(4866), added: 7341, mode: `MaxEncodedLen`)
 	/// The range of component `a` is `[1, 4096]`.
 	fn create_task(a: u32, ) -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `399`
 		//  Estimated: `5547`
-		// Minimum execution time: 137_915_000 picoseconds.
-		Weight::from_parts(209_767_289, 5547)
-			// Standard Error: 196
-			.saturating_add(Weight::from_parts(3_171, 0).saturating_mul(a.into()))
+		// Minimum execution time: 132_487_000 picoseconds.
+		Weight::from_parts(142_121_551, 5547)
+			// Standard Error: 92
+			.saturating_add(Weight::from_parts(1_592, 0).saturating_mul(a.into()))
 			.saturating_add(T::DbWeight::get().reads(7_u64))
 			.saturating_add(T::DbWeight::get().writes(8_u64))
 	}
 	/// Storage: `Tasks::Tasks` (r:1 w:0)
-	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(4852), added: 7327, mode: `MaxEncodedLen`)
+	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(4866), added: 7341, mode: `MaxEncodedLen`)
 	/// Storage: `Staking::Ledgers` (r:1 w:1)
 	/// Proof: `Staking::Ledgers` (`max_values`: None, `max_size`: Some(730), added: 3205, mode: `MaxEncodedLen`)
 	/// Storage: `Tasks::Participants` (r:1 w:1)
 	/// Proof: `Tasks::Participants` (`max_values`: None, `max_size`: Some(41014), added: 43489, mode: `MaxEncodedLen`)
 	fn join_task() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `43435`
+		//  Measured:  `43436`
 		//  Estimated: `44479`
-		// Minimum execution time: 157_204_000 picoseconds.
-		Weight::from_parts(218_715_000, 44479)
+		// Minimum execution time: 134_330_000 picoseconds.
+		Weight::from_parts(155_912_000, 44479)
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
 	}
 	/// Storage: `Tasks::Tasks` (r:1 w:0)
-	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(4852), added: 7327, mode: `MaxEncodedLen`)
+	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(4866), added: 7341, mode: `MaxEncodedLen`)
 	/// Storage: `Tasks::Participants` (r:1 w:1)
 	/// Proof: `Tasks::Participants` (`max_values`: None, `max_size`: Some(41014), added: 43489, mode: `MaxEncodedLen`)
 	fn leave_task() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `42036`
+		//  Measured:  `42037`
 		//  Estimated: `44479`
-		// Minimum execution time: 120_690_000 picoseconds.
-		Weight::from_parts(138_596_000, 44479)
+		// Minimum execution time: 105_337_000 picoseconds.
+		Weight::from_parts(119_969_000, 44479)
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
 	/// Storage: `Tasks::Tasks` (r:1 w:1)
-	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(4852), added: 7327, mode: `MaxEncodedLen`)
+	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(4866), added: 7341, mode: `MaxEncodedLen`)
 	/// Storage: `Tasks::Rounds` (r:1 w:0)
 	/// Proof: `Tasks::Rounds` (`max_values`: None, `max_size`: Some(40), added: 2515, mode: `MaxEncodedLen`)
 	/// Storage: `Tasks::Deadlines` (r:1 w:1)
@@ -157,12 +157,12 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// The range of component `p` is `[0, 1000]`.
 	fn cancel_task(p: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `6782 + p * (132 ±0)`
+		//  Measured:  `6783 + p * (132 ±0)`
 		//  Estimated: `44479 + p * (3205 ±0)`
-		// Minimum execution time: 116_123_000 picoseconds.
-		Weight::from_parts(130_454_000, 44479)
-			// Standard Error: 238_268
-			.saturating_add(Weight::from_parts(15_103_642, 0).saturating_mul(p.into()))
+		// Minimum execution time: 109_123_000 picoseconds.
+		Weight::from_parts(113_850_000, 44479)
+			// Standard Error: 936_423
+			.saturating_add(Weight::from_parts(18_790_461, 0).saturating_mul(p.into()))
 			.saturating_add(T::DbWeight::get().reads(9_u64))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(p.into())))
 			.saturating_add(T::DbWeight::get().writes(10_u64))
@@ -170,7 +170,7 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 			.saturating_add(Weight::from_parts(0, 3205).saturating_mul(p.into()))
 	}
 	/// Storage: `Tasks::Tasks` (r:1 w:1)
-	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(4852), added: 7327, mode: `MaxEncodedLen`)
+	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(4866), added: 7341, mode: `MaxEncodedLen`)
 	/// Storage: `System::Account` (r:1 w:1)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:1 w:1)
@@ -179,26 +179,26 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Tasks::TaskDeposits` (`max_values`: None, `max_size`: Some(28), added: 2503, mode: `MaxEncodedLen`)
 	fn extend_task() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `5628`
-		//  Estimated: `8317`
-		// Minimum execution time: 129_814_000 picoseconds.
-		Weight::from_parts(179_027_000, 8317)
+		//  Measured:  `5629`
+		//  Estimated: `8331`
+		// Minimum execution time: 127_550_000 picoseconds.
+		Weight::from_parts(142_622_000, 8331)
 			.saturating_add(T::DbWeight::get().reads(4_u64))
 			.saturating_add(T::DbWeight::get().writes(4_u64))
 	}
 	/// Storage: `Tasks::Tasks` (r:1 w:1)
-	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(4852), added: 7327, mode: `MaxEncodedLen`)
+	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(4866), added: 7341, mode: `MaxEncodedLen`)
 	fn end_training() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `5133`
-		//  Estimated: `8317`
-		// Minimum execution time: 25_819_000 picoseconds.
-		Weight::from_parts(35_402_000, 8317)
+		//  Measured:  `5134`
+		//  Estimated: `8331`
+		// Minimum execution time: 26_620_000 picoseconds.
+		Weight::from_parts(33_390_000, 8331)
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
 	/// Storage: `Tasks::Tasks` (r:1 w:1)
-	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(4852), added: 7327, mode: `MaxEncodedLen`)
+	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(4866), added: 7341, mode: `MaxEncodedLen`)
 	/// Storage: `Tasks::Assignments` (r:1 w:0)
 	/// Proof: `Tasks::Assignments` (`max_values`: None, `max_size`: Some(68), added: 2543, mode: `MaxEncodedLen`)
 	/// Storage: `Tasks::Updates` (r:1 w:1)
@@ -209,10 +209,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Tasks::Deadlines` (`max_values`: None, `max_size`: Some(21), added: 2496, mode: `MaxEncodedLen`)
 	fn submit_update() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `6397`
-		//  Estimated: `8317`
-		// Minimum execution time: 125_377_000 picoseconds.
-		Weight::from_parts(166_939_000, 8317)
+		//  Measured:  `6398`
+		//  Estimated: `8331`
+		// Minimum execution time: 123_424_000 picoseconds.
+		Weight::from_parts(134_010_000, 8331)
 			.saturating_add(T::DbWeight::get().reads(6_u64))
 			.saturating_add(T::DbWeight::get().writes(5_u64))
 	}
@@ -222,31 +222,31 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `6`
 		//  Estimated: `3486`
-		// Minimum execution time: 2_714_000 picoseconds.
-		Weight::from_parts(4_737_000, 3486)
+		// Minimum execution time: 2_614_000 picoseconds.
+		Weight::from_parts(3_155_000, 3486)
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 	}
 	/// Storage: `Tasks::Deadlines` (r:2 w:2)
 	/// Proof: `Tasks::Deadlines` (`max_values`: None, `max_size`: Some(21), added: 2496, mode: `MaxEncodedLen`)
 	/// Storage: `Tasks::Tasks` (r:1 w:1)
-	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(4852), added: 7327, mode: `MaxEncodedLen`)
+	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(4866), added: 7341, mode: `MaxEncodedLen`)
 	/// Storage: `Babe::AuthorVrfRandomness` (r:1 w:0)
 	/// Proof: `Babe::AuthorVrfRandomness` (`max_values`: Some(1), `max_size`: Some(33), added: 528, mode: `MaxEncodedLen`)
 	/// Storage: `Evaluation::CommitmentSamples` (r:0 w:1)
 	/// Proof: `Evaluation::CommitmentSamples` (`max_values`: None, `max_size`: Some(48), added: 2523, mode: `MaxEncodedLen`)
 	fn on_initialize_phase() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `5273`
-		//  Estimated: `8317`
-		// Minimum execution time: 40_321_000 picoseconds.
-		Weight::from_parts(67_751_000, 8317)
+		//  Measured:  `5274`
+		//  Estimated: `8331`
+		// Minimum execution time: 39_579_000 picoseconds.
+		Weight::from_parts(46_559_000, 8331)
 			.saturating_add(T::DbWeight::get().reads(4_u64))
 			.saturating_add(T::DbWeight::get().writes(4_u64))
 	}
 	/// Storage: `Tasks::Deadlines` (r:2 w:2)
 	/// Proof: `Tasks::Deadlines` (`max_values`: None, `max_size`: Some(21), added: 2496, mode: `MaxEncodedLen`)
 	/// Storage: `Tasks::Tasks` (r:1 w:1)
-	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(4852), added: 7327, mode: `MaxEncodedLen`)
+	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(4866), added: 7341, mode: `MaxEncodedLen`)
 	/// Storage: `Babe::NextRandomness` (r:1 w:0)
 	/// Proof: `Babe::NextRandomness` (`max_values`: Some(1), `max_size`: Some(32), added: 527, mode: `MaxEncodedLen`)
 	/// Storage: `Babe::EpochStart` (r:1 w:0)
@@ -279,14 +279,12 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// The range of component `l` is `[0, 500]`.
 	fn on_initialize_round_start(p: u32, l: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `559 + l * (149 ±0) + p * (67 ±0)`
+		//  Measured:  `560 + l * (149 ±0) + p * (67 ±0)`
 		//  Estimated: `44479 + l * (3205 ±0)`
-		// Minimum execution time: 2_602_278_000 picoseconds.
-		Weight::from_parts(2_630_109_000, 44479)
-			// Standard Error: 595_474
-			.saturating_add(Weight::from_parts(2_668_431, 0).saturating_mul(p.into()))
-			// Standard Error: 595_630
-			.saturating_add(Weight::from_parts(11_462_957, 0).saturating_mul(l.into()))
+		// Minimum execution time: 2_028_523_000 picoseconds.
+		Weight::from_parts(4_032_085_734, 44479)
+			// Standard Error: 3_209_115
+			.saturating_add(Weight::from_parts(14_712_334, 0).saturating_mul(l.into()))
 			.saturating_add(T::DbWeight::get().reads(31_u64))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(l.into())))
 			.saturating_add(T::DbWeight::get().writes(21_u64))
@@ -297,7 +295,7 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Tasks::Deadlines` (r:1 w:1)
 	/// Proof: `Tasks::Deadlines` (`max_values`: None, `max_size`: Some(21), added: 2496, mode: `MaxEncodedLen`)
 	/// Storage: `Tasks::Tasks` (r:1 w:1)
-	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(4852), added: 7327, mode: `MaxEncodedLen`)
+	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(4866), added: 7341, mode: `MaxEncodedLen`)
 	/// Storage: `Evaluation::ScoreSettlements` (r:1 w:1)
 	/// Proof: `Evaluation::ScoreSettlements` (`max_values`: None, `max_size`: Some(825), added: 3300, mode: `MaxEncodedLen`)
 	/// Storage: `System::Account` (r:1 w:1)
@@ -331,12 +329,12 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// The range of component `p` is `[1, 256]`.
 	fn on_initialize_finish(p: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `6564 + p * (134 ±0)`
-		//  Estimated: `44479 + p * (3205 ±3)`
-		// Minimum execution time: 130_825_000 picoseconds.
-		Weight::from_parts(190_697_823, 44479)
-			// Standard Error: 254_223
-			.saturating_add(Weight::from_parts(14_237_467, 0).saturating_mul(p.into()))
+		//  Measured:  `6565 + p * (134 ±0)`
+		//  Estimated: `44479 + p * (3205 ±4)`
+		// Minimum execution time: 132_628_000 picoseconds.
+		Weight::from_parts(133_399_000, 44479)
+			// Standard Error: 839_747
+			.saturating_add(Weight::from_parts(17_257_634, 0).saturating_mul(p.into()))
 			.saturating_add(T::DbWeight::get().reads(10_u64))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(p.into())))
 			.saturating_add(T::DbWeight::get().writes(15_u64))
@@ -351,8 +349,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `222`
 		//  Estimated: `3486`
-		// Minimum execution time: 10_616_000 picoseconds.
-		Weight::from_parts(14_431_000, 3486)
+		// Minimum execution time: 10_375_000 picoseconds.
+		Weight::from_parts(11_798_000, 3486)
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 	}
 	/// Storage: `Tasks::Rounds` (r:1 w:1)
@@ -364,10 +362,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `512 + k * (85 ±0)`
 		//  Estimated: `3707 + k * (2717 ±0)`
-		// Minimum execution time: 25_538_000 picoseconds.
-		Weight::from_parts(27_782_000, 3707)
-			// Standard Error: 51_330
-			.saturating_add(Weight::from_parts(6_557_803, 0).saturating_mul(k.into()))
+		// Minimum execution time: 26_089_000 picoseconds.
+		Weight::from_parts(28_232_000, 3707)
+			// Standard Error: 161_604
+			.saturating_add(Weight::from_parts(7_140_953, 0).saturating_mul(k.into()))
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(k.into())))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
@@ -377,7 +375,7 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Tasks::Rounds` (r:1 w:0)
 	/// Proof: `Tasks::Rounds` (`max_values`: None, `max_size`: Some(40), added: 2515, mode: `MaxEncodedLen`)
 	/// Storage: `Tasks::Tasks` (r:1 w:1)
-	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(4852), added: 7327, mode: `MaxEncodedLen`)
+	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(4866), added: 7341, mode: `MaxEncodedLen`)
 	/// Storage: `Tasks::TaskDeposits` (r:1 w:1)
 	/// Proof: `Tasks::TaskDeposits` (`max_values`: None, `max_size`: Some(28), added: 2503, mode: `MaxEncodedLen`)
 	/// Storage: `System::Account` (r:1 w:1)
@@ -386,10 +384,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(211), added: 2686, mode: `MaxEncodedLen`)
 	fn on_idle_task_pruned() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `5499`
-		//  Estimated: `8317`
-		// Minimum execution time: 68_362_000 picoseconds.
-		Weight::from_parts(79_648_000, 8317)
+		//  Measured:  `5500`
+		//  Estimated: `8331`
+		// Minimum execution time: 68_782_000 picoseconds.
+		Weight::from_parts(77_505_000, 8331)
 			.saturating_add(T::DbWeight::get().reads(5_u64))
 			.saturating_add(T::DbWeight::get().writes(4_u64))
 	}
@@ -414,49 +412,49 @@ impl WeightInfo for () {
 	/// Storage: `Tasks::TaskDeposits` (r:0 w:1)
 	/// Proof: `Tasks::TaskDeposits` (`max_values`: None, `max_size`: Some(28), added: 2503, mode: `MaxEncodedLen`)
 	/// Storage: `Tasks::Tasks` (r:0 w:1)
-	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(4852), added: 7327, mode: `MaxEncodedLen`)
+	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(4866), added: 7341, mode: `MaxEncodedLen`)
 	/// The range of component `a` is `[1, 4096]`.
 	fn create_task(a: u32, ) -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `399`
 		//  Estimated: `5547`
-		// Minimum execution time: 137_915_000 picoseconds.
-		Weight::from_parts(209_767_289, 5547)
-			// Standard Error: 196
-			.saturating_add(Weight::from_parts(3_171, 0).saturating_mul(a.into()))
+		// Minimum execution time: 132_487_000 picoseconds.
+		Weight::from_parts(142_121_551, 5547)
+			// Standard Error: 92
+			.saturating_add(Weight::from_parts(1_592, 0).saturating_mul(a.into()))
 			.saturating_add(RocksDbWeight::get().reads(7_u64))
 			.saturating_add(RocksDbWeight::get().writes(8_u64))
 	}
 	/// Storage: `Tasks::Tasks` (r:1 w:0)
-	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(4852), added: 7327, mode: `MaxEncodedLen`)
+	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(4866), added: 7341, mode: `MaxEncodedLen`)
 	/// Storage: `Staking::Ledgers` (r:1 w:1)
 	/// Proof: `Staking::Ledgers` (`max_values`: None, `max_size`: Some(730), added: 3205, mode: `MaxEncodedLen`)
 	/// Storage: `Tasks::Participants` (r:1 w:1)
 	/// Proof: `Tasks::Participants` (`max_values`: None, `max_size`: Some(41014), added: 43489, mode: `MaxEncodedLen`)
 	fn join_task() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `43435`
+		//  Measured:  `43436`
 		//  Estimated: `44479`
-		// Minimum execution time: 157_204_000 picoseconds.
-		Weight::from_parts(218_715_000, 44479)
+		// Minimum execution time: 134_330_000 picoseconds.
+		Weight::from_parts(155_912_000, 44479)
 			.saturating_add(RocksDbWeight::get().reads(3_u64))
 			.saturating_add(RocksDbWeight::get().writes(2_u64))
 	}
 	/// Storage: `Tasks::Tasks` (r:1 w:0)
-	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(4852), added: 7327, mode: `MaxEncodedLen`)
+	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(4866), added: 7341, mode: `MaxEncodedLen`)
 	/// Storage: `Tasks::Participants` (r:1 w:1)
 	/// Proof: `Tasks::Participants` (`max_values`: None, `max_size`: Some(41014), added: 43489, mode: `MaxEncodedLen`)
 	fn leave_task() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `42036`
+		//  Measured:  `42037`
 		//  Estimated: `44479`
-		// Minimum execution time: 120_690_000 picoseconds.
-		Weight::from_parts(138_596_000, 44479)
+		// Minimum execution time: 105_337_000 picoseconds.
+		Weight::from_parts(119_969_000, 44479)
 			.saturating_add(RocksDbWeight::get().reads(2_u64))
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
 	/// Storage: `Tasks::Tasks` (r:1 w:1)
-	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(4852), added: 7327, mode: `MaxEncodedLen`)
+	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(4866), added: 7341, mode: `MaxEncodedLen`)
 	/// Storage: `Tasks::Rounds` (r:1 w:0)
 	/// Proof: `Tasks::Rounds` (`max_values`: None, `max_size`: Some(40), added: 2515, mode: `MaxEncodedLen`)
 	/// Storage: `Tasks::Deadlines` (r:1 w:1)
@@ -484,12 +482,12 @@ impl WeightInfo for () {
 	/// The range of component `p` is `[0, 1000]`.
 	fn cancel_task(p: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `6782 + p * (132 ±0)`
+		//  Measured:  `6783 + p * (132 ±0)`
 		//  Estimated: `44479 + p * (3205 ±0)`
-		// Minimum execution time: 116_123_000 picoseconds.
-		Weight::from_parts(130_454_000, 44479)
-			// Standard Error: 238_268
-			.saturating_add(Weight::from_parts(15_103_642, 0).saturating_mul(p.into()))
+		// Minimum execution time: 109_123_000 picoseconds.
+		Weight::from_parts(113_850_000, 44479)
+			// Standard Error: 936_423
+			.saturating_add(Weight::from_parts(18_790_461, 0).saturating_mul(p.into()))
 			.saturating_add(RocksDbWeight::get().reads(9_u64))
 			.saturating_add(RocksDbWeight::get().reads((1_u64).saturating_mul(p.into())))
 			.saturating_add(RocksDbWeight::get().writes(10_u64))
@@ -497,7 +495,7 @@ impl WeightInfo for () {
 			.saturating_add(Weight::from_parts(0, 3205).saturating_mul(p.into()))
 	}
 	/// Storage: `Tasks::Tasks` (r:1 w:1)
-	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(4852), added: 7327, mode: `MaxEncodedLen`)
+	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(4866), added: 7341, mode: `MaxEncodedLen`)
 	/// Storage: `System::Account` (r:1 w:1)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:1 w:1)
@@ -506,26 +504,26 @@ impl WeightInfo for () {
 	/// Proof: `Tasks::TaskDeposits` (`max_values`: None, `max_size`: Some(28), added: 2503, mode: `MaxEncodedLen`)
 	fn extend_task() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `5628`
-		//  Estimated: `8317`
-		// Minimum execution time: 129_814_000 picoseconds.
-		Weight::from_parts(179_027_000, 8317)
+		//  Measured:  `5629`
+		//  Estimated: `8331`
+		// Minimum execution time: 127_550_000 picoseconds.
+		Weight::from_parts(142_622_000, 8331)
 			.saturating_add(RocksDbWeight::get().reads(4_u64))
 			.saturating_add(RocksDbWeight::get().writes(4_u64))
 	}
 	/// Storage: `Tasks::Tasks` (r:1 w:1)
-	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(4852), added: 7327, mode: `MaxEncodedLen`)
+	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(4866), added: 7341, mode: `MaxEncodedLen`)
 	fn end_training() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `5133`
-		//  Estimated: `8317`
-		// Minimum execution time: 25_819_000 picoseconds.
-		Weight::from_parts(35_402_000, 8317)
+		//  Measured:  `5134`
+		//  Estimated: `8331`
+		// Minimum execution time: 26_620_000 picoseconds.
+		Weight::from_parts(33_390_000, 8331)
 			.saturating_add(RocksDbWeight::get().reads(1_u64))
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
 	/// Storage: `Tasks::Tasks` (r:1 w:1)
-	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(4852), added: 7327, mode: `MaxEncodedLen`)
+	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(4866), added: 7341, mode: `MaxEncodedLen`)
 	/// Storage: `Tasks::Assignments` (r:1 w:0)
 	/// Proof: `Tasks::Assignments` (`max_values`: None, `max_size`: Some(68), added: 2543, mode: `MaxEncodedLen`)
 	/// Storage: `Tasks::Updates` (r:1 w:1)
@@ -536,10 +534,10 @@ impl WeightInfo for () {
 	/// Proof: `Tasks::Deadlines` (`max_values`: None, `max_size`: Some(21), added: 2496, mode: `MaxEncodedLen`)
 	fn submit_update() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `6397`
-		//  Estimated: `8317`
-		// Minimum execution time: 125_377_000 picoseconds.
-		Weight::from_parts(166_939_000, 8317)
+		//  Measured:  `6398`
+		//  Estimated: `8331`
+		// Minimum execution time: 123_424_000 picoseconds.
+		Weight::from_parts(134_010_000, 8331)
 			.saturating_add(RocksDbWeight::get().reads(6_u64))
 			.saturating_add(RocksDbWeight::get().writes(5_u64))
 	}
@@ -549,31 +547,31 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `6`
 		//  Estimated: `3486`
-		// Minimum execution time: 2_714_000 picoseconds.
-		Weight::from_parts(4_737_000, 3486)
+		// Minimum execution time: 2_614_000 picoseconds.
+		Weight::from_parts(3_155_000, 3486)
 			.saturating_add(RocksDbWeight::get().reads(1_u64))
 	}
 	/// Storage: `Tasks::Deadlines` (r:2 w:2)
 	/// Proof: `Tasks::Deadlines` (`max_values`: None, `max_size`: Some(21), added: 2496, mode: `MaxEncodedLen`)
 	/// Storage: `Tasks::Tasks` (r:1 w:1)
-	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(4852), added: 7327, mode: `MaxEncodedLen`)
+	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(4866), added: 7341, mode: `MaxEncodedLen`)
 	/// Storage: `Babe::AuthorVrfRandomness` (r:1 w:0)
 	/// Proof: `Babe::AuthorVrfRandomness` (`max_values`: Some(1), `max_size`: Some(33), added: 528, mode: `MaxEncodedLen`)
 	/// Storage: `Evaluation::CommitmentSamples` (r:0 w:1)
 	/// Proof: `Evaluation::CommitmentSamples` (`max_values`: None, `max_size`: Some(48), added: 2523, mode: `MaxEncodedLen`)
 	fn on_initialize_phase() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `5273`
-		//  Estimated: `8317`
-		// Minimum execution time: 40_321_000 picoseconds.
-		Weight::from_parts(67_751_000, 8317)
+		//  Measured:  `5274`
+		//  Estimated: `8331`
+		// Minimum execution time: 39_579_000 picoseconds.
+		Weight::from_parts(46_559_000, 8331)
 			.saturating_add(RocksDbWeight::get().reads(4_u64))
 			.saturating_add(RocksDbWeight::get().writes(4_u64))
 	}
 	/// Storage: `Tasks::Deadlines` (r:2 w:2)
 	/// Proof: `Tasks::Deadlines` (`max_values`: None, `max_size`: Some(21), added: 2496, mode: `MaxEncodedLen`)
 	/// Storage: `Tasks::Tasks` (r:1 w:1)
-	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(4852), added: 7327, mode: `MaxEncodedLen`)
+	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(4866), added: 7341, mode: `MaxEncodedLen`)
 	/// Storage: `Babe::NextRandomness` (r:1 w:0)
 	/// Proof: `Babe::NextRandomness` (`max_values`: Some(1), `max_size`: Some(32), added: 527, mode: `MaxEncodedLen`)
 	/// Storage: `Babe::EpochStart` (r:1 w:0)
@@ -606,14 +604,12 @@ impl WeightInfo for () {
 	/// The range of component `l` is `[0, 500]`.
 	fn on_initialize_round_start(p: u32, l: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `559 + l * (149 ±0) + p * (67 ±0)`
+		//  Measured:  `560 + l * (149 ±0) + p * (67 ±0)`
 		//  Estimated: `44479 + l * (3205 ±0)`
-		// Minimum execution time: 2_602_278_000 picoseconds.
-		Weight::from_parts(2_630_109_000, 44479)
-			// Standard Error: 595_474
-			.saturating_add(Weight::from_parts(2_668_431, 0).saturating_mul(p.into()))
-			// Standard Error: 595_630
-			.saturating_add(Weight::from_parts(11_462_957, 0).saturating_mul(l.into()))
+		// Minimum execution time: 2_028_523_000 picoseconds.
+		Weight::from_parts(4_032_085_734, 44479)
+			// Standard Error: 3_209_115
+			.saturating_add(Weight::from_parts(14_712_334, 0).saturating_mul(l.into()))
 			.saturating_add(RocksDbWeight::get().reads(31_u64))
 			.saturating_add(RocksDbWeight::get().reads((1_u64).saturating_mul(l.into())))
 			.saturating_add(RocksDbWeight::get().writes(21_u64))
@@ -624,7 +620,7 @@ impl WeightInfo for () {
 	/// Storage: `Tasks::Deadlines` (r:1 w:1)
 	/// Proof: `Tasks::Deadlines` (`max_values`: None, `max_size`: Some(21), added: 2496, mode: `MaxEncodedLen`)
 	/// Storage: `Tasks::Tasks` (r:1 w:1)
-	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(4852), added: 7327, mode: `MaxEncodedLen`)
+	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(4866), added: 7341, mode: `MaxEncodedLen`)
 	/// Storage: `Evaluation::ScoreSettlements` (r:1 w:1)
 	/// Proof: `Evaluation::ScoreSettlements` (`max_values`: None, `max_size`: Some(825), added: 3300, mode: `MaxEncodedLen`)
 	/// Storage: `System::Account` (r:1 w:1)
@@ -658,12 +654,12 @@ impl WeightInfo for () {
 	/// The range of component `p` is `[1, 256]`.
 	fn on_initialize_finish(p: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `6564 + p * (134 ±0)`
-		//  Estimated: `44479 + p * (3205 ±3)`
-		// Minimum execution time: 130_825_000 picoseconds.
-		Weight::from_parts(190_697_823, 44479)
-			// Standard Error: 254_223
-			.saturating_add(Weight::from_parts(14_237_467, 0).saturating_mul(p.into()))
+		//  Measured:  `6565 + p * (134 ±0)`
+		//  Estimated: `44479 + p * (3205 ±4)`
+		// Minimum execution time: 132_628_000 picoseconds.
+		Weight::from_parts(133_399_000, 44479)
+			// Standard Error: 839_747
+			.saturating_add(Weight::from_parts(17_257_634, 0).saturating_mul(p.into()))
 			.saturating_add(RocksDbWeight::get().reads(10_u64))
 			.saturating_add(RocksDbWeight::get().reads((1_u64).saturating_mul(p.into())))
 			.saturating_add(RocksDbWeight::get().writes(15_u64))
@@ -678,8 +674,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `222`
 		//  Estimated: `3486`
-		// Minimum execution time: 10_616_000 picoseconds.
-		Weight::from_parts(14_431_000, 3486)
+		// Minimum execution time: 10_375_000 picoseconds.
+		Weight::from_parts(11_798_000, 3486)
 			.saturating_add(RocksDbWeight::get().reads(2_u64))
 	}
 	/// Storage: `Tasks::Rounds` (r:1 w:1)
@@ -691,10 +687,10 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `512 + k * (85 ±0)`
 		//  Estimated: `3707 + k * (2717 ±0)`
-		// Minimum execution time: 25_538_000 picoseconds.
-		Weight::from_parts(27_782_000, 3707)
-			// Standard Error: 51_330
-			.saturating_add(Weight::from_parts(6_557_803, 0).saturating_mul(k.into()))
+		// Minimum execution time: 26_089_000 picoseconds.
+		Weight::from_parts(28_232_000, 3707)
+			// Standard Error: 161_604
+			.saturating_add(Weight::from_parts(7_140_953, 0).saturating_mul(k.into()))
 			.saturating_add(RocksDbWeight::get().reads(2_u64))
 			.saturating_add(RocksDbWeight::get().reads((1_u64).saturating_mul(k.into())))
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
@@ -704,7 +700,7 @@ impl WeightInfo for () {
 	/// Storage: `Tasks::Rounds` (r:1 w:0)
 	/// Proof: `Tasks::Rounds` (`max_values`: None, `max_size`: Some(40), added: 2515, mode: `MaxEncodedLen`)
 	/// Storage: `Tasks::Tasks` (r:1 w:1)
-	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(4852), added: 7327, mode: `MaxEncodedLen`)
+	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(4866), added: 7341, mode: `MaxEncodedLen`)
 	/// Storage: `Tasks::TaskDeposits` (r:1 w:1)
 	/// Proof: `Tasks::TaskDeposits` (`max_values`: None, `max_size`: Some(28), added: 2503, mode: `MaxEncodedLen`)
 	/// Storage: `System::Account` (r:1 w:1)
@@ -713,10 +709,10 @@ impl WeightInfo for () {
 	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(211), added: 2686, mode: `MaxEncodedLen`)
 	fn on_idle_task_pruned() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `5499`
-		//  Estimated: `8317`
-		// Minimum execution time: 68_362_000 picoseconds.
-		Weight::from_parts(79_648_000, 8317)
+		//  Measured:  `5500`
+		//  Estimated: `8331`
+		// Minimum execution time: 68_782_000 picoseconds.
+		Weight::from_parts(77_505_000, 8331)
 			.saturating_add(RocksDbWeight::get().reads(5_u64))
 			.saturating_add(RocksDbWeight::get().writes(4_u64))
 	}

@@ -56,6 +56,7 @@ pub(super) async fn status(task: u32, json: bool, chain: ChainArgs) -> anyhow::R
 	let chain = chain.connect().await?;
 	let info = crate::common::existing_task(&chain, task).await?;
 	let model = task_model(&info)?;
+	let privacy = info.spec.privacy.as_deref().copied();
 	let participants = chain.participants(task).await?;
 	let (head, _) = chain.finalized_head().await?;
 	let last_round =
@@ -119,6 +120,13 @@ pub(super) async fn status(task: u32, json: bool, chain: ChainArgs) -> anyhow::R
 					"decay": r.decay, "epochs": r.epochs, "batch_size": r.batch_size,
 					"fedprox_mu": r.fedprox_mu,
 				})),
+				"privacy": privacy.map(|p| serde_json::json!({
+					"clip_norm": f64::from(p.clip_norm_milli) / 1e3,
+					"noise_multiplier": f64::from(p.noise_multiplier_milli) / 1e3,
+					"delta": format!("1e-{}", p.delta_exponent),
+					"epsilon_budget": f64::from(p.epsilon_budget_milli) / 1e3,
+					"epsilon_of_all_rounds": p.epsilon_after(info.spec.rounds) as f64 / 1e3,
+				})),
 				"phase_ends": info.phase_ends,
 				"finalized": head,
 				"remaining": info.remaining.to_string(),
@@ -143,6 +151,17 @@ pub(super) async fn status(task: u32, json: bool, chain: ChainArgs) -> anyhow::R
 		info.phase_ends
 	);
 	println!("  model {}", describe_model(&model));
+	if let Some(p) = privacy {
+		println!(
+			"  differential privacy: clip {} noise ×{} δ 1e-{}; its {} rounds spend ε {:.3} of {:.3}",
+			f64::from(p.clip_norm_milli) / 1e3,
+			f64::from(p.noise_multiplier_milli) / 1e3,
+			p.delta_exponent,
+			info.spec.rounds,
+			p.epsilon_after(info.spec.rounds) as f64 / 1e3,
+			f64::from(p.epsilon_budget_milli) / 1e3,
+		);
+	}
 	println!("  pool left {}  participants {}", format_amount(info.remaining), participants.len());
 	if let Some(deposit) = deposit {
 		println!(

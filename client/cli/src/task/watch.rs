@@ -65,6 +65,9 @@ struct WatchSummary {
 	/// ended training.
 	extended: Vec<(u32, String)>,
 	training_ended_after: Option<u32>,
+	/// In a task with a privacy policy, `(round, ε)`: the ε its rounds up to that one spend
+	/// (the chain's `PrivacySpent`), for a participant that trained in all of them.
+	epsilon: Vec<(u32, f64)>,
 	/// Proven or median-settled scores: target → accuracy in percent.
 	scores: BTreeMap<String, f64>,
 	/// Payouts to participants and evaluators (string amounts).
@@ -228,6 +231,13 @@ pub(super) async fn watch(args: WatchArgs) -> anyhow::Result<()> {
 						format!("training ends after round {}", round + 1)
 					});
 					summary.training_ended_after = Some(round);
+				},
+				Event::Tasks(Tk::PrivacySpent { task: t, round, epsilon }) if t == task => {
+					let epsilon = epsilon as f64 / 1_000.0;
+					say("PrivacySpent", json!({ "round": round, "epsilon": epsilon }), &|| {
+						format!("round {}: the rounds to here spend ε = {epsilon:.3}", round + 1)
+					});
+					summary.epsilon.push((round, epsilon));
 				},
 				Event::Tasks(Tk::RoundStarted { task: t, round, .. }) if t == task => {
 					say("RoundStarted", json!({ "round": round }), &|| {
