@@ -348,6 +348,11 @@ fn submit(task: TaskId, p: AccountId, u: &Update) {
 
 /// [`task_in_aggregation`] before anyone submitted: in Training, panels drawn.
 fn task_in_training() -> TaskId {
+	task_in_training_with(|_| {})
+}
+
+/// [`task_in_training`] of the spec after `change`.
+fn task_in_training_with(change: impl FnOnce(&mut pallet_din_tasks::TaskSpecOf<Test>)) -> TaskId {
 	let genesis = update([0; 6], 0);
 	let arch = model().to_bytes().unwrap();
 	let mut spec = spec(1, ScoringRule::Median { threshold: Perbill::from_percent(5) });
@@ -372,6 +377,7 @@ fn task_in_training() -> TaskId {
 		key_hash: H256(sealed_test_set::test_key_hash(&TEST_KEY)),
 		proving_key_cid: BoundedVec::new(),
 	};
+	change(&mut spec);
 	let task = create(spec, &PARTICIPANTS);
 	run_until(task, TaskPhase::Training);
 	sp_io::offchain::local_storage_set(
@@ -757,6 +763,52 @@ fn forged_swapped_and_missing_updates_are_invalid_to_the_worker_as_to_the_daemon
 		let positions: Vec<usize> = rejected.iter().map(|(index, _)| *index).collect();
 		assert_eq!(positions, vec![0, 2, 4, 6], "{rule:?}");
 	}
+}
+
+#[test]
+fn in_a_private_task_the_worker_judges_an_unprivatized_update_invalid_and_aggregates_the_rest() {
+	let OffchainSetup { mut ext, served, pool, .. } = offchain_ext();
+	ext.execute_with(|| {
+		// Clip norm 1, σ 0.1: a delta within about 2.1 real units passes. The participants'
+		// updates move at most 0.3 from the genesis model; one moves forty times as far as
+		// its own would, as an update published without clipping can.
+		let policy = din_primitives::PrivacyPolicy {
+			clip_norm_milli: 1_000,
+			noise_multiplier_milli: 100,
+			delta_exponent: 5,
+			epsilon_budget_milli: 1_000_000,
+		};
+		let task = task_in_training_with(|spec| spec.privacy = Some(policy));
+		let (me, subgroup) = lone_seat(task);
+		let members = DinTasks::subgroups_of(task)[subgroup as usize].clone();
+		let unprivatized = members[0];
+		let published = |p: AccountId| {
+			let mut u = update_of(p);
+			if p == unprivatized {
+				u.values.iter_mut().for_each(|v| *v *= 40);
+			}
+			u
+		};
+		for p in PARTICIPANTS {
+			submit(task, p, &published(p));
+		}
+		finish_phase(task);
+		UintAuthorityId::set_all_keys([me]);
+		let genesis = update([0; 6], 0);
+		serve(&served, &artifact_cid(&bytes(&genesis)), bytes(&genesis));
+		for p in &members {
+			serve(&served, &artifact_cid(&bytes(&published(*p))), bytes(&published(*p)));
+		}
+
+		run_worker();
+
+		let record = aggregate_record(task, subgroup, me).expect("the duty is done");
+		assert_eq!(record.invalid, vec![unprivatized]);
+		let rest: Vec<Update> = members[1..].iter().map(|p| update_of(*p)).collect();
+		let fedavg = din_fl::AggregationRule::FedAvg.aggregate(&rest.iter().collect::<Vec<_>>());
+		assert_eq!(record.commitment, commitment(&fedavg.unwrap()));
+		assert!(matches!(dispatch_pool(&pool)[..], [(_, Call::commit_aggregate { .. })]));
+	});
 }
 
 #[test]
