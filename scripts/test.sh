@@ -42,7 +42,7 @@ timed_stage "format (cargo fmt --check)" cargo fmt --all --check
 timed_stage "build (CARGO_TARGET_DIR=$CARGO_TARGET_DIR)" din_build
 timed_stage "layers: no pallet or runtime crate depends on a client crate" "$DIN_ROOT/scripts/check-layers.sh"
 timed_stage "no_std core builds for the runtime's target" \
-	cargo build --locked -p din-fl --no-default-features --target wasm32v1-none
+	cargo build --locked -p din-fl -p din-secagg --no-default-features --target wasm32v1-none
 timed_stage "contracts compile with the pinned solc (contracts/build)" \
 	bash -c 'cd contracts && node compile.js'
 

@@ -6,7 +6,7 @@
 # the final model's on the digits test split; with --write the table replaces the
 # generated part of docs/privacy.md.
 #
-#   scripts/bench/privacy.sh                          # no policy, then σ 0.05 and 0.2 (clip 1, budget 1000)
+#   scripts/bench/privacy.sh                          # no policy, then σ 0.05, 0.2 and 1 (clip 1, budget 1000)
 #   scripts/bench/privacy.sh --policies 1,0.05,1000   # CLIP,SIGMA,EPSILON[ …]
 #   scripts/bench/privacy.sh --write                  # and write docs/privacy.md
 #
@@ -16,7 +16,7 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/../env.sh"
 cd "$DIN_ROOT"
 
-POLICIES=(1,0.05,1000 1,0.2,1000) WRITE=0 ROUNDS=3
+POLICIES=(1,0.05,1000 1,0.2,1000 1,1,1000) WRITE=0 ROUNDS=3
 while [ $# -gt 0 ]; do
 	case "$1" in
 		--policies) read -r -a POLICIES <<<"${2//;/ }"; shift 2 ;;
@@ -65,7 +65,7 @@ if [ "$WRITE" = 1 ]; then
 	{
 		sed '/<!-- privacy-table:begin -->/q' "$DOC"
 		echo
-		echo "Measured $(date -u +%Y-%m-%d) on $(nproc) cores of $(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -1) by \`scripts/bench/privacy.sh --write$( [ "${POLICIES[*]}" = "1,0.05,1000 1,0.2,1000" ] || echo " --policies ${POLICIES[*]}")\`:"
+		echo "Measured $(date -u +%Y-%m-%d) on $(nproc) cores of $(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -1) by \`scripts/bench/privacy.sh --write$( [ "${POLICIES[*]}" = "1,0.05,1000 1,0.2,1000 1,1,1000" ] || echo " --policies ${POLICIES[*]}")\`:"
 		echo
 		cat "$OUT/table.md"
 		echo
