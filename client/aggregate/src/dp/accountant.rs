@@ -179,6 +179,28 @@ mod tests {
 	use super::*;
 
 	#[test]
+	fn the_chains_count_is_never_above_this_accountant_and_close_to_it() {
+		// The chain counts a private task's ε by the closed form over every real order
+		// (`din_fl::privacy`); this accountant searches a grid of orders.
+		for (sigma_milli, rounds) in [(50, 3), (200, 3), (1_000, 10), (2_000, 50), (8_000, 1)] {
+			let policy = din_fl::PrivacyPolicy {
+				clip_norm_milli: 1_000,
+				noise_multiplier_milli: sigma_milli,
+				delta_exponent: 5,
+				epsilon_budget_milli: u32::MAX,
+			};
+			let chain = policy.epsilon_after(rounds) as f64 / 1_000.0;
+			let mut accountant = RdpAccountant::new();
+			accountant
+				.record(f64::from(sigma_milli) / 1_000.0, 1.0, u64::from(rounds))
+				.unwrap();
+			let grid = accountant.epsilon(1e-5).unwrap().epsilon;
+			assert!(chain <= grid + 0.001, "σ {sigma_milli}‰, {rounds} rounds: {chain} > {grid}");
+			assert!(chain >= 0.97 * grid, "σ {sigma_milli}‰, {rounds} rounds: {chain} ≪ {grid}");
+		}
+	}
+
+	#[test]
 	fn unsampled_gaussian_matches_the_closed_form_minimum() {
 		// σ = 1, T = 1, δ = 1e-5: ε(α) = α/2 + ln(1e5)/(α − 1), minimised at
 		// α* = 1 + sqrt(2 ln 1e5) = 5.7985, ε* = 1/2 + sqrt(2 ln 1e5) = 5.29853 (continuous).

@@ -613,6 +613,44 @@ async fn zk_setup(
 mod tests {
 	use super::*;
 
+	fn create_args(flags: &[&str]) -> Result<CreateArgs, clap::Error> {
+		#[derive(clap::Parser)]
+		struct Create {
+			#[command(flatten)]
+			args: CreateArgs,
+		}
+		let required = ["--reward", "1000", "--rounds", "3", "--suri", "//Alice"];
+		let argv = [&["din"][..], &required, &["--owner-dir", "o", "--store-dir", "s"]].concat();
+		<Create as clap::Parser>::try_parse_from(argv.iter().chain(flags)).map(|c| c.args)
+	}
+
+	#[test]
+	fn the_dp_flags_make_the_policy_the_chain_checks_and_a_refused_one_says_what_it_spends() {
+		let plain = create_args(&[]).unwrap();
+		assert_eq!(privacy_policy(&plain).unwrap(), None);
+		let dp = ["--dp-clip-norm", "1", "--dp-noise-multiplier", "0.05", "--dp-epsilon", "1000"];
+		let policy = privacy_policy(&create_args(&dp).unwrap()).unwrap().expect("a policy");
+		assert_eq!(
+			policy,
+			PrivacyPolicy {
+				clip_norm_milli: 1_000,
+				noise_multiplier_milli: 50,
+				delta_exponent: 5,
+				epsilon_budget_milli: 1_000_000,
+			}
+		);
+		// Three rounds at σ 0.05 spend ε ≈ 766: a budget of 700 is refused before anything
+		// is set up, naming what the rounds would spend.
+		let tight = ["--dp-clip-norm", "1", "--dp-noise-multiplier", "0.05", "--dp-epsilon", "700"];
+		let refused = privacy_policy(&create_args(&tight).unwrap()).unwrap_err().to_string();
+		assert!(refused.contains("BudgetExceeded") && refused.contains("766.226"), "{refused}");
+		let zero = ["--dp-clip-norm", "0", "--dp-noise-multiplier", "1", "--dp-epsilon", "10"];
+		assert!(privacy_policy(&create_args(&zero).unwrap()).is_err());
+		// A policy needs all three of clip norm, noise and budget.
+		assert!(create_args(&["--dp-clip-norm", "1"]).is_err());
+		assert!(create_args(&["--dp-noise-multiplier", "1"]).is_err());
+	}
+
 	#[test]
 	fn rules_parse_with_their_parameters() {
 		assert_eq!(parse_rule("fedavg"), Ok(AggregationRule::FedAvg));
