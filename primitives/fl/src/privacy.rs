@@ -124,10 +124,14 @@ impl PrivacyPolicy {
 	pub fn delta_bound(&self, value_count: usize) -> u128 {
 		let clip = u128::from(self.clip_norm_milli) * (SCALE as u128) / 1_000 + 1;
 		let spread = ceil_sqrt(value_count as u128) + u128::from(NOISE_TAIL);
-		let noise = div_ceil(clip * u128::from(self.noise_multiplier_milli) * spread, 1_000);
+		// Saturating: an owner's extreme policy must not overflow an evaluator's check.
+		let noise = clip
+			.saturating_mul(u128::from(self.noise_multiplier_milli))
+			.saturating_mul(spread)
+			.div_ceil(1_000);
 		// Each value is rounded once onto the fixed-point grid: at most half a unit.
 		let rounding = ceil_sqrt(value_count as u128) / 2 + 1;
-		clip + noise + rounding
+		clip.saturating_add(noise).saturating_add(rounding)
 	}
 
 	/// The L2 norm of `values − from`, in canonical units, if it exceeds
@@ -143,7 +147,7 @@ impl PrivacyPolicy {
 				d * d
 			})
 			.sum();
-		(squared > bound * bound).then(|| (ceil_sqrt(squared), bound))
+		(squared > bound.saturating_mul(bound)).then(|| (ceil_sqrt(squared), bound))
 	}
 }
 
@@ -231,6 +235,21 @@ mod tests {
 		let rounds_paid = (1..100).take_while(|r| ok.epsilon_after(*r) <= 20_000).last().unwrap();
 		assert_eq!(ok.validate(rounds_paid), Ok(()));
 		assert_eq!(ok.validate(rounds_paid + 1), Err(PolicyError::BudgetExceeded));
+	}
+
+	#[test]
+	fn an_extreme_policy_saturates_instead_of_overflowing_an_evaluators_check() {
+		let extreme = PrivacyPolicy {
+			clip_norm_milli: u32::MAX,
+			noise_multiplier_milli: u32::MAX,
+			delta_exponent: MAX_DELTA_EXPONENT,
+			epsilon_budget_milli: u32::MAX,
+		};
+		// Its square is past u128: the comparison saturates instead of wrapping.
+		assert!(extreme.delta_bound(1 << 20) > 1 << 64);
+		assert_eq!(extreme.excess(&[i32::MAX; 4], &[i32::MIN; 4]), None);
+		let tiny = PrivacyPolicy { noise_multiplier_milli: 1, ..extreme };
+		assert!(tiny.epsilon_after(u32::MAX) > extreme.epsilon_after(u32::MAX));
 	}
 
 	#[test]
