@@ -34,15 +34,16 @@
 //!
 //! ## What this crate is, and is not yet
 //!
-//! This is the arithmetic and the cryptography of the scheme, `no_std`, so that the
-//! participant daemon, the evaluator daemon and the runtime's off-chain workers can share
-//! it. The protocol around it (keys advertised on chain as a round's subgroups are drawn,
+//! This is the arithmetic and the cryptography of the scheme, and the masked update's
+//! artifact format ([`artifact`], `DINS`), `no_std`, so that the participant daemon, the
+//! evaluator daemon and the runtime's off-chain workers can share it. The protocol around it (keys advertised on chain as a round's subgroups are drawn,
 //! the shares' transport, which evaluator unmasks, how a secure-aggregation task pays its
 //! participants without scoring single updates) is not wired yet: `docs/privacy.md`.
 #![cfg_attr(not(feature = "std"), no_std)]
 
 extern crate alloc;
 
+pub mod artifact;
 pub mod keys;
 pub mod mask;
 pub mod shamir;
