@@ -13,7 +13,7 @@
 # - the noised model still learns: the final global model is far above the genesis model;
 # - the pool's accounting holds.
 # docs/privacy.md has the accuracy against the same task without a policy
-# (scripts/bench/privacy.sh). About 5 minutes.
+# (scripts/bench/privacy.sh). About 6 minutes.
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
 
