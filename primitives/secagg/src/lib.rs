@@ -28,9 +28,9 @@
 //! its share of the key secret — never both for the same member. From `t` of them the
 //! unmasker recovers the survivors' self masks and the pairwise seeds between each dropped
 //! member and each survivor, and [`mask::unmask`] removes exactly what the sum still holds:
-//! `Σ_{survivors} nᵢ·xᵢ`. The self mask is what keeps a member that was merely late (and so
-//! counted as dropped, its key secret recovered) private: its pairwise masks are known then,
-//! but its self mask is not.
+//! `Σ_{survivors} nᵢ·xᵢ` ([`unmask::recover`] runs the whole step from the hand-over). The
+//! self mask is what keeps a member that was merely late (and so counted as dropped, its key
+//! secret recovered) private: its pairwise masks are known then, but its self mask is not.
 //!
 //! ## What this crate is, and is not yet
 //!
@@ -47,6 +47,7 @@ pub mod artifact;
 pub mod keys;
 pub mod mask;
 pub mod shamir;
+pub mod unmask;
 
 /// A 32-byte secret: a mask seed, a key-agreement secret, a derived key.
 pub type Seed = [u8; 32];
@@ -65,6 +66,14 @@ pub enum SecAggError {
 	/// Sealed shares that do not open under the pair's key (another sender or recipient,
 	/// another round, or altered bytes).
 	SharesDoNotOpen,
+	/// Fewer shares of a member's secret than the threshold.
+	TooFewShares,
+	/// A share of the key secret of a member that uploaded, or of the self seed of one that
+	/// did not: with both, the unmasker could read that member's update.
+	BothSecretsOfOneMember,
+	/// Shares that recover a key secret other than the member's advertised key: a holder
+	/// handed over a wrong share.
+	SharesInconsistent,
 }
 
 impl core::fmt::Display for SecAggError {
@@ -75,6 +84,11 @@ impl core::fmt::Display for SecAggError {
 			Self::NoShares => "no shares to combine",
 			Self::NonContributoryKey => "the peer's key is of small order",
 			Self::SharesDoNotOpen => "sealed shares do not open under this pair's key",
+			Self::TooFewShares => "fewer shares of a member's secret than the threshold",
+			Self::BothSecretsOfOneMember => {
+				"a share of the other secret of a member: its update would be readable"
+			},
+			Self::SharesInconsistent => "the shares recover another key than the member's",
 		})
 	}
 }

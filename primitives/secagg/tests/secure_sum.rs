@@ -3,7 +3,8 @@
 //! the shares went out, recovery from the survivors' shares only.
 
 use din_secagg::keys::{open_shares, seal_shares, KeyPair, ShareBundle};
-use din_secagg::{mask, shamir, Context, Seed};
+use din_secagg::unmask::{self, Handed, Handover};
+use din_secagg::{mask, shamir, Context, SecAggError, Seed};
 use proptest::prelude::*;
 use rand::{Rng, RngCore, SeedableRng};
 use rand_chacha::ChaCha20Rng;
@@ -17,6 +18,22 @@ struct Member {
 	samples: u64,
 }
 
+/// What reaches the unmasker of one round.
+struct Round {
+	total: Vec<u64>,
+	publics: Vec<Seed>,
+	uploaded: Vec<u32>,
+	handed: Vec<Handed>,
+	threshold: u8,
+}
+
+impl Round {
+	fn recover(self) -> Result<Vec<i64>, SecAggError> {
+		let Round { total, publics, uploaded, handed, threshold } = self;
+		unmask::recover(total, &publics, &uploaded, &handed, threshold, &CONTEXT)
+	}
+}
+
 /// Runs the scheme for `members` with threshold `threshold`; the members in `dropped` send
 /// their shares but never upload. Returns the unmasked numerator.
 fn secure_sum(
@@ -25,6 +42,11 @@ fn secure_sum(
 	dropped: &[usize],
 	rng: &mut ChaCha20Rng,
 ) -> Vec<i64> {
+	run_round(members, threshold, dropped, rng).recover().unwrap()
+}
+
+/// The round up to the hand-over.
+fn run_round(members: &[Member], threshold: u8, dropped: &[usize], rng: &mut ChaCha20Rng) -> Round {
 	let n = members.len();
 	let publics: Vec<Seed> = members.iter().map(|m| m.keys.public()).collect();
 	// Every member splits its two secrets and seals member j's pair of shares to j.
@@ -65,38 +87,39 @@ fn secure_sum(
 	let total = mask::sum(uploads.iter().map(|u| u.as_slice()), len);
 	// Each survivor opens what the others sealed for it and hands over, per member, one
 	// share: of the self seed for a survivor, of the key secret for a dropped member.
-	let handed = |owner: usize, of_key: bool| -> Vec<shamir::Share> {
-		survivors
-			.iter()
-			.map(|&holder| {
-				let bundle = if holder == owner {
-					own[owner].clone()
-				} else {
-					let pair = members[holder].keys.agree(&publics[owner], &CONTEXT).unwrap();
-					open_shares(&pair, owner as u32, holder as u32, &CONTEXT, &inbox[holder][owner])
-						.unwrap()
-				};
-				if of_key {
-					bundle.key_secret
-				} else {
-					bundle.self_seed
-				}
-			})
-			.take(threshold as usize)
-			.collect()
-	};
-	let self_seeds: Vec<Seed> =
-		survivors.iter().map(|&s| shamir::combine(&handed(s, false)).unwrap()).collect();
-	let mut dropped_pairs = Vec::new();
-	for &d in dropped {
-		let recovered = KeyPair::from_secret(shamir::combine(&handed(d, true)).unwrap());
-		assert_eq!(recovered.public(), publics[d], "the recovered key is the dropped member's");
-		for &s in &survivors {
-			let seed = recovered.agree(&publics[s], &CONTEXT).unwrap().mask_seed;
-			dropped_pairs.push((s as u32, d as u32, seed));
+	let handed = handover(members, &publics, &inbox, &own, &survivors);
+	let uploaded: Vec<u32> = survivors.iter().map(|s| *s as u32).collect();
+	Round { total, publics, uploaded, handed, threshold }
+}
+
+/// What the survivors hand over: each opens its inbox (its own point it kept) and gives,
+/// per member, the share the scheme allows.
+fn handover(
+	members: &[Member],
+	publics: &[Seed],
+	inbox: &[Vec<Vec<u8>>],
+	own: &[ShareBundle],
+	survivors: &[usize],
+) -> Vec<Handed> {
+	let mut handed = Vec::new();
+	for &holder in survivors {
+		for owner in 0..members.len() {
+			let bundle = if holder == owner {
+				own[owner].clone()
+			} else {
+				let pair = members[holder].keys.agree(&publics[owner], &CONTEXT).unwrap();
+				open_shares(&pair, owner as u32, holder as u32, &CONTEXT, &inbox[holder][owner])
+					.unwrap()
+			};
+			let share = if survivors.contains(&owner) {
+				Handover::SelfSeed(bundle.self_seed)
+			} else {
+				Handover::KeySecret(bundle.key_secret)
+			};
+			handed.push(Handed { holder: holder as u32, owner: owner as u32, share });
 		}
 	}
-	mask::unmask(total, &self_seeds, &dropped_pairs)
+	handed
 }
 
 fn members(rng: &mut ChaCha20Rng, n: usize, len: usize) -> Vec<Member> {
@@ -199,4 +222,38 @@ fn a_single_masked_update_is_indistinguishable_from_uniform_and_does_not_decode_
 	// agree than chance (2⁻³² each) allows.
 	let agree = masked.iter().zip(&values).filter(|(m, v)| **m as i32 == **v).count();
 	assert!(agree <= 1, "{agree} masked values decode to the plaintext");
+}
+
+#[test]
+fn a_hand_over_of_both_secrets_of_one_member_is_refused() {
+	let mut rng = ChaCha20Rng::seed_from_u64(21);
+	let members = members(&mut rng, 5, 8);
+	let mut round = run_round(&members, 3, &[4], &mut rng);
+	// A holder hands over a share of a survivor's key secret: with its self seed too, the
+	// unmasker could read that survivor's update.
+	let entry = round.handed.iter_mut().find(|h| h.owner == 0).unwrap();
+	let Handover::SelfSeed(share) = entry.share.clone() else { panic!("a survivor's self seed") };
+	entry.share = Handover::KeySecret(share);
+	assert_eq!(round.recover(), Err(SecAggError::BothSecretsOfOneMember));
+}
+
+#[test]
+fn a_wrong_share_of_a_dropped_members_key_is_refused_not_unmasked_to_garbage() {
+	let mut rng = ChaCha20Rng::seed_from_u64(22);
+	let members = members(&mut rng, 5, 8);
+	let mut round = run_round(&members, 3, &[1], &mut rng);
+	let entry = round.handed.iter_mut().find(|h| h.owner == 1).unwrap();
+	let Handover::KeySecret(share) = &mut entry.share else { panic!("a dropped key's share") };
+	share.y[0] ^= 1;
+	assert_eq!(round.recover(), Err(SecAggError::SharesInconsistent));
+}
+
+#[test]
+fn fewer_shares_than_the_threshold_recover_nothing() {
+	let mut rng = ChaCha20Rng::seed_from_u64(23);
+	let members = members(&mut rng, 5, 8);
+	let mut round = run_round(&members, 3, &[], &mut rng);
+	// Only two survivors hand over anything.
+	round.handed.retain(|h| h.holder < 2);
+	assert_eq!(round.recover(), Err(SecAggError::TooFewShares));
 }

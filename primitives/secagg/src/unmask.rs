@@ -1,0 +1,89 @@
+//! The unmasking step as the unmasker runs it: from the survivors' hand-over of shares and
+//! the round's public keys to the subgroup's FedAvg numerator.
+//!
+//! Each survivor hands over, for every member of its subgroup, one share: of the self seed
+//! of a member that uploaded, of the key secret of a member that did not
+//! ([`Handover`]). A member whose self seed and key secret both reached the unmasker would
+//! have its update read, so [`recover`] refuses a hand-over of the other kind, and a key
+//! secret that does not belong to the member's advertised public key (a holder handed over
+//! a wrong share) is refused too, instead of unmasking to garbage.
+
+use alloc::{collections::BTreeMap, vec::Vec};
+
+use crate::keys::KeyPair;
+use crate::{mask, shamir, Context, SecAggError, Seed};
+
+/// One survivor's share of one member's secret.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Handover {
+	/// Of the self-mask seed of a member that uploaded its masked update.
+	SelfSeed(shamir::Share),
+	/// Of the key secret of a member that did not.
+	KeySecret(shamir::Share),
+}
+
+/// A hand-over: `holder` gives its share of `owner`'s secret.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Handed {
+	/// The survivor that held the share.
+	pub holder: u32,
+	/// The member whose secret it is a share of.
+	pub owner: u32,
+	/// The share.
+	pub share: Handover,
+}
+
+/// The survivors' FedAvg numerator `Σ nᵢ·xᵢ` from the wrapping `total` of their masked
+/// updates: `publics[i]` is member `i`'s advertised key, `uploaded` the members whose masked
+/// update is in `total`, `handed` the survivors' shares; each owner's secret is recovered
+/// from its first `threshold` shares.
+pub fn recover(
+	total: Vec<u64>,
+	publics: &[Seed],
+	uploaded: &[u32],
+	handed: &[Handed],
+	threshold: u8,
+	context: &Context,
+) -> Result<Vec<i64>, SecAggError> {
+	let mut self_shares: BTreeMap<u32, Vec<shamir::Share>> = BTreeMap::new();
+	let mut key_shares: BTreeMap<u32, Vec<shamir::Share>> = BTreeMap::new();
+	for h in handed {
+		if !uploaded.contains(&h.holder) || h.owner as usize >= publics.len() {
+			return Err(SecAggError::InvalidShares);
+		}
+		match (&h.share, uploaded.contains(&h.owner)) {
+			(Handover::SelfSeed(share), true) => {
+				self_shares.entry(h.owner).or_default().push(share.clone())
+			},
+			(Handover::KeySecret(share), false) => {
+				key_shares.entry(h.owner).or_default().push(share.clone())
+			},
+			// The other kind would give the unmasker both secrets of one member.
+			_ => return Err(SecAggError::BothSecretsOfOneMember),
+		}
+	}
+	let enough = |shares: Option<&Vec<shamir::Share>>| -> Result<Vec<shamir::Share>, SecAggError> {
+		let shares = shares.ok_or(SecAggError::TooFewShares)?;
+		if shares.len() < threshold as usize {
+			return Err(SecAggError::TooFewShares);
+		}
+		Ok(shares[..threshold as usize].to_vec())
+	};
+	let self_seeds = uploaded
+		.iter()
+		.map(|owner| shamir::combine(&enough(self_shares.get(owner))?))
+		.collect::<Result<Vec<Seed>, _>>()?;
+	let mut dropped_pairs = Vec::new();
+	for dropped in (0..publics.len() as u32).filter(|m| !uploaded.contains(m)) {
+		let secret = shamir::combine(&enough(key_shares.get(&dropped))?)?;
+		let keys = KeyPair::from_secret(secret);
+		if keys.public() != publics[dropped as usize] {
+			return Err(SecAggError::SharesInconsistent);
+		}
+		for survivor in uploaded {
+			let seed = keys.agree(&publics[*survivor as usize], context)?.mask_seed;
+			dropped_pairs.push((*survivor, dropped, seed));
+		}
+	}
+	Ok(mask::unmask(total, &self_seeds, &dropped_pairs))
+}
