@@ -34,7 +34,8 @@
 //!
 //! ## What this crate is, and is not yet
 //!
-//! This is the arithmetic and the cryptography of the scheme, and the masked update's
+//! This is the arithmetic and the cryptography of the scheme, a member's side of a round
+//! ([`member::Member`]) and the unmasker's ([`unmask::recover`]), and the masked update's
 //! artifact format ([`artifact`], `DINS`), `no_std`, so that the participant daemon, the
 //! evaluator daemon and the runtime's off-chain workers can share it. The protocol around it (keys advertised on chain as a round's subgroups are drawn,
 //! the shares' transport, which evaluator unmasks, how a secure-aggregation task pays its
@@ -46,6 +47,7 @@ extern crate alloc;
 pub mod artifact;
 pub mod keys;
 pub mod mask;
+pub mod member;
 pub mod shamir;
 pub mod unmask;
 
@@ -71,8 +73,8 @@ pub enum SecAggError {
 	/// A share of the key secret of a member that uploaded, or of the self seed of one that
 	/// did not: with both, the unmasker could read that member's update.
 	BothSecretsOfOneMember,
-	/// Shares that recover a key secret other than the member's advertised key: a holder
-	/// handed over a wrong share.
+	/// Shares that recover another key secret or self seed than the member advertised: a
+	/// holder handed over a wrong share.
 	SharesInconsistent,
 }
 
@@ -88,7 +90,9 @@ impl core::fmt::Display for SecAggError {
 			Self::BothSecretsOfOneMember => {
 				"a share of the other secret of a member: its update would be readable"
 			},
-			Self::SharesInconsistent => "the shares recover another key than the member's",
+			Self::SharesInconsistent => {
+				"the shares recover another secret than the member advertised"
+			},
 		})
 	}
 }

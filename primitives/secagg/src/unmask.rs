@@ -4,14 +4,28 @@
 //! Each survivor hands over, for every member of its subgroup, one share: of the self seed
 //! of a member that uploaded, of the key secret of a member that did not
 //! ([`Handover`]). A member whose self seed and key secret both reached the unmasker would
-//! have its update read, so [`recover`] refuses a hand-over of the other kind, and a key
-//! secret that does not belong to the member's advertised public key (a holder handed over
-//! a wrong share) is refused too, instead of unmasking to garbage.
+//! have its update read, so [`recover`] refuses a hand-over of the other kind. A recovered
+//! secret is checked against what its member advertised with its key: a key secret against
+//! the public key, a self seed against its commitment ([`self_seed_commitment`]). A holder
+//! that handed over a wrong share is refused then, instead of unmasking to garbage.
 
 use alloc::{collections::BTreeMap, vec::Vec};
 
+use sha2::{Digest, Sha256};
+
 use crate::keys::KeyPair;
 use crate::{mask, shamir, Context, SecAggError, Seed};
+
+/// What a member advertises of its self seed with its key: a hash that lets the unmasker
+/// check the seed recovered from shares, and says nothing of the seed.
+pub fn self_seed_commitment(self_seed: &Seed, context: &Context) -> Seed {
+	Sha256::new()
+		.chain_update(b"din/secagg/v1/self-seed")
+		.chain_update(context.to_bytes())
+		.chain_update(self_seed)
+		.finalize()
+		.into()
+}
 
 /// One survivor's share of one member's secret.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -34,12 +48,14 @@ pub struct Handed {
 }
 
 /// The survivors' FedAvg numerator `Σ nᵢ·xᵢ` from the wrapping `total` of their masked
-/// updates: `publics[i]` is member `i`'s advertised key, `uploaded` the members whose masked
-/// update is in `total`, `handed` the survivors' shares; each owner's secret is recovered
-/// from its first `threshold` shares.
+/// updates: `publics[i]` and `commitments[i]` are what member `i` advertised (its key and
+/// [`self_seed_commitment`]), `uploaded` the members whose masked update is in `total`,
+/// `handed` the survivors' shares; each owner's secret is recovered from its first
+/// `threshold` shares.
 pub fn recover(
 	total: Vec<u64>,
 	publics: &[Seed],
+	commitments: &[Seed],
 	uploaded: &[u32],
 	handed: &[Handed],
 	threshold: u8,
@@ -48,7 +64,10 @@ pub fn recover(
 	let mut self_shares: BTreeMap<u32, Vec<shamir::Share>> = BTreeMap::new();
 	let mut key_shares: BTreeMap<u32, Vec<shamir::Share>> = BTreeMap::new();
 	for h in handed {
-		if !uploaded.contains(&h.holder) || h.owner as usize >= publics.len() {
+		if !uploaded.contains(&h.holder)
+			|| h.owner as usize >= publics.len()
+			|| commitments.len() != publics.len()
+		{
 			return Err(SecAggError::InvalidShares);
 		}
 		match (&h.share, uploaded.contains(&h.owner)) {
@@ -69,10 +88,14 @@ pub fn recover(
 		}
 		Ok(shares[..threshold as usize].to_vec())
 	};
-	let self_seeds = uploaded
-		.iter()
-		.map(|owner| shamir::combine(&enough(self_shares.get(owner))?))
-		.collect::<Result<Vec<Seed>, _>>()?;
+	let mut self_seeds = Vec::with_capacity(uploaded.len());
+	for owner in uploaded {
+		let seed = shamir::combine(&enough(self_shares.get(owner))?)?;
+		if self_seed_commitment(&seed, context) != commitments[*owner as usize] {
+			return Err(SecAggError::SharesInconsistent);
+		}
+		self_seeds.push(seed);
+	}
 	let mut dropped_pairs = Vec::new();
 	for dropped in (0..publics.len() as u32).filter(|m| !uploaded.contains(m)) {
 		let secret = shamir::combine(&enough(key_shares.get(&dropped))?)?;

@@ -1,19 +1,19 @@
 //! The scheme end to end, as a subgroup and its unmasker run it: per-round keys, sealed
 //! Shamir shares of every member's self seed and key secret, masked uploads, dropouts after
-//! the shares went out, recovery from the survivors' shares only.
+//! the shares went out, recovery from the survivors' hand-over only.
 
-use din_secagg::keys::{open_shares, seal_shares, KeyPair, ShareBundle};
+use din_secagg::member::Member;
 use din_secagg::unmask::{self, Handed, Handover};
-use din_secagg::{mask, shamir, Context, SecAggError, Seed};
+use din_secagg::{mask, Context, SecAggError, Seed};
 use proptest::prelude::*;
-use rand::{Rng, RngCore, SeedableRng};
+use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha20Rng;
 
 const CONTEXT: Context = Context { task: 4, round: 7, subgroup: 1 };
 
-struct Member {
-	keys: KeyPair,
-	self_seed: Seed,
+/// A member and the update it trained.
+struct Participant {
+	member: Member,
 	values: Vec<i32>,
 	samples: u64,
 }
@@ -22,6 +22,7 @@ struct Member {
 struct Round {
 	total: Vec<u64>,
 	publics: Vec<Seed>,
+	commitments: Vec<Seed>,
 	uploaded: Vec<u32>,
 	handed: Vec<Handed>,
 	threshold: u8,
@@ -29,123 +30,71 @@ struct Round {
 
 impl Round {
 	fn recover(self) -> Result<Vec<i64>, SecAggError> {
-		let Round { total, publics, uploaded, handed, threshold } = self;
-		unmask::recover(total, &publics, &uploaded, &handed, threshold, &CONTEXT)
+		let Round { total, publics, commitments, uploaded, handed, threshold } = self;
+		unmask::recover(total, &publics, &commitments, &uploaded, &handed, threshold, &CONTEXT)
 	}
 }
 
-/// Runs the scheme for `members` with threshold `threshold`; the members in `dropped` send
-/// their shares but never upload. Returns the unmasked numerator.
-fn secure_sum(
-	members: &[Member],
+/// Runs the scheme for `participants` with threshold `threshold` up to the hand-over; the
+/// members in `dropped` send their shares but never upload.
+fn run_round(
+	participants: &mut [Participant],
 	threshold: u8,
 	dropped: &[usize],
 	rng: &mut ChaCha20Rng,
-) -> Vec<i64> {
-	run_round(members, threshold, dropped, rng).recover().unwrap()
-}
-
-/// The round up to the hand-over.
-fn run_round(members: &[Member], threshold: u8, dropped: &[usize], rng: &mut ChaCha20Rng) -> Round {
-	let n = members.len();
-	let publics: Vec<Seed> = members.iter().map(|m| m.keys.public()).collect();
-	// Every member splits its two secrets and seals member j's pair of shares to j.
-	// inbox[j][i]: what i sealed for j.
+) -> Round {
+	let n = participants.len();
+	let publics: Vec<Seed> = participants.iter().map(|p| p.member.public()).collect();
+	// inbox[j][i]: what member i sealed for member j.
 	let mut inbox: Vec<Vec<Vec<u8>>> = vec![vec![Vec::new(); n]; n];
-	// own[i]: the pair of shares at member i's own point, which it keeps.
-	let mut own = Vec::new();
-	for (i, member) in members.iter().enumerate() {
-		let self_shares = shamir::split(&member.self_seed, threshold, n as u8, rng).unwrap();
-		let key_shares = shamir::split(&member.keys.secret(), threshold, n as u8, rng).unwrap();
-		for j in (0..n).filter(|j| *j != i) {
-			let pair = member.keys.agree(&publics[j], &CONTEXT).unwrap();
-			let bundle = ShareBundle {
-				self_seed: self_shares[j].clone(),
-				key_secret: key_shares[j].clone(),
-			};
-			inbox[j][i] = seal_shares(&pair, i as u32, j as u32, &CONTEXT, &bundle);
+	for (i, p) in participants.iter_mut().enumerate() {
+		for (to, sealed) in p.member.seal_shares(&publics, threshold, rng).unwrap() {
+			inbox[to as usize][i] = sealed;
 		}
-		own.push(ShareBundle {
-			self_seed: self_shares[i].clone(),
-			key_secret: key_shares[i].clone(),
-		});
 	}
-	// The survivors upload their masked updates.
 	let survivors: Vec<usize> = (0..n).filter(|i| !dropped.contains(i)).collect();
+	let uploaded: Vec<u32> = survivors.iter().map(|s| *s as u32).collect();
 	let uploads: Vec<Vec<u64>> = survivors
 		.iter()
 		.map(|&i| {
-			let member = &members[i];
-			let pairs: Vec<(u32, Seed)> = (0..n)
-				.filter(|j| *j != i)
-				.map(|j| (j as u32, member.keys.agree(&publics[j], &CONTEXT).unwrap().mask_seed))
-				.collect();
-			mask::mask(&member.values, member.samples, i as u32, &member.self_seed, &pairs)
+			let p = &participants[i];
+			p.member.mask(&p.values, p.samples, &publics).unwrap()
 		})
 		.collect();
-	let len = members[0].values.len();
+	let len = participants[0].values.len();
 	let total = mask::sum(uploads.iter().map(|u| u.as_slice()), len);
-	// Each survivor opens what the others sealed for it and hands over, per member, one
-	// share: of the self seed for a survivor, of the key secret for a dropped member.
-	let handed = handover(members, &publics, &inbox, &own, &survivors);
-	let uploaded: Vec<u32> = survivors.iter().map(|s| *s as u32).collect();
-	Round { total, publics, uploaded, handed, threshold }
+	let handed = survivors
+		.iter()
+		.flat_map(|&h| {
+			let (handed, unopened) =
+				participants[h].member.hand_over(&publics, &inbox[h], &uploaded).unwrap();
+			assert!(unopened.is_empty(), "every honest bundle opens");
+			handed
+		})
+		.collect();
+	let commitments = participants.iter().map(|p| p.member.self_seed_commitment()).collect();
+	Round { total, publics, commitments, uploaded, handed, threshold }
 }
 
-/// What the survivors hand over: each opens its inbox (its own point it kept) and gives,
-/// per member, the share the scheme allows.
-fn handover(
-	members: &[Member],
-	publics: &[Seed],
-	inbox: &[Vec<Vec<u8>>],
-	own: &[ShareBundle],
-	survivors: &[usize],
-) -> Vec<Handed> {
-	let mut handed = Vec::new();
-	for &holder in survivors {
-		for owner in 0..members.len() {
-			let bundle = if holder == owner {
-				own[owner].clone()
-			} else {
-				let pair = members[holder].keys.agree(&publics[owner], &CONTEXT).unwrap();
-				open_shares(&pair, owner as u32, holder as u32, &CONTEXT, &inbox[holder][owner])
-					.unwrap()
-			};
-			let share = if survivors.contains(&owner) {
-				Handover::SelfSeed(bundle.self_seed)
-			} else {
-				Handover::KeySecret(bundle.key_secret)
-			};
-			handed.push(Handed { holder: holder as u32, owner: owner as u32, share });
-		}
-	}
-	handed
-}
-
-fn members(rng: &mut ChaCha20Rng, n: usize, len: usize) -> Vec<Member> {
+fn participants(rng: &mut ChaCha20Rng, n: usize, len: usize) -> Vec<Participant> {
 	(0..n)
-		.map(|_| {
-			let mut self_seed = [0u8; 32];
-			rng.fill_bytes(&mut self_seed);
-			Member {
-				keys: KeyPair::generate(rng),
-				self_seed,
-				values: (0..len).map(|_| rng.gen_range(-(1 << 20)..(1 << 20))).collect(),
-				samples: rng.gen_range(1..=100_000),
-			}
+		.map(|me| Participant {
+			member: Member::new(CONTEXT, me as u32, rng),
+			values: (0..len).map(|_| rng.gen_range(-(1 << 20)..(1 << 20))).collect(),
+			samples: rng.gen_range(1..=100_000),
 		})
 		.collect()
 }
 
-fn plain_numerator(members: &[Member], dropped: &[usize]) -> Vec<i64> {
-	let len = members[0].values.len();
+fn plain_numerator(participants: &[Participant], dropped: &[usize]) -> Vec<i64> {
+	let len = participants[0].values.len();
 	(0..len)
 		.map(|k| {
-			members
+			participants
 				.iter()
 				.enumerate()
 				.filter(|(i, _)| !dropped.contains(i))
-				.map(|(_, m)| i64::from(m.values[k]) * m.samples as i64)
+				.map(|(_, p)| i64::from(p.values[k]) * p.samples as i64)
 				.sum()
 		})
 		.collect()
@@ -164,7 +113,7 @@ proptest! {
 		dropout_draw in any::<u64>(),
 	) {
 		let mut rng = ChaCha20Rng::seed_from_u64(seed);
-		let members = members(&mut rng, n, len);
+		let mut subgroup = participants(&mut rng, n, len);
 		let threshold = (n / 2 + 1) as u8;
 		let most = n - threshold as usize;
 		let mut draw = ChaCha20Rng::seed_from_u64(dropout_draw);
@@ -176,9 +125,54 @@ proptest! {
 			dropped.swap(i, j);
 		}
 		dropped.truncate(count);
-		let unmasked = secure_sum(&members, threshold, &dropped, &mut rng);
-		prop_assert_eq!(unmasked, plain_numerator(&members, &dropped));
+		let unmasked = run_round(&mut subgroup, threshold, &dropped, &mut rng).recover();
+		prop_assert_eq!(unmasked, Ok(plain_numerator(&subgroup, &dropped)));
 	}
+}
+
+#[test]
+fn a_hand_over_of_both_secrets_of_one_member_is_refused() {
+	let mut rng = ChaCha20Rng::seed_from_u64(21);
+	let mut subgroup = participants(&mut rng, 5, 8);
+	let mut round = run_round(&mut subgroup, 3, &[4], &mut rng);
+	// A holder hands over a share of a survivor's key secret: with its self seed too, the
+	// unmasker could read that survivor's update.
+	let entry = round.handed.iter_mut().find(|h| h.owner == 0).unwrap();
+	let Handover::SelfSeed(share) = entry.share.clone() else { panic!("a survivor's self seed") };
+	entry.share = Handover::KeySecret(share);
+	assert_eq!(round.recover(), Err(SecAggError::BothSecretsOfOneMember));
+}
+
+#[test]
+fn a_wrong_share_of_a_dropped_members_key_is_refused_not_unmasked_to_garbage() {
+	let mut rng = ChaCha20Rng::seed_from_u64(22);
+	let mut subgroup = participants(&mut rng, 5, 8);
+	let mut round = run_round(&mut subgroup, 3, &[1], &mut rng);
+	let entry = round.handed.iter_mut().find(|h| h.owner == 1).unwrap();
+	let Handover::KeySecret(share) = &mut entry.share else { panic!("a dropped key's share") };
+	share.y[0] ^= 1;
+	assert_eq!(round.recover(), Err(SecAggError::SharesInconsistent));
+}
+
+#[test]
+fn a_wrong_share_of_a_survivors_self_seed_is_refused_not_unmasked_to_garbage() {
+	let mut rng = ChaCha20Rng::seed_from_u64(25);
+	let mut subgroup = participants(&mut rng, 5, 8);
+	let mut round = run_round(&mut subgroup, 3, &[], &mut rng);
+	let entry = round.handed.iter_mut().find(|h| h.owner == 2).unwrap();
+	let Handover::SelfSeed(share) = &mut entry.share else { panic!("a survivor's self seed") };
+	share.y[31] ^= 0x80;
+	assert_eq!(round.recover(), Err(SecAggError::SharesInconsistent));
+}
+
+#[test]
+fn fewer_shares_than_the_threshold_recover_nothing() {
+	let mut rng = ChaCha20Rng::seed_from_u64(23);
+	let mut subgroup = participants(&mut rng, 5, 8);
+	let mut round = run_round(&mut subgroup, 3, &[], &mut rng);
+	// Only two survivors hand over anything.
+	round.handed.retain(|h| h.holder < 2);
+	assert_eq!(round.recover(), Err(SecAggError::TooFewShares));
 }
 
 /// Pearson's χ² of the top bytes of `words` against the uniform distribution (255 degrees
@@ -196,16 +190,9 @@ fn a_single_masked_update_is_indistinguishable_from_uniform_and_does_not_decode_
 	// A plaintext as far from uniform as an update gets: small values, mostly equal.
 	let len = 1 << 16;
 	let values: Vec<i32> = (0..len).map(|k| if k % 7 == 0 { 1 << 12 } else { 0 }).collect();
-	let member = &members(&mut rng, 4, 1)[0];
-	let others = members(&mut rng, 3, 1);
-	let pairs: Vec<(u32, Seed)> = others
-		.iter()
-		.enumerate()
-		.map(|(j, o)| {
-			(j as u32 + 1, member.keys.agree(&o.keys.public(), &CONTEXT).unwrap().mask_seed)
-		})
-		.collect();
-	let masked = mask::mask(&values, 50, 0, &member.self_seed, &pairs);
+	let subgroup = participants(&mut rng, 4, 1);
+	let publics: Vec<Seed> = subgroup.iter().map(|p| p.member.public()).collect();
+	let masked = subgroup[0].member.mask(&values, 50, &publics).unwrap();
 	// Uniform: χ² within six standard deviations of its mean (p ≈ 10⁻⁹ for a false alarm),
 	// while the plaintext (weighted, as a word) is nowhere near.
 	let chi = chi_squared_of_top_bytes(&masked);
@@ -225,35 +212,33 @@ fn a_single_masked_update_is_indistinguishable_from_uniform_and_does_not_decode_
 }
 
 #[test]
-fn a_hand_over_of_both_secrets_of_one_member_is_refused() {
-	let mut rng = ChaCha20Rng::seed_from_u64(21);
-	let members = members(&mut rng, 5, 8);
-	let mut round = run_round(&members, 3, &[4], &mut rng);
-	// A holder hands over a share of a survivor's key secret: with its self seed too, the
-	// unmasker could read that survivor's update.
-	let entry = round.handed.iter_mut().find(|h| h.owner == 0).unwrap();
-	let Handover::SelfSeed(share) = entry.share.clone() else { panic!("a survivor's self seed") };
-	entry.share = Handover::KeySecret(share);
-	assert_eq!(round.recover(), Err(SecAggError::BothSecretsOfOneMember));
-}
-
-#[test]
-fn a_wrong_share_of_a_dropped_members_key_is_refused_not_unmasked_to_garbage() {
-	let mut rng = ChaCha20Rng::seed_from_u64(22);
-	let members = members(&mut rng, 5, 8);
-	let mut round = run_round(&members, 3, &[1], &mut rng);
-	let entry = round.handed.iter_mut().find(|h| h.owner == 1).unwrap();
-	let Handover::KeySecret(share) = &mut entry.share else { panic!("a dropped key's share") };
-	share.y[0] ^= 1;
-	assert_eq!(round.recover(), Err(SecAggError::SharesInconsistent));
-}
-
-#[test]
-fn fewer_shares_than_the_threshold_recover_nothing() {
-	let mut rng = ChaCha20Rng::seed_from_u64(23);
-	let members = members(&mut rng, 5, 8);
-	let mut round = run_round(&members, 3, &[], &mut rng);
-	// Only two survivors hand over anything.
-	round.handed.retain(|h| h.holder < 2);
-	assert_eq!(round.recover(), Err(SecAggError::TooFewShares));
+fn a_garbage_bundle_costs_only_its_senders_share_and_the_subgroup_still_unmasks() {
+	let mut rng = ChaCha20Rng::seed_from_u64(24);
+	let mut subgroup = participants(&mut rng, 5, 8);
+	let publics: Vec<Seed> = subgroup.iter().map(|p| p.member.public()).collect();
+	let mut inbox: Vec<Vec<Vec<u8>>> = vec![vec![Vec::new(); 5]; 5];
+	for (i, p) in subgroup.iter_mut().enumerate() {
+		for (to, sealed) in p.member.seal_shares(&publics, 3, &mut rng).unwrap() {
+			inbox[to as usize][i] = sealed;
+		}
+	}
+	// Member 4 sends member 0 garbage instead of its sealed shares.
+	inbox[0][4] = vec![0xee; 81];
+	let uploaded = [0, 1, 2, 3, 4];
+	let (handed, unopened) = subgroup[0].member.hand_over(&publics, &inbox[0], &uploaded).unwrap();
+	assert_eq!(unopened, vec![4]);
+	assert_eq!(handed.len(), 4, "member 0 still hands over every other member's share");
+	// The others' shares of member 4 still reach the threshold.
+	let mut all = handed;
+	for h in 1..5 {
+		all.extend(subgroup[h].member.hand_over(&publics, &inbox[h], &uploaded).unwrap().0);
+	}
+	let uploads: Vec<Vec<u64>> = subgroup
+		.iter()
+		.map(|p| p.member.mask(&p.values, p.samples, &publics).unwrap())
+		.collect();
+	let total = mask::sum(uploads.iter().map(|u| u.as_slice()), 8);
+	let commitments: Vec<Seed> = subgroup.iter().map(|p| p.member.self_seed_commitment()).collect();
+	let unmasked = unmask::recover(total, &publics, &commitments, &uploaded, &all, 3, &CONTEXT);
+	assert_eq!(unmasked, Ok(plain_numerator(&subgroup, &[])));
 }
