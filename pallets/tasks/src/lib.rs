@@ -12,6 +12,13 @@
 //! aggregation and scoring rules and the fee parameters. Every field is validated; each
 //! violation has its own error.
 //!
+//! A task may carry a differential-privacy policy (`TaskSpec::privacy`: clip norm, noise
+//! multiplier, δ and an ε budget; `din_primitives::privacy`). Its participants then publish
+//! every update clipped and noised, and evaluators reject one beyond the policy's bound. This
+//! pallet keeps the count: a task (or an extension) whose rounds would spend more ε than
+//! the budget is refused (`PrivacyBudgetExceeded`), and each round start records what the
+//! rounds up to it spend ([`Event::PrivacySpent`]).
+//!
 //! *Participants* bonded with pallet-din-staking join with [`Pallet::join_task`]; joining
 //! locks the task's minimum participant bond (it cannot be unbonded while the task runs).
 //! They may [`Pallet::leave_task`] only before the first round starts: from then on the
