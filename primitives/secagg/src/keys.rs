@@ -1,12 +1,15 @@
 //! Per-round key agreement between the members of a subgroup, and the sealed transport of
 //! each member's shares to each other member.
 //!
-//! Every member holds an X25519 key pair for the round. Two members' agreement yields two
-//! secrets, derived by SHA-256 under distinct labels from the shared point, both public
-//! keys (in ascending order, so both sides derive the same) and the [`Context`]: the seed of
-//! their pairwise mask, and the key their shares travel under. A member's key secret is one
-//! of the two values it secret-shares: recovering it (for a member that dropped) reveals its
-//! pairwise seeds of that round only, which is why the keys are the round's own.
+//! Every member holds two X25519 key pairs: a *round key*, fresh each round, and a *share
+//! key*, registered once per task. Two members' agreement yields two secrets, derived by
+//! SHA-256 under distinct labels from the shared point, both public keys (in ascending
+//! order, so both sides derive the same) and the [`Context`]: the seed of a pairwise mask,
+//! and the key shares travel under. Masks come from the round keys' agreement, sealed shares
+//! from the share keys' (as SecAgg keeps its `c` and `s` keys apart). A member's round key
+//! secret is one of the two values it secret-shares: recovering it (for a member that
+//! dropped) reveals its pairwise mask seeds of that round only, and opens none of its sealed
+//! shares, which travel in public (on chain): those would give away its self seed too.
 
 use alloc::vec::Vec;
 use chacha20poly1305::aead::{Aead, KeyInit, Payload};

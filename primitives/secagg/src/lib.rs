@@ -22,8 +22,9 @@
 //!
 //! Before anyone uploads, each member splits `bᵢ` and its key-agreement secret into Shamir
 //! shares ([`shamir`]: any `t` of them recover the secret, fewer say nothing about it) and
-//! sends member `j` its pair of shares sealed under a key only `i` and `j` can derive
-//! ([`keys::seal_shares`], ChaCha20-Poly1305). Once the uploads are in, the surviving
+//! sends member `j` its pair of shares sealed under a key only `i` and `j` can derive from
+//! their *share keys* ([`keys::seal_shares`], ChaCha20-Poly1305), long-term keys apart from
+//! the round keys, so that a dropped member's recovered round key opens none of its shares. Once the uploads are in, the surviving
 //! members hand over, for each survivor, its share of `bᵢ`, and for each member that dropped,
 //! its share of the key secret — never both for the same member. From `t` of them the
 //! unmasker recovers the survivors' self masks and the pairwise seeds between each dropped

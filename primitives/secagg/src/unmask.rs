@@ -47,27 +47,38 @@ pub struct Handed {
 	pub share: Handover,
 }
 
+/// What member `member` advertised for the round: its round key and the commitment to its
+/// self seed ([`self_seed_commitment`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Advertised {
+	/// Its number among the subgroup's eligible members.
+	pub member: u32,
+	/// Its round key.
+	pub public: Seed,
+	/// The commitment to its self seed.
+	pub self_seed_commitment: Seed,
+}
+
 /// The survivors' FedAvg numerator `Σ nᵢ·xᵢ` from the wrapping `total` of their masked
-/// updates: `publics[i]` and `commitments[i]` are what member `i` advertised (its key and
-/// [`self_seed_commitment`]), `uploaded` the members whose masked update is in `total`,
-/// `handed` the survivors' shares; each owner's secret is recovered from its first
-/// `threshold` shares.
+/// updates: `advertised` are the members that masked against each other, `uploaded` those
+/// of them whose masked update is in `total`, `handed` the survivors' shares; each owner's
+/// secret is recovered from its first `threshold` shares.
 pub fn recover(
 	total: Vec<u64>,
-	publics: &[Seed],
-	commitments: &[Seed],
+	advertised: &[Advertised],
 	uploaded: &[u32],
 	handed: &[Handed],
 	threshold: u8,
 	context: &Context,
 ) -> Result<Vec<i64>, SecAggError> {
+	let find = |member: u32| advertised.iter().find(|a| a.member == member);
 	let mut self_shares: BTreeMap<u32, Vec<shamir::Share>> = BTreeMap::new();
 	let mut key_shares: BTreeMap<u32, Vec<shamir::Share>> = BTreeMap::new();
+	if uploaded.iter().any(|u| find(*u).is_none()) {
+		return Err(SecAggError::InvalidShares);
+	}
 	for h in handed {
-		if !uploaded.contains(&h.holder)
-			|| h.owner as usize >= publics.len()
-			|| commitments.len() != publics.len()
-		{
+		if !uploaded.contains(&h.holder) || find(h.owner).is_none() {
 			return Err(SecAggError::InvalidShares);
 		}
 		match (&h.share, uploaded.contains(&h.owner)) {
@@ -91,21 +102,23 @@ pub fn recover(
 	let mut self_seeds = Vec::with_capacity(uploaded.len());
 	for owner in uploaded {
 		let seed = shamir::combine(&enough(self_shares.get(owner))?)?;
-		if self_seed_commitment(&seed, context) != commitments[*owner as usize] {
+		let advertised = find(*owner).expect("checked above");
+		if self_seed_commitment(&seed, context) != advertised.self_seed_commitment {
 			return Err(SecAggError::SharesInconsistent);
 		}
 		self_seeds.push(seed);
 	}
 	let mut dropped_pairs = Vec::new();
-	for dropped in (0..publics.len() as u32).filter(|m| !uploaded.contains(m)) {
-		let secret = shamir::combine(&enough(key_shares.get(&dropped))?)?;
+	for dropped in advertised.iter().filter(|a| !uploaded.contains(&a.member)) {
+		let secret = shamir::combine(&enough(key_shares.get(&dropped.member))?)?;
 		let keys = KeyPair::from_secret(secret);
-		if keys.public() != publics[dropped as usize] {
+		if keys.public() != dropped.public {
 			return Err(SecAggError::SharesInconsistent);
 		}
 		for survivor in uploaded {
-			let seed = keys.agree(&publics[*survivor as usize], context)?.mask_seed;
-			dropped_pairs.push((*survivor, dropped, seed));
+			let public = find(*survivor).expect("checked above").public;
+			let seed = keys.agree(&public, context)?.mask_seed;
+			dropped_pairs.push((*survivor, dropped.member, seed));
 		}
 	}
 	Ok(mask::unmask(total, &self_seeds, &dropped_pairs))

@@ -2,8 +2,9 @@
 //! Shamir shares of every member's self seed and key secret, masked uploads, dropouts after
 //! the shares went out, recovery from the survivors' hand-over only.
 
+use din_secagg::keys::KeyPair;
 use din_secagg::member::Member;
-use din_secagg::unmask::{self, Handed, Handover};
+use din_secagg::unmask::{self, Advertised, Handed, Handover};
 use din_secagg::{mask, Context, SecAggError, Seed};
 use proptest::prelude::*;
 use rand::{Rng, SeedableRng};
@@ -14,6 +15,7 @@ const CONTEXT: Context = Context { task: 4, round: 7, subgroup: 1 };
 /// A member and the update it trained.
 struct Participant {
 	member: Member,
+	share_public: Seed,
 	values: Vec<i32>,
 	samples: u64,
 }
@@ -21,8 +23,7 @@ struct Participant {
 /// What reaches the unmasker of one round.
 struct Round {
 	total: Vec<u64>,
-	publics: Vec<Seed>,
-	commitments: Vec<Seed>,
+	advertised: Vec<Advertised>,
 	uploaded: Vec<u32>,
 	handed: Vec<Handed>,
 	threshold: u8,
@@ -30,8 +31,8 @@ struct Round {
 
 impl Round {
 	fn recover(self) -> Result<Vec<i64>, SecAggError> {
-		let Round { total, publics, commitments, uploaded, handed, threshold } = self;
-		unmask::recover(total, &publics, &commitments, &uploaded, &handed, threshold, &CONTEXT)
+		let Round { total, advertised, uploaded, handed, threshold } = self;
+		unmask::recover(total, &advertised, &uploaded, &handed, threshold, &CONTEXT)
 	}
 }
 
@@ -44,14 +45,7 @@ fn run_round(
 	rng: &mut ChaCha20Rng,
 ) -> Round {
 	let n = participants.len();
-	let publics: Vec<Seed> = participants.iter().map(|p| p.member.public()).collect();
-	// inbox[j][i]: what member i sealed for member j.
-	let mut inbox: Vec<Vec<Vec<u8>>> = vec![vec![Vec::new(); n]; n];
-	for (i, p) in participants.iter_mut().enumerate() {
-		for (to, sealed) in p.member.seal_shares(&publics, threshold, rng).unwrap() {
-			inbox[to as usize][i] = sealed;
-		}
-	}
+	let (share_publics, publics, inbox) = share(participants, threshold, rng);
 	let survivors: Vec<usize> = (0..n).filter(|i| !dropped.contains(i)).collect();
 	let uploaded: Vec<u32> = survivors.iter().map(|s| *s as u32).collect();
 	let uploads: Vec<Vec<u64>> = survivors
@@ -61,27 +55,65 @@ fn run_round(
 			p.member.mask(&p.values, p.samples, &publics).unwrap()
 		})
 		.collect();
+	let everyone: Vec<u32> = (0..n as u32).collect();
 	let len = participants[0].values.len();
 	let total = mask::sum(uploads.iter().map(|u| u.as_slice()), len);
 	let handed = survivors
 		.iter()
 		.flat_map(|&h| {
-			let (handed, unopened) =
-				participants[h].member.hand_over(&publics, &inbox[h], &uploaded).unwrap();
+			let (handed, unopened) = participants[h]
+				.member
+				.hand_over(&share_publics, &inbox[h], &everyone, &uploaded)
+				.unwrap();
 			assert!(unopened.is_empty(), "every honest bundle opens");
 			handed
 		})
 		.collect();
-	let commitments = participants.iter().map(|p| p.member.self_seed_commitment()).collect();
-	Round { total, publics, commitments, uploaded, handed, threshold }
+	Round { total, advertised: advertised(participants), uploaded, handed, threshold }
+}
+
+/// Every member's share key, advertised round key, and inbox: `inbox[j]` holds what each
+/// other member sealed for member `j`.
+#[allow(clippy::type_complexity)]
+fn share(
+	participants: &mut [Participant],
+	threshold: u8,
+	rng: &mut ChaCha20Rng,
+) -> (Vec<Seed>, Vec<(u32, Seed)>, Vec<Vec<(u32, Vec<u8>)>>) {
+	let n = participants.len();
+	let share_publics: Vec<Seed> = participants.iter().map(|p| p.share_public).collect();
+	let publics = participants.iter().map(|p| (p.member.me(), p.member.public())).collect();
+	let mut inbox: Vec<Vec<(u32, Vec<u8>)>> = vec![Vec::new(); n];
+	for (i, p) in participants.iter_mut().enumerate() {
+		for (to, sealed) in p.member.seal_shares(&share_publics, threshold, rng).unwrap() {
+			inbox[to as usize].push((i as u32, sealed));
+		}
+	}
+	(share_publics, publics, inbox)
+}
+
+fn advertised(participants: &[Participant]) -> Vec<Advertised> {
+	participants
+		.iter()
+		.map(|p| Advertised {
+			member: p.member.me(),
+			public: p.member.public(),
+			self_seed_commitment: p.member.self_seed_commitment(),
+		})
+		.collect()
 }
 
 fn participants(rng: &mut ChaCha20Rng, n: usize, len: usize) -> Vec<Participant> {
 	(0..n)
-		.map(|me| Participant {
-			member: Member::new(CONTEXT, me as u32, rng),
-			values: (0..len).map(|_| rng.gen_range(-(1 << 20)..(1 << 20))).collect(),
-			samples: rng.gen_range(1..=100_000),
+		.map(|me| {
+			let share_keys = KeyPair::generate(rng);
+			let share_public = share_keys.public();
+			Participant {
+				member: Member::new(CONTEXT, me as u32, share_keys, rng),
+				share_public,
+				values: (0..len).map(|_| rng.gen_range(-(1 << 20)..(1 << 20))).collect(),
+				samples: rng.gen_range(1..=100_000),
+			}
 		})
 		.collect()
 }
@@ -114,7 +146,7 @@ proptest! {
 	) {
 		let mut rng = ChaCha20Rng::seed_from_u64(seed);
 		let mut subgroup = participants(&mut rng, n, len);
-		let threshold = (n / 2 + 1) as u8;
+		let threshold = din_secagg::member::threshold(n as u32);
 		let most = n - threshold as usize;
 		let mut draw = ChaCha20Rng::seed_from_u64(dropout_draw);
 		let count = draw.gen_range(0..=most);
@@ -191,7 +223,8 @@ fn a_single_masked_update_is_indistinguishable_from_uniform_and_does_not_decode_
 	let len = 1 << 16;
 	let values: Vec<i32> = (0..len).map(|k| if k % 7 == 0 { 1 << 12 } else { 0 }).collect();
 	let subgroup = participants(&mut rng, 4, 1);
-	let publics: Vec<Seed> = subgroup.iter().map(|p| p.member.public()).collect();
+	let publics: Vec<(u32, Seed)> =
+		subgroup.iter().map(|p| (p.member.me(), p.member.public())).collect();
 	let masked = subgroup[0].member.mask(&values, 50, &publics).unwrap();
 	// Uniform: χ² within six standard deviations of its mean (p ≈ 10⁻⁹ for a false alarm),
 	// while the plaintext (weighted, as a word) is nowhere near.
@@ -215,30 +248,92 @@ fn a_single_masked_update_is_indistinguishable_from_uniform_and_does_not_decode_
 fn a_garbage_bundle_costs_only_its_senders_share_and_the_subgroup_still_unmasks() {
 	let mut rng = ChaCha20Rng::seed_from_u64(24);
 	let mut subgroup = participants(&mut rng, 5, 8);
-	let publics: Vec<Seed> = subgroup.iter().map(|p| p.member.public()).collect();
-	let mut inbox: Vec<Vec<Vec<u8>>> = vec![vec![Vec::new(); 5]; 5];
-	for (i, p) in subgroup.iter_mut().enumerate() {
-		for (to, sealed) in p.member.seal_shares(&publics, 3, &mut rng).unwrap() {
-			inbox[to as usize][i] = sealed;
-		}
-	}
+	let (share_publics, publics, mut inbox) = share(&mut subgroup, 3, &mut rng);
 	// Member 4 sends member 0 garbage instead of its sealed shares.
-	inbox[0][4] = vec![0xee; 81];
+	inbox[0].iter_mut().find(|(from, _)| *from == 4).unwrap().1 = vec![0xee; 81];
 	let uploaded = [0, 1, 2, 3, 4];
-	let (handed, unopened) = subgroup[0].member.hand_over(&publics, &inbox[0], &uploaded).unwrap();
+	let (handed, unopened) = subgroup[0]
+		.member
+		.hand_over(&share_publics, &inbox[0], &uploaded, &uploaded)
+		.unwrap();
 	assert_eq!(unopened, vec![4]);
 	assert_eq!(handed.len(), 4, "member 0 still hands over every other member's share");
 	// The others' shares of member 4 still reach the threshold.
 	let mut all = handed;
 	for h in 1..5 {
-		all.extend(subgroup[h].member.hand_over(&publics, &inbox[h], &uploaded).unwrap().0);
+		let (handed, _) = subgroup[h]
+			.member
+			.hand_over(&share_publics, &inbox[h], &uploaded, &uploaded)
+			.unwrap();
+		all.extend(handed);
 	}
 	let uploads: Vec<Vec<u64>> = subgroup
 		.iter()
 		.map(|p| p.member.mask(&p.values, p.samples, &publics).unwrap())
 		.collect();
 	let total = mask::sum(uploads.iter().map(|u| u.as_slice()), 8);
-	let commitments: Vec<Seed> = subgroup.iter().map(|p| p.member.self_seed_commitment()).collect();
-	let unmasked = unmask::recover(total, &publics, &commitments, &uploaded, &all, 3, &CONTEXT);
+	let unmasked = unmask::recover(total, &advertised(&subgroup), &uploaded, &all, 3, &CONTEXT);
 	assert_eq!(unmasked, Ok(plain_numerator(&subgroup, &[])));
+}
+
+#[test]
+fn an_eligible_member_that_never_advertised_is_left_out_of_the_masks_and_the_rest_unmask() {
+	let mut rng = ChaCha20Rng::seed_from_u64(26);
+	let mut subgroup = participants(&mut rng, 5, 8);
+	// Everyone sealed shares for all five eligible members, but member 3 never advertised
+	// its round key: the others mask against the four that did, and one of those drops.
+	let (share_publics, publics, inbox) = share(&mut subgroup, 3, &mut rng);
+	let publics: Vec<(u32, Seed)> = publics.into_iter().filter(|(m, _)| *m != 3).collect();
+	let advertised_members: Vec<u32> = publics.iter().map(|(m, _)| *m).collect();
+	let uploaded = [0, 1, 4];
+	let uploads: Vec<Vec<u64>> = uploaded
+		.iter()
+		.map(|&i| {
+			let p = &subgroup[i as usize];
+			p.member.mask(&p.values, p.samples, &publics).unwrap()
+		})
+		.collect();
+	let total = mask::sum(uploads.iter().map(|u| u.as_slice()), 8);
+	let mut handed = Vec::new();
+	for h in uploaded {
+		let (mine, unopened) = subgroup[h as usize]
+			.member
+			.hand_over(&share_publics, &inbox[h as usize], &advertised_members, &uploaded)
+			.unwrap();
+		assert!(unopened.is_empty());
+		handed.extend(mine);
+	}
+	let advertised: Vec<Advertised> =
+		advertised(&subgroup).into_iter().filter(|a| a.member != 3).collect();
+	let unmasked = unmask::recover(total, &advertised, &uploaded, &handed, 3, &CONTEXT);
+	assert_eq!(unmasked, Ok(plain_numerator(&subgroup, &[2, 3])));
+}
+
+#[test]
+fn a_dropped_members_recovered_round_key_opens_none_of_its_sealed_shares() {
+	let mut rng = ChaCha20Rng::seed_from_u64(27);
+	let mut subgroup = participants(&mut rng, 4, 8);
+	let (_, _, inbox) = share(&mut subgroup, 3, &mut rng);
+	let round = run_round(&mut subgroup, 3, &[2], &mut rng);
+	// Member 2 dropped: its round key secret is recovered from the hand-over, as the
+	// unmasker (and, from the public hand-over, anyone) does.
+	let shares: Vec<_> = round
+		.handed
+		.iter()
+		.filter(|h| h.owner == 2)
+		.map(|h| match &h.share {
+			Handover::KeySecret(share) => share.clone(),
+			Handover::SelfSeed(_) => panic!("a dropped member's round key"),
+		})
+		.collect();
+	let recovered = KeyPair::from_secret(din_secagg::shamir::combine(&shares[..3]).unwrap());
+	assert_eq!(recovered.public(), subgroup[2].member.public());
+	// What it sealed for member 0 (in public, on chain) still opens only under the share
+	// keys, so its self seed stays hidden.
+	let (_, sealed) = inbox[0].iter().find(|(from, _)| *from == 2).unwrap();
+	let with_round_key = recovered.agree(&subgroup[0].share_public, &CONTEXT).unwrap();
+	assert_eq!(
+		din_secagg::keys::open_shares(&with_round_key, 2, 0, &CONTEXT, sealed),
+		Err(SecAggError::SharesDoNotOpen)
+	);
 }
