@@ -125,6 +125,10 @@ pub use din_fl::rules::MAX_CLIPPING_ITERATIONS;
 /// How evaluators combine the updates of one subgroup. Defined, with the integer math
 /// that runs it, in the no_std core `din-fl`; its type information names it here.
 pub use din_fl::AggregationRule;
+/// The bounds of a secure-aggregation task (`AggregationRule::SecureFedAvg`).
+pub use din_fl::{
+	MAX_SECURE_SUBGROUP, MIN_SECURE_SUBGROUP, SEALED_SHARES_LEN, SECURE_WEIGHT_LIMIT,
+};
 
 /// A model artifact in the store: where it lives (its CID) and the Poseidon commitment to
 /// its canonical encoding. A task's genesis model and each round's global model.
@@ -456,6 +460,16 @@ pub trait Reputation<AccountId> {
 	);
 }
 
+/// The blocks at which a secure-aggregation round's steps close, for a round whose Training
+/// opened at `started_at` and lasts `training` blocks: round keys are advertised before the
+/// first (or until every eligible member has), masked updates uploaded before the second (or
+/// until every member that advertised has), and shares handed over until Training ends.
+/// Each step gets a third of the phase, at least one block.
+pub fn secure_step_cutoffs(started_at: u64, training: u64) -> (u64, u64) {
+	let third = (training / 3).max(1);
+	(started_at.saturating_add(third), started_at.saturating_add(third.saturating_mul(2)))
+}
+
 /// Whether what joined at block `joined_at` may be drawn over with randomness known since
 /// `known_since`: it must have joined `lookback` blocks before, so that nobody who could
 /// see (or shape) the randomness chose to join. Block zero is genesis, or a migration of
@@ -670,6 +684,9 @@ pub struct TaskTerms<AccountId, Balance> {
 	pub scoring: ScoringRule,
 	/// Fees and penalties.
 	pub fees: FeeParams,
+	/// Whether updates are masked (`AggregationRule::SecureFedAvg`): an accepted update is
+	/// then scored, and paid, by its subgroup's aggregate.
+	pub secure_aggregation: bool,
 }
 
 /// A participant's submitted update, as the evaluation pallet needs it.
@@ -700,6 +717,21 @@ pub struct EvaluationInputs {
 	pub privacy: Option<PrivacyPolicy>,
 }
 
+/// The chain's record of one secure-aggregation subgroup in a round: what its evaluators
+/// unmask the sum with (`din_secagg::duty::Record::from_chain`).
+#[derive(Encode, Decode, TypeInfo, Clone, PartialEq, Eq, Debug)]
+pub struct SecureSubgroup<AccountId> {
+	/// How many members were eligible (the Shamir shares of each secret).
+	pub eligible: u32,
+	/// Each member that advertised a round key: its account, number, round key and
+	/// self-seed commitment.
+	pub advertised: alloc::vec::Vec<(AccountId, u32, [u8; 32], [u8; 32])>,
+	/// The members that uploaded a masked update, as a bit set over their numbers.
+	pub uploaded: u32,
+	/// Each hand-over: the holder's number and its shares `(owner, share)`.
+	pub handovers: alloc::vec::Vec<(u32, alloc::vec::Vec<(u32, [u8; 32])>)>,
+}
+
 /// Read access to tasks for the evaluation and rewards pallets. Implemented by
 /// pallet-din-tasks.
 pub trait TaskInspect<AccountId, Balance> {
@@ -715,6 +747,12 @@ pub trait TaskInspect<AccountId, Balance> {
 	fn round_updates(task: TaskId, round: RoundIndex) -> alloc::vec::Vec<(AccountId, UpdateRef)>;
 	/// The model, rule and artifacts of `task`, if it exists.
 	fn evaluation_inputs(task: TaskId) -> Option<EvaluationInputs>;
+	/// The record of `subgroup` of `round` of a secure-aggregation `task` (empty otherwise).
+	fn secure_subgroup(
+		task: TaskId,
+		round: RoundIndex,
+		subgroup: SubgroupIndex,
+	) -> SecureSubgroup<AccountId>;
 
 	/// Create a task in the state `task` describes, for the benchmarks of the pallets that
 	/// read tasks. The implementation backing a benchmarked runtime must override this

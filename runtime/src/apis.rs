@@ -205,6 +205,7 @@ pallet_revive::impl_runtime_apis_plus_revive_traits!(
 		}
 	}
 
+	#[api_version(2)]
 	impl pallet_din_tasks::runtime_api::DinApi<Block, AccountId, Balance, BlockNumber> for Runtime {
 		fn task(
 			task: din_primitives::TaskId,
@@ -240,6 +241,14 @@ pallet_revive::impl_runtime_apis_plus_revive_traits!(
 			who: AccountId,
 		) -> Option<pallet_din_tasks::UpdateInfo<BlockNumber>> {
 			pallet_din_tasks::Updates::<Runtime>::get((task, round), who)
+		}
+
+		fn secure_round(
+			task: din_primitives::TaskId,
+			round: din_primitives::RoundIndex,
+			subgroup: din_primitives::SubgroupIndex,
+		) -> Option<pallet_din_tasks::runtime_api::SecureRoundView<AccountId>> {
+			Tasks::secure_round_view(task, round, subgroup)
 		}
 	}
 

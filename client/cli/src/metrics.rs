@@ -232,6 +232,7 @@ pub fn cause(rejection: &Rejection) -> &'static str {
 		Rejection::NotTheAuthor => "not_the_author",
 		Rejection::TrainedNothing => "trained_nothing",
 		Rejection::OverPrivacyBound { .. } => "over_privacy_bound",
+		Rejection::NotMasked(_) => "not_masked",
 	}
 }
 

@@ -20,7 +20,8 @@ pub const RULE_NAMES: [&str; 6] =
 /// appears in [`matrix_rules`] and the table).
 pub fn rule_name(rule: &AggregationRule) -> &'static str {
 	match rule {
-		AggregationRule::FedAvg => RULE_NAMES[0],
+		// Secure aggregation computes FedAvg of the same updates (masked): the same column.
+		AggregationRule::FedAvg | AggregationRule::SecureFedAvg => RULE_NAMES[0],
 		AggregationRule::Median => RULE_NAMES[1],
 		AggregationRule::TrimmedMean { .. } => RULE_NAMES[2],
 		AggregationRule::Krum { .. } => RULE_NAMES[3],

@@ -485,6 +485,9 @@ impl<T: Config> Worker<T> {
 	) -> Result<CommittedOf<T>, DutyError> {
 		let (inputs, _, schema) = self.model(task)?;
 		let round = terms.round;
+		if inputs.aggregation.is_secure() {
+			return self.aggregate_masked(task, terms, subgroup, &inputs, &schema);
+		}
 		// An update of the model it trained from is told by the chain's record alone
 		// ([`duty::trained_nothing`]), unfetched.
 		let trained_from = Pallet::<T>::latest_global_model(task)
@@ -555,6 +558,85 @@ impl<T: Config> Worker<T> {
 			// Nothing to combine: the subgroup carries the current model with no weight.
 			(None, Some(model)) => duty::carried_over(model),
 			(None, None) => duty::carried_over(self.current_model(task, &inputs, terms, &schema)?),
+		};
+		invalid.sort();
+		self.committed(&aggregate, invalid)
+	}
+
+	/// [`Self::aggregate`] of a secure-aggregation subgroup: its masked uploads unmasked with
+	/// the chain's record of the round (`din_secagg::duty`). Only in the commit phase, when
+	/// the hand-overs are final.
+	fn aggregate_masked(
+		&mut self,
+		task: TaskId,
+		terms: &TermsOf<T>,
+		subgroup: SubgroupIndex,
+		inputs: &EvaluationInputs,
+		schema: &Schema,
+	) -> Result<CommittedOf<T>, DutyError> {
+		use din_secagg::duty::{aggregate_masked, MaskedSubmitted, Record};
+		if terms.phase == TaskPhase::Training {
+			return Err(DutyError::Unavailable(
+				"a secure subgroup's hand-overs, final as Training ends",
+			));
+		}
+		let round = terms.round;
+		let chain = T::Tasks::secure_subgroup(task, round, subgroup);
+		let limit = din_secagg::artifact::HEADER_LEN + 8 * schema.value_count();
+		let mut members = Vec::new();
+		let mut uploads = Vec::new();
+		for (who, member, _, _) in chain.advertised.iter() {
+			let (Some(update), Some(cid)) =
+				(T::Tasks::update(task, round, who), T::Tasks::update_cid(task, round, who))
+			else {
+				continue;
+			};
+			let bytes = match self.fetch(&cid, limit)? {
+				Fetched::Bytes(bytes) => Ok(bytes),
+				Fetched::Unavailable => {
+					Err(Rejection::Unavailable(String::from(NOT_AT_ANY_GATEWAY)))
+				},
+			};
+			uploads.push(MaskedSubmitted {
+				member: *member,
+				bytes,
+				commitment: update.commitment.0,
+				author: din_primitives::update_author(who),
+				num_samples: update.num_samples,
+			});
+			members.push(who.clone());
+		}
+		let missing = uploads.iter().any(|u| matches!(u.bytes, Err(Rejection::Unavailable(_))));
+		let now = self.now.unique_saturated_into();
+		if missing && duty::waits_for_updates(now, terms.phase_ends, terms.phase_length) {
+			return Err(DutyError::Unavailable(
+				"a masked update of the subgroup, not published yet",
+			));
+		}
+		let context = din_secagg::Context { task, round, subgroup };
+		let record = Record::from_chain(
+			chain.eligible,
+			chain
+				.advertised
+				.iter()
+				.map(|(_, member, public, seed)| (*member, *public, *seed)),
+			chain.uploaded,
+			chain.handovers,
+			context,
+		);
+		let ((aggregate, rejected), unmasked) = aggregate_masked(schema, &uploads, &record);
+		if let Some(why) = unmasked {
+			log::warn!(target: LOG_TARGET, "task {task} round {round} subgroup {subgroup}: the masked sum cannot be unmasked ({why}): the model carries over");
+		}
+		let mut invalid = Vec::new();
+		for (index, why) in rejected {
+			let member = &members[index];
+			log::info!(target: LOG_TARGET, "task {task} round {round} subgroup {subgroup}: the masked update of {member:?} is invalid: {why}");
+			invalid.push(member.clone());
+		}
+		let aggregate = match aggregate {
+			Some(aggregate) => aggregate,
+			None => duty::carried_over(self.current_model(task, inputs, terms, schema)?),
 		};
 		invalid.sort();
 		self.committed(&aggregate, invalid)
@@ -942,13 +1024,23 @@ impl<T: Config> Worker<T> {
 			for (participant, update) in T::Tasks::round_updates(task, round) {
 				let scored = Pallet::<T>::is_accepted(task, round, update.subgroup, &participant)
 					&& Panels::<T>::get(task, (round, update.subgroup)).contains(who);
-				if let (true, Some(cid)) = (scored, T::Tasks::update_cid(task, round, &participant))
-				{
-					targets.push((
-						ScoreTarget::Update { round, participant },
-						cid,
-						update.commitment,
-					));
+				if !scored {
+					continue;
+				}
+				// A member of a secure subgroup is scored by the subgroup's aggregate.
+				let scored_model = if terms.secure_aggregation {
+					match SubgroupResults::<T>::get(task, (round, update.subgroup)) {
+						Some(SubgroupResult::Accepted(reveal)) => {
+							Some((reveal.cid, reveal.commitment))
+						},
+						_ => None,
+					}
+				} else {
+					T::Tasks::update_cid(task, round, &participant)
+						.map(|cid| (cid, update.commitment))
+				};
+				if let Some((cid, commitment)) = scored_model {
+					targets.push((ScoreTarget::Update { round, participant }, cid, commitment));
 				}
 			}
 		}

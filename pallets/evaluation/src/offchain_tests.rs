@@ -811,6 +811,120 @@ fn in_a_private_task_the_worker_judges_an_unprivatized_update_invalid_and_aggreg
 	});
 }
 
+/// A secure-aggregation subgroup of four, one of which uploads its masked update and hands
+/// over nothing: from the uploads at the gateway and the chain's record of the round, the
+/// worker unmasks what a plain FedAvg of the four updates gives, bit for bit.
+#[test]
+fn in_a_secure_task_the_worker_unmasks_the_subgroups_fedavg_without_the_dropouts_hand_over() {
+	use din_secagg::{
+		artifact::MaskedUpdate,
+		duty::masked_commitment,
+		keys::KeyPair,
+		member::{threshold, Member},
+		unmask::Handover,
+		Context,
+	};
+	use rand_chacha::{rand_core::SeedableRng, ChaCha20Rng};
+	let OffchainSetup { mut ext, served, pool, .. } = offchain_ext();
+	ext.execute_with(|| {
+		let rng = &mut ChaCha20Rng::seed_from_u64(31);
+		let task = task_in_training_with(|spec| {
+			spec.aggregation = din_primitives::AggregationRule::SecureFedAvg;
+			spec.subgroup_size = 4;
+			spec.phases.training = 9;
+		});
+		let (me, subgroup) = lone_seat(task);
+		let members = DinTasks::subgroups_of(task)[subgroup as usize].clone();
+		// Share keys from before the round (as `din participant run` registers them).
+		let share_keys: Vec<KeyPair> = members.iter().map(|_| KeyPair::generate(rng)).collect();
+		for (who, keys) in members.iter().zip(&share_keys) {
+			pallet_din_tasks::ShareKeys::<Test>::insert(task, who, (keys.public(), 0));
+		}
+		let share_publics: Vec<[u8; 32]> = share_keys.iter().map(KeyPair::public).collect();
+		let context = Context { task, round: 0, subgroup };
+		let mut round: Vec<Member> = Vec::new();
+		for (i, who) in members.iter().enumerate() {
+			let keys = KeyPair::from_secret(share_keys[i].secret());
+			let mut member = Member::new(context, i as u32, keys, rng);
+			let sealed = member
+				.seal_shares(&share_publics, threshold(4), rng)
+				.unwrap()
+				.into_iter()
+				.map(|(_, b)| b.try_into().unwrap())
+				.collect::<Vec<_>>();
+			assert_ok!(DinTasks::advertise_round_key(
+				RuntimeOrigin::signed(*who),
+				task,
+				0,
+				member.public(),
+				member.self_seed_commitment(),
+				BoundedVec::truncate_from(sealed),
+			));
+			round.push(member);
+		}
+		let publics: Vec<(u32, [u8; 32])> = round.iter().map(|m| (m.me(), m.public())).collect();
+		for (member, who) in round.iter().zip(&members) {
+			let plain = update_of(*who);
+			let artifact = MaskedUpdate {
+				schema_hash: plain.schema_hash,
+				author: plain.author,
+				num_samples: plain.num_samples,
+				words: member.mask(&plain.values, plain.num_samples, &publics).unwrap(),
+			}
+			.encode();
+			let cid_string = artifact_cid(&artifact);
+			assert_ok!(DinTasks::submit_update(
+				RuntimeOrigin::signed(*who),
+				task,
+				0,
+				cid(cid_string.as_bytes()),
+				H256(masked_commitment(&artifact)),
+				plain.num_samples,
+			));
+			serve(&served, &cid_string, artifact);
+		}
+		// The last member drops out: the other three hand over.
+		let sealed_for = |from: usize, to: u32| {
+			let key = pallet_din_tasks::RoundKeys::<Test>::get((task, 0), members[from]).unwrap();
+			(from as u32, key.sealed_for(to).unwrap().to_vec())
+		};
+		for (i, member) in round.iter().enumerate().take(3) {
+			let received: Vec<(u32, Vec<u8>)> =
+				(0..4).filter(|j| *j != i).map(|j| sealed_for(j, i as u32)).collect();
+			let (handed, unopened) = member
+				.hand_over(&share_publics, &received, &[0, 1, 2, 3], &[0, 1, 2, 3])
+				.unwrap();
+			assert!(unopened.is_empty());
+			let shares = handed
+				.into_iter()
+				.map(|h| pallet_din_tasks::HandedShare {
+					owner: h.owner,
+					share: match h.share {
+						Handover::SelfSeed(s) | Handover::KeySecret(s) => s.y,
+					},
+				})
+				.collect::<Vec<_>>();
+			assert_ok!(DinTasks::hand_over_shares(
+				RuntimeOrigin::signed(members[i]),
+				task,
+				0,
+				BoundedVec::truncate_from(shares),
+			));
+		}
+		finish_phase(task);
+		UintAuthorityId::set_all_keys([me]);
+
+		run_worker();
+
+		let record = aggregate_record(task, subgroup, me).expect("the duty is done");
+		assert!(record.invalid.is_empty());
+		let plain: Vec<Update> = members.iter().map(|p| update_of(*p)).collect();
+		let fedavg = din_fl::AggregationRule::FedAvg.aggregate(&plain.iter().collect::<Vec<_>>());
+		assert_eq!(record.commitment, commitment(&fedavg.unwrap()));
+		assert!(matches!(dispatch_pool(&pool)[..], [(_, Call::commit_aggregate { .. })]));
+	});
+}
+
 #[test]
 fn a_gateway_timeout_skips_the_duty_until_a_later_block() {
 	let OffchainSetup { mut ext, served, gateway_down, pool, .. } = offchain_ext();

@@ -171,7 +171,8 @@ impl<T: Config> Pallet<T> {
 
 	/// Check that `who` may score `target` and return the commitment of the scored model.
 	/// The baseline's panel is the last round's first; a global model's, the first panel of
-	/// the round that fixed it (which computed it); an update's, its subgroup's.
+	/// the round that fixed it (which computed it); an update's, its subgroup's. In a
+	/// secure-aggregation task an update's scored model is its subgroup's aggregate.
 	pub(crate) fn authorize_scorer(
 		task: TaskId,
 		terms: &TaskTerms<T::AccountId, T::Balance>,
@@ -204,6 +205,14 @@ impl<T: Config> Pallet<T> {
 					Panels::<T>::get(task, (*round, update.subgroup)).contains(who),
 					Error::<T>::NotOnPanel
 				);
+				if terms.secure_aggregation {
+					// A masked update says nothing on its own: its member is scored by the
+					// aggregate of its subgroup, which the panel's majority unmasked.
+					return match SubgroupResults::<T>::get(task, (*round, update.subgroup)) {
+						Some(SubgroupResult::Accepted(reveal)) => Ok(reveal.commitment),
+						_ => Err(Error::<T>::UpdateNotAccepted.into()),
+					};
+				}
 				Ok(update.commitment)
 			},
 		}

@@ -971,6 +971,57 @@ fn a_valid_proof_settles_the_score_and_replays_are_rejected() {
 	});
 }
 
+/// Attack: a member of a secure-aggregation subgroup uploads a masked update that means
+/// nothing alone; its score must not come from it (nor could any evaluator read it), but
+/// from the subgroup's aggregate that the panel's majority unmasked.
+#[test]
+fn in_a_secure_task_a_member_is_scored_by_its_subgroups_aggregate_not_its_masked_upload() {
+	ExtBuilder::default().build_and_execute(|| {
+		register_vk();
+		let mut spec = spec(1, zk());
+		spec.aggregation = din_primitives::AggregationRule::SecureFedAvg;
+		spec.subgroup_size = 4;
+		let task = create(spec, &PARTICIPANTS);
+		run_until(task, TaskPhase::Training);
+		// The masked uploads as the tasks pallet records them after its key and upload steps
+		// (pallet-din-tasks' secure-aggregation tests run those).
+		for p in PARTICIPANTS {
+			let subgroup = pallet_din_tasks::Assignments::<Test>::get(task, p).unwrap().subgroup;
+			pallet_din_tasks::Updates::<Test>::insert(
+				(task, 0),
+				p,
+				pallet_din_tasks::UpdateInfo {
+					subgroup,
+					cid: cid(b"masked"),
+					commitment: H256(fixtures::MODEL_B_COMMITMENT),
+					num_samples: 100,
+					submitted_at: 1,
+				},
+			);
+		}
+		finish_phase(task);
+		let aggregate_commitment = H256(fixtures::MODEL_A_COMMITMENT);
+		aggregate(task, |_, _| Some(Some((aggregate_commitment, vec![]))));
+		global(task);
+		assert_eq!(phase(task).0, TaskPhase::Scoring);
+		assert_ok!(Evaluation::release_test_key(
+			RuntimeOrigin::signed(OWNER),
+			task,
+			BoundedVec::truncate_from(TEST_KEY.to_vec())
+		));
+		let terms = Evaluation::scoring_terms(task).unwrap();
+		assert!(terms.secure_aggregation);
+		for p in PARTICIPANTS {
+			let who = scorer(task, p);
+			assert_eq!(
+				Evaluation::authorize_scorer(task, &terms, &update(p), &who),
+				Ok(aggregate_commitment),
+				"{p} is scored by its subgroup's aggregate"
+			);
+		}
+	});
+}
+
 #[test]
 fn forged_and_mismatched_proofs_are_rejected_and_store_nothing() {
 	ExtBuilder::default().build_and_execute(|| {

@@ -43,6 +43,14 @@ fn spec<T: Config>(a: u32) -> TaskSpecOf<T> {
 	spec.evaluators_per_subgroup = T::MaxEvaluatorsPerSubgroup::get();
 	spec.aggregation = AggregationRule::MultiKrum { f: 0, m: 1 };
 	spec.max_samples = T::MaxSamplesPerUpdate::get();
+	// A privacy policy: its validation and the round start's `PrivacySpent` are part of
+	// the worst case (the smallest noise and the longest δ the bounds allow).
+	spec.privacy = Some(din_primitives::PrivacyPolicy {
+		clip_norm_milli: 1_000,
+		noise_multiplier_milli: 10_000,
+		delta_exponent: din_primitives::privacy::MAX_DELTA_EXPONENT,
+		epsilon_budget_milli: u32::MAX,
+	});
 	// Long enough to end early: the last update moves the deadline (submit_update's worst
 	// case).
 	spec.phases.training = T::MinPhaseLength::get().max(2u32.into()).min(T::MaxPhaseLength::get());
@@ -129,6 +137,62 @@ pub(crate) fn benchmark_set_phase<T: Config>(task: TaskId, phase: TaskPhase, rou
 			info.round = round;
 		}
 	});
+}
+
+/// A secure-aggregation task in Training of round 0 with one subgroup of the largest secure
+/// size, every member joined with a share key from before the round; returns the task and
+/// the members in seat order.
+fn secure_round<T: Config>() -> (TaskId, Vec<T::AccountId>) {
+	let g = din_primitives::MAX_SECURE_SUBGROUP.min(T::MaxSubgroupSize::get());
+	let mut spec = spec::<T>(T::MaxArchitectureLen::get());
+	spec.aggregation = AggregationRule::SecureFedAvg;
+	spec.privacy = None;
+	spec.subgroup_size = g;
+	spec.max_samples = (din_primitives::SECURE_WEIGHT_LIMIT - 1) / u64::from(g);
+	spec.phases.training = T::MaxPhaseLength::get();
+	let task = NextTaskId::<T>::get();
+	Pallet::<T>::create_task(RawOrigin::Signed(owner::<T>()).into(), spec).expect("valid spec");
+	let members: Vec<T::AccountId> = (0..g).map(participant::<T>).collect();
+	for (i, who) in members.iter().enumerate() {
+		Pallet::<T>::join_task(RawOrigin::Signed(who.clone()).into(), task).expect("bonded");
+		ShareKeys::<T>::insert(task, who, ([i as u8 + 1; 32], BlockNumberFor::<T>::zero()));
+		Assignments::<T>::insert(task, who, Assignment { round: 0, subgroup: 0 });
+	}
+	Subgroups::<T>::insert(task, 0, SubgroupOf::<T>::truncate_from(members.clone()));
+	let now = frame_system::Pallet::<T>::block_number().max(1u32.into());
+	frame_system::Pallet::<T>::set_block_number(now);
+	Rounds::<T>::insert(
+		task,
+		0,
+		RoundInfo { started_at: now, participants: g, subgroups: 1, updates: 0 },
+	);
+	let ends = now.saturating_add(T::MaxPhaseLength::get());
+	Tasks::<T>::mutate(task, |info| {
+		let info = info.as_mut().expect("exists");
+		Deadlines::<T>::mutate(info.phase_ends, |d| d.retain(|t| *t != task));
+		info.phase = TaskPhase::Training;
+		info.round = 0;
+		info.phase_ends = Pallet::<T>::schedule(task, ends);
+	});
+	(task, members)
+}
+
+/// `who`, member `member` of a secure round, advertised a round key with the most shares.
+fn advertised<T: Config>(task: TaskId, who: &T::AccountId, member: u32, members: u32) {
+	RoundKeys::<T>::insert(
+		(task, 0),
+		who,
+		RoundKey {
+			subgroup: 0,
+			member,
+			public: [7; 32],
+			self_seed_commitment: [8; 32],
+			sealed: BoundedVec::truncate_from(alloc::vec![
+				[9u8; din_primitives::SEALED_SHARES_LEN];
+				members as usize - 1
+			]),
+		},
+	);
 }
 
 /// Run `on_initialize` at the task's current deadline.
@@ -230,6 +294,90 @@ mod benchmarks {
 		#[extrinsic_call]
 		_(RawOrigin::Signed(who.clone()), task, 0, cid, H256::repeat_byte(4), 1_000);
 		assert!(Updates::<T>::contains_key((task, 0), &who));
+		assert!(Tasks::<T>::get(task).expect("exists").phase_ends < deadline);
+	}
+
+	#[benchmark]
+	fn register_share_key() {
+		// The membership check scans the fullest participant list.
+		let (task, _) = task_with::<T>(T::MaxParticipants::get());
+		let who = participant::<T>(T::MaxParticipants::get() - 1);
+		Tasks::<T>::mutate(task, |info| {
+			let info = info.as_mut().expect("exists");
+			info.spec.aggregation = AggregationRule::SecureFedAvg;
+		});
+		#[extrinsic_call]
+		_(RawOrigin::Signed(who.clone()), task, [5; 32]);
+		assert!(ShareKeys::<T>::contains_key(task, &who));
+	}
+
+	#[benchmark]
+	fn advertise_round_key() {
+		let (task, members) = secure_round::<T>();
+		let g = members.len() as u32;
+		// The last seat: the eligibility scan reads every member's share key first.
+		let who = members[g as usize - 1].clone();
+		let sealed = BoundedVec::truncate_from(alloc::vec![
+			[9u8; din_primitives::SEALED_SHARES_LEN];
+			g as usize - 1
+		]);
+		#[extrinsic_call]
+		_(RawOrigin::Signed(who.clone()), task, 0, [7; 32], [8; 32], sealed);
+		assert!(RoundKeys::<T>::contains_key((task, 0), &who));
+	}
+
+	#[benchmark]
+	fn submit_masked_update() {
+		let (task, members) = secure_round::<T>();
+		let g = members.len() as u32;
+		for (i, who) in members.iter().enumerate() {
+			advertised::<T>(task, who, i as u32, g);
+		}
+		SecureRounds::<T>::insert(
+			(task, 0),
+			0,
+			SecureProgress { eligible: g, advertised: u32::MAX >> (32 - g), ..Default::default() },
+		);
+		let who = members[0].clone();
+		let cid: Cid =
+			BoundedVec::truncate_from(alloc::vec![3u8; din_primitives::MAX_CID_LEN as usize]);
+		#[block]
+		{
+			Pallet::<T>::submit_update(
+				RawOrigin::Signed(who.clone()).into(),
+				task,
+				0,
+				cid,
+				H256::repeat_byte(4),
+				1_000,
+			)
+			.expect("the upload step is open");
+		}
+		assert!(Updates::<T>::contains_key((task, 0), &who));
+	}
+
+	#[benchmark]
+	fn hand_over_shares() {
+		let (task, members) = secure_round::<T>();
+		let g = members.len() as u32;
+		let all = u32::MAX >> (32 - g);
+		for (i, who) in members.iter().enumerate() {
+			advertised::<T>(task, who, i as u32, g);
+		}
+		// The worst case: the last hand-over of the round, which ends Training early.
+		SecureRounds::<T>::insert(
+			(task, 0),
+			0,
+			SecureProgress { eligible: g, advertised: all, uploaded: all, handed: all & !1 },
+		);
+		let who = members[0].clone();
+		let shares = BoundedVec::truncate_from(
+			(0..g).map(|owner| HandedShare { owner, share: [6; 32] }).collect::<Vec<_>>(),
+		);
+		let deadline = Tasks::<T>::get(task).expect("exists").phase_ends;
+		#[extrinsic_call]
+		_(RawOrigin::Signed(who.clone()), task, 0, shares);
+		assert!(Handovers::<T>::contains_key((task, 0), &who));
 		assert!(Tasks::<T>::get(task).expect("exists").phase_ends < deadline);
 	}
 

@@ -75,6 +75,34 @@ impl<T: Config> Pallet<T> {
 }
 
 impl<T: Config> TaskInspect<T::AccountId, BalanceOf<T>> for Pallet<T> {
+	fn secure_subgroup(
+		task: TaskId,
+		round: RoundIndex,
+		subgroup: SubgroupIndex,
+	) -> din_primitives::SecureSubgroup<T::AccountId> {
+		let progress = SecureRounds::<T>::get((task, round), subgroup);
+		let mut advertised = Vec::new();
+		for (who, key) in RoundKeys::<T>::iter_prefix((task, round)) {
+			if key.subgroup == subgroup {
+				advertised.push((who, key.member, key.public, key.self_seed_commitment));
+			}
+		}
+		advertised.sort_by_key(|(_, member, _, _)| *member);
+		let handovers = advertised
+			.iter()
+			.filter_map(|(who, member, _, _)| {
+				let shares = Handovers::<T>::get((task, round), who)?;
+				Some((*member, shares.into_iter().map(|h| (h.owner, h.share)).collect()))
+			})
+			.collect();
+		din_primitives::SecureSubgroup {
+			eligible: progress.eligible,
+			advertised,
+			uploaded: progress.uploaded,
+			handovers,
+		}
+	}
+
 	fn terms(task: TaskId) -> Option<TaskTerms<T::AccountId, BalanceOf<T>>> {
 		Tasks::<T>::get(task).map(|info| TaskTerms {
 			owner: info.owner,
@@ -91,6 +119,7 @@ impl<T: Config> TaskInspect<T::AccountId, BalanceOf<T>> for Pallet<T> {
 			test_key_hash: info.spec.test_set.key_hash,
 			scoring: info.spec.scoring,
 			fees: info.spec.fees,
+			secure_aggregation: info.spec.aggregation.is_secure(),
 		})
 	}
 

@@ -19,6 +19,13 @@
 //! the budget is refused (`PrivacyBudgetExceeded`), and each round start records what the
 //! rounds up to it spend ([`Event::PrivacySpent`]).
 //!
+//! A task may aggregate securely (`AggregationRule::SecureFedAvg`): no single update is
+//! readable, only each subgroup's sum. Its participants register a share key
+//! ([`Pallet::register_share_key`]), and each round's Training runs SecAgg's steps on chain:
+//! round keys with sealed Shamir shares ([`Pallet::advertise_round_key`]), masked uploads
+//! ([`Pallet::submit_update`]) and the survivors' shares ([`Pallet::hand_over_shares`]),
+//! each step closing when everyone who can act on it has, or at its cutoff (`secure.rs`).
+//!
 //! *Participants* bonded with pallet-din-staking join with [`Pallet::join_task`]; joining
 //! locks the task's minimum participant bond (it cannot be unbonded while the task runs).
 //! They may [`Pallet::leave_task`] only before the first round starts: from then on the
@@ -116,6 +123,7 @@
 //!   [`din_primitives::TaskEscrow`], the refund and lock release when a task ends;
 //! - `pruning.rs`: the task deposit and the pruning of an ended task's records after
 //!   [`Config::RecordRetention`], in `on_idle`;
+//! - `secure.rs`: a secure-aggregation round's key, upload and hand-over steps;
 //! - `inspect.rs`: the read side: [`din_primitives::TaskInspect`] for the evaluation
 //!   pallet and the helpers behind the runtime API.
 
@@ -131,6 +139,7 @@ mod lifecycle;
 pub mod migrations;
 mod pruning;
 pub mod runtime_api;
+mod secure;
 pub mod types;
 pub mod weights;
 
@@ -493,6 +502,63 @@ pub mod pallet {
 	#[pallet::storage]
 	pub type PruneQueueBounds<T: Config> = StorageValue<_, (u32, u32), ValueQuery>;
 
+	/// The share key each participant of a secure-aggregation task registered (its shares
+	/// are sealed to it), and the block it was registered in: a key counts from the next
+	/// round that starts after it.
+	#[pallet::storage]
+	pub type ShareKeys<T: Config> = StorageDoubleMap<
+		_,
+		Twox64Concat,
+		TaskId,
+		Blake2_128Concat,
+		T::AccountId,
+		([u8; 32], BlockNumberFor<T>),
+		OptionQuery,
+	>;
+
+	/// The round keys, self-seed commitments and sealed shares the members of secure
+	/// subgroups advertised, by (task, round) and member.
+	#[pallet::storage]
+	pub type RoundKeys<T: Config> = StorageDoubleMap<
+		_,
+		Twox64Concat,
+		(TaskId, RoundIndex),
+		Blake2_128Concat,
+		T::AccountId,
+		RoundKey,
+		OptionQuery,
+	>;
+
+	/// The shares each member of a secure subgroup that uploaded handed over, by (task,
+	/// round) and member.
+	#[pallet::storage]
+	pub type Handovers<T: Config> = StorageDoubleMap<
+		_,
+		Twox64Concat,
+		(TaskId, RoundIndex),
+		Blake2_128Concat,
+		T::AccountId,
+		Handover,
+		OptionQuery,
+	>;
+
+	/// Where each secure subgroup is in its round, by (task, round) and subgroup.
+	#[pallet::storage]
+	pub type SecureRounds<T: Config> = StorageDoubleMap<
+		_,
+		Twox64Concat,
+		(TaskId, RoundIndex),
+		Twox64Concat,
+		SubgroupIndex,
+		SecureProgress,
+		ValueQuery,
+	>;
+
+	/// How many secure subgroups of a round have every hand-over in.
+	#[pallet::storage]
+	pub type SecureSubgroupsDone<T: Config> =
+		StorageMap<_, Twox64Concat, (TaskId, RoundIndex), u32, ValueQuery>;
+
 	/// The tasks whose phase ends at a block.
 	#[pallet::storage]
 	pub type Deadlines<T: Config> = StorageMap<
@@ -584,6 +650,26 @@ pub mod pallet {
 			cid: Cid,
 			commitment: Commitment,
 			num_samples: u64,
+		},
+		/// `who` registered the share key `key` for the secure-aggregation `task`; it counts
+		/// from the next round start.
+		ShareKeyRegistered { task: TaskId, who: T::AccountId, key: [u8; 32] },
+		/// `who`, eligible member `member` of `subgroup`, advertised its round key and sealed
+		/// shares for `round` of the secure-aggregation `task`.
+		RoundKeyAdvertised {
+			task: TaskId,
+			round: RoundIndex,
+			who: T::AccountId,
+			subgroup: SubgroupIndex,
+			member: u32,
+		},
+		/// `who` of `subgroup` handed over `shares` shares for `round` of `task`.
+		SharesHandedOver {
+			task: TaskId,
+			round: RoundIndex,
+			who: T::AccountId,
+			subgroup: SubgroupIndex,
+			shares: u32,
 		},
 		/// `task` finished after `round`; `refund` of the pool went back to `owner`.
 		TaskFinished { task: TaskId, owner: T::AccountId, round: RoundIndex, refund: BalanceOf<T> },
@@ -736,6 +822,52 @@ pub mod pallet {
 		InvalidDeltaExponent,
 		/// The task's rounds would spend more `ε` than its privacy policy's budget.
 		PrivacyBudgetExceeded,
+		/// A secure-aggregation subgroup needs at least `din_primitives::MIN_SECURE_SUBGROUP`
+		/// members: a smaller sum would tell a member the others' updates.
+		SecureSubgroupTooSmall,
+		/// A secure-aggregation subgroup has at most `din_primitives::MAX_SECURE_SUBGROUP`
+		/// members: each seals shares to every other one on chain.
+		SecureSubgroupTooLarge,
+		/// In a secure-aggregation task `G · max_samples` must stay below
+		/// `din_primitives::SECURE_WEIGHT_LIMIT`, or the masked sum could wrap.
+		SecureSampleCapTooHigh,
+		/// A privacy policy's per-update bound cannot be checked on masked updates.
+		PrivacyNeedsPlainUpdates,
+		/// The task does not aggregate securely: it takes no keys or shares.
+		NotSecureAggregation,
+		/// A key of all zeroes.
+		ZeroKey,
+		/// The caller registered its share key for this task already.
+		ShareKeyAlreadyRegistered,
+		/// The caller had no share key when the round started: it is not an eligible member.
+		NoShareKey,
+		/// The caller advertised its round key for this round already.
+		AlreadyAdvertised,
+		/// The round's key step is closed (every eligible member advertised, or its cutoff
+		/// passed).
+		KeyStepClosed,
+		/// The round's key step is still open: masks must be made against the final key set.
+		KeyStepOpen,
+		/// The round's upload step is closed (every member that advertised uploaded, or its
+		/// cutoff passed).
+		UploadStepClosed,
+		/// The round's upload step is still open: which members uploaded is not final.
+		UploadStepOpen,
+		/// Sealed shares are needed for exactly every other eligible member.
+		WrongShareCount,
+		/// The caller did not advertise a round key this round.
+		NotAdvertised,
+		/// Fewer than `din_primitives::MIN_SECURE_SUBGROUP` members of the subgroup
+		/// advertised: an upload's mask would hide it from too few others.
+		TooFewToMask,
+		/// Only a member that uploaded hands over shares.
+		NotUploaded,
+		/// The caller handed over its shares for this round already.
+		AlreadyHandedOver,
+		/// Handed-over shares must be in strictly ascending order of their owners.
+		SharesNotSorted,
+		/// A handed-over share names a member that did not advertise a round key.
+		UnknownShareOwner,
 	}
 
 	/// Why this pallet holds funds.
@@ -1073,11 +1205,13 @@ pub mod pallet {
 		/// Training of that round, once. `cid` locates the update in the artifact store,
 		/// `commitment` is the Poseidon commitment to its canonical encoding and
 		/// `num_samples` the number of training samples behind it (the FedAvg weight), at most
-		/// the task's `max_samples`.
+		/// the task's `max_samples`. In a secure-aggregation task the update is the masked one
+		/// (`commitment` binds its artifact), from a member that advertised its round key,
+		/// during the upload step (`secure.rs`).
 		///
 		/// Emits [`Event::UpdateSubmitted`].
 		#[pallet::call_index(4)]
-		#[pallet::weight(T::WeightInfo::submit_update())]
+		#[pallet::weight(T::WeightInfo::submit_update().max(T::WeightInfo::submit_masked_update()))]
 		pub fn submit_update(
 			origin: OriginFor<T>,
 			task: TaskId,
@@ -1099,6 +1233,10 @@ pub mod pallet {
 			ensure!(!cid.is_empty(), Error::<T>::EmptyCid);
 			ensure!(!commitment.is_zero(), Error::<T>::ZeroCommitment);
 
+			let secure = info.spec.aggregation.is_secure();
+			if secure {
+				Self::record_masked_upload(&who, task, &info, round, assignment.subgroup)?;
+			}
 			let now = frame_system::Pallet::<T>::block_number();
 			Updates::<T>::insert(
 				(task, round),
@@ -1126,11 +1264,74 @@ pub mod pallet {
 				commitment,
 				num_samples,
 			});
-			if all_in {
-				// Nobody else of the round can submit: aggregation need not wait.
+			if all_in && !secure {
+				// Nobody else of the round can submit: aggregation need not wait (a secure
+				// round waits for the hand-overs).
 				Self::close_early(task, info, round, TaskPhase::Training, now);
 			}
 			Ok(())
+		}
+
+		/// Register the caller's share key for the secure-aggregation `task`: the X25519 key
+		/// the other members of its subgroups seal their shares to. Once per task; it counts
+		/// from the next round that starts.
+		///
+		/// Origin: signed, a participant of `task`.
+		///
+		/// Emits [`Event::ShareKeyRegistered`].
+		#[pallet::call_index(7)]
+		#[pallet::weight(T::WeightInfo::register_share_key())]
+		pub fn register_share_key(
+			origin: OriginFor<T>,
+			task: TaskId,
+			key: [u8; 32],
+		) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			Self::do_register_share_key(who, task, key)
+		}
+
+		/// Advertise the caller's round key for `round` of the secure-aggregation `task`, with
+		/// the commitment to its self-mask seed and its Shamir shares sealed for every other
+		/// eligible member of its subgroup (in member order, itself skipped).
+		///
+		/// Origin: signed, an eligible member of a subgroup of `round` (assigned, with a share
+		/// key from before the round started). During the round's key step, once.
+		///
+		/// Emits [`Event::RoundKeyAdvertised`].
+		#[pallet::call_index(8)]
+		#[pallet::weight(T::WeightInfo::advertise_round_key())]
+		pub fn advertise_round_key(
+			origin: OriginFor<T>,
+			task: TaskId,
+			round: RoundIndex,
+			public: [u8; 32],
+			self_seed_commitment: [u8; 32],
+			sealed: BoundedVec<SealedShares, MaxSealedShares>,
+		) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			Self::do_advertise(who, task, round, public, self_seed_commitment, sealed)
+		}
+
+		/// Hand over the caller's shares for `round` of the secure-aggregation `task`: for
+		/// each member of its subgroup that advertised (ascending), the share of its self seed
+		/// if it uploaded, else of its round key secret. A member whose sealed shares did not
+		/// open for the caller is left out.
+		///
+		/// Origin: signed, a member that uploaded its masked update this round. Once the
+		/// upload step is closed, once.
+		///
+		/// Emits [`Event::SharesHandedOver`], and ends Training at the next block once every
+		/// subgroup's hand-overs are in.
+		#[pallet::call_index(9)]
+		#[pallet::weight(T::WeightInfo::hand_over_shares())]
+		pub fn hand_over_shares(
+			origin: OriginFor<T>,
+			task: TaskId,
+			round: RoundIndex,
+			shares: Handover,
+		) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			Self::do_hand_over(who, task, round, shares)
 		}
 	}
 }

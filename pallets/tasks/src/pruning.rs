@@ -96,6 +96,13 @@ impl<T: Config> Pallet<T> {
 			let removed = Self::prune_round(task, round, limit);
 			return WorkSlice::more(T::WeightInfo::on_idle_prune_round(removed.max(1)));
 		}
+		if ShareKeys::<T>::iter_key_prefix(task).next().is_some() {
+			let limit = slice_within(T::MaxParticipants::get(), budget, |k| {
+				T::WeightInfo::on_idle_prune_round(k)
+			});
+			let removed = ShareKeys::<T>::drain_prefix(task).take(limit as usize).count() as u32;
+			return WorkSlice::more(T::WeightInfo::on_idle_prune_round(removed.max(1)));
+		}
 		if !entry.lifecycle_done {
 			let slice = T::Lifecycle::prune_task_records(task, budget);
 			entry.lifecycle_done = slice.done;
@@ -107,9 +114,19 @@ impl<T: Config> Pallet<T> {
 
 	/// Remove up to `limit` updates of `round` of `task`, and the round's record once a call
 	/// finds fewer than that; returns the updates removed.
+	/// A secure round's keys, hand-overs and progress go with its updates, from the same
+	/// limit (each of them is at most one entry per participant or subgroup).
 	pub(crate) fn prune_round(task: TaskId, round: RoundIndex, limit: u32) -> u32 {
-		let removed = Updates::<T>::drain_prefix((task, round)).take(limit as usize).count() as u32;
+		let mut removed = 0u32;
+		let mut take = |drained: &mut dyn Iterator<Item = ()>| {
+			removed += drained.take(limit.saturating_sub(removed) as usize).count() as u32;
+		};
+		take(&mut Updates::<T>::drain_prefix((task, round)).map(|_| ()));
+		take(&mut RoundKeys::<T>::drain_prefix((task, round)).map(|_| ()));
+		take(&mut Handovers::<T>::drain_prefix((task, round)).map(|_| ()));
+		take(&mut SecureRounds::<T>::drain_prefix((task, round)).map(|_| ()));
 		if removed < limit {
+			SecureSubgroupsDone::<T>::remove((task, round));
 			Rounds::<T>::remove(task, round);
 		}
 		removed

@@ -1,7 +1,10 @@
 //! The `DinApi` runtime API: task, round and assignment state for clients (the `din` CLI,
 //! the evaluator client, dApps through the node's RPC) without decoding storage by hand.
 
-use crate::types::{FeeParams, ModelRef, PhaseLengths, RoundInfo, TestSetRef, UpdateInfo};
+use crate::types::{
+	FeeParams, Handover, ModelRef, PhaseLengths, RoundInfo, RoundKey, SecureProgress, TestSetRef,
+	UpdateInfo,
+};
 use alloc::vec::Vec;
 use codec::{Codec, Decode, Encode};
 use din_primitives::{AggregationRule, RoundIndex, ScoringRule, SubgroupIndex, TaskId, TaskPhase};
@@ -49,8 +52,28 @@ pub struct TaskView<AccountId, Balance, BlockNumber> {
 	pub phases: PhaseLengths<BlockNumber>,
 }
 
+/// One subgroup of the current round of a secure-aggregation task, as its members and
+/// evaluators need it (`secure.rs`).
+#[derive(Encode, Decode, TypeInfo, Clone, PartialEq, Eq, Debug)]
+pub struct SecureRoundView<AccountId> {
+	/// The block the round's key step closes at, unless every eligible member advertised.
+	pub key_cutoff: u64,
+	/// The block the round's upload step closes at, unless every member that advertised
+	/// uploaded.
+	pub upload_cutoff: u64,
+	/// The eligible members in member order, with their share keys.
+	pub eligible: Vec<(AccountId, [u8; 32])>,
+	/// Who advertised, uploaded and handed over.
+	pub progress: SecureProgress,
+	/// The advertised round keys (with the sealed shares), in member order.
+	pub keys: Vec<(AccountId, RoundKey)>,
+	/// The hand-overs, in member order of their holders.
+	pub handovers: Vec<(AccountId, Handover)>,
+}
+
 polkadot_sdk::sp_api::decl_runtime_apis! {
 	/// Read access to DIN tasks, rounds and assignments.
+	#[api_version(2)]
 	pub trait DinApi<AccountId, Balance, BlockNumber>
 	where
 		AccountId: Codec,
@@ -69,5 +92,8 @@ polkadot_sdk::sp_api::decl_runtime_apis! {
 		fn assignment(task: TaskId, who: AccountId) -> Option<(RoundIndex, SubgroupIndex)>;
 		/// The update `who` submitted for `round` of `task`, if any.
 		fn update(task: TaskId, round: RoundIndex, who: AccountId) -> Option<UpdateInfo<BlockNumber>>;
+		/// `subgroup` of `round`, the current round of the secure-aggregation `task`.
+		#[api_version(2)]
+		fn secure_round(task: TaskId, round: RoundIndex, subgroup: SubgroupIndex) -> Option<SecureRoundView<AccountId>>;
 	}
 }

@@ -1831,3 +1831,466 @@ fn a_lifecycle_that_reports_no_weight_does_not_stall_the_pruning() {
 		assert_eq!(prunes, 1, "the hook's answer was kept, not asked again");
 	});
 }
+
+// ----- secure aggregation -----
+
+mod secure {
+	use super::*;
+	use din_secagg::{
+		keys::KeyPair,
+		mask,
+		member::{threshold, Member},
+		shamir::Share,
+		unmask::{self, Advertised, Handed, Handover as Part},
+		Context,
+	};
+	use rand_chacha::{rand_core::SeedableRng, ChaCha20Rng};
+
+	/// A participant of a secure task, as its daemon runs it.
+	struct Party {
+		who: AccountId,
+		share_secret: [u8; 32],
+		member: Option<Member>,
+		masked: Option<Vec<u64>>,
+		values: Vec<i32>,
+		samples: u64,
+	}
+
+	/// A secure task with `n` participants in one subgroup (10, 11, …), share keys
+	/// registered, Training of round 0 (9 blocks) open.
+	fn secure_task(n: u64, rng: &mut ChaCha20Rng) -> (TaskId, Vec<Party>) {
+		let task = create_with(|s| {
+			s.aggregation = AggregationRule::SecureFedAvg;
+			s.subgroup_size = n as u32;
+			s.phases.training = 9;
+		});
+		let mut parties = Vec::new();
+		for who in 10..10 + n {
+			join(who, task);
+			let share_secret = KeyPair::generate(rng).secret();
+			let public = KeyPair::from_secret(share_secret).public();
+			assert_ok!(DinTasks::register_share_key(RuntimeOrigin::signed(who), task, public));
+			let values = (0..6).map(|k| (who as i32 - 12) * 1000 + k).collect();
+			let samples = 10 + who;
+			parties.push(Party { who, share_secret, member: None, masked: None, values, samples });
+		}
+		finish_phase(task);
+		assert_eq!(phase(task), TaskPhase::Training);
+		(task, parties)
+	}
+
+	fn started_at(task: TaskId) -> u64 {
+		Rounds::<Test>::get(task, 0).expect("started").started_at
+	}
+
+	fn context(task: TaskId) -> Context {
+		Context { task, round: 0, subgroup: 0 }
+	}
+
+	/// Every party in `who` advertises, sealing shares to the eligible members.
+	fn advertise(task: TaskId, parties: &mut [Party], who: &[AccountId], rng: &mut ChaCha20Rng) {
+		let eligible = DinTasks::eligible_members(task, 0, started_at(task));
+		let share_publics: Vec<[u8; 32]> = eligible.iter().map(|(_, key)| *key).collect();
+		for party in parties.iter_mut().filter(|p| who.contains(&p.who)) {
+			let me = eligible.iter().position(|(m, _)| *m == party.who).unwrap() as u32;
+			let keys = KeyPair::from_secret(party.share_secret);
+			let mut member = Member::new(context(task), me, keys, rng);
+			let sealed = member
+				.seal_shares(&share_publics, threshold(eligible.len() as u32), rng)
+				.unwrap()
+				.into_iter()
+				.map(|(_, bytes)| SealedShares::try_from(bytes).unwrap())
+				.collect::<Vec<_>>();
+			assert_ok!(DinTasks::advertise_round_key(
+				RuntimeOrigin::signed(party.who),
+				task,
+				0,
+				member.public(),
+				member.self_seed_commitment(),
+				BoundedVec::truncate_from(sealed),
+			));
+			party.member = Some(member);
+		}
+	}
+
+	/// The round keys on chain, as `(member, key)`.
+	fn advertised(task: TaskId) -> Vec<Advertised> {
+		let mut keys: Vec<Advertised> = RoundKeys::<Test>::iter_prefix_values((task, 0))
+			.map(|k| Advertised {
+				member: k.member,
+				public: k.public,
+				self_seed_commitment: k.self_seed_commitment,
+			})
+			.collect();
+		keys.sort_by_key(|a| a.member);
+		keys
+	}
+
+	fn upload(task: TaskId, party: &mut Party) -> DispatchResult {
+		let publics: Vec<(u32, [u8; 32])> =
+			advertised(task).iter().map(|a| (a.member, a.public)).collect();
+		let member = party.member.as_ref().expect("advertised");
+		let masked = member.mask(&party.values, party.samples, &publics).unwrap();
+		DinTasks::submit_update(
+			RuntimeOrigin::signed(party.who),
+			task,
+			0,
+			cid(b"masked"),
+			H256::repeat_byte(9),
+			party.samples,
+		)?;
+		party.masked = Some(masked);
+		Ok(())
+	}
+
+	fn member_of(task: TaskId, who: AccountId) -> u32 {
+		RoundKeys::<Test>::get((task, 0), who).expect("advertised").member
+	}
+
+	fn uploaded(task: TaskId) -> Vec<u32> {
+		let mut members: Vec<u32> = Updates::<Test>::iter_key_prefix((task, 0))
+			.map(|who| member_of(task, who))
+			.collect();
+		members.sort();
+		members
+	}
+
+	/// The party's hand-over, from the sealed shares on chain.
+	fn hand_over_of(task: TaskId, party: &Party) -> Handover {
+		let eligible = DinTasks::eligible_members(task, 0, started_at(task));
+		let share_publics: Vec<[u8; 32]> = eligible.iter().map(|(_, key)| *key).collect();
+		let member = party.member.as_ref().expect("advertised");
+		let received: Vec<(u32, Vec<u8>)> = RoundKeys::<Test>::iter_prefix_values((task, 0))
+			.filter_map(|k| Some((k.member, k.sealed_for(member.me())?.to_vec())))
+			.collect();
+		let advertised: Vec<u32> = advertised(task).iter().map(|a| a.member).collect();
+		let (handed, unopened) = member
+			.hand_over(&share_publics, &received, &advertised, &uploaded(task))
+			.unwrap();
+		assert!(unopened.is_empty());
+		let shares = handed
+			.into_iter()
+			.map(|h| HandedShare {
+				owner: h.owner,
+				share: match h.share {
+					Part::SelfSeed(s) | Part::KeySecret(s) => s.y,
+				},
+			})
+			.collect::<Vec<_>>();
+		BoundedVec::truncate_from(shares)
+	}
+
+	fn hand_over(task: TaskId, party: &Party) -> DispatchResult {
+		DinTasks::hand_over_shares(
+			RuntimeOrigin::signed(party.who),
+			task,
+			0,
+			hand_over_of(task, party),
+		)
+	}
+
+	/// What an evaluator unmasks from the chain's record and the uploaded artifacts.
+	fn unmask_from_chain(task: TaskId, parties: &[Party]) -> Vec<i64> {
+		let uploaded = uploaded(task);
+		let handed: Vec<Handed> = Handovers::<Test>::iter_prefix((task, 0))
+			.flat_map(|(holder, shares)| {
+				let holder = member_of(task, holder);
+				let uploaded = &uploaded;
+				shares.into_iter().map(move |h| {
+					let share = Share { x: holder as u8 + 1, y: h.share };
+					let share = if uploaded.contains(&h.owner) {
+						Part::SelfSeed(share)
+					} else {
+						Part::KeySecret(share)
+					};
+					Handed { holder, owner: h.owner, share }
+				})
+			})
+			.collect();
+		let masked: Vec<&[u64]> = parties.iter().filter_map(|p| p.masked.as_deref()).collect();
+		let total = mask::sum(masked, 6);
+		let eligible = SecureRounds::<Test>::get((task, 0), 0).eligible;
+		unmask::recover(
+			total,
+			&advertised(task),
+			&uploaded,
+			&handed,
+			threshold(eligible),
+			&context(task),
+		)
+		.expect("the chain's record unmasks")
+	}
+
+	fn numerator(parties: &[Party]) -> Vec<i64> {
+		(0..6)
+			.map(|k| {
+				parties
+					.iter()
+					.filter(|p| p.masked.is_some())
+					.map(|p| i64::from(p.values[k]) * p.samples as i64)
+					.sum()
+			})
+			.collect()
+	}
+
+	fn everyone(parties: &[Party]) -> Vec<AccountId> {
+		parties.iter().map(|p| p.who).collect()
+	}
+
+	#[test]
+	fn a_secure_round_on_chain_unmasks_to_the_survivors_fedavg_sum_when_one_drops_after_uploading()
+	{
+		ExtBuilder::default().build_and_execute(|| {
+			let rng = &mut ChaCha20Rng::seed_from_u64(1);
+			let (task, mut parties) = secure_task(4, rng);
+			let all = everyone(&parties);
+			advertise(task, &mut parties, &all, rng);
+			assert_eq!(SecureRounds::<Test>::get((task, 0), 0).advertised.count_ones(), 4);
+			for party in parties.iter_mut() {
+				assert_ok!(upload(task, party));
+			}
+			// The last member is killed after uploading: the other three hand over.
+			for party in &parties[..3] {
+				assert_ok!(hand_over(task, party));
+			}
+			let deadline = phase_ends(task);
+			assert_eq!(unmask_from_chain(task, &parties), numerator(&parties));
+			// Training waits for the silent member's hand-over until its deadline.
+			run_to(deadline);
+			assert_eq!(phase(task), TaskPhase::AggregationCommit);
+			DinTasks::do_try_state().expect("invariants hold");
+		});
+	}
+
+	#[test]
+	fn a_member_that_advertised_but_never_uploaded_has_its_pairwise_masks_removed_from_the_sum() {
+		ExtBuilder::default().build_and_execute(|| {
+			let rng = &mut ChaCha20Rng::seed_from_u64(2);
+			let (task, mut parties) = secure_task(4, rng);
+			let all = everyone(&parties);
+			advertise(task, &mut parties, &all, rng);
+			for party in parties.iter_mut().take(3) {
+				assert_ok!(upload(task, party));
+			}
+			assert_noop!(hand_over(task, &parties[0]), Error::<Test>::UploadStepOpen);
+			// The upload step closes at its cutoff without the fourth member.
+			let (_, upload_cutoff) = din_primitives::secure_step_cutoffs(started_at(task), 9);
+			run_to(upload_cutoff);
+			assert_noop!(upload(task, &mut parties[3]), Error::<Test>::UploadStepClosed);
+			let deadline = phase_ends(task);
+			for party in &parties[..3] {
+				assert_ok!(hand_over(task, party));
+			}
+			assert_eq!(unmask_from_chain(task, &parties), numerator(&parties));
+			// Every uploader handed over: Training ends at the next block.
+			let now = System::block_number();
+			assert!(now + 1 < deadline);
+			assert_eq!(phase_ends(task), now + 1);
+			run_to(now + 1);
+			assert_eq!(phase(task), TaskPhase::AggregationCommit);
+		});
+	}
+
+	#[test]
+	fn an_upload_masked_before_the_key_set_is_final_is_refused() {
+		ExtBuilder::default().build_and_execute(|| {
+			let rng = &mut ChaCha20Rng::seed_from_u64(3);
+			let (task, mut parties) = secure_task(4, rng);
+			advertise(task, &mut parties, &[10, 11, 12], rng);
+			// The fourth member may still advertise: a mask made now would miss its key.
+			assert_noop!(upload(task, &mut parties[0]), Error::<Test>::KeyStepOpen);
+			let (key_cutoff, _) = din_primitives::secure_step_cutoffs(started_at(task), 9);
+			run_to(key_cutoff);
+			assert_ok!(upload(task, &mut parties[0]));
+			// Too late to advertise: the others masked without it.
+			let late = &mut parties[3..];
+			let rng2 = &mut ChaCha20Rng::seed_from_u64(4);
+			let eligible = DinTasks::eligible_members(task, 0, started_at(task));
+			let keys = KeyPair::from_secret(late[0].share_secret);
+			let mut member = Member::new(context(task), 3, keys, rng2);
+			let publics: Vec<[u8; 32]> = eligible.iter().map(|(_, k)| *k).collect();
+			let sealed: Vec<SealedShares> = member
+				.seal_shares(&publics, 3, rng2)
+				.unwrap()
+				.into_iter()
+				.map(|(_, b)| SealedShares::try_from(b).unwrap())
+				.collect();
+			assert_noop!(
+				DinTasks::advertise_round_key(
+					RuntimeOrigin::signed(late[0].who),
+					task,
+					0,
+					member.public(),
+					member.self_seed_commitment(),
+					BoundedVec::truncate_from(sealed),
+				),
+				Error::<Test>::KeyStepClosed
+			);
+		});
+	}
+
+	#[test]
+	fn uploads_are_refused_when_too_few_members_advertised_to_hide_one_update() {
+		ExtBuilder::default().build_and_execute(|| {
+			let rng = &mut ChaCha20Rng::seed_from_u64(5);
+			let (task, mut parties) = secure_task(4, rng);
+			advertise(task, &mut parties, &[10, 11], rng);
+			let (key_cutoff, _) = din_primitives::secure_step_cutoffs(started_at(task), 9);
+			run_to(key_cutoff);
+			// Two members' sum would tell each the other's update.
+			assert_noop!(upload(task, &mut parties[0]), Error::<Test>::TooFewToMask);
+		});
+	}
+
+	#[test]
+	fn a_share_key_registered_after_the_round_started_does_not_make_its_holder_a_member() {
+		ExtBuilder::default().build_and_execute(|| {
+			let rng = &mut ChaCha20Rng::seed_from_u64(6);
+			let task = create_with(|s| {
+				s.aggregation = AggregationRule::SecureFedAvg;
+				s.subgroup_size = 4;
+				s.phases.training = 9;
+			});
+			for who in 10..14 {
+				join(who, task);
+			}
+			finish_phase(task);
+			let key = KeyPair::generate(rng).public();
+			assert_ok!(DinTasks::register_share_key(RuntimeOrigin::signed(10), task, key));
+			assert_noop!(
+				DinTasks::register_share_key(RuntimeOrigin::signed(10), task, key),
+				Error::<Test>::ShareKeyAlreadyRegistered
+			);
+			assert_noop!(
+				DinTasks::advertise_round_key(
+					RuntimeOrigin::signed(10),
+					task,
+					0,
+					[7; 32],
+					[8; 32],
+					BoundedVec::new(),
+				),
+				Error::<Test>::NoShareKey
+			);
+			assert!(DinTasks::eligible_members(task, 0, started_at(task)).is_empty());
+		});
+	}
+
+	#[test]
+	fn advertisements_and_hand_overs_that_break_the_protocols_rules_are_refused() {
+		ExtBuilder::default().build_and_execute(|| {
+			let rng = &mut ChaCha20Rng::seed_from_u64(7);
+			let (task, mut parties) = secure_task(4, rng);
+			// Sealed shares for fewer than every other eligible member.
+			assert_noop!(
+				DinTasks::advertise_round_key(
+					RuntimeOrigin::signed(10),
+					task,
+					0,
+					[7; 32],
+					[8; 32],
+					BoundedVec::truncate_from(vec![[0u8; 81]; 2]),
+				),
+				Error::<Test>::WrongShareCount
+			);
+			assert_noop!(
+				DinTasks::advertise_round_key(
+					RuntimeOrigin::signed(10),
+					task,
+					0,
+					[0; 32],
+					[8; 32],
+					BoundedVec::truncate_from(vec![[0u8; 81]; 3]),
+				),
+				Error::<Test>::ZeroKey
+			);
+			advertise(task, &mut parties, &[10, 11, 12], rng);
+			assert_noop!(
+				DinTasks::advertise_round_key(
+					RuntimeOrigin::signed(10),
+					task,
+					0,
+					[7; 32],
+					[8; 32],
+					BoundedVec::truncate_from(vec![[0u8; 81]; 3]),
+				),
+				Error::<Test>::AlreadyAdvertised
+			);
+			let (key_cutoff, upload_cutoff) =
+				din_primitives::secure_step_cutoffs(started_at(task), 9);
+			run_to(key_cutoff);
+			// The fourth never advertised: it cannot upload.
+			assert_noop!(
+				DinTasks::submit_update(
+					RuntimeOrigin::signed(13),
+					task,
+					0,
+					cid(b"masked"),
+					H256::repeat_byte(9),
+					5
+				),
+				Error::<Test>::NotAdvertised
+			);
+			for party in parties.iter_mut().take(2) {
+				assert_ok!(upload(task, party));
+			}
+			run_to(upload_cutoff);
+			// Member 12 advertised but did not upload: it has nothing to hand over.
+			assert_noop!(hand_over(task, &parties[2]), Error::<Test>::NotUploaded);
+			let honest = hand_over_of(task, &parties[0]);
+			let mut unsorted = honest.clone().into_inner();
+			unsorted.reverse();
+			let unknown =
+				(0..4).find(|m| !advertised(task).iter().any(|a| a.member == *m)).unwrap();
+			let mut stranger = honest.clone().into_inner();
+			stranger[0].owner = unknown;
+			stranger.sort_by_key(|h| h.owner);
+			for (shares, error) in [
+				(unsorted, Error::<Test>::SharesNotSorted),
+				(stranger, Error::<Test>::UnknownShareOwner),
+			] {
+				let shares = BoundedVec::truncate_from(shares);
+				assert_noop!(
+					DinTasks::hand_over_shares(RuntimeOrigin::signed(10), task, 0, shares),
+					error
+				);
+			}
+			assert_ok!(DinTasks::hand_over_shares(RuntimeOrigin::signed(10), task, 0, honest));
+			assert_noop!(hand_over(task, &parties[0]), Error::<Test>::AlreadyHandedOver);
+		});
+	}
+
+	#[test]
+	fn a_task_that_cannot_aggregate_securely_is_refused_at_creation() {
+		ExtBuilder::default().build_and_execute(|| {
+			let secure = |g: u32| {
+				move |s: &mut TaskSpecOf<Test>| {
+					s.aggregation = AggregationRule::SecureFedAvg;
+					s.subgroup_size = g;
+				}
+			};
+			assert_spec_fails(secure(2), Error::<Test>::SecureSubgroupTooSmall);
+			assert_spec_fails(
+				|s| {
+					secure(4)(s);
+					s.max_samples = 1 << 30;
+				},
+				Error::<Test>::SecureSampleCapTooHigh,
+			);
+			assert_spec_fails(
+				|s| {
+					secure(4)(s);
+					s.privacy = Some(privacy(u32::MAX));
+				},
+				Error::<Test>::PrivacyNeedsPlainUpdates,
+			);
+			// A plain task takes no keys.
+			let task = create();
+			join(10, task);
+			assert_noop!(
+				DinTasks::register_share_key(RuntimeOrigin::signed(10), task, [7; 32]),
+				Error::<Test>::NotSecureAggregation
+			);
+		});
+	}
+}

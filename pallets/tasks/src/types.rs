@@ -383,6 +383,16 @@ impl<T: Config> TaskSpec<T> {
 					InvalidClippingIterations,
 				)?;
 			},
+			AggregationRule::SecureFedAvg => {
+				ensure(g >= din_primitives::MIN_SECURE_SUBGROUP, SecureSubgroupTooSmall)?;
+				ensure(g <= din_primitives::MAX_SECURE_SUBGROUP, SecureSubgroupTooLarge)?;
+				ensure(
+					u64::from(g).saturating_mul(self.max_samples)
+						< din_primitives::SECURE_WEIGHT_LIMIT,
+					SecureSampleCapTooHigh,
+				)?;
+				ensure(self.privacy.is_none(), PrivacyNeedsPlainUpdates)?;
+			},
 		}
 		match self.scoring {
 			ScoringRule::ZkAccuracy { vk } => {
@@ -560,4 +570,106 @@ where
 	)
 	.unwrap_or(u128::MAX);
 	B::unique_saturated_from(share)
+}
+
+/// The shares one member of a secure-aggregation subgroup sealed for another
+/// (`din_secagg::keys::seal_shares`), opaque to the chain.
+pub type SealedShares = [u8; din_primitives::SEALED_SHARES_LEN];
+
+/// What a member of a secure-aggregation subgroup advertised for a round: its place among
+/// the subgroup's eligible members, its round key, the commitment to its self-mask seed, and
+/// its Shamir shares sealed for every other eligible member (in member order, itself
+/// skipped).
+#[derive(
+	Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo, Clone, PartialEq, Eq, Debug,
+)]
+pub struct RoundKey {
+	/// The subgroup.
+	pub subgroup: SubgroupIndex,
+	/// Its number among the subgroup's eligible members.
+	pub member: u32,
+	/// Its X25519 round key.
+	pub public: [u8; 32],
+	/// `din_secagg::unmask::self_seed_commitment` of its self-mask seed.
+	pub self_seed_commitment: [u8; 32],
+	/// Its shares, sealed for each other eligible member.
+	pub sealed: BoundedVec<SealedShares, MaxSealedShares>,
+}
+
+impl RoundKey {
+	/// The bundle sealed for eligible member `to` (none for itself).
+	pub fn sealed_for(&self, to: u32) -> Option<&SealedShares> {
+		let index = match to.cmp(&self.member) {
+			core::cmp::Ordering::Less => to,
+			core::cmp::Ordering::Equal => return None,
+			core::cmp::Ordering::Greater => to - 1,
+		};
+		self.sealed.get(index as usize)
+	}
+}
+
+/// At most one sealed bundle per other member of a secure subgroup.
+pub type MaxSealedShares =
+	polkadot_sdk::frame_support::traits::ConstU32<{ din_primitives::MAX_SECURE_SUBGROUP - 1 }>;
+
+/// One share a surviving member hands over: of `owner`'s self seed if `owner` uploaded, else
+/// of its round key secret (the chain's record of the uploads says which), at the holder's
+/// own Shamir point (its member number plus one).
+#[derive(
+	Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo, Clone, PartialEq, Eq, Debug,
+)]
+pub struct HandedShare {
+	/// The member whose secret it is a share of.
+	pub owner: u32,
+	/// The share's value at the holder's point.
+	pub share: [u8; 32],
+}
+
+/// A survivor's hand-over: at most one share per member of its subgroup.
+pub type Handover = BoundedVec<
+	HandedShare,
+	polkadot_sdk::frame_support::traits::ConstU32<{ din_primitives::MAX_SECURE_SUBGROUP }>,
+>;
+
+/// Where a secure-aggregation subgroup is in its round, as bit sets over its eligible
+/// members' numbers (at most `MAX_SECURE_SUBGROUP` = 32 of them).
+#[derive(
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Debug,
+	Default,
+)]
+pub struct SecureProgress {
+	/// How many members are eligible (had a share key when the round started).
+	pub eligible: u32,
+	/// The members that advertised a round key.
+	pub advertised: u32,
+	/// The members that uploaded a masked update.
+	pub uploaded: u32,
+	/// The members that handed over their shares.
+	pub handed: u32,
+}
+
+impl SecureProgress {
+	/// Whether every member that can still act on its step has.
+	pub fn all_advertised(&self) -> bool {
+		self.advertised.count_ones() >= self.eligible
+	}
+
+	/// Whether every member that advertised uploaded.
+	pub fn all_uploaded(&self) -> bool {
+		self.uploaded == self.advertised
+	}
+
+	/// Whether every member that uploaded handed over its shares.
+	pub fn all_handed(&self) -> bool {
+		self.handed == self.uploaded
+	}
 }

@@ -58,6 +58,10 @@ pub trait WeightInfo {
 	fn extend_task() -> Weight;
 	fn end_training() -> Weight;
 	fn submit_update() -> Weight;
+	fn submit_masked_update() -> Weight;
+	fn register_share_key() -> Weight;
+	fn advertise_round_key() -> Weight;
+	fn hand_over_shares() -> Weight;
 	fn on_initialize_idle() -> Weight;
 	fn on_initialize_phase() -> Weight;
 	fn on_initialize_round_start(p: u32, l: u32, ) -> Weight;
@@ -212,6 +216,26 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		//  Measured:  `6398`
 		//  Estimated: `8331`
 		// Minimum execution time: 123_424_000 picoseconds.
+		Weight::from_parts(134_010_000, 8331)
+			.saturating_add(T::DbWeight::get().reads(6_u64))
+			.saturating_add(T::DbWeight::get().writes(5_u64))
+	}
+	fn submit_masked_update() -> Weight {
+		Weight::from_parts(134_010_000, 8331)
+			.saturating_add(T::DbWeight::get().reads(6_u64))
+			.saturating_add(T::DbWeight::get().writes(5_u64))
+	}
+	fn register_share_key() -> Weight {
+		Weight::from_parts(134_010_000, 8331)
+			.saturating_add(T::DbWeight::get().reads(6_u64))
+			.saturating_add(T::DbWeight::get().writes(5_u64))
+	}
+	fn advertise_round_key() -> Weight {
+		Weight::from_parts(134_010_000, 8331)
+			.saturating_add(T::DbWeight::get().reads(6_u64))
+			.saturating_add(T::DbWeight::get().writes(5_u64))
+	}
+	fn hand_over_shares() -> Weight {
 		Weight::from_parts(134_010_000, 8331)
 			.saturating_add(T::DbWeight::get().reads(6_u64))
 			.saturating_add(T::DbWeight::get().writes(5_u64))
@@ -537,6 +561,26 @@ impl WeightInfo for () {
 		//  Measured:  `6398`
 		//  Estimated: `8331`
 		// Minimum execution time: 123_424_000 picoseconds.
+		Weight::from_parts(134_010_000, 8331)
+			.saturating_add(RocksDbWeight::get().reads(6_u64))
+			.saturating_add(RocksDbWeight::get().writes(5_u64))
+	}
+	fn submit_masked_update() -> Weight {
+		Weight::from_parts(134_010_000, 8331)
+			.saturating_add(RocksDbWeight::get().reads(6_u64))
+			.saturating_add(RocksDbWeight::get().writes(5_u64))
+	}
+	fn register_share_key() -> Weight {
+		Weight::from_parts(134_010_000, 8331)
+			.saturating_add(RocksDbWeight::get().reads(6_u64))
+			.saturating_add(RocksDbWeight::get().writes(5_u64))
+	}
+	fn advertise_round_key() -> Weight {
+		Weight::from_parts(134_010_000, 8331)
+			.saturating_add(RocksDbWeight::get().reads(6_u64))
+			.saturating_add(RocksDbWeight::get().writes(5_u64))
+	}
+	fn hand_over_shares() -> Weight {
 		Weight::from_parts(134_010_000, 8331)
 			.saturating_add(RocksDbWeight::get().reads(6_u64))
 			.saturating_add(RocksDbWeight::get().writes(5_u64))

@@ -91,6 +91,9 @@ pub enum Rejection {
 	/// `norm` (canonical units) beyond the policy's `bound`: not clipped, or not privatized
 	/// as the policy asks ([`crate::privacy`]).
 	OverPrivacyBound { norm: u128, bound: u128 },
+	/// In a secure-aggregation task, bytes that are not a masked update of the model
+	/// (`din_secagg::artifact`), with why.
+	NotMasked(String),
 }
 
 impl fmt::Display for Rejection {
@@ -114,6 +117,7 @@ impl fmt::Display for Rejection {
 				"moves {norm} canonical units from the model it trained from, beyond the \
 				 privacy policy's bound of {bound}: not clipped and noised as the task asks"
 			),
+			Self::NotMasked(why) => write!(f, "not a masked update of the model: {why}"),
 		}
 	}
 }

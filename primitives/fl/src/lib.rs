@@ -104,4 +104,35 @@ pub enum AggregationRule {
 	/// Needs `tau > 0` and `1 <= iterations <= rules::MAX_CLIPPING_ITERATIONS`
 	/// ([`rules::CenteredClipping`]).
 	CenteredClipping { tau: u32, iterations: u32 },
+	/// FedAvg under secure aggregation (SecAgg, Bonawitz et al. 2017; `din-secagg`): members
+	/// publish masked updates whose masks cancel only in the subgroup's sum, so evaluators
+	/// aggregate `Σ nᵢ·xᵢ / Σ nᵢ` without reading any single update. What the task gives up:
+	/// per-update checks and scores (every accepted member is scored, and paid, by its
+	/// subgroup's aggregate), the robust rules, and a privacy policy's per-update bound.
+	/// Needs `MIN_SECURE_SUBGROUP <= G <= MAX_SECURE_SUBGROUP` and `G · max_samples < 2^32`
+	/// (the masked sum is exact in `ℤ/2⁶⁴`). Over plaintext updates (a reference) it is FedAvg.
+	SecureFedAvg,
 }
+
+impl AggregationRule {
+	/// Whether updates are masked and aggregated only as a subgroup's sum.
+	pub fn is_secure(&self) -> bool {
+		matches!(self, Self::SecureFedAvg)
+	}
+}
+
+/// The smallest subgroup of a secure-aggregation task: with fewer members, a sum would tell
+/// each member the other's update.
+pub const MIN_SECURE_SUBGROUP: u32 = 3;
+
+/// The largest subgroup of a secure-aggregation task: every member seals shares to every
+/// other one on chain, so a subgroup's shares grow with its square.
+pub const MAX_SECURE_SUBGROUP: u32 = 32;
+
+/// The length of one member's shares sealed for another (`din_secagg::keys::seal_shares`:
+/// a point, two 32-byte shares and a 16-byte tag), as the chain stores them.
+pub const SEALED_SHARES_LEN: usize = 81;
+
+/// `G · max_samples` must stay below this in a secure-aggregation task, so that the
+/// weighted sum `Σ nᵢ·xᵢ` of `i32` values never wraps in `ℤ/2⁶⁴`.
+pub const SECURE_WEIGHT_LIMIT: u64 = 1 << 32;

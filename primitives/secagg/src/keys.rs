@@ -98,6 +98,9 @@ pub struct ShareBundle {
 
 const BUNDLE_LEN: usize = 1 + 32 + 32;
 
+/// The length of a sealed bundle: the bundle and ChaCha20-Poly1305's 16-byte tag.
+pub const SEALED_LEN: usize = BUNDLE_LEN + 16;
+
 /// The nonce of the message from `from` to `to`: both directions use the pair's one key.
 fn nonce(from: u32, to: u32) -> Nonce {
 	let mut nonce = [0u8; 12];
@@ -185,6 +188,8 @@ mod tests {
 			key_secret: Share { x: 2, y: [9; 32] },
 		};
 		let sealed = seal_shares(&ab, 0, 1, &CONTEXT, &bundle);
+		assert_eq!(sealed.len(), SEALED_LEN);
+		assert_eq!(SEALED_LEN, din_fl::SEALED_SHARES_LEN, "the length the chain stores");
 		assert_eq!(open_shares(&ab, 0, 1, &CONTEXT, &sealed), Ok(bundle));
 		let ac = a.agree(&c.public(), &CONTEXT).unwrap();
 		let next_round = Context { round: 3, ..CONTEXT };

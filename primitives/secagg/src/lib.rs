@@ -33,19 +33,22 @@
 //! self mask is what keeps a member that was merely late (and so counted as dropped, its key
 //! secret recovered) private: its pairwise masks are known then, but its self mask is not.
 //!
-//! ## What this crate is, and is not yet
+//! ## What this crate is
 //!
-//! This is the arithmetic and the cryptography of the scheme, a member's side of a round
-//! ([`member::Member`]) and the unmasker's ([`unmask::recover`]), and the masked update's
-//! artifact format ([`artifact`], `DINS`), `no_std`, so that the participant daemon, the
-//! evaluator daemon and the runtime's off-chain workers can share it. The protocol around it (keys advertised on chain as a round's subgroups are drawn,
-//! the shares' transport, which evaluator unmasks, how a secure-aggregation task pays its
-//! participants without scoring single updates) is not wired yet: `docs/privacy.md`.
+//! The arithmetic and the cryptography of the scheme, a member's side of a round
+//! ([`member::Member`]), the unmasker's ([`unmask::recover`]), the masked update's artifact
+//! format ([`artifact`], `DINS`) and the evaluator's duty for a secure subgroup
+//! ([`duty::aggregate_masked`]), `no_std`, so that the participant daemon, the evaluator
+//! daemon and the runtime's off-chain workers share it. The round around it (share keys,
+//! round keys and sealed shares advertised on chain, the upload and hand-over steps) is
+//! pallet-din-tasks' `secure.rs`; `docs/privacy.md` describes the whole.
+
 #![cfg_attr(not(feature = "std"), no_std)]
 
 extern crate alloc;
 
 pub mod artifact;
+pub mod duty;
 pub mod keys;
 pub mod mask;
 pub mod member;

@@ -337,3 +337,82 @@ fn a_dropped_members_recovered_round_key_opens_none_of_its_sealed_shares() {
 		Err(SecAggError::SharesDoNotOpen)
 	);
 }
+
+/// The evaluator's side: the masked artifacts of a subgroup of 4 with one member killed
+/// after uploading aggregate to the plain FedAvg of the four updates, bit for bit.
+#[test]
+fn the_evaluators_duty_aggregates_masked_artifacts_to_the_plain_fedavg() {
+	use din_fl::duty::Rejection;
+	use din_fl::rules::Aggregator;
+	use din_secagg::artifact::MaskedUpdate;
+	use din_secagg::duty::{aggregate_masked, masked_commitment, MaskedSubmitted, Record};
+	let schema = din_fl::spec::ModelSpec::SoftmaxRegression { inputs: 2, classes: 2 }
+		.schema()
+		.unwrap();
+	let len = schema.value_count();
+	let mut rng = ChaCha20Rng::seed_from_u64(28);
+	let mut subgroup = participants(&mut rng, 4, len);
+	let round = run_round(&mut subgroup, 3, &[], &mut rng);
+	// Member 3 uploaded and was killed: it hands over nothing.
+	let handed: Vec<Handed> = round.handed.iter().filter(|h| h.holder != 3).cloned().collect();
+	let publics: Vec<(u32, Seed)> =
+		subgroup.iter().map(|p| (p.member.me(), p.member.public())).collect();
+	let uploads: Vec<MaskedSubmitted> = subgroup
+		.iter()
+		.map(|p| {
+			let bytes = MaskedUpdate {
+				schema_hash: schema.hash(),
+				author: [p.member.me() as u8; 32],
+				num_samples: p.samples,
+				words: p.member.mask(&p.values, p.samples, &publics).unwrap(),
+			}
+			.encode();
+			MaskedSubmitted {
+				member: p.member.me(),
+				commitment: masked_commitment(&bytes),
+				bytes: Ok(bytes),
+				author: [p.member.me() as u8; 32],
+				num_samples: p.samples,
+			}
+		})
+		.collect();
+	let record =
+		Record { advertised: advertised(&subgroup), handed, threshold: 3, context: CONTEXT };
+	let ((aggregate, rejected), why) = aggregate_masked(&schema, &uploads, &record);
+	assert_eq!((rejected, why), (vec![], None));
+	let plain: Vec<din_fl::Update> = subgroup
+		.iter()
+		.map(|p| din_fl::Update {
+			schema_hash: schema.hash(),
+			author: din_fl::NO_AUTHOR,
+			num_samples: p.samples,
+			values: p.values.clone(),
+		})
+		.collect();
+	let refs: Vec<&din_fl::Update> = plain.iter().collect();
+	assert_eq!(aggregate, Some(din_fl::rules::FedAvg.aggregate(&refs).unwrap()));
+
+	// An upload swapped after its commitment, one claiming another author, one unavailable:
+	// the sum cannot be unmasked, and exactly those are to blame.
+	let mut spoiled = uploads.clone();
+	if let Ok(bytes) = &mut spoiled[0].bytes {
+		let last = bytes.len() - 1;
+		bytes[last] ^= 1;
+	}
+	spoiled[1].author = [9; 32];
+	spoiled[2].bytes = Err(Rejection::Unavailable("timeout".into()));
+	let ((aggregate, rejected), _) = aggregate_masked(&schema, &spoiled, &record);
+	assert_eq!(aggregate, None);
+	assert_eq!(
+		rejected,
+		vec![
+			(0, Rejection::CommitmentMismatch),
+			(1, Rejection::NotTheAuthor),
+			(2, Rejection::Unavailable("timeout".into()))
+		]
+	);
+	// Too few hand-overs: nothing to blame on chain, the subgroup carries the model over.
+	let few = Record { handed: record.handed[..4].to_vec(), ..record.clone() };
+	let ((aggregate, rejected), why) = aggregate_masked(&schema, &uploads, &few);
+	assert_eq!((aggregate, rejected, why), (None, vec![], Some(SecAggError::TooFewShares)));
+}

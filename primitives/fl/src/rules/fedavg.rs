@@ -42,6 +42,19 @@ impl Aggregator for FedAvg {
 	}
 }
 
+/// The FedAvg values from their weighted sum `Σ nᵢ·vᵢ` (as secure aggregation recovers it)
+/// and `total = Σ nᵢ`: the same rounding as [`FedAvg`], so a secure subgroup's aggregate is
+/// bit for bit the plain FedAvg of the same updates.
+pub fn mean_of_weighted_sum(weighted_sum: &[i64], total: u64) -> Result<Vec<i32>, AggregateError> {
+	if total == 0 {
+		return Err(AggregateError::NoSamples);
+	}
+	Ok(weighted_sum
+		.iter()
+		.map(|sum| narrow(div_round_half_away(i128::from(*sum), i128::from(total))))
+		.collect())
+}
+
 /// Weighted mean of uniform, non-empty `updates` whose sample counts sum to `total`.
 pub(crate) fn weighted_mean<E: Executor>(
 	executor: &E,
@@ -200,6 +213,21 @@ mod tests {
 		let out = FedAvg.aggregate(&[&a, &b]).unwrap();
 		assert_eq!(out.values, vec![3, 11, -11, 4, i32::MAX, i32::MIN]);
 		assert_eq!(out.num_samples, 4);
+	}
+
+	#[test]
+	fn the_mean_of_a_weighted_sum_is_fedavg_bit_for_bit() {
+		let a = update(3, vec![0, 10, -10, 3, i32::MAX, i32::MIN, 7]);
+		let b = update(5, vec![4, 11, -11, 4, i32::MAX, i32::MIN, -8]);
+		let c = update(1, vec![-1, 1, 2, -3, 0, 0, 1]);
+		let sum: Vec<i64> = (0..7)
+			.map(|k| {
+				[&a, &b, &c].iter().map(|u| u.num_samples as i64 * i64::from(u.values[k])).sum()
+			})
+			.collect();
+		let plain = FedAvg.aggregate(&[&a, &b, &c]).unwrap().values;
+		assert_eq!(mean_of_weighted_sum(&sum, 9), Ok(plain));
+		assert_eq!(mean_of_weighted_sum(&sum, 0), Err(AggregateError::NoSamples));
 	}
 
 	#[test]

@@ -49,7 +49,7 @@ mod krum;
 mod order_statistics;
 
 pub use centered_clipping::{CenteredClipping, MAX_ITERATIONS as MAX_CLIPPING_ITERATIONS};
-pub use fedavg::FedAvg;
+pub use fedavg::{mean_of_weighted_sum, FedAvg};
 pub use krum::{Krum, MultiKrum};
 pub use order_statistics::{Median, TrimmedMean, PPM};
 
@@ -141,7 +141,7 @@ impl Aggregator for AggregationRule {
 		updates: &[&Update],
 	) -> Result<Update, AggregateError> {
 		match *self {
-			Self::FedAvg => FedAvg.aggregate_with(executor, updates),
+			Self::FedAvg | Self::SecureFedAvg => FedAvg.aggregate_with(executor, updates),
 			Self::TrimmedMean { beta } => {
 				// Perbill parts (10^9) to parts per million, truncating.
 				TrimmedMean { beta_ppm: beta.deconstruct() / 1_000 }
