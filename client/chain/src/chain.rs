@@ -549,6 +549,80 @@ impl Chain {
 		.await
 	}
 
+	/// `Tasks::register_share_key`: the X25519 key the signer's shares in the
+	/// secure-aggregation `task` are sealed to.
+	pub async fn register_share_key(
+		&self,
+		signer: &Signer,
+		task: TaskId,
+		key: [u8; 32],
+	) -> Result<Included, Error> {
+		self.submit(&din::tx().tasks().register_share_key(task, key), signer).await
+	}
+
+	/// `Tasks::advertise_round_key`: the signer's round key, self-seed commitment and shares
+	/// sealed for every other eligible member of its subgroup (in member order).
+	pub async fn advertise_round_key(
+		&self,
+		signer: &Signer,
+		task: TaskId,
+		round: RoundIndex,
+		public: [u8; 32],
+		self_seed_commitment: [u8; 32],
+		sealed: Vec<[u8; din_primitives::SEALED_SHARES_LEN]>,
+	) -> Result<Included, Error> {
+		let call = din::tx().tasks().advertise_round_key(
+			task,
+			round,
+			public,
+			self_seed_commitment,
+			crate::types::BoundedVec(sealed),
+		);
+		self.submit(&call, signer).await
+	}
+
+	/// `Tasks::hand_over_shares`: the signer's shares `(owner, share)`, ascending by owner.
+	pub async fn hand_over_shares(
+		&self,
+		signer: &Signer,
+		task: TaskId,
+		round: RoundIndex,
+		shares: Vec<(u32, [u8; 32])>,
+	) -> Result<Included, Error> {
+		let shares = shares
+			.into_iter()
+			.map(|(owner, share)| crate::types::HandedShare { owner, share })
+			.collect();
+		let call =
+			din::tx()
+				.tasks()
+				.hand_over_shares(task, round, crate::types::BoundedVec(shares));
+		self.submit(&call, signer).await
+	}
+
+	/// `Tasks::ShareKeys`: the share key `who` registered for `task`, and its block.
+	pub async fn share_key(
+		&self,
+		task: TaskId,
+		who: &AccountId32,
+	) -> Result<Option<([u8; 32], u32)>, Error> {
+		self.read_optional(din::storage().tasks().share_keys(), (task, who.clone()))
+			.await
+	}
+
+	/// `DinApi::secure_round`: `subgroup` of `round`, the current round of the
+	/// secure-aggregation `task`.
+	pub async fn secure_round(
+		&self,
+		task: TaskId,
+		round: RoundIndex,
+		subgroup: SubgroupIndex,
+	) -> Result<Option<crate::types::SecureRoundView>, Error> {
+		let at = self.at().await?;
+		let call = din::runtime_apis().din_api().secure_round(task, round, subgroup);
+		at.runtime_apis().call(call).await.map_err(error::subxt)
+	}
+
 	// ----- Evaluation -----
 
 	/// `Evaluation::register_evaluator`: enter the evaluator pool.

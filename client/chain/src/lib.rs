@@ -145,8 +145,11 @@ pub mod types {
 		pallet_din_rewards::Settlement,
 		pallet_din_staking::types::StakeLedger as Ledger,
 		pallet_din_tasks::{
-			runtime_api::TaskView as GenericTaskView,
-			types::{ModelSpec, PhaseLengths, RewardPool, TaskInfo, TaskSpec, TestSetRef},
+			runtime_api::{SecureRoundView as GenericSecureRoundView, TaskView as GenericTaskView},
+			types::{
+				HandedShare, ModelSpec, PhaseLengths, RewardPool, RoundKey, SecureProgress,
+				TaskInfo, TaskSpec, TestSetRef,
+			},
 		},
 		sp_arithmetic::per_things::Perbill,
 	};
@@ -163,6 +166,9 @@ pub mod types {
 	pub type AggregateReveal = GenericAggregateReveal<crate::AccountId32>;
 	/// A score settled by a proof.
 	pub type ProvenScore = GenericProvenScore<crate::AccountId32>;
+	/// A secure-aggregation subgroup of the current round, as its members and evaluators
+	/// need it (`DinApi::secure_round`).
+	pub type SecureRoundView = GenericSecureRoundView<crate::AccountId32>;
 	/// A submitted update.
 	pub type UpdateInfo = crate::din::runtime_types::pallet_din_tasks::types::UpdateInfo<u32>;
 

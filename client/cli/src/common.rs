@@ -57,13 +57,17 @@ pub struct SignerArgs {
 impl SignerArgs {
 	/// The signer, or an error naming the missing flag.
 	pub fn signer(&self) -> anyhow::Result<Signer> {
-		let suri = match (&self.suri, &self.key_file) {
-			(Some(suri), _) => suri.clone(),
+		Ok(Signer::from_uri(&self.secret_uri()?)?)
+	}
+
+	/// The secret URI itself, or an error naming the missing flag.
+	pub fn secret_uri(&self) -> anyhow::Result<String> {
+		match (&self.suri, &self.key_file) {
+			(Some(suri), _) => Ok(suri.clone()),
 			(None, Some(path)) => std::fs::read_to_string(path)
-				.with_context(|| format!("reading key file {}", path.display()))?,
-			(None, None) => return Err(invalid!("no signing key: pass --key-file or --suri")),
-		};
-		Ok(Signer::from_uri(&suri)?)
+				.with_context(|| format!("reading key file {}", path.display())),
+			(None, None) => Err(invalid!("no signing key: pass --key-file or --suri")),
+		}
 	}
 }
 
@@ -369,8 +373,19 @@ pub async fn fetch_from(
 	timeout: Duration,
 	author: Option<&(PeerId, Multiaddr)>,
 ) -> Result<Vec<u8>, String> {
+	fetch_limited(store, cid, Update::encoded_len_for(schema) as u64, timeout, author).await
+}
+
+/// [`fetch_from`] for an artifact of at most `limit` bytes (a masked update is larger than
+/// an update of the same model).
+pub async fn fetch_limited(
+	store: &Store,
+	cid: &[u8],
+	limit: u64,
+	timeout: Duration,
+	author: Option<&(PeerId, Multiaddr)>,
+) -> Result<Vec<u8>, String> {
 	let cid = cid_from_chain(cid).map_err(|e| format!("{e:#}"))?;
-	let limit = Update::encoded_len_for(schema) as u64;
 	let providers: Vec<PeerId> = author.iter().map(|(peer, _)| *peer).collect();
 	let get = async {
 		if let Some((peer, address)) = author {

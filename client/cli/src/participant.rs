@@ -53,6 +53,8 @@ use crate::follow::Follower;
 use crate::invalid;
 use crate::state::StateFile;
 
+mod secure;
+
 /// The `din participant` subcommands.
 #[derive(Debug, Subcommand)]
 pub enum ParticipantCommand {
@@ -73,6 +75,9 @@ pub enum Attack {
 	/// In a task with a privacy policy, publish the trained update as it is: neither
 	/// clipped nor noised.
 	SkipPrivacy,
+	/// In a secure-aggregation task, upload the masked update and never hand over any
+	/// share: a member that drops out after uploading (tests kill it then).
+	SkipHandOver,
 }
 
 impl std::str::FromStr for Attack {
@@ -83,10 +88,11 @@ impl std::str::FromStr for Attack {
 			"copy" => Ok(Attack::Copy),
 			"inflate-samples" => Ok(Attack::InflateSamples),
 			"skip-privacy" => Ok(Attack::SkipPrivacy),
+			"skip-hand-over" => Ok(Attack::SkipHandOver),
 			_ => s
 				.parse()
 				.map(Attack::Poison)
-				.map_err(|e| format!("{e}, copy, inflate-samples or skip-privacy")),
+				.map_err(|e| format!("{e}, copy, inflate-samples, skip-privacy or skip-hand-over")),
 		}
 	}
 }
@@ -132,7 +138,8 @@ pub struct RunArgs {
 	pub state_dir: PathBuf,
 	/// Send a harmful update instead of the trained one (testing the defences):
 	/// sign-flip:FACTOR, replace:BOOST, gaussian:SIGMA, label-flip, alie:Z, ipm:EPSILON (a
-	/// lone process colludes with itself only), copy, inflate-samples or skip-privacy.
+	/// lone process colludes with itself only), copy, inflate-samples, skip-privacy or
+	/// skip-hand-over.
 	#[arg(long, hide = true)]
 	pub attack: Option<Attack>,
 	#[command(flatten)]
@@ -223,6 +230,8 @@ struct Daemon {
 	state: StateFile<ParticipantState>,
 	/// Rounds whose update this run has published (or announced again).
 	published: BTreeSet<u32>,
+	/// The current round of a secure-aggregation task ([`secure`]).
+	secure: Option<secure::SecureRound>,
 }
 
 impl Daemon {
@@ -261,12 +270,21 @@ impl Daemon {
 			data,
 			state,
 			published: BTreeSet::new(),
+			secure: None,
 		})
 	}
 
 	async fn run(mut self) -> anyhow::Result<()> {
 		let task = self.args.task;
 		self.join().await?;
+		let secure = match self.chain.task(task).await? {
+			Some(info) => info.spec.aggregation.is_secure(),
+			None => false,
+		};
+		if secure {
+			crate::common::retry_refused("registering the share key", || self.register_share_key())
+				.await?;
+		}
 		// Bonded now: evaluators will dial this store first for our updates.
 		let address = self.args.store.announced_peer(&self.store)?;
 		crate::common::record_store_peer(&self.chain, &self.signer, address).await?;
@@ -291,6 +309,12 @@ impl Daemon {
 					);
 					return Ok(());
 				},
+				TaskPhase::Training if secure => {
+					if let Err(error) = self.secure_step(&info, block).await {
+						self.metrics.duty_failures.with_label_values(&["train"]).inc();
+						tracing::warn!(target: "din", "#{block}: round {}: {error:#} (retrying next block)", info.round + 1);
+					}
+				},
 				TaskPhase::Training => {
 					if let Err(error) = self.train_round(&info).await {
 						self.metrics.duty_failures.with_label_values(&["train"]).inc();
@@ -298,7 +322,8 @@ impl Daemon {
 					}
 				},
 				TaskPhase::GlobalReveal
-					if crate::follow::ends_next(&info, block)
+					if !secure
+						&& crate::follow::ends_next(&info, block)
 						&& info.round.saturating_add(1) < info.spec.rounds =>
 				{
 					if let Err(error) = self.train_ahead(&info).await {
@@ -499,6 +524,24 @@ impl Daemon {
 		round: u32,
 		trained_from: (Vec<u8>, H256),
 	) -> anyhow::Result<SavedUpdate> {
+		let update = self.train(info, round, trained_from).await?;
+		let cid = crate::withheld::withhold(&self.args.state_dir, &update.encode()?)?;
+		tracing::info!(target: "din", "round {}: withheld {cid} until Training closes", round + 1);
+		Ok(SavedUpdate {
+			cid,
+			commitment: hex::encode(commitment_of(&update.values).0),
+			samples: update.num_samples,
+		})
+	}
+
+	/// Trains the update of `round` on `trained_from` (a global model's CID and commitment),
+	/// privatized as the task's policy asks, with this participant as its author.
+	async fn train(
+		&self,
+		info: &din_chain::types::TaskInfo,
+		round: u32,
+		trained_from: (Vec<u8>, H256),
+	) -> anyhow::Result<Update> {
 		let model = crate::common::task_model(info)?;
 		let own_data = crate::common::task_data(&self.data, &model)?;
 		let spec = model.spec;
@@ -556,22 +599,17 @@ impl Daemon {
 		}
 		update.author = din_primitives::update_author(&self.me.0);
 		let loss = local.report.epochs.last().map(|e| e.mean_loss).unwrap_or(f64::NAN);
-		let cid = crate::withheld::withhold(&self.args.state_dir, &update.encode()?)?;
 		self.metrics.updates_trained.inc();
 		self.metrics.training_seconds.observe(started.elapsed().as_secs_f64());
 		tracing::info!(
 			target: "din",
-			"round {}: trained {} samples in {:.2?} (loss {loss:.4}){}; withheld {cid} until Training closes",
+			"round {}: trained {} samples in {:.2?} (loss {loss:.4}){}",
 			round + 1,
 			update.num_samples,
 			started.elapsed(),
 			if self.args.attack.is_some() { " [attack]" } else { "" }
 		);
-		Ok(SavedUpdate {
-			cid,
-			commitment: hex::encode(commitment_of(&update.values).0),
-			samples: update.num_samples,
-		})
+		Ok(update)
 	}
 }
 

@@ -554,6 +554,9 @@ impl Daemon {
 		info: &TaskInfo,
 		subgroup: u32,
 	) -> anyhow::Result<Committed> {
+		if info.spec.aggregation.is_secure() {
+			return self.aggregate_masked(task, info, subgroup).await;
+		}
 		let round = info.round;
 		let spec = task_spec(info)?;
 		let schema = spec.schema().map_err(|e| invalid!("{e:?}"))?;
@@ -646,6 +649,117 @@ impl Daemon {
 			invalid.len(),
 			started.elapsed(),
 			if self.args.attack.is_some() { " [attack]" } else { "" }
+		);
+		Ok(Committed {
+			cid,
+			commitment: hex::encode(commitment_of(&aggregate.values).0),
+			invalid: invalid.iter().map(ToString::to_string).collect(),
+			salt: hex::encode(rand::random::<[u8; 32]>()),
+			revealed: false,
+		})
+	}
+
+	/// [`Self::aggregate`] of a secure-aggregation subgroup: its masked uploads unmasked with
+	/// the chain's record of the round (`din_secagg::duty`, as the off-chain worker does).
+	/// Only in the commit phase, when the hand-overs are final.
+	async fn aggregate_masked(
+		&self,
+		task: u32,
+		info: &TaskInfo,
+		subgroup: u32,
+	) -> anyhow::Result<Committed> {
+		use din_secagg::duty::{aggregate_masked, MaskedSubmitted, Record};
+		let round = info.round;
+		if info.phase == TaskPhase::Training {
+			anyhow::bail!("subgroup {subgroup}: its hand-overs are final only as Training ends");
+		}
+		let spec = task_spec(info)?;
+		let schema = spec.schema().map_err(|e| invalid!("{e:?}"))?;
+		let view = self
+			.chain
+			.secure_round(task, round, subgroup)
+			.await?
+			.ok_or_else(|| invalid!("subgroup {subgroup}: no secure round on chain"))?;
+		let started = Instant::now();
+		let limit = (din_secagg::artifact::HEADER_LEN + 8 * schema.value_count()) as u64;
+		let mut members = Vec::new();
+		let mut uploads = Vec::new();
+		for (who, key) in &view.keys {
+			let Some(update) = self.chain.update(task, round, who).await? else { continue };
+			let author = recorded_store_peer(&self.chain, who).await?;
+			let bytes = crate::common::fetch_limited(
+				&self.store,
+				&update.cid.0,
+				limit,
+				FETCH_TIMEOUT,
+				author.as_ref(),
+			)
+			.await
+			.map_err(Rejection::Unavailable);
+			uploads.push(MaskedSubmitted {
+				member: key.member,
+				bytes,
+				commitment: update.commitment.0,
+				author: din_primitives::update_author(&who.0),
+				num_samples: update.num_samples,
+			});
+			members.push(who.clone());
+		}
+		let missing = uploads.iter().any(|u| matches!(u.bytes, Err(Rejection::Unavailable(_))));
+		let (now, _) = self.chain.head().await?;
+		let phase_length = u64::from(info.spec.phases.aggregation_commit);
+		if missing && duty::waits_for_updates(now, info.phase_ends.into(), phase_length) {
+			anyhow::bail!("subgroup {subgroup}: waiting for masked updates not published yet");
+		}
+		let member_of =
+			|who: &AccountId32| view.keys.iter().find(|(w, _)| w == who).map(|(_, key)| key.member);
+		let record = Record::from_chain(
+			view.progress.eligible,
+			view.keys.iter().map(|(_, k)| (k.member, k.public, k.self_seed_commitment)),
+			view.progress.uploaded,
+			view.handovers.iter().filter_map(|(who, shares)| {
+				Some((member_of(who)?, shares.0.iter().map(|h| (h.owner, h.share)).collect()))
+			}),
+			din_secagg::Context { task, round, subgroup },
+		);
+		let ((aggregate, rejected), unmasked) = aggregate_masked(&schema, &uploads, &record);
+		drop(uploads);
+		if let Some(why) = unmasked {
+			tracing::warn!(target: "din", "task {task} round {} subgroup {subgroup}: the masked sum cannot be unmasked ({why}): the model carries over", round + 1);
+		}
+		let mut invalid = Vec::new();
+		for (index, why) in rejected {
+			let member = &members[index];
+			self.metrics
+				.updates_rejected
+				.with_label_values(&[crate::metrics::cause(&why)])
+				.inc();
+			tracing::warn!(target: "din", "task {task} round {} subgroup {subgroup}: {}'s masked update is invalid: {why}", round + 1, short(member));
+			invalid.push(member.clone());
+		}
+		let mut aggregate = match aggregate {
+			Some(aggregate) => aggregate,
+			None => {
+				let (cid, commitment) = global_model_before(&self.chain, task, info, round).await?;
+				let model = fetch_checked(&self.store, &cid, &schema, &commitment, FETCH_TIMEOUT)
+					.await
+					.map_err(|why| anyhow::anyhow!("global model: {why}"))?;
+				duty::carried_over(model)
+			},
+		};
+		if self.args.attack == Some(Attack::WrongAggregate) {
+			aggregate.values[0] = aggregate.values[0].saturating_add(1);
+		}
+		let cid = withhold(&self.args.state_dir, &aggregate.encode()?)?;
+		self.metrics.aggregations.inc();
+		invalid.sort_by(|a, b| a.0.cmp(&b.0));
+		tracing::info!(
+			target: "din",
+			"task {task} round {} subgroup {subgroup}: unmasked the sum of {} masked updates ({} invalid) in {:.2?}",
+			round + 1,
+			members.len() - invalid.len(),
+			invalid.len(),
+			started.elapsed(),
 		);
 		Ok(Committed {
 			cid,
@@ -1278,10 +1392,16 @@ impl Daemon {
 						continue;
 					}
 					let slot = prover_slot(participant, round, panel.len());
+					// A member of a secure subgroup is scored by the subgroup's aggregate.
+					let (cid, commitment) = if info.spec.aggregation.is_secure() {
+						(reveal.cid.0.clone(), reveal.commitment)
+					} else {
+						(update.cid.0, update.commitment)
+					};
 					targets.push(Target {
 						target: ScoreTarget::Update { round, participant: participant.clone() },
-						cid: update.cid.0,
-						commitment: update.commitment,
+						cid,
+						commitment,
 						primary: slot == position,
 					});
 				}

@@ -273,6 +273,7 @@ fn parse_rule(s: &str) -> Result<AggregationRule, String> {
 	};
 	match (name, numbers()) {
 		("fedavg", _) if params.is_empty() => Ok(AggregationRule::FedAvg),
+		("secure-fedavg", _) if params.is_empty() => Ok(AggregationRule::SecureFedAvg),
 		("median", _) if params.is_empty() => Ok(AggregationRule::Median),
 		("trimmed-mean", Ok(p)) if p.len() == 1 => {
 			Ok(AggregationRule::TrimmedMean { beta: rule_percent(p[0]) })
@@ -285,8 +286,8 @@ fn parse_rule(s: &str) -> Result<AggregationRule, String> {
 			Ok(AggregationRule::CenteredClipping { tau: p[0], iterations: p[1] })
 		},
 		_ => Err(format!(
-			"`{s}`: expected fedavg, median, trimmed-mean:PERCENT, krum:F, multi-krum:F,M \
-			 or centered-clipping:TAU,ITERATIONS"
+			"`{s}`: expected fedavg, secure-fedavg, median, trimmed-mean:PERCENT, krum:F, \
+			 multi-krum:F,M or centered-clipping:TAU,ITERATIONS"
 		)),
 	}
 }
@@ -654,6 +655,7 @@ mod tests {
 	#[test]
 	fn rules_parse_with_their_parameters() {
 		assert_eq!(parse_rule("fedavg"), Ok(AggregationRule::FedAvg));
+		assert_eq!(parse_rule("secure-fedavg"), Ok(AggregationRule::SecureFedAvg));
 		assert_eq!(
 			parse_rule("trimmed-mean:10"),
 			Ok(AggregationRule::TrimmedMean { beta: din_fl::Perbill::from_parts(100_000_000) })
