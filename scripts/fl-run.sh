@@ -15,7 +15,7 @@
 #                     [--poisoner] [--copier] [--inflater] [--liar] [--copy-commit]
 #                     [--wrong-test-set] [--summary FILE] [--events FILE] [--kill-restart]
 #                     [--owner-control] [--data-dir DIR] [--standardize]
-#                     [--dp CLIP,SIGMA,EPSILON] [--unprivatized]
+#                     [--dp CLIP,SIGMA,EPSILON] [--unprivatized] [--drop-after-upload]
 #                     [--url WS_URL[,WS_URL…]] [--timeout SECONDS] [--worker]
 #
 # --model: softmax (default) or mlp:W[,W…] (`din task create --model`;
@@ -37,6 +37,10 @@
 # --copy-commit: the evaluator commits another panel member's hash and reveals nothing.
 # --unprivatized: in a --dp task, the participant publishes its update neither clipped nor
 #                 noised.
+# --drop-after-upload: with --aggregation secure-fedavg, the last participant uploads its
+#                      first masked update and never hands over its shares
+#                      (`--attack skip-hand-over`); once the others have handed over theirs
+#                      (holding its upload), it is killed (SIGKILL) and not restarted.
 # --wrong-test-set: the owner commits to its test set but seals another under the key.
 # --worker: one more evaluator, done by the dev node's off-chain worker: its key (the
 #           next dev account after the daemons') is inserted as `din!` into the node's keystore, it is
@@ -68,7 +72,7 @@ source "$(dirname "$0")/env.sh"
 
 P=8 E=4 G=4 Q=3 ROUNDS=5 SUMMARY="" EVENTS="" KILL=0 WORKER=0 OWNER_ATTACK=() OWNER_CONTROL=0
 RULE=fedavg SCORING=zk MODEL=softmax SAMPLES=32 TRAINING_BLOCKS=3 PHASE_BLOCKS=3 SCORING_BLOCKS=50 URLS=() TIMEOUT=1800
-PARTICIPANT_ATTACKS=() EVALUATOR_ATTACKS=() DATA_DIR="" STANDARDIZE=() PRIVACY=()
+PARTICIPANT_ATTACKS=() EVALUATOR_ATTACKS=() DATA_DIR="" STANDARDIZE=() PRIVACY=() DROP=0
 while [ $# -gt 0 ]; do
 	case "$1" in
 		--participants) P="$2"; shift 2 ;;
@@ -89,6 +93,7 @@ while [ $# -gt 0 ]; do
 		--copier) PARTICIPANT_ATTACKS+=(copy); shift ;;
 		--inflater) PARTICIPANT_ATTACKS+=(inflate-samples); shift ;;
 		--unprivatized) PARTICIPANT_ATTACKS+=(skip-privacy); shift ;;
+		--drop-after-upload) PARTICIPANT_ATTACKS+=(skip-hand-over); DROP=1; shift ;;
 		--dp)
 			IFS=, read -r clip sigma epsilon <<<"$2"
 			PRIVACY=(--dp-clip-norm "$clip" --dp-noise-multiplier "$sigma" --dp-epsilon "$epsilon")
@@ -280,6 +285,18 @@ if [ "$OWNER_CONTROL" = 1 ]; then
 		"$DIN" task end --url "$(node_url 1)" --suri //Alice --task "$TASK" >>"$WORK/owner-control.log" 2>&1 ||
 			fail "din task end (log: $WORK/owner-control.log)"
 		echo "==> the owner extended the task by a round in round 1 and ended its training in round 2" >&2
+	) &
+	PIDS+=($!)
+fi
+if [ "$DROP" = 1 ]; then
+	(
+		for i in $(seq $((P - 1))); do
+			until grep -q "round 1: handed over" "$WORK/participant-$i.log" 2>/dev/null; do sleep 0.5; done
+		done
+		grep -q "round 1: submitted" "$WORK/participant-$P.log" ||
+			fail "participant $P did not upload in round 1"
+		kill -9 "$(eval echo "\$PARTICIPANT_$P")" 2>/dev/null || true
+		echo "==> participant $P uploaded its masked update in round 1, handed over nothing and was killed (SIGKILL)" >&2
 	) &
 	PIDS+=($!)
 fi

@@ -71,6 +71,8 @@ job "tabular data: participants' own CSV on scales 1e-3 to 1e3, standardized by 
 	"$DIN_ROOT/scripts/tabular-e2e.sh"
 job "differential privacy: a task's policy clips and noises every update, the chain counts ε, an unprivatized update is invalid" \
 	"$DIN_ROOT/scripts/dp-e2e.sh"
+job "secure aggregation: masked updates, one participant killed after uploading, the subgroup still unmasks; 90% on the digits" \
+	"$DIN_ROOT/scripts/secagg-e2e.sh"
 job "off-chain worker: a validator evaluating next to din evaluator daemons; its reveals must equal theirs" \
 	"$DIN_ROOT/scripts/ocw-e2e.sh"
 # Each zombienet test spawns a network of its own (four validators on ports the kernel picks,
