@@ -233,6 +233,7 @@ pub fn cause(rejection: &Rejection) -> &'static str {
 		Rejection::TrainedNothing => "trained_nothing",
 		Rejection::OverPrivacyBound { .. } => "over_privacy_bound",
 		Rejection::NotMasked(_) => "not_masked",
+		Rejection::WrongShare => "wrong_share",
 	}
 }
 

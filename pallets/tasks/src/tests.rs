@@ -2019,6 +2019,7 @@ mod secure {
 			&context(task),
 		)
 		.expect("the chain's record unmasks")
+		.weighted_sum
 	}
 
 	fn numerator(parties: &[Party]) -> Vec<i64> {

@@ -94,6 +94,9 @@ pub enum Rejection {
 	/// In a secure-aggregation task, bytes that are not a masked update of the model
 	/// (`din_secagg::artifact`), with why.
 	NotMasked(String),
+	/// In a secure-aggregation task, its participant handed over a share that the others
+	/// outvote: not on the polynomial of the secret they recover.
+	WrongShare,
 }
 
 impl fmt::Display for Rejection {
@@ -118,6 +121,9 @@ impl fmt::Display for Rejection {
 				 privacy policy's bound of {bound}: not clipped and noised as the task asks"
 			),
 			Self::NotMasked(why) => write!(f, "not a masked update of the model: {why}"),
+			Self::WrongShare => {
+				f.write_str("handed over a share off the secret its owner advertised")
+			},
 		}
 	}
 }

@@ -10,10 +10,12 @@
 //! chain (SHA-256 of the artifact). One bad upload spoils the whole sum, since its masks
 //! cancel nothing: the subgroup then has no aggregate, and the uploads to blame are the
 //! rejected ones (the driver commits `din_fl::duty::carried_over`, the model the round
-//! trained from with no weight, and the invalid set slashes their participants). A sum that
-//! cannot be unmasked (fewer hand-overs than the threshold, or a share that recovers another
-//! secret than advertised) has no aggregate and nobody to blame from the chain's record
-//! alone: the subgroup carries the model over.
+//! trained from with no weight, and the invalid set slashes their participants). A holder
+//! whose share the other shares outvote (off the polynomial of the secret its owner
+//! advertised) is to blame too, and the sum stands. A sum that cannot be unmasked (fewer
+//! hand-overs than the threshold, or no threshold of shares that recovers what the owner
+//! advertised) has no aggregate and nobody to blame from the chain's record alone: the
+//! subgroup carries the model over.
 
 use alloc::{string::ToString, vec::Vec};
 use din_fl::duty::{Rejection, SubgroupOutcome};
@@ -157,12 +159,19 @@ pub fn aggregate_masked(
 		record.threshold,
 		&record.context,
 	);
-	let weighted_sum = match recovered {
-		Ok(sum) => sum,
+	let recovered = match recovered {
+		Ok(recovered) => recovered,
 		Err(why) => return ((None, Vec::new()), Some(why)),
 	};
+	// A holder outvoted by the other shares lied: it is to blame, and the sum stands.
+	let rejected = uploads
+		.iter()
+		.enumerate()
+		.filter(|(_, u)| recovered.wrong_shares.contains(&u.member))
+		.map(|(index, _)| (index, Rejection::WrongShare))
+		.collect();
 	let samples: u64 = uploads.iter().map(|u| u.num_samples).sum();
-	match din_fl::rules::mean_of_weighted_sum(&weighted_sum, samples) {
+	match din_fl::rules::mean_of_weighted_sum(&recovered.weighted_sum, samples) {
 		Ok(values) => {
 			let update = Update {
 				schema_hash: schema.hash(),
@@ -170,8 +179,9 @@ pub fn aggregate_masked(
 				num_samples: samples,
 				values,
 			};
-			((Some(update), Vec::new()), None)
+			((Some(update), rejected), None)
 		},
+		// The chain refuses an update of zero samples, so the total is never zero.
 		Err(_) => ((None, Vec::new()), Some(SecAggError::NoShares)),
 	}
 }

@@ -39,7 +39,7 @@ pub struct Pair {
 impl KeyPair {
 	/// A fresh key pair from `rng` (the operating system's randomness in the daemon).
 	pub fn generate<R: RngCore + CryptoRng>(rng: &mut R) -> Self {
-		Self::from_secret(StaticSecret::random_from_rng(rng).to_bytes())
+		Self::from_secret(clamp(StaticSecret::random_from_rng(rng).to_bytes()))
 	}
 
 	/// The key pair of a secret: one a member kept, or one recovered from shares.
@@ -84,6 +84,22 @@ impl KeyPair {
 		};
 		Ok(Pair { mask_seed: derive(b"mask"), share_key: derive(b"shares") })
 	}
+}
+
+/// `secret` clamped as X25519 uses it (RFC 7748): the low three bits and the top bit
+/// cleared, the second-highest set. A generated key is stored so, so that a recovered secret
+/// can be checked byte for byte: X25519 ignores the clamped bits, so a wrong share that
+/// changes only those would still give the advertised public key.
+pub fn clamp(mut secret: Seed) -> Seed {
+	secret[0] &= 248;
+	secret[31] &= 127;
+	secret[31] |= 64;
+	secret
+}
+
+/// Whether `secret` is clamped ([`clamp`]), as every generated key secret is.
+pub fn is_canonical(secret: &Seed) -> bool {
+	clamp(*secret) == *secret
 }
 
 /// The two shares member `from` gives member `to`: of its self-mask seed and of its key

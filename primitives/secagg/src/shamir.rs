@@ -93,6 +93,13 @@ pub fn split<R: RngCore + CryptoRng>(
 /// The secret behind `shares` (at least the threshold of them, at distinct points).
 /// Fewer than the threshold yield an unrelated value: the caller counts its shares.
 pub fn combine(shares: &[Share]) -> Result<Seed, SecAggError> {
+	interpolate(shares, 0)
+}
+
+/// The value at the point `at` of the polynomials through `shares` (distinct, non-zero
+/// points): the secret at zero ([`combine`]), or what the share at `at` must be if `shares`
+/// are honest, which tells a wrong share among the others.
+pub fn interpolate(shares: &[Share], at: u8) -> Result<Seed, SecAggError> {
 	if shares.is_empty() {
 		return Err(SecAggError::NoShares);
 	}
@@ -101,19 +108,20 @@ pub fn combine(shares: &[Share]) -> Result<Seed, SecAggError> {
 			return Err(SecAggError::InvalidShares);
 		}
 	}
-	let mut secret = [0u8; 32];
+	let mut value = [0u8; 32];
 	for (i, share) in shares.iter().enumerate() {
-		// The Lagrange basis polynomial of point i, at zero: Π_{j≠i} x_j / (x_j − x_i).
+		// The Lagrange basis polynomial of point i at `at`: Π_{j≠i} (at − x_j) / (x_i − x_j)
+		// (subtraction is addition, XOR, in GF(2⁸)).
 		let basis = shares
 			.iter()
 			.enumerate()
 			.filter(|(j, _)| *j != i)
-			.fold(1u8, |acc, (_, o)| mul(acc, div(o.x, o.x ^ share.x)));
-		for (value, y) in secret.iter_mut().zip(share.y) {
-			*value ^= mul(basis, y);
+			.fold(1u8, |acc, (_, o)| mul(acc, div(at ^ o.x, share.x ^ o.x)));
+		for (v, y) in value.iter_mut().zip(share.y) {
+			*v ^= mul(basis, y);
 		}
 	}
-	Ok(secret)
+	Ok(value)
 }
 
 #[cfg(test)]
@@ -143,6 +151,18 @@ mod tests {
 		}
 		assert_ne!(combine(&shares[..2]), Ok(secret));
 		assert_eq!(combine(&shares), Ok(secret), "more than the threshold is fine");
+	}
+
+	#[test]
+	fn a_threshold_of_shares_predicts_every_other_share() {
+		let mut rng = ChaCha20Rng::seed_from_u64(8);
+		let shares = split(&[0x3c; 32], 3, 6, &mut rng).unwrap();
+		for other in &shares[3..] {
+			assert_eq!(interpolate(&shares[..3], other.x), Ok(other.y));
+		}
+		let mut wrong = shares[4].clone();
+		wrong.y[9] ^= 0x40;
+		assert_ne!(interpolate(&shares[..3], wrong.x), Ok(wrong.y));
 	}
 
 	#[test]
