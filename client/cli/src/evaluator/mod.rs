@@ -618,29 +618,15 @@ impl Daemon {
 			privacy.zip(trained_from_model.as_ref()),
 		)?;
 		drop(submitted);
-		let mut invalid = Vec::new();
-		for (index, why) in rejected {
-			let member = &submitters[index];
-			self.metrics
-				.updates_rejected
-				.with_label_values(&[crate::metrics::cause(&why)])
-				.inc();
-			tracing::warn!(target: "din", "task {task} round {} subgroup {subgroup}: {} is invalid: {why}", round + 1, short(member));
-			invalid.push(member.clone());
-		}
+		let mut invalid = self.blame(task, round, subgroup, &submitters, rejected);
 		let valid = submitters.len() - invalid.len();
-		let mut aggregate = match (aggregate, trained_from_model) {
+		let aggregate = match (aggregate, trained_from_model) {
 			(Some(aggregate), _) => aggregate,
 			// Nothing valid: the subgroup carries the current model with no weight.
 			(None, Some(model)) => duty::carried_over(model),
 			(None, None) => duty::carried_over(fetch_trained_from().await?),
 		};
-		if self.args.attack == Some(Attack::WrongAggregate) {
-			aggregate.values[0] = aggregate.values[0].saturating_add(1);
-		}
-		let cid = withhold(&self.args.state_dir, &aggregate.encode()?)?;
-		self.metrics.aggregations.inc();
-		invalid.sort_by(|a, b| a.0.cmp(&b.0));
+		let committed = self.committed(aggregate, &mut invalid)?;
 		tracing::info!(
 			target: "din",
 			"task {task} round {} subgroup {subgroup}: aggregated {} updates ({} invalid) in {:.2?}{}",
@@ -650,13 +636,7 @@ impl Daemon {
 			started.elapsed(),
 			if self.args.attack.is_some() { " [attack]" } else { "" }
 		);
-		Ok(Committed {
-			cid,
-			commitment: hex::encode(commitment_of(&aggregate.values).0),
-			invalid: invalid.iter().map(ToString::to_string).collect(),
-			salt: hex::encode(rand::random::<[u8; 32]>()),
-			revealed: false,
-		})
+		Ok(committed)
 	}
 
 	/// [`Self::aggregate`] of a secure-aggregation subgroup: its masked uploads unmasked with
@@ -727,17 +707,8 @@ impl Daemon {
 		if let Some(why) = unmasked {
 			tracing::warn!(target: "din", "task {task} round {} subgroup {subgroup}: the masked sum cannot be unmasked ({why}): the model carries over", round + 1);
 		}
-		let mut invalid = Vec::new();
-		for (index, why) in rejected {
-			let member = &members[index];
-			self.metrics
-				.updates_rejected
-				.with_label_values(&[crate::metrics::cause(&why)])
-				.inc();
-			tracing::warn!(target: "din", "task {task} round {} subgroup {subgroup}: {}'s masked update is invalid: {why}", round + 1, short(member));
-			invalid.push(member.clone());
-		}
-		let mut aggregate = match aggregate {
+		let mut invalid = self.blame(task, round, subgroup, &members, rejected);
+		let aggregate = match aggregate {
 			Some(aggregate) => aggregate,
 			None => {
 				let (cid, commitment) = global_model_before(&self.chain, task, info, round).await?;
@@ -747,12 +718,7 @@ impl Daemon {
 				duty::carried_over(model)
 			},
 		};
-		if self.args.attack == Some(Attack::WrongAggregate) {
-			aggregate.values[0] = aggregate.values[0].saturating_add(1);
-		}
-		let cid = withhold(&self.args.state_dir, &aggregate.encode()?)?;
-		self.metrics.aggregations.inc();
-		invalid.sort_by(|a, b| a.0.cmp(&b.0));
+		let committed = self.committed(aggregate, &mut invalid)?;
 		tracing::info!(
 			target: "din",
 			"task {task} round {} subgroup {subgroup}: unmasked the sum of {} masked updates ({} invalid) in {:.2?}",
@@ -761,6 +727,44 @@ impl Daemon {
 			invalid.len(),
 			started.elapsed(),
 		);
+		Ok(committed)
+	}
+
+	/// The members behind `rejected` (positions in `members`), counted and logged with why.
+	fn blame(
+		&self,
+		task: u32,
+		round: u32,
+		subgroup: u32,
+		members: &[AccountId32],
+		rejected: Vec<(usize, Rejection)>,
+	) -> Vec<AccountId32> {
+		let mut invalid = Vec::new();
+		for (index, why) in rejected {
+			let member = &members[index];
+			self.metrics
+				.updates_rejected
+				.with_label_values(&[crate::metrics::cause(&why)])
+				.inc();
+			tracing::warn!(target: "din", "task {task} round {} subgroup {subgroup}: {} is invalid: {why}", round + 1, short(member));
+			invalid.push(member.clone());
+		}
+		invalid
+	}
+
+	/// What this evaluator commits to for a subgroup: `aggregate` withheld until the reveal,
+	/// the `invalid` set sorted, a fresh salt.
+	fn committed(
+		&self,
+		mut aggregate: Update,
+		invalid: &mut [AccountId32],
+	) -> anyhow::Result<Committed> {
+		if self.args.attack == Some(Attack::WrongAggregate) {
+			aggregate.values[0] = aggregate.values[0].saturating_add(1);
+		}
+		let cid = withhold(&self.args.state_dir, &aggregate.encode()?)?;
+		self.metrics.aggregations.inc();
+		invalid.sort_by(|a, b| a.0.cmp(&b.0));
 		Ok(Committed {
 			cid,
 			commitment: hex::encode(commitment_of(&aggregate.values).0),
