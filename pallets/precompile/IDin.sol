@@ -24,7 +24,10 @@ interface IDin {
     /// 3 AggregationReveal, 4 GlobalCommit, 5 GlobalReveal, 6 Scoring, 7 Rewarding,
     /// 8 Finished, 9 Cancelled.
 
-    /// A task was created through this precompile; `owner` is the caller.
+    /// A task was created through this precompile; `owner` is the caller. `reward` (like
+    /// `taskInfo`'s `remaining`) is in the unit of the pool's asset: native units (12
+    /// decimals), or the asset's own units when the spec's pool names a pallet-assets asset
+    /// (docs/assets.md), which the caller then holds as an ERC-20.
     event TaskCreated(uint32 indexed task, address indexed owner, uint256 reward);
     /// `participant` joined `task` through this precompile.
     event TaskJoined(uint32 indexed task, address indexed participant);

@@ -164,9 +164,12 @@ pub enum ScoringRule {
 	Median { threshold: Perbill },
 }
 
-/// The asset a task's reward pool is paid in. Only the native token is implemented; a
-/// `pallet-assets` asset (e.g. a stablecoin) will be a new variant `Asset(AssetId)` held
-/// through `fungibles::MutateHold`, without changing the encoding of `Native`.
+/// The id of a `pallet-assets` asset (e.g. a stablecoin) that can fund a reward pool.
+pub type AssetId = u32;
+
+/// The asset a task's reward pool is paid in. Bonds, slashes and deposits are always in the
+/// native token; only the pool (and so the evaluators' fees, the participants' payouts, the
+/// protocol fee burned and the owner's refund) follows this.
 #[derive(
 	Encode,
 	Decode,
@@ -179,11 +182,15 @@ pub enum ScoringRule {
 	Eq,
 	Debug,
 	Default,
+	PartialOrd,
+	Ord,
 )]
 pub enum RewardAsset {
 	/// The chain's native token, held with `fungible::MutateHold`.
 	#[default]
 	Native,
+	/// A `pallet-assets` asset, held with `fungibles::MutateHold` (pallet-assets-holder).
+	Asset(AssetId),
 }
 
 /// Fee and penalty parameters of a task, applied by the evaluation and rewards pallets.

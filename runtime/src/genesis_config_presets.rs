@@ -1,13 +1,14 @@
 //! Genesis presets: `development` (Alice validates alone) and `local_testnet` (Alice, Bob,
 //! Charlie and Dave validate). Both endow the well-known dev accounts and the well-known
-//! Ethereum dev keys, map them for pallet-revive, and make Alice the sudo key.
+//! Ethereum dev keys (in the native token and the test stablecoin [`DEV_STABLECOIN`]), map
+//! them for pallet-revive, and make Alice the sudo key.
 //!
 //! zombienet customizes the `session.keys` of these presets to insert its own validators,
 //! so validators live only there (BABE and GRANDPA authorities are derived from it).
 
 use crate::{
-	AccountId, BabeConfig, Balance, BalancesConfig, ReviveConfig, Runtime, RuntimeGenesisConfig,
-	SessionConfig, SessionKeys, SudoConfig, BABE_GENESIS_EPOCH_CONFIG, UNIT,
+	AccountId, AssetsConfig, BabeConfig, Balance, BalancesConfig, ReviveConfig, Runtime,
+	RuntimeGenesisConfig, SessionConfig, SessionKeys, SudoConfig, BABE_GENESIS_EPOCH_CONFIG, UNIT,
 };
 use alloc::{vec, vec::Vec};
 use pallet_revive::AddressMapper;
@@ -25,6 +26,19 @@ pub const LOCAL_TESTNET_RUNTIME_PRESET: &str = sp_genesis_builder::LOCAL_TESTNET
 
 /// What each endowed dev account starts with: enough for any test, far from overflow.
 pub const ENDOWMENT: Balance = 1_000_000_000 * UNIT;
+
+/// The dev and local chains' test stablecoin: asset 1, "DIN test dollar" (dUSD), 6
+/// decimals, sufficient (an account may hold it without the native token), minimum balance
+/// one cent, administered by Alice. Reward pools can be funded in it
+/// (`din task create --reward-asset 1`); it is an ERC-20 at [`DEV_STABLECOIN_ERC20`].
+pub const DEV_STABLECOIN: din_primitives::AssetId = 1;
+/// Where Solidity finds [`DEV_STABLECOIN`]: pallet-assets-precompiles' inline-id address
+/// (the asset id in the first four bytes, the precompile prefix `0x0120` in bytes 16-17).
+pub const DEV_STABLECOIN_ERC20: &str = "0x0000000100000000000000000000000001200000";
+/// One dUSD in its smallest unit.
+pub const DEV_STABLECOIN_UNIT: Balance = 1_000_000;
+/// What each endowed dev account holds of [`DEV_STABLECOIN`].
+pub const DEV_STABLECOIN_ENDOWMENT: Balance = 1_000_000 * DEV_STABLECOIN_UNIT;
 
 /// The well-known Ethereum dev keys (subxt_signer::eth::dev alith, baltathar, charleth,
 /// dorothy, ethan), as their fallback `AccountId32`: the 20-byte address padded with
@@ -58,6 +72,20 @@ fn genesis(validators: &[(Sr25519Keyring, Ed25519Keyring)]) -> Value {
 	frame_support::build_struct_json_patch!(RuntimeGenesisConfig {
 		balances: BalancesConfig {
 			balances: endowed.iter().cloned().map(|id| (id, ENDOWMENT)).collect::<Vec<_>>(),
+		},
+		assets: AssetsConfig {
+			assets: vec![(
+				DEV_STABLECOIN,
+				Sr25519Keyring::Alice.to_account_id(),
+				true,
+				DEV_STABLECOIN_UNIT / 100,
+			)],
+			metadata: vec![(DEV_STABLECOIN, b"DIN test dollar".to_vec(), b"dUSD".to_vec(), 6)],
+			accounts: endowed
+				.iter()
+				.cloned()
+				.map(|id| (DEV_STABLECOIN, id, DEV_STABLECOIN_ENDOWMENT))
+				.collect::<Vec<_>>(),
 		},
 		babe: BabeConfig { epoch_config: BABE_GENESIS_EPOCH_CONFIG },
 		session: SessionConfig {

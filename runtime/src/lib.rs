@@ -68,7 +68,7 @@ pub const VERSION: RuntimeVersion = RuntimeVersion {
 	spec_name: Cow::Borrowed("din"),
 	impl_name: Cow::Borrowed("din"),
 	authoring_version: 1,
-	spec_version: 110,
+	spec_version: 111,
 	impl_version: 1,
 	apis: apis::RUNTIME_API_VERSIONS,
 	transaction_version: 1,
@@ -198,6 +198,18 @@ mod runtime {
 	/// Smart contracts, with EVM bytecode allowed; `eth-rpc` requires this name.
 	#[runtime::pallet_index(10)]
 	pub type Revive = pallet_revive::Pallet<Runtime>;
+
+	/// Fungible assets besides the native token (a stablecoin can fund a reward pool).
+	#[runtime::pallet_index(11)]
+	pub type Assets = pallet_assets::Pallet<Runtime>;
+
+	/// Holds on `Assets` balances: a reward pool in an asset stays on its owner's account.
+	#[runtime::pallet_index(12)]
+	pub type AssetsHolder = pallet_assets_holder::Pallet<Runtime>;
+
+	/// EIP-2612 permit nonces of the assets' ERC-20 precompile.
+	#[runtime::pallet_index(13)]
+	pub type AssetsPermit = pallet_assets_precompiles::permit::Pallet<Runtime>;
 
 	/// DIN: participant and evaluator bonds, slashing, soulbound reputation.
 	#[runtime::pallet_index(20)]

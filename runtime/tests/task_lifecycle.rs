@@ -10,12 +10,18 @@
 mod common;
 
 use common::{account, assert_invariants, new_test_ext, open_block, task_spec};
-use din_primitives::{Role, TaskPhase, UNIT};
-use din_runtime::{Balances, Evaluation, Runtime, RuntimeEvent, RuntimeOrigin, Staking, System};
+use din_primitives::{RewardAsset, Role, TaskPhase, UNIT};
+use din_runtime::{
+	genesis_config_presets::{DEV_STABLECOIN, DEV_STABLECOIN_UNIT},
+	Balances, Evaluation, Runtime, RuntimeEvent, RuntimeOrigin, Staking, System,
+};
 use pallet_din_evaluation::{Panels, RoundEvaluators};
 use pallet_din_tasks::{Tasks, Updates};
 use polkadot_sdk::{
-	frame_support::{traits::fungible::Inspect, BoundedVec},
+	frame_support::{
+		traits::{fungible::Inspect, fungibles},
+		BoundedVec,
+	},
 	sp_core::H256,
 	sp_keyring::Sr25519Keyring,
 	sp_runtime::AccountId32,
@@ -152,6 +158,30 @@ fn serve(
 
 #[test]
 fn every_invariant_holds_after_every_block_of_a_task_whose_owner_withholds_the_key() {
+	run_a_task_whose_owner_withholds_the_key(RewardAsset::Native, 1_000 * UNIT);
+}
+
+/// The same task with its pool in the dev chain's stablecoin: the escrow invariant per
+/// asset after every block, and the participants paid in dUSD.
+#[test]
+fn a_task_paid_in_the_dev_stablecoin_keeps_every_invariant_and_pays_in_it() {
+	run_a_task_whose_owner_withholds_the_key(
+		RewardAsset::Asset(DEV_STABLECOIN),
+		1_000 * DEV_STABLECOIN_UNIT,
+	);
+}
+
+/// `who`'s balance (free and held) in `asset`.
+fn total_in(asset: RewardAsset, who: &AccountId32) -> u128 {
+	match asset {
+		RewardAsset::Native => Balances::total_balance(who),
+		RewardAsset::Asset(id) => {
+			<din_runtime::AssetsHolder as fungibles::Inspect<_>>::total_balance(id, who)
+		},
+	}
+}
+
+fn run_a_task_whose_owner_withholds_the_key(asset: RewardAsset, pool: u128) {
 	new_test_ext().execute_with(|| {
 		// Everyone joins at genesis: a round's draws take only those that joined before their
 		// randomness could be known, and the test chain never changes epoch.
@@ -166,6 +196,8 @@ fn every_invariant_holds_after_every_block_of_a_task_whose_owner_withholds_the_k
 		let task = pallet_din_tasks::NextTaskId::<Runtime>::get();
 		let mut spec = task_spec();
 		spec.rounds = 2;
+		spec.reward.asset = asset;
+		spec.reward.amount = pool;
 		din_runtime::Tasks::create_task(RuntimeOrigin::signed(owner.clone()), spec.clone())
 			.expect("valid spec");
 		let participants: Vec<AccountId32> = (0..PARTICIPANTS).map(|i| account(0xaa, i)).collect();
@@ -174,8 +206,9 @@ fn every_invariant_holds_after_every_block_of_a_task_whose_owner_withholds_the_k
 				.expect("bonds");
 			din_runtime::Tasks::join_task(RuntimeOrigin::signed(who.clone()), task).expect("joins");
 		}
-		let before: Vec<u128> = participants.iter().map(Balances::total_balance).collect();
-		let owner_before = Balances::total_balance(&owner);
+		let before: Vec<u128> = participants.iter().map(|p| total_in(asset, p)).collect();
+		let native_before: Vec<u128> = participants.iter().map(Balances::total_balance).collect();
+		let owner_before = total_in(asset, &owner);
 
 		let mut done = BTreeSet::new();
 		let mut finished_at = None;
@@ -229,17 +262,21 @@ fn every_invariant_holds_after_every_block_of_a_task_whose_owner_withholds_the_k
 		let earned: Vec<u128> = participants
 			.iter()
 			.zip(&before)
-			.map(|(who, before)| Balances::total_balance(who) - before)
+			.map(|(who, before)| total_in(asset, who) - before)
 			.collect();
 		assert!(earned[0] > 0, "a participant is paid when the owner withholds the key");
 		assert!(earned.iter().all(|e| *e == earned[0]), "equal shares: {earned:?}");
+		if asset != RewardAsset::Native {
+			let native: Vec<u128> = participants.iter().map(Balances::total_balance).collect();
+			assert_eq!(native, native_before, "a pool in an asset pays no native token");
+		}
 		for who in &participants {
 			assert_eq!(
 				<Staking as din_primitives::StakeInfo<_, _>>::locked(who, Role::Participant),
 				0
 			);
 		}
-		let owner_refund = Balances::total_balance(&owner) + spec.reward.amount - owner_before;
+		let owner_refund = total_in(asset, &owner) + spec.reward.amount - owner_before;
 		assert!(
 			owner_refund < spec.reward.amount / 100,
 			"an owner who withholds the key gets back {owner_refund} of {}",

@@ -9,9 +9,9 @@ use pallet_din_tasks::{TaskSpec, TestSetRef};
 use polkadot_sdk::{
 	frame_support::{
 		derive_impl, parameter_types,
-		traits::{ConstU32, ConstU64, Hooks},
+		traits::{AsEnsureOriginWithArg, ConstU32, ConstU64, Hooks},
 	},
-	pallet_balances,
+	pallet_assets, pallet_assets_holder, pallet_balances,
 	sp_core::H256,
 	sp_io,
 	sp_runtime::{
@@ -29,6 +29,8 @@ polkadot_sdk::frame_support::construct_runtime!(
 	pub enum Test {
 		System: frame_system,
 		Balances: pallet_balances,
+		Assets: pallet_assets,
+		AssetsHolder: pallet_assets_holder,
 		Staking: pallet_din_staking,
 		DinTasks: pallet_din_tasks,
 		Evaluation: pallet_din_evaluation,
@@ -46,6 +48,19 @@ impl frame_system::Config for Test {
 impl pallet_balances::Config for Test {
 	type AccountStore = System;
 	type RuntimeHoldReason = RuntimeHoldReason;
+}
+
+#[derive_impl(pallet_assets::config_preludes::TestDefaultConfig)]
+impl pallet_assets::Config for Test {
+	type CreateOrigin = AsEnsureOriginWithArg<frame_system::EnsureSigned<AccountId>>;
+	type ForceOrigin = frame_system::EnsureRoot<AccountId>;
+	type Currency = Balances;
+	type Holder = AssetsHolder;
+}
+
+impl pallet_assets_holder::Config for Test {
+	type RuntimeHoldReason = RuntimeHoldReason;
+	type RuntimeEvent = RuntimeEvent;
 }
 
 #[derive_impl(pallet_din_staking::config_preludes::TestDefaultConfig)]
@@ -87,6 +102,7 @@ impl polkadot_sdk::frame_support::traits::Randomness<Option<H256>, u64> for Test
 #[derive_impl(pallet_din_tasks::config_preludes::TestDefaultConfig)]
 impl pallet_din_tasks::Config for Test {
 	type Currency = Balances;
+	type Assets = AssetsHolder;
 	type Staking = Staking;
 	type Randomness = TestRandomness;
 	type Lifecycle = Evaluation;

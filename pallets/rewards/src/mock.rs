@@ -7,7 +7,10 @@ use crate::{self as pallet_din_rewards, *};
 use din_primitives::{FeeParams, Role};
 use pallet_din_tasks::TaskSpec;
 use polkadot_sdk::{
-	frame_support::derive_impl, frame_system, pallet_balances, sp_core::H256, sp_io,
+	frame_support::{derive_impl, traits::AsEnsureOriginWithArg},
+	frame_system, pallet_assets, pallet_assets_holder, pallet_balances,
+	sp_core::H256,
+	sp_io,
 	sp_runtime::BuildStorage,
 };
 
@@ -21,6 +24,8 @@ polkadot_sdk::frame_support::construct_runtime!(
 	pub enum Test {
 		System: frame_system,
 		Balances: pallet_balances,
+		Assets: pallet_assets,
+		AssetsHolder: pallet_assets_holder,
 		Staking: pallet_din_staking,
 		DinTasks: pallet_din_tasks,
 		Rewards: pallet_din_rewards,
@@ -39,6 +44,19 @@ impl pallet_balances::Config for Test {
 	type RuntimeHoldReason = RuntimeHoldReason;
 }
 
+#[derive_impl(pallet_assets::config_preludes::TestDefaultConfig)]
+impl pallet_assets::Config for Test {
+	type CreateOrigin = AsEnsureOriginWithArg<frame_system::EnsureSigned<AccountId>>;
+	type ForceOrigin = frame_system::EnsureRoot<AccountId>;
+	type Currency = Balances;
+	type Holder = AssetsHolder;
+}
+
+impl pallet_assets_holder::Config for Test {
+	type RuntimeHoldReason = RuntimeHoldReason;
+	type RuntimeEvent = RuntimeEvent;
+}
+
 #[derive_impl(pallet_din_staking::config_preludes::TestDefaultConfig)]
 impl pallet_din_staking::Config for Test {
 	type Currency = Balances;
@@ -55,6 +73,7 @@ impl polkadot_sdk::frame_support::traits::Randomness<H256, u64> for NoRandomness
 #[derive_impl(pallet_din_tasks::config_preludes::TestDefaultConfig)]
 impl pallet_din_tasks::Config for Test {
 	type Currency = Balances;
+	type Assets = AssetsHolder;
 	type Staking = Staking;
 	type Randomness = NoRandomness;
 	// The payout arithmetic is checked over every fee split, a zero evaluator fee included.
@@ -78,6 +97,8 @@ pub fn evaluators() -> Vec<AccountId> {
 }
 /// Every account's starting balance.
 pub const ENDOWMENT: Balance = 1_000_000;
+/// A stablecoin (minimum balance 1) the owner holds [`ENDOWMENT`] of; nobody else holds any.
+pub const STABLE: din_primitives::AssetId = 7;
 
 pub fn new_test_ext() -> sp_io::TestExternalities {
 	let mut t = frame_system::GenesisConfig::<Test>::default().build_storage().unwrap();
@@ -89,6 +110,13 @@ pub fn new_test_ext() -> sp_io::TestExternalities {
 	pallet_balances::GenesisConfig::<Test> { balances, ..Default::default() }
 		.assimilate_storage(&mut t)
 		.unwrap();
+	pallet_assets::GenesisConfig::<Test> {
+		assets: vec![(STABLE, OWNER, false, 1)],
+		accounts: vec![(STABLE, OWNER, ENDOWMENT)],
+		..Default::default()
+	}
+	.assimilate_storage(&mut t)
+	.unwrap();
 	let mut ext = sp_io::TestExternalities::new(t);
 	ext.execute_with(|| {
 		System::set_block_number(1);
@@ -111,7 +139,13 @@ pub fn build_and_execute(test: impl FnOnce()) {
 
 /// Create a task with `pool` and `fees` by [`OWNER`]; returns its id.
 pub fn create(pool: Balance, fees: FeeParams) -> TaskId {
+	create_in(din_primitives::RewardAsset::Native, pool, fees)
+}
+
+/// Create a task with `pool` of `asset` and `fees` by [`OWNER`]; returns its id.
+pub fn create_in(asset: din_primitives::RewardAsset, pool: Balance, fees: FeeParams) -> TaskId {
 	let mut spec = TaskSpec::template(b"softmax:64-10".to_vec(), pool, 5);
+	spec.reward.asset = asset;
 	spec.subgroup_size = 4;
 	spec.evaluators_per_subgroup = 3;
 	spec.fees = fees;

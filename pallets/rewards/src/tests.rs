@@ -111,6 +111,68 @@ fn fees_burn_and_contribution_shares_are_exact() {
 	});
 }
 
+/// A pool funded in a stablecoin pays the evaluators and participants, and burns the
+/// protocol fee, in that stablecoin, with the same exact shares as a native pool; only the
+/// slash (a bond) moves native tokens. The stablecoin is not sufficient in this mock, so
+/// every payee receives it only because it has an account already (its native balance).
+#[test]
+fn a_task_funded_in_a_stablecoin_settles_exactly_in_it() {
+	use polkadot_sdk::frame_support::traits::fungibles::{Inspect as _, InspectHold as _};
+	build_and_execute(|| {
+		let stable = |who: AccountId| Assets::balance(STABLE, &who);
+		let payees: Vec<AccountId> = participants().into_iter().chain(evaluators()).collect();
+		let native_before: Vec<Balance> = payees.iter().map(|a| balance(*a)).collect();
+		let issuance = Assets::total_issuance(STABLE);
+		let task = create_in(din_primitives::RewardAsset::Asset(STABLE), 10_000, fees());
+		assert_eq!(stable(OWNER), ENDOWMENT - 10_000);
+		let outcome = TaskOutcome {
+			test_key_released: true,
+			baseline: Some(pct(50)),
+			globals: vec![],
+			scores: vec![
+				(10, 0, pct(70)),
+				(10, 1, pct(60)),
+				(11, 0, pct(60)),
+				(12, 0, pct(50)),
+				(13, 0, pct(45)),
+			],
+			accepted: vec![(10, 2), (11, 1), (12, 1), (13, 1)],
+			work: vec![(30, 3), (31, 1)],
+		};
+		let s = settle(task, outcome);
+		assert_eq!(
+			s,
+			Settlement {
+				pool: 10_000,
+				participants: 8_500,
+				evaluators: 1_000,
+				burned: 500,
+				refund: 0,
+				slashed: 1,
+				scored: true
+			}
+		);
+		// What moved, in the stablecoin.
+		assert_eq!((stable(30), stable(31)), (750, 250));
+		assert_eq!((stable(10), stable(11), stable(12), stable(13)), (6_375, 2_125, 0, 0));
+		assert_eq!(issuance - Assets::total_issuance(STABLE), s.burned);
+		assert_eq!(stable(OWNER), ENDOWMENT - 10_000);
+		let held = AssetsHolder::balance_on_hold(
+			STABLE,
+			&pallet_din_tasks::HoldReason::RewardPool.into(),
+			&OWNER,
+		);
+		assert_eq!(held, s.refund);
+		// Native balances: untouched but for 13's slashed bond.
+		let native_after: Vec<Balance> = payees.iter().map(|a| balance(*a)).collect();
+		assert_eq!(native_before, native_after);
+		assert_eq!(
+			<Staking as din_primitives::StakeInfo<_, _>>::bonded(&13, Role::Participant),
+			99
+		);
+	});
+}
+
 /// Attack: a participant resubmits the global model its round trained from, or a perturbed
 /// copy of it, and is paid as if it had trained it from the genesis model. An update is
 /// paid only for what it adds to the model its round trained from; falling below that

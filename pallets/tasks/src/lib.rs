@@ -155,8 +155,8 @@ pub use weights::WeightInfo;
 
 use alloc::vec::Vec;
 use din_primitives::{
-	BondLocker, Perbill, Role, RoundLifecycle, StakeInfo, TaskEscrow, TaskInspect, TaskTerms,
-	UpdateRef,
+	AssetId, BondLocker, Perbill, Role, RoundLifecycle, StakeInfo, TaskEscrow, TaskInspect,
+	TaskTerms, UpdateRef,
 };
 use polkadot_sdk::{
 	frame_support::{
@@ -164,6 +164,7 @@ use polkadot_sdk::{
 		pallet_prelude::*,
 		traits::{
 			fungible::{self, MutateHold},
+			fungibles,
 			tokens::{Fortitude, Precision, Restriction},
 			Randomness,
 		},
@@ -222,6 +223,7 @@ pub mod pallet {
 			type RuntimeHoldReason = ();
 			type Lifecycle = ();
 			type MinRewardPool = ConstU64<100>;
+			type MinAssetRewardPool = ConstU32<100>;
 			type MaxArchitectureLen = ConstU32<64>;
 			type MaxParticipants = ConstU32<16>;
 			type MaxSubgroupSize = ConstU32<4>;
@@ -254,6 +256,22 @@ pub mod pallet {
 		type Currency: fungible::Inspect<Self::AccountId>
 			+ fungible::Mutate<Self::AccountId>
 			+ fungible::MutateHold<Self::AccountId, Reason = Self::RuntimeHoldReason>;
+
+		/// The assets a reward pool can be funded in besides the native token
+		/// ([`RewardAsset::Asset`]): in din-runtime pallet-assets through pallet-assets-holder,
+		/// whose holds keep such a pool on the owner's account as [`Config::Currency`]'s holds
+		/// keep a native one. Same balance type as the native token.
+		#[pallet::no_default]
+		type Assets: fungibles::Inspect<Self::AccountId, AssetId = AssetId, Balance = BalanceOf<Self>>
+			+ fungibles::MutateHold<Self::AccountId, Reason = Self::RuntimeHoldReason>;
+
+		/// Smallest reward pool in an asset, as a multiple of that asset's minimum balance
+		/// (the asset counterpart of [`Config::MinRewardPool`], which is in native units;
+		/// storage is priced by the native task deposit either way). A payout below the
+		/// minimum balance to an account without the asset fails and stays in the pool, so
+		/// a pool of a few minimum balances would pay hardly anyone.
+		#[pallet::constant]
+		type MinAssetRewardPool: Get<u32>;
 
 		/// The overarching hold reason, which [`HoldReason`] converts into.
 		#[pallet::no_default_bounds]
@@ -572,12 +590,13 @@ pub mod pallet {
 	#[pallet::event]
 	#[pallet::generate_deposit(pub(super) fn deposit_event)]
 	pub enum Event<T: Config> {
-		/// `owner` created `task` with `rounds` rounds and `reward` held; registration ends
-		/// at `registration_ends`.
+		/// `owner` created `task` with `rounds` rounds and `reward` of `asset` held;
+		/// registration ends at `registration_ends`.
 		TaskCreated {
 			task: TaskId,
 			owner: T::AccountId,
 			rounds: RoundIndex,
+			asset: RewardAsset,
 			reward: BalanceOf<T>,
 			registration_ends: BlockNumberFor<T>,
 		},
@@ -705,7 +724,8 @@ pub mod pallet {
 		ZeroTestKeyHash,
 		/// A `ZkAccuracy` task names no proving key (`test_set.proving_key_cid`).
 		EmptyProvingKeyCid,
-		/// The reward pool is below `MinRewardPool`.
+		/// The reward pool is below `MinRewardPool` (native), or below `MinAssetRewardPool`
+		/// times the asset's minimum balance.
 		RewardPoolTooLow,
 		/// The task asks for zero rounds.
 		ZeroRounds,
@@ -868,6 +888,8 @@ pub mod pallet {
 		SharesNotSorted,
 		/// A handed-over share names a member that did not advertise a round key.
 		UnknownShareOwner,
+		/// The reward pool names an asset that does not exist.
+		UnknownRewardAsset,
 	}
 
 	/// Why this pallet holds funds.
@@ -974,8 +996,8 @@ pub mod pallet {
 			let task = NextTaskId::<T>::get();
 			T::Lifecycle::on_task_created(task, &spec.scoring)?;
 			let reward = spec.reward.amount;
-			T::Currency::hold(&HoldReason::RewardPool.into(), &owner, reward)
-				.map_err(|_| Error::<T>::InsufficientFunds)?;
+			let asset = spec.reward.asset;
+			Self::hold_pool(asset, &owner, reward).map_err(|_| Error::<T>::InsufficientFunds)?;
 			let deposit = Self::task_deposit(&spec);
 			T::Currency::hold(&HoldReason::TaskDeposit.into(), &owner, deposit)
 				.map_err(|_| Error::<T>::InsufficientBalanceForDeposit)?;
@@ -1002,6 +1024,7 @@ pub mod pallet {
 				task,
 				owner: owner.clone(),
 				rounds,
+				asset,
 				reward,
 				registration_ends,
 			});
@@ -1151,7 +1174,7 @@ pub mod pallet {
 				top_up >= pool_share(info.spec.reward.amount, rounds, info.spec.rounds),
 				Error::<T>::TopUpTooSmall
 			);
-			T::Currency::hold(&HoldReason::RewardPool.into(), &who, top_up)
+			Self::hold_pool(info.spec.reward.asset, &who, top_up)
 				.map_err(|_| Error::<T>::InsufficientFunds)?;
 			// Tasks from before deposits pay none for their added rounds either.
 			if let Some(deposit) = TaskDeposits::<T>::get(task) {
@@ -1347,11 +1370,10 @@ impl<T: Config> Pallet<T> {
 	#[cfg(any(feature = "try-runtime", feature = "std"))]
 	pub fn do_try_state() -> Result<(), polkadot_sdk::sp_runtime::TryRuntimeError> {
 		use alloc::collections::btree_map::BTreeMap;
-		use fungible::InspectHold;
-		let mut pools: BTreeMap<T::AccountId, BalanceOf<T>> = BTreeMap::new();
+		let mut pools: BTreeMap<(T::AccountId, RewardAsset), BalanceOf<T>> = BTreeMap::new();
 		let mut live = 0u32;
 		for (task, info) in Tasks::<T>::iter() {
-			let entry = pools.entry(info.owner.clone()).or_default();
+			let entry = pools.entry((info.owner.clone(), info.spec.reward.asset)).or_default();
 			*entry = entry.saturating_add(info.remaining);
 			let scheduled = Deadlines::<T>::get(info.phase_ends).contains(&task);
 			let releasing = !Participants::<T>::get(task).is_empty();
@@ -1363,8 +1385,8 @@ impl<T: Config> Pallet<T> {
 				ensure!(scheduled, "a live or releasing task has no deadline entry");
 			}
 		}
-		for (owner, remaining) in pools {
-			let held = T::Currency::balance_on_hold(&HoldReason::RewardPool.into(), &owner);
+		for ((owner, asset), remaining) in pools {
+			let held = Self::pool_on_hold(asset, &owner);
 			ensure!(held == remaining, "held reward pool differs from the remaining budgets");
 		}
 		Self::try_state_pruning()?;

@@ -9,9 +9,9 @@ use polkadot_sdk::frame_support::weights::Weight;
 use polkadot_sdk::{
 	frame_support::{
 		derive_impl, parameter_types,
-		traits::{ConstU32, Hooks},
+		traits::{AsEnsureOriginWithArg, ConstU32, Hooks},
 	},
-	pallet_balances,
+	pallet_assets, pallet_assets_holder, pallet_balances,
 	sp_core::H256,
 	sp_io::{self, hashing::blake2_256},
 	sp_runtime::{BoundedVec, BuildStorage, DispatchError},
@@ -26,6 +26,8 @@ polkadot_sdk::frame_support::construct_runtime!(
 	pub enum Test {
 		System: frame_system,
 		Balances: pallet_balances,
+		Assets: pallet_assets,
+		AssetsHolder: pallet_assets_holder,
 		Staking: pallet_din_staking,
 		DinTasks: pallet_din_tasks,
 	}
@@ -41,6 +43,19 @@ impl frame_system::Config for Test {
 impl pallet_balances::Config for Test {
 	type AccountStore = System;
 	type RuntimeHoldReason = RuntimeHoldReason;
+}
+
+#[derive_impl(pallet_assets::config_preludes::TestDefaultConfig)]
+impl pallet_assets::Config for Test {
+	type CreateOrigin = AsEnsureOriginWithArg<frame_system::EnsureSigned<AccountId>>;
+	type ForceOrigin = frame_system::EnsureRoot<AccountId>;
+	type Currency = Balances;
+	type Holder = AssetsHolder;
+}
+
+impl pallet_assets_holder::Config for Test {
+	type RuntimeHoldReason = RuntimeHoldReason;
+	type RuntimeEvent = RuntimeEvent;
 }
 
 #[derive_impl(pallet_din_staking::config_preludes::TestDefaultConfig)]
@@ -198,6 +213,7 @@ parameter_types! {
 #[derive_impl(pallet_din_tasks::config_preludes::TestDefaultConfig)]
 impl pallet_din_tasks::Config for Test {
 	type Currency = Balances;
+	type Assets = AssetsHolder;
 	type Staking = TestStaking;
 	type Randomness = TestRandomness;
 	type Lifecycle = TestLifecycle;
@@ -218,6 +234,11 @@ pub const OTHER: AccountId = 2;
 pub const PARTICIPANTS: core::ops::RangeInclusive<AccountId> = 10..=19;
 /// The reward pool of [`spec`].
 pub const POOL: Balance = 1_000;
+/// A stablecoin (minimum balance [`STABLE_MIN`]) that [`OWNER`] and [`OTHER`] hold
+/// [`STABLE_ENDOWMENT`] of.
+pub const STABLE: din_primitives::AssetId = 7;
+pub const STABLE_MIN: Balance = 2;
+pub const STABLE_ENDOWMENT: Balance = 5_000;
 
 pub struct ExtBuilder {
 	bonded: Vec<AccountId>,
@@ -251,6 +272,13 @@ impl ExtBuilder {
 		pallet_balances::GenesisConfig::<Test> { balances, ..Default::default() }
 			.assimilate_storage(&mut t)
 			.unwrap();
+		pallet_assets::GenesisConfig::<Test> {
+			assets: vec![(STABLE, OTHER, true, STABLE_MIN)],
+			accounts: vec![(STABLE, OWNER, STABLE_ENDOWMENT), (STABLE, OTHER, STABLE_ENDOWMENT)],
+			..Default::default()
+		}
+		.assimilate_storage(&mut t)
+		.unwrap();
 		let mut ext = sp_io::TestExternalities::new(t);
 		ext.execute_with(|| {
 			System::set_block_number(1);
@@ -345,6 +373,15 @@ pub fn subgroup(task: TaskId, who: AccountId) -> Option<SubgroupIndex> {
 pub fn pool_held(who: AccountId) -> Balance {
 	use polkadot_sdk::frame_support::traits::fungible::InspectHold;
 	Balances::balance_on_hold(&HoldReason::RewardPool.into(), &who)
+}
+
+/// The balance of `who` in [`STABLE`]: free, and held for reward pools.
+pub fn stable(who: AccountId) -> (Balance, Balance) {
+	use polkadot_sdk::frame_support::traits::fungibles::{Inspect, InspectHold};
+	(
+		<Assets as Inspect<_>>::balance(STABLE, &who),
+		AssetsHolder::balance_on_hold(STABLE, &HoldReason::RewardPool.into(), &who),
+	)
 }
 
 /// The balance of `who` held for task deposits.

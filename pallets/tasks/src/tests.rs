@@ -54,6 +54,7 @@ fn create_task_works() {
 				task: 0,
 				owner: OWNER,
 				rounds: 2,
+				asset: RewardAsset::Native,
 				reward: POOL,
 				registration_ends: 4,
 			}
@@ -732,6 +733,118 @@ fn an_owner_extends_a_running_task_only_with_a_top_up_that_keeps_the_pool_per_ro
 		assert_noop!(extend(OWNER, 1, 500), Error::<Test>::TaskEnded);
 		// No rewards pallet in this mock: the whole extended pool returns.
 		assert_eq!(pool_held(OWNER), 0);
+	});
+}
+
+// ----- reward pools in an asset -----
+
+fn in_stable(s: &mut TaskSpecOf<Test>) {
+	s.reward.asset = RewardAsset::Asset(STABLE);
+}
+
+/// A pool in an asset is held in that asset on the owner's account (the deposit stays
+/// native), topped up in it, and what is left returns in it when the task ends.
+#[test]
+fn a_pool_in_an_asset_is_held_topped_up_and_returned_in_that_asset() {
+	ExtBuilder::default().build_and_execute(|| {
+		let native_free = Balances::free_balance(OWNER);
+		let task = start_with(create_with(in_stable), 2);
+		System::assert_has_event(
+			Event::TaskCreated {
+				task,
+				owner: OWNER,
+				rounds: 2,
+				asset: RewardAsset::Asset(STABLE),
+				reward: POOL,
+				registration_ends: 4,
+			}
+			.into(),
+		);
+		assert_eq!(stable(OWNER), (STABLE_ENDOWMENT - POOL, POOL));
+		assert_eq!(pool_held(OWNER), 0, "no native token is held for the pool");
+		assert_eq!(deposit_held(OWNER), DinTasks::task_deposit(&spec()));
+		assert_eq!(Balances::free_balance(OWNER), native_free - deposit_held(OWNER));
+
+		assert_ok!(DinTasks::extend_task(RuntimeOrigin::signed(OWNER), task, 1, 500));
+		assert_eq!(stable(OWNER), (STABLE_ENDOWMENT - POOL - 500, POOL + 500));
+		DinTasks::do_try_state().expect("held = remaining, per owner and asset");
+
+		run_to_phase(task, TaskPhase::Finished);
+		// No rewards pallet in this mock: the whole pool returns, in the asset.
+		assert_eq!(stable(OWNER), (STABLE_ENDOWMENT, 0));
+	});
+}
+
+#[test]
+fn a_cancelled_task_refunds_its_asset_pool_in_that_asset() {
+	ExtBuilder::default().build_and_execute(|| {
+		let task = create_with(in_stable);
+		assert_ok!(DinTasks::cancel_task(RuntimeOrigin::signed(OWNER), task));
+		System::assert_last_event(
+			Event::TaskCancelled { task, owner: OWNER, round: 0, refund: POOL }.into(),
+		);
+		assert_eq!(stable(OWNER), (STABLE_ENDOWMENT, 0));
+	});
+}
+
+#[test]
+fn a_pool_in_an_asset_that_does_not_exist_is_refused() {
+	ExtBuilder::default().build_and_execute(|| {
+		assert_spec_fails(
+			|s| s.reward.asset = RewardAsset::Asset(STABLE + 1),
+			Error::<Test>::UnknownRewardAsset,
+		);
+	});
+}
+
+/// The floor of a pool in an asset is `MinAssetRewardPool` (100 in the mock) of the asset's
+/// minimum balances, not the native `MinRewardPool`.
+#[test]
+fn a_pool_in_an_asset_below_its_floor_of_minimum_balances_is_refused() {
+	ExtBuilder::default().build_and_execute(|| {
+		let floor = 100 * STABLE_MIN;
+		assert_spec_fails(
+			|s| {
+				in_stable(s);
+				s.reward.amount = floor - 1;
+			},
+			Error::<Test>::RewardPoolTooLow,
+		);
+		create_with(|s| {
+			in_stable(s);
+			s.reward.amount = floor;
+		});
+		assert_eq!(stable(OWNER), (STABLE_ENDOWMENT - floor, floor));
+	});
+}
+
+/// Attack: fund a task with an asset one does not hold (or not enough of), hoping the
+/// escrow records a pool that nothing backs.
+#[test]
+fn a_pool_its_owner_does_not_hold_in_that_asset_is_refused_and_nothing_is_held() {
+	ExtBuilder::default().build_and_execute(|| {
+		let spec = || {
+			let mut s = spec();
+			in_stable(&mut s);
+			s
+		};
+		// 10 holds native tokens but no stablecoin.
+		assert_noop!(
+			DinTasks::create_task(RuntimeOrigin::signed(10), spec()),
+			Error::<Test>::InsufficientFunds
+		);
+		let mut too_much = spec();
+		too_much.reward.amount = STABLE_ENDOWMENT + 1;
+		assert_noop!(
+			DinTasks::create_task(RuntimeOrigin::signed(OWNER), too_much),
+			Error::<Test>::InsufficientFunds
+		);
+		let task = create_with(in_stable);
+		assert_noop!(
+			DinTasks::extend_task(RuntimeOrigin::signed(OWNER), task, 1, STABLE_ENDOWMENT),
+			Error::<Test>::InsufficientFunds
+		);
+		assert_eq!(stable(OWNER), (STABLE_ENDOWMENT - POOL, POOL));
 	});
 }
 

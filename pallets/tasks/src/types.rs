@@ -11,13 +11,16 @@ pub use din_primitives::{
 };
 use polkadot_sdk::{
 	frame_support::{
-		traits::{fungible, Get},
+		traits::{fungible, fungibles, Get},
 		BoundedVec, CloneNoBound, DebugNoBound, EqNoBound, PartialEqNoBound,
 	},
 	frame_system::{self, pallet_prelude::BlockNumberFor},
 	sp_core::H256,
 	sp_io::hashing::{blake2_256, sha2_256},
-	sp_runtime::{traits::Zero, Perbill},
+	sp_runtime::{
+		traits::{Saturating, Zero},
+		Perbill,
+	},
 };
 use scale_info::TypeInfo;
 
@@ -125,7 +128,7 @@ where
 	}
 }
 
-/// The reward pool a task escrows. `asset` is `Native` for now (see [`RewardAsset`]).
+/// The reward pool a task escrows, in `asset` (see [`RewardAsset`]).
 #[derive(
 	Encode,
 	Decode,
@@ -342,10 +345,15 @@ impl<T: Config> TaskSpec<T> {
 		ensure(!self.test_set.key_hash.is_zero(), ZeroTestKeyHash)?;
 		// Exhaustive on purpose: a new asset kind must decide how it is held before it can
 		// be accepted here.
-		match self.reward.asset {
-			RewardAsset::Native => {},
-		}
-		ensure(self.reward.amount >= T::MinRewardPool::get(), RewardPoolTooLow)?;
+		let least_pool = match self.reward.asset {
+			RewardAsset::Native => T::MinRewardPool::get(),
+			RewardAsset::Asset(id) => {
+				use fungibles::Inspect;
+				ensure(T::Assets::asset_exists(id), UnknownRewardAsset)?;
+				T::Assets::minimum_balance(id).saturating_mul(T::MinAssetRewardPool::get().into())
+			},
+		};
+		ensure(self.reward.amount >= least_pool, RewardPoolTooLow)?;
 		ensure(self.rounds > 0, ZeroRounds)?;
 		ensure(self.rounds <= T::MaxRounds::get(), TooManyRounds)?;
 		for len in self.phases.all() {

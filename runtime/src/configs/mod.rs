@@ -4,13 +4,17 @@
 //! their own benchmarks); nothing here is a hand-written weight.
 
 use super::*;
+use frame_support::traits::AsEnsureOriginWithArg;
 use frame_support::weights::{
 	constants::{
 		BlockExecutionWeight, ExtrinsicBaseWeight, ParityDbWeight, WEIGHT_REF_TIME_PER_SECOND,
 	},
 	Weight,
 };
-use frame_system::limits::{BlockLength, BlockWeights};
+use frame_system::{
+	limits::{BlockLength, BlockWeights},
+	EnsureRoot,
+};
 use pallet_revive::{
 	evm::{
 		fees::{BlockRatioFee, Info as FeeInfo},
@@ -248,8 +252,60 @@ impl pallet_revive::Config for Runtime {
 	type DebugEnabled = ConstBool<false>;
 	type AutoMap = ConstBool<true>;
 	type GasScale = ConstU32<50000>;
-	// The DIN protocol for Solidity (`pallets/precompile/IDin.sol`).
-	type Precompiles = (pallet_din_precompile::Din<Self>,);
+	// The DIN protocol for Solidity (`pallets/precompile/IDin.sol`), and every asset as an
+	// ERC-20 at `0x<asset id, 4 bytes>0000…0000<0x0120>` (docs/assets.md).
+	type Precompiles = (
+		pallet_din_precompile::Din<Self>,
+		pallet_assets_precompiles::ERC20<Self, pallet_assets_precompiles::InlineIdConfig<0x0120>>,
+	);
+}
+
+parameter_types! {
+	/// Creating an asset reserves 10 UNIT: an asset is a storage item anyone could create.
+	pub const AssetDeposit: Balance = 10 * UNIT;
+	/// `touch`ing an account into an asset reserves a milli-unit (as the existential deposit).
+	pub const AssetAccountDeposit: Balance = MILLI_UNIT;
+	/// An asset's name and symbol: 1 UNIT plus the length fee's tenfold per byte.
+	pub const AssetMetadataDepositBase: Balance = UNIT;
+	pub const AssetMetadataDepositPerByte: Balance = MILLI_UNIT;
+	/// An approval (ERC-20 `approve`) reserves a milli-unit until used or cancelled.
+	pub const AssetApprovalDeposit: Balance = MILLI_UNIT;
+}
+
+impl pallet_assets::Config for Runtime {
+	type RuntimeEvent = RuntimeEvent;
+	type Balance = Balance;
+	type RemoveItemsLimit = ConstU32<1000>;
+	type AssetId = din_primitives::AssetId;
+	type AssetIdParameter = codec::Compact<din_primitives::AssetId>;
+	type ReserveData = ();
+	type Currency = Balances;
+	type CreateOrigin = AsEnsureOriginWithArg<EnsureSigned<AccountId>>;
+	type ForceOrigin = EnsureRoot<AccountId>;
+	type AssetDeposit = AssetDeposit;
+	type AssetAccountDeposit = AssetAccountDeposit;
+	type MetadataDepositBase = AssetMetadataDepositBase;
+	type MetadataDepositPerByte = AssetMetadataDepositPerByte;
+	type ApprovalDeposit = AssetApprovalDeposit;
+	type StringLimit = ConstU32<50>;
+	type Freezer = ();
+	type Holder = AssetsHolder;
+	type Extra = ();
+	type CallbackHandle = ();
+	type AssetIdAllocator = ();
+	type WeightInfo = pallet_assets::weights::SubstrateWeight<Runtime>;
+	#[cfg(feature = "runtime-benchmarks")]
+	type BenchmarkHelper = ();
+}
+
+impl pallet_assets_holder::Config for Runtime {
+	type RuntimeHoldReason = RuntimeHoldReason;
+	type RuntimeEvent = RuntimeEvent;
+}
+
+impl pallet_assets_precompiles::permit::Config for Runtime {
+	type ChainId = DinChainId;
+	type WeightInfo = pallet_assets_precompiles::weights::SubstrateWeight<Runtime>;
 }
 
 parameter_types! {
@@ -262,6 +318,9 @@ parameter_types! {
 	pub const DinUnbondingPeriod: BlockNumber = 7 * DAYS;
 	/// Smallest reward pool of a task: makes spamming the task table expensive.
 	pub const DinMinRewardPool: Balance = 100 * UNIT;
+	/// Smallest reward pool in an asset: a thousand of its minimum balances (10 dUSD for the
+	/// dev chain's stablecoin), so that each payout can clear the minimum balance.
+	pub const DinMinAssetRewardPool: u32 = 1_000;
 	/// A verifying key's deposit: 1 UNIT, plus 1 MILLI_UNIT per byte it keeps in state (ten
 	/// times the length fee), so 2.65 UNIT for the evaluation circuit's key (424 bytes
 	/// compressed, 1,224 prepared); released when its registrant unregisters it.
@@ -303,6 +362,8 @@ impl pallet_din_staking::Config for Runtime {
 
 impl pallet_din_tasks::Config for Runtime {
 	type Currency = Balances;
+	type Assets = AssetsHolder;
+	type MinAssetRewardPool = DinMinAssetRewardPool;
 	type RuntimeHoldReason = RuntimeHoldReason;
 	type Staking = Staking;
 	type Randomness = DinRandomness;
