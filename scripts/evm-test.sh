@@ -3,7 +3,8 @@
 # contracts compiled with the pinned solc, and contracts/test (ethers, node's test runner):
 # chain id / balances / nonces, an OpenZeppelin ERC-20, bonding through the DIN
 # precompile, a crowdfunding contract that creates a task through it (checked on the
-# Substrate side with `din task status`), a static call the precompile refuses.
+# Substrate side with `din task status`), the same in the dev stablecoin through its ERC-20
+# precompile (a pool in dUSD), a static call the precompile refuses.
 #
 # eth-rpc is `pallet-revive-eth-rpc` $ETH_RPC_VERSION, which `setup.sh eth-rpc` installs once
 # into $DIN_TOOLS (see env.sh).

@@ -17,11 +17,14 @@
 #                     [--owner-control] [--data-dir DIR] [--standardize]
 #                     [--dp CLIP,SIGMA,EPSILON] [--unprivatized] [--drop-after-upload]
 #                     [--url WS_URL[,WS_URL…]] [--timeout SECONDS] [--worker]
+#                     [--reward-asset ASSET_ID]
 #
 # --model: softmax (default) or mlp:W[,W…] (`din task create --model`;
 #          zk scoring proves softmax and one-hidden-layer MLPs only).
 # --phase-blocks: each vote phase's timeout (3); a phase ends one block after its last
 #                 expected vote anyway, so a longer one only waits for the silent.
+# --reward-asset: fund the pool of 10,000 in this pallet-assets asset instead of the native
+#                 token (the dev chain's stablecoin dUSD is 1; docs/assets.md).
 # --summary: write `din task watch`'s JSON summary there (the last of its --json-lines).
 # --events: write every event `din task watch --json-lines` streamed there.
 # --timeout: fail when the task has not finished this long after its creation (1800).
@@ -71,6 +74,7 @@ set -euo pipefail
 source "$(dirname "$0")/env.sh"
 
 P=8 E=4 G=4 Q=3 ROUNDS=5 SUMMARY="" EVENTS="" KILL=0 WORKER=0 OWNER_ATTACK=() OWNER_CONTROL=0
+REWARD_ASSET=()
 RULE=fedavg SCORING=zk MODEL=softmax SAMPLES=32 TRAINING_BLOCKS=3 PHASE_BLOCKS=3 SCORING_BLOCKS=50 URLS=() TIMEOUT=1800
 PARTICIPANT_ATTACKS=() EVALUATOR_ATTACKS=() DATA_DIR="" STANDARDIZE=() PRIVACY=() DROP=0
 while [ $# -gt 0 ]; do
@@ -108,6 +112,7 @@ while [ $# -gt 0 ]; do
 		--data-dir) DATA_DIR="$2"; shift 2 ;;
 		--standardize) STANDARDIZE=(--standardize); shift ;;
 		--worker) WORKER=1; shift ;;
+		--reward-asset) REWARD_ASSET=(--reward-asset "$2"); shift 2 ;;
 		*) echo "unknown argument: $1" >&2; exit 2 ;;
 	esac
 done
@@ -205,7 +210,7 @@ fi
 echo "==> task: $MODEL, $P participants in subgroups of $G, $Q evaluators per subgroup (pool of $((E + WORKER))), $ROUNDS rounds, $RULE, $SCORED, ${#URLS[@]} node(s)"
 T0=$(date +%s)
 "$DIN" task create --suri //Alice --json --owner-dir "$WORK/owner" --store-dir "$WORK/owner-store" \
-	--reward 10000 --rounds "$ROUNDS" --subgroup-size "$G" --evaluators "$Q" --min-participants "$P" \
+	--reward 10000 "${REWARD_ASSET[@]}" --rounds "$ROUNDS" --subgroup-size "$G" --evaluators "$Q" --min-participants "$P" \
 	--phase-blocks "$PHASE_BLOCKS" --registration-blocks 6 --training-blocks "$TRAINING_BLOCKS" \
 	--scoring-blocks "$SCORING_BLOCKS" --rewarding-blocks 15 --test-samples "$SAMPLES" \
 	--aggregation "$RULE" --scoring "$SCORING" --model "$MODEL" "${OWNER_ATTACK[@]}" \

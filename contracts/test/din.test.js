@@ -30,6 +30,10 @@ const DIN_WEI = NATIVE * WEI_PER_NATIVE; // 1 DIN in wei
 // Covers a task's storage deposit (1 DIN + 1 mDIN per spec byte + 0.1 DIN per round in
 // din-runtime), which the launcher of a crowdfunded task sends with `launch`.
 const DEPOSIT = 5n * DIN_WEI;
+// The dev chain's test stablecoin (asset 1, dUSD, 6 decimals) as an ERC-20: the
+// pallet-assets precompile's address for asset 1 (docs/assets.md).
+const DUSD = "0x0000000100000000000000000000000001200000";
+const DUSD_UNIT = 10n ** 6n;
 
 const artifact = (name) => require(path.join(__dirname, "..", "build", `${name}.json`));
 const provider = new ethers.JsonRpcProvider(RPC, undefined, { pollingInterval: 500 });
@@ -51,12 +55,14 @@ async function mined(txPromise) {
   return receipt;
 }
 
-// A median-scored task's spec, prepared off chain by the owner's client.
-function taskSpec(reward) {
+// A median-scored task's spec, prepared off chain by the owner's client (`extra`: more
+// `din task create` arguments).
+function taskSpec(reward, extra = []) {
   const out = execFileSync(DIN, [
     "task", "create", "--spec-only", "--json", "--url", WS, "--suri", "//Alice",
     "--owner-dir", path.join(WORK, "owner"), "--store-dir", path.join(WORK, "store"),
     "--scoring", "median", "--reward", String(reward), "--rounds", "1", "--test-samples", "16",
+    ...extra,
   ]);
   return JSON.parse(out).spec;
 }
@@ -123,7 +129,7 @@ test("a contract crowdfunds a task and creates it through the precompile", async
   const spec = taskSpec(reward);
   // The pool in wei plus a margin for the contract account's existential deposit.
   const goal = (reward + 1n) * DIN_WEI;
-  const crowdfund = await deploy("TaskCrowdfund", alith, spec, goal);
+  const crowdfund = await deploy("TaskCrowdfund", alith, spec, goal, ethers.ZeroAddress);
   const address = await crowdfund.getAddress();
 
   await mined(crowdfund.connect(alith).contribute({ value: 60n * DIN_WEI }));
@@ -163,7 +169,7 @@ test("a contract crowdfunds a task and creates it through the precompile", async
 test("a crowdfunded task that never starts is cancelled and every contributor is refunded", async () => {
   const reward = 100n;
   const goal = (reward + 1n) * DIN_WEI;
-  const crowdfund = await deploy("TaskCrowdfund", alith, taskSpec(reward), goal);
+  const crowdfund = await deploy("TaskCrowdfund", alith, taskSpec(reward), goal, ethers.ZeroAddress);
   const address = await crowdfund.getAddress();
   await mined(crowdfund.connect(alith).contribute({ value: 60n * DIN_WEI }));
   await mined(crowdfund.connect(baltathar).contribute({ value: 41n * DIN_WEI }));
@@ -197,8 +203,50 @@ test("a crowdfunded task that never starts is cancelled and every contributor is
   await mined(crowdfund.connect(alith).reclaim());
 });
 
+test("a contract crowdfunds stablecoin through its ERC-20 interface and launches a task paid in it", async () => {
+  const dusd = (signer) => new ethers.Contract(DUSD, artifact("DinToken").abi, signer);
+  assert.equal(await dusd(alith).symbol(), "dUSD");
+  assert.equal(await dusd(alith).decimals(), 6n);
+  const reward = 100n; // dUSD
+  // The pool plus dUSD's minimum balance, which a hold leaves free on the contract's account.
+  const minimum = DUSD_UNIT / 100n;
+  const goal = reward * DUSD_UNIT + minimum;
+  const spec = taskSpec(reward, ["--reward-asset", "1"]);
+  const crowdfund = await deploy("TaskCrowdfund", alith, spec, goal, DUSD);
+  const address = await crowdfund.getAddress();
+  await assert.rejects(crowdfund.contribute.staticCall({ value: DIN_WEI }), (e) => e.revert?.name === "WrongCurrency");
+
+  for (const [who, amount] of [[alith, 60n * DUSD_UNIT], [baltathar, 40n * DUSD_UNIT + minimum]]) {
+    const before = await dusd(who).balanceOf(who.address);
+    await mined(dusd(who).approve(address, amount));
+    await mined(crowdfund.connect(who).contributeToken(amount));
+    assert.equal(await dusd(who).balanceOf(who.address), before - amount);
+  }
+  assert.equal(await dusd(alith).balanceOf(address), goal, "the contract holds what was raised");
+
+  const receipt = await mined(crowdfund.launch({ value: DEPOSIT }));
+  const created = receipt.logs
+    .filter((l) => l.address.toLowerCase() === DIN_ADDRESS)
+    .map((l) => idin.parseLog(l))
+    .find((e) => e.name === "TaskCreated");
+  assert.equal(created.args.owner, address);
+  assert.equal(created.args.reward, reward * DUSD_UNIT);
+  const task = created.args.task;
+  assert.equal(await dusd(alith).balanceOf(address), minimum, "the pool is held by the task, not spendable");
+  const status = await finalizedTaskStatus(task);
+  assert.deepEqual(status.reward_asset, { id: 1, symbol: "dUSD", decimals: 6 });
+  assert.equal(BigInt(status.remaining), reward * DUSD_UNIT);
+  assert.equal(status.remaining_formatted, "100 dUSD");
+
+  await mined(crowdfund.connect(alith).cancel());
+  assert.equal(await dusd(alith).balanceOf(address), goal, "the cancelled pool is back, in dUSD");
+  const before = await dusd(baltathar).balanceOf(baltathar.address);
+  await mined(crowdfund.connect(baltathar).withdraw());
+  assert.equal(await dusd(baltathar).balanceOf(baltathar.address), before + 40n * DUSD_UNIT + minimum);
+});
+
 test("the precompile refuses a state change in a static call", async () => {
-  const crowdfund = await deploy("TaskCrowdfund", alith, taskSpec(100n), 0n);
+  const crowdfund = await deploy("TaskCrowdfund", alith, taskSpec(100n), 0n, ethers.ZeroAddress);
   await mined(crowdfund.contribute({ value: 200n * DIN_WEI }));
   assert.equal(await crowdfund.createInStaticCall(), false);
   const before = await din(alith).nextTaskId();

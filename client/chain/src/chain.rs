@@ -5,10 +5,11 @@ use crate::{
 	error::{self, Error},
 	rpc::WsClient,
 	types::{
-		AggregateReveal, BoundedVec, GlobalModelRef, Ledger, Perbill, ProvenScore, Role,
-		ScoreTarget, Settlement, SubgroupResult, TaskInfo, TaskSpec, TaskView, UpdateInfo, Vote,
+		AggregateReveal, BoundedVec, GlobalModelRef, Ledger, Perbill, ProvenScore, RewardAsset,
+		Role, ScoreTarget, Settlement, SubgroupResult, TaskInfo, TaskSpec, TaskView, UpdateInfo,
+		Vote,
 	},
-	AccountId32, DinConfig, RoundIndex, SubgroupIndex, TaskId, H256,
+	AccountId32, Denomination, DinConfig, RoundIndex, SubgroupIndex, TaskId, H256,
 };
 use futures::{stream::BoxStream, StreamExt};
 use std::{str::FromStr, sync::Arc, time::Duration};
@@ -1095,6 +1096,51 @@ impl Chain {
 	pub async fn balance(&self, who: &AccountId32) -> Result<Balance, Error> {
 		let account = self.read(din::storage().system().account(), (who.clone(),)).await?;
 		Ok(Balance { free: account.data.free, reserved: account.data.reserved })
+	}
+
+	/// How amounts of `asset` are written: the native token's symbol and decimals, or the
+	/// asset's from `Assets::Metadata` (its id as the symbol when it has none). An asset that
+	/// does not exist is an [`Error::InvalidArgument`].
+	pub async fn denomination(&self, asset: &RewardAsset) -> Result<Denomination, Error> {
+		let id = match asset {
+			RewardAsset::Native => return Ok(Denomination::native()),
+			RewardAsset::Asset(id) => *id,
+		};
+		if self.read_optional(din::storage().assets().asset(), (id,)).await?.is_none() {
+			return Err(Error::InvalidArgument(format!("asset {id} does not exist")));
+		}
+		let metadata = self.read(din::storage().assets().metadata(), (id,)).await?;
+		let symbol = String::from_utf8_lossy(&metadata.symbol.0).into_owned();
+		Ok(Denomination {
+			asset: Some(id),
+			symbol: if symbol.is_empty() { format!("asset#{id}") } else { symbol },
+			decimals: metadata.decimals,
+		})
+	}
+
+	/// `who`'s balance of the pallet-assets asset `id`: free, and on hold (reward pools).
+	pub async fn asset_balance(&self, id: u32, who: &AccountId32) -> Result<Balance, Error> {
+		let free = self
+			.read_optional(din::storage().assets().account(), (id, who.clone()))
+			.await?
+			.map_or(0, |account| account.balance);
+		let reserved = self
+			.read_optional(din::storage().assets_holder().balances_on_hold(), (id, who.clone()))
+			.await?
+			.unwrap_or(0);
+		Ok(Balance { free, reserved })
+	}
+
+	/// `who`'s balance in the asset a reward pool is paid in.
+	pub async fn balance_in(
+		&self,
+		asset: &RewardAsset,
+		who: &AccountId32,
+	) -> Result<Balance, Error> {
+		match asset {
+			RewardAsset::Native => self.balance(who).await,
+			RewardAsset::Asset(id) => self.asset_balance(*id, who).await,
+		}
 	}
 
 	// ----- Balances -----

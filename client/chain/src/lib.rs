@@ -74,6 +74,7 @@
 pub mod rpc;
 
 mod chain;
+mod denomination;
 mod error;
 
 pub use chain::{
@@ -81,6 +82,7 @@ pub use chain::{
 	Included, Inclusion, ReadAt, SignedTransaction, Signer, DEFAULT_INCLUSION_TIMEOUT, MAX_CID_LEN,
 	MAX_PROOF_LEN, MAX_STORE_PEER_LEN,
 };
+pub use denomination::{Denomination, NATIVE_DECIMALS, NATIVE_SYMBOL};
 pub use error::{Error, PalletError};
 
 /// The interface generated from `metadata/din.scale` (see the crate docs).

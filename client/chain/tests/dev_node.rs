@@ -8,8 +8,8 @@
 
 use din_chain::{
 	din,
-	types::{PhaseLengths, Role, TaskPhase, TaskSpec},
-	Chain, Error, Signer, H256, MAX_CID_LEN, UNIT,
+	types::{PhaseLengths, RewardAsset, Role, TaskPhase, TaskSpec},
+	AccountId32, Chain, Error, Signer, H256, MAX_CID_LEN, UNIT,
 };
 use futures::StreamExt;
 use std::{
@@ -156,6 +156,17 @@ async fn typed_api_drives_a_task_on_a_dev_node() {
 	let too_long = vec![b'x'; MAX_CID_LEN + 1];
 	let refused = chain.submit_update(&bob, 0, 0, &too_long, H256::repeat_byte(7), 1).await;
 	assert!(matches!(refused, Err(Error::InvalidArgument(_))), "{refused:?}");
+
+	// The dev stablecoin: named and counted as its metadata says; balances in it read
+	// whether an account holds any or none (no entry at all).
+	let dusd = chain.denomination(&RewardAsset::Asset(1)).await.expect("dUSD exists");
+	assert_eq!((dusd.symbol.as_str(), dusd.decimals), ("dUSD", 6));
+	let held = chain.asset_balance(1, &bob_id).await.expect("reads");
+	assert_eq!((held.free, held.reserved), (1_000_000 * 1_000_000, 0));
+	let nobody = AccountId32([0x42; 32]);
+	assert_eq!(chain.asset_balance(1, &nobody).await.expect("reads"), Default::default());
+	let unknown = chain.denomination(&RewardAsset::Asset(99)).await;
+	assert!(matches!(unknown, Err(Error::InvalidArgument(_))), "{unknown:?}");
 
 	// Submissions of one signer racing for one nonce: they read the same next index, the
 	// pool refuses all but one as `Priority is too low`, and those are signed again.

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use clap::Args;
-use din_chain::{AccountId32, Chain, Inclusion, ReadAt, Signer, H256, UNIT};
+use din_chain::{AccountId32, Chain, Inclusion, ReadAt, Signer, H256};
 use din_fl::duty::{check_model, check_scored, Rejection, Scored};
 use din_fl::{ModelSpec, TaskModel, Update};
 use din_ml::data::csv::{CsvOptions, Header, LabelColumn};
@@ -250,34 +250,43 @@ impl DataSource {
 	}
 }
 
-/// Parses a token amount in whole units with up to 12 decimals (`100`, `0.5`).
+/// Parses a native token amount in whole units with up to 12 decimals (`100`, `0.5`).
 pub fn parse_amount(s: &str) -> Result<u128, String> {
-	let (whole, fraction) = s.split_once('.').unwrap_or((s, ""));
-	if fraction.len() > 12 || (whole.is_empty() && fraction.is_empty()) {
-		return Err(format!("`{s}`: expected an amount like 100 or 0.5 (at most 12 decimals)"));
-	}
-	let digits = |d: &str| -> Result<u128, String> {
-		if d.is_empty() {
-			return Ok(0);
-		}
-		d.parse::<u128>().map_err(|_| format!("`{s}` is not a number"))
-	};
-	let fraction_units = digits(fraction)? * 10u128.pow(12 - fraction.len() as u32);
-	digits(whole)?
-		.checked_mul(UNIT)
-		.and_then(|w| w.checked_add(fraction_units))
-		.ok_or_else(|| format!("`{s}` is too large"))
+	din_chain::Denomination::native().parse(s)
 }
 
-/// Formats a balance in whole units.
+/// Formats a native balance in whole units.
 pub fn format_amount(amount: u128) -> String {
-	let whole = amount / UNIT;
-	let fraction = amount % UNIT;
-	if fraction == 0 {
-		return whole.to_string();
+	din_chain::Denomination::native().units(amount)
+}
+
+/// A reward pool's asset as JSON: `{"id": 1, "symbol": "dUSD", "decimals": 6}` (`id` null
+/// for the native token).
+pub fn denomination_json(unit: &din_chain::Denomination) -> serde_json::Value {
+	serde_json::json!({ "id": unit.asset, "symbol": unit.symbol, "decimals": unit.decimals })
+}
+
+/// An amount as typed (`100`, `0.5`), in whole units of a token that is known only once the
+/// chain is asked: a task's pool asset, whose decimals it is parsed with
+/// ([`din_chain::Denomination::parse`]). Checked for shape when the arguments are parsed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TokenAmount(String);
+
+impl TokenAmount {
+	/// Accepts digits with at most one decimal point.
+	pub fn parse(s: &str) -> Result<Self, String> {
+		let (whole, fraction) = s.split_once('.').unwrap_or((s, ""));
+		let digits = |d: &str| d.bytes().all(|b| b.is_ascii_digit());
+		if (whole.is_empty() && fraction.is_empty()) || !digits(whole) || !digits(fraction) {
+			return Err(format!("`{s}`: expected an amount like 100 or 0.5"));
+		}
+		Ok(Self(s.to_string()))
 	}
-	let fraction = format!("{fraction:012}");
-	format!("{whole}.{}", fraction.trim_end_matches('0'))
+
+	/// In smallest units of `denomination`.
+	pub fn in_units(&self, denomination: &din_chain::Denomination) -> anyhow::Result<u128> {
+		denomination.parse(&self.0).map_err(|why| anyhow::anyhow!(why))
+	}
 }
 
 /// An account from its SS58 address or a secret URI (`//Bob`).
@@ -596,6 +605,7 @@ pub fn short(account: &AccountId32) -> String {
 mod tests {
 	use super::*;
 	use clap::Parser;
+	use din_chain::UNIT;
 
 	/// A store on a loopback port that knows no other peer and announces nothing: its
 	/// content is in no DHT another store could look it up in.
@@ -782,6 +792,22 @@ mod tests {
 		assert!(parse_amount("1.0000000000001").is_err());
 		assert!(parse_amount("ten").is_err());
 		assert!(parse_amount("").is_err());
+	}
+
+	#[test]
+	fn a_typed_amount_is_checked_now_and_counted_in_its_tokens_decimals_later() {
+		let dusd = din_chain::Denomination { asset: Some(1), symbol: "dUSD".into(), decimals: 6 };
+		let amount = TokenAmount::parse("12.5").expect("an amount");
+		assert_eq!(amount.in_units(&dusd).unwrap(), 12_500_000);
+		assert_eq!(
+			amount.in_units(&din_chain::Denomination::native()).unwrap(),
+			12 * UNIT + UNIT / 2
+		);
+		assert!(TokenAmount::parse("1.2.3").is_err());
+		assert!(TokenAmount::parse("ten").is_err());
+		assert!(TokenAmount::parse(".").is_err());
+		let too_fine = TokenAmount::parse("0.0000001").expect("shape is fine");
+		assert!(too_fine.in_units(&dusd).is_err());
 	}
 
 	#[test]

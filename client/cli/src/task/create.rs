@@ -20,7 +20,7 @@ use super::{owner_file, OwnerFile};
 use crate::artifact;
 use crate::common::{
 	cid_to_chain, commitment_of, parse_amount, task_data, ChainArgs, CsvArgs, DataSource,
-	SignerArgs,
+	SignerArgs, TokenAmount,
 };
 use crate::invalid;
 
@@ -137,9 +137,15 @@ pub struct CreateArgs {
 	/// proof covers all of them, so proving time grows with N.
 	#[arg(long, default_value_t = 64)]
 	pub test_samples: usize,
-	/// Reward pool in whole tokens, held from the owner.
-	#[arg(long, value_parser = parse_amount)]
-	pub reward: u128,
+	/// Reward pool, held from the owner: whole units of its asset (DIN, or
+	/// --reward-asset's; `1000`, `0.5`).
+	#[arg(long, value_parser = TokenAmount::parse)]
+	pub reward: TokenAmount,
+	/// Fund the pool in this pallet-assets asset instead of the native token (the dev
+	/// chain's stablecoin dUSD is 1): payouts, the evaluators' fees, the burned protocol fee
+	/// and the refund follow it; bonds and the storage deposit stay native (docs/assets.md).
+	#[arg(long, value_name = "ASSET_ID")]
+	pub reward_asset: Option<u32>,
 	/// Training rounds.
 	#[arg(long, default_value_t = 5)]
 	pub rounds: u32,
@@ -180,7 +186,8 @@ pub struct CreateArgs {
 	#[arg(long)]
 	pub registration_blocks: Option<u32>,
 	/// Training's timeout in blocks; it closes at the last expected update (default:
-	/// --phase-blocks).
+	/// --phase-blocks, and 12 with `--aggregation secure-fedavg`, whose Training holds three
+	/// steps of at least a phase's least length each).
 	#[arg(long)]
 	pub training_blocks: Option<u32>,
 	/// Scoring's length in blocks (scores proven or committed; default: --phase-blocks).
@@ -398,10 +405,19 @@ fn privacy_policy(args: &CreateArgs) -> anyhow::Result<Option<PrivacyPolicy>> {
 	Ok(Some(policy))
 }
 
+/// Training's default length in a secure-aggregation task: four blocks for each of its
+/// steps (round keys, masked uploads, hand-overs), so that a member acting on a block a
+/// little behind the head still lands each step's transaction before its cutoff.
+const SECURE_TRAINING_BLOCKS: u32 = 12;
+
 pub(super) async fn create(args: CreateArgs) -> anyhow::Result<()> {
 	let privacy = privacy_policy(&args)?;
 	let signer = args.signer.signer()?;
 	let chain = args.chain.connect().await?;
+	// Before any work: the asset must exist, and the amount fit its decimals.
+	let asset = args.reward_asset.map_or(RewardAsset::Native, RewardAsset::Asset);
+	let unit = chain.denomination(&asset).await?;
+	let reward = args.reward.in_units(&unit)?;
 	let blockstore = Blockstore::open(&args.store_dir)
 		.with_context(|| format!("opening block store {}", args.store_dir.display()))?;
 	std::fs::create_dir_all(&args.owner_dir)
@@ -463,11 +479,15 @@ pub(super) async fn create(args: CreateArgs) -> anyhow::Result<()> {
 				proving_key_cid.as_ref().map(cid_to_chain).unwrap_or_default(),
 			),
 		},
-		reward: RewardPool { asset: RewardAsset::Native, amount: args.reward },
+		reward: RewardPool { asset, amount: reward },
 		rounds: args.rounds,
 		phases: PhaseLengths {
 			registration: args.registration_blocks.unwrap_or(phase),
-			training: args.training_blocks.unwrap_or(phase),
+			training: args.training_blocks.unwrap_or(if args.aggregation.is_secure() {
+				SECURE_TRAINING_BLOCKS.max(phase)
+			} else {
+				phase
+			}),
 			aggregation_commit: phase,
 			aggregation_reveal: phase,
 			global_commit: phase,
@@ -510,6 +530,8 @@ pub(super) async fn create(args: CreateArgs) -> anyhow::Result<()> {
 				"{}",
 				serde_json::json!({
 					"spec": encoded,
+					"reward": reward.to_string(),
+					"reward_asset": crate::common::denomination_json(&unit),
 					"owner_file": pending,
 					"genesis_cid": file.genesis_cid,
 					"test_set_cid": file.test_set_cid,
@@ -551,6 +573,8 @@ pub(super) async fn create(args: CreateArgs) -> anyhow::Result<()> {
 			serde_json::json!({
 				"task": task,
 				"registration_ends": created.registration_ends,
+				"reward": reward.to_string(),
+				"reward_asset": crate::common::denomination_json(&unit),
 				"deposit": deposit.to_string(),
 				"genesis_cid": file.genesis_cid,
 				"test_set_cid": file.test_set_cid,
@@ -559,6 +583,7 @@ pub(super) async fn create(args: CreateArgs) -> anyhow::Result<()> {
 		);
 	} else {
 		println!("task {task} created; registration ends at block #{}", created.registration_ends);
+		println!("  reward pool     {}", unit.format(reward));
 		println!(
 			"  storage deposit {} (held until the task's records are pruned, a retention period after it ends)",
 			crate::common::format_amount(deposit)

@@ -27,7 +27,7 @@ use serde::{Deserialize, Serialize};
 use din_chain::din;
 use din_chain::types::ScoringRule;
 
-use crate::common::{format_amount, parse_amount, ChainArgs, SignerArgs};
+use crate::common::{format_amount, ChainArgs, SignerArgs, TokenAmount};
 use crate::invalid;
 
 mod create;
@@ -69,10 +69,11 @@ pub enum TaskCommand {
 		/// Rounds to add.
 		#[arg(long)]
 		rounds: u32,
-		/// Added to the pool, in whole tokens; at least the pool's share of the added rounds
-		/// (pool × added / rounds).
-		#[arg(long, value_parser = parse_amount)]
-		top_up: u128,
+		/// Added to the pool, in whole units of the pool's asset (DIN, or the asset the task
+		/// was funded in); at least the pool's share of the added rounds (pool × added /
+		/// rounds).
+		#[arg(long, value_parser = TokenAmount::parse)]
+		top_up: TokenAmount,
 		#[command(flatten)]
 		signer: SignerArgs,
 		#[command(flatten)]
@@ -143,10 +144,14 @@ pub async fn run(command: TaskCommand) -> anyhow::Result<()> {
 		},
 		TaskCommand::Extend { task, rounds, top_up, signer, chain } => {
 			let signer = signer.signer()?;
-			chain.connect().await?.extend_task(&signer, task, rounds, top_up).await?;
+			let chain = chain.connect().await?;
+			let info = crate::common::existing_task(&chain, task).await?;
+			let unit = chain.denomination(&info.spec.reward.asset).await?;
+			let top_up = top_up.in_units(&unit)?;
+			chain.extend_task(&signer, task, rounds, top_up).await?;
 			println!(
 				"task {task}: {rounds} more rounds, {} added to the pool",
-				format_amount(top_up)
+				unit.format(top_up)
 			);
 			Ok(())
 		},

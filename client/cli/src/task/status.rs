@@ -57,6 +57,7 @@ pub(super) async fn status(task: u32, json: bool, chain: ChainArgs) -> anyhow::R
 	let info = crate::common::existing_task(&chain, task).await?;
 	let model = task_model(&info)?;
 	let privacy = info.spec.privacy.as_deref().copied();
+	let unit = chain.denomination(&info.spec.reward.asset).await?;
 	let participants = chain.participants(task).await?;
 	let (head, _) = chain.finalized_head().await?;
 	let last_round =
@@ -129,7 +130,9 @@ pub(super) async fn status(task: u32, json: bool, chain: ChainArgs) -> anyhow::R
 				})),
 				"phase_ends": info.phase_ends,
 				"finalized": head,
+				"reward_asset": crate::common::denomination_json(&unit),
 				"remaining": info.remaining.to_string(),
+				"remaining_formatted": unit.format(info.remaining),
 				"deposit": deposit.map(|d| d.to_string()),
 				"participants": participants.len(),
 				"progress": rounds,
@@ -162,7 +165,7 @@ pub(super) async fn status(task: u32, json: bool, chain: ChainArgs) -> anyhow::R
 			f64::from(p.epsilon_budget_milli) / 1e3,
 		);
 	}
-	println!("  pool left {}  participants {}", format_amount(info.remaining), participants.len());
+	println!("  pool left {}  participants {}", unit.format(info.remaining), participants.len());
 	if let Some(deposit) = deposit {
 		println!(
 			"  storage deposit {} held until the ended task's records are pruned",
@@ -184,11 +187,11 @@ pub(super) async fn status(task: u32, json: bool, chain: ChainArgs) -> anyhow::R
 	if let Some(s) = settlement {
 		println!(
             "  settled: pool {} → participants {}, evaluators {}, burned {}, refund {}; {} slashed below baseline",
-            format_amount(s.pool),
-            format_amount(s.participants),
-            format_amount(s.evaluators),
-            format_amount(s.burned),
-            format_amount(s.refund),
+            unit.format(s.pool),
+            unit.format(s.participants),
+            unit.format(s.evaluators),
+            unit.format(s.burned),
+            unit.format(s.refund),
             s.slashed
         );
 	}

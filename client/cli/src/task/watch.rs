@@ -70,13 +70,19 @@ struct WatchSummary {
 	epsilon: Vec<(u32, f64)>,
 	/// Proven or median-settled scores: target → accuracy in percent.
 	scores: BTreeMap<String, f64>,
+	/// The pool's asset (`{"id", "symbol", "decimals"}`, `id` null for the native token):
+	/// payouts, the settlement, top-ups and refunds are in its smallest unit.
+	reward_asset: serde_json::Value,
 	/// Payouts to participants and evaluators (string amounts).
 	payouts: BTreeMap<String, String>,
 	/// `(account, role, round, offence, amount)` of every slash in the task.
 	slashes: Vec<(String, String, u32, String, String)>,
 	settlement: Option<serde_json::Value>,
-	/// Balances at the end: account → (free, on hold).
+	/// Native balances at the end of the owner, the participants and the paid evaluators:
+	/// account → (free, on hold).
 	balances: BTreeMap<String, (String, String)>,
+	/// For a pool in an asset, balances in that asset at the end: account → (free, on hold).
+	pool_balances: BTreeMap<String, (String, String)>,
 	/// Pool accounting holds: pool = participants + evaluators + burned + refund.
 	accounting_holds: Option<bool>,
 	/// A majority of the last round's evaluators found that the released key opens no
@@ -155,7 +161,9 @@ pub(super) async fn watch(args: WatchArgs) -> anyhow::Result<()> {
 	.map_err(|why| anyhow::anyhow!("genesis model: {why}"))?;
 	let total = eval.labels.len() as u32;
 	let genesis_accuracy = (din_fl::count_correct(&spec, &genesis.values, &eval)?, total);
-	let mut summary = WatchSummary { task, genesis_accuracy, ..Default::default() };
+	let unit = chain.denomination(&info.spec.reward.asset).await?;
+	let reward_asset = crate::common::denomination_json(&unit);
+	let mut summary = WatchSummary { task, genesis_accuracy, reward_asset, ..Default::default() };
 	let mut accounts: Vec<AccountId32> = vec![info.owner.clone()];
 	let output = match (args.json, args.json_lines) {
 		(_, true) => Output::JsonLines,
@@ -164,8 +172,9 @@ pub(super) async fn watch(args: WatchArgs) -> anyhow::Result<()> {
 	};
 	match output {
 		Output::Log => println!(
-			"watching task {task} ({} rounds); genesis model accuracy {:.1}% ({}/{total})",
+			"watching task {task} ({} rounds, pool {}); genesis model accuracy {:.1}% ({}/{total})",
 			info.spec.rounds,
+			unit.format(info.remaining),
 			100.0 * f64::from(genesis_accuracy.0) / f64::from(total),
 			genesis_accuracy.0
 		),
@@ -220,7 +229,7 @@ pub(super) async fn watch(args: WatchArgs) -> anyhow::Result<()> {
 						&|| {
 							format!(
 								"extended to {rounds} rounds, {} added to the pool",
-								format_amount(top_up)
+								unit.format(top_up)
 							)
 						},
 					);
@@ -427,7 +436,7 @@ pub(super) async fn watch(args: WatchArgs) -> anyhow::Result<()> {
 					say(
 						"ParticipantRewarded",
 						json!({ "who": who.to_string(), "amount": amount.to_string() }),
-						&|| format!("participant {who} paid {}", format_amount(amount)),
+						&|| format!("participant {who} paid {}", unit.format(amount)),
 					);
 					summary.payouts.insert(who.to_string(), amount.to_string());
 				},
@@ -437,14 +446,10 @@ pub(super) async fn watch(args: WatchArgs) -> anyhow::Result<()> {
 					say(
 						"EvaluatorRewarded",
 						json!({ "who": who.to_string(), "amount": amount.to_string(), "work": work }),
-						&|| {
-							format!(
-								"evaluator {who} paid {} for {work} work",
-								format_amount(amount)
-							)
-						},
+						&|| format!("evaluator {who} paid {} for {work} work", unit.format(amount)),
 					);
 					summary.payouts.insert(who.to_string(), amount.to_string());
+					accounts.push(who);
 				},
 				Event::Staking(St::Slashed {
 					who, role, task: t, round, reason, amount, ..
@@ -488,11 +493,11 @@ pub(super) async fn watch(args: WatchArgs) -> anyhow::Result<()> {
 							format!(
 								"settled: pool {} = participants {} + evaluators {} + burned {} \
 								 + refund {} ({})",
-								format_amount(s.pool),
-								format_amount(s.participants),
-								format_amount(s.evaluators),
-								format_amount(s.burned),
-								format_amount(s.refund),
+								unit.format(s.pool),
+								unit.format(s.participants),
+								unit.format(s.evaluators),
+								unit.format(s.burned),
+								unit.format(s.refund),
 								if holds { "holds" } else { "BROKEN" }
 							)
 						},
@@ -501,7 +506,7 @@ pub(super) async fn watch(args: WatchArgs) -> anyhow::Result<()> {
 				},
 				Event::Tasks(Tk::TaskFinished { task: t, refund, .. }) if t == task => {
 					say("TaskFinished", json!({ "refund": refund.to_string() }), &|| {
-						format!("task finished; {} refunded to the owner", format_amount(refund))
+						format!("task finished; {} refunded to the owner", unit.format(refund))
 					});
 					finished = true;
 				},
@@ -533,6 +538,20 @@ pub(super) async fn watch(args: WatchArgs) -> anyhow::Result<()> {
 					who.to_string(),
 					(balance.free.to_string(), balance.reserved.to_string()),
 				);
+				if let Some(id) = unit.asset {
+					let held = chain.asset_balance(id, &who).await?;
+					if output == Output::Log {
+						println!(
+							"  {who}  {} / {}",
+							unit.format(held.free),
+							unit.format(held.reserved)
+						);
+					}
+					summary.pool_balances.insert(
+						who.to_string(),
+						(held.free.to_string(), held.reserved.to_string()),
+					);
+				}
 			}
 			match output {
 				Output::Log => {},
