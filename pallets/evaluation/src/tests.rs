@@ -981,6 +981,8 @@ fn in_a_secure_task_a_member_is_scored_by_its_subgroups_aggregate_not_its_masked
 		let mut spec = spec(1, zk());
 		spec.aggregation = din_primitives::AggregationRule::SecureFedAvg;
 		spec.subgroup_size = 4;
+		// Three steps of at least `MinPhaseLength` (1 in the mock).
+		spec.phases.training = 3;
 		let task = create(spec, &PARTICIPANTS);
 		run_until(task, TaskPhase::Training);
 		// The masked uploads as the tasks pallet records them after its key and upload steps

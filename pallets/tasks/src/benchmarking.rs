@@ -17,9 +17,14 @@ const SEED: u32 = 0;
 
 fn owner<T: Config>() -> T::AccountId {
 	let who: T::AccountId = account("owner", 0, SEED);
-	let pool = T::MinRewardPool::get().saturating_mul(1_000u32.into());
-	T::Currency::set_balance(&who, pool);
+	fund::<T>(&who, T::MinRewardPool::get().saturating_mul(1_000u32.into()));
 	who
+}
+
+/// `amount` for `who`, natively (deposits) and in the asset benchmarked pools are in.
+fn fund<T: Config>(who: &T::AccountId, amount: BalanceOf<T>) {
+	T::Currency::set_balance(who, amount);
+	T::BenchmarkHelper::fund(who, amount);
 }
 
 /// A valid spec at the bounds: an architecture descriptor of `a` bytes, the longest CIDs,
@@ -32,6 +37,8 @@ fn spec<T: Config>(a: u32) -> TaskSpecOf<T> {
 		T::MinRewardPool::get(),
 		T::MinPhaseLength::get(),
 	);
+	// The runtime's heaviest escrow path (an asset's, where it offers one).
+	spec.reward.asset = T::BenchmarkHelper::pool_asset();
 	spec.genesis.cid = longest_cid(1);
 	spec.test_set.encrypted_cid = longest_cid(2);
 	spec.test_set.proving_key_cid = longest_cid(4);
@@ -91,7 +98,7 @@ fn task_with<T: Config>(p: u32) -> (TaskId, T::AccountId) {
 /// written directly.
 pub(crate) fn benchmark_task<T: Config>(b: din_primitives::BenchmarkTask<T::AccountId>) -> TaskId {
 	let pool = T::MinRewardPool::get().saturating_mul(1_000u32.into());
-	T::Currency::set_balance(&b.owner, pool.saturating_mul(2u32.into()));
+	fund::<T>(&b.owner, pool.saturating_mul(2u32.into()));
 	let mut spec = spec::<T>(1);
 	spec.reward.amount = pool;
 	spec.evaluators_per_subgroup = b.evaluators_per_subgroup;

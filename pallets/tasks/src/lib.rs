@@ -178,6 +178,23 @@ use polkadot_sdk::{
 
 const LOG_TARGET: &str = "runtime::din-tasks";
 
+/// What the benchmarks need from the runtime to fund a pool in an asset.
+#[cfg(feature = "runtime-benchmarks")]
+pub trait PoolBenchmarkHelper<AccountId, Balance> {
+	/// The asset benchmarked pools are in.
+	fn pool_asset() -> RewardAsset;
+	/// Give `who` `amount` of [`Self::pool_asset`] (creating the asset if need be).
+	fn fund(who: &AccountId, amount: Balance);
+}
+
+#[cfg(feature = "runtime-benchmarks")]
+impl<AccountId, Balance> PoolBenchmarkHelper<AccountId, Balance> for () {
+	fn pool_asset() -> RewardAsset {
+		RewardAsset::Native
+	}
+	fn fund(_: &AccountId, _: Balance) {}
+}
+
 #[frame_support::pallet]
 pub mod pallet {
 	use super::*;
@@ -246,6 +263,8 @@ pub mod pallet {
 			type TaskDepositPerRound = ConstU64<5>;
 			type RecordRetention = ConstU64<10>;
 			type WeightInfo = ();
+			#[cfg(feature = "runtime-benchmarks")]
+			type BenchmarkHelper = ();
 		}
 	}
 
@@ -272,6 +291,12 @@ pub mod pallet {
 		/// a pool of a few minimum balances would pay hardly anyone.
 		#[pallet::constant]
 		type MinAssetRewardPool: Get<u32>;
+
+		/// The asset benchmarked pools are funded in: the runtime's heaviest escrow path
+		/// (an asset's holds touch more storage than the native token's), or the native token
+		/// (`()`).
+		#[cfg(feature = "runtime-benchmarks")]
+		type BenchmarkHelper: PoolBenchmarkHelper<Self::AccountId, BalanceOf<Self>>;
 
 		/// The overarching hold reason, which [`HoldReason`] converts into.
 		#[pallet::no_default_bounds]
@@ -855,8 +880,9 @@ pub mod pallet {
 		PrivacyNeedsPlainUpdates,
 		/// The task does not aggregate securely: it takes no keys or shares.
 		NotSecureAggregation,
-		/// A key of all zeroes.
-		ZeroKey,
+		/// An X25519 key of small order (all zeroes among them): every agreement with it is
+		/// known to anyone, so no member could seal shares to, or mask against, its holder.
+		SmallOrderKey,
 		/// The caller registered its share key for this task already.
 		ShareKeyAlreadyRegistered,
 		/// The caller had no share key when the round started: it is not an eligible member.
@@ -890,6 +916,10 @@ pub mod pallet {
 		UnknownShareOwner,
 		/// The reward pool names an asset that does not exist.
 		UnknownRewardAsset,
+		/// A secure-aggregation task's Training is shorter than three `MinPhaseLength`s: each
+		/// of its three steps (round keys, masked uploads, hand-overs) needs a phase's least
+		/// length.
+		SecureTrainingTooShort,
 	}
 
 	/// Why this pallet holds funds.

@@ -115,7 +115,7 @@ impl<T: Config> Pallet<T> {
 			Participants::<T>::get(task).iter().any(|p| p.who == who && p.is_active()),
 			Error::<T>::NotParticipant
 		);
-		ensure!(key != [0u8; 32], Error::<T>::ZeroKey);
+		ensure!(!din_secagg::keys::is_small_order(&key), Error::<T>::SmallOrderKey);
 		ensure!(!ShareKeys::<T>::contains_key(task, &who), Error::<T>::ShareKeyAlreadyRegistered);
 		ShareKeys::<T>::insert(task, &who, (key, frame_system::Pallet::<T>::block_number()));
 		Self::deposit_event(Event::ShareKeyRegistered { task, who, key });
@@ -131,7 +131,7 @@ impl<T: Config> Pallet<T> {
 		sealed: BoundedVec<SealedShares, MaxSealedShares>,
 	) -> DispatchResult {
 		let (info, record, subgroup) = Self::secure_round_of(task, round, &who)?;
-		ensure!(public != [0u8; 32], Error::<T>::ZeroKey);
+		ensure!(!din_secagg::keys::is_small_order(&public), Error::<T>::SmallOrderKey);
 		ensure!(!RoundKeys::<T>::contains_key((task, round), &who), Error::<T>::AlreadyAdvertised);
 		let eligible = Self::eligible_members(task, subgroup, record.started_at);
 		let member =

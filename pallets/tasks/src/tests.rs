@@ -2290,6 +2290,54 @@ mod secure {
 		});
 	}
 
+	/// Attack: a member registers or advertises an X25519 key of small order (not only the
+	/// all-zero one), so that every honest member's agreement with it fails: nobody can seal
+	/// shares to it or mask against it, and its subgroup uploads nothing, at no cost to it.
+	#[test]
+	fn a_share_key_or_round_key_of_small_order_is_refused() {
+		// The all-zero key (order 4) and a point of order 8 (RFC 7748's blocklist), the
+		// latter also with bit 255 set, which X25519 ignores.
+		let mut order_eight = [
+			0xe0, 0xeb, 0x7a, 0x7c, 0x3b, 0x41, 0xb8, 0xae, 0x16, 0x56, 0xe3, 0xfa, 0xf1, 0x9f,
+			0xc4, 0x6a, 0xda, 0x09, 0x8d, 0xeb, 0x9c, 0x32, 0xb1, 0xfd, 0x86, 0x62, 0x05, 0x16,
+			0x5f, 0x49, 0xb8, 0x00,
+		];
+		let mut keys = vec![[0u8; 32], order_eight];
+		order_eight[31] |= 0x80;
+		keys.push(order_eight);
+		ExtBuilder::default().build_and_execute(|| {
+			let task = create_with(|s| {
+				s.aggregation = AggregationRule::SecureFedAvg;
+				s.subgroup_size = 4;
+				s.phases.training = 9;
+			});
+			join(10, task);
+			for key in &keys {
+				assert_noop!(
+					DinTasks::register_share_key(RuntimeOrigin::signed(10), task, *key),
+					Error::<Test>::SmallOrderKey
+				);
+			}
+		});
+		ExtBuilder::default().build_and_execute(|| {
+			let rng = &mut ChaCha20Rng::seed_from_u64(7);
+			let (task, _parties) = secure_task(4, rng);
+			for key in &keys {
+				assert_noop!(
+					DinTasks::advertise_round_key(
+						RuntimeOrigin::signed(10),
+						task,
+						0,
+						*key,
+						[8; 32],
+						BoundedVec::truncate_from(vec![[0u8; 81]; 3]),
+					),
+					Error::<Test>::SmallOrderKey
+				);
+			}
+		});
+	}
+
 	#[test]
 	fn advertisements_and_hand_overs_that_break_the_protocols_rules_are_refused() {
 		ExtBuilder::default().build_and_execute(|| {
@@ -2306,17 +2354,6 @@ mod secure {
 					BoundedVec::truncate_from(vec![[0u8; 81]; 2]),
 				),
 				Error::<Test>::WrongShareCount
-			);
-			assert_noop!(
-				DinTasks::advertise_round_key(
-					RuntimeOrigin::signed(10),
-					task,
-					0,
-					[0; 32],
-					[8; 32],
-					BoundedVec::truncate_from(vec![[0u8; 81]; 3]),
-				),
-				Error::<Test>::ZeroKey
 			);
 			advertise(task, &mut parties, &[10, 11, 12], rng);
 			assert_noop!(
@@ -2398,6 +2435,18 @@ mod secure {
 				},
 				Error::<Test>::PrivacyNeedsPlainUpdates,
 			);
+			// Three steps of at least `MinPhaseLength` (1 in the mock) each.
+			assert_spec_fails(
+				|s| {
+					secure(4)(s);
+					s.phases.training = 2;
+				},
+				Error::<Test>::SecureTrainingTooShort,
+			);
+			create_with(|s| {
+				secure(4)(s);
+				s.phases.training = 3;
+			});
 			// A plain task takes no keys.
 			let task = create();
 			join(10, task);

@@ -400,6 +400,10 @@ impl<T: Config> TaskSpec<T> {
 					SecureSampleCapTooHigh,
 				)?;
 				ensure(self.privacy.is_none(), PrivacyNeedsPlainUpdates)?;
+				// Each of Training's three steps (keys, uploads, hand-overs) gets a third of it
+				// (`din_primitives::secure_step_cutoffs`), and needs a phase's least length.
+				let least = T::MinPhaseLength::get().saturating_mul(3u32.into());
+				ensure(self.phases.training >= least, SecureTrainingTooShort)?;
 			},
 		}
 		match self.scoring {

@@ -86,6 +86,19 @@ impl KeyPair {
 	}
 }
 
+/// Whether `public` is an X25519 key of small order: one whose agreement with *every*
+/// secret is the same known value, so that nobody can seal shares to, or mask against, its
+/// holder ([`KeyPair::agree`] fails with [`SecAggError::NonContributoryKey`]).
+///
+/// A clamped scalar is a multiple of the cofactor 8 below 2²⁵⁵, so it takes a point of
+/// order dividing 8 (or 4, on the twist) to the identity and no other point there (the
+/// large prime factors of both group orders exceed its other factor): one agreement with a
+/// fixed clamped secret tells, exactly as every member's own agreement would.
+pub fn is_small_order(public: &Seed) -> bool {
+	let probe = StaticSecret::from(clamp([0x5a; 32]));
+	!probe.diffie_hellman(&PublicKey::from(*public)).was_contributory()
+}
+
 /// `secret` clamped as X25519 uses it (RFC 7748): the low three bits and the top bit
 /// cleared, the second-highest set. A generated key is stored so, so that a recovered secret
 /// can be checked byte for byte: X25519 ignores the clamped bits, so a wrong share that
@@ -185,6 +198,46 @@ mod tests {
 		assert_ne!(ab, a.agree(&b.public(), &next_round).unwrap());
 		// A key pair rebuilt from its secret (recovered from shares) agrees the same.
 		assert_eq!(KeyPair::from_secret(a.secret()).agree(&b.public(), &CONTEXT).unwrap(), ab);
+	}
+
+	/// The seven small-order encodings of RFC 7748's blocklist (as libsodium lists them:
+	/// 0, 1, the two points of order 8, p − 1, p, p + 1), each also with bit 255 set, which
+	/// X25519 ignores) are small order; random keys and every generated public key are not,
+	/// and a member's agreement fails exactly with the keys that are.
+	#[test]
+	fn small_order_keys_are_told_apart_exactly_as_an_agreement_fails() {
+		let hex = |s: &str| -> Seed {
+			let mut out = [0u8; 32];
+			for (i, byte) in out.iter_mut().enumerate() {
+				*byte = u8::from_str_radix(&s[2 * i..2 * i + 2], 16).expect("hex");
+			}
+			out
+		};
+		let blocklist = [
+			"0000000000000000000000000000000000000000000000000000000000000000",
+			"0100000000000000000000000000000000000000000000000000000000000000",
+			"e0eb7a7c3b41b8ae1656e3faf19fc46ada098deb9c32b1fd866205165f49b800",
+			"5f9c95bca3508c24b1d0b1559c83ef5b04445cc4581c8e86d8224eddd09f1157",
+			"ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f",
+			"edffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f",
+			"eeffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f",
+		];
+		let mut rng = ChaCha20Rng::seed_from_u64(8);
+		let member = KeyPair::generate(&mut rng);
+		for key in blocklist.map(hex) {
+			let mut high = key;
+			high[31] |= 0x80;
+			for key in [key, high] {
+				assert!(is_small_order(&key), "{key:?}");
+				assert_eq!(member.agree(&key, &CONTEXT), Err(SecAggError::NonContributoryKey));
+			}
+		}
+		for _ in 0..64 {
+			let mut random = [0u8; 32];
+			rng.fill_bytes(&mut random);
+			assert_eq!(is_small_order(&random), member.agree(&random, &CONTEXT).is_err());
+			assert!(!is_small_order(&KeyPair::generate(&mut rng).public()));
+		}
 	}
 
 	#[test]

@@ -400,6 +400,31 @@ impl pallet_din_tasks::Config for Runtime {
 	type TaskDepositPerRound = DinTaskDepositPerRound;
 	type RecordRetention = DinRecordRetention;
 	type WeightInfo = pallet_din_tasks::weights::SubstrateWeight<Runtime>;
+	#[cfg(feature = "runtime-benchmarks")]
+	type BenchmarkHelper = AssetPoolBenchmarks;
+}
+
+/// Benchmarked pools are in the dev stablecoin: an asset's holds (pallet-assets-holder
+/// over pallet-assets) touch more storage than the native token's, so every escrow weight
+/// (creation, top-up, payout, burn, refund) is that of the heavier path.
+#[cfg(feature = "runtime-benchmarks")]
+pub struct AssetPoolBenchmarks;
+
+#[cfg(feature = "runtime-benchmarks")]
+impl pallet_din_tasks::PoolBenchmarkHelper<AccountId, Balance> for AssetPoolBenchmarks {
+	fn pool_asset() -> din_primitives::RewardAsset {
+		din_primitives::RewardAsset::Asset(crate::genesis_config_presets::DEV_STABLECOIN)
+	}
+
+	fn fund(who: &AccountId, amount: Balance) {
+		use frame_support::traits::fungibles;
+		let id = crate::genesis_config_presets::DEV_STABLECOIN;
+		if !<Assets as fungibles::Inspect<_>>::asset_exists(id) {
+			<Assets as fungibles::Create<_>>::create(id, who.clone(), true, 1)
+				.expect("a fresh asset id");
+		}
+		<Assets as fungibles::Mutate<_>>::mint_into(id, who, amount).expect("mints");
+	}
 }
 
 parameter_types! {
