@@ -296,6 +296,7 @@ pub mod pallet {
 		/// (an asset's holds touch more storage than the native token's), or the native token
 		/// (`()`).
 		#[cfg(feature = "runtime-benchmarks")]
+		#[pallet::no_default_bounds]
 		type BenchmarkHelper: PoolBenchmarkHelper<Self::AccountId, BalanceOf<Self>>;
 
 		/// The overarching hold reason, which [`HoldReason`] converts into.

@@ -33,7 +33,7 @@
 // --heap-pages
 // 4096
 // --header
-// /tmp/tmp.xZQ0LZs9rI
+// /tmp/tmp.ocLWPzc4zu
 // --template
 // /work/main/scripts/bench/frame-weight-template.hbs
 // --output
@@ -74,6 +74,8 @@ pub trait WeightInfo {
 /// Weights for `pallet_din_tasks` using the DIN node and recommended hardware.
 pub struct SubstrateWeight<T>(PhantomData<T>);
 impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
+	/// Storage: `Assets::Asset` (r:1 w:1)
+	/// Proof: `Assets::Asset` (`max_values`: None, `max_size`: Some(210), added: 2685, mode: `MaxEncodedLen`)
 	/// Storage: `Tasks::ActiveTasks` (r:1 w:1)
 	/// Proof: `Tasks::ActiveTasks` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
 	/// Storage: `Tasks::NextTaskId` (r:1 w:1)
@@ -82,6 +84,12 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Evaluation::PreparedVerifyingKeys` (`max_values`: None, `max_size`: Some(2082), added: 4557, mode: `MaxEncodedLen`)
 	/// Storage: `Evaluation::VerifyingKeyRegistrations` (r:1 w:1)
 	/// Proof: `Evaluation::VerifyingKeyRegistrations` (`max_values`: None, `max_size`: Some(84), added: 2559, mode: `MaxEncodedLen`)
+	/// Storage: `Assets::Account` (r:1 w:1)
+	/// Proof: `Assets::Account` (`max_values`: None, `max_size`: Some(134), added: 2609, mode: `MaxEncodedLen`)
+	/// Storage: `AssetsHolder::BalancesOnHold` (r:1 w:1)
+	/// Proof: `AssetsHolder::BalancesOnHold` (`max_values`: None, `max_size`: Some(84), added: 2559, mode: `MaxEncodedLen`)
+	/// Storage: `AssetsHolder::Holds` (r:1 w:1)
+	/// Proof: `AssetsHolder::Holds` (`max_values`: None, `max_size`: Some(231), added: 2706, mode: `MaxEncodedLen`)
 	/// Storage: `System::Account` (r:1 w:1)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:1 w:1)
@@ -91,57 +99,61 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Tasks::TaskDeposits` (r:0 w:1)
 	/// Proof: `Tasks::TaskDeposits` (`max_values`: None, `max_size`: Some(28), added: 2503, mode: `MaxEncodedLen`)
 	/// Storage: `Tasks::Tasks` (r:0 w:1)
-	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(4866), added: 7341, mode: `MaxEncodedLen`)
+	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(4870), added: 7345, mode: `MaxEncodedLen`)
 	/// The range of component `a` is `[1, 4096]`.
 	fn create_task(a: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `399`
+		//  Measured:  `729`
 		//  Estimated: `5547`
-		// Minimum execution time: 134_120_000 picoseconds.
-		Weight::from_parts(141_177_897, 5547)
-			// Standard Error: 71
-			.saturating_add(Weight::from_parts(1_714, 0).saturating_mul(a.into()))
-			.saturating_add(T::DbWeight::get().reads(7_u64))
-			.saturating_add(T::DbWeight::get().writes(8_u64))
+		// Minimum execution time: 148_922_000 picoseconds.
+		Weight::from_parts(162_886_541, 5547)
+			// Standard Error: 130
+			.saturating_add(Weight::from_parts(1_658, 0).saturating_mul(a.into()))
+			.saturating_add(T::DbWeight::get().reads(11_u64))
+			.saturating_add(T::DbWeight::get().writes(12_u64))
 	}
 	/// Storage: `Tasks::Tasks` (r:1 w:0)
-	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(4866), added: 7341, mode: `MaxEncodedLen`)
+	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(4870), added: 7345, mode: `MaxEncodedLen`)
 	/// Storage: `Staking::Ledgers` (r:1 w:1)
 	/// Proof: `Staking::Ledgers` (`max_values`: None, `max_size`: Some(730), added: 3205, mode: `MaxEncodedLen`)
 	/// Storage: `Tasks::Participants` (r:1 w:1)
 	/// Proof: `Tasks::Participants` (`max_values`: None, `max_size`: Some(41014), added: 43489, mode: `MaxEncodedLen`)
 	fn join_task() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `43449`
+		//  Measured:  `43453`
 		//  Estimated: `44479`
-		// Minimum execution time: 131_355_000 picoseconds.
-		Weight::from_parts(153_368_000, 44479)
+		// Minimum execution time: 153_659_000 picoseconds.
+		Weight::from_parts(169_843_000, 44479)
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
 	}
 	/// Storage: `Tasks::Tasks` (r:1 w:0)
-	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(4866), added: 7341, mode: `MaxEncodedLen`)
+	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(4870), added: 7345, mode: `MaxEncodedLen`)
 	/// Storage: `Tasks::Participants` (r:1 w:1)
 	/// Proof: `Tasks::Participants` (`max_values`: None, `max_size`: Some(41014), added: 43489, mode: `MaxEncodedLen`)
 	fn leave_task() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `42050`
+		//  Measured:  `42054`
 		//  Estimated: `44479`
-		// Minimum execution time: 90_185_000 picoseconds.
-		Weight::from_parts(117_205_000, 44479)
+		// Minimum execution time: 117_886_000 picoseconds.
+		Weight::from_parts(132_688_000, 44479)
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
 	/// Storage: `Tasks::Tasks` (r:1 w:1)
-	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(4866), added: 7341, mode: `MaxEncodedLen`)
+	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(4870), added: 7345, mode: `MaxEncodedLen`)
 	/// Storage: `Tasks::Rounds` (r:1 w:0)
 	/// Proof: `Tasks::Rounds` (`max_values`: None, `max_size`: Some(40), added: 2515, mode: `MaxEncodedLen`)
 	/// Storage: `Tasks::Deadlines` (r:1 w:1)
 	/// Proof: `Tasks::Deadlines` (`max_values`: None, `max_size`: Some(21), added: 2496, mode: `MaxEncodedLen`)
-	/// Storage: `System::Account` (r:1 w:1)
-	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
-	/// Storage: `Balances::Holds` (r:1 w:1)
-	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(211), added: 2686, mode: `MaxEncodedLen`)
+	/// Storage: `Assets::Asset` (r:1 w:1)
+	/// Proof: `Assets::Asset` (`max_values`: None, `max_size`: Some(210), added: 2685, mode: `MaxEncodedLen`)
+	/// Storage: `Assets::Account` (r:1 w:1)
+	/// Proof: `Assets::Account` (`max_values`: None, `max_size`: Some(134), added: 2609, mode: `MaxEncodedLen`)
+	/// Storage: `AssetsHolder::Holds` (r:1 w:1)
+	/// Proof: `AssetsHolder::Holds` (`max_values`: None, `max_size`: Some(231), added: 2706, mode: `MaxEncodedLen`)
+	/// Storage: `AssetsHolder::BalancesOnHold` (r:1 w:1)
+	/// Proof: `AssetsHolder::BalancesOnHold` (`max_values`: None, `max_size`: Some(84), added: 2559, mode: `MaxEncodedLen`)
 	/// Storage: `Tasks::Participants` (r:1 w:1)
 	/// Proof: `Tasks::Participants` (`max_values`: None, `max_size`: Some(41014), added: 43489, mode: `MaxEncodedLen`)
 	/// Storage: `Staking::Ledgers` (r:1000 w:1000)
@@ -161,48 +173,56 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// The range of component `p` is `[0, 1000]`.
 	fn cancel_task(p: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `6796 + p * (132 ±0)`
+		//  Measured:  `6337 + p * (131 ±0)`
 		//  Estimated: `44479 + p * (3205 ±0)`
-		// Minimum execution time: 109_463_000 picoseconds.
-		Weight::from_parts(25_731_422, 44479)
-			// Standard Error: 34_555
-			.saturating_add(Weight::from_parts(11_276_216, 0).saturating_mul(p.into()))
-			.saturating_add(T::DbWeight::get().reads(9_u64))
+		// Minimum execution time: 111_326_000 picoseconds.
+		Weight::from_parts(113_118_000, 44479)
+			// Standard Error: 165_968
+			.saturating_add(Weight::from_parts(13_330_128, 0).saturating_mul(p.into()))
+			.saturating_add(T::DbWeight::get().reads(11_u64))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(p.into())))
-			.saturating_add(T::DbWeight::get().writes(10_u64))
+			.saturating_add(T::DbWeight::get().writes(12_u64))
 			.saturating_add(T::DbWeight::get().writes((2_u64).saturating_mul(p.into())))
 			.saturating_add(Weight::from_parts(0, 3205).saturating_mul(p.into()))
 	}
 	/// Storage: `Tasks::Tasks` (r:1 w:1)
-	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(4866), added: 7341, mode: `MaxEncodedLen`)
+	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(4870), added: 7345, mode: `MaxEncodedLen`)
+	/// Storage: `Assets::Asset` (r:1 w:1)
+	/// Proof: `Assets::Asset` (`max_values`: None, `max_size`: Some(210), added: 2685, mode: `MaxEncodedLen`)
+	/// Storage: `Assets::Account` (r:1 w:1)
+	/// Proof: `Assets::Account` (`max_values`: None, `max_size`: Some(134), added: 2609, mode: `MaxEncodedLen`)
+	/// Storage: `AssetsHolder::BalancesOnHold` (r:1 w:1)
+	/// Proof: `AssetsHolder::BalancesOnHold` (`max_values`: None, `max_size`: Some(84), added: 2559, mode: `MaxEncodedLen`)
+	/// Storage: `AssetsHolder::Holds` (r:1 w:1)
+	/// Proof: `AssetsHolder::Holds` (`max_values`: None, `max_size`: Some(231), added: 2706, mode: `MaxEncodedLen`)
+	/// Storage: `Tasks::TaskDeposits` (r:1 w:1)
+	/// Proof: `Tasks::TaskDeposits` (`max_values`: None, `max_size`: Some(28), added: 2503, mode: `MaxEncodedLen`)
 	/// Storage: `System::Account` (r:1 w:1)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:1 w:1)
 	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(211), added: 2686, mode: `MaxEncodedLen`)
-	/// Storage: `Tasks::TaskDeposits` (r:1 w:1)
-	/// Proof: `Tasks::TaskDeposits` (`max_values`: None, `max_size`: Some(28), added: 2503, mode: `MaxEncodedLen`)
 	fn extend_task() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `5642`
-		//  Estimated: `8331`
-		// Minimum execution time: 126_358_000 picoseconds.
-		Weight::from_parts(130_745_000, 8331)
-			.saturating_add(T::DbWeight::get().reads(4_u64))
-			.saturating_add(T::DbWeight::get().writes(4_u64))
+		//  Measured:  `6160`
+		//  Estimated: `8335`
+		// Minimum execution time: 142_723_000 picoseconds.
+		Weight::from_parts(156_103_000, 8335)
+			.saturating_add(T::DbWeight::get().reads(8_u64))
+			.saturating_add(T::DbWeight::get().writes(8_u64))
 	}
 	/// Storage: `Tasks::Tasks` (r:1 w:1)
-	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(4866), added: 7341, mode: `MaxEncodedLen`)
+	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(4870), added: 7345, mode: `MaxEncodedLen`)
 	fn end_training() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `5147`
-		//  Estimated: `8331`
-		// Minimum execution time: 25_328_000 picoseconds.
-		Weight::from_parts(27_241_000, 8331)
+		//  Measured:  `5151`
+		//  Estimated: `8335`
+		// Minimum execution time: 25_778_000 picoseconds.
+		Weight::from_parts(31_136_000, 8335)
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
 	/// Storage: `Tasks::Tasks` (r:1 w:1)
-	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(4866), added: 7341, mode: `MaxEncodedLen`)
+	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(4870), added: 7345, mode: `MaxEncodedLen`)
 	/// Storage: `Tasks::Assignments` (r:1 w:0)
 	/// Proof: `Tasks::Assignments` (`max_values`: None, `max_size`: Some(68), added: 2543, mode: `MaxEncodedLen`)
 	/// Storage: `Tasks::Updates` (r:1 w:1)
@@ -213,30 +233,30 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Tasks::Deadlines` (`max_values`: None, `max_size`: Some(21), added: 2496, mode: `MaxEncodedLen`)
 	fn submit_update() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `6411`
-		//  Estimated: `8331`
-		// Minimum execution time: 102_943_000 picoseconds.
-		Weight::from_parts(122_091_000, 8331)
+		//  Measured:  `6415`
+		//  Estimated: `8335`
+		// Minimum execution time: 121_592_000 picoseconds.
+		Weight::from_parts(132_878_000, 8335)
 			.saturating_add(T::DbWeight::get().reads(6_u64))
 			.saturating_add(T::DbWeight::get().writes(5_u64))
 	}
 	/// Storage: `Tasks::Tasks` (r:1 w:0)
-	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(4866), added: 7341, mode: `MaxEncodedLen`)
+	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(4870), added: 7345, mode: `MaxEncodedLen`)
 	/// Storage: `Tasks::Participants` (r:1 w:0)
 	/// Proof: `Tasks::Participants` (`max_values`: None, `max_size`: Some(41014), added: 43489, mode: `MaxEncodedLen`)
 	/// Storage: `Tasks::ShareKeys` (r:1 w:1)
 	/// Proof: `Tasks::ShareKeys` (`max_values`: None, `max_size`: Some(96), added: 2571, mode: `MaxEncodedLen`)
 	fn register_share_key() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `42042`
+		//  Measured:  `42046`
 		//  Estimated: `44479`
-		// Minimum execution time: 106_188_000 picoseconds.
-		Weight::from_parts(121_070_000, 44479)
+		// Minimum execution time: 262_891_000 picoseconds.
+		Weight::from_parts(274_519_000, 44479)
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
 	/// Storage: `Tasks::Tasks` (r:1 w:0)
-	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(4866), added: 7341, mode: `MaxEncodedLen`)
+	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(4870), added: 7345, mode: `MaxEncodedLen`)
 	/// Storage: `Tasks::Assignments` (r:1 w:0)
 	/// Proof: `Tasks::Assignments` (`max_values`: None, `max_size`: Some(68), added: 2543, mode: `MaxEncodedLen`)
 	/// Storage: `Tasks::Rounds` (r:1 w:0)
@@ -251,15 +271,15 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Tasks::SecureRounds` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
 	fn advertise_round_key() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `9743`
+		//  Measured:  `9747`
 		//  Estimated: `83262`
-		// Minimum execution time: 207_279_000 picoseconds.
-		Weight::from_parts(222_632_000, 83262)
+		// Minimum execution time: 351_915_000 picoseconds.
+		Weight::from_parts(387_918_000, 83262)
 			.saturating_add(T::DbWeight::get().reads(38_u64))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
 	}
 	/// Storage: `Tasks::Tasks` (r:1 w:0)
-	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(4866), added: 7341, mode: `MaxEncodedLen`)
+	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(4870), added: 7345, mode: `MaxEncodedLen`)
 	/// Storage: `Tasks::Assignments` (r:1 w:0)
 	/// Proof: `Tasks::Assignments` (`max_values`: None, `max_size`: Some(68), added: 2543, mode: `MaxEncodedLen`)
 	/// Storage: `Tasks::Updates` (r:1 w:1)
@@ -272,15 +292,15 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Tasks::SecureRounds` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
 	fn submit_masked_update() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `8996`
-		//  Estimated: `8331`
-		// Minimum execution time: 63_725_000 picoseconds.
-		Weight::from_parts(72_748_000, 8331)
+		//  Measured:  `9000`
+		//  Estimated: `8335`
+		// Minimum execution time: 64_846_000 picoseconds.
+		Weight::from_parts(84_115_000, 8335)
 			.saturating_add(T::DbWeight::get().reads(6_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
 	/// Storage: `Tasks::Tasks` (r:1 w:1)
-	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(4866), added: 7341, mode: `MaxEncodedLen`)
+	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(4870), added: 7345, mode: `MaxEncodedLen`)
 	/// Storage: `Tasks::Assignments` (r:1 w:0)
 	/// Proof: `Tasks::Assignments` (`max_values`: None, `max_size`: Some(68), added: 2543, mode: `MaxEncodedLen`)
 	/// Storage: `Tasks::Rounds` (r:1 w:0)
@@ -297,10 +317,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Tasks::Handovers` (`max_values`: None, `max_size`: Some(1217), added: 3692, mode: `MaxEncodedLen`)
 	fn hand_over_shares() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `9020`
-		//  Estimated: `8331`
-		// Minimum execution time: 77_805_000 picoseconds.
-		Weight::from_parts(84_846_000, 8331)
+		//  Measured:  `9024`
+		//  Estimated: `8335`
+		// Minimum execution time: 77_596_000 picoseconds.
+		Weight::from_parts(86_189_000, 8335)
 			.saturating_add(T::DbWeight::get().reads(8_u64))
 			.saturating_add(T::DbWeight::get().writes(6_u64))
 	}
@@ -310,31 +330,31 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `6`
 		//  Estimated: `3486`
-		// Minimum execution time: 2_725_000 picoseconds.
-		Weight::from_parts(3_084_000, 3486)
+		// Minimum execution time: 2_664_000 picoseconds.
+		Weight::from_parts(3_034_000, 3486)
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 	}
 	/// Storage: `Tasks::Deadlines` (r:2 w:2)
 	/// Proof: `Tasks::Deadlines` (`max_values`: None, `max_size`: Some(21), added: 2496, mode: `MaxEncodedLen`)
 	/// Storage: `Tasks::Tasks` (r:1 w:1)
-	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(4866), added: 7341, mode: `MaxEncodedLen`)
+	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(4870), added: 7345, mode: `MaxEncodedLen`)
 	/// Storage: `Babe::AuthorVrfRandomness` (r:1 w:0)
 	/// Proof: `Babe::AuthorVrfRandomness` (`max_values`: Some(1), `max_size`: Some(33), added: 528, mode: `MaxEncodedLen`)
 	/// Storage: `Evaluation::CommitmentSamples` (r:0 w:1)
 	/// Proof: `Evaluation::CommitmentSamples` (`max_values`: None, `max_size`: Some(48), added: 2523, mode: `MaxEncodedLen`)
 	fn on_initialize_phase() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `5287`
-		//  Estimated: `8331`
-		// Minimum execution time: 38_938_000 picoseconds.
-		Weight::from_parts(40_971_000, 8331)
+		//  Measured:  `5291`
+		//  Estimated: `8335`
+		// Minimum execution time: 38_507_000 picoseconds.
+		Weight::from_parts(40_581_000, 8335)
 			.saturating_add(T::DbWeight::get().reads(4_u64))
 			.saturating_add(T::DbWeight::get().writes(4_u64))
 	}
 	/// Storage: `Tasks::Deadlines` (r:2 w:2)
 	/// Proof: `Tasks::Deadlines` (`max_values`: None, `max_size`: Some(21), added: 2496, mode: `MaxEncodedLen`)
 	/// Storage: `Tasks::Tasks` (r:1 w:1)
-	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(4866), added: 7341, mode: `MaxEncodedLen`)
+	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(4870), added: 7345, mode: `MaxEncodedLen`)
 	/// Storage: `Babe::NextRandomness` (r:1 w:0)
 	/// Proof: `Babe::NextRandomness` (`max_values`: Some(1), `max_size`: Some(32), added: 527, mode: `MaxEncodedLen`)
 	/// Storage: `Babe::EpochStart` (r:1 w:0)
@@ -367,14 +387,14 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// The range of component `l` is `[0, 500]`.
 	fn on_initialize_round_start(p: u32, l: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `573 + l * (149 ±0) + p * (67 ±0)`
+		//  Measured:  `577 + l * (149 ±0) + p * (67 ±0)`
 		//  Estimated: `44479 + l * (3205 ±0)`
-		// Minimum execution time: 1_975_152_000 picoseconds.
-		Weight::from_parts(1_980_290_000, 44479)
-			// Standard Error: 206_962
-			.saturating_add(Weight::from_parts(1_580_484, 0).saturating_mul(p.into()))
-			// Standard Error: 207_017
-			.saturating_add(Weight::from_parts(7_188_803, 0).saturating_mul(l.into()))
+		// Minimum execution time: 1_980_380_000 picoseconds.
+		Weight::from_parts(58_701_355, 44479)
+			// Standard Error: 116_414
+			.saturating_add(Weight::from_parts(4_176_501, 0).saturating_mul(p.into()))
+			// Standard Error: 116_212
+			.saturating_add(Weight::from_parts(9_694_780, 0).saturating_mul(l.into()))
 			.saturating_add(T::DbWeight::get().reads(31_u64))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(l.into())))
 			.saturating_add(T::DbWeight::get().writes(21_u64))
@@ -385,13 +405,17 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Tasks::Deadlines` (r:1 w:1)
 	/// Proof: `Tasks::Deadlines` (`max_values`: None, `max_size`: Some(21), added: 2496, mode: `MaxEncodedLen`)
 	/// Storage: `Tasks::Tasks` (r:1 w:1)
-	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(4866), added: 7341, mode: `MaxEncodedLen`)
+	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(4870), added: 7345, mode: `MaxEncodedLen`)
 	/// Storage: `Evaluation::ScoreSettlements` (r:1 w:1)
 	/// Proof: `Evaluation::ScoreSettlements` (`max_values`: None, `max_size`: Some(825), added: 3300, mode: `MaxEncodedLen`)
-	/// Storage: `System::Account` (r:1 w:1)
-	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
-	/// Storage: `Balances::Holds` (r:1 w:1)
-	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(211), added: 2686, mode: `MaxEncodedLen`)
+	/// Storage: `Assets::Asset` (r:1 w:1)
+	/// Proof: `Assets::Asset` (`max_values`: None, `max_size`: Some(210), added: 2685, mode: `MaxEncodedLen`)
+	/// Storage: `Assets::Account` (r:1 w:1)
+	/// Proof: `Assets::Account` (`max_values`: None, `max_size`: Some(134), added: 2609, mode: `MaxEncodedLen`)
+	/// Storage: `AssetsHolder::Holds` (r:1 w:1)
+	/// Proof: `AssetsHolder::Holds` (`max_values`: None, `max_size`: Some(231), added: 2706, mode: `MaxEncodedLen`)
+	/// Storage: `AssetsHolder::BalancesOnHold` (r:1 w:1)
+	/// Proof: `AssetsHolder::BalancesOnHold` (`max_values`: None, `max_size`: Some(84), added: 2559, mode: `MaxEncodedLen`)
 	/// Storage: `Tasks::Participants` (r:1 w:1)
 	/// Proof: `Tasks::Participants` (`max_values`: None, `max_size`: Some(41014), added: 43489, mode: `MaxEncodedLen`)
 	/// Storage: `Staking::Ledgers` (r:192 w:192)
@@ -419,15 +443,15 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// The range of component `p` is `[1, 192]`.
 	fn on_initialize_finish(p: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `6591 + p * (134 ±0)`
+		//  Measured:  `6497 + p * (132 ±0)`
 		//  Estimated: `44479 + p * (3205 ±0)`
-		// Minimum execution time: 131_205_000 picoseconds.
-		Weight::from_parts(117_127_565, 44479)
-			// Standard Error: 30_496
-			.saturating_add(Weight::from_parts(10_054_374, 0).saturating_mul(p.into()))
-			.saturating_add(T::DbWeight::get().reads(10_u64))
+		// Minimum execution time: 127_259_000 picoseconds.
+		Weight::from_parts(109_872_024, 44479)
+			// Standard Error: 18_505
+			.saturating_add(Weight::from_parts(10_002_054, 0).saturating_mul(p.into()))
+			.saturating_add(T::DbWeight::get().reads(12_u64))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(p.into())))
-			.saturating_add(T::DbWeight::get().writes(15_u64))
+			.saturating_add(T::DbWeight::get().writes(17_u64))
 			.saturating_add(T::DbWeight::get().writes((2_u64).saturating_mul(p.into())))
 			.saturating_add(Weight::from_parts(0, 3205).saturating_mul(p.into()))
 	}
@@ -439,8 +463,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `222`
 		//  Estimated: `3486`
-		// Minimum execution time: 10_325_000 picoseconds.
-		Weight::from_parts(11_086_000, 3486)
+		// Minimum execution time: 10_216_000 picoseconds.
+		Weight::from_parts(11_007_000, 3486)
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 	}
 	/// Storage: `Tasks::Rounds` (r:1 w:1)
@@ -460,10 +484,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `549 + k * (85 ±0)`
 		//  Estimated: `6113 + k * (2717 ±0)`
-		// Minimum execution time: 39_509_000 picoseconds.
-		Weight::from_parts(40_921_000, 6113)
-			// Standard Error: 5_462
-			.saturating_add(Weight::from_parts(5_229_483, 0).saturating_mul(k.into()))
+		// Minimum execution time: 39_049_000 picoseconds.
+		Weight::from_parts(40_501_000, 6113)
+			// Standard Error: 6_004
+			.saturating_add(Weight::from_parts(5_331_917, 0).saturating_mul(k.into()))
 			.saturating_add(T::DbWeight::get().reads(5_u64))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(k.into())))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
@@ -475,7 +499,7 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Tasks::ShareKeys` (r:1 w:0)
 	/// Proof: `Tasks::ShareKeys` (`max_values`: None, `max_size`: Some(96), added: 2571, mode: `MaxEncodedLen`)
 	/// Storage: `Tasks::Tasks` (r:1 w:1)
-	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(4866), added: 7341, mode: `MaxEncodedLen`)
+	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(4870), added: 7345, mode: `MaxEncodedLen`)
 	/// Storage: `Tasks::TaskDeposits` (r:1 w:1)
 	/// Proof: `Tasks::TaskDeposits` (`max_values`: None, `max_size`: Some(28), added: 2503, mode: `MaxEncodedLen`)
 	/// Storage: `System::Account` (r:1 w:1)
@@ -484,10 +508,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(211), added: 2686, mode: `MaxEncodedLen`)
 	fn on_idle_task_pruned() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `5513`
-		//  Estimated: `8331`
-		// Minimum execution time: 72_809_000 picoseconds.
-		Weight::from_parts(77_075_000, 8331)
+		//  Measured:  `5517`
+		//  Estimated: `8335`
+		// Minimum execution time: 72_338_000 picoseconds.
+		Weight::from_parts(76_053_000, 8335)
 			.saturating_add(T::DbWeight::get().reads(6_u64))
 			.saturating_add(T::DbWeight::get().writes(4_u64))
 	}
@@ -495,6 +519,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 
 // For backwards compatibility and tests.
 impl WeightInfo for () {
+	/// Storage: `Assets::Asset` (r:1 w:1)
+	/// Proof: `Assets::Asset` (`max_values`: None, `max_size`: Some(210), added: 2685, mode: `MaxEncodedLen`)
 	/// Storage: `Tasks::ActiveTasks` (r:1 w:1)
 	/// Proof: `Tasks::ActiveTasks` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
 	/// Storage: `Tasks::NextTaskId` (r:1 w:1)
@@ -503,6 +529,12 @@ impl WeightInfo for () {
 	/// Proof: `Evaluation::PreparedVerifyingKeys` (`max_values`: None, `max_size`: Some(2082), added: 4557, mode: `MaxEncodedLen`)
 	/// Storage: `Evaluation::VerifyingKeyRegistrations` (r:1 w:1)
 	/// Proof: `Evaluation::VerifyingKeyRegistrations` (`max_values`: None, `max_size`: Some(84), added: 2559, mode: `MaxEncodedLen`)
+	/// Storage: `Assets::Account` (r:1 w:1)
+	/// Proof: `Assets::Account` (`max_values`: None, `max_size`: Some(134), added: 2609, mode: `MaxEncodedLen`)
+	/// Storage: `AssetsHolder::BalancesOnHold` (r:1 w:1)
+	/// Proof: `AssetsHolder::BalancesOnHold` (`max_values`: None, `max_size`: Some(84), added: 2559, mode: `MaxEncodedLen`)
+	/// Storage: `AssetsHolder::Holds` (r:1 w:1)
+	/// Proof: `AssetsHolder::Holds` (`max_values`: None, `max_size`: Some(231), added: 2706, mode: `MaxEncodedLen`)
 	/// Storage: `System::Account` (r:1 w:1)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:1 w:1)
@@ -512,57 +544,61 @@ impl WeightInfo for () {
 	/// Storage: `Tasks::TaskDeposits` (r:0 w:1)
 	/// Proof: `Tasks::TaskDeposits` (`max_values`: None, `max_size`: Some(28), added: 2503, mode: `MaxEncodedLen`)
 	/// Storage: `Tasks::Tasks` (r:0 w:1)
-	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(4866), added: 7341, mode: `MaxEncodedLen`)
+	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(4870), added: 7345, mode: `MaxEncodedLen`)
 	/// The range of component `a` is `[1, 4096]`.
 	fn create_task(a: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `399`
+		//  Measured:  `729`
 		//  Estimated: `5547`
-		// Minimum execution time: 134_120_000 picoseconds.
-		Weight::from_parts(141_177_897, 5547)
-			// Standard Error: 71
-			.saturating_add(Weight::from_parts(1_714, 0).saturating_mul(a.into()))
-			.saturating_add(RocksDbWeight::get().reads(7_u64))
-			.saturating_add(RocksDbWeight::get().writes(8_u64))
+		// Minimum execution time: 148_922_000 picoseconds.
+		Weight::from_parts(162_886_541, 5547)
+			// Standard Error: 130
+			.saturating_add(Weight::from_parts(1_658, 0).saturating_mul(a.into()))
+			.saturating_add(RocksDbWeight::get().reads(11_u64))
+			.saturating_add(RocksDbWeight::get().writes(12_u64))
 	}
 	/// Storage: `Tasks::Tasks` (r:1 w:0)
-	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(4866), added: 7341, mode: `MaxEncodedLen`)
+	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(4870), added: 7345, mode: `MaxEncodedLen`)
 	/// Storage: `Staking::Ledgers` (r:1 w:1)
 	/// Proof: `Staking::Ledgers` (`max_values`: None, `max_size`: Some(730), added: 3205, mode: `MaxEncodedLen`)
 	/// Storage: `Tasks::Participants` (r:1 w:1)
 	/// Proof: `Tasks::Participants` (`max_values`: None, `max_size`: Some(41014), added: 43489, mode: `MaxEncodedLen`)
 	fn join_task() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `43449`
+		//  Measured:  `43453`
 		//  Estimated: `44479`
-		// Minimum execution time: 131_355_000 picoseconds.
-		Weight::from_parts(153_368_000, 44479)
+		// Minimum execution time: 153_659_000 picoseconds.
+		Weight::from_parts(169_843_000, 44479)
 			.saturating_add(RocksDbWeight::get().reads(3_u64))
 			.saturating_add(RocksDbWeight::get().writes(2_u64))
 	}
 	/// Storage: `Tasks::Tasks` (r:1 w:0)
-	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(4866), added: 7341, mode: `MaxEncodedLen`)
+	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(4870), added: 7345, mode: `MaxEncodedLen`)
 	/// Storage: `Tasks::Participants` (r:1 w:1)
 	/// Proof: `Tasks::Participants` (`max_values`: None, `max_size`: Some(41014), added: 43489, mode: `MaxEncodedLen`)
 	fn leave_task() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `42050`
+		//  Measured:  `42054`
 		//  Estimated: `44479`
-		// Minimum execution time: 90_185_000 picoseconds.
-		Weight::from_parts(117_205_000, 44479)
+		// Minimum execution time: 117_886_000 picoseconds.
+		Weight::from_parts(132_688_000, 44479)
 			.saturating_add(RocksDbWeight::get().reads(2_u64))
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
 	/// Storage: `Tasks::Tasks` (r:1 w:1)
-	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(4866), added: 7341, mode: `MaxEncodedLen`)
+	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(4870), added: 7345, mode: `MaxEncodedLen`)
 	/// Storage: `Tasks::Rounds` (r:1 w:0)
 	/// Proof: `Tasks::Rounds` (`max_values`: None, `max_size`: Some(40), added: 2515, mode: `MaxEncodedLen`)
 	/// Storage: `Tasks::Deadlines` (r:1 w:1)
 	/// Proof: `Tasks::Deadlines` (`max_values`: None, `max_size`: Some(21), added: 2496, mode: `MaxEncodedLen`)
-	/// Storage: `System::Account` (r:1 w:1)
-	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
-	/// Storage: `Balances::Holds` (r:1 w:1)
-	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(211), added: 2686, mode: `MaxEncodedLen`)
+	/// Storage: `Assets::Asset` (r:1 w:1)
+	/// Proof: `Assets::Asset` (`max_values`: None, `max_size`: Some(210), added: 2685, mode: `MaxEncodedLen`)
+	/// Storage: `Assets::Account` (r:1 w:1)
+	/// Proof: `Assets::Account` (`max_values`: None, `max_size`: Some(134), added: 2609, mode: `MaxEncodedLen`)
+	/// Storage: `AssetsHolder::Holds` (r:1 w:1)
+	/// Proof: `AssetsHolder::Holds` (`max_values`: None, `max_size`: Some(231), added: 2706, mode: `MaxEncodedLen`)
+	/// Storage: `AssetsHolder::BalancesOnHold` (r:1 w:1)
+	/// Proof: `AssetsHolder::BalancesOnHold` (`max_values`: None, `max_size`: Some(84), added: 2559, mode: `MaxEncodedLen`)
 	/// Storage: `Tasks::Participants` (r:1 w:1)
 	/// Proof: `Tasks::Participants` (`max_values`: None, `max_size`: Some(41014), added: 43489, mode: `MaxEncodedLen`)
 	/// Storage: `Staking::Ledgers` (r:1000 w:1000)
@@ -582,48 +618,56 @@ impl WeightInfo for () {
 	/// The range of component `p` is `[0, 1000]`.
 	fn cancel_task(p: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `6796 + p * (132 ±0)`
+		//  Measured:  `6337 + p * (131 ±0)`
 		//  Estimated: `44479 + p * (3205 ±0)`
-		// Minimum execution time: 109_463_000 picoseconds.
-		Weight::from_parts(25_731_422, 44479)
-			// Standard Error: 34_555
-			.saturating_add(Weight::from_parts(11_276_216, 0).saturating_mul(p.into()))
-			.saturating_add(RocksDbWeight::get().reads(9_u64))
+		// Minimum execution time: 111_326_000 picoseconds.
+		Weight::from_parts(113_118_000, 44479)
+			// Standard Error: 165_968
+			.saturating_add(Weight::from_parts(13_330_128, 0).saturating_mul(p.into()))
+			.saturating_add(RocksDbWeight::get().reads(11_u64))
 			.saturating_add(RocksDbWeight::get().reads((1_u64).saturating_mul(p.into())))
-			.saturating_add(RocksDbWeight::get().writes(10_u64))
+			.saturating_add(RocksDbWeight::get().writes(12_u64))
 			.saturating_add(RocksDbWeight::get().writes((2_u64).saturating_mul(p.into())))
 			.saturating_add(Weight::from_parts(0, 3205).saturating_mul(p.into()))
 	}
 	/// Storage: `Tasks::Tasks` (r:1 w:1)
-	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(4866), added: 7341, mode: `MaxEncodedLen`)
+	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(4870), added: 7345, mode: `MaxEncodedLen`)
+	/// Storage: `Assets::Asset` (r:1 w:1)
+	/// Proof: `Assets::Asset` (`max_values`: None, `max_size`: Some(210), added: 2685, mode: `MaxEncodedLen`)
+	/// Storage: `Assets::Account` (r:1 w:1)
+	/// Proof: `Assets::Account` (`max_values`: None, `max_size`: Some(134), added: 2609, mode: `MaxEncodedLen`)
+	/// Storage: `AssetsHolder::BalancesOnHold` (r:1 w:1)
+	/// Proof: `AssetsHolder::BalancesOnHold` (`max_values`: None, `max_size`: Some(84), added: 2559, mode: `MaxEncodedLen`)
+	/// Storage: `AssetsHolder::Holds` (r:1 w:1)
+	/// Proof: `AssetsHolder::Holds` (`max_values`: None, `max_size`: Some(231), added: 2706, mode: `MaxEncodedLen`)
+	/// Storage: `Tasks::TaskDeposits` (r:1 w:1)
+	/// Proof: `Tasks::TaskDeposits` (`max_values`: None, `max_size`: Some(28), added: 2503, mode: `MaxEncodedLen`)
 	/// Storage: `System::Account` (r:1 w:1)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:1 w:1)
 	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(211), added: 2686, mode: `MaxEncodedLen`)
-	/// Storage: `Tasks::TaskDeposits` (r:1 w:1)
-	/// Proof: `Tasks::TaskDeposits` (`max_values`: None, `max_size`: Some(28), added: 2503, mode: `MaxEncodedLen`)
 	fn extend_task() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `5642`
-		//  Estimated: `8331`
-		// Minimum execution time: 126_358_000 picoseconds.
-		Weight::from_parts(130_745_000, 8331)
-			.saturating_add(RocksDbWeight::get().reads(4_u64))
-			.saturating_add(RocksDbWeight::get().writes(4_u64))
+		//  Measured:  `6160`
+		//  Estimated: `8335`
+		// Minimum execution time: 142_723_000 picoseconds.
+		Weight::from_parts(156_103_000, 8335)
+			.saturating_add(RocksDbWeight::get().reads(8_u64))
+			.saturating_add(RocksDbWeight::get().writes(8_u64))
 	}
 	/// Storage: `Tasks::Tasks` (r:1 w:1)
-	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(4866), added: 7341, mode: `MaxEncodedLen`)
+	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(4870), added: 7345, mode: `MaxEncodedLen`)
 	fn end_training() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `5147`
-		//  Estimated: `8331`
-		// Minimum execution time: 25_328_000 picoseconds.
-		Weight::from_parts(27_241_000, 8331)
+		//  Measured:  `5151`
+		//  Estimated: `8335`
+		// Minimum execution time: 25_778_000 picoseconds.
+		Weight::from_parts(31_136_000, 8335)
 			.saturating_add(RocksDbWeight::get().reads(1_u64))
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
 	/// Storage: `Tasks::Tasks` (r:1 w:1)
-	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(4866), added: 7341, mode: `MaxEncodedLen`)
+	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(4870), added: 7345, mode: `MaxEncodedLen`)
 	/// Storage: `Tasks::Assignments` (r:1 w:0)
 	/// Proof: `Tasks::Assignments` (`max_values`: None, `max_size`: Some(68), added: 2543, mode: `MaxEncodedLen`)
 	/// Storage: `Tasks::Updates` (r:1 w:1)
@@ -634,30 +678,30 @@ impl WeightInfo for () {
 	/// Proof: `Tasks::Deadlines` (`max_values`: None, `max_size`: Some(21), added: 2496, mode: `MaxEncodedLen`)
 	fn submit_update() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `6411`
-		//  Estimated: `8331`
-		// Minimum execution time: 102_943_000 picoseconds.
-		Weight::from_parts(122_091_000, 8331)
+		//  Measured:  `6415`
+		//  Estimated: `8335`
+		// Minimum execution time: 121_592_000 picoseconds.
+		Weight::from_parts(132_878_000, 8335)
 			.saturating_add(RocksDbWeight::get().reads(6_u64))
 			.saturating_add(RocksDbWeight::get().writes(5_u64))
 	}
 	/// Storage: `Tasks::Tasks` (r:1 w:0)
-	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(4866), added: 7341, mode: `MaxEncodedLen`)
+	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(4870), added: 7345, mode: `MaxEncodedLen`)
 	/// Storage: `Tasks::Participants` (r:1 w:0)
 	/// Proof: `Tasks::Participants` (`max_values`: None, `max_size`: Some(41014), added: 43489, mode: `MaxEncodedLen`)
 	/// Storage: `Tasks::ShareKeys` (r:1 w:1)
 	/// Proof: `Tasks::ShareKeys` (`max_values`: None, `max_size`: Some(96), added: 2571, mode: `MaxEncodedLen`)
 	fn register_share_key() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `42042`
+		//  Measured:  `42046`
 		//  Estimated: `44479`
-		// Minimum execution time: 106_188_000 picoseconds.
-		Weight::from_parts(121_070_000, 44479)
+		// Minimum execution time: 262_891_000 picoseconds.
+		Weight::from_parts(274_519_000, 44479)
 			.saturating_add(RocksDbWeight::get().reads(3_u64))
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
 	/// Storage: `Tasks::Tasks` (r:1 w:0)
-	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(4866), added: 7341, mode: `MaxEncodedLen`)
+	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(4870), added: 7345, mode: `MaxEncodedLen`)
 	/// Storage: `Tasks::Assignments` (r:1 w:0)
 	/// Proof: `Tasks::Assignments` (`max_values`: None, `max_size`: Some(68), added: 2543, mode: `MaxEncodedLen`)
 	/// Storage: `Tasks::Rounds` (r:1 w:0)
@@ -672,15 +716,15 @@ impl WeightInfo for () {
 	/// Proof: `Tasks::SecureRounds` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
 	fn advertise_round_key() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `9743`
+		//  Measured:  `9747`
 		//  Estimated: `83262`
-		// Minimum execution time: 207_279_000 picoseconds.
-		Weight::from_parts(222_632_000, 83262)
+		// Minimum execution time: 351_915_000 picoseconds.
+		Weight::from_parts(387_918_000, 83262)
 			.saturating_add(RocksDbWeight::get().reads(38_u64))
 			.saturating_add(RocksDbWeight::get().writes(2_u64))
 	}
 	/// Storage: `Tasks::Tasks` (r:1 w:0)
-	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(4866), added: 7341, mode: `MaxEncodedLen`)
+	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(4870), added: 7345, mode: `MaxEncodedLen`)
 	/// Storage: `Tasks::Assignments` (r:1 w:0)
 	/// Proof: `Tasks::Assignments` (`max_values`: None, `max_size`: Some(68), added: 2543, mode: `MaxEncodedLen`)
 	/// Storage: `Tasks::Updates` (r:1 w:1)
@@ -693,15 +737,15 @@ impl WeightInfo for () {
 	/// Proof: `Tasks::SecureRounds` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
 	fn submit_masked_update() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `8996`
-		//  Estimated: `8331`
-		// Minimum execution time: 63_725_000 picoseconds.
-		Weight::from_parts(72_748_000, 8331)
+		//  Measured:  `9000`
+		//  Estimated: `8335`
+		// Minimum execution time: 64_846_000 picoseconds.
+		Weight::from_parts(84_115_000, 8335)
 			.saturating_add(RocksDbWeight::get().reads(6_u64))
 			.saturating_add(RocksDbWeight::get().writes(3_u64))
 	}
 	/// Storage: `Tasks::Tasks` (r:1 w:1)
-	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(4866), added: 7341, mode: `MaxEncodedLen`)
+	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(4870), added: 7345, mode: `MaxEncodedLen`)
 	/// Storage: `Tasks::Assignments` (r:1 w:0)
 	/// Proof: `Tasks::Assignments` (`max_values`: None, `max_size`: Some(68), added: 2543, mode: `MaxEncodedLen`)
 	/// Storage: `Tasks::Rounds` (r:1 w:0)
@@ -718,10 +762,10 @@ impl WeightInfo for () {
 	/// Proof: `Tasks::Handovers` (`max_values`: None, `max_size`: Some(1217), added: 3692, mode: `MaxEncodedLen`)
 	fn hand_over_shares() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `9020`
-		//  Estimated: `8331`
-		// Minimum execution time: 77_805_000 picoseconds.
-		Weight::from_parts(84_846_000, 8331)
+		//  Measured:  `9024`
+		//  Estimated: `8335`
+		// Minimum execution time: 77_596_000 picoseconds.
+		Weight::from_parts(86_189_000, 8335)
 			.saturating_add(RocksDbWeight::get().reads(8_u64))
 			.saturating_add(RocksDbWeight::get().writes(6_u64))
 	}
@@ -731,31 +775,31 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `6`
 		//  Estimated: `3486`
-		// Minimum execution time: 2_725_000 picoseconds.
-		Weight::from_parts(3_084_000, 3486)
+		// Minimum execution time: 2_664_000 picoseconds.
+		Weight::from_parts(3_034_000, 3486)
 			.saturating_add(RocksDbWeight::get().reads(1_u64))
 	}
 	/// Storage: `Tasks::Deadlines` (r:2 w:2)
 	/// Proof: `Tasks::Deadlines` (`max_values`: None, `max_size`: Some(21), added: 2496, mode: `MaxEncodedLen`)
 	/// Storage: `Tasks::Tasks` (r:1 w:1)
-	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(4866), added: 7341, mode: `MaxEncodedLen`)
+	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(4870), added: 7345, mode: `MaxEncodedLen`)
 	/// Storage: `Babe::AuthorVrfRandomness` (r:1 w:0)
 	/// Proof: `Babe::AuthorVrfRandomness` (`max_values`: Some(1), `max_size`: Some(33), added: 528, mode: `MaxEncodedLen`)
 	/// Storage: `Evaluation::CommitmentSamples` (r:0 w:1)
 	/// Proof: `Evaluation::CommitmentSamples` (`max_values`: None, `max_size`: Some(48), added: 2523, mode: `MaxEncodedLen`)
 	fn on_initialize_phase() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `5287`
-		//  Estimated: `8331`
-		// Minimum execution time: 38_938_000 picoseconds.
-		Weight::from_parts(40_971_000, 8331)
+		//  Measured:  `5291`
+		//  Estimated: `8335`
+		// Minimum execution time: 38_507_000 picoseconds.
+		Weight::from_parts(40_581_000, 8335)
 			.saturating_add(RocksDbWeight::get().reads(4_u64))
 			.saturating_add(RocksDbWeight::get().writes(4_u64))
 	}
 	/// Storage: `Tasks::Deadlines` (r:2 w:2)
 	/// Proof: `Tasks::Deadlines` (`max_values`: None, `max_size`: Some(21), added: 2496, mode: `MaxEncodedLen`)
 	/// Storage: `Tasks::Tasks` (r:1 w:1)
-	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(4866), added: 7341, mode: `MaxEncodedLen`)
+	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(4870), added: 7345, mode: `MaxEncodedLen`)
 	/// Storage: `Babe::NextRandomness` (r:1 w:0)
 	/// Proof: `Babe::NextRandomness` (`max_values`: Some(1), `max_size`: Some(32), added: 527, mode: `MaxEncodedLen`)
 	/// Storage: `Babe::EpochStart` (r:1 w:0)
@@ -788,14 +832,14 @@ impl WeightInfo for () {
 	/// The range of component `l` is `[0, 500]`.
 	fn on_initialize_round_start(p: u32, l: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `573 + l * (149 ±0) + p * (67 ±0)`
+		//  Measured:  `577 + l * (149 ±0) + p * (67 ±0)`
 		//  Estimated: `44479 + l * (3205 ±0)`
-		// Minimum execution time: 1_975_152_000 picoseconds.
-		Weight::from_parts(1_980_290_000, 44479)
-			// Standard Error: 206_962
-			.saturating_add(Weight::from_parts(1_580_484, 0).saturating_mul(p.into()))
-			// Standard Error: 207_017
-			.saturating_add(Weight::from_parts(7_188_803, 0).saturating_mul(l.into()))
+		// Minimum execution time: 1_980_380_000 picoseconds.
+		Weight::from_parts(58_701_355, 44479)
+			// Standard Error: 116_414
+			.saturating_add(Weight::from_parts(4_176_501, 0).saturating_mul(p.into()))
+			// Standard Error: 116_212
+			.saturating_add(Weight::from_parts(9_694_780, 0).saturating_mul(l.into()))
 			.saturating_add(RocksDbWeight::get().reads(31_u64))
 			.saturating_add(RocksDbWeight::get().reads((1_u64).saturating_mul(l.into())))
 			.saturating_add(RocksDbWeight::get().writes(21_u64))
@@ -806,13 +850,17 @@ impl WeightInfo for () {
 	/// Storage: `Tasks::Deadlines` (r:1 w:1)
 	/// Proof: `Tasks::Deadlines` (`max_values`: None, `max_size`: Some(21), added: 2496, mode: `MaxEncodedLen`)
 	/// Storage: `Tasks::Tasks` (r:1 w:1)
-	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(4866), added: 7341, mode: `MaxEncodedLen`)
+	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(4870), added: 7345, mode: `MaxEncodedLen`)
 	/// Storage: `Evaluation::ScoreSettlements` (r:1 w:1)
 	/// Proof: `Evaluation::ScoreSettlements` (`max_values`: None, `max_size`: Some(825), added: 3300, mode: `MaxEncodedLen`)
-	/// Storage: `System::Account` (r:1 w:1)
-	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
-	/// Storage: `Balances::Holds` (r:1 w:1)
-	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(211), added: 2686, mode: `MaxEncodedLen`)
+	/// Storage: `Assets::Asset` (r:1 w:1)
+	/// Proof: `Assets::Asset` (`max_values`: None, `max_size`: Some(210), added: 2685, mode: `MaxEncodedLen`)
+	/// Storage: `Assets::Account` (r:1 w:1)
+	/// Proof: `Assets::Account` (`max_values`: None, `max_size`: Some(134), added: 2609, mode: `MaxEncodedLen`)
+	/// Storage: `AssetsHolder::Holds` (r:1 w:1)
+	/// Proof: `AssetsHolder::Holds` (`max_values`: None, `max_size`: Some(231), added: 2706, mode: `MaxEncodedLen`)
+	/// Storage: `AssetsHolder::BalancesOnHold` (r:1 w:1)
+	/// Proof: `AssetsHolder::BalancesOnHold` (`max_values`: None, `max_size`: Some(84), added: 2559, mode: `MaxEncodedLen`)
 	/// Storage: `Tasks::Participants` (r:1 w:1)
 	/// Proof: `Tasks::Participants` (`max_values`: None, `max_size`: Some(41014), added: 43489, mode: `MaxEncodedLen`)
 	/// Storage: `Staking::Ledgers` (r:192 w:192)
@@ -840,15 +888,15 @@ impl WeightInfo for () {
 	/// The range of component `p` is `[1, 192]`.
 	fn on_initialize_finish(p: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `6591 + p * (134 ±0)`
+		//  Measured:  `6497 + p * (132 ±0)`
 		//  Estimated: `44479 + p * (3205 ±0)`
-		// Minimum execution time: 131_205_000 picoseconds.
-		Weight::from_parts(117_127_565, 44479)
-			// Standard Error: 30_496
-			.saturating_add(Weight::from_parts(10_054_374, 0).saturating_mul(p.into()))
-			.saturating_add(RocksDbWeight::get().reads(10_u64))
+		// Minimum execution time: 127_259_000 picoseconds.
+		Weight::from_parts(109_872_024, 44479)
+			// Standard Error: 18_505
+			.saturating_add(Weight::from_parts(10_002_054, 0).saturating_mul(p.into()))
+			.saturating_add(RocksDbWeight::get().reads(12_u64))
 			.saturating_add(RocksDbWeight::get().reads((1_u64).saturating_mul(p.into())))
-			.saturating_add(RocksDbWeight::get().writes(15_u64))
+			.saturating_add(RocksDbWeight::get().writes(17_u64))
 			.saturating_add(RocksDbWeight::get().writes((2_u64).saturating_mul(p.into())))
 			.saturating_add(Weight::from_parts(0, 3205).saturating_mul(p.into()))
 	}
@@ -860,8 +908,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `222`
 		//  Estimated: `3486`
-		// Minimum execution time: 10_325_000 picoseconds.
-		Weight::from_parts(11_086_000, 3486)
+		// Minimum execution time: 10_216_000 picoseconds.
+		Weight::from_parts(11_007_000, 3486)
 			.saturating_add(RocksDbWeight::get().reads(2_u64))
 	}
 	/// Storage: `Tasks::Rounds` (r:1 w:1)
@@ -881,10 +929,10 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `549 + k * (85 ±0)`
 		//  Estimated: `6113 + k * (2717 ±0)`
-		// Minimum execution time: 39_509_000 picoseconds.
-		Weight::from_parts(40_921_000, 6113)
-			// Standard Error: 5_462
-			.saturating_add(Weight::from_parts(5_229_483, 0).saturating_mul(k.into()))
+		// Minimum execution time: 39_049_000 picoseconds.
+		Weight::from_parts(40_501_000, 6113)
+			// Standard Error: 6_004
+			.saturating_add(Weight::from_parts(5_331_917, 0).saturating_mul(k.into()))
 			.saturating_add(RocksDbWeight::get().reads(5_u64))
 			.saturating_add(RocksDbWeight::get().reads((1_u64).saturating_mul(k.into())))
 			.saturating_add(RocksDbWeight::get().writes(2_u64))
@@ -896,7 +944,7 @@ impl WeightInfo for () {
 	/// Storage: `Tasks::ShareKeys` (r:1 w:0)
 	/// Proof: `Tasks::ShareKeys` (`max_values`: None, `max_size`: Some(96), added: 2571, mode: `MaxEncodedLen`)
 	/// Storage: `Tasks::Tasks` (r:1 w:1)
-	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(4866), added: 7341, mode: `MaxEncodedLen`)
+	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(4870), added: 7345, mode: `MaxEncodedLen`)
 	/// Storage: `Tasks::TaskDeposits` (r:1 w:1)
 	/// Proof: `Tasks::TaskDeposits` (`max_values`: None, `max_size`: Some(28), added: 2503, mode: `MaxEncodedLen`)
 	/// Storage: `System::Account` (r:1 w:1)
@@ -905,10 +953,10 @@ impl WeightInfo for () {
 	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(211), added: 2686, mode: `MaxEncodedLen`)
 	fn on_idle_task_pruned() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `5513`
-		//  Estimated: `8331`
-		// Minimum execution time: 72_809_000 picoseconds.
-		Weight::from_parts(77_075_000, 8331)
+		//  Measured:  `5517`
+		//  Estimated: `8335`
+		// Minimum execution time: 72_338_000 picoseconds.
+		Weight::from_parts(76_053_000, 8335)
 			.saturating_add(RocksDbWeight::get().reads(6_u64))
 			.saturating_add(RocksDbWeight::get().writes(4_u64))
 	}
