@@ -103,6 +103,7 @@ impl polkadot_sdk::frame_support::traits::Randomness<Option<H256>, u64> for Test
 impl pallet_din_tasks::Config for Test {
 	type Currency = Balances;
 	type Assets = AssetsHolder;
+	type RewardAssets = polkadot_sdk::frame_support::traits::Everything;
 	type Staking = Staking;
 	type Randomness = TestRandomness;
 	type Lifecycle = Evaluation;

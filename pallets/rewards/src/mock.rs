@@ -74,6 +74,7 @@ impl polkadot_sdk::frame_support::traits::Randomness<H256, u64> for NoRandomness
 impl pallet_din_tasks::Config for Test {
 	type Currency = Balances;
 	type Assets = AssetsHolder;
+	type RewardAssets = polkadot_sdk::frame_support::traits::Everything;
 	type Staking = Staking;
 	type Randomness = NoRandomness;
 	// The payout arithmetic is checked over every fee split, a zero evaluator fee included.

@@ -59,28 +59,32 @@ fn settle(task: TaskId, outcome: TaskOutcome) -> Settlement<Balance> {
 	settle_in_slices(task, outcome, 1)
 }
 
+/// 10 contributes 30 points (20 + 10 over two rounds), 11 contributes 10, 12 is at the
+/// baseline (50%), 13 is 5 points below it (beyond the 1% margin); evaluators 30 and 31 did
+/// 3 and 1 units of work.
+fn exact_shares_outcome() -> TaskOutcome {
+	TaskOutcome {
+		test_key_released: true,
+		baseline: Some(pct(50)),
+		globals: vec![],
+		scores: vec![
+			(10, 0, pct(70)),
+			(10, 1, pct(60)),
+			(11, 0, pct(60)),
+			(12, 0, pct(50)),
+			(13, 0, pct(45)),
+		],
+		accepted: vec![(10, 2), (11, 1), (12, 1), (13, 1)],
+		work: vec![(30, 3), (31, 1)],
+	}
+}
+
 #[test]
 fn fees_burn_and_contribution_shares_are_exact() {
 	build_and_execute(|| {
 		let task = create(10_000, fees());
 		let owner_before = balance(OWNER);
-		let outcome = TaskOutcome {
-			test_key_released: true,
-			baseline: Some(pct(50)),
-			globals: vec![],
-			// 10 contributes 30 points (20 + 10 over two rounds), 11 contributes 10, 12 is
-			// at the baseline, 13 is 5 points below it (beyond the 1% margin).
-			scores: vec![
-				(10, 0, pct(70)),
-				(10, 1, pct(60)),
-				(11, 0, pct(60)),
-				(12, 0, pct(50)),
-				(13, 0, pct(45)),
-			],
-			accepted: vec![(10, 2), (11, 1), (12, 1), (13, 1)],
-			work: vec![(30, 3), (31, 1)],
-		};
-		let s = settle(task, outcome);
+		let s = settle(task, exact_shares_outcome());
 		// Evaluators: 1_000 split 3:1.
 		assert_eq!(balance(30) - ENDOWMENT, 750);
 		assert_eq!(balance(31) - ENDOWMENT, 250);
@@ -125,21 +129,7 @@ fn a_task_funded_in_a_stablecoin_settles_exactly_in_it() {
 		let issuance = Assets::total_issuance(STABLE);
 		let task = create_in(din_primitives::RewardAsset::Asset(STABLE), 10_000, fees());
 		assert_eq!(stable(OWNER), ENDOWMENT - 10_000);
-		let outcome = TaskOutcome {
-			test_key_released: true,
-			baseline: Some(pct(50)),
-			globals: vec![],
-			scores: vec![
-				(10, 0, pct(70)),
-				(10, 1, pct(60)),
-				(11, 0, pct(60)),
-				(12, 0, pct(50)),
-				(13, 0, pct(45)),
-			],
-			accepted: vec![(10, 2), (11, 1), (12, 1), (13, 1)],
-			work: vec![(30, 3), (31, 1)],
-		};
-		let s = settle(task, outcome);
+		let s = settle(task, exact_shares_outcome());
 		assert_eq!(
 			s,
 			Settlement {

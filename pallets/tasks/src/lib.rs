@@ -166,7 +166,7 @@ use polkadot_sdk::{
 			fungible::{self, MutateHold},
 			fungibles,
 			tokens::{Fortitude, Precision, Restriction},
-			Randomness,
+			Contains, Randomness,
 		},
 	},
 	frame_system::{self, pallet_prelude::*},
@@ -291,6 +291,14 @@ pub mod pallet {
 		/// a pool of a few minimum balances would pay hardly anyone.
 		#[pallet::constant]
 		type MinAssetRewardPool: Get<u32>;
+
+		/// The assets a pool may be funded in. An asset's admin can freeze its holders, and a
+		/// payout to a frozen account stays in the pool and is refunded: an owner that issued
+		/// its pool's asset could freeze its payees and keep their rewards. So only assets
+		/// whose issuers the chain trusts qualify (in din-runtime: the sufficient ones, which
+		/// only the `ForceOrigin` creates or marks).
+		#[pallet::no_default]
+		type RewardAssets: Contains<AssetId>;
 
 		/// The asset benchmarked pools are funded in: the runtime's heaviest escrow path
 		/// (an asset's holds touch more storage than the native token's), or the native token
@@ -917,6 +925,8 @@ pub mod pallet {
 		UnknownShareOwner,
 		/// The reward pool names an asset that does not exist.
 		UnknownRewardAsset,
+		/// The reward pool names an asset that may not fund pools (`Config::RewardAssets`).
+		RewardAssetNotAllowed,
 		/// A secure-aggregation task's Training is shorter than three `MinPhaseLength`s: each
 		/// of its three steps (round keys, masked uploads, hand-overs) needs a phase's least
 		/// length.

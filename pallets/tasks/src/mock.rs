@@ -214,6 +214,7 @@ parameter_types! {
 impl pallet_din_tasks::Config for Test {
 	type Currency = Balances;
 	type Assets = AssetsHolder;
+	type RewardAssets = polkadot_sdk::frame_support::traits::EverythingBut<UnfitAsset>;
 	type Staking = TestStaking;
 	type Randomness = TestRandomness;
 	type Lifecycle = TestLifecycle;
@@ -239,6 +240,12 @@ pub const POOL: Balance = 1_000;
 pub const STABLE: din_primitives::AssetId = 7;
 pub const STABLE_MIN: Balance = 2;
 pub const STABLE_ENDOWMENT: Balance = 5_000;
+/// An asset [`OWNER`] also holds, which `RewardAssets` refuses.
+pub const UNFIT: din_primitives::AssetId = 8;
+pub type UnfitAsset = polkadot_sdk::frame_support::traits::IsInVec<UnfitAssets>;
+parameter_types! {
+	pub UnfitAssets: Vec<din_primitives::AssetId> = vec![UNFIT];
+}
 
 pub struct ExtBuilder {
 	bonded: Vec<AccountId>,
@@ -273,8 +280,12 @@ impl ExtBuilder {
 			.assimilate_storage(&mut t)
 			.unwrap();
 		pallet_assets::GenesisConfig::<Test> {
-			assets: vec![(STABLE, OTHER, true, STABLE_MIN)],
-			accounts: vec![(STABLE, OWNER, STABLE_ENDOWMENT), (STABLE, OTHER, STABLE_ENDOWMENT)],
+			assets: vec![(STABLE, OTHER, true, STABLE_MIN), (UNFIT, OWNER, false, 1)],
+			accounts: vec![
+				(STABLE, OWNER, STABLE_ENDOWMENT),
+				(STABLE, OTHER, STABLE_ENDOWMENT),
+				(UNFIT, OWNER, STABLE_ENDOWMENT),
+			],
 			..Default::default()
 		}
 		.assimilate_storage(&mut t)

@@ -791,8 +791,21 @@ fn a_cancelled_task_refunds_its_asset_pool_in_that_asset() {
 fn a_pool_in_an_asset_that_does_not_exist_is_refused() {
 	ExtBuilder::default().build_and_execute(|| {
 		assert_spec_fails(
-			|s| s.reward.asset = RewardAsset::Asset(STABLE + 1),
+			|s| s.reward.asset = RewardAsset::Asset(STABLE + 100),
 			Error::<Test>::UnknownRewardAsset,
+		);
+	});
+}
+
+/// Attack: an owner funds its pool in an asset it issued, then freezes its payees' accounts
+/// so that their payouts fail, stay in the pool and come back to it. Only the assets the
+/// runtime trusts (`RewardAssets`) may fund a pool; the owner holds the refused one.
+#[test]
+fn a_pool_in_an_asset_the_runtime_does_not_trust_is_refused() {
+	ExtBuilder::default().build_and_execute(|| {
+		assert_spec_fails(
+			|s| s.reward.asset = RewardAsset::Asset(UNFIT),
+			Error::<Test>::RewardAssetNotAllowed,
 		);
 	});
 }

@@ -350,6 +350,8 @@ impl<T: Config> TaskSpec<T> {
 			RewardAsset::Asset(id) => {
 				use fungibles::Inspect;
 				ensure(T::Assets::asset_exists(id), UnknownRewardAsset)?;
+				use polkadot_sdk::frame_support::traits::Contains;
+				ensure(T::RewardAssets::contains(&id), RewardAssetNotAllowed)?;
 				T::Assets::minimum_balance(id).saturating_mul(T::MinAssetRewardPool::get().into())
 			},
 		};

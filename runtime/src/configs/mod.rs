@@ -364,6 +364,7 @@ impl pallet_din_tasks::Config for Runtime {
 	type Currency = Balances;
 	type Assets = AssetsHolder;
 	type MinAssetRewardPool = DinMinAssetRewardPool;
+	type RewardAssets = SufficientAssets;
 	type RuntimeHoldReason = RuntimeHoldReason;
 	type Staking = Staking;
 	type Randomness = DinRandomness;
@@ -402,6 +403,17 @@ impl pallet_din_tasks::Config for Runtime {
 	type WeightInfo = pallet_din_tasks::weights::SubstrateWeight<Runtime>;
 	#[cfg(feature = "runtime-benchmarks")]
 	type BenchmarkHelper = AssetPoolBenchmarks;
+}
+
+/// The assets a reward pool may be in: the sufficient ones. Anyone may create an asset
+/// (insufficient), but only the `ForceOrigin` creates a sufficient one or marks one so; an
+/// owner that issued its own pool's asset could freeze its payees and keep their rewards.
+pub struct SufficientAssets;
+
+impl frame_support::traits::Contains<din_primitives::AssetId> for SufficientAssets {
+	fn contains(id: &din_primitives::AssetId) -> bool {
+		pallet_assets::Asset::<Runtime>::get(id).is_some_and(|details| details.is_sufficient)
+	}
 }
 
 /// Benchmarked pools are in the dev stablecoin: an asset's holds (pallet-assets-holder
