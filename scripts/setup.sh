@@ -4,7 +4,8 @@
 # only for what it runs:
 #
 #   scripts/setup.sh            # build and demo: apt packages, the pinned Rust toolchain
-#   scripts/setup.sh test       # + Node.js packages (contract tests, zombienet), cargo-fuzz
+#   scripts/setup.sh test       # + Node.js packages (contract, browser and zombienet tests),
+#                               #   Chromium (browser tests), cargo-fuzz
 #   scripts/setup.sh fuzz       # + cargo-fuzz (scripts/fuzz.sh; ~2 min cold, then cached)
 #   scripts/setup.sh eth-rpc    # + eth-rpc (Ethereum JSON-RPC; ~20 min cold, then cached)
 #   scripts/setup.sh all        # everything
@@ -42,6 +43,8 @@ fi
 # driver, bindgen, and the C and C++ of -sys crates), mold (the linker .cargo/config.toml
 # selects), pkg-config + libssl, jq / curl / python3 / zstd (the scripts) ---
 APT_PACKAGES=(protobuf-compiler clang libclang-dev mold pkg-config libssl-dev make cmake curl jq python3 zstd)
+# The test command's browser tests drive Debian's Chromium (scripts/dashboard-e2e.sh).
+if [ "$want_node" = 1 ]; then APT_PACKAGES+=(chromium); fi
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -79,9 +82,9 @@ toolchain="$(sed -n 's/^channel *= *"\(.*\)"/\1/p' rust-toolchain.toml)"
 )
 
 # --- Node.js packages, pinned by their package-lock.json: zombienet; solc, OpenZeppelin
-# and ethers for contracts/ ---
+# and ethers for contracts/; playwright-core and ethers for the dashboard's browser tests ---
 if [ "$want_node" = 1 ]; then
-	for dir in zombienet contracts; do
+	for dir in zombienet contracts client/cli/dashboard; do
 		if [ ! -f "$dir/node_modules/.package-lock.json" ] ||
 			[ "$dir/package-lock.json" -nt "$dir/node_modules/.package-lock.json" ]; then
 			log "npm ci ($dir)"

@@ -83,6 +83,8 @@ for test in zombienet/*.zndsl; do
 done
 job "EVM: eth-rpc in front of a dev node; ERC-20, the DIN precompile and a crowdfunding dApp through ethers" \
 	"$DIN_ROOT/scripts/evm-test.sh"
+job "dashboard in headless Chromium: a running task's phases and payouts as din task watch reports them; a wallet in the page launches a crowdfunded task" \
+	"$DIN_ROOT/scripts/dashboard-e2e.sh"
 
 LOGS="$CARGO_TARGET_DIR/test-logs"
 rm -rf "$LOGS"

@@ -5,28 +5,16 @@
 // The Substrate side is checked with `din task status`, i.e. through the node's own RPC.
 const { test, before } = require("node:test");
 const assert = require("node:assert/strict");
-const { execFileSync } = require("node:child_process");
-const path = require("node:path");
 const { ethers } = require("ethers");
+const dev = require("../lib/dev-chain.js");
+const { ALITH, BALTATHAR, NATIVE, DIN_WEI, artifact } = dev;
 
-const env = (name) => {
-  const value = process.env[name];
-  if (!value) throw new Error(`${name} is not set (run scripts/evm-test.sh)`);
-  return value;
-};
+const env = (name) => dev.env(name, "scripts/evm-test.sh");
 const RPC = env("DIN_ETH_RPC");
-const WS = env("DIN_URL");
-const DIN = env("DIN_BIN");
-const WORK = env("DIN_WORK");
+const chain = { ws: env("DIN_URL"), din: env("DIN_BIN"), work: env("DIN_WORK") };
 
-// The well-known Ethereum dev keys the dev chain endows (alith, baltathar).
-const ALITH = "0x5fb92d6e98884f76de468fa3f6278f8807c48bebc13595d45af5bdc4da702133";
-const BALTATHAR = "0x8075991ce870b93a8870eca0c0f91913d12f47948ca0fd25b49c6fa7cdbeee8b";
 const CHAIN_ID = 420420420n;
 const DIN_ADDRESS = "0x000000000000000000000000000000000d100000";
-const NATIVE = 10n ** 12n; // 1 DIN in native units
-const WEI_PER_NATIVE = 10n ** 6n; // pallet-revive's NativeToEthRatio
-const DIN_WEI = NATIVE * WEI_PER_NATIVE; // 1 DIN in wei
 // Covers a task's storage deposit (1 DIN + 1 mDIN per spec byte + 0.1 DIN per round in
 // din-runtime), which the launcher of a crowdfunded task sends with `launch`.
 const DEPOSIT = 5n * DIN_WEI;
@@ -35,7 +23,6 @@ const DEPOSIT = 5n * DIN_WEI;
 const DUSD = "0x0000000100000000000000000000000001200000";
 const DUSD_UNIT = 10n ** 6n;
 
-const artifact = (name) => require(path.join(__dirname, "..", "build", `${name}.json`));
 const provider = new ethers.JsonRpcProvider(RPC, undefined, { pollingInterval: 500 });
 const alith = new ethers.Wallet(ALITH, provider);
 const baltathar = new ethers.Wallet(BALTATHAR, provider);
@@ -55,31 +42,8 @@ async function mined(txPromise) {
   return receipt;
 }
 
-// A median-scored task's spec, prepared off chain by the owner's client (`extra`: more
-// `din task create` arguments).
-function taskSpec(reward, extra = []) {
-  const out = execFileSync(DIN, [
-    "task", "create", "--spec-only", "--json", "--url", WS, "--suri", "//Alice",
-    "--owner-dir", path.join(WORK, "owner"), "--store-dir", path.join(WORK, "store"),
-    "--scoring", "median", "--reward", String(reward), "--rounds", "1", "--test-samples", "16",
-    ...extra,
-  ]);
-  return JSON.parse(out).spec;
-}
-
-// `din task status` reads finalized state, which trails eth-rpc's best block by a few blocks.
-async function finalizedTaskStatus(task) {
-  for (let attempt = 0; ; attempt++) {
-    try {
-      return JSON.parse(
-        execFileSync(DIN, ["task", "status", "--json", "--url", WS, "--task", String(task)], { stdio: "pipe" }),
-      );
-    } catch (e) {
-      if (attempt >= 30 || !/does not exist/.test(String(e.stderr))) throw e;
-      await new Promise((r) => setTimeout(r, 1000));
-    }
-  }
-}
+const taskSpec = (reward, extra) => dev.taskSpec(chain, reward, extra);
+const finalizedTaskStatus = (task) => dev.finalizedTaskStatus(chain, task);
 
 // The AccountId32 behind an SS58 address, as hex.
 function accountOf(ss58) {

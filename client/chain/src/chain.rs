@@ -212,6 +212,17 @@ impl BlockEvents {
 	}
 }
 
+/// How far behind the finalized head [`Chain::follow_finalized`] takes an unreadable block
+/// for pruned state and skips it (a node keeps the state of 256 blocks by default).
+pub const PRUNED_BEYOND: u64 = 250;
+
+/// How many subscriptions in a row may deliver no block before [`Chain::follow_finalized`]
+/// gives up, [`RESUBSCRIBE_DELAY`] apart.
+pub const RESUBSCRIBE_ATTEMPTS: u32 = 10;
+
+/// The wait before [`Chain::follow_finalized`] subscribes again.
+pub const RESUBSCRIBE_DELAY: Duration = Duration::from_secs(2);
+
 /// A connection to a DIN node.
 ///
 /// Reads are answered at the block chosen with [`Chain::with_reads`] (default: the latest
@@ -972,6 +983,49 @@ impl Chain {
 		self.read_optional(din::storage().rewards().settlements(), (task,)).await
 	}
 
+	/// A task spec's SCALE bytes (what `din task create --spec-only` prints and a contract
+	/// passes to the precompile's `createTask`) decoded, with the storage deposit creating it
+	/// holds: `TaskDepositBase + TaskDepositPerByte × bytes + TaskDepositPerRound × rounds`,
+	/// pallet-din-tasks' formula on the runtime's constants. Fails on bytes that are no spec,
+	/// or more than one.
+	pub async fn spec_and_deposit(&self, bytes: &[u8]) -> Result<(TaskSpec, u128), Error> {
+		use subxt::ext::scale_decode::DecodeAsType;
+		let at = self.client.at_current_block().await.map_err(error::subxt)?;
+		let metadata = at.metadata_ref();
+		// The spec's type is `create_task`'s only argument in the node's metadata.
+		let spec_type = metadata
+			.pallet_by_name("Tasks")
+			.and_then(|pallet| pallet.call_variant_by_name("create_task"))
+			.and_then(|call| call.fields.first())
+			.map(|field| field.ty.id)
+			.ok_or_else(|| {
+				Error::Rejected("the node's metadata has no Tasks::create_task".into())
+			})?;
+		let mut input = bytes;
+		let spec = TaskSpec::decode_as_type(&mut input, spec_type, metadata.types())
+			.map_err(|e| Error::Rejected(format!("not a task spec: {e}")))?;
+		if !input.is_empty() {
+			return Err(Error::Rejected(format!(
+				"not a task spec: {} bytes after its end",
+				input.len()
+			)));
+		}
+		let tasks = din::constants().tasks();
+		let base = self.constant(tasks.task_deposit_base()).await?;
+		let per_byte = self.constant(tasks.task_deposit_per_byte()).await?;
+		let per_round = self.constant(tasks.task_deposit_per_round()).await?;
+		let deposit = base
+			.saturating_add(per_byte.saturating_mul(bytes.len() as u128))
+			.saturating_add(per_round.saturating_mul(u128::from(spec.rounds)));
+		Ok((spec, deposit))
+	}
+
+	/// pallet-revive's `NativeToEthRatio`: wei per smallest native unit, what Ethereum tools
+	/// (18 decimals) multiply a native amount by.
+	pub async fn native_to_eth_ratio(&self) -> Result<u32, Error> {
+		self.constant(din::constants().revive().native_to_eth_ratio()).await
+	}
+
 	/// `Tasks::NextTaskId`: the id the next task will get (tasks are `0..next_task_id`).
 	pub async fn next_task_id(&self) -> Result<TaskId, Error> {
 		self.read(din::storage().tasks().next_task_id(), ()).await
@@ -1172,6 +1226,97 @@ impl Chain {
 			Ok(BlockEvents { number: block.number(), hash: block.hash(), events })
 		});
 		Ok(events.boxed())
+	}
+
+	/// The events of finalized block `number`, or `None` when the node has no such block.
+	/// Reads the block's state: a node that prunes state (the default keeps 256 blocks)
+	/// answers only for recent blocks, an archive node for all.
+	pub async fn events_at(&self, number: u64) -> Result<Option<BlockEvents>, Error> {
+		let Some(hash) =
+			self.rpc.chain_get_block_hash(Some(number.into())).await.map_err(error::subxt)?
+		else {
+			return Ok(None);
+		};
+		let at = self.client.at_block(hash).await.map_err(error::subxt)?;
+		let events = at.events().fetch().await.map_err(error::subxt)?;
+		Ok(Some(BlockEvents { number, hash, events }))
+	}
+
+	/// The events of every finalized block from `from` (default: the next one finalized),
+	/// in order and without a gap for as long as the node can be reached: when the node ends
+	/// the subscription (it drops slow subscribers under load) or a read fails, this
+	/// subscribes again and first reads the blocks finalized meanwhile one at a time. A
+	/// block whose state the node pruned (more than [`PRUNED_BEYOND`] blocks behind the
+	/// head) is skipped. The stream ends with the error after [`RESUBSCRIBE_ATTEMPTS`]
+	/// attempts in a row that delivered no block.
+	pub fn follow_finalized(
+		&self,
+		from: Option<u64>,
+	) -> BoxStream<'static, Result<BlockEvents, Error>> {
+		let chain = self.clone();
+		let (sender, receiver) = tokio::sync::mpsc::channel(16);
+		tokio::spawn(async move {
+			let mut next = from;
+			let mut failed = 0;
+			loop {
+				let delivered_before = next;
+				let error = match chain.follow_subscription(&mut next, &sender).await {
+					Ok(()) => {
+						Error::Rejected("the node ended the finalized-block subscription".into())
+					},
+					Err(error) => error,
+				};
+				if sender.is_closed() {
+					return;
+				}
+				failed = if next == delivered_before { failed + 1 } else { 1 };
+				if failed >= RESUBSCRIBE_ATTEMPTS {
+					let _ = sender.send(Err(error)).await;
+					return;
+				}
+				tracing::debug!(target: "din", "finalized blocks: {error}; subscribing again");
+				tokio::time::sleep(RESUBSCRIBE_DELAY).await;
+			}
+		});
+		futures::stream::unfold(receiver, |mut receiver| async move {
+			receiver.recv().await.map(|block| (block, receiver))
+		})
+		.boxed()
+	}
+
+	/// One subscription of [`Chain::follow_finalized`]: sends the blocks from `next` on,
+	/// advancing it; returns when the subscription ends, a read fails or nobody listens.
+	async fn follow_subscription(
+		&self,
+		next: &mut Option<u64>,
+		sender: &tokio::sync::mpsc::Sender<Result<BlockEvents, Error>>,
+	) -> Result<(), Error> {
+		let mut blocks = self.finalized_events().await?;
+		while let Some(block) = blocks.next().await {
+			let block = block?;
+			for number in next.unwrap_or(block.number)..block.number {
+				match self.events_at(number).await {
+					Ok(Some(missed)) => {
+						if sender.send(Ok(missed)).await.is_err() {
+							return Ok(());
+						}
+					},
+					Ok(None) => {},
+					Err(error) if number + PRUNED_BEYOND < block.number => {
+						tracing::warn!(target: "din", "#{number}: no events ({error}); its state is likely pruned");
+					},
+					Err(error) => return Err(error),
+				}
+				*next = Some(number + 1);
+			}
+			if next.is_none_or(|next| block.number >= next) {
+				*next = Some(block.number + 1);
+				if sender.send(Ok(block)).await.is_err() {
+					return Ok(());
+				}
+			}
+		}
+		Ok(())
 	}
 
 	/// The value at `addr` / `key` in the block reads are answered at, if one is stored.

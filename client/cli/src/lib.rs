@@ -12,6 +12,7 @@
 //! | `evaluator run` | [`evaluator`] | evaluators: the aggregation and scoring daemon |
 //! | `model` | [`model`] | anyone: fetch and evaluate a task's global model |
 //! | `store` | [`store`] | anyone: the content-addressed artifact store |
+//! | `dashboard` | [`dashboard`] | everyone: a web page of the node's tasks, funding from a wallet |
 //!
 //! Settings come from flags, then `DIN_*` environment variables, then the config file
 //! ([`config`]). Library crates return `thiserror` errors; this crate wraps them in
@@ -22,6 +23,7 @@ use clap::{Parser, Subcommand};
 pub mod artifact;
 pub mod common;
 pub mod config;
+pub mod dashboard;
 pub mod evaluator;
 pub mod exit;
 pub mod follow;
@@ -70,6 +72,9 @@ pub enum Command {
 	/// Content-addressed artifact store: put, get, pin, serve over libp2p and HTTP.
 	#[command(subcommand)]
 	Store(store::StoreCommand),
+	/// Serve a web dashboard of the node's tasks, live, and fund crowdfunded tasks from a
+	/// browser wallet.
+	Dashboard(dashboard::DashboardArgs),
 	/// Print a shell completion script, e.g. `din completions bash > ~/.local/share/bash-completion/completions/din`.
 	Completions {
 		/// The shell to complete in.
@@ -91,6 +96,7 @@ impl Cli {
 			Command::Evaluator(command) => evaluator::run(command).await,
 			Command::Model(command) => model::run(command).await,
 			Command::Store(command) => store::run(command).await,
+			Command::Dashboard(args) => dashboard::run(args).await,
 			Command::Completions { shell } => {
 				let mut command = <Self as clap::CommandFactory>::command();
 				clap_complete::generate(shell, &mut command, "din", &mut std::io::stdout());

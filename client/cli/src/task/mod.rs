@@ -31,8 +31,9 @@ use crate::common::{format_amount, ChainArgs, SignerArgs, TokenAmount};
 use crate::invalid;
 
 mod create;
+pub(crate) mod events;
 mod release_key;
-mod status;
+pub(crate) mod status;
 mod watch;
 
 pub use create::CreateArgs;

@@ -11,7 +11,7 @@ fn phase_name(phase: &TaskPhase) -> String {
 }
 
 /// The model in a few words: what a participant's data must fit.
-fn describe_model(model: &TaskModel) -> String {
+pub(crate) fn describe_model(model: &TaskModel) -> String {
 	let architecture = match &model.spec {
 		ModelSpec::SoftmaxRegression { inputs, classes } => {
 			format!("softmax regression {inputs} → {classes}")
@@ -52,99 +52,156 @@ fn describe_model(model: &TaskModel) -> String {
 	}
 }
 
+/// What `din task status` reports of a task, read at the latest finalized block.
+pub(crate) struct TaskStatus {
+	task: u32,
+	info: din_chain::types::TaskInfo,
+	model: TaskModel,
+	unit: din_chain::Denomination,
+	participants: usize,
+	head: u64,
+	/// `(round, updates submitted, each subgroup's result, the global model's CID)`.
+	rounds: Vec<(u32, u32, Vec<String>, Option<String>)>,
+	settlement: Option<din_chain::types::Settlement<u128>>,
+	deposit: Option<u128>,
+}
+
+impl TaskStatus {
+	/// Reads `task` and its per-round progress; fails for a task the chain does not hold.
+	pub(crate) async fn read(chain: &din_chain::Chain, task: u32) -> anyhow::Result<TaskStatus> {
+		let info = crate::common::existing_task(chain, task).await?;
+		let model = task_model(&info)?;
+		let unit = chain.denomination(&info.spec.reward.asset).await?;
+		let participants = chain.participants(task).await?;
+		let (head, _) = chain.finalized_head().await?;
+		let mut rounds = Vec::new();
+		let last_round =
+			if matches!(info.phase, TaskPhase::Registration) { None } else { Some(info.round) };
+		for round in last_round.map_or(0..0, |last| 0..last + 1) {
+			let mut submitted = 0;
+			for p in &participants {
+				if chain.update(task, round, p).await?.is_some() {
+					submitted += 1;
+				}
+			}
+			let mut subgroups = Vec::new();
+			for subgroup in 0.. {
+				let panel = chain.panel(task, round, subgroup).await?;
+				if panel.is_empty() {
+					break;
+				}
+				let result = match chain.subgroup_result(task, round, subgroup).await? {
+					None => "open".to_string(),
+					Some(SubgroupResult::Accepted(reveal)) => {
+						format!("accepted ({} invalid)", reveal.invalid.0.len())
+					},
+					Some(SubgroupResult::Disputed) => "disputed".into(),
+					Some(SubgroupResult::Empty) => "empty".into(),
+				};
+				subgroups.push(result);
+			}
+			let global = chain
+				.global_model(task, round)
+				.await?
+				.map(|m| String::from_utf8_lossy(&m.cid.0).into_owned());
+			rounds.push((round, submitted, subgroups, global));
+		}
+		let settlement = chain.settlement(task).await?;
+		let deposit = chain.task_deposit(task).await?;
+		Ok(TaskStatus {
+			task,
+			info,
+			model,
+			unit,
+			participants: participants.len(),
+			head,
+			rounds,
+			settlement,
+			deposit,
+		})
+	}
+
+	/// `din task status --json`.
+	pub(crate) fn json(&self) -> serde_json::Value {
+		let TaskStatus { task, info, model, unit, .. } = self;
+		let privacy = info.spec.privacy.as_deref().copied();
+		let rounds: Vec<_> = self
+			.rounds
+			.iter()
+			.map(|(round, submitted, subgroups, global)| {
+				serde_json::json!({
+					"round": round, "updates": submitted, "subgroups": subgroups,
+					"global_model": global,
+				})
+			})
+			.collect();
+		serde_json::json!({
+			"task": task,
+			"owner": info.owner.to_string(),
+			"phase": phase_name(&info.phase),
+			"round": info.round,
+			"rounds": info.spec.rounds,
+			"model": describe_model(model),
+			"aggregation": aggregation_name(&info.spec.aggregation),
+			"scoring": scoring_name(&info.spec.scoring),
+			"preprocessing": model.preprocessing.as_ref().map(|map| serde_json::json!({
+				"shift": map.shift, "scale": map.scale, "clip": map.clip,
+			})),
+			"recipe": model.recipe.map(|r| serde_json::json!({
+				"optimizer": format!("{:?}", r.optimizer), "learning_rate": r.learning_rate,
+				"decay": r.decay, "epochs": r.epochs, "batch_size": r.batch_size,
+				"fedprox_mu": r.fedprox_mu,
+			})),
+			"privacy": privacy.map(|p| serde_json::json!({
+				"clip_norm": f64::from(p.clip_norm_milli) / 1e3,
+				"noise_multiplier": f64::from(p.noise_multiplier_milli) / 1e3,
+				"delta": format!("1e-{}", p.delta_exponent),
+				"epsilon_budget": f64::from(p.epsilon_budget_milli) / 1e3,
+				"epsilon_of_all_rounds": p.epsilon_after(info.spec.rounds) as f64 / 1e3,
+			})),
+			"phase_ends": info.phase_ends,
+			"finalized": self.head,
+			"reward_asset": crate::common::denomination_json(unit),
+			"pool": info.spec.reward.amount.to_string(),
+			"pool_formatted": unit.format(info.spec.reward.amount),
+			"remaining": info.remaining.to_string(),
+			"remaining_formatted": unit.format(info.remaining),
+			"deposit": self.deposit.map(|d| d.to_string()),
+			"participants": self.participants,
+			"progress": rounds,
+			"settlement": self.settlement.as_ref().map(|s| serde_json::json!({
+				"pool": s.pool.to_string(), "participants": s.participants.to_string(),
+				"evaluators": s.evaluators.to_string(), "burned": s.burned.to_string(),
+				"refund": s.refund.to_string(), "slashed": s.slashed, "scored": s.scored,
+			})),
+		})
+	}
+}
+
+/// An aggregation rule's name without its parameters (`CenteredClip`, not its τ).
+pub(crate) fn aggregation_name(rule: &din_chain::types::AggregationRule) -> String {
+	let rule = format!("{rule:?}");
+	rule.split([' ', '{', '(']).next().unwrap_or_default().to_string()
+}
+
+/// A scoring rule in a word: `Zk` (Groth16-proven accuracy) or `Median`.
+pub(crate) fn scoring_name(scoring: &din_chain::types::ScoringRule) -> &'static str {
+	match scoring {
+		din_chain::types::ScoringRule::ZkAccuracy { .. } => "Zk",
+		din_chain::types::ScoringRule::Median { .. } => "Median",
+	}
+}
+
 pub(super) async fn status(task: u32, json: bool, chain: ChainArgs) -> anyhow::Result<()> {
 	let chain = chain.connect().await?;
-	let info = crate::common::existing_task(&chain, task).await?;
-	let model = task_model(&info)?;
-	let privacy = info.spec.privacy.as_deref().copied();
-	let unit = chain.denomination(&info.spec.reward.asset).await?;
-	let participants = chain.participants(task).await?;
-	let (head, _) = chain.finalized_head().await?;
-	let last_round =
-		if matches!(info.phase, TaskPhase::Registration) { None } else { Some(info.round) };
-	let mut rounds = Vec::new();
-	for round in 0..=last_round.unwrap_or(0) {
-		if last_round.is_none() {
-			break;
-		}
-		let mut submitted = 0;
-		for p in &participants {
-			if chain.update(task, round, p).await?.is_some() {
-				submitted += 1;
-			}
-		}
-		let mut subgroups = Vec::new();
-		for subgroup in 0.. {
-			let panel = chain.panel(task, round, subgroup).await?;
-			if panel.is_empty() {
-				break;
-			}
-			let result = match chain.subgroup_result(task, round, subgroup).await? {
-				None => "open".to_string(),
-				Some(SubgroupResult::Accepted(reveal)) => {
-					format!("accepted ({} invalid)", reveal.invalid.0.len())
-				},
-				Some(SubgroupResult::Disputed) => "disputed".into(),
-				Some(SubgroupResult::Empty) => "empty".into(),
-			};
-			subgroups.push(result);
-		}
-		let global = chain
-			.global_model(task, round)
-			.await?
-			.map(|m| String::from_utf8_lossy(&m.cid.0).into_owned());
-		rounds.push((round, submitted, subgroups, global));
-	}
-	let settlement = chain.settlement(task).await?;
-	let deposit = chain.task_deposit(task).await?;
+	let status = TaskStatus::read(&chain, task).await?;
 	if json {
-		let rounds: Vec<_> = rounds
-            .iter()
-            .map(|(round, submitted, subgroups, global)| {
-                serde_json::json!({ "round": round, "updates": submitted, "subgroups": subgroups, "global_model": global })
-            })
-            .collect();
-		println!(
-			"{}",
-			serde_json::json!({
-				"task": task,
-				"owner": info.owner.to_string(),
-				"phase": phase_name(&info.phase),
-				"round": info.round,
-				"rounds": info.spec.rounds,
-				"model": describe_model(&model),
-				"preprocessing": model.preprocessing.as_ref().map(|map| serde_json::json!({
-					"shift": map.shift, "scale": map.scale, "clip": map.clip,
-				})),
-				"recipe": model.recipe.map(|r| serde_json::json!({
-					"optimizer": format!("{:?}", r.optimizer), "learning_rate": r.learning_rate,
-					"decay": r.decay, "epochs": r.epochs, "batch_size": r.batch_size,
-					"fedprox_mu": r.fedprox_mu,
-				})),
-				"privacy": privacy.map(|p| serde_json::json!({
-					"clip_norm": f64::from(p.clip_norm_milli) / 1e3,
-					"noise_multiplier": f64::from(p.noise_multiplier_milli) / 1e3,
-					"delta": format!("1e-{}", p.delta_exponent),
-					"epsilon_budget": f64::from(p.epsilon_budget_milli) / 1e3,
-					"epsilon_of_all_rounds": p.epsilon_after(info.spec.rounds) as f64 / 1e3,
-				})),
-				"phase_ends": info.phase_ends,
-				"finalized": head,
-				"reward_asset": crate::common::denomination_json(&unit),
-				"remaining": info.remaining.to_string(),
-				"remaining_formatted": unit.format(info.remaining),
-				"deposit": deposit.map(|d| d.to_string()),
-				"participants": participants.len(),
-				"progress": rounds,
-				"settlement": settlement.map(|s| serde_json::json!({
-					"pool": s.pool.to_string(), "participants": s.participants.to_string(),
-					"evaluators": s.evaluators.to_string(), "burned": s.burned.to_string(),
-					"refund": s.refund.to_string(), "slashed": s.slashed, "scored": s.scored,
-				})),
-			})
-		);
+		println!("{}", status.json());
 		return Ok(());
 	}
+	let TaskStatus { info, model, unit, head, rounds, settlement, deposit, .. } = status;
+	let privacy = info.spec.privacy.as_deref().copied();
+	let participants = status.participants;
 	println!("task {task}  owner {}", info.owner);
 	println!(
 		"  phase {} (round {}/{}), ends at #{} (finalized #{head})",
@@ -165,7 +222,7 @@ pub(super) async fn status(task: u32, json: bool, chain: ChainArgs) -> anyhow::R
 			f64::from(p.epsilon_budget_milli) / 1e3,
 		);
 	}
-	println!("  pool left {}  participants {}", unit.format(info.remaining), participants.len());
+	println!("  pool left {}  participants {participants}", unit.format(info.remaining));
 	if let Some(deposit) = deposit {
 		println!(
 			"  storage deposit {} held until the ended task's records are pruned",

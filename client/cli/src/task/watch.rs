@@ -11,6 +11,7 @@ use futures::StreamExt;
 use serde::Serialize;
 use serde_json::json;
 
+use super::events::{self, TaskEvent};
 use crate::common::{format_amount, short, ChainArgs, CsvArgs, DataSource, StoreArgs};
 use crate::invalid;
 
@@ -102,40 +103,19 @@ enum Output {
 }
 
 impl Output {
-	/// Reports the event `name` of block `block`: `fields` as a JSON line, or `line` after the
-	/// block number.
-	fn event(
-		self,
-		block: u64,
-		name: &str,
-		fields: serde_json::Value,
-		line: impl FnOnce() -> String,
-	) {
-		if let Some(text) = self.render(block, name, fields, line) {
+	/// Reports `event` of block `block`: as a JSON line, or `line` after the block number.
+	fn event(self, block: u64, event: &TaskEvent, line: String) {
+		if let Some(text) = self.render(block, event, line) {
 			println!("{text}");
 		}
 	}
 
 	/// What [`Output::event`] prints, if anything.
-	fn render(
-		self,
-		block: u64,
-		name: &str,
-		fields: serde_json::Value,
-		line: impl FnOnce() -> String,
-	) -> Option<String> {
+	fn render(self, block: u64, event: &TaskEvent, line: String) -> Option<String> {
 		match self {
-			Output::Log => Some(format!("#{block:<5} {}", line())),
+			Output::Log => Some(format!("#{block:<5} {line}")),
 			Output::Summary => None,
-			Output::JsonLines => {
-				let mut record = json!({ "block": block, "event": name });
-				if let (Some(record), serde_json::Value::Object(fields)) =
-					(record.as_object_mut(), fields)
-				{
-					record.extend(fields);
-				}
-				Some(record.to_string())
-			},
+			Output::JsonLines => Some(event.record(block).to_string()),
 		}
 	}
 }
@@ -189,83 +169,65 @@ pub(super) async fn watch(args: WatchArgs) -> anyhow::Result<()> {
 	}
 
 	let started = std::time::Instant::now();
-	let mut events = chain.finalized_events().await?;
+	// Gapless across a subscription the node drops (it does under load).
+	let mut events = chain.follow_finalized(None);
 	while let Some(block) = events.next().await {
 		let block = block?;
 		let mut finished = false;
 		for event in block.decoded() {
-			use din::{
-				evaluation::Event as Ev, rewards::Event as Rw, staking::Event as St,
-				tasks::Event as Tk, Event,
-			};
+			use din::{evaluation::Event as Ev, rewards::Event as Rw, tasks::Event as Tk, Event};
 			let event = event.map_err(|e| anyhow::anyhow!("decoding an event: {e}"))?;
-			let n = block.number;
-			let say = |name: &str, fields: serde_json::Value, line: &dyn Fn() -> String| {
-				output.event(n, name, fields, line)
+			// Panels are no progress to report, but their evaluators' balances are.
+			if let Event::Evaluation(Ev::PanelDrawn { task: t, evaluators, .. }) = &event {
+				if *t == task {
+					accounts.extend(evaluators.iter().cloned());
+				}
+				continue;
+			}
+			let Some(TaskEvent { task: t, name, mut fields }) = events::describe(&event) else {
+				continue;
 			};
-			match event {
-				Event::Tasks(Tk::PhaseChanged { task: t, round, phase, ends }) if t == task => {
-					say(
-						"PhaseChanged",
-						json!({ "round": round, "phase": format!("{phase:?}"), "ends": ends }),
-						&|| format!("round {} {phase:?} (until #{ends})", round + 1),
-					);
+			if t != task {
+				continue;
+			}
+			let line = match event {
+				Event::Tasks(Tk::PhaseChanged { round, phase, ends, .. }) => {
 					if matches!(phase, din_chain::types::TaskPhase::Scoring) {
-						summary.scoring_started = Some(n);
+						summary.scoring_started = Some(block.number);
 					}
+					format!("round {} {phase:?} (until #{ends})", round + 1)
 				},
-				Event::Tasks(Tk::PhaseClosedEarly { task: t, round, phase, ends }) if t == task => {
-					say(
-						"PhaseClosedEarly",
-						json!({ "round": round, "phase": format!("{phase:?}"), "ends": ends }),
-						&|| format!("round {} {phase:?}: all in, ends at #{ends}", round + 1),
-					);
+				Event::Tasks(Tk::PhaseClosedEarly { round, phase, ends, .. }) => {
 					summary.closed_early.push((round, format!("{phase:?}")));
+					format!("round {} {phase:?}: all in, ends at #{ends}", round + 1)
 				},
-				Event::Tasks(Tk::TaskExtended { task: t, rounds, top_up }) if t == task => {
-					say(
-						"TaskExtended",
-						json!({ "rounds": rounds, "top_up": top_up.to_string() }),
-						&|| {
-							format!(
-								"extended to {rounds} rounds, {} added to the pool",
-								unit.format(top_up)
-							)
-						},
-					);
+				Event::Tasks(Tk::TaskExtended { rounds, top_up, .. }) => {
 					summary.extended.push((rounds, top_up.to_string()));
+					format!(
+						"extended to {rounds} rounds, {} added to the pool",
+						unit.format(top_up)
+					)
 				},
-				Event::Tasks(Tk::TrainingEndsAfterRound { task: t, round }) if t == task => {
-					say("TrainingEndsAfterRound", json!({ "round": round }), &|| {
-						format!("training ends after round {}", round + 1)
-					});
+				Event::Tasks(Tk::TrainingEndsAfterRound { round, .. }) => {
 					summary.training_ended_after = Some(round);
+					format!("training ends after round {}", round + 1)
 				},
-				Event::Tasks(Tk::PrivacySpent { task: t, round, epsilon }) if t == task => {
+				Event::Tasks(Tk::PrivacySpent { round, epsilon, .. }) => {
 					let epsilon = epsilon as f64 / 1_000.0;
-					say("PrivacySpent", json!({ "round": round, "epsilon": epsilon }), &|| {
-						format!("round {}: the rounds to here spend ε = {epsilon:.3}", round + 1)
-					});
 					summary.epsilon.push((round, epsilon));
+					format!("round {}: the rounds to here spend ε = {epsilon:.3}", round + 1)
 				},
-				Event::Tasks(Tk::RoundStarted { task: t, round, .. }) if t == task => {
-					say("RoundStarted", json!({ "round": round }), &|| {
-						format!("round {} started", round + 1)
-					});
-					summary.round_starts.push((round, n));
+				Event::Tasks(Tk::RoundStarted { round, .. }) => {
+					summary.round_starts.push((round, block.number));
 					summary.round_started_secs.push((round, started.elapsed().as_secs_f64()));
+					format!("round {} started", round + 1)
 				},
-				Event::Tasks(Tk::ParticipantJoined { task: t, who, .. }) if t == task => {
-					say("ParticipantJoined", json!({ "who": who.to_string() }), &|| {
-						format!("{} joined", short(&who))
-					});
+				Event::Tasks(Tk::ParticipantJoined { who, .. }) => {
+					let line = format!("{} joined", short(&who));
 					accounts.push(who);
-				},
-				Event::Evaluation(Ev::PanelDrawn { task: t, evaluators, .. }) if t == task => {
-					accounts.extend(evaluators);
+					line
 				},
 				Event::Evaluation(Ev::SubgroupAccepted {
-					task: t,
 					round,
 					subgroup,
 					votes,
@@ -273,41 +235,25 @@ pub(super) async fn watch(args: WatchArgs) -> anyhow::Result<()> {
 					accepted,
 					invalid,
 					..
-				}) if t == task => {
-					say(
-						"SubgroupAccepted",
-						json!({
-							"round": round, "subgroup": subgroup, "accepted": accepted,
-							"invalid": invalid, "votes": votes, "panel": panel,
-						}),
-						&|| {
-							format!(
-								"round {} subgroup {subgroup}: {accepted} updates accepted, \
-								 {invalid} invalid ({votes} of {panel} votes)",
-								round + 1
-							)
-						},
-					);
+				}) => {
 					summary.subgroups.push((round, subgroup, accepted, invalid));
+					format!(
+						"round {} subgroup {subgroup}: {accepted} updates accepted, {invalid} \
+						 invalid ({votes} of {panel} votes)",
+						round + 1
+					)
 				},
-				Event::Evaluation(Ev::SubgroupDisputed { task: t, round, subgroup, .. })
-					if t == task =>
-				{
-					say(
-						"SubgroupDisputed",
-						json!({ "round": round, "subgroup": subgroup }),
-						&|| format!("round {} subgroup {subgroup} disputed", round + 1),
-					);
+				Event::Evaluation(Ev::SubgroupDisputed { round, subgroup, .. }) => {
+					format!("round {} subgroup {subgroup} disputed", round + 1)
 				},
 				Event::Evaluation(Ev::GlobalModelFixed {
-					task: t,
 					round,
 					cid,
 					commitment,
 					votes,
 					voters,
 					..
-				}) if t == task => {
+				}) => {
 					summary.global_fixed_secs.push((round, started.elapsed().as_secs_f64()));
 					let accuracy = match crate::common::fetch_checked(
 						&store,
@@ -323,152 +269,92 @@ pub(super) async fn watch(args: WatchArgs) -> anyhow::Result<()> {
 							.map_err(|e| format!("{e:?}")),
 						Err(why) => Err(why.to_string()),
 					};
-					let cid = String::from_utf8_lossy(&cid.0).into_owned();
-					let mut fields =
-						json!({ "round": round, "cid": cid, "votes": votes, "voters": voters });
-					match &accuracy {
+					let cid = String::from_utf8_lossy(&cid.0);
+					match accuracy {
 						Ok((correct, total)) => {
-							summary.global_accuracy.push((round, *correct, *total));
+							summary.global_accuracy.push((round, correct, total));
 							fields["accuracy"] = json!([correct, total]);
+							format!(
+								"round {} global model {cid}: accuracy {:.1}% ({correct}/{total}), \
+								 {votes} of {voters} votes",
+								round + 1,
+								100.0 * f64::from(correct) / f64::from(total),
+							)
 						},
-						Err(why) => fields["not_evaluated"] = json!(why),
-					}
-					say("GlobalModelFixed", fields, &|| match &accuracy {
-						Ok((correct, total)) => format!(
-							"round {} global model {cid}: accuracy {:.1}% ({correct}/{total}), \
-							 {votes} of {voters} votes",
-							round + 1,
-							100.0 * f64::from(*correct) / f64::from(*total),
-						),
 						Err(why) => {
-							format!("round {} global model not evaluated: {why}", round + 1)
+							let line =
+								format!("round {} global model not evaluated: {why}", round + 1);
+							fields["not_evaluated"] = json!(why);
+							line
 						},
-					});
+					}
 				},
-				Event::Evaluation(Ev::GlobalDisputed { task: t, round, .. }) if t == task => {
-					say("GlobalDisputed", json!({ "round": round }), &|| {
-						format!("round {} global model disputed", round + 1)
-					});
+				Event::Evaluation(Ev::GlobalDisputed { round, .. }) => {
+					format!("round {} global model disputed", round + 1)
 				},
-				Event::Evaluation(Ev::TestKeyReleased { task: t }) if t == task => {
-					say("TestKeyReleased", json!({}), &|| "test-set key released".into());
+				Event::Evaluation(Ev::TestKeyReleased { .. }) => "test-set key released".into(),
+				Event::Evaluation(Ev::TestKeyWithheld { .. }) => {
+					"test-set key withheld: settled in the participants' favour".into()
 				},
-				Event::Evaluation(Ev::TestKeyWithheld { task: t }) if t == task => {
-					say("TestKeyWithheld", json!({}), &|| {
-						"test-set key withheld: settled in the participants' favour".into()
-					});
+				Event::Evaluation(Ev::TestSetDisputed { who, .. }) => {
+					format!("evaluator {who} disputes the test set: the key opens none")
 				},
-				Event::Evaluation(Ev::TestSetDisputed { task: t, who }) if t == task => {
-					say("TestSetDisputed", json!({ "who": who.to_string() }), &|| {
-						format!("evaluator {who} disputes the test set: the key opens none")
-					});
-				},
-				Event::Evaluation(Ev::TestSetDisputeUpheld { task: t, disputes, evaluators })
-					if t == task =>
-				{
-					say(
-						"TestSetDisputeUpheld",
-						json!({ "disputes": disputes, "evaluators": evaluators }),
-						&|| {
-							format!(
-								"test set disputed by {disputes} of {evaluators} evaluators: \
-								 settled as a withheld key, in the participants' favour"
-							)
-						},
-					);
+				Event::Evaluation(Ev::TestSetDisputeUpheld { disputes, evaluators, .. }) => {
 					summary.test_set_disputed = true;
+					format!(
+						"test set disputed by {disputes} of {evaluators} evaluators: settled as \
+						 a withheld key, in the participants' favour"
+					)
 				},
-				Event::Evaluation(Ev::ScoreProven {
-					task: t,
-					target,
-					correct,
-					total,
-					prover,
-					..
-				}) if t == task => {
-					let name = target_name(&target);
+				Event::Evaluation(Ev::ScoreProven { target, correct, total, prover, .. }) => {
+					let name = events::target_name(&target);
 					let accuracy = 100.0 * f64::from(correct) / f64::from(total);
-					say(
-						"ScoreProven",
-						json!({
-							"target": name, "correct": correct, "total": total,
-							"prover": prover.to_string(),
-						}),
-						&|| {
-							format!(
-								"score {name}: {accuracy:.1}% ({correct}/{total}) proven by {}",
-								short(&prover)
-							)
-						},
+					let line = format!(
+						"score {name}: {accuracy:.1}% ({correct}/{total}) proven by {}",
+						short(&prover)
 					);
 					summary.scores.insert(name, accuracy);
+					line
 				},
-				Event::Evaluation(Ev::MedianSettled { task: t, target, accuracy, reports })
-					if t == task =>
-				{
-					let name = target_name(&target);
+				Event::Evaluation(Ev::MedianSettled { target, accuracy, reports, .. }) => {
+					let name = events::target_name(&target);
 					let accuracy = f64::from(accuracy.0) / 1e7;
-					say(
-						"MedianSettled",
-						json!({ "target": name, "accuracy": accuracy, "reports": reports }),
-						&|| format!("score {name}: {accuracy:.1}% (median of {reports})"),
-					);
+					let line = format!("score {name}: {accuracy:.1}% (median of {reports})");
 					summary.scores.insert(name, accuracy);
+					line
 				},
-				Event::Evaluation(Ev::MedianWithoutQuorum { task: t, target, reports, quorum })
-					if t == task =>
-				{
-					let name = target_name(&target);
-					say(
-						"MedianWithoutQuorum",
-						json!({ "target": name, "reports": reports, "quorum": quorum }),
-						&|| {
-							format!(
-								"score {name}: unscored ({reports} of the {quorum} reports a \
-								 median needs)"
-							)
-						},
-					);
+				Event::Evaluation(Ev::MedianWithoutQuorum { target, reports, quorum, .. }) => {
+					format!(
+						"score {}: unscored ({reports} of the {quorum} reports a median needs)",
+						events::target_name(&target)
+					)
 				},
-				Event::Rewards(Rw::ParticipantRewarded { task: t, who, amount, .. })
-					if t == task =>
-				{
-					say(
-						"ParticipantRewarded",
-						json!({ "who": who.to_string(), "amount": amount.to_string() }),
-						&|| format!("participant {who} paid {}", unit.format(amount)),
-					);
+				Event::Rewards(Rw::ParticipantRewarded { who, amount, .. }) => {
+					let line = format!("participant {who} paid {}", unit.format(amount));
 					summary.payouts.insert(who.to_string(), amount.to_string());
+					line
 				},
-				Event::Rewards(Rw::EvaluatorRewarded { task: t, who, amount, work })
-					if t == task =>
-				{
-					say(
-						"EvaluatorRewarded",
-						json!({ "who": who.to_string(), "amount": amount.to_string(), "work": work }),
-						&|| format!("evaluator {who} paid {} for {work} work", unit.format(amount)),
-					);
+				Event::Rewards(Rw::EvaluatorRewarded { who, amount, work, .. }) => {
+					let line =
+						format!("evaluator {who} paid {} for {work} work", unit.format(amount));
 					summary.payouts.insert(who.to_string(), amount.to_string());
 					accounts.push(who);
+					line
 				},
-				Event::Staking(St::Slashed {
-					who, role, task: t, round, reason, amount, ..
-				}) if t == task => {
+				Event::Staking(din::staking::Event::Slashed {
+					who,
+					role,
+					round,
+					reason,
+					amount,
+					..
+				}) => {
 					let offence = format!("{:?}", reason.offence);
 					let role = format!("{role:?}");
-					say(
-						"Slashed",
-						json!({
-							"who": who.to_string(), "role": role, "round": round,
-							"offence": offence, "amount": amount.to_string(),
-						}),
-						&|| {
-							format!(
-								"slashed {who} ({role}) {} in round {} for {offence}",
-								format_amount(amount),
-								round + 1
-							)
-						},
+					let line = format!(
+						"slashed {who} ({role}) {} in round {} for {offence}",
+						format_amount(amount),
+						round + 1
 					);
 					summary.slashes.push((
 						who.to_string(),
@@ -477,47 +363,34 @@ pub(super) async fn watch(args: WatchArgs) -> anyhow::Result<()> {
 						offence,
 						amount.to_string(),
 					));
+					line
 				},
-				Event::Rewards(Rw::TaskSettled { task: t, settlement: s }) if t == task => {
-					let holds = s.pool == s.participants + s.evaluators + s.burned + s.refund;
+				Event::Rewards(Rw::TaskSettled { settlement: s, .. }) => {
+					let holds = fields["accounting_holds"] == json!(true);
 					summary.accounting_holds = Some(holds);
-					let settlement = json!({
-						"pool": s.pool.to_string(), "participants": s.participants.to_string(),
-						"evaluators": s.evaluators.to_string(), "burned": s.burned.to_string(),
-						"refund": s.refund.to_string(), "slashed": s.slashed, "scored": s.scored,
-					});
-					say(
-						"TaskSettled",
-						json!({ "settlement": settlement, "accounting_holds": holds }),
-						&|| {
-							format!(
-								"settled: pool {} = participants {} + evaluators {} + burned {} \
-								 + refund {} ({})",
-								unit.format(s.pool),
-								unit.format(s.participants),
-								unit.format(s.evaluators),
-								unit.format(s.burned),
-								unit.format(s.refund),
-								if holds { "holds" } else { "BROKEN" }
-							)
-						},
-					);
-					summary.settlement = Some(settlement);
+					summary.settlement = Some(fields["settlement"].clone());
+					format!(
+						"settled: pool {} = participants {} + evaluators {} + burned {} + refund \
+						 {} ({})",
+						unit.format(s.pool),
+						unit.format(s.participants),
+						unit.format(s.evaluators),
+						unit.format(s.burned),
+						unit.format(s.refund),
+						if holds { "holds" } else { "BROKEN" }
+					)
 				},
-				Event::Tasks(Tk::TaskFinished { task: t, refund, .. }) if t == task => {
-					say("TaskFinished", json!({ "refund": refund.to_string() }), &|| {
-						format!("task finished; {} refunded to the owner", unit.format(refund))
-					});
+				Event::Tasks(Tk::TaskFinished { refund, .. }) => {
 					finished = true;
+					format!("task finished; {} refunded to the owner", unit.format(refund))
 				},
-				Event::Tasks(Tk::TaskCancelled { task: t, .. }) if t == task => {
-					bail!("task {task} was cancelled");
+				Event::Tasks(Tk::TaskCancelled { .. }) => bail!("task {task} was cancelled"),
+				Event::Tasks(Tk::TaskExpired { deferrals, .. }) => {
+					bail!("task {task} expired: its first round could not start {deferrals} times")
 				},
-				Event::Tasks(Tk::TaskExpired { task: t, deferrals, .. }) if t == task => {
-					bail!("task {task} expired: its first round could not start {deferrals} times");
-				},
-				_ => {},
-			}
+				_ => continue,
+			};
+			output.event(block.number, &TaskEvent { task, name, fields }, line);
 		}
 		if finished {
 			accounts.sort_by(|a, b| a.0.cmp(&b.0));
@@ -565,17 +438,7 @@ pub(super) async fn watch(args: WatchArgs) -> anyhow::Result<()> {
 			return Ok(());
 		}
 	}
-	bail!("the node closed the event stream before task {task} finished")
-}
-
-fn target_name(target: &din_chain::types::ScoreTarget) -> String {
-	match target {
-		din_chain::types::ScoreTarget::Baseline => "baseline".into(),
-		din_chain::types::ScoreTarget::Update { round, participant } => {
-			format!("{participant}@{round}")
-		},
-		din_chain::types::ScoreTarget::Global { round } => format!("global@{round}"),
-	}
+	bail!("the node could not be reached to follow task {task} to its end")
 }
 
 #[cfg(test)]
@@ -584,17 +447,20 @@ mod tests {
 
 	#[test]
 	fn an_event_is_a_line_a_json_object_or_nothing() {
-		let fields = || json!({ "round": 0, "phase": "Training", "ends": 44 });
+		let event = TaskEvent {
+			task: 0,
+			name: "PhaseChanged",
+			fields: json!({ "round": 0, "phase": "Training", "ends": 44 }),
+		};
 		let line = || "round 1 Training (until #44)".to_string();
 		assert_eq!(
-			Output::Log.render(41, "PhaseChanged", fields(), line).as_deref(),
+			Output::Log.render(41, &event, line()).as_deref(),
 			Some("#41    round 1 Training (until #44)")
 		);
-		assert_eq!(Output::Summary.render(41, "PhaseChanged", fields(), line), None);
-		let record: serde_json::Value = serde_json::from_str(
-			&Output::JsonLines.render(41, "PhaseChanged", fields(), line).expect("a line"),
-		)
-		.expect("one JSON object");
+		assert_eq!(Output::Summary.render(41, &event, line()), None);
+		let record: serde_json::Value =
+			serde_json::from_str(&Output::JsonLines.render(41, &event, line()).expect("a line"))
+				.expect("one JSON object");
 		assert_eq!(
 			record,
 			json!({ "block": 41, "event": "PhaseChanged", "round": 0, "phase": "Training", "ends": 44 })
