@@ -1,14 +1,17 @@
 //! Genesis presets: `development` (Alice validates alone) and `local_testnet` (Alice, Bob,
 //! Charlie and Dave validate). Both endow the well-known dev accounts and the well-known
 //! Ethereum dev keys (in the native token and the test stablecoin [`DEV_STABLECOIN`]), map
-//! them for pallet-revive, and make Alice the sudo key.
+//! them for pallet-revive, and seat Alice, Bob and Charlie on the council, whose majority
+//! sets DIN's protocol parameters. Only `development` has a sudo key (Alice): on every
+//! other chain nothing bypasses the council.
 //!
 //! zombienet customizes the `session.keys` of these presets to insert its own validators,
 //! so validators live only there (BABE and GRANDPA authorities are derived from it).
 
 use crate::{
-	AccountId, AssetsConfig, BabeConfig, Balance, BalancesConfig, ReviveConfig, Runtime,
-	RuntimeGenesisConfig, SessionConfig, SessionKeys, SudoConfig, BABE_GENESIS_EPOCH_CONFIG, UNIT,
+	AccountId, AssetsConfig, BabeConfig, Balance, BalancesConfig, CouncilMembershipConfig,
+	ReviveConfig, Runtime, RuntimeGenesisConfig, SessionConfig, SessionKeys, SudoConfig,
+	BABE_GENESIS_EPOCH_CONFIG, UNIT,
 };
 use alloc::{vec, vec::Vec};
 use pallet_revive::AddressMapper;
@@ -67,7 +70,15 @@ fn well_known_accounts() -> Vec<AccountId> {
 		.collect()
 }
 
-fn genesis(validators: &[(Sr25519Keyring, Ed25519Keyring)]) -> Value {
+/// The dev and local chains' council.
+fn council() -> Vec<AccountId> {
+	[Sr25519Keyring::Alice, Sr25519Keyring::Bob, Sr25519Keyring::Charlie]
+		.iter()
+		.map(|k| k.to_account_id())
+		.collect()
+}
+
+fn genesis(validators: &[(Sr25519Keyring, Ed25519Keyring)], sudo: Option<AccountId>) -> Value {
 	let endowed = well_known_accounts();
 	frame_support::build_struct_json_patch!(RuntimeGenesisConfig {
 		balances: BalancesConfig {
@@ -97,7 +108,10 @@ fn genesis(validators: &[(Sr25519Keyring, Ed25519Keyring)]) -> Value {
 				})
 				.collect::<Vec<_>>(),
 		},
-		sudo: SudoConfig { key: Some(Sr25519Keyring::Alice.to_account_id()) },
+		sudo: SudoConfig { key: sudo },
+		council_membership: CouncilMembershipConfig {
+			members: council().try_into().expect("three members are within CouncilMaxMembers"),
+		},
 		revive: ReviveConfig {
 			mapped_accounts: endowed
 				.iter()
@@ -108,19 +122,26 @@ fn genesis(validators: &[(Sr25519Keyring, Ed25519Keyring)]) -> Value {
 	})
 }
 
-/// `--dev`: Alice is the only validator.
+/// `--dev`: Alice is the only validator, and the sudo key.
 pub fn development_config_genesis() -> Value {
-	genesis(&[(Sr25519Keyring::Alice, Ed25519Keyring::Alice)])
+	genesis(
+		&[(Sr25519Keyring::Alice, Ed25519Keyring::Alice)],
+		Some(Sr25519Keyring::Alice.to_account_id()),
+	)
 }
 
-/// `--chain local`: four validators, so that one can fail while GRANDPA keeps its 2/3.
+/// `--chain local`: four validators, so that one can fail while GRANDPA keeps its 2/3;
+/// no sudo key.
 pub fn local_testnet_genesis() -> Value {
-	genesis(&[
-		(Sr25519Keyring::Alice, Ed25519Keyring::Alice),
-		(Sr25519Keyring::Bob, Ed25519Keyring::Bob),
-		(Sr25519Keyring::Charlie, Ed25519Keyring::Charlie),
-		(Sr25519Keyring::Dave, Ed25519Keyring::Dave),
-	])
+	genesis(
+		&[
+			(Sr25519Keyring::Alice, Ed25519Keyring::Alice),
+			(Sr25519Keyring::Bob, Ed25519Keyring::Bob),
+			(Sr25519Keyring::Charlie, Ed25519Keyring::Charlie),
+			(Sr25519Keyring::Dave, Ed25519Keyring::Dave),
+		],
+		None,
+	)
 }
 
 /// The JSON patch of a named preset.

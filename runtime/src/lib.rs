@@ -68,7 +68,7 @@ pub const VERSION: RuntimeVersion = RuntimeVersion {
 	spec_name: Cow::Borrowed("din"),
 	impl_name: Cow::Borrowed("din"),
 	authoring_version: 1,
-	spec_version: 111,
+	spec_version: 112,
 	impl_version: 1,
 	apis: apis::RUNTIME_API_VERSIONS,
 	transaction_version: 1,
@@ -191,9 +191,17 @@ mod runtime {
 	#[runtime::pallet_index(6)]
 	pub type Grandpa = pallet_grandpa::Pallet<Runtime>;
 
-	/// Dev and local chains only: the production preset sets no sudo key.
+	/// The development chain only: every other preset sets no sudo key.
 	#[runtime::pallet_index(7)]
 	pub type Sudo = pallet_sudo::Pallet<Runtime>;
+
+	/// The council: one member, one vote. Its majority sets DIN's protocol parameters.
+	#[runtime::pallet_index(8)]
+	pub type Council = pallet_collective::Pallet<Runtime, Instance1>;
+
+	/// Who sits on the council, changed by two thirds of the council itself.
+	#[runtime::pallet_index(9)]
+	pub type CouncilMembership = pallet_membership::Pallet<Runtime, Instance1>;
 
 	/// Smart contracts, with EVM bytecode allowed; `eth-rpc` requires this name.
 	#[runtime::pallet_index(10)]
@@ -210,6 +218,11 @@ mod runtime {
 	/// EIP-2612 permit nonces of the assets' ERC-20 precompile.
 	#[runtime::pallet_index(13)]
 	pub type AssetsPermit = pallet_assets_precompiles::permit::Pallet<Runtime>;
+
+	/// DIN's protocol parameters (minimum bonds, the smallest reward pool), in storage: the
+	/// council changes them without a runtime upgrade (`configs::governance`).
+	#[runtime::pallet_index(14)]
+	pub type Parameters = pallet_parameters::Pallet<Runtime>;
 
 	/// DIN: participant and evaluator bonds, slashing, soulbound reputation.
 	#[runtime::pallet_index(20)]

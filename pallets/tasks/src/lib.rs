@@ -818,7 +818,8 @@ pub mod pallet {
 		AlreadyJoined,
 		/// The task has `MaxParticipants` participants.
 		TooManyParticipants,
-		/// The caller's free participant bond is below the task's minimum.
+		/// The caller's free participant bond is below the task's minimum, or below the
+		/// chain's minimum participant bond as it stands now.
 		StakeTooLow,
 		/// The caller is not a participant of the task.
 		NotParticipant,
@@ -1076,8 +1077,8 @@ pub mod pallet {
 		/// Join `task` as a participant from its next round on.
 		///
 		/// Origin: signed, a participant whose unlocked participant bond covers the task's
-		/// `min_participant_bond`; that amount is locked until the caller leaves or the task
-		/// ends. Open during Registration and every round phase.
+		/// `min_participant_bond` and the chain's current minimum participant bond; the task's
+		/// amount is locked until the caller leaves or the task ends. Open during Registration and every round phase.
 		///
 		/// Emits [`Event::ParticipantJoined`].
 		#[pallet::call_index(1)]
@@ -1092,7 +1093,10 @@ pub mod pallet {
 			let bond = info.spec.min_participant_bond;
 			let free = T::Staking::bonded(&who, Role::Participant)
 				.saturating_sub(T::Staking::locked(&who, Role::Participant));
-			ensure!(free >= bond, Error::<T>::StakeTooLow);
+			// The chain's minimum may have been raised (by governance) since the task took
+			// its own: a join from then on needs the raised one, in older tasks too.
+			let required = bond.max(T::Staking::minimum_bond(Role::Participant));
+			ensure!(free >= required, Error::<T>::StakeTooLow);
 			let joined_at = frame_system::Pallet::<T>::block_number();
 			Participants::<T>::try_mutate(task, |list| -> DispatchResult {
 				ensure!(!list.iter().any(|p| p.who == who), Error::<T>::AlreadyJoined);

@@ -75,7 +75,10 @@ impl din_primitives::StakeInfo<AccountId, Balance> for TestStaking {
 		<Staking as din_primitives::StakeInfo<_, _>>::locked(who, role)
 	}
 	fn minimum_bond(role: Role) -> Balance {
-		<Staking as din_primitives::StakeInfo<_, _>>::minimum_bond(role)
+		match (role, RAISED_MIN_PARTICIPANT_BOND.with(|raised| *raised.borrow())) {
+			(Role::Participant, Some(raised)) => raised,
+			_ => <Staking as din_primitives::StakeInfo<_, _>>::minimum_bond(role),
+		}
 	}
 	#[cfg(feature = "runtime-benchmarks")]
 	fn bond_for_benchmarks(who: &AccountId, role: Role, amount: Balance) {
@@ -122,6 +125,9 @@ pub enum HookCall {
 }
 
 thread_local! {
+	/// A chain minimum participant bond raised after genesis, as governance raises it in
+	/// din-runtime (a parameter in storage).
+	pub static RAISED_MIN_PARTICIPANT_BOND: RefCell<Option<Balance>> = const { RefCell::new(None) };
 	pub static HOOK_CALLS: RefCell<Vec<HookCall>> = const { RefCell::new(Vec::new()) };
 	pub static REFUSE_ROUND_START: RefCell<bool> = const { RefCell::new(false) };
 	/// How many of the next phase ends answer "not done".
@@ -271,6 +277,7 @@ impl ExtBuilder {
 		HELD_RECORD_PRUNES.with(|h| *h.borrow_mut() = 0);
 		WEIGHTLESS_RECORD_PRUNES.with(|w| *w.borrow_mut() = false);
 		IDLE_WEIGHT.with(|w| *w.borrow_mut() = Weight::MAX);
+		RAISED_MIN_PARTICIPANT_BOND.with(|r| *r.borrow_mut() = None);
 		let mut t = frame_system::GenesisConfig::<Test>::default().build_storage().unwrap();
 		let balances = [(OWNER, 10_000), (OTHER, 10_000), (3, 50)]
 			.into_iter()

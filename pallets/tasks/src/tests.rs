@@ -390,6 +390,22 @@ fn join_task_fails_too_many_participants() {
 }
 
 #[test]
+fn a_join_below_a_minimum_bond_raised_after_the_task_was_created_is_refused() {
+	ExtBuilder::default().bonded(vec![10, 11]).build_and_execute(|| {
+		let task = create();
+		join(10, task);
+		// 11's bond of 100 covers the task's 50, but not the chain's minimum once raised.
+		RAISED_MIN_PARTICIPANT_BOND.with(|raised| *raised.borrow_mut() = Some(101));
+		assert_noop!(
+			DinTasks::join_task(RuntimeOrigin::signed(11), task),
+			Error::<Test>::StakeTooLow
+		);
+		RAISED_MIN_PARTICIPANT_BOND.with(|raised| *raised.borrow_mut() = Some(100));
+		assert_ok!(DinTasks::join_task(RuntimeOrigin::signed(11), task));
+	});
+}
+
+#[test]
 fn join_task_fails_stake_too_low() {
 	ExtBuilder::default().bonded(vec![10]).build_and_execute(|| {
 		let task = create();

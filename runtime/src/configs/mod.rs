@@ -4,6 +4,8 @@
 //! their own benchmarks); nothing here is a hand-written weight.
 
 use super::*;
+
+pub mod governance;
 use frame_support::traits::AsEnsureOriginWithArg;
 use frame_support::weights::{
 	constants::{
@@ -309,15 +311,9 @@ impl pallet_assets_precompiles::permit::Config for Runtime {
 }
 
 parameter_types! {
-	/// Smallest participant bond: a Sybil swarm of participants costs real stake.
-	pub const DinMinParticipantBond: Balance = UNIT;
-	/// Smallest evaluator bond: evaluators decide outcomes, so they risk more.
-	pub const DinMinEvaluatorBond: Balance = 100 * UNIT;
 	/// Unbonding takes a week, longer than any task's scoring window, so that stake
 	/// stays slashable for every outcome it backed.
 	pub const DinUnbondingPeriod: BlockNumber = 7 * DAYS;
-	/// Smallest reward pool of a task: makes spamming the task table expensive.
-	pub const DinMinRewardPool: Balance = 100 * UNIT;
 	/// Smallest reward pool in an asset: a thousand of its minimum balances (10 dUSD for the
 	/// dev chain's stablecoin), so that each payout can clear the minimum balance.
 	pub const DinMinAssetRewardPool: u32 = 1_000;
@@ -347,8 +343,8 @@ impl pallet_din_staking::Config for Runtime {
 	type RuntimeHoldReason = RuntimeHoldReason;
 	// Slashed stake is burned until a treasury exists.
 	type Slashed = ();
-	type MinParticipantBond = DinMinParticipantBond;
-	type MinEvaluatorBond = DinMinEvaluatorBond;
+	type MinParticipantBond = governance::MinParticipantBond;
+	type MinEvaluatorBond = governance::MinEvaluatorBond;
 	type UnbondingPeriod = DinUnbondingPeriod;
 	type MaxUnlockingChunks = ConstU32<32>;
 	type SlashReputationPenalty = ConstU32<10>;
@@ -371,7 +367,7 @@ impl pallet_din_tasks::Config for Runtime {
 	type ShuffleLookback = DinRandomnessLookback;
 	// Sortition at round start, commit-reveal settlement at phase ends, scoring.
 	type Lifecycle = Evaluation;
-	type MinRewardPool = DinMinRewardPool;
+	type MinRewardPool = governance::MinRewardPool;
 	type MaxArchitectureLen = ConstU32<4096>;
 	type MaxParticipants = DinMaxParticipants;
 	type MaxSubgroupSize = DinMaxSubgroupSize;
@@ -461,7 +457,7 @@ parameter_types! {
 	pub const DinMaxSamplesPerUpdate: u64 = 1 << 32;
 	/// Largest slash per offence a task may set: a fifth of the bond.
 	pub const DinMaxSlash: Perbill = Perbill::from_percent(20);
-	/// Smallest evaluator fee a task may set: with `DinMinRewardPool`, at least 1 UNIT for
+	/// Smallest evaluator fee a task may set: with the smallest reward pool (`governance::MinRewardPool`, 100 UNIT at genesis), at least 1 UNIT for
 	/// a task's evaluators.
 	pub const DinMinEvaluatorFee: Perbill = Perbill::from_percent(1);
 	/// Smallest baseline margin a task may set: one percentage point of accuracy.
