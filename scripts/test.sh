@@ -52,6 +52,9 @@ timed_stage "contracts compile with the pinned solc (contracts/build)" \
 # own profile (a minute warm, more cold), for the same code.
 TEST_BINARIES="$(mktemp)"
 cargo build "${DIN_TARGETS[@]}" --message-format=json >"$TEST_BINARIES"
+# Test executables of earlier builds pile up in the shared target dir until the disk is
+# full (37 GB of them by session 41): keep only what this build lists.
+python3 "$DIN_ROOT/scripts/lib/prune-target.py" "$TEST_BINARIES" "$CARGO_TARGET_DIR/debug/deps"
 while IFS=$'\t' read -r binary manifest source; do
 	dir="$(dirname "$manifest")"
 	# Node tests start several nodes each; two test threads per binary.

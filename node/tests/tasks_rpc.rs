@@ -123,8 +123,11 @@ impl Chain {
 
 fn task_spec() -> TaskSpec<Runtime> {
 	// Any bytes the client's `ModelSpec` parser accepts would do; the chain only checks
-	// that the descriptor is there and that its sha2-256 is the announced hash.
-	let mut spec = TaskSpec::template(b"DINM softmax 64x10".to_vec(), 1_000 * UNIT, 3);
+	// that the descriptor is there and that its sha2-256 is the announced hash. The template
+	// reads the chain's minimum bonds, parameters in storage: in empty externalities it gets
+	// their genesis values, which the dev chain has too.
+	let template = || TaskSpec::template(b"DINM softmax 64x10".to_vec(), 1_000 * UNIT, 3);
+	let mut spec = sp_io::TestExternalities::new_empty().execute_with(template);
 	spec.rounds = 2;
 	spec.phases.registration = 6;
 	spec.phases.training = 10;

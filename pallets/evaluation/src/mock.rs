@@ -63,10 +63,16 @@ impl pallet_assets_holder::Config for Test {
 	type RuntimeEvent = RuntimeEvent;
 }
 
+parameter_types! {
+	/// The chain's minimum evaluator bond, which a test raises as governance would.
+	pub static MinEvaluatorBond: Balance = 100;
+}
+
 #[derive_impl(pallet_din_staking::config_preludes::TestDefaultConfig)]
 impl pallet_din_staking::Config for Test {
 	type Currency = Balances;
 	type BondCommitments = Evaluation;
+	type MinEvaluatorBond = MinEvaluatorBond;
 }
 
 /// Randomness that is a hash of the subject and the block number.

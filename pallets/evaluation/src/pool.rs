@@ -101,11 +101,14 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// The sortition candidate `member` is for a draw with randomness known since
-	/// `known_since`: none if it joined too late for it or has no free seat.
+	/// `known_since`: none if it joined too late for it, if its bond is below `minimum` (the
+	/// chain's minimum evaluator bond as it stands now: a raise by governance takes every
+	/// evaluator below it out of the draws to come), or if it has no free seat.
 	fn candidate(
 		member: PoolMemberOf<T>,
 		known_since: BlockNumberFor<T>,
 		seat: T::Balance,
+		minimum: T::Balance,
 	) -> Option<Candidate<T::AccountId>> {
 		let lookback = T::SortitionLookback::get();
 		if !din_primitives::joined_before_randomness(member.joined_at, known_since, lookback) {
@@ -113,6 +116,9 @@ impl<T: Config> Pallet<T> {
 		}
 		let who = member.who;
 		let bond = T::Staking::bonded(&who, Role::Evaluator).min(member.bond);
+		if bond < minimum {
+			return None;
+		}
 		let free = bond.saturating_sub(T::Staking::locked(&who, Role::Evaluator));
 		let seats: u128 =
 			if seat.is_zero() { u32::MAX as u128 } else { (free / seat).unique_saturated_into() };
@@ -154,10 +160,11 @@ impl<T: Config> Pallet<T> {
 		let left = |who: &T::AccountId| {
 			leaving.iter().any(|(a, at)| a == who && Self::leave_holds(*at, known_since))
 		};
+		let minimum = T::Staking::minimum_bond(Role::Evaluator);
 		let mut candidates: Vec<Candidate<T::AccountId>> = Pool::<T>::get()
 			.into_iter()
 			.filter(|member| !left(&member.who))
-			.filter_map(|member| Self::candidate(member, known_since, seat))
+			.filter_map(|member| Self::candidate(member, known_since, seat, minimum))
 			.collect();
 		// The draw only reads; a refusal leaves no trace but its event.
 		let panels = draw_panels(&mut candidates, subgroups, q, seed.as_ref()).map_err(|e| {

@@ -311,6 +311,32 @@ fn too_small_a_pool_defers_the_round_and_locks_nothing() {
 }
 
 #[test]
+fn an_evaluator_below_a_raised_minimum_bond_is_not_drawn() {
+	ExtBuilder::default().evaluators(vec![30, 31, 32]).build_and_execute(|| {
+		// 33 and 34 commit twice the bond of 30, 31 and 32 to the pool.
+		for who in [33, 34] {
+			assert_ok!(Staking::bond(RuntimeOrigin::signed(who), Role::Evaluator, EVALUATOR_BOND));
+			assert_ok!(Evaluation::register_evaluator(RuntimeOrigin::signed(who)));
+		}
+		let task = create(spec(1, zk()), &PARTICIPANTS);
+		// Governance raises the minimum between the two bonds: only 33 and 34 are drawable,
+		// two of the three seats a panel needs.
+		MinEvaluatorBond::set(EVALUATOR_BOND + EVALUATOR_BOND / 2);
+		finish_phase(task);
+		assert_eq!(phase(task).0, TaskPhase::Registration, "the round waits");
+		assert!(evaluation_events().iter().any(|e| matches!(
+			e,
+			Event::SortitionDeferred { task: 0, round: 0, eligible: 2, required: 3, .. }
+		)));
+		assert!(panel(task, 0, 0).is_empty());
+		// Lowered again, every member is drawable and the retry draws the panels.
+		MinEvaluatorBond::set(100);
+		finish_phase(task);
+		assert_eq!(phase(task).0, TaskPhase::Training);
+	});
+}
+
+#[test]
 fn leaving_the_pool_keeps_seats_already_drawn() {
 	ExtBuilder::default().build_and_execute(|| {
 		let task = create(spec(1, zk()), &PARTICIPANTS);
