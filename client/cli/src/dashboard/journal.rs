@@ -20,6 +20,10 @@ use crate::task::events;
 /// that a task with no end cannot grow the dashboard without bound.
 pub(super) const MAX_EVENTS_PER_TASK: usize = 20_000;
 
+/// Tasks whose events are kept: the newest (highest ids) go on, the oldest go first, so
+/// that creating task after task cannot grow the dashboard without bound either.
+pub(super) const MAX_TASKS_KEPT: usize = 1_000;
+
 /// Every task's events since block [`Journal::from`].
 #[derive(Debug)]
 pub(super) struct Journal {
@@ -58,6 +62,9 @@ impl Journal {
 			journal.pop_front();
 		}
 		journal.push_back(record);
+		if self.tasks.len() > MAX_TASKS_KEPT {
+			self.tasks.pop_first();
+		}
 	}
 
 	/// `task`'s events, oldest first.
@@ -112,5 +119,17 @@ mod tests {
 		assert_eq!(kept[0], json!({ "block": 3 }), "the oldest went first");
 		assert_eq!(journal.events(2), vec![json!({ "block": 0 })], "other tasks keep theirs");
 		assert!(journal.events(3).is_empty());
+	}
+
+	#[test]
+	fn creating_task_after_task_keeps_only_the_newest_tasks_events() {
+		let mut journal = Journal::starting_at(0);
+		for task in 0..MAX_TASKS_KEPT as u32 + 2 {
+			journal.push(task, json!({ "task": task }));
+		}
+		assert_eq!(journal.tasks.len(), MAX_TASKS_KEPT);
+		assert!(journal.events(0).is_empty() && journal.events(1).is_empty(), "the oldest went");
+		let newest = MAX_TASKS_KEPT as u32 + 1;
+		assert_eq!(journal.events(newest), vec![json!({ "task": newest })]);
 	}
 }

@@ -23,7 +23,9 @@ use din_chain::{AccountId32, Chain, Denomination};
 use serde_json::{json, Value};
 
 use crate::common::{denomination_json, format_amount, ChainArgs};
-use crate::task::status::{aggregation_name, describe_model, scoring_name, TaskStatus};
+use crate::task::status::{
+	aggregation_name, describe_model, scoring_name, summary_json, TaskStatus,
+};
 
 mod journal;
 
@@ -161,22 +163,7 @@ async fn overview(State(dashboard): State<Arc<Dashboard>>) -> Reply {
 	for (task, info) in recent_tasks(chain).await? {
 		let unit = chain.denomination(&info.spec.reward.asset).await?;
 		let participants = chain.participants(task).await?.len();
-		rows.push(json!({
-			"task": task,
-			"owner": info.owner.to_string(),
-			"phase": format!("{:?}", info.phase),
-			"round": info.round,
-			"rounds": info.spec.rounds,
-			"phase_ends": info.phase_ends,
-			"aggregation": aggregation_name(&info.spec.aggregation),
-			"scoring": scoring_name(&info.spec.scoring),
-			"reward_asset": denomination_json(&unit),
-			"pool": info.spec.reward.amount.to_string(),
-			"pool_formatted": unit.format(info.spec.reward.amount),
-			"remaining": info.remaining.to_string(),
-			"remaining_formatted": unit.format(info.remaining),
-			"participants": participants,
-		}));
+		rows.push(summary_json(task, &info, &unit, participants));
 	}
 	Ok(Answer::Json(json!({
 		"finalized": finalized,

@@ -143,11 +143,7 @@ pub(crate) fn describe(event: &din::Event) -> Option<TaskEvent> {
 			*task,
 			"TaskSettled",
 			json!({
-				"settlement": {
-					"pool": s.pool.to_string(), "participants": s.participants.to_string(),
-					"evaluators": s.evaluators.to_string(), "burned": s.burned.to_string(),
-					"refund": s.refund.to_string(), "slashed": s.slashed, "scored": s.scored,
-				},
+				"settlement": settlement_json(s),
 				"accounting_holds": s.pool == s.participants + s.evaluators + s.burned + s.refund,
 			}),
 		),
@@ -162,6 +158,15 @@ pub(crate) fn describe(event: &din::Event) -> Option<TaskEvent> {
 		_ => return None,
 	};
 	Some(TaskEvent { task, name, fields })
+}
+
+/// How a task's pool was split, amounts as decimal strings.
+pub(crate) fn settlement_json(s: &din_chain::types::Settlement<u128>) -> Value {
+	json!({
+		"pool": s.pool.to_string(), "participants": s.participants.to_string(),
+		"evaluators": s.evaluators.to_string(), "burned": s.burned.to_string(),
+		"refund": s.refund.to_string(), "slashed": s.slashed, "scored": s.scored,
+	})
 }
 
 /// A score target as the CLI and the dashboard name it: `baseline`, `global@R`, or

@@ -135,15 +135,9 @@ impl TaskStatus {
 				})
 			})
 			.collect();
-		serde_json::json!({
-			"task": task,
-			"owner": info.owner.to_string(),
-			"phase": phase_name(&info.phase),
-			"round": info.round,
-			"rounds": info.spec.rounds,
+		let mut status = summary_json(*task, info, unit, self.participants);
+		let details = serde_json::json!({
 			"model": describe_model(model),
-			"aggregation": aggregation_name(&info.spec.aggregation),
-			"scoring": scoring_name(&info.spec.scoring),
 			"preprocessing": model.preprocessing.as_ref().map(|map| serde_json::json!({
 				"shift": map.shift, "scale": map.scale, "clip": map.clip,
 			})),
@@ -159,23 +153,44 @@ impl TaskStatus {
 				"epsilon_budget": f64::from(p.epsilon_budget_milli) / 1e3,
 				"epsilon_of_all_rounds": p.epsilon_after(info.spec.rounds) as f64 / 1e3,
 			})),
-			"phase_ends": info.phase_ends,
 			"finalized": self.head,
-			"reward_asset": crate::common::denomination_json(unit),
-			"pool": info.spec.reward.amount.to_string(),
-			"pool_formatted": unit.format(info.spec.reward.amount),
-			"remaining": info.remaining.to_string(),
-			"remaining_formatted": unit.format(info.remaining),
 			"deposit": self.deposit.map(|d| d.to_string()),
-			"participants": self.participants,
 			"progress": rounds,
-			"settlement": self.settlement.as_ref().map(|s| serde_json::json!({
-				"pool": s.pool.to_string(), "participants": s.participants.to_string(),
-				"evaluators": s.evaluators.to_string(), "burned": s.burned.to_string(),
-				"refund": s.refund.to_string(), "slashed": s.slashed, "scored": s.scored,
-			})),
-		})
+			"settlement": self.settlement.as_ref().map(super::events::settlement_json),
+		});
+		if let (Some(status), serde_json::Value::Object(details)) =
+			(status.as_object_mut(), details)
+		{
+			status.extend(details);
+		}
+		status
 	}
+}
+
+/// What `din task status --json` and the dashboard's task list say of every task: who owns
+/// it, where it is, its rules and its pool.
+pub(crate) fn summary_json(
+	task: u32,
+	info: &din_chain::types::TaskInfo,
+	unit: &din_chain::Denomination,
+	participants: usize,
+) -> serde_json::Value {
+	serde_json::json!({
+		"task": task,
+		"owner": info.owner.to_string(),
+		"phase": phase_name(&info.phase),
+		"round": info.round,
+		"rounds": info.spec.rounds,
+		"phase_ends": info.phase_ends,
+		"aggregation": aggregation_name(&info.spec.aggregation),
+		"scoring": scoring_name(&info.spec.scoring),
+		"reward_asset": crate::common::denomination_json(unit),
+		"pool": info.spec.reward.amount.to_string(),
+		"pool_formatted": unit.format(info.spec.reward.amount),
+		"remaining": info.remaining.to_string(),
+		"remaining_formatted": unit.format(info.remaining),
+		"participants": participants,
+	})
 }
 
 /// An aggregation rule's name without its parameters (`CenteredClip`, not its τ).
