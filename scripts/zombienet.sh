@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# zombienet for DIN: `spawn` a 4-validator local network (Ctrl-C stops it) or run the
+# zombienet for DIN: `spawn` the 4-validator local network (Ctrl-C stops it) or run the
 # `test`s (every zombienet/*.zndsl, or the ones named).
 #   scripts/zombienet.sh spawn
 #   scripts/zombienet.sh test [zombienet/0001-finality-and-restart.zndsl …]
@@ -16,7 +16,7 @@ source "$DIN_ROOT/scripts/lib/free-port.sh"
 # the other tests' daemons never meet on one.
 allocate_ports() {
 	local node kind
-	for node in ALICE BOB CHARLIE DAVE; do
+	for node in ALICE BOB CHARLIE DAVE EVE EVETWIN; do
 		for kind in RPC P2P PROMETHEUS; do
 			export "DIN_ZOMBIE_${node}_${kind}_PORT=$(free_port)"
 		done

@@ -54,6 +54,10 @@ pub type TaskId = u32;
 /// Index of a training round within a task, counted from 0.
 pub type RoundIndex = u32;
 
+/// A session of the validator set (pallet-session): the validators change only between
+/// sessions.
+pub type SessionIndex = u32;
+
 /// Index of a subgroup within one round of a task, counted from 0.
 pub type SubgroupIndex = u32;
 
@@ -116,6 +120,9 @@ pub enum Role {
 	Participant,
 	/// Aggregates, scores and proves on behalf of subgroups.
 	Evaluator,
+	/// Authors and finalizes blocks (pallet-din-validators): its bond backs the validator's
+	/// consensus duties and is slashed for equivocations.
+	Validator,
 }
 
 /// A task's differential-privacy policy and its accounting (`din_fl::privacy`).
@@ -448,6 +455,19 @@ pub trait Slash<AccountId, Balance> {
 		stake: Balance,
 		reason: SlashReason,
 	) -> Balance;
+}
+
+/// Slashes a validator's bond for a consensus offence (an equivocation reported through
+/// pallet-offences). Implemented by pallet-din-staking, used by pallet-din-validators.
+///
+/// Unlike a task offence, a consensus offence is not tied to one duty's stake: the whole
+/// validator bond backs every block the validator authors and every vote it casts, so the
+/// fraction (pallet-offences computes it from how many validators offended together)
+/// applies to all of it, active and unbonding.
+pub trait SlashValidator<AccountId, Balance> {
+	/// Slash `fraction` of the whole validator bond of `who` for an offence committed in
+	/// `session`. Returns the amount actually slashed (zero for an account without one).
+	fn slash_validator(who: &AccountId, fraction: Perbill, session: SessionIndex) -> Balance;
 }
 
 /// Soulbound reputation: a score per account and [`Role`] with no transfer path. Implemented

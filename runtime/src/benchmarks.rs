@@ -13,4 +13,5 @@ polkadot_sdk::frame_benchmarking::define_benchmarks!(
 	[pallet_din_evaluation, Evaluation]
 	[pallet_din_rewards, Rewards]
 	[pallet_din_precompile, DinPrecompile]
+	[pallet_din_validators, Validators]
 );

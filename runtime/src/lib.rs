@@ -68,7 +68,7 @@ pub const VERSION: RuntimeVersion = RuntimeVersion {
 	spec_name: Cow::Borrowed("din"),
 	impl_name: Cow::Borrowed("din"),
 	authoring_version: 1,
-	spec_version: 112,
+	spec_version: 113,
 	impl_version: 1,
 	apis: apis::RUNTIME_API_VERSIONS,
 	transaction_version: 1,
@@ -185,11 +185,23 @@ mod runtime {
 	#[runtime::pallet_index(4)]
 	pub type TransactionPayment = pallet_transaction_payment::Pallet<Runtime>;
 
+	/// Each block's author (from BABE's pre-digest); it receives the block's fees.
+	#[runtime::pallet_index(15)]
+	pub type Authorship = pallet_authorship::Pallet<Runtime>;
+
 	#[runtime::pallet_index(5)]
 	pub type Session = pallet_session::Pallet<Runtime>;
 
+	/// The root of every session's validator set, for equivocation proofs.
+	#[runtime::pallet_index(16)]
+	pub type Historical = pallet_session::historical::Pallet<Runtime>;
+
 	#[runtime::pallet_index(6)]
 	pub type Grandpa = pallet_grandpa::Pallet<Runtime>;
+
+	/// Equivocation reports (BABE, GRANDPA), deduplicated and passed on for punishment.
+	#[runtime::pallet_index(17)]
+	pub type Offences = pallet_offences::Pallet<Runtime>;
 
 	/// The development chain only: every other preset sets no sudo key.
 	#[runtime::pallet_index(7)]
@@ -244,4 +256,10 @@ mod runtime {
 	// pallet-revive calls at `pallet_din_precompile::DIN_ADDRESS`.
 	#[runtime::pallet_index(24)]
 	pub type DinPrecompile = pallet_din_precompile::Pallet<Runtime>;
+
+	/// DIN: the validator set (invulnerables and bonded candidates, chosen every session),
+	/// equivocations slashed, disabled and removed. Built after `Session`: at genesis it
+	/// adopts the session's validators as invulnerables.
+	#[runtime::pallet_index(25)]
+	pub type Validators = pallet_din_validators::Pallet<Runtime>;
 }

@@ -16,4 +16,5 @@ cd "$DIN_ROOT"
 CARGO_TARGET_DIR="${DIN_CHECK_BENCH_TARGET_DIR:-$CARGO_TARGET_DIR-check-bench}" with_heartbeat \
 	"cargo test (runtime-benchmarks)" cargo test --locked --features runtime-benchmarks \
 	-p pallet-din-staking -p pallet-din-tasks -p pallet-din-evaluation -p pallet-din-rewards \
+	-p pallet-din-validators \
 	--lib -- benchmark

@@ -2,7 +2,7 @@
 # Regenerate the `weights.rs` of the DIN pallets with `din-node benchmark pallet`.
 #
 #   scripts/bench/pallet-weights.sh                  # every DIN pallet
-#   scripts/bench/pallet-weights.sh tasks rewards    # only these (staking, tasks, evaluation, rewards, precompile)
+#   scripts/bench/pallet-weights.sh tasks rewards    # only these (staking, tasks, evaluation, rewards, precompile, validators)
 #   STEPS=50 REPEAT=20 scripts/bench/pallet-weights.sh   # reference-hardware settings
 #   SKIP_NODE_BUILD=1 …                              # reuse the din-node already built
 #
@@ -40,10 +40,11 @@ declare -A PALLETS=(
 	[evaluation]=pallet_din_evaluation
 	[rewards]=pallet_din_rewards
 	[precompile]=pallet_din_precompile
+	[validators]=pallet_din_validators
 )
 selected=("$@")
 if [ ${#selected[@]} -eq 0 ]; then
-	selected=(staking tasks evaluation rewards precompile)
+	selected=(staking tasks evaluation rewards precompile validators)
 fi
 
 echo "==> every benchmark once against its pallet's mock (scripts/bench/check-benchmarks.sh)"

@@ -27,6 +27,9 @@ use subxt::{
 };
 use subxt_signer::{sr25519, SecretUri};
 
+mod validators;
+pub use validators::{SessionKeysWithProof, ValidatorSet};
+
 /// Bytes in a CID (`din_primitives::MAX_CID_LEN`).
 pub const MAX_CID_LEN: usize = 128;
 /// Bytes in a Groth16 proof of `Evaluation::submit_score` (its `ConstU32<256>` bound).
@@ -233,6 +236,8 @@ pub const RESUBSCRIBE_DELAY: Duration = Duration::from_secs(2);
 pub struct Chain {
 	client: OnlineClient<DinConfig>,
 	rpc: LegacyRpcMethods<RpcConfigFor<DinConfig>>,
+	/// For the node methods `rpc` has no wrapper for (`author_rotateKeysWithOwner`).
+	raw_rpc: RpcClient,
 	inclusion: Inclusion,
 	reads: ReadAt,
 	timeout: Duration,
@@ -251,7 +256,8 @@ impl Chain {
 			.map_err(|e| connect_error(e.to_string()))?;
 		Ok(Chain {
 			client,
-			rpc: LegacyRpcMethods::new(rpc),
+			rpc: LegacyRpcMethods::new(rpc.clone()),
+			raw_rpc: rpc,
 			inclusion: Inclusion::default(),
 			reads: ReadAt::default(),
 			timeout: DEFAULT_INCLUSION_TIMEOUT,

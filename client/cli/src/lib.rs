@@ -36,6 +36,7 @@ pub mod stake;
 pub mod state;
 pub mod store;
 pub mod task;
+pub mod validator;
 pub mod withheld;
 
 /// DIN — decentralized federated learning on a Substrate chain.
@@ -54,9 +55,12 @@ pub enum Command {
 	Key(key::KeyCommand),
 	/// Send native tokens to an account.
 	Transfer(key::TransferArgs),
-	/// Bond, unbond and withdraw a participant or evaluator stake.
+	/// Bond, unbond and withdraw a participant, evaluator or validator stake.
 	#[command(subcommand)]
 	Stake(stake::StakeCommand),
+	/// Join or leave the validator set with a node's session keys, and show the set.
+	#[command(subcommand)]
+	Validator(validator::ValidatorCommand),
 	/// Create tasks, show their progress, release the test-set key.
 	#[command(subcommand)]
 	Task(task::TaskCommand),
@@ -91,6 +95,7 @@ impl Cli {
 			Command::Key(command) => key::run(command).await,
 			Command::Transfer(args) => key::transfer(args).await,
 			Command::Stake(command) => stake::run(command).await,
+			Command::Validator(command) => validator::run(command).await,
 			Command::Task(command) => task::run(command).await,
 			Command::Participant(command) => participant::run(command).await,
 			Command::Evaluator(command) => evaluator::run(command).await,

@@ -1,4 +1,4 @@
-//! `din stake …`: the bonds behind a participant's or an evaluator's duties.
+//! `din stake …`: the bonds behind a participant's, an evaluator's or a validator's duties.
 
 use clap::{Subcommand, ValueEnum};
 use din_chain::types::Role;
@@ -10,6 +10,7 @@ use crate::common::{format_amount, parse_amount, ChainArgs, SignerArgs};
 pub enum RoleArg {
 	Participant,
 	Evaluator,
+	Validator,
 }
 
 impl From<RoleArg> for Role {
@@ -17,6 +18,7 @@ impl From<RoleArg> for Role {
 		match role {
 			RoleArg::Participant => Role::Participant,
 			RoleArg::Evaluator => Role::Evaluator,
+			RoleArg::Validator => Role::Validator,
 		}
 	}
 }
@@ -91,7 +93,7 @@ pub async fn run(command: StakeCommand) -> anyhow::Result<()> {
 			let chain = chain.connect().await?;
 			let balance = chain.balance(&who).await?;
 			let mut bonds = Vec::new();
-			for role in [RoleArg::Participant, RoleArg::Evaluator] {
+			for role in [RoleArg::Participant, RoleArg::Evaluator, RoleArg::Validator] {
 				let ledger = chain.ledger(&who, role.into()).await?;
 				let (active, locked, unlocking) = ledger
 					.map(|l| {

@@ -247,7 +247,7 @@ impl<T: Config> din_primitives::BondCommitment<T::AccountId, T::Balance> for Pal
 	fn committed(who: &T::AccountId, role: Role) -> T::Balance {
 		match role {
 			Role::Evaluator => Self::committed_bond(who),
-			Role::Participant => Zero::zero(),
+			Role::Participant | Role::Validator => Zero::zero(),
 		}
 	}
 

@@ -420,6 +420,8 @@ impl<T: Config> Pallet<T> {
 		let stake = match role {
 			Role::Evaluator => terms.min_evaluator_bond,
 			Role::Participant => terms.min_participant_bond,
+			// Task offences are committed by participants and evaluators only.
+			Role::Validator => Zero::zero(),
 		};
 		T::Staking::slash(who, role, terms.fees.slash, stake, SlashReason { task, round, offence });
 	}

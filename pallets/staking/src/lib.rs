@@ -10,7 +10,9 @@
 //! each bond native tokens for their role with [`Pallet::bond`]. A bond is held on the
 //! account with `fungible::MutateHold` under [`HoldReason::ParticipantBond`] or
 //! [`HoldReason::EvaluatorBond`]; it never leaves the account unless a protocol outcome
-//! slashes it.
+//! slashes it. Validators bond the same way for [`Role::Validator`]
+//! ([`HoldReason::ValidatorBond`]): pallet-din-validators ranks candidates by that bond and
+//! locks it while the account is a candidate or in the validator set.
 //!
 //! - [`Pallet::bond`] adds to the active bond of a role (the first bond must reach the
 //!   role's minimum).
@@ -56,6 +58,11 @@
 //! [`Config::Slashed`] (drop it to burn, or `ResolveTo` a treasury account). Every slash
 //! emits [`Event::Slashed`] and lowers the account's reputation in the slashed role by
 //! [`Config::SlashReputationPenalty`].
+//!
+//! *Consensus offences* (equivocations, reported through pallet-offences) slash through
+//! [`din_primitives::SlashValidator`]: a fraction of the whole validator bond, active and
+//! unbonding, since the whole bond backs every block and vote (event
+//! [`Event::ValidatorSlashed`]).
 //!
 //! *Reputation* is a plain `u32` per account and role in [`ReputationOf`], at most
 //! [`Config::MaxReputation`]. There is no call that moves it: it rises through
@@ -106,8 +113,8 @@ pub use types::*;
 pub use weights::WeightInfo;
 
 use din_primitives::{
-	BondLocker, Perbill, Reputation, ReputationScore, Role, RoundIndex, Slash, SlashReason,
-	StakeInfo, TaskId,
+	BondLocker, Perbill, Reputation, ReputationScore, Role, RoundIndex, SessionIndex, Slash,
+	SlashReason, SlashValidator, StakeInfo, TaskId,
 };
 use polkadot_sdk::{
 	frame_support::{
@@ -159,6 +166,7 @@ pub mod pallet {
 			type Slashed = ();
 			type MinParticipantBond = ConstU64<10>;
 			type MinEvaluatorBond = ConstU64<100>;
+			type MinValidatorBond = ConstU64<1_000>;
 			type UnbondingPeriod = ConstU64<10>;
 			type MaxUnlockingChunks = ConstU32<4>;
 			type SlashReputationPenalty = ConstU32<5>;
@@ -199,6 +207,13 @@ pub mod pallet {
 		#[pallet::constant]
 		#[pallet::no_default_bounds]
 		type MinEvaluatorBond: Get<BalanceOf<Self>>;
+
+		/// Smallest active validator bond, in the currency's smallest unit. Must be non-zero:
+		/// pallet-din-validators ranks candidates by it, and it is what an equivocation
+		/// puts at risk.
+		#[pallet::constant]
+		#[pallet::no_default_bounds]
+		type MinValidatorBond: Get<BalanceOf<Self>>;
 
 		/// Blocks between `unbond` and the funds becoming withdrawable. Must be non-zero and
 		/// longer than any task phase, so an offence is settled (and slashed) before the
@@ -298,6 +313,14 @@ pub mod pallet {
 			fraction: Perbill,
 			amount: BalanceOf<T>,
 		},
+		/// `amount` of the validator bond of `who` (`fraction` of all of it) was slashed for
+		/// a consensus offence committed in `session`.
+		ValidatorSlashed {
+			who: T::AccountId,
+			session: SessionIndex,
+			fraction: Perbill,
+			amount: BalanceOf<T>,
+		},
 		/// `amount` of the `role` bond of `who` now backs a duty (total locked: `locked`).
 		BondLocked { who: T::AccountId, role: Role, amount: BalanceOf<T>, locked: BalanceOf<T> },
 		/// A duty of `who` ended and released `amount` (total locked: `locked`).
@@ -352,6 +375,9 @@ pub mod pallet {
 		/// The bond of an evaluator (aggregates, scores and proves).
 		#[codec(index = 1)]
 		EvaluatorBond,
+		/// The bond of a validator (authors and finalizes blocks).
+		#[codec(index = 2)]
+		ValidatorBond,
 	}
 
 	#[pallet::hooks]
@@ -359,6 +385,7 @@ pub mod pallet {
 		fn integrity_test() {
 			assert!(!T::MinParticipantBond::get().is_zero(), "MinParticipantBond must be non-zero");
 			assert!(!T::MinEvaluatorBond::get().is_zero(), "MinEvaluatorBond must be non-zero");
+			assert!(!T::MinValidatorBond::get().is_zero(), "MinValidatorBond must be non-zero");
 			assert!(
 				T::MinParticipantBond::get()
 					>= <T::Currency as fungible::Inspect<T::AccountId>>::minimum_balance(),
@@ -530,6 +557,7 @@ impl<T: Config> Pallet<T> {
 		match role {
 			Role::Participant => HoldReason::ParticipantBond.into(),
 			Role::Evaluator => HoldReason::EvaluatorBond.into(),
+			Role::Validator => HoldReason::ValidatorBond.into(),
 		}
 	}
 
@@ -538,6 +566,7 @@ impl<T: Config> Pallet<T> {
 		match role {
 			Role::Participant => T::MinParticipantBond::get(),
 			Role::Evaluator => T::MinEvaluatorBond::get(),
+			Role::Validator => T::MinValidatorBond::get(),
 		}
 	}
 
@@ -657,17 +686,14 @@ impl<T: Config> BondLocker<T::AccountId, BalanceOf<T>> for Pallet<T> {
 	}
 }
 
-impl<T: Config> Slash<T::AccountId, BalanceOf<T>> for Pallet<T> {
-	fn slash(
-		who: &T::AccountId,
-		role: Role,
-		fraction: Perbill,
-		stake: BalanceOf<T>,
-		reason: SlashReason,
-	) -> BalanceOf<T> {
+impl<T: Config> Pallet<T> {
+	/// Take up to `amount` from the `role` ledger of `who` (active first, then the newest
+	/// unbonding chunks) and send it to [`Config::Slashed`]; the ledger and the store peer
+	/// record go when nothing is left. Returns the amount taken.
+	fn slash_ledger(who: &T::AccountId, role: Role, amount: BalanceOf<T>) -> BalanceOf<T> {
 		let (amount, emptied) = Ledgers::<T>::mutate_exists(who, role, |maybe| {
 			let Some(ledger) = maybe.as_mut() else { return (Zero::zero(), false) };
-			let amount = ledger.slash(fraction * stake);
+			let amount = ledger.slash(amount);
 			let (credit, missing) = <T::Currency as fungible::BalancedHold<T::AccountId>>::slash(
 				&Self::hold_reason(role),
 				who,
@@ -686,6 +712,19 @@ impl<T: Config> Slash<T::AccountId, BalanceOf<T>> for Pallet<T> {
 		if emptied {
 			Self::forget_store_peer_if_unbonded(who);
 		}
+		amount
+	}
+}
+
+impl<T: Config> Slash<T::AccountId, BalanceOf<T>> for Pallet<T> {
+	fn slash(
+		who: &T::AccountId,
+		role: Role,
+		fraction: Perbill,
+		stake: BalanceOf<T>,
+		reason: SlashReason,
+	) -> BalanceOf<T> {
+		let amount = Self::slash_ledger(who, role, fraction * stake);
 		let reputation = Self::penalize(who, role, T::SlashReputationPenalty::get());
 		Self::deposit_event(Event::Slashed {
 			who: who.clone(),
@@ -702,6 +741,24 @@ impl<T: Config> Slash<T::AccountId, BalanceOf<T>> for Pallet<T> {
 			task: reason.task,
 			round: reason.round,
 			reputation,
+		});
+		amount
+	}
+}
+
+impl<T: Config> SlashValidator<T::AccountId, BalanceOf<T>> for Pallet<T> {
+	fn slash_validator(
+		who: &T::AccountId,
+		fraction: Perbill,
+		session: SessionIndex,
+	) -> BalanceOf<T> {
+		let bond = Ledgers::<T>::get(who, Role::Validator).map(|l| l.total()).unwrap_or_default();
+		let amount = Self::slash_ledger(who, Role::Validator, fraction * bond);
+		Self::deposit_event(Event::ValidatorSlashed {
+			who: who.clone(),
+			session,
+			fraction,
+			amount,
 		});
 		amount
 	}

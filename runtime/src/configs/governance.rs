@@ -97,6 +97,10 @@ pub enum DinParameter {
 	/// Smallest reward pool of a task: makes spamming the task table expensive.
 	#[codec(index = 2)]
 	MinRewardPool,
+	/// Smallest validator bond: what a candidate validator must lock, and what an
+	/// equivocation puts at risk.
+	#[codec(index = 3)]
+	MinValidatorBond,
 }
 
 impl DinParameter {
@@ -106,6 +110,7 @@ impl DinParameter {
 			DinParameter::MinParticipantBond => UNIT,
 			DinParameter::MinEvaluatorBond => 100 * UNIT,
 			DinParameter::MinRewardPool => 100 * UNIT,
+			DinParameter::MinValidatorBond => 10_000 * UNIT,
 		}
 	}
 
@@ -155,7 +160,7 @@ macro_rules! parameter_getters {
 	)*};
 }
 
-parameter_getters!(MinParticipantBond, MinEvaluatorBond, MinRewardPool);
+parameter_getters!(MinParticipantBond, MinEvaluatorBond, MinRewardPool, MinValidatorBond);
 
 impl pallet_parameters::Config for Runtime {
 	type RuntimeParameters = RuntimeParameters;

@@ -6,6 +6,7 @@
 use super::*;
 
 pub mod governance;
+pub mod validators;
 use frame_support::traits::AsEnsureOriginWithArg;
 use frame_support::weights::{
 	constants::{
@@ -115,7 +116,9 @@ parameter_types! {
 	pub const ExpectedBlockTime: u64 = MILLI_SECS_PER_BLOCK;
 	pub const MaxAuthorities: u32 = 100;
 	pub const MaxNominators: u32 = 0;
-	pub const MaxSetIdSessionEntries: u64 = 0;
+	/// GRANDPA maps each authority set to its session for as long as an equivocation in it
+	/// can be reported (`validators::DinHistoryDepth` sessions).
+	pub const MaxSetIdSessionEntries: u64 = validators::DinHistoryDepth::get() as u64;
 }
 
 impl pallet_babe::Config for Runtime {
@@ -127,9 +130,15 @@ impl pallet_babe::Config for Runtime {
 	type WeightInfo = ();
 	type MaxAuthorities = MaxAuthorities;
 	type MaxNominators = MaxNominators;
-	// No staking and no offences pallet yet: equivocations are not reported on chain.
-	type KeyOwnerProof = sp_core::Void;
-	type EquivocationReportSystem = ();
+	// An equivocation is proven against the session's historical validator set and
+	// punished through pallet-offences (`configs::validators`).
+	type KeyOwnerProof = sp_session::MembershipProof;
+	type EquivocationReportSystem = pallet_babe::EquivocationReportSystem<
+		Self,
+		Offences,
+		Historical,
+		validators::DinReportLongevity,
+	>;
 }
 
 impl pallet_grandpa::Config for Runtime {
@@ -138,8 +147,13 @@ impl pallet_grandpa::Config for Runtime {
 	type MaxAuthorities = MaxAuthorities;
 	type MaxNominators = MaxNominators;
 	type MaxSetIdSessionEntries = MaxSetIdSessionEntries;
-	type KeyOwnerProof = sp_core::Void;
-	type EquivocationReportSystem = ();
+	type KeyOwnerProof = sp_session::MembershipProof;
+	type EquivocationReportSystem = pallet_grandpa::EquivocationReportSystem<
+		Self,
+		Offences,
+		Historical,
+		validators::DinReportLongevity,
+	>;
 }
 
 impl pallet_session::Config for Runtime {
@@ -148,14 +162,18 @@ impl pallet_session::Config for Runtime {
 	type ValidatorIdOf = sp_runtime::traits::ConvertInto;
 	type ShouldEndSession = Babe;
 	type NextSessionRotation = Babe;
-	// A static validator set, fixed in genesis (`session.keys`).
-	type SessionManager = ();
+	// Invulnerables and bonded candidates (pallet-din-validators), each session's set
+	// committed to for equivocation proofs (the historical extension).
+	type SessionManager =
+		pallet_session::historical::NoteHistoricalRoot<Self, validators::IdentifiedValidators>;
 	type SessionHandler = <SessionKeys as OpaqueKeys>::KeyTypeIdProviders;
 	type Keys = SessionKeys;
-	type DisablingStrategy = ();
+	// An offender is disabled for the rest of its session, a third of the set at most, so
+	// that the rest keeps finalizing.
+	type DisablingStrategy = pallet_session::disabling::UpToLimitDisablingStrategy;
 	type WeightInfo = pallet_session::weights::SubstrateWeight<Runtime>;
 	type Currency = Balances;
-	type KeyDeposit = ConstU128<0>;
+	type KeyDeposit = validators::DinSessionKeyDeposit;
 }
 
 parameter_types! {
@@ -188,8 +206,9 @@ parameter_types! {
 
 impl pallet_transaction_payment::Config for Runtime {
 	type RuntimeEvent = RuntimeEvent;
-	// Fees are burned.
-	type OnChargeTransaction = pallet_transaction_payment::FungibleAdapter<Balances, ()>;
+	// Fees go to the block's author.
+	type OnChargeTransaction =
+		pallet_transaction_payment::FungibleAdapter<Balances, validators::FeesToAuthor>;
 	type OperationalFeeMultiplier = ConstU8<5>;
 	// pallet-revive's Ethereum fee model requires fees proportional to the block ratio.
 	type WeightToFee = BlockRatioFee<1, 1, Self, Balance>;
@@ -345,6 +364,7 @@ impl pallet_din_staking::Config for Runtime {
 	type Slashed = ();
 	type MinParticipantBond = governance::MinParticipantBond;
 	type MinEvaluatorBond = governance::MinEvaluatorBond;
+	type MinValidatorBond = governance::MinValidatorBond;
 	type UnbondingPeriod = DinUnbondingPeriod;
 	type MaxUnlockingChunks = ConstU32<32>;
 	type SlashReputationPenalty = ConstU32<10>;
@@ -493,6 +513,17 @@ where
 {
 	type Extrinsic = UncheckedExtrinsic;
 	type RuntimeCall = RuntimeCall;
+}
+
+// Validators' nodes report BABE and GRANDPA equivocations as unsigned transactions, which
+// the two pallets validate themselves (`ValidateUnsigned`).
+impl<C> frame_system::offchain::CreateBare<C> for Runtime
+where
+	RuntimeCall: From<C>,
+{
+	fn create_bare(call: RuntimeCall) -> UncheckedExtrinsic {
+		sp_runtime::generic::UncheckedExtrinsic::new_bare(call).into()
+	}
 }
 
 impl<C> frame_system::offchain::CreateSignedTransaction<C> for Runtime

@@ -14,6 +14,7 @@ use polkadot_sdk::{
 
 /// A spec the runtime accepts: one median-scored FedAvg round of 5-block phases, a pool of
 /// 1,000 DIN, subgroups of 4 with three evaluators. Tests change the fields they are about.
+#[allow(dead_code)] // Not every test binary uses every helper.
 pub fn task_spec() -> TaskSpec<Runtime> {
 	let mut spec = TaskSpec::template(b"softmax:64:10".to_vec(), 1_000 * UNIT, 5);
 	spec.subgroup_size = 4;
@@ -67,11 +68,12 @@ pub fn open_block(n: u32) {
 /// failing with the pallet and the block `n` they were checked at.
 #[allow(dead_code)]
 pub fn assert_invariants(n: u32) {
-	let checks: [(&str, fn() -> Result<(), polkadot_sdk::sp_runtime::TryRuntimeError>); 4] = [
+	let checks: [(&str, fn() -> Result<(), polkadot_sdk::sp_runtime::TryRuntimeError>); 5] = [
 		("staking", pallet_din_staking::Pallet::<Runtime>::do_try_state),
 		("tasks", pallet_din_tasks::Pallet::<Runtime>::do_try_state),
 		("evaluation", pallet_din_evaluation::Pallet::<Runtime>::do_try_state),
 		("rewards", pallet_din_rewards::Pallet::<Runtime>::do_try_state),
+		("validators", pallet_din_validators::Pallet::<Runtime>::do_try_state),
 	];
 	for (pallet, check) in checks {
 		if let Err(broken) = check() {
