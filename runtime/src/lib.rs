@@ -141,6 +141,7 @@ pub type Migrations = (
 	pallet_din_evaluation::migrations::v1::MigrateToV1<Runtime>,
 	pallet_din_evaluation::migrations::v2::MigrateToV2<Runtime>,
 	pallet_din_evaluation::migrations::v3::MigrateToV3<Runtime>,
+	pallet_din_validators::migrations::v1::MigrateToV1<Runtime>,
 );
 
 /// Executive: dispatches calls to the pallets.

@@ -47,6 +47,11 @@
 //!
 //! A validator that offends repeatedly in one session is slashed for each report
 //! pallet-offences accepts; each report needs its own equivocation proof.
+//!
+//! ## Upgrades
+//!
+//! A chain that adds this pallet by a runtime upgrade gets its running validators as
+//! invulnerables ([`migrations::v1`]), as a new chain gets its genesis validators.
 
 #![cfg_attr(not(feature = "std"), no_std)]
 
@@ -54,6 +59,7 @@ extern crate alloc;
 
 pub use pallet::*;
 
+pub mod migrations;
 pub mod weights;
 
 #[cfg(feature = "runtime-benchmarks")]
@@ -104,7 +110,11 @@ pub trait BenchmarkHelper<AccountId> {
 pub mod pallet {
 	use super::*;
 
+	/// The in-code storage version.
+	const STORAGE_VERSION: StorageVersion = StorageVersion::new(1);
+
 	#[pallet::pallet]
+	#[pallet::storage_version(STORAGE_VERSION)]
 	pub struct Pallet<T>(_);
 
 	#[pallet::config]
