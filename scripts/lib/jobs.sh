@@ -89,8 +89,10 @@ run_jobs() {
 			kill -0 "$pid" 2>/dev/null && continue
 			rc=0
 			wait "$pid" || rc=$?
-			# Whatever the job left running in its session (a daemon a test did not stop).
+			# Whatever the job left running in its session (a daemon a test did not stop;
+			# a node a failed zombienet test had paused gets the signal once continued).
 			kill -TERM -- "-$pid" 2>/dev/null || true
+			kill -CONT -- "-$pid" 2>/dev/null || true
 			i="${slots_index[$k]}"
 			took=$(($(date +%s) - slots_start[k]))
 			log="$logs/$(printf '%03d' "$i").log"

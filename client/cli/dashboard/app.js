@@ -161,6 +161,7 @@ const PAGES = {
   task: { load: (r) => getJSON(`api/tasks/${r.id}`), render: renderTask, title: (r) => `Task ${r.id}` },
   accounts: { load: () => getJSON('api/accounts'), render: renderAccounts, title: () => 'Accounts' },
   account: { load: (r) => getJSON(`api/accounts/${encodeURIComponent(r.id)}`), render: renderAccount, title: (r) => shortAddr(r.id) },
+  validators: { load: () => getJSON('api/validators'), render: renderValidators, title: () => 'Validators' },
   fund: { load: () => null, render: null, title: () => 'Fund a task' },
   notfound: { load: () => null, render: (main) => fill(main, h('h1', {}, 'Not found'), h('p', {}, h('a', { href: '#/' }, 'Back to the tasks'))), title: () => 'Not found' },
 };
@@ -172,6 +173,7 @@ function parseRoute(hash) {
   if (!head) return { page: 'tasks' };
   if (head === 'task' && /^\d+$/.test(arg || '') && parts.length === 2) return { page: 'task', id: arg };
   if (head === 'accounts' && parts.length === 1) return { page: 'accounts' };
+  if (head === 'validators' && parts.length === 1) return { page: 'validators' };
   if (head === 'account' && arg && parts.length === 2) return { page: 'account', id: arg };
   if (head === 'fund' && parts.length === 1) return { page: 'fund' };
   return { page: 'notfound' };
@@ -580,6 +582,31 @@ function renderAccounts(main, data) {
   fill(main, h('h1', {}, 'Accounts'),
     section('Evaluators (pool members)', accountsTable(data.evaluators, 'evaluators')),
     section('Participants (of the tasks shown)', accountsTable(data.participants, 'participants')));
+}
+
+// ---------------------------------------------------------------- #/validators
+
+function renderValidators(main, data) {
+  const n = native(), amount = (x) => h('span', { title: exactAmount(x, n.decimals, n.symbol) }, formatAmount(x, n.decimals, n.symbol));
+  const has = (list, who) => (list || []).includes(who);
+  const bondOf = (who) => (data.candidates || []).concat(data.leaving || []).find((c) => c.account === who)?.bond;
+  const active = (data.active || []).map((who) => {
+    const marks = [has(data.disabled, who) ? 'disabled (offended this session)' : null,
+      has(data.planned, who) ? null : 'leaves at the next session'].filter(Boolean);
+    const bond = bondOf(who);
+    return h('tr', { 'data-account': who }, h('td', {}, accountLink(who)),
+      h('td', {}, has(data.invulnerables, who) ? 'invulnerable' : 'candidate'),
+      h('td', { class: 'num' }, bond === undefined ? '–' : amount(bond)), h('td', {}, marks.join('; ') || 'authoring'));
+  });
+  const joining = (data.planned || []).filter((who) => !has(data.active, who));
+  const standing = (list, testid, empty) => table({ 'data-testid': testid }, ['account', 'locked bond'],
+    (list || []).map((c) => h('tr', { 'data-account': c.account }, h('td', {}, accountLink(c.account)), h('td', { class: 'num' }, amount(c.bond)))), empty);
+  fill(main, h('h1', {}, 'Validators'),
+    h('p', { class: 'muted' }, `Session ${text(data.session)}. Invulnerables are seated by the council; candidates stand with a locked validator bond, the largest first (din validator join).`),
+    section('Authoring this session', h('div', { class: 'scroll' }, table({ 'data-testid': 'active' }, ['validator', 'seat', 'locked bond', 'state'], active, 'no validators'))),
+    section('Joining at the next session', joining.length ? h('ul', { 'data-testid': 'joining' }, ...joining.map((who) => h('li', {}, accountLink(who)))) : h('p', { class: 'muted' }, 'nobody')),
+    section('Candidates', h('div', { class: 'scroll' }, standing(data.candidates, 'candidates', 'no candidates'))),
+    section('Leaving (bond locked until out of every set)', h('div', { class: 'scroll' }, standing(data.leaving, 'leaving', 'nobody leaving'))));
 }
 
 function bondText(bond) {

@@ -120,7 +120,8 @@ pub fn session_keys_from_seed(
 	Ok(SessionKeysWithProof { keys, proof })
 }
 
-fn status_json(set: &ValidatorSet) -> serde_json::Value {
+/// The set as `din validator status --json` and the dashboard's `/api/validators` give it.
+pub(crate) fn status_json(set: &ValidatorSet) -> serde_json::Value {
 	let accounts = |list: &[AccountId32]| list.iter().map(|a| a.to_string()).collect::<Vec<_>>();
 	let bonds = |list: &[(AccountId32, u128)]| {
 		list.iter()

@@ -156,8 +156,9 @@ pub mod pallet {
 		#[pallet::constant]
 		type MinValidators: Get<u32>;
 
-		/// Most candidates at once. Each costs a bond of at least the minimum and state that
-		/// the session change reads; it bounds that read.
+		/// Most candidates and leavers at once. Each costs a bond of at least the minimum and
+		/// state that the session change reads; it bounds that read (a leaver stays until its
+		/// bond is released, so chilling does not make room for more).
 		#[pallet::constant]
 		type MaxCandidates: Get<u32>;
 
@@ -259,7 +260,7 @@ pub mod pallet {
 		/// The account left recently and is still in a queued or active set; it can
 		/// validate again once its bond is released.
 		StillLeaving,
-		/// `MaxCandidates` accounts are candidates already.
+		/// `MaxCandidates` accounts are candidates or leaving already.
 		TooManyCandidates,
 		/// `MaxValidators` invulnerables are seated already.
 		TooManyInvulnerables,
@@ -304,8 +305,11 @@ pub mod pallet {
 			ensure!(!Invulnerables::<T>::get().contains(&who), Error::<T>::AlreadyInvulnerable);
 			ensure!(!Candidates::<T>::contains_key(&who), Error::<T>::AlreadyCandidate);
 			ensure!(!Leaving::<T>::contains_key(&who), Error::<T>::StillLeaving);
+			// Leavers count too: each stays in `Leaving`, which the session change reads,
+			// until two sessions after it left.
 			ensure!(
-				Candidates::<T>::count() < T::MaxCandidates::get(),
+				Candidates::<T>::count().saturating_add(Leaving::<T>::count())
+					< T::MaxCandidates::get(),
 				Error::<T>::TooManyCandidates
 			);
 			ensure!(T::KeysRegistration::is_registered(&who), Error::<T>::NoSessionKeys);
@@ -436,7 +440,11 @@ impl<T: Config> Pallet<T> {
 			Candidates::<T>::iter().count() as u32 == Candidates::<T>::count(),
 			"candidate counter"
 		);
-		ensure!(Candidates::<T>::count() <= T::MaxCandidates::get(), "too many candidates");
+		ensure!(
+			Candidates::<T>::count().saturating_add(Leaving::<T>::count())
+				<= T::MaxCandidates::get(),
+			"too many candidates and leavers"
+		);
 		ensure!(Leaving::<T>::iter().count() as u32 == Leaving::<T>::count(), "leaving counter");
 		let invulnerables = Invulnerables::<T>::get();
 		for (who, bond) in Candidates::<T>::iter() {

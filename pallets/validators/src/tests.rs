@@ -92,7 +92,7 @@ fn candidates_are_ranked_by_locked_bond_and_the_set_is_bounded() {
 }
 
 #[test]
-fn more_candidates_than_the_bound_are_refused() {
+fn more_candidates_than_the_bound_are_refused_and_chilling_makes_no_room() {
 	ExtBuilder::default().build_and_execute(|| {
 		for who in 3..8 {
 			stand(who, MIN_BOND);
@@ -102,6 +102,16 @@ fn more_candidates_than_the_bound_are_refused() {
 			Validators::validate(RuntimeOrigin::signed(9)),
 			Error::<Test>::TooManyCandidates
 		);
+		// A leaver is still read at every session change until its bond is released: cycling
+		// validate and chill cannot grow what the session change reads.
+		assert_ok!(Validators::chill(RuntimeOrigin::signed(3)));
+		assert_noop!(
+			Validators::validate(RuntimeOrigin::signed(9)),
+			Error::<Test>::TooManyCandidates
+		);
+		plan(2);
+		plan(3);
+		assert_ok!(Validators::validate(RuntimeOrigin::signed(9)));
 	});
 }
 

@@ -10,6 +10,7 @@
 const { test, before, after } = require("node:test");
 const assert = require("node:assert/strict");
 const fs = require("node:fs");
+const { execFileSync } = require("node:child_process");
 const path = require("node:path");
 const { chromium } = require("playwright-core");
 const { ethers } = require("ethers");
@@ -195,5 +196,20 @@ test("markup in what the page shows stays text", async () => {
     assert.match(await error.textContent(), /<img src=x/, "the markup is shown as text");
     assert.equal(await page.locator("[data-testid=error] img").count(), 0, "no element was made of it");
     assert.equal(await page.evaluate(() => window.injected), undefined, "no script of it ran");
+  });
+});
+
+test("the validators page shows who authors: the dev chain's genesis validator, invulnerable", async () => {
+  const alice = execFileSync(chain.din, ["key", "inspect", "--suri", "//Alice"]).toString().trim();
+  const status = JSON.parse(execFileSync(chain.din, ["validator", "status", "--json", "--url", chain.ws]).toString());
+  assert.deepEqual(status.active, [alice], "din validator status: Alice validates alone");
+  await withPage("validators", async (page) => {
+    await page.goto(`${DASHBOARD}/#/validators`);
+    const row = page.locator(`[data-testid=active] tr[data-account="${alice}"]`);
+    await row.waitFor({ timeout: 30_000 });
+    assert.match(await row.textContent(), /invulnerable/);
+    assert.match(await row.textContent(), /authoring/);
+    assert.equal(await page.locator("[data-testid=active] tbody tr").count(), status.active.length, "the page lists the set din validator status reports");
+    assert.match(await page.locator("[data-testid=candidates]").textContent(), /no candidates/);
   });
 });

@@ -84,6 +84,7 @@ fn router(dashboard: Arc<Dashboard>) -> Router {
 		.route("/api/tasks/{task}", get(task))
 		.route("/api/accounts", get(accounts))
 		.route("/api/accounts/{account}", get(account))
+		.route("/api/validators", get(validators))
 		.route("/api/evm", get(evm))
 		.route("/api/spec", post(spec))
 		.with_state(dashboard)
@@ -226,6 +227,13 @@ async fn accounts(State(dashboard): State<Arc<Dashboard>>) -> Reply {
 		}));
 	}
 	Ok(Answer::Json(json!({ "evaluators": evaluators, "participants": listed })))
+}
+
+/// The session's validators, the planned set and everyone standing, as `din validator
+/// status --json` prints them.
+async fn validators(State(dashboard): State<Arc<Dashboard>>) -> Reply {
+	let set = dashboard.chain.validator_set().await?;
+	Ok(Answer::Json(crate::validator::status_json(&set)))
 }
 
 async fn account(State(dashboard): State<Arc<Dashboard>>, Path(account): Path<String>) -> Reply {
