@@ -237,6 +237,14 @@ mod runtime {
 	#[runtime::pallet_index(14)]
 	pub type Parameters = pallet_parameters::Pallet<Runtime>;
 
+	/// Calls kept by hash until dispatched: the runtime upgrades the council enacts.
+	#[runtime::pallet_index(18)]
+	pub type Preimage = pallet_preimage::Pallet<Runtime>;
+
+	/// Root for the calls two thirds of the council whitelist (runtime upgrades).
+	#[runtime::pallet_index(19)]
+	pub type Whitelist = pallet_whitelist::Pallet<Runtime>;
+
 	/// DIN: participant and evaluator bonds, slashing, soulbound reputation.
 	#[runtime::pallet_index(20)]
 	pub type Staking = pallet_din_staking::Pallet<Runtime>;

@@ -2,7 +2,7 @@
 //! changes a parameter in storage and it takes effect at once (a `join_task` below a raised
 //! minimum bond fails, in a task created before the raise); the same call from anyone else
 //! (a signed account, a council member alone) changes nothing. Only the development preset
-//! has a sudo key.
+//! has a sudo key. Runtime upgrades reach Root only through two thirds of the council.
 
 mod common;
 
@@ -11,11 +11,12 @@ use common::{account, new_test_ext, task_spec};
 use din_primitives::{Role, UNIT};
 use din_runtime::{
 	configs::governance::{DinParameter, RuntimeParameters},
-	Council, Parameters, Runtime, RuntimeCall, RuntimeEvent, RuntimeOrigin, Staking, System, Tasks,
+	Council, Parameters, Preimage, Runtime, RuntimeCall, RuntimeEvent, RuntimeOrigin, Staking,
+	System, Tasks, Whitelist,
 };
 use polkadot_sdk::{
 	frame_support::{assert_noop, assert_ok, dispatch::GetDispatchInfo, traits::SortedMembers},
-	pallet_collective, pallet_parameters,
+	frame_system, pallet_collective, pallet_parameters, pallet_whitelist,
 	sp_keyring::Sr25519Keyring,
 	sp_runtime::{
 		traits::{BlakeTwo256, Hash},
@@ -159,4 +160,74 @@ fn only_the_development_preset_has_a_sudo_key() {
 	assert!(local_sudo.is_null(), "the local chain has no sudo key: {local_sudo}");
 	assert_eq!(local_council.as_array().map(Vec::len), Some(3));
 	assert_eq!(local_council, dev_council);
+}
+
+/// A runtime upgrade (here `System::set_code_without_checks`, whose code the test's
+/// externalities need not execute) reaches Root only through two thirds of the council:
+/// a motion whitelists its hash, anyone notes the call as a preimage (paying its deposit),
+/// and a second motion dispatches it. A signed account, a member alone, or a dispatch of a
+/// call nobody whitelisted change nothing.
+#[test]
+fn two_thirds_of_the_council_upgrade_the_runtime_and_nobody_else_can() {
+	new_test_ext().execute_with(|| {
+		let [alice, bob, dave] = [Sr25519Keyring::Alice, Sr25519Keyring::Bob, Sr25519Keyring::Dave]
+			.map(|k| k.to_account_id());
+		let code = b"\0asm a new runtime".to_vec();
+		let upgrade =
+			RuntimeCall::System(frame_system::Call::set_code_without_checks { code: code.clone() });
+		let hash = BlakeTwo256::hash_of(&upgrade);
+		let whitelist =
+			|| RuntimeCall::Whitelist(pallet_whitelist::Call::whitelist_call { call_hash: hash });
+		let dispatch = || {
+			RuntimeCall::Whitelist(pallet_whitelist::Call::dispatch_whitelisted_call {
+				call_hash: hash,
+				call_encoded_len: upgrade.encoded_size() as u32,
+				call_weight_witness: upgrade.get_dispatch_info().call_weight,
+			})
+		};
+		let code_updated = || {
+			System::events().iter().any(|record| {
+				matches!(
+					record.event,
+					RuntimeEvent::System(frame_system::Event::CodeUpdated { .. })
+				)
+			})
+		};
+
+		// Root directly: only the development chain's sudo key holds it.
+		assert_noop!(
+			System::set_code_without_checks(RuntimeOrigin::signed(alice.clone()), code.clone()),
+			DispatchError::BadOrigin
+		);
+		// Whitelisting: not a signed account, not one member of three.
+		assert_noop!(
+			Whitelist::whitelist_call(RuntimeOrigin::signed(alice.clone()), hash),
+			DispatchError::BadOrigin
+		);
+		assert_eq!(
+			council_motion(&alice, 1, &[], whitelist()),
+			Some(Err(DispatchError::BadOrigin)),
+			"one member of three is not two thirds"
+		);
+		// Dispatching what nobody whitelisted does not upgrade.
+		assert_ok!(Preimage::note_preimage(RuntimeOrigin::signed(dave.clone()), upgrade.encode()));
+		assert_eq!(
+			council_motion(&alice, 2, &[alice.clone(), bob.clone()], dispatch()),
+			Some(Ok(()))
+		);
+		assert!(!code_updated(), "a dispatch before the whitelisting is only deferred");
+
+		// Two of three whitelist it; two of three dispatch it as Root.
+		assert_eq!(
+			council_motion(&alice, 2, &[alice.clone(), bob.clone()], whitelist()),
+			Some(Ok(()))
+		);
+		assert_eq!(
+			council_motion(&bob, 2, &[bob.clone(), alice.clone()], dispatch()),
+			Some(Ok(()))
+		);
+		assert!(code_updated(), "the upgrade was dispatched as Root");
+		// The whitelisting is spent: the same dispatch again does nothing.
+		assert!(!pallet_whitelist::WhitelistedCall::<Runtime>::contains_key(hash));
+	});
 }

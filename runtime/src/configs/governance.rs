@@ -1,7 +1,8 @@
 //! Governance: the council (one member, one vote; pallet-collective), who sits on it
 //! (pallet-membership, changed by two thirds of the council), and DIN's protocol
 //! parameters in storage (pallet-parameters), which a council majority changes without a
-//! runtime upgrade.
+//! runtime upgrade, and the runtime upgrades themselves, which two thirds of the council
+//! enact as Root (pallet-whitelist over pallet-preimage).
 //!
 //! The parameters are a plain enum of DIN's own ([`RuntimeParameters`]), not
 //! `frame_support`'s `dynamic_params` macros: their generated `TryFrom` impl on a
@@ -11,7 +12,10 @@
 
 use super::*;
 use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
-use frame_support::traits::{dynamic_params::AggregatedKeyValue, EitherOf, Get};
+use frame_support::traits::{
+	dynamic_params::AggregatedKeyValue, fungible::HoldConsideration, EitherOf, Get,
+	LinearStoragePrice,
+};
 use scale_info::TypeInfo;
 
 /// The council's instance of pallet-collective.
@@ -167,4 +171,45 @@ impl pallet_parameters::Config for Runtime {
 	type RuntimeEvent = RuntimeEvent;
 	type AdminOrigin = AsEnsureOriginWithArg<RootOr<CouncilMajority>>;
 	type WeightInfo = ();
+}
+
+parameter_types! {
+	/// A preimage (a call kept in state until it is dispatched, such as a runtime upgrade)
+	/// holds 1 UNIT plus 1 MILLI_UNIT per byte from whoever notes it, as verifying keys do.
+	pub const PreimageBaseDeposit: Balance = UNIT;
+	pub const PreimageByteDeposit: Balance = MILLI_UNIT;
+	pub const PreimageHoldReason: RuntimeHoldReason =
+		RuntimeHoldReason::Preimage(pallet_preimage::HoldReason::Preimage);
+	/// A dispatch the council asks for before it whitelists the call lapses after a week.
+	pub const WhitelistDeferredDispatchExpiration: BlockNumber = 7 * DAYS;
+}
+
+/// Calls kept in state by their hash, paid for by whoever notes them: the runtime upgrades
+/// the council enacts (`System::set_code` with a whole runtime is too large for a motion).
+impl pallet_preimage::Config for Runtime {
+	type RuntimeEvent = RuntimeEvent;
+	type WeightInfo = pallet_preimage::weights::SubstrateWeight<Runtime>;
+	type Currency = Balances;
+	type ManagerOrigin = RootOr<CouncilTwoThirds>;
+	type Consideration = HoldConsideration<
+		AccountId,
+		Balances,
+		PreimageHoldReason,
+		LinearStoragePrice<PreimageBaseDeposit, PreimageByteDeposit, Balance>,
+	>;
+}
+
+/// Root for what two thirds of the council decide, and nothing else: a motion whitelists a
+/// call's hash, another dispatches it as Root (from a noted preimage or inline). This is how
+/// the council upgrades the runtime (`System::set_code`), which only Root may; outside the
+/// development chain nothing else holds Root.
+impl pallet_whitelist::Config for Runtime {
+	type RuntimeEvent = RuntimeEvent;
+	type RuntimeCall = RuntimeCall;
+	type WhitelistOrigin = RootOr<CouncilTwoThirds>;
+	type DispatchWhitelistedOrigin = RootOr<CouncilTwoThirds>;
+	type Preimages = Preimage;
+	type DeferredDispatchExpiration = WhitelistDeferredDispatchExpiration;
+	type BlockNumberProvider = System;
+	type WeightInfo = pallet_whitelist::weights::SubstrateWeight<Runtime>;
 }
