@@ -33,7 +33,7 @@
 // --heap-pages
 // 4096
 // --header
-// /tmp/tmp.ocLWPzc4zu
+// /tmp/tmp.uJcyTrqryX
 // --template
 // /work/main/scripts/bench/frame-weight-template.hbs
 // --output
@@ -74,6 +74,8 @@ pub trait WeightInfo {
 /// Weights for `pallet_din_tasks` using the DIN node and recommended hardware.
 pub struct SubstrateWeight<T>(PhantomData<T>);
 impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
+	/// Storage: `Parameters::Parameters` (r:2 w:0)
+	/// Proof: `Parameters::Parameters` (`max_values`: None, `max_size`: Some(33), added: 2508, mode: `MaxEncodedLen`)
 	/// Storage: `Assets::Asset` (r:1 w:1)
 	/// Proof: `Assets::Asset` (`max_values`: None, `max_size`: Some(210), added: 2685, mode: `MaxEncodedLen`)
 	/// Storage: `Tasks::ActiveTasks` (r:1 w:1)
@@ -89,11 +91,11 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `AssetsHolder::BalancesOnHold` (r:1 w:1)
 	/// Proof: `AssetsHolder::BalancesOnHold` (`max_values`: None, `max_size`: Some(84), added: 2559, mode: `MaxEncodedLen`)
 	/// Storage: `AssetsHolder::Holds` (r:1 w:1)
-	/// Proof: `AssetsHolder::Holds` (`max_values`: None, `max_size`: Some(231), added: 2706, mode: `MaxEncodedLen`)
+	/// Proof: `AssetsHolder::Holds` (`max_values`: None, `max_size`: Some(303), added: 2778, mode: `MaxEncodedLen`)
 	/// Storage: `System::Account` (r:1 w:1)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:1 w:1)
-	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(211), added: 2686, mode: `MaxEncodedLen`)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(283), added: 2758, mode: `MaxEncodedLen`)
 	/// Storage: `Tasks::Deadlines` (r:1 w:1)
 	/// Proof: `Tasks::Deadlines` (`max_values`: None, `max_size`: Some(21), added: 2496, mode: `MaxEncodedLen`)
 	/// Storage: `Tasks::TaskDeposits` (r:0 w:1)
@@ -103,28 +105,30 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// The range of component `a` is `[1, 4096]`.
 	fn create_task(a: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `729`
-		//  Estimated: `5547`
-		// Minimum execution time: 148_922_000 picoseconds.
-		Weight::from_parts(162_886_541, 5547)
-			// Standard Error: 130
-			.saturating_add(Weight::from_parts(1_658, 0).saturating_mul(a.into()))
-			.saturating_add(T::DbWeight::get().reads(11_u64))
+		//  Measured:  `1306`
+		//  Estimated: `6006`
+		// Minimum execution time: 168_851_000 picoseconds.
+		Weight::from_parts(228_591_050, 6006)
+			// Standard Error: 498
+			.saturating_add(Weight::from_parts(4_369, 0).saturating_mul(a.into()))
+			.saturating_add(T::DbWeight::get().reads(13_u64))
 			.saturating_add(T::DbWeight::get().writes(12_u64))
 	}
 	/// Storage: `Tasks::Tasks` (r:1 w:0)
 	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(4870), added: 7345, mode: `MaxEncodedLen`)
 	/// Storage: `Staking::Ledgers` (r:1 w:1)
 	/// Proof: `Staking::Ledgers` (`max_values`: None, `max_size`: Some(730), added: 3205, mode: `MaxEncodedLen`)
+	/// Storage: `Parameters::Parameters` (r:1 w:0)
+	/// Proof: `Parameters::Parameters` (`max_values`: None, `max_size`: Some(33), added: 2508, mode: `MaxEncodedLen`)
 	/// Storage: `Tasks::Participants` (r:1 w:1)
 	/// Proof: `Tasks::Participants` (`max_values`: None, `max_size`: Some(41014), added: 43489, mode: `MaxEncodedLen`)
 	fn join_task() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `43453`
+		//  Measured:  `43456`
 		//  Estimated: `44479`
-		// Minimum execution time: 153_659_000 picoseconds.
-		Weight::from_parts(169_843_000, 44479)
-			.saturating_add(T::DbWeight::get().reads(3_u64))
+		// Minimum execution time: 166_848_000 picoseconds.
+		Weight::from_parts(223_592_000, 44479)
+			.saturating_add(T::DbWeight::get().reads(4_u64))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
 	}
 	/// Storage: `Tasks::Tasks` (r:1 w:0)
@@ -135,8 +139,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `42054`
 		//  Estimated: `44479`
-		// Minimum execution time: 117_886_000 picoseconds.
-		Weight::from_parts(132_688_000, 44479)
+		// Minimum execution time: 122_562_000 picoseconds.
+		Weight::from_parts(163_523_000, 44479)
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -151,7 +155,7 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Assets::Account` (r:1 w:1)
 	/// Proof: `Assets::Account` (`max_values`: None, `max_size`: Some(134), added: 2609, mode: `MaxEncodedLen`)
 	/// Storage: `AssetsHolder::Holds` (r:1 w:1)
-	/// Proof: `AssetsHolder::Holds` (`max_values`: None, `max_size`: Some(231), added: 2706, mode: `MaxEncodedLen`)
+	/// Proof: `AssetsHolder::Holds` (`max_values`: None, `max_size`: Some(303), added: 2778, mode: `MaxEncodedLen`)
 	/// Storage: `AssetsHolder::BalancesOnHold` (r:1 w:1)
 	/// Proof: `AssetsHolder::BalancesOnHold` (`max_values`: None, `max_size`: Some(84), added: 2559, mode: `MaxEncodedLen`)
 	/// Storage: `Tasks::Participants` (r:1 w:1)
@@ -173,12 +177,12 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// The range of component `p` is `[0, 1000]`.
 	fn cancel_task(p: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `6337 + p * (131 ±0)`
+		//  Measured:  `6927 + p * (131 ±0)`
 		//  Estimated: `44479 + p * (3205 ±0)`
-		// Minimum execution time: 111_326_000 picoseconds.
-		Weight::from_parts(113_118_000, 44479)
-			// Standard Error: 165_968
-			.saturating_add(Weight::from_parts(13_330_128, 0).saturating_mul(p.into()))
+		// Minimum execution time: 158_285_000 picoseconds.
+		Weight::from_parts(192_025_000, 44479)
+			// Standard Error: 336_212
+			.saturating_add(Weight::from_parts(15_998_076, 0).saturating_mul(p.into()))
 			.saturating_add(T::DbWeight::get().reads(11_u64))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(p.into())))
 			.saturating_add(T::DbWeight::get().writes(12_u64))
@@ -194,19 +198,19 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `AssetsHolder::BalancesOnHold` (r:1 w:1)
 	/// Proof: `AssetsHolder::BalancesOnHold` (`max_values`: None, `max_size`: Some(84), added: 2559, mode: `MaxEncodedLen`)
 	/// Storage: `AssetsHolder::Holds` (r:1 w:1)
-	/// Proof: `AssetsHolder::Holds` (`max_values`: None, `max_size`: Some(231), added: 2706, mode: `MaxEncodedLen`)
+	/// Proof: `AssetsHolder::Holds` (`max_values`: None, `max_size`: Some(303), added: 2778, mode: `MaxEncodedLen`)
 	/// Storage: `Tasks::TaskDeposits` (r:1 w:1)
 	/// Proof: `Tasks::TaskDeposits` (`max_values`: None, `max_size`: Some(28), added: 2503, mode: `MaxEncodedLen`)
 	/// Storage: `System::Account` (r:1 w:1)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:1 w:1)
-	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(211), added: 2686, mode: `MaxEncodedLen`)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(283), added: 2758, mode: `MaxEncodedLen`)
 	fn extend_task() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `6160`
+		//  Measured:  `6750`
 		//  Estimated: `8335`
-		// Minimum execution time: 142_723_000 picoseconds.
-		Weight::from_parts(156_103_000, 8335)
+		// Minimum execution time: 153_648_000 picoseconds.
+		Weight::from_parts(219_606_000, 8335)
 			.saturating_add(T::DbWeight::get().reads(8_u64))
 			.saturating_add(T::DbWeight::get().writes(8_u64))
 	}
@@ -216,8 +220,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `5151`
 		//  Estimated: `8335`
-		// Minimum execution time: 25_778_000 picoseconds.
-		Weight::from_parts(31_136_000, 8335)
+		// Minimum execution time: 27_721_000 picoseconds.
+		Weight::from_parts(43_234_000, 8335)
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -235,8 +239,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `6415`
 		//  Estimated: `8335`
-		// Minimum execution time: 121_592_000 picoseconds.
-		Weight::from_parts(132_878_000, 8335)
+		// Minimum execution time: 134_199_000 picoseconds.
+		Weight::from_parts(166_347_000, 8335)
 			.saturating_add(T::DbWeight::get().reads(6_u64))
 			.saturating_add(T::DbWeight::get().writes(5_u64))
 	}
@@ -250,8 +254,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `42046`
 		//  Estimated: `44479`
-		// Minimum execution time: 262_891_000 picoseconds.
-		Weight::from_parts(274_519_000, 44479)
+		// Minimum execution time: 266_035_000 picoseconds.
+		Weight::from_parts(287_647_000, 44479)
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -273,8 +277,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `9747`
 		//  Estimated: `83262`
-		// Minimum execution time: 351_915_000 picoseconds.
-		Weight::from_parts(387_918_000, 83262)
+		// Minimum execution time: 384_101_000 picoseconds.
+		Weight::from_parts(578_328_000, 83262)
 			.saturating_add(T::DbWeight::get().reads(38_u64))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
 	}
@@ -294,8 +298,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `9000`
 		//  Estimated: `8335`
-		// Minimum execution time: 64_846_000 picoseconds.
-		Weight::from_parts(84_115_000, 8335)
+		// Minimum execution time: 71_917_000 picoseconds.
+		Weight::from_parts(92_838_000, 8335)
 			.saturating_add(T::DbWeight::get().reads(6_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
@@ -319,8 +323,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `9024`
 		//  Estimated: `8335`
-		// Minimum execution time: 77_596_000 picoseconds.
-		Weight::from_parts(86_189_000, 8335)
+		// Minimum execution time: 85_387_000 picoseconds.
+		Weight::from_parts(111_135_000, 8335)
 			.saturating_add(T::DbWeight::get().reads(8_u64))
 			.saturating_add(T::DbWeight::get().writes(6_u64))
 	}
@@ -330,8 +334,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `6`
 		//  Estimated: `3486`
-		// Minimum execution time: 2_664_000 picoseconds.
-		Weight::from_parts(3_034_000, 3486)
+		// Minimum execution time: 2_624_000 picoseconds.
+		Weight::from_parts(3_055_000, 3486)
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 	}
 	/// Storage: `Tasks::Deadlines` (r:2 w:2)
@@ -346,8 +350,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `5291`
 		//  Estimated: `8335`
-		// Minimum execution time: 38_507_000 picoseconds.
-		Weight::from_parts(40_581_000, 8335)
+		// Minimum execution time: 39_609_000 picoseconds.
+		Weight::from_parts(44_686_000, 8335)
 			.saturating_add(T::DbWeight::get().reads(4_u64))
 			.saturating_add(T::DbWeight::get().writes(4_u64))
 	}
@@ -367,6 +371,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Evaluation::Pool` (`max_values`: Some(1), `max_size`: Some(14338), added: 14833, mode: `MaxEncodedLen`)
 	/// Storage: `Evaluation::Leaving` (r:1 w:0)
 	/// Proof: `Evaluation::Leaving` (`max_values`: Some(1), `max_size`: Some(9218), added: 9713, mode: `MaxEncodedLen`)
+	/// Storage: `Parameters::Parameters` (r:1 w:0)
+	/// Proof: `Parameters::Parameters` (`max_values`: None, `max_size`: Some(33), added: 2508, mode: `MaxEncodedLen`)
 	/// Storage: `Staking::Ledgers` (r:511 w:511)
 	/// Proof: `Staking::Ledgers` (`max_values`: None, `max_size`: Some(730), added: 3205, mode: `MaxEncodedLen`)
 	/// Storage: `Staking::ReputationOf` (r:11 w:0)
@@ -387,15 +393,15 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// The range of component `l` is `[0, 500]`.
 	fn on_initialize_round_start(p: u32, l: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `577 + l * (149 ±0) + p * (67 ±0)`
+		//  Measured:  `580 + l * (149 ±0) + p * (67 ±0)`
 		//  Estimated: `44479 + l * (3205 ±0)`
-		// Minimum execution time: 1_980_380_000 picoseconds.
-		Weight::from_parts(58_701_355, 44479)
-			// Standard Error: 116_414
-			.saturating_add(Weight::from_parts(4_176_501, 0).saturating_mul(p.into()))
-			// Standard Error: 116_212
-			.saturating_add(Weight::from_parts(9_694_780, 0).saturating_mul(l.into()))
-			.saturating_add(T::DbWeight::get().reads(31_u64))
+		// Minimum execution time: 2_184_813_000 picoseconds.
+		Weight::from_parts(2_778_715_000, 44479)
+			// Standard Error: 681_084
+			.saturating_add(Weight::from_parts(1_090_831, 0).saturating_mul(p.into()))
+			// Standard Error: 681_263
+			.saturating_add(Weight::from_parts(10_833_829, 0).saturating_mul(l.into()))
+			.saturating_add(T::DbWeight::get().reads(32_u64))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(l.into())))
 			.saturating_add(T::DbWeight::get().writes(21_u64))
 			.saturating_add(T::DbWeight::get().writes((1_u64).saturating_mul(p.into())))
@@ -413,7 +419,7 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Assets::Account` (r:1 w:1)
 	/// Proof: `Assets::Account` (`max_values`: None, `max_size`: Some(134), added: 2609, mode: `MaxEncodedLen`)
 	/// Storage: `AssetsHolder::Holds` (r:1 w:1)
-	/// Proof: `AssetsHolder::Holds` (`max_values`: None, `max_size`: Some(231), added: 2706, mode: `MaxEncodedLen`)
+	/// Proof: `AssetsHolder::Holds` (`max_values`: None, `max_size`: Some(303), added: 2778, mode: `MaxEncodedLen`)
 	/// Storage: `AssetsHolder::BalancesOnHold` (r:1 w:1)
 	/// Proof: `AssetsHolder::BalancesOnHold` (`max_values`: None, `max_size`: Some(84), added: 2559, mode: `MaxEncodedLen`)
 	/// Storage: `Tasks::Participants` (r:1 w:1)
@@ -443,12 +449,12 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// The range of component `p` is `[1, 192]`.
 	fn on_initialize_finish(p: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `6497 + p * (132 ±0)`
-		//  Estimated: `44479 + p * (3205 ±0)`
-		// Minimum execution time: 127_259_000 picoseconds.
-		Weight::from_parts(109_872_024, 44479)
-			// Standard Error: 18_505
-			.saturating_add(Weight::from_parts(10_002_054, 0).saturating_mul(p.into()))
+		//  Measured:  `7087 + p * (132 ±0)`
+		//  Estimated: `44479 + p * (3205 ±3)`
+		// Minimum execution time: 141_710_000 picoseconds.
+		Weight::from_parts(207_254_537, 44479)
+			// Standard Error: 284_441
+			.saturating_add(Weight::from_parts(12_464_180, 0).saturating_mul(p.into()))
 			.saturating_add(T::DbWeight::get().reads(12_u64))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(p.into())))
 			.saturating_add(T::DbWeight::get().writes(17_u64))
@@ -463,8 +469,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `222`
 		//  Estimated: `3486`
-		// Minimum execution time: 10_216_000 picoseconds.
-		Weight::from_parts(11_007_000, 3486)
+		// Minimum execution time: 9_084_000 picoseconds.
+		Weight::from_parts(15_533_000, 3486)
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 	}
 	/// Storage: `Tasks::Rounds` (r:1 w:1)
@@ -484,10 +490,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `549 + k * (85 ±0)`
 		//  Estimated: `6113 + k * (2717 ±0)`
-		// Minimum execution time: 39_049_000 picoseconds.
-		Weight::from_parts(40_501_000, 6113)
-			// Standard Error: 6_004
-			.saturating_add(Weight::from_parts(5_331_917, 0).saturating_mul(k.into()))
+		// Minimum execution time: 42_123_000 picoseconds.
+		Weight::from_parts(45_878_000, 6113)
+			// Standard Error: 62_642
+			.saturating_add(Weight::from_parts(6_846_261, 0).saturating_mul(k.into()))
 			.saturating_add(T::DbWeight::get().reads(5_u64))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(k.into())))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
@@ -505,13 +511,13 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `System::Account` (r:1 w:1)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:1 w:1)
-	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(211), added: 2686, mode: `MaxEncodedLen`)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(283), added: 2758, mode: `MaxEncodedLen`)
 	fn on_idle_task_pruned() -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `5517`
 		//  Estimated: `8335`
-		// Minimum execution time: 72_338_000 picoseconds.
-		Weight::from_parts(76_053_000, 8335)
+		// Minimum execution time: 77_305_000 picoseconds.
+		Weight::from_parts(93_059_000, 8335)
 			.saturating_add(T::DbWeight::get().reads(6_u64))
 			.saturating_add(T::DbWeight::get().writes(4_u64))
 	}
@@ -519,6 +525,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 
 // For backwards compatibility and tests.
 impl WeightInfo for () {
+	/// Storage: `Parameters::Parameters` (r:2 w:0)
+	/// Proof: `Parameters::Parameters` (`max_values`: None, `max_size`: Some(33), added: 2508, mode: `MaxEncodedLen`)
 	/// Storage: `Assets::Asset` (r:1 w:1)
 	/// Proof: `Assets::Asset` (`max_values`: None, `max_size`: Some(210), added: 2685, mode: `MaxEncodedLen`)
 	/// Storage: `Tasks::ActiveTasks` (r:1 w:1)
@@ -534,11 +542,11 @@ impl WeightInfo for () {
 	/// Storage: `AssetsHolder::BalancesOnHold` (r:1 w:1)
 	/// Proof: `AssetsHolder::BalancesOnHold` (`max_values`: None, `max_size`: Some(84), added: 2559, mode: `MaxEncodedLen`)
 	/// Storage: `AssetsHolder::Holds` (r:1 w:1)
-	/// Proof: `AssetsHolder::Holds` (`max_values`: None, `max_size`: Some(231), added: 2706, mode: `MaxEncodedLen`)
+	/// Proof: `AssetsHolder::Holds` (`max_values`: None, `max_size`: Some(303), added: 2778, mode: `MaxEncodedLen`)
 	/// Storage: `System::Account` (r:1 w:1)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:1 w:1)
-	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(211), added: 2686, mode: `MaxEncodedLen`)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(283), added: 2758, mode: `MaxEncodedLen`)
 	/// Storage: `Tasks::Deadlines` (r:1 w:1)
 	/// Proof: `Tasks::Deadlines` (`max_values`: None, `max_size`: Some(21), added: 2496, mode: `MaxEncodedLen`)
 	/// Storage: `Tasks::TaskDeposits` (r:0 w:1)
@@ -548,28 +556,30 @@ impl WeightInfo for () {
 	/// The range of component `a` is `[1, 4096]`.
 	fn create_task(a: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `729`
-		//  Estimated: `5547`
-		// Minimum execution time: 148_922_000 picoseconds.
-		Weight::from_parts(162_886_541, 5547)
-			// Standard Error: 130
-			.saturating_add(Weight::from_parts(1_658, 0).saturating_mul(a.into()))
-			.saturating_add(RocksDbWeight::get().reads(11_u64))
+		//  Measured:  `1306`
+		//  Estimated: `6006`
+		// Minimum execution time: 168_851_000 picoseconds.
+		Weight::from_parts(228_591_050, 6006)
+			// Standard Error: 498
+			.saturating_add(Weight::from_parts(4_369, 0).saturating_mul(a.into()))
+			.saturating_add(RocksDbWeight::get().reads(13_u64))
 			.saturating_add(RocksDbWeight::get().writes(12_u64))
 	}
 	/// Storage: `Tasks::Tasks` (r:1 w:0)
 	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(4870), added: 7345, mode: `MaxEncodedLen`)
 	/// Storage: `Staking::Ledgers` (r:1 w:1)
 	/// Proof: `Staking::Ledgers` (`max_values`: None, `max_size`: Some(730), added: 3205, mode: `MaxEncodedLen`)
+	/// Storage: `Parameters::Parameters` (r:1 w:0)
+	/// Proof: `Parameters::Parameters` (`max_values`: None, `max_size`: Some(33), added: 2508, mode: `MaxEncodedLen`)
 	/// Storage: `Tasks::Participants` (r:1 w:1)
 	/// Proof: `Tasks::Participants` (`max_values`: None, `max_size`: Some(41014), added: 43489, mode: `MaxEncodedLen`)
 	fn join_task() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `43453`
+		//  Measured:  `43456`
 		//  Estimated: `44479`
-		// Minimum execution time: 153_659_000 picoseconds.
-		Weight::from_parts(169_843_000, 44479)
-			.saturating_add(RocksDbWeight::get().reads(3_u64))
+		// Minimum execution time: 166_848_000 picoseconds.
+		Weight::from_parts(223_592_000, 44479)
+			.saturating_add(RocksDbWeight::get().reads(4_u64))
 			.saturating_add(RocksDbWeight::get().writes(2_u64))
 	}
 	/// Storage: `Tasks::Tasks` (r:1 w:0)
@@ -580,8 +590,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `42054`
 		//  Estimated: `44479`
-		// Minimum execution time: 117_886_000 picoseconds.
-		Weight::from_parts(132_688_000, 44479)
+		// Minimum execution time: 122_562_000 picoseconds.
+		Weight::from_parts(163_523_000, 44479)
 			.saturating_add(RocksDbWeight::get().reads(2_u64))
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
@@ -596,7 +606,7 @@ impl WeightInfo for () {
 	/// Storage: `Assets::Account` (r:1 w:1)
 	/// Proof: `Assets::Account` (`max_values`: None, `max_size`: Some(134), added: 2609, mode: `MaxEncodedLen`)
 	/// Storage: `AssetsHolder::Holds` (r:1 w:1)
-	/// Proof: `AssetsHolder::Holds` (`max_values`: None, `max_size`: Some(231), added: 2706, mode: `MaxEncodedLen`)
+	/// Proof: `AssetsHolder::Holds` (`max_values`: None, `max_size`: Some(303), added: 2778, mode: `MaxEncodedLen`)
 	/// Storage: `AssetsHolder::BalancesOnHold` (r:1 w:1)
 	/// Proof: `AssetsHolder::BalancesOnHold` (`max_values`: None, `max_size`: Some(84), added: 2559, mode: `MaxEncodedLen`)
 	/// Storage: `Tasks::Participants` (r:1 w:1)
@@ -618,12 +628,12 @@ impl WeightInfo for () {
 	/// The range of component `p` is `[0, 1000]`.
 	fn cancel_task(p: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `6337 + p * (131 ±0)`
+		//  Measured:  `6927 + p * (131 ±0)`
 		//  Estimated: `44479 + p * (3205 ±0)`
-		// Minimum execution time: 111_326_000 picoseconds.
-		Weight::from_parts(113_118_000, 44479)
-			// Standard Error: 165_968
-			.saturating_add(Weight::from_parts(13_330_128, 0).saturating_mul(p.into()))
+		// Minimum execution time: 158_285_000 picoseconds.
+		Weight::from_parts(192_025_000, 44479)
+			// Standard Error: 336_212
+			.saturating_add(Weight::from_parts(15_998_076, 0).saturating_mul(p.into()))
 			.saturating_add(RocksDbWeight::get().reads(11_u64))
 			.saturating_add(RocksDbWeight::get().reads((1_u64).saturating_mul(p.into())))
 			.saturating_add(RocksDbWeight::get().writes(12_u64))
@@ -639,19 +649,19 @@ impl WeightInfo for () {
 	/// Storage: `AssetsHolder::BalancesOnHold` (r:1 w:1)
 	/// Proof: `AssetsHolder::BalancesOnHold` (`max_values`: None, `max_size`: Some(84), added: 2559, mode: `MaxEncodedLen`)
 	/// Storage: `AssetsHolder::Holds` (r:1 w:1)
-	/// Proof: `AssetsHolder::Holds` (`max_values`: None, `max_size`: Some(231), added: 2706, mode: `MaxEncodedLen`)
+	/// Proof: `AssetsHolder::Holds` (`max_values`: None, `max_size`: Some(303), added: 2778, mode: `MaxEncodedLen`)
 	/// Storage: `Tasks::TaskDeposits` (r:1 w:1)
 	/// Proof: `Tasks::TaskDeposits` (`max_values`: None, `max_size`: Some(28), added: 2503, mode: `MaxEncodedLen`)
 	/// Storage: `System::Account` (r:1 w:1)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:1 w:1)
-	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(211), added: 2686, mode: `MaxEncodedLen`)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(283), added: 2758, mode: `MaxEncodedLen`)
 	fn extend_task() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `6160`
+		//  Measured:  `6750`
 		//  Estimated: `8335`
-		// Minimum execution time: 142_723_000 picoseconds.
-		Weight::from_parts(156_103_000, 8335)
+		// Minimum execution time: 153_648_000 picoseconds.
+		Weight::from_parts(219_606_000, 8335)
 			.saturating_add(RocksDbWeight::get().reads(8_u64))
 			.saturating_add(RocksDbWeight::get().writes(8_u64))
 	}
@@ -661,8 +671,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `5151`
 		//  Estimated: `8335`
-		// Minimum execution time: 25_778_000 picoseconds.
-		Weight::from_parts(31_136_000, 8335)
+		// Minimum execution time: 27_721_000 picoseconds.
+		Weight::from_parts(43_234_000, 8335)
 			.saturating_add(RocksDbWeight::get().reads(1_u64))
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
@@ -680,8 +690,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `6415`
 		//  Estimated: `8335`
-		// Minimum execution time: 121_592_000 picoseconds.
-		Weight::from_parts(132_878_000, 8335)
+		// Minimum execution time: 134_199_000 picoseconds.
+		Weight::from_parts(166_347_000, 8335)
 			.saturating_add(RocksDbWeight::get().reads(6_u64))
 			.saturating_add(RocksDbWeight::get().writes(5_u64))
 	}
@@ -695,8 +705,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `42046`
 		//  Estimated: `44479`
-		// Minimum execution time: 262_891_000 picoseconds.
-		Weight::from_parts(274_519_000, 44479)
+		// Minimum execution time: 266_035_000 picoseconds.
+		Weight::from_parts(287_647_000, 44479)
 			.saturating_add(RocksDbWeight::get().reads(3_u64))
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
@@ -718,8 +728,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `9747`
 		//  Estimated: `83262`
-		// Minimum execution time: 351_915_000 picoseconds.
-		Weight::from_parts(387_918_000, 83262)
+		// Minimum execution time: 384_101_000 picoseconds.
+		Weight::from_parts(578_328_000, 83262)
 			.saturating_add(RocksDbWeight::get().reads(38_u64))
 			.saturating_add(RocksDbWeight::get().writes(2_u64))
 	}
@@ -739,8 +749,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `9000`
 		//  Estimated: `8335`
-		// Minimum execution time: 64_846_000 picoseconds.
-		Weight::from_parts(84_115_000, 8335)
+		// Minimum execution time: 71_917_000 picoseconds.
+		Weight::from_parts(92_838_000, 8335)
 			.saturating_add(RocksDbWeight::get().reads(6_u64))
 			.saturating_add(RocksDbWeight::get().writes(3_u64))
 	}
@@ -764,8 +774,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `9024`
 		//  Estimated: `8335`
-		// Minimum execution time: 77_596_000 picoseconds.
-		Weight::from_parts(86_189_000, 8335)
+		// Minimum execution time: 85_387_000 picoseconds.
+		Weight::from_parts(111_135_000, 8335)
 			.saturating_add(RocksDbWeight::get().reads(8_u64))
 			.saturating_add(RocksDbWeight::get().writes(6_u64))
 	}
@@ -775,8 +785,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `6`
 		//  Estimated: `3486`
-		// Minimum execution time: 2_664_000 picoseconds.
-		Weight::from_parts(3_034_000, 3486)
+		// Minimum execution time: 2_624_000 picoseconds.
+		Weight::from_parts(3_055_000, 3486)
 			.saturating_add(RocksDbWeight::get().reads(1_u64))
 	}
 	/// Storage: `Tasks::Deadlines` (r:2 w:2)
@@ -791,8 +801,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `5291`
 		//  Estimated: `8335`
-		// Minimum execution time: 38_507_000 picoseconds.
-		Weight::from_parts(40_581_000, 8335)
+		// Minimum execution time: 39_609_000 picoseconds.
+		Weight::from_parts(44_686_000, 8335)
 			.saturating_add(RocksDbWeight::get().reads(4_u64))
 			.saturating_add(RocksDbWeight::get().writes(4_u64))
 	}
@@ -812,6 +822,8 @@ impl WeightInfo for () {
 	/// Proof: `Evaluation::Pool` (`max_values`: Some(1), `max_size`: Some(14338), added: 14833, mode: `MaxEncodedLen`)
 	/// Storage: `Evaluation::Leaving` (r:1 w:0)
 	/// Proof: `Evaluation::Leaving` (`max_values`: Some(1), `max_size`: Some(9218), added: 9713, mode: `MaxEncodedLen`)
+	/// Storage: `Parameters::Parameters` (r:1 w:0)
+	/// Proof: `Parameters::Parameters` (`max_values`: None, `max_size`: Some(33), added: 2508, mode: `MaxEncodedLen`)
 	/// Storage: `Staking::Ledgers` (r:511 w:511)
 	/// Proof: `Staking::Ledgers` (`max_values`: None, `max_size`: Some(730), added: 3205, mode: `MaxEncodedLen`)
 	/// Storage: `Staking::ReputationOf` (r:11 w:0)
@@ -832,15 +844,15 @@ impl WeightInfo for () {
 	/// The range of component `l` is `[0, 500]`.
 	fn on_initialize_round_start(p: u32, l: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `577 + l * (149 ±0) + p * (67 ±0)`
+		//  Measured:  `580 + l * (149 ±0) + p * (67 ±0)`
 		//  Estimated: `44479 + l * (3205 ±0)`
-		// Minimum execution time: 1_980_380_000 picoseconds.
-		Weight::from_parts(58_701_355, 44479)
-			// Standard Error: 116_414
-			.saturating_add(Weight::from_parts(4_176_501, 0).saturating_mul(p.into()))
-			// Standard Error: 116_212
-			.saturating_add(Weight::from_parts(9_694_780, 0).saturating_mul(l.into()))
-			.saturating_add(RocksDbWeight::get().reads(31_u64))
+		// Minimum execution time: 2_184_813_000 picoseconds.
+		Weight::from_parts(2_778_715_000, 44479)
+			// Standard Error: 681_084
+			.saturating_add(Weight::from_parts(1_090_831, 0).saturating_mul(p.into()))
+			// Standard Error: 681_263
+			.saturating_add(Weight::from_parts(10_833_829, 0).saturating_mul(l.into()))
+			.saturating_add(RocksDbWeight::get().reads(32_u64))
 			.saturating_add(RocksDbWeight::get().reads((1_u64).saturating_mul(l.into())))
 			.saturating_add(RocksDbWeight::get().writes(21_u64))
 			.saturating_add(RocksDbWeight::get().writes((1_u64).saturating_mul(p.into())))
@@ -858,7 +870,7 @@ impl WeightInfo for () {
 	/// Storage: `Assets::Account` (r:1 w:1)
 	/// Proof: `Assets::Account` (`max_values`: None, `max_size`: Some(134), added: 2609, mode: `MaxEncodedLen`)
 	/// Storage: `AssetsHolder::Holds` (r:1 w:1)
-	/// Proof: `AssetsHolder::Holds` (`max_values`: None, `max_size`: Some(231), added: 2706, mode: `MaxEncodedLen`)
+	/// Proof: `AssetsHolder::Holds` (`max_values`: None, `max_size`: Some(303), added: 2778, mode: `MaxEncodedLen`)
 	/// Storage: `AssetsHolder::BalancesOnHold` (r:1 w:1)
 	/// Proof: `AssetsHolder::BalancesOnHold` (`max_values`: None, `max_size`: Some(84), added: 2559, mode: `MaxEncodedLen`)
 	/// Storage: `Tasks::Participants` (r:1 w:1)
@@ -888,12 +900,12 @@ impl WeightInfo for () {
 	/// The range of component `p` is `[1, 192]`.
 	fn on_initialize_finish(p: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `6497 + p * (132 ±0)`
-		//  Estimated: `44479 + p * (3205 ±0)`
-		// Minimum execution time: 127_259_000 picoseconds.
-		Weight::from_parts(109_872_024, 44479)
-			// Standard Error: 18_505
-			.saturating_add(Weight::from_parts(10_002_054, 0).saturating_mul(p.into()))
+		//  Measured:  `7087 + p * (132 ±0)`
+		//  Estimated: `44479 + p * (3205 ±3)`
+		// Minimum execution time: 141_710_000 picoseconds.
+		Weight::from_parts(207_254_537, 44479)
+			// Standard Error: 284_441
+			.saturating_add(Weight::from_parts(12_464_180, 0).saturating_mul(p.into()))
 			.saturating_add(RocksDbWeight::get().reads(12_u64))
 			.saturating_add(RocksDbWeight::get().reads((1_u64).saturating_mul(p.into())))
 			.saturating_add(RocksDbWeight::get().writes(17_u64))
@@ -908,8 +920,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `222`
 		//  Estimated: `3486`
-		// Minimum execution time: 10_216_000 picoseconds.
-		Weight::from_parts(11_007_000, 3486)
+		// Minimum execution time: 9_084_000 picoseconds.
+		Weight::from_parts(15_533_000, 3486)
 			.saturating_add(RocksDbWeight::get().reads(2_u64))
 	}
 	/// Storage: `Tasks::Rounds` (r:1 w:1)
@@ -929,10 +941,10 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `549 + k * (85 ±0)`
 		//  Estimated: `6113 + k * (2717 ±0)`
-		// Minimum execution time: 39_049_000 picoseconds.
-		Weight::from_parts(40_501_000, 6113)
-			// Standard Error: 6_004
-			.saturating_add(Weight::from_parts(5_331_917, 0).saturating_mul(k.into()))
+		// Minimum execution time: 42_123_000 picoseconds.
+		Weight::from_parts(45_878_000, 6113)
+			// Standard Error: 62_642
+			.saturating_add(Weight::from_parts(6_846_261, 0).saturating_mul(k.into()))
 			.saturating_add(RocksDbWeight::get().reads(5_u64))
 			.saturating_add(RocksDbWeight::get().reads((1_u64).saturating_mul(k.into())))
 			.saturating_add(RocksDbWeight::get().writes(2_u64))
@@ -950,13 +962,13 @@ impl WeightInfo for () {
 	/// Storage: `System::Account` (r:1 w:1)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:1 w:1)
-	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(211), added: 2686, mode: `MaxEncodedLen`)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(283), added: 2758, mode: `MaxEncodedLen`)
 	fn on_idle_task_pruned() -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `5517`
 		//  Estimated: `8335`
-		// Minimum execution time: 72_338_000 picoseconds.
-		Weight::from_parts(76_053_000, 8335)
+		// Minimum execution time: 77_305_000 picoseconds.
+		Weight::from_parts(93_059_000, 8335)
 			.saturating_add(RocksDbWeight::get().reads(6_u64))
 			.saturating_add(RocksDbWeight::get().writes(4_u64))
 	}
