@@ -61,19 +61,32 @@ impl_opaque_keys! {
 	}
 }
 
-/// The runtime version. `spec_version` must be bumped on every change of the runtime's
-/// behaviour, `transaction_version` on every change of the call encoding.
-#[runtime_version]
-pub const VERSION: RuntimeVersion = RuntimeVersion {
-	spec_name: Cow::Borrowed("din"),
-	impl_name: Cow::Borrowed("din"),
-	authoring_version: 1,
-	spec_version: 113,
-	impl_version: 1,
-	apis: apis::RUNTIME_API_VERSIONS,
-	transaction_version: 1,
-	system_version: 1,
-};
+/// Declares [`VERSION`] with the given `spec_version` (a literal: `#[runtime_version]`
+/// reads it from the source into the wasm's `runtime_version` section).
+macro_rules! declare_runtime_version {
+	($spec_version:tt) => {
+		/// The runtime version. `spec_version` must be bumped on every change of the
+		/// runtime's behaviour, `transaction_version` on every change of the call encoding.
+		#[runtime_version]
+		pub const VERSION: RuntimeVersion = RuntimeVersion {
+			spec_name: Cow::Borrowed("din"),
+			impl_name: Cow::Borrowed("din"),
+			authoring_version: 1,
+			spec_version: $spec_version,
+			impl_version: 1,
+			apis: apis::RUNTIME_API_VERSIONS,
+			transaction_version: 1,
+			system_version: 1,
+		};
+	};
+}
+#[cfg(not(feature = "upgrade-test"))]
+declare_runtime_version!(113);
+// The same runtime one version ahead: the runtime a live network upgrades to in the
+// runtime-upgrade test (zombienet/0004-runtime-upgrade.zndsl), which `set_code` accepts only
+// with a higher `spec_version`. Never a real chain's runtime.
+#[cfg(feature = "upgrade-test")]
+declare_runtime_version!(114);
 
 /// Target block time. Three seconds keep a federated round of five phases short enough
 /// for a demo while leaving BABE and GRANDPA ample room on small machines.

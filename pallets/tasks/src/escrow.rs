@@ -103,6 +103,7 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// How much of `asset` is held on `who` for reward pools (all its tasks in that asset).
+	#[cfg(any(feature = "try-runtime", feature = "std"))]
 	pub(crate) fn pool_on_hold(asset: RewardAsset, who: &T::AccountId) -> BalanceOf<T> {
 		let reason = HoldReason::RewardPool.into();
 		match asset {

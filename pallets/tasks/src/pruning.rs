@@ -20,7 +20,6 @@
 
 use super::*;
 use din_primitives::{slice_within, WorkSlice};
-use frame_support::traits::fungible::InspectHold;
 
 impl<T: Config> Pallet<T> {
 	/// The deposit a task created from `spec` holds: a base, per byte of the encoded spec
@@ -154,6 +153,7 @@ impl<T: Config> Pallet<T> {
 	#[cfg(any(feature = "try-runtime", feature = "std"))]
 	pub(crate) fn try_state_pruning() -> Result<(), polkadot_sdk::sp_runtime::TryRuntimeError> {
 		use alloc::collections::btree_map::BTreeMap;
+		use frame_support::traits::fungible::InspectHold;
 		let mut deposits: BTreeMap<T::AccountId, BalanceOf<T>> = BTreeMap::new();
 		for (task, deposit) in TaskDeposits::<T>::iter() {
 			let info = Tasks::<T>::get(task).ok_or("a deposit for a task that is gone")?;
