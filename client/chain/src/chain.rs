@@ -27,7 +27,9 @@ use subxt::{
 };
 use subxt_signer::{sr25519, SecretUri};
 
+mod council;
 mod validators;
+pub use council::{Closed, Council, Motion, Proposal, RuntimeUpgrade};
 pub use validators::{SessionKeysWithProof, ValidatorSet};
 
 /// Bytes in a CID (`din_primitives::MAX_CID_LEN`).

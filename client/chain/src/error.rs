@@ -178,6 +178,29 @@ pub(crate) fn failure(events: &ExtrinsicEvents<DinConfig>, metadata: ArcMetadata
 	})
 }
 
+/// A dispatch error the runtime reports inside an event (a council motion's call, a
+/// whitelisted call), named from `metadata` where it is a pallet's.
+pub(crate) fn runtime_dispatch(
+	metadata: &subxt::Metadata,
+	e: &crate::din::runtime_types::sp_runtime::DispatchError,
+) -> Error {
+	use crate::din::runtime_types::sp_runtime::DispatchError as RuntimeError;
+	if let RuntimeError::Module(module) = e {
+		let named = metadata.pallet_by_error_index(module.index).and_then(|pallet| {
+			let variant = pallet.error_variant_by_index(module.error[0])?;
+			Some(PalletError {
+				pallet: pallet.name().to_string(),
+				error: variant.name.clone(),
+				docs: variant.docs.join(" ").trim().to_string(),
+			})
+		});
+		if let Some(named) = named {
+			return Error::Pallet(named);
+		}
+	}
+	Error::Dispatch(format!("{e:?}"))
+}
+
 /// The node's JSON-RPC error behind a failed submission.
 ///
 /// subxt keeps it as a field, not a `source()` (`ErrorSubmittingTransaction(BackendError)`),

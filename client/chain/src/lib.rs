@@ -78,10 +78,11 @@ mod denomination;
 mod error;
 
 pub use chain::{
-	score_binding, score_commit_hash, AggregateOpening, Balance, BlockEvents, Chain, DinEvent,
-	Included, Inclusion, ReadAt, SessionKeysWithProof, SignedTransaction, Signer, ValidatorSet,
-	DEFAULT_INCLUSION_TIMEOUT, MAX_CID_LEN, MAX_PROOF_LEN, MAX_STORE_PEER_LEN, PRUNED_BEYOND,
-	RESUBSCRIBE_ATTEMPTS, RESUBSCRIBE_DELAY,
+	score_binding, score_commit_hash, AggregateOpening, Balance, BlockEvents, Chain, Closed,
+	Council, DinEvent, Included, Inclusion, Motion, Proposal, ReadAt, RuntimeUpgrade,
+	SessionKeysWithProof, SignedTransaction, Signer, ValidatorSet, DEFAULT_INCLUSION_TIMEOUT,
+	MAX_CID_LEN, MAX_PROOF_LEN, MAX_STORE_PEER_LEN, PRUNED_BEYOND, RESUBSCRIBE_ATTEMPTS,
+	RESUBSCRIBE_DELAY,
 };
 pub use denomination::{Denomination, NATIVE_DECIMALS, NATIVE_SYMBOL};
 pub use error::{Error, PalletError};

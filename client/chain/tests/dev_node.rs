@@ -378,3 +378,110 @@ async fn typed_api_drives_a_task_on_a_dev_node() {
 	assert_eq!(chain.global_model(task, 0).await.expect("read"), None);
 	assert_eq!(chain.settlement(task).await.expect("read"), None);
 }
+
+/// The council's motions on a dev node (its council: Alice, Bob, Charlie): a whitelisting
+/// needs two of three ayes; one member alone, a non-member and an early close achieve
+/// nothing; a dispatched call that fails comes back as its own named error.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn council_motions_whitelist_an_upgrade_only_with_two_thirds() {
+	let dir = tempfile::tempdir().expect("temp dir");
+	let mut node = Node::start(dir.path());
+	let chain = node.connect().await;
+	let [alice, bob, charlie, dave] = ["//Alice", "//Bob", "//Charlie", "//Dave"]
+		.map(|uri| Signer::from_uri(uri).expect("dev URI"));
+
+	let council = within(&node, "the council", chain.council()).await.expect("reads");
+	let members = [&alice, &bob, &charlie].map(Signer::account_id);
+	assert_eq!(council.members.len(), 3);
+	assert!(members.iter().all(|m| council.members.contains(m)), "{council:?}");
+	assert_eq!(council.two_thirds(), 2);
+
+	// Not runtime code: enough to whitelist, refused once dispatched.
+	let upgrade = within(
+		&node,
+		"the upgrade's weight",
+		chain.runtime_upgrade(b"\0asm not a runtime".to_vec()),
+	)
+	.await
+	.expect("weighed");
+	let whitelist = Chain::whitelist_motion(&upgrade);
+
+	let outsider =
+		within(&node, "a non-member's motion", chain.propose_motion(&dave, whitelist.clone(), 2))
+			.await
+			.expect_err("only members propose");
+	assert!(outsider.pallet_error().is_some_and(|e| e.is("Council", "NotMember")), "{outsider}");
+	// A threshold of one runs the call at once as one member of three: not two thirds.
+	let alone =
+		within(&node, "one member's motion", chain.propose_motion(&alice, whitelist.clone(), 1))
+			.await
+			.expect_err("one member cannot whitelist");
+	assert!(matches!(&alone, Error::Dispatch(e) if e.contains("BadOrigin")), "{alone}");
+
+	let din_chain::Proposal::Open { hash, .. } =
+		within(&node, "the motion", chain.propose_motion(&alice, whitelist, 2))
+			.await
+			.expect("moved")
+	else {
+		panic!("a motion of threshold 2 waits for a second aye");
+	};
+	let motions = within(&node, "the council", chain.council()).await.expect("reads").motions;
+	assert_eq!(motions.len(), 1);
+	assert_eq!((motions[0].call.as_str(), motions[0].ayes.len()), ("Whitelist.whitelist_call", 0));
+	within(&node, "Alice's aye", chain.vote_motion(&alice, hash, true))
+		.await
+		.expect("voted");
+	let early = within(&node, "an early close", chain.close_motion(&dave, hash))
+		.await
+		.expect_err("one aye of two, before the motion's end");
+	assert!(early.pallet_error().is_some_and(|e| e.is("Council", "TooEarly")), "{early}");
+	assert!(!chain.is_whitelisted(upgrade.call_hash).await.expect("reads"));
+
+	within(&node, "Bob's aye", chain.vote_motion(&bob, hash, true))
+		.await
+		.expect("voted");
+	let closed = within(&node, "the close", chain.close_motion(&dave, hash))
+		.await
+		.expect("closed");
+	assert_eq!(closed, din_chain::Closed::Executed);
+	assert!(chain.is_whitelisted(upgrade.call_hash).await.expect("reads"));
+	assert!(within(&node, "the council", chain.council())
+		.await
+		.expect("reads")
+		.motions
+		.is_empty());
+
+	// Anyone notes the call; noting it again is no second deposit.
+	let noted =
+		within(&node, "the preimage", chain.note_preimage(&dave, upgrade.call.clone())).await;
+	assert_eq!(noted.expect("noted"), upgrade.call_hash);
+	let again =
+		within(&node, "the preimage again", chain.note_preimage(&dave, upgrade.call.clone()));
+	assert_eq!(again.await.expect("already noted"), upgrade.call_hash);
+
+	// Two thirds dispatch it as Root; `set_code` refuses what is no runtime, and that is
+	// the error the close reports (the dispatch itself succeeds whatever its call does).
+	let din_chain::Proposal::Open { hash, .. } = within(
+		&node,
+		"the dispatch motion",
+		chain.propose_motion(&bob, Chain::dispatch_motion(&upgrade), 2),
+	)
+	.await
+	.expect("moved") else {
+		panic!("a motion of threshold 2 waits for a second aye");
+	};
+	within(&node, "Bob's aye", chain.vote_motion(&bob, hash, true))
+		.await
+		.expect("voted");
+	within(&node, "Charlie's aye", chain.vote_motion(&charlie, hash, true))
+		.await
+		.expect("voted");
+	let refused = within(&node, "the dispatch", chain.close_motion(&alice, hash))
+		.await
+		.expect_err("no runtime in the code");
+	assert!(refused.pallet_error().is_some_and(|e| e.pallet == "System"), "{refused}");
+	assert!(
+		!chain.is_whitelisted(upgrade.call_hash).await.expect("reads"),
+		"the whitelisting is spent"
+	);
+}

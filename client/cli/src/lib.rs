@@ -23,6 +23,7 @@ use clap::{Parser, Subcommand};
 pub mod artifact;
 pub mod common;
 pub mod config;
+pub mod council;
 pub mod dashboard;
 pub mod evaluator;
 pub mod exit;
@@ -61,6 +62,9 @@ pub enum Command {
 	/// Join or leave the validator set with a node's session keys, and show the set.
 	#[command(subcommand)]
 	Validator(validator::ValidatorCommand),
+	/// Council members: move, vote on and close motions; enact runtime upgrades.
+	#[command(subcommand)]
+	Council(council::CouncilCommand),
 	/// Create tasks, show their progress, release the test-set key.
 	#[command(subcommand)]
 	Task(task::TaskCommand),
@@ -96,6 +100,7 @@ impl Cli {
 			Command::Transfer(args) => key::transfer(args).await,
 			Command::Stake(command) => stake::run(command).await,
 			Command::Validator(command) => validator::run(command).await,
+			Command::Council(command) => council::run(command).await,
 			Command::Task(command) => task::run(command).await,
 			Command::Participant(command) => participant::run(command).await,
 			Command::Evaluator(command) => evaluator::run(command).await,
