@@ -1,4 +1,5 @@
-//! Chain specifications: `dev` and `local` come from the runtime's genesis presets.
+//! Chain specifications: `dev`, `local` and `production` come from the runtime's genesis
+//! presets.
 
 use din_runtime::WASM_BINARY;
 use polkadot_sdk::{sc_service::ChainType, sp_genesis_builder, *};
@@ -39,6 +40,21 @@ pub fn local_chain_spec() -> Result<ChainSpec, String> {
 		.with_id("din_local")
 		.with_chain_type(ChainType::Local)
 		.with_genesis_config_preset_name(sp_genesis_builder::LOCAL_TESTNET_RUNTIME_PRESET)
+		.with_properties(properties())
+		.build())
+}
+
+/// `--chain production`: the public network's template (no sudo key, no dev accounts); its
+/// validators, council and balances are for its founders to fill in before the genesis
+/// builds (`build-spec --chain production > spec.json`, then `--chain spec.json`).
+pub fn production_chain_spec() -> Result<ChainSpec, String> {
+	Ok(ChainSpec::builder(wasm_binary()?, None)
+		.with_name("DIN")
+		.with_id("din")
+		.with_chain_type(ChainType::Live)
+		.with_genesis_config_preset_name(
+			din_runtime::genesis_config_presets::PRODUCTION_RUNTIME_PRESET,
+		)
 		.with_properties(properties())
 		.build())
 }

@@ -108,6 +108,17 @@ pub fn new_partial(config: &Configuration) -> Result<Service, ServiceError> {
 		.build(),
 	);
 
+	let babe_config = sc_consensus_babe::configuration(&*client)?;
+	// A spec without validators (the production template, unfilled) builds a genesis, but
+	// its chain could never author a block (and GRANDPA's setup below would panic on it).
+	if babe_config.authorities.is_empty() {
+		return Err(ServiceError::Other(
+			"the chain has no validators: its spec's session.keys is empty (the production \
+			 preset leaves them to the network's founders)"
+				.into(),
+		));
+	}
+
 	let (grandpa_block_import, grandpa_link) = grandpa::block_import(
 		client.clone(),
 		GRANDPA_JUSTIFICATION_PERIOD,
@@ -117,7 +128,6 @@ pub fn new_partial(config: &Configuration) -> Result<Service, ServiceError> {
 	)?;
 	let justification_import = grandpa_block_import.clone();
 
-	let babe_config = sc_consensus_babe::configuration(&*client)?;
 	let slot_duration = babe_config.slot_duration();
 	let (block_import, babe_link) = sc_consensus_babe::block_import(
 		babe_config,

@@ -7,6 +7,11 @@
 //!
 //! zombienet customizes the `session.keys` of these presets to insert its own validators,
 //! so validators live only there (BABE and GRANDPA authorities are derived from it).
+//!
+//! `production` is the genesis of a public network less what only its founders know: no
+//! sudo key, no dev account, no test stablecoin, and empty `session.keys`,
+//! `councilMembership.members` and `balances`, which they fill in (README, "Starting a
+//! network"). Left empty, a node refuses to start on it: its chain could never author.
 
 use crate::{
 	AccountId, AssetsConfig, BabeConfig, Balance, BalancesConfig, CouncilMembershipConfig,
@@ -26,6 +31,8 @@ use serde_json::Value;
 
 /// Name of the multi-validator local preset (`--chain local`).
 pub const LOCAL_TESTNET_RUNTIME_PRESET: &str = sp_genesis_builder::LOCAL_TESTNET_RUNTIME_PRESET;
+/// Name of the public network's template (`--chain production`).
+pub const PRODUCTION_RUNTIME_PRESET: &str = "production";
 
 /// What each endowed dev account starts with: enough for any test, far from overflow.
 pub const ENDOWMENT: Balance = 1_000_000_000 * UNIT;
@@ -144,11 +151,23 @@ pub fn local_testnet_genesis() -> Value {
 	)
 }
 
+/// `--chain production`: BABE's epoch configuration and the fields the founders fill in,
+/// empty; no sudo key.
+pub fn production_genesis() -> Value {
+	frame_support::build_struct_json_patch!(RuntimeGenesisConfig {
+		balances: BalancesConfig { balances: Vec::new() },
+		babe: BabeConfig { epoch_config: BABE_GENESIS_EPOCH_CONFIG },
+		session: SessionConfig { keys: Vec::new() },
+		council_membership: CouncilMembershipConfig { members: Default::default() },
+	})
+}
+
 /// The JSON patch of a named preset.
 pub fn get_preset(id: &PresetId) -> Option<Vec<u8>> {
 	let patch = match id.as_ref() {
 		sp_genesis_builder::DEV_RUNTIME_PRESET => development_config_genesis(),
 		sp_genesis_builder::LOCAL_TESTNET_RUNTIME_PRESET => local_testnet_genesis(),
+		PRODUCTION_RUNTIME_PRESET => production_genesis(),
 		_ => return None,
 	};
 	Some(
@@ -163,5 +182,6 @@ pub fn preset_names() -> Vec<PresetId> {
 	vec![
 		PresetId::from(sp_genesis_builder::DEV_RUNTIME_PRESET),
 		PresetId::from(sp_genesis_builder::LOCAL_TESTNET_RUNTIME_PRESET),
+		PresetId::from(PRODUCTION_RUNTIME_PRESET),
 	]
 }

@@ -160,6 +160,11 @@ fn only_the_development_preset_has_a_sudo_key() {
 	assert!(local_sudo.is_null(), "the local chain has no sudo key: {local_sudo}");
 	assert_eq!(local_council.as_array().map(Vec::len), Some(3));
 	assert_eq!(local_council, dev_council);
+	// The public network's template: no sudo key, and a council for its founders to seat.
+	let (production_sudo, production_council) =
+		new_test_ext().execute_with(|| sudo_key("production"));
+	assert!(production_sudo.is_null(), "the production template has no sudo key");
+	assert_eq!(production_council, serde_json::json!([]));
 }
 
 /// A runtime upgrade (here `System::set_code_without_checks`, whose code the test's
