@@ -15,6 +15,10 @@
 # - the pool's accounting holds (pool = participants + evaluators + burned + refund);
 # - the extension and the end of training are on chain, and phases whose expected
 #   submissions were all in ended early (the blocks per round are printed).
+# The dev node runs the runtime built with `try-runtime` (scripts/lib/runtime-variant.sh,
+# a minute or two warm), and every migration's pre/post checks and every pallet's
+# try_state must pass over this task's state in round 1 and after it (fl-run.sh
+# --try-runtime: what the try-runtime CLI runs against a live chain).
 # The scoring window (60 blocks, then Rewarding's 15 for late proofs) leaves room for
 # Groth16 proofs on a loaded 2-core machine: each takes 18-36 s there, and an evaluator
 # proves up to three in a row; with 30 blocks a CI run that proved the tabular task's
@@ -22,11 +26,15 @@
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
 
-SUMMARY="$(mktemp)" EVENTS="$(mktemp)" FINAL="$(mktemp)"
-trap 'rm -f "$SUMMARY" "$EVENTS" "$FINAL"' EXIT
+SUMMARY="$(mktemp)" EVENTS="$(mktemp)" FINAL="$(mktemp)" OVERRIDES="$(mktemp -d)"
+trap 'rm -rf "$SUMMARY" "$EVENTS" "$FINAL" "$OVERRIDES"' EXIT
+source "$DIN_ROOT/scripts/lib/runtime-variant.sh"
+with_heartbeat "cargo build the try-runtime runtime" \
+	build_runtime_variant "$CARGO_TARGET_DIR/debug/wbuild/din-runtime" try-runtime
+cp "$RUNTIME_VARIANT" "$OVERRIDES/"
 FINAL_JSON="$FINAL" "$DIN_ROOT/scripts/fl-run.sh" --participants 4 --evaluators 3 --rounds 2 --aggregation median \
 	--scoring-blocks 60 --poisoner --liar --kill-restart --owner-control --timeout 900 --summary "$SUMMARY" \
-	--events "$EVENTS"
+	--events "$EVENTS" --try-runtime "$OVERRIDES"
 
 DIN="$CARGO_TARGET_DIR/debug/din"
 address() { "$DIN" key inspect --suri "$1"; }

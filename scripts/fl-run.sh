@@ -14,7 +14,8 @@
 #                     [--scoring-blocks B]
 #                     [--poisoner] [--copier] [--inflater] [--liar] [--copy-commit]
 #                     [--wrong-test-set] [--summary FILE] [--events FILE] [--kill-restart]
-#                     [--owner-control] [--data-dir DIR] [--standardize]
+#                     [--owner-control] [--upgrade-runtime WASM] [--try-runtime DIR]
+#                     [--data-dir DIR] [--standardize]
 #                     [--dp CLIP,SIGMA,EPSILON] [--unprivatized] [--drop-after-upload]
 #                     [--url WS_URL[,WS_URL…]] [--timeout SECONDS] [--worker]
 #                     [--reward-asset ASSET_ID]
@@ -55,6 +56,18 @@
 #                  the chain takes) in round 1's Training, then `din task end` in round 2's:
 #                  the task runs the rounds it was created with, on a pool half again as
 #                  large (needs --rounds 2 or more).
+# --upgrade-runtime: once the task is created, two thirds of the council (Alice and Bob of
+#                    the dev and local chains' three members) enact the runtime in WASM by
+#                    motions (`din council whitelist-upgrade`, `vote`, `close`,
+#                    `enact-upgrade`, `vote`, `close`; nine finalized transactions, about
+#                    two minutes) while the daemons work on; the run fails unless the
+#                    upgrade was enacted before the task finished.
+# --try-runtime: the dev node runs the runtime in DIR (`--wasm-runtime-overrides`: a build
+#                with the `try-runtime` feature, scripts/lib/runtime-variant.sh) in place of
+#                its own, and the run fails unless `TryRuntime_on_runtime_upgrade` with every
+#                check (the migrations' pre/post checks, every pallet's try_state) passes
+#                over the chain's state in round 1's Training and after the task. Dev node
+#                only.
 # --data-dir: CSV data instead of the digits: participant i trains on DIR/participant-i.csv,
 #             the owner commits the first --test-samples rows of DIR/test.csv, and the
 #             watcher and the final evaluation score every row of DIR/test.csv (header row,
@@ -73,7 +86,8 @@
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
 
-P=8 E=4 G=4 Q=3 ROUNDS=5 SUMMARY="" EVENTS="" KILL=0 WORKER=0 OWNER_ATTACK=() OWNER_CONTROL=0
+P=8 E=4 G=4 Q=3 ROUNDS=5 SUMMARY="" EVENTS="" KILL=0 WORKER=0 OWNER_ATTACK=() OWNER_CONTROL=0 UPGRADE=""
+TRY_RUNTIME=""
 REWARD_ASSET=()
 RULE=fedavg SCORING=zk MODEL=softmax SAMPLES=32 TRAINING_BLOCKS=3 PHASE_BLOCKS=3 SCORING_BLOCKS=50 URLS=() TIMEOUT=1800
 PARTICIPANT_ATTACKS=() EVALUATOR_ATTACKS=() DATA_DIR="" STANDARDIZE=() PRIVACY=() DROP=0
@@ -109,6 +123,8 @@ while [ $# -gt 0 ]; do
 		--events) EVENTS="$2"; shift 2 ;;
 		--kill-restart) KILL=1; shift ;;
 		--owner-control) OWNER_CONTROL=1; shift ;;
+		--upgrade-runtime) UPGRADE="$2"; shift 2 ;;
+		--try-runtime) TRY_RUNTIME="$2"; shift 2 ;;
 		--data-dir) DATA_DIR="$2"; shift 2 ;;
 		--standardize) STANDARDIZE=(--standardize); shift ;;
 		--worker) WORKER=1; shift ;;
@@ -169,19 +185,33 @@ if [ ${#URLS[@]} -eq 0 ]; then
 		# by its evaluator key, which the gateway finds in the chain's evaluator pool.
 		GATEWAY_ARGS=(--http-max-upload $((8 << 20)) --http-upload-signer pool)
 	fi
+	[ -z "$TRY_RUNTIME" ] || NODE_ARGS+=(--wasm-runtime-overrides "$TRY_RUNTIME")
 	# No mDNS: every dev chain has the same genesis, so dev nodes of scripts running side by
 	# side (scripts/test.sh) would find each other, join one network and author on each
 	# other's chain as the same Alice.
 	"$DIN_NODE" --dev --base-path "$WORK/node" --rpc-port "$RPC_PORT" --port "$(free_port)" \
 		--no-telemetry --no-mdns "${NODE_ARGS[@]}" >"$WORK/node.log" 2>&1 &
 	PIDS+=($!)
-elif [ "$WORKER" = 1 ]; then
-	echo "--worker needs the dev node this script starts (not --url)" >&2
+elif [ "$WORKER" = 1 ] || [ -n "$TRY_RUNTIME" ]; then
+	echo "--worker and --try-runtime need the dev node this script starts (not --url)" >&2
 	exit 2
 fi
 for url in "${URLS[@]}"; do wait_for_rpc "$url"; done
 export DIN_URL="${URLS[0]}"
 node_url() { echo "${URLS[$(($1 % ${#URLS[@]}))]}"; }
+# try_runtime WHEN: `TryRuntime_on_runtime_upgrade(UpgradeCheckSelect::All)` on the best
+# block, which answers its weights only if every check passed; a failed check is the
+# runtime's panic, in the node's error answer.
+try_runtime() {
+	local answer
+	answer=$(curl -s -m 120 -H 'Content-Type: application/json' \
+		-d '{"jsonrpc":"2.0","id":1,"method":"state_call","params":["TryRuntime_on_runtime_upgrade","0x01"]}' \
+		"http${URLS[0]#ws}")
+	jq -e '.result | startswith("0x")' >/dev/null <<<"$answer" ||
+		fail "the try-runtime checks failed $1: $(jq -c '.error // .' <<<"$answer" | cut -c1-2000)"
+	echo "==> every migration's pre/post checks and every pallet's try_state pass $1" >&2
+	touch "$WORK/try-runtime-$2"
+}
 
 STORE_PORT=$(free_port)
 "$DIN" store serve --dir "$WORK/owner-store" --listen "/ip4/127.0.0.1/tcp/$STORE_PORT" \
@@ -293,6 +323,32 @@ if [ "$OWNER_CONTROL" = 1 ]; then
 	) &
 	PIDS+=($!)
 fi
+if [ -n "$UPGRADE" ]; then
+	(
+		council() {
+			"$DIN" council "$@" >>"$WORK/upgrade.log" 2>&1 || fail "din council $1 (log: $WORK/upgrade.log)"
+		}
+		motion() { sed -n 's/^moved the [a-z]* motion \(0x[0-9a-f]*\) .*/\1/p' "$WORK/upgrade.log" | tail -n 1; }
+		council whitelist-upgrade --url "$(node_url 1)" --suri //Alice --wasm "$UPGRADE"
+		council vote --url "$(node_url 2)" --suri //Bob --motion "$(motion)"
+		council close --url "$(node_url 2)" --suri //Bob --motion "$(motion)"
+		council enact-upgrade --url "$(node_url 2)" --suri //Bob --wasm "$UPGRADE"
+		council vote --url "$(node_url 1)" --suri //Alice --motion "$(motion)"
+		council close --url "$(node_url 1)" --suri //Alice --motion "$(motion)"
+		upgraded=$(grep "^the runtime was upgraded" "$WORK/upgrade.log") ||
+			fail "the council's motions passed but the runtime is the same (log: $WORK/upgrade.log)"
+		echo "$upgraded" >"$WORK/upgraded"
+		echo "==> the council enacted a runtime upgrade in round $("$DIN" task status --url "$(node_url 1)" --task "$TASK" --json | jq .round): ${upgraded#the runtime was upgraded: }" >&2
+	) &
+	PIDS+=($!)
+fi
+if [ -n "$TRY_RUNTIME" ]; then
+	(
+		wait_for_training 1
+		try_runtime "in round 1's Training" mid-task
+	) &
+	PIDS+=($!)
+fi
 if [ "$DROP" = 1 ]; then
 	(
 		for i in $(seq $((P - 1))); do
@@ -343,6 +399,13 @@ while :; do
 done
 [ "$status" = 0 ] || fail "watch (exit $status; 124: the task did not finish within $TIMEOUT s)"
 echo "==> task finished after $(( $(date +%s) - T0 )) s"
+if [ -n "$TRY_RUNTIME" ]; then
+	[ -f "$WORK/try-runtime-mid-task" ] || fail "the try-runtime checks did not run in round 1's Training"
+	try_runtime "after the task" after
+fi
+[ -z "$UPGRADE" ] || [ -f "$WORK/upgraded" ] ||
+	fail "the task finished before the council's runtime upgrade was enacted (log: $WORK/upgrade.log)"
+
 if [ -n "$SUMMARY" ]; then
 	tail -n 1 "$EVENTS" | jq 'select(.event == "Summary") | del(.event)' >"$SUMMARY"
 	[ -s "$SUMMARY" ] || fail "the watcher's last line is no summary: $(tail -n 1 "$EVENTS")"

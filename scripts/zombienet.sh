@@ -23,6 +23,14 @@ allocate_ports() {
 	done
 }
 ZOMBIE=(node_modules/.bin/zombienet --provider native)
+# The runtime-upgrade test's second runtime: din-runtime with `upgrade-test` (one
+# spec_version ahead), built beside the node's runtime before its network starts.
+upgrade_runtime() {
+	source "$DIN_ROOT/scripts/lib/runtime-variant.sh"
+	with_heartbeat "cargo build the upgrade-test runtime" \
+		build_runtime_variant "$CARGO_TARGET_DIR/debug/wbuild/din-runtime" upgrade-test
+	export DIN_UPGRADE_RUNTIME="$RUNTIME_VARIANT"
+}
 # zombienet colours its output whatever NO_COLOR says (the tools it starts honour it); logs
 # and pipes get it without the escape codes.
 [ -t 1 ] || export FORCE_COLOR=0 NO_COLOR=1
@@ -37,6 +45,7 @@ case "$cmd" in
 		[ ${#tests[@]} -gt 0 ] || tests=(*.zndsl)
 		for t in "${tests[@]}"; do
 			echo "==> zombienet test $t"
+			case "$t" in *runtime-upgrade*) upgrade_runtime ;; esac
 			allocate_ports
 			uncoloured "${ZOMBIE[@]}" test "$(basename "$t")"
 		done
