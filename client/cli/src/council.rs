@@ -10,7 +10,7 @@
 use std::path::{Path, PathBuf};
 
 use clap::Subcommand;
-use din_chain::{Chain, Closed, Council, Proposal, H256};
+use din_chain::{Chain, Closed, Council, Proposal, RuntimeUpgrade, H256};
 
 use crate::common::{ChainArgs, SignerArgs};
 
@@ -32,26 +32,10 @@ pub enum CouncilCommand {
 	/// Note a new runtime's `System::set_code` call as a preimage (holding its deposit)
 	/// and move the motion that whitelists it, with the signer's aye; prints the motion's
 	/// hash.
-	WhitelistUpgrade {
-		/// The runtime: a wasm blob, compressed (`*.compact.compressed.wasm`) or not.
-		#[arg(long)]
-		wasm: PathBuf,
-		#[command(flatten)]
-		signer: SignerArgs,
-		#[command(flatten)]
-		chain: ChainArgs,
-	},
+	WhitelistUpgrade(UpgradeArgs),
 	/// Move the motion that dispatches a whitelisted runtime upgrade as Root, with the
 	/// signer's aye; prints the motion's hash.
-	EnactUpgrade {
-		/// The same runtime as `whitelist-upgrade`'s.
-		#[arg(long)]
-		wasm: PathBuf,
-		#[command(flatten)]
-		signer: SignerArgs,
-		#[command(flatten)]
-		chain: ChainArgs,
-	},
+	EnactUpgrade(UpgradeArgs),
 	/// Vote on a motion (aye unless --nay).
 	Vote {
 		/// The motion's hash (`din council show`).
@@ -77,6 +61,28 @@ pub enum CouncilCommand {
 	},
 }
 
+/// A runtime upgrade's two motions: the runtime and who moves them where.
+#[derive(Debug, clap::Args)]
+pub struct UpgradeArgs {
+	/// The runtime: a wasm blob, compressed (`*.compact.compressed.wasm`) or not.
+	#[arg(long)]
+	wasm: PathBuf,
+	#[command(flatten)]
+	signer: SignerArgs,
+	#[command(flatten)]
+	chain: ChainArgs,
+}
+
+impl UpgradeArgs {
+	/// The signer, the connection, and `System::set_code(runtime)` weighed on it.
+	async fn open(&self) -> anyhow::Result<(din_chain::Signer, Chain, RuntimeUpgrade)> {
+		let signer = self.signer.signer()?;
+		let chain = self.chain.connect().await?;
+		let upgrade = chain.runtime_upgrade(runtime_code(&self.wasm)?).await?;
+		Ok((signer, chain, upgrade))
+	}
+}
+
 pub async fn run(command: CouncilCommand) -> anyhow::Result<()> {
 	match command {
 		CouncilCommand::Show { chain, json } => {
@@ -87,10 +93,8 @@ pub async fn run(command: CouncilCommand) -> anyhow::Result<()> {
 				print_council(&council);
 			}
 		},
-		CouncilCommand::WhitelistUpgrade { wasm, signer, chain } => {
-			let signer = signer.signer()?;
-			let chain = chain.connect().await?;
-			let upgrade = chain.runtime_upgrade(runtime_code(&wasm)?).await?;
+		CouncilCommand::WhitelistUpgrade(args) => {
+			let (signer, chain, upgrade) = args.open().await?;
 			if chain.is_whitelisted(upgrade.call_hash).await? {
 				anyhow::bail!(
 					"the upgrade {:?} is whitelisted already: `din council enact-upgrade`",
@@ -105,10 +109,8 @@ pub async fn run(command: CouncilCommand) -> anyhow::Result<()> {
 			);
 			propose(&chain, &signer, Chain::whitelist_motion(&upgrade), "whitelist").await?;
 		},
-		CouncilCommand::EnactUpgrade { wasm, signer, chain } => {
-			let signer = signer.signer()?;
-			let chain = chain.connect().await?;
-			let upgrade = chain.runtime_upgrade(runtime_code(&wasm)?).await?;
+		CouncilCommand::EnactUpgrade(args) => {
+			let (signer, chain, upgrade) = args.open().await?;
 			if !chain.is_whitelisted(upgrade.call_hash).await? {
 				anyhow::bail!(
 					"the upgrade {:?} is not whitelisted: `din council whitelist-upgrade` first, \
