@@ -52,10 +52,11 @@
 #           store's HTTP gateway (--din-store-gateway). Dev node only (not with --url).
 # --kill-restart: kills the first participant and first evaluator mid-task (SIGKILL)
 #                 and restarts them on the same state directories.
-# --owner-control: the owner runs `din task extend --rounds 1` (with the smallest top-up
-#                  the chain takes) in round 1's Training, then `din task end` in round 2's:
-#                  the task runs the rounds it was created with, on a pool half again as
-#                  large (needs --rounds 2 or more).
+# --owner-control: the owner runs `din task extend --rounds 2` (with the smallest top-up
+#                  the chain takes) once round 1 has started, then `din task end` once round 2
+#                  has started: training ends after round 2, or round 3 where the end lands
+#                  only then (a round of prompt parties is three blocks), on a pool twice
+#                  the size.
 # --upgrade-runtime: once the task is created, two thirds of the council (Alice and Bob of
 #                    the dev and local chains' three members) enact the runtime in WASM by
 #                    motions (`din council whitelist-upgrade`, `vote`, `close`,
@@ -66,7 +67,7 @@
 #                with the `try-runtime` feature, scripts/lib/runtime-variant.sh) in place of
 #                its own, and the run fails unless `TryRuntime_on_runtime_upgrade` with every
 #                check (the migrations' pre/post checks, every pallet's try_state) passes
-#                over the chain's state in round 1's Training and after the task. Dev node
+#                over the chain's state in round 2 (0-based 1) and after the task. Dev node
 #                only.
 # --data-dir: CSV data instead of the digits: participant i trains on DIR/participant-i.csv,
 #             the owner commits the first --test-samples rows of DIR/test.csv, and the
@@ -304,22 +305,25 @@ for j in $(seq "$E"); do evaluator "$j"; done
 for i in $(seq "$P"); do participant "$i"; done
 
 WATCH_ARGS=(task watch --task "$TASK" --store-dir "$WORK/watch-store" --eval-data "$TEST_DATA")
-# Waits until the task is in Training of `round` (0-based).
-wait_for_training() {
-	until [ "$("$DIN" task status --url "$(node_url 1)" --task "$TASK" --json 2>/dev/null |
-		jq -r "select(.round == $1) | .phase")" = Training ]; do sleep 1; done
+# Waits until round `round` (0-based) of the task has started: a phase can be a single
+# block, too short to wait for by polling.
+wait_for_round() {
+	until "$DIN" task status --url "$(node_url 1)" --task "$TASK" --json 2>/dev/null |
+		jq -e "select(.round >= $1 and .phase != \"Registration\")" >/dev/null; do sleep 0.5; done
 }
 if [ "$OWNER_CONTROL" = 1 ]; then
 	(
-		wait_for_training 0
-		# One more round must keep the pool per round: 10000 × 1 / ROUNDS, rounded up.
-		"$DIN" task extend --url "$(node_url 1)" --suri //Alice --task "$TASK" --rounds 1 \
-			--top-up "$(((10000 + ROUNDS - 1) / ROUNDS))" >"$WORK/owner-control.log" 2>&1 ||
+		wait_for_round 0
+		# Two more rounds must keep the pool per round: 10000 × 2 / ROUNDS, rounded up.
+		"$DIN" task extend --url "$(node_url 1)" --suri //Alice --task "$TASK" --rounds 2 \
+			--top-up "$(((20000 + ROUNDS - 1) / ROUNDS))" >"$WORK/owner-control.log" 2>&1 ||
 			fail "din task extend (log: $WORK/owner-control.log)"
-		wait_for_training 1
+		# A round of prompt parties is three blocks: the end lands in round 2 or 3 of the
+		# four, and training ends after that round.
+		wait_for_round 1
 		"$DIN" task end --url "$(node_url 1)" --suri //Alice --task "$TASK" >>"$WORK/owner-control.log" 2>&1 ||
 			fail "din task end (log: $WORK/owner-control.log)"
-		echo "==> the owner extended the task by a round in round 1 and ended its training in round 2" >&2
+		echo "==> the owner extended the task by two rounds in round 1 and ended its training in round 2 or 3" >&2
 	) &
 	PIDS+=($!)
 fi
@@ -344,8 +348,8 @@ if [ -n "$UPGRADE" ]; then
 fi
 if [ -n "$TRY_RUNTIME" ]; then
 	(
-		wait_for_training 1
-		try_runtime "in round 1's Training" mid-task
+		wait_for_round 1
+		try_runtime "in round 1" mid-task
 	) &
 	PIDS+=($!)
 fi
@@ -366,7 +370,7 @@ if [ "$KILL" = 1 ]; then
 		# Mid-task: SIGKILL one participant and one evaluator, restart them on their state,
 		# as round 1 starts (round 0 waits until the pool and the participants are drawable,
 		# an epoch after they joined).
-		wait_for_training 1
+		wait_for_round 1
 		kill -9 "$PARTICIPANT_1" "$EVALUATOR_1" 2>/dev/null || true
 		echo "==> killed participant 1 and evaluator 1 (SIGKILL); restarting them" >&2
 		sleep 3
@@ -400,7 +404,7 @@ done
 [ "$status" = 0 ] || fail "watch (exit $status; 124: the task did not finish within $TIMEOUT s)"
 echo "==> task finished after $(( $(date +%s) - T0 )) s"
 if [ -n "$TRY_RUNTIME" ]; then
-	[ -f "$WORK/try-runtime-mid-task" ] || fail "the try-runtime checks did not run in round 1's Training"
+	[ -f "$WORK/try-runtime-mid-task" ] || fail "the try-runtime checks did not run mid-task"
 	try_runtime "after the task" after
 fi
 [ -z "$UPGRADE" ] || [ -f "$WORK/upgraded" ] ||

@@ -246,11 +246,13 @@ pub enum TaskPhase {
 	Training,
 	/// Evaluators commit `hash(aggregate_commitment, invalid_set, salt)` per subgroup.
 	AggregationCommit,
-	/// Evaluators reveal their subgroup aggregates.
+	/// Evaluators reveal their subgroup aggregates (and, from the second round on, their
+	/// vote on the previous round's global model, committed with the aggregate).
 	AggregationReveal,
-	/// The round's evaluators commit the next global model.
+	/// The last round's evaluators commit its global model (earlier rounds' global models
+	/// are voted on in the next round's aggregation).
 	GlobalCommit,
-	/// The round's evaluators reveal the next global model.
+	/// The last round's evaluators reveal its global model.
 	GlobalReveal,
 	/// After the last round: the owner releases the test-set key (the end of this phase is
 	/// the deadline) and evaluators score accepted updates.
@@ -289,14 +291,19 @@ pub enum TransitionError {
 
 impl TaskPhase {
 	/// The phase that follows `self` at its deadline. `last_round` says whether the round
-	/// in progress is the task's last, which decides where `GlobalReveal` leads.
+	/// in progress is the task's last, which decides where `AggregationReveal` and
+	/// `GlobalReveal` lead. A round's global model is voted on with the next round's
+	/// aggregate reveals (pipelined), so only the last round, which has no next one, has a
+	/// global vote of its own; a `GlobalReveal` that is not the last round's is one whose
+	/// task was extended after the vote began.
 	pub fn next(self, last_round: bool) -> Result<TaskPhase, TransitionError> {
 		use TaskPhase::*;
 		Ok(match self {
 			Registration => Training,
 			Training => AggregationCommit,
 			AggregationCommit => AggregationReveal,
-			AggregationReveal => GlobalCommit,
+			AggregationReveal if last_round => GlobalCommit,
+			AggregationReveal => Training,
 			GlobalCommit => GlobalReveal,
 			GlobalReveal if last_round => Scoring,
 			GlobalReveal => Training,
@@ -920,6 +927,17 @@ pub fn aggregate_commit_hash<AccountId: Encode>(
 ) -> Hash {
 	let preimage =
 		(b"din/aggregate", task, round, subgroup, evaluator, cid, commitment, invalid, salt);
+	Hash::from(polkadot_sdk::sp_io::hashing::blake2_256(&preimage.encode()))
+}
+
+/// The hash an evaluator commits for a subgroup aggregate of a round that also votes on the
+/// previous round's global model (pipelined): `blake2_256(SCALE("din/aggregate+global",
+/// aggregate, global))`, where `aggregate` is its [`aggregate_commit_hash`] and `global`
+/// the previous round's global model as `(cid, commitment)`, or `None` for "no accepted
+/// aggregate carries weight: the model before it holds". Every seat of an evaluator in
+/// the round carries the same `global`.
+pub fn pipelined_commit_hash(aggregate: &Hash, global: Option<(&[u8], &Commitment)>) -> Hash {
+	let preimage = (b"din/aggregate+global", aggregate, global);
 	Hash::from(polkadot_sdk::sp_io::hashing::blake2_256(&preimage.encode()))
 }
 

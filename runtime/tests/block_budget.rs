@@ -54,7 +54,15 @@ fn transitions() -> Vec<(&'static str, Weight)> {
 			"aggregation settlement (one slice; the phase is held for the rest)",
 			TasksWeights::on_initialize_phase() + settlement_slice(b.subgroups),
 		),
-		("global settlement and next round start", settlement_and_round_start(round_start)),
+		(
+			"aggregation settlement's last slice with the previous round's global vote, and the \
+			 next round start",
+			settlement_and_round_start(round_start),
+		),
+		(
+			"the last round's global settlement",
+			TasksWeights::on_initialize_phase() + EvaluationWeights::on_global_end(b.evaluators),
+		),
 		(
 			"score settlement (one slice of records; the phase is held for the rest)",
 			TasksWeights::on_initialize_phase() + score_slice(b.scores),
@@ -81,14 +89,24 @@ fn transitions() -> Vec<(&'static str, Weight)> {
 	]
 }
 
-/// The global settlement at the bounds, with the next round start when the tasks pallet
-/// lets both into one block (`round_start_fits`: within `TransitionWeight`); otherwise the
-/// round starts in the next block, a row of its own.
+/// The last slice of a round's aggregation settlement at the bounds, which also settles the
+/// pipelined vote on the previous round's global model and unlocks the round's seats (a
+/// global settlement's work), with the next round start when the tasks pallet lets both
+/// into one block (`round_start_fits`: within `TransitionWeight`); otherwise the round
+/// starts in the next block, a row of its own.
 fn settlement_and_round_start(round_start: Weight) -> Weight {
 	let b = bounds();
+	// The slices leave room for the vote (`aggregation_slice_budget`).
+	let vote = EvaluationWeights::on_global_end(b.evaluators);
+	let slice = largest_slice(
+		b.subgroups,
+		slice_budget().saturating_sub(vote),
+		EvaluationWeights::on_aggregation_end,
+	);
 	let settlement = TasksWeights::on_initialize_phase()
-		+ EvaluationWeights::on_global_end(b.evaluators)
-		+ <Runtime as polkadot_sdk::frame_system::Config>::DbWeight::get().reads(1);
+		+ slice
+		+ vote + <Runtime as polkadot_sdk::frame_system::Config>::DbWeight::get()
+		.reads(1);
 	let both = settlement + round_start;
 	if both.all_lte(<Runtime as TasksConfig>::TransitionWeight::get()) {
 		both

@@ -703,14 +703,25 @@ impl Chain {
 	) -> Result<Vec<Result<Included, Error>>, Error> {
 		let max = self.constant(din::constants().evaluation().max_subgroup_size()).await?;
 		let mut calls = Vec::with_capacity(reveals.len());
-		for AggregateOpening { subgroup, cid, commitment, invalid, salt } in reveals {
+		for AggregateOpening { subgroup, cid, commitment, invalid, salt, previous_global } in
+			reveals
+		{
 			let cid = cid_arg(&cid)?;
 			let invalid = bounded("invalid set", invalid, max as usize)?;
-			calls.push(
-				din::tx()
-					.evaluation()
-					.reveal_aggregate(task, round, subgroup, cid, commitment, invalid, salt),
-			);
+			let previous_global = match previous_global {
+				Some((cid, commitment)) => Some(GlobalModelRef { cid: cid_arg(&cid)?, commitment }),
+				None => None,
+			};
+			calls.push(din::tx().evaluation().reveal_aggregate(
+				task,
+				round,
+				subgroup,
+				cid,
+				commitment,
+				invalid,
+				salt,
+				previous_global,
+			));
 		}
 		self.submit_all(&calls, signer).await
 	}
@@ -1066,6 +1077,37 @@ impl Chain {
 		.await
 	}
 
+	/// The round whose global model the aggregate commits and reveals of `round` of `task`
+	/// vote on (`Evaluation::PipelinedGlobal`): `round - 1`, unless `round` is the first or
+	/// its previous round voted in GlobalCommit and GlobalReveal (the last round of a task
+	/// extended since).
+	pub async fn open_global_vote(
+		&self,
+		task: TaskId,
+		round: RoundIndex,
+	) -> Result<Option<RoundIndex>, Error> {
+		let voted = self
+			.read_optional(din::storage().evaluation().pipelined_global(), (task,))
+			.await?;
+		Ok(voted.filter(|voted: &RoundIndex| voted.saturating_add(1) == round))
+	}
+
+	/// `Evaluation::PipelinedGlobalVotes`: `who`'s vote on the global model of `round`,
+	/// revealed with its aggregates of the next round (`Some(None)`: no accepted aggregate
+	/// carries weight; cleared once that round is settled).
+	pub async fn pipelined_global_vote(
+		&self,
+		task: TaskId,
+		round: RoundIndex,
+		who: &AccountId32,
+	) -> Result<Option<Option<GlobalModelRef>>, Error> {
+		self.read_optional(
+			din::storage().evaluation().pipelined_global_votes(),
+			((task, round), who.clone()),
+		)
+		.await
+	}
+
 	/// `Evaluation::GlobalVotes`: `who`'s vote on the global model of `round` (cleared once
 	/// the round is settled).
 	pub async fn global_vote(
@@ -1397,6 +1439,11 @@ pub struct AggregateOpening {
 	/// The updates it found invalid, strictly ascending.
 	pub invalid: Vec<AccountId32>,
 	pub salt: [u8; 32],
+	/// The vote on the previous round's global model committed with the aggregate
+	/// (`din_primitives::pipelined_commit_hash`): its `(cid, commitment)`, or `None` for
+	/// "no accepted aggregate carries weight". `None` also where no such vote is open
+	/// ([`Chain::open_global_vote`]).
+	pub previous_global: Option<(Vec<u8>, H256)>,
 }
 
 fn cid_arg(cid: &[u8]) -> Result<BoundedVec<u8>, Error> {

@@ -531,6 +531,7 @@ function describe(e, ctx) {
     case 'SubgroupDisputed': return `round ${R(e.round)} subgroup ${e.subgroup} disputed`;
     case 'GlobalModelFixed': return [`round ${R(e.round)} global model `, h('span', { class: 'mono', title: e.cid }, shortCid(e.cid)), `, ${e.votes} of ${e.voters} votes`];
     case 'GlobalDisputed': return `round ${R(e.round)} global model disputed`;
+    case 'GlobalModelKept': return `round ${R(e.round)}: no aggregate carried weight, the model before it holds (${e.votes} of ${e.voters} votes)`;
     case 'ScoreProven': return [`score ${e.target}: ${pct((100 * e.correct) / e.total)} (${e.correct}/${e.total}) proven by `, accountLink(e.prover)];
     case 'MedianSettled': return `score ${e.target}: ${pct(Number(e.accuracy))} (median of ${e.reports})`;
     case 'MedianWithoutQuorum': return `score ${e.target}: unscored (${e.reports} of the ${e.quorum} reports a median needs)`;

@@ -566,27 +566,130 @@ pub async fn global_model_before(
 	Ok((info.spec.genesis.cid.0.clone(), info.spec.genesis.commitment))
 }
 
-/// The global model the GlobalReveal of `round` of `task` fixes, computed from its reveals
-/// as pallet-din-evaluation will settle them (`din_primitives::strict_majority` of the
-/// round's evaluators): exact once the phase can take no more reveals
-/// ([`crate::follow::ends_next`]). `None`: no majority, the previous model holds.
-pub async fn global_model_settling(
-	chain: &Chain,
-	task: u32,
-	round: u32,
-) -> anyhow::Result<Option<(Vec<u8>, H256)>> {
-	let voters = chain.round_evaluators(task, round).await?;
-	let mut revealed = Vec::new();
-	for (who, _) in &voters {
-		if let Some(din_chain::types::Vote::Revealed(model)) =
-			chain.global_vote(task, round, who).await?
-		{
-			revealed.push(model);
+/// The model a round trains from.
+#[derive(Clone, Debug)]
+pub enum TrainedFrom {
+	/// A model the chain fixed (a global model, or the genesis model): its CID and
+	/// commitment, fetched from the store.
+	Fixed { cid: Vec<u8>, commitment: H256 },
+	/// The previous round's global model while the next round's evaluators vote on it
+	/// (pipelined): combined here from that round's accepted aggregates, since its voters
+	/// publish it only with their reveals.
+	Combined(Update),
+}
+
+impl TrainedFrom {
+	/// The model's commitment (computed for a combined one).
+	pub fn commitment(&self) -> H256 {
+		match self {
+			TrainedFrom::Fixed { commitment, .. } => *commitment,
+			TrainedFrom::Combined(model) => commitment_of(&model.values),
 		}
 	}
-	Ok(din_primitives::strict_majority(&revealed, voters.len() as u32)
-		.map(|(model, _)| (model.cid.0, model.commitment)))
+
+	/// The model itself: a fixed one fetched and checked against its commitment.
+	pub async fn model(
+		&self,
+		store: &Store,
+		schema: &din_fl::Schema,
+		timeout: Duration,
+	) -> anyhow::Result<Update> {
+		match self {
+			TrainedFrom::Fixed { cid, commitment } => {
+				fetch_checked(store, cid, schema, commitment, timeout)
+					.await
+					.map_err(|why| anyhow::anyhow!("global model: {why}"))
+			},
+			TrainedFrom::Combined(model) => Ok(model.clone()),
+		}
+	}
 }
+
+/// The model `round` of `task` trains from: while the previous round's global model is
+/// voted on (`Chain::open_global_vote`), that model, combined from the previous round's
+/// accepted aggregates ([`global_model_of`]) as every honest evaluator and participant
+/// combines it; else (or if those aggregates carry no weight) the newest model the chain
+/// fixed before `round` ([`global_model_before`]).
+pub async fn trained_from(
+	chain: &Chain,
+	store: &Store,
+	task: u32,
+	info: &din_chain::types::TaskInfo,
+	round: u32,
+) -> anyhow::Result<TrainedFrom> {
+	if let Some(voted) = chain.open_global_vote(task, round).await? {
+		if let Some(model) = global_model_of(chain, store, task, info, voted, false).await? {
+			return Ok(TrainedFrom::Combined(model));
+		}
+	}
+	let (cid, commitment) = global_model_before(chain, task, info, round).await?;
+	Ok(TrainedFrom::Fixed { cid, commitment })
+}
+
+/// The global model of `round` of `task`: its accepted subgroup aggregates fetched,
+/// checked against their commitments and combined sample-weighted
+/// (`din_fl::duty::combine`, integer and bit-identical everywhere); `None` when none
+/// carries weight (the model before it holds). `ahead`: in the round's AggregationReveal
+/// (exact in its last block, [`crate::follow::ends_next`]) the subgroups are not settled
+/// yet, and each one's accepted aggregate is its panel's majority, computed from the
+/// reveals as pallet-din-evaluation will settle them.
+pub async fn global_model_of(
+	chain: &Chain,
+	store: &Store,
+	task: u32,
+	info: &din_chain::types::TaskInfo,
+	round: u32,
+	ahead: bool,
+) -> anyhow::Result<Option<Update>> {
+	use din_chain::types::{SubgroupResult, Vote};
+	let schema = task_spec(info)?.schema().map_err(|e| invalid!("{e:?}"))?;
+	let subgroups = if ahead { chain.subgroups(task).await? } else { Vec::new() };
+	let mut aggregates = Vec::new();
+	for subgroup in 0u32.. {
+		let panel = chain.panel(task, round, subgroup).await?;
+		if panel.is_empty() {
+			break;
+		}
+		let accepted = if ahead {
+			// A subgroup without updates settles empty, whatever its panel revealed.
+			let mut submitted = false;
+			for member in subgroups.get(subgroup as usize).into_iter().flatten() {
+				if chain.update(task, round, member).await?.is_some() {
+					submitted = true;
+					break;
+				}
+			}
+			if !submitted {
+				continue;
+			}
+			let mut revealed = Vec::new();
+			for member in &panel {
+				if let Some(Vote::Revealed(reveal)) =
+					chain.aggregate_vote(task, round, subgroup, member).await?
+				{
+					revealed.push(reveal);
+				}
+			}
+			din_primitives::strict_majority(&revealed, panel.len() as u32)
+				.map(|(reveal, _)| (reveal.cid.0, reveal.commitment))
+		} else {
+			match chain.subgroup_result(task, round, subgroup).await? {
+				Some(SubgroupResult::Accepted(reveal)) => Some((reveal.cid.0, reveal.commitment)),
+				_ => None,
+			}
+		};
+		if let Some((cid, commitment)) = accepted {
+			let aggregate = fetch_checked(store, &cid, &schema, &commitment, GLOBAL_FETCH_TIMEOUT)
+				.await
+				.map_err(|why| anyhow::anyhow!("aggregate of subgroup {subgroup}: {why}"))?;
+			aggregates.push(aggregate);
+		}
+	}
+	Ok(din_fl::duty::combine(&din_aggregate::Parallel, &aggregates)?)
+}
+
+/// How long [`global_model_of`] waits for one accepted aggregate.
+const GLOBAL_FETCH_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// This process's peak resident memory in MiB (`VmHWM`), where the OS reports it.
 pub fn peak_memory_mib() -> Option<u64> {

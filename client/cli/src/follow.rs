@@ -50,9 +50,9 @@ impl Follower {
 /// - Training: participants publish their withheld updates; evaluators commit the
 ///   aggregate of a subgroup that needs no commitment sample yet
 ///   ([`training_ends_next`]);
-/// - AggregationReveal: evaluators commit the global model of the subgroups' majorities;
-/// - GlobalReveal: participants train the next round from the global model's majority
-///   ([`crate::common::global_model_settling`]).
+/// - AggregationReveal: participants train the next round from the global model of the
+///   subgroups' majorities ([`crate::common::global_model_of`]); in the last round,
+///   evaluators commit that model.
 ///
 /// A phase whose end is held for a settlement in slices takes such a transaction before it
 /// moves on; the call is refused and the daemon does its duty again in the next phase.

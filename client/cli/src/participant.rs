@@ -8,11 +8,18 @@
 //! (`din_primitives::update_author`) and submits `(cid, commitment, samples)`. It exits when
 //! the task finishes.
 //!
-//! *A block ahead.* In the last block of a GlobalReveal ([`crate::follow::ends_next`]) the
-//! reveals are final, and so is the global model their majority fixes
-//! ([`crate::common::global_model_settling`]): the daemon trains the next round from it
-//! then, so that its update lands in the block that starts the round rather than the one
-//! after.
+//! *The model a round trains from* ([`crate::common::trained_from`]): the newest model the
+//! chain fixed, or, while the next round's evaluators vote on the previous round's global
+//! model (pipelined, every round after the first but the last's extensions), that model as
+//! the daemon combines it from the previous round's accepted aggregates: it is a
+//! deterministic function of what the chain fixed, and its voters publish it only with
+//! their reveals.
+//!
+//! *A block ahead.* In the last block of a round's AggregationReveal
+//! ([`crate::follow::ends_next`]) the reveals are final, and so is every subgroup's
+//! majority and the global model they combine into ([`crate::common::global_model_of`]):
+//! the daemon trains the next round from it then, so that its update lands in the block
+//! that starts the round rather than the one after.
 //!
 //! *Withheld until Training closes* ([`crate::withheld`]). The update is published to the
 //! store only once no update can join the round any more. Its author binds it to this account
@@ -46,8 +53,7 @@ use din_store::Store;
 use serde::{Deserialize, Serialize};
 
 use crate::common::{
-	cid_to_chain, commitment_of, fetch_checked, global_model_before, ChainArgs, CsvArgs,
-	DataSource, SignerArgs, StoreArgs,
+	cid_to_chain, commitment_of, ChainArgs, CsvArgs, DataSource, SignerArgs, StoreArgs,
 };
 use crate::follow::Follower;
 use crate::invalid;
@@ -321,7 +327,7 @@ impl Daemon {
 						tracing::warn!(target: "din", "#{block}: round {}: {error:#} (retrying next block)", info.round + 1);
 					}
 				},
-				TaskPhase::GlobalReveal
+				TaskPhase::AggregationReveal
 					if !secure
 						&& crate::follow::ends_next(&info, block)
 						&& info.round.saturating_add(1) < info.spec.rounds =>
@@ -423,8 +429,14 @@ impl Daemon {
 				let saved = match self.args.attack {
 					Some(Attack::Copy) => self.copy_an_update(info).await?,
 					_ => {
-						let trained_from =
-							global_model_before(&self.chain, task, info, round).await?;
+						let trained_from = crate::common::trained_from(
+							&self.chain,
+							&self.store,
+							task,
+							info,
+							round,
+						)
+						.await?;
 						self.make_update(info, round, trained_from).await?
 					},
 				};
@@ -436,7 +448,7 @@ impl Daemon {
 		self.submit(round, &saved).await
 	}
 
-	/// Trains and submits the update of the next round in GlobalReveal's last block
+	/// Trains and submits the update of the next round in AggregationReveal's last block
 	/// ([`crate::follow::ends_next`]), from the global model the reveals fix, so that it lands
 	/// in the block that starts the round. The round deals every active participant of this
 	/// one's shuffle, so an assignment now is one then. Whatever fails here (the round starts
@@ -453,13 +465,29 @@ impl Daemon {
 		let saved = match self.state.value.updates.get(&round) {
 			Some(saved) => saved.clone(),
 			None => {
-				let trained_from =
-					match crate::common::global_model_settling(&self.chain, task, info.round)
+				let settling = crate::common::global_model_of(
+					&self.chain,
+					&self.store,
+					task,
+					info,
+					info.round,
+					true,
+				)
+				.await?;
+				let trained_from = match settling {
+					Some(model) => crate::common::TrainedFrom::Combined(model),
+					// No weight: the next round trains from what this one trained from.
+					None => {
+						crate::common::trained_from(
+							&self.chain,
+							&self.store,
+							task,
+							info,
+							info.round,
+						)
 						.await?
-					{
-						Some(model) => model,
-						None => global_model_before(&self.chain, task, info, info.round).await?,
-					};
+					},
+				};
 				let saved = self.make_update(info, round, trained_from).await?;
 				self.state.value.updates.insert(round, saved.clone());
 				self.state.save()?;
@@ -516,13 +544,12 @@ impl Daemon {
 		Err(invalid!("no update of round {} to copy yet", round + 1))
 	}
 
-	/// Trains the update of `round` on `trained_from` (a global model's CID and commitment)
-	/// and withholds it.
+	/// Trains the update of `round` on `trained_from` and withholds it.
 	async fn make_update(
 		&self,
 		info: &din_chain::types::TaskInfo,
 		round: u32,
-		trained_from: (Vec<u8>, H256),
+		trained_from: crate::common::TrainedFrom,
 	) -> anyhow::Result<SavedUpdate> {
 		let update = self.train(info, round, trained_from).await?;
 		let cid = crate::withheld::withhold(&self.args.state_dir, &update.encode()?)?;
@@ -534,23 +561,19 @@ impl Daemon {
 		})
 	}
 
-	/// Trains the update of `round` on `trained_from` (a global model's CID and commitment),
-	/// privatized as the task's policy asks, with this participant as its author.
+	/// Trains the update of `round` on `trained_from`, privatized as the task's policy asks,
+	/// with this participant as its author.
 	async fn train(
 		&self,
 		info: &din_chain::types::TaskInfo,
 		round: u32,
-		trained_from: (Vec<u8>, H256),
+		trained_from: crate::common::TrainedFrom,
 	) -> anyhow::Result<Update> {
 		let model = crate::common::task_model(info)?;
 		let own_data = crate::common::task_data(&self.data, &model)?;
 		let spec = model.spec;
 		let schema = spec.schema().map_err(|e| invalid!("{e:?}"))?;
-		let (cid, commitment) = trained_from;
-		let global =
-			fetch_checked(&self.store, &cid, &schema, &commitment, Duration::from_secs(30))
-				.await
-				.map_err(|why| anyhow::anyhow!("global model: {why}"))?;
+		let global = trained_from.model(&self.store, &schema, Duration::from_secs(30)).await?;
 		let config = self.args.train_config(round, model.recipe.as_ref());
 		let started = Instant::now();
 		let poisoning = match self.args.attack {

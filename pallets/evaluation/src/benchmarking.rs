@@ -72,6 +72,16 @@ fn task<T: Config>(
 	k: u32,
 	scoring: ScoringRule,
 ) -> (TaskId, Vec<Vec<T::AccountId>>) {
+	task_in_round::<T>(phase, k, scoring, 0)
+}
+
+/// [`task`] in `round`, its panels drawn and its updates submitted in that round.
+fn task_in_round<T: Config>(
+	phase: TaskPhase,
+	k: u32,
+	scoring: ScoringRule,
+	round: RoundIndex,
+) -> (TaskId, Vec<Vec<T::AccountId>>) {
 	let q = T::MaxPanelSize::get();
 	let g = T::MaxSubgroupSize::get();
 	let subgroups: Vec<Vec<T::AccountId>> =
@@ -84,14 +94,14 @@ fn task<T: Config>(
 				commitment: fixture(fixtures::MODEL_A_COMMITMENT),
 				num_samples: 100,
 			};
-			updates.push((0, who.clone(), update));
+			updates.push((round, who.clone(), update));
 		}
 	}
 	let owner: T::AccountId = account("owner", 0, SEED);
 	let task = T::Tasks::benchmark_task(BenchmarkTask {
 		owner,
 		phase: TaskPhase::Registration,
-		round: 0,
+		round,
 		evaluators_per_subgroup: q,
 		scoring,
 		genesis_commitment: fixture(fixtures::GENESIS_COMMITMENT),
@@ -101,8 +111,10 @@ fn task<T: Config>(
 		updates,
 	});
 	pool::<T>(q.max(1));
-	Pallet::<T>::on_round_start(task, 0, k).1.expect("the pool staffs every panel");
-	T::Tasks::benchmark_set_phase(task, phase, 0);
+	Pallet::<T>::on_round_start(task, round, k)
+		.1
+		.expect("the pool staffs every panel");
+	T::Tasks::benchmark_set_phase(task, phase, round);
 	(task, subgroups)
 }
 
@@ -306,29 +318,37 @@ mod benchmarks {
 		assert!(complete::<T>(task, TaskPhase::AggregationCommit));
 	}
 
+	// The worst case carries a vote on the previous round's global model.
 	#[benchmark]
 	fn reveal_aggregate(i: Linear<0, { T::MaxSubgroupSize::get() }>) {
-		let (task, subgroups) = task::<T>(TaskPhase::AggregationReveal, 1, zk());
-		let who = Panels::<T>::get(task, (0, 0))[0].clone();
+		let (task, subgroups) = task_in_round::<T>(TaskPhase::AggregationReveal, 1, zk(), 1);
+		PipelinedGlobal::<T>::insert(task, 0);
+		let who = Panels::<T>::get(task, (1, 0))[0].clone();
 		let mut invalid: Vec<T::AccountId> =
 			subgroups[0].iter().take(i as usize).cloned().collect();
 		invalid.sort();
 		let commitment = H256::repeat_byte(4);
-		let hash = aggregate_commit_hash(task, 0, 0, &who, &cid(5), &commitment, &invalid, &salt());
-		AggregateVotes::<T>::insert((task, 0, 0), &who, Vote::Committed(hash));
+		let global = ModelRef { cid: cid(6), commitment: H256::repeat_byte(7) };
+		let hash = pipelined_commit_hash(
+			&aggregate_commit_hash(task, 1, 0, &who, &cid(5), &commitment, &invalid, &salt()),
+			Some((&global.cid[..], &global.commitment)),
+		);
+		AggregateVotes::<T>::insert((task, 1, 0), &who, Vote::Committed(hash));
 		one_vote_short::<T>(task, TaskPhase::AggregationReveal);
 		#[extrinsic_call]
 		_(
 			RawOrigin::Signed(who.clone()),
 			task,
-			0,
+			1,
 			0,
 			cid(5),
 			commitment,
 			BoundedVec::truncate_from(invalid),
 			salt(),
+			Some(global),
 		);
-		assert!(matches!(AggregateVotes::<T>::get((task, 0, 0), &who), Some(Vote::Revealed(_))));
+		assert!(matches!(AggregateVotes::<T>::get((task, 1, 0), &who), Some(Vote::Revealed(_))));
+		assert!(PipelinedGlobalVotes::<T>::contains_key((task, 0), &who));
 		assert!(complete::<T>(task, TaskPhase::AggregationReveal));
 	}
 

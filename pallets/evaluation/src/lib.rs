@@ -43,11 +43,19 @@
 //!    `din_fl::commitment_sample`): only the last Training block's author knows it
 //!    earlier, and a mismatch outside it is caught at scoring, where its scorers cannot
 //!    open it.
-//! 2. *Global model* (by all of the round's evaluators). [`Pallet::commit_global`] /
-//!    [`Pallet::reveal_global`] the CID and commitment of the sample-weighted combination of
-//!    the accepted aggregates; the strict majority becomes the round's global model
-//!    ([`GlobalModels`]), which the next round trains from. Minority and missing reveals are
-//!    slashed; no majority keeps the previous model ([`Event::GlobalDisputed`]).
+//! 2. *Global model* (pipelined, by all of the next round's evaluators). A round's global
+//!    model is the sample-weighted combination of its accepted aggregates: fixed by the
+//!    chain once its subgroups are settled, so the next round starts at once and its
+//!    participants train from it. The next round's evaluators vote on it with their
+//!    aggregates: the commit is `din_primitives::pipelined_commit_hash(aggregate hash,
+//!    model)` and [`Pallet::reveal_aggregate`] carries the model (CID + commitment, or
+//!    `None` for "no accepted aggregate carries weight"); every seat of an evaluator votes
+//!    the same. When that round's subgroups are settled, the strict majority of its
+//!    evaluators fixes the model ([`GlobalModels`], which scoring measures the round's
+//!    updates against); the minority is slashed (`MinorityGlobal`); no majority keeps the
+//!    previous model ([`Event::GlobalDisputed`]). The task's last round has no next one: its
+//!    evaluators [`Pallet::commit_global`] / [`Pallet::reveal_global`] its model in the
+//!    GlobalCommit and GlobalReveal phases, and the silent among them are slashed too.
 //!
 //! A vote phase need not wait for its deadline once every vote it expects is in: the round's
 //! [`RoundVotes`] tally counts the votes against the seats and voters drawn at its start
@@ -168,10 +176,10 @@ pub use weights::WeightInfo;
 
 use alloc::vec::Vec;
 use din_primitives::{
-	aggregate_commit_hash, evaluation_public_inputs, global_commit_hash, score_binding,
-	score_commit_hash, slice_within, BondLocker, Credit, EvaluationInputs, Offence, PhaseClosing,
-	ProofVerifier, Reputation, RewardSettlement, Role, RoundLifecycle, ScoreBasis, ScoringRule,
-	Slash, SlashReason, StakeInfo, TaskInspect, TaskPhase, TaskTerms, WorkSlice,
+	aggregate_commit_hash, evaluation_public_inputs, global_commit_hash, pipelined_commit_hash,
+	score_binding, score_commit_hash, slice_within, BondLocker, Credit, EvaluationInputs, Offence,
+	PhaseClosing, ProofVerifier, Reputation, RewardSettlement, Role, RoundLifecycle, ScoreBasis,
+	ScoringRule, Slash, SlashReason, StakeInfo, TaskInspect, TaskPhase, TaskTerms, WorkSlice,
 };
 use polkadot_sdk::{
 	frame_support::{
@@ -443,6 +451,29 @@ pub mod pallet {
 		OptionQuery,
 	>;
 
+	/// The round of each task whose global model the aggregate reveals of its next round
+	/// vote on (pipelined): set when a round that is not the task's last has settled its
+	/// subgroups, taken when the next round has settled its own.
+	#[pallet::storage]
+	pub type PipelinedGlobal<T: Config> =
+		StorageMap<_, Twox64Concat, TaskId, RoundIndex, OptionQuery>;
+
+	/// The votes on a pipelined global model, by `(task, the round it belongs to)` and
+	/// evaluator of the next round: the model, or `None` for "no accepted aggregate carries
+	/// weight, the model before it holds". Recorded with an evaluator's first aggregate
+	/// reveal of the next round (its other seats must carry the same vote); cleared when that
+	/// round's subgroups are settled.
+	#[pallet::storage]
+	pub type PipelinedGlobalVotes<T: Config> = StorageDoubleMap<
+		_,
+		Twox64Concat,
+		(TaskId, RoundIndex),
+		Blake2_128Concat,
+		T::AccountId,
+		Option<ModelRef>,
+		OptionQuery,
+	>;
+
 	/// The global model each round settled on (absent: disputed; the previous one holds).
 	#[pallet::storage]
 	pub type GlobalModels<T: Config> =
@@ -617,6 +648,9 @@ pub mod pallet {
 		},
 		/// No majority on the global model of `round`; the previous model holds.
 		GlobalDisputed { task: TaskId, round: RoundIndex, revealed: u32, voters: u32 },
+		/// The majority found that no accepted aggregate of `round` carries weight: the model
+		/// that round trained from holds.
+		GlobalModelKept { task: TaskId, round: RoundIndex, votes: u32, voters: u32 },
 		/// `who` registered a verifying key of `len` bytes under `hash`, with `deposit` held.
 		VerifyingKeyRegistered { hash: H256, len: u32, who: T::AccountId, deposit: T::Balance },
 		/// `who` unregistered the verifying key `hash`; its `deposit` was released.
@@ -722,6 +756,12 @@ pub mod pallet {
 		AlreadyRevealed,
 		/// The reveal does not hash to the committed value.
 		RevealMismatch,
+		/// The reveal carries a vote on the previous round's global model, and no such vote
+		/// is open (the first round, or a round after a global vote of its own).
+		NoGlobalVoteOpen,
+		/// The reveal carries a different vote on the previous round's global model than the
+		/// caller's earlier reveal in this round (every seat votes the same model).
+		GlobalVoteDiffers,
 		/// The commit hash is zero.
 		ZeroHash,
 		/// The invalid set is not strictly ascending.
@@ -873,11 +913,17 @@ pub mod pallet {
 		/// `commitment`, the participants whose updates were invalid (strictly ascending,
 		/// each a subgroup member that submitted an update) and the `salt`.
 		///
+		/// While the previous round's global model is being voted on ([`PipelinedGlobal`]),
+		/// the commit was `din_primitives::pipelined_commit_hash` of the aggregate's hash and
+		/// `previous_global`, the caller's vote on that model (`None`: no accepted aggregate
+		/// carries weight); otherwise `previous_global` must be `None`.
+		///
 		/// Origin: signed, a panel member that committed. Only in AggregationReveal, once.
 		///
 		/// Emits [`Event::AggregateRevealed`].
 		#[pallet::call_index(3)]
 		#[pallet::weight(T::WeightInfo::reveal_aggregate(invalid.len() as u32))]
+		#[allow(clippy::too_many_arguments)]
 		pub fn reveal_aggregate(
 			origin: OriginFor<T>,
 			task: TaskId,
@@ -887,11 +933,20 @@ pub mod pallet {
 			commitment: Commitment,
 			invalid: InvalidSetOf<T>,
 			salt: [u8; 32],
+			previous_global: Option<ModelRef>,
 		) -> DispatchResult {
 			let who = ensure_signed(origin)?;
 			let invalid_count = invalid.len() as u32;
 			let reveal = AggregateReveal { cid, commitment, invalid };
-			Self::record_aggregate_reveal(task, round, subgroup, &who, reveal, &salt)?;
+			Self::record_aggregate_reveal(
+				task,
+				round,
+				subgroup,
+				&who,
+				reveal,
+				previous_global,
+				&salt,
+			)?;
 			Self::deposit_event(Event::AggregateRevealed {
 				task,
 				round,

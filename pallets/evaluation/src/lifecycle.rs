@@ -40,10 +40,16 @@ impl<T: Config> RoundLifecycle for Pallet<T> {
 				Self::draw_commitment_sample(task, round);
 				WorkSlice::done(Weight::zero())
 			},
-			// In slices: many subgroups would not fit one block.
+			// In slices: many subgroups would not fit one block. The last slice also settles
+			// the previous round's pipelined global vote and frees the round's seats, the
+			// work of a GlobalReveal's end over the round's evaluators.
 			TaskPhase::AggregationReveal => {
 				let (settled, done) = Self::settle_aggregation(task, round);
-				let weight = T::WeightInfo::on_aggregation_end(settled);
+				let mut weight = T::WeightInfo::on_aggregation_end(settled);
+				if done {
+					let voters = RoundEvaluators::<T>::decode_len(task, round).unwrap_or(0);
+					weight.saturating_accrue(T::WeightInfo::on_global_end(voters as u32));
+				}
 				WorkSlice { weight, done }
 			},
 			TaskPhase::GlobalReveal => {
@@ -67,6 +73,10 @@ impl<T: Config> RoundLifecycle for Pallet<T> {
 
 	fn on_task_end(task: TaskId, _phase: TaskPhase) -> Weight {
 		Self::unbind_verifying_key(task);
+		// A task ended between rounds leaves its last round's pipelined vote unopened.
+		if let Some(voted) = PipelinedGlobal::<T>::take(task) {
+			let _ = PipelinedGlobalVotes::<T>::clear_prefix((task, voted), u32::MAX, None);
+		}
 		T::WeightInfo::on_task_end()
 	}
 

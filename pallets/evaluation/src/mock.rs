@@ -421,6 +421,28 @@ pub fn submit(task: TaskId, who: AccountId, commitment: [u8; 32]) {
 /// The salt every test evaluator uses.
 pub const SALT: [u8; 32] = [9u8; 32];
 
+/// The global model every honest evaluator votes for (pipelined or in GlobalCommit).
+pub const GLOBAL: H256 = H256::repeat_byte(0x77);
+
+thread_local! {
+	/// Evaluators whose pipelined global vote deviates from [`GLOBAL`] at `cid("global")`.
+	static GLOBAL_VOTES: RefCell<Vec<(AccountId, Option<ModelRef>)>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Make `who` vote `vote` on every pipelined global model from now on.
+pub fn vote_pipelined_global(who: AccountId, vote: Option<ModelRef>) {
+	GLOBAL_VOTES.with(|v| v.borrow_mut().push((who, vote)));
+}
+
+/// The vote of `who` on the global model of the round before `round`, if that vote is
+/// open: [`GLOBAL`] unless [`vote_pipelined_global`] said otherwise.
+pub fn pipelined_vote(task: TaskId, round: RoundIndex, who: AccountId) -> Option<Option<ModelRef>> {
+	Evaluation::open_global_vote(task, round)?;
+	let deviating = GLOBAL_VOTES
+		.with(|v| v.borrow().iter().rev().find(|(a, _)| *a == who).map(|(_, vote)| vote.clone()));
+	Some(deviating.unwrap_or(Some(ModelRef { cid: cid(b"global"), commitment: GLOBAL })))
+}
+
 /// Commit an aggregate as `who` for `subgroup`.
 pub fn commit_aggregate(
 	task: TaskId,
@@ -442,7 +464,7 @@ pub fn commit_aggregate_at(
 	invalid: &[AccountId],
 ) {
 	let round = phase(task).1;
-	let hash = din_primitives::aggregate_commit_hash(
+	let mut hash = din_primitives::aggregate_commit_hash(
 		task,
 		round,
 		subgroup,
@@ -452,6 +474,12 @@ pub fn commit_aggregate_at(
 		invalid,
 		&SALT,
 	);
+	if let Some(vote) = pipelined_vote(task, round, who) {
+		hash = din_primitives::pipelined_commit_hash(
+			&hash,
+			vote.as_ref().map(|m| (&m.cid[..], &m.commitment)),
+		);
+	}
 	Evaluation::commit_aggregate(RuntimeOrigin::signed(who), task, round, subgroup, hash)
 		.expect("on panel");
 }
@@ -486,6 +514,7 @@ pub fn reveal_aggregate_at(
 		commitment,
 		BoundedVec::truncate_from(invalid.to_vec()),
 		SALT,
+		pipelined_vote(task, round, who).flatten(),
 	)
 	.expect("committed");
 }

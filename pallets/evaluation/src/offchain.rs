@@ -8,10 +8,10 @@
 //! | phase | duty |
 //! |---|---|
 //! | Training, its last block | the AggregationCommit duty below, for a subgroup of at most `COMMITMENT_CHECKS` updates, every one of them fetched (its sample is every update, whatever the seed Training's end draws): the commit lands in the first block of AggregationCommit |
-//! | AggregationCommit | fetch the subgroup's updates from a store gateway, check each (CID, schema, author, sample count; the on-chain commitment of the round's [`CommitmentSamples`] draw; failures → the invalid set), aggregate the valid ones with the task's rule, `commit_aggregate` |
-//! | AggregationReveal | `reveal_aggregate` what was committed; in the phase's last block, the GlobalCommit duty below from each panel's majority as the settlement will fix it (`strict_majority` of the reveals; a subgroup without updates settles empty) |
-//! | GlobalCommit | fetch the accepted subgroup aggregates, FedAvg them, `commit_global` |
-//! | GlobalReveal | `reveal_global` |
+//! | AggregationCommit | fetch the subgroup's updates from a store gateway, check each (CID, schema, author, sample count; the on-chain commitment of the round's [`CommitmentSamples`] draw; failures → the invalid set), aggregate the valid ones with the task's rule; while the previous round's global model is voted on ([`Pallet::open_global_vote`]), combine that round's accepted aggregates into it (FedAvg, [`din_fl::duty::combine`]) and bind it to the commit ([`din_primitives::pipelined_commit_hash`]); `commit_aggregate` |
+//! | AggregationReveal | `reveal_aggregate` what was committed (with the global vote); in the last round's last block, the GlobalCommit duty below from each panel's majority as the settlement will fix it (`strict_majority` of the reveals; a subgroup without updates settles empty) |
+//! | GlobalCommit (last round) | fetch the accepted subgroup aggregates, FedAvg them, `commit_global` |
+//! | GlobalReveal (last round) | `reveal_global` |
 //! | Scoring | median-scored tasks, once the test-set key is out: open the sealed test set, check it against the task's commitment, count every accepted update of its panels (and the baseline and the trained-from global models its first panels fixed) right, `commit_score` each count |
 //! | Rewarding | `reveal_score` what was committed |
 //!
@@ -93,7 +93,11 @@
 //! din-node copies into `din_worker_duties_total{duty}` on its Prometheus endpoint.
 
 use super::*;
-use alloc::{collections::BTreeSet, string::String, vec::Vec};
+use alloc::{
+	collections::{BTreeMap, BTreeSet},
+	string::String,
+	vec::Vec,
+};
 use din_fl::{
 	content::artifact_cid,
 	duty::{self, CommitmentSample, Rejection, Scored, SubgroupOutcome, Submitted},
@@ -169,6 +173,10 @@ pub struct CommittedValue<AccountId, BlockNumber> {
 	pub committed_at: BlockNumber,
 	/// When the reveal was last sent.
 	pub revealed_at: Option<BlockNumber>,
+	/// An aggregate's vote on the previous round's global model, committed with it while
+	/// that vote is open (`Some`): the model's `(cid, commitment)`, or `None` when no
+	/// accepted aggregate carries weight.
+	pub previous_global: Option<Option<(Vec<u8>, Commitment)>>,
 }
 
 type CommittedOf<T> = CommittedValue<<T as frame_system::Config>::AccountId, BlockNumberFor<T>>;
@@ -235,6 +243,9 @@ pub struct Worker<T: Config> {
 	gateways: Vec<Vec<u8>>,
 	keys: Vec<(T::Public, T::AccountId)>,
 	fetch_budget: u32,
+	/// The global models combined in this run, by `(task, round)` (`None`: no accepted
+	/// aggregate carries weight): a pipelined round's base serves every subgroup's checks.
+	combined: BTreeMap<(TaskId, RoundIndex), Option<Update>>,
 }
 
 /// The store gateways the node configured.
@@ -268,8 +279,13 @@ impl<T: Config> Pallet<T> {
 			log::debug!(target: LOG_TARGET, "#{now:?}: the previous worker run is still going");
 			return;
 		};
-		let mut worker =
-			Worker::<T> { now, gateways, keys, fetch_budget: T::MaxOffchainFetchesPerBlock::get() };
+		let mut worker = Worker::<T> {
+			now,
+			gateways,
+			keys,
+			fetch_budget: T::MaxOffchainFetchesPerBlock::get(),
+			combined: BTreeMap::new(),
+		};
 		for task in worker.tasks() {
 			// Held for exactly this run: a run longer than the lock's deadline would
 			// otherwise overlap the next one.
@@ -390,7 +406,11 @@ impl<T: Config> Worker<T> {
 		match terms.phase {
 			TaskPhase::Training if last_block => ahead(task, self.commit_aggregates(task, &terms)),
 			TaskPhase::AggregationCommit => self.commit_aggregates(task, &terms),
-			TaskPhase::AggregationReveal if last_block => {
+			// Only the last round votes on its global model in phases of its own
+			// (`TaskPhase::next`); an earlier one's is voted on with the next aggregates.
+			TaskPhase::AggregationReveal
+				if last_block && terms.round.saturating_add(1) >= terms.rounds =>
+			{
 				self.reveal_aggregates(task, terms.round)?;
 				ahead(task, self.commit_global(task, &terms))
 			},
@@ -427,6 +447,8 @@ impl<T: Config> Worker<T> {
 
 	fn commit_aggregates(&mut self, task: TaskId, terms: &TermsOf<T>) -> Result<(), DutyError> {
 		let round = terms.round;
+		// The vote on the previous round's global model rides on every aggregate commit.
+		let mut previous_global = None;
 		for subgroup in 0..T::MaxSubgroups::get() {
 			let panel = Panels::<T>::get(task, (round, subgroup));
 			if panel.is_empty() {
@@ -447,10 +469,14 @@ impl<T: Config> Worker<T> {
 					Some(record) if !self.due(record.committed_at) => continue,
 					Some(record) => self.resend(&stored, record),
 					None => {
-						let fresh = match &aggregated {
+						let mut fresh = match &aggregated {
 							Some(done) => self.salted_again(done),
 							None => self.aggregate(task, terms, subgroup)?,
 						};
+						if previous_global.is_none() {
+							previous_global = Some(self.global_vote(task, round)?);
+						}
+						fresh.previous_global = previous_global.clone().flatten();
 						aggregated = Some(fresh.clone());
 						match record_once(&stored, fresh) {
 							Some(record) => record,
@@ -458,7 +484,7 @@ impl<T: Config> Worker<T> {
 						}
 					},
 				};
-				let hash = aggregate_commit_hash(
+				let mut hash = aggregate_commit_hash(
 					task,
 					round,
 					subgroup,
@@ -468,6 +494,9 @@ impl<T: Config> Worker<T> {
 					&record.invalid,
 					&record.salt,
 				);
+				if let Some(vote) = &record.previous_global {
+					hash = pipelined_commit_hash(&hash, vote.as_ref().map(|(c, m)| (&c[..], m)));
+				}
 				self.send(&public, Call::commit_aggregate { task, round, subgroup, hash })?;
 				count_duty("aggregate_commit");
 				log::info!(target: LOG_TARGET, "task {task} round {round} subgroup {subgroup}: committed an aggregate ({} invalid)", record.invalid.len());
@@ -490,9 +519,12 @@ impl<T: Config> Worker<T> {
 		}
 		// An update of the model it trained from is told by the chain's record alone
 		// ([`duty::trained_nothing`]), unfetched.
-		let trained_from = Pallet::<T>::latest_global_model(task)
-			.map(|(_, model)| model.commitment)
-			.unwrap_or(terms.genesis_commitment);
+		let trained_from = match self.pipelined_base(task, round)? {
+			Some(base) => T::Verifier::model_commitment(&base.values),
+			None => Pallet::<T>::latest_global_model(task)
+				.map(|(_, model)| model.commitment)
+				.unwrap_or(terms.genesis_commitment),
+		};
 		let mut members = Vec::new();
 		let mut fetched = Vec::new();
 		for member in T::Tasks::subgroup_members(task, subgroup) {
@@ -642,8 +674,10 @@ impl<T: Config> Worker<T> {
 		self.committed(&aggregate, invalid)
 	}
 
-	/// The model the round of `task` trains from (the latest global model, else the
-	/// genesis model), fetched and checked against its on-chain commitment.
+	/// The model the round of `task` trains from: the previous round's global model while
+	/// it is voted on (combined here from its accepted aggregates, [`Self::pipelined_base`]),
+	/// else the latest global model the chain fixed, else the genesis model, fetched and
+	/// checked against its on-chain commitment.
 	fn current_model(
 		&mut self,
 		task: TaskId,
@@ -651,6 +685,9 @@ impl<T: Config> Worker<T> {
 		terms: &TermsOf<T>,
 		schema: &Schema,
 	) -> Result<Update, DutyError> {
+		if let Some(base) = self.pipelined_base(task, terms.round)? {
+			return Ok(base);
+		}
 		let (cid, commitment) = Pallet::<T>::latest_global_model(task)
 			.map(|(_, model)| (model.cid, model.commitment))
 			.unwrap_or((inputs.genesis_cid.clone(), terms.genesis_commitment));
@@ -679,6 +716,15 @@ impl<T: Config> Worker<T> {
 					.map_err(|_| DutyError::NoLocalRecord)?;
 				let cid = BoundedVec::try_from(record.cid.clone())
 					.map_err(|_| DutyError::NoLocalRecord)?;
+				let previous_global = match record.previous_global.clone().flatten() {
+					Some((cid, commitment)) => {
+						self.publish_withheld(&cid)?;
+						let cid =
+							BoundedVec::try_from(cid).map_err(|_| DutyError::NoLocalRecord)?;
+						Some(ModelRef { cid, commitment })
+					},
+					None => None,
+				};
 				self.send(
 					&public,
 					Call::reveal_aggregate {
@@ -689,6 +735,7 @@ impl<T: Config> Worker<T> {
 						commitment: record.commitment,
 						invalid,
 						salt: record.salt,
+						previous_global,
 					},
 				)?;
 				count_duty("aggregate_reveal");
@@ -746,15 +793,64 @@ impl<T: Config> Worker<T> {
 		Ok(())
 	}
 
-	/// The round's global model from its accepted aggregates ([`duty::combine`]); `None`
-	/// when none carries weight (the previous model holds and there is nothing to vote on).
+	/// The last round's global model from its accepted aggregates ([`Self::global_of`]),
+	/// withheld; `None` when none carries weight (the previous model holds and there is
+	/// nothing to vote on).
 	fn combine(
 		&mut self,
 		task: TaskId,
 		round: RoundIndex,
 	) -> Result<Option<CommittedOf<T>>, DutyError> {
+		match self.global_of(task, round)? {
+			Some(global) => self.committed(&global, Vec::new()).map(Some),
+			None => Ok(None),
+		}
+	}
+
+	/// The vote of this worker's keys on the global model of the round before `round`, if
+	/// that vote is open: `Some(None)` when no accepted aggregate carries weight, else the
+	/// model's `(cid, commitment)`, its bytes withheld until the reveal.
+	fn global_vote(
+		&mut self,
+		task: TaskId,
+		round: RoundIndex,
+	) -> Result<Option<Option<(Vec<u8>, Commitment)>>, DutyError> {
+		let Some(voted) = Pallet::<T>::open_global_vote(task, round) else { return Ok(None) };
+		Ok(Some(match self.global_of(task, voted)? {
+			Some(global) => {
+				let record = self.committed(&global, Vec::new())?;
+				Some((record.cid, record.commitment))
+			},
+			None => None,
+		}))
+	}
+
+	/// The model `round` of `task` trains from while its previous round's global model is
+	/// voted on (pipelined): that model, combined from the accepted aggregates the chain
+	/// fixed; `None` when no such vote is open, or the previous round's aggregates carry no
+	/// weight (the round then trains from the latest model the chain fixed).
+	fn pipelined_base(
+		&mut self,
+		task: TaskId,
+		round: RoundIndex,
+	) -> Result<Option<Update>, DutyError> {
+		match Pallet::<T>::open_global_vote(task, round) {
+			Some(voted) => self.global_of(task, voted),
+			None => Ok(None),
+		}
+	}
+
+	/// The global model of `round` from its accepted aggregates ([`duty::combine`]), once
+	/// per run; `None` when none carries weight. In the round's own AggregationReveal (its
+	/// last block, `serve`) the subgroups are not settled yet: each one's accepted
+	/// aggregate is its panel's majority as `votes.rs` will settle it.
+	fn global_of(&mut self, task: TaskId, round: RoundIndex) -> Result<Option<Update>, DutyError> {
+		if let Some(done) = self.combined.get(&(task, round)) {
+			return Ok(done.clone());
+		}
 		let (_, _, schema) = self.model(task)?;
-		let ahead = T::Tasks::terms(task).is_some_and(|t| t.phase == TaskPhase::AggregationReveal);
+		let ahead = T::Tasks::terms(task)
+			.is_some_and(|t| t.round == round && t.phase == TaskPhase::AggregationReveal);
 		let mut aggregates = Vec::new();
 		for subgroup in 0..T::MaxSubgroups::get() {
 			let panel = Panels::<T>::get(task, (round, subgroup));
@@ -778,10 +874,9 @@ impl<T: Config> Worker<T> {
 			};
 			aggregates.push(aggregate);
 		}
-		match duty::combine(&Sequential, &aggregates).map_err(DutyError::Aggregation)? {
-			Some(global) => self.committed(&global, Vec::new()).map(Some),
-			None => Ok(None),
-		}
+		let global = duty::combine(&Sequential, &aggregates).map_err(DutyError::Aggregation)?;
+		self.combined.insert((task, round), global.clone());
+		Ok(global)
 	}
 
 	/// The aggregate `subgroup` of `round` will settle on, from its panel's reveals as
@@ -1121,6 +1216,7 @@ impl<T: Config> Worker<T> {
 			salt: random_seed(),
 			committed_at: self.now,
 			revealed_at: None,
+			previous_global: None,
 		})
 	}
 

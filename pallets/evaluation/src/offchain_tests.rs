@@ -336,10 +336,15 @@ fn task_in_aggregation() -> TaskId {
 
 /// `p` submits `u` (its CID, commitment and sample count) for round 0 of `task`.
 fn submit(task: TaskId, p: AccountId, u: &Update) {
+	submit_in(task, 0, p, u)
+}
+
+/// [`submit`] in `round`.
+fn submit_in(task: TaskId, round: RoundIndex, p: AccountId, u: &Update) {
 	assert_ok!(DinTasks::submit_update(
 		RuntimeOrigin::signed(p),
 		task,
-		0,
+		round,
 		cid(artifact_cid(&bytes(u)).as_bytes()),
 		commitment(u),
 		u.num_samples,
@@ -1238,6 +1243,75 @@ fn workers_run_a_round_to_scoring(
 	assert!(GlobalModels::<Test>::contains_key(task, 0));
 	assert_eq!(phase(task).0, TaskPhase::Scoring);
 	task
+}
+
+/// Workers alone (every evaluator is a worker of this node) run round 0 of a two-round task
+/// and round 1's aggregation. Round 1 starts as round 0's subgroups settle; with their round-1
+/// aggregates the workers vote on round 0's global model, which they combine from round 0's
+/// accepted aggregates as a daemon does (`duty::combine`), upload before their reveals and
+/// the chain fixes unanimously when round 1 settles; every round-1 update was checked
+/// against that model (none is the model itself), and nobody is slashed.
+#[test]
+fn workers_vote_on_the_previous_rounds_global_model_with_their_aggregates() {
+	let OffchainSetup { mut ext, served, uploads, pool, .. } = offchain_ext();
+	ext.execute_with(|| {
+		let task = task_in_training_with(|spec| spec.rounds = 2);
+		for p in PARTICIPANTS {
+			submit(task, p, &update_of(p));
+		}
+		finish_phase(task);
+		UintAuthorityId::set_all_keys(EVALUATORS);
+		uploads.store(true, Ordering::SeqCst);
+		for sg in 0..2 {
+			serve_updates(&served, task, sg, |p| bytes(&update_of(p)));
+		}
+		let aggregates = [honest_aggregate_of(task, 0), honest_aggregate_of(task, 1)];
+		let global = din_fl::duty::combine(&din_fl::Sequential, &aggregates)
+			.unwrap()
+			.expect("weight");
+		work_until_idle(&pool);
+		finish_phase(task);
+		work_until_idle(&pool);
+		finish_phase(task);
+		run_until(task, TaskPhase::Training);
+		assert_eq!(phase(task).1, 1);
+		assert_eq!(PipelinedGlobal::<Test>::get(task), Some(0));
+		assert_eq!(GlobalModels::<Test>::get(task, 0), None, "voted on in round 1");
+
+		for p in PARTICIPANTS {
+			submit_in(task, 1, p, &update_of(p));
+		}
+		finish_phase(task);
+		let commits = work_until_idle(&pool);
+		assert!(commits.iter().all(|(_, call)| matches!(call, Call::commit_aggregate { .. })));
+		finish_phase(task);
+		let global_cid = artifact_cid(&bytes(&global));
+		let expected = ModelRef {
+			cid: cid(global_cid.as_bytes()),
+			commitment: <Test as Config>::Verifier::model_commitment(&global.values),
+		};
+		let reveals = work_until_idle(&pool);
+		assert!(!reveals.is_empty());
+		for (_, call) in &reveals {
+			let Call::reveal_aggregate { previous_global, invalid, .. } = call else {
+				panic!("a reveal: {call:?}")
+			};
+			assert_eq!(previous_global.as_ref(), Some(&expected));
+			assert!(invalid.is_empty(), "no round-1 update is the model it trained from");
+		}
+		assert_eq!(
+			served.read().get(&format!("{GATEWAY}/artifact/{global_cid}")),
+			Some(&bytes(&global)),
+			"the voted model is uploaded under its CID before the reveals"
+		);
+		finish_phase(task);
+		assert_eq!(GlobalModels::<Test>::get(task, 0), Some(expected));
+		let slashed = System::events().into_iter().any(|r| {
+			matches!(r.event, RuntimeEvent::Staking(pallet_din_staking::Event::Slashed { .. }))
+		});
+		assert!(!slashed, "every worker voted with the majority");
+		assert_eq!(phase(task).0, TaskPhase::GlobalCommit, "round 1 is the last");
+	});
 }
 
 #[test]

@@ -17,9 +17,6 @@ fn honest_aggregate(s: SubgroupIndex) -> H256 {
 	H256::repeat_byte(0x40 + s as u8)
 }
 
-/// The global model every honest evaluator reveals.
-const GLOBAL: H256 = H256::repeat_byte(0x77);
-
 /// Run Training (each participant submits `commitment_of(p)`) and move to
 /// AggregationCommit.
 fn train(task: TaskId, commitment_of: impl Fn(AccountId) -> [u8; 32]) {
@@ -59,10 +56,20 @@ fn aggregate(
 		}
 	}
 	finish_phase(task);
-	assert_eq!(phase(task).0, TaskPhase::GlobalCommit);
+	let last = round + 1 >= pallet_din_tasks::Tasks::<Test>::get(task).expect("exists").spec.rounds;
+	if last {
+		assert_eq!(phase(task).0, TaskPhase::GlobalCommit);
+	} else {
+		// The next round starts with the settlement, or a block later where the two would
+		// outweigh `TransitionWeight` (the mock's worst-case weights do).
+		run_until(task, TaskPhase::Training);
+		assert_eq!(phase(task).1, round + 1, "the next round follows the settlement");
+	}
 }
 
-/// Every round evaluator commits and reveals [`GLOBAL`]; moves past GlobalReveal.
+/// Every evaluator of the last round commits and reveals [`GLOBAL`]; moves past
+/// GlobalReveal. (Earlier rounds' global models are voted on by the next round's
+/// evaluators with their aggregates: `mock::pipelined_vote`.)
 fn global(task: TaskId) {
 	vote_global(task, |_| Some(GLOBAL));
 }
@@ -90,7 +97,9 @@ fn vote_global(task: TaskId, vote: impl Fn(usize) -> Option<H256>) {
 fn honest_round(task: TaskId, commitment_of: impl Fn(AccountId) -> [u8; 32]) {
 	train(task, commitment_of);
 	aggregate(task, |_, _| None);
-	global(task);
+	if phase(task).0 == TaskPhase::GlobalCommit {
+		global(task);
+	}
 }
 
 /// Model A for participants 10 and 11, model B for 12 and 13.
@@ -615,6 +624,7 @@ fn settlement_of_many_subgroups_spans_blocks_and_a_late_reveal_is_refused() {
 				honest_aggregate(1),
 				BoundedVec::new(),
 				SALT,
+				None,
 			),
 			Error::<Test>::RevealWindowClosed
 		);
@@ -796,6 +806,7 @@ fn votes_are_checked() {
 				c,
 				BoundedVec::truncate_from(inv),
 				SALT,
+				None,
 			)
 		};
 		assert_noop!(
@@ -844,6 +855,7 @@ fn a_reveal_judging_a_member_without_an_update_or_naming_no_cid_is_refused() {
 				honest_aggregate(0),
 				BoundedVec::truncate_from(invalid),
 				SALT,
+				None,
 			)
 		};
 		assert_noop!(reveal(b"agg", vec![silent]), Error::<Test>::NoUpdateToJudge);
@@ -851,13 +863,13 @@ fn a_reveal_judging_a_member_without_an_update_or_naming_no_cid_is_refused() {
 	});
 }
 
-/// Stalling and splitting the global vote: a round evaluator that never commits is slashed
-/// `MissedReveal`; without a strict majority nothing is fixed (`GlobalDisputed`), nobody
-/// who revealed is slashed, and the next round trains from the previous model.
+/// Stalling and splitting the last round's global vote: an evaluator of the round that never
+/// commits is slashed `MissedReveal`; without a strict majority nothing is fixed
+/// (`GlobalDisputed`), and nobody who revealed is slashed.
 #[test]
 fn a_split_global_vote_fixes_nothing_and_slashes_only_the_silent() {
 	ExtBuilder::default().build_and_execute(|| {
-		let task = create(spec(2, zk()), &PARTICIPANTS);
+		let task = create(spec(1, zk()), &PARTICIPANTS);
 		train(task, models);
 		aggregate(task, |_, _| None);
 		let voters = round_evaluators(task, 0);
@@ -878,14 +890,14 @@ fn a_split_global_vote_fixes_nothing_and_slashes_only_the_silent() {
 			vec![(silent, Role::Evaluator, din_primitives::Offence::MissedReveal)],
 			"only the silent"
 		);
-		assert_eq!(phase(task), (TaskPhase::Training, 1), "the next round starts");
+		assert_eq!(phase(task).0, TaskPhase::Scoring);
 	});
 }
 
 #[test]
 fn a_minority_global_model_is_slashed_and_the_majority_fixed() {
 	ExtBuilder::default().build_and_execute(|| {
-		let task = create(spec(2, zk()), &PARTICIPANTS);
+		let task = create(spec(1, zk()), &PARTICIPANTS);
 		train(task, models);
 		aggregate(task, |_, _| None);
 		let voters = round_evaluators(task, 0);
@@ -894,21 +906,182 @@ fn a_minority_global_model_is_slashed_and_the_majority_fixed() {
 			Evaluation::commit_global(RuntimeOrigin::signed(OWNER), task, 0, H256::repeat_byte(1)),
 			Error::<Test>::NotRoundEvaluator
 		);
-		for who in voters.iter() {
-			commit_global(task, *who, if *who == odd { H256::repeat_byte(0x66) } else { GLOBAL });
-		}
-		finish_phase(task);
-		for who in voters.iter() {
-			reveal_global(task, *who, if *who == odd { H256::repeat_byte(0x66) } else { GLOBAL });
-		}
-		finish_phase(task);
+		vote_global(task, |i| Some(if i == 0 { H256::repeat_byte(0x66) } else { GLOBAL }));
 		assert_eq!(GlobalModels::<Test>::get(task, 0).map(|m| m.commitment), Some(GLOBAL));
 		assert!(slashes().contains(&(
 			odd,
 			Role::Evaluator,
 			din_primitives::Offence::MinorityGlobal
 		)));
-		assert_eq!(phase(task), (TaskPhase::Training, 1), "the next round starts");
+		assert_eq!(phase(task).0, TaskPhase::Scoring);
+	});
+}
+
+/// A round's global model needs no phases of its own: the next round starts as soon as the
+/// subgroups are settled, and its evaluators vote on the model with their aggregates. The
+/// majority fixes it when that round settles (the global model every next round is scored
+/// against), a minority voter is slashed `MinorityGlobal`, and only the last round votes in
+/// GlobalCommit and GlobalReveal.
+#[test]
+fn the_next_rounds_evaluators_fix_a_rounds_global_model_with_their_aggregates() {
+	ExtBuilder::default().build_and_execute(|| {
+		let task = create(spec(3, zk()), &PARTICIPANTS);
+		train(task, models);
+		aggregate(task, |_, _| None);
+		assert_eq!(PipelinedGlobal::<Test>::get(task), Some(0), "round 0's vote is open");
+		assert_eq!(GlobalModels::<Test>::get(task, 0), None, "nothing fixed before the vote");
+		for e in EVALUATORS {
+			assert_eq!(locked(e, Role::Evaluator) % (EVALUATOR_BOND / 4), 0);
+		}
+		let odd = round_evaluators(task, 1)[0];
+		let other = ModelRef { cid: cid(b"other"), commitment: H256::repeat_byte(0x66) };
+		vote_pipelined_global(odd, Some(other));
+		train(task, models);
+		aggregate(task, |_, _| None);
+		assert_eq!(GlobalModels::<Test>::get(task, 0).map(|m| m.commitment), Some(GLOBAL));
+		let voters = round_evaluators(task, 1).len() as u32;
+		assert!(evaluation_events().iter().any(|e| matches!(
+			e,
+			Event::GlobalModelFixed { round: 0, votes, voters: v, .. }
+				if *votes == voters - 1 && *v == voters
+		)));
+		assert_eq!(
+			slashes(),
+			vec![(odd, Role::Evaluator, din_primitives::Offence::MinorityGlobal)],
+			"only the minority voter"
+		);
+		assert_eq!(PipelinedGlobal::<Test>::get(task), Some(1));
+		assert!(PipelinedGlobalVotes::<Test>::iter().next().is_none(), "votes are cleared");
+		Evaluation::do_try_state().expect("invariants hold");
+
+		// The last round: its own aggregates carry round 1's vote, its own model is voted on
+		// in GlobalCommit and GlobalReveal.
+		train(task, models);
+		aggregate(task, |_, _| None);
+		assert_eq!(GlobalModels::<Test>::get(task, 1).map(|m| m.commitment), Some(GLOBAL));
+		assert_eq!(PipelinedGlobal::<Test>::get(task), None, "the last round opens no vote");
+		assert_eq!(phase(task), (TaskPhase::GlobalCommit, 2));
+		global(task);
+		assert_eq!(GlobalModels::<Test>::get(task, 2).map(|m| m.commitment), Some(GLOBAL));
+		assert_eq!(phase(task).0, TaskPhase::Scoring);
+		for e in EVALUATORS {
+			assert_eq!(locked(e, Role::Evaluator), 0, "every seat is free");
+		}
+		Evaluation::do_try_state().expect("invariants hold");
+	});
+}
+
+/// When the next round's evaluators find that no accepted aggregate carries weight (they
+/// vote `None`), the majority keeps the model that round trained from
+/// (`GlobalModelKept`); nothing is fixed for it and nobody is slashed.
+#[test]
+fn a_majority_finding_no_weight_keeps_the_previous_model() {
+	ExtBuilder::default().build_and_execute(|| {
+		let task = create(spec(2, zk()), &PARTICIPANTS);
+		train(task, models);
+		aggregate(task, |_, _| None);
+		for who in round_evaluators(task, 1) {
+			vote_pipelined_global(who, None);
+		}
+		train(task, models);
+		aggregate(task, |_, _| None);
+		assert_eq!(GlobalModels::<Test>::get(task, 0), None);
+		assert!(evaluation_events()
+			.iter()
+			.any(|e| matches!(e, Event::GlobalModelKept { round: 0, .. })));
+		assert!(slashes().is_empty());
+	});
+}
+
+/// Attack: an evaluator with several seats votes one global model with one aggregate and
+/// another with the next (to be in the majority whichever wins), or slips a global vote
+/// into a round that has none open (the first). Both reveals are refused and change
+/// nothing; so is a vote naming no CID.
+#[test]
+fn a_global_vote_must_be_open_and_the_same_on_every_seat() {
+	ExtBuilder::default().build_and_execute(|| {
+		let task = create(spec(2, zk()), &PARTICIPANTS);
+		train(task, models);
+		let judge = panel(task, 0, 0)[0];
+		let global = ModelRef { cid: cid(b"global"), commitment: GLOBAL };
+		let aggregate_hash = din_primitives::aggregate_commit_hash(
+			task,
+			0,
+			0,
+			&judge,
+			b"agg",
+			&honest_aggregate(0),
+			&[],
+			&SALT,
+		);
+		let hash = din_primitives::pipelined_commit_hash(
+			&aggregate_hash,
+			Some((&global.cid[..], &global.commitment)),
+		);
+		assert_ok!(Evaluation::commit_aggregate(RuntimeOrigin::signed(judge), task, 0, 0, hash));
+		finish_phase(task);
+		let reveal = |who: AccountId, s: SubgroupIndex, vote: Option<ModelRef>| {
+			Evaluation::reveal_aggregate(
+				RuntimeOrigin::signed(who),
+				task,
+				phase(task).1,
+				s,
+				cid(b"agg"),
+				honest_aggregate(s),
+				BoundedVec::new(),
+				SALT,
+				vote,
+			)
+		};
+		assert_noop!(reveal(judge, 0, Some(global.clone())), Error::<Test>::NoGlobalVoteOpen);
+		run_until(task, TaskPhase::Training);
+		assert_eq!(phase(task).1, 1);
+		for p in PARTICIPANTS {
+			submit(task, p, models(p));
+		}
+		finish_phase(task);
+		// An evaluator on two panels of round 1.
+		let seats: Vec<(AccountId, SubgroupIndex)> = (0..2)
+			.flat_map(|s| panel(task, 1, s).into_iter().map(move |who| (who, s)))
+			.collect();
+		let twice = *EVALUATORS
+			.iter()
+			.find(|e| seats.iter().filter(|(w, _)| w == *e).count() == 2)
+			.expect("3 evaluators over two panels of 3");
+		let other = ModelRef { cid: cid(b"other"), commitment: H256::repeat_byte(0x66) };
+		for s in 0..2 {
+			let vote = if s == 0 { global.clone() } else { other.clone() };
+			let aggregate_hash = din_primitives::aggregate_commit_hash(
+				task,
+				1,
+				s,
+				&twice,
+				b"agg",
+				&honest_aggregate(s),
+				&[],
+				&SALT,
+			);
+			let hash = din_primitives::pipelined_commit_hash(
+				&aggregate_hash,
+				Some((&vote.cid[..], &vote.commitment)),
+			);
+			assert_ok!(Evaluation::commit_aggregate(
+				RuntimeOrigin::signed(twice),
+				task,
+				1,
+				s,
+				hash
+			));
+		}
+		finish_phase(task);
+		assert_eq!(phase(task).0, TaskPhase::AggregationReveal);
+		assert_noop!(
+			reveal(twice, 0, Some(ModelRef { cid: cid(b""), commitment: GLOBAL })),
+			Error::<Test>::EmptyCid
+		);
+		assert_ok!(reveal(twice, 0, Some(global.clone())));
+		assert_eq!(PipelinedGlobalVotes::<Test>::get((task, 0), twice), Some(Some(global)));
+		assert_noop!(reveal(twice, 1, Some(other)), Error::<Test>::GlobalVoteDiffers);
 	});
 }
 
@@ -2077,14 +2250,23 @@ fn the_commitment_sample_is_drawn_when_training_ends_and_kept_until_the_round_se
 			round: 0,
 			seed: first
 		}));
-		aggregate(task, |_, _| None);
+		for s in 0..2 {
+			for who in panel(task, 0, s) {
+				commit_aggregate(task, who, s, honest_aggregate(s), &[]);
+			}
+		}
+		finish_phase(task);
 		assert_eq!(
 			CommitmentSamples::<Test>::get(task),
 			Some((0, first)),
 			"kept through the votes"
 		);
 		Evaluation::do_try_state().expect("invariants hold");
-		global(task);
+		for s in 0..2 {
+			for who in panel(task, 0, s) {
+				reveal_aggregate(task, who, s, honest_aggregate(s), &[]);
+			}
+		}
 		run_until(task, TaskPhase::Training);
 		assert_eq!(phase(task).1, 1);
 		assert_eq!(CommitmentSamples::<Test>::get(task), None, "dropped when the round settled");

@@ -1,5 +1,15 @@
 //! The two commit-reveal votes of a round: each subgroup's panel on its aggregate (and on
-//! which updates were invalid), then all of the round's evaluators on the global model.
+//! which updates were invalid), and all of the evaluators of the next round on the round's
+//! global model.
+//!
+//! The global vote is pipelined: a round's global model is a deterministic function of its
+//! accepted aggregates, which the chain has fixed once the round's subgroups are settled, so
+//! the next round starts at once (its participants compute that model and train from it)
+//! and its evaluators vote on the model with their aggregate commits and reveals
+//! ([`pipelined_commit_hash`]). The settlement of the next round's subgroups then settles the
+//! vote as well. Only the task's last round, which has no next one, votes in phases of its
+//! own (GlobalCommit and GlobalReveal). Either way a minority is slashed and the majority
+//! fixes [`GlobalModels`], which scoring measures every next round's updates against.
 //!
 //! Both votes have the same shape, kept side by side here: a commit stores only a hash
 //! (which binds the voter's account, so a reveal cannot be copied), a reveal must hash to
@@ -79,14 +89,17 @@ impl<T: Config> Pallet<T> {
 		Ok(())
 	}
 
-	/// Replace the aggregate commit of `who` by `reveal`, if `reveal` and `salt` hash to it;
-	/// in AggregationReveal, before settlement starts, with a judgeable invalid set.
+	/// Replace the aggregate commit of `who` by `reveal`, if `reveal`, `previous_global` and
+	/// `salt` hash to it; in AggregationReveal, before settlement starts, with a judgeable
+	/// invalid set. `previous_global` is `who`'s vote on the previous round's global model
+	/// while that vote is open, and recorded with its first reveal of the round.
 	pub(crate) fn record_aggregate_reveal(
 		task: TaskId,
 		round: RoundIndex,
 		subgroup: SubgroupIndex,
 		who: &T::AccountId,
 		reveal: AggregateRevealOf<T>,
+		previous_global: Option<ModelRef>,
 		salt: &[u8; 32],
 	) -> DispatchResult {
 		Self::ensure_phase(
@@ -99,7 +112,13 @@ impl<T: Config> Pallet<T> {
 		ensure!(!reveal.cid.is_empty(), Error::<T>::EmptyCid);
 		ensure!(!reveal.commitment.is_zero(), Error::<T>::ZeroCommitment);
 		Self::ensure_judgeable(task, round, subgroup, &reveal.invalid)?;
-		let expected = aggregate_commit_hash(
+		let voted = Self::open_global_vote(task, round);
+		ensure!(voted.is_some() || previous_global.is_none(), Error::<T>::NoGlobalVoteOpen);
+		if let Some(model) = &previous_global {
+			ensure!(!model.cid.is_empty(), Error::<T>::EmptyCid);
+			ensure!(!model.commitment.is_zero(), Error::<T>::ZeroCommitment);
+		}
+		let aggregate = aggregate_commit_hash(
 			task,
 			round,
 			subgroup,
@@ -109,6 +128,13 @@ impl<T: Config> Pallet<T> {
 			&reveal.invalid,
 			salt,
 		);
+		let expected = match voted {
+			Some(_) => pipelined_commit_hash(
+				&aggregate,
+				previous_global.as_ref().map(|m| (&m.cid[..], &m.commitment)),
+			),
+			None => aggregate,
+		};
 		AggregateVotes::<T>::try_mutate((task, round, subgroup), who, |vote| match vote {
 			None => Err(Error::<T>::NotCommitted),
 			Some(Vote::Revealed(_)) => Err(Error::<T>::AlreadyRevealed),
@@ -118,15 +144,30 @@ impl<T: Config> Pallet<T> {
 				Ok(())
 			},
 		})?;
+		if let Some(voted) = voted {
+			// The call is transactional: a differing vote also undoes the reveal above.
+			match PipelinedGlobalVotes::<T>::get((task, voted), who) {
+				Some(earlier) => ensure!(earlier == previous_global, Error::<T>::GlobalVoteDiffers),
+				None => PipelinedGlobalVotes::<T>::insert((task, voted), who, &previous_global),
+			}
+		}
 		Self::count_vote(task, round, TaskPhase::AggregationReveal);
 		Ok(())
 	}
 
 	/// Settle the subgroups of `round` at the end of AggregationReveal, from the cursor on,
-	/// as many as [`Config::SettlementSliceWeight`] allows (at least one). Returns the number
+	/// as many as [`Self::aggregation_slice_budget`] allows (at least one). Returns the number
 	/// settled in this slice and whether every subgroup is settled.
 	pub(crate) fn settle_aggregation(task: TaskId, round: RoundIndex) -> (SubgroupIndex, bool) {
-		Self::settle_aggregation_within(task, round, T::SettlementSliceWeight::get())
+		Self::settle_aggregation_within(task, round, Self::aggregation_slice_budget(task, round))
+	}
+
+	/// What a slice of `round`'s subgroups may weigh: [`Config::SettlementSliceWeight`] less
+	/// the work the last slice adds (the previous round's pipelined vote and the seats, a
+	/// global settlement over the round's evaluators), so that no slice outweighs it.
+	pub(crate) fn aggregation_slice_budget(task: TaskId, round: RoundIndex) -> Weight {
+		let voters = RoundEvaluators::<T>::decode_len(task, round).unwrap_or(0) as u32;
+		T::SettlementSliceWeight::get().saturating_sub(T::WeightInfo::on_global_end(voters))
 	}
 
 	/// [`Self::settle_aggregation`] under `budget` (its benchmark settles `k` subgroups in
@@ -146,6 +187,7 @@ impl<T: Config> Pallet<T> {
 			let panel = Panels::<T>::get(task, (round, subgroup));
 			if panel.is_empty() {
 				SettlementCursor::<T>::remove(task);
+				Self::close_aggregation(task, round, &terms);
 				return (settled, true);
 			}
 			if settled > 0 && !T::WeightInfo::on_aggregation_end(settled + 1).all_lte(budget) {
@@ -248,6 +290,110 @@ impl<T: Config> Pallet<T> {
 		});
 	}
 
+	/// The round whose global model the aggregate reveals of `round` of `task` vote on: the
+	/// previous one, unless it voted in phases of its own (or `round` is the first).
+	pub fn open_global_vote(task: TaskId, round: RoundIndex) -> Option<RoundIndex> {
+		PipelinedGlobal::<T>::get(task).filter(|voted| voted.saturating_add(1) == round)
+	}
+
+	/// Once every subgroup of `round` is settled: settle the vote its reveals carried on the
+	/// previous round's global model, then, unless `round` is the task's last (whose global
+	/// model is voted on in GlobalCommit and GlobalReveal, where its seats are freed), open
+	/// the vote on its own global model for the next round and free its seats. The rule for
+	/// "last" is the tasks pallet's (`TaskPhase::next`), read at the same block.
+	fn close_aggregation(
+		task: TaskId,
+		round: RoundIndex,
+		terms: &TaskTerms<T::AccountId, T::Balance>,
+	) {
+		let evaluators = RoundEvaluators::<T>::get(task, round);
+		if let Some(voted) = Self::open_global_vote(task, round) {
+			Self::settle_pipelined_global(task, round, voted, &evaluators, terms);
+		}
+		PipelinedGlobal::<T>::remove(task);
+		if terms.round.saturating_add(1) < terms.rounds {
+			PipelinedGlobal::<T>::insert(task, round);
+			Self::close_round(task, &evaluators, terms);
+		}
+	}
+
+	/// Settle the vote of the evaluators of `round` on the global model of `voted`, the round
+	/// before: the strict majority of them fixes it (or keeps the model before it, if it
+	/// found no weight), the minority is slashed. The silent were slashed for their missing
+	/// aggregate reveals already.
+	fn settle_pipelined_global(
+		task: TaskId,
+		round: RoundIndex,
+		voted: RoundIndex,
+		evaluators: &SeatsOf<T>,
+		terms: &TaskTerms<T::AccountId, T::Balance>,
+	) {
+		let votes: Vec<(T::AccountId, Option<Option<ModelRef>>)> = evaluators
+			.iter()
+			.map(|(who, _)| (who.clone(), PipelinedGlobalVotes::<T>::take((task, voted), who)))
+			.collect();
+		let revealed: Vec<Option<ModelRef>> = votes.iter().filter_map(|(_, v)| v.clone()).collect();
+		let voters = evaluators.len() as u32;
+		let majority = strict_majority(&revealed, voters);
+		for (who, vote) in votes.iter() {
+			match (vote, &majority) {
+				(Some(v), Some((m, _))) if v == m => Self::credit_work(task, round, who),
+				(Some(_), Some(_)) => {
+					Self::slash(who, Role::Evaluator, terms, task, round, Offence::MinorityGlobal)
+				},
+				_ => {},
+			}
+		}
+		Self::fix_global(task, voted, majority, revealed.len() as u32, voters);
+	}
+
+	/// Record the outcome of the vote on the global model of `round`: the majority's model
+	/// (`Some(None)`: the majority found no weight, the model before it holds), or no
+	/// majority among `revealed` reveals of `voters`.
+	fn fix_global(
+		task: TaskId,
+		round: RoundIndex,
+		majority: Option<(Option<ModelRef>, u32)>,
+		revealed: u32,
+		voters: u32,
+	) {
+		match majority {
+			Some((Some(model), votes)) => {
+				GlobalModels::<T>::insert(task, round, model.clone());
+				Self::deposit_event(Event::GlobalModelFixed {
+					task,
+					round,
+					cid: model.cid,
+					commitment: model.commitment,
+					votes,
+					voters,
+				});
+			},
+			Some((None, votes)) => {
+				Self::deposit_event(Event::GlobalModelKept { task, round, votes, voters })
+			},
+			None => Self::deposit_event(Event::GlobalDisputed { task, round, revealed, voters }),
+		}
+	}
+
+	/// The end of a round's evaluation duties: its vote tally and commitment sample go, and
+	/// its seats' bonds are unlocked.
+	fn close_round(
+		task: TaskId,
+		evaluators: &SeatsOf<T>,
+		terms: &TaskTerms<T::AccountId, T::Balance>,
+	) {
+		RoundVotes::<T>::remove(task);
+		CommitmentSamples::<T>::remove(task);
+		for (who, seats) in evaluators.iter() {
+			T::Staking::unlock(
+				who,
+				Role::Evaluator,
+				terms.min_evaluator_bond.saturating_mul((*seats).into()),
+			);
+		}
+	}
+
 	/// Whether the update of `participant` in `round` was accepted.
 	pub fn is_accepted(
 		task: TaskId,
@@ -313,12 +459,14 @@ impl<T: Config> Pallet<T> {
 		Self::deposit_event(Event::CommitmentSampleDrawn { task, round, seed });
 	}
 
-	/// Settle the global model of `round` at the end of GlobalReveal and free the seats.
-	/// Returns the number of the round's evaluators.
+	/// Settle the global model of the task's last `round` at the end of GlobalReveal and
+	/// free the seats. Returns the number of the round's evaluators.
 	pub(crate) fn settle_global(task: TaskId, round: RoundIndex) -> u32 {
-		RoundVotes::<T>::remove(task);
-		CommitmentSamples::<T>::remove(task);
-		let Some(terms) = T::Tasks::terms(task) else { return 0 };
+		let Some(terms) = T::Tasks::terms(task) else {
+			RoundVotes::<T>::remove(task);
+			CommitmentSamples::<T>::remove(task);
+			return 0;
+		};
 		let evaluators = RoundEvaluators::<T>::get(task, round);
 		let votes: Vec<(T::AccountId, Option<ModelRef>)> = evaluators
 			.iter()
@@ -345,32 +493,9 @@ impl<T: Config> Pallet<T> {
 				(Some(_), None) => {},
 			}
 		}
-		match majority {
-			Some((model, votes)) => {
-				GlobalModels::<T>::insert(task, round, model.clone());
-				Self::deposit_event(Event::GlobalModelFixed {
-					task,
-					round,
-					cid: model.cid,
-					commitment: model.commitment,
-					votes,
-					voters,
-				});
-			},
-			None => Self::deposit_event(Event::GlobalDisputed {
-				task,
-				round,
-				revealed: revealed.len() as u32,
-				voters,
-			}),
-		}
-		for (who, seats) in evaluators.iter() {
-			T::Staking::unlock(
-				who,
-				Role::Evaluator,
-				terms.min_evaluator_bond.saturating_mul((*seats).into()),
-			);
-		}
+		let majority = majority.map(|(model, votes)| (Some(model), votes));
+		Self::fix_global(task, round, majority, revealed.len() as u32, voters);
+		Self::close_round(task, &evaluators, &terms);
 		voters
 	}
 
@@ -385,6 +510,13 @@ impl<T: Config> Pallet<T> {
 				"a vote tally outlives its round"
 			);
 			ensure!(tally.is_consistent(), "a vote tally counts more votes than expected");
+		}
+		for (task, voted) in PipelinedGlobal::<T>::iter() {
+			let terms = T::Tasks::terms(task).ok_or("a pipelined global vote outlives its task")?;
+			ensure!(
+				terms.round == voted.saturating_add(1),
+				"a pipelined global vote is open outside the round after its own"
+			);
 		}
 		for (task, (round, _)) in CommitmentSamples::<T>::iter() {
 			let terms = T::Tasks::terms(task).ok_or("a commitment sample outlives its task")?;

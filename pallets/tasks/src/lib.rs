@@ -42,12 +42,19 @@
 //! deadline:
 //!
 //! ```text
-//! Registration ─► Training ─► AggregationCommit ─► AggregationReveal ─► GlobalCommit ─► GlobalReveal ─┐
-//!                    ▲                                                                                │
-//!                    └──────────────────────────── next round ◄──────────────────── not last round ◄──┤
-//!                                                                                      last round ◄──┘
-//!                                                          Scoring ─► Rewarding ─► Finished
+//! Registration ─► Training ─► AggregationCommit ─► AggregationReveal ─┬─ not last round ─► Training (next round)
+//!                                                                     └─ last round ─► GlobalCommit ─► GlobalReveal
+//!                                                              Scoring ◄─────────────────────────────────────┘
+//!                                                                 └─► Rewarding ─► Finished
 //! ```
+//!
+//! A round's global model (the sample-weighted combination of its accepted subgroup
+//! aggregates) is a deterministic function of what the round's settlement fixed, so the
+//! next round starts as soon as the subgroups are settled: its participants compute that
+//! model and train from it, and its evaluators vote on it with their aggregate commits and
+//! reveals (pipelined, pallet-din-evaluation). Only the last round votes on its global
+//! model in phases of its own. A round of honest parties thus takes three blocks: the
+//! updates, the aggregate commits, the aggregate reveals.
 //!
 //! At each round start the joined participants are snapshotted, shuffled with the
 //! runtime's randomness ([`Config::Randomness`], BABE in din-runtime; subject
@@ -104,8 +111,9 @@
 //! ## Terms
 //!
 //! - **Task**: one federated training job with its fixed parameters and pool.
-//! - **Round**: Training, then aggregation commit/reveal per subgroup, then global model
-//!   commit/reveal. Rounds are indexed from 0.
+//! - **Round**: Training, then aggregation commit/reveal per subgroup (carrying the vote on
+//!   the previous round's global model); the last round then votes on its own global model
+//!   in GlobalCommit/GlobalReveal. Rounds are indexed from 0.
 //! - **Snapshot**: the participants of a round, fixed at its start.
 //! - **Subgroup**: at most G participants whose updates are aggregated together by Q
 //!   evaluators.
@@ -395,7 +403,7 @@ pub mod pallet {
 		type MaxReleasesPerBlock: Get<u32>;
 
 		/// The most one deadline may weigh when it would carry two transitions: a round start
-		/// that would push the previous round's global settlement past it starts one block
+		/// that would push the previous round's settlement past it starts one block
 		/// later (the task waits in Registration meanwhile), so the two never share a block
 		/// above it.
 		#[pallet::constant]

@@ -152,7 +152,7 @@ impl<T: Config> Pallet<T> {
 			(TaskPhase::Registration, TaskPhase::Training) => {
 				Self::start_round(task, info, now, hooks)
 			},
-			(TaskPhase::GlobalReveal, TaskPhase::Training) => {
+			(TaskPhase::AggregationReveal | TaskPhase::GlobalReveal, TaskPhase::Training) => {
 				info.round = info.round.saturating_add(1);
 				// Between rounds the task waits in Registration if the round cannot start.
 				info.phase = TaskPhase::Registration;

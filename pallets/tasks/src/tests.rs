@@ -649,6 +649,42 @@ fn training_ends_one_block_after_its_last_expected_update() {
 	});
 }
 
+/// #27's steady state: a round whose every submission comes in the first block it can takes
+/// three blocks, whatever the configured lengths (here 10 blocks a phase): the updates (in
+/// the block that starts the round), the aggregate commits (Training ends at the next block,
+/// drawing the commitment sample; the commit phase ends inside its last commit's block),
+/// the aggregate reveals (their settlement starts the next round at the next block). No
+/// phase of the rounds before the last votes on a global model.
+#[test]
+fn a_round_of_prompt_submissions_takes_three_blocks() {
+	use din_primitives::PhaseClosing;
+	ExtBuilder::default().build_and_execute(|| {
+		let task = start_with(create_with(|s| s.phases = PhaseLengths::uniform(10)), 2);
+		let started = System::block_number();
+		assert_ok!(submit(10, task, 0));
+		assert_ok!(submit(11, task, 0));
+		run_to(started + 1);
+		assert_eq!(phase(task), TaskPhase::AggregationCommit);
+		DinTasks::all_in(task, 0, TaskPhase::AggregationCommit);
+		assert_eq!(phase(task), TaskPhase::AggregationReveal);
+		run_to(started + 2);
+		DinTasks::all_in(task, 0, TaskPhase::AggregationReveal);
+		run_to(started + 3);
+		assert_eq!((phase(task), round(task)), (TaskPhase::Training, 1));
+		System::assert_has_event(
+			Event::RoundStarted {
+				task,
+				round: 1,
+				participants: 2,
+				subgroups: 1,
+				training_ends: started + 3 + 10,
+			}
+			.into(),
+		);
+		DinTasks::do_try_state().expect("invariants hold");
+	});
+}
+
 #[test]
 fn a_phase_whose_end_does_no_work_ends_in_the_block_of_its_last_submission() {
 	use din_primitives::PhaseClosing;
@@ -686,7 +722,8 @@ fn a_phase_whose_end_does_no_work_ends_in_the_block_of_its_last_submission() {
 		assert_eq!(phase(task), TaskPhase::AggregationReveal);
 		assert_eq!(phase_ends(task), now + 1);
 		run_to(now + 1);
-		assert_eq!(phase(task), TaskPhase::GlobalCommit);
+		// Not the last round: the next one starts with the settlement.
+		assert_eq!((phase(task), round(task)), (TaskPhase::Training, 1));
 		DinTasks::do_try_state().expect("invariants hold");
 	});
 }
@@ -1082,8 +1119,7 @@ fn lifecycle_runs_every_phase_and_finishes() {
 				Training,
 				AggregationCommit,
 				AggregationReveal,
-				GlobalCommit,
-				GlobalReveal,
+				// Round 0's global model is voted on with round 1's aggregates.
 				Training,
 				AggregationCommit,
 				AggregationReveal,
@@ -1109,8 +1145,10 @@ fn lifecycle_runs_every_phase_and_finishes() {
 		}));
 		let calls = hook_calls();
 		assert_eq!(calls[0], HookCall::RoundStart(task, 0, 2));
-		assert!(calls.contains(&HookCall::PhaseEnd(task, 0, GlobalReveal)));
+		assert!(calls.contains(&HookCall::PhaseEnd(task, 0, AggregationReveal)));
+		assert!(!calls.contains(&HookCall::PhaseEnd(task, 0, GlobalReveal)));
 		assert!(calls.contains(&HookCall::RoundStart(task, 1, 2)));
+		assert!(calls.contains(&HookCall::PhaseEnd(task, 1, GlobalReveal)));
 		assert!(calls.contains(&HookCall::PhaseEnd(task, 1, Rewarding)));
 		assert_eq!(calls.last(), Some(&HookCall::TaskEnd(task, Finished)));
 		// Bonds are free again.
@@ -1165,8 +1203,8 @@ fn a_task_end_over_more_participants_than_a_block_releases_goes_on_in_the_next_b
 fn a_round_start_that_would_overload_the_settlement_block_waits_one_block() {
 	ExtBuilder::default().build_and_execute(|| {
 		let task = running_task(3);
-		run_to_phase(task, TaskPhase::GlobalReveal);
-		// The round's global settlement reports the whole of a deadline's share.
+		run_to_phase(task, TaskPhase::AggregationReveal);
+		// The round's settlement reports the whole of a deadline's share.
 		let budget =
 			<<Test as Config>::TransitionWeight as polkadot_sdk::frame_support::traits::Get<
 				Weight,
@@ -1376,10 +1414,10 @@ fn round_start_waits_when_the_lifecycle_refuses() {
 fn a_refused_later_round_waits_in_registration_and_takes_new_participants() {
 	ExtBuilder::default().build_and_execute(|| {
 		let task = running_task(1);
-		for _ in 0..4 {
+		for _ in 0..2 {
 			finish_phase(task);
 		}
-		assert_eq!(phase(task), TaskPhase::GlobalReveal);
+		assert_eq!(phase(task), TaskPhase::AggregationReveal);
 		refuse_round_start(true);
 		finish_phase(task);
 		assert_eq!((phase(task), round(task)), (TaskPhase::Registration, 1));
@@ -1536,7 +1574,7 @@ fn a_late_first_round_resets_the_deferral_count() {
 		assert_eq!(phase(task), TaskPhase::Training);
 		assert!(!RoundDeferrals::<Test>::contains_key(task));
 		// Later rounds never expire: they hold participants' accepted work.
-		for _ in 0..4 {
+		for _ in 0..2 {
 			finish_phase(task);
 		}
 		refuse_round_start(true);

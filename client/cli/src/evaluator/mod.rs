@@ -6,10 +6,10 @@
 //! | phase | duty |
 //! |---|---|
 //! | Training, its last block | the AggregationCommit duty below, for a subgroup of at most `din_fl::duty::COMMITMENT_CHECKS` updates, all published: its commit lands in the first block of AggregationCommit |
-//! | AggregationCommit | fetch the subgroup's updates, check each against its CID, schema, author, sample count and on-chain commitment (failures → the invalid set; a missing update is waited for through the first half of the phase, `din_fl::duty::waits_for_updates`, since participants publish only once Training has closed), aggregate the valid ones with the task's rule (`din_fl`, integer, bit-identical on every machine), withhold the aggregate, commit `aggregate_commit_hash` |
-//! | AggregationReveal | publish the aggregate, reveal what was committed; in the phase's last block, the GlobalCommit duty below from each subgroup's majority as the reveals fix it (`din_primitives::strict_majority`, the chain's own rule): its commit lands in the first block of GlobalCommit |
-//! | GlobalCommit | fetch the accepted subgroup aggregates, combine them sample-weighted (FedAvg), withhold the global model, commit `global_commit_hash` |
-//! | GlobalReveal | publish it, reveal it |
+//! | AggregationCommit | fetch the subgroup's updates, check each against its CID, schema, author, sample count and on-chain commitment (failures → the invalid set; a missing update is waited for through the first half of the phase, `din_fl::duty::waits_for_updates`, since participants publish only once Training has closed), aggregate the valid ones with the task's rule (`din_fl`, integer, bit-identical on every machine), withhold the aggregate; while the previous round's global model is voted on (`Chain::open_global_vote`, every round but the first), fetch that round's accepted aggregates, combine them sample-weighted (FedAvg, [`crate::common::global_model_of`]) and withhold the result too; commit `aggregate_commit_hash`, bound to that vote by `pipelined_commit_hash` |
+//! | AggregationReveal | publish the aggregate (and the voted global model), reveal what was committed; in the last round's last block of the phase, the GlobalCommit duty below from each subgroup's majority as the reveals fix it (`din_primitives::strict_majority`, the chain's own rule): its commit lands in the first block of GlobalCommit |
+//! | GlobalCommit (last round) | fetch the accepted subgroup aggregates, combine them, withhold the global model, commit `global_commit_hash` |
+//! | GlobalReveal (last round) | publish it, reveal it |
 //! | Scoring, Rewarding | once the owner has released the test-set key: decrypt the test set and check it against the task's commitment; then for every accepted update of its panels (and the baseline) prove the accuracy with Groth16 (`zk`), or (`median`) commit to the count in Scoring and reveal it in Rewarding |
 //!
 //! Every decision of these duties (which updates are invalid and why, the aggregate, the
@@ -52,9 +52,8 @@ use sha2::Digest;
 
 use crate::artifact;
 use crate::common::{
-	cid_from_chain, cid_to_chain, commitment_of, fetch_checked, fetch_from, fetch_scored,
-	global_model_before, parse_amount, recorded_store_peer, short, task_model, task_spec,
-	ChainArgs, SignerArgs, StoreArgs,
+	cid_from_chain, cid_to_chain, commitment_of, fetch_from, fetch_scored, parse_amount,
+	recorded_store_peer, short, task_model, task_spec, ChainArgs, SignerArgs, StoreArgs,
 };
 use crate::follow::Follower;
 use crate::invalid;
@@ -167,6 +166,10 @@ struct TaskState {
 	aggregates: BTreeMap<String, Committed>,
 	/// Round → the global model committed for it.
 	globals: BTreeMap<u32, Committed>,
+	/// Round → the vote on its global model committed with the next round's aggregates
+	/// (`None`: no accepted aggregate carries weight).
+	#[serde(default)]
+	pipelined: BTreeMap<u32, Option<Committed>>,
 	/// Score target (its `Debug` form) → the count committed for it (median rule).
 	#[serde(default)]
 	scores: BTreeMap<String, CommittedScore>,
@@ -208,6 +211,11 @@ impl Committed {
 
 	fn salt(&self) -> anyhow::Result<[u8; 32]> {
 		hex::decode(&self.salt)?.try_into().map_err(|_| invalid!("state: bad salt"))
+	}
+
+	/// The committed model as the chain names it: its CID (chain form) and commitment.
+	fn model_ref(&self) -> anyhow::Result<(Vec<u8>, H256)> {
+		Ok((cid_to_chain(&din_store::parse_cid(&self.cid)?), self.commitment()?))
 	}
 
 	fn invalid(&self) -> anyhow::Result<Vec<AccountId32>> {
@@ -347,7 +355,11 @@ impl Daemon {
 					TaskPhase::Training if crate::follow::ends_next(&info, block) => {
 						Some(self.commit_aggregates(task, &info).await)
 					},
-					TaskPhase::AggregationReveal if crate::follow::ends_next(&info, block) => {
+					// Only the last round votes on its global model in a phase of its own.
+					TaskPhase::AggregationReveal
+						if crate::follow::ends_next(&info, block)
+							&& info.round.saturating_add(1) >= info.spec.rounds =>
+					{
 						// Reveals first: the commit is for the next phase.
 						if let Err(error) = self.serve(task, &info).await {
 							self.metrics
@@ -427,6 +439,10 @@ impl Daemon {
 	/// are sent.
 	async fn commit_aggregates(&mut self, task: u32, info: &TaskInfo) -> anyhow::Result<()> {
 		let round = info.round;
+		// The vote on the previous round's global model, computed with the first commit.
+		let mut previous_global: Option<Option<Option<Committed>>> = None;
+		// The model the round trained from, found once for every subgroup.
+		let mut base: Option<crate::common::TrainedFrom> = None;
 		let mut commits = Vec::new();
 		let mut committed_cids = Vec::new();
 		let mut first_error = None;
@@ -448,7 +464,7 @@ impl Daemon {
 			let key = format!("{round}/{subgroup}");
 			let committed = match self.task_state(task).aggregates.get(&key) {
 				Some(saved) => saved.clone(),
-				None => match self.aggregate(task, info, subgroup).await {
+				None => match self.aggregate(task, info, subgroup, &mut base).await {
 					Ok(committed) => {
 						self.task_state(task).aggregates.insert(key, committed.clone());
 						self.state.save()?;
@@ -461,7 +477,7 @@ impl Daemon {
 				},
 			};
 			let cid = cid_to_chain(&din_store::parse_cid(&committed.cid)?);
-			let hash = din_primitives::aggregate_commit_hash(
+			let mut hash = din_primitives::aggregate_commit_hash(
 				task,
 				round,
 				subgroup,
@@ -471,6 +487,22 @@ impl Daemon {
 				&committed.invalid()?.iter().map(|a| a.0).collect::<Vec<_>>(),
 				&committed.salt()?,
 			);
+			if previous_global.is_none() {
+				previous_global = Some(self.pipelined_vote(task, info).await?);
+			}
+			if let Some(Some(vote)) = &previous_global {
+				let vote: Option<(Vec<u8>, din_primitives::Commitment)> = match vote {
+					Some(model) => {
+						let (cid, commitment) = model.model_ref()?;
+						Some((cid, din_primitives::Commitment::from(commitment.0)))
+					},
+					None => None,
+				};
+				hash = din_primitives::pipelined_commit_hash(
+					&hash,
+					vote.as_ref().map(|(cid, commitment)| (&cid[..], commitment)),
+				);
+			}
 			commits.push((subgroup, H256(hash.0)));
 			committed_cids.push(committed.cid);
 		}
@@ -548,21 +580,39 @@ impl Daemon {
 	}
 
 	/// Fetches, checks and aggregates the updates of `subgroup`; publishes the aggregate.
+	/// The model `info.round` of `task` trains from ([`crate::common::trained_from`]), kept
+	/// in `base` for the round's other subgroups.
+	async fn base(
+		&self,
+		task: u32,
+		info: &TaskInfo,
+		base: &mut Option<crate::common::TrainedFrom>,
+	) -> anyhow::Result<crate::common::TrainedFrom> {
+		if let Some(found) = base {
+			return Ok(found.clone());
+		}
+		let found =
+			crate::common::trained_from(&self.chain, &self.store, task, info, info.round).await?;
+		*base = Some(found.clone());
+		Ok(found)
+	}
+
 	async fn aggregate(
 		&self,
 		task: u32,
 		info: &TaskInfo,
 		subgroup: u32,
+		base: &mut Option<crate::common::TrainedFrom>,
 	) -> anyhow::Result<Committed> {
 		if info.spec.aggregation.is_secure() {
-			return self.aggregate_masked(task, info, subgroup).await;
+			return self.aggregate_masked(task, info, subgroup, base).await;
 		}
 		let round = info.round;
 		let spec = task_spec(info)?;
 		let schema = spec.schema().map_err(|e| invalid!("{e:?}"))?;
 		let subgroups = self.chain.subgroups(task).await?;
-		let (trained_from_cid, trained_from) =
-			global_model_before(&self.chain, task, info, round).await?;
+		let base = self.base(task, info, base).await?;
+		let trained_from = base.commitment();
 		let started = Instant::now();
 		let members = subgroups.get(subgroup as usize).cloned().unwrap_or_default();
 		// Ahead of the commit phase (in Training's last block, `run`), the commitment sample
@@ -600,11 +650,7 @@ impl Daemon {
 			CommitmentSample::of_subgroup(seed.as_ref(), subgroup, submitted.len())
 		};
 		// A private task's updates are checked against the model they trained from.
-		let fetch_trained_from = || async {
-			fetch_checked(&self.store, &trained_from_cid, &schema, &trained_from, FETCH_TIMEOUT)
-				.await
-				.map_err(|why| anyhow::anyhow!("global model: {why}"))
-		};
+		let fetch_trained_from = || base.model(&self.store, &schema, FETCH_TIMEOUT);
 		let privacy = info.spec.privacy.as_deref();
 		let trained_from_model = match privacy {
 			Some(_) => Some(fetch_trained_from().await?),
@@ -647,6 +693,7 @@ impl Daemon {
 		task: u32,
 		info: &TaskInfo,
 		subgroup: u32,
+		base: &mut Option<crate::common::TrainedFrom>,
 	) -> anyhow::Result<Committed> {
 		use din_secagg::duty::{aggregate_masked, MaskedSubmitted, Record};
 		let round = info.round;
@@ -711,11 +758,8 @@ impl Daemon {
 		let aggregate = match aggregate {
 			Some(aggregate) => aggregate,
 			None => {
-				let (cid, commitment) = global_model_before(&self.chain, task, info, round).await?;
-				let model = fetch_checked(&self.store, &cid, &schema, &commitment, FETCH_TIMEOUT)
-					.await
-					.map_err(|why| anyhow::anyhow!("global model: {why}"))?;
-				duty::carried_over(model)
+				let base = self.base(task, info, base).await?;
+				duty::carried_over(base.model(&self.store, &schema, FETCH_TIMEOUT).await?)
 			},
 		};
 		let committed = self.committed(aggregate, &mut invalid)?;
@@ -789,6 +833,11 @@ impl Daemon {
 		let mut reveals = Vec::new();
 		let mut keys = Vec::new();
 		let mut first_error = None;
+		let previous_global = if pending.is_empty() {
+			None
+		} else {
+			self.previous_global_opening(task, round).await?
+		};
 		for (key, committed) in pending {
 			let subgroup: u32 = key[prefix.len()..].parse()?;
 			match self.chain.aggregate_vote(task, round, subgroup, &self.me).await? {
@@ -805,6 +854,7 @@ impl Daemon {
 						commitment: committed.commitment()?,
 						invalid: committed.invalid()?,
 						salt: committed.salt()?,
+						previous_global: previous_global.clone(),
 					});
 					keys.push(key);
 					continue;
@@ -846,6 +896,51 @@ impl Daemon {
 			c.revealed = true;
 		}
 		self.state.save()
+	}
+
+	/// This evaluator's vote on the global model of the round before `info.round`, while that
+	/// vote is open (`None` otherwise): the model combined from that round's accepted
+	/// aggregates and withheld until the reveal (`Some(None)`: none carries weight). Saved
+	/// before the first commit that carries it, so every seat, and a restarted daemon,
+	/// votes the same.
+	async fn pipelined_vote(
+		&mut self,
+		task: u32,
+		info: &TaskInfo,
+	) -> anyhow::Result<Option<Option<Committed>>> {
+		let Some(voted) = self.chain.open_global_vote(task, info.round).await? else {
+			return Ok(None);
+		};
+		if let Some(saved) = self.task_state(task).pipelined.get(&voted) {
+			return Ok(Some(saved.clone()));
+		}
+		let global =
+			crate::common::global_model_of(&self.chain, &self.store, task, info, voted, false)
+				.await?;
+		let vote = match global {
+			Some(global) => Some(self.withheld(&global)?),
+			None => None,
+		};
+		self.task_state(task).pipelined.insert(voted, vote.clone());
+		self.state.save()?;
+		Ok(Some(vote))
+	}
+
+	/// The vote on the previous round's global model to reveal with the aggregates of
+	/// `round`, its model published first: `None` where no vote is open or none was saved.
+	async fn previous_global_opening(
+		&mut self,
+		task: u32,
+		round: u32,
+	) -> anyhow::Result<Option<(Vec<u8>, H256)>> {
+		let Some(voted) = self.chain.open_global_vote(task, round).await? else {
+			return Ok(None);
+		};
+		let Some(Some(vote)) = self.task_state(task).pipelined.get(&voted).cloned() else {
+			return Ok(None);
+		};
+		publish(&self.args.state_dir, &self.store, &vote.cid).await?;
+		Ok(Some(vote.model_ref()?))
 	}
 
 	async fn commit_global(&mut self, task: u32, info: &TaskInfo) -> anyhow::Result<()> {
@@ -891,74 +986,34 @@ impl Daemon {
 		Ok(())
 	}
 
-	/// The round's global model from its accepted aggregates ([`duty::combine`]),
-	/// published; `None` when none carries weight (the previous model holds). In
-	/// AggregationReveal's last block (`run`) the subgroups are not settled yet: each one's
-	/// accepted aggregate is its panel's majority, computed from the reveals as the chain
-	/// will settle them.
+	/// The last round's global model from its accepted aggregates
+	/// ([`crate::common::global_model_of`]), withheld; `None` when none carries weight (the
+	/// previous model holds). In AggregationReveal's last block (`run`) the subgroups are not
+	/// settled yet: each one's accepted aggregate is its panel's majority, computed from the
+	/// reveals as the chain will settle them.
 	async fn combine(&self, task: u32, info: &TaskInfo) -> anyhow::Result<Option<Committed>> {
 		let round = info.round;
-		let schema = task_spec(info)?.schema().map_err(|e| invalid!("{e:?}"))?;
-		let mut aggregates = Vec::new();
 		let ahead = info.phase == TaskPhase::AggregationReveal;
-		let subgroups = if ahead { self.chain.subgroups(task).await? } else { Vec::new() };
-		for subgroup in 0u32.. {
-			let panel = self.chain.panel(task, round, subgroup).await?;
-			if panel.is_empty() {
-				break;
-			}
-			let accepted = if ahead {
-				// A subgroup without updates settles empty, whatever its panel revealed.
-				let mut submitted = false;
-				for member in subgroups.get(subgroup as usize).into_iter().flatten() {
-					if self.chain.update(task, round, member).await?.is_some() {
-						submitted = true;
-						break;
-					}
-				}
-				if !submitted {
-					continue;
-				}
-				let mut revealed = Vec::new();
-				for member in &panel {
-					if let Some(Vote::Revealed(reveal)) =
-						self.chain.aggregate_vote(task, round, subgroup, member).await?
-					{
-						revealed.push(reveal);
-					}
-				}
-				din_primitives::strict_majority(&revealed, panel.len() as u32)
-					.map(|(reveal, _)| (reveal.cid.0, reveal.commitment))
-			} else {
-				match self.chain.subgroup_result(task, round, subgroup).await? {
-					Some(SubgroupResult::Accepted(reveal)) => {
-						Some((reveal.cid.0, reveal.commitment))
-					},
-					_ => None,
-				}
-			};
-			if let Some((cid, commitment)) = accepted {
-				let aggregate =
-					fetch_checked(&self.store, &cid, &schema, &commitment, FETCH_TIMEOUT)
-						.await
-						.map_err(|why| {
-							anyhow::anyhow!("aggregate of subgroup {subgroup}: {why}")
-						})?;
-				aggregates.push(aggregate);
-			}
-		}
-		let Some(global) = duty::combine(&Parallel, &aggregates)? else {
+		let global =
+			crate::common::global_model_of(&self.chain, &self.store, task, info, round, ahead)
+				.await?;
+		let Some(global) = global else {
 			tracing::info!(target: "din", "task {task} round {}: no accepted aggregate carries weight; the previous model holds", round + 1);
 			return Ok(None);
 		};
-		let cid = withhold(&self.args.state_dir, &global.encode()?)?;
-		Ok(Some(Committed {
+		self.withheld(&global).map(Some)
+	}
+
+	/// `model` withheld ([`withhold`]) as a committed value under a fresh salt.
+	fn withheld(&self, model: &Update) -> anyhow::Result<Committed> {
+		let cid = withhold(&self.args.state_dir, &model.encode()?)?;
+		Ok(Committed {
 			cid,
-			commitment: hex::encode(commitment_of(&global.values).0),
+			commitment: hex::encode(commitment_of(&model.values).0),
 			invalid: Vec::new(),
 			salt: hex::encode(rand::random::<[u8; 32]>()),
 			revealed: false,
-		}))
+		})
 	}
 
 	async fn reveal_global(&mut self, task: u32, round: u32) -> anyhow::Result<()> {

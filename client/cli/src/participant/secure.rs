@@ -124,7 +124,8 @@ impl Daemon {
 			}
 			let publics: Vec<(u32, [u8; 32])> =
 				view.keys.iter().map(|(_, key)| (key.member, key.public)).collect();
-			let trained_from = global_model_before(&self.chain, task, info, round).await?;
+			let trained_from =
+				crate::common::trained_from(&self.chain, &self.store, task, info, round).await?;
 			let update = self.train(info, round, trained_from).await?;
 			let state = self.secure.as_mut().expect("set above");
 			let member = state.member.as_ref().expect("checked above");

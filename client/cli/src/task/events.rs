@@ -98,6 +98,9 @@ pub(crate) fn describe(event: &din::Event) -> Option<TaskEvent> {
 		Event::Evaluation(Ev::GlobalDisputed { task, round, .. }) => {
 			(*task, "GlobalDisputed", json!({ "round": round }))
 		},
+		Event::Evaluation(Ev::GlobalModelKept { task, round, votes, voters }) => {
+			(*task, "GlobalModelKept", json!({ "round": round, "votes": votes, "voters": voters }))
+		},
 		Event::Evaluation(Ev::TestKeyReleased { task }) => (*task, "TestKeyReleased", json!({})),
 		Event::Evaluation(Ev::TestKeyWithheld { task }) => (*task, "TestKeyWithheld", json!({})),
 		Event::Evaluation(Ev::TestSetDisputed { task, who }) => {

@@ -292,6 +292,13 @@ pub(super) async fn watch(args: WatchArgs) -> anyhow::Result<()> {
 				Event::Evaluation(Ev::GlobalDisputed { round, .. }) => {
 					format!("round {} global model disputed", round + 1)
 				},
+				Event::Evaluation(Ev::GlobalModelKept { round, votes, voters, .. }) => {
+					format!(
+						"round {}: no accepted aggregate carried weight; the model before it \
+						 holds ({votes} of {voters} votes)",
+						round + 1
+					)
+				},
 				Event::Evaluation(Ev::TestKeyReleased { .. }) => "test-set key released".into(),
 				Event::Evaluation(Ev::TestKeyWithheld { .. }) => {
 					"test-set key withheld: settled in the participants' favour".into()
