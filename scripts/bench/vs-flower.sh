@@ -17,8 +17,8 @@
 # and DIN's blocks per round (from its `RoundStarted` events), then whether #27's bars
 # are met (blocks per round ≤ 3; seconds per round ≤ 3 × the dev chain's 3 s block + 2 ×
 # Flower's; rounds to the target ≤ Flower's). DIN's steady state is the median over the
-# rounds, from one round's start to the next's (wall-clock, as `din task watch` saw the
-# rounds start); the mean and the end-to-end figure (from the first round's start to the
+# rounds, from one round's start to the next's (wall-clock: the timestamps of the blocks
+# that started them, as `din task watch` records them); the mean and the end-to-end figure (from the first round's start to the
 # last global model's fixing, which the last round votes on in two blocks of its own)
 # are printed beside it: a dev chain's epoch-start block (one in 20) carries no
 # transaction, because pallet-session charges a whole block for its rotation, and makes
@@ -72,8 +72,8 @@ jq -n --slurpfile flower "$WORK/flower.json" --slurpfile din "$WORK/din.json" \
 	def median: if length == 0 then null else sort | .[(length - 1) / 2 | floor] end;
 	($flower[0]) as $f | ($din[0]) as $d |
 	($d.global_accuracy | sort_by(.[0]) | map(.[1] / .[2])) as $dacc |
-	($d.round_started_secs | sort_by(.[0])) as $starts |
-	($d.global_fixed_secs | sort_by(.[0])) as $fixed |
+	($d.round_started_at | sort_by(.[0]) | map([.[0], .[1] / 1000])) as $starts |
+	($d.global_fixed_at | sort_by(.[0]) | map([.[0], .[1] / 1000])) as $fixed |
 	($d.round_starts | sort_by(.[0]) | map(.[1])) as $blocks |
 	{
 		target: $target,

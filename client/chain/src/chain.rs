@@ -1278,6 +1278,18 @@ impl Chain {
 		Ok(events.boxed())
 	}
 
+	/// `Timestamp::Now` in block `hash`: the time its author set (Unix milliseconds), the
+	/// chain's own clock for when the block's events happened.
+	pub async fn block_timestamp(&self, hash: H256) -> Result<u64, Error> {
+		let at = self.client.at_block(hash).await.map_err(error::subxt)?;
+		let now = at
+			.storage()
+			.fetch(din::storage().timestamp().now(), ())
+			.await
+			.map_err(error::subxt)?;
+		now.decode().map_err(error::subxt)
+	}
+
 	/// The events of finalized block `number`, or `None` when the node has no such block.
 	/// Reads the block's state: a node that prunes state (the default keeps 256 blocks)
 	/// answers only for recent blocks, an archive node for all.

@@ -51,11 +51,12 @@ struct WatchSummary {
 	/// length in blocks is the difference to the next.
 	round_starts: Vec<(u32, u64)>,
 	scoring_started: Option<u64>,
-	/// Seconds after the watcher started at which it saw each round start and each round's
-	/// global model fixed, `(round, seconds)`: rounds' wall-clock length as a user sees it
-	/// (finalized blocks, so behind the chain's head by a constant lag).
-	round_started_secs: Vec<(u32, f64)>,
-	global_fixed_secs: Vec<(u32, f64)>,
+	/// When each round started and each round's global model was fixed, `(round, Unix
+	/// milliseconds)`: the timestamp of the block that did it (`Timestamp::Now`), so that a
+	/// round's wall-clock length is the chain's, not the delay at which finality reached the
+	/// watcher.
+	round_started_at: Vec<(u32, u64)>,
+	global_fixed_at: Vec<(u32, u64)>,
 	/// `(round, subgroup, accepted, invalid)` of every subgroup aggregate its panel fixed:
 	/// how many of the subgroup's updates went into the round's model and how many were
 	/// marked invalid (forged, malformed, or not fetchable in time).
@@ -168,7 +169,6 @@ pub(super) async fn watch(args: WatchArgs) -> anyhow::Result<()> {
 		Output::Summary => {},
 	}
 
-	let started = std::time::Instant::now();
 	// Gapless across a subscription the node drops (it does under load).
 	let mut events = chain.follow_finalized(None);
 	while let Some(block) = events.next().await {
@@ -219,7 +219,9 @@ pub(super) async fn watch(args: WatchArgs) -> anyhow::Result<()> {
 				},
 				Event::Tasks(Tk::RoundStarted { round, .. }) => {
 					summary.round_starts.push((round, block.number));
-					summary.round_started_secs.push((round, started.elapsed().as_secs_f64()));
+					summary
+						.round_started_at
+						.push((round, chain.block_timestamp(block.hash).await?));
 					format!("round {} started", round + 1)
 				},
 				Event::Tasks(Tk::ParticipantJoined { who, .. }) => {
@@ -254,7 +256,7 @@ pub(super) async fn watch(args: WatchArgs) -> anyhow::Result<()> {
 					voters,
 					..
 				}) => {
-					summary.global_fixed_secs.push((round, started.elapsed().as_secs_f64()));
+					summary.global_fixed_at.push((round, chain.block_timestamp(block.hash).await?));
 					let accuracy = match crate::common::fetch_checked(
 						&store,
 						&cid.0,
