@@ -1092,22 +1092,6 @@ impl Chain {
 		Ok(voted.filter(|voted: &RoundIndex| voted.saturating_add(1) == round))
 	}
 
-	/// `Evaluation::PipelinedGlobalVotes`: `who`'s vote on the global model of `round`,
-	/// revealed with its aggregates of the next round (`Some(None)`: no accepted aggregate
-	/// carries weight; cleared once that round is settled).
-	pub async fn pipelined_global_vote(
-		&self,
-		task: TaskId,
-		round: RoundIndex,
-		who: &AccountId32,
-	) -> Result<Option<Option<GlobalModelRef>>, Error> {
-		self.read_optional(
-			din::storage().evaluation().pipelined_global_votes(),
-			((task, round), who.clone()),
-		)
-		.await
-	}
-
 	/// `Evaluation::GlobalVotes`: `who`'s vote on the global model of `round` (cleared once
 	/// the round is settled).
 	pub async fn global_vote(
