@@ -723,6 +723,10 @@ pub struct TaskTerms<AccountId, Balance> {
 	pub secure_aggregation: bool,
 }
 
+/// The most rounds back the model of a stale update of an asynchronous task may be. Its
+/// staleness weight `1 / (1 + staleness)` is below 6% beyond it.
+pub const MAX_STALENESS: RoundIndex = 16;
+
 /// A participant's submitted update, as the evaluation pallet needs it.
 #[derive(Encode, Decode, TypeInfo, Clone, Copy, PartialEq, Eq, Debug)]
 pub struct UpdateRef {
@@ -732,6 +736,11 @@ pub struct UpdateRef {
 	pub commitment: Commitment,
 	/// Training samples behind it.
 	pub num_samples: u64,
+	/// The round whose model it trained from: its own round, or an earlier one for a stale
+	/// update of an asynchronous task. Evaluators rebase a stale update onto its round's
+	/// model with a staleness weight (`din_fl::duty::rebase`), and it is paid for its
+	/// accuracy over the model it trained from.
+	pub trained_from: RoundIndex,
 }
 
 /// What an evaluator needs besides [`TaskTerms`] to redo a task's evaluation work: the
@@ -850,8 +859,9 @@ pub struct ScoreBasis {
 /// it, one slice of the task's records per block.
 #[derive(Encode, Decode, TypeInfo, Clone, PartialEq, Eq, Debug)]
 pub enum Credit<AccountId> {
-	/// The settled accuracy of the accepted update `who` submitted in `round`.
-	Score { who: AccountId, round: RoundIndex, accuracy: Perbill },
+	/// The settled accuracy of the accepted update `who` submitted in `round`, trained from
+	/// the model of round `trained_from` (`round` itself unless the update is stale).
+	Score { who: AccountId, round: RoundIndex, trained_from: RoundIndex, accuracy: Perbill },
 	/// `updates` accepted updates of `who` (in a subgroup with a majority, not marked
 	/// invalid): what participants share by when the task is not scored.
 	Accepted { who: AccountId, updates: u32 },

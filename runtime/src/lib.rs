@@ -81,12 +81,12 @@ macro_rules! declare_runtime_version {
 	};
 }
 #[cfg(not(feature = "upgrade-test"))]
-declare_runtime_version!(115);
+declare_runtime_version!(116);
 // The same runtime one version ahead: the runtime a live network upgrades to in the
 // runtime-upgrade test (zombienet/0004-runtime-upgrade.zndsl), which `set_code` accepts only
 // with a higher `spec_version`. Never a real chain's runtime.
 #[cfg(feature = "upgrade-test")]
-declare_runtime_version!(116);
+declare_runtime_version!(117);
 
 /// Target block time. Three seconds keep a federated round of five phases short enough
 /// for a demo while leaving BABE and GRANDPA ample room on small machines.
@@ -151,6 +151,7 @@ pub type Migrations = (
 	pallet_din_staking::migrations::v1::MigrateToV1<Runtime>,
 	pallet_din_tasks::migrations::v1::MigrateFromV0<Runtime>,
 	pallet_din_tasks::migrations::v2::MigrateToV2<Runtime>,
+	pallet_din_tasks::migrations::v3::MigrateToV3<Runtime>,
 	pallet_din_evaluation::migrations::v1::MigrateToV1<Runtime>,
 	pallet_din_evaluation::migrations::v2::MigrateToV2<Runtime>,
 	pallet_din_evaluation::migrations::v3::MigrateToV3<Runtime>,

@@ -569,6 +569,31 @@ impl Chain {
 		.await
 	}
 
+	/// `Tasks::submit_stale_update`: the signer's update for `round` of the asynchronous
+	/// `task`, trained from the model of the earlier round `trained_from`.
+	#[allow(clippy::too_many_arguments)]
+	pub async fn submit_stale_update(
+		&self,
+		signer: &Signer,
+		task: TaskId,
+		round: RoundIndex,
+		trained_from: RoundIndex,
+		cid: &[u8],
+		commitment: H256,
+		num_samples: u64,
+	) -> Result<Included, Error> {
+		let cid = cid_arg(cid)?;
+		let call = din::tx().tasks().submit_stale_update(
+			task,
+			round,
+			trained_from,
+			cid,
+			commitment,
+			num_samples,
+		);
+		self.submit(&call, signer).await
+	}
+
 	/// `Tasks::register_share_key`: the X25519 key the signer's shares in the
 	/// secure-aggregation `task` are sealed to.
 	pub async fn register_share_key(

@@ -151,7 +151,7 @@ pub mod types {
 		pallet_din_tasks::{
 			runtime_api::{SecureRoundView as GenericSecureRoundView, TaskView as GenericTaskView},
 			types::{
-				HandedShare, ModelSpec, PhaseLengths, RewardPool, RoundKey, SecureProgress,
+				HandedShare, ModelSpec, Pacing, PhaseLengths, RewardPool, RoundKey, SecureProgress,
 				TaskInfo, TaskSpec, TestSetRef,
 			},
 		},
@@ -225,6 +225,7 @@ pub mod types {
 					slash: percent(10),
 				},
 				privacy: None,
+				pacing: Pacing::Synchronous,
 			}
 		}
 	}

@@ -527,6 +527,7 @@ function describe(e, ctx) {
     case 'PhaseClosedEarly': return `round ${R(e.round)} ${e.phase}: all in, ends at #${e.ends}`;
     case 'RoundStarted': return `round ${R(e.round)} started`;
     case 'ParticipantJoined': return [accountLink(e.who), ' joined'];
+    case 'StaleUpdateSubmitted': return [`round ${R(e.round)}: `, accountLink(e.who), ` submitted an update trained from round ${R(e.trained_from)}'s model (${e.round - e.trained_from} rounds stale)`];
     case 'SubgroupAccepted': return `round ${R(e.round)} subgroup ${e.subgroup}: ${e.accepted} updates accepted, ${e.invalid} invalid (${e.votes} of ${e.panel} votes)`;
     case 'SubgroupDisputed': return `round ${R(e.round)} subgroup ${e.subgroup} disputed`;
     case 'GlobalModelFixed': return [`round ${R(e.round)} global model `, h('span', { class: 'mono', title: e.cid }, shortCid(e.cid)), `, ${e.votes} of ${e.voters} votes`];

@@ -32,6 +32,18 @@
 //! before any transaction of the successor), so that the panels can fetch it as the commit
 //! phase opens.
 //!
+//! *Asynchronous tasks* (`Pacing::Asynchronous`, FedBuff). A round's Training closes once
+//! its buffer of updates is in, so a participant slower than a round does not wait for a
+//! round of its own: it keeps one update in progress, trained from the model of the round
+//! it started in, and submits it in the first round it is ready in (as a stale update,
+//! `submit_stale_update`, while it is at most the task's `max_staleness` rounds old; an
+//! older one is dropped), a block ahead as a fresh one, then starts the next from the
+//! following round's model (the chain refuses a stale update from a model older than its
+//! participant's last submission). Its evaluators rebase it onto their round's model with
+//! a staleness weight, and it is paid that share of its accuracy over the model it trained
+//! from. An update that missed its round's buffer is submitted the same way in the next.
+//! `--train-blocks` makes a fast machine such a straggler, for tests.
+//!
 //! Restart safety ([`crate::state`]): the update of a round is saved (and withheld) before
 //! it is submitted, and the chain is asked before submitting, so a restarted daemon
 //! re-submits the saved update (not a retrained one) if and only if the chain does not
@@ -139,6 +151,12 @@ pub struct RunArgs {
 	/// Seed of the local shuffles (mixed with the round).
 	#[arg(long, default_value_t = 0)]
 	pub seed: u64,
+	/// Behave as a device whose training takes this many blocks (a straggler, for tests):
+	/// an update is submitted no sooner than this many blocks after its training began.
+	/// In an asynchronous task it then lands as a stale update of a later round; in a
+	/// synchronous one it misses every round whose Training closes first.
+	#[arg(long, value_name = "BLOCKS", default_value_t = 0)]
+	pub train_blocks: u64,
 	/// Directory of this daemon's state (one daemon per directory).
 	#[arg(long, env = "DIN_STATE_DIR")]
 	pub state_dir: PathBuf,
@@ -217,6 +235,15 @@ struct SavedUpdate {
 	/// Hex of the commitment.
 	commitment: String,
 	samples: u64,
+	/// The round the chain recorded it in, once submitted: the round whose Training must
+	/// close before it is published (its own, unless a stale update of an asynchronous
+	/// task). `None` in state files from before asynchronous tasks, whose updates were
+	/// submitted in their own rounds.
+	#[serde(default)]
+	submitted_in: Option<u32>,
+	/// The first block it may be submitted at (`--train-blocks` after its training began).
+	#[serde(default)]
+	ready_at: u64,
 }
 
 pub async fn run(command: ParticipantCommand) -> anyhow::Result<()> {
@@ -322,7 +349,13 @@ impl Daemon {
 					}
 				},
 				TaskPhase::Training => {
-					if let Err(error) = self.train_round(&info).await {
+					let done = match asynchronous(&info) {
+						Some(max_staleness) => {
+							self.train_asynchronously(&info, block, max_staleness).await
+						},
+						None => self.train_round(&info, block).await,
+					};
+					if let Err(error) = done {
 						self.metrics.duty_failures.with_label_values(&["train"]).inc();
 						tracing::warn!(target: "din", "#{block}: round {}: {error:#} (retrying next block)", info.round + 1);
 					}
@@ -332,7 +365,7 @@ impl Daemon {
 						&& crate::follow::ends_next(&info, block)
 						&& info.round.saturating_add(1) < info.spec.rounds =>
 				{
-					if let Err(error) = self.train_ahead(&info).await {
+					if let Err(error) = self.train_ahead(&info, block).await {
 						tracing::debug!(target: "din", "#{block}: round {}, ahead of its start: {error:#}", info.round + 2);
 					}
 				},
@@ -360,19 +393,29 @@ impl Daemon {
 			TaskPhase::Training => !crate::follow::training_ends_next(info, block),
 			_ => false,
 		};
-		let closed: Vec<(u32, String)> = self
+		// An asynchronous task's update is published once the round it was submitted in has
+		// closed; one still in progress may be submitted in a later round, and stays withheld.
+		let asynchronous = asynchronous(info).is_some();
+		let closed: Vec<(u32, u32, String)> = self
 			.state
 			.value
 			.updates
 			.iter()
-			.filter(|(round, _)| **round < info.round || (**round == info.round && !training_open))
-			.filter(|(round, _)| !self.published.contains(round))
-			.map(|(round, saved)| (*round, saved.cid.clone()))
+			.filter_map(|(round, saved)| {
+				let submitted_in = match saved.submitted_in {
+					Some(submitted_in) => submitted_in,
+					None if asynchronous => return None,
+					None => *round,
+				};
+				(submitted_in < info.round || (submitted_in == info.round && !training_open))
+					.then(|| (*round, submitted_in, saved.cid.clone()))
+			})
+			.filter(|(round, ..)| !self.published.contains(round))
 			.collect();
-		for (round, cid) in closed {
+		for (round, submitted_in, cid) in closed {
 			if crate::withheld::publish(&self.args.state_dir, &self.store, &cid).await? {
 				self.metrics.updates_published.inc();
-				tracing::info!(target: "din", "round {}: Training is over; published {cid}", round + 1);
+				tracing::info!(target: "din", "round {}: Training is over; published {cid}", submitted_in + 1);
 			} else {
 				// Published before a restart, or a copy that was never ours to publish.
 				self.store.pin(&din_store::parse_cid(&cid)?).await.ok();
@@ -414,7 +457,11 @@ impl Daemon {
 		.await
 	}
 
-	async fn train_round(&mut self, info: &din_chain::types::TaskInfo) -> anyhow::Result<()> {
+	async fn train_round(
+		&mut self,
+		info: &din_chain::types::TaskInfo,
+		block: u64,
+	) -> anyhow::Result<()> {
 		let (task, round) = (self.args.task, info.round);
 		match self.chain.assignment(task, &self.me).await? {
 			Some((assigned, _)) if assigned == round => {},
@@ -437,7 +484,7 @@ impl Daemon {
 							round,
 						)
 						.await?;
-						self.make_update(info, round, trained_from).await?
+						self.make_update(info, round, trained_from, block).await?
 					},
 				};
 				self.state.value.updates.insert(round, saved.clone());
@@ -445,15 +492,72 @@ impl Daemon {
 				saved
 			},
 		};
-		self.submit(round, &saved).await
+		if saved.ready_at > block {
+			return Ok(()); // still training (--train-blocks)
+		}
+		self.submit(round, round, &saved).await
+	}
+
+	/// An asynchronous task's Training block (module docs): submits the newest update
+	/// ready within `max_staleness` rounds unless one is in this round already, and starts
+	/// the next update from this round's model once none is in progress.
+	async fn train_asynchronously(
+		&mut self,
+		info: &din_chain::types::TaskInfo,
+		block: u64,
+		max_staleness: u32,
+	) -> anyhow::Result<()> {
+		let (task, round) = (self.args.task, info.round);
+		match self.chain.assignment(task, &self.me).await? {
+			Some((assigned, _)) if assigned == round => {},
+			_ => return Ok(()), // not in this round's snapshot
+		}
+		let recorded = self.chain.update(task, round, &self.me).await?;
+		let updates = &mut self.state.value.updates;
+		if let Some(recorded) = &recorded {
+			// Submitted before a restart that came before the state was saved.
+			let cid = crate::common::cid_from_chain(&recorded.cid.0)?.to_string();
+			if let Some(saved) = updates.values_mut().find(|saved| saved.cid == cid) {
+				saved.submitted_in.get_or_insert(round);
+			}
+		}
+		let ready = ready_to_submit(updates, round, block, max_staleness);
+		self.state.save()?;
+		if recorded.is_none() {
+			if let Some(from) = ready {
+				let saved = self.state.value.updates[&from].clone();
+				return self.submit(round, from, &saved).await;
+			}
+		}
+		// The next update trains from a model newer than the last one submitted (the chain
+		// refuses an older claim, `TrainedBeforeItsLastUpdate`): after a submission in this
+		// round it starts from the next round's, ahead of it (`train_ahead`) or in it.
+		let in_progress = self.state.value.updates.values().any(|s| s.submitted_in.is_none());
+		if recorded.is_some() || in_progress || self.state.value.updates.contains_key(&round) {
+			return Ok(());
+		}
+		let trained_from =
+			crate::common::trained_from(&self.chain, &self.store, task, info, round).await?;
+		let saved = self.make_update(info, round, trained_from, block).await?;
+		self.state.value.updates.insert(round, saved.clone());
+		self.state.save()?;
+		if saved.ready_at <= block {
+			self.submit(round, round, &saved).await?;
+		}
+		Ok(())
 	}
 
 	/// Trains and submits the update of the next round in AggregationReveal's last block
 	/// ([`crate::follow::ends_next`]), from the global model the reveals fix, so that it lands
 	/// in the block that starts the round. The round deals every active participant of this
 	/// one's shuffle, so an assignment now is one then. Whatever fails here (the round starts
-	/// a block later, a store is slow) is done again in Training with the saved update.
-	async fn train_ahead(&mut self, info: &din_chain::types::TaskInfo) -> anyhow::Result<()> {
+	/// a block later, a store is slow) is done again in Training with the saved update. In
+	/// an asynchronous task an update in progress goes first: submitted so, once ready.
+	async fn train_ahead(
+		&mut self,
+		info: &din_chain::types::TaskInfo,
+		block: u64,
+	) -> anyhow::Result<()> {
 		let (task, round) = (self.args.task, info.round.saturating_add(1));
 		match self.chain.assignment(task, &self.me).await? {
 			Some((assigned, _)) if assigned == info.round => {},
@@ -461,6 +565,20 @@ impl Daemon {
 		}
 		if self.args.attack == Some(Attack::Copy) {
 			return Ok(()); // it waits for someone else's update
+		}
+		if let Some(max_staleness) = asynchronous(info) {
+			// An update ready by the next round's first block lands in it, as a fresh one
+			// does: a round whose buffer fills at once has a one-block Training.
+			let updates = &mut self.state.value.updates;
+			let ready = ready_to_submit(updates, round, block.saturating_add(1), max_staleness);
+			self.state.save()?;
+			if let Some(from) = ready {
+				let saved = self.state.value.updates[&from].clone();
+				return self.submit(round, from, &saved).await;
+			}
+			if self.state.value.updates.values().any(|s| s.submitted_in.is_none()) {
+				return Ok(()); // one update at a time: the one in progress goes first
+			}
 		}
 		let saved = match self.state.value.updates.get(&round) {
 			Some(saved) => saved.clone(),
@@ -488,17 +606,21 @@ impl Daemon {
 						.await?
 					},
 				};
-				let saved = self.make_update(info, round, trained_from).await?;
+				let saved = self.make_update(info, round, trained_from, block).await?;
 				self.state.value.updates.insert(round, saved.clone());
 				self.state.save()?;
 				saved
 			},
 		};
-		self.submit(round, &saved).await
+		if saved.ready_at > block {
+			return Ok(());
+		}
+		self.submit(round, round, &saved).await
 	}
 
-	/// Submits the saved update of `round`.
-	async fn submit(&mut self, round: u32, saved: &SavedUpdate) -> anyhow::Result<()> {
+	/// Submits in `round` the saved update trained from round `from`'s model (a stale one
+	/// where `from` is earlier), and records where it went.
+	async fn submit(&mut self, round: u32, from: u32, saved: &SavedUpdate) -> anyhow::Result<()> {
 		let task = self.args.task;
 		let cid = din_store::parse_cid(&saved.cid)?;
 		let commitment = din_chain::H256(
@@ -506,18 +628,37 @@ impl Daemon {
 				.try_into()
 				.map_err(|_| invalid!("state: bad commitment"))?,
 		);
-		self.chain
-			.submit_update(
-				&self.signer,
-				task,
-				round,
-				&cid_to_chain(&cid),
-				commitment,
-				saved.samples,
-			)
-			.await?;
+		let chain_cid = cid_to_chain(&cid);
+		if from == round {
+			self.chain
+				.submit_update(&self.signer, task, round, &chain_cid, commitment, saved.samples)
+				.await?;
+			tracing::info!(target: "din", "round {}: submitted {cid}", round + 1);
+		} else {
+			self.chain
+				.submit_stale_update(
+					&self.signer,
+					task,
+					round,
+					from,
+					&chain_cid,
+					commitment,
+					saved.samples,
+				)
+				.await?;
+			tracing::info!(
+				target: "din",
+				"round {}: submitted {cid}, trained from round {}'s model ({} rounds stale)",
+				round + 1,
+				from + 1,
+				round - from
+			);
+		}
 		self.metrics.updates_submitted.inc();
-		tracing::info!(target: "din", "round {}: submitted {cid}", round + 1);
+		if let Some(saved) = self.state.value.updates.get_mut(&from) {
+			saved.submitted_in = Some(round);
+			self.state.save()?;
+		}
 		Ok(())
 	}
 
@@ -538,26 +679,37 @@ impl Daemon {
 					cid: cid.to_string(),
 					commitment: hex::encode(update.commitment.0),
 					samples: update.num_samples,
+					submitted_in: None,
+					ready_at: 0,
 				});
 			}
 		}
 		Err(invalid!("no update of round {} to copy yet", round + 1))
 	}
 
-	/// Trains the update of `round` on `trained_from` and withholds it.
+	/// Trains the update of `round` on `trained_from`, begun at `block`, and withholds it.
 	async fn make_update(
 		&self,
 		info: &din_chain::types::TaskInfo,
 		round: u32,
 		trained_from: crate::common::TrainedFrom,
+		block: u64,
 	) -> anyhow::Result<SavedUpdate> {
 		let update = self.train(info, round, trained_from).await?;
 		let cid = crate::withheld::withhold(&self.args.state_dir, &update.encode()?)?;
-		tracing::info!(target: "din", "round {}: withheld {cid} until Training closes", round + 1);
+		let ready_at = block.saturating_add(self.args.train_blocks);
+		if self.args.train_blocks > 0 {
+			let round = round + 1;
+			tracing::info!(target: "din", "round {round}: withheld {cid}; ready at #{ready_at} (--train-blocks)");
+		} else {
+			tracing::info!(target: "din", "round {}: withheld {cid} until Training closes", round + 1);
+		}
 		Ok(SavedUpdate {
 			cid,
 			commitment: hex::encode(commitment_of(&update.values).0),
 			samples: update.num_samples,
+			submitted_in: None,
+			ready_at,
 		})
 	}
 
@@ -636,6 +788,36 @@ impl Daemon {
 	}
 }
 
+/// The update an asynchronous task's participant submits in `round` at `block`, by the
+/// round whose model it trained from: the newest one not yet submitted and ready
+/// (`--train-blocks`). Those the chain would refuse as more than `max_staleness` rounds
+/// stale are dropped from `updates` first, their work lost.
+fn ready_to_submit(
+	updates: &mut BTreeMap<u32, SavedUpdate>,
+	round: u32,
+	block: u64,
+	max_staleness: u32,
+) -> Option<u32> {
+	updates.retain(|from, saved| {
+		saved.submitted_in.is_some() || round.saturating_sub(*from) <= max_staleness
+	});
+	updates
+		.iter()
+		.rev()
+		.find(|(from, saved)| {
+			saved.submitted_in.is_none() && **from <= round && saved.ready_at <= block
+		})
+		.map(|(from, _)| *from)
+}
+
+/// The staleness bound of an asynchronous task (`None`: a synchronous one).
+fn asynchronous(info: &din_chain::types::TaskInfo) -> Option<u32> {
+	match info.spec.pacing {
+		din_chain::types::Pacing::Asynchronous { max_staleness, .. } => Some(max_staleness),
+		din_chain::types::Pacing::Synchronous => None,
+	}
+}
+
 /// Publishes `update` as the task's privacy `policy` asks (`din_fl::privacy`): its delta
 /// from `global` clipped and noised by the Gaussian mechanism. The noise comes from the
 /// operating system's randomness, never from anything public (a seed others could know
@@ -670,6 +852,42 @@ fn privatize(
 mod tests {
 	use super::*;
 	use clap::Parser;
+
+	fn saved(submitted_in: Option<u32>, ready_at: u64) -> SavedUpdate {
+		SavedUpdate {
+			cid: String::new(),
+			commitment: String::new(),
+			samples: 1,
+			submitted_in,
+			ready_at,
+		}
+	}
+
+	/// A straggler with max staleness 4: its update from round 1 is ready in round 6 at
+	/// block 40, too stale by then, and dropped; the one from round 3 is submitted once
+	/// ready, not before; one from round 4 still training waits.
+	#[test]
+	fn a_straggler_submits_its_newest_ready_update_within_the_staleness_bound() {
+		let mut updates = BTreeMap::from([
+			(0, saved(Some(2), 0)),
+			(1, saved(None, 20)),
+			(3, saved(None, 35)),
+			(4, saved(None, 50)),
+		]);
+		assert_eq!(ready_to_submit(&mut updates, 6, 34, 4), None, "round 3's is not ready");
+		assert!(!updates.contains_key(&1), "five rounds stale: dropped");
+		assert!(updates.contains_key(&0), "submitted ones stay, to be published");
+		assert_eq!(ready_to_submit(&mut updates, 6, 40, 4), Some(3));
+		updates.get_mut(&3).unwrap().submitted_in = Some(6);
+		assert_eq!(ready_to_submit(&mut updates, 7, 60, 4), Some(4));
+	}
+
+	#[test]
+	fn an_update_that_missed_its_rounds_buffer_goes_into_the_next_round() {
+		let mut updates = BTreeMap::from([(5, saved(None, 0))]);
+		assert_eq!(ready_to_submit(&mut updates, 5, 100, 2), Some(5), "its own round");
+		assert_eq!(ready_to_submit(&mut updates, 6, 103, 2), Some(5), "one round stale");
+	}
 
 	#[derive(Parser)]
 	struct Flags {

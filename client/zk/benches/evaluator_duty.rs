@@ -42,6 +42,7 @@ fn inputs(n: u32, p: u32) -> (Schema, Fetched) {
 			commitment: commitment(&update.values),
 			author: update.author,
 			num_samples: update.num_samples,
+			stale: None,
 		});
 	}
 	(schema, fetched)

@@ -93,6 +93,7 @@ fn task_in_round<T: Config>(
 				subgroup: s as u32,
 				commitment: fixture(fixtures::MODEL_A_COMMITMENT),
 				num_samples: 100,
+				trained_from: round,
 			};
 			updates.push((round, who.clone(), update));
 		}
@@ -258,6 +259,7 @@ impl<T: Config> AggregationDuty<T> {
 				author: update.author,
 				num_samples: update.num_samples,
 				bytes: Ok(bytes),
+				stale: None,
 			});
 		}
 		Self { schema, fetched, cids, _config: Default::default() }

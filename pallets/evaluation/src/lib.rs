@@ -42,7 +42,11 @@
 //!    pallet records when Training ends ([`CommitmentSamples`], [`Config::SampleRandomness`],
 //!    `din_fl::commitment_sample`): only the last Training block's author knows it
 //!    earlier, and a mismatch outside it is caught at scoring, where its scorers cannot
-//!    open it.
+//!    open it. In an asynchronous task a panel judges a stale update (`UpdateRef::
+//!    trained_from` before the round) against the model it trained from
+//!    ([`Pallet::model_trained_from`]) and aggregates it rebased onto the round's model,
+//!    its delta weighted by its staleness (`din_fl::duty::rebase`); it is scored as
+//!    submitted, and credited with the round it trained from ([`din_primitives::Credit`]).
 //! 2. *Global model* (pipelined, by all of the next round's evaluators). A round's global
 //!    model is the sample-weighted combination of its accepted aggregates: fixed by the
 //!    chain once its subgroups are settled, so the next round starts at once and its

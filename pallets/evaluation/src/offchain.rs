@@ -96,6 +96,7 @@ use super::*;
 use alloc::{
 	collections::{BTreeMap, BTreeSet},
 	string::String,
+	sync::Arc,
 	vec::Vec,
 };
 use din_fl::{
@@ -246,6 +247,9 @@ pub struct Worker<T: Config> {
 	/// The global models combined in this run, by `(task, round)` (`None`: no accepted
 	/// aggregate carries weight): a pipelined round's base serves every subgroup's checks.
 	combined: BTreeMap<(TaskId, RoundIndex), Option<Update>>,
+	/// The fixed models stale updates trained from, fetched in this run, by `(task, round
+	/// the model was the start of)`: several stale updates share one.
+	stale_bases: BTreeMap<(TaskId, RoundIndex), Arc<Update>>,
 }
 
 /// The store gateways the node configured.
@@ -285,6 +289,7 @@ impl<T: Config> Pallet<T> {
 			keys,
 			fetch_budget: T::MaxOffchainFetchesPerBlock::get(),
 			combined: BTreeMap::new(),
+			stale_bases: BTreeMap::new(),
 		};
 		for task in worker.tasks() {
 			// Held for exactly this run: a run longer than the lock's deadline would
@@ -534,7 +539,18 @@ impl<T: Config> Worker<T> {
 			) else {
 				continue;
 			};
-			let bytes = if duty::trained_nothing(&update.commitment, &trained_from) {
+			// A stale update is judged against the model it trained from, and rebased.
+			let stale_from = match update.trained_from < round {
+				true => Some(Pallet::<T>::model_trained_from(task, update.trained_from).unwrap_or(
+					ModelRef {
+						cid: inputs.genesis_cid.clone(),
+						commitment: terms.genesis_commitment,
+					},
+				)),
+				false => None,
+			};
+			let from = stale_from.as_ref().map_or(&trained_from, |model| &model.commitment);
+			let bytes = if duty::trained_nothing(&update.commitment, from) {
 				Err(Rejection::TrainedNothing)
 			} else {
 				match self.fetch(&cid, update_limit(&schema))? {
@@ -544,11 +560,20 @@ impl<T: Config> Worker<T> {
 					},
 				}
 			};
+			let stale = match (stale_from, &bytes) {
+				(Some(from), Ok(_)) => Some(duty::Stale {
+					from: self.stale_base(task, update.trained_from, &from, &schema)?,
+					onto: Arc::new(self.current_model(task, &inputs, terms, &schema)?),
+					staleness: round - update.trained_from,
+				}),
+				_ => None,
+			};
 			fetched.push(FetchedUpdate {
 				bytes,
 				commitment: update.commitment,
 				author: din_primitives::update_author(&member),
 				num_samples: update.num_samples,
+				stale,
 			});
 			members.push(member);
 		}
@@ -697,6 +722,29 @@ impl<T: Config> Worker<T> {
 				.map_err(|why| DutyError::Rejected { artifact, why }),
 			Fetched::Unavailable => Err(DutyError::Unavailable(artifact)),
 		}
+	}
+
+	/// The model `from` (what round `start` of `task` trained from, as fixed on chain),
+	/// fetched and checked once per run: the start of a stale update.
+	fn stale_base(
+		&mut self,
+		task: TaskId,
+		start: RoundIndex,
+		from: &ModelRef,
+		schema: &Schema,
+	) -> Result<Arc<Update>, DutyError> {
+		if let Some(model) = self.stale_bases.get(&(task, start)) {
+			return Ok(model.clone());
+		}
+		let artifact = "the model a stale update trained from";
+		let model = match self.fetch(&from.cid, update_limit(schema))? {
+			Fetched::Bytes(bytes) => check_model::<T>(&bytes, schema, &from.commitment)
+				.map_err(|why| DutyError::Rejected { artifact, why })?,
+			Fetched::Unavailable => return Err(DutyError::Unavailable(artifact)),
+		};
+		let model = Arc::new(model);
+		self.stale_bases.insert((task, start), model.clone());
+		Ok(model)
 	}
 
 	fn reveal_aggregates(&mut self, task: TaskId, round: RoundIndex) -> Result<(), DutyError> {

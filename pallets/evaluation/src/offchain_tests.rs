@@ -720,6 +720,7 @@ fn forged_swapped_and_missing_updates_are_invalid_to_the_worker_as_to_the_daemon
 		commitment: commitment(u),
 		author: u.author,
 		num_samples: u.num_samples,
+		stale: None,
 	};
 	let updates: Vec<Update> = (1..=8).map(update_of).collect();
 	let mut fetched: Vec<FetchedUpdate> = updates[..5].iter().map(honest).collect();
@@ -736,6 +737,7 @@ fn forged_swapped_and_missing_updates_are_invalid_to_the_worker_as_to_the_daemon
 		commitment: commitment(&updates[1]),
 		author: updates[1].author,
 		num_samples: updates[1].num_samples,
+		stale: None,
 	};
 	for (position, attack) in [(0, forged), (2, swapped), (4, garbage), (6, missing)] {
 		fetched.insert(position, attack);
@@ -1311,6 +1313,122 @@ fn workers_vote_on_the_previous_rounds_global_model_with_their_aggregates() {
 		});
 		assert!(!slashed, "every worker voted with the majority");
 		assert_eq!(phase(task).0, TaskPhase::GlobalCommit, "round 1 is the last");
+	});
+}
+
+/// FedAvg of the updates of `subgroup` in `round` that their members submitted, each as
+/// `as_aggregated(member)` (none submitted: `None`).
+fn aggregate_of_submitted(
+	task: TaskId,
+	round: RoundIndex,
+	subgroup: SubgroupIndex,
+	as_aggregated: impl Fn(AccountId) -> Update,
+) -> Option<Update> {
+	use din_primitives::TaskInspect;
+	let members = DinTasks::subgroups_of(task)[subgroup as usize].clone();
+	let updates: Vec<Update> = members
+		.into_iter()
+		.filter(|p| DinTasks::update(task, round, p).is_some())
+		.map(as_aggregated)
+		.collect();
+	(!updates.is_empty()).then(|| {
+		din_fl::AggregationRule::FedAvg
+			.aggregate(&updates.iter().collect::<Vec<_>>())
+			.unwrap()
+	})
+}
+
+/// An asynchronous task whose slow participant misses round 0's buffer and submits in
+/// round 1 the update it trained from the genesis model: the workers check it against the
+/// genesis model, not round 1's, and aggregate its delta on round 1's model with its
+/// staleness weight (`duty::rebase`), as a daemon does; round 1's panels agree on that,
+/// the update is accepted and nobody is slashed.
+#[test]
+fn workers_rebase_a_stale_update_onto_its_rounds_model_as_a_daemon_does() {
+	let OffchainSetup { mut ext, served, uploads, pool, .. } = offchain_ext();
+	ext.execute_with(|| {
+		let slow = 13;
+		let task = task_in_training_with(|spec| {
+			spec.rounds = 2;
+			spec.pacing = pallet_din_tasks::Pacing::Asynchronous { buffer: 3, max_staleness: 1 };
+		});
+		for p in [10, 11, 12] {
+			submit(task, p, &update_of(p));
+		}
+		finish_phase(task);
+		assert_eq!(phase(task), (TaskPhase::AggregationCommit, 0), "the buffer is full");
+		UintAuthorityId::set_all_keys(EVALUATORS);
+		uploads.store(true, Ordering::SeqCst);
+		for sg in 0..2 {
+			serve_updates(&served, task, sg, |p| bytes(&update_of(p)));
+		}
+		let genesis = update([0; 6], 0);
+		serve(&served, &artifact_cid(&bytes(&genesis)), bytes(&genesis));
+		let round_0: Vec<Update> =
+			(0..2).filter_map(|sg| aggregate_of_submitted(task, 0, sg, update_of)).collect();
+		let global = din_fl::duty::combine(&din_fl::Sequential, &round_0).unwrap().unwrap();
+		work_until_idle(&pool);
+		finish_phase(task);
+		work_until_idle(&pool);
+		finish_phase(task);
+		run_until(task, TaskPhase::Training);
+		assert_eq!(phase(task).1, 1);
+
+		// The slow update, trained from the genesis model, and two fresh ones fill round 1.
+		let stale = update_of(slow);
+		assert_ok!(DinTasks::submit_stale_update(
+			RuntimeOrigin::signed(slow),
+			task,
+			1,
+			0,
+			cid(artifact_cid(&bytes(&stale)).as_bytes()),
+			commitment(&stale),
+			stale.num_samples,
+		));
+		let fresh: Vec<AccountId> = [10, 11, 12]
+			.into_iter()
+			.filter(|p| DinTasks::subgroups_of(task).iter().any(|g| g.contains(p)))
+			.take(2)
+			.collect();
+		for p in &fresh {
+			submit_in(task, 1, *p, &update_of(*p));
+		}
+		finish_phase(task);
+		assert_eq!(phase(task), (TaskPhase::AggregationCommit, 1));
+		let rebased = din_fl::duty::rebase(&stale, &genesis, &global, 1);
+		assert_ne!(rebased.values, stale.values);
+		let as_aggregated = |p: AccountId| if p == slow { rebased.clone() } else { update_of(p) };
+		let expected: Vec<Option<H256>> = (0..2)
+			.map(|sg| aggregate_of_submitted(task, 1, sg, as_aggregated).map(|a| commitment(&a)))
+			.collect();
+		let slow_subgroup = DinTasks::subgroups_of(task)
+			.iter()
+			.position(|g| g.contains(&slow))
+			.expect("assigned in round 1") as SubgroupIndex;
+		work_until_idle(&pool);
+		finish_phase(task);
+		let reveals = work_until_idle(&pool);
+		let mut seen = 0;
+		for (_, call) in &reveals {
+			let Call::reveal_aggregate { subgroup, commitment, invalid, .. } = call else {
+				panic!("a reveal: {call:?}")
+			};
+			assert!(invalid.is_empty(), "the stale update is valid");
+			if let Some(expected) = expected[*subgroup as usize] {
+				assert_eq!(*commitment, expected, "subgroup {subgroup}");
+			}
+			seen += usize::from(*subgroup == slow_subgroup);
+		}
+		assert!(seen > 0, "the slow participant's panel revealed");
+		finish_phase(task);
+		assert!(matches!(
+			SubgroupResults::<Test>::get(task, (1, slow_subgroup)),
+			Some(SubgroupResult::Accepted(_))
+		));
+		let slashed = System::events().into_iter().any(|r| {
+			matches!(r.event, RuntimeEvent::Staking(pallet_din_staking::Event::Slashed { .. }))
+		});
+		assert!(!slashed, "every worker agreed");
 	});
 }
 

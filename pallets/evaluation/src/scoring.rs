@@ -495,9 +495,12 @@ impl<T: Config> Pallet<T> {
 							(accuracy, target)
 						{
 							let who = participant.clone();
+							// A stale update is paid over the model it trained from.
+							let trained_from = T::Tasks::update(task, *round, &who)
+								.map_or(*round, |update| update.trained_from);
 							T::Rewards::credit(
 								task,
-								Credit::Score { who, round: *round, accuracy },
+								Credit::Score { who, round: *round, trained_from, accuracy },
 							);
 							*scores += 1;
 						}

@@ -1197,6 +1197,7 @@ fn in_a_secure_task_a_member_is_scored_by_its_subgroups_aggregate_not_its_masked
 					commitment: H256(fixtures::MODEL_B_COMMITMENT),
 					num_samples: 100,
 					submitted_at: 1,
+					trained_from: 0,
 				},
 			);
 		}
@@ -1718,6 +1719,69 @@ fn the_median_settles_and_outliers_earn_nothing() {
 		assert!(rewarded_work(p[0]) > 0 && rewarded_work(p[1]) > 0);
 		let s = pallet_din_rewards::Settlements::<Test>::get(task).unwrap();
 		assert_eq!(s.pool, s.participants + s.evaluators + s.burned + s.refund);
+	});
+}
+
+/// An asynchronous task's slow participant (13) misses round 0's buffer and submits in
+/// round 1 the update it trained from round 0's model (the genesis model). Measured
+/// against round 1's model it would earn nothing; it is paid for what it added to the
+/// model it trained from, while a fresh round-1 update below round 1's model earns nothing.
+#[test]
+fn a_stale_update_is_paid_for_its_gain_over_the_model_it_trained_from() {
+	ExtBuilder::default().build_and_execute(|| {
+		let mut spec = spec(2, ScoringRule::Median { threshold: Perbill::from_percent(5) });
+		spec.pacing = pallet_din_tasks::Pacing::Asynchronous { buffer: 3, max_staleness: 1 };
+		let task = create(spec, &PARTICIPANTS);
+		run_until(task, TaskPhase::Training);
+		for p in [10, 11, 12] {
+			submit(task, p, models(p));
+		}
+		finish_phase(task);
+		assert_eq!(phase(task), (TaskPhase::AggregationCommit, 0), "the buffer of 3 is full");
+		aggregate(task, |_, _| None);
+		submit(task, 10, fixtures::MODEL_A_COMMITMENT);
+		submit(task, 11, fixtures::MODEL_A_COMMITMENT);
+		assert_ok!(DinTasks::submit_stale_update(
+			RuntimeOrigin::signed(13),
+			task,
+			1,
+			0,
+			cid(b"stale"),
+			H256(fixtures::MODEL_B_COMMITMENT),
+			100,
+		));
+		finish_phase(task);
+		aggregate(task, |_, _| None);
+		global(task);
+		assert_eq!(phase(task).0, TaskPhase::Scoring);
+		assert_ok!(Evaluation::release_test_key(
+			RuntimeOrigin::signed(OWNER),
+			task,
+			BoundedVec::truncate_from(TEST_KEY.to_vec())
+		));
+		let fresh = ScoreTarget::Update { round: 1, participant: 10 };
+		let stale = ScoreTarget::Update { round: 1, participant: 13 };
+		let round_0_global = ScoreTarget::Global { round: 0 };
+		let mut reports = Vec::new();
+		for (target, correct) in [(&fresh, 70), (&stale, 60), (&round_0_global, 80)] {
+			let scorers = match target {
+				ScoreTarget::Update { participant, .. } => {
+					panel(task, 1, DinTasks::update(task, 1, participant).unwrap().subgroup)
+				},
+				_ => Evaluation::baseline_panel(task, 0).into_inner(),
+			};
+			for who in scorers {
+				reports.push((target.clone(), who, correct));
+			}
+		}
+		let before = Balances::balance(&13);
+		let fresh_before = Balances::balance(&10);
+		report(task, &reports);
+		run_until(task, TaskPhase::Finished);
+		// 70% is below round 0's model (80%), which round 1 trained from: nothing. 60% is
+		// 60 points over the unscored genesis model the stale update trained from.
+		assert_eq!(Balances::balance(&10), fresh_before);
+		assert_eq!(Balances::balance(&13) - before, 10_000 - 1_000 - 500);
 	});
 }
 

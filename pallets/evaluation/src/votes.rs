@@ -534,6 +534,17 @@ impl<T: Config> Pallet<T> {
 		GlobalModels::<T>::iter_prefix(task).max_by_key(|(r, _)| *r)
 	}
 
+	/// The model round `start` of `task` trained from, as fixed on chain: the newest global
+	/// model fixed for a round before it (`None`: the genesis model). What a stale update
+	/// that trained from round `start`'s model is checked and rebased from, and what its
+	/// reward is measured over (pallet-din-rewards's trained-from rule).
+	pub fn model_trained_from(task: TaskId, start: RoundIndex) -> Option<ModelRef> {
+		GlobalModels::<T>::iter_prefix(task)
+			.filter(|(fixed, _)| *fixed < start)
+			.max_by_key(|(fixed, _)| *fixed)
+			.map(|(_, model)| model)
+	}
+
 	/// Give `who` one unit of work in `task` and the matching evaluator reputation.
 	pub(crate) fn credit_work(task: TaskId, round: RoundIndex, who: &T::AccountId) {
 		Work::<T>::mutate(task, who, |w| *w = w.saturating_add(WORK_POINT));

@@ -33,7 +33,7 @@
 // --heap-pages
 // 4096
 // --header
-// /tmp/tmp.M8sdGq0ARg
+// /tmp/tmp.RLAhnV0VgE
 // --template
 // /work/main/scripts/bench/frame-weight-template.hbs
 // --output
@@ -98,10 +98,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `873 + n * (93 ±0)`
 		//  Estimated: `15823`
-		// Minimum execution time: 34_942_000 picoseconds.
-		Weight::from_parts(65_117_947, 15823)
-			// Standard Error: 6_299
-			.saturating_add(Weight::from_parts(293_518, 0).saturating_mul(n.into()))
+		// Minimum execution time: 35_362_000 picoseconds.
+		Weight::from_parts(49_372_568, 15823)
+			// Standard Error: 4_497
+			.saturating_add(Weight::from_parts(262_545, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(7_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -114,15 +114,15 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `34 + n * (56 ±0)`
 		//  Estimated: `15823`
-		// Minimum execution time: 12_648_000 picoseconds.
-		Weight::from_parts(29_815_933, 15823)
-			// Standard Error: 4_120
-			.saturating_add(Weight::from_parts(164_910, 0).saturating_mul(n.into()))
+		// Minimum execution time: 12_238_000 picoseconds.
+		Weight::from_parts(14_187_667, 15823)
+			// Standard Error: 2_045
+			.saturating_add(Weight::from_parts(165_689, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
 	/// Storage: `Tasks::Tasks` (r:1 w:1)
-	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(4870), added: 7345, mode: `MaxEncodedLen`)
+	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(4879), added: 7354, mode: `MaxEncodedLen`)
 	/// Storage: `Evaluation::Panels` (r:1 w:0)
 	/// Proof: `Evaluation::Panels` (`max_values`: None, `max_size`: Some(381), added: 2856, mode: `MaxEncodedLen`)
 	/// Storage: `Evaluation::AggregateVotes` (r:1 w:1)
@@ -133,21 +133,21 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Tasks::Deadlines` (`max_values`: None, `max_size`: Some(21), added: 2496, mode: `MaxEncodedLen`)
 	fn commit_aggregate() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `1682`
-		//  Estimated: `8335`
-		// Minimum execution time: 71_356_000 picoseconds.
-		Weight::from_parts(87_920_000, 8335)
+		//  Measured:  `1683`
+		//  Estimated: `8344`
+		// Minimum execution time: 62_443_000 picoseconds.
+		Weight::from_parts(80_469_000, 8344)
 			.saturating_add(T::DbWeight::get().reads(6_u64))
 			.saturating_add(T::DbWeight::get().writes(5_u64))
 	}
 	/// Storage: `Tasks::Tasks` (r:1 w:1)
-	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(4870), added: 7345, mode: `MaxEncodedLen`)
+	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(4879), added: 7354, mode: `MaxEncodedLen`)
 	/// Storage: `Evaluation::SettlementCursor` (r:1 w:0)
 	/// Proof: `Evaluation::SettlementCursor` (`max_values`: None, `max_size`: Some(20), added: 2495, mode: `MaxEncodedLen`)
 	/// Storage: `Tasks::Subgroups` (r:1 w:0)
 	/// Proof: `Tasks::Subgroups` (`max_values`: None, `max_size`: Some(3226), added: 5701, mode: `MaxEncodedLen`)
 	/// Storage: `Tasks::Updates` (r:100 w:0)
-	/// Proof: `Tasks::Updates` (`max_values`: None, `max_size`: Some(242), added: 2717, mode: `MaxEncodedLen`)
+	/// Proof: `Tasks::Updates` (`max_values`: None, `max_size`: Some(246), added: 2721, mode: `MaxEncodedLen`)
 	/// Storage: `Evaluation::PipelinedGlobal` (r:1 w:0)
 	/// Proof: `Evaluation::PipelinedGlobal` (`max_values`: None, `max_size`: Some(16), added: 2491, mode: `MaxEncodedLen`)
 	/// Storage: `Evaluation::AggregateVotes` (r:1 w:1)
@@ -161,19 +161,19 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// The range of component `i` is `[0, 100]`.
 	fn reveal_aggregate(i: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `7770 + i * (58 ±0)`
-		//  Estimated: `8335 + i * (2717 ±0)`
-		// Minimum execution time: 102_943_000 picoseconds.
-		Weight::from_parts(135_433_590, 8335)
-			// Standard Error: 19_616
-			.saturating_add(Weight::from_parts(5_194_678, 0).saturating_mul(i.into()))
+		//  Measured:  `7775 + i * (58 ±0)`
+		//  Estimated: `8344 + i * (2721 ±0)`
+		// Minimum execution time: 91_035_000 picoseconds.
+		Weight::from_parts(132_189_132, 8344)
+			// Standard Error: 36_098
+			.saturating_add(Weight::from_parts(5_197_729, 0).saturating_mul(i.into()))
 			.saturating_add(T::DbWeight::get().reads(9_u64))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(i.into())))
 			.saturating_add(T::DbWeight::get().writes(6_u64))
-			.saturating_add(Weight::from_parts(0, 2717).saturating_mul(i.into()))
+			.saturating_add(Weight::from_parts(0, 2721).saturating_mul(i.into()))
 	}
 	/// Storage: `Tasks::Tasks` (r:1 w:1)
-	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(4870), added: 7345, mode: `MaxEncodedLen`)
+	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(4879), added: 7354, mode: `MaxEncodedLen`)
 	/// Storage: `Evaluation::RoundEvaluators` (r:1 w:0)
 	/// Proof: `Evaluation::RoundEvaluators` (`max_values`: None, `max_size`: Some(9242), added: 11717, mode: `MaxEncodedLen`)
 	/// Storage: `Evaluation::GlobalVotes` (r:1 w:1)
@@ -185,17 +185,17 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// The range of component `e` is `[1, 256]`.
 	fn commit_global(e: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `1314 + e * (36 ±0)`
+		//  Measured:  `1315 + e * (36 ±0)`
 		//  Estimated: `12707`
-		// Minimum execution time: 75_272_000 picoseconds.
-		Weight::from_parts(94_704_609, 12707)
-			// Standard Error: 5_103
-			.saturating_add(Weight::from_parts(94_061, 0).saturating_mul(e.into()))
+		// Minimum execution time: 69_673_000 picoseconds.
+		Weight::from_parts(90_003_366, 12707)
+			// Standard Error: 6_730
+			.saturating_add(Weight::from_parts(86_058, 0).saturating_mul(e.into()))
 			.saturating_add(T::DbWeight::get().reads(6_u64))
 			.saturating_add(T::DbWeight::get().writes(5_u64))
 	}
 	/// Storage: `Tasks::Tasks` (r:1 w:1)
-	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(4870), added: 7345, mode: `MaxEncodedLen`)
+	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(4879), added: 7354, mode: `MaxEncodedLen`)
 	/// Storage: `Evaluation::GlobalVotes` (r:1 w:1)
 	/// Proof: `Evaluation::GlobalVotes` (`max_values`: None, `max_size`: Some(227), added: 2702, mode: `MaxEncodedLen`)
 	/// Storage: `Evaluation::RoundVotes` (r:1 w:1)
@@ -204,10 +204,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Tasks::Deadlines` (`max_values`: None, `max_size`: Some(21), added: 2496, mode: `MaxEncodedLen`)
 	fn reveal_global() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `1394`
-		//  Estimated: `8335`
-		// Minimum execution time: 65_016_000 picoseconds.
-		Weight::from_parts(85_226_000, 8335)
+		//  Measured:  `1395`
+		//  Estimated: `8344`
+		// Minimum execution time: 57_415_000 picoseconds.
+		Weight::from_parts(66_719_000, 8344)
 			.saturating_add(T::DbWeight::get().reads(5_u64))
 			.saturating_add(T::DbWeight::get().writes(5_u64))
 	}
@@ -225,8 +225,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `109`
 		//  Estimated: `4523`
-		// Minimum execution time: 1_591_463_000 picoseconds.
-		Weight::from_parts(1_640_345_000, 4523)
+		// Minimum execution time: 1_589_940_000 picoseconds.
+		Weight::from_parts(1_629_750_000, 4523)
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().writes(5_u64))
 	}
@@ -244,41 +244,41 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `341`
 		//  Estimated: `3748`
-		// Minimum execution time: 62_142_000 picoseconds.
-		Weight::from_parts(65_557_000, 3748)
+		// Minimum execution time: 60_710_000 picoseconds.
+		Weight::from_parts(63_715_000, 3748)
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().writes(5_u64))
 	}
 	/// Storage: `Tasks::Tasks` (r:1 w:0)
-	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(4870), added: 7345, mode: `MaxEncodedLen`)
+	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(4879), added: 7354, mode: `MaxEncodedLen`)
 	/// Storage: `Evaluation::VerifyingKeyRegistrations` (r:1 w:1)
 	/// Proof: `Evaluation::VerifyingKeyRegistrations` (`max_values`: None, `max_size`: Some(84), added: 2559, mode: `MaxEncodedLen`)
 	/// Storage: `Evaluation::PipelinedGlobal` (r:1 w:0)
 	/// Proof: `Evaluation::PipelinedGlobal` (`max_values`: None, `max_size`: Some(16), added: 2491, mode: `MaxEncodedLen`)
 	fn on_task_end() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `1355`
-		//  Estimated: `8335`
-		// Minimum execution time: 22_073_000 picoseconds.
-		Weight::from_parts(30_075_000, 8335)
+		//  Measured:  `1356`
+		//  Estimated: `8344`
+		// Minimum execution time: 20_811_000 picoseconds.
+		Weight::from_parts(24_155_000, 8344)
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
 	/// Storage: `Tasks::Tasks` (r:1 w:0)
-	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(4870), added: 7345, mode: `MaxEncodedLen`)
+	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(4879), added: 7354, mode: `MaxEncodedLen`)
 	/// Storage: `Evaluation::TestKeys` (r:1 w:1)
 	/// Proof: `Evaluation::TestKeys` (`max_values`: None, `max_size`: Some(82), added: 2557, mode: `MaxEncodedLen`)
 	fn release_test_key() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `1242`
-		//  Estimated: `8335`
-		// Minimum execution time: 35_723_000 picoseconds.
-		Weight::from_parts(70_966_000, 8335)
+		//  Measured:  `1243`
+		//  Estimated: `8344`
+		// Minimum execution time: 33_960_000 picoseconds.
+		Weight::from_parts(46_119_000, 8344)
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
 	/// Storage: `Tasks::Tasks` (r:1 w:0)
-	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(4870), added: 7345, mode: `MaxEncodedLen`)
+	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(4879), added: 7354, mode: `MaxEncodedLen`)
 	/// Storage: `Evaluation::ScoreSettlements` (r:1 w:0)
 	/// Proof: `Evaluation::ScoreSettlements` (`max_values`: None, `max_size`: Some(825), added: 3300, mode: `MaxEncodedLen`)
 	/// Storage: `Evaluation::TestKeys` (r:1 w:0)
@@ -286,7 +286,7 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Evaluation::ProvenScores` (r:1 w:1)
 	/// Proof: `Evaluation::ProvenScores` (`max_values`: None, `max_size`: Some(105), added: 2580, mode: `MaxEncodedLen`)
 	/// Storage: `Tasks::Updates` (r:1 w:0)
-	/// Proof: `Tasks::Updates` (`max_values`: None, `max_size`: Some(242), added: 2717, mode: `MaxEncodedLen`)
+	/// Proof: `Tasks::Updates` (`max_values`: None, `max_size`: Some(246), added: 2721, mode: `MaxEncodedLen`)
 	/// Storage: `Evaluation::SubgroupResults` (r:1 w:0)
 	/// Proof: `Evaluation::SubgroupResults` (`max_values`: None, `max_size`: Some(3393), added: 5868, mode: `MaxEncodedLen`)
 	/// Storage: `Evaluation::Panels` (r:1 w:0)
@@ -301,21 +301,21 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Staking::ReputationOf` (`max_values`: None, `max_size`: Some(61), added: 2536, mode: `MaxEncodedLen`)
 	fn submit_score() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `4307`
-		//  Estimated: `8335`
-		// Minimum execution time: 1_842_926_000 picoseconds.
-		Weight::from_parts(1_969_975_000, 8335)
+		//  Measured:  `4312`
+		//  Estimated: `8344`
+		// Minimum execution time: 1_822_596_000 picoseconds.
+		Weight::from_parts(1_870_958_000, 8344)
 			.saturating_add(T::DbWeight::get().reads(11_u64))
 			.saturating_add(T::DbWeight::get().writes(4_u64))
 	}
 	/// Storage: `Tasks::Tasks` (r:1 w:0)
-	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(4870), added: 7345, mode: `MaxEncodedLen`)
+	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(4879), added: 7354, mode: `MaxEncodedLen`)
 	/// Storage: `Evaluation::ScoreSettlements` (r:1 w:0)
 	/// Proof: `Evaluation::ScoreSettlements` (`max_values`: None, `max_size`: Some(825), added: 3300, mode: `MaxEncodedLen`)
 	/// Storage: `Evaluation::TestKeys` (r:1 w:0)
 	/// Proof: `Evaluation::TestKeys` (`max_values`: None, `max_size`: Some(82), added: 2557, mode: `MaxEncodedLen`)
 	/// Storage: `Tasks::Updates` (r:1 w:0)
-	/// Proof: `Tasks::Updates` (`max_values`: None, `max_size`: Some(242), added: 2717, mode: `MaxEncodedLen`)
+	/// Proof: `Tasks::Updates` (`max_values`: None, `max_size`: Some(246), added: 2721, mode: `MaxEncodedLen`)
 	/// Storage: `Evaluation::SubgroupResults` (r:1 w:0)
 	/// Proof: `Evaluation::SubgroupResults` (`max_values`: None, `max_size`: Some(3393), added: 5868, mode: `MaxEncodedLen`)
 	/// Storage: `Evaluation::Panels` (r:1 w:0)
@@ -327,34 +327,36 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// The range of component `q` is `[1, 11]`.
 	fn commit_score(q: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `2904 + q * (65 ±0)`
-		//  Estimated: `8335 + q * (1741 ±0)`
-		// Minimum execution time: 78_186_000 picoseconds.
-		Weight::from_parts(92_311_160, 8335)
-			// Standard Error: 83_678
-			.saturating_add(Weight::from_parts(693_462, 0).saturating_mul(q.into()))
+		//  Measured:  `2909 + q * (65 ±0)`
+		//  Estimated: `8344 + q * (1741 ±0)`
+		// Minimum execution time: 59_989_000 picoseconds.
+		Weight::from_parts(62_880_448, 8344)
+			// Standard Error: 160_784
+			.saturating_add(Weight::from_parts(2_242_363, 0).saturating_mul(q.into()))
 			.saturating_add(T::DbWeight::get().reads(7_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 			.saturating_add(Weight::from_parts(0, 1741).saturating_mul(q.into()))
 	}
 	/// Storage: `Tasks::Tasks` (r:1 w:0)
-	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(4870), added: 7345, mode: `MaxEncodedLen`)
+	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(4879), added: 7354, mode: `MaxEncodedLen`)
 	/// Storage: `Evaluation::ScoreSettlements` (r:1 w:0)
 	/// Proof: `Evaluation::ScoreSettlements` (`max_values`: None, `max_size`: Some(825), added: 3300, mode: `MaxEncodedLen`)
 	/// Storage: `Evaluation::Reports` (r:1 w:1)
 	/// Proof: `Evaluation::Reports` (`max_values`: None, `max_size`: Some(781), added: 3256, mode: `MaxEncodedLen`)
 	/// The range of component `q` is `[1, 11]`.
-	fn reveal_score(_q: u32, ) -> Weight {
+	fn reveal_score(q: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `1366 + q * (37 ±0)`
-		//  Estimated: `8335`
-		// Minimum execution time: 44_677_000 picoseconds.
-		Weight::from_parts(69_650_408, 8335)
+		//  Measured:  `1367 + q * (37 ±0)`
+		//  Estimated: `8344`
+		// Minimum execution time: 35_633_000 picoseconds.
+		Weight::from_parts(38_141_770, 8344)
+			// Standard Error: 82_900
+			.saturating_add(Weight::from_parts(1_350_975, 0).saturating_mul(q.into()))
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
 	/// Storage: `Tasks::Tasks` (r:1 w:0)
-	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(4870), added: 7345, mode: `MaxEncodedLen`)
+	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(4879), added: 7354, mode: `MaxEncodedLen`)
 	/// Storage: `Evaluation::ScoreSettlements` (r:1 w:0)
 	/// Proof: `Evaluation::ScoreSettlements` (`max_values`: None, `max_size`: Some(825), added: 3300, mode: `MaxEncodedLen`)
 	/// Storage: `Evaluation::TestKeys` (r:1 w:0)
@@ -365,10 +367,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Evaluation::TestSetDisputes` (`max_values`: None, `max_size`: Some(8206), added: 10681, mode: `MaxEncodedLen`)
 	fn dispute_test_set() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `9939`
+		//  Measured:  `9940`
 		//  Estimated: `12707`
-		// Minimum execution time: 64_806_000 picoseconds.
-		Weight::from_parts(85_327_000, 12707)
+		// Minimum execution time: 46_689_000 picoseconds.
+		Weight::from_parts(53_850_000, 12707)
 			.saturating_add(T::DbWeight::get().reads(5_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -376,13 +378,13 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `0`
 		//  Estimated: `0`
-		// Minimum execution time: 11_730_437_000 picoseconds.
-		Weight::from_parts(11_906_668_000, 0)
+		// Minimum execution time: 11_652_170_000 picoseconds.
+		Weight::from_parts(11_751_307_000, 0)
 	}
 	/// Storage: `Evaluation::Pool` (r:1 w:0)
 	/// Proof: `Evaluation::Pool` (`max_values`: Some(1), `max_size`: Some(14338), added: 14833, mode: `MaxEncodedLen`)
 	/// Storage: `Tasks::Tasks` (r:1 w:0)
-	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(4870), added: 7345, mode: `MaxEncodedLen`)
+	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(4879), added: 7354, mode: `MaxEncodedLen`)
 	/// Storage: `Babe::NextRandomness` (r:1 w:0)
 	/// Proof: `Babe::NextRandomness` (`max_values`: Some(1), `max_size`: Some(32), added: 527, mode: `MaxEncodedLen`)
 	/// Storage: `Babe::EpochStart` (r:1 w:0)
@@ -405,14 +407,14 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// The range of component `n` is `[11, 256]`.
 	fn on_round_start(k: u32, n: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `1393 + n * (150 ±0)`
+		//  Measured:  `1394 + n * (150 ±0)`
 		//  Estimated: `15823 + n * (3205 ±0)`
-		// Minimum execution time: 2_282_639_000 picoseconds.
-		Weight::from_parts(2_357_200_000, 15823)
-			// Standard Error: 1_015_683
-			.saturating_add(Weight::from_parts(32_019_246, 0).saturating_mul(k.into()))
-			// Standard Error: 126_056
-			.saturating_add(Weight::from_parts(6_045_086, 0).saturating_mul(n.into()))
+		// Minimum execution time: 2_191_704_000 picoseconds.
+		Weight::from_parts(2_206_336_000, 15823)
+			// Standard Error: 946_537
+			.saturating_add(Weight::from_parts(28_850_868, 0).saturating_mul(k.into()))
+			// Standard Error: 117_474
+			.saturating_add(Weight::from_parts(6_130_652, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(6_u64))
 			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(14_u64))
@@ -420,7 +422,7 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 			.saturating_add(Weight::from_parts(0, 3205).saturating_mul(n.into()))
 	}
 	/// Storage: `Tasks::Tasks` (r:1 w:0)
-	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(4870), added: 7345, mode: `MaxEncodedLen`)
+	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(4879), added: 7354, mode: `MaxEncodedLen`)
 	/// Storage: `Evaluation::SettlementCursor` (r:1 w:1)
 	/// Proof: `Evaluation::SettlementCursor` (`max_values`: None, `max_size`: Some(20), added: 2495, mode: `MaxEncodedLen`)
 	/// Storage: `Evaluation::Panels` (r:33 w:0)
@@ -428,7 +430,7 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Tasks::Subgroups` (r:32 w:0)
 	/// Proof: `Tasks::Subgroups` (`max_values`: None, `max_size`: Some(3226), added: 5701, mode: `MaxEncodedLen`)
 	/// Storage: `Tasks::Updates` (r:3200 w:0)
-	/// Proof: `Tasks::Updates` (`max_values`: None, `max_size`: Some(242), added: 2717, mode: `MaxEncodedLen`)
+	/// Proof: `Tasks::Updates` (`max_values`: None, `max_size`: Some(246), added: 2721, mode: `MaxEncodedLen`)
 	/// Storage: `Evaluation::AggregateVotes` (r:352 w:352)
 	/// Proof: `Evaluation::AggregateVotes` (`max_values`: None, `max_size`: Some(3433), added: 5908, mode: `MaxEncodedLen`)
 	/// Storage: `Staking::Ledgers` (r:3211 w:3211)
@@ -454,12 +456,12 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// The range of component `k` is `[1, 32]`.
 	fn on_aggregation_end(k: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `5654 + k * (45101 ±0)`
-		//  Estimated: `36245 + k * (320500 ±0)`
-		// Minimum execution time: 4_890_671_000 picoseconds.
-		Weight::from_parts(4_988_316_000, 36245)
-			// Standard Error: 27_748_084
-			.saturating_add(Weight::from_parts(6_755_519_906, 0).saturating_mul(k.into()))
+		//  Measured:  `5655 + k * (45105 ±0)`
+		//  Estimated: `36245 + k * (320500 ±31)`
+		// Minimum execution time: 4_710_274_000 picoseconds.
+		Weight::from_parts(4_769_541_000, 36245)
+			// Standard Error: 31_808_227
+			.saturating_add(Weight::from_parts(6_202_944_422, 0).saturating_mul(k.into()))
 			.saturating_add(T::DbWeight::get().reads(43_u64))
 			.saturating_add(T::DbWeight::get().reads((514_u64).saturating_mul(k.into())))
 			.saturating_add(T::DbWeight::get().writes(42_u64))
@@ -467,7 +469,7 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 			.saturating_add(Weight::from_parts(0, 320500).saturating_mul(k.into()))
 	}
 	/// Storage: `Tasks::Tasks` (r:1 w:0)
-	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(4870), added: 7345, mode: `MaxEncodedLen`)
+	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(4879), added: 7354, mode: `MaxEncodedLen`)
 	/// Storage: `Evaluation::RoundEvaluators` (r:1 w:0)
 	/// Proof: `Evaluation::RoundEvaluators` (`max_values`: None, `max_size`: Some(9242), added: 11717, mode: `MaxEncodedLen`)
 	/// Storage: `Evaluation::GlobalVotes` (r:256 w:256)
@@ -491,12 +493,12 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// The range of component `e` is `[1, 256]`.
 	fn on_global_end(e: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `5172 + e * (223 ±0)`
-		//  Estimated: `12707 + e * (3205 ±0)`
-		// Minimum execution time: 74_301_000 picoseconds.
-		Weight::from_parts(78_677_000, 12707)
-			// Standard Error: 95_274
-			.saturating_add(Weight::from_parts(26_513_043, 0).saturating_mul(e.into()))
+		//  Measured:  `5173 + e * (223 ±0)`
+		//  Estimated: `12707 + e * (3205 ±2)`
+		// Minimum execution time: 70_104_000 picoseconds.
+		Weight::from_parts(45_583_218, 12707)
+			// Standard Error: 27_162
+			.saturating_add(Weight::from_parts(23_018_427, 0).saturating_mul(e.into()))
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().reads((4_u64).saturating_mul(e.into())))
 			.saturating_add(T::DbWeight::get().writes(4_u64))
@@ -504,7 +506,7 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 			.saturating_add(Weight::from_parts(0, 3205).saturating_mul(e.into()))
 	}
 	/// Storage: `Tasks::Tasks` (r:1 w:0)
-	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(4870), added: 7345, mode: `MaxEncodedLen`)
+	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(4879), added: 7354, mode: `MaxEncodedLen`)
 	/// Storage: `Evaluation::VerifyingKeys` (r:1 w:0)
 	/// Proof: `Evaluation::VerifyingKeys` (`max_values`: None, `max_size`: Some(1058), added: 3533, mode: `MaxEncodedLen`)
 	/// Storage: `Evaluation::TestKeys` (r:1 w:0)
@@ -517,15 +519,15 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Evaluation::ScoreSettlements` (`max_values`: None, `max_size`: Some(825), added: 3300, mode: `MaxEncodedLen`)
 	fn on_scores_opened() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `1990`
+		//  Measured:  `1991`
 		//  Estimated: `12707`
-		// Minimum execution time: 40_540_000 picoseconds.
-		Weight::from_parts(53_720_000, 12707)
+		// Minimum execution time: 34_201_000 picoseconds.
+		Weight::from_parts(38_057_000, 12707)
 			.saturating_add(T::DbWeight::get().reads(5_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
 	/// Storage: `Tasks::Tasks` (r:1 w:1)
-	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(4870), added: 7345, mode: `MaxEncodedLen`)
+	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(4879), added: 7354, mode: `MaxEncodedLen`)
 	/// Storage: `Rewards::PendingSettlements` (r:1 w:1)
 	/// Proof: `Rewards::PendingSettlements` (`max_values`: None, `max_size`: Some(992), added: 3467, mode: `MaxEncodedLen`)
 	/// Storage: `Rewards::Settlements` (r:1 w:0)
@@ -544,6 +546,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Evaluation::Work` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
 	/// Storage: `Staking::ReputationOf` (r:1034 w:1034)
 	/// Proof: `Staking::ReputationOf` (`max_values`: None, `max_size`: Some(61), added: 2536, mode: `MaxEncodedLen`)
+	/// Storage: `Tasks::Updates` (r:1023 w:0)
+	/// Proof: `Tasks::Updates` (`max_values`: None, `max_size`: Some(246), added: 2721, mode: `MaxEncodedLen`)
 	/// Storage: `Staking::Ledgers` (r:1023 w:1023)
 	/// Proof: `Staking::Ledgers` (`max_values`: None, `max_size`: Some(730), added: 3205, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:1023 w:1023)
@@ -557,14 +561,14 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// The range of component `k` is `[1, 1024]`.
 	fn on_score_slice(k: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `12700 + k * (345 ±0)`
+		//  Measured:  `13235 + k * (345 ±0)`
 		//  Estimated: `28919 + k * (3256 ±0)`
-		// Minimum execution time: 320_195_000 picoseconds.
-		Weight::from_parts(326_555_000, 28919)
-			// Standard Error: 202_366
-			.saturating_add(Weight::from_parts(156_978_195, 0).saturating_mul(k.into()))
+		// Minimum execution time: 285_093_000 picoseconds.
+		Weight::from_parts(303_441_000, 28919)
+			// Standard Error: 538_728
+			.saturating_add(Weight::from_parts(160_794_428, 0).saturating_mul(k.into()))
 			.saturating_add(T::DbWeight::get().reads(30_u64))
-			.saturating_add(T::DbWeight::get().reads((7_u64).saturating_mul(k.into())))
+			.saturating_add(T::DbWeight::get().reads((8_u64).saturating_mul(k.into())))
 			.saturating_add(T::DbWeight::get().writes(28_u64))
 			.saturating_add(T::DbWeight::get().writes((6_u64).saturating_mul(k.into())))
 			.saturating_add(Weight::from_parts(0, 3256).saturating_mul(k.into()))
@@ -576,10 +580,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `757 + k * (50 ±0)`
 		//  Estimated: `990 + k * (2856 ±0)`
-		// Minimum execution time: 11_397_000 picoseconds.
-		Weight::from_parts(12_929_000, 990)
-			// Standard Error: 3_797
-			.saturating_add(Weight::from_parts(1_380_096, 0).saturating_mul(k.into()))
+		// Minimum execution time: 11_327_000 picoseconds.
+		Weight::from_parts(12_498_000, 990)
+			// Standard Error: 7_996
+			.saturating_add(Weight::from_parts(1_488_836, 0).saturating_mul(k.into()))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(k.into())))
 			.saturating_add(T::DbWeight::get().writes((1_u64).saturating_mul(k.into())))
 			.saturating_add(Weight::from_parts(0, 2856).saturating_mul(k.into()))
@@ -596,8 +600,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `259`
 		//  Estimated: `0`
-		// Minimum execution time: 16_064_000 picoseconds.
-		Weight::from_parts(18_557_000, 0)
+		// Minimum execution time: 19_198_000 picoseconds.
+		Weight::from_parts(25_738_000, 0)
 			.saturating_add(T::DbWeight::get().writes(4_u64))
 	}
 	/// Storage: `Evaluation::SubgroupResults` (r:3301 w:3300)
@@ -611,10 +615,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `4229 + k * (50 ±0)`
 		//  Estimated: `6858 + k * (5868 ±0)`
-		// Minimum execution time: 34_772_000 picoseconds.
-		Weight::from_parts(35_532_000, 6858)
-			// Standard Error: 9_303
-			.saturating_add(Weight::from_parts(6_963_338, 0).saturating_mul(k.into()))
+		// Minimum execution time: 38_838_000 picoseconds.
+		Weight::from_parts(43_114_000, 6858)
+			// Standard Error: 110_510
+			.saturating_add(Weight::from_parts(8_951_760, 0).saturating_mul(k.into()))
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(k.into())))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
@@ -644,10 +648,10 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `873 + n * (93 ±0)`
 		//  Estimated: `15823`
-		// Minimum execution time: 34_942_000 picoseconds.
-		Weight::from_parts(65_117_947, 15823)
-			// Standard Error: 6_299
-			.saturating_add(Weight::from_parts(293_518, 0).saturating_mul(n.into()))
+		// Minimum execution time: 35_362_000 picoseconds.
+		Weight::from_parts(49_372_568, 15823)
+			// Standard Error: 4_497
+			.saturating_add(Weight::from_parts(262_545, 0).saturating_mul(n.into()))
 			.saturating_add(RocksDbWeight::get().reads(7_u64))
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
@@ -660,15 +664,15 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `34 + n * (56 ±0)`
 		//  Estimated: `15823`
-		// Minimum execution time: 12_648_000 picoseconds.
-		Weight::from_parts(29_815_933, 15823)
-			// Standard Error: 4_120
-			.saturating_add(Weight::from_parts(164_910, 0).saturating_mul(n.into()))
+		// Minimum execution time: 12_238_000 picoseconds.
+		Weight::from_parts(14_187_667, 15823)
+			// Standard Error: 2_045
+			.saturating_add(Weight::from_parts(165_689, 0).saturating_mul(n.into()))
 			.saturating_add(RocksDbWeight::get().reads(2_u64))
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
 	/// Storage: `Tasks::Tasks` (r:1 w:1)
-	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(4870), added: 7345, mode: `MaxEncodedLen`)
+	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(4879), added: 7354, mode: `MaxEncodedLen`)
 	/// Storage: `Evaluation::Panels` (r:1 w:0)
 	/// Proof: `Evaluation::Panels` (`max_values`: None, `max_size`: Some(381), added: 2856, mode: `MaxEncodedLen`)
 	/// Storage: `Evaluation::AggregateVotes` (r:1 w:1)
@@ -679,21 +683,21 @@ impl WeightInfo for () {
 	/// Proof: `Tasks::Deadlines` (`max_values`: None, `max_size`: Some(21), added: 2496, mode: `MaxEncodedLen`)
 	fn commit_aggregate() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `1682`
-		//  Estimated: `8335`
-		// Minimum execution time: 71_356_000 picoseconds.
-		Weight::from_parts(87_920_000, 8335)
+		//  Measured:  `1683`
+		//  Estimated: `8344`
+		// Minimum execution time: 62_443_000 picoseconds.
+		Weight::from_parts(80_469_000, 8344)
 			.saturating_add(RocksDbWeight::get().reads(6_u64))
 			.saturating_add(RocksDbWeight::get().writes(5_u64))
 	}
 	/// Storage: `Tasks::Tasks` (r:1 w:1)
-	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(4870), added: 7345, mode: `MaxEncodedLen`)
+	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(4879), added: 7354, mode: `MaxEncodedLen`)
 	/// Storage: `Evaluation::SettlementCursor` (r:1 w:0)
 	/// Proof: `Evaluation::SettlementCursor` (`max_values`: None, `max_size`: Some(20), added: 2495, mode: `MaxEncodedLen`)
 	/// Storage: `Tasks::Subgroups` (r:1 w:0)
 	/// Proof: `Tasks::Subgroups` (`max_values`: None, `max_size`: Some(3226), added: 5701, mode: `MaxEncodedLen`)
 	/// Storage: `Tasks::Updates` (r:100 w:0)
-	/// Proof: `Tasks::Updates` (`max_values`: None, `max_size`: Some(242), added: 2717, mode: `MaxEncodedLen`)
+	/// Proof: `Tasks::Updates` (`max_values`: None, `max_size`: Some(246), added: 2721, mode: `MaxEncodedLen`)
 	/// Storage: `Evaluation::PipelinedGlobal` (r:1 w:0)
 	/// Proof: `Evaluation::PipelinedGlobal` (`max_values`: None, `max_size`: Some(16), added: 2491, mode: `MaxEncodedLen`)
 	/// Storage: `Evaluation::AggregateVotes` (r:1 w:1)
@@ -707,19 +711,19 @@ impl WeightInfo for () {
 	/// The range of component `i` is `[0, 100]`.
 	fn reveal_aggregate(i: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `7770 + i * (58 ±0)`
-		//  Estimated: `8335 + i * (2717 ±0)`
-		// Minimum execution time: 102_943_000 picoseconds.
-		Weight::from_parts(135_433_590, 8335)
-			// Standard Error: 19_616
-			.saturating_add(Weight::from_parts(5_194_678, 0).saturating_mul(i.into()))
+		//  Measured:  `7775 + i * (58 ±0)`
+		//  Estimated: `8344 + i * (2721 ±0)`
+		// Minimum execution time: 91_035_000 picoseconds.
+		Weight::from_parts(132_189_132, 8344)
+			// Standard Error: 36_098
+			.saturating_add(Weight::from_parts(5_197_729, 0).saturating_mul(i.into()))
 			.saturating_add(RocksDbWeight::get().reads(9_u64))
 			.saturating_add(RocksDbWeight::get().reads((1_u64).saturating_mul(i.into())))
 			.saturating_add(RocksDbWeight::get().writes(6_u64))
-			.saturating_add(Weight::from_parts(0, 2717).saturating_mul(i.into()))
+			.saturating_add(Weight::from_parts(0, 2721).saturating_mul(i.into()))
 	}
 	/// Storage: `Tasks::Tasks` (r:1 w:1)
-	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(4870), added: 7345, mode: `MaxEncodedLen`)
+	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(4879), added: 7354, mode: `MaxEncodedLen`)
 	/// Storage: `Evaluation::RoundEvaluators` (r:1 w:0)
 	/// Proof: `Evaluation::RoundEvaluators` (`max_values`: None, `max_size`: Some(9242), added: 11717, mode: `MaxEncodedLen`)
 	/// Storage: `Evaluation::GlobalVotes` (r:1 w:1)
@@ -731,17 +735,17 @@ impl WeightInfo for () {
 	/// The range of component `e` is `[1, 256]`.
 	fn commit_global(e: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `1314 + e * (36 ±0)`
+		//  Measured:  `1315 + e * (36 ±0)`
 		//  Estimated: `12707`
-		// Minimum execution time: 75_272_000 picoseconds.
-		Weight::from_parts(94_704_609, 12707)
-			// Standard Error: 5_103
-			.saturating_add(Weight::from_parts(94_061, 0).saturating_mul(e.into()))
+		// Minimum execution time: 69_673_000 picoseconds.
+		Weight::from_parts(90_003_366, 12707)
+			// Standard Error: 6_730
+			.saturating_add(Weight::from_parts(86_058, 0).saturating_mul(e.into()))
 			.saturating_add(RocksDbWeight::get().reads(6_u64))
 			.saturating_add(RocksDbWeight::get().writes(5_u64))
 	}
 	/// Storage: `Tasks::Tasks` (r:1 w:1)
-	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(4870), added: 7345, mode: `MaxEncodedLen`)
+	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(4879), added: 7354, mode: `MaxEncodedLen`)
 	/// Storage: `Evaluation::GlobalVotes` (r:1 w:1)
 	/// Proof: `Evaluation::GlobalVotes` (`max_values`: None, `max_size`: Some(227), added: 2702, mode: `MaxEncodedLen`)
 	/// Storage: `Evaluation::RoundVotes` (r:1 w:1)
@@ -750,10 +754,10 @@ impl WeightInfo for () {
 	/// Proof: `Tasks::Deadlines` (`max_values`: None, `max_size`: Some(21), added: 2496, mode: `MaxEncodedLen`)
 	fn reveal_global() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `1394`
-		//  Estimated: `8335`
-		// Minimum execution time: 65_016_000 picoseconds.
-		Weight::from_parts(85_226_000, 8335)
+		//  Measured:  `1395`
+		//  Estimated: `8344`
+		// Minimum execution time: 57_415_000 picoseconds.
+		Weight::from_parts(66_719_000, 8344)
 			.saturating_add(RocksDbWeight::get().reads(5_u64))
 			.saturating_add(RocksDbWeight::get().writes(5_u64))
 	}
@@ -771,8 +775,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `109`
 		//  Estimated: `4523`
-		// Minimum execution time: 1_591_463_000 picoseconds.
-		Weight::from_parts(1_640_345_000, 4523)
+		// Minimum execution time: 1_589_940_000 picoseconds.
+		Weight::from_parts(1_629_750_000, 4523)
 			.saturating_add(RocksDbWeight::get().reads(3_u64))
 			.saturating_add(RocksDbWeight::get().writes(5_u64))
 	}
@@ -790,41 +794,41 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `341`
 		//  Estimated: `3748`
-		// Minimum execution time: 62_142_000 picoseconds.
-		Weight::from_parts(65_557_000, 3748)
+		// Minimum execution time: 60_710_000 picoseconds.
+		Weight::from_parts(63_715_000, 3748)
 			.saturating_add(RocksDbWeight::get().reads(3_u64))
 			.saturating_add(RocksDbWeight::get().writes(5_u64))
 	}
 	/// Storage: `Tasks::Tasks` (r:1 w:0)
-	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(4870), added: 7345, mode: `MaxEncodedLen`)
+	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(4879), added: 7354, mode: `MaxEncodedLen`)
 	/// Storage: `Evaluation::VerifyingKeyRegistrations` (r:1 w:1)
 	/// Proof: `Evaluation::VerifyingKeyRegistrations` (`max_values`: None, `max_size`: Some(84), added: 2559, mode: `MaxEncodedLen`)
 	/// Storage: `Evaluation::PipelinedGlobal` (r:1 w:0)
 	/// Proof: `Evaluation::PipelinedGlobal` (`max_values`: None, `max_size`: Some(16), added: 2491, mode: `MaxEncodedLen`)
 	fn on_task_end() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `1355`
-		//  Estimated: `8335`
-		// Minimum execution time: 22_073_000 picoseconds.
-		Weight::from_parts(30_075_000, 8335)
+		//  Measured:  `1356`
+		//  Estimated: `8344`
+		// Minimum execution time: 20_811_000 picoseconds.
+		Weight::from_parts(24_155_000, 8344)
 			.saturating_add(RocksDbWeight::get().reads(3_u64))
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
 	/// Storage: `Tasks::Tasks` (r:1 w:0)
-	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(4870), added: 7345, mode: `MaxEncodedLen`)
+	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(4879), added: 7354, mode: `MaxEncodedLen`)
 	/// Storage: `Evaluation::TestKeys` (r:1 w:1)
 	/// Proof: `Evaluation::TestKeys` (`max_values`: None, `max_size`: Some(82), added: 2557, mode: `MaxEncodedLen`)
 	fn release_test_key() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `1242`
-		//  Estimated: `8335`
-		// Minimum execution time: 35_723_000 picoseconds.
-		Weight::from_parts(70_966_000, 8335)
+		//  Measured:  `1243`
+		//  Estimated: `8344`
+		// Minimum execution time: 33_960_000 picoseconds.
+		Weight::from_parts(46_119_000, 8344)
 			.saturating_add(RocksDbWeight::get().reads(2_u64))
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
 	/// Storage: `Tasks::Tasks` (r:1 w:0)
-	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(4870), added: 7345, mode: `MaxEncodedLen`)
+	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(4879), added: 7354, mode: `MaxEncodedLen`)
 	/// Storage: `Evaluation::ScoreSettlements` (r:1 w:0)
 	/// Proof: `Evaluation::ScoreSettlements` (`max_values`: None, `max_size`: Some(825), added: 3300, mode: `MaxEncodedLen`)
 	/// Storage: `Evaluation::TestKeys` (r:1 w:0)
@@ -832,7 +836,7 @@ impl WeightInfo for () {
 	/// Storage: `Evaluation::ProvenScores` (r:1 w:1)
 	/// Proof: `Evaluation::ProvenScores` (`max_values`: None, `max_size`: Some(105), added: 2580, mode: `MaxEncodedLen`)
 	/// Storage: `Tasks::Updates` (r:1 w:0)
-	/// Proof: `Tasks::Updates` (`max_values`: None, `max_size`: Some(242), added: 2717, mode: `MaxEncodedLen`)
+	/// Proof: `Tasks::Updates` (`max_values`: None, `max_size`: Some(246), added: 2721, mode: `MaxEncodedLen`)
 	/// Storage: `Evaluation::SubgroupResults` (r:1 w:0)
 	/// Proof: `Evaluation::SubgroupResults` (`max_values`: None, `max_size`: Some(3393), added: 5868, mode: `MaxEncodedLen`)
 	/// Storage: `Evaluation::Panels` (r:1 w:0)
@@ -847,21 +851,21 @@ impl WeightInfo for () {
 	/// Proof: `Staking::ReputationOf` (`max_values`: None, `max_size`: Some(61), added: 2536, mode: `MaxEncodedLen`)
 	fn submit_score() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `4307`
-		//  Estimated: `8335`
-		// Minimum execution time: 1_842_926_000 picoseconds.
-		Weight::from_parts(1_969_975_000, 8335)
+		//  Measured:  `4312`
+		//  Estimated: `8344`
+		// Minimum execution time: 1_822_596_000 picoseconds.
+		Weight::from_parts(1_870_958_000, 8344)
 			.saturating_add(RocksDbWeight::get().reads(11_u64))
 			.saturating_add(RocksDbWeight::get().writes(4_u64))
 	}
 	/// Storage: `Tasks::Tasks` (r:1 w:0)
-	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(4870), added: 7345, mode: `MaxEncodedLen`)
+	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(4879), added: 7354, mode: `MaxEncodedLen`)
 	/// Storage: `Evaluation::ScoreSettlements` (r:1 w:0)
 	/// Proof: `Evaluation::ScoreSettlements` (`max_values`: None, `max_size`: Some(825), added: 3300, mode: `MaxEncodedLen`)
 	/// Storage: `Evaluation::TestKeys` (r:1 w:0)
 	/// Proof: `Evaluation::TestKeys` (`max_values`: None, `max_size`: Some(82), added: 2557, mode: `MaxEncodedLen`)
 	/// Storage: `Tasks::Updates` (r:1 w:0)
-	/// Proof: `Tasks::Updates` (`max_values`: None, `max_size`: Some(242), added: 2717, mode: `MaxEncodedLen`)
+	/// Proof: `Tasks::Updates` (`max_values`: None, `max_size`: Some(246), added: 2721, mode: `MaxEncodedLen`)
 	/// Storage: `Evaluation::SubgroupResults` (r:1 w:0)
 	/// Proof: `Evaluation::SubgroupResults` (`max_values`: None, `max_size`: Some(3393), added: 5868, mode: `MaxEncodedLen`)
 	/// Storage: `Evaluation::Panels` (r:1 w:0)
@@ -873,34 +877,36 @@ impl WeightInfo for () {
 	/// The range of component `q` is `[1, 11]`.
 	fn commit_score(q: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `2904 + q * (65 ±0)`
-		//  Estimated: `8335 + q * (1741 ±0)`
-		// Minimum execution time: 78_186_000 picoseconds.
-		Weight::from_parts(92_311_160, 8335)
-			// Standard Error: 83_678
-			.saturating_add(Weight::from_parts(693_462, 0).saturating_mul(q.into()))
+		//  Measured:  `2909 + q * (65 ±0)`
+		//  Estimated: `8344 + q * (1741 ±0)`
+		// Minimum execution time: 59_989_000 picoseconds.
+		Weight::from_parts(62_880_448, 8344)
+			// Standard Error: 160_784
+			.saturating_add(Weight::from_parts(2_242_363, 0).saturating_mul(q.into()))
 			.saturating_add(RocksDbWeight::get().reads(7_u64))
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 			.saturating_add(Weight::from_parts(0, 1741).saturating_mul(q.into()))
 	}
 	/// Storage: `Tasks::Tasks` (r:1 w:0)
-	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(4870), added: 7345, mode: `MaxEncodedLen`)
+	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(4879), added: 7354, mode: `MaxEncodedLen`)
 	/// Storage: `Evaluation::ScoreSettlements` (r:1 w:0)
 	/// Proof: `Evaluation::ScoreSettlements` (`max_values`: None, `max_size`: Some(825), added: 3300, mode: `MaxEncodedLen`)
 	/// Storage: `Evaluation::Reports` (r:1 w:1)
 	/// Proof: `Evaluation::Reports` (`max_values`: None, `max_size`: Some(781), added: 3256, mode: `MaxEncodedLen`)
 	/// The range of component `q` is `[1, 11]`.
-	fn reveal_score(_q: u32, ) -> Weight {
+	fn reveal_score(q: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `1366 + q * (37 ±0)`
-		//  Estimated: `8335`
-		// Minimum execution time: 44_677_000 picoseconds.
-		Weight::from_parts(69_650_408, 8335)
+		//  Measured:  `1367 + q * (37 ±0)`
+		//  Estimated: `8344`
+		// Minimum execution time: 35_633_000 picoseconds.
+		Weight::from_parts(38_141_770, 8344)
+			// Standard Error: 82_900
+			.saturating_add(Weight::from_parts(1_350_975, 0).saturating_mul(q.into()))
 			.saturating_add(RocksDbWeight::get().reads(3_u64))
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
 	/// Storage: `Tasks::Tasks` (r:1 w:0)
-	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(4870), added: 7345, mode: `MaxEncodedLen`)
+	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(4879), added: 7354, mode: `MaxEncodedLen`)
 	/// Storage: `Evaluation::ScoreSettlements` (r:1 w:0)
 	/// Proof: `Evaluation::ScoreSettlements` (`max_values`: None, `max_size`: Some(825), added: 3300, mode: `MaxEncodedLen`)
 	/// Storage: `Evaluation::TestKeys` (r:1 w:0)
@@ -911,10 +917,10 @@ impl WeightInfo for () {
 	/// Proof: `Evaluation::TestSetDisputes` (`max_values`: None, `max_size`: Some(8206), added: 10681, mode: `MaxEncodedLen`)
 	fn dispute_test_set() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `9939`
+		//  Measured:  `9940`
 		//  Estimated: `12707`
-		// Minimum execution time: 64_806_000 picoseconds.
-		Weight::from_parts(85_327_000, 12707)
+		// Minimum execution time: 46_689_000 picoseconds.
+		Weight::from_parts(53_850_000, 12707)
 			.saturating_add(RocksDbWeight::get().reads(5_u64))
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
@@ -922,13 +928,13 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `0`
 		//  Estimated: `0`
-		// Minimum execution time: 11_730_437_000 picoseconds.
-		Weight::from_parts(11_906_668_000, 0)
+		// Minimum execution time: 11_652_170_000 picoseconds.
+		Weight::from_parts(11_751_307_000, 0)
 	}
 	/// Storage: `Evaluation::Pool` (r:1 w:0)
 	/// Proof: `Evaluation::Pool` (`max_values`: Some(1), `max_size`: Some(14338), added: 14833, mode: `MaxEncodedLen`)
 	/// Storage: `Tasks::Tasks` (r:1 w:0)
-	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(4870), added: 7345, mode: `MaxEncodedLen`)
+	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(4879), added: 7354, mode: `MaxEncodedLen`)
 	/// Storage: `Babe::NextRandomness` (r:1 w:0)
 	/// Proof: `Babe::NextRandomness` (`max_values`: Some(1), `max_size`: Some(32), added: 527, mode: `MaxEncodedLen`)
 	/// Storage: `Babe::EpochStart` (r:1 w:0)
@@ -951,14 +957,14 @@ impl WeightInfo for () {
 	/// The range of component `n` is `[11, 256]`.
 	fn on_round_start(k: u32, n: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `1393 + n * (150 ±0)`
+		//  Measured:  `1394 + n * (150 ±0)`
 		//  Estimated: `15823 + n * (3205 ±0)`
-		// Minimum execution time: 2_282_639_000 picoseconds.
-		Weight::from_parts(2_357_200_000, 15823)
-			// Standard Error: 1_015_683
-			.saturating_add(Weight::from_parts(32_019_246, 0).saturating_mul(k.into()))
-			// Standard Error: 126_056
-			.saturating_add(Weight::from_parts(6_045_086, 0).saturating_mul(n.into()))
+		// Minimum execution time: 2_191_704_000 picoseconds.
+		Weight::from_parts(2_206_336_000, 15823)
+			// Standard Error: 946_537
+			.saturating_add(Weight::from_parts(28_850_868, 0).saturating_mul(k.into()))
+			// Standard Error: 117_474
+			.saturating_add(Weight::from_parts(6_130_652, 0).saturating_mul(n.into()))
 			.saturating_add(RocksDbWeight::get().reads(6_u64))
 			.saturating_add(RocksDbWeight::get().reads((2_u64).saturating_mul(n.into())))
 			.saturating_add(RocksDbWeight::get().writes(14_u64))
@@ -966,7 +972,7 @@ impl WeightInfo for () {
 			.saturating_add(Weight::from_parts(0, 3205).saturating_mul(n.into()))
 	}
 	/// Storage: `Tasks::Tasks` (r:1 w:0)
-	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(4870), added: 7345, mode: `MaxEncodedLen`)
+	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(4879), added: 7354, mode: `MaxEncodedLen`)
 	/// Storage: `Evaluation::SettlementCursor` (r:1 w:1)
 	/// Proof: `Evaluation::SettlementCursor` (`max_values`: None, `max_size`: Some(20), added: 2495, mode: `MaxEncodedLen`)
 	/// Storage: `Evaluation::Panels` (r:33 w:0)
@@ -974,7 +980,7 @@ impl WeightInfo for () {
 	/// Storage: `Tasks::Subgroups` (r:32 w:0)
 	/// Proof: `Tasks::Subgroups` (`max_values`: None, `max_size`: Some(3226), added: 5701, mode: `MaxEncodedLen`)
 	/// Storage: `Tasks::Updates` (r:3200 w:0)
-	/// Proof: `Tasks::Updates` (`max_values`: None, `max_size`: Some(242), added: 2717, mode: `MaxEncodedLen`)
+	/// Proof: `Tasks::Updates` (`max_values`: None, `max_size`: Some(246), added: 2721, mode: `MaxEncodedLen`)
 	/// Storage: `Evaluation::AggregateVotes` (r:352 w:352)
 	/// Proof: `Evaluation::AggregateVotes` (`max_values`: None, `max_size`: Some(3433), added: 5908, mode: `MaxEncodedLen`)
 	/// Storage: `Staking::Ledgers` (r:3211 w:3211)
@@ -1000,12 +1006,12 @@ impl WeightInfo for () {
 	/// The range of component `k` is `[1, 32]`.
 	fn on_aggregation_end(k: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `5654 + k * (45101 ±0)`
-		//  Estimated: `36245 + k * (320500 ±0)`
-		// Minimum execution time: 4_890_671_000 picoseconds.
-		Weight::from_parts(4_988_316_000, 36245)
-			// Standard Error: 27_748_084
-			.saturating_add(Weight::from_parts(6_755_519_906, 0).saturating_mul(k.into()))
+		//  Measured:  `5655 + k * (45105 ±0)`
+		//  Estimated: `36245 + k * (320500 ±31)`
+		// Minimum execution time: 4_710_274_000 picoseconds.
+		Weight::from_parts(4_769_541_000, 36245)
+			// Standard Error: 31_808_227
+			.saturating_add(Weight::from_parts(6_202_944_422, 0).saturating_mul(k.into()))
 			.saturating_add(RocksDbWeight::get().reads(43_u64))
 			.saturating_add(RocksDbWeight::get().reads((514_u64).saturating_mul(k.into())))
 			.saturating_add(RocksDbWeight::get().writes(42_u64))
@@ -1013,7 +1019,7 @@ impl WeightInfo for () {
 			.saturating_add(Weight::from_parts(0, 320500).saturating_mul(k.into()))
 	}
 	/// Storage: `Tasks::Tasks` (r:1 w:0)
-	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(4870), added: 7345, mode: `MaxEncodedLen`)
+	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(4879), added: 7354, mode: `MaxEncodedLen`)
 	/// Storage: `Evaluation::RoundEvaluators` (r:1 w:0)
 	/// Proof: `Evaluation::RoundEvaluators` (`max_values`: None, `max_size`: Some(9242), added: 11717, mode: `MaxEncodedLen`)
 	/// Storage: `Evaluation::GlobalVotes` (r:256 w:256)
@@ -1037,12 +1043,12 @@ impl WeightInfo for () {
 	/// The range of component `e` is `[1, 256]`.
 	fn on_global_end(e: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `5172 + e * (223 ±0)`
-		//  Estimated: `12707 + e * (3205 ±0)`
-		// Minimum execution time: 74_301_000 picoseconds.
-		Weight::from_parts(78_677_000, 12707)
-			// Standard Error: 95_274
-			.saturating_add(Weight::from_parts(26_513_043, 0).saturating_mul(e.into()))
+		//  Measured:  `5173 + e * (223 ±0)`
+		//  Estimated: `12707 + e * (3205 ±2)`
+		// Minimum execution time: 70_104_000 picoseconds.
+		Weight::from_parts(45_583_218, 12707)
+			// Standard Error: 27_162
+			.saturating_add(Weight::from_parts(23_018_427, 0).saturating_mul(e.into()))
 			.saturating_add(RocksDbWeight::get().reads(3_u64))
 			.saturating_add(RocksDbWeight::get().reads((4_u64).saturating_mul(e.into())))
 			.saturating_add(RocksDbWeight::get().writes(4_u64))
@@ -1050,7 +1056,7 @@ impl WeightInfo for () {
 			.saturating_add(Weight::from_parts(0, 3205).saturating_mul(e.into()))
 	}
 	/// Storage: `Tasks::Tasks` (r:1 w:0)
-	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(4870), added: 7345, mode: `MaxEncodedLen`)
+	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(4879), added: 7354, mode: `MaxEncodedLen`)
 	/// Storage: `Evaluation::VerifyingKeys` (r:1 w:0)
 	/// Proof: `Evaluation::VerifyingKeys` (`max_values`: None, `max_size`: Some(1058), added: 3533, mode: `MaxEncodedLen`)
 	/// Storage: `Evaluation::TestKeys` (r:1 w:0)
@@ -1063,15 +1069,15 @@ impl WeightInfo for () {
 	/// Proof: `Evaluation::ScoreSettlements` (`max_values`: None, `max_size`: Some(825), added: 3300, mode: `MaxEncodedLen`)
 	fn on_scores_opened() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `1990`
+		//  Measured:  `1991`
 		//  Estimated: `12707`
-		// Minimum execution time: 40_540_000 picoseconds.
-		Weight::from_parts(53_720_000, 12707)
+		// Minimum execution time: 34_201_000 picoseconds.
+		Weight::from_parts(38_057_000, 12707)
 			.saturating_add(RocksDbWeight::get().reads(5_u64))
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
 	/// Storage: `Tasks::Tasks` (r:1 w:1)
-	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(4870), added: 7345, mode: `MaxEncodedLen`)
+	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(4879), added: 7354, mode: `MaxEncodedLen`)
 	/// Storage: `Rewards::PendingSettlements` (r:1 w:1)
 	/// Proof: `Rewards::PendingSettlements` (`max_values`: None, `max_size`: Some(992), added: 3467, mode: `MaxEncodedLen`)
 	/// Storage: `Rewards::Settlements` (r:1 w:0)
@@ -1090,6 +1096,8 @@ impl WeightInfo for () {
 	/// Proof: `Evaluation::Work` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
 	/// Storage: `Staking::ReputationOf` (r:1034 w:1034)
 	/// Proof: `Staking::ReputationOf` (`max_values`: None, `max_size`: Some(61), added: 2536, mode: `MaxEncodedLen`)
+	/// Storage: `Tasks::Updates` (r:1023 w:0)
+	/// Proof: `Tasks::Updates` (`max_values`: None, `max_size`: Some(246), added: 2721, mode: `MaxEncodedLen`)
 	/// Storage: `Staking::Ledgers` (r:1023 w:1023)
 	/// Proof: `Staking::Ledgers` (`max_values`: None, `max_size`: Some(730), added: 3205, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:1023 w:1023)
@@ -1103,14 +1111,14 @@ impl WeightInfo for () {
 	/// The range of component `k` is `[1, 1024]`.
 	fn on_score_slice(k: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `12700 + k * (345 ±0)`
+		//  Measured:  `13235 + k * (345 ±0)`
 		//  Estimated: `28919 + k * (3256 ±0)`
-		// Minimum execution time: 320_195_000 picoseconds.
-		Weight::from_parts(326_555_000, 28919)
-			// Standard Error: 202_366
-			.saturating_add(Weight::from_parts(156_978_195, 0).saturating_mul(k.into()))
+		// Minimum execution time: 285_093_000 picoseconds.
+		Weight::from_parts(303_441_000, 28919)
+			// Standard Error: 538_728
+			.saturating_add(Weight::from_parts(160_794_428, 0).saturating_mul(k.into()))
 			.saturating_add(RocksDbWeight::get().reads(30_u64))
-			.saturating_add(RocksDbWeight::get().reads((7_u64).saturating_mul(k.into())))
+			.saturating_add(RocksDbWeight::get().reads((8_u64).saturating_mul(k.into())))
 			.saturating_add(RocksDbWeight::get().writes(28_u64))
 			.saturating_add(RocksDbWeight::get().writes((6_u64).saturating_mul(k.into())))
 			.saturating_add(Weight::from_parts(0, 3256).saturating_mul(k.into()))
@@ -1122,10 +1130,10 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `757 + k * (50 ±0)`
 		//  Estimated: `990 + k * (2856 ±0)`
-		// Minimum execution time: 11_397_000 picoseconds.
-		Weight::from_parts(12_929_000, 990)
-			// Standard Error: 3_797
-			.saturating_add(Weight::from_parts(1_380_096, 0).saturating_mul(k.into()))
+		// Minimum execution time: 11_327_000 picoseconds.
+		Weight::from_parts(12_498_000, 990)
+			// Standard Error: 7_996
+			.saturating_add(Weight::from_parts(1_488_836, 0).saturating_mul(k.into()))
 			.saturating_add(RocksDbWeight::get().reads((1_u64).saturating_mul(k.into())))
 			.saturating_add(RocksDbWeight::get().writes((1_u64).saturating_mul(k.into())))
 			.saturating_add(Weight::from_parts(0, 2856).saturating_mul(k.into()))
@@ -1142,8 +1150,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `259`
 		//  Estimated: `0`
-		// Minimum execution time: 16_064_000 picoseconds.
-		Weight::from_parts(18_557_000, 0)
+		// Minimum execution time: 19_198_000 picoseconds.
+		Weight::from_parts(25_738_000, 0)
 			.saturating_add(RocksDbWeight::get().writes(4_u64))
 	}
 	/// Storage: `Evaluation::SubgroupResults` (r:3301 w:3300)
@@ -1157,10 +1165,10 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `4229 + k * (50 ±0)`
 		//  Estimated: `6858 + k * (5868 ±0)`
-		// Minimum execution time: 34_772_000 picoseconds.
-		Weight::from_parts(35_532_000, 6858)
-			// Standard Error: 9_303
-			.saturating_add(Weight::from_parts(6_963_338, 0).saturating_mul(k.into()))
+		// Minimum execution time: 38_838_000 picoseconds.
+		Weight::from_parts(43_114_000, 6858)
+			// Standard Error: 110_510
+			.saturating_add(Weight::from_parts(8_951_760, 0).saturating_mul(k.into()))
 			.saturating_add(RocksDbWeight::get().reads(2_u64))
 			.saturating_add(RocksDbWeight::get().reads((1_u64).saturating_mul(k.into())))
 			.saturating_add(RocksDbWeight::get().writes(1_u64))

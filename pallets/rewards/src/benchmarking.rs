@@ -43,6 +43,7 @@ mod benchmarks {
 				Credit::Score {
 					who: account("participant", i, SEED),
 					round: 0,
+					trained_from: 0,
 					accuracy: Perbill::from_percent(90),
 				}
 			};

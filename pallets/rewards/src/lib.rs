@@ -20,9 +20,14 @@
 //!      median), by which the evaluators' budget is shared;
 //!    - a scored update: its participant's weight grows by its contribution,
 //!      `max(0, accuracy − trained-from)` in parts per billion. *Trained-from* is the
-//!      accuracy of the model the update's round trained from: the newest global model
-//!      fixed before that round whose accuracy was settled, else the baseline (0 if it was
-//!      never scored). So an update pays only for what it added to the model it started
+//!      accuracy of the model the update trained from (its round's, or for a stale update
+//!      of an asynchronous task an earlier round's): the newest global model fixed before
+//!      that round whose accuracy was settled, else the baseline (0 if it was never
+//!      scored). A stale update is paid `1 / (1 + staleness)` of that, the share of its
+//!      delta its panel put into its round's model: claiming an older start than the
+//!      model a participant had (to be measured over a weaker one) would cost the rounds
+//!      it must skip for the claim (pallet-din-tasks' `TrainedBeforeItsLastUpdate`) and
+//!      the damping. So an update pays only for what it added to the model it started
 //!      from: resubmitting that model, or a perturbed copy of it, earns nothing. An update
 //!      scoring more than the task's `baseline_margin` *below* the baseline is harmful,
 //!      worse than no training at all, and is slashed at once (`fees.slash` of the
@@ -416,16 +421,20 @@ impl<T: Config> Pallet<T> {
 				Credit::Accepted { who, updates } if !p.settlement.scored => {
 					Self::add_weight(task, p, &who, updates as u128)
 				},
-				Credit::Score { who, round, accuracy } if p.settlement.scored => {
+				Credit::Score { who, round, trained_from, accuracy } if p.settlement.scored => {
 					let baseline = p.baseline.unwrap_or_default();
 					if accuracy.saturating_add(p.margin) < baseline {
 						let reason = SlashReason { task, round, offence: Offence::BelowBaseline };
 						T::Staking::slash(&who, Role::Participant, p.slash, p.stake, reason);
 						p.settlement.slashed.saturating_inc();
 					}
-					let trained_from = Self::trained_from(p, round);
+					let staleness = round.saturating_sub(trained_from);
+					let trained_from = Self::trained_from(p, trained_from);
+					// A stale update moved its round's model by `1 / (1 + staleness)` of its
+					// delta (`din_fl::duty::rebase`), and is paid as much of its gain.
 					let contribution =
-						accuracy.deconstruct().saturating_sub(trained_from.deconstruct()) as u128;
+						accuracy.deconstruct().saturating_sub(trained_from.deconstruct()) as u128
+							/ (u128::from(staleness) + 1);
 					Self::add_weight(task, p, &who, contribution);
 				},
 				// Scores of an unscored task, accepted updates of a scored one: not what its

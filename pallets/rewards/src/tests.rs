@@ -21,6 +21,8 @@ struct TaskOutcome {
 	baseline: Option<Perbill>,
 	globals: Vec<(RoundIndex, Perbill)>,
 	scores: Vec<(AccountId, RoundIndex, Perbill)>,
+	/// Scores of stale updates: `(who, round, trained_from, accuracy)`.
+	stale: Vec<(AccountId, RoundIndex, RoundIndex, Perbill)>,
 	accepted: Vec<(AccountId, u32)>,
 	work: Vec<(AccountId, u32)>,
 }
@@ -28,13 +30,17 @@ struct TaskOutcome {
 /// Open the settlement of `task`, credit every record of `outcome`, pay out `slice`
 /// payments per call until done; the recorded settlement.
 fn settle_in_slices(task: TaskId, outcome: TaskOutcome, slice: u32) -> Settlement<Balance> {
-	let TaskOutcome { test_key_released, baseline, globals, scores, accepted, work } = outcome;
+	let TaskOutcome { test_key_released, baseline, globals, scores, stale, accepted, work } =
+		outcome;
 	Rewards::do_open(task, ScoreBasis { test_key_released, baseline, globals });
 	for (who, units) in work {
 		Rewards::do_credit(task, Credit::Work { who, units });
 	}
 	for (who, round, accuracy) in scores {
-		Rewards::do_credit(task, Credit::Score { who, round, accuracy });
+		Rewards::do_credit(task, Credit::Score { who, round, trained_from: round, accuracy });
+	}
+	for (who, round, trained_from, accuracy) in stale {
+		Rewards::do_credit(task, Credit::Score { who, round, trained_from, accuracy });
 	}
 	for (who, updates) in accepted {
 		Rewards::do_credit(task, Credit::Accepted { who, updates });
@@ -76,6 +82,7 @@ fn exact_shares_outcome() -> TaskOutcome {
 		],
 		accepted: vec![(10, 2), (11, 1), (12, 1), (13, 1)],
 		work: vec![(30, 3), (31, 1)],
+		stale: vec![],
 	}
 }
 
@@ -190,6 +197,7 @@ fn an_update_earns_only_its_improvement_over_the_model_it_trained_from() {
 			],
 			accepted: vec![(10, 2), (11, 1), (12, 1), (13, 1)],
 			work: vec![],
+			stale: vec![],
 		};
 		let s = settle(task, outcome);
 		// 8_500 split 50:10:0:5.
@@ -198,6 +206,32 @@ fn an_update_earns_only_its_improvement_over_the_model_it_trained_from() {
 		assert_eq!(balance(12) + 100 - ENDOWMENT, 0);
 		assert_eq!(balance(13) + 100 - ENDOWMENT, 8_500 * 5 / 65);
 		assert_eq!(s.slashed, 0);
+	});
+}
+
+/// An asynchronous task's slow participant submits in round 3 an update trained from round
+/// 0's model: measured against round 3's model it added nothing, but it is paid for what it
+/// added to the model it started from, damped as its panel damped its delta (three rounds
+/// stale: a quarter).
+#[test]
+fn a_stale_update_is_paid_over_the_model_it_trained_from_not_its_rounds() {
+	build_and_execute(|| {
+		let task = create(10_000, fees());
+		let outcome = TaskOutcome {
+			test_key_released: true,
+			baseline: Some(pct(10)),
+			globals: vec![(0, pct(60)), (1, pct(70)), (2, pct(80))],
+			// 20 points over round 2's model, which round 3 trained from.
+			scores: vec![(10, 3, pct(100))],
+			// 65%: below round 3's model, 55 points over the genesis model.
+			stale: vec![(11, 3, 0, pct(65))],
+			accepted: vec![(10, 1), (11, 1)],
+			..Default::default()
+		};
+		settle(task, outcome);
+		// 8_500 split 20 : 55 / 4.
+		assert_eq!(balance(10) + 100 - ENDOWMENT, 8_500 * 80 / 135);
+		assert_eq!(balance(11) + 100 - ENDOWMENT, 8_500 * 55 / 135);
 	});
 }
 
@@ -212,6 +246,7 @@ fn a_payout_spread_over_blocks_pays_what_one_block_pays() {
 		scores: vec![(10, 0, pct(70)), (11, 1, pct(55)), (12, 1, pct(35)), (13, 1, pct(90))],
 		accepted: vec![(10, 1), (11, 1), (12, 1), (13, 1)],
 		work: vec![(30, 2), (31, 1), (32, 4)],
+		stale: vec![],
 	};
 	let paid = |slice: u32| {
 		let mut balances = Vec::new();
@@ -237,6 +272,7 @@ fn nobody_to_pay_refunds_the_owner() {
 			scores: vec![(10, 0, pct(89))],
 			accepted: vec![(10, 1)],
 			work: vec![],
+			stale: vec![],
 		};
 		let s = settle(task, outcome);
 		assert_eq!(s.participants + s.evaluators, 0);
@@ -276,6 +312,7 @@ fn without_scores_participants_share_by_accepted_updates() {
 			scores: vec![],
 			accepted: vec![(10, 2), (11, 1)],
 			work: vec![],
+			stale: vec![],
 		};
 		let s = settle(task, outcome);
 		assert_eq!(balance(10) + 100 - ENDOWMENT, 666);
@@ -328,7 +365,7 @@ proptest! {
 			let before: Balance = payees.iter().map(|a| balance(*a)).sum();
 			let issuance = Balances::total_issuance();
 			let globals = globals.into_iter().enumerate().map(|(round, a)| (round as u32, pct(a))).collect();
-			let outcome = TaskOutcome { test_key_released: released, baseline: baseline.map(pct), globals, scores, accepted, work };
+			let outcome = TaskOutcome { test_key_released: released, baseline: baseline.map(pct), globals, scores, stale: vec![], accepted, work };
 			let s = settle_in_slices(task, outcome, slice);
 			assert_eq!(s.pool, pool);
 			assert_eq!(s.pool, s.participants + s.evaluators + s.burned + s.refund);

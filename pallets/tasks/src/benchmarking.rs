@@ -129,6 +129,7 @@ pub(crate) fn benchmark_task<T: Config>(b: din_primitives::BenchmarkTask<T::Acco
 			commitment: u.commitment,
 			num_samples: u.num_samples,
 			submitted_at: now,
+			trained_from: u.trained_from,
 		};
 		Updates::<T>::insert((task, round), who, update);
 	}
@@ -301,6 +302,35 @@ mod benchmarks {
 		#[extrinsic_call]
 		_(RawOrigin::Signed(who.clone()), task, 0, cid, H256::repeat_byte(4), 1_000);
 		assert!(Updates::<T>::contains_key((task, 0), &who));
+		assert!(Tasks::<T>::get(task).expect("exists").phase_ends < deadline);
+	}
+
+	#[benchmark]
+	fn submit_stale_update() {
+		let (task, _) = task_with::<T>(T::MaxParticipants::get());
+		Tasks::<T>::mutate(task, |info| {
+			let info = info.as_mut().expect("exists");
+			info.spec.rounds = din_primitives::MAX_STALENESS + 1;
+			info.spec.pacing =
+				Pacing::Asynchronous { buffer: 1, max_staleness: din_primitives::MAX_STALENESS };
+		});
+		reach_deadline::<T>(task);
+		let who = participant::<T>(0);
+		// The oldest model it may have trained from: every round since is checked for an
+		// update of its own. The last round's Training, which round 0's subgroups and record
+		// stand in for.
+		let round = din_primitives::MAX_STALENESS;
+		benchmark_set_phase::<T>(task, TaskPhase::Training, round);
+		Assignments::<T>::mutate(task, &who, |a| a.as_mut().expect("assigned").round = round);
+		Rounds::<T>::insert(task, round, Rounds::<T>::get(task, 0).expect("round 0 started"));
+		let cid: Cid =
+			BoundedVec::truncate_from(alloc::vec![3u8; din_primitives::MAX_CID_LEN as usize]);
+		let deadline = Tasks::<T>::get(task).expect("exists").phase_ends;
+		#[extrinsic_call]
+		_(RawOrigin::Signed(who.clone()), task, round, 0, cid, H256::repeat_byte(4), 1_000);
+		let update = Updates::<T>::get((task, round), &who).expect("recorded");
+		assert_eq!(update.trained_from, 0);
+		// The worst case: the update fills the buffer, which closes Training early.
 		assert!(Tasks::<T>::get(task).expect("exists").phase_ends < deadline);
 	}
 
@@ -517,6 +547,7 @@ mod benchmarks {
 				commitment: H256::repeat_byte(5),
 				num_samples: 1,
 				submitted_at: now,
+				trained_from: 0,
 			};
 			Updates::<T>::insert(
 				(task, 0),

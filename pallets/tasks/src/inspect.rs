@@ -13,6 +13,7 @@ fn update_ref<T: Config>(update: UpdateOf<T>) -> UpdateRef {
 		subgroup: update.subgroup,
 		commitment: update.commitment,
 		num_samples: update.num_samples,
+		trained_from: update.trained_from,
 	}
 }
 

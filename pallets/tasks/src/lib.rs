@@ -73,6 +73,16 @@
 //! [`din_primitives::RoundLifecycle::ends_without_work`]) ends inside that vote's block, so
 //! that the reveals can land in the next one. A phase's configured length is its timeout.
 //!
+//! An *asynchronous* task ([`Pacing::Asynchronous`], FedBuff's buffered asynchrony) does
+//! not wait for its slowest participant: its Training ends at the next block once `buffer`
+//! updates are in, and a participant too slow for a round submits the update it trained
+//! from an earlier round's model in a later round it is assigned to, at most
+//! `max_staleness` rounds back ([`Pallet::submit_stale_update`]), provided it submitted
+//! nothing since that round. The update records the round it trained from
+//! ([`UpdateInfo::trained_from`]): its panel rebases it onto the round's model with its
+//! delta weighted by `1 / (1 + staleness)` (pallet-din-evaluation, `din_fl::duty::rebase`),
+//! and pallet-din-rewards pays it that share of its accuracy over the model it trained from.
+//!
 //! ## Design
 //!
 //! *Evaluation and rewards are other pallets.* This pallet calls a [`Config::Lifecycle`]
@@ -208,7 +218,7 @@ pub mod pallet {
 	use super::*;
 
 	/// The in-code storage version.
-	const STORAGE_VERSION: StorageVersion = StorageVersion::new(2);
+	const STORAGE_VERSION: StorageVersion = StorageVersion::new(3);
 
 	#[pallet::pallet]
 	#[pallet::storage_version(STORAGE_VERSION)]
@@ -702,7 +712,8 @@ pub mod pallet {
 			phase: TaskPhase,
 			ends: BlockNumberFor<T>,
 		},
-		/// `who` submitted an update for `round` of `task`.
+		/// `who` submitted an update for `round` of `task`, trained from the model of round
+		/// `trained_from` (`round` itself unless the update is stale).
 		UpdateSubmitted {
 			task: TaskId,
 			round: RoundIndex,
@@ -711,6 +722,7 @@ pub mod pallet {
 			cid: Cid,
 			commitment: Commitment,
 			num_samples: u64,
+			trained_from: RoundIndex,
 		},
 		/// `who` registered the share key `key` for the secure-aggregation `task`; it counts
 		/// from the next round start.
@@ -896,6 +908,30 @@ pub mod pallet {
 		SecureSampleCapTooHigh,
 		/// A privacy policy's per-update bound cannot be checked on masked updates.
 		PrivacyNeedsPlainUpdates,
+		/// Secure aggregation needs the same members to submit within one round: a task
+		/// with it must be [`Pacing::Synchronous`].
+		SecureAggregationIsSynchronous,
+		/// An asynchronous task's buffer must hold at least one update.
+		ZeroBuffer,
+		/// An asynchronous task's buffer cannot exceed `MaxParticipants`: no round could
+		/// fill it.
+		BufferTooLarge,
+		/// An asynchronous task must accept updates at least one round stale.
+		ZeroStaleness,
+		/// An asynchronous task's staleness bound is above `din_primitives::MAX_STALENESS`.
+		StalenessTooHigh,
+		/// A stale update in a synchronous task: only an asynchronous task accepts updates
+		/// trained from an earlier round's model.
+		TaskIsSynchronous,
+		/// A stale update must have trained from an earlier round's model (submit one
+		/// trained from this round's with `submit_update`).
+		NotStale,
+		/// The update trained from a model more rounds back than the task's `max_staleness`.
+		TooStale,
+		/// A stale update must have trained from the model of a round after the
+		/// participant's last update: one that submitted since had a newer model, and would
+		/// be paid over an older one.
+		TrainedBeforeItsLastUpdate,
 		/// The task does not aggregate securely: it takes no keys or shares.
 		NotSecureAggregation,
 		/// An X25519 key of small order (all zeroes among them): every agreement with it is
@@ -1298,54 +1334,43 @@ pub mod pallet {
 		) -> DispatchResult {
 			let who = ensure_signed(origin)?;
 			let info = Tasks::<T>::get(task).ok_or(Error::<T>::UnknownTask)?;
-			ensure!(info.phase == TaskPhase::Training, Error::<T>::NotTraining);
-			ensure!(info.round == round, Error::<T>::WrongRound);
-			let assignment = Assignments::<T>::get(task, &who)
-				.filter(|a| a.round == round)
-				.ok_or(Error::<T>::NotAssigned)?;
-			ensure!(!Updates::<T>::contains_key((task, round), &who), Error::<T>::AlreadySubmitted);
-			ensure!(num_samples > 0, Error::<T>::ZeroSamples);
-			ensure!(num_samples <= info.spec.max_samples, Error::<T>::TooManySamples);
-			ensure!(!cid.is_empty(), Error::<T>::EmptyCid);
-			ensure!(!commitment.is_zero(), Error::<T>::ZeroCommitment);
+			Self::do_submit(who, task, info, round, round, cid, commitment, num_samples)
+		}
 
-			let secure = info.spec.aggregation.is_secure();
-			if secure {
-				Self::record_masked_upload(&who, task, &info, round, assignment.subgroup)?;
-			}
-			let now = frame_system::Pallet::<T>::block_number();
-			Updates::<T>::insert(
-				(task, round),
-				&who,
-				UpdateInfo {
-					subgroup: assignment.subgroup,
-					cid: cid.clone(),
-					commitment,
-					num_samples,
-					submitted_at: now,
-				},
+		/// Submit the caller's stale update for `round` of the asynchronous `task`: trained
+		/// from the model of the earlier round `trained_from`, at most the task's
+		/// `max_staleness` rounds back, by a participant too slow to submit within that
+		/// round, which has submitted nothing since (from round `trained_from` on).
+		/// Otherwise as [`Pallet::submit_update`]: assigned to a subgroup of `round`, during
+		/// its Training, once per round. Its panel rebases it onto `round`'s model with its
+		/// staleness weight, and it is paid that share of its accuracy over the model of
+		/// `trained_from`.
+		///
+		/// Emits [`Event::UpdateSubmitted`].
+		#[pallet::call_index(10)]
+		#[pallet::weight(T::WeightInfo::submit_stale_update())]
+		pub fn submit_stale_update(
+			origin: OriginFor<T>,
+			task: TaskId,
+			round: RoundIndex,
+			trained_from: RoundIndex,
+			cid: Cid,
+			commitment: Commitment,
+			num_samples: u64,
+		) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			let info = Tasks::<T>::get(task).ok_or(Error::<T>::UnknownTask)?;
+			let Pacing::Asynchronous { max_staleness, .. } = info.spec.pacing else {
+				return Err(Error::<T>::TaskIsSynchronous.into());
+			};
+			ensure!(trained_from < round, Error::<T>::NotStale);
+			ensure!(round - trained_from <= max_staleness, Error::<T>::TooStale);
+			// At most `max_staleness` reads, bounded by `MAX_STALENESS`.
+			ensure!(
+				(trained_from..round).all(|r| !Updates::<T>::contains_key((task, r), &who)),
+				Error::<T>::TrainedBeforeItsLastUpdate
 			);
-			let all_in = Rounds::<T>::mutate(task, round, |r| {
-				r.as_mut().is_some_and(|r| {
-					r.updates.saturating_inc();
-					r.updates >= r.participants
-				})
-			});
-			Self::deposit_event(Event::UpdateSubmitted {
-				task,
-				round,
-				who,
-				subgroup: assignment.subgroup,
-				cid,
-				commitment,
-				num_samples,
-			});
-			if all_in && !secure {
-				// Nobody else of the round can submit: aggregation need not wait (a secure
-				// round waits for the hand-overs).
-				Self::close_early(task, info, round, TaskPhase::Training, now);
-			}
-			Ok(())
+			Self::do_submit(who, task, info, round, trained_from, cid, commitment, num_samples)
 		}
 
 		/// Register the caller's share key for the secure-aggregation `task`: the X25519 key
@@ -1413,6 +1438,74 @@ pub mod pallet {
 }
 
 impl<T: Config> Pallet<T> {
+	/// Record `who`'s update for `round` of `task`, trained from the model of round
+	/// `trained_from` (`round` itself unless stale, which the caller has checked), and end
+	/// Training at the next block once the round's updates are in: every assigned
+	/// participant's, or an asynchronous task's buffer.
+	#[allow(clippy::too_many_arguments)]
+	fn do_submit(
+		who: T::AccountId,
+		task: TaskId,
+		info: TaskInfoOf<T>,
+		round: RoundIndex,
+		trained_from: RoundIndex,
+		cid: Cid,
+		commitment: Commitment,
+		num_samples: u64,
+	) -> DispatchResult {
+		ensure!(info.phase == TaskPhase::Training, Error::<T>::NotTraining);
+		ensure!(info.round == round, Error::<T>::WrongRound);
+		let assignment = Assignments::<T>::get(task, &who)
+			.filter(|a| a.round == round)
+			.ok_or(Error::<T>::NotAssigned)?;
+		ensure!(!Updates::<T>::contains_key((task, round), &who), Error::<T>::AlreadySubmitted);
+		ensure!(num_samples > 0, Error::<T>::ZeroSamples);
+		ensure!(num_samples <= info.spec.max_samples, Error::<T>::TooManySamples);
+		ensure!(!cid.is_empty(), Error::<T>::EmptyCid);
+		ensure!(!commitment.is_zero(), Error::<T>::ZeroCommitment);
+
+		let secure = info.spec.aggregation.is_secure();
+		if secure {
+			Self::record_masked_upload(&who, task, &info, round, assignment.subgroup)?;
+		}
+		let now = frame_system::Pallet::<T>::block_number();
+		Updates::<T>::insert(
+			(task, round),
+			&who,
+			UpdateInfo {
+				subgroup: assignment.subgroup,
+				cid: cid.clone(),
+				commitment,
+				num_samples,
+				submitted_at: now,
+				trained_from,
+			},
+		);
+		let pacing = info.spec.pacing;
+		let all_in = Rounds::<T>::mutate(task, round, |r| {
+			r.as_mut().is_some_and(|r| {
+				r.updates.saturating_inc();
+				r.updates >= pacing.closes_after(r.participants)
+			})
+		});
+		Self::deposit_event(Event::UpdateSubmitted {
+			task,
+			round,
+			who,
+			subgroup: assignment.subgroup,
+			cid,
+			commitment,
+			num_samples,
+			trained_from,
+		});
+		if all_in && !secure {
+			// Nobody else of the round can submit, or an asynchronous round's buffer is
+			// full: aggregation need not wait (a secure round waits for the hand-overs).
+			Self::close_early(task, info, round, TaskPhase::Training, now);
+		}
+		Ok(())
+	}
+
 	/// Check the pallet's invariants:
 	/// - per owner, the balance held for reward pools equals the sum of the remaining
 	///   budgets of that owner's live tasks; ended tasks have nothing remaining;

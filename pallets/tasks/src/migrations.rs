@@ -24,7 +24,7 @@ pub mod v1 {
 	>;
 
 	/// A version 0 `TaskInfo`, read as today's with an empty `proving_key_cid` (and no
-	/// privacy policy, [`super::v2`]).
+	/// privacy policy, [`super::v2`], and synchronous pacing, [`super::v3`]).
 	///
 	/// Version 0 differs only inside `TestSetRef`, which ends at `key_hash`; everything
 	/// before it decodes with today's types and everything after it is unchanged, so the
@@ -47,8 +47,9 @@ pub mod v1 {
 			let head = bytes.len();
 			bytes.resize(head + rest, 0);
 			input.read(&mut bytes[head..])?;
-			TaskInfoOf::<T>::decode(&mut &super::v2::with_no_privacy::<T>(bytes)?[..])
-				.map(TaskInfoV0)
+			let bytes =
+				super::v3::with_synchronous_pacing::<T>(super::v2::with_no_privacy::<T>(bytes)?)?;
+			TaskInfoOf::<T>::decode(&mut &bytes[..]).map(TaskInfoV0)
 		}
 	}
 
@@ -67,6 +68,7 @@ pub mod v1 {
 				moved += 1;
 				Some(old.0)
 			});
+			moved += super::v3::record_fresh_updates::<T>();
 			let lists: Vec<_> = Participants::<T>::drain().collect();
 			moved += lists.len() as u64;
 			for (task, list) in lists {
@@ -86,10 +88,11 @@ pub mod v1 {
 	}
 
 	/// [`RecordProvingKeyAndJoins`] from storage version 0, once. It writes today's layout,
-	/// so it records version 2: [`super::v2::MigrateToV2`] would misread what it wrote.
+	/// so it records version 3: [`super::v2::MigrateToV2`] and [`super::v3::MigrateToV3`]
+	/// would misread what it wrote.
 	pub type MigrateFromV0<T> = VersionedMigration<
 		0,
-		2,
+		3,
 		RecordProvingKeyAndJoins<T>,
 		Pallet<T>,
 		<T as frame_system::Config>::DbWeight,
@@ -114,7 +117,8 @@ pub mod v2 {
 		Ok(bytes)
 	}
 
-	/// A version 1 `TaskInfo`, read as today's without a privacy policy.
+	/// A version 1 `TaskInfo`, read as today's without a privacy policy (and with
+	/// synchronous pacing, [`super::v3`]).
 	pub struct TaskInfoV1<T: Config>(pub TaskInfoOf<T>);
 
 	impl<T: Config> Decode for TaskInfoV1<T> {
@@ -122,7 +126,8 @@ pub mod v2 {
 			let len = input.remaining_len()?.ok_or("a stored value has a known length")?;
 			let mut bytes = alloc::vec![0u8; len];
 			input.read(&mut bytes)?;
-			TaskInfoOf::<T>::decode(&mut &with_no_privacy::<T>(bytes)?[..]).map(TaskInfoV1)
+			let bytes = super::v3::with_synchronous_pacing::<T>(with_no_privacy::<T>(bytes)?)?;
+			TaskInfoOf::<T>::decode(&mut &bytes[..]).map(TaskInfoV1)
 		}
 	}
 
@@ -137,15 +142,104 @@ pub mod v2 {
 				moved += 1;
 				Some(old.0)
 			});
+			moved += super::v3::record_fresh_updates::<T>();
 			T::DbWeight::get().reads_writes(moved, moved)
 		}
 	}
 
-	/// [`RecordNoPrivacyPolicy`] from storage version 1 to 2, once.
+	/// [`RecordNoPrivacyPolicy`] from storage version 1, once. It writes today's layout, so
+	/// it records version 3: [`super::v3::MigrateToV3`] would misread what it wrote.
 	pub type MigrateToV2<T> = VersionedMigration<
 		1,
-		2,
+		3,
 		RecordNoPrivacyPolicy<T>,
+		Pallet<T>,
+		<T as frame_system::Config>::DbWeight,
+	>;
+}
+
+/// Version 3 lets a task be asynchronous (`TaskSpec` gains `pacing`) and records the model
+/// each update trained from (`UpdateInfo` gains `trained_from`).
+pub mod v3 {
+	use super::*;
+
+	/// `bytes` of a version 2 `TaskInfo` with [`Pacing::Synchronous`] inserted: `pacing` is
+	/// the spec's last field, right before the fixed-size tail (as in
+	/// [`super::v2::with_no_privacy`]).
+	pub(super) fn with_synchronous_pacing<T: Config>(
+		mut bytes: Vec<u8>,
+	) -> Result<Vec<u8>, codec::Error> {
+		let tail = TaskPhase::max_encoded_len()
+			+ RoundIndex::max_encoded_len()
+			+ BlockNumberFor::<T>::max_encoded_len() * 2
+			+ BalanceOf::<T>::max_encoded_len();
+		let at = bytes.len().checked_sub(tail).ok_or("a stored task is longer than its tail")?;
+		bytes.splice(at..at, Pacing::Synchronous.encode());
+		Ok(bytes)
+	}
+
+	/// A version 2 `TaskInfo`, read as today's with synchronous pacing.
+	pub struct TaskInfoV2<T: Config>(pub TaskInfoOf<T>);
+
+	impl<T: Config> Decode for TaskInfoV2<T> {
+		fn decode<I: Input>(input: &mut I) -> Result<Self, codec::Error> {
+			let len = input.remaining_len()?.ok_or("a stored value has a known length")?;
+			let mut bytes = alloc::vec![0u8; len];
+			input.read(&mut bytes)?;
+			TaskInfoOf::<T>::decode(&mut &with_synchronous_pacing::<T>(bytes)?[..]).map(TaskInfoV2)
+		}
+	}
+
+	/// A version 2 update record, without `trained_from`.
+	#[derive(Decode)]
+	pub struct UpdateInfoV2<BlockNumber> {
+		subgroup: SubgroupIndex,
+		cid: Cid,
+		commitment: Commitment,
+		num_samples: u64,
+		submitted_at: BlockNumber,
+	}
+
+	/// Records every stored update as trained from its own round's model: before version 3
+	/// every task was synchronous. Returns the updates rewritten.
+	pub(super) fn record_fresh_updates<T: Config>() -> u64 {
+		let mut moved = 0u64;
+		Updates::<T>::translate::<UpdateInfoV2<BlockNumberFor<T>>, _>(|(_, round), _, old| {
+			moved += 1;
+			Some(UpdateInfo {
+				subgroup: old.subgroup,
+				cid: old.cid,
+				commitment: old.commitment,
+				num_samples: old.num_samples,
+				submitted_at: old.submitted_at,
+				trained_from: round,
+			})
+		});
+		moved
+	}
+
+	/// Makes every stored task synchronous, as every task before the upgrade was, and every
+	/// stored update one trained from its own round's model. Reads at most `MaxActiveTasks`
+	/// live tasks plus the ended ones not yet pruned, and their unpruned updates.
+	pub struct RecordSynchronousPacing<T>(PhantomData<T>);
+
+	impl<T: Config> UncheckedOnRuntimeUpgrade for RecordSynchronousPacing<T> {
+		fn on_runtime_upgrade() -> Weight {
+			let mut moved = 0u64;
+			Tasks::<T>::translate::<TaskInfoV2<T>, _>(|_, old| {
+				moved += 1;
+				Some(old.0)
+			});
+			moved += record_fresh_updates::<T>();
+			T::DbWeight::get().reads_writes(moved, moved)
+		}
+	}
+
+	/// [`RecordSynchronousPacing`] from storage version 2 to 3, once.
+	pub type MigrateToV3<T> = VersionedMigration<
+		2,
+		3,
+		RecordSynchronousPacing<T>,
 		Pallet<T>,
 		<T as frame_system::Config>::DbWeight,
 	>;
@@ -183,9 +277,55 @@ mod tests {
 	/// `info` (without a privacy policy) encoded as version 1 stored it.
 	fn version_1_bytes(info: &TaskInfoOf<Test>) -> Vec<u8> {
 		assert_eq!(info.spec.privacy, None);
+		let full = version_2_bytes(info);
+		let spec_end = (&info.owner, &info.spec).encoded_size() - 1;
+		[&full[..spec_end - 1], &full[spec_end..]].concat()
+	}
+
+	/// `info` (synchronous) encoded as version 2 stored it, without `pacing`.
+	fn version_2_bytes(info: &TaskInfoOf<Test>) -> Vec<u8> {
+		assert_eq!(info.spec.pacing, Pacing::Synchronous);
 		let full = info.encode();
 		let spec_end = (&info.owner, &info.spec).encoded_size();
 		[&full[..spec_end - 1], &full[spec_end..]].concat()
+	}
+
+	/// An update of round `round` as stored before version 3, and as read after it.
+	fn version_2_update(round: RoundIndex) -> (Vec<u8>, UpdateOf<Test>) {
+		let update = UpdateInfo {
+			subgroup: 1,
+			cid: cid(b"bafy-update"),
+			commitment: H256::repeat_byte(9),
+			num_samples: 40,
+			submitted_at: 7,
+			trained_from: round,
+		};
+		let bytes =
+			(update.subgroup, &update.cid, update.commitment, update.num_samples, 7u64).encode();
+		(bytes, update)
+	}
+
+	#[test]
+	fn stored_tasks_become_synchronous_and_their_updates_fresh_once() {
+		ExtBuilder::default().build_and_execute(|| {
+			let id = create();
+			let info = Tasks::<Test>::get(id).expect("created");
+			unhashed::put_raw(&Tasks::<Test>::hashed_key_for(id), &version_2_bytes(&info));
+			let (bytes, update) = version_2_update(3);
+			unhashed::put_raw(&Updates::<Test>::hashed_key_for((id, 3), 11), &bytes);
+			StorageVersion::new(2).put::<DinTasks>();
+			assert_eq!(Tasks::<Test>::get(id), None, "version 2 bytes do not decode as today's");
+			assert_eq!(Updates::<Test>::get((id, 3), 11), None);
+
+			v3::MigrateToV3::<Test>::on_runtime_upgrade();
+
+			assert_eq!(Tasks::<Test>::get(id), Some(info.clone()));
+			assert_eq!(Updates::<Test>::get((id, 3), 11), Some(update.clone()));
+			assert_eq!(DinTasks::on_chain_storage_version(), 3);
+			v3::MigrateToV3::<Test>::on_runtime_upgrade();
+			assert_eq!(Tasks::<Test>::get(id), Some(info));
+			assert_eq!(Updates::<Test>::get((id, 3), 11), Some(update));
+		});
 	}
 
 	/// `info` encoded without `proving_key_cid`, as version 0 stored it.
@@ -217,11 +357,12 @@ mod tests {
 
 			info.spec.test_set.proving_key_cid = Cid::new();
 			assert_eq!(Tasks::<Test>::get(id), Some(info.clone()));
-			assert_eq!(DinTasks::on_chain_storage_version(), 2);
+			assert_eq!(DinTasks::on_chain_storage_version(), 3);
 			// A second run is a no-op (it would misread today's layout as version 0), and so
-			// is the step from version 1, which would misread it as version 1.
+			// are the steps from versions 1 and 2, which would misread it as theirs.
 			v1::MigrateFromV0::<Test>::on_runtime_upgrade();
 			v2::MigrateToV2::<Test>::on_runtime_upgrade();
+			v3::MigrateToV3::<Test>::on_runtime_upgrade();
 			assert_eq!(Tasks::<Test>::get(id), Some(info));
 		});
 	}
@@ -238,8 +379,9 @@ mod tests {
 			v2::MigrateToV2::<Test>::on_runtime_upgrade();
 
 			assert_eq!(Tasks::<Test>::get(id), Some(info.clone()));
-			assert_eq!(DinTasks::on_chain_storage_version(), 2);
+			assert_eq!(DinTasks::on_chain_storage_version(), 3);
 			v2::MigrateToV2::<Test>::on_runtime_upgrade();
+			v3::MigrateToV3::<Test>::on_runtime_upgrade();
 			assert_eq!(Tasks::<Test>::get(id), Some(info));
 		});
 	}

@@ -609,6 +609,7 @@ fn submit_update_works() {
 				cid: cid(b"update"),
 				commitment: H256::repeat_byte(9),
 				num_samples: 100,
+				trained_from: 0,
 			}
 			.into(),
 		);
@@ -646,6 +647,162 @@ fn training_ends_one_block_after_its_last_expected_update() {
 		// The old deadline holds no stale entry that would advance the task again.
 		assert!(!Deadlines::<Test>::get(deadline).contains(&task));
 		DinTasks::do_try_state().expect("invariants hold");
+	});
+}
+
+// ----- asynchronous tasks -----
+
+/// An asynchronous task (buffers of `buffer` updates, `max_staleness` rounds back) with
+/// 10-block phases and 3 rounds, `n` participants (10, 11, …) in round 0.
+fn asynchronous_task(n: u64, buffer: u32, max_staleness: RoundIndex) -> TaskId {
+	start_with(
+		create_with(|s| {
+			s.phases = PhaseLengths::uniform(10);
+			s.rounds = 3;
+			s.pacing = Pacing::Asynchronous { buffer, max_staleness };
+		}),
+		n,
+	)
+}
+
+/// Through the current round's aggregation to the next round's Training, every vote in at
+/// once (the evaluation pallet's closing calls).
+fn next_round(task: TaskId) {
+	use din_primitives::PhaseClosing;
+	let round = round(task);
+	run_to(phase_ends(task));
+	assert_eq!(phase(task), TaskPhase::AggregationCommit);
+	DinTasks::all_in(task, round, TaskPhase::AggregationCommit);
+	run_to(System::block_number() + 1);
+	DinTasks::all_in(task, round, TaskPhase::AggregationReveal);
+	run_to(System::block_number() + 1);
+	assert_eq!((phase(task), self::round(task)), (TaskPhase::Training, round + 1));
+}
+
+fn submit_stale(
+	who: AccountId,
+	task: TaskId,
+	round: RoundIndex,
+	trained_from: RoundIndex,
+) -> polkadot_sdk::sp_runtime::DispatchResult {
+	DinTasks::submit_stale_update(
+		RuntimeOrigin::signed(who),
+		task,
+		round,
+		trained_from,
+		cid(b"stale"),
+		H256::repeat_byte(8),
+		100,
+	)
+}
+
+#[test]
+fn an_asynchronous_round_closes_once_its_buffer_is_full_not_when_everyone_is_in() {
+	ExtBuilder::default().build_and_execute(|| {
+		let task = asynchronous_task(3, 2, 2);
+		let deadline = phase_ends(task);
+		assert_ok!(submit(10, task, 0));
+		assert_eq!(phase_ends(task), deadline, "the buffer holds one of two");
+		assert_ok!(submit(11, task, 0));
+		let now = System::block_number();
+		assert_eq!(phase_ends(task), now + 1, "participant 12 is not waited for");
+		run_to(now + 1);
+		assert_eq!(phase(task), TaskPhase::AggregationCommit);
+		assert_noop!(submit(12, task, 0), Error::<Test>::NotTraining);
+		DinTasks::do_try_state().expect("invariants hold");
+	});
+}
+
+/// The slow participant trains from round 0's model, misses round 0's buffer, and submits
+/// in round 2: its update counts in round 2's buffer with the round it trained from on
+/// chain, for its panel to weigh and the rewards to measure against.
+#[test]
+fn a_slow_participant_submits_its_update_rounds_later_with_the_model_it_trained_from() {
+	ExtBuilder::default().build_and_execute(|| {
+		let task = asynchronous_task(3, 2, 2);
+		assert_ok!(submit(10, task, 0));
+		assert_ok!(submit(11, task, 0));
+		next_round(task);
+		assert_ok!(submit(10, task, 1));
+		assert_ok!(submit(11, task, 1));
+		next_round(task);
+		let s = subgroup(task, 12).expect("assigned in round 2");
+		assert_ok!(submit_stale(12, task, 2, 0));
+		System::assert_last_event(
+			Event::UpdateSubmitted {
+				task,
+				round: 2,
+				who: 12,
+				subgroup: s,
+				cid: cid(b"stale"),
+				commitment: H256::repeat_byte(8),
+				num_samples: 100,
+				trained_from: 0,
+			}
+			.into(),
+		);
+		assert_eq!(Updates::<Test>::get((task, 2), 12).expect("stored").trained_from, 0);
+		use din_primitives::TaskInspect;
+		assert_eq!(DinTasks::update(task, 2, &12).expect("seen").trained_from, 0);
+		// It fills the buffer with one fresh update.
+		assert_ok!(submit(10, task, 2));
+		assert_eq!(phase_ends(task), System::block_number() + 1);
+		DinTasks::do_try_state().expect("invariants hold");
+	});
+}
+
+#[test]
+fn stale_updates_are_refused_outside_the_asynchronous_rules() {
+	ExtBuilder::default().build_and_execute(|| {
+		let synchronous = running_task(2);
+		assert_noop!(submit_stale(10, synchronous, 0, 0), Error::<Test>::TaskIsSynchronous);
+
+		let task = asynchronous_task(3, 2, 1);
+		assert_noop!(submit_stale(12, task, 0, 0), Error::<Test>::NotStale);
+		assert_ok!(submit(10, task, 0));
+		assert_ok!(submit(11, task, 0));
+		next_round(task);
+		assert_noop!(submit_stale(12, task, 1, 1), Error::<Test>::NotStale);
+		assert_noop!(submit_stale(12, task, 2, 1), Error::<Test>::WrongRound);
+		assert_ok!(submit(10, task, 1));
+		assert_ok!(submit(11, task, 1));
+		next_round(task);
+		// Two rounds back, one more than the task accepts.
+		assert_noop!(submit_stale(12, task, 2, 0), Error::<Test>::TooStale);
+		// 10 submitted in round 1 with round 1's model: it cannot claim to have trained
+		// from an older one since, to be paid over it.
+		assert_noop!(submit_stale(10, task, 2, 1), Error::<Test>::TrainedBeforeItsLastUpdate);
+		assert_ok!(submit_stale(12, task, 2, 1));
+		assert_noop!(submit(12, task, 2), Error::<Test>::AlreadySubmitted);
+		assert_noop!(submit_stale(OTHER, task, 2, 1), Error::<Test>::NotAssigned);
+	});
+}
+
+#[test]
+fn an_asynchronous_task_is_refused_at_creation_where_its_buffer_or_staleness_cannot_work() {
+	ExtBuilder::default().build_and_execute(|| {
+		let pacing = |buffer, max_staleness| {
+			move |s: &mut TaskSpecOf<Test>| {
+				s.pacing = Pacing::Asynchronous { buffer, max_staleness }
+			}
+		};
+		assert_spec_fails(pacing(0, 2), Error::<Test>::ZeroBuffer);
+		assert_spec_fails(pacing(MaxParticipants::get() + 1, 2), Error::<Test>::BufferTooLarge);
+		assert_spec_fails(pacing(2, 0), Error::<Test>::ZeroStaleness);
+		assert_spec_fails(
+			pacing(2, din_primitives::MAX_STALENESS + 1),
+			Error::<Test>::StalenessTooHigh,
+		);
+		assert_spec_fails(
+			|s| {
+				pacing(2, 2)(s);
+				s.aggregation = AggregationRule::SecureFedAvg;
+				s.subgroup_size = 4;
+				s.phases.training = 3;
+			},
+			Error::<Test>::SecureAggregationIsSynchronous,
+		);
+		create_with(pacing(MaxParticipants::get(), din_primitives::MAX_STALENESS));
 	});
 }
 

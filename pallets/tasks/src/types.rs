@@ -278,6 +278,55 @@ pub struct TaskSpec<T: Config> {
 	/// Differential privacy every update must be published under (`None`: updates are
 	/// published as trained). The rounds may spend at most its `ε` budget.
 	pub privacy: Option<PrivacyPolicy>,
+	/// Whether a round waits for every participant ([`Pacing::Synchronous`]) or aggregates
+	/// a buffer of updates, stale ones included ([`Pacing::Asynchronous`]).
+	pub pacing: Pacing,
+}
+
+/// How a task's rounds wait for their participants.
+#[derive(
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Debug,
+	Default,
+)]
+pub enum Pacing {
+	/// Every participant trains from the model its round starts with and submits within
+	/// the round; Training closes once every assigned participant has submitted, or at its
+	/// deadline. A participant slower than the deadline misses the round.
+	#[default]
+	Synchronous,
+	/// Buffered asynchronous rounds (FedBuff): Training closes as soon as `buffer` updates
+	/// are in, or at its deadline, and a participant may submit an update trained from the
+	/// model of an earlier round, at most `max_staleness` rounds back
+	/// ([`Pallet::submit_stale_update`](crate::Pallet::submit_stale_update)). Its panel
+	/// rebases it onto its round's model, its delta weighted by `1 / (1 + staleness)`
+	/// (`din_fl::duty::rebase`), and it is paid for its accuracy over the model it trained
+	/// from. A slow participant contributes every few rounds instead of missing them all.
+	Asynchronous {
+		/// Submitted updates that close a round's Training, `1..=MaxParticipants`.
+		buffer: u32,
+		/// How many rounds back a stale update's model may be,
+		/// `1..=din_primitives::MAX_STALENESS`.
+		max_staleness: RoundIndex,
+	},
+}
+
+impl Pacing {
+	/// Submitted updates that close Training early, out of `participants` assigned.
+	pub fn closes_after(&self, participants: u32) -> u32 {
+		match self {
+			Self::Synchronous => participants,
+			Self::Asynchronous { buffer, .. } => (*buffer).min(participants),
+		}
+	}
 }
 
 impl<T: Config> TaskSpec<T> {
@@ -325,6 +374,7 @@ impl<T: Config> TaskSpec<T> {
 				slash: Perbill::from_percent(10),
 			},
 			privacy: None,
+			pacing: Pacing::Synchronous,
 		}
 	}
 
@@ -402,6 +452,7 @@ impl<T: Config> TaskSpec<T> {
 					SecureSampleCapTooHigh,
 				)?;
 				ensure(self.privacy.is_none(), PrivacyNeedsPlainUpdates)?;
+				ensure(self.pacing == Pacing::Synchronous, SecureAggregationIsSynchronous)?;
 				// Each of Training's three steps (keys, uploads, hand-overs) gets a third of it
 				// (`din_primitives::secure_step_cutoffs`), and needs a phase's least length.
 				let least = T::MinPhaseLength::get().saturating_mul(3u32.into());
@@ -421,6 +472,12 @@ impl<T: Config> TaskSpec<T> {
 		ensure(self.fees.slash <= T::MaxSlash::get(), SlashTooHigh)?;
 		ensure(self.fees.evaluator_fee >= T::MinEvaluatorFee::get(), EvaluatorFeeTooLow)?;
 		ensure(self.fees.baseline_margin >= T::MinBaselineMargin::get(), BaselineMarginTooLow)?;
+		if let Pacing::Asynchronous { buffer, max_staleness } = self.pacing {
+			ensure(buffer > 0, ZeroBuffer)?;
+			ensure(buffer <= T::MaxParticipants::get(), BufferTooLarge)?;
+			ensure(max_staleness > 0, ZeroStaleness)?;
+			ensure(max_staleness <= din_primitives::MAX_STALENESS, StalenessTooHigh)?;
+		}
 		if let Some(policy) = &self.privacy {
 			use din_primitives::privacy::PolicyError;
 			policy.validate(self.rounds).map_err(|e| match e {
@@ -533,6 +590,9 @@ pub struct UpdateInfo<BlockNumber> {
 	pub num_samples: u64,
 	/// Block of submission.
 	pub submitted_at: BlockNumber,
+	/// The round whose model the update trained from: its own round, or an earlier one for
+	/// a stale update of an asynchronous task.
+	pub trained_from: RoundIndex,
 }
 
 /// Deterministic Fisher–Yates shuffle of `items` driven by `seed`: the `i`-th swap index is

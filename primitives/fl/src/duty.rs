@@ -37,6 +37,9 @@
 //!   with the rejected positions and their reasons.
 //! - [`check_scored`]: a model to score; an update outside the sample whose bytes do not
 //!   open its commitment is [`Scored::Unopened`], counted as nothing right.
+//! - [`rebase`]: where a stale update of an asynchronous task enters its subgroup's rule:
+//!   its delta from the earlier model it trained from, weighted by its staleness, on its
+//!   round's model ([`Stale`]).
 //! - [`carried_over`]: what a subgroup without a valid update commits instead: the current
 //!   global model with zero weight.
 //! - [`combine`]: the round's global model from the accepted subgroup aggregates.
@@ -53,7 +56,7 @@
 //! [`COMMITMENT_CHECKS`], drawn after Training from a seed the chain records); the daemon
 //! runs the checks in parallel too.
 
-use alloc::{string::String, vec::Vec};
+use alloc::{string::String, sync::Arc, vec::Vec};
 use core::fmt;
 
 pub use crate::commitment_sample::{CommitmentSample, COMMITMENT_CHECKS};
@@ -244,6 +247,47 @@ pub fn waits_for_updates(now: u64, phase_ends: u64, phase_length: u64) -> bool {
 	now.saturating_add(1).saturating_add(phase_length / 2) < phase_ends
 }
 
+/// Where a stale update of an asynchronous task started, and where its panel moves it: it
+/// trained from the model of an earlier round than its own, `staleness` rounds back.
+/// Averaging it as it is would pull its round's model back toward that older one, so its
+/// delta is applied to its round's model instead, damped by its staleness ([`rebase`]), as
+/// FedBuff applies stale client deltas to the server's current model.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Stale {
+	/// The model it trained from, the earlier round's (checked against the chain).
+	pub from: Arc<Update>,
+	/// The model its own round trained from, which it is rebased onto.
+	pub onto: Arc<Update>,
+	/// Rounds between the two, at least 1.
+	pub staleness: u32,
+}
+
+/// `update`, trained from `from`, moved onto `onto` with its delta weighted by
+/// `1 / (1 + staleness)`: `onto + (update − from) / (1 + staleness)` per value, the
+/// division truncating toward zero and the sum saturating, so that every driver computes
+/// the same values. Its author and sample count are kept: it still weighs by its samples
+/// in its subgroup's rule. FedBuff's polynomial staleness function with exponent 1
+/// (FedAsync's `(1 + τ)^-a`, `a = 1`), exact in integers.
+pub fn rebase(update: &Update, from: &Update, onto: &Update, staleness: u32) -> Update {
+	let damping = i64::from(staleness) + 1;
+	let values = update
+		.values
+		.iter()
+		.zip(&from.values)
+		.zip(&onto.values)
+		.map(|((value, from), onto)| {
+			let delta = (i64::from(*value) - i64::from(*from)) / damping;
+			(i64::from(*onto) + delta).clamp(i64::from(i32::MIN), i64::from(i32::MAX)) as i32
+		})
+		.collect();
+	Update {
+		schema_hash: update.schema_hash,
+		author: update.author,
+		num_samples: update.num_samples,
+		values,
+	}
+}
+
 /// One submitted update as an evaluator fetched it, with what its participant submitted
 /// on chain. `C` is the driver's commitment type.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -259,6 +303,9 @@ pub struct Submitted<C> {
 	pub author: Author,
 	/// The sample count submitted on chain.
 	pub num_samples: u64,
+	/// For a stale update of an asynchronous task, the models it is rebased between;
+	/// `None` for one trained from its round's model.
+	pub stale: Option<Stale>,
 }
 
 /// A subgroup's aggregate (`None` when no update is valid) and the rejected updates, by
@@ -267,8 +314,9 @@ pub type SubgroupOutcome = (Option<Update>, Vec<(usize, Rejection)>);
 
 /// Checks each `submitted` update of one subgroup ([`check_update`], with the on-chain
 /// author and sample count; the commitment only of those in `sample`; in a task with a
-/// `privacy` policy, its delta from the model the round trained from against
-/// [`PrivacyPolicy::excess`]) and aggregates the valid ones with `rule`. Both the checks and the rule run on `executor`, and the outcome
+/// `privacy` policy, its delta from the model it trained from against
+/// [`PrivacyPolicy::excess`]), rebases the valid stale ones onto the round's model
+/// ([`rebase`]) and aggregates the valid ones with `rule`. Both the checks and the rule run on `executor`, and the outcome
 /// is the same for every executor.
 ///
 /// This has the shape of Flower's `aggregate_fit(results, failures)`, except that the
@@ -306,12 +354,20 @@ where
 			Some((&update.author, update.num_samples)),
 			&commitment_of,
 		)
-		.and_then(|checked| match privacy {
-			Some((policy, from)) => match policy.excess(&checked.values, &from.values) {
-				Some((norm, bound)) => Err(Rejection::OverPrivacyBound { norm, bound }),
+		.and_then(|checked| {
+			// A stale update is bounded around the model it trained from.
+			let from = update.stale.as_ref().map(|stale| &*stale.from);
+			match privacy.map(|(policy, round)| (policy, from.unwrap_or(round))) {
+				Some((policy, from)) => match policy.excess(&checked.values, &from.values) {
+					Some((norm, bound)) => Err(Rejection::OverPrivacyBound { norm, bound }),
+					None => Ok(checked),
+				},
 				None => Ok(checked),
-			},
-			None => Ok(checked),
+			}
+		})
+		.map(|checked| match &update.stale {
+			Some(stale) => rebase(&checked, &stale.from, &stale.onto, stale.staleness),
+			None => checked,
 		}),
 		Err(why) => Err(why.clone()),
 	});
@@ -397,6 +453,7 @@ mod tests {
 			commitment: commitment_of(&update.values),
 			author: update.author,
 			num_samples: update.num_samples,
+			stale: None,
 		}
 	}
 
@@ -410,6 +467,49 @@ mod tests {
 			submitted.num_samples,
 			commitment_of,
 		)
+	}
+
+	#[test]
+	fn a_stale_delta_lands_on_the_rounds_model_weighted_by_its_staleness() {
+		let from = update(5, [0, 0, 10, -10, 7, i32::MAX]);
+		let onto = update(0, [100, -100, 0, 0, 7, i32::MAX]);
+		let stale = update(5, [30, -30, 10, -10, 8, i32::MAX - 3]);
+		// Deltas 30, -30, 0, 0, 1, -3 over 1 + 2: 10, -10, 0, 0, 0 (truncated), -1.
+		let moved = rebase(&stale, &from, &onto, 2);
+		assert_eq!(moved.values, vec![110, -110, 0, 0, 7, i32::MAX - 1]);
+		assert_eq!((moved.author, moved.num_samples), (stale.author, stale.num_samples));
+		// Saturating, not wrapping.
+		let far = update(5, [i32::MAX, 0, 0, 0, 0, 0]);
+		let from = update(5, [i32::MIN, 0, 0, 0, 0, 0]);
+		let onto = update(5, [i32::MAX, 0, 0, 0, 0, 0]);
+		assert_eq!(rebase(&far, &from, &onto, 1).values[0], i32::MAX);
+	}
+
+	/// A participant five rounds slow: its update, trained from a model far behind the
+	/// round's, would drag the subgroup's mean back to it if averaged as it is. Rebased, it
+	/// moves the round's model by a sixth of what it learned.
+	#[test]
+	fn a_stale_update_is_averaged_as_its_damped_delta_on_the_rounds_model() {
+		let onto = update(0, [600, 600, 600, 600, 600, 600]);
+		let old = update(0, [0, 0, 0, 0, 0, 0]);
+		let fresh = update(5, [612, 612, 612, 612, 612, 612]);
+		let slow = Update { author: [7; 32], ..update(5, [60, 60, 60, 60, 60, 60]) };
+		let mut submitted = vec![honest(&fresh), honest(&slow)];
+		submitted[1].stale =
+			Some(Stale { from: Arc::new(old), onto: Arc::new(onto), staleness: 5 });
+		let (aggregate, rejected) = aggregate_subgroup(
+			&Sequential,
+			&AggregationRule::FedAvg,
+			&schema(),
+			&submitted,
+			&CommitmentSample::all(2),
+			None,
+			commitment_of,
+		)
+		.unwrap();
+		assert!(rejected.is_empty());
+		// (612 + (600 + 60 / 6)) / 2, not (612 + 60) / 2.
+		assert_eq!(aggregate.unwrap().values, vec![611; 6]);
 	}
 
 	#[test]
@@ -541,6 +641,7 @@ mod tests {
 				commitment: [0; 32],
 				author: [7; 32],
 				num_samples: 7,
+				stale: None,
 			},
 			honest(&honest_updates[1]),
 			swapped,
@@ -691,6 +792,7 @@ mod tests {
 			commitment: [0; 32],
 			author: AUTHOR,
 			num_samples: 1,
+			stale: None,
 		};
 		let outcome = aggregate_subgroup(
 			&Sequential,

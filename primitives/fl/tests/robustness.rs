@@ -124,6 +124,7 @@ fn a_subgroup_duty_with_sign_flippers_and_a_forger_aggregates_near_the_honest_up
 			commitment: commitment_of(&update.values),
 			author: update.author,
 			num_samples: update.num_samples,
+			stale: None,
 		})
 		.collect();
 	let mut forger = submitted[0].clone();
@@ -134,6 +135,7 @@ fn a_subgroup_duty_with_sign_flippers_and_a_forger_aggregates_near_the_honest_up
 		commitment: [0; 32],
 		author: din_fl::NO_AUTHOR,
 		num_samples: 1,
+		stale: None,
 	});
 	let rule = AggregationRule::Median;
 	let every = CommitmentSample::all(submitted.len());

@@ -547,22 +547,36 @@ impl Daemon {
 		Ok(())
 	}
 
-	/// The update `member` submitted in `round` with its bytes (or why there are none),
-	/// fetched from the member's recorded store peer first; `None` if it submitted none.
+	/// The update `member` submitted in `round` of `task` with its bytes (or why there are
+	/// none), fetched from the member's recorded store peer first; `None` if it submitted
+	/// none. `base` is the model the round trained from; a stale update of an asynchronous
+	/// task comes with the earlier model it trained from and `base`, to be rebased between
+	/// them ([`duty::Stale`]).
 	async fn fetch_submission(
 		&self,
+		info: &TaskInfo,
 		task: u32,
-		round: u32,
 		member: AccountId32,
 		schema: &Schema,
-		trained_from: &H256,
+		base: &crate::common::TrainedFrom,
 		timeout: Duration,
 	) -> anyhow::Result<Option<(AccountId32, Submitted<H256>)>> {
+		let round = info.round;
 		let Some(update) = self.chain.update(task, round, &member).await? else {
 			return Ok(None);
 		};
+		let stale_from = match update.trained_from < round {
+			true => {
+				let start = update.trained_from;
+				let (cid, commitment) =
+					crate::common::global_model_before(&self.chain, task, info, start).await?;
+				Some(crate::common::TrainedFrom::Fixed { cid, commitment })
+			},
+			false => None,
+		};
+		let trained_from = stale_from.as_ref().unwrap_or(base).commitment();
 		// An update of the model it trained from is told by the chain's record alone.
-		let bytes = if duty::trained_nothing(&update.commitment, trained_from) {
+		let bytes = if duty::trained_nothing(&update.commitment, &trained_from) {
 			Err(Rejection::TrainedNothing)
 		} else {
 			let author = recorded_store_peer(&self.chain, &member).await?;
@@ -570,11 +584,20 @@ impl Daemon {
 				.await
 				.map_err(Rejection::Unavailable)
 		};
+		let stale = match (stale_from, &bytes) {
+			(Some(from), Ok(_)) => Some(duty::Stale {
+				from: Arc::new(from.model(&self.store, schema, FETCH_TIMEOUT).await?),
+				onto: Arc::new(base.model(&self.store, schema, FETCH_TIMEOUT).await?),
+				staleness: round - update.trained_from,
+			}),
+			_ => None,
+		};
 		let submitted = Submitted {
 			bytes,
 			commitment: update.commitment,
 			author: din_primitives::update_author(&member.0),
 			num_samples: update.num_samples,
+			stale,
 		};
 		Ok(Some((member, submitted)))
 	}
@@ -612,7 +635,6 @@ impl Daemon {
 		let schema = spec.schema().map_err(|e| invalid!("{e:?}"))?;
 		let subgroups = self.chain.subgroups(task).await?;
 		let base = self.base(task, info, base).await?;
-		let trained_from = base.commitment();
 		let started = Instant::now();
 		let members = subgroups.get(subgroup as usize).cloned().unwrap_or_default();
 		// Ahead of the commit phase (in Training's last block, `run`), the commitment sample
@@ -627,9 +649,7 @@ impl Daemon {
 		// Several members at a time: a subgroup of 100 updates, each up to FETCH_TIMEOUT
 		// when its author stalls, must fit one phase.
 		let fetched: Vec<Option<(AccountId32, Submitted<H256>)>> = futures::stream::iter(members)
-			.map(|member| {
-				self.fetch_submission(task, round, member, &schema, &trained_from, timeout)
-			})
+			.map(|member| self.fetch_submission(info, task, member, &schema, &base, timeout))
 			.buffered(CONCURRENT_FETCHES)
 			.try_collect()
 			.await?;

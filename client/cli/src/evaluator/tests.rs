@@ -42,6 +42,7 @@ fn forged_swapped_and_missing_updates_are_invalid_to_the_daemon_as_to_the_worker
 		commitment: commitment_of(&update.values),
 		author: update.author,
 		num_samples: update.num_samples,
+		stale: None,
 	};
 	let mut submitted: Vec<Submitted<H256>> = updates[..6].iter().map(honest).collect();
 	// Positions 1, 3, 5, 7: a forged sample count, bytes swapped after the commitment,
@@ -57,6 +58,7 @@ fn forged_swapped_and_missing_updates_are_invalid_to_the_daemon_as_to_the_worker
 		commitment: H256::default(),
 		author: din_fl::NO_AUTHOR,
 		num_samples: 1,
+		stale: None,
 	};
 	for (position, attack) in [(1, forged), (3, swapped), (5, garbage), (7, missing)] {
 		submitted.insert(position, attack);

@@ -8,8 +8,8 @@ use clap::{Args, ValueEnum};
 use din_chain::{
 	din,
 	types::{
-		AggregationRule, BoundedVec, FeeParams, ModelRef, ModelSpec as ChainModelSpec, Perbill,
-		PhaseLengths, RewardAsset, RewardPool, ScoringRule, TaskSpec, TestSetRef,
+		AggregationRule, BoundedVec, FeeParams, ModelRef, ModelSpec as ChainModelSpec, Pacing,
+		Perbill, PhaseLengths, RewardAsset, RewardPool, ScoringRule, TaskSpec, TestSetRef,
 	},
 	Chain, H256,
 };
@@ -225,6 +225,16 @@ pub struct CreateArgs {
 	/// task (or an extension) whose rounds would spend more.
 	#[arg(long, value_name = "EPSILON", requires = "dp_clip_norm")]
 	pub dp_epsilon: Option<f64>,
+	/// Asynchronous rounds (FedBuff): a round's Training closes as soon as this many updates
+	/// are in, and a participant slower than a round submits the update it trained from an
+	/// earlier round's model in a later round, where evaluators weigh its delta by
+	/// 1 / (1 + staleness). Without it every round waits for every participant (or for
+	/// Training's deadline).
+	#[arg(long, value_name = "K")]
+	pub buffer: Option<u32>,
+	/// Asynchronous rounds: how many rounds back an update's model may be, 1 to 16.
+	#[arg(long, value_name = "ROUNDS", default_value_t = 4, requires = "buffer")]
+	pub max_staleness: u32,
 	/// Seed of the genesis model's initialization.
 	#[arg(long, default_value_t = 0)]
 	pub genesis_seed: u64,
@@ -510,6 +520,10 @@ pub(super) async fn create(args: CreateArgs) -> anyhow::Result<()> {
 			slash: percent(args.slash),
 		},
 		privacy: privacy.map(Into::into),
+		pacing: match args.buffer {
+			Some(buffer) => Pacing::Asynchronous { buffer, max_staleness: args.max_staleness },
+			None => Pacing::Synchronous,
+		},
 	};
 	// The test-set key exists nowhere else: it goes to disk before the task that depends on
 	// it is created, so that no failure after the submission can lose it.

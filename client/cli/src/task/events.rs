@@ -57,6 +57,17 @@ pub(crate) fn describe(event: &din::Event) -> Option<TaskEvent> {
 		Event::Tasks(Tk::RoundStarted { task, round, .. }) => {
 			(*task, "RoundStarted", json!({ "round": round }))
 		},
+		// A fresh update is bookkeeping; a stale one is an asynchronous task's straggler
+		// contributing.
+		Event::Tasks(Tk::UpdateSubmitted { task, round, who, trained_from, .. })
+			if trained_from < round =>
+		{
+			(
+				*task,
+				"StaleUpdateSubmitted",
+				json!({ "round": round, "who": who.to_string(), "trained_from": trained_from }),
+			)
+		},
 		Event::Tasks(Tk::ParticipantJoined { task, who, .. }) => {
 			(*task, "ParticipantJoined", json!({ "who": who.to_string() }))
 		},

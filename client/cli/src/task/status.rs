@@ -146,6 +146,12 @@ impl TaskStatus {
 				"decay": r.decay, "epochs": r.epochs, "batch_size": r.batch_size,
 				"fedprox_mu": r.fedprox_mu,
 			})),
+			"pacing": match info.spec.pacing {
+				din_chain::types::Pacing::Synchronous => serde_json::json!("synchronous"),
+				din_chain::types::Pacing::Asynchronous { buffer, max_staleness } => {
+					serde_json::json!({ "buffer": buffer, "max_staleness": max_staleness })
+				},
+			},
 			"privacy": privacy.map(|p| serde_json::json!({
 				"clip_norm": f64::from(p.clip_norm_milli) / 1e3,
 				"noise_multiplier": f64::from(p.noise_multiplier_milli) / 1e3,
@@ -226,6 +232,12 @@ pub(super) async fn status(task: u32, json: bool, chain: ChainArgs) -> anyhow::R
 		info.phase_ends
 	);
 	println!("  model {}", describe_model(&model));
+	if let din_chain::types::Pacing::Asynchronous { buffer, max_staleness } = info.spec.pacing {
+		println!(
+			"  asynchronous: Training closes once {buffer} updates are in; updates up to \
+			 {max_staleness} rounds stale are accepted, their deltas weighted 1/(1 + staleness)"
+		);
+	}
 	if let Some(p) = privacy {
 		println!(
 			"  differential privacy: clip {} noise ×{} δ 1e-{}; its {} rounds spend ε {:.3} of {:.3}",

@@ -224,6 +224,14 @@ pub(super) async fn watch(args: WatchArgs) -> anyhow::Result<()> {
 						.push((round, chain.block_timestamp(block.hash).await?));
 					format!("round {} started", round + 1)
 				},
+				Event::Tasks(Tk::UpdateSubmitted { round, who, trained_from, .. }) => format!(
+					"round {}: {} submitted an update trained from round {}'s model ({} rounds \
+					 stale)",
+					round + 1,
+					short(&who),
+					trained_from + 1,
+					round - trained_from
+				),
 				Event::Tasks(Tk::ParticipantJoined { who, .. }) => {
 					let line = format!("{} joined", short(&who));
 					accounts.push(who);
