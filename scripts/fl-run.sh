@@ -18,7 +18,7 @@
 #                     [--data-dir DIR] [--standardize]
 #                     [--dp CLIP,SIGMA,EPSILON] [--unprivatized] [--drop-after-upload]
 #                     [--url WS_URL[,WS_URL…]] [--timeout SECONDS] [--worker]
-#                     [--reward-asset ASSET_ID]
+#                     [--reward-asset ASSET_ID] [--buffer K,S] [--straggler BLOCKS]
 #
 # --model: softmax (default) or mlp:W[,W…] (`din task create --model`;
 #          zk scoring proves softmax and one-hidden-layer MLPs only).
@@ -26,6 +26,10 @@
 #                 expected vote anyway, so a longer one only waits for the silent.
 # --reward-asset: fund the pool of 10,000 in this pallet-assets asset instead of the native
 #                 token (the dev chain's stablecoin dUSD is 1; docs/assets.md).
+# --buffer: an asynchronous task (`din task create --buffer K --max-staleness S`): Training
+#           closes once K updates are in, and updates up to S rounds stale are accepted.
+# --straggler: the last participant (after the attackers' places) trains as a device that
+#              needs BLOCKS blocks (`din participant run --train-blocks BLOCKS`).
 # --summary: write `din task watch`'s JSON summary there (the last of its --json-lines).
 # --events: write every event `din task watch --json-lines` streamed there.
 # --timeout: fail when the task has not finished this long after its creation (1800).
@@ -92,6 +96,7 @@ TRY_RUNTIME=""
 REWARD_ASSET=()
 RULE=fedavg SCORING=zk MODEL=softmax SAMPLES=32 TRAINING_BLOCKS=3 PHASE_BLOCKS=3 SCORING_BLOCKS=50 URLS=() TIMEOUT=1800
 PARTICIPANT_ATTACKS=() EVALUATOR_ATTACKS=() DATA_DIR="" STANDARDIZE=() PRIVACY=() DROP=0
+PACING=() STRAGGLER=0
 while [ $# -gt 0 ]; do
 	case "$1" in
 		--participants) P="$2"; shift 2 ;;
@@ -130,6 +135,11 @@ while [ $# -gt 0 ]; do
 		--standardize) STANDARDIZE=(--standardize); shift ;;
 		--worker) WORKER=1; shift ;;
 		--reward-asset) REWARD_ASSET=(--reward-asset "$2"); shift 2 ;;
+		--buffer)
+			IFS=, read -r buffer staleness <<<"$2"
+			PACING=(--buffer "$buffer" --max-staleness "$staleness")
+			shift 2 ;;
+		--straggler) STRAGGLER="$2"; shift 2 ;;
 		*) echo "unknown argument: $1" >&2; exit 2 ;;
 	esac
 done
@@ -245,7 +255,7 @@ T0=$(date +%s)
 	--phase-blocks "$PHASE_BLOCKS" --registration-blocks 6 --training-blocks "$TRAINING_BLOCKS" \
 	--scoring-blocks "$SCORING_BLOCKS" --rewarding-blocks 15 --test-samples "$SAMPLES" \
 	--aggregation "$RULE" --scoring "$SCORING" --model "$MODEL" "${OWNER_ATTACK[@]}" \
-	--test-data "$TEST_DATA" "${STANDARDIZE[@]}" "${PRIVACY[@]}" \
+	--test-data "$TEST_DATA" "${STANDARDIZE[@]}" "${PRIVACY[@]}" "${PACING[@]}" \
 	>"$WORK/task.json" 2>"$WORK/create.log" || fail "task create"
 TASK=$(jq -r .task "$WORK/task.json")
 # The evaluators find the proving key (zk) through the spec's `test_set.proving_key_cid`.
@@ -282,6 +292,8 @@ PIDS+=($!)
 participant() { # index (1-based), restart flag
 	local i=$1 extra=() n=$(($1 - 1 - P + ${#PARTICIPANT_ATTACKS[@]}))
 	[ "$n" -ge 0 ] && extra=(--attack "${PARTICIPANT_ATTACKS[$n]}")
+	[ "$i" -eq $((P - ${#PARTICIPANT_ATTACKS[@]})) ] && [ "$STRAGGLER" -gt 0 ] &&
+		extra+=(--train-blocks "$STRAGGLER")
 	"$DIN" participant run --url "$(node_url "$i")" --suri "${ACCOUNTS[$((i - 1))]}" \
 		--task "$TASK" --data "$(participant_data "$i")" --prometheus-port "${METRICS_PORT[$i]}" \
 		--seed "$i" --state-dir "$WORK/participant-$i" --store-dir "$WORK/participant-$i/store" \

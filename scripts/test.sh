@@ -66,6 +66,8 @@ job "fuzzing: every decoder that reads a peer's or an artifact's bytes, 30 s eac
 	"$DIN_ROOT/scripts/fuzz.sh"
 job "end-to-end federated training: node, store, owner, 4 participants, 3 evaluators" \
 	"$DIN_ROOT/scripts/fl-e2e.sh"
+job "asynchronous task: buffers of 7 of 8 participants, a straggler five times slower submits stale updates, is paid; 90% on the digits" \
+	"$DIN_ROOT/scripts/async-e2e.sh"
 job "adversaries: a cheating owner, a copying and an inflating participant, a copying evaluator; honest ones paid" \
 	"$DIN_ROOT/scripts/adversary-e2e.sh"
 job "robustness: centered clipping, three fixed sign-flipping participants of ten, within 2 points of the clean run" \
