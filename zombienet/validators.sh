@@ -39,7 +39,7 @@ case "$STEP" in
 	equivocation)
 		before=$(validator_bond)
 		# Only an offence ends her candidacy here: she never chills.
-		wait_for "Eve's equivocation ended her candidacy" '.candidates | any(.account == $eve) | not' 360
+		wait_for "Eve's equivocation ended her candidacy" '.candidates | any(.account == $eve) | not' 480
 		after=$(validator_bond)
 		echo "validators.sh: Eve's validator bond: $before before the report, $after after"
 		python3 -c "import sys; sys.exit(0 if int('$after') < int('$before') else 1)" ||
