@@ -8,6 +8,23 @@ use polkadot_sdk::frame_support::{
 };
 use polkadot_sdk::sp_core::H256;
 
+/// `bytes` of a stored `TaskInfo` with `field`, the encoding of a field a newer `TaskSpec`
+/// appends, inserted after the spec. What follows the spec in a `TaskInfo` (phase, round,
+/// deadline, pool, creation block) has a fixed encoded size, so the field goes right before
+/// that tail.
+fn with_spec_field_appended<T: Config>(
+	mut bytes: Vec<u8>,
+	field: &[u8],
+) -> Result<Vec<u8>, codec::Error> {
+	let tail = TaskPhase::max_encoded_len()
+		+ RoundIndex::max_encoded_len()
+		+ BlockNumberFor::<T>::max_encoded_len() * 2
+		+ BalanceOf::<T>::max_encoded_len();
+	let at = bytes.len().checked_sub(tail).ok_or("a stored task is longer than its tail")?;
+	bytes.splice(at..at, field.iter().copied());
+	Ok(bytes)
+}
+
 /// Version 1 names the Groth16 proving key on chain (`TestSetRef` gains `proving_key_cid`)
 /// and records when each participant joined (`Participants` holds [`Participant`]s).
 pub mod v1 {
@@ -104,17 +121,9 @@ pub mod v2 {
 	use super::*;
 
 	/// `bytes` of a version 1 `TaskInfo` with the `None` of a missing privacy policy
-	/// inserted. `privacy` is the spec's last field and what follows the spec in a
-	/// `TaskInfo` (phase, round, deadline, pool, creation block) has a fixed encoded size,
-	/// so the policy goes right before that tail.
-	pub(super) fn with_no_privacy<T: Config>(mut bytes: Vec<u8>) -> Result<Vec<u8>, codec::Error> {
-		let tail = TaskPhase::max_encoded_len()
-			+ RoundIndex::max_encoded_len()
-			+ BlockNumberFor::<T>::max_encoded_len() * 2
-			+ BalanceOf::<T>::max_encoded_len();
-		let at = bytes.len().checked_sub(tail).ok_or("a stored task is longer than its tail")?;
-		bytes.insert(at, 0);
-		Ok(bytes)
+	/// inserted: `privacy` was then the spec's last field.
+	pub(super) fn with_no_privacy<T: Config>(bytes: Vec<u8>) -> Result<Vec<u8>, codec::Error> {
+		with_spec_field_appended::<T>(bytes, &None::<din_primitives::PrivacyPolicy>.encode())
 	}
 
 	/// A version 1 `TaskInfo`, read as today's without a privacy policy (and with
@@ -164,18 +173,11 @@ pub mod v3 {
 	use super::*;
 
 	/// `bytes` of a version 2 `TaskInfo` with [`Pacing::Synchronous`] inserted: `pacing` is
-	/// the spec's last field, right before the fixed-size tail (as in
-	/// [`super::v2::with_no_privacy`]).
+	/// the spec's last field.
 	pub(super) fn with_synchronous_pacing<T: Config>(
-		mut bytes: Vec<u8>,
+		bytes: Vec<u8>,
 	) -> Result<Vec<u8>, codec::Error> {
-		let tail = TaskPhase::max_encoded_len()
-			+ RoundIndex::max_encoded_len()
-			+ BlockNumberFor::<T>::max_encoded_len() * 2
-			+ BalanceOf::<T>::max_encoded_len();
-		let at = bytes.len().checked_sub(tail).ok_or("a stored task is longer than its tail")?;
-		bytes.splice(at..at, Pacing::Synchronous.encode());
-		Ok(bytes)
+		with_spec_field_appended::<T>(bytes, &Pacing::Synchronous.encode())
 	}
 
 	/// A version 2 `TaskInfo`, read as today's with synchronous pacing.
