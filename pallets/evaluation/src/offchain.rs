@@ -250,6 +250,9 @@ pub struct Worker<T: Config> {
 	/// The fixed models stale updates trained from, fetched in this run, by `(task, round
 	/// the model was the start of)`: several stale updates share one.
 	stale_bases: BTreeMap<(TaskId, RoundIndex), Arc<Update>>,
+	/// The models rounds train from ([`Worker::current_model`]), by `(task, round)`: every
+	/// stale update of a round is rebased onto the same one.
+	round_models: BTreeMap<(TaskId, RoundIndex), Arc<Update>>,
 }
 
 /// The store gateways the node configured.
@@ -290,6 +293,7 @@ impl<T: Config> Pallet<T> {
 			fetch_budget: T::MaxOffchainFetchesPerBlock::get(),
 			combined: BTreeMap::new(),
 			stale_bases: BTreeMap::new(),
+			round_models: BTreeMap::new(),
 		};
 		for task in worker.tasks() {
 			// Held for exactly this run: a run longer than the lock's deadline would
@@ -563,7 +567,7 @@ impl<T: Config> Worker<T> {
 			let stale = match (stale_from, &bytes) {
 				(Some(from), Ok(_)) => Some(duty::Stale {
 					from: self.stale_base(task, update.trained_from, &from, &schema)?,
-					onto: Arc::new(self.current_model(task, &inputs, terms, &schema)?),
+					onto: self.round_model(task, &inputs, terms, &schema)?,
 					staleness: round - update.trained_from,
 				}),
 				_ => None,
@@ -722,6 +726,22 @@ impl<T: Config> Worker<T> {
 				.map_err(|why| DutyError::Rejected { artifact, why }),
 			Fetched::Unavailable => Err(DutyError::Unavailable(artifact)),
 		}
+	}
+
+	/// [`Self::current_model`], fetched once per run and round.
+	fn round_model(
+		&mut self,
+		task: TaskId,
+		inputs: &EvaluationInputs,
+		terms: &TermsOf<T>,
+		schema: &Schema,
+	) -> Result<Arc<Update>, DutyError> {
+		if let Some(model) = self.round_models.get(&(task, terms.round)) {
+			return Ok(model.clone());
+		}
+		let model = Arc::new(self.current_model(task, inputs, terms, schema)?);
+		self.round_models.insert((task, terms.round), model.clone());
+		Ok(model)
 	}
 
 	/// The model `from` (what round `start` of `task` trained from, as fixed on chain),
