@@ -415,6 +415,12 @@ while :; do
 done
 [ "$status" = 0 ] || fail "watch (exit $status; 124: the task did not finish within $TIMEOUT s)"
 echo "==> task finished after $(( $(date +%s) - T0 )) s"
+# An ended task has released its participant list; its rounds' updates are still on record.
+updates=$("$DIN" task status --url "$(node_url 1)" --task "$TASK" --json |
+	jq -c '[.progress[] | select(.global_model != null) | .updates]')
+jq -e 'length > 0 and all(.[]; . > 0)' <<<"$updates" >/dev/null ||
+	fail "din task status counts no update in a round of the ended task: $updates"
+echo "    din task status after the end: updates per round $updates"
 if [ -n "$TRY_RUNTIME" ]; then
 	[ -f "$WORK/try-runtime-mid-task" ] || fail "the try-runtime checks did not run mid-task"
 	try_runtime "after the task" after
@@ -450,10 +456,14 @@ fi
 for log in "$WORK"/*.log; do
 	if grep -q $'\e' "$log"; then fail "an escape character in $log"; fi
 done
-# The attackers take the last places; an inflater's submission is refused by the chain.
+# The attackers take the last places; an inflater's submission is refused by the chain. A
+# straggler (--straggler) may miss every round of a synchronous task: its deadline does not
+# wait for it.
+straggler=0
+[ "$STRAGGLER" = 0 ] || straggler=$((P - ${#PARTICIPANT_ATTACKS[@]}))
 for i in $(seq $((P - ${#PARTICIPANT_ATTACKS[@]}))); do
 	submitted=$(submitted_in "$WORK/metrics-participant-$i.txt")
-	[ "$submitted" -ge 1 ] ||
+	[ "$submitted" -ge 1 ] || { [ "$i" = "$straggler" ] && [ "${#PACING[@]}" = 0 ]; } ||
 		fail "participant $i's Prometheus endpoint never reported a submitted update (din_updates_submitted_total: $submitted)"
 	# Evaluators dial the recorded store peer first for the participant's updates.
 	peer=$("$DIN" stake show --url "$(node_url "$i")" --suri "${ACCOUNTS[$((i - 1))]}" --json |

@@ -1086,6 +1086,29 @@ impl Chain {
 			.await
 	}
 
+	/// `Tasks::Updates`: every update submitted in `round` of `task`, by participant. Unlike
+	/// [`Self::update`] per member of [`Self::participants`], it finds them once the task has
+	/// ended too, when its participant list is released (until its records are pruned).
+	pub async fn round_updates(
+		&self,
+		task: TaskId,
+		round: RoundIndex,
+	) -> Result<Vec<(AccountId32, UpdateInfo)>, Error> {
+		let at = self.at().await?;
+		let mut entries = at
+			.storage()
+			.iter(din::storage().tasks().updates(), ((task, round),))
+			.await
+			.map_err(error::subxt)?;
+		let mut updates = Vec::new();
+		while let Some(entry) = entries.next().await {
+			let entry = entry.map_err(error::subxt)?;
+			let (_, who) = entry.key().map_err(error::subxt)?.decode().map_err(error::subxt)?;
+			updates.push((who, entry.value().decode().map_err(error::subxt)?));
+		}
+		Ok(updates)
+	}
+
 	/// `Evaluation::AggregateVotes`: `who`'s vote on `subgroup` of `round` (cleared once the
 	/// subgroup is settled).
 	pub async fn aggregate_vote(

@@ -78,12 +78,8 @@ impl TaskStatus {
 		let last_round =
 			if matches!(info.phase, TaskPhase::Registration) { None } else { Some(info.round) };
 		for round in last_round.map_or(0..0, |last| 0..last + 1) {
-			let mut submitted = 0;
-			for p in &participants {
-				if chain.update(task, round, p).await?.is_some() {
-					submitted += 1;
-				}
-			}
+			// From the round's records, not the participant list: an ended task's is released.
+			let submitted = u32::try_from(chain.round_updates(task, round).await?.len())?;
 			let mut subgroups = Vec::new();
 			for subgroup in 0.. {
 				let panel = chain.panel(task, round, subgroup).await?;
