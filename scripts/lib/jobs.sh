@@ -58,7 +58,7 @@ stop_jobs() {
 }
 
 run_jobs() {
-	local max="$1" logs="$2" next=0 failed=() order i k pid rc took log line short=0 short_s=0
+	local max="$1" logs="$2" next=0 failed=() failed_logs=() order i k pid rc took log line short=0 short_s=0
 	local -a slots_index=() slots_start=() command
 	local name
 	local last_beat
@@ -107,6 +107,7 @@ run_jobs() {
 				stage "passed in ${took} s: ${DIN_JOB_NAMES[$i]}${line:+: ${line#==> }}"
 			else
 				failed+=("${DIN_JOB_NAMES[$i]}")
+				failed_logs+=("$log")
 				if [ "$rc" = 124 ]; then rc="timed out"; else rc="exit $rc"; fi
 				stage "${DIN_RED}FAILED${DIN_RESET} ($rc after ${took} s): ${DIN_JOB_NAMES[$i]}; the last 80 lines of $log:"
 				tail -80 "$log" | sed 's/^/    | /' >&2
@@ -129,6 +130,12 @@ run_jobs() {
 	[ "$short" = 0 ] || DIN_STAGE_TIMES+=("$(awk -v s="$short_s" -v n="$short" \
 		'BEGIN { printf "%6.1f min  ∥ %d jobs of under 30 s each (their sum)", s / 60, n }')")
 	if [ "${#failed[@]}" -gt 0 ]; then
+		# Each failure's cause again, last: a CI report may keep only the end of the output,
+		# and a job's tail printed when it failed can be half an hour of lines further up.
+		for k in "${!failed[@]}"; do
+			stage "${DIN_RED}FAILED${DIN_RESET}: ${failed[$k]}; the last 30 lines of ${failed_logs[$k]}:"
+			tail -30 "${failed_logs[$k]}" | sed 's/^/    | /' >&2
+		done
 		stage "${DIN_RED}${#failed[@]} of ${#order[@]} jobs failed${DIN_RESET}:"
 		printf '    %s\n' "${failed[@]}" >&2
 		return 1
