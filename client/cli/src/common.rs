@@ -471,15 +471,19 @@ pub async fn record_store_peer(
 }
 
 /// Runs `step` again a block later, up to [`REFUSED_ATTEMPTS`] times in all, while the
-/// node's pool refuses or drops its transaction ([`din_chain::Error::Rejected`]); any other
-/// error ends it at once.
+/// node's pool refuses or drops its transaction ([`din_chain::Error::Rejected`]) or a pallet
+/// refuses its call ([`din_chain::Error::Pallet`]); any other error ends it at once.
 ///
 /// Only for a daemon's enrollment steps (bond, register, join, record the store peer),
 /// which read the chain before they act, so a try whose transaction did land is not
 /// repeated. With validators on competing forks the fork-aware pool can answer `Invalid`
 /// to a transaction it accepted a moment before (zombienet 0002 saw it for a
 /// participant's `set_store_peer` and an evaluator's `register_evaluator`); that used to
-/// stop the daemon before its first duty.
+/// stop the daemon before its first duty. A daemon's transactions count once in a best
+/// block, so a step's second transaction can also land on a fork without its first: a
+/// `register_evaluator` failed with `InsufficientEvaluatorBond` right after its `bond`
+/// (zombienet 0004, four validators under load). The next try reads the chain anew and
+/// bonds again only if the bond is not there.
 pub async fn retry_refused<T, F, Fut>(what: &str, step: F) -> anyhow::Result<T>
 where
 	F: FnMut() -> Fut,
@@ -513,7 +517,10 @@ where
 
 /// Whether `error` is the node's pool refusing or dropping a transaction.
 fn is_refused(error: &anyhow::Error) -> bool {
-	matches!(error.downcast_ref::<din_chain::Error>(), Some(din_chain::Error::Rejected(_)))
+	matches!(
+		error.downcast_ref::<din_chain::Error>(),
+		Some(din_chain::Error::Rejected(_) | din_chain::Error::Pallet(_))
+	)
 }
 
 /// Tries of [`retry_refused`] before it gives up.
@@ -764,10 +771,12 @@ mod tests {
 	}
 
 	/// Attack (or plain bad luck): validators on competing forks, and the pool answers
-	/// `Invalid` to an enrollment transaction it had accepted. The step is tried again;
-	/// a pallet's refusal is final at once, and the tries are bounded.
+	/// `Invalid` to an enrollment transaction it had accepted, or a pallet refuses a call
+	/// whose precondition (the bond before a registration) landed on the other fork. The
+	/// step is tried again; any other failed dispatch is final at once, and the tries are
+	/// bounded.
 	#[tokio::test]
-	async fn an_enrollment_refused_by_the_pool_is_tried_again_and_a_pallet_error_is_not() {
+	async fn an_enrollment_refused_on_a_competing_fork_is_tried_again_and_a_bad_origin_is_not() {
 		let refused = || din_chain::Error::Rejected("invalid: Transaction is invalid".into());
 		let tries = std::cell::Cell::new(0);
 		let outcome = retry_refused_every(Duration::ZERO, "test", || async {
@@ -789,6 +798,23 @@ mod tests {
 		.await;
 		assert!(outcome.is_err());
 		assert_eq!(tries.get(), REFUSED_ATTEMPTS, "bounded");
+
+		tries.set(0);
+		let outcome = retry_refused_every(Duration::ZERO, "test", || async {
+			tries.set(tries.get() + 1);
+			if tries.get() == 1 {
+				Err(din_chain::Error::Pallet(din_chain::PalletError {
+					pallet: "Evaluation".into(),
+					error: "InsufficientEvaluatorBond".into(),
+					docs: String::new(),
+				})
+				.into())
+			} else {
+				Ok(tries.get())
+			}
+		})
+		.await;
+		assert_eq!(outcome.unwrap(), 2, "a registration whose bond was on the other fork");
 
 		tries.set(0);
 		let outcome: anyhow::Result<()> = retry_refused_every(Duration::ZERO, "test", || async {
