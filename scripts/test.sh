@@ -12,9 +12,10 @@
 # printed, and the other jobs still run.
 #
 # On a machine without eth-rpc (a fresh one), its install starts in the background at the
-# lowest CPU priority before the workspace build; the EVM stage, the only one that needs
-# it, is queued last and waits for it (scripts/evm-test.sh installs through the same cargo
-# lock). The install takes the CPU the build and the jobs leave idle.
+# lowest CPU priority before the workspace build; the two stages that need it (the EVM
+# and the dashboard) are queued last and wait for it (scripts/evm-test.sh and
+# scripts/dashboard-e2e.sh install through the same cargo lock). The install takes the CPU
+# the build and the jobs leave idle.
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
 source "$DIN_ROOT/scripts/lib/jobs.sh"
@@ -86,9 +87,13 @@ for test in zombienet/*.zndsl; do
 	job "zombienet $(basename "$test" .zndsl): $(sed -n 's/^Description: //p' "$test")" \
 		"$DIN_ROOT/scripts/zombienet.sh" test "$test"
 done
-job "EVM: eth-rpc in front of a dev node; ERC-20, the DIN precompile and a crowdfunding dApp through ethers" \
+# The two stages through eth-rpc wait for its install where it is still running: queued
+# last then, so that they do not hold two of the slots (and their timeouts) meanwhile.
+with_eth_rpc=job
+[ -z "$ETH_RPC_PID" ] || with_eth_rpc=job_last
+"$with_eth_rpc" "EVM: eth-rpc in front of a dev node; ERC-20, the DIN precompile and a crowdfunding dApp through ethers" \
 	"$DIN_ROOT/scripts/evm-test.sh"
-job "dashboard in headless Chromium: a running task's phases and payouts as din task watch reports them; a wallet in the page launches a crowdfunded task" \
+"$with_eth_rpc" "dashboard in headless Chromium: a running task's phases and payouts as din task watch reports them; a wallet in the page launches a crowdfunded task" \
 	"$DIN_ROOT/scripts/dashboard-e2e.sh"
 
 LOGS="$CARGO_TARGET_DIR/test-logs"

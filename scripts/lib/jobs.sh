@@ -11,9 +11,11 @@
 # `JOB_SUMMARY`); a failed one prints its log's tail, and the others still run, so that
 # one run reports every failure. A job still running after DIN_JOB_TIMEOUT_S (1200) fails.
 #   job NAME COMMAND…      # queue COMMAND (a program and its arguments)
+#   job_last NAME COMMAND… # the same, started after every `job` (one that waits for
+#                          # something still being installed)
 #   run_jobs MAX LOG_DIR   # run the queue; fails if any job failed
 
-DIN_JOB_NAMES=() DIN_JOB_COMMANDS=()
+DIN_JOB_NAMES=() DIN_JOB_COMMANDS=() DIN_JOB_LAST=()
 DIN_JOB_PIDS=()
 # A job's result line: a cargo test binary's counts, a script's closing "==>" line.
 JOB_SUMMARY='^test result:|^==> '
@@ -22,9 +24,16 @@ job() {
 	DIN_JOB_NAMES+=("$1")
 	shift
 	DIN_JOB_COMMANDS+=("$(printf '%q ' "$@")")
+	DIN_JOB_LAST+=(0)
 }
 
-# The queue's indices, longest expected wall time first.
+job_last() {
+	job "$@"
+	DIN_JOB_LAST[-1]=1
+}
+
+# The queue's indices: the `job_last` ones after the others, each part longest expected wall
+# time first.
 job_order() {
 	local i expected tables=() table
 	# Only the tables that exist: awk stops at the first file it cannot open.
@@ -34,8 +43,8 @@ job_order() {
 	for i in "${!DIN_JOB_NAMES[@]}"; do
 		expected=$(awk -F'\t' -v n="${DIN_JOB_NAMES[$i]}" '$1 == n && !found { print $2; found = 1 }' \
 			"${tables[@]}" /dev/null)
-		echo "${expected:-30} $i"
-	done | sort -k1,1nr -k2,2n | cut -d' ' -f2
+		echo "${DIN_JOB_LAST[$i]} ${expected:-30} $i"
+	done | sort -k1,1n -k2,2nr -k3,3n | cut -d' ' -f3
 }
 
 record_job_time() { # name seconds
