@@ -15,7 +15,8 @@
 # one round (late, or not fetched within the evaluators' wait) moves that run by up to two
 # points (a CI run under load: clean round 4 at 330 instead of 338). So the phases get
 # generous timeouts (they close early once everything is in, so an unloaded run is no
-# slower), and both runs must show all ten updates accepted in every round before their
+# slower; Scoring 24 blocks: under load 12 once settled no score at all, and the attackers
+# went unslashed), and both runs must show all ten updates accepted in every round before their
 # accuracies are compared; a run that lost an update all the same runs once more. About
 # 8 minutes (15 with a second run).
 set -euo pipefail
@@ -28,7 +29,7 @@ run() { # name, extra fl-run.sh flags…
 	shift
 	FINAL_JSON="$WORK/$name.json" "$DIN_ROOT/scripts/fl-run.sh" --participants 10 --evaluators 3 \
 		--subgroup-size 10 --q 3 --rounds 6 --aggregation centered-clipping:2048,10 \
-		--scoring median --training-blocks 8 --phase-blocks 6 --scoring-blocks 12 --timeout 900 --summary "$WORK/$name-summary.json" "$@" \
+		--scoring median --training-blocks 8 --phase-blocks 6 --scoring-blocks 24 --timeout 900 --summary "$WORK/$name-summary.json" "$@" \
 		>"$WORK/$name.log" 2>&1 || { echo "FAILED: the $name run" >&2; tail -40 "$WORK/$name.log" >&2; return 1; }
 }
 flags() { # a run's own fl-run.sh flags
