@@ -9,13 +9,19 @@
 # (scripts/lib/job-times.tsv: the jobs over a minute; `scripts/test.sh` prints how to
 # refresh it), else 30 s. A finished job prints one line (its last line matching
 # `JOB_SUMMARY`); a failed one prints its log's tail, and the others still run, so that
-# one run reports every failure. A job still running after DIN_JOB_TIMEOUT_S (1200) fails.
+# one run reports every failure. A job still running after DIN_JOB_TIMEOUT_S (1500) fails:
+# robust-e2e with its second run
+# took 1059 s beside the others.
 #   job NAME COMMAND…      # queue COMMAND (a program and its arguments)
 #   job_last NAME COMMAND… # the same, started after every `job` (one that waits for
 #                          # something still being installed)
+#   job_alone_in GROUP NAME COMMAND…
+#                          # a `job` never run beside another job of GROUP (each
+#                          # zombienet test starts a network of four validators: two at
+#                          # once starved one's RPC and another's start)
 #   run_jobs MAX LOG_DIR   # run the queue; fails if any job failed
 
-DIN_JOB_NAMES=() DIN_JOB_COMMANDS=() DIN_JOB_LAST=()
+DIN_JOB_NAMES=() DIN_JOB_COMMANDS=() DIN_JOB_LAST=() DIN_JOB_GROUPS=()
 DIN_JOB_PIDS=()
 # A job's result line: a cargo test binary's counts, a script's closing "==>" line.
 JOB_SUMMARY='^test result:|^==> '
@@ -25,6 +31,14 @@ job() {
 	shift
 	DIN_JOB_COMMANDS+=("$(printf '%q ' "$@")")
 	DIN_JOB_LAST+=(0)
+	DIN_JOB_GROUPS+=("")
+}
+
+job_alone_in() {
+	local group="$1"
+	shift
+	job "$@"
+	DIN_JOB_GROUPS[-1]="$group"
 }
 
 job_last() {
@@ -68,6 +82,8 @@ stop_jobs() {
 
 run_jobs() {
 	local max="$1" logs="$2" next=0 failed=() failed_logs=() order i k pid rc took log line short=0 short_s=0
+	local -a started=()
+	local group busy j
 	local -a slots_index=() slots_start=() command
 	local name
 	local last_beat
@@ -78,7 +94,22 @@ run_jobs() {
 	DIN_JOB_PIDS=()
 	while [ "$next" -lt "${#order[@]}" ] || [ "${#DIN_JOB_PIDS[@]}" -gt 0 ]; do
 		while [ "${#DIN_JOB_PIDS[@]}" -lt "$max" ] && [ "$next" -lt "${#order[@]}" ]; do
-			i="${order[$next]}"
+			# The first job in the order not started yet whose group has none running.
+			i=""
+			for k in "${!order[@]}"; do
+				[ -z "${started[$k]:-}" ] || continue
+				group="${DIN_JOB_GROUPS[${order[$k]}]}" busy=0
+				if [ -n "$group" ]; then
+					for j in "${slots_index[@]}"; do
+						[ "${DIN_JOB_GROUPS[$j]}" != "$group" ] || busy=1
+					done
+				fi
+				[ "$busy" = 0 ] || continue
+				i="${order[$k]}"
+				started[k]=1
+				break
+			done
+			[ -n "$i" ] || break
 			next=$((next + 1))
 			log="$logs/$(printf '%03d' "$i").log"
 			stage "start: ${DIN_JOB_NAMES[$i]} (log: $log)"
@@ -86,7 +117,7 @@ run_jobs() {
 			# Its own session (setsid, not forking: a background job of a shell without job
 			# control leads no group), so that stop_jobs reaches the daemons it starts; a
 			# job that hangs is stopped, with its whole group, after DIN_JOB_TIMEOUT_S.
-			setsid --wait timeout -k 30 "${DIN_JOB_TIMEOUT_S:-1200}" "${command[@]}" \
+			setsid --wait timeout -k 30 "${DIN_JOB_TIMEOUT_S:-1500}" "${command[@]}" \
 				>"$log" 2>&1 </dev/null &
 			DIN_JOB_PIDS+=($!)
 			slots_index+=("$i")
