@@ -16,9 +16,9 @@
 # points (a CI run under load: clean round 4 at 330 instead of 338). So the phases get
 # generous timeouts (they close early once everything is in, so an unloaded run is no
 # slower; Scoring 24 blocks: under load 12 once settled no score at all, and the attackers
-# went unslashed), and both runs must show all ten updates accepted in every round before their
-# accuracies are compared; a run that lost an update all the same runs once more. About
-# 8 minutes (15 with a second run).
+# went unslashed), and both runs must show all ten updates accepted in every round before
+# their accuracies are compared; a run that lost an update all the same runs once more.
+# About 8 minutes (15 with a second run).
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
 

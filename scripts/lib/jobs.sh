@@ -9,9 +9,8 @@
 # (scripts/lib/job-times.tsv: the jobs over a minute; `scripts/test.sh` prints how to
 # refresh it), else 30 s. A finished job prints one line (its last line matching
 # `JOB_SUMMARY`); a failed one prints its log's tail, and the others still run, so that
-# one run reports every failure. A job still running after DIN_JOB_TIMEOUT_S (1500) fails:
-# robust-e2e with its second run
-# took 1059 s beside the others.
+# one run reports every failure. A job still running after DIN_JOB_TIMEOUT_S (1500) fails
+# (robust-e2e with its second run took 1059 s beside the others).
 #   job NAME COMMAND…      # queue COMMAND (a program and its arguments)
 #   job_last NAME COMMAND… # the same, started after every `job` (one that waits for
 #                          # something still being installed)

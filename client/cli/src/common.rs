@@ -515,7 +515,8 @@ where
 	}
 }
 
-/// Whether `error` is the node's pool refusing or dropping a transaction.
+/// Whether `error` is the node's pool refusing or dropping a transaction, or a pallet
+/// refusing an included call: what [`retry_refused`] tries again.
 fn is_refused(error: &anyhow::Error) -> bool {
 	matches!(
 		error.downcast_ref::<din_chain::Error>(),
